@@ -1,0 +1,43 @@
+// What of the Claude home is shared between the host and dev containers, and how.
+// Never shared: credentials, `.claude.json`, `plugins/` (absolute host paths), the whole config dir.
+import { PACK_CODE_DIR, PACK_STATE_DIR } from "./home.ts";
+
+export type SharedEntry = {
+  /** Path relative to the config dir. */
+  readonly name: string;
+  readonly kind: "dir" | "file";
+  readonly access: "read-write" | "read-only";
+};
+
+export const SHARED_ENTRIES: readonly SharedEntry[] = [
+  { name: "projects", kind: "dir", access: "read-write" },
+  { name: "todos", kind: "dir", access: "read-write" },
+  { name: "tasks", kind: "dir", access: "read-write" },
+  { name: "session-env", kind: "dir", access: "read-write" },
+  { name: "file-history", kind: "dir", access: "read-write" },
+  { name: "plans", kind: "dir", access: "read-write" },
+  { name: "paste-cache", kind: "dir", access: "read-write" },
+  { name: "cache", kind: "dir", access: "read-write" },
+  { name: "stats-cache.json", kind: "file", access: "read-write" },
+  { name: PACK_STATE_DIR, kind: "dir", access: "read-write" },
+  { name: "agents", kind: "dir", access: "read-only" },
+  { name: "commands", kind: "dir", access: "read-only" },
+  { name: "skills", kind: "dir", access: "read-only" },
+  { name: "settings.json", kind: "file", access: "read-only" },
+  { name: "mcp.json", kind: "file", access: "read-only" },
+  { name: PACK_CODE_DIR, kind: "dir", access: "read-only" },
+];
+
+/** Names that must never be mounted or copied into a container. */
+export const NEVER_SHARED: readonly string[] = [".credentials.json", ".claude.json", "plugins"];
+
+export const READ_WRITE_ENTRIES = SHARED_ENTRIES.filter((e) => e.access === "read-write");
+export const READ_ONLY_ENTRIES = SHARED_ENTRIES.filter((e) => e.access === "read-only");
+
+/** Names of the shared entries as one short phrase, for messages and the hook's context. */
+export function describeEntries(entries: readonly SharedEntry[]): string {
+  return entries.map((e) => e.name).join(", ");
+}
+
+/** The environment variable that carries the host's workspace path into a container (set via containerEnv). */
+export const HOST_WORKSPACE_ENV = "CLAUDE_PERSIST_HOST_WORKSPACE";

@@ -1,0 +1,64 @@
+// The `claude-persist` command: one subcommand per module in src/commands/, one error path.
+import { describeError, UserError } from "./errors.ts";
+
+export type Io = {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly stdin: NodeJS.ReadableStream;
+  readonly isTTY: boolean;
+};
+
+export type Command = {
+  readonly summary: string;
+  readonly run: (args: string[], io: Io) => Promise<number>;
+};
+
+// Loaded on demand so that one subcommand never pays for another's dependencies.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  install: async () => (await import("./commands/install.ts")).install,
+  uninstall: async () => (await import("./commands/install.ts")).uninstall,
+  hook: async () => (await import("./commands/hook.ts")).hook,
+};
+
+export function processIo(): Io {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    cwd: process.cwd(),
+    stdin: process.stdin,
+    isTTY: Boolean(process.stdout.isTTY),
+  };
+}
+
+export async function runCli(argv: string[], io: Io = processIo()): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    io.stdout(await usage());
+    return name ? 0 : 2;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    io.stderr(`claude-persist: unknown command '${name}'. Run 'claude-persist --help' for the list.\n`);
+    return 2;
+  }
+  try {
+    return await (await load()).run(args, io);
+  } catch (error) {
+    io.stderr(`claude-persist ${name}: ${describeError(error)}\n`);
+    if (!(error instanceof UserError) && io.env.CLAUDE_PERSIST_DEBUG && error instanceof Error) {
+      io.stderr(`${error.stack}\n`);
+    }
+    return error instanceof UserError ? error.exitCode : 1;
+  }
+}
+
+async function usage(): Promise<string> {
+  const lines = ["Usage: claude-persist <command> [options]", "", "Commands:"];
+  for (const [name, load] of Object.entries(COMMANDS)) {
+    lines.push(`  ${name.padEnd(12)} ${(await load()).summary}`);
+  }
+  return `${lines.join("\n")}\n`;
+}

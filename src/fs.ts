@@ -1,0 +1,71 @@
+// Writes to a user's files: atomic (sibling temp file, fsync, rename), with a backup of what they replace.
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  copyFileSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import path from "node:path";
+
+export const BACKUP_SUFFIX = ".claude-persist.bak";
+
+/** Writes `content` to `file` so that readers see either the old or the new bytes, never a mix. */
+export function writeFileAtomic(file: string, content: string | Uint8Array, mode?: number): void {
+  const dir = path.dirname(file);
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const keepMode = mode ?? existingMode(file) ?? 0o644;
+  const fd = openSync(temp, "wx", keepMode);
+  try {
+    writeSync(fd, typeof content === "string" ? Buffer.from(content) : content);
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    unlinkSync(temp);
+    throw error;
+  }
+  closeSync(fd);
+  try {
+    renameSync(temp, file);
+  } catch (error) {
+    unlinkSync(temp);
+    throw error;
+  }
+}
+
+/** Copies `file` to `<file>.claude-persist.bak` (replacing an older backup); returns the backup's path. */
+export function backupFile(file: string): string {
+  const backup = file + BACKUP_SUFFIX;
+  copyFileSync(file, backup);
+  return backup;
+}
+
+export function readTextIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+export function isNotFound(error: unknown): boolean {
+  return error instanceof Error && "code" in error && (error.code === "ENOENT" || error.code === "ENOTDIR");
+}
+
+export function errorCode(error: unknown): string | undefined {
+  return error instanceof Error && "code" in error && typeof error.code === "string" ? error.code : undefined;
+}
+
+function existingMode(file: string): number | undefined {
+  try {
+    return statSync(file).mode & 0o7777;
+  } catch {
+    return undefined;
+  }
+}

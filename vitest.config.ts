@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 600_000,
+    // Tests that start real processes (claude, dockerd) share one machine of 2 cores.
+    maxWorkers: 2,
+  },
+});
