@@ -1,0 +1,19 @@
+// `claude-persist hook session-start`: the same hook as the bundled file, for running and testing it by hand.
+import { text } from "node:stream/consumers";
+import type { Command } from "../cli.ts";
+import { UserError } from "../errors.ts";
+import { runSessionStartHook } from "../hook.ts";
+
+export const hook: Command = {
+  summary: "run a hook by hand: 'hook session-start' reads Claude Code's hook JSON on stdin",
+  async run(args, io) {
+    if (args[0] !== "session-start" || args.length > 1) {
+      throw new UserError("usage: claude-persist hook session-start  (reads the hook's JSON on stdin)", 2);
+    }
+    const input = io.stdin === process.stdin && process.stdin.isTTY ? "" : await text(io.stdin);
+    const result = runSessionStartHook(input, io.env);
+    if (result.stdout) io.stdout(result.stdout);
+    if (result.stderr) io.stderr(result.stderr);
+    return 0;
+  },
+};

@@ -1,0 +1,47 @@
+// `claude-persist install` and `claude-persist uninstall`.
+import { z } from "zod";
+import { parseOptions } from "../args.ts";
+import type { Command, Io } from "../cli.ts";
+import { install as installPack, type InstallResult, uninstall as uninstallPack } from "../install.ts";
+
+const optionsSchema = z.object({ "dry-run": z.boolean().optional(), json: z.boolean().optional(), help: z.boolean().optional() });
+const options = { "dry-run": { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;
+
+export const install: Command = {
+  summary: "install the pack into Claude Code (runtime, slash commands, SessionStart hook)",
+  async run(args, io) {
+    const { values } = parseOptions("claude-persist install", args, options, optionsSchema);
+    if (values.help) return help(io, "install", "Installs /dev-open, /start-work and the SessionStart hook into Claude Code's config dir.");
+    report(io, await installPack(io.env, { dryRun: values["dry-run"] }), values.json, "installed");
+    return 0;
+  },
+};
+
+export const uninstall: Command = {
+  summary: "take out exactly what install put in (your session data stays)",
+  async run(args, io) {
+    const { values } = parseOptions("claude-persist uninstall", args, options, optionsSchema);
+    if (values.help) return help(io, "uninstall", "Removes what install added and gives back any file it replaced.");
+    report(io, await uninstallPack(io.env, { dryRun: values["dry-run"] }), values.json, "uninstalled");
+    return 0;
+  },
+};
+
+function help(io: Io, name: string, text: string): number {
+  io.stdout(`Usage: claude-persist ${name} [--dry-run] [--json]\n\n${text}\n  --dry-run  say what would change, change nothing\n  --json     print one machine-readable result\n`);
+  return 0;
+}
+
+function report(io: Io, result: InstallResult, json: boolean | undefined, verb: string): void {
+  if (json) {
+    io.stdout(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const prefix = result.dryRun ? "would " : "";
+  for (const change of result.changes) {
+    io.stdout(`${prefix}${change.action} ${change.path}${change.backup ? ` (backup: ${change.backup})` : ""}\n`);
+  }
+  const summary = result.changes.length === 0 ? "nothing to change" : `${result.changes.length} change${result.changes.length === 1 ? "" : "s"}`;
+  io.stdout(`claude-persist ${result.dryRun ? `${verb.replace(/ed$/, "")} (dry run)` : verb} in ${result.configDir}: ${summary}.\n`);
+  for (const note of result.notes) io.stdout(`note: ${note}\n`);
+}

@@ -1,0 +1,134 @@
+// The SessionStart hook: runs at the start of every Claude Code session, on the host and in containers.
+// It checks the shared folders, records the start, and tells the model where it runs and what is shared.
+// It never blocks a session: every problem becomes one line on stderr, and the exit code is always 0.
+import { accessSync, appendFileSync, constants, mkdirSync, statSync } from "node:fs";
+import path from "node:path";
+import * as z from "zod/mini";
+import { configDir, packStateDir, type Env } from "./claude/home.ts";
+import { describeEntries, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "./claude/shared.ts";
+import { detectEnvironment, type Environment } from "./environment.ts";
+import { describeError } from "./errors.ts";
+
+const hookInputSchema = z.looseObject({
+  session_id: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/, "session_id is not a session id")),
+  cwd: z.string().check(z.minLength(1)),
+  hook_event_name: z.optional(z.string()),
+  source: z.optional(z.string()),
+  transcript_path: z.optional(z.string()),
+});
+
+export type HookInput = z.infer<typeof hookInputSchema>;
+
+export type SessionStartRecord = {
+  readonly sessionId: string;
+  readonly cwd: string;
+  readonly environment: Environment["kind"];
+  readonly machine: string;
+  readonly hostWorkspace?: string;
+  readonly source: string;
+  readonly time: string;
+};
+
+export type HookResult = { readonly stdout: string; readonly stderr: string };
+
+/** Folder (under the pack's state) holding one JSONL file of starts per session. */
+export const SESSION_STARTS_DIR = "session-starts";
+
+export function runSessionStartHook(stdinText: string, env: Env, now: Date = new Date()): HookResult {
+  const problems: string[] = [];
+  const input = parseInput(stdinText, problems);
+  const where = detectEnvironment(env);
+  const missing = missingSharedFolders(env, where);
+  if (missing.length > 0) problems.push(`shared folders missing or not writable: ${missing.join(", ")}`);
+  if (input) {
+    try {
+      recordSessionStart(env, {
+        sessionId: input.session_id,
+        cwd: input.cwd,
+        environment: where.kind,
+        machine: where.name,
+        ...(where.hostWorkspace ? { hostWorkspace: where.hostWorkspace } : {}),
+        source: input.source ?? "startup",
+        time: now.toISOString(),
+      });
+    } catch (error) {
+      problems.push(`could not record the session start in ${packStateDir(env)} (${describeError(error)})`);
+    }
+  }
+  const stderr = problems.length > 0 ? `claude-persist: ${problems.join("; ")}. Run 'claude-persist doctor' for the fix.\n` : "";
+  if (!input) return { stdout: "", stderr };
+  const context = describeSession(input.cwd, where, missing);
+  const stdout = JSON.stringify({ hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: context } });
+  return { stdout: `${stdout}\n`, stderr };
+}
+
+function parseInput(stdinText: string, problems: string[]): HookInput | undefined {
+  if (!stdinText.trim()) {
+    problems.push("the SessionStart hook got no input from Claude Code, so nothing was recorded");
+    return undefined;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(stdinText);
+  } catch {
+    problems.push("the SessionStart hook input is not JSON, so nothing was recorded");
+    return undefined;
+  }
+  const parsed = hookInputSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    problems.push(`the SessionStart hook input is not usable (${issue?.path.join(".") || "input"}: ${issue?.message}), so nothing was recorded`);
+    return undefined;
+  }
+  return parsed.data;
+}
+
+/** The read-write folders this environment expects to share, which are absent or not writable. */
+function missingSharedFolders(env: Env, where: Environment): string[] {
+  const root = configDir(env);
+  // On the host the folders are created on demand (by Claude Code and /dev-open); only our state must be there.
+  // In a container each of them should be a mount, and a missing one means sessions will not follow.
+  const expected = where.kind === "container" ? READ_WRITE_ENTRIES.filter((e) => e.kind === "dir") : [];
+  const names = [...expected.map((e) => e.name)];
+  const missing = names.filter((name) => !isWritableDir(path.join(root, name)));
+  const state = packStateDir(env);
+  if (!missing.includes(path.basename(state)) && !isWritableDir(state)) missing.push(path.basename(state));
+  return missing;
+}
+
+function isWritableDir(dir: string): boolean {
+  try {
+    if (!statSync(dir).isDirectory()) return false;
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Appends one line per start: a single small O_APPEND write, so concurrent hooks never tear a line. */
+export function recordSessionStart(env: Env, record: SessionStartRecord): void {
+  const dir = path.join(packStateDir(env), SESSION_STARTS_DIR);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  appendFileSync(path.join(dir, `${record.sessionId}.jsonl`), `${JSON.stringify(record)}\n`, { mode: 0o600 });
+}
+
+function describeSession(cwd: string, where: Environment, missing: string[]): string {
+  const readWrite = describeEntries(READ_WRITE_ENTRIES.filter((e) => !missing.includes(e.name)));
+  const readOnly = describeEntries(READ_ONLY_ENTRIES);
+  const lines =
+    where.kind === "host"
+      ? [
+          `claude-persist: this session runs on the host (${where.name}) in ${cwd}.`,
+          `Shared read-write with this repo's dev containers (opened with /dev-open): ${readWrite}.`,
+          `Shared read-only with them: ${readOnly}; change those here on the host.`,
+        ]
+      : [
+          `claude-persist: this session runs in a dev container (${where.name}) in ${cwd}` +
+            (where.hostWorkspace ? `; on the host this folder is ${where.hostWorkspace}.` : "."),
+          `Shared read-write with the host and other dev containers: ${readWrite}.`,
+          `Read-only here (change them on the host): ${readOnly}.`,
+        ];
+  if (missing.length > 0) lines.push(`Not shared in this environment (missing or not writable): ${missing.join(", ")}.`);
+  return lines.join("\n");
+}

@@ -1,0 +1,237 @@
+// Installing the pack into a user's Claude Code: the runtime into `<config>/persist/`, the slash commands into
+// `<config>/commands/`, the SessionStart hook into `<config>/settings.json`. Everything is planned (and every input
+// validated) before the first byte is written; re-running changes nothing; uninstall takes out exactly what
+// install put in, and gives back any file of the user's that install replaced.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { configDir, homeDir, PACK_CODE_DIR, packCodeDir, packStateDir, settingsPath, type Env } from "./claude/home.ts";
+import { UserError } from "./errors.ts";
+import { backupFile, readTextIfExists, writeFileAtomic } from "./fs.ts";
+import { addSessionStartHook, removeSessionStartHook } from "./settings.ts";
+import { readJsonState, withLock } from "./state.ts";
+
+export type Change = {
+  readonly path: string;
+  readonly action: "create" | "update" | "remove" | "restore";
+  /** Where the replaced content was saved, when it was the user's. */
+  readonly backup?: string;
+};
+
+export type InstallResult = {
+  readonly configDir: string;
+  readonly dryRun: boolean;
+  readonly changes: Change[];
+  readonly unchanged: number;
+  readonly notes: string[];
+};
+
+/** What install wrote, so that uninstall can take out exactly that and no more. */
+const manifestSchema = z.object({
+  version: z.string(),
+  files: z.record(z.string(), z.object({ sha256: z.string(), replacedUserFile: z.boolean() })),
+  settings: z.object({ before: z.string().nullable(), after: z.string() }),
+});
+type Manifest = z.infer<typeof manifestSchema>;
+
+const RUNTIME_MARKER = "runtime.json";
+/** The placeholder in commands/*.md for the installed runtime's folder. */
+const RUNTIME_PLACEHOLDER = "{{PERSIST_DIR}}";
+
+/** The built runtime (`dist/`), found from this module whether it runs from source or from a bundle. */
+export function findRuntimeDir(from: string = path.dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    for (const candidate of [dir, path.join(dir, "dist")]) {
+      if (existsSync(path.join(candidate, RUNTIME_MARKER)) && existsSync(path.join(candidate, "hooks"))) return candidate;
+    }
+    if (path.dirname(dir) === dir) {
+      throw new UserError("the pack is not built: run 'npm install' (or 'npm run build') in the claude-persist folder first");
+    }
+  }
+}
+
+function manifestPath(env: Env): string {
+  return path.join(packStateDir(env), "install.json");
+}
+
+function sha256(content: string | Buffer): string {
+  return createHash("sha256").update(content).digest("hex");
+}
+
+/** How commands refer to the runtime: `~/.claude/persist` when the config dir is the default, so the same file works in containers. */
+function runtimeReference(env: Env): string {
+  const dir = configDir(env);
+  return dir === path.join(homeDir(env), ".claude") ? `~/.claude/${PACK_CODE_DIR}` : packCodeDir(env);
+}
+
+function listFiles(dir: string, prefix = ""): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(path.join(dir, prefix), { withFileTypes: true })) {
+    const rel = path.join(prefix, entry.name);
+    if (entry.isDirectory()) files.push(...listFiles(dir, rel));
+    else if (entry.isFile()) files.push(rel);
+  }
+  return files;
+}
+
+type PlannedWrite = { target: string; content: Buffer; mode: number; backup: boolean };
+
+type Plan = {
+  writes: PlannedWrite[];
+  removals: string[];
+  unchanged: number;
+  manifest: Manifest;
+};
+
+function planInstall(env: Env, runtime: string, previous: Manifest | undefined): Plan {
+  const config = configDir(env);
+  const plan: Plan = { writes: [], removals: [], unchanged: 0, manifest: { version: readRuntimeVersion(runtime), files: {}, settings: { before: null, after: "" } } };
+  const want = (target: string, content: Buffer, mode: number, backup: boolean) => {
+    if (existsSync(target) && readFileSync(target).equals(content)) plan.unchanged++;
+    else plan.writes.push({ target, content, mode, backup });
+  };
+
+  // The runtime: every built file, and nothing left over from an older version.
+  const code = packCodeDir(env);
+  const runtimeFiles = listFiles(runtime).filter((rel) => !rel.startsWith(`commands${path.sep}`));
+  for (const rel of runtimeFiles) {
+    const source = path.join(runtime, rel);
+    want(path.join(code, rel), readFileSync(source), statSync(source).mode & 0o111 ? 0o755 : 0o644, false);
+  }
+  if (existsSync(code) && path.resolve(code) !== path.resolve(runtime)) {
+    const keep = new Set(runtimeFiles);
+    for (const rel of listFiles(code)) if (!keep.has(rel)) plan.removals.push(path.join(code, rel));
+  }
+
+  // Slash commands, pointing at the runtime as it is reached on this machine and in containers. A file of the
+  // user's in the way is backed up, and remembered so that uninstall gives it back.
+  for (const name of readdirSync(path.join(runtime, "commands")).filter((n) => n.endsWith(".md")).sort()) {
+    const rel = path.join("commands", name);
+    const target = path.join(config, rel);
+    const template = readFileSync(path.join(runtime, "commands", name), "utf8");
+    const content = Buffer.from(template.replaceAll(RUNTIME_PLACEHOLDER, runtimeReference(env)));
+    const current = existsSync(target) ? readFileSync(target) : undefined;
+    const known = previous?.files[rel];
+    const ours = current === undefined || (known !== undefined && sha256(current) === known.sha256);
+    const userFileInTheWay = !ours && !current.equals(content);
+    plan.manifest.files[rel] = { sha256: sha256(content), replacedUserFile: userFileInTheWay || (known?.replacedUserFile ?? false) };
+    want(target, content, 0o644, userFileInTheWay);
+  }
+
+  // The hook, in settings.json. The manifest keeps the checksum of the user's own version, so that uninstall can
+  // give back those exact bytes from the backup.
+  const settingsFile = settingsPath(env);
+  const before = readTextIfExists(settingsFile);
+  const after = addSessionStartHook(before ?? "", settingsFile);
+  const lastWrittenByUs = previous !== undefined && before !== undefined && sha256(before) === previous.settings.after;
+  plan.manifest.settings = {
+    before: lastWrittenByUs ? previous.settings.before : before === undefined ? null : sha256(before),
+    after: sha256(after),
+  };
+  want(settingsFile, Buffer.from(after), 0o644, before !== undefined && !lastWrittenByUs);
+  return plan;
+}
+
+function readRuntimeVersion(runtime: string): string {
+  const parsed = z.object({ version: z.string() }).safeParse(JSON.parse(readFileSync(path.join(runtime, RUNTIME_MARKER), "utf8")));
+  return parsed.success ? parsed.data.version : "unknown";
+}
+
+function relativeTo(config: string, file: string): string {
+  return path.relative(config, file) || file;
+}
+
+export async function install(env: Env, options: { dryRun?: boolean; runtime?: string } = {}): Promise<InstallResult> {
+  const runtime = options.runtime ?? findRuntimeDir();
+  const config = configDir(env);
+  const stateDir = packStateDir(env);
+  const run = () => {
+    const previous = readJsonState(manifestPath(env), manifestSchema.optional(), undefined);
+    const plan = planInstall(env, runtime, previous);
+    const changes: Change[] = [];
+    for (const write of plan.writes) {
+      const existed = existsSync(write.target);
+      const backup = write.backup ? write.target + ".claude-persist.bak" : undefined;
+      changes.push({ path: relativeTo(config, write.target), action: existed ? "update" : "create", ...(backup ? { backup: relativeTo(config, backup) } : {}) });
+      if (options.dryRun) continue;
+      mkdirSync(path.dirname(write.target), { recursive: true, mode: 0o700 });
+      if (backup) backupFile(write.target);
+      writeFileAtomic(write.target, write.content, write.mode);
+    }
+    for (const file of plan.removals) {
+      changes.push({ path: relativeTo(config, file), action: "remove" });
+      if (!options.dryRun) unlinkSync(file);
+    }
+    const manifestText = `${JSON.stringify(plan.manifest, null, 2)}\n`;
+    if (!options.dryRun && readTextIfExists(manifestPath(env)) !== manifestText) writeFileAtomic(manifestPath(env), manifestText, 0o600);
+    const notes = [`the pack's state (mounted read-write into containers) is in ${relativeTo(config, stateDir)}/`];
+    return { configDir: config, dryRun: Boolean(options.dryRun), changes, unchanged: plan.unchanged, notes };
+  };
+  if (options.dryRun) {
+    // A dry run must not even create the state folder: plan against what is there.
+    return run();
+  }
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  return withLock(manifestPath(env), run);
+}
+
+export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): Promise<InstallResult> {
+  const config = configDir(env);
+  const stateDir = packStateDir(env);
+  if (!existsSync(stateDir)) return { configDir: config, dryRun: Boolean(options.dryRun), changes: [], unchanged: 0, notes: ["claude-persist is not installed here"] };
+  return withLock(manifestPath(env), () => {
+    const manifest = readJsonState(manifestPath(env), manifestSchema.optional(), undefined);
+    const changes: Change[] = [];
+    const notes: string[] = [];
+    const act = (change: Change, apply: () => void) => {
+      changes.push({ ...change, path: relativeTo(config, change.path) });
+      if (!options.dryRun) apply();
+    };
+
+    // Settings first: if the file cannot be read, stop before anything else changes.
+    const settingsFile = settingsPath(env);
+    const current = readTextIfExists(settingsFile);
+    if (current !== undefined) {
+      const backup = settingsFile + ".claude-persist.bak";
+      const backupText = readTextIfExists(backup);
+      const untouchedSinceInstall = manifest !== undefined && sha256(current) === manifest.settings.after;
+      if (untouchedSinceInstall && manifest.settings.before === null) {
+        act({ path: settingsFile, action: "remove" }, () => unlinkSync(settingsFile));
+      } else if (untouchedSinceInstall && backupText !== undefined && sha256(backupText) === manifest.settings.before) {
+        act({ path: settingsFile, action: "restore" }, () => writeFileAtomic(settingsFile, backupText));
+      } else {
+        const without = removeSessionStartHook(current, settingsFile);
+        if (without !== current) {
+          act({ path: settingsFile, action: "update", backup: backup }, () => {
+            backupFile(settingsFile);
+            writeFileAtomic(settingsFile, without);
+          });
+        }
+      }
+    }
+
+    for (const [rel, entry] of Object.entries(manifest?.files ?? {})) {
+      const file = path.join(config, rel);
+      const content = existsSync(file) ? readFileSync(file) : undefined;
+      if (content === undefined) continue;
+      if (sha256(content) !== entry.sha256) {
+        notes.push(`${rel} was changed after install, so it was left in place`);
+        continue;
+      }
+      const backup = file + ".claude-persist.bak";
+      if (entry.replacedUserFile && existsSync(backup)) {
+        act({ path: file, action: "restore" }, () => writeFileAtomic(file, readFileSync(backup)));
+      } else {
+        act({ path: file, action: "remove" }, () => unlinkSync(file));
+      }
+    }
+
+    const code = packCodeDir(env);
+    if (existsSync(code)) act({ path: code, action: "remove" }, () => rmSync(code, { recursive: true, force: true }));
+    if (manifest) act({ path: manifestPath(env), action: "remove" }, () => unlinkSync(manifestPath(env)));
+    notes.push(`the pack's state in ${relativeTo(config, stateDir)}/ (session records, mappings, work items) was kept; delete it by hand if you want it gone`);
+    return { configDir: config, dryRun: Boolean(options.dryRun), changes, unchanged: 0, notes };
+  });
+}

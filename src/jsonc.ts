@@ -1,0 +1,112 @@
+// Editing JSON-with-comments files in place: parse with positions, edit with jsonc-parser, never re-serialise.
+import {
+  applyEdits,
+  findNodeAtLocation,
+  parseTree,
+  type FormattingOptions,
+  modify,
+  type JSONPath,
+  type Node,
+  type ParseError,
+  parse,
+  printParseErrorCode,
+} from "jsonc-parser";
+import { UserError } from "./errors.ts";
+
+/** Parses JSONC (comments and trailing commas allowed); a syntax error becomes `file:line:col: reason`. */
+export function parseJsonc(text: string, file: string): unknown {
+  const errors: ParseError[] = [];
+  const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const first = errors[0];
+  if (first) {
+    const { line, column } = lineAndColumn(text, first.offset);
+    throw new UserError(`${file}:${line}:${column}: ${describeParseError(first)}; fix the file and run again (nothing was changed)`);
+  }
+  return value;
+}
+
+export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  return { line, column: offset - (before.lastIndexOf("\n") + 1) + 1 };
+}
+
+function describeParseError(error: ParseError): string {
+  const names: Record<string, string> = {
+    InvalidSymbol: "unexpected character",
+    InvalidNumberFormat: "invalid number",
+    PropertyNameExpected: "a property name was expected",
+    ValueExpected: "a value was expected",
+    ColonExpected: "':' was expected",
+    CommaExpected: "',' was expected",
+    CloseBraceExpected: "'}' was expected",
+    CloseBracketExpected: "']' was expected",
+    EndOfFileExpected: "unexpected content after the end",
+    InvalidCommentToken: "invalid comment",
+    UnexpectedEndOfComment: "unterminated comment",
+    UnexpectedEndOfString: "unterminated string",
+    UnexpectedEndOfNumber: "unterminated number",
+    InvalidUnicode: "invalid unicode escape",
+    InvalidEscapeCharacter: "invalid escape character",
+    InvalidCharacter: "invalid character",
+  };
+  const code = printParseErrorCode(error.error);
+  return `invalid JSON: ${names[code] ?? code}`;
+}
+
+/** The file's own indentation and line ending, so inserted text looks like the rest. */
+export function detectFormatting(text: string): FormattingOptions {
+  const eol = text.includes("\r\n") ? "\r\n" : "\n";
+  const indented = /^([ \t]+)\S/m.exec(text)?.[1];
+  if (indented?.startsWith("\t")) return { insertSpaces: false, tabSize: 1, eol };
+  return { insertSpaces: true, tabSize: indented ? Math.min(indented.length, 8) : 2, eol };
+}
+
+/** Sets (or, with `undefined`, removes) the value at `path`, touching only the bytes that must change. */
+export function editJsonc(text: string, path: JSONPath, value: unknown, options: { insert?: boolean } = {}): string {
+  const edits = modify(text, path, value, {
+    formattingOptions: detectFormatting(text),
+    ...(options.insert ? { isArrayInsertion: true } : {}),
+  });
+  return applyEdits(text, edits);
+}
+
+/**
+ * Adds `value` at the end of the array (or, with `key`, the object) at `path`. jsonc-parser's own insertion
+ * re-formats the sibling before it; this writes only the new entry, laid out like its last sibling: on a line of
+ * its own with the same indentation, or inline when the siblings share a line.
+ */
+export function appendToJsonc(text: string, path: JSONPath, value: unknown, key?: string): string {
+  const container = findNodeAtLocation(parseTree(text, [], { allowTrailingComma: true }) ?? EMPTY, path);
+  const last = container?.type === (key === undefined ? "array" : "object") ? container?.children?.at(-1) : undefined;
+  if (!last) return editJsonc(text, key === undefined ? [...path, -1] : [...path, key], value, { insert: key === undefined });
+  const { eol, insertSpaces, tabSize } = detectFormatting(text);
+  const lineStart = text.lastIndexOf("\n", last.offset) + 1;
+  const indent = /^[ \t]*/.exec(text.slice(lineStart))?.[0] ?? "";
+  const ownLine = lineStart + indent.length === last.offset;
+  const rendered = ownLine
+    ? JSON.stringify(value, null, insertSpaces ? " ".repeat(tabSize ?? 2) : "\t").replaceAll("\n", `${eol}${indent}`)
+    : JSON.stringify(value).replaceAll(/([,:])(?=["{[\d tfn-])/g, "$1 ");
+  const entry = key === undefined ? rendered : `${JSON.stringify(key)}: ${rendered}`;
+  const end = last.offset + last.length;
+  return `${text.slice(0, end)},${ownLine ? `${eol}${indent}` : " "}${entry}${text.slice(end)}`;
+}
+
+/**
+ * Removes the array element or object property at `path` with the separator before it (after it, for the first
+ * of several), so that removing what `appendToJsonc` added gives back the original bytes.
+ */
+export function removeFromJsonc(text: string, path: JSONPath): string {
+  const node = findNodeAtLocation(parseTree(text, [], { allowTrailingComma: true }) ?? EMPTY, path);
+  const target = node && typeof path.at(-1) === "string" ? node.parent : node;
+  const siblings = target?.parent?.children ?? [];
+  const index = target ? siblings.indexOf(target) : -1;
+  if (!target || index < 0) return text;
+  const before = siblings[index - 1];
+  const after = siblings[index + 1];
+  if (before) return text.slice(0, before.offset + before.length) + text.slice(target.offset + target.length);
+  if (after) return text.slice(0, target.offset) + text.slice(after.offset);
+  return editJsonc(text, path, undefined);
+}
+
+const EMPTY: Node = { type: "null", offset: 0, length: 0 };

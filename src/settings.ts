@@ -1,0 +1,98 @@
+// The pack's SessionStart hook in Claude Code's settings.json: add it, find it, take it out again.
+import { z } from "zod";
+import { PACK_CODE_DIR } from "./claude/home.ts";
+import { UserError } from "./errors.ts";
+import { appendToJsonc, editJsonc, parseJsonc, removeFromJsonc } from "./jsonc.ts";
+
+/** Where the bundled hook lives, relative to the config dir; also how we recognise our own entries. */
+export const HOOK_SCRIPT = `${PACK_CODE_DIR}/hooks/session-start.mjs`;
+
+/**
+ * The command Claude Code runs (through `sh -c`). No absolute host path: the config dir is resolved where it
+ * runs, so the same settings.json works on the host and in a container whose HOME differs; without node, or
+ * without the pack's code, it exits 0 quietly.
+ */
+export const HOOK_COMMAND =
+  `f="\${CLAUDE_CONFIG_DIR:-$HOME/.claude}/${HOOK_SCRIPT}"; ` +
+  `[ -f "$f" ] && command -v node >/dev/null 2>&1 && exec node "$f"; exit 0`;
+
+export const HOOK_MATCHER = "startup|resume|clear|compact";
+const HOOK_TIMEOUT_SECONDS = 10;
+
+const hookEntrySchema = z.looseObject({ type: z.string().optional(), command: z.string().optional() });
+const matcherGroupSchema = z.looseObject({ matcher: z.string().optional(), hooks: z.array(hookEntrySchema).optional() });
+const settingsSchema = z.looseObject({
+  hooks: z
+    .looseObject({ SessionStart: z.array(matcherGroupSchema).optional() })
+    .optional(),
+});
+
+type Settings = z.infer<typeof settingsSchema>;
+
+function readSettings(text: string, file: string): Settings {
+  const value = text.trim() ? parseJsonc(text, file) : {};
+  const parsed = settingsSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? issue.path.join(".") : "the top level";
+    throw new UserError(`${file}: ${where} is not what Claude Code expects (${issue?.message}); fix it and run again (nothing was changed)`);
+  }
+  return parsed.data;
+}
+
+function isOurCommand(command: string | undefined): boolean {
+  return command?.includes(HOOK_SCRIPT) ?? false;
+}
+
+/** Where our hook entries sit: [group index, hook index] pairs. */
+function findOurHooks(settings: Settings): Array<[number, number]> {
+  const found: Array<[number, number]> = [];
+  (settings.hooks?.SessionStart ?? []).forEach((group, g) => {
+    (group.hooks ?? []).forEach((hook, h) => {
+      if (isOurCommand(hook.command)) found.push([g, h]);
+    });
+  });
+  return found;
+}
+
+export function hasSessionStartHook(text: string, file: string): boolean {
+  return findOurHooks(readSettings(text, file)).length > 0;
+}
+
+/** settings.json's text with our hook registered exactly once and up to date; the same text when it already is. */
+export function addSessionStartHook(text: string, file: string): string {
+  const settings = readSettings(text, file);
+  const ours = findOurHooks(settings);
+  const [first, ...extra] = ours;
+  let result = text.trim() ? text : "{}\n";
+  // Extra copies (from a hand edit, say) go, last first so indexes stay valid.
+  for (const [g, h] of extra.reverse()) result = removeFromJsonc(result, ["hooks", "SessionStart", g, "hooks", h]);
+  if (first) {
+    const [g, h] = first;
+    const current = settings.hooks?.SessionStart?.[g]?.hooks?.[h]?.command;
+    if (current !== HOOK_COMMAND) result = editJsonc(result, ["hooks", "SessionStart", g, "hooks", h, "command"], HOOK_COMMAND);
+    return result;
+  }
+  const group = { matcher: HOOK_MATCHER, hooks: [{ type: "command", command: HOOK_COMMAND, timeout: HOOK_TIMEOUT_SECONDS }] };
+  if (settings.hooks?.SessionStart) return appendToJsonc(result, ["hooks", "SessionStart"], group);
+  if (settings.hooks) return appendToJsonc(result, ["hooks"], [group], "SessionStart");
+  return appendToJsonc(result, [], { SessionStart: [group] }, "hooks");
+}
+
+/** settings.json's text without our hook; groups and keys left empty by that removal go too. */
+export function removeSessionStartHook(text: string, file: string): string {
+  let settings = readSettings(text, file);
+  let result = text;
+  for (const [g, h] of findOurHooks(settings).reverse()) {
+    const group = settings.hooks?.SessionStart?.[g];
+    const onlyHook = (group?.hooks?.length ?? 0) === 1;
+    result = removeFromJsonc(result, onlyHook ? ["hooks", "SessionStart", g] : ["hooks", "SessionStart", g, "hooks", h]);
+    settings = readSettings(result, file);
+  }
+  if (settings.hooks?.SessionStart?.length === 0) {
+    result = removeFromJsonc(result, ["hooks", "SessionStart"]);
+    settings = readSettings(result, file);
+  }
+  if (settings.hooks && Object.keys(settings.hooks).length === 0) result = removeFromJsonc(result, ["hooks"]);
+  return result;
+}

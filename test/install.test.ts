@@ -1,0 +1,179 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { HOOK_COMMAND } from "../src/settings.ts";
+import { runCli, tempHome } from "./support/claude.ts";
+
+/** Every file under `dir` with its bytes: the "nothing changed" check. */
+function snapshot(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const entry of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const child = path.join(rel, entry.name);
+      if (entry.isDirectory()) walk(child);
+      else files[child] = readFileSync(path.join(dir, child)).toString("base64");
+    }
+  };
+  walk("");
+  return files;
+}
+
+const install = (home: string, ...args: string[]) => runCli(["install", ...args], { env: { HOME: home } });
+const uninstall = (home: string, ...args: string[]) => runCli(["uninstall", ...args], { env: { HOME: home } });
+const claudeDir = (home: string) => path.join(home, ".claude");
+const settingsOf = (home: string) => readFileSync(path.join(claudeDir(home), "settings.json"), "utf8");
+
+const USER_SETTINGS = `{
+    // my settings
+    "model": "opus",
+    "permissions": { "allow": ["Bash(ls:*)"] },
+    "hooks": {
+        "SessionStart": [
+            { "matcher": "startup", "hooks": [{ "type": "command", "command": "echo mine" }] }
+        ],
+        "Stop": [{ "hooks": [{ "type": "command", "command": "echo stop" }] }]
+    }
+}
+`;
+
+describe("claude-persist install", () => {
+  it("installs the runtime, the slash commands and the hook into a fresh HOME", async () => {
+    const home = tempHome();
+    const result = await install(home);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const config = claudeDir(home);
+    expect(existsSync(path.join(config, "persist", "hooks", "session-start.mjs"))).toBe(true);
+    expect(existsSync(path.join(config, "persist", "bin", "claude-persist.mjs"))).toBe(true);
+    expect(existsSync(path.join(config, "persist", "node_modules", "@devcontainers", "cli", "devcontainer.js"))).toBe(true);
+    const devOpen = readFileSync(path.join(config, "commands", "dev-open.md"), "utf8");
+    expect(devOpen).toContain("!`node ~/.claude/persist/bin/dev-open.mjs $ARGUMENTS`");
+    expect(devOpen).toContain("allowed-tools: Bash(node ~/.claude/persist/bin/dev-open.mjs:*)");
+    expect(existsSync(path.join(config, "commands", "start-work.md"))).toBe(true);
+    const settings = JSON.parse(settingsOf(home));
+    expect(settings.hooks.SessionStart).toEqual([
+      { matcher: "startup|resume|clear|compact", hooks: [{ type: "command", command: HOOK_COMMAND, timeout: 10 }] },
+    ]);
+    // No absolute host path in the hook: the same settings.json is mounted into containers.
+    expect(HOOK_COMMAND).not.toContain(home);
+    expect(statSync(path.join(config, "persist-state")).mode & 0o777).toBe(0o700);
+    expect(result.stdout).toContain(`claude-persist installed in ${config}`);
+  });
+
+  it("changes nothing, byte for byte, when run a second time", async () => {
+    const home = tempHome();
+    writeFileSync(path.join(claudeDir(home), "settings.json"), USER_SETTINGS);
+    expect((await install(home)).exitCode).toBe(0);
+    const before = snapshot(claudeDir(home));
+    const second = await install(home, "--json");
+    expect(second.exitCode).toBe(0);
+    expect(JSON.parse(second.stdout).changes).toEqual([]);
+    expect(snapshot(claudeDir(home))).toEqual(before);
+  });
+
+  it("keeps every other key, hook, comment and the indentation of an existing settings.json", async () => {
+    const home = tempHome();
+    const file = path.join(claudeDir(home), "settings.json");
+    writeFileSync(file, USER_SETTINGS);
+    expect((await install(home)).exitCode).toBe(0);
+    const after = settingsOf(home);
+    // The user's text is all still there, in order; only our entry was inserted.
+    expect(after.startsWith(USER_SETTINGS.slice(0, USER_SETTINGS.indexOf('"echo mine" }] }') + 16))).toBe(true);
+    expect(after).toContain('"Stop": [{ "hooks": [{ "type": "command", "command": "echo stop" }] }]');
+    expect(after).toContain("    // my settings\n");
+    expect(after).toMatch(/\n {24}"command": "f=/);
+    expect(readFileSync(`${file}.claude-persist.bak`, "utf8")).toBe(USER_SETTINGS);
+  });
+
+  it("works with tabs and CRLF line endings", async () => {
+    const home = tempHome();
+    const original = '{\r\n\t"model": "opus"\r\n}\r\n';
+    writeFileSync(path.join(claudeDir(home), "settings.json"), original);
+    expect((await install(home)).exitCode).toBe(0);
+    const after = settingsOf(home);
+    expect(after).toMatch(/^\{\r\n\t"model": "opus",\r\n\t"hooks": \{\r\n\t\t"SessionStart"/);
+    expect(after).not.toMatch(/[^\r]\n/);
+    expect((await uninstall(home)).exitCode).toBe(0);
+    expect(settingsOf(home)).toBe(original);
+  });
+
+  it.each([
+    ['{ "model": "opus",, }', "settings.json:1:19: invalid JSON: a property name was expected"],
+    ['{\n  "hooks": {\n    "SessionStart": [\n  }\n}', "settings.json:4:3: invalid JSON"],
+    ['{ "hooks": "none" }', "settings.json: hooks is not what Claude Code expects"],
+    ['{ "hooks": { "SessionStart": {} } }', "settings.json: hooks.SessionStart is not what Claude Code expects"],
+  ])("refuses a malformed settings.json (%s) and changes nothing", async (text, message) => {
+    const home = tempHome();
+    mkdirSync(path.join(claudeDir(home), "commands"));
+    writeFileSync(path.join(claudeDir(home), "commands", "dev-open.md"), "mine");
+    writeFileSync(path.join(claudeDir(home), "settings.json"), text);
+    const before = snapshot(home);
+    const result = await install(home);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(snapshot(home)).toEqual(before);
+  });
+
+  it("--dry-run says what it would do and writes nothing", async () => {
+    const home = tempHome();
+    const before = snapshot(home);
+    const result = await install(home, "--dry-run");
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("would create settings.json");
+    expect(result.stdout).toContain("would create commands/dev-open.md");
+    expect(snapshot(home)).toEqual(before);
+  });
+
+  it("refuses unknown options with one line and exit 2", async () => {
+    const home = tempHome();
+    const result = await install(home, "--force");
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe("claude-persist install: Unknown option '--force'; see 'claude-persist install --help'");
+  });
+});
+
+describe("claude-persist uninstall", () => {
+  it("gives back the original settings.json byte for byte and removes everything install added", async () => {
+    const home = tempHome();
+    writeFileSync(path.join(claudeDir(home), "settings.json"), USER_SETTINGS);
+    const before = snapshot(claudeDir(home));
+    expect((await install(home)).exitCode).toBe(0);
+    const result = await uninstall(home);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(settingsOf(home)).toBe(USER_SETTINGS);
+    expect(existsSync(path.join(claudeDir(home), "persist"))).toBe(false);
+    expect(existsSync(path.join(claudeDir(home), "commands", "dev-open.md"))).toBe(false);
+    const after = snapshot(claudeDir(home));
+    const added = Object.keys(after).filter((f) => !(f in before));
+    // What stays: the backup of settings.json, and the pack's state (the user's session records).
+    expect(added.every((f) => f.endsWith(".claude-persist.bak") || f.startsWith("persist-state"))).toBe(true);
+  });
+
+  it("removes a settings.json that install created", async () => {
+    const home = tempHome();
+    await install(home);
+    expect((await uninstall(home)).exitCode).toBe(0);
+    expect(existsSync(path.join(claudeDir(home), "settings.json"))).toBe(false);
+  });
+
+  it("takes only its own hook out of a settings.json the user edited after install", async () => {
+    const home = tempHome();
+    writeFileSync(path.join(claudeDir(home), "settings.json"), USER_SETTINGS);
+    await install(home);
+    const edited = settingsOf(home).replace('"model": "opus"', '"model": "sonnet"');
+    writeFileSync(path.join(claudeDir(home), "settings.json"), edited);
+    expect((await uninstall(home)).exitCode).toBe(0);
+    expect(settingsOf(home)).toBe(USER_SETTINGS.replace('"model": "opus"', '"model": "sonnet"'));
+  });
+
+  it("gives back a slash command of the user's that install replaced", async () => {
+    const home = tempHome();
+    const commands = path.join(claudeDir(home), "commands");
+    mkdirSync(commands);
+    writeFileSync(path.join(commands, "dev-open.md"), "my own dev-open\n");
+    const installed = await install(home);
+    expect(installed.stdout).toContain("update commands/dev-open.md (backup: commands/dev-open.md.claude-persist.bak)");
+    expect((await uninstall(home)).exitCode).toBe(0);
+    expect(readFileSync(path.join(commands, "dev-open.md"), "utf8")).toBe("my own dev-open\n");
+  });
+});
