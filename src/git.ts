@@ -1,0 +1,318 @@
+// Git, one small verb per operation. Every call is an argument array; names that come from outside are
+// checked first (never starting with "-", always what `git check-ref-format` accepts) and go after "--"
+// where git takes it. Failures are one UserError sentence that says what to do.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { UserError } from "./errors.ts";
+
+type GitResult = { readonly exitCode: number; readonly stdout: string; readonly stderr: string };
+
+async function git(cwd: string, args: readonly string[]): Promise<GitResult> {
+  const result = await execa("git", args, {
+    cwd,
+    reject: false,
+    stdin: "ignore",
+    // English messages, so that the few we recognise are recognised; never wait for a password prompt.
+    env: { LC_ALL: "C", GIT_TERMINAL_PROMPT: "0" },
+  });
+  if (result.exitCode === undefined) {
+    throw new UserError(`could not run git (${result.code ?? result.shortMessage}); install git, or put it on PATH`);
+  }
+  return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+}
+
+function gitFailed(what: string, result: GitResult): UserError {
+  const line = result.stderr.split("\n").find((text) => /^(fatal|error): /.test(text)) ?? result.stderr.split("\n")[0];
+  return new UserError(`${what} failed: ${line?.trim() || `git exited with ${result.exitCode}`}`);
+}
+
+/** The top folder of the working tree that holds `dir`. */
+export async function repoRoot(dir: string): Promise<string> {
+  if (!existsSync(dir)) throw new UserError(`${dir} does not exist; run this from inside your project`);
+  const result = await git(dir, ["rev-parse", "--show-toplevel"]);
+  if (result.exitCode !== 0) throw new UserError(`${dir} is not inside a git working tree; cd into your project first`);
+  return result.stdout;
+}
+
+/** The checked-out branch, or undefined when HEAD is detached. */
+export async function currentBranch(repo: string): Promise<string | undefined> {
+  const result = await git(repo, ["symbolic-ref", "--quiet", "--short", "HEAD"]);
+  return result.exitCode === 0 ? result.stdout : undefined;
+}
+
+export async function branchExists(repo: string, branch: string): Promise<boolean> {
+  return refExists(repo, `refs/heads/${await checkBranchName(repo, branch)}`);
+}
+
+/** Whether `origin` has `branch`, as of the last fetch. */
+export async function remoteBranchExists(repo: string, branch: string): Promise<boolean> {
+  return refExists(repo, `refs/remotes/origin/${await checkBranchName(repo, branch)}`);
+}
+
+async function refExists(repo: string, fullRef: string): Promise<boolean> {
+  return (await git(repo, ["show-ref", "--verify", "--quiet", "--", fullRef])).exitCode === 0;
+}
+
+/** The commit `ref` names, or undefined when it names none. `ref` is checked like a branch name first. */
+export async function resolveCommit(repo: string, ref: string): Promise<string | undefined> {
+  const checked = await checkRefName(repo, ref);
+  const result = await git(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${checked}^{commit}`]);
+  return result.exitCode === 0 ? result.stdout : undefined;
+}
+
+/**
+ * Where new work starts: `origin/<default>` when origin/HEAD is set, else `main` or `master` (whichever
+ * exists), else the current branch.
+ */
+export async function defaultBranch(repo: string): Promise<string> {
+  const originHead = await git(repo, ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]);
+  if (originHead.exitCode === 0 && originHead.stdout) return originHead.stdout;
+  for (const name of ["main", "master"]) {
+    if (await refExists(repo, `refs/heads/${name}`)) return name;
+  }
+  const current = await currentBranch(repo);
+  if (current) return current;
+  throw new UserError("can't tell which branch to start from (no origin/HEAD, main or master, and HEAD is detached); pass --from <ref>");
+}
+
+/** Uncommitted changes, staged or not, or untracked files (ignored files don't count). */
+export async function isDirty(repo: string): Promise<boolean> {
+  const result = await git(repo, ["status", "--porcelain", "--untracked-files=normal"]);
+  if (result.exitCode !== 0) throw gitFailed("git status", result);
+  return result.stdout !== "";
+}
+
+/** Switches to an existing branch; uncommitted changes come along, or git refuses and nothing changes. */
+export async function switchBranch(repo: string, branch: string): Promise<void> {
+  const name = await checkBranchName(repo, branch);
+  const result = await git(repo, ["switch", "--no-guess", "--", name]);
+  if (result.exitCode !== 0) throw switchFailed(name, result);
+}
+
+/**
+ * Creates `branch` at `from` and switches to it. `track` makes `from` (a remote-tracking branch) its upstream;
+ * otherwise it has none, so that a later `git push` can't land on the branch it started from.
+ */
+export async function createBranch(repo: string, branch: string, from: string, { track = false } = {}): Promise<void> {
+  const name = await checkBranchName(repo, branch);
+  const start = await checkRefName(repo, from);
+  const result = await git(repo, ["switch", track ? "--track" : "--no-track", "-c", name, "--", start]);
+  if (result.exitCode !== 0) throw switchFailed(name, result);
+}
+
+export type Worktree = {
+  readonly path: string;
+  readonly head?: string;
+  /** Short name (`feat/x`), absent when detached or bare. */
+  readonly branch?: string;
+  readonly bare: boolean;
+  readonly detached: boolean;
+  readonly locked: boolean;
+  readonly prunable: boolean;
+};
+
+/** Every worktree of the repository, the main one first. */
+export async function listWorktrees(repo: string): Promise<Worktree[]> {
+  const result = await git(repo, ["worktree", "list", "--porcelain"]);
+  if (result.exitCode !== 0) throw gitFailed("git worktree list", result);
+  return parseWorktreeList(result.stdout);
+}
+
+/** Parses `git worktree list --porcelain`: records of `key value` lines, separated by blank lines. */
+export function parseWorktreeList(porcelain: string): Worktree[] {
+  const worktrees: Worktree[] = [];
+  for (const record of porcelain.split(/\n\n+/)) {
+    const fields = new Map<string, string>();
+    for (const line of record.split("\n")) {
+      if (!line) continue;
+      const space = line.indexOf(" ");
+      fields.set(space === -1 ? line : line.slice(0, space), space === -1 ? "" : line.slice(space + 1));
+    }
+    const worktreePath = fields.get("worktree");
+    if (worktreePath === undefined) continue;
+    const branchRef = fields.get("branch");
+    worktrees.push({
+      path: worktreePath,
+      ...(fields.has("HEAD") ? { head: fields.get("HEAD") } : {}),
+      ...(branchRef ? { branch: branchRef.replace(/^refs\/heads\//, "") } : {}),
+      bare: fields.has("bare"),
+      detached: fields.has("detached"),
+      locked: fields.has("locked"),
+      prunable: fields.has("prunable"),
+    });
+  }
+  return worktrees;
+}
+
+/**
+ * Adds a worktree at `worktreePath`: for an existing `branch` when `from` is not given, else for a new
+ * `branch` created at `from` (`track` as for createBranch).
+ */
+export async function addWorktree(
+  repo: string,
+  worktreePath: string,
+  branch: string,
+  { from, track = false }: { from?: string; track?: boolean } = {},
+): Promise<void> {
+  const name = await checkBranchName(repo, branch);
+  const target = path.resolve(repo, worktreePath);
+  const args =
+    from === undefined
+      ? ["worktree", "add", "--", target, name]
+      : ["worktree", "add", track ? "--track" : "--no-track", "-b", name, "--", target, await checkRefName(repo, from)];
+  const result = await git(repo, args);
+  if (result.exitCode !== 0) throw gitFailed(`git worktree add ${target}`, result);
+}
+
+/** `<parent of the main worktree>/<its name>.worktrees/<branch, "/" made "-">`: beside the repo, never inside it. */
+export function worktreePathFor(mainWorktree: string, branch: string): string {
+  return path.join(path.dirname(mainWorktree), `${path.basename(mainWorktree)}.worktrees`, branch.replaceAll("/", "-"));
+}
+
+const MAX_REF_NAME = 200;
+
+/**
+ * `branch` if git accepts it as a new branch name, else a UserError: nothing starting with "-", only the
+ * characters above, no `@{…}` shorthands, nothing `git check-ref-format --branch` refuses or rewrites.
+ */
+export async function checkBranchName(repo: string, branch: string): Promise<string> {
+  if (!plausibleRefName(branch) || !BRANCH_CHARACTERS.test(branch) || branch === "@" || branch.includes("@{")) {
+    throw badBranch(branch);
+  }
+  const result = await git(repo, ["check-ref-format", "--branch", branch]);
+  if (result.exitCode !== 0 || result.stdout !== branch) throw badBranch(branch);
+  return branch;
+}
+
+/** `ref` if it has the shape of a ref (branch, remote branch, tag, commit id), else a UserError. */
+export async function checkRefName(repo: string, ref: string): Promise<string> {
+  if (!plausibleRefName(ref)) throw badRef(ref);
+  const result = await git(repo, ["check-ref-format", "--allow-onelevel", ref]);
+  if (result.exitCode !== 0) throw badRef(ref);
+  return ref;
+}
+
+// Branch names travel on into prompts, hook context and shell prompts: letters, digits and . _ / - + = , # @ %
+// only, nothing a shell gives meaning to. Linear's suggestions (`user/lin-123-title-slug`) always fit.
+const BRANCH_CHARACTERS = /^[\p{L}\p{N}._/+=,#@%-]+$/u;
+
+function plausibleRefName(name: string): boolean {
+  return name.length > 0 && name.length <= MAX_REF_NAME && !name.startsWith("-") && !/[\x00-\x20\x7f]/.test(name);
+}
+
+function badBranch(branch: string): UserError {
+  return new UserError(
+    `refusing branch name ${quoted(branch)}: not a plain git branch name (letters, digits, . _ / - + = , # @ %, not starting with "-"); use one like lin-123-fix-login`,
+  );
+}
+
+function badRef(ref: string): UserError {
+  return new UserError(`refusing --from ${quoted(ref)}: not a branch, tag or commit name; pass one like main or origin/main`);
+}
+
+// Names from outside are shown escaped and cut short, so that the message stays one harmless line.
+function quoted(name: string): string {
+  const cut = name.length > 60 ? `${name.slice(0, 60)}...` : name;
+  return JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+function switchFailed(branch: string, result: GitResult): UserError {
+  const lines = result.stderr.split("\n");
+  if (lines.some((line) => /would be overwritten by checkout|untracked working tree files would be/.test(line))) {
+    const files = lines.filter((line) => line.startsWith("\t")).map((line) => line.trim());
+    const shown = files.length > 3 ? `${files.slice(0, 3).join(", ")}, …` : files.join(", ");
+    return new UserError(
+      `your uncommitted changes${shown ? ` to ${shown}` : ""} conflict with ${branch}; commit or stash them, then run again (nothing was changed)`,
+    );
+  }
+  const elsewhere = lines.map((line) => /is already checked out at '(.*)'/.exec(line)?.[1]).find(Boolean);
+  if (elsewhere) return checkedOutElsewhere(branch, elsewhere);
+  return gitFailed(`git switch ${branch}`, result);
+}
+
+function checkedOutElsewhere(branch: string, worktreePath: string): UserError {
+  return new UserError(`${branch} is already checked out in the worktree at ${worktreePath}; work there, or use --worktree`);
+}
+
+export type PrepareBranchOptions = {
+  /** Any folder inside the repository. */
+  readonly repo: string;
+  /** Used as given (Linear's `branchName`), once git accepts it. */
+  readonly branch: string;
+  /** Where a new branch starts; default: see defaultBranch. Ignored when the branch exists (here or on origin). */
+  readonly from?: string;
+  /** Take uncommitted changes along to the branch (git refuses, and nothing changes, if they conflict). */
+  readonly carry?: boolean;
+  /** Check the branch out in a worktree beside the repo instead of switching this one. */
+  readonly worktree?: boolean;
+};
+
+export type PreparedBranch = {
+  readonly branch: string;
+  /** The branch did not exist (locally) before. */
+  readonly created: boolean;
+  /** This checkout moved to the branch (never, with `worktree`). */
+  readonly switched: boolean;
+  readonly worktreePath?: string;
+  /** The branch already had a worktree, which is returned as is. */
+  readonly worktreeReused?: boolean;
+};
+
+/**
+ * Gets `branch` ready to work on: switched to in this checkout, or in a worktree. An existing branch (local,
+ * or on origin as of the last fetch) is used; otherwise it is created from `from` or the default branch.
+ * Uncommitted changes are never lost: without `carry` a dirty checkout is refused before anything happens.
+ */
+export async function prepareBranch({ repo, branch, from, carry = false, worktree = false }: PrepareBranchOptions): Promise<PreparedBranch> {
+  const root = await repoRoot(repo);
+  const name = await checkBranchName(root, branch);
+  const fromCommit = from === undefined ? undefined : await resolveCommit(root, from);
+  if (from !== undefined && fromCommit === undefined) {
+    throw new UserError(`--from ${from}: no such branch, tag or commit here; check the name (or git fetch first)`);
+  }
+  if (worktree && carry) {
+    throw new UserError("--carry moves uncommitted changes in this checkout and --worktree leaves this checkout alone; pick one");
+  }
+  const worktrees = await listWorktrees(root);
+  const holder = worktrees.find((entry) => entry.branch === name);
+
+  if (worktree) {
+    if (holder) {
+      if (!existsSync(holder.path)) {
+        throw new UserError(`${name}'s worktree ${holder.path} is registered but its folder is gone; run 'git worktree prune' and try again`);
+      }
+      return { branch: name, created: false, switched: false, worktreePath: holder.path, worktreeReused: true };
+    }
+    const target = worktreePathFor(worktrees[0]?.path ?? root, name);
+    if (existsSync(target)) {
+      throw new UserError(`${target} already exists but is not a worktree of ${name}; move it away and run again`);
+    }
+    const start = await startFor(root, name, fromCommit);
+    await addWorktree(root, target, name, start.existing ? {} : { from: start.ref, track: start.track });
+    return { branch: name, created: !start.existing, switched: false, worktreePath: target, worktreeReused: false };
+  }
+
+  if ((await currentBranch(root)) === name) return { branch: name, created: false, switched: false };
+  if (holder) throw checkedOutElsewhere(name, holder.path);
+  if (!carry && (await isDirty(root))) {
+    throw new UserError(`you have uncommitted changes; commit or stash them, or pass --carry to take them to ${name} (nothing was changed)`);
+  }
+  const start = await startFor(root, name, fromCommit);
+  if (start.existing) await switchBranch(root, name);
+  else await createBranch(root, name, start.ref, { track: start.track });
+  return { branch: name, created: !start.existing, switched: true };
+}
+
+type StartPoint = { readonly existing: true } | { readonly existing: false; readonly ref: string; readonly track: boolean };
+
+async function startFor(root: string, branch: string, fromCommit: string | undefined): Promise<StartPoint> {
+  if (await branchExists(root, branch)) return { existing: true };
+  // Someone already pushed this issue's branch: continue from it rather than starting a second one.
+  if (await remoteBranchExists(root, branch)) return { existing: false, ref: `refs/remotes/origin/${branch}`, track: true };
+  if (fromCommit) return { existing: false, ref: fromCommit, track: false };
+  const base = await defaultBranch(root);
+  const commit = await resolveCommit(root, base);
+  if (!commit) throw new UserError(`${base} has no commits yet; make a first commit, or pass --from <ref>`);
+  return { existing: false, ref: commit, track: false };
+}

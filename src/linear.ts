@@ -1,0 +1,338 @@
+// Linear's GraphQL API, as much of it as /start-work needs: look an issue up, move it to the team's first
+// "started" state, assign it to the key's user. Every answer is checked with zod where it arrives, and
+// every failure is one UserError line that says what to do.
+import { z } from "zod";
+import type { Env } from "./claude/home.ts";
+import { UserError } from "./errors.ts";
+import { parseIssueRef } from "./issue-ref.ts";
+
+export const DEFAULT_LINEAR_API_URL = "https://api.linear.app/graphql";
+export const DEFAULT_LINEAR_TIMEOUT_MS = 10_000;
+
+const stateSchema = z.object({ id: z.string(), name: z.string(), type: z.string() });
+
+export const linearIssueSchema = z.object({
+  id: z.string(),
+  identifier: z.string(),
+  title: z.string(),
+  url: z.string(),
+  branchName: z.string().min(1),
+  description: z.string().nullish().transform((value) => value ?? null),
+  state: stateSchema,
+  team: z.object({ id: z.string(), key: z.string() }),
+  assignee: z.object({ id: z.string(), name: z.string() }).nullish().transform((value) => value ?? null),
+});
+export type LinearIssue = z.infer<typeof linearIssueSchema>;
+
+export const issueAnswerSchema = z.object({ issue: linearIssueSchema.nullable() });
+
+export const teamStatesAnswerSchema = z.object({
+  team: z.object({
+    states: z.object({
+      nodes: z.array(z.object({ id: z.string(), name: z.string(), type: z.string(), position: z.number() })),
+    }),
+  }),
+});
+
+export const viewerAnswerSchema = z.object({ viewer: z.object({ id: z.string() }) });
+
+export const issueStartAnswerSchema = z.object({
+  issueUpdate: z.object({
+    success: z.boolean(),
+    issue: z
+      .object({ state: z.object({ name: z.string() }) })
+      .nullish()
+      .transform((value) => value ?? null),
+  }),
+});
+
+const graphqlErrorsSchema = z.object({
+  errors: z
+    .array(
+      z.object({
+        message: z.string().optional(),
+        extensions: z.object({ code: z.string().optional() }).loose().optional(),
+      }),
+    )
+    .min(1),
+});
+
+// Named operations, so that logs, proxies and the test server can tell them apart.
+const ISSUE_QUERY = `query Issue($id: String!) {
+  issue(id: $id) { id identifier title url branchName description state { id name type } team { id key } assignee { id name } }
+}`;
+const TEAM_STATES_QUERY = `query TeamStates($teamId: String!) {
+  team(id: $teamId) { states { nodes { id name type position } } }
+}`;
+const VIEWER_QUERY = `query Viewer { viewer { id } }`;
+const ISSUE_START_MUTATION = `mutation IssueStart($id: String!, $input: IssueUpdateInput!) {
+  issueUpdate(id: $id, input: $input) { success issue { state { name } } }
+}`;
+
+// Where an issue already is work in progress or finished, starting work must not move it back.
+const LEAVE_STATE_TYPES = new Set(["started", "completed", "canceled"]);
+
+export type LinearClientOptions = {
+  readonly apiKey: string;
+  readonly apiUrl?: string;
+  readonly timeoutMs?: number;
+};
+
+export type StartIssueOptions = {
+  /** Assign the issue to the user who owns the API key. */
+  readonly assign?: boolean;
+  /** Leave the workflow state alone. */
+  readonly noStatus?: boolean;
+};
+
+export type StartIssueResult = {
+  /** This call moved the issue to a started state. */
+  readonly moved: boolean;
+  /** The state's name after this call. */
+  readonly state: string;
+  /** This call made the key's user the assignee. */
+  readonly assigned: boolean;
+};
+
+export type LinearClient = {
+  fetchIssue(identifier: string): Promise<LinearIssue>;
+  startIssue(issue: LinearIssue, options?: StartIssueOptions): Promise<StartIssueResult>;
+};
+
+/**
+ * The `Authorization` value for a Linear credential: personal API keys (`lin_api_…`) go bare, a value that
+ * already says `Bearer …` goes as is, and anything else is taken for an OAuth access token.
+ */
+export function authorizationHeader(key: string): string {
+  const trimmed = key.trim();
+  if (trimmed === "" || !/^[\x21-\x7e]+( [\x21-\x7e]+)?$/.test(trimmed)) {
+    throw new UserError(
+      "LINEAR_API_KEY is empty or has characters an API key never has; copy it again from Linear (Settings → Security & access)",
+    );
+  }
+  if (/^bearer /i.test(trimmed) || trimmed.startsWith("lin_api_")) return trimmed;
+  return `Bearer ${trimmed}`;
+}
+
+export function linearClient({
+  apiKey,
+  apiUrl = DEFAULT_LINEAR_API_URL,
+  timeoutMs = DEFAULT_LINEAR_TIMEOUT_MS,
+}: LinearClientOptions): LinearClient {
+  const authorization = authorizationHeader(apiKey);
+  const endpoint = checkedApiUrl(apiUrl);
+
+  async function request<S extends z.ZodType>(
+    operationName: string,
+    query: string,
+    variables: Record<string, unknown>,
+    schema: S,
+    subject?: string,
+  ): Promise<z.output<S>> {
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(endpoint, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json", authorization },
+        body: JSON.stringify({ operationName, query, variables }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      text = await response.text();
+    } catch (error) {
+      throw unreachable(error, endpoint, timeoutMs);
+    }
+    const body = parseJson(text);
+    const errors = graphqlErrorsSchema.safeParse(body);
+    const firstError = errors.success ? errors.data.errors[0] : undefined;
+    const code = firstError?.extensions?.code;
+    if (response.status === 401 || code === "AUTHENTICATION_ERROR") {
+      throw new UserError(
+        `Linear refused LINEAR_API_KEY (HTTP ${response.status}); create a new key in Linear (Settings → Security & access → Personal API keys) and set LINEAR_API_KEY to it`,
+      );
+    }
+    if (response.status === 429 || code === "RATELIMITED") {
+      throw new UserError("Linear's rate limit for this key is used up; wait a few minutes and run this again");
+    }
+    if (firstError) {
+      const message = oneLine(firstError.message ?? code ?? "unknown error");
+      if (subject && /entity not found/i.test(message)) throw notFound(subject);
+      throw new UserError(`Linear answered an error for ${operationName}: ${message}; check the issue and LINEAR_API_URL, then try again`);
+    }
+    if (!response.ok) {
+      throw new UserError(`Linear answered HTTP ${response.status} at ${endpoint}; try again later, or check LINEAR_API_URL`);
+    }
+    if (body === undefined) {
+      throw new UserError(`Linear's answer at ${endpoint} was not JSON; check that LINEAR_API_URL is Linear's GraphQL endpoint`);
+    }
+    const data = typeof body === "object" && body !== null && "data" in body ? body.data : undefined;
+    const answer = schema.safeParse(data);
+    if (!answer.success) {
+      const issue = answer.error.issues[0];
+      const where = ["data", ...(issue?.path ?? []).map(String)].join(".");
+      throw new UserError(
+        `Linear's answer to ${operationName} is not what was expected (${where}: ${oneLine(issue?.message ?? "invalid")}); check that LINEAR_API_URL is Linear's GraphQL endpoint`,
+      );
+    }
+    return answer.data;
+  }
+
+  async function fetchIssue(identifier: string): Promise<LinearIssue> {
+    const checked = parseIssueRef(identifier).identifier;
+    const answer = await request("Issue", ISSUE_QUERY, { id: checked }, issueAnswerSchema, checked);
+    if (!answer.issue) throw notFound(checked);
+    return answer.issue;
+  }
+
+  async function firstStartedState(issue: LinearIssue): Promise<{ id: string; name: string }> {
+    const answer = await request("TeamStates", TEAM_STATES_QUERY, { teamId: issue.team.id }, teamStatesAnswerSchema);
+    const started = answer.team.states.nodes
+      .filter((state) => state.type === "started")
+      .sort((a, b) => a.position - b.position)[0];
+    if (!started) {
+      throw new UserError(
+        `team ${issue.team.key} has no workflow state of type "started"; add one in Linear (Settings → Teams → Workflow), or pass --no-status`,
+      );
+    }
+    return started;
+  }
+
+  async function startIssue(issue: LinearIssue, { assign = false, noStatus = false }: StartIssueOptions = {}): Promise<StartIssueResult> {
+    const input: { stateId?: string; assigneeId?: string } = {};
+    let target: { id: string; name: string } | undefined;
+    if (!noStatus && !LEAVE_STATE_TYPES.has(issue.state.type)) {
+      target = await firstStartedState(issue);
+      input.stateId = target.id;
+    }
+    if (assign) {
+      const { viewer } = await request("Viewer", VIEWER_QUERY, {}, viewerAnswerSchema);
+      if (issue.assignee?.id !== viewer.id) input.assigneeId = viewer.id;
+    }
+    if (input.stateId === undefined && input.assigneeId === undefined) {
+      return { moved: false, state: issue.state.name, assigned: false };
+    }
+    const { issueUpdate } = await request("IssueStart", ISSUE_START_MUTATION, { id: issue.id, input }, issueStartAnswerSchema);
+    if (!issueUpdate.success) {
+      throw new UserError(`Linear did not update ${issue.identifier}; check that your key may edit issues of team ${issue.team.key}`);
+    }
+    return {
+      moved: input.stateId !== undefined,
+      state: issueUpdate.issue?.state.name ?? target?.name ?? issue.state.name,
+      assigned: input.assigneeId !== undefined,
+    };
+  }
+
+  return { fetchIssue, startIssue };
+}
+
+/** The client settings from the environment, or undefined when LINEAR_API_KEY is not set (offline). */
+export function linearOptionsFromEnv(env: Env = process.env): LinearClientOptions | undefined {
+  const apiKey = env.LINEAR_API_KEY?.trim();
+  if (!apiKey) return undefined;
+  const apiUrl = env.LINEAR_API_URL?.trim() || DEFAULT_LINEAR_API_URL;
+  const timeout = env.LINEAR_TIMEOUT_MS?.trim();
+  if (!timeout) return { apiKey, apiUrl };
+  const timeoutMs = Number(timeout);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new UserError(`LINEAR_TIMEOUT_MS must be a whole number of milliseconds, like 10000; unset it for the default`);
+  }
+  return { apiKey, apiUrl, timeoutMs };
+}
+
+export type LookedUpIssue =
+  | {
+      readonly linearAsked: true;
+      readonly identifier: string;
+      readonly title: string;
+      readonly branchName: string;
+      readonly issue: LinearIssue;
+    }
+  | {
+      readonly linearAsked: false;
+      readonly identifier: string;
+      readonly title: string | null;
+      readonly branchName: string;
+    };
+
+/**
+ * The issue behind `identifier`: from Linear when `linear` is given (its `branchName` as given, `title` unused),
+ * else offline, with a branch made from the identifier and `title`.
+ */
+export async function lookupIssue(
+  identifier: string,
+  { linear, title }: { linear?: LinearClientOptions; title?: string } = {},
+): Promise<LookedUpIssue> {
+  if (linear) {
+    const issue = await linearClient(linear).fetchIssue(identifier);
+    return { linearAsked: true, identifier: issue.identifier, title: issue.title, branchName: issue.branchName, issue };
+  }
+  const checked = parseIssueRef(identifier).identifier;
+  return { linearAsked: false, identifier: checked, title: title?.trim() || null, branchName: offlineBranchName(checked, title) };
+}
+
+const SLUG_MAX = 50;
+
+/** `lin-123`, or `lin-123-<slug of title>` when a title is given: the branch when Linear was not asked. */
+export function offlineBranchName(identifier: string, title?: string): string {
+  const base = parseIssueRef(identifier).identifier.toLowerCase();
+  const slug = title === undefined ? "" : slugify(title);
+  return slug ? `${base}-${slug}` : base;
+}
+
+/** Lower-case ASCII letters, digits and single dashes, at most 50 characters, no dash at either end. */
+export function slugify(text: string, max = SLUG_MAX): string {
+  return text
+    .normalize("NFKD")
+    .replace(/\p{M}/gu, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+/, "")
+    .slice(0, max)
+    .replace(/-+$/, "");
+}
+
+function checkedApiUrl(apiUrl: string): string {
+  try {
+    const url = new URL(apiUrl);
+    if (url.protocol === "https:" || url.protocol === "http:") return url.href;
+  } catch {
+    // Falls through to the one message below.
+  }
+  throw new UserError(`LINEAR_API_URL is not an http(s) URL; unset it to use ${DEFAULT_LINEAR_API_URL}`);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function unreachable(error: unknown, endpoint: string, timeoutMs: number): UserError {
+  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
+    return new UserError(
+      `Linear did not answer within ${formatSeconds(timeoutMs)}; check your connection and try again (LINEAR_TIMEOUT_MS sets the limit)`,
+    );
+  }
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const code = cause instanceof Error && "code" in cause && typeof cause.code === "string" ? cause.code : undefined;
+  const why = code ?? (cause instanceof Error ? oneLine(cause.message) : "network error");
+  return new UserError(`could not reach Linear at ${endpoint} (${why}); check your connection, or LINEAR_API_URL`);
+}
+
+function notFound(identifier: string): UserError {
+  return new UserError(
+    `Linear has no issue ${identifier} that this key can see; check the identifier, and that LINEAR_API_KEY belongs to the issue's workspace`,
+  );
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+// Messages from the server end up in one line on the user's terminal: no control characters, bounded.
+function oneLine(text: string): string {
+  const flat = text.replace(/[\x00-\x1f\x7f-\x9f\p{Cf}]+/gu, " ").trim();
+  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
+}
