@@ -28,6 +28,13 @@ export const SHARED_ENTRIES: readonly SharedEntry[] = [
   { name: PACK_CODE_DIR, kind: "dir", access: "read-only" },
 ];
 
+/**
+ * Single files are mounted through symlinks in this folder (under the pack's state), which the dev container's
+ * `initializeCommand` points at the real file, or at /dev/null where the host has none: a bind mount whose source
+ * is missing makes `up` fail, and a teammate may lack a file that the config mounts. No fake file is created.
+ */
+export const HOST_FILE_LINKS_DIR = `${PACK_STATE_DIR}/host-files`;
+
 /** Names that must never be mounted or copied into a container. */
 export const NEVER_SHARED: readonly string[] = [".credentials.json", ".claude.json", "plugins"];
 
