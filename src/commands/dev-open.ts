@@ -1,0 +1,89 @@
+// `dev-open` (and `/dev-open`): open this repo in its dev container with the Claude session data shared.
+import { z } from "zod";
+import { parseOptions } from "../args.ts";
+import type { Command, Io } from "../cli.ts";
+import { openDevContainer, type DevOpenResult } from "../dev-open.ts";
+
+const options = {
+  config: { type: "string" },
+  init: { type: "boolean" },
+  "dry-run": { type: "boolean" },
+  "config-only": { type: "boolean" },
+  rebuild: { type: "boolean" },
+  "same-path": { type: "boolean" },
+  "remote-home": { type: "string" },
+  isolated: { type: "boolean" },
+  shell: { type: "boolean" },
+  claude: { type: "boolean" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const optionsSchema = z
+  .object({
+    config: z.string().min(1).optional(),
+    init: z.boolean().optional(),
+    "dry-run": z.boolean().optional(),
+    "config-only": z.boolean().optional(),
+    rebuild: z.boolean().optional(),
+    "same-path": z.boolean().optional(),
+    "remote-home": z
+      .string()
+      .regex(/^\/[A-Za-z0-9._/-]*$/, "must be an absolute path of letters, digits, '.', '_', '-' and '/'")
+      .optional(),
+    isolated: z.boolean().optional(),
+    shell: z.boolean().optional(),
+    claude: z.boolean().optional(),
+    json: z.boolean().optional(),
+    help: z.boolean().optional(),
+  })
+  .refine((o) => !(o.shell && o.claude), { message: "choose one of --shell and --claude", path: ["shell"] });
+
+const HELP = `Usage: dev-open [folder] [options]
+
+Opens the repo's dev container with your Claude Code sessions, todos and history shared with the host.
+
+  --config PATH       the devcontainer.json to use when the repo has several
+  --init              write a minimal .devcontainer/devcontainer.json when there is none
+  --dry-run           print the changes to the config, change nothing
+  --config-only       patch the config and prepare the host, but do not launch
+  --rebuild           recreate a running container that lacks the mounts
+  --same-path         mount the workspace at its host path: no mapping needed
+  --remote-home DIR   the container user's home, when it cannot be told from the config
+  --isolated          take the persistence mounts out again: the container keeps its own sessions
+  --shell | --claude  after launching, open a shell (or claude --continue) in the container
+  --json              print one machine-readable result
+`;
+
+export const devOpen: Command = {
+  summary: "open this repo in its dev container with Claude sessions shared (see 'dev-open --help')",
+  async run(args, io) {
+    const { values, positionals } = parseOptions("dev-open", args, options, optionsSchema, { positionals: 1 });
+    if (values.help) {
+      io.stdout(HELP);
+      return 0;
+    }
+    const result = await openDevContainer(
+      {
+        folder: positionals[0] ?? io.cwd,
+        configPath: values.config,
+        init: Boolean(values.init),
+        dryRun: Boolean(values["dry-run"]),
+        configOnly: Boolean(values["config-only"]),
+        rebuild: Boolean(values.rebuild),
+        samePath: Boolean(values["same-path"]),
+        remoteHome: values["remote-home"],
+        isolated: Boolean(values.isolated),
+        enter: values.shell ? "shell" : values.claude ? "claude" : undefined,
+      },
+      io,
+    );
+    if (values.json) io.stdout(`${JSON.stringify(result)}\n`);
+    else report(io, result);
+    return result.status === "still-starting" ? 0 : 0;
+  },
+};
+
+function report(io: Io, result: DevOpenResult): void {
+  for (const line of result.messages) io.stdout(`${line}\n`);
+}

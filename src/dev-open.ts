@@ -1,0 +1,229 @@
+// /dev-open: find the repo and its dev container config, make sure the config has the persistence mounts,
+// prepare the host, launch the container through the devcontainers CLI, and map the project so that
+// `claude --continue` in the container carries on the host's sessions.
+import { existsSync, mkdirSync, readlinkSync, symlinkSync, unlinkSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { configDir, packCodeDir, packStateDir } from "./claude/home.ts";
+import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "./claude/shared.ts";
+import type { Io } from "./cli.ts";
+import { devcontainerScript, devcontainerUp, type UpSuccess } from "./devcontainer/launch.ts";
+import { preparePersistenceEdit, type PersistenceEdit } from "./devcontainer/persistence.ts";
+import { execAsRoot, findDevcontainer } from "./docker.ts";
+import { UserError } from "./errors.ts";
+import { writeFileAtomic, backupFile } from "./fs.ts";
+import { mapProject, type MapResult } from "./mapping.ts";
+import { unifiedDiff } from "./diff.ts";
+
+export type DevOpenOptions = {
+  readonly folder: string;
+  readonly configPath: string | undefined;
+  readonly init: boolean;
+  readonly dryRun: boolean;
+  readonly configOnly: boolean;
+  readonly rebuild: boolean;
+  readonly samePath: boolean;
+  readonly remoteHome: string | undefined;
+  readonly isolated: boolean;
+  readonly enter: "shell" | "claude" | undefined;
+};
+
+export type DevOpenResult = {
+  readonly status: "dry-run" | "configured" | "running" | "still-starting" | "isolated";
+  readonly workspaceFolder: string;
+  readonly configPath: string;
+  readonly mountsAdded: string[];
+  readonly mountsSkipped: Array<{ name: string; reason: string }>;
+  readonly containerId?: string;
+  readonly remoteUser?: string;
+  readonly remoteWorkspaceFolder?: string;
+  readonly mapping?: MapResult;
+  readonly logFile?: string;
+  /** What a person reads, one line each. */
+  readonly messages: string[];
+};
+
+/** Claude Code's `!` commands time out after 2 minutes: leave a longer launch running in the background. */
+const WAIT_IN_CLAUDE_MS = 100_000;
+
+export async function openDevContainer(options: DevOpenOptions, io: Io): Promise<DevOpenResult> {
+  const edit = await preparePersistenceEdit({
+    folder: options.folder,
+    configPath: options.configPath,
+    init: options.init,
+    samePath: options.samePath,
+    remoteHome: options.remoteHome,
+    remove: options.isolated,
+    env: io.env,
+  });
+  const messages: string[] = [];
+  const sharedNames = new Set(SHARED_ENTRIES.map((e) => e.name));
+  const base = {
+    workspaceFolder: edit.workspaceFolder,
+    configPath: edit.configPath,
+    mountsAdded: edit.added.filter((name) => sharedNames.has(name)),
+    mountsSkipped: edit.skipped,
+  };
+  if (options.dryRun) {
+    messages.push(`dev-open dry run for ${edit.workspaceFolder} (nothing was written):`);
+    for (const file of edit.files) {
+      const diff = unifiedDiff(file.before ?? "", file.after, path.relative(edit.workspaceFolder, file.path));
+      messages.push(diff || `${path.relative(edit.workspaceFolder, file.path)}: no change`);
+    }
+    describeSkipped(edit, messages);
+    return { status: "dry-run", ...base, messages };
+  }
+
+  writeEdits(edit, messages);
+  describeSkipped(edit, messages);
+  if (options.isolated) {
+    messages.push("This repo's container keeps its own Claude sessions now (recreate it with 'dev-open --rebuild'); 'claude-persist share' puts the mounts back.");
+    return { status: "isolated", ...base, messages };
+  }
+  prepareHost(io.env);
+  if (options.configOnly) {
+    messages.push(`Config ready: ${path.relative(edit.workspaceFolder, edit.configPath)}. Open the container from your editor, or run 'dev-open' to launch it here.`);
+    return { status: "configured", ...base, messages };
+  }
+
+  const existing = await findDevcontainer(edit.workspaceFolder, edit.configPath, io.env);
+  const missing = existing ? edit.targets.filter((t) => !existing.Mounts.some((m) => m.Destination === t)) : [];
+  if (existing && missing.length > 0 && !options.rebuild) {
+    throw new UserError(
+      `a container for this repo (${existing.Id.slice(0, 12)}) is ${existing.State.Running ? "running" : "there"} without the persistence mounts ` +
+        `(missing: ${missing.map((t) => path.basename(t)).join(", ")}); run 'dev-open --rebuild' to recreate it (files outside the workspace are lost)`,
+    );
+  }
+
+  const inClaude = Boolean(io.env.CLAUDECODE) && !io.isTTY;
+  const status = progressPrinter(io);
+  const outcome = await devcontainerUp({
+    workspaceFolder: edit.workspaceFolder,
+    configPath: edit.configPath,
+    removeExisting: Boolean(options.rebuild && existing),
+    env: io.env,
+    logDir: path.join(packStateDir(io.env), "logs"),
+    onProgress: status.line,
+    ...(inClaude ? { waitMs: WAIT_IN_CLAUDE_MS } : {}),
+  });
+  status.done();
+  if (!outcome.done) {
+    messages.push(
+      `The container is still being built (this can take several minutes the first time); it goes on in the background.`,
+      `Follow it with: tail -f ${outcome.logFile}`,
+      `When it is done, run /dev-open again to map the project and get the command to enter.`,
+    );
+    return { status: "still-starting", ...base, logFile: outcome.logFile, messages };
+  }
+  const up = outcome.result;
+  await ownClaudeHome(up, edit.containerHome, io.env);
+  const mapping = await mapProject(io.env, {
+    hostPath: edit.workspaceFolder,
+    containerPath: up.remoteWorkspaceFolder,
+    configPath: edit.configPath,
+    containerId: up.containerId,
+  });
+  describeLaunch(up, mapping, edit, messages);
+  const result: DevOpenResult = {
+    status: "running",
+    ...base,
+    containerId: up.containerId,
+    remoteUser: up.remoteUser,
+    remoteWorkspaceFolder: up.remoteWorkspaceFolder,
+    mapping,
+    messages,
+  };
+  if (options.enter) await enter(options.enter, edit, io);
+  return result;
+}
+
+function writeEdits(edit: PersistenceEdit, messages: string[]): void {
+  for (const file of edit.files) {
+    if (file.before === file.after) continue;
+    mkdirSync(path.dirname(file.path), { recursive: true });
+    if (file.before !== undefined) backupFile(file.path);
+    writeFileAtomic(file.path, file.after);
+    messages.push(`Updated ${path.relative(edit.workspaceFolder, file.path)}${file.before !== undefined ? " (backup: .claude-persist.bak beside it)" : ""}.`);
+  }
+  if (edit.added.length > 0) messages.push(`Added to the config: ${edit.added.join(", ")}.`);
+  else if (!edit.files.some((f) => f.before !== f.after)) messages.push("The config already has the persistence mounts.");
+}
+
+function describeSkipped(edit: PersistenceEdit, messages: string[]): void {
+  for (const skipped of edit.skipped) messages.push(`Not mounted: ${skipped.name} (${skipped.reason}).`);
+}
+
+/**
+ * The host folders the mounts need, created with Claude Code's modes, and the links single files are mounted
+ * through (what the config's initializeCommand also does before every `up`). Single files are never faked.
+ */
+function prepareHost(env: NodeJS.ProcessEnv): void {
+  const config = configDir(env);
+  const links = path.join(config, HOST_FILE_LINKS_DIR);
+  mkdirSync(links, { recursive: true, mode: 0o700 });
+  for (const entry of SHARED_ENTRIES) {
+    if (entry.kind === "dir") mkdirSync(path.join(config, entry.name), { recursive: true, mode: 0o700 });
+    else pointLink(path.join(links, entry.name), existsSync(path.join(config, entry.name)) ? path.relative(links, path.join(config, entry.name)) : "/dev/null");
+  }
+  if (!existsSync(path.join(packCodeDir(env), "hooks"))) {
+    throw new UserError(`the pack is not installed in ${config} (no ${path.basename(packCodeDir(env))}/): run 'npx tsx install.ts' in the claude-persist folder first`);
+  }
+}
+
+function pointLink(link: string, target: string): void {
+  try {
+    if (readlinkSync(link) === target) return;
+    unlinkSync(link);
+  } catch {
+    // Not there yet.
+  }
+  symlinkSync(target, link);
+}
+
+/**
+ * Docker creates the parents of mount targets as root, so `~/.claude` itself would belong to root and Claude
+ * Code would silently skip its hooks there. The config carries the same fix for containers opened elsewhere.
+ */
+async function ownClaudeHome(up: UpSuccess, containerHome: string, env: NodeJS.ProcessEnv): Promise<void> {
+  if (up.remoteUser === "root") return;
+  await execAsRoot(up.containerId, ["chown", `${up.remoteUser}:`, path.posix.join(containerHome, ".claude")], env);
+}
+
+function describeLaunch(up: UpSuccess, mapping: MapResult, edit: PersistenceEdit, messages: string[]): void {
+  messages.push(`Container ${up.containerId.slice(0, 12)} is running; ${up.remoteUser} works in ${up.remoteWorkspaceFolder}.`);
+  if (mapping.link === "same-path") messages.push("The workspace has the same path inside, so sessions need no mapping.");
+  else messages.push(`Sessions of ${edit.workspaceFolder} are shared with ${up.remoteWorkspaceFolder} (projects/${mapping.containerSlug} → ${mapping.hostSlug}).`);
+  if (mapping.merged.length > 0) messages.push(`Merged ${mapping.merged.length} file(s) the container had made on its own into the host's project folder.`);
+  messages.push(`Enter with: devcontainer exec --workspace-folder ${shellQuote(edit.workspaceFolder)} claude --continue`);
+}
+
+/** For display only: the command a person copies. Never executed through a shell. */
+function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_./:@%+=-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+async function enter(what: "shell" | "claude", edit: PersistenceEdit, io: Io): Promise<void> {
+  const command = what === "claude" ? ["claude", "--continue"] : ["bash", "-l"];
+  await execa(process.execPath, [devcontainerScript(), "exec", "--workspace-folder", edit.workspaceFolder, "--config", edit.configPath, ...command], {
+    env: io.env,
+    extendEnv: false,
+    stdio: "inherit",
+    reject: false,
+  });
+}
+
+/** A live status line on a terminal; plain lines otherwise. */
+function progressPrinter(io: Io): { line: (text: string) => void; done: () => void } {
+  if (!io.isTTY) return { line: (text) => io.stderr(`devcontainer: ${text}\n`), done: () => undefined };
+  const width = Math.max(20, (process.stderr.columns || 80) - 1);
+  let shown = false;
+  return {
+    line(text) {
+      io.stderr(`\r\x1b[K${text.slice(0, width)}`);
+      shown = true;
+    },
+    done() {
+      if (shown) io.stderr("\r\x1b[K");
+    },
+  };
+}

@@ -1,0 +1,96 @@
+// What /dev-open changes in a repo: the config (and, for compose-based configs, the compose file) with the
+// persistence mounts added — or, with `remove`, taken out again. Planned in memory; the caller writes.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { configDir, globalStatePath, type Env } from "../claude/home.ts";
+import { imageRemoteUser } from "../docker.ts";
+import { readTextIfExists } from "../fs.ts";
+import { chooseComposeFile, ensureComposeMounts, removeComposeMounts } from "./compose.ts";
+import { findDevcontainerConfig, findRepoRoot, parseDevcontainerConfig, writeInitialConfig, type DevcontainerConfig } from "./config.ts";
+import { collectMcpEnvNames, configMountTargets, ensurePersistenceMounts, planPersistenceMounts, removePersistenceMounts, type Skipped } from "./mounts.ts";
+import { ensureSamePath } from "./same-path.ts";
+
+export type FileEdit = { readonly path: string; readonly before: string | undefined; readonly after: string };
+
+export type PersistenceEdit = {
+  readonly workspaceFolder: string;
+  readonly configPath: string;
+  readonly containerHome: string;
+  readonly files: FileEdit[];
+  readonly added: string[];
+  readonly skipped: Skipped[];
+  /** Where the persistence mounts land in the container: what a running container must have. */
+  readonly targets: string[];
+};
+
+export type PersistenceEditOptions = {
+  readonly folder: string;
+  readonly configPath: string | undefined;
+  readonly init: boolean;
+  readonly samePath: boolean;
+  readonly remoteHome: string | undefined;
+  readonly remove: boolean;
+  readonly env: Env;
+};
+
+export async function preparePersistenceEdit(options: PersistenceEditOptions): Promise<PersistenceEdit> {
+  const workspaceFolder = await findRepoRoot(path.resolve(options.folder));
+  const initial = options.init && !options.configPath && !hasConfig(workspaceFolder) ? writeInitialConfig(workspaceFolder) : undefined;
+  const configPath = initial ?? findDevcontainerConfig(workspaceFolder, { config: options.configPath, cwd: options.folder });
+  const text = readTextIfExists(configPath) ?? "";
+  const { config } = parseDevcontainerConfig(text, configPath);
+  const compose = config.dockerComposeFile !== undefined ? chooseComposeFile(configPath, config) : undefined;
+
+  if (options.remove) {
+    const files: FileEdit[] = [{ path: configPath, before: text, after: removePersistenceMounts(text, { file: configPath }).text }];
+    if (compose) files.push({ path: compose.file, before: compose.text, after: removeComposeMounts(compose.text, { file: compose.file }).text });
+    return { workspaceFolder, configPath, containerHome: "", files, added: [], skipped: [], targets: [] };
+  }
+
+  const plan = planPersistenceMounts({
+    container: {
+      ...(options.remoteHome ? { remoteHome: options.remoteHome } : {}),
+      ...userHints(config),
+      ...(config.image ? { imageRemoteUser: await imageRemoteUser(config.image, options.env as NodeJS.ProcessEnv) } : {}),
+    },
+    env: options.env,
+    mcpEnvNames: collectMcpEnvNames(
+      [path.join(configDir(options.env), "mcp.json"), globalStatePath(options.env), path.join(workspaceFolder, ".mcp.json")],
+      { projectDir: workspaceFolder },
+    ),
+  });
+  const edited = ensurePersistenceMounts(text, plan, { file: configPath, includeMounts: !compose });
+  let configText = edited.text;
+  if (options.samePath) configText = ensureSamePath(configText, configPath, Boolean(compose));
+  const files: FileEdit[] = [{ path: configPath, before: initial ? undefined : text, after: configText }];
+  let added = edited.added;
+  if (compose) {
+    const composed = ensureComposeMounts(compose.text, compose.service, plan, {
+      file: compose.file,
+      alreadyMounted: configMountTargets(text, configPath),
+    });
+    files.push({ path: compose.file, before: compose.text, after: composed.text });
+    added = [...added, ...composed.added];
+  }
+  return {
+    workspaceFolder,
+    configPath,
+    containerHome: plan.containerHome,
+    files,
+    added,
+    skipped: edited.skipped,
+    targets: plan.mounts.map((m) => m.target),
+  };
+}
+
+function hasConfig(root: string): boolean {
+  return [".devcontainer/devcontainer.json", ".devcontainer.json"].some((rel) => existsSync(path.join(root, rel)));
+}
+
+function userHints(config: DevcontainerConfig): { remoteUser?: string; containerUser?: string; image?: string } {
+  return {
+    ...(config.remoteUser ? { remoteUser: config.remoteUser } : {}),
+    ...(config.containerUser ? { containerUser: config.containerUser } : {}),
+    ...(config.image ? { image: config.image } : {}),
+  };
+}

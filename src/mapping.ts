@@ -1,0 +1,180 @@
+// Mapping a project's container path onto its host path inside the shared `projects/` folder: a relative
+// symlink `<container slug> -> <host slug>`, so `claude --continue`, `--resume <id>` and the picker in the
+// container find (and append to) the host's sessions. Every mapping is recorded in the pack's state.
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, symlinkSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { encodeProjectSlug, packStateDir, projectsDir, type Env } from "./claude/home.ts";
+import { UserError } from "./errors.ts";
+import { errorCode } from "./fs.ts";
+import { readJsonState, updateJsonState } from "./state.ts";
+
+export const mappingSchema = z.object({
+  hostPath: z.string(),
+  hostSlug: z.string(),
+  containerPath: z.string(),
+  containerSlug: z.string(),
+  configPath: z.string().optional(),
+  containerId: z.string().optional(),
+  time: z.string(),
+});
+export type Mapping = z.infer<typeof mappingSchema>;
+const mappingsSchema = z.array(mappingSchema);
+
+export function mappingsFile(env: Env): string {
+  return path.join(packStateDir(env), "mappings.json");
+}
+
+export function readMappings(env: Env): Mapping[] {
+  return readJsonState(mappingsFile(env), mappingsSchema, []);
+}
+
+export type MapResult = {
+  readonly hostSlug: string;
+  readonly containerSlug: string;
+  /** "linked": a new symlink; "already": it was there; "same-path": nothing to map. */
+  readonly link: "linked" | "already" | "same-path";
+  /** Files moved from a container-only slug folder into the host's. */
+  readonly merged: string[];
+};
+
+/**
+ * Links `containerPath`'s slug to `hostPath`'s slug in the shared projects folder. Sessions that already exist
+ * under the container slug are moved into the host slug first, losing nothing. A container slug that belongs
+ * to another host project is a collision and stops with what to do.
+ */
+export async function mapProject(
+  env: Env,
+  target: { hostPath: string; containerPath: string; configPath?: string; containerId?: string },
+  now: Date = new Date(),
+): Promise<MapResult> {
+  const hostSlug = encodeProjectSlug(target.hostPath);
+  const containerSlug = encodeProjectSlug(target.containerPath);
+  const projects = projectsDir(env);
+  if (hostSlug === containerSlug) {
+    await recordMapping(env, { ...target, hostSlug, containerSlug, time: now.toISOString() });
+    return { hostSlug, containerSlug, link: "same-path", merged: [] };
+  }
+  const owner = collidingProject(env, containerSlug, target.hostPath);
+  if (owner) {
+    throw new UserError(
+      `${target.containerPath} in the container is already mapped to ${owner}, another repo with the same folder name; ` +
+        `their histories must not mix: open this one with 'dev-open --same-path', or give it its own "workspaceFolder" in devcontainer.json`,
+    );
+  }
+  mkdirSync(path.join(projects, hostSlug), { recursive: true, mode: 0o700 });
+  const link = path.join(projects, containerSlug);
+  const merged = isRealDirectory(link) ? mergeInto(link, path.join(projects, hostSlug)) : [];
+  let state: MapResult["link"] = "linked";
+  if (merged.length > 0 || isRealDirectory(link)) rmdirSync(link);
+  try {
+    symlinkSync(hostSlug, link, "dir");
+  } catch (error) {
+    if (errorCode(error) !== "EEXIST" || readlinkSync(link) !== hostSlug) throw error;
+    state = "already";
+  }
+  await recordMapping(env, { ...target, hostSlug, containerSlug, time: now.toISOString() });
+  return { hostSlug, containerSlug, link: state, merged };
+}
+
+/** The host project that already owns `containerSlug`, when it is not `hostPath`. */
+function collidingProject(env: Env, containerSlug: string, hostPath: string): string | undefined {
+  const recorded = readMappings(env).find((m) => m.containerSlug === containerSlug && m.hostPath !== hostPath);
+  if (recorded) return recorded.hostPath;
+  const link = path.join(projectsDir(env), containerSlug);
+  try {
+    const pointsTo = readlinkSync(link);
+    if (pointsTo !== encodeProjectSlug(hostPath)) return `the project folder ${pointsTo}`;
+  } catch {
+    // Not a symlink (or not there): nothing else claims it.
+  }
+  return undefined;
+}
+
+function isRealDirectory(file: string): boolean {
+  try {
+    return lstatSync(file).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Moves everything under `from` into `to` (recursively for folders such as `memory/`). A file that exists on
+ * both sides with other content is kept under a new name, never overwritten. Returns the moved paths.
+ */
+function mergeInto(from: string, to: string, prefix = ""): string[] {
+  const moved: string[] = [];
+  mkdirSync(to, { recursive: true, mode: 0o700 });
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const source = path.join(from, entry.name);
+    const target = path.join(to, entry.name);
+    const rel = path.join(prefix, entry.name);
+    if (entry.isDirectory() && isRealDirectory(target)) {
+      moved.push(...mergeInto(source, target, rel));
+      rmdirSync(source);
+    } else if (!existsSync(target)) {
+      renameSync(source, target);
+      moved.push(rel);
+    } else if (entry.isFile() && readFileSync(source).equals(readFileSync(target))) {
+      renameSync(source, target);
+    } else {
+      const kept = uniqueName(target);
+      renameSync(source, kept);
+      moved.push(path.join(prefix, path.basename(kept)));
+    }
+  }
+  return moved;
+}
+
+function uniqueName(file: string): string {
+  const ext = path.extname(file);
+  for (let i = 1; ; i++) {
+    const candidate = `${file.slice(0, file.length - ext.length)}.from-container-${i}${ext}`;
+    if (!existsSync(candidate)) return candidate;
+  }
+}
+
+async function recordMapping(env: Env, mapping: Mapping): Promise<void> {
+  await updateJsonState(mappingsFile(env), mappingsSchema, [], (all) => [
+    ...all.filter((m) => !(m.hostPath === mapping.hostPath && m.containerPath === mapping.containerPath)),
+    mapping,
+  ]);
+}
+
+/**
+ * For the hook inside a container started some other way (an editor): link the container's slug to the
+ * host's when the link is missing. Returns what it did, or undefined when there was nothing to do.
+ */
+export function repairMappingInContainer(env: Env, containerPath: string, hostPath: string): string | undefined {
+  const hostSlug = encodeProjectSlug(hostPath);
+  const containerSlug = encodeProjectSlug(containerPath);
+  if (hostSlug === containerSlug) return undefined;
+  const link = path.join(projectsDir(env), containerSlug);
+  try {
+    lstatSync(link);
+    return undefined;
+  } catch {
+    // Missing: repair below.
+  }
+  try {
+    symlinkSync(hostSlug, link, "dir");
+    return `linked ${containerSlug} to ${hostSlug} so this container's sessions are the host's`;
+  } catch (error) {
+    return `could not link ${containerSlug} to ${hostSlug} (${errorCode(error) ?? String(error)})`;
+  }
+}
+
+/** Host project paths whose mapping points at `containerSlug`, for doctor and sessions. */
+export function hostsOfContainerSlug(env: Env, containerSlug: string): string[] {
+  return [...new Set(readMappings(env).filter((m) => m.containerSlug === containerSlug).map((m) => m.hostPath))];
+}
+
+/** The raw text of the mappings file, for tests and doctor. */
+export function readMappingsText(env: Env): string | undefined {
+  try {
+    return readFileSync(mappingsFile(env), "utf8");
+  } catch {
+    return undefined;
+  }
+}
