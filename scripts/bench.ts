@@ -1,10 +1,11 @@
 // `npm run bench`: speed measured as ratios against a baseline taken in the same run, on this machine.
 // Runs are interleaved (baseline, subject, baseline, …) so that drift in the machine's load hits both alike.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { encodeProjectSlug } from "../src/claude/home.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const runs = Number(process.env.BENCH_RUNS ?? 60);
@@ -67,5 +68,117 @@ function benchHook(): boolean {
   }
 }
 
-const results = [benchHook()];
+// `sessions --all` over a large synthetic Claude home: 10,000 transcripts in a few hundred project folders, 20 of
+// them 50 MB, some container folders symlinked onto host folders. Built once into the OS temp folder and reused.
+const SESSIONS_TREE = { version: 1, projects: 300, transcripts: 10_000, big: 20, bigMb: 50, linked: 30 };
+
+function benchSessions(): boolean {
+  const home = sessionsBenchHome();
+  const projects = path.join(home, ".claude", "projects");
+  const env = { ...process.env, HOME: home, CLAUDE_CONFIG_DIR: "" };
+  const cli = path.join(root, "dist", "bin", "claude-persist.mjs");
+  const stats = spawnSync(process.execPath, [cli, "sessions", "--all", "--json", "--stats"], { env, encoding: "utf8", maxBuffer: 1 << 30 });
+  const listed = (JSON.parse(stats.stdout) as unknown[]).length;
+  const [, read = "0", total = "0", files = "0"] = /read (\d+) of (\d+) bytes .* in (\d+) transcripts/.exec(stats.stderr) ?? [];
+  // summarizeTranscript reads a 64 KiB window at each end: what it reads must not grow with the transcripts' size.
+  const perTranscript = Number(read) / Number(files);
+  const budget = 128 * 1024;
+  const sessionRuns = Number(process.env.BENCH_SESSIONS_RUNS ?? 7);
+  const find: number[] = [];
+  const sessions: number[] = [];
+  for (let i = 0; i <= sessionRuns; i++) {
+    const a = timeOnce({ command: ["find", projects, "-name", "*.jsonl"], env });
+    const b = timeOnce({ command: [process.execPath, cli, "sessions", "--all", "--json"], env });
+    if (i === 0) continue; // The first pair warms the page cache.
+    find.push(a);
+    sessions.push(b);
+  }
+  const ok = perTranscript <= budget;
+  console.log(
+    `sessions --all: ${listed} sessions from ${files} transcripts of ${(Number(total) / 1e6).toFixed(0)} MB: read ` +
+      `${(Number(read) / 1e6).toFixed(0)} MB (${((100 * Number(read)) / Number(total)).toFixed(1)}%), ` +
+      `${(perTranscript / 1024).toFixed(0)} KiB per transcript (budget ${budget / 1024} KiB) ${ok ? "ok" : "OVER BUDGET"}`,
+  );
+  console.log(
+    `sessions --all (${sessionRuns} runs each, warm cache): median ${median(sessions).toFixed(0)} ms vs find -name '*.jsonl' ` +
+      `${median(find).toFixed(0)} ms → ratio ${(median(sessions) / median(find)).toFixed(1)}`,
+  );
+  return ok;
+}
+
+/** The synthetic home, built on first use (under ~2 minutes) into `<tmp>/claude-persist-bench-sessions/`. */
+function sessionsBenchHome(): string {
+  const cache = path.join(tmpdir(), "claude-persist-bench-sessions");
+  const marker = path.join(cache, "tree.json");
+  const wanted = JSON.stringify(SESSIONS_TREE);
+  if (existsSync(marker) && readFileSync(marker, "utf8") === wanted) return path.join(cache, "home");
+  const started = Date.now();
+  rmSync(cache, { recursive: true, force: true });
+  const building = mkdtempSync(path.join(tmpdir(), "claude-persist-bench-building-"));
+  const home = path.join(building, "home");
+  const projects = path.join(home, ".claude", "projects");
+  const starts = path.join(home, ".claude", "persist-state", "session-starts");
+  mkdirSync(starts, { recursive: true });
+  mkdirSync(projects, { recursive: true });
+  try {
+    writeSessionsTree(projects, starts);
+  } catch (error) {
+    rmSync(building, { recursive: true, force: true });
+    throw error;
+  }
+  writeFileSync(path.join(building, "tree.json"), wanted);
+  renameSync(building, cache);
+  console.log(`(built the sessions tree in ${cache} in ${((Date.now() - started) / 1000).toFixed(1)} s; later runs reuse it)`);
+  return path.join(cache, "home");
+}
+
+function writeSessionsTree(projects: string, starts: string): void {
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const mappings: object[] = [];
+  const folders = Array.from({ length: SESSIONS_TREE.projects }, (_, p) => {
+    const cwd = `/home/dev/src/project-${p}`;
+    const slug = encodeProjectSlug(cwd);
+    mkdirSync(path.join(projects, slug));
+    if (p < SESSIONS_TREE.linked) {
+      const containerPath = `/workspaces/project-${p}`;
+      symlinkSync(slug, path.join(projects, encodeProjectSlug(containerPath)), "dir");
+      mappings.push({ hostPath: cwd, hostSlug: slug, containerPath, containerSlug: encodeProjectSlug(containerPath), time: new Date(0).toISOString() });
+    }
+    return { cwd, slug };
+  });
+  writeFileSync(path.join(path.dirname(starts), "mappings.json"), JSON.stringify(mappings, null, 2));
+  const filler = (id: string, cwd: string, text: string) =>
+    JSON.stringify({ parentUuid: "p", isSidechain: false, type: "assistant", message: { role: "assistant", content: [{ type: "text", text }] }, uuid: "u", timestamp: "2026-01-01T00:00:00.000Z", cwd, sessionId: id, version: "2.1.330", gitBranch: "main" }) + "\n";
+  const paragraph = "The build reads its configuration from the workspace and caches what it can. ".repeat(50);
+  for (let i = 0; i < SESSIONS_TREE.transcripts; i++) {
+    const { cwd, slug } = folders[i % folders.length] ?? { cwd: "", slug: "" };
+    const id = `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
+    const start = Date.UTC(2026, 0, 1) + i * 60_000;
+    const common = { cwd, sessionId: id, version: "2.1.330", gitBranch: i % 7 === 0 ? `feature/item-${i}` : "main", userType: "external" };
+    const head =
+      JSON.stringify({ type: "queue-operation", operation: "dequeue", timestamp: new Date(start).toISOString(), sessionId: id }) + "\n" +
+      JSON.stringify({ ...common, parentUuid: null, type: "attachment", attachment: { type: "hook_success", stdout: "x".repeat(1500) }, timestamp: new Date(start).toISOString() }) + "\n" +
+      JSON.stringify({ ...common, parentUuid: "a", type: "user", message: { role: "user", content: `Task ${i}: look at the failing tests in module ${i % 97}` }, timestamp: new Date(start).toISOString() }) + "\n";
+    const tail =
+      JSON.stringify({ ...common, parentUuid: "z", type: "assistant", message: { role: "assistant", content: [{ type: "text", text: "Done." }] }, timestamp: new Date(start + 3_600_000).toISOString() }) + "\n" +
+      JSON.stringify({ type: "last-prompt", lastPrompt: `Task ${i}`, sessionId: id }) + "\n";
+    const fd = openSync(path.join(projects, slug, `${id}.jsonl`), "w");
+    writeSync(fd, head);
+    if (i < SESSIONS_TREE.big) {
+      const block = Buffer.from(filler(id, cwd, paragraph).repeat(Math.ceil(1_000_000 / paragraph.length)));
+      for (let written = 0; written < SESSIONS_TREE.bigMb * 1_000_000; written += block.length) writeSync(fd, block);
+    } else {
+      // Most transcripts are tens to a few hundred kilobytes.
+      writeSync(fd, filler(id, cwd, paragraph).repeat(Math.floor(2 + random() * random() * 80)));
+    }
+    writeSync(fd, tail);
+    closeSync(fd);
+    if (i % 3 === 0) {
+      writeFileSync(path.join(starts, `${id}.jsonl`), JSON.stringify({ sessionId: id, cwd, environment: i % 2 ? "host" : "container", machine: "bench", source: "startup", time: new Date(start).toISOString() }) + "\n");
+    }
+  }
+}
+
+const results = [benchHook(), benchSessions()];
 process.exitCode = results.every(Boolean) ? 0 : 1;

@@ -20,6 +20,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   install: async () => (await import("./commands/install.ts")).install,
   uninstall: async () => (await import("./commands/install.ts")).uninstall,
   hook: async () => (await import("./commands/hook.ts")).hook,
+  sessions: async () => (await import("./commands/sessions.ts")).sessions,
+  "dev-open": async () => (await import("./commands/dev-open.ts")).devOpen,
 };
 
 export function processIo(): Io {

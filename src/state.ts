@@ -1,36 +1,112 @@
 // The pack's own state, under `<config>/persist-state/`, shared read-write with every container.
 // Every write is an atomic rename; read-modify-write files are changed under a lock, so concurrent hooks,
 // installers and /dev-open runs never lose an entry or leave broken JSON.
-import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
 import path from "node:path";
 import type { z } from "zod";
 import { errorCode, isNotFound, writeFileAtomic } from "./fs.ts";
 
+/** A lock older than this belongs to a process that died: its holder refreshes it while it lives. */
 const LOCK_STALE_MS = 30_000;
+const LOCK_REFRESH_MS = 5_000;
 const LOCK_WAIT_MS = 15_000;
 
 /** Runs `fn` while holding `<file>.lock` (a directory: mkdir is atomic on every filesystem we meet). */
 export async function withLock<T>(file: string, fn: () => T | Promise<T>): Promise<T> {
   const lock = `${file}.lock`;
   const deadline = Date.now() + LOCK_WAIT_MS;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch (error) {
-      if (errorCode(error) !== "EEXIST") throw error;
-      if (isStale(lock)) {
-        rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`${lock} is held by another process; remove it if none runs`);
-      await sleep(Math.min(5 + attempt * 5, 50));
-    }
+  for (let attempt = 0; !tryMkdir(lock); attempt++) {
+    if (breakStaleLock(lock)) continue;
+    if (Date.now() > deadline) throw new Error(`${lock} is held by another process; remove it if none runs`);
+    await sleep(Math.min(5 + attempt * 5, 50) * (0.5 + Math.random()));
   }
+  const owned = lockState(lock);
+  // A slow `fn` keeps its lock fresh, so that no waiter takes it for a dead process's and breaks it.
+  const refresh = setInterval(() => touch(lock), LOCK_REFRESH_MS);
+  refresh.unref();
   try {
     return await fn();
   } finally {
-    rmSync(lock, { recursive: true, force: true });
+    clearInterval(refresh);
+    if (owned && lockState(lock)?.ino === owned.ino) rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Removes `lock` if its process died; true when the caller should try to take it again at once. Two waiters
+ * can see the same stale lock, and the slower one must not remove the lock the faster one has just taken. So
+ * only the holder of `<lock>.break` removes it, after looking again, and it renames the lock away to a unique
+ * name first, deleting it only if what it moved is still the stale lock it saw.
+ */
+function breakStaleLock(lock: string): boolean {
+  const seen = lockState(lock);
+  if (!seen) return true;
+  if (!seen.stale) return false;
+  const breaker = `${lock}.break`;
+  if (!tryMkdir(breaker)) {
+    // Another waiter is breaking it. A breaker whose process died half-way is itself stale after a while.
+    const stuck = lockState(breaker);
+    if (stuck?.stale) removeIfStale(breaker);
+    return false;
+  }
+  try {
+    if (lockState(lock)?.stale) removeIfStale(lock);
+  } finally {
+    rmSync(breaker, { recursive: true, force: true });
+  }
+  return true;
+}
+
+/** Moves `dir` to a unique name and deletes it there if it is stale; gives it back if it turned out fresh. */
+function removeIfStale(dir: string): void {
+  const seen = lockState(dir);
+  if (!seen?.stale) return;
+  const grave = `${dir}.${process.pid}.${randomBytes(4).toString("hex")}.stale`;
+  try {
+    renameSync(dir, grave);
+  } catch (error) {
+    if (isNotFound(error)) return; // Someone else removed it first.
+    throw error;
+  }
+  const moved = lockState(grave);
+  if (moved?.stale && moved.ino === seen.ino) {
+    rmSync(grave, { recursive: true, force: true });
+    return;
+  }
+  // Between our look and the rename another process replaced it with its own fresh lock: put that back.
+  try {
+    renameSync(grave, dir);
+  } catch {
+    rmSync(grave, { recursive: true, force: true });
+  }
+}
+
+function tryMkdir(dir: string): boolean {
+  try {
+    mkdirSync(dir);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === "EEXIST") return false;
+    throw error;
+  }
+}
+
+function lockState(dir: string): { ino: number; stale: boolean } | undefined {
+  try {
+    const stats = statSync(dir);
+    return { ino: stats.ino, stale: Date.now() - stats.mtimeMs > LOCK_STALE_MS };
+  } catch {
+    return undefined;
+  }
+}
+
+function touch(dir: string): void {
+  try {
+    const now = new Date();
+    utimesSync(dir, now, now);
+  } catch {
+    // Gone or not ours any more: the finally block sees that too.
   }
 }
 
@@ -61,14 +137,6 @@ export async function updateJsonState<S extends z.ZodType>(
     writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, 0o600);
     return next;
   });
-}
-
-function isStale(lock: string): boolean {
-  try {
-    return Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS;
-  } catch {
-    return false;
-  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,0 +1,114 @@
+// `claude-persist sessions [--all] [--json] [--stats]`: this project's sessions from the host, its worktrees and its
+// dev containers, newest first, each with the command that resumes it.
+import { z } from "zod";
+import { parseOptions } from "../args.ts";
+import { projectsDir } from "../claude/home.ts";
+import type { Command, Io } from "../cli.ts";
+import { listAllSessions, listProjectSessions, type SessionInfo, type SessionListing } from "../sessions.ts";
+
+const optionsSchema = z.object({
+  all: z.boolean().optional(),
+  json: z.boolean().optional(),
+  stats: z.boolean().optional(),
+  help: z.boolean().optional(),
+});
+const options = {
+  all: { type: "boolean" },
+  json: { type: "boolean" },
+  stats: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const HELP = `Usage: claude-persist sessions [--all] [--json] [--stats]
+
+Lists the Claude Code sessions of this project (the git repository of the current folder, with all its
+worktrees and the dev containers opened with /dev-open), newest first, with the command that resumes each.
+  --all    every project under Claude Code's projects/ folder, grouped by project
+  --json   print one JSON array of sessions
+  --stats  print on stderr how much of the transcripts was read (only their first and last lines are)
+`;
+
+export const sessions: Command = {
+  summary: "list this project's sessions (host, worktrees, dev containers) and how to resume each",
+  async run(args, io) {
+    const { values } = parseOptions("claude-persist sessions", args, options, optionsSchema);
+    if (values.help) {
+      io.stdout(HELP);
+      return 0;
+    }
+    const listing = values.all ? listAllSessions(io.env, io.cwd) : await listProjectSessions(io.env, io.cwd);
+    const all = listing.projects.flatMap((project) => project.sessions);
+    if (values.json) io.stdout(`${JSON.stringify(all, null, 2)}\n`);
+    else if (all.length === 0) io.stdout(describeNone(io, listing, Boolean(values.all)));
+    else io.stdout(renderTable(listing));
+    for (const note of listing.notes) io.stderr(`claude-persist sessions: ${note}\n`);
+    if (values.stats) io.stderr(describeStats(listing));
+    return 0;
+  },
+};
+
+function describeNone(io: Io, listing: SessionListing, all: boolean): string {
+  if (all) {
+    return (
+      `No Claude Code sessions in ${projectsDir(io.env)} yet.\n` +
+      "Claude Code keeps a session there for each conversation you start with `claude` in a folder; they are listed here then.\n"
+    );
+  }
+  const project = listing.projects[0]?.project ?? io.cwd;
+  return (
+    `No Claude Code sessions for ${project} yet.\n` +
+    `Start one with \`claude\` in ${project}, in one of its git worktrees, or in its dev container (open it with /dev-open);\n` +
+    "it is listed here then, with the command that resumes it. 'claude-persist sessions --all' lists every project's.\n"
+  );
+}
+
+const COLUMNS = ["LAST ACTIVITY", "BRANCH", "WORK ITEM", "RAN IN", "FIRST PROMPT", "RESUME"] as const;
+
+/** One table for all projects (so the columns line up across them), each project under its own heading. */
+function renderTable(listing: SessionListing): string {
+  const groups = listing.projects
+    .filter((project) => project.sessions.length > 0)
+    .map((project) => ({ project, rows: project.sessions.map(row) }));
+  const widths = COLUMNS.map((title, i) => Math.max(title.length, ...groups.flatMap((g) => g.rows.map((r) => (r[i] ?? "").length))));
+  const line = (cells: readonly string[]) =>
+    `  ${cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ")}`.trimEnd();
+  const out: string[] = [];
+  for (const { project, rows } of groups) {
+    if (out.length > 0) out.push("");
+    const count = project.sessions.length;
+    out.push(`${project.project}: ${count} session${count === 1 ? "" : "s"}, newest first`);
+    out.push(line(COLUMNS), ...rows.map(line));
+  }
+  return `${out.join("\n")}\n`;
+}
+
+function row(session: SessionInfo): string[] {
+  const ranIn = [...new Set(session.environments.map((e) => (e.machine ? `${e.kind}:${e.machine}` : e.kind)))];
+  return [
+    formatTime(session.lastActivity),
+    cut(session.branch ?? "-", 32),
+    session.workItem?.identifier ?? "-",
+    ranIn.join(", ") || "-",
+    cut(session.firstPrompt ?? "-", 48),
+    session.resume,
+  ];
+}
+
+/** Local time to the minute: `2025-06-01 14:02`. */
+function formatTime(iso: string): string {
+  const date = new Date(iso);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}`;
+}
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function describeStats({ stats }: SessionListing): string {
+  const share = stats.totalBytes > 0 ? ((100 * stats.bytesRead) / stats.totalBytes).toFixed(3) : "0";
+  return (
+    `claude-persist sessions: read ${stats.bytesRead} of ${stats.totalBytes} bytes (${share}%) ` +
+    `in ${stats.transcripts} transcripts, ${stats.folders} folders\n`
+  );
+}

@@ -1,0 +1,296 @@
+import { hostname } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeProjectSlug } from "../src/claude/home.ts";
+import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
+import { claudeEnv, runClaude, runCli, tempDir, tempHome } from "./support/claude.ts";
+
+type Listed = {
+  project: string;
+  id: string;
+  firstPrompt: string | null;
+  lastActivity: string;
+  environments: Array<{ kind: string; machine: string | null; cwd: string | null }>;
+  branch: string | null;
+  workItem: { identifier: string; title: string | null } | null;
+  folder: string | null;
+  resume: string;
+  transcript: string;
+};
+
+const HOUR = 3_600_000;
+
+/** A transcript as Claude Code writes it: a queue line, the user's prompt, an answer, a last-prompt line. */
+function writeTranscript(file: string, s: { id: string; cwd: string; branch: string; prompt: string; start: number; end: number }): void {
+  const common = { sessionId: s.id, cwd: s.cwd, gitBranch: s.branch, version: "2.1.330", userType: "external" };
+  const lines = [
+    { type: "queue-operation", operation: "dequeue", timestamp: new Date(s.start).toISOString(), sessionId: s.id },
+    { ...common, parentUuid: null, type: "user", message: { role: "user", content: s.prompt }, uuid: "u1", timestamp: new Date(s.start).toISOString() },
+    { ...common, parentUuid: "u1", type: "assistant", message: { role: "assistant", content: [{ type: "text", text: "ok" }] }, uuid: "a1", timestamp: new Date(s.end).toISOString() },
+    { type: "last-prompt", lastPrompt: s.prompt, sessionId: s.id },
+  ];
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, lines.map((line) => `${JSON.stringify(line)}\n`).join(""));
+}
+
+function recordStart(home: string, id: string, record: Record<string, string>): void {
+  const dir = path.join(home, ".claude", "persist-state", "session-starts");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${id}.jsonl`), `${JSON.stringify({ sessionId: id, source: "startup", ...record })}\n`, { flag: "a" });
+}
+
+function sessionIdsIn(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith(".jsonl")).map((f) => f.slice(0, -".jsonl".length));
+}
+
+describe("claude-persist sessions", () => {
+  let server: MessagesServer;
+  let home: string;
+  let repo: string;
+  let worktree: string;
+  let projects: string;
+  const ids = { main1: "", worktree: "", main2: "" };
+  const synthetic = {
+    container: "c0c0c0c0-0000-4000-8000-000000000001",
+    mapped: "c0c0c0c0-0000-4000-8000-000000000002",
+    other: "c0c0c0c0-0000-4000-8000-000000000003",
+    big: "c0c0c0c0-0000-4000-8000-000000000004",
+  };
+  const env = () => ({ HOME: home, TZ: "UTC" });
+
+  beforeAll(async () => {
+    server = await startMessagesServer();
+    home = tempHome();
+    projects = path.join(home, ".claude", "projects");
+    expect((await runCli(["install"], { env: { HOME: home } })).exitCode).toBe(0);
+    repo = tempDir("cp-sess-repo-");
+    const git = (...args: string[]) => execa("git", ["-c", "user.name=T", "-c", "user.email=t@example.com", ...args], { cwd: repo });
+    await git("init", "-q", "-b", "main");
+    await git("commit", "-q", "--allow-empty", "-m", "start");
+    // A space in the path: the resume command must quote it.
+    worktree = `${repo} worktrees/feat-login`;
+    await git("worktree", "add", "-q", "-b", "feat/login", worktree);
+
+    // Real sessions, one after the other: main, the worktree, main again.
+    const run = async (cwd: string, prompt: string) => {
+      const before = new Set(existsIds(path.join(projects, encodeProjectSlug(cwd))));
+      const result = await runClaude(["-p", prompt], { cwd, home, apiUrl: server.url });
+      expect(result.exitCode, result.stderr).toBe(0);
+      const added = existsIds(path.join(projects, encodeProjectSlug(cwd))).filter((id) => !before.has(id));
+      expect(added).toHaveLength(1);
+      return added[0] ?? "";
+    };
+    ids.main1 = await run(repo, "first question in main");
+    ids.worktree = await run(worktree, "make the login work");
+    ids.main2 = await run(repo, "second question in main");
+
+    const hostSlug = encodeProjectSlug(repo);
+    // /dev-open's way: the container's slug is a relative symlink to the host's; the container session is there.
+    symlinkSync(hostSlug, path.join(projects, encodeProjectSlug("/workspaces/repo")), "dir");
+    const now = Date.now();
+    writeTranscript(path.join(projects, hostSlug, `${synthetic.container}.jsonl`), {
+      id: synthetic.container, cwd: "/workspaces/repo", branch: "main", prompt: "run the tests in the container", start: now + HOUR, end: now + 2 * HOUR,
+    });
+    recordStart(home, synthetic.container, { cwd: "/workspaces/repo", environment: "container", machine: "f00dcafe1234", time: new Date(now + HOUR).toISOString() });
+    // A container folder known only from mappings.json (a real folder, not linked): its session is listed too.
+    const mappedSlug = encodeProjectSlug("/workspaces/other-name");
+    writeFileSync(
+      path.join(home, ".claude", "persist-state", "mappings.json"),
+      JSON.stringify([{ hostPath: repo, hostSlug, containerPath: "/workspaces/other-name", containerSlug: mappedSlug, time: "x" }, { broken: true }]),
+    );
+    writeTranscript(path.join(projects, mappedSlug, `${synthetic.mapped}.jsonl`), {
+      id: synthetic.mapped, cwd: "/workspaces/other-name", branch: "main", prompt: "an old container session", start: now - 48 * HOUR, end: now - 47 * HOUR,
+    });
+    // Another project entirely: only --all lists it.
+    const otherDir = "/home/someone/other-project";
+    writeTranscript(path.join(projects, encodeProjectSlug(otherDir), `${synthetic.other}.jsonl`), {
+      id: synthetic.other, cwd: otherDir, branch: "dev", prompt: "elsewhere", start: now - 3 * HOUR, end: now - 2 * HOUR,
+    });
+    // Not sessions: a subagent's file, one under a session's folder, and other files.
+    writeTranscript(path.join(projects, hostSlug, "agent-1234abcd.jsonl"), { id: ids.main1, cwd: repo, branch: "main", prompt: "sub", start: now, end: now + 3 * HOUR });
+    writeTranscript(path.join(projects, hostSlug, ids.main1, "subagents", "agent-1.jsonl"), { id: ids.main1, cwd: repo, branch: "main", prompt: "sub", start: now, end: now });
+    writeFileSync(path.join(projects, hostSlug, "notes.txt"), "not a transcript\n");
+    writeFileSync(
+      path.join(home, ".claude", "persist-state", "work-items.json"),
+      JSON.stringify([
+        { identifier: "LIN-7", branch: "feat/login", repoPath: "/somewhere/else", title: "other repo, same branch" },
+        { identifier: "LIN-42", branch: "feat/login", repoPath: repo, title: "Make login work" },
+        { identifier: 42 },
+      ]),
+    );
+  });
+  afterAll(() => server.close());
+
+  function existsIds(dir: string): string[] {
+    try {
+      return sessionIdsIn(dir);
+    } catch {
+      return [];
+    }
+  }
+
+  async function listJson(cwd: string, args: string[] = []): Promise<Listed[]> {
+    const result = await runCli(["sessions", "--json", ...args], { env: env(), cwd });
+    expect(result.exitCode, result.stderr).toBe(0);
+    return JSON.parse(result.stdout) as Listed[];
+  }
+
+  it("lists the project's sessions from the host, the worktree and the containers, newest first, once each", async () => {
+    const listed = await listJson(repo);
+    expect(listed.map((s) => s.id)).toEqual([synthetic.container, ids.main2, ids.worktree, ids.main1, synthetic.mapped]);
+    const times = listed.map((s) => Date.parse(s.lastActivity));
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+    expect(new Set(listed.map((s) => s.project))).toEqual(new Set([repo]));
+
+    const byId = new Map(listed.map((s) => [s.id, s]));
+    expect(byId.get(ids.main1)).toMatchObject({
+      firstPrompt: "first question in main",
+      branch: "main",
+      workItem: null,
+      folder: repo,
+      resume: `claude --resume ${ids.main1}`,
+      environments: [{ kind: "host", machine: hostname(), cwd: repo }],
+    });
+    expect(byId.get(ids.worktree)).toMatchObject({
+      firstPrompt: "make the login work",
+      branch: "feat/login",
+      workItem: { identifier: "LIN-42", title: "Make login work" },
+      folder: worktree,
+      resume: `cd '${worktree}' && claude --resume ${ids.worktree}`,
+      environments: [{ kind: "host", machine: hostname(), cwd: worktree }],
+    });
+    expect(byId.get(synthetic.container)).toMatchObject({
+      firstPrompt: "run the tests in the container",
+      folder: repo,
+      resume: `claude --resume ${synthetic.container}`,
+      environments: [{ kind: "container", machine: "f00dcafe1234", cwd: "/workspaces/repo" }],
+    });
+    // No hook record: where it ran comes from the transcript, and its folder from the mapping.
+    expect(byId.get(synthetic.mapped)).toMatchObject({
+      firstPrompt: "an old container session",
+      folder: "/workspaces/other-name",
+      resume: `cd /workspaces/other-name && claude --resume ${synthetic.mapped}`,
+      environments: [{ kind: "container", machine: null, cwd: "/workspaces/other-name" }],
+    });
+  });
+
+  it("gives the same sessions from the worktree and from a subfolder, with the commands to run there", async () => {
+    const fromWorktree = await listJson(worktree);
+    expect(fromWorktree.map((s) => s.id)).toEqual([synthetic.container, ids.main2, ids.worktree, ids.main1, synthetic.mapped]);
+    const resume = new Map(fromWorktree.map((s) => [s.id, s.resume]));
+    expect(resume.get(ids.worktree)).toBe(`claude --resume ${ids.worktree}`);
+    expect(resume.get(ids.main1)).toBe(`cd ${repo} && claude --resume ${ids.main1}`);
+
+    const sub = path.join(repo, "src");
+    mkdirSync(sub, { recursive: true });
+    const fromSub = await listJson(sub);
+    expect(fromSub.map((s) => s.id)).toEqual(fromWorktree.map((s) => s.id));
+    expect(fromSub.find((s) => s.id === ids.main2)?.resume).toBe(`cd ${repo} && claude --resume ${ids.main2}`);
+  });
+
+  it("prints one aligned line per session under a header", async () => {
+    const result = await runCli(["sessions"], { env: env(), cwd: repo });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const lines = result.stdout.trimEnd().split("\n");
+    expect(lines[0]).toBe(`${repo}: 5 sessions, newest first`);
+    const header = lines[1] ?? "";
+    expect(header).toMatch(/^ {2}LAST ACTIVITY +BRANCH +WORK ITEM +RAN IN +FIRST PROMPT +RESUME$/);
+    const rows = lines.slice(2);
+    expect(rows).toHaveLength(5);
+    for (const title of ["BRANCH", "WORK ITEM", "RAN IN", "FIRST PROMPT", "RESUME"]) {
+      const column = header.indexOf(title);
+      for (const row of rows) expect(row[column - 1], `${title} in ${row}`).toBe(" ");
+      for (const row of rows) expect(row[column], `${title} in ${row}`).not.toBe(" ");
+    }
+    const worktreeRow = rows.find((row) => row.includes(ids.worktree)) ?? "";
+    expect(worktreeRow).toMatch(/^ {2}\d{4}-\d\d-\d\d \d\d:\d\d +feat\/login +LIN-42 +host:\S+ +make the login work +cd '.+' && claude --resume \S+$/);
+    expect(worktreeRow.endsWith(`cd '${worktree}' && claude --resume ${ids.worktree}`)).toBe(true);
+    expect(rows[0]).toContain("container:f00dcafe1234");
+  });
+
+  it("--all lists every project, grouped, each session once", async () => {
+    const listed = await listJson(repo, ["--all"]);
+    expect(listed.map((s) => s.id)).toEqual([synthetic.container, ids.main2, ids.worktree, ids.main1, synthetic.mapped, synthetic.other]);
+    expect(listed.slice(0, 5).every((s) => s.project === repo)).toBe(true);
+    expect(listed[5]).toMatchObject({ project: "/home/someone/other-project", resume: `cd /home/someone/other-project && claude --resume ${synthetic.other}` });
+    expect(listed.find((s) => s.id === ids.worktree)?.workItem?.identifier).toBe("LIN-42");
+
+    const human = await runCli(["sessions", "--all"], { env: env(), cwd: repo });
+    const headings = human.stdout.split("\n").filter((line) => line && !line.startsWith(" "));
+    expect(headings).toEqual([`${repo}: 5 sessions, newest first`, "/home/someone/other-project: 1 session, newest first"]);
+  });
+
+  it("reads only the head and tail of a large transcript (--stats)", async () => {
+    const dir = path.join(projects, encodeProjectSlug("/home/someone/big"));
+    const file = path.join(dir, `${synthetic.big}.jsonl`);
+    writeTranscript(file, { id: synthetic.big, cwd: "/home/someone/big", branch: "main", prompt: "big one", start: Date.now() - 10 * HOUR, end: Date.now() - 9 * HOUR });
+    const filler = `${JSON.stringify({ type: "assistant", sessionId: synthetic.big, message: { role: "assistant", content: "x".repeat(4000) } })}\n`;
+    const lines = readFileSync(file, "utf8").split("\n");
+    writeFileSync(file, [lines[0], lines[1], filler.repeat(5000).trimEnd(), lines[2], lines[3], ""].join("\n"));
+    const size = statSync(file).size;
+    expect(size).toBeGreaterThan(20_000_000);
+    const all = await runCli(["sessions", "--all", "--json", "--stats"], { env: env(), cwd: repo });
+    const listed = JSON.parse(all.stdout) as Listed[];
+    expect(listed.find((s) => s.id === synthetic.big)).toMatchObject({ firstPrompt: "big one", branch: "main" });
+    const stats = /read (\d+) of (\d+) bytes .* in (\d+) transcripts/.exec(all.stderr);
+    expect(stats, all.stderr).not.toBeNull();
+    const [, read = "0", total = "0", count = "0"] = stats ?? [];
+    expect(Number(count)).toBe(7);
+    expect(Number(total)).toBeGreaterThan(size);
+    expect(Number(read)).toBeLessThan(1_000_000);
+  });
+
+  it("says so, and how sessions get there, when there are none", async () => {
+    const emptyHome = tempHome();
+    const folder = tempDir("cp-sess-empty-");
+    const result = await runCli(["sessions"], { env: { HOME: emptyHome }, cwd: folder });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(`No Claude Code sessions for ${folder} yet.`);
+    expect(result.stdout).toContain("Start one with `claude`");
+    const all = await runCli(["sessions", "--all"], { env: { HOME: emptyHome }, cwd: folder });
+    expect(all.stdout).toContain(`No Claude Code sessions in ${path.join(emptyHome, ".claude", "projects")} yet.`);
+    const json = await runCli(["sessions", "--json"], { env: { HOME: emptyHome }, cwd: folder });
+    expect(JSON.parse(json.stdout)).toEqual([]);
+  });
+
+  it("lists a folder that is not a git repository by itself, and notes malformed state", async () => {
+    const folder = tempDir("cp-sess-plain-");
+    const plainHome = tempHome();
+    const id = "c0c0c0c0-0000-4000-8000-000000000005";
+    writeTranscript(path.join(plainHome, ".claude", "projects", encodeProjectSlug(folder), `${id}.jsonl`), {
+      id, cwd: folder, branch: "", prompt: "no git here", start: Date.now(), end: Date.now(),
+    });
+    mkdirSync(path.join(plainHome, ".claude", "persist-state"), { recursive: true });
+    writeFileSync(path.join(plainHome, ".claude", "persist-state", "work-items.json"), "{ not json");
+    const result = await runCli(["sessions", "--json"], { env: { HOME: plainHome }, cwd: folder });
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject([{ id, firstPrompt: "no git here", resume: `claude --resume ${id}`, workItem: null }]);
+    expect(result.stderr).toContain("work-items.json is not a JSON array");
+  });
+
+  it("refuses unknown options with one line", async () => {
+    const result = await runCli(["sessions", "--newest"], { env: env(), cwd: repo });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe("claude-persist sessions: Unknown option '--newest'; see 'claude-persist sessions --help'");
+  });
+
+  it("its resume command continues the worktree's session with the real claude", async () => {
+    const listed = await listJson(repo);
+    const command = listed.find((s) => s.id === ids.worktree)?.resume ?? "";
+    const file = path.join(projects, encodeProjectSlug(worktree), `${ids.worktree}.jsonl`);
+    const sizeBefore = statSync(file).size;
+    const result = await execa("sh", ["-c", `${command} -p 'and now the tests'`], {
+      cwd: repo,
+      env: { ...claudeEnv(home, server.url), PATH: `${path.dirname(process.execPath)}:${path.resolve("node_modules/.bin")}:${process.env.PATH ?? ""}` },
+      extendEnv: false,
+      reject: false,
+      stdin: "ignore",
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toBe("Hello from the test server.");
+    expect(statSync(file).size).toBeGreaterThan(sizeBefore);
+    expect(sessionIdsIn(path.join(projects, encodeProjectSlug(worktree)))).toEqual([ids.worktree]);
+  });
+});
