@@ -1,4 +1,4 @@
-// Entry point of the SessionStart hook, bundled to plain JavaScript (dist/hooks/session-start.mjs) and run with
+// Entry point of the SessionStart hook, bundled to plain JavaScript (dist/hooks/session-start.cjs) and run with
 // `node` at every session start. Whatever happens, it exits 0: a hook must never block a session.
 import { readFileSync } from "node:fs";
 import { isatty } from "node:tty";

@@ -60,7 +60,7 @@ function benchHook(): boolean {
     const env = { ...process.env, HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" };
     const result = compare(
       { command: [process.execPath, "-e", "0"], input, env },
-      { command: [process.execPath, path.join(root, "dist", "hooks", "session-start.mjs")], input, env },
+      { command: [process.execPath, path.join(root, "dist", "hooks", "session-start.cjs")], input, env },
     );
     return report(`SessionStart hook (${runs} runs each)`, "node -e 0", result, 1.25);
   } finally {

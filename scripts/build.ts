@@ -25,8 +25,9 @@ const common: BuildOptions = {
   banner: { js: "import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);" },
 };
 await build({ ...common, entryPoints: { "bin/claude-persist": "scripts/claude-persist.ts" }, outdir: dist, outExtension: { ".js": ".mjs" } });
-// The hook runs at every session start: minified, and with nothing it does not use.
-await build({ ...common, entryPoints: { "hooks/session-start": "hooks/session-start.ts" }, outdir: dist, outExtension: { ".js": ".mjs" }, minify: true, banner: {} });
+// The hook runs at every session start: minified, with nothing it does not use, and CommonJS, which node
+// loads measurably faster than an ES module (see `npm run bench`).
+await build({ ...common, format: "cjs", entryPoints: { "hooks/session-start": "hooks/session-start.ts" }, outdir: dist, outExtension: { ".js": ".cjs" }, minify: true, banner: {} });
 
 for (const alias of ["dev-open", "start-work"]) {
   writeFileSync(

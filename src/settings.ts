@@ -5,7 +5,7 @@ import { UserError } from "./errors.ts";
 import { appendToJsonc, editJsonc, parseJsonc, removeFromJsonc } from "./jsonc.ts";
 
 /** Where the bundled hook lives, relative to the config dir; also how we recognise our own entries. */
-export const HOOK_SCRIPT = `${PACK_CODE_DIR}/hooks/session-start.mjs`;
+export const HOOK_SCRIPT = `${PACK_CODE_DIR}/hooks/session-start.cjs`;
 
 /**
  * The command Claude Code runs (through `sh -c`). No absolute host path: the config dir is resolved where it
@@ -40,8 +40,9 @@ function readSettings(text: string, file: string): Settings {
   return parsed.data;
 }
 
+/** Ours, whatever the bundle's extension was when it was installed. */
 function isOurCommand(command: string | undefined): boolean {
-  return command?.includes(HOOK_SCRIPT) ?? false;
+  return command?.includes(`${PACK_CODE_DIR}/hooks/session-start.`) ?? false;
 }
 
 /** Where our hook entries sit: [group index, hook index] pairs. */

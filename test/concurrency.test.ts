@@ -9,8 +9,8 @@ import { PROJECT_ROOT, runCli, tempDir, tempHome } from "./support/claude.ts";
 
 const PROCESSES = 20;
 const ROUNDS = 3;
-const HOOK = path.join(PROJECT_ROOT, "dist", "hooks", "session-start.mjs");
-const HOOK_SCRIPT = "persist/hooks/session-start.mjs";
+const HOOK = path.join(PROJECT_ROOT, "dist", "hooks", "session-start.cjs");
+const HOOK_SCRIPT = "persist/hooks/session-start.cjs";
 
 /** Lock folders, breakers, graves and temp files: none may be left once every process has finished. */
 function leftovers(dir: string): string[] {

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { HOOK_COMMAND } from "../src/settings.ts";
 import { PROJECT_ROOT, runCli, tempDir, tempHome } from "./support/claude.ts";
 
-const HOOK = path.join(PROJECT_ROOT, "dist", "hooks", "session-start.mjs");
+const HOOK = path.join(PROJECT_ROOT, "dist", "hooks", "session-start.cjs");
 const NOBODY = 65534;
 
 const input = (fields: Record<string, unknown> = {}) =>

@@ -42,7 +42,7 @@ describe("claude-persist install", () => {
     const result = await install(home);
     expect(result.exitCode, result.stderr).toBe(0);
     const config = claudeDir(home);
-    expect(existsSync(path.join(config, "persist", "hooks", "session-start.mjs"))).toBe(true);
+    expect(existsSync(path.join(config, "persist", "hooks", "session-start.cjs"))).toBe(true);
     expect(existsSync(path.join(config, "persist", "bin", "claude-persist.mjs"))).toBe(true);
     expect(existsSync(path.join(config, "persist", "node_modules", "@devcontainers", "cli", "devcontainer.js"))).toBe(true);
     const devOpen = readFileSync(path.join(config, "commands", "dev-open.md"), "utf8");

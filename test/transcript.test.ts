@@ -33,7 +33,7 @@ describe("summarizeTranscript", () => {
       firstPrompt: "fix the login bug",
     });
     expect(summary.size).toBeGreaterThan(5_000_000);
-    expect(summary.bytesRead).toBeLessThanOrEqual(128 * 1024);
+    expect(summary.bytesRead).toBeLessThanOrEqual(32 * 1024);
   });
 
   it("reads a first line longer than one chunk whole", () => {

@@ -3,7 +3,9 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { z } from "zod";
 
-const CHUNK = 64 * 1024;
+/** Windows read at each end: a small one first, a larger one only when the small one lacks what we want. */
+const SMALL_WINDOW = 16 * 1024;
+const LARGE_WINDOW = 64 * 1024;
 const MAX_SCAN = 4 * 1024 * 1024;
 
 export type TranscriptSummary = {
@@ -44,38 +46,63 @@ export function summarizeTranscript(file: string): TranscriptSummary {
   const fd = openSync(file, "r");
   try {
     const size = fstatSync(fd).size;
-    const head = readHeadLines(fd, size);
-    const tail = size > head.bytes ? readTailLines(fd, size) : { lines: [], bytes: 0 };
-    const first = head.lines;
-    const last = tail.lines.length > 0 ? tail.lines : head.lines;
-    const withSession = (lines: TranscriptLine[]) => lines.find((l) => l.sessionId);
-    const lastWith = (lines: TranscriptLine[], key: "cwd" | "gitBranch" | "timestamp") =>
-      [...lines].reverse().find((l) => l[key])?.[key];
-    return {
-      sessionId: withSession(first)?.sessionId ?? withSession(last)?.sessionId,
-      firstCwd: first.find((l) => l.cwd)?.cwd,
-      lastCwd: lastWith(last, "cwd") ?? lastWith(first, "cwd"),
-      gitBranch: lastWith(last, "gitBranch") ?? lastWith(first, "gitBranch"),
-      version: first.find((l) => l.version)?.version,
-      firstTimestamp: first.find((l) => l.timestamp)?.timestamp,
-      lastTimestamp: lastWith(last, "timestamp") ?? lastWith(first, "timestamp"),
-      firstPrompt: firstUserPrompt(first),
-      size,
-      bytesRead: head.bytes + tail.bytes,
-    };
+    const small = summarizeWindows(fd, size, SMALL_WINDOW);
+    const complete = small.sessionId && small.firstCwd && small.firstPrompt && small.lastCwd && small.lastTimestamp;
+    if (complete || size <= 2 * SMALL_WINDOW) return small;
+    const large = summarizeWindows(fd, size, LARGE_WINDOW);
+    return { ...large, bytesRead: small.bytesRead + large.bytesRead };
   } finally {
     closeSync(fd);
   }
 }
 
-function firstUserPrompt(lines: TranscriptLine[]): string | undefined {
-  for (const line of lines) {
-    if (line.type !== "user" || line.isMeta || line.message?.role !== "user") continue;
-    const text = contentText(line.message.content);
-    // Slash-command expansions and hook output are wrapped in tags; the user's words are what we want.
-    if (text && !text.startsWith("<")) return text.replace(/\s+/g, " ").trim().slice(0, 200);
+function summarizeWindows(fd: number, size: number, window: number): TranscriptSummary {
+  const head = readHeadLines(fd, size, window);
+  const tail = size > head.bytes ? readTailLines(fd, size, window) : { lines: [], bytes: 0 };
+  // Lines are parsed only until what is wanted is found: first values from the start, last ones from the end.
+  const first: Partial<Record<"sessionId" | "cwd" | "version" | "timestamp", string>> & { prompt?: string } = {};
+  for (const line of parsedLines(head.lines)) {
+    for (const key of ["sessionId", "cwd", "version", "timestamp"] as const) first[key] ??= line[key];
+    first.prompt ??= userPrompt(line);
+    if (first.sessionId && first.cwd && first.version && first.timestamp && first.prompt) break;
   }
+  const last: Partial<Record<"cwd" | "gitBranch" | "timestamp", string>> = {};
+  for (const line of parsedLines([...tail.lines, ...(tail.lines.length > 0 ? [] : head.lines)].reverse())) {
+    for (const key of ["cwd", "gitBranch", "timestamp"] as const) last[key] ??= line[key];
+    if (last.cwd && last.gitBranch && last.timestamp) break;
+  }
+  // A branch or cwd seen only near the start still counts when the tail has none.
+  if (!last.gitBranch || !last.cwd || !last.timestamp) {
+    for (const line of parsedLines([...head.lines].reverse())) {
+      for (const key of ["cwd", "gitBranch", "timestamp"] as const) last[key] ??= line[key];
+      if (last.cwd && last.gitBranch && last.timestamp) break;
+    }
+  }
+  return {
+    sessionId: first.sessionId ?? lastSessionId(tail.lines),
+    firstCwd: first.cwd,
+    lastCwd: last.cwd,
+    gitBranch: last.gitBranch,
+    version: first.version,
+    firstTimestamp: first.timestamp,
+    lastTimestamp: last.timestamp,
+    firstPrompt: first.prompt,
+    size,
+    bytesRead: head.bytes + tail.bytes,
+  };
+}
+
+function lastSessionId(lines: string[]): string | undefined {
+  for (const line of parsedLines([...lines].reverse())) if (line.sessionId) return line.sessionId;
   return undefined;
+}
+
+/** The user's own words in a line, when it is one they typed. */
+function userPrompt(line: TranscriptLine): string | undefined {
+  if (line.type !== "user" || line.isMeta || line.message?.role !== "user") return undefined;
+  const text = contentText(line.message.content);
+  // Slash-command expansions and hook output are wrapped in tags; the user's words are what we want.
+  return text && !text.startsWith("<") ? text.replace(/\s+/g, " ").trim().slice(0, 200) : undefined;
 }
 
 function contentText(content: string | unknown[] | undefined): string | undefined {
@@ -88,44 +115,46 @@ function contentText(content: string | unknown[] | undefined): string | undefine
 }
 
 /** Complete lines from the start of the file, reading more only while the first line is unfinished. */
-function readHeadLines(fd: number, size: number): { lines: TranscriptLine[]; bytes: number } {
-  let length = Math.min(CHUNK, size);
+function readHeadLines(fd: number, size: number, window: number): { lines: string[]; bytes: number } {
+  let length = Math.min(window, size);
   for (;;) {
     const buffer = Buffer.alloc(length);
     const bytes = readSync(fd, buffer, 0, length, 0);
     const text = buffer.subarray(0, bytes).toString("utf8");
     const end = bytes === size ? text.length : text.lastIndexOf("\n");
     if (end >= 0 || length >= Math.min(MAX_SCAN, size)) {
-      return { lines: parseLines(text.slice(0, Math.max(end, 0))), bytes };
+      return { lines: splitLines(text.slice(0, Math.max(end, 0))), bytes };
     }
     length = Math.min(length * 4, MAX_SCAN, size);
   }
 }
 
 /** Complete lines from the end of the file, reading further back only while no whole line is in view. */
-function readTailLines(fd: number, size: number): { lines: TranscriptLine[]; bytes: number } {
-  let length = Math.min(CHUNK, size);
+function readTailLines(fd: number, size: number, window: number): { lines: string[]; bytes: number } {
+  let length = Math.min(window, size);
   for (;;) {
     const buffer = Buffer.alloc(length);
     const bytes = readSync(fd, buffer, 0, length, size - length);
     const text = buffer.subarray(0, bytes).toString("utf8");
     const start = length === size ? 0 : text.indexOf("\n") + 1;
-    const lines = parseLines(text.slice(start));
-    if (lines.length > 0 || length >= Math.min(MAX_SCAN, size)) return { lines, bytes };
+    const lines = splitLines(text.slice(start));
+    if (lines.some((l) => l.startsWith("{")) || length >= Math.min(MAX_SCAN, size)) return { lines, bytes };
     length = Math.min(length * 4, MAX_SCAN, size);
   }
 }
 
-function parseLines(text: string): TranscriptLine[] {
-  const lines: TranscriptLine[] = [];
-  for (const raw of text.split("\n")) {
-    if (!raw.trim()) continue;
+function splitLines(text: string): string[] {
+  return text.split("\n").filter((line) => line.trim());
+}
+
+/** Parses lines one at a time as they are asked for; torn or foreign lines are passed over. */
+function* parsedLines(lines: Iterable<string>): Generator<TranscriptLine> {
+  for (const raw of lines) {
     try {
       const parsed = lineSchema.safeParse(JSON.parse(raw));
-      if (parsed.success) lines.push(parsed.data);
+      if (parsed.success) yield parsed.data;
     } catch {
       // A torn or foreign line says nothing about the session; the others do.
     }
   }
-  return lines;
 }
