@@ -1,7 +1,7 @@
 // Where a session runs: on the host, or inside a (dev) container. Cheap enough for the hook.
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
-import { HOST_WORKSPACE_ENV } from "./claude/shared.ts";
+import { CONTAINER_WORKSPACE_ENV, HOST_WORKSPACE_ENV } from "./claude/shared.ts";
 import type { Env } from "./claude/home.ts";
 
 export type Environment = {
@@ -10,11 +10,14 @@ export type Environment = {
   readonly name: string;
   /** In a container opened by /dev-open: the workspace's path on the host. */
   readonly hostWorkspace: string | undefined;
+  /** And its path in the container. */
+  readonly containerWorkspace: string | undefined;
 };
 
 export function detectEnvironment(env: Env = process.env, fileExists: (file: string) => boolean = existsSync): Environment {
   const hostWorkspace = env[HOST_WORKSPACE_ENV] || undefined;
-  return { kind: detectKind(env, hostWorkspace, fileExists), name: hostname(), hostWorkspace };
+  const containerWorkspace = env[CONTAINER_WORKSPACE_ENV] || undefined;
+  return { kind: detectKind(env, hostWorkspace, fileExists), name: hostname(), hostWorkspace, containerWorkspace };
 }
 
 function detectKind(env: Env, hostWorkspace: string | undefined, fileExists: (file: string) => boolean): Environment["kind"] {

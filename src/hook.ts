@@ -8,6 +8,7 @@ import { configDir, packStateDir, type Env } from "./claude/home.ts";
 import { describeEntries, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "./claude/shared.ts";
 import { detectEnvironment, type Environment } from "./environment.ts";
 import { describeError } from "./errors.ts";
+import { repairProjectLink } from "./project-link.ts";
 
 const hookInputSchema = z.looseObject({
   session_id: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/, "session_id is not a session id")),
@@ -40,6 +41,12 @@ export function runSessionStartHook(stdinText: string, env: Env, now: Date = new
   const where = detectEnvironment(env);
   const missing = missingSharedFolders(env, where);
   if (missing.length > 0) problems.push(`shared folders missing or not writable: ${missing.join(", ")}`);
+  let linked: string | undefined;
+  if (input && where.kind === "container" && where.hostWorkspace && where.containerWorkspace) {
+    const note = repairProjectLink(env, input.cwd, { host: where.hostWorkspace, container: where.containerWorkspace });
+    if (note?.startsWith("linked")) linked = note;
+    else if (note) problems.push(note);
+  }
   if (input) {
     try {
       recordSessionStart(env, {
@@ -57,7 +64,7 @@ export function runSessionStartHook(stdinText: string, env: Env, now: Date = new
   }
   const stderr = problems.length > 0 ? `claude-persist: ${problems.join("; ")}. Run 'claude-persist doctor' for the fix.\n` : "";
   if (!input) return { stdout: "", stderr };
-  const context = describeSession(input.cwd, where, missing);
+  const context = describeSession(input.cwd, where, missing) + (linked ? `\nclaude-persist ${linked}.` : "");
   const stdout = JSON.stringify({ hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: context } });
   return { stdout: `${stdout}\n`, stderr };
 }

@@ -142,29 +142,6 @@ async function recordMapping(env: Env, mapping: Mapping): Promise<void> {
   ]);
 }
 
-/**
- * For the hook inside a container started some other way (an editor): link the container's slug to the
- * host's when the link is missing. Returns what it did, or undefined when there was nothing to do.
- */
-export function repairMappingInContainer(env: Env, containerPath: string, hostPath: string): string | undefined {
-  const hostSlug = encodeProjectSlug(hostPath);
-  const containerSlug = encodeProjectSlug(containerPath);
-  if (hostSlug === containerSlug) return undefined;
-  const link = path.join(projectsDir(env), containerSlug);
-  try {
-    lstatSync(link);
-    return undefined;
-  } catch {
-    // Missing: repair below.
-  }
-  try {
-    symlinkSync(hostSlug, link, "dir");
-    return `linked ${containerSlug} to ${hostSlug} so this container's sessions are the host's`;
-  } catch (error) {
-    return `could not link ${containerSlug} to ${hostSlug} (${errorCode(error) ?? String(error)})`;
-  }
-}
-
 /** Host project paths whose mapping points at `containerSlug`, for doctor and sessions. */
 export function hostsOfContainerSlug(env: Env, containerSlug: string): string[] {
   return [...new Set(readMappings(env).filter((m) => m.containerSlug === containerSlug).map((m) => m.hostPath))];

@@ -4,7 +4,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { parse as parseJsonc, parseTree } from "jsonc-parser";
 import { afterAll, describe, expect, it } from "vitest";
-import { HOST_WORKSPACE_ENV, SHARED_ENTRIES } from "../src/claude/shared.ts";
+import { CONTAINER_WORKSPACE_ENV, HOST_WORKSPACE_ENV, SHARED_ENTRIES } from "../src/claude/shared.ts";
 import { parseDevcontainerConfig } from "../src/devcontainer/config.ts";
 import {
   collectMcpEnvNames,
@@ -182,7 +182,8 @@ describe("ensurePersistenceMounts: small cases", () => {
         ...mountLines,
         "  ],",
         '  "containerEnv": {',
-        `    "${HOST_WORKSPACE_ENV}": "\${localWorkspaceFolder}"`,
+        `    "${HOST_WORKSPACE_ENV}": "\${localWorkspaceFolder}",`,
+        `    "${CONTAINER_WORKSPACE_ENV}": "\${containerWorkspaceFolder}"`,
         "  },",
         '  "remoteEnv": {',
         '    "ANTHROPIC_API_KEY": "${localEnv:ANTHROPIC_API_KEY}",',
@@ -195,7 +196,7 @@ describe("ensurePersistenceMounts: small cases", () => {
       ].join("\n"),
     );
     expect(result.changed).toBe(true);
-    expect(result.added).toEqual([...dirs.map((entry) => entry.name), `containerEnv.${HOST_WORKSPACE_ENV}`, "remoteEnv.ANTHROPIC_API_KEY", "remoteEnv.CLAUDE_CODE_OAUTH_TOKEN", "initializeCommand", "onCreateCommand"]);
+    expect(result.added).toEqual([...dirs.map((entry) => entry.name), `containerEnv.${HOST_WORKSPACE_ENV}`, `containerEnv.${CONTAINER_WORKSPACE_ENV}`, "remoteEnv.ANTHROPIC_API_KEY", "remoteEnv.CLAUDE_CODE_OAUTH_TOKEN", "initializeCommand", "onCreateCommand"]);
     expect(result.skipped.map((skip) => skip.name)).toEqual(["stats-cache.json", "settings.json", "mcp.json"]);
   });
 

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -83,6 +83,24 @@ describe("the SessionStart hook (bundled, run with plain node)", () => {
     expect(context).toContain("on the host this folder is /Users/ana/code/app");
     expect(context).toContain("Not shared in this environment (missing or not writable): todos, tasks");
     expect(startsOf(home)).toHaveLength(1);
+  });
+
+  it("in a container opened by an editor: links the container's project folder to the host's", async () => {
+    const home = homeWithState();
+    const projects = path.join(home, ".claude", "projects");
+    mkdirSync(projects);
+    const env = {
+      HOME: home,
+      CLAUDE_PERSIST_ENVIRONMENT: "container",
+      CLAUDE_PERSIST_HOST_WORKSPACE: "/Users/ana/code/app",
+      CLAUDE_PERSIST_CONTAINER_WORKSPACE: "/workspaces/app",
+    };
+    const result = await runHook(input({ cwd: "/workspaces/app" }), env);
+    expect(result.exitCode).toBe(0);
+    expect(readlinkSync(path.join(projects, "-workspaces-app"))).toBe("-Users-ana-code-app");
+    expect(JSON.parse(result.stdout).hookSpecificOutput.additionalContext).toContain(
+      "claude-persist linked projects/-workspaces-app to -Users-ana-code-app, so sessions here are the host's.",
+    );
   });
 
   it("with a read-only state folder: exit 0, one clear line, the context still given", async () => {

@@ -48,3 +48,11 @@ export function describeEntries(entries: readonly SharedEntry[]): string {
 
 /** The environment variable that carries the host's workspace path into a container (set via containerEnv). */
 export const HOST_WORKSPACE_ENV = "CLAUDE_PERSIST_HOST_WORKSPACE";
+/** And the workspace's path inside the container, so a session in a subfolder maps too. */
+export const CONTAINER_WORKSPACE_ENV = "CLAUDE_PERSIST_CONTAINER_WORKSPACE";
+
+/** What /dev-open puts in `containerEnv`: devcontainer.json variables, resolved when the container is created. */
+export const WORKSPACE_ENV: Readonly<Record<string, string>> = {
+  [HOST_WORKSPACE_ENV]: "${localWorkspaceFolder}",
+  [CONTAINER_WORKSPACE_ENV]: "${containerWorkspaceFolder}",
+};

@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseJsonc, type Edit, type Node, applyEdits } from "jsonc-parser";
 import { configDir, homeDir, type Env } from "../claude/home.ts";
-import { HOST_FILE_LINKS_DIR, HOST_WORKSPACE_ENV, SHARED_ENTRIES, type SharedEntry } from "../claude/shared.ts";
+import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES, WORKSPACE_ENV, type SharedEntry } from "../claude/shared.ts";
 import { UserError } from "../errors.ts";
 import {
   appendEntries,
@@ -325,7 +325,7 @@ function isPackMount(value: unknown): boolean {
 }
 
 function isPackEnvEntry(key: string, value: JsonValue): boolean {
-  return value === `\${localEnv:${key}}` || (key === HOST_WORKSPACE_ENV && value === "${localWorkspaceFolder}");
+  return value === `\${localEnv:${key}}` || WORKSPACE_ENV[key] === value;
 }
 
 function isPackCommand(value: JsonValue): boolean {
@@ -408,7 +408,7 @@ export function ensurePersistenceMounts(text: string, plan: PersistencePlan, opt
   const layout = detectLayout(text);
   const parts: Part[] = [
     options.includeMounts === false ? emptyPart() : mountsPart(text, tree, config.mounts ?? [], plan, layout),
-    envPart(text, tree, "containerEnv", { [HOST_WORKSPACE_ENV]: "${localWorkspaceFolder}" }, layout),
+    envPart(text, tree, "containerEnv", WORKSPACE_ENV, layout),
     envPart(text, tree, "remoteEnv", Object.fromEntries(plan.remoteEnvNames.map((name) => [name, `\${localEnv:${name}}`])), layout),
     ...Object.entries(desiredCommands(plan)).map(([property, command]) => lifecyclePart(text, tree, property, command, layout)),
   ];
