@@ -22,6 +22,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   hook: async () => (await import("./commands/hook.ts")).hook,
   sessions: async () => (await import("./commands/sessions.ts")).sessions,
   "dev-open": async () => (await import("./commands/dev-open.ts")).devOpen,
+  share: async () => (await import("./commands/share.ts")).share,
+  unshare: async () => (await import("./commands/share.ts")).unshare,
 };
 
 export function processIo(): Io {

@@ -77,7 +77,11 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   writeEdits(edit, messages);
   describeSkipped(edit, messages);
   if (options.isolated) {
-    messages.push("This repo's container keeps its own Claude sessions now (recreate it with 'dev-open --rebuild'); 'claude-persist share' puts the mounts back.");
+    messages.push(
+      "This repo's container keeps its own Claude sessions once it is recreated without the mounts:",
+      `  devcontainer up --workspace-folder ${shellQuote(edit.workspaceFolder)} --remove-existing-container`,
+      "'claude-persist share' puts the mounts back.",
+    );
     return { status: "isolated", ...base, messages };
   }
   prepareHost(io.env);
