@@ -28,12 +28,12 @@ function median(values: number[]): number {
 }
 
 /** Median of `subject` over median of `baseline`, interleaved. */
-function compare(baseline: Timed, subject: Timed): { baseline: number; subject: number; ratio: number } {
+function compare(baseline: Timed, subject: Timed, count = runs): { baseline: number; subject: number; ratio: number } {
   timeOnce(baseline);
   timeOnce(subject);
   const a: number[] = [];
   const b: number[] = [];
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < count; i++) {
     a.push(timeOnce(baseline));
     b.push(timeOnce(subject));
   }
@@ -180,5 +180,47 @@ function writeSessionsTree(projects: string, starts: string): void {
   }
 }
 
-const results = [benchHook(), benchSessions()];
+/** dev-open on a container that already runs with the mounts, against a plain `devcontainer up` of it. */
+async function benchDevOpen(): Promise<boolean> {
+  const { dockerUnavailableReason, ensureBaseImage, removeDevcontainers, startDockerEngine } = await import("../test/support/docker.ts");
+  const reason = dockerUnavailableReason();
+  if (reason) {
+    console.log(`dev-open: skipped (${reason})`);
+    return true;
+  }
+  const engine = await startDockerEngine();
+  if ("skipped" in engine) {
+    console.log(`dev-open: skipped (${engine.skipped})`);
+    return true;
+  }
+  const work = mkdtempSync(path.join(tmpdir(), "cp-bench-devopen-"));
+  const repo = path.join(work, "app");
+  try {
+    const image = await ensureBaseImage(engine);
+    const home = path.join(work, "home");
+    mkdirSync(path.join(repo, ".devcontainer"), { recursive: true });
+    mkdirSync(home);
+    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), JSON.stringify({ image, remoteUser: "vscode", runArgs: ["--network=host"] }, null, 2));
+    const env = { ...process.env, ...engine.env, HOME: home };
+    const cli = path.join(root, "dist", "bin", "claude-persist.mjs");
+    for (const args of [["install"], ["dev-open"]]) {
+      const result = spawnSync(process.execPath, [cli, ...args], { cwd: repo, env, encoding: "utf8" });
+      if (result.status !== 0) throw new Error(`claude-persist ${args.join(" ")} failed: ${result.stderr}`);
+    }
+    const devcontainer = path.join(root, "node_modules", "@devcontainers", "cli", "devcontainer.js");
+    const count = Number(process.env.BENCH_DEVOPEN_RUNS ?? 15);
+    const result = compare(
+      { command: [process.execPath, devcontainer, "up", "--workspace-folder", repo], env },
+      { command: [process.execPath, path.join(root, "dist", "bin", "dev-open.mjs"), repo], env },
+      count,
+    );
+    return report(`dev-open on a running container (${count} runs each)`, "devcontainer up", result, 1.15);
+  } finally {
+    await removeDevcontainers(engine, repo).catch(() => undefined);
+    await engine.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const results = [benchHook(), benchSessions(), await benchDevOpen()];
 process.exitCode = results.every(Boolean) ? 0 : 1;

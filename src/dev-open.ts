@@ -9,7 +9,9 @@ import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "./claude/shared.ts";
 import type { Io } from "./cli.ts";
 import { devcontainerScript, devcontainerUp, type UpSuccess } from "./devcontainer/launch.ts";
 import { preparePersistenceEdit, type PersistenceEdit } from "./devcontainer/persistence.ts";
-import { execAsRoot, findDevcontainer } from "./docker.ts";
+import { parseDevcontainerConfig } from "./devcontainer/config.ts";
+import { isOnlyPackCommand } from "./devcontainer/mounts.ts";
+import { containerMetadata, execAsRoot, findDevcontainer, type Container } from "./docker.ts";
 import { UserError } from "./errors.ts";
 import { writeFileAtomic, backupFile } from "./fs.ts";
 import { mapProject, type MapResult } from "./mapping.ts";
@@ -99,28 +101,19 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     );
   }
 
-  const inClaude = Boolean(io.env.CLAUDECODE) && !io.isTTY;
-  const status = progressPrinter(io);
-  const outcome = await devcontainerUp({
-    workspaceFolder: edit.workspaceFolder,
-    configPath: edit.configPath,
-    removeExisting: Boolean(options.rebuild && existing),
-    env: io.env,
-    logDir: path.join(packStateDir(io.env), "logs"),
-    onProgress: status.line,
-    ...(inClaude ? { waitMs: WAIT_IN_CLAUDE_MS } : {}),
-  });
-  status.done();
-  if (!outcome.done) {
+  const running = existing && missing.length === 0 && !options.rebuild ? alreadyUp(existing, edit) : undefined;
+  const launched = running ? { up: running } : await launch(edit, options, existing, io);
+  if (!("up" in launched)) {
     messages.push(
       `The container is still being built (this can take several minutes the first time); it goes on in the background.`,
-      `Follow it with: tail -f ${outcome.logFile}`,
+      `Follow it with: tail -f ${launched.logFile}`,
       `When it is done, run /dev-open again to map the project and get the command to enter.`,
     );
-    return { status: "still-starting", ...base, logFile: outcome.logFile, messages };
+    return { status: "still-starting", ...base, logFile: launched.logFile, messages };
   }
-  const up = outcome.result;
-  await ownClaudeHome(up, edit.containerHome, io.env);
+  const { up } = launched;
+  // A container this run created has a root-owned ~/.claude (see ownClaudeHome); one found running was fixed then.
+  if (!running) await ownClaudeHome(up, edit.containerHome, io.env);
   const mapping = await mapProject(io.env, {
     hostPath: edit.workspaceFolder,
     containerPath: up.remoteWorkspaceFolder,
@@ -155,6 +148,41 @@ function writeEdits(edit: PersistenceEdit, messages: string[]): void {
 
 function describeSkipped(edit: PersistenceEdit, messages: string[]): void {
   for (const skipped of edit.skipped) messages.push(`Not mounted: ${skipped.name} (${skipped.reason}).`);
+}
+
+/**
+ * The answer `devcontainer up` would give for a container that already runs with every mount, when `up` would
+ * do nothing but what dev-open has just done: it runs the config's initializeCommand (ours only prepares the
+ * host, as prepareHost did) and any postAttachCommand. Skipping it saves a second node process and its Docker
+ * round trips; with a command of the user's in either place, `up` runs as usual.
+ */
+function alreadyUp(container: Container, edit: PersistenceEdit): UpSuccess | undefined {
+  if (!container.State.Running) return undefined;
+  const configText = edit.files.find((f) => f.path === edit.configPath)?.after ?? "";
+  const { config } = parseDevcontainerConfig(configText, edit.configPath);
+  const metadata = containerMetadata(container);
+  if (!isOnlyPackCommand(config.initializeCommand) || config.postAttachCommand !== undefined) return undefined;
+  if (metadata.some((entry) => entry.postAttachCommand !== undefined)) return undefined;
+  const workspace = container.Mounts.find((m) => m.Source === edit.workspaceFolder)?.Destination;
+  if (!workspace) return undefined;
+  const remoteUser = metadata.findLast((e) => typeof e.remoteUser === "string")?.remoteUser ?? (container.Config.User || "root");
+  return { outcome: "success", containerId: container.Id, remoteUser: String(remoteUser), remoteWorkspaceFolder: workspace };
+}
+
+async function launch(edit: PersistenceEdit, options: DevOpenOptions, existing: Container | undefined, io: Io): Promise<{ up: UpSuccess } | { logFile: string }> {
+  const inClaude = Boolean(io.env.CLAUDECODE) && !io.isTTY;
+  const status = progressPrinter(io);
+  const outcome = await devcontainerUp({
+    workspaceFolder: edit.workspaceFolder,
+    configPath: edit.configPath,
+    removeExisting: Boolean(options.rebuild && existing),
+    env: io.env,
+    logDir: path.join(packStateDir(io.env), "logs"),
+    onProgress: status.line,
+    ...(inClaude ? { waitMs: WAIT_IN_CLAUDE_MS } : {}),
+  });
+  status.done();
+  return outcome.done ? { up: outcome.result } : { logFile: outcome.logFile };
 }
 
 /**

@@ -12,7 +12,22 @@ const containerSchema = z.looseObject({
 });
 export type Container = z.infer<typeof containerSchema>;
 
-const metadataSchema = z.array(z.looseObject({ remoteUser: z.string().optional(), containerUser: z.string().optional() }));
+const metadataSchema = z.array(
+  z.looseObject({ remoteUser: z.string().optional(), containerUser: z.string().optional(), postAttachCommand: z.unknown().optional() }),
+);
+export type MetadataEntry = z.infer<typeof metadataSchema>[number];
+
+/** The merged dev container metadata the CLI stored on a container (config, image and features). */
+export function containerMetadata(container: Container): MetadataEntry[] {
+  const label = container.Config.Labels?.["devcontainer.metadata"];
+  if (!label) return [];
+  try {
+    const parsed = metadataSchema.safeParse(JSON.parse(label));
+    return parsed.success ? parsed.data : [];
+  } catch {
+    return [];
+  }
+}
 
 async function docker(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   const result = await execa("docker", args, { env, extendEnv: false, reject: false });

@@ -332,6 +332,14 @@ function isPackCommand(value: JsonValue): boolean {
   return typeof value === "string" && value.endsWith(COMMAND_TAG);
 }
 
+/** True when a lifecycle command is absent or holds nothing but what the pack added. */
+export function isOnlyPackCommand(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value === "string") return isPackCommand(value);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  return Object.keys(value).every((key) => key === LIFECYCLE_KEY);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The lifecycle commands the pack adds
 

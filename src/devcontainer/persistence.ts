@@ -51,7 +51,10 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
     container: {
       ...(options.remoteHome ? { remoteHome: options.remoteHome } : {}),
       ...userHints(config),
-      ...(config.image ? { imageRemoteUser: await imageRemoteUser(config.image, options.env as NodeJS.ProcessEnv) } : {}),
+      // The image's metadata only matters when the config names no user (asking Docker takes a process).
+      ...(config.image && !config.remoteUser && !config.containerUser && !options.remoteHome
+        ? { imageRemoteUser: await imageRemoteUser(config.image, options.env as NodeJS.ProcessEnv) }
+        : {}),
     },
     env: options.env,
     mcpEnvNames: collectMcpEnvNames(
