@@ -246,7 +246,9 @@ async function enter(what: "shell" | "claude", edit: PersistenceEdit, io: Io): P
 
 /** A live status line on a terminal; plain lines otherwise. */
 function progressPrinter(io: Io): { line: (text: string) => void; done: () => void } {
-  if (!io.isTTY) return { line: (text) => io.stderr(`devcontainer: ${text}\n`), done: () => undefined };
+  // Off a terminal (a log, or Claude Code's context) each line is kept short: the docker command alone runs to kilobytes.
+  const plain = (text: string) => (text.length > 200 ? `${text.slice(0, 199)}…` : text);
+  if (!io.isTTY) return { line: (text) => io.stderr(`devcontainer: ${plain(text)}\n`), done: () => undefined };
   const width = Math.max(20, (process.stderr.columns || 80) - 1);
   let shown = false;
   return {
