@@ -1,0 +1,120 @@
+// dev-open as a user runs it, for everything that happens before a container is involved.
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { beforeAll, describe, expect, it } from "vitest";
+import { runCli, tempDir, tempHome } from "./support/claude.ts";
+
+const NO_DOCKER = "unix:///nonexistent/docker.sock";
+
+async function gitRepo(): Promise<string> {
+  const repo = path.join(tempDir(), "app");
+  mkdirSync(repo);
+  await execa("git", ["init", "-q", "-b", "main"], { cwd: repo });
+  return repo;
+}
+
+function tree(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const entry of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const child = path.join(rel, entry.name);
+      if (entry.name === ".git") continue;
+      if (entry.isDirectory()) walk(child);
+      else files[child] = readFileSync(path.join(dir, child), "utf8");
+    }
+  };
+  walk("");
+  return files;
+}
+
+describe("dev-open before any container", () => {
+  let home: string;
+  const env = () => ({ HOME: home, DOCKER_HOST: NO_DOCKER });
+  const devOpen = (args: string[], cwd: string) => runCli(["dev-open", ...args], { env: env(), cwd });
+  beforeAll(async () => {
+    home = tempHome();
+    expect((await runCli(["install"], { env: env() })).exitCode).toBe(0);
+  });
+
+  it("without a config: one line that points at --init, nothing written", async () => {
+    const repo = await gitRepo();
+    const result = await devOpen([], repo);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/^claude-persist dev-open: No dev container config in .*Run `dev-open --init` to write a minimal one\.$/);
+    expect(tree(repo)).toEqual({});
+  });
+
+  it("--init --config-only writes a minimal Debian-based config with the Claude Code feature, and the mounts", async () => {
+    const repo = await gitRepo();
+    const result = await devOpen(["--init", "--config-only"], repo);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const text = readFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), "utf8");
+    expect(text).toContain('"image": "mcr.microsoft.com/devcontainers/base:bookworm"');
+    expect(text).toContain('"ghcr.io/anthropics/devcontainer-features/claude-code:1": {}');
+    expect(text).toContain("source=${localEnv:HOME}/.claude/projects,target=/home/vscode/.claude/projects,type=bind");
+    expect(result.stdout).toContain("Config ready: .devcontainer/devcontainer.json.");
+  });
+
+  it("with several configs and no --config: lists them and stops", async () => {
+    const repo = await gitRepo();
+    for (const name of ["python", "node"]) {
+      mkdirSync(path.join(repo, ".devcontainer", name), { recursive: true });
+      writeFileSync(path.join(repo, ".devcontainer", name, "devcontainer.json"), '{ "image": "debian" }\n');
+    }
+    const before = tree(repo);
+    const result = await devOpen(["--dry-run"], repo);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("Several dev container configs");
+    expect(result.stderr).toContain(".devcontainer/node/devcontainer.json, .devcontainer/python/devcontainer.json");
+    expect(result.stderr).toContain("Pick one with --config <path>.");
+    const picked = await devOpen(["--dry-run", "--config", ".devcontainer/node/devcontainer.json"], repo);
+    expect(picked.exitCode, picked.stderr).toBe(0);
+    expect(picked.stdout).toContain("+++ b/.devcontainer/node/devcontainer.json");
+    expect(tree(repo)).toEqual(before);
+  });
+
+  it("a malformed config: file:line:col and the reason, and the file stays as it was", async () => {
+    const repo = await gitRepo();
+    mkdirSync(path.join(repo, ".devcontainer"));
+    const broken = '{\n  "image": "debian",\n  "mounts": [\n}\n';
+    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), broken);
+    const result = await devOpen([], repo);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/devcontainer\.json:4:1: /);
+    expect(result.stderr.split("\n")).toHaveLength(1);
+    expect(tree(repo)).toEqual({ ".devcontainer/devcontainer.json": broken });
+  });
+
+  it("with Docker down: the config is ready, and one line says Docker is not reachable", async () => {
+    const repo = await gitRepo();
+    mkdirSync(path.join(repo, ".devcontainer"));
+    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), '{ "image": "debian", "remoteUser": "vscode" }\n');
+    const result = await devOpen([], repo);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/^claude-persist dev-open: Docker is not reachable \(.*\): start Docker, or set DOCKER_HOST to a running engine$/);
+  });
+
+  it("without the pack installed: says how to install it", async () => {
+    const repo = await gitRepo();
+    mkdirSync(path.join(repo, ".devcontainer"));
+    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), '{ "image": "debian", "remoteUser": "vscode" }\n');
+    const result = await runCli(["dev-open", "--config-only"], { env: { HOME: tempHome(), DOCKER_HOST: NO_DOCKER }, cwd: repo });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/the pack is not installed in .*: run 'npx tsx install.ts'/);
+  });
+
+  it.each([
+    [["--remote-home", "/home/x;rm -rf ~"], "--remote-home: must be an absolute path"],
+    [["--config", "--upload-pack=x"], "--config"],
+    [["--shell", "--claude"], "choose one of --shell and --claude"],
+    [["--frobnicate"], "Unknown option '--frobnicate'"],
+  ])("refuses %j with one line and exit 2, touching nothing", async (args, message) => {
+    const repo = await gitRepo();
+    const result = await devOpen(args, repo);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr.split("\n")).toHaveLength(1);
+    expect(existsSync(path.join(repo, ".devcontainer"))).toBe(false);
+  });
+});
