@@ -8,6 +8,7 @@ import {
   type JSONPath,
   type Node,
   type ParseError,
+  type ParseErrorCode,
   parse,
   printParseErrorCode,
 } from "jsonc-parser";
@@ -18,20 +19,24 @@ export function parseJsonc(text: string, file: string): unknown {
   const errors: ParseError[] = [];
   const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
   const first = errors[0];
-  if (first) {
-    const { line, column } = lineAndColumn(text, first.offset);
-    throw new UserError(`${file}:${line}:${column}: ${describeParseError(first)}; fix the file and run again (nothing was changed)`);
-  }
+  if (first) throw jsoncSyntaxError(text, file, first.offset, describeParseError(first.error));
   return value;
 }
 
+/** The one way a JSONC syntax error reads: `file:line:col: reason`, and that nothing was changed. */
+export function jsoncSyntaxError(text: string, file: string, offset: number, reason: string): UserError {
+  const { line, column } = lineAndColumn(text, offset);
+  return new UserError(`${file}:${line}:${column}: ${reason}; fix the file and run again (nothing was changed)`);
+}
+
+/** 1-based line and column of `offset` (columns count UTF-16 units, as editors do). */
 export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, offset);
   const line = before.split("\n").length;
   return { line, column: offset - (before.lastIndexOf("\n") + 1) + 1 };
 }
 
-function describeParseError(error: ParseError): string {
+export function describeParseError(error: ParseErrorCode): string {
   const names: Record<string, string> = {
     InvalidSymbol: "unexpected character",
     InvalidNumberFormat: "invalid number",
@@ -50,7 +55,7 @@ function describeParseError(error: ParseError): string {
     InvalidEscapeCharacter: "invalid escape character",
     InvalidCharacter: "invalid character",
   };
-  const code = printParseErrorCode(error.error);
+  const code = printParseErrorCode(error);
   return `invalid JSON: ${names[code] ?? code}`;
 }
 

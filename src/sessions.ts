@@ -10,6 +10,7 @@ import { summarizeTranscript, type TranscriptSummary } from "./claude/transcript
 import { describeError } from "./errors.ts";
 import { listWorktrees, repoRoot } from "./git.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
+import { mappingSchema, type Mapping } from "./mapping.ts";
 
 export type SessionEnvironment = {
   readonly kind: "host" | "container";
@@ -123,7 +124,6 @@ type SlugFolder = {
   readonly names: string[];
 };
 
-type Mapping = { readonly hostPath: string; readonly hostSlug: string; readonly containerPath: string; readonly containerSlug: string };
 type WorkItem = { readonly identifier: string; readonly branch: string; readonly repoPath: string; readonly title: string | null };
 type StartRecord = { readonly environment: "host" | "container"; readonly machine: string | null; readonly cwd: string | null; readonly time: string | null };
 
@@ -387,21 +387,10 @@ function mainWorktreeOf(dir: string): string | undefined {
   return path.basename(common) === ".git" ? path.dirname(common) : common;
 }
 
-const mappingSchema = z
-  .object({ hostPath: z.string().min(1), containerPath: z.string().min(1), hostSlug: z.string().optional(), containerSlug: z.string().optional() })
-  .loose();
-
 function readMappings(file: string, notes: string[]): Mapping[] {
   return readStateArray(file, notes, "mappings").flatMap((item) => {
     const parsed = mappingSchema.safeParse(item);
-    if (!parsed.success) return [];
-    const m = parsed.data;
-    return [{
-      hostPath: m.hostPath,
-      containerPath: m.containerPath,
-      hostSlug: m.hostSlug ?? encodeProjectSlug(m.hostPath),
-      containerSlug: m.containerSlug ?? encodeProjectSlug(m.containerPath),
-    }];
+    return parsed.success ? [parsed.data] : [];
   });
 }
 

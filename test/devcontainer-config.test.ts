@@ -1,3 +1,4 @@
+import { lineAndColumn } from "../src/jsonc.ts";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -8,7 +9,6 @@ import {
   findDevcontainerConfig,
   findRepoRoot,
   INITIAL_IMAGE,
-  lineColumnAt,
   listDevcontainerConfigs,
   parseDevcontainerConfig,
   readDevcontainerConfig,
@@ -116,10 +116,10 @@ describe("parseDevcontainerConfig", () => {
   });
 
   it.each([
-    ["a missing comma", '{\n  "a": 1\n  "b": 2\n}', "c.json:3:3: CommaExpected"],
-    ["a bad symbol after CRLF lines", '{\r\n\r\n\t"a": @\r\n}', "c.json:3:7: InvalidSymbol"],
-    ["an unterminated string (where it starts)", '{"a": "b', "c.json:1:7: UnexpectedEndOfString"],
-    ["an empty file", "", "c.json:1:1: ValueExpected"],
+    ["a missing comma", '{\n  "a": 1\n  "b": 2\n}', "c.json:3:3: invalid JSON: ',' was expected; fix the file and run again (nothing was changed)"],
+    ["a bad symbol after CRLF lines", '{\r\n\r\n\t"a": @\r\n}', "c.json:3:7: invalid JSON: unexpected character; fix the file and run again (nothing was changed)"],
+    ["an unterminated string (where it starts)", '{"a": "b', "c.json:1:7: invalid JSON: unterminated string; fix the file and run again (nothing was changed)"],
+    ["an empty file", "", "c.json:1:1: invalid JSON: a value was expected; fix the file and run again (nothing was changed)"],
     ["a wrong type", '{"remoteUser": 1}', "c.json: remoteUser: Invalid input: expected string, received number"],
     ["a wrong lifecycle shape", '{"postStartCommand": 5}', "c.json: postStartCommand: Invalid input"],
   ])("refuses %s with where and why", (_name, text, message) => {
@@ -127,8 +127,8 @@ describe("parseDevcontainerConfig", () => {
   });
 
   it("counts lines and columns from 1", () => {
-    expect(lineColumnAt("ab\r\ncd", 5)).toEqual({ line: 2, column: 2 });
-    expect(lineColumnAt("", 0)).toEqual({ line: 1, column: 1 });
+    expect(lineAndColumn("ab\r\ncd", 5)).toEqual({ line: 2, column: 2 });
+    expect(lineAndColumn("", 0)).toEqual({ line: 1, column: 1 });
   });
 });
 
@@ -155,7 +155,7 @@ describe("updateFile", () => {
   });
 
   it.each([
-    ["a syntax error", '{\n  "image": "x",,\n}\n', /c\.json:2:16: PropertyNameExpected/],
+    ["a syntax error", '{\n  "image": "x",,\n}\n', /c\.json:2:16: invalid JSON: a property name was expected/],
     ["bytes that are not UTF-8", Buffer.from([0x7b, 0xff, 0x7d]), /not valid UTF-8/],
   ])("leaves the file as it was on %s", (_name, content, message) => {
     const root = scratch();

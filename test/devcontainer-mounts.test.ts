@@ -280,9 +280,9 @@ describe("ensurePersistenceMounts: small cases", () => {
   });
 
   it.each([
-    ["a syntax error", '{\n  "a": 1,,\n}', "devcontainer.json:2:10: PropertyNameExpected"],
-    ["an unclosed object", '{\r\n  "a": 1', "devcontainer.json:2:9: CloseBraceExpected"],
-    ["not an object", "[1]", "devcontainer.json:1:1: the top level is not an object"],
+    ["a syntax error", '{\n  "a": 1,,\n}', "devcontainer.json:2:10: invalid JSON: a property name was expected; fix the file and run again (nothing was changed)"],
+    ["an unclosed object", '{\r\n  "a": 1', "devcontainer.json:2:9: invalid JSON: '}' was expected; fix the file and run again (nothing was changed)"],
+    ["not an object", "[1]", "devcontainer.json:1:1: the top level is not an object; fix the file and run again (nothing was changed)"],
     ["a field of the wrong type", '{"mounts": "x"}', "devcontainer.json: mounts: Invalid input: expected array, received string"],
   ])("%s is a UserError with file:line:col", (_name, text, message) => {
     expect(() => ensurePersistenceMounts(text, small)).toThrow(new UserError(message));
@@ -452,7 +452,7 @@ function checkMalformed(file: string): void {
   const broken = `${original.slice(0, at)}@${original.slice(at)}`;
   const line = original.slice(0, at).split("\n").length;
   const column = at - (original.lastIndexOf("\n", at - 1) + 1) + 1;
-  expect(() => ensurePersistenceMounts(broken, planForFixture({}), { file })).toThrow(new UserError(`${file}:${line}:${column}: InvalidSymbol`));
+  expect(() => ensurePersistenceMounts(broken, planForFixture({}), { file })).toThrow(new UserError(`${file}:${line}:${column}: invalid JSON: unexpected character; fix the file and run again (nothing was changed)`));
   expect(() => removePersistenceMounts(broken, { file })).toThrow(UserError);
 }
 

@@ -4,18 +4,18 @@
 // lines, e.g. `"mounts": [ "…" ],` on one line, and makes an exact undo impossible.)
 import { readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import {
   createScanner,
   getNodePath,
   parseTree,
-  printParseErrorCode,
   type Edit,
   type Node,
   type ParseError,
 } from "jsonc-parser";
 import { z } from "zod";
 import { UserError } from "../errors.ts";
+import { repoRoot } from "../git.ts";
+import { describeParseError, jsoncSyntaxError } from "../jsonc.ts";
 import { backupFile, writeFileAtomic, isNotFound } from "../fs.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -23,9 +23,7 @@ import { backupFile, writeFileAtomic, isNotFound } from "../fs.ts";
 
 /** The git root of `dir`, or `dir` itself when it is not inside a git work tree (or git is missing). */
 export async function findRepoRoot(dir: string): Promise<string> {
-  const result = await execa("git", ["rev-parse", "--show-toplevel"], { cwd: dir, reject: false });
-  const root = typeof result.stdout === "string" ? result.stdout.trim() : "";
-  return result.exitCode === 0 && root ? root : path.resolve(dir);
+  return repoRoot(dir).catch(() => path.resolve(dir));
 }
 
 /** Every dev container config under `root`, in the devcontainers CLI's order of preference. */
@@ -161,8 +159,8 @@ export function parseJsoncObject(text: string, file: string): Node {
   const source = text.startsWith("\uFEFF") ? ` ${text.slice(1)}` : text;
   const tree = parseTree(source, errors, { allowTrailingComma: true, disallowComments: false });
   const [first] = errors;
-  if (first) throw syntaxError(text, file, first.offset, printParseErrorCode(first.error));
-  if (!tree || tree.type !== "object") throw syntaxError(text, file, tree?.offset ?? 0, "the top level is not an object");
+  if (first) throw jsoncSyntaxError(text, file, first.offset, describeParseError(first.error));
+  if (!tree || tree.type !== "object") throw jsoncSyntaxError(text, file, tree?.offset ?? 0, "the top level is not an object");
   return tree;
 }
 
@@ -181,18 +179,6 @@ export function parseDevcontainerConfig(text: string, file: string): ParsedConfi
 export function readDevcontainerConfig(file: string): ParsedConfig & { readonly text: string } {
   const text = readFileSync(file, "utf8");
   return { text, ...parseDevcontainerConfig(text, file) };
-}
-
-function syntaxError(text: string, file: string, offset: number, reason: string): UserError {
-  const { line, column } = lineColumnAt(text, offset);
-  return new UserError(`${file}:${line}:${column}: ${reason}`);
-}
-
-/** 1-based line and column of `offset` (columns count UTF-16 units, as editors do). */
-export function lineColumnAt(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const lineStart = before.lastIndexOf("\n") + 1;
-  return { line: before.split("\n").length, column: offset - lineStart + 1 };
 }
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
