@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   "dev-open": async () => (await import("./commands/dev-open.ts")).devOpen,
   share: async () => (await import("./commands/share.ts")).share,
   unshare: async () => (await import("./commands/share.ts")).unshare,
+  doctor: async () => (await import("./commands/doctor.ts")).doctor,
 };
 
 export function processIo(): Io {

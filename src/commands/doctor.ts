@@ -1,0 +1,32 @@
+// `claude-persist doctor [--json]`: checks the host, this repo's dev container config and its container (or, run
+// inside a container, the container itself), and prints the command that fixes each problem.
+import { z } from "zod";
+import { parseOptions } from "../args.ts";
+import type { Command } from "../cli.ts";
+import { renderReport, runDoctor } from "../doctor.ts";
+
+const optionsSchema = z.object({ json: z.boolean().optional(), help: z.boolean().optional() });
+const options = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;
+
+const HELP = `Usage: claude-persist doctor [--json]
+
+Checks that Claude Code sessions can follow you between the host and this repo's dev containers: the shared
+folders, the SessionStart hook, node, the devcontainers CLI, Docker, this repo's config and its running container
+(run inside a container: the mounts from the inside). Prints ✓, ⚠ or ✗ for each, and the command that fixes it.
+Exit code 1 when any check fails (✗); warnings (⚠) alone exit 0.
+  --json  print one JSON object: { environment, configDir, cwd, ok, counts, sections: [{ title, checks }] }
+`;
+
+export const doctor: Command = {
+  summary: "check the host, this repo's dev container and its mounts; print the fix for each problem",
+  async run(args, io) {
+    const { values } = parseOptions("claude-persist doctor", args, options, optionsSchema);
+    if (values.help) {
+      io.stdout(HELP);
+      return 0;
+    }
+    const report = await runDoctor(io.env, io.cwd);
+    io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+    return report.ok ? 0 : 1;
+  },
+};

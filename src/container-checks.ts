@@ -1,0 +1,215 @@
+// What `claude-persist doctor` checks from inside a dev container, and the cheap subset the SessionStart hook can
+// run: plain fs calls and one read of /proc/self/mountinfo, no processes, no heavy imports (a few ms).
+import { accessSync, constants, lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import path from "node:path";
+import { configDir, encodeProjectSlug, homeDir, PACK_CODE_DIR, projectsDir, type Env } from "./claude/home.ts";
+import { CONTAINER_WORKSPACE_ENV, HOST_WORKSPACE_ENV, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "./claude/shared.ts";
+
+export type CheckStatus = "ok" | "warn" | "fail";
+
+/** One line of doctor's report; `fix` is what to run (or do) when the status is not ok. */
+export type CheckResult = {
+  readonly status: CheckStatus;
+  readonly label: string;
+  readonly detail?: string;
+  readonly fix?: string;
+};
+
+export const ok = (label: string, detail?: string): CheckResult => ({ status: "ok", label, ...(detail ? { detail } : {}) });
+export const warn = (label: string, fix?: string, detail?: string): CheckResult => ({ status: "warn", label, ...(detail ? { detail } : {}), ...(fix ? { fix } : {}) });
+export const fail = (label: string, fix?: string, detail?: string): CheckResult => ({ status: "fail", label, ...(detail ? { detail } : {}), ...(fix ? { fix } : {}) });
+
+/** A path as a person types it: `~/…` under HOME, shell-quoted where it must be. */
+export function displayPath(file: string, env: Env): string {
+  const home = homeDir(env);
+  const relative = path.relative(home, file);
+  if (relative === "") return "~";
+  if (!relative.startsWith("..") && !path.isAbsolute(relative)) return `~/${shellWord(relative)}`;
+  return shellWord(file);
+}
+
+/** For commands a person copies: never executed through a shell by the pack. */
+export function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/** Mount points of this process's mount namespace, with whether each is mounted read-only. */
+export function readMountPoints(file = "/proc/self/mountinfo"): Map<string, { readonly readOnly: boolean }> {
+  const mounts = new Map<string, { readOnly: boolean }>();
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return mounts;
+  }
+  for (const line of text.split("\n")) {
+    // id parent major:minor root mount-point options …
+    const fields = line.split(" ");
+    const point = fields[4];
+    if (!point) continue;
+    const decoded = point.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+    mounts.set(decoded, { readOnly: (fields[5] ?? "").split(",").includes("ro") });
+  }
+  return mounts;
+}
+
+type Mounts = ReturnType<typeof readMountPoints>;
+
+function realpathOrSelf(file: string): string {
+  try {
+    return realpathSync.native(file);
+  } catch {
+    return file;
+  }
+}
+
+function isWritable(file: string): boolean {
+  try {
+    accessSync(file, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function currentUid(): number {
+  return process.getuid?.() ?? 0;
+}
+
+const ON_HOST_REBUILD = "on the host, in this repo: dev-open --rebuild";
+
+/** `~/.claude` must belong to the container user: else Claude Code cannot create its folders and skips hooks. */
+export function checkClaudeHomeOwner(env: Env): CheckResult {
+  const dir = configDir(env);
+  const shown = displayPath(dir, env);
+  let owner: number;
+  try {
+    owner = statSync(dir).uid;
+  } catch {
+    return fail(`${shown} is missing`, ON_HOST_REBUILD);
+  }
+  const uid = currentUid();
+  if (owner === uid) return ok(`${shown} is yours`);
+  if (uid === 0) return ok(`${shown} belongs to uid ${owner}; you are root`);
+  return fail(
+    `${shown} belongs to uid ${owner}, not to you (uid ${uid})`,
+    `sudo chown ${uid}:${process.getgid?.() ?? uid} ${shown}`,
+    "Claude Code cannot create its own folders there and silently skips the SessionStart hook",
+  );
+}
+
+/** Each read-write shared folder is a mount (shared with the host) that this user can write. */
+export function checkSharedMounts(env: Env, mounts: Mounts): CheckResult[] {
+  const root = configDir(env);
+  const problems: CheckResult[] = [];
+  const good: string[] = [];
+  for (const entry of READ_WRITE_ENTRIES) {
+    const file = path.join(root, entry.name);
+    const shown = displayPath(file, env);
+    const mounted = mounts.has(realpathOrSelf(file));
+    let exists = true;
+    try {
+      statSync(file);
+    } catch {
+      exists = false;
+    }
+    // A single file the host does not have is not mounted: nothing to share yet.
+    if (entry.kind === "file" && !exists) continue;
+    if (!exists) problems.push(fail(`${shown} is missing: it is not shared with the host`, ON_HOST_REBUILD));
+    else if (!mounted) {
+      // A single file the host lacked when the container was made is the container's own: a smaller loss.
+      const make = entry.kind === "file" ? warn : fail;
+      problems.push(make(`${shown} is not mounted: what is written there stays in this container`, ON_HOST_REBUILD));
+    }
+    else if (!isWritable(file)) {
+      const owner = statSync(file).uid;
+      problems.push(
+        fail(
+          `${shown} is not writable by you (uid ${currentUid()}; it belongs to uid ${owner})`,
+          `on the host: set "updateRemoteUserUID": true in devcontainer.json, then dev-open --rebuild`,
+        ),
+      );
+    } else good.push(entry.name);
+  }
+  return good.length > 0 ? [ok(`shared with the host and writable: ${good.join(", ")}`), ...problems] : problems;
+}
+
+/** Configuration and the pack's code are mounted read-only: a container must not change the host's. */
+export function checkReadOnlyMounts(env: Env, mounts: Mounts): CheckResult[] {
+  const root = configDir(env);
+  const results: CheckResult[] = [];
+  const good: string[] = [];
+  for (const entry of READ_ONLY_ENTRIES) {
+    const file = path.join(root, entry.name);
+    const shown = displayPath(file, env);
+    const mounted = mounts.has(realpathOrSelf(file));
+    if (mounted && isWritable(file)) {
+      results.push(fail(`${shown} is writable here: this container can change the host's copy`, ON_HOST_REBUILD));
+    } else if (mounted) good.push(entry.name);
+    else if (entry.name === "settings.json" && existsQuietly(file)) {
+      results.push(warn(`${shown} is this container's own, not the host's (its cleanupPeriodDays and hooks apply here)`, ON_HOST_REBUILD));
+    } else if (entry.name === PACK_CODE_DIR && !existsQuietly(file)) {
+      results.push(warn(`${shown} is missing: the SessionStart hook does not run here`, ON_HOST_REBUILD));
+    }
+  }
+  return good.length > 0 ? [ok(`read-only from the host: ${good.join(", ")}`), ...results] : results;
+}
+
+function lstatQuietly(file: string): ReturnType<typeof lstatSync> | undefined {
+  try {
+    return lstatSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function existsQuietly(file: string): boolean {
+  try {
+    statSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The working directory's project folder links to the host's (what /dev-open and the hook set up). */
+export function checkProjectLink(env: Env, cwd: string): CheckResult {
+  const host = env[HOST_WORKSPACE_ENV];
+  const container = env[CONTAINER_WORKSPACE_ENV];
+  if (!host || !container) {
+    return warn(
+      `${HOST_WORKSPACE_ENV} is not set: this container was not made from a config that /dev-open prepared`,
+      "on the host, in this repo: dev-open --rebuild",
+    );
+  }
+  const relative = path.posix.relative(container, cwd);
+  if (relative.startsWith("..") || path.posix.isAbsolute(relative)) return ok(`${cwd} is outside the workspace ${container}: nothing to map`);
+  const hostSlug = encodeProjectSlug(relative ? path.posix.join(host, relative) : host);
+  const containerSlug = encodeProjectSlug(cwd);
+  if (hostSlug === containerSlug) return ok("the workspace has the same path as on the host: no mapping needed");
+  const link = path.join(projectsDir(env), containerSlug);
+  const shownLink = displayPath(link, env);
+  const stats = lstatQuietly(link);
+  if (!stats) return fail(`${shownLink} is missing: sessions here do not continue the host's`, `ln -s -- ${shellWord(hostSlug)} ${shownLink}`);
+  if (!stats.isSymbolicLink()) {
+    return fail(`${shownLink} holds sessions made here before the project was mapped`, "on the host, in this repo: dev-open (it merges them into the host's)");
+  }
+  const target = readlinkSync(link);
+  if (target !== hostSlug) {
+    return fail(`${shownLink} points at ${target}, another project`, "on the host, in this repo: dev-open --same-path", `this folder's host project is ${hostSlug}`);
+  }
+  return ok(`sessions here continue the host's (projects/${containerSlug} → ${hostSlug})`);
+}
+
+/** Every check doctor runs from inside a container, fs only. */
+export function insideContainerChecks(env: Env, cwd: string, mounts: Mounts = readMountPoints()): CheckResult[] {
+  return [checkClaudeHomeOwner(env), ...checkSharedMounts(env, mounts), ...checkReadOnlyMounts(env, mounts), checkProjectLink(env, cwd)];
+}
+
+/**
+ * The problems (warnings and failures) of the inside checks, for the SessionStart hook: no processes, one read of
+ * /proc/self/mountinfo and a few stat calls. Empty when all is well.
+ */
+export function quickContainerCheck(env: Env, cwd: string): CheckResult[] {
+  return insideContainerChecks(env, cwd).filter((result) => result.status !== "ok");
+}
