@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   share: async () => (await import("./commands/share.ts")).share,
   unshare: async () => (await import("./commands/share.ts")).unshare,
   doctor: async () => (await import("./commands/doctor.ts")).doctor,
+  "start-work": async () => (await import("./commands/start-work.ts")).startWork,
 };
 
 export function processIo(): Io {

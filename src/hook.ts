@@ -9,6 +9,7 @@ import { describeEntries, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "./claude
 import { detectEnvironment, type Environment } from "./environment.ts";
 import { describeError } from "./errors.ts";
 import { repairProjectLink } from "./project-link.ts";
+import { describeWorkItems, readWorkItemEntries, sessionPlaces } from "./work-items.ts";
 
 const hookInputSchema = z.looseObject({
   session_id: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/, "session_id is not a session id")),
@@ -62,9 +63,18 @@ export function runSessionStartHook(stdinText: string, env: Env, now: Date = new
       problems.push(`could not record the session start in ${packStateDir(env)} (${describeError(error)})`);
     }
   }
+  let workItems = "";
+  if (input) {
+    try {
+      workItems = describeWorkItems(readWorkItemEntries(env), sessionPlaces(input.cwd, where));
+    } catch (error) {
+      problems.push(`could not read the work items in ${packStateDir(env)} (${describeError(error)})`);
+    }
+  }
   const stderr = problems.length > 0 ? `claude-persist: ${problems.join("; ")}. Run 'claude-persist doctor' for the fix.\n` : "";
   if (!input) return { stdout: "", stderr };
-  const context = describeSession(input.cwd, where, missing) + (linked ? `\nclaude-persist ${linked}.` : "");
+  const context =
+    describeSession(input.cwd, where, missing) + (linked ? `\nclaude-persist ${linked}.` : "") + (workItems ? `\n${workItems}` : "");
   const stdout = JSON.stringify({ hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: context } });
   return { stdout: `${stdout}\n`, stderr };
 }

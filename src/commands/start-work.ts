@@ -1,0 +1,263 @@
+// `start-work` (and `/start-work`): a Linear issue becomes its branch or worktree, the issue moves to In Progress,
+// the work item is remembered for the SessionStart hook, and a short report (with the issue's description)
+// goes to stdout, which the slash command puts in front of Claude.
+import { z } from "zod";
+import { parseOptions } from "../args.ts";
+import { runCli, type Command, type Io } from "../cli.ts";
+import { describeError, UserError } from "../errors.ts";
+import { listWorktrees, prepareBranch, repoRoot, type PreparedBranch } from "../git.ts";
+import { parseIssueRef } from "../issue-ref.ts";
+import { linearClient, linearOptionsFromEnv, lookupIssue, type LookedUpIssue, type StartIssueResult } from "../linear.ts";
+import { rememberWorkItem, workItemsPath, type WorkItem } from "../work-items.ts";
+
+const options = {
+  title: { type: "string" },
+  from: { type: "string" },
+  carry: { type: "boolean" },
+  worktree: { type: "boolean" },
+  "no-status": { type: "boolean" },
+  assign: { type: "boolean" },
+  open: { type: "boolean" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+// Checked here, before anything runs: git checks --from again, but only after Linear has been asked.
+const optionsSchema = z
+  .object({
+    title: z
+      .string()
+      .max(200, "at most 200 characters")
+      .regex(/^[^\x00-\x1f\x7f]*$/, "must be one line of text")
+      .optional(),
+    from: z
+      .string()
+      .max(200, "at most 200 characters")
+      .regex(/^[^\s\x00-\x1f\x7f-][^\s\x00-\x1f\x7f]*$/, "must be a branch, tag or commit name like main or origin/main")
+      .optional(),
+    carry: z.boolean().optional(),
+    worktree: z.boolean().optional(),
+    "no-status": z.boolean().optional(),
+    assign: z.boolean().optional(),
+    open: z.boolean().optional(),
+    json: z.boolean().optional(),
+    help: z.boolean().optional(),
+  })
+  .refine((o) => !(o.carry && o.worktree), {
+    message: "--carry takes uncommitted changes along in this checkout and --worktree leaves this checkout alone; pick one",
+    path: ["carry"],
+  });
+
+const HELP = `Usage: start-work <LIN-123 | issue URL> [options]
+
+Starts work on a Linear issue in the git repository of the current folder: checks out Linear's branch for it
+(creating it from the default branch when it does not exist), moves the issue to the team's first started
+state, remembers it for the next Claude sessions here, and prints the issue with its description.
+Without LINEAR_API_KEY, Linear is not asked: the branch is named after the issue (and --title).
+
+  --title T       the title, when Linear is not asked (names the branch lin-123-<title>)
+  --from REF      where a new branch starts (default: origin's default branch, else main or master)
+  --carry         take uncommitted changes along to the branch
+  --worktree      check the branch out in a worktree beside the repo instead (<repo>.worktrees/<branch>)
+  --no-status     leave the issue's state in Linear alone
+  --assign        assign the issue to you (the owner of LINEAR_API_KEY)
+  --open          then open the branch's folder in its dev container (dev-open)
+  --json          print one machine-readable result
+Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/graphql), LINEAR_TIMEOUT_MS.
+`;
+
+/** Enough of a description for Claude to start from; the rest is one click away in Linear. */
+const MAX_DESCRIPTION = 4_000;
+
+type StartWorkResult = {
+  readonly identifier: string;
+  readonly title: string | null;
+  readonly url: string | null;
+  readonly linearAsked: boolean;
+  /** The issue's state after this run; null when Linear was not asked. */
+  readonly state: string | null;
+  /** This run moved the issue to a started state. */
+  readonly stateMoved: boolean;
+  /** This run made the key's user the assignee. */
+  readonly assigned: boolean;
+  readonly branch: string;
+  /** What was done to get the branch ready. */
+  readonly action: "created" | "switched" | "worktree-added" | "reused";
+  readonly repoPath: string;
+  readonly worktreePath: string | null;
+  /** Where to work: the worktree, or the checkout start-work ran in. */
+  readonly folder: string;
+  readonly workItemRecorded: boolean;
+  readonly description: string | null;
+  readonly notes: string[];
+};
+
+export const startWork: Command = {
+  summary: "start work on a Linear issue: its branch or worktree, In Progress, remembered (see 'start-work --help')",
+  async run(args, io) {
+    const { values, positionals } = parseOptions("start-work", args, options, optionsSchema, { positionals: 1 });
+    if (values.help) {
+      io.stdout(HELP);
+      return 0;
+    }
+    const [input] = positionals;
+    if (input === undefined) throw new UserError("which issue? pass one, like 'start-work LIN-123' or its Linear URL", 2);
+    // Nothing reaches git, a shell or the network before the reference has been through here.
+    const { identifier } = parseIssueRef(input);
+    const linear = linearOptionsFromEnv(io.env);
+    const root = await repoRoot(io.cwd);
+    const looked = await lookupIssue(identifier, { linear, title: values.title });
+    const prepared = await prepareBranch({
+      repo: root,
+      branch: looked.branchName,
+      from: values.from,
+      carry: values.carry,
+      worktree: values.worktree,
+    });
+    const noStatus = Boolean(values["no-status"]);
+    const assign = Boolean(values.assign);
+    let started: StartIssueResult | undefined;
+    if (looked.linearAsked && linear && (!noStatus || assign)) {
+      started = await linearClient(linear).startIssue(looked.issue, { noStatus, assign });
+    }
+
+    const notes: string[] = [];
+    if (!looked.linearAsked && (assign || noStatus)) notes.push("--assign and --no-status need Linear; they did nothing");
+    if (looked.linearAsked && values.title !== undefined) notes.push("--title is used only when Linear is not asked; Linear's title was kept");
+    const mainWorktree = (await listWorktrees(root))[0]?.path ?? root;
+    const item: WorkItem = {
+      identifier: looked.identifier,
+      title: looked.title,
+      url: looked.linearAsked ? looked.issue.url : null,
+      branch: prepared.branch,
+      repoPath: mainWorktree,
+      worktreePath: prepared.worktreePath ?? (root === mainWorktree ? null : root),
+      time: new Date().toISOString(),
+      linearAsked: looked.linearAsked,
+    };
+    let workItemRecorded = true;
+    try {
+      await rememberWorkItem(io.env, item);
+    } catch (error) {
+      workItemRecorded = false;
+      notes.push(`the work item was not recorded in ${workItemsPath(io.env)} (${describeError(error)}); later sessions will not be told about it`);
+    }
+
+    const result: StartWorkResult = {
+      identifier: item.identifier,
+      title: item.title,
+      url: item.url,
+      linearAsked: looked.linearAsked,
+      state: looked.linearAsked ? (started?.state ?? looked.issue.state.name) : null,
+      stateMoved: started?.moved ?? false,
+      assigned: started?.assigned ?? false,
+      branch: prepared.branch,
+      action: actionOf(prepared),
+      repoPath: item.repoPath,
+      worktreePath: item.worktreePath,
+      folder: prepared.worktreePath ?? root,
+      workItemRecorded,
+      description: looked.linearAsked ? looked.issue.description : null,
+      notes,
+    };
+
+    if (values.json) {
+      if (!values.open) {
+        io.stdout(`${JSON.stringify(result)}\n`);
+        return 0;
+      }
+      const opened = await openFolder(result.folder, io, true);
+      io.stdout(`${JSON.stringify({ ...result, open: opened })}\n`);
+      return opened.exitCode;
+    }
+    io.stdout(report(result, looked, started, { noStatus }));
+    if (!values.open) return 0;
+    io.stdout(`\nOpening ${result.folder} in its dev container (dev-open):\n`);
+    return (await openFolder(result.folder, io, false)).exitCode;
+  },
+};
+
+function actionOf(prepared: PreparedBranch): StartWorkResult["action"] {
+  if (prepared.worktreeReused) return "reused";
+  if (prepared.created) return "created";
+  if (prepared.worktreePath) return "worktree-added";
+  return prepared.switched ? "switched" : "reused";
+}
+
+/** Runs dev-open through the CLI table on `folder`; with `json`, its one JSON answer is captured, not printed. */
+async function openFolder(folder: string, io: Io, json: boolean): Promise<{ exitCode: number; result: unknown }> {
+  if (!json) return { exitCode: await runCli(["dev-open", folder], { ...io, cwd: folder }), result: null };
+  let captured = "";
+  const exitCode = await runCli(["dev-open", folder, "--json"], { ...io, cwd: folder, stdout: (text) => (captured += text) });
+  return { exitCode, result: parseJsonOrText(captured) };
+}
+
+function parseJsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text.trim() || null;
+  }
+}
+
+function report(result: StartWorkResult, looked: LookedUpIssue, started: StartIssueResult | undefined, { noStatus }: { noStatus: boolean }): string {
+  const lines: string[] = [];
+  lines.push(result.title ? `${result.identifier}: ${oneLine(result.title)}` : result.identifier);
+  if (looked.linearAsked) {
+    lines.push(`  ${oneLine(looked.issue.url)}`);
+    const before = looked.issue.state.name;
+    const state = result.state ?? before;
+    const how = result.stateMoved ? `moved from ${before}` : noStatus ? "left alone: --no-status" : "unchanged";
+    lines.push(`  state: ${oneLine(state)} (${how})${started?.assigned ? ", assigned to you" : ""}`);
+  } else {
+    lines.push(
+      `  Linear was not asked (LINEAR_API_KEY is not set): the branch is named after the issue${result.title ? " and --title" : ""}, and its state in Linear was left alone.`,
+    );
+  }
+  lines.push(branchLine(result));
+  lines.push(
+    result.workItemRecorded
+      ? `Remembered: the next Claude sessions in ${result.folder} are told this issue is in progress.`
+      : "Not remembered: see the note below.",
+  );
+  for (const note of result.notes) lines.push(`note: ${note}`);
+  if (looked.linearAsked) {
+    const description = looked.issue.description?.trim();
+    lines.push("");
+    if (description) {
+      lines.push("Description (from Linear):");
+      lines.push(trimDescription(description));
+    } else {
+      lines.push("The issue has no description in Linear.");
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function branchLine({ action, branch, folder, worktreePath }: StartWorkResult): string {
+  switch (action) {
+    case "created":
+      return worktreePath
+        ? `Branch ${branch}: created, in a new worktree at ${folder}; work there (cd ${folder}).`
+        : `Branch ${branch}: created and checked out in ${folder}.`;
+    case "switched":
+      return `Branch ${branch}: already existed; checked out in ${folder}.`;
+    case "worktree-added":
+      return `Branch ${branch}: already existed; checked out in a new worktree at ${folder}; work there (cd ${folder}).`;
+    case "reused":
+      return worktreePath && worktreePath === folder
+        ? `Branch ${branch}: already checked out in the worktree at ${folder}; reused it.`
+        : `Branch ${branch}: already checked out in ${folder}; nothing to change.`;
+  }
+}
+
+function trimDescription(text: string): string {
+  // Escape sequences and other control characters would reach the terminal as commands.
+  const printable = text.replace(/\r\n?/g, "\n").replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "");
+  if (printable.length <= MAX_DESCRIPTION) return printable;
+  return `${printable.slice(0, MAX_DESCRIPTION).trimEnd()}\n[… ${printable.length - MAX_DESCRIPTION} more characters in Linear]`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]+/g, " ").trim();
+}

@@ -1,0 +1,172 @@
+// The work items /start-work remembers in the pack's shared state (`persist-state/work-items.json`), and the lines
+// the SessionStart hook tells the model about them. The hook bundles this module and reads the file at every
+// session start: zod/mini only at the top level, one small JSON read, no git.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { array, unknown } from "zod";
+import * as z from "zod/mini";
+import { packStateDir, type Env } from "./claude/home.ts";
+import type { Environment } from "./environment.ts";
+import { isNotFound } from "./fs.ts";
+import { updateJsonState } from "./state.ts";
+
+export type WorkItem = {
+  /** `LIN-123`. */
+  readonly identifier: string;
+  /** Linear's title, or --title when Linear was not asked; null when neither is known. */
+  readonly title: string | null;
+  readonly url: string | null;
+  readonly branch: string;
+  /** The repository's main worktree: every worktree of one repo has the same repoPath. */
+  readonly repoPath: string;
+  /** The worktree the branch is checked out in, when it is not the main one. */
+  readonly worktreePath: string | null;
+  /** When /start-work last ran for it (ISO 8601). */
+  readonly time: string;
+  readonly linearAsked: boolean;
+};
+
+export const WORK_ITEMS_FILE = "work-items.json";
+/** Older entries fall off the end: the hook reads the whole file at every session start. */
+export const MAX_WORK_ITEMS = 100;
+/** Work items of other places named in the hook's context, newest first. */
+const MAX_OTHER_ITEMS = 10;
+/** The hook's whole context must stay under 10,000 characters; the work items get at most this much of it. */
+const MAX_CONTEXT = 5_000;
+
+const workItemSchema = z.object({
+  identifier: z.string().check(z.minLength(1)),
+  title: z.nullable(z.string()),
+  url: z.nullable(z.string()),
+  branch: z.string().check(z.minLength(1)),
+  repoPath: z.string().check(z.minLength(1)),
+  worktreePath: z.nullable(z.string()),
+  time: z.string(),
+  linearAsked: z.boolean(),
+});
+
+export function workItemsPath(env: Env): string {
+  return path.join(packStateDir(env), WORK_ITEMS_FILE);
+}
+
+/** Records `item`, replacing the entry for the same issue in the same repository (which moves to the end). */
+export async function rememberWorkItem(env: Env, item: WorkItem): Promise<void> {
+  // Entries are kept as they are, even ones this version cannot read: another version of the pack may have written them.
+  await updateJsonState(workItemsPath(env), array(unknown()), [], (entries) => [
+    ...entries.filter((entry) => !isEntryFor(entry, item)),
+    item,
+  ].slice(-MAX_WORK_ITEMS));
+}
+
+function isEntryFor(entry: unknown, item: WorkItem): boolean {
+  return typeof entry === "object" && entry !== null && "identifier" in entry && "repoPath" in entry &&
+    entry.identifier === item.identifier && entry.repoPath === item.repoPath;
+}
+
+/**
+ * The entries of the file as stored, least recently started first. Each is checked (parseWorkItem) only when it
+ * is used: the hook names a dozen of up to MAX_WORK_ITEMS, and checking them all would cost it a millisecond or two.
+ */
+export function readWorkItemEntries(env: Env): unknown[] {
+  const file = workItemsPath(env);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
+  const value: unknown = JSON.parse(text);
+  if (!Array.isArray(value)) throw new Error(`${file} is not a JSON array`);
+  return value;
+}
+
+/** The entry as a work item, or undefined when this version cannot read it. */
+export function parseWorkItem(entry: unknown): WorkItem | undefined {
+  const parsed = workItemSchema.safeParse(entry);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * The folders a session in `cwd` is in, as /start-work recorded them (host paths): `cwd` itself, and in a
+ * container opened by /dev-open the same folder on the host.
+ */
+export function sessionPlaces(cwd: string, where: Pick<Environment, "hostWorkspace" | "containerWorkspace">): string[] {
+  const places = [cwd];
+  if (where.hostWorkspace) {
+    const inside = where.containerWorkspace ? relativeInside(where.containerWorkspace, cwd) : undefined;
+    places.push(inside === undefined ? where.hostWorkspace : path.posix.join(where.hostWorkspace, inside));
+  }
+  return places;
+}
+
+/**
+ * What the hook says about the work items in `entries` (as stored): the one in progress where the session runs
+ * (the newest started in this checkout), then the others one line each, newest first. Empty when there are none.
+ */
+export function describeWorkItems(entries: readonly unknown[], places: readonly string[]): string {
+  // The file is in the order of the writes (a restarted item moves to the end), which clocks that differ
+  // between the host and containers cannot disturb.
+  const newestFirst = [...entries].reverse();
+  const hereIndex = newestFirst.findIndex((entry) => {
+    const checkout = checkoutOf(entry);
+    return checkout !== undefined && places.some((place) => relativeInside(checkout, place) !== undefined) && parseWorkItem(entry) !== undefined;
+  });
+  const here = hereIndex === -1 ? undefined : parseWorkItem(newestFirst[hereIndex]);
+  const lines: string[] = [];
+  if (here) {
+    lines.push(
+      `Work in progress here (started with /start-work): ${headline(here)} on branch ${clean(here.branch, 200)}` +
+        (here.url ? `, ${clean(here.url, 300)}.` : "."),
+    );
+  }
+  const others: string[] = [];
+  let more = 0;
+  let length = lines.join("\n").length;
+  for (const [index, entry] of newestFirst.entries()) {
+    if (index === hereIndex) continue;
+    if (others.length === MAX_OTHER_ITEMS || more > 0) {
+      more++;
+      continue;
+    }
+    const item = parseWorkItem(entry);
+    if (!item) continue;
+    const line = `- ${headline(item)}: branch ${clean(item.branch, 200)} in ${clean(item.worktreePath ?? item.repoPath, 300)}`;
+    if (length + line.length + 1 > MAX_CONTEXT) more++;
+    else {
+      others.push(line);
+      length += line.length + 1;
+    }
+  }
+  if (others.length > 0 || more > 0) {
+    lines.push(here ? "Other work items (newest first):" : "Work items started with /start-work elsewhere (newest first):", ...others);
+    if (more > 0) lines.push(`- and ${more} more.`);
+  }
+  return lines.join("\n");
+}
+
+/** The folder of an entry's checkout (its worktree when it has one, else the main one), without checking the rest. */
+function checkoutOf(entry: unknown): string | undefined {
+  if (typeof entry !== "object" || entry === null) return undefined;
+  const worktreePath = "worktreePath" in entry ? entry.worktreePath : undefined;
+  const checkout = worktreePath ?? ("repoPath" in entry ? entry.repoPath : undefined);
+  return typeof checkout === "string" && checkout !== "" ? checkout : undefined;
+}
+
+/** `dir` relative to `parent` ("" for the same folder), or undefined when `dir` is not inside it. */
+function relativeInside(parent: string, dir: string): string | undefined {
+  const relative = path.posix.relative(parent, dir);
+  if (relative === "..") return undefined;
+  return relative.startsWith("../") || path.posix.isAbsolute(relative) ? undefined : relative;
+}
+
+function headline(item: WorkItem): string {
+  const identifier = clean(item.identifier, 40);
+  return item.title ? `${identifier} ${JSON.stringify(clean(item.title, 150))}` : identifier;
+}
+
+// The file is shared with containers and titles come from Linear: one line each, and short.
+function clean(text: string, max: number): string {
+  const line = text.replace(/[\x00-\x1f\x7f\u2028\u2029]+/g, " ").trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}

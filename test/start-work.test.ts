@@ -1,0 +1,299 @@
+// `start-work` as a user runs it: the built CLI, real git repositories in temporary folders, and the fake Linear
+// server standing in for api.linear.app.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runCli, tempDir, tempHome } from "./support/claude.ts";
+import { startLinearServer, type FakeLinear } from "./support/linear-server.ts";
+
+const KEY = "lin_api_test0000000000000000000000";
+let scratch: string;
+let gitEnv: Record<string, string>;
+let linear: FakeLinear;
+let home: string;
+
+// Tests must not depend on this machine's git config: a global file of our own, no system file.
+beforeAll(() => {
+  scratch = tempDir("cp-start-work-");
+  const globalConfig = path.join(scratch, "gitconfig");
+  writeFileSync(globalConfig, "[user]\n\tname = Test\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n");
+  gitEnv = { GIT_CONFIG_GLOBAL: globalConfig, GIT_CONFIG_NOSYSTEM: "1" };
+});
+beforeEach(async () => {
+  linear = await startLinearServer();
+  home = tempHome();
+});
+afterEach(() => linear.close());
+
+async function git(cwd: string, ...args: string[]): Promise<string> {
+  return (await execa("git", args, { cwd, env: gitEnv })).stdout;
+}
+
+/** A repository `app` with one commit on `main`, in a fresh folder. */
+async function makeRepo(): Promise<string> {
+  const repo = path.join(tempDir("cp-sw-"), "app");
+  mkdirSync(repo);
+  await git(repo, "init", "-q");
+  writeFileSync(path.join(repo, "a.txt"), "a\n");
+  await git(repo, "add", "a.txt");
+  await git(repo, "commit", "-q", "-m", "first");
+  return repo;
+}
+
+function startWork(repo: string, args: string[], { online = true }: { online?: boolean } = {}) {
+  return runCli(["start-work", ...args], {
+    cwd: repo,
+    env: { HOME: home, ...gitEnv, LINEAR_API_URL: linear.url, ...(online ? { LINEAR_API_KEY: KEY } : {}) },
+  });
+}
+
+const workItemsFile = () => path.join(home, ".claude", "persist-state", "work-items.json");
+const workItems = (): unknown[] => (existsSync(workItemsFile()) ? JSON.parse(readFileSync(workItemsFile(), "utf8")) : []);
+
+/** Everything a refused run could have touched in the repo. */
+async function snapshot(repo: string) {
+  return {
+    branches: await git(repo, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads"),
+    head: await git(repo, "symbolic-ref", "HEAD"),
+    status: await git(repo, "status", "--porcelain", "--untracked-files=all"),
+    worktrees: await git(repo, "worktree", "list", "--porcelain"),
+  };
+}
+
+describe("start-work with Linear", () => {
+  it("checks out Linear's branch, moves the issue to In Progress, remembers it and prints the issue", async () => {
+    const repo = await makeRepo();
+    const result = await startWork(repo, ["LIN-123"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toBe("");
+
+    expect(await git(repo, "branch", "--show-current")).toBe("me/lin-123-fix-the-login-page");
+    expect(linear.operations("IssueStart")).toHaveLength(1);
+    expect(linear.operations("IssueStart")[0]?.variables).toEqual({ id: "issue-123", input: { stateId: "st-progress" } });
+    expect(linear.issue("LIN-123").stateId).toBe("st-progress");
+    expect(linear.requests.every((request) => request.headers.authorization === KEY)).toBe(true);
+
+    expect(workItems()).toEqual([
+      {
+        identifier: "LIN-123",
+        title: "Fix the login page",
+        url: "https://linear.app/acme/issue/LIN-123/lin-123-fix-the-login-page",
+        branch: "me/lin-123-fix-the-login-page",
+        repoPath: repo,
+        worktreePath: null,
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        linearAsked: true,
+      },
+    ]);
+    expect(result.stdout).toBe(
+      [
+        "LIN-123: Fix the login page",
+        "  https://linear.app/acme/issue/LIN-123/lin-123-fix-the-login-page",
+        "  state: In Progress (moved from Todo)",
+        `Branch me/lin-123-fix-the-login-page: created and checked out in ${repo}.`,
+        `Remembered: the next Claude sessions in ${repo} are told this issue is in progress.`,
+        "",
+        "Description (from Linear):",
+        "The login page **breaks** on Safari.",
+      ].join("\n"),
+    );
+  });
+
+  it("a second run (by URL) changes nothing: no second mutation, same branch, one work item", async () => {
+    const repo = await makeRepo();
+    expect((await startWork(repo, ["LIN-123"])).exitCode).toBe(0);
+    const before = await snapshot(repo);
+    const again = await startWork(repo, ["https://linear.app/acme/issue/LIN-123/fix-the-login-page"]);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stdout).toContain("state: In Progress (unchanged)");
+    expect(again.stdout).toContain(`Branch me/lin-123-fix-the-login-page: already checked out in ${repo}; nothing to change.`);
+    expect(linear.operations("IssueStart")).toHaveLength(1);
+    expect(linear.operations("TeamStates")).toHaveLength(1);
+    expect(await snapshot(repo)).toEqual(before);
+    expect(workItems()).toEqual([expect.objectContaining({ identifier: "LIN-123", repoPath: repo })]);
+  });
+
+  it("switches to an existing branch, and records one work item per issue", async () => {
+    const repo = await makeRepo();
+    expect((await startWork(repo, ["LIN-123"])).exitCode).toBe(0);
+    expect((await startWork(repo, ["LIN-124"])).exitCode).toBe(0);
+    const back = await startWork(repo, ["lin-123"]);
+    expect(back.exitCode, back.stderr).toBe(0);
+    expect(back.stdout).toContain(`Branch me/lin-123-fix-the-login-page: already existed; checked out in ${repo}.`);
+    expect(await git(repo, "branch", "--show-current")).toBe("me/lin-123-fix-the-login-page");
+    // Re-started items move to the end: the file is in the order work was (re)started.
+    expect(workItems().map((item) => (item as { identifier: string }).identifier)).toEqual(["LIN-124", "LIN-123"]);
+    // LIN-124 was already In Review: left there.
+    expect(linear.issue("LIN-124").stateId).toBe("st-review");
+    expect(linear.operations("IssueStart")).toHaveLength(1);
+  });
+
+  it("--worktree twice: a worktree beside the repo, then the same one reused; this checkout stays as it was", async () => {
+    const repo = await makeRepo();
+    const worktree = `${repo}.worktrees/me-lin-123-fix-the-login-page`;
+    const first = await startWork(repo, ["LIN-123", "--worktree"]);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.stdout).toContain(`Branch me/lin-123-fix-the-login-page: created, in a new worktree at ${worktree}; work there (cd ${worktree}).`);
+    expect(await git(repo, "branch", "--show-current")).toBe("main");
+    expect(await git(worktree, "branch", "--show-current")).toBe("me/lin-123-fix-the-login-page");
+
+    const second = await startWork(repo, ["LIN-123", "--worktree"]);
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(second.stdout).toContain(`already checked out in the worktree at ${worktree}; reused it.`);
+    expect((await git(repo, "worktree", "list", "--porcelain")).match(/^worktree /gm)).toHaveLength(2);
+    expect(linear.operations("IssueStart")).toHaveLength(1);
+    expect(workItems()).toEqual([expect.objectContaining({ identifier: "LIN-123", repoPath: repo, worktreePath: worktree })]);
+  });
+
+  it("a dirty checkout is refused in one line, before Linear is changed, and the changes stay", async () => {
+    const repo = await makeRepo();
+    writeFileSync(path.join(repo, "a.txt"), "work in progress\n");
+    writeFileSync(path.join(repo, "new.txt"), "not yet added\n");
+    const before = await snapshot(repo);
+    const result = await startWork(repo, ["LIN-123"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain("you have uncommitted changes; commit or stash them, or pass --carry");
+    expect(await snapshot(repo)).toEqual(before);
+    expect(readFileSync(path.join(repo, "a.txt"), "utf8")).toBe("work in progress\n");
+    expect(readFileSync(path.join(repo, "new.txt"), "utf8")).toBe("not yet added\n");
+    expect(linear.operations("IssueStart")).toEqual([]);
+    expect(linear.issue("LIN-123").stateId).toBe("st-todo");
+    expect(workItems()).toEqual([]);
+  });
+
+  it("--carry takes the changes along to the new branch", async () => {
+    const repo = await makeRepo();
+    writeFileSync(path.join(repo, "a.txt"), "work in progress\n");
+    const result = await startWork(repo, ["LIN-123", "--carry"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(await git(repo, "branch", "--show-current")).toBe("me/lin-123-fix-the-login-page");
+    expect(readFileSync(path.join(repo, "a.txt"), "utf8")).toBe("work in progress\n");
+  });
+
+  it("--no-status leaves the state alone; --assign assigns", async () => {
+    const repo = await makeRepo();
+    const result = await startWork(repo, ["LIN-123", "--no-status", "--assign"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain("  state: Todo (left alone: --no-status), assigned to you");
+    expect(linear.issue("LIN-123")).toMatchObject({ stateId: "st-todo", assigneeId: "user-me" });
+  });
+
+  it("--json prints one object", async () => {
+    const repo = await makeRepo();
+    const result = await startWork(repo, ["LIN-123", "--json"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout.trimEnd().split("\n")).toHaveLength(1);
+    expect(JSON.parse(result.stdout)).toEqual({
+      identifier: "LIN-123",
+      title: "Fix the login page",
+      url: "https://linear.app/acme/issue/LIN-123/lin-123-fix-the-login-page",
+      linearAsked: true,
+      state: "In Progress",
+      stateMoved: true,
+      assigned: false,
+      branch: "me/lin-123-fix-the-login-page",
+      action: "created",
+      repoPath: repo,
+      worktreePath: null,
+      folder: repo,
+      workItemRecorded: true,
+      description: "The login page **breaks** on Safari.",
+      notes: [],
+    });
+  });
+
+  it("trims a long description and strips control characters from it", async () => {
+    const repo = await makeRepo();
+    linear.issue("LIN-123").description = `Start\u001b[2J here. ${"x".repeat(5_000)}`;
+    const result = await startWork(repo, ["LIN-123"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).not.toContain("\u001b");
+    expect(result.stdout).toContain("Start[2J here.");
+    expect(result.stdout).toMatch(/\n\[… \d+ more characters in Linear\]$/);
+    expect(result.stdout.length).toBeLessThan(5_000);
+  });
+
+  it("a Linear error is one line, and nothing is changed", async () => {
+    const repo = await makeRepo();
+    const before = await snapshot(repo);
+    const result = await startWork(repo, ["LIN-999"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe(
+      "claude-persist start-work: Linear has no issue LIN-999 that this key can see; check the identifier, and that LINEAR_API_KEY belongs to the issue's workspace",
+    );
+    expect(await snapshot(repo)).toEqual(before);
+    expect(workItems()).toEqual([]);
+  });
+
+  it("--open runs dev-open on the branch's folder (here: the worktree, which has no dev container config)", async () => {
+    const repo = await makeRepo();
+    const worktree = `${repo}.worktrees/me-lin-123-fix-the-login-page`;
+    const result = await startWork(repo, ["LIN-123", "--worktree", "--open"]);
+    expect(result.stdout).toContain(`Opening ${worktree} in its dev container (dev-open):`);
+    expect(result.stderr).toContain(`claude-persist dev-open: No dev container config in ${worktree}`);
+    expect(result.exitCode).toBe(1);
+    // The work was done before dev-open was asked.
+    expect(workItems()).toEqual([expect.objectContaining({ identifier: "LIN-123", worktreePath: worktree })]);
+  });
+});
+
+describe("start-work without LINEAR_API_KEY", () => {
+  it("says Linear was not asked and names the branch after the issue", async () => {
+    const repo = await makeRepo();
+    const result = await startWork(repo, ["LIN-123"], { online: false });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain("Linear was not asked (LINEAR_API_KEY is not set)");
+    expect(await git(repo, "branch", "--show-current")).toBe("lin-123");
+    expect(linear.requests).toEqual([]);
+    expect(workItems()).toEqual([expect.objectContaining({ identifier: "LIN-123", title: null, url: null, branch: "lin-123", linearAsked: false })]);
+  });
+
+  it("--title names the branch lin-123-<slug>", async () => {
+    const repo = await makeRepo();
+    const result = await startWork(repo, ["lin-123", "--title", "Fix the login page!"], { online: false });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout.split("\n")[0]).toBe("LIN-123: Fix the login page!");
+    expect(await git(repo, "branch", "--show-current")).toBe("lin-123-fix-the-login-page");
+    expect(linear.requests).toEqual([]);
+  });
+});
+
+describe("start-work refuses hostile arguments before git or the network", () => {
+  it.each([
+    ["a shell command", ["; rm -rf ~"]],
+    ["an option for git", ["--upload-pack=x"]],
+    ["a path", ["../../x"]],
+    ["a newline", ["LIN-1\ntouch /tmp/x"]],
+    ["a command substitution", ["$(touch /tmp/x)"]],
+    ["10 kB", ["LIN-1" + "1".repeat(10_000)]],
+    ["a URL elsewhere", ["https://evil.example/acme/issue/LIN-1/x"]],
+    ["an option as --from", ["LIN-123", "--from=--upload-pack=x"]],
+    ["a second argument", ["LIN-123", "; rm -rf ~"]],
+    ["a multi-line --title", ["LIN-123", "--title", "one\ntwo"]],
+    ["--carry with --worktree", ["LIN-123", "--carry", "--worktree"]],
+    ["no issue at all", []],
+  ])("%s: exit 2, one line, nothing asked or changed", async (_name, args) => {
+    const repo = await makeRepo();
+    const before = await snapshot(repo);
+    const result = await startWork(repo, args);
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(/^claude-persist start-work: /);
+    expect(result.stderr.length).toBeLessThan(400);
+    expect(linear.requests).toEqual([]);
+    expect(await snapshot(repo)).toEqual(before);
+    expect(existsSync(workItemsFile())).toBe(false);
+  });
+
+  it("outside a git repository: one line, Linear not asked", async () => {
+    const folder = tempDir("cp-sw-nogit-");
+    const result = await startWork(folder, ["LIN-123"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe(`claude-persist start-work: ${folder} is not inside a git working tree; cd into your project first`);
+    expect(linear.requests).toEqual([]);
+  });
+});
