@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   "dev-open": async () => (await import("./commands/dev-open.ts")).devOpen,
   share: async () => (await import("./commands/share.ts")).share,
   unshare: async () => (await import("./commands/share.ts")).unshare,
+  snapshot: async () => (await import("./commands/snapshot.ts")).snapshot,
   doctor: async () => (await import("./commands/doctor.ts")).doctor,
   "start-work": async () => (await import("./commands/start-work.ts")).startWork,
 };

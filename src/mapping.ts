@@ -64,6 +64,8 @@ export async function mapProject(
   }
   mkdirSync(path.join(projects, hostSlug), { recursive: true, mode: 0o700 });
   const link = path.join(projects, containerSlug);
+  // Loaded here: snapshot.ts reads sessions through sessions.ts, which imports this module.
+  if (isRealDirectory(link)) await (await import("./snapshot.ts")).snapshotBeforeMerge(env, target.hostPath, [containerSlug]);
   const merged = isRealDirectory(link) ? mergeInto(link, path.join(projects, hostSlug)) : [];
   let state: MapResult["link"] = "linked";
   if (merged.length > 0 || isRealDirectory(link)) rmdirSync(link);

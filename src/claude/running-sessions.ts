@@ -1,0 +1,103 @@
+// The sessions Claude Code is running now. Each running `claude` (interactive or `-p`) keeps
+// `<config>/sessions/<pid>.json` while it lives and deletes it when it exits; a killed one leaves it behind.
+// Seen in 2.1.330: {"pid","sessionId","cwd","startedAt","procStart","pidDomain":"linux:<machine-id>:pid:[<ns>]",
+// "kind","entrypoint","status","updatedAt",…}. `procStart` is field 22 of /proc/<pid>/stat (the start time in
+// clock ticks), which tells a live session from a reused pid, as Claude Code itself checks it.
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { configDir, type Env } from "./home.ts";
+
+export const RUNNING_SESSIONS_DIR = "sessions";
+
+const recordSchema = z
+  .object({
+    pid: z.number().int().positive(),
+    sessionId: z.string().optional(),
+    cwd: z.string().optional(),
+    procStart: z.string().optional(),
+    pidDomain: z.string().optional(),
+  })
+  .loose();
+
+export type RunningSession = {
+  readonly pid: number;
+  readonly sessionId: string | undefined;
+  readonly cwd: string | undefined;
+  /** The record it was read from. */
+  readonly file: string;
+  /**
+   * "alive": its process runs here. "unknown": it was recorded in another pid namespace or machine (a container
+   * sharing the config dir), so its process cannot be checked from here.
+   */
+  readonly state: "alive" | "unknown";
+};
+
+/** The sessions whose record names a live process (or one that cannot be checked from here); dead ones are left out. */
+export function runningSessions(env: Env): RunningSession[] {
+  const dir = path.join(configDir(env), RUNNING_SESSIONS_DIR);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const here = pidDomain();
+  const found: RunningSession[] = [];
+  for (const name of names.filter((n) => /^\d+\.json$/.test(n)).sort()) {
+    const file = path.join(dir, name);
+    let parsed;
+    try {
+      parsed = recordSchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
+    } catch {
+      continue; // Half-written or gone: its session is starting or ending, and the next look sees it.
+    }
+    if (!parsed.success) continue;
+    const record = parsed.data;
+    const base = { pid: record.pid, sessionId: record.sessionId, cwd: record.cwd, file };
+    if (here !== undefined && record.pidDomain !== undefined && record.pidDomain !== here) {
+      found.push({ ...base, state: "unknown" });
+    } else if (isAlive(record.pid) && startTimeMatches(record.pid, record.procStart)) {
+      found.push({ ...base, state: "alive" });
+    }
+  }
+  return found;
+}
+
+/** This process's pid namespace as Claude Code names it on Linux; undefined where it cannot be told. */
+export function pidDomain(): string | undefined {
+  if (process.platform !== "linux") return undefined;
+  try {
+    const machineId = readFileSync("/etc/machine-id", "utf8").trim();
+    return `linux:${machineId}:${readlinkSync("/proc/self/ns/pid")}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat, the process's start time in clock ticks; undefined off Linux. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces and parentheses: count fields from the last ")".
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return error instanceof Error && "code" in error && error.code === "EPERM";
+  }
+}
+
+function startTimeMatches(pid: number, recorded: string | undefined): boolean {
+  if (recorded === undefined) return true;
+  const now = processStartTime(pid);
+  return now === undefined || now === recorded;
+}

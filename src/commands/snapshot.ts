@@ -1,0 +1,130 @@
+// `claude-persist snapshot [create|list|restore|prune]`: snapshots of this project's session data, and rolling
+// back to one.
+import { z } from "zod";
+import { parseOptions } from "../args.ts";
+import type { Command } from "../cli.ts";
+import { UserError } from "../errors.ts";
+import { createSnapshot, listSnapshots, pruneSnapshots, resolveSnapshotProject, restoreSnapshot, type SnapshotInfo } from "../snapshot.ts";
+
+const HELP = `Usage: claude-persist snapshot [create|list|restore|prune] [options]
+
+Snapshots of this project's Claude Code data: its sessions' transcripts (on the host, in its worktrees and its
+dev containers), their todos, tasks and file history, and the pack's records of them. Kept as one compressed
+archive each under <config>/persist-state/snapshots/, shared with the project's dev containers.
+
+  create [--json]                        take a snapshot now
+  list [--json]                          the project's snapshots, newest first (the default)
+  restore <id|latest> [--exact] [--json] put back what the snapshot held. The archive is verified first, and a
+                                         snapshot of the current data is taken, so the restore can be undone.
+                                         Sessions created since stay, unless --exact (they go into that undo
+                                         snapshot). Refused while a Claude session of the project runs.
+                                         'latest' is the newest snapshot not taken by a restore.
+  prune [--keep N] [--json]              keep the newest N snapshots (default 10), delete the others
+`;
+
+const jsonOnly = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;
+const jsonSchema = z.object({ json: z.boolean().optional(), help: z.boolean().optional() });
+const restoreOptions = { ...jsonOnly, exact: { type: "boolean" } } as const;
+const restoreSchema = jsonSchema.extend({ exact: z.boolean().optional() });
+const pruneOptions = { ...jsonOnly, keep: { type: "string" } } as const;
+const pruneSchema = jsonSchema.extend({ keep: z.coerce.number().int().min(0).default(10) });
+
+export const snapshot: Command = {
+  summary: "snapshots of this project's session data: create, list, restore (roll back), prune",
+  async run(args, io) {
+    const [action = "list", ...rest] = args[0]?.startsWith("-") ? ["list", ...args] : args;
+    const command = `claude-persist snapshot ${action}`;
+    if (action === "--help" || action === "-h" || action === "help" || rest.includes("--help") || rest.includes("-h")) {
+      io.stdout(HELP);
+      return 0;
+    }
+    switch (action) {
+      case "create": {
+        const { values } = parseOptions(command, rest, jsonOnly, jsonSchema);
+        const result = await createSnapshot(io.env, io.cwd);
+        if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+        else {
+          io.stdout(
+            `Snapshot ${result.id} of ${result.project.path}: ${plural(result.sessionCount, "session")}, ${plural(result.fileCount, "file")}, ` +
+              `${formatBytes(result.bytes)} (${formatBytes(result.archiveBytes)} compressed) in ${result.seconds.toFixed(1)} s\n  ${result.archive}\n`,
+          );
+        }
+        if (result.skipped.length > 0) io.stderr(`claude-persist snapshot: left out ${result.skipped.length} symlinks or special files (${result.skipped.slice(0, 3).join(", ")})\n`);
+        return 0;
+      }
+      case "list": {
+        const { values } = parseOptions(command, rest, jsonOnly, jsonSchema);
+        const project = await resolveSnapshotProject(io.env, io.cwd);
+        const all = listSnapshots(project);
+        if (values.json) io.stdout(`${JSON.stringify(all, null, 2)}\n`);
+        else io.stdout(renderList(project.hostPath, all));
+        return 0;
+      }
+      case "restore": {
+        const { values, positionals } = parseOptions(command, rest, restoreOptions, restoreSchema, { positionals: 1 });
+        const ref = positionals[0];
+        if (!ref) throw new UserError(`say which snapshot: '${command} latest', or an id from 'claude-persist snapshot list'`, 2);
+        const result = await restoreSnapshot(io.env, io.cwd, ref, { exact: Boolean(values.exact) });
+        if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+        else {
+          const removed = values.exact ? `; ${plural(result.removed, "file")} it did not have removed` : "";
+          io.stdout(
+            `Restored snapshot ${result.id} of ${result.project}: ${plural(result.sessions, "session")}, ${plural(result.files, "file")}, ` +
+              `${formatBytes(result.bytes)}${removed} (${result.seconds.toFixed(1)} s).\n` +
+              `The data as it was before is snapshot ${result.undo.id}; undo with:\n` +
+              `  claude-persist snapshot restore ${result.undo.id} --exact\n`,
+          );
+        }
+        return 0;
+      }
+      case "prune": {
+        const { values } = parseOptions(command, rest, pruneOptions, pruneSchema);
+        const project = await resolveSnapshotProject(io.env, io.cwd);
+        const result = await pruneSnapshots(project, values.keep);
+        if (values.json) io.stdout(`${JSON.stringify({ kept: result.kept.map((s) => s.id), removed: result.removed.map((s) => s.id) }, null, 2)}\n`);
+        else io.stdout(describePrune(result.kept.length, result.removed));
+        return 0;
+      }
+      default:
+        throw new UserError(`unknown action '${action}': use create, list, restore or prune`, 2);
+    }
+  },
+};
+
+function renderList(project: string, all: SnapshotInfo[]): string {
+  if (all.length === 0) return `No snapshots of ${project} yet; take one with 'claude-persist snapshot create'.\n`;
+  const rows = all.map((s) => [
+    s.id,
+    s.kind,
+    s.sessionCount < 0 ? "?" : String(s.sessionCount),
+    s.bytes < 0 ? "?" : formatBytes(s.bytes),
+    formatBytes(s.archiveBytes),
+    s.environment.machine === "unknown" ? "?" : `${s.environment.kind}:${s.environment.machine}`,
+  ]);
+  const titles = ["ID", "KIND", "SESSIONS", "DATA", "ARCHIVE", "TAKEN ON"];
+  const widths = titles.map((title, i) => Math.max(title.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")}`.trimEnd();
+  return `${project}: ${plural(all.length, "snapshot")}, newest first\n${[titles, ...rows].map(line).join("\n")}\n`;
+}
+
+function describePrune(kept: number, removed: SnapshotInfo[]): string {
+  if (removed.length === 0) return `Nothing to prune: ${plural(kept, "snapshot")} kept.\n`;
+  return `Deleted ${plural(removed.length, "snapshot")} (${removed.map((s) => s.id).join(", ")}); ${kept} kept.\n`;
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+/** Decimal units, as `ls -h --si` and most tools print them: `1.2 MB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ["kB", "MB", "GB", "TB"];
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ${units[unit]}`;
+}
