@@ -1,49 +1,141 @@
 // Builds the runtime the installer copies into `<config>/persist/`: plain JavaScript bundles run with `node`,
-// plus the devcontainers CLI they launch. `dist/` is that runtime, laid out exactly as installed.
-import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// plus the devcontainers CLI they launch. `dist/` is that runtime, laid out exactly as installed. It is committed,
+// because the Claude Code plugin runs it straight from a clone of this repository and runs no build.
+//
+//   tsx scripts/build.ts              build into dist/
+//   tsx scripts/build.ts --out DIR    build into DIR
+//   tsx scripts/build.ts --check [DIR]  build into a temporary folder and fail if DIR (default dist/) differs
+import { createHash } from "node:crypto";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { build, type BuildOptions } from "esbuild";
+import { PACK_RUNTIME_MARKER as RUNTIME_MARKER } from "../src/claude/home.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const dist = path.join(root, "dist");
 const require = createRequire(import.meta.url);
-const { version } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string };
 
-rmSync(dist, { recursive: true, force: true });
-const common: BuildOptions = {
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  legalComments: "none",
-  // jsonc-parser's UMD build loads its parts with a dynamic require that bundling cannot follow; its ESM build can.
-  mainFields: ["module", "main"],
-  logLevel: "warning",
-  // Bundled CommonJS dependencies call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);" },
-};
-await build({ ...common, entryPoints: { "bin/claude-persist": "scripts/claude-persist.ts" }, outdir: dist, outExtension: { ".js": ".mjs" } });
-// The hook runs at every session start: minified, with nothing it does not use, and CommonJS, which node
-// loads measurably faster than an ES module (see `npm run bench`).
-await build({ ...common, format: "cjs", entryPoints: { "hooks/session-start": "hooks/session-start.ts" }, outdir: dist, outExtension: { ".js": ".cjs" }, minify: true, banner: {} });
+async function buildRuntime(dist: string): Promise<void> {
+  const { version } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string };
+  rmSync(dist, { recursive: true, force: true });
+  const common: BuildOptions = {
+    absWorkingDir: root,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    legalComments: "none",
+    // jsonc-parser's UMD build loads its parts with a dynamic require that bundling cannot follow; its ESM build can.
+    mainFields: ["module", "main"],
+    logLevel: "warning",
+    // Bundled CommonJS dependencies call require(); give the ESM bundle one.
+    banner: { js: "import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);" },
+  };
+  await build({ ...common, entryPoints: { "bin/claude-persist": "scripts/claude-persist.ts" }, outdir: dist, outExtension: { ".js": ".mjs" } });
+  // The hooks run at every session start: minified, with nothing they do not use, and CommonJS, which node
+  // loads measurably faster than an ES module (see `npm run bench`).
+  const hook: BuildOptions = { ...common, format: "cjs", outdir: dist, outExtension: { ".js": ".cjs" }, minify: true, banner: {} };
+  await build({ ...hook, entryPoints: { "hooks/session-start": "hooks/session-start.ts" } });
+  // The plugin's hook runs at every session start on the host but installs only once: the installer (and the full
+  // zod it loads, ~40 ms) is a bundle of its own beside it, required only when there is something to set up.
+  // Both find the runtime from their own URL, which CommonJS spells __filename.
+  const pluginHook: BuildOptions = {
+    ...hook,
+    define: { "import.meta.url": "__cpModuleUrl" },
+    banner: { js: 'var __cpModuleUrl=require("node:url").pathToFileURL(__filename).href;' },
+  };
+  await build({ ...pluginHook, entryPoints: { "hooks/plugin-setup": "src/install.ts" } });
+  await build({
+    ...pluginHook,
+    entryPoints: { "hooks/plugin-session-start": "hooks/plugin-session-start.ts" },
+    plugins: [
+      {
+        name: "installer-beside",
+        setup: (b) => b.onResolve({ filter: /^\.\/install\.ts$/ }, () => ({ path: "./plugin-setup.cjs", external: true })),
+      },
+    ],
+  });
 
-for (const alias of ["dev-open", "start-work"]) {
-  writeFileSync(
-    path.join(dist, "bin", `${alias}.mjs`),
-    `#!/usr/bin/env node\nprocess.argv.splice(2, 0, ${JSON.stringify(alias)});\nawait import("./claude-persist.mjs");\n`,
-    { mode: 0o755 },
-  );
+  for (const alias of ["dev-open", "start-work"]) {
+    writeFileSync(
+      path.join(dist, "bin", `${alias}.mjs`),
+      `#!/usr/bin/env node\nprocess.argv.splice(2, 0, ${JSON.stringify(alias)});\nawait import("./claude-persist.mjs");\n`,
+      { mode: 0o755 },
+    );
+  }
+  const cli = path.join(dist, "bin", "claude-persist.mjs");
+  writeFileSync(cli, `#!/usr/bin/env node\n${readFileSync(cli, "utf8")}`);
+  chmodSync(cli, 0o755);
+
+  // The devcontainers CLI is one self-contained package; beside the bundles, Node's resolution finds it.
+  const devcontainerCli = path.dirname(require.resolve("@devcontainers/cli/package.json"));
+  const vendored = path.join(dist, "node_modules", "@devcontainers", "cli");
+  mkdirSync(vendored, { recursive: true });
+  cpSync(devcontainerCli, vendored, { recursive: true });
+  cpSync(path.join(root, "commands"), path.join(dist, "commands"), { recursive: true });
+  // The checksum lets the plugin's hook tell, from this one small file, whether `<config>/persist/` is this build.
+  const runtime = { name: "claude-persist", version, sha256: digest(dist) };
+  writeFileSync(path.join(dist, RUNTIME_MARKER), `${JSON.stringify(runtime, null, 2)}\n`);
 }
-const cli = path.join(dist, "bin", "claude-persist.mjs");
-writeFileSync(cli, `#!/usr/bin/env node\n${readFileSync(cli, "utf8")}`);
-chmodSync(cli, 0o755);
 
-// The devcontainers CLI is one self-contained package; beside the bundles, Node's resolution finds it.
-const devcontainerCli = path.dirname(require.resolve("@devcontainers/cli/package.json"));
-const vendored = path.join(dist, "node_modules", "@devcontainers", "cli");
-mkdirSync(vendored, { recursive: true });
-cpSync(devcontainerCli, vendored, { recursive: true });
-cpSync(path.join(root, "commands"), path.join(dist, "commands"), { recursive: true });
-writeFileSync(path.join(dist, "runtime.json"), `${JSON.stringify({ name: "claude-persist", version }, null, 2)}\n`);
+/** Every file under `dir`, as sorted relative paths with `/` separators. */
+function listFiles(dir: string, prefix = ""): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(path.join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) files.push(...listFiles(dir, rel));
+    else if (entry.isFile()) files.push(rel);
+  }
+  return files.sort();
+}
+
+/** What git keeps of a file: its bytes and whether it is executable. */
+function fingerprint(file: string): string {
+  const executable = (statSync(file).mode & 0o111) !== 0;
+  return `${executable ? "x" : "-"}${createHash("sha256").update(readFileSync(file)).digest("hex")}`;
+}
+
+function digest(dir: string): string {
+  const hash = createHash("sha256");
+  for (const rel of listFiles(dir)) if (rel !== RUNTIME_MARKER) hash.update(`${rel}\0${fingerprint(path.join(dir, rel))}\n`);
+  return hash.digest("hex");
+}
+
+/** The files that differ between two builds, one line each. */
+function compare(expected: string, actual: string): string[] {
+  const want = listFiles(expected);
+  const have = existsSync(actual) ? listFiles(actual) : [];
+  const problems: string[] = [];
+  for (const rel of want) {
+    if (!have.includes(rel)) problems.push(`missing: ${rel}`);
+    else if (fingerprint(path.join(expected, rel)) !== fingerprint(path.join(actual, rel))) problems.push(`differs: ${rel}`);
+  }
+  for (const rel of have) if (!want.includes(rel)) problems.push(`not built from the sources: ${rel}`);
+  return problems;
+}
+
+const { values, positionals } = parseArgs({ options: { out: { type: "string" }, check: { type: "boolean" } }, allowPositionals: true });
+if (values.check) {
+  const target = path.resolve(positionals[0] ?? path.join(root, "dist"));
+  const scratch = mkdtempSync(path.join(tmpdir(), "cp-build-"));
+  try {
+    await buildRuntime(path.join(scratch, "dist"));
+    const problems = compare(path.join(scratch, "dist"), target);
+    if (problems.length > 0) {
+      const shown = problems.slice(0, 10).map((p) => `  ${p}\n`).join("") + (problems.length > 10 ? `  … and ${problems.length - 10} more\n` : "");
+      const shownTarget = path.relative(process.cwd(), target);
+      process.stderr.write(
+        `${shownTarget && !shownTarget.startsWith("..") ? shownTarget : target}/ is not what the sources build to:\n${shown}` +
+          "Run 'npm run build' and commit dist/ with the sources (the plugin runs dist/ as committed).\n",
+      );
+      process.exitCode = 1;
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+} else {
+  await buildRuntime(path.resolve(values.out ?? path.join(root, "dist")));
+}

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unl
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { configDir, homeDir, PACK_CODE_DIR, packCodeDir, packStateDir, settingsPath, type Env } from "./claude/home.ts";
+import { configDir, homeDir, PACK_CODE_DIR, PACK_RUNTIME_MARKER, packCodeDir, packStateDir, settingsPath, type Env } from "./claude/home.ts";
 import { UserError } from "./errors.ts";
 import { backupFile, readTextIfExists, writeFileAtomic } from "./fs.ts";
 import { addSessionStartHook, removeSessionStartHook } from "./settings.ts";
@@ -36,15 +36,20 @@ const manifestSchema = z.object({
 });
 type Manifest = z.infer<typeof manifestSchema>;
 
-const RUNTIME_MARKER = "runtime.json";
-/** The placeholder in commands/*.md for the installed runtime's folder. */
-const RUNTIME_PLACEHOLDER = "{{PERSIST_DIR}}";
+/**
+ * How commands/*.md name a runtime file: as the plugin runs them, `"${CLAUDE_PLUGIN_ROOT}/dist/bin/x.mjs"`.
+ * Install points them at the installed runtime instead.
+ */
+const PLUGIN_RUNTIME_REFERENCE = /"\$\{CLAUDE_PLUGIN_ROOT\}\/dist(\/[^"\s]*)"/g;
+
+/** What install sets up: everything, or (from the plugin, which brings its own commands) the parts containers need. */
+export type InstallParts = "all" | "runtime-and-hook";
 
 /** The built runtime (`dist/`), found from this module whether it runs from source or from a bundle. */
 export function findRuntimeDir(from: string = path.dirname(fileURLToPath(import.meta.url))): string {
   for (let dir = from; ; dir = path.dirname(dir)) {
     for (const candidate of [dir, path.join(dir, "dist")]) {
-      if (existsSync(path.join(candidate, RUNTIME_MARKER)) && existsSync(path.join(candidate, "hooks"))) return candidate;
+      if (existsSync(path.join(candidate, PACK_RUNTIME_MARKER)) && existsSync(path.join(candidate, "hooks"))) return candidate;
     }
     if (path.dirname(dir) === dir) {
       throw new UserError("the pack is not built: run 'npm install' (or 'npm run build') in the claude-persist folder first");
@@ -60,10 +65,22 @@ function sha256(content: string | Buffer): string {
   return createHash("sha256").update(content).digest("hex");
 }
 
-/** How commands refer to the runtime: `~/.claude/persist` when the config dir is the default, so the same file works in containers. */
-function runtimeReference(env: Env): string {
+/**
+ * A command template with its runtime paths pointing at the installed runtime: `~/.claude/persist/…` when the config
+ * dir is the default, so the same file works in containers, else the absolute path (quoted where it must be).
+ */
+export function commandForInstall(template: string, env: Env, file: string): string {
   const dir = configDir(env);
-  return dir === path.join(homeDir(env), ".claude") ? `~/.claude/${PACK_CODE_DIR}` : packCodeDir(env);
+  const isDefault = dir === path.join(homeDir(env), ".claude");
+  const result = template.replace(PLUGIN_RUNTIME_REFERENCE, (_match, rest: string) => {
+    if (isDefault) return `~/.claude/${PACK_CODE_DIR}${rest}`;
+    const target = `${packCodeDir(env)}${rest}`;
+    if (/^[A-Za-z0-9_./@%+=:,-]+$/.test(target)) return target;
+    if (/["$`\\]/.test(target)) throw new UserError(`the config dir ${dir} has a character (" $ \` or \\) that a slash command cannot quote; use another CLAUDE_CONFIG_DIR`);
+    return `"${target}"`;
+  });
+  if (result.includes("${CLAUDE_PLUGIN_ROOT}")) throw new Error(`${file}: a \${CLAUDE_PLUGIN_ROOT} reference that is not "\${CLAUDE_PLUGIN_ROOT}/dist/…"`);
+  return result;
 }
 
 function listFiles(dir: string, prefix = ""): string[] {
@@ -85,7 +102,7 @@ type Plan = {
   manifest: Manifest;
 };
 
-function planInstall(env: Env, runtime: string, previous: Manifest | undefined): Plan {
+function planInstall(env: Env, runtime: string, previous: Manifest | undefined, parts: InstallParts): Plan {
   const config = configDir(env);
   const plan: Plan = { writes: [], removals: [], unchanged: 0, manifest: { version: readRuntimeVersion(runtime), files: {}, settings: { before: null, after: "" } } };
   const want = (target: string, content: Buffer, mode: number, backup: boolean) => {
@@ -93,9 +110,12 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined):
     else plan.writes.push({ target, content, mode, backup });
   };
 
-  // The runtime: every built file, and nothing left over from an older version.
+  // The runtime: every built file, and nothing left over from an older version. Its marker goes last, so that a
+  // copy cut short never passes for a complete one (see src/plugin.ts).
   const code = packCodeDir(env);
-  const runtimeFiles = listFiles(runtime).filter((rel) => !rel.startsWith(`commands${path.sep}`));
+  const runtimeFiles = listFiles(runtime)
+    .filter((rel) => !rel.startsWith(`commands${path.sep}`))
+    .sort((a, b) => Number(a === PACK_RUNTIME_MARKER) - Number(b === PACK_RUNTIME_MARKER));
   for (const rel of runtimeFiles) {
     const source = path.join(runtime, rel);
     want(path.join(code, rel), readFileSync(source), statSync(source).mode & 0o111 ? 0o755 : 0o644, false);
@@ -106,12 +126,15 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined):
   }
 
   // Slash commands, pointing at the runtime as it is reached on this machine and in containers. A file of the
-  // user's in the way is backed up, and remembered so that uninstall gives it back.
-  for (const name of readdirSync(path.join(runtime, "commands")).filter((n) => n.endsWith(".md")).sort()) {
+  // user's in the way is backed up, and remembered so that uninstall gives it back. Without them (the plugin's
+  // setup), the commands an earlier full install put in stay on uninstall's list.
+  if (parts === "runtime-and-hook") plan.manifest.files = { ...previous?.files };
+  const commandNames = parts === "all" ? readdirSync(path.join(runtime, "commands")).filter((n) => n.endsWith(".md")).sort() : [];
+  for (const name of commandNames) {
     const rel = path.join("commands", name);
     const target = path.join(config, rel);
     const template = readFileSync(path.join(runtime, "commands", name), "utf8");
-    const content = Buffer.from(template.replaceAll(RUNTIME_PLACEHOLDER, runtimeReference(env)));
+    const content = Buffer.from(commandForInstall(template, env, path.join(runtime, rel)));
     const current = existsSync(target) ? readFileSync(target) : undefined;
     const known = previous?.files[rel];
     const ours = current === undefined || (known !== undefined && sha256(current) === known.sha256);
@@ -135,7 +158,7 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined):
 }
 
 function readRuntimeVersion(runtime: string): string {
-  const parsed = z.object({ version: z.string() }).safeParse(JSON.parse(readFileSync(path.join(runtime, RUNTIME_MARKER), "utf8")));
+  const parsed = z.object({ version: z.string() }).safeParse(JSON.parse(readFileSync(path.join(runtime, PACK_RUNTIME_MARKER), "utf8")));
   return parsed.success ? parsed.data.version : "unknown";
 }
 
@@ -143,13 +166,13 @@ function relativeTo(config: string, file: string): string {
   return path.relative(config, file) || file;
 }
 
-export async function install(env: Env, options: { dryRun?: boolean; runtime?: string } = {}): Promise<InstallResult> {
+export async function install(env: Env, options: { dryRun?: boolean; runtime?: string; parts?: InstallParts } = {}): Promise<InstallResult> {
   const runtime = options.runtime ?? findRuntimeDir();
   const config = configDir(env);
   const stateDir = packStateDir(env);
   const run = () => {
     const previous = readJsonState(manifestPath(env), manifestSchema.optional(), undefined);
-    const plan = planInstall(env, runtime, previous);
+    const plan = planInstall(env, runtime, previous, options.parts ?? "all");
     const changes: Change[] = [];
     for (const write of plan.writes) {
       const existed = existsSync(write.target);

@@ -1,5 +1,5 @@
 // The pack's SessionStart hook in Claude Code's settings.json: add it, find it, take it out again.
-import { z } from "zod";
+import * as z from "zod/mini";
 import { PACK_CODE_DIR } from "./claude/home.ts";
 import { UserError } from "./errors.ts";
 import { appendToJsonc, editJsonc, parseJsonc, removeFromJsonc } from "./jsonc.ts";
@@ -19,12 +19,11 @@ export const HOOK_COMMAND =
 export const HOOK_MATCHER = "startup|resume|clear|compact";
 const HOOK_TIMEOUT_SECONDS = 10;
 
-const hookEntrySchema = z.looseObject({ type: z.string().optional(), command: z.string().optional() });
-const matcherGroupSchema = z.looseObject({ matcher: z.string().optional(), hooks: z.array(hookEntrySchema).optional() });
+// zod/mini: the plugin's SessionStart hook reads settings.json at every session start, and the full zod costs ~40 ms to load.
+const hookEntrySchema = z.looseObject({ type: z.optional(z.string()), command: z.optional(z.string()) });
+const matcherGroupSchema = z.looseObject({ matcher: z.optional(z.string()), hooks: z.optional(z.array(hookEntrySchema)) });
 const settingsSchema = z.looseObject({
-  hooks: z
-    .looseObject({ SessionStart: z.array(matcherGroupSchema).optional() })
-    .optional(),
+  hooks: z.optional(z.looseObject({ SessionStart: z.optional(z.array(matcherGroupSchema)) })),
 });
 
 type Settings = z.infer<typeof settingsSchema>;

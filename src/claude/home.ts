@@ -33,6 +33,8 @@ export function settingsPath(env: Env = process.env): string {
 
 /** The pack's code (built JavaScript): mounted read-only into containers. */
 export const PACK_CODE_DIR = "persist";
+/** The file in the pack's code that names its build (name, version, checksum of the other files). */
+export const PACK_RUNTIME_MARKER = "runtime.json";
 /** The pack's mutable state: mounted read-write into containers. */
 export const PACK_STATE_DIR = "persist-state";
 

@@ -1,0 +1,56 @@
+// The SessionStart hook of the Claude Code plugin (hooks/hooks.json). The plugin's folder is a host path that
+// containers never see, so on the host this hook sets up what the installer sets up for containers: the runtime
+// in `<config>/persist/` and the hook entry in settings.json, both mounted read-only into containers by /dev-open.
+// From then on that settings.json hook runs at every session start, on the host too, so this hook does the hook's
+// work only when the settings.json hook did not run in this session (the first one, before the setup): a session
+// start is recorded once, and its context reaches the model once.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { configDir, PACK_RUNTIME_MARKER, packCodeDir, settingsPath, type Env } from "./claude/home.ts";
+import { detectEnvironment } from "./environment.ts";
+import { describeError } from "./errors.ts";
+import { readTextIfExists } from "./fs.ts";
+import type { HookResult } from "./hook.ts";
+import { hasSessionStartHook, HOOK_SCRIPT } from "./settings.ts";
+
+/** `runtime`: the plugin's built runtime (its `dist/`), which `<config>/persist/` should be a copy of. */
+export async function runPluginSessionStart(stdinText: string, env: Env, runtime: string): Promise<HookResult> {
+  // Claude Code read settings.json before it started the hooks: what is there now is what it ran.
+  const settingsHookRan = settingsHookRuns(env);
+  // In a container opened by /dev-open, persist/ and settings.json are the host's, mounted read-only.
+  const isDevOpenContainer = detectEnvironment(env).hostWorkspace !== undefined;
+  let problem = "";
+  if (!isDevOpenContainer && !(settingsHookRan && isInstalledRuntime(env, runtime))) {
+    try {
+      // Loaded only when there is something to set up: the installer's dependencies cost more than the check.
+      const { install } = await import("./install.ts");
+      await install(env, { runtime, parts: "runtime-and-hook" });
+    } catch (error) {
+      problem =
+        `claude-persist: could not set up ${packCodeDir(env)} and the settings.json hook (${describeError(error)}), ` +
+        `so the hook will not run in dev containers; 'node ${path.join(runtime, "bin", "claude-persist.mjs")} install' shows why.\n`;
+    }
+  }
+  if (settingsHookRan) return { stdout: "", stderr: problem };
+  const { runSessionStartHook } = await import("./hook.ts");
+  const result = runSessionStartHook(stdinText, env);
+  return { stdout: result.stdout, stderr: result.stderr + problem };
+}
+
+/** True when `<config>/persist/` is a complete copy of the build in `runtime` (runtime.json, copied last, names the build). */
+export function isInstalledRuntime(env: Env, runtime: string): boolean {
+  const installed = readTextIfExists(path.join(packCodeDir(env), PACK_RUNTIME_MARKER));
+  return installed !== undefined && installed === readTextIfExists(path.join(runtime, PACK_RUNTIME_MARKER));
+}
+
+/** True when settings.json registers our hook and the script it runs is there (else its command exits quietly). */
+function settingsHookRuns(env: Env): boolean {
+  if (!existsSync(path.join(configDir(env), HOOK_SCRIPT))) return false;
+  const file = settingsPath(env);
+  try {
+    return hasSessionStartHook(readTextIfExists(file) ?? "", file);
+  } catch {
+    // Unreadable settings: Claude Code ran no hook from them either.
+    return false;
+  }
+}
