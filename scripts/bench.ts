@@ -58,11 +58,22 @@ function benchHook(): boolean {
     mkdirSync(path.join(home, ".claude", "projects"), { recursive: true });
     const input = JSON.stringify({ session_id: "0b7e4a8c-1111-4222-8333-944445555666", cwd: root, hook_event_name: "SessionStart", source: "startup" });
     const env = { ...process.env, HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" };
-    const result = compare(
+    const hook = [process.execPath, path.join(root, "dist", "hooks", "session-start.cjs")];
+    const onHost = compare({ command: [process.execPath, "-e", "0"], input, env }, { command: hook, input, env });
+    const hostOk = report(`SessionStart hook on the host (${runs} runs each)`, "node -e 0", onHost, 1.25);
+    // In a container /dev-open made it also repairs the project link and runs doctor's quick inside checks.
+    const inContainer = { ...env, CLAUDE_PERSIST_ENVIRONMENT: "container", CLAUDE_PERSIST_HOST_WORKSPACE: root, CLAUDE_PERSIST_CONTAINER_WORKSPACE: root };
+    const container = compare({ command: [process.execPath, "-e", "0"], input, env: inContainer }, { command: hook, input, env: inContainer });
+    const containerOk = report(`SessionStart hook in a dev container (${runs} runs each)`, "node -e 0", container, 1.25);
+    // The plugin's hook, once its first run has set up persist/ and the settings.json hook: it only checks that.
+    const installed = spawnSync(process.execPath, [path.join(root, "dist", "bin", "claude-persist.mjs"), "install"], { env, encoding: "utf8" });
+    if (installed.status !== 0) throw new Error(`install exited ${installed.status}: ${installed.stderr}`);
+    const plugin = compare(
       { command: [process.execPath, "-e", "0"], input, env },
-      { command: [process.execPath, path.join(root, "dist", "hooks", "session-start.cjs")], input, env },
+      { command: [process.execPath, path.join(root, "dist", "hooks", "plugin-session-start.cjs")], input, env },
     );
-    return report(`SessionStart hook (${runs} runs each)`, "node -e 0", result, 1.25);
+    const pluginOk = report(`the plugin's SessionStart hook, set up (${runs} runs each)`, "node -e 0", plugin, 1.25);
+    return hostOk && containerOk && pluginOk;
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

@@ -98,15 +98,16 @@ export function checkClaudeHomeOwner(env: Env): CheckResult {
   );
 }
 
-/** Each read-write shared folder is a mount (shared with the host) that this user can write. */
+/** Each read-write shared folder is a mount (shared with the host) that this user can write: one line per kind of problem. */
 export function checkSharedMounts(env: Env, mounts: Mounts): CheckResult[] {
   const root = configDir(env);
-  const problems: CheckResult[] = [];
   const good: string[] = [];
+  const missing: string[] = [];
+  const unmountedDirs: string[] = [];
+  const unmountedFiles: string[] = [];
+  const readOnly: { name: string; owner: number }[] = [];
   for (const entry of READ_WRITE_ENTRIES) {
     const file = path.join(root, entry.name);
-    const shown = displayPath(file, env);
-    const mounted = mounts.has(realpathOrSelf(file));
     let exists = true;
     try {
       statSync(file);
@@ -115,23 +116,33 @@ export function checkSharedMounts(env: Env, mounts: Mounts): CheckResult[] {
     }
     // A single file the host does not have is not mounted: nothing to share yet.
     if (entry.kind === "file" && !exists) continue;
-    if (!exists) problems.push(fail(`${shown} is missing: it is not shared with the host`, ON_HOST_REBUILD));
-    else if (!mounted) {
-      // A single file the host lacked when the container was made is the container's own: a smaller loss.
-      const make = entry.kind === "file" ? warn : fail;
-      problems.push(make(`${shown} is not mounted: what is written there stays in this container`, ON_HOST_REBUILD));
-    }
-    else if (!isWritable(file)) {
-      const owner = statSync(file).uid;
-      problems.push(
-        fail(
-          `${shown} is not writable by you (uid ${currentUid()}; it belongs to uid ${owner})`,
-          `on the host: set "updateRemoteUserUID": true in devcontainer.json, then dev-open --rebuild`,
-        ),
-      );
-    } else good.push(entry.name);
+    if (!exists) missing.push(entry.name);
+    // A single file the host lacked when the container was made is the container's own: a smaller loss.
+    else if (!mounts.has(realpathOrSelf(file))) (entry.kind === "file" ? unmountedFiles : unmountedDirs).push(entry.name);
+    else if (!isWritable(file)) readOnly.push({ name: entry.name, owner: statSync(file).uid });
+    else good.push(entry.name);
   }
-  return good.length > 0 ? [ok(`shared with the host and writable: ${good.join(", ")}`), ...problems] : problems;
+  const shown = (names: string[]) => `${displayPath(root, env)}/{${names.join(",")}}`.replace(/\{([^,{}]*)\}$/, "$1");
+  const are = (names: string[]) => (names.length === 1 ? "is" : "are");
+  const results: CheckResult[] = good.length > 0 ? [ok(`shared with the host and writable: ${good.join(", ")}`)] : [];
+  if (missing.length > 0) results.push(fail(`${shown(missing)} ${are(missing)} missing: not shared with the host`, ON_HOST_REBUILD));
+  if (unmountedDirs.length > 0) {
+    results.push(fail(`${shown(unmountedDirs)} ${are(unmountedDirs)} not mounted: what is written there stays in this container`, ON_HOST_REBUILD));
+  }
+  if (unmountedFiles.length > 0) {
+    results.push(warn(`${shown(unmountedFiles)} ${are(unmountedFiles)} not mounted: what is written there stays in this container`, ON_HOST_REBUILD));
+  }
+  if (readOnly.length > 0) {
+    const names = readOnly.map((r) => r.name);
+    const owners = [...new Set(readOnly.map((r) => r.owner))].join(", ");
+    results.push(
+      fail(
+        `${shown(names)} ${are(names)} not writable by you (uid ${currentUid()}; owned by uid ${owners})`,
+        `on the host: set "updateRemoteUserUID": true in devcontainer.json, then dev-open --rebuild`,
+      ),
+    );
+  }
+  return results;
 }
 
 /** Configuration and the pack's code are mounted read-only: a container must not change the host's. */
@@ -208,8 +219,9 @@ export function insideContainerChecks(env: Env, cwd: string, mounts: Mounts = re
 
 /**
  * The problems (warnings and failures) of the inside checks, for the SessionStart hook: no processes, one read of
- * /proc/self/mountinfo and a few stat calls. Empty when all is well.
+ * /proc/self/mountinfo and a few stat calls. Empty when all is well. The project link is not among them: the hook
+ * repairs that itself (project-link.ts).
  */
-export function quickContainerCheck(env: Env, cwd: string): CheckResult[] {
-  return insideContainerChecks(env, cwd).filter((result) => result.status !== "ok");
+export function quickContainerCheck(env: Env, mounts: Mounts = readMountPoints()): CheckResult[] {
+  return [checkClaudeHomeOwner(env), ...checkSharedMounts(env, mounts), ...checkReadOnlyMounts(env, mounts)].filter((result) => result.status !== "ok");
 }

@@ -6,6 +6,7 @@ import path from "node:path";
 import * as z from "zod/mini";
 import { configDir, packStateDir, type Env } from "./claude/home.ts";
 import { describeEntries, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "./claude/shared.ts";
+import { quickContainerCheck } from "./container-checks.ts";
 import { detectEnvironment, type Environment } from "./environment.ts";
 import { describeError } from "./errors.ts";
 import { repairProjectLink } from "./project-link.ts";
@@ -38,15 +39,25 @@ export const SESSION_STARTS_DIR = "session-starts";
 
 export function runSessionStartHook(stdinText: string, env: Env, now: Date = new Date()): HookResult {
   const problems: string[] = [];
+  const fixes: string[] = [];
   const input = parseInput(stdinText, problems);
   const where = detectEnvironment(env);
   const missing = missingSharedFolders(env, where);
-  if (missing.length > 0) problems.push(`shared folders missing or not writable: ${missing.join(", ")}`);
   let linked: string | undefined;
-  if (input && where.kind === "container" && where.hostWorkspace && where.containerWorkspace) {
-    const note = repairProjectLink(env, input.cwd, { host: where.hostWorkspace, container: where.containerWorkspace });
-    if (note?.startsWith("linked")) linked = note;
-    else if (note) problems.push(note);
+  const openedByDevOpen = input !== undefined && where.kind === "container" && where.hostWorkspace !== undefined;
+  if (input && openedByDevOpen) {
+    if (where.hostWorkspace && where.containerWorkspace) {
+      const note = repairProjectLink(env, input.cwd, { host: where.hostWorkspace, container: where.containerWorkspace });
+      if (note?.startsWith("linked")) linked = note;
+      else if (note) problems.push(note);
+    }
+    // A container /dev-open made: doctor's inside checks (fs calls only) name what is not shared, and how to fix it,
+    // more exactly than a list of missing folders.
+    const found = quickContainerCheck(env);
+    problems.push(...found.map((result) => result.label));
+    fixes.push(...found.flatMap((result) => (result.fix ? [result.fix] : [])));
+  } else if (missing.length > 0) {
+    problems.push(`shared folders missing or not writable: ${missing.join(", ")}`);
   }
   if (input) {
     try {
@@ -71,7 +82,8 @@ export function runSessionStartHook(stdinText: string, env: Env, now: Date = new
       problems.push(`could not read the work items in ${packStateDir(env)} (${describeError(error)})`);
     }
   }
-  const stderr = problems.length > 0 ? `claude-persist: ${problems.join("; ")}. Run 'claude-persist doctor' for the fix.\n` : "";
+  const fix = fixes.length > 0 ? `Fix: ${[...new Set(fixes)].join("; ")}.` : "Run 'claude-persist doctor' for the fix.";
+  const stderr = problems.length > 0 ? `claude-persist: ${problems.join("; ")}. ${fix}\n` : "";
   if (!input) return { stdout: "", stderr };
   const context =
     describeSession(input.cwd, where, missing) + (linked ? `\nclaude-persist ${linked}.` : "") + (workItems ? `\n${workItems}` : "");

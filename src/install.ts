@@ -3,11 +3,12 @@
 // validated) before the first byte is written; re-running changes nothing; uninstall takes out exactly what
 // install put in, and gives back any file of the user's that install replaced.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { configDir, homeDir, PACK_CODE_DIR, PACK_RUNTIME_MARKER, packCodeDir, packStateDir, settingsPath, type Env } from "./claude/home.ts";
+import { configDir, homeDir, PACK_CODE_DIR, PACK_RUNTIME_MARKER, PACK_STATE_DIR, packCodeDir, packStateDir, settingsPath, type Env } from "./claude/home.ts";
+import { READ_WRITE_ENTRIES } from "./claude/shared.ts";
 import { UserError } from "./errors.ts";
 import { backupFile, readTextIfExists, writeFileAtomic } from "./fs.ts";
 import { addSessionStartHook, removeSessionStartHook } from "./settings.ts";
@@ -33,6 +34,8 @@ const manifestSchema = z.object({
   version: z.string(),
   files: z.record(z.string(), z.object({ sha256: z.string(), replacedUserFile: z.boolean() })),
   settings: z.object({ before: z.string().nullable(), after: z.string() }),
+  /** Folders (relative to the config dir) that install created: the shared ones containers mount, and commands/. */
+  createdDirs: z.array(z.string()).default([]),
 });
 type Manifest = z.infer<typeof manifestSchema>;
 
@@ -96,6 +99,8 @@ function listFiles(dir: string, prefix = ""): string[] {
 type PlannedWrite = { target: string; content: Buffer; mode: number; backup: boolean };
 
 type Plan = {
+  /** Folders to create (mode 0700). */
+  dirs: string[];
   writes: PlannedWrite[];
   removals: string[];
   unchanged: number;
@@ -104,7 +109,7 @@ type Plan = {
 
 function planInstall(env: Env, runtime: string, previous: Manifest | undefined, parts: InstallParts): Plan {
   const config = configDir(env);
-  const plan: Plan = { writes: [], removals: [], unchanged: 0, manifest: { version: readRuntimeVersion(runtime), files: {}, settings: { before: null, after: "" } } };
+  const plan: Plan = { dirs: [], writes: [], removals: [], unchanged: 0, manifest: { version: readRuntimeVersion(runtime), files: {}, settings: { before: null, after: "" }, createdDirs: [] } };
   const want = (target: string, content: Buffer, mode: number, backup: boolean) => {
     if (existsSync(target) && readFileSync(target).equals(content)) plan.unchanged++;
     else plan.writes.push({ target, content, mode, backup });
@@ -112,6 +117,16 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
 
   // The runtime: every built file, and nothing left over from an older version. Its marker goes last, so that a
   // copy cut short never passes for a complete one (see src/plugin.ts).
+  // The shared folders dev containers mount: Claude Code makes them on first use, but a mount needs them now, and
+  // doctor wants them there and private from the start.
+  plan.manifest.createdDirs = [...(previous?.createdDirs ?? [])];
+  const shared = READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir" && entry.name !== PACK_STATE_DIR).map((entry) => entry.name);
+  for (const name of parts === "all" ? [...shared, "commands"] : shared) {
+    if (existsSync(path.join(config, name))) continue;
+    plan.dirs.push(path.join(config, name));
+    if (!plan.manifest.createdDirs.includes(name)) plan.manifest.createdDirs.push(name);
+  }
+
   const code = packCodeDir(env);
   const runtimeFiles = listFiles(runtime)
     .filter((rel) => !rel.startsWith(`commands${path.sep}`))
@@ -174,6 +189,10 @@ export async function install(env: Env, options: { dryRun?: boolean; runtime?: s
     const previous = readJsonState(manifestPath(env), manifestSchema.optional(), undefined);
     const plan = planInstall(env, runtime, previous, options.parts ?? "all");
     const changes: Change[] = [];
+    for (const dir of plan.dirs) {
+      changes.push({ path: relativeTo(config, dir), action: "create" });
+      if (!options.dryRun) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
     for (const write of plan.writes) {
       const existed = existsSync(write.target);
       const backup = write.backup ? write.target + ".claude-persist.bak" : undefined;
@@ -196,8 +215,15 @@ export async function install(env: Env, options: { dryRun?: boolean; runtime?: s
     // A dry run must not even create the state folder: plan against what is there.
     return run();
   }
+  // The lock lives in the state folder; when install stops (a malformed settings.json), a state folder it made goes again.
+  const madeStateDir = !existsSync(stateDir);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  return withLock(manifestPath(env), run);
+  try {
+    return await withLock(manifestPath(env), run);
+  } catch (error) {
+    if (madeStateDir && readdirSync(stateDir).length === 0) rmdirSync(stateDir);
+    throw error;
+  }
 }
 
 export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): Promise<InstallResult> {
@@ -249,6 +275,12 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
       } else {
         act({ path: file, action: "remove" }, () => unlinkSync(file));
       }
+    }
+
+    // The shared folders install made, unless something is in them now.
+    for (const name of manifest?.createdDirs ?? []) {
+      const dir = path.join(config, name);
+      if (existsSync(dir) && readdirSync(dir).length === 0) act({ path: dir, action: "remove" }, () => rmdirSync(dir));
     }
 
     const code = packCodeDir(env);

@@ -2,6 +2,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+import { READ_WRITE_ENTRIES } from "../src/claude/shared.ts";
 import { HOOK_COMMAND } from "../src/settings.ts";
 import { PROJECT_ROOT, runCli, tempDir, tempHome } from "./support/claude.ts";
 
@@ -76,12 +77,23 @@ describe("the SessionStart hook (bundled, run with plain node)", () => {
     });
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toBe(
-      "claude-persist: shared folders missing or not writable: todos, tasks, session-env, file-history, plans, paste-cache, cache. Run 'claude-persist doctor' for the fix.",
+      "claude-persist: ~/.claude/{todos,tasks,session-env,file-history,plans,paste-cache,cache} are missing: not shared with the host; " +
+        "~/.claude/{projects,persist-state} are not mounted: what is written there stays in this container; " +
+        "~/.claude/persist is missing: the SessionStart hook does not run here. Fix: on the host, in this repo: dev-open --rebuild.",
     );
     const context = JSON.parse(result.stdout).hookSpecificOutput.additionalContext;
     expect(context).toContain("runs in a dev container");
     expect(context).toContain("on the host this folder is /Users/ana/code/app");
     expect(context).toContain("Not shared in this environment (missing or not writable): todos, tasks");
+    expect(startsOf(home)).toHaveLength(1);
+  });
+
+  it("in a container /dev-open did not make, with folders of its own: no complaint about mounts", async () => {
+    const home = homeWithState();
+    for (const entry of READ_WRITE_ENTRIES) if (entry.kind === "dir") mkdirSync(path.join(home, ".claude", entry.name), { recursive: true });
+    const result = await runHook(input({ cwd: "/workspaces/app" }), { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "container" });
+    expect(result).toMatchObject({ exitCode: 0, stderr: "" });
+    expect(JSON.parse(result.stdout).hookSpecificOutput.additionalContext).toContain("runs in a dev container");
     expect(startsOf(home)).toHaveLength(1);
   });
 

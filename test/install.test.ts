@@ -1,17 +1,20 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { READ_WRITE_ENTRIES } from "../src/claude/shared.ts";
 import { HOOK_COMMAND } from "../src/settings.ts";
 import { runCli, tempHome } from "./support/claude.ts";
 
-/** Every file under `dir` with its bytes: the "nothing changed" check. */
+/** Every file under `dir` with its bytes, and every folder: the "nothing changed" check. */
 function snapshot(dir: string): Record<string, string> {
   const files: Record<string, string> = {};
   const walk = (rel: string) => {
     for (const entry of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
       const child = path.join(rel, entry.name);
-      if (entry.isDirectory()) walk(child);
-      else files[child] = readFileSync(path.join(dir, child)).toString("base64");
+      if (entry.isDirectory()) {
+        files[`${child}/`] = "folder";
+        walk(child);
+      } else files[child] = readFileSync(path.join(dir, child)).toString("base64");
     }
   };
   walk("");
@@ -20,6 +23,7 @@ function snapshot(dir: string): Record<string, string> {
 
 const install = (home: string, ...args: string[]) => runCli(["install", ...args], { env: { HOME: home } });
 const uninstall = (home: string, ...args: string[]) => runCli(["uninstall", ...args], { env: { HOME: home } });
+const SHARED_DIRS = READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir" && entry.name !== "persist-state").map((entry) => entry.name);
 const claudeDir = (home: string) => path.join(home, ".claude");
 const settingsOf = (home: string) => readFileSync(path.join(claudeDir(home), "settings.json"), "utf8");
 
@@ -56,6 +60,8 @@ describe("claude-persist install", () => {
     // No absolute host path in the hook: the same settings.json is mounted into containers.
     expect(HOOK_COMMAND).not.toContain(home);
     expect(statSync(path.join(config, "persist-state")).mode & 0o777).toBe(0o700);
+    // The folders dev containers mount are there from the start, private.
+    for (const name of SHARED_DIRS) expect(statSync(path.join(config, name)).mode & 0o777, name).toBe(0o700);
     expect(result.stdout).toContain(`claude-persist installed in ${config}`);
   });
 
@@ -121,6 +127,7 @@ describe("claude-persist install", () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain("would create settings.json");
     expect(result.stdout).toContain("would create commands/dev-open.md");
+    expect(result.stdout).toContain("would create todos");
     expect(snapshot(home)).toEqual(before);
   });
 
@@ -133,6 +140,21 @@ describe("claude-persist install", () => {
 });
 
 describe("claude-persist uninstall", () => {
+  it("removes the shared folders install made while they are empty, and keeps those with anything in them", async () => {
+    const home = tempHome();
+    const config = claudeDir(home);
+    mkdirSync(path.join(config, "projects"));
+    writeFileSync(path.join(config, "projects", "mine.txt"), "the user's");
+    expect((await install(home)).exitCode).toBe(0);
+    writeFileSync(path.join(config, "todos", "t.json"), "[]");
+    const result = await uninstall(home, "--json");
+    expect(result.exitCode, result.stderr).toBe(0);
+    const removed = JSON.parse(result.stdout).changes.filter((c: { action: string }) => c.action === "remove").map((c: { path: string }) => c.path);
+    expect(removed).toEqual(expect.arrayContaining(SHARED_DIRS.filter((name) => name !== "projects" && name !== "todos")));
+    expect(readdirSync(config).sort()).toEqual(["persist-state", "projects", "todos"]);
+    expect(readFileSync(path.join(config, "projects", "mine.txt"), "utf8")).toBe("the user's");
+  });
+
   it("gives back the original settings.json byte for byte and removes everything install added", async () => {
     const home = tempHome();
     writeFileSync(path.join(claudeDir(home), "settings.json"), USER_SETTINGS);

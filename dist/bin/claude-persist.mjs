@@ -68,7 +68,7 @@ var init_errors = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/util.js
+// node_modules/zod/v4/core/util.js
 var util_exports = {};
 __export(util_exports, {
   BIGINT_FORMAT_RANGES: () => BIGINT_FORMAT_RANGES,
@@ -814,7 +814,7 @@ function constantCatch(value) {
 }
 var Cached, EVALUATING, captureStackTrace, allowsEval, getParsedType, propertyKeyTypes, primitiveTypes, NUMBER_FORMAT_RANGES, BIGINT_FORMAT_RANGES, highSurrogate, Class, installing, broke, breaker, CONSTANT_CATCH;
 var init_util = __esm({
-  "../../work/main/node_modules/zod/v4/core/util.js"() {
+  "node_modules/zod/v4/core/util.js"() {
     init_core();
     Cached = class {
       constructor(getter) {
@@ -929,7 +929,7 @@ var init_util = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/core.js
+// node_modules/zod/v4/core/core.js
 function newError(Definition) {
   const E = _E;
   if (E) {
@@ -1032,7 +1032,7 @@ function config(newConfig) {
 }
 var _a, NEVER, _zodDesc, _E, $brand, $ZodAsyncError, $ZodEncodeError, globalConfig;
 var init_core = __esm({
-  "../../work/main/node_modules/zod/v4/core/core.js"() {
+  "node_modules/zod/v4/core/core.js"() {
     init_util();
     NEVER = /* @__PURE__ */ Object.freeze({
       status: "aborted"
@@ -1056,7 +1056,7 @@ var init_core = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/errors.js
+// node_modules/zod/v4/core/errors.js
 function _getMessage() {
   const internals = this._zod;
   internals.message ?? (internals.message = JSON.stringify(internals.def, jsonStringifyReplacer, 2));
@@ -1214,7 +1214,7 @@ function prettifyError(error62) {
 }
 var _messageDesc, _issuesDesc, _installedToString, initializer, $ZodError, $ZodRealError;
 var init_errors2 = __esm({
-  "../../work/main/node_modules/zod/v4/core/errors.js"() {
+  "node_modules/zod/v4/core/errors.js"() {
     init_core();
     init_util();
     _messageDesc = {
@@ -1255,7 +1255,7 @@ var init_errors2 = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/parse.js
+// node_modules/zod/v4/core/parse.js
 function finalizeParams(callee, params) {
   return { callee: params?.callee ?? callee, Err: params?.Err };
 }
@@ -1295,7 +1295,7 @@ function validateFallback(schema, value, _ctx) {
 }
 var _parse, parse, _parseAsync, parseAsync, _safeParse, safeParse, _safeParseAsync, safeParseAsync, COMPILE_INVALID, COMPILE_FALLBACK, validate, validateAsync, _encode, encode, _decode, decode, _encodeAsync, encodeAsync, _decodeAsync, decodeAsync, _safeEncode, safeEncode, _safeDecode, safeDecode, _safeEncodeAsync, safeEncodeAsync, _safeDecodeAsync, safeDecodeAsync;
 var init_parse = __esm({
-  "../../work/main/node_modules/zod/v4/core/parse.js"() {
+  "node_modules/zod/v4/core/parse.js"() {
     init_core();
     init_errors2();
     init_util();
@@ -1423,7 +1423,7 @@ var init_parse = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/regexes.js
+// node_modules/zod/v4/core/regexes.js
 var regexes_exports = {};
 __export(regexes_exports, {
   anyString: () => anyString,
@@ -1524,7 +1524,7 @@ function fixedBase64url(length) {
 }
 var cuid, cuid2, ulid, xid, ksuid, nanoid, duration, extendedDuration, guid, uuid, uuid4, uuid6, uuid7, email, html5Email, rfc5322Email, unicodeEmail, idnEmail, browserEmail, _emoji, ipv4, ipv6, mac, cidrv4, cidrv6, base64, base64url, hostname, domain, httpProtocol, e164, creditCard, currencyCode, iban, dateSource, date, anyString, string, bigint, integer, number, boolean, _null, _undefined, lowercase, uppercase, hex, md5_hex, md5_base64, md5_base64url, sha1_hex, sha1_base64, sha1_base64url, sha256_hex, sha256_base64, sha256_base64url, sha384_hex, sha384_base64, sha384_base64url, sha512_hex, sha512_base64, sha512_base64url;
 var init_regexes = __esm({
-  "../../work/main/node_modules/zod/v4/core/regexes.js"() {
+  "node_modules/zod/v4/core/regexes.js"() {
     init_util();
     cuid = /^[cC][0-9a-z]{6,}$/;
     cuid2 = /^[0-9a-z]+$/;
@@ -1601,7 +1601,7 @@ var init_regexes = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/checks.js
+// node_modules/zod/v4/core/checks.js
 function handleCheckPropertyResult(result, payload, property) {
   if (result.issues.length) {
     payload.issues.push(...prefixIssues(property, result.issues));
@@ -1609,7 +1609,7 @@ function handleCheckPropertyResult(result, payload, property) {
 }
 var $ZodCheck, _whenHasSize, _whenHasLength, numericOriginMap, $ZodCheckLessThan, $ZodCheckGreaterThan, $ZodCheckMultipleOf, $ZodCheckNumberFormat, $ZodCheckBigIntFormat, $ZodCheckMaxSize, $ZodCheckMinSize, $ZodCheckSizeEquals, $ZodCheckMaxLength, $ZodCheckMinLength, $ZodCheckLengthEquals, $ZodCheckStringFormat, $ZodCheckRegex, $ZodCheckLowerCase, $ZodCheckUpperCase, $ZodCheckIncludes, $ZodCheckStartsWith, $ZodCheckEndsWith, $ZodCheckProperty, $ZodCheckProperties, $ZodCheckMimeType, $ZodCheckOverwrite;
 var init_checks = __esm({
-  "../../work/main/node_modules/zod/v4/core/checks.js"() {
+  "node_modules/zod/v4/core/checks.js"() {
     init_core();
     init_regexes();
     init_util();
@@ -2085,10 +2085,10 @@ var init_checks = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/doc.js
+// node_modules/zod/v4/core/doc.js
 var Doc;
 var init_doc = __esm({
-  "../../work/main/node_modules/zod/v4/core/doc.js"() {
+  "node_modules/zod/v4/core/doc.js"() {
     Doc = class {
       constructor(args = [], closed = {}) {
         this.content = [];
@@ -2131,10 +2131,10 @@ ${content.join("\n")}
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/versions.js
+// node_modules/zod/v4/core/versions.js
 var version;
 var init_versions = __esm({
-  "../../work/main/node_modules/zod/v4/core/versions.js"() {
+  "node_modules/zod/v4/core/versions.js"() {
     version = {
       major: 4,
       minor: 6,
@@ -2143,7 +2143,7 @@ var init_versions = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/schemas.js
+// node_modules/zod/v4/core/schemas.js
 async function validateAsync2(inst, value) {
   const ctx = { async: true };
   return toStandardResult(await inst._zod.run({ value, issues: [] }, ctx), ctx);
@@ -2824,7 +2824,7 @@ function handleRefineResult(result, payload, input2, inst) {
 }
 var $ZodType, toStandardResult, $ZodString, $ZodStringFormat, $ZodGUID, $ZodUUID, $ZodEmail, URL_BAD_FORMAT, URL_UNPARSEABLE, asciiTabOrNewline, $ZodURL, $ZodEmoji, $ZodNanoID, $ZodCUID, $ZodCUID2, $ZodULID, $ZodXID, $ZodKSUID, $ZodISODateTime, $ZodISODate, $ZodISOTime, $ZodISODuration, $ZodIPv4, ipv6Alphabet, $ZodIPv6, $ZodMAC, $ZodCIDRv4, $ZodCIDRv6, base64Charset, $ZodBase64, base64urlCharset, $ZodBase64URL, $ZodE164, CC_SANITIZE, $ZodCreditCard, $ZodIBAN, $ZodJWT, $ZodCustomStringFormat, $ZodNumber, $ZodNumberFormat, $ZodBoolean, $ZodBigInt, $ZodBigIntFormat, $ZodSymbol, $ZodUndefined, $ZodNull, $ZodAny, $ZodUnknown, $ZodNever, $ZodVoid, $ZodDate, arraySize, mapSize, setSize, $ZodArray, NO_SYMBOL_KEYS, $ZodObject, $ZodObjectJIT, $ZodUnion, $ZodXor, $ZodDiscriminatedUnion, $ZodIntersection, $ZodTuple, $ZodRecord, $ZodMap, $ZodSet, $ZodEnum, $ZodLiteral, $ZodFile, $ZodTransform, $ZodOptional, $ZodExactOptional, $ZodNullable, $ZodDefault, $ZodPrefault, $ZodNonOptional, $ZodSuccess, $ZodCatch, $ZodNaN, $ZodPipe, $ZodCodec, $ZodPreprocess, $ZodReadonly, $ZodTemplateLiteral, $ZodFunction, $ZodPromise, $ZodLazy, $ZodCustom;
 var init_schemas = __esm({
-  "../../work/main/node_modules/zod/v4/core/schemas.js"() {
+  "node_modules/zod/v4/core/schemas.js"() {
     init_checks();
     init_core();
     init_doc();
@@ -4598,7 +4598,7 @@ var init_schemas = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/memoizer.js
+// node_modules/zod/v4/core/memoizer.js
 function isRef(value) {
   return value !== null && typeof value === "object";
 }
@@ -4762,7 +4762,7 @@ function isBackEdge(ctx, value) {
 }
 var $ZodCyclicError, STATE, NO_ISSUES, recursive, NONE, ASSUMED, PROVEN, handoff, open, memo;
 var init_memoizer = __esm({
-  "../../work/main/node_modules/zod/v4/core/memoizer.js"() {
+  "node_modules/zod/v4/core/memoizer.js"() {
     init_util();
     $ZodCyclicError = class extends Error {
       constructor() {
@@ -4880,7 +4880,7 @@ var init_memoizer = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/ar.js
+// node_modules/zod/v4/locales/ar.js
 function ar_default() {
   return {
     localeError: error()
@@ -4888,7 +4888,7 @@ function ar_default() {
 }
 var error;
 var init_ar = __esm({
-  "../../work/main/node_modules/zod/v4/locales/ar.js"() {
+  "node_modules/zod/v4/locales/ar.js"() {
     init_util();
     error = () => {
       const Sizable = {
@@ -4998,7 +4998,7 @@ var init_ar = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/az.js
+// node_modules/zod/v4/locales/az.js
 function az_default() {
   return {
     localeError: error2()
@@ -5006,7 +5006,7 @@ function az_default() {
 }
 var error2;
 var init_az = __esm({
-  "../../work/main/node_modules/zod/v4/locales/az.js"() {
+  "node_modules/zod/v4/locales/az.js"() {
     init_util();
     error2 = () => {
       const Sizable = {
@@ -5115,7 +5115,7 @@ var init_az = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/be.js
+// node_modules/zod/v4/locales/be.js
 function getBelarusianPlural(count2, one, few, many) {
   const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
@@ -5138,7 +5138,7 @@ function be_default() {
 }
 var error3;
 var init_be = __esm({
-  "../../work/main/node_modules/zod/v4/locales/be.js"() {
+  "node_modules/zod/v4/locales/be.js"() {
     init_util();
     error3 = () => {
       const Sizable = {
@@ -5290,7 +5290,7 @@ var init_be = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/bg.js
+// node_modules/zod/v4/locales/bg.js
 function bg_default() {
   return {
     localeError: error4()
@@ -5298,7 +5298,7 @@ function bg_default() {
 }
 var error4;
 var init_bg = __esm({
-  "../../work/main/node_modules/zod/v4/locales/bg.js"() {
+  "node_modules/zod/v4/locales/bg.js"() {
     init_util();
     error4 = () => {
       const Sizable = {
@@ -5422,7 +5422,7 @@ var init_bg = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/bn.js
+// node_modules/zod/v4/locales/bn.js
 function bn_default() {
   return {
     localeError: error5()
@@ -5430,7 +5430,7 @@ function bn_default() {
 }
 var error5;
 var init_bn = __esm({
-  "../../work/main/node_modules/zod/v4/locales/bn.js"() {
+  "node_modules/zod/v4/locales/bn.js"() {
     init_util();
     error5 = () => {
       const Sizable = {
@@ -5542,7 +5542,7 @@ var init_bn = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/ca.js
+// node_modules/zod/v4/locales/ca.js
 function ca_default() {
   return {
     localeError: error6()
@@ -5550,7 +5550,7 @@ function ca_default() {
 }
 var error6;
 var init_ca = __esm({
-  "../../work/main/node_modules/zod/v4/locales/ca.js"() {
+  "node_modules/zod/v4/locales/ca.js"() {
     init_util();
     error6 = () => {
       const Sizable = {
@@ -5662,7 +5662,7 @@ var init_ca = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/ckb.js
+// node_modules/zod/v4/locales/ckb.js
 function ckb_default() {
   return {
     localeError: error7()
@@ -5670,7 +5670,7 @@ function ckb_default() {
 }
 var error7;
 var init_ckb = __esm({
-  "../../work/main/node_modules/zod/v4/locales/ckb.js"() {
+  "node_modules/zod/v4/locales/ckb.js"() {
     init_util();
     error7 = () => {
       const Sizable = {
@@ -5801,7 +5801,7 @@ var init_ckb = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/cs.js
+// node_modules/zod/v4/locales/cs.js
 function cs_default() {
   return {
     localeError: error8()
@@ -5809,7 +5809,7 @@ function cs_default() {
 }
 var error8;
 var init_cs = __esm({
-  "../../work/main/node_modules/zod/v4/locales/cs.js"() {
+  "node_modules/zod/v4/locales/cs.js"() {
     init_util();
     error8 = () => {
       const Sizable = {
@@ -5924,7 +5924,7 @@ var init_cs = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/da.js
+// node_modules/zod/v4/locales/da.js
 function da_default() {
   return {
     localeError: error9()
@@ -5932,7 +5932,7 @@ function da_default() {
 }
 var error9;
 var init_da = __esm({
-  "../../work/main/node_modules/zod/v4/locales/da.js"() {
+  "node_modules/zod/v4/locales/da.js"() {
     init_util();
     error9 = () => {
       const Sizable = {
@@ -6051,7 +6051,7 @@ var init_da = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/de.js
+// node_modules/zod/v4/locales/de.js
 function de_default() {
   return {
     localeError: error10()
@@ -6059,7 +6059,7 @@ function de_default() {
 }
 var error10;
 var init_de = __esm({
-  "../../work/main/node_modules/zod/v4/locales/de.js"() {
+  "node_modules/zod/v4/locales/de.js"() {
     init_util();
     error10 = () => {
       const Sizable = {
@@ -6171,7 +6171,7 @@ var init_de = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/el.js
+// node_modules/zod/v4/locales/el.js
 function el_default() {
   return {
     localeError: error11()
@@ -6179,7 +6179,7 @@ function el_default() {
 }
 var error11;
 var init_el = __esm({
-  "../../work/main/node_modules/zod/v4/locales/el.js"() {
+  "node_modules/zod/v4/locales/el.js"() {
     init_util();
     error11 = () => {
       const Sizable = {
@@ -6290,7 +6290,7 @@ var init_el = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/en.js
+// node_modules/zod/v4/locales/en.js
 function en_default() {
   return {
     localeError: error12()
@@ -6298,7 +6298,7 @@ function en_default() {
 }
 var error12;
 var init_en = __esm({
-  "../../work/main/node_modules/zod/v4/locales/en.js"() {
+  "node_modules/zod/v4/locales/en.js"() {
     init_util();
     error12 = () => {
       const Sizable = {
@@ -6421,7 +6421,7 @@ var init_en = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/eo.js
+// node_modules/zod/v4/locales/eo.js
 function eo_default() {
   return {
     localeError: error13()
@@ -6429,7 +6429,7 @@ function eo_default() {
 }
 var error13;
 var init_eo = __esm({
-  "../../work/main/node_modules/zod/v4/locales/eo.js"() {
+  "node_modules/zod/v4/locales/eo.js"() {
     init_util();
     error13 = () => {
       const Sizable = {
@@ -6542,7 +6542,7 @@ var init_eo = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/es.js
+// node_modules/zod/v4/locales/es.js
 function es_default() {
   return {
     localeError: error14()
@@ -6550,7 +6550,7 @@ function es_default() {
 }
 var error14;
 var init_es = __esm({
-  "../../work/main/node_modules/zod/v4/locales/es.js"() {
+  "node_modules/zod/v4/locales/es.js"() {
     init_util();
     error14 = () => {
       const Sizable = {
@@ -6685,7 +6685,7 @@ var init_es = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/fa.js
+// node_modules/zod/v4/locales/fa.js
 function fa_default() {
   return {
     localeError: error15()
@@ -6693,7 +6693,7 @@ function fa_default() {
 }
 var error15;
 var init_fa = __esm({
-  "../../work/main/node_modules/zod/v4/locales/fa.js"() {
+  "node_modules/zod/v4/locales/fa.js"() {
     init_util();
     error15 = () => {
       const Sizable = {
@@ -6811,7 +6811,7 @@ var init_fa = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/fi.js
+// node_modules/zod/v4/locales/fi.js
 function fi_default() {
   return {
     localeError: error16()
@@ -6819,7 +6819,7 @@ function fi_default() {
 }
 var error16;
 var init_fi = __esm({
-  "../../work/main/node_modules/zod/v4/locales/fi.js"() {
+  "node_modules/zod/v4/locales/fi.js"() {
     init_util();
     error16 = () => {
       const Sizable = {
@@ -6935,7 +6935,7 @@ var init_fi = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/fr.js
+// node_modules/zod/v4/locales/fr.js
 function fr_default() {
   return {
     localeError: error17()
@@ -6943,7 +6943,7 @@ function fr_default() {
 }
 var error17;
 var init_fr = __esm({
-  "../../work/main/node_modules/zod/v4/locales/fr.js"() {
+  "node_modules/zod/v4/locales/fr.js"() {
     init_util();
     error17 = () => {
       const Sizable = {
@@ -7071,7 +7071,7 @@ var init_fr = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/fr-CA.js
+// node_modules/zod/v4/locales/fr-CA.js
 function fr_CA_default() {
   return {
     localeError: error18()
@@ -7079,7 +7079,7 @@ function fr_CA_default() {
 }
 var error18;
 var init_fr_CA = __esm({
-  "../../work/main/node_modules/zod/v4/locales/fr-CA.js"() {
+  "node_modules/zod/v4/locales/fr-CA.js"() {
     init_util();
     error18 = () => {
       const Sizable = {
@@ -7190,7 +7190,7 @@ var init_fr_CA = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/gu.js
+// node_modules/zod/v4/locales/gu.js
 function gu_default() {
   return {
     localeError: error19()
@@ -7198,7 +7198,7 @@ function gu_default() {
 }
 var error19;
 var init_gu = __esm({
-  "../../work/main/node_modules/zod/v4/locales/gu.js"() {
+  "node_modules/zod/v4/locales/gu.js"() {
     init_util();
     error19 = () => {
       const Sizable = {
@@ -7310,7 +7310,7 @@ var init_gu = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/he.js
+// node_modules/zod/v4/locales/he.js
 function he_default() {
   return {
     localeError: error20()
@@ -7318,7 +7318,7 @@ function he_default() {
 }
 var error20;
 var init_he = __esm({
-  "../../work/main/node_modules/zod/v4/locales/he.js"() {
+  "node_modules/zod/v4/locales/he.js"() {
     init_util();
     error20 = () => {
       const TypeNames = {
@@ -7518,7 +7518,7 @@ var init_he = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/hi.js
+// node_modules/zod/v4/locales/hi.js
 function hi_default() {
   return {
     localeError: error21()
@@ -7526,7 +7526,7 @@ function hi_default() {
 }
 var error21;
 var init_hi = __esm({
-  "../../work/main/node_modules/zod/v4/locales/hi.js"() {
+  "node_modules/zod/v4/locales/hi.js"() {
     init_util();
     error21 = () => {
       const Sizable = {
@@ -7636,7 +7636,7 @@ var init_hi = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/hr.js
+// node_modules/zod/v4/locales/hr.js
 function hr_default() {
   return {
     localeError: error22()
@@ -7644,7 +7644,7 @@ function hr_default() {
 }
 var error22;
 var init_hr = __esm({
-  "../../work/main/node_modules/zod/v4/locales/hr.js"() {
+  "node_modules/zod/v4/locales/hr.js"() {
     init_util();
     error22 = () => {
       const Sizable = {
@@ -7769,7 +7769,7 @@ var init_hr = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/hu.js
+// node_modules/zod/v4/locales/hu.js
 function hu_default() {
   return {
     localeError: error23()
@@ -7777,7 +7777,7 @@ function hu_default() {
 }
 var error23;
 var init_hu = __esm({
-  "../../work/main/node_modules/zod/v4/locales/hu.js"() {
+  "node_modules/zod/v4/locales/hu.js"() {
     init_util();
     error23 = () => {
       const Sizable = {
@@ -7889,7 +7889,7 @@ var init_hu = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/hy.js
+// node_modules/zod/v4/locales/hy.js
 function getArmenianPlural(count2, one, many) {
   return Math.abs(count2) === 1 ? one : many;
 }
@@ -7907,7 +7907,7 @@ function hy_default() {
 }
 var error24;
 var init_hy = __esm({
-  "../../work/main/node_modules/zod/v4/locales/hy.js"() {
+  "node_modules/zod/v4/locales/hy.js"() {
     init_util();
     error24 = () => {
       const Sizable = {
@@ -8054,7 +8054,7 @@ var init_hy = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/id.js
+// node_modules/zod/v4/locales/id.js
 function id_default() {
   return {
     localeError: error25()
@@ -8062,7 +8062,7 @@ function id_default() {
 }
 var error25;
 var init_id = __esm({
-  "../../work/main/node_modules/zod/v4/locales/id.js"() {
+  "node_modules/zod/v4/locales/id.js"() {
     init_util();
     error25 = () => {
       const Sizable = {
@@ -8172,7 +8172,7 @@ var init_id = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/is.js
+// node_modules/zod/v4/locales/is.js
 function is_default() {
   return {
     localeError: error26()
@@ -8180,7 +8180,7 @@ function is_default() {
 }
 var error26;
 var init_is = __esm({
-  "../../work/main/node_modules/zod/v4/locales/is.js"() {
+  "node_modules/zod/v4/locales/is.js"() {
     init_util();
     error26 = () => {
       const Sizable = {
@@ -8293,7 +8293,7 @@ var init_is = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/it.js
+// node_modules/zod/v4/locales/it.js
 function it_default() {
   return {
     localeError: error27()
@@ -8301,7 +8301,7 @@ function it_default() {
 }
 var error27;
 var init_it = __esm({
-  "../../work/main/node_modules/zod/v4/locales/it.js"() {
+  "node_modules/zod/v4/locales/it.js"() {
     init_util();
     error27 = () => {
       const Sizable = {
@@ -8413,7 +8413,7 @@ var init_it = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/ja.js
+// node_modules/zod/v4/locales/ja.js
 function ja_default() {
   return {
     localeError: error28()
@@ -8421,7 +8421,7 @@ function ja_default() {
 }
 var error28;
 var init_ja = __esm({
-  "../../work/main/node_modules/zod/v4/locales/ja.js"() {
+  "node_modules/zod/v4/locales/ja.js"() {
     init_util();
     error28 = () => {
       const Sizable = {
@@ -8532,7 +8532,7 @@ var init_ja = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/ka.js
+// node_modules/zod/v4/locales/ka.js
 function ka_default() {
   return {
     localeError: error29()
@@ -8540,7 +8540,7 @@ function ka_default() {
 }
 var error29;
 var init_ka = __esm({
-  "../../work/main/node_modules/zod/v4/locales/ka.js"() {
+  "node_modules/zod/v4/locales/ka.js"() {
     init_util();
     error29 = () => {
       const Sizable = {
@@ -8656,7 +8656,7 @@ var init_ka = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/km.js
+// node_modules/zod/v4/locales/km.js
 function km_default() {
   return {
     localeError: error30()
@@ -8664,7 +8664,7 @@ function km_default() {
 }
 var error30;
 var init_km = __esm({
-  "../../work/main/node_modules/zod/v4/locales/km.js"() {
+  "node_modules/zod/v4/locales/km.js"() {
     init_util();
     error30 = () => {
       const Sizable = {
@@ -8778,17 +8778,17 @@ var init_km = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/kh.js
+// node_modules/zod/v4/locales/kh.js
 function kh_default() {
   return km_default();
 }
 var init_kh = __esm({
-  "../../work/main/node_modules/zod/v4/locales/kh.js"() {
+  "node_modules/zod/v4/locales/kh.js"() {
     init_km();
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/kn.js
+// node_modules/zod/v4/locales/kn.js
 function kn_default() {
   return {
     localeError: error31()
@@ -8796,7 +8796,7 @@ function kn_default() {
 }
 var error31;
 var init_kn = __esm({
-  "../../work/main/node_modules/zod/v4/locales/kn.js"() {
+  "node_modules/zod/v4/locales/kn.js"() {
     init_util();
     error31 = () => {
       const Sizable = {
@@ -8910,7 +8910,7 @@ var init_kn = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/ko.js
+// node_modules/zod/v4/locales/ko.js
 function ko_default() {
   return {
     localeError: error32()
@@ -8918,7 +8918,7 @@ function ko_default() {
 }
 var error32;
 var init_ko = __esm({
-  "../../work/main/node_modules/zod/v4/locales/ko.js"() {
+  "node_modules/zod/v4/locales/ko.js"() {
     init_util();
     error32 = () => {
       const Sizable = {
@@ -9033,7 +9033,7 @@ var init_ko = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/lt.js
+// node_modules/zod/v4/locales/lt.js
 function getUnitTypeFromNumber(number4) {
   const abs = Math.abs(number4);
   const last = abs % 10;
@@ -9051,7 +9051,7 @@ function lt_default() {
 }
 var capitalizeFirstCharacter, error33;
 var init_lt = __esm({
-  "../../work/main/node_modules/zod/v4/locales/lt.js"() {
+  "node_modules/zod/v4/locales/lt.js"() {
     init_util();
     capitalizeFirstCharacter = (text2) => {
       return text2.charAt(0).toUpperCase() + text2.slice(1);
@@ -9247,7 +9247,7 @@ var init_lt = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/mk.js
+// node_modules/zod/v4/locales/mk.js
 function mk_default() {
   return {
     localeError: error34()
@@ -9255,7 +9255,7 @@ function mk_default() {
 }
 var error34;
 var init_mk = __esm({
-  "../../work/main/node_modules/zod/v4/locales/mk.js"() {
+  "node_modules/zod/v4/locales/mk.js"() {
     init_util();
     error34 = () => {
       const Sizable = {
@@ -9368,7 +9368,7 @@ var init_mk = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/ms.js
+// node_modules/zod/v4/locales/ms.js
 function ms_default() {
   return {
     localeError: error35()
@@ -9376,7 +9376,7 @@ function ms_default() {
 }
 var error35;
 var init_ms = __esm({
-  "../../work/main/node_modules/zod/v4/locales/ms.js"() {
+  "node_modules/zod/v4/locales/ms.js"() {
     init_util();
     error35 = () => {
       const Sizable = {
@@ -9487,7 +9487,7 @@ var init_ms = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/ne.js
+// node_modules/zod/v4/locales/ne.js
 function ne_default() {
   return {
     localeError: error36()
@@ -9495,7 +9495,7 @@ function ne_default() {
 }
 var error36;
 var init_ne = __esm({
-  "../../work/main/node_modules/zod/v4/locales/ne.js"() {
+  "node_modules/zod/v4/locales/ne.js"() {
     init_util();
     error36 = () => {
       const Sizable = {
@@ -9605,7 +9605,7 @@ var init_ne = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/nl.js
+// node_modules/zod/v4/locales/nl.js
 function nl_default() {
   return {
     localeError: error37()
@@ -9613,7 +9613,7 @@ function nl_default() {
 }
 var error37;
 var init_nl = __esm({
-  "../../work/main/node_modules/zod/v4/locales/nl.js"() {
+  "node_modules/zod/v4/locales/nl.js"() {
     init_util();
     error37 = () => {
       const Sizable = {
@@ -9727,7 +9727,7 @@ var init_nl = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/nn.js
+// node_modules/zod/v4/locales/nn.js
 function nn_default() {
   return {
     localeError: error38()
@@ -9735,7 +9735,7 @@ function nn_default() {
 }
 var error38;
 var init_nn = __esm({
-  "../../work/main/node_modules/zod/v4/locales/nn.js"() {
+  "node_modules/zod/v4/locales/nn.js"() {
     init_util();
     error38 = () => {
       const Sizable = {
@@ -9847,7 +9847,7 @@ var init_nn = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/no.js
+// node_modules/zod/v4/locales/no.js
 function no_default() {
   return {
     localeError: error39()
@@ -9855,7 +9855,7 @@ function no_default() {
 }
 var error39;
 var init_no = __esm({
-  "../../work/main/node_modules/zod/v4/locales/no.js"() {
+  "node_modules/zod/v4/locales/no.js"() {
     init_util();
     error39 = () => {
       const Sizable = {
@@ -9967,7 +9967,7 @@ var init_no = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/ota.js
+// node_modules/zod/v4/locales/ota.js
 function ota_default() {
   return {
     localeError: error40()
@@ -9975,7 +9975,7 @@ function ota_default() {
 }
 var error40;
 var init_ota = __esm({
-  "../../work/main/node_modules/zod/v4/locales/ota.js"() {
+  "node_modules/zod/v4/locales/ota.js"() {
     init_util();
     error40 = () => {
       const Sizable = {
@@ -10088,7 +10088,7 @@ var init_ota = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/ps.js
+// node_modules/zod/v4/locales/ps.js
 function ps_default() {
   return {
     localeError: error41()
@@ -10096,7 +10096,7 @@ function ps_default() {
 }
 var error41;
 var init_ps = __esm({
-  "../../work/main/node_modules/zod/v4/locales/ps.js"() {
+  "node_modules/zod/v4/locales/ps.js"() {
     init_util();
     error41 = () => {
       const Sizable = {
@@ -10214,7 +10214,7 @@ var init_ps = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/pl.js
+// node_modules/zod/v4/locales/pl.js
 function pl_default() {
   return {
     localeError: error42()
@@ -10222,7 +10222,7 @@ function pl_default() {
 }
 var error42;
 var init_pl = __esm({
-  "../../work/main/node_modules/zod/v4/locales/pl.js"() {
+  "node_modules/zod/v4/locales/pl.js"() {
     init_util();
     error42 = () => {
       const Sizable = {
@@ -10335,7 +10335,7 @@ var init_pl = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/pt.js
+// node_modules/zod/v4/locales/pt.js
 function pt_default() {
   return {
     localeError: error43()
@@ -10343,7 +10343,7 @@ function pt_default() {
 }
 var error43;
 var init_pt = __esm({
-  "../../work/main/node_modules/zod/v4/locales/pt.js"() {
+  "node_modules/zod/v4/locales/pt.js"() {
     init_util();
     error43 = () => {
       const Sizable = {
@@ -10485,7 +10485,7 @@ var init_pt = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/pt-BR.js
+// node_modules/zod/v4/locales/pt-BR.js
 function pt_BR_default() {
   return {
     localeError: error44()
@@ -10493,7 +10493,7 @@ function pt_BR_default() {
 }
 var error44;
 var init_pt_BR = __esm({
-  "../../work/main/node_modules/zod/v4/locales/pt-BR.js"() {
+  "node_modules/zod/v4/locales/pt-BR.js"() {
     init_util();
     error44 = () => {
       const Sizable = {
@@ -10636,7 +10636,7 @@ var init_pt_BR = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/ro.js
+// node_modules/zod/v4/locales/ro.js
 function ro_default() {
   return {
     localeError: error45()
@@ -10644,7 +10644,7 @@ function ro_default() {
 }
 var error45;
 var init_ro = __esm({
-  "../../work/main/node_modules/zod/v4/locales/ro.js"() {
+  "node_modules/zod/v4/locales/ro.js"() {
     init_util();
     error45 = () => {
       const Sizable = {
@@ -10765,7 +10765,7 @@ var init_ro = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/ru.js
+// node_modules/zod/v4/locales/ru.js
 function getRussianPlural(count2, one, few, many) {
   const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
@@ -10788,7 +10788,7 @@ function ru_default() {
 }
 var error46;
 var init_ru = __esm({
-  "../../work/main/node_modules/zod/v4/locales/ru.js"() {
+  "node_modules/zod/v4/locales/ru.js"() {
     init_util();
     error46 = () => {
       const Sizable = {
@@ -10940,7 +10940,7 @@ var init_ru = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/sk.js
+// node_modules/zod/v4/locales/sk.js
 function sk_default() {
   return {
     localeError: error47()
@@ -10948,7 +10948,7 @@ function sk_default() {
 }
 var error47;
 var init_sk = __esm({
-  "../../work/main/node_modules/zod/v4/locales/sk.js"() {
+  "node_modules/zod/v4/locales/sk.js"() {
     init_util();
     error47 = () => {
       const Sizable = {
@@ -11063,7 +11063,7 @@ var init_sk = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/sl.js
+// node_modules/zod/v4/locales/sl.js
 function sl_default() {
   return {
     localeError: error48()
@@ -11071,7 +11071,7 @@ function sl_default() {
 }
 var error48;
 var init_sl = __esm({
-  "../../work/main/node_modules/zod/v4/locales/sl.js"() {
+  "node_modules/zod/v4/locales/sl.js"() {
     init_util();
     error48 = () => {
       const Sizable = {
@@ -11184,7 +11184,7 @@ var init_sl = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/sv.js
+// node_modules/zod/v4/locales/sv.js
 function sv_default() {
   return {
     localeError: error49()
@@ -11192,7 +11192,7 @@ function sv_default() {
 }
 var error49;
 var init_sv = __esm({
-  "../../work/main/node_modules/zod/v4/locales/sv.js"() {
+  "node_modules/zod/v4/locales/sv.js"() {
     init_util();
     error49 = () => {
       const Sizable = {
@@ -11306,7 +11306,7 @@ var init_sv = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/ta.js
+// node_modules/zod/v4/locales/ta.js
 function ta_default() {
   return {
     localeError: error50()
@@ -11314,7 +11314,7 @@ function ta_default() {
 }
 var error50;
 var init_ta = __esm({
-  "../../work/main/node_modules/zod/v4/locales/ta.js"() {
+  "node_modules/zod/v4/locales/ta.js"() {
     init_util();
     error50 = () => {
       const Sizable = {
@@ -11428,7 +11428,7 @@ var init_ta = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/tg.js
+// node_modules/zod/v4/locales/tg.js
 function tg_default() {
   return {
     localeError: error51()
@@ -11436,7 +11436,7 @@ function tg_default() {
 }
 var error51;
 var init_tg = __esm({
-  "../../work/main/node_modules/zod/v4/locales/tg.js"() {
+  "node_modules/zod/v4/locales/tg.js"() {
     init_util();
     error51 = () => {
       const Sizable = {
@@ -11551,7 +11551,7 @@ var init_tg = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/th.js
+// node_modules/zod/v4/locales/th.js
 function th_default() {
   return {
     localeError: error52()
@@ -11559,7 +11559,7 @@ function th_default() {
 }
 var error52;
 var init_th = __esm({
-  "../../work/main/node_modules/zod/v4/locales/th.js"() {
+  "node_modules/zod/v4/locales/th.js"() {
     init_util();
     error52 = () => {
       const Sizable = {
@@ -11673,7 +11673,7 @@ var init_th = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/tk.js
+// node_modules/zod/v4/locales/tk.js
 function tk_default() {
   return {
     localeError: error53()
@@ -11681,7 +11681,7 @@ function tk_default() {
 }
 var error53;
 var init_tk = __esm({
-  "../../work/main/node_modules/zod/v4/locales/tk.js"() {
+  "node_modules/zod/v4/locales/tk.js"() {
     init_util();
     error53 = () => {
       const Sizable = {
@@ -11787,7 +11787,7 @@ var init_tk = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/tr.js
+// node_modules/zod/v4/locales/tr.js
 function tr_default() {
   return {
     localeError: error54()
@@ -11795,7 +11795,7 @@ function tr_default() {
 }
 var error54;
 var init_tr = __esm({
-  "../../work/main/node_modules/zod/v4/locales/tr.js"() {
+  "node_modules/zod/v4/locales/tr.js"() {
     init_util();
     error54 = () => {
       const Sizable = {
@@ -11904,7 +11904,7 @@ var init_tr = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/uk.js
+// node_modules/zod/v4/locales/uk.js
 function uk_default() {
   return {
     localeError: error55()
@@ -11912,7 +11912,7 @@ function uk_default() {
 }
 var error55;
 var init_uk = __esm({
-  "../../work/main/node_modules/zod/v4/locales/uk.js"() {
+  "node_modules/zod/v4/locales/uk.js"() {
     init_util();
     error55 = () => {
       const Sizable = {
@@ -12024,17 +12024,17 @@ var init_uk = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/ua.js
+// node_modules/zod/v4/locales/ua.js
 function ua_default() {
   return uk_default();
 }
 var init_ua = __esm({
-  "../../work/main/node_modules/zod/v4/locales/ua.js"() {
+  "node_modules/zod/v4/locales/ua.js"() {
     init_uk();
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/ur.js
+// node_modules/zod/v4/locales/ur.js
 function ur_default() {
   return {
     localeError: error56()
@@ -12042,7 +12042,7 @@ function ur_default() {
 }
 var error56;
 var init_ur = __esm({
-  "../../work/main/node_modules/zod/v4/locales/ur.js"() {
+  "node_modules/zod/v4/locales/ur.js"() {
     init_util();
     error56 = () => {
       const Sizable = {
@@ -12156,7 +12156,7 @@ var init_ur = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/uz.js
+// node_modules/zod/v4/locales/uz.js
 function uz_default() {
   return {
     localeError: error57()
@@ -12164,7 +12164,7 @@ function uz_default() {
 }
 var error57;
 var init_uz = __esm({
-  "../../work/main/node_modules/zod/v4/locales/uz.js"() {
+  "node_modules/zod/v4/locales/uz.js"() {
     init_util();
     error57 = () => {
       const Sizable = {
@@ -12276,7 +12276,7 @@ var init_uz = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/vi.js
+// node_modules/zod/v4/locales/vi.js
 function vi_default() {
   return {
     localeError: error58()
@@ -12284,7 +12284,7 @@ function vi_default() {
 }
 var error58;
 var init_vi = __esm({
-  "../../work/main/node_modules/zod/v4/locales/vi.js"() {
+  "node_modules/zod/v4/locales/vi.js"() {
     init_util();
     error58 = () => {
       const Sizable = {
@@ -12396,7 +12396,7 @@ var init_vi = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/zh-CN.js
+// node_modules/zod/v4/locales/zh-CN.js
 function zh_CN_default() {
   return {
     localeError: error59()
@@ -12404,7 +12404,7 @@ function zh_CN_default() {
 }
 var error59;
 var init_zh_CN = __esm({
-  "../../work/main/node_modules/zod/v4/locales/zh-CN.js"() {
+  "node_modules/zod/v4/locales/zh-CN.js"() {
     init_util();
     error59 = () => {
       const Sizable = {
@@ -12517,7 +12517,7 @@ var init_zh_CN = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/zh-TW.js
+// node_modules/zod/v4/locales/zh-TW.js
 function zh_TW_default() {
   return {
     localeError: error60()
@@ -12525,7 +12525,7 @@ function zh_TW_default() {
 }
 var error60;
 var init_zh_TW = __esm({
-  "../../work/main/node_modules/zod/v4/locales/zh-TW.js"() {
+  "node_modules/zod/v4/locales/zh-TW.js"() {
     init_util();
     error60 = () => {
       const Sizable = {
@@ -12636,7 +12636,7 @@ var init_zh_TW = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/yo.js
+// node_modules/zod/v4/locales/yo.js
 function yo_default() {
   return {
     localeError: error61()
@@ -12644,7 +12644,7 @@ function yo_default() {
 }
 var error61;
 var init_yo = __esm({
-  "../../work/main/node_modules/zod/v4/locales/yo.js"() {
+  "node_modules/zod/v4/locales/yo.js"() {
     init_util();
     error61 = () => {
       const Sizable = {
@@ -12755,7 +12755,7 @@ var init_yo = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/locales/index.js
+// node_modules/zod/v4/locales/index.js
 var locales_exports = {};
 __export(locales_exports, {
   ar: () => ar_default,
@@ -12823,7 +12823,7 @@ __export(locales_exports, {
   zhTW: () => zh_TW_default
 });
 var init_locales = __esm({
-  "../../work/main/node_modules/zod/v4/locales/index.js"() {
+  "node_modules/zod/v4/locales/index.js"() {
     init_ar();
     init_az();
     init_be();
@@ -12890,13 +12890,13 @@ var init_locales = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/registries.js
+// node_modules/zod/v4/core/registries.js
 function registry() {
   return new $ZodRegistry();
 }
 var _a2, $output, $input, $ZodRegistry, globalRegistry;
 var init_registries = __esm({
-  "../../work/main/node_modules/zod/v4/core/registries.js"() {
+  "node_modules/zod/v4/core/registries.js"() {
     $output = /* @__PURE__ */ Symbol("ZodOutput");
     $input = /* @__PURE__ */ Symbol("ZodInput");
     $ZodRegistry = class {
@@ -12944,7 +12944,7 @@ var init_registries = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/compile.js
+// node_modules/zod/v4/core/compile.js
 function compileValidator(schema, parser) {
   try {
     return compileFn(schema, { assertOnly: true });
@@ -14506,7 +14506,7 @@ function generateTransformCheck(doc, ctx, schema, accessor) {
 }
 var INVALID, FALLBACK_FLAG, ZodCompileAsyncError, ZodCompileUnsupportedError, WHEN_DEFAULTED_CHECKS, PATTERN_IS_COMPLETE;
 var init_compile = __esm({
-  "../../work/main/node_modules/zod/v4/core/compile.js"() {
+  "node_modules/zod/v4/core/compile.js"() {
     init_core();
     init_doc();
     init_memoizer();
@@ -14565,7 +14565,7 @@ var init_compile = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/api.js
+// node_modules/zod/v4/core/api.js
 function snapshotChecks(def) {
   if (def.checks)
     def.checks = [...def.checks];
@@ -15618,7 +15618,7 @@ function _stringFormat(Class2, format3, fnOrRegex, _params = {}) {
 }
 var TimePrecision;
 var init_api = __esm({
-  "../../work/main/node_modules/zod/v4/core/api.js"() {
+  "node_modules/zod/v4/core/api.js"() {
     init_checks();
     init_registries();
     init_schemas();
@@ -15633,7 +15633,7 @@ var init_api = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/to-json-schema.js
+// node_modules/zod/v4/core/to-json-schema.js
 function assignProps(target, ...sources) {
   for (const source of sources) {
     for (const key of Reflect.ownKeys(source)) {
@@ -16149,7 +16149,7 @@ function isTransforming(_schema, _ctx) {
 }
 var FOLDABLE_KEYS, UNION_KEYS, createToJSONSchemaMethod, createStandardJSONSchemaMethod;
 var init_to_json_schema = __esm({
-  "../../work/main/node_modules/zod/v4/core/to-json-schema.js"() {
+  "node_modules/zod/v4/core/to-json-schema.js"() {
     init_registries();
     init_util();
     FOLDABLE_KEYS = /* @__PURE__ */ new Set(["type", "properties", "required", "additionalProperties"]);
@@ -16170,7 +16170,7 @@ var init_to_json_schema = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/json-schema-processors.js
+// node_modules/zod/v4/core/json-schema-processors.js
 function aggregateChecks(schema) {
   const agg = {};
   const def = schema._zod.def;
@@ -16320,7 +16320,7 @@ function toJSONSchema(input2, params) {
 }
 var narrowMin, narrowMax, narrowBoth, addDivisor, addPattern, intersectMime, setFormat, minContributor, maxContributor, formatContributor, contributors, formatMap, exactPatterns, exactPattern, stringProcessor, numberProcessor, booleanProcessor, bigintProcessor, symbolProcessor, nullProcessor, undefinedProcessor, voidProcessor, neverProcessor, anyProcessor, unknownProcessor, dateProcessor, enumProcessor, literalProcessor, nanProcessor, templateLiteralProcessor, fileProcessor, successProcessor, customProcessor, functionProcessor, transformProcessor, mapProcessor, setProcessor, arrayProcessor, objectProcessor, unionProcessor, intersectionProcessor, tupleProcessor, pendingRecords, recordProcessor, nullableProcessor, nonoptionalProcessor, UNREPRESENTABLE_DEFAULT, defaultProcessor, prefaultProcessor, catchProcessor, pipeProcessor, readonlyProcessor, promiseProcessor, optionalProcessor, lazyProcessor, allProcessors;
 var init_json_schema_processors = __esm({
-  "../../work/main/node_modules/zod/v4/core/json-schema-processors.js"() {
+  "node_modules/zod/v4/core/json-schema-processors.js"() {
     init_regexes();
     init_schemas();
     init_to_json_schema();
@@ -16927,10 +16927,10 @@ var init_json_schema_processors = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/json-schema-generator.js
+// node_modules/zod/v4/core/json-schema-generator.js
 var JSONSchemaGenerator;
 var init_json_schema_generator = __esm({
-  "../../work/main/node_modules/zod/v4/core/json-schema-generator.js"() {
+  "node_modules/zod/v4/core/json-schema-generator.js"() {
     init_json_schema_processors();
     init_to_json_schema();
     JSONSchemaGenerator = class {
@@ -17012,14 +17012,14 @@ var init_json_schema_generator = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/json-schema.js
+// node_modules/zod/v4/core/json-schema.js
 var json_schema_exports = {};
 var init_json_schema = __esm({
-  "../../work/main/node_modules/zod/v4/core/json-schema.js"() {
+  "node_modules/zod/v4/core/json-schema.js"() {
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/index.js
+// node_modules/zod/v4/core/index.js
 var core_exports2 = {};
 __export(core_exports2, {
   $ZodAny: () => $ZodAny,
@@ -17336,7 +17336,7 @@ __export(core_exports2, {
   withParser: () => withParser
 });
 var init_core2 = __esm({
-  "../../work/main/node_modules/zod/v4/core/index.js"() {
+  "node_modules/zod/v4/core/index.js"() {
     init_core();
     init_parse();
     init_errors2();
@@ -17359,7 +17359,7 @@ var init_core2 = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/classic/checks.js
+// node_modules/zod/v4/classic/checks.js
 var checks_exports2 = {};
 __export(checks_exports2, {
   endsWith: () => _endsWith,
@@ -17394,12 +17394,12 @@ __export(checks_exports2, {
   uppercase: () => _uppercase
 });
 var init_checks2 = __esm({
-  "../../work/main/node_modules/zod/v4/classic/checks.js"() {
+  "node_modules/zod/v4/classic/checks.js"() {
     init_core2();
   }
 });
 
-// ../../work/main/node_modules/zod/v4/classic/errors.js
+// node_modules/zod/v4/classic/errors.js
 function _lazyMethod(proto, key, make) {
   Object.defineProperty(proto, key, {
     configurable: true,
@@ -17416,7 +17416,7 @@ function _lazyMethod(proto, key, make) {
 }
 var _installedErrorProtos, initializer2, ZodError, ZodRealError;
 var init_errors3 = __esm({
-  "../../work/main/node_modules/zod/v4/classic/errors.js"() {
+  "node_modules/zod/v4/classic/errors.js"() {
     init_core2();
     init_core2();
     init_util();
@@ -17453,10 +17453,10 @@ var init_errors3 = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/classic/parse.js
+// node_modules/zod/v4/classic/parse.js
 var parse2, parseAsync2, safeParse2, safeParseAsync2, encode2, decode2, encodeAsync2, decodeAsync2, safeEncode2, safeDecode2, safeEncodeAsync2, safeDecodeAsync2;
 var init_parse2 = __esm({
-  "../../work/main/node_modules/zod/v4/classic/parse.js"() {
+  "node_modules/zod/v4/classic/parse.js"() {
     init_core2();
     init_errors3();
     init_core2();
@@ -17475,7 +17475,7 @@ var init_parse2 = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/classic/schemas.js
+// node_modules/zod/v4/classic/schemas.js
 var schemas_exports2 = {};
 __export(schemas_exports2, {
   ZodAny: () => ZodAny,
@@ -18149,7 +18149,7 @@ function preprocess(fn, schema) {
 }
 var ZodType, _ZodString, ZodString, ZodStringFormat, ZodISODateTime, ZodISODate, ZodISOTime, ZodISODuration, ZodEmail, ZodGUID, ZodUUID, ZodURL, ZodEmoji, ZodNanoID, ZodCUID, ZodCUID2, ZodULID, ZodXID, ZodKSUID, ZodIPv4, ZodMAC, ZodIPv6, ZodCIDRv4, ZodCIDRv6, ZodBase64, ZodBase64URL, ZodE164, ZodCreditCard, ZodIBAN, ZodJWT, ZodCustomStringFormat, ZodNumber, ZodNumberFormat, ZodBoolean, ZodBigInt, ZodBigIntFormat, ZodSymbol, ZodUndefined, ZodNull, ZodAny, ZodUnknown, ZodNever, ZodVoid, ZodDate, ZodArray, ZodObject, ZodUnion, ZodXor, ZodDiscriminatedUnion, ZodIntersection, ZodTuple, ZodRecord, ZodMap, ZodSet, ZodEnum, ZodLiteral, ZodFile, ZodTransform, ZodOptional, ZodExactOptional, ZodNullable, ZodDefault, ZodPrefault, ZodNonOptional, ZodSuccess, ZodCatch, ZodNaN, ZodPipe, ZodCodec, ZodPreprocess, ZodReadonly, ZodTemplateLiteral, ZodLazy, ZodPromise, ZodFunction, ZodCustom, describe2, meta2, ZodInstanceOf, stringbool;
 var init_schemas2 = __esm({
-  "../../work/main/node_modules/zod/v4/classic/schemas.js"() {
+  "node_modules/zod/v4/classic/schemas.js"() {
     init_core2();
     init_core2();
     init_json_schema_processors();
@@ -19132,7 +19132,7 @@ var init_schemas2 = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/classic/compat.js
+// node_modules/zod/v4/classic/compat.js
 function setErrorMap(map2) {
   config({
     customError: map2
@@ -19143,7 +19143,7 @@ function getErrorMap() {
 }
 var ZodIssueCode, ZodFirstPartyTypeKind;
 var init_compat = __esm({
-  "../../work/main/node_modules/zod/v4/classic/compat.js"() {
+  "node_modules/zod/v4/classic/compat.js"() {
     init_core2();
     ZodIssueCode = {
       invalid_type: "invalid_type",
@@ -19163,7 +19163,7 @@ var init_compat = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/classic/iso.js
+// node_modules/zod/v4/classic/iso.js
 var iso_exports = {};
 __export(iso_exports, {
   ZodISODate: () => ZodISODate,
@@ -19188,14 +19188,14 @@ function duration2(params) {
   return _isoDuration(ZodISODuration, params);
 }
 var init_iso = __esm({
-  "../../work/main/node_modules/zod/v4/classic/iso.js"() {
+  "node_modules/zod/v4/classic/iso.js"() {
     init_core2();
     init_schemas2();
     init_schemas2();
   }
 });
 
-// ../../work/main/node_modules/zod/v4/classic/from-json-schema.js
+// node_modules/zod/v4/classic/from-json-schema.js
 function detectVersion(schema, defaultTarget) {
   const $schema = schema.$schema;
   if ($schema === "https://json-schema.org/draft/2020-12/schema") {
@@ -19826,7 +19826,7 @@ function fromJSONSchema(schema, params) {
 }
 var z, RECOGNIZED_KEYS, SCHEMA_KEYWORDS, SCHEMA_MAP_KEYWORDS, fullTime;
 var init_from_json_schema = __esm({
-  "../../work/main/node_modules/zod/v4/classic/from-json-schema.js"() {
+  "node_modules/zod/v4/classic/from-json-schema.js"() {
     init_registries();
     init_util();
     init_checks2();
@@ -19938,7 +19938,7 @@ var init_from_json_schema = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/core/visit.js
+// node_modules/zod/v4/core/visit.js
 function visit(schema, fnOrHandlers) {
   const fn = typeof fnOrHandlers === "function" ? fnOrHandlers : (node2, rewritten) => {
     const h2 = fnOrHandlers[node2._zod.def.type];
@@ -20093,14 +20093,14 @@ function visit(schema, fnOrHandlers) {
 }
 var RESOLVING;
 var init_visit = __esm({
-  "../../work/main/node_modules/zod/v4/core/visit.js"() {
+  "node_modules/zod/v4/core/visit.js"() {
     init_schemas();
     init_util();
     RESOLVING = /* @__PURE__ */ Symbol("z.visit/resolving");
   }
 });
 
-// ../../work/main/node_modules/zod/v4/classic/deep-partial.js
+// node_modules/zod/v4/classic/deep-partial.js
 function deepPartial(schema) {
   return visit(schema, {
     object: (s) => s.partial(),
@@ -20112,13 +20112,13 @@ function deepPartial(schema) {
   });
 }
 var init_deep_partial = __esm({
-  "../../work/main/node_modules/zod/v4/classic/deep-partial.js"() {
+  "node_modules/zod/v4/classic/deep-partial.js"() {
     init_visit();
     init_schemas2();
   }
 });
 
-// ../../work/main/node_modules/zod/v4/classic/in-out.js
+// node_modules/zod/v4/classic/in-out.js
 function withChecks(side, checks) {
   if (!checks?.length)
     return side;
@@ -20148,14 +20148,14 @@ function output(schema) {
   });
 }
 var init_in_out = __esm({
-  "../../work/main/node_modules/zod/v4/classic/in-out.js"() {
+  "node_modules/zod/v4/classic/in-out.js"() {
     init_util();
     init_visit();
     init_schemas2();
   }
 });
 
-// ../../work/main/node_modules/zod/v4/classic/coerce.js
+// node_modules/zod/v4/classic/coerce.js
 var coerce_exports = {};
 __export(coerce_exports, {
   bigint: () => bigint3,
@@ -20180,13 +20180,13 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 var init_coerce = __esm({
-  "../../work/main/node_modules/zod/v4/classic/coerce.js"() {
+  "node_modules/zod/v4/classic/coerce.js"() {
     init_core2();
     init_schemas2();
   }
 });
 
-// ../../work/main/node_modules/zod/v4/classic/external.js
+// node_modules/zod/v4/classic/external.js
 var external_exports = {};
 __export(external_exports, {
   $brand: () => $brand,
@@ -20449,7 +20449,7 @@ __export(external_exports, {
   xor: () => xor
 });
 var init_external = __esm({
-  "../../work/main/node_modules/zod/v4/classic/external.js"() {
+  "node_modules/zod/v4/classic/external.js"() {
     init_core2();
     init_schemas2();
     init_checks2();
@@ -20468,9 +20468,9 @@ var init_external = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/index.js
+// node_modules/zod/index.js
 var init_zod = __esm({
-  "../../work/main/node_modules/zod/index.js"() {
+  "node_modules/zod/index.js"() {
     init_external();
     init_external();
   }
@@ -20562,6 +20562,45 @@ var init_home = __esm({
   }
 });
 
+// src/claude/shared.ts
+function describeEntries(entries) {
+  return entries.map((e) => e.name).join(", ");
+}
+var SHARED_ENTRIES, HOST_FILE_LINKS_DIR, READ_WRITE_ENTRIES, READ_ONLY_ENTRIES, HOST_WORKSPACE_ENV, CONTAINER_WORKSPACE_ENV, WORKSPACE_ENV;
+var init_shared = __esm({
+  "src/claude/shared.ts"() {
+    "use strict";
+    init_home();
+    SHARED_ENTRIES = [
+      { name: "projects", kind: "dir", access: "read-write" },
+      { name: "todos", kind: "dir", access: "read-write" },
+      { name: "tasks", kind: "dir", access: "read-write" },
+      { name: "session-env", kind: "dir", access: "read-write" },
+      { name: "file-history", kind: "dir", access: "read-write" },
+      { name: "plans", kind: "dir", access: "read-write" },
+      { name: "paste-cache", kind: "dir", access: "read-write" },
+      { name: "cache", kind: "dir", access: "read-write" },
+      { name: "stats-cache.json", kind: "file", access: "read-write" },
+      { name: PACK_STATE_DIR, kind: "dir", access: "read-write" },
+      { name: "agents", kind: "dir", access: "read-only" },
+      { name: "commands", kind: "dir", access: "read-only" },
+      { name: "skills", kind: "dir", access: "read-only" },
+      { name: "settings.json", kind: "file", access: "read-only" },
+      { name: "mcp.json", kind: "file", access: "read-only" },
+      { name: PACK_CODE_DIR, kind: "dir", access: "read-only" }
+    ];
+    HOST_FILE_LINKS_DIR = `${PACK_STATE_DIR}/host-files`;
+    READ_WRITE_ENTRIES = SHARED_ENTRIES.filter((e) => e.access === "read-write");
+    READ_ONLY_ENTRIES = SHARED_ENTRIES.filter((e) => e.access === "read-only");
+    HOST_WORKSPACE_ENV = "CLAUDE_PERSIST_HOST_WORKSPACE";
+    CONTAINER_WORKSPACE_ENV = "CLAUDE_PERSIST_CONTAINER_WORKSPACE";
+    WORKSPACE_ENV = {
+      [HOST_WORKSPACE_ENV]: "${localWorkspaceFolder}",
+      [CONTAINER_WORKSPACE_ENV]: "${containerWorkspaceFolder}"
+    };
+  }
+});
+
 // src/fs.ts
 import { randomBytes } from "node:crypto";
 import {
@@ -20631,14 +20670,14 @@ var init_fs = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/mini/parse.js
+// node_modules/zod/v4/mini/parse.js
 var init_parse3 = __esm({
-  "../../work/main/node_modules/zod/v4/mini/parse.js"() {
+  "node_modules/zod/v4/mini/parse.js"() {
     init_core2();
   }
 });
 
-// ../../work/main/node_modules/zod/v4/mini/schemas.js
+// node_modules/zod/v4/mini/schemas.js
 // @__NO_SIDE_EFFECTS__
 function string4(params) {
   return _string(ZodMiniString, params);
@@ -20693,7 +20732,7 @@ function nullable2(innerType) {
 }
 var ZodMiniType, ZodMiniString, ZodMiniBoolean, ZodMiniUnknown, ZodMiniArray, ZodMiniObject, ZodMiniOptional, ZodMiniNullable;
 var init_schemas3 = __esm({
-  "../../work/main/node_modules/zod/v4/mini/schemas.js"() {
+  "node_modules/zod/v4/mini/schemas.js"() {
     init_core2();
     init_util();
     init_parse3();
@@ -20779,28 +20818,28 @@ var init_schemas3 = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/v4/mini/checks.js
+// node_modules/zod/v4/mini/checks.js
 var init_checks3 = __esm({
-  "../../work/main/node_modules/zod/v4/mini/checks.js"() {
+  "node_modules/zod/v4/mini/checks.js"() {
     init_core2();
   }
 });
 
-// ../../work/main/node_modules/zod/v4/mini/iso.js
+// node_modules/zod/v4/mini/iso.js
 var init_iso2 = __esm({
-  "../../work/main/node_modules/zod/v4/mini/iso.js"() {
+  "node_modules/zod/v4/mini/iso.js"() {
   }
 });
 
-// ../../work/main/node_modules/zod/v4/mini/coerce.js
+// node_modules/zod/v4/mini/coerce.js
 var init_coerce2 = __esm({
-  "../../work/main/node_modules/zod/v4/mini/coerce.js"() {
+  "node_modules/zod/v4/mini/coerce.js"() {
   }
 });
 
-// ../../work/main/node_modules/zod/v4/mini/external.js
+// node_modules/zod/v4/mini/external.js
 var init_external2 = __esm({
-  "../../work/main/node_modules/zod/v4/mini/external.js"() {
+  "node_modules/zod/v4/mini/external.js"() {
     init_core2();
     init_parse3();
     init_schemas3();
@@ -20811,14 +20850,14 @@ var init_external2 = __esm({
   }
 });
 
-// ../../work/main/node_modules/zod/mini/index.js
+// node_modules/zod/mini/index.js
 var init_mini = __esm({
-  "../../work/main/node_modules/zod/mini/index.js"() {
+  "node_modules/zod/mini/index.js"() {
     init_external2();
   }
 });
 
-// ../../work/main/node_modules/jsonc-parser/lib/esm/impl/scanner.js
+// node_modules/jsonc-parser/lib/esm/impl/scanner.js
 function createScanner(text2, ignoreTrivia = false) {
   const len = text2.length;
   let pos = 0, value = "", tokenOffset = 0, token = 16, lineNumber = 0, lineStartOffset = 0, tokenLineStartOffset = 0, prevTokenLineStartOffset = 0, scanError = 0;
@@ -21157,7 +21196,7 @@ function isDigit(ch) {
 }
 var CharacterCodes;
 var init_scanner = __esm({
-  "../../work/main/node_modules/jsonc-parser/lib/esm/impl/scanner.js"() {
+  "node_modules/jsonc-parser/lib/esm/impl/scanner.js"() {
     "use strict";
     (function(CharacterCodes2) {
       CharacterCodes2[CharacterCodes2["lineFeed"] = 10] = "lineFeed";
@@ -21244,10 +21283,10 @@ var init_scanner = __esm({
   }
 });
 
-// ../../work/main/node_modules/jsonc-parser/lib/esm/impl/string-intern.js
+// node_modules/jsonc-parser/lib/esm/impl/string-intern.js
 var cachedSpaces, maxCachedValues, cachedBreakLinesWithSpaces, supportedEols;
 var init_string_intern = __esm({
-  "../../work/main/node_modules/jsonc-parser/lib/esm/impl/string-intern.js"() {
+  "node_modules/jsonc-parser/lib/esm/impl/string-intern.js"() {
     cachedSpaces = new Array(20).fill(0).map((_, index) => {
       return " ".repeat(index);
     });
@@ -21280,7 +21319,7 @@ var init_string_intern = __esm({
   }
 });
 
-// ../../work/main/node_modules/jsonc-parser/lib/esm/impl/format.js
+// node_modules/jsonc-parser/lib/esm/impl/format.js
 function format(documentText, range, options6) {
   let initialIndentLevel;
   let formatText;
@@ -21516,14 +21555,14 @@ function isEOL(text2, offset) {
   return "\r\n".indexOf(text2.charAt(offset)) !== -1;
 }
 var init_format = __esm({
-  "../../work/main/node_modules/jsonc-parser/lib/esm/impl/format.js"() {
+  "node_modules/jsonc-parser/lib/esm/impl/format.js"() {
     "use strict";
     init_scanner();
     init_string_intern();
   }
 });
 
-// ../../work/main/node_modules/jsonc-parser/lib/esm/impl/parser.js
+// node_modules/jsonc-parser/lib/esm/impl/parser.js
 function parse3(text2, errors = [], options6 = ParseOptions.DEFAULT) {
   let currentProperty = null;
   let currentParent = [];
@@ -21999,7 +22038,7 @@ function getNodeType(value) {
 }
 var ParseOptions;
 var init_parser = __esm({
-  "../../work/main/node_modules/jsonc-parser/lib/esm/impl/parser.js"() {
+  "node_modules/jsonc-parser/lib/esm/impl/parser.js"() {
     "use strict";
     init_scanner();
     (function(ParseOptions2) {
@@ -22010,7 +22049,7 @@ var init_parser = __esm({
   }
 });
 
-// ../../work/main/node_modules/jsonc-parser/lib/esm/impl/edit.js
+// node_modules/jsonc-parser/lib/esm/impl/edit.js
 function setProperty(text2, originalPath, value, options6) {
   const path26 = originalPath.slice();
   const errors = [];
@@ -22154,14 +22193,14 @@ function applyEdit(text2, edit) {
   return text2.substring(0, edit.offset) + edit.content + text2.substring(edit.offset + edit.length);
 }
 var init_edit = __esm({
-  "../../work/main/node_modules/jsonc-parser/lib/esm/impl/edit.js"() {
+  "node_modules/jsonc-parser/lib/esm/impl/edit.js"() {
     "use strict";
     init_format();
     init_parser();
   }
 });
 
-// ../../work/main/node_modules/jsonc-parser/lib/esm/main.js
+// node_modules/jsonc-parser/lib/esm/main.js
 function printParseErrorCode(code) {
   switch (code) {
     case 1:
@@ -22224,7 +22263,7 @@ function applyEdits(text2, edits) {
 }
 var createScanner2, ScanError, SyntaxKind, parse4, parseTree2, findNodeAtLocation2, getNodePath2, ParseErrorCode;
 var init_main = __esm({
-  "../../work/main/node_modules/jsonc-parser/lib/esm/main.js"() {
+  "node_modules/jsonc-parser/lib/esm/main.js"() {
     "use strict";
     init_format();
     init_edit();
@@ -22571,7 +22610,7 @@ var init_state = __esm({
 
 // src/install.ts
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync as mkdirSync2, readdirSync, readFileSync as readFileSync3, rmSync as rmSync2, statSync as statSync3, unlinkSync as unlinkSync2 } from "node:fs";
+import { existsSync, mkdirSync as mkdirSync2, readdirSync, readFileSync as readFileSync3, rmdirSync, rmSync as rmSync2, statSync as statSync3, unlinkSync as unlinkSync2 } from "node:fs";
 import path4 from "node:path";
 import { fileURLToPath } from "node:url";
 function findRuntimeDir(from = path4.dirname(fileURLToPath(import.meta.url))) {
@@ -22614,11 +22653,18 @@ function listFiles(dir, prefix = "") {
 }
 function planInstall(env, runtime, previous, parts) {
   const config2 = configDir(env);
-  const plan = { writes: [], removals: [], unchanged: 0, manifest: { version: readRuntimeVersion(runtime), files: {}, settings: { before: null, after: "" } } };
+  const plan = { dirs: [], writes: [], removals: [], unchanged: 0, manifest: { version: readRuntimeVersion(runtime), files: {}, settings: { before: null, after: "" }, createdDirs: [] } };
   const want = (target, content, mode, backup) => {
     if (existsSync(target) && readFileSync3(target).equals(content)) plan.unchanged++;
     else plan.writes.push({ target, content, mode, backup });
   };
+  plan.manifest.createdDirs = [...previous?.createdDirs ?? []];
+  const shared = READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir" && entry.name !== PACK_STATE_DIR).map((entry) => entry.name);
+  for (const name of parts === "all" ? [...shared, "commands"] : shared) {
+    if (existsSync(path4.join(config2, name))) continue;
+    plan.dirs.push(path4.join(config2, name));
+    if (!plan.manifest.createdDirs.includes(name)) plan.manifest.createdDirs.push(name);
+  }
   const code = packCodeDir(env);
   const runtimeFiles = listFiles(runtime).filter((rel) => !rel.startsWith(`commands${path4.sep}`)).sort((a2, b) => Number(a2 === PACK_RUNTIME_MARKER) - Number(b === PACK_RUNTIME_MARKER));
   for (const rel of runtimeFiles) {
@@ -22669,6 +22715,10 @@ async function install(env, options6 = {}) {
     const previous = readJsonState(manifestPath(env), manifestSchema.optional(), void 0);
     const plan = planInstall(env, runtime, previous, options6.parts ?? "all");
     const changes = [];
+    for (const dir of plan.dirs) {
+      changes.push({ path: relativeTo(config2, dir), action: "create" });
+      if (!options6.dryRun) mkdirSync2(dir, { recursive: true, mode: 448 });
+    }
     for (const write of plan.writes) {
       const existed = existsSync(write.target);
       const backup = write.backup ? write.target + ".claude-persist.bak" : void 0;
@@ -22691,8 +22741,14 @@ async function install(env, options6 = {}) {
   if (options6.dryRun) {
     return run();
   }
+  const madeStateDir = !existsSync(stateDir);
   mkdirSync2(stateDir, { recursive: true, mode: 448 });
-  return withLock(manifestPath(env), run);
+  try {
+    return await withLock(manifestPath(env), run);
+  } catch (error62) {
+    if (madeStateDir && readdirSync(stateDir).length === 0) rmdirSync(stateDir);
+    throw error62;
+  }
 }
 async function uninstall(env, options6 = {}) {
   const config2 = configDir(env);
@@ -22741,6 +22797,10 @@ async function uninstall(env, options6 = {}) {
         act({ path: file2, action: "remove" }, () => unlinkSync2(file2));
       }
     }
+    for (const name of manifest?.createdDirs ?? []) {
+      const dir = path4.join(config2, name);
+      if (existsSync(dir) && readdirSync(dir).length === 0) act({ path: dir, action: "remove" }, () => rmdirSync(dir));
+    }
     const code = packCodeDir(env);
     if (existsSync(code)) act({ path: code, action: "remove" }, () => rmSync2(code, { recursive: true, force: true }));
     if (manifest) act({ path: manifestPath(env), action: "remove" }, () => unlinkSync2(manifestPath(env)));
@@ -22754,6 +22814,7 @@ var init_install = __esm({
     "use strict";
     init_zod();
     init_home();
+    init_shared();
     init_errors();
     init_fs();
     init_settings();
@@ -22761,7 +22822,9 @@ var init_install = __esm({
     manifestSchema = external_exports.object({
       version: external_exports.string(),
       files: external_exports.record(external_exports.string(), external_exports.object({ sha256: external_exports.string(), replacedUserFile: external_exports.boolean() })),
-      settings: external_exports.object({ before: external_exports.string().nullable(), after: external_exports.string() })
+      settings: external_exports.object({ before: external_exports.string().nullable(), after: external_exports.string() }),
+      /** Folders (relative to the config dir) that install created: the shared ones containers mount, and commands/. */
+      createdDirs: external_exports.array(external_exports.string()).default([])
     });
     PLUGIN_RUNTIME_REFERENCE = /"\$\{CLAUDE_PLUGIN_ROOT\}\/dist(\/[^"\s]*)"/g;
   }
@@ -22829,42 +22892,189 @@ var init_install2 = __esm({
   }
 });
 
-// src/claude/shared.ts
-function describeEntries(entries) {
-  return entries.map((e) => e.name).join(", ");
+// src/container-checks.ts
+import { accessSync, constants, lstatSync, readFileSync as readFileSync4, readlinkSync, realpathSync as realpathSync2, statSync as statSync4 } from "node:fs";
+import path5 from "node:path";
+function displayPath(file2, env) {
+  const home = homeDir(env);
+  const relative = path5.relative(home, file2);
+  if (relative === "") return "~";
+  if (!relative.startsWith("..") && !path5.isAbsolute(relative)) return `~/${shellWord(relative)}`;
+  return shellWord(file2);
 }
-var SHARED_ENTRIES, HOST_FILE_LINKS_DIR, READ_WRITE_ENTRIES, READ_ONLY_ENTRIES, HOST_WORKSPACE_ENV, CONTAINER_WORKSPACE_ENV, WORKSPACE_ENV;
-var init_shared = __esm({
-  "src/claude/shared.ts"() {
+function shellWord(text2) {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text2) ? text2 : `'${text2.replaceAll("'", "'\\''")}'`;
+}
+function readMountPoints(file2 = "/proc/self/mountinfo") {
+  const mounts = /* @__PURE__ */ new Map();
+  let text2;
+  try {
+    text2 = readFileSync4(file2, "utf8");
+  } catch {
+    return mounts;
+  }
+  for (const line of text2.split("\n")) {
+    const fields = line.split(" ");
+    const point = fields[4];
+    if (!point) continue;
+    const decoded = point.replace(/\\([0-7]{3})/g, (_, octal2) => String.fromCharCode(Number.parseInt(octal2, 8)));
+    mounts.set(decoded, { readOnly: (fields[5] ?? "").split(",").includes("ro") });
+  }
+  return mounts;
+}
+function realpathOrSelf2(file2) {
+  try {
+    return realpathSync2.native(file2);
+  } catch {
+    return file2;
+  }
+}
+function isWritable(file2) {
+  try {
+    accessSync(file2, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function currentUid() {
+  return process.getuid?.() ?? 0;
+}
+function checkClaudeHomeOwner(env) {
+  const dir = configDir(env);
+  const shown = displayPath(dir, env);
+  let owner;
+  try {
+    owner = statSync4(dir).uid;
+  } catch {
+    return fail(`${shown} is missing`, ON_HOST_REBUILD);
+  }
+  const uid = currentUid();
+  if (owner === uid) return ok(`${shown} is yours`);
+  if (uid === 0) return ok(`${shown} belongs to uid ${owner}; you are root`);
+  return fail(
+    `${shown} belongs to uid ${owner}, not to you (uid ${uid})`,
+    `sudo chown ${uid}:${process.getgid?.() ?? uid} ${shown}`,
+    "Claude Code cannot create its own folders there and silently skips the SessionStart hook"
+  );
+}
+function checkSharedMounts(env, mounts) {
+  const root = configDir(env);
+  const good = [];
+  const missing = [];
+  const unmountedDirs = [];
+  const unmountedFiles = [];
+  const readOnly = [];
+  for (const entry of READ_WRITE_ENTRIES) {
+    const file2 = path5.join(root, entry.name);
+    let exists = true;
+    try {
+      statSync4(file2);
+    } catch {
+      exists = false;
+    }
+    if (entry.kind === "file" && !exists) continue;
+    if (!exists) missing.push(entry.name);
+    else if (!mounts.has(realpathOrSelf2(file2))) (entry.kind === "file" ? unmountedFiles : unmountedDirs).push(entry.name);
+    else if (!isWritable(file2)) readOnly.push({ name: entry.name, owner: statSync4(file2).uid });
+    else good.push(entry.name);
+  }
+  const shown = (names) => `${displayPath(root, env)}/{${names.join(",")}}`.replace(/\{([^,{}]*)\}$/, "$1");
+  const are = (names) => names.length === 1 ? "is" : "are";
+  const results = good.length > 0 ? [ok(`shared with the host and writable: ${good.join(", ")}`)] : [];
+  if (missing.length > 0) results.push(fail(`${shown(missing)} ${are(missing)} missing: not shared with the host`, ON_HOST_REBUILD));
+  if (unmountedDirs.length > 0) {
+    results.push(fail(`${shown(unmountedDirs)} ${are(unmountedDirs)} not mounted: what is written there stays in this container`, ON_HOST_REBUILD));
+  }
+  if (unmountedFiles.length > 0) {
+    results.push(warn(`${shown(unmountedFiles)} ${are(unmountedFiles)} not mounted: what is written there stays in this container`, ON_HOST_REBUILD));
+  }
+  if (readOnly.length > 0) {
+    const names = readOnly.map((r) => r.name);
+    const owners = [...new Set(readOnly.map((r) => r.owner))].join(", ");
+    results.push(
+      fail(
+        `${shown(names)} ${are(names)} not writable by you (uid ${currentUid()}; owned by uid ${owners})`,
+        `on the host: set "updateRemoteUserUID": true in devcontainer.json, then dev-open --rebuild`
+      )
+    );
+  }
+  return results;
+}
+function checkReadOnlyMounts(env, mounts) {
+  const root = configDir(env);
+  const results = [];
+  const good = [];
+  for (const entry of READ_ONLY_ENTRIES) {
+    const file2 = path5.join(root, entry.name);
+    const shown = displayPath(file2, env);
+    const mounted = mounts.has(realpathOrSelf2(file2));
+    if (mounted && isWritable(file2)) {
+      results.push(fail(`${shown} is writable here: this container can change the host's copy`, ON_HOST_REBUILD));
+    } else if (mounted) good.push(entry.name);
+    else if (entry.name === "settings.json" && existsQuietly(file2)) {
+      results.push(warn(`${shown} is this container's own, not the host's (its cleanupPeriodDays and hooks apply here)`, ON_HOST_REBUILD));
+    } else if (entry.name === PACK_CODE_DIR && !existsQuietly(file2)) {
+      results.push(warn(`${shown} is missing: the SessionStart hook does not run here`, ON_HOST_REBUILD));
+    }
+  }
+  return good.length > 0 ? [ok(`read-only from the host: ${good.join(", ")}`), ...results] : results;
+}
+function lstatQuietly(file2) {
+  try {
+    return lstatSync(file2);
+  } catch {
+    return void 0;
+  }
+}
+function existsQuietly(file2) {
+  try {
+    statSync4(file2);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function checkProjectLink(env, cwd) {
+  const host = env[HOST_WORKSPACE_ENV];
+  const container = env[CONTAINER_WORKSPACE_ENV];
+  if (!host || !container) {
+    return warn(
+      `${HOST_WORKSPACE_ENV} is not set: this container was not made from a config that /dev-open prepared`,
+      "on the host, in this repo: dev-open --rebuild"
+    );
+  }
+  const relative = path5.posix.relative(container, cwd);
+  if (relative.startsWith("..") || path5.posix.isAbsolute(relative)) return ok(`${cwd} is outside the workspace ${container}: nothing to map`);
+  const hostSlug = encodeProjectSlug(relative ? path5.posix.join(host, relative) : host);
+  const containerSlug = encodeProjectSlug(cwd);
+  if (hostSlug === containerSlug) return ok("the workspace has the same path as on the host: no mapping needed");
+  const link = path5.join(projectsDir(env), containerSlug);
+  const shownLink = displayPath(link, env);
+  const stats = lstatQuietly(link);
+  if (!stats) return fail(`${shownLink} is missing: sessions here do not continue the host's`, `ln -s -- ${shellWord(hostSlug)} ${shownLink}`);
+  if (!stats.isSymbolicLink()) {
+    return fail(`${shownLink} holds sessions made here before the project was mapped`, "on the host, in this repo: dev-open (it merges them into the host's)");
+  }
+  const target = readlinkSync(link);
+  if (target !== hostSlug) {
+    return fail(`${shownLink} points at ${target}, another project`, "on the host, in this repo: dev-open --same-path", `this folder's host project is ${hostSlug}`);
+  }
+  return ok(`sessions here continue the host's (projects/${containerSlug} \u2192 ${hostSlug})`);
+}
+function quickContainerCheck(env, mounts = readMountPoints()) {
+  return [checkClaudeHomeOwner(env), ...checkSharedMounts(env, mounts), ...checkReadOnlyMounts(env, mounts)].filter((result) => result.status !== "ok");
+}
+var ok, warn, fail, ON_HOST_REBUILD;
+var init_container_checks = __esm({
+  "src/container-checks.ts"() {
     "use strict";
     init_home();
-    SHARED_ENTRIES = [
-      { name: "projects", kind: "dir", access: "read-write" },
-      { name: "todos", kind: "dir", access: "read-write" },
-      { name: "tasks", kind: "dir", access: "read-write" },
-      { name: "session-env", kind: "dir", access: "read-write" },
-      { name: "file-history", kind: "dir", access: "read-write" },
-      { name: "plans", kind: "dir", access: "read-write" },
-      { name: "paste-cache", kind: "dir", access: "read-write" },
-      { name: "cache", kind: "dir", access: "read-write" },
-      { name: "stats-cache.json", kind: "file", access: "read-write" },
-      { name: PACK_STATE_DIR, kind: "dir", access: "read-write" },
-      { name: "agents", kind: "dir", access: "read-only" },
-      { name: "commands", kind: "dir", access: "read-only" },
-      { name: "skills", kind: "dir", access: "read-only" },
-      { name: "settings.json", kind: "file", access: "read-only" },
-      { name: "mcp.json", kind: "file", access: "read-only" },
-      { name: PACK_CODE_DIR, kind: "dir", access: "read-only" }
-    ];
-    HOST_FILE_LINKS_DIR = `${PACK_STATE_DIR}/host-files`;
-    READ_WRITE_ENTRIES = SHARED_ENTRIES.filter((e) => e.access === "read-write");
-    READ_ONLY_ENTRIES = SHARED_ENTRIES.filter((e) => e.access === "read-only");
-    HOST_WORKSPACE_ENV = "CLAUDE_PERSIST_HOST_WORKSPACE";
-    CONTAINER_WORKSPACE_ENV = "CLAUDE_PERSIST_CONTAINER_WORKSPACE";
-    WORKSPACE_ENV = {
-      [HOST_WORKSPACE_ENV]: "${localWorkspaceFolder}",
-      [CONTAINER_WORKSPACE_ENV]: "${containerWorkspaceFolder}"
-    };
+    init_shared();
+    ok = (label, detail) => ({ status: "ok", label, ...detail ? { detail } : {} });
+    warn = (label, fix, detail) => ({ status: "warn", label, ...detail ? { detail } : {}, ...fix ? { fix } : {} });
+    fail = (label, fix, detail) => ({ status: "fail", label, ...detail ? { detail } : {}, ...fix ? { fix } : {} });
+    ON_HOST_REBUILD = "on the host, in this repo: dev-open --rebuild";
   }
 });
 
@@ -22890,17 +23100,17 @@ var init_environment = __esm({
 });
 
 // src/project-link.ts
-import { lstatSync, symlinkSync } from "node:fs";
-import path5 from "node:path";
+import { lstatSync as lstatSync2, symlinkSync } from "node:fs";
+import path6 from "node:path";
 function repairProjectLink(env, cwd, workspace) {
-  const relative = path5.posix.relative(workspace.container, cwd);
-  if (relative.startsWith("..") || path5.posix.isAbsolute(relative)) return void 0;
-  const hostSlug = encodeProjectSlug(relative ? path5.posix.join(workspace.host, relative) : workspace.host);
+  const relative = path6.posix.relative(workspace.container, cwd);
+  if (relative.startsWith("..") || path6.posix.isAbsolute(relative)) return void 0;
+  const hostSlug = encodeProjectSlug(relative ? path6.posix.join(workspace.host, relative) : workspace.host);
   const containerSlug = encodeProjectSlug(cwd);
   if (hostSlug === containerSlug) return void 0;
-  const link = path5.join(projectsDir(env), containerSlug);
+  const link = path6.join(projectsDir(env), containerSlug);
   try {
-    const stats = lstatSync(link);
+    const stats = lstatSync2(link);
     if (stats.isSymbolicLink()) return void 0;
     return `projects/${containerSlug} holds sessions made in this container before it was mapped; run 'dev-open' on the host to merge them into ${hostSlug}`;
   } catch {
@@ -22920,10 +23130,10 @@ var init_project_link = __esm({
 });
 
 // src/work-items.ts
-import { readFileSync as readFileSync4 } from "node:fs";
-import path6 from "node:path";
+import { readFileSync as readFileSync5 } from "node:fs";
+import path7 from "node:path";
 function workItemsPath(env) {
-  return path6.join(packStateDir(env), WORK_ITEMS_FILE);
+  return path7.join(packStateDir(env), WORK_ITEMS_FILE);
 }
 async function rememberWorkItem(env, item) {
   await updateJsonState(workItemsPath(env), array(unknown()), [], (entries) => [
@@ -22938,7 +23148,7 @@ function readWorkItemEntries(env) {
   const file2 = workItemsPath(env);
   let text2;
   try {
-    text2 = readFileSync4(file2, "utf8");
+    text2 = readFileSync5(file2, "utf8");
   } catch (error62) {
     if (isNotFound(error62)) return [];
     throw error62;
@@ -22955,7 +23165,7 @@ function sessionPlaces(cwd, where) {
   const places = [cwd];
   if (where.hostWorkspace) {
     const inside = where.containerWorkspace ? relativeInside(where.containerWorkspace, cwd) : void 0;
-    places.push(inside === void 0 ? where.hostWorkspace : path6.posix.join(where.hostWorkspace, inside));
+    places.push(inside === void 0 ? where.hostWorkspace : path7.posix.join(where.hostWorkspace, inside));
   }
   return places;
 }
@@ -23003,9 +23213,9 @@ function checkoutOf(entry) {
   return typeof checkout === "string" && checkout !== "" ? checkout : void 0;
 }
 function relativeInside(parent, dir) {
-  const relative = path6.posix.relative(parent, dir);
+  const relative = path7.posix.relative(parent, dir);
   if (relative === "..") return void 0;
-  return relative.startsWith("../") || path6.posix.isAbsolute(relative) ? void 0 : relative;
+  return relative.startsWith("../") || path7.posix.isAbsolute(relative) ? void 0 : relative;
 }
 function headline(item) {
   const identifier = clean(item.identifier, 40);
@@ -23042,19 +23252,27 @@ var init_work_items = __esm({
 });
 
 // src/hook.ts
-import { accessSync, appendFileSync, constants, mkdirSync as mkdirSync3, statSync as statSync4 } from "node:fs";
-import path7 from "node:path";
+import { accessSync as accessSync2, appendFileSync, constants as constants2, mkdirSync as mkdirSync3, statSync as statSync5 } from "node:fs";
+import path8 from "node:path";
 function runSessionStartHook(stdinText, env, now = /* @__PURE__ */ new Date()) {
   const problems = [];
+  const fixes = [];
   const input2 = parseInput(stdinText, problems);
   const where = detectEnvironment(env);
   const missing = missingSharedFolders(env, where);
-  if (missing.length > 0) problems.push(`shared folders missing or not writable: ${missing.join(", ")}`);
   let linked;
-  if (input2 && where.kind === "container" && where.hostWorkspace && where.containerWorkspace) {
-    const note = repairProjectLink(env, input2.cwd, { host: where.hostWorkspace, container: where.containerWorkspace });
-    if (note?.startsWith("linked")) linked = note;
-    else if (note) problems.push(note);
+  const openedByDevOpen = input2 !== void 0 && where.kind === "container" && where.hostWorkspace !== void 0;
+  if (input2 && openedByDevOpen) {
+    if (where.hostWorkspace && where.containerWorkspace) {
+      const note = repairProjectLink(env, input2.cwd, { host: where.hostWorkspace, container: where.containerWorkspace });
+      if (note?.startsWith("linked")) linked = note;
+      else if (note) problems.push(note);
+    }
+    const found = quickContainerCheck(env);
+    problems.push(...found.map((result) => result.label));
+    fixes.push(...found.flatMap((result) => result.fix ? [result.fix] : []));
+  } else if (missing.length > 0) {
+    problems.push(`shared folders missing or not writable: ${missing.join(", ")}`);
   }
   if (input2) {
     try {
@@ -23079,7 +23297,8 @@ function runSessionStartHook(stdinText, env, now = /* @__PURE__ */ new Date()) {
       problems.push(`could not read the work items in ${packStateDir(env)} (${describeError(error62)})`);
     }
   }
-  const stderr = problems.length > 0 ? `claude-persist: ${problems.join("; ")}. Run 'claude-persist doctor' for the fix.
+  const fix = fixes.length > 0 ? `Fix: ${[...new Set(fixes)].join("; ")}.` : "Run 'claude-persist doctor' for the fix.";
+  const stderr = problems.length > 0 ? `claude-persist: ${problems.join("; ")}. ${fix}
 ` : "";
   if (!input2) return { stdout: "", stderr };
   const context = describeSession(input2.cwd, where, missing) + (linked ? `
@@ -23113,24 +23332,24 @@ function missingSharedFolders(env, where) {
   const root = configDir(env);
   const expected = where.kind === "container" ? READ_WRITE_ENTRIES.filter((e) => e.kind === "dir") : [];
   const names = [...expected.map((e) => e.name)];
-  const missing = names.filter((name) => !isWritableDir(path7.join(root, name)));
+  const missing = names.filter((name) => !isWritableDir(path8.join(root, name)));
   const state = packStateDir(env);
-  if (!missing.includes(path7.basename(state)) && !isWritableDir(state)) missing.push(path7.basename(state));
+  if (!missing.includes(path8.basename(state)) && !isWritableDir(state)) missing.push(path8.basename(state));
   return missing;
 }
 function isWritableDir(dir) {
   try {
-    if (!statSync4(dir).isDirectory()) return false;
-    accessSync(dir, constants.W_OK);
+    if (!statSync5(dir).isDirectory()) return false;
+    accessSync2(dir, constants2.W_OK);
     return true;
   } catch {
     return false;
   }
 }
 function recordSessionStart(env, record2) {
-  const dir = path7.join(packStateDir(env), SESSION_STARTS_DIR);
+  const dir = path8.join(packStateDir(env), SESSION_STARTS_DIR);
   mkdirSync3(dir, { recursive: true, mode: 448 });
-  appendFileSync(path7.join(dir, `${record2.sessionId}.jsonl`), `${JSON.stringify(record2)}
+  appendFileSync(path8.join(dir, `${record2.sessionId}.jsonl`), `${JSON.stringify(record2)}
 `, { mode: 384 });
 }
 function describeSession(cwd, where, missing) {
@@ -23155,6 +23374,7 @@ var init_hook = __esm({
     init_mini();
     init_home();
     init_shared();
+    init_container_checks();
     init_environment();
     init_errors();
     init_project_link();
@@ -23321,7 +23541,7 @@ var init_transcript = __esm({
   }
 });
 
-// ../../work/main/node_modules/is-plain-obj/index.js
+// node_modules/is-plain-obj/index.js
 function isPlainObject2(value) {
   if (typeof value !== "object" || value === null) {
     return false;
@@ -23330,15 +23550,15 @@ function isPlainObject2(value) {
   return (prototype === null || prototype === Object.prototype || Object.getPrototypeOf(prototype) === null) && !(Symbol.toStringTag in value) && !(Symbol.iterator in value);
 }
 var init_is_plain_obj = __esm({
-  "../../work/main/node_modules/is-plain-obj/index.js"() {
+  "node_modules/is-plain-obj/index.js"() {
   }
 });
 
-// ../../work/main/node_modules/execa/lib/arguments/file-url.js
+// node_modules/execa/lib/arguments/file-url.js
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 var safeNormalizeFileUrl, normalizeDenoExecPath, isDenoExecPath, normalizeFileUrl;
 var init_file_url = __esm({
-  "../../work/main/node_modules/execa/lib/arguments/file-url.js"() {
+  "node_modules/execa/lib/arguments/file-url.js"() {
     safeNormalizeFileUrl = (file2, name) => {
       const fileString = normalizeFileUrl(normalizeDenoExecPath(file2));
       if (typeof fileString !== "string") {
@@ -23352,10 +23572,10 @@ var init_file_url = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/methods/parameters.js
+// node_modules/execa/lib/methods/parameters.js
 var normalizeParameters;
 var init_parameters = __esm({
-  "../../work/main/node_modules/execa/lib/methods/parameters.js"() {
+  "node_modules/execa/lib/methods/parameters.js"() {
     init_is_plain_obj();
     init_file_url();
     normalizeParameters = (rawFile, rawArguments = [], rawOptions = {}) => {
@@ -23380,11 +23600,11 @@ var init_parameters = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/utils/uint-array.js
+// node_modules/execa/lib/utils/uint-array.js
 import { StringDecoder } from "node:string_decoder";
 var objectToString, isArrayBuffer, isUint8Array, bufferToUint8Array, textEncoder, stringToUint8Array, textDecoder, uint8ArrayToString, joinToString, uint8ArraysToStrings, joinToUint8Array, stringsToUint8Arrays, concatUint8Arrays, getJoinLength;
 var init_uint_array = __esm({
-  "../../work/main/node_modules/execa/lib/utils/uint-array.js"() {
+  "node_modules/execa/lib/utils/uint-array.js"() {
     ({ toString: objectToString } = Object.prototype);
     isArrayBuffer = (value) => objectToString.call(value) === "[object ArrayBuffer]";
     isUint8Array = (value) => objectToString.call(value) === "[object Uint8Array]";
@@ -23432,11 +23652,11 @@ var init_uint_array = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/methods/template.js
+// node_modules/execa/lib/methods/template.js
 import { ChildProcess } from "node:child_process";
 var isTemplateString, parseTemplates, parseTemplate, splitByWhitespaces, DELIMITERS, ESCAPE_LENGTH, concatTokens, parseExpression, getSubprocessResult;
 var init_template = __esm({
-  "../../work/main/node_modules/execa/lib/methods/template.js"() {
+  "node_modules/execa/lib/methods/template.js"() {
     init_is_plain_obj();
     init_uint_array();
     isTemplateString = (templates) => Array.isArray(templates) && Array.isArray(templates.raw);
@@ -23540,11 +23760,11 @@ var init_template = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/utils/standard-stream.js
+// node_modules/execa/lib/utils/standard-stream.js
 import process2 from "node:process";
 var isStandardStream, STANDARD_STREAMS, STANDARD_STREAMS_ALIASES, getStreamName;
 var init_standard_stream = __esm({
-  "../../work/main/node_modules/execa/lib/utils/standard-stream.js"() {
+  "node_modules/execa/lib/utils/standard-stream.js"() {
     isStandardStream = (stream) => STANDARD_STREAMS.includes(stream);
     STANDARD_STREAMS = [process2.stdin, process2.stdout, process2.stderr];
     STANDARD_STREAMS_ALIASES = ["stdin", "stdout", "stderr"];
@@ -23552,11 +23772,11 @@ var init_standard_stream = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/arguments/specific.js
+// node_modules/execa/lib/arguments/specific.js
 import { debuglog } from "node:util";
 var normalizeFdSpecificOptions, normalizeFdSpecificOption, getStdioLength, normalizeFdSpecificValue, normalizeOptionObject, compareFdName, getFdNameOrder, parseFdName, parseFd, FD_REGEXP, addDefaultValue, verboseDefault, DEFAULT_OPTIONS, FD_SPECIFIC_OPTIONS, getFdSpecificValue;
 var init_specific = __esm({
-  "../../work/main/node_modules/execa/lib/arguments/specific.js"() {
+  "node_modules/execa/lib/arguments/specific.js"() {
     init_is_plain_obj();
     init_standard_stream();
     normalizeFdSpecificOptions = (options6) => {
@@ -23630,10 +23850,10 @@ Please set the "stdio" option to ensure that file descriptor exists.`);
   }
 });
 
-// ../../work/main/node_modules/execa/lib/verbose/values.js
+// node_modules/execa/lib/verbose/values.js
 var isVerbose, isFullVerbose, getVerboseFunction, getFdVerbose, getFdGenericVerbose, isVerboseFunction, VERBOSE_VALUES;
 var init_values = __esm({
-  "../../work/main/node_modules/execa/lib/verbose/values.js"() {
+  "node_modules/execa/lib/verbose/values.js"() {
     init_specific();
     isVerbose = ({ verbose }, fdNumber) => getFdVerbose(verbose, fdNumber) !== "none";
     isFullVerbose = ({ verbose }, fdNumber) => !["none", "short"].includes(getFdVerbose(verbose, fdNumber));
@@ -23648,12 +23868,12 @@ var init_values = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/arguments/escape.js
+// node_modules/execa/lib/arguments/escape.js
 import { platform } from "node:process";
 import { stripVTControlCharacters } from "node:util";
 var joinCommand, escapeLines, escapeControlCharacters, escapeControlCharacter, getSpecialCharRegExp, SPECIAL_CHAR_REGEXP, COMMON_ESCAPES, ASTRAL_START, quoteString, NO_ESCAPE_REGEXP;
 var init_escape = __esm({
-  "../../work/main/node_modules/execa/lib/arguments/escape.js"() {
+  "node_modules/execa/lib/arguments/escape.js"() {
     joinCommand = (filePath, rawArguments) => {
       const fileAndArguments = [filePath, ...rawArguments];
       const command = fileAndArguments.join(" ");
@@ -23698,7 +23918,7 @@ var init_escape = __esm({
   }
 });
 
-// ../../work/main/node_modules/is-unicode-supported/index.js
+// node_modules/is-unicode-supported/index.js
 import process3 from "node:process";
 function isUnicodeSupported() {
   const { env } = process3;
@@ -23709,14 +23929,14 @@ function isUnicodeSupported() {
   return Boolean(env.WT_SESSION) || Boolean(env.TERMINUS_SUBLIME) || env.ConEmuTask === "{cmd::Cmder}" || TERM_PROGRAM === "Terminus-Sublime" || TERM_PROGRAM === "vscode" || TERM === "xterm-256color" || TERM === "alacritty" || TERM === "rxvt-unicode" || TERM === "rxvt-unicode-256color" || env.TERMINAL_EMULATOR === "JetBrains-JediTerm";
 }
 var init_is_unicode_supported = __esm({
-  "../../work/main/node_modules/is-unicode-supported/index.js"() {
+  "node_modules/is-unicode-supported/index.js"() {
   }
 });
 
-// ../../work/main/node_modules/figures/index.js
+// node_modules/figures/index.js
 var common, specialMainSymbols, specialFallbackSymbols, mainSymbols, fallbackSymbols, shouldUseMain, figures, figures_default, replacements;
 var init_figures = __esm({
-  "../../work/main/node_modules/figures/index.js"() {
+  "node_modules/figures/index.js"() {
     init_is_unicode_supported();
     common = {
       circleQuestionMark: "(?)",
@@ -23995,11 +24215,11 @@ var init_figures = __esm({
   }
 });
 
-// ../../work/main/node_modules/yoctocolors/base.js
+// node_modules/yoctocolors/base.js
 import tty from "node:tty";
 var hasColors, format2, reset, bold, dim, italic, underline, underlineDouble, underlineCurly, underlineDotted, underlineDashed, overline, inverse, hidden, strikethrough, black, red, green, yellow, blue, magenta, cyan, white, gray, bgBlack, bgRed, bgGreen, bgYellow, bgBlue, bgMagenta, bgCyan, bgWhite, bgGray, redBright, greenBright, yellowBright, blueBright, magentaBright, cyanBright, whiteBright, bgRedBright, bgGreenBright, bgYellowBright, bgBlueBright, bgMagentaBright, bgCyanBright, bgWhiteBright, underlineBlack, underlineRed, underlineGreen, underlineYellow, underlineBlue, underlineMagenta, underlineCyan, underlineWhite, underlineGray, underlineRedBright, underlineGreenBright, underlineYellowBright, underlineBlueBright, underlineMagentaBright, underlineCyanBright, underlineWhiteBright;
 var init_base = __esm({
-  "../../work/main/node_modules/yoctocolors/base.js"() {
+  "node_modules/yoctocolors/base.js"() {
     hasColors = tty?.WriteStream?.prototype?.hasColors?.() ?? false;
     format2 = (open3, close) => {
       if (!hasColors) {
@@ -24090,18 +24310,18 @@ var init_base = __esm({
   }
 });
 
-// ../../work/main/node_modules/yoctocolors/index.js
+// node_modules/yoctocolors/index.js
 var init_yoctocolors = __esm({
-  "../../work/main/node_modules/yoctocolors/index.js"() {
+  "node_modules/yoctocolors/index.js"() {
     init_base();
     init_base();
   }
 });
 
-// ../../work/main/node_modules/execa/lib/verbose/default.js
+// node_modules/execa/lib/verbose/default.js
 var defaultVerboseFunction, serializeTimestamp, padField, getFinalIcon, ICONS, identity, COLORS;
 var init_default = __esm({
-  "../../work/main/node_modules/execa/lib/verbose/default.js"() {
+  "node_modules/execa/lib/verbose/default.js"() {
     init_figures();
     init_yoctocolors();
     defaultVerboseFunction = ({
@@ -24144,10 +24364,10 @@ var init_default = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/verbose/custom.js
+// node_modules/execa/lib/verbose/custom.js
 var applyVerboseOnLines, applyVerboseFunction, appendNewline;
 var init_custom = __esm({
-  "../../work/main/node_modules/execa/lib/verbose/custom.js"() {
+  "node_modules/execa/lib/verbose/custom.js"() {
     init_values();
     applyVerboseOnLines = (printedLines, verboseInfo, fdNumber) => {
       const verboseFunction = getVerboseFunction(verboseInfo, fdNumber);
@@ -24167,11 +24387,11 @@ var init_custom = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/verbose/log.js
+// node_modules/execa/lib/verbose/log.js
 import { inspect } from "node:util";
 var verboseLog, getVerboseObject, getPrintedLines, getPrintedLine, serializeVerboseMessage, TAB_SIZE;
 var init_log = __esm({
-  "../../work/main/node_modules/execa/lib/verbose/log.js"() {
+  "node_modules/execa/lib/verbose/log.js"() {
     init_escape();
     init_default();
     init_custom();
@@ -24210,10 +24430,10 @@ var init_log = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/verbose/start.js
+// node_modules/execa/lib/verbose/start.js
 var logCommand;
 var init_start = __esm({
-  "../../work/main/node_modules/execa/lib/verbose/start.js"() {
+  "node_modules/execa/lib/verbose/start.js"() {
     init_values();
     init_log();
     logCommand = (escapedCommand, verboseInfo) => {
@@ -24229,10 +24449,10 @@ var init_start = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/verbose/info.js
+// node_modules/execa/lib/verbose/info.js
 var getVerboseInfo, getCommandId, COMMAND_ID, validateVerbose;
 var init_info = __esm({
-  "../../work/main/node_modules/execa/lib/verbose/info.js"() {
+  "node_modules/execa/lib/verbose/info.js"() {
     init_values();
     getVerboseInfo = (verbose, escapedCommand, rawOptions) => {
       validateVerbose(verbose);
@@ -24263,20 +24483,20 @@ var init_info = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/return/duration.js
+// node_modules/execa/lib/return/duration.js
 import { hrtime } from "node:process";
 var getStartTime, getDurationMs;
 var init_duration = __esm({
-  "../../work/main/node_modules/execa/lib/return/duration.js"() {
+  "node_modules/execa/lib/return/duration.js"() {
     getStartTime = () => hrtime.bigint();
     getDurationMs = (startTime) => Number(hrtime.bigint() - startTime) / 1e6;
   }
 });
 
-// ../../work/main/node_modules/execa/lib/arguments/command.js
+// node_modules/execa/lib/arguments/command.js
 var handleCommand;
 var init_command = __esm({
-  "../../work/main/node_modules/execa/lib/arguments/command.js"() {
+  "node_modules/execa/lib/arguments/command.js"() {
     init_start();
     init_info();
     init_duration();
@@ -24298,9 +24518,9 @@ var init_command = __esm({
   }
 });
 
-// ../../work/main/node_modules/isexe/windows.js
+// node_modules/isexe/windows.js
 var require_windows = __commonJS({
-  "../../work/main/node_modules/isexe/windows.js"(exports, module) {
+  "node_modules/isexe/windows.js"(exports, module) {
     module.exports = isexe;
     isexe.sync = sync;
     var fs = __require("fs");
@@ -24338,9 +24558,9 @@ var require_windows = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/isexe/mode.js
+// node_modules/isexe/mode.js
 var require_mode = __commonJS({
-  "../../work/main/node_modules/isexe/mode.js"(exports, module) {
+  "node_modules/isexe/mode.js"(exports, module) {
     module.exports = isexe;
     isexe.sync = sync;
     var fs = __require("fs");
@@ -24371,9 +24591,9 @@ var require_mode = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/isexe/index.js
+// node_modules/isexe/index.js
 var require_isexe = __commonJS({
-  "../../work/main/node_modules/isexe/index.js"(exports, module) {
+  "node_modules/isexe/index.js"(exports, module) {
     var fs = __require("fs");
     var core;
     if (process.platform === "win32" || global.TESTING_WINDOWS) {
@@ -24426,9 +24646,9 @@ var require_isexe = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/which/which.js
+// node_modules/which/which.js
 var require_which = __commonJS({
-  "../../work/main/node_modules/which/which.js"(exports, module) {
+  "node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
     var path26 = __require("path");
     var COLON = isWindows ? ";" : ":";
@@ -24522,9 +24742,9 @@ var require_which = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/path-key/index.js
+// node_modules/path-key/index.js
 var require_path_key = __commonJS({
-  "../../work/main/node_modules/path-key/index.js"(exports, module) {
+  "node_modules/path-key/index.js"(exports, module) {
     "use strict";
     var pathKey2 = (options6 = {}) => {
       const environment = options6.env || process.env;
@@ -24539,9 +24759,9 @@ var require_path_key = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/cross-spawn/lib/util/resolveCommand.js
+// node_modules/cross-spawn/lib/util/resolveCommand.js
 var require_resolveCommand = __commonJS({
-  "../../work/main/node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
+  "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
     var path26 = __require("path");
     var which = require_which();
@@ -24581,9 +24801,9 @@ var require_resolveCommand = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/cross-spawn/lib/util/escape.js
+// node_modules/cross-spawn/lib/util/escape.js
 var require_escape = __commonJS({
-  "../../work/main/node_modules/cross-spawn/lib/util/escape.js"(exports, module) {
+  "node_modules/cross-spawn/lib/util/escape.js"(exports, module) {
     "use strict";
     var metaCharsRegExp = /([()\][%!^"`<>&|;, *?])/g;
     function escapeCommand(arg) {
@@ -24606,17 +24826,17 @@ var require_escape = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/shebang-regex/index.js
+// node_modules/shebang-regex/index.js
 var require_shebang_regex = __commonJS({
-  "../../work/main/node_modules/shebang-regex/index.js"(exports, module) {
+  "node_modules/shebang-regex/index.js"(exports, module) {
     "use strict";
     module.exports = /^#!(.*)/;
   }
 });
 
-// ../../work/main/node_modules/shebang-command/index.js
+// node_modules/shebang-command/index.js
 var require_shebang_command = __commonJS({
-  "../../work/main/node_modules/shebang-command/index.js"(exports, module) {
+  "node_modules/shebang-command/index.js"(exports, module) {
     "use strict";
     var shebangRegex = require_shebang_regex();
     module.exports = (string5 = "") => {
@@ -24634,9 +24854,9 @@ var require_shebang_command = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/cross-spawn/lib/util/readShebang.js
+// node_modules/cross-spawn/lib/util/readShebang.js
 var require_readShebang = __commonJS({
-  "../../work/main/node_modules/cross-spawn/lib/util/readShebang.js"(exports, module) {
+  "node_modules/cross-spawn/lib/util/readShebang.js"(exports, module) {
     "use strict";
     var fs = __require("fs");
     var shebangCommand = require_shebang_command();
@@ -24656,9 +24876,9 @@ var require_readShebang = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/cross-spawn/lib/parse.js
+// node_modules/cross-spawn/lib/parse.js
 var require_parse = __commonJS({
-  "../../work/main/node_modules/cross-spawn/lib/parse.js"(exports, module) {
+  "node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
     var path26 = __require("path");
     var resolveCommand = require_resolveCommand();
@@ -24718,9 +24938,9 @@ var require_parse = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/cross-spawn/lib/enoent.js
+// node_modules/cross-spawn/lib/enoent.js
 var require_enoent = __commonJS({
-  "../../work/main/node_modules/cross-spawn/lib/enoent.js"(exports, module) {
+  "node_modules/cross-spawn/lib/enoent.js"(exports, module) {
     "use strict";
     var isWin = process.platform === "win32";
     function notFoundError(original, syscall) {
@@ -24768,9 +24988,9 @@ var require_enoent = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/cross-spawn/index.js
+// node_modules/cross-spawn/index.js
 var require_cross_spawn = __commonJS({
-  "../../work/main/node_modules/cross-spawn/index.js"(exports, module) {
+  "node_modules/cross-spawn/index.js"(exports, module) {
     "use strict";
     var cp = __require("child_process");
     var parse5 = require_parse();
@@ -24795,7 +25015,7 @@ var require_cross_spawn = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/npm-run-path/node_modules/path-key/index.js
+// node_modules/npm-run-path/node_modules/path-key/index.js
 function pathKey(options6 = {}) {
   const {
     env = process.env,
@@ -24807,20 +25027,20 @@ function pathKey(options6 = {}) {
   return Object.keys(env).reverse().find((key) => key.toUpperCase() === "PATH") || "Path";
 }
 var init_path_key = __esm({
-  "../../work/main/node_modules/npm-run-path/node_modules/path-key/index.js"() {
+  "node_modules/npm-run-path/node_modules/path-key/index.js"() {
   }
 });
 
-// ../../work/main/node_modules/unicorn-magic/default.js
+// node_modules/unicorn-magic/default.js
 var init_default2 = __esm({
-  "../../work/main/node_modules/unicorn-magic/default.js"() {
+  "node_modules/unicorn-magic/default.js"() {
   }
 });
 
-// ../../work/main/node_modules/unicorn-magic/node.js
+// node_modules/unicorn-magic/node.js
 import { promisify } from "node:util";
 import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
-import path8 from "node:path";
+import path9 from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 function toPath(urlOrPath) {
   return urlOrPath instanceof URL ? fileURLToPath3(urlOrPath) : urlOrPath;
@@ -24828,31 +25048,31 @@ function toPath(urlOrPath) {
 function traversePathUp(startPath) {
   return {
     *[Symbol.iterator]() {
-      let currentPath = path8.resolve(toPath(startPath));
+      let currentPath = path9.resolve(toPath(startPath));
       let previousPath;
       while (previousPath !== currentPath) {
         yield currentPath;
         previousPath = currentPath;
-        currentPath = path8.resolve(currentPath, "..");
+        currentPath = path9.resolve(currentPath, "..");
       }
     }
   };
 }
 var execFileOriginal, TEN_MEGABYTES_IN_BYTES;
 var init_node = __esm({
-  "../../work/main/node_modules/unicorn-magic/node.js"() {
+  "node_modules/unicorn-magic/node.js"() {
     init_default2();
     execFileOriginal = promisify(execFileCallback);
     TEN_MEGABYTES_IN_BYTES = 10 * 1024 * 1024;
   }
 });
 
-// ../../work/main/node_modules/npm-run-path/index.js
+// node_modules/npm-run-path/index.js
 import process4 from "node:process";
-import path9 from "node:path";
+import path10 from "node:path";
 var npmRunPath, applyPreferLocal, applyExecPath, npmRunPathEnv;
 var init_npm_run_path = __esm({
-  "../../work/main/node_modules/npm-run-path/index.js"() {
+  "node_modules/npm-run-path/index.js"() {
     init_path_key();
     init_node();
     npmRunPath = ({
@@ -24862,27 +25082,27 @@ var init_npm_run_path = __esm({
       execPath: execPath2 = process4.execPath,
       addExecPath = true
     } = {}) => {
-      const cwdPath = path9.resolve(toPath(cwd));
+      const cwdPath = path10.resolve(toPath(cwd));
       const result = [];
-      const pathParts = pathOption.split(path9.delimiter);
+      const pathParts = pathOption.split(path10.delimiter);
       if (preferLocal) {
         applyPreferLocal(result, pathParts, cwdPath);
       }
       if (addExecPath) {
         applyExecPath(result, pathParts, execPath2, cwdPath);
       }
-      return pathOption === "" || pathOption === path9.delimiter ? `${result.join(path9.delimiter)}${pathOption}` : [...result, pathOption].join(path9.delimiter);
+      return pathOption === "" || pathOption === path10.delimiter ? `${result.join(path10.delimiter)}${pathOption}` : [...result, pathOption].join(path10.delimiter);
     };
     applyPreferLocal = (result, pathParts, cwdPath) => {
       for (const directory of traversePathUp(cwdPath)) {
-        const pathPart = path9.join(directory, "node_modules/.bin");
+        const pathPart = path10.join(directory, "node_modules/.bin");
         if (!pathParts.includes(pathPart)) {
           result.push(pathPart);
         }
       }
     };
     applyExecPath = (result, pathParts, execPath2, cwdPath) => {
-      const pathPart = path9.resolve(cwdPath, toPath(execPath2), "..");
+      const pathPart = path10.resolve(cwdPath, toPath(execPath2), "..");
       if (!pathParts.includes(pathPart)) {
         result.push(pathPart);
       }
@@ -24897,10 +25117,10 @@ var init_npm_run_path = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/return/final-error.js
+// node_modules/execa/lib/return/final-error.js
 var getFinalError, DiscardedError, setErrorName, isExecaError, execaErrorSymbol, isErrorInstance, ExecaError, ExecaSyncError;
 var init_final_error = __esm({
-  "../../work/main/node_modules/execa/lib/return/final-error.js"() {
+  "node_modules/execa/lib/return/final-error.js"() {
     getFinalError = (originalError, message, isSync) => {
       const ErrorClass = isSync ? ExecaSyncError : ExecaError;
       const options6 = originalError instanceof DiscardedError ? {} : { cause: originalError };
@@ -24934,10 +25154,10 @@ var init_final_error = __esm({
   }
 });
 
-// ../../work/main/node_modules/human-signals/build/src/realtime.js
+// node_modules/human-signals/build/src/realtime.js
 var getRealtimeSignals, getRealtimeSignal, SIGRTMIN, SIGRTMAX;
 var init_realtime = __esm({
-  "../../work/main/node_modules/human-signals/build/src/realtime.js"() {
+  "node_modules/human-signals/build/src/realtime.js"() {
     getRealtimeSignals = () => {
       const length = SIGRTMAX - SIGRTMIN + 1;
       return Array.from({ length }, getRealtimeSignal);
@@ -24954,10 +25174,10 @@ var init_realtime = __esm({
   }
 });
 
-// ../../work/main/node_modules/human-signals/build/src/core.js
+// node_modules/human-signals/build/src/core.js
 var SIGNALS;
 var init_core3 = __esm({
-  "../../work/main/node_modules/human-signals/build/src/core.js"() {
+  "node_modules/human-signals/build/src/core.js"() {
     SIGNALS = [
       {
         name: "SIGHUP",
@@ -25232,11 +25452,11 @@ var init_core3 = __esm({
   }
 });
 
-// ../../work/main/node_modules/human-signals/build/src/signals.js
-import { constants as constants2 } from "node:os";
+// node_modules/human-signals/build/src/signals.js
+import { constants as constants3 } from "node:os";
 var getSignals, normalizeSignal;
 var init_signals = __esm({
-  "../../work/main/node_modules/human-signals/build/src/signals.js"() {
+  "node_modules/human-signals/build/src/signals.js"() {
     init_core3();
     init_realtime();
     getSignals = () => {
@@ -25254,7 +25474,7 @@ var init_signals = __esm({
     }) => {
       const {
         signals: { [name]: constantSignal }
-      } = constants2;
+      } = constants3;
       const supported = constantSignal !== void 0;
       const number4 = supported ? constantSignal : defaultNumber;
       return { name, number: number4, description, supported, action, forced, standard };
@@ -25262,11 +25482,11 @@ var init_signals = __esm({
   }
 });
 
-// ../../work/main/node_modules/human-signals/build/src/main.js
-import { constants as constants3 } from "node:os";
+// node_modules/human-signals/build/src/main.js
+import { constants as constants4 } from "node:os";
 var getSignalsByName, getSignalByName, signalsByName, getSignalsByNumber, getSignalByNumber, findSignalByNumber, signalsByNumber;
 var init_main2 = __esm({
-  "../../work/main/node_modules/human-signals/build/src/main.js"() {
+  "node_modules/human-signals/build/src/main.js"() {
     init_realtime();
     init_signals();
     getSignalsByName = () => {
@@ -25311,7 +25531,7 @@ var init_main2 = __esm({
       };
     };
     findSignalByNumber = (number4, signals2) => {
-      const signal = signals2.find(({ name }) => constants3.signals[name] === number4);
+      const signal = signals2.find(({ name }) => constants4.signals[name] === number4);
       if (signal !== void 0) {
         return signal;
       }
@@ -25321,11 +25541,11 @@ var init_main2 = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/terminate/signal.js
-import { constants as constants4 } from "node:os";
+// node_modules/execa/lib/terminate/signal.js
+import { constants as constants5 } from "node:os";
 var normalizeKillSignal, normalizeSignalArgument, normalizeSignal2, normalizeSignalInteger, getSignalsIntegerToName, signalsIntegerToName, normalizeSignalName, getAvailableSignals, getAvailableSignalNames, getAvailableSignalIntegers, getSignalDescription;
 var init_signal = __esm({
-  "../../work/main/node_modules/execa/lib/terminate/signal.js"() {
+  "node_modules/execa/lib/terminate/signal.js"() {
     init_main2();
     normalizeKillSignal = (killSignal) => {
       const optionName = "option `killSignal`";
@@ -25352,13 +25572,13 @@ ${getAvailableSignals()}`);
       throw new TypeError(`Invalid ${optionName} ${signalInteger}: this signal integer does not exist.
 ${getAvailableSignals()}`);
     };
-    getSignalsIntegerToName = () => new Map(Object.entries(constants4.signals).reverse().map(([signalName, signalInteger]) => [signalInteger, signalName]));
+    getSignalsIntegerToName = () => new Map(Object.entries(constants5.signals).reverse().map(([signalName, signalInteger]) => [signalInteger, signalName]));
     signalsIntegerToName = getSignalsIntegerToName();
     normalizeSignalName = (signalName, optionName) => {
-      if (signalName in constants4.signals) {
+      if (signalName in constants5.signals) {
         return signalName;
       }
-      if (signalName.toUpperCase() in constants4.signals) {
+      if (signalName.toUpperCase() in constants5.signals) {
         throw new TypeError(`Invalid ${optionName} '${signalName}': please rename it to '${signalName.toUpperCase()}'.`);
       }
       throw new TypeError(`Invalid ${optionName} '${signalName}': this signal name does not exist.
@@ -25366,17 +25586,17 @@ ${getAvailableSignals()}`);
     };
     getAvailableSignals = () => `Available signal names: ${getAvailableSignalNames()}.
 Available signal numbers: ${getAvailableSignalIntegers()}.`;
-    getAvailableSignalNames = () => Object.keys(constants4.signals).sort().map((signalName) => `'${signalName}'`).join(", ");
-    getAvailableSignalIntegers = () => [...new Set(Object.values(constants4.signals).sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))].join(", ");
+    getAvailableSignalNames = () => Object.keys(constants5.signals).sort().map((signalName) => `'${signalName}'`).join(", ");
+    getAvailableSignalIntegers = () => [...new Set(Object.values(constants5.signals).sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))].join(", ");
     getSignalDescription = (signal) => signalsByName[signal].description;
   }
 });
 
-// ../../work/main/node_modules/execa/lib/terminate/kill.js
+// node_modules/execa/lib/terminate/kill.js
 import { setTimeout as setTimeout2 } from "node:timers/promises";
 var normalizeForceKillAfterDelay, DEFAULT_FORCE_KILL_TIMEOUT, subprocessKill, parseKillArguments, emitKillError, setKillTimeout, killOnTimeout;
 var init_kill = __esm({
-  "../../work/main/node_modules/execa/lib/terminate/kill.js"() {
+  "node_modules/execa/lib/terminate/kill.js"() {
     init_final_error();
     init_signal();
     normalizeForceKillAfterDelay = (forceKillAfterDelay) => {
@@ -25447,11 +25667,11 @@ var init_kill = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/utils/abort-signal.js
+// node_modules/execa/lib/utils/abort-signal.js
 import { once } from "node:events";
 var onAbortedSignal;
 var init_abort_signal = __esm({
-  "../../work/main/node_modules/execa/lib/utils/abort-signal.js"() {
+  "node_modules/execa/lib/utils/abort-signal.js"() {
     onAbortedSignal = async (mainSignal, stopSignal) => {
       if (!mainSignal.aborted) {
         await once(mainSignal, "abort", { signal: stopSignal });
@@ -25460,10 +25680,10 @@ var init_abort_signal = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/terminate/cancel.js
+// node_modules/execa/lib/terminate/cancel.js
 var validateCancelSignal, throwOnCancel, terminateOnCancel;
 var init_cancel = __esm({
-  "../../work/main/node_modules/execa/lib/terminate/cancel.js"() {
+  "node_modules/execa/lib/terminate/cancel.js"() {
     init_abort_signal();
     validateCancelSignal = ({ cancelSignal }) => {
       if (cancelSignal !== void 0 && Object.prototype.toString.call(cancelSignal) !== "[object AbortSignal]") {
@@ -25480,10 +25700,10 @@ var init_cancel = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/ipc/validation.js
+// node_modules/execa/lib/ipc/validation.js
 var validateIpcMethod, validateIpcOption, validateConnection, throwOnEarlyDisconnect, throwOnStrictDeadlockError, getStrictResponseError, throwOnMissingStrict, throwOnStrictDisconnect, getAbortDisconnectError, throwOnMissingParent, handleEpipeError, handleSerializationError, isSerializationError, SERIALIZATION_ERROR_CODES, SERIALIZATION_ERROR_MESSAGES, getMethodName, getNamespaceName, getOtherProcessName, disconnect;
 var init_validation = __esm({
-  "../../work/main/node_modules/execa/lib/ipc/validation.js"() {
+  "node_modules/execa/lib/ipc/validation.js"() {
     validateIpcMethod = ({ methodName, isSubprocess, ipc, isConnected: isConnected2 }) => {
       validateIpcOption(methodName, isSubprocess, ipc);
       validateConnection(methodName, isSubprocess, isConnected2);
@@ -25557,10 +25777,10 @@ const [receivedMessage] = await Promise.all([
   }
 });
 
-// ../../work/main/node_modules/execa/lib/utils/deferred.js
+// node_modules/execa/lib/utils/deferred.js
 var createDeferred;
 var init_deferred = __esm({
-  "../../work/main/node_modules/execa/lib/utils/deferred.js"() {
+  "node_modules/execa/lib/utils/deferred.js"() {
     createDeferred = () => {
       const methods = {};
       const promise2 = new Promise((resolve, reject) => {
@@ -25571,10 +25791,10 @@ var init_deferred = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/arguments/fd-options.js
+// node_modules/execa/lib/arguments/fd-options.js
 var getToStream, getFromStream, SUBPROCESS_OPTIONS, getFdNumber, parseFdNumber, validateFdNumber, getInvalidStdioOptionMessage, getInvalidStdioOption, getUsedDescriptor, getOptionName, serializeOptionValue;
 var init_fd_options = __esm({
-  "../../work/main/node_modules/execa/lib/arguments/fd-options.js"() {
+  "node_modules/execa/lib/arguments/fd-options.js"() {
     init_specific();
     getToStream = (destination, to = "stdin") => {
       const isWritable2 = true;
@@ -25657,11 +25877,11 @@ Please set this option with "pipe" instead.`;
   }
 });
 
-// ../../work/main/node_modules/execa/lib/utils/max-listeners.js
+// node_modules/execa/lib/utils/max-listeners.js
 import { addAbortListener } from "node:events";
 var incrementMaxListeners;
 var init_max_listeners = __esm({
-  "../../work/main/node_modules/execa/lib/utils/max-listeners.js"() {
+  "node_modules/execa/lib/utils/max-listeners.js"() {
     incrementMaxListeners = (eventEmitter, maxListenersIncrement, signal) => {
       const maxListeners = eventEmitter.getMaxListeners();
       if (maxListeners === 0 || maxListeners === Number.POSITIVE_INFINITY) {
@@ -25675,10 +25895,10 @@ var init_max_listeners = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/ipc/reference.js
+// node_modules/execa/lib/ipc/reference.js
 var addReference, addReferenceCount, removeReference, removeReferenceCount, undoAddedReferences, redoAddedReferences;
 var init_reference = __esm({
-  "../../work/main/node_modules/execa/lib/ipc/reference.js"() {
+  "node_modules/execa/lib/ipc/reference.js"() {
     addReference = (channel, reference) => {
       if (reference) {
         addReferenceCount(channel);
@@ -25710,12 +25930,12 @@ var init_reference = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/ipc/incoming.js
+// node_modules/execa/lib/ipc/incoming.js
 import { once as once2 } from "node:events";
 import { scheduler } from "node:timers/promises";
 var onMessage, onDisconnect, INCOMING_MESSAGES;
 var init_incoming = __esm({
-  "../../work/main/node_modules/execa/lib/ipc/incoming.js"() {
+  "node_modules/execa/lib/ipc/incoming.js"() {
     init_outgoing();
     init_reference();
     init_strict();
@@ -25762,11 +25982,11 @@ var init_incoming = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/ipc/forward.js
+// node_modules/execa/lib/ipc/forward.js
 import { EventEmitter } from "node:events";
 var getIpcEmitter, IPC_EMITTERS, forwardEvents, isConnected;
 var init_forward = __esm({
-  "../../work/main/node_modules/execa/lib/ipc/forward.js"() {
+  "node_modules/execa/lib/ipc/forward.js"() {
     init_incoming();
     init_reference();
     getIpcEmitter = (anyProcess, channel, isSubprocess) => {
@@ -25809,11 +26029,11 @@ var init_forward = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/ipc/strict.js
+// node_modules/execa/lib/ipc/strict.js
 import { once as once3 } from "node:events";
 var handleSendStrict, count, validateStrictDeadlock, handleStrictRequest, handleStrictResponse, waitForStrictResponse, STRICT_RESPONSES, throwOnDisconnect, REQUEST_TYPE, RESPONSE_TYPE;
 var init_strict = __esm({
-  "../../work/main/node_modules/execa/lib/ipc/strict.js"() {
+  "node_modules/execa/lib/ipc/strict.js"() {
     init_deferred();
     init_max_listeners();
     init_send();
@@ -25904,10 +26124,10 @@ var init_strict = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/ipc/outgoing.js
+// node_modules/execa/lib/ipc/outgoing.js
 var startSendMessage, endSendMessage, waitForOutgoingMessages, OUTGOING_MESSAGES, hasMessageListeners, getMinListenerCount;
 var init_outgoing = __esm({
-  "../../work/main/node_modules/execa/lib/ipc/outgoing.js"() {
+  "node_modules/execa/lib/ipc/outgoing.js"() {
     init_deferred();
     init_specific();
     init_fd_options();
@@ -25940,11 +26160,11 @@ var init_outgoing = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/ipc/send.js
+// node_modules/execa/lib/ipc/send.js
 import { promisify as promisify2 } from "node:util";
 var sendMessage, sendMessageAsync, sendOneMessage, getSendMethod, PROCESS_SEND_METHODS;
 var init_send = __esm({
-  "../../work/main/node_modules/execa/lib/ipc/send.js"() {
+  "node_modules/execa/lib/ipc/send.js"() {
     init_validation();
     init_outgoing();
     init_strict();
@@ -26019,11 +26239,11 @@ var init_send = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/ipc/graceful.js
+// node_modules/execa/lib/ipc/graceful.js
 import { scheduler as scheduler2 } from "node:timers/promises";
 var sendAbort, getCancelSignal, startIpc, cancelListening, handleAbort, GRACEFUL_CANCEL_TYPE, abortOnDisconnect, cancelController;
 var init_graceful = __esm({
-  "../../work/main/node_modules/execa/lib/ipc/graceful.js"() {
+  "node_modules/execa/lib/ipc/graceful.js"() {
     init_send();
     init_forward();
     init_validation();
@@ -26079,10 +26299,10 @@ var init_graceful = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/terminate/graceful.js
+// node_modules/execa/lib/terminate/graceful.js
 var validateGracefulCancel, throwOnGracefulCancel, sendOnAbort, getReason;
 var init_graceful2 = __esm({
-  "../../work/main/node_modules/execa/lib/terminate/graceful.js"() {
+  "node_modules/execa/lib/terminate/graceful.js"() {
     init_abort_signal();
     init_graceful();
     init_kill();
@@ -26143,11 +26363,11 @@ var init_graceful2 = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/terminate/timeout.js
+// node_modules/execa/lib/terminate/timeout.js
 import { setTimeout as setTimeout3 } from "node:timers/promises";
 var validateTimeout, throwOnTimeout, killAfterTimeout;
 var init_timeout = __esm({
-  "../../work/main/node_modules/execa/lib/terminate/timeout.js"() {
+  "node_modules/execa/lib/terminate/timeout.js"() {
     init_final_error();
     validateTimeout = ({ timeout }) => {
       if (timeout !== void 0 && (!Number.isFinite(timeout) || timeout < 0)) {
@@ -26164,12 +26384,12 @@ var init_timeout = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/methods/node.js
+// node_modules/execa/lib/methods/node.js
 import { execPath, execArgv } from "node:process";
-import path10 from "node:path";
+import path11 from "node:path";
 var mapNode, handleNodeOption;
 var init_node2 = __esm({
-  "../../work/main/node_modules/execa/lib/methods/node.js"() {
+  "node_modules/execa/lib/methods/node.js"() {
     init_file_url();
     mapNode = ({ options: options6 }) => {
       if (options6.node === false) {
@@ -26189,7 +26409,7 @@ var init_node2 = __esm({
         throw new TypeError('The "execPath" option has been removed. Please use the "nodePath" option instead.');
       }
       const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
-      const resolvedNodePath = path10.resolve(cwd, normalizedNodePath);
+      const resolvedNodePath = path11.resolve(cwd, normalizedNodePath);
       const newOptions = {
         ...options6,
         nodePath: resolvedNodePath,
@@ -26199,7 +26419,7 @@ var init_node2 = __esm({
       if (!shouldHandleNode) {
         return [file2, commandArguments, newOptions];
       }
-      if (path10.basename(file2, ".exe") === "node") {
+      if (path11.basename(file2, ".exe") === "node") {
         throw new TypeError('When the "node" option is true, the first argument does not need to be "node".');
       }
       return [
@@ -26211,11 +26431,11 @@ var init_node2 = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/ipc/ipc-input.js
+// node_modules/execa/lib/ipc/ipc-input.js
 import { serialize } from "node:v8";
 var validateIpcInputOption, validateAdvancedInput, validateJsonInput, validateIpcInput, sendIpcInput;
 var init_ipc_input = __esm({
-  "../../work/main/node_modules/execa/lib/ipc/ipc-input.js"() {
+  "node_modules/execa/lib/ipc/ipc-input.js"() {
     validateIpcInputOption = ({ ipcInput, ipc, serialization }) => {
       if (ipcInput === void 0) {
         return;
@@ -26252,10 +26472,10 @@ var init_ipc_input = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/arguments/encoding-option.js
+// node_modules/execa/lib/arguments/encoding-option.js
 var validateEncoding, TEXT_ENCODINGS, BINARY_ENCODINGS, ENCODINGS, getCorrectEncoding, ENCODING_ALIASES, serializeEncoding;
 var init_encoding_option = __esm({
-  "../../work/main/node_modules/execa/lib/arguments/encoding-option.js"() {
+  "node_modules/execa/lib/arguments/encoding-option.js"() {
     validateEncoding = ({ encoding }) => {
       if (ENCODINGS.has(encoding)) {
         return;
@@ -26299,17 +26519,17 @@ Please rename it to one of: ${correctEncodings}.`);
   }
 });
 
-// ../../work/main/node_modules/execa/lib/arguments/cwd.js
-import { statSync as statSync5 } from "node:fs";
-import path11 from "node:path";
+// node_modules/execa/lib/arguments/cwd.js
+import { statSync as statSync6 } from "node:fs";
+import path12 from "node:path";
 import process5 from "node:process";
 var normalizeCwd, getDefaultCwd, fixCwdError;
 var init_cwd = __esm({
-  "../../work/main/node_modules/execa/lib/arguments/cwd.js"() {
+  "node_modules/execa/lib/arguments/cwd.js"() {
     init_file_url();
     normalizeCwd = (cwd = getDefaultCwd()) => {
       const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
-      return path11.resolve(cwdString);
+      return path12.resolve(cwdString);
     };
     getDefaultCwd = () => {
       try {
@@ -26326,7 +26546,7 @@ ${error62.message}`;
       }
       let cwdStat;
       try {
-        cwdStat = statSync5(cwd);
+        cwdStat = statSync6(cwd);
       } catch (error62) {
         return `The "cwd" option is invalid: ${cwd}.
 ${error62.message}
@@ -26341,12 +26561,12 @@ ${originalMessage}`;
   }
 });
 
-// ../../work/main/node_modules/execa/lib/arguments/options.js
-import path12 from "node:path";
+// node_modules/execa/lib/arguments/options.js
+import path13 from "node:path";
 import process6 from "node:process";
 var import_cross_spawn, normalizeOptions, addDefaultOptions, getEnv;
 var init_options = __esm({
-  "../../work/main/node_modules/execa/lib/arguments/options.js"() {
+  "node_modules/execa/lib/arguments/options.js"() {
     import_cross_spawn = __toESM(require_cross_spawn(), 1);
     init_npm_run_path();
     init_kill();
@@ -26376,7 +26596,7 @@ var init_options = __esm({
       options6.killSignal = normalizeKillSignal(options6.killSignal);
       options6.forceKillAfterDelay = normalizeForceKillAfterDelay(options6.forceKillAfterDelay);
       options6.lines = options6.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options6.encoding) && options6.buffer[fdNumber]);
-      if (process6.platform === "win32" && path12.basename(file2, ".exe") === "cmd") {
+      if (process6.platform === "win32" && path13.basename(file2, ".exe") === "cmd") {
         commandArguments.unshift("/q");
       }
       return { file: file2, commandArguments, options: options6 };
@@ -26432,15 +26652,15 @@ var init_options = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/arguments/shell.js
+// node_modules/execa/lib/arguments/shell.js
 var concatenateShell;
 var init_shell = __esm({
-  "../../work/main/node_modules/execa/lib/arguments/shell.js"() {
+  "node_modules/execa/lib/arguments/shell.js"() {
     concatenateShell = (file2, commandArguments, options6) => options6.shell && commandArguments.length > 0 ? [[file2, ...commandArguments].join(" "), [], options6] : [file2, commandArguments, options6];
   }
 });
 
-// ../../work/main/node_modules/strip-final-newline/index.js
+// node_modules/strip-final-newline/index.js
 function stripFinalNewline(input2) {
   if (typeof input2 === "string") {
     return stripFinalNewlineString(input2);
@@ -26452,7 +26672,7 @@ function stripFinalNewline(input2) {
 }
 var stripFinalNewlineString, stripFinalNewlineBinary, LF, LF_BINARY, CR, CR_BINARY;
 var init_strip_final_newline = __esm({
-  "../../work/main/node_modules/strip-final-newline/index.js"() {
+  "node_modules/strip-final-newline/index.js"() {
     stripFinalNewlineString = (input2) => input2.at(-1) === LF ? input2.slice(0, input2.at(-2) === CR ? -2 : -1) : input2;
     stripFinalNewlineBinary = (input2) => input2.at(-1) === LF_BINARY ? input2.subarray(0, input2.at(-2) === CR_BINARY ? -2 : -1) : input2;
     LF = "\n";
@@ -26462,7 +26682,7 @@ var init_strip_final_newline = __esm({
   }
 });
 
-// ../../work/main/node_modules/is-stream/index.js
+// node_modules/is-stream/index.js
 function isStream(stream, { checkOpen = true } = {}) {
   return stream !== null && typeof stream === "object" && (stream.writable || stream.readable || !checkOpen || stream.writable === void 0 && stream.readable === void 0) && typeof stream.pipe === "function";
 }
@@ -26476,11 +26696,11 @@ function isDuplexStream(stream, options6) {
   return isWritableStream(stream, options6) && isReadableStream(stream, options6);
 }
 var init_is_stream = __esm({
-  "../../work/main/node_modules/is-stream/index.js"() {
+  "node_modules/is-stream/index.js"() {
   }
 });
 
-// ../../work/main/node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js
+// node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js
 function i() {
   return this[n].next();
 }
@@ -26496,7 +26716,7 @@ function h({ preventCancel: r = false } = {}) {
 }
 var a, c, n, u;
 var init_asyncIterator = __esm({
-  "../../work/main/node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js"() {
+  "node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js"() {
     a = Object.getPrototypeOf(
       Object.getPrototypeOf(
         /* istanbul ignore next */
@@ -26573,24 +26793,24 @@ var init_asyncIterator = __esm({
   }
 });
 
-// ../../work/main/node_modules/@sec-ant/readable-stream/dist/ponyfill/fromAnyIterable.js
+// node_modules/@sec-ant/readable-stream/dist/ponyfill/fromAnyIterable.js
 var init_fromAnyIterable = __esm({
-  "../../work/main/node_modules/@sec-ant/readable-stream/dist/ponyfill/fromAnyIterable.js"() {
+  "node_modules/@sec-ant/readable-stream/dist/ponyfill/fromAnyIterable.js"() {
   }
 });
 
-// ../../work/main/node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js
+// node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js
 var init_ponyfill = __esm({
-  "../../work/main/node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js"() {
+  "node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js"() {
     init_asyncIterator();
     init_fromAnyIterable();
   }
 });
 
-// ../../work/main/node_modules/get-stream/source/stream.js
+// node_modules/get-stream/source/stream.js
 var getAsyncIterable, toString, getStreamIterable, handleStreamEnd, nodeImports;
 var init_stream = __esm({
-  "../../work/main/node_modules/get-stream/source/stream.js"() {
+  "node_modules/get-stream/source/stream.js"() {
     init_is_stream();
     init_ponyfill();
     getAsyncIterable = (stream) => {
@@ -26642,10 +26862,10 @@ var init_stream = __esm({
   }
 });
 
-// ../../work/main/node_modules/get-stream/source/contents.js
+// node_modules/get-stream/source/contents.js
 var getStreamContents, appendFinalChunk, appendChunk, addNewChunk, getChunkType, objectToString2, MaxBufferError;
 var init_contents = __esm({
-  "../../work/main/node_modules/get-stream/source/contents.js"() {
+  "node_modules/get-stream/source/contents.js"() {
     init_stream();
     getStreamContents = async (stream, { init, convertChunk, getSize, truncateChunk, addChunk, getFinalChunk, finalize: finalize2 }, { maxBuffer = Number.POSITIVE_INFINITY } = {}) => {
       const asyncIterable = getAsyncIterable(stream);
@@ -26743,10 +26963,10 @@ var init_contents = __esm({
   }
 });
 
-// ../../work/main/node_modules/get-stream/source/utils.js
+// node_modules/get-stream/source/utils.js
 var identity2, noop, getContentsProperty, throwObjectStream, getLengthProperty;
 var init_utils = __esm({
-  "../../work/main/node_modules/get-stream/source/utils.js"() {
+  "node_modules/get-stream/source/utils.js"() {
     identity2 = (value) => value;
     noop = () => void 0;
     getContentsProperty = ({ contents }) => contents;
@@ -26757,13 +26977,13 @@ var init_utils = __esm({
   }
 });
 
-// ../../work/main/node_modules/get-stream/source/array.js
+// node_modules/get-stream/source/array.js
 async function getStreamAsArray(stream, options6) {
   return getStreamContents(stream, arrayMethods, options6);
 }
 var initArray, increment, addArrayChunk, arrayMethods;
 var init_array = __esm({
-  "../../work/main/node_modules/get-stream/source/array.js"() {
+  "node_modules/get-stream/source/array.js"() {
     init_contents();
     init_utils();
     initArray = () => ({ contents: [] });
@@ -26791,13 +27011,13 @@ var init_array = __esm({
   }
 });
 
-// ../../work/main/node_modules/get-stream/source/array-buffer.js
+// node_modules/get-stream/source/array-buffer.js
 async function getStreamAsArrayBuffer(stream, options6) {
   return getStreamContents(stream, arrayBufferMethods, options6);
 }
 var initArrayBuffer, useTextEncoder, textEncoder2, useUint8Array, useUint8ArrayWithOffset, truncateArrayBufferChunk, addArrayBufferChunk, resizeArrayBufferSlow, resizeArrayBuffer, getNewContentsLength, SCALE_FACTOR, finalizeArrayBuffer, hasArrayBufferResize, arrayBufferMethods;
 var init_array_buffer = __esm({
-  "../../work/main/node_modules/get-stream/source/array-buffer.js"() {
+  "node_modules/get-stream/source/array-buffer.js"() {
     init_contents();
     init_utils();
     initArrayBuffer = () => ({ contents: new ArrayBuffer(0) });
@@ -26851,13 +27071,13 @@ var init_array_buffer = __esm({
   }
 });
 
-// ../../work/main/node_modules/get-stream/source/string.js
+// node_modules/get-stream/source/string.js
 async function getStreamAsString(stream, options6) {
   return getStreamContents(stream, stringMethods, options6);
 }
 var initString, useTextDecoder, addStringChunk, truncateStringChunk, getFinalStringChunk, stringMethods;
 var init_string = __esm({
-  "../../work/main/node_modules/get-stream/source/string.js"() {
+  "node_modules/get-stream/source/string.js"() {
     init_contents();
     init_utils();
     initString = () => ({ contents: "", textDecoder: new TextDecoder() });
@@ -26887,9 +27107,9 @@ var init_string = __esm({
   }
 });
 
-// ../../work/main/node_modules/get-stream/source/exports.js
+// node_modules/get-stream/source/exports.js
 var init_exports = __esm({
-  "../../work/main/node_modules/get-stream/source/exports.js"() {
+  "node_modules/get-stream/source/exports.js"() {
     init_array();
     init_array_buffer();
     init_string();
@@ -26897,21 +27117,21 @@ var init_exports = __esm({
   }
 });
 
-// ../../work/main/node_modules/get-stream/source/index.js
+// node_modules/get-stream/source/index.js
 import { on } from "node:events";
 import { finished } from "node:stream/promises";
 var init_source = __esm({
-  "../../work/main/node_modules/get-stream/source/index.js"() {
+  "node_modules/get-stream/source/index.js"() {
     init_stream();
     init_exports();
     Object.assign(nodeImports, { on, finished });
   }
 });
 
-// ../../work/main/node_modules/execa/lib/io/max-buffer.js
+// node_modules/execa/lib/io/max-buffer.js
 var handleMaxBuffer, getMaxBufferUnit, checkIpcMaxBuffer, getMaxBufferMessage, getMaxBufferInfo, isMaxBufferSync, truncateMaxBufferSync, getMaxBufferSync;
 var init_max_buffer = __esm({
-  "../../work/main/node_modules/execa/lib/io/max-buffer.js"() {
+  "node_modules/execa/lib/io/max-buffer.js"() {
     init_source();
     init_standard_stream();
     init_specific();
@@ -26975,11 +27195,11 @@ var init_max_buffer = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/return/message.js
+// node_modules/execa/lib/return/message.js
 import { inspect as inspect2 } from "node:util";
 var createMessages, getErrorPrefix, getForcefulSuffix, getOriginalMessage, serializeIpcMessage, serializeMessagePart, serializeMessageItem;
 var init_message = __esm({
-  "../../work/main/node_modules/execa/lib/return/message.js"() {
+  "node_modules/execa/lib/return/message.js"() {
     init_strip_final_newline();
     init_uint_array();
     init_cwd();
@@ -27106,10 +27326,10 @@ ${originalMessage}`;
   }
 });
 
-// ../../work/main/node_modules/execa/lib/return/result.js
+// node_modules/execa/lib/return/result.js
 var makeSuccessResult, makeEarlyError, makeError, getErrorProperties, omitUndefinedProperties, normalizeExitPayload;
 var init_result = __esm({
-  "../../work/main/node_modules/execa/lib/return/result.js"() {
+  "node_modules/execa/lib/return/result.js"() {
     init_signal();
     init_duration();
     init_final_error();
@@ -27288,7 +27508,7 @@ var init_result = __esm({
   }
 });
 
-// ../../work/main/node_modules/parse-ms/index.js
+// node_modules/parse-ms/index.js
 function parseNumber(milliseconds) {
   return {
     days: Math.trunc(milliseconds / 864e5),
@@ -27327,12 +27547,12 @@ function parseMilliseconds(milliseconds) {
 }
 var toZeroIfInfinity;
 var init_parse_ms = __esm({
-  "../../work/main/node_modules/parse-ms/index.js"() {
+  "node_modules/parse-ms/index.js"() {
     toZeroIfInfinity = (value) => Number.isFinite(value) ? value : 0;
   }
 });
 
-// ../../work/main/node_modules/pretty-ms/index.js
+// node_modules/pretty-ms/index.js
 function prettyMilliseconds(milliseconds, options6) {
   const isBigInt = typeof milliseconds === "bigint";
   if (!isBigInt && !Number.isFinite(milliseconds)) {
@@ -27429,7 +27649,7 @@ function prettyMilliseconds(milliseconds, options6) {
 }
 var isZero, pluralize, SECOND_ROUNDING_EPSILON, ONE_DAY_IN_MILLISECONDS;
 var init_pretty_ms = __esm({
-  "../../work/main/node_modules/pretty-ms/index.js"() {
+  "node_modules/pretty-ms/index.js"() {
     init_parse_ms();
     isZero = (value) => value === 0 || value === 0n;
     pluralize = (word, count2) => count2 === 1 || count2 === 1n ? word : `${word}s`;
@@ -27438,10 +27658,10 @@ var init_pretty_ms = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/verbose/error.js
+// node_modules/execa/lib/verbose/error.js
 var logError;
 var init_error = __esm({
-  "../../work/main/node_modules/execa/lib/verbose/error.js"() {
+  "node_modules/execa/lib/verbose/error.js"() {
     init_log();
     logError = (result, verboseInfo) => {
       if (result.failed) {
@@ -27456,10 +27676,10 @@ var init_error = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/verbose/complete.js
+// node_modules/execa/lib/verbose/complete.js
 var logResult, logDuration;
 var init_complete = __esm({
-  "../../work/main/node_modules/execa/lib/verbose/complete.js"() {
+  "node_modules/execa/lib/verbose/complete.js"() {
     init_pretty_ms();
     init_values();
     init_log();
@@ -27483,10 +27703,10 @@ var init_complete = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/return/reject.js
+// node_modules/execa/lib/return/reject.js
 var handleResult;
 var init_reject = __esm({
-  "../../work/main/node_modules/execa/lib/return/reject.js"() {
+  "node_modules/execa/lib/return/reject.js"() {
     init_complete();
     handleResult = (result, verboseInfo, { reject }) => {
       logResult(result, verboseInfo);
@@ -27498,10 +27718,10 @@ var init_reject = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/stdio/type.js
+// node_modules/execa/lib/stdio/type.js
 var getStdioItemType, getTransformObjectType, getDuplexType, getTransformStreamType, validateNonGeneratorType, checkUndefinedOption, getGeneratorObjectType, checkBooleanOption, isGenerator, isAsyncGenerator, isSyncGenerator, isTransformOptions, isUrl, isRegularUrl, isFilePathObject, FILE_PATH_KEYS, isFilePathString, isUnknownStdioString, KNOWN_STDIO_STRINGS, isReadableStream2, isWritableStream2, isWebStream, isTransformStream, isAsyncIterableObject, isIterableObject, isObject2, TRANSFORM_TYPES, FILE_TYPES, SPECIAL_DUPLICATE_TYPES_SYNC, SPECIAL_DUPLICATE_TYPES, FORBID_DUPLICATE_TYPES, TYPE_TO_MESSAGE;
 var init_type = __esm({
-  "../../work/main/node_modules/execa/lib/stdio/type.js"() {
+  "node_modules/execa/lib/stdio/type.js"() {
     init_is_stream();
     init_is_plain_obj();
     init_uint_array();
@@ -27632,10 +27852,10 @@ var init_type = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/transform/object-mode.js
+// node_modules/execa/lib/transform/object-mode.js
 var getTransformObjectModes, getOutputObjectModes, getInputObjectModes, getFdObjectMode;
 var init_object_mode = __esm({
-  "../../work/main/node_modules/execa/lib/transform/object-mode.js"() {
+  "node_modules/execa/lib/transform/object-mode.js"() {
     init_type();
     getTransformObjectModes = (objectMode, index, newTransforms, direction) => direction === "output" ? getOutputObjectModes(objectMode, index, newTransforms) : getInputObjectModes(objectMode, index, newTransforms);
     getOutputObjectModes = (objectMode, index, newTransforms) => {
@@ -27658,10 +27878,10 @@ var init_object_mode = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/transform/normalize.js
+// node_modules/execa/lib/transform/normalize.js
 var normalizeTransforms, getTransforms, normalizeTransform, normalizeDuplex, normalizeTransformStream, normalizeGenerator, sortTransforms;
 var init_normalize = __esm({
-  "../../work/main/node_modules/execa/lib/transform/normalize.js"() {
+  "node_modules/execa/lib/transform/normalize.js"() {
     init_is_plain_obj();
     init_encoding_option();
     init_type();
@@ -27761,11 +27981,11 @@ var init_normalize = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/stdio/direction.js
+// node_modules/execa/lib/stdio/direction.js
 import process7 from "node:process";
 var getStreamDirection, getStdioItemDirection, KNOWN_DIRECTIONS, anyDirection, alwaysInput, guessStreamDirection, getStandardStreamDirection, DEFAULT_DIRECTION;
 var init_direction = __esm({
-  "../../work/main/node_modules/execa/lib/stdio/direction.js"() {
+  "node_modules/execa/lib/stdio/direction.js"() {
     init_is_stream();
     init_type();
     getStreamDirection = (stdioItems, fdNumber, optionName) => {
@@ -27818,18 +28038,18 @@ var init_direction = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/ipc/array.js
+// node_modules/execa/lib/ipc/array.js
 var normalizeIpcStdioArray;
 var init_array2 = __esm({
-  "../../work/main/node_modules/execa/lib/ipc/array.js"() {
+  "node_modules/execa/lib/ipc/array.js"() {
     normalizeIpcStdioArray = (stdioArray, ipc) => ipc && !stdioArray.includes("ipc") ? [...stdioArray, "ipc"] : stdioArray;
   }
 });
 
-// ../../work/main/node_modules/execa/lib/stdio/stdio-option.js
+// node_modules/execa/lib/stdio/stdio-option.js
 var normalizeStdioOption, getStdioArray, hasAlias, addDefaultValue2, normalizeStdioSync, isOutputPipeOnly;
 var init_stdio_option = __esm({
-  "../../work/main/node_modules/execa/lib/stdio/stdio-option.js"() {
+  "node_modules/execa/lib/stdio/stdio-option.js"() {
     init_standard_stream();
     init_array2();
     init_values();
@@ -27868,12 +28088,12 @@ var init_stdio_option = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/stdio/native.js
-import { readFileSync as readFileSync5 } from "node:fs";
+// node_modules/execa/lib/stdio/native.js
+import { readFileSync as readFileSync6 } from "node:fs";
 import tty2 from "node:tty";
 var handleNativeStream, handleNativeStreamSync, getTargetFd, getTargetFdNumber, handleNativeStreamAsync, getStandardStream;
 var init_native = __esm({
-  "../../work/main/node_modules/execa/lib/stdio/native.js"() {
+  "node_modules/execa/lib/stdio/native.js"() {
     init_is_stream();
     init_standard_stream();
     init_uint_array();
@@ -27910,7 +28130,7 @@ var init_native = __esm({
       if (tty2.isatty(targetFdNumber)) {
         throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
       }
-      return { type: "uint8Array", value: bufferToUint8Array(readFileSync5(targetFdNumber)), optionName };
+      return { type: "uint8Array", value: bufferToUint8Array(readFileSync6(targetFdNumber)), optionName };
     };
     getTargetFdNumber = (value, fdNumber) => {
       if (value === "inherit") {
@@ -27946,10 +28166,10 @@ var init_native = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/stdio/input-option.js
+// node_modules/execa/lib/stdio/input-option.js
 var handleInputOptions, handleInputOption, getInputType, handleInputFileOption, getInputFileType;
 var init_input_option = __esm({
-  "../../work/main/node_modules/execa/lib/stdio/input-option.js"() {
+  "node_modules/execa/lib/stdio/input-option.js"() {
     init_is_stream();
     init_uint_array();
     init_type();
@@ -27990,10 +28210,10 @@ var init_input_option = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/stdio/duplicate.js
+// node_modules/execa/lib/stdio/duplicate.js
 var filterDuplicates, getDuplicateStream, getOtherStdioItems, validateDuplicateStreamSync, getDuplicateStreamInstance, hasSameValue, validateDuplicateTransform, throwOnDuplicateStream;
 var init_duplicate = __esm({
-  "../../work/main/node_modules/execa/lib/stdio/duplicate.js"() {
+  "node_modules/execa/lib/stdio/duplicate.js"() {
     init_type();
     filterDuplicates = (stdioItems) => stdioItems.filter((stdioItemOne, indexOne) => stdioItems.every((stdioItemTwo, indexTwo) => stdioItemOne.value !== stdioItemTwo.value || indexOne >= indexTwo || stdioItemOne.type === "generator" || stdioItemOne.type === "asyncGenerator"));
     getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, fileDescriptors, isSync }) => {
@@ -28071,10 +28291,10 @@ var init_duplicate = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/stdio/handle.js
+// node_modules/execa/lib/stdio/handle.js
 var handleStdio, getFileDescriptor, initializeStdioItems, initializeStdioItem, validateStdioArray, INVALID_STDIO_ARRAY_OPTIONS, validateStreams, validateFileStdio, validateFileObjectMode, getFinalFileDescriptors, getFinalFileDescriptor, addStreamProperties, cleanupCustomStreams, forwardStdio;
 var init_handle = __esm({
-  "../../work/main/node_modules/execa/lib/stdio/handle.js"() {
+  "node_modules/execa/lib/stdio/handle.js"() {
     init_standard_stream();
     init_normalize();
     init_object_mode();
@@ -28245,11 +28465,11 @@ For example, you can use the \`pathToFileURL()\` method of the \`url\` core modu
   }
 });
 
-// ../../work/main/node_modules/execa/lib/stdio/handle-sync.js
-import { readFileSync as readFileSync6 } from "node:fs";
+// node_modules/execa/lib/stdio/handle-sync.js
+import { readFileSync as readFileSync7 } from "node:fs";
 var handleStdioSync, forbiddenIfSync, forbiddenNativeIfSync, throwInvalidSyncValue, addProperties, addPropertiesSync;
 var init_handle_sync = __esm({
-  "../../work/main/node_modules/execa/lib/stdio/handle-sync.js"() {
+  "node_modules/execa/lib/stdio/handle-sync.js"() {
     init_uint_array();
     init_handle();
     init_type();
@@ -28280,8 +28500,8 @@ var init_handle_sync = __esm({
     addPropertiesSync = {
       input: {
         ...addProperties,
-        fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync6(value))] }),
-        filePath: ({ value: { file: file2 } }) => ({ contents: [bufferToUint8Array(readFileSync6(file2))] }),
+        fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync7(value))] }),
+        filePath: ({ value: { file: file2 } }) => ({ contents: [bufferToUint8Array(readFileSync7(file2))] }),
         fileNumber: forbiddenIfSync,
         iterable: ({ value }) => ({ contents: [...value] }),
         string: ({ value }) => ({ contents: [value] }),
@@ -28300,20 +28520,20 @@ var init_handle_sync = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/io/strip-newline.js
+// node_modules/execa/lib/io/strip-newline.js
 var stripNewline, getStripFinalNewline;
 var init_strip_newline = __esm({
-  "../../work/main/node_modules/execa/lib/io/strip-newline.js"() {
+  "node_modules/execa/lib/io/strip-newline.js"() {
     init_strip_final_newline();
     stripNewline = (value, { stripFinalNewline: stripFinalNewline2 }, fdNumber) => getStripFinalNewline(stripFinalNewline2, fdNumber) && value !== void 0 && !Array.isArray(value) ? stripFinalNewline(value) : value;
     getStripFinalNewline = (stripFinalNewline2, fdNumber) => fdNumber === "all" ? stripFinalNewline2[1] || stripFinalNewline2[2] : stripFinalNewline2[fdNumber];
   }
 });
 
-// ../../work/main/node_modules/execa/lib/transform/split.js
+// node_modules/execa/lib/transform/split.js
 var getSplitLinesGenerator, splitLinesSync, splitLinesItemSync, initializeSplitLines, splitGenerator, getNewlineLength, linesFinal, getAppendNewlineGenerator, appendNewlineGenerator, concatString, linesStringInfo, concatUint8Array, linesUint8ArrayInfo;
 var init_split = __esm({
-  "../../work/main/node_modules/execa/lib/transform/split.js"() {
+  "node_modules/execa/lib/transform/split.js"() {
     getSplitLinesGenerator = (binary, preserveNewlines, skipped, state) => binary || skipped ? void 0 : initializeSplitLines(preserveNewlines, state);
     splitLinesSync = (chunk, preserveNewlines, objectMode) => objectMode ? chunk.flatMap((item) => splitLinesItemSync(item, preserveNewlines)) : splitLinesItemSync(chunk, preserveNewlines);
     splitLinesItemSync = (chunk, preserveNewlines) => {
@@ -28395,11 +28615,11 @@ var init_split = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/transform/validate.js
+// node_modules/execa/lib/transform/validate.js
 import { Buffer as Buffer2 } from "node:buffer";
 var getValidateTransformInput, validateStringTransformInput, getValidateTransformReturn, validateObjectTransformReturn, validateStringTransformReturn, validateEmptyReturn;
 var init_validate = __esm({
-  "../../work/main/node_modules/execa/lib/transform/validate.js"() {
+  "node_modules/execa/lib/transform/validate.js"() {
     init_uint_array();
     getValidateTransformInput = (writableObjectMode, optionName) => writableObjectMode ? void 0 : validateStringTransformInput.bind(void 0, optionName);
     validateStringTransformInput = function* (optionName, chunk) {
@@ -28430,12 +28650,12 @@ Instead, \`yield\` should either be called with a value, or not be called at all
   }
 });
 
-// ../../work/main/node_modules/execa/lib/transform/encoding-transform.js
+// node_modules/execa/lib/transform/encoding-transform.js
 import { Buffer as Buffer3 } from "node:buffer";
 import { StringDecoder as StringDecoder2 } from "node:string_decoder";
 var getEncodingTransformGenerator, encodingUint8ArrayGenerator, encodingStringGenerator, encodingStringFinal;
 var init_encoding_transform = __esm({
-  "../../work/main/node_modules/execa/lib/transform/encoding-transform.js"() {
+  "node_modules/execa/lib/transform/encoding-transform.js"() {
     init_uint_array();
     getEncodingTransformGenerator = (binary, encoding, skipped) => {
       if (skipped) {
@@ -28471,11 +28691,11 @@ var init_encoding_transform = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/transform/run-async.js
+// node_modules/execa/lib/transform/run-async.js
 import { callbackify } from "node:util";
 var pushChunks, transformChunk, finalChunks, generatorFinalChunks, destroyTransform, identityGenerator;
 var init_run_async = __esm({
-  "../../work/main/node_modules/execa/lib/transform/run-async.js"() {
+  "node_modules/execa/lib/transform/run-async.js"() {
     pushChunks = callbackify(async (getChunks, state, getChunksArguments, transformStream) => {
       state.currentIterable = getChunks(...getChunksArguments);
       try {
@@ -28524,10 +28744,10 @@ var init_run_async = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/transform/run-sync.js
+// node_modules/execa/lib/transform/run-sync.js
 var pushChunksSync, runTransformSync, transformChunkSync, finalChunksSync, generatorFinalChunksSync, identityGenerator2;
 var init_run_sync = __esm({
-  "../../work/main/node_modules/execa/lib/transform/run-sync.js"() {
+  "node_modules/execa/lib/transform/run-sync.js"() {
     pushChunksSync = (getChunksSync, getChunksArguments, transformStream, done) => {
       try {
         for (const chunk of getChunksSync(...getChunksArguments)) {
@@ -28571,11 +28791,11 @@ var init_run_sync = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/transform/generator.js
+// node_modules/execa/lib/transform/generator.js
 import { Transform, getDefaultHighWaterMark } from "node:stream";
 var generatorToStream, runGeneratorsSync, addInternalGenerators;
 var init_generator = __esm({
-  "../../work/main/node_modules/execa/lib/transform/generator.js"() {
+  "node_modules/execa/lib/transform/generator.js"() {
     init_type();
     init_split();
     init_validate();
@@ -28637,10 +28857,10 @@ var init_generator = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/io/input-sync.js
+// node_modules/execa/lib/io/input-sync.js
 var addInputOptionsSync, getInputFdNumbers, addInputOptionSync, applySingleInputGeneratorsSync, validateSerializable;
 var init_input_sync = __esm({
-  "../../work/main/node_modules/execa/lib/io/input-sync.js"() {
+  "node_modules/execa/lib/io/input-sync.js"() {
     init_generator();
     init_uint_array();
     init_type();
@@ -28678,10 +28898,10 @@ var init_input_sync = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/verbose/output.js
+// node_modules/execa/lib/verbose/output.js
 var shouldLogOutput, fdUsesVerbose, PIPED_STDIO_VALUES, logLines, logLinesSync, isPipingStream, logLine;
 var init_output = __esm({
-  "../../work/main/node_modules/execa/lib/verbose/output.js"() {
+  "node_modules/execa/lib/verbose/output.js"() {
     init_encoding_option();
     init_type();
     init_log();
@@ -28714,11 +28934,11 @@ var init_output = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/io/output-sync.js
+// node_modules/execa/lib/io/output-sync.js
 import { writeFileSync, appendFileSync as appendFileSync2 } from "node:fs";
 var transformOutputSync, transformOutputResultSync, runOutputGeneratorsSync, serializeChunks, logOutputSync, writeToFiles;
 var init_output_sync = __esm({
-  "../../work/main/node_modules/execa/lib/io/output-sync.js"() {
+  "node_modules/execa/lib/io/output-sync.js"() {
     init_output();
     init_generator();
     init_split();
@@ -28829,10 +29049,10 @@ var init_output_sync = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/resolve/all-sync.js
+// node_modules/execa/lib/resolve/all-sync.js
 var getAllSync;
 var init_all_sync = __esm({
-  "../../work/main/node_modules/execa/lib/resolve/all-sync.js"() {
+  "node_modules/execa/lib/resolve/all-sync.js"() {
     init_uint_array();
     init_strip_newline();
     getAllSync = ([, stdout, stderr], options6) => {
@@ -28859,11 +29079,11 @@ var init_all_sync = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/resolve/exit-async.js
+// node_modules/execa/lib/resolve/exit-async.js
 import { once as once4 } from "node:events";
 var waitForExit, waitForExitOrError, waitForSubprocessExit, waitForSuccessfulExit, isSubprocessErrorExit, isFailedExit;
 var init_exit_async = __esm({
-  "../../work/main/node_modules/execa/lib/resolve/exit-async.js"() {
+  "node_modules/execa/lib/resolve/exit-async.js"() {
     init_final_error();
     waitForExit = async (subprocess, context) => {
       const [exitCode, signal] = await waitForExitOrError(subprocess);
@@ -28899,10 +29119,10 @@ var init_exit_async = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/resolve/exit-sync.js
+// node_modules/execa/lib/resolve/exit-sync.js
 var getExitResultSync, getResultError;
 var init_exit_sync = __esm({
-  "../../work/main/node_modules/execa/lib/resolve/exit-sync.js"() {
+  "node_modules/execa/lib/resolve/exit-sync.js"() {
     init_final_error();
     init_max_buffer();
     init_exit_async();
@@ -28927,11 +29147,11 @@ var init_exit_sync = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/methods/main-sync.js
+// node_modules/execa/lib/methods/main-sync.js
 import { spawnSync } from "node:child_process";
 var execaCoreSync, handleSyncArguments, normalizeSyncOptions, validateSyncOptions, throwInvalidSyncOption, spawnSubprocessSync, runSubprocessSync, normalizeSpawnSyncOptions, getSyncResult;
 var init_main_sync = __esm({
-  "../../work/main/node_modules/execa/lib/methods/main-sync.js"() {
+  "node_modules/execa/lib/methods/main-sync.js"() {
     init_command();
     init_options();
     init_shell();
@@ -29077,11 +29297,11 @@ var init_main_sync = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/ipc/get-one.js
+// node_modules/execa/lib/ipc/get-one.js
 import { once as once5, on as on2 } from "node:events";
 var getOneMessage, getOneMessageAsync, getMessage, throwOnDisconnect2, throwOnStrictError;
 var init_get_one = __esm({
-  "../../work/main/node_modules/execa/lib/ipc/get-one.js"() {
+  "node_modules/execa/lib/ipc/get-one.js"() {
     init_validation();
     init_forward();
     init_reference();
@@ -29140,11 +29360,11 @@ var init_get_one = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/ipc/get-each.js
+// node_modules/execa/lib/ipc/get-each.js
 import { once as once6, on as on3 } from "node:events";
 var getEachMessage, loopOnMessages, stopOnDisconnect, abortOnStrictError, iterateOnMessages, throwIfStrictError;
 var init_get_each = __esm({
-  "../../work/main/node_modules/execa/lib/ipc/get-each.js"() {
+  "node_modules/execa/lib/ipc/get-each.js"() {
     init_validation();
     init_forward();
     init_reference();
@@ -29227,11 +29447,11 @@ var init_get_each = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/ipc/methods.js
+// node_modules/execa/lib/ipc/methods.js
 import process8 from "node:process";
 var addIpcMethods, getIpcExport, getIpcMethods;
 var init_methods = __esm({
-  "../../work/main/node_modules/execa/lib/ipc/methods.js"() {
+  "node_modules/execa/lib/ipc/methods.js"() {
     init_send();
     init_get_one();
     init_get_each();
@@ -29276,7 +29496,7 @@ var init_methods = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/return/early-error.js
+// node_modules/execa/lib/return/early-error.js
 import { ChildProcess as ChildProcess2 } from "node:child_process";
 import {
   PassThrough,
@@ -29286,7 +29506,7 @@ import {
 } from "node:stream";
 var handleEarlyError, createDummyStreams, createDummyStream, readable, writable, duplex, handleDummyPromise;
 var init_early_error = __esm({
-  "../../work/main/node_modules/execa/lib/return/early-error.js"() {
+  "node_modules/execa/lib/return/early-error.js"() {
     init_handle();
     init_result();
     init_reject();
@@ -29338,13 +29558,13 @@ var init_early_error = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/stdio/handle-async.js
+// node_modules/execa/lib/stdio/handle-async.js
 import { createReadStream, createWriteStream } from "node:fs";
 import { Buffer as Buffer4 } from "node:buffer";
 import { Readable as Readable2, Writable as Writable2, Duplex as Duplex2 } from "node:stream";
 var handleStdioAsync, forbiddenIfAsync, addProperties2, addPropertiesAsync;
 var init_handle_async = __esm({
-  "../../work/main/node_modules/execa/lib/stdio/handle-async.js"() {
+  "node_modules/execa/lib/stdio/handle-async.js"() {
     init_generator();
     init_handle();
     init_type();
@@ -29391,7 +29611,7 @@ var init_handle_async = __esm({
   }
 });
 
-// ../../work/main/node_modules/@sindresorhus/merge-streams/index.js
+// node_modules/@sindresorhus/merge-streams/index.js
 import { on as on4, once as once7 } from "node:events";
 import { PassThrough as PassThroughStream, getDefaultHighWaterMark as getDefaultHighWaterMark2 } from "node:stream";
 import { finished as finished2 } from "node:stream/promises";
@@ -29416,7 +29636,7 @@ function mergeStreams(streams) {
 }
 var getHighWaterMark, MergedStream, onMergedStreamFinished, onMergedStreamEnd, onInputStreamsUnpipe, validateStream, endWhenStreamsDone, afterMergedStreamFinished, onInputStreamEnd, onInputStreamUnpipe, endStream, errorOrAbortStream, isAbortError, abortStream, errorStream, noop2, updateMaxListeners, PASSTHROUGH_LISTENERS_COUNT, PASSTHROUGH_LISTENERS_PER_STREAM;
 var init_merge_streams = __esm({
-  "../../work/main/node_modules/@sindresorhus/merge-streams/index.js"() {
+  "node_modules/@sindresorhus/merge-streams/index.js"() {
     getHighWaterMark = (streams, objectMode) => {
       if (streams.length === 0) {
         return getDefaultHighWaterMark2(objectMode);
@@ -29613,11 +29833,11 @@ var init_merge_streams = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/io/pipeline.js
+// node_modules/execa/lib/io/pipeline.js
 import { finished as finished3 } from "node:stream/promises";
 var pipeStreams, onSourceFinish, endDestinationStream, onDestinationFinish, abortSourceStream;
 var init_pipeline = __esm({
-  "../../work/main/node_modules/execa/lib/io/pipeline.js"() {
+  "node_modules/execa/lib/io/pipeline.js"() {
     init_standard_stream();
     pipeStreams = (source, destination) => {
       source.pipe(destination);
@@ -29657,10 +29877,10 @@ var init_pipeline = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/io/output-async.js
+// node_modules/execa/lib/io/output-async.js
 var pipeOutputAsync, pipeTransform, SUBPROCESS_STREAM_PROPERTIES, pipeStdioItem, setStandardStreamMaxListeners, MAX_LISTENERS_INCREMENT;
 var init_output_async = __esm({
-  "../../work/main/node_modules/execa/lib/io/output-async.js"() {
+  "node_modules/execa/lib/io/output-async.js"() {
     init_merge_streams();
     init_standard_stream();
     init_max_listeners();
@@ -29719,10 +29939,10 @@ var init_output_async = __esm({
   }
 });
 
-// ../../work/main/node_modules/signal-exit/dist/mjs/signals.js
+// node_modules/signal-exit/dist/mjs/signals.js
 var signals;
 var init_signals2 = __esm({
-  "../../work/main/node_modules/signal-exit/dist/mjs/signals.js"() {
+  "node_modules/signal-exit/dist/mjs/signals.js"() {
     signals = [];
     signals.push("SIGHUP", "SIGINT", "SIGTERM");
     if (process.platform !== "win32") {
@@ -29748,10 +29968,10 @@ var init_signals2 = __esm({
   }
 });
 
-// ../../work/main/node_modules/signal-exit/dist/mjs/index.js
+// node_modules/signal-exit/dist/mjs/index.js
 var processOk, kExitEmitter, global2, ObjectDefineProperty, Emitter, SignalExitBase, signalExitWrap, SignalExitFallback, SignalExit, process9, onExit, load, unload;
 var init_mjs = __esm({
-  "../../work/main/node_modules/signal-exit/dist/mjs/index.js"() {
+  "node_modules/signal-exit/dist/mjs/index.js"() {
     init_signals2();
     processOk = (process10) => !!process10 && typeof process10 === "object" && typeof process10.removeListener === "function" && typeof process10.emit === "function" && typeof process10.reallyExit === "function" && typeof process10.listeners === "function" && typeof process10.kill === "function" && typeof process10.pid === "number" && typeof process10.on === "function";
     kExitEmitter = /* @__PURE__ */ Symbol.for("signal-exit emitter");
@@ -29987,11 +30207,11 @@ var init_mjs = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/terminate/cleanup.js
+// node_modules/execa/lib/terminate/cleanup.js
 import { addAbortListener as addAbortListener2 } from "node:events";
 var cleanupOnExit;
 var init_cleanup = __esm({
-  "../../work/main/node_modules/execa/lib/terminate/cleanup.js"() {
+  "node_modules/execa/lib/terminate/cleanup.js"() {
     init_mjs();
     cleanupOnExit = (subprocess, { cleanup, detached }, { signal }) => {
       if (!cleanup || detached) {
@@ -30007,10 +30227,10 @@ var init_cleanup = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/pipe/pipe-arguments.js
+// node_modules/execa/lib/pipe/pipe-arguments.js
 var normalizePipeArguments, getDestinationStream, getDestination, mapDestinationArguments, getSourceStream;
 var init_pipe_arguments = __esm({
-  "../../work/main/node_modules/execa/lib/pipe/pipe-arguments.js"() {
+  "node_modules/execa/lib/pipe/pipe-arguments.js"() {
     init_parameters();
     init_duration();
     init_fd_options();
@@ -30089,10 +30309,10 @@ var init_pipe_arguments = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/pipe/throw.js
+// node_modules/execa/lib/pipe/throw.js
 var handlePipeArgumentsError, getPipeArgumentsError, createNonCommandError, PIPE_COMMAND_MESSAGE;
 var init_throw = __esm({
-  "../../work/main/node_modules/execa/lib/pipe/throw.js"() {
+  "node_modules/execa/lib/pipe/throw.js"() {
     init_result();
     init_pipeline();
     handlePipeArgumentsError = ({
@@ -30145,10 +30365,10 @@ var init_throw = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/pipe/sequence.js
+// node_modules/execa/lib/pipe/sequence.js
 var waitForBothSubprocesses;
 var init_sequence = __esm({
-  "../../work/main/node_modules/execa/lib/pipe/sequence.js"() {
+  "node_modules/execa/lib/pipe/sequence.js"() {
     waitForBothSubprocesses = async (subprocessPromises) => {
       const [
         { status: sourceStatus, reason: sourceReason, value: sourceResult = sourceReason },
@@ -30168,11 +30388,11 @@ var init_sequence = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/pipe/streaming.js
+// node_modules/execa/lib/pipe/streaming.js
 import { finished as finished4 } from "node:stream/promises";
 var pipeSubprocessStream, pipeFirstSubprocessStream, pipeMoreSubprocessStream, cleanupMergedStreamsMap, MERGED_STREAMS, SOURCE_LISTENERS_PER_PIPE, DESTINATION_LISTENERS_PER_PIPE;
 var init_streaming = __esm({
-  "../../work/main/node_modules/execa/lib/pipe/streaming.js"() {
+  "node_modules/execa/lib/pipe/streaming.js"() {
     init_merge_streams();
     init_max_listeners();
     init_pipeline();
@@ -30207,11 +30427,11 @@ var init_streaming = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/pipe/abort.js
+// node_modules/execa/lib/pipe/abort.js
 import { aborted as aborted2 } from "node:util";
 var unpipeOnAbort, unpipeOnSignalAbort;
 var init_abort = __esm({
-  "../../work/main/node_modules/execa/lib/pipe/abort.js"() {
+  "node_modules/execa/lib/pipe/abort.js"() {
     init_throw();
     unpipeOnAbort = (unpipeSignal, unpipeContext) => unpipeSignal === void 0 ? [] : [unpipeOnSignalAbort(unpipeSignal, unpipeContext)];
     unpipeOnSignalAbort = async (unpipeSignal, { sourceStream, mergedStream, fileDescriptors, sourceOptions, startTime }) => {
@@ -30228,10 +30448,10 @@ var init_abort = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/pipe/setup.js
+// node_modules/execa/lib/pipe/setup.js
 var pipeToSubprocess, handlePipePromise, getSubprocessPromises;
 var init_setup = __esm({
-  "../../work/main/node_modules/execa/lib/pipe/setup.js"() {
+  "node_modules/execa/lib/pipe/setup.js"() {
     init_is_plain_obj();
     init_pipe_arguments();
     init_throw();
@@ -30298,12 +30518,12 @@ var init_setup = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/io/iterate.js
+// node_modules/execa/lib/io/iterate.js
 import { on as on5 } from "node:events";
 import { getDefaultHighWaterMark as getDefaultHighWaterMark3 } from "node:stream";
 var iterateOnSubprocessStream, stopReadingOnExit, iterateForResult, stopReadingOnStreamEnd, iterateOnStream, DEFAULT_OBJECT_HIGH_WATER_MARK, HIGH_WATER_MARK, iterateOnData, getGenerators;
 var init_iterate = __esm({
-  "../../work/main/node_modules/execa/lib/io/iterate.js"() {
+  "node_modules/execa/lib/io/iterate.js"() {
     init_encoding_transform();
     init_split();
     init_run_sync();
@@ -30399,11 +30619,11 @@ var init_iterate = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/io/contents.js
+// node_modules/execa/lib/io/contents.js
 import { setImmediate } from "node:timers/promises";
 var getStreamOutput, logOutputAsync, resumeStream, getStreamContents2, getBufferedData, handleBufferedData;
 var init_contents2 = __esm({
-  "../../work/main/node_modules/execa/lib/io/contents.js"() {
+  "node_modules/execa/lib/io/contents.js"() {
     init_source();
     init_uint_array();
     init_output();
@@ -30502,11 +30722,11 @@ var init_contents2 = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/resolve/wait-stream.js
+// node_modules/execa/lib/resolve/wait-stream.js
 import { finished as finished5 } from "node:stream/promises";
 var waitForStream, handleStdinDestroy, spyOnStdinDestroy, setStdinCleanedUp, handleStreamError, shouldIgnoreStreamError, isInputFileDescriptor, isStreamAbort, isStreamEpipe;
 var init_wait_stream = __esm({
-  "../../work/main/node_modules/execa/lib/resolve/wait-stream.js"() {
+  "node_modules/execa/lib/resolve/wait-stream.js"() {
     waitForStream = async (stream, fdNumber, streamInfo, { isSameDirection, stopOnExit = false } = {}) => {
       const state = handleStdinDestroy(stream, streamInfo);
       const abortController = new AbortController();
@@ -30560,10 +30780,10 @@ var init_wait_stream = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/resolve/stdio.js
+// node_modules/execa/lib/resolve/stdio.js
 var waitForStdioStreams, waitForSubprocessStream;
 var init_stdio = __esm({
-  "../../work/main/node_modules/execa/lib/resolve/stdio.js"() {
+  "node_modules/execa/lib/resolve/stdio.js"() {
     init_contents2();
     init_wait_stream();
     waitForStdioStreams = ({ subprocess, encoding, buffer, maxBuffer, lines, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => subprocess.stdio.map((stream, fdNumber) => waitForSubprocessStream({
@@ -30608,10 +30828,10 @@ var init_stdio = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/resolve/all-async.js
+// node_modules/execa/lib/resolve/all-async.js
 var makeAllStream, waitForAllStream, getAllStream, getAllMixed;
 var init_all_async = __esm({
-  "../../work/main/node_modules/execa/lib/resolve/all-async.js"() {
+  "node_modules/execa/lib/resolve/all-async.js"() {
     init_merge_streams();
     init_stdio();
     makeAllStream = ({ stdout, stderr }, { all }) => all && (stdout || stderr) ? mergeStreams([stdout, stderr].filter(Boolean)) : void 0;
@@ -30643,10 +30863,10 @@ var init_all_async = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/verbose/ipc.js
+// node_modules/execa/lib/verbose/ipc.js
 var shouldLogIpc, logIpcOutput;
 var init_ipc = __esm({
-  "../../work/main/node_modules/execa/lib/verbose/ipc.js"() {
+  "node_modules/execa/lib/verbose/ipc.js"() {
     init_log();
     init_values();
     shouldLogIpc = (verboseInfo) => isFullVerbose(verboseInfo, "ipc");
@@ -30662,10 +30882,10 @@ var init_ipc = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/ipc/buffer-messages.js
+// node_modules/execa/lib/ipc/buffer-messages.js
 var waitForIpcOutput, getBufferedIpcOutput;
 var init_buffer_messages = __esm({
-  "../../work/main/node_modules/execa/lib/ipc/buffer-messages.js"() {
+  "node_modules/execa/lib/ipc/buffer-messages.js"() {
     init_max_buffer();
     init_ipc();
     init_specific();
@@ -30709,11 +30929,11 @@ var init_buffer_messages = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/resolve/wait-subprocess.js
+// node_modules/execa/lib/resolve/wait-subprocess.js
 import { once as once8 } from "node:events";
 var waitForSubprocessResult, waitForOriginalStreams, waitForCustomStreamsEnd, throwOnSubprocessError;
 var init_wait_subprocess = __esm({
-  "../../work/main/node_modules/execa/lib/resolve/wait-subprocess.js"() {
+  "node_modules/execa/lib/resolve/wait-subprocess.js"() {
     init_is_stream();
     init_timeout();
     init_cancel();
@@ -30844,10 +31064,10 @@ var init_wait_subprocess = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/convert/concurrent.js
+// node_modules/execa/lib/convert/concurrent.js
 var initializeConcurrentStreams, addConcurrentStream, waitForConcurrentStreams;
 var init_concurrent = __esm({
-  "../../work/main/node_modules/execa/lib/convert/concurrent.js"() {
+  "node_modules/execa/lib/convert/concurrent.js"() {
     init_deferred();
     initializeConcurrentStreams = () => ({
       readableDestroy: /* @__PURE__ */ new WeakMap(),
@@ -30876,11 +31096,11 @@ var init_concurrent = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/convert/shared.js
+// node_modules/execa/lib/convert/shared.js
 import { finished as finished6 } from "node:stream/promises";
 var safeWaitForSubprocessStdin, safeWaitForSubprocessStdout, waitForSubprocessStdin, waitForSubprocessStdout, waitForSubprocess, destroyOtherStream;
 var init_shared2 = __esm({
-  "../../work/main/node_modules/execa/lib/convert/shared.js"() {
+  "node_modules/execa/lib/convert/shared.js"() {
     init_wait_stream();
     safeWaitForSubprocessStdin = async (subprocessStdin) => {
       if (subprocessStdin === void 0) {
@@ -30922,12 +31142,12 @@ var init_shared2 = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/convert/readable.js
+// node_modules/execa/lib/convert/readable.js
 import { Readable as Readable3 } from "node:stream";
 import { callbackify as callbackify2 } from "node:util";
 var createReadable, getSubprocessStdout, getReadableOptions, getReadableMethods, onRead, onStdoutFinished, onReadableDestroy, destroyOtherReadable;
 var init_readable = __esm({
-  "../../work/main/node_modules/execa/lib/convert/readable.js"() {
+  "node_modules/execa/lib/convert/readable.js"() {
     init_encoding_option();
     init_fd_options();
     init_iterate();
@@ -31020,12 +31240,12 @@ var init_readable = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/convert/writable.js
+// node_modules/execa/lib/convert/writable.js
 import { Writable as Writable3 } from "node:stream";
 import { callbackify as callbackify3 } from "node:util";
 var createWritable, getSubprocessStdin, getWritableMethods, onWrite, onWritableFinal, onStdinFinished, onWritableDestroy, destroyOtherWritable;
 var init_writable = __esm({
-  "../../work/main/node_modules/execa/lib/convert/writable.js"() {
+  "node_modules/execa/lib/convert/writable.js"() {
     init_fd_options();
     init_concurrent();
     init_shared2();
@@ -31094,12 +31314,12 @@ var init_writable = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/convert/duplex.js
+// node_modules/execa/lib/convert/duplex.js
 import { Duplex as Duplex3 } from "node:stream";
 import { callbackify as callbackify4 } from "node:util";
 var createDuplex, onDuplexDestroy;
 var init_duplex = __esm({
-  "../../work/main/node_modules/execa/lib/convert/duplex.js"() {
+  "node_modules/execa/lib/convert/duplex.js"() {
     init_encoding_option();
     init_readable();
     init_writable();
@@ -31156,10 +31376,10 @@ var init_duplex = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/convert/iterable.js
+// node_modules/execa/lib/convert/iterable.js
 var createIterable, iterateOnStdoutData;
 var init_iterable = __esm({
-  "../../work/main/node_modules/execa/lib/convert/iterable.js"() {
+  "node_modules/execa/lib/convert/iterable.js"() {
     init_encoding_option();
     init_fd_options();
     init_iterate();
@@ -31193,10 +31413,10 @@ var init_iterable = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/convert/add.js
+// node_modules/execa/lib/convert/add.js
 var addConvertedStreams;
 var init_add = __esm({
-  "../../work/main/node_modules/execa/lib/convert/add.js"() {
+  "node_modules/execa/lib/convert/add.js"() {
     init_concurrent();
     init_readable();
     init_writable();
@@ -31213,10 +31433,10 @@ var init_add = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/methods/promise.js
+// node_modules/execa/lib/methods/promise.js
 var mergePromise, nativePromisePrototype, descriptors;
 var init_promise = __esm({
-  "../../work/main/node_modules/execa/lib/methods/promise.js"() {
+  "node_modules/execa/lib/methods/promise.js"() {
     mergePromise = (subprocess, promise2) => {
       for (const [property, descriptor] of descriptors) {
         const value = descriptor.value.bind(promise2);
@@ -31232,12 +31452,12 @@ var init_promise = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/methods/main-async.js
+// node_modules/execa/lib/methods/main-async.js
 import { setMaxListeners } from "node:events";
 import { spawn } from "node:child_process";
 var execaCoreAsync, handleAsyncArguments, handleAsyncOptions, spawnSubprocessAsync, handlePromise, getAsyncResult;
 var init_main_async = __esm({
-  "../../work/main/node_modules/execa/lib/methods/main-async.js"() {
+  "node_modules/execa/lib/methods/main-async.js"() {
     init_source();
     init_command();
     init_options();
@@ -31414,10 +31634,10 @@ var init_main_async = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/methods/bind.js
+// node_modules/execa/lib/methods/bind.js
 var mergeOptions, mergeOption, DEEP_OPTIONS;
 var init_bind = __esm({
-  "../../work/main/node_modules/execa/lib/methods/bind.js"() {
+  "node_modules/execa/lib/methods/bind.js"() {
     init_is_plain_obj();
     init_specific();
     mergeOptions = (boundOptions, options6) => {
@@ -31439,10 +31659,10 @@ var init_bind = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/methods/create.js
+// node_modules/execa/lib/methods/create.js
 var createExeca, callBoundExeca, parseArguments;
 var init_create = __esm({
-  "../../work/main/node_modules/execa/lib/methods/create.js"() {
+  "node_modules/execa/lib/methods/create.js"() {
     init_is_plain_obj();
     init_parameters();
     init_template();
@@ -31496,10 +31716,10 @@ var init_create = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/methods/command.js
+// node_modules/execa/lib/methods/command.js
 var mapCommandAsync, mapCommandSync, parseCommand, parseCommandString, SPACES_REGEXP;
 var init_command2 = __esm({
-  "../../work/main/node_modules/execa/lib/methods/command.js"() {
+  "node_modules/execa/lib/methods/command.js"() {
     mapCommandAsync = ({ file: file2, commandArguments }) => parseCommand(file2, commandArguments);
     mapCommandSync = ({ file: file2, commandArguments }) => ({ ...parseCommand(file2, commandArguments), isSync: true });
     parseCommand = (command, unusedArguments) => {
@@ -31532,10 +31752,10 @@ var init_command2 = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/lib/methods/script.js
+// node_modules/execa/lib/methods/script.js
 var setScriptSync, mapScriptAsync, mapScriptSync, getScriptOptions, getScriptStdinOption, deepScriptOptions;
 var init_script = __esm({
-  "../../work/main/node_modules/execa/lib/methods/script.js"() {
+  "node_modules/execa/lib/methods/script.js"() {
     setScriptSync = (boundExeca, createNested, boundOptions) => {
       boundExeca.sync = createNested(mapScriptSync, boundOptions);
       boundExeca.s = boundExeca.sync;
@@ -31548,10 +31768,10 @@ var init_script = __esm({
   }
 });
 
-// ../../work/main/node_modules/execa/index.js
+// node_modules/execa/index.js
 var execa, execaSync, execaCommand, execaCommandSync, execaNode, $, sendMessage2, getOneMessage2, getEachMessage2, getCancelSignal2;
 var init_execa = __esm({
-  "../../work/main/node_modules/execa/index.js"() {
+  "node_modules/execa/index.js"() {
     init_create();
     init_command2();
     init_node2();
@@ -31574,7 +31794,7 @@ var init_execa = __esm({
 
 // src/git.ts
 import { existsSync as existsSync3 } from "node:fs";
-import path13 from "node:path";
+import path14 from "node:path";
 async function git(cwd, args) {
   const result = await execa("git", args, {
     cwd,
@@ -31673,13 +31893,13 @@ function parseWorktreeList(porcelain) {
 }
 async function addWorktree(repo, worktreePath, branch, { from, track = false } = {}) {
   const name = await checkBranchName(repo, branch);
-  const target = path13.resolve(repo, worktreePath);
+  const target = path14.resolve(repo, worktreePath);
   const args = from === void 0 ? ["worktree", "add", "--", target, name] : ["worktree", "add", track ? "--track" : "--no-track", "-b", name, "--", target, await checkRefName(repo, from)];
   const result = await git(repo, args);
   if (result.exitCode !== 0) throw gitFailed(`git worktree add ${target}`, result);
 }
 function worktreePathFor(mainWorktree, branch) {
-  return path13.join(path13.dirname(mainWorktree), `${path13.basename(mainWorktree)}.worktrees`, branch.replaceAll("/", "-"));
+  return path14.join(path14.dirname(mainWorktree), `${path14.basename(mainWorktree)}.worktrees`, branch.replaceAll("/", "-"));
 }
 async function checkBranchName(repo, branch) {
   if (!plausibleRefName(branch) || !BRANCH_CHARACTERS.test(branch) || branch === "@" || branch.includes("@{")) {
@@ -31784,10 +32004,10 @@ var init_git = __esm({
 });
 
 // src/claude/running-sessions.ts
-import { readdirSync as readdirSync2, readFileSync as readFileSync7, readlinkSync } from "node:fs";
-import path14 from "node:path";
+import { readdirSync as readdirSync2, readFileSync as readFileSync8, readlinkSync as readlinkSync2 } from "node:fs";
+import path15 from "node:path";
 function runningSessions(env) {
-  const dir = path14.join(configDir(env), RUNNING_SESSIONS_DIR);
+  const dir = path15.join(configDir(env), RUNNING_SESSIONS_DIR);
   let names;
   try {
     names = readdirSync2(dir);
@@ -31797,10 +32017,10 @@ function runningSessions(env) {
   const here = pidDomain();
   const found = [];
   for (const name of names.filter((n2) => /^\d+\.json$/.test(n2)).sort()) {
-    const file2 = path14.join(dir, name);
+    const file2 = path15.join(dir, name);
     let parsed;
     try {
-      parsed = recordSchema.safeParse(JSON.parse(readFileSync7(file2, "utf8")));
+      parsed = recordSchema.safeParse(JSON.parse(readFileSync8(file2, "utf8")));
     } catch {
       continue;
     }
@@ -31818,15 +32038,15 @@ function runningSessions(env) {
 function pidDomain() {
   if (process.platform !== "linux") return void 0;
   try {
-    const machineId = readFileSync7("/etc/machine-id", "utf8").trim();
-    return `linux:${machineId}:${readlinkSync("/proc/self/ns/pid")}`;
+    const machineId = readFileSync8("/etc/machine-id", "utf8").trim();
+    return `linux:${machineId}:${readlinkSync2("/proc/self/ns/pid")}`;
   } catch {
     return void 0;
   }
 }
 function processStartTime(pid) {
   try {
-    const stat = readFileSync7(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync8(`/proc/${pid}/stat`, "utf8");
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return void 0;
@@ -32187,34 +32407,34 @@ import {
   copyFileSync as copyFileSync2,
   existsSync as existsSync4,
   fsyncSync as fsyncSync2,
-  lstatSync as lstatSync2,
+  lstatSync as lstatSync3,
   mkdirSync as mkdirSync4,
   mkdtempSync,
   openSync as openSync3,
   readdirSync as readdirSync3,
-  readFileSync as readFileSync8,
-  realpathSync as realpathSync2,
+  readFileSync as readFileSync9,
+  realpathSync as realpathSync3,
   renameSync as renameSync3,
-  rmdirSync,
+  rmdirSync as rmdirSync2,
   rmSync as rmSync3,
-  statSync as statSync6,
+  statSync as statSync7,
   unlinkSync as unlinkSync3,
   utimesSync as utimesSync2,
   writeSync as writeSync2
 } from "node:fs";
-import path15 from "node:path";
+import path16 from "node:path";
 import { fileURLToPath as fileURLToPath4 } from "node:url";
 async function resolveSnapshotProject(env, cwd, extraSlugs = []) {
   const listing = await listProjectSessions(env, cwd);
   const found = listing.projects[0];
   const here = found?.project ?? cwd;
-  const mapped = readStateArray(path15.join(packStateDir(env), "mappings.json")).find(
+  const mapped = readStateArray(path16.join(packStateDir(env), "mappings.json")).find(
     (m) => isRecord(m) && typeof m.hostPath === "string" && typeof m.containerPath === "string" && encodeProjectSlug(m.containerPath) === encodeProjectSlug(here)
   );
   const hostPath = mapped?.hostPath ?? here;
   const slug = encodeProjectSlug(hostPath);
   const slugs = [.../* @__PURE__ */ new Set([...found?.slugs ?? [encodeProjectSlug(here)], ...extraSlugs])].sort();
-  return { path: here, hostPath, slug, slugs, dir: path15.join(packStateDir(env), SNAPSHOTS_DIR, slug) };
+  return { path: here, hostPath, slug, slugs, dir: path16.join(packStateDir(env), SNAPSHOTS_DIR, slug) };
 }
 function collectProjectData(env, slugFolders) {
   const config2 = configDir(env);
@@ -32233,36 +32453,36 @@ function collectProjectData(env, slugFolders) {
     }
   }
   const ids = new Set(data.sessions.map((s) => s.id));
-  for (const name of listNames(path15.join(config2, "todos")).sort()) {
+  for (const name of listNames(path16.join(config2, "todos")).sort()) {
     if (name.endsWith(".json") && sessionPrefixOf(name, ids)) addFile(config2, `todos/${name}`, data);
   }
   for (const id of [...ids].sort()) {
     for (const root of ["tasks", "file-history"]) {
-      if (isRealDirectory(path15.join(config2, root, id))) walkFrom(`${root}/${id}`);
+      if (isRealDirectory(path16.join(config2, root, id))) walkFrom(`${root}/${id}`);
     }
     addFile(config2, `persist-state/${SESSION_STARTS_DIR}/${id}.jsonl`, data);
   }
   const slugSet = new Set(slugFolders);
   const state = packStateDir(env);
-  data.state.mappings.push(...readStateArray(path15.join(state, "mappings.json")).filter((m) => isProjectMapping(m, slugSet)));
-  data.state.workItems.push(...readStateArray(path15.join(state, "work-items.json")).filter((w) => isProjectWorkItem(w, slugSet)));
+  data.state.mappings.push(...readStateArray(path16.join(state, "mappings.json")).filter((m) => isProjectMapping(m, slugSet)));
+  data.state.workItems.push(...readStateArray(path16.join(state, "work-items.json")).filter((w) => isProjectWorkItem(w, slugSet)));
   return data;
 }
 function realSlugFolders(projects, names) {
   let projectsReal;
   try {
-    projectsReal = realpathSync2(projects);
+    projectsReal = realpathSync3(projects);
   } catch {
     return [];
   }
   const found = /* @__PURE__ */ new Set();
   for (const name of names) {
-    const dir = path15.join(projects, name);
+    const dir = path16.join(projects, name);
     try {
-      if (lstatSync2(dir).isDirectory()) found.add(name);
-      else if (statSync6(dir).isDirectory()) {
-        const real = realpathSync2(dir);
-        if (path15.dirname(real) === projectsReal) found.add(path15.basename(real));
+      if (lstatSync3(dir).isDirectory()) found.add(name);
+      else if (statSync7(dir).isDirectory()) {
+        const real = realpathSync3(dir);
+        if (path16.dirname(real) === projectsReal) found.add(path16.basename(real));
       }
     } catch {
     }
@@ -32274,10 +32494,10 @@ function sessionPrefixOf(name, ids) {
   return false;
 }
 function walk(config2, rel, data) {
-  const abs = path15.join(config2, rel);
+  const abs = path16.join(config2, rel);
   let stats;
   try {
-    stats = lstatSync2(abs);
+    stats = lstatSync3(abs);
   } catch {
     return;
   }
@@ -32297,10 +32517,10 @@ function walk(config2, rel, data) {
   }
 }
 function addFile(config2, rel, data) {
-  const abs = path15.join(config2, rel);
+  const abs = path16.join(config2, rel);
   let stats;
   try {
-    stats = lstatSync2(abs);
+    stats = lstatSync3(abs);
   } catch {
     return;
   }
@@ -32323,7 +32543,7 @@ async function createSnapshot(env, cwd, now = /* @__PURE__ */ new Date()) {
 }
 async function snapshotBeforeMerge(env, hostPath, slugFolders, now = /* @__PURE__ */ new Date()) {
   const projects = projectsDir(env);
-  const hasFiles = slugFolders.some((slug) => isRealDirectory(path15.join(projects, slug)) && listNames(path15.join(projects, slug)).length > 0);
+  const hasFiles = slugFolders.some((slug) => isRealDirectory(path16.join(projects, slug)) && listNames(path16.join(projects, slug)).length > 0);
   if (!hasFiles) return void 0;
   try {
     const project = await resolveSnapshotProject(env, hostPath, slugFolders);
@@ -32365,8 +32585,8 @@ async function writeSnapshot(env, project, kind, data, now) {
 `);
     yield { type: "file", path: MANIFEST_ENTRY, mode: 384, mtimeMs: now.getTime(), size: bytes.length, source: { bytes } };
   }
-  const archive = path15.join(project.dir, `${id}${ARCHIVE_EXT}`);
-  const temp = path15.join(project.dir, `.${id}.${process.pid}.${randomBytes3(4).toString("hex")}.tmp`);
+  const archive = path16.join(project.dir, `${id}${ARCHIVE_EXT}`);
+  const temp = path16.join(project.dir, `.${id}.${process.pid}.${randomBytes3(4).toString("hex")}.tmp`);
   try {
     await writeTarGz(temp, entries(), { onFile: (f) => checksums.set(f.path, f.sha256) });
     fsyncFile(temp);
@@ -32375,16 +32595,16 @@ async function writeSnapshot(env, project, kind, data, now) {
     rmSync3(temp, { force: true });
     throw error62;
   }
-  writeFileAtomic(path15.join(project.dir, `${id}${SUMMARY_EXT}`), `${JSON.stringify(summary, null, 2)}
+  writeFileAtomic(path16.join(project.dir, `${id}${SUMMARY_EXT}`), `${JSON.stringify(summary, null, 2)}
 `, 384);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { ...summary, archive, archiveBytes: statSync6(archive).size, seconds, skipped: data.skipped };
+  return { ...summary, archive, archiveBytes: statSync7(archive).size, seconds, skipped: data.skipped };
 }
 function uniqueId(dir, now, kind) {
   const base = now.toISOString().replace(/[:.]/g, "-") + (kind === "manual" ? "" : `-${kind}`);
   for (let i2 = 1; ; i2++) {
     const id = i2 === 1 ? base : `${base}-${i2}`;
-    if (!existsSync4(path15.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync4(path15.join(dir, `${id}${SUMMARY_EXT}`))) return id;
+    if (!existsSync4(path16.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync4(path16.join(dir, `${id}${SUMMARY_EXT}`))) return id;
   }
 }
 function listSnapshots(project) {
@@ -32392,21 +32612,21 @@ function listSnapshots(project) {
   for (const name of listNames(project.dir)) {
     if (!name.endsWith(ARCHIVE_EXT) || name.startsWith(".")) continue;
     const id = name.slice(0, -ARCHIVE_EXT.length);
-    const archive = path15.join(project.dir, name);
+    const archive = path16.join(project.dir, name);
     let archiveBytes;
     try {
-      archiveBytes = statSync6(archive).size;
+      archiveBytes = statSync7(archive).size;
     } catch {
       continue;
     }
-    const summary = readSummary(path15.join(project.dir, `${id}${SUMMARY_EXT}`));
+    const summary = readSummary(path16.join(project.dir, `${id}${SUMMARY_EXT}`));
     found.push({ ...summary ?? unknownSummary(id, project), archive, archiveBytes });
   }
   return found.sort((a2, b) => b.created.localeCompare(a2.created) || b.id.localeCompare(a2.id));
 }
 function readSummary(file2) {
   try {
-    const parsed = summarySchema.safeParse(JSON.parse(readFileSync8(file2, "utf8")));
+    const parsed = summarySchema.safeParse(JSON.parse(readFileSync9(file2, "utf8")));
     return parsed.success ? parsed.data : void 0;
   } catch {
     return void 0;
@@ -32437,7 +32657,7 @@ async function pruneSnapshots(project, keep) {
     const removed = all.slice(keep);
     for (const snapshot2 of removed) {
       rmSync3(snapshot2.archive, { force: true });
-      rmSync3(path15.join(project.dir, `${snapshot2.id}${SUMMARY_EXT}`), { force: true });
+      rmSync3(path16.join(project.dir, `${snapshot2.id}${SUMMARY_EXT}`), { force: true });
     }
     return { kept: all.slice(0, keep), removed };
   });
@@ -32449,7 +32669,7 @@ async function restoreSnapshot(env, cwd, ref, options6 = {}, now = /* @__PURE__ 
   return withSnapshotLock(project, async () => {
     const snapshot2 = findSnapshot(project, ref, cwd);
     refuseWhileLive(env, project, collectProjectData(env, project.slugs).sessions);
-    const staging = mkdtempSync(path15.join(project.dir, ".restore-"));
+    const staging = mkdtempSync(path16.join(project.dir, ".restore-"));
     try {
       let manifest;
       try {
@@ -32493,14 +32713,14 @@ function findSnapshot(project, ref, cwd) {
     if (!latest) throw new UserError(`${project.path} has no snapshots yet; take one with 'claude-persist snapshot create'`);
     return latest;
   }
-  const id = ref.endsWith(ARCHIVE_EXT) ? path15.basename(ref, ARCHIVE_EXT) : ref;
+  const id = ref.endsWith(ARCHIVE_EXT) ? path16.basename(ref, ARCHIVE_EXT) : ref;
   const exact = all.find((s) => s.id === id);
   if (exact) return exact;
   if (ref.includes("/") || ref.endsWith(ARCHIVE_EXT)) {
-    const file2 = path15.resolve(cwd, ref);
+    const file2 = path16.resolve(cwd, ref);
     if (existsSync4(file2)) {
-      const name = path15.basename(file2).replace(/\.tar\.gz$/, "");
-      return { ...unknownSummary(name, project), archive: file2, archiveBytes: statSync6(file2).size };
+      const name = path16.basename(file2).replace(/\.tar\.gz$/, "");
+      return { ...unknownSummary(name, project), archive: file2, archiveBytes: statSync7(file2).size };
     }
   }
   const matches = all.filter((s) => s.id.startsWith(id));
@@ -32548,13 +32768,13 @@ async function extractVerified(archive, staging) {
       }
       if (!SNAPSHOT_ROOTS.some((root) => entry.path.startsWith(`${root}/`))) throw new Error(`entry '${entry.path}' is outside what a snapshot holds`);
       if (got.has(entry.path) || dirs.has(entry.path)) throw new Error(`entry '${entry.path}' appears twice`);
-      const target = path15.join(staging, entry.path);
+      const target = path16.join(staging, entry.path);
       if (entry.type === "dir") {
         dirs.add(entry.path);
         mkdirSync4(target, { recursive: true, mode: 448 });
         return void 0;
       }
-      mkdirSync4(path15.dirname(target), { recursive: true, mode: 448 });
+      mkdirSync4(path16.dirname(target), { recursive: true, mode: 448 });
       const file2 = { fd: openSync3(target, "wx", 384) };
       open3 = file2;
       const hash2 = createHash3("sha256");
@@ -32607,18 +32827,18 @@ async function applyManifest(env, manifest, staging, current, exact, projectSlug
       if (!keepDirs.has(dir.rel)) removeIfEmpty(dir.abs);
     }
     for (const slug of manifest.slugs) {
-      const dir = path15.join(projects, slug);
+      const dir = path16.join(projects, slug);
       if (isSymlink(dir)) unlinkSync3(dir);
     }
   }
-  for (const dir of manifest.directories) mkdirSync4(path15.join(config2, dir.path), { recursive: true, mode: 448 });
+  for (const dir of manifest.directories) mkdirSync4(path16.join(config2, dir.path), { recursive: true, mode: 448 });
   for (const file2 of manifest.files) {
-    const target = path15.join(config2, file2.path);
-    mkdirSync4(path15.dirname(target), { recursive: true, mode: 448 });
-    placeFile(path15.join(staging, file2.path), target, file2.mode, file2.mtimeMs);
+    const target = path16.join(config2, file2.path);
+    mkdirSync4(path16.dirname(target), { recursive: true, mode: 448 });
+    placeFile(path16.join(staging, file2.path), target, file2.mode, file2.mtimeMs);
   }
   for (const dir of [...manifest.directories].sort((a2, b) => b.path.length - a2.path.length)) {
-    const target = path15.join(config2, dir.path);
+    const target = path16.join(config2, dir.path);
     chmodSync(target, dir.mode);
     utimesSync2(target, new Date(dir.mtimeMs), new Date(dir.mtimeMs));
   }
@@ -32634,7 +32854,7 @@ function placeFile(from, to, mode, mtimeMs) {
   } catch (error62) {
     if (errorCode(error62) !== "EXDEV") throw error62;
   }
-  const temp = path15.join(path15.dirname(to), `.${path15.basename(to)}.${process.pid}.${randomBytes3(4).toString("hex")}.tmp`);
+  const temp = path16.join(path16.dirname(to), `.${path16.basename(to)}.${process.pid}.${randomBytes3(4).toString("hex")}.tmp`);
   try {
     copyFileSync2(from, temp);
     chmodSync(temp, mode);
@@ -32650,8 +32870,8 @@ async function restoreStateEntries(env, manifest, exact, projectSlugs) {
   const slugs = /* @__PURE__ */ new Set([...projectSlugs, ...manifest.slugs]);
   const state = packStateDir(env);
   const files = [
-    { file: path15.join(state, "mappings.json"), saved: manifest.state.mappings, mine: (e) => isProjectMapping(e, slugs), key: mappingKey },
-    { file: path15.join(state, "work-items.json"), saved: manifest.state.workItems, mine: (e) => isProjectWorkItem(e, slugs), key: workItemKey }
+    { file: path16.join(state, "mappings.json"), saved: manifest.state.mappings, mine: (e) => isProjectMapping(e, slugs), key: mappingKey },
+    { file: path16.join(state, "work-items.json"), saved: manifest.state.workItems, mine: (e) => isProjectWorkItem(e, slugs), key: workItemKey }
   ];
   for (const { file: file2, saved, mine, key } of files) {
     const current = readStateArray(file2);
@@ -32679,11 +32899,11 @@ function workItemKey(entry) {
 }
 async function withSnapshotLock(project, fn) {
   mkdirSync4(project.dir, { recursive: true, mode: 448 });
-  return withLock(path15.join(project.dir, ".snapshots"), fn);
+  return withLock(path16.join(project.dir, ".snapshots"), fn);
 }
 function readStateArray(file2) {
   try {
-    const value = JSON.parse(readFileSync8(file2, "utf8"));
+    const value = JSON.parse(readFileSync9(file2, "utf8"));
     return Array.isArray(value) ? value : [];
   } catch {
     return [];
@@ -32694,21 +32914,21 @@ function isRecord(value) {
 }
 function isRealDirectory(file2) {
   try {
-    return lstatSync2(file2).isDirectory();
+    return lstatSync3(file2).isDirectory();
   } catch {
     return false;
   }
 }
 function isSymlink(file2) {
   try {
-    return lstatSync2(file2).isSymbolicLink();
+    return lstatSync3(file2).isSymbolicLink();
   } catch {
     return false;
   }
 }
 function removeIfEmpty(dir) {
   try {
-    rmdirSync(dir);
+    rmdirSync2(dir);
   } catch {
   }
 }
@@ -32729,15 +32949,15 @@ function fsyncFile(file2) {
   }
 }
 function packVersion() {
-  for (let dir = path15.dirname(fileURLToPath4(import.meta.url)); ; dir = path15.dirname(dir)) {
+  for (let dir = path16.dirname(fileURLToPath4(import.meta.url)); ; dir = path16.dirname(dir)) {
     for (const name of ["runtime.json", "package.json"]) {
       try {
-        const parsed = external_exports.object({ name: external_exports.literal("claude-persist"), version: external_exports.string() }).safeParse(JSON.parse(readFileSync8(path15.join(dir, name), "utf8")));
+        const parsed = external_exports.object({ name: external_exports.literal("claude-persist"), version: external_exports.string() }).safeParse(JSON.parse(readFileSync9(path16.join(dir, name), "utf8")));
         if (parsed.success) return parsed.data.version;
       } catch {
       }
     }
-    if (path15.dirname(dir) === dir) return "unknown";
+    if (path16.dirname(dir) === dir) return "unknown";
   }
 }
 var SNAPSHOTS_DIR, MANIFEST_ENTRY, ARCHIVE_EXT, SUMMARY_EXT, SNAPSHOT_ROOTS, fileRecordSchema, dirRecordSchema, sessionRecordSchema, summarySchema, manifestSchema2;
@@ -32787,10 +33007,10 @@ var init_snapshot = __esm({
 });
 
 // src/mapping.ts
-import { existsSync as existsSync5, lstatSync as lstatSync3, mkdirSync as mkdirSync5, readdirSync as readdirSync4, readFileSync as readFileSync9, readlinkSync as readlinkSync2, renameSync as renameSync4, rmdirSync as rmdirSync2, symlinkSync as symlinkSync2 } from "node:fs";
-import path16 from "node:path";
+import { existsSync as existsSync5, lstatSync as lstatSync4, mkdirSync as mkdirSync5, readdirSync as readdirSync4, readFileSync as readFileSync10, readlinkSync as readlinkSync3, renameSync as renameSync4, rmdirSync as rmdirSync3, symlinkSync as symlinkSync2 } from "node:fs";
+import path17 from "node:path";
 function mappingsFile(env) {
-  return path16.join(packStateDir(env), "mappings.json");
+  return path17.join(packStateDir(env), "mappings.json");
 }
 function readMappings(env) {
   return readJsonState(mappingsFile(env), mappingsSchema, []);
@@ -32809,16 +33029,16 @@ async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
       `${target.containerPath} in the container is already mapped to ${owner}, another repo with the same folder name; their histories must not mix: open this one with 'dev-open --same-path', or give it its own "workspaceFolder" in devcontainer.json`
     );
   }
-  mkdirSync5(path16.join(projects, hostSlug), { recursive: true, mode: 448 });
-  const link = path16.join(projects, containerSlug);
+  mkdirSync5(path17.join(projects, hostSlug), { recursive: true, mode: 448 });
+  const link = path17.join(projects, containerSlug);
   if (isRealDirectory2(link)) await (await Promise.resolve().then(() => (init_snapshot(), snapshot_exports))).snapshotBeforeMerge(env, target.hostPath, [containerSlug]);
-  const merged = isRealDirectory2(link) ? mergeInto(link, path16.join(projects, hostSlug)) : [];
+  const merged = isRealDirectory2(link) ? mergeInto(link, path17.join(projects, hostSlug)) : [];
   let state = "linked";
-  if (merged.length > 0 || isRealDirectory2(link)) rmdirSync2(link);
+  if (merged.length > 0 || isRealDirectory2(link)) rmdirSync3(link);
   try {
     symlinkSync2(hostSlug, link, "dir");
   } catch (error62) {
-    if (errorCode(error62) !== "EEXIST" || readlinkSync2(link) !== hostSlug) throw error62;
+    if (errorCode(error62) !== "EEXIST" || readlinkSync3(link) !== hostSlug) throw error62;
     state = "already";
   }
   await recordMapping(env, { ...target, hostSlug, containerSlug, time: now.toISOString() });
@@ -32827,9 +33047,9 @@ async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
 function collidingProject(env, containerSlug, hostPath) {
   const recorded = readMappings(env).find((m) => m.containerSlug === containerSlug && m.hostPath !== hostPath);
   if (recorded) return recorded.hostPath;
-  const link = path16.join(projectsDir(env), containerSlug);
+  const link = path17.join(projectsDir(env), containerSlug);
   try {
-    const pointsTo = readlinkSync2(link);
+    const pointsTo = readlinkSync3(link);
     if (pointsTo !== encodeProjectSlug(hostPath)) return `the project folder ${pointsTo}`;
   } catch {
   }
@@ -32837,7 +33057,7 @@ function collidingProject(env, containerSlug, hostPath) {
 }
 function isRealDirectory2(file2) {
   try {
-    return lstatSync3(file2).isDirectory();
+    return lstatSync4(file2).isDirectory();
   } catch {
     return false;
   }
@@ -32846,27 +33066,27 @@ function mergeInto(from, to, prefix = "") {
   const moved = [];
   mkdirSync5(to, { recursive: true, mode: 448 });
   for (const entry of readdirSync4(from, { withFileTypes: true })) {
-    const source = path16.join(from, entry.name);
-    const target = path16.join(to, entry.name);
-    const rel = path16.join(prefix, entry.name);
+    const source = path17.join(from, entry.name);
+    const target = path17.join(to, entry.name);
+    const rel = path17.join(prefix, entry.name);
     if (entry.isDirectory() && isRealDirectory2(target)) {
       moved.push(...mergeInto(source, target, rel));
-      rmdirSync2(source);
+      rmdirSync3(source);
     } else if (!existsSync5(target)) {
       renameSync4(source, target);
       moved.push(rel);
-    } else if (entry.isFile() && readFileSync9(source).equals(readFileSync9(target))) {
+    } else if (entry.isFile() && readFileSync10(source).equals(readFileSync10(target))) {
       renameSync4(source, target);
     } else {
       const kept = uniqueName(target);
       renameSync4(source, kept);
-      moved.push(path16.join(prefix, path16.basename(kept)));
+      moved.push(path17.join(prefix, path17.basename(kept)));
     }
   }
   return moved;
 }
 function uniqueName(file2) {
-  const ext = path16.extname(file2);
+  const ext = path17.extname(file2);
   for (let i2 = 1; ; i2++) {
     const candidate = `${file2.slice(0, file2.length - ext.length)}.from-container-${i2}${ext}`;
     if (!existsSync5(candidate)) return candidate;
@@ -32901,10 +33121,10 @@ var init_mapping = __esm({
 });
 
 // src/sessions.ts
-import { readdirSync as readdirSync5, readFileSync as readFileSync10, realpathSync as realpathSync3, statSync as statSync7 } from "node:fs";
-import path17 from "node:path";
+import { readdirSync as readdirSync5, readFileSync as readFileSync11, realpathSync as realpathSync4, statSync as statSync8 } from "node:fs";
+import path18 from "node:path";
 async function listProjectSessions(env, cwd) {
-  const here = realpathOrSelf2(cwd);
+  const here = realpathOrSelf3(cwd);
   const { root, worktrees } = await findProject(here);
   const context = loadContext(env, here, [root, ...worktrees]);
   const wanted = new Set([root, ...worktrees].map(encodeProjectSlug));
@@ -32916,7 +33136,7 @@ async function listProjectSessions(env, cwd) {
   return { projects: [project], stats: context.stats, notes: context.notes };
 }
 function listAllSessions(env, cwd) {
-  const here = realpathOrSelf2(cwd);
+  const here = realpathOrSelf3(cwd);
   const context = loadContext(env, here, [here]);
   const summarized = new Map(context.folders.map((folder) => [folder.key, summarizeFolder(context, folder)]));
   const groups = new UnionFind();
@@ -32957,7 +33177,7 @@ function listAllSessions(env, cwd) {
 function loadContext(env, here, localPaths) {
   const notes = [];
   const state = packStateDir(env);
-  const mappings = readMappings2(path17.join(state, "mappings.json"), notes);
+  const mappings = readMappings2(path18.join(state, "mappings.json"), notes);
   const { folders, symlinked } = scanProjectsDir(projectsDir(env));
   const localPlaces = /* @__PURE__ */ new Map();
   const keyOfName = new Map(folders.flatMap((folder) => folder.names.map((name) => [name, folder.key])));
@@ -32966,13 +33186,13 @@ function loadContext(env, here, localPaths) {
     if (key && !localPlaces.has(key)) localPlaces.set(key, place);
   }
   const mapped = mappings.filter((m) => m.containerSlug !== m.hostSlug);
-  const startsDir = path17.join(state, SESSION_STARTS_DIR);
+  const startsDir = path18.join(state, SESSION_STARTS_DIR);
   return {
     here,
     folders,
     localPlaces,
     mappings,
-    workItems: readWorkItems(path17.join(state, "work-items.json"), notes),
+    workItems: readWorkItems(path18.join(state, "work-items.json"), notes),
     recordedStarts: new Set(listNames2(startsDir)),
     startsDir,
     containerSlugs: /* @__PURE__ */ new Set([...symlinked, ...mapped.map((m) => m.containerSlug)]),
@@ -32992,10 +33212,10 @@ function scanProjectsDir(projects) {
   }
   for (const entry of entries.sort((a2, b) => a2.name < b.name ? -1 : a2.name > b.name ? 1 : 0)) {
     if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
-    const dir = path17.join(projects, entry.name);
+    const dir = path18.join(projects, entry.name);
     let stats;
     try {
-      stats = statSync7(dir);
+      stats = statSync8(dir);
     } catch {
       continue;
     }
@@ -33023,7 +33243,7 @@ function summarizeFolder(context, folder) {
   let unreadable = 0;
   for (const entry of entries) {
     if (!entry.isFile() || !entry.name.endsWith(".jsonl") || entry.name.startsWith("agent-")) continue;
-    const file2 = path17.join(folder.dir, entry.name);
+    const file2 = path18.join(folder.dir, entry.name);
     try {
       const summary = summarizeTranscript(file2);
       context.stats.transcripts++;
@@ -33086,7 +33306,7 @@ function lastActivityOf(file2, summary, starts) {
   const times = [summary.lastTimestamp, ...starts.map((s) => s.time)].map(timeOf).filter((t) => t > 0);
   if (times.length > 0) return new Date(Math.max(...times)).toISOString();
   try {
-    return statSync7(file2).mtime.toISOString();
+    return statSync8(file2).mtime.toISOString();
   } catch {
     return (/* @__PURE__ */ new Date(0)).toISOString();
   }
@@ -33126,12 +33346,12 @@ function timeOf(iso) {
 async function findProject(here) {
   let root;
   try {
-    root = realpathOrSelf2(await repoRoot(here));
+    root = realpathOrSelf3(await repoRoot(here));
   } catch {
     return { root: here, worktrees: [] };
   }
   try {
-    const worktrees = (await listWorktrees(root)).filter((w) => !w.bare).map((w) => realpathOrSelf2(w.path));
+    const worktrees = (await listWorktrees(root)).filter((w) => !w.bare).map((w) => realpathOrSelf3(w.path));
     return { root, worktrees: worktrees.includes(root) ? worktrees : [root, ...worktrees] };
   } catch {
     return { root, worktrees: [root] };
@@ -33140,20 +33360,20 @@ async function findProject(here) {
 function mainWorktreeOf(dir) {
   let text2;
   try {
-    text2 = readFileSync10(path17.join(dir, ".git"), "utf8");
+    text2 = readFileSync11(path18.join(dir, ".git"), "utf8");
   } catch {
     return void 0;
   }
   const gitdir = /^gitdir: (.+)$/m.exec(text2)?.[1]?.trim();
   if (!gitdir) return void 0;
-  const worktreeGitDir = path17.resolve(dir, gitdir);
-  if (path17.basename(path17.dirname(worktreeGitDir)) !== "worktrees") return void 0;
-  let common2 = path17.dirname(path17.dirname(worktreeGitDir));
+  const worktreeGitDir = path18.resolve(dir, gitdir);
+  if (path18.basename(path18.dirname(worktreeGitDir)) !== "worktrees") return void 0;
+  let common2 = path18.dirname(path18.dirname(worktreeGitDir));
   try {
-    common2 = path17.resolve(worktreeGitDir, readFileSync10(path17.join(worktreeGitDir, "commondir"), "utf8").trim());
+    common2 = path18.resolve(worktreeGitDir, readFileSync11(path18.join(worktreeGitDir, "commondir"), "utf8").trim());
   } catch {
   }
-  return path17.basename(common2) === ".git" ? path17.dirname(common2) : common2;
+  return path18.basename(common2) === ".git" ? path18.dirname(common2) : common2;
 }
 function readMappings2(file2, notes) {
   return readStateArray2(file2, notes, "mappings").flatMap((item) => {
@@ -33170,7 +33390,7 @@ function readWorkItems(file2, notes) {
 function readStateArray2(file2, notes, what) {
   let text2;
   try {
-    text2 = readFileSync10(file2, "utf8");
+    text2 = readFileSync11(file2, "utf8");
   } catch {
     return [];
   }
@@ -33187,7 +33407,7 @@ function readStarts(context, id) {
   if (!context.recordedStarts.has(name)) return [];
   let text2;
   try {
-    text2 = readFileSync10(path17.join(context.startsDir, name), "utf8");
+    text2 = readFileSync11(path18.join(context.startsDir, name), "utf8");
   } catch {
     return [];
   }
@@ -33210,11 +33430,11 @@ function listNames2(dir) {
     return [];
   }
 }
-function realpathOrSelf2(dir) {
+function realpathOrSelf3(dir) {
   try {
-    return realpathSync3.native(dir);
+    return realpathSync4.native(dir);
   } catch {
-    return path17.resolve(dir);
+    return path18.resolve(dir);
   }
 }
 var workItemSchema2, startRecordSchema, UnionFind;
@@ -33356,15 +33576,15 @@ worktrees and the dev containers opened with /dev-open), newest first, with the 
 });
 
 // src/devcontainer/launch.ts
-import { closeSync as closeSync4, mkdirSync as mkdirSync6, openSync as openSync4, readFileSync as readFileSync11, readSync as readSync2, statSync as statSync8 } from "node:fs";
+import { closeSync as closeSync4, mkdirSync as mkdirSync6, openSync as openSync4, readFileSync as readFileSync12, readSync as readSync2, statSync as statSync9 } from "node:fs";
 import { createRequire } from "node:module";
-import path18 from "node:path";
+import path19 from "node:path";
 function devcontainerScript() {
   return createRequire(import.meta.url).resolve("@devcontainers/cli/devcontainer.js");
 }
 async function devcontainerUp(options6) {
   mkdirSync6(options6.logDir, { recursive: true, mode: 448 });
-  const stem = path18.join(options6.logDir, `up-${path18.basename(options6.workspaceFolder).replace(/[^A-Za-z0-9._-]/g, "-")}`);
+  const stem = path19.join(options6.logDir, `up-${path19.basename(options6.workspaceFolder).replace(/[^A-Za-z0-9._-]/g, "-")}`);
   const logFile = `${stem}.log`;
   const answerFile = `${stem}.json`;
   const args = [devcontainerScript(), "up", "--workspace-folder", options6.workspaceFolder, "--config", options6.configPath];
@@ -33391,7 +33611,7 @@ async function devcontainerUp(options6) {
     child.unref();
     return { done: false, logFile };
   }
-  return { done: true, result: parseUpAnswer(readFileSync11(answerFile, "utf8"), readFileSync11(logFile, "utf8"), logFile) };
+  return { done: true, result: parseUpAnswer(readFileSync12(answerFile, "utf8"), readFileSync12(logFile, "utf8"), logFile) };
 }
 function parseUpAnswer(stdout, log, logFile) {
   const line = stdout.trim().split("\n").filter(Boolean).at(-1) ?? "";
@@ -33426,7 +33646,7 @@ function followLog(file2, onLine) {
   const drain = () => {
     let size;
     try {
-      size = statSync8(file2).size;
+      size = statSync9(file2).size;
     } catch {
       return;
     }
@@ -33546,9 +33766,9 @@ var init_docker = __esm({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/nodes/identity.js
+// node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
-  "../../work/main/node_modules/yaml/dist/nodes/identity.js"(exports) {
+  "node_modules/yaml/dist/nodes/identity.js"(exports) {
     "use strict";
     var ALIAS = /* @__PURE__ */ Symbol.for("yaml.alias");
     var DOC = /* @__PURE__ */ Symbol.for("yaml.document");
@@ -33603,9 +33823,9 @@ var require_identity = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/visit.js
+// node_modules/yaml/dist/visit.js
 var require_visit = __commonJS({
-  "../../work/main/node_modules/yaml/dist/visit.js"(exports) {
+  "node_modules/yaml/dist/visit.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var BREAK = /* @__PURE__ */ Symbol("break visit");
@@ -33761,9 +33981,9 @@ var require_visit = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/doc/directives.js
+// node_modules/yaml/dist/doc/directives.js
 var require_directives = __commonJS({
-  "../../work/main/node_modules/yaml/dist/doc/directives.js"(exports) {
+  "node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var visit3 = require_visit();
@@ -33932,9 +34152,9 @@ var require_directives = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/doc/anchors.js
+// node_modules/yaml/dist/doc/anchors.js
 var require_anchors = __commonJS({
-  "../../work/main/node_modules/yaml/dist/doc/anchors.js"(exports) {
+  "node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var visit3 = require_visit();
@@ -34002,9 +34222,9 @@ var require_anchors = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/doc/applyReviver.js
+// node_modules/yaml/dist/doc/applyReviver.js
 var require_applyReviver = __commonJS({
-  "../../work/main/node_modules/yaml/dist/doc/applyReviver.js"(exports) {
+  "node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
     function applyReviver(reviver, obj, key, val) {
       if (val && typeof val === "object") {
@@ -34052,9 +34272,9 @@ var require_applyReviver = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/nodes/toJS.js
+// node_modules/yaml/dist/nodes/toJS.js
 var require_toJS = __commonJS({
-  "../../work/main/node_modules/yaml/dist/nodes/toJS.js"(exports) {
+  "node_modules/yaml/dist/nodes/toJS.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     function toJS(value, arg, ctx) {
@@ -34082,9 +34302,9 @@ var require_toJS = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/nodes/Node.js
+// node_modules/yaml/dist/nodes/Node.js
 var require_Node = __commonJS({
-  "../../work/main/node_modules/yaml/dist/nodes/Node.js"(exports) {
+  "node_modules/yaml/dist/nodes/Node.js"(exports) {
     "use strict";
     var applyReviver = require_applyReviver();
     var identity3 = require_identity();
@@ -34123,9 +34343,9 @@ var require_Node = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/nodes/Alias.js
+// node_modules/yaml/dist/nodes/Alias.js
 var require_Alias = __commonJS({
-  "../../work/main/node_modules/yaml/dist/nodes/Alias.js"(exports) {
+  "node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var visit3 = require_visit();
@@ -34241,9 +34461,9 @@ var require_Alias = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/nodes/Scalar.js
+// node_modules/yaml/dist/nodes/Scalar.js
 var require_Scalar = __commonJS({
-  "../../work/main/node_modules/yaml/dist/nodes/Scalar.js"(exports) {
+  "node_modules/yaml/dist/nodes/Scalar.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Node = require_Node();
@@ -34271,9 +34491,9 @@ var require_Scalar = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/doc/createNode.js
+// node_modules/yaml/dist/doc/createNode.js
 var require_createNode = __commonJS({
-  "../../work/main/node_modules/yaml/dist/doc/createNode.js"(exports) {
+  "node_modules/yaml/dist/doc/createNode.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity3 = require_identity();
@@ -34346,9 +34566,9 @@ var require_createNode = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/nodes/Collection.js
+// node_modules/yaml/dist/nodes/Collection.js
 var require_Collection = __commonJS({
-  "../../work/main/node_modules/yaml/dist/nodes/Collection.js"(exports) {
+  "node_modules/yaml/dist/nodes/Collection.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var identity3 = require_identity();
@@ -34489,9 +34709,9 @@ var require_Collection = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/stringify/stringifyComment.js
+// node_modules/yaml/dist/stringify/stringifyComment.js
 var require_stringifyComment = __commonJS({
-  "../../work/main/node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
     var stringifyComment = (str) => str.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
@@ -34506,9 +34726,9 @@ var require_stringifyComment = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/stringify/foldFlowLines.js
+// node_modules/yaml/dist/stringify/foldFlowLines.js
 var require_foldFlowLines = __commonJS({
-  "../../work/main/node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
+  "node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
     "use strict";
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
@@ -34642,9 +34862,9 @@ ${indent}${text2.slice(fold + 1, end2)}`;
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/stringify/stringifyString.js
+// node_modules/yaml/dist/stringify/stringifyString.js
 var require_stringifyString = __commonJS({
-  "../../work/main/node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
@@ -34925,9 +35145,9 @@ ${indent}`);
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/stringify/stringify.js
+// node_modules/yaml/dist/stringify/stringify.js
 var require_stringify = __commonJS({
-  "../../work/main/node_modules/yaml/dist/stringify/stringify.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringify.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var identity3 = require_identity();
@@ -35049,9 +35269,9 @@ ${ctx.indent}${str}`;
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/stringify/stringifyPair.js
+// node_modules/yaml/dist/stringify/stringifyPair.js
 var require_stringifyPair = __commonJS({
-  "../../work/main/node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Scalar = require_Scalar();
@@ -35182,9 +35402,9 @@ ${ctx.indent}`;
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/log.js
+// node_modules/yaml/dist/log.js
 var require_log = __commonJS({
-  "../../work/main/node_modules/yaml/dist/log.js"(exports) {
+  "node_modules/yaml/dist/log.js"(exports) {
     "use strict";
     var node_process = __require("process");
     function debug(logLevel, ...messages) {
@@ -35204,9 +35424,9 @@ var require_log = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/yaml-1.1/merge.js
+// node_modules/yaml/dist/schema/yaml-1.1/merge.js
 var require_merge = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Scalar = require_Scalar();
@@ -35264,9 +35484,9 @@ var require_merge = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/nodes/addPairToJSMap.js
+// node_modules/yaml/dist/nodes/addPairToJSMap.js
 var require_addPairToJSMap = __commonJS({
-  "../../work/main/node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
+  "node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
     "use strict";
     var log = require_log();
     var merge2 = require_merge();
@@ -35328,9 +35548,9 @@ var require_addPairToJSMap = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/nodes/Pair.js
+// node_modules/yaml/dist/nodes/Pair.js
 var require_Pair = __commonJS({
-  "../../work/main/node_modules/yaml/dist/nodes/Pair.js"(exports) {
+  "node_modules/yaml/dist/nodes/Pair.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyPair = require_stringifyPair();
@@ -35368,9 +35588,9 @@ var require_Pair = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/stringify/stringifyCollection.js
+// node_modules/yaml/dist/stringify/stringifyCollection.js
 var require_stringifyCollection = __commonJS({
-  "../../work/main/node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var stringify = require_stringify();
@@ -35519,9 +35739,9 @@ ${indent}${end}`;
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/nodes/YAMLMap.js
+// node_modules/yaml/dist/nodes/YAMLMap.js
 var require_YAMLMap = __commonJS({
-  "../../work/main/node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
+  "node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
     "use strict";
     var stringifyCollection = require_stringifyCollection();
     var addPairToJSMap = require_addPairToJSMap();
@@ -35663,9 +35883,9 @@ var require_YAMLMap = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/common/map.js
+// node_modules/yaml/dist/schema/common/map.js
 var require_map = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/common/map.js"(exports) {
+  "node_modules/yaml/dist/schema/common/map.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var YAMLMap = require_YAMLMap();
@@ -35685,9 +35905,9 @@ var require_map = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/nodes/YAMLSeq.js
+// node_modules/yaml/dist/nodes/YAMLSeq.js
 var require_YAMLSeq = __commonJS({
-  "../../work/main/node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
+  "node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyCollection = require_stringifyCollection();
@@ -35801,9 +36021,9 @@ var require_YAMLSeq = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/common/seq.js
+// node_modules/yaml/dist/schema/common/seq.js
 var require_seq = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/common/seq.js"(exports) {
+  "node_modules/yaml/dist/schema/common/seq.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var YAMLSeq = require_YAMLSeq();
@@ -35823,9 +36043,9 @@ var require_seq = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/common/string.js
+// node_modules/yaml/dist/schema/common/string.js
 var require_string = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/common/string.js"(exports) {
+  "node_modules/yaml/dist/schema/common/string.js"(exports) {
     "use strict";
     var stringifyString = require_stringifyString();
     var string5 = {
@@ -35842,9 +36062,9 @@ var require_string = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/common/null.js
+// node_modules/yaml/dist/schema/common/null.js
 var require_null = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/common/null.js"(exports) {
+  "node_modules/yaml/dist/schema/common/null.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var nullTag = {
@@ -35860,9 +36080,9 @@ var require_null = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/core/bool.js
+// node_modules/yaml/dist/schema/core/bool.js
 var require_bool = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/core/bool.js"(exports) {
+  "node_modules/yaml/dist/schema/core/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var boolTag = {
@@ -35884,9 +36104,9 @@ var require_bool = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/stringify/stringifyNumber.js
+// node_modules/yaml/dist/stringify/stringifyNumber.js
 var require_stringifyNumber = __commonJS({
-  "../../work/main/node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
     function stringifyNumber({ format: format3, minFractionDigits, tag, value }) {
       if (typeof value === "bigint")
@@ -35911,9 +36131,9 @@ var require_stringifyNumber = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/core/float.js
+// node_modules/yaml/dist/schema/core/float.js
 var require_float = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/core/float.js"(exports) {
+  "node_modules/yaml/dist/schema/core/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -35957,9 +36177,9 @@ var require_float = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/core/int.js
+// node_modules/yaml/dist/schema/core/int.js
 var require_int = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/core/int.js"(exports) {
+  "node_modules/yaml/dist/schema/core/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -36002,9 +36222,9 @@ var require_int = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/core/schema.js
+// node_modules/yaml/dist/schema/core/schema.js
 var require_schema = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/core/schema.js"(exports) {
+  "node_modules/yaml/dist/schema/core/schema.js"(exports) {
     "use strict";
     var map2 = require_map();
     var _null4 = require_null();
@@ -36030,9 +36250,9 @@ var require_schema = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/json/schema.js
+// node_modules/yaml/dist/schema/json/schema.js
 var require_schema2 = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/json/schema.js"(exports) {
+  "node_modules/yaml/dist/schema/json/schema.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var map2 = require_map();
@@ -36097,9 +36317,9 @@ var require_schema2 = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/yaml-1.1/binary.js
+// node_modules/yaml/dist/schema/yaml-1.1/binary.js
 var require_binary = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
     "use strict";
     var node_buffer = __require("buffer");
     var Scalar = require_Scalar();
@@ -36163,9 +36383,9 @@ var require_binary = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js
+// node_modules/yaml/dist/schema/yaml-1.1/pairs.js
 var require_pairs = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Pair = require_Pair();
@@ -36241,9 +36461,9 @@ ${cn.comment}` : item.comment;
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/yaml-1.1/omap.js
+// node_modules/yaml/dist/schema/yaml-1.1/omap.js
 var require_omap = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var toJS = require_toJS();
@@ -36319,9 +36539,9 @@ var require_omap = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/yaml-1.1/bool.js
+// node_modules/yaml/dist/schema/yaml-1.1/bool.js
 var require_bool2 = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function boolStringify({ value, source }, ctx) {
@@ -36351,9 +36571,9 @@ var require_bool2 = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/yaml-1.1/float.js
+// node_modules/yaml/dist/schema/yaml-1.1/float.js
 var require_float2 = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -36400,9 +36620,9 @@ var require_float2 = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/yaml-1.1/int.js
+// node_modules/yaml/dist/schema/yaml-1.1/int.js
 var require_int2 = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -36479,9 +36699,9 @@ var require_int2 = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/yaml-1.1/set.js
+// node_modules/yaml/dist/schema/yaml-1.1/set.js
 var require_set = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Pair = require_Pair();
@@ -36568,9 +36788,9 @@ var require_set = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
+// node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
 var require_timestamp = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     function parseSexagesimal(str, asBigInt) {
@@ -36656,9 +36876,9 @@ var require_timestamp = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/yaml-1.1/schema.js
+// node_modules/yaml/dist/schema/yaml-1.1/schema.js
 var require_schema3 = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
     "use strict";
     var map2 = require_map();
     var _null4 = require_null();
@@ -36700,9 +36920,9 @@ var require_schema3 = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/tags.js
+// node_modules/yaml/dist/schema/tags.js
 var require_tags = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/tags.js"(exports) {
+  "node_modules/yaml/dist/schema/tags.js"(exports) {
     "use strict";
     var map2 = require_map();
     var _null4 = require_null();
@@ -36794,9 +37014,9 @@ var require_tags = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/schema/Schema.js
+// node_modules/yaml/dist/schema/Schema.js
 var require_Schema = __commonJS({
-  "../../work/main/node_modules/yaml/dist/schema/Schema.js"(exports) {
+  "node_modules/yaml/dist/schema/Schema.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var map2 = require_map();
@@ -36826,9 +37046,9 @@ var require_Schema = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/stringify/stringifyDocument.js
+// node_modules/yaml/dist/stringify/stringifyDocument.js
 var require_stringifyDocument = __commonJS({
-  "../../work/main/node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var stringify = require_stringify();
@@ -36906,9 +37126,9 @@ var require_stringifyDocument = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/doc/Document.js
+// node_modules/yaml/dist/doc/Document.js
 var require_Document = __commonJS({
-  "../../work/main/node_modules/yaml/dist/doc/Document.js"(exports) {
+  "node_modules/yaml/dist/doc/Document.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var Collection = require_Collection();
@@ -37215,9 +37435,9 @@ var require_Document = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/errors.js
+// node_modules/yaml/dist/errors.js
 var require_errors = __commonJS({
-  "../../work/main/node_modules/yaml/dist/errors.js"(exports) {
+  "node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
       constructor(name, pos, code, message) {
@@ -37280,9 +37500,9 @@ ${pointer}
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/compose/resolve-props.js
+// node_modules/yaml/dist/compose/resolve-props.js
 var require_resolve_props = __commonJS({
-  "../../work/main/node_modules/yaml/dist/compose/resolve-props.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-props.js"(exports) {
     "use strict";
     function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
       let spaceBefore = false;
@@ -37414,9 +37634,9 @@ var require_resolve_props = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/compose/util-contains-newline.js
+// node_modules/yaml/dist/compose/util-contains-newline.js
 var require_util_contains_newline = __commonJS({
-  "../../work/main/node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
+  "node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
     function containsNewline(key) {
       if (!key)
@@ -37456,9 +37676,9 @@ var require_util_contains_newline = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/compose/util-flow-indent-check.js
+// node_modules/yaml/dist/compose/util-flow-indent-check.js
 var require_util_flow_indent_check = __commonJS({
-  "../../work/main/node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
+  "node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
     "use strict";
     var utilContainsNewline = require_util_contains_newline();
     function flowIndentCheck(indent, fc, onError) {
@@ -37474,9 +37694,9 @@ var require_util_flow_indent_check = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/compose/util-map-includes.js
+// node_modules/yaml/dist/compose/util-map-includes.js
 var require_util_map_includes = __commonJS({
-  "../../work/main/node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
+  "node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     function mapIncludes(ctx, items, search) {
@@ -37490,9 +37710,9 @@ var require_util_map_includes = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/compose/resolve-block-map.js
+// node_modules/yaml/dist/compose/resolve-block-map.js
 var require_resolve_block_map = __commonJS({
-  "../../work/main/node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
     "use strict";
     var Pair = require_Pair();
     var YAMLMap = require_YAMLMap();
@@ -37598,9 +37818,9 @@ var require_resolve_block_map = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/compose/resolve-block-seq.js
+// node_modules/yaml/dist/compose/resolve-block-seq.js
 var require_resolve_block_seq = __commonJS({
-  "../../work/main/node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
     "use strict";
     var YAMLSeq = require_YAMLSeq();
     var resolveProps = require_resolve_props();
@@ -37649,9 +37869,9 @@ var require_resolve_block_seq = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/compose/resolve-end.js
+// node_modules/yaml/dist/compose/resolve-end.js
 var require_resolve_end = __commonJS({
-  "../../work/main/node_modules/yaml/dist/compose/resolve-end.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-end.js"(exports) {
     "use strict";
     function resolveEnd(end, offset, reqSpace, onError) {
       let comment = "";
@@ -37692,9 +37912,9 @@ var require_resolve_end = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/compose/resolve-flow-collection.js
+// node_modules/yaml/dist/compose/resolve-flow-collection.js
 var require_resolve_flow_collection = __commonJS({
-  "../../work/main/node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Pair = require_Pair();
@@ -37886,9 +38106,9 @@ var require_resolve_flow_collection = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/compose/compose-collection.js
+// node_modules/yaml/dist/compose/compose-collection.js
 var require_compose_collection = __commonJS({
-  "../../work/main/node_modules/yaml/dist/compose/compose-collection.js"(exports) {
+  "node_modules/yaml/dist/compose/compose-collection.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Scalar = require_Scalar();
@@ -37951,9 +38171,9 @@ var require_compose_collection = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/compose/resolve-block-scalar.js
+// node_modules/yaml/dist/compose/resolve-block-scalar.js
 var require_resolve_block_scalar = __commonJS({
-  "../../work/main/node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
@@ -38134,9 +38354,9 @@ var require_resolve_block_scalar = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/compose/resolve-flow-scalar.js
+// node_modules/yaml/dist/compose/resolve-flow-scalar.js
 var require_resolve_flow_scalar = __commonJS({
-  "../../work/main/node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var resolveEnd = require_resolve_end();
@@ -38355,9 +38575,9 @@ var require_resolve_flow_scalar = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/compose/compose-scalar.js
+// node_modules/yaml/dist/compose/compose-scalar.js
 var require_compose_scalar = __commonJS({
-  "../../work/main/node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
+  "node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Scalar = require_Scalar();
@@ -38436,9 +38656,9 @@ var require_compose_scalar = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/compose/util-empty-scalar-position.js
+// node_modules/yaml/dist/compose/util-empty-scalar-position.js
 var require_util_empty_scalar_position = __commonJS({
-  "../../work/main/node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
+  "node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
     "use strict";
     function emptyScalarPosition(offset, before, pos) {
       if (before) {
@@ -38466,9 +38686,9 @@ var require_util_empty_scalar_position = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/compose/compose-node.js
+// node_modules/yaml/dist/compose/compose-node.js
 var require_compose_node = __commonJS({
-  "../../work/main/node_modules/yaml/dist/compose/compose-node.js"(exports) {
+  "node_modules/yaml/dist/compose/compose-node.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity3 = require_identity();
@@ -38572,9 +38792,9 @@ var require_compose_node = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/compose/compose-doc.js
+// node_modules/yaml/dist/compose/compose-doc.js
 var require_compose_doc = __commonJS({
-  "../../work/main/node_modules/yaml/dist/compose/compose-doc.js"(exports) {
+  "node_modules/yaml/dist/compose/compose-doc.js"(exports) {
     "use strict";
     var Document = require_Document();
     var composeNode = require_compose_node();
@@ -38615,9 +38835,9 @@ var require_compose_doc = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/compose/composer.js
+// node_modules/yaml/dist/compose/composer.js
 var require_composer = __commonJS({
-  "../../work/main/node_modules/yaml/dist/compose/composer.js"(exports) {
+  "node_modules/yaml/dist/compose/composer.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var directives = require_directives();
@@ -38823,9 +39043,9 @@ ${end.comment}` : end.comment;
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/parse/cst-scalar.js
+// node_modules/yaml/dist/parse/cst-scalar.js
 var require_cst_scalar = __commonJS({
-  "../../work/main/node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
+  "node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
     "use strict";
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
@@ -39008,9 +39228,9 @@ var require_cst_scalar = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/parse/cst-stringify.js
+// node_modules/yaml/dist/parse/cst-stringify.js
 var require_cst_stringify = __commonJS({
-  "../../work/main/node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
+  "node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
     "use strict";
     var stringify = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
@@ -39069,9 +39289,9 @@ var require_cst_stringify = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/parse/cst-visit.js
+// node_modules/yaml/dist/parse/cst-visit.js
 var require_cst_visit = __commonJS({
-  "../../work/main/node_modules/yaml/dist/parse/cst-visit.js"(exports) {
+  "node_modules/yaml/dist/parse/cst-visit.js"(exports) {
     "use strict";
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
@@ -39131,9 +39351,9 @@ var require_cst_visit = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/parse/cst.js
+// node_modules/yaml/dist/parse/cst.js
 var require_cst = __commonJS({
-  "../../work/main/node_modules/yaml/dist/parse/cst.js"(exports) {
+  "node_modules/yaml/dist/parse/cst.js"(exports) {
     "use strict";
     var cstScalar = require_cst_scalar();
     var cstStringify = require_cst_stringify();
@@ -39233,9 +39453,9 @@ var require_cst = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/parse/lexer.js
+// node_modules/yaml/dist/parse/lexer.js
 var require_lexer = __commonJS({
-  "../../work/main/node_modules/yaml/dist/parse/lexer.js"(exports) {
+  "node_modules/yaml/dist/parse/lexer.js"(exports) {
     "use strict";
     var cst = require_cst();
     function isEmpty(ch) {
@@ -39822,9 +40042,9 @@ var require_lexer = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/parse/line-counter.js
+// node_modules/yaml/dist/parse/line-counter.js
 var require_line_counter = __commonJS({
-  "../../work/main/node_modules/yaml/dist/parse/line-counter.js"(exports) {
+  "node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
     var LineCounter = class {
       constructor() {
@@ -39853,9 +40073,9 @@ var require_line_counter = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/parse/parser.js
+// node_modules/yaml/dist/parse/parser.js
 var require_parser = __commonJS({
-  "../../work/main/node_modules/yaml/dist/parse/parser.js"(exports) {
+  "node_modules/yaml/dist/parse/parser.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var cst = require_cst();
@@ -40727,9 +40947,9 @@ var require_parser = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/public-api.js
+// node_modules/yaml/dist/public-api.js
 var require_public_api = __commonJS({
-  "../../work/main/node_modules/yaml/dist/public-api.js"(exports) {
+  "node_modules/yaml/dist/public-api.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -40824,9 +41044,9 @@ var require_public_api = __commonJS({
   }
 });
 
-// ../../work/main/node_modules/yaml/dist/index.js
+// node_modules/yaml/dist/index.js
 var require_dist = __commonJS({
-  "../../work/main/node_modules/yaml/dist/index.js"(exports) {
+  "node_modules/yaml/dist/index.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -40877,17 +41097,17 @@ var require_dist = __commonJS({
 });
 
 // src/devcontainer/config.ts
-import { readdirSync as readdirSync6, readFileSync as readFileSync12, statSync as statSync9, writeFileSync as writeFileSync2, mkdirSync as mkdirSync7 } from "node:fs";
-import path19 from "node:path";
+import { readdirSync as readdirSync6, readFileSync as readFileSync13, statSync as statSync10, writeFileSync as writeFileSync2, mkdirSync as mkdirSync7 } from "node:fs";
+import path20 from "node:path";
 async function findRepoRoot(dir) {
-  return repoRoot(dir).catch(() => path19.resolve(dir));
+  return repoRoot(dir).catch(() => path20.resolve(dir));
 }
 function listDevcontainerConfigs(root) {
-  const found = [path19.join(root, ".devcontainer", "devcontainer.json"), path19.join(root, ".devcontainer.json")].filter(
+  const found = [path20.join(root, ".devcontainer", "devcontainer.json"), path20.join(root, ".devcontainer.json")].filter(
     isFile
   );
-  for (const name of subfolderNames(path19.join(root, ".devcontainer"))) {
-    const candidate = path19.join(root, ".devcontainer", name, "devcontainer.json");
+  for (const name of subfolderNames(path20.join(root, ".devcontainer"))) {
+    const candidate = path20.join(root, ".devcontainer", name, "devcontainer.json");
     if (isFile(candidate)) found.push(candidate);
   }
   return found;
@@ -40902,11 +41122,11 @@ function findDevcontainerConfig(root, options6 = {}) {
       `No dev container config in ${root} (looked for .devcontainer/devcontainer.json, .devcontainer.json and .devcontainer/<name>/devcontainer.json). Run \`dev-open --init\` to write a minimal one.`
     );
   }
-  const listed = found.map((file2) => path19.relative(root, file2)).join(", ");
+  const listed = found.map((file2) => path20.relative(root, file2)).join(", ");
   throw new UserError(`Several dev container configs in ${root}: ${listed}. Pick one with --config <path>.`);
 }
 function explicitConfig(config2, cwd) {
-  const file2 = path19.resolve(cwd, config2);
+  const file2 = path20.resolve(cwd, config2);
   if (!isFile(file2)) throw new UserError(`--config ${config2}: no such file (${file2}).`);
   return file2;
 }
@@ -40930,13 +41150,13 @@ function initialConfigText(name) {
 function writeInitialConfig(root) {
   const existing = listDevcontainerConfigs(root);
   if (existing.length > 0) {
-    const listed = existing.map((file3) => path19.relative(root, file3)).join(", ");
+    const listed = existing.map((file3) => path20.relative(root, file3)).join(", ");
     throw new UserError(`${root} already has a dev container config (${listed}); not overwriting it.`);
   }
-  const file2 = path19.join(root, ".devcontainer", "devcontainer.json");
-  mkdirSync7(path19.dirname(file2), { recursive: true });
+  const file2 = path20.join(root, ".devcontainer", "devcontainer.json");
+  mkdirSync7(path20.dirname(file2), { recursive: true });
   try {
-    writeFileSync2(file2, initialConfigText(path19.basename(path19.resolve(root))), { flag: "wx" });
+    writeFileSync2(file2, initialConfigText(path20.basename(path20.resolve(root))), { flag: "wx" });
   } catch (error62) {
     if (error62 instanceof Error && "code" in error62 && error62.code === "EEXIST") {
       throw new UserError(`${file2} already exists; not overwriting it.`);
@@ -40965,7 +41185,7 @@ function parseDevcontainerConfig(text2, file2) {
   return { tree, config: parsed.data };
 }
 function readDevcontainerConfig(file2) {
-  const text2 = readFileSync12(file2, "utf8");
+  const text2 = readFileSync13(file2, "utf8");
   return { text: text2, ...parseDevcontainerConfig(text2, file2) };
 }
 function nodeValue(node2) {
@@ -41141,7 +41361,7 @@ function outermostEdits(edits) {
 }
 function isFile(file2) {
   try {
-    return statSync9(file2).isFile();
+    return statSync10(file2).isFile();
   } catch {
     return false;
   }
@@ -41207,8 +41427,8 @@ var init_config = __esm({
 });
 
 // src/devcontainer/mounts.ts
-import { existsSync as existsSync6, readFileSync as readFileSync13 } from "node:fs";
-import path20 from "node:path";
+import { existsSync as existsSync6, readFileSync as readFileSync14 } from "node:fs";
+import path21 from "node:path";
 function planPersistenceMounts(options6) {
   const env = options6.env ?? process.env;
   const fileExists = options6.fileExists ?? existsSync6;
@@ -41218,7 +41438,7 @@ function planPersistenceMounts(options6) {
   const mounts = [];
   const skipped = [];
   for (const entry of SHARED_ENTRIES) {
-    const hostPath = path20.join(hostRoot, entry.name);
+    const hostPath = path21.join(hostRoot, entry.name);
     if (entry.kind === "file" && !fileExists(hostPath)) {
       skipped.push({ name: entry.name, reason: `${hostPath} does not exist on this host, so it is not mounted` });
       continue;
@@ -41240,14 +41460,14 @@ function mountedName(entry) {
   return entry.kind === "file" ? `${HOST_FILE_LINKS_DIR}/${entry.name}` : entry.name;
 }
 function sourceRoots(hostConfigDir, home) {
-  const relative = path20.relative(home, hostConfigDir);
-  const underHome = relative !== "" && !relative.startsWith("..") && !path20.isAbsolute(relative);
+  const relative = path21.relative(home, hostConfigDir);
+  const underHome = relative !== "" && !relative.startsWith("..") && !path21.isAbsolute(relative);
   if (underHome) {
-    const rest = relative.split(path20.sep).join("/");
+    const rest = relative.split(path21.sep).join("/");
     checkMountPath(rest);
     return { sourceRoot: `\${localEnv:HOME}/${rest}`, composeSourceRoot: `\${HOME}/${rest}` };
   }
-  const absolute = hostConfigDir.split(path20.sep).join("/");
+  const absolute = hostConfigDir.split(path21.sep).join("/");
   checkMountPath(absolute);
   return { sourceRoot: absolute, composeSourceRoot: absolute };
 }
@@ -41300,7 +41520,7 @@ function collectMcpEnvNames(files, options6 = {}) {
 }
 function readJsonLoosely(file2) {
   try {
-    return parse4(readFileSync13(file2, "utf8"), [], { allowTrailingComma: true });
+    return parse4(readFileSync14(file2, "utf8"), [], { allowTrailingComma: true });
   } catch {
     return void 0;
   }
@@ -41332,8 +41552,8 @@ function stringsIn(value) {
   return [];
 }
 function isWithin(child, parent) {
-  const relative = path20.relative(path20.resolve(parent), path20.resolve(child));
-  return relative === "" || !relative.startsWith("..") && !path20.isAbsolute(relative);
+  const relative = path21.relative(path21.resolve(parent), path21.resolve(child));
+  return relative === "" || !relative.startsWith("..") && !path21.isAbsolute(relative);
 }
 function isRecord2(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -41346,7 +41566,7 @@ function mountTarget(mount) {
   return target ? normaliseTarget(target) : void 0;
 }
 function normaliseTarget(target) {
-  const normalised = path20.posix.normalize(target.trim());
+  const normalised = path21.posix.normalize(target.trim());
   return normalised.length > 1 ? normalised.replace(/\/+$/, "") : normalised;
 }
 function parseMountString(mount) {
@@ -41589,7 +41809,7 @@ function describeEntry(location, child) {
   const where = location.join(".");
   if (child.type === "property") return [where, String(child.children?.[0]?.value)].filter(Boolean).join(".");
   const target = parseMountString(String(child.value ?? "")).target;
-  return target ? path20.posix.basename(target) : where;
+  return target ? path21.posix.basename(target) : where;
 }
 function packEntryTest(location) {
   const where = location.join(".");
@@ -41670,11 +41890,11 @@ var init_mounts = __esm({
 });
 
 // src/devcontainer/compose.ts
-import path21 from "node:path";
+import path22 from "node:path";
 function composeFilesOf(configFile, config2) {
   const listed = config2.dockerComposeFile;
   const files = typeof listed === "string" ? [listed] : listed ?? [];
-  return files.map((file2) => path21.resolve(path21.dirname(configFile), file2));
+  return files.map((file2) => path22.resolve(path22.dirname(configFile), file2));
 }
 function chooseComposeFile(configFile, config2, read = readTextIfExists) {
   const service = config2.service;
@@ -41687,7 +41907,7 @@ function chooseComposeFile(configFile, config2, read = readTextIfExists) {
     if (findService(parseComposeDocument(text2, file2), service)) chosen = { file: file2, text: text2, service };
   }
   if (chosen) return chosen;
-  const listed = files.map((file2) => path21.relative(path21.dirname(configFile), file2)).join(", ");
+  const listed = files.map((file2) => path22.relative(path22.dirname(configFile), file2)).join(", ");
   throw new UserError(`${configFile}: service "${service}" is not defined in any readable compose file (${listed}).`);
 }
 function parseComposeDocument(text2, file2) {
@@ -41886,7 +42106,7 @@ function markedRange(text2, marker, next, volumes) {
   let end = first;
   while (end < items.length && isPackVolume(items[end])) end++;
   if (end === first || startsAtKey && end !== items.length) return void 0;
-  const names = items.slice(first, end).map((item) => String((0, import_yaml.isMap)(item) ? item.get("target") : "")).map((target) => path21.posix.basename(target));
+  const names = items.slice(first, end).map((item) => String((0, import_yaml.isMap)(item) ? item.get("target") : "")).map((target) => path22.posix.basename(target));
   return { range: [blockLineStart(text2, marker), lastLineEnd(text2, items[end - 1])], names };
 }
 var import_yaml, YAML_MARKER, YAML_MARKER_LINE;
@@ -41936,9 +42156,9 @@ var init_same_path = __esm({
 
 // src/devcontainer/persistence.ts
 import { existsSync as existsSync7 } from "node:fs";
-import path22 from "node:path";
+import path23 from "node:path";
 async function preparePersistenceEdit(options6) {
-  const workspaceFolder = await findRepoRoot(path22.resolve(options6.folder));
+  const workspaceFolder = await findRepoRoot(path23.resolve(options6.folder));
   const initial = options6.init && !options6.configPath && !hasConfig(workspaceFolder) ? writeInitialConfig(workspaceFolder) : void 0;
   const configPath = initial ?? findDevcontainerConfig(workspaceFolder, { config: options6.configPath, cwd: options6.folder });
   const text2 = readTextIfExists(configPath) ?? "";
@@ -41958,7 +42178,7 @@ async function preparePersistenceEdit(options6) {
     },
     env: options6.env,
     mcpEnvNames: collectMcpEnvNames(
-      [path22.join(configDir(options6.env), "mcp.json"), globalStatePath(options6.env), path22.join(workspaceFolder, ".mcp.json")],
+      [path23.join(configDir(options6.env), "mcp.json"), globalStatePath(options6.env), path23.join(workspaceFolder, ".mcp.json")],
       { projectDir: workspaceFolder }
     )
   });
@@ -41986,7 +42206,7 @@ async function preparePersistenceEdit(options6) {
   };
 }
 function hasConfig(root) {
-  return [".devcontainer/devcontainer.json", ".devcontainer.json"].some((rel) => existsSync7(path22.join(root, rel)));
+  return [".devcontainer/devcontainer.json", ".devcontainer.json"].some((rel) => existsSync7(path23.join(root, rel)));
 }
 function userHints(config2) {
   return {
@@ -42075,8 +42295,8 @@ var init_diff = __esm({
 });
 
 // src/dev-open.ts
-import { existsSync as existsSync8, mkdirSync as mkdirSync8, readlinkSync as readlinkSync3, symlinkSync as symlinkSync3, unlinkSync as unlinkSync4 } from "node:fs";
-import path23 from "node:path";
+import { existsSync as existsSync8, mkdirSync as mkdirSync8, readlinkSync as readlinkSync4, symlinkSync as symlinkSync3, unlinkSync as unlinkSync4 } from "node:fs";
+import path24 from "node:path";
 async function openDevContainer(options6, io) {
   const edit = await preparePersistenceEdit({
     folder: options6.folder,
@@ -42098,8 +42318,8 @@ async function openDevContainer(options6, io) {
   if (options6.dryRun) {
     messages.push(`dev-open dry run for ${edit.workspaceFolder} (nothing was written):`);
     for (const file2 of edit.files) {
-      const diff = unifiedDiff(file2.before ?? "", file2.after, path23.relative(edit.workspaceFolder, file2.path));
-      messages.push(diff || `${path23.relative(edit.workspaceFolder, file2.path)}: no change`);
+      const diff = unifiedDiff(file2.before ?? "", file2.after, path24.relative(edit.workspaceFolder, file2.path));
+      messages.push(diff || `${path24.relative(edit.workspaceFolder, file2.path)}: no change`);
     }
     describeSkipped(edit, messages);
     return { status: "dry-run", ...base, messages };
@@ -42116,14 +42336,14 @@ async function openDevContainer(options6, io) {
   }
   prepareHost(io.env);
   if (options6.configOnly) {
-    messages.push(`Config ready: ${path23.relative(edit.workspaceFolder, edit.configPath)}. Open the container from your editor, or run 'dev-open' to launch it here.`);
+    messages.push(`Config ready: ${path24.relative(edit.workspaceFolder, edit.configPath)}. Open the container from your editor, or run 'dev-open' to launch it here.`);
     return { status: "configured", ...base, messages };
   }
   const existing = await findDevcontainer(edit.workspaceFolder, edit.configPath, io.env);
   const missing = existing ? edit.targets.filter((t) => !existing.Mounts.some((m) => m.Destination === t)) : [];
   if (existing && missing.length > 0 && !options6.rebuild) {
     throw new UserError(
-      `a container for this repo (${existing.Id.slice(0, 12)}) is ${existing.State.Running ? "running" : "there"} without the persistence mounts (missing: ${missing.map((t) => path23.basename(t)).join(", ")}); run 'dev-open --rebuild' to recreate it (files outside the workspace are lost)`
+      `a container for this repo (${existing.Id.slice(0, 12)}) is ${existing.State.Running ? "running" : "there"} without the persistence mounts (missing: ${missing.map((t) => path24.basename(t)).join(", ")}); run 'dev-open --rebuild' to recreate it (files outside the workspace are lost)`
     );
   }
   const running = existing && missing.length === 0 && !options6.rebuild ? alreadyUp(existing, edit) : void 0;
@@ -42160,10 +42380,10 @@ async function openDevContainer(options6, io) {
 function writeEdits(edit, messages) {
   for (const file2 of edit.files) {
     if (file2.before === file2.after) continue;
-    mkdirSync8(path23.dirname(file2.path), { recursive: true });
+    mkdirSync8(path24.dirname(file2.path), { recursive: true });
     if (file2.before !== void 0) backupFile(file2.path);
     writeFileAtomic(file2.path, file2.after);
-    messages.push(`Updated ${path23.relative(edit.workspaceFolder, file2.path)}${file2.before !== void 0 ? " (backup: .claude-persist.bak beside it)" : ""}.`);
+    messages.push(`Updated ${path24.relative(edit.workspaceFolder, file2.path)}${file2.before !== void 0 ? " (backup: .claude-persist.bak beside it)" : ""}.`);
   }
   if (edit.added.length > 0) messages.push(`Added to the config: ${edit.added.join(", ")}.`);
   else if (!edit.files.some((f) => f.before !== f.after)) messages.push("The config already has the persistence mounts.");
@@ -42191,7 +42411,7 @@ async function launch(edit, options6, existing, io) {
     configPath: edit.configPath,
     removeExisting: Boolean(options6.rebuild && existing),
     env: io.env,
-    logDir: path23.join(packStateDir(io.env), "logs"),
+    logDir: path24.join(packStateDir(io.env), "logs"),
     onProgress: status.line,
     ...inClaude ? { waitMs: WAIT_IN_CLAUDE_MS } : {}
   });
@@ -42200,19 +42420,19 @@ async function launch(edit, options6, existing, io) {
 }
 function prepareHost(env) {
   const config2 = configDir(env);
-  const links = path23.join(config2, HOST_FILE_LINKS_DIR);
+  const links = path24.join(config2, HOST_FILE_LINKS_DIR);
   mkdirSync8(links, { recursive: true, mode: 448 });
   for (const entry of SHARED_ENTRIES) {
-    if (entry.kind === "dir") mkdirSync8(path23.join(config2, entry.name), { recursive: true, mode: 448 });
-    else pointLink(path23.join(links, entry.name), existsSync8(path23.join(config2, entry.name)) ? path23.relative(links, path23.join(config2, entry.name)) : "/dev/null");
+    if (entry.kind === "dir") mkdirSync8(path24.join(config2, entry.name), { recursive: true, mode: 448 });
+    else pointLink(path24.join(links, entry.name), existsSync8(path24.join(config2, entry.name)) ? path24.relative(links, path24.join(config2, entry.name)) : "/dev/null");
   }
-  if (!existsSync8(path23.join(packCodeDir(env), "hooks"))) {
-    throw new UserError(`the pack is not installed in ${config2} (no ${path23.basename(packCodeDir(env))}/): run 'npx tsx install.ts' in the claude-persist folder first`);
+  if (!existsSync8(path24.join(packCodeDir(env), "hooks"))) {
+    throw new UserError(`the pack is not installed in ${config2} (no ${path24.basename(packCodeDir(env))}/): run 'npx tsx install.ts' in the claude-persist folder first`);
   }
 }
 function pointLink(link, target) {
   try {
-    if (readlinkSync3(link) === target) return;
+    if (readlinkSync4(link) === target) return;
     unlinkSync4(link);
   } catch {
   }
@@ -42220,7 +42440,7 @@ function pointLink(link, target) {
 }
 async function ownClaudeHome(up, containerHome, env) {
   if (up.remoteUser === "root") return;
-  await execAsRoot(up.containerId, ["chown", `${up.remoteUser}:`, path23.posix.join(containerHome, ".claude")], env);
+  await execAsRoot(up.containerId, ["chown", `${up.remoteUser}:`, path24.posix.join(containerHome, ".claude")], env);
 }
 function describeLaunch(up, mapping, edit, messages) {
   messages.push(`Container ${up.containerId.slice(0, 12)} is running; ${up.remoteUser} works in ${up.remoteWorkspaceFolder}.`);
@@ -42539,177 +42759,6 @@ The data as it was before is snapshot ${result.undo.id}; undo with:
         }
       }
     };
-  }
-});
-
-// src/container-checks.ts
-import { accessSync as accessSync2, constants as constants5, lstatSync as lstatSync4, readFileSync as readFileSync14, readlinkSync as readlinkSync4, realpathSync as realpathSync4, statSync as statSync10 } from "node:fs";
-import path24 from "node:path";
-function displayPath(file2, env) {
-  const home = homeDir(env);
-  const relative = path24.relative(home, file2);
-  if (relative === "") return "~";
-  if (!relative.startsWith("..") && !path24.isAbsolute(relative)) return `~/${shellWord(relative)}`;
-  return shellWord(file2);
-}
-function shellWord(text2) {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text2) ? text2 : `'${text2.replaceAll("'", "'\\''")}'`;
-}
-function readMountPoints(file2 = "/proc/self/mountinfo") {
-  const mounts = /* @__PURE__ */ new Map();
-  let text2;
-  try {
-    text2 = readFileSync14(file2, "utf8");
-  } catch {
-    return mounts;
-  }
-  for (const line of text2.split("\n")) {
-    const fields = line.split(" ");
-    const point = fields[4];
-    if (!point) continue;
-    const decoded = point.replace(/\\([0-7]{3})/g, (_, octal2) => String.fromCharCode(Number.parseInt(octal2, 8)));
-    mounts.set(decoded, { readOnly: (fields[5] ?? "").split(",").includes("ro") });
-  }
-  return mounts;
-}
-function realpathOrSelf3(file2) {
-  try {
-    return realpathSync4.native(file2);
-  } catch {
-    return file2;
-  }
-}
-function isWritable(file2) {
-  try {
-    accessSync2(file2, constants5.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-function currentUid() {
-  return process.getuid?.() ?? 0;
-}
-function checkClaudeHomeOwner(env) {
-  const dir = configDir(env);
-  const shown = displayPath(dir, env);
-  let owner;
-  try {
-    owner = statSync10(dir).uid;
-  } catch {
-    return fail(`${shown} is missing`, ON_HOST_REBUILD);
-  }
-  const uid = currentUid();
-  if (owner === uid) return ok(`${shown} is yours`);
-  if (uid === 0) return ok(`${shown} belongs to uid ${owner}; you are root`);
-  return fail(
-    `${shown} belongs to uid ${owner}, not to you (uid ${uid})`,
-    `sudo chown ${uid}:${process.getgid?.() ?? uid} ${shown}`,
-    "Claude Code cannot create its own folders there and silently skips the SessionStart hook"
-  );
-}
-function checkSharedMounts(env, mounts) {
-  const root = configDir(env);
-  const problems = [];
-  const good = [];
-  for (const entry of READ_WRITE_ENTRIES) {
-    const file2 = path24.join(root, entry.name);
-    const shown = displayPath(file2, env);
-    const mounted = mounts.has(realpathOrSelf3(file2));
-    let exists = true;
-    try {
-      statSync10(file2);
-    } catch {
-      exists = false;
-    }
-    if (entry.kind === "file" && !exists) continue;
-    if (!exists) problems.push(fail(`${shown} is missing: it is not shared with the host`, ON_HOST_REBUILD));
-    else if (!mounted) {
-      const make = entry.kind === "file" ? warn : fail;
-      problems.push(make(`${shown} is not mounted: what is written there stays in this container`, ON_HOST_REBUILD));
-    } else if (!isWritable(file2)) {
-      const owner = statSync10(file2).uid;
-      problems.push(
-        fail(
-          `${shown} is not writable by you (uid ${currentUid()}; it belongs to uid ${owner})`,
-          `on the host: set "updateRemoteUserUID": true in devcontainer.json, then dev-open --rebuild`
-        )
-      );
-    } else good.push(entry.name);
-  }
-  return good.length > 0 ? [ok(`shared with the host and writable: ${good.join(", ")}`), ...problems] : problems;
-}
-function checkReadOnlyMounts(env, mounts) {
-  const root = configDir(env);
-  const results = [];
-  const good = [];
-  for (const entry of READ_ONLY_ENTRIES) {
-    const file2 = path24.join(root, entry.name);
-    const shown = displayPath(file2, env);
-    const mounted = mounts.has(realpathOrSelf3(file2));
-    if (mounted && isWritable(file2)) {
-      results.push(fail(`${shown} is writable here: this container can change the host's copy`, ON_HOST_REBUILD));
-    } else if (mounted) good.push(entry.name);
-    else if (entry.name === "settings.json" && existsQuietly(file2)) {
-      results.push(warn(`${shown} is this container's own, not the host's (its cleanupPeriodDays and hooks apply here)`, ON_HOST_REBUILD));
-    } else if (entry.name === PACK_CODE_DIR && !existsQuietly(file2)) {
-      results.push(warn(`${shown} is missing: the SessionStart hook does not run here`, ON_HOST_REBUILD));
-    }
-  }
-  return good.length > 0 ? [ok(`read-only from the host: ${good.join(", ")}`), ...results] : results;
-}
-function lstatQuietly(file2) {
-  try {
-    return lstatSync4(file2);
-  } catch {
-    return void 0;
-  }
-}
-function existsQuietly(file2) {
-  try {
-    statSync10(file2);
-    return true;
-  } catch {
-    return false;
-  }
-}
-function checkProjectLink(env, cwd) {
-  const host = env[HOST_WORKSPACE_ENV];
-  const container = env[CONTAINER_WORKSPACE_ENV];
-  if (!host || !container) {
-    return warn(
-      `${HOST_WORKSPACE_ENV} is not set: this container was not made from a config that /dev-open prepared`,
-      "on the host, in this repo: dev-open --rebuild"
-    );
-  }
-  const relative = path24.posix.relative(container, cwd);
-  if (relative.startsWith("..") || path24.posix.isAbsolute(relative)) return ok(`${cwd} is outside the workspace ${container}: nothing to map`);
-  const hostSlug = encodeProjectSlug(relative ? path24.posix.join(host, relative) : host);
-  const containerSlug = encodeProjectSlug(cwd);
-  if (hostSlug === containerSlug) return ok("the workspace has the same path as on the host: no mapping needed");
-  const link = path24.join(projectsDir(env), containerSlug);
-  const shownLink = displayPath(link, env);
-  const stats = lstatQuietly(link);
-  if (!stats) return fail(`${shownLink} is missing: sessions here do not continue the host's`, `ln -s -- ${shellWord(hostSlug)} ${shownLink}`);
-  if (!stats.isSymbolicLink()) {
-    return fail(`${shownLink} holds sessions made here before the project was mapped`, "on the host, in this repo: dev-open (it merges them into the host's)");
-  }
-  const target = readlinkSync4(link);
-  if (target !== hostSlug) {
-    return fail(`${shownLink} points at ${target}, another project`, "on the host, in this repo: dev-open --same-path", `this folder's host project is ${hostSlug}`);
-  }
-  return ok(`sessions here continue the host's (projects/${containerSlug} \u2192 ${hostSlug})`);
-}
-var ok, warn, fail, ON_HOST_REBUILD;
-var init_container_checks = __esm({
-  "src/container-checks.ts"() {
-    "use strict";
-    init_home();
-    init_shared();
-    ok = (label, detail) => ({ status: "ok", label, ...detail ? { detail } : {} });
-    warn = (label, fix, detail) => ({ status: "warn", label, ...detail ? { detail } : {}, ...fix ? { fix } : {} });
-    fail = (label, fix, detail) => ({ status: "fail", label, ...detail ? { detail } : {}, ...fix ? { fix } : {} });
-    ON_HOST_REBUILD = "on the host, in this repo: dev-open --rebuild";
   }
 });
 
