@@ -2,21 +2,17 @@
 // Debian packages, the devcontainers CLI, the pinned `claude` binary inside the container, and the host side
 // run as an ordinary (non-root) user.
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
-import { CLAUDE_BIN, CLI, PROJECT_ROOT } from "./support/claude.ts";
+import { CLAUDE_BIN, CLI } from "./support/claude.ts";
 import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
 import { DEVCONTAINER_BIN, type DockerEngine, dockerUnavailableReason, ensureBaseImage, removeDevcontainers, startDockerEngine } from "./support/docker.ts";
-import { asUser, chownTree, ensureTestUser, makeUserTempDir, type TestUser } from "./support/users.ts";
+import { hostUser, type HostUser } from "./support/host-user.ts";
+import { asUser, ensureTestUser, makeUserTempDir, type TestUser } from "./support/users.ts";
 
 // Throws when CI is set and Docker is unavailable: CI must run this, never skip it.
 const skipReason = dockerUnavailableReason();
-
-/** The pinned package's native claude binary (a glibc build), mounted read-only into the containers. */
-const CLAUDE_NATIVE_DIR = path.join(PROJECT_ROOT, "node_modules", "@anthropic-ai", "claude-code-linux-x64");
 
 /** The user and assistant lines of a transcript (it also holds bookkeeping lines without a cwd). */
 function conversation(file: string): Array<Record<string, unknown>> {
@@ -35,41 +31,13 @@ describe.skipIf(skipReason !== undefined)("dev-open in a real container", () => 
   let home: string;
   const repos: string[] = [];
 
-  /** The environment of the host user's shell. */
-  const hostEnv = () => ({
-    ...engine.env,
-    PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
-    ANTHROPIC_BASE_URL: server.url,
-    ANTHROPIC_API_KEY: "sk-ant-test-key-0000000000000000000000",
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-    DISABLE_AUTOUPDATER: "1",
-    CLAUDE_PERSIST_ENVIRONMENT: "host",
-  });
-  const onHost = (file: string, args: string[], cwd: string) => asUser(user, file, args, { home, cwd, env: hostEnv(), reject: false, timeout: 300_000 });
-  const claudeOnHost = (args: string[], cwd: string) => onHost(CLAUDE_BIN, args, cwd);
-  const devOpen = (args: string[], cwd: string) => onHost(process.execPath, [CLI, "dev-open", ...args], cwd);
-  const inContainer = (repo: string, command: string[]) =>
-    onHost(process.execPath, [DEVCONTAINER_BIN, "exec", "--workspace-folder", repo, "--remote-env", `ANTHROPIC_BASE_URL=${server.url}`, "--remote-env", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1", ...command], repo);
-
+  let host: HostUser;
+  const onHost = (file: string, args: string[], cwd: string) => host.run(file, args, cwd);
+  const claudeOnHost = (args: string[], cwd: string) => host.run(CLAUDE_BIN, args, cwd);
+  const devOpen = (args: string[], cwd: string) => host.run(process.execPath, [CLI, "dev-open", ...args], cwd);
+  const inContainer = (repo: string, command: string[]) => host.inContainer(repo, command);
   async function makeRepo(name: string): Promise<string> {
-    const parent = await makeUserTempDir(user, "cp-e2e-");
-    const repo = path.join(parent, name);
-    await mkdir(path.join(repo, ".devcontainer"), { recursive: true });
-    const config = {
-      name,
-      image,
-      remoteUser: "vscode",
-      // The container reaches the test's Messages-API server on the host's loopback.
-      runArgs: ["--network=host"],
-      mounts: [`source=${CLAUDE_NATIVE_DIR},target=/opt/claude,type=bind,readonly`],
-    };
-    await writeFile(path.join(repo, ".devcontainer", "devcontainer.json"), `${JSON.stringify(config, null, 2)}\n`);
-    await writeFile(path.join(repo, "README.md"), `# ${name}\n`);
-    await chownTree(parent, user);
-    const git = (args: string[]) => onHost("git", ["-c", "user.name=Ana", "-c", "user.email=ana@example.com", ...args], repo);
-    await git(["init", "-q", "-b", "main"]);
-    await git(["add", "."]);
-    await git(["commit", "-q", "-m", "init"]);
+    const repo = await host.makeRepo(name, image);
     repos.push(repo);
     return repo;
   }
@@ -82,7 +50,8 @@ describe.skipIf(skipReason !== undefined)("dev-open in a real container", () => 
     user = await ensureTestUser();
     server = await startMessagesServer();
     home = await makeUserTempDir(user, "cp-home-");
-    const installed = await asUser(user, process.execPath, [CLI, "install"], { home, env: hostEnv(), reject: false });
+    host = hostUser(user, home, engine, server);
+    const installed = await host.run(process.execPath, [CLI, "install"], home);
     expect(installed.exitCode, installed.stderr).toBe(0);
   });
 

@@ -3,21 +3,18 @@
 // ordinary user, a real Docker engine and base image, and the pinned `claude` binary inside the container, where
 // the plugin is not: the hook must still run there.
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
-import { CLAUDE_BIN, PROJECT_ROOT } from "./support/claude.ts";
+import { CLAUDE_BIN } from "./support/claude.ts";
 import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
-import { DEVCONTAINER_BIN, type DockerEngine, dockerUnavailableReason, ensureBaseImage, removeDevcontainers, startDockerEngine } from "./support/docker.ts";
+import { type DockerEngine, dockerUnavailableReason, ensureBaseImage, removeDevcontainers, startDockerEngine } from "./support/docker.ts";
 import { PLUGIN_ID, PLUGIN_INSTALL_STEPS, pluginCheckout } from "./support/plugin.ts";
-import { asUser, chownTree, ensureTestUser, makeUserTempDir, type TestUser } from "./support/users.ts";
+import { hostUser, type HostUser } from "./support/host-user.ts";
+import { chownTree, ensureTestUser, makeUserTempDir, type TestUser } from "./support/users.ts";
 
 // Throws when CI is set and Docker is unavailable: CI must run this, never skip it.
 const skipReason = dockerUnavailableReason();
-
-/** The pinned package's native claude binary (a glibc build), mounted read-only into the container. */
-const CLAUDE_NATIVE_DIR = path.join(PROJECT_ROOT, "node_modules", "@anthropic-ai", "claude-code-linux-x64");
 
 describe.skipIf(skipReason !== undefined)("the plugin, and the hook in a container opened by its /dev-open", () => {
   let engine: DockerEngine;
@@ -28,41 +25,10 @@ describe.skipIf(skipReason !== undefined)("the plugin, and the hook in a contain
   let checkout: string;
   let repo: string | undefined;
 
-  const hostEnv = () => ({
-    ...engine.env,
-    PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
-    ANTHROPIC_BASE_URL: server.url,
-    ANTHROPIC_API_KEY: "sk-ant-test-key-0000000000000000000000",
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-    DISABLE_AUTOUPDATER: "1",
-    CLAUDE_PERSIST_ENVIRONMENT: "host",
-  });
-  const onHost = (file: string, args: string[], cwd: string) => asUser(user, file, args, { home, cwd, env: hostEnv(), reject: false, timeout: 300_000 });
-  const claudeOnHost = (args: string[], cwd: string) => onHost(CLAUDE_BIN, args, cwd);
-  const inContainer = (dir: string, command: string[]) =>
-    onHost(process.execPath, [DEVCONTAINER_BIN, "exec", "--workspace-folder", dir, "--remote-env", `ANTHROPIC_BASE_URL=${server.url}`, "--remote-env", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1", ...command], dir);
-
-  async function makeRepo(name: string): Promise<string> {
-    const parent = await makeUserTempDir(user, "cp-e2e-plugin-");
-    const dir = path.join(parent, name);
-    await mkdir(path.join(dir, ".devcontainer"), { recursive: true });
-    const config = {
-      name,
-      image,
-      remoteUser: "vscode",
-      // The container reaches the test's Messages-API server on the host's loopback.
-      runArgs: ["--network=host"],
-      mounts: [`source=${CLAUDE_NATIVE_DIR},target=/opt/claude,type=bind,readonly`],
-    };
-    await writeFile(path.join(dir, ".devcontainer", "devcontainer.json"), `${JSON.stringify(config, null, 2)}\n`);
-    await writeFile(path.join(dir, "README.md"), `# ${name}\n`);
-    await chownTree(parent, user);
-    const git = (args: string[]) => onHost("git", ["-c", "user.name=Ana", "-c", "user.email=ana@example.com", ...args], dir);
-    await git(["init", "-q", "-b", "main"]);
-    await git(["add", "."]);
-    await git(["commit", "-q", "-m", "init"]);
-    return dir;
-  }
+  let host: HostUser;
+  const claudeOnHost = (args: string[], cwd: string) => host.run(CLAUDE_BIN, args, cwd);
+  const inContainer = (dir: string, command: string[]) => host.inContainer(dir, command);
+  const makeRepo = (name: string) => host.makeRepo(name, image);
 
   beforeAll(async () => {
     const started = await startDockerEngine();
@@ -72,6 +38,7 @@ describe.skipIf(skipReason !== undefined)("the plugin, and the hook in a contain
     user = await ensureTestUser();
     server = await startMessagesServer();
     home = await makeUserTempDir(user, "cp-home-");
+    host = hostUser(user, home, engine, server);
     // The user's clone of the repository, which they add as a marketplace: only the plugin, no `npm install`.
     checkout = await pluginCheckout(path.join(await makeUserTempDir(user, "cp-clone-"), "claude-persist"));
     await chownTree(path.dirname(checkout), user);
