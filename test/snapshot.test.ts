@@ -19,7 +19,7 @@ import { gzipSync } from "node:zlib";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
-import { pidDomain, processStartTime } from "../src/claude/running-sessions.ts";
+import { pidDomain, processStartTime, runningSessions } from "../src/claude/running-sessions.ts";
 import { mapProject } from "../src/mapping.ts";
 import { readTarGz, writeTarGz, type TarEntry } from "../src/tar.ts";
 import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
@@ -350,6 +350,29 @@ describe("claude-persist snapshot", () => {
     expect(restored.exitCode, restored.stderr).toBe(0);
     expect(lstatSync(containerDir).isDirectory()).toBe(true);
     expect(treeState(config, projectData)).toEqual(before);
+  });
+});
+
+describe("running sessions", () => {
+  const linux = { platform: "linux", machineIdFile: "/etc/machine-id", pidNamespaceLink: "/proc/self/ns/pid" } as const;
+
+  it("names the pid domain as Claude Code does: '' for a missing machine-id or namespace, plain 'linux' elsewhere", () => {
+    const missing = path.join(tempDir("cp-mid-"), "machine-id");
+    const namespace = readlinkSync("/proc/self/ns/pid");
+    expect(pidDomain({ ...linux, machineIdFile: missing })).toBe(`linux::${namespace}`);
+    expect(pidDomain({ ...linux, machineIdFile: missing, pidNamespaceLink: missing })).toBe("linux::");
+    expect(pidDomain({ ...linux, platform: "darwin" })).toBe("linux");
+  });
+
+  it("without /etc/machine-id, a record from another pid domain is still a session that may run, not a dead local pid", () => {
+    const home = tempHome();
+    const dir = path.join(home, ".claude", "sessions");
+    mkdirSync(dir);
+    const dead = spawnSync("true").pid ?? 999_999;
+    const file = path.join(dir, `${dead}.json`);
+    writeFileSync(file, JSON.stringify({ pid: dead, sessionId: "s1", cwd: "/workspaces/app", pidDomain: "linux:0123abcd:pid:[4026532999]" }));
+    const here = pidDomain({ ...linux, machineIdFile: path.join(home, "no-machine-id") });
+    expect(runningSessions({ HOME: home }, here)).toEqual([{ pid: dead, sessionId: "s1", cwd: "/workspaces/app", file, state: "unknown" }]);
   });
 });
 

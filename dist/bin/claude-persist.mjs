@@ -32006,7 +32006,7 @@ var init_git = __esm({
 // src/claude/running-sessions.ts
 import { readdirSync as readdirSync2, readFileSync as readFileSync8, readlinkSync as readlinkSync2 } from "node:fs";
 import path15 from "node:path";
-function runningSessions(env) {
+function runningSessions(env, here = pidDomain()) {
   const dir = path15.join(configDir(env), RUNNING_SESSIONS_DIR);
   let names;
   try {
@@ -32014,7 +32014,6 @@ function runningSessions(env) {
   } catch {
     return [];
   }
-  const here = pidDomain();
   const found = [];
   for (const name of names.filter((n2) => /^\d+\.json$/.test(n2)).sort()) {
     const file2 = path15.join(dir, name);
@@ -32027,7 +32026,7 @@ function runningSessions(env) {
     if (!parsed.success) continue;
     const record2 = parsed.data;
     const base = { pid: record2.pid, sessionId: record2.sessionId, cwd: record2.cwd, file: file2 };
-    if (here !== void 0 && record2.pidDomain !== void 0 && record2.pidDomain !== here) {
+    if (record2.pidDomain !== void 0 && record2.pidDomain !== here) {
       found.push({ ...base, state: "unknown" });
     } else if (isAlive(record2.pid) && startTimeMatches(record2.pid, record2.procStart)) {
       found.push({ ...base, state: "alive" });
@@ -32035,13 +32034,15 @@ function runningSessions(env) {
   }
   return found;
 }
-function pidDomain() {
-  if (process.platform !== "linux") return void 0;
+function pidDomain(sources = HERE) {
+  if (sources.platform !== "linux") return "linux";
+  return `linux:${readOr(() => readFileSync8(sources.machineIdFile, "utf8").trim())}:${readOr(() => readlinkSync2(sources.pidNamespaceLink))}`;
+}
+function readOr(read) {
   try {
-    const machineId = readFileSync8("/etc/machine-id", "utf8").trim();
-    return `linux:${machineId}:${readlinkSync2("/proc/self/ns/pid")}`;
+    return read();
   } catch {
-    return void 0;
+    return "";
   }
 }
 function processStartTime(pid) {
@@ -32065,7 +32066,7 @@ function startTimeMatches(pid, recorded) {
   const now = processStartTime(pid);
   return now === void 0 || now === recorded;
 }
-var RUNNING_SESSIONS_DIR, recordSchema;
+var RUNNING_SESSIONS_DIR, recordSchema, HERE;
 var init_running_sessions = __esm({
   "src/claude/running-sessions.ts"() {
     "use strict";
@@ -32079,6 +32080,7 @@ var init_running_sessions = __esm({
       procStart: external_exports.string().optional(),
       pidDomain: external_exports.string().optional()
     }).loose();
+    HERE = { platform: process.platform, machineIdFile: "/etc/machine-id", pidNamespaceLink: "/proc/self/ns/pid" };
   }
 });
 

@@ -34,7 +34,7 @@ export type RunningSession = {
 };
 
 /** The sessions whose record names a live process (or one that cannot be checked from here); dead ones are left out. */
-export function runningSessions(env: Env): RunningSession[] {
+export function runningSessions(env: Env, here: string = pidDomain()): RunningSession[] {
   const dir = path.join(configDir(env), RUNNING_SESSIONS_DIR);
   let names: string[];
   try {
@@ -42,7 +42,6 @@ export function runningSessions(env: Env): RunningSession[] {
   } catch {
     return [];
   }
-  const here = pidDomain();
   const found: RunningSession[] = [];
   for (const name of names.filter((n) => /^\d+\.json$/.test(n)).sort()) {
     const file = path.join(dir, name);
@@ -55,7 +54,7 @@ export function runningSessions(env: Env): RunningSession[] {
     if (!parsed.success) continue;
     const record = parsed.data;
     const base = { pid: record.pid, sessionId: record.sessionId, cwd: record.cwd, file };
-    if (here !== undefined && record.pidDomain !== undefined && record.pidDomain !== here) {
+    if (record.pidDomain !== undefined && record.pidDomain !== here) {
       found.push({ ...base, state: "unknown" });
     } else if (isAlive(record.pid) && startTimeMatches(record.pid, record.procStart)) {
       found.push({ ...base, state: "alive" });
@@ -64,14 +63,26 @@ export function runningSessions(env: Env): RunningSession[] {
   return found;
 }
 
-/** This process's pid namespace as Claude Code names it on Linux; undefined where it cannot be told. */
-export function pidDomain(): string | undefined {
-  if (process.platform !== "linux") return undefined;
+/** Where Claude Code's own rule reads the machine and the pid namespace; tests point them elsewhere. */
+export type PidDomainSources = { readonly platform: NodeJS.Platform; readonly machineIdFile: string; readonly pidNamespaceLink: string };
+
+const HERE: PidDomainSources = { platform: process.platform, machineIdFile: "/etc/machine-id", pidNamespaceLink: "/proc/self/ns/pid" };
+
+/**
+ * This process's pid domain exactly as Claude Code computes it (2.1.330): on Linux
+ * `linux:<machine-id>:<pid namespace>` with "" for a part it cannot read, elsewhere plain "linux". A record
+ * from another domain is a process this one cannot check, even when the machine-id is missing.
+ */
+export function pidDomain(sources: PidDomainSources = HERE): string {
+  if (sources.platform !== "linux") return "linux";
+  return `linux:${readOr(() => readFileSync(sources.machineIdFile, "utf8").trim())}:${readOr(() => readlinkSync(sources.pidNamespaceLink))}`;
+}
+
+function readOr(read: () => string): string {
   try {
-    const machineId = readFileSync("/etc/machine-id", "utf8").trim();
-    return `linux:${machineId}:${readlinkSync("/proc/self/ns/pid")}`;
+    return read();
   } catch {
-    return undefined;
+    return "";
   }
 }
 
