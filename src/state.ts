@@ -12,13 +12,21 @@ const LOCK_STALE_MS = 30_000;
 const LOCK_REFRESH_MS = 5_000;
 const LOCK_WAIT_MS = 15_000;
 
+export type LockOptions = {
+  /** How long to wait for a live holder; the default suits the short read-modify-writes of state files. */
+  readonly waitMs?: number;
+  /** The error when the wait runs out (the lock's path is passed): what holds it and what to do. */
+  readonly busy?: (lock: string) => Error;
+};
+
 /** Runs `fn` while holding `<file>.lock` (a directory: mkdir is atomic on every filesystem we meet). */
-export async function withLock<T>(file: string, fn: () => T | Promise<T>): Promise<T> {
+export async function withLock<T>(file: string, fn: () => T | Promise<T>, options: LockOptions = {}): Promise<T> {
   const lock = `${file}.lock`;
-  const deadline = Date.now() + LOCK_WAIT_MS;
+  const deadline = Date.now() + (options.waitMs ?? LOCK_WAIT_MS);
   for (let attempt = 0; !tryMkdir(lock); attempt++) {
     if (breakStaleLock(lock)) continue;
-    if (Date.now() > deadline) throw new Error(`${lock} is held by another process; remove it if none runs`);
+    // A lock whose holder died is broken above once stale, so a lock still here has a live holder.
+    if (Date.now() > deadline) throw options.busy?.(lock) ?? new Error(`${lock} is held by another process; remove it if none runs`);
     await sleep(Math.min(5 + attempt * 5, 50) * (0.5 + Math.random()));
   }
   const owned = lockState(lock);

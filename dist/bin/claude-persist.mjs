@@ -22493,12 +22493,12 @@ var init_settings = __esm({
 import { randomBytes as randomBytes2 } from "node:crypto";
 import { mkdirSync, readFileSync as readFileSync2, renameSync as renameSync2, rmSync, statSync as statSync2, utimesSync } from "node:fs";
 import path3 from "node:path";
-async function withLock(file2, fn) {
+async function withLock(file2, fn, options6 = {}) {
   const lock = `${file2}.lock`;
-  const deadline = Date.now() + LOCK_WAIT_MS;
+  const deadline = Date.now() + (options6.waitMs ?? LOCK_WAIT_MS);
   for (let attempt = 0; !tryMkdir(lock); attempt++) {
     if (breakStaleLock(lock)) continue;
-    if (Date.now() > deadline) throw new Error(`${lock} is held by another process; remove it if none runs`);
+    if (Date.now() > deadline) throw options6.busy?.(lock) ?? new Error(`${lock} is held by another process; remove it if none runs`);
     await sleep(Math.min(5 + attempt * 5, 50) * (0.5 + Math.random()));
   }
   const owned = lockState(lock);
