@@ -35,9 +35,11 @@ import { detectEnvironment } from "./environment.ts";
 import { describeError, UserError } from "./errors.ts";
 import { errorCode, isNotFound, writeFileAtomic } from "./fs.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
+import { mappingSchema, readMappings, type Mapping } from "./mapping.ts";
 import { listProjectSessions } from "./sessions.ts";
 import { updateJsonState, withLock } from "./state.ts";
 import { readTarGz, writeTarGz, type FileSink, type TarEntry } from "./tar.ts";
+import { parseWorkItem } from "./work-items.ts";
 
 export const SNAPSHOTS_DIR = "snapshots";
 /** The manifest's path inside an archive: the last entry, written once every file's checksum is known. */
@@ -46,6 +48,12 @@ const ARCHIVE_EXT = ".tar.gz";
 const SUMMARY_EXT = ".json";
 /** What a snapshot may hold, relative to the config dir; an archive entry anywhere else is refused. */
 const SNAPSHOT_ROOTS = ["projects", "todos", "tasks", "file-history", `persist-state/${SESSION_STARTS_DIR}`] as const;
+/** A slug folder name as Claude Code makes them: one path part, never `..`. */
+const SLUG_PATTERN = /^[A-Za-z0-9-]{1,255}$/;
+/** Snapshots and restores of one project wait this long for each other: a 1 GB restore takes about a minute. */
+const SNAPSHOT_LOCK_WAIT_MS = 10 * 60_000;
+/** Permission bits only: an archive may be crafted, and setuid, setgid or sticky bits have no place here. */
+const PERMISSION_BITS = 0o777;
 
 export type SnapshotKind = "manual" | "pre-restore" | "pre-merge";
 
@@ -102,9 +110,7 @@ export async function resolveSnapshotProject(env: Env, cwd: string, extraSlugs: 
   const found = listing.projects[0];
   const here = found?.project ?? cwd;
   // In a container the folder is the container's: the mapping names the host's, which names the snapshots.
-  const mapped = readStateArray(path.join(packStateDir(env), "mappings.json")).find(
-    (m): m is { hostPath: string } => isRecord(m) && typeof m.hostPath === "string" && typeof m.containerPath === "string" && encodeProjectSlug(m.containerPath) === encodeProjectSlug(here),
-  );
+  const mapped = readableMappings(env).find((m) => encodeProjectSlug(m.containerPath) === encodeProjectSlug(here));
   const hostPath = mapped?.hostPath ?? here;
   const slug = encodeProjectSlug(hostPath);
   const slugs = [...new Set([...(found?.slugs ?? [encodeProjectSlug(here)]), ...extraSlugs])].sort();
@@ -372,17 +378,24 @@ function unknownSummary(id: string, project: SnapshotProject): SnapshotSummary {
 
 export type PruneResult = { readonly kept: SnapshotInfo[]; readonly removed: SnapshotInfo[] };
 
-/** Keeps the newest `keep` snapshots of the project and deletes the others. */
+/**
+ * Keeps the newest `keep` manual snapshots of the project, and the newest pre-restore and pre-merge ones (the
+ * undo of the last restore and of the last merge); deletes the others. Automatic snapshots never push out the
+ * user's own.
+ */
 export async function pruneSnapshots(project: SnapshotProject, keep: number): Promise<PruneResult> {
+  if (!Number.isInteger(keep) || keep < 1) throw new UserError(`keep at least 1 snapshot, not ${keep}`, 2);
   if (!existsSync(project.dir)) return { kept: [], removed: [] };
   return withSnapshotLock(project, () => {
     const all = listSnapshots(project);
-    const removed = all.slice(keep);
+    const manual = all.filter((s) => s.kind === "manual").slice(0, keep);
+    const keepIds = new Set([...manual, all.find((s) => s.kind === "pre-restore"), all.find((s) => s.kind === "pre-merge")].map((s) => s?.id));
+    const removed = all.filter((s) => !keepIds.has(s.id));
     for (const snapshot of removed) {
       rmSync(snapshot.archive, { force: true });
       rmSync(path.join(project.dir, `${snapshot.id}${SUMMARY_EXT}`), { force: true });
     }
-    return { kept: all.slice(0, keep), removed };
+    return { kept: all.filter((s) => keepIds.has(s.id)), removed };
   });
 }
 
@@ -424,6 +437,16 @@ export async function restoreSnapshot(env: Env, cwd: string, ref: string, option
       }
       if (manifest.project.slug !== project.slug) {
         throw new UserError(`snapshot ${snapshot.id} is of ${manifest.project.path}, not of ${project.hostPath}; run the restore there`);
+      }
+      // persist-state/ is writable from every container: a well-formed archive may still reach for other data.
+      const foreign = foreignEntry(manifest, projectSlugsOf(env, project));
+      if (foreign) {
+        throw new UserError(`snapshot ${snapshot.id} holds ${foreign}, which is not this project's data; nothing was restored or changed`);
+      }
+      // A restore that stopped half-way would leave a mix of both: what could stop it is looked for first.
+      const blocked = blockedTarget(configDir(env), manifest);
+      if (blocked) {
+        throw new UserError(`${blocked}; move it away and restore again; nothing was restored or changed`);
       }
       // The undo snapshot holds everything the restore may overwrite or remove, the snapshot's folders included.
       const before = collectProjectData(env, [...new Set([...project.slugs, ...manifest.slugs])]);
@@ -572,6 +595,117 @@ async function extractVerified(archive: string, staging: string): Promise<Manife
   return manifest;
 }
 
+/** Every slug folder name of the project: its folders, the host's, and the container slugs mapped onto them. */
+function projectSlugsOf(env: Env, project: SnapshotProject): Set<string> {
+  const slugs = new Set([project.slug, ...project.slugs]);
+  for (const m of readableMappings(env)) if (slugs.has(m.hostSlug)) slugs.add(m.containerSlug);
+  return slugs;
+}
+
+/**
+ * The first thing the manifest names that is not this project's, described for the user; undefined when all is.
+ * Slugs must be the project's; files and folders under its slug folders, or under the sessions' own entries of
+ * todos/, tasks/, file-history/ and session-starts/; state entries readable and the project's.
+ */
+function foreignEntry(manifest: Manifest, projectSlugs: Set<string>): string | undefined {
+  for (const slug of manifest.slugs) if (!SLUG_PATTERN.test(slug) || !projectSlugs.has(slug)) return `the slug folder '${slug}'`;
+  const slugs = new Set(manifest.slugs);
+  for (const session of manifest.sessions) if (!slugs.has(session.slug)) return `session ${session.id} in '${session.slug}'`;
+  const ids = new Set(manifest.sessions.map((s) => s.id));
+  for (const dir of manifest.directories) if (!isProjectPath(dir.path, "dir", slugs, ids)) return `'${dir.path}'`;
+  for (const file of manifest.files) if (!isProjectPath(file.path, "file", slugs, ids)) return `'${file.path}'`;
+  for (const entry of manifest.state.mappings) {
+    const mapping = mappingSchema.safeParse(entry);
+    if (!mapping.success || !isSnapshotMapping(mapping.data, projectSlugs)) return `the mapping ${brief(entry)}`;
+  }
+  for (const entry of manifest.state.workItems) {
+    if (!parseWorkItem(entry) || !isProjectWorkItem(entry, projectSlugs)) return `the work item ${brief(entry)}`;
+  }
+  return undefined;
+}
+
+/** Paths have passed the tar checks already (relative, no `..`): only whose they are is left to see. */
+function isProjectPath(rel: string, type: "dir" | "file", slugs: Set<string>, ids: Set<string>): boolean {
+  const [root = "", name = "", ...rest] = rel.split("/");
+  // A file sits inside its slug or session folder, never in the folder's place.
+  const deepEnough = type === "dir" || rest.length > 0;
+  switch (root) {
+    case "projects":
+      return slugs.has(name) && deepEnough;
+    case "tasks":
+    case "file-history":
+      return ids.has(name) && deepEnough;
+    case "todos":
+      return type === "file" && rest.length === 0 && name.endsWith(".json") && sessionPrefixOf(name, ids);
+    case "persist-state": {
+      const [file = "", ...deeper] = rest;
+      return type === "file" && name === SESSION_STARTS_DIR && deeper.length === 0 && file.endsWith(".jsonl") && ids.has(file.slice(0, -".jsonl".length));
+    }
+    default:
+      return false;
+  }
+}
+
+/** A mapping of one of the project's slug folders, whose slugs are what its paths make. */
+function isSnapshotMapping(m: Mapping, projectSlugs: Set<string>): boolean {
+  return (
+    projectSlugs.has(m.hostSlug) &&
+    SLUG_PATTERN.test(m.containerSlug) &&
+    m.hostSlug === encodeProjectSlug(m.hostPath) &&
+    m.containerSlug === encodeProjectSlug(m.containerPath)
+  );
+}
+
+function brief(entry: unknown): string {
+  const text = JSON.stringify(entry) ?? String(entry);
+  return text.length > 120 ? `${text.slice(0, 119)}…` : text;
+}
+
+/**
+ * What stands where the restore must put a folder or a file, described; undefined when nothing does. Every
+ * target and every folder above it (below the config dir's own folders) must be missing or of the right type:
+ * a folder for folders, a regular file for files. A slug folder that became a link is replaced, so its
+ * contents are not looked at.
+ */
+function blockedTarget(config: string, manifest: Manifest): string | undefined {
+  const replacedLinks = new Set(manifest.slugs.map((slug) => `projects/${slug}`));
+  const check = (rel: string, type: "dir" | "file"): string | undefined => {
+    const parts = rel.split("/");
+    for (let i = 2; i <= parts.length; i++) {
+      const here = parts.slice(0, i).join("/");
+      let stats: Stats;
+      try {
+        stats = lstatSync(path.join(config, here));
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+      if (stats.isSymbolicLink() && replacedLinks.has(here)) return undefined;
+      const wanted = i < parts.length || type === "dir" ? "dir" : "file";
+      if (wanted === "dir" ? !stats.isDirectory() : !stats.isFile()) {
+        return `${path.join(config, here)} is ${describeType(stats)} where the snapshot has a ${wanted === "dir" ? "folder" : "file"}`;
+      }
+    }
+    return undefined;
+  };
+  for (const dir of manifest.directories) {
+    const found = check(dir.path, "dir");
+    if (found) return found;
+  }
+  for (const file of manifest.files) {
+    const found = check(file.path, "file");
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function describeType(stats: Stats): string {
+  if (stats.isDirectory()) return "a folder";
+  if (stats.isFile()) return "a file";
+  if (stats.isSymbolicLink()) return "a symbolic link";
+  return "a special file";
+}
+
 /** Moves the verified files into place; with `exact`, removes the project's files the snapshot lacks. */
 async function applyManifest(env: Env, manifest: Manifest, staging: string, current: ProjectData, exact: boolean, projectSlugs: Set<string>): Promise<number> {
   const config = configDir(env);
@@ -588,22 +722,28 @@ async function applyManifest(env: Env, manifest: Manifest, staging: string, curr
     for (const dir of [...current.dirs].sort((a, b) => b.rel.length - a.rel.length)) {
       if (!keepDirs.has(dir.rel)) removeIfEmpty(dir.abs);
     }
-    // A slug folder the snapshot held as a real folder and that is now a link (a merge since): the folder again.
-    for (const slug of manifest.slugs) {
-      const dir = path.join(projects, slug);
-      if (isSymlink(dir)) unlinkSync(dir);
+  }
+  // A slug folder the snapshot held as a real folder and that is now a link (a merge since) becomes the folder
+  // again, with or without --exact: writing through the link would overwrite the host's files (its MEMORY.md)
+  // with the container's old copies. This way nothing of the host's folder changes; the next /dev-open links
+  // the folder again, merging it without overwriting, after a pre-merge snapshot.
+  for (const slug of manifest.slugs) {
+    const dir = path.join(projects, slug);
+    if (isSymlink(dir)) {
+      unlinkSync(dir);
+      mkdirSync(dir, { mode: 0o700 });
     }
   }
   for (const dir of manifest.directories) mkdirSync(path.join(config, dir.path), { recursive: true, mode: 0o700 });
   for (const file of manifest.files) {
     const target = path.join(config, file.path);
     mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-    placeFile(path.join(staging, file.path), target, file.mode, file.mtimeMs);
+    placeFile(path.join(staging, file.path), target, file.mode & PERMISSION_BITS, file.mtimeMs);
   }
   // Folders last: placing files changed their times.
   for (const dir of [...manifest.directories].sort((a, b) => b.path.length - a.path.length)) {
     const target = path.join(config, dir.path);
-    chmodSync(target, dir.mode);
+    chmodSync(target, dir.mode & PERMISSION_BITS);
     utimesSync(target, new Date(dir.mtimeMs), new Date(dir.mtimeMs));
   }
   await restoreStateEntries(env, manifest, exact, projectSlugs);
@@ -673,9 +813,22 @@ function workItemKey(entry: unknown): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Small helpers
 
-async function withSnapshotLock<T>(project: SnapshotProject, fn: () => T | Promise<T>): Promise<T> {
+/** One snapshot, restore or prune of a project at a time; the others wait for it, long enough for a big restore. */
+export async function withSnapshotLock<T>(project: SnapshotProject, fn: () => T | Promise<T>, waitMs = SNAPSHOT_LOCK_WAIT_MS): Promise<T> {
   mkdirSync(project.dir, { recursive: true, mode: 0o700 });
-  return withLock(path.join(project.dir, ".snapshots"), fn);
+  return withLock(path.join(project.dir, ".snapshots"), fn, {
+    waitMs,
+    busy: () => new UserError(`a snapshot or restore of ${project.hostPath} is running; wait for it to finish, then try again`),
+  });
+}
+
+/** The mappings this version can read; none when mappings.json is broken (doctor reports that). */
+function readableMappings(env: Env): Mapping[] {
+  try {
+    return readMappings(env);
+  } catch {
+    return [];
+  }
 }
 
 function readStateArray(file: string): unknown[] {

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   appendFileSync,
+  symlinkSync,
   chmodSync,
   existsSync,
   lstatSync,
@@ -21,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
 import { pidDomain, processStartTime, runningSessions } from "../src/claude/running-sessions.ts";
 import { mapProject } from "../src/mapping.ts";
+import { withSnapshotLock, type SnapshotProject } from "../src/snapshot.ts";
 import { readTarGz, writeTarGz, type TarEntry } from "../src/tar.ts";
 import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
 import { runClaude, runCli, tempDir, tempHome } from "./support/claude.ts";
@@ -90,6 +92,50 @@ function handMadeArchive(entries: Array<{ name: string; type?: string; body?: st
 
 type Created = { id: string; archive: string; sessionCount: number; fileCount: number };
 
+/** A work item as /start-work records it. */
+function workItem(identifier: string, branch: string, repoPath: string, title: string) {
+  return { identifier, title, url: null, branch, repoPath, worktreePath: null, time: "2026-05-01T09:00:00.000Z", linearAsked: false };
+}
+
+type CraftedFile = { path: string; body?: string; mode?: number };
+type CraftedManifest = {
+  slugs: string[];
+  sessions?: Array<{ id: string; slug: string; bytes: number }>;
+  directories?: Array<{ path: string; mode: number }>;
+  files?: CraftedFile[];
+  state?: { mappings?: unknown[]; workItems?: unknown[] };
+};
+
+/** A well-formed snapshot archive with a valid manifest, holding what a container could plant in persist-state/. */
+async function craftSnapshot(archive: string, project: { path: string; slug: string }, m: CraftedManifest): Promise<void> {
+  const files = (m.files ?? []).map((f) => ({ ...f, bytes: Buffer.from(f.body ?? "") }));
+  const directories = (m.directories ?? []).map((d) => ({ ...d, mtimeMs: 0 }));
+  const manifest = {
+    format: 1,
+    id: path.basename(archive, ".tar.gz"),
+    kind: "manual",
+    created: "2000-01-01T00:00:00.000Z",
+    project,
+    environment: { kind: "container", machine: "crafted" },
+    claudePersistVersion: "0.1.0",
+    slugs: m.slugs,
+    sessionCount: m.sessions?.length ?? 0,
+    fileCount: files.length,
+    bytes: files.reduce((sum, f) => sum + f.bytes.length, 0),
+    sessions: m.sessions ?? [],
+    directories,
+    files: files.map((f) => ({ path: f.path, size: f.bytes.length, mode: f.mode ?? 0o600, mtimeMs: 0, sha256: createHash("sha256").update(f.bytes).digest("hex") })),
+    state: { mappings: m.state?.mappings ?? [], workItems: m.state?.workItems ?? [] },
+  };
+  const body = Buffer.from(JSON.stringify(manifest));
+  const entries: TarEntry[] = [
+    ...directories.map((d): TarEntry => ({ type: "dir", path: d.path, mode: d.mode, mtimeMs: 0 })),
+    ...files.map((f): TarEntry => ({ type: "file", path: f.path, mode: 0o600, mtimeMs: 0, size: f.bytes.length, source: { bytes: f.bytes } })),
+    { type: "file", path: ".claude-persist/manifest.json", mode: 0o600, mtimeMs: 0, size: body.length, source: { bytes: body } },
+  ];
+  await writeTarGz(archive, entries);
+}
+
 describe("claude-persist snapshot", () => {
   let server: MessagesServer;
   let home: string;
@@ -136,8 +182,8 @@ describe("claude-persist snapshot", () => {
     writeFileSync(
       path.join(config, "persist-state", "work-items.json"),
       JSON.stringify([
-        { identifier: "LIN-1", branch: "lin-1-tests", repoPath: repo, title: "Tests" },
-        { identifier: "LIN-2", branch: "lin-2-other", repoPath: "/some/other/project", title: "Other" },
+        workItem("LIN-1", "lin-1-tests", repo, "Tests"),
+        workItem("LIN-2", "lin-2-other", "/some/other/project", "Other"),
       ]),
     );
   });
@@ -169,7 +215,7 @@ describe("claude-persist snapshot", () => {
     writeFileSync(path.join(config, "tasks", one, "1.json"), "{}");
     chmodSync(path.join(config, "file-history", two, "3f2a9c@v1"), 0o600);
     rmSync(path.join(config, "file-history", two, "3f2a9c@v2"));
-    writeFileSync(path.join(config, "persist-state", "work-items.json"), JSON.stringify([{ identifier: "LIN-2", branch: "lin-2-other", repoPath: "/some/other/project", title: "Other" }]));
+    writeFileSync(path.join(config, "persist-state", "work-items.json"), JSON.stringify([workItem("LIN-2", "lin-2-other", "/some/other/project", "Other")]));
     // A session created after the snapshot.
     const beforeThird = listIds(slugDir);
     const third = await runClaude(["-p", "third task"], { cwd: repo, home, apiUrl: server.url });
@@ -208,7 +254,7 @@ describe("claude-persist snapshot", () => {
 
   it("lists snapshots newest first and prunes to the newest N", async () => {
     for (let i = 0; i < 2; i++) expect((await cli("snapshot", "create")).exitCode).toBe(0);
-    const listed = JSON.parse((await cli("snapshot", "list", "--json")).stdout) as Array<{ id: string; created: string; sessionCount: number; archiveBytes: number }>;
+    const listed = JSON.parse((await cli("snapshot", "list", "--json")).stdout) as Array<{ id: string; kind: string; created: string; sessionCount: number; archiveBytes: number }>;
     expect(listed.length).toBeGreaterThanOrEqual(3);
     const times = listed.map((s) => s.created);
     expect(times).toEqual([...times].sort().reverse());
@@ -217,14 +263,37 @@ describe("claude-persist snapshot", () => {
     expect(table.stdout).toContain("SESSIONS");
     expect(table.stdout).toContain(listed[0]?.id ?? "?");
 
+    // Empty, blank, zero or not a number: refused before anything is deleted (Number("") is 0).
+    for (const bad of [["--keep="], ["--keep", " "], ["--keep", "0"], ["--keep", "nope"], ["--keep", "1.5"], ["--keep", "-1"]]) {
+      const refused = await cli("snapshot", "prune", ...bad);
+      expect(refused.exitCode, bad.join(" ")).toBe(2);
+      expect(refused.stderr.trimEnd().split("\n"), bad.join(" ")).toHaveLength(1);
+      expect(refused.stderr).toContain("--keep");
+    }
+    expect((JSON.parse((await cli("snapshot", "list", "--json")).stdout) as unknown[]).length).toBe(listed.length);
+
+    // The round trip's restores made pre-restore snapshots: they do not count against N, and the newest stays.
     const pruned = await cli("snapshot", "prune", "--keep", "2", "--json");
     expect(pruned.exitCode, pruned.stderr).toBe(0);
     const { kept, removed } = JSON.parse(pruned.stdout) as { kept: string[]; removed: string[] };
-    expect(kept).toEqual(listed.slice(0, 2).map((s) => s.id));
-    expect(removed).toEqual(listed.slice(2).map((s) => s.id));
+    const manual = listed.filter((s) => s.kind === "manual");
+    const preRestore = listed.filter((s) => s.kind === "pre-restore");
+    expect(preRestore.length).toBeGreaterThan(1);
+    expect(kept).toEqual(listed.filter((s) => s.id === preRestore[0]?.id || manual.slice(0, 2).some((m) => m.id === s.id)).map((s) => s.id));
+    expect(removed).toEqual(listed.filter((s) => !kept.includes(s.id)).map((s) => s.id));
     const left = JSON.parse((await cli("snapshot", "list", "--json")).stdout) as Array<{ id: string }>;
     expect(left.map((s) => s.id)).toEqual(kept);
-    expect((await cli("snapshot", "prune", "--keep", "nope")).exitCode).toBe(2);
+  });
+
+  it("prune --keep 1 after create and restore keeps the user's snapshot, not only the restore's undo", async () => {
+    const created = JSON.parse((await cli("snapshot", "create", "--json")).stdout) as Created;
+    const restored = await cli("snapshot", "restore", created.id, "--json");
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    const undo = (JSON.parse(restored.stdout) as { undo: Created }).undo;
+    const pruned = await cli("snapshot", "prune", "--keep", "1", "--json");
+    expect(pruned.exitCode, pruned.stderr).toBe(0);
+    expect((JSON.parse(pruned.stdout) as { kept: string[] }).kept).toEqual([undo.id, created.id]);
+    expect(existsSync(created.archive)).toBe(true);
   });
 
   it.each([
@@ -273,6 +342,88 @@ describe("claude-persist snapshot", () => {
     expect(existsSync(path.join(home, "escaped.txt"))).toBe(false);
     expect(existsSync(path.join(config, "escaped.txt"))).toBe(false);
     rmSync(archive);
+  });
+
+  describe("a crafted but well-formed archive", () => {
+    const id = "2000-01-02T00-00-00-000Z";
+    const archive = () => path.join(config, "persist-state", "snapshots", encodeProjectSlug(repo), `${id}.tar.gz`);
+    const craft = (m: CraftedManifest) => craftSnapshot(archive(), { path: repo, slug: encodeProjectSlug(repo) }, m);
+    const mine = () => encodeProjectSlug(repo);
+    const session = () => ({ id: sessions[0] ?? "", slug: mine(), bytes: 1 });
+
+    it.each<[string, () => CraftedManifest, RegExp]>([
+      ["a file in another project's slug folder", () => ({
+        slugs: [mine()],
+        files: [{ path: "projects/-some-other-project/c0c0c0c0-0000-4000-8000-000000000009.jsonl", body: "overwritten\n" }],
+      }), /'projects\/-some-other-project\/c0c0c0c0-0000-4000-8000-000000000009\.jsonl'/],
+      ["another project's slug in its slug list", () => ({ slugs: [mine(), "-some-other-project"] }), /the slug folder '-some-other-project'/],
+      ["a slug that climbs out of projects/", () => ({ slugs: ["../../precious-link"] }), /the slug folder '\.\.\/\.\.\/precious-link'/],
+      ["another session's todo", () => ({
+        slugs: [mine()],
+        sessions: [session()],
+        files: [{ path: "todos/c0c0c0c0-0000-4000-8000-000000000009-agent-c0c0c0c0-0000-4000-8000-000000000009.json", body: "[]" }],
+      }), /todos\/c0c0c0c0/],
+      ["a file beside the session folders", () => ({ slugs: [mine()], sessions: [session()], files: [{ path: "tasks/evil.json", body: "{}" }] }), /'tasks\/evil\.json'/],
+      ["a mapping this version cannot read", () => ({ slugs: [mine()], state: { mappings: [{ hostPath: 42, containerPath: "/workspaces/x" }] } }), /the mapping \{"hostPath":42/],
+      ["a mapping of another project", () => ({
+        slugs: [mine()],
+        state: { mappings: [{ hostPath: "/some/other/project", hostSlug: "-some-other-project", containerPath: "/workspaces/x", containerSlug: "-workspaces-x", time: "2026-05-01T00:00:00.000Z" }] },
+      }), /the mapping/],
+      ["an unreadable work item", () => ({ slugs: [mine()], state: { workItems: [{ identifier: "LIN-9", repoPath: repo }] } }), /the work item/],
+    ])("with %s is refused with one line naming it, changing nothing", async (_name, manifest, named) => {
+      const precious = path.join(home, "precious-link");
+      symlinkSync(tempDir("cp-precious-"), precious);
+      await craft(manifest());
+      const before = treeState(home);
+      const result = await cli("snapshot", "restore", id, "--exact");
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(result.stderr).toMatch(/^claude-persist snapshot: snapshot \S+ holds .+, which is not this project's data; nothing was restored or changed$/);
+      expect(result.stderr).toMatch(named);
+      expect(treeState(home)).toEqual(before);
+      expect(readFileSync(path.join(config, "projects", "-some-other-project", "c0c0c0c0-0000-4000-8000-000000000009.jsonl"), "utf8")).not.toContain("overwritten");
+      rmSync(archive());
+      rmSync(precious);
+    });
+
+    it("puts back permission bits only: no setuid, setgid or sticky bit", async () => {
+      const folder = `projects/${mine()}/crafted`;
+      await craft({ slugs: [mine()], directories: [{ path: folder, mode: 0o3777 }], files: [{ path: `${folder}/tool`, body: "#!/bin/sh\n", mode: 0o4777 }] });
+      const result = await cli("snapshot", "restore", id);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(statSync(path.join(config, folder, "tool")).mode & 0o7777).toBe(0o777);
+      expect(statSync(path.join(config, folder)).mode & 0o7777).toBe(0o777);
+      rmSync(path.join(config, folder), { recursive: true });
+      rmSync(archive());
+    });
+
+    it("is refused before anything changes when a folder stands where it puts a file", async () => {
+      const target = `projects/${mine()}/memory/MEMORY.md`;
+      const blocker = path.join(config, "projects", mine(), "memory", "notes");
+      await craft({ slugs: [mine()], files: [{ path: `projects/${mine()}/memory/ok.md`, body: "fine\n" }, { path: `projects/${mine()}/memory/notes`, body: "a file\n" }, { path: target, body: "# Other\n" }] });
+      mkdirSync(blocker);
+      writeFileSync(path.join(blocker, "keep.md"), "keep\n");
+      const before = treeState(home);
+      const result = await cli("snapshot", "restore", id);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(result.stderr).toContain(`${blocker} is a folder where the snapshot has a file`);
+      expect(result.stderr).toContain("nothing was restored or changed");
+      expect(treeState(home)).toEqual(before);
+      rmSync(blocker, { recursive: true });
+      rmSync(archive());
+    });
+  });
+
+  it("tells a waiting snapshot that a snapshot or restore is running, not to remove the lock", async () => {
+    const project: SnapshotProject = { path: repo, hostPath: repo, slug: encodeProjectSlug(repo), slugs: [], dir: path.join(tempDir("cp-lock-"), "snaps") };
+    let release = () => undefined as void;
+    const held = withSnapshotLock(project, () => new Promise<void>((resolve) => (release = resolve)));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect(withSnapshotLock(project, () => "ran", 300)).rejects.toThrow(`a snapshot or restore of ${repo} is running; wait for it to finish, then try again`);
+    release();
+    await held;
+    expect(await withSnapshotLock(project, () => "ran", 300)).toBe("ran");
   });
 
   describe("while a Claude session of the project is live", () => {
@@ -350,6 +501,29 @@ describe("claude-persist snapshot", () => {
     expect(restored.exitCode, restored.stderr).toBe(0);
     expect(lstatSync(containerDir).isDirectory()).toBe(true);
     expect(treeState(config, projectData)).toEqual(before);
+  });
+
+  it("restoring a pre-merge snapshot without --exact never writes through the container slug's link into the host's files", async () => {
+    const containerPath = "/workspaces/snapshot-app-2";
+    const containerDir = path.join(config, "projects", encodeProjectSlug(containerPath));
+    const id = "c0c0c0c0-0000-4000-8000-00000000000d";
+    mkdirSync(path.join(containerDir, "memory"), { recursive: true });
+    writeFileSync(path.join(containerDir, `${id}.jsonl`), `{"sessionId":"${id}","cwd":"${containerPath}"}\n`, { mode: 0o600 });
+    writeFileSync(path.join(containerDir, "memory", "MEMORY.md"), "# The container's old notes\n");
+    const hostMemory = path.join(slugDir, "memory", "MEMORY.md");
+    writeFileSync(hostMemory, "# The host's notes\n");
+    await mapProject(env(), { hostPath: repo, containerPath });
+    expect(lstatSync(containerDir).isSymbolicLink()).toBe(true);
+    const hostBefore = treeState(slugDir);
+
+    const restored = await cli("snapshot", "restore", "latest");
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(readFileSync(hostMemory, "utf8")).toBe("# The host's notes\n");
+    expect(treeState(slugDir)).toEqual(hostBefore);
+    // The container's folder is back as it was, beside the host's: the next /dev-open merges it again.
+    expect(lstatSync(containerDir).isDirectory()).toBe(true);
+    expect(readFileSync(path.join(containerDir, "memory", "MEMORY.md"), "utf8")).toBe("# The container's old notes\n");
+    expect(readFileSync(path.join(containerDir, `${id}.jsonl`), "utf8")).toContain(id);
   });
 });
 

@@ -32400,7 +32400,8 @@ __export(snapshot_exports, {
   pruneSnapshots: () => pruneSnapshots,
   resolveSnapshotProject: () => resolveSnapshotProject,
   restoreSnapshot: () => restoreSnapshot,
-  snapshotBeforeMerge: () => snapshotBeforeMerge
+  snapshotBeforeMerge: () => snapshotBeforeMerge,
+  withSnapshotLock: () => withSnapshotLock
 });
 import { createHash as createHash3, randomBytes as randomBytes3 } from "node:crypto";
 import {
@@ -32430,9 +32431,7 @@ async function resolveSnapshotProject(env, cwd, extraSlugs = []) {
   const listing = await listProjectSessions(env, cwd);
   const found = listing.projects[0];
   const here = found?.project ?? cwd;
-  const mapped = readStateArray(path16.join(packStateDir(env), "mappings.json")).find(
-    (m) => isRecord(m) && typeof m.hostPath === "string" && typeof m.containerPath === "string" && encodeProjectSlug(m.containerPath) === encodeProjectSlug(here)
-  );
+  const mapped = readableMappings(env).find((m) => encodeProjectSlug(m.containerPath) === encodeProjectSlug(here));
   const hostPath = mapped?.hostPath ?? here;
   const slug = encodeProjectSlug(hostPath);
   const slugs = [.../* @__PURE__ */ new Set([...found?.slugs ?? [encodeProjectSlug(here)], ...extraSlugs])].sort();
@@ -32653,15 +32652,18 @@ function unknownSummary(id, project) {
   };
 }
 async function pruneSnapshots(project, keep) {
+  if (!Number.isInteger(keep) || keep < 1) throw new UserError(`keep at least 1 snapshot, not ${keep}`, 2);
   if (!existsSync4(project.dir)) return { kept: [], removed: [] };
   return withSnapshotLock(project, () => {
     const all = listSnapshots(project);
-    const removed = all.slice(keep);
+    const manual = all.filter((s) => s.kind === "manual").slice(0, keep);
+    const keepIds = new Set([...manual, all.find((s) => s.kind === "pre-restore"), all.find((s) => s.kind === "pre-merge")].map((s) => s?.id));
+    const removed = all.filter((s) => !keepIds.has(s.id));
     for (const snapshot2 of removed) {
       rmSync3(snapshot2.archive, { force: true });
       rmSync3(path16.join(project.dir, `${snapshot2.id}${SUMMARY_EXT}`), { force: true });
     }
-    return { kept: all.slice(0, keep), removed };
+    return { kept: all.filter((s) => keepIds.has(s.id)), removed };
   });
 }
 async function restoreSnapshot(env, cwd, ref, options6 = {}, now = /* @__PURE__ */ new Date()) {
@@ -32681,6 +32683,14 @@ async function restoreSnapshot(env, cwd, ref, options6 = {}, now = /* @__PURE__ 
       }
       if (manifest.project.slug !== project.slug) {
         throw new UserError(`snapshot ${snapshot2.id} is of ${manifest.project.path}, not of ${project.hostPath}; run the restore there`);
+      }
+      const foreign = foreignEntry(manifest, projectSlugsOf(env, project));
+      if (foreign) {
+        throw new UserError(`snapshot ${snapshot2.id} holds ${foreign}, which is not this project's data; nothing was restored or changed`);
+      }
+      const blocked = blockedTarget(configDir(env), manifest);
+      if (blocked) {
+        throw new UserError(`${blocked}; move it away and restore again; nothing was restored or changed`);
       }
       const before = collectProjectData(env, [.../* @__PURE__ */ new Set([...project.slugs, ...manifest.slugs])]);
       refuseWhileLive(env, project, [...before.sessions, ...manifest.sessions]);
@@ -32813,6 +32823,90 @@ async function extractVerified(archive, staging) {
   for (const dir of manifest.directories) if (!dirs.has(dir.path)) throw new Error(`folder ${dir.path} is missing`);
   return manifest;
 }
+function projectSlugsOf(env, project) {
+  const slugs = /* @__PURE__ */ new Set([project.slug, ...project.slugs]);
+  for (const m of readableMappings(env)) if (slugs.has(m.hostSlug)) slugs.add(m.containerSlug);
+  return slugs;
+}
+function foreignEntry(manifest, projectSlugs) {
+  for (const slug of manifest.slugs) if (!SLUG_PATTERN.test(slug) || !projectSlugs.has(slug)) return `the slug folder '${slug}'`;
+  const slugs = new Set(manifest.slugs);
+  for (const session of manifest.sessions) if (!slugs.has(session.slug)) return `session ${session.id} in '${session.slug}'`;
+  const ids = new Set(manifest.sessions.map((s) => s.id));
+  for (const dir of manifest.directories) if (!isProjectPath(dir.path, "dir", slugs, ids)) return `'${dir.path}'`;
+  for (const file2 of manifest.files) if (!isProjectPath(file2.path, "file", slugs, ids)) return `'${file2.path}'`;
+  for (const entry of manifest.state.mappings) {
+    const mapping = mappingSchema.safeParse(entry);
+    if (!mapping.success || !isSnapshotMapping(mapping.data, projectSlugs)) return `the mapping ${brief(entry)}`;
+  }
+  for (const entry of manifest.state.workItems) {
+    if (!parseWorkItem(entry) || !isProjectWorkItem(entry, projectSlugs)) return `the work item ${brief(entry)}`;
+  }
+  return void 0;
+}
+function isProjectPath(rel, type, slugs, ids) {
+  const [root = "", name = "", ...rest] = rel.split("/");
+  const deepEnough = type === "dir" || rest.length > 0;
+  switch (root) {
+    case "projects":
+      return slugs.has(name) && deepEnough;
+    case "tasks":
+    case "file-history":
+      return ids.has(name) && deepEnough;
+    case "todos":
+      return type === "file" && rest.length === 0 && name.endsWith(".json") && sessionPrefixOf(name, ids);
+    case "persist-state": {
+      const [file2 = "", ...deeper] = rest;
+      return type === "file" && name === SESSION_STARTS_DIR && deeper.length === 0 && file2.endsWith(".jsonl") && ids.has(file2.slice(0, -".jsonl".length));
+    }
+    default:
+      return false;
+  }
+}
+function isSnapshotMapping(m, projectSlugs) {
+  return projectSlugs.has(m.hostSlug) && SLUG_PATTERN.test(m.containerSlug) && m.hostSlug === encodeProjectSlug(m.hostPath) && m.containerSlug === encodeProjectSlug(m.containerPath);
+}
+function brief(entry) {
+  const text2 = JSON.stringify(entry) ?? String(entry);
+  return text2.length > 120 ? `${text2.slice(0, 119)}\u2026` : text2;
+}
+function blockedTarget(config2, manifest) {
+  const replacedLinks = new Set(manifest.slugs.map((slug) => `projects/${slug}`));
+  const check2 = (rel, type) => {
+    const parts = rel.split("/");
+    for (let i2 = 2; i2 <= parts.length; i2++) {
+      const here = parts.slice(0, i2).join("/");
+      let stats;
+      try {
+        stats = lstatSync3(path16.join(config2, here));
+      } catch (error62) {
+        if (isNotFound(error62)) return void 0;
+        throw error62;
+      }
+      if (stats.isSymbolicLink() && replacedLinks.has(here)) return void 0;
+      const wanted = i2 < parts.length || type === "dir" ? "dir" : "file";
+      if (wanted === "dir" ? !stats.isDirectory() : !stats.isFile()) {
+        return `${path16.join(config2, here)} is ${describeType2(stats)} where the snapshot has a ${wanted === "dir" ? "folder" : "file"}`;
+      }
+    }
+    return void 0;
+  };
+  for (const dir of manifest.directories) {
+    const found = check2(dir.path, "dir");
+    if (found) return found;
+  }
+  for (const file2 of manifest.files) {
+    const found = check2(file2.path, "file");
+    if (found) return found;
+  }
+  return void 0;
+}
+function describeType2(stats) {
+  if (stats.isDirectory()) return "a folder";
+  if (stats.isFile()) return "a file";
+  if (stats.isSymbolicLink()) return "a symbolic link";
+  return "a special file";
+}
 async function applyManifest(env, manifest, staging, current, exact, projectSlugs) {
   const config2 = configDir(env);
   const projects = projectsDir(env);
@@ -32828,20 +32922,23 @@ async function applyManifest(env, manifest, staging, current, exact, projectSlug
     for (const dir of [...current.dirs].sort((a2, b) => b.rel.length - a2.rel.length)) {
       if (!keepDirs.has(dir.rel)) removeIfEmpty(dir.abs);
     }
-    for (const slug of manifest.slugs) {
-      const dir = path16.join(projects, slug);
-      if (isSymlink(dir)) unlinkSync3(dir);
+  }
+  for (const slug of manifest.slugs) {
+    const dir = path16.join(projects, slug);
+    if (isSymlink(dir)) {
+      unlinkSync3(dir);
+      mkdirSync4(dir, { mode: 448 });
     }
   }
   for (const dir of manifest.directories) mkdirSync4(path16.join(config2, dir.path), { recursive: true, mode: 448 });
   for (const file2 of manifest.files) {
     const target = path16.join(config2, file2.path);
     mkdirSync4(path16.dirname(target), { recursive: true, mode: 448 });
-    placeFile(path16.join(staging, file2.path), target, file2.mode, file2.mtimeMs);
+    placeFile(path16.join(staging, file2.path), target, file2.mode & PERMISSION_BITS, file2.mtimeMs);
   }
   for (const dir of [...manifest.directories].sort((a2, b) => b.path.length - a2.path.length)) {
     const target = path16.join(config2, dir.path);
-    chmodSync(target, dir.mode);
+    chmodSync(target, dir.mode & PERMISSION_BITS);
     utimesSync2(target, new Date(dir.mtimeMs), new Date(dir.mtimeMs));
   }
   await restoreStateEntries(env, manifest, exact, projectSlugs);
@@ -32899,9 +32996,19 @@ function mappingKey(entry) {
 function workItemKey(entry) {
   return isRecord(entry) ? JSON.stringify([entry.identifier, entry.repoPath, entry.branch]) : JSON.stringify(entry);
 }
-async function withSnapshotLock(project, fn) {
+async function withSnapshotLock(project, fn, waitMs = SNAPSHOT_LOCK_WAIT_MS) {
   mkdirSync4(project.dir, { recursive: true, mode: 448 });
-  return withLock(path16.join(project.dir, ".snapshots"), fn);
+  return withLock(path16.join(project.dir, ".snapshots"), fn, {
+    waitMs,
+    busy: () => new UserError(`a snapshot or restore of ${project.hostPath} is running; wait for it to finish, then try again`)
+  });
+}
+function readableMappings(env) {
+  try {
+    return readMappings(env);
+  } catch {
+    return [];
+  }
 }
 function readStateArray(file2) {
   try {
@@ -32962,7 +33069,7 @@ function packVersion() {
     if (path16.dirname(dir) === dir) return "unknown";
   }
 }
-var SNAPSHOTS_DIR, MANIFEST_ENTRY, ARCHIVE_EXT, SUMMARY_EXT, SNAPSHOT_ROOTS, fileRecordSchema, dirRecordSchema, sessionRecordSchema, summarySchema, manifestSchema2;
+var SNAPSHOTS_DIR, MANIFEST_ENTRY, ARCHIVE_EXT, SUMMARY_EXT, SNAPSHOT_ROOTS, SLUG_PATTERN, SNAPSHOT_LOCK_WAIT_MS, PERMISSION_BITS, fileRecordSchema, dirRecordSchema, sessionRecordSchema, summarySchema, manifestSchema2;
 var init_snapshot = __esm({
   "src/snapshot.ts"() {
     "use strict";
@@ -32973,14 +33080,19 @@ var init_snapshot = __esm({
     init_errors();
     init_fs();
     init_hook();
+    init_mapping();
     init_sessions();
     init_state();
     init_tar();
+    init_work_items();
     SNAPSHOTS_DIR = "snapshots";
     MANIFEST_ENTRY = ".claude-persist/manifest.json";
     ARCHIVE_EXT = ".tar.gz";
     SUMMARY_EXT = ".json";
     SNAPSHOT_ROOTS = ["projects", "todos", "tasks", "file-history", `persist-state/${SESSION_STARTS_DIR}`];
+    SLUG_PATTERN = /^[A-Za-z0-9-]{1,255}$/;
+    SNAPSHOT_LOCK_WAIT_MS = 10 * 6e4;
+    PERMISSION_BITS = 511;
     fileRecordSchema = external_exports.object({ path: external_exports.string(), size: external_exports.number().int().nonnegative(), mode: external_exports.number().int(), mtimeMs: external_exports.number(), sha256: external_exports.string() });
     dirRecordSchema = external_exports.object({ path: external_exports.string(), mode: external_exports.number().int(), mtimeMs: external_exports.number() });
     sessionRecordSchema = external_exports.object({ id: external_exports.string(), slug: external_exports.string(), bytes: external_exports.number() });
@@ -42686,14 +42798,17 @@ archive each under <config>/persist-state/snapshots/, shared with the project's 
                                          Sessions created since stay, unless --exact (they go into that undo
                                          snapshot). Refused while a Claude session of the project runs.
                                          'latest' is the newest snapshot not taken by a restore.
-  prune [--keep N] [--json]              keep the newest N snapshots (default 10), delete the others
+  prune [--keep N] [--json]              keep the newest N snapshots taken with create (default 10) and the
+                                         newest pre-restore and pre-merge ones; delete the others
 `;
     jsonOnly = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } };
     jsonSchema = external_exports.object({ json: external_exports.boolean().optional(), help: external_exports.boolean().optional() });
     restoreOptions = { ...jsonOnly, exact: { type: "boolean" } };
     restoreSchema = jsonSchema.extend({ exact: external_exports.boolean().optional() });
     pruneOptions = { ...jsonOnly, keep: { type: "string" } };
-    pruneSchema = jsonSchema.extend({ keep: external_exports.coerce.number().int().min(0).default(10) });
+    pruneSchema = jsonSchema.extend({
+      keep: external_exports.string().regex(/^[0-9]{1,6}$/, "give a whole number of snapshots to keep, 1 or more").transform(Number).pipe(external_exports.number().int().min(1, "keep at least 1 snapshot")).default(10)
+    });
     snapshot = {
       summary: "snapshots of this project's session data: create, list, restore (roll back), prune",
       async run(args, io) {

@@ -19,7 +19,8 @@ archive each under <config>/persist-state/snapshots/, shared with the project's 
                                          Sessions created since stay, unless --exact (they go into that undo
                                          snapshot). Refused while a Claude session of the project runs.
                                          'latest' is the newest snapshot not taken by a restore.
-  prune [--keep N] [--json]              keep the newest N snapshots (default 10), delete the others
+  prune [--keep N] [--json]              keep the newest N snapshots taken with create (default 10) and the
+                                         newest pre-restore and pre-merge ones; delete the others
 `;
 
 const jsonOnly = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;
@@ -27,7 +28,15 @@ const jsonSchema = z.object({ json: z.boolean().optional(), help: z.boolean().op
 const restoreOptions = { ...jsonOnly, exact: { type: "boolean" } } as const;
 const restoreSchema = jsonSchema.extend({ exact: z.boolean().optional() });
 const pruneOptions = { ...jsonOnly, keep: { type: "string" } } as const;
-const pruneSchema = jsonSchema.extend({ keep: z.coerce.number().int().min(0).default(10) });
+// Digits only: Number("") and Number(" ") are 0, which would delete every snapshot.
+const pruneSchema = jsonSchema.extend({
+  keep: z
+    .string()
+    .regex(/^[0-9]{1,6}$/, "give a whole number of snapshots to keep, 1 or more")
+    .transform(Number)
+    .pipe(z.number().int().min(1, "keep at least 1 snapshot"))
+    .default(10),
+});
 
 export const snapshot: Command = {
   summary: "snapshots of this project's session data: create, list, restore (roll back), prune",
