@@ -31,6 +31,8 @@ async function buildRuntime(dist: string): Promise<void> {
     // jsonc-parser's UMD build loads its parts with a dynamic require that bundling cannot follow; its ESM build can.
     mainFields: ["module", "main"],
     logLevel: "warning",
+    // A worktree may share node_modules through a symlink: name bundled files by that path, so dist/ is the same.
+    preserveSymlinks: true,
     // Bundled CommonJS dependencies call require(); give the ESM bundle one.
     banner: { js: "import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);" },
   };
