@@ -83,10 +83,13 @@ export async function isDirty(repo: string): Promise<boolean> {
   return result.stdout !== "";
 }
 
+// By default `git switch` overwrites ignored files (a local secret.env) with the branch's tracked ones: make it refuse.
+const KEEP_IGNORED = "--no-overwrite-ignore";
+
 /** Switches to an existing branch; uncommitted changes come along, or git refuses and nothing changes. */
 export async function switchBranch(repo: string, branch: string): Promise<void> {
   const name = await checkBranchName(repo, branch);
-  const result = await git(repo, ["switch", "--no-guess", "--", name]);
+  const result = await git(repo, ["switch", KEEP_IGNORED, "--no-guess", "--", name]);
   if (result.exitCode !== 0) throw switchFailed(name, result);
 }
 
@@ -97,7 +100,7 @@ export async function switchBranch(repo: string, branch: string): Promise<void> 
 export async function createBranch(repo: string, branch: string, from: string, { track = false } = {}): Promise<void> {
   const name = await checkBranchName(repo, branch);
   const start = await checkRefName(repo, from);
-  const result = await git(repo, ["switch", track ? "--track" : "--no-track", "-c", name, "--", start]);
+  const result = await git(repo, ["switch", KEEP_IGNORED, track ? "--track" : "--no-track", "-c", name, "--", start]);
   if (result.exitCode !== 0) throw switchFailed(name, result);
 }
 
@@ -219,9 +222,16 @@ function quoted(name: string): string {
 
 function switchFailed(branch: string, result: GitResult): UserError {
   const lines = result.stderr.split("\n");
-  if (lines.some((line) => /would be overwritten by checkout|untracked working tree files would be/.test(line))) {
-    const files = lines.filter((line) => line.startsWith("\t")).map((line) => line.trim());
-    const shown = files.length > 3 ? `${files.slice(0, 3).join(", ")}, …` : files.join(", ");
+  const files = lines.filter((line) => line.startsWith("\t")).map((line) => line.trim());
+  const shown = files.length > 3 ? `${files.slice(0, 3).join(", ")}, …` : files.join(", ");
+  // Untracked and ignored files (which `git stash` leaves alone) that the branch tracks.
+  if (lines.some((line) => /untracked working tree files would be (overwritten|removed)/.test(line))) {
+    const [these, it] = files.length === 1 ? [`${shown} is`, "it"] : [`${shown || "some files"} are`, "them"];
+    return new UserError(
+      `${these} not tracked here (untracked or ignored) but ${branch} tracks ${it}, and switching would overwrite ${it}; move ${it} out of the repo or use --worktree, then run again (nothing was changed)`,
+    );
+  }
+  if (lines.some((line) => /would be overwritten by checkout/.test(line))) {
     return new UserError(
       `your uncommitted changes${shown ? ` to ${shown}` : ""} conflict with ${branch}; commit or stash them, then run again (nothing was changed)`,
     );

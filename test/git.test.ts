@@ -283,10 +283,36 @@ describe("prepareBranch in this checkout", () => {
     writeFileSync(path.join(repo, "c.txt"), "my untracked c\n");
     const error = await userErrorOf(prepareBranch({ repo, branch: "feature", carry: true }));
     expect(error.message).toBe(
-      "your uncommitted changes to c.txt conflict with feature; commit or stash them, then run again (nothing was changed)",
+      "c.txt is not tracked here (untracked or ignored) but feature tracks it, and switching would overwrite it; move it out of the repo or use --worktree, then run again (nothing was changed)",
     );
     expect(readFileSync(path.join(repo, "c.txt"), "utf8")).toBe("my untracked c\n");
     expect(await currentBranch(repo)).toBe("main");
+  });
+
+  it.each([
+    ["switching to it", false],
+    ["creating a branch from it", true],
+  ])("refuses to overwrite an ignored file that the branch tracks (%s), and keeps it", async (_name, fromRef) => {
+    const repo = await makeRepo();
+    await git(repo, "switch", "-q", "feature");
+    writeFileSync(path.join(repo, "secret.env"), "committed on feature\n");
+    await git(repo, "add", "secret.env");
+    await git(repo, "commit", "-q", "-m", "secret.env");
+    await git(repo, "switch", "-q", "main");
+    writeFileSync(path.join(repo, ".gitignore"), "secret.env\n");
+    await git(repo, "add", ".gitignore");
+    await git(repo, "commit", "-q", "-m", "ignore secret.env");
+    writeFileSync(path.join(repo, "secret.env"), "TOKEN=local secret\n");
+    const before = await snapshot(repo);
+    const error = await userErrorOf(
+      fromRef ? prepareBranch({ repo, branch: "lin-1", from: "feature" }) : prepareBranch({ repo, branch: "feature" }),
+    );
+    const branch = fromRef ? "lin-1" : "feature";
+    expect(error.message).toBe(
+      `secret.env is not tracked here (untracked or ignored) but ${branch} tracks it, and switching would overwrite it; move it out of the repo or use --worktree, then run again (nothing was changed)`,
+    );
+    expect(readFileSync(path.join(repo, "secret.env"), "utf8")).toBe("TOKEN=local secret\n");
+    expect(await snapshot(repo)).toEqual(before);
   });
 
   it("refuses a branch that another worktree has checked out", async () => {

@@ -164,6 +164,30 @@ describe("start-work with Linear", () => {
     expect(workItems()).toEqual([]);
   });
 
+  it("an ignored file that Linear's branch tracks is kept: one line, nothing changed, Linear not changed", async () => {
+    const repo = await makeRepo();
+    await git(repo, "switch", "-q", "-c", "me/lin-123-fix-the-login-page");
+    writeFileSync(path.join(repo, "secret.env"), "TOKEN=committed by mistake\n");
+    await git(repo, "add", "secret.env");
+    await git(repo, "commit", "-q", "-m", "secret.env");
+    await git(repo, "switch", "-q", "main");
+    writeFileSync(path.join(repo, ".gitignore"), "secret.env\n");
+    await git(repo, "add", ".gitignore");
+    await git(repo, "commit", "-q", "-m", "ignore secret.env");
+    writeFileSync(path.join(repo, "secret.env"), "TOKEN=my local secret\n");
+    const before = await snapshot(repo);
+    const result = await startWork(repo, ["LIN-123"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toBe(
+      "claude-persist start-work: secret.env is not tracked here (untracked or ignored) but me/lin-123-fix-the-login-page tracks it, and switching would overwrite it; move it out of the repo or use --worktree, then run again (nothing was changed)",
+    );
+    expect(readFileSync(path.join(repo, "secret.env"), "utf8")).toBe("TOKEN=my local secret\n");
+    expect(await snapshot(repo)).toEqual(before);
+    expect(linear.operations("IssueStart")).toEqual([]);
+    expect(workItems()).toEqual([]);
+  });
+
   it("--carry takes the changes along to the new branch", async () => {
     const repo = await makeRepo();
     writeFileSync(path.join(repo, "a.txt"), "work in progress\n");

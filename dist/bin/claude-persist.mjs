@@ -31853,13 +31853,13 @@ async function isDirty(repo) {
 }
 async function switchBranch(repo, branch) {
   const name = await checkBranchName(repo, branch);
-  const result = await git(repo, ["switch", "--no-guess", "--", name]);
+  const result = await git(repo, ["switch", KEEP_IGNORED, "--no-guess", "--", name]);
   if (result.exitCode !== 0) throw switchFailed(name, result);
 }
 async function createBranch(repo, branch, from, { track = false } = {}) {
   const name = await checkBranchName(repo, branch);
   const start = await checkRefName(repo, from);
-  const result = await git(repo, ["switch", track ? "--track" : "--no-track", "-c", name, "--", start]);
+  const result = await git(repo, ["switch", KEEP_IGNORED, track ? "--track" : "--no-track", "-c", name, "--", start]);
   if (result.exitCode !== 0) throw switchFailed(name, result);
 }
 async function listWorktrees(repo) {
@@ -31932,9 +31932,15 @@ function quoted(name) {
 }
 function switchFailed(branch, result) {
   const lines = result.stderr.split("\n");
-  if (lines.some((line) => /would be overwritten by checkout|untracked working tree files would be/.test(line))) {
-    const files = lines.filter((line) => line.startsWith("	")).map((line) => line.trim());
-    const shown = files.length > 3 ? `${files.slice(0, 3).join(", ")}, \u2026` : files.join(", ");
+  const files = lines.filter((line) => line.startsWith("	")).map((line) => line.trim());
+  const shown = files.length > 3 ? `${files.slice(0, 3).join(", ")}, \u2026` : files.join(", ");
+  if (lines.some((line) => /untracked working tree files would be (overwritten|removed)/.test(line))) {
+    const [these, it] = files.length === 1 ? [`${shown} is`, "it"] : [`${shown || "some files"} are`, "them"];
+    return new UserError(
+      `${these} not tracked here (untracked or ignored) but ${branch} tracks ${it}, and switching would overwrite ${it}; move ${it} out of the repo or use --worktree, then run again (nothing was changed)`
+    );
+  }
+  if (lines.some((line) => /would be overwritten by checkout/.test(line))) {
     return new UserError(
       `your uncommitted changes${shown ? ` to ${shown}` : ""} conflict with ${branch}; commit or stash them, then run again (nothing was changed)`
     );
@@ -31992,12 +31998,13 @@ async function startFor(root, branch, fromCommit) {
   if (!commit) throw new UserError(`${base} has no commits yet; make a first commit, or pass --from <ref>`);
   return { existing: false, ref: commit, track: false };
 }
-var MAX_REF_NAME, BRANCH_CHARACTERS;
+var KEEP_IGNORED, MAX_REF_NAME, BRANCH_CHARACTERS;
 var init_git = __esm({
   "src/git.ts"() {
     "use strict";
     init_execa();
     init_errors();
+    KEEP_IGNORED = "--no-overwrite-ignore";
     MAX_REF_NAME = 200;
     BRANCH_CHARACTERS = /^[\p{L}\p{N}._/+=,#@%-]+$/u;
   }
