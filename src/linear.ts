@@ -94,8 +94,20 @@ export type StartIssueResult = {
   readonly assigned: boolean;
 };
 
+/** What starting work will change, found by reads alone: sent later by sendStart. */
+export type StartPlan = {
+  readonly input: { readonly stateId?: string; readonly assigneeId?: string };
+  /** The started state the issue moves to, when it moves. */
+  readonly target?: { readonly id: string; readonly name: string };
+};
+
 export type LinearClient = {
   fetchIssue(identifier: string): Promise<LinearIssue>;
+  /** Every read starting work needs (team states, viewer), and no change: a failure here has changed nothing. */
+  planStart(issue: LinearIssue, options?: StartIssueOptions): Promise<StartPlan>;
+  /** The one mutation of `plan`, if it changes anything. */
+  sendStart(issue: LinearIssue, plan: StartPlan): Promise<StartIssueResult>;
+  /** planStart, then sendStart. */
   startIssue(issue: LinearIssue, options?: StartIssueOptions): Promise<StartIssueResult>;
 };
 
@@ -197,7 +209,7 @@ export function linearClient({
     return started;
   }
 
-  async function startIssue(issue: LinearIssue, { assign = false, noStatus = false }: StartIssueOptions = {}): Promise<StartIssueResult> {
+  async function planStart(issue: LinearIssue, { assign = false, noStatus = false }: StartIssueOptions = {}): Promise<StartPlan> {
     const input: { stateId?: string; assigneeId?: string } = {};
     let target: { id: string; name: string } | undefined;
     if (!noStatus && !LEAVE_STATE_TYPES.has(issue.state.type)) {
@@ -208,6 +220,10 @@ export function linearClient({
       const { viewer } = await request("Viewer", VIEWER_QUERY, {}, viewerAnswerSchema);
       if (issue.assignee?.id !== viewer.id) input.assigneeId = viewer.id;
     }
+    return target ? { input, target } : { input };
+  }
+
+  async function sendStart(issue: LinearIssue, { input, target }: StartPlan): Promise<StartIssueResult> {
     if (input.stateId === undefined && input.assigneeId === undefined) {
       return { moved: false, state: issue.state.name, assigned: false };
     }
@@ -222,7 +238,11 @@ export function linearClient({
     };
   }
 
-  return { fetchIssue, startIssue };
+  async function startIssue(issue: LinearIssue, options: StartIssueOptions = {}): Promise<StartIssueResult> {
+    return sendStart(issue, await planStart(issue, options));
+  }
+
+  return { fetchIssue, planStart, sendStart, startIssue };
 }
 
 /** The client settings from the environment, or undefined when LINEAR_API_KEY is not set (offline). */

@@ -252,6 +252,74 @@ describe("start-work with Linear", () => {
     expect(workItems()).toEqual([]);
   });
 
+  it.each([
+    ["a team without a started state", ["OPS-7"], () => {}, "team OPS has no workflow state of type \"started\""],
+    ["a rate limit on reading the team's states", ["LIN-123"], () =>
+      linear.answerFor("TeamStates", { kind: "status", status: 429, body: JSON.stringify({ errors: [{ message: "Rate limited", extensions: { code: "RATELIMITED" } }] }) }),
+      "Linear's rate limit for this key is used up"],
+    ["a timeout on the viewer (--assign)", ["LIN-123", "--no-status", "--assign"], () => linear.answerFor("Viewer", { kind: "hang" }), "Linear did not answer within"],
+  ])("%s: one line, and nothing changed in git or Linear", async (_name, args, arrange, message) => {
+    const repo = await makeRepo();
+    arrange();
+    const before = await snapshot(repo);
+    const result = await runCli(["start-work", ...args], {
+      cwd: repo,
+      env: { HOME: home, ...gitEnv, LINEAR_API_URL: linear.url, LINEAR_API_KEY: KEY, LINEAR_TIMEOUT_MS: "500" },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain(message);
+    expect(await snapshot(repo)).toEqual(before);
+    expect(existsSync(`${repo}.worktrees`)).toBe(false);
+    expect(linear.operations("IssueStart")).toEqual([]);
+    expect(workItems()).toEqual([]);
+  });
+
+  it("the mutation failing: branch ready, work item recorded, the report with one note, exit 0", async () => {
+    const repo = await makeRepo();
+    linear.answerFor("IssueStart", { kind: "graphqlErrors", errors: [{ message: "Forbidden for this key", extensions: { code: "FORBIDDEN" } }] });
+    const result = await startWork(repo, ["LIN-123"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toBe("");
+    expect(linear.operations("IssueStart")).toHaveLength(1);
+    expect(linear.issue("LIN-123").stateId).toBe("st-todo");
+    expect(await git(repo, "branch", "--show-current")).toBe("me/lin-123-fix-the-login-page");
+    expect(workItems()).toEqual([expect.objectContaining({ identifier: "LIN-123", repoPath: repo, branch: "me/lin-123-fix-the-login-page" })]);
+    const lines = result.stdout.split("\n");
+    expect(lines.slice(0, 5)).toEqual([
+      "LIN-123: Fix the login page",
+      "  https://linear.app/acme/issue/LIN-123/lin-123-fix-the-login-page",
+      "  state: Todo (not changed: see the note below)",
+      `Branch me/lin-123-fix-the-login-page: created and checked out in ${repo}.`,
+      `Remembered: the next Claude sessions in ${repo} are told this issue is in progress.`,
+    ]);
+    expect(lines.filter((line) => line.startsWith("note: "))).toEqual([
+      "note: the issue's state in Linear was not changed (Linear answered an error for IssueStart: Forbidden for this key; check the issue and LINEAR_API_URL, then try again); the branch is ready: do that in Linear, or run start-work LIN-123 again later",
+    ]);
+    expect(result.stdout).toContain("Description (from Linear):");
+  });
+
+  it("the mutation answering success: false, with --worktree and --json: the worktree is recorded, the note is in notes", async () => {
+    const repo = await makeRepo();
+    linear.answerFor("IssueStart", { kind: "garbage", body: JSON.stringify({ data: { issueUpdate: { success: false, issue: null } } }) });
+    const result = await startWork(repo, ["LIN-123", "--worktree", "--assign", "--json"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const worktree = `${repo}.worktrees/me-lin-123-fix-the-login-page`;
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      state: "Todo",
+      stateMoved: false,
+      assigned: false,
+      action: "created",
+      worktreePath: worktree,
+      workItemRecorded: true,
+      notes: [
+        "the issue's state in Linear was not changed nor was it assigned to you (Linear did not update LIN-123; check that your key may edit issues of team LIN); the branch is ready: do that in Linear, or run start-work LIN-123 again later",
+      ],
+    });
+    expect(workItems()).toEqual([expect.objectContaining({ identifier: "LIN-123", worktreePath: worktree })]);
+  });
+
   it("--open runs dev-open on the branch's folder (here: the worktree, which has no dev container config)", async () => {
     const repo = await makeRepo();
     const worktree = `${repo}.worktrees/me-lin-123-fix-the-login-page`;

@@ -43592,7 +43592,7 @@ function linearClient({
     }
     return started;
   }
-  async function startIssue(issue2, { assign = false, noStatus = false } = {}) {
+  async function planStart(issue2, { assign = false, noStatus = false } = {}) {
     const input2 = {};
     let target;
     if (!noStatus && !LEAVE_STATE_TYPES.has(issue2.state.type)) {
@@ -43603,6 +43603,9 @@ function linearClient({
       const { viewer } = await request("Viewer", VIEWER_QUERY, {}, viewerAnswerSchema);
       if (issue2.assignee?.id !== viewer.id) input2.assigneeId = viewer.id;
     }
+    return target ? { input: input2, target } : { input: input2 };
+  }
+  async function sendStart(issue2, { input: input2, target }) {
     if (input2.stateId === void 0 && input2.assigneeId === void 0) {
       return { moved: false, state: issue2.state.name, assigned: false };
     }
@@ -43616,7 +43619,10 @@ function linearClient({
       assigned: input2.assigneeId !== void 0
     };
   }
-  return { fetchIssue, startIssue };
+  async function startIssue(issue2, options6 = {}) {
+    return sendStart(issue2, await planStart(issue2, options6));
+  }
+  return { fetchIssue, planStart, sendStart, startIssue };
 }
 function linearOptionsFromEnv(env = process.env) {
   const apiKey = env.LINEAR_API_KEY?.trim();
@@ -43748,6 +43754,10 @@ var start_work_exports = {};
 __export(start_work_exports, {
   startWork: () => startWork
 });
+function notChangedInLinear({ input: input2 }, identifier, reason) {
+  const what = input2.stateId === void 0 ? "the issue was not assigned to you in Linear" : `the issue's state in Linear was not changed${input2.assigneeId === void 0 ? "" : " nor was it assigned to you"}`;
+  return `${what} (${reason}); the branch is ready: do that in Linear, or run start-work ${identifier} again later`;
+}
 function actionOf(prepared) {
   if (prepared.worktreeReused) return "reused";
   if (prepared.created) return "created";
@@ -43767,14 +43777,14 @@ function parseJsonOrText(text2) {
     return text2.trim() || null;
   }
 }
-function report3(result, looked, started, { noStatus }) {
+function report3(result, looked, started, { noStatus, startFailed }) {
   const lines = [];
   lines.push(result.title ? `${result.identifier}: ${oneLine2(result.title)}` : result.identifier);
   if (looked.linearAsked) {
     lines.push(`  ${oneLine2(looked.issue.url)}`);
     const before = looked.issue.state.name;
     const state = result.state ?? before;
-    const how = result.stateMoved ? `moved from ${before}` : noStatus ? "left alone: --no-status" : "unchanged";
+    const how = result.stateMoved ? `moved from ${before}` : noStatus ? "left alone: --no-status" : startFailed ? "not changed: see the note below" : "unchanged";
     lines.push(`  state: ${oneLine2(state)} (${how})${started?.assigned ? ", assigned to you" : ""}`);
   } else {
     lines.push(
@@ -43889,6 +43899,13 @@ Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/grap
         const linear = linearOptionsFromEnv(io.env);
         const root = await repoRoot(io.cwd);
         const looked = await lookupIssue(identifier, { linear, title: values.title });
+        const noStatus = Boolean(values["no-status"]);
+        const assign = Boolean(values.assign);
+        let plan;
+        if (looked.linearAsked && linear && (!noStatus || assign)) {
+          const client = linearClient(linear);
+          plan = { client, issue: looked.issue, plan: await client.planStart(looked.issue, { noStatus, assign }) };
+        }
         const prepared = await prepareBranch({
           repo: root,
           branch: looked.branchName,
@@ -43896,13 +43913,17 @@ Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/grap
           carry: values.carry,
           worktree: values.worktree
         });
-        const noStatus = Boolean(values["no-status"]);
-        const assign = Boolean(values.assign);
         let started;
-        if (looked.linearAsked && linear && (!noStatus || assign)) {
-          started = await linearClient(linear).startIssue(looked.issue, { noStatus, assign });
+        let startFailure;
+        if (plan) {
+          try {
+            started = await plan.client.sendStart(plan.issue, plan.plan);
+          } catch (error62) {
+            startFailure = notChangedInLinear(plan.plan, looked.identifier, describeError(error62));
+          }
         }
         const notes = [];
+        if (startFailure) notes.push(startFailure);
         if (!looked.linearAsked && (assign || noStatus)) notes.push("--assign and --no-status need Linear; they did nothing");
         if (looked.linearAsked && values.title !== void 0) notes.push("--title is used only when Linear is not asked; Linear's title was kept");
         const mainWorktree = (await listWorktrees(root))[0]?.path ?? root;
@@ -43951,7 +43972,7 @@ Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/grap
 `);
           return opened.exitCode;
         }
-        io.stdout(report3(result, looked, started, { noStatus }));
+        io.stdout(report3(result, looked, started, { noStatus, startFailed: startFailure !== void 0 }));
         if (!values.open) return 0;
         io.stdout(`
 Opening ${result.folder} in its dev container (dev-open):

@@ -7,7 +7,16 @@ import { runCli, type Command, type Io } from "../cli.ts";
 import { describeError, UserError } from "../errors.ts";
 import { listWorktrees, prepareBranch, repoRoot, type PreparedBranch } from "../git.ts";
 import { parseIssueRef } from "../issue-ref.ts";
-import { linearClient, linearOptionsFromEnv, lookupIssue, type LookedUpIssue, type StartIssueResult } from "../linear.ts";
+import {
+  linearClient,
+  linearOptionsFromEnv,
+  lookupIssue,
+  type LinearClient,
+  type LinearIssue,
+  type LookedUpIssue,
+  type StartIssueResult,
+  type StartPlan,
+} from "../linear.ts";
 import { rememberWorkItem, workItemsPath, type WorkItem } from "../work-items.ts";
 
 const options = {
@@ -107,6 +116,14 @@ export const startWork: Command = {
     const linear = linearOptionsFromEnv(io.env);
     const root = await repoRoot(io.cwd);
     const looked = await lookupIssue(identifier, { linear, title: values.title });
+    const noStatus = Boolean(values["no-status"]);
+    const assign = Boolean(values.assign);
+    // Every read Linear needs comes before git: a failure there (no started state, 429, timeout) changes nothing.
+    let plan: { client: LinearClient; issue: LinearIssue; plan: StartPlan } | undefined;
+    if (looked.linearAsked && linear && (!noStatus || assign)) {
+      const client = linearClient(linear);
+      plan = { client, issue: looked.issue, plan: await client.planStart(looked.issue, { noStatus, assign }) };
+    }
     const prepared = await prepareBranch({
       repo: root,
       branch: looked.branchName,
@@ -114,14 +131,20 @@ export const startWork: Command = {
       carry: values.carry,
       worktree: values.worktree,
     });
-    const noStatus = Boolean(values["no-status"]);
-    const assign = Boolean(values.assign);
     let started: StartIssueResult | undefined;
-    if (looked.linearAsked && linear && (!noStatus || assign)) {
-      started = await linearClient(linear).startIssue(looked.issue, { noStatus, assign });
+    let startFailure: string | undefined;
+    if (plan) {
+      try {
+        started = await plan.client.sendStart(plan.issue, plan.plan);
+      } catch (error) {
+        // Not an error exit: the branch is ready and gets recorded and reported, which is what the user (and the slash
+        // command, which stops at a failure) needs now; the issue's state is one click in Linear, and the note says so.
+        startFailure = notChangedInLinear(plan.plan, looked.identifier, describeError(error));
+      }
     }
 
     const notes: string[] = [];
+    if (startFailure) notes.push(startFailure);
     if (!looked.linearAsked && (assign || noStatus)) notes.push("--assign and --no-status need Linear; they did nothing");
     if (looked.linearAsked && values.title !== undefined) notes.push("--title is used only when Linear is not asked; Linear's title was kept");
     const mainWorktree = (await listWorktrees(root))[0]?.path ?? root;
@@ -170,12 +193,19 @@ export const startWork: Command = {
       io.stdout(`${JSON.stringify({ ...result, open: opened })}\n`);
       return opened.exitCode;
     }
-    io.stdout(report(result, looked, started, { noStatus }));
+    io.stdout(report(result, looked, started, { noStatus, startFailed: startFailure !== undefined }));
     if (!values.open) return 0;
     io.stdout(`\nOpening ${result.folder} in its dev container (dev-open):\n`);
     return (await openFolder(result.folder, io, false)).exitCode;
   },
 };
+
+function notChangedInLinear({ input }: StartPlan, identifier: string, reason: string): string {
+  const what = input.stateId === undefined
+    ? "the issue was not assigned to you in Linear"
+    : `the issue's state in Linear was not changed${input.assigneeId === undefined ? "" : " nor was it assigned to you"}`;
+  return `${what} (${reason}); the branch is ready: do that in Linear, or run start-work ${identifier} again later`;
+}
 
 function actionOf(prepared: PreparedBranch): StartWorkResult["action"] {
   if (prepared.worktreeReused) return "reused";
@@ -200,14 +230,25 @@ function parseJsonOrText(text: string): unknown {
   }
 }
 
-function report(result: StartWorkResult, looked: LookedUpIssue, started: StartIssueResult | undefined, { noStatus }: { noStatus: boolean }): string {
+function report(
+  result: StartWorkResult,
+  looked: LookedUpIssue,
+  started: StartIssueResult | undefined,
+  { noStatus, startFailed }: { noStatus: boolean; startFailed: boolean },
+): string {
   const lines: string[] = [];
   lines.push(result.title ? `${result.identifier}: ${oneLine(result.title)}` : result.identifier);
   if (looked.linearAsked) {
     lines.push(`  ${oneLine(looked.issue.url)}`);
     const before = looked.issue.state.name;
     const state = result.state ?? before;
-    const how = result.stateMoved ? `moved from ${before}` : noStatus ? "left alone: --no-status" : "unchanged";
+    const how = result.stateMoved
+      ? `moved from ${before}`
+      : noStatus
+        ? "left alone: --no-status"
+        : startFailed
+          ? "not changed: see the note below"
+          : "unchanged";
     lines.push(`  state: ${oneLine(state)} (${how})${started?.assigned ? ", assigned to you" : ""}`);
   } else {
     lines.push(

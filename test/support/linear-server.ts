@@ -44,6 +44,8 @@ export type FakeLinear = {
   /** Requests for one operation, e.g. `operations("IssueStart")`. */
   operations(name: string): RecordedRequest[];
   answer(mode: AnswerMode): void;
+  /** How the server answers one operation (e.g. only the mutation fails); undefined goes back to `answer`'s mode. */
+  answerFor(operationName: string, mode: AnswerMode | undefined): void;
   /** Only these Authorization values are accepted (Linear's 401 otherwise); undefined accepts any. */
   acceptAuthorization(values: string[] | undefined): void;
   issue(identifier: string): FakeIssue;
@@ -136,7 +138,8 @@ const requestSchema = z.object({
 
 export async function startLinearServer(workspace: FakeWorkspace = sampleWorkspace()): Promise<FakeLinear> {
   const requests: RecordedRequest[] = [];
-  let mode: AnswerMode = { kind: "normal" };
+  let defaultMode: AnswerMode = { kind: "normal" };
+  const operationModes = new Map<string, AnswerMode>();
   let accepted: string[] | undefined;
 
   const server = createServer((req, res) => {
@@ -150,6 +153,7 @@ export async function startLinearServer(workspace: FakeWorkspace = sampleWorkspa
         : undefined;
       const variables = parsed.success ? (parsed.data.variables ?? {}) : {};
       requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body, operationName, variables });
+      const mode = (operationName === undefined ? undefined : operationModes.get(operationName)) ?? defaultMode;
 
       switch (mode.kind) {
         case "hang":
@@ -185,7 +189,11 @@ export async function startLinearServer(workspace: FakeWorkspace = sampleWorkspa
     requests,
     operations: (name) => requests.filter((request) => request.operationName === name),
     answer: (next) => {
-      mode = next;
+      defaultMode = next;
+    },
+    answerFor: (operationName, next) => {
+      if (next) operationModes.set(operationName, next);
+      else operationModes.delete(operationName);
     },
     acceptAuthorization: (values) => {
       accepted = values;
