@@ -101,6 +101,16 @@ export function sessionPlaces(cwd: string, where: Pick<Environment, "hostWorkspa
 }
 
 /**
+ * `dir` as the host sees it, when it lies in the workspace of a container opened by /dev-open (the inverse of
+ * sessionPlaces): work items are recorded with host paths. Undefined when it does not lie there.
+ */
+export function hostPathOf(dir: string, where: Pick<Environment, "hostWorkspace" | "containerWorkspace">): string | undefined {
+  if (!where.hostWorkspace || !where.containerWorkspace) return undefined;
+  const inside = relativeInside(where.containerWorkspace, dir);
+  return inside === undefined ? undefined : path.posix.join(where.hostWorkspace, inside);
+}
+
+/**
  * What the hook says about the work items in `entries` (as stored): the one in progress where the session runs
  * (the newest started in this checkout), then the others one line each, newest first. Empty when there are none.
  */

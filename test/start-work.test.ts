@@ -389,3 +389,61 @@ describe("start-work refuses hostile arguments before git or the network", () =>
     expect(linear.requests).toEqual([]);
   });
 });
+
+describe("start-work in a dev container that /dev-open made", () => {
+  const HOST_APP = "/Users/ana/code/app";
+  const inContainer = (workspace: string, hostWorkspace = HOST_APP) => ({
+    CLAUDE_PERSIST_ENVIRONMENT: "container",
+    CLAUDE_PERSIST_HOST_WORKSPACE: hostWorkspace,
+    CLAUDE_PERSIST_CONTAINER_WORKSPACE: workspace,
+  });
+  const runIn = (cwd: string, args: string[], extra: Record<string, string>) =>
+    runCli(["start-work", ...args], { cwd, env: { HOME: home, ...gitEnv, LINEAR_API_URL: linear.url, LINEAR_API_KEY: KEY, ...extra } });
+  const sessionContext = async (cwd: string, extra: Record<string, string>): Promise<string> => {
+    const input = JSON.stringify({ session_id: "0b7e4a8c-1111-4222-8333-944445555666", cwd, hook_event_name: "SessionStart", source: "startup" });
+    const result = await runCli(["hook", "session-start"], { env: { HOME: home, ...extra }, input });
+    expect(result.exitCode, result.stderr).toBe(0);
+    return JSON.parse(result.stdout).hookSpecificOutput.additionalContext;
+  };
+
+  it("records the host's paths: a host session in the repo is told the issue is in progress there, another repo's container is not", async () => {
+    const repo = await makeRepo();
+    const result = await runIn(repo, ["LIN-123"], inContainer(repo));
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Branch me/lin-123-fix-the-login-page: created and checked out in ${repo}.`);
+    expect(workItems()).toEqual([expect.objectContaining({ identifier: "LIN-123", repoPath: HOST_APP, worktreePath: null })]);
+
+    const here = "Work in progress here (started with /start-work): LIN-123";
+    expect(await sessionContext(HOST_APP, { CLAUDE_PERSIST_ENVIRONMENT: "host" })).toContain(here);
+    expect(await sessionContext(`${HOST_APP}/src`, { CLAUDE_PERSIST_ENVIRONMENT: "host" })).toContain(here);
+    expect(await sessionContext(repo, inContainer(repo))).toContain(here);
+    // Another repo whose container mounts it at the same path.
+    const other = await sessionContext(repo, inContainer(repo, "/Users/ana/code/other"));
+    expect(other).not.toContain(here);
+    expect(other).toContain(`- LIN-123 "Fix the login page": branch me/lin-123-fix-the-login-page in ${HOST_APP}`);
+  });
+
+  it("a repo in a subfolder of the workspace maps to the same subfolder on the host", async () => {
+    const repo = await makeRepo();
+    const workspace = path.dirname(repo);
+    const result = await runIn(repo, ["LIN-123", "--json"], inContainer(workspace, "/Users/ana/code/mono"));
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ repoPath: "/Users/ana/code/mono/app", folder: repo });
+    expect(workItems()).toEqual([expect.objectContaining({ repoPath: "/Users/ana/code/mono/app" })]);
+  });
+
+  it("--worktree is refused in one line, before Linear or git is touched", async () => {
+    const repo = await makeRepo();
+    const before = await snapshot(repo);
+    const result = await runIn(repo, ["LIN-123", "--worktree"], inContainer(repo));
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toBe(
+      `claude-persist start-work: --worktree in a dev container would put the worktree beside the workspace, outside the mount, where it goes with the container; run start-work LIN-123 --worktree on the host (in ${HOST_APP}) instead`,
+    );
+    expect(linear.requests).toEqual([]);
+    expect(await snapshot(repo)).toEqual(before);
+    expect(existsSync(`${repo}.worktrees`)).toBe(false);
+    expect(workItems()).toEqual([]);
+  });
+});

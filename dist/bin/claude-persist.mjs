@@ -23169,6 +23169,11 @@ function sessionPlaces(cwd, where) {
   }
   return places;
 }
+function hostPathOf(dir, where) {
+  if (!where.hostWorkspace || !where.containerWorkspace) return void 0;
+  const inside = relativeInside(where.containerWorkspace, dir);
+  return inside === void 0 ? void 0 : path7.posix.join(where.hostWorkspace, inside);
+}
 function describeWorkItems(entries, places) {
   const newestFirst = [...entries].reverse();
   const hereIndex = newestFirst.findIndex((entry) => {
@@ -43837,6 +43842,7 @@ var init_start_work = __esm({
     init_zod();
     init_args();
     init_cli();
+    init_environment();
     init_errors();
     init_git();
     init_issue_ref();
@@ -43877,7 +43883,7 @@ Without LINEAR_API_KEY, Linear is not asked: the branch is named after the issue
   --title T       the title, when Linear is not asked (names the branch lin-123-<title>)
   --from REF      where a new branch starts (default: origin's default branch, else main or master)
   --carry         take uncommitted changes along to the branch
-  --worktree      check the branch out in a worktree beside the repo instead (<repo>.worktrees/<branch>)
+  --worktree      check the branch out in a worktree beside the repo instead (<repo>.worktrees/<branch>; on the host)
   --no-status     leave the issue's state in Linear alone
   --assign        assign the issue to you (the owner of LINEAR_API_KEY)
   --open          then open the branch's folder in its dev container (dev-open)
@@ -43898,6 +43904,14 @@ Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/grap
         const { identifier } = parseIssueRef(input2);
         const linear = linearOptionsFromEnv(io.env);
         const root = await repoRoot(io.cwd);
+        const where = detectEnvironment(io.env);
+        const container = where.kind === "container" ? where : void 0;
+        const onHost = (dir) => (container ? hostPathOf(dir, container) : void 0) ?? dir;
+        if (values.worktree && container && hostPathOf(root, container) !== void 0) {
+          throw new UserError(
+            `--worktree in a dev container would put the worktree beside the workspace, outside the mount, where it goes with the container; run start-work ${identifier} --worktree on the host (in ${onHost(root)}) instead`
+          );
+        }
         const looked = await lookupIssue(identifier, { linear, title: values.title });
         const noStatus = Boolean(values["no-status"]);
         const assign = Boolean(values.assign);
@@ -43932,8 +43946,8 @@ Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/grap
           title: looked.title,
           url: looked.linearAsked ? looked.issue.url : null,
           branch: prepared.branch,
-          repoPath: mainWorktree,
-          worktreePath: prepared.worktreePath ?? (root === mainWorktree ? null : root),
+          repoPath: onHost(mainWorktree),
+          worktreePath: prepared.worktreePath ? onHost(prepared.worktreePath) : root === mainWorktree ? null : onHost(root),
           time: (/* @__PURE__ */ new Date()).toISOString(),
           linearAsked: looked.linearAsked
         };

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { parseOptions } from "../args.ts";
 import { runCli, type Command, type Io } from "../cli.ts";
+import { detectEnvironment } from "../environment.ts";
 import { describeError, UserError } from "../errors.ts";
 import { listWorktrees, prepareBranch, repoRoot, type PreparedBranch } from "../git.ts";
 import { parseIssueRef } from "../issue-ref.ts";
@@ -17,7 +18,7 @@ import {
   type StartIssueResult,
   type StartPlan,
 } from "../linear.ts";
-import { rememberWorkItem, workItemsPath, type WorkItem } from "../work-items.ts";
+import { hostPathOf, rememberWorkItem, workItemsPath, type WorkItem } from "../work-items.ts";
 
 const options = {
   title: { type: "string" },
@@ -67,7 +68,7 @@ Without LINEAR_API_KEY, Linear is not asked: the branch is named after the issue
   --title T       the title, when Linear is not asked (names the branch lin-123-<title>)
   --from REF      where a new branch starts (default: origin's default branch, else main or master)
   --carry         take uncommitted changes along to the branch
-  --worktree      check the branch out in a worktree beside the repo instead (<repo>.worktrees/<branch>)
+  --worktree      check the branch out in a worktree beside the repo instead (<repo>.worktrees/<branch>; on the host)
   --no-status     leave the issue's state in Linear alone
   --assign        assign the issue to you (the owner of LINEAR_API_KEY)
   --open          then open the branch's folder in its dev container (dev-open)
@@ -115,6 +116,15 @@ export const startWork: Command = {
     const { identifier } = parseIssueRef(input);
     const linear = linearOptionsFromEnv(io.env);
     const root = await repoRoot(io.cwd);
+    // In a container /dev-open made, the repo is the host's, mounted: record host paths, which every session maps to.
+    const where = detectEnvironment(io.env);
+    const container = where.kind === "container" ? where : undefined;
+    const onHost = (dir: string) => (container ? hostPathOf(dir, container) : undefined) ?? dir;
+    if (values.worktree && container && hostPathOf(root, container) !== undefined) {
+      throw new UserError(
+        `--worktree in a dev container would put the worktree beside the workspace, outside the mount, where it goes with the container; run start-work ${identifier} --worktree on the host (in ${onHost(root)}) instead`,
+      );
+    }
     const looked = await lookupIssue(identifier, { linear, title: values.title });
     const noStatus = Boolean(values["no-status"]);
     const assign = Boolean(values.assign);
@@ -153,8 +163,8 @@ export const startWork: Command = {
       title: looked.title,
       url: looked.linearAsked ? looked.issue.url : null,
       branch: prepared.branch,
-      repoPath: mainWorktree,
-      worktreePath: prepared.worktreePath ?? (root === mainWorktree ? null : root),
+      repoPath: onHost(mainWorktree),
+      worktreePath: prepared.worktreePath ? onHost(prepared.worktreePath) : root === mainWorktree ? null : onHost(root),
       time: new Date().toISOString(),
       linearAsked: looked.linearAsked,
     };
