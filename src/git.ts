@@ -66,14 +66,35 @@ export async function resolveCommit(repo: string, ref: string): Promise<string |
  * exists), else the current branch.
  */
 export async function defaultBranch(repo: string): Promise<string> {
+  const known = await declaredDefaultBranch(repo);
+  if (known) return known;
+  const current = await currentBranch(repo);
+  if (current) return current;
+  throw new UserError("can't tell which branch to start from (no origin/HEAD, main or master, and HEAD is detached); pass --from <ref>");
+}
+
+/** `origin/<default>` when origin/HEAD is set, else `main` or `master` when one exists. */
+async function declaredDefaultBranch(repo: string): Promise<string | undefined> {
   const originHead = await git(repo, ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]);
   if (originHead.exitCode === 0 && originHead.stdout) return originHead.stdout;
   for (const name of ["main", "master"]) {
     if (await refExists(repo, `refs/heads/${name}`)) return name;
   }
-  const current = await currentBranch(repo);
-  if (current) return current;
-  throw new UserError("can't tell which branch to start from (no origin/HEAD, main or master, and HEAD is detached); pass --from <ref>");
+  return undefined;
+}
+
+/**
+ * Why `branch` cannot be the branch of one piece of work in `repo` (a clause like "is not a safe git branch name"),
+ * or undefined when it can: it must be a safe name, not under origin/, and not the repo's default branch.
+ */
+export async function unfitWorkBranch(repo: string, branch: string): Promise<string | undefined> {
+  if (!(await isSafeBranchName(repo, branch))) {
+    return `is not a safe git branch name (letters, digits, . _ / - + = , # @ %, not starting with "-")`;
+  }
+  if (branch.startsWith("origin/")) return "starts with origin/, which git would confuse with origin's own branches";
+  const base = await declaredDefaultBranch(repo);
+  if (base !== undefined && branch === base.replace(/^origin\//, "")) return "is the repo's default branch, not a branch of its own";
+  return undefined;
 }
 
 /** Uncommitted changes, staged or not, or untracked files (ignored files don't count). */
@@ -180,12 +201,14 @@ const MAX_REF_NAME = 200;
  * characters above, no `@{…}` shorthands, nothing `git check-ref-format --branch` refuses or rewrites.
  */
 export async function checkBranchName(repo: string, branch: string): Promise<string> {
-  if (!plausibleRefName(branch) || !BRANCH_CHARACTERS.test(branch) || branch === "@" || branch.includes("@{")) {
-    throw badBranch(branch);
-  }
-  const result = await git(repo, ["check-ref-format", "--branch", branch]);
-  if (result.exitCode !== 0 || result.stdout !== branch) throw badBranch(branch);
+  if (!(await isSafeBranchName(repo, branch))) throw badBranch(branch);
   return branch;
+}
+
+async function isSafeBranchName(repo: string, branch: string): Promise<boolean> {
+  if (!plausibleRefName(branch) || !BRANCH_CHARACTERS.test(branch) || branch === "@" || branch.includes("@{")) return false;
+  const result = await git(repo, ["check-ref-format", "--branch", branch]);
+  return result.exitCode === 0 && result.stdout === branch;
 }
 
 /** `ref` if it has the shape of a ref (branch, remote branch, tag, commit id), else a UserError. */
@@ -215,7 +238,7 @@ function badRef(ref: string): UserError {
 }
 
 // Names from outside are shown escaped and cut short, so that the message stays one harmless line.
-function quoted(name: string): string {
+export function quoted(name: string): string {
   const cut = name.length > 60 ? `${name.slice(0, 60)}...` : name;
   return JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

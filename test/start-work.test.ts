@@ -332,6 +332,33 @@ describe("start-work with Linear", () => {
   });
 });
 
+describe("start-work refuses a branch name from Linear that does not fit, in one line, changing nothing", () => {
+  const unsafe = 'is not a safe git branch name (letters, digits, . _ / - + = , # @ %, not starting with "-")';
+  it.each([
+    ["-x", unsafe],
+    ["a..b", unsafe],
+    ["HEAD", unsafe],
+    ["x #1", unsafe],
+    ["origin/lin-123-fix", "starts with origin/, which git would confuse with origin's own branches"],
+    ["main", "is the repo's default branch, not a branch of its own"],
+  ])("%j", async (branchName, why) => {
+    const repo = await makeRepo();
+    linear.issue("LIN-123").branchName = branchName;
+    const before = await snapshot(repo);
+    const result = await startWork(repo, ["LIN-123"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toBe(
+      `claude-persist start-work: Linear's suggested branch name for LIN-123, ${JSON.stringify(branchName)}, ${why}; ` +
+        "change the issue's branch name in Linear, or run with LINEAR_API_KEY unset to use lin-123 (lin-123-<title> with --title)",
+    );
+    expect(await snapshot(repo)).toEqual(before);
+    expect(linear.operations("IssueStart")).toEqual([]);
+    expect(linear.issue("LIN-123").stateId).toBe("st-todo");
+    expect(workItems()).toEqual([]);
+  });
+});
+
 describe("start-work without LINEAR_API_KEY", () => {
   it("says Linear was not asked and names the branch after the issue", async () => {
     const repo = await makeRepo();

@@ -31842,14 +31842,28 @@ async function resolveCommit(repo, ref) {
   return result.exitCode === 0 ? result.stdout : void 0;
 }
 async function defaultBranch(repo) {
+  const known = await declaredDefaultBranch(repo);
+  if (known) return known;
+  const current = await currentBranch(repo);
+  if (current) return current;
+  throw new UserError("can't tell which branch to start from (no origin/HEAD, main or master, and HEAD is detached); pass --from <ref>");
+}
+async function declaredDefaultBranch(repo) {
   const originHead = await git(repo, ["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]);
   if (originHead.exitCode === 0 && originHead.stdout) return originHead.stdout;
   for (const name of ["main", "master"]) {
     if (await refExists(repo, `refs/heads/${name}`)) return name;
   }
-  const current = await currentBranch(repo);
-  if (current) return current;
-  throw new UserError("can't tell which branch to start from (no origin/HEAD, main or master, and HEAD is detached); pass --from <ref>");
+  return void 0;
+}
+async function unfitWorkBranch(repo, branch) {
+  if (!await isSafeBranchName(repo, branch)) {
+    return `is not a safe git branch name (letters, digits, . _ / - + = , # @ %, not starting with "-")`;
+  }
+  if (branch.startsWith("origin/")) return "starts with origin/, which git would confuse with origin's own branches";
+  const base = await declaredDefaultBranch(repo);
+  if (base !== void 0 && branch === base.replace(/^origin\//, "")) return "is the repo's default branch, not a branch of its own";
+  return void 0;
 }
 async function isDirty(repo) {
   const result = await git(repo, ["status", "--porcelain", "--untracked-files=normal"]);
@@ -31907,12 +31921,13 @@ function worktreePathFor(mainWorktree, branch) {
   return path14.join(path14.dirname(mainWorktree), `${path14.basename(mainWorktree)}.worktrees`, branch.replaceAll("/", "-"));
 }
 async function checkBranchName(repo, branch) {
-  if (!plausibleRefName(branch) || !BRANCH_CHARACTERS.test(branch) || branch === "@" || branch.includes("@{")) {
-    throw badBranch(branch);
-  }
-  const result = await git(repo, ["check-ref-format", "--branch", branch]);
-  if (result.exitCode !== 0 || result.stdout !== branch) throw badBranch(branch);
+  if (!await isSafeBranchName(repo, branch)) throw badBranch(branch);
   return branch;
+}
+async function isSafeBranchName(repo, branch) {
+  if (!plausibleRefName(branch) || !BRANCH_CHARACTERS.test(branch) || branch === "@" || branch.includes("@{")) return false;
+  const result = await git(repo, ["check-ref-format", "--branch", branch]);
+  return result.exitCode === 0 && result.stdout === branch;
 }
 async function checkRefName(repo, ref) {
   if (!plausibleRefName(ref)) throw badRef(ref);
@@ -43913,6 +43928,14 @@ Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/grap
           );
         }
         const looked = await lookupIssue(identifier, { linear, title: values.title });
+        if (looked.linearAsked) {
+          const unfit = await unfitWorkBranch(root, looked.branchName);
+          if (unfit) {
+            throw new UserError(
+              `Linear's suggested branch name for ${looked.identifier}, ${quoted(looked.branchName)}, ${unfit}; change the issue's branch name in Linear, or run with LINEAR_API_KEY unset to use ${offlineBranchName(looked.identifier)} (${offlineBranchName(looked.identifier)}-<title> with --title)`
+            );
+          }
+        }
         const noStatus = Boolean(values["no-status"]);
         const assign = Boolean(values.assign);
         let plan;

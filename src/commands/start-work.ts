@@ -6,12 +6,13 @@ import { parseOptions } from "../args.ts";
 import { runCli, type Command, type Io } from "../cli.ts";
 import { detectEnvironment } from "../environment.ts";
 import { describeError, UserError } from "../errors.ts";
-import { listWorktrees, prepareBranch, repoRoot, type PreparedBranch } from "../git.ts";
+import { listWorktrees, prepareBranch, quoted, repoRoot, unfitWorkBranch, type PreparedBranch } from "../git.ts";
 import { parseIssueRef } from "../issue-ref.ts";
 import {
   linearClient,
   linearOptionsFromEnv,
   lookupIssue,
+  offlineBranchName,
   type LinearClient,
   type LinearIssue,
   type LookedUpIssue,
@@ -126,6 +127,14 @@ export const startWork: Command = {
       );
     }
     const looked = await lookupIssue(identifier, { linear, title: values.title });
+    if (looked.linearAsked) {
+      const unfit = await unfitWorkBranch(root, looked.branchName);
+      if (unfit) {
+        throw new UserError(
+          `Linear's suggested branch name for ${looked.identifier}, ${quoted(looked.branchName)}, ${unfit}; change the issue's branch name in Linear, or run with LINEAR_API_KEY unset to use ${offlineBranchName(looked.identifier)} (${offlineBranchName(looked.identifier)}-<title> with --title)`,
+        );
+      }
+    }
     const noStatus = Boolean(values["no-status"]);
     const assign = Boolean(values.assign);
     // Every read Linear needs comes before git: a failure there (no started state, 429, timeout) changes nothing.
