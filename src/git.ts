@@ -287,8 +287,9 @@ export type PreparedBranch = {
   readonly created: boolean;
   /** This checkout moved to the branch (never, with `worktree`). */
   readonly switched: boolean;
+  /** The linked worktree the branch is checked out in; absent when that is this checkout or the main worktree. */
   readonly worktreePath?: string;
-  /** The branch already had a worktree, which is returned as is. */
+  /** The branch was already checked out (with `worktree`): in worktreePath, or else in the main worktree. */
   readonly worktreeReused?: boolean;
 };
 
@@ -315,6 +316,8 @@ export async function prepareBranch({ repo, branch, from, carry = false, worktre
       if (!existsSync(holder.path)) {
         throw new UserError(`${name}'s worktree ${holder.path} is registered but its folder is gone; run 'git worktree prune' and try again`);
       }
+      // Checked out in the main worktree: that is no worktree of its own (see worktreePath).
+      if (holder.path === worktrees[0]?.path) return { branch: name, created: false, switched: false, worktreeReused: true };
       return { branch: name, created: false, switched: false, worktreePath: holder.path, worktreeReused: true };
     }
     const target = worktreePathFor(worktrees[0]?.path ?? root, name);

@@ -348,6 +348,20 @@ describe("prepareBranch with a worktree", () => {
     expect(fromInside).toEqual({ branch: "feature", created: false, switched: false, worktreePath: elsewhere, worktreeReused: true });
   });
 
+  it("a branch checked out in the main worktree is reused without a worktreePath, also when asked from a linked worktree", async () => {
+    const repo = await makeRepo();
+    const before = await snapshot(repo);
+    expect(await prepareBranch({ repo, branch: "main", worktree: true })).toEqual({ branch: "main", created: false, switched: false, worktreeReused: true });
+    expect(await snapshot(repo)).toEqual(before);
+    const linked = await prepareBranch({ repo, branch: "lin-22", worktree: true });
+    expect(await prepareBranch({ repo: linked.worktreePath ?? "", branch: "main", worktree: true })).toEqual({
+      branch: "main",
+      created: false,
+      switched: false,
+      worktreeReused: true,
+    });
+  });
+
   it("checks out an existing branch, and leaves a dirty checkout alone", async () => {
     const repo = await makeRepo();
     writeFileSync(path.join(repo, "a.txt"), "edited\n");

@@ -146,6 +146,23 @@ describe("start-work with Linear", () => {
     expect(workItems()).toEqual([expect.objectContaining({ identifier: "LIN-123", repoPath: repo, worktreePath: worktree })]);
   });
 
+  it("--worktree when the main checkout already has the branch: no worktree, none recorded, work goes on there", async () => {
+    const repo = await makeRepo();
+    expect((await startWork(repo, ["LIN-123"])).exitCode).toBe(0);
+    const linked = `${repo}.worktrees/lin-124-already-going`;
+    expect((await startWork(repo, ["LIN-124", "--worktree"])).exitCode).toBe(0);
+    // Asked from the linked worktree, where the user may well be.
+    const result = await startWork(linked, ["LIN-123", "--worktree", "--json"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ action: "reused", repoPath: repo, worktreePath: null, folder: repo });
+    const text = await startWork(repo, ["LIN-123", "--worktree"]);
+    expect(text.stdout).toContain(`Branch me/lin-123-fix-the-login-page: already checked out in ${repo}; nothing to change.`);
+    expect(workItems()).toEqual([
+      expect.objectContaining({ identifier: "LIN-124", worktreePath: linked }),
+      expect.objectContaining({ identifier: "LIN-123", repoPath: repo, worktreePath: null }),
+    ]);
+  });
+
   it("a dirty checkout is refused in one line, before Linear is changed, and the changes stay", async () => {
     const repo = await makeRepo();
     writeFileSync(path.join(repo, "a.txt"), "work in progress\n");

@@ -31989,6 +31989,7 @@ async function prepareBranch({ repo, branch, from, carry = false, worktree = fal
       if (!existsSync3(holder.path)) {
         throw new UserError(`${name}'s worktree ${holder.path} is registered but its folder is gone; run 'git worktree prune' and try again`);
       }
+      if (holder.path === worktrees[0]?.path) return { branch: name, created: false, switched: false, worktreeReused: true };
       return { branch: name, created: false, switched: false, worktreePath: holder.path, worktreeReused: true };
     }
     const target = worktreePathFor(worktrees[0]?.path ?? root, name);
@@ -43838,7 +43839,7 @@ function branchLine({ action, branch, folder, worktreePath }) {
     case "worktree-added":
       return `Branch ${branch}: already existed; checked out in a new worktree at ${folder}; work there (cd ${folder}).`;
     case "reused":
-      return worktreePath && worktreePath === folder ? `Branch ${branch}: already checked out in the worktree at ${folder}; reused it.` : `Branch ${branch}: already checked out in ${folder}; nothing to change.`;
+      return worktreePath !== null ? `Branch ${branch}: already checked out in the worktree at ${folder}; reused it.` : `Branch ${branch}: already checked out in ${folder}; nothing to change.`;
   }
 }
 function trimDescription(text2) {
@@ -43964,13 +43965,14 @@ Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/grap
         if (!looked.linearAsked && (assign || noStatus)) notes.push("--assign and --no-status need Linear; they did nothing");
         if (looked.linearAsked && values.title !== void 0) notes.push("--title is used only when Linear is not asked; Linear's title was kept");
         const mainWorktree = (await listWorktrees(root))[0]?.path ?? root;
+        const checkout = prepared.worktreePath ?? (prepared.worktreeReused ? mainWorktree : root);
         const item = {
           identifier: looked.identifier,
           title: looked.title,
           url: looked.linearAsked ? looked.issue.url : null,
           branch: prepared.branch,
           repoPath: onHost(mainWorktree),
-          worktreePath: prepared.worktreePath ? onHost(prepared.worktreePath) : root === mainWorktree ? null : onHost(root),
+          worktreePath: checkout === mainWorktree ? null : onHost(checkout),
           time: (/* @__PURE__ */ new Date()).toISOString(),
           linearAsked: looked.linearAsked
         };
@@ -43993,7 +43995,7 @@ Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/grap
           action: actionOf(prepared),
           repoPath: item.repoPath,
           worktreePath: item.worktreePath,
-          folder: prepared.worktreePath ?? root,
+          folder: checkout,
           workItemRecorded,
           description: looked.linearAsked ? looked.issue.description : null,
           notes

@@ -167,13 +167,15 @@ export const startWork: Command = {
     if (!looked.linearAsked && (assign || noStatus)) notes.push("--assign and --no-status need Linear; they did nothing");
     if (looked.linearAsked && values.title !== undefined) notes.push("--title is used only when Linear is not asked; Linear's title was kept");
     const mainWorktree = (await listWorktrees(root))[0]?.path ?? root;
+    // Where the branch is checked out: its worktree, the main worktree that already had it (--worktree), or here.
+    const checkout = prepared.worktreePath ?? (prepared.worktreeReused ? mainWorktree : root);
     const item: WorkItem = {
       identifier: looked.identifier,
       title: looked.title,
       url: looked.linearAsked ? looked.issue.url : null,
       branch: prepared.branch,
       repoPath: onHost(mainWorktree),
-      worktreePath: prepared.worktreePath ? onHost(prepared.worktreePath) : root === mainWorktree ? null : onHost(root),
+      worktreePath: checkout === mainWorktree ? null : onHost(checkout),
       time: new Date().toISOString(),
       linearAsked: looked.linearAsked,
     };
@@ -197,7 +199,7 @@ export const startWork: Command = {
       action: actionOf(prepared),
       repoPath: item.repoPath,
       worktreePath: item.worktreePath,
-      folder: prepared.worktreePath ?? root,
+      folder: checkout,
       workItemRecorded,
       description: looked.linearAsked ? looked.issue.description : null,
       notes,
@@ -305,7 +307,7 @@ function branchLine({ action, branch, folder, worktreePath }: StartWorkResult): 
     case "worktree-added":
       return `Branch ${branch}: already existed; checked out in a new worktree at ${folder}; work there (cd ${folder}).`;
     case "reused":
-      return worktreePath && worktreePath === folder
+      return worktreePath !== null
         ? `Branch ${branch}: already checked out in the worktree at ${folder}; reused it.`
         : `Branch ${branch}: already checked out in ${folder}; nothing to change.`;
   }
