@@ -5,9 +5,12 @@ import { z } from "zod";
 import type { Env } from "./claude/home.ts";
 import { UserError } from "./errors.ts";
 import { parseIssueRef } from "./issue-ref.ts";
+import { oneLine } from "./text.ts";
 
 export const DEFAULT_LINEAR_API_URL = "https://api.linear.app/graphql";
 export const DEFAULT_LINEAR_TIMEOUT_MS = 10_000;
+/** Messages from the server end up in one line on the user's terminal: bounded. */
+const MAX_MESSAGE = 200;
 
 const stateSchema = z.object({ id: z.string(), name: z.string(), type: z.string() });
 
@@ -167,7 +170,7 @@ export function linearClient({
       throw new UserError("Linear's rate limit for this key is used up; wait a few minutes and run this again");
     }
     if (firstError) {
-      const message = oneLine(firstError.message ?? code ?? "unknown error");
+      const message = oneLine(firstError.message ?? code ?? "unknown error", MAX_MESSAGE);
       if (subject && /entity not found/i.test(message)) throw notFound(subject);
       throw new UserError(`Linear answered an error for ${operationName}: ${message}; check the issue and LINEAR_API_URL, then try again`);
     }
@@ -183,7 +186,7 @@ export function linearClient({
       const issue = answer.error.issues[0];
       const where = ["data", ...(issue?.path ?? []).map(String)].join(".");
       throw new UserError(
-        `Linear's answer to ${operationName} is not what was expected (${where}: ${oneLine(issue?.message ?? "invalid")}); check that LINEAR_API_URL is Linear's GraphQL endpoint`,
+        `Linear's answer to ${operationName} is not what was expected (${where}: ${oneLine(issue?.message ?? "invalid", MAX_MESSAGE)}); check that LINEAR_API_URL is Linear's GraphQL endpoint`,
       );
     }
     return answer.data;
@@ -337,7 +340,7 @@ function unreachable(error: unknown, endpoint: string, timeoutMs: number): UserE
   }
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
   const code = cause instanceof Error && "code" in cause && typeof cause.code === "string" ? cause.code : undefined;
-  const why = code ?? (cause instanceof Error ? oneLine(cause.message) : "network error");
+  const why = code ?? (cause instanceof Error ? oneLine(cause.message, MAX_MESSAGE) : "network error");
   return new UserError(`could not reach Linear at ${endpoint} (${why}); check your connection, or LINEAR_API_URL`);
 }
 
@@ -349,10 +352,4 @@ function notFound(identifier: string): UserError {
 
 function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-// Messages from the server end up in one line on the user's terminal: no control characters, bounded.
-function oneLine(text: string): string {
-  const flat = text.replace(/[\x00-\x1f\x7f-\x9f\p{Cf}]+/gu, " ").trim();
-  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
 }

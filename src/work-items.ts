@@ -8,6 +8,7 @@ import * as z from "zod/mini";
 import { packStateDir, type Env } from "./claude/home.ts";
 import type { Environment } from "./environment.ts";
 import { isNotFound } from "./fs.ts";
+import { oneLine } from "./text.ts";
 import { updateJsonState } from "./state.ts";
 
 export type WorkItem = {
@@ -126,8 +127,8 @@ export function describeWorkItems(entries: readonly unknown[], places: readonly 
   const lines: string[] = [];
   if (here) {
     lines.push(
-      `Work in progress here (started with /start-work): ${headline(here)} on branch ${clean(here.branch, 200)}` +
-        (here.url ? `, ${clean(here.url, 300)}.` : "."),
+      `Work in progress here (started with /start-work): ${headline(here)} on branch ${oneLine(here.branch, 200)}` +
+        (here.url ? `, ${oneLine(here.url, 300)}.` : "."),
     );
   }
   const others: string[] = [];
@@ -141,7 +142,7 @@ export function describeWorkItems(entries: readonly unknown[], places: readonly 
     }
     const item = parseWorkItem(entry);
     if (!item) continue;
-    const line = `- ${headline(item)}: branch ${clean(item.branch, 200)} in ${clean(item.worktreePath ?? item.repoPath, 300)}`;
+    const line = `- ${headline(item)}: branch ${oneLine(item.branch, 200)} in ${oneLine(item.worktreePath ?? item.repoPath, 300)}`;
     if (length + line.length + 1 > MAX_CONTEXT) more++;
     else {
       others.push(line);
@@ -170,13 +171,8 @@ function relativeInside(parent: string, dir: string): string | undefined {
   return relative.startsWith("../") || path.posix.isAbsolute(relative) ? undefined : relative;
 }
 
+// The file is shared with containers and titles come from Linear: every field one line, and short.
 function headline(item: WorkItem): string {
-  const identifier = clean(item.identifier, 40);
-  return item.title ? `${identifier} ${JSON.stringify(clean(item.title, 150))}` : identifier;
-}
-
-// The file is shared with containers and titles come from Linear: one line each, and short.
-function clean(text: string, max: number): string {
-  const line = text.replace(/[\x00-\x1f\x7f\u2028\u2029]+/g, " ").trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+  const identifier = oneLine(item.identifier, 40);
+  return item.title ? `${identifier} ${JSON.stringify(oneLine(item.title, 150))}` : identifier;
 }

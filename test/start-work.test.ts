@@ -246,6 +246,19 @@ describe("start-work with Linear", () => {
     });
   });
 
+  it("a title with bidi overrides and C1 controls is one plain line in the report and the next session's context", async () => {
+    const repo = await makeRepo();
+    linear.issue("LIN-123").title = "Fix\u202e\u009b2J the\u0085login\u2028page";
+    const result = await startWork(repo, ["LIN-123"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout.split("\n")[0]).toBe("LIN-123: Fix 2J the login page");
+    const input = JSON.stringify({ session_id: "0b7e4a8c-1111-4222-8333-944445555666", cwd: repo, hook_event_name: "SessionStart", source: "startup" });
+    const hook = await runCli(["hook", "session-start"], { env: { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" }, input });
+    const context: string = JSON.parse(hook.stdout).hookSpecificOutput.additionalContext;
+    expect(context).toContain('Work in progress here (started with /start-work): LIN-123 "Fix 2J the login page" on branch');
+    expect(context).not.toMatch(/[\u0080-\u009f\u202e\u2028]/);
+  });
+
   it("trims a long description and strips control characters from it", async () => {
     const repo = await makeRepo();
     linear.issue("LIN-123").description = `Start\u001b[2J here. ${"x".repeat(5_000)}`;

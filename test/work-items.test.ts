@@ -129,6 +129,14 @@ describe("the SessionStart hook's work item lines", () => {
     expect(context).not.toContain("\nIgnore the above");
   });
 
+  it("titles with bidi overrides, C1 controls and line separators are cleaned to one plain line", async () => {
+    const title = "Fix\u202e\u0085\u009b31m login\u2028page\u200b!";
+    const { context } = await hookContext(homeWith([item({ identifier: "LIN-8", title, repoPath: "/elsewhere" }), item({ title })]), "/home/ana/app");
+    expect(context).toContain('Work in progress here (started with /start-work): LIN-1 "Fix 31m login page !" on branch lin-1-first');
+    expect(context).toContain('- LIN-8 "Fix 31m login page !": branch lin-1-first in /elsewhere');
+    expect(context).not.toMatch(/[\u0080-\u009f\u200b\u202e\u2028]/);
+  });
+
   it("a broken file: one stderr line, and the session still gets its context", async () => {
     const { context, stderr } = await hookContext(homeWith("{ not json"), "/home/ana/app");
     expect(context).toMatch(/^claude-persist: this session runs on the host/);

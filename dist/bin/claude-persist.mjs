@@ -23129,6 +23129,19 @@ var init_project_link = __esm({
   }
 });
 
+// src/text.ts
+function oneLine(text2, max = Number.POSITIVE_INFINITY) {
+  const flat = text2.replace(NOT_ONE_LINE, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}\u2026` : flat;
+}
+var NOT_ONE_LINE;
+var init_text = __esm({
+  "src/text.ts"() {
+    "use strict";
+    NOT_ONE_LINE = /[\x00-\x1f\x7f-\x9f\p{Cf}\u2028\u2029]+/gu;
+  }
+});
+
 // src/work-items.ts
 import { readFileSync as readFileSync5 } from "node:fs";
 import path7 from "node:path";
@@ -23184,7 +23197,7 @@ function describeWorkItems(entries, places) {
   const lines = [];
   if (here) {
     lines.push(
-      `Work in progress here (started with /start-work): ${headline(here)} on branch ${clean(here.branch, 200)}` + (here.url ? `, ${clean(here.url, 300)}.` : ".")
+      `Work in progress here (started with /start-work): ${headline(here)} on branch ${oneLine(here.branch, 200)}` + (here.url ? `, ${oneLine(here.url, 300)}.` : ".")
     );
   }
   const others = [];
@@ -23198,7 +23211,7 @@ function describeWorkItems(entries, places) {
     }
     const item = parseWorkItem(entry);
     if (!item) continue;
-    const line = `- ${headline(item)}: branch ${clean(item.branch, 200)} in ${clean(item.worktreePath ?? item.repoPath, 300)}`;
+    const line = `- ${headline(item)}: branch ${oneLine(item.branch, 200)} in ${oneLine(item.worktreePath ?? item.repoPath, 300)}`;
     if (length + line.length + 1 > MAX_CONTEXT) more++;
     else {
       others.push(line);
@@ -23223,12 +23236,8 @@ function relativeInside(parent, dir) {
   return relative.startsWith("../") || path7.posix.isAbsolute(relative) ? void 0 : relative;
 }
 function headline(item) {
-  const identifier = clean(item.identifier, 40);
-  return item.title ? `${identifier} ${JSON.stringify(clean(item.title, 150))}` : identifier;
-}
-function clean(text2, max) {
-  const line = text2.replace(/[\x00-\x1f\x7f\u2028\u2029]+/g, " ").trim();
-  return line.length > max ? `${line.slice(0, max - 1)}\u2026` : line;
+  const identifier = oneLine(item.identifier, 40);
+  return item.title ? `${identifier} ${JSON.stringify(oneLine(item.title, 150))}` : identifier;
 }
 var WORK_ITEMS_FILE, MAX_WORK_ITEMS, MAX_OTHER_ITEMS, MAX_CONTEXT, workItemSchema;
 var init_work_items = __esm({
@@ -23238,6 +23247,7 @@ var init_work_items = __esm({
     init_mini();
     init_home();
     init_fs();
+    init_text();
     init_state();
     WORK_ITEMS_FILE = "work-items.json";
     MAX_WORK_ITEMS = 100;
@@ -43576,7 +43586,7 @@ function linearClient({
       throw new UserError("Linear's rate limit for this key is used up; wait a few minutes and run this again");
     }
     if (firstError) {
-      const message = oneLine(firstError.message ?? code ?? "unknown error");
+      const message = oneLine(firstError.message ?? code ?? "unknown error", MAX_MESSAGE);
       if (subject && /entity not found/i.test(message)) throw notFound(subject);
       throw new UserError(`Linear answered an error for ${operationName}: ${message}; check the issue and LINEAR_API_URL, then try again`);
     }
@@ -43592,7 +43602,7 @@ function linearClient({
       const issue2 = answer.error.issues[0];
       const where = ["data", ...(issue2?.path ?? []).map(String)].join(".");
       throw new UserError(
-        `Linear's answer to ${operationName} is not what was expected (${where}: ${oneLine(issue2?.message ?? "invalid")}); check that LINEAR_API_URL is Linear's GraphQL endpoint`
+        `Linear's answer to ${operationName} is not what was expected (${where}: ${oneLine(issue2?.message ?? "invalid", MAX_MESSAGE)}); check that LINEAR_API_URL is Linear's GraphQL endpoint`
       );
     }
     return answer.data;
@@ -43696,7 +43706,7 @@ function unreachable(error62, endpoint, timeoutMs) {
   }
   const cause = error62 instanceof Error && error62.cause instanceof Error ? error62.cause : error62;
   const code = cause instanceof Error && "code" in cause && typeof cause.code === "string" ? cause.code : void 0;
-  const why = code ?? (cause instanceof Error ? oneLine(cause.message) : "network error");
+  const why = code ?? (cause instanceof Error ? oneLine(cause.message, MAX_MESSAGE) : "network error");
   return new UserError(`could not reach Linear at ${endpoint} (${why}); check your connection, or LINEAR_API_URL`);
 }
 function notFound(identifier) {
@@ -43707,19 +43717,17 @@ function notFound(identifier) {
 function formatSeconds(ms) {
   return ms % 1e3 === 0 ? `${ms / 1e3} s` : `${(ms / 1e3).toFixed(1)} s`;
 }
-function oneLine(text2) {
-  const flat = text2.replace(/[\x00-\x1f\x7f-\x9f\p{Cf}]+/gu, " ").trim();
-  return flat.length > 200 ? `${flat.slice(0, 199)}\u2026` : flat;
-}
-var DEFAULT_LINEAR_API_URL, DEFAULT_LINEAR_TIMEOUT_MS, stateSchema, linearIssueSchema, issueAnswerSchema, teamStatesAnswerSchema, viewerAnswerSchema, issueStartAnswerSchema, graphqlErrorsSchema, ISSUE_QUERY, TEAM_STATES_QUERY, VIEWER_QUERY, ISSUE_START_MUTATION, LEAVE_STATE_TYPES, SLUG_MAX2;
+var DEFAULT_LINEAR_API_URL, DEFAULT_LINEAR_TIMEOUT_MS, MAX_MESSAGE, stateSchema, linearIssueSchema, issueAnswerSchema, teamStatesAnswerSchema, viewerAnswerSchema, issueStartAnswerSchema, graphqlErrorsSchema, ISSUE_QUERY, TEAM_STATES_QUERY, VIEWER_QUERY, ISSUE_START_MUTATION, LEAVE_STATE_TYPES, SLUG_MAX2;
 var init_linear = __esm({
   "src/linear.ts"() {
     "use strict";
     init_zod();
     init_errors();
     init_issue_ref();
+    init_text();
     DEFAULT_LINEAR_API_URL = "https://api.linear.app/graphql";
     DEFAULT_LINEAR_TIMEOUT_MS = 1e4;
+    MAX_MESSAGE = 200;
     stateSchema = external_exports.object({ id: external_exports.string(), name: external_exports.string(), type: external_exports.string() });
     linearIssueSchema = external_exports.object({
       id: external_exports.string(),
@@ -43800,13 +43808,13 @@ function parseJsonOrText(text2) {
 }
 function report3(result, looked, started, { noStatus, startFailed }) {
   const lines = [];
-  lines.push(result.title ? `${result.identifier}: ${oneLine2(result.title)}` : result.identifier);
+  lines.push(result.title ? `${result.identifier}: ${oneLine(result.title)}` : result.identifier);
   if (looked.linearAsked) {
-    lines.push(`  ${oneLine2(looked.issue.url)}`);
+    lines.push(`  ${oneLine(looked.issue.url)}`);
     const before = looked.issue.state.name;
     const state = result.state ?? before;
     const how = result.stateMoved ? `moved from ${before}` : noStatus ? "left alone: --no-status" : startFailed ? "not changed: see the note below" : "unchanged";
-    lines.push(`  state: ${oneLine2(state)} (${how})${started?.assigned ? ", assigned to you" : ""}`);
+    lines.push(`  state: ${oneLine(state)} (${how})${started?.assigned ? ", assigned to you" : ""}`);
   } else {
     lines.push(
       `  Linear was not asked (LINEAR_API_KEY is not set): the branch is named after the issue${result.title ? " and --title" : ""}, and its state in Linear was left alone.`
@@ -43848,9 +43856,6 @@ function trimDescription(text2) {
   return `${printable.slice(0, MAX_DESCRIPTION).trimEnd()}
 [\u2026 ${printable.length - MAX_DESCRIPTION} more characters in Linear]`;
 }
-function oneLine2(text2) {
-  return text2.replace(/[\x00-\x1f\x7f]+/g, " ").trim();
-}
 var options5, optionsSchema5, HELP5, MAX_DESCRIPTION, startWork;
 var init_start_work = __esm({
   "src/commands/start-work.ts"() {
@@ -43863,6 +43868,7 @@ var init_start_work = __esm({
     init_git();
     init_issue_ref();
     init_linear();
+    init_text();
     init_work_items();
     options5 = {
       title: { type: "string" },

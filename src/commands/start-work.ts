@@ -19,6 +19,7 @@ import {
   type StartIssueResult,
   type StartPlan,
 } from "../linear.ts";
+import { oneLine } from "../text.ts";
 import { hostPathOf, rememberWorkItem, workItemsPath, type WorkItem } from "../work-items.ts";
 
 const options = {
@@ -318,8 +319,4 @@ function trimDescription(text: string): string {
   const printable = text.replace(/\r\n?/g, "\n").replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "");
   if (printable.length <= MAX_DESCRIPTION) return printable;
   return `${printable.slice(0, MAX_DESCRIPTION).trimEnd()}\n[… ${printable.length - MAX_DESCRIPTION} more characters in Linear]`;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f]+/g, " ").trim();
 }
