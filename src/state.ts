@@ -4,7 +4,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
 import path from "node:path";
-import type { z } from "zod";
 import { errorCode, isNotFound, writeFileAtomic } from "./fs.ts";
 
 /** A lock older than this belongs to a process that died: its holder refreshes it while it lives. */
@@ -118,8 +117,13 @@ function touch(dir: string): void {
   }
 }
 
+/** A zod schema of either flavour, full or mini (the hook's modules use zod/mini only), giving `T`. */
+type StateSchema<T> = {
+  safeParse(data: unknown): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ message: string }> } };
+};
+
 /** Reads a JSON state file through `schema`; a missing file gives `fallback`. */
-export function readJsonState<S extends z.ZodType>(file: string, schema: S, fallback: z.output<S>): z.output<S> {
+export function readJsonState<T>(file: string, schema: StateSchema<T>, fallback: NoInfer<T>): T {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -133,12 +137,12 @@ export function readJsonState<S extends z.ZodType>(file: string, schema: S, fall
 }
 
 /** Read-modify-write of one JSON state file under its lock. */
-export async function updateJsonState<S extends z.ZodType>(
+export async function updateJsonState<T>(
   file: string,
-  schema: S,
-  fallback: z.output<S>,
-  change: (current: z.output<S>) => z.output<S>,
-): Promise<z.output<S>> {
+  schema: StateSchema<T>,
+  fallback: NoInfer<T>,
+  change: (current: T) => NoInfer<T>,
+): Promise<T> {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   return withLock(file, () => {
     const next = change(readJsonState(file, schema, fallback));

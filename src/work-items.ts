@@ -3,7 +3,6 @@
 // session start: zod/mini only at the top level, one small JSON read, no git.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { array, unknown } from "zod";
 import * as z from "zod/mini";
 import { packStateDir, type Env } from "./claude/home.ts";
 import type { Environment } from "./environment.ts";
@@ -53,7 +52,7 @@ export function workItemsPath(env: Env): string {
 /** Records `item`, replacing the entry for the same issue in the same repository (which moves to the end). */
 export async function rememberWorkItem(env: Env, item: WorkItem): Promise<void> {
   // Entries are kept as they are, even ones this version cannot read: another version of the pack may have written them.
-  await updateJsonState(workItemsPath(env), array(unknown()), [], (entries) => [
+  await updateJsonState(workItemsPath(env), z.array(z.unknown()), [], (entries) => [
     ...entries.filter((entry) => !isEntryFor(entry, item)),
     item,
   ].slice(-MAX_WORK_ITEMS));

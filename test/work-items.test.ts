@@ -1,6 +1,7 @@
 // The work items in the pack's state: how /start-work records them, and what the bundled SessionStart hook says.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { build } from "esbuild";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { MAX_WORK_ITEMS, rememberWorkItem, type WorkItem } from "../src/work-items.ts";
@@ -149,5 +150,24 @@ describe("the SessionStart hook's work item lines", () => {
     const { context, stderr } = await hookContext(homeWith([{ identifier: 42 }, "x", null, item()]), "/home/ana/app");
     expect(stderr).toBe("");
     expect(context).toContain('Work in progress here (started with /start-work): LIN-1 "First" on branch lin-1-first');
+  });
+});
+
+describe("the hook's bundle", () => {
+  it("takes zod/mini only: no module of the hook imports the full zod", async () => {
+    const { metafile } = await build({
+      entryPoints: ["hooks/session-start.ts"],
+      absWorkingDir: PROJECT_ROOT,
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      mainFields: ["module", "main"],
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+    const fullZod = Object.entries(metafile.inputs).filter(([, input]) => input.imports.some((entry) => entry.original === "zod"));
+    expect(fullZod.map(([file]) => file)).toEqual([]);
+    expect(Object.keys(metafile.inputs).filter((file) => file.includes("zod/v4/classic"))).toEqual([]);
   });
 });

@@ -23149,7 +23149,7 @@ function workItemsPath(env) {
   return path7.join(packStateDir(env), WORK_ITEMS_FILE);
 }
 async function rememberWorkItem(env, item) {
-  await updateJsonState(workItemsPath(env), array(unknown()), [], (entries) => [
+  await updateJsonState(workItemsPath(env), array2(unknown2()), [], (entries) => [
     ...entries.filter((entry) => !isEntryFor(entry, item)),
     item
   ].slice(-MAX_WORK_ITEMS));
@@ -23243,7 +23243,6 @@ var WORK_ITEMS_FILE, MAX_WORK_ITEMS, MAX_OTHER_ITEMS, MAX_CONTEXT, workItemSchem
 var init_work_items = __esm({
   "src/work-items.ts"() {
     "use strict";
-    init_zod();
     init_mini();
     init_home();
     init_fs();
