@@ -6,6 +6,7 @@ import {
   fsyncSync,
   openSync,
   readFileSync,
+  realpathSync,
   renameSync,
   statSync,
   unlinkSync,
@@ -15,8 +16,12 @@ import path from "node:path";
 
 export const BACKUP_SUFFIX = ".claude-persist.bak";
 
-/** Writes `content` to `file` so that readers see either the old or the new bytes, never a mix. */
-export function writeFileAtomic(file: string, content: string | Uint8Array, mode?: number): void {
+/**
+ * Writes `content` to `file` so that readers see either the old or the new bytes, never a mix. A symlink (a
+ * dotfiles repo's settings.json) is written through, not replaced; without `mode` the file keeps its own.
+ */
+export function writeFileAtomic(link: string, content: string | Uint8Array, mode?: number): void {
+  const file = resolvedTarget(link);
   const dir = path.dirname(file);
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   const keepMode = mode ?? existingMode(file) ?? 0o644;
@@ -35,6 +40,15 @@ export function writeFileAtomic(file: string, content: string | Uint8Array, mode
   } catch (error) {
     unlinkSync(temp);
     throw error;
+  }
+}
+
+/** Where a write to `file` lands: the file a symlink points at, when there is one. */
+function resolvedTarget(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
   }
 }
 

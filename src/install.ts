@@ -96,7 +96,7 @@ function listFiles(dir: string, prefix = ""): string[] {
   return files;
 }
 
-type PlannedWrite = { target: string; content: Buffer; mode: number; backup: boolean };
+type PlannedWrite = { target: string; content: Buffer; mode: number | undefined; backup: boolean };
 
 type Plan = {
   /** Folders to create (mode 0700). */
@@ -110,7 +110,7 @@ type Plan = {
 function planInstall(env: Env, runtime: string, previous: Manifest | undefined, parts: InstallParts): Plan {
   const config = configDir(env);
   const plan: Plan = { dirs: [], writes: [], removals: [], unchanged: 0, manifest: { version: readRuntimeVersion(runtime), files: {}, settings: { before: null, after: "" }, createdDirs: [] } };
-  const want = (target: string, content: Buffer, mode: number, backup: boolean) => {
+  const want = (target: string, content: Buffer, mode: number | undefined, backup: boolean) => {
     if (existsSync(target) && readFileSync(target).equals(content)) plan.unchanged++;
     else plan.writes.push({ target, content, mode, backup });
   };
@@ -168,7 +168,8 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
     before: lastWrittenByUs ? previous.settings.before : before === undefined ? null : sha256(before),
     after: sha256(after),
   };
-  want(settingsFile, Buffer.from(after), 0o644, before !== undefined && !lastWrittenByUs);
+  // No mode: a settings.json of the user's keeps its own (it may hold secrets in `env`); a new one gets 0644.
+  want(settingsFile, Buffer.from(after), undefined, before !== undefined && !lastWrittenByUs);
   return plan;
 }
 

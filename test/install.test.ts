@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { READ_WRITE_ENTRIES } from "../src/claude/shared.ts";
@@ -88,6 +88,26 @@ describe("claude-persist install", () => {
     expect(after).toContain("    // my settings\n");
     expect(after).toMatch(/\n {24}"command": "f=/);
     expect(readFileSync(`${file}.claude-persist.bak`, "utf8")).toBe(USER_SETTINGS);
+  });
+
+  it("keeps a private settings.json private, and writes through a settings.json that is a symlink", async () => {
+    const home = tempHome();
+    const file = path.join(claudeDir(home), "settings.json");
+    writeFileSync(file, USER_SETTINGS, { mode: 0o600 });
+    expect((await install(home)).exitCode).toBe(0);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    const linked = tempHome();
+    const dotfiles = path.join(linked, "dotfiles");
+    mkdirSync(dotfiles);
+    writeFileSync(path.join(dotfiles, "settings.json"), USER_SETTINGS);
+    symlinkSync("../dotfiles/settings.json", path.join(claudeDir(linked), "settings.json"));
+    expect((await install(linked)).exitCode).toBe(0);
+    expect(lstatSync(path.join(claudeDir(linked), "settings.json")).isSymbolicLink()).toBe(true);
+    expect(readFileSync(path.join(dotfiles, "settings.json"), "utf8")).toContain("persist/hooks/session-start.cjs");
+    expect((await uninstall(linked)).exitCode).toBe(0);
+    expect(lstatSync(path.join(claudeDir(linked), "settings.json")).isSymbolicLink()).toBe(true);
+    expect(readFileSync(path.join(dotfiles, "settings.json"), "utf8")).toBe(USER_SETTINGS);
   });
 
   it("works with tabs and CRLF line endings", async () => {

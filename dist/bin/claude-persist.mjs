@@ -20609,13 +20609,15 @@ import {
   fsyncSync,
   openSync,
   readFileSync,
+  realpathSync as realpathSync2,
   renameSync,
   statSync,
   unlinkSync,
   writeSync
 } from "node:fs";
 import path2 from "node:path";
-function writeFileAtomic(file2, content, mode) {
+function writeFileAtomic(link, content, mode) {
+  const file2 = resolvedTarget(link);
   const dir = path2.dirname(file2);
   const temp = path2.join(dir, `.${path2.basename(file2)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   const keepMode = mode ?? existingMode(file2) ?? 420;
@@ -20634,6 +20636,13 @@ function writeFileAtomic(file2, content, mode) {
   } catch (error62) {
     unlinkSync(temp);
     throw error62;
+  }
+}
+function resolvedTarget(file2) {
+  try {
+    return realpathSync2(file2);
+  } catch {
+    return file2;
   }
 }
 function backupFile(file2) {
@@ -22697,7 +22706,7 @@ function planInstall(env, runtime, previous, parts) {
     before: lastWrittenByUs ? previous.settings.before : before === void 0 ? null : sha256(before),
     after: sha256(after)
   };
-  want(settingsFile, Buffer.from(after), 420, before !== void 0 && !lastWrittenByUs);
+  want(settingsFile, Buffer.from(after), void 0, before !== void 0 && !lastWrittenByUs);
   return plan;
 }
 function readRuntimeVersion(runtime) {
@@ -22893,7 +22902,7 @@ var init_install2 = __esm({
 });
 
 // src/container-checks.ts
-import { accessSync, constants, lstatSync, readFileSync as readFileSync4, readlinkSync, realpathSync as realpathSync2, statSync as statSync4 } from "node:fs";
+import { accessSync, constants, lstatSync, readFileSync as readFileSync4, readlinkSync, realpathSync as realpathSync3, statSync as statSync4 } from "node:fs";
 import path5 from "node:path";
 function displayPath(file2, env) {
   const home = homeDir(env);
@@ -22924,7 +22933,7 @@ function readMountPoints(file2 = "/proc/self/mountinfo") {
 }
 function realpathOrSelf2(file2) {
   try {
-    return realpathSync2.native(file2);
+    return realpathSync3.native(file2);
   } catch {
     return file2;
   }
@@ -32453,7 +32462,7 @@ import {
   openSync as openSync3,
   readdirSync as readdirSync3,
   readFileSync as readFileSync9,
-  realpathSync as realpathSync3,
+  realpathSync as realpathSync4,
   renameSync as renameSync3,
   rmdirSync as rmdirSync2,
   rmSync as rmSync3,
@@ -32509,7 +32518,7 @@ function collectProjectData(env, slugFolders) {
 function realSlugFolders(projects, names) {
   let projectsReal;
   try {
-    projectsReal = realpathSync3(projects);
+    projectsReal = realpathSync4(projects);
   } catch {
     return [];
   }
@@ -32519,7 +32528,7 @@ function realSlugFolders(projects, names) {
     try {
       if (lstatSync3(dir).isDirectory()) found.add(name);
       else if (statSync7(dir).isDirectory()) {
-        const real = realpathSync3(dir);
+        const real = realpathSync4(dir);
         if (path16.dirname(real) === projectsReal) found.add(path16.basename(real));
       }
     } catch {
@@ -33272,7 +33281,7 @@ var init_mapping = __esm({
 });
 
 // src/sessions.ts
-import { readdirSync as readdirSync5, readFileSync as readFileSync11, realpathSync as realpathSync4, statSync as statSync8 } from "node:fs";
+import { readdirSync as readdirSync5, readFileSync as readFileSync11, realpathSync as realpathSync5, statSync as statSync8 } from "node:fs";
 import path18 from "node:path";
 async function listProjectSessions(env, cwd) {
   const here = realpathOrSelf3(cwd);
@@ -33583,7 +33592,7 @@ function listNames2(dir) {
 }
 function realpathOrSelf3(dir) {
   try {
-    return realpathSync4.native(dir);
+    return realpathSync5.native(dir);
   } catch {
     return path18.resolve(dir);
   }
