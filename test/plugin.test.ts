@@ -219,8 +219,8 @@ describe("the plugin's SessionStart hook", () => {
 describe("the plugin's files", () => {
   const manifest = (rel: string) => JSON.parse(readFileSync(path.join(PROJECT_ROOT, rel), "utf8")) as { version?: string; name: string; plugins?: Array<{ name: string }> };
 
-  it("plugin.json has package.json's version, and the marketplace lists the plugin by its name", () => {
-    expect(manifest(".claude-plugin/plugin.json").version).toBe(manifest("package.json").version);
+  it("plugin.json pins no version (so `claude plugin update` follows the commit), and the marketplace lists the plugin by its name", () => {
+    expect(manifest(".claude-plugin/plugin.json").version).toBeUndefined();
     expect(manifest(".claude-plugin/marketplace.json").plugins?.map((p) => p.name)).toEqual([manifest(".claude-plugin/plugin.json").name]);
     expect(PLUGIN_ID).toBe(`${manifest(".claude-plugin/plugin.json").name}@${manifest(".claude-plugin/marketplace.json").name}`);
   });
