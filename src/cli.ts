@@ -12,6 +12,8 @@ export type Io = {
 
 export type Command = {
   readonly summary: string;
+  /** What `--help` (or `-h`) prints, wherever it stands among the arguments; the command never sees it. */
+  readonly help?: string;
   readonly run: (args: string[], io: Io) => Promise<number>;
 };
 
@@ -52,7 +54,12 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
     return 2;
   }
   try {
-    return await (await load()).run(args, io);
+    const command = await load();
+    if (command.help !== undefined && args.some((arg) => arg === "--help" || arg === "-h")) {
+      io.stdout(command.help);
+      return 0;
+    }
+    return await command.run(args, io);
   } catch (error) {
     io.stderr(`claude-persist ${name}: ${describeError(error)}\n`);
     if (!(error instanceof UserError) && io.env.CLAUDE_PERSIST_DEBUG && error instanceof Error) {

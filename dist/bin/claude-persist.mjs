@@ -22845,15 +22845,6 @@ __export(install_exports, {
   install: () => install2,
   uninstall: () => uninstall2
 });
-function help(io, name, text2) {
-  io.stdout(`Usage: claude-persist ${name} [--dry-run] [--json]
-
-${text2}
-  --dry-run  say what would change, change nothing
-  --json     print one machine-readable result
-`);
-  return 0;
-}
 function report(io, result, json2, verb) {
   if (json2) {
     io.stdout(`${JSON.stringify(result)}
@@ -22871,29 +22862,35 @@ function report(io, result, json2, verb) {
   for (const note of result.notes) io.stdout(`note: ${note}
 `);
 }
-var optionsSchema, options, install2, uninstall2;
+var optionsSchema, options, help, install2, uninstall2;
 var init_install2 = __esm({
   "src/commands/install.ts"() {
     "use strict";
     init_zod();
     init_args();
     init_install();
-    optionsSchema = external_exports.object({ "dry-run": external_exports.boolean().optional(), json: external_exports.boolean().optional(), help: external_exports.boolean().optional() });
-    options = { "dry-run": { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } };
+    optionsSchema = external_exports.object({ "dry-run": external_exports.boolean().optional(), json: external_exports.boolean().optional() });
+    options = { "dry-run": { type: "boolean" }, json: { type: "boolean" } };
+    help = (name, text2) => `Usage: claude-persist ${name} [--dry-run] [--json]
+
+${text2}
+  --dry-run  say what would change, change nothing
+  --json     print one machine-readable result
+`;
     install2 = {
       summary: "install the pack into Claude Code (runtime, slash commands, SessionStart hook)",
+      help: help("install", "Installs /dev-open, /start-work and the SessionStart hook into Claude Code's config dir."),
       async run(args, io) {
         const { values } = parseOptions("claude-persist install", args, options, optionsSchema);
-        if (values.help) return help(io, "install", "Installs /dev-open, /start-work and the SessionStart hook into Claude Code's config dir.");
         report(io, await install(io.env, { dryRun: values["dry-run"] }), values.json, "installed");
         return 0;
       }
     };
     uninstall2 = {
       summary: "take out exactly what install put in (your session data stays)",
+      help: help("uninstall", "Removes what install added and gives back any file it replaced."),
       async run(args, io) {
         const { values } = parseOptions("claude-persist uninstall", args, options, optionsSchema);
-        if (values.help) return help(io, "uninstall", "Removes what install added and gives back any file it replaced.");
         report(io, await uninstall(io.env, { dryRun: values["dry-run"] }), values.json, "uninstalled");
         return 0;
       }
@@ -33694,14 +33691,12 @@ var init_sessions2 = __esm({
     optionsSchema2 = external_exports.object({
       all: external_exports.boolean().optional(),
       json: external_exports.boolean().optional(),
-      stats: external_exports.boolean().optional(),
-      help: external_exports.boolean().optional()
+      stats: external_exports.boolean().optional()
     });
     options2 = {
       all: { type: "boolean" },
       json: { type: "boolean" },
-      stats: { type: "boolean" },
-      help: { type: "boolean", short: "h" }
+      stats: { type: "boolean" }
     };
     HELP = `Usage: claude-persist sessions [--all] [--json] [--stats]
 
@@ -33713,12 +33708,9 @@ worktrees and the dev containers opened with /dev-open), newest first, with the 
 `;
     sessions = {
       summary: "list this project's sessions (host, worktrees, dev containers) and how to resume each",
+      help: HELP,
       async run(args, io) {
         const { values } = parseOptions("claude-persist sessions", args, options2, optionsSchema2);
-        if (values.help) {
-          io.stdout(HELP);
-          return 0;
-        }
         const listing = values.all ? listAllSessions(io.env, io.cwd) : await listProjectSessions(io.env, io.cwd);
         const all = listing.projects.flatMap((project) => project.sessions);
         if (values.json) io.stdout(`${JSON.stringify(all, null, 2)}
@@ -42660,6 +42652,7 @@ var init_dev_open = __esm({
 // src/commands/dev-open.ts
 var dev_open_exports = {};
 __export(dev_open_exports, {
+  HELP: () => HELP2,
   devOpen: () => devOpen
 });
 function report2(io, result) {
@@ -42684,8 +42677,7 @@ var init_dev_open2 = __esm({
       isolated: { type: "boolean" },
       shell: { type: "boolean" },
       claude: { type: "boolean" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" }
+      json: { type: "boolean" }
     };
     optionsSchema3 = external_exports.object({
       config: external_exports.string().min(1).optional(),
@@ -42698,8 +42690,7 @@ var init_dev_open2 = __esm({
       isolated: external_exports.boolean().optional(),
       shell: external_exports.boolean().optional(),
       claude: external_exports.boolean().optional(),
-      json: external_exports.boolean().optional(),
-      help: external_exports.boolean().optional()
+      json: external_exports.boolean().optional()
     }).refine((o2) => !(o2.shell && o2.claude), { message: "choose one of --shell and --claude", path: ["shell"] });
     HELP2 = `Usage: dev-open [folder] [options]
 
@@ -42718,12 +42709,9 @@ Opens the repo's dev container with your Claude Code sessions, todos and history
 `;
     devOpen = {
       summary: "open this repo in its dev container with Claude sessions shared (see 'dev-open --help')",
+      help: HELP2,
       async run(args, io) {
         const { values, positionals } = parseOptions("dev-open", args, options3, optionsSchema3, { positionals: 1 });
-        if (values.help) {
-          io.stdout(HELP2);
-          return 0;
-        }
         const result = await openDevContainer(
           {
             folder: positionals[0] ?? io.cwd,
@@ -42767,13 +42755,15 @@ var init_share = __esm({
     "use strict";
     init_errors();
     init_dev_open2();
-    passThrough = /* @__PURE__ */ new Set(["--config", "--json", "--dry-run", "--help", "-h"]);
+    passThrough = /* @__PURE__ */ new Set(["--config", "--json", "--dry-run"]);
     unshare = {
       summary: "take this repo's persistence mounts out of its config (the container keeps its own sessions)",
+      help: HELP2,
       run: (args, io) => devOpen.run(["--isolated", ...only(args, "unshare")], io)
     };
     share = {
       summary: "put this repo's persistence mounts back into its config (does not launch)",
+      help: HELP2,
       run: (args, io) => devOpen.run(["--config-only", ...only(args, "share")], io)
     };
   }
@@ -42847,8 +42837,8 @@ archive each under <config>/persist-state/snapshots/, shared with the project's 
   prune [--keep N] [--json]              keep the newest N snapshots taken with create (default 10) and the
                                          newest pre-restore and pre-merge ones; delete the others
 `;
-    jsonOnly = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } };
-    jsonSchema = external_exports.object({ json: external_exports.boolean().optional(), help: external_exports.boolean().optional() });
+    jsonOnly = { json: { type: "boolean" } };
+    jsonSchema = external_exports.object({ json: external_exports.boolean().optional() });
     restoreOptions = { ...jsonOnly, exact: { type: "boolean" } };
     restoreSchema = jsonSchema.extend({ exact: external_exports.boolean().optional() });
     pruneOptions = { ...jsonOnly, keep: { type: "string" } };
@@ -42857,10 +42847,11 @@ archive each under <config>/persist-state/snapshots/, shared with the project's 
     });
     snapshot = {
       summary: "snapshots of this project's session data: create, list, restore (roll back), prune",
+      help: HELP3,
       async run(args, io) {
         const [action = "list", ...rest] = args[0]?.startsWith("-") ? ["list", ...args] : args;
         const command = `claude-persist snapshot ${action}`;
-        if (action === "--help" || action === "-h" || action === "help" || rest.includes("--help") || rest.includes("-h")) {
+        if (action === "help") {
           io.stdout(HELP3);
           return 0;
         }
@@ -43475,8 +43466,8 @@ var init_doctor2 = __esm({
     init_zod();
     init_args();
     init_doctor();
-    optionsSchema4 = external_exports.object({ json: external_exports.boolean().optional(), help: external_exports.boolean().optional() });
-    options4 = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } };
+    optionsSchema4 = external_exports.object({ json: external_exports.boolean().optional() });
+    options4 = { json: { type: "boolean" } };
     HELP4 = `Usage: claude-persist doctor [--json]
 
 Checks that Claude Code sessions can follow you between the host and this repo's dev containers: the shared
@@ -43487,12 +43478,9 @@ Exit code 1 when any check fails (\u2717); warnings (\u26A0) alone exit 0.
 `;
     doctor = {
       summary: "check the host, this repo's dev container and its mounts; print the fix for each problem",
+      help: HELP4,
       async run(args, io) {
         const { values } = parseOptions("claude-persist doctor", args, options4, optionsSchema4);
-        if (values.help) {
-          io.stdout(HELP4);
-          return 0;
-        }
         const report4 = await runDoctor(io.env, io.cwd);
         io.stdout(values.json ? `${JSON.stringify(report4, null, 2)}
 ` : renderReport(report4));
@@ -43886,8 +43874,7 @@ var init_start_work = __esm({
       "no-status": { type: "boolean" },
       assign: { type: "boolean" },
       open: { type: "boolean" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" }
+      json: { type: "boolean" }
     };
     optionsSchema5 = external_exports.object({
       title: external_exports.string().max(200, "at most 200 characters").regex(/^[^\x00-\x1f\x7f]*$/, "must be one line of text").optional(),
@@ -43897,8 +43884,7 @@ var init_start_work = __esm({
       "no-status": external_exports.boolean().optional(),
       assign: external_exports.boolean().optional(),
       open: external_exports.boolean().optional(),
-      json: external_exports.boolean().optional(),
-      help: external_exports.boolean().optional()
+      json: external_exports.boolean().optional()
     }).refine((o2) => !(o2.carry && o2.worktree), {
       message: "--carry takes uncommitted changes along in this checkout and --worktree leaves this checkout alone; pick one",
       path: ["carry"]
@@ -43923,12 +43909,9 @@ Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/grap
     MAX_DESCRIPTION = 4e3;
     startWork = {
       summary: "start work on a Linear issue: its branch or worktree, In Progress, remembered (see 'start-work --help')",
+      help: HELP5,
       async run(args, io) {
         const { values, positionals } = parseOptions("start-work", args, options5, optionsSchema5, { positionals: 1 });
-        if (values.help) {
-          io.stdout(HELP5);
-          return 0;
-        }
         const [input2] = positionals;
         if (input2 === void 0) throw new UserError("which issue? pass one, like 'start-work LIN-123' or its Linear URL", 2);
         const { identifier } = parseIssueRef(input2);
@@ -44060,7 +44043,12 @@ async function runCli(argv, io = processIo()) {
     return 2;
   }
   try {
-    return await (await load2()).run(args, io);
+    const command = await load2();
+    if (command.help !== void 0 && args.some((arg) => arg === "--help" || arg === "-h")) {
+      io.stdout(command.help);
+      return 0;
+    }
+    return await command.run(args, io);
   } catch (error62) {
     io.stderr(`claude-persist ${name}: ${describeError(error62)}
 `);

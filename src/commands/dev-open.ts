@@ -16,7 +16,6 @@ const options = {
   shell: { type: "boolean" },
   claude: { type: "boolean" },
   json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
 } as const;
 
 const optionsSchema = z
@@ -35,11 +34,10 @@ const optionsSchema = z
     shell: z.boolean().optional(),
     claude: z.boolean().optional(),
     json: z.boolean().optional(),
-    help: z.boolean().optional(),
   })
   .refine((o) => !(o.shell && o.claude), { message: "choose one of --shell and --claude", path: ["shell"] });
 
-const HELP = `Usage: dev-open [folder] [options]
+export const HELP = `Usage: dev-open [folder] [options]
 
 Opens the repo's dev container with your Claude Code sessions, todos and history shared with the host.
 
@@ -57,12 +55,9 @@ Opens the repo's dev container with your Claude Code sessions, todos and history
 
 export const devOpen: Command = {
   summary: "open this repo in its dev container with Claude sessions shared (see 'dev-open --help')",
+  help: HELP,
   async run(args, io) {
     const { values, positionals } = parseOptions("dev-open", args, options, optionsSchema, { positionals: 1 });
-    if (values.help) {
-      io.stdout(HELP);
-      return 0;
-    }
     const result = await openDevContainer(
       {
         folder: positionals[0] ?? io.cwd,

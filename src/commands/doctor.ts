@@ -5,8 +5,8 @@ import { parseOptions } from "../args.ts";
 import type { Command } from "../cli.ts";
 import { renderReport, runDoctor } from "../doctor.ts";
 
-const optionsSchema = z.object({ json: z.boolean().optional(), help: z.boolean().optional() });
-const options = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;
+const optionsSchema = z.object({ json: z.boolean().optional() });
+const options = { json: { type: "boolean" } } as const;
 
 const HELP = `Usage: claude-persist doctor [--json]
 
@@ -19,12 +19,9 @@ Exit code 1 when any check fails (✗); warnings (⚠) alone exit 0.
 
 export const doctor: Command = {
   summary: "check the host, this repo's dev container and its mounts; print the fix for each problem",
+  help: HELP,
   async run(args, io) {
     const { values } = parseOptions("claude-persist doctor", args, options, optionsSchema);
-    if (values.help) {
-      io.stdout(HELP);
-      return 0;
-    }
     const report = await runDoctor(io.env, io.cwd);
     io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
     return report.ok ? 0 : 1;

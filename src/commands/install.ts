@@ -4,14 +4,17 @@ import { parseOptions } from "../args.ts";
 import type { Command, Io } from "../cli.ts";
 import { install as installPack, type InstallResult, uninstall as uninstallPack } from "../install.ts";
 
-const optionsSchema = z.object({ "dry-run": z.boolean().optional(), json: z.boolean().optional(), help: z.boolean().optional() });
-const options = { "dry-run": { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;
+const optionsSchema = z.object({ "dry-run": z.boolean().optional(), json: z.boolean().optional() });
+const options = { "dry-run": { type: "boolean" }, json: { type: "boolean" } } as const;
+
+const help = (name: string, text: string) =>
+  `Usage: claude-persist ${name} [--dry-run] [--json]\n\n${text}\n  --dry-run  say what would change, change nothing\n  --json     print one machine-readable result\n`;
 
 export const install: Command = {
   summary: "install the pack into Claude Code (runtime, slash commands, SessionStart hook)",
+  help: help("install", "Installs /dev-open, /start-work and the SessionStart hook into Claude Code's config dir."),
   async run(args, io) {
     const { values } = parseOptions("claude-persist install", args, options, optionsSchema);
-    if (values.help) return help(io, "install", "Installs /dev-open, /start-work and the SessionStart hook into Claude Code's config dir.");
     report(io, await installPack(io.env, { dryRun: values["dry-run"] }), values.json, "installed");
     return 0;
   },
@@ -19,18 +22,13 @@ export const install: Command = {
 
 export const uninstall: Command = {
   summary: "take out exactly what install put in (your session data stays)",
+  help: help("uninstall", "Removes what install added and gives back any file it replaced."),
   async run(args, io) {
     const { values } = parseOptions("claude-persist uninstall", args, options, optionsSchema);
-    if (values.help) return help(io, "uninstall", "Removes what install added and gives back any file it replaced.");
     report(io, await uninstallPack(io.env, { dryRun: values["dry-run"] }), values.json, "uninstalled");
     return 0;
   },
 };
-
-function help(io: Io, name: string, text: string): number {
-  io.stdout(`Usage: claude-persist ${name} [--dry-run] [--json]\n\n${text}\n  --dry-run  say what would change, change nothing\n  --json     print one machine-readable result\n`);
-  return 0;
-}
 
 function report(io: Io, result: InstallResult, json: boolean | undefined, verb: string): void {
   if (json) {

@@ -10,13 +10,11 @@ const optionsSchema = z.object({
   all: z.boolean().optional(),
   json: z.boolean().optional(),
   stats: z.boolean().optional(),
-  help: z.boolean().optional(),
 });
 const options = {
   all: { type: "boolean" },
   json: { type: "boolean" },
   stats: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
 } as const;
 
 const HELP = `Usage: claude-persist sessions [--all] [--json] [--stats]
@@ -30,12 +28,9 @@ worktrees and the dev containers opened with /dev-open), newest first, with the 
 
 export const sessions: Command = {
   summary: "list this project's sessions (host, worktrees, dev containers) and how to resume each",
+  help: HELP,
   async run(args, io) {
     const { values } = parseOptions("claude-persist sessions", args, options, optionsSchema);
-    if (values.help) {
-      io.stdout(HELP);
-      return 0;
-    }
     const listing = values.all ? listAllSessions(io.env, io.cwd) : await listProjectSessions(io.env, io.cwd);
     const all = listing.projects.flatMap((project) => project.sessions);
     if (values.json) io.stdout(`${JSON.stringify(all, null, 2)}\n`);

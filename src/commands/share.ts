@@ -2,9 +2,9 @@
 // container keeps its own sessions), or put them back. The same edits as `dev-open --isolated` / `--config-only`.
 import type { Command } from "../cli.ts";
 import { UserError } from "../errors.ts";
-import { devOpen } from "./dev-open.ts";
+import { devOpen, HELP } from "./dev-open.ts";
 
-const passThrough = new Set(["--config", "--json", "--dry-run", "--help", "-h"]);
+const passThrough = new Set(["--config", "--json", "--dry-run"]);
 
 function only(args: string[], command: string): string[] {
   for (const arg of args) {
@@ -16,10 +16,12 @@ function only(args: string[], command: string): string[] {
 
 export const unshare: Command = {
   summary: "take this repo's persistence mounts out of its config (the container keeps its own sessions)",
+  help: HELP,
   run: (args, io) => devOpen.run(["--isolated", ...only(args, "unshare")], io),
 };
 
 export const share: Command = {
   summary: "put this repo's persistence mounts back into its config (does not launch)",
+  help: HELP,
   run: (args, io) => devOpen.run(["--config-only", ...only(args, "share")], io),
 };

@@ -23,8 +23,8 @@ archive each under <config>/persist-state/snapshots/, shared with the project's 
                                          newest pre-restore and pre-merge ones; delete the others
 `;
 
-const jsonOnly = { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;
-const jsonSchema = z.object({ json: z.boolean().optional(), help: z.boolean().optional() });
+const jsonOnly = { json: { type: "boolean" } } as const;
+const jsonSchema = z.object({ json: z.boolean().optional() });
 const restoreOptions = { ...jsonOnly, exact: { type: "boolean" } } as const;
 const restoreSchema = jsonSchema.extend({ exact: z.boolean().optional() });
 const pruneOptions = { ...jsonOnly, keep: { type: "string" } } as const;
@@ -40,10 +40,11 @@ const pruneSchema = jsonSchema.extend({
 
 export const snapshot: Command = {
   summary: "snapshots of this project's session data: create, list, restore (roll back), prune",
+  help: HELP,
   async run(args, io) {
     const [action = "list", ...rest] = args[0]?.startsWith("-") ? ["list", ...args] : args;
     const command = `claude-persist snapshot ${action}`;
-    if (action === "--help" || action === "-h" || action === "help" || rest.includes("--help") || rest.includes("-h")) {
+    if (action === "help") {
       io.stdout(HELP);
       return 0;
     }

@@ -31,7 +31,6 @@ const options = {
   assign: { type: "boolean" },
   open: { type: "boolean" },
   json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
 } as const;
 
 // Checked here, before anything runs: git checks --from again, but only after Linear has been asked.
@@ -53,7 +52,6 @@ const optionsSchema = z
     assign: z.boolean().optional(),
     open: z.boolean().optional(),
     json: z.boolean().optional(),
-    help: z.boolean().optional(),
   })
   .refine((o) => !(o.carry && o.worktree), {
     message: "--carry takes uncommitted changes along in this checkout and --worktree leaves this checkout alone; pick one",
@@ -106,12 +104,9 @@ type StartWorkResult = {
 
 export const startWork: Command = {
   summary: "start work on a Linear issue: its branch or worktree, In Progress, remembered (see 'start-work --help')",
+  help: HELP,
   async run(args, io) {
     const { values, positionals } = parseOptions("start-work", args, options, optionsSchema, { positionals: 1 });
-    if (values.help) {
-      io.stdout(HELP);
-      return 0;
-    }
     const [input] = positionals;
     if (input === undefined) throw new UserError("which issue? pass one, like 'start-work LIN-123' or its Linear URL", 2);
     // Nothing reaches git, a shell or the network before the reference has been through here.
