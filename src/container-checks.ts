@@ -79,7 +79,7 @@ function currentUid(): number {
 const ON_HOST_REBUILD = "on the host, in this repo: dev-open --rebuild";
 
 /** `~/.claude` must belong to the container user: else Claude Code cannot create its folders and skips hooks. */
-export function checkClaudeHomeOwner(env: Env): CheckResult {
+function checkClaudeHomeOwner(env: Env): CheckResult {
   const dir = configDir(env);
   const shown = displayPath(dir, env);
   let owner: number;
@@ -98,32 +98,49 @@ export function checkClaudeHomeOwner(env: Env): CheckResult {
   );
 }
 
-/** Each read-write shared folder is a mount (shared with the host) that this user can write: one line per kind of problem. */
-export function checkSharedMounts(env: Env, mounts: Mounts): CheckResult[] {
+/** Where a read-write shared entry stands in this container. */
+export type SharedEntryState = {
+  readonly name: string;
+  readonly kind: "dir" | "file";
+  readonly state: "shared" | "missing" | "not-mounted" | "not-writable";
+  readonly owner?: number;
+};
+
+/**
+ * Each read-write shared entry: a mount (shared with the host) that this user can write, or what it is instead.
+ * A single file the host does not have is left out: it is not mounted, and there is nothing to share yet.
+ */
+export function sharedEntryStates(env: Env, mounts: Mounts): SharedEntryState[] {
   const root = configDir(env);
-  const good: string[] = [];
-  const missing: string[] = [];
-  const unmountedDirs: string[] = [];
-  const unmountedFiles: string[] = [];
-  const readOnly: { name: string; owner: number }[] = [];
-  for (const entry of READ_WRITE_ENTRIES) {
-    const file = path.join(root, entry.name);
-    let exists = true;
+  const states: SharedEntryState[] = [];
+  for (const { name, kind } of READ_WRITE_ENTRIES) {
+    const file = path.join(root, name);
+    let owner: number;
     try {
-      statSync(file);
+      owner = statSync(file).uid;
     } catch {
-      exists = false;
+      if (kind === "dir") states.push({ name, kind, state: "missing" });
+      continue;
     }
-    // A single file the host does not have is not mounted: nothing to share yet.
-    if (entry.kind === "file" && !exists) continue;
-    if (!exists) missing.push(entry.name);
-    // A single file the host lacked when the container was made is the container's own: a smaller loss.
-    else if (!mounts.has(realpathOrSelf(file))) (entry.kind === "file" ? unmountedFiles : unmountedDirs).push(entry.name);
-    else if (!isWritable(file)) readOnly.push({ name: entry.name, owner: statSync(file).uid });
-    else good.push(entry.name);
+    if (!mounts.has(realpathOrSelf(file))) states.push({ name, kind, state: "not-mounted" });
+    else if (!isWritable(file)) states.push({ name, kind, state: "not-writable", owner });
+    else states.push({ name, kind, state: "shared" });
   }
-  const shown = (names: string[]) => `${displayPath(root, env)}/{${names.join(",")}}`.replace(/\{([^,{}]*)\}$/, "$1");
-  const are = (names: string[]) => (names.length === 1 ? "is" : "are");
+  return states;
+}
+
+/** The shared entries' states as doctor's lines: one line per kind of problem. */
+function checkSharedMounts(env: Env, states: readonly SharedEntryState[]): CheckResult[] {
+  const names = (state: SharedEntryState["state"], kind?: SharedEntryState["kind"]) =>
+    states.filter((s) => s.state === state && (kind === undefined || s.kind === kind)).map((s) => s.name);
+  const shown = (list: string[]) => `${displayPath(configDir(env), env)}/{${list.join(",")}}`.replace(/\{([^,{}]*)\}$/, "$1");
+  const are = (list: string[]) => (list.length === 1 ? "is" : "are");
+  const good = names("shared");
+  const missing = names("missing");
+  const unmountedDirs = names("not-mounted", "dir");
+  // A single file the host lacked when the container was made is the container's own: a smaller loss.
+  const unmountedFiles = names("not-mounted", "file");
+  const readOnly = names("not-writable");
   const results: CheckResult[] = good.length > 0 ? [ok(`shared with the host and writable: ${good.join(", ")}`)] : [];
   if (missing.length > 0) results.push(fail(`${shown(missing)} ${are(missing)} missing: not shared with the host`, ON_HOST_REBUILD));
   if (unmountedDirs.length > 0) {
@@ -133,11 +150,10 @@ export function checkSharedMounts(env: Env, mounts: Mounts): CheckResult[] {
     results.push(warn(`${shown(unmountedFiles)} ${are(unmountedFiles)} not mounted: what is written there stays in this container`, ON_HOST_REBUILD));
   }
   if (readOnly.length > 0) {
-    const names = readOnly.map((r) => r.name);
-    const owners = [...new Set(readOnly.map((r) => r.owner))].join(", ");
+    const owners = [...new Set(states.flatMap((s) => (s.state === "not-writable" ? [s.owner] : [])))].join(", ");
     results.push(
       fail(
-        `${shown(names)} ${are(names)} not writable by you (uid ${currentUid()}; owned by uid ${owners})`,
+        `${shown(readOnly)} ${are(readOnly)} not writable by you (uid ${currentUid()}; owned by uid ${owners})`,
         `on the host: set "updateRemoteUserUID": true in devcontainer.json, then dev-open --rebuild`,
       ),
     );
@@ -146,7 +162,7 @@ export function checkSharedMounts(env: Env, mounts: Mounts): CheckResult[] {
 }
 
 /** Configuration and the pack's code are mounted read-only: a container must not change the host's. */
-export function checkReadOnlyMounts(env: Env, mounts: Mounts): CheckResult[] {
+function checkReadOnlyMounts(env: Env, mounts: Mounts): CheckResult[] {
   const root = configDir(env);
   const results: CheckResult[] = [];
   const good: string[] = [];
@@ -212,16 +228,16 @@ export function checkProjectLink(env: Env, cwd: string): CheckResult {
   return ok(`sessions here continue the host's (projects/${containerSlug} → ${hostSlug})`);
 }
 
-/** Every check doctor runs from inside a container, fs only. */
-export function insideContainerChecks(env: Env, cwd: string, mounts: Mounts = readMountPoints()): CheckResult[] {
-  return [checkClaudeHomeOwner(env), ...checkSharedMounts(env, mounts), ...checkReadOnlyMounts(env, mounts), checkProjectLink(env, cwd)];
+/** The checks of the container's mounts, fs only: what doctor runs from the inside, before the project link. */
+export function containerMountChecks(env: Env, mounts: Mounts, states = sharedEntryStates(env, mounts)): CheckResult[] {
+  return [checkClaudeHomeOwner(env), ...checkSharedMounts(env, states), ...checkReadOnlyMounts(env, mounts)];
 }
 
 /**
- * The problems (warnings and failures) of the inside checks, for the SessionStart hook: no processes, one read of
+ * The problems (warnings and failures) of those checks, for the SessionStart hook: no processes, one read of
  * /proc/self/mountinfo and a few stat calls. Empty when all is well. The project link is not among them: the hook
  * repairs that itself (project-link.ts).
  */
-export function quickContainerCheck(env: Env, mounts: Mounts = readMountPoints()): CheckResult[] {
-  return [checkClaudeHomeOwner(env), ...checkSharedMounts(env, mounts), ...checkReadOnlyMounts(env, mounts)].filter((result) => result.status !== "ok");
+export function quickContainerCheck(env: Env, mounts: Mounts = readMountPoints(), states = sharedEntryStates(env, mounts)): CheckResult[] {
+  return containerMountChecks(env, mounts, states).filter((result) => result.status !== "ok");
 }

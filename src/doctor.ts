@@ -14,10 +14,8 @@ import { CONTAINER_WORKSPACE_ENV, HOST_FILE_LINKS_DIR, HOST_WORKSPACE_ENV, READ_
 import {
   type CheckResult,
   type CheckStatus,
-  checkClaudeHomeOwner,
   checkProjectLink,
-  checkReadOnlyMounts,
-  checkSharedMounts,
+  containerMountChecks,
   displayPath,
   fail,
   ok,
@@ -36,8 +34,6 @@ import { readTextIfExists } from "./fs.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
 import { readMappings, type Mapping } from "./mapping.ts";
 import { HOOK_COMMAND, HOOK_SCRIPT, hasSessionStartHook } from "./settings.ts";
-
-export { quickContainerCheck, type CheckResult, type CheckStatus } from "./container-checks.ts";
 
 export type Section = { readonly title: string; readonly checks: CheckResult[] };
 
@@ -97,9 +93,7 @@ async function containerSections(env: NodeJS.ProcessEnv, cwd: string): Promise<S
   const [hook, node] = await Promise.all([checkHookRuns(env, cwd), checkNode(env)]);
   const repaired = link.status === "fail" && checkProjectLink(env, cwd).status === "ok";
   const inside = [
-    checkClaudeHomeOwner(env),
-    ...checkSharedMounts(env, mounts),
-    ...checkReadOnlyMounts(env, mounts),
+    ...containerMountChecks(env, mounts),
     repaired ? ok(`${link.label.replace(/ is missing:.*$/, "")} was missing: the SessionStart hook that doctor ran has just linked it`) : link,
   ];
   return [

@@ -4,9 +4,9 @@
 import { accessSync, appendFileSync, constants, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod/mini";
-import { configDir, packStateDir, type Env } from "./claude/home.ts";
+import { configDir, PACK_STATE_DIR, packStateDir, type Env } from "./claude/home.ts";
 import { describeEntries, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "./claude/shared.ts";
-import { quickContainerCheck } from "./container-checks.ts";
+import { quickContainerCheck, readMountPoints, sharedEntryStates } from "./container-checks.ts";
 import { detectEnvironment, type Environment } from "./environment.ts";
 import { describeError } from "./errors.ts";
 import { repairProjectLink } from "./project-link.ts";
@@ -42,53 +42,56 @@ export function runSessionStartHook(stdinText: string, env: Env, now: Date = new
   const fixes: string[] = [];
   const input = parseInput(stdinText, problems);
   const where = detectEnvironment(env);
-  const missing = missingSharedFolders(env, where);
+  let missing: string[];
   let linked: string | undefined;
-  const openedByDevOpen = input !== undefined && where.kind === "container" && where.hostWorkspace !== undefined;
-  if (input && openedByDevOpen) {
-    if (where.hostWorkspace && where.containerWorkspace) {
+  if (input && where.kind === "container" && where.hostWorkspace) {
+    if (where.containerWorkspace) {
       const note = repairProjectLink(env, input.cwd, { host: where.hostWorkspace, container: where.containerWorkspace });
       if (note?.startsWith("linked")) linked = note;
       else if (note) problems.push(note);
     }
-    // A container /dev-open made: doctor's inside checks (fs calls only) name what is not shared, and how to fix it,
-    // more exactly than a list of missing folders.
-    const found = quickContainerCheck(env);
+    // A container /dev-open made: doctor's inside checks (fs calls only) name what is not shared, and how to fix it.
+    const mounts = readMountPoints();
+    const states = sharedEntryStates(env, mounts);
+    missing = states.filter((s) => s.kind === "dir" && (s.state === "missing" || s.state === "not-writable")).map((s) => s.name);
+    const found = quickContainerCheck(env, mounts, states);
     problems.push(...found.map((result) => result.label));
     fixes.push(...found.flatMap((result) => (result.fix ? [result.fix] : [])));
-  } else if (missing.length > 0) {
-    problems.push(`shared folders missing or not writable: ${missing.join(", ")}`);
+  } else {
+    missing = missingSharedFolders(env, where);
+    if (missing.length > 0) problems.push(`shared folders missing or not writable: ${missing.join(", ")}`);
   }
-  if (input) {
-    try {
-      recordSessionStart(env, {
-        sessionId: input.session_id,
-        cwd: input.cwd,
-        environment: where.kind,
-        machine: where.name,
-        ...(where.hostWorkspace ? { hostWorkspace: where.hostWorkspace } : {}),
-        source: input.source ?? "startup",
-        time: now.toISOString(),
-      });
-    } catch (error) {
-      problems.push(`could not record the session start in ${packStateDir(env)} (${describeError(error)})`);
-    }
+  if (!input) return { stdout: "", stderr: describeProblems(problems, fixes) };
+  try {
+    recordSessionStart(env, {
+      sessionId: input.session_id,
+      cwd: input.cwd,
+      environment: where.kind,
+      machine: where.name,
+      ...(where.hostWorkspace ? { hostWorkspace: where.hostWorkspace } : {}),
+      source: input.source ?? "startup",
+      time: now.toISOString(),
+    });
+  } catch (error) {
+    problems.push(`could not record the session start in ${packStateDir(env)} (${describeError(error)})`);
   }
   let workItems = "";
-  if (input) {
-    try {
-      workItems = describeWorkItems(readWorkItemEntries(env), sessionPlaces(input.cwd, where));
-    } catch (error) {
-      problems.push(`could not read the work items in ${packStateDir(env)} (${describeError(error)})`);
-    }
+  try {
+    workItems = describeWorkItems(readWorkItemEntries(env), sessionPlaces(input.cwd, where));
+  } catch (error) {
+    problems.push(`could not read the work items in ${packStateDir(env)} (${describeError(error)})`);
   }
-  const fix = fixes.length > 0 ? `Fix: ${[...new Set(fixes)].join("; ")}.` : "Run 'claude-persist doctor' for the fix.";
-  const stderr = problems.length > 0 ? `claude-persist: ${problems.join("; ")}. ${fix}\n` : "";
-  if (!input) return { stdout: "", stderr };
   const context =
     describeSession(input.cwd, where, missing) + (linked ? `\nclaude-persist ${linked}.` : "") + (workItems ? `\n${workItems}` : "");
   const stdout = JSON.stringify({ hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: context } });
-  return { stdout: `${stdout}\n`, stderr };
+  return { stdout: `${stdout}\n`, stderr: describeProblems(problems, fixes) };
+}
+
+/** All problems in one stderr line, with their fixes (or where to find them). */
+function describeProblems(problems: string[], fixes: string[]): string {
+  if (problems.length === 0) return "";
+  const fix = fixes.length > 0 ? `Fix: ${[...new Set(fixes)].join("; ")}.` : "Run 'claude-persist doctor' for the fix.";
+  return `claude-persist: ${problems.join("; ")}. ${fix}\n`;
 }
 
 function parseInput(stdinText: string, problems: string[]): HookInput | undefined {
@@ -114,15 +117,10 @@ function parseInput(stdinText: string, problems: string[]): HookInput | undefine
 
 /** The read-write folders this environment expects to share, which are absent or not writable. */
 function missingSharedFolders(env: Env, where: Environment): string[] {
-  const root = configDir(env);
-  // On the host the folders are created on demand (by Claude Code and /dev-open); only our state must be there.
-  // In a container each of them should be a mount, and a missing one means sessions will not follow.
-  const expected = where.kind === "container" ? READ_WRITE_ENTRIES.filter((e) => e.kind === "dir") : [];
-  const names = [...expected.map((e) => e.name)];
-  const missing = names.filter((name) => !isWritableDir(path.join(root, name)));
-  const state = packStateDir(env);
-  if (!missing.includes(path.basename(state)) && !isWritableDir(state)) missing.push(path.basename(state));
-  return missing;
+  // On the host Claude Code and install make the folders; only our state must be there. In a container each of them
+  // should be there, and a missing one means sessions will not follow.
+  const names = where.kind === "container" ? READ_WRITE_ENTRIES.filter((e) => e.kind === "dir").map((e) => e.name) : [PACK_STATE_DIR];
+  return names.filter((name) => !isWritableDir(path.join(configDir(env), name)));
 }
 
 function isWritableDir(dir: string): boolean {

@@ -22964,29 +22964,33 @@ function checkClaudeHomeOwner(env) {
     "Claude Code cannot create its own folders there and silently skips the SessionStart hook"
   );
 }
-function checkSharedMounts(env, mounts) {
+function sharedEntryStates(env, mounts) {
   const root = configDir(env);
-  const good = [];
-  const missing = [];
-  const unmountedDirs = [];
-  const unmountedFiles = [];
-  const readOnly = [];
-  for (const entry of READ_WRITE_ENTRIES) {
-    const file2 = path5.join(root, entry.name);
-    let exists = true;
+  const states = [];
+  for (const { name, kind } of READ_WRITE_ENTRIES) {
+    const file2 = path5.join(root, name);
+    let owner;
     try {
-      statSync4(file2);
+      owner = statSync4(file2).uid;
     } catch {
-      exists = false;
+      if (kind === "dir") states.push({ name, kind, state: "missing" });
+      continue;
     }
-    if (entry.kind === "file" && !exists) continue;
-    if (!exists) missing.push(entry.name);
-    else if (!mounts.has(realpathOrSelf2(file2))) (entry.kind === "file" ? unmountedFiles : unmountedDirs).push(entry.name);
-    else if (!isWritable(file2)) readOnly.push({ name: entry.name, owner: statSync4(file2).uid });
-    else good.push(entry.name);
+    if (!mounts.has(realpathOrSelf2(file2))) states.push({ name, kind, state: "not-mounted" });
+    else if (!isWritable(file2)) states.push({ name, kind, state: "not-writable", owner });
+    else states.push({ name, kind, state: "shared" });
   }
-  const shown = (names) => `${displayPath(root, env)}/{${names.join(",")}}`.replace(/\{([^,{}]*)\}$/, "$1");
-  const are = (names) => names.length === 1 ? "is" : "are";
+  return states;
+}
+function checkSharedMounts(env, states) {
+  const names = (state, kind) => states.filter((s) => s.state === state && (kind === void 0 || s.kind === kind)).map((s) => s.name);
+  const shown = (list) => `${displayPath(configDir(env), env)}/{${list.join(",")}}`.replace(/\{([^,{}]*)\}$/, "$1");
+  const are = (list) => list.length === 1 ? "is" : "are";
+  const good = names("shared");
+  const missing = names("missing");
+  const unmountedDirs = names("not-mounted", "dir");
+  const unmountedFiles = names("not-mounted", "file");
+  const readOnly = names("not-writable");
   const results = good.length > 0 ? [ok(`shared with the host and writable: ${good.join(", ")}`)] : [];
   if (missing.length > 0) results.push(fail(`${shown(missing)} ${are(missing)} missing: not shared with the host`, ON_HOST_REBUILD));
   if (unmountedDirs.length > 0) {
@@ -22996,11 +23000,10 @@ function checkSharedMounts(env, mounts) {
     results.push(warn(`${shown(unmountedFiles)} ${are(unmountedFiles)} not mounted: what is written there stays in this container`, ON_HOST_REBUILD));
   }
   if (readOnly.length > 0) {
-    const names = readOnly.map((r) => r.name);
-    const owners = [...new Set(readOnly.map((r) => r.owner))].join(", ");
+    const owners = [...new Set(states.flatMap((s) => s.state === "not-writable" ? [s.owner] : []))].join(", ");
     results.push(
       fail(
-        `${shown(names)} ${are(names)} not writable by you (uid ${currentUid()}; owned by uid ${owners})`,
+        `${shown(readOnly)} ${are(readOnly)} not writable by you (uid ${currentUid()}; owned by uid ${owners})`,
         `on the host: set "updateRemoteUserUID": true in devcontainer.json, then dev-open --rebuild`
       )
     );
@@ -23068,8 +23071,11 @@ function checkProjectLink(env, cwd) {
   }
   return ok(`sessions here continue the host's (projects/${containerSlug} \u2192 ${hostSlug})`);
 }
-function quickContainerCheck(env, mounts = readMountPoints()) {
-  return [checkClaudeHomeOwner(env), ...checkSharedMounts(env, mounts), ...checkReadOnlyMounts(env, mounts)].filter((result) => result.status !== "ok");
+function containerMountChecks(env, mounts, states = sharedEntryStates(env, mounts)) {
+  return [checkClaudeHomeOwner(env), ...checkSharedMounts(env, states), ...checkReadOnlyMounts(env, mounts)];
+}
+function quickContainerCheck(env, mounts = readMountPoints(), states = sharedEntryStates(env, mounts)) {
+  return containerMountChecks(env, mounts, states).filter((result) => result.status !== "ok");
 }
 var ok, warn, fail, ON_HOST_REBUILD;
 var init_container_checks = __esm({
@@ -23279,54 +23285,56 @@ function runSessionStartHook(stdinText, env, now = /* @__PURE__ */ new Date()) {
   const fixes = [];
   const input2 = parseInput(stdinText, problems);
   const where = detectEnvironment(env);
-  const missing = missingSharedFolders(env, where);
+  let missing;
   let linked;
-  const openedByDevOpen = input2 !== void 0 && where.kind === "container" && where.hostWorkspace !== void 0;
-  if (input2 && openedByDevOpen) {
-    if (where.hostWorkspace && where.containerWorkspace) {
+  if (input2 && where.kind === "container" && where.hostWorkspace) {
+    if (where.containerWorkspace) {
       const note = repairProjectLink(env, input2.cwd, { host: where.hostWorkspace, container: where.containerWorkspace });
       if (note?.startsWith("linked")) linked = note;
       else if (note) problems.push(note);
     }
-    const found = quickContainerCheck(env);
+    const mounts = readMountPoints();
+    const states = sharedEntryStates(env, mounts);
+    missing = states.filter((s) => s.kind === "dir" && (s.state === "missing" || s.state === "not-writable")).map((s) => s.name);
+    const found = quickContainerCheck(env, mounts, states);
     problems.push(...found.map((result) => result.label));
     fixes.push(...found.flatMap((result) => result.fix ? [result.fix] : []));
-  } else if (missing.length > 0) {
-    problems.push(`shared folders missing or not writable: ${missing.join(", ")}`);
+  } else {
+    missing = missingSharedFolders(env, where);
+    if (missing.length > 0) problems.push(`shared folders missing or not writable: ${missing.join(", ")}`);
   }
-  if (input2) {
-    try {
-      recordSessionStart(env, {
-        sessionId: input2.session_id,
-        cwd: input2.cwd,
-        environment: where.kind,
-        machine: where.name,
-        ...where.hostWorkspace ? { hostWorkspace: where.hostWorkspace } : {},
-        source: input2.source ?? "startup",
-        time: now.toISOString()
-      });
-    } catch (error62) {
-      problems.push(`could not record the session start in ${packStateDir(env)} (${describeError(error62)})`);
-    }
+  if (!input2) return { stdout: "", stderr: describeProblems(problems, fixes) };
+  try {
+    recordSessionStart(env, {
+      sessionId: input2.session_id,
+      cwd: input2.cwd,
+      environment: where.kind,
+      machine: where.name,
+      ...where.hostWorkspace ? { hostWorkspace: where.hostWorkspace } : {},
+      source: input2.source ?? "startup",
+      time: now.toISOString()
+    });
+  } catch (error62) {
+    problems.push(`could not record the session start in ${packStateDir(env)} (${describeError(error62)})`);
   }
   let workItems = "";
-  if (input2) {
-    try {
-      workItems = describeWorkItems(readWorkItemEntries(env), sessionPlaces(input2.cwd, where));
-    } catch (error62) {
-      problems.push(`could not read the work items in ${packStateDir(env)} (${describeError(error62)})`);
-    }
+  try {
+    workItems = describeWorkItems(readWorkItemEntries(env), sessionPlaces(input2.cwd, where));
+  } catch (error62) {
+    problems.push(`could not read the work items in ${packStateDir(env)} (${describeError(error62)})`);
   }
-  const fix = fixes.length > 0 ? `Fix: ${[...new Set(fixes)].join("; ")}.` : "Run 'claude-persist doctor' for the fix.";
-  const stderr = problems.length > 0 ? `claude-persist: ${problems.join("; ")}. ${fix}
-` : "";
-  if (!input2) return { stdout: "", stderr };
   const context = describeSession(input2.cwd, where, missing) + (linked ? `
 claude-persist ${linked}.` : "") + (workItems ? `
 ${workItems}` : "");
   const stdout = JSON.stringify({ hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: context } });
   return { stdout: `${stdout}
-`, stderr };
+`, stderr: describeProblems(problems, fixes) };
+}
+function describeProblems(problems, fixes) {
+  if (problems.length === 0) return "";
+  const fix = fixes.length > 0 ? `Fix: ${[...new Set(fixes)].join("; ")}.` : "Run 'claude-persist doctor' for the fix.";
+  return `claude-persist: ${problems.join("; ")}. ${fix}
+`;
 }
 function parseInput(stdinText, problems) {
   if (!stdinText.trim()) {
@@ -23349,13 +23357,8 @@ function parseInput(stdinText, problems) {
   return parsed.data;
 }
 function missingSharedFolders(env, where) {
-  const root = configDir(env);
-  const expected = where.kind === "container" ? READ_WRITE_ENTRIES.filter((e) => e.kind === "dir") : [];
-  const names = [...expected.map((e) => e.name)];
-  const missing = names.filter((name) => !isWritableDir(path8.join(root, name)));
-  const state = packStateDir(env);
-  if (!missing.includes(path8.basename(state)) && !isWritableDir(state)) missing.push(path8.basename(state));
-  return missing;
+  const names = where.kind === "container" ? READ_WRITE_ENTRIES.filter((e) => e.kind === "dir").map((e) => e.name) : [PACK_STATE_DIR];
+  return names.filter((name) => !isWritableDir(path8.join(configDir(env), name)));
 }
 function isWritableDir(dir) {
   try {
@@ -42955,9 +42958,7 @@ async function containerSections(env, cwd) {
   const [hook2, node2] = await Promise.all([checkHookRuns(env, cwd), checkNode(env)]);
   const repaired = link.status === "fail" && checkProjectLink(env, cwd).status === "ok";
   const inside = [
-    checkClaudeHomeOwner(env),
-    ...checkSharedMounts(env, mounts),
-    ...checkReadOnlyMounts(env, mounts),
+    ...containerMountChecks(env, mounts),
     repaired ? ok(`${link.label.replace(/ is missing:.*$/, "")} was missing: the SessionStart hook that doctor ran has just linked it`) : link
   ];
   return [
@@ -43443,7 +43444,6 @@ var init_doctor = __esm({
     init_hook();
     init_mapping();
     init_settings();
-    init_container_checks();
     DEFAULT_CLEANUP_DAYS = 30;
     HOOK_TIMEOUT_MS = 5e3;
     PROCESS_TIMEOUT_MS = 2e4;
