@@ -6,10 +6,10 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
 import { CLAUDE_BIN, CLI } from "./support/claude.ts";
-import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
-import { DEVCONTAINER_BIN, type DockerEngine, dockerUnavailableReason, ensureBaseImage, removeDevcontainers, startDockerEngine } from "./support/docker.ts";
-import { hostUser, type HostUser } from "./support/host-user.ts";
-import { asUser, ensureTestUser, makeUserTempDir, type TestUser } from "./support/users.ts";
+import type { MessagesServer } from "./support/messages-server.ts";
+import { DEVCONTAINER_BIN, type DockerEngine, dockerUnavailableReason, removeDevcontainers } from "./support/docker.ts";
+import { type HostUser, startHostUser } from "./support/host-user.ts";
+import { asUser, makeUserTempDir, type TestUser } from "./support/users.ts";
 
 // Throws when CI is set and Docker is unavailable: CI must run this, never skip it.
 const skipReason = dockerUnavailableReason();
@@ -43,14 +43,7 @@ describe.skipIf(skipReason !== undefined)("dev-open in a real container", () => 
   }
 
   beforeAll(async () => {
-    const started = await startDockerEngine();
-    if ("skipped" in started) throw new Error(started.skipped);
-    engine = started;
-    image = await ensureBaseImage(engine);
-    user = await ensureTestUser();
-    server = await startMessagesServer();
-    home = await makeUserTempDir(user, "cp-home-");
-    host = hostUser(user, home, engine, server);
+    ({ engine, image, user, server, home, host } = await startHostUser());
     const installed = await host.run(process.execPath, [CLI, "install"], home);
     expect(installed.exitCode, installed.stderr).toBe(0);
   });

@@ -7,11 +7,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
 import { CLAUDE_BIN } from "./support/claude.ts";
-import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
-import { type DockerEngine, dockerUnavailableReason, ensureBaseImage, removeDevcontainers, startDockerEngine } from "./support/docker.ts";
+import type { MessagesServer } from "./support/messages-server.ts";
+import { type DockerEngine, dockerUnavailableReason, removeDevcontainers } from "./support/docker.ts";
 import { PLUGIN_ID, PLUGIN_INSTALL_STEPS, pluginCheckout } from "./support/plugin.ts";
-import { hostUser, type HostUser } from "./support/host-user.ts";
-import { chownTree, ensureTestUser, makeUserTempDir, type TestUser } from "./support/users.ts";
+import { type HostUser, startHostUser } from "./support/host-user.ts";
+import { chownTree, makeUserTempDir, type TestUser } from "./support/users.ts";
 
 // Throws when CI is set and Docker is unavailable: CI must run this, never skip it.
 const skipReason = dockerUnavailableReason();
@@ -31,14 +31,7 @@ describe.skipIf(skipReason !== undefined)("the plugin, and the hook in a contain
   const makeRepo = (name: string) => host.makeRepo(name, image);
 
   beforeAll(async () => {
-    const started = await startDockerEngine();
-    if ("skipped" in started) throw new Error(started.skipped);
-    engine = started;
-    image = await ensureBaseImage(engine);
-    user = await ensureTestUser();
-    server = await startMessagesServer();
-    home = await makeUserTempDir(user, "cp-home-");
-    host = hostUser(user, home, engine, server);
+    ({ engine, image, user, server, home, host } = await startHostUser());
     // The user's clone of the repository, which they add as a marketplace: only the plugin, no `npm install`.
     checkout = await pluginCheckout(path.join(await makeUserTempDir(user, "cp-clone-"), "claude-persist"));
     await chownTree(path.dirname(checkout), user);

@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { UserError } from "../src/errors.ts";
 import {
   branchExists,
   checkBranchName,
@@ -15,6 +14,7 @@ import {
   prepareBranch,
   worktreePathFor,
 } from "../src/git.ts";
+import { userErrorOf } from "./support/checks.ts";
 
 let scratch: string;
 let dir: string;
@@ -70,15 +70,6 @@ async function snapshot(repo: string): Promise<unknown> {
   };
 }
 
-async function userErrorOf(promise: Promise<unknown>): Promise<UserError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError);
-    return error as UserError;
-  }
-  throw new Error("expected a UserError, got success");
-}
 
 describe("verbs", () => {
   it("currentBranch, branchExists, isDirty", async () => {

@@ -4,22 +4,8 @@ import { describe, expect, it } from "vitest";
 import { READ_WRITE_ENTRIES } from "../src/claude/shared.ts";
 import { HOOK_COMMAND } from "../src/settings.ts";
 import { runCli, tempHome } from "./support/claude.ts";
+import { treeOf } from "./support/checks.ts";
 
-/** Every file under `dir` with its bytes, and every folder: the "nothing changed" check. */
-function snapshot(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (rel: string) => {
-    for (const entry of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-      const child = path.join(rel, entry.name);
-      if (entry.isDirectory()) {
-        files[`${child}/`] = "folder";
-        walk(child);
-      } else files[child] = readFileSync(path.join(dir, child)).toString("base64");
-    }
-  };
-  walk("");
-  return files;
-}
 
 const install = (home: string, ...args: string[]) => runCli(["install", ...args], { env: { HOME: home } });
 const uninstall = (home: string, ...args: string[]) => runCli(["uninstall", ...args], { env: { HOME: home } });
@@ -69,11 +55,11 @@ describe("claude-persist install", () => {
     const home = tempHome();
     writeFileSync(path.join(claudeDir(home), "settings.json"), USER_SETTINGS);
     expect((await install(home)).exitCode).toBe(0);
-    const before = snapshot(claudeDir(home));
+    const before = treeOf(claudeDir(home));
     const second = await install(home, "--json");
     expect(second.exitCode).toBe(0);
     expect(JSON.parse(second.stdout).changes).toEqual([]);
-    expect(snapshot(claudeDir(home))).toEqual(before);
+    expect(treeOf(claudeDir(home))).toEqual(before);
   });
 
   it("keeps every other key, hook, comment and the indentation of an existing settings.json", async () => {
@@ -132,23 +118,23 @@ describe("claude-persist install", () => {
     mkdirSync(path.join(claudeDir(home), "commands"));
     writeFileSync(path.join(claudeDir(home), "commands", "dev-open.md"), "mine");
     writeFileSync(path.join(claudeDir(home), "settings.json"), text);
-    const before = snapshot(home);
+    const before = treeOf(home);
     const result = await install(home);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain(message);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
-    expect(snapshot(home)).toEqual(before);
+    expect(treeOf(home)).toEqual(before);
   });
 
   it("--dry-run says what it would do and writes nothing", async () => {
     const home = tempHome();
-    const before = snapshot(home);
+    const before = treeOf(home);
     const result = await install(home, "--dry-run");
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain("would create settings.json");
     expect(result.stdout).toContain("would create commands/dev-open.md");
     expect(result.stdout).toContain("would create todos");
-    expect(snapshot(home)).toEqual(before);
+    expect(treeOf(home)).toEqual(before);
   });
 
   it("refuses unknown options with one line and exit 2", async () => {
@@ -178,14 +164,14 @@ describe("claude-persist uninstall", () => {
   it("gives back the original settings.json byte for byte and removes everything install added", async () => {
     const home = tempHome();
     writeFileSync(path.join(claudeDir(home), "settings.json"), USER_SETTINGS);
-    const before = snapshot(claudeDir(home));
+    const before = treeOf(claudeDir(home));
     expect((await install(home)).exitCode).toBe(0);
     const result = await uninstall(home);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(settingsOf(home)).toBe(USER_SETTINGS);
     expect(existsSync(path.join(claudeDir(home), "persist"))).toBe(false);
     expect(existsSync(path.join(claudeDir(home), "commands", "dev-open.md"))).toBe(false);
-    const after = snapshot(claudeDir(home));
+    const after = treeOf(claudeDir(home));
     const added = Object.keys(after).filter((f) => !(f in before));
     // What stays: the backup of settings.json, and the pack's state (the user's session records).
     expect(added.every((f) => f.endsWith(".claude-persist.bak") || f.startsWith("persist-state"))).toBe(true);

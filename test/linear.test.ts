@@ -9,6 +9,7 @@ import {
   slugify,
 } from "../src/linear.ts";
 import { startLinearServer, type FakeLinear } from "./support/linear-server.ts";
+import { userErrorOf } from "./support/checks.ts";
 
 const PERSONAL_KEY = "lin_api_0123456789abcdef";
 let server: FakeLinear;
@@ -24,15 +25,6 @@ function client(options: { apiKey?: string; timeoutMs?: number } = {}) {
   return linearClient({ apiKey: options.apiKey ?? PERSONAL_KEY, apiUrl: server.url, timeoutMs: options.timeoutMs ?? 2_000 });
 }
 
-async function userErrorOf(promise: Promise<unknown>): Promise<UserError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError);
-    return error as UserError;
-  }
-  throw new Error("expected a UserError, got success");
-}
 
 describe("authorizationHeader", () => {
   it.each([

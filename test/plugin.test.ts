@@ -9,6 +9,7 @@ import { commandForInstall } from "../src/install.ts";
 import { runPluginSessionStart } from "../src/plugin.ts";
 import { HOOK_COMMAND, HOOK_MATCHER } from "../src/settings.ts";
 import { PROJECT_ROOT, runClaude, runCli, tempDir, tempHome } from "./support/claude.ts";
+import { treeOf } from "./support/checks.ts";
 import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
 import { PLUGIN_ID, PLUGIN_INSTALL_STEPS, pluginCheckout } from "./support/plugin.ts";
 
@@ -34,19 +35,6 @@ function sessionIds(home: string, dir: string): string[] {
     .map((f) => path.basename(f, ".jsonl"));
 }
 
-/** Every file under `dir` with its bytes: the "nothing changed" check. */
-function snapshot(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (rel: string) => {
-    for (const entry of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-      const child = path.join(rel, entry.name);
-      if (entry.isDirectory()) walk(child);
-      else files[child] = readFileSync(path.join(dir, child)).toString("base64");
-    }
-  };
-  walk("");
-  return files;
-}
 
 async function gitRepo(): Promise<string> {
   const repo = tempDir("cp-repo-");
@@ -127,7 +115,7 @@ describe("the repository as a Claude Code plugin, with the real claude CLI", { t
     expect(startsOf(home, firstId ?? "")).toEqual(["startup"]);
 
     // From the second session on, the settings.json hook does the work and the plugin's hook only checks.
-    const setUp = { persist: snapshot(path.join(config, "persist")), settings: readFileSync(path.join(config, "settings.json"), "utf8") };
+    const setUp = { persist: treeOf(path.join(config, "persist")), settings: readFileSync(path.join(config, "settings.json"), "utf8") };
     const second = await session(["-p", "again"], repo, home);
     expectContextOnce(second, HOST_CONTEXT);
     const resumed = await session(["--continue", "-p", "and again"], repo, home);
@@ -135,7 +123,7 @@ describe("the repository as a Claude Code plugin, with the real claude CLI", { t
     const secondId = sessionIds(home, repo).find((id) => id !== firstId) ?? "";
     expect(startsOf(home, firstId ?? "")).toEqual(["startup"]);
     expect(startsOf(home, secondId)).toEqual(["startup", "resume"]);
-    expect(snapshot(path.join(config, "persist"))).toEqual(setUp.persist);
+    expect(treeOf(path.join(config, "persist"))).toEqual(setUp.persist);
     expect(readFileSync(path.join(config, "settings.json"), "utf8")).toBe(setUp.settings);
   });
 

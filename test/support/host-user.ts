@@ -3,9 +3,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { PROJECT_ROOT } from "./claude.ts";
-import { DEVCONTAINER_BIN, type DockerEngine } from "./docker.ts";
-import type { MessagesServer } from "./messages-server.ts";
-import { asUser, chownTree, makeUserTempDir, type AsUserResult, type TestUser } from "./users.ts";
+import { DEVCONTAINER_BIN, type DockerEngine, ensureBaseImage, startDockerEngine } from "./docker.ts";
+import { startMessagesServer, type MessagesServer } from "./messages-server.ts";
+import { asUser, chownTree, ensureTestUser, makeUserTempDir, type AsUserResult, type TestUser } from "./users.ts";
 
 /** The pinned package's native claude binary (a glibc build), mounted read-only into the containers. */
 export const CLAUDE_NATIVE_DIR = path.join(PROJECT_ROOT, "node_modules", "@anthropic-ai", "claude-code-linux-x64");
@@ -58,4 +58,25 @@ export function hostUser(user: TestUser, home: string, engine: DockerEngine, ser
     return repo;
   };
   return { run, inContainer, makeRepo };
+}
+
+export type HostSetup = {
+  readonly engine: DockerEngine;
+  readonly image: string;
+  readonly user: TestUser;
+  readonly server: MessagesServer;
+  readonly home: string;
+  readonly host: HostUser;
+};
+
+/** What an end-to-end container test starts from: the engine, the base image, the user with a fresh home, the server. */
+export async function startHostUser(): Promise<HostSetup> {
+  const started = await startDockerEngine();
+  if ("skipped" in started) throw new Error(started.skipped);
+  const engine = started;
+  const image = await ensureBaseImage(engine);
+  const user = await ensureTestUser();
+  const server = await startMessagesServer();
+  const home = await makeUserTempDir(user, "cp-home-");
+  return { engine, image, user, server, home, host: hostUser(user, home, engine, server) };
 }
