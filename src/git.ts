@@ -1,6 +1,7 @@
 // Git, one small verb per operation. Every call is an argument array; names that come from outside are
-// checked first (never starting with "-", always what `git check-ref-format` accepts) and go after "--"
-// where git takes it. Failures are one UserError sentence that says what to do.
+// checked once, by the exported function they enter through (never starting with "-", always what
+// `git check-ref-format` accepts), and go after "--" where git takes it. The helpers that are not exported
+// trust their input. Failures are one UserError sentence that says what to do.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
@@ -45,19 +46,13 @@ export async function branchExists(repo: string, branch: string): Promise<boolea
   return refExists(repo, `refs/heads/${await checkBranchName(repo, branch)}`);
 }
 
-/** Whether `origin` has `branch`, as of the last fetch. */
-export async function remoteBranchExists(repo: string, branch: string): Promise<boolean> {
-  return refExists(repo, `refs/remotes/origin/${await checkBranchName(repo, branch)}`);
-}
-
 async function refExists(repo: string, fullRef: string): Promise<boolean> {
   return (await git(repo, ["show-ref", "--verify", "--quiet", "--", fullRef])).exitCode === 0;
 }
 
-/** The commit `ref` names, or undefined when it names none. `ref` is checked like a branch name first. */
-export async function resolveCommit(repo: string, ref: string): Promise<string | undefined> {
-  const checked = await checkRefName(repo, ref);
-  const result = await git(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${checked}^{commit}`]);
+/** The commit `ref` (already checked) names, or undefined when it names none. */
+async function resolveCommit(repo: string, ref: string): Promise<string | undefined> {
+  const result = await git(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]);
   return result.exitCode === 0 ? result.stdout : undefined;
 }
 
@@ -108,21 +103,18 @@ export async function isDirty(repo: string): Promise<boolean> {
 const KEEP_IGNORED = "--no-overwrite-ignore";
 
 /** Switches to an existing branch; uncommitted changes come along, or git refuses and nothing changes. */
-export async function switchBranch(repo: string, branch: string): Promise<void> {
-  const name = await checkBranchName(repo, branch);
-  const result = await git(repo, ["switch", KEEP_IGNORED, "--no-guess", "--", name]);
-  if (result.exitCode !== 0) throw switchFailed(name, result);
+async function switchBranch(repo: string, branch: string): Promise<void> {
+  const result = await git(repo, ["switch", KEEP_IGNORED, "--no-guess", "--", branch]);
+  if (result.exitCode !== 0) throw switchFailed(branch, result);
 }
 
 /**
  * Creates `branch` at `from` and switches to it. `track` makes `from` (a remote-tracking branch) its upstream;
  * otherwise it has none, so that a later `git push` can't land on the branch it started from.
  */
-export async function createBranch(repo: string, branch: string, from: string, { track = false } = {}): Promise<void> {
-  const name = await checkBranchName(repo, branch);
-  const start = await checkRefName(repo, from);
-  const result = await git(repo, ["switch", KEEP_IGNORED, track ? "--track" : "--no-track", "-c", name, "--", start]);
-  if (result.exitCode !== 0) throw switchFailed(name, result);
+async function createBranch(repo: string, branch: string, from: string, { track = false } = {}): Promise<void> {
+  const result = await git(repo, ["switch", KEEP_IGNORED, track ? "--track" : "--no-track", "-c", branch, "--", from]);
+  if (result.exitCode !== 0) throw switchFailed(branch, result);
 }
 
 export type Worktree = {
@@ -173,18 +165,17 @@ export function parseWorktreeList(porcelain: string): Worktree[] {
  * Adds a worktree at `worktreePath`: for an existing `branch` when `from` is not given, else for a new
  * `branch` created at `from` (`track` as for createBranch).
  */
-export async function addWorktree(
+async function addWorktree(
   repo: string,
   worktreePath: string,
   branch: string,
   { from, track = false }: { from?: string; track?: boolean } = {},
 ): Promise<void> {
-  const name = await checkBranchName(repo, branch);
   const target = path.resolve(repo, worktreePath);
   const args =
     from === undefined
-      ? ["worktree", "add", "--", target, name]
-      : ["worktree", "add", track ? "--track" : "--no-track", "-b", name, "--", target, await checkRefName(repo, from)];
+      ? ["worktree", "add", "--", target, branch]
+      : ["worktree", "add", track ? "--track" : "--no-track", "-b", branch, "--", target, from];
   const result = await git(repo, args);
   if (result.exitCode !== 0) throw gitFailed(`git worktree add ${target}`, result);
 }
@@ -269,7 +260,7 @@ function checkedOutElsewhere(branch: string, worktreePath: string): UserError {
 }
 
 export type PrepareBranchOptions = {
-  /** Any folder inside the repository. */
+  /** The top folder of this checkout, as repoRoot gives it. */
   readonly repo: string;
   /** Used as given (Linear's `branchName`), once git accepts it. */
   readonly branch: string;
@@ -298,10 +289,9 @@ export type PreparedBranch = {
  * or on origin as of the last fetch) is used; otherwise it is created from `from` or the default branch.
  * Uncommitted changes are never lost: without `carry` a dirty checkout is refused before anything happens.
  */
-export async function prepareBranch({ repo, branch, from, carry = false, worktree = false }: PrepareBranchOptions): Promise<PreparedBranch> {
-  const root = await repoRoot(repo);
+export async function prepareBranch({ repo: root, branch, from, carry = false, worktree = false }: PrepareBranchOptions): Promise<PreparedBranch> {
   const name = await checkBranchName(root, branch);
-  const fromCommit = from === undefined ? undefined : await resolveCommit(root, from);
+  const fromCommit = from === undefined ? undefined : await resolveCommit(root, await checkRefName(root, from));
   if (from !== undefined && fromCommit === undefined) {
     throw new UserError(`--from ${from}: no such branch, tag or commit here; check the name (or git fetch first)`);
   }
@@ -343,9 +333,9 @@ export async function prepareBranch({ repo, branch, from, carry = false, worktre
 type StartPoint = { readonly existing: true } | { readonly existing: false; readonly ref: string; readonly track: boolean };
 
 async function startFor(root: string, branch: string, fromCommit: string | undefined): Promise<StartPoint> {
-  if (await branchExists(root, branch)) return { existing: true };
+  if (await refExists(root, `refs/heads/${branch}`)) return { existing: true };
   // Someone already pushed this issue's branch: continue from it rather than starting a second one.
-  if (await remoteBranchExists(root, branch)) return { existing: false, ref: `refs/remotes/origin/${branch}`, track: true };
+  if (await refExists(root, `refs/remotes/origin/${branch}`)) return { existing: false, ref: `refs/remotes/origin/${branch}`, track: true };
   if (fromCommit) return { existing: false, ref: fromCommit, track: false };
   const base = await defaultBranch(root);
   const commit = await resolveCommit(root, base);

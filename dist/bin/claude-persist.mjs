@@ -31845,18 +31845,11 @@ async function currentBranch(repo) {
   const result = await git(repo, ["symbolic-ref", "--quiet", "--short", "HEAD"]);
   return result.exitCode === 0 ? result.stdout : void 0;
 }
-async function branchExists(repo, branch) {
-  return refExists(repo, `refs/heads/${await checkBranchName(repo, branch)}`);
-}
-async function remoteBranchExists(repo, branch) {
-  return refExists(repo, `refs/remotes/origin/${await checkBranchName(repo, branch)}`);
-}
 async function refExists(repo, fullRef) {
   return (await git(repo, ["show-ref", "--verify", "--quiet", "--", fullRef])).exitCode === 0;
 }
 async function resolveCommit(repo, ref) {
-  const checked = await checkRefName(repo, ref);
-  const result = await git(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${checked}^{commit}`]);
+  const result = await git(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]);
   return result.exitCode === 0 ? result.stdout : void 0;
 }
 async function defaultBranch(repo) {
@@ -31889,15 +31882,12 @@ async function isDirty(repo) {
   return result.stdout !== "";
 }
 async function switchBranch(repo, branch) {
-  const name = await checkBranchName(repo, branch);
-  const result = await git(repo, ["switch", KEEP_IGNORED, "--no-guess", "--", name]);
-  if (result.exitCode !== 0) throw switchFailed(name, result);
+  const result = await git(repo, ["switch", KEEP_IGNORED, "--no-guess", "--", branch]);
+  if (result.exitCode !== 0) throw switchFailed(branch, result);
 }
 async function createBranch(repo, branch, from, { track = false } = {}) {
-  const name = await checkBranchName(repo, branch);
-  const start = await checkRefName(repo, from);
-  const result = await git(repo, ["switch", KEEP_IGNORED, track ? "--track" : "--no-track", "-c", name, "--", start]);
-  if (result.exitCode !== 0) throw switchFailed(name, result);
+  const result = await git(repo, ["switch", KEEP_IGNORED, track ? "--track" : "--no-track", "-c", branch, "--", from]);
+  if (result.exitCode !== 0) throw switchFailed(branch, result);
 }
 async function listWorktrees(repo) {
   const result = await git(repo, ["worktree", "list", "--porcelain"]);
@@ -31929,9 +31919,8 @@ function parseWorktreeList(porcelain) {
   return worktrees;
 }
 async function addWorktree(repo, worktreePath, branch, { from, track = false } = {}) {
-  const name = await checkBranchName(repo, branch);
   const target = path14.resolve(repo, worktreePath);
-  const args = from === void 0 ? ["worktree", "add", "--", target, name] : ["worktree", "add", track ? "--track" : "--no-track", "-b", name, "--", target, await checkRefName(repo, from)];
+  const args = from === void 0 ? ["worktree", "add", "--", target, branch] : ["worktree", "add", track ? "--track" : "--no-track", "-b", branch, "--", target, from];
   const result = await git(repo, args);
   if (result.exitCode !== 0) throw gitFailed(`git worktree add ${target}`, result);
 }
@@ -31990,10 +31979,9 @@ function switchFailed(branch, result) {
 function checkedOutElsewhere(branch, worktreePath) {
   return new UserError(`${branch} is already checked out in the worktree at ${worktreePath}; work there, or use --worktree`);
 }
-async function prepareBranch({ repo, branch, from, carry = false, worktree = false }) {
-  const root = await repoRoot(repo);
+async function prepareBranch({ repo: root, branch, from, carry = false, worktree = false }) {
   const name = await checkBranchName(root, branch);
-  const fromCommit = from === void 0 ? void 0 : await resolveCommit(root, from);
+  const fromCommit = from === void 0 ? void 0 : await resolveCommit(root, await checkRefName(root, from));
   if (from !== void 0 && fromCommit === void 0) {
     throw new UserError(`--from ${from}: no such branch, tag or commit here; check the name (or git fetch first)`);
   }
@@ -32029,8 +32017,8 @@ async function prepareBranch({ repo, branch, from, carry = false, worktree = fal
   return { branch: name, created: !start.existing, switched: true };
 }
 async function startFor(root, branch, fromCommit) {
-  if (await branchExists(root, branch)) return { existing: true };
-  if (await remoteBranchExists(root, branch)) return { existing: false, ref: `refs/remotes/origin/${branch}`, track: true };
+  if (await refExists(root, `refs/heads/${branch}`)) return { existing: true };
+  if (await refExists(root, `refs/remotes/origin/${branch}`)) return { existing: false, ref: `refs/remotes/origin/${branch}`, track: true };
   if (fromCommit) return { existing: false, ref: fromCommit, track: false };
   const base = await defaultBranch(root);
   const commit = await resolveCommit(root, base);
