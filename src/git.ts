@@ -274,14 +274,16 @@ export type PrepareBranchOptions = {
 
 export type PreparedBranch = {
   readonly branch: string;
-  /** The branch did not exist (locally) before. */
-  readonly created: boolean;
-  /** This checkout moved to the branch (never, with `worktree`). */
-  readonly switched: boolean;
-  /** The linked worktree the branch is checked out in; absent when that is this checkout or the main worktree. */
-  readonly worktreePath?: string;
-  /** The branch was already checked out (with `worktree`): in worktreePath, or else in the main worktree. */
-  readonly worktreeReused?: boolean;
+  /**
+   * `created`: the branch did not exist (locally) and now does, here or in a new worktree; `switched`: this checkout
+   * moved to the existing branch; `worktree-added`: the existing branch is checked out in a new worktree;
+   * `reused`: the branch was already checked out (here, or with `worktree` in any worktree) and nothing changed.
+   */
+  readonly action: "created" | "switched" | "worktree-added" | "reused";
+  /** Where the branch is checked out now: this checkout, or a worktree. */
+  readonly folder: string;
+  /** The repository's main worktree. */
+  readonly mainWorktree: string;
 };
 
 /**
@@ -299,6 +301,7 @@ export async function prepareBranch({ repo: root, branch, from, carry = false, w
     throw new UserError("--carry moves uncommitted changes in this checkout and --worktree leaves this checkout alone; pick one");
   }
   const worktrees = await listWorktrees(root);
+  const mainWorktree = worktrees[0]?.path ?? root;
   const holder = worktrees.find((entry) => entry.branch === name);
 
   if (worktree) {
@@ -306,20 +309,18 @@ export async function prepareBranch({ repo: root, branch, from, carry = false, w
       if (!existsSync(holder.path)) {
         throw new UserError(`${name}'s worktree ${holder.path} is registered but its folder is gone; run 'git worktree prune' and try again`);
       }
-      // Checked out in the main worktree: that is no worktree of its own (see worktreePath).
-      if (holder.path === worktrees[0]?.path) return { branch: name, created: false, switched: false, worktreeReused: true };
-      return { branch: name, created: false, switched: false, worktreePath: holder.path, worktreeReused: true };
+      return { branch: name, action: "reused", folder: holder.path, mainWorktree };
     }
-    const target = worktreePathFor(worktrees[0]?.path ?? root, name);
+    const target = worktreePathFor(mainWorktree, name);
     if (existsSync(target)) {
       throw new UserError(`${target} already exists but is not a worktree of ${name}; move it away and run again`);
     }
     const start = await startFor(root, name, fromCommit);
     await addWorktree(root, target, name, start.existing ? {} : { from: start.ref, track: start.track });
-    return { branch: name, created: !start.existing, switched: false, worktreePath: target, worktreeReused: false };
+    return { branch: name, action: start.existing ? "worktree-added" : "created", folder: target, mainWorktree };
   }
 
-  if ((await currentBranch(root)) === name) return { branch: name, created: false, switched: false };
+  if ((await currentBranch(root)) === name) return { branch: name, action: "reused", folder: root, mainWorktree };
   if (holder) throw checkedOutElsewhere(name, holder.path);
   if (!carry && (await isDirty(root))) {
     throw new UserError(`you have uncommitted changes; commit or stash them, or pass --carry to take them to ${name} (nothing was changed)`);
@@ -327,7 +328,7 @@ export async function prepareBranch({ repo: root, branch, from, carry = false, w
   const start = await startFor(root, name, fromCommit);
   if (start.existing) await switchBranch(root, name);
   else await createBranch(root, name, start.ref, { track: start.track });
-  return { branch: name, created: !start.existing, switched: true };
+  return { branch: name, action: start.existing ? "switched" : "created", folder: root, mainWorktree };
 }
 
 type StartPoint = { readonly existing: true } | { readonly existing: false; readonly ref: string; readonly track: boolean };

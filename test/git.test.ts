@@ -13,6 +13,7 @@ import {
   parseWorktreeList,
   prepareBranch,
   worktreePathFor,
+  type PrepareBranchOptions,
 } from "../src/git.ts";
 import { userErrorOf } from "./support/checks.ts";
 
@@ -51,6 +52,22 @@ async function makeRepo(name = "app"): Promise<string> {
   await git(repo, "commit", "-q", "-am", "feature");
   await git(repo, "switch", "-q", "main");
   return repo;
+}
+
+/**
+ * prepareBranch's answer in the terms most tests here assert: whether the branch was created, whether this checkout
+ * switched, and (with `worktree`) the linked worktree it is in and whether that was there before.
+ */
+async function prepare(options: PrepareBranchOptions) {
+  const { branch, action, folder, mainWorktree } = await prepareBranch(options);
+  const inWorktree = options.worktree === true;
+  return {
+    branch,
+    created: action === "created",
+    switched: !inWorktree && (action === "created" || action === "switched"),
+    ...(inWorktree && folder !== mainWorktree ? { worktreePath: folder } : {}),
+    ...(inWorktree ? { worktreeReused: action === "reused" } : {}),
+  };
 }
 
 async function head(repo: string, ref = "HEAD"): Promise<string> {
@@ -131,7 +148,7 @@ describe("prepareBranch in this checkout", () => {
   it("creates a new branch from the default branch and switches to it", async () => {
     const repo = await makeRepo();
     await git(repo, "switch", "-q", "feature");
-    const result = await prepareBranch({ repo, branch: "me/lin-123-fix-login" });
+    const result = await prepare({ repo, branch: "me/lin-123-fix-login" });
     expect(result).toEqual({ branch: "me/lin-123-fix-login", created: true, switched: true });
     expect(await currentBranch(repo)).toBe("me/lin-123-fix-login");
     expect(await head(repo)).toBe(await head(repo, "main"));
@@ -145,7 +162,7 @@ describe("prepareBranch in this checkout", () => {
     const repo = path.join(dir, "clone");
     writeFileSync(path.join(repo, "a.txt"), "local only\n");
     await git(repo, "commit", "-q", "-am", "local commit on main");
-    const result = await prepareBranch({ repo, branch: "lin-5" });
+    const result = await prepare({ repo, branch: "lin-5" });
     expect(result.created).toBe(true);
     expect(await head(repo)).toBe(await head(repo, "origin/main"));
     await expect(git(repo, "rev-parse", "--abbrev-ref", "@{upstream}")).rejects.toThrow();
@@ -156,7 +173,7 @@ describe("prepareBranch in this checkout", () => {
     await git(origin, "branch", "lin-6-shared", "feature");
     await git(dir, "clone", "-q", origin, "clone");
     const repo = path.join(dir, "clone");
-    const result = await prepareBranch({ repo, branch: "lin-6-shared" });
+    const result = await prepare({ repo, branch: "lin-6-shared" });
     expect(result).toEqual({ branch: "lin-6-shared", created: true, switched: true });
     expect(await head(repo)).toBe(await head(repo, "origin/feature"));
     expect(await git(repo, "rev-parse", "--abbrev-ref", "@{upstream}")).toBe("origin/lin-6-shared");
@@ -165,7 +182,7 @@ describe("prepareBranch in this checkout", () => {
   it("switches to an existing branch without moving it", async () => {
     const repo = await makeRepo();
     const before = await head(repo, "feature");
-    const result = await prepareBranch({ repo, branch: "feature", from: "main" });
+    const result = await prepare({ repo, branch: "feature", from: "main" });
     expect(result).toEqual({ branch: "feature", created: false, switched: true });
     expect(await currentBranch(repo)).toBe("feature");
     expect(await head(repo)).toBe(before);
@@ -174,14 +191,14 @@ describe("prepareBranch in this checkout", () => {
   it("does nothing when already on the branch, even with changes", async () => {
     const repo = await makeRepo();
     writeFileSync(path.join(repo, "a.txt"), "edited\n");
-    expect(await prepareBranch({ repo, branch: "main" })).toEqual({ branch: "main", created: false, switched: false });
+    expect(await prepare({ repo, branch: "main" })).toEqual({ branch: "main", created: false, switched: false });
     expect(readFileSync(path.join(repo, "a.txt"), "utf8")).toBe("edited\n");
   });
 
   it("creates from a --from ref", async () => {
     const repo = await makeRepo();
     await git(repo, "tag", "v1", "feature");
-    const result = await prepareBranch({ repo, branch: "lin-7", from: "v1" });
+    const result = await prepare({ repo, branch: "lin-7", from: "v1" });
     expect(result).toEqual({ branch: "lin-7", created: true, switched: true });
     expect(await head(repo)).toBe(await head(repo, "feature"));
   });
@@ -189,7 +206,7 @@ describe("prepareBranch in this checkout", () => {
   it("works from a subfolder", async () => {
     const repo = await makeRepo();
     mkdirSync(path.join(repo, "sub"));
-    const result = await prepareBranch({ repo: path.join(repo, "sub"), branch: "lin-8" });
+    const result = await prepare({ repo: path.join(repo, "sub"), branch: "lin-8" });
     expect(result.created).toBe(true);
     expect(await currentBranch(repo)).toBe("lin-8");
   });
@@ -225,7 +242,7 @@ describe("prepareBranch in this checkout", () => {
     const repo = await makeRepo();
     writeFileSync(path.join(repo, "a.txt"), "edited\n");
     writeFileSync(path.join(repo, "untracked.txt"), "mine\n");
-    const result = await prepareBranch({ repo, branch: "lin-11", carry: true });
+    const result = await prepare({ repo, branch: "lin-11", carry: true });
     expect(result).toEqual({ branch: "lin-11", created: true, switched: true });
     expect(await currentBranch(repo)).toBe("lin-11");
     expect(readFileSync(path.join(repo, "a.txt"), "utf8")).toBe("edited\n");
@@ -236,7 +253,7 @@ describe("prepareBranch in this checkout", () => {
     const repo = await makeRepo();
     writeFileSync(path.join(repo, "b.txt"), "new file\n");
     await git(repo, "add", "b.txt");
-    const result = await prepareBranch({ repo, branch: "feature", carry: true });
+    const result = await prepare({ repo, branch: "feature", carry: true });
     expect(result).toEqual({ branch: "feature", created: false, switched: true });
     expect(await git(repo, "status", "--porcelain")).toBe("A  b.txt");
   });
@@ -315,17 +332,34 @@ describe("prepareBranch in this checkout", () => {
   });
 });
 
+describe("prepareBranch's answer", () => {
+  it("says what it did and where the branch is checked out", async () => {
+    const repo = await makeRepo();
+    const answer = (branch: string, action: string, folder = repo) => ({ branch, action, folder, mainWorktree: repo });
+    expect(await prepareBranch({ repo, branch: "lin-40" })).toEqual(answer("lin-40", "created"));
+    expect(await prepareBranch({ repo, branch: "lin-40" })).toEqual(answer("lin-40", "reused"));
+    expect(await prepareBranch({ repo, branch: "feature" })).toEqual(answer("feature", "switched"));
+    expect(await prepareBranch({ repo, branch: "feature", worktree: true })).toEqual(answer("feature", "reused"));
+    const worktrees = path.join(dir, "app.worktrees");
+    expect(await prepareBranch({ repo, branch: "lin-41", worktree: true })).toEqual(answer("lin-41", "created", path.join(worktrees, "lin-41")));
+    expect(await prepareBranch({ repo, branch: "main", worktree: true })).toEqual(answer("main", "worktree-added", path.join(worktrees, "main")));
+    const linked = path.join(worktrees, "main");
+    expect(await prepareBranch({ repo: linked, branch: "lin-41", worktree: true })).toEqual(answer("lin-41", "reused", path.join(worktrees, "lin-41")));
+    expect(await prepareBranch({ repo: linked, branch: "lin-42" })).toEqual(answer("lin-42", "created", linked));
+  });
+});
+
 describe("prepareBranch with a worktree", () => {
   it("creates a worktree beside the repo, then reuses it on a second call", async () => {
     const repo = await makeRepo();
-    const first = await prepareBranch({ repo, branch: "me/lin-20-thing", worktree: true });
+    const first = await prepare({ repo, branch: "me/lin-20-thing", worktree: true });
     const expected = path.join(dir, "app.worktrees", "me-lin-20-thing");
     expect(first).toEqual({ branch: "me/lin-20-thing", created: true, switched: false, worktreePath: expected, worktreeReused: false });
     expect(await currentBranch(repo)).toBe("main");
     expect(await currentBranch(expected)).toBe("me/lin-20-thing");
     expect(await head(expected)).toBe(await head(repo, "main"));
 
-    const second = await prepareBranch({ repo, branch: "me/lin-20-thing", worktree: true });
+    const second = await prepare({ repo, branch: "me/lin-20-thing", worktree: true });
     expect(second).toEqual({ branch: "me/lin-20-thing", created: false, switched: false, worktreePath: expected, worktreeReused: true });
     expect((await listWorktrees(repo)).map((worktree) => worktree.path)).toEqual([repo, expected]);
   });
@@ -334,18 +368,18 @@ describe("prepareBranch with a worktree", () => {
     const repo = await makeRepo();
     const elsewhere = path.join(dir, "somewhere-else");
     await git(repo, "worktree", "add", "-q", elsewhere, "feature");
-    const first = await prepareBranch({ repo, branch: "lin-21", worktree: true });
-    const fromInside = await prepareBranch({ repo: first.worktreePath ?? "", branch: "feature", worktree: true });
+    const first = await prepare({ repo, branch: "lin-21", worktree: true });
+    const fromInside = await prepare({ repo: first.worktreePath ?? "", branch: "feature", worktree: true });
     expect(fromInside).toEqual({ branch: "feature", created: false, switched: false, worktreePath: elsewhere, worktreeReused: true });
   });
 
   it("a branch checked out in the main worktree is reused without a worktreePath, also when asked from a linked worktree", async () => {
     const repo = await makeRepo();
     const before = await snapshot(repo);
-    expect(await prepareBranch({ repo, branch: "main", worktree: true })).toEqual({ branch: "main", created: false, switched: false, worktreeReused: true });
+    expect(await prepare({ repo, branch: "main", worktree: true })).toEqual({ branch: "main", created: false, switched: false, worktreeReused: true });
     expect(await snapshot(repo)).toEqual(before);
-    const linked = await prepareBranch({ repo, branch: "lin-22", worktree: true });
-    expect(await prepareBranch({ repo: linked.worktreePath ?? "", branch: "main", worktree: true })).toEqual({
+    const linked = await prepare({ repo, branch: "lin-22", worktree: true });
+    expect(await prepare({ repo: linked.worktreePath ?? "", branch: "main", worktree: true })).toEqual({
       branch: "main",
       created: false,
       switched: false,
@@ -356,7 +390,7 @@ describe("prepareBranch with a worktree", () => {
   it("checks out an existing branch, and leaves a dirty checkout alone", async () => {
     const repo = await makeRepo();
     writeFileSync(path.join(repo, "a.txt"), "edited\n");
-    const result = await prepareBranch({ repo, branch: "feature", worktree: true });
+    const result = await prepare({ repo, branch: "feature", worktree: true });
     expect(result).toMatchObject({ created: false, worktreeReused: false });
     expect(readFileSync(path.join(result.worktreePath ?? "", "a.txt"), "utf8")).toBe("feature\n");
     expect(readFileSync(path.join(repo, "a.txt"), "utf8")).toBe("edited\n");
@@ -364,14 +398,14 @@ describe("prepareBranch with a worktree", () => {
 
   it("places worktrees beside the main worktree when run from a linked one", async () => {
     const repo = await makeRepo();
-    const first = await prepareBranch({ repo, branch: "lin-22", worktree: true });
-    const second = await prepareBranch({ repo: first.worktreePath ?? "", branch: "lin-23", worktree: true });
+    const first = await prepare({ repo, branch: "lin-22", worktree: true });
+    const second = await prepare({ repo: first.worktreePath ?? "", branch: "lin-23", worktree: true });
     expect(second.worktreePath).toBe(path.join(dir, "app.worktrees", "lin-23"));
   });
 
   it("says how to recover when a registered worktree's folder is gone", async () => {
     const repo = await makeRepo();
-    const first = await prepareBranch({ repo, branch: "lin-26", worktree: true });
+    const first = await prepare({ repo, branch: "lin-26", worktree: true });
     rmSync(first.worktreePath ?? "", { recursive: true, force: true });
     const error = await userErrorOf(prepareBranch({ repo, branch: "lin-26", worktree: true }));
     expect(error.message).toBe(

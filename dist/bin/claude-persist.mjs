@@ -31989,24 +31989,24 @@ async function prepareBranch({ repo: root, branch, from, carry = false, worktree
     throw new UserError("--carry moves uncommitted changes in this checkout and --worktree leaves this checkout alone; pick one");
   }
   const worktrees = await listWorktrees(root);
+  const mainWorktree = worktrees[0]?.path ?? root;
   const holder = worktrees.find((entry) => entry.branch === name);
   if (worktree) {
     if (holder) {
       if (!existsSync3(holder.path)) {
         throw new UserError(`${name}'s worktree ${holder.path} is registered but its folder is gone; run 'git worktree prune' and try again`);
       }
-      if (holder.path === worktrees[0]?.path) return { branch: name, created: false, switched: false, worktreeReused: true };
-      return { branch: name, created: false, switched: false, worktreePath: holder.path, worktreeReused: true };
+      return { branch: name, action: "reused", folder: holder.path, mainWorktree };
     }
-    const target = worktreePathFor(worktrees[0]?.path ?? root, name);
+    const target = worktreePathFor(mainWorktree, name);
     if (existsSync3(target)) {
       throw new UserError(`${target} already exists but is not a worktree of ${name}; move it away and run again`);
     }
     const start2 = await startFor(root, name, fromCommit);
     await addWorktree(root, target, name, start2.existing ? {} : { from: start2.ref, track: start2.track });
-    return { branch: name, created: !start2.existing, switched: false, worktreePath: target, worktreeReused: false };
+    return { branch: name, action: start2.existing ? "worktree-added" : "created", folder: target, mainWorktree };
   }
-  if (await currentBranch(root) === name) return { branch: name, created: false, switched: false };
+  if (await currentBranch(root) === name) return { branch: name, action: "reused", folder: root, mainWorktree };
   if (holder) throw checkedOutElsewhere(name, holder.path);
   if (!carry && await isDirty(root)) {
     throw new UserError(`you have uncommitted changes; commit or stash them, or pass --carry to take them to ${name} (nothing was changed)`);
@@ -32014,7 +32014,7 @@ async function prepareBranch({ repo: root, branch, from, carry = false, worktree
   const start = await startFor(root, name, fromCommit);
   if (start.existing) await switchBranch(root, name);
   else await createBranch(root, name, start.ref, { track: start.track });
-  return { branch: name, created: !start.existing, switched: true };
+  return { branch: name, action: start.existing ? "switched" : "created", folder: root, mainWorktree };
 }
 async function startFor(root, branch, fromCommit) {
   if (await refExists(root, `refs/heads/${branch}`)) return { existing: true };
@@ -43771,12 +43771,6 @@ function notChangedInLinear({ input: input2 }, identifier, reason) {
   const what = input2.stateId === void 0 ? "the issue was not assigned to you in Linear" : `the issue's state in Linear was not changed${input2.assigneeId === void 0 ? "" : " nor was it assigned to you"}`;
   return `${what} (${reason}); the branch is ready: do that in Linear, or run start-work ${identifier} again later`;
 }
-function actionOf(prepared) {
-  if (prepared.worktreeReused) return "reused";
-  if (prepared.created) return "created";
-  if (prepared.worktreePath) return "worktree-added";
-  return prepared.switched ? "switched" : "reused";
-}
 async function openFolder(folder, io, json2) {
   if (!json2) return { exitCode: await runCli(["dev-open", folder], { ...io, cwd: folder }), result: null };
   let captured = "";
@@ -43949,15 +43943,13 @@ Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/grap
         if (startFailure) notes.push(startFailure);
         if (!looked.linearAsked && (assign || noStatus)) notes.push("--assign and --no-status need Linear; they did nothing");
         if (looked.linearAsked && values.title !== void 0) notes.push("--title is used only when Linear is not asked; Linear's title was kept");
-        const mainWorktree = (await listWorktrees(root))[0]?.path ?? root;
-        const checkout = prepared.worktreePath ?? (prepared.worktreeReused ? mainWorktree : root);
         const item = {
           identifier: looked.identifier,
           title: looked.title,
           url: looked.linearAsked ? looked.issue.url : null,
           branch: prepared.branch,
-          repoPath: onHost(mainWorktree),
-          worktreePath: checkout === mainWorktree ? null : onHost(checkout),
+          repoPath: onHost(prepared.mainWorktree),
+          worktreePath: prepared.folder === prepared.mainWorktree ? null : onHost(prepared.folder),
           time: (/* @__PURE__ */ new Date()).toISOString(),
           linearAsked: looked.linearAsked
         };
@@ -43977,10 +43969,10 @@ Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/grap
           stateMoved: started?.moved ?? false,
           assigned: started?.assigned ?? false,
           branch: prepared.branch,
-          action: actionOf(prepared),
+          action: prepared.action,
           repoPath: item.repoPath,
           worktreePath: item.worktreePath,
-          folder: checkout,
+          folder: prepared.folder,
           workItemRecorded,
           description: looked.linearAsked ? looked.issue.description : null,
           notes

@@ -6,7 +6,7 @@ import { parseOptions } from "../args.ts";
 import { runCli, type Command, type Io } from "../cli.ts";
 import { detectEnvironment } from "../environment.ts";
 import { describeError, UserError } from "../errors.ts";
-import { listWorktrees, prepareBranch, quoted, repoRoot, unfitWorkBranch, type PreparedBranch } from "../git.ts";
+import { prepareBranch, quoted, repoRoot, unfitWorkBranch, type PreparedBranch } from "../git.ts";
 import { parseIssueRef } from "../issue-ref.ts";
 import {
   linearClient,
@@ -92,7 +92,7 @@ type StartWorkResult = {
   readonly assigned: boolean;
   readonly branch: string;
   /** What was done to get the branch ready. */
-  readonly action: "created" | "switched" | "worktree-added" | "reused";
+  readonly action: PreparedBranch["action"];
   readonly repoPath: string;
   readonly worktreePath: string | null;
   /** Where to work: the worktree, or the checkout start-work ran in. */
@@ -162,16 +162,13 @@ export const startWork: Command = {
     if (startFailure) notes.push(startFailure);
     if (!looked.linearAsked && (assign || noStatus)) notes.push("--assign and --no-status need Linear; they did nothing");
     if (looked.linearAsked && values.title !== undefined) notes.push("--title is used only when Linear is not asked; Linear's title was kept");
-    const mainWorktree = (await listWorktrees(root))[0]?.path ?? root;
-    // Where the branch is checked out: its worktree, the main worktree that already had it (--worktree), or here.
-    const checkout = prepared.worktreePath ?? (prepared.worktreeReused ? mainWorktree : root);
     const item: WorkItem = {
       identifier: looked.identifier,
       title: looked.title,
       url: looked.linearAsked ? looked.issue.url : null,
       branch: prepared.branch,
-      repoPath: onHost(mainWorktree),
-      worktreePath: checkout === mainWorktree ? null : onHost(checkout),
+      repoPath: onHost(prepared.mainWorktree),
+      worktreePath: prepared.folder === prepared.mainWorktree ? null : onHost(prepared.folder),
       time: new Date().toISOString(),
       linearAsked: looked.linearAsked,
     };
@@ -192,10 +189,10 @@ export const startWork: Command = {
       stateMoved: started?.moved ?? false,
       assigned: started?.assigned ?? false,
       branch: prepared.branch,
-      action: actionOf(prepared),
+      action: prepared.action,
       repoPath: item.repoPath,
       worktreePath: item.worktreePath,
-      folder: checkout,
+      folder: prepared.folder,
       workItemRecorded,
       description: looked.linearAsked ? looked.issue.description : null,
       notes,
@@ -222,13 +219,6 @@ function notChangedInLinear({ input }: StartPlan, identifier: string, reason: st
     ? "the issue was not assigned to you in Linear"
     : `the issue's state in Linear was not changed${input.assigneeId === undefined ? "" : " nor was it assigned to you"}`;
   return `${what} (${reason}); the branch is ready: do that in Linear, or run start-work ${identifier} again later`;
-}
-
-function actionOf(prepared: PreparedBranch): StartWorkResult["action"] {
-  if (prepared.worktreeReused) return "reused";
-  if (prepared.created) return "created";
-  if (prepared.worktreePath) return "worktree-added";
-  return prepared.switched ? "switched" : "reused";
 }
 
 /** Runs dev-open through the CLI table on `folder`; with `json`, its one JSON answer is captured, not printed. */
