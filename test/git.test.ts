@@ -16,6 +16,7 @@ import {
   type PrepareBranchOptions,
 } from "../src/git.ts";
 import { userErrorOf } from "./support/checks.ts";
+import { mainIgnoresSecretThatBranchTracks } from "./support/git-repo.ts";
 
 let scratch: string;
 let dir: string;
@@ -302,15 +303,7 @@ describe("prepareBranch in this checkout", () => {
     ["creating a branch from it", true],
   ])("refuses to overwrite an ignored file that the branch tracks (%s), and keeps it", async (_name, fromRef) => {
     const repo = await makeRepo();
-    await git(repo, "switch", "-q", "feature");
-    writeFileSync(path.join(repo, "secret.env"), "committed on feature\n");
-    await git(repo, "add", "secret.env");
-    await git(repo, "commit", "-q", "-m", "secret.env");
-    await git(repo, "switch", "-q", "main");
-    writeFileSync(path.join(repo, ".gitignore"), "secret.env\n");
-    await git(repo, "add", ".gitignore");
-    await git(repo, "commit", "-q", "-m", "ignore secret.env");
-    writeFileSync(path.join(repo, "secret.env"), "TOKEN=local secret\n");
+    await mainIgnoresSecretThatBranchTracks(repo, "feature", "TOKEN=local secret\n");
     const before = await snapshot(repo);
     const error = await userErrorOf(
       fromRef ? prepareBranch({ repo, branch: "lin-1", from: "feature" }) : prepareBranch({ repo, branch: "feature" }),

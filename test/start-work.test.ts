@@ -5,6 +5,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli, tempDir, tempHome } from "./support/claude.ts";
+import { mainIgnoresSecretThatBranchTracks } from "./support/git-repo.ts";
 import { startLinearServer, type FakeLinear } from "./support/linear-server.ts";
 
 const KEY = "lin_api_test0000000000000000000000";
@@ -183,15 +184,7 @@ describe("start-work with Linear", () => {
 
   it("an ignored file that Linear's branch tracks is kept: one line, nothing changed, Linear not changed", async () => {
     const repo = await makeRepo();
-    await git(repo, "switch", "-q", "-c", "me/lin-123-fix-the-login-page");
-    writeFileSync(path.join(repo, "secret.env"), "TOKEN=committed by mistake\n");
-    await git(repo, "add", "secret.env");
-    await git(repo, "commit", "-q", "-m", "secret.env");
-    await git(repo, "switch", "-q", "main");
-    writeFileSync(path.join(repo, ".gitignore"), "secret.env\n");
-    await git(repo, "add", ".gitignore");
-    await git(repo, "commit", "-q", "-m", "ignore secret.env");
-    writeFileSync(path.join(repo, "secret.env"), "TOKEN=my local secret\n");
+    await mainIgnoresSecretThatBranchTracks(repo, "me/lin-123-fix-the-login-page", "TOKEN=my local secret\n", gitEnv);
     const before = await snapshot(repo);
     const result = await startWork(repo, ["LIN-123"]);
     expect(result.exitCode).toBe(1);
