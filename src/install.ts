@@ -10,7 +10,7 @@ import { z } from "zod";
 import { configDir, homeDir, PACK_CODE_DIR, PACK_RUNTIME_MARKER, PACK_STATE_DIR, packCodeDir, packStateDir, settingsPath, type Env } from "./claude/home.ts";
 import { READ_WRITE_ENTRIES } from "./claude/shared.ts";
 import { UserError } from "./errors.ts";
-import { backupFile, readTextIfExists, writeFileAtomic } from "./fs.ts";
+import { BACKUP_SUFFIX, backupFile, readTextIfExists, writeFileAtomic } from "./fs.ts";
 import { addSessionStartHook, removeSessionStartHook } from "./settings.ts";
 import { readJsonState, withLock } from "./state.ts";
 
@@ -110,8 +110,9 @@ type Plan = {
 function planInstall(env: Env, runtime: string, previous: Manifest | undefined, parts: InstallParts): Plan {
   const config = configDir(env);
   const plan: Plan = { dirs: [], writes: [], removals: [], unchanged: 0, manifest: { version: readRuntimeVersion(runtime), files: {}, settings: { before: null, after: "" }, createdDirs: [] } };
-  const want = (target: string, content: Buffer, mode: number | undefined, backup: boolean) => {
-    if (existsSync(target) && readFileSync(target).equals(content)) plan.unchanged++;
+  // `current`: the target's bytes now (undefined when it does not exist), as the caller read them.
+  const want = (target: string, current: Buffer | undefined, content: Buffer, mode: number | undefined, backup: boolean) => {
+    if (current?.equals(content)) plan.unchanged++;
     else plan.writes.push({ target, content, mode, backup });
   };
 
@@ -133,7 +134,8 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
     .sort((a, b) => Number(a === PACK_RUNTIME_MARKER) - Number(b === PACK_RUNTIME_MARKER));
   for (const rel of runtimeFiles) {
     const source = path.join(runtime, rel);
-    want(path.join(code, rel), readFileSync(source), statSync(source).mode & 0o111 ? 0o755 : 0o644, false);
+    const target = path.join(code, rel);
+    want(target, readIfExists(target), readFileSync(source), statSync(source).mode & 0o111 ? 0o755 : 0o644, false);
   }
   if (existsSync(code) && path.resolve(code) !== path.resolve(runtime)) {
     const keep = new Set(runtimeFiles);
@@ -150,18 +152,19 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
     const target = path.join(config, rel);
     const template = readFileSync(path.join(runtime, "commands", name), "utf8");
     const content = Buffer.from(commandForInstall(template, env, path.join(runtime, rel)));
-    const current = existsSync(target) ? readFileSync(target) : undefined;
+    const current = readIfExists(target);
     const known = previous?.files[rel];
     const ours = current === undefined || (known !== undefined && sha256(current) === known.sha256);
     const userFileInTheWay = !ours && !current.equals(content);
     plan.manifest.files[rel] = { sha256: sha256(content), replacedUserFile: userFileInTheWay || (known?.replacedUserFile ?? false) };
-    want(target, content, 0o644, userFileInTheWay);
+    want(target, current, content, 0o644, userFileInTheWay);
   }
 
   // The hook, in settings.json. The manifest keeps the checksum of the user's own version, so that uninstall can
   // give back those exact bytes from the backup.
   const settingsFile = settingsPath(env);
-  const before = readTextIfExists(settingsFile);
+  const beforeBytes = readIfExists(settingsFile);
+  const before = beforeBytes?.toString("utf8");
   const after = addSessionStartHook(before ?? "", settingsFile);
   const lastWrittenByUs = previous !== undefined && before !== undefined && sha256(before) === previous.settings.after;
   plan.manifest.settings = {
@@ -169,8 +172,12 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
     after: sha256(after),
   };
   // No mode: a settings.json of the user's keeps its own (it may hold secrets in `env`); a new one gets 0644.
-  want(settingsFile, Buffer.from(after), undefined, before !== undefined && !lastWrittenByUs);
+  want(settingsFile, beforeBytes, Buffer.from(after), undefined, before !== undefined && !lastWrittenByUs);
   return plan;
+}
+
+function readIfExists(file: string): Buffer | undefined {
+  return existsSync(file) ? readFileSync(file) : undefined;
 }
 
 function readRuntimeVersion(runtime: string): string {
@@ -196,7 +203,7 @@ export async function install(env: Env, options: { dryRun?: boolean; runtime?: s
     }
     for (const write of plan.writes) {
       const existed = existsSync(write.target);
-      const backup = write.backup ? write.target + ".claude-persist.bak" : undefined;
+      const backup = write.backup ? write.target + BACKUP_SUFFIX : undefined;
       changes.push({ path: relativeTo(config, write.target), action: existed ? "update" : "create", ...(backup ? { backup: relativeTo(config, backup) } : {}) });
       if (options.dryRun) continue;
       mkdirSync(path.dirname(write.target), { recursive: true, mode: 0o700 });
@@ -244,7 +251,7 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
     const settingsFile = settingsPath(env);
     const current = readTextIfExists(settingsFile);
     if (current !== undefined) {
-      const backup = settingsFile + ".claude-persist.bak";
+      const backup = settingsFile + BACKUP_SUFFIX;
       const backupText = readTextIfExists(backup);
       const untouchedSinceInstall = manifest !== undefined && sha256(current) === manifest.settings.after;
       if (untouchedSinceInstall && manifest.settings.before === null) {
@@ -270,7 +277,7 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
         notes.push(`${rel} was changed after install, so it was left in place`);
         continue;
       }
-      const backup = file + ".claude-persist.bak";
+      const backup = file + BACKUP_SUFFIX;
       if (entry.replacedUserFile && existsSync(backup)) {
         act({ path: file, action: "restore" }, () => writeFileAtomic(file, readFileSync(backup)));
       } else {

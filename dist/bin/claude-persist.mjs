@@ -22663,8 +22663,8 @@ function listFiles(dir, prefix = "") {
 function planInstall(env, runtime, previous, parts) {
   const config2 = configDir(env);
   const plan = { dirs: [], writes: [], removals: [], unchanged: 0, manifest: { version: readRuntimeVersion(runtime), files: {}, settings: { before: null, after: "" }, createdDirs: [] } };
-  const want = (target, content, mode, backup) => {
-    if (existsSync(target) && readFileSync3(target).equals(content)) plan.unchanged++;
+  const want = (target, current, content, mode, backup) => {
+    if (current?.equals(content)) plan.unchanged++;
     else plan.writes.push({ target, content, mode, backup });
   };
   plan.manifest.createdDirs = [...previous?.createdDirs ?? []];
@@ -22678,7 +22678,8 @@ function planInstall(env, runtime, previous, parts) {
   const runtimeFiles = listFiles(runtime).filter((rel) => !rel.startsWith(`commands${path4.sep}`)).sort((a2, b) => Number(a2 === PACK_RUNTIME_MARKER) - Number(b === PACK_RUNTIME_MARKER));
   for (const rel of runtimeFiles) {
     const source = path4.join(runtime, rel);
-    want(path4.join(code, rel), readFileSync3(source), statSync3(source).mode & 73 ? 493 : 420, false);
+    const target = path4.join(code, rel);
+    want(target, readIfExists(target), readFileSync3(source), statSync3(source).mode & 73 ? 493 : 420, false);
   }
   if (existsSync(code) && path4.resolve(code) !== path4.resolve(runtime)) {
     const keep = new Set(runtimeFiles);
@@ -22691,23 +22692,27 @@ function planInstall(env, runtime, previous, parts) {
     const target = path4.join(config2, rel);
     const template = readFileSync3(path4.join(runtime, "commands", name), "utf8");
     const content = Buffer.from(commandForInstall(template, env, path4.join(runtime, rel)));
-    const current = existsSync(target) ? readFileSync3(target) : void 0;
+    const current = readIfExists(target);
     const known = previous?.files[rel];
     const ours = current === void 0 || known !== void 0 && sha256(current) === known.sha256;
     const userFileInTheWay = !ours && !current.equals(content);
     plan.manifest.files[rel] = { sha256: sha256(content), replacedUserFile: userFileInTheWay || (known?.replacedUserFile ?? false) };
-    want(target, content, 420, userFileInTheWay);
+    want(target, current, content, 420, userFileInTheWay);
   }
   const settingsFile = settingsPath(env);
-  const before = readTextIfExists(settingsFile);
+  const beforeBytes = readIfExists(settingsFile);
+  const before = beforeBytes?.toString("utf8");
   const after = addSessionStartHook(before ?? "", settingsFile);
   const lastWrittenByUs = previous !== void 0 && before !== void 0 && sha256(before) === previous.settings.after;
   plan.manifest.settings = {
     before: lastWrittenByUs ? previous.settings.before : before === void 0 ? null : sha256(before),
     after: sha256(after)
   };
-  want(settingsFile, Buffer.from(after), void 0, before !== void 0 && !lastWrittenByUs);
+  want(settingsFile, beforeBytes, Buffer.from(after), void 0, before !== void 0 && !lastWrittenByUs);
   return plan;
+}
+function readIfExists(file2) {
+  return existsSync(file2) ? readFileSync3(file2) : void 0;
 }
 function readRuntimeVersion(runtime) {
   const parsed = external_exports.object({ version: external_exports.string() }).safeParse(JSON.parse(readFileSync3(path4.join(runtime, PACK_RUNTIME_MARKER), "utf8")));
@@ -22730,7 +22735,7 @@ async function install(env, options6 = {}) {
     }
     for (const write of plan.writes) {
       const existed = existsSync(write.target);
-      const backup = write.backup ? write.target + ".claude-persist.bak" : void 0;
+      const backup = write.backup ? write.target + BACKUP_SUFFIX : void 0;
       changes.push({ path: relativeTo(config2, write.target), action: existed ? "update" : "create", ...backup ? { backup: relativeTo(config2, backup) } : {} });
       if (options6.dryRun) continue;
       mkdirSync2(path4.dirname(write.target), { recursive: true, mode: 448 });
@@ -22774,7 +22779,7 @@ async function uninstall(env, options6 = {}) {
     const settingsFile = settingsPath(env);
     const current = readTextIfExists(settingsFile);
     if (current !== void 0) {
-      const backup = settingsFile + ".claude-persist.bak";
+      const backup = settingsFile + BACKUP_SUFFIX;
       const backupText = readTextIfExists(backup);
       const untouchedSinceInstall = manifest !== void 0 && sha256(current) === manifest.settings.after;
       if (untouchedSinceInstall && manifest.settings.before === null) {
@@ -22799,7 +22804,7 @@ async function uninstall(env, options6 = {}) {
         notes.push(`${rel} was changed after install, so it was left in place`);
         continue;
       }
-      const backup = file2 + ".claude-persist.bak";
+      const backup = file2 + BACKUP_SUFFIX;
       if (entry.replacedUserFile && existsSync(backup)) {
         act({ path: file2, action: "restore" }, () => writeFileAtomic(file2, readFileSync3(backup)));
       } else {
