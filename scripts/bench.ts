@@ -117,29 +117,40 @@ function benchSessions(): boolean {
   return ok;
 }
 
-/** The synthetic home, built on first use (under ~2 minutes) into `<tmp>/claude-persist-bench-sessions/`. */
-function sessionsBenchHome(): string {
-  const cache = path.join(tmpdir(), "claude-persist-bench-sessions");
+/**
+ * `<tmp>/claude-persist-bench-<name>/`, built by `build(building, cache)` on first use and again whenever `spec` (its
+ * shape, written beside it) changes. It is built in a temporary folder and renamed into place, so that a build cut
+ * short is never taken for a complete one.
+ */
+function cachedTree(name: string, spec: object, build: (building: string, cache: string) => void): string {
+  const cache = path.join(tmpdir(), `claude-persist-bench-${name}`);
   const marker = path.join(cache, "tree.json");
-  const wanted = JSON.stringify(SESSIONS_TREE);
-  if (existsSync(marker) && readFileSync(marker, "utf8") === wanted) return path.join(cache, "home");
+  const wanted = JSON.stringify(spec);
+  if (existsSync(marker) && readFileSync(marker, "utf8") === wanted) return cache;
   const started = Date.now();
   rmSync(cache, { recursive: true, force: true });
   const building = mkdtempSync(path.join(tmpdir(), "claude-persist-bench-building-"));
-  const home = path.join(building, "home");
-  const projects = path.join(home, ".claude", "projects");
-  const starts = path.join(home, ".claude", "persist-state", "session-starts");
-  mkdirSync(starts, { recursive: true });
-  mkdirSync(projects, { recursive: true });
   try {
-    writeSessionsTree(projects, starts);
+    build(building, cache);
   } catch (error) {
     rmSync(building, { recursive: true, force: true });
     throw error;
   }
   writeFileSync(path.join(building, "tree.json"), wanted);
   renameSync(building, cache);
-  console.log(`(built the sessions tree in ${cache} in ${((Date.now() - started) / 1000).toFixed(1)} s; later runs reuse it)`);
+  console.log(`(built the ${name} tree in ${cache} in ${((Date.now() - started) / 1000).toFixed(1)} s; later runs reuse it)`);
+  return cache;
+}
+
+/** The synthetic home, built on first use (under ~2 minutes). */
+function sessionsBenchHome(): string {
+  const cache = cachedTree("sessions", SESSIONS_TREE, (building) => {
+    const projects = path.join(building, "home", ".claude", "projects");
+    const starts = path.join(building, "home", ".claude", "persist-state", "session-starts");
+    mkdirSync(starts, { recursive: true });
+    mkdirSync(projects, { recursive: true });
+    writeSessionsTree(projects, starts);
+  });
   return path.join(cache, "home");
 }
 
@@ -241,7 +252,7 @@ const SNAPSHOT_TREE = { version: 1, sessions: 120, big: 4, bigMb: 100, totalMb: 
 
 async function benchSnapshot(): Promise<boolean> {
   const { realpathSync } = await import("node:fs");
-  const cache = snapshotBenchCache();
+  const cache = cachedTree("snapshot", SNAPSHOT_TREE, writeSnapshotTree);
   const home = path.join(cache, "home");
   const repo = realpathSync(path.join(cache, "repo"));
   const config = path.join(home, ".claude");
@@ -298,27 +309,7 @@ async function benchSnapshot(): Promise<boolean> {
   }
 }
 
-/** The synthetic home, built on first use into `<tmp>/claude-persist-bench-snapshot/`. */
-function snapshotBenchCache(): string {
-  const cache = path.join(tmpdir(), "claude-persist-bench-snapshot");
-  const marker = path.join(cache, "tree.json");
-  const wanted = JSON.stringify(SNAPSHOT_TREE);
-  if (existsSync(marker) && readFileSync(marker, "utf8") === wanted) return cache;
-  const started = Date.now();
-  rmSync(cache, { recursive: true, force: true });
-  const building = mkdtempSync(path.join(tmpdir(), "claude-persist-bench-building-"));
-  try {
-    writeSnapshotTree(building, cache);
-  } catch (error) {
-    rmSync(building, { recursive: true, force: true });
-    throw error;
-  }
-  writeFileSync(path.join(building, "tree.json"), wanted);
-  renameSync(building, cache);
-  console.log(`(built the snapshot tree in ${cache} in ${((Date.now() - started) / 1000).toFixed(1)} s; later runs reuse it)`);
-  return cache;
-}
-
+/** The synthetic home and repo the snapshot bench reads, built into `building`, which becomes `cache`. */
 function writeSnapshotTree(building: string, cache: string): void {
   let seed = 7;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
