@@ -56,6 +56,25 @@ describe("dev-open before any container", () => {
     expect(result.stdout).toContain("Config ready: .devcontainer/devcontainer.json.");
   });
 
+  it("--init --dry-run shows the config it would write and leaves the repo as it was", async () => {
+    const repo = await gitRepo();
+    const result = await devOpen(["--init", "--dry-run"], repo);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain("+++ b/.devcontainer/devcontainer.json");
+    expect(result.stdout).toContain('+\t"remoteUser": "vscode"');
+    expect(tree(repo)).toEqual({});
+  });
+
+  it("--init with a config in .devcontainer/<name>/ uses that config and writes no second one", async () => {
+    const repo = await gitRepo();
+    mkdirSync(path.join(repo, ".devcontainer", "python"), { recursive: true });
+    writeFileSync(path.join(repo, ".devcontainer", "python", "devcontainer.json"), '{ "image": "debian", "remoteUser": "vscode" }\n');
+    const result = await devOpen(["--init", "--dry-run"], repo);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain("+++ b/.devcontainer/python/devcontainer.json");
+    expect(Object.keys(tree(repo))).toEqual([".devcontainer/python/devcontainer.json"]);
+  });
+
   it("with several configs and no --config: lists them and stops", async () => {
     const repo = await gitRepo();
     for (const name of ["python", "node"]) {

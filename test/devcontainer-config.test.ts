@@ -11,9 +11,9 @@ import {
   INITIAL_IMAGE,
   listDevcontainerConfigs,
   parseDevcontainerConfig,
+  planInitialConfig,
   readDevcontainerConfig,
   updateFile,
-  writeInitialConfig,
 } from "../src/devcontainer/config.ts";
 import { ensurePersistenceMounts } from "../src/devcontainer/mounts.ts";
 import { UserError } from "../src/errors.ts";
@@ -85,10 +85,13 @@ describe("findDevcontainerConfig", () => {
   });
 });
 
-describe("writeInitialConfig", () => {
-  it("writes a minimal Debian config with the Claude Code feature, which our reader accepts", () => {
+describe("planInitialConfig", () => {
+  it("plans a minimal Debian config with the Claude Code feature, which our reader accepts", () => {
     const root = scratch();
-    const file = writeInitialConfig(root);
+    const { file, text } = planInitialConfig(root);
+    expect(existsSync(file)).toBe(false);
+    mkdirSync(path.dirname(file));
+    writeFileSync(file, text);
     expect(file).toBe(path.join(root, ".devcontainer", "devcontainer.json"));
     const { config } = readDevcontainerConfig(file);
     expect(config).toMatchObject({ image: INITIAL_IMAGE, remoteUser: "vscode", name: path.basename(root) });
@@ -98,7 +101,7 @@ describe("writeInitialConfig", () => {
 
   it.each([".devcontainer/devcontainer.json", ".devcontainer.json", ".devcontainer/x/devcontainer.json"])("refuses when %s exists, and changes nothing", (existing) => {
     const root = scratch({ [existing]: "// mine\n{}" });
-    expect(() => writeInitialConfig(root)).toThrow(/not overwriting/);
+    expect(() => planInitialConfig(root)).toThrow(/not overwriting/);
     expect(readFileSync(path.join(root, existing), "utf8")).toBe("// mine\n{}");
     expect(listDevcontainerConfigs(root)).toHaveLength(1);
   });

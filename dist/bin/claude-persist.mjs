@@ -41245,7 +41245,7 @@ var require_dist = __commonJS({
 });
 
 // src/devcontainer/config.ts
-import { readdirSync as readdirSync6, readFileSync as readFileSync13, statSync as statSync10, writeFileSync as writeFileSync2, mkdirSync as mkdirSync7 } from "node:fs";
+import { readdirSync as readdirSync6, readFileSync as readFileSync13, statSync as statSync10 } from "node:fs";
 import path20 from "node:path";
 async function findRepoRoot(dir) {
   return repoRoot(dir).catch(() => path20.resolve(dir));
@@ -41295,23 +41295,13 @@ function initialConfigText(name) {
     ""
   ].join("\n");
 }
-function writeInitialConfig(root) {
+function planInitialConfig(root) {
   const existing = listDevcontainerConfigs(root);
   if (existing.length > 0) {
-    const listed = existing.map((file3) => path20.relative(root, file3)).join(", ");
+    const listed = existing.map((file2) => path20.relative(root, file2)).join(", ");
     throw new UserError(`${root} already has a dev container config (${listed}); not overwriting it.`);
   }
-  const file2 = path20.join(root, ".devcontainer", "devcontainer.json");
-  mkdirSync7(path20.dirname(file2), { recursive: true });
-  try {
-    writeFileSync2(file2, initialConfigText(path20.basename(path20.resolve(root))), { flag: "wx" });
-  } catch (error62) {
-    if (error62 instanceof Error && "code" in error62 && error62.code === "EEXIST") {
-      throw new UserError(`${file2} already exists; not overwriting it.`);
-    }
-    throw error62;
-  }
-  return file2;
+  return { file: path20.join(root, ".devcontainer", "devcontainer.json"), text: initialConfigText(path20.basename(path20.resolve(root))) };
 }
 function parseJsoncObject(text2, file2) {
   const errors = [];
@@ -42303,17 +42293,16 @@ var init_same_path = __esm({
 });
 
 // src/devcontainer/persistence.ts
-import { existsSync as existsSync7 } from "node:fs";
 import path23 from "node:path";
 async function preparePersistenceEdit(options6) {
   const workspaceFolder = await findRepoRoot(path23.resolve(options6.folder));
-  const initial = options6.init && !options6.configPath && !hasConfig(workspaceFolder) ? writeInitialConfig(workspaceFolder) : void 0;
-  const configPath = initial ?? findDevcontainerConfig(workspaceFolder, { config: options6.configPath, cwd: options6.folder });
-  const text2 = readTextIfExists(configPath) ?? "";
+  const initial = options6.init && !options6.configPath && listDevcontainerConfigs(workspaceFolder).length === 0 ? planInitialConfig(workspaceFolder) : void 0;
+  const configPath = initial?.file ?? findDevcontainerConfig(workspaceFolder, { config: options6.configPath, cwd: options6.folder });
+  const text2 = initial?.text ?? readTextIfExists(configPath) ?? "";
   const { config: config2 } = parseDevcontainerConfig(text2, configPath);
   const compose = config2.dockerComposeFile !== void 0 ? chooseComposeFile(configPath, config2) : void 0;
   if (options6.remove) {
-    const files2 = [{ path: configPath, before: text2, after: removePersistenceMounts(text2, { file: configPath }).text }];
+    const files2 = [{ path: configPath, before: initial ? void 0 : text2, after: removePersistenceMounts(text2, { file: configPath }).text }];
     if (compose) files2.push({ path: compose.file, before: compose.text, after: removeComposeMounts(compose.text, { file: compose.file }).text });
     return { workspaceFolder, configPath, containerHome: "", files: files2, added: [], skipped: [], targets: [] };
   }
@@ -42352,9 +42341,6 @@ async function preparePersistenceEdit(options6) {
     skipped: edited.skipped,
     targets: plan.mounts.map((m) => m.target)
   };
-}
-function hasConfig(root) {
-  return [".devcontainer/devcontainer.json", ".devcontainer.json"].some((rel) => existsSync7(path23.join(root, rel)));
 }
 function userHints(config2) {
   return {
@@ -42443,7 +42429,7 @@ var init_diff = __esm({
 });
 
 // src/dev-open.ts
-import { existsSync as existsSync8, mkdirSync as mkdirSync8, readlinkSync as readlinkSync4, symlinkSync as symlinkSync3, unlinkSync as unlinkSync4 } from "node:fs";
+import { existsSync as existsSync7, mkdirSync as mkdirSync7, readlinkSync as readlinkSync4, symlinkSync as symlinkSync3, unlinkSync as unlinkSync4 } from "node:fs";
 import path24 from "node:path";
 async function openDevContainer(options6, io) {
   const edit = await preparePersistenceEdit({
@@ -42528,7 +42514,7 @@ async function openDevContainer(options6, io) {
 function writeEdits(edit, messages) {
   for (const file2 of edit.files) {
     if (file2.before === file2.after) continue;
-    mkdirSync8(path24.dirname(file2.path), { recursive: true });
+    mkdirSync7(path24.dirname(file2.path), { recursive: true });
     if (file2.before !== void 0) backupFile(file2.path);
     writeFileAtomic(file2.path, file2.after);
     messages.push(`Updated ${path24.relative(edit.workspaceFolder, file2.path)}${file2.before !== void 0 ? " (backup: .claude-persist.bak beside it)" : ""}.`);
@@ -42569,12 +42555,12 @@ async function launch(edit, options6, existing, io) {
 function prepareHost(env) {
   const config2 = configDir(env);
   const links = path24.join(config2, HOST_FILE_LINKS_DIR);
-  mkdirSync8(links, { recursive: true, mode: 448 });
+  mkdirSync7(links, { recursive: true, mode: 448 });
   for (const entry of SHARED_ENTRIES) {
-    if (entry.kind === "dir") mkdirSync8(path24.join(config2, entry.name), { recursive: true, mode: 448 });
-    else pointLink(path24.join(links, entry.name), existsSync8(path24.join(config2, entry.name)) ? path24.relative(links, path24.join(config2, entry.name)) : "/dev/null");
+    if (entry.kind === "dir") mkdirSync7(path24.join(config2, entry.name), { recursive: true, mode: 448 });
+    else pointLink(path24.join(links, entry.name), existsSync7(path24.join(config2, entry.name)) ? path24.relative(links, path24.join(config2, entry.name)) : "/dev/null");
   }
-  if (!existsSync8(path24.join(packCodeDir(env), "hooks"))) {
+  if (!existsSync7(path24.join(packCodeDir(env), "hooks"))) {
     throw new UserError(`the pack is not installed in ${config2} (no ${path24.basename(packCodeDir(env))}/): run 'npx tsx install.ts' in the claude-persist folder first`);
   }
 }
@@ -42914,7 +42900,7 @@ The data as it was before is snapshot ${result.undo.id}; undo with:
 
 // src/doctor.ts
 import { randomUUID } from "node:crypto";
-import { existsSync as existsSync9, lstatSync as lstatSync5, readlinkSync as readlinkSync5, rmSync as rmSync4, statSync as statSync11 } from "node:fs";
+import { existsSync as existsSync8, lstatSync as lstatSync5, readlinkSync as readlinkSync5, rmSync as rmSync4, statSync as statSync11 } from "node:fs";
 import { userInfo } from "node:os";
 import path25 from "node:path";
 async function runDoctor(env, cwd) {
@@ -43053,7 +43039,7 @@ function checkHookRegistered(env) {
 }
 async function checkHookRuns(env, cwd) {
   const script = path25.join(configDir(env), HOOK_SCRIPT);
-  if (!existsSync9(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
+  if (!existsSync8(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
   const sessionId = `claude-persist-doctor-${randomUUID()}`;
   const input2 = JSON.stringify({ session_id: sessionId, cwd, hook_event_name: "SessionStart", source: "startup" });
   const started = performance.now();
@@ -43114,7 +43100,7 @@ function collision(env, containerPath, hosts) {
   const linked = readLinkQuietly(path25.join(projectsDir(env), containerSlug));
   const served = hosts.find((host) => encodeProjectSlug(host) === linked);
   const others = hosts.filter((host) => host !== served);
-  const gone = hosts.filter((host) => !existsSync9(host));
+  const gone = hosts.filter((host) => !existsSync8(host));
   const fix = gone.length > 0 ? `remove the entries of ${gone.join(", ")} (no longer there) from ${displayPath(path25.join(packStateDir(env), "mappings.json"), env)}` : others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`).join("; ");
   return fail(
     `${containerPath} is mapped to ${hosts.length} repos: ${hosts.join(", ")}`,
@@ -43371,7 +43357,7 @@ async function checkCleanupPeriod(env, container, user, claudeDir, singleFiles, 
   const inside = await dockerExec(env, ["-u", user, container.Id, "cat", `${claudeDir}/settings.json`]);
   const containerDays = cleanupDays(inside.ok ? inside.stdout : void 0);
   if (containerDays === hostDays) return ok(`cleanupPeriodDays is ${hostDays} on both sides`);
-  const fix = mounted ? `docker restart ${container.Id.slice(0, 12)}` : existsSync9(settingsPath(env)) ? rebuild : `set "cleanupPeriodDays": ${hostDays} in ${claudeDir}/settings.json in the container`;
+  const fix = mounted ? `docker restart ${container.Id.slice(0, 12)}` : existsSync8(settingsPath(env)) ? rebuild : `set "cleanupPeriodDays": ${hostDays} in ${claudeDir}/settings.json in the container`;
   const label = `cleanupPeriodDays is ${containerDays} in the container but ${hostDays} on the host`;
   if (containerDays < hostDays) return fail(`${label}: the container deletes shared sessions sooner`, fix);
   return warn(label, fix);

@@ -2,7 +2,7 @@
 // Edits are computed from jsonc-parser's parse tree and applied with `applyEdits`: only the bytes that must change
 // change. (jsonc-parser's `modify` re-formats every line an edit touches, which rewrites the user's neighbouring
 // lines, e.g. `"mounts": [ "…" ],` on one line, and makes an exact undo impossible.)
-import { readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import {
   createScanner,
@@ -89,24 +89,14 @@ export function initialConfigText(name: string): string {
   ].join("\n");
 }
 
-/** Writes `.devcontainer/devcontainer.json` under `root`; refuses when the repo already has any config. */
-export function writeInitialConfig(root: string): string {
+/** The minimal config `dev-open --init` writes, planned in memory; refuses when the repo already has any config. */
+export function planInitialConfig(root: string): { readonly file: string; readonly text: string } {
   const existing = listDevcontainerConfigs(root);
   if (existing.length > 0) {
     const listed = existing.map((file) => path.relative(root, file)).join(", ");
     throw new UserError(`${root} already has a dev container config (${listed}); not overwriting it.`);
   }
-  const file = path.join(root, ".devcontainer", "devcontainer.json");
-  mkdirSync(path.dirname(file), { recursive: true });
-  try {
-    writeFileSync(file, initialConfigText(path.basename(path.resolve(root))), { flag: "wx" });
-  } catch (error) {
-    if (error instanceof Error && "code" in error && error.code === "EEXIST") {
-      throw new UserError(`${file} already exists; not overwriting it.`);
-    }
-    throw error;
-  }
-  return file;
+  return { file: path.join(root, ".devcontainer", "devcontainer.json"), text: initialConfigText(path.basename(path.resolve(root))) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

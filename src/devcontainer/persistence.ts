@@ -1,12 +1,11 @@
 // What /dev-open changes in a repo: the config (and, for compose-based configs, the compose file) with the
 // persistence mounts added — or, with `remove`, taken out again. Planned in memory; the caller writes.
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { configDir, globalStatePath, type Env } from "../claude/home.ts";
 import { imageRemoteUser } from "../docker.ts";
 import { readTextIfExists } from "../fs.ts";
 import { chooseComposeFile, ensureComposeMounts, removeComposeMounts } from "./compose.ts";
-import { findDevcontainerConfig, findRepoRoot, parseDevcontainerConfig, writeInitialConfig, type DevcontainerConfig } from "./config.ts";
+import { findDevcontainerConfig, findRepoRoot, listDevcontainerConfigs, parseDevcontainerConfig, planInitialConfig, type DevcontainerConfig } from "./config.ts";
 import { collectMcpEnvNames, configMountTargets, ensurePersistenceMounts, planPersistenceMounts, removePersistenceMounts, type Skipped } from "./mounts.ts";
 import { ensureSamePath } from "./same-path.ts";
 
@@ -35,14 +34,15 @@ export type PersistenceEditOptions = {
 
 export async function preparePersistenceEdit(options: PersistenceEditOptions): Promise<PersistenceEdit> {
   const workspaceFolder = await findRepoRoot(path.resolve(options.folder));
-  const initial = options.init && !options.configPath && !hasConfig(workspaceFolder) ? writeInitialConfig(workspaceFolder) : undefined;
-  const configPath = initial ?? findDevcontainerConfig(workspaceFolder, { config: options.configPath, cwd: options.folder });
-  const text = readTextIfExists(configPath) ?? "";
+  // --init plans the file in memory like any other edit: a dry run writes nothing, a real run writes it once.
+  const initial = options.init && !options.configPath && listDevcontainerConfigs(workspaceFolder).length === 0 ? planInitialConfig(workspaceFolder) : undefined;
+  const configPath = initial?.file ?? findDevcontainerConfig(workspaceFolder, { config: options.configPath, cwd: options.folder });
+  const text = initial?.text ?? readTextIfExists(configPath) ?? "";
   const { config } = parseDevcontainerConfig(text, configPath);
   const compose = config.dockerComposeFile !== undefined ? chooseComposeFile(configPath, config) : undefined;
 
   if (options.remove) {
-    const files: FileEdit[] = [{ path: configPath, before: text, after: removePersistenceMounts(text, { file: configPath }).text }];
+    const files: FileEdit[] = [{ path: configPath, before: initial ? undefined : text, after: removePersistenceMounts(text, { file: configPath }).text }];
     if (compose) files.push({ path: compose.file, before: compose.text, after: removeComposeMounts(compose.text, { file: compose.file }).text });
     return { workspaceFolder, configPath, containerHome: "", files, added: [], skipped: [], targets: [] };
   }
@@ -84,10 +84,6 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
     skipped: edited.skipped,
     targets: plan.mounts.map((m) => m.target),
   };
-}
-
-function hasConfig(root: string): boolean {
-  return [".devcontainer/devcontainer.json", ".devcontainer.json"].some((rel) => existsSync(path.join(root, rel)));
 }
 
 function userHints(config: DevcontainerConfig): { remoteUser?: string; containerUser?: string; image?: string } {
