@@ -14,13 +14,26 @@ import {
 } from "jsonc-parser";
 import { UserError } from "./errors.ts";
 
+/**
+ * The text jsonc-parser reads. A byte order mark is not JSON: a space of the same length keeps every offset
+ * valid, so edits computed on this text apply to the file's own bytes and the mark stays.
+ */
+function withoutBom(text: string): string {
+  return text.startsWith("\uFEFF") ? ` ${text.slice(1)}` : text;
+}
+
 /** Parses JSONC (comments and trailing commas allowed); a syntax error becomes `file:line:col: reason`. */
 export function parseJsonc(text: string, file: string): unknown {
   const errors: ParseError[] = [];
-  const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const value: unknown = parse(withoutBom(text), errors, { allowTrailingComma: true, disallowComments: false });
   const first = errors[0];
   if (first) throw jsoncSyntaxError(text, file, first.offset, describeParseError(first.error));
   return value;
+}
+
+/** jsonc-parser's parse tree of JSONC text (comments and trailing commas allowed), past a byte order mark. */
+export function parseJsoncTree(text: string, errors: ParseError[] = []): Node | undefined {
+  return parseTree(withoutBom(text), errors, { allowTrailingComma: true, disallowComments: false });
 }
 
 /** The one way a JSONC syntax error reads: `file:line:col: reason`, and that nothing was changed. */
@@ -69,7 +82,7 @@ export function detectFormatting(text: string): FormattingOptions {
 
 /** Sets (or, with `undefined`, removes) the value at `path`, touching only the bytes that must change. */
 export function editJsonc(text: string, path: JSONPath, value: unknown, options: { insert?: boolean } = {}): string {
-  const edits = modify(text, path, value, {
+  const edits = modify(withoutBom(text), path, value, {
     formattingOptions: detectFormatting(text),
     ...(options.insert ? { isArrayInsertion: true } : {}),
   });
@@ -82,7 +95,7 @@ export function editJsonc(text: string, path: JSONPath, value: unknown, options:
  * its own with the same indentation, or inline when the siblings share a line.
  */
 export function appendToJsonc(text: string, path: JSONPath, value: unknown, key?: string): string {
-  const container = findNodeAtLocation(parseTree(text, [], { allowTrailingComma: true }) ?? EMPTY, path);
+  const container = findNodeAtLocation(parseJsoncTree(text) ?? EMPTY, path);
   const last = container?.type === (key === undefined ? "array" : "object") ? container?.children?.at(-1) : undefined;
   if (!last) return editJsonc(text, key === undefined ? [...path, -1] : [...path, key], value, { insert: key === undefined });
   const { eol, insertSpaces, tabSize } = detectFormatting(text);
@@ -102,7 +115,7 @@ export function appendToJsonc(text: string, path: JSONPath, value: unknown, key?
  * of several), so that removing what `appendToJsonc` added gives back the original bytes.
  */
 export function removeFromJsonc(text: string, path: JSONPath): string {
-  const node = findNodeAtLocation(parseTree(text, [], { allowTrailingComma: true }) ?? EMPTY, path);
+  const node = findNodeAtLocation(parseJsoncTree(text) ?? EMPTY, path);
   const target = node && typeof path.at(-1) === "string" ? node.parent : node;
   const siblings = target?.parent?.children ?? [];
   const index = target ? siblings.indexOf(target) : -1;

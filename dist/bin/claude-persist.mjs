@@ -22333,12 +22333,18 @@ var init_main = __esm({
 });
 
 // src/jsonc.ts
+function withoutBom(text2) {
+  return text2.startsWith("\uFEFF") ? ` ${text2.slice(1)}` : text2;
+}
 function parseJsonc(text2, file2) {
   const errors = [];
-  const value = parse4(text2, errors, { allowTrailingComma: true, disallowComments: false });
+  const value = parse4(withoutBom(text2), errors, { allowTrailingComma: true, disallowComments: false });
   const first = errors[0];
   if (first) throw jsoncSyntaxError(text2, file2, first.offset, describeParseError(first.error));
   return value;
+}
+function parseJsoncTree(text2, errors = []) {
+  return parseTree2(withoutBom(text2), errors, { allowTrailingComma: true, disallowComments: false });
 }
 function jsoncSyntaxError(text2, file2, offset, reason) {
   const { line, column } = lineAndColumn(text2, offset);
@@ -22378,14 +22384,14 @@ function detectFormatting(text2) {
   return { insertSpaces: true, tabSize: indented ? Math.min(indented.length, 8) : 2, eol };
 }
 function editJsonc(text2, path26, value, options6 = {}) {
-  const edits = modify(text2, path26, value, {
+  const edits = modify(withoutBom(text2), path26, value, {
     formattingOptions: detectFormatting(text2),
     ...options6.insert ? { isArrayInsertion: true } : {}
   });
   return applyEdits(text2, edits);
 }
 function appendToJsonc(text2, path26, value, key) {
-  const container = findNodeAtLocation2(parseTree2(text2, [], { allowTrailingComma: true }) ?? EMPTY, path26);
+  const container = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path26);
   const last = container?.type === (key === void 0 ? "array" : "object") ? container?.children?.at(-1) : void 0;
   if (!last) return editJsonc(text2, key === void 0 ? [...path26, -1] : [...path26, key], value, { insert: key === void 0 });
   const { eol, insertSpaces, tabSize } = detectFormatting(text2);
@@ -22398,7 +22404,7 @@ function appendToJsonc(text2, path26, value, key) {
   return `${text2.slice(0, end)},${ownLine ? `${eol}${indent}` : " "}${entry}${text2.slice(end)}`;
 }
 function removeFromJsonc(text2, path26) {
-  const node2 = findNodeAtLocation2(parseTree2(text2, [], { allowTrailingComma: true }) ?? EMPTY, path26);
+  const node2 = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path26);
   const target = node2 && typeof path26.at(-1) === "string" ? node2.parent : node2;
   const siblings = target?.parent?.children ?? [];
   const index = target ? siblings.indexOf(target) : -1;
@@ -41305,8 +41311,7 @@ function planInitialConfig(root) {
 }
 function parseJsoncObject(text2, file2) {
   const errors = [];
-  const source = text2.startsWith("\uFEFF") ? ` ${text2.slice(1)}` : text2;
-  const tree = parseTree2(source, errors, { allowTrailingComma: true, disallowComments: false });
+  const tree = parseJsoncTree(text2, errors);
   const [first] = errors;
   if (first) throw jsoncSyntaxError(text2, file2, first.offset, describeParseError(first.error));
   if (!tree || tree.type !== "object") throw jsoncSyntaxError(text2, file2, tree?.offset ?? 0, "the top level is not an object");

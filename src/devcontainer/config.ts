@@ -7,7 +7,6 @@ import path from "node:path";
 import {
   createScanner,
   getNodePath,
-  parseTree,
   type Edit,
   type Node,
   type ParseError,
@@ -15,7 +14,7 @@ import {
 import { z } from "zod";
 import { UserError } from "../errors.ts";
 import { repoRoot } from "../git.ts";
-import { describeParseError, jsoncSyntaxError } from "../jsonc.ts";
+import { describeParseError, jsoncSyntaxError, parseJsoncTree } from "../jsonc.ts";
 import { backupFile, writeFileAtomic, isNotFound } from "../fs.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -145,9 +144,7 @@ export type ParsedConfig = {
 /** Parses JSONC text (comments and trailing commas allowed) into a tree whose root is an object. */
 export function parseJsoncObject(text: string, file: string): Node {
   const errors: ParseError[] = [];
-  // A BOM is not JSON; a space of the same length keeps every offset valid.
-  const source = text.startsWith("\uFEFF") ? ` ${text.slice(1)}` : text;
-  const tree = parseTree(source, errors, { allowTrailingComma: true, disallowComments: false });
+  const tree = parseJsoncTree(text, errors);
   const [first] = errors;
   if (first) throw jsoncSyntaxError(text, file, first.offset, describeParseError(first.error));
   if (!tree || tree.type !== "object") throw jsoncSyntaxError(text, file, tree?.offset ?? 0, "the top level is not an object");
