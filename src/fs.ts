@@ -13,6 +13,7 @@ import {
   writeSync,
 } from "node:fs";
 import path from "node:path";
+import { UserError } from "./errors.ts";
 
 export const BACKUP_SUFFIX = ".claude-persist.bak";
 
@@ -66,6 +67,20 @@ export function readTextIfExists(file: string): string | undefined {
     if (isNotFound(error)) return undefined;
     throw error;
   }
+}
+
+/** A user's file that is about to be edited: bytes that are not UTF-8 would be written back changed, so refuse. */
+export function readTextToEdit(file: string): string | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  const text = bytes.toString("utf8");
+  if (!Buffer.from(text, "utf8").equals(bytes)) throw new UserError(`${file} is not valid UTF-8; not editing it.`);
+  return text;
 }
 
 export function isNotFound(error: unknown): boolean {

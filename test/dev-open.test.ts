@@ -137,3 +137,51 @@ describe("dev-open before any container", () => {
     expect(existsSync(path.join(repo, ".devcontainer"))).toBe(false);
   });
 });
+
+describe("dev-open writing a config", () => {
+  let home: string;
+  const env = () => ({ HOME: home, DOCKER_HOST: NO_DOCKER });
+  // --remote-home: the plan of a config that names a vscode user, without asking Docker about image "x".
+  const write = (root: string) => runCli(["dev-open", "--config-only", "--config", "c.json", "--remote-home", "/home/vscode"], { env: env(), cwd: root });
+  const scratch = (content: string | Buffer) => {
+    const root = tempDir();
+    writeFileSync(path.join(root, "c.json"), content);
+    return root;
+  };
+  beforeAll(async () => {
+    home = tempHome();
+    expect((await runCli(["install"], { env: env() })).exitCode).toBe(0);
+  });
+
+  it("writes the edit atomically and keeps a backup of the original", async () => {
+    const root = scratch('{\n  "image": "x"\n}\n');
+    const file = path.join(root, "c.json");
+    expect((await write(root)).stdout).toContain("Updated c.json (backup: .claude-persist.bak beside it).");
+    expect(readFileSync(`${file}.claude-persist.bak`, "utf8")).toBe('{\n  "image": "x"\n}\n');
+    expect(readFileSync(file, "utf8")).toContain("claude-persist");
+    expect(readdirSync(root).sort()).toEqual(["c.json", "c.json.claude-persist.bak"]);
+  });
+
+  it("writes nothing when nothing changes", async () => {
+    const root = scratch('{\n  "image": "x"\n}\n');
+    const file = path.join(root, "c.json");
+    await write(root);
+    const once = readFileSync(file, "utf8");
+    expect((await write(root)).stdout).not.toContain("Updated");
+    expect(readFileSync(file, "utf8")).toBe(once);
+  });
+
+  it.each([
+    ["a syntax error", '{\n  "image": "x",,\n}\n', /c\.json:2:16: invalid JSON: a property name was expected/],
+    ["bytes that are not UTF-8", Buffer.from([0x7b, 0xff, 0x7d]), /not valid UTF-8/],
+  ])("leaves the file as it was on %s", async (_name, content, message) => {
+    const root = scratch(content);
+    const file = path.join(root, "c.json");
+    const before = readFileSync(file);
+    const result = await write(root);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(message);
+    expect(readFileSync(file).equals(before)).toBe(true);
+    expect(readdirSync(root)).toEqual(["c.json"]);
+  });
+});

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseDocument } from "yaml";
 import { describe, expect, it } from "vitest";
-import { parseDevcontainerConfig, readDevcontainerConfig, updateFile } from "../src/devcontainer/config.ts";
+import { parseDevcontainerConfig, readDevcontainerConfig } from "../src/devcontainer/config.ts";
+import { readTextToEdit } from "../src/fs.ts";
 import {
   chooseComposeFile,
   composeServiceTargets,
@@ -205,11 +206,11 @@ function checkMalformedCompose(configFile: string): void {
   const message = `${target.file}:${line}:1: Tabs are not allowed as indentation`;
   expect(() => ensureComposeMounts(broken, target.service, planForFixture(config), { file: target.file })).toThrow(new UserError(message));
 
-  // Through updateFile on a copy: the error, and the file left exactly as it was.
+  // Read as dev-open reads it, from a copy: the error, and the file left exactly as it was.
   const dir = mkdtempSync(path.join(tmpdir(), "compose-malformed-"));
   const copy = path.join(dir, path.basename(target.file));
   writeFileSync(copy, broken);
-  expect(() => updateFile(copy, (text, file) => ensureComposeMounts(text, target.service, planForFixture(config), { file }))).toThrow(
+  expect(() => ensureComposeMounts(readTextToEdit(copy) ?? "", target.service, planForFixture(config), { file: copy })).toThrow(
     new UserError(`${copy}:${line}:1: Tabs are not allowed as indentation`),
   );
   expect(readFileSync(copy, "utf8")).toBe(broken);

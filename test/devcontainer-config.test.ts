@@ -13,7 +13,6 @@ import {
   parseDevcontainerConfig,
   planInitialConfig,
   readDevcontainerConfig,
-  updateFile,
 } from "../src/devcontainer/config.ts";
 import { ensurePersistenceMounts } from "../src/devcontainer/mounts.ts";
 import { UserError } from "../src/errors.ts";
@@ -132,42 +131,6 @@ describe("parseDevcontainerConfig", () => {
   it("counts lines and columns from 1", () => {
     expect(lineAndColumn("ab\r\ncd", 5)).toEqual({ line: 2, column: 2 });
     expect(lineAndColumn("", 0)).toEqual({ line: 1, column: 1 });
-  });
-});
-
-describe("updateFile", () => {
-  const plan = planForFixture({ remoteUser: "vscode" });
-  const edit = (text: string, file: string) => ensurePersistenceMounts(text, plan, { file });
-
-  it("writes the edit atomically and keeps a backup of the original", () => {
-    const root = scratch({ "c.json": '{\n  "image": "x"\n}\n' });
-    const file = path.join(root, "c.json");
-    expect(updateFile(file, edit)).toEqual({ changed: true, backup: `${file}.claude-persist.bak` });
-    expect(readFileSync(`${file}.claude-persist.bak`, "utf8")).toBe('{\n  "image": "x"\n}\n');
-    expect(readFileSync(file, "utf8")).toContain("claude-persist");
-    expect(readdirSync(root).sort()).toEqual(["c.json", "c.json.claude-persist.bak"]);
-  });
-
-  it("writes nothing when nothing changes", () => {
-    const root = scratch({ "c.json": '{\n  "image": "x"\n}\n' });
-    const file = path.join(root, "c.json");
-    updateFile(file, edit);
-    const once = readFileSync(file, "utf8");
-    expect(updateFile(file, edit)).toEqual({ changed: false });
-    expect(readFileSync(file, "utf8")).toBe(once);
-  });
-
-  it.each([
-    ["a syntax error", '{\n  "image": "x",,\n}\n', /c\.json:2:16: invalid JSON: a property name was expected/],
-    ["bytes that are not UTF-8", Buffer.from([0x7b, 0xff, 0x7d]), /not valid UTF-8/],
-  ])("leaves the file as it was on %s", (_name, content, message) => {
-    const root = scratch();
-    const file = path.join(root, "c.json");
-    writeFileSync(file, content);
-    const before = readFileSync(file);
-    expect(() => updateFile(file, edit)).toThrow(message);
-    expect(readFileSync(file).equals(before)).toBe(true);
-    expect(readdirSync(root)).toEqual(["c.json"]);
   });
 });
 

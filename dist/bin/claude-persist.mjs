@@ -20658,6 +20658,18 @@ function readTextIfExists(file2) {
     throw error62;
   }
 }
+function readTextToEdit(file2) {
+  let bytes;
+  try {
+    bytes = readFileSync(file2);
+  } catch (error62) {
+    if (isNotFound(error62)) return void 0;
+    throw error62;
+  }
+  const text2 = bytes.toString("utf8");
+  if (!Buffer.from(text2, "utf8").equals(bytes)) throw new UserError(`${file2} is not valid UTF-8; not editing it.`);
+  return text2;
+}
 function isNotFound(error62) {
   return error62 instanceof Error && "code" in error62 && (error62.code === "ENOENT" || error62.code === "ENOTDIR");
 }
@@ -20675,6 +20687,7 @@ var BACKUP_SUFFIX;
 var init_fs = __esm({
   "src/fs.ts"() {
     "use strict";
+    init_errors();
     BACKUP_SUFFIX = ".claude-persist.bak";
   }
 });
@@ -42039,7 +42052,7 @@ function composeFilesOf(configFile, config2) {
   const files = typeof listed === "string" ? [listed] : listed ?? [];
   return files.map((file2) => path22.resolve(path22.dirname(configFile), file2));
 }
-function chooseComposeFile(configFile, config2, read = readTextIfExists) {
+function chooseComposeFile(configFile, config2, read = readTextToEdit) {
   const service = config2.service;
   const files = composeFilesOf(configFile, config2);
   if (!service || files.length === 0) throw new UserError(`${configFile}: a compose-based config needs dockerComposeFile and service.`);
@@ -42303,7 +42316,7 @@ async function preparePersistenceEdit(options6) {
   const workspaceFolder = await findRepoRoot(path23.resolve(options6.folder));
   const initial = options6.init && !options6.configPath && listDevcontainerConfigs(workspaceFolder).length === 0 ? planInitialConfig(workspaceFolder) : void 0;
   const configPath = initial?.file ?? findDevcontainerConfig(workspaceFolder, { config: options6.configPath, cwd: options6.folder });
-  const text2 = initial?.text ?? readTextIfExists(configPath) ?? "";
+  const text2 = initial?.text ?? readTextToEdit(configPath) ?? "";
   const { config: config2 } = parseDevcontainerConfig(text2, configPath);
   const compose = config2.dockerComposeFile !== void 0 ? chooseComposeFile(configPath, config2) : void 0;
   if (options6.remove) {

@@ -10,7 +10,7 @@ import path from "node:path";
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode, type Pair, type YAMLMap, type YAMLSeq } from "yaml";
 import { SHARED_ENTRIES } from "../claude/shared.ts";
 import { UserError } from "../errors.ts";
-import { readTextIfExists } from "../fs.ts";
+import { readTextToEdit } from "../fs.ts";
 import { blockLineStart, detectLayout, lineEndOf, lineStartOf, type DevcontainerConfig } from "./config.ts";
 import { normaliseTarget, type EditResult, type PersistencePlan, type RemoveResult, type Skipped } from "./mounts.ts";
 
@@ -39,7 +39,7 @@ export type ComposeTarget = { readonly file: string; readonly text: string; read
 export function chooseComposeFile(
   configFile: string,
   config: DevcontainerConfig,
-  read: (file: string) => string | undefined = readTextIfExists,
+  read: (file: string) => string | undefined = readTextToEdit,
 ): ComposeTarget {
   const service = config.service;
   const files = composeFilesOf(configFile, config);

@@ -15,7 +15,7 @@ import { z } from "zod";
 import { UserError } from "../errors.ts";
 import { repoRoot } from "../git.ts";
 import { describeParseError, jsoncSyntaxError, parseJsoncTree } from "../jsonc.ts";
-import { backupFile, writeFileAtomic, isNotFound } from "../fs.ts";
+import { isNotFound } from "../fs.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Finding the repo and its config
@@ -192,26 +192,6 @@ export function nodeValue(node: Node): JsonValue {
     default:
       return null;
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Writing a file in place
-
-export type TextEdit = { readonly text: string; readonly changed: boolean };
-
-/**
- * Reads `file`, lets `edit` compute the new text, and writes it atomically (with a backup) only when it changed.
- * When `edit` throws (e.g. a syntax error), nothing is written.
- */
-export function updateFile(file: string, edit: (text: string, file: string) => TextEdit): { changed: boolean; backup?: string } {
-  const bytes = readFileSync(file);
-  const text = bytes.toString("utf8");
-  if (!Buffer.from(text, "utf8").equals(bytes)) throw new UserError(`${file} is not valid UTF-8; not editing it.`);
-  const result = edit(text, file);
-  if (!result.changed) return { changed: false };
-  const backup = backupFile(file);
-  writeFileAtomic(file, result.text);
-  return { changed: true, backup };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import path from "node:path";
 import { configDir, globalStatePath, type Env } from "../claude/home.ts";
 import { imageRemoteUser } from "../docker.ts";
-import { readTextIfExists } from "../fs.ts";
+import { readTextToEdit } from "../fs.ts";
 import { chooseComposeFile, ensureComposeMounts, removeComposeMounts } from "./compose.ts";
 import { findDevcontainerConfig, findRepoRoot, listDevcontainerConfigs, parseDevcontainerConfig, planInitialConfig, type DevcontainerConfig } from "./config.ts";
 import { collectMcpEnvNames, configMountTargets, ensurePersistenceMounts, planPersistenceMounts, removePersistenceMounts, type Skipped } from "./mounts.ts";
@@ -37,7 +37,7 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
   // --init plans the file in memory like any other edit: a dry run writes nothing, a real run writes it once.
   const initial = options.init && !options.configPath && listDevcontainerConfigs(workspaceFolder).length === 0 ? planInitialConfig(workspaceFolder) : undefined;
   const configPath = initial?.file ?? findDevcontainerConfig(workspaceFolder, { config: options.configPath, cwd: options.folder });
-  const text = initial?.text ?? readTextIfExists(configPath) ?? "";
+  const text = initial?.text ?? readTextToEdit(configPath) ?? "";
   const { config } = parseDevcontainerConfig(text, configPath);
   const compose = config.dockerComposeFile !== undefined ? chooseComposeFile(configPath, config) : undefined;
 
