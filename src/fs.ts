@@ -4,6 +4,7 @@ import {
   closeSync,
   copyFileSync,
   fsyncSync,
+  lstatSync,
   openSync,
   readFileSync,
   realpathSync,
@@ -81,6 +82,15 @@ export function readTextToEdit(file: string): string | undefined {
   const text = bytes.toString("utf8");
   if (!Buffer.from(text, "utf8").equals(bytes)) throw new UserError(`${file} is not valid UTF-8; not editing it.`);
   return text;
+}
+
+/** A directory itself, not a symlink to one. */
+export function isRealDirectory(file: string): boolean {
+  try {
+    return lstatSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 export function isNotFound(error: unknown): boolean {

@@ -1,12 +1,12 @@
 // Mapping a project's container path onto its host path inside the shared `projects/` folder: a relative
 // symlink `<container slug> -> <host slug>`, so `claude --continue`, `--resume <id>` and the picker in the
 // container find (and append to) the host's sessions. Every mapping is recorded in the pack's state.
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { encodeProjectSlug, packStateDir, projectsDir, type Env } from "./claude/home.ts";
 import { UserError } from "./errors.ts";
-import { errorCode } from "./fs.ts";
+import { errorCode, isRealDirectory } from "./fs.ts";
 import { readJsonState, updateJsonState } from "./state.ts";
 
 export const mappingSchema = z.object({
@@ -64,11 +64,14 @@ export async function mapProject(
   }
   mkdirSync(path.join(projects, hostSlug), { recursive: true, mode: 0o700 });
   const link = path.join(projects, containerSlug);
-  // Loaded here: snapshot.ts reads sessions through sessions.ts, which imports this module.
-  if (isRealDirectory(link)) await (await import("./snapshot.ts")).snapshotBeforeMerge(env, target.hostPath, [containerSlug]);
-  const merged = isRealDirectory(link) ? mergeInto(link, path.join(projects, hostSlug)) : [];
+  let merged: string[] = [];
+  if (isRealDirectory(link)) {
+    // Loaded here: snapshot.ts reads sessions through sessions.ts, which imports this module.
+    await (await import("./snapshot.ts")).snapshotBeforeMerge(env, target.hostPath, [containerSlug]);
+    merged = mergeInto(link, path.join(projects, hostSlug));
+    rmdirSync(link);
+  }
   let state: MapResult["link"] = "linked";
-  if (merged.length > 0 || isRealDirectory(link)) rmdirSync(link);
   try {
     symlinkSync(hostSlug, link, "dir");
   } catch (error) {
@@ -91,14 +94,6 @@ function collidingProject(env: Env, containerSlug: string, hostPath: string): st
     // Not a symlink (or not there): nothing else claims it.
   }
   return undefined;
-}
-
-function isRealDirectory(file: string): boolean {
-  try {
-    return lstatSync(file).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -142,18 +137,4 @@ async function recordMapping(env: Env, mapping: Mapping): Promise<void> {
     ...all.filter((m) => !(m.hostPath === mapping.hostPath && m.containerPath === mapping.containerPath)),
     mapping,
   ]);
-}
-
-/** Host project paths whose mapping points at `containerSlug`, for doctor and sessions. */
-export function hostsOfContainerSlug(env: Env, containerSlug: string): string[] {
-  return [...new Set(readMappings(env).filter((m) => m.containerSlug === containerSlug).map((m) => m.hostPath))];
-}
-
-/** The raw text of the mappings file, for tests and doctor. */
-export function readMappingsText(env: Env): string | undefined {
-  try {
-    return readFileSync(mappingsFile(env), "utf8");
-  } catch {
-    return undefined;
-  }
 }

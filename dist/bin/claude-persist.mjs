@@ -20607,6 +20607,7 @@ import {
   closeSync,
   copyFileSync,
   fsyncSync,
+  lstatSync,
   openSync,
   readFileSync,
   realpathSync as realpathSync2,
@@ -20669,6 +20670,13 @@ function readTextToEdit(file2) {
   const text2 = bytes.toString("utf8");
   if (!Buffer.from(text2, "utf8").equals(bytes)) throw new UserError(`${file2} is not valid UTF-8; not editing it.`);
   return text2;
+}
+function isRealDirectory(file2) {
+  try {
+    return lstatSync(file2).isDirectory();
+  } catch {
+    return false;
+  }
 }
 function isNotFound(error62) {
   return error62 instanceof Error && "code" in error62 && (error62.code === "ENOENT" || error62.code === "ENOTDIR");
@@ -22923,7 +22931,7 @@ ${text2}
 });
 
 // src/container-checks.ts
-import { accessSync, constants, lstatSync, readFileSync as readFileSync4, readlinkSync, realpathSync as realpathSync3, statSync as statSync4 } from "node:fs";
+import { accessSync, constants, lstatSync as lstatSync2, readFileSync as readFileSync4, readlinkSync, realpathSync as realpathSync3, statSync as statSync4 } from "node:fs";
 import path5 from "node:path";
 function displayPath(file2, env) {
   const home = homeDir(env);
@@ -23055,7 +23063,7 @@ function checkReadOnlyMounts(env, mounts) {
 }
 function lstatQuietly(file2) {
   try {
-    return lstatSync(file2);
+    return lstatSync2(file2);
   } catch {
     return void 0;
   }
@@ -23136,7 +23144,7 @@ var init_environment = __esm({
 });
 
 // src/project-link.ts
-import { lstatSync as lstatSync2, symlinkSync } from "node:fs";
+import { lstatSync as lstatSync3, symlinkSync } from "node:fs";
 import path6 from "node:path";
 function repairProjectLink(env, cwd, workspace) {
   const relative = path6.posix.relative(workspace.container, cwd);
@@ -23146,7 +23154,7 @@ function repairProjectLink(env, cwd, workspace) {
   if (hostSlug === containerSlug) return void 0;
   const link = path6.join(projectsDir(env), containerSlug);
   try {
-    const stats = lstatSync2(link);
+    const stats = lstatSync3(link);
     if (stats.isSymbolicLink()) return void 0;
     return `projects/${containerSlug} holds sessions made in this container before it was mapped; run 'dev-open' on the host to merge them into ${hostSlug}`;
   } catch {
@@ -32468,7 +32476,7 @@ import {
   copyFileSync as copyFileSync2,
   existsSync as existsSync4,
   fsyncSync as fsyncSync2,
-  lstatSync as lstatSync3,
+  lstatSync as lstatSync4,
   mkdirSync as mkdirSync4,
   mkdtempSync,
   openSync as openSync3,
@@ -32517,7 +32525,7 @@ function collectProjectData(env, slugFolders) {
   }
   for (const id of [...ids].sort()) {
     for (const root of ["tasks", "file-history"]) {
-      if (isRealDirectory(path16.join(config2, root, id))) walkFrom(`${root}/${id}`);
+      if (isRealDirectory2(path16.join(config2, root, id))) walkFrom(`${root}/${id}`);
     }
     addFile(config2, `persist-state/${SESSION_STARTS_DIR}/${id}.jsonl`, data);
   }
@@ -32538,7 +32546,7 @@ function realSlugFolders(projects, names) {
   for (const name of names) {
     const dir = path16.join(projects, name);
     try {
-      if (lstatSync3(dir).isDirectory()) found.add(name);
+      if (lstatSync4(dir).isDirectory()) found.add(name);
       else if (statSync7(dir).isDirectory()) {
         const real = realpathSync4(dir);
         if (path16.dirname(real) === projectsReal) found.add(path16.basename(real));
@@ -32556,7 +32564,7 @@ function walk(config2, rel, data) {
   const abs = path16.join(config2, rel);
   let stats;
   try {
-    stats = lstatSync3(abs);
+    stats = lstatSync4(abs);
   } catch {
     return;
   }
@@ -32579,7 +32587,7 @@ function addFile(config2, rel, data) {
   const abs = path16.join(config2, rel);
   let stats;
   try {
-    stats = lstatSync3(abs);
+    stats = lstatSync4(abs);
   } catch {
     return;
   }
@@ -32602,7 +32610,7 @@ async function createSnapshot(env, cwd, now = /* @__PURE__ */ new Date()) {
 }
 async function snapshotBeforeMerge(env, hostPath, slugFolders, now = /* @__PURE__ */ new Date()) {
   const projects = projectsDir(env);
-  const hasFiles = slugFolders.some((slug) => isRealDirectory(path16.join(projects, slug)) && listNames(path16.join(projects, slug)).length > 0);
+  const hasFiles = slugFolders.some((slug) => isRealDirectory2(path16.join(projects, slug)) && listNames(path16.join(projects, slug)).length > 0);
   if (!hasFiles) return void 0;
   try {
     const project = await resolveSnapshotProject(env, hostPath, slugFolders);
@@ -32936,7 +32944,7 @@ function blockedTarget(config2, manifest) {
       const here = parts.slice(0, i2).join("/");
       let stats;
       try {
-        stats = lstatSync3(path16.join(config2, here));
+        stats = lstatSync4(path16.join(config2, here));
       } catch (error62) {
         if (isNotFound(error62)) return void 0;
         throw error62;
@@ -33079,16 +33087,16 @@ function readStateArray(file2) {
 function isRecord(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
-function isRealDirectory(file2) {
+function isRealDirectory2(file2) {
   try {
-    return lstatSync3(file2).isDirectory();
+    return lstatSync4(file2).isDirectory();
   } catch {
     return false;
   }
 }
 function isSymlink(file2) {
   try {
-    return lstatSync3(file2).isSymbolicLink();
+    return lstatSync4(file2).isSymbolicLink();
   } catch {
     return false;
   }
@@ -33179,7 +33187,7 @@ var init_snapshot = __esm({
 });
 
 // src/mapping.ts
-import { existsSync as existsSync5, lstatSync as lstatSync4, mkdirSync as mkdirSync5, readdirSync as readdirSync4, readFileSync as readFileSync10, readlinkSync as readlinkSync3, renameSync as renameSync4, rmdirSync as rmdirSync3, symlinkSync as symlinkSync2 } from "node:fs";
+import { existsSync as existsSync5, mkdirSync as mkdirSync5, readdirSync as readdirSync4, readFileSync as readFileSync10, readlinkSync as readlinkSync3, renameSync as renameSync4, rmdirSync as rmdirSync3, symlinkSync as symlinkSync2 } from "node:fs";
 import path17 from "node:path";
 function mappingsFile(env) {
   return path17.join(packStateDir(env), "mappings.json");
@@ -33203,10 +33211,13 @@ async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
   }
   mkdirSync5(path17.join(projects, hostSlug), { recursive: true, mode: 448 });
   const link = path17.join(projects, containerSlug);
-  if (isRealDirectory2(link)) await (await Promise.resolve().then(() => (init_snapshot(), snapshot_exports))).snapshotBeforeMerge(env, target.hostPath, [containerSlug]);
-  const merged = isRealDirectory2(link) ? mergeInto(link, path17.join(projects, hostSlug)) : [];
+  let merged = [];
+  if (isRealDirectory(link)) {
+    await (await Promise.resolve().then(() => (init_snapshot(), snapshot_exports))).snapshotBeforeMerge(env, target.hostPath, [containerSlug]);
+    merged = mergeInto(link, path17.join(projects, hostSlug));
+    rmdirSync3(link);
+  }
   let state = "linked";
-  if (merged.length > 0 || isRealDirectory2(link)) rmdirSync3(link);
   try {
     symlinkSync2(hostSlug, link, "dir");
   } catch (error62) {
@@ -33227,13 +33238,6 @@ function collidingProject(env, containerSlug, hostPath) {
   }
   return void 0;
 }
-function isRealDirectory2(file2) {
-  try {
-    return lstatSync4(file2).isDirectory();
-  } catch {
-    return false;
-  }
-}
 function mergeInto(from, to, prefix = "") {
   const moved = [];
   mkdirSync5(to, { recursive: true, mode: 448 });
@@ -33241,7 +33245,7 @@ function mergeInto(from, to, prefix = "") {
     const source = path17.join(from, entry.name);
     const target = path17.join(to, entry.name);
     const rel = path17.join(prefix, entry.name);
-    if (entry.isDirectory() && isRealDirectory2(target)) {
+    if (entry.isDirectory() && isRealDirectory(target)) {
       moved.push(...mergeInto(source, target, rel));
       rmdirSync3(source);
     } else if (!existsSync5(target)) {
