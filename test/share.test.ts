@@ -59,4 +59,27 @@ describe("unshare and share", () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toBe("claude-persist unshare: unshare takes --config, --dry-run and --json, not --rebuild");
   });
+
+  it.each([
+    ["unshare", "--isolated"],
+    ["share", "--config-only"],
+  ])("%s --help shows only the options it takes", async (command, mode) => {
+    const result = await runCli([command, "--help"], { env: env() });
+    expect(result.stdout.split("\n")[0]).toBe(`Usage: dev-open ${mode} [folder] [--config PATH] [--dry-run] [--json]`);
+    expect(result.stdout).toContain(`claude-persist ${command} [folder]`);
+    expect(result.stdout).not.toMatch(/--rebuild|--init|--same-path|--shell/);
+  });
+
+  it("takes the folder as an argument and checks option values, as dev-open does", async () => {
+    const repo = path.join(tempDir(), "elsewhere");
+    cpSync(path.join(FIXTURES, "tabs-comments-trailing-commas"), repo, { recursive: true });
+    const before = read(repo, [".devcontainer/devcontainer.json"]);
+    const dryRun = await runCli(["share", "--dry-run", repo], { env: env(), cwd: tempDir() });
+    expect(dryRun.exitCode, dryRun.stderr).toBe(0);
+    expect(dryRun.stdout).toContain("+++ b/.devcontainer/devcontainer.json");
+    expect(read(repo, [".devcontainer/devcontainer.json"])).toEqual(before);
+    const missing = await runCli(["unshare", "--config"], { env: env(), cwd: repo });
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toBe("claude-persist unshare: Option '--config <value>' argument missing; see 'unshare --help'");
+  });
 });

@@ -12952,14 +12952,14 @@ function compileValidator(schema, parser) {
     return parser;
   }
 }
-function compile(schema, options6) {
+function compile(schema, options7) {
   try {
     const parser = compileFn(schema);
     const clone2 = withParser(schema, parser);
     clone2._zod.bag.validator = compileValidator(schema, parser);
     return clone2;
   } catch (err) {
-    if (options6?.strict)
+    if (options7?.strict)
       throw err;
     return schema;
   }
@@ -13019,7 +13019,7 @@ function installCompiledUserMethods(target, source, parser) {
     };
   }
 }
-function compileFn(schema, options6) {
+function compileFn(schema, options7) {
   let recursive2 = true;
   try {
     recursive2 = isRecursiveSchema(schema);
@@ -13035,12 +13035,12 @@ function compileFn(schema, options6) {
     definite: true
   };
   const doc = new Doc(["input"]);
-  const outputAccessor = generateCheck(doc, ctx, schema, "input", !options6?.assertOnly);
+  const outputAccessor = generateCheck(doc, ctx, schema, "input", !options7?.assertOnly);
   doc.write(outputAccessor === null ? `return true;` : `return ${outputAccessor};`);
   const constantNames = ["INVALID", ...ctx.constants.keys()];
   const constantValues = [INVALID, ...ctx.constants.values()];
   const code = doc.content.join("\n");
-  const fullCode = options6?.debug ? constantNames.length > 0 ? `// Constants: ${constantNames.join(", ")}
+  const fullCode = options7?.debug ? constantNames.length > 0 ? `// Constants: ${constantNames.join(", ")}
 ${code}` : code : "";
   const F = Function;
   const factoryCode = `return (input) => {
@@ -13053,7 +13053,7 @@ ${code}
   } catch (err) {
     throw new ZodCompileUnsupportedError(`this schema (generated code failed to evaluate: ${err.message})`);
   }
-  if (options6?.debug) {
+  if (options7?.debug) {
     fn.code = fullCode;
   }
   fn.definite = ctx.definite;
@@ -14126,31 +14126,31 @@ function getTupleOptStart2(items, key) {
 }
 function generateUnionCheck(doc, ctx, schema, accessor) {
   const def = schema._zod.def;
-  const options6 = def.options;
+  const options7 = def.options;
   if (def.discriminator) {
     return generateDiscriminatedUnionCheck(doc, ctx, def, accessor);
   }
   if (def.inclusive === false) {
     throw new ZodCompileUnsupportedError("exclusive unions (z.xor)");
   }
-  if (options6.length === 0) {
+  if (options7.length === 0) {
     doc.write("return INVALID;");
     return accessor;
   }
-  if (options6.length === 1) {
-    return generateCheck(doc, ctx, options6[0], accessor);
+  if (options7.length === 1) {
+    return generateCheck(doc, ctx, options7[0], accessor);
   }
-  const allLiterals = options6.every((opt) => opt._zod.def.type === "literal" && !opt._zod.def.checks?.length);
+  const allLiterals = options7.every((opt) => opt._zod.def.type === "literal" && !opt._zod.def.checks?.length);
   if (allLiterals) {
-    const values = new Set(options6.flatMap((opt) => opt._zod.def.values));
+    const values = new Set(options7.flatMap((opt) => opt._zod.def.values));
     const valuesConst = addConstant(ctx, values);
     doc.write(`if (!${valuesConst}.has(${accessor})) return INVALID;`);
     return accessor;
   }
   const outputVar = newVar(ctx);
   doc.write(`let ${outputVar};`);
-  for (let i2 = 0; i2 < options6.length; i2++) {
-    const opt = options6[i2];
+  for (let i2 = 0; i2 < options7.length; i2++) {
+    const opt = options7[i2];
     if (i2 === 0) {
       doc.write(`${outputVar} = (() => {`);
     } else {
@@ -15274,26 +15274,26 @@ function _array(Class2, element, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _union(Class2, options6, params) {
+function _union(Class2, options7, params) {
   return new Class2({
     type: "union",
-    options: options6,
+    options: options7,
     ...normalizeParams(params)
   });
 }
-function _xor(Class2, options6, params) {
+function _xor(Class2, options7, params) {
   return new Class2({
     type: "union",
-    options: options6,
+    options: options7,
     inclusive: false,
     ...normalizeParams(params)
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _discriminatedUnion(Class2, discriminator, options6, params) {
+function _discriminatedUnion(Class2, discriminator, options7, params) {
   return new Class2({
     type: "union",
-    options: options6,
+    options: options7,
     discriminator,
     ...normalizeParams(params)
   });
@@ -15831,11 +15831,11 @@ Set the \`cycles\` parameter to \`"ref"\` to resolve cyclical schemas with defs.
     ctx.sharedDefsExtractedFor = ctx.external;
 }
 function compactTypeUnion(schema) {
-  const options6 = schema.anyOf;
-  if (!Array.isArray(options6) || options6.length === 0 || schema.type !== void 0)
+  const options7 = schema.anyOf;
+  if (!Array.isArray(options7) || options7.length === 0 || schema.type !== void 0)
     return;
   const types = [];
-  for (const option of options6) {
+  for (const option of options7) {
     if (!option || typeof option !== "object")
       return;
     compactTypeUnion(option);
@@ -16662,14 +16662,14 @@ var init_json_schema_processors = __esm({
     unionProcessor = (schema, ctx, json2, params) => {
       const def = schema._zod.def;
       const isExclusive = def.inclusive === false;
-      const options6 = def.options.map((x, i2) => processSchema(x, ctx, {
+      const options7 = def.options.map((x, i2) => processSchema(x, ctx, {
         ...params,
         path: [...params.path, isExclusive ? "oneOf" : "anyOf", i2]
       }));
       if (isExclusive) {
-        json2.oneOf = options6;
+        json2.oneOf = options7;
       } else {
-        json2.anyOf = options6;
+        json2.anyOf = options7;
       }
     };
     intersectionProcessor = (schema, ctx, json2, params) => {
@@ -17853,25 +17853,25 @@ function looseObject(shape, params) {
     ...util_exports.normalizeParams(params)
   });
 }
-function union(options6, params) {
+function union(options7, params) {
   return new ZodUnion({
     type: "union",
-    options: options6,
+    options: options7,
     ...util_exports.normalizeParams(params)
   });
 }
-function xor(options6, params) {
+function xor(options7, params) {
   return new ZodXor({
     type: "union",
-    options: options6,
+    options: options7,
     inclusive: false,
     ...util_exports.normalizeParams(params)
   });
 }
-function discriminatedUnion(discriminator, options6, params) {
+function discriminatedUnion(discriminator, options7, params) {
   return new ZodDiscriminatedUnion({
     type: "union",
-    options: options6,
+    options: options7,
     discriminator,
     ...util_exports.normalizeParams(params)
   });
@@ -19728,13 +19728,13 @@ function convertSchema(schema, ctx) {
   let baseSchema = convertBaseSchema(schema, ctx);
   const hasExplicitType = schema.type || schema.enum !== void 0 || schema.const !== void 0;
   if (schema.anyOf && Array.isArray(schema.anyOf)) {
-    const options6 = schema.anyOf.map((s) => convertSchema(s, ctx));
-    const anyOfUnion = z.union(options6);
+    const options7 = schema.anyOf.map((s) => convertSchema(s, ctx));
+    const anyOfUnion = z.union(options7);
     baseSchema = hasExplicitType ? z.intersection(baseSchema, anyOfUnion) : anyOfUnion;
   }
   if (schema.oneOf && Array.isArray(schema.oneOf)) {
-    const options6 = schema.oneOf.map((s) => convertSchema(s, ctx));
-    const oneOfUnion = z.xor(options6);
+    const options7 = schema.oneOf.map((s) => convertSchema(s, ctx));
+    const oneOfUnion = z.xor(options7);
     baseSchema = hasExplicitType ? z.intersection(baseSchema, oneOfUnion) : oneOfUnion;
   }
   if (schema.allOf && Array.isArray(schema.allOf)) {
@@ -20478,10 +20478,10 @@ var init_zod = __esm({
 
 // src/args.ts
 import { parseArgs } from "node:util";
-function parseOptions(command, args, options6, schema, { positionals = 0 } = {}) {
+function parseOptions(command, args, options7, schema, { positionals = 0 } = {}) {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: options6, allowPositionals: positionals > 0, strict: true });
+    parsed = parseArgs({ args, options: options7, allowPositionals: positionals > 0, strict: true });
   } catch (error62) {
     const reason = (error62 instanceof Error ? error62.message.split("\n")[0] ?? "" : String(error62)).replace(/\.$/, "");
     throw new UserError(`${reason}; see '${command} --help'`, 2);
@@ -21350,7 +21350,7 @@ var init_string_intern = __esm({
 });
 
 // node_modules/jsonc-parser/lib/esm/impl/format.js
-function format(documentText, range, options6) {
+function format(documentText, range, options7) {
   let initialIndentLevel;
   let formatText;
   let formatTextStart;
@@ -21368,7 +21368,7 @@ function format(documentText, range, options6) {
       endOffset++;
     }
     formatText = documentText.substring(formatTextStart, endOffset);
-    initialIndentLevel = computeIndentLevel(formatText, options6);
+    initialIndentLevel = computeIndentLevel(formatText, options7);
   } else {
     formatText = documentText;
     initialIndentLevel = 0;
@@ -21376,13 +21376,13 @@ function format(documentText, range, options6) {
     rangeStart = 0;
     rangeEnd = documentText.length;
   }
-  const eol = getEOL(options6, documentText);
+  const eol = getEOL(options7, documentText);
   const eolFastPathSupported = supportedEols.includes(eol);
   let numberLineBreaks = 0;
   let indentLevel = 0;
   let indentValue;
-  if (options6.insertSpaces) {
-    indentValue = cachedSpaces[options6.tabSize || 4] ?? repeat(cachedSpaces[1], options6.tabSize || 4);
+  if (options7.insertSpaces) {
+    indentValue = cachedSpaces[options7.tabSize || 4] ?? repeat(cachedSpaces[1], options7.tabSize || 4);
   } else {
     indentValue = "	";
   }
@@ -21406,7 +21406,7 @@ function format(documentText, range, options6) {
     let token = scanner.scan();
     numberLineBreaks = 0;
     while (token === 15 || token === 14) {
-      if (token === 14 && options6.keepLines) {
+      if (token === 14 && options7.keepLines) {
         numberLineBreaks += 1;
       } else if (token === 14) {
         numberLineBreaks = 1;
@@ -21423,12 +21423,12 @@ function format(documentText, range, options6) {
     }
   }
   let firstToken = scanNext();
-  if (options6.keepLines && numberLineBreaks > 0) {
+  if (options7.keepLines && numberLineBreaks > 0) {
     addEdit(repeat(eol, numberLineBreaks), 0, 0);
   }
   if (firstToken !== 17) {
     let firstTokenStart = scanner.getTokenOffset() + formatTextStart;
-    let initialIndent = indentValue.length * initialIndentLevel < 20 && options6.insertSpaces ? cachedSpaces[indentValue.length * initialIndentLevel] : repeat(indentValue, initialIndentLevel);
+    let initialIndent = indentValue.length * initialIndentLevel < 20 && options7.insertSpaces ? cachedSpaces[indentValue.length * initialIndentLevel] : repeat(indentValue, initialIndentLevel);
     addEdit(initialIndent, formatTextStart, firstTokenStart);
   }
   while (firstToken !== 17) {
@@ -21449,9 +21449,9 @@ function format(documentText, range, options6) {
         indentLevel--;
       }
       ;
-      if (options6.keepLines && numberLineBreaks > 0 || !options6.keepLines && firstToken !== 1) {
+      if (options7.keepLines && numberLineBreaks > 0 || !options7.keepLines && firstToken !== 1) {
         replaceContent = newLinesAndIndent();
-      } else if (options6.keepLines) {
+      } else if (options7.keepLines) {
         replaceContent = cachedSpaces[1];
       }
     } else if (secondToken === 4) {
@@ -21459,9 +21459,9 @@ function format(documentText, range, options6) {
         indentLevel--;
       }
       ;
-      if (options6.keepLines && numberLineBreaks > 0 || !options6.keepLines && firstToken !== 3) {
+      if (options7.keepLines && numberLineBreaks > 0 || !options7.keepLines && firstToken !== 3) {
         replaceContent = newLinesAndIndent();
-      } else if (options6.keepLines) {
+      } else if (options7.keepLines) {
         replaceContent = cachedSpaces[1];
       }
     } else {
@@ -21469,14 +21469,14 @@ function format(documentText, range, options6) {
         case 3:
         case 1:
           indentLevel++;
-          if (options6.keepLines && numberLineBreaks > 0 || !options6.keepLines) {
+          if (options7.keepLines && numberLineBreaks > 0 || !options7.keepLines) {
             replaceContent = newLinesAndIndent();
           } else {
             replaceContent = cachedSpaces[1];
           }
           break;
         case 5:
-          if (options6.keepLines && numberLineBreaks > 0 || !options6.keepLines) {
+          if (options7.keepLines && numberLineBreaks > 0 || !options7.keepLines) {
             replaceContent = newLinesAndIndent();
           } else {
             replaceContent = cachedSpaces[1];
@@ -21493,14 +21493,14 @@ function format(documentText, range, options6) {
           }
           break;
         case 6:
-          if (options6.keepLines && numberLineBreaks > 0) {
+          if (options7.keepLines && numberLineBreaks > 0) {
             replaceContent = newLinesAndIndent();
           } else if (!needsLineBreak) {
             replaceContent = cachedSpaces[1];
           }
           break;
         case 10:
-          if (options6.keepLines && numberLineBreaks > 0) {
+          if (options7.keepLines && numberLineBreaks > 0) {
             replaceContent = newLinesAndIndent();
           } else if (secondToken === 6 && !needsLineBreak) {
             replaceContent = "";
@@ -21512,7 +21512,7 @@ function format(documentText, range, options6) {
         case 11:
         case 2:
         case 4:
-          if (options6.keepLines && numberLineBreaks > 0) {
+          if (options7.keepLines && numberLineBreaks > 0) {
             replaceContent = newLinesAndIndent();
           } else {
             if ((secondToken === 12 || secondToken === 13) && !needsLineBreak) {
@@ -21531,10 +21531,10 @@ function format(documentText, range, options6) {
       }
     }
     if (secondToken === 17) {
-      if (options6.keepLines && numberLineBreaks > 0) {
+      if (options7.keepLines && numberLineBreaks > 0) {
         replaceContent = newLinesAndIndent();
       } else {
-        replaceContent = options6.insertFinalNewline ? eol : "";
+        replaceContent = options7.insertFinalNewline ? eol : "";
       }
     }
     const secondTokenStart = scanner.getTokenOffset() + formatTextStart;
@@ -21550,10 +21550,10 @@ function repeat(s, count2) {
   }
   return result;
 }
-function computeIndentLevel(content, options6) {
+function computeIndentLevel(content, options7) {
   let i2 = 0;
   let nChars = 0;
-  const tabSize = options6.tabSize || 4;
+  const tabSize = options7.tabSize || 4;
   while (i2 < content.length) {
     let ch = content.charAt(i2);
     if (ch === cachedSpaces[1]) {
@@ -21567,7 +21567,7 @@ function computeIndentLevel(content, options6) {
   }
   return Math.floor(nChars / tabSize);
 }
-function getEOL(options6, text2) {
+function getEOL(options7, text2) {
   for (let i2 = 0; i2 < text2.length; i2++) {
     const ch = text2.charAt(i2);
     if (ch === "\r") {
@@ -21579,7 +21579,7 @@ function getEOL(options6, text2) {
       return "\n";
     }
   }
-  return options6 && options6.eol || "\n";
+  return options7 && options7.eol || "\n";
 }
 function isEOL(text2, offset) {
   return "\r\n".indexOf(text2.charAt(offset)) !== -1;
@@ -21593,7 +21593,7 @@ var init_format = __esm({
 });
 
 // node_modules/jsonc-parser/lib/esm/impl/parser.js
-function parse3(text2, errors = [], options6 = ParseOptions.DEFAULT) {
+function parse3(text2, errors = [], options7 = ParseOptions.DEFAULT) {
   let currentProperty = null;
   let currentParent = [];
   const previousParents = [];
@@ -21633,10 +21633,10 @@ function parse3(text2, errors = [], options6 = ParseOptions.DEFAULT) {
       errors.push({ error: error62, offset, length });
     }
   };
-  visit2(text2, visitor, options6);
+  visit2(text2, visitor, options7);
   return currentParent[0];
 }
-function parseTree(text2, errors = [], options6 = ParseOptions.DEFAULT) {
+function parseTree(text2, errors = [], options7 = ParseOptions.DEFAULT) {
   let currentParent = { type: "array", offset: -1, length: -1, children: [], parent: void 0 };
   function ensurePropertyComplete(endOffset) {
     if (currentParent.type === "property") {
@@ -21687,7 +21687,7 @@ function parseTree(text2, errors = [], options6 = ParseOptions.DEFAULT) {
       errors.push({ error: error62, offset, length });
     }
   };
-  visit2(text2, visitor, options6);
+  visit2(text2, visitor, options7);
   const result = currentParent.children[0];
   if (result) {
     delete result.parent;
@@ -21741,7 +21741,7 @@ function getNodePath(node2) {
   }
   return path26;
 }
-function visit2(text2, visitor, options6 = ParseOptions.DEFAULT) {
+function visit2(text2, visitor, options7 = ParseOptions.DEFAULT) {
   const _scanner = createScanner(text2, false);
   const _jsonPath = [];
   let suppressedCallbacks = 0;
@@ -21777,8 +21777,8 @@ function visit2(text2, visitor, options6 = ParseOptions.DEFAULT) {
     } : () => true;
   }
   const onObjectBegin = toBeginVisit(visitor.onObjectBegin), onObjectProperty = toOneArgVisitWithPath(visitor.onObjectProperty), onObjectEnd = toEndVisit(visitor.onObjectEnd), onArrayBegin = toBeginVisit(visitor.onArrayBegin), onArrayEnd = toEndVisit(visitor.onArrayEnd), onLiteralValue = toOneArgVisitWithPath(visitor.onLiteralValue), onSeparator = toOneArgVisit(visitor.onSeparator), onComment = toNoArgVisit(visitor.onComment), onError = toOneArgVisit(visitor.onError);
-  const disallowComments = options6 && options6.disallowComments;
-  const allowTrailingComma = options6 && options6.allowTrailingComma;
+  const disallowComments = options7 && options7.disallowComments;
+  const allowTrailingComma = options7 && options7.allowTrailingComma;
   function scanNext() {
     while (true) {
       const token = _scanner.scan();
@@ -22031,7 +22031,7 @@ function visit2(text2, visitor, options6 = ParseOptions.DEFAULT) {
   }
   scanNext();
   if (_scanner.getToken() === 17) {
-    if (options6.allowEmptyContent) {
+    if (options7.allowEmptyContent) {
       return true;
     }
     handleError(4, [], []);
@@ -22080,7 +22080,7 @@ var init_parser = __esm({
 });
 
 // node_modules/jsonc-parser/lib/esm/impl/edit.js
-function setProperty(text2, originalPath, value, options6) {
+function setProperty(text2, originalPath, value, options7) {
   const path26 = originalPath.slice();
   const errors = [];
   const root = parseTree(text2, errors);
@@ -22103,7 +22103,7 @@ function setProperty(text2, originalPath, value, options6) {
     if (value === void 0) {
       throw new Error("Can not delete in empty document");
     }
-    return withFormatting(text2, { offset: root ? root.offset : 0, length: root ? root.length : 0, content: JSON.stringify(value) }, options6);
+    return withFormatting(text2, { offset: root ? root.offset : 0, length: root ? root.length : 0, content: JSON.stringify(value) }, options7);
   } else if (parent.type === "object" && typeof lastSegment === "string" && Array.isArray(parent.children)) {
     const existing = findNodeAtLocation(parent, [lastSegment]);
     if (existing !== void 0) {
@@ -22124,16 +22124,16 @@ function setProperty(text2, originalPath, value, options6) {
             removeEnd = next.offset;
           }
         }
-        return withFormatting(text2, { offset: removeBegin, length: removeEnd - removeBegin, content: "" }, options6);
+        return withFormatting(text2, { offset: removeBegin, length: removeEnd - removeBegin, content: "" }, options7);
       } else {
-        return withFormatting(text2, { offset: existing.offset, length: existing.length, content: JSON.stringify(value) }, options6);
+        return withFormatting(text2, { offset: existing.offset, length: existing.length, content: JSON.stringify(value) }, options7);
       }
     } else {
       if (value === void 0) {
         return [];
       }
       const newProperty = `${JSON.stringify(lastSegment)}: ${JSON.stringify(value)}`;
-      const index = options6.getInsertionIndex ? options6.getInsertionIndex(parent.children.map((p) => p.children[0].value)) : parent.children.length;
+      const index = options7.getInsertionIndex ? options7.getInsertionIndex(parent.children.map((p) => p.children[0].value)) : parent.children.length;
       let edit;
       if (index > 0) {
         let previous = parent.children[index - 1];
@@ -22143,7 +22143,7 @@ function setProperty(text2, originalPath, value, options6) {
       } else {
         edit = { offset: parent.offset + 1, length: 0, content: newProperty + "," };
       }
-      return withFormatting(text2, edit, options6);
+      return withFormatting(text2, edit, options7);
     }
   } else if (parent.type === "array" && typeof lastSegment === "number" && Array.isArray(parent.children)) {
     const insertIndex = lastSegment;
@@ -22156,7 +22156,7 @@ function setProperty(text2, originalPath, value, options6) {
         const previous = parent.children[parent.children.length - 1];
         edit = { offset: previous.offset + previous.length, length: 0, content: "," + newProperty };
       }
-      return withFormatting(text2, edit, options6);
+      return withFormatting(text2, edit, options7);
     } else if (value === void 0 && parent.children.length >= 0) {
       const removalIndex = lastSegment;
       const toRemove = parent.children[removalIndex];
@@ -22171,11 +22171,11 @@ function setProperty(text2, originalPath, value, options6) {
       } else {
         edit = { offset: toRemove.offset, length: parent.children[removalIndex + 1].offset - toRemove.offset, content: "" };
       }
-      return withFormatting(text2, edit, options6);
+      return withFormatting(text2, edit, options7);
     } else if (value !== void 0) {
       let edit;
       const newProperty = `${JSON.stringify(value)}`;
-      if (!options6.isArrayInsertion && parent.children.length > lastSegment) {
+      if (!options7.isArrayInsertion && parent.children.length > lastSegment) {
         const toModify = parent.children[lastSegment];
         edit = { offset: toModify.offset, length: toModify.length, content: newProperty };
       } else if (parent.children.length === 0 || lastSegment === 0) {
@@ -22185,16 +22185,16 @@ function setProperty(text2, originalPath, value, options6) {
         const previous = parent.children[index - 1];
         edit = { offset: previous.offset + previous.length, length: 0, content: "," + newProperty };
       }
-      return withFormatting(text2, edit, options6);
+      return withFormatting(text2, edit, options7);
     } else {
-      throw new Error(`Can not ${value === void 0 ? "remove" : options6.isArrayInsertion ? "insert" : "modify"} Array index ${insertIndex} as length is not sufficient`);
+      throw new Error(`Can not ${value === void 0 ? "remove" : options7.isArrayInsertion ? "insert" : "modify"} Array index ${insertIndex} as length is not sufficient`);
     }
   } else {
     throw new Error(`Can not add ${typeof lastSegment !== "number" ? "index" : "property"} to parent of type ${parent.type}`);
   }
 }
-function withFormatting(text2, edit, options6) {
-  if (!options6.formattingOptions) {
+function withFormatting(text2, edit, options7) {
+  if (!options7.formattingOptions) {
     return [edit];
   }
   let newText = applyEdit(text2, edit);
@@ -22208,7 +22208,7 @@ function withFormatting(text2, edit, options6) {
       end++;
     }
   }
-  const edits = format(newText, { offset: begin, length: end - begin }, { ...options6.formattingOptions, keepLines: false });
+  const edits = format(newText, { offset: begin, length: end - begin }, { ...options7.formattingOptions, keepLines: false });
   for (let i2 = edits.length - 1; i2 >= 0; i2--) {
     const edit2 = edits[i2];
     newText = applyEdit(newText, edit2);
@@ -22268,8 +22268,8 @@ function printParseErrorCode(code) {
   }
   return "<unknown ParseErrorCode>";
 }
-function modify(text2, path26, value, options6) {
-  return setProperty(text2, path26, value, options6);
+function modify(text2, path26, value, options7) {
+  return setProperty(text2, path26, value, options7);
 }
 function applyEdits(text2, edits) {
   let sortedEdits = edits.slice(0).sort((a2, b) => {
@@ -22404,10 +22404,10 @@ function detectFormatting(text2) {
   if (indented?.startsWith("	")) return { insertSpaces: false, tabSize: 1, eol };
   return { insertSpaces: true, tabSize: indented ? Math.min(indented.length, 8) : 2, eol };
 }
-function editJsonc(text2, path26, value, options6 = {}) {
+function editJsonc(text2, path26, value, options7 = {}) {
   const edits = modify(withoutBom(text2), path26, value, {
     formattingOptions: detectFormatting(text2),
-    ...options6.insert ? { isArrayInsertion: true } : {}
+    ...options7.insert ? { isArrayInsertion: true } : {}
   });
   return applyEdits(text2, edits);
 }
@@ -22529,12 +22529,12 @@ var init_settings = __esm({
 import { randomBytes as randomBytes2 } from "node:crypto";
 import { mkdirSync, readFileSync as readFileSync2, renameSync as renameSync2, rmSync, statSync as statSync2, utimesSync } from "node:fs";
 import path3 from "node:path";
-async function withLock(file2, fn, options6 = {}) {
+async function withLock(file2, fn, options7 = {}) {
   const lock = `${file2}.lock`;
-  const deadline = Date.now() + (options6.waitMs ?? LOCK_WAIT_MS);
+  const deadline = Date.now() + (options7.waitMs ?? LOCK_WAIT_MS);
   for (let attempt = 0; !tryMkdir(lock); attempt++) {
     if (breakStaleLock(lock)) continue;
-    if (Date.now() > deadline) throw options6.busy?.(lock) ?? new Error(`${lock} is held by another process; remove it if none runs`);
+    if (Date.now() > deadline) throw options7.busy?.(lock) ?? new Error(`${lock} is held by another process; remove it if none runs`);
     await sleep(Math.min(5 + attempt * 5, 50) * (0.5 + Math.random()));
   }
   const owned = lockState(lock);
@@ -22748,38 +22748,38 @@ function readRuntimeVersion(runtime) {
 function relativeTo(config2, file2) {
   return path4.relative(config2, file2) || file2;
 }
-async function install(env, options6 = {}) {
-  const runtime = options6.runtime ?? findRuntimeDir();
+async function install(env, options7 = {}) {
+  const runtime = options7.runtime ?? findRuntimeDir();
   const config2 = configDir(env);
   const stateDir = packStateDir(env);
   const run = () => {
     const previous = readJsonState(manifestPath(env), manifestSchema.optional(), void 0);
-    const plan = planInstall(env, runtime, previous, options6.parts ?? "all");
+    const plan = planInstall(env, runtime, previous, options7.parts ?? "all");
     const changes = [];
     for (const dir of plan.dirs) {
       changes.push({ path: relativeTo(config2, dir), action: "create" });
-      if (!options6.dryRun) mkdirSync2(dir, { recursive: true, mode: 448 });
+      if (!options7.dryRun) mkdirSync2(dir, { recursive: true, mode: 448 });
     }
     for (const write of plan.writes) {
       const existed = existsSync(write.target);
       const backup = write.backup ? write.target + BACKUP_SUFFIX : void 0;
       changes.push({ path: relativeTo(config2, write.target), action: existed ? "update" : "create", ...backup ? { backup: relativeTo(config2, backup) } : {} });
-      if (options6.dryRun) continue;
+      if (options7.dryRun) continue;
       mkdirSync2(path4.dirname(write.target), { recursive: true, mode: 448 });
       if (backup) backupFile(write.target);
       writeFileAtomic(write.target, write.content, write.mode);
     }
     for (const file2 of plan.removals) {
       changes.push({ path: relativeTo(config2, file2), action: "remove" });
-      if (!options6.dryRun) unlinkSync2(file2);
+      if (!options7.dryRun) unlinkSync2(file2);
     }
     const manifestText = `${JSON.stringify(plan.manifest, null, 2)}
 `;
-    if (!options6.dryRun && readTextIfExists(manifestPath(env)) !== manifestText) writeFileAtomic(manifestPath(env), manifestText, 384);
+    if (!options7.dryRun && readTextIfExists(manifestPath(env)) !== manifestText) writeFileAtomic(manifestPath(env), manifestText, 384);
     const notes = [`the pack's state (mounted read-write into containers) is in ${relativeTo(config2, stateDir)}/`];
-    return { configDir: config2, dryRun: Boolean(options6.dryRun), changes, unchanged: plan.unchanged, notes };
+    return { configDir: config2, dryRun: Boolean(options7.dryRun), changes, unchanged: plan.unchanged, notes };
   };
-  if (options6.dryRun) {
+  if (options7.dryRun) {
     return run();
   }
   const madeStateDir = !existsSync(stateDir);
@@ -22791,17 +22791,17 @@ async function install(env, options6 = {}) {
     throw error62;
   }
 }
-async function uninstall(env, options6 = {}) {
+async function uninstall(env, options7 = {}) {
   const config2 = configDir(env);
   const stateDir = packStateDir(env);
-  if (!existsSync(stateDir)) return { configDir: config2, dryRun: Boolean(options6.dryRun), changes: [], unchanged: 0, notes: ["claude-persist is not installed here"] };
+  if (!existsSync(stateDir)) return { configDir: config2, dryRun: Boolean(options7.dryRun), changes: [], unchanged: 0, notes: ["claude-persist is not installed here"] };
   return withLock(manifestPath(env), () => {
     const manifest = readJsonState(manifestPath(env), manifestSchema.optional(), void 0);
     const changes = [];
     const notes = [];
     const act = (change, apply) => {
       changes.push({ ...change, path: relativeTo(config2, change.path) });
-      if (!options6.dryRun) apply();
+      if (!options7.dryRun) apply();
     };
     const settingsFile = settingsPath(env);
     const current = readTextIfExists(settingsFile);
@@ -22846,7 +22846,7 @@ async function uninstall(env, options6 = {}) {
     if (existsSync(code)) act({ path: code, action: "remove" }, () => rmSync2(code, { recursive: true, force: true }));
     if (manifest) act({ path: manifestPath(env), action: "remove" }, () => unlinkSync2(manifestPath(env)));
     notes.push(`the pack's state in ${relativeTo(config2, stateDir)}/ (session records, mappings, work items) was kept; delete it by hand if you want it gone`);
-    return { configDir: config2, dryRun: Boolean(options6.dryRun), changes, unchanged: 0, notes };
+    return { configDir: config2, dryRun: Boolean(options7.dryRun), changes, unchanged: 0, notes };
   });
 }
 var manifestSchema, PLUGIN_RUNTIME_REFERENCE;
@@ -23635,7 +23635,7 @@ var init_parameters = __esm({
     init_file_url();
     normalizeParameters = (rawFile, rawArguments = [], rawOptions = {}) => {
       const filePath = safeNormalizeFileUrl(rawFile, "First argument");
-      const [commandArguments, options6] = isPlainObject2(rawArguments) ? [[], rawArguments] : [rawArguments, rawOptions];
+      const [commandArguments, options7] = isPlainObject2(rawArguments) ? [[], rawArguments] : [rawArguments, rawOptions];
       if (!Array.isArray(commandArguments)) {
         throw new TypeError(`Second argument must be either an array of arguments or an options object: ${commandArguments}`);
       }
@@ -23647,10 +23647,10 @@ var init_parameters = __esm({
       if (nullByteArgument !== void 0) {
         throw new TypeError(`Arguments cannot contain null bytes ("\\0"): ${nullByteArgument}`);
       }
-      if (!isPlainObject2(options6)) {
-        throw new TypeError(`Last argument must be an options object: ${options6}`);
+      if (!isPlainObject2(options7)) {
+        throw new TypeError(`Last argument must be an options object: ${options7}`);
       }
-      return [filePath, normalizedArguments, options6];
+      return [filePath, normalizedArguments, options7];
     };
   }
 });
@@ -23834,16 +23834,16 @@ var init_specific = __esm({
   "node_modules/execa/lib/arguments/specific.js"() {
     init_is_plain_obj();
     init_standard_stream();
-    normalizeFdSpecificOptions = (options6) => {
-      const optionsCopy = { ...options6 };
+    normalizeFdSpecificOptions = (options7) => {
+      const optionsCopy = { ...options7 };
       for (const optionName of FD_SPECIFIC_OPTIONS) {
-        optionsCopy[optionName] = normalizeFdSpecificOption(options6, optionName);
+        optionsCopy[optionName] = normalizeFdSpecificOption(options7, optionName);
       }
       return optionsCopy;
     };
-    normalizeFdSpecificOption = (options6, optionName) => {
-      const optionBaseArray = Array.from({ length: getStdioLength(options6) + 1 });
-      const optionArray = normalizeFdSpecificValue(options6[optionName], optionBaseArray, optionName);
+    normalizeFdSpecificOption = (options7, optionName) => {
+      const optionBaseArray = Array.from({ length: getStdioLength(options7) + 1 });
+      const optionArray = normalizeFdSpecificValue(options7[optionName], optionBaseArray, optionName);
       return addDefaultValue(optionArray, optionName);
     };
     getStdioLength = ({ stdio }) => Array.isArray(stdio) ? Math.max(stdio.length, STANDARD_STREAMS_ALIASES.length) : STANDARD_STREAMS_ALIASES.length;
@@ -24461,7 +24461,7 @@ var init_log = __esm({
     getVerboseObject = ({
       type,
       result,
-      verboseInfo: { escapedCommand, commandId, rawOptions: { piped = false, ...options6 } }
+      verboseInfo: { escapedCommand, commandId, rawOptions: { piped = false, ...options7 } }
     }) => ({
       type,
       escapedCommand,
@@ -24469,7 +24469,7 @@ var init_log = __esm({
       timestamp: /* @__PURE__ */ new Date(),
       piped,
       result,
-      options: options6
+      options: options7
     });
     getPrintedLines = (verboseMessage, verboseObject) => verboseMessage.split("\n").map((message) => getPrintedLine({ ...verboseObject, message }));
     getPrintedLine = (verboseObject) => {
@@ -24579,8 +24579,8 @@ var require_windows = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs = __require("fs");
-    function checkPathExt(path26, options6) {
-      var pathext = options6.pathExt !== void 0 ? options6.pathExt : process.env.PATHEXT;
+    function checkPathExt(path26, options7) {
+      var pathext = options7.pathExt !== void 0 ? options7.pathExt : process.env.PATHEXT;
       if (!pathext) {
         return true;
       }
@@ -24596,19 +24596,19 @@ var require_windows = __commonJS({
       }
       return false;
     }
-    function checkStat(stat, path26, options6) {
+    function checkStat(stat, path26, options7) {
       if (!stat.isSymbolicLink() && !stat.isFile()) {
         return false;
       }
-      return checkPathExt(path26, options6);
+      return checkPathExt(path26, options7);
     }
-    function isexe(path26, options6, cb) {
+    function isexe(path26, options7, cb) {
       fs.stat(path26, function(er, stat) {
-        cb(er, er ? false : checkStat(stat, path26, options6));
+        cb(er, er ? false : checkStat(stat, path26, options7));
       });
     }
-    function sync(path26, options6) {
-      return checkStat(fs.statSync(path26), path26, options6);
+    function sync(path26, options7) {
+      return checkStat(fs.statSync(path26), path26, options7);
     }
   }
 });
@@ -24619,23 +24619,23 @@ var require_mode = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs = __require("fs");
-    function isexe(path26, options6, cb) {
+    function isexe(path26, options7, cb) {
       fs.stat(path26, function(er, stat) {
-        cb(er, er ? false : checkStat(stat, options6));
+        cb(er, er ? false : checkStat(stat, options7));
       });
     }
-    function sync(path26, options6) {
-      return checkStat(fs.statSync(path26), options6);
+    function sync(path26, options7) {
+      return checkStat(fs.statSync(path26), options7);
     }
-    function checkStat(stat, options6) {
-      return stat.isFile() && checkMode(stat, options6);
+    function checkStat(stat, options7) {
+      return stat.isFile() && checkMode(stat, options7);
     }
-    function checkMode(stat, options6) {
+    function checkMode(stat, options7) {
       var mod = stat.mode;
       var uid = stat.uid;
       var gid = stat.gid;
-      var myUid = options6.uid !== void 0 ? options6.uid : process.getuid && process.getuid();
-      var myGid = options6.gid !== void 0 ? options6.gid : process.getgid && process.getgid();
+      var myUid = options7.uid !== void 0 ? options7.uid : process.getuid && process.getuid();
+      var myGid = options7.gid !== void 0 ? options7.gid : process.getgid && process.getgid();
       var u2 = parseInt("100", 8);
       var g = parseInt("010", 8);
       var o2 = parseInt("001", 8);
@@ -24658,17 +24658,17 @@ var require_isexe = __commonJS({
     }
     module.exports = isexe;
     isexe.sync = sync;
-    function isexe(path26, options6, cb) {
-      if (typeof options6 === "function") {
-        cb = options6;
-        options6 = {};
+    function isexe(path26, options7, cb) {
+      if (typeof options7 === "function") {
+        cb = options7;
+        options7 = {};
       }
       if (!cb) {
         if (typeof Promise !== "function") {
           throw new TypeError("callback not provided");
         }
         return new Promise(function(resolve, reject) {
-          isexe(path26, options6 || {}, function(er, is) {
+          isexe(path26, options7 || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
@@ -24677,9 +24677,9 @@ var require_isexe = __commonJS({
           });
         });
       }
-      core(path26, options6 || {}, function(er, is) {
+      core(path26, options7 || {}, function(er, is) {
         if (er) {
-          if (er.code === "EACCES" || options6 && options6.ignoreErrors) {
+          if (er.code === "EACCES" || options7 && options7.ignoreErrors) {
             er = null;
             is = false;
           }
@@ -24687,11 +24687,11 @@ var require_isexe = __commonJS({
         cb(er, is);
       });
     }
-    function sync(path26, options6) {
+    function sync(path26, options7) {
       try {
-        return core.sync(path26, options6 || {});
+        return core.sync(path26, options7 || {});
       } catch (er) {
-        if (options6 && options6.ignoreErrors || er.code === "EACCES") {
+        if (options7 && options7.ignoreErrors || er.code === "EACCES") {
           return false;
         } else {
           throw er;
@@ -24801,9 +24801,9 @@ var require_which = __commonJS({
 var require_path_key = __commonJS({
   "node_modules/path-key/index.js"(exports, module) {
     "use strict";
-    var pathKey2 = (options6 = {}) => {
-      const environment = options6.env || process.env;
-      const platform2 = options6.platform || process.platform;
+    var pathKey2 = (options7 = {}) => {
+      const environment = options7.env || process.env;
+      const platform2 = options7.platform || process.platform;
       if (platform2 !== "win32") {
         return "PATH";
       }
@@ -24970,24 +24970,24 @@ var require_parse = __commonJS({
       }
       return parsed;
     }
-    function parse5(command, args, options6) {
+    function parse5(command, args, options7) {
       if (args && !Array.isArray(args)) {
-        options6 = args;
+        options7 = args;
         args = null;
       }
       args = args ? args.slice(0) : [];
-      options6 = Object.assign({}, options6);
+      options7 = Object.assign({}, options7);
       const parsed = {
         command,
         args,
-        options: options6,
+        options: options7,
         file: void 0,
         original: {
           command,
           args
         }
       };
-      return options6.shell ? parsed : parseNonShell(parsed);
+      return options7.shell ? parsed : parseNonShell(parsed);
     }
     module.exports = parse5;
   }
@@ -25050,14 +25050,14 @@ var require_cross_spawn = __commonJS({
     var cp = __require("child_process");
     var parse5 = require_parse();
     var enoent = require_enoent();
-    function spawn2(command, args, options6) {
-      const parsed = parse5(command, args, options6);
+    function spawn2(command, args, options7) {
+      const parsed = parse5(command, args, options7);
       const spawned = cp.spawn(parsed.command, parsed.args, parsed.options);
       enoent.hookChildProcess(spawned, parsed);
       return spawned;
     }
-    function spawnSync2(command, args, options6) {
-      const parsed = parse5(command, args, options6);
+    function spawnSync2(command, args, options7) {
+      const parsed = parse5(command, args, options7);
       const result = cp.spawnSync(parsed.command, parsed.args, parsed.options);
       result.error = result.error || enoent.verifyENOENTSync(result.status, parsed);
       return result;
@@ -25071,11 +25071,11 @@ var require_cross_spawn = __commonJS({
 });
 
 // node_modules/npm-run-path/node_modules/path-key/index.js
-function pathKey(options6 = {}) {
+function pathKey(options7 = {}) {
   const {
     env = process.env,
     platform: platform2 = process.platform
-  } = options6;
+  } = options7;
   if (platform2 !== "win32") {
     return "PATH";
   }
@@ -25162,11 +25162,11 @@ var init_npm_run_path = __esm({
         result.push(pathPart);
       }
     };
-    npmRunPathEnv = ({ env = process4.env, ...options6 } = {}) => {
+    npmRunPathEnv = ({ env = process4.env, ...options7 } = {}) => {
       env = { ...env };
       const pathName = pathKey({ env });
-      options6.path = env[pathName];
-      env[pathName] = npmRunPath(options6);
+      options7.path = env[pathName];
+      env[pathName] = npmRunPath(options7);
       return env;
     };
   }
@@ -25178,8 +25178,8 @@ var init_final_error = __esm({
   "node_modules/execa/lib/return/final-error.js"() {
     getFinalError = (originalError, message, isSync) => {
       const ErrorClass = isSync ? ExecaSyncError : ExecaError;
-      const options6 = originalError instanceof DiscardedError ? {} : { cause: originalError };
-      return new ErrorClass(message, options6);
+      const options7 = originalError instanceof DiscardedError ? {} : { cause: originalError };
+      return new ErrorClass(message, options7);
     };
     DiscardedError = class extends Error {
     };
@@ -25853,21 +25853,21 @@ var init_fd_options = __esm({
     init_specific();
     getToStream = (destination, to = "stdin") => {
       const isWritable2 = true;
-      const { options: options6, fileDescriptors } = SUBPROCESS_OPTIONS.get(destination);
+      const { options: options7, fileDescriptors } = SUBPROCESS_OPTIONS.get(destination);
       const fdNumber = getFdNumber(fileDescriptors, to, isWritable2);
       const destinationStream = destination.stdio[fdNumber];
       if (destinationStream === null) {
-        throw new TypeError(getInvalidStdioOptionMessage(fdNumber, to, options6, isWritable2));
+        throw new TypeError(getInvalidStdioOptionMessage(fdNumber, to, options7, isWritable2));
       }
       return destinationStream;
     };
     getFromStream = (source, from = "stdout") => {
       const isWritable2 = false;
-      const { options: options6, fileDescriptors } = SUBPROCESS_OPTIONS.get(source);
+      const { options: options7, fileDescriptors } = SUBPROCESS_OPTIONS.get(source);
       const fdNumber = getFdNumber(fileDescriptors, from, isWritable2);
       const sourceStream = fdNumber === "all" ? source.all : source.stdio[fdNumber];
       if (sourceStream === null || sourceStream === void 0) {
-        throw new TypeError(getInvalidStdioOptionMessage(fdNumber, from, options6, isWritable2));
+        throw new TypeError(getInvalidStdioOptionMessage(fdNumber, from, options7, isWritable2));
       }
       return sourceStream;
     };
@@ -25900,11 +25900,11 @@ Please set the "stdio" option to ensure that file descriptor exists.`);
         throw new TypeError(`"${getOptionName(isWritable2)}" must not be ${fdName}. It must be a writable stream, not readable.`);
       }
     };
-    getInvalidStdioOptionMessage = (fdNumber, fdName, options6, isWritable2) => {
-      if (fdNumber === "all" && !options6.all) {
+    getInvalidStdioOptionMessage = (fdNumber, fdName, options7, isWritable2) => {
+      if (fdNumber === "all" && !options7.all) {
         return `The "all" option must be true to use "from: 'all'".`;
       }
-      const { optionName, optionValue } = getInvalidStdioOption(fdNumber, options6);
+      const { optionName, optionValue } = getInvalidStdioOption(fdNumber, options7);
       return `The "${optionName}: ${serializeOptionValue(optionValue)}" option is incompatible with using "${getOptionName(isWritable2)}: ${serializeOptionValue(fdName)}".
 Please set this option with "pipe" instead.`;
     };
@@ -26446,11 +26446,11 @@ var mapNode, handleNodeOption;
 var init_node2 = __esm({
   "node_modules/execa/lib/methods/node.js"() {
     init_file_url();
-    mapNode = ({ options: options6 }) => {
-      if (options6.node === false) {
+    mapNode = ({ options: options7 }) => {
+      if (options7.node === false) {
         throw new TypeError('The "node" option cannot be false with `execaNode()`.');
       }
-      return { options: { ...options6, node: true } };
+      return { options: { ...options7, node: true } };
     };
     handleNodeOption = (file2, commandArguments, {
       node: shouldHandleNode = false,
@@ -26458,7 +26458,7 @@ var init_node2 = __esm({
       nodeOptions = execArgv.filter((nodeOption) => !nodeOption.startsWith("--inspect")),
       cwd,
       execPath: formerNodePath,
-      ...options6
+      ...options7
     }) => {
       if (formerNodePath !== void 0) {
         throw new TypeError('The "execPath" option has been removed. Please use the "nodePath" option instead.');
@@ -26466,7 +26466,7 @@ var init_node2 = __esm({
       const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
       const resolvedNodePath = path11.resolve(cwd, normalizedNodePath);
       const newOptions = {
-        ...options6,
+        ...options7,
         nodePath: resolvedNodePath,
         node: shouldHandleNode,
         cwd
@@ -26640,21 +26640,21 @@ var init_options = __esm({
       const [processedFile, processedArguments, processedOptions] = handleNodeOption(filePath, rawArguments, rawOptions);
       const { command: file2, args: commandArguments, options: initialOptions } = import_cross_spawn.default._parse(processedFile, processedArguments, processedOptions);
       const fdOptions = normalizeFdSpecificOptions(initialOptions);
-      const options6 = addDefaultOptions(fdOptions);
-      validateTimeout(options6);
-      validateEncoding(options6);
-      validateIpcInputOption(options6);
-      validateCancelSignal(options6);
-      validateGracefulCancel(options6);
-      options6.shell = normalizeFileUrl(options6.shell);
-      options6.env = getEnv(options6);
-      options6.killSignal = normalizeKillSignal(options6.killSignal);
-      options6.forceKillAfterDelay = normalizeForceKillAfterDelay(options6.forceKillAfterDelay);
-      options6.lines = options6.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options6.encoding) && options6.buffer[fdNumber]);
+      const options7 = addDefaultOptions(fdOptions);
+      validateTimeout(options7);
+      validateEncoding(options7);
+      validateIpcInputOption(options7);
+      validateCancelSignal(options7);
+      validateGracefulCancel(options7);
+      options7.shell = normalizeFileUrl(options7.shell);
+      options7.env = getEnv(options7);
+      options7.killSignal = normalizeKillSignal(options7.killSignal);
+      options7.forceKillAfterDelay = normalizeForceKillAfterDelay(options7.forceKillAfterDelay);
+      options7.lines = options7.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options7.encoding) && options7.buffer[fdNumber]);
       if (process6.platform === "win32" && path13.basename(file2, ".exe") === "cmd") {
         commandArguments.unshift("/q");
       }
-      return { file: file2, commandArguments, options: options6 };
+      return { file: file2, commandArguments, options: options7 };
     };
     addDefaultOptions = ({
       extendEnv = true,
@@ -26672,9 +26672,9 @@ var init_options = __esm({
       ipcInput,
       ipc = ipcInput !== void 0 || gracefulCancel,
       serialization = "advanced",
-      ...options6
+      ...options7
     }) => ({
-      ...options6,
+      ...options7,
       extendEnv,
       preferLocal,
       cwd,
@@ -26711,7 +26711,7 @@ var init_options = __esm({
 var concatenateShell;
 var init_shell = __esm({
   "node_modules/execa/lib/arguments/shell.js"() {
-    concatenateShell = (file2, commandArguments, options6) => options6.shell && commandArguments.length > 0 ? [[file2, ...commandArguments].join(" "), [], options6] : [file2, commandArguments, options6];
+    concatenateShell = (file2, commandArguments, options7) => options7.shell && commandArguments.length > 0 ? [[file2, ...commandArguments].join(" "), [], options7] : [file2, commandArguments, options7];
   }
 });
 
@@ -26747,8 +26747,8 @@ function isWritableStream(stream, { checkOpen = true } = {}) {
 function isReadableStream(stream, { checkOpen = true } = {}) {
   return isStream(stream, { checkOpen }) && (stream.readable || !checkOpen) && typeof stream.read === "function" && typeof stream.readable === "boolean" && typeof stream.readableObjectMode === "boolean" && typeof stream.destroy === "function" && typeof stream.destroyed === "boolean";
 }
-function isDuplexStream(stream, options6) {
-  return isWritableStream(stream, options6) && isReadableStream(stream, options6);
+function isDuplexStream(stream, options7) {
+  return isWritableStream(stream, options7) && isReadableStream(stream, options7);
 }
 var init_is_stream = __esm({
   "node_modules/is-stream/index.js"() {
@@ -27033,8 +27033,8 @@ var init_utils = __esm({
 });
 
 // node_modules/get-stream/source/array.js
-async function getStreamAsArray(stream, options6) {
-  return getStreamContents(stream, arrayMethods, options6);
+async function getStreamAsArray(stream, options7) {
+  return getStreamContents(stream, arrayMethods, options7);
 }
 var initArray, increment, addArrayChunk, arrayMethods;
 var init_array = __esm({
@@ -27067,8 +27067,8 @@ var init_array = __esm({
 });
 
 // node_modules/get-stream/source/array-buffer.js
-async function getStreamAsArrayBuffer(stream, options6) {
-  return getStreamContents(stream, arrayBufferMethods, options6);
+async function getStreamAsArrayBuffer(stream, options7) {
+  return getStreamContents(stream, arrayBufferMethods, options7);
 }
 var initArrayBuffer, useTextEncoder, textEncoder2, useUint8Array, useUint8ArrayWithOffset, truncateArrayBufferChunk, addArrayBufferChunk, resizeArrayBufferSlow, resizeArrayBuffer, getNewContentsLength, SCALE_FACTOR, finalizeArrayBuffer, hasArrayBufferResize, arrayBufferMethods;
 var init_array_buffer = __esm({
@@ -27127,8 +27127,8 @@ var init_array_buffer = __esm({
 });
 
 // node_modules/get-stream/source/string.js
-async function getStreamAsString(stream, options6) {
-  return getStreamContents(stream, stringMethods, options6);
+async function getStreamAsString(stream, options7) {
+  return getStreamContents(stream, stringMethods, options7);
 }
 var initString, useTextDecoder, addStringChunk, truncateStringChunk, getFinalStringChunk, stringMethods;
 var init_string = __esm({
@@ -27422,7 +27422,7 @@ var init_result = __esm({
       command,
       escapedCommand,
       fileDescriptors,
-      options: options6,
+      options: options7,
       startTime,
       isSync
     }) => makeError({
@@ -27437,7 +27437,7 @@ var init_result = __esm({
       isForcefullyTerminated: false,
       stdio: Array.from({ length: fileDescriptors.length }),
       ipcOutput: [],
-      options: options6,
+      options: options7,
       isSync
     });
     makeError = ({
@@ -27608,24 +27608,24 @@ var init_parse_ms = __esm({
 });
 
 // node_modules/pretty-ms/index.js
-function prettyMilliseconds(milliseconds, options6) {
+function prettyMilliseconds(milliseconds, options7) {
   const isBigInt = typeof milliseconds === "bigint";
   if (!isBigInt && !Number.isFinite(milliseconds)) {
     throw new TypeError("Expected a finite number or bigint");
   }
-  options6 = { ...options6 };
+  options7 = { ...options7 };
   const sign = milliseconds < 0 ? "-" : "";
   milliseconds = milliseconds < 0 ? -milliseconds : milliseconds;
-  if (options6.colonNotation) {
-    options6.compact = false;
-    options6.formatSubMilliseconds = false;
-    options6.separateMilliseconds = false;
-    options6.verbose = false;
+  if (options7.colonNotation) {
+    options7.compact = false;
+    options7.formatSubMilliseconds = false;
+    options7.separateMilliseconds = false;
+    options7.verbose = false;
   }
-  if (options6.compact) {
-    options6.unitCount = 1;
-    options6.secondsDecimalDigits = 0;
-    options6.millisecondsDecimalDigits = 0;
+  if (options7.compact) {
+    options7.unitCount = 1;
+    options7.secondsDecimalDigits = 0;
+    options7.millisecondsDecimalDigits = 0;
   }
   let result = [];
   const floorDecimals = (value, decimalDigits) => {
@@ -27634,25 +27634,25 @@ function prettyMilliseconds(milliseconds, options6) {
     return flooredValue.toFixed(decimalDigits);
   };
   const add = (value, long, short, valueString) => {
-    if ((result.length === 0 || !options6.colonNotation) && isZero(value) && !(options6.colonNotation && short === "m")) {
+    if ((result.length === 0 || !options7.colonNotation) && isZero(value) && !(options7.colonNotation && short === "m")) {
       return;
     }
     valueString ??= String(value);
-    if (options6.colonNotation) {
+    if (options7.colonNotation) {
       const wholeDigits = valueString.includes(".") ? valueString.split(".")[0].length : valueString.length;
       const minLength = result.length > 0 ? 2 : 1;
       valueString = "0".repeat(Math.max(0, minLength - wholeDigits)) + valueString;
     } else {
-      valueString += options6.verbose ? " " + pluralize(long, value) : short;
+      valueString += options7.verbose ? " " + pluralize(long, value) : short;
     }
     result.push(valueString);
   };
   const parsed = parseMilliseconds(milliseconds);
   const days = BigInt(parsed.days);
-  if (options6.hideYearAndDays) {
+  if (options7.hideYearAndDays) {
     add(BigInt(days) * 24n + BigInt(parsed.hours), "hour", "h");
   } else {
-    if (options6.hideYear) {
+    if (options7.hideYear) {
       add(days, "day", "d");
     } else {
       add(days / 365n, "year", "y");
@@ -27661,20 +27661,20 @@ function prettyMilliseconds(milliseconds, options6) {
     add(Number(parsed.hours), "hour", "h");
   }
   add(Number(parsed.minutes), "minute", "m");
-  if (!options6.hideSeconds) {
-    if (options6.separateMilliseconds || options6.formatSubMilliseconds || !options6.colonNotation && milliseconds < 1e3 && !options6.subSecondsAsDecimals) {
+  if (!options7.hideSeconds) {
+    if (options7.separateMilliseconds || options7.formatSubMilliseconds || !options7.colonNotation && milliseconds < 1e3 && !options7.subSecondsAsDecimals) {
       const seconds = Number(parsed.seconds);
       const milliseconds2 = Number(parsed.milliseconds);
       const microseconds = Number(parsed.microseconds);
       const nanoseconds = Number(parsed.nanoseconds);
       add(seconds, "second", "s");
-      if (options6.formatSubMilliseconds) {
+      if (options7.formatSubMilliseconds) {
         add(milliseconds2, "millisecond", "ms");
         add(microseconds, "microsecond", "\xB5s");
         add(nanoseconds, "nanosecond", "ns");
       } else {
         const millisecondsAndBelow = milliseconds2 + microseconds / 1e3 + nanoseconds / 1e6;
-        const millisecondsDecimalDigits = typeof options6.millisecondsDecimalDigits === "number" ? options6.millisecondsDecimalDigits : 0;
+        const millisecondsDecimalDigits = typeof options7.millisecondsDecimalDigits === "number" ? options7.millisecondsDecimalDigits : 0;
         const roundedMilliseconds = millisecondsAndBelow >= 1 ? Math.round(millisecondsAndBelow) : Math.ceil(millisecondsAndBelow);
         const maximumMilliseconds = 1e3 - 10 ** -millisecondsDecimalDigits;
         const millisecondsString = millisecondsDecimalDigits ? Math.min(millisecondsAndBelow, maximumMilliseconds).toFixed(millisecondsDecimalDigits) : Math.min(roundedMilliseconds, maximumMilliseconds);
@@ -27687,18 +27687,18 @@ function prettyMilliseconds(milliseconds, options6) {
       }
     } else {
       const seconds = (isBigInt ? Number(milliseconds % ONE_DAY_IN_MILLISECONDS) : milliseconds) / 1e3 % 60;
-      const secondsDecimalDigits = typeof options6.secondsDecimalDigits === "number" ? options6.secondsDecimalDigits : 1;
+      const secondsDecimalDigits = typeof options7.secondsDecimalDigits === "number" ? options7.secondsDecimalDigits : 1;
       const secondsFixed = floorDecimals(seconds, secondsDecimalDigits);
-      const secondsString = options6.keepDecimalsOnWholeSeconds ? secondsFixed : secondsFixed.replace(/\.0+$/, "");
+      const secondsString = options7.keepDecimalsOnWholeSeconds ? secondsFixed : secondsFixed.replace(/\.0+$/, "");
       add(Number.parseFloat(secondsString), "second", "s", secondsString);
     }
   }
   if (result.length === 0) {
-    return sign + "0" + (options6.verbose ? " milliseconds" : "ms");
+    return sign + "0" + (options7.verbose ? " milliseconds" : "ms");
   }
-  const separator = options6.colonNotation ? ":" : " ";
-  if (typeof options6.unitCount === "number") {
-    result = result.slice(0, Math.max(options6.unitCount, 1));
+  const separator = options7.colonNotation ? ":" : " ";
+  if (typeof options7.unitCount === "number") {
+    result = result.slice(0, Math.max(options7.unitCount, 1));
   }
   return sign + result.join(separator);
 }
@@ -27941,9 +27941,9 @@ var init_normalize = __esm({
     init_encoding_option();
     init_type();
     init_object_mode();
-    normalizeTransforms = (stdioItems, optionName, direction, options6) => [
+    normalizeTransforms = (stdioItems, optionName, direction, options7) => [
       ...stdioItems.filter(({ type }) => !TRANSFORM_TYPES.has(type)),
-      ...getTransforms(stdioItems, optionName, direction, options6)
+      ...getTransforms(stdioItems, optionName, direction, options7)
     ];
     getTransforms = (stdioItems, optionName, direction, { encoding }) => {
       const transforms = stdioItems.filter(({ type }) => TRANSFORM_TYPES.has(type));
@@ -28108,15 +28108,15 @@ var init_stdio_option = __esm({
     init_standard_stream();
     init_array2();
     init_values();
-    normalizeStdioOption = ({ stdio, ipc, buffer, ...options6 }, verboseInfo, isSync) => {
-      const stdioArray = getStdioArray(stdio, options6).map((stdioOption, fdNumber) => addDefaultValue2(stdioOption, fdNumber));
+    normalizeStdioOption = ({ stdio, ipc, buffer, ...options7 }, verboseInfo, isSync) => {
+      const stdioArray = getStdioArray(stdio, options7).map((stdioOption, fdNumber) => addDefaultValue2(stdioOption, fdNumber));
       return isSync ? normalizeStdioSync(stdioArray, buffer, verboseInfo) : normalizeIpcStdioArray(stdioArray, ipc);
     };
-    getStdioArray = (stdio, options6) => {
+    getStdioArray = (stdio, options7) => {
       if (stdio === void 0) {
-        return STANDARD_STREAMS_ALIASES.map((alias) => options6[alias]);
+        return STANDARD_STREAMS_ALIASES.map((alias) => options7[alias]);
       }
-      if (hasAlias(options6)) {
+      if (hasAlias(options7)) {
         throw new Error(`It's not possible to provide \`stdio\` in combination with one of ${STANDARD_STREAMS_ALIASES.map((alias) => `\`${alias}\``).join(", ")}`);
       }
       if (typeof stdio === "string") {
@@ -28128,7 +28128,7 @@ var init_stdio_option = __esm({
       const length = Math.max(stdio.length, STANDARD_STREAMS_ALIASES.length);
       return Array.from({ length }, (_, fdNumber) => stdio[fdNumber]);
     };
-    hasAlias = (options6) => STANDARD_STREAMS_ALIASES.some((alias) => options6[alias] !== void 0);
+    hasAlias = (options7) => STANDARD_STREAMS_ALIASES.some((alias) => options7[alias] !== void 0);
     addDefaultValue2 = (stdioOption, fdNumber) => {
       if (Array.isArray(stdioOption)) {
         return stdioOption.map((item) => addDefaultValue2(item, fdNumber));
@@ -28359,29 +28359,29 @@ var init_handle = __esm({
     init_native();
     init_input_option();
     init_duplicate();
-    handleStdio = (addProperties3, options6, verboseInfo, isSync) => {
-      const stdio = normalizeStdioOption(options6, verboseInfo, isSync);
+    handleStdio = (addProperties3, options7, verboseInfo, isSync) => {
+      const stdio = normalizeStdioOption(options7, verboseInfo, isSync);
       const initialFileDescriptors = stdio.map((stdioOption, fdNumber) => getFileDescriptor({
         stdioOption,
         fdNumber,
-        options: options6,
+        options: options7,
         isSync
       }));
       const fileDescriptors = getFinalFileDescriptors({
         initialFileDescriptors,
         addProperties: addProperties3,
-        options: options6,
+        options: options7,
         isSync
       });
-      options6.stdio = fileDescriptors.map(({ stdioItems }) => forwardStdio(stdioItems));
+      options7.stdio = fileDescriptors.map(({ stdioItems }) => forwardStdio(stdioItems));
       return fileDescriptors;
     };
-    getFileDescriptor = ({ stdioOption, fdNumber, options: options6, isSync }) => {
+    getFileDescriptor = ({ stdioOption, fdNumber, options: options7, isSync }) => {
       const optionName = getStreamName(fdNumber);
       const { stdioItems: initialStdioItems, isStdioArray } = initializeStdioItems({
         stdioOption,
         fdNumber,
-        options: options6,
+        options: options7,
         optionName
       });
       const direction = getStreamDirection(initialStdioItems, fdNumber, optionName);
@@ -28392,16 +28392,16 @@ var init_handle = __esm({
         direction,
         isSync
       }));
-      const normalizedStdioItems = normalizeTransforms(stdioItems, optionName, direction, options6);
+      const normalizedStdioItems = normalizeTransforms(stdioItems, optionName, direction, options7);
       const objectMode = getFdObjectMode(normalizedStdioItems, direction);
       validateFileObjectMode(normalizedStdioItems, objectMode);
       return { direction, objectMode, stdioItems: normalizedStdioItems };
     };
-    initializeStdioItems = ({ stdioOption, fdNumber, options: options6, optionName }) => {
+    initializeStdioItems = ({ stdioOption, fdNumber, options: options7, optionName }) => {
       const values = Array.isArray(stdioOption) ? stdioOption : [stdioOption];
       const initialStdioItems = [
         ...values.map((value) => initializeStdioItem(value, optionName)),
-        ...handleInputOptions(options6, fdNumber)
+        ...handleInputOptions(options7, fdNumber)
       ];
       const stdioItems = filterDuplicates(initialStdioItems);
       const isStdioArray = stdioItems.length > 1;
@@ -28451,7 +28451,7 @@ For example, you can use the \`pathToFileURL()\` method of the \`url\` core modu
         throw new TypeError(`The \`${fileStdioItem.optionName}\` option cannot use both files and transforms in objectMode.`);
       }
     };
-    getFinalFileDescriptors = ({ initialFileDescriptors, addProperties: addProperties3, options: options6, isSync }) => {
+    getFinalFileDescriptors = ({ initialFileDescriptors, addProperties: addProperties3, options: options7, isSync }) => {
       const fileDescriptors = [];
       try {
         for (const fileDescriptor of initialFileDescriptors) {
@@ -28459,7 +28459,7 @@ For example, you can use the \`pathToFileURL()\` method of the \`url\` core modu
             fileDescriptor,
             fileDescriptors,
             addProperties: addProperties3,
-            options: options6,
+            options: options7,
             isSync
           }));
         }
@@ -28473,20 +28473,20 @@ For example, you can use the \`pathToFileURL()\` method of the \`url\` core modu
       fileDescriptor: { direction, objectMode, stdioItems },
       fileDescriptors,
       addProperties: addProperties3,
-      options: options6,
+      options: options7,
       isSync
     }) => {
       const finalStdioItems = stdioItems.map((stdioItem) => addStreamProperties({
         stdioItem,
         addProperties: addProperties3,
         direction,
-        options: options6,
+        options: options7,
         fileDescriptors,
         isSync
       }));
       return { direction, objectMode, stdioItems: finalStdioItems };
     };
-    addStreamProperties = ({ stdioItem, addProperties: addProperties3, direction, options: options6, fileDescriptors, isSync }) => {
+    addStreamProperties = ({ stdioItem, addProperties: addProperties3, direction, options: options7, fileDescriptors, isSync }) => {
       const duplicateStream = getDuplicateStream({
         stdioItem,
         direction,
@@ -28498,7 +28498,7 @@ For example, you can use the \`pathToFileURL()\` method of the \`url\` core modu
       }
       return {
         ...stdioItem,
-        ...addProperties3[direction][stdioItem.type](stdioItem, options6)
+        ...addProperties3[direction][stdioItem.type](stdioItem, options7)
       };
     };
     cleanupCustomStreams = (fileDescriptors) => {
@@ -28528,7 +28528,7 @@ var init_handle_sync = __esm({
     init_uint_array();
     init_handle();
     init_type();
-    handleStdioSync = (options6, verboseInfo) => handleStdio(addPropertiesSync, options6, verboseInfo, true);
+    handleStdioSync = (options7, verboseInfo) => handleStdio(addPropertiesSync, options7, verboseInfo, true);
     forbiddenIfSync = ({ type, optionName }) => {
       throwInvalidSyncValue(optionName, TYPE_TO_MESSAGE[type]);
     };
@@ -28919,13 +28919,13 @@ var init_input_sync = __esm({
     init_generator();
     init_uint_array();
     init_type();
-    addInputOptionsSync = (fileDescriptors, options6) => {
+    addInputOptionsSync = (fileDescriptors, options7) => {
       for (const fdNumber of getInputFdNumbers(fileDescriptors)) {
-        addInputOptionSync(fileDescriptors, fdNumber, options6);
+        addInputOptionSync(fileDescriptors, fdNumber, options7);
       }
     };
     getInputFdNumbers = (fileDescriptors) => new Set(Object.entries(fileDescriptors).filter(([, { direction }]) => direction === "input").map(([fdNumber]) => Number(fdNumber)));
-    addInputOptionSync = (fileDescriptors, fdNumber, options6) => {
+    addInputOptionSync = (fileDescriptors, fdNumber, options7) => {
       const { stdioItems } = fileDescriptors[fdNumber];
       const allStdioItems = stdioItems.filter(({ contents }) => contents !== void 0);
       if (allStdioItems.length === 0) {
@@ -28937,7 +28937,7 @@ var init_input_sync = __esm({
       }
       const allContents = allStdioItems.map(({ contents }) => contents);
       const transformedContents = allContents.map((contents) => applySingleInputGeneratorsSync(contents, stdioItems));
-      options6.input = joinToUint8Array(transformedContents);
+      options7.input = joinToUint8Array(transformedContents);
     };
     applySingleInputGeneratorsSync = (contents, stdioItems) => {
       const newContents = runGeneratorsSync(contents, stdioItems, "utf8", true);
@@ -29000,7 +29000,7 @@ var init_output_sync = __esm({
     init_uint_array();
     init_type();
     init_max_buffer();
-    transformOutputSync = ({ fileDescriptors, syncResult: { output: output2 }, options: options6, isMaxBuffer, verboseInfo }) => {
+    transformOutputSync = ({ fileDescriptors, syncResult: { output: output2 }, options: options7, isMaxBuffer, verboseInfo }) => {
       if (output2 === null) {
         return { output: Array.from({ length: 3 }) };
       }
@@ -29014,7 +29014,7 @@ var init_output_sync = __esm({
         outputFiles,
         isMaxBuffer,
         verboseInfo
-      }, options6));
+      }, options7));
       return { output: transformedOutput, ...state };
     };
     transformOutputResultSync = ({ result, fileDescriptors, fdNumber, state, outputFiles, isMaxBuffer, verboseInfo }, { buffer, encoding, lines, stripFinalNewline: stripFinalNewline2, maxBuffer }) => {
@@ -29110,8 +29110,8 @@ var init_all_sync = __esm({
   "node_modules/execa/lib/resolve/all-sync.js"() {
     init_uint_array();
     init_strip_newline();
-    getAllSync = ([, stdout, stderr], options6) => {
-      if (!options6.all) {
+    getAllSync = ([, stdout, stderr], options7) => {
+      if (!options7.all) {
         return;
       }
       if (stdout === void 0) {
@@ -29121,10 +29121,10 @@ var init_all_sync = __esm({
         return stdout;
       }
       if (Array.isArray(stdout)) {
-        return Array.isArray(stderr) ? [...stdout, ...stderr] : [...stdout, stripNewline(stderr, options6, "all")];
+        return Array.isArray(stderr) ? [...stdout, ...stderr] : [...stdout, stripNewline(stderr, options7, "all")];
       }
       if (Array.isArray(stderr)) {
-        return [stripNewline(stdout, options6, "all"), ...stderr];
+        return [stripNewline(stdout, options7, "all"), ...stderr];
       }
       if (isUint8Array(stdout) && isUint8Array(stderr)) {
         return concatUint8Arrays([stdout, stderr]);
@@ -29220,25 +29220,25 @@ var init_main_sync = __esm({
     init_all_sync();
     init_exit_sync();
     execaCoreSync = (rawFile, rawArguments, rawOptions) => {
-      const { file: file2, commandArguments, command, escapedCommand, startTime, verboseInfo, options: options6, fileDescriptors } = handleSyncArguments(rawFile, rawArguments, rawOptions);
+      const { file: file2, commandArguments, command, escapedCommand, startTime, verboseInfo, options: options7, fileDescriptors } = handleSyncArguments(rawFile, rawArguments, rawOptions);
       const result = spawnSubprocessSync({
         file: file2,
         commandArguments,
-        options: options6,
+        options: options7,
         command,
         escapedCommand,
         verboseInfo,
         fileDescriptors,
         startTime
       });
-      return handleResult(result, verboseInfo, options6);
+      return handleResult(result, verboseInfo, options7);
     };
     handleSyncArguments = (rawFile, rawArguments, rawOptions) => {
       const { command, escapedCommand, startTime, verboseInfo } = handleCommand(rawFile, rawArguments, rawOptions);
       const syncOptions = normalizeSyncOptions(rawOptions);
-      const { file: file2, commandArguments, options: options6 } = normalizeOptions(rawFile, rawArguments, syncOptions);
-      validateSyncOptions(options6);
-      const fileDescriptors = handleStdioSync(options6, verboseInfo);
+      const { file: file2, commandArguments, options: options7 } = normalizeOptions(rawFile, rawArguments, syncOptions);
+      validateSyncOptions(options7);
+      const fileDescriptors = handleStdioSync(options7, verboseInfo);
       return {
         file: file2,
         commandArguments,
@@ -29246,11 +29246,11 @@ var init_main_sync = __esm({
         escapedCommand,
         startTime,
         verboseInfo,
-        options: options6,
+        options: options7,
         fileDescriptors
       };
     };
-    normalizeSyncOptions = (options6) => options6.node && !options6.ipc ? { ...options6, ipc: false } : options6;
+    normalizeSyncOptions = (options7) => options7.node && !options7.ipc ? { ...options7, ipc: false } : options7;
     validateSyncOptions = ({ ipc, ipcInput, detached, cancelSignal }) => {
       if (ipcInput) {
         throwInvalidSyncOption("ipcInput");
@@ -29268,11 +29268,11 @@ var init_main_sync = __esm({
     throwInvalidSyncOption = (value) => {
       throw new TypeError(`The "${value}" option cannot be used with synchronous methods.`);
     };
-    spawnSubprocessSync = ({ file: file2, commandArguments, options: options6, command, escapedCommand, verboseInfo, fileDescriptors, startTime }) => {
+    spawnSubprocessSync = ({ file: file2, commandArguments, options: options7, command, escapedCommand, verboseInfo, fileDescriptors, startTime }) => {
       const syncResult = runSubprocessSync({
         file: file2,
         commandArguments,
-        options: options6,
+        options: options7,
         command,
         escapedCommand,
         fileDescriptors,
@@ -29281,16 +29281,16 @@ var init_main_sync = __esm({
       if (syncResult.failed) {
         return syncResult;
       }
-      const { resultError, exitCode, signal, timedOut, isMaxBuffer } = getExitResultSync(syncResult, options6);
+      const { resultError, exitCode, signal, timedOut, isMaxBuffer } = getExitResultSync(syncResult, options7);
       const { output: output2, error: error62 = resultError } = transformOutputSync({
         fileDescriptors,
         syncResult,
-        options: options6,
+        options: options7,
         isMaxBuffer,
         verboseInfo
       });
-      const stdio = output2.map((stdioOutput, fdNumber) => stripNewline(stdioOutput, options6, fdNumber));
-      const all = stripNewline(getAllSync(output2, options6), options6, "all");
+      const stdio = output2.map((stdioOutput, fdNumber) => stripNewline(stdioOutput, options7, fdNumber));
+      const all = stripNewline(getAllSync(output2, options7), options7, "all");
       return getSyncResult({
         error: error62,
         exitCode,
@@ -29299,16 +29299,16 @@ var init_main_sync = __esm({
         isMaxBuffer,
         stdio,
         all,
-        options: options6,
+        options: options7,
         command,
         escapedCommand,
         startTime
       });
     };
-    runSubprocessSync = ({ file: file2, commandArguments, options: options6, command, escapedCommand, fileDescriptors, startTime }) => {
+    runSubprocessSync = ({ file: file2, commandArguments, options: options7, command, escapedCommand, fileDescriptors, startTime }) => {
       try {
-        addInputOptionsSync(fileDescriptors, options6);
-        const normalizedOptions = normalizeSpawnSyncOptions(options6);
+        addInputOptionsSync(fileDescriptors, options7);
+        const normalizedOptions = normalizeSpawnSyncOptions(options7);
         return spawnSync(...concatenateShell(file2, commandArguments, normalizedOptions));
       } catch (error62) {
         return makeEarlyError({
@@ -29316,20 +29316,20 @@ var init_main_sync = __esm({
           command,
           escapedCommand,
           fileDescriptors,
-          options: options6,
+          options: options7,
           startTime,
           isSync: true
         });
       }
     };
-    normalizeSpawnSyncOptions = ({ encoding, maxBuffer, ...options6 }) => ({ ...options6, encoding: "buffer", maxBuffer: getMaxBufferSync(maxBuffer) });
-    getSyncResult = ({ error: error62, exitCode, signal, timedOut, isMaxBuffer, stdio, all, options: options6, command, escapedCommand, startTime }) => error62 === void 0 ? makeSuccessResult({
+    normalizeSpawnSyncOptions = ({ encoding, maxBuffer, ...options7 }) => ({ ...options7, encoding: "buffer", maxBuffer: getMaxBufferSync(maxBuffer) });
+    getSyncResult = ({ error: error62, exitCode, signal, timedOut, isMaxBuffer, stdio, all, options: options7, command, escapedCommand, startTime }) => error62 === void 0 ? makeSuccessResult({
       command,
       escapedCommand,
       stdio,
       all,
       ipcOutput: [],
-      options: options6,
+      options: options7,
       startTime
     }) : makeError({
       error: error62,
@@ -29345,7 +29345,7 @@ var init_main_sync = __esm({
       stdio,
       all,
       ipcOutput: [],
-      options: options6,
+      options: options7,
       startTime,
       isSync: true
     });
@@ -29565,7 +29565,7 @@ var init_early_error = __esm({
     init_handle();
     init_result();
     init_reject();
-    handleEarlyError = ({ error: error62, command, escapedCommand, fileDescriptors, options: options6, startTime, verboseInfo }) => {
+    handleEarlyError = ({ error: error62, command, escapedCommand, fileDescriptors, options: options7, startTime, verboseInfo }) => {
       cleanupCustomStreams(fileDescriptors);
       const subprocess = new ChildProcess2();
       createDummyStreams(subprocess, fileDescriptors);
@@ -29575,11 +29575,11 @@ var init_early_error = __esm({
         command,
         escapedCommand,
         fileDescriptors,
-        options: options6,
+        options: options7,
         startTime,
         isSync: false
       });
-      const promise2 = handleDummyPromise(earlyError, verboseInfo, options6);
+      const promise2 = handleDummyPromise(earlyError, verboseInfo, options7);
       return { subprocess, promise: promise2 };
     };
     createDummyStreams = (subprocess, fileDescriptors) => {
@@ -29609,7 +29609,7 @@ var init_early_error = __esm({
     duplex = () => new Duplex({ read() {
     }, write() {
     } });
-    handleDummyPromise = async (error62, verboseInfo, options6) => handleResult(error62, verboseInfo, options6);
+    handleDummyPromise = async (error62, verboseInfo, options7) => handleResult(error62, verboseInfo, options7);
   }
 });
 
@@ -29623,7 +29623,7 @@ var init_handle_async = __esm({
     init_generator();
     init_handle();
     init_type();
-    handleStdioAsync = (options6, verboseInfo) => handleStdio(addPropertiesAsync, options6, verboseInfo, false);
+    handleStdioAsync = (options7, verboseInfo) => handleStdio(addPropertiesAsync, options7, verboseInfo, false);
     forbiddenIfAsync = ({ type, optionName }) => {
       throw new TypeError(`The \`${optionName}\` option cannot be ${TYPE_TO_MESSAGE[type]}.`);
     };
@@ -30352,7 +30352,7 @@ var init_pipe_arguments = __esm({
       }
       throw new TypeError(`The first argument must be a template string, an options object, or an Execa subprocess: ${firstArgument}`);
     };
-    mapDestinationArguments = ({ options: options6 }) => ({ options: { ...options6, stdin: "pipe", piped: true } });
+    mapDestinationArguments = ({ options: options7 }) => ({ options: { ...options7, stdin: "pipe", piped: true } });
     getSourceStream = (source, from) => {
       try {
         const sourceStream = getFromStream(source, from);
@@ -31534,11 +31534,11 @@ var init_main_async = __esm({
     init_deferred();
     init_promise();
     execaCoreAsync = (rawFile, rawArguments, rawOptions, createNested) => {
-      const { file: file2, commandArguments, command, escapedCommand, startTime, verboseInfo, options: options6, fileDescriptors } = handleAsyncArguments(rawFile, rawArguments, rawOptions);
+      const { file: file2, commandArguments, command, escapedCommand, startTime, verboseInfo, options: options7, fileDescriptors } = handleAsyncArguments(rawFile, rawArguments, rawOptions);
       const { subprocess, promise: promise2 } = spawnSubprocessAsync({
         file: file2,
         commandArguments,
-        options: options6,
+        options: options7,
         startTime,
         verboseInfo,
         command,
@@ -31552,14 +31552,14 @@ var init_main_async = __esm({
         createNested
       });
       mergePromise(subprocess, promise2);
-      SUBPROCESS_OPTIONS.set(subprocess, { options: options6, fileDescriptors });
+      SUBPROCESS_OPTIONS.set(subprocess, { options: options7, fileDescriptors });
       return subprocess;
     };
     handleAsyncArguments = (rawFile, rawArguments, rawOptions) => {
       const { command, escapedCommand, startTime, verboseInfo } = handleCommand(rawFile, rawArguments, rawOptions);
       const { file: file2, commandArguments, options: normalizedOptions } = normalizeOptions(rawFile, rawArguments, rawOptions);
-      const options6 = handleAsyncOptions(normalizedOptions);
-      const fileDescriptors = handleStdioAsync(options6, verboseInfo);
+      const options7 = handleAsyncOptions(normalizedOptions);
+      const fileDescriptors = handleStdioAsync(options7, verboseInfo);
       return {
         file: file2,
         commandArguments,
@@ -31567,27 +31567,27 @@ var init_main_async = __esm({
         escapedCommand,
         startTime,
         verboseInfo,
-        options: options6,
+        options: options7,
         fileDescriptors
       };
     };
-    handleAsyncOptions = ({ timeout, signal, ...options6 }) => {
+    handleAsyncOptions = ({ timeout, signal, ...options7 }) => {
       if (signal !== void 0) {
         throw new TypeError('The "signal" option has been renamed to "cancelSignal" instead.');
       }
-      return { ...options6, timeoutDuration: timeout };
+      return { ...options7, timeoutDuration: timeout };
     };
-    spawnSubprocessAsync = ({ file: file2, commandArguments, options: options6, startTime, verboseInfo, command, escapedCommand, fileDescriptors }) => {
+    spawnSubprocessAsync = ({ file: file2, commandArguments, options: options7, startTime, verboseInfo, command, escapedCommand, fileDescriptors }) => {
       let subprocess;
       try {
-        subprocess = spawn(...concatenateShell(file2, commandArguments, options6));
+        subprocess = spawn(...concatenateShell(file2, commandArguments, options7));
       } catch (error62) {
         return handleEarlyError({
           error: error62,
           command,
           escapedCommand,
           fileDescriptors,
-          options: options6,
+          options: options7,
           startTime,
           verboseInfo
         });
@@ -31596,22 +31596,22 @@ var init_main_async = __esm({
       setMaxListeners(Number.POSITIVE_INFINITY, controller.signal);
       const originalStreams = [...subprocess.stdio];
       pipeOutputAsync(subprocess, fileDescriptors, controller);
-      cleanupOnExit(subprocess, options6, controller);
+      cleanupOnExit(subprocess, options7, controller);
       const context = {};
       const onInternalError = createDeferred();
       subprocess.kill = subprocessKill.bind(void 0, {
         kill: subprocess.kill.bind(subprocess),
-        options: options6,
+        options: options7,
         onInternalError,
         context,
         controller
       });
-      subprocess.all = makeAllStream(subprocess, options6);
-      addConvertedStreams(subprocess, options6);
-      addIpcMethods(subprocess, options6);
+      subprocess.all = makeAllStream(subprocess, options7);
+      addConvertedStreams(subprocess, options7);
+      addIpcMethods(subprocess, options7);
       const promise2 = handlePromise({
         subprocess,
-        options: options6,
+        options: options7,
         startTime,
         verboseInfo,
         fileDescriptors,
@@ -31624,7 +31624,7 @@ var init_main_async = __esm({
       });
       return { subprocess, promise: promise2 };
     };
-    handlePromise = async ({ subprocess, options: options6, startTime, verboseInfo, fileDescriptors, originalStreams, command, escapedCommand, context, onInternalError, controller }) => {
+    handlePromise = async ({ subprocess, options: options7, startTime, verboseInfo, fileDescriptors, originalStreams, command, escapedCommand, context, onInternalError, controller }) => {
       const [
         errorInfo,
         [exitCode, signal],
@@ -31633,7 +31633,7 @@ var init_main_async = __esm({
         ipcOutput
       ] = await waitForSubprocessResult({
         subprocess,
-        options: options6,
+        options: options7,
         context,
         verboseInfo,
         fileDescriptors,
@@ -31643,8 +31643,8 @@ var init_main_async = __esm({
       });
       controller.abort();
       onInternalError.resolve();
-      const stdio = stdioResults.map((stdioResult, fdNumber) => stripNewline(stdioResult, options6, fdNumber));
-      const all = stripNewline(allResult, options6, "all");
+      const stdio = stdioResults.map((stdioResult, fdNumber) => stripNewline(stdioResult, options7, fdNumber));
+      const all = stripNewline(allResult, options7, "all");
       const result = getAsyncResult({
         errorInfo,
         exitCode,
@@ -31653,14 +31653,14 @@ var init_main_async = __esm({
         all,
         ipcOutput,
         context,
-        options: options6,
+        options: options7,
         command,
         escapedCommand,
         startTime
       });
-      return handleResult(result, verboseInfo, options6);
+      return handleResult(result, verboseInfo, options7);
     };
-    getAsyncResult = ({ errorInfo, exitCode, signal, stdio, all, ipcOutput, context, options: options6, command, escapedCommand, startTime }) => "error" in errorInfo ? makeError({
+    getAsyncResult = ({ errorInfo, exitCode, signal, stdio, all, ipcOutput, context, options: options7, command, escapedCommand, startTime }) => "error" in errorInfo ? makeError({
       error: errorInfo.error,
       command,
       escapedCommand,
@@ -31674,7 +31674,7 @@ var init_main_async = __esm({
       stdio,
       all,
       ipcOutput,
-      options: options6,
+      options: options7,
       startTime,
       isSync: false
     }) : makeSuccessResult({
@@ -31683,7 +31683,7 @@ var init_main_async = __esm({
       stdio,
       all,
       ipcOutput,
-      options: options6,
+      options: options7,
       startTime
     });
   }
@@ -31695,9 +31695,9 @@ var init_bind = __esm({
   "node_modules/execa/lib/methods/bind.js"() {
     init_is_plain_obj();
     init_specific();
-    mergeOptions = (boundOptions, options6) => {
+    mergeOptions = (boundOptions, options7) => {
       const newOptions = Object.fromEntries(
-        Object.entries(options6).map(([optionName, optionValue]) => [
+        Object.entries(options7).map(([optionName, optionValue]) => [
           optionName,
           mergeOption(optionName, boundOptions[optionName], optionValue)
         ])
@@ -31742,14 +31742,14 @@ var init_create = __esm({
       if (isPlainObject2(firstArgument)) {
         return createNested(mapArguments, mergeOptions(boundOptions, firstArgument), setBoundExeca);
       }
-      const { file: file2, commandArguments, options: options6, isSync } = parseArguments({
+      const { file: file2, commandArguments, options: options7, isSync } = parseArguments({
         mapArguments,
         firstArgument,
         nextArguments,
         deepOptions,
         boundOptions
       });
-      return isSync ? execaCoreSync(file2, commandArguments, options6) : execaCoreAsync(file2, commandArguments, options6, createNested);
+      return isSync ? execaCoreSync(file2, commandArguments, options7) : execaCoreAsync(file2, commandArguments, options7, createNested);
     };
     parseArguments = ({ mapArguments, firstArgument, nextArguments, deepOptions, boundOptions }) => {
       const callArguments = isTemplateString(firstArgument) ? parseTemplates(firstArgument, nextArguments) : [firstArgument, ...nextArguments];
@@ -31758,13 +31758,13 @@ var init_create = __esm({
       const {
         file: file2 = initialFile,
         commandArguments = initialArguments,
-        options: options6 = mergedOptions,
+        options: options7 = mergedOptions,
         isSync = false
       } = mapArguments({ file: initialFile, commandArguments: initialArguments, options: mergedOptions });
       return {
         file: file2,
         commandArguments,
-        options: options6,
+        options: options7,
         isSync
       };
     };
@@ -31815,9 +31815,9 @@ var init_script = __esm({
       boundExeca.sync = createNested(mapScriptSync, boundOptions);
       boundExeca.s = boundExeca.sync;
     };
-    mapScriptAsync = ({ options: options6 }) => getScriptOptions(options6);
-    mapScriptSync = ({ options: options6 }) => ({ ...getScriptOptions(options6), isSync: true });
-    getScriptOptions = (options6) => ({ options: { ...getScriptStdinOption(options6), ...options6 } });
+    mapScriptAsync = ({ options: options7 }) => getScriptOptions(options7);
+    mapScriptSync = ({ options: options7 }) => ({ ...getScriptOptions(options7), isSync: true });
+    getScriptOptions = (options7) => ({ options: { ...getScriptStdinOption(options7), ...options7 } });
     getScriptStdinOption = ({ input: input2, inputFile, stdio }) => input2 === void 0 && inputFile === void 0 && stdio === void 0 ? { stdin: "inherit" } : {};
     deepScriptOptions = { preferLocal: true };
   }
@@ -32156,11 +32156,11 @@ import { createReadStream as createReadStream2, createWriteStream as createWrite
 import { open as open2 } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
-async function writeTarGz(file2, entries, options6 = {}) {
+async function writeTarGz(file2, entries, options7 = {}) {
   await pipeline(
-    tarStream(entries, options6.onFile),
-    createGzip({ level: options6.level ?? 6, chunkSize: 1 << 16 }),
-    createWriteStream2(file2, { flags: "wx", mode: options6.mode ?? 384 })
+    tarStream(entries, options7.onFile),
+    createGzip({ level: options7.level ?? 6, chunkSize: 1 << 16 }),
+    createWriteStream2(file2, { flags: "wx", mode: options7.mode ?? 384 })
   );
 }
 async function* tarStream(entries, onFile) {
@@ -32732,7 +32732,7 @@ async function pruneSnapshots(project, keep) {
     return { kept: all.filter((s) => keepIds.has(s.id)), removed };
   });
 }
-async function restoreSnapshot(env, cwd, ref, options6 = {}, now = /* @__PURE__ */ new Date()) {
+async function restoreSnapshot(env, cwd, ref, options7 = {}, now = /* @__PURE__ */ new Date()) {
   const started = process.hrtime.bigint();
   const project = await resolveSnapshotProject(env, cwd);
   findSnapshot(project, ref, cwd);
@@ -32763,7 +32763,7 @@ async function restoreSnapshot(env, cwd, ref, options6 = {}, now = /* @__PURE__ 
       const undo = await writeSnapshot(env, project, "pre-restore", before, now);
       let removed;
       try {
-        removed = await applyManifest(env, manifest, staging, before, Boolean(options6.exact), new Set(project.slugs));
+        removed = await applyManifest(env, manifest, staging, before, Boolean(options7.exact), new Set(project.slugs));
       } catch (error62) {
         throw new UserError(
           `the restore of ${snapshot2.id} stopped half-way (${describeError(error62)}); put everything back as it was with 'claude-persist snapshot restore ${undo.id} --exact'`
@@ -33753,15 +33753,15 @@ import path19 from "node:path";
 function devcontainerScript() {
   return createRequire(import.meta.url).resolve("@devcontainers/cli/devcontainer.js");
 }
-async function devcontainerUp(options6) {
-  mkdirSync6(options6.logDir, { recursive: true, mode: 448 });
-  const stem = path19.join(options6.logDir, `up-${path19.basename(options6.workspaceFolder).replace(/[^A-Za-z0-9._-]/g, "-")}`);
+async function devcontainerUp(options7) {
+  mkdirSync6(options7.logDir, { recursive: true, mode: 448 });
+  const stem = path19.join(options7.logDir, `up-${path19.basename(options7.workspaceFolder).replace(/[^A-Za-z0-9._-]/g, "-")}`);
   const logFile = `${stem}.log`;
   const answerFile = `${stem}.json`;
-  const args = [devcontainerScript(), "up", "--workspace-folder", options6.workspaceFolder, "--config", options6.configPath];
-  if (options6.removeExisting) args.push("--remove-existing-container");
+  const args = [devcontainerScript(), "up", "--workspace-folder", options7.workspaceFolder, "--config", options7.configPath];
+  if (options7.removeExisting) args.push("--remove-existing-container");
   const child = execa(process.execPath, args, {
-    env: options6.env,
+    env: options7.env,
     extendEnv: false,
     detached: true,
     stdin: "ignore",
@@ -33770,10 +33770,10 @@ async function devcontainerUp(options6) {
     reject: false,
     cleanup: false
   });
-  const follower = followLog(logFile, options6.onProgress);
+  const follower = followLog(logFile, options7.onProgress);
   let timer;
   const deadline = new Promise((resolve) => {
-    if (options6.waitMs !== void 0) timer = setTimeout(() => resolve("timeout"), options6.waitMs);
+    if (options7.waitMs !== void 0) timer = setTimeout(() => resolve("timeout"), options7.waitMs);
   });
   const finished7 = await Promise.race([child, deadline]);
   clearTimeout(timer);
@@ -35324,7 +35324,7 @@ var require_stringify = __commonJS({
     var identity3 = require_identity();
     var stringifyComment = require_stringifyComment();
     var stringifyString = require_stringifyString();
-    function createStringifyContext(doc, options6) {
+    function createStringifyContext(doc, options7) {
       const opt = Object.assign({
         blockQuote: true,
         commentString: stringifyComment.stringifyComment,
@@ -35344,7 +35344,7 @@ var require_stringify = __commonJS({
         trailingComma: false,
         trueStr: "true",
         verifyAliasOrder: true
-      }, doc.schema.toStringOptions, options6);
+      }, doc.schema.toStringOptions, options7);
       let inFlow;
       switch (opt.collectionStyle) {
         case "block":
@@ -35766,10 +35766,10 @@ var require_stringifyCollection = __commonJS({
     var identity3 = require_identity();
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyCollection(collection, ctx, options6) {
+    function stringifyCollection(collection, ctx, options7) {
       const flow = ctx.inFlow ?? collection.flow;
       const stringify2 = flow ? stringifyFlowCollection : stringifyBlockCollection;
-      return stringify2(collection, ctx, options6);
+      return stringify2(collection, ctx, options7);
     }
     function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
       const { indent, options: { commentString } } = ctx;
@@ -37224,10 +37224,10 @@ var require_stringifyDocument = __commonJS({
     var identity3 = require_identity();
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyDocument(doc, options6) {
+    function stringifyDocument(doc, options7) {
       const lines = [];
-      let hasDirectives = options6.directives === true;
-      if (options6.directives !== false && doc.directives) {
+      let hasDirectives = options7.directives === true;
+      if (options7.directives !== false && doc.directives) {
         const dir = doc.directives.toString(doc);
         if (dir) {
           lines.push(dir);
@@ -37237,7 +37237,7 @@ var require_stringifyDocument = __commonJS({
       }
       if (hasDirectives)
         lines.push("---");
-      const ctx = stringify.createStringifyContext(doc, options6);
+      const ctx = stringify.createStringifyContext(doc, options7);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
         if (lines.length !== 1)
@@ -37313,7 +37313,7 @@ var require_Document = __commonJS({
     var createNode = require_createNode();
     var directives = require_directives();
     var Document = class _Document {
-      constructor(value, replacer, options6) {
+      constructor(value, replacer, options7) {
         this.commentBefore = null;
         this.comment = null;
         this.errors = [];
@@ -37322,8 +37322,8 @@ var require_Document = __commonJS({
         let _replacer = null;
         if (typeof replacer === "function" || Array.isArray(replacer)) {
           _replacer = replacer;
-        } else if (options6 === void 0 && replacer) {
-          options6 = replacer;
+        } else if (options7 === void 0 && replacer) {
+          options7 = replacer;
           replacer = void 0;
         }
         const opt = Object.assign({
@@ -37335,17 +37335,17 @@ var require_Document = __commonJS({
           stringKeys: false,
           uniqueKeys: true,
           version: "1.2"
-        }, options6);
+        }, options7);
         this.options = opt;
         let { version: version2 } = opt;
-        if (options6?._directives) {
-          this.directives = options6._directives.atDocument();
+        if (options7?._directives) {
+          this.directives = options7._directives.atDocument();
           if (this.directives.yaml.explicit)
             version2 = this.directives.yaml.version;
         } else
           this.directives = new directives.Directives({ version: version2 });
-        this.setSchema(version2, options6);
-        this.contents = value === void 0 ? null : this.createNode(value, _replacer, options6);
+        this.setSchema(version2, options7);
+        this.contents = value === void 0 ? null : this.createNode(value, _replacer, options7);
       }
       /**
        * Create a deep copy of this Document and its contents.
@@ -37396,7 +37396,7 @@ var require_Document = __commonJS({
         }
         return new Alias.Alias(node2.anchor);
       }
-      createNode(value, replacer, options6) {
+      createNode(value, replacer, options7) {
         let _replacer = void 0;
         if (typeof replacer === "function") {
           value = replacer.call({ "": value }, "", value);
@@ -37407,11 +37407,11 @@ var require_Document = __commonJS({
           if (asStr.length > 0)
             replacer = replacer.concat(asStr);
           _replacer = replacer;
-        } else if (options6 === void 0 && replacer) {
-          options6 = replacer;
+        } else if (options7 === void 0 && replacer) {
+          options7 = replacer;
           replacer = void 0;
         }
-        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag } = options6 ?? {};
+        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag } = options7 ?? {};
         const { onAnchor, setAnchors, sourceObjects } = anchors.createNodeAnchors(
           this,
           // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
@@ -37436,9 +37436,9 @@ var require_Document = __commonJS({
        * Convert a key and a value into a `Pair` using the current schema,
        * recursively wrapping all values as `Scalar` or `Collection` nodes.
        */
-      createPair(key, value, options6 = {}) {
-        const k = this.createNode(key, null, options6);
-        const v = this.createNode(value, null, options6);
+      createPair(key, value, options7 = {}) {
+        const k = this.createNode(key, null, options7);
+        const v = this.createNode(value, null, options7);
         return new Pair.Pair(k, v);
       }
       /**
@@ -37524,7 +37524,7 @@ var require_Document = __commonJS({
        *
        * Overrides all previously set schema options.
        */
-      setSchema(version2, options6 = {}) {
+      setSchema(version2, options7 = {}) {
         if (typeof version2 === "number")
           version2 = String(version2);
         let opt;
@@ -37554,10 +37554,10 @@ var require_Document = __commonJS({
             throw new Error(`Expected '1.1', '1.2' or null as first argument, but found: ${sv}`);
           }
         }
-        if (options6.schema instanceof Object)
-          this.schema = options6.schema;
+        if (options7.schema instanceof Object)
+          this.schema = options7.schema;
         else if (opt)
-          this.schema = new Schema.Schema(Object.assign(opt, options6));
+          this.schema = new Schema.Schema(Object.assign(opt, options7));
         else
           throw new Error(`With a null YAML version, the { schema: Schema } option is required`);
       }
@@ -37587,14 +37587,14 @@ var require_Document = __commonJS({
         return this.toJS({ json: true, jsonArg, mapAsMap: false, onAnchor });
       }
       /** A YAML representation of the document. */
-      toString(options6 = {}) {
+      toString(options7 = {}) {
         if (this.errors.length > 0)
           throw new Error("Document with errors cannot be stringified");
-        if ("indent" in options6 && (!Number.isInteger(options6.indent) || Number(options6.indent) <= 0)) {
-          const s = JSON.stringify(options6.indent);
+        if ("indent" in options7 && (!Number.isInteger(options7.indent) || Number(options7.indent) <= 0)) {
+          const s = JSON.stringify(options7.indent);
           throw new Error(`"indent" option must be a positive integer, not ${s}`);
         }
-        return stringifyDocument.stringifyDocument(this, options6);
+        return stringifyDocument.stringifyDocument(this, options7);
       }
     };
     function assertCollection(contents) {
@@ -38945,14 +38945,14 @@ var require_compose_node = __commonJS({
       }
       return node2;
     }
-    function composeAlias({ options: options6 }, { offset, source, end }, onError) {
+    function composeAlias({ options: options7 }, { offset, source, end }, onError) {
       const alias = new Alias.Alias(source.substring(1));
       if (alias.source === "")
         onError(offset, "BAD_ALIAS", "Alias cannot be an empty string");
       if (alias.source.endsWith(":"))
         onError(offset + source.length - 1, "BAD_ALIAS", "Alias ending in : is ambiguous", true);
       const valueEnd = offset + source.length;
-      const re = resolveEnd.resolveEnd(end, valueEnd, options6.strict, onError);
+      const re = resolveEnd.resolveEnd(end, valueEnd, options7.strict, onError);
       alias.range = [offset, valueEnd, re.offset];
       if (re.comment)
         alias.comment = re.comment;
@@ -38971,8 +38971,8 @@ var require_compose_doc = __commonJS({
     var composeNode = require_compose_node();
     var resolveEnd = require_resolve_end();
     var resolveProps = require_resolve_props();
-    function composeDoc(options6, directives, { offset, start, value, end }, onError) {
-      const opts = Object.assign({ _directives: directives }, options6);
+    function composeDoc(options7, directives, { offset, start, value, end }, onError) {
+      const opts = Object.assign({ _directives: directives }, options7);
       const doc = new Document.Document(void 0, opts);
       const ctx = {
         atKey: false,
@@ -39051,7 +39051,7 @@ var require_composer = __commonJS({
       return { comment, afterEmptyLine };
     }
     var Composer = class {
-      constructor(options6 = {}) {
+      constructor(options7 = {}) {
         this.doc = null;
         this.atDirectives = false;
         this.prelude = [];
@@ -39064,8 +39064,8 @@ var require_composer = __commonJS({
           else
             this.errors.push(new errors.YAMLParseError(pos, code, message));
         };
-        this.directives = new directives.Directives({ version: options6.version || "1.2" });
-        this.options = options6;
+        this.directives = new directives.Directives({ version: options7.version || "1.2" });
+        this.options = options7;
       }
       decorate(doc, afterDoc) {
         const { comment, afterEmptyLine } = parsePrelude(this.prelude);
@@ -41129,15 +41129,15 @@ var require_public_api = __commonJS({
     var identity3 = require_identity();
     var lineCounter = require_line_counter();
     var parser = require_parser();
-    function parseOptions2(options6) {
-      const prettyErrors = options6.prettyErrors !== false;
-      const lineCounter$1 = options6.lineCounter || prettyErrors && new lineCounter.LineCounter() || null;
+    function parseOptions2(options7) {
+      const prettyErrors = options7.prettyErrors !== false;
+      const lineCounter$1 = options7.lineCounter || prettyErrors && new lineCounter.LineCounter() || null;
       return { lineCounter: lineCounter$1, prettyErrors };
     }
-    function parseAllDocuments(source, options6 = {}) {
-      const { lineCounter: lineCounter2, prettyErrors } = parseOptions2(options6);
+    function parseAllDocuments(source, options7 = {}) {
+      const { lineCounter: lineCounter2, prettyErrors } = parseOptions2(options7);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
-      const composer$1 = new composer.Composer(options6);
+      const composer$1 = new composer.Composer(options7);
       const docs = Array.from(composer$1.compose(parser$1.parse(source)));
       if (prettyErrors && lineCounter2)
         for (const doc of docs) {
@@ -41148,10 +41148,10 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument2(source, options6 = {}) {
-      const { lineCounter: lineCounter2, prettyErrors } = parseOptions2(options6);
+    function parseDocument2(source, options7 = {}) {
+      const { lineCounter: lineCounter2, prettyErrors } = parseOptions2(options7);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
-      const composer$1 = new composer.Composer(options6);
+      const composer$1 = new composer.Composer(options7);
       let doc = null;
       for (const _doc of composer$1.compose(parser$1.parse(source), true, source.length)) {
         if (!doc)
@@ -41167,14 +41167,14 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse5(src, reviver, options6) {
+    function parse5(src, reviver, options7) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
-      } else if (options6 === void 0 && reviver && typeof reviver === "object") {
-        options6 = reviver;
+      } else if (options7 === void 0 && reviver && typeof reviver === "object") {
+        options7 = reviver;
       }
-      const doc = parseDocument2(src, options6);
+      const doc = parseDocument2(src, options7);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
@@ -41184,29 +41184,29 @@ var require_public_api = __commonJS({
         else
           doc.errors = [];
       }
-      return doc.toJS(Object.assign({ reviver: _reviver }, options6));
+      return doc.toJS(Object.assign({ reviver: _reviver }, options7));
     }
-    function stringify(value, replacer, options6) {
+    function stringify(value, replacer, options7) {
       let _replacer = null;
       if (typeof replacer === "function" || Array.isArray(replacer)) {
         _replacer = replacer;
-      } else if (options6 === void 0 && replacer) {
-        options6 = replacer;
+      } else if (options7 === void 0 && replacer) {
+        options7 = replacer;
       }
-      if (typeof options6 === "string")
-        options6 = options6.length;
-      if (typeof options6 === "number") {
-        const indent = Math.round(options6);
-        options6 = indent < 1 ? void 0 : indent > 8 ? { indent: 8 } : { indent };
+      if (typeof options7 === "string")
+        options7 = options7.length;
+      if (typeof options7 === "number") {
+        const indent = Math.round(options7);
+        options7 = indent < 1 ? void 0 : indent > 8 ? { indent: 8 } : { indent };
       }
       if (value === void 0) {
-        const { keepUndefined } = options6 ?? replacer ?? {};
+        const { keepUndefined } = options7 ?? replacer ?? {};
         if (!keepUndefined)
           return void 0;
       }
       if (identity3.isDocument(value) && !_replacer)
-        return value.toString(options6);
-      return new Document.Document(value, _replacer, options6).toString(options6);
+        return value.toString(options7);
+      return new Document.Document(value, _replacer, options7).toString(options7);
     }
     exports.parse = parse5;
     exports.parseAllDocuments = parseAllDocuments;
@@ -41283,11 +41283,11 @@ function listDevcontainerConfigs(root) {
   }
   return found;
 }
-function findDevcontainerConfig(root, options6 = {}) {
-  if (options6.config) return explicitConfig(options6.config, options6.cwd ?? root);
+function findDevcontainerConfig(root, options7 = {}) {
+  if (options7.config) return explicitConfig(options7.config, options7.cwd ?? root);
   const found = listDevcontainerConfigs(root);
-  const [only2] = found;
-  if (found.length === 1 && only2) return only2;
+  const [only] = found;
+  if (found.length === 1 && only) return only;
   if (found.length === 0) {
     throw new UserError(
       `No dev container config in ${root} (looked for .devcontainer/devcontainer.json, .devcontainer.json and .devcontainer/<name>/devcontainer.json). Run \`dev-open --init\` to write a minimal one.`
@@ -41589,12 +41589,12 @@ var init_config = __esm({
 // src/devcontainer/mounts.ts
 import { existsSync as existsSync6, readFileSync as readFileSync14 } from "node:fs";
 import path21 from "node:path";
-function planPersistenceMounts(options6) {
-  const env = options6.env ?? process.env;
-  const fileExists = options6.fileExists ?? existsSync6;
+function planPersistenceMounts(options7) {
+  const env = options7.env ?? process.env;
+  const fileExists = options7.fileExists ?? existsSync6;
   const hostRoot = configDir(env);
   const { sourceRoot, composeSourceRoot } = sourceRoots(hostRoot, homeDir(env));
-  const containerHome = resolveContainerHome(options6.container);
+  const containerHome = resolveContainerHome(options7.container);
   const mounts = [];
   const skipped = [];
   for (const entry of SHARED_ENTRIES) {
@@ -41613,7 +41613,7 @@ function planPersistenceMounts(options6) {
       target: `${containerHome}/.claude/${entry.name}`
     });
   }
-  const remoteEnvNames = [.../* @__PURE__ */ new Set([...FORWARDED_ENV, ...[...options6.mcpEnvNames ?? []].filter(isForwardableEnvName).sort()])];
+  const remoteEnvNames = [.../* @__PURE__ */ new Set([...FORWARDED_ENV, ...[...options7.mcpEnvNames ?? []].filter(isForwardableEnvName).sort()])];
   return { containerHome, sourceRoot, composeSourceRoot, mounts, skipped, remoteEnvNames };
 }
 function mountedName(entry) {
@@ -41670,11 +41670,11 @@ function mountString(mount) {
 function isForwardableEnvName(name) {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !HOST_ONLY_ENV.has(name) && !/^(?:LC_|XDG_)/.test(name);
 }
-function collectMcpEnvNames(files, options6 = {}) {
+function collectMcpEnvNames(files, options7 = {}) {
   const names = /* @__PURE__ */ new Set();
   for (const file2 of files) {
     const value = readJsonLoosely(file2);
-    for (const server of mcpServersOf(value, options6.projectDir)) collectServerEnvNames(server, names);
+    for (const server of mcpServersOf(value, options7.projectDir)) collectServerEnvNames(server, names);
   }
   return [...names].filter(isForwardableEnvName).sort();
 }
@@ -41791,12 +41791,12 @@ function desiredCommands(plan) {
   if (plan.containerHome !== "/root") commands.onCreateCommand = ownershipCommand(plan.containerHome);
   return commands;
 }
-function ensurePersistenceMounts(text2, plan, options6 = {}) {
-  const file2 = options6.file ?? "devcontainer.json";
+function ensurePersistenceMounts(text2, plan, options7 = {}) {
+  const file2 = options7.file ?? "devcontainer.json";
   const { tree, config: config2 } = parseDevcontainerConfig(text2, file2);
   const layout = detectLayout(text2);
   const parts = [
-    options6.includeMounts === false ? emptyPart() : mountsPart(text2, tree, config2.mounts ?? [], plan, layout),
+    options7.includeMounts === false ? emptyPart() : mountsPart(text2, tree, config2.mounts ?? [], plan, layout),
     envPart(text2, tree, "containerEnv", WORKSPACE_ENV, layout),
     envPart(text2, tree, "remoteEnv", Object.fromEntries(plan.remoteEnvNames.map((name) => [name, `\${localEnv:${name}}`])), layout),
     ...Object.entries(desiredCommands(plan)).map(([property, command]) => lifecyclePart(text2, tree, property, command, layout))
@@ -41811,7 +41811,7 @@ function ensurePersistenceMounts(text2, plan, options6 = {}) {
   return {
     text: result,
     added: parts.flatMap((part) => part.added),
-    skipped: [...options6.includeMounts === false ? [] : plan.skipped, ...parts.flatMap((part) => part.skipped)],
+    skipped: [...options7.includeMounts === false ? [] : plan.skipped, ...parts.flatMap((part) => part.skipped)],
     changed: result !== text2
   };
 }
@@ -41900,8 +41900,8 @@ function wrappedCommand(text2, value, command, layout) {
 function replaceNode(node2, content) {
   return { offset: node2.offset, length: node2.length, content };
 }
-function removePersistenceMounts(text2, options6 = {}) {
-  const file2 = options6.file ?? "devcontainer.json";
+function removePersistenceMounts(text2, options7 = {}) {
+  const file2 = options7.file ?? "devcontainer.json";
   const tree = parseJsoncObject(text2, file2);
   const removed = [];
   const edits = [...markedBlockEdits(text2, tree, removed), ...lifecycleRemovalEdits(text2, tree, removed)];
@@ -42132,13 +42132,13 @@ function isPackVolume(item) {
     (entry) => source.endsWith(`/${entry.name}`) && target.endsWith(`/.claude/${entry.name}`) && item.get("read_only") === true === (entry.access === "read-only")
   );
 }
-function ensureComposeMounts(text2, service, plan, options6 = {}) {
-  const file2 = options6.file ?? "docker-compose.yml";
+function ensureComposeMounts(text2, service, plan, options7 = {}) {
+  const file2 = options7.file ?? "docker-compose.yml";
   const map2 = serviceMap(parseComposeDocument(text2, file2), service, file2);
   const volumesPair = map2.items.find((pair) => keyOf(pair) === "volumes");
   const volumes = volumesPair?.value;
   const existing = (0, import_yaml.isSeq)(volumes) ? volumes.items : [];
-  const mounted = /* @__PURE__ */ new Set([...(options6.alreadyMounted ?? []).map(normaliseTarget), ...existing.map(volumeTarget)]);
+  const mounted = /* @__PURE__ */ new Set([...(options7.alreadyMounted ?? []).map(normaliseTarget), ...existing.map(volumeTarget)]);
   const added = [];
   const skipped = [...plan.skipped];
   const lines = [];
@@ -42220,8 +42220,8 @@ function columnIndent(text2, node2) {
   const start = rangeOf(node2)?.[0] ?? 0;
   return " ".repeat(start - lineStartOf(text2, start));
 }
-function removeComposeMounts(text2, options6 = {}) {
-  const file2 = options6.file ?? "docker-compose.yml";
+function removeComposeMounts(text2, options7 = {}) {
+  const file2 = options7.file ?? "docker-compose.yml";
   const doc = parseComposeDocument(text2, file2);
   const ranges = [];
   const removed = [];
@@ -42316,34 +42316,34 @@ var init_same_path = __esm({
 
 // src/devcontainer/persistence.ts
 import path23 from "node:path";
-async function preparePersistenceEdit(options6) {
-  const workspaceFolder = await findRepoRoot(path23.resolve(options6.folder));
-  const initial = options6.init && !options6.configPath && listDevcontainerConfigs(workspaceFolder).length === 0 ? planInitialConfig(workspaceFolder) : void 0;
-  const configPath = initial?.file ?? findDevcontainerConfig(workspaceFolder, { config: options6.configPath, cwd: options6.folder });
+async function preparePersistenceEdit(options7) {
+  const workspaceFolder = await findRepoRoot(path23.resolve(options7.folder));
+  const initial = options7.init && !options7.configPath && listDevcontainerConfigs(workspaceFolder).length === 0 ? planInitialConfig(workspaceFolder) : void 0;
+  const configPath = initial?.file ?? findDevcontainerConfig(workspaceFolder, { config: options7.configPath, cwd: options7.folder });
   const text2 = initial?.text ?? readTextToEdit(configPath) ?? "";
   const { config: config2 } = parseDevcontainerConfig(text2, configPath);
   const compose = config2.dockerComposeFile !== void 0 ? chooseComposeFile(configPath, config2) : void 0;
-  if (options6.remove) {
+  if (options7.remove) {
     const files2 = [{ path: configPath, before: initial ? void 0 : text2, after: removePersistenceMounts(text2, { file: configPath }).text }];
     if (compose) files2.push({ path: compose.file, before: compose.text, after: removeComposeMounts(compose.text, { file: compose.file }).text });
     return { workspaceFolder, configPath, containerHome: "", files: files2, added: [], skipped: [], targets: [] };
   }
   const plan = planPersistenceMounts({
     container: {
-      ...options6.remoteHome ? { remoteHome: options6.remoteHome } : {},
+      ...options7.remoteHome ? { remoteHome: options7.remoteHome } : {},
       ...userHints(config2),
       // The image's metadata only matters when the config names no user (asking Docker takes a process).
-      ...config2.image && !config2.remoteUser && !config2.containerUser && !options6.remoteHome ? { imageRemoteUser: await imageRemoteUser(config2.image, options6.env) } : {}
+      ...config2.image && !config2.remoteUser && !config2.containerUser && !options7.remoteHome ? { imageRemoteUser: await imageRemoteUser(config2.image, options7.env) } : {}
     },
-    env: options6.env,
+    env: options7.env,
     mcpEnvNames: collectMcpEnvNames(
-      [path23.join(configDir(options6.env), "mcp.json"), globalStatePath(options6.env), path23.join(workspaceFolder, ".mcp.json")],
+      [path23.join(configDir(options7.env), "mcp.json"), globalStatePath(options7.env), path23.join(workspaceFolder, ".mcp.json")],
       { projectDir: workspaceFolder }
     )
   });
   const edited = ensurePersistenceMounts(text2, plan, { file: configPath, includeMounts: !compose });
   let configText = edited.text;
-  if (options6.samePath) configText = ensureSamePath(configText, configPath, Boolean(compose));
+  if (options7.samePath) configText = ensureSamePath(configText, configPath, Boolean(compose));
   const files = [{ path: configPath, before: initial ? void 0 : text2, after: configText }];
   let added = edited.added;
   if (compose) {
@@ -42453,14 +42453,14 @@ var init_diff = __esm({
 // src/dev-open.ts
 import { existsSync as existsSync7, mkdirSync as mkdirSync7, readlinkSync as readlinkSync4, symlinkSync as symlinkSync3, unlinkSync as unlinkSync4 } from "node:fs";
 import path24 from "node:path";
-async function openDevContainer(options6, io) {
+async function openDevContainer(options7, io) {
   const edit = await preparePersistenceEdit({
-    folder: options6.folder,
-    configPath: options6.configPath,
-    init: options6.init,
-    samePath: options6.samePath,
-    remoteHome: options6.remoteHome,
-    remove: options6.isolated,
+    folder: options7.folder,
+    configPath: options7.configPath,
+    init: options7.init,
+    samePath: options7.samePath,
+    remoteHome: options7.remoteHome,
+    remove: options7.isolated,
     env: io.env
   });
   const messages = [];
@@ -42471,7 +42471,7 @@ async function openDevContainer(options6, io) {
     mountsAdded: edit.added.filter((name) => sharedNames.has(name)),
     mountsSkipped: edit.skipped
   };
-  if (options6.dryRun) {
+  if (options7.dryRun) {
     messages.push(`dev-open dry run for ${edit.workspaceFolder} (nothing was written):`);
     for (const file2 of edit.files) {
       const diff = unifiedDiff(file2.before ?? "", file2.after, path24.relative(edit.workspaceFolder, file2.path));
@@ -42482,7 +42482,7 @@ async function openDevContainer(options6, io) {
   }
   writeEdits(edit, messages);
   describeSkipped(edit, messages);
-  if (options6.isolated) {
+  if (options7.isolated) {
     messages.push(
       "This repo's container keeps its own Claude sessions once it is recreated without the mounts:",
       `  devcontainer up --workspace-folder ${shellQuote2(edit.workspaceFolder)} --remove-existing-container`,
@@ -42491,19 +42491,19 @@ async function openDevContainer(options6, io) {
     return { status: "isolated", ...base, messages };
   }
   prepareHost(io.env);
-  if (options6.configOnly) {
+  if (options7.configOnly) {
     messages.push(`Config ready: ${path24.relative(edit.workspaceFolder, edit.configPath)}. Open the container from your editor, or run 'dev-open' to launch it here.`);
     return { status: "configured", ...base, messages };
   }
   const existing = await findDevcontainer(edit.workspaceFolder, edit.configPath, io.env);
   const missing = existing ? edit.targets.filter((t) => !existing.Mounts.some((m) => m.Destination === t)) : [];
-  if (existing && missing.length > 0 && !options6.rebuild) {
+  if (existing && missing.length > 0 && !options7.rebuild) {
     throw new UserError(
       `a container for this repo (${existing.Id.slice(0, 12)}) is ${existing.State.Running ? "running" : "there"} without the persistence mounts (missing: ${missing.map((t) => path24.basename(t)).join(", ")}); run 'dev-open --rebuild' to recreate it (files outside the workspace are lost)`
     );
   }
-  const running = existing && missing.length === 0 && !options6.rebuild ? alreadyUp(existing, edit) : void 0;
-  const launched = running ? { up: running } : await launch(edit, options6, existing, io);
+  const running = existing && missing.length === 0 && !options7.rebuild ? alreadyUp(existing, edit) : void 0;
+  const launched = running ? { up: running } : await launch(edit, options7, existing, io);
   if (!("up" in launched)) {
     messages.push(
       `The container is still being built (this can take several minutes the first time); it goes on in the background.`,
@@ -42530,7 +42530,7 @@ async function openDevContainer(options6, io) {
     mapping,
     messages
   };
-  if (options6.enter) await enter(options6.enter, edit, io);
+  if (options7.enter) await enter(options7.enter, edit, io);
   return result;
 }
 function writeEdits(edit, messages) {
@@ -42559,13 +42559,13 @@ function alreadyUp(container, edit) {
   const remoteUser = metadata.findLast((e) => typeof e.remoteUser === "string")?.remoteUser ?? (container.Config.User || "root");
   return { outcome: "success", containerId: container.Id, remoteUser: String(remoteUser), remoteWorkspaceFolder: workspace };
 }
-async function launch(edit, options6, existing, io) {
+async function launch(edit, options7, existing, io) {
   const inClaude = Boolean(io.env.CLAUDECODE) && !io.isTTY;
   const status = progressPrinter(io);
   const outcome = await devcontainerUp({
     workspaceFolder: edit.workspaceFolder,
     configPath: edit.configPath,
-    removeExisting: Boolean(options6.rebuild && existing),
+    removeExisting: Boolean(options7.rebuild && existing),
     env: io.env,
     logDir: path24.join(packStateDir(io.env), "logs"),
     onProgress: status.line,
@@ -42656,7 +42656,6 @@ var init_dev_open = __esm({
 // src/commands/dev-open.ts
 var dev_open_exports = {};
 __export(dev_open_exports, {
-  HELP: () => HELP2,
   devOpen: () => devOpen
 });
 function report2(io, result) {
@@ -42746,29 +42745,65 @@ __export(share_exports, {
   share: () => share,
   unshare: () => unshare
 });
-function only(args, command) {
-  for (const arg of args) {
-    const name = arg.split("=")[0] ?? arg;
-    if (arg.startsWith("-") && !passThrough.has(name)) throw new UserError(`${command} takes --config, --dry-run and --json, not ${name}`, 2);
-  }
-  return args;
+function forward(command, mode, args, io) {
+  const end = args.indexOf("--");
+  const names = (end < 0 ? args : args.slice(0, end)).map((arg) => arg.split("=")[0] ?? arg);
+  const other = names.find((name) => name.startsWith("-") && !Object.hasOwn(options4, name.replace(/^--?/, "")));
+  if (other) throw new UserError(`${command} takes --config, --dry-run and --json, not ${other}`, 2);
+  const { values, positionals } = parseOptions(command, args, options4, optionsSchema4, { positionals: 1 });
+  return devOpen.run(
+    [
+      mode,
+      ...values.config !== void 0 ? ["--config", values.config] : [],
+      ...values["dry-run"] ? ["--dry-run"] : [],
+      ...values.json ? ["--json"] : [],
+      ...positionals.length > 0 ? ["--", ...positionals] : []
+    ],
+    io
+  );
 }
-var passThrough, unshare, share;
+var options4, optionsSchema4, OPTIONS_HELP, unshare, share;
 var init_share = __esm({
   "src/commands/share.ts"() {
     "use strict";
+    init_zod();
+    init_args();
     init_errors();
     init_dev_open2();
-    passThrough = /* @__PURE__ */ new Set(["--config", "--json", "--dry-run"]);
+    options4 = {
+      config: { type: "string" },
+      "dry-run": { type: "boolean" },
+      json: { type: "boolean" }
+    };
+    optionsSchema4 = external_exports.object({
+      config: external_exports.string().min(1).optional(),
+      "dry-run": external_exports.boolean().optional(),
+      json: external_exports.boolean().optional()
+    });
+    OPTIONS_HELP = `  --config PATH   the devcontainer.json to use when the repo has several
+  --dry-run       print the changes to the config, change nothing
+  --json          print one machine-readable result
+`;
     unshare = {
       summary: "take this repo's persistence mounts out of its config (the container keeps its own sessions)",
-      help: HELP2,
-      run: (args, io) => devOpen.run(["--isolated", ...only(args, "unshare")], io)
+      help: `Usage: dev-open --isolated [folder] [--config PATH] [--dry-run] [--json]
+   or: claude-persist unshare [folder] [--config PATH] [--dry-run] [--json]
+
+Takes this repo's persistence mounts out of its dev container config: once recreated, the container keeps its
+own Claude sessions. 'claude-persist share' puts them back.
+
+${OPTIONS_HELP}`,
+      run: (args, io) => forward("unshare", "--isolated", args, io)
     };
     share = {
       summary: "put this repo's persistence mounts back into its config (does not launch)",
-      help: HELP2,
-      run: (args, io) => devOpen.run(["--config-only", ...only(args, "share")], io)
+      help: `Usage: dev-open --config-only [folder] [--config PATH] [--dry-run] [--json]
+   or: claude-persist share [folder] [--config PATH] [--dry-run] [--json]
+
+Puts this repo's persistence mounts back into its dev container config and prepares the host; does not launch.
+
+${OPTIONS_HELP}`,
+      run: (args, io) => forward("share", "--config-only", args, io)
     };
   }
 });
@@ -42982,7 +43017,7 @@ function inspectPrivateDir(dir) {
   if (mode & 36) return { kind: "readable", mode };
   return { kind: "ok", mode };
 }
-function privateDirResults(dirs, env, options6) {
+function privateDirResults(dirs, env, options7) {
   const byKind = /* @__PURE__ */ new Map();
   for (const dir of dirs) {
     const state = inspectPrivateDir(dir);
@@ -43000,10 +43035,10 @@ function privateDirResults(dirs, env, options6) {
     const named = `${shown.join(", ")} ${shown.length === 1 ? "is" : "are"}`;
     switch (kind) {
       case "ok":
-        results.unshift(ok(options6.okLabel(found)));
+        results.unshift(ok(options7.okLabel(found)));
         break;
       case "missing":
-        results.push(fail(`${named} missing`, options6.missingFix ?? `mkdir -p -m 700 ${list}`));
+        results.push(fail(`${named} missing`, options7.missingFix ?? `mkdir -p -m 700 ${list}`));
         break;
       case "not-a-folder":
         results.push(fail(`${named} not a folder`, shown.map((s) => `mv ${s} ${s}.old && mkdir -m 700 ${s}`).join("; ")));
@@ -43460,15 +43495,15 @@ var doctor_exports = {};
 __export(doctor_exports, {
   doctor: () => doctor
 });
-var optionsSchema4, options4, HELP4, doctor;
+var optionsSchema5, options5, HELP4, doctor;
 var init_doctor2 = __esm({
   "src/commands/doctor.ts"() {
     "use strict";
     init_zod();
     init_args();
     init_doctor();
-    optionsSchema4 = external_exports.object({ json: external_exports.boolean().optional() });
-    options4 = { json: { type: "boolean" } };
+    optionsSchema5 = external_exports.object({ json: external_exports.boolean().optional() });
+    options5 = { json: { type: "boolean" } };
     HELP4 = `Usage: claude-persist doctor [--json]
 
 Checks that Claude Code sessions can follow you between the host and this repo's dev containers: the shared
@@ -43481,7 +43516,7 @@ Exit code 1 when any check fails (\u2717); warnings (\u26A0) alone exit 0.
       summary: "check the host, this repo's dev container and its mounts; print the fix for each problem",
       help: HELP4,
       async run(args, io) {
-        const { values } = parseOptions("claude-persist doctor", args, options4, optionsSchema4);
+        const { values } = parseOptions("claude-persist doctor", args, options5, optionsSchema5);
         const report4 = await runDoctor(io.env, io.cwd);
         io.stdout(values.json ? `${JSON.stringify(report4, null, 2)}
 ` : renderReport(report4));
@@ -43647,8 +43682,8 @@ function linearClient({
       assigned: input2.assigneeId !== void 0
     };
   }
-  async function startIssue(issue2, options6 = {}) {
-    return sendStart(issue2, await planStart(issue2, options6));
+  async function startIssue(issue2, options7 = {}) {
+    return sendStart(issue2, await planStart(issue2, options7));
   }
   return { fetchIssue, planStart, sendStart, startIssue };
 }
@@ -43847,7 +43882,7 @@ function trimDescription(text2) {
   return `${printable.slice(0, MAX_DESCRIPTION).trimEnd()}
 [\u2026 ${printable.length - MAX_DESCRIPTION} more characters in Linear]`;
 }
-var options5, optionsSchema5, HELP5, MAX_DESCRIPTION, startWork;
+var options6, optionsSchema6, HELP5, MAX_DESCRIPTION, startWork;
 var init_start_work = __esm({
   "src/commands/start-work.ts"() {
     "use strict";
@@ -43861,7 +43896,7 @@ var init_start_work = __esm({
     init_linear();
     init_text();
     init_work_items();
-    options5 = {
+    options6 = {
       title: { type: "string" },
       from: { type: "string" },
       carry: { type: "boolean" },
@@ -43871,7 +43906,7 @@ var init_start_work = __esm({
       open: { type: "boolean" },
       json: { type: "boolean" }
     };
-    optionsSchema5 = external_exports.object({
+    optionsSchema6 = external_exports.object({
       title: external_exports.string().max(200, "at most 200 characters").regex(/^[^\x00-\x1f\x7f]*$/, "must be one line of text").optional(),
       from: external_exports.string().max(200, "at most 200 characters").regex(/^[^\s\x00-\x1f\x7f-][^\s\x00-\x1f\x7f]*$/, "must be a branch, tag or commit name like main or origin/main").optional(),
       carry: external_exports.boolean().optional(),
@@ -43906,7 +43941,7 @@ Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/grap
       summary: "start work on a Linear issue: its branch or worktree, In Progress, remembered (see 'start-work --help')",
       help: HELP5,
       async run(args, io) {
-        const { values, positionals } = parseOptions("start-work", args, options5, optionsSchema5, { positionals: 1 });
+        const { values, positionals } = parseOptions("start-work", args, options6, optionsSchema6, { positionals: 1 });
         const [input2] = positionals;
         if (input2 === void 0) throw new UserError("which issue? pass one, like 'start-work LIN-123' or its Linear URL", 2);
         const { identifier } = parseIssueRef(input2);

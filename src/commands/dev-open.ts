@@ -37,7 +37,7 @@ const optionsSchema = z
   })
   .refine((o) => !(o.shell && o.claude), { message: "choose one of --shell and --claude", path: ["shell"] });
 
-export const HELP = `Usage: dev-open [folder] [options]
+const HELP = `Usage: dev-open [folder] [options]
 
 Opens the repo's dev container with your Claude Code sessions, todos and history shared with the host.
 
