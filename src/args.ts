@@ -1,7 +1,7 @@
 // Command-line options: Node's parseArgs, then zod, once, where the arguments enter.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { z } from "zod";
-import { UserError } from "./errors.ts";
+import { describeError, UserError } from "./errors.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -17,7 +17,7 @@ export function parseOptions<S extends z.ZodType>(
   try {
     parsed = parseArgs({ args, options, allowPositionals: positionals > 0, strict: true });
   } catch (error) {
-    const reason = (error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error)).replace(/\.$/, "");
+    const reason = describeError(error).replace(/\.$/, "");
     throw new UserError(`${reason}; see '${command} --help'`, 2);
   }
   if (parsed.positionals.length > positionals) {

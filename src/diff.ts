@@ -15,7 +15,7 @@ export function unifiedDiff(before: string, after: string, name: string): string
       i++;
       continue;
     }
-    let start = Math.max(0, i - CONTEXT);
+    const start = Math.max(0, i - CONTEXT);
     let end = i;
     // Extend the hunk while changes are closer than twice the context.
     for (let j = i; j < ops.length; j++) {
@@ -30,7 +30,6 @@ export function unifiedDiff(before: string, after: string, name: string): string
     const newCount = slice.filter((o) => o.kind !== "-").length;
     hunks.push(`@@ -${oldStart},${oldCount} +${newStart},${newCount} @@`, ...slice.map((o) => `${o.kind}${o.line}`));
     i = end;
-    start = end;
   }
   return [`--- a/${name}`, `+++ b/${name}`, ...hunks].join("\n");
 }

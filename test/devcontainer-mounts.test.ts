@@ -70,7 +70,7 @@ describe("resolveContainerHome", () => {
     ["containerUser when no remoteUser", { containerUser: "node" }, "/home/node"],
     ["the image's remoteUser before containerUser", { imageRemoteUser: "codespace", containerUser: "root" }, "/home/codespace"],
     ["config remoteUser before the image's", { remoteUser: "vscode", imageRemoteUser: "node" }, "/home/vscode"],
-    ["the image's USER last", { imageUser: "app" }, "/home/app"],
+    ["the image's own user (its metadata's containerUser, through imageRemoteUser)", { imageRemoteUser: "app" }, "/home/app"],
     ["a numeric UID says nothing", { remoteUser: "1000", image: "mcr.microsoft.com/devcontainers/base:bookworm" }, "/home/vscode"],
     ["--remote-home wins", { remoteHome: "/opt/dev/", remoteUser: "vscode" }, "/opt/dev"],
     ["devcontainers base image", { image: "mcr.microsoft.com/devcontainers/base:bookworm" }, "/home/vscode"],

@@ -20483,7 +20483,7 @@ function parseOptions(command, args, options7, schema, { positionals = 0 } = {})
   try {
     parsed = parseArgs({ args, options: options7, allowPositionals: positionals > 0, strict: true });
   } catch (error62) {
-    const reason = (error62 instanceof Error ? error62.message.split("\n")[0] ?? "" : String(error62)).replace(/\.$/, "");
+    const reason = describeError(error62).replace(/\.$/, "");
     throw new UserError(`${reason}; see '${command} --help'`, 2);
   }
   if (parsed.positionals.length > positionals) {
@@ -41638,7 +41638,7 @@ function checkMountPath(value) {
 }
 function resolveContainerHome(hints) {
   if (hints.remoteHome) return checkContainerPath(hints.remoteHome.replace(/\/+$/, "") || "/");
-  const users = [hints.remoteUser, hints.imageRemoteUser, hints.containerUser, hints.imageContainerUser, hints.imageUser];
+  const users = [hints.remoteUser, hints.imageRemoteUser, hints.containerUser];
   for (const user of users) {
     const home = user ? homeOfUser(user) : void 0;
     if (home) return home;
@@ -42395,7 +42395,7 @@ function unifiedDiff(before, after, name) {
       i2++;
       continue;
     }
-    let start = Math.max(0, i2 - CONTEXT);
+    const start = Math.max(0, i2 - CONTEXT);
     let end = i2;
     for (let j = i2; j < ops.length; j++) {
       if (ops[j]?.kind !== " ") end = j;
@@ -42409,7 +42409,6 @@ function unifiedDiff(before, after, name) {
     const newCount = slice.filter((o2) => o2.kind !== "-").length;
     hunks.push(`@@ -${oldStart},${oldCount} +${newStart},${newCount} @@`, ...slice.map((o2) => `${o2.kind}${o2.line}`));
     i2 = end;
-    start = end;
   }
   return [`--- a/${name}`, `+++ b/${name}`, ...hunks].join("\n");
 }
@@ -42658,10 +42657,6 @@ var dev_open_exports = {};
 __export(dev_open_exports, {
   devOpen: () => devOpen
 });
-function report2(io, result) {
-  for (const line of result.messages) io.stdout(`${line}
-`);
-}
 var options3, optionsSchema3, HELP2, devOpen;
 var init_dev_open2 = __esm({
   "src/commands/dev-open.ts"() {
@@ -42732,8 +42727,9 @@ Opens the repo's dev container with your Claude Code sessions, todos and history
         );
         if (values.json) io.stdout(`${JSON.stringify(result)}
 `);
-        else report2(io, result);
-        return result.status === "still-starting" ? 0 : 0;
+        else for (const line of result.messages) io.stdout(`${line}
+`);
+        return 0;
       }
     };
   }
@@ -43444,16 +43440,16 @@ function userName() {
     return "$(id -un)";
   }
 }
-function renderReport(report4) {
-  const lines = [`claude-persist doctor: ${report4.environment === "host" ? "on the host" : "in a dev container"}, Claude Code home ${report4.configDir}`];
-  for (const section of report4.sections) {
+function renderReport(report3) {
+  const lines = [`claude-persist doctor: ${report3.environment === "host" ? "on the host" : "in a dev container"}, Claude Code home ${report3.configDir}`];
+  for (const section of report3.sections) {
     lines.push("", section.title);
     for (const check2 of section.checks) {
       lines.push(`  ${SYMBOLS[check2.status]} ${check2.label}${check2.detail ? ` \u2014 ${check2.detail}` : ""}`);
       if (check2.fix && check2.status !== "ok") lines.push(`      fix: ${check2.fix}`);
     }
   }
-  const { fail: failed, warn: warned } = report4.counts;
+  const { fail: failed, warn: warned } = report3.counts;
   const summary = failed === 0 && warned === 0 ? "All checks passed." : `${failed} problem${failed === 1 ? "" : "s"}, ${warned} warning${warned === 1 ? "" : "s"}.`;
   lines.push("", summary);
   return `${lines.join("\n")}
@@ -43517,10 +43513,10 @@ Exit code 1 when any check fails (\u2717); warnings (\u26A0) alone exit 0.
       help: HELP4,
       async run(args, io) {
         const { values } = parseOptions("claude-persist doctor", args, options5, optionsSchema5);
-        const report4 = await runDoctor(io.env, io.cwd);
-        io.stdout(values.json ? `${JSON.stringify(report4, null, 2)}
-` : renderReport(report4));
-        return report4.ok ? 0 : 1;
+        const report3 = await runDoctor(io.env, io.cwd);
+        io.stdout(values.json ? `${JSON.stringify(report3, null, 2)}
+` : renderReport(report3));
+        return report3.ok ? 0 : 1;
       }
     };
   }
@@ -43832,7 +43828,7 @@ function parseJsonOrText(text2) {
     return text2.trim() || null;
   }
 }
-function report3(result, looked, started, { noStatus, startFailed }) {
+function report2(result, looked, started, { noStatus, startFailed }) {
   const lines = [];
   lines.push(result.title ? `${result.identifier}: ${oneLine(result.title)}` : result.identifier);
   if (looked.linearAsked) {
@@ -44036,7 +44032,7 @@ Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/grap
 `);
           return opened.exitCode;
         }
-        io.stdout(report3(result, looked, started, { noStatus, startFailed: startFailure !== void 0 }));
+        io.stdout(report2(result, looked, started, { noStatus, startFailed: startFailure !== void 0 }));
         if (!values.open) return 0;
         io.stdout(`
 Opening ${result.folder} in its dev container (dev-open):

@@ -1,8 +1,8 @@
 // `dev-open` (and `/dev-open`): open this repo in its dev container with the Claude session data shared.
 import { z } from "zod";
 import { parseOptions } from "../args.ts";
-import type { Command, Io } from "../cli.ts";
-import { openDevContainer, type DevOpenResult } from "../dev-open.ts";
+import type { Command } from "../cli.ts";
+import { openDevContainer } from "../dev-open.ts";
 
 const options = {
   config: { type: "string" },
@@ -74,11 +74,7 @@ export const devOpen: Command = {
       io,
     );
     if (values.json) io.stdout(`${JSON.stringify(result)}\n`);
-    else report(io, result);
-    return result.status === "still-starting" ? 0 : 0;
+    else for (const line of result.messages) io.stdout(`${line}\n`);
+    return 0;
   },
 };
-
-function report(io: Io, result: DevOpenResult): void {
-  for (const line of result.messages) io.stdout(`${line}\n`);
-}

@@ -81,11 +81,8 @@ export type ContainerUserHints = {
   readonly remoteHome?: string;
   readonly remoteUser?: string;
   readonly containerUser?: string;
-  /** From the image's `devcontainer.metadata` label. */
+  /** From the image's `devcontainer.metadata` label: its remoteUser, else its containerUser. */
   readonly imageRemoteUser?: string;
-  readonly imageContainerUser?: string;
-  /** The image's `USER`. */
-  readonly imageUser?: string;
   /** The image name, for the usual defaults of the devcontainers images. */
   readonly image?: string;
 };
@@ -164,7 +161,7 @@ const DEVCONTAINERS_IMAGE = /^mcr\.microsoft\.com\/(?:vscode\/)?devcontainers\/(
 /** The container user's home: `--remote-home`, else from the first user we know, else the image's usual default. */
 export function resolveContainerHome(hints: ContainerUserHints): string {
   if (hints.remoteHome) return checkContainerPath(hints.remoteHome.replace(/\/+$/, "") || "/");
-  const users = [hints.remoteUser, hints.imageRemoteUser, hints.containerUser, hints.imageContainerUser, hints.imageUser];
+  const users = [hints.remoteUser, hints.imageRemoteUser, hints.containerUser];
   for (const user of users) {
     const home = user ? homeOfUser(user) : undefined;
     if (home) return home;
