@@ -165,8 +165,8 @@ function alreadyUp(container: Container, edit: PersistenceEdit): UpSuccess | und
   if (metadata.some((entry) => entry.postAttachCommand !== undefined)) return undefined;
   const workspace = container.Mounts.find((m) => m.Source === edit.workspaceFolder)?.Destination;
   if (!workspace) return undefined;
-  const remoteUser = metadata.findLast((e) => typeof e.remoteUser === "string")?.remoteUser ?? (container.Config.User || "root");
-  return { outcome: "success", containerId: container.Id, remoteUser: String(remoteUser), remoteWorkspaceFolder: workspace };
+  const remoteUser = metadata.findLast((e) => e.remoteUser)?.remoteUser ?? (container.Config.User || "root");
+  return { outcome: "success", containerId: container.Id, remoteUser, remoteWorkspaceFolder: workspace };
 }
 
 async function launch(edit: PersistenceEdit, options: DevOpenOptions, existing: Container | undefined, io: Io): Promise<{ up: UpSuccess } | { logFile: string }> {

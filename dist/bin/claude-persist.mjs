@@ -42555,8 +42555,8 @@ function alreadyUp(container, edit) {
   if (metadata.some((entry) => entry.postAttachCommand !== void 0)) return void 0;
   const workspace = container.Mounts.find((m) => m.Source === edit.workspaceFolder)?.Destination;
   if (!workspace) return void 0;
-  const remoteUser = metadata.findLast((e) => typeof e.remoteUser === "string")?.remoteUser ?? (container.Config.User || "root");
-  return { outcome: "success", containerId: container.Id, remoteUser: String(remoteUser), remoteWorkspaceFolder: workspace };
+  const remoteUser = metadata.findLast((e) => e.remoteUser)?.remoteUser ?? (container.Config.User || "root");
+  return { outcome: "success", containerId: container.Id, remoteUser, remoteWorkspaceFolder: workspace };
 }
 async function launch(edit, options7, existing, io) {
   const inClaude = Boolean(io.env.CLAUDECODE) && !io.isTTY;
