@@ -1,9 +1,10 @@
 // What `claude-persist doctor` checks from inside a dev container, and the cheap subset the SessionStart hook can
 // run: plain fs calls and one read of /proc/self/mountinfo, no processes, no heavy imports (a few ms).
-import { accessSync, constants, lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import { accessSync, constants, readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
-import { configDir, encodeProjectSlug, homeDir, PACK_CODE_DIR, projectsDir, type Env } from "./claude/home.ts";
+import { configDir, homeDir, PACK_CODE_DIR, type Env } from "./claude/home.ts";
 import { CONTAINER_WORKSPACE_ENV, HOST_WORKSPACE_ENV, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "./claude/shared.ts";
+import { projectLinkState, type ProjectLinkState, type Workspaces } from "./project-link.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail";
 
@@ -182,14 +183,6 @@ function checkReadOnlyMounts(env: Env, mounts: Mounts): CheckResult[] {
   return good.length > 0 ? [ok(`read-only from the host: ${good.join(", ")}`), ...results] : results;
 }
 
-function lstatQuietly(file: string): ReturnType<typeof lstatSync> | undefined {
-  try {
-    return lstatSync(file);
-  } catch {
-    return undefined;
-  }
-}
-
 function existsQuietly(file: string): boolean {
   try {
     statSync(file);
@@ -199,33 +192,41 @@ function existsQuietly(file: string): boolean {
   }
 }
 
-/** The working directory's project folder links to the host's (what /dev-open and the hook set up). */
-export function checkProjectLink(env: Env, cwd: string): CheckResult {
+/** The workspace's paths from the environment /dev-open gives the container, when it gave them. */
+export function workspacesOf(env: Env): Workspaces | undefined {
   const host = env[HOST_WORKSPACE_ENV];
   const container = env[CONTAINER_WORKSPACE_ENV];
-  if (!host || !container) {
+  return host && container ? { host, container } : undefined;
+}
+
+/** The working directory's project folder links to the host's (what /dev-open and the hook set up). */
+export function checkProjectLink(env: Env, cwd: string): CheckResult {
+  const workspaces = workspacesOf(env);
+  return describeProjectLink(env, cwd, workspaces && projectLinkState(env, cwd, workspaces));
+}
+
+/** That check's line for a state already read; undefined when the container has no workspace variables. */
+export function describeProjectLink(env: Env, cwd: string, state: ProjectLinkState | undefined): CheckResult {
+  if (!state) {
     return warn(
       `${HOST_WORKSPACE_ENV} is not set: this container was not made from a config that /dev-open prepared`,
       "on the host, in this repo: dev-open --rebuild",
     );
   }
-  const relative = path.posix.relative(container, cwd);
-  if (relative.startsWith("..") || path.posix.isAbsolute(relative)) return ok(`${cwd} is outside the workspace ${container}: nothing to map`);
-  const hostSlug = encodeProjectSlug(relative ? path.posix.join(host, relative) : host);
-  const containerSlug = encodeProjectSlug(cwd);
-  if (hostSlug === containerSlug) return ok("the workspace has the same path as on the host: no mapping needed");
-  const link = path.join(projectsDir(env), containerSlug);
-  const shownLink = displayPath(link, env);
-  const stats = lstatQuietly(link);
-  if (!stats) return fail(`${shownLink} is missing: sessions here do not continue the host's`, `ln -s -- ${shellWord(hostSlug)} ${shownLink}`);
-  if (!stats.isSymbolicLink()) {
-    return fail(`${shownLink} holds sessions made here before the project was mapped`, "on the host, in this repo: dev-open (it merges them into the host's)");
+  if (state.kind === "outside") return ok(`${cwd} is outside the workspace ${env[CONTAINER_WORKSPACE_ENV]}: nothing to map`);
+  const shownLink = displayPath(state.link, env);
+  switch (state.kind) {
+    case "same-path":
+      return ok("the workspace has the same path as on the host: no mapping needed");
+    case "missing":
+      return fail(`${shownLink} is missing: sessions here do not continue the host's`, `ln -s -- ${shellWord(state.hostSlug)} ${shownLink}`);
+    case "not-a-link":
+      return fail(`${shownLink} holds sessions made here before the project was mapped`, "on the host, in this repo: dev-open (it merges them into the host's)");
+    case "elsewhere":
+      return fail(`${shownLink} points at ${state.target}, another project`, "on the host, in this repo: dev-open --same-path", `this folder's host project is ${state.hostSlug}`);
+    case "ok":
+      return ok(`sessions here continue the host's (projects/${state.containerSlug} → ${state.hostSlug})`);
   }
-  const target = readlinkSync(link);
-  if (target !== hostSlug) {
-    return fail(`${shownLink} points at ${target}, another project`, "on the host, in this repo: dev-open --same-path", `this folder's host project is ${hostSlug}`);
-  }
-  return ok(`sessions here continue the host's (projects/${containerSlug} → ${hostSlug})`);
 }
 
 /** The checks of the container's mounts, fs only: what doctor runs from the inside, before the project link. */

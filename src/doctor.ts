@@ -3,7 +3,7 @@
 // line (or a few); nothing here changes the user's files, apart from the one session-start record that running
 // the hook writes and that is removed again at once.
 import { randomUUID } from "node:crypto";
-import { existsSync, lstatSync, readlinkSync, rmSync, statSync, type Stats } from "node:fs";
+import { existsSync, readlinkSync, rmSync, statSync, type Stats } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -14,14 +14,15 @@ import { CONTAINER_WORKSPACE_ENV, HOST_FILE_LINKS_DIR, HOST_WORKSPACE_ENV, READ_
 import {
   type CheckResult,
   type CheckStatus,
-  checkProjectLink,
   containerMountChecks,
+  describeProjectLink,
   displayPath,
   fail,
   ok,
   readMountPoints,
   shellWord,
   warn,
+  workspacesOf,
 } from "./container-checks.ts";
 import { composeFilesOf, composeServiceTargets } from "./devcontainer/compose.ts";
 import { findRepoRoot, listDevcontainerConfigs, readDevcontainerConfig, type DevcontainerConfig } from "./devcontainer/config.ts";
@@ -33,6 +34,7 @@ import { describeError } from "./errors.ts";
 import { readTextIfExists } from "./fs.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
 import { readMappings, type Mapping } from "./mapping.ts";
+import { projectLinkState } from "./project-link.ts";
 import { HOOK_COMMAND, HOOK_SCRIPT, hasSessionStartHook } from "./settings.ts";
 
 export type Section = { readonly title: string; readonly checks: CheckResult[] };
@@ -88,13 +90,14 @@ async function hostSections(env: NodeJS.ProcessEnv, cwd: string): Promise<Sectio
 
 async function containerSections(env: NodeJS.ProcessEnv, cwd: string): Promise<Section[]> {
   const mounts = readMountPoints();
-  // Before the hook runs: it repairs a missing project link, which doctor should still report.
-  const link = checkProjectLink(env, cwd);
+  // Read before the hook runs: it repairs a missing project link, which doctor should still report.
+  const workspaces = workspacesOf(env);
+  const before = workspaces && projectLinkState(env, cwd, workspaces);
   const [hook, node] = await Promise.all([checkHookRuns(env, cwd), checkNode(env)]);
-  const repaired = link.status === "fail" && checkProjectLink(env, cwd).status === "ok";
+  const repaired = workspaces && before?.kind === "missing" && projectLinkState(env, cwd, workspaces).kind === "ok";
   const inside = [
     ...containerMountChecks(env, mounts),
-    repaired ? ok(`${link.label.replace(/ is missing:.*$/, "")} was missing: the SessionStart hook that doctor ran has just linked it`) : link,
+    repaired ? ok(`${displayPath(before.link, env)} was missing: the SessionStart hook that doctor ran has just linked it`) : describeProjectLink(env, cwd, before),
   ];
   return [
     { title: `Inside this dev container (${displayPath(configDir(env), env)})`, checks: inside },
@@ -592,21 +595,21 @@ function checkContainerMapping(env: NodeJS.ProcessEnv, container: Container, tar
   const containerPath =
     containerEnv(container)[CONTAINER_WORKSPACE_ENV] ?? container.Mounts.find((m) => m.Source === target.root)?.Destination ?? expectedContainerPath(target.root, target.config);
   if (!containerPath) return warn("cannot tell where the workspace is in the container");
-  const hostSlug = encodeProjectSlug(target.root);
-  const containerSlug = encodeProjectSlug(containerPath);
-  if (hostSlug === containerSlug) return ok(`the workspace has the same path inside (${containerPath}): no mapping needed`);
-  const link = path.join(projectsDir(env), containerSlug);
-  const shown = displayPath(link, env);
-  let isLink: boolean;
-  try {
-    isLink = lstatSync(link).isSymbolicLink();
-  } catch {
-    return fail(`${shown} is missing: claude --continue in ${containerPath} starts from nothing`, target.devOpen());
+  const state = projectLinkState(env, containerPath, { host: target.root, container: containerPath });
+  if (state.kind === "outside") return warn("cannot tell where the workspace is in the container");
+  const shown = displayPath(state.link, env);
+  switch (state.kind) {
+    case "same-path":
+      return ok(`the workspace has the same path inside (${containerPath}): no mapping needed`);
+    case "missing":
+      return fail(`${shown} is missing: claude --continue in ${containerPath} starts from nothing`, target.devOpen());
+    case "not-a-link":
+      return fail(`${shown} holds sessions the container made before the project was mapped`, `${target.devOpen()} (it merges them into the host's)`);
+    case "elsewhere":
+      return fail(`${shown} points at ${state.target}, another project`, "dev-open --same-path");
+    case "ok":
+      return ok(`sessions in ${containerPath} continue the host's (projects/${state.containerSlug} → ${state.hostSlug})`);
   }
-  if (!isLink) return fail(`${shown} holds sessions the container made before the project was mapped`, `${target.devOpen()} (it merges them into the host's)`);
-  const linked = readLinkQuietly(link);
-  if (linked !== hostSlug) return fail(`${shown} points at ${linked}, another project`, "dev-open --same-path");
-  return ok(`sessions in ${containerPath} continue the host's (projects/${containerSlug} → ${hostSlug})`);
 }
 
 const envListSchema = z.array(z.string());

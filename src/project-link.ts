@@ -1,31 +1,57 @@
-// The hook's repair of a project mapping inside a container opened some other way than /dev-open (an editor):
-// the same relative symlink /dev-open makes. Kept free of heavy imports: it runs in the SessionStart hook.
-import { lstatSync, symlinkSync } from "node:fs";
+// The project mapping of a dev container: the container's project folder (its slug of the working directory) is a
+// relative symlink to the host's slug of the same folder, so sessions continue on both sides. One reading of it
+// for doctor (host and container) and for the hook's repair in a container opened some other way than /dev-open
+// (an editor). Kept free of heavy imports: it runs in the SessionStart hook.
+import { lstatSync, readlinkSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { encodeProjectSlug, projectsDir, type Env } from "./claude/home.ts";
+import { hostPathOf } from "./work-items.ts";
+
+/** A workspace's path on the host and in the container. */
+export type Workspaces = { readonly host: string; readonly container: string };
+
+/** The two slugs of a folder in the workspace, and the container's project folder (the link). */
+export type ProjectSlugs = { readonly hostSlug: string; readonly containerSlug: string; readonly link: string };
+
+export type ProjectLinkState =
+  | { readonly kind: "outside" }
+  | (ProjectSlugs & { readonly kind: "same-path" | "missing" | "not-a-link" | "ok" })
+  | (ProjectSlugs & { readonly kind: "elsewhere"; readonly target: string });
+
+/** Where the project folder of `cwd` (a container path) stands: `outside` when `cwd` is not in the workspace. */
+export function projectLinkState(env: Env, cwd: string, workspaces: Workspaces): ProjectLinkState {
+  const hostPath = hostPathOf(cwd, { hostWorkspace: workspaces.host, containerWorkspace: workspaces.container });
+  if (hostPath === undefined) return { kind: "outside" };
+  const hostSlug = encodeProjectSlug(hostPath);
+  const containerSlug = encodeProjectSlug(cwd);
+  const link = path.join(projectsDir(env), containerSlug);
+  const slugs = { hostSlug, containerSlug, link };
+  if (hostSlug === containerSlug) return { kind: "same-path", ...slugs };
+  let isLink: boolean;
+  try {
+    isLink = lstatSync(link).isSymbolicLink();
+  } catch {
+    return { kind: "missing", ...slugs };
+  }
+  if (!isLink) return { kind: "not-a-link", ...slugs };
+  const target = readlinkSync(link);
+  return target === hostSlug ? { kind: "ok", ...slugs } : { kind: "elsewhere", target, ...slugs };
+}
 
 /**
  * Links the container slug of `cwd` to the host slug of the same folder, when the link is missing. Returns what
  * it did or what the user should do, or undefined when there was nothing to do.
  */
-export function repairProjectLink(env: Env, cwd: string, workspace: { host: string; container: string }): string | undefined {
-  const relative = path.posix.relative(workspace.container, cwd);
-  if (relative.startsWith("..") || path.posix.isAbsolute(relative)) return undefined;
-  const hostSlug = encodeProjectSlug(relative ? path.posix.join(workspace.host, relative) : workspace.host);
-  const containerSlug = encodeProjectSlug(cwd);
-  if (hostSlug === containerSlug) return undefined;
-  const link = path.join(projectsDir(env), containerSlug);
-  try {
-    const stats = lstatSync(link);
-    if (stats.isSymbolicLink()) return undefined;
-    return `projects/${containerSlug} holds sessions made in this container before it was mapped; run 'dev-open' on the host to merge them into ${hostSlug}`;
-  } catch {
-    // Missing: link it below.
+export function repairProjectLink(env: Env, cwd: string, workspaces: Workspaces): string | undefined {
+  const state = projectLinkState(env, cwd, workspaces);
+  if (state.kind === "not-a-link") {
+    return `projects/${state.containerSlug} holds sessions made in this container before it was mapped; run 'dev-open' on the host to merge them into ${state.hostSlug}`;
   }
+  if (state.kind !== "missing") return undefined;
   try {
-    symlinkSync(hostSlug, link, "dir");
-    return `linked projects/${containerSlug} to ${hostSlug}, so sessions here are the host's`;
+    symlinkSync(state.hostSlug, state.link, "dir");
+    return `linked projects/${state.containerSlug} to ${state.hostSlug}, so sessions here are the host's`;
   } catch (error) {
-    return `could not link projects/${containerSlug} to ${hostSlug} (${error instanceof Error ? error.message : String(error)})`;
+    return `could not link projects/${state.containerSlug} to ${state.hostSlug} (${error instanceof Error ? error.message : String(error)})`;
   }
 }

@@ -208,6 +208,20 @@ describe("doctor on the host", () => {
     });
   });
 
+  it("inside a container, a folder named ..cache in the workspace is mapped like any other", async () => {
+    const home = tempHome();
+    mkdirSync(path.join(home, ".claude", "projects"));
+    const env = { HOME: home, CLAUDE_PERSIST_HOST_WORKSPACE: "/Users/ana/code/app", CLAUDE_PERSIST_CONTAINER_WORKSPACE: "/workspaces/app" };
+    const missing = checkProjectLink(env, "/workspaces/app/..cache");
+    expect(missing).toEqual({
+      status: "fail",
+      label: "~/.claude/projects/-workspaces-app---cache is missing: sessions here do not continue the host's",
+      fix: "ln -s -- -Users-ana-code-app---cache ~/.claude/projects/-workspaces-app---cache",
+    });
+    await runFix(home, missing.fix ?? "");
+    expect(checkProjectLink(env, "/workspaces/app/..cache").status).toBe("ok");
+  });
+
   it("quickContainerCheck (for the hook) finds unshared folders from the mount table, and says how to fix it", () => {
     const home = tempHome();
     for (const name of SHARED_DIRS) mkdirSync(path.join(home, ".claude", name), { mode: 0o700 });

@@ -115,6 +115,21 @@ describe("the SessionStart hook (bundled, run with plain node)", () => {
     );
   });
 
+  it("in a container opened by an editor: links a folder named ..cache inside the workspace too", async () => {
+    const home = homeWithState();
+    const projects = path.join(home, ".claude", "projects");
+    mkdirSync(projects);
+    const env = {
+      HOME: home,
+      CLAUDE_PERSIST_ENVIRONMENT: "container",
+      CLAUDE_PERSIST_HOST_WORKSPACE: "/Users/ana/code/app",
+      CLAUDE_PERSIST_CONTAINER_WORKSPACE: "/workspaces/app",
+    };
+    const result = await runHook(input({ cwd: "/workspaces/app/..cache" }), env);
+    expect(result.exitCode).toBe(0);
+    expect(readlinkSync(path.join(projects, "-workspaces-app---cache"))).toBe("-Users-ana-code-app---cache");
+  });
+
   it("with a read-only state folder: exit 0, one clear line, the context still given", async () => {
     const home = homeWithState();
     const state = path.join(home, ".claude", "persist-state");

@@ -22930,14 +22930,192 @@ ${text2}
   }
 });
 
-// src/container-checks.ts
-import { accessSync, constants, lstatSync as lstatSync2, readFileSync as readFileSync4, readlinkSync, realpathSync as realpathSync3, statSync as statSync4 } from "node:fs";
+// src/text.ts
+function oneLine(text2, max = Number.POSITIVE_INFINITY) {
+  const flat = text2.replace(NOT_ONE_LINE, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}\u2026` : flat;
+}
+var NOT_ONE_LINE;
+var init_text = __esm({
+  "src/text.ts"() {
+    "use strict";
+    NOT_ONE_LINE = /[\x00-\x1f\x7f-\x9f\p{Cf}\u2028\u2029]+/gu;
+  }
+});
+
+// src/work-items.ts
+import { readFileSync as readFileSync4 } from "node:fs";
 import path5 from "node:path";
+function workItemsPath(env) {
+  return path5.join(packStateDir(env), WORK_ITEMS_FILE);
+}
+async function rememberWorkItem(env, item) {
+  await updateJsonState(workItemsPath(env), array2(unknown2()), [], (entries) => [
+    ...entries.filter((entry) => !isEntryFor(entry, item)),
+    item
+  ].slice(-MAX_WORK_ITEMS));
+}
+function isEntryFor(entry, item) {
+  return typeof entry === "object" && entry !== null && "identifier" in entry && "repoPath" in entry && entry.identifier === item.identifier && entry.repoPath === item.repoPath;
+}
+function readWorkItemEntries(env) {
+  const file2 = workItemsPath(env);
+  let text2;
+  try {
+    text2 = readFileSync4(file2, "utf8");
+  } catch (error62) {
+    if (isNotFound(error62)) return [];
+    throw error62;
+  }
+  const value = JSON.parse(text2);
+  if (!Array.isArray(value)) throw new Error(`${file2} is not a JSON array`);
+  return value;
+}
+function parseWorkItem(entry) {
+  const parsed = workItemSchema.safeParse(entry);
+  return parsed.success ? parsed.data : void 0;
+}
+function sessionPlaces(cwd, where) {
+  const places = [cwd];
+  if (where.hostWorkspace) {
+    const inside = where.containerWorkspace ? relativeInside(where.containerWorkspace, cwd) : void 0;
+    places.push(inside === void 0 ? where.hostWorkspace : path5.posix.join(where.hostWorkspace, inside));
+  }
+  return places;
+}
+function hostPathOf(dir, where) {
+  if (!where.hostWorkspace || !where.containerWorkspace) return void 0;
+  const inside = relativeInside(where.containerWorkspace, dir);
+  return inside === void 0 ? void 0 : path5.posix.join(where.hostWorkspace, inside);
+}
+function describeWorkItems(entries, places) {
+  const newestFirst = [...entries].reverse();
+  const hereIndex = newestFirst.findIndex((entry) => {
+    const checkout = checkoutOf(entry);
+    return checkout !== void 0 && places.some((place) => relativeInside(checkout, place) !== void 0) && parseWorkItem(entry) !== void 0;
+  });
+  const here = hereIndex === -1 ? void 0 : parseWorkItem(newestFirst[hereIndex]);
+  const lines = [];
+  if (here) {
+    lines.push(
+      `Work in progress here (started with /start-work): ${headline(here)} on branch ${oneLine(here.branch, 200)}` + (here.url ? `, ${oneLine(here.url, 300)}.` : ".")
+    );
+  }
+  const others = [];
+  let more = 0;
+  let length = lines.join("\n").length;
+  for (const [index, entry] of newestFirst.entries()) {
+    if (index === hereIndex) continue;
+    if (others.length === MAX_OTHER_ITEMS || more > 0) {
+      more++;
+      continue;
+    }
+    const item = parseWorkItem(entry);
+    if (!item) continue;
+    const line = `- ${headline(item)}: branch ${oneLine(item.branch, 200)} in ${oneLine(item.worktreePath ?? item.repoPath, 300)}`;
+    if (length + line.length + 1 > MAX_CONTEXT) more++;
+    else {
+      others.push(line);
+      length += line.length + 1;
+    }
+  }
+  if (others.length > 0 || more > 0) {
+    lines.push(here ? "Other work items (newest first):" : "Work items started with /start-work elsewhere (newest first):", ...others);
+    if (more > 0) lines.push(`- and ${more} more.`);
+  }
+  return lines.join("\n");
+}
+function checkoutOf(entry) {
+  if (typeof entry !== "object" || entry === null) return void 0;
+  const worktreePath = "worktreePath" in entry ? entry.worktreePath : void 0;
+  const checkout = worktreePath ?? ("repoPath" in entry ? entry.repoPath : void 0);
+  return typeof checkout === "string" && checkout !== "" ? checkout : void 0;
+}
+function relativeInside(parent, dir) {
+  const relative = path5.posix.relative(parent, dir);
+  if (relative === "..") return void 0;
+  return relative.startsWith("../") || path5.posix.isAbsolute(relative) ? void 0 : relative;
+}
+function headline(item) {
+  const identifier = oneLine(item.identifier, 40);
+  return item.title ? `${identifier} ${JSON.stringify(oneLine(item.title, 150))}` : identifier;
+}
+var WORK_ITEMS_FILE, MAX_WORK_ITEMS, MAX_OTHER_ITEMS, MAX_CONTEXT, workItemSchema;
+var init_work_items = __esm({
+  "src/work-items.ts"() {
+    "use strict";
+    init_mini();
+    init_home();
+    init_fs();
+    init_text();
+    init_state();
+    WORK_ITEMS_FILE = "work-items.json";
+    MAX_WORK_ITEMS = 100;
+    MAX_OTHER_ITEMS = 10;
+    MAX_CONTEXT = 5e3;
+    workItemSchema = object2({
+      identifier: string4().check(_minLength(1)),
+      title: nullable2(string4()),
+      url: nullable2(string4()),
+      branch: string4().check(_minLength(1)),
+      repoPath: string4().check(_minLength(1)),
+      worktreePath: nullable2(string4()),
+      time: string4(),
+      linearAsked: boolean4()
+    });
+  }
+});
+
+// src/project-link.ts
+import { lstatSync as lstatSync2, readlinkSync, symlinkSync } from "node:fs";
+import path6 from "node:path";
+function projectLinkState(env, cwd, workspaces) {
+  const hostPath = hostPathOf(cwd, { hostWorkspace: workspaces.host, containerWorkspace: workspaces.container });
+  if (hostPath === void 0) return { kind: "outside" };
+  const hostSlug = encodeProjectSlug(hostPath);
+  const containerSlug = encodeProjectSlug(cwd);
+  const link = path6.join(projectsDir(env), containerSlug);
+  const slugs = { hostSlug, containerSlug, link };
+  if (hostSlug === containerSlug) return { kind: "same-path", ...slugs };
+  let isLink;
+  try {
+    isLink = lstatSync2(link).isSymbolicLink();
+  } catch {
+    return { kind: "missing", ...slugs };
+  }
+  if (!isLink) return { kind: "not-a-link", ...slugs };
+  const target = readlinkSync(link);
+  return target === hostSlug ? { kind: "ok", ...slugs } : { kind: "elsewhere", target, ...slugs };
+}
+function repairProjectLink(env, cwd, workspaces) {
+  const state = projectLinkState(env, cwd, workspaces);
+  if (state.kind === "not-a-link") {
+    return `projects/${state.containerSlug} holds sessions made in this container before it was mapped; run 'dev-open' on the host to merge them into ${state.hostSlug}`;
+  }
+  if (state.kind !== "missing") return void 0;
+  try {
+    symlinkSync(state.hostSlug, state.link, "dir");
+    return `linked projects/${state.containerSlug} to ${state.hostSlug}, so sessions here are the host's`;
+  } catch (error62) {
+    return `could not link projects/${state.containerSlug} to ${state.hostSlug} (${error62 instanceof Error ? error62.message : String(error62)})`;
+  }
+}
+var init_project_link = __esm({
+  "src/project-link.ts"() {
+    "use strict";
+    init_home();
+    init_work_items();
+  }
+});
+
+// src/container-checks.ts
+import { accessSync, constants, readFileSync as readFileSync5, realpathSync as realpathSync3, statSync as statSync4 } from "node:fs";
+import path7 from "node:path";
 function displayPath(file2, env) {
   const home = homeDir(env);
-  const relative = path5.relative(home, file2);
+  const relative = path7.relative(home, file2);
   if (relative === "") return "~";
-  if (!relative.startsWith("..") && !path5.isAbsolute(relative)) return `~/${shellWord(relative)}`;
+  if (!relative.startsWith("..") && !path7.isAbsolute(relative)) return `~/${shellWord(relative)}`;
   return shellWord(file2);
 }
 function shellWord(text2) {
@@ -22947,7 +23125,7 @@ function readMountPoints(file2 = "/proc/self/mountinfo") {
   const mounts = /* @__PURE__ */ new Map();
   let text2;
   try {
-    text2 = readFileSync4(file2, "utf8");
+    text2 = readFileSync5(file2, "utf8");
   } catch {
     return mounts;
   }
@@ -23000,7 +23178,7 @@ function sharedEntryStates(env, mounts) {
   const root = configDir(env);
   const states = [];
   for (const { name, kind } of READ_WRITE_ENTRIES) {
-    const file2 = path5.join(root, name);
+    const file2 = path7.join(root, name);
     let owner;
     try {
       owner = statSync4(file2).uid;
@@ -23047,7 +23225,7 @@ function checkReadOnlyMounts(env, mounts) {
   const results = [];
   const good = [];
   for (const entry of READ_ONLY_ENTRIES) {
-    const file2 = path5.join(root, entry.name);
+    const file2 = path7.join(root, entry.name);
     const shown = displayPath(file2, env);
     const mounted = mounts.has(realpathOrSelf2(file2));
     if (mounted && isWritable(file2)) {
@@ -23061,13 +23239,6 @@ function checkReadOnlyMounts(env, mounts) {
   }
   return good.length > 0 ? [ok(`read-only from the host: ${good.join(", ")}`), ...results] : results;
 }
-function lstatQuietly(file2) {
-  try {
-    return lstatSync2(file2);
-  } catch {
-    return void 0;
-  }
-}
 function existsQuietly(file2) {
   try {
     statSync4(file2);
@@ -23076,32 +23247,32 @@ function existsQuietly(file2) {
     return false;
   }
 }
-function checkProjectLink(env, cwd) {
+function workspacesOf(env) {
   const host = env[HOST_WORKSPACE_ENV];
   const container = env[CONTAINER_WORKSPACE_ENV];
-  if (!host || !container) {
+  return host && container ? { host, container } : void 0;
+}
+function describeProjectLink(env, cwd, state) {
+  if (!state) {
     return warn(
       `${HOST_WORKSPACE_ENV} is not set: this container was not made from a config that /dev-open prepared`,
       "on the host, in this repo: dev-open --rebuild"
     );
   }
-  const relative = path5.posix.relative(container, cwd);
-  if (relative.startsWith("..") || path5.posix.isAbsolute(relative)) return ok(`${cwd} is outside the workspace ${container}: nothing to map`);
-  const hostSlug = encodeProjectSlug(relative ? path5.posix.join(host, relative) : host);
-  const containerSlug = encodeProjectSlug(cwd);
-  if (hostSlug === containerSlug) return ok("the workspace has the same path as on the host: no mapping needed");
-  const link = path5.join(projectsDir(env), containerSlug);
-  const shownLink = displayPath(link, env);
-  const stats = lstatQuietly(link);
-  if (!stats) return fail(`${shownLink} is missing: sessions here do not continue the host's`, `ln -s -- ${shellWord(hostSlug)} ${shownLink}`);
-  if (!stats.isSymbolicLink()) {
-    return fail(`${shownLink} holds sessions made here before the project was mapped`, "on the host, in this repo: dev-open (it merges them into the host's)");
+  if (state.kind === "outside") return ok(`${cwd} is outside the workspace ${env[CONTAINER_WORKSPACE_ENV]}: nothing to map`);
+  const shownLink = displayPath(state.link, env);
+  switch (state.kind) {
+    case "same-path":
+      return ok("the workspace has the same path as on the host: no mapping needed");
+    case "missing":
+      return fail(`${shownLink} is missing: sessions here do not continue the host's`, `ln -s -- ${shellWord(state.hostSlug)} ${shownLink}`);
+    case "not-a-link":
+      return fail(`${shownLink} holds sessions made here before the project was mapped`, "on the host, in this repo: dev-open (it merges them into the host's)");
+    case "elsewhere":
+      return fail(`${shownLink} points at ${state.target}, another project`, "on the host, in this repo: dev-open --same-path", `this folder's host project is ${state.hostSlug}`);
+    case "ok":
+      return ok(`sessions here continue the host's (projects/${state.containerSlug} \u2192 ${state.hostSlug})`);
   }
-  const target = readlinkSync(link);
-  if (target !== hostSlug) {
-    return fail(`${shownLink} points at ${target}, another project`, "on the host, in this repo: dev-open --same-path", `this folder's host project is ${hostSlug}`);
-  }
-  return ok(`sessions here continue the host's (projects/${containerSlug} \u2192 ${hostSlug})`);
 }
 function containerMountChecks(env, mounts, states = sharedEntryStates(env, mounts)) {
   return [checkClaudeHomeOwner(env), ...checkSharedMounts(env, states), ...checkReadOnlyMounts(env, mounts)];
@@ -23115,6 +23286,7 @@ var init_container_checks = __esm({
     "use strict";
     init_home();
     init_shared();
+    init_project_link();
     ok = (label, detail) => ({ status: "ok", label, ...detail ? { detail } : {} });
     warn = (label, fix, detail) => ({ status: "warn", label, ...detail ? { detail } : {}, ...fix ? { fix } : {} });
     fail = (label, fix, detail) => ({ status: "fail", label, ...detail ? { detail } : {}, ...fix ? { fix } : {} });
@@ -23140,172 +23312,6 @@ var init_environment = __esm({
   "src/environment.ts"() {
     "use strict";
     init_shared();
-  }
-});
-
-// src/project-link.ts
-import { lstatSync as lstatSync3, symlinkSync } from "node:fs";
-import path6 from "node:path";
-function repairProjectLink(env, cwd, workspace) {
-  const relative = path6.posix.relative(workspace.container, cwd);
-  if (relative.startsWith("..") || path6.posix.isAbsolute(relative)) return void 0;
-  const hostSlug = encodeProjectSlug(relative ? path6.posix.join(workspace.host, relative) : workspace.host);
-  const containerSlug = encodeProjectSlug(cwd);
-  if (hostSlug === containerSlug) return void 0;
-  const link = path6.join(projectsDir(env), containerSlug);
-  try {
-    const stats = lstatSync3(link);
-    if (stats.isSymbolicLink()) return void 0;
-    return `projects/${containerSlug} holds sessions made in this container before it was mapped; run 'dev-open' on the host to merge them into ${hostSlug}`;
-  } catch {
-  }
-  try {
-    symlinkSync(hostSlug, link, "dir");
-    return `linked projects/${containerSlug} to ${hostSlug}, so sessions here are the host's`;
-  } catch (error62) {
-    return `could not link projects/${containerSlug} to ${hostSlug} (${error62 instanceof Error ? error62.message : String(error62)})`;
-  }
-}
-var init_project_link = __esm({
-  "src/project-link.ts"() {
-    "use strict";
-    init_home();
-  }
-});
-
-// src/text.ts
-function oneLine(text2, max = Number.POSITIVE_INFINITY) {
-  const flat = text2.replace(NOT_ONE_LINE, " ").trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}\u2026` : flat;
-}
-var NOT_ONE_LINE;
-var init_text = __esm({
-  "src/text.ts"() {
-    "use strict";
-    NOT_ONE_LINE = /[\x00-\x1f\x7f-\x9f\p{Cf}\u2028\u2029]+/gu;
-  }
-});
-
-// src/work-items.ts
-import { readFileSync as readFileSync5 } from "node:fs";
-import path7 from "node:path";
-function workItemsPath(env) {
-  return path7.join(packStateDir(env), WORK_ITEMS_FILE);
-}
-async function rememberWorkItem(env, item) {
-  await updateJsonState(workItemsPath(env), array2(unknown2()), [], (entries) => [
-    ...entries.filter((entry) => !isEntryFor(entry, item)),
-    item
-  ].slice(-MAX_WORK_ITEMS));
-}
-function isEntryFor(entry, item) {
-  return typeof entry === "object" && entry !== null && "identifier" in entry && "repoPath" in entry && entry.identifier === item.identifier && entry.repoPath === item.repoPath;
-}
-function readWorkItemEntries(env) {
-  const file2 = workItemsPath(env);
-  let text2;
-  try {
-    text2 = readFileSync5(file2, "utf8");
-  } catch (error62) {
-    if (isNotFound(error62)) return [];
-    throw error62;
-  }
-  const value = JSON.parse(text2);
-  if (!Array.isArray(value)) throw new Error(`${file2} is not a JSON array`);
-  return value;
-}
-function parseWorkItem(entry) {
-  const parsed = workItemSchema.safeParse(entry);
-  return parsed.success ? parsed.data : void 0;
-}
-function sessionPlaces(cwd, where) {
-  const places = [cwd];
-  if (where.hostWorkspace) {
-    const inside = where.containerWorkspace ? relativeInside(where.containerWorkspace, cwd) : void 0;
-    places.push(inside === void 0 ? where.hostWorkspace : path7.posix.join(where.hostWorkspace, inside));
-  }
-  return places;
-}
-function hostPathOf(dir, where) {
-  if (!where.hostWorkspace || !where.containerWorkspace) return void 0;
-  const inside = relativeInside(where.containerWorkspace, dir);
-  return inside === void 0 ? void 0 : path7.posix.join(where.hostWorkspace, inside);
-}
-function describeWorkItems(entries, places) {
-  const newestFirst = [...entries].reverse();
-  const hereIndex = newestFirst.findIndex((entry) => {
-    const checkout = checkoutOf(entry);
-    return checkout !== void 0 && places.some((place) => relativeInside(checkout, place) !== void 0) && parseWorkItem(entry) !== void 0;
-  });
-  const here = hereIndex === -1 ? void 0 : parseWorkItem(newestFirst[hereIndex]);
-  const lines = [];
-  if (here) {
-    lines.push(
-      `Work in progress here (started with /start-work): ${headline(here)} on branch ${oneLine(here.branch, 200)}` + (here.url ? `, ${oneLine(here.url, 300)}.` : ".")
-    );
-  }
-  const others = [];
-  let more = 0;
-  let length = lines.join("\n").length;
-  for (const [index, entry] of newestFirst.entries()) {
-    if (index === hereIndex) continue;
-    if (others.length === MAX_OTHER_ITEMS || more > 0) {
-      more++;
-      continue;
-    }
-    const item = parseWorkItem(entry);
-    if (!item) continue;
-    const line = `- ${headline(item)}: branch ${oneLine(item.branch, 200)} in ${oneLine(item.worktreePath ?? item.repoPath, 300)}`;
-    if (length + line.length + 1 > MAX_CONTEXT) more++;
-    else {
-      others.push(line);
-      length += line.length + 1;
-    }
-  }
-  if (others.length > 0 || more > 0) {
-    lines.push(here ? "Other work items (newest first):" : "Work items started with /start-work elsewhere (newest first):", ...others);
-    if (more > 0) lines.push(`- and ${more} more.`);
-  }
-  return lines.join("\n");
-}
-function checkoutOf(entry) {
-  if (typeof entry !== "object" || entry === null) return void 0;
-  const worktreePath = "worktreePath" in entry ? entry.worktreePath : void 0;
-  const checkout = worktreePath ?? ("repoPath" in entry ? entry.repoPath : void 0);
-  return typeof checkout === "string" && checkout !== "" ? checkout : void 0;
-}
-function relativeInside(parent, dir) {
-  const relative = path7.posix.relative(parent, dir);
-  if (relative === "..") return void 0;
-  return relative.startsWith("../") || path7.posix.isAbsolute(relative) ? void 0 : relative;
-}
-function headline(item) {
-  const identifier = oneLine(item.identifier, 40);
-  return item.title ? `${identifier} ${JSON.stringify(oneLine(item.title, 150))}` : identifier;
-}
-var WORK_ITEMS_FILE, MAX_WORK_ITEMS, MAX_OTHER_ITEMS, MAX_CONTEXT, workItemSchema;
-var init_work_items = __esm({
-  "src/work-items.ts"() {
-    "use strict";
-    init_mini();
-    init_home();
-    init_fs();
-    init_text();
-    init_state();
-    WORK_ITEMS_FILE = "work-items.json";
-    MAX_WORK_ITEMS = 100;
-    MAX_OTHER_ITEMS = 10;
-    MAX_CONTEXT = 5e3;
-    workItemSchema = object2({
-      identifier: string4().check(_minLength(1)),
-      title: nullable2(string4()),
-      url: nullable2(string4()),
-      branch: string4().check(_minLength(1)),
-      repoPath: string4().check(_minLength(1)),
-      worktreePath: nullable2(string4()),
-      time: string4(),
-      linearAsked: boolean4()
-    });
   }
 });
 
@@ -32476,7 +32482,7 @@ import {
   copyFileSync as copyFileSync2,
   existsSync as existsSync4,
   fsyncSync as fsyncSync2,
-  lstatSync as lstatSync4,
+  lstatSync as lstatSync3,
   mkdirSync as mkdirSync4,
   mkdtempSync,
   openSync as openSync3,
@@ -32546,7 +32552,7 @@ function realSlugFolders(projects, names) {
   for (const name of names) {
     const dir = path16.join(projects, name);
     try {
-      if (lstatSync4(dir).isDirectory()) found.add(name);
+      if (lstatSync3(dir).isDirectory()) found.add(name);
       else if (statSync7(dir).isDirectory()) {
         const real = realpathSync4(dir);
         if (path16.dirname(real) === projectsReal) found.add(path16.basename(real));
@@ -32564,7 +32570,7 @@ function walk(config2, rel, data) {
   const abs = path16.join(config2, rel);
   let stats;
   try {
-    stats = lstatSync4(abs);
+    stats = lstatSync3(abs);
   } catch {
     return;
   }
@@ -32587,7 +32593,7 @@ function addFile(config2, rel, data) {
   const abs = path16.join(config2, rel);
   let stats;
   try {
-    stats = lstatSync4(abs);
+    stats = lstatSync3(abs);
   } catch {
     return;
   }
@@ -32944,7 +32950,7 @@ function blockedTarget(config2, manifest) {
       const here = parts.slice(0, i2).join("/");
       let stats;
       try {
-        stats = lstatSync4(path16.join(config2, here));
+        stats = lstatSync3(path16.join(config2, here));
       } catch (error62) {
         if (isNotFound(error62)) return void 0;
         throw error62;
@@ -33089,14 +33095,14 @@ function isRecord(value) {
 }
 function isRealDirectory2(file2) {
   try {
-    return lstatSync4(file2).isDirectory();
+    return lstatSync3(file2).isDirectory();
   } catch {
     return false;
   }
 }
 function isSymlink(file2) {
   try {
-    return lstatSync4(file2).isSymbolicLink();
+    return lstatSync3(file2).isSymbolicLink();
   } catch {
     return false;
   }
@@ -42953,7 +42959,7 @@ The data as it was before is snapshot ${result.undo.id}; undo with:
 
 // src/doctor.ts
 import { randomUUID } from "node:crypto";
-import { existsSync as existsSync8, lstatSync as lstatSync5, readlinkSync as readlinkSync5, rmSync as rmSync4, statSync as statSync11 } from "node:fs";
+import { existsSync as existsSync8, readlinkSync as readlinkSync5, rmSync as rmSync4, statSync as statSync11 } from "node:fs";
 import { userInfo } from "node:os";
 import path25 from "node:path";
 async function runDoctor(env, cwd) {
@@ -42986,12 +42992,13 @@ async function hostSections(env, cwd) {
 }
 async function containerSections(env, cwd) {
   const mounts = readMountPoints();
-  const link = checkProjectLink(env, cwd);
+  const workspaces = workspacesOf(env);
+  const before = workspaces && projectLinkState(env, cwd, workspaces);
   const [hook2, node2] = await Promise.all([checkHookRuns(env, cwd), checkNode(env)]);
-  const repaired = link.status === "fail" && checkProjectLink(env, cwd).status === "ok";
+  const repaired = workspaces && before?.kind === "missing" && projectLinkState(env, cwd, workspaces).kind === "ok";
   const inside = [
     ...containerMountChecks(env, mounts),
-    repaired ? ok(`${link.label.replace(/ is missing:.*$/, "")} was missing: the SessionStart hook that doctor ran has just linked it`) : link
+    repaired ? ok(`${displayPath(before.link, env)} was missing: the SessionStart hook that doctor ran has just linked it`) : describeProjectLink(env, cwd, before)
   ];
   return [
     { title: `Inside this dev container (${displayPath(configDir(env), env)})`, checks: inside },
@@ -43381,21 +43388,21 @@ async function checkSingleFileMounts(env, container, claudeDir, rebuild) {
 function checkContainerMapping(env, container, target) {
   const containerPath = containerEnv(container)[CONTAINER_WORKSPACE_ENV] ?? container.Mounts.find((m) => m.Source === target.root)?.Destination ?? expectedContainerPath(target.root, target.config);
   if (!containerPath) return warn("cannot tell where the workspace is in the container");
-  const hostSlug = encodeProjectSlug(target.root);
-  const containerSlug = encodeProjectSlug(containerPath);
-  if (hostSlug === containerSlug) return ok(`the workspace has the same path inside (${containerPath}): no mapping needed`);
-  const link = path25.join(projectsDir(env), containerSlug);
-  const shown = displayPath(link, env);
-  let isLink;
-  try {
-    isLink = lstatSync5(link).isSymbolicLink();
-  } catch {
-    return fail(`${shown} is missing: claude --continue in ${containerPath} starts from nothing`, target.devOpen());
+  const state = projectLinkState(env, containerPath, { host: target.root, container: containerPath });
+  if (state.kind === "outside") return warn("cannot tell where the workspace is in the container");
+  const shown = displayPath(state.link, env);
+  switch (state.kind) {
+    case "same-path":
+      return ok(`the workspace has the same path inside (${containerPath}): no mapping needed`);
+    case "missing":
+      return fail(`${shown} is missing: claude --continue in ${containerPath} starts from nothing`, target.devOpen());
+    case "not-a-link":
+      return fail(`${shown} holds sessions the container made before the project was mapped`, `${target.devOpen()} (it merges them into the host's)`);
+    case "elsewhere":
+      return fail(`${shown} points at ${state.target}, another project`, "dev-open --same-path");
+    case "ok":
+      return ok(`sessions in ${containerPath} continue the host's (projects/${state.containerSlug} \u2192 ${state.hostSlug})`);
   }
-  if (!isLink) return fail(`${shown} holds sessions the container made before the project was mapped`, `${target.devOpen()} (it merges them into the host's)`);
-  const linked = readLinkQuietly(link);
-  if (linked !== hostSlug) return fail(`${shown} points at ${linked}, another project`, "dev-open --same-path");
-  return ok(`sessions in ${containerPath} continue the host's (projects/${containerSlug} \u2192 ${hostSlug})`);
 }
 function containerEnv(container) {
   const parsed = envListSchema.safeParse(container.Config.Env);
@@ -43475,6 +43482,7 @@ var init_doctor = __esm({
     init_fs();
     init_hook();
     init_mapping();
+    init_project_link();
     init_settings();
     DEFAULT_CLEANUP_DAYS = 30;
     HOOK_TIMEOUT_MS = 5e3;
