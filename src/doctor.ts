@@ -35,7 +35,7 @@ import { readTextIfExists } from "./fs.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
 import { readMappings, type Mapping } from "./mapping.ts";
 import { projectLinkState } from "./project-link.ts";
-import { HOOK_COMMAND, HOOK_SCRIPT, hasSessionStartHook } from "./settings.ts";
+import { HOOK_COMMAND, HOOK_SCRIPT, registeredHook } from "./settings.ts";
 
 export type Section = { readonly title: string; readonly checks: CheckResult[] };
 
@@ -198,24 +198,24 @@ export function checkSharedFolders(env: Env): CheckResult[] {
 export function checkHookRegistered(env: Env): CheckResult {
   const file = settingsPath(env);
   const shown = displayPath(file, env);
-  let text: string | undefined;
-  try {
-    text = readTextIfExists(file);
-  } catch (error) {
-    return fail(`${shown} cannot be read (${describeError(error)})`, `sudo chown ${userName()}: ${shown}`);
+  const hook = registeredHook(env);
+  switch (hook.kind) {
+    case "unreadable":
+      return fail(`${shown} cannot be read (${describeError(hook.error)})`, `sudo chown ${userName()}: ${shown}`);
+    case "no-file":
+      return fail(`${shown} does not exist: the SessionStart hook is not registered`, "claude-persist install");
+    case "invalid": {
+      // The settings module's messages end with advice for install; doctor gives its own.
+      const reason = describeError(hook.error).replace(/; fix (?:the file|it) and run again.*$/, "").replaceAll(file, shown);
+      return fail(reason, `correct ${shown} by hand (Claude Code reads it too), then run: claude-persist install`);
+    }
+    case "none":
+      return fail(`the SessionStart hook is not registered in ${shown}`, "claude-persist install");
+    case "outdated":
+      return warn(`${shown} registers an older command for the SessionStart hook`, "claude-persist install");
+    case "current":
+      return ok(`the SessionStart hook is registered in ${shown}`);
   }
-  if (text === undefined) return fail(`${shown} does not exist: the SessionStart hook is not registered`, "claude-persist install");
-  try {
-    if (!hasSessionStartHook(text, file)) return fail(`the SessionStart hook is not registered in ${shown}`, "claude-persist install");
-  } catch (error) {
-    // The settings module's messages end with advice for install; doctor gives its own.
-    const reason = describeError(error).replace(/; fix (?:the file|it) and run again.*$/, "").replaceAll(file, shown);
-    return fail(reason, `correct ${shown} by hand (Claude Code reads it too), then run: claude-persist install`);
-  }
-  if (!text.includes(JSON.stringify(HOOK_COMMAND))) {
-    return warn(`${shown} registers an older command for the SessionStart hook`, "claude-persist install");
-  }
-  return ok(`the SessionStart hook is registered in ${shown}`);
 }
 
 /** Runs the hook's command as Claude Code does (`sh -c`, a sample input on stdin) and checks its answer. */
@@ -476,9 +476,9 @@ async function containerSection(env: NodeJS.ProcessEnv, target: ContainerTarget)
   const singleFiles = await checkSingleFileMounts(env, container, claudeDir, target.devOpen("--rebuild"));
   checks.push(
     await checkContainerUid(env, container, user, target),
-    ...singleFiles,
+    ...singleFiles.checks,
     checkContainerMapping(env, container, target),
-    await checkCleanupPeriod(env, container, user, claudeDir, singleFiles, target.devOpen("--rebuild")),
+    await checkCleanupPeriod(env, container, user, claudeDir, singleFiles.stale, target.devOpen("--rebuild")),
   );
   return { title, checks };
 }
@@ -559,26 +559,33 @@ function ownerUid(file: string): number | undefined {
 
 /**
  * A single-file bind mount keeps the inode it was made with: once the host replaces the file by a rename (Claude
- * Code saves settings.json that way), the container sees the old content. Compared byte for byte.
+ * Code saves settings.json that way), the container sees the old content. Compared byte for byte; `stale` names
+ * the files the container has an old copy of.
  */
-async function checkSingleFileMounts(env: NodeJS.ProcessEnv, container: Container, claudeDir: string, rebuild: string): Promise<CheckResult[]> {
+async function checkSingleFileMounts(
+  env: NodeJS.ProcessEnv,
+  container: Container,
+  claudeDir: string,
+  rebuild: string,
+): Promise<{ checks: CheckResult[]; stale: string[] }> {
   const files = SHARED_ENTRIES.filter((entry) => entry.kind === "file")
     .map((entry) => ({ name: entry.name, mount: container.Mounts.find((m) => m.Destination === `${claudeDir}/${entry.name}`) }))
     .filter((f) => f.mount !== undefined);
-  if (files.length === 0) return [];
   const current: string[] = [];
-  const stale: CheckResult[] = [];
+  const stale: string[] = [];
+  const problems: CheckResult[] = [];
   for (const { name } of files) {
     const hostFile = path.join(configDir(env), name);
     const host = readTextIfExists(hostFile) ?? "";
     const inside = await dockerExec(env, ["-u", "root", container.Id, "cat", `${claudeDir}/${name}`]);
     if (!inside.ok) {
-      stale.push(warn(`cannot read ${claudeDir}/${name} in the container`, undefined, firstLine(inside.stderr)));
+      problems.push(warn(`cannot read ${claudeDir}/${name} in the container`, undefined, firstLine(inside.stderr)));
     } else if (inside.stdout === host) {
       current.push(name);
     } else {
       const linkRight = readLinkQuietly(path.join(configDir(env), HOST_FILE_LINKS_DIR, name)) === path.posix.join("..", "..", name);
-      stale.push(
+      stale.push(name);
+      problems.push(
         fail(
           `${name} in the container is an old copy: the host replaced the file after the container started`,
           linkRight ? `docker restart ${container.Id.slice(0, 12)}` : rebuild,
@@ -587,7 +594,8 @@ async function checkSingleFileMounts(env: NodeJS.ProcessEnv, container: Containe
       );
     }
   }
-  return current.length > 0 ? [ok(`single-file mounts are current: ${current.join(", ")}`), ...stale] : stale;
+  const checks = current.length > 0 ? [ok(`single-file mounts are current: ${current.join(", ")}`), ...problems] : problems;
+  return { checks, stale };
 }
 
 /** The container's project folder links to the host's: `claude --continue` inside finds the host's sessions. */
@@ -629,13 +637,12 @@ async function checkCleanupPeriod(
   container: Container,
   user: string,
   claudeDir: string,
-  singleFiles: readonly CheckResult[],
+  staleFiles: readonly string[],
   rebuild: string,
 ): Promise<CheckResult> {
   const hostDays = cleanupDays(readTextIfExists(settingsPath(env)));
   const mounted = container.Mounts.some((m) => m.Destination === `${claudeDir}/settings.json`);
-  const stale = singleFiles.some((r) => r.status === "fail" && r.label.startsWith("settings.json"));
-  if (mounted && !stale) return ok(`cleanupPeriodDays is ${hostDays} on both sides (settings.json is the host's)`);
+  if (mounted && !staleFiles.includes("settings.json")) return ok(`cleanupPeriodDays is ${hostDays} on both sides (settings.json is the host's)`);
   const inside = await dockerExec(env, ["-u", user, container.Id, "cat", `${claudeDir}/settings.json`]);
   const containerDays = cleanupDays(inside.ok ? inside.stdout : undefined);
   if (containerDays === hostDays) return ok(`cleanupPeriodDays is ${hostDays} on both sides`);

@@ -6,12 +6,12 @@
 // start is recorded once, and its context reaches the model once.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { configDir, PACK_RUNTIME_MARKER, packCodeDir, settingsPath, type Env } from "./claude/home.ts";
+import { configDir, PACK_RUNTIME_MARKER, packCodeDir, type Env } from "./claude/home.ts";
 import { detectEnvironment } from "./environment.ts";
 import { describeError } from "./errors.ts";
 import { readTextIfExists } from "./fs.ts";
 import type { HookResult } from "./hook.ts";
-import { hasSessionStartHook, HOOK_SCRIPT } from "./settings.ts";
+import { HOOK_SCRIPT, registeredHook } from "./settings.ts";
 
 /** `runtime`: the plugin's built runtime (its `dist/`), which `<config>/persist/` should be a copy of. */
 export async function runPluginSessionStart(stdinText: string, env: Env, runtime: string): Promise<HookResult> {
@@ -46,11 +46,7 @@ export function isInstalledRuntime(env: Env, runtime: string): boolean {
 /** True when settings.json registers our hook and the script it runs is there (else its command exits quietly). */
 function settingsHookRuns(env: Env): boolean {
   if (!existsSync(path.join(configDir(env), HOOK_SCRIPT))) return false;
-  const file = settingsPath(env);
-  try {
-    return hasSessionStartHook(readTextIfExists(file) ?? "", file);
-  } catch {
-    // Unreadable settings: Claude Code ran no hook from them either.
-    return false;
-  }
+  // Unreadable or invalid settings: Claude Code ran no hook from them either.
+  const { kind } = registeredHook(env);
+  return kind === "current" || kind === "outdated";
 }

@@ -1,7 +1,8 @@
 // The pack's SessionStart hook in Claude Code's settings.json: add it, find it, take it out again.
 import * as z from "zod/mini";
-import { PACK_CODE_DIR } from "./claude/home.ts";
+import { PACK_CODE_DIR, settingsPath, type Env } from "./claude/home.ts";
 import { UserError } from "./errors.ts";
+import { readTextIfExists } from "./fs.ts";
 import { appendToJsonc, editJsonc, parseJsonc, removeFromJsonc } from "./jsonc.ts";
 
 /** Where the bundled hook lives, relative to the config dir; also how we recognise our own entries. */
@@ -55,8 +56,38 @@ function findOurHooks(settings: Settings): Array<[number, number]> {
   return found;
 }
 
-export function hasSessionStartHook(text: string, file: string): boolean {
-  return findOurHooks(readSettings(text, file)).length > 0;
+/** Whether settings.json's text registers our hook, and with the current command (what install writes). */
+export function sessionStartHookState(text: string, file: string): "none" | "outdated" | "current" {
+  const settings = readSettings(text, file);
+  const [first] = findOurHooks(settings);
+  if (!first) return "none";
+  return commandAt(settings, first) === HOOK_COMMAND ? "current" : "outdated";
+}
+
+export type RegisteredHook =
+  | { readonly kind: "no-file" }
+  | { readonly kind: "unreadable" | "invalid"; readonly error: unknown }
+  | { readonly kind: "none" | "outdated" | "current" };
+
+/** Our hook in the settings.json of `env`'s config dir, as Claude Code finds it there. */
+export function registeredHook(env: Env): RegisteredHook {
+  const file = settingsPath(env);
+  let text: string | undefined;
+  try {
+    text = readTextIfExists(file);
+  } catch (error) {
+    return { kind: "unreadable", error };
+  }
+  if (text === undefined) return { kind: "no-file" };
+  try {
+    return { kind: sessionStartHookState(text, file) };
+  } catch (error) {
+    return { kind: "invalid", error };
+  }
+}
+
+function commandAt(settings: Settings, [g, h]: [number, number]): string | undefined {
+  return settings.hooks?.SessionStart?.[g]?.hooks?.[h]?.command;
 }
 
 /** settings.json's text with our hook registered exactly once and up to date; the same text when it already is. */
@@ -69,8 +100,7 @@ export function addSessionStartHook(text: string, file: string): string {
   for (const [g, h] of extra.reverse()) result = removeFromJsonc(result, ["hooks", "SessionStart", g, "hooks", h]);
   if (first) {
     const [g, h] = first;
-    const current = settings.hooks?.SessionStart?.[g]?.hooks?.[h]?.command;
-    if (current !== HOOK_COMMAND) result = editJsonc(result, ["hooks", "SessionStart", g, "hooks", h, "command"], HOOK_COMMAND);
+    if (commandAt(settings, first) !== HOOK_COMMAND) result = editJsonc(result, ["hooks", "SessionStart", g, "hooks", h, "command"], HOOK_COMMAND);
     return result;
   }
   const group = { matcher: HOOK_MATCHER, hooks: [{ type: "command", command: HOOK_COMMAND, timeout: HOOK_TIMEOUT_SECONDS }] };

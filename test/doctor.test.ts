@@ -130,6 +130,16 @@ describe("doctor on the host", () => {
     expect((await doctor(home, tempDir())).exitCode).toBe(0);
   });
 
+  it("settings.json with the current hook command, its slashes escaped (\\/): ✓, read as JSON rather than as text", async () => {
+    const home = await healthyHome();
+    const file = path.join(home, ".claude", "settings.json");
+    const text = readFileSync(file, "utf8");
+    expect(text).toContain(JSON.stringify(HOOK_COMMAND));
+    writeFileSync(file, text.replace(JSON.stringify(HOOK_COMMAND), JSON.stringify(HOOK_COMMAND).replaceAll("/", "\\/")));
+    const result = await doctor(home, tempDir());
+    expect(statusLines(result.stdout)).toContain("  ✓ the SessionStart hook is registered in ~/.claude/settings.json");
+  });
+
   it("malformed settings.json: ✗ with the file, line and column", async () => {
     const home = await healthyHome();
     writeFileSync(path.join(home, ".claude", "settings.json"), '{\n  "model": ,\n}\n');

@@ -22469,8 +22469,29 @@ function findOurHooks(settings) {
   });
   return found;
 }
-function hasSessionStartHook(text2, file2) {
-  return findOurHooks(readSettings(text2, file2)).length > 0;
+function sessionStartHookState(text2, file2) {
+  const settings = readSettings(text2, file2);
+  const [first] = findOurHooks(settings);
+  if (!first) return "none";
+  return commandAt(settings, first) === HOOK_COMMAND ? "current" : "outdated";
+}
+function registeredHook(env) {
+  const file2 = settingsPath(env);
+  let text2;
+  try {
+    text2 = readTextIfExists(file2);
+  } catch (error62) {
+    return { kind: "unreadable", error: error62 };
+  }
+  if (text2 === void 0) return { kind: "no-file" };
+  try {
+    return { kind: sessionStartHookState(text2, file2) };
+  } catch (error62) {
+    return { kind: "invalid", error: error62 };
+  }
+}
+function commandAt(settings, [g, h2]) {
+  return settings.hooks?.SessionStart?.[g]?.hooks?.[h2]?.command;
 }
 function addSessionStartHook(text2, file2) {
   const settings = readSettings(text2, file2);
@@ -22480,8 +22501,7 @@ function addSessionStartHook(text2, file2) {
   for (const [g, h2] of extra.reverse()) result = removeFromJsonc(result, ["hooks", "SessionStart", g, "hooks", h2]);
   if (first) {
     const [g, h2] = first;
-    const current = settings.hooks?.SessionStart?.[g]?.hooks?.[h2]?.command;
-    if (current !== HOOK_COMMAND) result = editJsonc(result, ["hooks", "SessionStart", g, "hooks", h2, "command"], HOOK_COMMAND);
+    if (commandAt(settings, first) !== HOOK_COMMAND) result = editJsonc(result, ["hooks", "SessionStart", g, "hooks", h2, "command"], HOOK_COMMAND);
     return result;
   }
   const group = { matcher: HOOK_MATCHER, hooks: [{ type: "command", command: HOOK_COMMAND, timeout: HOOK_TIMEOUT_SECONDS }] };
@@ -22512,6 +22532,7 @@ var init_settings = __esm({
     init_mini();
     init_home();
     init_errors();
+    init_fs();
     init_jsonc();
     HOOK_SCRIPT = `${PACK_CODE_DIR}/hooks/session-start.cjs`;
     HOOK_COMMAND = `f="\${CLAUDE_CONFIG_DIR:-$HOME/.claude}/${HOOK_SCRIPT}"; [ -f "$f" ] && command -v node >/dev/null 2>&1 && exec node "$f"; exit 0`;
@@ -43079,23 +43100,23 @@ function checkSharedFolders(env) {
 function checkHookRegistered(env) {
   const file2 = settingsPath(env);
   const shown = displayPath(file2, env);
-  let text2;
-  try {
-    text2 = readTextIfExists(file2);
-  } catch (error62) {
-    return fail(`${shown} cannot be read (${describeError(error62)})`, `sudo chown ${userName()}: ${shown}`);
+  const hook2 = registeredHook(env);
+  switch (hook2.kind) {
+    case "unreadable":
+      return fail(`${shown} cannot be read (${describeError(hook2.error)})`, `sudo chown ${userName()}: ${shown}`);
+    case "no-file":
+      return fail(`${shown} does not exist: the SessionStart hook is not registered`, "claude-persist install");
+    case "invalid": {
+      const reason = describeError(hook2.error).replace(/; fix (?:the file|it) and run again.*$/, "").replaceAll(file2, shown);
+      return fail(reason, `correct ${shown} by hand (Claude Code reads it too), then run: claude-persist install`);
+    }
+    case "none":
+      return fail(`the SessionStart hook is not registered in ${shown}`, "claude-persist install");
+    case "outdated":
+      return warn(`${shown} registers an older command for the SessionStart hook`, "claude-persist install");
+    case "current":
+      return ok(`the SessionStart hook is registered in ${shown}`);
   }
-  if (text2 === void 0) return fail(`${shown} does not exist: the SessionStart hook is not registered`, "claude-persist install");
-  try {
-    if (!hasSessionStartHook(text2, file2)) return fail(`the SessionStart hook is not registered in ${shown}`, "claude-persist install");
-  } catch (error62) {
-    const reason = describeError(error62).replace(/; fix (?:the file|it) and run again.*$/, "").replaceAll(file2, shown);
-    return fail(reason, `correct ${shown} by hand (Claude Code reads it too), then run: claude-persist install`);
-  }
-  if (!text2.includes(JSON.stringify(HOOK_COMMAND))) {
-    return warn(`${shown} registers an older command for the SessionStart hook`, "claude-persist install");
-  }
-  return ok(`the SessionStart hook is registered in ${shown}`);
 }
 async function checkHookRuns(env, cwd) {
   const script = path25.join(configDir(env), HOOK_SCRIPT);
@@ -43300,9 +43321,9 @@ async function containerSection(env, target) {
   const singleFiles = await checkSingleFileMounts(env, container, claudeDir, target.devOpen("--rebuild"));
   checks.push(
     await checkContainerUid(env, container, user, target),
-    ...singleFiles,
+    ...singleFiles.checks,
     checkContainerMapping(env, container, target),
-    await checkCleanupPeriod(env, container, user, claudeDir, singleFiles, target.devOpen("--rebuild"))
+    await checkCleanupPeriod(env, container, user, claudeDir, singleFiles.stale, target.devOpen("--rebuild"))
   );
   return { title, checks };
 }
@@ -43361,20 +43382,21 @@ function ownerUid(file2) {
 }
 async function checkSingleFileMounts(env, container, claudeDir, rebuild) {
   const files = SHARED_ENTRIES.filter((entry) => entry.kind === "file").map((entry) => ({ name: entry.name, mount: container.Mounts.find((m) => m.Destination === `${claudeDir}/${entry.name}`) })).filter((f) => f.mount !== void 0);
-  if (files.length === 0) return [];
   const current = [];
   const stale = [];
+  const problems = [];
   for (const { name } of files) {
     const hostFile = path25.join(configDir(env), name);
     const host = readTextIfExists(hostFile) ?? "";
     const inside = await dockerExec(env, ["-u", "root", container.Id, "cat", `${claudeDir}/${name}`]);
     if (!inside.ok) {
-      stale.push(warn(`cannot read ${claudeDir}/${name} in the container`, void 0, firstLine(inside.stderr)));
+      problems.push(warn(`cannot read ${claudeDir}/${name} in the container`, void 0, firstLine(inside.stderr)));
     } else if (inside.stdout === host) {
       current.push(name);
     } else {
       const linkRight = readLinkQuietly(path25.join(configDir(env), HOST_FILE_LINKS_DIR, name)) === path25.posix.join("..", "..", name);
-      stale.push(
+      stale.push(name);
+      problems.push(
         fail(
           `${name} in the container is an old copy: the host replaced the file after the container started`,
           linkRight ? `docker restart ${container.Id.slice(0, 12)}` : rebuild,
@@ -43383,7 +43405,8 @@ async function checkSingleFileMounts(env, container, claudeDir, rebuild) {
       );
     }
   }
-  return current.length > 0 ? [ok(`single-file mounts are current: ${current.join(", ")}`), ...stale] : stale;
+  const checks = current.length > 0 ? [ok(`single-file mounts are current: ${current.join(", ")}`), ...problems] : problems;
+  return { checks, stale };
 }
 function checkContainerMapping(env, container, target) {
   const containerPath = containerEnv(container)[CONTAINER_WORKSPACE_ENV] ?? container.Mounts.find((m) => m.Source === target.root)?.Destination ?? expectedContainerPath(target.root, target.config);
@@ -43409,11 +43432,10 @@ function containerEnv(container) {
   const entries = (parsed.success ? parsed.data : []).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]);
   return Object.fromEntries(entries.filter(([key]) => key));
 }
-async function checkCleanupPeriod(env, container, user, claudeDir, singleFiles, rebuild) {
+async function checkCleanupPeriod(env, container, user, claudeDir, staleFiles, rebuild) {
   const hostDays = cleanupDays(readTextIfExists(settingsPath(env)));
   const mounted = container.Mounts.some((m) => m.Destination === `${claudeDir}/settings.json`);
-  const stale = singleFiles.some((r) => r.status === "fail" && r.label.startsWith("settings.json"));
-  if (mounted && !stale) return ok(`cleanupPeriodDays is ${hostDays} on both sides (settings.json is the host's)`);
+  if (mounted && !staleFiles.includes("settings.json")) return ok(`cleanupPeriodDays is ${hostDays} on both sides (settings.json is the host's)`);
   const inside = await dockerExec(env, ["-u", user, container.Id, "cat", `${claudeDir}/settings.json`]);
   const containerDays = cleanupDays(inside.ok ? inside.stdout : void 0);
   if (containerDays === hostDays) return ok(`cleanupPeriodDays is ${hostDays} on both sides`);
