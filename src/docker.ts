@@ -1,14 +1,27 @@
 // What we ask the Docker engine directly: the container the devcontainers CLI made for a workspace, its
-// mounts, and an image's dev container metadata. Honours DOCKER_HOST like the docker CLI does.
+// mounts, and an image's dev container metadata. Honours DOCKER_HOST like the docker CLI does. Every call has a
+// timeout: an engine that accepts connections but never answers must not hang dev-open or doctor.
 import { execa } from "execa";
 import { z } from "zod";
 import { UserError } from "./errors.ts";
+
+const DOCKER_TIMEOUT_MS = 20_000;
+
+/** What a user is told to do when the engine cannot be reached. */
+export const DOCKER_UNREACHABLE_FIX = "start Docker, or set DOCKER_HOST to a running engine";
+
+/** True when a line from docker (or from the devcontainers CLI's log) says the engine cannot be reached. */
+export function isDockerUnreachable(line: string): boolean {
+  return /Cannot connect to the Docker daemon|connect: no such file or directory|connect: connection refused|docker: not found|spawn docker ENOENT/i.test(line);
+}
+
+const labelsSchema = z.record(z.string(), z.string()).nullable().optional();
 
 const containerSchema = z.looseObject({
   Id: z.string(),
   State: z.looseObject({ Running: z.boolean() }),
   Mounts: z.array(z.looseObject({ Type: z.string(), Source: z.string().optional(), Destination: z.string(), RW: z.boolean() })),
-  Config: z.looseObject({ Labels: z.record(z.string(), z.string()).nullable().optional(), User: z.string().optional() }),
+  Config: z.looseObject({ Labels: labelsSchema, User: z.string().optional(), Env: z.array(z.string()).nullable().optional() }),
 });
 export type Container = z.infer<typeof containerSchema>;
 
@@ -19,7 +32,12 @@ export type MetadataEntry = z.infer<typeof metadataSchema>[number];
 
 /** The merged dev container metadata the CLI stored on a container (config, image and features). */
 export function containerMetadata(container: Container): MetadataEntry[] {
-  const label = container.Config.Labels?.["devcontainer.metadata"];
+  return metadataFromLabels(container.Config.Labels);
+}
+
+/** The `devcontainer.metadata` label of a container or an image, parsed; empty when it is missing or malformed. */
+function metadataFromLabels(labels: z.infer<typeof labelsSchema>): MetadataEntry[] {
+  const label = labels?.["devcontainer.metadata"];
   if (!label) return [];
   try {
     const parsed = metadataSchema.safeParse(JSON.parse(label));
@@ -29,14 +47,39 @@ export function containerMetadata(container: Container): MetadataEntry[] {
   }
 }
 
+/** The container's environment (`docker inspect`'s Config.Env) as a record. */
+export function containerEnv(container: Container): Record<string, string> {
+  const entries = (container.Config.Env ?? []).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]);
+  return Object.fromEntries(entries.filter(([key]) => key));
+}
+
 async function docker(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  const result = await execa("docker", args, { env, extendEnv: false, reject: false });
+  const result = await execa("docker", args, { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS });
   if (result.exitCode === 0) return result.stdout;
-  const reason = result.stderr.split("\n").find(Boolean) ?? `exit code ${result.exitCode}`;
-  if (/Cannot connect to the Docker daemon|no such file or directory|connection refused/i.test(reason) || result.failed && "code" in result && result.code === "ENOENT") {
-    throw new UserError(`Docker is not reachable (${reason.trim()}): start Docker, or set DOCKER_HOST to a running engine`);
+  if (result.timedOut) throw new UserError(`docker ${args[0]} did not answer within ${DOCKER_TIMEOUT_MS / 1000} s: is the engine at DOCKER_HOST stuck?`);
+  const reason = (result.stderr.split("\n").find(Boolean) ?? `exit code ${result.exitCode}`).trim();
+  if (isDockerUnreachable(reason) || ("code" in result && result.code === "ENOENT")) {
+    throw new UserError(`Docker is not reachable (${reason}): ${DOCKER_UNREACHABLE_FIX}`);
   }
-  throw new UserError(`docker ${args[0]} failed: ${reason.trim()}`);
+  throw new UserError(`docker ${args[0]} failed: ${reason}`);
+}
+
+export type DockerProbe = { readonly reachable: boolean; readonly version?: string; readonly reason?: string; readonly missing?: boolean };
+
+/** `docker version` against the engine DOCKER_HOST names (or the default one); never throws. */
+export async function probeDocker(env: NodeJS.ProcessEnv): Promise<DockerProbe> {
+  const run = await execa("docker", ["version", "--format", "{{.Server.Version}}"], { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS });
+  const version = run.stdout.trim();
+  if (run.exitCode === 0 && version) return { reachable: true, version };
+  const missing = "code" in run && run.code === "ENOENT";
+  const reason = missing ? "the docker CLI is not installed" : (run.stderr.split("\n").map((line) => line.trim()).find(Boolean) ?? `exit code ${run.exitCode}`);
+  return { reachable: false, missing, reason };
+}
+
+/** `docker exec …args`, never throwing: whether it succeeded, and its output as is. */
+export async function dockerExec(env: NodeJS.ProcessEnv, args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  const run = await execa("docker", ["exec", ...args], { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS, stripFinalNewline: false });
+  return { ok: run.exitCode === 0, stdout: run.stdout, stderr: run.stderr };
 }
 
 /** The container (running or not) that the devcontainers CLI created for this workspace and config. */
@@ -62,19 +105,14 @@ export async function inspectContainer(id: string, env: NodeJS.ProcessEnv): Prom
 
 /** The user an image's `devcontainer.metadata` label asks for, when the image is there to read. */
 export async function imageRemoteUser(image: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  let labels: string;
+  let labels: z.infer<typeof labelsSchema>;
   try {
-    labels = await docker(["image", "inspect", "--format", "{{json .Config.Labels}}", image], env);
+    labels = labelsSchema.parse(JSON.parse(await docker(["image", "inspect", "--format", "{{json .Config.Labels}}", image], env)));
   } catch {
     return undefined;
   }
-  try {
-    const metadata = z.record(z.string(), z.string()).nullable().parse(JSON.parse(labels))?.["devcontainer.metadata"];
-    const entries = metadata ? metadataSchema.parse(JSON.parse(metadata)) : [];
-    return entries.findLast((e) => e.remoteUser)?.remoteUser ?? entries.findLast((e) => e.containerUser)?.containerUser;
-  } catch {
-    return undefined;
-  }
+  const entries = metadataFromLabels(labels);
+  return entries.findLast((e) => e.remoteUser)?.remoteUser ?? entries.findLast((e) => e.containerUser)?.containerUser;
 }
 
 /** Runs `command` in the container as root: for what Docker made root-owned. */

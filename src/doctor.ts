@@ -28,7 +28,17 @@ import { composeFilesOf, composeServiceTargets } from "./devcontainer/compose.ts
 import { findRepoRoot, listDevcontainerConfigs, readDevcontainerConfig, type DevcontainerConfig } from "./devcontainer/config.ts";
 import { devcontainerScript } from "./devcontainer/launch.ts";
 import { configMountTargets, normaliseTarget, parseMountString, planPersistenceMounts, type PersistencePlan } from "./devcontainer/mounts.ts";
-import { containerMetadata, findDevcontainer, imageRemoteUser, type Container } from "./docker.ts";
+import {
+  containerEnv,
+  containerMetadata,
+  DOCKER_UNREACHABLE_FIX,
+  dockerExec,
+  type DockerProbe,
+  findDevcontainer,
+  imageRemoteUser,
+  probeDocker,
+  type Container,
+} from "./docker.ts";
 import { detectEnvironment } from "./environment.ts";
 import { describeError } from "./errors.ts";
 import { readTextIfExists } from "./fs.ts";
@@ -331,22 +341,11 @@ export async function checkDevcontainerCli(env: NodeJS.ProcessEnv): Promise<Chec
   return ok(`devcontainers CLI ${run.stdout.trim()}`);
 }
 
-type DockerProbe = { readonly reachable: boolean; readonly version?: string; readonly reason?: string; readonly missing?: boolean };
-
-/** `docker version` against the engine DOCKER_HOST names (or the default one). */
-async function probeDocker(env: NodeJS.ProcessEnv): Promise<DockerProbe> {
-  const run = await execa("docker", ["version", "--format", "{{.Server.Version}}"], { env, extendEnv: false, reject: false, timeout: PROCESS_TIMEOUT_MS });
-  const version = run.stdout.trim();
-  if (run.exitCode === 0 && version) return { reachable: true, version };
-  const missing = "code" in run && run.code === "ENOENT";
-  return { reachable: false, missing, reason: missing ? "the docker CLI is not installed" : firstLine(run.stderr) || `exit code ${run.exitCode}` };
-}
-
 /** Without Docker there is no dev container: a failure where this repo has a config, a warning elsewhere. */
 function dockerCheck(probe: DockerProbe, needed: boolean): CheckResult {
   if (probe.reachable) return ok(`Docker engine ${probe.version}`);
   const make = needed ? fail : warn;
-  const fix = probe.missing ? "install Docker (https://docs.docker.com/engine/install/)" : "start Docker, or set DOCKER_HOST to a running engine";
+  const fix = probe.missing ? "install Docker (https://docs.docker.com/engine/install/)" : DOCKER_UNREACHABLE_FIX;
   return make(`Docker is not reachable${needed ? ", and this repo has a dev container config" : ""}`, fix, probe.reason);
 }
 
@@ -525,11 +524,6 @@ function containerClaudeDir(container: Container, plan: PersistencePlan): string
   return projects ? path.posix.dirname(projects.Destination) : `${plan.containerHome}/.claude`;
 }
 
-async function dockerExec(env: NodeJS.ProcessEnv, args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-  const run = await execa("docker", ["exec", ...args], { env, extendEnv: false, reject: false, timeout: PROCESS_TIMEOUT_MS, stripFinalNewline: false });
-  return { ok: run.exitCode === 0, stdout: run.stdout, stderr: run.stderr };
-}
-
 /** Bind-mounted 0600 transcripts are readable in the container only by a user with the host owner's uid (Linux). */
 async function checkContainerUid(env: NodeJS.ProcessEnv, container: Container, user: string, target: ContainerTarget): Promise<CheckResult> {
   if (process.platform !== "linux") return ok(`file ownership is mapped by Docker on ${process.platform}`);
@@ -618,14 +612,6 @@ function checkContainerMapping(env: NodeJS.ProcessEnv, container: Container, tar
     case "ok":
       return ok(`sessions in ${containerPath} continue the host's (projects/${state.containerSlug} → ${state.hostSlug})`);
   }
-}
-
-const envListSchema = z.array(z.string());
-
-function containerEnv(container: Container): Record<string, string> {
-  const parsed = envListSchema.safeParse(container.Config.Env);
-  const entries = (parsed.success ? parsed.data : []).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]);
-  return Object.fromEntries(entries.filter(([key]) => key));
 }
 
 /**

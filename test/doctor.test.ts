@@ -201,6 +201,18 @@ describe("doctor on the host", () => {
     expect(repoChecks[0]?.label).toBe(".devcontainer/devcontainer.json mounts the shared entries into /home/vscode/.claude");
   });
 
+  it("an engine that answers `docker version` but hangs on `docker ps`: doctor still finishes, and says which call hung", { timeout: 60_000 }, async () => {
+    const home = await healthyHome();
+    const repo = path.join(tempDir(), "svc");
+    mkdirSync(path.join(repo, ".devcontainer"), { recursive: true });
+    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), '{ "image": "debian:bookworm", "remoteUser": "vscode" }\n');
+    await execa("git", ["init", "-q", repo]);
+    const bin = tempDir();
+    writeFileSync(path.join(bin, "docker"), '#!/bin/sh\n[ "$1" = version ] && { echo 27.0.0; exit 0; }\nexec sleep 600\n', { mode: 0o755 });
+    const result = await runCli(["doctor"], { env: { ...env(home), PATH: `${bin}:${process.env.PATH ?? ""}` }, cwd: repo });
+    expect(statusLines(result.stdout)).toContain("  ✗ docker ps did not answer within 20 s: is the engine at DOCKER_HOST stuck?");
+  });
+
   it("inside a container, a missing project link: ✗ and the ln that fixes it", async () => {
     const home = tempHome();
     mkdirSync(path.join(home, ".claude", "projects"));

@@ -33773,6 +33773,98 @@ worktrees and the dev containers opened with /dev-open), newest first, with the 
   }
 });
 
+// src/docker.ts
+function isDockerUnreachable(line) {
+  return /Cannot connect to the Docker daemon|connect: no such file or directory|connect: connection refused|docker: not found|spawn docker ENOENT/i.test(line);
+}
+function containerMetadata(container) {
+  return metadataFromLabels(container.Config.Labels);
+}
+function metadataFromLabels(labels) {
+  const label = labels?.["devcontainer.metadata"];
+  if (!label) return [];
+  try {
+    const parsed = metadataSchema.safeParse(JSON.parse(label));
+    return parsed.success ? parsed.data : [];
+  } catch {
+    return [];
+  }
+}
+function containerEnv(container) {
+  const entries = (container.Config.Env ?? []).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]);
+  return Object.fromEntries(entries.filter(([key]) => key));
+}
+async function docker(args, env) {
+  const result = await execa("docker", args, { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS });
+  if (result.exitCode === 0) return result.stdout;
+  if (result.timedOut) throw new UserError(`docker ${args[0]} did not answer within ${DOCKER_TIMEOUT_MS / 1e3} s: is the engine at DOCKER_HOST stuck?`);
+  const reason = (result.stderr.split("\n").find(Boolean) ?? `exit code ${result.exitCode}`).trim();
+  if (isDockerUnreachable(reason) || "code" in result && result.code === "ENOENT") {
+    throw new UserError(`Docker is not reachable (${reason}): ${DOCKER_UNREACHABLE_FIX}`);
+  }
+  throw new UserError(`docker ${args[0]} failed: ${reason}`);
+}
+async function probeDocker(env) {
+  const run = await execa("docker", ["version", "--format", "{{.Server.Version}}"], { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS });
+  const version2 = run.stdout.trim();
+  if (run.exitCode === 0 && version2) return { reachable: true, version: version2 };
+  const missing = "code" in run && run.code === "ENOENT";
+  const reason = missing ? "the docker CLI is not installed" : run.stderr.split("\n").map((line) => line.trim()).find(Boolean) ?? `exit code ${run.exitCode}`;
+  return { reachable: false, missing, reason };
+}
+async function dockerExec(env, args) {
+  const run = await execa("docker", ["exec", ...args], { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS, stripFinalNewline: false });
+  return { ok: run.exitCode === 0, stdout: run.stdout, stderr: run.stderr };
+}
+async function findDevcontainer(workspaceFolder, configPath, env) {
+  const ids = (await docker(
+    ["ps", "-a", "--filter", `label=devcontainer.local_folder=${workspaceFolder}`, "--filter", `label=devcontainer.config_file=${configPath}`, "--format", "{{.ID}}"],
+    env
+  )).split("\n").filter(Boolean);
+  const [id] = ids;
+  return id ? inspectContainer(id, env) : void 0;
+}
+async function inspectContainer(id, env) {
+  const parsed = external_exports.array(containerSchema).safeParse(JSON.parse(await docker(["inspect", "--type", "container", id], env)));
+  const container = parsed.success ? parsed.data[0] : void 0;
+  if (!container) throw new UserError(`docker inspect ${id} answered something unexpected`);
+  return container;
+}
+async function imageRemoteUser(image, env) {
+  let labels;
+  try {
+    labels = labelsSchema.parse(JSON.parse(await docker(["image", "inspect", "--format", "{{json .Config.Labels}}", image], env)));
+  } catch {
+    return void 0;
+  }
+  const entries = metadataFromLabels(labels);
+  return entries.findLast((e) => e.remoteUser)?.remoteUser ?? entries.findLast((e) => e.containerUser)?.containerUser;
+}
+async function execAsRoot(containerId, command, env) {
+  await docker(["exec", "-u", "root", containerId, ...command], env);
+}
+var DOCKER_TIMEOUT_MS, DOCKER_UNREACHABLE_FIX, labelsSchema, containerSchema, metadataSchema;
+var init_docker = __esm({
+  "src/docker.ts"() {
+    "use strict";
+    init_execa();
+    init_zod();
+    init_errors();
+    DOCKER_TIMEOUT_MS = 2e4;
+    DOCKER_UNREACHABLE_FIX = "start Docker, or set DOCKER_HOST to a running engine";
+    labelsSchema = external_exports.record(external_exports.string(), external_exports.string()).nullable().optional();
+    containerSchema = external_exports.looseObject({
+      Id: external_exports.string(),
+      State: external_exports.looseObject({ Running: external_exports.boolean() }),
+      Mounts: external_exports.array(external_exports.looseObject({ Type: external_exports.string(), Source: external_exports.string().optional(), Destination: external_exports.string(), RW: external_exports.boolean() })),
+      Config: external_exports.looseObject({ Labels: labelsSchema, User: external_exports.string().optional(), Env: external_exports.array(external_exports.string()).nullable().optional() })
+    });
+    metadataSchema = external_exports.array(
+      external_exports.looseObject({ remoteUser: external_exports.string().optional(), containerUser: external_exports.string().optional(), postAttachCommand: external_exports.unknown().optional() })
+    );
+  }
+});
+
 // src/devcontainer/launch.ts
 import { closeSync as closeSync4, mkdirSync as mkdirSync6, openSync as openSync4, readFileSync as readFileSync12, readSync as readSync2, statSync as statSync9 } from "node:fs";
 import { createRequire } from "node:module";
@@ -33827,9 +33919,7 @@ function parseUpAnswer(stdout, log, logFile) {
 }
 function reasonFromLog(log) {
   const lines = log.split("\n").map(stripTimestamp);
-  if (lines.some((l) => /Cannot connect to the Docker daemon|connect: no such file or directory|docker: not found|spawn docker ENOENT/i.test(l))) {
-    return ": Docker is not reachable (start Docker, or set DOCKER_HOST to a running engine)";
-  }
+  if (lines.some(isDockerUnreachable)) return `: Docker is not reachable (${DOCKER_UNREACHABLE_FIX})`;
   const daemon = lines.find((l) => l.includes("Error response from daemon:"));
   if (daemon) return `: ${daemon.slice(daemon.indexOf("Error response from daemon:")).trim()}`;
   const error62 = lines.find((l) => /^Error: /.test(l) && !l.includes("Failed to fetch control manifest"));
@@ -33877,6 +33967,7 @@ var init_launch = __esm({
     "use strict";
     init_execa();
     init_zod();
+    init_docker();
     init_errors();
     upSuccessSchema = external_exports.looseObject({
       outcome: external_exports.literal("success"),
@@ -33890,77 +33981,6 @@ var init_launch = __esm({
       description: external_exports.string().optional()
     });
     upAnswerSchema = external_exports.discriminatedUnion("outcome", [upSuccessSchema, upErrorSchema]);
-  }
-});
-
-// src/docker.ts
-function containerMetadata(container) {
-  const label = container.Config.Labels?.["devcontainer.metadata"];
-  if (!label) return [];
-  try {
-    const parsed = metadataSchema.safeParse(JSON.parse(label));
-    return parsed.success ? parsed.data : [];
-  } catch {
-    return [];
-  }
-}
-async function docker(args, env) {
-  const result = await execa("docker", args, { env, extendEnv: false, reject: false });
-  if (result.exitCode === 0) return result.stdout;
-  const reason = result.stderr.split("\n").find(Boolean) ?? `exit code ${result.exitCode}`;
-  if (/Cannot connect to the Docker daemon|no such file or directory|connection refused/i.test(reason) || result.failed && "code" in result && result.code === "ENOENT") {
-    throw new UserError(`Docker is not reachable (${reason.trim()}): start Docker, or set DOCKER_HOST to a running engine`);
-  }
-  throw new UserError(`docker ${args[0]} failed: ${reason.trim()}`);
-}
-async function findDevcontainer(workspaceFolder, configPath, env) {
-  const ids = (await docker(
-    ["ps", "-a", "--filter", `label=devcontainer.local_folder=${workspaceFolder}`, "--filter", `label=devcontainer.config_file=${configPath}`, "--format", "{{.ID}}"],
-    env
-  )).split("\n").filter(Boolean);
-  const [id] = ids;
-  return id ? inspectContainer(id, env) : void 0;
-}
-async function inspectContainer(id, env) {
-  const parsed = external_exports.array(containerSchema).safeParse(JSON.parse(await docker(["inspect", "--type", "container", id], env)));
-  const container = parsed.success ? parsed.data[0] : void 0;
-  if (!container) throw new UserError(`docker inspect ${id} answered something unexpected`);
-  return container;
-}
-async function imageRemoteUser(image, env) {
-  let labels;
-  try {
-    labels = await docker(["image", "inspect", "--format", "{{json .Config.Labels}}", image], env);
-  } catch {
-    return void 0;
-  }
-  try {
-    const metadata = external_exports.record(external_exports.string(), external_exports.string()).nullable().parse(JSON.parse(labels))?.["devcontainer.metadata"];
-    const entries = metadata ? metadataSchema.parse(JSON.parse(metadata)) : [];
-    return entries.findLast((e) => e.remoteUser)?.remoteUser ?? entries.findLast((e) => e.containerUser)?.containerUser;
-  } catch {
-    return void 0;
-  }
-}
-async function execAsRoot(containerId, command, env) {
-  await docker(["exec", "-u", "root", containerId, ...command], env);
-}
-var containerSchema, metadataSchema;
-var init_docker = __esm({
-  "src/docker.ts"() {
-    "use strict";
-    init_execa();
-    init_zod();
-    init_errors();
-    containerSchema = external_exports.looseObject({
-      Id: external_exports.string(),
-      State: external_exports.looseObject({ Running: external_exports.boolean() }),
-      Mounts: external_exports.array(external_exports.looseObject({ Type: external_exports.string(), Source: external_exports.string().optional(), Destination: external_exports.string(), RW: external_exports.boolean() })),
-      Config: external_exports.looseObject({ Labels: external_exports.record(external_exports.string(), external_exports.string()).nullable().optional(), User: external_exports.string().optional() })
-    });
-    metadataSchema = external_exports.array(
-      external_exports.looseObject({ remoteUser: external_exports.string().optional(), containerUser: external_exports.string().optional(), postAttachCommand: external_exports.unknown().optional() })
-    );
   }
 });
 
@@ -43208,17 +43228,10 @@ async function checkDevcontainerCli(env) {
   if (run.exitCode !== 0) return fail("the devcontainers CLI does not run", "claude-persist install", firstLine(run.stderr));
   return ok(`devcontainers CLI ${run.stdout.trim()}`);
 }
-async function probeDocker(env) {
-  const run = await execa("docker", ["version", "--format", "{{.Server.Version}}"], { env, extendEnv: false, reject: false, timeout: PROCESS_TIMEOUT_MS });
-  const version2 = run.stdout.trim();
-  if (run.exitCode === 0 && version2) return { reachable: true, version: version2 };
-  const missing = "code" in run && run.code === "ENOENT";
-  return { reachable: false, missing, reason: missing ? "the docker CLI is not installed" : firstLine(run.stderr) || `exit code ${run.exitCode}` };
-}
 function dockerCheck(probe, needed) {
   if (probe.reachable) return ok(`Docker engine ${probe.version}`);
   const make = needed ? fail : warn;
-  const fix = probe.missing ? "install Docker (https://docs.docker.com/engine/install/)" : "start Docker, or set DOCKER_HOST to a running engine";
+  const fix = probe.missing ? "install Docker (https://docs.docker.com/engine/install/)" : DOCKER_UNREACHABLE_FIX;
   return make(`Docker is not reachable${needed ? ", and this repo has a dev container config" : ""}`, fix, probe.reason);
 }
 async function repoSections(env, target) {
@@ -43357,10 +43370,6 @@ function containerClaudeDir(container, plan) {
   const projects = container.Mounts.find((m) => m.Destination.endsWith("/.claude/projects"));
   return projects ? path25.posix.dirname(projects.Destination) : `${plan.containerHome}/.claude`;
 }
-async function dockerExec(env, args) {
-  const run = await execa("docker", ["exec", ...args], { env, extendEnv: false, reject: false, timeout: PROCESS_TIMEOUT_MS, stripFinalNewline: false });
-  return { ok: run.exitCode === 0, stdout: run.stdout, stderr: run.stderr };
-}
 async function checkContainerUid(env, container, user, target) {
   if (process.platform !== "linux") return ok(`file ownership is mapped by Docker on ${process.platform}`);
   const owner = ownerUid(projectsDir(env)) ?? ownerUid(configDir(env));
@@ -43427,11 +43436,6 @@ function checkContainerMapping(env, container, target) {
       return ok(`sessions in ${containerPath} continue the host's (projects/${state.containerSlug} \u2192 ${state.hostSlug})`);
   }
 }
-function containerEnv(container) {
-  const parsed = envListSchema.safeParse(container.Config.Env);
-  const entries = (parsed.success ? parsed.data : []).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]);
-  return Object.fromEntries(entries.filter(([key]) => key));
-}
 async function checkCleanupPeriod(env, container, user, claudeDir, staleFiles, rebuild) {
   const hostDays = cleanupDays(readTextIfExists(settingsPath(env)));
   const mounted = container.Mounts.some((m) => m.Destination === `${claudeDir}/settings.json`);
@@ -43484,7 +43488,7 @@ function renderReport(report3) {
   return `${lines.join("\n")}
 `;
 }
-var DEFAULT_CLEANUP_DAYS, HOOK_TIMEOUT_MS, PROCESS_TIMEOUT_MS, NODE_MAJOR, hookAnswerSchema, envListSchema, SYMBOLS;
+var DEFAULT_CLEANUP_DAYS, HOOK_TIMEOUT_MS, PROCESS_TIMEOUT_MS, NODE_MAJOR, hookAnswerSchema, SYMBOLS;
 var init_doctor = __esm({
   "src/doctor.ts"() {
     "use strict";
@@ -43511,7 +43515,6 @@ var init_doctor = __esm({
     PROCESS_TIMEOUT_MS = 2e4;
     NODE_MAJOR = 20;
     hookAnswerSchema = external_exports.object({ hookSpecificOutput: external_exports.looseObject({ hookEventName: external_exports.literal("SessionStart"), additionalContext: external_exports.string() }) });
-    envListSchema = external_exports.array(external_exports.string());
     SYMBOLS = { ok: "\u2713", warn: "\u26A0", fail: "\u2717" };
   }
 });

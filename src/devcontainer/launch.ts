@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { execa } from "execa";
 import { z } from "zod";
+import { DOCKER_UNREACHABLE_FIX, isDockerUnreachable } from "../docker.ts";
 import { UserError } from "../errors.ts";
 
 const upSuccessSchema = z.looseObject({
@@ -94,9 +95,7 @@ export function parseUpAnswer(stdout: string, log: string, logFile: string): UpS
 /** The daemon's reason for a failure, which the CLI prints only in its log. */
 function reasonFromLog(log: string): string {
   const lines = log.split("\n").map(stripTimestamp);
-  if (lines.some((l) => /Cannot connect to the Docker daemon|connect: no such file or directory|docker: not found|spawn docker ENOENT/i.test(l))) {
-    return ": Docker is not reachable (start Docker, or set DOCKER_HOST to a running engine)";
-  }
+  if (lines.some(isDockerUnreachable)) return `: Docker is not reachable (${DOCKER_UNREACHABLE_FIX})`;
   const daemon = lines.find((l) => l.includes("Error response from daemon:"));
   if (daemon) return `: ${daemon.slice(daemon.indexOf("Error response from daemon:")).trim()}`;
   const error = lines.find((l) => /^Error: /.test(l) && !l.includes("Failed to fetch control manifest"));
