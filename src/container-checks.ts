@@ -1,8 +1,8 @@
 // What `claude-persist doctor` checks from inside a dev container, and the cheap subset the SessionStart hook can
 // run: plain fs calls and one read of /proc/self/mountinfo, no processes, no heavy imports (a few ms).
-import { accessSync, constants, readFileSync, realpathSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { configDir, homeDir, PACK_CODE_DIR, type Env } from "./claude/home.ts";
+import { configDir, homeDir, PACK_CODE_DIR, realpathOrSelf, type Env } from "./claude/home.ts";
 import { CONTAINER_WORKSPACE_ENV, HOST_WORKSPACE_ENV, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "./claude/shared.ts";
 import { projectLinkState, type ProjectLinkState, type Workspaces } from "./project-link.ts";
 
@@ -55,14 +55,6 @@ export function readMountPoints(file = "/proc/self/mountinfo"): Map<string, { re
 }
 
 type Mounts = ReturnType<typeof readMountPoints>;
-
-function realpathOrSelf(file: string): string {
-  try {
-    return realpathSync.native(file);
-  } catch {
-    return file;
-  }
-}
 
 function isWritable(file: string): boolean {
   try {
@@ -174,22 +166,13 @@ function checkReadOnlyMounts(env: Env, mounts: Mounts): CheckResult[] {
     if (mounted && isWritable(file)) {
       results.push(fail(`${shown} is writable here: this container can change the host's copy`, ON_HOST_REBUILD));
     } else if (mounted) good.push(entry.name);
-    else if (entry.name === "settings.json" && existsQuietly(file)) {
+    else if (entry.name === "settings.json" && existsSync(file)) {
       results.push(warn(`${shown} is this container's own, not the host's (its cleanupPeriodDays and hooks apply here)`, ON_HOST_REBUILD));
-    } else if (entry.name === PACK_CODE_DIR && !existsQuietly(file)) {
+    } else if (entry.name === PACK_CODE_DIR && !existsSync(file)) {
       results.push(warn(`${shown} is missing: the SessionStart hook does not run here`, ON_HOST_REBUILD));
     }
   }
   return good.length > 0 ? [ok(`read-only from the host: ${good.join(", ")}`), ...results] : results;
-}
-
-function existsQuietly(file: string): boolean {
-  try {
-    statSync(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The workspace's paths from the environment /dev-open gives the container, when it gave them. */

@@ -47,7 +47,7 @@ import { readMappings, type Mapping } from "./mapping.ts";
 import { projectLinkState } from "./project-link.ts";
 import { HOOK_COMMAND, HOOK_SCRIPT, registeredHook } from "./settings.ts";
 
-export type Section = { readonly title: string; readonly checks: CheckResult[] };
+type Section = { readonly title: string; readonly checks: CheckResult[] };
 
 export type DoctorReport = {
   readonly environment: "host" | "container";
@@ -186,7 +186,7 @@ function privateDirResults(dirs: readonly string[], env: Env, options: { missing
   return results;
 }
 
-export function checkConfigDir(env: Env): CheckResult[] {
+function checkConfigDir(env: Env): CheckResult[] {
   return privateDirResults([configDir(env)], env, {
     missingFix: "claude-persist install",
     okLabel: ([dir]) => `${displayPath(dir ?? "", env)} is yours and private`,
@@ -194,7 +194,7 @@ export function checkConfigDir(env: Env): CheckResult[] {
 }
 
 /** The read-write shared folders (what dev containers mount): one line when all are fine. */
-export function checkSharedFolders(env: Env): CheckResult[] {
+function checkSharedFolders(env: Env): CheckResult[] {
   const root = configDir(env);
   const names = READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir").map((entry) => entry.name);
   return privateDirResults(
@@ -205,7 +205,7 @@ export function checkSharedFolders(env: Env): CheckResult[] {
 }
 
 /** Our SessionStart hook is in settings.json, and it is the current command. */
-export function checkHookRegistered(env: Env): CheckResult {
+function checkHookRegistered(env: Env): CheckResult {
   const file = settingsPath(env);
   const shown = displayPath(file, env);
   const hook = registeredHook(env);
@@ -229,7 +229,7 @@ export function checkHookRegistered(env: Env): CheckResult {
 }
 
 /** Runs the hook's command as Claude Code does (`sh -c`, a sample input on stdin) and checks its answer. */
-export async function checkHookRuns(env: NodeJS.ProcessEnv, cwd: string): Promise<CheckResult> {
+async function checkHookRuns(env: NodeJS.ProcessEnv, cwd: string): Promise<CheckResult> {
   const script = path.join(configDir(env), HOOK_SCRIPT);
   if (!existsSync(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
   const sessionId = `claude-persist-doctor-${randomUUID()}`;
@@ -265,7 +265,7 @@ function isHookAnswer(stdout: string): boolean {
  * repo and config counts (an older one was replaced, e.g. by `dev-open --same-path`). Groups that include `repo`
  * are reported with the repo's own checks.
  */
-export function checkMappingCollisions(env: Env, repo?: string): CheckResult[] {
+function checkMappingCollisions(env: Env, repo?: string): CheckResult[] {
   let mappings: Mapping[];
   try {
     mappings = latestMappings(readMappings(env));
@@ -320,7 +320,7 @@ function collision(env: Env, containerPath: string, hosts: readonly string[]): C
 // ---------------------------------------------------------------------------------------------------------------
 // Tools
 
-export async function checkNode(env: NodeJS.ProcessEnv): Promise<CheckResult> {
+async function checkNode(env: NodeJS.ProcessEnv): Promise<CheckResult> {
   const run = await execa("node", ["-p", "process.versions.node"], { env, extendEnv: false, reject: false, timeout: PROCESS_TIMEOUT_MS });
   const fix = `install Node.js ${NODE_MAJOR} or newer (https://nodejs.org)`;
   if (run.exitCode !== 0) return fail("`node` is not on the PATH: the hook and the slash commands need it", fix);
@@ -329,7 +329,7 @@ export async function checkNode(env: NodeJS.ProcessEnv): Promise<CheckResult> {
   return ok(`node ${version}`);
 }
 
-export async function checkDevcontainerCli(env: NodeJS.ProcessEnv): Promise<CheckResult> {
+async function checkDevcontainerCli(env: NodeJS.ProcessEnv): Promise<CheckResult> {
   let script: string;
   try {
     script = devcontainerScript();
@@ -407,13 +407,13 @@ function composeTargets(file: string, config: DevcontainerConfig): string[] {
   });
 }
 
-export function checkConfigMounts(plan: PersistencePlan, targets: ReadonlySet<string>, rel: string, fix: string): CheckResult {
+function checkConfigMounts(plan: PersistencePlan, targets: ReadonlySet<string>, rel: string, fix: string): CheckResult {
   const missing = plan.mounts.filter((mount) => !targets.has(normaliseTarget(mount.target))).map((mount) => mount.name);
   if (missing.length > 0) return fail(`${rel} lacks persistence mounts: ${missing.join(", ")}`, fix);
   return ok(`${rel} mounts the shared entries into ${plan.containerHome}/.claude`);
 }
 
-export function checkWorkspaceEnv(config: DevcontainerConfig, rel: string, fix: string): CheckResult {
+function checkWorkspaceEnv(config: DevcontainerConfig, rel: string, fix: string): CheckResult {
   if (config.containerEnv?.[HOST_WORKSPACE_ENV]) return ok(`${rel} sets ${HOST_WORKSPACE_ENV} for the hook in the container`);
   return warn(`${rel} does not set containerEnv.${HOST_WORKSPACE_ENV}: the hook in the container cannot map sessions opened from an editor`, fix);
 }
@@ -428,7 +428,7 @@ function expectedContainerPath(root: string, config: DevcontainerConfig): string
 }
 
 /** Another repo already mapped to the same container path (two clones named alike share /workspaces/<name>). */
-export function checkContainerPath(env: Env, root: string, file: string, config: DevcontainerConfig): CheckResult {
+function checkContainerPath(env: Env, root: string, file: string, config: DevcontainerConfig): CheckResult {
   let mappings: Mapping[];
   try {
     mappings = latestMappings(readMappings(env));
@@ -483,7 +483,7 @@ async function containerSection(env: NodeJS.ProcessEnv, target: ContainerTarget)
 }
 
 /** What the container must have: every mount of the config, and the persistence mounts (the config may lack them too). */
-export function checkContainerMounts(container: Container, target: ContainerTarget): CheckResult {
+function checkContainerMounts(container: Container, target: ContainerTarget): CheckResult {
   const expected = new Map<string, boolean | undefined>();
   for (const mount of target.config.mounts ?? []) {
     const fields = typeof mount === "string" ? parseMountString(mount) : { target: mount.target };

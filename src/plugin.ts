@@ -38,7 +38,7 @@ export async function runPluginSessionStart(stdinText: string, env: Env, runtime
 }
 
 /** True when `<config>/persist/` is a complete copy of the build in `runtime` (runtime.json, copied last, names the build). */
-export function isInstalledRuntime(env: Env, runtime: string): boolean {
+function isInstalledRuntime(env: Env, runtime: string): boolean {
   const installed = readTextIfExists(path.join(packCodeDir(env), PACK_RUNTIME_MARKER));
   return installed !== undefined && installed === readTextIfExists(path.join(runtime, PACK_RUNTIME_MARKER));
 }

@@ -2,8 +2,15 @@ import { mkdirSync, readdirSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeProjectSlug, projectSlugForDir } from "../src/claude/home.ts";
+import { NEVER_SHARED, SHARED_ENTRIES } from "../src/claude/shared.ts";
 import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
 import { runClaude, tempDir, tempHome } from "./support/claude.ts";
+
+describe("the shared entries", () => {
+  it("never include credentials, .claude.json or plugins/ (host paths)", () => {
+    expect(SHARED_ENTRIES.map((entry) => entry.name).filter((name) => NEVER_SHARED.includes(name))).toEqual([]);
+  });
+});
 
 describe("encodeProjectSlug", () => {
   const cases: Array<[string, string]> = [

@@ -23130,7 +23130,7 @@ var init_project_link = __esm({
 });
 
 // src/container-checks.ts
-import { accessSync, constants, readFileSync as readFileSync5, realpathSync as realpathSync3, statSync as statSync4 } from "node:fs";
+import { accessSync, constants, existsSync as existsSync2, readFileSync as readFileSync5, statSync as statSync4 } from "node:fs";
 import path7 from "node:path";
 function displayPath(file2, env) {
   const home = homeDir(env);
@@ -23158,13 +23158,6 @@ function readMountPoints(file2 = "/proc/self/mountinfo") {
     mounts.set(decoded, { readOnly: (fields[5] ?? "").split(",").includes("ro") });
   }
   return mounts;
-}
-function realpathOrSelf2(file2) {
-  try {
-    return realpathSync3.native(file2);
-  } catch {
-    return file2;
-  }
 }
 function isWritable(file2) {
   try {
@@ -23207,7 +23200,7 @@ function sharedEntryStates(env, mounts) {
       if (kind === "dir") states.push({ name, kind, state: "missing" });
       continue;
     }
-    if (!mounts.has(realpathOrSelf2(file2))) states.push({ name, kind, state: "not-mounted" });
+    if (!mounts.has(realpathOrSelf(file2))) states.push({ name, kind, state: "not-mounted" });
     else if (!isWritable(file2)) states.push({ name, kind, state: "not-writable", owner });
     else states.push({ name, kind, state: "shared" });
   }
@@ -23248,25 +23241,17 @@ function checkReadOnlyMounts(env, mounts) {
   for (const entry of READ_ONLY_ENTRIES) {
     const file2 = path7.join(root, entry.name);
     const shown = displayPath(file2, env);
-    const mounted = mounts.has(realpathOrSelf2(file2));
+    const mounted = mounts.has(realpathOrSelf(file2));
     if (mounted && isWritable(file2)) {
       results.push(fail(`${shown} is writable here: this container can change the host's copy`, ON_HOST_REBUILD));
     } else if (mounted) good.push(entry.name);
-    else if (entry.name === "settings.json" && existsQuietly(file2)) {
+    else if (entry.name === "settings.json" && existsSync2(file2)) {
       results.push(warn(`${shown} is this container's own, not the host's (its cleanupPeriodDays and hooks apply here)`, ON_HOST_REBUILD));
-    } else if (entry.name === PACK_CODE_DIR && !existsQuietly(file2)) {
+    } else if (entry.name === PACK_CODE_DIR && !existsSync2(file2)) {
       results.push(warn(`${shown} is missing: the SessionStart hook does not run here`, ON_HOST_REBUILD));
     }
   }
   return good.length > 0 ? [ok(`read-only from the host: ${good.join(", ")}`), ...results] : results;
-}
-function existsQuietly(file2) {
-  try {
-    statSync4(file2);
-    return true;
-  } catch {
-    return false;
-  }
 }
 function workspacesOf(env) {
   const host = env[HOST_WORKSPACE_ENV];
@@ -23316,9 +23301,9 @@ var init_container_checks = __esm({
 });
 
 // src/environment.ts
-import { existsSync as existsSync2 } from "node:fs";
+import { existsSync as existsSync3 } from "node:fs";
 import { hostname as hostname3 } from "node:os";
-function detectEnvironment(env = process.env, fileExists = existsSync2) {
+function detectEnvironment(env = process.env, fileExists = existsSync3) {
   const hostWorkspace = env[HOST_WORKSPACE_ENV] || void 0;
   const containerWorkspace = env[CONTAINER_WORKSPACE_ENV] || void 0;
   return { kind: detectKind(env, hostWorkspace, fileExists), name: hostname3(), hostWorkspace, containerWorkspace };
@@ -31875,7 +31860,7 @@ var init_execa = __esm({
 });
 
 // src/git.ts
-import { existsSync as existsSync3 } from "node:fs";
+import { existsSync as existsSync4 } from "node:fs";
 import path14 from "node:path";
 async function git(cwd, args) {
   const result = await execa("git", args, {
@@ -31895,7 +31880,7 @@ function gitFailed(what, result) {
   return new UserError(`${what} failed: ${line?.trim() || `git exited with ${result.exitCode}`}`);
 }
 async function repoRoot(dir) {
-  if (!existsSync3(dir)) throw new UserError(`${dir} does not exist; run this from inside your project`);
+  if (!existsSync4(dir)) throw new UserError(`${dir} does not exist; run this from inside your project`);
   const result = await git(dir, ["rev-parse", "--show-toplevel"]);
   if (result.exitCode !== 0) throw new UserError(`${dir} is not inside a git working tree; cd into your project first`);
   return result.stdout;
@@ -32052,13 +32037,13 @@ async function prepareBranch({ repo: root, branch, from, carry = false, worktree
   const holder = worktrees.find((entry) => entry.branch === name);
   if (worktree) {
     if (holder) {
-      if (!existsSync3(holder.path)) {
+      if (!existsSync4(holder.path)) {
         throw new UserError(`${name}'s worktree ${holder.path} is registered but its folder is gone; run 'git worktree prune' and try again`);
       }
       return { branch: name, action: "reused", folder: holder.path, mainWorktree };
     }
     const target = worktreePathFor(mainWorktree, name);
-    if (existsSync3(target)) {
+    if (existsSync4(target)) {
       throw new UserError(`${target} already exists but is not a worktree of ${name}; move it away and run again`);
     }
     const start2 = await startFor(root, name, fromCommit);
@@ -32501,7 +32486,7 @@ import {
   chmodSync,
   closeSync as closeSync3,
   copyFileSync as copyFileSync2,
-  existsSync as existsSync4,
+  existsSync as existsSync5,
   fsyncSync as fsyncSync2,
   lstatSync as lstatSync3,
   mkdirSync as mkdirSync4,
@@ -32509,7 +32494,7 @@ import {
   openSync as openSync3,
   readdirSync as readdirSync3,
   readFileSync as readFileSync9,
-  realpathSync as realpathSync4,
+  realpathSync as realpathSync3,
   renameSync as renameSync3,
   rmdirSync as rmdirSync2,
   rmSync as rmSync3,
@@ -32565,7 +32550,7 @@ function collectProjectData(env, slugFolders) {
 function realSlugFolders(projects, names) {
   let projectsReal;
   try {
-    projectsReal = realpathSync4(projects);
+    projectsReal = realpathSync3(projects);
   } catch {
     return [];
   }
@@ -32575,7 +32560,7 @@ function realSlugFolders(projects, names) {
     try {
       if (lstatSync3(dir).isDirectory()) found.add(name);
       else if (statSync7(dir).isDirectory()) {
-        const real = realpathSync4(dir);
+        const real = realpathSync3(dir);
         if (path16.dirname(real) === projectsReal) found.add(path16.basename(real));
       }
     } catch {
@@ -32698,7 +32683,7 @@ function uniqueId(dir, now, kind) {
   const base = now.toISOString().replace(/[:.]/g, "-") + (kind === "manual" ? "" : `-${kind}`);
   for (let i2 = 1; ; i2++) {
     const id = i2 === 1 ? base : `${base}-${i2}`;
-    if (!existsSync4(path16.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync4(path16.join(dir, `${id}${SUMMARY_EXT}`))) return id;
+    if (!existsSync5(path16.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync5(path16.join(dir, `${id}${SUMMARY_EXT}`))) return id;
   }
 }
 function listSnapshots(project) {
@@ -32746,7 +32731,7 @@ function unknownSummary(id, project) {
 }
 async function pruneSnapshots(project, keep) {
   if (!Number.isInteger(keep) || keep < 1) throw new UserError(`keep at least 1 snapshot, not ${keep}`, 2);
-  if (!existsSync4(project.dir)) return { kept: [], removed: [] };
+  if (!existsSync5(project.dir)) return { kept: [], removed: [] };
   return withSnapshotLock(project, () => {
     const all = listSnapshots(project);
     const manual = all.filter((s) => s.kind === "manual").slice(0, keep);
@@ -32823,7 +32808,7 @@ function findSnapshot(project, ref, cwd) {
   if (exact) return exact;
   if (ref.includes("/") || ref.endsWith(ARCHIVE_EXT)) {
     const file2 = path16.resolve(cwd, ref);
-    if (existsSync4(file2)) {
+    if (existsSync5(file2)) {
       const name = path16.basename(file2).replace(/\.tar\.gz$/, "");
       return { ...unknownSummary(name, project), archive: file2, archiveBytes: statSync7(file2).size };
     }
@@ -33214,7 +33199,7 @@ var init_snapshot = __esm({
 });
 
 // src/mapping.ts
-import { existsSync as existsSync5, mkdirSync as mkdirSync5, readdirSync as readdirSync4, readFileSync as readFileSync10, readlinkSync as readlinkSync3, renameSync as renameSync4, rmdirSync as rmdirSync3, symlinkSync as symlinkSync2 } from "node:fs";
+import { existsSync as existsSync6, mkdirSync as mkdirSync5, readdirSync as readdirSync4, readFileSync as readFileSync10, readlinkSync as readlinkSync3, renameSync as renameSync4, rmdirSync as rmdirSync3, symlinkSync as symlinkSync2 } from "node:fs";
 import path17 from "node:path";
 function mappingsFile(env) {
   return path17.join(packStateDir(env), "mappings.json");
@@ -33275,7 +33260,7 @@ function mergeInto(from, to, prefix = "") {
     if (entry.isDirectory() && isRealDirectory(target)) {
       moved.push(...mergeInto(source, target, rel));
       rmdirSync3(source);
-    } else if (!existsSync5(target)) {
+    } else if (!existsSync6(target)) {
       renameSync4(source, target);
       moved.push(rel);
     } else if (entry.isFile() && readFileSync10(source).equals(readFileSync10(target))) {
@@ -33292,7 +33277,7 @@ function uniqueName(file2) {
   const ext = path17.extname(file2);
   for (let i2 = 1; ; i2++) {
     const candidate = `${file2.slice(0, file2.length - ext.length)}.from-container-${i2}${ext}`;
-    if (!existsSync5(candidate)) return candidate;
+    if (!existsSync6(candidate)) return candidate;
   }
 }
 async function recordMapping(env, mapping) {
@@ -33324,10 +33309,10 @@ var init_mapping = __esm({
 });
 
 // src/sessions.ts
-import { readdirSync as readdirSync5, readFileSync as readFileSync11, realpathSync as realpathSync5, statSync as statSync8 } from "node:fs";
+import { readdirSync as readdirSync5, readFileSync as readFileSync11, realpathSync as realpathSync4, statSync as statSync8 } from "node:fs";
 import path18 from "node:path";
 async function listProjectSessions(env, cwd) {
-  const here = realpathOrSelf3(cwd);
+  const here = realpathOrSelf2(cwd);
   const { root, worktrees } = await findProject(here);
   const context = loadContext(env, here, [root, ...worktrees]);
   const wanted = new Set([root, ...worktrees].map(encodeProjectSlug));
@@ -33339,7 +33324,7 @@ async function listProjectSessions(env, cwd) {
   return { projects: [project], stats: context.stats, notes: context.notes };
 }
 function listAllSessions(env, cwd) {
-  const here = realpathOrSelf3(cwd);
+  const here = realpathOrSelf2(cwd);
   const context = loadContext(env, here, [here]);
   const summarized = new Map(context.folders.map((folder) => [folder.key, summarizeFolder(context, folder)]));
   const groups = new UnionFind();
@@ -33549,12 +33534,12 @@ function timeOf(iso) {
 async function findProject(here) {
   let root;
   try {
-    root = realpathOrSelf3(await repoRoot(here));
+    root = realpathOrSelf2(await repoRoot(here));
   } catch {
     return { root: here, worktrees: [] };
   }
   try {
-    const worktrees = (await listWorktrees(root)).filter((w) => !w.bare).map((w) => realpathOrSelf3(w.path));
+    const worktrees = (await listWorktrees(root)).filter((w) => !w.bare).map((w) => realpathOrSelf2(w.path));
     return { root, worktrees: worktrees.includes(root) ? worktrees : [root, ...worktrees] };
   } catch {
     return { root, worktrees: [root] };
@@ -33633,9 +33618,9 @@ function listNames2(dir) {
     return [];
   }
 }
-function realpathOrSelf3(dir) {
+function realpathOrSelf2(dir) {
   try {
-    return realpathSync5.native(dir);
+    return realpathSync4.native(dir);
   } catch {
     return path18.resolve(dir);
   }
@@ -41634,11 +41619,11 @@ var init_config = __esm({
 });
 
 // src/devcontainer/mounts.ts
-import { existsSync as existsSync6, readFileSync as readFileSync14 } from "node:fs";
+import { existsSync as existsSync7, readFileSync as readFileSync14 } from "node:fs";
 import path21 from "node:path";
 function planPersistenceMounts(options7) {
   const env = options7.env ?? process.env;
-  const fileExists = options7.fileExists ?? existsSync6;
+  const fileExists = options7.fileExists ?? existsSync7;
   const hostRoot = configDir(env);
   const { sourceRoot, composeSourceRoot } = sourceRoots(hostRoot, homeDir(env));
   const containerHome = resolveContainerHome(options7.container);
@@ -42497,7 +42482,7 @@ var init_diff = __esm({
 });
 
 // src/dev-open.ts
-import { existsSync as existsSync7, mkdirSync as mkdirSync7, readlinkSync as readlinkSync4, symlinkSync as symlinkSync3, unlinkSync as unlinkSync4 } from "node:fs";
+import { existsSync as existsSync8, mkdirSync as mkdirSync7, readlinkSync as readlinkSync4, symlinkSync as symlinkSync3, unlinkSync as unlinkSync4 } from "node:fs";
 import path24 from "node:path";
 async function openDevContainer(options7, io) {
   const edit = await preparePersistenceEdit({
@@ -42626,9 +42611,9 @@ function prepareHost(env) {
   mkdirSync7(links, { recursive: true, mode: 448 });
   for (const entry of SHARED_ENTRIES) {
     if (entry.kind === "dir") mkdirSync7(path24.join(config2, entry.name), { recursive: true, mode: 448 });
-    else pointLink(path24.join(links, entry.name), existsSync7(path24.join(config2, entry.name)) ? path24.relative(links, path24.join(config2, entry.name)) : "/dev/null");
+    else pointLink(path24.join(links, entry.name), existsSync8(path24.join(config2, entry.name)) ? path24.relative(links, path24.join(config2, entry.name)) : "/dev/null");
   }
-  if (!existsSync7(path24.join(packCodeDir(env), "hooks"))) {
+  if (!existsSync8(path24.join(packCodeDir(env), "hooks"))) {
     throw new UserError(`the pack is not installed in ${config2} (no ${path24.basename(packCodeDir(env))}/): run 'npx tsx install.ts' in the claude-persist folder first`);
   }
 }
@@ -43000,7 +42985,7 @@ The data as it was before is snapshot ${result.undo.id}; undo with:
 
 // src/doctor.ts
 import { randomUUID } from "node:crypto";
-import { existsSync as existsSync8, readlinkSync as readlinkSync5, rmSync as rmSync4, statSync as statSync11 } from "node:fs";
+import { existsSync as existsSync9, readlinkSync as readlinkSync5, rmSync as rmSync4, statSync as statSync11 } from "node:fs";
 import { userInfo } from "node:os";
 import path25 from "node:path";
 async function runDoctor(env, cwd) {
@@ -43140,7 +43125,7 @@ function checkHookRegistered(env) {
 }
 async function checkHookRuns(env, cwd) {
   const script = path25.join(configDir(env), HOOK_SCRIPT);
-  if (!existsSync8(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
+  if (!existsSync9(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
   const sessionId = `claude-persist-doctor-${randomUUID()}`;
   const input2 = JSON.stringify({ session_id: sessionId, cwd, hook_event_name: "SessionStart", source: "startup" });
   const started = performance.now();
@@ -43201,7 +43186,7 @@ function collision(env, containerPath, hosts) {
   const linked = readLinkQuietly(path25.join(projectsDir(env), containerSlug));
   const served = hosts.find((host) => encodeProjectSlug(host) === linked);
   const others = hosts.filter((host) => host !== served);
-  const gone = hosts.filter((host) => !existsSync8(host));
+  const gone = hosts.filter((host) => !existsSync9(host));
   const fix = gone.length > 0 ? `remove the entries of ${gone.join(", ")} (no longer there) from ${displayPath(path25.join(packStateDir(env), "mappings.json"), env)}` : others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`).join("; ");
   return fail(
     `${containerPath} is mapped to ${hosts.length} repos: ${hosts.join(", ")}`,
@@ -43443,7 +43428,7 @@ async function checkCleanupPeriod(env, container, user, claudeDir, staleFiles, r
   const inside = await dockerExec(env, ["-u", user, container.Id, "cat", `${claudeDir}/settings.json`]);
   const containerDays = cleanupDays(inside.ok ? inside.stdout : void 0);
   if (containerDays === hostDays) return ok(`cleanupPeriodDays is ${hostDays} on both sides`);
-  const fix = mounted ? `docker restart ${container.Id.slice(0, 12)}` : existsSync8(settingsPath(env)) ? rebuild : `set "cleanupPeriodDays": ${hostDays} in ${claudeDir}/settings.json in the container`;
+  const fix = mounted ? `docker restart ${container.Id.slice(0, 12)}` : existsSync9(settingsPath(env)) ? rebuild : `set "cleanupPeriodDays": ${hostDays} in ${claudeDir}/settings.json in the container`;
   const label = `cleanupPeriodDays is ${containerDays} in the container but ${hostDays} on the host`;
   if (containerDays < hostDays) return fail(`${label}: the container deletes shared sessions sooner`, fix);
   return warn(label, fix);

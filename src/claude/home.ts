@@ -70,11 +70,8 @@ export function projectSlugForDir(dir: string): string {
   return encodeProjectSlug(realpathOrSelf(dir));
 }
 
-export function projectDirFor(dir: string, env: Env = process.env): string {
-  return path.join(projectsDir(env), projectSlugForDir(dir));
-}
-
-function realpathOrSelf(dir: string): string {
+/** `dir`'s realpath, or `dir` (made absolute) when it cannot be resolved. */
+export function realpathOrSelf(dir: string): string {
   try {
     return realpathSync.native(dir);
   } catch {
