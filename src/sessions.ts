@@ -56,23 +56,28 @@ export type SessionListing = {
 
 /** The sessions of the project that holds `cwd`: the git root of `cwd` (with all its worktrees), else `cwd`. */
 export async function listProjectSessions(env: Env, cwd: string): Promise<SessionListing> {
-  const here = realpathOrSelf(cwd);
-  const { root, worktrees } = await findProject(here);
-  const context = loadContext(env, here, [root, ...worktrees]);
-  const wanted = new Set([root, ...worktrees].map(encodeProjectSlug));
-  // In a container the folder's slug is the container's; the mapping names the host's, and the other way round.
-  for (const m of context.mappings) if (wanted.has(m.containerSlug)) wanted.add(m.hostSlug);
-  for (const m of context.mappings) if (wanted.has(m.hostSlug)) wanted.add(m.containerSlug);
-  const folders = context.folders.filter((folder) => folder.names.some((name) => wanted.has(name)));
-  const label = worktrees[0] ?? root;
-  const project = collectProject(context, label, folders, [...wanted]);
+  const notes: string[] = [];
+  const layout = readLayout(env, notes);
+  const found = await locateProject(cwd, layout);
+  const context = loadContext(env, found.here, found.places, layout, notes);
+  const project = collectProject(context, found.project, found.folders, found.slugs);
   return { projects: [project], stats: context.stats, notes: context.notes };
+}
+
+/**
+ * The project that holds `cwd` (its first worktree, or the folder) and every slug folder name that holds (or
+ * points at) its sessions, without reading any transcript.
+ */
+export async function projectSlugFolders(env: Env, cwd: string): Promise<{ project: string; slugs: string[] }> {
+  const { project, slugs } = await locateProject(cwd, readLayout(env, []));
+  return { project, slugs };
 }
 
 /** Every project under `projects/`, the one with the newest session first. */
 export function listAllSessions(env: Env, cwd: string): SessionListing {
   const here = realpathOrSelf(cwd);
-  const context = loadContext(env, here, [here]);
+  const notes: string[] = [];
+  const context = loadContext(env, here, [here], readLayout(env, notes), notes);
   const summarized = new Map(context.folders.map((folder) => [folder.key, summarizeFolder(context, folder)]));
   // One project: the folders of one repo's worktrees (each `.git` file names the main one), and the container
   // folders mapped onto any of them.
@@ -143,11 +148,38 @@ type Context = {
   readonly notes: string[];
 };
 
-function loadContext(env: Env, here: string, localPaths: string[]): Context {
-  const notes: string[] = [];
+/** What `projects/` holds and how the mappings join its folders: all a project's slugs need. */
+type Layout = { readonly folders: SlugFolder[]; readonly symlinked: string[]; readonly mappings: Mapping[] };
+
+function readLayout(env: Env, notes: string[]): Layout {
+  const mappings = readMappings(path.join(packStateDir(env), "mappings.json"), notes);
+  return { ...scanProjectsDir(projectsDir(env)), mappings };
+}
+
+type FoundProject = {
+  readonly here: string;
+  readonly project: string;
+  /** The repo's worktrees (or the folder): where its sessions resume from here. */
+  readonly places: string[];
+  readonly folders: SlugFolder[];
+  readonly slugs: string[];
+};
+
+async function locateProject(cwd: string, layout: Layout): Promise<FoundProject> {
+  const here = realpathOrSelf(cwd);
+  const { root, worktrees } = await findProject(here);
+  const wanted = new Set([root, ...worktrees].map(encodeProjectSlug));
+  // In a container the folder's slug is the container's; the mapping names the host's, and the other way round.
+  for (const m of layout.mappings) if (wanted.has(m.containerSlug)) wanted.add(m.hostSlug);
+  for (const m of layout.mappings) if (wanted.has(m.hostSlug)) wanted.add(m.containerSlug);
+  const folders = layout.folders.filter((folder) => folder.names.some((name) => wanted.has(name)));
+  const slugs = [...new Set([...wanted, ...folders.flatMap((folder) => folder.names)])].sort();
+  return { here, project: worktrees[0] ?? root, places: [root, ...worktrees], folders, slugs };
+}
+
+function loadContext(env: Env, here: string, localPaths: string[], layout: Layout, notes: string[]): Context {
+  const { folders, symlinked, mappings } = layout;
   const state = packStateDir(env);
-  const mappings = readMappings(path.join(state, "mappings.json"), notes);
-  const { folders, symlinked } = scanProjectsDir(projectsDir(env));
   const localPlaces = new Map<string, string>();
   const keyOfName = new Map(folders.flatMap((folder) => folder.names.map((name) => [name, folder.key] as const)));
   for (const place of [here, ...localPaths]) {

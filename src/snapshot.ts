@@ -36,7 +36,7 @@ import { describeError, UserError } from "./errors.ts";
 import { errorCode, isNotFound, writeFileAtomic } from "./fs.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
 import { mappingSchema, readMappings, type Mapping } from "./mapping.ts";
-import { listProjectSessions } from "./sessions.ts";
+import { projectSlugFolders } from "./sessions.ts";
 import { updateJsonState, withLock } from "./state.ts";
 import { readTarGz, writeTarGz, type FileSink, type TarEntry } from "./tar.ts";
 import { parseWorkItem } from "./work-items.ts";
@@ -106,14 +106,12 @@ export type CreateResult = SnapshotInfo & { readonly seconds: number; readonly s
 // The project and its data
 
 export async function resolveSnapshotProject(env: Env, cwd: string, extraSlugs: string[] = []): Promise<SnapshotProject> {
-  const listing = await listProjectSessions(env, cwd);
-  const found = listing.projects[0];
-  const here = found?.project ?? cwd;
+  const { project: here, slugs: found } = await projectSlugFolders(env, cwd);
   // In a container the folder is the container's: the mapping names the host's, which names the snapshots.
   const mapped = readableMappings(env).find((m) => encodeProjectSlug(m.containerPath) === encodeProjectSlug(here));
   const hostPath = mapped?.hostPath ?? here;
   const slug = encodeProjectSlug(hostPath);
-  const slugs = [...new Set([...(found?.slugs ?? [encodeProjectSlug(here)]), ...extraSlugs])].sort();
+  const slugs = [...new Set([...found, ...extraSlugs])].sort();
   return { path: here, hostPath, slug, slugs, dir: path.join(packStateDir(env), SNAPSHOTS_DIR, slug) };
 }
 
@@ -439,7 +437,7 @@ export async function restoreSnapshot(env: Env, cwd: string, ref: string, option
         throw new UserError(`snapshot ${snapshot.id} is of ${manifest.project.path}, not of ${project.hostPath}; run the restore there`);
       }
       // persist-state/ is writable from every container: a well-formed archive may still reach for other data.
-      const foreign = foreignEntry(manifest, projectSlugsOf(env, project));
+      const foreign = foreignEntry(manifest, new Set([project.slug, ...project.slugs]));
       if (foreign) {
         throw new UserError(`snapshot ${snapshot.id} holds ${foreign}, which is not this project's data; nothing was restored or changed`);
       }
@@ -593,13 +591,6 @@ async function extractVerified(archive: string, staging: string): Promise<Manife
   if (got.size !== manifest.files.length) throw new Error("it holds files its manifest does not list");
   for (const dir of manifest.directories) if (!dirs.has(dir.path)) throw new Error(`folder ${dir.path} is missing`);
   return manifest;
-}
-
-/** Every slug folder name of the project: its folders, the host's, and the container slugs mapped onto them. */
-function projectSlugsOf(env: Env, project: SnapshotProject): Set<string> {
-  const slugs = new Set([project.slug, ...project.slugs]);
-  for (const m of readableMappings(env)) if (slugs.has(m.hostSlug)) slugs.add(m.containerSlug);
-  return slugs;
 }
 
 /**

@@ -32506,13 +32506,11 @@ import {
 import path16 from "node:path";
 import { fileURLToPath as fileURLToPath4 } from "node:url";
 async function resolveSnapshotProject(env, cwd, extraSlugs = []) {
-  const listing = await listProjectSessions(env, cwd);
-  const found = listing.projects[0];
-  const here = found?.project ?? cwd;
+  const { project: here, slugs: found } = await projectSlugFolders(env, cwd);
   const mapped = readableMappings(env).find((m) => encodeProjectSlug(m.containerPath) === encodeProjectSlug(here));
   const hostPath = mapped?.hostPath ?? here;
   const slug = encodeProjectSlug(hostPath);
-  const slugs = [.../* @__PURE__ */ new Set([...found?.slugs ?? [encodeProjectSlug(here)], ...extraSlugs])].sort();
+  const slugs = [.../* @__PURE__ */ new Set([...found, ...extraSlugs])].sort();
   return { path: here, hostPath, slug, slugs, dir: path16.join(packStateDir(env), SNAPSHOTS_DIR, slug) };
 }
 function collectProjectData(env, slugFolders) {
@@ -32762,7 +32760,7 @@ async function restoreSnapshot(env, cwd, ref, options7 = {}, now = /* @__PURE__ 
       if (manifest.project.slug !== project.slug) {
         throw new UserError(`snapshot ${snapshot2.id} is of ${manifest.project.path}, not of ${project.hostPath}; run the restore there`);
       }
-      const foreign = foreignEntry(manifest, projectSlugsOf(env, project));
+      const foreign = foreignEntry(manifest, /* @__PURE__ */ new Set([project.slug, ...project.slugs]));
       if (foreign) {
         throw new UserError(`snapshot ${snapshot2.id} holds ${foreign}, which is not this project's data; nothing was restored or changed`);
       }
@@ -32900,11 +32898,6 @@ async function extractVerified(archive, staging) {
   if (got.size !== manifest.files.length) throw new Error("it holds files its manifest does not list");
   for (const dir of manifest.directories) if (!dirs.has(dir.path)) throw new Error(`folder ${dir.path} is missing`);
   return manifest;
-}
-function projectSlugsOf(env, project) {
-  const slugs = /* @__PURE__ */ new Set([project.slug, ...project.slugs]);
-  for (const m of readableMappings(env)) if (slugs.has(m.hostSlug)) slugs.add(m.containerSlug);
-  return slugs;
 }
 function foreignEntry(manifest, projectSlugs) {
   for (const slug of manifest.slugs) if (!SLUG_PATTERN.test(slug) || !projectSlugs.has(slug)) return `the slug folder '${slug}'`;
@@ -33312,20 +33305,21 @@ var init_mapping = __esm({
 import { readdirSync as readdirSync5, readFileSync as readFileSync11, realpathSync as realpathSync4, statSync as statSync8 } from "node:fs";
 import path18 from "node:path";
 async function listProjectSessions(env, cwd) {
-  const here = realpathOrSelf2(cwd);
-  const { root, worktrees } = await findProject(here);
-  const context = loadContext(env, here, [root, ...worktrees]);
-  const wanted = new Set([root, ...worktrees].map(encodeProjectSlug));
-  for (const m of context.mappings) if (wanted.has(m.containerSlug)) wanted.add(m.hostSlug);
-  for (const m of context.mappings) if (wanted.has(m.hostSlug)) wanted.add(m.containerSlug);
-  const folders = context.folders.filter((folder) => folder.names.some((name) => wanted.has(name)));
-  const label = worktrees[0] ?? root;
-  const project = collectProject(context, label, folders, [...wanted]);
+  const notes = [];
+  const layout = readLayout(env, notes);
+  const found = await locateProject(cwd, layout);
+  const context = loadContext(env, found.here, found.places, layout, notes);
+  const project = collectProject(context, found.project, found.folders, found.slugs);
   return { projects: [project], stats: context.stats, notes: context.notes };
+}
+async function projectSlugFolders(env, cwd) {
+  const { project, slugs } = await locateProject(cwd, readLayout(env, []));
+  return { project, slugs };
 }
 function listAllSessions(env, cwd) {
   const here = realpathOrSelf2(cwd);
-  const context = loadContext(env, here, [here]);
+  const notes = [];
+  const context = loadContext(env, here, [here], readLayout(env, notes), notes);
   const summarized = new Map(context.folders.map((folder) => [folder.key, summarizeFolder(context, folder)]));
   const groups = new UnionFind();
   const repoOf = /* @__PURE__ */ new Map();
@@ -33362,11 +33356,23 @@ function listAllSessions(env, cwd) {
   projects.sort((a2, b) => compareNewestFirst(a2.sessions[0], b.sessions[0]) || a2.project.localeCompare(b.project));
   return { projects, stats: context.stats, notes: context.notes };
 }
-function loadContext(env, here, localPaths) {
-  const notes = [];
+function readLayout(env, notes) {
+  const mappings = readMappings2(path18.join(packStateDir(env), "mappings.json"), notes);
+  return { ...scanProjectsDir(projectsDir(env)), mappings };
+}
+async function locateProject(cwd, layout) {
+  const here = realpathOrSelf2(cwd);
+  const { root, worktrees } = await findProject(here);
+  const wanted = new Set([root, ...worktrees].map(encodeProjectSlug));
+  for (const m of layout.mappings) if (wanted.has(m.containerSlug)) wanted.add(m.hostSlug);
+  for (const m of layout.mappings) if (wanted.has(m.hostSlug)) wanted.add(m.containerSlug);
+  const folders = layout.folders.filter((folder) => folder.names.some((name) => wanted.has(name)));
+  const slugs = [.../* @__PURE__ */ new Set([...wanted, ...folders.flatMap((folder) => folder.names)])].sort();
+  return { here, project: worktrees[0] ?? root, places: [root, ...worktrees], folders, slugs };
+}
+function loadContext(env, here, localPaths, layout, notes) {
+  const { folders, symlinked, mappings } = layout;
   const state = packStateDir(env);
-  const mappings = readMappings2(path18.join(state, "mappings.json"), notes);
-  const { folders, symlinked } = scanProjectsDir(projectsDir(env));
   const localPlaces = /* @__PURE__ */ new Map();
   const keyOfName = new Map(folders.flatMap((folder) => folder.names.map((name) => [name, folder.key])));
   for (const place of [here, ...localPaths]) {
