@@ -424,7 +424,8 @@ export async function restoreSnapshot(env: Env, cwd: string, ref: string, option
   findSnapshot(project, ref, cwd); // Before the lock, which would create the snapshot folder.
   return withSnapshotLock(project, async () => {
     const snapshot = findSnapshot(project, ref, cwd);
-    refuseWhileLive(env, project, collectProjectData(env, project.slugs).sessions);
+    // Before a long extraction: a session running in the project's folders is seen without reading them.
+    refuseWhileLive(env, project, []);
     const staging = mkdtempSync(path.join(project.dir, ".restore-"));
     try {
       let manifest: Manifest;

@@ -458,6 +458,17 @@ describe("claude-persist snapshot", () => {
       rmSync(file);
     });
 
+    it("finds it by its session id when it runs in another folder, changing nothing", async () => {
+      const pid = sleeper.pid ?? 0;
+      const file = record(pid, { cwd: "/somewhere/else" });
+      const before = treeState(config);
+      const result = await cli("snapshot", "restore", "latest");
+      expect(result.exitCode).not.toBe(0);
+      expect(result.stderr).toContain(`a Claude session of this project is running (pid ${pid}, session ${sessions[0]}, in /somewhere/else)`);
+      expect(treeState(config)).toEqual(before);
+      rmSync(file);
+    });
+
     it("finds it by its folder when the session is new, also from a subfolder", async () => {
       mkdirSync(path.join(repo, "src"), { recursive: true });
       const pid = sleeper.pid ?? 0;

@@ -32748,7 +32748,7 @@ async function restoreSnapshot(env, cwd, ref, options7 = {}, now = /* @__PURE__ 
   findSnapshot(project, ref, cwd);
   return withSnapshotLock(project, async () => {
     const snapshot2 = findSnapshot(project, ref, cwd);
-    refuseWhileLive(env, project, collectProjectData(env, project.slugs).sessions);
+    refuseWhileLive(env, project, []);
     const staging = mkdtempSync(path16.join(project.dir, ".restore-"));
     try {
       let manifest;
