@@ -10,7 +10,8 @@ import { summarizeTranscript, type TranscriptSummary } from "./claude/transcript
 import { describeError } from "./errors.ts";
 import { listWorktrees, repoRoot } from "./git.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
-import { mappingSchema, type Mapping } from "./mapping.ts";
+import { mappingSchema, mappingsFile, type Mapping } from "./mapping.ts";
+import { workItemsPath } from "./work-items.ts";
 
 export type SessionEnvironment = {
   readonly kind: "host" | "container";
@@ -152,7 +153,7 @@ type Context = {
 type Layout = { readonly folders: SlugFolder[]; readonly symlinked: string[]; readonly mappings: Mapping[] };
 
 function readLayout(env: Env, notes: string[]): Layout {
-  const mappings = readMappings(path.join(packStateDir(env), "mappings.json"), notes);
+  const mappings = readMappings(mappingsFile(env), notes);
   return { ...scanProjectsDir(projectsDir(env)), mappings };
 }
 
@@ -193,7 +194,7 @@ function loadContext(env: Env, here: string, localPaths: string[], layout: Layou
     folders,
     localPlaces,
     mappings,
-    workItems: readWorkItems(path.join(state, "work-items.json"), notes),
+    workItems: readWorkItems(workItemsPath(env), notes),
     recordedStarts: new Set(listNames(startsDir)),
     startsDir,
     containerSlugs: new Set([...symlinked, ...mapped.map((m) => m.containerSlug)]),

@@ -35,11 +35,11 @@ import { detectEnvironment } from "./environment.ts";
 import { describeError, UserError } from "./errors.ts";
 import { errorCode, isNotFound, writeFileAtomic } from "./fs.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
-import { mappingSchema, readMappings, type Mapping } from "./mapping.ts";
+import { mappingSchema, mappingsFile, readMappings, type Mapping } from "./mapping.ts";
 import { projectSlugFolders } from "./sessions.ts";
 import { updateJsonState, withLock } from "./state.ts";
 import { readTarGz, writeTarGz, type FileSink, type TarEntry } from "./tar.ts";
-import { parseWorkItem } from "./work-items.ts";
+import { parseWorkItem, workItemKey, workItemsPath } from "./work-items.ts";
 
 export const SNAPSHOTS_DIR = "snapshots";
 /** The manifest's path inside an archive: the last entry, written once every file's checksum is known. */
@@ -157,9 +157,8 @@ function collectProjectData(env: Env, slugFolders: string[]): ProjectData {
     addFile(config, `persist-state/${SESSION_STARTS_DIR}/${id}.jsonl`, data);
   }
   const slugSet = new Set(slugFolders);
-  const state = packStateDir(env);
-  data.state.mappings.push(...readStateArray(path.join(state, "mappings.json")).filter((m) => isProjectMapping(m, slugSet)));
-  data.state.workItems.push(...readStateArray(path.join(state, "work-items.json")).filter((w) => isProjectWorkItem(w, slugSet)));
+  data.state.mappings.push(...readStateArray(mappingsFile(env)).filter((m) => isProjectMapping(m, slugSet)));
+  data.state.workItems.push(...readStateArray(workItemsPath(env)).filter((w) => isProjectWorkItem(w, slugSet)));
   return data;
 }
 
@@ -768,10 +767,9 @@ function placeFile(from: string, to: string, mode: number, mtimeMs: number): voi
 /** The project's entries of mappings.json and work-items.json as the snapshot had them; others' entries stay. */
 async function restoreStateEntries(env: Env, manifest: Manifest, exact: boolean, projectSlugs: Set<string>): Promise<void> {
   const slugs = new Set([...projectSlugs, ...manifest.slugs]);
-  const state = packStateDir(env);
   const files = [
-    { file: path.join(state, "mappings.json"), saved: manifest.state.mappings, mine: (e: unknown) => isProjectMapping(e, slugs), key: mappingKey },
-    { file: path.join(state, "work-items.json"), saved: manifest.state.workItems, mine: (e: unknown) => isProjectWorkItem(e, slugs), key: workItemKey },
+    { file: mappingsFile(env), saved: manifest.state.mappings, mine: (e: unknown) => isProjectMapping(e, slugs), key: mappingKey },
+    { file: workItemsPath(env), saved: manifest.state.workItems, mine: (e: unknown) => isProjectWorkItem(e, slugs), key: workItemKey },
   ];
   for (const { file, saved, mine, key } of files) {
     const current = readStateArray(file);
@@ -782,24 +780,27 @@ async function restoreStateEntries(env: Env, manifest: Manifest, exact: boolean,
 }
 
 /** Entries with the same key are replaced where they stand; the snapshot's others are added at the end. */
-function mergeEntries(current: unknown[], saved: unknown[], key: (entry: unknown) => string): unknown[] {
-  const byKey = new Map(saved.map((entry) => [key(entry), entry]));
+function mergeEntries(current: unknown[], saved: unknown[], key: (entry: unknown) => string | undefined): unknown[] {
+  const byKey = new Map<string, unknown>();
+  const unkeyed: unknown[] = [];
+  for (const entry of saved) {
+    const k = key(entry);
+    if (k === undefined) unkeyed.push(entry);
+    else byKey.set(k, entry);
+  }
   const next = current.map((entry) => {
     const k = key(entry);
-    const replacement = byKey.get(k);
-    if (replacement === undefined) return entry;
+    const replacement = k === undefined ? undefined : byKey.get(k);
+    if (k === undefined || replacement === undefined) return entry;
     byKey.delete(k);
     return replacement;
   });
-  return [...next, ...byKey.values()];
+  return [...next, ...byKey.values(), ...unkeyed];
 }
 
-function mappingKey(entry: unknown): string {
-  return isRecord(entry) ? JSON.stringify([entry.hostPath, entry.containerPath]) : JSON.stringify(entry);
-}
-
-function workItemKey(entry: unknown): string {
-  return isRecord(entry) ? JSON.stringify([entry.identifier, entry.repoPath, entry.branch]) : JSON.stringify(entry);
+/** One mapping per host and container path, as mapping.ts records them. */
+function mappingKey(entry: unknown): string | undefined {
+  return isRecord(entry) ? JSON.stringify([entry.hostPath, entry.containerPath]) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -53,14 +53,15 @@ export function workItemsPath(env: Env): string {
 export async function rememberWorkItem(env: Env, item: WorkItem): Promise<void> {
   // Entries are kept as they are, even ones this version cannot read: another version of the pack may have written them.
   await updateJsonState(workItemsPath(env), z.array(z.unknown()), [], (entries) => [
-    ...entries.filter((entry) => !isEntryFor(entry, item)),
+    ...entries.filter((entry) => workItemKey(entry) !== workItemKey(item)),
     item,
   ].slice(-MAX_WORK_ITEMS));
 }
 
-function isEntryFor(entry: unknown, item: WorkItem): boolean {
-  return typeof entry === "object" && entry !== null && "identifier" in entry && "repoPath" in entry &&
-    entry.identifier === item.identifier && entry.repoPath === item.repoPath;
+/** What makes two entries one work item: the same issue in the same repository. Undefined for an entry without them. */
+export function workItemKey(entry: unknown): string | undefined {
+  if (typeof entry !== "object" || entry === null || !("identifier" in entry) || !("repoPath" in entry)) return undefined;
+  return JSON.stringify([entry.identifier, entry.repoPath]);
 }
 
 /**

@@ -296,6 +296,19 @@ describe("claude-persist snapshot", () => {
     expect(existsSync(created.archive)).toBe(true);
   });
 
+  it("restore without --exact puts back the snapshot's entry for an issue restarted on another branch, not a second one", async () => {
+    const file = path.join(config, "persist-state", "work-items.json");
+    const saved = readFileSync(file, "utf8");
+    const created = JSON.parse((await cli("snapshot", "create", "--json")).stdout) as Created;
+    // What /start-work LIN-1 on another branch leaves: the issue's entry replaced, not a second one.
+    writeFileSync(file, JSON.stringify([workItem("LIN-1", "lin-1-again", repo, "Tests"), workItem("LIN-2", "lin-2-other", "/some/other/project", "Other")]));
+    const restored = await cli("snapshot", "restore", created.id);
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    const items = JSON.parse(readFileSync(file, "utf8")) as Array<{ identifier: string; branch: string }>;
+    expect(items.filter((i) => i.identifier === "LIN-1").map((i) => i.branch)).toEqual(["lin-1-tests"]);
+    writeFileSync(file, saved);
+  });
+
   it.each([
     ["a byte flipped in the middle", (file: string) => {
       const bytes = readFileSync(file);

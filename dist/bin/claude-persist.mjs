@@ -22972,12 +22972,13 @@ function workItemsPath(env) {
 }
 async function rememberWorkItem(env, item) {
   await updateJsonState(workItemsPath(env), array2(unknown2()), [], (entries) => [
-    ...entries.filter((entry) => !isEntryFor(entry, item)),
+    ...entries.filter((entry) => workItemKey(entry) !== workItemKey(item)),
     item
   ].slice(-MAX_WORK_ITEMS));
 }
-function isEntryFor(entry, item) {
-  return typeof entry === "object" && entry !== null && "identifier" in entry && "repoPath" in entry && entry.identifier === item.identifier && entry.repoPath === item.repoPath;
+function workItemKey(entry) {
+  if (typeof entry !== "object" || entry === null || !("identifier" in entry) || !("repoPath" in entry)) return void 0;
+  return JSON.stringify([entry.identifier, entry.repoPath]);
 }
 function readWorkItemEntries(env) {
   const file2 = workItemsPath(env);
@@ -32540,9 +32541,8 @@ function collectProjectData(env, slugFolders) {
     addFile(config2, `persist-state/${SESSION_STARTS_DIR}/${id}.jsonl`, data);
   }
   const slugSet = new Set(slugFolders);
-  const state = packStateDir(env);
-  data.state.mappings.push(...readStateArray(path16.join(state, "mappings.json")).filter((m) => isProjectMapping(m, slugSet)));
-  data.state.workItems.push(...readStateArray(path16.join(state, "work-items.json")).filter((w) => isProjectWorkItem(w, slugSet)));
+  data.state.mappings.push(...readStateArray(mappingsFile(env)).filter((m) => isProjectMapping(m, slugSet)));
+  data.state.workItems.push(...readStateArray(workItemsPath(env)).filter((w) => isProjectWorkItem(w, slugSet)));
   return data;
 }
 function realSlugFolders(projects, names) {
@@ -33038,10 +33038,9 @@ function placeFile(from, to, mode, mtimeMs) {
 }
 async function restoreStateEntries(env, manifest, exact, projectSlugs) {
   const slugs = /* @__PURE__ */ new Set([...projectSlugs, ...manifest.slugs]);
-  const state = packStateDir(env);
   const files = [
-    { file: path16.join(state, "mappings.json"), saved: manifest.state.mappings, mine: (e) => isProjectMapping(e, slugs), key: mappingKey },
-    { file: path16.join(state, "work-items.json"), saved: manifest.state.workItems, mine: (e) => isProjectWorkItem(e, slugs), key: workItemKey }
+    { file: mappingsFile(env), saved: manifest.state.mappings, mine: (e) => isProjectMapping(e, slugs), key: mappingKey },
+    { file: workItemsPath(env), saved: manifest.state.workItems, mine: (e) => isProjectWorkItem(e, slugs), key: workItemKey }
   ];
   for (const { file: file2, saved, mine, key } of files) {
     const current = readStateArray(file2);
@@ -33051,21 +33050,24 @@ async function restoreStateEntries(env, manifest, exact, projectSlugs) {
   }
 }
 function mergeEntries(current, saved, key) {
-  const byKey = new Map(saved.map((entry) => [key(entry), entry]));
+  const byKey = /* @__PURE__ */ new Map();
+  const unkeyed = [];
+  for (const entry of saved) {
+    const k = key(entry);
+    if (k === void 0) unkeyed.push(entry);
+    else byKey.set(k, entry);
+  }
   const next = current.map((entry) => {
     const k = key(entry);
-    const replacement = byKey.get(k);
-    if (replacement === void 0) return entry;
+    const replacement = k === void 0 ? void 0 : byKey.get(k);
+    if (k === void 0 || replacement === void 0) return entry;
     byKey.delete(k);
     return replacement;
   });
-  return [...next, ...byKey.values()];
+  return [...next, ...byKey.values(), ...unkeyed];
 }
 function mappingKey(entry) {
-  return isRecord(entry) ? JSON.stringify([entry.hostPath, entry.containerPath]) : JSON.stringify(entry);
-}
-function workItemKey(entry) {
-  return isRecord(entry) ? JSON.stringify([entry.identifier, entry.repoPath, entry.branch]) : JSON.stringify(entry);
+  return isRecord(entry) ? JSON.stringify([entry.hostPath, entry.containerPath]) : void 0;
 }
 async function withSnapshotLock(project, fn, waitMs = SNAPSHOT_LOCK_WAIT_MS) {
   mkdirSync4(project.dir, { recursive: true, mode: 448 });
@@ -33357,7 +33359,7 @@ function listAllSessions(env, cwd) {
   return { projects, stats: context.stats, notes: context.notes };
 }
 function readLayout(env, notes) {
-  const mappings = readMappings2(path18.join(packStateDir(env), "mappings.json"), notes);
+  const mappings = readMappings2(mappingsFile(env), notes);
   return { ...scanProjectsDir(projectsDir(env)), mappings };
 }
 async function locateProject(cwd, layout) {
@@ -33386,7 +33388,7 @@ function loadContext(env, here, localPaths, layout, notes) {
     folders,
     localPlaces,
     mappings,
-    workItems: readWorkItems(path18.join(state, "work-items.json"), notes),
+    workItems: readWorkItems(workItemsPath(env), notes),
     recordedStarts: new Set(listNames2(startsDir)),
     startsDir,
     containerSlugs: /* @__PURE__ */ new Set([...symlinked, ...mapped.map((m) => m.containerSlug)]),
@@ -33642,6 +33644,7 @@ var init_sessions = __esm({
     init_git();
     init_hook();
     init_mapping();
+    init_work_items();
     workItemSchema2 = external_exports.object({ identifier: external_exports.string().min(1), branch: external_exports.string().min(1), repoPath: external_exports.string().min(1), title: external_exports.string().optional() }).loose();
     startRecordSchema = external_exports.object({ environment: external_exports.enum(["host", "container"]), machine: external_exports.string().optional(), cwd: external_exports.string().optional(), time: external_exports.string().optional() }).loose();
     UnionFind = class {
