@@ -772,10 +772,8 @@ async function restoreStateEntries(env: Env, manifest: Manifest, exact: boolean,
     { file: workItemsPath(env), saved: manifest.state.workItems, mine: (e: unknown) => isProjectWorkItem(e, slugs), key: workItemKey },
   ];
   for (const { file, saved, mine, key } of files) {
-    const current = readStateArray(file);
-    const next = exact ? [...current.filter((e) => !mine(e)), ...saved] : mergeEntries(current, saved, key);
-    if (JSON.stringify(next) === JSON.stringify(current)) continue;
-    await updateJsonState(file, z.array(z.unknown()), [], (now) => (exact ? [...now.filter((e) => !mine(e)), ...saved] : mergeEntries(now, saved, key)));
+    if (!exact && saved.length === 0) continue; // Nothing to put back, and nothing to remove.
+    await updateJsonState(file, z.array(z.unknown()), [], (current) => (exact ? [...current.filter((e) => !mine(e)), ...saved] : mergeEntries(current, saved, key)));
   }
 }
 

@@ -33043,10 +33043,8 @@ async function restoreStateEntries(env, manifest, exact, projectSlugs) {
     { file: workItemsPath(env), saved: manifest.state.workItems, mine: (e) => isProjectWorkItem(e, slugs), key: workItemKey }
   ];
   for (const { file: file2, saved, mine, key } of files) {
-    const current = readStateArray(file2);
-    const next = exact ? [...current.filter((e) => !mine(e)), ...saved] : mergeEntries(current, saved, key);
-    if (JSON.stringify(next) === JSON.stringify(current)) continue;
-    await updateJsonState(file2, external_exports.array(external_exports.unknown()), [], (now) => exact ? [...now.filter((e) => !mine(e)), ...saved] : mergeEntries(now, saved, key));
+    if (!exact && saved.length === 0) continue;
+    await updateJsonState(file2, external_exports.array(external_exports.unknown()), [], (current) => exact ? [...current.filter((e) => !mine(e)), ...saved] : mergeEntries(current, saved, key));
   }
 }
 function mergeEntries(current, saved, key) {
