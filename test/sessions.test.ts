@@ -270,6 +270,19 @@ describe("claude-persist sessions", () => {
     expect(result.stderr).toContain("work-items.json is not a JSON array");
   });
 
+  it("prints a transcript's prompt and branch without control or bidi characters", async () => {
+    const folder = tempDir("cp-sess-escape-");
+    const escapeHome = tempHome();
+    const id = "c0c0c0c0-0000-4000-8000-000000000006";
+    writeTranscript(path.join(escapeHome, ".claude", "projects", encodeProjectSlug(folder), `${id}.jsonl`), {
+      id, cwd: folder, branch: "evil\u001b]0;title\u0007", prompt: "clear\u001b[2J the\u202Escreen\nnow", start: Date.now(), end: Date.now(),
+    });
+    const result = await runCli(["sessions"], { env: { HOME: escapeHome }, cwd: folder });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("clear [2J the screen now");
+    expect(result.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f\u202e]/);
+  });
+
   it("refuses unknown options with one line", async () => {
     const result = await runCli(["sessions", "--newest"], { env: env(), cwd: repo });
     expect(result.exitCode).toBe(2);

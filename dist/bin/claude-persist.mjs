@@ -31999,8 +31999,8 @@ function badRef(ref) {
   return new UserError(`refusing --from ${quoted(ref)}: not a branch, tag or commit name; pass one like main or origin/main`);
 }
 function quoted(name) {
-  const cut2 = name.length > 60 ? `${name.slice(0, 60)}...` : name;
-  return JSON.stringify(cut2).replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const cut = name.length > 60 ? `${name.slice(0, 60)}...` : name;
+  return JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 function switchFailed(branch, result) {
   const lines = result.stderr.split("\n");
@@ -33698,10 +33698,10 @@ function row(session) {
   const ranIn = [...new Set(session.environments.map((e) => e.machine ? `${e.kind}:${e.machine}` : e.kind))];
   return [
     formatTime(session.lastActivity),
-    cut(session.branch ?? "-", 32),
-    session.workItem?.identifier ?? "-",
-    ranIn.join(", ") || "-",
-    cut(session.firstPrompt ?? "-", 48),
+    oneLine(session.branch ?? "-", 32),
+    oneLine(session.workItem?.identifier ?? "-", 40),
+    oneLine(ranIn.join(", ")) || "-",
+    oneLine(session.firstPrompt ?? "-", 48),
     session.resume
   ];
 }
@@ -33709,9 +33709,6 @@ function formatTime(iso) {
   const date5 = new Date(iso);
   const two = (n2) => String(n2).padStart(2, "0");
   return `${date5.getFullYear()}-${two(date5.getMonth() + 1)}-${two(date5.getDate())} ${two(date5.getHours())}:${two(date5.getMinutes())}`;
-}
-function cut(text2, max) {
-  return text2.length > max ? `${text2.slice(0, max - 1)}\u2026` : text2;
 }
 function describeStats({ stats }) {
   const share2 = stats.totalBytes > 0 ? (100 * stats.bytesRead / stats.totalBytes).toFixed(3) : "0";
@@ -33726,6 +33723,7 @@ var init_sessions2 = __esm({
     init_args();
     init_home();
     init_sessions();
+    init_text();
     optionsSchema2 = external_exports.object({
       all: external_exports.boolean().optional(),
       json: external_exports.boolean().optional(),

@@ -5,6 +5,7 @@ import { parseOptions } from "../args.ts";
 import { projectsDir } from "../claude/home.ts";
 import type { Command, Io } from "../cli.ts";
 import { listAllSessions, listProjectSessions, type SessionInfo, type SessionListing } from "../sessions.ts";
+import { oneLine } from "../text.ts";
 
 const optionsSchema = z.object({
   all: z.boolean().optional(),
@@ -81,10 +82,10 @@ function row(session: SessionInfo): string[] {
   const ranIn = [...new Set(session.environments.map((e) => (e.machine ? `${e.kind}:${e.machine}` : e.kind)))];
   return [
     formatTime(session.lastActivity),
-    cut(session.branch ?? "-", 32),
-    session.workItem?.identifier ?? "-",
-    ranIn.join(", ") || "-",
-    cut(session.firstPrompt ?? "-", 48),
+    oneLine(session.branch ?? "-", 32),
+    oneLine(session.workItem?.identifier ?? "-", 40),
+    oneLine(ranIn.join(", ")) || "-",
+    oneLine(session.firstPrompt ?? "-", 48),
     session.resume,
   ];
 }
@@ -94,10 +95,6 @@ function formatTime(iso: string): string {
   const date = new Date(iso);
   const two = (n: number) => String(n).padStart(2, "0");
   return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}`;
-}
-
-function cut(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 function describeStats({ stats }: SessionListing): string {
