@@ -8,10 +8,12 @@ import { z } from "zod";
 import { encodeProjectSlug, packStateDir, projectSlugForDir, projectsDir, type Env } from "./claude/home.ts";
 import { summarizeTranscript, type TranscriptSummary } from "./claude/transcript.ts";
 import { describeError } from "./errors.ts";
+import { errorCode } from "./fs.ts";
 import { listWorktrees, repoRoot } from "./git.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
 import { mappingSchema, mappingsFile, type Mapping } from "./mapping.ts";
-import { workItemsPath } from "./work-items.ts";
+import { readJsonState } from "./state.ts";
+import { readWorkItemEntries, workItemsPath } from "./work-items.ts";
 
 export type SessionEnvironment = {
   readonly kind: "host" | "container";
@@ -153,7 +155,10 @@ type Context = {
 type Layout = { readonly folders: SlugFolder[]; readonly symlinked: string[]; readonly mappings: Mapping[] };
 
 function readLayout(env: Env, notes: string[]): Layout {
-  const mappings = readMappings(mappingsFile(env), notes);
+  const mappings = readNoted(mappingsFile(env), "mappings", notes, () => readJsonState(mappingsFile(env), z.array(z.unknown()), [])).flatMap((entry) => {
+    const parsed = mappingSchema.safeParse(entry);
+    return parsed.success ? [parsed.data] : [];
+  });
   return { ...scanProjectsDir(projectsDir(env)), mappings };
 }
 
@@ -194,7 +199,10 @@ function loadContext(env: Env, here: string, localPaths: string[], layout: Layou
     folders,
     localPlaces,
     mappings,
-    workItems: readWorkItems(workItemsPath(env), notes),
+    workItems: readNoted(workItemsPath(env), "work items", notes, () => readWorkItemEntries(env)).flatMap((entry) => {
+      const parsed = workItemSchema.safeParse(entry);
+      return parsed.success ? [{ ...parsed.data, title: parsed.data.title ?? null }] : [];
+    }),
     recordedStarts: new Set(listNames(startsDir)),
     startsDir,
     containerSlugs: new Set([...symlinked, ...mapped.map((m) => m.containerSlug)]),
@@ -420,40 +428,23 @@ function mainWorktreeOf(dir: string): string | undefined {
   return path.basename(common) === ".git" ? path.dirname(common) : common;
 }
 
-function readMappings(file: string, notes: string[]): Mapping[] {
-  return readStateArray(file, notes, "mappings").flatMap((item) => {
-    const parsed = mappingSchema.safeParse(item);
-    return parsed.success ? [parsed.data] : [];
-  });
-}
-
+// Lenient on purpose: an entry of an older version still names its issue in the listing.
 const workItemSchema = z
   .object({ identifier: z.string().min(1), branch: z.string().min(1), repoPath: z.string().min(1), title: z.string().optional() })
   .loose();
 
-function readWorkItems(file: string, notes: string[]): WorkItem[] {
-  return readStateArray(file, notes, "work items").flatMap((item) => {
-    const parsed = workItemSchema.safeParse(item);
-    return parsed.success ? [{ ...parsed.data, title: parsed.data.title ?? null }] : [];
-  });
-}
-
-/** A JSON array from the pack's state; entries are checked one by one by the caller, so one bad entry costs only itself. */
-function readStateArray(file: string, notes: string[], what: string): unknown[] {
-  let text: string;
+/** A state file another command writes: unreadable or malformed, it is a note and none of its entries. */
+function readNoted<T>(file: string, what: string, notes: string[], read: () => T[]): T[] {
   try {
-    text = readFileSync(file, "utf8");
-  } catch {
+    return read();
+  } catch (error) {
+    notes.push(
+      errorCode(error)
+        ? `${file} could not be read (${describeError(error)}), so its ${what} were left out`
+        : `${file} is not a JSON array of ${what}, so they were left out`,
+    );
     return [];
   }
-  try {
-    const value: unknown = JSON.parse(text);
-    if (Array.isArray(value)) return value;
-  } catch {
-    // Reported below.
-  }
-  notes.push(`${file} is not a JSON array, so its ${what} were left out`);
-  return [];
 }
 
 const startRecordSchema = z

@@ -33357,7 +33357,10 @@ function listAllSessions(env, cwd) {
   return { projects, stats: context.stats, notes: context.notes };
 }
 function readLayout(env, notes) {
-  const mappings = readMappings2(mappingsFile(env), notes);
+  const mappings = readNoted(mappingsFile(env), "mappings", notes, () => readJsonState(mappingsFile(env), external_exports.array(external_exports.unknown()), [])).flatMap((entry) => {
+    const parsed = mappingSchema.safeParse(entry);
+    return parsed.success ? [parsed.data] : [];
+  });
   return { ...scanProjectsDir(projectsDir(env)), mappings };
 }
 async function locateProject(cwd, layout) {
@@ -33386,7 +33389,10 @@ function loadContext(env, here, localPaths, layout, notes) {
     folders,
     localPlaces,
     mappings,
-    workItems: readWorkItems(workItemsPath(env), notes),
+    workItems: readNoted(workItemsPath(env), "work items", notes, () => readWorkItemEntries(env)).flatMap((entry) => {
+      const parsed = workItemSchema2.safeParse(entry);
+      return parsed.success ? [{ ...parsed.data, title: parsed.data.title ?? null }] : [];
+    }),
     recordedStarts: new Set(listNames2(startsDir)),
     startsDir,
     containerSlugs: /* @__PURE__ */ new Set([...symlinked, ...mapped.map((m) => m.containerSlug)]),
@@ -33569,32 +33575,15 @@ function mainWorktreeOf(dir) {
   }
   return path18.basename(common2) === ".git" ? path18.dirname(common2) : common2;
 }
-function readMappings2(file2, notes) {
-  return readStateArray2(file2, notes, "mappings").flatMap((item) => {
-    const parsed = mappingSchema.safeParse(item);
-    return parsed.success ? [parsed.data] : [];
-  });
-}
-function readWorkItems(file2, notes) {
-  return readStateArray2(file2, notes, "work items").flatMap((item) => {
-    const parsed = workItemSchema2.safeParse(item);
-    return parsed.success ? [{ ...parsed.data, title: parsed.data.title ?? null }] : [];
-  });
-}
-function readStateArray2(file2, notes, what) {
-  let text2;
+function readNoted(file2, what, notes, read) {
   try {
-    text2 = readFileSync11(file2, "utf8");
-  } catch {
+    return read();
+  } catch (error62) {
+    notes.push(
+      errorCode(error62) ? `${file2} could not be read (${describeError(error62)}), so its ${what} were left out` : `${file2} is not a JSON array of ${what}, so they were left out`
+    );
     return [];
   }
-  try {
-    const value = JSON.parse(text2);
-    if (Array.isArray(value)) return value;
-  } catch {
-  }
-  notes.push(`${file2} is not a JSON array, so its ${what} were left out`);
-  return [];
 }
 function readStarts(context, id) {
   const name = `${id}.jsonl`;
@@ -33639,9 +33628,11 @@ var init_sessions = __esm({
     init_home();
     init_transcript();
     init_errors();
+    init_fs();
     init_git();
     init_hook();
     init_mapping();
+    init_state();
     init_work_items();
     workItemSchema2 = external_exports.object({ identifier: external_exports.string().min(1), branch: external_exports.string().min(1), repoPath: external_exports.string().min(1), title: external_exports.string().optional() }).loose();
     startRecordSchema = external_exports.object({ environment: external_exports.enum(["host", "container"]), machine: external_exports.string().optional(), cwd: external_exports.string().optional(), time: external_exports.string().optional() }).loose();
