@@ -33,12 +33,12 @@ export class TarFormatError extends Error {
 export async function writeTarGz(
   file: string,
   entries: AsyncIterable<TarEntry> | Iterable<TarEntry>,
-  options: { level?: number; mode?: number; onFile?: (written: WrittenFile) => void } = {},
+  options: { onFile?: (written: WrittenFile) => void } = {},
 ): Promise<void> {
   await pipeline(
     tarStream(entries, options.onFile),
-    createGzip({ level: options.level ?? 6, chunkSize: 1 << 16 }),
-    createWriteStream(file, { flags: "wx", mode: options.mode ?? 0o600 }),
+    createGzip({ level: 6, chunkSize: 1 << 16 }),
+    createWriteStream(file, { flags: "wx", mode: 0o600 }),
   );
 }
 
@@ -153,9 +153,9 @@ export function checkEntryPath(name: string): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Reading
 
-export type ReadEntry =
-  | { readonly type: "dir"; readonly path: string; readonly mode: number; readonly mtimeMs: number }
-  | { readonly type: "file"; readonly path: string; readonly mode: number; readonly mtimeMs: number; readonly size: number };
+/** An entry as read back: what was written, without where its bytes came from. */
+export type ReadEntry = WithoutSource<TarEntry>;
+type WithoutSource<Entry> = Entry extends unknown ? Omit<Entry, "source"> : never;
 
 /** Receives a file's bytes in order; `end` is called once all `size` bytes have arrived. */
 export type FileSink = { write(chunk: Buffer): void; end(): void };
@@ -190,10 +190,9 @@ export async function readTarGz(file: string, onEntry: (entry: ReadEntry) => Fil
 class TarParser {
   private pending: Buffer[] = [];
   private pendingLength = 0;
-  /** The file being read: its sink, the bytes still to come, then the padding to skip. */
+  /** The body being read (a file's, or a pax header's): its sink, the bytes still to come, then the padding to skip. */
   private body: { sink: FileSink | undefined; remaining: number; padding: number } | undefined;
   private pax: { path?: string; size?: number } | undefined;
-  private paxBody: { remaining: number; padding: number; chunks: Buffer[] } | undefined;
   private ended = false;
 
   constructor(private readonly onEntry: (entry: ReadEntry) => FileSink | undefined) {}
@@ -206,9 +205,7 @@ class TarParser {
         if (data.some((byte) => byte !== 0)) throw new TarFormatError("data after the end of the archive");
         return;
       }
-      if (this.body) data = this.feedBody(data);
-      else if (this.paxBody) data = this.feedPax(data);
-      else data = this.feedHeader(data);
+      data = this.body ? this.feedBody(data) : this.feedHeader(data);
     }
   }
 
@@ -229,22 +226,6 @@ class TarParser {
     const skip = Math.min(body.padding, data.length);
     body.padding -= skip;
     if (body.remaining === 0 && body.padding === 0) this.body = undefined;
-    return data.subarray(skip);
-  }
-
-  private feedPax(data: Buffer): Buffer {
-    const pax = this.paxBody;
-    if (!pax) return data;
-    const take = Math.min(pax.remaining, data.length);
-    pax.chunks.push(Buffer.from(data.subarray(0, take)));
-    pax.remaining -= take;
-    data = data.subarray(take);
-    const skip = Math.min(pax.padding, data.length);
-    pax.padding -= skip;
-    if (pax.remaining === 0 && pax.padding === 0) {
-      this.pax = parsePax(Buffer.concat(pax.chunks));
-      this.paxBody = undefined;
-    }
     return data.subarray(skip);
   }
 
@@ -276,12 +257,15 @@ class TarParser {
     const size = this.pax?.size ?? readOctal(block, 124, 12);
     if (type === "x") {
       if (this.pax) throw new TarFormatError("two pax headers in a row");
-      this.paxBody = { remaining: size, padding: (BLOCK - (size % BLOCK)) % BLOCK, chunks: [] };
       if (size > 64 * 1024) throw new TarFormatError("a pax header is implausibly large");
-      if (size === 0) {
-        this.pax = {};
-        this.paxBody = undefined;
-      }
+      const chunks: Buffer[] = [];
+      const collect: FileSink = {
+        write: (chunk) => chunks.push(Buffer.from(chunk)),
+        end: () => {
+          this.pax = parsePax(Buffer.concat(chunks));
+        },
+      };
+      this.startBody(size, collect);
       return;
     }
     const name = block.toString("utf8", 0, 100).replace(/\0.*$/s, "");
@@ -299,7 +283,10 @@ class TarParser {
     }
     if (type !== "0" && type !== "\u0000") throw new TarFormatError(`entry '${entryPath}' is ${describeType(type)}, which a snapshot never holds`);
     checkEntryPath(entryPath);
-    const sink = this.onEntry({ type: "file", path: entryPath, mode, mtimeMs, size });
+    this.startBody(size, this.onEntry({ type: "file", path: entryPath, mode, mtimeMs, size }));
+  }
+
+  private startBody(size: number, sink: FileSink | undefined): void {
     if (size === 0) sink?.end();
     const padding = (BLOCK - (size % BLOCK)) % BLOCK;
     if (size > 0 || padding > 0) this.body = { sink, remaining: size, padding };

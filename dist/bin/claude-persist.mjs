@@ -32172,8 +32172,8 @@ import { createGunzip, createGzip } from "node:zlib";
 async function writeTarGz(file2, entries, options7 = {}) {
   await pipeline(
     tarStream(entries, options7.onFile),
-    createGzip({ level: options7.level ?? 6, chunkSize: 1 << 16 }),
-    createWriteStream2(file2, { flags: "wx", mode: options7.mode ?? 384 })
+    createGzip({ level: 6, chunkSize: 1 << 16 }),
+    createWriteStream2(file2, { flags: "wx", mode: 384 })
   );
 }
 async function* tarStream(entries, onFile) {
@@ -32361,10 +32361,9 @@ var init_tar = __esm({
       onEntry;
       pending = [];
       pendingLength = 0;
-      /** The file being read: its sink, the bytes still to come, then the padding to skip. */
+      /** The body being read (a file's, or a pax header's): its sink, the bytes still to come, then the padding to skip. */
       body;
       pax;
-      paxBody;
       ended = false;
       push(chunk) {
         let data = chunk;
@@ -32373,9 +32372,7 @@ var init_tar = __esm({
             if (data.some((byte) => byte !== 0)) throw new TarFormatError("data after the end of the archive");
             return;
           }
-          if (this.body) data = this.feedBody(data);
-          else if (this.paxBody) data = this.feedPax(data);
-          else data = this.feedHeader(data);
+          data = this.body ? this.feedBody(data) : this.feedHeader(data);
         }
       }
       finish() {
@@ -32394,21 +32391,6 @@ var init_tar = __esm({
         const skip = Math.min(body.padding, data.length);
         body.padding -= skip;
         if (body.remaining === 0 && body.padding === 0) this.body = void 0;
-        return data.subarray(skip);
-      }
-      feedPax(data) {
-        const pax = this.paxBody;
-        if (!pax) return data;
-        const take = Math.min(pax.remaining, data.length);
-        pax.chunks.push(Buffer.from(data.subarray(0, take)));
-        pax.remaining -= take;
-        data = data.subarray(take);
-        const skip = Math.min(pax.padding, data.length);
-        pax.padding -= skip;
-        if (pax.remaining === 0 && pax.padding === 0) {
-          this.pax = parsePax(Buffer.concat(pax.chunks));
-          this.paxBody = void 0;
-        }
         return data.subarray(skip);
       }
       feedHeader(data) {
@@ -32437,12 +32419,15 @@ var init_tar = __esm({
         const size = this.pax?.size ?? readOctal(block, 124, 12);
         if (type === "x") {
           if (this.pax) throw new TarFormatError("two pax headers in a row");
-          this.paxBody = { remaining: size, padding: (BLOCK - size % BLOCK) % BLOCK, chunks: [] };
           if (size > 64 * 1024) throw new TarFormatError("a pax header is implausibly large");
-          if (size === 0) {
-            this.pax = {};
-            this.paxBody = void 0;
-          }
+          const chunks = [];
+          const collect = {
+            write: (chunk) => chunks.push(Buffer.from(chunk)),
+            end: () => {
+              this.pax = parsePax(Buffer.concat(chunks));
+            }
+          };
+          this.startBody(size, collect);
           return;
         }
         const name = block.toString("utf8", 0, 100).replace(/\0.*$/s, "");
@@ -32460,7 +32445,9 @@ var init_tar = __esm({
         }
         if (type !== "0" && type !== "\0") throw new TarFormatError(`entry '${entryPath}' is ${describeType(type)}, which a snapshot never holds`);
         checkEntryPath(entryPath);
-        const sink = this.onEntry({ type: "file", path: entryPath, mode, mtimeMs, size });
+        this.startBody(size, this.onEntry({ type: "file", path: entryPath, mode, mtimeMs, size }));
+      }
+      startBody(size, sink) {
         if (size === 0) sink?.end();
         const padding = (BLOCK - size % BLOCK) % BLOCK;
         if (size > 0 || padding > 0) this.body = { sink, remaining: size, padding };
