@@ -120,6 +120,14 @@ export function listAllSessions(env: Env, cwd: string): SessionListing {
   return { projects, stats: context.stats, notes: context.notes };
 }
 
+/**
+ * The session a file of a slug folder holds: `<id>.jsonl`. Subagents' files (`agent-*.jsonl`, or under
+ * `<id>/subagents/`) hold none.
+ */
+export function sessionIdOf(name: string): string | undefined {
+  return name.endsWith(".jsonl") && !name.startsWith("agent-") ? name.slice(0, -".jsonl".length) : undefined;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 /** One folder under `projects/`, however many names reach it. */
@@ -261,15 +269,15 @@ function summarizeFolder(context: Context, folder: SlugFolder): FolderSummary {
   context.stats.folders++;
   let unreadable = 0;
   for (const entry of entries) {
-    // Sessions are `<id>.jsonl` files; subagents' files (`agent-*.jsonl`, or under `<id>/subagents/`) are not.
-    if (!entry.isFile() || !entry.name.endsWith(".jsonl") || entry.name.startsWith("agent-")) continue;
+    const id = entry.isFile() ? sessionIdOf(entry.name) : undefined;
+    if (id === undefined) continue;
     const file = path.join(folder.dir, entry.name);
     try {
       const summary = summarizeTranscript(file);
       context.stats.transcripts++;
       context.stats.bytesRead += summary.bytesRead;
       context.stats.totalBytes += summary.size;
-      transcripts.push({ file, id: entry.name.slice(0, -".jsonl".length), summary });
+      transcripts.push({ file, id, summary });
     } catch {
       unreadable++;
     }

@@ -36,7 +36,7 @@ import { describeError, UserError } from "./errors.ts";
 import { errorCode, isNotFound, writeFileAtomic } from "./fs.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
 import { mappingSchema, mappingsFile, readMappings, type Mapping } from "./mapping.ts";
-import { projectSlugFolders } from "./sessions.ts";
+import { projectSlugFolders, sessionIdOf } from "./sessions.ts";
 import { updateJsonState, withLock } from "./state.ts";
 import { readTarGz, writeTarGz, type FileSink, type TarEntry } from "./tar.ts";
 import { parseWorkItem, workItemKey, workItemsPath } from "./work-items.ts";
@@ -133,28 +133,24 @@ function collectProjectData(env: Env, slugFolders: string[]): ProjectData {
   const config = configDir(env);
   const projects = projectsDir(env);
   const data: ProjectData = { slugs: [], sessions: [], dirs: [], files: [], state: { mappings: [], workItems: [] }, skipped: [] };
-  const walkFrom = (rel: string) => walk(config, rel, data);
   for (const slug of realSlugFolders(projects, slugFolders)) {
     data.slugs.push(slug);
     const first = data.files.length;
-    walkFrom(`projects/${slug}`);
-    // Sessions are the folder's own `<id>.jsonl` files; subagents' (`agent-*.jsonl`, or deeper down) are not.
+    add(config, `projects/${slug}`, data, "dir");
+    // Sessions are the folder's own files, not those deeper down.
     for (const file of data.files.slice(first)) {
       const name = file.rel.slice(`projects/${slug}/`.length);
-      if (!name.includes("/") && name.endsWith(".jsonl") && !name.startsWith("agent-")) {
-        data.sessions.push({ id: name.slice(0, -".jsonl".length), slug, bytes: file.size });
-      }
+      const id = name.includes("/") ? undefined : sessionIdOf(name);
+      if (id !== undefined) data.sessions.push({ id, slug, bytes: file.size });
     }
   }
   const ids = new Set(data.sessions.map((s) => s.id));
   for (const name of listNames(path.join(config, "todos")).sort()) {
-    if (name.endsWith(".json") && sessionPrefixOf(name, ids)) addFile(config, `todos/${name}`, data);
+    if (name.endsWith(".json") && sessionPrefixOf(name, ids)) add(config, `todos/${name}`, data, "file");
   }
   for (const id of [...ids].sort()) {
-    for (const root of ["tasks", "file-history"]) {
-      if (isRealDirectory(path.join(config, root, id))) walkFrom(`${root}/${id}`);
-    }
-    addFile(config, `persist-state/${SESSION_STARTS_DIR}/${id}.jsonl`, data);
+    for (const root of ["tasks", "file-history"]) add(config, `${root}/${id}`, data, "dir");
+    add(config, `persist-state/${SESSION_STARTS_DIR}/${id}.jsonl`, data, "file");
   }
   const slugSet = new Set(slugFolders);
   data.state.mappings.push(...readStateArray(mappingsFile(env)).filter((m) => isProjectMapping(m, slugSet)));
@@ -192,7 +188,12 @@ function sessionPrefixOf(name: string, ids: Set<string>): boolean {
   return false;
 }
 
-function walk(config: string, rel: string, data: ProjectData): void {
+/**
+ * Adds `rel` under the config dir: a file, or a folder with everything in it. `only` is what the caller looks
+ * for: anything else there is left out, silently for a folder, as skipped for a file. Links, sockets and the
+ * like are skipped.
+ */
+function add(config: string, rel: string, data: ProjectData, only?: "dir" | "file"): void {
   const abs = path.join(config, rel);
   let stats: Stats;
   try {
@@ -200,32 +201,20 @@ function walk(config: string, rel: string, data: ProjectData): void {
   } catch {
     return;
   }
-  if (!stats.isDirectory()) return;
-  data.dirs.push({ rel, abs, mode: stats.mode & 0o7777, mtimeMs: stats.mtimeMs });
-  let entries;
-  try {
-    entries = readdirSync(abs, { withFileTypes: true });
-  } catch (error) {
-    throw new UserError(`cannot read ${abs} (${describeError(error)}); fix its permissions and try again`);
+  if (stats.isDirectory() && only !== "file") {
+    data.dirs.push({ rel, abs, mode: stats.mode & 0o7777, mtimeMs: stats.mtimeMs });
+    let entries;
+    try {
+      entries = readdirSync(abs);
+    } catch (error) {
+      throw new UserError(`cannot read ${abs} (${describeError(error)}); fix its permissions and try again`);
+    }
+    for (const name of entries.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) add(config, `${rel}/${name}`, data);
+  } else if (stats.isFile() && only !== "dir") {
+    data.files.push({ rel, abs, size: stats.size, mode: stats.mode & 0o7777, mtimeMs: stats.mtimeMs });
+  } else if (only !== "dir") {
+    data.skipped.push(rel);
   }
-  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    const child = `${rel}/${entry.name}`;
-    if (entry.isDirectory()) walk(config, child, data);
-    else if (entry.isFile()) addFile(config, child, data);
-    else data.skipped.push(child);
-  }
-}
-
-function addFile(config: string, rel: string, data: ProjectData): void {
-  const abs = path.join(config, rel);
-  let stats: Stats;
-  try {
-    stats = lstatSync(abs);
-  } catch {
-    return;
-  }
-  if (stats.isFile()) data.files.push({ rel, abs, size: stats.size, mode: stats.mode & 0o7777, mtimeMs: stats.mtimeMs });
-  else data.skipped.push(rel);
 }
 
 function isProjectMapping(entry: unknown, slugs: Set<string>): boolean {

@@ -23511,15 +23511,9 @@ function summarizeWindows(fd, size, window) {
     if (first.sessionId && first.cwd && first.version && first.timestamp && first.prompt) break;
   }
   const last = {};
-  for (const line of parsedLines([...tail.lines, ...tail.lines.length > 0 ? [] : head.lines].reverse())) {
+  for (const line of parsedLines([...head.lines, ...tail.lines].reverse())) {
     for (const key of ["cwd", "gitBranch", "timestamp"]) last[key] ??= line[key];
     if (last.cwd && last.gitBranch && last.timestamp) break;
-  }
-  if (!last.gitBranch || !last.cwd || !last.timestamp) {
-    for (const line of parsedLines([...head.lines].reverse())) {
-      for (const key of ["cwd", "gitBranch", "timestamp"]) last[key] ??= line[key];
-      if (last.cwd && last.gitBranch && last.timestamp) break;
-    }
   }
   return {
     sessionId: first.sessionId ?? lastSessionId(tail.lines),
@@ -27646,7 +27640,7 @@ function prettyMilliseconds(milliseconds, options7) {
     const flooredValue = Math.round(flooredInterimValue) / 10 ** decimalDigits;
     return flooredValue.toFixed(decimalDigits);
   };
-  const add = (value, long, short, valueString) => {
+  const add2 = (value, long, short, valueString) => {
     if ((result.length === 0 || !options7.colonNotation) && isZero(value) && !(options7.colonNotation && short === "m")) {
       return;
     }
@@ -27663,35 +27657,35 @@ function prettyMilliseconds(milliseconds, options7) {
   const parsed = parseMilliseconds(milliseconds);
   const days = BigInt(parsed.days);
   if (options7.hideYearAndDays) {
-    add(BigInt(days) * 24n + BigInt(parsed.hours), "hour", "h");
+    add2(BigInt(days) * 24n + BigInt(parsed.hours), "hour", "h");
   } else {
     if (options7.hideYear) {
-      add(days, "day", "d");
+      add2(days, "day", "d");
     } else {
-      add(days / 365n, "year", "y");
-      add(days % 365n, "day", "d");
+      add2(days / 365n, "year", "y");
+      add2(days % 365n, "day", "d");
     }
-    add(Number(parsed.hours), "hour", "h");
+    add2(Number(parsed.hours), "hour", "h");
   }
-  add(Number(parsed.minutes), "minute", "m");
+  add2(Number(parsed.minutes), "minute", "m");
   if (!options7.hideSeconds) {
     if (options7.separateMilliseconds || options7.formatSubMilliseconds || !options7.colonNotation && milliseconds < 1e3 && !options7.subSecondsAsDecimals) {
       const seconds = Number(parsed.seconds);
       const milliseconds2 = Number(parsed.milliseconds);
       const microseconds = Number(parsed.microseconds);
       const nanoseconds = Number(parsed.nanoseconds);
-      add(seconds, "second", "s");
+      add2(seconds, "second", "s");
       if (options7.formatSubMilliseconds) {
-        add(milliseconds2, "millisecond", "ms");
-        add(microseconds, "microsecond", "\xB5s");
-        add(nanoseconds, "nanosecond", "ns");
+        add2(milliseconds2, "millisecond", "ms");
+        add2(microseconds, "microsecond", "\xB5s");
+        add2(nanoseconds, "nanosecond", "ns");
       } else {
         const millisecondsAndBelow = milliseconds2 + microseconds / 1e3 + nanoseconds / 1e6;
         const millisecondsDecimalDigits = typeof options7.millisecondsDecimalDigits === "number" ? options7.millisecondsDecimalDigits : 0;
         const roundedMilliseconds = millisecondsAndBelow >= 1 ? Math.round(millisecondsAndBelow) : Math.ceil(millisecondsAndBelow);
         const maximumMilliseconds = 1e3 - 10 ** -millisecondsDecimalDigits;
         const millisecondsString = millisecondsDecimalDigits ? Math.min(millisecondsAndBelow, maximumMilliseconds).toFixed(millisecondsDecimalDigits) : Math.min(roundedMilliseconds, maximumMilliseconds);
-        add(
+        add2(
           Number.parseFloat(millisecondsString),
           "millisecond",
           "ms",
@@ -27703,7 +27697,7 @@ function prettyMilliseconds(milliseconds, options7) {
       const secondsDecimalDigits = typeof options7.secondsDecimalDigits === "number" ? options7.secondsDecimalDigits : 1;
       const secondsFixed = floorDecimals(seconds, secondsDecimalDigits);
       const secondsString = options7.keepDecimalsOnWholeSeconds ? secondsFixed : secondsFixed.replace(/\.0+$/, "");
-      add(Number.parseFloat(secondsString), "second", "s", secondsString);
+      add2(Number.parseFloat(secondsString), "second", "s", secondsString);
     }
   }
   if (result.length === 0) {
@@ -32505,27 +32499,23 @@ function collectProjectData(env, slugFolders) {
   const config2 = configDir(env);
   const projects = projectsDir(env);
   const data = { slugs: [], sessions: [], dirs: [], files: [], state: { mappings: [], workItems: [] }, skipped: [] };
-  const walkFrom = (rel) => walk(config2, rel, data);
   for (const slug of realSlugFolders(projects, slugFolders)) {
     data.slugs.push(slug);
     const first = data.files.length;
-    walkFrom(`projects/${slug}`);
+    add(config2, `projects/${slug}`, data, "dir");
     for (const file2 of data.files.slice(first)) {
       const name = file2.rel.slice(`projects/${slug}/`.length);
-      if (!name.includes("/") && name.endsWith(".jsonl") && !name.startsWith("agent-")) {
-        data.sessions.push({ id: name.slice(0, -".jsonl".length), slug, bytes: file2.size });
-      }
+      const id = name.includes("/") ? void 0 : sessionIdOf(name);
+      if (id !== void 0) data.sessions.push({ id, slug, bytes: file2.size });
     }
   }
   const ids = new Set(data.sessions.map((s) => s.id));
   for (const name of listNames(path16.join(config2, "todos")).sort()) {
-    if (name.endsWith(".json") && sessionPrefixOf(name, ids)) addFile(config2, `todos/${name}`, data);
+    if (name.endsWith(".json") && sessionPrefixOf(name, ids)) add(config2, `todos/${name}`, data, "file");
   }
   for (const id of [...ids].sort()) {
-    for (const root of ["tasks", "file-history"]) {
-      if (isRealDirectory2(path16.join(config2, root, id))) walkFrom(`${root}/${id}`);
-    }
-    addFile(config2, `persist-state/${SESSION_STARTS_DIR}/${id}.jsonl`, data);
+    for (const root of ["tasks", "file-history"]) add(config2, `${root}/${id}`, data, "dir");
+    add(config2, `persist-state/${SESSION_STARTS_DIR}/${id}.jsonl`, data, "file");
   }
   const slugSet = new Set(slugFolders);
   data.state.mappings.push(...readStateArray(mappingsFile(env)).filter((m) => isProjectMapping(m, slugSet)));
@@ -32557,7 +32547,7 @@ function sessionPrefixOf(name, ids) {
   for (let i2 = name.indexOf("-"); i2 > 0; i2 = name.indexOf("-", i2 + 1)) if (ids.has(name.slice(0, i2))) return true;
   return false;
 }
-function walk(config2, rel, data) {
+function add(config2, rel, data, only) {
   const abs = path16.join(config2, rel);
   let stats;
   try {
@@ -32565,31 +32555,20 @@ function walk(config2, rel, data) {
   } catch {
     return;
   }
-  if (!stats.isDirectory()) return;
-  data.dirs.push({ rel, abs, mode: stats.mode & 4095, mtimeMs: stats.mtimeMs });
-  let entries;
-  try {
-    entries = readdirSync3(abs, { withFileTypes: true });
-  } catch (error62) {
-    throw new UserError(`cannot read ${abs} (${describeError(error62)}); fix its permissions and try again`);
+  if (stats.isDirectory() && only !== "file") {
+    data.dirs.push({ rel, abs, mode: stats.mode & 4095, mtimeMs: stats.mtimeMs });
+    let entries;
+    try {
+      entries = readdirSync3(abs);
+    } catch (error62) {
+      throw new UserError(`cannot read ${abs} (${describeError(error62)}); fix its permissions and try again`);
+    }
+    for (const name of entries.sort((a2, b) => a2 < b ? -1 : a2 > b ? 1 : 0)) add(config2, `${rel}/${name}`, data);
+  } else if (stats.isFile() && only !== "dir") {
+    data.files.push({ rel, abs, size: stats.size, mode: stats.mode & 4095, mtimeMs: stats.mtimeMs });
+  } else if (only !== "dir") {
+    data.skipped.push(rel);
   }
-  for (const entry of entries.sort((a2, b) => a2.name < b.name ? -1 : a2.name > b.name ? 1 : 0)) {
-    const child = `${rel}/${entry.name}`;
-    if (entry.isDirectory()) walk(config2, child, data);
-    else if (entry.isFile()) addFile(config2, child, data);
-    else data.skipped.push(child);
-  }
-}
-function addFile(config2, rel, data) {
-  const abs = path16.join(config2, rel);
-  let stats;
-  try {
-    stats = lstatSync3(abs);
-  } catch {
-    return;
-  }
-  if (stats.isFile()) data.files.push({ rel, abs, size: stats.size, mode: stats.mode & 4095, mtimeMs: stats.mtimeMs });
-  else data.skipped.push(rel);
 }
 function isProjectMapping(entry, slugs) {
   if (!isRecord(entry)) return false;
@@ -33343,6 +33322,9 @@ function listAllSessions(env, cwd) {
   projects.sort((a2, b) => compareNewestFirst(a2.sessions[0], b.sessions[0]) || a2.project.localeCompare(b.project));
   return { projects, stats: context.stats, notes: context.notes };
 }
+function sessionIdOf(name) {
+  return name.endsWith(".jsonl") && !name.startsWith("agent-") ? name.slice(0, -".jsonl".length) : void 0;
+}
 function readLayout(env, notes) {
   const mappings = readNoted(mappingsFile(env), "mappings", notes, () => readJsonState(mappingsFile(env), external_exports.array(external_exports.unknown()), [])).flatMap((entry) => {
     const parsed = mappingSchema.safeParse(entry);
@@ -33429,14 +33411,15 @@ function summarizeFolder(context, folder) {
   context.stats.folders++;
   let unreadable = 0;
   for (const entry of entries) {
-    if (!entry.isFile() || !entry.name.endsWith(".jsonl") || entry.name.startsWith("agent-")) continue;
+    const id = entry.isFile() ? sessionIdOf(entry.name) : void 0;
+    if (id === void 0) continue;
     const file2 = path18.join(folder.dir, entry.name);
     try {
       const summary = summarizeTranscript(file2);
       context.stats.transcripts++;
       context.stats.bytesRead += summary.bytesRead;
       context.stats.totalBytes += summary.size;
-      transcripts.push({ file: file2, id: entry.name.slice(0, -".jsonl".length), summary });
+      transcripts.push({ file: file2, id, summary });
     } catch {
       unreadable++;
     }
@@ -33500,16 +33483,16 @@ function lastActivityOf(file2, summary, starts) {
 }
 function environmentsOf(context, summary, starts) {
   const found = [];
-  const add = (environment) => {
+  const add2 = (environment) => {
     if (!found.some((e) => e.kind === environment.kind && e.machine === environment.machine && (e.machine !== null || e.cwd === environment.cwd))) {
       found.push(environment);
     }
   };
-  for (const start of starts) add({ kind: start.environment, machine: start.machine, cwd: start.cwd });
+  for (const start of starts) add2({ kind: start.environment, machine: start.machine, cwd: start.cwd });
   const recordedCwds = new Set(starts.map((s) => s.cwd));
   for (const cwd of [summary.firstCwd, summary.lastCwd]) {
     if (cwd === void 0 || recordedCwds.has(cwd)) continue;
-    add({ kind: isContainerPlace(context, cwd) ? "container" : "host", machine: null, cwd });
+    add2({ kind: isContainerPlace(context, cwd) ? "container" : "host", machine: null, cwd });
   }
   return found;
 }
@@ -35962,7 +35945,7 @@ var require_YAMLMap = __commonJS({
       static from(schema, obj, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map2 = new this(schema);
-        const add = (key, value) => {
+        const add2 = (key, value) => {
           if (typeof replacer === "function")
             value = replacer.call(obj, key, value);
           else if (Array.isArray(replacer) && !replacer.includes(key))
@@ -35972,10 +35955,10 @@ var require_YAMLMap = __commonJS({
         };
         if (obj instanceof Map) {
           for (const [key, value] of obj)
-            add(key, value);
+            add2(key, value);
         } else if (obj && typeof obj === "object") {
           for (const key of Object.keys(obj))
-            add(key, obj[key]);
+            add2(key, obj[key]);
         }
         if (typeof schema.sortMapEntries === "function") {
           map2.items.sort(schema.sortMapEntries);

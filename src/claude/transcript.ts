@@ -67,16 +67,10 @@ function summarizeWindows(fd: number, size: number, window: number): TranscriptS
     if (first.sessionId && first.cwd && first.version && first.timestamp && first.prompt) break;
   }
   const last: Partial<Record<"cwd" | "gitBranch" | "timestamp", string>> = {};
-  for (const line of parsedLines([...tail.lines, ...(tail.lines.length > 0 ? [] : head.lines)].reverse())) {
+  // From the end back: a branch or cwd seen only near the start still counts when the tail has none.
+  for (const line of parsedLines([...head.lines, ...tail.lines].reverse())) {
     for (const key of ["cwd", "gitBranch", "timestamp"] as const) last[key] ??= line[key];
     if (last.cwd && last.gitBranch && last.timestamp) break;
-  }
-  // A branch or cwd seen only near the start still counts when the tail has none.
-  if (!last.gitBranch || !last.cwd || !last.timestamp) {
-    for (const line of parsedLines([...head.lines].reverse())) {
-      for (const key of ["cwd", "gitBranch", "timestamp"] as const) last[key] ??= line[key];
-      if (last.cwd && last.gitBranch && last.timestamp) break;
-    }
   }
   return {
     sessionId: first.sessionId ?? lastSessionId(tail.lines),
