@@ -41,7 +41,7 @@ import { updateJsonState, withLock } from "./state.ts";
 import { readTarGz, writeTarGz, type FileSink, type TarEntry } from "./tar.ts";
 import { parseWorkItem, workItemKey, workItemsPath } from "./work-items.ts";
 
-export const SNAPSHOTS_DIR = "snapshots";
+const SNAPSHOTS_DIR = "snapshots";
 /** The manifest's path inside an archive: the last entry, written once every file's checksum is known. */
 const MANIFEST_ENTRY = ".claude-persist/manifest.json";
 const ARCHIVE_EXT = ".tar.gz";
@@ -506,7 +506,7 @@ function refuseWhileLive(env: Env, project: SnapshotProject, sessions: Array<{ i
 }
 
 /** Live sessions whose folder is the project's (or inside it), or whose session is one of the project's. */
-export function liveSessionsOf(env: Env, project: SnapshotProject, sessions: Array<{ id: string }>): RunningSession[] {
+function liveSessionsOf(env: Env, project: SnapshotProject, sessions: Array<{ id: string }>): RunningSession[] {
   const slugs = new Set(project.slugs);
   const ids = new Set(sessions.map((s) => s.id));
   const roots = [project.path, project.hostPath];

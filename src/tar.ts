@@ -22,7 +22,7 @@ export type FileSource = { readonly file: string } | { readonly bytes: Uint8Arra
 /** What the writer saw of each file it archived. */
 export type WrittenFile = { readonly path: string; readonly size: number; readonly sha256: string };
 
-export class TarFormatError extends Error {
+class TarFormatError extends Error {
   override name = "TarFormatError";
 }
 
@@ -140,7 +140,7 @@ function writeOctal(block: Buffer, offset: number, length: number, value: number
 }
 
 /** The checks both sides make on an entry's path: relative, no `..`, `.` or empty parts, no NUL. */
-export function checkEntryPath(name: string): void {
+function checkEntryPath(name: string): void {
   if (name.length === 0) throw new TarFormatError("an entry has an empty path");
   if (name.startsWith("/")) throw new TarFormatError(`entry '${name}' has an absolute path`);
   if (name.includes("\u0000")) throw new TarFormatError(`entry '${name}' has a NUL byte in its path`);

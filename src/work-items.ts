@@ -26,7 +26,7 @@ export type WorkItem = {
   readonly linearAsked: boolean;
 };
 
-export const WORK_ITEMS_FILE = "work-items.json";
+const WORK_ITEMS_FILE = "work-items.json";
 /** Older entries fall off the end: the hook reads the whole file at every session start. */
 export const MAX_WORK_ITEMS = 100;
 /** Work items of other places named in the hook's context, newest first. */

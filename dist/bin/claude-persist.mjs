@@ -32453,10 +32453,8 @@ var init_tar = __esm({
 // src/snapshot.ts
 var snapshot_exports = {};
 __export(snapshot_exports, {
-  SNAPSHOTS_DIR: () => SNAPSHOTS_DIR,
   createSnapshot: () => createSnapshot,
   listSnapshots: () => listSnapshots,
-  liveSessionsOf: () => liveSessionsOf,
   pruneSnapshots: () => pruneSnapshots,
   resolveSnapshotProject: () => resolveSnapshotProject,
   restoreSnapshot: () => restoreSnapshot,
@@ -42805,7 +42803,6 @@ ${OPTIONS_HELP}`,
 // src/commands/snapshot.ts
 var snapshot_exports2 = {};
 __export(snapshot_exports2, {
-  formatBytes: () => formatBytes,
   snapshot: () => snapshot
 });
 function renderList(project, all) {

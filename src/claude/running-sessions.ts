@@ -8,7 +8,7 @@ import path from "node:path";
 import { z } from "zod";
 import { configDir, type Env } from "./home.ts";
 
-export const RUNNING_SESSIONS_DIR = "sessions";
+const RUNNING_SESSIONS_DIR = "sessions";
 
 const recordSchema = z
   .object({

@@ -127,7 +127,7 @@ function plural(count: number, word: string): string {
 }
 
 /** Decimal units, as `ls -h --si` and most tools print them: `1.2 MB`. */
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   if (bytes < 1000) return `${bytes} B`;
   const units = ["kB", "MB", "GB", "TB"];
   let value = bytes / 1000;
