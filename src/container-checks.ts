@@ -3,6 +3,7 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { configDir, homeDir, PACK_CODE_DIR, realpathOrSelf, type Env } from "./claude/home.ts";
+import { shellWord } from "./text.ts";
 import { CONTAINER_WORKSPACE_ENV, HOST_WORKSPACE_ENV, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "./claude/shared.ts";
 import { projectLinkState, type ProjectLinkState, type Workspaces } from "./project-link.ts";
 
@@ -29,10 +30,6 @@ export function displayPath(file: string, env: Env): string {
   return shellWord(file);
 }
 
-/** For commands a person copies: never executed through a shell by the pack. */
-export function shellWord(text: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
-}
 
 /** Mount points of this process's mount namespace, with whether each is mounted read-only. */
 export function readMountPoints(file = "/proc/self/mountinfo"): Map<string, { readonly readOnly: boolean }> {

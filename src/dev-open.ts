@@ -14,6 +14,7 @@ import { isOnlyPackCommand } from "./devcontainer/mounts.ts";
 import { containerMetadata, execAsRoot, findDevcontainer, type Container } from "./docker.ts";
 import { UserError } from "./errors.ts";
 import { writeFileAtomic, backupFile } from "./fs.ts";
+import { shellWord } from "./text.ts";
 import { mapProject, type MapResult } from "./mapping.ts";
 import { unifiedDiff } from "./diff.ts";
 
@@ -81,7 +82,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   if (options.isolated) {
     messages.push(
       "This repo's container keeps its own Claude sessions once it is recreated without the mounts:",
-      `  devcontainer up --workspace-folder ${shellQuote(edit.workspaceFolder)} --remove-existing-container`,
+      `  devcontainer up --workspace-folder ${shellWord(edit.workspaceFolder)} --remove-existing-container`,
       "'claude-persist share' puts the mounts back.",
     );
     return { status: "isolated", ...base, messages };
@@ -226,13 +227,9 @@ function describeLaunch(up: UpSuccess, mapping: MapResult, edit: PersistenceEdit
   if (mapping.link === "same-path") messages.push("The workspace has the same path inside, so sessions need no mapping.");
   else messages.push(`Sessions of ${edit.workspaceFolder} are shared with ${up.remoteWorkspaceFolder} (projects/${mapping.containerSlug} → ${mapping.hostSlug}).`);
   if (mapping.merged.length > 0) messages.push(`Merged ${mapping.merged.length} file(s) the container had made on its own into the host's project folder.`);
-  messages.push(`Enter with: devcontainer exec --workspace-folder ${shellQuote(edit.workspaceFolder)} claude --continue`);
+  messages.push(`Enter with: devcontainer exec --workspace-folder ${shellWord(edit.workspaceFolder)} claude --continue`);
 }
 
-/** For display only: the command a person copies. Never executed through a shell. */
-function shellQuote(text: string): string {
-  return /^[A-Za-z0-9_./:@%+=-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
-}
 
 async function enter(what: "shell" | "claude", edit: PersistenceEdit, io: Io): Promise<void> {
   const command = what === "claude" ? ["claude", "--continue"] : ["bash", "-l"];

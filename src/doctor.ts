@@ -20,7 +20,6 @@ import {
   fail,
   ok,
   readMountPoints,
-  shellWord,
   warn,
   workspacesOf,
 } from "./container-checks.ts";
@@ -42,6 +41,7 @@ import {
 import { detectEnvironment } from "./environment.ts";
 import { describeError } from "./errors.ts";
 import { readTextIfExists } from "./fs.ts";
+import { shellWord } from "./text.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
 import { readMappings, type Mapping } from "./mapping.ts";
 import { projectLinkState } from "./project-link.ts";

@@ -2,13 +2,14 @@
 // onto it (symlinked slug folders and `persist-state/mappings.json`), newest first, with the command that resumes
 // each one. Transcripts are summarized from their head and tail only; a folder reached by several names (a
 // symlink, a bind mount) is read once.
-import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { encodeProjectSlug, packStateDir, projectSlugForDir, projectsDir, type Env } from "./claude/home.ts";
+import { encodeProjectSlug, packStateDir, projectSlugForDir, projectsDir, realpathOrSelf, type Env } from "./claude/home.ts";
 import { summarizeTranscript, type TranscriptSummary } from "./claude/transcript.ts";
 import { describeError } from "./errors.ts";
 import { errorCode } from "./fs.ts";
+import { shellWord } from "./text.ts";
 import { listWorktrees, repoRoot } from "./git.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
 import { mappingSchema, mappingsFile, type Mapping } from "./mapping.ts";
@@ -379,13 +380,10 @@ function isContainerPlace(context: Context, place: string): boolean {
 }
 
 function resumeCommand(here: string, place: string | undefined, id: string): string {
-  const resume = `claude --resume ${shellQuote(id)}`;
-  return place === undefined || place === here ? resume : `cd ${shellQuote(place)} && ${resume}`;
+  const resume = `claude --resume ${shellWord(id)}`;
+  return place === undefined || place === here ? resume : `cd ${shellWord(place)} && ${resume}`;
 }
 
-function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
-}
 
 function compareNewestFirst(a: SessionInfo | undefined, b: SessionInfo | undefined): number {
   return timeOf(b?.lastActivity) - timeOf(a?.lastActivity) || (a?.id ?? "").localeCompare(b?.id ?? "");
@@ -490,13 +488,6 @@ function listNames(dir: string): string[] {
   }
 }
 
-function realpathOrSelf(dir: string): string {
-  try {
-    return realpathSync.native(dir);
-  } catch {
-    return path.resolve(dir);
-  }
-}
 
 /** Which folders belong together: each key points towards its group's first. */
 class UnionFind {

@@ -33,7 +33,7 @@ import { configDir, encodeProjectSlug, packStateDir, projectSlugForDir, projects
 import { runningSessions, type RunningSession } from "./claude/running-sessions.ts";
 import { detectEnvironment } from "./environment.ts";
 import { describeError, UserError } from "./errors.ts";
-import { errorCode, isNotFound, writeFileAtomic } from "./fs.ts";
+import { errorCode, isNotFound, isRealDirectory, writeFileAtomic } from "./fs.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
 import { mappingSchema, mappingsFile, readMappings, type Mapping } from "./mapping.ts";
 import { projectSlugFolders, sessionIdOf } from "./sessions.ts";
@@ -824,13 +824,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function isRealDirectory(file: string): boolean {
-  try {
-    return lstatSync(file).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 function isSymlink(file: string): boolean {
   try {

@@ -22956,6 +22956,9 @@ function oneLine(text2, max = Number.POSITIVE_INFINITY) {
   const flat = text2.replace(NOT_ONE_LINE, " ").trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}\u2026` : flat;
 }
+function shellWord(text2) {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text2) ? text2 : `'${text2.replaceAll("'", "'\\''")}'`;
+}
 var NOT_ONE_LINE;
 var init_text = __esm({
   "src/text.ts"() {
@@ -23140,9 +23143,6 @@ function displayPath(file2, env) {
   if (!relative.startsWith("..") && !path7.isAbsolute(relative)) return `~/${shellWord(relative)}`;
   return shellWord(file2);
 }
-function shellWord(text2) {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text2) ? text2 : `'${text2.replaceAll("'", "'\\''")}'`;
-}
 function readMountPoints(file2 = "/proc/self/mountinfo") {
   const mounts = /* @__PURE__ */ new Map();
   let text2;
@@ -23292,6 +23292,7 @@ var init_container_checks = __esm({
   "src/container-checks.ts"() {
     "use strict";
     init_home();
+    init_text();
     init_shared();
     init_project_link();
     ok = (label, detail) => ({ status: "ok", label, ...detail ? { detail } : {} });
@@ -32584,7 +32585,7 @@ async function createSnapshot(env, cwd, now = /* @__PURE__ */ new Date()) {
 }
 async function snapshotBeforeMerge(env, hostPath, slugFolders, now = /* @__PURE__ */ new Date()) {
   const projects = projectsDir(env);
-  const hasFiles = slugFolders.some((slug) => isRealDirectory2(path16.join(projects, slug)) && listNames(path16.join(projects, slug)).length > 0);
+  const hasFiles = slugFolders.some((slug) => isRealDirectory(path16.join(projects, slug)) && listNames(path16.join(projects, slug)).length > 0);
   if (!hasFiles) return void 0;
   try {
     const project = await resolveSnapshotProject(env, hostPath, slugFolders);
@@ -33056,13 +33057,6 @@ function readStateArray(file2) {
 function isRecord(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
-function isRealDirectory2(file2) {
-  try {
-    return lstatSync3(file2).isDirectory();
-  } catch {
-    return false;
-  }
-}
 function isSymlink(file2) {
   try {
     return lstatSync3(file2).isSymbolicLink();
@@ -33266,7 +33260,7 @@ var init_mapping = __esm({
 });
 
 // src/sessions.ts
-import { readdirSync as readdirSync5, readFileSync as readFileSync11, realpathSync as realpathSync4, statSync as statSync8 } from "node:fs";
+import { readdirSync as readdirSync5, readFileSync as readFileSync11, statSync as statSync8 } from "node:fs";
 import path18 from "node:path";
 async function listProjectSessions(env, cwd) {
   const notes = [];
@@ -33281,7 +33275,7 @@ async function projectSlugFolders(env, cwd) {
   return { project, slugs };
 }
 function listAllSessions(env, cwd) {
-  const here = realpathOrSelf2(cwd);
+  const here = realpathOrSelf(cwd);
   const notes = [];
   const context = loadContext(env, here, [here], readLayout(env, notes), notes);
   const summarized = new Map(context.folders.map((folder) => [folder.key, summarizeFolder(context, folder)]));
@@ -33331,7 +33325,7 @@ function readLayout(env, notes) {
   return { ...scanProjectsDir(projectsDir(env)), mappings };
 }
 async function locateProject(cwd, layout) {
-  const here = realpathOrSelf2(cwd);
+  const here = realpathOrSelf(cwd);
   const { root, worktrees } = await findProject(here);
   const wanted = new Set([root, ...worktrees].map(encodeProjectSlug));
   for (const m of layout.mappings) if (wanted.has(m.containerSlug)) wanted.add(m.hostSlug);
@@ -33498,11 +33492,8 @@ function isContainerPlace(context, place) {
   return context.containerPaths.has(place) || context.containerSlugs.has(encodeProjectSlug(place));
 }
 function resumeCommand(here, place, id) {
-  const resume = `claude --resume ${shellQuote(id)}`;
-  return place === void 0 || place === here ? resume : `cd ${shellQuote(place)} && ${resume}`;
-}
-function shellQuote(word) {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+  const resume = `claude --resume ${shellWord(id)}`;
+  return place === void 0 || place === here ? resume : `cd ${shellWord(place)} && ${resume}`;
 }
 function compareNewestFirst(a2, b) {
   return timeOf(b?.lastActivity) - timeOf(a2?.lastActivity) || (a2?.id ?? "").localeCompare(b?.id ?? "");
@@ -33514,12 +33505,12 @@ function timeOf(iso) {
 async function findProject(here) {
   let root;
   try {
-    root = realpathOrSelf2(await repoRoot(here));
+    root = realpathOrSelf(await repoRoot(here));
   } catch {
     return { root: here, worktrees: [] };
   }
   try {
-    const worktrees = (await listWorktrees(root)).filter((w) => !w.bare).map((w) => realpathOrSelf2(w.path));
+    const worktrees = (await listWorktrees(root)).filter((w) => !w.bare).map((w) => realpathOrSelf(w.path));
     return { root, worktrees: worktrees.includes(root) ? worktrees : [root, ...worktrees] };
   } catch {
     return { root, worktrees: [root] };
@@ -33581,13 +33572,6 @@ function listNames2(dir) {
     return [];
   }
 }
-function realpathOrSelf2(dir) {
-  try {
-    return realpathSync4.native(dir);
-  } catch {
-    return path18.resolve(dir);
-  }
-}
 var workItemSchema2, startRecordSchema, UnionFind;
 var init_sessions = __esm({
   "src/sessions.ts"() {
@@ -33597,6 +33581,7 @@ var init_sessions = __esm({
     init_transcript();
     init_errors();
     init_fs();
+    init_text();
     init_git();
     init_hook();
     init_mapping();
@@ -42480,7 +42465,7 @@ async function openDevContainer(options7, io) {
   if (options7.isolated) {
     messages.push(
       "This repo's container keeps its own Claude sessions once it is recreated without the mounts:",
-      `  devcontainer up --workspace-folder ${shellQuote2(edit.workspaceFolder)} --remove-existing-container`,
+      `  devcontainer up --workspace-folder ${shellWord(edit.workspaceFolder)} --remove-existing-container`,
       "'claude-persist share' puts the mounts back."
     );
     return { status: "isolated", ...base, messages };
@@ -42598,10 +42583,7 @@ function describeLaunch(up, mapping, edit, messages) {
   if (mapping.link === "same-path") messages.push("The workspace has the same path inside, so sessions need no mapping.");
   else messages.push(`Sessions of ${edit.workspaceFolder} are shared with ${up.remoteWorkspaceFolder} (projects/${mapping.containerSlug} \u2192 ${mapping.hostSlug}).`);
   if (mapping.merged.length > 0) messages.push(`Merged ${mapping.merged.length} file(s) the container had made on its own into the host's project folder.`);
-  messages.push(`Enter with: devcontainer exec --workspace-folder ${shellQuote2(edit.workspaceFolder)} claude --continue`);
-}
-function shellQuote2(text2) {
-  return /^[A-Za-z0-9_./:@%+=-]+$/.test(text2) ? text2 : `'${text2.replaceAll("'", "'\\''")}'`;
+  messages.push(`Enter with: devcontainer exec --workspace-folder ${shellWord(edit.workspaceFolder)} claude --continue`);
 }
 async function enter(what, edit, io) {
   const command = what === "claude" ? ["claude", "--continue"] : ["bash", "-l"];
@@ -42642,6 +42624,7 @@ var init_dev_open = __esm({
     init_docker();
     init_errors();
     init_fs();
+    init_text();
     init_mapping();
     init_diff();
     WAIT_IN_CLAUDE_MS = 1e5;
@@ -43454,6 +43437,7 @@ var init_doctor = __esm({
     init_environment();
     init_errors();
     init_fs();
+    init_text();
     init_hook();
     init_mapping();
     init_project_link();
