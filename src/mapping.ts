@@ -132,9 +132,11 @@ function uniqueName(file: string): string {
   }
 }
 
+/** What makes two mappings the same one: the host path and the container path (a later one replaces it). */
+export function mappingKey(mapping: { readonly hostPath?: unknown; readonly containerPath?: unknown }): string {
+  return JSON.stringify([mapping.hostPath, mapping.containerPath]);
+}
+
 async function recordMapping(env: Env, mapping: Mapping): Promise<void> {
-  await updateJsonState(mappingsFile(env), mappingsSchema, [], (all) => [
-    ...all.filter((m) => !(m.hostPath === mapping.hostPath && m.containerPath === mapping.containerPath)),
-    mapping,
-  ]);
+  await updateJsonState(mappingsFile(env), mappingsSchema, [], (all) => [...all.filter((m) => mappingKey(m) !== mappingKey(mapping)), mapping]);
 }

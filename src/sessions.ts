@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { encodeProjectSlug, packStateDir, projectSlugForDir, projectsDir, realpathOrSelf, type Env } from "./claude/home.ts";
+import { encodeProjectSlug, hasProjectSlug, packStateDir, projectsDir, realpathOrSelf, type Env } from "./claude/home.ts";
 import { summarizeTranscript, type TranscriptSummary } from "./claude/transcript.ts";
 import { describeError } from "./errors.ts";
 import { errorCode } from "./fs.ts";
@@ -345,7 +345,7 @@ function collectProject(
 }
 
 function belongsTo(repoPath: string, projectSlugs: Set<string>): boolean {
-  return projectSlugs.has(encodeProjectSlug(repoPath)) || projectSlugs.has(projectSlugForDir(repoPath));
+  return hasProjectSlug(projectSlugs, repoPath);
 }
 
 function lastActivityOf(file: string, summary: TranscriptSummary, starts: StartRecord[]): string {

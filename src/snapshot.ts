@@ -29,13 +29,13 @@ import {
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { configDir, encodeProjectSlug, packStateDir, projectSlugForDir, projectsDir, type Env } from "./claude/home.ts";
+import { configDir, encodeProjectSlug, hasProjectSlug, packStateDir, projectsDir, type Env } from "./claude/home.ts";
 import { runningSessions, type RunningSession } from "./claude/running-sessions.ts";
 import { detectEnvironment } from "./environment.ts";
 import { describeError, UserError } from "./errors.ts";
 import { errorCode, isNotFound, isRealDirectory, writeFileAtomic } from "./fs.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
-import { mappingSchema, mappingsFile, readMappings, type Mapping } from "./mapping.ts";
+import { mappingKey, mappingSchema, mappingsFile, readMappings, type Mapping } from "./mapping.ts";
 import { projectSlugFolders, sessionIdOf } from "./sessions.ts";
 import { updateJsonState, withLock } from "./state.ts";
 import { readTarGz, writeTarGz, type FileSink, type TarEntry } from "./tar.ts";
@@ -226,7 +226,7 @@ function isProjectMapping(entry: unknown, slugs: Set<string>): boolean {
 
 function isProjectWorkItem(entry: unknown, slugs: Set<string>): boolean {
   if (!isRecord(entry) || typeof entry.repoPath !== "string") return false;
-  return slugs.has(encodeProjectSlug(entry.repoPath)) || slugs.has(projectSlugForDir(entry.repoPath));
+  return hasProjectSlug(slugs, entry.repoPath);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -514,7 +514,7 @@ function liveSessionsOf(env: Env, project: SnapshotProject, sessions: Array<{ id
     if (session.sessionId && ids.has(session.sessionId)) return true;
     const cwd = session.cwd;
     if (!cwd) return false;
-    return slugs.has(encodeProjectSlug(cwd)) || slugs.has(projectSlugForDir(cwd)) || roots.some((root) => cwd.startsWith(`${root}/`));
+    return hasProjectSlug(slugs, cwd) || roots.some((root) => cwd.startsWith(`${root}/`));
   });
 }
 
@@ -757,7 +757,7 @@ function placeFile(from: string, to: string, mode: number, mtimeMs: number): voi
 async function restoreStateEntries(env: Env, manifest: Manifest, exact: boolean, projectSlugs: Set<string>): Promise<void> {
   const slugs = new Set([...projectSlugs, ...manifest.slugs]);
   const files = [
-    { file: mappingsFile(env), saved: manifest.state.mappings, mine: (e: unknown) => isProjectMapping(e, slugs), key: mappingKey },
+    { file: mappingsFile(env), saved: manifest.state.mappings, mine: (e: unknown) => isProjectMapping(e, slugs), key: (e: unknown) => (isRecord(e) ? mappingKey(e) : undefined) },
     { file: workItemsPath(env), saved: manifest.state.workItems, mine: (e: unknown) => isProjectWorkItem(e, slugs), key: workItemKey },
   ];
   for (const { file, saved, mine, key } of files) {
@@ -785,10 +785,6 @@ function mergeEntries(current: unknown[], saved: unknown[], key: (entry: unknown
   return [...next, ...byKey.values(), ...unkeyed];
 }
 
-/** One mapping per host and container path, as mapping.ts records them. */
-function mappingKey(entry: unknown): string | undefined {
-  return isRecord(entry) ? JSON.stringify([entry.hostPath, entry.containerPath]) : undefined;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Small helpers

@@ -20544,6 +20544,9 @@ function javaStringHash(text2) {
 function projectSlugForDir(dir) {
   return encodeProjectSlug(realpathOrSelf(dir));
 }
+function hasProjectSlug(slugs, dir) {
+  return slugs.has(encodeProjectSlug(dir)) || slugs.has(projectSlugForDir(dir));
+}
 function realpathOrSelf(dir) {
   try {
     return realpathSync.native(dir);
@@ -32577,7 +32580,7 @@ function isProjectMapping(entry, slugs) {
 }
 function isProjectWorkItem(entry, slugs) {
   if (!isRecord(entry) || typeof entry.repoPath !== "string") return false;
-  return slugs.has(encodeProjectSlug(entry.repoPath)) || slugs.has(projectSlugForDir(entry.repoPath));
+  return hasProjectSlug(slugs, entry.repoPath);
 }
 async function createSnapshot(env, cwd, now = /* @__PURE__ */ new Date()) {
   const project = await resolveSnapshotProject(env, cwd);
@@ -32802,7 +32805,7 @@ function liveSessionsOf(env, project, sessions2) {
     if (session.sessionId && ids.has(session.sessionId)) return true;
     const cwd = session.cwd;
     if (!cwd) return false;
-    return slugs.has(encodeProjectSlug(cwd)) || slugs.has(projectSlugForDir(cwd)) || roots.some((root) => cwd.startsWith(`${root}/`));
+    return hasProjectSlug(slugs, cwd) || roots.some((root) => cwd.startsWith(`${root}/`));
   });
 }
 async function extractVerified(archive, staging) {
@@ -33004,7 +33007,7 @@ function placeFile(from, to, mode, mtimeMs) {
 async function restoreStateEntries(env, manifest, exact, projectSlugs) {
   const slugs = /* @__PURE__ */ new Set([...projectSlugs, ...manifest.slugs]);
   const files = [
-    { file: mappingsFile(env), saved: manifest.state.mappings, mine: (e) => isProjectMapping(e, slugs), key: mappingKey },
+    { file: mappingsFile(env), saved: manifest.state.mappings, mine: (e) => isProjectMapping(e, slugs), key: (e) => isRecord(e) ? mappingKey(e) : void 0 },
     { file: workItemsPath(env), saved: manifest.state.workItems, mine: (e) => isProjectWorkItem(e, slugs), key: workItemKey }
   ];
   for (const { file: file2, saved, mine, key } of files) {
@@ -33028,9 +33031,6 @@ function mergeEntries(current, saved, key) {
     return replacement;
   });
   return [...next, ...byKey.values(), ...unkeyed];
-}
-function mappingKey(entry) {
-  return isRecord(entry) ? JSON.stringify([entry.hostPath, entry.containerPath]) : void 0;
 }
 async function withSnapshotLock(project, fn, waitMs = SNAPSHOT_LOCK_WAIT_MS) {
   mkdirSync4(project.dir, { recursive: true, mode: 448 });
@@ -33231,11 +33231,11 @@ function uniqueName(file2) {
     if (!existsSync6(candidate)) return candidate;
   }
 }
+function mappingKey(mapping) {
+  return JSON.stringify([mapping.hostPath, mapping.containerPath]);
+}
 async function recordMapping(env, mapping) {
-  await updateJsonState(mappingsFile(env), mappingsSchema, [], (all) => [
-    ...all.filter((m) => !(m.hostPath === mapping.hostPath && m.containerPath === mapping.containerPath)),
-    mapping
-  ]);
+  await updateJsonState(mappingsFile(env), mappingsSchema, [], (all) => [...all.filter((m) => mappingKey(m) !== mappingKey(mapping)), mapping]);
 }
 var mappingSchema, mappingsSchema;
 var init_mapping = __esm({
@@ -33462,7 +33462,7 @@ function collectProject(context, project, folders, slugs, summarized = /* @__PUR
   return { project, slugs: [...projectSlugs].sort(), sessions: sessions2 };
 }
 function belongsTo(repoPath, projectSlugs) {
-  return projectSlugs.has(encodeProjectSlug(repoPath)) || projectSlugs.has(projectSlugForDir(repoPath));
+  return hasProjectSlug(projectSlugs, repoPath);
 }
 function lastActivityOf(file2, summary, starts) {
   const times = [summary.lastTimestamp, ...starts.map((s) => s.time)].map(timeOf).filter((t) => t > 0);

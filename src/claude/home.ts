@@ -70,6 +70,11 @@ export function projectSlugForDir(dir: string): string {
   return encodeProjectSlug(realpathOrSelf(dir));
 }
 
+/** True when `dir`'s project folder is among `slugs`: by its path as written, or by its realpath (what Claude Code uses). */
+export function hasProjectSlug(slugs: ReadonlySet<string>, dir: string): boolean {
+  return slugs.has(encodeProjectSlug(dir)) || slugs.has(projectSlugForDir(dir));
+}
+
 /** `dir`'s realpath, or `dir` (made absolute) when it cannot be resolved. */
 export function realpathOrSelf(dir: string): string {
   try {
