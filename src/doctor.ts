@@ -26,7 +26,8 @@ import {
 import { composeFilesOf, composeServiceTargets } from "./devcontainer/compose.ts";
 import { findRepoRoot, listDevcontainerConfigs, readDevcontainerConfig, type DevcontainerConfig } from "./devcontainer/config.ts";
 import { devcontainerScript } from "./devcontainer/launch.ts";
-import { configMountTargets, normaliseTarget, parseMountString, planPersistenceMounts, type PersistencePlan } from "./devcontainer/mounts.ts";
+import { configMountTargets, normaliseTarget, parseMountString, type PersistencePlan } from "./devcontainer/mounts.ts";
+import { planPersistence } from "./devcontainer/persistence.ts";
 import {
   containerEnv,
   containerMetadata,
@@ -34,7 +35,6 @@ import {
   dockerExec,
   type DockerProbe,
   findDevcontainer,
-  imageRemoteUser,
   probeDocker,
   type Container,
 } from "./docker.ts";
@@ -367,7 +367,7 @@ async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): Promise
   }
   let plan: PersistencePlan;
   try {
-    plan = planPersistenceMounts({ container: await containerUserHints(config, env, target.docker), env });
+    plan = await planPersistence(config, target.root, { env, askDocker: target.docker });
   } catch (error) {
     return [{ title, checks: [fail(describeError(error))] }];
   }
@@ -380,17 +380,6 @@ async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): Promise
   const sections: Section[] = [{ title, checks }];
   if (target.docker) sections.push(await containerSection(env, { ...target, config, plan, devOpen }));
   return sections;
-}
-
-async function containerUserHints(config: DevcontainerConfig, env: NodeJS.ProcessEnv, docker: boolean) {
-  const named = config.remoteUser || config.containerUser;
-  const fromImage = !named && docker && config.image ? await imageRemoteUser(config.image, env) : undefined;
-  return {
-    ...(config.remoteUser ? { remoteUser: config.remoteUser } : {}),
-    ...(config.containerUser ? { containerUser: config.containerUser } : {}),
-    ...(config.image ? { image: config.image } : {}),
-    ...(fromImage ? { imageRemoteUser: fromImage } : {}),
-  };
 }
 
 /** For compose-based configs the mounts are in the compose files. */

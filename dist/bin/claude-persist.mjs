@@ -42309,19 +42309,7 @@ async function preparePersistenceEdit(options7) {
     if (compose) files2.push({ path: compose.file, before: compose.text, after: removeComposeMounts(compose.text, { file: compose.file }).text });
     return { workspaceFolder, configPath, containerHome: "", files: files2, added: [], skipped: [], targets: [] };
   }
-  const plan = planPersistenceMounts({
-    container: {
-      ...options7.remoteHome ? { remoteHome: options7.remoteHome } : {},
-      ...userHints(config2),
-      // The image's metadata only matters when the config names no user (asking Docker takes a process).
-      ...config2.image && !config2.remoteUser && !config2.containerUser && !options7.remoteHome ? { imageRemoteUser: await imageRemoteUser(config2.image, options7.env) } : {}
-    },
-    env: options7.env,
-    mcpEnvNames: collectMcpEnvNames(
-      [path23.join(configDir(options7.env), "mcp.json"), globalStatePath(options7.env), path23.join(workspaceFolder, ".mcp.json")],
-      { projectDir: workspaceFolder }
-    )
-  });
+  const plan = await planPersistence(config2, workspaceFolder, { env: options7.env, remoteHome: options7.remoteHome, askDocker: true });
   const edited = ensurePersistenceMounts(text2, plan, { file: configPath, includeMounts: !compose });
   let configText = edited.text;
   if (options7.samePath) configText = ensureSamePath(configText, configPath, Boolean(compose));
@@ -42345,12 +42333,23 @@ async function preparePersistenceEdit(options7) {
     targets: plan.mounts.map((m) => m.target)
   };
 }
-function userHints(config2) {
-  return {
-    ...config2.remoteUser ? { remoteUser: config2.remoteUser } : {},
-    ...config2.containerUser ? { containerUser: config2.containerUser } : {},
-    ...config2.image ? { image: config2.image } : {}
-  };
+async function planPersistence(config2, workspaceFolder, options7) {
+  const askImage = options7.askDocker && config2.image !== void 0 && !config2.remoteUser && !config2.containerUser && !options7.remoteHome;
+  const fromImage = askImage && config2.image ? await imageRemoteUser(config2.image, options7.env) : void 0;
+  return planPersistenceMounts({
+    container: {
+      ...options7.remoteHome ? { remoteHome: options7.remoteHome } : {},
+      ...config2.remoteUser ? { remoteUser: config2.remoteUser } : {},
+      ...config2.containerUser ? { containerUser: config2.containerUser } : {},
+      ...config2.image ? { image: config2.image } : {},
+      ...fromImage ? { imageRemoteUser: fromImage } : {}
+    },
+    env: options7.env,
+    mcpEnvNames: collectMcpEnvNames(
+      [path23.join(configDir(options7.env), "mcp.json"), globalStatePath(options7.env), path23.join(workspaceFolder, ".mcp.json")],
+      { projectDir: workspaceFolder }
+    )
+  });
 }
 var init_persistence = __esm({
   "src/devcontainer/persistence.ts"() {
@@ -43178,7 +43177,7 @@ async function repoSections(env, target) {
   }
   let plan;
   try {
-    plan = planPersistenceMounts({ container: await containerUserHints(config2, env, target.docker), env });
+    plan = await planPersistence(config2, target.root, { env, askDocker: target.docker });
   } catch (error62) {
     return [{ title, checks: [fail(describeError(error62))] }];
   }
@@ -43191,16 +43190,6 @@ async function repoSections(env, target) {
   const sections = [{ title, checks }];
   if (target.docker) sections.push(await containerSection(env, { ...target, config: config2, plan, devOpen: devOpen2 }));
   return sections;
-}
-async function containerUserHints(config2, env, docker2) {
-  const named = config2.remoteUser || config2.containerUser;
-  const fromImage = !named && docker2 && config2.image ? await imageRemoteUser(config2.image, env) : void 0;
-  return {
-    ...config2.remoteUser ? { remoteUser: config2.remoteUser } : {},
-    ...config2.containerUser ? { containerUser: config2.containerUser } : {},
-    ...config2.image ? { image: config2.image } : {},
-    ...fromImage ? { imageRemoteUser: fromImage } : {}
-  };
 }
 function composeTargets(file2, config2) {
   if (config2.dockerComposeFile === void 0 || !config2.service) return [];
@@ -43433,6 +43422,7 @@ var init_doctor = __esm({
     init_config();
     init_launch();
     init_mounts();
+    init_persistence();
     init_docker();
     init_environment();
     init_errors();

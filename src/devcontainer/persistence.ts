@@ -6,7 +6,7 @@ import { imageRemoteUser } from "../docker.ts";
 import { readTextToEdit } from "../fs.ts";
 import { chooseComposeFile, ensureComposeMounts, removeComposeMounts } from "./compose.ts";
 import { findDevcontainerConfig, findRepoRoot, listDevcontainerConfigs, parseDevcontainerConfig, planInitialConfig, type DevcontainerConfig } from "./config.ts";
-import { collectMcpEnvNames, configMountTargets, ensurePersistenceMounts, planPersistenceMounts, removePersistenceMounts, type Skipped } from "./mounts.ts";
+import { collectMcpEnvNames, configMountTargets, ensurePersistenceMounts, planPersistenceMounts, removePersistenceMounts, type PersistencePlan, type Skipped } from "./mounts.ts";
 import { ensureSamePath } from "./same-path.ts";
 
 export type FileEdit = { readonly path: string; readonly before: string | undefined; readonly after: string };
@@ -47,21 +47,7 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
     return { workspaceFolder, configPath, containerHome: "", files, added: [], skipped: [], targets: [] };
   }
 
-  const plan = planPersistenceMounts({
-    container: {
-      ...(options.remoteHome ? { remoteHome: options.remoteHome } : {}),
-      ...userHints(config),
-      // The image's metadata only matters when the config names no user (asking Docker takes a process).
-      ...(config.image && !config.remoteUser && !config.containerUser && !options.remoteHome
-        ? { imageRemoteUser: await imageRemoteUser(config.image, options.env as NodeJS.ProcessEnv) }
-        : {}),
-    },
-    env: options.env,
-    mcpEnvNames: collectMcpEnvNames(
-      [path.join(configDir(options.env), "mcp.json"), globalStatePath(options.env), path.join(workspaceFolder, ".mcp.json")],
-      { projectDir: workspaceFolder },
-    ),
-  });
+  const plan = await planPersistence(config, workspaceFolder, { env: options.env, remoteHome: options.remoteHome, askDocker: true });
   const edited = ensurePersistenceMounts(text, plan, { file: configPath, includeMounts: !compose });
   let configText = edited.text;
   if (options.samePath) configText = ensureSamePath(configText, configPath, Boolean(compose));
@@ -86,10 +72,30 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
   };
 }
 
-function userHints(config: DevcontainerConfig): { remoteUser?: string; containerUser?: string; image?: string } {
-  return {
-    ...(config.remoteUser ? { remoteUser: config.remoteUser } : {}),
-    ...(config.containerUser ? { containerUser: config.containerUser } : {}),
-    ...(config.image ? { image: config.image } : {}),
-  };
+/**
+ * The persistence mounts and environment that `config` should have: what dev-open adds and doctor checks. The
+ * image's metadata only matters when the config names no user; asking Docker for it takes a process, and only
+ * when `askDocker` (doctor does not where Docker is unreachable).
+ */
+export async function planPersistence(
+  config: DevcontainerConfig,
+  workspaceFolder: string,
+  options: { readonly env: Env; readonly remoteHome?: string | undefined; readonly askDocker: boolean },
+): Promise<PersistencePlan> {
+  const askImage = options.askDocker && config.image !== undefined && !config.remoteUser && !config.containerUser && !options.remoteHome;
+  const fromImage = askImage && config.image ? await imageRemoteUser(config.image, options.env as NodeJS.ProcessEnv) : undefined;
+  return planPersistenceMounts({
+    container: {
+      ...(options.remoteHome ? { remoteHome: options.remoteHome } : {}),
+      ...(config.remoteUser ? { remoteUser: config.remoteUser } : {}),
+      ...(config.containerUser ? { containerUser: config.containerUser } : {}),
+      ...(config.image ? { image: config.image } : {}),
+      ...(fromImage ? { imageRemoteUser: fromImage } : {}),
+    },
+    env: options.env,
+    mcpEnvNames: collectMcpEnvNames(
+      [path.join(configDir(options.env), "mcp.json"), globalStatePath(options.env), path.join(workspaceFolder, ".mcp.json")],
+      { projectDir: workspaceFolder },
+    ),
+  });
 }
