@@ -18,14 +18,18 @@ import { UserError } from "./errors.ts";
 
 export const BACKUP_SUFFIX = ".claude-persist.bak";
 
+/** A name for a temporary file in `file`'s folder (so that renaming it onto `file` is atomic), unique to this call. */
+export function tempPathBeside(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+}
+
 /**
  * Writes `content` to `file` so that readers see either the old or the new bytes, never a mix. A symlink (a
  * dotfiles repo's settings.json) is written through, not replaced; without `mode` the file keeps its own.
  */
 export function writeFileAtomic(link: string, content: string | Uint8Array, mode?: number): void {
   const file = resolvedTarget(link);
-  const dir = path.dirname(file);
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const temp = tempPathBeside(file);
   const keepMode = mode ?? existingMode(file) ?? 0o644;
   const fd = openSync(temp, "wx", keepMode);
   try {

@@ -3,7 +3,7 @@
 // entries in mappings.json and work-items.json. One gzip-compressed tar per snapshot under
 // `persist-state/snapshots/<host project slug>/`, shared with the project's dev containers, with a manifest
 // (sizes, modes, sha256) as its last entry and a small summary beside it for listing.
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import {
   chmodSync,
   closeSync,
@@ -33,7 +33,7 @@ import { configDir, encodeProjectSlug, hasProjectSlug, packStateDir, projectsDir
 import { runningSessions, type RunningSession } from "./claude/running-sessions.ts";
 import { detectEnvironment } from "./environment.ts";
 import { describeError, UserError } from "./errors.ts";
-import { errorCode, isNotFound, isRealDirectory, writeFileAtomic } from "./fs.ts";
+import { errorCode, isNotFound, isRealDirectory, tempPathBeside, writeFileAtomic } from "./fs.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
 import { mappingKey, mappingSchema, mappingsFile, readMappings, type Mapping } from "./mapping.ts";
 import { projectSlugFolders, sessionIdOf } from "./sessions.ts";
@@ -288,7 +288,7 @@ async function writeSnapshot(env: Env, project: SnapshotProject, kind: SnapshotK
     yield { type: "file", path: MANIFEST_ENTRY, mode: 0o600, mtimeMs: now.getTime(), size: bytes.length, source: { bytes } };
   }
   const archive = path.join(project.dir, `${id}${ARCHIVE_EXT}`);
-  const temp = path.join(project.dir, `.${id}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const temp = tempPathBeside(archive);
   try {
     await writeTarGz(temp, entries(), { onFile: (f) => checksums.set(f.path, f.sha256) });
     fsyncFile(temp);
@@ -740,7 +740,7 @@ function placeFile(from: string, to: string, mode: number, mtimeMs: number): voi
   } catch (error) {
     if (errorCode(error) !== "EXDEV") throw error;
   }
-  const temp = path.join(path.dirname(to), `.${path.basename(to)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const temp = tempPathBeside(to);
   try {
     copyFileSync(from, temp);
     chmodSync(temp, mode);

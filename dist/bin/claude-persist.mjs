@@ -20620,10 +20620,12 @@ import {
   writeSync
 } from "node:fs";
 import path2 from "node:path";
+function tempPathBeside(file2) {
+  return path2.join(path2.dirname(file2), `.${path2.basename(file2)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+}
 function writeFileAtomic(link, content, mode) {
   const file2 = resolvedTarget(link);
-  const dir = path2.dirname(file2);
-  const temp = path2.join(dir, `.${path2.basename(file2)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const temp = tempPathBeside(file2);
   const keepMode = mode ?? existingMode(file2) ?? 420;
   const fd = openSync(temp, "wx", keepMode);
   try {
@@ -32465,7 +32467,7 @@ __export(snapshot_exports, {
   snapshotBeforeMerge: () => snapshotBeforeMerge,
   withSnapshotLock: () => withSnapshotLock
 });
-import { createHash as createHash3, randomBytes as randomBytes3 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import {
   chmodSync,
   closeSync as closeSync3,
@@ -32631,7 +32633,7 @@ async function writeSnapshot(env, project, kind, data, now) {
     yield { type: "file", path: MANIFEST_ENTRY, mode: 384, mtimeMs: now.getTime(), size: bytes.length, source: { bytes } };
   }
   const archive = path16.join(project.dir, `${id}${ARCHIVE_EXT}`);
-  const temp = path16.join(project.dir, `.${id}.${process.pid}.${randomBytes3(4).toString("hex")}.tmp`);
+  const temp = tempPathBeside(archive);
   try {
     await writeTarGz(temp, entries(), { onFile: (f) => checksums.set(f.path, f.sha256) });
     fsyncFile(temp);
@@ -32992,7 +32994,7 @@ function placeFile(from, to, mode, mtimeMs) {
   } catch (error62) {
     if (errorCode(error62) !== "EXDEV") throw error62;
   }
-  const temp = path16.join(path16.dirname(to), `.${path16.basename(to)}.${process.pid}.${randomBytes3(4).toString("hex")}.tmp`);
+  const temp = tempPathBeside(to);
   try {
     copyFileSync2(from, temp);
     chmodSync(temp, mode);
