@@ -11,7 +11,7 @@ import { devcontainerScript, devcontainerUp, type UpSuccess } from "./devcontain
 import { preparePersistenceEdit, type PersistenceEdit } from "./devcontainer/persistence.ts";
 import { parseDevcontainerConfig } from "./devcontainer/config.ts";
 import { isOnlyPackCommand } from "./devcontainer/mounts.ts";
-import { containerMetadata, execAsRoot, findDevcontainer, type Container } from "./docker.ts";
+import { containerMetadata, effectiveUser, execAsRoot, findDevcontainer, type Container } from "./docker.ts";
 import { UserError } from "./errors.ts";
 import { writeFileAtomic, backupFile } from "./fs.ts";
 import { shellWord } from "./text.ts";
@@ -166,7 +166,7 @@ function alreadyUp(container: Container, edit: PersistenceEdit): UpSuccess | und
   if (metadata.some((entry) => entry.postAttachCommand !== undefined)) return undefined;
   const workspace = container.Mounts.find((m) => m.Source === edit.workspaceFolder)?.Destination;
   if (!workspace) return undefined;
-  const remoteUser = metadata.findLast((e) => e.remoteUser)?.remoteUser ?? (container.Config.User || "root");
+  const remoteUser = effectiveUser(metadata) ?? (container.Config.User || "root");
   return { outcome: "success", containerId: container.Id, remoteUser, remoteWorkspaceFolder: workspace };
 }
 

@@ -31,6 +31,14 @@ const metadataSchema = z.array(
 export type MetadataEntry = z.infer<typeof metadataSchema>[number];
 
 /** The merged dev container metadata the CLI stored on a container (config, image and features). */
+/**
+ * The user the devcontainers CLI runs commands as, from metadata entries (later ones win): the last remoteUser,
+ * else the last containerUser.
+ */
+export function effectiveUser(entries: readonly { readonly remoteUser?: string | undefined; readonly containerUser?: string | undefined }[]): string | undefined {
+  return entries.findLast((e) => e.remoteUser)?.remoteUser ?? entries.findLast((e) => e.containerUser)?.containerUser;
+}
+
 export function containerMetadata(container: Container): MetadataEntry[] {
   return metadataFromLabels(container.Config.Labels);
 }
@@ -111,8 +119,7 @@ export async function imageRemoteUser(image: string, env: NodeJS.ProcessEnv): Pr
   } catch {
     return undefined;
   }
-  const entries = metadataFromLabels(labels);
-  return entries.findLast((e) => e.remoteUser)?.remoteUser ?? entries.findLast((e) => e.containerUser)?.containerUser;
+  return effectiveUser(metadataFromLabels(labels));
 }
 
 /** Runs `command` in the container as root: for what Docker made root-owned. */

@@ -33,6 +33,7 @@ import {
   containerMetadata,
   DOCKER_UNREACHABLE_FIX,
   dockerExec,
+  effectiveUser,
   type DockerProbe,
   findDevcontainer,
   probeDocker,
@@ -497,14 +498,8 @@ function checkContainerMounts(container: Container, target: ContainerTarget): Ch
 
 /** The user that Claude Code runs as in the container: as the devcontainers CLI picks it. */
 function containerUser(container: Container, config: DevcontainerConfig): string {
-  const metadata = containerMetadata(container);
-  return (
-    config.remoteUser ??
-    metadata.findLast((e) => e.remoteUser)?.remoteUser ??
-    config.containerUser ??
-    metadata.findLast((e) => e.containerUser)?.containerUser ??
-    (container.Config.User || "root")
-  );
+  // The config as the last entry: its remoteUser and containerUser win over the image's.
+  return effectiveUser([...containerMetadata(container), config]) ?? (container.Config.User || "root");
 }
 
 /** `~/.claude` in the container: the parent of the mounted projects folder, else from the plan. */

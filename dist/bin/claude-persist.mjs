@@ -33713,6 +33713,9 @@ worktrees and the dev containers opened with /dev-open), newest first, with the 
 function isDockerUnreachable(line) {
   return /Cannot connect to the Docker daemon|connect: no such file or directory|connect: connection refused|docker: not found|spawn docker ENOENT/i.test(line);
 }
+function effectiveUser(entries) {
+  return entries.findLast((e) => e.remoteUser)?.remoteUser ?? entries.findLast((e) => e.containerUser)?.containerUser;
+}
 function containerMetadata(container) {
   return metadataFromLabels(container.Config.Labels);
 }
@@ -33773,8 +33776,7 @@ async function imageRemoteUser(image, env) {
   } catch {
     return void 0;
   }
-  const entries = metadataFromLabels(labels);
-  return entries.findLast((e) => e.remoteUser)?.remoteUser ?? entries.findLast((e) => e.containerUser)?.containerUser;
+  return effectiveUser(metadataFromLabels(labels));
 }
 async function execAsRoot(containerId, command, env) {
   await docker(["exec", "-u", "root", containerId, ...command], env);
@@ -42537,7 +42539,7 @@ function alreadyUp(container, edit) {
   if (metadata.some((entry) => entry.postAttachCommand !== void 0)) return void 0;
   const workspace = container.Mounts.find((m) => m.Source === edit.workspaceFolder)?.Destination;
   if (!workspace) return void 0;
-  const remoteUser = metadata.findLast((e) => e.remoteUser)?.remoteUser ?? (container.Config.User || "root");
+  const remoteUser = effectiveUser(metadata) ?? (container.Config.User || "root");
   return { outcome: "success", containerId: container.Id, remoteUser, remoteWorkspaceFolder: workspace };
 }
 async function launch(edit, options7, existing, io) {
@@ -43285,8 +43287,7 @@ function checkContainerMounts(container, target) {
   return ok(`the container has the config's ${expected.size} mount(s)`);
 }
 function containerUser(container, config2) {
-  const metadata = containerMetadata(container);
-  return config2.remoteUser ?? metadata.findLast((e) => e.remoteUser)?.remoteUser ?? config2.containerUser ?? metadata.findLast((e) => e.containerUser)?.containerUser ?? (container.Config.User || "root");
+  return effectiveUser([...containerMetadata(container), config2]) ?? (container.Config.User || "root");
 }
 function containerClaudeDir(container, plan) {
   const projects = container.Mounts.find((m) => m.Destination.endsWith("/.claude/projects"));
