@@ -1,6 +1,6 @@
 // `start-work` as a user runs it: the built CLI, real git repositories in temporary folders, and the fake Linear
 // server standing in for api.linear.app.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -391,6 +391,17 @@ describe("start-work without LINEAR_API_KEY", () => {
     expect(await git(repo, "branch", "--show-current")).toBe("lin-123");
     expect(linear.requests).toEqual([]);
     expect(workItems()).toEqual([expect.objectContaining({ identifier: "LIN-123", title: null, url: null, branch: "lin-123", linearAsked: false })]);
+  });
+
+  it("run in a linked worktree, creates the branch there and says so (not 'a new worktree')", async () => {
+    const repo = await makeRepo();
+    const linked = `${repo}-linked`;
+    await git(repo, "worktree", "add", "-q", "-b", "other", linked);
+    const result = await startWork(linked, ["LIN-123"], { online: false });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Branch lin-123: created and checked out in ${realpathSync(linked)}.`);
+    expect(await git(linked, "branch", "--show-current")).toBe("lin-123");
+    expect(await git(repo, "branch", "--show-current")).toBe("main");
   });
 
   it("--title names the branch lin-123-<slug>", async () => {

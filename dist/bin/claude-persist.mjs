@@ -43786,7 +43786,7 @@ function parseJsonOrText(text2) {
     return text2.trim() || null;
   }
 }
-function report2(result, looked, started, { noStatus, startFailed }) {
+function report2(result, looked, started, { noStatus, startFailed, here }) {
   const lines = [];
   lines.push(result.title ? `${result.identifier}: ${oneLine(result.title)}` : result.identifier);
   if (looked.linearAsked) {
@@ -43800,7 +43800,7 @@ function report2(result, looked, started, { noStatus, startFailed }) {
       `  Linear was not asked (LINEAR_API_KEY is not set): the branch is named after the issue${result.title ? " and --title" : ""}, and its state in Linear was left alone.`
     );
   }
-  lines.push(branchLine(result));
+  lines.push(branchLine(result, here));
   lines.push(
     result.workItemRecorded ? `Remembered: the next Claude sessions in ${result.folder} are told this issue is in progress.` : "Not remembered: see the note below."
   );
@@ -43818,16 +43818,16 @@ function report2(result, looked, started, { noStatus, startFailed }) {
   return `${lines.join("\n")}
 `;
 }
-function branchLine({ action, branch, folder, worktreePath }) {
+function branchLine({ action, branch, folder }, here) {
   switch (action) {
     case "created":
-      return worktreePath ? `Branch ${branch}: created, in a new worktree at ${folder}; work there (cd ${folder}).` : `Branch ${branch}: created and checked out in ${folder}.`;
+      return folder !== here ? `Branch ${branch}: created, in a new worktree at ${folder}; work there (cd ${folder}).` : `Branch ${branch}: created and checked out in ${folder}.`;
     case "switched":
       return `Branch ${branch}: already existed; checked out in ${folder}.`;
     case "worktree-added":
       return `Branch ${branch}: already existed; checked out in a new worktree at ${folder}; work there (cd ${folder}).`;
     case "reused":
-      return worktreePath !== null ? `Branch ${branch}: already checked out in the worktree at ${folder}; reused it.` : `Branch ${branch}: already checked out in ${folder}; nothing to change.`;
+      return folder !== here ? `Branch ${branch}: already checked out in the worktree at ${folder}; reused it.` : `Branch ${branch}: already checked out in ${folder}; nothing to change.`;
   }
 }
 function trimDescription(text2) {
@@ -43990,7 +43990,7 @@ Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/grap
 `);
           return opened.exitCode;
         }
-        io.stdout(report2(result, looked, started, { noStatus, startFailed: startFailure !== void 0 }));
+        io.stdout(report2(result, looked, started, { noStatus, startFailed: startFailure !== void 0, here: root }));
         if (!values.open) return 0;
         io.stdout(`
 Opening ${result.folder} in its dev container (dev-open):

@@ -207,7 +207,7 @@ export const startWork: Command = {
       io.stdout(`${JSON.stringify({ ...result, open: opened })}\n`);
       return opened.exitCode;
     }
-    io.stdout(report(result, looked, started, { noStatus, startFailed: startFailure !== undefined }));
+    io.stdout(report(result, looked, started, { noStatus, startFailed: startFailure !== undefined, here: root }));
     if (!values.open) return 0;
     io.stdout(`\nOpening ${result.folder} in its dev container (dev-open):\n`);
     return (await openFolder(result.folder, io, false)).exitCode;
@@ -241,7 +241,7 @@ function report(
   result: StartWorkResult,
   looked: LookedUpIssue,
   started: StartIssueResult | undefined,
-  { noStatus, startFailed }: { noStatus: boolean; startFailed: boolean },
+  { noStatus, startFailed, here }: { noStatus: boolean; startFailed: boolean; here: string },
 ): string {
   const lines: string[] = [];
   lines.push(result.title ? `${result.identifier}: ${oneLine(result.title)}` : result.identifier);
@@ -262,7 +262,7 @@ function report(
       `  Linear was not asked (LINEAR_API_KEY is not set): the branch is named after the issue${result.title ? " and --title" : ""}, and its state in Linear was left alone.`,
     );
   }
-  lines.push(branchLine(result));
+  lines.push(branchLine(result, here));
   lines.push(
     result.workItemRecorded
       ? `Remembered: the next Claude sessions in ${result.folder} are told this issue is in progress.`
@@ -282,10 +282,11 @@ function report(
   return `${lines.join("\n")}\n`;
 }
 
-function branchLine({ action, branch, folder, worktreePath }: StartWorkResult): string {
+/** What was done to the branch, said from where start-work ran (`here`): another folder is a worktree. */
+function branchLine({ action, branch, folder }: StartWorkResult, here: string): string {
   switch (action) {
     case "created":
-      return worktreePath
+      return folder !== here
         ? `Branch ${branch}: created, in a new worktree at ${folder}; work there (cd ${folder}).`
         : `Branch ${branch}: created and checked out in ${folder}.`;
     case "switched":
@@ -293,7 +294,7 @@ function branchLine({ action, branch, folder, worktreePath }: StartWorkResult): 
     case "worktree-added":
       return `Branch ${branch}: already existed; checked out in a new worktree at ${folder}; work there (cd ${folder}).`;
     case "reused":
-      return worktreePath !== null
+      return folder !== here
         ? `Branch ${branch}: already checked out in the worktree at ${folder}; reused it.`
         : `Branch ${branch}: already checked out in ${folder}; nothing to change.`;
   }
