@@ -2,9 +2,9 @@
 // Every write is an atomic rename; read-modify-write files are changed under a lock, so concurrent hooks,
 // installers and /dev-open runs never lose an entry or leave broken JSON.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
 import path from "node:path";
-import { errorCode, isNotFound, writeFileAtomic } from "./fs.ts";
+import { errorCode, isNotFound, readTextIfExists, writeFileAtomic } from "./fs.ts";
 
 /** A lock older than this belongs to a process that died: its holder refreshes it while it lives. */
 const LOCK_STALE_MS = 30_000;
@@ -124,13 +124,8 @@ type StateSchema<T> = {
 
 /** Reads a JSON state file through `schema`; a missing file gives `fallback`. */
 export function readJsonState<T>(file: string, schema: StateSchema<T>, fallback: NoInfer<T>): T {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    if (isNotFound(error)) return fallback;
-    throw error;
-  }
+  const text = readTextIfExists(file);
+  if (text === undefined) return fallback;
   const parsed = schema.safeParse(JSON.parse(text));
   if (!parsed.success) throw new Error(`${file} is not valid pack state: ${parsed.error.issues[0]?.message ?? "unknown"}`);
   return parsed.data;

@@ -22553,7 +22553,7 @@ var init_settings = __esm({
 
 // src/state.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { mkdirSync, readFileSync as readFileSync2, renameSync as renameSync2, rmSync, statSync as statSync2, utimesSync } from "node:fs";
+import { mkdirSync, renameSync as renameSync2, rmSync, statSync as statSync2, utimesSync } from "node:fs";
 import path3 from "node:path";
 async function withLock(file2, fn, options7 = {}) {
   const lock = `${file2}.lock`;
@@ -22636,13 +22636,8 @@ function touch(dir) {
   }
 }
 function readJsonState(file2, schema, fallback) {
-  let text2;
-  try {
-    text2 = readFileSync2(file2, "utf8");
-  } catch (error62) {
-    if (isNotFound(error62)) return fallback;
-    throw error62;
-  }
+  const text2 = readTextIfExists(file2);
+  if (text2 === void 0) return fallback;
   const parsed = schema.safeParse(JSON.parse(text2));
   if (!parsed.success) throw new Error(`${file2} is not valid pack state: ${parsed.error.issues[0]?.message ?? "unknown"}`);
   return parsed.data;
@@ -22672,7 +22667,7 @@ var init_state = __esm({
 
 // src/install.ts
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync as mkdirSync2, readdirSync, readFileSync as readFileSync3, rmdirSync, rmSync as rmSync2, statSync as statSync3, unlinkSync as unlinkSync2 } from "node:fs";
+import { existsSync, mkdirSync as mkdirSync2, readdirSync, readFileSync as readFileSync2, rmdirSync, rmSync as rmSync2, statSync as statSync3, unlinkSync as unlinkSync2 } from "node:fs";
 import path4 from "node:path";
 import { fileURLToPath } from "node:url";
 function findRuntimeDir(from = path4.dirname(fileURLToPath(import.meta.url))) {
@@ -22732,7 +22727,7 @@ function planInstall(env, runtime, previous, parts) {
   for (const rel of runtimeFiles) {
     const source = path4.join(runtime, rel);
     const target = path4.join(code, rel);
-    want(target, readIfExists(target), readFileSync3(source), statSync3(source).mode & 73 ? 493 : 420, false);
+    want(target, readIfExists(target), readFileSync2(source), statSync3(source).mode & 73 ? 493 : 420, false);
   }
   if (existsSync(code) && path4.resolve(code) !== path4.resolve(runtime)) {
     const keep = new Set(runtimeFiles);
@@ -22743,7 +22738,7 @@ function planInstall(env, runtime, previous, parts) {
   for (const name of commandNames) {
     const rel = path4.join("commands", name);
     const target = path4.join(config2, rel);
-    const template = readFileSync3(path4.join(runtime, "commands", name), "utf8");
+    const template = readFileSync2(path4.join(runtime, "commands", name), "utf8");
     const content = Buffer.from(commandForInstall(template, env, path4.join(runtime, rel)));
     const current = readIfExists(target);
     const known = previous?.files[rel];
@@ -22765,10 +22760,10 @@ function planInstall(env, runtime, previous, parts) {
   return plan;
 }
 function readIfExists(file2) {
-  return existsSync(file2) ? readFileSync3(file2) : void 0;
+  return existsSync(file2) ? readFileSync2(file2) : void 0;
 }
 function readRuntimeVersion(runtime) {
-  const parsed = external_exports.object({ version: external_exports.string() }).safeParse(JSON.parse(readFileSync3(path4.join(runtime, PACK_RUNTIME_MARKER), "utf8")));
+  const parsed = external_exports.object({ version: external_exports.string() }).safeParse(JSON.parse(readFileSync2(path4.join(runtime, PACK_RUNTIME_MARKER), "utf8")));
   return parsed.success ? parsed.data.version : "unknown";
 }
 function relativeTo(config2, file2) {
@@ -22851,7 +22846,7 @@ async function uninstall(env, options7 = {}) {
     }
     for (const [rel, entry] of Object.entries(manifest?.files ?? {})) {
       const file2 = path4.join(config2, rel);
-      const content = existsSync(file2) ? readFileSync3(file2) : void 0;
+      const content = existsSync(file2) ? readFileSync2(file2) : void 0;
       if (content === void 0) continue;
       if (sha256(content) !== entry.sha256) {
         notes.push(`${rel} was changed after install, so it was left in place`);
@@ -22859,7 +22854,7 @@ async function uninstall(env, options7 = {}) {
       }
       const backup = file2 + BACKUP_SUFFIX;
       if (entry.replacedUserFile && existsSync(backup)) {
-        act({ path: file2, action: "restore" }, () => writeFileAtomic(file2, readFileSync3(backup)));
+        act({ path: file2, action: "restore" }, () => writeFileAtomic(file2, readFileSync2(backup)));
       } else {
         act({ path: file2, action: "remove" }, () => unlinkSync2(file2));
       }
@@ -22973,7 +22968,7 @@ var init_text = __esm({
 });
 
 // src/work-items.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 import path5 from "node:path";
 function workItemsPath(env) {
   return path5.join(packStateDir(env), WORK_ITEMS_FILE);
@@ -22992,7 +22987,7 @@ function readWorkItemEntries(env) {
   const file2 = workItemsPath(env);
   let text2;
   try {
-    text2 = readFileSync4(file2, "utf8");
+    text2 = readFileSync3(file2, "utf8");
   } catch (error62) {
     if (isNotFound(error62)) return [];
     throw error62;
@@ -23139,7 +23134,7 @@ var init_project_link = __esm({
 });
 
 // src/container-checks.ts
-import { accessSync, constants, existsSync as existsSync2, readFileSync as readFileSync5, statSync as statSync4 } from "node:fs";
+import { accessSync, constants, existsSync as existsSync2, readFileSync as readFileSync4, statSync as statSync4 } from "node:fs";
 import path7 from "node:path";
 function displayPath(file2, env) {
   const home = homeDir(env);
@@ -23152,7 +23147,7 @@ function readMountPoints(file2 = "/proc/self/mountinfo") {
   const mounts = /* @__PURE__ */ new Map();
   let text2;
   try {
-    text2 = readFileSync5(file2, "utf8");
+    text2 = readFileSync4(file2, "utf8");
   } catch {
     return mounts;
   }
@@ -28157,7 +28152,7 @@ var init_stdio_option = __esm({
 });
 
 // node_modules/execa/lib/stdio/native.js
-import { readFileSync as readFileSync6 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 import tty2 from "node:tty";
 var handleNativeStream, handleNativeStreamSync, getTargetFd, getTargetFdNumber, handleNativeStreamAsync, getStandardStream;
 var init_native = __esm({
@@ -28198,7 +28193,7 @@ var init_native = __esm({
       if (tty2.isatty(targetFdNumber)) {
         throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
       }
-      return { type: "uint8Array", value: bufferToUint8Array(readFileSync6(targetFdNumber)), optionName };
+      return { type: "uint8Array", value: bufferToUint8Array(readFileSync5(targetFdNumber)), optionName };
     };
     getTargetFdNumber = (value, fdNumber) => {
       if (value === "inherit") {
@@ -28534,7 +28529,7 @@ For example, you can use the \`pathToFileURL()\` method of the \`url\` core modu
 });
 
 // node_modules/execa/lib/stdio/handle-sync.js
-import { readFileSync as readFileSync7 } from "node:fs";
+import { readFileSync as readFileSync6 } from "node:fs";
 var handleStdioSync, forbiddenIfSync, forbiddenNativeIfSync, throwInvalidSyncValue, addProperties, addPropertiesSync;
 var init_handle_sync = __esm({
   "node_modules/execa/lib/stdio/handle-sync.js"() {
@@ -28568,8 +28563,8 @@ var init_handle_sync = __esm({
     addPropertiesSync = {
       input: {
         ...addProperties,
-        fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync7(value))] }),
-        filePath: ({ value: { file: file2 } }) => ({ contents: [bufferToUint8Array(readFileSync7(file2))] }),
+        fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync6(value))] }),
+        filePath: ({ value: { file: file2 } }) => ({ contents: [bufferToUint8Array(readFileSync6(file2))] }),
         fileNumber: forbiddenIfSync,
         iterable: ({ value }) => ({ contents: [...value] }),
         string: ({ value }) => ({ contents: [value] }),
@@ -32083,7 +32078,7 @@ var init_git = __esm({
 });
 
 // src/claude/running-sessions.ts
-import { readdirSync as readdirSync2, readFileSync as readFileSync8, readlinkSync as readlinkSync2 } from "node:fs";
+import { readdirSync as readdirSync2, readFileSync as readFileSync7, readlinkSync as readlinkSync2 } from "node:fs";
 import path15 from "node:path";
 function runningSessions(env, here = pidDomain()) {
   const dir = path15.join(configDir(env), RUNNING_SESSIONS_DIR);
@@ -32098,7 +32093,7 @@ function runningSessions(env, here = pidDomain()) {
     const file2 = path15.join(dir, name);
     let parsed;
     try {
-      parsed = recordSchema.safeParse(JSON.parse(readFileSync8(file2, "utf8")));
+      parsed = recordSchema.safeParse(JSON.parse(readFileSync7(file2, "utf8")));
     } catch {
       continue;
     }
@@ -32115,7 +32110,7 @@ function runningSessions(env, here = pidDomain()) {
 }
 function pidDomain(sources = HERE) {
   if (sources.platform !== "linux") return "linux";
-  return `linux:${readOr(() => readFileSync8(sources.machineIdFile, "utf8").trim())}:${readOr(() => readlinkSync2(sources.pidNamespaceLink))}`;
+  return `linux:${readOr(() => readFileSync7(sources.machineIdFile, "utf8").trim())}:${readOr(() => readlinkSync2(sources.pidNamespaceLink))}`;
 }
 function readOr(read) {
   try {
@@ -32126,7 +32121,7 @@ function readOr(read) {
 }
 function processStartTime(pid) {
   try {
-    const stat = readFileSync8(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync7(`/proc/${pid}/stat`, "utf8");
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return void 0;
@@ -32479,7 +32474,7 @@ import {
   mkdtempSync,
   openSync as openSync3,
   readdirSync as readdirSync3,
-  readFileSync as readFileSync9,
+  readFileSync as readFileSync8,
   realpathSync as realpathSync3,
   renameSync as renameSync3,
   rmdirSync as rmdirSync2,
@@ -32673,7 +32668,7 @@ function listSnapshots(project) {
 }
 function readSummary(file2) {
   try {
-    const parsed = summarySchema.safeParse(JSON.parse(readFileSync9(file2, "utf8")));
+    const parsed = summarySchema.safeParse(JSON.parse(readFileSync8(file2, "utf8")));
     return parsed.success ? parsed.data : void 0;
   } catch {
     return void 0;
@@ -33050,7 +33045,7 @@ function readableMappings(env) {
 }
 function readStateArray(file2) {
   try {
-    const value = JSON.parse(readFileSync9(file2, "utf8"));
+    const value = JSON.parse(readFileSync8(file2, "utf8"));
     return Array.isArray(value) ? value : [];
   } catch {
     return [];
@@ -33092,7 +33087,7 @@ function packVersion() {
   for (let dir = path16.dirname(fileURLToPath4(import.meta.url)); ; dir = path16.dirname(dir)) {
     for (const name of ["runtime.json", "package.json"]) {
       try {
-        const parsed = external_exports.object({ name: external_exports.literal("claude-persist"), version: external_exports.string() }).safeParse(JSON.parse(readFileSync9(path16.join(dir, name), "utf8")));
+        const parsed = external_exports.object({ name: external_exports.literal("claude-persist"), version: external_exports.string() }).safeParse(JSON.parse(readFileSync8(path16.join(dir, name), "utf8")));
         if (parsed.success) return parsed.data.version;
       } catch {
       }
@@ -33152,7 +33147,7 @@ var init_snapshot = __esm({
 });
 
 // src/mapping.ts
-import { existsSync as existsSync6, mkdirSync as mkdirSync5, readdirSync as readdirSync4, readFileSync as readFileSync10, readlinkSync as readlinkSync3, renameSync as renameSync4, rmdirSync as rmdirSync3, symlinkSync as symlinkSync2 } from "node:fs";
+import { existsSync as existsSync6, mkdirSync as mkdirSync5, readdirSync as readdirSync4, readFileSync as readFileSync9, readlinkSync as readlinkSync3, renameSync as renameSync4, rmdirSync as rmdirSync3, symlinkSync as symlinkSync2 } from "node:fs";
 import path17 from "node:path";
 function mappingsFile(env) {
   return path17.join(packStateDir(env), "mappings.json");
@@ -33216,7 +33211,7 @@ function mergeInto(from, to, prefix = "") {
     } else if (!existsSync6(target)) {
       renameSync4(source, target);
       moved.push(rel);
-    } else if (entry.isFile() && readFileSync10(source).equals(readFileSync10(target))) {
+    } else if (entry.isFile() && readFileSync9(source).equals(readFileSync9(target))) {
       renameSync4(source, target);
     } else {
       const kept = uniqueName(target);
@@ -33262,7 +33257,7 @@ var init_mapping = __esm({
 });
 
 // src/sessions.ts
-import { readdirSync as readdirSync5, readFileSync as readFileSync11, statSync as statSync8 } from "node:fs";
+import { readdirSync as readdirSync5, readFileSync as readFileSync10, statSync as statSync8 } from "node:fs";
 import path18 from "node:path";
 async function listProjectSessions(env, cwd) {
   const notes = [];
@@ -33521,7 +33516,7 @@ async function findProject(here) {
 function mainWorktreeOf(dir) {
   let text2;
   try {
-    text2 = readFileSync11(path18.join(dir, ".git"), "utf8");
+    text2 = readFileSync10(path18.join(dir, ".git"), "utf8");
   } catch {
     return void 0;
   }
@@ -33531,7 +33526,7 @@ function mainWorktreeOf(dir) {
   if (path18.basename(path18.dirname(worktreeGitDir)) !== "worktrees") return void 0;
   let common2 = path18.dirname(path18.dirname(worktreeGitDir));
   try {
-    common2 = path18.resolve(worktreeGitDir, readFileSync11(path18.join(worktreeGitDir, "commondir"), "utf8").trim());
+    common2 = path18.resolve(worktreeGitDir, readFileSync10(path18.join(worktreeGitDir, "commondir"), "utf8").trim());
   } catch {
   }
   return path18.basename(common2) === ".git" ? path18.dirname(common2) : common2;
@@ -33551,7 +33546,7 @@ function readStarts(context, id) {
   if (!context.recordedStarts.has(name)) return [];
   let text2;
   try {
-    text2 = readFileSync11(path18.join(context.startsDir, name), "utf8");
+    text2 = readFileSync10(path18.join(context.startsDir, name), "utf8");
   } catch {
     return [];
   }
@@ -33804,7 +33799,7 @@ var init_docker = __esm({
 });
 
 // src/devcontainer/launch.ts
-import { closeSync as closeSync4, mkdirSync as mkdirSync6, openSync as openSync4, readFileSync as readFileSync12, readSync as readSync2, statSync as statSync9 } from "node:fs";
+import { closeSync as closeSync4, mkdirSync as mkdirSync6, openSync as openSync4, readFileSync as readFileSync11, readSync as readSync2, statSync as statSync9 } from "node:fs";
 import { createRequire } from "node:module";
 import path19 from "node:path";
 function devcontainerScript() {
@@ -33839,7 +33834,7 @@ async function devcontainerUp(options7) {
     child.unref();
     return { done: false, logFile };
   }
-  return { done: true, result: parseUpAnswer(readFileSync12(answerFile, "utf8"), readFileSync12(logFile, "utf8"), logFile) };
+  return { done: true, result: parseUpAnswer(readFileSync11(answerFile, "utf8"), readFileSync11(logFile, "utf8"), logFile) };
 }
 function parseUpAnswer(stdout, log, logFile) {
   const line = stdout.trim().split("\n").filter(Boolean).at(-1) ?? "";
@@ -41253,7 +41248,7 @@ var require_dist = __commonJS({
 });
 
 // src/devcontainer/config.ts
-import { readdirSync as readdirSync6, readFileSync as readFileSync13, statSync as statSync10 } from "node:fs";
+import { readdirSync as readdirSync6, readFileSync as readFileSync12, statSync as statSync10 } from "node:fs";
 import path20 from "node:path";
 async function findRepoRoot(dir) {
   return repoRoot(dir).catch(() => path20.resolve(dir));
@@ -41330,7 +41325,7 @@ function parseDevcontainerConfig(text2, file2) {
   return { tree, config: parsed.data };
 }
 function readDevcontainerConfig(file2) {
-  const text2 = readFileSync13(file2, "utf8");
+  const text2 = readFileSync12(file2, "utf8");
   return { text: text2, ...parseDevcontainerConfig(text2, file2) };
 }
 function nodeValue(node2) {
@@ -41572,7 +41567,7 @@ var init_config = __esm({
 });
 
 // src/devcontainer/mounts.ts
-import { existsSync as existsSync7, readFileSync as readFileSync14 } from "node:fs";
+import { existsSync as existsSync7, readFileSync as readFileSync13 } from "node:fs";
 import path21 from "node:path";
 function planPersistenceMounts(options7) {
   const env = options7.env ?? process.env;
@@ -41665,7 +41660,7 @@ function collectMcpEnvNames(files, options7 = {}) {
 }
 function readJsonLoosely(file2) {
   try {
-    return parse4(readFileSync14(file2, "utf8"), [], { allowTrailingComma: true });
+    return parse4(readFileSync13(file2, "utf8"), [], { allowTrailingComma: true });
   } catch {
     return void 0;
   }
