@@ -97,17 +97,22 @@ describe("the SessionStart hook (bundled, run with plain node)", () => {
     expect(startsOf(home)).toHaveLength(1);
   });
 
-  it("in a container opened by an editor: links the container's project folder to the host's", async () => {
+  /** The hook run in a container an editor opened from dev-open's config, in `cwd`; its projects/ folder. */
+  async function hookInEditorContainer(cwd: string) {
     const home = homeWithState();
     const projects = path.join(home, ".claude", "projects");
     mkdirSync(projects);
-    const env = {
+    const result = await runHook(input({ cwd }), {
       HOME: home,
       CLAUDE_PERSIST_ENVIRONMENT: "container",
       CLAUDE_PERSIST_HOST_WORKSPACE: "/Users/ana/code/app",
       CLAUDE_PERSIST_CONTAINER_WORKSPACE: "/workspaces/app",
-    };
-    const result = await runHook(input({ cwd: "/workspaces/app" }), env);
+    });
+    return { result, projects };
+  }
+
+  it("in a container opened by an editor: links the container's project folder to the host's", async () => {
+    const { result, projects } = await hookInEditorContainer("/workspaces/app");
     expect(result.exitCode).toBe(0);
     expect(readlinkSync(path.join(projects, "-workspaces-app"))).toBe("-Users-ana-code-app");
     expect(JSON.parse(result.stdout).hookSpecificOutput.additionalContext).toContain(
@@ -116,16 +121,7 @@ describe("the SessionStart hook (bundled, run with plain node)", () => {
   });
 
   it("in a container opened by an editor: links a folder named ..cache inside the workspace too", async () => {
-    const home = homeWithState();
-    const projects = path.join(home, ".claude", "projects");
-    mkdirSync(projects);
-    const env = {
-      HOME: home,
-      CLAUDE_PERSIST_ENVIRONMENT: "container",
-      CLAUDE_PERSIST_HOST_WORKSPACE: "/Users/ana/code/app",
-      CLAUDE_PERSIST_CONTAINER_WORKSPACE: "/workspaces/app",
-    };
-    const result = await runHook(input({ cwd: "/workspaces/app/..cache" }), env);
+    const { result, projects } = await hookInEditorContainer("/workspaces/app/..cache");
     expect(result.exitCode).toBe(0);
     expect(readlinkSync(path.join(projects, "-workspaces-app---cache"))).toBe("-Users-ana-code-app---cache");
   });
