@@ -1,6 +1,7 @@
 // Builds the runtime the installer copies into `<config>/persist/`: plain JavaScript bundles run with `node`,
 // plus the devcontainers CLI they launch. `dist/` is that runtime, laid out exactly as installed. It is committed,
-// because the Claude Code plugin runs it straight from a clone of this repository and runs no build.
+// because the Claude Code plugin runs it straight from a clone of this repository and runs no build: the plugin's
+// folder, plugins/persist/, reaches it through its link `dist -> ../../dist`, so there is one copy to keep fresh.
 //
 //   tsx scripts/build.ts              build into dist/
 //   tsx scripts/build.ts --out DIR    build into DIR
@@ -77,7 +78,7 @@ async function buildRuntime(dist: string): Promise<void> {
   const vendored = path.join(dist, "node_modules", "@devcontainers", "cli");
   mkdirSync(vendored, { recursive: true });
   cpSync(devcontainerCli, vendored, { recursive: true });
-  cpSync(path.join(root, "commands"), path.join(dist, "commands"), { recursive: true });
+  cpSync(path.join(root, "plugins", "persist", "commands"), path.join(dist, "commands"), { recursive: true });
   // The checksum lets the plugin's hook tell, from this one small file, whether `<config>/persist/` is this build.
   const runtime = { name: "claude-persist", version, sha256: digest(dist) };
   writeFileSync(path.join(dist, RUNTIME_MARKER), `${JSON.stringify(runtime, null, 2)}\n`);

@@ -1,6 +1,7 @@
-// The SessionStart hook of the Claude Code plugin (hooks/hooks.json). The plugin's folder is a host path that
-// containers never see, so on the host this hook sets up what the installer sets up for containers: the runtime
-// in `<config>/persist/` and the hook entry in settings.json, both mounted read-only into containers by /dev-open.
+// The SessionStart hook of the Claude Code plugin (plugins/persist/hooks/hooks.json). The plugin's folder is a host
+// path that containers never see, so on the host this hook sets up what the installer sets up for containers: the
+// runtime in `<config>/persist/` and the hook entry in settings.json, both mounted read-only into containers by
+// /dev-open.
 // From then on that settings.json hook runs at every session start, on the host too, so this hook does the hook's
 // work only when the settings.json hook did not run in this session (the first one, before the setup): a session
 // start is recorded once, and its context reaches the model once.

@@ -1,6 +1,6 @@
 // The repository as a Claude Code plugin: validated, added as a local marketplace and installed into a temporary
 // HOME with the real `claude plugin` commands, then used as a user would (`claude -p …`).
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,10 +11,21 @@ import { HOOK_COMMAND, HOOK_MATCHER } from "../src/settings.ts";
 import { PROJECT_ROOT, runClaude, runCli, tempDir, tempHome } from "./support/claude.ts";
 import { treeOf } from "./support/checks.ts";
 import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
-import { PLUGIN_ID, PLUGIN_INSTALL_STEPS, pluginCheckout } from "./support/plugin.ts";
+import { PLUGIN_DIR, PLUGIN_ID, PLUGIN_INSTALL_STEPS, pluginCheckout } from "./support/plugin.ts";
 
 const HOST_CONTEXT = "claude-persist: this session runs on the host";
 const DIST = path.join(PROJECT_ROOT, "dist");
+const PLUGIN_ROOT = path.join(PROJECT_ROOT, PLUGIN_DIR);
+
+/** The bytes under `dir`, links not followed. */
+function sizeOf(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    total += entry.isDirectory() ? sizeOf(file) : lstatSync(file).size;
+  }
+  return total;
+}
 
 /** How many times `needle` occurs in `text`. */
 function occurrences(text: string, needle: string): number {
@@ -80,14 +91,18 @@ describe("the repository as a Claude Code plugin, with the real claude CLI", { t
     expect(counts.every((n) => n === 1), `"${context}" was sent ${counts.join(", ")} times`).toBe(true);
   }
 
-  it("passes `claude plugin validate`, with both commands and the hook", async () => {
+  it("passes `claude plugin validate`, the plugin with both commands and the hook, and the marketplace", async () => {
     const home = tempHome();
-    const result = await claude(["plugin", "validate", PROJECT_ROOT], PROJECT_ROOT, home);
-    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toContain("Validation passed");
-    expect(result.stdout).toContain("commands: persist:dev-open");
-    expect(result.stdout).toContain("commands: persist:start-work");
-    expect(result.stdout).toContain("hooks: SessionStart startup|resume|clear|compact");
+    const plugin = await claude(["plugin", "validate", PLUGIN_ROOT], PROJECT_ROOT, home);
+    expect(plugin.exitCode, plugin.stdout + plugin.stderr).toBe(0);
+    expect(plugin.stdout).toContain("Validation passed");
+    expect(plugin.stdout).toContain("commands: persist:dev-open");
+    expect(plugin.stdout).toContain("commands: persist:start-work");
+    expect(plugin.stdout).toContain("hooks: SessionStart startup|resume|clear|compact");
+    const marketplace = await claude(["plugin", "validate", PROJECT_ROOT], PROJECT_ROOT, home);
+    expect(marketplace.exitCode, marketplace.stdout + marketplace.stderr).toBe(0);
+    expect(marketplace.stdout).toContain("Validating marketplace manifest");
+    expect(marketplace.stdout).toContain("Validation passed");
   });
 
   it("installs from a clone as a local marketplace; its first session sets up what containers need, and each start is recorded and described once", async () => {
@@ -97,6 +112,10 @@ describe("the repository as a Claude Code plugin, with the real claude CLI", { t
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id: PLUGIN_ID, enabled: true })]);
     // Installing a plugin runs none of its code.
     expect(existsSync(path.join(config, "persist"))).toBe(false);
+    // Only the runtime was copied: no `npm ci` of the repository's devDependencies (460 MB when the plugin was the
+    // repository's root, with its package.json), so nothing in npm's cache either.
+    expect(sizeOf(path.join(config, "plugins"))).toBeLessThan(20 * 1024 * 1024);
+    expect(existsSync(path.join(home, ".npm"))).toBe(false);
 
     const repo = await gitRepo();
     const first = await session(["-p", "hello"], repo, home);
@@ -205,20 +224,29 @@ describe("the plugin's SessionStart hook", () => {
 });
 
 describe("the plugin's files", () => {
-  const manifest = (rel: string) => JSON.parse(readFileSync(path.join(PROJECT_ROOT, rel), "utf8")) as { version?: string; name: string; plugins?: Array<{ name: string }> };
+  type Manifest = { version?: string; name: string; plugins?: Array<{ name: string; source: string }> };
+  const manifest = (rel: string) => JSON.parse(readFileSync(path.join(PROJECT_ROOT, rel), "utf8")) as Manifest;
+  const pluginJson = path.join(PLUGIN_DIR, ".claude-plugin", "plugin.json");
 
-  it("plugin.json pins no version (so `claude plugin update` follows the commit), and the marketplace lists the plugin by its name", () => {
-    expect(manifest(".claude-plugin/plugin.json").version).toBeUndefined();
-    expect(manifest(".claude-plugin/marketplace.json").plugins?.map((p) => p.name)).toEqual([manifest(".claude-plugin/plugin.json").name]);
-    expect(PLUGIN_ID).toBe(`${manifest(".claude-plugin/plugin.json").name}@${manifest(".claude-plugin/marketplace.json").name}`);
+  it("plugin.json pins no version (so `claude plugin update` follows the commit), and the marketplace lists the plugin by its name and folder", () => {
+    expect(manifest(pluginJson).version).toBeUndefined();
+    expect(manifest(".claude-plugin/marketplace.json").plugins).toEqual([expect.objectContaining({ name: manifest(pluginJson).name, source: `./${PLUGIN_DIR}` })]);
+    expect(PLUGIN_ID).toBe(`${manifest(pluginJson).name}@${manifest(".claude-plugin/marketplace.json").name}`);
   });
 
-  const templates = readdirSync(path.join(PROJECT_ROOT, "commands")).filter((n) => n.endsWith(".md")).map((n) => `commands/${n}`);
+  it("the plugin's folder has nothing for Claude Code to `npm ci`, and reaches the one committed runtime through a link", () => {
+    for (const name of ["package.json", "package-lock.json", "node_modules"]) expect(existsSync(path.join(PLUGIN_ROOT, name)), name).toBe(false);
+    expect(readlinkSync(path.join(PLUGIN_ROOT, "dist"))).toBe(path.join("..", "..", "dist"));
+    // The repository's root is a marketplace only: a plugin there would be installed with the devDependencies.
+    expect(existsSync(path.join(PROJECT_ROOT, ".claude-plugin", "plugin.json"))).toBe(false);
+  });
+
+  const templates = readdirSync(path.join(PLUGIN_ROOT, "commands")).filter((n) => n.endsWith(".md")).map((n) => `commands/${n}`);
   it.each([...templates, "hooks/hooks.json"])("%s names only files of the built runtime", (rel) => {
-    const text = readFileSync(path.join(PROJECT_ROOT, rel), "utf8");
+    const text = readFileSync(path.join(PLUGIN_ROOT, rel), "utf8");
     const references = [...text.matchAll(/\$\{CLAUDE_PLUGIN_ROOT\}\/([^"\s\\]+)/g)].map((m) => m[1] ?? "");
     expect(references.length).toBeGreaterThan(0);
-    for (const rel of references) expect(existsSync(path.join(PROJECT_ROOT, rel)), rel).toBe(true);
+    for (const rel of references) expect(existsSync(path.join(PLUGIN_ROOT, rel)), rel).toBe(true);
   });
 
   const template = 'allowed-tools: Bash(node "${CLAUDE_PLUGIN_ROOT}/dist/bin/dev-open.mjs":*)\n!`node "${CLAUDE_PLUGIN_ROOT}/dist/bin/dev-open.mjs" $ARGUMENTS`\n';

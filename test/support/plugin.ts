@@ -5,7 +5,10 @@ import path from "node:path";
 import { execa } from "execa";
 import { PROJECT_ROOT, tempDir } from "./claude.ts";
 
-/** The marketplace's name and the plugin's, as in .claude-plugin/marketplace.json and plugin.json. */
+/** The plugin's folder in the repository, as marketplace.json's `source` names it. */
+export const PLUGIN_DIR = path.join("plugins", "persist");
+
+/** The marketplace's name and the plugin's, as in .claude-plugin/marketplace.json and the plugin's plugin.json. */
 export const MARKETPLACE = "claude-persist";
 export const PLUGIN = "persist";
 export const PLUGIN_ID = `${PLUGIN}@${MARKETPLACE}`;
@@ -20,7 +23,8 @@ export async function pluginCheckout(dest: string = tempDir("cp-plugin-")): Prom
     const source = path.join(PROJECT_ROOT, rel);
     if (!existsSync(source)) continue; // Deleted in the working tree.
     mkdirSync(path.dirname(path.join(dest, rel)), { recursive: true });
-    cpSync(source, path.join(dest, rel), { preserveTimestamps: true });
+    // Links as git keeps them (the plugin's `dist -> ../../dist`), not re-pointed at this checkout.
+    cpSync(source, path.join(dest, rel), { preserveTimestamps: true, verbatimSymlinks: true });
   }
   return dest;
 }
