@@ -1,21 +1,6 @@
 // The `claude-persist` command: one subcommand per module in src/commands/, one error path.
+import type { Command, Io } from "./command.ts";
 import { describeError, UserError } from "./errors.ts";
-
-export type Io = {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  readonly env: NodeJS.ProcessEnv;
-  readonly cwd: string;
-  readonly stdin: NodeJS.ReadableStream;
-  readonly isTTY: boolean;
-};
-
-export type Command = {
-  readonly summary: string;
-  /** What `--help` (or `-h`) prints, wherever it stands among the arguments; the command never sees it. */
-  readonly help?: string;
-  readonly run: (args: string[], io: Io) => Promise<number>;
-};
 
 // Loaded on demand so that one subcommand never pays for another's dependencies.
 const COMMANDS: Record<string, () => Promise<Command>> = {

@@ -6,7 +6,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { configDir, packCodeDir, packStateDir } from "./claude/home.ts";
 import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "./claude/shared.ts";
-import type { Io } from "./cli.ts";
+import type { Io } from "./command.ts";
 import { devcontainerScript, devcontainerUp, type UpSuccess } from "./devcontainer/launch.ts";
 import { preparePersistenceEdit, type PersistenceEdit } from "./devcontainer/persistence.ts";
 import { parseDevcontainerConfig } from "./devcontainer/config.ts";

@@ -1,8 +1,8 @@
 // `dev-open` (and `/dev-open`): open this repo in its dev container with the Claude session data shared.
 import { z } from "zod";
 import { parseOptions } from "../args.ts";
-import type { Command } from "../cli.ts";
-import { openDevContainer } from "../dev-open.ts";
+import type { Command, Io } from "../command.ts";
+import { openDevContainer, type DevOpenOptions, type DevOpenResult } from "../dev-open.ts";
 
 const options = {
   config: { type: "string" },
@@ -73,8 +73,29 @@ export const devOpen: Command = {
       },
       io,
     );
-    if (values.json) io.stdout(`${JSON.stringify(result)}\n`);
-    else for (const line of result.messages) io.stdout(`${line}\n`);
+    printDevOpenResult(result, Boolean(values.json), io);
     return 0;
   },
 };
+
+/** What `dev-open <folder>` does with no option: the options start-work --open, share and unshare start from. */
+export function plainDevOpen(folder: string): DevOpenOptions {
+  return {
+    folder,
+    configPath: undefined,
+    init: false,
+    dryRun: false,
+    configOnly: false,
+    rebuild: false,
+    samePath: false,
+    remoteHome: undefined,
+    isolated: false,
+    enter: undefined,
+  };
+}
+
+/** dev-open's answer as it prints it: its messages, or with `json` one JSON line. */
+export function printDevOpenResult(result: DevOpenResult, json: boolean, io: Io): void {
+  if (json) io.stdout(`${JSON.stringify(result)}\n`);
+  else for (const line of result.messages) io.stdout(`${line}\n`);
+}

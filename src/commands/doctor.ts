@@ -2,7 +2,7 @@
 // inside a container, the container itself), and prints the command that fixes each problem.
 import { z } from "zod";
 import { parseOptions } from "../args.ts";
-import type { Command } from "../cli.ts";
+import type { Command } from "../command.ts";
 import { renderReport, runDoctor } from "../doctor.ts";
 
 const optionsSchema = z.object({ json: z.boolean().optional() });

@@ -1,6 +1,6 @@
 // `claude-persist hook session-start`: the same hook as the bundled file, for running and testing it by hand.
 import { text } from "node:stream/consumers";
-import type { Command } from "../cli.ts";
+import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { runSessionStartHook } from "../hook.ts";
 

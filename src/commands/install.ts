@@ -1,7 +1,7 @@
 // `claude-persist install` and `claude-persist uninstall`.
 import { z } from "zod";
 import { parseOptions } from "../args.ts";
-import type { Command, Io } from "../cli.ts";
+import type { Command, Io } from "../command.ts";
 import { install as installPack, type InstallResult, uninstall as uninstallPack } from "../install.ts";
 
 const optionsSchema = z.object({ "dry-run": z.boolean().optional(), json: z.boolean().optional() });

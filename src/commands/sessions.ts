@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { parseOptions } from "../args.ts";
 import { projectsDir } from "../claude/home.ts";
-import type { Command, Io } from "../cli.ts";
+import type { Command, Io } from "../command.ts";
 import { listAllSessions, listProjectSessions, type SessionInfo, type SessionListing } from "../sessions.ts";
 import { oneLine } from "../text.ts";
 

@@ -2,9 +2,10 @@
 // container keeps its own sessions), or put them back. The same edits as `dev-open --isolated` / `--config-only`.
 import { z } from "zod";
 import { parseOptions } from "../args.ts";
-import type { Command, Io } from "../cli.ts";
+import type { Command, Io } from "../command.ts";
+import { openDevContainer } from "../dev-open.ts";
 import { UserError } from "../errors.ts";
-import { devOpen } from "./dev-open.ts";
+import { plainDevOpen, printDevOpenResult } from "./dev-open.ts";
 
 const options = {
   config: { type: "string" },
@@ -32,7 +33,7 @@ Takes this repo's persistence mounts out of its dev container config: once recre
 own Claude sessions. 'claude-persist share' puts them back.
 
 ${OPTIONS_HELP}`,
-  run: (args, io) => forward("unshare", "--isolated", args, io),
+  run: (args, io) => forward("unshare", { isolated: true }, args, io),
 };
 
 export const share: Command = {
@@ -43,25 +44,21 @@ export const share: Command = {
 Puts this repo's persistence mounts back into its dev container config and prepares the host; does not launch.
 
 ${OPTIONS_HELP}`,
-  run: (args, io) => forward("share", "--config-only", args, io),
+  run: (args, io) => forward("share", { configOnly: true }, args, io),
 };
 
 /** Checks `args` against what `command` takes, then runs dev-open in `mode` with them. */
-function forward(command: string, mode: string, args: string[], io: Io): Promise<number> {
+async function forward(command: string, mode: { isolated: true } | { configOnly: true }, args: string[], io: Io): Promise<number> {
   // dev-open's other options would contradict `mode`: say which ones this command takes.
   const end = args.indexOf("--");
   const names = (end < 0 ? args : args.slice(0, end)).map((arg) => arg.split("=")[0] ?? arg);
   const other = names.find((name) => name.startsWith("-") && !Object.hasOwn(options, name.replace(/^--?/, "")));
   if (other) throw new UserError(`${command} takes --config, --dry-run and --json, not ${other}`, 2);
   const { values, positionals } = parseOptions(command, args, options, optionsSchema, { positionals: 1 });
-  return devOpen.run(
-    [
-      mode,
-      ...(values.config !== undefined ? ["--config", values.config] : []),
-      ...(values["dry-run"] ? ["--dry-run"] : []),
-      ...(values.json ? ["--json"] : []),
-      ...(positionals.length > 0 ? ["--", ...positionals] : []),
-    ],
+  const result = await openDevContainer(
+    { ...plainDevOpen(positionals[0] ?? io.cwd), ...mode, configPath: values.config, dryRun: Boolean(values["dry-run"]) },
     io,
   );
+  printDevOpenResult(result, Boolean(values.json), io);
+  return 0;
 }

@@ -2,7 +2,7 @@
 // back to one.
 import { z } from "zod";
 import { parseOptions } from "../args.ts";
-import type { Command } from "../cli.ts";
+import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { createSnapshot, listSnapshots, pruneSnapshots, resolveSnapshotProject, restoreSnapshot, type SnapshotInfo } from "../snapshot.ts";
 

@@ -3,7 +3,8 @@
 // goes to stdout, which the slash command puts in front of Claude.
 import { z } from "zod";
 import { parseOptions } from "../args.ts";
-import { runCli, type Command, type Io } from "../cli.ts";
+import type { Command, Io } from "../command.ts";
+import { openDevContainer, type DevOpenResult } from "../dev-open.ts";
 import { detectEnvironment } from "../environment.ts";
 import { describeError, UserError } from "../errors.ts";
 import { prepareBranch, quoted, repoRoot, unfitWorkBranch, type PreparedBranch } from "../git.ts";
@@ -21,6 +22,7 @@ import {
 } from "../linear.ts";
 import { oneLine } from "../text.ts";
 import { hostPathOf, rememberWorkItem, workItemsPath, type WorkItem } from "../work-items.ts";
+import { plainDevOpen, printDevOpenResult } from "./dev-open.ts";
 
 const options = {
   title: { type: "string" },
@@ -221,19 +223,19 @@ function notChangedInLinear({ input }: StartPlan, identifier: string, reason: st
   return `${what} (${reason}); the branch is ready: do that in Linear, or run start-work ${identifier} again later`;
 }
 
-/** Runs dev-open through the CLI table on `folder`; with `json`, its one JSON answer is captured, not printed. */
-async function openFolder(folder: string, io: Io, json: boolean): Promise<{ exitCode: number; result: unknown }> {
-  if (!json) return { exitCode: await runCli(["dev-open", folder], { ...io, cwd: folder }), result: null };
-  let captured = "";
-  const exitCode = await runCli(["dev-open", folder, "--json"], { ...io, cwd: folder, stdout: (text) => (captured += text) });
-  return { exitCode, result: parseJsonOrText(captured) };
-}
-
-function parseJsonOrText(text: string): unknown {
+/**
+ * Runs dev-open on `folder` as `dev-open <folder>` would; with `json`, its result is returned, not printed. A failure
+ * is reported as dev-open reports it, and the work done so far stands.
+ */
+async function openFolder(folder: string, io: Io, json: boolean): Promise<{ exitCode: number; result: DevOpenResult | null }> {
   try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text.trim() || null;
+    const result = await openDevContainer(plainDevOpen(folder), { ...io, cwd: folder });
+    if (!json) printDevOpenResult(result, false, io);
+    return { exitCode: 0, result };
+  } catch (error) {
+    io.stderr(`claude-persist dev-open: ${describeError(error)}\n`);
+    if (!(error instanceof UserError) && io.env.CLAUDE_PERSIST_DEBUG && error instanceof Error) io.stderr(`${error.stack}\n`);
+    return { exitCode: error instanceof UserError ? error.exitCode : 1, result: null };
   }
 }
 
