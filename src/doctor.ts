@@ -44,7 +44,7 @@ import { describeError } from "./errors.ts";
 import { readTextIfExists } from "./fs.ts";
 import { shellWord } from "./text.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
-import { readMappings, type Mapping } from "./mapping.ts";
+import { readMappings, type Mapping } from "./mappings.ts";
 import { projectLinkState } from "./project-link.ts";
 import { HOOK_COMMAND, HOOK_SCRIPT, registeredHook } from "./settings.ts";
 

@@ -1,33 +1,13 @@
 // Mapping a project's container path onto its host path inside the shared `projects/` folder: a relative
 // symlink `<container slug> -> <host slug>`, so `claude --continue`, `--resume <id>` and the picker in the
-// container find (and append to) the host's sessions. Every mapping is recorded in the pack's state.
+// container find (and append to) the host's sessions. Every mapping is recorded in the pack's state (mappings.ts).
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, symlinkSync } from "node:fs";
 import path from "node:path";
-import { z } from "zod";
-import { encodeProjectSlug, packStateDir, projectsDir, type Env } from "./claude/home.ts";
+import { encodeProjectSlug, projectsDir, type Env } from "./claude/home.ts";
 import { UserError } from "./errors.ts";
 import { errorCode, isRealDirectory } from "./fs.ts";
-import { readJsonState, updateJsonState } from "./state.ts";
-
-export const mappingSchema = z.object({
-  hostPath: z.string(),
-  hostSlug: z.string(),
-  containerPath: z.string(),
-  containerSlug: z.string(),
-  configPath: z.string().optional(),
-  containerId: z.string().optional(),
-  time: z.string(),
-});
-export type Mapping = z.infer<typeof mappingSchema>;
-const mappingsSchema = z.array(mappingSchema);
-
-export function mappingsFile(env: Env): string {
-  return path.join(packStateDir(env), "mappings.json");
-}
-
-export function readMappings(env: Env): Mapping[] {
-  return readJsonState(mappingsFile(env), mappingsSchema, []);
-}
+import { readMappings, recordMapping } from "./mappings.ts";
+import { snapshotBeforeMerge } from "./snapshot.ts";
 
 export type MapResult = {
   readonly hostSlug: string;
@@ -66,8 +46,7 @@ export async function mapProject(
   const link = path.join(projects, containerSlug);
   let merged: string[] = [];
   if (isRealDirectory(link)) {
-    // Loaded here: snapshot.ts reads sessions through sessions.ts, which imports this module.
-    await (await import("./snapshot.ts")).snapshotBeforeMerge(env, target.hostPath, [containerSlug]);
+    await snapshotBeforeMerge(env, target.hostPath, [containerSlug]);
     merged = mergeInto(link, path.join(projects, hostSlug));
     rmdirSync(link);
   }
@@ -130,13 +109,4 @@ function uniqueName(file: string): string {
     const candidate = `${file.slice(0, file.length - ext.length)}.from-container-${i}${ext}`;
     if (!existsSync(candidate)) return candidate;
   }
-}
-
-/** What makes two mappings the same one: the host path and the container path (a later one replaces it). */
-export function mappingKey(mapping: { readonly hostPath?: unknown; readonly containerPath?: unknown }): string {
-  return JSON.stringify([mapping.hostPath, mapping.containerPath]);
-}
-
-async function recordMapping(env: Env, mapping: Mapping): Promise<void> {
-  await updateJsonState(mappingsFile(env), mappingsSchema, [], (all) => [...all.filter((m) => mappingKey(m) !== mappingKey(mapping)), mapping]);
 }

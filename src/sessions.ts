@@ -12,7 +12,7 @@ import { errorCode } from "./fs.ts";
 import { shellWord } from "./text.ts";
 import { listWorktrees, repoRoot } from "./git.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
-import { mappingSchema, mappingsFile, type Mapping } from "./mapping.ts";
+import { mappingSchema, mappingsFile, type Mapping } from "./mappings.ts";
 import { readJsonState } from "./state.ts";
 import { readWorkItemEntries, workItemsPath } from "./work-items.ts";
 

@@ -35,7 +35,7 @@ import { detectEnvironment } from "./environment.ts";
 import { describeError, UserError } from "./errors.ts";
 import { errorCode, isNotFound, isRealDirectory, tempPathBeside, writeFileAtomic } from "./fs.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
-import { mappingKey, mappingSchema, mappingsFile, readMappings, type Mapping } from "./mapping.ts";
+import { mappingKey, mappingSchema, mappingsFile, readMappings, type Mapping } from "./mappings.ts";
 import { projectSlugFolders, sessionIdOf } from "./sessions.ts";
 import { updateJsonState, withLock } from "./state.ts";
 import { readTarGz, writeTarGz, type FileSink, type TarEntry } from "./tar.ts";

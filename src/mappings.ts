@@ -1,0 +1,35 @@
+// The record of every project mapping /dev-open made (mappings.json in the pack's state): which host folder a
+// container folder stands for. Read by sessions, snapshots and doctor; written by the mapping itself (mapping.ts).
+import path from "node:path";
+import { z } from "zod";
+import { packStateDir, type Env } from "./claude/home.ts";
+import { readJsonState, updateJsonState } from "./state.ts";
+
+export const mappingSchema = z.object({
+  hostPath: z.string(),
+  hostSlug: z.string(),
+  containerPath: z.string(),
+  containerSlug: z.string(),
+  configPath: z.string().optional(),
+  containerId: z.string().optional(),
+  time: z.string(),
+});
+export type Mapping = z.infer<typeof mappingSchema>;
+const mappingsSchema = z.array(mappingSchema);
+
+export function mappingsFile(env: Env): string {
+  return path.join(packStateDir(env), "mappings.json");
+}
+
+export function readMappings(env: Env): Mapping[] {
+  return readJsonState(mappingsFile(env), mappingsSchema, []);
+}
+
+/** What makes two mappings the same one: the host path and the container path (a later one replaces it). */
+export function mappingKey(mapping: { readonly hostPath?: unknown; readonly containerPath?: unknown }): string {
+  return JSON.stringify([mapping.hostPath, mapping.containerPath]);
+}
+
+export async function recordMapping(env: Env, mapping: Mapping): Promise<void> {
+  await updateJsonState(mappingsFile(env), mappingsSchema, [], (all) => [...all.filter((m) => mappingKey(m) !== mappingKey(mapping)), mapping]);
+}
