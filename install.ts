@@ -1,12 +1,14 @@
-// `npx tsx install.ts [--dry-run] [--json]`: builds the runtime if needed, then installs the pack.
+// `npx tsx install.ts [--dry-run] [--json]`: the same as `node dist/bin/claude-persist.mjs install`. It runs the
+// committed runtime, so it needs nothing from npm but tsx: no `npm install`, no build.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { execa } from "execa";
-import { runCli } from "./src/cli.ts";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
-const root = path.dirname(fileURLToPath(import.meta.url));
-if (!existsSync(path.join(root, "dist", "runtime.json"))) {
-  await execa(process.execPath, [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), path.join(root, "scripts", "build.ts")], { stdio: "inherit" });
+const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), "dist", "bin", "claude-persist.mjs");
+if (existsSync(cli)) {
+  process.argv.splice(2, 0, "install");
+  await import(pathToFileURL(cli).href);
+} else {
+  process.stderr.write(`claude-persist: ${cli} is missing: restore it with 'git checkout -- dist' (it is committed), or run 'npm install && npm run build'.\n`);
+  process.exitCode = 1;
 }
-process.exitCode = await runCli(["install", ...process.argv.slice(2)]);
