@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { build, type BuildOptions } from "esbuild";
 import { PACK_RUNTIME_MARKER as RUNTIME_MARKER } from "../src/claude/home.ts";
+import { hookBundleProblems } from "./bundle-rules.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
@@ -40,8 +41,9 @@ async function buildRuntime(dist: string): Promise<void> {
   await build({ ...common, entryPoints: { "bin/claude-persist": "scripts/claude-persist.ts" }, outdir: dist, outExtension: { ".js": ".mjs" } });
   // The hooks run at every session start: minified, with nothing they do not use, and CommonJS, which node
   // loads measurably faster than an ES module (see `npm run bench`).
-  const hook: BuildOptions = { ...common, format: "cjs", outdir: dist, outExtension: { ".js": ".cjs" }, minify: true, banner: {} };
-  await build({ ...hook, entryPoints: { "hooks/session-start": "hooks/session-start.ts" } });
+  const hook: BuildOptions = { ...common, format: "cjs", outdir: dist, outExtension: { ".js": ".cjs" }, minify: true, banner: {}, metafile: true };
+  const hookProblems: string[] = [];
+  hookProblems.push(...hookBundleProblems((await build({ ...hook, entryPoints: { "hooks/session-start": "hooks/session-start.ts" } })).metafile));
   // The plugin's hook runs at every session start on the host but installs only once: the installer (and the full
   // zod it loads, ~40 ms) is a bundle of its own beside it, required only when there is something to set up.
   // Both find the runtime from their own URL, which CommonJS spells __filename.
@@ -51,7 +53,7 @@ async function buildRuntime(dist: string): Promise<void> {
     banner: { js: 'var __cpModuleUrl=require("node:url").pathToFileURL(__filename).href;' },
   };
   await build({ ...pluginHook, entryPoints: { "hooks/plugin-setup": "src/install.ts" } });
-  await build({
+  const pluginSessionStart = await build({
     ...pluginHook,
     entryPoints: { "hooks/plugin-session-start": "hooks/plugin-session-start.ts" },
     plugins: [
@@ -61,6 +63,8 @@ async function buildRuntime(dist: string): Promise<void> {
       },
     ],
   });
+  hookProblems.push(...hookBundleProblems(pluginSessionStart.metafile));
+  if (hookProblems.length > 0) throw new Error(`the hook bundles break their rules (scripts/bundle-rules.ts):\n  ${hookProblems.join("\n  ")}`);
 
   for (const alias of ["dev-open", "start-work"]) {
     writeFileSync(

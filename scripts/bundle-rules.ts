@@ -1,0 +1,40 @@
+// What the SessionStart hooks' bundles may hold, checked from esbuild's metafile at every build (so `npm test`'s
+// `build.ts --check` and the tests' global setup fail on a break): they run at every session start with plain
+// `node`, so they stay small and take from node_modules only zod/mini (never full zod) and what the rule names.
+import type { Metafile } from "esbuild";
+
+type BundleRule = { readonly maxBytes: number; readonly packages: readonly string[] };
+
+/** By the bundle's path in the runtime. */
+export const HOOK_BUNDLE_RULES: Readonly<Record<string, BundleRule>> = {
+  "hooks/session-start.cjs": { maxBytes: 40_000, packages: ["zod"] },
+  // Reads settings.json (JSONC) to tell whether the settings.json hook ran; the installer is a bundle of its own.
+  "hooks/plugin-session-start.cjs": { maxBytes: 64_000, packages: ["zod", "jsonc-parser"] },
+};
+
+/** Full zod's API (zod/v4/classic, zod v3): the hooks import zod/mini, whose parse costs far less to load. */
+const FULL_ZOD = /(^|\/)node_modules\/zod\/(v4\/classic|v3)\//;
+
+/** The package an input file belongs to (`@scope/name` or `name`), or undefined for a file of ours. */
+function packageOf(input: string): string | undefined {
+  const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+  return match?.[1];
+}
+
+/** What breaks the rules in one esbuild build's metafile, one line each; an output without a rule is not checked. */
+export function hookBundleProblems(metafile: Metafile | undefined): string[] {
+  if (metafile === undefined) return ["a hook was built without esbuild's metafile, so its rules went unchecked"];
+  const problems: string[] = [];
+  for (const [output, { bytes, inputs }] of Object.entries(metafile.outputs)) {
+    const name = Object.keys(HOOK_BUNDLE_RULES).find((rel) => output === rel || output.endsWith(`/${rel}`));
+    if (name === undefined) continue;
+    const rule = HOOK_BUNDLE_RULES[name] as BundleRule;
+    if (bytes > rule.maxBytes) problems.push(`${name} is ${bytes} bytes, over its budget of ${rule.maxBytes}`);
+    const files = Object.keys(inputs).sort();
+    const fullZod = files.find((input) => FULL_ZOD.test(input));
+    if (fullZod !== undefined) problems.push(`${name} bundles full zod (${fullZod}): the hooks import zod/mini`);
+    const others = new Set(files.map(packageOf).filter((pkg) => pkg !== undefined && !rule.packages.includes(pkg)));
+    for (const pkg of others) problems.push(`${name} bundles ${pkg}, which is not one of ${rule.packages.join(", ")}`);
+  }
+  return problems;
+}
