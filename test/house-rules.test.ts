@@ -1,0 +1,58 @@
+// Rules as tests: the SessionStart hooks' bundles (scripts/bundle-rules.ts), which every build checks from esbuild's
+// metafile (a hook that imports full zod, another package, or grows past its budget fails the build), and the
+// global setup that builds dist/ before the tests.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { build, type Metafile } from "esbuild";
+import { describe, expect, inject, it } from "vitest";
+import { HOOK_BUNDLE_RULES, hookBundleProblems } from "../scripts/bundle-rules.ts";
+import { PROJECT_ROOT, tempDir } from "./support/claude.ts";
+
+/** esbuild's metafile for `source` bundled as the runtime's `hooks/<name>.cjs`, resolved from the project's root. */
+async function metafileOf(name: string, source: string): Promise<Metafile | undefined> {
+  const result = await build({
+    stdin: { contents: source, resolveDir: PROJECT_ROOT, sourcefile: `${name}.ts`, loader: "ts" },
+    outfile: path.join(tempDir("cp-bundle-"), "hooks", `${name}.cjs`),
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    minify: true,
+    mainFields: ["module", "main"],
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+  });
+  return result.metafile;
+}
+
+describe("the hook bundles' rules", () => {
+  it("zod/mini passes", async () => {
+    const metafile = await metafileOf("session-start", 'import * as z from "zod/mini"; console.log(z.string().parse("x"));');
+    expect(hookBundleProblems(metafile)).toEqual([]);
+  });
+
+  it("full zod fails, with the file that brought it", async () => {
+    const metafile = await metafileOf("session-start", 'import { z } from "zod"; console.log(z.string().parse("x"));');
+    expect(hookBundleProblems(metafile)).toContainEqual(expect.stringMatching(/^hooks\/session-start\.cjs bundles full zod \(.*node_modules\/zod\/v4\/classic\/.*\): the hooks import zod\/mini$/));
+  });
+
+  it("a package the hook's rule does not name fails", async () => {
+    const metafile = await metafileOf("session-start", 'import { parse } from "jsonc-parser"; console.log(parse("{}"));');
+    expect(hookBundleProblems(metafile)).toEqual(["hooks/session-start.cjs bundles jsonc-parser, which is not one of zod"]);
+    const plugin = await metafileOf("plugin-session-start", 'import { parse } from "jsonc-parser"; console.log(parse("{}"));');
+    expect(hookBundleProblems(plugin)).toEqual([]);
+  });
+
+  it("a bundle over its budget fails, and a build without a metafile is not taken as a pass", () => {
+    const budget = HOOK_BUNDLE_RULES["hooks/session-start.cjs"]?.maxBytes ?? 0;
+    const metafile: Metafile = { inputs: {}, outputs: { "dist/hooks/session-start.cjs": { bytes: budget + 1, inputs: {}, imports: [], exports: [] } } };
+    expect(hookBundleProblems(metafile)).toEqual([`hooks/session-start.cjs is ${budget + 1} bytes, over its budget of ${budget}`]);
+    expect(hookBundleProblems(undefined)).toHaveLength(1);
+  });
+});
+
+describe("the tests' global setup", () => {
+  it("built dist/ from the sources before this run, so the tests run the runtime of the sources as they are", () => {
+    expect(inject("builtRuntime")).toBe(readFileSync(path.join(PROJECT_ROOT, "dist", "runtime.json"), "utf8"));
+  });
+});
