@@ -353,6 +353,15 @@ describe("start-work with Linear", () => {
     // The work was done before dev-open was asked.
     expect(workItems()).toEqual([expect.objectContaining({ identifier: "LIN-123", worktreePath: worktree })]);
   });
+
+  it("--open --json prints one object, with dev-open's exit code and result under open (a null result when it failed)", async () => {
+    const repo = await makeRepo();
+    const result = await startWork(repo, ["LIN-123", "--open", "--json"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`claude-persist dev-open: No dev container config in ${repo}`);
+    expect(result.stdout.trim().split("\n")).toHaveLength(1);
+    expect(JSON.parse(result.stdout)).toEqual(expect.objectContaining({ identifier: "LIN-123", folder: repo, open: { exitCode: 1, result: null } }));
+  });
 });
 
 describe("start-work refuses a branch name from Linear that does not fit, in one line, changing nothing", () => {
