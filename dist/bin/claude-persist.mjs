@@ -290,10 +290,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path26) {
-  if (!path26)
+function getElementAtPath(obj, path27) {
+  if (!path27)
     return obj;
-  return path26.reduce((acc, key) => acc?.[key], obj);
+  return path27.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -552,11 +552,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path26, issues) {
+function prefixIssues(path27, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path26);
+    iss.path.unshift(path27);
     return iss;
   });
 }
@@ -1089,16 +1089,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path26 = []) => {
+  const processError = (error63, path27 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path26, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path27, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
       } else {
-        const fullpath = [...path26, ...issue2.path];
+        const fullpath = [...path27, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -1137,17 +1137,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path26 = []) => {
+  const processError = (error63, path27 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path26, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path27, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
       } else {
-        const fullpath = [...path26, ...issue2.path];
+        const fullpath = [...path27, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -1186,8 +1186,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path26 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path26) {
+  const path27 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path27) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -19219,13 +19219,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path26 = ref.slice(1).split("/").filter(Boolean);
-  if (path26.length === 0) {
+  const path27 = ref.slice(1).split("/").filter(Boolean);
+  if (path27.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path26[0] === defsKey) {
-    const key = path26[1] === void 0 ? void 0 : decodeJSONPointerSegment(path26[1]);
+  if (path27[0] === defsKey) {
+    const key = path27[1] === void 0 ? void 0 : decodeJSONPointerSegment(path27[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -21699,12 +21699,12 @@ function parseTree(text2, errors = [], options7 = ParseOptions.DEFAULT) {
   }
   return result;
 }
-function findNodeAtLocation(root, path26) {
+function findNodeAtLocation(root, path27) {
   if (!root) {
     return void 0;
   }
   let node2 = root;
-  for (let segment of path26) {
+  for (let segment of path27) {
     if (typeof segment === "string") {
       if (node2.type !== "object" || !Array.isArray(node2.children)) {
         return void 0;
@@ -21734,17 +21734,17 @@ function getNodePath(node2) {
   if (!node2.parent || !node2.parent.children) {
     return [];
   }
-  const path26 = getNodePath(node2.parent);
+  const path27 = getNodePath(node2.parent);
   if (node2.parent.type === "property") {
     const key = node2.parent.children[0].value;
-    path26.push(key);
+    path27.push(key);
   } else if (node2.parent.type === "array") {
     const index = node2.parent.children.indexOf(node2);
     if (index !== -1) {
-      path26.push(index);
+      path27.push(index);
     }
   }
-  return path26;
+  return path27;
 }
 function visit2(text2, visitor, options7 = ParseOptions.DEFAULT) {
   const _scanner = createScanner(text2, false);
@@ -22086,14 +22086,14 @@ var init_parser = __esm({
 
 // node_modules/jsonc-parser/lib/esm/impl/edit.js
 function setProperty(text2, originalPath, value, options7) {
-  const path26 = originalPath.slice();
+  const path27 = originalPath.slice();
   const errors = [];
   const root = parseTree(text2, errors);
   let parent = void 0;
   let lastSegment = void 0;
-  while (path26.length > 0) {
-    lastSegment = path26.pop();
-    parent = findNodeAtLocation(root, path26);
+  while (path27.length > 0) {
+    lastSegment = path27.pop();
+    parent = findNodeAtLocation(root, path27);
     if (parent === void 0 && value !== void 0) {
       if (typeof lastSegment === "string") {
         value = { [lastSegment]: value };
@@ -22273,8 +22273,8 @@ function printParseErrorCode(code) {
   }
   return "<unknown ParseErrorCode>";
 }
-function modify(text2, path26, value, options7) {
-  return setProperty(text2, path26, value, options7);
+function modify(text2, path27, value, options7) {
+  return setProperty(text2, path27, value, options7);
 }
 function applyEdits(text2, edits) {
   let sortedEdits = edits.slice(0).sort((a2, b) => {
@@ -22409,17 +22409,17 @@ function detectFormatting(text2) {
   if (indented?.startsWith("	")) return { insertSpaces: false, tabSize: 1, eol };
   return { insertSpaces: true, tabSize: indented ? Math.min(indented.length, 8) : 2, eol };
 }
-function editJsonc(text2, path26, value, options7 = {}) {
-  const edits = modify(withoutBom(text2), path26, value, {
+function editJsonc(text2, path27, value, options7 = {}) {
+  const edits = modify(withoutBom(text2), path27, value, {
     formattingOptions: detectFormatting(text2),
     ...options7.insert ? { isArrayInsertion: true } : {}
   });
   return applyEdits(text2, edits);
 }
-function appendToJsonc(text2, path26, value, key) {
-  const container = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path26);
+function appendToJsonc(text2, path27, value, key) {
+  const container = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path27);
   const last = container?.type === (key === void 0 ? "array" : "object") ? container?.children?.at(-1) : void 0;
-  if (!last) return editJsonc(text2, key === void 0 ? [...path26, -1] : [...path26, key], value, { insert: key === void 0 });
+  if (!last) return editJsonc(text2, key === void 0 ? [...path27, -1] : [...path27, key], value, { insert: key === void 0 });
   const { eol, insertSpaces, tabSize } = detectFormatting(text2);
   const lineStart = text2.lastIndexOf("\n", last.offset) + 1;
   const indent = /^[ \t]*/.exec(text2.slice(lineStart))?.[0] ?? "";
@@ -22429,9 +22429,9 @@ function appendToJsonc(text2, path26, value, key) {
   const end = last.offset + last.length;
   return `${text2.slice(0, end)},${ownLine ? `${eol}${indent}` : " "}${entry}${text2.slice(end)}`;
 }
-function removeFromJsonc(text2, path26) {
-  const node2 = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path26);
-  const target = node2 && typeof path26.at(-1) === "string" ? node2.parent : node2;
+function removeFromJsonc(text2, path27) {
+  const node2 = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path27);
+  const target = node2 && typeof path27.at(-1) === "string" ? node2.parent : node2;
   const siblings = target?.parent?.children ?? [];
   const index = target ? siblings.indexOf(target) : -1;
   if (!target || index < 0) return text2;
@@ -22439,7 +22439,7 @@ function removeFromJsonc(text2, path26) {
   const after = siblings[index + 1];
   if (before) return text2.slice(0, before.offset + before.length) + text2.slice(target.offset + target.length);
   if (after) return text2.slice(0, target.offset) + text2.slice(after.offset);
-  return editJsonc(text2, path26, void 0);
+  return editJsonc(text2, path27, void 0);
 }
 var EMPTY;
 var init_jsonc = __esm({
@@ -24587,7 +24587,7 @@ var require_windows = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs = __require("fs");
-    function checkPathExt(path26, options7) {
+    function checkPathExt(path27, options7) {
       var pathext = options7.pathExt !== void 0 ? options7.pathExt : process.env.PATHEXT;
       if (!pathext) {
         return true;
@@ -24598,25 +24598,25 @@ var require_windows = __commonJS({
       }
       for (var i2 = 0; i2 < pathext.length; i2++) {
         var p = pathext[i2].toLowerCase();
-        if (p && path26.substr(-p.length).toLowerCase() === p) {
+        if (p && path27.substr(-p.length).toLowerCase() === p) {
           return true;
         }
       }
       return false;
     }
-    function checkStat(stat, path26, options7) {
+    function checkStat(stat, path27, options7) {
       if (!stat.isSymbolicLink() && !stat.isFile()) {
         return false;
       }
-      return checkPathExt(path26, options7);
+      return checkPathExt(path27, options7);
     }
-    function isexe(path26, options7, cb) {
-      fs.stat(path26, function(er, stat) {
-        cb(er, er ? false : checkStat(stat, path26, options7));
+    function isexe(path27, options7, cb) {
+      fs.stat(path27, function(er, stat) {
+        cb(er, er ? false : checkStat(stat, path27, options7));
       });
     }
-    function sync(path26, options7) {
-      return checkStat(fs.statSync(path26), path26, options7);
+    function sync(path27, options7) {
+      return checkStat(fs.statSync(path27), path27, options7);
     }
   }
 });
@@ -24627,13 +24627,13 @@ var require_mode = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs = __require("fs");
-    function isexe(path26, options7, cb) {
-      fs.stat(path26, function(er, stat) {
+    function isexe(path27, options7, cb) {
+      fs.stat(path27, function(er, stat) {
         cb(er, er ? false : checkStat(stat, options7));
       });
     }
-    function sync(path26, options7) {
-      return checkStat(fs.statSync(path26), options7);
+    function sync(path27, options7) {
+      return checkStat(fs.statSync(path27), options7);
     }
     function checkStat(stat, options7) {
       return stat.isFile() && checkMode(stat, options7);
@@ -24666,7 +24666,7 @@ var require_isexe = __commonJS({
     }
     module.exports = isexe;
     isexe.sync = sync;
-    function isexe(path26, options7, cb) {
+    function isexe(path27, options7, cb) {
       if (typeof options7 === "function") {
         cb = options7;
         options7 = {};
@@ -24676,7 +24676,7 @@ var require_isexe = __commonJS({
           throw new TypeError("callback not provided");
         }
         return new Promise(function(resolve, reject) {
-          isexe(path26, options7 || {}, function(er, is) {
+          isexe(path27, options7 || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
@@ -24685,7 +24685,7 @@ var require_isexe = __commonJS({
           });
         });
       }
-      core(path26, options7 || {}, function(er, is) {
+      core(path27, options7 || {}, function(er, is) {
         if (er) {
           if (er.code === "EACCES" || options7 && options7.ignoreErrors) {
             er = null;
@@ -24695,9 +24695,9 @@ var require_isexe = __commonJS({
         cb(er, is);
       });
     }
-    function sync(path26, options7) {
+    function sync(path27, options7) {
       try {
-        return core.sync(path26, options7 || {});
+        return core.sync(path27, options7 || {});
       } catch (er) {
         if (options7 && options7.ignoreErrors || er.code === "EACCES") {
           return false;
@@ -24713,7 +24713,7 @@ var require_isexe = __commonJS({
 var require_which = __commonJS({
   "node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
-    var path26 = __require("path");
+    var path27 = __require("path");
     var COLON = isWindows ? ";" : ":";
     var isexe = require_isexe();
     var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
@@ -24751,7 +24751,7 @@ var require_which = __commonJS({
           return opt.all && found.length ? resolve(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path26.join(pathPart, cmd);
+        const pCmd = path27.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         resolve(subStep(p, i2, 0));
       });
@@ -24778,7 +24778,7 @@ var require_which = __commonJS({
       for (let i2 = 0; i2 < pathEnv.length; i2++) {
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path26.join(pathPart, cmd);
+        const pCmd = path27.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         for (let j = 0; j < pathExt.length; j++) {
           const cur = p + pathExt[j];
@@ -24826,7 +24826,7 @@ var require_path_key = __commonJS({
 var require_resolveCommand = __commonJS({
   "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
-    var path26 = __require("path");
+    var path27 = __require("path");
     var which = require_which();
     var getPathKey = require_path_key();
     function resolveCommandAttempt(parsed, withoutPathExt) {
@@ -24844,7 +24844,7 @@ var require_resolveCommand = __commonJS({
       try {
         resolved = which.sync(parsed.command, {
           path: env[getPathKey({ env })],
-          pathExt: withoutPathExt ? path26.delimiter : void 0
+          pathExt: withoutPathExt ? path27.delimiter : void 0
         });
       } catch (e) {
       } finally {
@@ -24853,7 +24853,7 @@ var require_resolveCommand = __commonJS({
         }
       }
       if (resolved) {
-        resolved = path26.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
+        resolved = path27.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
       }
       return resolved;
     }
@@ -24907,8 +24907,8 @@ var require_shebang_command = __commonJS({
       if (!match) {
         return null;
       }
-      const [path26, argument] = match[0].replace(/#! ?/, "").split(" ");
-      const binary = path26.split("/").pop();
+      const [path27, argument] = match[0].replace(/#! ?/, "").split(" ");
+      const binary = path27.split("/").pop();
       if (binary === "env") {
         return argument;
       }
@@ -24943,7 +24943,7 @@ var require_readShebang = __commonJS({
 var require_parse = __commonJS({
   "node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
-    var path26 = __require("path");
+    var path27 = __require("path");
     var resolveCommand = require_resolveCommand();
     var escape = require_escape();
     var readShebang = require_readShebang();
@@ -24968,7 +24968,7 @@ var require_parse = __commonJS({
       const needsShell = !isExecutableRegExp.test(commandFile);
       if (parsed.options.forceShell || needsShell) {
         const needsDoubleEscapeMetaChars = isCmdShimRegExp.test(commandFile);
-        parsed.command = path26.normalize(parsed.command);
+        parsed.command = path27.normalize(parsed.command);
         parsed.command = escape.command(parsed.command);
         parsed.args = parsed.args.map((arg) => escape.argument(arg, needsDoubleEscapeMetaChars));
         const shellCommand = [parsed.command].concat(parsed.args).join(" ");
@@ -29099,13 +29099,13 @@ var init_output_sync = __esm({
       }
     };
     writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-      for (const { path: path26, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-        const pathString = typeof path26 === "string" ? path26 : path26.toString();
+      for (const { path: path27, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+        const pathString = typeof path27 === "string" ? path27 : path27.toString();
         if (append || outputFiles.has(pathString)) {
-          appendFileSync2(path26, serializedResult);
+          appendFileSync2(path27, serializedResult);
         } else {
           outputFiles.add(pathString);
-          writeFileSync(path26, serializedResult);
+          writeFileSync(path27, serializedResult);
         }
       }
     };
@@ -32077,1156 +32077,13 @@ var init_git = __esm({
   }
 });
 
-// src/claude/running-sessions.ts
-import { readdirSync as readdirSync2, readFileSync as readFileSync7, readlinkSync as readlinkSync2 } from "node:fs";
+// src/mappings.ts
 import path15 from "node:path";
-function runningSessions(env, here = pidDomain()) {
-  const dir = path15.join(configDir(env), RUNNING_SESSIONS_DIR);
-  let names;
-  try {
-    names = readdirSync2(dir);
-  } catch {
-    return [];
-  }
-  const found = [];
-  for (const name of names.filter((n2) => /^\d+\.json$/.test(n2)).sort()) {
-    const file2 = path15.join(dir, name);
-    let parsed;
-    try {
-      parsed = recordSchema.safeParse(JSON.parse(readFileSync7(file2, "utf8")));
-    } catch {
-      continue;
-    }
-    if (!parsed.success) continue;
-    const record2 = parsed.data;
-    const base = { pid: record2.pid, sessionId: record2.sessionId, cwd: record2.cwd, file: file2 };
-    if (record2.pidDomain !== void 0 && record2.pidDomain !== here) {
-      found.push({ ...base, state: "unknown" });
-    } else if (isAlive(record2.pid) && startTimeMatches(record2.pid, record2.procStart)) {
-      found.push({ ...base, state: "alive" });
-    }
-  }
-  return found;
-}
-function pidDomain(sources = HERE) {
-  if (sources.platform !== "linux") return "linux";
-  return `linux:${readOr(() => readFileSync7(sources.machineIdFile, "utf8").trim())}:${readOr(() => readlinkSync2(sources.pidNamespaceLink))}`;
-}
-function readOr(read) {
-  try {
-    return read();
-  } catch {
-    return "";
-  }
-}
-function processStartTime(pid) {
-  try {
-    const stat = readFileSync7(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return void 0;
-  }
-}
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error62) {
-    return error62 instanceof Error && "code" in error62 && error62.code === "EPERM";
-  }
-}
-function startTimeMatches(pid, recorded) {
-  if (recorded === void 0) return true;
-  const now = processStartTime(pid);
-  return now === void 0 || now === recorded;
-}
-var RUNNING_SESSIONS_DIR, recordSchema, HERE;
-var init_running_sessions = __esm({
-  "src/claude/running-sessions.ts"() {
-    "use strict";
-    init_zod();
-    init_home();
-    RUNNING_SESSIONS_DIR = "sessions";
-    recordSchema = external_exports.object({
-      pid: external_exports.number().int().positive(),
-      sessionId: external_exports.string().optional(),
-      cwd: external_exports.string().optional(),
-      procStart: external_exports.string().optional(),
-      pidDomain: external_exports.string().optional()
-    }).loose();
-    HERE = { platform: process.platform, machineIdFile: "/etc/machine-id", pidNamespaceLink: "/proc/self/ns/pid" };
-  }
-});
-
-// src/tar.ts
-import { createHash as createHash2 } from "node:crypto";
-import { createReadStream as createReadStream2, createWriteStream as createWriteStream2 } from "node:fs";
-import { open as open2 } from "node:fs/promises";
-import { pipeline } from "node:stream/promises";
-import { createGunzip, createGzip } from "node:zlib";
-async function writeTarGz(file2, entries, options7 = {}) {
-  await pipeline(
-    tarStream(entries, options7.onFile),
-    createGzip({ level: 6, chunkSize: 1 << 16 }),
-    createWriteStream2(file2, { flags: "wx", mode: 384 })
-  );
-}
-async function* tarStream(entries, onFile) {
-  for await (const entry of entries) {
-    checkEntryPath(entry.path);
-    const size = entry.type === "file" ? entry.size : 0;
-    yield* headerBlocks(entry.type === "dir" ? `${entry.path}/` : entry.path, entry.type, entry.mode, entry.mtimeMs, size);
-    if (entry.type === "dir") continue;
-    const hash2 = createHash2("sha256");
-    for await (const chunk of fileChunks(entry.source, entry.size, entry.path)) {
-      hash2.update(chunk);
-      yield chunk;
-    }
-    const padding = (BLOCK - size % BLOCK) % BLOCK;
-    if (padding > 0) yield Buffer.alloc(padding);
-    onFile?.({ path: entry.path, size, sha256: hash2.digest("hex") });
-  }
-  yield Buffer.alloc(BLOCK * 2);
-}
-async function* fileChunks(source, size, name) {
-  if ("bytes" in source) {
-    if (source.bytes.length !== size) throw new Error(`${name}: ${source.bytes.length} bytes given for a size of ${size}`);
-    yield Buffer.from(source.bytes);
-    return;
-  }
-  const handle = await open2(source.file, "r");
-  try {
-    for (let position = 0; position < size; ) {
-      const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - position));
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-      if (bytesRead === 0) throw new Error(`${source.file} shrank while it was being archived; try again`);
-      position += bytesRead;
-      yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
-    }
-  } finally {
-    await handle.close();
-  }
-}
-function* headerBlocks(name, type, mode, mtimeMs, size) {
-  const split = splitUstarName(name);
-  const pax = [];
-  if (!split) pax.push(paxRecord("path", name));
-  if (size > USTAR_MAX_SIZE) pax.push(paxRecord("size", String(size)));
-  if (pax.length > 0) {
-    const body = Buffer.from(pax.join(""));
-    yield header({ name: "PaxHeader", prefix: "", type: "x", mode: 420, mtimeMs, size: body.length });
-    yield Buffer.concat([body, Buffer.alloc((BLOCK - body.length % BLOCK) % BLOCK)]);
-  }
-  const { prefix, base } = split ?? { prefix: "", base: name.slice(0, 99) };
-  yield header({ name: base, prefix, type: type === "dir" ? "5" : "0", mode, mtimeMs, size: size > USTAR_MAX_SIZE ? 0 : size });
-}
-function paxRecord(key, value) {
-  const rest = ` ${key}=${value}
-`;
-  let length = Buffer.byteLength(rest) + 1;
-  while (String(length).length + Buffer.byteLength(rest) !== length) length++;
-  return `${length}${rest}`;
-}
-function splitUstarName(name) {
-  const bytes = Buffer.from(name);
-  if (bytes.length <= 100) return { prefix: "", base: name };
-  for (let i2 = Math.min(bytes.length - 1, 155); i2 > 0; i2--) {
-    if (bytes[i2] === 47 && bytes.length - i2 - 1 <= 100 && bytes.length - i2 - 1 > 0) {
-      return { prefix: bytes.subarray(0, i2).toString(), base: bytes.subarray(i2 + 1).toString() };
-    }
-  }
-  return void 0;
-}
-function header(h2) {
-  const block = Buffer.alloc(BLOCK);
-  block.write(h2.name, 0, 100);
-  writeOctal(block, 100, 8, h2.mode & 4095);
-  writeOctal(block, 108, 8, 0);
-  writeOctal(block, 116, 8, 0);
-  writeOctal(block, 124, 12, h2.size);
-  writeOctal(block, 136, 12, Math.max(0, Math.floor(h2.mtimeMs / 1e3)));
-  block.write(" ".repeat(8), 148, 8);
-  block.write(h2.type, 156, 1);
-  block.write("ustar\x0000", 257, 8, "latin1");
-  block.write(h2.prefix, 345, 155);
-  let sum = 0;
-  for (const byte of block) sum += byte;
-  block.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8, "latin1");
-  return block;
-}
-function writeOctal(block, offset, length, value) {
-  block.write(`${value.toString(8).padStart(length - 1, "0")}\0`, offset, length, "latin1");
-}
-function checkEntryPath(name) {
-  if (name.length === 0) throw new TarFormatError("an entry has an empty path");
-  if (name.startsWith("/")) throw new TarFormatError(`entry '${name}' has an absolute path`);
-  if (name.includes("\0")) throw new TarFormatError(`entry '${name}' has a NUL byte in its path`);
-  for (const part of name.split("/")) {
-    if (part === "..") throw new TarFormatError(`entry '${name}' climbs out of the archive with '..'`);
-    if (part === "" || part === ".") throw new TarFormatError(`entry '${name}' has an empty or '.' path part`);
-  }
-}
-async function readTarGz(file2, onEntry) {
-  const parser = new TarParser(onEntry);
-  let refused2;
-  try {
-    await pipeline(createReadStream2(file2), createGunzip(), async (source) => {
-      for await (const chunk of source) {
-        try {
-          parser.push(chunk);
-        } catch (error62) {
-          refused2 = error62;
-          throw error62;
-        }
-      }
-    });
-  } catch (error62) {
-    throw refused2 ?? describeZlibError(error62);
-  }
-  parser.finish();
-}
-function describeZlibError(error62) {
-  const code = error62 instanceof Error && "code" in error62 ? error62.code : void 0;
-  if (code === "Z_BUF_ERROR") return new TarFormatError("it ends early: the archive is truncated");
-  if (code === "Z_DATA_ERROR" && error62 instanceof Error) return new TarFormatError(`its compressed data is corrupted: ${error62.message}`);
-  return error62;
-}
-function describeType(type) {
-  const names = {
-    "1": "a hard link",
-    "2": "a symbolic link",
-    "3": "a character device",
-    "4": "a block device",
-    "6": "a fifo",
-    "7": "a contiguous file",
-    g: "a global pax header",
-    L: "a GNU long name",
-    K: "a GNU long link name"
-  };
-  return names[type] ?? `of unknown type '${type}'`;
-}
-function verifyChecksum(block) {
-  const stored = readOctal(block, 148, 8);
-  let sum = 0;
-  for (let i2 = 0; i2 < BLOCK; i2++) sum += i2 >= 148 && i2 < 156 ? 32 : block[i2] ?? 0;
-  return sum === stored;
-}
-function readOctal(block, offset, length) {
-  const text2 = block.toString("latin1", offset, offset + length).replace(/[\0 ]+$/g, "").trim();
-  if (text2 === "") return 0;
-  if (!/^[0-7]+$/.test(text2)) throw new TarFormatError("a header holds a malformed number");
-  return Number.parseInt(text2, 8);
-}
-function parsePax(body) {
-  const result = {};
-  let offset = 0;
-  while (offset < body.length) {
-    const space = body.indexOf(32, offset);
-    const length = Number(body.toString("latin1", offset, space));
-    if (space < 0 || !Number.isSafeInteger(length) || length <= 0 || offset + length > body.length) {
-      throw new TarFormatError("a pax header is malformed");
-    }
-    const record2 = body.toString("utf8", space + 1, offset + length - 1);
-    const equals = record2.indexOf("=");
-    const key = record2.slice(0, equals);
-    const value = record2.slice(equals + 1);
-    if (key === "path") result.path = value;
-    else if (key === "size") {
-      if (!/^\d+$/.test(value)) throw new TarFormatError("a pax size is malformed");
-      result.size = Number(value);
-    }
-    offset += length;
-  }
-  return result;
-}
-var BLOCK, READ_CHUNK, USTAR_MAX_SIZE, TarFormatError, TarParser;
-var init_tar = __esm({
-  "src/tar.ts"() {
-    "use strict";
-    BLOCK = 512;
-    READ_CHUNK = 1 << 20;
-    USTAR_MAX_SIZE = 8589934591;
-    TarFormatError = class extends Error {
-      name = "TarFormatError";
-    };
-    TarParser = class {
-      constructor(onEntry) {
-        this.onEntry = onEntry;
-      }
-      onEntry;
-      pending = [];
-      pendingLength = 0;
-      /** The body being read (a file's, or a pax header's): its sink, the bytes still to come, then the padding to skip. */
-      body;
-      pax;
-      ended = false;
-      push(chunk) {
-        let data = chunk;
-        while (data.length > 0) {
-          if (this.ended) {
-            if (data.some((byte) => byte !== 0)) throw new TarFormatError("data after the end of the archive");
-            return;
-          }
-          data = this.body ? this.feedBody(data) : this.feedHeader(data);
-        }
-      }
-      finish() {
-        if (!this.ended) throw new TarFormatError("it ends early (no end-of-archive marker): the archive is truncated");
-      }
-      feedBody(data) {
-        const body = this.body;
-        if (!body) return data;
-        if (body.remaining > 0) {
-          const take = Math.min(body.remaining, data.length);
-          body.sink?.write(data.subarray(0, take));
-          body.remaining -= take;
-          if (body.remaining === 0) body.sink?.end();
-          data = data.subarray(take);
-        }
-        const skip = Math.min(body.padding, data.length);
-        body.padding -= skip;
-        if (body.remaining === 0 && body.padding === 0) this.body = void 0;
-        return data.subarray(skip);
-      }
-      feedHeader(data) {
-        const need = BLOCK - this.pendingLength;
-        const take = Math.min(need, data.length);
-        this.pending.push(data.subarray(0, take));
-        this.pendingLength += take;
-        if (this.pendingLength < BLOCK) return data.subarray(take);
-        const block = Buffer.concat(this.pending, BLOCK);
-        this.pending = [];
-        this.pendingLength = 0;
-        this.readHeader(block);
-        return data.subarray(take);
-      }
-      zeroBlocks = 0;
-      readHeader(block) {
-        if (block.every((byte) => byte === 0)) {
-          if (this.pax) throw new TarFormatError("a pax header is not followed by its entry");
-          if (++this.zeroBlocks === 2) this.ended = true;
-          return;
-        }
-        if (this.zeroBlocks > 0) throw new TarFormatError("a lone zero block inside the archive");
-        if (!verifyChecksum(block)) throw new TarFormatError("a header's checksum does not match");
-        if (block.toString("latin1", 257, 262) !== "ustar") throw new TarFormatError("an entry is not in ustar format");
-        const type = String.fromCharCode(block[156] ?? 0);
-        const size = this.pax?.size ?? readOctal(block, 124, 12);
-        if (type === "x") {
-          if (this.pax) throw new TarFormatError("two pax headers in a row");
-          if (size > 64 * 1024) throw new TarFormatError("a pax header is implausibly large");
-          const chunks = [];
-          const collect = {
-            write: (chunk) => chunks.push(Buffer.from(chunk)),
-            end: () => {
-              this.pax = parsePax(Buffer.concat(chunks));
-            }
-          };
-          this.startBody(size, collect);
-          return;
-        }
-        const name = block.toString("utf8", 0, 100).replace(/\0.*$/s, "");
-        const prefix = block.toString("utf8", 345, 500).replace(/\0.*$/s, "");
-        let entryPath = this.pax?.path ?? (prefix ? `${prefix}/${name}` : name);
-        this.pax = void 0;
-        const mode = readOctal(block, 100, 8) & 4095;
-        const mtimeMs = readOctal(block, 136, 12) * 1e3;
-        if (type === "5") {
-          entryPath = entryPath.replace(/\/+$/, "");
-          checkEntryPath(entryPath);
-          if (size !== 0) throw new TarFormatError(`folder entry '${entryPath}' has a size`);
-          this.onEntry({ type: "dir", path: entryPath, mode, mtimeMs });
-          return;
-        }
-        if (type !== "0" && type !== "\0") throw new TarFormatError(`entry '${entryPath}' is ${describeType(type)}, which a snapshot never holds`);
-        checkEntryPath(entryPath);
-        this.startBody(size, this.onEntry({ type: "file", path: entryPath, mode, mtimeMs, size }));
-      }
-      startBody(size, sink) {
-        if (size === 0) sink?.end();
-        const padding = (BLOCK - size % BLOCK) % BLOCK;
-        if (size > 0 || padding > 0) this.body = { sink, remaining: size, padding };
-      }
-    };
-  }
-});
-
-// src/snapshot.ts
-var snapshot_exports = {};
-__export(snapshot_exports, {
-  createSnapshot: () => createSnapshot,
-  listSnapshots: () => listSnapshots,
-  pruneSnapshots: () => pruneSnapshots,
-  resolveSnapshotProject: () => resolveSnapshotProject,
-  restoreSnapshot: () => restoreSnapshot,
-  snapshotBeforeMerge: () => snapshotBeforeMerge,
-  withSnapshotLock: () => withSnapshotLock
-});
-import { createHash as createHash3 } from "node:crypto";
-import {
-  chmodSync,
-  closeSync as closeSync3,
-  copyFileSync as copyFileSync2,
-  existsSync as existsSync5,
-  fsyncSync as fsyncSync2,
-  lstatSync as lstatSync3,
-  mkdirSync as mkdirSync4,
-  mkdtempSync,
-  openSync as openSync3,
-  readdirSync as readdirSync3,
-  readFileSync as readFileSync8,
-  realpathSync as realpathSync3,
-  renameSync as renameSync3,
-  rmdirSync as rmdirSync2,
-  rmSync as rmSync3,
-  statSync as statSync7,
-  unlinkSync as unlinkSync3,
-  utimesSync as utimesSync2,
-  writeSync as writeSync2
-} from "node:fs";
-import path16 from "node:path";
-import { fileURLToPath as fileURLToPath4 } from "node:url";
-async function resolveSnapshotProject(env, cwd, extraSlugs = []) {
-  const { project: here, slugs: found } = await projectSlugFolders(env, cwd);
-  const mapped = readableMappings(env).find((m) => encodeProjectSlug(m.containerPath) === encodeProjectSlug(here));
-  const hostPath = mapped?.hostPath ?? here;
-  const slug = encodeProjectSlug(hostPath);
-  const slugs = [.../* @__PURE__ */ new Set([...found, ...extraSlugs])].sort();
-  return { path: here, hostPath, slug, slugs, dir: path16.join(packStateDir(env), SNAPSHOTS_DIR, slug) };
-}
-function collectProjectData(env, slugFolders) {
-  const config2 = configDir(env);
-  const projects = projectsDir(env);
-  const data = { slugs: [], sessions: [], dirs: [], files: [], state: { mappings: [], workItems: [] }, skipped: [] };
-  for (const slug of realSlugFolders(projects, slugFolders)) {
-    data.slugs.push(slug);
-    const first = data.files.length;
-    add(config2, `projects/${slug}`, data, "dir");
-    for (const file2 of data.files.slice(first)) {
-      const name = file2.rel.slice(`projects/${slug}/`.length);
-      const id = name.includes("/") ? void 0 : sessionIdOf(name);
-      if (id !== void 0) data.sessions.push({ id, slug, bytes: file2.size });
-    }
-  }
-  const ids = new Set(data.sessions.map((s) => s.id));
-  for (const name of listNames(path16.join(config2, "todos")).sort()) {
-    if (name.endsWith(".json") && sessionPrefixOf(name, ids)) add(config2, `todos/${name}`, data, "file");
-  }
-  for (const id of [...ids].sort()) {
-    for (const root of ["tasks", "file-history"]) add(config2, `${root}/${id}`, data, "dir");
-    add(config2, `persist-state/${SESSION_STARTS_DIR}/${id}.jsonl`, data, "file");
-  }
-  const slugSet = new Set(slugFolders);
-  data.state.mappings.push(...readStateArray(mappingsFile(env)).filter((m) => isProjectMapping(m, slugSet)));
-  data.state.workItems.push(...readStateArray(workItemsPath(env)).filter((w) => isProjectWorkItem(w, slugSet)));
-  return data;
-}
-function realSlugFolders(projects, names) {
-  let projectsReal;
-  try {
-    projectsReal = realpathSync3(projects);
-  } catch {
-    return [];
-  }
-  const found = /* @__PURE__ */ new Set();
-  for (const name of names) {
-    const dir = path16.join(projects, name);
-    try {
-      if (lstatSync3(dir).isDirectory()) found.add(name);
-      else if (statSync7(dir).isDirectory()) {
-        const real = realpathSync3(dir);
-        if (path16.dirname(real) === projectsReal) found.add(path16.basename(real));
-      }
-    } catch {
-    }
-  }
-  return [...found].sort();
-}
-function sessionPrefixOf(name, ids) {
-  for (let i2 = name.indexOf("-"); i2 > 0; i2 = name.indexOf("-", i2 + 1)) if (ids.has(name.slice(0, i2))) return true;
-  return false;
-}
-function add(config2, rel, data, only) {
-  const abs = path16.join(config2, rel);
-  let stats;
-  try {
-    stats = lstatSync3(abs);
-  } catch {
-    return;
-  }
-  if (stats.isDirectory() && only !== "file") {
-    data.dirs.push({ rel, abs, mode: stats.mode & 4095, mtimeMs: stats.mtimeMs });
-    let entries;
-    try {
-      entries = readdirSync3(abs);
-    } catch (error62) {
-      throw new UserError(`cannot read ${abs} (${describeError(error62)}); fix its permissions and try again`);
-    }
-    for (const name of entries.sort((a2, b) => a2 < b ? -1 : a2 > b ? 1 : 0)) add(config2, `${rel}/${name}`, data);
-  } else if (stats.isFile() && only !== "dir") {
-    data.files.push({ rel, abs, size: stats.size, mode: stats.mode & 4095, mtimeMs: stats.mtimeMs });
-  } else if (only !== "dir") {
-    data.skipped.push(rel);
-  }
-}
-function isProjectMapping(entry, slugs) {
-  if (!isRecord(entry)) return false;
-  const names = [entry.hostSlug, entry.containerSlug].filter((s) => typeof s === "string");
-  const paths = [entry.hostPath, entry.containerPath].filter((p) => typeof p === "string").map(encodeProjectSlug);
-  return [...names, ...paths].some((slug) => slugs.has(slug));
-}
-function isProjectWorkItem(entry, slugs) {
-  if (!isRecord(entry) || typeof entry.repoPath !== "string") return false;
-  return hasProjectSlug(slugs, entry.repoPath);
-}
-async function createSnapshot(env, cwd, now = /* @__PURE__ */ new Date()) {
-  const project = await resolveSnapshotProject(env, cwd);
-  return withSnapshotLock(project, () => writeSnapshot(env, project, "manual", collectProjectData(env, project.slugs), now));
-}
-async function snapshotBeforeMerge(env, hostPath, slugFolders, now = /* @__PURE__ */ new Date()) {
-  const projects = projectsDir(env);
-  const hasFiles = slugFolders.some((slug) => isRealDirectory(path16.join(projects, slug)) && listNames(path16.join(projects, slug)).length > 0);
-  if (!hasFiles) return void 0;
-  try {
-    const project = await resolveSnapshotProject(env, hostPath, slugFolders);
-    return await withSnapshotLock(project, () => writeSnapshot(env, project, "pre-merge", collectProjectData(env, project.slugs), now));
-  } catch (error62) {
-    throw new UserError(`could not take a snapshot before merging ${slugFolders.join(", ")} into the host's sessions (${describeError(error62)}); nothing was merged`);
-  }
-}
-async function writeSnapshot(env, project, kind, data, now) {
-  const started = process.hrtime.bigint();
-  mkdirSync4(project.dir, { recursive: true, mode: 448 });
-  const id = uniqueId(project.dir, now, kind);
-  const where = detectEnvironment(env);
-  const summary = {
-    format: 1,
-    id,
-    kind,
-    created: now.toISOString(),
-    project: { path: project.hostPath, slug: project.slug },
-    environment: { kind: where.kind, machine: where.name },
-    claudePersistVersion: packVersion(),
-    slugs: data.slugs,
-    sessionCount: data.sessions.length,
-    fileCount: data.files.length,
-    bytes: data.files.reduce((sum, f) => sum + f.size, 0)
-  };
-  const checksums = /* @__PURE__ */ new Map();
-  const manifest = () => ({
-    ...summary,
-    sessions: data.sessions,
-    directories: data.dirs.map((d) => ({ path: d.rel, mode: d.mode, mtimeMs: d.mtimeMs })),
-    files: data.files.map((f) => ({ path: f.rel, size: f.size, mode: f.mode, mtimeMs: f.mtimeMs, sha256: checksums.get(f.rel) ?? "" })),
-    state: data.state
-  });
-  async function* entries() {
-    for (const d of data.dirs) yield { type: "dir", path: d.rel, mode: d.mode, mtimeMs: d.mtimeMs };
-    for (const f of data.files) yield { type: "file", path: f.rel, mode: f.mode, mtimeMs: f.mtimeMs, size: f.size, source: { file: f.abs } };
-    const bytes = Buffer.from(`${JSON.stringify(manifest(), null, 1)}
-`);
-    yield { type: "file", path: MANIFEST_ENTRY, mode: 384, mtimeMs: now.getTime(), size: bytes.length, source: { bytes } };
-  }
-  const archive = path16.join(project.dir, `${id}${ARCHIVE_EXT}`);
-  const temp = tempPathBeside(archive);
-  try {
-    await writeTarGz(temp, entries(), { onFile: (f) => checksums.set(f.path, f.sha256) });
-    fsyncFile(temp);
-    renameSync3(temp, archive);
-  } catch (error62) {
-    rmSync3(temp, { force: true });
-    throw error62;
-  }
-  writeFileAtomic(path16.join(project.dir, `${id}${SUMMARY_EXT}`), `${JSON.stringify(summary, null, 2)}
-`, 384);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { ...summary, archive, archiveBytes: statSync7(archive).size, seconds, skipped: data.skipped };
-}
-function uniqueId(dir, now, kind) {
-  const base = now.toISOString().replace(/[:.]/g, "-") + (kind === "manual" ? "" : `-${kind}`);
-  for (let i2 = 1; ; i2++) {
-    const id = i2 === 1 ? base : `${base}-${i2}`;
-    if (!existsSync5(path16.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync5(path16.join(dir, `${id}${SUMMARY_EXT}`))) return id;
-  }
-}
-function listSnapshots(project) {
-  const found = [];
-  for (const name of listNames(project.dir)) {
-    if (!name.endsWith(ARCHIVE_EXT) || name.startsWith(".")) continue;
-    const id = name.slice(0, -ARCHIVE_EXT.length);
-    const archive = path16.join(project.dir, name);
-    let archiveBytes;
-    try {
-      archiveBytes = statSync7(archive).size;
-    } catch {
-      continue;
-    }
-    const summary = readSummary(path16.join(project.dir, `${id}${SUMMARY_EXT}`));
-    found.push({ ...summary ?? unknownSummary(id, project), archive, archiveBytes });
-  }
-  return found.sort((a2, b) => b.created.localeCompare(a2.created) || b.id.localeCompare(a2.id));
-}
-function readSummary(file2) {
-  try {
-    const parsed = summarySchema.safeParse(JSON.parse(readFileSync8(file2, "utf8")));
-    return parsed.success ? parsed.data : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function unknownSummary(id, project) {
-  const time3 = /^(\d{4}-\d\d-\d\d)T(\d\d)-(\d\d)-(\d\d)-(\d{3})Z/.exec(id);
-  const created = time3 ? `${time3[1]}T${time3[2]}:${time3[3]}:${time3[4]}.${time3[5]}Z` : (/* @__PURE__ */ new Date(0)).toISOString();
-  const kind = id.includes("-pre-restore") ? "pre-restore" : id.includes("-pre-merge") ? "pre-merge" : "manual";
-  return {
-    format: 1,
-    id,
-    kind,
-    created,
-    project: { path: project.hostPath, slug: project.slug },
-    environment: { kind: "host", machine: "unknown" },
-    claudePersistVersion: "unknown",
-    slugs: [],
-    sessionCount: -1,
-    fileCount: -1,
-    bytes: -1
-  };
-}
-async function pruneSnapshots(project, keep) {
-  if (!Number.isInteger(keep) || keep < 1) throw new UserError(`keep at least 1 snapshot, not ${keep}`, 2);
-  if (!existsSync5(project.dir)) return { kept: [], removed: [] };
-  return withSnapshotLock(project, () => {
-    const all = listSnapshots(project);
-    const manual = all.filter((s) => s.kind === "manual").slice(0, keep);
-    const keepIds = new Set([...manual, all.find((s) => s.kind === "pre-restore"), all.find((s) => s.kind === "pre-merge")].map((s) => s?.id));
-    const removed = all.filter((s) => !keepIds.has(s.id));
-    for (const snapshot2 of removed) {
-      rmSync3(snapshot2.archive, { force: true });
-      rmSync3(path16.join(project.dir, `${snapshot2.id}${SUMMARY_EXT}`), { force: true });
-    }
-    return { kept: all.filter((s) => keepIds.has(s.id)), removed };
-  });
-}
-async function restoreSnapshot(env, cwd, ref, options7 = {}, now = /* @__PURE__ */ new Date()) {
-  const started = process.hrtime.bigint();
-  const project = await resolveSnapshotProject(env, cwd);
-  findSnapshot(project, ref, cwd);
-  return withSnapshotLock(project, async () => {
-    const snapshot2 = findSnapshot(project, ref, cwd);
-    refuseWhileLive(env, project, []);
-    const staging = mkdtempSync(path16.join(project.dir, ".restore-"));
-    try {
-      let manifest;
-      try {
-        manifest = await extractVerified(snapshot2.archive, staging);
-      } catch (error62) {
-        throw new UserError(`snapshot ${snapshot2.id} is damaged (${describeError(error62)}); nothing was restored or changed`);
-      }
-      if (manifest.project.slug !== project.slug) {
-        throw new UserError(`snapshot ${snapshot2.id} is of ${manifest.project.path}, not of ${project.hostPath}; run the restore there`);
-      }
-      const foreign = foreignEntry(manifest, /* @__PURE__ */ new Set([project.slug, ...project.slugs]));
-      if (foreign) {
-        throw new UserError(`snapshot ${snapshot2.id} holds ${foreign}, which is not this project's data; nothing was restored or changed`);
-      }
-      const blocked = blockedTarget(configDir(env), manifest);
-      if (blocked) {
-        throw new UserError(`${blocked}; move it away and restore again; nothing was restored or changed`);
-      }
-      const before = collectProjectData(env, [.../* @__PURE__ */ new Set([...project.slugs, ...manifest.slugs])]);
-      refuseWhileLive(env, project, [...before.sessions, ...manifest.sessions]);
-      const undo = await writeSnapshot(env, project, "pre-restore", before, now);
-      let removed;
-      try {
-        removed = await applyManifest(env, manifest, staging, before, Boolean(options7.exact), new Set(project.slugs));
-      } catch (error62) {
-        throw new UserError(
-          `the restore of ${snapshot2.id} stopped half-way (${describeError(error62)}); put everything back as it was with 'claude-persist snapshot restore ${undo.id} --exact'`
-        );
-      }
-      return {
-        id: snapshot2.id,
-        project: project.hostPath,
-        sessions: manifest.sessions.length,
-        files: manifest.files.length,
-        bytes: manifest.bytes,
-        removed,
-        undo,
-        seconds: Number(process.hrtime.bigint() - started) / 1e9
-      };
-    } finally {
-      rmSync3(staging, { recursive: true, force: true });
-    }
-  });
-}
-function findSnapshot(project, ref, cwd) {
-  const all = listSnapshots(project);
-  if (ref === "latest") {
-    const latest = all.find((s) => s.kind !== "pre-restore");
-    if (!latest) throw new UserError(`${project.path} has no snapshots yet; take one with 'claude-persist snapshot create'`);
-    return latest;
-  }
-  const id = ref.endsWith(ARCHIVE_EXT) ? path16.basename(ref, ARCHIVE_EXT) : ref;
-  const exact = all.find((s) => s.id === id);
-  if (exact) return exact;
-  if (ref.includes("/") || ref.endsWith(ARCHIVE_EXT)) {
-    const file2 = path16.resolve(cwd, ref);
-    if (existsSync5(file2)) {
-      const name = path16.basename(file2).replace(/\.tar\.gz$/, "");
-      return { ...unknownSummary(name, project), archive: file2, archiveBytes: statSync7(file2).size };
-    }
-  }
-  const matches = all.filter((s) => s.id.startsWith(id));
-  if (matches.length === 1 && matches[0]) return matches[0];
-  if (matches.length > 1) throw new UserError(`'${ref}' matches ${matches.length} snapshots; give more of the id ('claude-persist snapshot list' shows them)`);
-  throw new UserError(`no snapshot '${ref}' of ${project.path}; 'claude-persist snapshot list' shows them`);
-}
-function refuseWhileLive(env, project, sessions2) {
-  const live = liveSessionsOf(env, project, sessions2);
-  const first = live[0];
-  if (!first) return;
-  const what = `pid ${first.pid}${first.sessionId ? `, session ${first.sessionId}` : ""}${first.cwd ? `, in ${first.cwd}` : ""}`;
-  const more = live.length > 1 ? ` and ${live.length - 1} more` : "";
-  if (first.state === "unknown") {
-    throw new UserError(
-      `a Claude session of this project may be running elsewhere (${what}${more}, recorded in another container or machine); exit it first, or delete ${first.file} if it has ended`
-    );
-  }
-  throw new UserError(`a Claude session of this project is running (${what}${more}); exit it first, then restore`);
-}
-function liveSessionsOf(env, project, sessions2) {
-  const slugs = new Set(project.slugs);
-  const ids = new Set(sessions2.map((s) => s.id));
-  const roots = [project.path, project.hostPath];
-  return runningSessions(env).filter((session) => {
-    if (session.sessionId && ids.has(session.sessionId)) return true;
-    const cwd = session.cwd;
-    if (!cwd) return false;
-    return hasProjectSlug(slugs, cwd) || roots.some((root) => cwd.startsWith(`${root}/`));
-  });
-}
-async function extractVerified(archive, staging) {
-  const got = /* @__PURE__ */ new Map();
-  const dirs = /* @__PURE__ */ new Set();
-  const manifestChunks = [];
-  let manifestSeen = false;
-  let open3;
-  try {
-    await readTarGz(archive, (entry) => {
-      if (manifestSeen) throw new Error(`entry '${entry.path}' follows the manifest`);
-      if (entry.path === MANIFEST_ENTRY) {
-        if (entry.type !== "file" || entry.size > 256 * 1024 * 1024) throw new Error("the manifest entry is malformed");
-        manifestSeen = true;
-        return { write: (chunk) => manifestChunks.push(Buffer.from(chunk)), end: () => void 0 };
-      }
-      if (!SNAPSHOT_ROOTS.some((root) => entry.path.startsWith(`${root}/`))) throw new Error(`entry '${entry.path}' is outside what a snapshot holds`);
-      if (got.has(entry.path) || dirs.has(entry.path)) throw new Error(`entry '${entry.path}' appears twice`);
-      const target = path16.join(staging, entry.path);
-      if (entry.type === "dir") {
-        dirs.add(entry.path);
-        mkdirSync4(target, { recursive: true, mode: 448 });
-        return void 0;
-      }
-      mkdirSync4(path16.dirname(target), { recursive: true, mode: 448 });
-      const file2 = { fd: openSync3(target, "wx", 384) };
-      open3 = file2;
-      const hash2 = createHash3("sha256");
-      let size = 0;
-      return {
-        write(chunk) {
-          hash2.update(chunk);
-          size += chunk.length;
-          for (let offset = 0; offset < chunk.length; ) offset += writeSync2(file2.fd, chunk, offset);
-        },
-        end() {
-          closeSync3(file2.fd);
-          open3 = void 0;
-          got.set(entry.path, { size, sha256: hash2.digest("hex") });
-        }
-      };
-    });
-  } finally {
-    if (open3) closeSync3(open3.fd);
-  }
-  if (!manifestSeen) throw new Error("it has no manifest");
-  let manifest;
-  try {
-    manifest = manifestSchema2.parse(JSON.parse(Buffer.concat(manifestChunks).toString("utf8")));
-  } catch {
-    throw new Error("its manifest is unreadable");
-  }
-  for (const file2 of manifest.files) {
-    const seen = got.get(file2.path);
-    if (!seen) throw new Error(`${file2.path} is missing`);
-    if (seen.size !== file2.size || seen.sha256 !== file2.sha256) throw new Error(`${file2.path} does not match its checksum`);
-  }
-  if (got.size !== manifest.files.length) throw new Error("it holds files its manifest does not list");
-  for (const dir of manifest.directories) if (!dirs.has(dir.path)) throw new Error(`folder ${dir.path} is missing`);
-  return manifest;
-}
-function foreignEntry(manifest, projectSlugs) {
-  for (const slug of manifest.slugs) if (!SLUG_PATTERN.test(slug) || !projectSlugs.has(slug)) return `the slug folder '${slug}'`;
-  const slugs = new Set(manifest.slugs);
-  for (const session of manifest.sessions) if (!slugs.has(session.slug)) return `session ${session.id} in '${session.slug}'`;
-  const ids = new Set(manifest.sessions.map((s) => s.id));
-  for (const dir of manifest.directories) if (!isProjectPath(dir.path, "dir", slugs, ids)) return `'${dir.path}'`;
-  for (const file2 of manifest.files) if (!isProjectPath(file2.path, "file", slugs, ids)) return `'${file2.path}'`;
-  for (const entry of manifest.state.mappings) {
-    const mapping = mappingSchema.safeParse(entry);
-    if (!mapping.success || !isSnapshotMapping(mapping.data, projectSlugs)) return `the mapping ${brief(entry)}`;
-  }
-  for (const entry of manifest.state.workItems) {
-    if (!parseWorkItem(entry) || !isProjectWorkItem(entry, projectSlugs)) return `the work item ${brief(entry)}`;
-  }
-  return void 0;
-}
-function isProjectPath(rel, type, slugs, ids) {
-  const [root = "", name = "", ...rest] = rel.split("/");
-  const deepEnough = type === "dir" || rest.length > 0;
-  switch (root) {
-    case "projects":
-      return slugs.has(name) && deepEnough;
-    case "tasks":
-    case "file-history":
-      return ids.has(name) && deepEnough;
-    case "todos":
-      return type === "file" && rest.length === 0 && name.endsWith(".json") && sessionPrefixOf(name, ids);
-    case "persist-state": {
-      const [file2 = "", ...deeper] = rest;
-      return type === "file" && name === SESSION_STARTS_DIR && deeper.length === 0 && file2.endsWith(".jsonl") && ids.has(file2.slice(0, -".jsonl".length));
-    }
-    default:
-      return false;
-  }
-}
-function isSnapshotMapping(m, projectSlugs) {
-  return projectSlugs.has(m.hostSlug) && SLUG_PATTERN.test(m.containerSlug) && m.hostSlug === encodeProjectSlug(m.hostPath) && m.containerSlug === encodeProjectSlug(m.containerPath);
-}
-function brief(entry) {
-  const text2 = JSON.stringify(entry) ?? String(entry);
-  return text2.length > 120 ? `${text2.slice(0, 119)}\u2026` : text2;
-}
-function blockedTarget(config2, manifest) {
-  const replacedLinks = new Set(manifest.slugs.map((slug) => `projects/${slug}`));
-  const check2 = (rel, type) => {
-    const parts = rel.split("/");
-    for (let i2 = 2; i2 <= parts.length; i2++) {
-      const here = parts.slice(0, i2).join("/");
-      let stats;
-      try {
-        stats = lstatSync3(path16.join(config2, here));
-      } catch (error62) {
-        if (isNotFound(error62)) return void 0;
-        throw error62;
-      }
-      if (stats.isSymbolicLink() && replacedLinks.has(here)) return void 0;
-      const wanted = i2 < parts.length || type === "dir" ? "dir" : "file";
-      if (wanted === "dir" ? !stats.isDirectory() : !stats.isFile()) {
-        return `${path16.join(config2, here)} is ${describeType2(stats)} where the snapshot has a ${wanted === "dir" ? "folder" : "file"}`;
-      }
-    }
-    return void 0;
-  };
-  for (const dir of manifest.directories) {
-    const found = check2(dir.path, "dir");
-    if (found) return found;
-  }
-  for (const file2 of manifest.files) {
-    const found = check2(file2.path, "file");
-    if (found) return found;
-  }
-  return void 0;
-}
-function describeType2(stats) {
-  if (stats.isDirectory()) return "a folder";
-  if (stats.isFile()) return "a file";
-  if (stats.isSymbolicLink()) return "a symbolic link";
-  return "a special file";
-}
-async function applyManifest(env, manifest, staging, current, exact, projectSlugs) {
-  const config2 = configDir(env);
-  const projects = projectsDir(env);
-  let removed = 0;
-  if (exact) {
-    const keep = new Set(manifest.files.map((f) => f.path));
-    for (const file2 of current.files) {
-      if (keep.has(file2.rel)) continue;
-      rmSync3(file2.abs, { force: true });
-      removed++;
-    }
-    const keepDirs = new Set(manifest.directories.map((d) => d.path));
-    for (const dir of [...current.dirs].sort((a2, b) => b.rel.length - a2.rel.length)) {
-      if (!keepDirs.has(dir.rel)) removeIfEmpty(dir.abs);
-    }
-  }
-  for (const slug of manifest.slugs) {
-    const dir = path16.join(projects, slug);
-    if (isSymlink(dir)) {
-      unlinkSync3(dir);
-      mkdirSync4(dir, { mode: 448 });
-    }
-  }
-  for (const dir of manifest.directories) mkdirSync4(path16.join(config2, dir.path), { recursive: true, mode: 448 });
-  for (const file2 of manifest.files) {
-    const target = path16.join(config2, file2.path);
-    mkdirSync4(path16.dirname(target), { recursive: true, mode: 448 });
-    placeFile(path16.join(staging, file2.path), target, file2.mode & PERMISSION_BITS, file2.mtimeMs);
-  }
-  for (const dir of [...manifest.directories].sort((a2, b) => b.path.length - a2.path.length)) {
-    const target = path16.join(config2, dir.path);
-    chmodSync(target, dir.mode & PERMISSION_BITS);
-    utimesSync2(target, new Date(dir.mtimeMs), new Date(dir.mtimeMs));
-  }
-  await restoreStateEntries(env, manifest, exact, projectSlugs);
-  return removed;
-}
-function placeFile(from, to, mode, mtimeMs) {
-  chmodSync(from, mode);
-  utimesSync2(from, new Date(mtimeMs), new Date(mtimeMs));
-  try {
-    renameSync3(from, to);
-    return;
-  } catch (error62) {
-    if (errorCode(error62) !== "EXDEV") throw error62;
-  }
-  const temp = tempPathBeside(to);
-  try {
-    copyFileSync2(from, temp);
-    chmodSync(temp, mode);
-    utimesSync2(temp, new Date(mtimeMs), new Date(mtimeMs));
-    renameSync3(temp, to);
-  } catch (error62) {
-    rmSync3(temp, { force: true });
-    throw error62;
-  }
-  unlinkSync3(from);
-}
-async function restoreStateEntries(env, manifest, exact, projectSlugs) {
-  const slugs = /* @__PURE__ */ new Set([...projectSlugs, ...manifest.slugs]);
-  const files = [
-    { file: mappingsFile(env), saved: manifest.state.mappings, mine: (e) => isProjectMapping(e, slugs), key: (e) => isRecord(e) ? mappingKey(e) : void 0 },
-    { file: workItemsPath(env), saved: manifest.state.workItems, mine: (e) => isProjectWorkItem(e, slugs), key: workItemKey }
-  ];
-  for (const { file: file2, saved, mine, key } of files) {
-    if (!exact && saved.length === 0) continue;
-    await updateJsonState(file2, external_exports.array(external_exports.unknown()), [], (current) => exact ? [...current.filter((e) => !mine(e)), ...saved] : mergeEntries(current, saved, key));
-  }
-}
-function mergeEntries(current, saved, key) {
-  const byKey = /* @__PURE__ */ new Map();
-  const unkeyed = [];
-  for (const entry of saved) {
-    const k = key(entry);
-    if (k === void 0) unkeyed.push(entry);
-    else byKey.set(k, entry);
-  }
-  const next = current.map((entry) => {
-    const k = key(entry);
-    const replacement = k === void 0 ? void 0 : byKey.get(k);
-    if (k === void 0 || replacement === void 0) return entry;
-    byKey.delete(k);
-    return replacement;
-  });
-  return [...next, ...byKey.values(), ...unkeyed];
-}
-async function withSnapshotLock(project, fn, waitMs = SNAPSHOT_LOCK_WAIT_MS) {
-  mkdirSync4(project.dir, { recursive: true, mode: 448 });
-  return withLock(path16.join(project.dir, ".snapshots"), fn, {
-    waitMs,
-    busy: () => new UserError(`a snapshot or restore of ${project.hostPath} is running; wait for it to finish, then try again`)
-  });
-}
-function readableMappings(env) {
-  try {
-    return readMappings(env);
-  } catch {
-    return [];
-  }
-}
-function readStateArray(file2) {
-  try {
-    const value = JSON.parse(readFileSync8(file2, "utf8"));
-    return Array.isArray(value) ? value : [];
-  } catch {
-    return [];
-  }
-}
-function isRecord(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function isSymlink(file2) {
-  try {
-    return lstatSync3(file2).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-function removeIfEmpty(dir) {
-  try {
-    rmdirSync2(dir);
-  } catch {
-  }
-}
-function listNames(dir) {
-  try {
-    return readdirSync3(dir);
-  } catch (error62) {
-    if (isNotFound(error62)) return [];
-    throw error62;
-  }
-}
-function fsyncFile(file2) {
-  const fd = openSync3(file2, "r");
-  try {
-    fsyncSync2(fd);
-  } finally {
-    closeSync3(fd);
-  }
-}
-function packVersion() {
-  for (let dir = path16.dirname(fileURLToPath4(import.meta.url)); ; dir = path16.dirname(dir)) {
-    for (const name of ["runtime.json", "package.json"]) {
-      try {
-        const parsed = external_exports.object({ name: external_exports.literal("claude-persist"), version: external_exports.string() }).safeParse(JSON.parse(readFileSync8(path16.join(dir, name), "utf8")));
-        if (parsed.success) return parsed.data.version;
-      } catch {
-      }
-    }
-    if (path16.dirname(dir) === dir) return "unknown";
-  }
-}
-var SNAPSHOTS_DIR, MANIFEST_ENTRY, ARCHIVE_EXT, SUMMARY_EXT, SNAPSHOT_ROOTS, SLUG_PATTERN, SNAPSHOT_LOCK_WAIT_MS, PERMISSION_BITS, fileRecordSchema, dirRecordSchema, sessionRecordSchema, summarySchema, manifestSchema2;
-var init_snapshot = __esm({
-  "src/snapshot.ts"() {
-    "use strict";
-    init_zod();
-    init_home();
-    init_running_sessions();
-    init_environment();
-    init_errors();
-    init_fs();
-    init_hook();
-    init_mapping();
-    init_sessions();
-    init_state();
-    init_tar();
-    init_work_items();
-    SNAPSHOTS_DIR = "snapshots";
-    MANIFEST_ENTRY = ".claude-persist/manifest.json";
-    ARCHIVE_EXT = ".tar.gz";
-    SUMMARY_EXT = ".json";
-    SNAPSHOT_ROOTS = ["projects", "todos", "tasks", "file-history", `persist-state/${SESSION_STARTS_DIR}`];
-    SLUG_PATTERN = /^[A-Za-z0-9-]{1,255}$/;
-    SNAPSHOT_LOCK_WAIT_MS = 10 * 6e4;
-    PERMISSION_BITS = 511;
-    fileRecordSchema = external_exports.object({ path: external_exports.string(), size: external_exports.number().int().nonnegative(), mode: external_exports.number().int(), mtimeMs: external_exports.number(), sha256: external_exports.string() });
-    dirRecordSchema = external_exports.object({ path: external_exports.string(), mode: external_exports.number().int(), mtimeMs: external_exports.number() });
-    sessionRecordSchema = external_exports.object({ id: external_exports.string(), slug: external_exports.string(), bytes: external_exports.number() });
-    summarySchema = external_exports.object({
-      format: external_exports.literal(1),
-      id: external_exports.string(),
-      kind: external_exports.enum(["manual", "pre-restore", "pre-merge"]),
-      created: external_exports.string(),
-      project: external_exports.object({ path: external_exports.string(), slug: external_exports.string() }),
-      environment: external_exports.object({ kind: external_exports.enum(["host", "container"]), machine: external_exports.string() }),
-      claudePersistVersion: external_exports.string(),
-      slugs: external_exports.array(external_exports.string()),
-      sessionCount: external_exports.number().int(),
-      fileCount: external_exports.number().int(),
-      /** The files' bytes, uncompressed. */
-      bytes: external_exports.number()
-    });
-    manifestSchema2 = summarySchema.extend({
-      sessions: external_exports.array(sessionRecordSchema),
-      directories: external_exports.array(dirRecordSchema),
-      files: external_exports.array(fileRecordSchema),
-      /** The project's entries of the pack's shared state files, as they were. */
-      state: external_exports.object({ mappings: external_exports.array(external_exports.unknown()), workItems: external_exports.array(external_exports.unknown()) })
-    });
-  }
-});
-
-// src/mapping.ts
-import { existsSync as existsSync6, mkdirSync as mkdirSync5, readdirSync as readdirSync4, readFileSync as readFileSync9, readlinkSync as readlinkSync3, renameSync as renameSync4, rmdirSync as rmdirSync3, symlinkSync as symlinkSync2 } from "node:fs";
-import path17 from "node:path";
 function mappingsFile(env) {
-  return path17.join(packStateDir(env), "mappings.json");
+  return path15.join(packStateDir(env), "mappings.json");
 }
 function readMappings(env) {
   return readJsonState(mappingsFile(env), mappingsSchema, []);
-}
-async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
-  const hostSlug = encodeProjectSlug(target.hostPath);
-  const containerSlug = encodeProjectSlug(target.containerPath);
-  const projects = projectsDir(env);
-  if (hostSlug === containerSlug) {
-    await recordMapping(env, { ...target, hostSlug, containerSlug, time: now.toISOString() });
-    return { hostSlug, containerSlug, link: "same-path", merged: [] };
-  }
-  const owner = collidingProject(env, containerSlug, target.hostPath);
-  if (owner) {
-    throw new UserError(
-      `${target.containerPath} in the container is already mapped to ${owner}, another repo with the same folder name; their histories must not mix: open this one with 'dev-open --same-path', or give it its own "workspaceFolder" in devcontainer.json`
-    );
-  }
-  mkdirSync5(path17.join(projects, hostSlug), { recursive: true, mode: 448 });
-  const link = path17.join(projects, containerSlug);
-  let merged = [];
-  if (isRealDirectory(link)) {
-    await (await Promise.resolve().then(() => (init_snapshot(), snapshot_exports))).snapshotBeforeMerge(env, target.hostPath, [containerSlug]);
-    merged = mergeInto(link, path17.join(projects, hostSlug));
-    rmdirSync3(link);
-  }
-  let state = "linked";
-  try {
-    symlinkSync2(hostSlug, link, "dir");
-  } catch (error62) {
-    if (errorCode(error62) !== "EEXIST" || readlinkSync3(link) !== hostSlug) throw error62;
-    state = "already";
-  }
-  await recordMapping(env, { ...target, hostSlug, containerSlug, time: now.toISOString() });
-  return { hostSlug, containerSlug, link: state, merged };
-}
-function collidingProject(env, containerSlug, hostPath) {
-  const recorded = readMappings(env).find((m) => m.containerSlug === containerSlug && m.hostPath !== hostPath);
-  if (recorded) return recorded.hostPath;
-  const link = path17.join(projectsDir(env), containerSlug);
-  try {
-    const pointsTo = readlinkSync3(link);
-    if (pointsTo !== encodeProjectSlug(hostPath)) return `the project folder ${pointsTo}`;
-  } catch {
-  }
-  return void 0;
-}
-function mergeInto(from, to, prefix = "") {
-  const moved = [];
-  mkdirSync5(to, { recursive: true, mode: 448 });
-  for (const entry of readdirSync4(from, { withFileTypes: true })) {
-    const source = path17.join(from, entry.name);
-    const target = path17.join(to, entry.name);
-    const rel = path17.join(prefix, entry.name);
-    if (entry.isDirectory() && isRealDirectory(target)) {
-      moved.push(...mergeInto(source, target, rel));
-      rmdirSync3(source);
-    } else if (!existsSync6(target)) {
-      renameSync4(source, target);
-      moved.push(rel);
-    } else if (entry.isFile() && readFileSync9(source).equals(readFileSync9(target))) {
-      renameSync4(source, target);
-    } else {
-      const kept = uniqueName(target);
-      renameSync4(source, kept);
-      moved.push(path17.join(prefix, path17.basename(kept)));
-    }
-  }
-  return moved;
-}
-function uniqueName(file2) {
-  const ext = path17.extname(file2);
-  for (let i2 = 1; ; i2++) {
-    const candidate = `${file2.slice(0, file2.length - ext.length)}.from-container-${i2}${ext}`;
-    if (!existsSync6(candidate)) return candidate;
-  }
 }
 function mappingKey(mapping) {
   return JSON.stringify([mapping.hostPath, mapping.containerPath]);
@@ -33235,13 +32092,11 @@ async function recordMapping(env, mapping) {
   await updateJsonState(mappingsFile(env), mappingsSchema, [], (all) => [...all.filter((m) => mappingKey(m) !== mappingKey(mapping)), mapping]);
 }
 var mappingSchema, mappingsSchema;
-var init_mapping = __esm({
-  "src/mapping.ts"() {
+var init_mappings = __esm({
+  "src/mappings.ts"() {
     "use strict";
     init_zod();
     init_home();
-    init_errors();
-    init_fs();
     init_state();
     mappingSchema = external_exports.object({
       hostPath: external_exports.string(),
@@ -33257,8 +32112,8 @@ var init_mapping = __esm({
 });
 
 // src/sessions.ts
-import { readdirSync as readdirSync5, readFileSync as readFileSync10, statSync as statSync8 } from "node:fs";
-import path18 from "node:path";
+import { readdirSync as readdirSync2, readFileSync as readFileSync7, statSync as statSync7 } from "node:fs";
+import path16 from "node:path";
 async function listProjectSessions(env, cwd) {
   const notes = [];
   const layout = readLayout(env, notes);
@@ -33341,7 +32196,7 @@ function loadContext(env, here, localPaths, layout, notes) {
     if (key && !localPlaces.has(key)) localPlaces.set(key, place);
   }
   const mapped = mappings.filter((m) => m.containerSlug !== m.hostSlug);
-  const startsDir = path18.join(state, SESSION_STARTS_DIR);
+  const startsDir = path16.join(state, SESSION_STARTS_DIR);
   return {
     here,
     folders,
@@ -33351,7 +32206,7 @@ function loadContext(env, here, localPaths, layout, notes) {
       const parsed = workItemSchema2.safeParse(entry);
       return parsed.success ? [{ ...parsed.data, title: parsed.data.title ?? null }] : [];
     }),
-    recordedStarts: new Set(listNames2(startsDir)),
+    recordedStarts: new Set(listNames(startsDir)),
     startsDir,
     containerSlugs: /* @__PURE__ */ new Set([...symlinked, ...mapped.map((m) => m.containerSlug)]),
     containerPaths: new Set(mapped.map((m) => m.containerPath)),
@@ -33364,16 +32219,16 @@ function scanProjectsDir(projects) {
   const symlinked = [];
   let entries;
   try {
-    entries = readdirSync5(projects, { withFileTypes: true });
+    entries = readdirSync2(projects, { withFileTypes: true });
   } catch {
     return { folders: [], symlinked };
   }
   for (const entry of entries.sort((a2, b) => a2.name < b.name ? -1 : a2.name > b.name ? 1 : 0)) {
     if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
-    const dir = path18.join(projects, entry.name);
+    const dir = path16.join(projects, entry.name);
     let stats;
     try {
-      stats = statSync8(dir);
+      stats = statSync7(dir);
     } catch {
       continue;
     }
@@ -33392,7 +32247,7 @@ function summarizeFolder(context, folder) {
   const transcripts = [];
   let entries;
   try {
-    entries = readdirSync5(folder.dir, { withFileTypes: true });
+    entries = readdirSync2(folder.dir, { withFileTypes: true });
   } catch (error62) {
     context.notes.push(`could not read ${folder.dir} (${describeError(error62)})`);
     return { transcripts, place: void 0 };
@@ -33402,7 +32257,7 @@ function summarizeFolder(context, folder) {
   for (const entry of entries) {
     const id = entry.isFile() ? sessionIdOf(entry.name) : void 0;
     if (id === void 0) continue;
-    const file2 = path18.join(folder.dir, entry.name);
+    const file2 = path16.join(folder.dir, entry.name);
     try {
       const summary = summarizeTranscript(file2);
       context.stats.transcripts++;
@@ -33465,7 +32320,7 @@ function lastActivityOf(file2, summary, starts) {
   const times = [summary.lastTimestamp, ...starts.map((s) => s.time)].map(timeOf).filter((t) => t > 0);
   if (times.length > 0) return new Date(Math.max(...times)).toISOString();
   try {
-    return statSync8(file2).mtime.toISOString();
+    return statSync7(file2).mtime.toISOString();
   } catch {
     return (/* @__PURE__ */ new Date(0)).toISOString();
   }
@@ -33516,20 +32371,20 @@ async function findProject(here) {
 function mainWorktreeOf(dir) {
   let text2;
   try {
-    text2 = readFileSync10(path18.join(dir, ".git"), "utf8");
+    text2 = readFileSync7(path16.join(dir, ".git"), "utf8");
   } catch {
     return void 0;
   }
   const gitdir = /^gitdir: (.+)$/m.exec(text2)?.[1]?.trim();
   if (!gitdir) return void 0;
-  const worktreeGitDir = path18.resolve(dir, gitdir);
-  if (path18.basename(path18.dirname(worktreeGitDir)) !== "worktrees") return void 0;
-  let common2 = path18.dirname(path18.dirname(worktreeGitDir));
+  const worktreeGitDir = path16.resolve(dir, gitdir);
+  if (path16.basename(path16.dirname(worktreeGitDir)) !== "worktrees") return void 0;
+  let common2 = path16.dirname(path16.dirname(worktreeGitDir));
   try {
-    common2 = path18.resolve(worktreeGitDir, readFileSync10(path18.join(worktreeGitDir, "commondir"), "utf8").trim());
+    common2 = path16.resolve(worktreeGitDir, readFileSync7(path16.join(worktreeGitDir, "commondir"), "utf8").trim());
   } catch {
   }
-  return path18.basename(common2) === ".git" ? path18.dirname(common2) : common2;
+  return path16.basename(common2) === ".git" ? path16.dirname(common2) : common2;
 }
 function readNoted(file2, what, notes, read) {
   try {
@@ -33546,7 +32401,7 @@ function readStarts(context, id) {
   if (!context.recordedStarts.has(name)) return [];
   let text2;
   try {
-    text2 = readFileSync10(path18.join(context.startsDir, name), "utf8");
+    text2 = readFileSync7(path16.join(context.startsDir, name), "utf8");
   } catch {
     return [];
   }
@@ -33562,9 +32417,9 @@ function readStarts(context, id) {
     }
   });
 }
-function listNames2(dir) {
+function listNames(dir) {
   try {
-    return readdirSync5(dir);
+    return readdirSync2(dir);
   } catch {
     return [];
   }
@@ -33581,7 +32436,7 @@ var init_sessions = __esm({
     init_text();
     init_git();
     init_hook();
-    init_mapping();
+    init_mappings();
     init_state();
     init_work_items();
     workItemSchema2 = external_exports.object({ identifier: external_exports.string().min(1), branch: external_exports.string().min(1), repoPath: external_exports.string().min(1), title: external_exports.string().optional() }).loose();
@@ -33799,15 +32654,15 @@ var init_docker = __esm({
 });
 
 // src/devcontainer/launch.ts
-import { closeSync as closeSync4, mkdirSync as mkdirSync6, openSync as openSync4, readFileSync as readFileSync11, readSync as readSync2, statSync as statSync9 } from "node:fs";
+import { closeSync as closeSync3, mkdirSync as mkdirSync4, openSync as openSync3, readFileSync as readFileSync8, readSync as readSync2, statSync as statSync8 } from "node:fs";
 import { createRequire } from "node:module";
-import path19 from "node:path";
+import path17 from "node:path";
 function devcontainerScript() {
   return createRequire(import.meta.url).resolve("@devcontainers/cli/devcontainer.js");
 }
 async function devcontainerUp(options7) {
-  mkdirSync6(options7.logDir, { recursive: true, mode: 448 });
-  const stem = path19.join(options7.logDir, `up-${path19.basename(options7.workspaceFolder).replace(/[^A-Za-z0-9._-]/g, "-")}`);
+  mkdirSync4(options7.logDir, { recursive: true, mode: 448 });
+  const stem = path17.join(options7.logDir, `up-${path17.basename(options7.workspaceFolder).replace(/[^A-Za-z0-9._-]/g, "-")}`);
   const logFile = `${stem}.log`;
   const answerFile = `${stem}.json`;
   const args = [devcontainerScript(), "up", "--workspace-folder", options7.workspaceFolder, "--config", options7.configPath];
@@ -33834,7 +32689,7 @@ async function devcontainerUp(options7) {
     child.unref();
     return { done: false, logFile };
   }
-  return { done: true, result: parseUpAnswer(readFileSync11(answerFile, "utf8"), readFileSync11(logFile, "utf8"), logFile) };
+  return { done: true, result: parseUpAnswer(readFileSync8(answerFile, "utf8"), readFileSync8(logFile, "utf8"), logFile) };
 }
 function parseUpAnswer(stdout, log, logFile) {
   const line = stdout.trim().split("\n").filter(Boolean).at(-1) ?? "";
@@ -33867,12 +32722,12 @@ function followLog(file2, onLine) {
   const drain = () => {
     let size;
     try {
-      size = statSync9(file2).size;
+      size = statSync8(file2).size;
     } catch {
       return;
     }
     if (size <= offset) return;
-    const fd = openSync4(file2, "r");
+    const fd = openSync3(file2, "r");
     try {
       const buffer = Buffer.alloc(size - offset);
       const read = readSync2(fd, buffer, 0, buffer.length, offset);
@@ -33882,7 +32737,7 @@ function followLog(file2, onLine) {
       partial2 = lines.pop() ?? "";
       for (const line of lines) if (line.trim()) onLine(stripTimestamp(line));
     } finally {
-      closeSync4(fd);
+      closeSync3(fd);
     }
   };
   const timer = setInterval(drain, 150);
@@ -33994,17 +32849,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path26) {
-      const ctrl = callVisitor(key, node2, visitor, path26);
+    function visit_(key, node2, visitor, path27) {
+      const ctrl = callVisitor(key, node2, visitor, path27);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode2(key, path26, ctrl);
-        return visit_(key, ctrl, visitor, path26);
+        replaceNode2(key, path27, ctrl);
+        return visit_(key, ctrl, visitor, path27);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path26 = Object.freeze(path26.concat(node2));
+          path27 = Object.freeze(path27.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path26);
+            const ci = visit_(i2, node2.items[i2], visitor, path27);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -34015,13 +32870,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path26 = Object.freeze(path26.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path26);
+          path27 = Object.freeze(path27.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path27);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path26);
+          const cv = visit_("value", node2.value, visitor, path27);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -34042,17 +32897,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path26) {
-      const ctrl = await callVisitor(key, node2, visitor, path26);
+    async function visitAsync_(key, node2, visitor, path27) {
+      const ctrl = await callVisitor(key, node2, visitor, path27);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode2(key, path26, ctrl);
-        return visitAsync_(key, ctrl, visitor, path26);
+        replaceNode2(key, path27, ctrl);
+        return visitAsync_(key, ctrl, visitor, path27);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path26 = Object.freeze(path26.concat(node2));
+          path27 = Object.freeze(path27.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path26);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path27);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -34063,13 +32918,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path26 = Object.freeze(path26.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path26);
+          path27 = Object.freeze(path27.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path27);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path26);
+          const cv = await visitAsync_("value", node2.value, visitor, path27);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -34096,23 +32951,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path26) {
+    function callVisitor(key, node2, visitor, path27) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path26);
+        return visitor(key, node2, path27);
       if (identity3.isMap(node2))
-        return visitor.Map?.(key, node2, path26);
+        return visitor.Map?.(key, node2, path27);
       if (identity3.isSeq(node2))
-        return visitor.Seq?.(key, node2, path26);
+        return visitor.Seq?.(key, node2, path27);
       if (identity3.isPair(node2))
-        return visitor.Pair?.(key, node2, path26);
+        return visitor.Pair?.(key, node2, path27);
       if (identity3.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path26);
+        return visitor.Scalar?.(key, node2, path27);
       if (identity3.isAlias(node2))
-        return visitor.Alias?.(key, node2, path26);
+        return visitor.Alias?.(key, node2, path27);
       return void 0;
     }
-    function replaceNode2(key, path26, node2) {
-      const parent = path26[path26.length - 1];
+    function replaceNode2(key, path27, node2) {
+      const parent = path27[path27.length - 1];
       if (identity3.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity3.isPair(parent)) {
@@ -34724,10 +33579,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity3 = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path26, value) {
+    function collectionFromPath(schema, path27, value) {
       let v = value;
-      for (let i2 = path26.length - 1; i2 >= 0; --i2) {
-        const k = path26[i2];
+      for (let i2 = path27.length - 1; i2 >= 0; --i2) {
+        const k = path27[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a2 = [];
           a2[k] = v;
@@ -34746,7 +33601,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path26) => path26 == null || typeof path26 === "object" && !!path26[Symbol.iterator]().next().done;
+    var isEmptyPath = (path27) => path27 == null || typeof path27 === "object" && !!path27[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -34776,11 +33631,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path26, value) {
-        if (isEmptyPath(path26))
+      addIn(path27, value) {
+        if (isEmptyPath(path27))
           this.add(value);
         else {
-          const [key, ...rest] = path26;
+          const [key, ...rest] = path27;
           const node2 = this.get(key, true);
           if (identity3.isCollection(node2))
             node2.addIn(rest, value);
@@ -34794,8 +33649,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path26) {
-        const [key, ...rest] = path26;
+      deleteIn(path27) {
+        const [key, ...rest] = path27;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -34809,8 +33664,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path26, keepScalar) {
-        const [key, ...rest] = path26;
+      getIn(path27, keepScalar) {
+        const [key, ...rest] = path27;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity3.isScalar(node2) ? node2.value : node2;
@@ -34828,8 +33683,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path26) {
-        const [key, ...rest] = path26;
+      hasIn(path27) {
+        const [key, ...rest] = path27;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -34839,8 +33694,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path26, value) {
-        const [key, ...rest] = path26;
+      setIn(path27, value) {
+        const [key, ...rest] = path27;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -37355,9 +36210,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path26, value) {
+      addIn(path27, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path26, value);
+          this.contents.addIn(path27, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -37432,14 +36287,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path26) {
-        if (Collection.isEmptyPath(path26)) {
+      deleteIn(path27) {
+        if (Collection.isEmptyPath(path27)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path26) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path27) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -37454,10 +36309,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path26, keepScalar) {
-        if (Collection.isEmptyPath(path26))
+      getIn(path27, keepScalar) {
+        if (Collection.isEmptyPath(path27))
           return !keepScalar && identity3.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity3.isCollection(this.contents) ? this.contents.getIn(path26, keepScalar) : void 0;
+        return identity3.isCollection(this.contents) ? this.contents.getIn(path27, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -37468,10 +36323,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path26) {
-        if (Collection.isEmptyPath(path26))
+      hasIn(path27) {
+        if (Collection.isEmptyPath(path27))
           return this.contents !== void 0;
-        return identity3.isCollection(this.contents) ? this.contents.hasIn(path26) : false;
+        return identity3.isCollection(this.contents) ? this.contents.hasIn(path27) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -37488,13 +36343,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path26, value) {
-        if (Collection.isEmptyPath(path26)) {
+      setIn(path27, value) {
+        if (Collection.isEmptyPath(path27)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path26), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path27), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path26, value);
+          this.contents.setIn(path27, value);
         }
       }
       /**
@@ -39455,9 +38310,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path26) => {
+    visit3.itemAtPath = (cst, path27) => {
       let item = cst;
-      for (const [field, index] of path26) {
+      for (const [field, index] of path27) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -39466,23 +38321,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path26) => {
-      const parent = visit3.itemAtPath(cst, path26.slice(0, -1));
-      const field = path26[path26.length - 1][0];
+    visit3.parentCollection = (cst, path27) => {
+      const parent = visit3.itemAtPath(cst, path27.slice(0, -1));
+      const field = path27[path27.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path26, item, visitor) {
-      let ctrl = visitor(item, path26);
+    function _visit(path27, item, visitor) {
+      let ctrl = visitor(item, path27);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path26.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path27.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -39493,10 +38348,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path26);
+            ctrl = ctrl(item, path27);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path26) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path27) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -41248,17 +40103,17 @@ var require_dist = __commonJS({
 });
 
 // src/devcontainer/config.ts
-import { readdirSync as readdirSync6, readFileSync as readFileSync12, statSync as statSync10 } from "node:fs";
-import path20 from "node:path";
+import { readdirSync as readdirSync3, readFileSync as readFileSync9, statSync as statSync9 } from "node:fs";
+import path18 from "node:path";
 async function findRepoRoot(dir) {
-  return repoRoot(dir).catch(() => path20.resolve(dir));
+  return repoRoot(dir).catch(() => path18.resolve(dir));
 }
 function listDevcontainerConfigs(root) {
-  const found = [path20.join(root, ".devcontainer", "devcontainer.json"), path20.join(root, ".devcontainer.json")].filter(
+  const found = [path18.join(root, ".devcontainer", "devcontainer.json"), path18.join(root, ".devcontainer.json")].filter(
     isFile
   );
-  for (const name of subfolderNames(path20.join(root, ".devcontainer"))) {
-    const candidate = path20.join(root, ".devcontainer", name, "devcontainer.json");
+  for (const name of subfolderNames(path18.join(root, ".devcontainer"))) {
+    const candidate = path18.join(root, ".devcontainer", name, "devcontainer.json");
     if (isFile(candidate)) found.push(candidate);
   }
   return found;
@@ -41273,11 +40128,11 @@ function findDevcontainerConfig(root, options7 = {}) {
       `No dev container config in ${root} (looked for .devcontainer/devcontainer.json, .devcontainer.json and .devcontainer/<name>/devcontainer.json). Run \`dev-open --init\` to write a minimal one.`
     );
   }
-  const listed = found.map((file2) => path20.relative(root, file2)).join(", ");
+  const listed = found.map((file2) => path18.relative(root, file2)).join(", ");
   throw new UserError(`Several dev container configs in ${root}: ${listed}. Pick one with --config <path>.`);
 }
 function explicitConfig(config2, cwd) {
-  const file2 = path20.resolve(cwd, config2);
+  const file2 = path18.resolve(cwd, config2);
   if (!isFile(file2)) throw new UserError(`--config ${config2}: no such file (${file2}).`);
   return file2;
 }
@@ -41301,10 +40156,10 @@ function initialConfigText(name) {
 function planInitialConfig(root) {
   const existing = listDevcontainerConfigs(root);
   if (existing.length > 0) {
-    const listed = existing.map((file2) => path20.relative(root, file2)).join(", ");
+    const listed = existing.map((file2) => path18.relative(root, file2)).join(", ");
     throw new UserError(`${root} already has a dev container config (${listed}); not overwriting it.`);
   }
-  return { file: path20.join(root, ".devcontainer", "devcontainer.json"), text: initialConfigText(path20.basename(path20.resolve(root))) };
+  return { file: path18.join(root, ".devcontainer", "devcontainer.json"), text: initialConfigText(path18.basename(path18.resolve(root))) };
 }
 function parseJsoncObject(text2, file2) {
   const errors = [];
@@ -41325,7 +40180,7 @@ function parseDevcontainerConfig(text2, file2) {
   return { tree, config: parsed.data };
 }
 function readDevcontainerConfig(file2) {
-  const text2 = readFileSync12(file2, "utf8");
+  const text2 = readFileSync9(file2, "utf8");
   return { text: text2, ...parseDevcontainerConfig(text2, file2) };
 }
 function nodeValue(node2) {
@@ -41501,14 +40356,14 @@ function outermostEdits(edits) {
 }
 function isFile(file2) {
   try {
-    return statSync10(file2).isFile();
+    return statSync9(file2).isFile();
   } catch {
     return false;
   }
 }
 function subfolderNames(dir) {
   try {
-    return readdirSync6(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+    return readdirSync3(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
   } catch (error62) {
     if (isNotFound(error62)) return [];
     throw error62;
@@ -41567,18 +40422,18 @@ var init_config = __esm({
 });
 
 // src/devcontainer/mounts.ts
-import { existsSync as existsSync7, readFileSync as readFileSync13 } from "node:fs";
-import path21 from "node:path";
+import { existsSync as existsSync5, readFileSync as readFileSync10 } from "node:fs";
+import path19 from "node:path";
 function planPersistenceMounts(options7) {
   const env = options7.env ?? process.env;
-  const fileExists = options7.fileExists ?? existsSync7;
+  const fileExists = options7.fileExists ?? existsSync5;
   const hostRoot = configDir(env);
   const { sourceRoot, composeSourceRoot } = sourceRoots(hostRoot, homeDir(env));
   const containerHome = resolveContainerHome(options7.container);
   const mounts = [];
   const skipped = [];
   for (const entry of SHARED_ENTRIES) {
-    const hostPath = path21.join(hostRoot, entry.name);
+    const hostPath = path19.join(hostRoot, entry.name);
     if (entry.kind === "file" && !fileExists(hostPath)) {
       skipped.push({ name: entry.name, reason: `${hostPath} does not exist on this host, so it is not mounted` });
       continue;
@@ -41600,14 +40455,14 @@ function mountedName(entry) {
   return entry.kind === "file" ? `${HOST_FILE_LINKS_DIR}/${entry.name}` : entry.name;
 }
 function sourceRoots(hostConfigDir, home) {
-  const relative = path21.relative(home, hostConfigDir);
-  const underHome = relative !== "" && !relative.startsWith("..") && !path21.isAbsolute(relative);
+  const relative = path19.relative(home, hostConfigDir);
+  const underHome = relative !== "" && !relative.startsWith("..") && !path19.isAbsolute(relative);
   if (underHome) {
-    const rest = relative.split(path21.sep).join("/");
+    const rest = relative.split(path19.sep).join("/");
     checkMountPath(rest);
     return { sourceRoot: `\${localEnv:HOME}/${rest}`, composeSourceRoot: `\${HOME}/${rest}` };
   }
-  const absolute = hostConfigDir.split(path21.sep).join("/");
+  const absolute = hostConfigDir.split(path19.sep).join("/");
   checkMountPath(absolute);
   return { sourceRoot: absolute, composeSourceRoot: absolute };
 }
@@ -41660,24 +40515,24 @@ function collectMcpEnvNames(files, options7 = {}) {
 }
 function readJsonLoosely(file2) {
   try {
-    return parse4(readFileSync13(file2, "utf8"), [], { allowTrailingComma: true });
+    return parse4(readFileSync10(file2, "utf8"), [], { allowTrailingComma: true });
   } catch {
     return void 0;
   }
 }
 function mcpServersOf(value, projectDir) {
-  if (!isRecord2(value)) return [];
+  if (!isRecord(value)) return [];
   const servers = recordValues(value.mcpServers);
-  if (!isRecord2(value.projects)) return servers;
+  if (!isRecord(value.projects)) return servers;
   for (const [project, settings] of Object.entries(value.projects)) {
     if (projectDir && !isWithin(project, projectDir)) continue;
-    if (isRecord2(settings)) servers.push(...recordValues(settings.mcpServers));
+    if (isRecord(settings)) servers.push(...recordValues(settings.mcpServers));
   }
   return servers;
 }
 function collectServerEnvNames(server, names) {
-  if (!isRecord2(server)) return;
-  if (isRecord2(server.env)) for (const key of Object.keys(server.env)) names.add(key);
+  if (!isRecord(server)) return;
+  if (isRecord(server.env)) for (const key of Object.keys(server.env)) names.add(key);
   for (const text2 of stringsIn(server)) {
     for (const match of text2.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g)) {
       const name = match[1] ?? match[2];
@@ -41688,25 +40543,25 @@ function collectServerEnvNames(server, names) {
 function stringsIn(value) {
   if (typeof value === "string") return [value];
   if (Array.isArray(value)) return value.flatMap(stringsIn);
-  if (isRecord2(value)) return Object.values(value).flatMap(stringsIn);
+  if (isRecord(value)) return Object.values(value).flatMap(stringsIn);
   return [];
 }
 function isWithin(child, parent) {
-  const relative = path21.relative(path21.resolve(parent), path21.resolve(child));
-  return relative === "" || !relative.startsWith("..") && !path21.isAbsolute(relative);
+  const relative = path19.relative(path19.resolve(parent), path19.resolve(child));
+  return relative === "" || !relative.startsWith("..") && !path19.isAbsolute(relative);
 }
-function isRecord2(value) {
+function isRecord(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 function recordValues(value) {
-  return isRecord2(value) ? Object.values(value) : [];
+  return isRecord(value) ? Object.values(value) : [];
 }
 function mountTarget(mount) {
   const target = typeof mount === "string" ? parseMountString(mount).target : mount.target;
   return target ? normaliseTarget(target) : void 0;
 }
 function normaliseTarget(target) {
-  const normalised = path21.posix.normalize(target.trim());
+  const normalised = path19.posix.normalize(target.trim());
   return normalised.length > 1 ? normalised.replace(/\/+$/, "") : normalised;
 }
 function parseMountString(mount) {
@@ -41949,7 +40804,7 @@ function describeEntry(location, child) {
   const where = location.join(".");
   if (child.type === "property") return [where, String(child.children?.[0]?.value)].filter(Boolean).join(".");
   const target = parseMountString(String(child.value ?? "")).target;
-  return target ? path21.posix.basename(target) : where;
+  return target ? path19.posix.basename(target) : where;
 }
 function packEntryTest(location) {
   const where = location.join(".");
@@ -42030,11 +40885,11 @@ var init_mounts = __esm({
 });
 
 // src/devcontainer/compose.ts
-import path22 from "node:path";
+import path20 from "node:path";
 function composeFilesOf(configFile, config2) {
   const listed = config2.dockerComposeFile;
   const files = typeof listed === "string" ? [listed] : listed ?? [];
-  return files.map((file2) => path22.resolve(path22.dirname(configFile), file2));
+  return files.map((file2) => path20.resolve(path20.dirname(configFile), file2));
 }
 function chooseComposeFile(configFile, config2, read = readTextToEdit) {
   const service = config2.service;
@@ -42047,7 +40902,7 @@ function chooseComposeFile(configFile, config2, read = readTextToEdit) {
     if (findService(parseComposeDocument(text2, file2), service)) chosen = { file: file2, text: text2, service };
   }
   if (chosen) return chosen;
-  const listed = files.map((file2) => path22.relative(path22.dirname(configFile), file2)).join(", ");
+  const listed = files.map((file2) => path20.relative(path20.dirname(configFile), file2)).join(", ");
   throw new UserError(`${configFile}: service "${service}" is not defined in any readable compose file (${listed}).`);
 }
 function parseComposeDocument(text2, file2) {
@@ -42246,7 +41101,7 @@ function markedRange(text2, marker, next, volumes) {
   let end = first;
   while (end < items.length && isPackVolume(items[end])) end++;
   if (end === first || startsAtKey && end !== items.length) return void 0;
-  const names = items.slice(first, end).map((item) => String((0, import_yaml.isMap)(item) ? item.get("target") : "")).map((target) => path22.posix.basename(target));
+  const names = items.slice(first, end).map((item) => String((0, import_yaml.isMap)(item) ? item.get("target") : "")).map((target) => path20.posix.basename(target));
   return { range: [blockLineStart(text2, marker), lastLineEnd(text2, items[end - 1])], names };
 }
 var import_yaml, YAML_MARKER, YAML_MARKER_LINE;
@@ -42295,9 +41150,9 @@ var init_same_path = __esm({
 });
 
 // src/devcontainer/persistence.ts
-import path23 from "node:path";
+import path21 from "node:path";
 async function preparePersistenceEdit(options7) {
-  const workspaceFolder = await findRepoRoot(path23.resolve(options7.folder));
+  const workspaceFolder = await findRepoRoot(path21.resolve(options7.folder));
   const initial = options7.init && !options7.configPath && listDevcontainerConfigs(workspaceFolder).length === 0 ? planInitialConfig(workspaceFolder) : void 0;
   const configPath = initial?.file ?? findDevcontainerConfig(workspaceFolder, { config: options7.configPath, cwd: options7.folder });
   const text2 = initial?.text ?? readTextToEdit(configPath) ?? "";
@@ -42345,7 +41200,7 @@ async function planPersistence(config2, workspaceFolder, options7) {
     },
     env: options7.env,
     mcpEnvNames: collectMcpEnvNames(
-      [path23.join(configDir(options7.env), "mcp.json"), globalStatePath(options7.env), path23.join(workspaceFolder, ".mcp.json")],
+      [path21.join(configDir(options7.env), "mcp.json"), globalStatePath(options7.env), path21.join(workspaceFolder, ".mcp.json")],
       { projectDir: workspaceFolder }
     )
   });
@@ -42360,6 +41215,1152 @@ var init_persistence = __esm({
     init_config();
     init_mounts();
     init_same_path();
+  }
+});
+
+// src/claude/running-sessions.ts
+import { readdirSync as readdirSync4, readFileSync as readFileSync11, readlinkSync as readlinkSync2 } from "node:fs";
+import path22 from "node:path";
+function runningSessions(env, here = pidDomain()) {
+  const dir = path22.join(configDir(env), RUNNING_SESSIONS_DIR);
+  let names;
+  try {
+    names = readdirSync4(dir);
+  } catch {
+    return [];
+  }
+  const found = [];
+  for (const name of names.filter((n2) => /^\d+\.json$/.test(n2)).sort()) {
+    const file2 = path22.join(dir, name);
+    let parsed;
+    try {
+      parsed = recordSchema.safeParse(JSON.parse(readFileSync11(file2, "utf8")));
+    } catch {
+      continue;
+    }
+    if (!parsed.success) continue;
+    const record2 = parsed.data;
+    const base = { pid: record2.pid, sessionId: record2.sessionId, cwd: record2.cwd, file: file2 };
+    if (record2.pidDomain !== void 0 && record2.pidDomain !== here) {
+      found.push({ ...base, state: "unknown" });
+    } else if (isAlive(record2.pid) && startTimeMatches(record2.pid, record2.procStart)) {
+      found.push({ ...base, state: "alive" });
+    }
+  }
+  return found;
+}
+function pidDomain(sources = HERE) {
+  if (sources.platform !== "linux") return "linux";
+  return `linux:${readOr(() => readFileSync11(sources.machineIdFile, "utf8").trim())}:${readOr(() => readlinkSync2(sources.pidNamespaceLink))}`;
+}
+function readOr(read) {
+  try {
+    return read();
+  } catch {
+    return "";
+  }
+}
+function processStartTime(pid) {
+  try {
+    const stat = readFileSync11(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return void 0;
+  }
+}
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error62) {
+    return error62 instanceof Error && "code" in error62 && error62.code === "EPERM";
+  }
+}
+function startTimeMatches(pid, recorded) {
+  if (recorded === void 0) return true;
+  const now = processStartTime(pid);
+  return now === void 0 || now === recorded;
+}
+var RUNNING_SESSIONS_DIR, recordSchema, HERE;
+var init_running_sessions = __esm({
+  "src/claude/running-sessions.ts"() {
+    "use strict";
+    init_zod();
+    init_home();
+    RUNNING_SESSIONS_DIR = "sessions";
+    recordSchema = external_exports.object({
+      pid: external_exports.number().int().positive(),
+      sessionId: external_exports.string().optional(),
+      cwd: external_exports.string().optional(),
+      procStart: external_exports.string().optional(),
+      pidDomain: external_exports.string().optional()
+    }).loose();
+    HERE = { platform: process.platform, machineIdFile: "/etc/machine-id", pidNamespaceLink: "/proc/self/ns/pid" };
+  }
+});
+
+// src/tar.ts
+import { createHash as createHash2 } from "node:crypto";
+import { createReadStream as createReadStream2, createWriteStream as createWriteStream2 } from "node:fs";
+import { open as open2 } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+import { createGunzip, createGzip } from "node:zlib";
+async function writeTarGz(file2, entries, options7 = {}) {
+  await pipeline(
+    tarStream(entries, options7.onFile),
+    createGzip({ level: 6, chunkSize: 1 << 16 }),
+    createWriteStream2(file2, { flags: "wx", mode: 384 })
+  );
+}
+async function* tarStream(entries, onFile) {
+  for await (const entry of entries) {
+    checkEntryPath(entry.path);
+    const size = entry.type === "file" ? entry.size : 0;
+    yield* headerBlocks(entry.type === "dir" ? `${entry.path}/` : entry.path, entry.type, entry.mode, entry.mtimeMs, size);
+    if (entry.type === "dir") continue;
+    const hash2 = createHash2("sha256");
+    for await (const chunk of fileChunks(entry.source, entry.size, entry.path)) {
+      hash2.update(chunk);
+      yield chunk;
+    }
+    const padding = (BLOCK - size % BLOCK) % BLOCK;
+    if (padding > 0) yield Buffer.alloc(padding);
+    onFile?.({ path: entry.path, size, sha256: hash2.digest("hex") });
+  }
+  yield Buffer.alloc(BLOCK * 2);
+}
+async function* fileChunks(source, size, name) {
+  if ("bytes" in source) {
+    if (source.bytes.length !== size) throw new Error(`${name}: ${source.bytes.length} bytes given for a size of ${size}`);
+    yield Buffer.from(source.bytes);
+    return;
+  }
+  const handle = await open2(source.file, "r");
+  try {
+    for (let position = 0; position < size; ) {
+      const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - position));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) throw new Error(`${source.file} shrank while it was being archived; try again`);
+      position += bytesRead;
+      yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+function* headerBlocks(name, type, mode, mtimeMs, size) {
+  const split = splitUstarName(name);
+  const pax = [];
+  if (!split) pax.push(paxRecord("path", name));
+  if (size > USTAR_MAX_SIZE) pax.push(paxRecord("size", String(size)));
+  if (pax.length > 0) {
+    const body = Buffer.from(pax.join(""));
+    yield header({ name: "PaxHeader", prefix: "", type: "x", mode: 420, mtimeMs, size: body.length });
+    yield Buffer.concat([body, Buffer.alloc((BLOCK - body.length % BLOCK) % BLOCK)]);
+  }
+  const { prefix, base } = split ?? { prefix: "", base: name.slice(0, 99) };
+  yield header({ name: base, prefix, type: type === "dir" ? "5" : "0", mode, mtimeMs, size: size > USTAR_MAX_SIZE ? 0 : size });
+}
+function paxRecord(key, value) {
+  const rest = ` ${key}=${value}
+`;
+  let length = Buffer.byteLength(rest) + 1;
+  while (String(length).length + Buffer.byteLength(rest) !== length) length++;
+  return `${length}${rest}`;
+}
+function splitUstarName(name) {
+  const bytes = Buffer.from(name);
+  if (bytes.length <= 100) return { prefix: "", base: name };
+  for (let i2 = Math.min(bytes.length - 1, 155); i2 > 0; i2--) {
+    if (bytes[i2] === 47 && bytes.length - i2 - 1 <= 100 && bytes.length - i2 - 1 > 0) {
+      return { prefix: bytes.subarray(0, i2).toString(), base: bytes.subarray(i2 + 1).toString() };
+    }
+  }
+  return void 0;
+}
+function header(h2) {
+  const block = Buffer.alloc(BLOCK);
+  block.write(h2.name, 0, 100);
+  writeOctal(block, 100, 8, h2.mode & 4095);
+  writeOctal(block, 108, 8, 0);
+  writeOctal(block, 116, 8, 0);
+  writeOctal(block, 124, 12, h2.size);
+  writeOctal(block, 136, 12, Math.max(0, Math.floor(h2.mtimeMs / 1e3)));
+  block.write(" ".repeat(8), 148, 8);
+  block.write(h2.type, 156, 1);
+  block.write("ustar\x0000", 257, 8, "latin1");
+  block.write(h2.prefix, 345, 155);
+  let sum = 0;
+  for (const byte of block) sum += byte;
+  block.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8, "latin1");
+  return block;
+}
+function writeOctal(block, offset, length, value) {
+  block.write(`${value.toString(8).padStart(length - 1, "0")}\0`, offset, length, "latin1");
+}
+function checkEntryPath(name) {
+  if (name.length === 0) throw new TarFormatError("an entry has an empty path");
+  if (name.startsWith("/")) throw new TarFormatError(`entry '${name}' has an absolute path`);
+  if (name.includes("\0")) throw new TarFormatError(`entry '${name}' has a NUL byte in its path`);
+  for (const part of name.split("/")) {
+    if (part === "..") throw new TarFormatError(`entry '${name}' climbs out of the archive with '..'`);
+    if (part === "" || part === ".") throw new TarFormatError(`entry '${name}' has an empty or '.' path part`);
+  }
+}
+async function readTarGz(file2, onEntry) {
+  const parser = new TarParser(onEntry);
+  let refused2;
+  try {
+    await pipeline(createReadStream2(file2), createGunzip(), async (source) => {
+      for await (const chunk of source) {
+        try {
+          parser.push(chunk);
+        } catch (error62) {
+          refused2 = error62;
+          throw error62;
+        }
+      }
+    });
+  } catch (error62) {
+    throw refused2 ?? describeZlibError(error62);
+  }
+  parser.finish();
+}
+function describeZlibError(error62) {
+  const code = error62 instanceof Error && "code" in error62 ? error62.code : void 0;
+  if (code === "Z_BUF_ERROR") return new TarFormatError("it ends early: the archive is truncated");
+  if (code === "Z_DATA_ERROR" && error62 instanceof Error) return new TarFormatError(`its compressed data is corrupted: ${error62.message}`);
+  return error62;
+}
+function describeType(type) {
+  const names = {
+    "1": "a hard link",
+    "2": "a symbolic link",
+    "3": "a character device",
+    "4": "a block device",
+    "6": "a fifo",
+    "7": "a contiguous file",
+    g: "a global pax header",
+    L: "a GNU long name",
+    K: "a GNU long link name"
+  };
+  return names[type] ?? `of unknown type '${type}'`;
+}
+function verifyChecksum(block) {
+  const stored = readOctal(block, 148, 8);
+  let sum = 0;
+  for (let i2 = 0; i2 < BLOCK; i2++) sum += i2 >= 148 && i2 < 156 ? 32 : block[i2] ?? 0;
+  return sum === stored;
+}
+function readOctal(block, offset, length) {
+  const text2 = block.toString("latin1", offset, offset + length).replace(/[\0 ]+$/g, "").trim();
+  if (text2 === "") return 0;
+  if (!/^[0-7]+$/.test(text2)) throw new TarFormatError("a header holds a malformed number");
+  return Number.parseInt(text2, 8);
+}
+function parsePax(body) {
+  const result = {};
+  let offset = 0;
+  while (offset < body.length) {
+    const space = body.indexOf(32, offset);
+    const length = Number(body.toString("latin1", offset, space));
+    if (space < 0 || !Number.isSafeInteger(length) || length <= 0 || offset + length > body.length) {
+      throw new TarFormatError("a pax header is malformed");
+    }
+    const record2 = body.toString("utf8", space + 1, offset + length - 1);
+    const equals = record2.indexOf("=");
+    const key = record2.slice(0, equals);
+    const value = record2.slice(equals + 1);
+    if (key === "path") result.path = value;
+    else if (key === "size") {
+      if (!/^\d+$/.test(value)) throw new TarFormatError("a pax size is malformed");
+      result.size = Number(value);
+    }
+    offset += length;
+  }
+  return result;
+}
+var BLOCK, READ_CHUNK, USTAR_MAX_SIZE, TarFormatError, TarParser;
+var init_tar = __esm({
+  "src/tar.ts"() {
+    "use strict";
+    BLOCK = 512;
+    READ_CHUNK = 1 << 20;
+    USTAR_MAX_SIZE = 8589934591;
+    TarFormatError = class extends Error {
+      name = "TarFormatError";
+    };
+    TarParser = class {
+      constructor(onEntry) {
+        this.onEntry = onEntry;
+      }
+      onEntry;
+      pending = [];
+      pendingLength = 0;
+      /** The body being read (a file's, or a pax header's): its sink, the bytes still to come, then the padding to skip. */
+      body;
+      pax;
+      ended = false;
+      push(chunk) {
+        let data = chunk;
+        while (data.length > 0) {
+          if (this.ended) {
+            if (data.some((byte) => byte !== 0)) throw new TarFormatError("data after the end of the archive");
+            return;
+          }
+          data = this.body ? this.feedBody(data) : this.feedHeader(data);
+        }
+      }
+      finish() {
+        if (!this.ended) throw new TarFormatError("it ends early (no end-of-archive marker): the archive is truncated");
+      }
+      feedBody(data) {
+        const body = this.body;
+        if (!body) return data;
+        if (body.remaining > 0) {
+          const take = Math.min(body.remaining, data.length);
+          body.sink?.write(data.subarray(0, take));
+          body.remaining -= take;
+          if (body.remaining === 0) body.sink?.end();
+          data = data.subarray(take);
+        }
+        const skip = Math.min(body.padding, data.length);
+        body.padding -= skip;
+        if (body.remaining === 0 && body.padding === 0) this.body = void 0;
+        return data.subarray(skip);
+      }
+      feedHeader(data) {
+        const need = BLOCK - this.pendingLength;
+        const take = Math.min(need, data.length);
+        this.pending.push(data.subarray(0, take));
+        this.pendingLength += take;
+        if (this.pendingLength < BLOCK) return data.subarray(take);
+        const block = Buffer.concat(this.pending, BLOCK);
+        this.pending = [];
+        this.pendingLength = 0;
+        this.readHeader(block);
+        return data.subarray(take);
+      }
+      zeroBlocks = 0;
+      readHeader(block) {
+        if (block.every((byte) => byte === 0)) {
+          if (this.pax) throw new TarFormatError("a pax header is not followed by its entry");
+          if (++this.zeroBlocks === 2) this.ended = true;
+          return;
+        }
+        if (this.zeroBlocks > 0) throw new TarFormatError("a lone zero block inside the archive");
+        if (!verifyChecksum(block)) throw new TarFormatError("a header's checksum does not match");
+        if (block.toString("latin1", 257, 262) !== "ustar") throw new TarFormatError("an entry is not in ustar format");
+        const type = String.fromCharCode(block[156] ?? 0);
+        const size = this.pax?.size ?? readOctal(block, 124, 12);
+        if (type === "x") {
+          if (this.pax) throw new TarFormatError("two pax headers in a row");
+          if (size > 64 * 1024) throw new TarFormatError("a pax header is implausibly large");
+          const chunks = [];
+          const collect = {
+            write: (chunk) => chunks.push(Buffer.from(chunk)),
+            end: () => {
+              this.pax = parsePax(Buffer.concat(chunks));
+            }
+          };
+          this.startBody(size, collect);
+          return;
+        }
+        const name = block.toString("utf8", 0, 100).replace(/\0.*$/s, "");
+        const prefix = block.toString("utf8", 345, 500).replace(/\0.*$/s, "");
+        let entryPath = this.pax?.path ?? (prefix ? `${prefix}/${name}` : name);
+        this.pax = void 0;
+        const mode = readOctal(block, 100, 8) & 4095;
+        const mtimeMs = readOctal(block, 136, 12) * 1e3;
+        if (type === "5") {
+          entryPath = entryPath.replace(/\/+$/, "");
+          checkEntryPath(entryPath);
+          if (size !== 0) throw new TarFormatError(`folder entry '${entryPath}' has a size`);
+          this.onEntry({ type: "dir", path: entryPath, mode, mtimeMs });
+          return;
+        }
+        if (type !== "0" && type !== "\0") throw new TarFormatError(`entry '${entryPath}' is ${describeType(type)}, which a snapshot never holds`);
+        checkEntryPath(entryPath);
+        this.startBody(size, this.onEntry({ type: "file", path: entryPath, mode, mtimeMs, size }));
+      }
+      startBody(size, sink) {
+        if (size === 0) sink?.end();
+        const padding = (BLOCK - size % BLOCK) % BLOCK;
+        if (size > 0 || padding > 0) this.body = { sink, remaining: size, padding };
+      }
+    };
+  }
+});
+
+// src/snapshot.ts
+import { createHash as createHash3 } from "node:crypto";
+import {
+  chmodSync,
+  closeSync as closeSync4,
+  copyFileSync as copyFileSync2,
+  existsSync as existsSync6,
+  fsyncSync as fsyncSync2,
+  lstatSync as lstatSync3,
+  mkdirSync as mkdirSync5,
+  mkdtempSync,
+  openSync as openSync4,
+  readdirSync as readdirSync5,
+  readFileSync as readFileSync12,
+  realpathSync as realpathSync3,
+  renameSync as renameSync3,
+  rmdirSync as rmdirSync2,
+  rmSync as rmSync3,
+  statSync as statSync10,
+  unlinkSync as unlinkSync3,
+  utimesSync as utimesSync2,
+  writeSync as writeSync2
+} from "node:fs";
+import path23 from "node:path";
+import { fileURLToPath as fileURLToPath4 } from "node:url";
+async function resolveSnapshotProject(env, cwd, extraSlugs = []) {
+  const { project: here, slugs: found } = await projectSlugFolders(env, cwd);
+  const mapped = readableMappings(env).find((m) => encodeProjectSlug(m.containerPath) === encodeProjectSlug(here));
+  const hostPath = mapped?.hostPath ?? here;
+  const slug = encodeProjectSlug(hostPath);
+  const slugs = [.../* @__PURE__ */ new Set([...found, ...extraSlugs])].sort();
+  return { path: here, hostPath, slug, slugs, dir: path23.join(packStateDir(env), SNAPSHOTS_DIR, slug) };
+}
+function collectProjectData(env, slugFolders) {
+  const config2 = configDir(env);
+  const projects = projectsDir(env);
+  const data = { slugs: [], sessions: [], dirs: [], files: [], state: { mappings: [], workItems: [] }, skipped: [] };
+  for (const slug of realSlugFolders(projects, slugFolders)) {
+    data.slugs.push(slug);
+    const first = data.files.length;
+    add(config2, `projects/${slug}`, data, "dir");
+    for (const file2 of data.files.slice(first)) {
+      const name = file2.rel.slice(`projects/${slug}/`.length);
+      const id = name.includes("/") ? void 0 : sessionIdOf(name);
+      if (id !== void 0) data.sessions.push({ id, slug, bytes: file2.size });
+    }
+  }
+  const ids = new Set(data.sessions.map((s) => s.id));
+  for (const name of listNames2(path23.join(config2, "todos")).sort()) {
+    if (name.endsWith(".json") && sessionPrefixOf(name, ids)) add(config2, `todos/${name}`, data, "file");
+  }
+  for (const id of [...ids].sort()) {
+    for (const root of ["tasks", "file-history"]) add(config2, `${root}/${id}`, data, "dir");
+    add(config2, `persist-state/${SESSION_STARTS_DIR}/${id}.jsonl`, data, "file");
+  }
+  const slugSet = new Set(slugFolders);
+  data.state.mappings.push(...readStateArray(mappingsFile(env)).filter((m) => isProjectMapping(m, slugSet)));
+  data.state.workItems.push(...readStateArray(workItemsPath(env)).filter((w) => isProjectWorkItem(w, slugSet)));
+  return data;
+}
+function realSlugFolders(projects, names) {
+  let projectsReal;
+  try {
+    projectsReal = realpathSync3(projects);
+  } catch {
+    return [];
+  }
+  const found = /* @__PURE__ */ new Set();
+  for (const name of names) {
+    const dir = path23.join(projects, name);
+    try {
+      if (lstatSync3(dir).isDirectory()) found.add(name);
+      else if (statSync10(dir).isDirectory()) {
+        const real = realpathSync3(dir);
+        if (path23.dirname(real) === projectsReal) found.add(path23.basename(real));
+      }
+    } catch {
+    }
+  }
+  return [...found].sort();
+}
+function sessionPrefixOf(name, ids) {
+  for (let i2 = name.indexOf("-"); i2 > 0; i2 = name.indexOf("-", i2 + 1)) if (ids.has(name.slice(0, i2))) return true;
+  return false;
+}
+function add(config2, rel, data, only) {
+  const abs = path23.join(config2, rel);
+  let stats;
+  try {
+    stats = lstatSync3(abs);
+  } catch {
+    return;
+  }
+  if (stats.isDirectory() && only !== "file") {
+    data.dirs.push({ rel, abs, mode: stats.mode & 4095, mtimeMs: stats.mtimeMs });
+    let entries;
+    try {
+      entries = readdirSync5(abs);
+    } catch (error62) {
+      throw new UserError(`cannot read ${abs} (${describeError(error62)}); fix its permissions and try again`);
+    }
+    for (const name of entries.sort((a2, b) => a2 < b ? -1 : a2 > b ? 1 : 0)) add(config2, `${rel}/${name}`, data);
+  } else if (stats.isFile() && only !== "dir") {
+    data.files.push({ rel, abs, size: stats.size, mode: stats.mode & 4095, mtimeMs: stats.mtimeMs });
+  } else if (only !== "dir") {
+    data.skipped.push(rel);
+  }
+}
+function isProjectMapping(entry, slugs) {
+  if (!isRecord2(entry)) return false;
+  const names = [entry.hostSlug, entry.containerSlug].filter((s) => typeof s === "string");
+  const paths = [entry.hostPath, entry.containerPath].filter((p) => typeof p === "string").map(encodeProjectSlug);
+  return [...names, ...paths].some((slug) => slugs.has(slug));
+}
+function isProjectWorkItem(entry, slugs) {
+  if (!isRecord2(entry) || typeof entry.repoPath !== "string") return false;
+  return hasProjectSlug(slugs, entry.repoPath);
+}
+async function createSnapshot(env, cwd, now = /* @__PURE__ */ new Date()) {
+  const project = await resolveSnapshotProject(env, cwd);
+  return withSnapshotLock(project, () => writeSnapshot(env, project, "manual", collectProjectData(env, project.slugs), now));
+}
+async function snapshotBeforeMerge(env, hostPath, slugFolders, now = /* @__PURE__ */ new Date()) {
+  const projects = projectsDir(env);
+  const hasFiles = slugFolders.some((slug) => isRealDirectory(path23.join(projects, slug)) && listNames2(path23.join(projects, slug)).length > 0);
+  if (!hasFiles) return void 0;
+  try {
+    const project = await resolveSnapshotProject(env, hostPath, slugFolders);
+    return await withSnapshotLock(project, () => writeSnapshot(env, project, "pre-merge", collectProjectData(env, project.slugs), now));
+  } catch (error62) {
+    throw new UserError(`could not take a snapshot before merging ${slugFolders.join(", ")} into the host's sessions (${describeError(error62)}); nothing was merged`);
+  }
+}
+async function writeSnapshot(env, project, kind, data, now) {
+  const started = process.hrtime.bigint();
+  mkdirSync5(project.dir, { recursive: true, mode: 448 });
+  const id = uniqueId(project.dir, now, kind);
+  const where = detectEnvironment(env);
+  const summary = {
+    format: 1,
+    id,
+    kind,
+    created: now.toISOString(),
+    project: { path: project.hostPath, slug: project.slug },
+    environment: { kind: where.kind, machine: where.name },
+    claudePersistVersion: packVersion(),
+    slugs: data.slugs,
+    sessionCount: data.sessions.length,
+    fileCount: data.files.length,
+    bytes: data.files.reduce((sum, f) => sum + f.size, 0)
+  };
+  const checksums = /* @__PURE__ */ new Map();
+  const manifest = () => ({
+    ...summary,
+    sessions: data.sessions,
+    directories: data.dirs.map((d) => ({ path: d.rel, mode: d.mode, mtimeMs: d.mtimeMs })),
+    files: data.files.map((f) => ({ path: f.rel, size: f.size, mode: f.mode, mtimeMs: f.mtimeMs, sha256: checksums.get(f.rel) ?? "" })),
+    state: data.state
+  });
+  async function* entries() {
+    for (const d of data.dirs) yield { type: "dir", path: d.rel, mode: d.mode, mtimeMs: d.mtimeMs };
+    for (const f of data.files) yield { type: "file", path: f.rel, mode: f.mode, mtimeMs: f.mtimeMs, size: f.size, source: { file: f.abs } };
+    const bytes = Buffer.from(`${JSON.stringify(manifest(), null, 1)}
+`);
+    yield { type: "file", path: MANIFEST_ENTRY, mode: 384, mtimeMs: now.getTime(), size: bytes.length, source: { bytes } };
+  }
+  const archive = path23.join(project.dir, `${id}${ARCHIVE_EXT}`);
+  const temp = tempPathBeside(archive);
+  try {
+    await writeTarGz(temp, entries(), { onFile: (f) => checksums.set(f.path, f.sha256) });
+    fsyncFile(temp);
+    renameSync3(temp, archive);
+  } catch (error62) {
+    rmSync3(temp, { force: true });
+    throw error62;
+  }
+  writeFileAtomic(path23.join(project.dir, `${id}${SUMMARY_EXT}`), `${JSON.stringify(summary, null, 2)}
+`, 384);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { ...summary, archive, archiveBytes: statSync10(archive).size, seconds, skipped: data.skipped };
+}
+function uniqueId(dir, now, kind) {
+  const base = now.toISOString().replace(/[:.]/g, "-") + (kind === "manual" ? "" : `-${kind}`);
+  for (let i2 = 1; ; i2++) {
+    const id = i2 === 1 ? base : `${base}-${i2}`;
+    if (!existsSync6(path23.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync6(path23.join(dir, `${id}${SUMMARY_EXT}`))) return id;
+  }
+}
+function listSnapshots(project) {
+  const found = [];
+  for (const name of listNames2(project.dir)) {
+    if (!name.endsWith(ARCHIVE_EXT) || name.startsWith(".")) continue;
+    const id = name.slice(0, -ARCHIVE_EXT.length);
+    const archive = path23.join(project.dir, name);
+    let archiveBytes;
+    try {
+      archiveBytes = statSync10(archive).size;
+    } catch {
+      continue;
+    }
+    const summary = readSummary(path23.join(project.dir, `${id}${SUMMARY_EXT}`));
+    found.push({ ...summary ?? unknownSummary(id, project), archive, archiveBytes });
+  }
+  return found.sort((a2, b) => b.created.localeCompare(a2.created) || b.id.localeCompare(a2.id));
+}
+function readSummary(file2) {
+  try {
+    const parsed = summarySchema.safeParse(JSON.parse(readFileSync12(file2, "utf8")));
+    return parsed.success ? parsed.data : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function unknownSummary(id, project) {
+  const time3 = /^(\d{4}-\d\d-\d\d)T(\d\d)-(\d\d)-(\d\d)-(\d{3})Z/.exec(id);
+  const created = time3 ? `${time3[1]}T${time3[2]}:${time3[3]}:${time3[4]}.${time3[5]}Z` : (/* @__PURE__ */ new Date(0)).toISOString();
+  const kind = id.includes("-pre-restore") ? "pre-restore" : id.includes("-pre-merge") ? "pre-merge" : "manual";
+  return {
+    format: 1,
+    id,
+    kind,
+    created,
+    project: { path: project.hostPath, slug: project.slug },
+    environment: { kind: "host", machine: "unknown" },
+    claudePersistVersion: "unknown",
+    slugs: [],
+    sessionCount: -1,
+    fileCount: -1,
+    bytes: -1
+  };
+}
+async function pruneSnapshots(project, keep) {
+  if (!Number.isInteger(keep) || keep < 1) throw new UserError(`keep at least 1 snapshot, not ${keep}`, 2);
+  if (!existsSync6(project.dir)) return { kept: [], removed: [] };
+  return withSnapshotLock(project, () => {
+    const all = listSnapshots(project);
+    const manual = all.filter((s) => s.kind === "manual").slice(0, keep);
+    const keepIds = new Set([...manual, all.find((s) => s.kind === "pre-restore"), all.find((s) => s.kind === "pre-merge")].map((s) => s?.id));
+    const removed = all.filter((s) => !keepIds.has(s.id));
+    for (const snapshot2 of removed) {
+      rmSync3(snapshot2.archive, { force: true });
+      rmSync3(path23.join(project.dir, `${snapshot2.id}${SUMMARY_EXT}`), { force: true });
+    }
+    return { kept: all.filter((s) => keepIds.has(s.id)), removed };
+  });
+}
+async function restoreSnapshot(env, cwd, ref, options7 = {}, now = /* @__PURE__ */ new Date()) {
+  const started = process.hrtime.bigint();
+  const project = await resolveSnapshotProject(env, cwd);
+  findSnapshot(project, ref, cwd);
+  return withSnapshotLock(project, async () => {
+    const snapshot2 = findSnapshot(project, ref, cwd);
+    refuseWhileLive(env, project, []);
+    const staging = mkdtempSync(path23.join(project.dir, ".restore-"));
+    try {
+      let manifest;
+      try {
+        manifest = await extractVerified(snapshot2.archive, staging);
+      } catch (error62) {
+        throw new UserError(`snapshot ${snapshot2.id} is damaged (${describeError(error62)}); nothing was restored or changed`);
+      }
+      if (manifest.project.slug !== project.slug) {
+        throw new UserError(`snapshot ${snapshot2.id} is of ${manifest.project.path}, not of ${project.hostPath}; run the restore there`);
+      }
+      const foreign = foreignEntry(manifest, /* @__PURE__ */ new Set([project.slug, ...project.slugs]));
+      if (foreign) {
+        throw new UserError(`snapshot ${snapshot2.id} holds ${foreign}, which is not this project's data; nothing was restored or changed`);
+      }
+      const blocked = blockedTarget(configDir(env), manifest);
+      if (blocked) {
+        throw new UserError(`${blocked}; move it away and restore again; nothing was restored or changed`);
+      }
+      const before = collectProjectData(env, [.../* @__PURE__ */ new Set([...project.slugs, ...manifest.slugs])]);
+      refuseWhileLive(env, project, [...before.sessions, ...manifest.sessions]);
+      const undo = await writeSnapshot(env, project, "pre-restore", before, now);
+      let removed;
+      try {
+        removed = await applyManifest(env, manifest, staging, before, Boolean(options7.exact), new Set(project.slugs));
+      } catch (error62) {
+        throw new UserError(
+          `the restore of ${snapshot2.id} stopped half-way (${describeError(error62)}); put everything back as it was with 'claude-persist snapshot restore ${undo.id} --exact'`
+        );
+      }
+      return {
+        id: snapshot2.id,
+        project: project.hostPath,
+        sessions: manifest.sessions.length,
+        files: manifest.files.length,
+        bytes: manifest.bytes,
+        removed,
+        undo,
+        seconds: Number(process.hrtime.bigint() - started) / 1e9
+      };
+    } finally {
+      rmSync3(staging, { recursive: true, force: true });
+    }
+  });
+}
+function findSnapshot(project, ref, cwd) {
+  const all = listSnapshots(project);
+  if (ref === "latest") {
+    const latest = all.find((s) => s.kind !== "pre-restore");
+    if (!latest) throw new UserError(`${project.path} has no snapshots yet; take one with 'claude-persist snapshot create'`);
+    return latest;
+  }
+  const id = ref.endsWith(ARCHIVE_EXT) ? path23.basename(ref, ARCHIVE_EXT) : ref;
+  const exact = all.find((s) => s.id === id);
+  if (exact) return exact;
+  if (ref.includes("/") || ref.endsWith(ARCHIVE_EXT)) {
+    const file2 = path23.resolve(cwd, ref);
+    if (existsSync6(file2)) {
+      const name = path23.basename(file2).replace(/\.tar\.gz$/, "");
+      return { ...unknownSummary(name, project), archive: file2, archiveBytes: statSync10(file2).size };
+    }
+  }
+  const matches = all.filter((s) => s.id.startsWith(id));
+  if (matches.length === 1 && matches[0]) return matches[0];
+  if (matches.length > 1) throw new UserError(`'${ref}' matches ${matches.length} snapshots; give more of the id ('claude-persist snapshot list' shows them)`);
+  throw new UserError(`no snapshot '${ref}' of ${project.path}; 'claude-persist snapshot list' shows them`);
+}
+function refuseWhileLive(env, project, sessions2) {
+  const live = liveSessionsOf(env, project, sessions2);
+  const first = live[0];
+  if (!first) return;
+  const what = `pid ${first.pid}${first.sessionId ? `, session ${first.sessionId}` : ""}${first.cwd ? `, in ${first.cwd}` : ""}`;
+  const more = live.length > 1 ? ` and ${live.length - 1} more` : "";
+  if (first.state === "unknown") {
+    throw new UserError(
+      `a Claude session of this project may be running elsewhere (${what}${more}, recorded in another container or machine); exit it first, or delete ${first.file} if it has ended`
+    );
+  }
+  throw new UserError(`a Claude session of this project is running (${what}${more}); exit it first, then restore`);
+}
+function liveSessionsOf(env, project, sessions2) {
+  const slugs = new Set(project.slugs);
+  const ids = new Set(sessions2.map((s) => s.id));
+  const roots = [project.path, project.hostPath];
+  return runningSessions(env).filter((session) => {
+    if (session.sessionId && ids.has(session.sessionId)) return true;
+    const cwd = session.cwd;
+    if (!cwd) return false;
+    return hasProjectSlug(slugs, cwd) || roots.some((root) => cwd.startsWith(`${root}/`));
+  });
+}
+async function extractVerified(archive, staging) {
+  const got = /* @__PURE__ */ new Map();
+  const dirs = /* @__PURE__ */ new Set();
+  const manifestChunks = [];
+  let manifestSeen = false;
+  let open3;
+  try {
+    await readTarGz(archive, (entry) => {
+      if (manifestSeen) throw new Error(`entry '${entry.path}' follows the manifest`);
+      if (entry.path === MANIFEST_ENTRY) {
+        if (entry.type !== "file" || entry.size > 256 * 1024 * 1024) throw new Error("the manifest entry is malformed");
+        manifestSeen = true;
+        return { write: (chunk) => manifestChunks.push(Buffer.from(chunk)), end: () => void 0 };
+      }
+      if (!SNAPSHOT_ROOTS.some((root) => entry.path.startsWith(`${root}/`))) throw new Error(`entry '${entry.path}' is outside what a snapshot holds`);
+      if (got.has(entry.path) || dirs.has(entry.path)) throw new Error(`entry '${entry.path}' appears twice`);
+      const target = path23.join(staging, entry.path);
+      if (entry.type === "dir") {
+        dirs.add(entry.path);
+        mkdirSync5(target, { recursive: true, mode: 448 });
+        return void 0;
+      }
+      mkdirSync5(path23.dirname(target), { recursive: true, mode: 448 });
+      const file2 = { fd: openSync4(target, "wx", 384) };
+      open3 = file2;
+      const hash2 = createHash3("sha256");
+      let size = 0;
+      return {
+        write(chunk) {
+          hash2.update(chunk);
+          size += chunk.length;
+          for (let offset = 0; offset < chunk.length; ) offset += writeSync2(file2.fd, chunk, offset);
+        },
+        end() {
+          closeSync4(file2.fd);
+          open3 = void 0;
+          got.set(entry.path, { size, sha256: hash2.digest("hex") });
+        }
+      };
+    });
+  } finally {
+    if (open3) closeSync4(open3.fd);
+  }
+  if (!manifestSeen) throw new Error("it has no manifest");
+  let manifest;
+  try {
+    manifest = manifestSchema2.parse(JSON.parse(Buffer.concat(manifestChunks).toString("utf8")));
+  } catch {
+    throw new Error("its manifest is unreadable");
+  }
+  for (const file2 of manifest.files) {
+    const seen = got.get(file2.path);
+    if (!seen) throw new Error(`${file2.path} is missing`);
+    if (seen.size !== file2.size || seen.sha256 !== file2.sha256) throw new Error(`${file2.path} does not match its checksum`);
+  }
+  if (got.size !== manifest.files.length) throw new Error("it holds files its manifest does not list");
+  for (const dir of manifest.directories) if (!dirs.has(dir.path)) throw new Error(`folder ${dir.path} is missing`);
+  return manifest;
+}
+function foreignEntry(manifest, projectSlugs) {
+  for (const slug of manifest.slugs) if (!SLUG_PATTERN.test(slug) || !projectSlugs.has(slug)) return `the slug folder '${slug}'`;
+  const slugs = new Set(manifest.slugs);
+  for (const session of manifest.sessions) if (!slugs.has(session.slug)) return `session ${session.id} in '${session.slug}'`;
+  const ids = new Set(manifest.sessions.map((s) => s.id));
+  for (const dir of manifest.directories) if (!isProjectPath(dir.path, "dir", slugs, ids)) return `'${dir.path}'`;
+  for (const file2 of manifest.files) if (!isProjectPath(file2.path, "file", slugs, ids)) return `'${file2.path}'`;
+  for (const entry of manifest.state.mappings) {
+    const mapping = mappingSchema.safeParse(entry);
+    if (!mapping.success || !isSnapshotMapping(mapping.data, projectSlugs)) return `the mapping ${brief(entry)}`;
+  }
+  for (const entry of manifest.state.workItems) {
+    if (!parseWorkItem(entry) || !isProjectWorkItem(entry, projectSlugs)) return `the work item ${brief(entry)}`;
+  }
+  return void 0;
+}
+function isProjectPath(rel, type, slugs, ids) {
+  const [root = "", name = "", ...rest] = rel.split("/");
+  const deepEnough = type === "dir" || rest.length > 0;
+  switch (root) {
+    case "projects":
+      return slugs.has(name) && deepEnough;
+    case "tasks":
+    case "file-history":
+      return ids.has(name) && deepEnough;
+    case "todos":
+      return type === "file" && rest.length === 0 && name.endsWith(".json") && sessionPrefixOf(name, ids);
+    case "persist-state": {
+      const [file2 = "", ...deeper] = rest;
+      return type === "file" && name === SESSION_STARTS_DIR && deeper.length === 0 && file2.endsWith(".jsonl") && ids.has(file2.slice(0, -".jsonl".length));
+    }
+    default:
+      return false;
+  }
+}
+function isSnapshotMapping(m, projectSlugs) {
+  return projectSlugs.has(m.hostSlug) && SLUG_PATTERN.test(m.containerSlug) && m.hostSlug === encodeProjectSlug(m.hostPath) && m.containerSlug === encodeProjectSlug(m.containerPath);
+}
+function brief(entry) {
+  const text2 = JSON.stringify(entry) ?? String(entry);
+  return text2.length > 120 ? `${text2.slice(0, 119)}\u2026` : text2;
+}
+function blockedTarget(config2, manifest) {
+  const replacedLinks = new Set(manifest.slugs.map((slug) => `projects/${slug}`));
+  const check2 = (rel, type) => {
+    const parts = rel.split("/");
+    for (let i2 = 2; i2 <= parts.length; i2++) {
+      const here = parts.slice(0, i2).join("/");
+      let stats;
+      try {
+        stats = lstatSync3(path23.join(config2, here));
+      } catch (error62) {
+        if (isNotFound(error62)) return void 0;
+        throw error62;
+      }
+      if (stats.isSymbolicLink() && replacedLinks.has(here)) return void 0;
+      const wanted = i2 < parts.length || type === "dir" ? "dir" : "file";
+      if (wanted === "dir" ? !stats.isDirectory() : !stats.isFile()) {
+        return `${path23.join(config2, here)} is ${describeType2(stats)} where the snapshot has a ${wanted === "dir" ? "folder" : "file"}`;
+      }
+    }
+    return void 0;
+  };
+  for (const dir of manifest.directories) {
+    const found = check2(dir.path, "dir");
+    if (found) return found;
+  }
+  for (const file2 of manifest.files) {
+    const found = check2(file2.path, "file");
+    if (found) return found;
+  }
+  return void 0;
+}
+function describeType2(stats) {
+  if (stats.isDirectory()) return "a folder";
+  if (stats.isFile()) return "a file";
+  if (stats.isSymbolicLink()) return "a symbolic link";
+  return "a special file";
+}
+async function applyManifest(env, manifest, staging, current, exact, projectSlugs) {
+  const config2 = configDir(env);
+  const projects = projectsDir(env);
+  let removed = 0;
+  if (exact) {
+    const keep = new Set(manifest.files.map((f) => f.path));
+    for (const file2 of current.files) {
+      if (keep.has(file2.rel)) continue;
+      rmSync3(file2.abs, { force: true });
+      removed++;
+    }
+    const keepDirs = new Set(manifest.directories.map((d) => d.path));
+    for (const dir of [...current.dirs].sort((a2, b) => b.rel.length - a2.rel.length)) {
+      if (!keepDirs.has(dir.rel)) removeIfEmpty(dir.abs);
+    }
+  }
+  for (const slug of manifest.slugs) {
+    const dir = path23.join(projects, slug);
+    if (isSymlink(dir)) {
+      unlinkSync3(dir);
+      mkdirSync5(dir, { mode: 448 });
+    }
+  }
+  for (const dir of manifest.directories) mkdirSync5(path23.join(config2, dir.path), { recursive: true, mode: 448 });
+  for (const file2 of manifest.files) {
+    const target = path23.join(config2, file2.path);
+    mkdirSync5(path23.dirname(target), { recursive: true, mode: 448 });
+    placeFile(path23.join(staging, file2.path), target, file2.mode & PERMISSION_BITS, file2.mtimeMs);
+  }
+  for (const dir of [...manifest.directories].sort((a2, b) => b.path.length - a2.path.length)) {
+    const target = path23.join(config2, dir.path);
+    chmodSync(target, dir.mode & PERMISSION_BITS);
+    utimesSync2(target, new Date(dir.mtimeMs), new Date(dir.mtimeMs));
+  }
+  await restoreStateEntries(env, manifest, exact, projectSlugs);
+  return removed;
+}
+function placeFile(from, to, mode, mtimeMs) {
+  chmodSync(from, mode);
+  utimesSync2(from, new Date(mtimeMs), new Date(mtimeMs));
+  try {
+    renameSync3(from, to);
+    return;
+  } catch (error62) {
+    if (errorCode(error62) !== "EXDEV") throw error62;
+  }
+  const temp = tempPathBeside(to);
+  try {
+    copyFileSync2(from, temp);
+    chmodSync(temp, mode);
+    utimesSync2(temp, new Date(mtimeMs), new Date(mtimeMs));
+    renameSync3(temp, to);
+  } catch (error62) {
+    rmSync3(temp, { force: true });
+    throw error62;
+  }
+  unlinkSync3(from);
+}
+async function restoreStateEntries(env, manifest, exact, projectSlugs) {
+  const slugs = /* @__PURE__ */ new Set([...projectSlugs, ...manifest.slugs]);
+  const files = [
+    { file: mappingsFile(env), saved: manifest.state.mappings, mine: (e) => isProjectMapping(e, slugs), key: (e) => isRecord2(e) ? mappingKey(e) : void 0 },
+    { file: workItemsPath(env), saved: manifest.state.workItems, mine: (e) => isProjectWorkItem(e, slugs), key: workItemKey }
+  ];
+  for (const { file: file2, saved, mine, key } of files) {
+    if (!exact && saved.length === 0) continue;
+    await updateJsonState(file2, external_exports.array(external_exports.unknown()), [], (current) => exact ? [...current.filter((e) => !mine(e)), ...saved] : mergeEntries(current, saved, key));
+  }
+}
+function mergeEntries(current, saved, key) {
+  const byKey = /* @__PURE__ */ new Map();
+  const unkeyed = [];
+  for (const entry of saved) {
+    const k = key(entry);
+    if (k === void 0) unkeyed.push(entry);
+    else byKey.set(k, entry);
+  }
+  const next = current.map((entry) => {
+    const k = key(entry);
+    const replacement = k === void 0 ? void 0 : byKey.get(k);
+    if (k === void 0 || replacement === void 0) return entry;
+    byKey.delete(k);
+    return replacement;
+  });
+  return [...next, ...byKey.values(), ...unkeyed];
+}
+async function withSnapshotLock(project, fn, waitMs = SNAPSHOT_LOCK_WAIT_MS) {
+  mkdirSync5(project.dir, { recursive: true, mode: 448 });
+  return withLock(path23.join(project.dir, ".snapshots"), fn, {
+    waitMs,
+    busy: () => new UserError(`a snapshot or restore of ${project.hostPath} is running; wait for it to finish, then try again`)
+  });
+}
+function readableMappings(env) {
+  try {
+    return readMappings(env);
+  } catch {
+    return [];
+  }
+}
+function readStateArray(file2) {
+  try {
+    const value = JSON.parse(readFileSync12(file2, "utf8"));
+    return Array.isArray(value) ? value : [];
+  } catch {
+    return [];
+  }
+}
+function isRecord2(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function isSymlink(file2) {
+  try {
+    return lstatSync3(file2).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+function removeIfEmpty(dir) {
+  try {
+    rmdirSync2(dir);
+  } catch {
+  }
+}
+function listNames2(dir) {
+  try {
+    return readdirSync5(dir);
+  } catch (error62) {
+    if (isNotFound(error62)) return [];
+    throw error62;
+  }
+}
+function fsyncFile(file2) {
+  const fd = openSync4(file2, "r");
+  try {
+    fsyncSync2(fd);
+  } finally {
+    closeSync4(fd);
+  }
+}
+function packVersion() {
+  for (let dir = path23.dirname(fileURLToPath4(import.meta.url)); ; dir = path23.dirname(dir)) {
+    for (const name of ["runtime.json", "package.json"]) {
+      try {
+        const parsed = external_exports.object({ name: external_exports.literal("claude-persist"), version: external_exports.string() }).safeParse(JSON.parse(readFileSync12(path23.join(dir, name), "utf8")));
+        if (parsed.success) return parsed.data.version;
+      } catch {
+      }
+    }
+    if (path23.dirname(dir) === dir) return "unknown";
+  }
+}
+var SNAPSHOTS_DIR, MANIFEST_ENTRY, ARCHIVE_EXT, SUMMARY_EXT, SNAPSHOT_ROOTS, SLUG_PATTERN, SNAPSHOT_LOCK_WAIT_MS, PERMISSION_BITS, fileRecordSchema, dirRecordSchema, sessionRecordSchema, summarySchema, manifestSchema2;
+var init_snapshot = __esm({
+  "src/snapshot.ts"() {
+    "use strict";
+    init_zod();
+    init_home();
+    init_running_sessions();
+    init_environment();
+    init_errors();
+    init_fs();
+    init_hook();
+    init_mappings();
+    init_sessions();
+    init_state();
+    init_tar();
+    init_work_items();
+    SNAPSHOTS_DIR = "snapshots";
+    MANIFEST_ENTRY = ".claude-persist/manifest.json";
+    ARCHIVE_EXT = ".tar.gz";
+    SUMMARY_EXT = ".json";
+    SNAPSHOT_ROOTS = ["projects", "todos", "tasks", "file-history", `persist-state/${SESSION_STARTS_DIR}`];
+    SLUG_PATTERN = /^[A-Za-z0-9-]{1,255}$/;
+    SNAPSHOT_LOCK_WAIT_MS = 10 * 6e4;
+    PERMISSION_BITS = 511;
+    fileRecordSchema = external_exports.object({ path: external_exports.string(), size: external_exports.number().int().nonnegative(), mode: external_exports.number().int(), mtimeMs: external_exports.number(), sha256: external_exports.string() });
+    dirRecordSchema = external_exports.object({ path: external_exports.string(), mode: external_exports.number().int(), mtimeMs: external_exports.number() });
+    sessionRecordSchema = external_exports.object({ id: external_exports.string(), slug: external_exports.string(), bytes: external_exports.number() });
+    summarySchema = external_exports.object({
+      format: external_exports.literal(1),
+      id: external_exports.string(),
+      kind: external_exports.enum(["manual", "pre-restore", "pre-merge"]),
+      created: external_exports.string(),
+      project: external_exports.object({ path: external_exports.string(), slug: external_exports.string() }),
+      environment: external_exports.object({ kind: external_exports.enum(["host", "container"]), machine: external_exports.string() }),
+      claudePersistVersion: external_exports.string(),
+      slugs: external_exports.array(external_exports.string()),
+      sessionCount: external_exports.number().int(),
+      fileCount: external_exports.number().int(),
+      /** The files' bytes, uncompressed. */
+      bytes: external_exports.number()
+    });
+    manifestSchema2 = summarySchema.extend({
+      sessions: external_exports.array(sessionRecordSchema),
+      directories: external_exports.array(dirRecordSchema),
+      files: external_exports.array(fileRecordSchema),
+      /** The project's entries of the pack's shared state files, as they were. */
+      state: external_exports.object({ mappings: external_exports.array(external_exports.unknown()), workItems: external_exports.array(external_exports.unknown()) })
+    });
+  }
+});
+
+// src/mapping.ts
+import { existsSync as existsSync7, mkdirSync as mkdirSync6, readdirSync as readdirSync6, readFileSync as readFileSync13, readlinkSync as readlinkSync3, renameSync as renameSync4, rmdirSync as rmdirSync3, symlinkSync as symlinkSync2 } from "node:fs";
+import path24 from "node:path";
+async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
+  const hostSlug = encodeProjectSlug(target.hostPath);
+  const containerSlug = encodeProjectSlug(target.containerPath);
+  const projects = projectsDir(env);
+  if (hostSlug === containerSlug) {
+    await recordMapping(env, { ...target, hostSlug, containerSlug, time: now.toISOString() });
+    return { hostSlug, containerSlug, link: "same-path", merged: [] };
+  }
+  const owner = collidingProject(env, containerSlug, target.hostPath);
+  if (owner) {
+    throw new UserError(
+      `${target.containerPath} in the container is already mapped to ${owner}, another repo with the same folder name; their histories must not mix: open this one with 'dev-open --same-path', or give it its own "workspaceFolder" in devcontainer.json`
+    );
+  }
+  mkdirSync6(path24.join(projects, hostSlug), { recursive: true, mode: 448 });
+  const link = path24.join(projects, containerSlug);
+  let merged = [];
+  if (isRealDirectory(link)) {
+    await snapshotBeforeMerge(env, target.hostPath, [containerSlug]);
+    merged = mergeInto(link, path24.join(projects, hostSlug));
+    rmdirSync3(link);
+  }
+  let state = "linked";
+  try {
+    symlinkSync2(hostSlug, link, "dir");
+  } catch (error62) {
+    if (errorCode(error62) !== "EEXIST" || readlinkSync3(link) !== hostSlug) throw error62;
+    state = "already";
+  }
+  await recordMapping(env, { ...target, hostSlug, containerSlug, time: now.toISOString() });
+  return { hostSlug, containerSlug, link: state, merged };
+}
+function collidingProject(env, containerSlug, hostPath) {
+  const recorded = readMappings(env).find((m) => m.containerSlug === containerSlug && m.hostPath !== hostPath);
+  if (recorded) return recorded.hostPath;
+  const link = path24.join(projectsDir(env), containerSlug);
+  try {
+    const pointsTo = readlinkSync3(link);
+    if (pointsTo !== encodeProjectSlug(hostPath)) return `the project folder ${pointsTo}`;
+  } catch {
+  }
+  return void 0;
+}
+function mergeInto(from, to, prefix = "") {
+  const moved = [];
+  mkdirSync6(to, { recursive: true, mode: 448 });
+  for (const entry of readdirSync6(from, { withFileTypes: true })) {
+    const source = path24.join(from, entry.name);
+    const target = path24.join(to, entry.name);
+    const rel = path24.join(prefix, entry.name);
+    if (entry.isDirectory() && isRealDirectory(target)) {
+      moved.push(...mergeInto(source, target, rel));
+      rmdirSync3(source);
+    } else if (!existsSync7(target)) {
+      renameSync4(source, target);
+      moved.push(rel);
+    } else if (entry.isFile() && readFileSync13(source).equals(readFileSync13(target))) {
+      renameSync4(source, target);
+    } else {
+      const kept = uniqueName(target);
+      renameSync4(source, kept);
+      moved.push(path24.join(prefix, path24.basename(kept)));
+    }
+  }
+  return moved;
+}
+function uniqueName(file2) {
+  const ext = path24.extname(file2);
+  for (let i2 = 1; ; i2++) {
+    const candidate = `${file2.slice(0, file2.length - ext.length)}.from-container-${i2}${ext}`;
+    if (!existsSync7(candidate)) return candidate;
+  }
+}
+var init_mapping = __esm({
+  "src/mapping.ts"() {
+    "use strict";
+    init_home();
+    init_errors();
+    init_fs();
+    init_mappings();
+    init_snapshot();
   }
 });
 
@@ -42430,7 +42431,7 @@ var init_diff = __esm({
 
 // src/dev-open.ts
 import { existsSync as existsSync8, mkdirSync as mkdirSync7, readlinkSync as readlinkSync4, symlinkSync as symlinkSync3, unlinkSync as unlinkSync4 } from "node:fs";
-import path24 from "node:path";
+import path25 from "node:path";
 async function openDevContainer(options7, io) {
   const edit = await preparePersistenceEdit({
     folder: options7.folder,
@@ -42452,8 +42453,8 @@ async function openDevContainer(options7, io) {
   if (options7.dryRun) {
     messages.push(`dev-open dry run for ${edit.workspaceFolder} (nothing was written):`);
     for (const file2 of edit.files) {
-      const diff = unifiedDiff(file2.before ?? "", file2.after, path24.relative(edit.workspaceFolder, file2.path));
-      messages.push(diff || `${path24.relative(edit.workspaceFolder, file2.path)}: no change`);
+      const diff = unifiedDiff(file2.before ?? "", file2.after, path25.relative(edit.workspaceFolder, file2.path));
+      messages.push(diff || `${path25.relative(edit.workspaceFolder, file2.path)}: no change`);
     }
     describeSkipped(edit, messages);
     return { status: "dry-run", ...base, messages };
@@ -42470,14 +42471,14 @@ async function openDevContainer(options7, io) {
   }
   prepareHost(io.env);
   if (options7.configOnly) {
-    messages.push(`Config ready: ${path24.relative(edit.workspaceFolder, edit.configPath)}. Open the container from your editor, or run 'dev-open' to launch it here.`);
+    messages.push(`Config ready: ${path25.relative(edit.workspaceFolder, edit.configPath)}. Open the container from your editor, or run 'dev-open' to launch it here.`);
     return { status: "configured", ...base, messages };
   }
   const existing = await findDevcontainer(edit.workspaceFolder, edit.configPath, io.env);
   const missing = existing ? edit.targets.filter((t) => !existing.Mounts.some((m) => m.Destination === t)) : [];
   if (existing && missing.length > 0 && !options7.rebuild) {
     throw new UserError(
-      `a container for this repo (${existing.Id.slice(0, 12)}) is ${existing.State.Running ? "running" : "there"} without the persistence mounts (missing: ${missing.map((t) => path24.basename(t)).join(", ")}); run 'dev-open --rebuild' to recreate it (files outside the workspace are lost)`
+      `a container for this repo (${existing.Id.slice(0, 12)}) is ${existing.State.Running ? "running" : "there"} without the persistence mounts (missing: ${missing.map((t) => path25.basename(t)).join(", ")}); run 'dev-open --rebuild' to recreate it (files outside the workspace are lost)`
     );
   }
   const running = existing && missing.length === 0 && !options7.rebuild ? alreadyUp(existing, edit) : void 0;
@@ -42514,10 +42515,10 @@ async function openDevContainer(options7, io) {
 function writeEdits(edit, messages) {
   for (const file2 of edit.files) {
     if (file2.before === file2.after) continue;
-    mkdirSync7(path24.dirname(file2.path), { recursive: true });
+    mkdirSync7(path25.dirname(file2.path), { recursive: true });
     if (file2.before !== void 0) backupFile(file2.path);
     writeFileAtomic(file2.path, file2.after);
-    messages.push(`Updated ${path24.relative(edit.workspaceFolder, file2.path)}${file2.before !== void 0 ? " (backup: .claude-persist.bak beside it)" : ""}.`);
+    messages.push(`Updated ${path25.relative(edit.workspaceFolder, file2.path)}${file2.before !== void 0 ? " (backup: .claude-persist.bak beside it)" : ""}.`);
   }
   if (edit.added.length > 0) messages.push(`Added to the config: ${edit.added.join(", ")}.`);
   else if (!edit.files.some((f) => f.before !== f.after)) messages.push("The config already has the persistence mounts.");
@@ -42545,7 +42546,7 @@ async function launch(edit, options7, existing, io) {
     configPath: edit.configPath,
     removeExisting: Boolean(options7.rebuild && existing),
     env: io.env,
-    logDir: path24.join(packStateDir(io.env), "logs"),
+    logDir: path25.join(packStateDir(io.env), "logs"),
     onProgress: status.line,
     ...inClaude ? { waitMs: WAIT_IN_CLAUDE_MS } : {}
   });
@@ -42554,14 +42555,14 @@ async function launch(edit, options7, existing, io) {
 }
 function prepareHost(env) {
   const config2 = configDir(env);
-  const links = path24.join(config2, HOST_FILE_LINKS_DIR);
+  const links = path25.join(config2, HOST_FILE_LINKS_DIR);
   mkdirSync7(links, { recursive: true, mode: 448 });
   for (const entry of SHARED_ENTRIES) {
-    if (entry.kind === "dir") mkdirSync7(path24.join(config2, entry.name), { recursive: true, mode: 448 });
-    else pointLink(path24.join(links, entry.name), existsSync8(path24.join(config2, entry.name)) ? path24.relative(links, path24.join(config2, entry.name)) : "/dev/null");
+    if (entry.kind === "dir") mkdirSync7(path25.join(config2, entry.name), { recursive: true, mode: 448 });
+    else pointLink(path25.join(links, entry.name), existsSync8(path25.join(config2, entry.name)) ? path25.relative(links, path25.join(config2, entry.name)) : "/dev/null");
   }
-  if (!existsSync8(path24.join(packCodeDir(env), "hooks"))) {
-    throw new UserError(`the pack is not installed in ${config2} (no ${path24.basename(packCodeDir(env))}/): run 'npx tsx install.ts' in the claude-persist folder first`);
+  if (!existsSync8(path25.join(packCodeDir(env), "hooks"))) {
+    throw new UserError(`the pack is not installed in ${config2} (no ${path25.basename(packCodeDir(env))}/): run 'npx tsx install.ts' in the claude-persist folder first`);
   }
 }
 function pointLink(link, target) {
@@ -42574,7 +42575,7 @@ function pointLink(link, target) {
 }
 async function ownClaudeHome(up, containerHome, env) {
   if (up.remoteUser === "root") return;
-  await execAsRoot(up.containerId, ["chown", `${up.remoteUser}:`, path24.posix.join(containerHome, ".claude")], env);
+  await execAsRoot(up.containerId, ["chown", `${up.remoteUser}:`, path25.posix.join(containerHome, ".claude")], env);
 }
 function describeLaunch(up, mapping, edit, messages) {
   messages.push(`Container ${up.containerId.slice(0, 12)} is running; ${up.remoteUser} works in ${up.remoteWorkspaceFolder}.`);
@@ -42632,8 +42633,30 @@ var init_dev_open = __esm({
 // src/commands/dev-open.ts
 var dev_open_exports = {};
 __export(dev_open_exports, {
-  devOpen: () => devOpen
+  devOpen: () => devOpen,
+  plainDevOpen: () => plainDevOpen,
+  printDevOpenResult: () => printDevOpenResult
 });
+function plainDevOpen(folder) {
+  return {
+    folder,
+    configPath: void 0,
+    init: false,
+    dryRun: false,
+    configOnly: false,
+    rebuild: false,
+    samePath: false,
+    remoteHome: void 0,
+    isolated: false,
+    enter: void 0
+  };
+}
+function printDevOpenResult(result, json2, io) {
+  if (json2) io.stdout(`${JSON.stringify(result)}
+`);
+  else for (const line of result.messages) io.stdout(`${line}
+`);
+}
 var options3, optionsSchema3, HELP2, devOpen;
 var init_dev_open2 = __esm({
   "src/commands/dev-open.ts"() {
@@ -42702,10 +42725,7 @@ Opens the repo's dev container with your Claude Code sessions, todos and history
           },
           io
         );
-        if (values.json) io.stdout(`${JSON.stringify(result)}
-`);
-        else for (const line of result.messages) io.stdout(`${line}
-`);
+        printDevOpenResult(result, Boolean(values.json), io);
         return 0;
       }
     };
@@ -42718,22 +42738,18 @@ __export(share_exports, {
   share: () => share,
   unshare: () => unshare
 });
-function forward(command, mode, args, io) {
+async function forward(command, mode, args, io) {
   const end = args.indexOf("--");
   const names = (end < 0 ? args : args.slice(0, end)).map((arg) => arg.split("=")[0] ?? arg);
   const other = names.find((name) => name.startsWith("-") && !Object.hasOwn(options4, name.replace(/^--?/, "")));
   if (other) throw new UserError(`${command} takes --config, --dry-run and --json, not ${other}`, 2);
   const { values, positionals } = parseOptions(command, args, options4, optionsSchema4, { positionals: 1 });
-  return devOpen.run(
-    [
-      mode,
-      ...values.config !== void 0 ? ["--config", values.config] : [],
-      ...values["dry-run"] ? ["--dry-run"] : [],
-      ...values.json ? ["--json"] : [],
-      ...positionals.length > 0 ? ["--", ...positionals] : []
-    ],
+  const result = await openDevContainer(
+    { ...plainDevOpen(positionals[0] ?? io.cwd), ...mode, configPath: values.config, dryRun: Boolean(values["dry-run"]) },
     io
   );
+  printDevOpenResult(result, Boolean(values.json), io);
+  return 0;
 }
 var options4, optionsSchema4, OPTIONS_HELP, unshare, share;
 var init_share = __esm({
@@ -42741,6 +42757,7 @@ var init_share = __esm({
     "use strict";
     init_zod();
     init_args();
+    init_dev_open();
     init_errors();
     init_dev_open2();
     options4 = {
@@ -42766,7 +42783,7 @@ Takes this repo's persistence mounts out of its dev container config: once recre
 own Claude sessions. 'claude-persist share' puts them back.
 
 ${OPTIONS_HELP}`,
-      run: (args, io) => forward("unshare", "--isolated", args, io)
+      run: (args, io) => forward("unshare", { isolated: true }, args, io)
     };
     share = {
       summary: "put this repo's persistence mounts back into its config (does not launch)",
@@ -42776,14 +42793,14 @@ ${OPTIONS_HELP}`,
 Puts this repo's persistence mounts back into its dev container config and prepares the host; does not launch.
 
 ${OPTIONS_HELP}`,
-      run: (args, io) => forward("share", "--config-only", args, io)
+      run: (args, io) => forward("share", { configOnly: true }, args, io)
     };
   }
 });
 
 // src/commands/snapshot.ts
-var snapshot_exports2 = {};
-__export(snapshot_exports2, {
+var snapshot_exports = {};
+__export(snapshot_exports, {
   snapshot: () => snapshot
 });
 function renderList(project, all) {
@@ -42931,7 +42948,7 @@ The data as it was before is snapshot ${result.undo.id}; undo with:
 import { randomUUID } from "node:crypto";
 import { existsSync as existsSync9, readlinkSync as readlinkSync5, rmSync as rmSync4, statSync as statSync11 } from "node:fs";
 import { userInfo } from "node:os";
-import path25 from "node:path";
+import path26 from "node:path";
 async function runDoctor(env, cwd) {
   const where = detectEnvironment(env);
   const sections = where.kind === "container" ? await containerSections(env, cwd) : await hostSections(env, cwd);
@@ -43041,9 +43058,9 @@ function checkSharedFolders(env) {
   const root = configDir(env);
   const names = READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir").map((entry) => entry.name);
   return privateDirResults(
-    names.map((name) => path25.join(root, name)),
+    names.map((name) => path26.join(root, name)),
     env,
-    { okLabel: (found) => `shared folders there, yours and private: ${found.map((dir) => path25.basename(dir)).join(", ")}` }
+    { okLabel: (found) => `shared folders there, yours and private: ${found.map((dir) => path26.basename(dir)).join(", ")}` }
   );
 }
 function checkHookRegistered(env) {
@@ -43068,14 +43085,14 @@ function checkHookRegistered(env) {
   }
 }
 async function checkHookRuns(env, cwd) {
-  const script = path25.join(configDir(env), HOOK_SCRIPT);
+  const script = path26.join(configDir(env), HOOK_SCRIPT);
   if (!existsSync9(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
   const sessionId = `claude-persist-doctor-${randomUUID()}`;
   const input2 = JSON.stringify({ session_id: sessionId, cwd, hook_event_name: "SessionStart", source: "startup" });
   const started = performance.now();
   const run = await execa("/bin/sh", ["-c", HOOK_COMMAND], { input: input2, env, extendEnv: false, cwd, timeout: HOOK_TIMEOUT_MS, reject: false });
   const ms = Math.round(performance.now() - started);
-  rmSync4(path25.join(packStateDir(env), SESSION_STARTS_DIR, `${sessionId}.jsonl`), { force: true });
+  rmSync4(path26.join(packStateDir(env), SESSION_STARTS_DIR, `${sessionId}.jsonl`), { force: true });
   const stderr = firstLine(run.stderr);
   if (run.timedOut) return fail(`the SessionStart hook did not answer within ${HOOK_TIMEOUT_MS / 1e3} s`, "claude-persist install", stderr);
   if (run.exitCode !== 0) return fail(`the SessionStart hook exited with code ${run.exitCode}`, "claude-persist install", stderr);
@@ -43127,11 +43144,11 @@ function groupBy(items, key) {
 }
 function collision(env, containerPath, hosts) {
   const containerSlug = encodeProjectSlug(containerPath);
-  const linked = readLinkQuietly(path25.join(projectsDir(env), containerSlug));
+  const linked = readLinkQuietly(path26.join(projectsDir(env), containerSlug));
   const served = hosts.find((host) => encodeProjectSlug(host) === linked);
   const others = hosts.filter((host) => host !== served);
   const gone = hosts.filter((host) => !existsSync9(host));
-  const fix = gone.length > 0 ? `remove the entries of ${gone.join(", ")} (no longer there) from ${displayPath(path25.join(packStateDir(env), "mappings.json"), env)}` : others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`).join("; ");
+  const fix = gone.length > 0 ? `remove the entries of ${gone.join(", ")} (no longer there) from ${displayPath(path26.join(packStateDir(env), "mappings.json"), env)}` : others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`).join("; ");
   return fail(
     `${containerPath} is mapped to ${hosts.length} repos: ${hosts.join(", ")}`,
     fix,
@@ -43164,7 +43181,7 @@ function dockerCheck(probe, needed) {
   return make(`Docker is not reachable${needed ? ", and this repo has a dev container config" : ""}`, fix, probe.reason);
 }
 async function repoSections(env, target) {
-  const rel = path25.relative(target.root, target.file);
+  const rel = path26.relative(target.root, target.file);
   const title = `This repo (${target.root}, ${rel})`;
   const devOpen2 = (flag = "") => ["dev-open", flag, target.several ? `--config ${shellWord(rel)}` : ""].filter(Boolean).join(" ");
   let text2;
@@ -43212,8 +43229,8 @@ function checkWorkspaceEnv(config2, rel, fix) {
   return warn(`${rel} does not set containerEnv.${HOST_WORKSPACE_ENV}: the hook in the container cannot map sessions opened from an editor`, fix);
 }
 function expectedContainerPath(root, config2) {
-  const folder = config2.workspaceFolder?.replaceAll("${localWorkspaceFolderBasename}", path25.basename(root)).replaceAll("${localWorkspaceFolder}", root);
-  if (folder === void 0) return `/workspaces/${path25.basename(root)}`;
+  const folder = config2.workspaceFolder?.replaceAll("${localWorkspaceFolderBasename}", path26.basename(root)).replaceAll("${localWorkspaceFolder}", root);
+  if (folder === void 0) return `/workspaces/${path26.basename(root)}`;
   return folder.includes("${") ? void 0 : folder;
 }
 function checkContainerPath2(env, root, file2, config2) {
@@ -43230,7 +43247,7 @@ function checkContainerPath2(env, root, file2, config2) {
   if (containerSlug === encodeProjectSlug(root)) return ok(`the workspace has the same path in the container (${containerPath})`);
   const others = [...new Set(mappings.filter((m) => m.containerSlug === containerSlug && m.hostPath !== root).map((m) => m.hostPath))];
   if (others.length > 0) return collision(env, containerPath, [root, ...others]);
-  const linked = readLinkQuietly(path25.join(projectsDir(env), containerSlug));
+  const linked = readLinkQuietly(path26.join(projectsDir(env), containerSlug));
   if (linked !== void 0 && linked !== encodeProjectSlug(root)) {
     return fail(`${containerPath} is already linked to another project (projects/${containerSlug} \u2192 ${linked})`, "dev-open --same-path");
   }
@@ -43272,12 +43289,12 @@ function checkContainerMounts(container, target) {
   const fix = target.devOpen("--rebuild");
   if (missing.length > 0) {
     return fail(
-      `the container lacks ${missing.length} mount(s) of the config: ${missing.map((t) => path25.posix.basename(t)).join(", ")}`,
+      `the container lacks ${missing.length} mount(s) of the config: ${missing.map((t) => path26.posix.basename(t)).join(", ")}`,
       fix,
       "it was created before they were added; --rebuild recreates it (what it holds outside the workspace and the mounts is lost)"
     );
   }
-  const writable2 = [...expected].filter(([t, readonly2]) => readonly2 === true && actual.get(t)?.RW === true).map(([t]) => path25.posix.basename(t));
+  const writable2 = [...expected].filter(([t, readonly2]) => readonly2 === true && actual.get(t)?.RW === true).map(([t]) => path26.posix.basename(t));
   if (writable2.length > 0) return fail(`mounted read-write, but read-only in the config: ${writable2.join(", ")}`, fix);
   return ok(`the container has the config's ${expected.size} mount(s)`);
 }
@@ -43286,7 +43303,7 @@ function containerUser(container, config2) {
 }
 function containerClaudeDir(container, plan) {
   const projects = container.Mounts.find((m) => m.Destination.endsWith("/.claude/projects"));
-  return projects ? path25.posix.dirname(projects.Destination) : `${plan.containerHome}/.claude`;
+  return projects ? path26.posix.dirname(projects.Destination) : `${plan.containerHome}/.claude`;
 }
 async function checkContainerUid(env, container, user, target) {
   if (process.platform !== "linux") return ok(`file ownership is mapped by Docker on ${process.platform}`);
@@ -43296,7 +43313,7 @@ async function checkContainerUid(env, container, user, target) {
   if (!id.ok || !Number.isInteger(uid)) return warn(`cannot tell the uid of ${user} in the container`, void 0, firstLine(id.stderr));
   if (uid === 0) return ok(`${user} is root in the container: it can read the host's transcripts`);
   if (owner === void 0 || owner === uid) return ok(`${user} has uid ${uid} in the container, like the owner of the host's transcripts`);
-  const rel = path25.relative(target.root, target.file);
+  const rel = path26.relative(target.root, target.file);
   const fix = target.config.updateRemoteUserUID === false ? `set "updateRemoteUserUID": true in ${shellWord(rel)}, then: ${target.devOpen("--rebuild")}` : owner === 0 ? `run Docker and Claude Code as your own user, not root (the devcontainers CLI never gives ${user} uid 0), or set "remoteUser": "root" in ${shellWord(rel)}` : `give ${user} uid ${owner} in the image (another user there has it, so the devcontainers CLI could not), then: ${target.devOpen("--rebuild")}`;
   return fail(`${user} is uid ${uid} in the container, but the host's transcripts belong to uid ${owner} (mode 0600): it cannot read them`, fix);
 }
@@ -43313,7 +43330,7 @@ async function checkSingleFileMounts(env, container, claudeDir, rebuild) {
   const stale = [];
   const problems = [];
   for (const { name } of files) {
-    const hostFile = path25.join(configDir(env), name);
+    const hostFile = path26.join(configDir(env), name);
     const host = readTextIfExists(hostFile) ?? "";
     const inside = await dockerExec(env, ["-u", "root", container.Id, "cat", `${claudeDir}/${name}`]);
     if (!inside.ok) {
@@ -43321,7 +43338,7 @@ async function checkSingleFileMounts(env, container, claudeDir, rebuild) {
     } else if (inside.stdout === host) {
       current.push(name);
     } else {
-      const linkRight = readLinkQuietly(path25.join(configDir(env), HOST_FILE_LINKS_DIR, name)) === path25.posix.join("..", "..", name);
+      const linkRight = readLinkQuietly(path26.join(configDir(env), HOST_FILE_LINKS_DIR, name)) === path26.posix.join("..", "..", name);
       stale.push(name);
       problems.push(
         fail(
@@ -43427,7 +43444,7 @@ var init_doctor = __esm({
     init_fs();
     init_text();
     init_hook();
-    init_mapping();
+    init_mappings();
     init_project_link();
     init_settings();
     DEFAULT_CLEANUP_DAYS = 30;
@@ -43769,16 +43786,16 @@ function notChangedInLinear({ input: input2 }, identifier, reason) {
   return `${what} (${reason}); the branch is ready: do that in Linear, or run start-work ${identifier} again later`;
 }
 async function openFolder(folder, io, json2) {
-  if (!json2) return { exitCode: await runCli(["dev-open", folder], { ...io, cwd: folder }), result: null };
-  let captured = "";
-  const exitCode = await runCli(["dev-open", folder, "--json"], { ...io, cwd: folder, stdout: (text2) => captured += text2 });
-  return { exitCode, result: parseJsonOrText(captured) };
-}
-function parseJsonOrText(text2) {
   try {
-    return JSON.parse(text2);
-  } catch {
-    return text2.trim() || null;
+    const result = await openDevContainer(plainDevOpen(folder), { ...io, cwd: folder });
+    if (!json2) printDevOpenResult(result, false, io);
+    return { exitCode: 0, result };
+  } catch (error62) {
+    io.stderr(`claude-persist dev-open: ${describeError(error62)}
+`);
+    if (!(error62 instanceof UserError) && io.env.CLAUDE_PERSIST_DEBUG && error62 instanceof Error) io.stderr(`${error62.stack}
+`);
+    return { exitCode: error62 instanceof UserError ? error62.exitCode : 1, result: null };
   }
 }
 function report2(result, looked, started, { noStatus, startFailed, here }) {
@@ -43837,7 +43854,7 @@ var init_start_work = __esm({
     "use strict";
     init_zod();
     init_args();
-    init_cli();
+    init_dev_open();
     init_environment();
     init_errors();
     init_git();
@@ -43845,6 +43862,7 @@ var init_start_work = __esm({
     init_linear();
     init_text();
     init_work_items();
+    init_dev_open2();
     options6 = {
       title: { type: "string" },
       from: { type: "string" },
@@ -43997,6 +44015,19 @@ Opening ${result.folder} in its dev container (dev-open):
 });
 
 // src/cli.ts
+init_errors();
+var COMMANDS = {
+  install: async () => (await Promise.resolve().then(() => (init_install2(), install_exports))).install,
+  uninstall: async () => (await Promise.resolve().then(() => (init_install2(), install_exports))).uninstall,
+  hook: async () => (await Promise.resolve().then(() => (init_hook2(), hook_exports))).hook,
+  sessions: async () => (await Promise.resolve().then(() => (init_sessions2(), sessions_exports))).sessions,
+  "dev-open": async () => (await Promise.resolve().then(() => (init_dev_open2(), dev_open_exports))).devOpen,
+  share: async () => (await Promise.resolve().then(() => (init_share(), share_exports))).share,
+  unshare: async () => (await Promise.resolve().then(() => (init_share(), share_exports))).unshare,
+  snapshot: async () => (await Promise.resolve().then(() => (init_snapshot2(), snapshot_exports))).snapshot,
+  doctor: async () => (await Promise.resolve().then(() => (init_doctor2(), doctor_exports))).doctor,
+  "start-work": async () => (await Promise.resolve().then(() => (init_start_work(), start_work_exports))).startWork
+};
 function processIo() {
   return {
     stdout: (text2) => process.stdout.write(text2),
@@ -44044,26 +44075,6 @@ async function usage() {
   return `${lines.join("\n")}
 `;
 }
-var COMMANDS;
-var init_cli = __esm({
-  "src/cli.ts"() {
-    "use strict";
-    init_errors();
-    COMMANDS = {
-      install: async () => (await Promise.resolve().then(() => (init_install2(), install_exports))).install,
-      uninstall: async () => (await Promise.resolve().then(() => (init_install2(), install_exports))).uninstall,
-      hook: async () => (await Promise.resolve().then(() => (init_hook2(), hook_exports))).hook,
-      sessions: async () => (await Promise.resolve().then(() => (init_sessions2(), sessions_exports))).sessions,
-      "dev-open": async () => (await Promise.resolve().then(() => (init_dev_open2(), dev_open_exports))).devOpen,
-      share: async () => (await Promise.resolve().then(() => (init_share(), share_exports))).share,
-      unshare: async () => (await Promise.resolve().then(() => (init_share(), share_exports))).unshare,
-      snapshot: async () => (await Promise.resolve().then(() => (init_snapshot2(), snapshot_exports2))).snapshot,
-      doctor: async () => (await Promise.resolve().then(() => (init_doctor2(), doctor_exports))).doctor,
-      "start-work": async () => (await Promise.resolve().then(() => (init_start_work(), start_work_exports))).startWork
-    };
-  }
-});
 
 // scripts/claude-persist.ts
-init_cli();
 process.exitCode = await runCli(process.argv.slice(2));
