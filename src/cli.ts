@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   snapshot: async () => (await import("./commands/snapshot.ts")).snapshot,
   doctor: async () => (await import("./commands/doctor.ts")).doctor,
   "start-work": async () => (await import("./commands/start-work.ts")).startWork,
+  sync: async () => (await import("./commands/sync.ts")).sync,
 };
 
 export function processIo(): Io {

@@ -10,6 +10,7 @@ import { quickContainerCheck, readMountPoints, sharedEntryStates } from "./conta
 import { detectEnvironment, type Environment } from "./environment.ts";
 import { describeError } from "./errors.ts";
 import { repairProjectLink } from "./project-link.ts";
+import { syncAtSessionStart } from "./sync/session-start.ts";
 import { describeWorkItems, readWorkItemEntries, sessionPlaces } from "./work-items.ts";
 
 const hookInputSchema = z.looseObject({
@@ -75,6 +76,8 @@ export function runSessionStartHook(stdinText: string, env: Env, now: Date = new
   } catch (error) {
     problems.push(`could not record the session start in ${packStateDir(env)} (${describeError(error)})`);
   }
+  const synced = syncAtSessionStart(env, input, where.name, now);
+  problems.push(...synced.problems);
   let workItems = "";
   try {
     workItems = describeWorkItems(readWorkItemEntries(env), sessionPlaces(input.cwd, where));
@@ -82,9 +85,13 @@ export function runSessionStartHook(stdinText: string, env: Env, now: Date = new
     problems.push(`could not read the work items in ${packStateDir(env)} (${describeError(error)})`);
   }
   const context =
-    describeSession(input.cwd, where, missing) + (linked ? `\nclaude-persist ${linked}.` : "") + (workItems ? `\n${workItems}` : "");
+    describeSession(input.cwd, where, missing) +
+    (linked ? `\nclaude-persist ${linked}.` : "") +
+    synced.notes.map((note) => `\nclaude-persist sync: ${note}.`).join("") +
+    (workItems ? `\n${workItems}` : "");
   const stdout = JSON.stringify({ hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: context } });
-  return { stdout: `${stdout}\n`, stderr: describeProblems(problems, fixes) };
+  const told = synced.notes.map((note) => `claude-persist sync: ${note}.\n`).join("");
+  return { stdout: `${stdout}\n`, stderr: describeProblems(problems, fixes) + told };
 }
 
 /** All problems in one stderr line, with their fixes (or where to find them). */

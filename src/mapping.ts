@@ -79,7 +79,7 @@ function collidingProject(env: Env, containerSlug: string, hostPath: string): st
  * Moves everything under `from` into `to` (recursively for folders such as `memory/`). A file that exists on
  * both sides with other content is kept under a new name, never overwritten. Returns the moved paths.
  */
-function mergeInto(from: string, to: string, prefix = ""): string[] {
+export function mergeInto(from: string, to: string, prefix = ""): string[] {
   const moved: string[] = [];
   mkdirSync(to, { recursive: true, mode: 0o700 });
   for (const entry of readdirSync(from, { withFileTypes: true })) {

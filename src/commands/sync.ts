@@ -1,0 +1,362 @@
+// `claude-persist sync`: sessions, todos and plans that follow the user across their machines, on Syncthing.
+import { lstatSync, readdirSync, readlinkSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { parseOptions } from "../args.ts";
+import { projectsDir, type Env } from "../claude/home.ts";
+import type { Command, Io } from "../cli.ts";
+import { UserError } from "../errors.ts";
+import { writeFileAtomic, readTextIfExists } from "../fs.ts";
+import { mergeInto } from "../mapping.ts";
+import { updateJsonState } from "../state.ts";
+import { describeMerged, mergeConflicts, conflictCopies } from "../sync/conflicts.ts";
+import { ownSyncthingHome, relayPasswordFile, SYNC_FOLDERS, syncSettingsFile, PROJECT_IDENTITY_PREFIX } from "../sync/folders.ts";
+import { linkProject } from "../sync/identity.ts";
+import {
+  addDevice,
+  configureFolders,
+  DEVICE_ID,
+  endpointFor,
+  folderStatuses,
+  readSyncSettings,
+  scanNow,
+  setFoldersPaused,
+  syncSettingsSchema,
+  type SyncSettings,
+} from "../sync/setup.ts";
+import { createInstance, endpointOf, isUp, newApiKey, rest, startDaemon, stopDaemon, userSyncthingHomes, type Endpoint } from "../sync/syncthing.ts";
+import { oneLine } from "../text.ts";
+
+const HELP = `Usage: claude-persist sync <command> [options]
+
+Keeps Claude Code's sessions, todos, tasks, plans and file history in step between your machines with Syncthing.
+Credentials, .claude.json, plugins/ and settings never travel.
+
+  init [--listen ADDRESS]... [--name NAME] [--own] [--relay]
+                      set up this machine (uses a Syncthing you already run unless --own); nothing listens
+                      unless you pass --listen (e.g. tcp://192.168.1.5:22000); --relay makes this an
+                      always-on box that only stores encrypted data
+  add-device ID [--name NAME] [--address ADDRESS]... [--untrusted]
+                      share with another of your machines (--untrusted: it gets encrypted data only)
+  status [--json]     this device's ID, peers, folders, conflicts
+  pause | resume      stop or restart syncing (the daemon keeps running)
+  start | stop        start or stop the Syncthing that claude-persist runs for you
+  link [DIR]          let this project's sessions travel (the hook does it at a session's first start)
+  merge               merge every conflict copy of a session now (the hook does it at session start)
+  scan [FILE]         send a file (or everything) now instead of after the watcher's 1 s delay
+  doctor              check the setup, one line per check
+`;
+
+export const sync: Command = {
+  summary: "keep sessions in step between your machines (Syncthing): init, add-device, status, …",
+  help: HELP,
+  async run(args, io) {
+    const [sub, ...rest] = args;
+    switch (sub) {
+      case "init":
+        return init(rest, io);
+      case "add-device":
+        return addDeviceCommand(rest, io);
+      case "status":
+        return status(rest, io);
+      case "pause":
+      case "resume":
+        return pauseResume(sub, rest, io);
+      case "start":
+      case "stop":
+        return startStop(sub, rest, io);
+      case "link":
+        return link(rest, io);
+      case "merge":
+        return merge(rest, io);
+      case "scan":
+        return scan(rest, io);
+      case "doctor":
+        return doctor(rest, io);
+      default:
+        throw new UserError(sub ? `unknown sync command '${oneLine(sub, 40)}'; see 'claude-persist sync --help'` : HELP.trimEnd(), 2);
+    }
+  },
+};
+
+const initOptions = { listen: { type: "string", multiple: true }, name: { type: "string" }, own: { type: "boolean" }, relay: { type: "boolean" } } as const;
+const initSchema = z.object({
+  listen: z.array(z.string().regex(/^(tcp|quic)[46]?:\/\/[^\s<>&]+$/, "must look like tcp://HOST:PORT")).optional(),
+  name: z.string().min(1).max(64).optional(),
+  own: z.boolean().optional(),
+  relay: z.boolean().optional(),
+});
+
+async function init(args: string[], io: Io): Promise<number> {
+  const { values } = parseOptions("claude-persist sync init", args, initOptions, initSchema);
+  const env = io.env;
+  const relay = values.relay === true;
+  let settings = readSyncSettings(env);
+  if (!settings) {
+    const running = relay || values.own ? undefined : await runningUserSyncthing(env);
+    if (running) {
+      const status = await rest<{ myID: string }>(running.endpoint, "GET", "/rest/system/status");
+      settings = { home: running.home, own: false, relay: false, deviceId: status.myID };
+      io.stdout(`Using the Syncthing you already run (${running.home}); its listening and discovery settings are yours.\n`);
+    } else {
+      const home = ownSyncthingHome(env);
+      const deviceId = await createInstance(env, home, { listen: values.listen ?? [], apiKey: newApiKey(), name: values.name ?? "" });
+      settings = { home, own: true, relay, deviceId };
+    }
+  }
+  const endpoint = settings.own ? await startDaemon(env, settings.home) : endpointFor(settings);
+  if (values.name) {
+    await rest(endpoint, "PATCH", `/rest/config/devices/${settings.deviceId}`, { name: values.name });
+  }
+  if (!settings.relay) await configureFolders(env, endpoint, settings.deviceId);
+  const saved = settings;
+  await updateJsonState(syncSettingsFile(env), syncSettingsSchema, saved, () => saved);
+  const lines = [`This device: ${settings.deviceId}`];
+  if (settings.own) {
+    const listen = values.listen ?? [];
+    lines.push(listen.length > 0 ? `Listening on ${listen.join(", ")} (nothing else: no discovery, no relays).` : "Listening nowhere: it dials the devices you add (pass --listen to accept connections).");
+  }
+  if (!settings.relay) {
+    const linked = linkProject(env, io.cwd, mergeInto);
+    if (linked) lines.push(`This project travels as ${linked.identity.remote}${linked.identity.subpath ? `/${linked.identity.subpath}` : ""}.`);
+    lines.push(`Shared: ${SYNC_FOLDERS.map((f) => (f.only ? `${f.name} (${f.only.join(", ")})` : f.name)).join(", ")}.`);
+  }
+  lines.push(`Next, on your other machine: claude-persist sync add-device ${settings.deviceId} --address tcp://THIS-MACHINE:22000`);
+  io.stdout(`${lines.join("\n")}\n`);
+  return 0;
+}
+
+/** A Syncthing the user runs themselves whose API answers (plain HTTP on its configured address). */
+async function runningUserSyncthing(env: Env): Promise<{ home: string; endpoint: Endpoint } | undefined> {
+  for (const home of userSyncthingHomes(env)) {
+    const endpoint = endpointOf(home);
+    if (endpoint && (await isUp(endpoint))) return { home, endpoint };
+  }
+  return undefined;
+}
+
+function requireSettings(env: Env): SyncSettings {
+  const settings = readSyncSettings(env);
+  if (!settings) throw new UserError("sync is not set up on this machine: run 'claude-persist sync init' first");
+  return settings;
+}
+
+async function liveEndpoint(env: Env, settings: SyncSettings): Promise<Endpoint> {
+  const endpoint = endpointFor(settings);
+  if (await isUp(endpoint)) return endpoint;
+  throw new UserError(
+    settings.own
+      ? "Syncthing is not running: start it with 'claude-persist sync start'"
+      : `your Syncthing (${settings.home}) is not answering: start it, then run this again`,
+  );
+}
+
+const deviceOptions = { name: { type: "string" }, address: { type: "string", multiple: true }, untrusted: { type: "boolean" } } as const;
+const deviceSchema = z.object({
+  name: z.string().min(1).max(64).optional(),
+  address: z.array(z.string().regex(/^((tcp|quic)[46]?:\/\/[^\s<>&]+|dynamic)$/, "must look like tcp://HOST:PORT")).optional(),
+  untrusted: z.boolean().optional(),
+});
+
+async function addDeviceCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseOptions("claude-persist sync add-device", args, deviceOptions, deviceSchema, { positionals: 1 });
+  const id = positionals[0]?.toUpperCase();
+  if (!id || !DEVICE_ID.test(id)) throw new UserError("give the other device's ID, as 'claude-persist sync status' prints it there (8 groups of 7 letters and digits)", 2);
+  const settings = requireSettings(io.env);
+  if (id === settings.deviceId) throw new UserError("that is this device's own ID; give the other machine's", 2);
+  const endpoint = await liveEndpoint(io.env, settings);
+  const untrusted = values.untrusted === true;
+  const password = untrusted ? relayPassword(io.env) : undefined;
+  await addDevice(io.env, endpoint, settings, { id, name: values.name, addresses: values.address ?? [], untrusted, password: password?.value });
+  io.stdout(`Sharing with ${values.name ?? id}${untrusted ? " (untrusted: it stores encrypted data only)" : ""}.\n`);
+  if (password?.created) {
+    io.stdout(`The encryption password is in ${relayPasswordFile(io.env)}: copy that file to the same place on your other machines before adding this device there.\n`);
+  }
+  return 0;
+}
+
+/** The password for untrusted devices: made once, the same on every trusted machine (copied by the user). */
+function relayPassword(env: Env): { value: string; created: boolean } {
+  const file = relayPasswordFile(env);
+  const existing = readTextIfExists(file)?.trim();
+  if (existing) return { value: existing, created: false };
+  const value = newApiKey();
+  writeFileAtomic(file, `${value}\n`, 0o600);
+  return { value, created: true };
+}
+
+async function status(args: string[], io: Io): Promise<number> {
+  const { values } = parseOptions("claude-persist sync status", args, { json: { type: "boolean" } }, z.object({ json: z.boolean().optional() }));
+  const settings = requireSettings(io.env);
+  const endpoint = await liveEndpoint(io.env, settings);
+  const merged = settings.relay ? [] : mergeAllConflicts(io.env);
+  const connections = await rest<{ connections: Record<string, { connected: boolean; paused: boolean; address?: string }> }>(endpoint, "GET", "/rest/system/connections");
+  const devices = await rest<Array<{ deviceID: string; name: string; untrusted?: boolean }>>(endpoint, "GET", "/rest/config/devices");
+  const peers = devices
+    .filter((d) => d.deviceID !== settings.deviceId)
+    .map((d) => ({ id: d.deviceID, name: d.name, untrusted: d.untrusted === true, connected: connections.connections[d.deviceID]?.connected === true }));
+  const folders = await folderStatuses(endpoint);
+  if (values.json) {
+    io.stdout(`${JSON.stringify({ deviceId: settings.deviceId, own: settings.own, relay: settings.relay, peers, folders, merged }, null, 2)}\n`);
+    return 0;
+  }
+  const lines = [`This device: ${settings.deviceId}${settings.relay ? " (encrypted relay)" : ""}`];
+  lines.push(peers.length === 0 ? "No other device yet: 'claude-persist sync add-device ID'." : "Devices:");
+  for (const peer of peers) lines.push(`  ${oneLine(peer.name || peer.id.slice(0, 7), 40).padEnd(20)} ${peer.connected ? "connected" : "not connected"}${peer.untrusted ? ", untrusted" : ""}`);
+  lines.push("Folders:");
+  for (const folder of folders) {
+    const notes = [folder.paused ? "paused" : folder.state, folder.needFiles > 0 ? `${folder.needFiles} to fetch` : "", folder.errors > 0 ? `${folder.errors} errors` : ""];
+    lines.push(`  ${folder.name.padEnd(20)} ${notes.filter(Boolean).join(", ")}`);
+  }
+  if (merged.length > 0) lines.push(describeMerged(merged));
+  io.stdout(`${lines.join("\n")}\n`);
+  return 0;
+}
+
+/** Every project folder that travels: merge the conflict copies of its sessions. */
+function mergeAllConflicts(env: Env): ReturnType<typeof mergeConflicts> {
+  const projects = projectsDir(env);
+  let names: string[];
+  try {
+    names = readdirSync(projects).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX));
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => (lstatSync(path.join(projects, name)).isDirectory() ? mergeConflicts(path.join(projects, name)) : []));
+}
+
+async function pauseResume(which: "pause" | "resume", args: string[], io: Io): Promise<number> {
+  parseOptions(`claude-persist sync ${which}`, args, {}, z.object({}));
+  const settings = requireSettings(io.env);
+  await setFoldersPaused(await liveEndpoint(io.env, settings), which === "pause");
+  io.stdout(which === "pause" ? "Paused: nothing is sent or fetched until 'claude-persist sync resume'.\n" : "Syncing again.\n");
+  return 0;
+}
+
+async function startStop(which: "start" | "stop", args: string[], io: Io): Promise<number> {
+  parseOptions(`claude-persist sync ${which}`, args, {}, z.object({}));
+  const settings = requireSettings(io.env);
+  if (!settings.own) throw new UserError(`claude-persist uses the Syncthing you run yourself (${settings.home}): ${which} it the way you usually do`);
+  if (which === "start") {
+    await startDaemon(io.env, settings.home);
+    io.stdout("Syncthing is running.\n");
+  } else {
+    io.stdout((await stopDaemon(settings.home)) ? "Syncthing stopped.\n" : "Syncthing was not running.\n");
+  }
+  return 0;
+}
+
+async function link(args: string[], io: Io): Promise<number> {
+  const { positionals } = parseOptions("claude-persist sync link", args, {}, z.object({}), { positionals: 1 });
+  requireSettings(io.env);
+  const dir = path.resolve(io.cwd, positionals[0] ?? ".");
+  const linked = linkProject(io.env, dir, mergeInto);
+  if (!linked) throw new UserError(`${dir} is not in a git repo with a remote: its sessions cannot be matched with another machine's`);
+  if (linked.state === "other-link") {
+    throw new UserError(`${path.join(projectsDir(io.env), linked.slug)} is already a link claude-persist did not make for sync; leaving it`);
+  }
+  const name = `${linked.identity.remote}${linked.identity.subpath ? `/${linked.identity.subpath}` : ""}`;
+  io.stdout(`${linked.state === "already" ? "Already travelling" : "Travelling now"}: ${dir} as ${name}${linked.moved.length > 0 ? ` (${linked.moved.length} files moved in)` : ""}.\n`);
+  return 0;
+}
+
+async function merge(args: string[], io: Io): Promise<number> {
+  parseOptions("claude-persist sync merge", args, {}, z.object({}));
+  requireSettings(io.env);
+  const merged = mergeAllConflicts(io.env);
+  io.stdout(merged.length > 0 ? `${describeMerged(merged)}.\n` : "No conflict copies.\n");
+  return 0;
+}
+
+async function scan(args: string[], io: Io): Promise<number> {
+  const { positionals } = parseOptions("claude-persist sync scan", args, {}, z.object({}), { positionals: 1 });
+  const settings = requireSettings(io.env);
+  const endpoint = await liveEndpoint(io.env, settings);
+  if (!positionals[0]) {
+    for (const folder of SYNC_FOLDERS) await scanNow(endpoint, folder);
+    return 0;
+  }
+  const file = path.resolve(io.cwd, positionals[0]);
+  for (const folder of SYNC_FOLDERS) {
+    const root = path.join(path.dirname(projectsDir(io.env)), folder.name);
+    // A path through this machine's slug link names the project's travelling folder.
+    const rel = path.relative(root, file);
+    if (rel.startsWith("..") || path.isAbsolute(rel)) continue;
+    await scanNow(endpoint, folder, resolveSlugLink(root, rel));
+    return 0;
+  }
+  throw new UserError(`${file} is not in a folder that travels`);
+}
+
+/** `rel` with a first part that is this machine's slug link replaced by the project's folder it points to. */
+function resolveSlugLink(root: string, rel: string): string {
+  const [first, ...restParts] = rel.split(path.sep);
+  if (first) {
+    try {
+      if (lstatSync(path.join(root, first)).isSymbolicLink()) return [path.basename(readlinkSync(path.join(root, first))), ...restParts].join("/");
+    } catch {
+      // Not there: scan the path as given.
+    }
+  }
+  return rel.split(path.sep).join("/");
+}
+
+async function doctor(args: string[], io: Io): Promise<number> {
+  parseOptions("claude-persist sync doctor", args, {}, z.object({}));
+  const settings = readSyncSettings(io.env);
+  const lines: string[] = [];
+  let bad = 0;
+  const check = (ok: boolean, good: string, wrong: string): void => {
+    lines.push(`${ok ? "ok  " : "FAIL"} ${ok ? good : wrong}`);
+    if (!ok) bad++;
+  };
+  check(settings !== undefined, "sync is set up on this machine", "sync is not set up: run 'claude-persist sync init'");
+  if (settings) {
+    const endpoint = endpointFor(settings);
+    const up = await isUp(endpoint);
+    check(up, "Syncthing answers", settings.own ? "Syncthing is not running: 'claude-persist sync start'" : `your Syncthing (${settings.home}) is not answering: start it`);
+    if (endpoint.socketPath) {
+      const mode = statMode(endpoint.socketPath);
+      check(!up || mode === 0o600, "its API is a 0600 Unix socket", `its API socket ${endpoint.socketPath} is not 0600: other users can reach it`);
+    } else {
+      lines.push(`note its API is on ${endpoint.host}:${endpoint.port} (your Syncthing): protect it with a GUI password`);
+    }
+    if (up) {
+      const options = await rest<{ globalAnnounceEnabled: boolean; relaysEnabled: boolean; listenAddresses: string[] }>(endpoint, "GET", "/rest/config/options");
+      if (settings.own) {
+        const wide = options.listenAddresses.filter((a) => a === "default" || /0\.0\.0\.0|\[::\]|:\/\/:/.test(a));
+        check(wide.length === 0 && !options.globalAnnounceEnabled && !options.relaysEnabled, `it listens only on ${options.listenAddresses.filter(Boolean).join(", ") || "nothing"}, no discovery, no public relays`, `it listens or announces beyond what you named (${options.listenAddresses.join(", ")})`);
+      }
+      if (!settings.relay) {
+        for (const folder of await folderStatuses(endpoint)) {
+          check(folder.state !== "not configured" && folder.ignoresMatch && folder.errors === 0, `${folder.name}: ${folder.paused ? "paused" : folder.state}, ignore patterns as on every machine`, `${folder.name}: ${folder.state === "not configured" ? "not configured: run 'claude-persist sync init' again" : !folder.ignoresMatch ? "ignore patterns differ from claude-persist's: run 'claude-persist sync init' again" : `${folder.errors} errors: see 'claude-persist sync status'`}`);
+        }
+      }
+    }
+    if (!settings.relay) {
+      const copies = countConflictCopies(io.env);
+      check(copies === 0, "no conflict copies waiting", `${copies} conflict copies of sessions: 'claude-persist sync merge'`);
+    }
+  }
+  io.stdout(`${lines.join("\n")}\n`);
+  return bad > 0 ? 1 : 0;
+}
+
+function statMode(file: string): number | undefined {
+  try {
+    return lstatSync(file).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+}
+
+function countConflictCopies(env: Env): number {
+  const projects = projectsDir(env);
+  try {
+    return readdirSync(projects)
+      .filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX))
+      .reduce((sum, name) => sum + conflictCopies(path.join(projects, name)).length, 0);
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,141 @@
+// No lost lines: when two machines append to one session before each other's change arrives, Syncthing keeps the
+// loser as `<id>.sync-conflict-<date>-<time>-<device>.jsonl`. We merge it back by line (a line's `uuid`, else the
+// whole line), in an order every machine computes alike, so that merges made on both sides at once converge.
+// No dependencies beyond node:fs: the SessionStart hook bundles it, and it costs one readdir when there is nothing.
+import { lstatSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { tempPathBeside } from "../fs.ts";
+
+const CONFLICT = /^(.+)\.sync-conflict-\d{8}-\d{6}-([A-Z0-9]{7})(\.jsonl)$/;
+/** Bigger conflict copies are left for the user: the hook must stay quick and memory-bounded. */
+const MAX_MERGE_BYTES = 64 * 1024 * 1024;
+
+export type MergedConflict = {
+  readonly session: string;
+  /** Lines the conflict copy had that the session did not: the other machine's branch. */
+  readonly added: number;
+  /** The short device ID Syncthing names the copy after. */
+  readonly device: string;
+};
+
+/** The conflict copies of sessions in `dir` (one project folder), or none: one readdir. */
+export function conflictCopies(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => name.includes(".sync-conflict-") && CONFLICT.test(name));
+}
+
+/** Merges every conflict copy in `dir` into its session and removes it. Copies that cannot be merged stay. */
+export function mergeConflicts(dir: string): MergedConflict[] {
+  const merged: MergedConflict[] = [];
+  for (const name of conflictCopies(dir)) {
+    const match = CONFLICT.exec(name);
+    if (!match) continue;
+    const session = `${match[1]}${match[3]}`;
+    const added = mergeCopy(path.join(dir, session), path.join(dir, name));
+    if (added !== undefined) merged.push({ session, added, device: match[2] ?? "" });
+  }
+  return merged;
+}
+
+/** Folds `copy` into `file` atomically and removes `copy`; the number of lines it added, or undefined when left. */
+export function mergeCopy(file: string, copy: string): number | undefined {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const copyText = readRegular(copy);
+    if (copyText === undefined) return undefined;
+    const before = statOf(file);
+    if (before === "unfit") return undefined;
+    const ours = before ? readRegular(file) : "";
+    if (ours === undefined) return undefined;
+    const { text, added } = unionOfLines(ours, copyText);
+    if (added > 0 || !before) {
+      const temp = tempPathBeside(file);
+      writeFileSync(temp, text, { mode: before ? before.mode & 0o777 : 0o600, flag: "wx" });
+      // A line appended while we merged must not be lost: only replace the file we read.
+      const now = statOf(file);
+      const changed = now === "unfit" || !now !== !before || (now && before && (now.size !== before.size || now.mtimeMs !== before.mtimeMs));
+      if (changed) {
+        unlinkSync(temp);
+        continue;
+      }
+      renameSync(temp, file);
+    }
+    unlinkSync(copy);
+    return added;
+  }
+  return undefined;
+}
+
+type Stat = { size: number; mtimeMs: number; mode: number } | undefined | "unfit";
+
+function statOf(file: string): Stat {
+  try {
+    const stat = lstatSync(file);
+    if (!stat.isFile() || stat.size > MAX_MERGE_BYTES) return "unfit";
+    return { size: stat.size, mtimeMs: stat.mtimeMs, mode: stat.mode };
+  } catch {
+    return undefined;
+  }
+}
+
+function readRegular(file: string): string | undefined {
+  const stat = statOf(file);
+  if (!stat || stat === "unfit") return undefined;
+  return readFileSync(file, "utf8");
+}
+
+/**
+ * The union of two transcripts' lines. Order: by each line's timestamp (a line without one takes the one before
+ * it), then by its key, so both machines write the same bytes whichever copy they started from.
+ */
+export function unionOfLines(ours: string, theirs: string): { text: string; added: number } {
+  const seen = new Map<string, { line: string; time: string }>();
+  const add = (text: string): number => {
+    let count = 0;
+    let time = "";
+    for (const line of text.split("\n")) {
+      if (!line.trim()) continue;
+      const parsed = parseLine(line);
+      time = parsed.time ?? time;
+      if (seen.has(parsed.key)) continue;
+      seen.set(parsed.key, { line, time });
+      count++;
+    }
+    return count;
+  };
+  add(ours);
+  const added = add(theirs);
+  const lines = [...seen.entries()].sort(([keyA, a], [keyB, b]) => (a.time < b.time ? -1 : a.time > b.time ? 1 : keyA < keyB ? -1 : keyA > keyB ? 1 : 0));
+  return { text: lines.map(([, entry]) => `${entry.line}\n`).join(""), added };
+}
+
+function parseLine(line: string): { key: string; time: string | undefined } {
+  try {
+    const record: unknown = JSON.parse(line);
+    if (record && typeof record === "object") {
+      const { uuid, timestamp } = record as { uuid?: unknown; timestamp?: unknown };
+      return {
+        key: typeof uuid === "string" && uuid ? `uuid:${uuid}` : `line:${line}`,
+        time: typeof timestamp === "string" ? timestamp : undefined,
+      };
+    }
+  } catch {
+    // Not JSON (a torn last line): keep it whole.
+  }
+  return { key: `line:${line}`, time: undefined };
+}
+
+/** One line for the user about merged copies. */
+export function describeMerged(merged: readonly MergedConflict[]): string {
+  return merged
+    .map(
+      (m) =>
+        `session ${m.session.replace(/\.jsonl$/, "")} was continued on two machines at once (device ${m.device}): ` +
+        `merged its ${m.added} line(s) back, no line lost; the session now has two branches and resume follows the newest`,
+    )
+    .join("; ");
+}
