@@ -1,0 +1,161 @@
+// `claude-persist sync` with real Syncthing daemons standing in for a user's machines (each with its own home path)
+// in a loopback-only network namespace, and the real `claude` CLI on each side.
+import { appendFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeProjectSlug } from "../src/claude/home.ts";
+import { mergeConflicts, unionOfLines } from "../src/sync/conflicts.ts";
+import { normaliseRemote } from "../src/sync/identity.ts";
+import { runClaude, runCli, tempDir } from "./support/claude.ts";
+import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
+import { address, hasSyncthing, initMachine, makeMachine, readIfThere, startLoopbackNetwork, waitFor, type LoopbackNetwork, type Machine } from "./support/sync-machines.ts";
+
+const line = (uuid: string, parent: string | null, time: string, text: string): string =>
+  JSON.stringify({ uuid, parentUuid: parent, timestamp: time, type: "user", message: { role: "user", content: text } });
+
+describe("conflict copies merged by line", () => {
+  it("keeps every line of both machines, and both machines write the same bytes whichever copy they start from", () => {
+    const common = [line("u1", null, "2026-01-01T00:00:01Z", "first"), line("u2", "u1", "2026-01-01T00:00:02Z", "second")];
+    const onA = [...common, line("a3", "u2", "2026-01-01T00:00:05Z", "from A")].join("\n") + "\n";
+    const onB = [...common, line("b3", "u2", "2026-01-01T00:00:04Z", "from B"), "not json, a torn line"].join("\n") + "\n";
+    const mergedOnA = unionOfLines(onA, onB);
+    const mergedOnB = unionOfLines(onB, onA);
+    expect(mergedOnA.text).toBe(mergedOnB.text);
+    expect(mergedOnA.added).toBe(2);
+    for (const text of ["first", "second", "from A", "from B", "not json, a torn line"]) expect(mergedOnA.text).toContain(text);
+    expect(mergedOnA.text.split("\n").filter(Boolean)).toHaveLength(5);
+  });
+
+  it("folds a Syncthing conflict copy into its session atomically and removes the copy; other files stay", () => {
+    const dir = tempDir("cp-conflict-");
+    const session = path.join(dir, "abc.jsonl");
+    writeFileSync(session, `${line("u1", null, "2026-01-01T00:00:01Z", "one")}\n`, { mode: 0o600 });
+    const copy = path.join(dir, "abc.sync-conflict-20260101-000002-ABCDEFG.jsonl");
+    writeFileSync(copy, `${line("u1", null, "2026-01-01T00:00:01Z", "one")}\n${line("u9", "u1", "2026-01-01T00:00:02Z", "other machine")}\n`);
+    writeFileSync(path.join(dir, "notes.sync-conflict-20260101-000002-ABCDEFG.txt"), "not a session");
+    expect(mergeConflicts(dir)).toEqual([{ session: "abc.jsonl", added: 1, device: "ABCDEFG" }]);
+    expect(readFileSync(session, "utf8")).toContain("other machine");
+    expect(statSync(session).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir).sort()).toEqual(["abc.jsonl", "notes.sync-conflict-20260101-000002-ABCDEFG.txt"]);
+    expect(mergeConflicts(dir)).toEqual([]);
+  });
+});
+
+describe("a project is what its remote says", () => {
+  it("normalises the spellings of one remote to one name", () => {
+    for (const url of ["git@github.com:ana/app.git", "https://github.com/ana/app", "ssh://git@GitHub.com:22/ana/app.git", "https://ana@github.com/ana/app/"]) {
+      expect(normaliseRemote(url)).toBe("github.com/ana/app");
+    }
+    expect(normaliseRemote("/srv/git/app.git")).toBe("/srv/git/app");
+  });
+});
+
+describe.skipIf(!hasSyncthing)("sessions that follow the user between two machines (real Syncthing)", () => {
+  let net: LoopbackNetwork;
+  let server: MessagesServer;
+  let laptop: Machine;
+  let desktop: Machine;
+
+  beforeAll(async () => {
+    server = await startMessagesServer();
+    net = await startLoopbackNetwork();
+    const origin = path.join(tempDir("cp-origin-"), "app.git");
+    await execa("git", ["init", "-q", "--bare", origin]);
+    // The same repo, at other paths, its remote spelt two ways.
+    laptop = await makeMachine(net, "laptop", 22101, origin, "git@github.com:ana/app.git", "code/app");
+    desktop = await makeMachine(net, "desktop", 22102, origin, "https://github.com/ana/app", "src/work/app");
+    for (const machine of [laptop, desktop]) {
+      expect((await runCli(["install"], { env: { HOME: machine.home } })).exitCode).toBe(0);
+      const init = await initMachine(machine);
+      expect(init.exitCode, init.stderr).toBe(0);
+      expect(init.stdout).toContain("This project travels as github.com/ana/app.");
+    }
+    expect((await laptop.cli(["sync", "add-device", desktop.deviceId, "--name", "desktop", "--address", address(desktop)])).exitCode).toBe(0);
+    expect((await desktop.cli(["sync", "add-device", laptop.deviceId, "--name", "laptop", "--address", address(laptop)])).exitCode).toBe(0);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const machine of [laptop, desktop]) if (machine) await machine.cli(["sync", "stop"]);
+    await net?.close();
+    await server?.close();
+  }, 60_000);
+
+  it("sets up Syncthing listening only where named, its API on a 0600 socket, the same ignores on both", async () => {
+    const listening = await net.exec(["ss", "-Hltun"], { env: {} });
+    const ports = listening.stdout.split("\n").filter(Boolean).map((row) => row.split(/\s+/)[4]);
+    expect(ports.sort()).toEqual(["127.0.0.1:22101", "127.0.0.1:22102"]);
+    const socket = path.join(laptop.claudeDir, "persist-host", "syncthing", "api.sock");
+    expect(lstatSync(socket).isSocket()).toBe(true);
+    expect(lstatSync(socket).mode & 0o777).toBe(0o600);
+    for (const folder of ["projects", "todos", "persist-state"]) {
+      expect(readFileSync(path.join(laptop.claudeDir, folder, ".stignore"), "utf8")).toBe(readFileSync(path.join(desktop.claudeDir, folder, ".stignore"), "utf8"));
+    }
+    const doctor = await desktop.cli(["sync", "doctor"]);
+    expect(doctor.exitCode, doctor.stdout).toBe(0);
+    expect(doctor.stdout).toContain("ok   it listens only on tcp://127.0.0.1:22102, no discovery, no public relays");
+  });
+
+  it("a session started on the laptop continues on the desktop with claude --continue; a todo appears across; secrets stay", async () => {
+    writeFileSync(path.join(laptop.claudeDir, ".credentials.json"), '{"secret":"laptop-only"}', { mode: 0o600 });
+    mkdirSync(path.join(laptop.claudeDir, "plugins"), { recursive: true });
+    writeFileSync(path.join(laptop.claudeDir, "plugins", "installed.json"), "{}");
+    const first = await runClaude(["-p", "remember the word PELICAN"], { cwd: laptop.repo, home: laptop.home, apiUrl: server.url });
+    expect(first.exitCode, first.stderr).toBe(0);
+    const laptopProject = path.join(laptop.claudeDir, "projects", encodeProjectSlug(laptop.repo));
+    const [transcript] = readdirSync(laptopProject).filter((name) => name.endsWith(".jsonl"));
+    expect(transcript).toBeDefined();
+    writeFileSync(path.join(laptop.claudeDir, "todos", `${path.basename(transcript ?? "", ".jsonl")}-agent-x.json`), '[{"content":"ship it","status":"pending"}]');
+
+    const desktopProject = path.join(desktop.claudeDir, "projects", encodeProjectSlug(desktop.repo));
+    const laptopText = readFileSync(path.join(laptopProject, transcript ?? ""), "utf8");
+    await waitFor("the transcript on the desktop", () => readIfThere(path.join(desktopProject, transcript ?? "")) === laptopText);
+    await waitFor("the todo on the desktop", () => readdirSync(path.join(desktop.claudeDir, "todos")).some((name) => name.endsWith("-agent-x.json")));
+
+    const before = server.requests.length;
+    const resumed = await runClaude(["--continue", "-p", "which word?"], { cwd: desktop.repo, home: desktop.home, apiUrl: server.url });
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    expect(JSON.stringify(server.requests.slice(before))).toContain("remember the word PELICAN");
+    // The desktop appended to the same session, and the laptop sees that too.
+    await waitFor("the desktop's turn on the laptop", () => readIfThere(path.join(laptopProject, transcript ?? ""))?.includes("which word?"));
+
+    // Never across: credentials, plugins, and each machine's own path slug.
+    expect(existsSync(path.join(desktop.claudeDir, ".credentials.json"))).toBe(false);
+    expect(existsSync(path.join(desktop.claudeDir, "plugins", "installed.json"))).toBe(false);
+    expect(existsSync(path.join(desktop.claudeDir, "projects", encodeProjectSlug(laptop.repo)))).toBe(false);
+    expect(readlinkSync(desktopProject)).toMatch(/^repo-github\.com-ana-app-[0-9a-f]{8}$/);
+  }, 180_000);
+
+  it("two machines writing one session at once: the conflict copy is merged at session start and no line is lost", async () => {
+    const project = (machine: Machine) => path.join(machine.claudeDir, "projects", encodeProjectSlug(machine.repo));
+    const session = "0b7a3c2e-1111-4222-8333-944445555666";
+    const base = `${line("c1", null, "2026-01-01T00:00:01Z", "shared start")}\n`;
+    writeFileSync(path.join(project(laptop), `${session}.jsonl`), base, { mode: 0o600 });
+    await waitFor("the session on the desktop", () => readIfThere(path.join(project(desktop), `${session}.jsonl`)) === base);
+
+    // The desktop is offline while both machines write the session.
+    expect((await desktop.cli(["sync", "stop"])).exitCode).toBe(0);
+    appendFileSync(path.join(project(laptop), `${session}.jsonl`), `${line("l2", "c1", "2026-01-01T00:00:02Z", "laptop line")}\n`);
+    appendFileSync(path.join(project(desktop), `${session}.jsonl`), `${line("d2", "c1", "2026-01-01T00:00:03Z", "desktop line")}\n`);
+    expect((await desktop.cli(["sync", "start"])).exitCode).toBe(0);
+
+    const conflictOn = await waitFor("a conflict copy", () =>
+      [laptop, desktop].find((machine) => readdirSync(project(machine)).some((name) => name.includes(".sync-conflict-"))),
+    );
+    // The next session start in the project merges it and tells the user.
+    const hook = await runCli(["hook", "session-start"], {
+      env: { HOME: conflictOn.home, CLAUDE_PERSIST_ENVIRONMENT: "host" },
+      input: JSON.stringify({ session_id: "9d9d9d9d-0000-4000-8000-000000000000", cwd: conflictOn.repo, source: "startup", hook_event_name: "SessionStart" }),
+    });
+    expect(hook.stderr).toContain(`session ${session} was continued on two machines at once`);
+    expect(hook.stdout).toContain("the session now has two branches");
+
+    const converged = await waitFor("both machines holding every line, and no conflict copy", () => {
+      const texts = [laptop, desktop].map((machine) => readIfThere(path.join(project(machine), `${session}.jsonl`)) ?? "");
+      const copies = [laptop, desktop].flatMap((machine) => readdirSync(project(machine)).filter((name) => name.includes(".sync-conflict-")));
+      return texts[0] === texts[1] && copies.length === 0 && texts[0];
+    });
+    for (const text of ["shared start", "laptop line", "desktop line"]) expect(converged).toContain(text);
+    expect(converged.trim().split("\n")).toHaveLength(3);
+  }, 180_000);
+});
