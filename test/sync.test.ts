@@ -159,3 +159,82 @@ describe.skipIf(!hasSyncthing)("sessions that follow the user between two machin
     expect(converged.trim().split("\n")).toHaveLength(3);
   }, 180_000);
 });
+
+describe.skipIf(!hasSyncthing)("an untrusted always-on box as an encrypted relay (real Syncthing)", () => {
+  let net: LoopbackNetwork;
+  let laptop: Machine;
+  let desktop: Machine;
+  let relay: Machine;
+
+  beforeAll(async () => {
+    net = await startLoopbackNetwork();
+    const origin = path.join(tempDir("cp-origin-"), "app.git");
+    await execa("git", ["init", "-q", "--bare", origin]);
+    laptop = await makeMachine(net, "laptop", 22201, origin, "git@github.com:ana/app.git", "code/app");
+    desktop = await makeMachine(net, "desktop", 22202, origin, "https://github.com/ana/app.git", "src/app");
+    relay = await makeMachine(net, "relay", 22203, origin, "https://github.com/ana/app.git", "app");
+    for (const machine of [laptop, desktop]) expect((await initMachine(machine)).exitCode).toBe(0);
+    const relayInit = await initMachine(relay, ["--relay"]);
+    expect(relayInit.exitCode, relayInit.stderr).toBe(0);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const machine of [laptop, desktop, relay]) if (machine) await machine.cli(["sync", "stop"]);
+    await net?.close();
+  }, 60_000);
+
+  it("carries the laptop's session to the desktop while the laptop is off, and stores no plain text", async () => {
+    // The laptop and the desktop never connect to each other: only to the relay.
+    const added = await laptop.cli(["sync", "add-device", relay.deviceId, "--untrusted", "--name", "relay", "--address", address(relay)]);
+    expect(added.exitCode, added.stderr).toBe(0);
+    expect(added.stdout).toContain("copy that file to the same place on your other machines");
+    const password = path.join("persist-host", "sync-relay-password");
+    writeFileSync(path.join(desktop.claudeDir, password), readFileSync(path.join(laptop.claudeDir, password)), { mode: 0o600 });
+    expect((await desktop.cli(["sync", "add-device", relay.deviceId, "--untrusted", "--address", address(relay)])).exitCode).toBe(0);
+    for (const machine of [laptop, desktop]) {
+      expect((await relay.cli(["sync", "add-device", machine.deviceId, "--name", machine.name, "--address", address(machine)])).exitCode).toBe(0);
+    }
+    expect((await desktop.cli(["sync", "stop"])).exitCode).toBe(0);
+
+    const session = "5e55e55e-2222-4333-8444-955556666777";
+    const text = `${line("r1", null, "2026-01-01T00:00:01Z", "the word is ALBATROSS")}\n`;
+    writeFileSync(path.join(laptop.claudeDir, "projects", encodeProjectSlug(laptop.repo), `${session}.jsonl`), text, { mode: 0o600 });
+    await laptop.cli(["sync", "scan"]);
+    await waitFor("the relay holding the laptop's projects", async () => {
+      const status = await laptop.cli(["sync", "status", "--json"]);
+      return status.exitCode === 0 && status.stdout.includes('"connected": true') && (await relayHasAll(laptop));
+    }, 90_000);
+    expect((await laptop.cli(["sync", "stop"])).exitCode).toBe(0);
+
+    expect((await desktop.cli(["sync", "start"])).exitCode).toBe(0);
+    const onDesktop = path.join(desktop.claudeDir, "projects", encodeProjectSlug(desktop.repo), `${session}.jsonl`);
+    await waitFor("the session on the desktop, from the relay", () => readIfThere(onDesktop) === text, 90_000);
+
+    const stored = filesUnder(path.join(relay.claudeDir, "persist-host", "syncthing", "encrypted"));
+    expect(stored.length).toBeGreaterThan(0);
+    for (const file of stored) {
+      expect(file).not.toMatch(/repo-|jsonl/);
+      expect(readFileSync(file).includes("ALBATROSS")).toBe(false);
+    }
+  }, 240_000);
+
+  /** The laptop's view: the relay has every file of the projects folder. */
+  async function relayHasAll(machine: Machine): Promise<boolean> {
+    const { endpointOf } = await import("../src/sync/syncthing.ts");
+    const endpoint = endpointOf(path.join(machine.claudeDir, "persist-host", "syncthing"));
+    if (!endpoint) return false;
+    const completion = await net.exec(
+      ["curl", "-s", "--unix-socket", endpoint.socketPath ?? "", "-H", `X-API-Key: ${endpoint.apiKey}`, `http://x/rest/db/completion?folder=claude-projects&device=${relay.deviceId}`],
+      { env: {} },
+    );
+    const parsed = JSON.parse(completion.stdout || "{}") as { completion?: number; globalItems?: number; needItems?: number };
+    // The project's folder and the session in it.
+    return parsed.completion === 100 && parsed.needItems === 0 && (parsed.globalItems ?? 0) >= 2;
+  }
+});
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
+}
