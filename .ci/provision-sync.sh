@@ -5,5 +5,5 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 if ! command -v syncthing >/dev/null || ! command -v unison >/dev/null || ! command -v ss >/dev/null; then
   apt-get update -qq
-  apt-get install -y -qq syncthing unison iproute2 util-linux curl >/dev/null
+  apt-get install -y -qq syncthing unison iproute2 util-linux >/dev/null
 fi

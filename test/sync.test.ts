@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
 import { mergeConflicts, unionOfLines } from "../src/sync/conflicts.ts";
 import { normaliseRemote } from "../src/sync/identity.ts";
+import { endpointOf, rest } from "../src/sync/syncthing.ts";
 import { runClaude, runCli, tempDir } from "./support/claude.ts";
 import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
 import { address, hasSyncthing, initMachine, makeMachine, readIfThere, startLoopbackNetwork, waitFor, type LoopbackNetwork, type Machine } from "./support/sync-machines.ts";
@@ -218,18 +219,17 @@ describe.skipIf(!hasSyncthing)("an untrusted always-on box as an encrypted relay
     }
   }, 240_000);
 
-  /** The laptop's view: the relay has every file of the projects folder. */
+  /** The laptop's view: the relay has every file of the projects folder. (Its API socket is a file: reachable from here.) */
   async function relayHasAll(machine: Machine): Promise<boolean> {
-    const { endpointOf } = await import("../src/sync/syncthing.ts");
     const endpoint = endpointOf(path.join(machine.claudeDir, "persist-host", "syncthing"));
     if (!endpoint) return false;
-    const completion = await net.exec(
-      ["curl", "-s", "--unix-socket", endpoint.socketPath ?? "", "-H", `X-API-Key: ${endpoint.apiKey}`, `http://x/rest/db/completion?folder=claude-projects&device=${relay.deviceId}`],
-      { env: {} },
+    const completion = await rest<{ completion?: number; globalItems?: number; needItems?: number }>(
+      endpoint,
+      "GET",
+      `/rest/db/completion?folder=claude-projects&device=${relay.deviceId}`,
     );
-    const parsed = JSON.parse(completion.stdout || "{}") as { completion?: number; globalItems?: number; needItems?: number };
     // The project's folder and the session in it.
-    return parsed.completion === 100 && parsed.needItems === 0 && (parsed.globalItems ?? 0) >= 2;
+    return completion.completion === 100 && completion.needItems === 0 && (completion.globalItems ?? 0) >= 2;
   }
 });
 
