@@ -371,6 +371,7 @@ function writeSnapshotTree(building: string, cache: string): void {
 
 // `npm run bench` runs them all; `npm run bench -- snapshot hook` runs the ones named.
 const benches: Record<string, () => boolean | Promise<boolean>> = { hook: benchHook, sessions: benchSessions, "dev-open": benchDevOpen, snapshot: benchSnapshot };
+benches.sync = async () => (await import("./bench-sync.ts")).benchSync();
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !(name in benches));
 if (unknown.length > 0) throw new Error(`no bench named ${unknown.join(", ")}; there are: ${Object.keys(benches).join(", ")}`);

@@ -1,0 +1,125 @@
+// `npm run bench -- sync`: two machines syncing Claude Code's folders through real Syncthing daemons in a
+// loopback-only network namespace (needs root for unshare, and Debian's syncthing). Prints the latency of one
+// appended transcript line (watcher alone, and with a scan asked for right after the write), conflict copies
+// merged with no line lost, the daemons' idle cost, and the SessionStart hook with sync set up against without.
+import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { encodeProjectSlug } from "../src/claude/home.ts";
+import { endpointOf, rest } from "../src/sync/syncthing.ts";
+import { tempDir } from "../test/support/claude.ts";
+import { address, hasSyncthing, initMachine, makeMachine, readIfThere, startLoopbackNetwork, waitFor, type Machine } from "../test/support/sync-machines.ts";
+
+const LATENCY_RUNS = 5;
+const CONFLICTS = 5;
+const IDLE_S = 10;
+
+export async function benchSync(): Promise<boolean> {
+  if (!hasSyncthing || process.getuid?.() !== 0) {
+    console.log("sync: skipped (needs syncthing and root for a network namespace: bash .ci/provision-sync.sh)");
+    return true;
+  }
+  const net = await startLoopbackNetwork();
+  const machines: Machine[] = [];
+  try {
+    const origin = path.join(tempDir("cp-bench-origin-"), "app.git");
+    await execa("git", ["init", "-q", "--bare", origin]);
+    const laptop = await makeMachine(net, "laptop", 22401, origin, "git@github.com:ana/app.git", "code/app");
+    const desktop = await makeMachine(net, "desktop", 22402, origin, "https://github.com/ana/app", "src/app");
+    machines.push(laptop, desktop);
+    for (const machine of machines) await initMachine(machine);
+    await laptop.cli(["sync", "add-device", desktop.deviceId, "--address", address(desktop)]);
+    await desktop.cli(["sync", "add-device", laptop.deviceId, "--address", address(laptop)]);
+    const project = (machine: Machine) => path.join(machine.claudeDir, "projects", encodeProjectSlug(machine.repo));
+    const session = "be4c4b3e-1111-4222-8333-944445555666";
+    const from = path.join(project(laptop), `${session}.jsonl`);
+    const to = path.join(project(desktop), `${session}.jsonl`);
+    writeFileSync(from, `${line(0)}\n`, { mode: 0o600 });
+    await waitFor("the first line across", () => readIfThere(to) === readFileSync(from, "utf8"), 120_000);
+
+    const endpoint = endpointOf(path.join(laptop.claudeDir, "persist-host", "syncthing"));
+    const identity = path.basename(readdirSync(path.join(laptop.claudeDir, "projects")).find((n) => n.startsWith("repo-")) ?? "");
+    const latency = async (scan: boolean): Promise<number> => {
+      const times: number[] = [];
+      for (let i = 1; i <= LATENCY_RUNS; i++) {
+        const text = `${line(times.length + (scan ? 100 : 1) + i)}\n`;
+        const start = performance.now();
+        appendFileSync(from, text);
+        if (scan && endpoint) await rest(endpoint, "POST", `/rest/db/scan?folder=claude-projects&sub=${encodeURIComponent(`${identity}/${session}.jsonl`)}`);
+        await waitFor("the appended line", () => readIfThere(to)?.endsWith(text), 60_000);
+        times.push(performance.now() - start);
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+      return median(times);
+    };
+    const watched = await latency(false);
+    const scanned = await latency(true);
+    console.log(`sync: one appended line laptop → desktop, median of ${LATENCY_RUNS}: ${watched.toFixed(0)} ms with the watcher (1 s delay), ${scanned.toFixed(0)} ms with a scan asked for right after the write`);
+
+    let merged = 0;
+    let lost = 0;
+    for (let i = 0; i < CONFLICTS; i++) {
+      await desktop.cli(["sync", "stop"]);
+      const mine = `${line(1000 + i)}\n`;
+      const theirs = `${line(2000 + i)}\n`;
+      appendFileSync(from, mine);
+      appendFileSync(to, theirs);
+      await desktop.cli(["sync", "start"]);
+      await waitFor("a conflict copy", () => machines.some((m) => readdirSync(project(m)).some((n) => n.includes(".sync-conflict-"))), 120_000);
+      // What the next session start on either machine does: merge, until both hold the same lines and no copy.
+      const deadline = Date.now() + 120_000;
+      let text: string | undefined;
+      while (Date.now() < deadline && text === undefined) {
+        for (const machine of machines) if ((await machine.cli(["sync", "merge"])).stdout.includes("continued on two machines")) merged++;
+        const [a, b] = [readIfThere(from), readIfThere(to)];
+        const copies = machines.flatMap((m) => readdirSync(project(m)).filter((n) => n.includes(".sync-conflict-")));
+        if (a === b && copies.length === 0) text = a;
+        else await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      if (text === undefined) throw new Error("the two machines did not converge after merging");
+      if (!text.includes(mine) || !text.includes(theirs)) lost++;
+    }
+    console.log(`sync: ${CONFLICTS} sessions written on both machines while apart: ${CONFLICTS - lost} of ${CONFLICTS} converged with every line (${merged} merges run, on both sides), ${lost} with a line lost`);
+
+    const pids = machines.map((m) => Number(readFileSync(path.join(m.claudeDir, "persist-host", "syncthing", "syncthing.pid"), "utf8")));
+    const before = pids.map(cpuTicks);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_S * 1000));
+    const after = pids.map(cpuTicks);
+    const cpu = after.reduce((sum, t, i) => sum + t - (before[i] ?? 0), 0) / 100 / IDLE_S / machines.length;
+    const rss = pids.map(rssMiB).reduce((a, b) => a + b, 0) / machines.length;
+    console.log(`sync: idle daemon (monitor + worker) per machine: ${rss.toFixed(0)} MiB RSS, ${(cpu * 100).toFixed(2)}% of a core over ${IDLE_S} s`);
+    return lost === 0;
+  } finally {
+    for (const machine of machines) await machine.cli(["sync", "stop"]);
+    await net.close();
+    for (const machine of machines) rmSync(path.dirname(path.dirname(machine.home)), { recursive: true, force: true });
+  }
+}
+
+function line(n: number): string {
+  return JSON.stringify({ uuid: `u-${n}`, parentUuid: n > 0 ? `u-${n - 1}` : null, timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(), type: "user", message: { role: "user", content: `line ${n}` } });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+/** utime + stime of a process and its children (the monitor's worker), in clock ticks. */
+function cpuTicks(pid: number): number {
+  return [pid, ...childrenOf(pid)].reduce((sum, p) => {
+    const fields = (readIfThere(`/proc/${p}/stat`) ?? "").split(") ")[1]?.split(" ") ?? [];
+    return sum + Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  }, 0);
+}
+
+function rssMiB(pid: number): number {
+  return [pid, ...childrenOf(pid)].reduce((sum, p) => sum + Number(/VmRSS:\s+(\d+)/.exec(readIfThere(`/proc/${p}/status`) ?? "")?.[1] ?? 0) / 1024, 0);
+}
+
+function childrenOf(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => Number((readIfThere(`/proc/${name}/stat`) ?? "").split(") ")[1]?.split(" ")[1]) === pid)
+    .map(Number);
+}
