@@ -121,7 +121,8 @@ async function init(args: string[], io: Io): Promise<number> {
     if (linked) lines.push(`This project travels as ${linked.identity.remote}${linked.identity.subpath ? `/${linked.identity.subpath}` : ""}.`);
     lines.push(`Shared: ${SYNC_FOLDERS.map((f) => (f.only ? `${f.name} (${f.only.join(", ")})` : f.name)).join(", ")}.`);
   }
-  lines.push(`Next, on your other machine: claude-persist sync add-device ${settings.deviceId} --address tcp://THIS-MACHINE:22000`);
+  const reachable = (values.listen ?? [])[0]?.replace(/\/\/(0\.0\.0\.0|\[::\])?:/, "//THIS-MACHINE:");
+  lines.push(`Next, on your other machine: claude-persist sync add-device ${settings.deviceId}${reachable ? ` --address ${reachable}` : ""}`);
   io.stdout(`${lines.join("\n")}\n`);
   return 0;
 }
