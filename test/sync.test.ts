@@ -8,7 +8,7 @@ import { encodeProjectSlug } from "../src/claude/home.ts";
 import { mergeConflicts, unionOfLines } from "../src/sync/conflicts.ts";
 import { normaliseRemote } from "../src/sync/identity.ts";
 import { endpointOf, rest } from "../src/sync/syncthing.ts";
-import { runClaude, runCli, tempDir } from "./support/claude.ts";
+import { CLAUDE_BIN, claudeEnv, runClaude, runCli, tempDir } from "./support/claude.ts";
 import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
 import { address, hasSyncthing, initMachine, makeMachine, readIfThere, startLoopbackNetwork, waitFor, type LoopbackNetwork, type Machine } from "./support/sync-machines.ts";
 
@@ -125,6 +125,37 @@ describe.skipIf(!hasSyncthing)("sessions that follow the user between two machin
     expect(existsSync(path.join(desktop.claudeDir, "plugins", "installed.json"))).toBe(false);
     expect(existsSync(path.join(desktop.claudeDir, "projects", encodeProjectSlug(laptop.repo)))).toBe(false);
     expect(readlinkSync(desktopProject)).toMatch(/^repo-github\.com-ana-app-[0-9a-f]{8}$/);
+  }, 180_000);
+
+  it("resuming on the desktop a session still being written on the laptop: the hook warns", async () => {
+    // Each "machine" has its own hostname (a UTS namespace of its own), as the session-start records name it.
+    const onHost = (hostname: string, args: string[], machine: Machine) =>
+      execa("unshare", ["-u", "--", "sh", "-c", 'hostname "$0" && exec "$@"', hostname, CLAUDE_BIN, ...args], {
+        cwd: machine.repo,
+        env: claudeEnv(machine.home, server.url),
+        extendEnv: false,
+        reject: false,
+        stdin: "ignore",
+        timeout: 120_000,
+      });
+    const started = await onHost("laptop-host", ["-p", "start of the OSPREY session"], laptop);
+    expect(started.exitCode, started.stderr).toBe(0);
+    const laptopProject = path.join(laptop.claudeDir, "projects", encodeProjectSlug(laptop.repo));
+    const sessionId = readdirSync(laptopProject)
+      .filter((name) => name.endsWith(".jsonl") && readFileSync(path.join(laptopProject, name), "utf8").includes("OSPREY"))
+      .map((name) => path.basename(name, ".jsonl"))[0];
+    expect(sessionId).toBeDefined();
+    const record = path.join("persist-state", "session-starts", `${sessionId}.jsonl`);
+    await waitFor("the start record and transcript on the desktop", () =>
+      readIfThere(path.join(desktop.claudeDir, record))?.includes("laptop-host") &&
+      readIfThere(path.join(desktop.claudeDir, "projects", encodeProjectSlug(desktop.repo), `${sessionId}.jsonl`))?.includes("OSPREY"),
+    );
+    const before = server.requests.length;
+    const resumed = await onHost("desktop-host", ["--resume", sessionId, "-p", "go on"], desktop);
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    const sent = JSON.stringify(server.requests.slice(before));
+    expect(sent).toContain("start of the OSPREY session");
+    expect(sent).toContain(`session ${sessionId} may still be open on laptop-host`);
   }, 180_000);
 
   it("two machines writing one session at once: the conflict copy is merged at session start and no line is lost", async () => {
