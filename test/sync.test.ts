@@ -151,7 +151,7 @@ describe.skipIf(!hasSyncthing)("sessions that follow the user between two machin
       readIfThere(path.join(desktop.claudeDir, "projects", encodeProjectSlug(desktop.repo), `${sessionId}.jsonl`))?.includes("OSPREY"),
     );
     const before = server.requests.length;
-    const resumed = await onHost("desktop-host", ["--resume", sessionId, "-p", "go on"], desktop);
+    const resumed = await onHost("desktop-host", ["--resume", sessionId ?? "",  "-p", "go on"], desktop);
     expect(resumed.exitCode, resumed.stderr).toBe(0);
     const sent = JSON.stringify(server.requests.slice(before));
     expect(sent).toContain("start of the OSPREY session");
