@@ -269,3 +269,47 @@ function filesUnder(dir: string): string[] {
     .filter((entry) => entry.isFile())
     .map((entry) => path.join(entry.parentPath, entry.name));
 }
+
+describe.skipIf(!hasSyncthing)("a Syncthing the user already runs (real Syncthing)", () => {
+  it("is used as it is: the folders are added to it, and sync stop leaves it running", async () => {
+    const net = await startLoopbackNetwork();
+    const origin = path.join(tempDir("cp-origin-"), "app.git");
+    await execa("git", ["init", "-q", "--bare", origin]);
+    const machine = await makeMachine(net, "workstation", 22501, origin, "git@github.com:ana/app.git", "app");
+    const userHome = path.join(machine.home, ".config", "syncthing");
+    mkdirSync(userHome, { recursive: true, mode: 0o700 });
+    writeFileSync(
+      path.join(userHome, "config.xml"),
+      `<configuration version="36"><gui enabled="true" tls="false"><address>127.0.0.1:8384</address><apikey>users-own-key</apikey></gui>` +
+        `<options><listenAddress>tcp://127.0.0.1:22501</listenAddress><globalAnnounceEnabled>false</globalAnnounceEnabled><localAnnounceEnabled>false</localAnnounceEnabled>` +
+        `<relaysEnabled>false</relaysEnabled><natEnabled>false</natEnabled><urAccepted>-1</urAccepted><autoUpgradeIntervalH>0</autoUpgradeIntervalH><startBrowser>false</startBrowser></options></configuration>`,
+    );
+    /** The user's API is on a port inside the namespace: asked from a node run there. */
+    const userApi = async (method: string, apiPath: string): Promise<string> =>
+      (
+        await net.exec(
+          [process.execPath, "-e", `fetch("http://127.0.0.1:8384${apiPath}", { method: "${method}", headers: { "X-API-Key": "users-own-key" } }).then((r) => r.text()).then(console.log, () => {})`],
+          { env: {} },
+        )
+      ).stdout;
+    const daemon = net.exec(["syncthing", "serve", `--home=${userHome}`, "--no-browser", "--no-restart", "--no-upgrade", `--logfile=${path.join(userHome, "log")}`], { env: { HOME: machine.home } });
+    try {
+      await waitFor("the user's Syncthing", async () => (await userApi("GET", "/rest/system/ping")).includes("pong"));
+      const init = await machine.cli(["sync", "init"]);
+      expect(init.exitCode, init.stderr).toBe(0);
+      expect(init.stdout).toContain(`Using the Syncthing you already run (${userHome})`);
+      expect(existsSync(path.join(machine.claudeDir, "persist-host", "syncthing"))).toBe(false);
+      const folders = await machine.cli(["sync", "status", "--json"]);
+      expect(folders.exitCode, folders.stderr).toBe(0);
+      expect(JSON.parse(folders.stdout).folders.map((f: { id: string; state: string }) => f.state)).not.toContain("not configured");
+      const stop = await machine.cli(["sync", "stop"]);
+      expect(stop.exitCode).toBe(1);
+      expect(stop.stderr).toContain("uses the Syncthing you run yourself");
+      expect((await machine.cli(["sync", "doctor"])).stdout).toContain("ok   Syncthing answers");
+    } finally {
+      await userApi("POST", "/rest/system/shutdown");
+      await daemon;
+      await net.close();
+    }
+  }, 120_000);
+});
