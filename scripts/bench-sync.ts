@@ -2,7 +2,9 @@
 // loopback-only network namespace (needs root for unshare, and Debian's syncthing). Prints the latency of one
 // appended transcript line (watcher alone, and with a scan asked for right after the write), conflict copies
 // merged with no line lost, the daemons' idle cost, and the SessionStart hook with sync set up against without.
-import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { appendFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { execa } from "execa";
 import { encodeProjectSlug } from "../src/claude/home.ts";
@@ -15,9 +17,10 @@ const CONFLICTS = 5;
 const IDLE_S = 10;
 
 export async function benchSync(): Promise<boolean> {
+  const hookOk = benchHookWithSync();
   if (!hasSyncthing || process.getuid?.() !== 0) {
-    console.log("sync: skipped (needs syncthing and root for a network namespace: bash .ci/provision-sync.sh)");
-    return true;
+    console.log("sync: the two-machine rows skipped (they need syncthing, and root for a network namespace: bash .ci/provision-sync.sh)");
+    return hookOk;
   }
   const net = await startLoopbackNetwork();
   const machines: Machine[] = [];
@@ -88,7 +91,7 @@ export async function benchSync(): Promise<boolean> {
     const cpu = after.reduce((sum, t, i) => sum + t - (before[i] ?? 0), 0) / 100 / IDLE_S / machines.length;
     const rss = pids.map(rssMiB).reduce((a, b) => a + b, 0) / machines.length;
     console.log(`sync: idle daemon (monitor + worker) per machine: ${rss.toFixed(0)} MiB RSS, ${(cpu * 100).toFixed(2)}% of a core over ${IDLE_S} s`);
-    return lost === 0;
+    return hookOk && lost === 0;
   } finally {
     for (const machine of machines) await machine.cli(["sync", "stop"]);
     await net.close();
@@ -122,4 +125,51 @@ function childrenOf(pid: number): number[] {
     .filter((name) => /^\d+$/.test(name))
     .filter((name) => Number((readIfThere(`/proc/${name}/stat`) ?? "").split(") ")[1]?.split(" ")[1]) === pid)
     .map(Number);
+}
+
+const HOOK_RUNS = Number(process.env.BENCH_RUNS ?? 60);
+
+/** The SessionStart hook in a linked project with 50 sessions, sync set up against the same home without it. */
+function benchHookWithSync(): boolean {
+  const home = tempDir("cp-bench-sync-hook-");
+  try {
+    const repo = path.join(home, "code", "app");
+    mkdirSync(path.join(repo, ".git"), { recursive: true });
+    writeFileSync(path.join(repo, ".git", "config"), '[remote "origin"]\n\turl = git@github.com:ana/app.git\n');
+    const claude = path.join(home, ".claude");
+    const identity = path.join(claude, "projects", "repo-github.com-ana-app-00000000");
+    mkdirSync(identity, { recursive: true });
+    mkdirSync(path.join(claude, "persist-state"), { recursive: true });
+    mkdirSync(path.join(claude, "persist-host"), { recursive: true });
+    for (let i = 0; i < 50; i++) writeFileSync(path.join(identity, `s${i}.jsonl`), `${line(i)}\n`);
+    const settings = path.join(claude, "persist-host", "sync.json");
+    const input = JSON.stringify({ session_id: "0b7e4a8c-1111-4222-8333-944445555666", cwd: repo, hook_event_name: "SessionStart", source: "startup" });
+    const env = { ...process.env, HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" };
+    const hook = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "dist", "hooks", "session-start.cjs");
+    writeFileSync(settings, JSON.stringify({ home: "/nonexistent", own: true, relay: false, deviceId: "X" }));
+    const first = spawnSync(process.execPath, [hook], { input, env, encoding: "utf8" });
+    if (!lstatSync(path.join(claude, "projects", encodeProjectSlug(repo))).isSymbolicLink()) throw new Error(`the hook did not link the project: ${first.stderr}`);
+    const timed = (withSync: boolean): number => {
+      if (withSync) writeFileSync(settings, "{}");
+      else rmSync(settings, { force: true });
+      const start = performance.now();
+      spawnSync(process.execPath, [hook], { input, env, stdio: ["pipe", "ignore", "ignore"] });
+      return performance.now() - start;
+    };
+    const without: number[] = [];
+    const withSync: number[] = [];
+    for (let i = 0; i < HOOK_RUNS; i++) {
+      without.push(timed(false));
+      withSync.push(timed(true));
+    }
+    const ratio = median(withSync) / median(without);
+    const ok = ratio <= 1.1;
+    console.log(
+      `sync: SessionStart hook with sync set up (project linked, 50 sessions), ${HOOK_RUNS} runs each: median ${median(withSync).toFixed(1)} ms ` +
+        `vs without ${median(without).toFixed(1)} ms → ratio ${ratio.toFixed(3)} (budget 1.1) ${ok ? "ok" : "OVER BUDGET"}`,
+    );
+    return ok;
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 }
