@@ -1,6 +1,6 @@
 // `claude-persist sync` with real Syncthing daemons standing in for a user's machines (each with its own home path)
 // in a loopback-only network namespace, and the real `claude` CLI on each side.
-import { appendFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -311,5 +311,43 @@ describe.skipIf(!hasSyncthing)("a Syncthing the user already runs (real Syncthin
       await daemon;
       await net.close();
     }
+  }, 120_000);
+});
+
+const hasUnison = (await execa("unison", ["-version"], { reject: false }).catch(() => ({ exitCode: 1 }))).exitCode === 0;
+
+describe.skipIf(!hasUnison)("unison with a machine reached over ssh (real unison, over a pipe)", () => {
+  it("brings the devbox in step on demand, and a session written on both sides keeps every line", async () => {
+    const laptop = path.join(tempDir("cp-unison-"), "home", "ana");
+    const devbox = path.join(tempDir("cp-unison-"), "srv", "ana");
+    for (const home of [laptop, devbox]) mkdirSync(path.join(home, ".claude"), { recursive: true, mode: 0o700 });
+    // Stands in for ssh: runs the command it is given as the devbox, whose home is elsewhere.
+    const ssh = path.join(tempDir("cp-fake-ssh-"), "ssh");
+    writeFileSync(ssh, `#!/bin/sh\nwhile [ $# -gt 0 ] && [ "$1" != unison ]; do shift; done\nexec env HOME=${devbox} UNISON=${devbox}/.unison "$@"\n`, { mode: 0o755 });
+    const identity = path.join(".claude", "projects", "repo-github.com-ana-app-0123abcd");
+    mkdirSync(path.join(laptop, identity), { recursive: true });
+    symlinkSync("repo-github.com-ana-app-0123abcd", path.join(laptop, ".claude", "projects", "-home-ana-code-app"));
+    const session = path.join(identity, "4c4c4c4c-1111-4222-8333-944445555666.jsonl");
+    writeFileSync(path.join(laptop, session), `${line("u1", null, "2026-01-01T00:00:01Z", "common start")}\n`, { mode: 0o600 });
+    writeFileSync(path.join(laptop, ".claude", ".credentials.json"), "{}", { mode: 0o600 });
+    mkdirSync(path.join(laptop, ".claude", "todos"), { recursive: true });
+    writeFileSync(path.join(laptop, ".claude", "todos", "t-agent-t.json"), "[]");
+    const unison = () => runCli(["sync", "unison", "devbox", "--ssh-command", ssh], { env: { HOME: laptop, USER: "ana" } });
+
+    const first = await unison();
+    expect(first.exitCode, first.stderr + first.stdout).toBe(0);
+    expect(readFileSync(path.join(devbox, session), "utf8")).toContain("common start");
+    expect(existsSync(path.join(devbox, ".claude", "todos", "t-agent-t.json"))).toBe(true);
+    expect(existsSync(path.join(devbox, ".claude", ".credentials.json"))).toBe(false);
+    expect(existsSync(path.join(devbox, ".claude", "projects", "-home-ana-code-app"))).toBe(false);
+
+    appendFileSync(path.join(laptop, session), `${line("a2", "u1", "2026-01-01T00:00:02Z", "laptop turn")}\n`);
+    appendFileSync(path.join(devbox, session), `${line("b2", "u1", "2026-01-01T00:00:03Z", "devbox turn")}\n`);
+    const second = await unison();
+    expect(second.exitCode, second.stderr + second.stdout).toBe(0);
+    const onLaptop = readFileSync(path.join(laptop, session), "utf8");
+    expect(readFileSync(path.join(devbox, session), "utf8")).toBe(onLaptop);
+    for (const text of ["common start", "laptop turn", "devbox turn"]) expect(onLaptop).toContain(text);
+    expect(onLaptop.trim().split("\n")).toHaveLength(3);
   }, 120_000);
 });

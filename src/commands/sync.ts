@@ -12,6 +12,7 @@ import { updateJsonState } from "../state.ts";
 import { describeMerged, mergeConflicts, conflictCopies } from "../sync/conflicts.ts";
 import { ownSyncthingHome, relayPasswordFile, SYNC_FOLDERS, syncSettingsFile, PROJECT_IDENTITY_PREFIX } from "../sync/folders.ts";
 import { linkProject } from "../sync/identity.ts";
+import { mergeFiles, unisonOnce } from "../sync/unison.ts";
 import {
   addDevice,
   configureFolders,
@@ -45,6 +46,9 @@ Credentials, .claude.json, plugins/ and settings never travel.
   merge               merge every conflict copy of a session now (the hook does it at session start)
   scan [FILE]         send a file (or everything) now instead of after the watcher's 1 s delay
   doctor              check the setup, one line per check
+  unison HOST [--ssh-command CMD]
+                      sync once with HOST over ssh with unison instead (no daemon, no port): the same
+                      folders and ignores, sessions written on both sides merged by line
 `;
 
 export const sync: Command = {
@@ -73,6 +77,10 @@ export const sync: Command = {
         return scan(rest, io);
       case "doctor":
         return doctor(rest, io);
+      case "unison":
+        return unison(rest, io);
+      case "merge-files":
+        return mergeFilesCommand(rest, io);
       default:
         throw new UserError(sub ? `unknown sync command '${oneLine(sub, 40)}'; see 'claude-persist sync --help'` : HELP.trimEnd(), 2);
     }
@@ -300,6 +308,35 @@ function resolveSlugLink(root: string, rel: string): string {
     }
   }
   return rel.split(path.sep).join("/");
+}
+
+async function unison(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseOptions(
+    "claude-persist sync unison",
+    args,
+    { "ssh-command": { type: "string" } },
+    z.object({ "ssh-command": z.string().min(1).optional() }),
+    { positionals: 1 },
+  );
+  if (!positionals[0]) throw new UserError("give the machine to sync with: claude-persist sync unison user@host", 2);
+  const result = await unisonOnce(io.env, positionals[0], { sshCommand: values["ssh-command"], cliPath: process.argv[1] ?? "" });
+  if (result.exitCode !== 0) {
+    io.stderr(`${result.output.trim().split("\n").slice(-5).map((l) => oneLine(l, 200)).join("\n")}\n`);
+    throw new UserError(`unison stopped (exit ${result.exitCode}); see its lines above`);
+  }
+  const summary = /Synchronization complete.*|Nothing to do.*/.exec(result.output)?.[0];
+  io.stdout(`${summary ? oneLine(summary, 200) : "In step."}\n`);
+  return 0;
+}
+
+/** unison's merge command: the union of both versions' lines, written to NEW. */
+async function mergeFilesCommand(args: string[], io: Io): Promise<number> {
+  const { positionals } = parseOptions("claude-persist sync merge-files", args, {}, z.object({}), { positionals: 3 });
+  const [current1, current2, output] = positionals;
+  if (!current1 || !current2 || !output) throw new UserError("usage: claude-persist sync merge-files CURRENT1 CURRENT2 NEW (unison runs it)", 2);
+  const added = mergeFiles(path.resolve(io.cwd, current1), path.resolve(io.cwd, current2), path.resolve(io.cwd, output));
+  io.stdout(`merged: ${added} line(s) from the other side\n`);
+  return 0;
 }
 
 async function doctor(args: string[], io: Io): Promise<number> {

@@ -1,0 +1,63 @@
+// On-demand sync with a machine reached only over ssh (a remote Docker engine's host), without a daemon or an
+// extra port: Debian's unison (2.52 on both ends), the same folders and ignores as Syncthing, and the line-union
+// merge as unison's merge command, so that a session written on both sides keeps every line.
+import { mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { configDir, type Env } from "../claude/home.ts";
+import { UserError } from "../errors.ts";
+import { writeFileAtomic } from "../fs.ts";
+import { shellWord } from "../text.ts";
+import { unionOfLines } from "./conflicts.ts";
+import { hostOnlyDir, SYNC_FOLDERS } from "./folders.ts";
+
+/** `ssh://host` or `user@host`: where the other `~/.claude` is (relative to the remote home). */
+export function unisonRemoteRoot(target: string): string {
+  const host = target.replace(/^ssh:\/\//, "").replace(/\/+$/, "");
+  if (!/^([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:\d+)?$/.test(host)) throw new UserError(`'${target}' is not an ssh host (user@host or ssh://host)`, 2);
+  return `ssh://${host}/.claude`;
+}
+
+/** Unison's arguments: only the shared folders, the same ignores, and our merge for transcripts. */
+export function unisonArgs(env: Env, remoteRoot: string, mergeCommand: string, sshCommand?: string): string[] {
+  const args = [configDir(env), remoteRoot, "-batch", "-auto", "-times"];
+  for (const folder of SYNC_FOLDERS) {
+    args.push("-path", folder.name);
+    if (folder.only) {
+      args.push("-ignore", `Path ${folder.name}/*`);
+      for (const name of folder.only) args.push("-ignorenot", `Path ${folder.name}/${name}`);
+    }
+  }
+  for (const pattern of ["*.tmp", "*.tmp.*", "*.lock", "*.lock.*", "*.stale", "*.swp", "*~", ".stfolder", ".stignore", ".stversions", "*.sync-conflict-*"]) {
+    args.push("-ignore", `Name ${pattern}`);
+  }
+  args.push("-merge", `Name *.jsonl -> ${mergeCommand} CURRENT1 CURRENT2 NEW`);
+  if (sshCommand) args.push("-sshcmd", sshCommand);
+  return args;
+}
+
+/** Runs unison once against `target`; the archive lives in the host-only state, under a pinned host name. */
+export async function unisonOnce(env: Env, target: string, options: { sshCommand?: string | undefined; cliPath: string }): Promise<{ exitCode: number; output: string }> {
+  mkdirSync(path.join(hostOnlyDir(env), "unison"), { recursive: true, mode: 0o700 });
+  const mergeCommand = [process.execPath, options.cliPath, "sync", "merge-files"].map(shellWord).join(" ");
+  const result = await execa("unison", unisonArgs(env, unisonRemoteRoot(target), mergeCommand, options.sshCommand), {
+    env: { ...env, UNISON: path.join(hostOnlyDir(env), "unison"), UNISONLOCALHOSTNAME: env.UNISONLOCALHOSTNAME || "claude-persist-local" },
+    extendEnv: false,
+    reject: false,
+    all: true,
+    stdin: "ignore",
+    timeout: 30 * 60_000,
+  }).catch((error: unknown) => ({ exitCode: 127, all: String(error) }));
+  if (result.exitCode === 127 || /ENOENT/.test(String(result.all)) && result.exitCode !== 0) {
+    throw new UserError("unison is not installed: install it on both machines ('apt-get install unison', 2.52 or later) and run this again");
+  }
+  return { exitCode: result.exitCode ?? 1, output: String(result.all ?? "") };
+}
+
+/** Unison's merge protocol: both current versions in, the union of their lines out to NEW. */
+export function mergeFiles(current1: string, current2: string, output: string): number {
+  const { text, added } = unionOfLines(readFileSync(current1, "utf8"), readFileSync(current2, "utf8"));
+  writeFileAtomic(output, text, 0o600);
+  return added;
+}
+
