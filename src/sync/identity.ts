@@ -4,10 +4,10 @@
 // relative symlink, kept local (never synced). The container mapping's mechanism, one level up.
 // node:fs only (no git process): the SessionStart hook links a project the first time a session starts in it.
 import { createHash } from "node:crypto";
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, statSync, symlinkSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, statSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { projectSlugForDir, projectsDir, realpathOrSelf, type Env } from "../claude/home.ts";
-import { errorCode } from "../fs.ts";
+import { errorCode, isRealDirectory } from "../fs.ts";
 import { PROJECT_IDENTITY_PREFIX } from "./folders.ts";
 
 export type ProjectIdentity = {
@@ -140,6 +140,8 @@ export function linkProject(env: Env, dir: string, merge?: MergeFolders): LinkRe
   const link = path.join(projects, slug);
   const target = path.join(projects, identity.folder);
   let moved: string[] = [];
+  // A project folder that arrived as a link (another machine's, or planted) is never written through.
+  if (existsSync(target) && !isRealDirectory(target)) return { identity, slug, state: "other-link", moved };
   try {
     const stat = lstatSync(link);
     if (stat.isSymbolicLink()) {
