@@ -4,7 +4,7 @@
 // relative symlink, kept local (never synced). The container mapping's mechanism, one level up.
 // node:fs only (no git process): the SessionStart hook links a project the first time a session starts in it.
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, statSync, symlinkSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, statSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { projectSlugForDir, projectsDir, realpathOrSelf, type Env } from "../claude/home.ts";
 import { errorCode, isRealDirectory } from "../fs.ts";
@@ -141,7 +141,7 @@ export function linkProject(env: Env, dir: string, merge?: MergeFolders): LinkRe
   const target = path.join(projects, identity.folder);
   let moved: string[] = [];
   // A project folder that arrived as a link (another machine's, or planted) is never written through.
-  if (existsSync(target) && !isRealDirectory(target)) return { identity, slug, state: "other-link", moved };
+  if (isThere(target) && !isRealDirectory(target)) return { identity, slug, state: "other-link", moved };
   try {
     const stat = lstatSync(link);
     if (stat.isSymbolicLink()) {
@@ -186,5 +186,15 @@ function rmdirIfThere(dir: string): void {
     rmdirSync(dir);
   } catch (error) {
     if (errorCode(error) !== "ENOENT") throw error;
+  }
+}
+
+/** Anything at `file`, a dangling link included. */
+function isThere(file: string): boolean {
+  try {
+    lstatSync(file);
+    return true;
+  } catch {
+    return false;
   }
 }
