@@ -127,6 +127,40 @@ describe.skipIf(!hasSyncthing)("sessions that follow the user between two machin
     expect(readlinkSync(desktopProject)).toMatch(/^repo-github\.com-ana-app-[0-9a-f]{8}$/);
   }, 180_000);
 
+  it("interactive, in a terminal: claude --resume on the desktop shows the laptop's conversation and carries it on", async () => {
+    const first = await runClaude(["-p", "remember the word HERON"], { cwd: laptop.repo, home: laptop.home, apiUrl: server.url });
+    expect(first.exitCode, first.stderr).toBe(0);
+    const laptopProject = path.join(laptop.claudeDir, "projects", encodeProjectSlug(laptop.repo));
+    const name = readdirSync(laptopProject).find((n) => n.endsWith(".jsonl") && readFileSync(path.join(laptopProject, n), "utf8").includes("HERON")) ?? "";
+    const desktopProject = path.join(desktop.claudeDir, "projects", encodeProjectSlug(desktop.repo));
+    await waitFor("the HERON session on the desktop", () => readIfThere(path.join(desktopProject, name))?.includes("Hello from the test server."));
+    const env = claudeEnv(desktop.home, server.url);
+    // What a first interactive start needs: onboarding done, this folder trusted, the API key approved.
+    writeFileSync(
+      path.join(desktop.home, ".claude.json"),
+      JSON.stringify({
+        hasCompletedOnboarding: true,
+        projects: { [desktop.repo]: { hasTrustDialogAccepted: true } },
+        customApiKeyResponses: { approved: [(env.ANTHROPIC_API_KEY ?? "").slice(-20)], rejected: [] },
+      }),
+    );
+    const tmux = `cp-sync-${process.pid}`;
+    const envArgs = Object.entries(env).map(([key, value]) => `${key}=${value}`);
+    await execa("tmux", ["new-session", "-d", "-s", tmux, "-x", "200", "-y", "50", "-c", desktop.repo, "env", ...envArgs, CLAUDE_BIN, "--resume", path.basename(name, ".jsonl")]);
+    try {
+      const pane = async () => (await execa("tmux", ["capture-pane", "-p", "-t", tmux, "-S", "-200"])).stdout;
+      await waitFor("the laptop's conversation on the desktop's screen", async () => (await pane()).includes("remember the word HERON"), 60_000);
+      const before = server.requests.length;
+      await execa("tmux", ["send-keys", "-t", tmux, "-l", "which bird?"]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await execa("tmux", ["send-keys", "-t", tmux, "Enter"]);
+      await waitFor("the reply", () => JSON.stringify(server.requests.slice(before)).includes("which bird?"), 60_000);
+      expect(JSON.stringify(server.requests.slice(before))).toContain("remember the word HERON");
+    } finally {
+      await execa("tmux", ["kill-session", "-t", tmux], { reject: false });
+    }
+  }, 180_000);
+
   it("resuming on the desktop a session still being written on the laptop: the hook warns", async () => {
     // Each "machine" has its own hostname (a UTS namespace of its own), as the session-start records name it.
     const onHost = (hostname: string, args: string[], machine: Machine) =>
