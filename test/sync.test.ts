@@ -52,6 +52,33 @@ describe("a project is what its remote says", () => {
   });
 });
 
+describe("claude-persist sync: bad input and missing pieces", () => {
+  it("says what to do in one line, exits non-zero, and writes nothing", async () => {
+    const home = path.join(tempDir("cp-sync-bad-"), "home");
+    mkdirSync(path.join(home, ".claude"), { recursive: true });
+    const before = JSON.stringify(filesUnder(home));
+    const notSetUp = await runCli(["sync", "status"], { env: { HOME: home } });
+    expect(notSetUp.exitCode).toBe(1);
+    expect(notSetUp.stderr).toBe("claude-persist sync: sync is not set up on this machine: run 'claude-persist sync init' first");
+    const badId = await runCli(["sync", "add-device", "not-a-device-id"], { env: { HOME: home } });
+    expect(badId.exitCode).toBe(2);
+    expect(badId.stderr).toContain("give the other device's ID");
+    const badListen = await runCli(["sync", "init", "--listen", "0.0.0.0"], { env: { HOME: home } });
+    expect(badListen.exitCode).toBe(2);
+    expect(badListen.stderr).toContain("must look like tcp://HOST:PORT");
+    const noSyncthing = await runCli(["sync", "init", "--own"], { env: { HOME: home, CLAUDE_PERSIST_SYNCTHING: "/nonexistent/syncthing" } });
+    expect(noSyncthing.exitCode).toBe(1);
+    expect(noSyncthing.stderr).toContain("syncthing is not installed: install it");
+    const badHost = await runCli(["sync", "unison", "devbox; rm -rf ~"], { env: { HOME: home } });
+    expect(badHost.exitCode).toBe(2);
+    expect(badHost.stderr).toContain("is not an ssh host");
+    const noUnison = await runCli(["sync", "unison", "devbox"], { env: { HOME: home, PATH: "/nonexistent" } });
+    expect(noUnison.exitCode).toBe(1);
+    expect(noUnison.stderr).toContain("unison is not installed: install it on both machines");
+    expect(JSON.stringify(filesUnder(home))).toBe(before);
+  });
+});
+
 describe.skipIf(!hasSyncthing)("sessions that follow the user between two machines (real Syncthing)", () => {
   let net: LoopbackNetwork;
   let server: MessagesServer;

@@ -67,6 +67,8 @@ export function syncthingBinary(env: Env): string {
  * Returns the device ID.
  */
 export async function createInstance(env: Env, home: string, seed: SeedOptions): Promise<string> {
+  const probe = await execa(syncthingBinary(env), ["--version"], { reject: false, env: { ...env }, extendEnv: false });
+  if (probe.exitCode !== 0) throw missingSyncthing(`${probe.message ?? ""} ${String(probe.stderr)}`);
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const config = path.join(home, "config.xml");
   if (!existsSync(config)) writeFileAtomic(config, seededConfig(home, seed), 0o600);
@@ -74,8 +76,8 @@ export async function createInstance(env: Env, home: string, seed: SeedOptions):
     reject: false,
     env: { ...env },
     extendEnv: false,
-  }).catch((error: unknown) => ({ exitCode: 127, stdout: "", stderr: String(error) }));
-  if (generated.exitCode !== 0) throw missingSyncthing(String(generated.stderr));
+  });
+  if (generated.exitCode !== 0) throw missingSyncthing(`${generated.message ?? ""} ${String(generated.stderr)}`);
   const id = /Device ID:\s*([A-Z0-9-]{63})/.exec(`${String(generated.stdout)}\n${String(generated.stderr)}`)?.[1];
   if (!id) throw new Error(`syncthing generate printed no device ID: ${String(generated.stderr).slice(0, 200)}`);
   return id;

@@ -38,20 +38,25 @@ export function unisonArgs(env: Env, remoteRoot: string, mergeCommand: string, s
 
 /** Runs unison once against `target`; the archive lives in the host-only state, under a pinned host name. */
 export async function unisonOnce(env: Env, target: string, options: { sshCommand?: string | undefined; cliPath: string }): Promise<{ exitCode: number; output: string }> {
+  const remoteRoot = unisonRemoteRoot(target);
+  const probe = await execa("unison", ["-version"], { env: { ...env }, extendEnv: false, reject: false });
+  if (probe.exitCode !== 0) throw notInstalled();
   mkdirSync(path.join(hostOnlyDir(env), "unison"), { recursive: true, mode: 0o700 });
   const mergeCommand = [process.execPath, options.cliPath, "sync", "merge-files"].map(shellWord).join(" ");
-  const result = await execa("unison", unisonArgs(env, unisonRemoteRoot(target), mergeCommand, options.sshCommand), {
+  const result = await execa("unison", unisonArgs(env, remoteRoot, mergeCommand, options.sshCommand), {
     env: { ...env, UNISON: path.join(hostOnlyDir(env), "unison"), UNISONLOCALHOSTNAME: env.UNISONLOCALHOSTNAME || "claude-persist-local" },
     extendEnv: false,
     reject: false,
     all: true,
     stdin: "ignore",
     timeout: 30 * 60_000,
-  }).catch((error: unknown) => ({ exitCode: 127, all: String(error) }));
-  if (result.exitCode === 127 || /ENOENT/.test(String(result.all)) && result.exitCode !== 0) {
-    throw new UserError("unison is not installed: install it on both machines ('apt-get install unison', 2.52 or later) and run this again");
-  }
+  });
+  if (result.exitCode === undefined && /ENOENT/.test(result.message ?? "")) throw notInstalled();
   return { exitCode: result.exitCode ?? 1, output: String(result.all ?? "") };
+}
+
+function notInstalled(): UserError {
+  return new UserError("unison is not installed: install it on both machines ('apt-get install unison', 2.52 or later) and run this again");
 }
 
 /** Unison's merge protocol: both current versions in, the union of their lines out to NEW. */
