@@ -116,6 +116,8 @@ async function init(args: string[], io: Io): Promise<number> {
   if (values.name) {
     await rest(endpoint, "PATCH", `/rest/config/devices/${settings.deviceId}`, { name: values.name });
   }
+  // Run again with other addresses: the instance we own listens where it is told now, live.
+  if (settings.own && values.listen) await rest(endpoint, "PATCH", "/rest/config/options", { listenAddresses: values.listen });
   if (!settings.relay) await configureFolders(env, endpoint, settings.deviceId);
   const saved = settings;
   await updateJsonState(syncSettingsFile(env), syncSettingsSchema, saved, () => saved);
