@@ -4,7 +4,7 @@ import path from "node:path";
 import { z } from "zod";
 import { parseOptions } from "../args.ts";
 import { projectsDir, type Env } from "../claude/home.ts";
-import type { Command, Io } from "../cli.ts";
+import type { Command, Io } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic, readTextIfExists } from "../fs.ts";
 import { mergeInto } from "../mapping.ts";
