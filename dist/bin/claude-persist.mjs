@@ -290,10 +290,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path27) {
-  if (!path27)
+function getElementAtPath(obj, path35) {
+  if (!path35)
     return obj;
-  return path27.reduce((acc, key) => acc?.[key], obj);
+  return path35.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -552,11 +552,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path27, issues) {
+function prefixIssues(path35, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path27);
+    iss.path.unshift(path35);
     return iss;
   });
 }
@@ -961,7 +961,7 @@ function $constructor(name, initializer3, proto, params) {
   Internals.prototype = zodProto;
   const protoMembers = proto;
   const initialized = protoMembers && /* @__PURE__ */ new WeakSet();
-  function init(inst, def) {
+  function init2(inst, def) {
     if (!inst._zod) {
       _zodDesc.value = new Internals(def);
       try {
@@ -1001,7 +1001,7 @@ function $constructor(name, initializer3, proto, params) {
   Object.defineProperty(Definition, "name", { value: name });
   function _(def) {
     const inst = params?.Parent ? newError(Definition) : this;
-    init(inst, def);
+    init2(inst, def);
     const deferred = inst._zod.deferred;
     if (deferred) {
       for (const fn of deferred) {
@@ -1014,7 +1014,7 @@ function $constructor(name, initializer3, proto, params) {
       pp(inst);
     return inst;
   }
-  Object.defineProperty(_, "init", { value: init });
+  Object.defineProperty(_, "init", { value: init2 });
   Object.defineProperty(_, Symbol.hasInstance, {
     value: (inst) => {
       if (params?.Parent && inst instanceof params.Parent)
@@ -1089,16 +1089,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path27 = []) => {
+  const processError = (error63, path35 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path27, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path35, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
       } else {
-        const fullpath = [...path27, ...issue2.path];
+        const fullpath = [...path35, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -1137,17 +1137,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path27 = []) => {
+  const processError = (error63, path35 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path27, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path35, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
       } else {
-        const fullpath = [...path27, ...issue2.path];
+        const fullpath = [...path35, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -1186,8 +1186,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path27 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path27) {
+  const path35 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path35) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -3891,9 +3891,9 @@ var init_schemas = __esm({
         }
         if (def.rest && !itemAborted) {
           let i2 = items.length - 1;
-          const rest = input2.slice(items.length);
+          const rest2 = input2.slice(items.length);
           let seen = payload.issues.length;
-          for (const el of rest) {
+          for (const el of rest2) {
             if (abortEarly && payload.issues.length !== seen) {
               if (aborted(payload, seen))
                 break;
@@ -4632,7 +4632,7 @@ function isRecursive(inst, stack, resolve) {
     }
     return answer;
   };
-  const merge2 = (answer) => {
+  const merge3 = (answer) => {
     if (answer > result)
       result = answer;
   };
@@ -4641,7 +4641,7 @@ function isRecursive(inst, stack, resolve) {
   switch (kind) {
     case "object": {
       const raw = rawShape(def);
-      merge2(raw ? shape(raw, true) : ASSUMED);
+      merge3(raw ? shape(raw, true) : ASSUMED);
       check2(def.catchall);
       break;
     }
@@ -4691,7 +4691,7 @@ function isRecursive(inst, stack, resolve) {
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
       const inner = def._cachedInner ?? (resolve ? inst._zod.innerType : void 0);
-      merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
+      merge3(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
     // a leaf by choice: `parts` are regex fragments, not data positions
@@ -14052,11 +14052,11 @@ function generateNonOptionalCheck(doc, ctx, schema, accessor) {
 function generateTupleCheck(doc, ctx, schema, accessor) {
   const def = schema._zod.def;
   const items = def.items;
-  const rest = def.rest;
+  const rest2 = def.rest;
   doc.write(`if (!Array.isArray(${accessor})) return INVALID;`);
   const optinStart = getTupleOptStart2(items, "optin");
   const optoutStart = getTupleOptStart2(items, "optout");
-  if (rest) {
+  if (rest2) {
     doc.write(`if (${accessor}.length < ${optinStart}) return INVALID;`);
   } else {
     doc.write(`if (${accessor}.length < ${optinStart} || ${accessor}.length > ${items.length}) return INVALID;`);
@@ -14103,13 +14103,13 @@ function generateTupleCheck(doc, ctx, schema, accessor) {
       doc.write(`${outputVar}[${i2}] = ${elemOutput};`);
     }
   }
-  if (rest) {
+  if (rest2) {
     const iVar = newVar(ctx);
     const elemVar = newVar(ctx);
     doc.write(`for (let ${iVar} = ${items.length}; ${iVar} < ${accessor}.length; ${iVar}++) {`);
     doc.indented((d) => {
       d.write(`const ${elemVar} = ${accessor}[${iVar}];`);
-      const elemOutput = compileChild(d, ctx, rest, elemVar);
+      const elemOutput = compileChild(d, ctx, rest2, elemVar);
       d.write(`${outputVar}[${iVar}] = ${elemOutput};`);
     });
     doc.write(`}`);
@@ -15310,11 +15310,11 @@ function _intersection(Class2, left, right) {
 function _tuple(Class2, items, _paramsOrRest, _params) {
   const hasRest = _paramsOrRest instanceof $ZodType;
   const params = hasRest ? _params : _paramsOrRest;
-  const rest = hasRest ? _paramsOrRest : null;
+  const rest2 = hasRest ? _paramsOrRest : null;
   return new Class2({
     type: "tuple",
     items,
-    rest,
+    rest: rest2,
     ...normalizeParams(params)
   });
 }
@@ -15925,8 +15925,8 @@ function foldIntersection(json2) {
     const keyword = UNION_KEYS.find((k) => Array.isArray(union2[k]));
     if (Object.keys(union2).length !== 1)
       return;
-    const rest = allOf.filter((m) => m !== union2);
-    const branches = union2[keyword].map((branch) => foldObjects([...rest, branch]));
+    const rest2 = allOf.filter((m) => m !== union2);
+    const branches = union2[keyword].map((branch) => foldObjects([...rest2, branch]));
     if (branches.some((b) => !b))
       return;
     folded = { [keyword]: branches };
@@ -16233,17 +16233,17 @@ function stringifyKeyNames(bySchema, json2, visited) {
   const values = json2.enum ?? (json2.const !== void 0 ? [json2.const] : void 0);
   if (!numericType && !values?.some((v) => typeof v === "number"))
     return json2;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format: format3, id, ...rest } = json2;
-  if (rest.enum)
-    rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
-  else if (typeof rest.const === "number")
-    rest.const = String(rest.const);
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format: format3, id, ...rest2 } = json2;
+  if (rest2.enum)
+    rest2.enum = rest2.enum.map((v) => typeof v === "number" ? String(v) : v);
+  else if (typeof rest2.const === "number")
+    rest2.const = String(rest2.const);
   if (!numericType)
-    return rest;
-  rest.type = "string";
+    return rest2;
+  rest2.type = "string";
   if (!values)
-    rest.pattern = (types.includes("number") ? number : integer).source;
-  return rest;
+    rest2.pattern = (types.includes("number") ? number : integer).source;
+  return rest2;
 }
 function rewriteKeyNames(ctx) {
   const bySchema = /* @__PURE__ */ new Map();
@@ -16465,11 +16465,11 @@ var init_json_schema_processors = __esm({
           else
             handleUnrepresentable(schema, ctx, json2, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
         }
-        const [first, ...rest] = divisors;
+        const [first, ...rest2] = divisors;
         if (first !== void 0)
           json2.multipleOf = first;
-        if (rest.length)
-          json2.allOf = [...json2.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
+        if (rest2.length)
+          json2.allOf = [...json2.allOf ?? [], ...rest2.map((m) => ({ multipleOf: m }))];
       }
     };
     booleanProcessor = (_schema, _ctx, json2, _params) => {
@@ -16700,7 +16700,7 @@ var init_json_schema_processors = __esm({
         ...params,
         path: [...params.path, prefixPath, i2]
       }));
-      const rest = def.rest ? processSchema(def.rest, ctx, {
+      const rest2 = def.rest ? processSchema(def.rest, ctx, {
         ...params,
         path: [...params.path, restPath, ...ctx.target === "openapi-3.0" ? [def.items.length] : []]
       }) : null;
@@ -16718,8 +16718,8 @@ var init_json_schema_processors = __esm({
         json2.prefixItems = prefixItems;
         if (isClosed) {
           json2.items = false;
-        } else if (rest) {
-          json2.items = rest;
+        } else if (rest2) {
+          json2.items = rest2;
         }
         if (minItems > 0)
           json2.minItems = minItems;
@@ -16729,8 +16729,8 @@ var init_json_schema_processors = __esm({
         json2.items = {
           anyOf: prefixItems
         };
-        if (rest) {
-          json2.items.anyOf.push(rest);
+        if (rest2) {
+          json2.items.anyOf.push(rest2);
         }
         if (minItems > 0)
           json2.minItems = minItems;
@@ -16740,8 +16740,8 @@ var init_json_schema_processors = __esm({
         json2.items = prefixItems;
         if (isClosed) {
           json2.additionalItems = false;
-        } else if (rest) {
-          json2.additionalItems = rest;
+        } else if (rest2) {
+          json2.additionalItems = rest2;
         }
         if (minItems > 0)
           json2.minItems = minItems;
@@ -17886,11 +17886,11 @@ function intersection(left, right) {
 function tuple(items, _paramsOrRest, _params) {
   const hasRest = _paramsOrRest instanceof $ZodType;
   const params = hasRest ? _params : _paramsOrRest;
-  const rest = hasRest ? _paramsOrRest : null;
+  const rest2 = hasRest ? _paramsOrRest : null;
   return new ZodTuple({
     type: "tuple",
     items,
-    rest,
+    rest: rest2,
     ...util_exports.normalizeParams(params)
   });
 }
@@ -18872,10 +18872,10 @@ var init_schemas2 = __esm({
       ZodType.init(inst, def);
       inst._zod.processJSONSchema = (ctx, json2, params) => tupleProcessor(inst, ctx, json2, params);
     }, {
-      rest(rest) {
+      rest(rest2) {
         return this.clone({
           ...this._zod.def,
-          rest
+          rest: rest2
         });
       },
       partial() {
@@ -19219,13 +19219,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path27 = ref.slice(1).split("/").filter(Boolean);
-  if (path27.length === 0) {
+  const path35 = ref.slice(1).split("/").filter(Boolean);
+  if (path35.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path27[0] === defsKey) {
-    const key = path27[1] === void 0 ? void 0 : decodeJSONPointerSegment(path27[1]);
+  if (path35[0] === defsKey) {
+    const key = path35[1] === void 0 ? void 0 : decodeJSONPointerSegment(path35[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -19671,9 +19671,9 @@ function convertBaseSchema(schema, ctx) {
         const minItems = typeof schema.minItems === "number" ? schema.minItems : 0;
         const tupleItems = prefixItems.map((item) => convertSchema(item, ctx));
         const positionalItems = applyMinItems(tupleItems, minItems);
-        const rest = !Array.isArray(items) ? getTupleRest(items, ctx) : void 0;
+        const rest2 = !Array.isArray(items) ? getTupleRest(items, ctx) : void 0;
         const tupleSchema = z.tuple(positionalItems);
-        zodSchema = rest ? tupleSchema.rest(rest) : tupleSchema;
+        zodSchema = rest2 ? tupleSchema.rest(rest2) : tupleSchema;
         if (typeof schema.minItems === "number") {
           zodSchema = zodSchema.check(z.minLength(schema.minItems));
         }
@@ -19684,9 +19684,9 @@ function convertBaseSchema(schema, ctx) {
         const minItems = typeof schema.minItems === "number" ? schema.minItems : 0;
         const tupleItems = items.map((item) => convertSchema(item, ctx));
         const positionalItems = applyMinItems(tupleItems, minItems);
-        const rest = getTupleRest(schema.additionalItems, ctx);
+        const rest2 = getTupleRest(schema.additionalItems, ctx);
         const tupleSchema = z.tuple(positionalItems);
-        zodSchema = rest ? tupleSchema.rest(rest) : tupleSchema;
+        zodSchema = rest2 ? tupleSchema.rest(rest2) : tupleSchema;
         if (typeof schema.minItems === "number") {
           zodSchema = zodSchema.check(z.minLength(schema.minItems));
         }
@@ -20057,8 +20057,8 @@ function visit(schema, fnOrHandlers) {
       }
       case "lazy": {
         const original = def.getter;
-        const { _cachedInner, ...rest } = def;
-        return clone(s, { ...rest, getter: () => run(original()) });
+        const { _cachedInner, ...rest2 } = def;
+        return clone(s, { ...rest2, getter: () => run(original()) });
       }
       // A leaf by choice: `parts` are regex fragments, not data positions.
       case "template_literal":
@@ -20623,8 +20623,8 @@ import path2 from "node:path";
 function tempPathBeside(file2) {
   return path2.join(path2.dirname(file2), `.${path2.basename(file2)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
 }
-function writeFileAtomic(link, content, mode) {
-  const file2 = resolvedTarget(link);
+function writeFileAtomic(link2, content, mode) {
+  const file2 = resolvedTarget(link2);
   const temp = tempPathBeside(file2);
   const keepMode = mode ?? existingMode(file2) ?? 420;
   const fd = openSync(temp, "wx", keepMode);
@@ -21699,12 +21699,12 @@ function parseTree(text2, errors = [], options7 = ParseOptions.DEFAULT) {
   }
   return result;
 }
-function findNodeAtLocation(root, path27) {
+function findNodeAtLocation(root, path35) {
   if (!root) {
     return void 0;
   }
   let node2 = root;
-  for (let segment of path27) {
+  for (let segment of path35) {
     if (typeof segment === "string") {
       if (node2.type !== "object" || !Array.isArray(node2.children)) {
         return void 0;
@@ -21734,17 +21734,17 @@ function getNodePath(node2) {
   if (!node2.parent || !node2.parent.children) {
     return [];
   }
-  const path27 = getNodePath(node2.parent);
+  const path35 = getNodePath(node2.parent);
   if (node2.parent.type === "property") {
     const key = node2.parent.children[0].value;
-    path27.push(key);
+    path35.push(key);
   } else if (node2.parent.type === "array") {
     const index = node2.parent.children.indexOf(node2);
     if (index !== -1) {
-      path27.push(index);
+      path35.push(index);
     }
   }
-  return path27;
+  return path35;
 }
 function visit2(text2, visitor, options7 = ParseOptions.DEFAULT) {
   const _scanner = createScanner(text2, false);
@@ -22086,14 +22086,14 @@ var init_parser = __esm({
 
 // node_modules/jsonc-parser/lib/esm/impl/edit.js
 function setProperty(text2, originalPath, value, options7) {
-  const path27 = originalPath.slice();
+  const path35 = originalPath.slice();
   const errors = [];
   const root = parseTree(text2, errors);
   let parent = void 0;
   let lastSegment = void 0;
-  while (path27.length > 0) {
-    lastSegment = path27.pop();
-    parent = findNodeAtLocation(root, path27);
+  while (path35.length > 0) {
+    lastSegment = path35.pop();
+    parent = findNodeAtLocation(root, path35);
     if (parent === void 0 && value !== void 0) {
       if (typeof lastSegment === "string") {
         value = { [lastSegment]: value };
@@ -22273,8 +22273,8 @@ function printParseErrorCode(code) {
   }
   return "<unknown ParseErrorCode>";
 }
-function modify(text2, path27, value, options7) {
-  return setProperty(text2, path27, value, options7);
+function modify(text2, path35, value, options7) {
+  return setProperty(text2, path35, value, options7);
 }
 function applyEdits(text2, edits) {
   let sortedEdits = edits.slice(0).sort((a2, b) => {
@@ -22409,17 +22409,17 @@ function detectFormatting(text2) {
   if (indented?.startsWith("	")) return { insertSpaces: false, tabSize: 1, eol };
   return { insertSpaces: true, tabSize: indented ? Math.min(indented.length, 8) : 2, eol };
 }
-function editJsonc(text2, path27, value, options7 = {}) {
-  const edits = modify(withoutBom(text2), path27, value, {
+function editJsonc(text2, path35, value, options7 = {}) {
+  const edits = modify(withoutBom(text2), path35, value, {
     formattingOptions: detectFormatting(text2),
     ...options7.insert ? { isArrayInsertion: true } : {}
   });
   return applyEdits(text2, edits);
 }
-function appendToJsonc(text2, path27, value, key) {
-  const container = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path27);
+function appendToJsonc(text2, path35, value, key) {
+  const container = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path35);
   const last = container?.type === (key === void 0 ? "array" : "object") ? container?.children?.at(-1) : void 0;
-  if (!last) return editJsonc(text2, key === void 0 ? [...path27, -1] : [...path27, key], value, { insert: key === void 0 });
+  if (!last) return editJsonc(text2, key === void 0 ? [...path35, -1] : [...path35, key], value, { insert: key === void 0 });
   const { eol, insertSpaces, tabSize } = detectFormatting(text2);
   const lineStart = text2.lastIndexOf("\n", last.offset) + 1;
   const indent = /^[ \t]*/.exec(text2.slice(lineStart))?.[0] ?? "";
@@ -22429,9 +22429,9 @@ function appendToJsonc(text2, path27, value, key) {
   const end = last.offset + last.length;
   return `${text2.slice(0, end)},${ownLine ? `${eol}${indent}` : " "}${entry}${text2.slice(end)}`;
 }
-function removeFromJsonc(text2, path27) {
-  const node2 = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path27);
-  const target = node2 && typeof path27.at(-1) === "string" ? node2.parent : node2;
+function removeFromJsonc(text2, path35) {
+  const node2 = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path35);
+  const target = node2 && typeof path35.at(-1) === "string" ? node2.parent : node2;
   const siblings = target?.parent?.children ?? [];
   const index = target ? siblings.indexOf(target) : -1;
   if (!target || index < 0) return text2;
@@ -22439,7 +22439,7 @@ function removeFromJsonc(text2, path27) {
   const after = siblings[index + 1];
   if (before) return text2.slice(0, before.offset + before.length) + text2.slice(target.offset + target.length);
   if (after) return text2.slice(0, target.offset) + text2.slice(after.offset);
-  return editJsonc(text2, path27, void 0);
+  return editJsonc(text2, path35, void 0);
 }
 var EMPTY;
 var init_jsonc = __esm({
@@ -22689,9 +22689,9 @@ function sha256(content) {
 function commandForInstall(template, env, file2) {
   const dir = configDir(env);
   const isDefault = dir === path4.join(homeDir(env), ".claude");
-  const result = template.replace(PLUGIN_RUNTIME_REFERENCE, (_match, rest) => {
-    if (isDefault) return `~/.claude/${PACK_CODE_DIR}${rest}`;
-    const target = `${packCodeDir(env)}${rest}`;
+  const result = template.replace(PLUGIN_RUNTIME_REFERENCE, (_match, rest2) => {
+    if (isDefault) return `~/.claude/${PACK_CODE_DIR}${rest2}`;
+    const target = `${packCodeDir(env)}${rest2}`;
     if (/^[A-Za-z0-9_./@%+=:,-]+$/.test(target)) return target;
     if (/["$`\\]/.test(target)) throw new UserError(`the config dir ${dir} has a character (" $ \` or \\) that a slash command cannot quote; use another CLAUDE_CONFIG_DIR`);
     return `"${target}"`;
@@ -23099,17 +23099,17 @@ function projectLinkState(env, cwd, workspaces) {
   if (hostPath === void 0) return { kind: "outside" };
   const hostSlug = encodeProjectSlug(hostPath);
   const containerSlug = encodeProjectSlug(cwd);
-  const link = path6.join(projectsDir(env), containerSlug);
-  const slugs = { hostSlug, containerSlug, link };
+  const link2 = path6.join(projectsDir(env), containerSlug);
+  const slugs = { hostSlug, containerSlug, link: link2 };
   if (hostSlug === containerSlug) return { kind: "same-path", ...slugs };
   let isLink;
   try {
-    isLink = lstatSync2(link).isSymbolicLink();
+    isLink = lstatSync2(link2).isSymbolicLink();
   } catch {
     return { kind: "missing", ...slugs };
   }
   if (!isLink) return { kind: "not-a-link", ...slugs };
-  const target = readlinkSync(link);
+  const target = readlinkSync(link2);
   return target === hostSlug ? { kind: "ok", ...slugs } : { kind: "elsewhere", target, ...slugs };
 }
 function repairProjectLink(env, cwd, workspaces) {
@@ -23323,9 +23323,384 @@ var init_environment = __esm({
   }
 });
 
-// src/hook.ts
-import { accessSync as accessSync2, appendFileSync, constants as constants2, mkdirSync as mkdirSync3, statSync as statSync5 } from "node:fs";
+// src/sync/conflicts.ts
+import { lstatSync as lstatSync3, readdirSync as readdirSync2, readFileSync as readFileSync5, renameSync as renameSync3, unlinkSync as unlinkSync3, writeFileSync } from "node:fs";
 import path8 from "node:path";
+function conflictCopies(dir) {
+  let names;
+  try {
+    names = readdirSync2(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => name.includes(".sync-conflict-") && CONFLICT.test(name));
+}
+function mergeConflicts(dir) {
+  const merged = [];
+  for (const name of conflictCopies(dir)) {
+    const match = CONFLICT.exec(name);
+    if (!match) continue;
+    const session = `${match[1]}${match[3]}`;
+    const added = mergeCopy(path8.join(dir, session), path8.join(dir, name));
+    if (added !== void 0) merged.push({ session, added, device: match[2] ?? "" });
+  }
+  return merged;
+}
+function mergeCopy(file2, copy) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const copyText = readRegular(copy);
+    if (copyText === void 0) return void 0;
+    const before = statOf(file2);
+    if (before === "unfit") return void 0;
+    const ours = before ? readRegular(file2) : "";
+    if (ours === void 0) return void 0;
+    const { text: text2, added } = unionOfLines(ours, copyText);
+    if (added > 0 || !before) {
+      const temp = tempPathBeside(file2);
+      writeFileSync(temp, text2, { mode: before ? before.mode & 511 : 384, flag: "wx" });
+      const now = statOf(file2);
+      const changed = now === "unfit" || !now !== !before || now && before && (now.size !== before.size || now.mtimeMs !== before.mtimeMs);
+      if (changed) {
+        unlinkSync3(temp);
+        continue;
+      }
+      renameSync3(temp, file2);
+    }
+    unlinkSync3(copy);
+    return added;
+  }
+  return void 0;
+}
+function statOf(file2) {
+  try {
+    const stat = lstatSync3(file2);
+    if (!stat.isFile() || stat.size > MAX_MERGE_BYTES) return "unfit";
+    return { size: stat.size, mtimeMs: stat.mtimeMs, mode: stat.mode };
+  } catch {
+    return void 0;
+  }
+}
+function readRegular(file2) {
+  const stat = statOf(file2);
+  if (!stat || stat === "unfit") return void 0;
+  return readFileSync5(file2, "utf8");
+}
+function unionOfLines(ours, theirs) {
+  const seen = /* @__PURE__ */ new Map();
+  const add2 = (text2) => {
+    let count2 = 0;
+    let time3 = "";
+    for (const line of text2.split("\n")) {
+      if (!line.trim()) continue;
+      const parsed = parseLine(line);
+      time3 = parsed.time ?? time3;
+      if (seen.has(parsed.key)) continue;
+      seen.set(parsed.key, { line, time: time3 });
+      count2++;
+    }
+    return count2;
+  };
+  add2(ours);
+  const added = add2(theirs);
+  const lines = [...seen.entries()].sort(([keyA, a2], [keyB, b]) => a2.time < b.time ? -1 : a2.time > b.time ? 1 : keyA < keyB ? -1 : keyA > keyB ? 1 : 0);
+  return { text: lines.map(([, entry]) => `${entry.line}
+`).join(""), added };
+}
+function parseLine(line) {
+  try {
+    const record2 = JSON.parse(line);
+    if (record2 && typeof record2 === "object") {
+      const { uuid: uuid3, timestamp } = record2;
+      return {
+        key: typeof uuid3 === "string" && uuid3 ? `uuid:${uuid3}` : `line:${line}`,
+        time: typeof timestamp === "string" ? timestamp : void 0
+      };
+    }
+  } catch {
+  }
+  return { key: `line:${line}`, time: void 0 };
+}
+function describeMerged(merged) {
+  return merged.map(
+    (m) => `session ${m.session.replace(/\.jsonl$/, "")} was continued on two machines at once (device ${m.device}): merged its ${m.added} line(s) back, no line lost; the session now has two branches and resume follows the newest`
+  ).join("; ");
+}
+var CONFLICT, MAX_MERGE_BYTES;
+var init_conflicts = __esm({
+  "src/sync/conflicts.ts"() {
+    "use strict";
+    init_fs();
+    CONFLICT = /^(.+)\.sync-conflict-\d{8}-\d{6}-([A-Z0-9]{7})(\.jsonl)$/;
+    MAX_MERGE_BYTES = 64 * 1024 * 1024;
+  }
+});
+
+// src/sync/folders.ts
+import path9 from "node:path";
+function ignorePatterns(folder) {
+  const lines = ["// Written by claude-persist sync: the same on every machine. Edit nothing here.", ...NEVER_TRAVELLING];
+  if (folder.only) lines.push(...folder.only.map((name) => `!/${name}`), "*");
+  return lines;
+}
+function folderPath(env, folder) {
+  return path9.join(configDir(env), folder.name);
+}
+function hostOnlyDir(env) {
+  return path9.join(configDir(env), "persist-host");
+}
+function syncSettingsFile(env) {
+  return path9.join(hostOnlyDir(env), "sync.json");
+}
+function ownSyncthingHome(env) {
+  return path9.join(hostOnlyDir(env), "syncthing");
+}
+function relayPasswordFile(env) {
+  return path9.join(hostOnlyDir(env), "sync-relay-password");
+}
+var PROJECT_IDENTITY_PREFIX, SYNC_FOLDERS, NEVER_TRAVELLING;
+var init_folders = __esm({
+  "src/sync/folders.ts"() {
+    "use strict";
+    init_home();
+    PROJECT_IDENTITY_PREFIX = "repo-";
+    SYNC_FOLDERS = [
+      // Path slugs (`-Users-ana-code-app`) are this machine's links to a project's folder: they never travel.
+      { id: "claude-projects", name: "projects", only: [`${PROJECT_IDENTITY_PREFIX}*`] },
+      { id: "claude-todos", name: "todos" },
+      { id: "claude-tasks", name: "tasks" },
+      { id: "claude-plans", name: "plans" },
+      { id: "claude-file-history", name: "file-history" },
+      // The session-start records say where a session was last opened: the warning about a session live elsewhere.
+      { id: "claude-persist-records", name: PACK_STATE_DIR, only: ["session-starts"] }
+    ];
+    NEVER_TRAVELLING = ["*.tmp", "*.tmp.*", "*.lock", "*.lock.*", "*.stale", "*.swp", "*~", "(?d).DS_Store", "(?d)Thumbs.db"];
+  }
+});
+
+// src/sync/identity.ts
+import { createHash as createHash2 } from "node:crypto";
+import { lstatSync as lstatSync4, mkdirSync as mkdirSync3, readdirSync as readdirSync3, readFileSync as readFileSync6, readlinkSync as readlinkSync2, renameSync as renameSync4, rmdirSync as rmdirSync2, statSync as statSync5, symlinkSync as symlinkSync2 } from "node:fs";
+import path10 from "node:path";
+function projectIdentity(dir) {
+  const real = realpathOrSelf(dir);
+  for (let root = real; ; root = path10.dirname(root)) {
+    const gitConfig = gitConfigOf(path10.join(root, ".git"));
+    if (gitConfig !== void 0) {
+      const url2 = remoteUrl(gitConfig);
+      if (!url2) return void 0;
+      const remote = normaliseRemote(url2);
+      const subpath = path10.relative(root, real).split(path10.sep).join("/");
+      return { remote, subpath, folder: identityFolder(remote, subpath) };
+    }
+    if (path10.dirname(root) === root) return void 0;
+  }
+}
+function gitConfigOf(dotGit) {
+  try {
+    const stat = statSync5(dotGit);
+    let gitDir = dotGit;
+    if (stat.isFile()) {
+      const pointer = /^gitdir:\s*(.+)$/m.exec(readBounded(dotGit))?.[1]?.trim();
+      if (!pointer) return void 0;
+      gitDir = path10.resolve(path10.dirname(dotGit), pointer);
+      try {
+        gitDir = path10.resolve(gitDir, readBounded(path10.join(gitDir, "commondir")).trim());
+      } catch {
+      }
+    } else if (!stat.isDirectory()) {
+      return void 0;
+    }
+    return readBounded(path10.join(gitDir, "config"));
+  } catch {
+    return void 0;
+  }
+}
+function readBounded(file2) {
+  const stat = statSync5(file2);
+  if (!stat.isFile() || stat.size > MAX_CONFIG_BYTES) throw new Error(`${file2} is not a small regular file`);
+  return readFileSync6(file2, "utf8");
+}
+function remoteUrl(config2) {
+  const remotes = /* @__PURE__ */ new Map();
+  let current;
+  for (const raw of config2.split("\n")) {
+    const line = raw.trim();
+    const section = /^\[\s*remote\s+"([^"]+)"\s*\]/.exec(line);
+    if (section) {
+      current = section[1];
+      continue;
+    }
+    if (line.startsWith("[")) {
+      current = void 0;
+      continue;
+    }
+    const url2 = /^url\s*=\s*(.+)$/.exec(line)?.[1];
+    if (current && url2 && !remotes.has(current)) remotes.set(current, url2.trim().replace(/^"(.*)"$/, "$1"));
+  }
+  return remotes.get("origin") ?? remotes.values().next().value;
+}
+function normaliseRemote(url2) {
+  let rest2 = url2.trim();
+  let host = "";
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\/([^/]*)(\/.*)?$/i.exec(rest2);
+  const scp = /^(?:[^@/]+@)?([^:/]+):(?!\/)(.*)$/.exec(rest2);
+  if (scheme) {
+    if (scheme[1]?.toLowerCase() !== "file") host = (scheme[2] ?? "").replace(/^[^@]*@/, "").replace(/:\d*$/, "").toLowerCase();
+    rest2 = scheme[3] ?? "";
+  } else if (scp) {
+    host = (scp[1] ?? "").toLowerCase();
+    rest2 = scp[2] ?? "";
+  }
+  const repoPath = rest2.replace(/\/+$/, "").replace(/\.git$/, "").replace(/^\/+/, "").replace(/\/+/g, "/");
+  return host ? `${host}/${repoPath}` : `/${repoPath}`;
+}
+function identityFolder(remote, subpath) {
+  const name = subpath ? `${remote}/${subpath}` : remote;
+  const hash2 = createHash2("sha256").update(name).digest("hex").slice(0, 8);
+  return `${PROJECT_IDENTITY_PREFIX}${name.replace(/[^A-Za-z0-9.]/g, "-").slice(0, 120)}-${hash2}`;
+}
+function linkProject(env, dir, merge3) {
+  const identity3 = projectIdentity(dir);
+  if (!identity3) return void 0;
+  const projects = projectsDir(env);
+  const slug = projectSlugForDir(dir);
+  const link2 = path10.join(projects, slug);
+  const target = path10.join(projects, identity3.folder);
+  let moved = [];
+  if (isThere(target) && !isRealDirectory(target)) return { identity: identity3, slug, state: "other-link", moved };
+  try {
+    const stat = lstatSync4(link2);
+    if (stat.isSymbolicLink()) {
+      return { identity: identity3, slug, state: readlinkSync2(link2) === identity3.folder ? "already" : "other-link", moved };
+    }
+    if (!stat.isDirectory()) return { identity: identity3, slug, state: "other-link", moved };
+    if (isEmptyOrMissing(target)) {
+      moved = readdirSync3(link2);
+      rmdirIfThere(target);
+      renameSync4(link2, target);
+    } else if (merge3) {
+      moved = merge3(link2, target);
+      rmdirSync2(link2);
+    } else {
+      return { identity: identity3, slug, state: "needs-merge", moved };
+    }
+  } catch (error62) {
+    if (errorCode(error62) !== "ENOENT") throw error62;
+  }
+  mkdirSync3(target, { recursive: true, mode: 448 });
+  try {
+    symlinkSync2(identity3.folder, link2, "dir");
+  } catch (error62) {
+    if (errorCode(error62) !== "EEXIST" || readlinkSync2(link2) !== identity3.folder) throw error62;
+    return { identity: identity3, slug, state: "already", moved };
+  }
+  return { identity: identity3, slug, state: "linked", moved };
+}
+function isEmptyOrMissing(dir) {
+  try {
+    return readdirSync3(dir).every((name) => name === ".stfolder");
+  } catch (error62) {
+    if (errorCode(error62) === "ENOENT") return true;
+    throw error62;
+  }
+}
+function rmdirIfThere(dir) {
+  try {
+    for (const name of readdirSync3(dir)) rmdirSync2(path10.join(dir, name));
+    rmdirSync2(dir);
+  } catch (error62) {
+    if (errorCode(error62) !== "ENOENT") throw error62;
+  }
+}
+function isThere(file2) {
+  try {
+    lstatSync4(file2);
+    return true;
+  } catch {
+    return false;
+  }
+}
+var MAX_CONFIG_BYTES;
+var init_identity = __esm({
+  "src/sync/identity.ts"() {
+    "use strict";
+    init_home();
+    init_fs();
+    init_folders();
+    MAX_CONFIG_BYTES = 1024 * 1024;
+  }
+});
+
+// src/sync/session-start.ts
+import { existsSync as existsSync4, readFileSync as readFileSync7, statSync as statSync6 } from "node:fs";
+import path11 from "node:path";
+function syncAtSessionStart(env, input2, machine, now) {
+  const notes = [];
+  const problems = [];
+  if (!existsSync4(syncSettingsFile(env))) return { notes, problems };
+  try {
+    const linked = linkProject(env, input2.cwd);
+    if (linked?.state === "needs-merge") {
+      problems.push(`this project's sessions on this machine are not travelling yet: run 'claude-persist sync link' in ${input2.cwd}`);
+    }
+    const merged = mergeConflicts(path11.join(projectsDir(env), projectSlugForDir(input2.cwd)));
+    if (merged.length > 0) notes.push(describeMerged(merged));
+    if (input2.source === "resume") {
+      const elsewhere = liveElsewhere(env, input2, machine, now);
+      if (elsewhere) notes.push(elsewhere);
+    }
+  } catch (error62) {
+    problems.push(`sync: ${describeError(error62)}`);
+  }
+  return { notes, problems };
+}
+function liveElsewhere(env, input2, machine, now) {
+  const records = path11.join(packStateDir(env), "session-starts", `${input2.session_id}.jsonl`);
+  let lines;
+  try {
+    const stat = statSync6(records);
+    if (!stat.isFile() || stat.size > 1024 * 1024) return void 0;
+    lines = readFileSync7(records, "utf8").trim().split("\n");
+  } catch {
+    return void 0;
+  }
+  const previous = lines.slice(0, -1).reverse().map(parseStart).find((start) => start !== void 0);
+  if (!previous || previous.machine === machine || !input2.transcript_path) return void 0;
+  let written;
+  try {
+    written = statSync6(input2.transcript_path).mtimeMs;
+  } catch {
+    return void 0;
+  }
+  if (now.getTime() - written > LIVE_WINDOW_MS) return void 0;
+  return `session ${input2.session_id} may still be open on ${previous.machine} (its transcript changed ${Math.round((now.getTime() - written) / 1e3)} s ago): lines written on both machines at once branch the session; close it there first`;
+}
+function parseStart(line) {
+  try {
+    const record2 = JSON.parse(line);
+    if (record2 && typeof record2 === "object" && typeof record2.machine === "string") {
+      return { machine: record2.machine };
+    }
+  } catch {
+  }
+  return void 0;
+}
+var LIVE_WINDOW_MS;
+var init_session_start = __esm({
+  "src/sync/session-start.ts"() {
+    "use strict";
+    init_home();
+    init_errors();
+    init_conflicts();
+    init_folders();
+    init_identity();
+    LIVE_WINDOW_MS = 10 * 6e4;
+  }
+});
+
+// src/hook.ts
+import { accessSync as accessSync2, appendFileSync, constants as constants2, mkdirSync as mkdirSync4, statSync as statSync7 } from "node:fs";
+import path12 from "node:path";
 function runSessionStartHook(stdinText, env, now = /* @__PURE__ */ new Date()) {
   const problems = [];
   const fixes = [];
@@ -23363,6 +23738,8 @@ function runSessionStartHook(stdinText, env, now = /* @__PURE__ */ new Date()) {
   } catch (error62) {
     problems.push(`could not record the session start in ${packStateDir(env)} (${describeError(error62)})`);
   }
+  const synced = syncAtSessionStart(env, input2, where.name, now);
+  problems.push(...synced.problems);
   let workItems = "";
   try {
     workItems = describeWorkItems(readWorkItemEntries(env), sessionPlaces(input2.cwd, where));
@@ -23370,11 +23747,14 @@ function runSessionStartHook(stdinText, env, now = /* @__PURE__ */ new Date()) {
     problems.push(`could not read the work items in ${packStateDir(env)} (${describeError(error62)})`);
   }
   const context = describeSession(input2.cwd, where, missing) + (linked ? `
-claude-persist ${linked}.` : "") + (workItems ? `
+claude-persist ${linked}.` : "") + synced.notes.map((note) => `
+claude-persist sync: ${note}.`).join("") + (workItems ? `
 ${workItems}` : "");
   const stdout = JSON.stringify({ hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: context } });
+  const told = synced.notes.map((note) => `claude-persist sync: ${note}.
+`).join("");
   return { stdout: `${stdout}
-`, stderr: describeProblems(problems, fixes) };
+`, stderr: describeProblems(problems, fixes) + told };
 }
 function describeProblems(problems, fixes) {
   if (problems.length === 0) return "";
@@ -23404,11 +23784,11 @@ function parseInput(stdinText, problems) {
 }
 function missingSharedFolders(env, where) {
   const names = where.kind === "container" ? READ_WRITE_ENTRIES.filter((e) => e.kind === "dir").map((e) => e.name) : [PACK_STATE_DIR];
-  return names.filter((name) => !isWritableDir(path8.join(configDir(env), name)));
+  return names.filter((name) => !isWritableDir(path12.join(configDir(env), name)));
 }
 function isWritableDir(dir) {
   try {
-    if (!statSync5(dir).isDirectory()) return false;
+    if (!statSync7(dir).isDirectory()) return false;
     accessSync2(dir, constants2.W_OK);
     return true;
   } catch {
@@ -23416,9 +23796,9 @@ function isWritableDir(dir) {
   }
 }
 function recordSessionStart(env, record2) {
-  const dir = path8.join(packStateDir(env), SESSION_STARTS_DIR);
-  mkdirSync3(dir, { recursive: true, mode: 448 });
-  appendFileSync(path8.join(dir, `${record2.sessionId}.jsonl`), `${JSON.stringify(record2)}
+  const dir = path12.join(packStateDir(env), SESSION_STARTS_DIR);
+  mkdirSync4(dir, { recursive: true, mode: 448 });
+  appendFileSync(path12.join(dir, `${record2.sessionId}.jsonl`), `${JSON.stringify(record2)}
 `, { mode: 384 });
 }
 function describeSession(cwd, where, missing) {
@@ -23447,6 +23827,7 @@ var init_hook = __esm({
     init_environment();
     init_errors();
     init_project_link();
+    init_session_start();
     init_work_items();
     hookInputSchema = looseObject2({
       session_id: string4().check(_regex(/^[A-Za-z0-9_-]{1,128}$/, "session_id is not a session id")),
@@ -24585,9 +24966,9 @@ var init_command = __esm({
 var require_windows = __commonJS({
   "node_modules/isexe/windows.js"(exports, module) {
     module.exports = isexe;
-    isexe.sync = sync;
+    isexe.sync = sync2;
     var fs = __require("fs");
-    function checkPathExt(path27, options7) {
+    function checkPathExt(path35, options7) {
       var pathext = options7.pathExt !== void 0 ? options7.pathExt : process.env.PATHEXT;
       if (!pathext) {
         return true;
@@ -24598,25 +24979,25 @@ var require_windows = __commonJS({
       }
       for (var i2 = 0; i2 < pathext.length; i2++) {
         var p = pathext[i2].toLowerCase();
-        if (p && path27.substr(-p.length).toLowerCase() === p) {
+        if (p && path35.substr(-p.length).toLowerCase() === p) {
           return true;
         }
       }
       return false;
     }
-    function checkStat(stat, path27, options7) {
+    function checkStat(stat, path35, options7) {
       if (!stat.isSymbolicLink() && !stat.isFile()) {
         return false;
       }
-      return checkPathExt(path27, options7);
+      return checkPathExt(path35, options7);
     }
-    function isexe(path27, options7, cb) {
-      fs.stat(path27, function(er, stat) {
-        cb(er, er ? false : checkStat(stat, path27, options7));
+    function isexe(path35, options7, cb) {
+      fs.stat(path35, function(er, stat) {
+        cb(er, er ? false : checkStat(stat, path35, options7));
       });
     }
-    function sync(path27, options7) {
-      return checkStat(fs.statSync(path27), path27, options7);
+    function sync2(path35, options7) {
+      return checkStat(fs.statSync(path35), path35, options7);
     }
   }
 });
@@ -24625,15 +25006,15 @@ var require_windows = __commonJS({
 var require_mode = __commonJS({
   "node_modules/isexe/mode.js"(exports, module) {
     module.exports = isexe;
-    isexe.sync = sync;
+    isexe.sync = sync2;
     var fs = __require("fs");
-    function isexe(path27, options7, cb) {
-      fs.stat(path27, function(er, stat) {
+    function isexe(path35, options7, cb) {
+      fs.stat(path35, function(er, stat) {
         cb(er, er ? false : checkStat(stat, options7));
       });
     }
-    function sync(path27, options7) {
-      return checkStat(fs.statSync(path27), options7);
+    function sync2(path35, options7) {
+      return checkStat(fs.statSync(path35), options7);
     }
     function checkStat(stat, options7) {
       return stat.isFile() && checkMode(stat, options7);
@@ -24665,8 +25046,8 @@ var require_isexe = __commonJS({
       core = require_mode();
     }
     module.exports = isexe;
-    isexe.sync = sync;
-    function isexe(path27, options7, cb) {
+    isexe.sync = sync2;
+    function isexe(path35, options7, cb) {
       if (typeof options7 === "function") {
         cb = options7;
         options7 = {};
@@ -24676,7 +25057,7 @@ var require_isexe = __commonJS({
           throw new TypeError("callback not provided");
         }
         return new Promise(function(resolve, reject) {
-          isexe(path27, options7 || {}, function(er, is) {
+          isexe(path35, options7 || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
@@ -24685,7 +25066,7 @@ var require_isexe = __commonJS({
           });
         });
       }
-      core(path27, options7 || {}, function(er, is) {
+      core(path35, options7 || {}, function(er, is) {
         if (er) {
           if (er.code === "EACCES" || options7 && options7.ignoreErrors) {
             er = null;
@@ -24695,9 +25076,9 @@ var require_isexe = __commonJS({
         cb(er, is);
       });
     }
-    function sync(path27, options7) {
+    function sync2(path35, options7) {
       try {
-        return core.sync(path27, options7 || {});
+        return core.sync(path35, options7 || {});
       } catch (er) {
         if (options7 && options7.ignoreErrors || er.code === "EACCES") {
           return false;
@@ -24713,7 +25094,7 @@ var require_isexe = __commonJS({
 var require_which = __commonJS({
   "node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
-    var path27 = __require("path");
+    var path35 = __require("path");
     var COLON = isWindows ? ";" : ":";
     var isexe = require_isexe();
     var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
@@ -24751,7 +25132,7 @@ var require_which = __commonJS({
           return opt.all && found.length ? resolve(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path27.join(pathPart, cmd);
+        const pCmd = path35.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         resolve(subStep(p, i2, 0));
       });
@@ -24778,7 +25159,7 @@ var require_which = __commonJS({
       for (let i2 = 0; i2 < pathEnv.length; i2++) {
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path27.join(pathPart, cmd);
+        const pCmd = path35.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         for (let j = 0; j < pathExt.length; j++) {
           const cur = p + pathExt[j];
@@ -24826,7 +25207,7 @@ var require_path_key = __commonJS({
 var require_resolveCommand = __commonJS({
   "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
-    var path27 = __require("path");
+    var path35 = __require("path");
     var which = require_which();
     var getPathKey = require_path_key();
     function resolveCommandAttempt(parsed, withoutPathExt) {
@@ -24844,7 +25225,7 @@ var require_resolveCommand = __commonJS({
       try {
         resolved = which.sync(parsed.command, {
           path: env[getPathKey({ env })],
-          pathExt: withoutPathExt ? path27.delimiter : void 0
+          pathExt: withoutPathExt ? path35.delimiter : void 0
         });
       } catch (e) {
       } finally {
@@ -24853,7 +25234,7 @@ var require_resolveCommand = __commonJS({
         }
       }
       if (resolved) {
-        resolved = path27.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
+        resolved = path35.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
       }
       return resolved;
     }
@@ -24907,8 +25288,8 @@ var require_shebang_command = __commonJS({
       if (!match) {
         return null;
       }
-      const [path27, argument] = match[0].replace(/#! ?/, "").split(" ");
-      const binary = path27.split("/").pop();
+      const [path35, argument] = match[0].replace(/#! ?/, "").split(" ");
+      const binary = path35.split("/").pop();
       if (binary === "env") {
         return argument;
       }
@@ -24943,7 +25324,7 @@ var require_readShebang = __commonJS({
 var require_parse = __commonJS({
   "node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
-    var path27 = __require("path");
+    var path35 = __require("path");
     var resolveCommand = require_resolveCommand();
     var escape = require_escape();
     var readShebang = require_readShebang();
@@ -24968,7 +25349,7 @@ var require_parse = __commonJS({
       const needsShell = !isExecutableRegExp.test(commandFile);
       if (parsed.options.forceShell || needsShell) {
         const needsDoubleEscapeMetaChars = isCmdShimRegExp.test(commandFile);
-        parsed.command = path27.normalize(parsed.command);
+        parsed.command = path35.normalize(parsed.command);
         parsed.command = escape.command(parsed.command);
         parsed.args = parsed.args.map((arg) => escape.argument(arg, needsDoubleEscapeMetaChars));
         const shellCommand = [parsed.command].concat(parsed.args).join(" ");
@@ -25030,14 +25411,14 @@ var require_enoent = __commonJS({
         return originalEmit.apply(cp, arguments);
       };
     }
-    function verifyENOENT(status, parsed) {
-      if (isWin && status === 1 && !parsed.file) {
+    function verifyENOENT(status2, parsed) {
+      if (isWin && status2 === 1 && !parsed.file) {
         return notFoundError(parsed.original, "spawn");
       }
       return null;
     }
-    function verifyENOENTSync(status, parsed) {
-      if (isWin && status === 1 && !parsed.file) {
+    function verifyENOENTSync(status2, parsed) {
+      if (isWin && status2 === 1 && !parsed.file) {
         return notFoundError(parsed.original, "spawnSync");
       }
       return null;
@@ -25058,7 +25439,7 @@ var require_cross_spawn = __commonJS({
     var cp = __require("child_process");
     var parse5 = require_parse();
     var enoent = require_enoent();
-    function spawn2(command, args, options7) {
+    function spawn3(command, args, options7) {
       const parsed = parse5(command, args, options7);
       const spawned = cp.spawn(parsed.command, parsed.args, parsed.options);
       enoent.hookChildProcess(spawned, parsed);
@@ -25070,8 +25451,8 @@ var require_cross_spawn = __commonJS({
       result.error = result.error || enoent.verifyENOENTSync(result.status, parsed);
       return result;
     }
-    module.exports = spawn2;
-    module.exports.spawn = spawn2;
+    module.exports = spawn3;
+    module.exports.spawn = spawn3;
     module.exports.sync = spawnSync2;
     module.exports._parse = parse5;
     module.exports._enoent = enoent;
@@ -25103,7 +25484,7 @@ var init_default2 = __esm({
 // node_modules/unicorn-magic/node.js
 import { promisify } from "node:util";
 import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
-import path9 from "node:path";
+import path13 from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 function toPath(urlOrPath) {
   return urlOrPath instanceof URL ? fileURLToPath3(urlOrPath) : urlOrPath;
@@ -25111,12 +25492,12 @@ function toPath(urlOrPath) {
 function traversePathUp(startPath) {
   return {
     *[Symbol.iterator]() {
-      let currentPath = path9.resolve(toPath(startPath));
+      let currentPath = path13.resolve(toPath(startPath));
       let previousPath;
       while (previousPath !== currentPath) {
         yield currentPath;
         previousPath = currentPath;
-        currentPath = path9.resolve(currentPath, "..");
+        currentPath = path13.resolve(currentPath, "..");
       }
     }
   };
@@ -25132,7 +25513,7 @@ var init_node = __esm({
 
 // node_modules/npm-run-path/index.js
 import process4 from "node:process";
-import path10 from "node:path";
+import path14 from "node:path";
 var npmRunPath, applyPreferLocal, applyExecPath, npmRunPathEnv;
 var init_npm_run_path = __esm({
   "node_modules/npm-run-path/index.js"() {
@@ -25145,27 +25526,27 @@ var init_npm_run_path = __esm({
       execPath: execPath2 = process4.execPath,
       addExecPath = true
     } = {}) => {
-      const cwdPath = path10.resolve(toPath(cwd));
+      const cwdPath = path14.resolve(toPath(cwd));
       const result = [];
-      const pathParts = pathOption.split(path10.delimiter);
+      const pathParts = pathOption.split(path14.delimiter);
       if (preferLocal) {
         applyPreferLocal(result, pathParts, cwdPath);
       }
       if (addExecPath) {
         applyExecPath(result, pathParts, execPath2, cwdPath);
       }
-      return pathOption === "" || pathOption === path10.delimiter ? `${result.join(path10.delimiter)}${pathOption}` : [...result, pathOption].join(path10.delimiter);
+      return pathOption === "" || pathOption === path14.delimiter ? `${result.join(path14.delimiter)}${pathOption}` : [...result, pathOption].join(path14.delimiter);
     };
     applyPreferLocal = (result, pathParts, cwdPath) => {
       for (const directory of traversePathUp(cwdPath)) {
-        const pathPart = path10.join(directory, "node_modules/.bin");
+        const pathPart = path14.join(directory, "node_modules/.bin");
         if (!pathParts.includes(pathPart)) {
           result.push(pathPart);
         }
       }
     };
     applyExecPath = (result, pathParts, execPath2, cwdPath) => {
-      const pathPart = path10.resolve(cwdPath, toPath(execPath2), "..");
+      const pathPart = path14.resolve(cwdPath, toPath(execPath2), "..");
       if (!pathParts.includes(pathPart)) {
         result.push(pathPart);
       }
@@ -26449,7 +26830,7 @@ var init_timeout = __esm({
 
 // node_modules/execa/lib/methods/node.js
 import { execPath, execArgv } from "node:process";
-import path11 from "node:path";
+import path15 from "node:path";
 var mapNode, handleNodeOption;
 var init_node2 = __esm({
   "node_modules/execa/lib/methods/node.js"() {
@@ -26472,7 +26853,7 @@ var init_node2 = __esm({
         throw new TypeError('The "execPath" option has been removed. Please use the "nodePath" option instead.');
       }
       const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
-      const resolvedNodePath = path11.resolve(cwd, normalizedNodePath);
+      const resolvedNodePath = path15.resolve(cwd, normalizedNodePath);
       const newOptions = {
         ...options7,
         nodePath: resolvedNodePath,
@@ -26482,7 +26863,7 @@ var init_node2 = __esm({
       if (!shouldHandleNode) {
         return [file2, commandArguments, newOptions];
       }
-      if (path11.basename(file2, ".exe") === "node") {
+      if (path15.basename(file2, ".exe") === "node") {
         throw new TypeError('When the "node" option is true, the first argument does not need to be "node".');
       }
       return [
@@ -26583,8 +26964,8 @@ Please rename it to one of: ${correctEncodings}.`);
 });
 
 // node_modules/execa/lib/arguments/cwd.js
-import { statSync as statSync6 } from "node:fs";
-import path12 from "node:path";
+import { statSync as statSync8 } from "node:fs";
+import path16 from "node:path";
 import process5 from "node:process";
 var normalizeCwd, getDefaultCwd, fixCwdError;
 var init_cwd = __esm({
@@ -26592,7 +26973,7 @@ var init_cwd = __esm({
     init_file_url();
     normalizeCwd = (cwd = getDefaultCwd()) => {
       const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
-      return path12.resolve(cwdString);
+      return path16.resolve(cwdString);
     };
     getDefaultCwd = () => {
       try {
@@ -26609,7 +26990,7 @@ ${error62.message}`;
       }
       let cwdStat;
       try {
-        cwdStat = statSync6(cwd);
+        cwdStat = statSync8(cwd);
       } catch (error62) {
         return `The "cwd" option is invalid: ${cwd}.
 ${error62.message}
@@ -26625,7 +27006,7 @@ ${originalMessage}`;
 });
 
 // node_modules/execa/lib/arguments/options.js
-import path13 from "node:path";
+import path17 from "node:path";
 import process6 from "node:process";
 var import_cross_spawn, normalizeOptions, addDefaultOptions, getEnv;
 var init_options = __esm({
@@ -26659,7 +27040,7 @@ var init_options = __esm({
       options7.killSignal = normalizeKillSignal(options7.killSignal);
       options7.forceKillAfterDelay = normalizeForceKillAfterDelay(options7.forceKillAfterDelay);
       options7.lines = options7.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options7.encoding) && options7.buffer[fdNumber]);
-      if (process6.platform === "win32" && path13.basename(file2, ".exe") === "cmd") {
+      if (process6.platform === "win32" && path17.basename(file2, ".exe") === "cmd") {
         commandArguments.unshift("/q");
       }
       return { file: file2, commandArguments, options: options7 };
@@ -26930,9 +27311,9 @@ var getStreamContents, appendFinalChunk, appendChunk, addNewChunk, getChunkType,
 var init_contents = __esm({
   "node_modules/get-stream/source/contents.js"() {
     init_stream();
-    getStreamContents = async (stream, { init, convertChunk, getSize, truncateChunk, addChunk, getFinalChunk, finalize: finalize2 }, { maxBuffer = Number.POSITIVE_INFINITY } = {}) => {
+    getStreamContents = async (stream, { init: init2, convertChunk, getSize, truncateChunk, addChunk, getFinalChunk, finalize: finalize2 }, { maxBuffer = Number.POSITIVE_INFINITY } = {}) => {
       const asyncIterable = getAsyncIterable(stream);
-      const state = init();
+      const state = init2();
       state.length = 0;
       try {
         for await (const chunk of asyncIterable) {
@@ -28152,7 +28533,7 @@ var init_stdio_option = __esm({
 });
 
 // node_modules/execa/lib/stdio/native.js
-import { readFileSync as readFileSync5 } from "node:fs";
+import { readFileSync as readFileSync8 } from "node:fs";
 import tty2 from "node:tty";
 var handleNativeStream, handleNativeStreamSync, getTargetFd, getTargetFdNumber, handleNativeStreamAsync, getStandardStream;
 var init_native = __esm({
@@ -28193,7 +28574,7 @@ var init_native = __esm({
       if (tty2.isatty(targetFdNumber)) {
         throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
       }
-      return { type: "uint8Array", value: bufferToUint8Array(readFileSync5(targetFdNumber)), optionName };
+      return { type: "uint8Array", value: bufferToUint8Array(readFileSync8(targetFdNumber)), optionName };
     };
     getTargetFdNumber = (value, fdNumber) => {
       if (value === "inherit") {
@@ -28529,7 +28910,7 @@ For example, you can use the \`pathToFileURL()\` method of the \`url\` core modu
 });
 
 // node_modules/execa/lib/stdio/handle-sync.js
-import { readFileSync as readFileSync6 } from "node:fs";
+import { readFileSync as readFileSync9 } from "node:fs";
 var handleStdioSync, forbiddenIfSync, forbiddenNativeIfSync, throwInvalidSyncValue, addProperties, addPropertiesSync;
 var init_handle_sync = __esm({
   "node_modules/execa/lib/stdio/handle-sync.js"() {
@@ -28563,8 +28944,8 @@ var init_handle_sync = __esm({
     addPropertiesSync = {
       input: {
         ...addProperties,
-        fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync6(value))] }),
-        filePath: ({ value: { file: file2 } }) => ({ contents: [bufferToUint8Array(readFileSync6(file2))] }),
+        fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync9(value))] }),
+        filePath: ({ value: { file: file2 } }) => ({ contents: [bufferToUint8Array(readFileSync9(file2))] }),
         fileNumber: forbiddenIfSync,
         iterable: ({ value }) => ({ contents: [...value] }),
         string: ({ value }) => ({ contents: [value] }),
@@ -28998,7 +29379,7 @@ var init_output = __esm({
 });
 
 // node_modules/execa/lib/io/output-sync.js
-import { writeFileSync, appendFileSync as appendFileSync2 } from "node:fs";
+import { writeFileSync as writeFileSync2, appendFileSync as appendFileSync2 } from "node:fs";
 var transformOutputSync, transformOutputResultSync, runOutputGeneratorsSync, serializeChunks, logOutputSync, writeToFiles;
 var init_output_sync = __esm({
   "node_modules/execa/lib/io/output-sync.js"() {
@@ -29099,13 +29480,13 @@ var init_output_sync = __esm({
       }
     };
     writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-      for (const { path: path27, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-        const pathString = typeof path27 === "string" ? path27 : path27.toString();
+      for (const { path: path35, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+        const pathString = typeof path35 === "string" ? path35 : path35.toString();
         if (append || outputFiles.has(pathString)) {
-          appendFileSync2(path27, serializedResult);
+          appendFileSync2(path35, serializedResult);
         } else {
           outputFiles.add(pathString);
-          writeFileSync(path27, serializedResult);
+          writeFileSync2(path35, serializedResult);
         }
       }
     };
@@ -31856,8 +32237,8 @@ var init_execa = __esm({
 });
 
 // src/git.ts
-import { existsSync as existsSync4 } from "node:fs";
-import path14 from "node:path";
+import { existsSync as existsSync5 } from "node:fs";
+import path18 from "node:path";
 async function git(cwd, args) {
   const result = await execa("git", args, {
     cwd,
@@ -31876,7 +32257,7 @@ function gitFailed(what, result) {
   return new UserError(`${what} failed: ${line?.trim() || `git exited with ${result.exitCode}`}`);
 }
 async function repoRoot(dir) {
-  if (!existsSync4(dir)) throw new UserError(`${dir} does not exist; run this from inside your project`);
+  if (!existsSync5(dir)) throw new UserError(`${dir} does not exist; run this from inside your project`);
   const result = await git(dir, ["rev-parse", "--show-toplevel"]);
   if (result.exitCode !== 0) throw new UserError(`${dir} is not inside a git working tree; cd into your project first`);
   return result.stdout;
@@ -31959,13 +32340,13 @@ function parseWorktreeList(porcelain) {
   return worktrees;
 }
 async function addWorktree(repo, worktreePath, branch, { from, track = false } = {}) {
-  const target = path14.resolve(repo, worktreePath);
+  const target = path18.resolve(repo, worktreePath);
   const args = from === void 0 ? ["worktree", "add", "--", target, branch] : ["worktree", "add", track ? "--track" : "--no-track", "-b", branch, "--", target, from];
   const result = await git(repo, args);
   if (result.exitCode !== 0) throw gitFailed(`git worktree add ${target}`, result);
 }
 function worktreePathFor(mainWorktree, branch) {
-  return path14.join(path14.dirname(mainWorktree), `${path14.basename(mainWorktree)}.worktrees`, branch.replaceAll("/", "-"));
+  return path18.join(path18.dirname(mainWorktree), `${path18.basename(mainWorktree)}.worktrees`, branch.replaceAll("/", "-"));
 }
 async function checkBranchName(repo, branch) {
   if (!await isSafeBranchName(repo, branch)) throw badBranch(branch);
@@ -32033,13 +32414,13 @@ async function prepareBranch({ repo: root, branch, from, carry = false, worktree
   const holder = worktrees.find((entry) => entry.branch === name);
   if (worktree) {
     if (holder) {
-      if (!existsSync4(holder.path)) {
+      if (!existsSync5(holder.path)) {
         throw new UserError(`${name}'s worktree ${holder.path} is registered but its folder is gone; run 'git worktree prune' and try again`);
       }
       return { branch: name, action: "reused", folder: holder.path, mainWorktree };
     }
     const target = worktreePathFor(mainWorktree, name);
-    if (existsSync4(target)) {
+    if (existsSync5(target)) {
       throw new UserError(`${target} already exists but is not a worktree of ${name}; move it away and run again`);
     }
     const start2 = await startFor(root, name, fromCommit);
@@ -32078,9 +32459,9 @@ var init_git = __esm({
 });
 
 // src/mappings.ts
-import path15 from "node:path";
+import path19 from "node:path";
 function mappingsFile(env) {
-  return path15.join(packStateDir(env), "mappings.json");
+  return path19.join(packStateDir(env), "mappings.json");
 }
 function readMappings(env) {
   return readJsonState(mappingsFile(env), mappingsSchema, []);
@@ -32112,8 +32493,8 @@ var init_mappings = __esm({
 });
 
 // src/sessions.ts
-import { readdirSync as readdirSync2, readFileSync as readFileSync7, statSync as statSync7 } from "node:fs";
-import path16 from "node:path";
+import { readdirSync as readdirSync4, readFileSync as readFileSync10, statSync as statSync9 } from "node:fs";
+import path20 from "node:path";
 async function listProjectSessions(env, cwd) {
   const notes = [];
   const layout = readLayout(env, notes);
@@ -32196,7 +32577,7 @@ function loadContext(env, here, localPaths, layout, notes) {
     if (key && !localPlaces.has(key)) localPlaces.set(key, place);
   }
   const mapped = mappings.filter((m) => m.containerSlug !== m.hostSlug);
-  const startsDir = path16.join(state, SESSION_STARTS_DIR);
+  const startsDir = path20.join(state, SESSION_STARTS_DIR);
   return {
     here,
     folders,
@@ -32219,16 +32600,16 @@ function scanProjectsDir(projects) {
   const symlinked = [];
   let entries;
   try {
-    entries = readdirSync2(projects, { withFileTypes: true });
+    entries = readdirSync4(projects, { withFileTypes: true });
   } catch {
     return { folders: [], symlinked };
   }
   for (const entry of entries.sort((a2, b) => a2.name < b.name ? -1 : a2.name > b.name ? 1 : 0)) {
     if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
-    const dir = path16.join(projects, entry.name);
+    const dir = path20.join(projects, entry.name);
     let stats;
     try {
-      stats = statSync7(dir);
+      stats = statSync9(dir);
     } catch {
       continue;
     }
@@ -32247,7 +32628,7 @@ function summarizeFolder(context, folder) {
   const transcripts = [];
   let entries;
   try {
-    entries = readdirSync2(folder.dir, { withFileTypes: true });
+    entries = readdirSync4(folder.dir, { withFileTypes: true });
   } catch (error62) {
     context.notes.push(`could not read ${folder.dir} (${describeError(error62)})`);
     return { transcripts, place: void 0 };
@@ -32257,7 +32638,7 @@ function summarizeFolder(context, folder) {
   for (const entry of entries) {
     const id = entry.isFile() ? sessionIdOf(entry.name) : void 0;
     if (id === void 0) continue;
-    const file2 = path16.join(folder.dir, entry.name);
+    const file2 = path20.join(folder.dir, entry.name);
     try {
       const summary = summarizeTranscript(file2);
       context.stats.transcripts++;
@@ -32320,7 +32701,7 @@ function lastActivityOf(file2, summary, starts) {
   const times = [summary.lastTimestamp, ...starts.map((s) => s.time)].map(timeOf).filter((t) => t > 0);
   if (times.length > 0) return new Date(Math.max(...times)).toISOString();
   try {
-    return statSync7(file2).mtime.toISOString();
+    return statSync9(file2).mtime.toISOString();
   } catch {
     return (/* @__PURE__ */ new Date(0)).toISOString();
   }
@@ -32371,20 +32752,20 @@ async function findProject(here) {
 function mainWorktreeOf(dir) {
   let text2;
   try {
-    text2 = readFileSync7(path16.join(dir, ".git"), "utf8");
+    text2 = readFileSync10(path20.join(dir, ".git"), "utf8");
   } catch {
     return void 0;
   }
   const gitdir = /^gitdir: (.+)$/m.exec(text2)?.[1]?.trim();
   if (!gitdir) return void 0;
-  const worktreeGitDir = path16.resolve(dir, gitdir);
-  if (path16.basename(path16.dirname(worktreeGitDir)) !== "worktrees") return void 0;
-  let common2 = path16.dirname(path16.dirname(worktreeGitDir));
+  const worktreeGitDir = path20.resolve(dir, gitdir);
+  if (path20.basename(path20.dirname(worktreeGitDir)) !== "worktrees") return void 0;
+  let common2 = path20.dirname(path20.dirname(worktreeGitDir));
   try {
-    common2 = path16.resolve(worktreeGitDir, readFileSync7(path16.join(worktreeGitDir, "commondir"), "utf8").trim());
+    common2 = path20.resolve(worktreeGitDir, readFileSync10(path20.join(worktreeGitDir, "commondir"), "utf8").trim());
   } catch {
   }
-  return path16.basename(common2) === ".git" ? path16.dirname(common2) : common2;
+  return path20.basename(common2) === ".git" ? path20.dirname(common2) : common2;
 }
 function readNoted(file2, what, notes, read) {
   try {
@@ -32401,7 +32782,7 @@ function readStarts(context, id) {
   if (!context.recordedStarts.has(name)) return [];
   let text2;
   try {
-    text2 = readFileSync7(path16.join(context.startsDir, name), "utf8");
+    text2 = readFileSync10(path20.join(context.startsDir, name), "utf8");
   } catch {
     return [];
   }
@@ -32419,7 +32800,7 @@ function readStarts(context, id) {
 }
 function listNames(dir) {
   try {
-    return readdirSync2(dir);
+    return readdirSync4(dir);
   } catch {
     return [];
   }
@@ -32654,15 +33035,15 @@ var init_docker = __esm({
 });
 
 // src/devcontainer/launch.ts
-import { closeSync as closeSync3, mkdirSync as mkdirSync4, openSync as openSync3, readFileSync as readFileSync8, readSync as readSync2, statSync as statSync8 } from "node:fs";
+import { closeSync as closeSync3, mkdirSync as mkdirSync5, openSync as openSync3, readFileSync as readFileSync11, readSync as readSync2, statSync as statSync10 } from "node:fs";
 import { createRequire } from "node:module";
-import path17 from "node:path";
+import path21 from "node:path";
 function devcontainerScript() {
   return createRequire(import.meta.url).resolve("@devcontainers/cli/devcontainer.js");
 }
 async function devcontainerUp(options7) {
-  mkdirSync4(options7.logDir, { recursive: true, mode: 448 });
-  const stem = path17.join(options7.logDir, `up-${path17.basename(options7.workspaceFolder).replace(/[^A-Za-z0-9._-]/g, "-")}`);
+  mkdirSync5(options7.logDir, { recursive: true, mode: 448 });
+  const stem = path21.join(options7.logDir, `up-${path21.basename(options7.workspaceFolder).replace(/[^A-Za-z0-9._-]/g, "-")}`);
   const logFile = `${stem}.log`;
   const answerFile = `${stem}.json`;
   const args = [devcontainerScript(), "up", "--workspace-folder", options7.workspaceFolder, "--config", options7.configPath];
@@ -32689,7 +33070,7 @@ async function devcontainerUp(options7) {
     child.unref();
     return { done: false, logFile };
   }
-  return { done: true, result: parseUpAnswer(readFileSync8(answerFile, "utf8"), readFileSync8(logFile, "utf8"), logFile) };
+  return { done: true, result: parseUpAnswer(readFileSync11(answerFile, "utf8"), readFileSync11(logFile, "utf8"), logFile) };
 }
 function parseUpAnswer(stdout, log, logFile) {
   const line = stdout.trim().split("\n").filter(Boolean).at(-1) ?? "";
@@ -32722,7 +33103,7 @@ function followLog(file2, onLine) {
   const drain = () => {
     let size;
     try {
-      size = statSync8(file2).size;
+      size = statSync10(file2).size;
     } catch {
       return;
     }
@@ -32849,17 +33230,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path27) {
-      const ctrl = callVisitor(key, node2, visitor, path27);
+    function visit_(key, node2, visitor, path35) {
+      const ctrl = callVisitor(key, node2, visitor, path35);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode2(key, path27, ctrl);
-        return visit_(key, ctrl, visitor, path27);
+        replaceNode2(key, path35, ctrl);
+        return visit_(key, ctrl, visitor, path35);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path27 = Object.freeze(path27.concat(node2));
+          path35 = Object.freeze(path35.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path27);
+            const ci = visit_(i2, node2.items[i2], visitor, path35);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -32870,13 +33251,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path27 = Object.freeze(path27.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path27);
+          path35 = Object.freeze(path35.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path35);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path27);
+          const cv = visit_("value", node2.value, visitor, path35);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -32897,17 +33278,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path27) {
-      const ctrl = await callVisitor(key, node2, visitor, path27);
+    async function visitAsync_(key, node2, visitor, path35) {
+      const ctrl = await callVisitor(key, node2, visitor, path35);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode2(key, path27, ctrl);
-        return visitAsync_(key, ctrl, visitor, path27);
+        replaceNode2(key, path35, ctrl);
+        return visitAsync_(key, ctrl, visitor, path35);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path27 = Object.freeze(path27.concat(node2));
+          path35 = Object.freeze(path35.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path27);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path35);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -32918,13 +33299,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path27 = Object.freeze(path27.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path27);
+          path35 = Object.freeze(path35.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path35);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path27);
+          const cv = await visitAsync_("value", node2.value, visitor, path35);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -32951,23 +33332,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path27) {
+    function callVisitor(key, node2, visitor, path35) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path27);
+        return visitor(key, node2, path35);
       if (identity3.isMap(node2))
-        return visitor.Map?.(key, node2, path27);
+        return visitor.Map?.(key, node2, path35);
       if (identity3.isSeq(node2))
-        return visitor.Seq?.(key, node2, path27);
+        return visitor.Seq?.(key, node2, path35);
       if (identity3.isPair(node2))
-        return visitor.Pair?.(key, node2, path27);
+        return visitor.Pair?.(key, node2, path35);
       if (identity3.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path27);
+        return visitor.Scalar?.(key, node2, path35);
       if (identity3.isAlias(node2))
-        return visitor.Alias?.(key, node2, path27);
+        return visitor.Alias?.(key, node2, path35);
       return void 0;
     }
-    function replaceNode2(key, path27, node2) {
-      const parent = path27[path27.length - 1];
+    function replaceNode2(key, path35, node2) {
+      const parent = path35[path35.length - 1];
       if (identity3.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity3.isPair(parent)) {
@@ -33579,10 +33960,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity3 = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path27, value) {
+    function collectionFromPath(schema, path35, value) {
       let v = value;
-      for (let i2 = path27.length - 1; i2 >= 0; --i2) {
-        const k = path27[i2];
+      for (let i2 = path35.length - 1; i2 >= 0; --i2) {
+        const k = path35[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a2 = [];
           a2[k] = v;
@@ -33601,7 +33982,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path27) => path27 == null || typeof path27 === "object" && !!path27[Symbol.iterator]().next().done;
+    var isEmptyPath = (path35) => path35 == null || typeof path35 === "object" && !!path35[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -33631,46 +34012,46 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path27, value) {
-        if (isEmptyPath(path27))
+      addIn(path35, value) {
+        if (isEmptyPath(path35))
           this.add(value);
         else {
-          const [key, ...rest] = path27;
+          const [key, ...rest2] = path35;
           const node2 = this.get(key, true);
           if (identity3.isCollection(node2))
-            node2.addIn(rest, value);
+            node2.addIn(rest2, value);
           else if (node2 === void 0 && this.schema)
-            this.set(key, collectionFromPath(this.schema, rest, value));
+            this.set(key, collectionFromPath(this.schema, rest2, value));
           else
-            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest2}`);
         }
       }
       /**
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path27) {
-        const [key, ...rest] = path27;
-        if (rest.length === 0)
+      deleteIn(path35) {
+        const [key, ...rest2] = path35;
+        if (rest2.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
         if (identity3.isCollection(node2))
-          return node2.deleteIn(rest);
+          return node2.deleteIn(rest2);
         else
-          throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+          throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest2}`);
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path27, keepScalar) {
-        const [key, ...rest] = path27;
+      getIn(path35, keepScalar) {
+        const [key, ...rest2] = path35;
         const node2 = this.get(key, true);
-        if (rest.length === 0)
+        if (rest2.length === 0)
           return !keepScalar && identity3.isScalar(node2) ? node2.value : node2;
         else
-          return identity3.isCollection(node2) ? node2.getIn(rest, keepScalar) : void 0;
+          return identity3.isCollection(node2) ? node2.getIn(rest2, keepScalar) : void 0;
       }
       hasAllNullValues(allowScalar) {
         return this.items.every((node2) => {
@@ -33683,29 +34064,29 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path27) {
-        const [key, ...rest] = path27;
-        if (rest.length === 0)
+      hasIn(path35) {
+        const [key, ...rest2] = path35;
+        if (rest2.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
-        return identity3.isCollection(node2) ? node2.hasIn(rest) : false;
+        return identity3.isCollection(node2) ? node2.hasIn(rest2) : false;
       }
       /**
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path27, value) {
-        const [key, ...rest] = path27;
-        if (rest.length === 0) {
+      setIn(path35, value) {
+        const [key, ...rest2] = path35;
+        if (rest2.length === 0) {
           this.set(key, value);
         } else {
           const node2 = this.get(key, true);
           if (identity3.isCollection(node2))
-            node2.setIn(rest, value);
+            node2.setIn(rest2, value);
           else if (node2 === void 0 && this.schema)
-            this.set(key, collectionFromPath(this.schema, rest, value));
+            this.set(key, collectionFromPath(this.schema, rest2, value));
           else
-            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest2}`);
         }
       }
     };
@@ -34437,7 +34818,7 @@ var require_merge = __commonJS({
     var identity3 = require_identity();
     var Scalar = require_Scalar();
     var MERGE_KEY = "<<";
-    var merge2 = {
+    var merge3 = {
       identify: (value) => value === MERGE_KEY || typeof value === "symbol" && value.description === MERGE_KEY,
       default: "key",
       tag: "tag:yaml.org,2002:merge",
@@ -34447,7 +34828,7 @@ var require_merge = __commonJS({
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx, key) => (merge2.identify(key) || identity3.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge2.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge2.tag && tag.default);
+    var isMergeKey = (ctx, key) => (merge3.identify(key) || identity3.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge3.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge3.tag && tag.default);
     function addMergeToJSMap(ctx, map2, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity3.isSeq(source))
@@ -34486,7 +34867,7 @@ var require_merge = __commonJS({
     }
     exports.addMergeToJSMap = addMergeToJSMap;
     exports.isMergeKey = isMergeKey;
-    exports.merge = merge2;
+    exports.merge = merge3;
   }
 });
 
@@ -34495,15 +34876,15 @@ var require_addPairToJSMap = __commonJS({
   "node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
     "use strict";
     var log = require_log();
-    var merge2 = require_merge();
+    var merge3 = require_merge();
     var stringify = require_stringify();
     var identity3 = require_identity();
     var toJS = require_toJS();
     function addPairToJSMap(ctx, map2, { key, value }) {
       if (identity3.isNode(key) && key.addToJSMap)
         key.addToJSMap(ctx, map2, value);
-      else if (merge2.isMergeKey(ctx, key))
-        merge2.addMergeToJSMap(ctx, map2, value);
+      else if (merge3.isMergeKey(ctx, key))
+        merge3.addMergeToJSMap(ctx, map2, value);
       else {
         const jsKey = toJS.toJS(key, "", ctx);
         if (map2 instanceof Map) {
@@ -35894,7 +36275,7 @@ var require_schema3 = __commonJS({
     var bool = require_bool2();
     var float = require_float2();
     var int2 = require_int2();
-    var merge2 = require_merge();
+    var merge3 = require_merge();
     var omap = require_omap();
     var pairs = require_pairs();
     var set2 = require_set();
@@ -35914,7 +36295,7 @@ var require_schema3 = __commonJS({
       float.floatExp,
       float.float,
       binary.binary,
-      merge2.merge,
+      merge3.merge,
       omap.omap,
       pairs.pairs,
       set2.set,
@@ -35940,7 +36321,7 @@ var require_tags = __commonJS({
     var schema = require_schema();
     var schema$1 = require_schema2();
     var binary = require_binary();
-    var merge2 = require_merge();
+    var merge3 = require_merge();
     var omap = require_omap();
     var pairs = require_pairs();
     var schema$2 = require_schema3();
@@ -35965,7 +36346,7 @@ var require_tags = __commonJS({
       intOct: int2.intOct,
       intTime: timestamp.intTime,
       map: map2.map,
-      merge: merge2.merge,
+      merge: merge3.merge,
       null: _null4.nullTag,
       omap: omap.omap,
       pairs: pairs.pairs,
@@ -35975,7 +36356,7 @@ var require_tags = __commonJS({
     };
     var coreKnownTags = {
       "tag:yaml.org,2002:binary": binary.binary,
-      "tag:yaml.org,2002:merge": merge2.merge,
+      "tag:yaml.org,2002:merge": merge3.merge,
       "tag:yaml.org,2002:omap": omap.omap,
       "tag:yaml.org,2002:pairs": pairs.pairs,
       "tag:yaml.org,2002:set": set2.set,
@@ -35984,7 +36365,7 @@ var require_tags = __commonJS({
     function getTags(customTags, schemaName, addMergeTag) {
       const schemaTags = schemas.get(schemaName);
       if (schemaTags && !customTags) {
-        return addMergeTag && !schemaTags.includes(merge2.merge) ? schemaTags.concat(merge2.merge) : schemaTags.slice();
+        return addMergeTag && !schemaTags.includes(merge3.merge) ? schemaTags.concat(merge3.merge) : schemaTags.slice();
       }
       let tags = schemaTags;
       if (!tags) {
@@ -36002,7 +36383,7 @@ var require_tags = __commonJS({
         tags = customTags(tags.slice());
       }
       if (addMergeTag)
-        tags = tags.concat(merge2.merge);
+        tags = tags.concat(merge3.merge);
       return tags.reduce((tags2, tag) => {
         const tagObj = typeof tag === "string" ? tagsByName[tag] : tag;
         if (!tagObj) {
@@ -36031,11 +36412,11 @@ var require_Schema = __commonJS({
     var tags = require_tags();
     var sortMapEntriesByKey = (a2, b) => a2.key < b.key ? -1 : a2.key > b.key ? 1 : 0;
     var Schema = class _Schema {
-      constructor({ compat, customTags, merge: merge2, resolveKnownTags, schema, sortMapEntries, toStringDefaults }) {
+      constructor({ compat, customTags, merge: merge3, resolveKnownTags, schema, sortMapEntries, toStringDefaults }) {
         this.compat = Array.isArray(compat) ? tags.getTags(compat, "compat") : compat ? tags.getTags(null, compat) : null;
         this.name = typeof schema === "string" && schema || "core";
         this.knownTags = resolveKnownTags ? tags.coreKnownTags : {};
-        this.tags = tags.getTags(customTags, this.name, merge2);
+        this.tags = tags.getTags(customTags, this.name, merge3);
         this.toStringOptions = toStringDefaults ?? null;
         Object.defineProperty(this, identity3.MAP, { value: map2.map });
         Object.defineProperty(this, identity3.SCALAR, { value: string5.string });
@@ -36210,9 +36591,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path27, value) {
+      addIn(path35, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path27, value);
+          this.contents.addIn(path35, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -36287,14 +36668,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path27) {
-        if (Collection.isEmptyPath(path27)) {
+      deleteIn(path35) {
+        if (Collection.isEmptyPath(path35)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path27) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path35) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -36309,10 +36690,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path27, keepScalar) {
-        if (Collection.isEmptyPath(path27))
+      getIn(path35, keepScalar) {
+        if (Collection.isEmptyPath(path35))
           return !keepScalar && identity3.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity3.isCollection(this.contents) ? this.contents.getIn(path27, keepScalar) : void 0;
+        return identity3.isCollection(this.contents) ? this.contents.getIn(path35, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -36323,10 +36704,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path27) {
-        if (Collection.isEmptyPath(path27))
+      hasIn(path35) {
+        if (Collection.isEmptyPath(path35))
           return this.contents !== void 0;
-        return identity3.isCollection(this.contents) ? this.contents.hasIn(path27) : false;
+        return identity3.isCollection(this.contents) ? this.contents.hasIn(path35) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -36343,13 +36724,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path27, value) {
-        if (Collection.isEmptyPath(path27)) {
+      setIn(path35, value) {
+        if (Collection.isEmptyPath(path35)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path27), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path35), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path27, value);
+          this.contents.setIn(path35, value);
         }
       }
       /**
@@ -38310,9 +38691,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path27) => {
+    visit3.itemAtPath = (cst, path35) => {
       let item = cst;
-      for (const [field, index] of path27) {
+      for (const [field, index] of path35) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -38321,23 +38702,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path27) => {
-      const parent = visit3.itemAtPath(cst, path27.slice(0, -1));
-      const field = path27[path27.length - 1][0];
+    visit3.parentCollection = (cst, path35) => {
+      const parent = visit3.itemAtPath(cst, path35.slice(0, -1));
+      const field = path35[path35.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path27, item, visitor) {
-      let ctrl = visitor(item, path27);
+    function _visit(path35, item, visitor) {
+      let ctrl = visitor(item, path35);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path27.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path35.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -38348,10 +38729,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path27);
+            ctrl = ctrl(item, path35);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path27) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path35) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -40103,17 +40484,17 @@ var require_dist = __commonJS({
 });
 
 // src/devcontainer/config.ts
-import { readdirSync as readdirSync3, readFileSync as readFileSync9, statSync as statSync9 } from "node:fs";
-import path18 from "node:path";
+import { readdirSync as readdirSync5, readFileSync as readFileSync12, statSync as statSync11 } from "node:fs";
+import path22 from "node:path";
 async function findRepoRoot(dir) {
-  return repoRoot(dir).catch(() => path18.resolve(dir));
+  return repoRoot(dir).catch(() => path22.resolve(dir));
 }
 function listDevcontainerConfigs(root) {
-  const found = [path18.join(root, ".devcontainer", "devcontainer.json"), path18.join(root, ".devcontainer.json")].filter(
+  const found = [path22.join(root, ".devcontainer", "devcontainer.json"), path22.join(root, ".devcontainer.json")].filter(
     isFile
   );
-  for (const name of subfolderNames(path18.join(root, ".devcontainer"))) {
-    const candidate = path18.join(root, ".devcontainer", name, "devcontainer.json");
+  for (const name of subfolderNames(path22.join(root, ".devcontainer"))) {
+    const candidate = path22.join(root, ".devcontainer", name, "devcontainer.json");
     if (isFile(candidate)) found.push(candidate);
   }
   return found;
@@ -40128,11 +40509,11 @@ function findDevcontainerConfig(root, options7 = {}) {
       `No dev container config in ${root} (looked for .devcontainer/devcontainer.json, .devcontainer.json and .devcontainer/<name>/devcontainer.json). Run \`dev-open --init\` to write a minimal one.`
     );
   }
-  const listed = found.map((file2) => path18.relative(root, file2)).join(", ");
+  const listed = found.map((file2) => path22.relative(root, file2)).join(", ");
   throw new UserError(`Several dev container configs in ${root}: ${listed}. Pick one with --config <path>.`);
 }
 function explicitConfig(config2, cwd) {
-  const file2 = path18.resolve(cwd, config2);
+  const file2 = path22.resolve(cwd, config2);
   if (!isFile(file2)) throw new UserError(`--config ${config2}: no such file (${file2}).`);
   return file2;
 }
@@ -40156,10 +40537,10 @@ function initialConfigText(name) {
 function planInitialConfig(root) {
   const existing = listDevcontainerConfigs(root);
   if (existing.length > 0) {
-    const listed = existing.map((file2) => path18.relative(root, file2)).join(", ");
+    const listed = existing.map((file2) => path22.relative(root, file2)).join(", ");
     throw new UserError(`${root} already has a dev container config (${listed}); not overwriting it.`);
   }
-  return { file: path18.join(root, ".devcontainer", "devcontainer.json"), text: initialConfigText(path18.basename(path18.resolve(root))) };
+  return { file: path22.join(root, ".devcontainer", "devcontainer.json"), text: initialConfigText(path22.basename(path22.resolve(root))) };
 }
 function parseJsoncObject(text2, file2) {
   const errors = [];
@@ -40180,7 +40561,7 @@ function parseDevcontainerConfig(text2, file2) {
   return { tree, config: parsed.data };
 }
 function readDevcontainerConfig(file2) {
-  const text2 = readFileSync9(file2, "utf8");
+  const text2 = readFileSync12(file2, "utf8");
   return { text: text2, ...parseDevcontainerConfig(text2, file2) };
 }
 function nodeValue(node2) {
@@ -40356,14 +40737,14 @@ function outermostEdits(edits) {
 }
 function isFile(file2) {
   try {
-    return statSync9(file2).isFile();
+    return statSync11(file2).isFile();
   } catch {
     return false;
   }
 }
 function subfolderNames(dir) {
   try {
-    return readdirSync3(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+    return readdirSync5(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
   } catch (error62) {
     if (isNotFound(error62)) return [];
     throw error62;
@@ -40422,18 +40803,18 @@ var init_config = __esm({
 });
 
 // src/devcontainer/mounts.ts
-import { existsSync as existsSync5, readFileSync as readFileSync10 } from "node:fs";
-import path19 from "node:path";
+import { existsSync as existsSync6, readFileSync as readFileSync13 } from "node:fs";
+import path23 from "node:path";
 function planPersistenceMounts(options7) {
   const env = options7.env ?? process.env;
-  const fileExists = options7.fileExists ?? existsSync5;
+  const fileExists = options7.fileExists ?? existsSync6;
   const hostRoot = configDir(env);
   const { sourceRoot, composeSourceRoot } = sourceRoots(hostRoot, homeDir(env));
   const containerHome = resolveContainerHome(options7.container);
   const mounts = [];
   const skipped = [];
   for (const entry of SHARED_ENTRIES) {
-    const hostPath = path19.join(hostRoot, entry.name);
+    const hostPath = path23.join(hostRoot, entry.name);
     if (entry.kind === "file" && !fileExists(hostPath)) {
       skipped.push({ name: entry.name, reason: `${hostPath} does not exist on this host, so it is not mounted` });
       continue;
@@ -40455,14 +40836,14 @@ function mountedName(entry) {
   return entry.kind === "file" ? `${HOST_FILE_LINKS_DIR}/${entry.name}` : entry.name;
 }
 function sourceRoots(hostConfigDir, home) {
-  const relative = path19.relative(home, hostConfigDir);
-  const underHome = relative !== "" && !relative.startsWith("..") && !path19.isAbsolute(relative);
+  const relative = path23.relative(home, hostConfigDir);
+  const underHome = relative !== "" && !relative.startsWith("..") && !path23.isAbsolute(relative);
   if (underHome) {
-    const rest = relative.split(path19.sep).join("/");
-    checkMountPath(rest);
-    return { sourceRoot: `\${localEnv:HOME}/${rest}`, composeSourceRoot: `\${HOME}/${rest}` };
+    const rest2 = relative.split(path23.sep).join("/");
+    checkMountPath(rest2);
+    return { sourceRoot: `\${localEnv:HOME}/${rest2}`, composeSourceRoot: `\${HOME}/${rest2}` };
   }
-  const absolute = hostConfigDir.split(path19.sep).join("/");
+  const absolute = hostConfigDir.split(path23.sep).join("/");
   checkMountPath(absolute);
   return { sourceRoot: absolute, composeSourceRoot: absolute };
 }
@@ -40515,7 +40896,7 @@ function collectMcpEnvNames(files, options7 = {}) {
 }
 function readJsonLoosely(file2) {
   try {
-    return parse4(readFileSync10(file2, "utf8"), [], { allowTrailingComma: true });
+    return parse4(readFileSync13(file2, "utf8"), [], { allowTrailingComma: true });
   } catch {
     return void 0;
   }
@@ -40547,8 +40928,8 @@ function stringsIn(value) {
   return [];
 }
 function isWithin(child, parent) {
-  const relative = path19.relative(path19.resolve(parent), path19.resolve(child));
-  return relative === "" || !relative.startsWith("..") && !path19.isAbsolute(relative);
+  const relative = path23.relative(path23.resolve(parent), path23.resolve(child));
+  return relative === "" || !relative.startsWith("..") && !path23.isAbsolute(relative);
 }
 function isRecord(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -40561,7 +40942,7 @@ function mountTarget(mount) {
   return target ? normaliseTarget(target) : void 0;
 }
 function normaliseTarget(target) {
-  const normalised = path19.posix.normalize(target.trim());
+  const normalised = path23.posix.normalize(target.trim());
   return normalised.length > 1 ? normalised.replace(/\/+$/, "") : normalised;
 }
 function parseMountString(mount) {
@@ -40804,7 +41185,7 @@ function describeEntry(location, child) {
   const where = location.join(".");
   if (child.type === "property") return [where, String(child.children?.[0]?.value)].filter(Boolean).join(".");
   const target = parseMountString(String(child.value ?? "")).target;
-  return target ? path19.posix.basename(target) : where;
+  return target ? path23.posix.basename(target) : where;
 }
 function packEntryTest(location) {
   const where = location.join(".");
@@ -40885,11 +41266,11 @@ var init_mounts = __esm({
 });
 
 // src/devcontainer/compose.ts
-import path20 from "node:path";
+import path24 from "node:path";
 function composeFilesOf(configFile, config2) {
   const listed = config2.dockerComposeFile;
   const files = typeof listed === "string" ? [listed] : listed ?? [];
-  return files.map((file2) => path20.resolve(path20.dirname(configFile), file2));
+  return files.map((file2) => path24.resolve(path24.dirname(configFile), file2));
 }
 function chooseComposeFile(configFile, config2, read = readTextToEdit) {
   const service = config2.service;
@@ -40902,7 +41283,7 @@ function chooseComposeFile(configFile, config2, read = readTextToEdit) {
     if (findService(parseComposeDocument(text2, file2), service)) chosen = { file: file2, text: text2, service };
   }
   if (chosen) return chosen;
-  const listed = files.map((file2) => path20.relative(path20.dirname(configFile), file2)).join(", ");
+  const listed = files.map((file2) => path24.relative(path24.dirname(configFile), file2)).join(", ");
   throw new UserError(`${configFile}: service "${service}" is not defined in any readable compose file (${listed}).`);
 }
 function parseComposeDocument(text2, file2) {
@@ -41101,7 +41482,7 @@ function markedRange(text2, marker, next, volumes) {
   let end = first;
   while (end < items.length && isPackVolume(items[end])) end++;
   if (end === first || startsAtKey && end !== items.length) return void 0;
-  const names = items.slice(first, end).map((item) => String((0, import_yaml.isMap)(item) ? item.get("target") : "")).map((target) => path20.posix.basename(target));
+  const names = items.slice(first, end).map((item) => String((0, import_yaml.isMap)(item) ? item.get("target") : "")).map((target) => path24.posix.basename(target));
   return { range: [blockLineStart(text2, marker), lastLineEnd(text2, items[end - 1])], names };
 }
 var import_yaml, YAML_MARKER, YAML_MARKER_LINE;
@@ -41150,9 +41531,9 @@ var init_same_path = __esm({
 });
 
 // src/devcontainer/persistence.ts
-import path21 from "node:path";
+import path25 from "node:path";
 async function preparePersistenceEdit(options7) {
-  const workspaceFolder = await findRepoRoot(path21.resolve(options7.folder));
+  const workspaceFolder = await findRepoRoot(path25.resolve(options7.folder));
   const initial = options7.init && !options7.configPath && listDevcontainerConfigs(workspaceFolder).length === 0 ? planInitialConfig(workspaceFolder) : void 0;
   const configPath = initial?.file ?? findDevcontainerConfig(workspaceFolder, { config: options7.configPath, cwd: options7.folder });
   const text2 = initial?.text ?? readTextToEdit(configPath) ?? "";
@@ -41200,7 +41581,7 @@ async function planPersistence(config2, workspaceFolder, options7) {
     },
     env: options7.env,
     mcpEnvNames: collectMcpEnvNames(
-      [path21.join(configDir(options7.env), "mcp.json"), globalStatePath(options7.env), path21.join(workspaceFolder, ".mcp.json")],
+      [path25.join(configDir(options7.env), "mcp.json"), globalStatePath(options7.env), path25.join(workspaceFolder, ".mcp.json")],
       { projectDir: workspaceFolder }
     )
   });
@@ -41219,22 +41600,22 @@ var init_persistence = __esm({
 });
 
 // src/claude/running-sessions.ts
-import { readdirSync as readdirSync4, readFileSync as readFileSync11, readlinkSync as readlinkSync2 } from "node:fs";
-import path22 from "node:path";
+import { readdirSync as readdirSync6, readFileSync as readFileSync14, readlinkSync as readlinkSync3 } from "node:fs";
+import path26 from "node:path";
 function runningSessions(env, here = pidDomain()) {
-  const dir = path22.join(configDir(env), RUNNING_SESSIONS_DIR);
+  const dir = path26.join(configDir(env), RUNNING_SESSIONS_DIR);
   let names;
   try {
-    names = readdirSync4(dir);
+    names = readdirSync6(dir);
   } catch {
     return [];
   }
   const found = [];
   for (const name of names.filter((n2) => /^\d+\.json$/.test(n2)).sort()) {
-    const file2 = path22.join(dir, name);
+    const file2 = path26.join(dir, name);
     let parsed;
     try {
-      parsed = recordSchema.safeParse(JSON.parse(readFileSync11(file2, "utf8")));
+      parsed = recordSchema.safeParse(JSON.parse(readFileSync14(file2, "utf8")));
     } catch {
       continue;
     }
@@ -41251,7 +41632,7 @@ function runningSessions(env, here = pidDomain()) {
 }
 function pidDomain(sources = HERE) {
   if (sources.platform !== "linux") return "linux";
-  return `linux:${readOr(() => readFileSync11(sources.machineIdFile, "utf8").trim())}:${readOr(() => readlinkSync2(sources.pidNamespaceLink))}`;
+  return `linux:${readOr(() => readFileSync14(sources.machineIdFile, "utf8").trim())}:${readOr(() => readlinkSync3(sources.pidNamespaceLink))}`;
 }
 function readOr(read) {
   try {
@@ -41262,7 +41643,7 @@ function readOr(read) {
 }
 function processStartTime(pid) {
   try {
-    const stat = readFileSync11(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync14(`/proc/${pid}/stat`, "utf8");
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return void 0;
@@ -41300,7 +41681,7 @@ var init_running_sessions = __esm({
 });
 
 // src/tar.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { createReadStream as createReadStream2, createWriteStream as createWriteStream2 } from "node:fs";
 import { open as open2 } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
@@ -41318,7 +41699,7 @@ async function* tarStream(entries, onFile) {
     const size = entry.type === "file" ? entry.size : 0;
     yield* headerBlocks(entry.type === "dir" ? `${entry.path}/` : entry.path, entry.type, entry.mode, entry.mtimeMs, size);
     if (entry.type === "dir") continue;
-    const hash2 = createHash2("sha256");
+    const hash2 = createHash3("sha256");
     for await (const chunk of fileChunks(entry.source, entry.size, entry.path)) {
       hash2.update(chunk);
       yield chunk;
@@ -41362,11 +41743,11 @@ function* headerBlocks(name, type, mode, mtimeMs, size) {
   yield header({ name: base, prefix, type: type === "dir" ? "5" : "0", mode, mtimeMs, size: size > USTAR_MAX_SIZE ? 0 : size });
 }
 function paxRecord(key, value) {
-  const rest = ` ${key}=${value}
+  const rest2 = ` ${key}=${value}
 `;
-  let length = Buffer.byteLength(rest) + 1;
-  while (String(length).length + Buffer.byteLength(rest) !== length) length++;
-  return `${length}${rest}`;
+  let length = Buffer.byteLength(rest2) + 1;
+  while (String(length).length + Buffer.byteLength(rest2) !== length) length++;
+  return `${length}${rest2}`;
 }
 function splitUstarName(name) {
   const bytes = Buffer.from(name);
@@ -41593,29 +41974,29 @@ var init_tar = __esm({
 });
 
 // src/snapshot.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import {
   chmodSync,
   closeSync as closeSync4,
   copyFileSync as copyFileSync2,
-  existsSync as existsSync6,
+  existsSync as existsSync7,
   fsyncSync as fsyncSync2,
-  lstatSync as lstatSync3,
-  mkdirSync as mkdirSync5,
+  lstatSync as lstatSync5,
+  mkdirSync as mkdirSync6,
   mkdtempSync,
   openSync as openSync4,
-  readdirSync as readdirSync5,
-  readFileSync as readFileSync12,
+  readdirSync as readdirSync7,
+  readFileSync as readFileSync15,
   realpathSync as realpathSync3,
-  renameSync as renameSync3,
-  rmdirSync as rmdirSync2,
+  renameSync as renameSync5,
+  rmdirSync as rmdirSync3,
   rmSync as rmSync3,
-  statSync as statSync10,
-  unlinkSync as unlinkSync3,
+  statSync as statSync12,
+  unlinkSync as unlinkSync4,
   utimesSync as utimesSync2,
   writeSync as writeSync2
 } from "node:fs";
-import path23 from "node:path";
+import path27 from "node:path";
 import { fileURLToPath as fileURLToPath4 } from "node:url";
 async function resolveSnapshotProject(env, cwd, extraSlugs = []) {
   const { project: here, slugs: found } = await projectSlugFolders(env, cwd);
@@ -41623,7 +42004,7 @@ async function resolveSnapshotProject(env, cwd, extraSlugs = []) {
   const hostPath = mapped?.hostPath ?? here;
   const slug = encodeProjectSlug(hostPath);
   const slugs = [.../* @__PURE__ */ new Set([...found, ...extraSlugs])].sort();
-  return { path: here, hostPath, slug, slugs, dir: path23.join(packStateDir(env), SNAPSHOTS_DIR, slug) };
+  return { path: here, hostPath, slug, slugs, dir: path27.join(packStateDir(env), SNAPSHOTS_DIR, slug) };
 }
 function collectProjectData(env, slugFolders) {
   const config2 = configDir(env);
@@ -41640,7 +42021,7 @@ function collectProjectData(env, slugFolders) {
     }
   }
   const ids = new Set(data.sessions.map((s) => s.id));
-  for (const name of listNames2(path23.join(config2, "todos")).sort()) {
+  for (const name of listNames2(path27.join(config2, "todos")).sort()) {
     if (name.endsWith(".json") && sessionPrefixOf(name, ids)) add(config2, `todos/${name}`, data, "file");
   }
   for (const id of [...ids].sort()) {
@@ -41661,12 +42042,12 @@ function realSlugFolders(projects, names) {
   }
   const found = /* @__PURE__ */ new Set();
   for (const name of names) {
-    const dir = path23.join(projects, name);
+    const dir = path27.join(projects, name);
     try {
-      if (lstatSync3(dir).isDirectory()) found.add(name);
-      else if (statSync10(dir).isDirectory()) {
+      if (lstatSync5(dir).isDirectory()) found.add(name);
+      else if (statSync12(dir).isDirectory()) {
         const real = realpathSync3(dir);
-        if (path23.dirname(real) === projectsReal) found.add(path23.basename(real));
+        if (path27.dirname(real) === projectsReal) found.add(path27.basename(real));
       }
     } catch {
     }
@@ -41678,10 +42059,10 @@ function sessionPrefixOf(name, ids) {
   return false;
 }
 function add(config2, rel, data, only) {
-  const abs = path23.join(config2, rel);
+  const abs = path27.join(config2, rel);
   let stats;
   try {
-    stats = lstatSync3(abs);
+    stats = lstatSync5(abs);
   } catch {
     return;
   }
@@ -41689,7 +42070,7 @@ function add(config2, rel, data, only) {
     data.dirs.push({ rel, abs, mode: stats.mode & 4095, mtimeMs: stats.mtimeMs });
     let entries;
     try {
-      entries = readdirSync5(abs);
+      entries = readdirSync7(abs);
     } catch (error62) {
       throw new UserError(`cannot read ${abs} (${describeError(error62)}); fix its permissions and try again`);
     }
@@ -41716,7 +42097,7 @@ async function createSnapshot(env, cwd, now = /* @__PURE__ */ new Date()) {
 }
 async function snapshotBeforeMerge(env, hostPath, slugFolders, now = /* @__PURE__ */ new Date()) {
   const projects = projectsDir(env);
-  const hasFiles = slugFolders.some((slug) => isRealDirectory(path23.join(projects, slug)) && listNames2(path23.join(projects, slug)).length > 0);
+  const hasFiles = slugFolders.some((slug) => isRealDirectory(path27.join(projects, slug)) && listNames2(path27.join(projects, slug)).length > 0);
   if (!hasFiles) return void 0;
   try {
     const project = await resolveSnapshotProject(env, hostPath, slugFolders);
@@ -41727,7 +42108,7 @@ async function snapshotBeforeMerge(env, hostPath, slugFolders, now = /* @__PURE_
 }
 async function writeSnapshot(env, project, kind, data, now) {
   const started = process.hrtime.bigint();
-  mkdirSync5(project.dir, { recursive: true, mode: 448 });
+  mkdirSync6(project.dir, { recursive: true, mode: 448 });
   const id = uniqueId(project.dir, now, kind);
   const where = detectEnvironment(env);
   const summary = {
@@ -41758,26 +42139,26 @@ async function writeSnapshot(env, project, kind, data, now) {
 `);
     yield { type: "file", path: MANIFEST_ENTRY, mode: 384, mtimeMs: now.getTime(), size: bytes.length, source: { bytes } };
   }
-  const archive = path23.join(project.dir, `${id}${ARCHIVE_EXT}`);
+  const archive = path27.join(project.dir, `${id}${ARCHIVE_EXT}`);
   const temp = tempPathBeside(archive);
   try {
     await writeTarGz(temp, entries(), { onFile: (f) => checksums.set(f.path, f.sha256) });
     fsyncFile(temp);
-    renameSync3(temp, archive);
+    renameSync5(temp, archive);
   } catch (error62) {
     rmSync3(temp, { force: true });
     throw error62;
   }
-  writeFileAtomic(path23.join(project.dir, `${id}${SUMMARY_EXT}`), `${JSON.stringify(summary, null, 2)}
+  writeFileAtomic(path27.join(project.dir, `${id}${SUMMARY_EXT}`), `${JSON.stringify(summary, null, 2)}
 `, 384);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { ...summary, archive, archiveBytes: statSync10(archive).size, seconds, skipped: data.skipped };
+  return { ...summary, archive, archiveBytes: statSync12(archive).size, seconds, skipped: data.skipped };
 }
 function uniqueId(dir, now, kind) {
   const base = now.toISOString().replace(/[:.]/g, "-") + (kind === "manual" ? "" : `-${kind}`);
   for (let i2 = 1; ; i2++) {
     const id = i2 === 1 ? base : `${base}-${i2}`;
-    if (!existsSync6(path23.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync6(path23.join(dir, `${id}${SUMMARY_EXT}`))) return id;
+    if (!existsSync7(path27.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync7(path27.join(dir, `${id}${SUMMARY_EXT}`))) return id;
   }
 }
 function listSnapshots(project) {
@@ -41785,21 +42166,21 @@ function listSnapshots(project) {
   for (const name of listNames2(project.dir)) {
     if (!name.endsWith(ARCHIVE_EXT) || name.startsWith(".")) continue;
     const id = name.slice(0, -ARCHIVE_EXT.length);
-    const archive = path23.join(project.dir, name);
+    const archive = path27.join(project.dir, name);
     let archiveBytes;
     try {
-      archiveBytes = statSync10(archive).size;
+      archiveBytes = statSync12(archive).size;
     } catch {
       continue;
     }
-    const summary = readSummary(path23.join(project.dir, `${id}${SUMMARY_EXT}`));
+    const summary = readSummary(path27.join(project.dir, `${id}${SUMMARY_EXT}`));
     found.push({ ...summary ?? unknownSummary(id, project), archive, archiveBytes });
   }
   return found.sort((a2, b) => b.created.localeCompare(a2.created) || b.id.localeCompare(a2.id));
 }
 function readSummary(file2) {
   try {
-    const parsed = summarySchema.safeParse(JSON.parse(readFileSync12(file2, "utf8")));
+    const parsed = summarySchema.safeParse(JSON.parse(readFileSync15(file2, "utf8")));
     return parsed.success ? parsed.data : void 0;
   } catch {
     return void 0;
@@ -41825,7 +42206,7 @@ function unknownSummary(id, project) {
 }
 async function pruneSnapshots(project, keep) {
   if (!Number.isInteger(keep) || keep < 1) throw new UserError(`keep at least 1 snapshot, not ${keep}`, 2);
-  if (!existsSync6(project.dir)) return { kept: [], removed: [] };
+  if (!existsSync7(project.dir)) return { kept: [], removed: [] };
   return withSnapshotLock(project, () => {
     const all = listSnapshots(project);
     const manual = all.filter((s) => s.kind === "manual").slice(0, keep);
@@ -41833,7 +42214,7 @@ async function pruneSnapshots(project, keep) {
     const removed = all.filter((s) => !keepIds.has(s.id));
     for (const snapshot2 of removed) {
       rmSync3(snapshot2.archive, { force: true });
-      rmSync3(path23.join(project.dir, `${snapshot2.id}${SUMMARY_EXT}`), { force: true });
+      rmSync3(path27.join(project.dir, `${snapshot2.id}${SUMMARY_EXT}`), { force: true });
     }
     return { kept: all.filter((s) => keepIds.has(s.id)), removed };
   });
@@ -41845,7 +42226,7 @@ async function restoreSnapshot(env, cwd, ref, options7 = {}, now = /* @__PURE__ 
   return withSnapshotLock(project, async () => {
     const snapshot2 = findSnapshot(project, ref, cwd);
     refuseWhileLive(env, project, []);
-    const staging = mkdtempSync(path23.join(project.dir, ".restore-"));
+    const staging = mkdtempSync(path27.join(project.dir, ".restore-"));
     try {
       let manifest;
       try {
@@ -41897,14 +42278,14 @@ function findSnapshot(project, ref, cwd) {
     if (!latest) throw new UserError(`${project.path} has no snapshots yet; take one with 'claude-persist snapshot create'`);
     return latest;
   }
-  const id = ref.endsWith(ARCHIVE_EXT) ? path23.basename(ref, ARCHIVE_EXT) : ref;
+  const id = ref.endsWith(ARCHIVE_EXT) ? path27.basename(ref, ARCHIVE_EXT) : ref;
   const exact = all.find((s) => s.id === id);
   if (exact) return exact;
   if (ref.includes("/") || ref.endsWith(ARCHIVE_EXT)) {
-    const file2 = path23.resolve(cwd, ref);
-    if (existsSync6(file2)) {
-      const name = path23.basename(file2).replace(/\.tar\.gz$/, "");
-      return { ...unknownSummary(name, project), archive: file2, archiveBytes: statSync10(file2).size };
+    const file2 = path27.resolve(cwd, ref);
+    if (existsSync7(file2)) {
+      const name = path27.basename(file2).replace(/\.tar\.gz$/, "");
+      return { ...unknownSummary(name, project), archive: file2, archiveBytes: statSync12(file2).size };
     }
   }
   const matches = all.filter((s) => s.id.startsWith(id));
@@ -41952,16 +42333,16 @@ async function extractVerified(archive, staging) {
       }
       if (!SNAPSHOT_ROOTS.some((root) => entry.path.startsWith(`${root}/`))) throw new Error(`entry '${entry.path}' is outside what a snapshot holds`);
       if (got.has(entry.path) || dirs.has(entry.path)) throw new Error(`entry '${entry.path}' appears twice`);
-      const target = path23.join(staging, entry.path);
+      const target = path27.join(staging, entry.path);
       if (entry.type === "dir") {
         dirs.add(entry.path);
-        mkdirSync5(target, { recursive: true, mode: 448 });
+        mkdirSync6(target, { recursive: true, mode: 448 });
         return void 0;
       }
-      mkdirSync5(path23.dirname(target), { recursive: true, mode: 448 });
+      mkdirSync6(path27.dirname(target), { recursive: true, mode: 448 });
       const file2 = { fd: openSync4(target, "wx", 384) };
       open3 = file2;
-      const hash2 = createHash3("sha256");
+      const hash2 = createHash4("sha256");
       let size = 0;
       return {
         write(chunk) {
@@ -42012,8 +42393,8 @@ function foreignEntry(manifest, projectSlugs) {
   return void 0;
 }
 function isProjectPath(rel, type, slugs, ids) {
-  const [root = "", name = "", ...rest] = rel.split("/");
-  const deepEnough = type === "dir" || rest.length > 0;
+  const [root = "", name = "", ...rest2] = rel.split("/");
+  const deepEnough = type === "dir" || rest2.length > 0;
   switch (root) {
     case "projects":
       return slugs.has(name) && deepEnough;
@@ -42021,9 +42402,9 @@ function isProjectPath(rel, type, slugs, ids) {
     case "file-history":
       return ids.has(name) && deepEnough;
     case "todos":
-      return type === "file" && rest.length === 0 && name.endsWith(".json") && sessionPrefixOf(name, ids);
+      return type === "file" && rest2.length === 0 && name.endsWith(".json") && sessionPrefixOf(name, ids);
     case "persist-state": {
-      const [file2 = "", ...deeper] = rest;
+      const [file2 = "", ...deeper] = rest2;
       return type === "file" && name === SESSION_STARTS_DIR && deeper.length === 0 && file2.endsWith(".jsonl") && ids.has(file2.slice(0, -".jsonl".length));
     }
     default:
@@ -42045,7 +42426,7 @@ function blockedTarget(config2, manifest) {
       const here = parts.slice(0, i2).join("/");
       let stats;
       try {
-        stats = lstatSync3(path23.join(config2, here));
+        stats = lstatSync5(path27.join(config2, here));
       } catch (error62) {
         if (isNotFound(error62)) return void 0;
         throw error62;
@@ -42053,7 +42434,7 @@ function blockedTarget(config2, manifest) {
       if (stats.isSymbolicLink() && replacedLinks.has(here)) return void 0;
       const wanted = i2 < parts.length || type === "dir" ? "dir" : "file";
       if (wanted === "dir" ? !stats.isDirectory() : !stats.isFile()) {
-        return `${path23.join(config2, here)} is ${describeType2(stats)} where the snapshot has a ${wanted === "dir" ? "folder" : "file"}`;
+        return `${path27.join(config2, here)} is ${describeType2(stats)} where the snapshot has a ${wanted === "dir" ? "folder" : "file"}`;
       }
     }
     return void 0;
@@ -42091,20 +42472,20 @@ async function applyManifest(env, manifest, staging, current, exact, projectSlug
     }
   }
   for (const slug of manifest.slugs) {
-    const dir = path23.join(projects, slug);
+    const dir = path27.join(projects, slug);
     if (isSymlink(dir)) {
-      unlinkSync3(dir);
-      mkdirSync5(dir, { mode: 448 });
+      unlinkSync4(dir);
+      mkdirSync6(dir, { mode: 448 });
     }
   }
-  for (const dir of manifest.directories) mkdirSync5(path23.join(config2, dir.path), { recursive: true, mode: 448 });
+  for (const dir of manifest.directories) mkdirSync6(path27.join(config2, dir.path), { recursive: true, mode: 448 });
   for (const file2 of manifest.files) {
-    const target = path23.join(config2, file2.path);
-    mkdirSync5(path23.dirname(target), { recursive: true, mode: 448 });
-    placeFile(path23.join(staging, file2.path), target, file2.mode & PERMISSION_BITS, file2.mtimeMs);
+    const target = path27.join(config2, file2.path);
+    mkdirSync6(path27.dirname(target), { recursive: true, mode: 448 });
+    placeFile(path27.join(staging, file2.path), target, file2.mode & PERMISSION_BITS, file2.mtimeMs);
   }
   for (const dir of [...manifest.directories].sort((a2, b) => b.path.length - a2.path.length)) {
-    const target = path23.join(config2, dir.path);
+    const target = path27.join(config2, dir.path);
     chmodSync(target, dir.mode & PERMISSION_BITS);
     utimesSync2(target, new Date(dir.mtimeMs), new Date(dir.mtimeMs));
   }
@@ -42115,7 +42496,7 @@ function placeFile(from, to, mode, mtimeMs) {
   chmodSync(from, mode);
   utimesSync2(from, new Date(mtimeMs), new Date(mtimeMs));
   try {
-    renameSync3(from, to);
+    renameSync5(from, to);
     return;
   } catch (error62) {
     if (errorCode(error62) !== "EXDEV") throw error62;
@@ -42125,12 +42506,12 @@ function placeFile(from, to, mode, mtimeMs) {
     copyFileSync2(from, temp);
     chmodSync(temp, mode);
     utimesSync2(temp, new Date(mtimeMs), new Date(mtimeMs));
-    renameSync3(temp, to);
+    renameSync5(temp, to);
   } catch (error62) {
     rmSync3(temp, { force: true });
     throw error62;
   }
-  unlinkSync3(from);
+  unlinkSync4(from);
 }
 async function restoreStateEntries(env, manifest, exact, projectSlugs) {
   const slugs = /* @__PURE__ */ new Set([...projectSlugs, ...manifest.slugs]);
@@ -42161,8 +42542,8 @@ function mergeEntries(current, saved, key) {
   return [...next, ...byKey.values(), ...unkeyed];
 }
 async function withSnapshotLock(project, fn, waitMs = SNAPSHOT_LOCK_WAIT_MS) {
-  mkdirSync5(project.dir, { recursive: true, mode: 448 });
-  return withLock(path23.join(project.dir, ".snapshots"), fn, {
+  mkdirSync6(project.dir, { recursive: true, mode: 448 });
+  return withLock(path27.join(project.dir, ".snapshots"), fn, {
     waitMs,
     busy: () => new UserError(`a snapshot or restore of ${project.hostPath} is running; wait for it to finish, then try again`)
   });
@@ -42176,7 +42557,7 @@ function readableMappings(env) {
 }
 function readStateArray(file2) {
   try {
-    const value = JSON.parse(readFileSync12(file2, "utf8"));
+    const value = JSON.parse(readFileSync15(file2, "utf8"));
     return Array.isArray(value) ? value : [];
   } catch {
     return [];
@@ -42187,20 +42568,20 @@ function isRecord2(value) {
 }
 function isSymlink(file2) {
   try {
-    return lstatSync3(file2).isSymbolicLink();
+    return lstatSync5(file2).isSymbolicLink();
   } catch {
     return false;
   }
 }
 function removeIfEmpty(dir) {
   try {
-    rmdirSync2(dir);
+    rmdirSync3(dir);
   } catch {
   }
 }
 function listNames2(dir) {
   try {
-    return readdirSync5(dir);
+    return readdirSync7(dir);
   } catch (error62) {
     if (isNotFound(error62)) return [];
     throw error62;
@@ -42215,15 +42596,15 @@ function fsyncFile(file2) {
   }
 }
 function packVersion() {
-  for (let dir = path23.dirname(fileURLToPath4(import.meta.url)); ; dir = path23.dirname(dir)) {
+  for (let dir = path27.dirname(fileURLToPath4(import.meta.url)); ; dir = path27.dirname(dir)) {
     for (const name of ["runtime.json", "package.json"]) {
       try {
-        const parsed = external_exports.object({ name: external_exports.literal("claude-persist"), version: external_exports.string() }).safeParse(JSON.parse(readFileSync12(path23.join(dir, name), "utf8")));
+        const parsed = external_exports.object({ name: external_exports.literal("claude-persist"), version: external_exports.string() }).safeParse(JSON.parse(readFileSync15(path27.join(dir, name), "utf8")));
         if (parsed.success) return parsed.data.version;
       } catch {
       }
     }
-    if (path23.dirname(dir) === dir) return "unknown";
+    if (path27.dirname(dir) === dir) return "unknown";
   }
 }
 var SNAPSHOTS_DIR, MANIFEST_ENTRY, ARCHIVE_EXT, SUMMARY_EXT, SNAPSHOT_ROOTS, SLUG_PATTERN, SNAPSHOT_LOCK_WAIT_MS, PERMISSION_BITS, fileRecordSchema, dirRecordSchema, sessionRecordSchema, summarySchema, manifestSchema2;
@@ -42278,8 +42659,8 @@ var init_snapshot = __esm({
 });
 
 // src/mapping.ts
-import { existsSync as existsSync7, mkdirSync as mkdirSync6, readdirSync as readdirSync6, readFileSync as readFileSync13, readlinkSync as readlinkSync3, renameSync as renameSync4, rmdirSync as rmdirSync3, symlinkSync as symlinkSync2 } from "node:fs";
-import path24 from "node:path";
+import { existsSync as existsSync8, mkdirSync as mkdirSync7, readdirSync as readdirSync8, readFileSync as readFileSync16, readlinkSync as readlinkSync4, renameSync as renameSync6, rmdirSync as rmdirSync4, symlinkSync as symlinkSync3 } from "node:fs";
+import path28 from "node:path";
 async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
   const hostSlug = encodeProjectSlug(target.hostPath);
   const containerSlug = encodeProjectSlug(target.containerPath);
@@ -42294,19 +42675,19 @@ async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
       `${target.containerPath} in the container is already mapped to ${owner}, another repo with the same folder name; their histories must not mix: open this one with 'dev-open --same-path', or give it its own "workspaceFolder" in devcontainer.json`
     );
   }
-  mkdirSync6(path24.join(projects, hostSlug), { recursive: true, mode: 448 });
-  const link = path24.join(projects, containerSlug);
+  mkdirSync7(path28.join(projects, hostSlug), { recursive: true, mode: 448 });
+  const link2 = path28.join(projects, containerSlug);
   let merged = [];
-  if (isRealDirectory(link)) {
+  if (isRealDirectory(link2)) {
     await snapshotBeforeMerge(env, target.hostPath, [containerSlug]);
-    merged = mergeInto(link, path24.join(projects, hostSlug));
-    rmdirSync3(link);
+    merged = mergeInto(link2, path28.join(projects, hostSlug));
+    rmdirSync4(link2);
   }
   let state = "linked";
   try {
-    symlinkSync2(hostSlug, link, "dir");
+    symlinkSync3(hostSlug, link2, "dir");
   } catch (error62) {
-    if (errorCode(error62) !== "EEXIST" || readlinkSync3(link) !== hostSlug) throw error62;
+    if (errorCode(error62) !== "EEXIST" || readlinkSync4(link2) !== hostSlug) throw error62;
     state = "already";
   }
   await recordMapping(env, { ...target, hostSlug, containerSlug, time: now.toISOString() });
@@ -42315,9 +42696,9 @@ async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
 function collidingProject(env, containerSlug, hostPath) {
   const recorded = readMappings(env).find((m) => m.containerSlug === containerSlug && m.hostPath !== hostPath);
   if (recorded) return recorded.hostPath;
-  const link = path24.join(projectsDir(env), containerSlug);
+  const link2 = path28.join(projectsDir(env), containerSlug);
   try {
-    const pointsTo = readlinkSync3(link);
+    const pointsTo = readlinkSync4(link2);
     if (pointsTo !== encodeProjectSlug(hostPath)) return `the project folder ${pointsTo}`;
   } catch {
   }
@@ -42325,32 +42706,32 @@ function collidingProject(env, containerSlug, hostPath) {
 }
 function mergeInto(from, to, prefix = "") {
   const moved = [];
-  mkdirSync6(to, { recursive: true, mode: 448 });
-  for (const entry of readdirSync6(from, { withFileTypes: true })) {
-    const source = path24.join(from, entry.name);
-    const target = path24.join(to, entry.name);
-    const rel = path24.join(prefix, entry.name);
+  mkdirSync7(to, { recursive: true, mode: 448 });
+  for (const entry of readdirSync8(from, { withFileTypes: true })) {
+    const source = path28.join(from, entry.name);
+    const target = path28.join(to, entry.name);
+    const rel = path28.join(prefix, entry.name);
     if (entry.isDirectory() && isRealDirectory(target)) {
       moved.push(...mergeInto(source, target, rel));
-      rmdirSync3(source);
-    } else if (!existsSync7(target)) {
-      renameSync4(source, target);
+      rmdirSync4(source);
+    } else if (!existsSync8(target)) {
+      renameSync6(source, target);
       moved.push(rel);
-    } else if (entry.isFile() && readFileSync13(source).equals(readFileSync13(target))) {
-      renameSync4(source, target);
+    } else if (entry.isFile() && readFileSync16(source).equals(readFileSync16(target))) {
+      renameSync6(source, target);
     } else {
       const kept = uniqueName(target);
-      renameSync4(source, kept);
-      moved.push(path24.join(prefix, path24.basename(kept)));
+      renameSync6(source, kept);
+      moved.push(path28.join(prefix, path28.basename(kept)));
     }
   }
   return moved;
 }
 function uniqueName(file2) {
-  const ext = path24.extname(file2);
+  const ext = path28.extname(file2);
   for (let i2 = 1; ; i2++) {
     const candidate = `${file2.slice(0, file2.length - ext.length)}.from-container-${i2}${ext}`;
-    if (!existsSync7(candidate)) return candidate;
+    if (!existsSync8(candidate)) return candidate;
   }
 }
 var init_mapping = __esm({
@@ -42430,8 +42811,8 @@ var init_diff = __esm({
 });
 
 // src/dev-open.ts
-import { existsSync as existsSync8, mkdirSync as mkdirSync7, readlinkSync as readlinkSync4, symlinkSync as symlinkSync3, unlinkSync as unlinkSync4 } from "node:fs";
-import path25 from "node:path";
+import { existsSync as existsSync9, mkdirSync as mkdirSync8, readlinkSync as readlinkSync5, symlinkSync as symlinkSync4, unlinkSync as unlinkSync5 } from "node:fs";
+import path29 from "node:path";
 async function openDevContainer(options7, io) {
   const edit = await preparePersistenceEdit({
     folder: options7.folder,
@@ -42453,8 +42834,8 @@ async function openDevContainer(options7, io) {
   if (options7.dryRun) {
     messages.push(`dev-open dry run for ${edit.workspaceFolder} (nothing was written):`);
     for (const file2 of edit.files) {
-      const diff = unifiedDiff(file2.before ?? "", file2.after, path25.relative(edit.workspaceFolder, file2.path));
-      messages.push(diff || `${path25.relative(edit.workspaceFolder, file2.path)}: no change`);
+      const diff = unifiedDiff(file2.before ?? "", file2.after, path29.relative(edit.workspaceFolder, file2.path));
+      messages.push(diff || `${path29.relative(edit.workspaceFolder, file2.path)}: no change`);
     }
     describeSkipped(edit, messages);
     return { status: "dry-run", ...base, messages };
@@ -42471,14 +42852,14 @@ async function openDevContainer(options7, io) {
   }
   prepareHost(io.env);
   if (options7.configOnly) {
-    messages.push(`Config ready: ${path25.relative(edit.workspaceFolder, edit.configPath)}. Open the container from your editor, or run 'dev-open' to launch it here.`);
+    messages.push(`Config ready: ${path29.relative(edit.workspaceFolder, edit.configPath)}. Open the container from your editor, or run 'dev-open' to launch it here.`);
     return { status: "configured", ...base, messages };
   }
   const existing = await findDevcontainer(edit.workspaceFolder, edit.configPath, io.env);
   const missing = existing ? edit.targets.filter((t) => !existing.Mounts.some((m) => m.Destination === t)) : [];
   if (existing && missing.length > 0 && !options7.rebuild) {
     throw new UserError(
-      `a container for this repo (${existing.Id.slice(0, 12)}) is ${existing.State.Running ? "running" : "there"} without the persistence mounts (missing: ${missing.map((t) => path25.basename(t)).join(", ")}); run 'dev-open --rebuild' to recreate it (files outside the workspace are lost)`
+      `a container for this repo (${existing.Id.slice(0, 12)}) is ${existing.State.Running ? "running" : "there"} without the persistence mounts (missing: ${missing.map((t) => path29.basename(t)).join(", ")}); run 'dev-open --rebuild' to recreate it (files outside the workspace are lost)`
     );
   }
   const running = existing && missing.length === 0 && !options7.rebuild ? alreadyUp(existing, edit) : void 0;
@@ -42515,10 +42896,10 @@ async function openDevContainer(options7, io) {
 function writeEdits(edit, messages) {
   for (const file2 of edit.files) {
     if (file2.before === file2.after) continue;
-    mkdirSync7(path25.dirname(file2.path), { recursive: true });
+    mkdirSync8(path29.dirname(file2.path), { recursive: true });
     if (file2.before !== void 0) backupFile(file2.path);
     writeFileAtomic(file2.path, file2.after);
-    messages.push(`Updated ${path25.relative(edit.workspaceFolder, file2.path)}${file2.before !== void 0 ? " (backup: .claude-persist.bak beside it)" : ""}.`);
+    messages.push(`Updated ${path29.relative(edit.workspaceFolder, file2.path)}${file2.before !== void 0 ? " (backup: .claude-persist.bak beside it)" : ""}.`);
   }
   if (edit.added.length > 0) messages.push(`Added to the config: ${edit.added.join(", ")}.`);
   else if (!edit.files.some((f) => f.before !== f.after)) messages.push("The config already has the persistence mounts.");
@@ -42540,42 +42921,42 @@ function alreadyUp(container, edit) {
 }
 async function launch(edit, options7, existing, io) {
   const inClaude = Boolean(io.env.CLAUDECODE) && !io.isTTY;
-  const status = progressPrinter(io);
+  const status2 = progressPrinter(io);
   const outcome = await devcontainerUp({
     workspaceFolder: edit.workspaceFolder,
     configPath: edit.configPath,
     removeExisting: Boolean(options7.rebuild && existing),
     env: io.env,
-    logDir: path25.join(packStateDir(io.env), "logs"),
-    onProgress: status.line,
+    logDir: path29.join(packStateDir(io.env), "logs"),
+    onProgress: status2.line,
     ...inClaude ? { waitMs: WAIT_IN_CLAUDE_MS } : {}
   });
-  status.done();
+  status2.done();
   return outcome.done ? { up: outcome.result } : { logFile: outcome.logFile };
 }
 function prepareHost(env) {
   const config2 = configDir(env);
-  const links = path25.join(config2, HOST_FILE_LINKS_DIR);
-  mkdirSync7(links, { recursive: true, mode: 448 });
+  const links = path29.join(config2, HOST_FILE_LINKS_DIR);
+  mkdirSync8(links, { recursive: true, mode: 448 });
   for (const entry of SHARED_ENTRIES) {
-    if (entry.kind === "dir") mkdirSync7(path25.join(config2, entry.name), { recursive: true, mode: 448 });
-    else pointLink(path25.join(links, entry.name), existsSync8(path25.join(config2, entry.name)) ? path25.relative(links, path25.join(config2, entry.name)) : "/dev/null");
+    if (entry.kind === "dir") mkdirSync8(path29.join(config2, entry.name), { recursive: true, mode: 448 });
+    else pointLink(path29.join(links, entry.name), existsSync9(path29.join(config2, entry.name)) ? path29.relative(links, path29.join(config2, entry.name)) : "/dev/null");
   }
-  if (!existsSync8(path25.join(packCodeDir(env), "hooks"))) {
-    throw new UserError(`the pack is not installed in ${config2} (no ${path25.basename(packCodeDir(env))}/): run 'npx tsx install.ts' in the claude-persist folder first`);
+  if (!existsSync9(path29.join(packCodeDir(env), "hooks"))) {
+    throw new UserError(`the pack is not installed in ${config2} (no ${path29.basename(packCodeDir(env))}/): run 'npx tsx install.ts' in the claude-persist folder first`);
   }
 }
-function pointLink(link, target) {
+function pointLink(link2, target) {
   try {
-    if (readlinkSync4(link) === target) return;
-    unlinkSync4(link);
+    if (readlinkSync5(link2) === target) return;
+    unlinkSync5(link2);
   } catch {
   }
-  symlinkSync3(target, link);
+  symlinkSync4(target, link2);
 }
 async function ownClaudeHome(up, containerHome, env) {
   if (up.remoteUser === "root") return;
-  await execAsRoot(up.containerId, ["chown", `${up.remoteUser}:`, path25.posix.join(containerHome, ".claude")], env);
+  await execAsRoot(up.containerId, ["chown", `${up.remoteUser}:`, path29.posix.join(containerHome, ".claude")], env);
 }
 function describeLaunch(up, mapping, edit, messages) {
   messages.push(`Container ${up.containerId.slice(0, 12)} is running; ${up.remoteUser} works in ${up.remoteWorkspaceFolder}.`);
@@ -42877,7 +43258,7 @@ archive each under <config>/persist-state/snapshots/, shared with the project's 
       summary: "snapshots of this project's session data: create, list, restore (roll back), prune",
       help: HELP3,
       async run(args, io) {
-        const [action = "list", ...rest] = args[0]?.startsWith("-") ? ["list", ...args] : args;
+        const [action = "list", ...rest2] = args[0]?.startsWith("-") ? ["list", ...args] : args;
         const command = `claude-persist snapshot ${action}`;
         if (action === "help") {
           io.stdout(HELP3);
@@ -42885,7 +43266,7 @@ archive each under <config>/persist-state/snapshots/, shared with the project's 
         }
         switch (action) {
           case "create": {
-            const { values } = parseOptions(command, rest, jsonOnly, jsonSchema);
+            const { values } = parseOptions(command, rest2, jsonOnly, jsonSchema);
             const result = await createSnapshot(io.env, io.cwd);
             if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}
 `);
@@ -42901,7 +43282,7 @@ archive each under <config>/persist-state/snapshots/, shared with the project's 
             return 0;
           }
           case "list": {
-            const { values } = parseOptions(command, rest, jsonOnly, jsonSchema);
+            const { values } = parseOptions(command, rest2, jsonOnly, jsonSchema);
             const project = await resolveSnapshotProject(io.env, io.cwd);
             const all = listSnapshots(project);
             if (values.json) io.stdout(`${JSON.stringify(all, null, 2)}
@@ -42910,7 +43291,7 @@ archive each under <config>/persist-state/snapshots/, shared with the project's 
             return 0;
           }
           case "restore": {
-            const { values, positionals } = parseOptions(command, rest, restoreOptions, restoreSchema, { positionals: 1 });
+            const { values, positionals } = parseOptions(command, rest2, restoreOptions, restoreSchema, { positionals: 1 });
             const ref = positionals[0];
             if (!ref) throw new UserError(`say which snapshot: '${command} latest', or an id from 'claude-persist snapshot list'`, 2);
             const result = await restoreSnapshot(io.env, io.cwd, ref, { exact: Boolean(values.exact) });
@@ -42928,7 +43309,7 @@ The data as it was before is snapshot ${result.undo.id}; undo with:
             return 0;
           }
           case "prune": {
-            const { values } = parseOptions(command, rest, pruneOptions, pruneSchema);
+            const { values } = parseOptions(command, rest2, pruneOptions, pruneSchema);
             const project = await resolveSnapshotProject(io.env, io.cwd);
             const result = await pruneSnapshots(project, values.keep);
             if (values.json) io.stdout(`${JSON.stringify({ kept: result.kept.map((s) => s.id), removed: result.removed.map((s) => s.id) }, null, 2)}
@@ -42946,9 +43327,9 @@ The data as it was before is snapshot ${result.undo.id}; undo with:
 
 // src/doctor.ts
 import { randomUUID } from "node:crypto";
-import { existsSync as existsSync9, readlinkSync as readlinkSync5, rmSync as rmSync4, statSync as statSync11 } from "node:fs";
+import { existsSync as existsSync10, readlinkSync as readlinkSync6, rmSync as rmSync4, statSync as statSync13 } from "node:fs";
 import { userInfo } from "node:os";
-import path26 from "node:path";
+import path30 from "node:path";
 async function runDoctor(env, cwd) {
   const where = detectEnvironment(env);
   const sections = where.kind === "container" ? await containerSections(env, cwd) : await hostSections(env, cwd);
@@ -42995,7 +43376,7 @@ async function containerSections(env, cwd) {
 function inspectPrivateDir(dir) {
   let stats;
   try {
-    stats = statSync11(dir);
+    stats = statSync13(dir);
   } catch {
     return { kind: "missing" };
   }
@@ -43058,9 +43439,9 @@ function checkSharedFolders(env) {
   const root = configDir(env);
   const names = READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir").map((entry) => entry.name);
   return privateDirResults(
-    names.map((name) => path26.join(root, name)),
+    names.map((name) => path30.join(root, name)),
     env,
-    { okLabel: (found) => `shared folders there, yours and private: ${found.map((dir) => path26.basename(dir)).join(", ")}` }
+    { okLabel: (found) => `shared folders there, yours and private: ${found.map((dir) => path30.basename(dir)).join(", ")}` }
   );
 }
 function checkHookRegistered(env) {
@@ -43085,14 +43466,14 @@ function checkHookRegistered(env) {
   }
 }
 async function checkHookRuns(env, cwd) {
-  const script = path26.join(configDir(env), HOOK_SCRIPT);
-  if (!existsSync9(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
+  const script = path30.join(configDir(env), HOOK_SCRIPT);
+  if (!existsSync10(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
   const sessionId = `claude-persist-doctor-${randomUUID()}`;
   const input2 = JSON.stringify({ session_id: sessionId, cwd, hook_event_name: "SessionStart", source: "startup" });
   const started = performance.now();
   const run = await execa("/bin/sh", ["-c", HOOK_COMMAND], { input: input2, env, extendEnv: false, cwd, timeout: HOOK_TIMEOUT_MS, reject: false });
   const ms = Math.round(performance.now() - started);
-  rmSync4(path26.join(packStateDir(env), SESSION_STARTS_DIR, `${sessionId}.jsonl`), { force: true });
+  rmSync4(path30.join(packStateDir(env), SESSION_STARTS_DIR, `${sessionId}.jsonl`), { force: true });
   const stderr = firstLine(run.stderr);
   if (run.timedOut) return fail(`the SessionStart hook did not answer within ${HOOK_TIMEOUT_MS / 1e3} s`, "claude-persist install", stderr);
   if (run.exitCode !== 0) return fail(`the SessionStart hook exited with code ${run.exitCode}`, "claude-persist install", stderr);
@@ -43144,11 +43525,11 @@ function groupBy(items, key) {
 }
 function collision(env, containerPath, hosts) {
   const containerSlug = encodeProjectSlug(containerPath);
-  const linked = readLinkQuietly(path26.join(projectsDir(env), containerSlug));
+  const linked = readLinkQuietly(path30.join(projectsDir(env), containerSlug));
   const served = hosts.find((host) => encodeProjectSlug(host) === linked);
   const others = hosts.filter((host) => host !== served);
-  const gone = hosts.filter((host) => !existsSync9(host));
-  const fix = gone.length > 0 ? `remove the entries of ${gone.join(", ")} (no longer there) from ${displayPath(path26.join(packStateDir(env), "mappings.json"), env)}` : others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`).join("; ");
+  const gone = hosts.filter((host) => !existsSync10(host));
+  const fix = gone.length > 0 ? `remove the entries of ${gone.join(", ")} (no longer there) from ${displayPath(path30.join(packStateDir(env), "mappings.json"), env)}` : others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`).join("; ");
   return fail(
     `${containerPath} is mapped to ${hosts.length} repos: ${hosts.join(", ")}`,
     fix,
@@ -43181,7 +43562,7 @@ function dockerCheck(probe, needed) {
   return make(`Docker is not reachable${needed ? ", and this repo has a dev container config" : ""}`, fix, probe.reason);
 }
 async function repoSections(env, target) {
-  const rel = path26.relative(target.root, target.file);
+  const rel = path30.relative(target.root, target.file);
   const title = `This repo (${target.root}, ${rel})`;
   const devOpen2 = (flag = "") => ["dev-open", flag, target.several ? `--config ${shellWord(rel)}` : ""].filter(Boolean).join(" ");
   let text2;
@@ -43229,8 +43610,8 @@ function checkWorkspaceEnv(config2, rel, fix) {
   return warn(`${rel} does not set containerEnv.${HOST_WORKSPACE_ENV}: the hook in the container cannot map sessions opened from an editor`, fix);
 }
 function expectedContainerPath(root, config2) {
-  const folder = config2.workspaceFolder?.replaceAll("${localWorkspaceFolderBasename}", path26.basename(root)).replaceAll("${localWorkspaceFolder}", root);
-  if (folder === void 0) return `/workspaces/${path26.basename(root)}`;
+  const folder = config2.workspaceFolder?.replaceAll("${localWorkspaceFolderBasename}", path30.basename(root)).replaceAll("${localWorkspaceFolder}", root);
+  if (folder === void 0) return `/workspaces/${path30.basename(root)}`;
   return folder.includes("${") ? void 0 : folder;
 }
 function checkContainerPath2(env, root, file2, config2) {
@@ -43247,7 +43628,7 @@ function checkContainerPath2(env, root, file2, config2) {
   if (containerSlug === encodeProjectSlug(root)) return ok(`the workspace has the same path in the container (${containerPath})`);
   const others = [...new Set(mappings.filter((m) => m.containerSlug === containerSlug && m.hostPath !== root).map((m) => m.hostPath))];
   if (others.length > 0) return collision(env, containerPath, [root, ...others]);
-  const linked = readLinkQuietly(path26.join(projectsDir(env), containerSlug));
+  const linked = readLinkQuietly(path30.join(projectsDir(env), containerSlug));
   if (linked !== void 0 && linked !== encodeProjectSlug(root)) {
     return fail(`${containerPath} is already linked to another project (projects/${containerSlug} \u2192 ${linked})`, "dev-open --same-path");
   }
@@ -43289,12 +43670,12 @@ function checkContainerMounts(container, target) {
   const fix = target.devOpen("--rebuild");
   if (missing.length > 0) {
     return fail(
-      `the container lacks ${missing.length} mount(s) of the config: ${missing.map((t) => path26.posix.basename(t)).join(", ")}`,
+      `the container lacks ${missing.length} mount(s) of the config: ${missing.map((t) => path30.posix.basename(t)).join(", ")}`,
       fix,
       "it was created before they were added; --rebuild recreates it (what it holds outside the workspace and the mounts is lost)"
     );
   }
-  const writable2 = [...expected].filter(([t, readonly2]) => readonly2 === true && actual.get(t)?.RW === true).map(([t]) => path26.posix.basename(t));
+  const writable2 = [...expected].filter(([t, readonly2]) => readonly2 === true && actual.get(t)?.RW === true).map(([t]) => path30.posix.basename(t));
   if (writable2.length > 0) return fail(`mounted read-write, but read-only in the config: ${writable2.join(", ")}`, fix);
   return ok(`the container has the config's ${expected.size} mount(s)`);
 }
@@ -43303,7 +43684,7 @@ function containerUser(container, config2) {
 }
 function containerClaudeDir(container, plan) {
   const projects = container.Mounts.find((m) => m.Destination.endsWith("/.claude/projects"));
-  return projects ? path26.posix.dirname(projects.Destination) : `${plan.containerHome}/.claude`;
+  return projects ? path30.posix.dirname(projects.Destination) : `${plan.containerHome}/.claude`;
 }
 async function checkContainerUid(env, container, user, target) {
   if (process.platform !== "linux") return ok(`file ownership is mapped by Docker on ${process.platform}`);
@@ -43313,13 +43694,13 @@ async function checkContainerUid(env, container, user, target) {
   if (!id.ok || !Number.isInteger(uid)) return warn(`cannot tell the uid of ${user} in the container`, void 0, firstLine(id.stderr));
   if (uid === 0) return ok(`${user} is root in the container: it can read the host's transcripts`);
   if (owner === void 0 || owner === uid) return ok(`${user} has uid ${uid} in the container, like the owner of the host's transcripts`);
-  const rel = path26.relative(target.root, target.file);
+  const rel = path30.relative(target.root, target.file);
   const fix = target.config.updateRemoteUserUID === false ? `set "updateRemoteUserUID": true in ${shellWord(rel)}, then: ${target.devOpen("--rebuild")}` : owner === 0 ? `run Docker and Claude Code as your own user, not root (the devcontainers CLI never gives ${user} uid 0), or set "remoteUser": "root" in ${shellWord(rel)}` : `give ${user} uid ${owner} in the image (another user there has it, so the devcontainers CLI could not), then: ${target.devOpen("--rebuild")}`;
   return fail(`${user} is uid ${uid} in the container, but the host's transcripts belong to uid ${owner} (mode 0600): it cannot read them`, fix);
 }
 function ownerUid(file2) {
   try {
-    return statSync11(file2).uid;
+    return statSync13(file2).uid;
   } catch {
     return void 0;
   }
@@ -43330,7 +43711,7 @@ async function checkSingleFileMounts(env, container, claudeDir, rebuild) {
   const stale = [];
   const problems = [];
   for (const { name } of files) {
-    const hostFile = path26.join(configDir(env), name);
+    const hostFile = path30.join(configDir(env), name);
     const host = readTextIfExists(hostFile) ?? "";
     const inside = await dockerExec(env, ["-u", "root", container.Id, "cat", `${claudeDir}/${name}`]);
     if (!inside.ok) {
@@ -43338,7 +43719,7 @@ async function checkSingleFileMounts(env, container, claudeDir, rebuild) {
     } else if (inside.stdout === host) {
       current.push(name);
     } else {
-      const linkRight = readLinkQuietly(path26.join(configDir(env), HOST_FILE_LINKS_DIR, name)) === path26.posix.join("..", "..", name);
+      const linkRight = readLinkQuietly(path30.join(configDir(env), HOST_FILE_LINKS_DIR, name)) === path30.posix.join("..", "..", name);
       stale.push(name);
       problems.push(
         fail(
@@ -43378,7 +43759,7 @@ async function checkCleanupPeriod(env, container, user, claudeDir, staleFiles, r
   const inside = await dockerExec(env, ["-u", user, container.Id, "cat", `${claudeDir}/settings.json`]);
   const containerDays = cleanupDays(inside.ok ? inside.stdout : void 0);
   if (containerDays === hostDays) return ok(`cleanupPeriodDays is ${hostDays} on both sides`);
-  const fix = mounted ? `docker restart ${container.Id.slice(0, 12)}` : existsSync9(settingsPath(env)) ? rebuild : `set "cleanupPeriodDays": ${hostDays} in ${claudeDir}/settings.json in the container`;
+  const fix = mounted ? `docker restart ${container.Id.slice(0, 12)}` : existsSync10(settingsPath(env)) ? rebuild : `set "cleanupPeriodDays": ${hostDays} in ${claudeDir}/settings.json in the container`;
   const label = `cleanupPeriodDays is ${containerDays} in the container but ${hostDays} on the host`;
   if (containerDays < hostDays) return fail(`${label}: the container deletes shared sessions sooner`, fix);
   return warn(label, fix);
@@ -43388,9 +43769,9 @@ function cleanupDays(text2) {
   const parsed = external_exports.object({ cleanupPeriodDays: external_exports.number() }).safeParse(value);
   return parsed.success ? parsed.data.cleanupPeriodDays : DEFAULT_CLEANUP_DAYS;
 }
-function readLinkQuietly(link) {
+function readLinkQuietly(link2) {
   try {
-    return readlinkSync5(link);
+    return readlinkSync6(link2);
   } catch {
     return void 0;
   }
@@ -43557,7 +43938,7 @@ function linearClient({
 }) {
   const authorization = authorizationHeader(apiKey);
   const endpoint = checkedApiUrl(apiUrl);
-  async function request(operationName, query, variables, schema, subject) {
+  async function request2(operationName, query, variables, schema, subject) {
     let response;
     let text2;
     try {
@@ -43607,12 +43988,12 @@ function linearClient({
   }
   async function fetchIssue(identifier) {
     const checked = parseIssueRef(identifier).identifier;
-    const answer = await request("Issue", ISSUE_QUERY, { id: checked }, issueAnswerSchema, checked);
+    const answer = await request2("Issue", ISSUE_QUERY, { id: checked }, issueAnswerSchema, checked);
     if (!answer.issue) throw notFound(checked);
     return answer.issue;
   }
   async function firstStartedState(issue2) {
-    const answer = await request("TeamStates", TEAM_STATES_QUERY, { teamId: issue2.team.id }, teamStatesAnswerSchema);
+    const answer = await request2("TeamStates", TEAM_STATES_QUERY, { teamId: issue2.team.id }, teamStatesAnswerSchema);
     const started = answer.team.states.nodes.filter((state) => state.type === "started").sort((a2, b) => a2.position - b.position)[0];
     if (!started) {
       throw new UserError(
@@ -43629,7 +44010,7 @@ function linearClient({
       input2.stateId = target.id;
     }
     if (assign) {
-      const { viewer } = await request("Viewer", VIEWER_QUERY, {}, viewerAnswerSchema);
+      const { viewer } = await request2("Viewer", VIEWER_QUERY, {}, viewerAnswerSchema);
       if (issue2.assignee?.id !== viewer.id) input2.assigneeId = viewer.id;
     }
     return target ? { input: input2, target } : { input: input2 };
@@ -43638,7 +44019,7 @@ function linearClient({
     if (input2.stateId === void 0 && input2.assigneeId === void 0) {
       return { moved: false, state: issue2.state.name, assigned: false };
     }
-    const { issueUpdate } = await request("IssueStart", ISSUE_START_MUTATION, { id: issue2.id, input: input2 }, issueStartAnswerSchema);
+    const { issueUpdate } = await request2("IssueStart", ISSUE_START_MUTATION, { id: issue2.id, input: input2 }, issueStartAnswerSchema);
     if (!issueUpdate.success) {
       throw new UserError(`Linear did not update ${issue2.identifier}; check that your key may edit issues of team ${issue2.team.key}`);
     }
@@ -44014,6 +44395,786 @@ Opening ${result.folder} in its dev container (dev-open):
   }
 });
 
+// src/sync/unison.ts
+import { mkdirSync as mkdirSync9, readFileSync as readFileSync17 } from "node:fs";
+import path31 from "node:path";
+function unisonRemoteRoot(target) {
+  const host = target.replace(/^ssh:\/\//, "").replace(/\/+$/, "");
+  if (!/^([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:\d+)?$/.test(host)) throw new UserError(`'${target}' is not an ssh host (user@host or ssh://host)`, 2);
+  return `ssh://${host}/.claude`;
+}
+function unisonArgs(env, remoteRoot, mergeCommand, sshCommand) {
+  const args = [configDir(env), remoteRoot, "-batch", "-auto", "-times"];
+  for (const folder of SYNC_FOLDERS) {
+    args.push("-path", folder.name);
+    if (folder.only) {
+      args.push("-ignore", `Path ${folder.name}/*`);
+      for (const name of folder.only) args.push("-ignorenot", `Path ${folder.name}/${name}`);
+    }
+  }
+  for (const pattern of ["*.tmp", "*.tmp.*", "*.lock", "*.lock.*", "*.stale", "*.swp", "*~", ".stfolder", ".stignore", ".stversions", "*.sync-conflict-*"]) {
+    args.push("-ignore", `Name ${pattern}`);
+  }
+  args.push("-merge", `Name *.jsonl -> ${mergeCommand} CURRENT1 CURRENT2 NEW`);
+  if (sshCommand) args.push("-sshcmd", sshCommand);
+  return args;
+}
+async function unisonOnce(env, target, options7) {
+  const remoteRoot = unisonRemoteRoot(target);
+  const probe = await execa("unison", ["-version"], { env: { ...env }, extendEnv: false, reject: false });
+  if (probe.exitCode !== 0) throw notInstalled();
+  mkdirSync9(path31.join(hostOnlyDir(env), "unison"), { recursive: true, mode: 448 });
+  const mergeCommand = [process.execPath, options7.cliPath, "sync", "merge-files"].map(shellWord).join(" ");
+  const result = await execa("unison", unisonArgs(env, remoteRoot, mergeCommand, options7.sshCommand), {
+    env: { ...env, UNISON: path31.join(hostOnlyDir(env), "unison"), UNISONLOCALHOSTNAME: env.UNISONLOCALHOSTNAME || "claude-persist-local" },
+    extendEnv: false,
+    reject: false,
+    all: true,
+    stdin: "ignore",
+    timeout: 30 * 6e4
+  });
+  if (result.exitCode === void 0 && /ENOENT/.test(result.message ?? "")) throw notInstalled();
+  return { exitCode: result.exitCode ?? 1, output: String(result.all ?? "") };
+}
+function notInstalled() {
+  return new UserError("unison is not installed: install it on both machines ('apt-get install unison', 2.52 or later) and run this again");
+}
+function mergeFiles(current1, current2, output2) {
+  const { text: text2, added } = unionOfLines(readFileSync17(current1, "utf8"), readFileSync17(current2, "utf8"));
+  writeFileAtomic(output2, text2, 384);
+  return added;
+}
+var init_unison = __esm({
+  "src/sync/unison.ts"() {
+    "use strict";
+    init_execa();
+    init_home();
+    init_errors();
+    init_fs();
+    init_text();
+    init_conflicts();
+    init_folders();
+  }
+});
+
+// src/sync/syncthing.ts
+import { spawn as spawn2 } from "node:child_process";
+import { randomBytes as randomBytes3 } from "node:crypto";
+import { mkdirSync as mkdirSync10, openSync as openSync5, closeSync as closeSync5, existsSync as existsSync11 } from "node:fs";
+import { request } from "node:http";
+import { homedir as homedir2 } from "node:os";
+import path32 from "node:path";
+function seededConfig(home, seed) {
+  const listen = seed.listen.length > 0 ? seed.listen : [""];
+  return `<configuration version="${CONFIG_VERSION}">
+    <gui enabled="true" tls="false">
+        <address>${xmlText(path32.join(home, API_SOCKET))}</address>
+        <unixSocketPermissions>0600</unixSocketPermissions>
+        <apikey>${xmlText(seed.apiKey)}</apikey>
+    </gui>
+    <options>
+${listen.map((address) => `        <listenAddress>${xmlText(address)}</listenAddress>`).join("\n")}
+        <globalAnnounceEnabled>false</globalAnnounceEnabled>
+        <localAnnounceEnabled>false</localAnnounceEnabled>
+        <relaysEnabled>false</relaysEnabled>
+        <natEnabled>false</natEnabled>
+        <urAccepted>-1</urAccepted>
+        <autoUpgradeIntervalH>0</autoUpgradeIntervalH>
+        <crashReportingEnabled>false</crashReportingEnabled>
+        <startBrowser>false</startBrowser>
+        <reconnectionIntervalS>5</reconnectionIntervalS>
+    </options>
+</configuration>
+`;
+}
+function xmlText(text2) {
+  return text2.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}
+function newApiKey() {
+  return randomBytes3(24).toString("base64url");
+}
+function syncthingBinary(env) {
+  return env.CLAUDE_PERSIST_SYNCTHING || "syncthing";
+}
+async function createInstance(env, home, seed) {
+  const probe = await execa(syncthingBinary(env), ["--version"], { reject: false, env: { ...env }, extendEnv: false });
+  if (probe.exitCode !== 0) throw missingSyncthing(`${probe.message ?? ""} ${String(probe.stderr)}`);
+  mkdirSync10(home, { recursive: true, mode: 448 });
+  const config2 = path32.join(home, "config.xml");
+  if (!existsSync11(config2)) writeFileAtomic(config2, seededConfig(home, seed), 384);
+  const generated = await execa(syncthingBinary(env), ["generate", `--home=${home}`, "--no-default-folder"], {
+    reject: false,
+    env: { ...env },
+    extendEnv: false
+  });
+  if (generated.exitCode !== 0) throw missingSyncthing(`${generated.message ?? ""} ${String(generated.stderr)}`);
+  const id = /Device ID:\s*([A-Z0-9-]{63})/.exec(`${String(generated.stdout)}
+${String(generated.stderr)}`)?.[1];
+  if (!id) throw new Error(`syncthing generate printed no device ID: ${String(generated.stderr).slice(0, 200)}`);
+  return id;
+}
+function missingSyncthing(detail) {
+  if (/ENOENT|not found/i.test(detail)) {
+    return new UserError("syncthing is not installed: install it ('apt-get install syncthing' or your system's package) and run this again");
+  }
+  return new UserError(`syncthing failed: ${detail.trim().split("\n").pop() ?? detail}`);
+}
+function endpointOf(home) {
+  const config2 = readTextIfExists(path32.join(home, "config.xml"));
+  if (config2 === void 0) return void 0;
+  const gui = /<gui\b[^>]*>([\s\S]*?)<\/gui>/.exec(config2);
+  const guiTag = /<gui\b([^>]*)>/.exec(config2)?.[1] ?? "";
+  const address = /<address>([^<]*)<\/address>/.exec(gui?.[1] ?? "")?.[1];
+  const apiKey = /<apikey>([^<]*)<\/apikey>/.exec(gui?.[1] ?? "")?.[1];
+  if (!address || !apiKey || /tls="true"/.test(guiTag)) return void 0;
+  const text2 = unXml(address);
+  if (text2.startsWith("/")) return { socketPath: text2, apiKey: unXml(apiKey) };
+  const hostPort = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text2);
+  if (!hostPort) return void 0;
+  const host = hostPort[1] ?? hostPort[2] ?? "127.0.0.1";
+  return { host: host === "0.0.0.0" ? "127.0.0.1" : host, port: Number(hostPort[3]), apiKey: unXml(apiKey) };
+}
+function unXml(text2) {
+  return text2.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+}
+function userSyncthingHomes(env) {
+  const home = env.HOME || homedir2();
+  return [
+    path32.join(env.XDG_STATE_HOME || path32.join(home, ".local", "state"), "syncthing"),
+    path32.join(env.XDG_CONFIG_HOME || path32.join(home, ".config"), "syncthing")
+  ];
+}
+function rest(endpoint, method, apiPath, body, timeoutMs = 1e4) {
+  return new Promise((resolve, reject) => {
+    const payload = body === void 0 ? void 0 : Buffer.from(JSON.stringify(body));
+    const req = request(
+      {
+        ...endpoint.socketPath ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port },
+        method,
+        path: apiPath,
+        headers: {
+          "X-API-Key": endpoint.apiKey,
+          ...payload ? { "Content-Type": "application/json", "Content-Length": String(payload.length) } : {}
+        },
+        timeout: timeoutMs
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (chunk) => chunks.push(chunk));
+        res.on("end", () => {
+          const text2 = Buffer.concat(chunks).toString("utf8");
+          if ((res.statusCode ?? 500) >= 300) {
+            reject(new RestError(`Syncthing answered ${res.statusCode} to ${method} ${apiPath}: ${text2.trim().slice(0, 200)}`, res.statusCode ?? 500));
+            return;
+          }
+          try {
+            resolve(text2.trim() ? JSON.parse(text2) : void 0);
+          } catch {
+            resolve(text2);
+          }
+        });
+      }
+    );
+    req.on("timeout", () => req.destroy(new Error(`Syncthing did not answer ${method} ${apiPath} within ${timeoutMs} ms`)));
+    req.on("error", reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+async function isUp(endpoint) {
+  try {
+    await rest(endpoint, "GET", "/rest/system/ping", void 0, 3e3);
+    return true;
+  } catch {
+    return false;
+  }
+}
+async function startDaemon(env, home) {
+  const endpoint = endpointOf(home);
+  if (!endpoint) throw new UserError(`${home}/config.xml has no usable API address; run 'claude-persist sync init' again`);
+  if (await isUp(endpoint)) return endpoint;
+  const log = openSync5(path32.join(home, "syncthing.log"), "a", 384);
+  try {
+    const child = spawn2(
+      syncthingBinary(env),
+      ["serve", `--home=${home}`, "--no-browser", "--no-restart", "--no-upgrade", `--logfile=${path32.join(home, "syncthing.log")}`],
+      { detached: true, stdio: ["ignore", log, log], env: { ...env, STNODEFAULTFOLDER: "1" } }
+    );
+    let failed;
+    child.on("error", (error62) => failed = error62);
+    child.unref();
+    if (child.pid !== void 0) writeFileAtomic(path32.join(home, PID_FILE), `${child.pid}
+`, 384);
+    const deadline = Date.now() + START_WAIT_MS;
+    while (Date.now() < deadline) {
+      if (await isUp(endpoint)) return endpoint;
+      if (failed) throw missingSyncthing(String(failed));
+      if (child.exitCode !== null) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    closeSync5(log);
+  }
+  throw new UserError(`Syncthing did not start; see ${path32.join(home, "syncthing.log")}`);
+}
+async function stopDaemon(home) {
+  const endpoint = endpointOf(home);
+  const wasUp = endpoint !== void 0 && await isUp(endpoint);
+  if (endpoint && wasUp) await rest(endpoint, "POST", "/rest/system/shutdown").catch(() => void 0);
+  const pid = Number(readTextIfExists(path32.join(home, PID_FILE))?.trim());
+  const deadline = Date.now() + 15e3;
+  while (Date.now() < deadline && (endpoint && await isUp(endpoint) || pid > 0 && isRunning(pid))) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (wasUp && pid > 0 && isRunning(pid)) process.kill(pid, "SIGTERM");
+  return wasUp;
+}
+function isRunning(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+var CONFIG_VERSION, API_SOCKET, START_WAIT_MS, PID_FILE, RestError;
+var init_syncthing = __esm({
+  "src/sync/syncthing.ts"() {
+    "use strict";
+    init_execa();
+    init_errors();
+    init_fs();
+    CONFIG_VERSION = 36;
+    API_SOCKET = "api.sock";
+    START_WAIT_MS = 3e4;
+    PID_FILE = "syncthing.pid";
+    RestError = class extends Error {
+      constructor(message, status2) {
+        super(message);
+        this.status = status2;
+      }
+      status;
+    };
+  }
+});
+
+// src/sync/setup.ts
+import { mkdirSync as mkdirSync11 } from "node:fs";
+import path33 from "node:path";
+function readSyncSettings(env) {
+  return readJsonState(syncSettingsFile(env), syncSettingsSchema, void 0);
+}
+function endpointFor(settings) {
+  const endpoint = endpointOf(settings.home);
+  if (!endpoint) throw new Error(`${settings.home}/config.xml names no usable API address`);
+  return endpoint;
+}
+function folderConfig(env, folder, devices) {
+  return {
+    id: folder.id,
+    label: `Claude Code ${folder.name}`,
+    path: folderPath(env, folder),
+    type: "sendreceive",
+    devices,
+    fsWatcherEnabled: true,
+    fsWatcherDelayS: WATCH_DELAY_S,
+    rescanIntervalS: 3600,
+    maxConflicts: 10,
+    // Deletes travel too: a deleted or replaced file is kept in `.stversions/` for 30 days.
+    versioning: { type: "trashcan", params: { cleanoutDays: "30" }, cleanupIntervalS: 3600 }
+  };
+}
+async function getFolder(endpoint, id) {
+  try {
+    return await rest(endpoint, "GET", `/rest/config/folders/${encodeURIComponent(id)}`);
+  } catch (error62) {
+    if (error62 instanceof RestError && error62.status === 404) return void 0;
+    throw error62;
+  }
+}
+async function configureFolders(env, endpoint, myId) {
+  for (const folder of SYNC_FOLDERS) {
+    mkdirSync11(folderPath(env, folder), { recursive: true, mode: 448 });
+    const existing = await getFolder(endpoint, folder.id);
+    const config2 = folderConfig(env, folder, existing?.devices ?? [{ deviceID: myId }]);
+    if (!existing) {
+      await rest(endpoint, "PUT", `/rest/config/folders/${folder.id}`, { ...config2, paused: true });
+    }
+    await rest(endpoint, "POST", `/rest/db/ignores?folder=${folder.id}`, { ignore: ignorePatterns(folder) });
+    await rest(endpoint, "PATCH", `/rest/config/folders/${folder.id}`, { ...config2, paused: existing?.paused ?? false });
+  }
+}
+async function addDevice(env, endpoint, settings, device) {
+  await rest(endpoint, "PUT", `/rest/config/devices/${device.id}`, {
+    deviceID: device.id,
+    name: device.name ?? "",
+    addresses: device.addresses.length > 0 ? device.addresses : ["dynamic"],
+    compression: "metadata",
+    autoAcceptFolders: false,
+    untrusted: device.untrusted
+  });
+  for (const folder of SYNC_FOLDERS) {
+    if (settings.relay) {
+      await shareEncryptedStore(endpoint, settings, folder, device.id);
+      continue;
+    }
+    const current = await getFolder(endpoint, folder.id);
+    if (!current) throw new Error(`the folder ${folder.id} is not configured; run 'claude-persist sync init' again`);
+    const entry = device.untrusted ? { deviceID: device.id, encryptionPassword: device.password ?? "" } : { deviceID: device.id };
+    const devices = [...current.devices.filter((d) => d.deviceID !== device.id), entry];
+    await rest(endpoint, "PATCH", `/rest/config/folders/${folder.id}`, { devices });
+  }
+}
+async function shareEncryptedStore(endpoint, settings, folder, deviceId) {
+  const current = await getFolder(endpoint, folder.id);
+  if (current) {
+    const devices = [...current.devices.filter((d) => d.deviceID !== deviceId), { deviceID: deviceId }];
+    await rest(endpoint, "PATCH", `/rest/config/folders/${folder.id}`, { devices });
+    return;
+  }
+  const store = path33.join(settings.home, "encrypted", folder.id);
+  mkdirSync11(store, { recursive: true, mode: 448 });
+  await rest(endpoint, "PUT", `/rest/config/folders/${folder.id}`, {
+    id: folder.id,
+    label: `claude-persist ${folder.name} (encrypted)`,
+    path: store,
+    type: "receiveencrypted",
+    devices: [{ deviceID: settings.deviceId }, { deviceID: deviceId }],
+    fsWatcherEnabled: false,
+    rescanIntervalS: 3600
+  });
+}
+async function setFoldersPaused(endpoint, paused) {
+  for (const folder of SYNC_FOLDERS) {
+    if (await getFolder(endpoint, folder.id)) await rest(endpoint, "PATCH", `/rest/config/folders/${folder.id}`, { paused });
+  }
+}
+async function scanNow(endpoint, folder, sub) {
+  const query = sub ? `&sub=${encodeURIComponent(sub)}` : "";
+  await rest(endpoint, "POST", `/rest/db/scan?folder=${folder.id}${query}`);
+}
+async function folderStatuses(endpoint) {
+  const statuses = [];
+  for (const folder of SYNC_FOLDERS) {
+    const config2 = await getFolder(endpoint, folder.id);
+    if (!config2) {
+      statuses.push({ id: folder.id, name: folder.name, state: "not configured", paused: false, needFiles: 0, errors: 0, ignoresMatch: false });
+      continue;
+    }
+    const db = await rest(endpoint, "GET", `/rest/db/status?folder=${folder.id}`);
+    const errors = await rest(endpoint, "GET", `/rest/folder/errors?folder=${folder.id}`).catch(() => ({ errors: [] }));
+    const ignores = await rest(endpoint, "GET", `/rest/db/ignores?folder=${folder.id}`).catch(() => ({ ignore: [] }));
+    statuses.push({
+      id: folder.id,
+      name: folder.name,
+      state: db.state ?? "unknown",
+      paused: config2.paused === true,
+      needFiles: db.needFiles ?? 0,
+      errors: errors.errors?.length ?? 0,
+      ignoresMatch: config2.type === "receiveencrypted" || JSON.stringify(ignores.ignore ?? []) === JSON.stringify(ignorePatterns(folder))
+    });
+  }
+  return statuses;
+}
+var syncSettingsSchema, DEVICE_ID, WATCH_DELAY_S;
+var init_setup2 = __esm({
+  "src/sync/setup.ts"() {
+    "use strict";
+    init_zod();
+    init_state();
+    init_folders();
+    init_syncthing();
+    syncSettingsSchema = external_exports.object({
+      /** The Syncthing home whose config.xml names the API address and key. */
+      home: external_exports.string(),
+      /** True when claude-persist started this instance (and may stop it); false for the user's own Syncthing. */
+      own: external_exports.boolean(),
+      /** An always-on box that holds only encrypted data for the user's machines. */
+      relay: external_exports.boolean(),
+      deviceId: external_exports.string()
+    });
+    DEVICE_ID = /^[A-Z2-7]{7}(-[A-Z2-7]{7}){7}$/;
+    WATCH_DELAY_S = 1;
+  }
+});
+
+// src/commands/sync.ts
+var sync_exports = {};
+__export(sync_exports, {
+  sync: () => sync
+});
+import { lstatSync as lstatSync6, readdirSync as readdirSync9, readlinkSync as readlinkSync7 } from "node:fs";
+import path34 from "node:path";
+async function init(args, io) {
+  const { values } = parseOptions("claude-persist sync init", args, initOptions, initSchema);
+  const env = io.env;
+  const relay = values.relay === true;
+  let settings = readSyncSettings(env);
+  if (!settings) {
+    const running = relay || values.own ? void 0 : await runningUserSyncthing(env);
+    if (running) {
+      const status2 = await rest(running.endpoint, "GET", "/rest/system/status");
+      settings = { home: running.home, own: false, relay: false, deviceId: status2.myID };
+      io.stdout(`Using the Syncthing you already run (${running.home}); its listening and discovery settings are yours.
+`);
+    } else {
+      const home = ownSyncthingHome(env);
+      const deviceId = await createInstance(env, home, { listen: values.listen ?? [], apiKey: newApiKey(), name: values.name ?? "" });
+      settings = { home, own: true, relay, deviceId };
+    }
+  }
+  const endpoint = settings.own ? await startDaemon(env, settings.home) : endpointFor(settings);
+  if (values.name) {
+    await rest(endpoint, "PATCH", `/rest/config/devices/${settings.deviceId}`, { name: values.name });
+  }
+  if (settings.own && values.listen) await rest(endpoint, "PATCH", "/rest/config/options", { listenAddresses: values.listen });
+  if (!settings.relay) await configureFolders(env, endpoint, settings.deviceId);
+  const saved = settings;
+  await updateJsonState(syncSettingsFile(env), syncSettingsSchema, saved, () => saved);
+  const lines = [`This device: ${settings.deviceId}`];
+  if (settings.own) {
+    const listen = values.listen ?? [];
+    lines.push(listen.length > 0 ? `Listening on ${listen.join(", ")} (nothing else: no discovery, no relays).` : "Listening nowhere: it dials the devices you add (pass --listen to accept connections).");
+  }
+  if (!settings.relay) {
+    const linked = linkProject(env, io.cwd, mergeInto);
+    if (linked) lines.push(`This project travels as ${linked.identity.remote}${linked.identity.subpath ? `/${linked.identity.subpath}` : ""}.`);
+    lines.push(`Shared: ${SYNC_FOLDERS.map((f) => f.only ? `${f.name} (${f.only.join(", ")})` : f.name).join(", ")}.`);
+  }
+  const reachable = (values.listen ?? [])[0]?.replace(/\/\/(0\.0\.0\.0|\[::\])?:/, "//THIS-MACHINE:");
+  lines.push(`Next, on your other machine: claude-persist sync add-device ${settings.deviceId}${reachable ? ` --address ${reachable}` : ""}`);
+  io.stdout(`${lines.join("\n")}
+`);
+  return 0;
+}
+async function runningUserSyncthing(env) {
+  for (const home of userSyncthingHomes(env)) {
+    const endpoint = endpointOf(home);
+    if (endpoint && await isUp(endpoint)) return { home, endpoint };
+  }
+  return void 0;
+}
+function requireSettings(env) {
+  const settings = readSyncSettings(env);
+  if (!settings) throw new UserError("sync is not set up on this machine: run 'claude-persist sync init' first");
+  return settings;
+}
+async function liveEndpoint(env, settings) {
+  const endpoint = endpointFor(settings);
+  if (await isUp(endpoint)) return endpoint;
+  throw new UserError(
+    settings.own ? "Syncthing is not running: start it with 'claude-persist sync start'" : `your Syncthing (${settings.home}) is not answering: start it, then run this again`
+  );
+}
+async function addDeviceCommand(args, io) {
+  const { values, positionals } = parseOptions("claude-persist sync add-device", args, deviceOptions, deviceSchema, { positionals: 1 });
+  const id = positionals[0]?.toUpperCase();
+  if (!id || !DEVICE_ID.test(id)) throw new UserError("give the other device's ID, as 'claude-persist sync status' prints it there (8 groups of 7 letters and digits)", 2);
+  const settings = requireSettings(io.env);
+  if (id === settings.deviceId) throw new UserError("that is this device's own ID; give the other machine's", 2);
+  const endpoint = await liveEndpoint(io.env, settings);
+  const untrusted = values.untrusted === true;
+  const password = untrusted ? relayPassword(io.env) : void 0;
+  await addDevice(io.env, endpoint, settings, { id, name: values.name, addresses: values.address ?? [], untrusted, password: password?.value });
+  io.stdout(`Sharing with ${values.name ?? id}${untrusted ? " (untrusted: it stores encrypted data only)" : ""}.
+`);
+  if (password?.created) {
+    io.stdout(`The encryption password is in ${relayPasswordFile(io.env)}: copy that file to the same place on your other machines before adding this device there.
+`);
+  }
+  return 0;
+}
+function relayPassword(env) {
+  const file2 = relayPasswordFile(env);
+  const existing = readTextIfExists(file2)?.trim();
+  if (existing) return { value: existing, created: false };
+  const value = newApiKey();
+  writeFileAtomic(file2, `${value}
+`, 384);
+  return { value, created: true };
+}
+async function status(args, io) {
+  const { values } = parseOptions("claude-persist sync status", args, { json: { type: "boolean" } }, external_exports.object({ json: external_exports.boolean().optional() }));
+  const settings = requireSettings(io.env);
+  const endpoint = await liveEndpoint(io.env, settings);
+  const merged = settings.relay ? [] : mergeAllConflicts(io.env);
+  const connections = await rest(endpoint, "GET", "/rest/system/connections");
+  const devices = await rest(endpoint, "GET", "/rest/config/devices");
+  const peers = devices.filter((d) => d.deviceID !== settings.deviceId).map((d) => ({ id: d.deviceID, name: d.name, untrusted: d.untrusted === true, connected: connections.connections[d.deviceID]?.connected === true }));
+  const folders = await folderStatuses(endpoint);
+  if (values.json) {
+    io.stdout(`${JSON.stringify({ deviceId: settings.deviceId, own: settings.own, relay: settings.relay, peers, folders, merged }, null, 2)}
+`);
+    return 0;
+  }
+  const lines = [`This device: ${settings.deviceId}${settings.relay ? " (encrypted relay)" : ""}`];
+  lines.push(peers.length === 0 ? "No other device yet: 'claude-persist sync add-device ID'." : "Devices:");
+  for (const peer of peers) lines.push(`  ${oneLine(peer.name || peer.id.slice(0, 7), 40).padEnd(20)} ${peer.connected ? "connected" : "not connected"}${peer.untrusted ? ", untrusted" : ""}`);
+  lines.push("Folders:");
+  for (const folder of folders) {
+    const notes = [folder.paused ? "paused" : folder.state, folder.needFiles > 0 ? `${folder.needFiles} to fetch` : "", folder.errors > 0 ? `${folder.errors} errors` : ""];
+    lines.push(`  ${folder.name.padEnd(20)} ${notes.filter(Boolean).join(", ")}`);
+  }
+  if (merged.length > 0) lines.push(describeMerged(merged));
+  io.stdout(`${lines.join("\n")}
+`);
+  return 0;
+}
+function mergeAllConflicts(env) {
+  const projects = projectsDir(env);
+  let names;
+  try {
+    names = readdirSync9(projects).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX));
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => lstatSync6(path34.join(projects, name)).isDirectory() ? mergeConflicts(path34.join(projects, name)) : []);
+}
+async function pauseResume(which, args, io) {
+  parseOptions(`claude-persist sync ${which}`, args, {}, external_exports.object({}));
+  const settings = requireSettings(io.env);
+  await setFoldersPaused(await liveEndpoint(io.env, settings), which === "pause");
+  io.stdout(which === "pause" ? "Paused: nothing is sent or fetched until 'claude-persist sync resume'.\n" : "Syncing again.\n");
+  return 0;
+}
+async function startStop(which, args, io) {
+  parseOptions(`claude-persist sync ${which}`, args, {}, external_exports.object({}));
+  const settings = requireSettings(io.env);
+  if (!settings.own) throw new UserError(`claude-persist uses the Syncthing you run yourself (${settings.home}): ${which} it the way you usually do`);
+  if (which === "start") {
+    await startDaemon(io.env, settings.home);
+    io.stdout("Syncthing is running.\n");
+  } else {
+    io.stdout(await stopDaemon(settings.home) ? "Syncthing stopped.\n" : "Syncthing was not running.\n");
+  }
+  return 0;
+}
+async function link(args, io) {
+  const { positionals } = parseOptions("claude-persist sync link", args, {}, external_exports.object({}), { positionals: 1 });
+  requireSettings(io.env);
+  const dir = path34.resolve(io.cwd, positionals[0] ?? ".");
+  const linked = linkProject(io.env, dir, mergeInto);
+  if (!linked) throw new UserError(`${dir} is not in a git repo with a remote: its sessions cannot be matched with another machine's`);
+  if (linked.state === "other-link") {
+    throw new UserError(`${path34.join(projectsDir(io.env), linked.slug)} is already a link claude-persist did not make for sync; leaving it`);
+  }
+  const name = `${linked.identity.remote}${linked.identity.subpath ? `/${linked.identity.subpath}` : ""}`;
+  io.stdout(`${linked.state === "already" ? "Already travelling" : "Travelling now"}: ${dir} as ${name}${linked.moved.length > 0 ? ` (${linked.moved.length} files moved in)` : ""}.
+`);
+  return 0;
+}
+async function merge2(args, io) {
+  parseOptions("claude-persist sync merge", args, {}, external_exports.object({}));
+  requireSettings(io.env);
+  const merged = mergeAllConflicts(io.env);
+  io.stdout(merged.length > 0 ? `${describeMerged(merged)}.
+` : "No conflict copies.\n");
+  return 0;
+}
+async function scan(args, io) {
+  const { positionals } = parseOptions("claude-persist sync scan", args, {}, external_exports.object({}), { positionals: 1 });
+  const settings = requireSettings(io.env);
+  const endpoint = await liveEndpoint(io.env, settings);
+  if (!positionals[0]) {
+    for (const folder of SYNC_FOLDERS) await scanNow(endpoint, folder);
+    return 0;
+  }
+  const file2 = path34.resolve(io.cwd, positionals[0]);
+  for (const folder of SYNC_FOLDERS) {
+    const root = path34.join(path34.dirname(projectsDir(io.env)), folder.name);
+    const rel = path34.relative(root, file2);
+    if (rel.startsWith("..") || path34.isAbsolute(rel)) continue;
+    await scanNow(endpoint, folder, resolveSlugLink(root, rel));
+    return 0;
+  }
+  throw new UserError(`${file2} is not in a folder that travels`);
+}
+function resolveSlugLink(root, rel) {
+  const [first, ...restParts] = rel.split(path34.sep);
+  if (first) {
+    try {
+      if (lstatSync6(path34.join(root, first)).isSymbolicLink()) return [path34.basename(readlinkSync7(path34.join(root, first))), ...restParts].join("/");
+    } catch {
+    }
+  }
+  return rel.split(path34.sep).join("/");
+}
+async function unison(args, io) {
+  const { values, positionals } = parseOptions(
+    "claude-persist sync unison",
+    args,
+    { "ssh-command": { type: "string" } },
+    external_exports.object({ "ssh-command": external_exports.string().min(1).optional() }),
+    { positionals: 1 }
+  );
+  if (!positionals[0]) throw new UserError("give the machine to sync with: claude-persist sync unison user@host", 2);
+  const result = await unisonOnce(io.env, positionals[0], { sshCommand: values["ssh-command"], cliPath: process.argv[1] ?? "" });
+  if (result.exitCode !== 0) {
+    io.stderr(`${result.output.trim().split("\n").slice(-5).map((l) => oneLine(l, 200)).join("\n")}
+`);
+    throw new UserError(`unison stopped (exit ${result.exitCode}); see its lines above`);
+  }
+  const summary = /Synchronization complete.*|Nothing to do.*/.exec(result.output)?.[0];
+  io.stdout(`${summary ? oneLine(summary, 200) : "In step."}
+`);
+  return 0;
+}
+async function mergeFilesCommand(args, io) {
+  const { positionals } = parseOptions("claude-persist sync merge-files", args, {}, external_exports.object({}), { positionals: 3 });
+  const [current1, current2, output2] = positionals;
+  if (!current1 || !current2 || !output2) throw new UserError("usage: claude-persist sync merge-files CURRENT1 CURRENT2 NEW (unison runs it)", 2);
+  const added = mergeFiles(path34.resolve(io.cwd, current1), path34.resolve(io.cwd, current2), path34.resolve(io.cwd, output2));
+  io.stdout(`merged: ${added} line(s) from the other side
+`);
+  return 0;
+}
+async function doctor2(args, io) {
+  parseOptions("claude-persist sync doctor", args, {}, external_exports.object({}));
+  const settings = readSyncSettings(io.env);
+  const lines = [];
+  let bad = 0;
+  const check2 = (ok2, good, wrong) => {
+    lines.push(`${ok2 ? "ok  " : "FAIL"} ${ok2 ? good : wrong}`);
+    if (!ok2) bad++;
+  };
+  check2(settings !== void 0, "sync is set up on this machine", "sync is not set up: run 'claude-persist sync init'");
+  if (settings) {
+    const endpoint = endpointFor(settings);
+    const up = await isUp(endpoint);
+    check2(up, "Syncthing answers", settings.own ? "Syncthing is not running: 'claude-persist sync start'" : `your Syncthing (${settings.home}) is not answering: start it`);
+    if (endpoint.socketPath) {
+      const mode = statMode(endpoint.socketPath);
+      check2(!up || mode === 384, "its API is a 0600 Unix socket", `its API socket ${endpoint.socketPath} is not 0600: other users can reach it`);
+    } else {
+      lines.push(`note its API is on ${endpoint.host}:${endpoint.port} (your Syncthing): protect it with a GUI password`);
+    }
+    if (up) {
+      const options7 = await rest(endpoint, "GET", "/rest/config/options");
+      if (settings.own) {
+        const wide = options7.listenAddresses.filter((a2) => a2 === "default" || /0\.0\.0\.0|\[::\]|:\/\/:/.test(a2));
+        check2(wide.length === 0 && !options7.globalAnnounceEnabled && !options7.relaysEnabled, `it listens only on ${options7.listenAddresses.filter(Boolean).join(", ") || "nothing"}, no discovery, no public relays`, `it listens or announces beyond what you named (${options7.listenAddresses.join(", ")})`);
+      }
+      if (!settings.relay) {
+        for (const folder of await folderStatuses(endpoint)) {
+          check2(folder.state !== "not configured" && folder.ignoresMatch && folder.errors === 0, `${folder.name}: ${folder.paused ? "paused" : folder.state}, ignore patterns as on every machine`, `${folder.name}: ${folder.state === "not configured" ? "not configured: run 'claude-persist sync init' again" : !folder.ignoresMatch ? "ignore patterns differ from claude-persist's: run 'claude-persist sync init' again" : `${folder.errors} errors: see 'claude-persist sync status'`}`);
+        }
+      }
+    }
+    if (!settings.relay) {
+      const copies = countConflictCopies(io.env);
+      check2(copies === 0, "no conflict copies waiting", `${copies} conflict copies of sessions: 'claude-persist sync merge'`);
+    }
+  }
+  io.stdout(`${lines.join("\n")}
+`);
+  return bad > 0 ? 1 : 0;
+}
+function statMode(file2) {
+  try {
+    return lstatSync6(file2).mode & 511;
+  } catch {
+    return void 0;
+  }
+}
+function countConflictCopies(env) {
+  const projects = projectsDir(env);
+  try {
+    return readdirSync9(projects).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX)).reduce((sum, name) => sum + conflictCopies(path34.join(projects, name)).length, 0);
+  } catch {
+    return 0;
+  }
+}
+var HELP6, sync, initOptions, initSchema, deviceOptions, deviceSchema;
+var init_sync = __esm({
+  "src/commands/sync.ts"() {
+    "use strict";
+    init_zod();
+    init_args();
+    init_home();
+    init_errors();
+    init_fs();
+    init_mapping();
+    init_state();
+    init_conflicts();
+    init_folders();
+    init_identity();
+    init_unison();
+    init_setup2();
+    init_syncthing();
+    init_text();
+    HELP6 = `Usage: claude-persist sync <command> [options]
+
+Keeps Claude Code's sessions, todos, tasks, plans and file history in step between your machines with Syncthing.
+Credentials, .claude.json, plugins/ and settings never travel.
+
+  init [--listen ADDRESS]... [--name NAME] [--own] [--relay]
+                      set up this machine (uses a Syncthing you already run unless --own); nothing listens
+                      unless you pass --listen (e.g. tcp://192.168.1.5:22000); --relay makes this an
+                      always-on box that only stores encrypted data
+  add-device ID [--name NAME] [--address ADDRESS]... [--untrusted]
+                      share with another of your machines (--untrusted: it gets encrypted data only)
+  status [--json]     this device's ID, peers, folders, conflicts
+  pause | resume      stop or restart syncing (the daemon keeps running)
+  start | stop        start or stop the Syncthing that claude-persist runs for you
+  link [DIR]          let this project's sessions travel (the hook does it at a session's first start)
+  merge               merge every conflict copy of a session now (the hook does it at session start)
+  scan [FILE]         send a file (or everything) now instead of after the watcher's 1 s delay
+  doctor              check the setup, one line per check
+  unison HOST [--ssh-command CMD]
+                      sync once with HOST over ssh with unison instead (no daemon, no port): the same
+                      folders and ignores, sessions written on both sides merged by line
+`;
+    sync = {
+      summary: "keep sessions in step between your machines (Syncthing): init, add-device, status, \u2026",
+      help: HELP6,
+      async run(args, io) {
+        const [sub, ...rest2] = args;
+        switch (sub) {
+          case "init":
+            return init(rest2, io);
+          case "add-device":
+            return addDeviceCommand(rest2, io);
+          case "status":
+            return status(rest2, io);
+          case "pause":
+          case "resume":
+            return pauseResume(sub, rest2, io);
+          case "start":
+          case "stop":
+            return startStop(sub, rest2, io);
+          case "link":
+            return link(rest2, io);
+          case "merge":
+            return merge2(rest2, io);
+          case "scan":
+            return scan(rest2, io);
+          case "doctor":
+            return doctor2(rest2, io);
+          case "unison":
+            return unison(rest2, io);
+          case "merge-files":
+            return mergeFilesCommand(rest2, io);
+          default:
+            throw new UserError(sub ? `unknown sync command '${oneLine(sub, 40)}'; see 'claude-persist sync --help'` : HELP6.trimEnd(), 2);
+        }
+      }
+    };
+    initOptions = { listen: { type: "string", multiple: true }, name: { type: "string" }, own: { type: "boolean" }, relay: { type: "boolean" } };
+    initSchema = external_exports.object({
+      listen: external_exports.array(external_exports.string().regex(/^(tcp|quic)[46]?:\/\/[^\s<>&]+$/, "must look like tcp://HOST:PORT")).optional(),
+      name: external_exports.string().min(1).max(64).optional(),
+      own: external_exports.boolean().optional(),
+      relay: external_exports.boolean().optional()
+    });
+    deviceOptions = { name: { type: "string" }, address: { type: "string", multiple: true }, untrusted: { type: "boolean" } };
+    deviceSchema = external_exports.object({
+      name: external_exports.string().min(1).max(64).optional(),
+      address: external_exports.array(external_exports.string().regex(/^((tcp|quic)[46]?:\/\/[^\s<>&]+|dynamic)$/, "must look like tcp://HOST:PORT")).optional(),
+      untrusted: external_exports.boolean().optional()
+    });
+  }
+});
+
 // src/cli.ts
 init_errors();
 var COMMANDS = {
@@ -44026,7 +45187,8 @@ var COMMANDS = {
   unshare: async () => (await Promise.resolve().then(() => (init_share(), share_exports))).unshare,
   snapshot: async () => (await Promise.resolve().then(() => (init_snapshot2(), snapshot_exports))).snapshot,
   doctor: async () => (await Promise.resolve().then(() => (init_doctor2(), doctor_exports))).doctor,
-  "start-work": async () => (await Promise.resolve().then(() => (init_start_work(), start_work_exports))).startWork
+  "start-work": async () => (await Promise.resolve().then(() => (init_start_work(), start_work_exports))).startWork,
+  sync: async () => (await Promise.resolve().then(() => (init_sync(), sync_exports))).sync
 };
 function processIo() {
   return {
