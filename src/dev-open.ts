@@ -9,11 +9,13 @@ import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "./claude/shared.ts";
 import type { Io } from "./command.ts";
 import { devcontainerScript, devcontainerUp, type UpSuccess } from "./devcontainer/launch.ts";
 import { preparePersistenceEdit, type PersistenceEdit } from "./devcontainer/persistence.ts";
-import { parseDevcontainerConfig } from "./devcontainer/config.ts";
+import { listDevcontainerConfigs, parseDevcontainerConfig } from "./devcontainer/config.ts";
 import { isOnlyPackCommand } from "./devcontainer/mounts.ts";
 import { containerMetadata, effectiveUser, execAsRoot, findDevcontainer, type Container } from "./docker.ts";
 import { UserError } from "./errors.ts";
-import { writeFileAtomic, backupFile } from "./fs.ts";
+import { writeFileAtomic } from "./fs.ts";
+import { backupOutsideRepo, gitDirMount, removeOverride, worktreeGitDir, writeOverride } from "./devcontainer/override.ts";
+import { checkContainerNode, type ContainerNode } from "./devcontainer/container-node.ts";
 import { shellWord } from "./text.ts";
 import { mapProject, type MapResult } from "./mapping.ts";
 import { unifiedDiff } from "./diff.ts";
@@ -24,6 +26,8 @@ export type DevOpenOptions = {
   readonly init: boolean;
   readonly dryRun: boolean;
   readonly configOnly: boolean;
+  /** Write the persistence mounts into the repo's config; otherwise they reach `up` through an override in host-only state. */
+  readonly writeConfig: boolean;
   readonly rebuild: boolean;
   readonly samePath: boolean;
   readonly remoteHome: string | undefined;
@@ -42,6 +46,12 @@ export type DevOpenResult = {
   readonly remoteWorkspaceFolder?: string;
   readonly mapping?: MapResult;
   readonly logFile?: string;
+  /** The config the container was launched with, when the repo's own was left as it was. */
+  readonly overrideConfig?: string;
+  /** For a linked worktree: the main repo's .git, mounted at its host path. */
+  readonly gitDir?: string;
+  /** Whether the hook and /start-work can run in the container. */
+  readonly node?: ContainerNode;
   /** What a person reads, one line each. */
   readonly messages: string[];
 };
@@ -67,8 +77,12 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     mountsAdded: edit.added.filter((name) => sharedNames.has(name)),
     mountsSkipped: edit.skipped,
   };
+  // --init creates the repo's config, so it is written there; --config-only and unshare exist to edit it.
+  const intoRepo = options.writeConfig || options.configOnly || options.isolated || edit.files.some((f) => f.before === undefined);
+  const changed = edit.files.some((f) => f.before !== f.after);
   if (options.dryRun) {
     messages.push(`dev-open dry run for ${edit.workspaceFolder} (nothing was written):`);
+    if (!intoRepo && changed) messages.push("The repo's config stays as it is: the container is launched with it plus these changes, kept in the pack's host-only state (--write-config writes them into the repo instead).");
     for (const file of edit.files) {
       const diff = unifiedDiff(file.before ?? "", file.after, path.relative(edit.workspaceFolder, file.path));
       messages.push(diff || `${path.relative(edit.workspaceFolder, file.path)}: no change`);
@@ -77,9 +91,10 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     return { status: "dry-run", ...base, messages };
   }
 
-  writeEdits(edit, messages);
+  if (intoRepo) writeEdits(edit, messages, io.env);
   describeSkipped(edit, messages);
   if (options.isolated) {
+    if (removeOverride(io.env, edit.configPath)) messages.push("Removed the launch config dev-open kept for this repo in the pack's host-only state.");
     messages.push(
       "This repo's container keeps its own Claude sessions once it is recreated without the mounts:",
       `  devcontainer up --workspace-folder ${shellWord(edit.workspaceFolder)} --remove-existing-container`,
@@ -93,8 +108,10 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     return { status: "configured", ...base, messages };
   }
 
+  const gitDir = await worktreeGitDir(edit.workspaceFolder);
+  const targets = gitDir ? [...edit.targets, gitDir] : edit.targets;
   const existing = await findDevcontainer(edit.workspaceFolder, edit.configPath, io.env);
-  const missing = existing ? edit.targets.filter((t) => !existing.Mounts.some((m) => m.Destination === t)) : [];
+  const missing = existing ? targets.filter((t) => !existing.Mounts.some((m) => m.Destination === t)) : [];
   if (existing && missing.length > 0 && !options.rebuild) {
     throw new UserError(
       `a container for this repo (${existing.Id.slice(0, 12)}) is ${existing.State.Running ? "running" : "there"} without the persistence mounts ` +
@@ -102,15 +119,23 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     );
   }
 
+  const overrideConfig = !intoRepo && changed ? writeOverride(io.env, edit.configPath, edit.files[0]?.after ?? "", edit.composeOverlay) : undefined;
+  if (overrideConfig) {
+    messages.push(`Left ${path.relative(edit.workspaceFolder, edit.configPath)} as it was: the persistence mounts come from ${overrideConfig} (--write-config writes them into the repo's config instead).`);
+  } else if (!intoRepo) {
+    // The repo's config has our lines (committed by the team, or written before): a kept override would be stale.
+    removeOverride(io.env, edit.configPath);
+    messages.push("The config already has the persistence mounts.");
+  }
   const running = existing && missing.length === 0 && !options.rebuild ? alreadyUp(existing, edit) : undefined;
-  const launched = running ? { up: running } : await launch(edit, options, existing, io);
+  const launched = running ? { up: running } : await launch(edit, options, existing, io, { overrideConfig, mounts: gitDir ? [gitDirMount(gitDir)] : [] });
   if (!("up" in launched)) {
     messages.push(
       `The container is still being built (this can take several minutes the first time); it goes on in the background.`,
       `Follow it with: tail -f ${launched.logFile}`,
       `When it is done, run /dev-open again to map the project and get the command to enter.`,
     );
-    return { status: "still-starting", ...base, logFile: launched.logFile, messages };
+    return { status: "still-starting", ...base, logFile: launched.logFile, ...(overrideConfig ? { overrideConfig } : {}), messages };
   }
   const { up } = launched;
   // A container this run created has a root-owned ~/.claude (see ownClaudeHome); one found running was fixed then.
@@ -121,7 +146,10 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     configPath: edit.configPath,
     containerId: up.containerId,
   });
+  if (gitDir) messages.push(`This is a linked worktree: ${gitDir} (the main repo's git objects and refs) is mounted at the same path, so git works on its branch inside.`);
+  const node = await checkContainerNode(up.containerId, io.env);
   describeLaunch(up, mapping, edit, messages);
+  if (node.problem) messages.push(node.problem);
   const result: DevOpenResult = {
     status: "running",
     ...base,
@@ -129,19 +157,23 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     remoteUser: up.remoteUser,
     remoteWorkspaceFolder: up.remoteWorkspaceFolder,
     mapping,
+    ...(overrideConfig ? { overrideConfig } : {}),
+    ...(gitDir ? { gitDir } : {}),
+    node,
     messages,
   };
   if (options.enter) await enter(options.enter, edit, io);
   return result;
 }
 
-function writeEdits(edit: PersistenceEdit, messages: string[]): void {
+function writeEdits(edit: PersistenceEdit, messages: string[], env: NodeJS.ProcessEnv): void {
   for (const file of edit.files) {
     if (file.before === file.after) continue;
     mkdirSync(path.dirname(file.path), { recursive: true });
-    if (file.before !== undefined) backupFile(file.path);
+    // The backup goes to host-only state: a file beside the config would be one more untracked file in the repo.
+    const backup = file.before !== undefined ? backupOutsideRepo(env, file.path) : undefined;
     writeFileAtomic(file.path, file.after);
-    messages.push(`Updated ${path.relative(edit.workspaceFolder, file.path)}${file.before !== undefined ? " (backup: .claude-persist.bak beside it)" : ""}.`);
+    messages.push(`Updated ${path.relative(edit.workspaceFolder, file.path)}${backup ? ` (backup: ${backup})` : ""}.`);
   }
   if (edit.added.length > 0) messages.push(`Added to the config: ${edit.added.join(", ")}.`);
   else if (!edit.files.some((f) => f.before !== f.after)) messages.push("The config already has the persistence mounts.");
@@ -170,13 +202,21 @@ function alreadyUp(container: Container, edit: PersistenceEdit): UpSuccess | und
   return { outcome: "success", containerId: container.Id, remoteUser, remoteWorkspaceFolder: workspace };
 }
 
-async function launch(edit: PersistenceEdit, options: DevOpenOptions, existing: Container | undefined, io: Io): Promise<{ up: UpSuccess } | { logFile: string }> {
+async function launch(
+  edit: PersistenceEdit,
+  options: DevOpenOptions,
+  existing: Container | undefined,
+  io: Io,
+  extra: { readonly overrideConfig: string | undefined; readonly mounts: string[] },
+): Promise<{ up: UpSuccess } | { logFile: string }> {
   const inClaude = Boolean(io.env.CLAUDECODE) && !io.isTTY;
   const status = progressPrinter(io);
   const outcome = await devcontainerUp({
     workspaceFolder: edit.workspaceFolder,
     configPath: edit.configPath,
     removeExisting: Boolean(options.rebuild && existing),
+    overrideConfig: extra.overrideConfig,
+    mounts: extra.mounts,
     env: io.env,
     logDir: path.join(packStateDir(io.env), "logs"),
     onProgress: status.line,
@@ -227,9 +267,21 @@ function describeLaunch(up: UpSuccess, mapping: MapResult, edit: PersistenceEdit
   if (mapping.link === "same-path") messages.push("The workspace has the same path inside, so sessions need no mapping.");
   else messages.push(`Sessions of ${edit.workspaceFolder} are shared with ${up.remoteWorkspaceFolder} (projects/${mapping.containerSlug} → ${mapping.hostSlug}).`);
   if (mapping.merged.length > 0) messages.push(`Merged ${mapping.merged.length} file(s) the container had made on its own into the host's project folder.`);
-  messages.push(`Enter with: devcontainer exec --workspace-folder ${shellWord(edit.workspaceFolder)} claude --continue`);
+  messages.push(`Enter with: ${entryCommand(edit)} claude --continue`);
 }
 
+/**
+ * `devcontainer exec` finds the container by its labels (the repo's folder and config file) and takes our
+ * remoteEnv from the container's metadata label, so the override is not needed here; `--config` is, for a config
+ * the CLI does not find by itself.
+ */
+function entryCommand(edit: PersistenceEdit): string {
+  const command = ["devcontainer", "exec", "--workspace-folder", shellWord(edit.workspaceFolder)];
+  const defaults = [path.join(edit.workspaceFolder, ".devcontainer", "devcontainer.json"), path.join(edit.workspaceFolder, ".devcontainer.json")];
+  const foundByCli = listDevcontainerConfigs(edit.workspaceFolder).find((file) => defaults.includes(file));
+  if (foundByCli !== edit.configPath) command.push("--config", shellWord(edit.configPath));
+  return command.join(" ");
+}
 
 async function enter(what: "shell" | "claude", edit: PersistenceEdit, io: Io): Promise<void> {
   const command = what === "claude" ? ["claude", "--continue"] : ["bash", "-l"];

@@ -9,6 +9,7 @@ const options = {
   init: { type: "boolean" },
   "dry-run": { type: "boolean" },
   "config-only": { type: "boolean" },
+  "write-config": { type: "boolean" },
   rebuild: { type: "boolean" },
   "same-path": { type: "boolean" },
   "remote-home": { type: "string" },
@@ -24,6 +25,7 @@ const optionsSchema = z
     init: z.boolean().optional(),
     "dry-run": z.boolean().optional(),
     "config-only": z.boolean().optional(),
+    "write-config": z.boolean().optional(),
     rebuild: z.boolean().optional(),
     "same-path": z.boolean().optional(),
     "remote-home": z
@@ -44,7 +46,9 @@ Opens the repo's dev container with your Claude Code sessions, todos and history
   --config PATH       the devcontainer.json to use when the repo has several
   --init              write a minimal .devcontainer/devcontainer.json when there is none
   --dry-run           print the changes to the config, change nothing
-  --config-only       patch the config and prepare the host, but do not launch
+  --config-only       write the mounts into the config and prepare the host, but do not launch
+  --write-config      write the mounts into the repo's config too (by default the repo stays as it
+                      was: the container gets them from a copy of the config in host-only state)
   --rebuild           recreate a running container that lacks the mounts
   --same-path         mount the workspace at its host path: no mapping needed
   --remote-home DIR   the container user's home, when it cannot be told from the config
@@ -65,6 +69,7 @@ export const devOpen: Command = {
         init: Boolean(values.init),
         dryRun: Boolean(values["dry-run"]),
         configOnly: Boolean(values["config-only"]),
+        writeConfig: Boolean(values["write-config"]),
         rebuild: Boolean(values.rebuild),
         samePath: Boolean(values["same-path"]),
         remoteHome: values["remote-home"],

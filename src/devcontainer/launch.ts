@@ -33,6 +33,10 @@ export type UpOptions = {
   readonly workspaceFolder: string;
   readonly configPath: string;
   readonly removeExisting: boolean;
+  /** The config to launch with instead of the repo's (`--override-config`); the container's labels still name the repo's. */
+  readonly overrideConfig?: string | undefined;
+  /** `--mount` values: what only this host needs, never written into a config. */
+  readonly mounts?: readonly string[];
   readonly env: NodeJS.ProcessEnv;
   /** Where the CLI's log and answer are written. */
   readonly logDir: string;
@@ -50,6 +54,8 @@ export async function devcontainerUp(options: UpOptions): Promise<UpOutcome> {
   const logFile = `${stem}.log`;
   const answerFile = `${stem}.json`;
   const args = [devcontainerScript(), "up", "--workspace-folder", options.workspaceFolder, "--config", options.configPath];
+  if (options.overrideConfig) args.push("--override-config", options.overrideConfig);
+  for (const mount of options.mounts ?? []) args.push("--mount", mount);
   if (options.removeExisting) args.push("--remove-existing-container");
   const child = execa(process.execPath, args, {
     env: options.env,

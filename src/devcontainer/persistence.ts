@@ -4,7 +4,7 @@ import path from "node:path";
 import { configDir, globalStatePath, type Env } from "../claude/home.ts";
 import { imageRemoteUser } from "../docker.ts";
 import { readTextToEdit } from "../fs.ts";
-import { chooseComposeFile, ensureComposeMounts, removeComposeMounts } from "./compose.ts";
+import { chooseComposeFile, composeServiceTargets, ensureComposeMounts, removeComposeMounts } from "./compose.ts";
 import { findDevcontainerConfig, findRepoRoot, listDevcontainerConfigs, parseDevcontainerConfig, planInitialConfig, type DevcontainerConfig } from "./config.ts";
 import { collectMcpEnvNames, configMountTargets, ensurePersistenceMounts, planPersistenceMounts, removePersistenceMounts, type PersistencePlan, type Skipped } from "./mounts.ts";
 import { ensureSamePath } from "./same-path.ts";
@@ -20,6 +20,8 @@ export type PersistenceEdit = {
   readonly skipped: Skipped[];
   /** Where the persistence mounts land in the container: what a running container must have. */
   readonly targets: string[];
+  /** For compose-based configs launched without editing the repo: a compose file holding only our volumes. */
+  readonly composeOverlay?: string;
 };
 
 export type PersistenceEditOptions = {
@@ -53,7 +55,13 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
   if (options.samePath) configText = ensureSamePath(configText, configPath, Boolean(compose));
   const files: FileEdit[] = [{ path: configPath, before: initial ? undefined : text, after: configText }];
   let added = edited.added;
+  let composeOverlay: string | undefined;
   if (compose) {
+    const overlay = ensureComposeMounts(`services:\n  ${JSON.stringify(compose.service)}:\n    volumes:\n`, compose.service, plan, {
+      file: "the compose overlay",
+      alreadyMounted: [...configMountTargets(text, configPath), ...composeServiceTargets(compose.text, compose.service, compose.file)],
+    });
+    if (overlay.changed) composeOverlay = overlay.text;
     const composed = ensureComposeMounts(compose.text, compose.service, plan, {
       file: compose.file,
       alreadyMounted: configMountTargets(text, configPath),
@@ -69,6 +77,7 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
     added,
     skipped: edited.skipped,
     targets: plan.mounts.map((m) => m.target),
+    ...(composeOverlay !== undefined ? { composeOverlay } : {}),
   };
 }
 

@@ -1,0 +1,116 @@
+// Launching with the persistence mounts without touching the repo: dev-open keeps the config it would have
+// written in the pack's host-only state and hands it to `devcontainer up --override-config`.
+//
+// Checked against the devcontainers CLI 0.89 (src/spec-node/configContainer.ts, imageMetadata.ts): the override
+// replaces the config's content for that call only, relative paths in it still resolve against the repo's config
+// (configFilePath stays the repo's file), and the container's id labels name the repo's config. The merged
+// config goes into the container's `devcontainer.metadata` label with `${localEnv:…}` unresolved, so a later
+// plain `devcontainer exec --workspace-folder` (or `up`, which reuses the container) still applies our remoteEnv,
+// substituted from the caller's environment at that time.
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { applyEdits, modify } from "jsonc-parser";
+import { configDir, type Env } from "../claude/home.ts";
+import { UserError } from "../errors.ts";
+import { readTextIfExists, writeFileAtomic } from "../fs.ts";
+import { detectLayout, parseDevcontainerConfig } from "./config.ts";
+
+/** The pack's host-only state: never mounted into a container, so nothing a container runs can write there. */
+export const HOST_STATE_DIR = "persist-host";
+
+export function hostStateDir(env: Env): string {
+  return path.join(configDir(env), HOST_STATE_DIR);
+}
+
+/** One folder per repo config: `<repo name>-<hash of the config's path>`, so two clones never share one. */
+function configStateDir(env: Env, configPath: string): string {
+  const hash = createHash("sha256").update(configPath).digest("hex").slice(0, 12);
+  const name = path.basename(path.dirname(path.dirname(configPath))).replace(/[^A-Za-z0-9._-]/g, "-") || "repo";
+  return path.join(hostStateDir(env), "devcontainers", `${name}-${hash}`);
+}
+
+/** Where the config that dev-open launches a repo's container with is kept. */
+export function overrideConfigPath(env: Env, configPath: string): string {
+  return path.join(configStateDir(env, configPath), "devcontainer.json");
+}
+
+/** The compose file with our volumes, for compose-based configs: listed last, so compose merges it in. */
+function overlayComposePath(env: Env, configPath: string): string {
+  return path.join(configStateDir(env, configPath), "docker-compose.claude-persist.yml");
+}
+
+export type OverrideFiles = { readonly config: string; readonly compose?: string };
+
+/**
+ * Writes the config to launch with (and for compose-based configs the compose overlay it lists) into the host
+ * state; returns the override config's path.
+ */
+export function writeOverride(env: Env, configPath: string, configText: string, composeOverlay: string | undefined): string {
+  const file = overrideConfigPath(env, configPath);
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  let text = configText;
+  if (composeOverlay !== undefined) {
+    const overlay = overlayComposePath(env, configPath);
+    writeFileAtomic(overlay, composeOverlay, 0o600);
+    text = withComposeFile(configText, configPath, overlay);
+  }
+  writeFileAtomic(file, text, 0o600);
+  return file;
+}
+
+/** Forgets the override (unshare): the next launch uses the repo's config as it is. */
+export function removeOverride(env: Env, configPath: string): boolean {
+  const dir = configStateDir(env, configPath);
+  const existed = readTextIfExists(path.join(dir, "devcontainer.json")) !== undefined;
+  rmSync(dir, { recursive: true, force: true });
+  return existed;
+}
+
+/** The override config dev-open keeps for this repo config, when there is one. */
+export function readOverride(env: Env, configPath: string): { file: string; text: string } | undefined {
+  const file = overrideConfigPath(env, configPath);
+  const text = readTextIfExists(file);
+  return text === undefined ? undefined : { file, text };
+}
+
+/** `dockerComposeFile` with the overlay appended (an absolute path: the others stay relative to the repo's config). */
+function withComposeFile(text: string, configPath: string, overlay: string): string {
+  const { config } = parseDevcontainerConfig(text, configPath);
+  const listed = config.dockerComposeFile;
+  const files = [...(typeof listed === "string" ? [listed] : (listed ?? [])), overlay];
+  const layout = detectLayout(text);
+  const insertSpaces = layout.indentUnit !== "\t";
+  const edits = modify(text, ["dockerComposeFile"], files, { formattingOptions: { insertSpaces, tabSize: insertSpaces ? layout.indentUnit.length : 1, eol: layout.eol } });
+  return applyEdits(text, edits);
+}
+
+/** A copy of `file` in the host state, before dev-open writes into a repo's config: never a file in the repo. */
+export function backupOutsideRepo(env: Env, file: string): string {
+  const hash = createHash("sha256").update(file).digest("hex").slice(0, 12);
+  const backup = path.join(hostStateDir(env), "backups", `${hash}-${path.basename(file)}`);
+  mkdirSync(path.dirname(backup), { recursive: true, mode: 0o700 });
+  copyFileSync(file, backup);
+  return backup;
+}
+
+/**
+ * For a linked worktree, the main repo's `.git` folder (absolute): its `.git` file points there by the host path,
+ * so the container must have it at that very path. Undefined in a main checkout or outside git.
+ */
+export async function worktreeGitDir(workspaceFolder: string): Promise<string | undefined> {
+  const run = await execa("git", ["rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir"], { cwd: workspaceFolder, reject: false });
+  if (run.exitCode !== 0) return undefined;
+  const [gitDir, commonDir] = run.stdout.split("\n");
+  if (!gitDir || !commonDir || gitDir === commonDir) return undefined;
+  if (/[,"'\\$`\n]/.test(commonDir)) {
+    throw new UserError(`the main repo's git folder ${commonDir} contains one of , " ' \\ $ \` or a line break; a mount cannot name it (open the main checkout instead)`);
+  }
+  return commonDir;
+}
+
+/** `--mount` for the main repo's git folder at its host path: objects and refs shared, read-write, never copied. */
+export function gitDirMount(commonDir: string): string {
+  return `type=bind,source=${commonDir},target=${commonDir}`;
+}

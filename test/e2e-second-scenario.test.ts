@@ -1,0 +1,130 @@
+// The brief's second scenario in real containers: /dev-open leaves the repo as it was, /start-work right after it
+// (on the host and inside), a worktree's container with working git, and an image without node.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI } from "./support/claude.ts";
+import { DEVCONTAINER_BIN, docker, type DockerEngine, dockerUnavailableReason, removeDevcontainers } from "./support/docker.ts";
+import { type HostUser, startHostUser } from "./support/host-user.ts";
+
+const skipReason = dockerUnavailableReason();
+
+/** The pack's CLI as installed in the container (read-only mount of the host's ~/.claude/persist). */
+const PACK_IN_CONTAINER = "/home/vscode/.claude/persist/bin/claude-persist.mjs";
+const GIT_AS_ANA = ["git", "-c", "user.name=Ana", "-c", "user.email=ana@example.com"];
+
+describe.skipIf(skipReason !== undefined)("the second scenario in real containers", () => {
+  let engine: DockerEngine;
+  let image: string;
+  let home: string;
+  let host: HostUser;
+  const folders: string[] = [];
+
+  const onHost = (file: string, args: string[], cwd: string) => host.run(file, args, cwd);
+  const cli = (args: string[], cwd: string) => host.run(process.execPath, [CLI, ...args], cwd);
+  const gitStatus = async (repo: string) => (await onHost("git", ["status", "--porcelain", "--untracked-files=all"], repo)).stdout;
+  async function makeRepo(name: string, withImage = image): Promise<string> {
+    const repo = await host.makeRepo(name, withImage);
+    folders.push(repo);
+    return repo;
+  }
+
+  beforeAll(async () => {
+    ({ engine, image, home, host } = await startHostUser());
+    const installed = await cli(["install"], home);
+    expect(installed.exitCode, installed.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    for (const folder of folders) await removeDevcontainers(engine, folder).catch(() => undefined);
+    await engine?.stop();
+  });
+
+  it("dev-open leaves git status as it was; the printed entry command and a later plain `up` still get the mounts and remoteEnv", async () => {
+    const repo = await makeRepo("clean");
+    const configBefore = readFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), "utf8");
+    expect(await gitStatus(repo)).toBe("");
+
+    const opened = await cli(["dev-open", "--json"], repo);
+    expect(opened.exitCode, opened.stderr).toBe(0);
+    const result = JSON.parse(opened.stdout);
+    expect(result.status).toBe("running");
+    expect(result.overrideConfig).toMatch(new RegExp(`^${home}/\\.claude/persist-host/devcontainers/clean-[0-9a-f]{12}/devcontainer\\.json$`));
+    expect(await gitStatus(repo)).toBe("");
+    expect(readFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), "utf8")).toBe(configBefore);
+    expect(result.messages.at(-1)).toBe(`Enter with: devcontainer exec --workspace-folder ${repo} claude --continue`);
+
+    // The entry command as printed (plain exec, no override): the shared folders and our remoteEnv are there.
+    const inside = await onHost(process.execPath, [DEVCONTAINER_BIN, "exec", "--workspace-folder", repo, "sh", "-c", 'ls -d ~/.claude/projects && echo "key=${ANTHROPIC_API_KEY}"'], repo);
+    expect(inside.exitCode, inside.stderr).toBe(0);
+    expect(inside.stdout).toContain("/home/vscode/.claude/projects");
+    expect(inside.stdout).toContain("key=sk-ant-test-key-0000000000000000000000");
+
+    // A plain `devcontainer up` later (an editor, a teammate's habit) reuses that container, mounts and all.
+    const up = await onHost(process.execPath, [DEVCONTAINER_BIN, "up", "--workspace-folder", repo], repo);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(JSON.parse(up.stdout.trim().split("\n").at(-1) ?? "{}")).toMatchObject({ outcome: "success", containerId: result.containerId });
+    expect(await gitStatus(repo)).toBe("");
+
+    // Opening it again: the same container, nothing written into the repo.
+    const again = await cli(["dev-open", "--json"], repo);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ containerId: result.containerId });
+    expect(await gitStatus(repo)).toBe("");
+  });
+
+  it("/start-work right after /dev-open works without --carry, on the host and then in the container", async () => {
+    const repo = await makeRepo("work");
+    expect((await cli(["dev-open"], repo)).exitCode).toBe(0);
+
+    const onTheHost = await cli(["start-work", "LIN-7", "--title", "Fix the login page"], repo);
+    expect(onTheHost.exitCode, onTheHost.stderr).toBe(0);
+    expect((await onHost("git", ["branch", "--show-current"], repo)).stdout).toBe("lin-7-fix-the-login-page");
+
+    const inside = await host.inContainer(repo, ["node", PACK_IN_CONTAINER, "start-work", "LIN-8", "--title", "Second thing"]);
+    expect(inside.exitCode, `${inside.stdout}\n${inside.stderr}`).toBe(0);
+    expect((await onHost("git", ["branch", "--show-current"], repo)).stdout).toBe("lin-8-second-thing");
+    // The work item recorded inside names the host's path, as every other session sees it.
+    const items = readFileSync(path.join(home, ".claude", "persist-state", "work-items.json"), "utf8");
+    expect(items).toContain('"LIN-8"');
+    expect(items).toContain(JSON.stringify(repo));
+  });
+
+  it("start-work --worktree --open: git in the worktree's container works on its branch, with the main repo's objects", async () => {
+    const repo = await makeRepo("tree");
+    const started = await cli(["start-work", "LIN-9", "--title", "Worktree work", "--worktree", "--open"], repo);
+    expect(started.exitCode, `${started.stdout}\n${started.stderr}`).toBe(0);
+    const worktree = path.join(`${repo}.worktrees`, "lin-9-worktree-work");
+    folders.push(worktree);
+    expect(started.stdout).toContain("is mounted at the same path, so git works on its branch inside");
+    expect(await gitStatus(repo)).toBe("");
+
+    const branch = await host.inContainer(worktree, ["git", "branch", "--show-current"]);
+    expect(branch.exitCode, branch.stderr).toBe(0);
+    expect(branch.stdout.trim()).toBe("lin-9-worktree-work");
+    const status = await host.inContainer(worktree, ["git", "status", "--porcelain"]);
+    expect(status.exitCode, status.stderr).toBe(0);
+    expect(status.stdout.trim()).toBe("");
+
+    const commit = await host.inContainer(worktree, ["sh", "-c", `echo done > notes.txt && ${GIT_AS_ANA.join(" ")} add notes.txt && ${GIT_AS_ANA.join(" ")} commit -q -m "from the container"`]);
+    expect(commit.exitCode, commit.stderr).toBe(0);
+    // The commit is in the main repo's object store, on the worktree's branch.
+    const log = await onHost("git", ["log", "-1", "--format=%s", "lin-9-worktree-work"], repo);
+    expect(log.stdout).toBe("from the container");
+    // Shared, not copied: the container sees the main repo's .git at its host path, as a mount.
+    const mounts = await docker(engine, ["inspect", "--format", "{{range .Mounts}}{{.Source}}={{.Destination}} {{end}}", JSON.parse((await cli(["dev-open", "--json"], worktree)).stdout).containerId]);
+    expect(mounts.stdout).toContain(`${path.join(repo, ".git")}=${path.join(repo, ".git")}`);
+  });
+
+  it("an image without node: dev-open says what is missing and how to add it, and doctor reports it", async () => {
+    const nodeless = "claude-persist/devbase-nonode:bookworm";
+    await docker(engine, ["build", "--network=none", "-q", "-t", nodeless, "-"], { input: `FROM ${image}\nRUN rm /usr/local/bin/node\n` });
+    const repo = await makeRepo("nonode", nodeless);
+    const opened = await cli(["dev-open"], repo);
+    expect(opened.exitCode, opened.stderr).toBe(0);
+    expect(opened.stdout).toContain("This container has no node: Claude works and sessions are shared, but the SessionStart hook");
+    expect(opened.stdout).toContain('"features": { "ghcr.io/devcontainers/features/node:1": {} }');
+    const doctor = await cli(["doctor"], repo);
+    expect(doctor.stdout).toContain("This container has no node");
+  });
+});
