@@ -153,13 +153,15 @@ describe("dev-open writing a config", () => {
     expect((await runCli(["install"], { env: env() })).exitCode).toBe(0);
   });
 
-  it("writes the edit atomically and keeps a backup of the original", async () => {
+  it("writes the edit atomically and keeps a backup of the original outside the repo, in host-only state", async () => {
     const root = scratch('{\n  "image": "x"\n}\n');
     const file = path.join(root, "c.json");
-    expect((await write(root)).stdout).toContain("Updated c.json (backup: .claude-persist.bak beside it).");
-    expect(readFileSync(`${file}.claude-persist.bak`, "utf8")).toBe('{\n  "image": "x"\n}\n');
+    const written = await write(root);
+    const backup = /^Updated c\.json \(backup: (.*)\)\.$/m.exec(written.stdout)?.[1] ?? "";
+    expect(path.dirname(backup)).toBe(path.join(home, ".claude", "persist-host", "backups"));
+    expect(readFileSync(backup, "utf8")).toBe('{\n  "image": "x"\n}\n');
     expect(readFileSync(file, "utf8")).toContain("claude-persist");
-    expect(readdirSync(root).sort()).toEqual(["c.json", "c.json.claude-persist.bak"]);
+    expect(readdirSync(root)).toEqual(["c.json"]);
   });
 
   it("writes nothing when nothing changes", async () => {

@@ -354,6 +354,7 @@ describe.skipIf(skipReason !== undefined)("doctor and a real dev container", () 
       "single-file mounts are current: settings.json",
       expect.stringMatching(/^sessions in \/workspaces\/app continue the host's/),
       "cleanupPeriodDays is 30 on both sides (settings.json is the host's)",
+      expect.stringMatching(/^node \d+\.\d+\.\d+ in the container runs the hook and \/start-work$/),
     ]);
 
     const insideDoctor = () => onHost(process.execPath, [DEVCONTAINER_BIN, "exec", "--workspace-folder", repo, "node", "/home/vscode/.claude/persist/bin/claude-persist.mjs", "doctor", "--json"]);

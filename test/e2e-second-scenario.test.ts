@@ -73,6 +73,31 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
     expect(await gitStatus(repo)).toBe("");
   });
 
+  it("--write-config puts our lines into the repo's config (its backup in host-only state); a repo that has them launches as it is; unshare takes them out byte for byte", async () => {
+    const repo = await makeRepo("team");
+    const file = path.join(repo, ".devcontainer", "devcontainer.json");
+    const original = readFileSync(file, "utf8");
+    const opened = await cli(["dev-open", "--write-config", "--json"], repo);
+    expect(opened.exitCode, opened.stderr).toBe(0);
+    const result = JSON.parse(opened.stdout);
+    expect(result.overrideConfig).toBeUndefined();
+    const backup = new RegExp(`^Updated \\.devcontainer/devcontainer\\.json \\(backup: (${home}/\\.claude/persist-host/backups/[^)]+)\\)\\.$`);
+    const backupFile = result.messages.map((line: string) => backup.exec(line)?.[1]).find(Boolean);
+    expect(readFileSync(backupFile, "utf8")).toBe(original);
+    expect(await gitStatus(repo)).toBe(" M .devcontainer/devcontainer.json");
+
+    // The team commits it: the next dev-open uses the config as it is, on the same container.
+    expect((await onHost(GIT_AS_ANA[0] ?? "git", [...GIT_AS_ANA.slice(1), "commit", "-qam", "share Claude sessions"], repo)).exitCode).toBe(0);
+    const again = await cli(["dev-open", "--json"], repo);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ containerId: result.containerId, messages: expect.arrayContaining(["The config already has the persistence mounts."]) });
+    expect(JSON.parse(again.stdout).overrideConfig).toBeUndefined();
+    expect(await gitStatus(repo)).toBe("");
+
+    expect((await cli(["unshare"], repo)).exitCode).toBe(0);
+    expect(readFileSync(file, "utf8")).toBe(original);
+  });
+
   it("/start-work right after /dev-open works without --carry, on the host and then in the container", async () => {
     const repo = await makeRepo("work");
     expect((await cli(["dev-open"], repo)).exitCode).toBe(0);
@@ -96,7 +121,6 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
     expect(started.exitCode, `${started.stdout}\n${started.stderr}`).toBe(0);
     const worktree = path.join(`${repo}.worktrees`, "lin-9-worktree-work");
     folders.push(worktree);
-    expect(started.stdout).toContain("is mounted at the same path, so git works on its branch inside");
     expect(await gitStatus(repo)).toBe("");
 
     const branch = await host.inContainer(worktree, ["git", "branch", "--show-current"]);
@@ -105,6 +129,7 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
     const status = await host.inContainer(worktree, ["git", "status", "--porcelain"]);
     expect(status.exitCode, status.stderr).toBe(0);
     expect(status.stdout.trim()).toBe("");
+    expect(started.stdout).toContain("is mounted at the same path, so git works on its branch inside");
 
     const commit = await host.inContainer(worktree, ["sh", "-c", `echo done > notes.txt && ${GIT_AS_ANA.join(" ")} add notes.txt && ${GIT_AS_ANA.join(" ")} commit -q -m "from the container"`]);
     expect(commit.exitCode, commit.stderr).toBe(0);

@@ -1,0 +1,38 @@
+// The launch config dev-open keeps in host-only state for a compose-based repo: the repo's compose files stay as
+// they are, and one more compose file, listed last, holds only our volumes. (No compose engine here: the files are
+// checked as compose reads them, with the yaml parser and the CLI's own path rules.)
+import { cpSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { parse as parseJsonc } from "jsonc-parser";
+import { describe, expect, it } from "vitest";
+import { preparePersistenceEdit } from "../src/devcontainer/persistence.ts";
+import { hostStateDir, writeOverride } from "../src/devcontainer/override.ts";
+import { PROJECT_ROOT, tempDir, tempHome } from "./support/claude.ts";
+
+const FIXTURES = path.join(PROJECT_ROOT, "test", "fixtures", "devcontainers");
+
+describe("the launch config for a compose-based repo", () => {
+  it("lists the repo's compose files as written, then an overlay with only our volumes, read-only where they must be", async () => {
+    const repo = path.join(tempDir(), "compose-override");
+    cpSync(path.join(FIXTURES, "compose-override"), repo, { recursive: true });
+    const env = { HOME: tempHome(), DOCKER_HOST: "unix:///nonexistent/docker.sock" };
+    const edit = await preparePersistenceEdit({ folder: repo, configPath: undefined, init: false, samePath: false, remoteHome: "/home/vscode", remove: false, env });
+
+    const file = writeOverride(env, edit.configPath, edit.files[0]?.after ?? "", edit.composeOverlay);
+    expect(path.dirname(path.dirname(file))).toBe(path.join(hostStateDir(env), "devcontainers"));
+    const config = parseJsonc(readFileSync(file, "utf8")) as { dockerComposeFile: string[]; containerEnv: Record<string, string> };
+    const overlay = path.join(path.dirname(file), "docker-compose.claude-persist.yml");
+    expect(config.dockerComposeFile).toEqual(["../docker-compose.yml", "docker-compose.devcontainer.yml", overlay]);
+    expect(config.containerEnv.CLAUDE_PERSIST_HOST_WORKSPACE).toBe("${localWorkspaceFolder}");
+
+    const volumes = (parseYaml(readFileSync(overlay, "utf8")) as { services: { app: { volumes: Array<Record<string, unknown>> } } }).services.app.volumes;
+    expect(volumes).toContainEqual({ type: "bind", source: "${HOME}/.claude/projects", target: "/home/vscode/.claude/projects" });
+    expect(volumes).toContainEqual({ type: "bind", source: "${HOME}/.claude/persist", target: "/home/vscode/.claude/persist", read_only: true });
+
+    // The repo's files are only read.
+    for (const name of [".devcontainer/devcontainer.json", ".devcontainer/docker-compose.devcontainer.yml", "docker-compose.yml"]) {
+      expect(readFileSync(path.join(repo, name), "utf8")).toBe(readFileSync(path.join(FIXTURES, "compose-override", name), "utf8"));
+    }
+  });
+});
