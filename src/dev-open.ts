@@ -15,7 +15,7 @@ import { containerMetadata, effectiveUser, execAsRoot, findDevcontainer, type Co
 import { UserError } from "./errors.ts";
 import { writeFileAtomic } from "./fs.ts";
 import { backupOutsideRepo, gitDirMount, removeOverride, worktreeGitDir, writeOverride } from "./devcontainer/override.ts";
-import { checkContainerNode, type ContainerNode } from "./devcontainer/container-node.ts";
+import { checkContainerNode, describeNodeProblem, type ContainerNode } from "./devcontainer/container-node.ts";
 import { shellWord } from "./text.ts";
 import { mapProject, type MapResult } from "./mapping.ts";
 import { unifiedDiff } from "./diff.ts";
@@ -149,7 +149,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   if (gitDir) messages.push(`This is a linked worktree: ${gitDir} (the main repo's git objects and refs) is mounted at the same path, so git works on its branch inside.`);
   const node = await checkContainerNode(up.containerId, io.env);
   describeLaunch(up, mapping, edit, messages);
-  if (node.problem) messages.push(node.problem);
+  if (node.problem) messages.push(describeNodeProblem(node.problem));
   const result: DevOpenResult = {
     status: "running",
     ...base,

@@ -29,7 +29,7 @@ import { devcontainerScript } from "./devcontainer/launch.ts";
 import { configMountTargets, normaliseTarget, parseMountString, type PersistencePlan } from "./devcontainer/mounts.ts";
 import { planPersistence } from "./devcontainer/persistence.ts";
 import { readOverride } from "./devcontainer/override.ts";
-import { checkContainerNode, NODE_FEATURE } from "./devcontainer/container-node.ts";
+import { checkContainerNode, NODE_FIX } from "./devcontainer/container-node.ts";
 import { parseDevcontainerConfig } from "./devcontainer/config.ts";
 import {
   containerEnv,
@@ -364,14 +364,14 @@ async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): Promise
   const devOpen = (flag = "") => ["dev-open", flag, target.several ? `--config ${shellWord(rel)}` : ""].filter(Boolean).join(" ");
   let text: string;
   let config: DevcontainerConfig;
-  let shown = rel;
+  let configLabel = rel;
   try {
     ({ text, config } = readDevcontainerConfig(target.file));
     // dev-open launches with a copy of the config in host-only state when the repo's lacks our lines: check that one.
     const kept = readOverride(env, target.file);
     if (kept) {
       ({ text, config } = { text: kept.text, config: parseDevcontainerConfig(kept.text, kept.file).config });
-      shown = `${rel} (as dev-open launches it, from ${displayPath(kept.file, env)})`;
+      configLabel = `dev-open's launch config (${displayPath(kept.file, env)})`;
     }
   } catch (error) {
     return [{ title, checks: [fail(describeError(error), `correct ${shellWord(rel)} by hand`)] }];
@@ -384,8 +384,8 @@ async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): Promise
   }
   const targets = new Set([...configMountTargets(text, target.file), ...composeTargets(target.file, config)]);
   const checks = [
-    checkConfigMounts(plan, targets, shown, devOpen("--config-only")),
-    checkWorkspaceEnv(config, shown, devOpen("--config-only")),
+    checkConfigMounts(plan, targets, configLabel, devOpen("--config-only")),
+    checkWorkspaceEnv(config, configLabel, devOpen("--config-only")),
     checkContainerPath(env, target.root, target.file, config),
   ];
   const sections: Section[] = [{ title, checks }];
@@ -485,7 +485,7 @@ async function containerSection(env: NodeJS.ProcessEnv, target: ContainerTarget)
 
 async function checkNodeInContainer(env: NodeJS.ProcessEnv, containerId: string): Promise<CheckResult> {
   const node = await checkContainerNode(containerId, env);
-  if (node.problem) return fail(node.problem.split(": ")[0] ?? node.problem, `add ${NODE_FEATURE} to the config, then dev-open --rebuild`, node.problem);
+  if (node.problem) return fail(`${node.problem}: the SessionStart hook and /start-work cannot run there`, NODE_FIX);
   return ok(`node ${node.version ?? ""} in the container runs the hook and /start-work`);
 }
 

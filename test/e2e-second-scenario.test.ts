@@ -150,6 +150,6 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
     expect(opened.stdout).toContain("This container has no node: Claude works and sessions are shared, but the SessionStart hook");
     expect(opened.stdout).toContain('"features": { "ghcr.io/devcontainers/features/node:1": {} }');
     const doctor = await cli(["doctor"], repo);
-    expect(doctor.stdout).toContain("This container has no node");
+    expect(doctor.stdout).toContain("✗ this container has no node: the SessionStart hook and /start-work cannot run there");
   });
 });

@@ -12,22 +12,23 @@ export const NODE_FEATURE = `"features": { "ghcr.io/devcontainers/features/node:
 export type ContainerNode = {
   /** The container's node version, when it has one. */
   readonly version?: string;
-  /** One line for the user when the hook and /start-work cannot run there. */
+  /** What is wrong, in a few words, when the hook and /start-work cannot run there. */
   readonly problem?: string;
 };
+
+export const NODE_FIX = `add the Dev Containers node Feature to the config (${NODE_FEATURE}) and run 'dev-open --rebuild'`;
 
 /** Asks the running container for its `node` (on the PATH its processes get, as the container's user). */
 export async function checkContainerNode(containerId: string, env: NodeJS.ProcessEnv): Promise<ContainerNode> {
   const run = await dockerExec(env, [containerId, "node", "-p", "process.versions.node"]);
   const version = run.ok ? run.stdout.trim() : undefined;
-  const fix = `add the Dev Containers node Feature to the config (${NODE_FEATURE}) and run 'dev-open --rebuild'`;
-  if (!version) {
-    return {
-      problem: `This container has no node: Claude works and sessions are shared, but the SessionStart hook (where it runs, the issue in progress) and /start-work cannot run inside; ${fix}.`,
-    };
-  }
-  if (Number(version.split(".")[0]) < NODE_MAJOR) {
-    return { version, problem: `This container's node ${version} is older than ${NODE_MAJOR}: the SessionStart hook and /start-work cannot run inside; ${fix}.` };
-  }
+  if (!version) return { problem: "this container has no node" };
+  if (Number(version.split(".")[0]) < NODE_MAJOR) return { version, problem: `this container's node ${version} is older than ${NODE_MAJOR}` };
   return { version };
+}
+
+/** dev-open's line for a container where the in-container half cannot run. */
+export function describeNodeProblem(problem: string): string {
+  const sentence = problem.charAt(0).toUpperCase() + problem.slice(1);
+  return `${sentence}: Claude works and sessions are shared, but the SessionStart hook (where it runs, the issue in progress) and /start-work cannot run inside; ${NODE_FIX}.`;
 }
