@@ -110,9 +110,8 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
     expect(inside.exitCode, `${inside.stdout}\n${inside.stderr}`).toBe(0);
     expect((await onHost("git", ["branch", "--show-current"], repo)).stdout).toBe("lin-8-second-thing");
     // The work item recorded inside names the host's path, as every other session sees it.
-    const items = readFileSync(path.join(home, ".claude", "persist-state", "work-items.json"), "utf8");
-    expect(items).toContain('"LIN-8"');
-    expect(items).toContain(JSON.stringify(repo));
+    const items = JSON.parse(readFileSync(path.join(home, ".claude", "persist-state", "work-items.json"), "utf8")) as Array<{ identifier: string; repoPath: string }>;
+    expect(items.find((item) => item.identifier === "LIN-8")?.repoPath).toBe(repo);
   });
 
   it("start-work --worktree --open: git in the worktree's container works on its branch, with the main repo's objects", async () => {
