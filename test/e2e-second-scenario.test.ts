@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI } from "./support/claude.ts";
 import { DEVCONTAINER_BIN, docker, type DockerEngine, dockerUnavailableReason, removeDevcontainers } from "./support/docker.ts";
 import { type HostUser, startHostUser } from "./support/host-user.ts";
+import type { MessagesServer } from "./support/messages-server.ts";
 
 const skipReason = dockerUnavailableReason();
 
@@ -18,6 +19,7 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
   let image: string;
   let home: string;
   let host: HostUser;
+  let server: MessagesServer;
   const folders: string[] = [];
 
   const onHost = (file: string, args: string[], cwd: string) => host.run(file, args, cwd);
@@ -30,13 +32,14 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
   }
 
   beforeAll(async () => {
-    ({ engine, image, home, host } = await startHostUser());
+    ({ engine, image, home, host, server } = await startHostUser());
     const installed = await cli(["install"], home);
     expect(installed.exitCode, installed.stderr).toBe(0);
   });
 
   afterAll(async () => {
     for (const folder of folders) await removeDevcontainers(engine, folder).catch(() => undefined);
+    await server?.close();
     await engine?.stop();
   });
 
@@ -129,6 +132,14 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
     expect(status.exitCode, status.stderr).toBe(0);
     expect(status.stdout.trim()).toBe("");
     expect(started.stdout).toContain("is mounted at the same path, so git works on its branch inside");
+
+    // Claude in there sees the branch, and the hook tells it which issue is in progress.
+    const before = server.requests.length;
+    const claude = await host.inContainer(worktree, ["/opt/claude/claude", "-p", "which branch?"]);
+    expect(claude.exitCode, claude.stderr).toBe(0);
+    const sent = JSON.stringify(server.requests.slice(before));
+    expect(sent).toContain("Current branch: lin-9-worktree-work");
+    expect(sent).toContain('Work in progress here (started with /start-work): LIN-9 \\"Worktree work\\" on branch lin-9-worktree-work');
 
     const commit = await host.inContainer(worktree, ["sh", "-c", `echo done > notes.txt && ${GIT_AS_ANA.join(" ")} add notes.txt && ${GIT_AS_ANA.join(" ")} commit -q -m "from the container"`]);
     expect(commit.exitCode, commit.stderr).toBe(0);
