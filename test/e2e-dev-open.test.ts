@@ -76,11 +76,11 @@ describe.skipIf(skipReason !== undefined)("dev-open in a real container", () => 
     expect(lstatSync(path.join(projects, containerSlug)).isSymbolicLink()).toBe(true);
     expect(readlinkSync(path.join(projects, containerSlug))).toBe(hostSlug);
 
-    // Again, on the running container: the same container, the same mapping, the config unchanged.
+    // Again, on the running container: the same container, the same launch config, the same mapping, the repo unchanged.
     const configBefore = readFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), "utf8");
     const again = await devOpen(["--json"], repo);
     expect(again.exitCode, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ containerId: result.containerId, remoteUser: "vscode", remoteWorkspaceFolder: "/workspaces/app", mountsAdded: [], mapping: { link: "already" } });
+    expect(JSON.parse(again.stdout)).toMatchObject({ containerId: result.containerId, remoteUser: "vscode", remoteWorkspaceFolder: "/workspaces/app", mountsAdded: result.mountsAdded, mapping: { link: "already" } });
     expect(readFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), "utf8")).toBe(configBefore);
 
     // Inside: the remote user owns ~/.claude (else Claude Code silently skips hooks).
