@@ -171,7 +171,7 @@ function writeEdits(edit: PersistenceEdit, messages: string[], env: NodeJS.Proce
     if (file.before === file.after) continue;
     mkdirSync(path.dirname(file.path), { recursive: true });
     // The backup goes to host-only state: a file beside the config would be one more untracked file in the repo.
-    const backup = file.before !== undefined ? backupOutsideRepo(env, file.path) : undefined;
+    const backup = file.before !== undefined ? backupOutsideRepo(env, file.path, file.before) : undefined;
     writeFileAtomic(file.path, file.after);
     messages.push(`Updated ${path.relative(edit.workspaceFolder, file.path)}${backup ? ` (backup: ${backup})` : ""}.`);
   }

@@ -44,7 +44,7 @@ const HELP = `Usage: dev-open [folder] [options]
 Opens the repo's dev container with your Claude Code sessions, todos and history shared with the host.
 
   --config PATH       the devcontainer.json to use when the repo has several
-  --init              write a minimal .devcontainer/devcontainer.json when there is none
+  --init              write a minimal .devcontainer/devcontainer.json (with the mounts) when there is none
   --dry-run           print the changes to the config, change nothing
   --config-only       write the mounts into the config and prepare the host, but do not launch
   --write-config      write the mounts into the repo's config too (by default the repo stays as it

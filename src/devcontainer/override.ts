@@ -8,7 +8,7 @@
 // plain `devcontainer exec --workspace-folder` (or `up`, which reuses the container) still applies our remoteEnv,
 // substituted from the caller's environment at that time.
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { applyEdits, modify } from "jsonc-parser";
@@ -86,12 +86,15 @@ function withComposeFile(text: string, configPath: string, overlay: string): str
   return applyEdits(text, edits);
 }
 
-/** A copy of `file` in the host state, before dev-open writes into a repo's config: never a file in the repo. */
-export function backupOutsideRepo(env: Env, file: string): string {
+/**
+ * The text dev-open read from `file` (bounded, checked), kept in the host state before dev-open writes into a repo's
+ * config: never a file in the repo, and never a copy made by following a link the repo planted.
+ */
+export function backupOutsideRepo(env: Env, file: string, before: string): string {
   const hash = createHash("sha256").update(file).digest("hex").slice(0, 12);
   const backup = path.join(hostStateDir(env), "backups", `${hash}-${path.basename(file)}`);
   mkdirSync(path.dirname(backup), { recursive: true, mode: 0o700 });
-  copyFileSync(file, backup);
+  writeFileAtomic(backup, before, 0o600);
   return backup;
 }
 
