@@ -28,7 +28,7 @@ import { findRepoRoot, listDevcontainerConfigs, readDevcontainerConfig, type Dev
 import { devcontainerScript } from "./devcontainer/launch.ts";
 import { configMountTargets, normaliseTarget, parseMountString, type PersistencePlan } from "./devcontainer/mounts.ts";
 import { planPersistence } from "./devcontainer/persistence.ts";
-import { readOverride } from "./devcontainer/override.ts";
+import { readOverride, worktreeGitDir } from "./devcontainer/override.ts";
 import { checkContainerNode, NODE_FIX } from "./devcontainer/container-node.ts";
 import { parseDevcontainerConfig } from "./devcontainer/config.ts";
 import {
@@ -469,6 +469,8 @@ async function containerSection(env: NodeJS.ProcessEnv, target: ContainerTarget)
   const id = container.Id.slice(0, 12);
   const title = `Its dev container (${id})`;
   const checks = [checkContainerMounts(container, target)];
+  const gitDir = await worktreeGitDir(target.root).catch(() => undefined);
+  if (gitDir) checks.push(checkWorktreeGitMount(container, gitDir, target.devOpen("--rebuild")));
   if (!container.State.Running) return { title, checks: [...checks, ok("the container is stopped", `${target.devOpen()} starts it`)] };
   const user = containerUser(container, target.config);
   const claudeDir = containerClaudeDir(container, target.plan);
@@ -481,6 +483,14 @@ async function containerSection(env: NodeJS.ProcessEnv, target: ContainerTarget)
     await checkNodeInContainer(env, container.Id),
   );
   return { title, checks };
+}
+
+/** A linked worktree's `.git` file names the main repo's `.git` by its host path: the container needs it there. */
+function checkWorktreeGitMount(container: Container, gitDir: string, fix: string): CheckResult {
+  if (container.Mounts.some((mount) => mount.Source === gitDir && mount.Destination === gitDir)) {
+    return ok(`the main repo's ${gitDir} is mounted at the same path: git works in this worktree's container`);
+  }
+  return fail(`the main repo's ${gitDir} is not mounted: git fails in this worktree's container ("not a git repository")`, fix);
 }
 
 async function checkNodeInContainer(env: NodeJS.ProcessEnv, containerId: string): Promise<CheckResult> {

@@ -149,6 +149,8 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
     // Shared, not copied: the container sees the main repo's .git at its host path, as a mount.
     const mounts = await docker(engine, ["inspect", "--format", "{{range .Mounts}}{{.Source}}={{.Destination}} {{end}}", JSON.parse((await cli(["dev-open", "--json"], worktree)).stdout).containerId]);
     expect(mounts.stdout).toContain(`${path.join(repo, ".git")}=${path.join(repo, ".git")}`);
+    const doctor = await cli(["doctor"], worktree);
+    expect(doctor.stdout).toContain(`✓ the main repo's ${path.join(repo, ".git")} is mounted at the same path: git works in this worktree's container`);
   });
 
   it("an image without node: dev-open says what is missing and how to add it, and doctor reports it", async () => {
