@@ -147,9 +147,10 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     containerId: up.containerId,
   });
   if (gitDir) messages.push(`This is a linked worktree: ${gitDir} (the main repo's git objects and refs) is mounted at the same path, so git works on its branch inside.`);
-  const node = await checkContainerNode(up.containerId, io.env);
+  // Asked when this run launched the container; on the fast path it was asked then (doctor asks every time).
+  const node = running ? undefined : await checkContainerNode(up.containerId, io.env);
   describeLaunch(up, mapping, edit, messages);
-  if (node.problem) messages.push(describeNodeProblem(node.problem));
+  if (node?.problem) messages.push(describeNodeProblem(node.problem));
   const result: DevOpenResult = {
     status: "running",
     ...base,
@@ -159,7 +160,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     mapping,
     ...(overrideConfig ? { overrideConfig } : {}),
     ...(gitDir ? { gitDir } : {}),
-    node,
+    ...(node ? { node } : {}),
     messages,
   };
   if (options.enter) await enter(options.enter, edit, io);

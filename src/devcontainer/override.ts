@@ -53,11 +53,16 @@ export function writeOverride(env: Env, configPath: string, configText: string, 
   let text = configText;
   if (composeOverlay !== undefined) {
     const overlay = overlayComposePath(env, configPath);
-    writeFileAtomic(overlay, composeOverlay, 0o600);
+    writeIfChanged(overlay, composeOverlay);
     text = withComposeFile(configText, configPath, overlay);
   }
-  writeFileAtomic(file, text, 0o600);
+  writeIfChanged(file, text);
   return file;
+}
+
+/** dev-open runs again and again on a running container: the same launch config is not written again. */
+function writeIfChanged(file: string, text: string): void {
+  if (readTextIfExists(file) !== text) writeFileAtomic(file, text, 0o600);
 }
 
 /** Forgets the override (unshare): the next launch uses the repo's config as it is. */
