@@ -1,13 +1,15 @@
-// The launch config dev-open keeps in host-only state for a compose-based repo: the repo's compose files stay as
+// What dev-open launches with, besides the repo's config. The launch config kept in host-only state for a
+// compose-based repo: the repo's compose files stay as
 // they are, and one more compose file, listed last, holds only our volumes. (No compose engine here: the files are
 // checked as compose reads them, with the yaml parser and the CLI's own path rules.)
-import { cpSync, readFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import { parse as parseYaml } from "yaml";
 import { parse as parseJsonc } from "jsonc-parser";
 import { describe, expect, it } from "vitest";
 import { preparePersistenceEdit } from "../src/devcontainer/persistence.ts";
-import { hostStateDir, writeOverride } from "../src/devcontainer/override.ts";
+import { hostStateDir, worktreeGitDir, writeOverride } from "../src/devcontainer/override.ts";
 import { PROJECT_ROOT, tempDir, tempHome } from "./support/claude.ts";
 
 const FIXTURES = path.join(PROJECT_ROOT, "test", "fixtures", "devcontainers");
@@ -34,5 +36,31 @@ describe("the launch config for a compose-based repo", () => {
     for (const name of [".devcontainer/devcontainer.json", ".devcontainer/docker-compose.devcontainer.yml", "docker-compose.yml"]) {
       expect(readFileSync(path.join(repo, name), "utf8")).toBe(readFileSync(path.join(FIXTURES, "compose-override", name), "utf8"));
     }
+  });
+});
+
+describe("a linked worktree's git folder", () => {
+  async function repoWithWorktree(parentName: string): Promise<{ main: string; worktree: string }> {
+    const parent = path.join(tempDir(), parentName);
+    const main = path.join(parent, "app");
+    mkdirSync(main, { recursive: true });
+    const git = (cwd: string, ...args: string[]) => execa("git", ["-c", "user.name=Ana", "-c", "user.email=ana@example.com", ...args], { cwd });
+    await git(main, "init", "-q", "-b", "main");
+    await git(main, "commit", "-q", "--allow-empty", "-m", "first");
+    const worktree = path.join(parent, "app.worktrees", "lin-1");
+    await git(main, "worktree", "add", "-q", "-b", "lin-1", worktree);
+    return { main, worktree };
+  }
+
+  it("is the main repo's .git for a worktree, and nothing for the main checkout or a folder outside git", async () => {
+    const { main, worktree } = await repoWithWorktree("plain");
+    expect(await worktreeGitDir(worktree)).toBe(path.join(main, ".git"));
+    expect(await worktreeGitDir(main)).toBeUndefined();
+    expect(await worktreeGitDir(tempDir())).toBeUndefined();
+  });
+
+  it("refuses, in one line, a main repo whose path a mount cannot name", async () => {
+    const { worktree } = await repoWithWorktree("a,b");
+    await expect(worktreeGitDir(worktree)).rejects.toThrow(/^the main repo's git folder .*a,b\/app\/\.git contains one of , .* a mount cannot name it \(open the main checkout instead\)$/);
   });
 });
