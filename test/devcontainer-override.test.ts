@@ -1,7 +1,6 @@
-// What dev-open launches with, besides the repo's config. The launch config kept in host-only state for a
-// compose-based repo: the repo's compose files stay as
-// they are, and one more compose file, listed last, holds only our volumes. (No compose engine here: the files are
-// checked as compose reads them, with the yaml parser and the CLI's own path rules.)
+// What dev-open launches with besides the repo's config. For a compose-based repo, the launch config in host-only
+// state: the repo's compose files stay as they are, and one more compose file, listed last, holds only our volumes
+// (no compose engine here: the files are checked as compose reads them). For a linked worktree, the main .git.
 import { cpSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
