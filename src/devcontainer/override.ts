@@ -27,7 +27,10 @@ export function hostStateDir(env: Env): string {
 /** One folder per repo config: `<repo name>-<hash of the config's path>`, so two clones never share one. */
 function configStateDir(env: Env, configPath: string): string {
   const hash = createHash("sha256").update(configPath).digest("hex").slice(0, 12);
-  const name = path.basename(path.dirname(path.dirname(configPath))).replace(/[^A-Za-z0-9._-]/g, "-") || "repo";
+  // The folder holding `.devcontainer/` or `.devcontainer.json`: the repo (or worktree) the config belongs to.
+  const parts = configPath.split(path.sep);
+  const at = parts.findLastIndex((part) => part === ".devcontainer" || part === ".devcontainer.json");
+  const name = (parts[at - 1] ?? path.basename(path.dirname(configPath))).replace(/[^A-Za-z0-9._-]/g, "-") || "repo";
   return path.join(hostStateDir(env), "devcontainers", `${name}-${hash}`);
 }
 
