@@ -21,7 +21,7 @@ describe("the launch config for a compose-based repo", () => {
     const edit = await preparePersistenceEdit({ folder: repo, configPath: undefined, init: false, samePath: false, remoteHome: "/home/vscode", remove: false, env });
 
     const file = writeOverride(env, edit.configPath, edit.files[0]?.after ?? "", edit.composeOverlay);
-    expect(path.dirname(path.dirname(file))).toBe(path.join(hostStateDir(env), "devcontainers"));
+    expect(path.dirname(path.dirname(file))).toBe(path.join(hostStateDir(env), "configs"));
     expect(path.basename(path.dirname(file))).toMatch(/^compose-override-[0-9a-f]{12}$/);
     const config = parseJsonc(readFileSync(file, "utf8")) as { dockerComposeFile: string[]; containerEnv: Record<string, string> };
     const overlay = path.join(path.dirname(file), "docker-compose.claude-persist.yml");

@@ -52,7 +52,7 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
     expect(opened.exitCode, opened.stderr).toBe(0);
     const result = JSON.parse(opened.stdout);
     expect(result.status).toBe("running");
-    expect(result.overrideConfig).toMatch(new RegExp(`^${home}/\\.claude/persist-host/devcontainers/clean-[0-9a-f]{12}/devcontainer\\.json$`));
+    expect(result.overrideConfig).toMatch(new RegExp(`^${home}/\\.claude/persist-host/configs/clean-[0-9a-f]{12}/devcontainer\\.json$`));
     expect(await gitStatus(repo)).toBe("");
     expect(readFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), "utf8")).toBe(configBefore);
     expect(result.messages.at(-1)).toBe(`Enter with: devcontainer exec --workspace-folder ${repo} claude --continue`);

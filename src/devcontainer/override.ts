@@ -31,7 +31,7 @@ function configStateDir(env: Env, configPath: string): string {
   const parts = configPath.split(path.sep);
   const at = parts.findLastIndex((part) => part === ".devcontainer" || part === ".devcontainer.json");
   const name = (parts[at - 1] ?? path.basename(path.dirname(configPath))).replace(/[^A-Za-z0-9._-]/g, "-") || "repo";
-  return path.join(hostStateDir(env), "devcontainers", `${name}-${hash}`);
+  return path.join(hostStateDir(env), "configs", `${name}-${hash}`);
 }
 
 /** Where the config that dev-open launches a repo's container with is kept. */
