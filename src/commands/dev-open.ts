@@ -91,6 +91,7 @@ export function plainDevOpen(folder: string): DevOpenOptions {
     init: false,
     dryRun: false,
     configOnly: false,
+    writeConfig: false,
     rebuild: false,
     samePath: false,
     remoteHome: undefined,
