@@ -290,10 +290,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path35) {
-  if (!path35)
+function getElementAtPath(obj, path36) {
+  if (!path36)
     return obj;
-  return path35.reduce((acc, key) => acc?.[key], obj);
+  return path36.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -552,11 +552,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path35, issues) {
+function prefixIssues(path36, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path35);
+    iss.path.unshift(path36);
     return iss;
   });
 }
@@ -1089,16 +1089,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path35 = []) => {
+  const processError = (error63, path36 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path35, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path36, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
       } else {
-        const fullpath = [...path35, ...issue2.path];
+        const fullpath = [...path36, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -1137,17 +1137,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path35 = []) => {
+  const processError = (error63, path36 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path35, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path36, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
       } else {
-        const fullpath = [...path35, ...issue2.path];
+        const fullpath = [...path36, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -1186,8 +1186,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path35 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path35) {
+  const path36 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path36) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -19219,13 +19219,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path35 = ref.slice(1).split("/").filter(Boolean);
-  if (path35.length === 0) {
+  const path36 = ref.slice(1).split("/").filter(Boolean);
+  if (path36.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path35[0] === defsKey) {
-    const key = path35[1] === void 0 ? void 0 : decodeJSONPointerSegment(path35[1]);
+  if (path36[0] === defsKey) {
+    const key = path36[1] === void 0 ? void 0 : decodeJSONPointerSegment(path36[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -21699,12 +21699,12 @@ function parseTree(text2, errors = [], options7 = ParseOptions.DEFAULT) {
   }
   return result;
 }
-function findNodeAtLocation(root, path35) {
+function findNodeAtLocation(root, path36) {
   if (!root) {
     return void 0;
   }
   let node2 = root;
-  for (let segment of path35) {
+  for (let segment of path36) {
     if (typeof segment === "string") {
       if (node2.type !== "object" || !Array.isArray(node2.children)) {
         return void 0;
@@ -21734,17 +21734,17 @@ function getNodePath(node2) {
   if (!node2.parent || !node2.parent.children) {
     return [];
   }
-  const path35 = getNodePath(node2.parent);
+  const path36 = getNodePath(node2.parent);
   if (node2.parent.type === "property") {
     const key = node2.parent.children[0].value;
-    path35.push(key);
+    path36.push(key);
   } else if (node2.parent.type === "array") {
     const index = node2.parent.children.indexOf(node2);
     if (index !== -1) {
-      path35.push(index);
+      path36.push(index);
     }
   }
-  return path35;
+  return path36;
 }
 function visit2(text2, visitor, options7 = ParseOptions.DEFAULT) {
   const _scanner = createScanner(text2, false);
@@ -22086,14 +22086,14 @@ var init_parser = __esm({
 
 // node_modules/jsonc-parser/lib/esm/impl/edit.js
 function setProperty(text2, originalPath, value, options7) {
-  const path35 = originalPath.slice();
+  const path36 = originalPath.slice();
   const errors = [];
   const root = parseTree(text2, errors);
   let parent = void 0;
   let lastSegment = void 0;
-  while (path35.length > 0) {
-    lastSegment = path35.pop();
-    parent = findNodeAtLocation(root, path35);
+  while (path36.length > 0) {
+    lastSegment = path36.pop();
+    parent = findNodeAtLocation(root, path36);
     if (parent === void 0 && value !== void 0) {
       if (typeof lastSegment === "string") {
         value = { [lastSegment]: value };
@@ -22273,8 +22273,8 @@ function printParseErrorCode(code) {
   }
   return "<unknown ParseErrorCode>";
 }
-function modify(text2, path35, value, options7) {
-  return setProperty(text2, path35, value, options7);
+function modify(text2, path36, value, options7) {
+  return setProperty(text2, path36, value, options7);
 }
 function applyEdits(text2, edits) {
   let sortedEdits = edits.slice(0).sort((a2, b) => {
@@ -22409,17 +22409,17 @@ function detectFormatting(text2) {
   if (indented?.startsWith("	")) return { insertSpaces: false, tabSize: 1, eol };
   return { insertSpaces: true, tabSize: indented ? Math.min(indented.length, 8) : 2, eol };
 }
-function editJsonc(text2, path35, value, options7 = {}) {
-  const edits = modify(withoutBom(text2), path35, value, {
+function editJsonc(text2, path36, value, options7 = {}) {
+  const edits = modify(withoutBom(text2), path36, value, {
     formattingOptions: detectFormatting(text2),
     ...options7.insert ? { isArrayInsertion: true } : {}
   });
   return applyEdits(text2, edits);
 }
-function appendToJsonc(text2, path35, value, key) {
-  const container = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path35);
+function appendToJsonc(text2, path36, value, key) {
+  const container = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path36);
   const last = container?.type === (key === void 0 ? "array" : "object") ? container?.children?.at(-1) : void 0;
-  if (!last) return editJsonc(text2, key === void 0 ? [...path35, -1] : [...path35, key], value, { insert: key === void 0 });
+  if (!last) return editJsonc(text2, key === void 0 ? [...path36, -1] : [...path36, key], value, { insert: key === void 0 });
   const { eol, insertSpaces, tabSize } = detectFormatting(text2);
   const lineStart = text2.lastIndexOf("\n", last.offset) + 1;
   const indent = /^[ \t]*/.exec(text2.slice(lineStart))?.[0] ?? "";
@@ -22429,9 +22429,9 @@ function appendToJsonc(text2, path35, value, key) {
   const end = last.offset + last.length;
   return `${text2.slice(0, end)},${ownLine ? `${eol}${indent}` : " "}${entry}${text2.slice(end)}`;
 }
-function removeFromJsonc(text2, path35) {
-  const node2 = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path35);
-  const target = node2 && typeof path35.at(-1) === "string" ? node2.parent : node2;
+function removeFromJsonc(text2, path36) {
+  const node2 = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path36);
+  const target = node2 && typeof path36.at(-1) === "string" ? node2.parent : node2;
   const siblings = target?.parent?.children ?? [];
   const index = target ? siblings.indexOf(target) : -1;
   if (!target || index < 0) return text2;
@@ -22439,7 +22439,7 @@ function removeFromJsonc(text2, path35) {
   const after = siblings[index + 1];
   if (before) return text2.slice(0, before.offset + before.length) + text2.slice(target.offset + target.length);
   if (after) return text2.slice(0, target.offset) + text2.slice(after.offset);
-  return editJsonc(text2, path35, void 0);
+  return editJsonc(text2, path36, void 0);
 }
 var EMPTY;
 var init_jsonc = __esm({
@@ -24968,7 +24968,7 @@ var require_windows = __commonJS({
     module.exports = isexe;
     isexe.sync = sync2;
     var fs = __require("fs");
-    function checkPathExt(path35, options7) {
+    function checkPathExt(path36, options7) {
       var pathext = options7.pathExt !== void 0 ? options7.pathExt : process.env.PATHEXT;
       if (!pathext) {
         return true;
@@ -24979,25 +24979,25 @@ var require_windows = __commonJS({
       }
       for (var i2 = 0; i2 < pathext.length; i2++) {
         var p = pathext[i2].toLowerCase();
-        if (p && path35.substr(-p.length).toLowerCase() === p) {
+        if (p && path36.substr(-p.length).toLowerCase() === p) {
           return true;
         }
       }
       return false;
     }
-    function checkStat(stat, path35, options7) {
+    function checkStat(stat, path36, options7) {
       if (!stat.isSymbolicLink() && !stat.isFile()) {
         return false;
       }
-      return checkPathExt(path35, options7);
+      return checkPathExt(path36, options7);
     }
-    function isexe(path35, options7, cb) {
-      fs.stat(path35, function(er, stat) {
-        cb(er, er ? false : checkStat(stat, path35, options7));
+    function isexe(path36, options7, cb) {
+      fs.stat(path36, function(er, stat) {
+        cb(er, er ? false : checkStat(stat, path36, options7));
       });
     }
-    function sync2(path35, options7) {
-      return checkStat(fs.statSync(path35), path35, options7);
+    function sync2(path36, options7) {
+      return checkStat(fs.statSync(path36), path36, options7);
     }
   }
 });
@@ -25008,13 +25008,13 @@ var require_mode = __commonJS({
     module.exports = isexe;
     isexe.sync = sync2;
     var fs = __require("fs");
-    function isexe(path35, options7, cb) {
-      fs.stat(path35, function(er, stat) {
+    function isexe(path36, options7, cb) {
+      fs.stat(path36, function(er, stat) {
         cb(er, er ? false : checkStat(stat, options7));
       });
     }
-    function sync2(path35, options7) {
-      return checkStat(fs.statSync(path35), options7);
+    function sync2(path36, options7) {
+      return checkStat(fs.statSync(path36), options7);
     }
     function checkStat(stat, options7) {
       return stat.isFile() && checkMode(stat, options7);
@@ -25047,7 +25047,7 @@ var require_isexe = __commonJS({
     }
     module.exports = isexe;
     isexe.sync = sync2;
-    function isexe(path35, options7, cb) {
+    function isexe(path36, options7, cb) {
       if (typeof options7 === "function") {
         cb = options7;
         options7 = {};
@@ -25057,7 +25057,7 @@ var require_isexe = __commonJS({
           throw new TypeError("callback not provided");
         }
         return new Promise(function(resolve, reject) {
-          isexe(path35, options7 || {}, function(er, is) {
+          isexe(path36, options7 || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
@@ -25066,7 +25066,7 @@ var require_isexe = __commonJS({
           });
         });
       }
-      core(path35, options7 || {}, function(er, is) {
+      core(path36, options7 || {}, function(er, is) {
         if (er) {
           if (er.code === "EACCES" || options7 && options7.ignoreErrors) {
             er = null;
@@ -25076,9 +25076,9 @@ var require_isexe = __commonJS({
         cb(er, is);
       });
     }
-    function sync2(path35, options7) {
+    function sync2(path36, options7) {
       try {
-        return core.sync(path35, options7 || {});
+        return core.sync(path36, options7 || {});
       } catch (er) {
         if (options7 && options7.ignoreErrors || er.code === "EACCES") {
           return false;
@@ -25094,7 +25094,7 @@ var require_isexe = __commonJS({
 var require_which = __commonJS({
   "node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
-    var path35 = __require("path");
+    var path36 = __require("path");
     var COLON = isWindows ? ";" : ":";
     var isexe = require_isexe();
     var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
@@ -25132,7 +25132,7 @@ var require_which = __commonJS({
           return opt.all && found.length ? resolve(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path35.join(pathPart, cmd);
+        const pCmd = path36.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         resolve(subStep(p, i2, 0));
       });
@@ -25159,7 +25159,7 @@ var require_which = __commonJS({
       for (let i2 = 0; i2 < pathEnv.length; i2++) {
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path35.join(pathPart, cmd);
+        const pCmd = path36.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         for (let j = 0; j < pathExt.length; j++) {
           const cur = p + pathExt[j];
@@ -25207,7 +25207,7 @@ var require_path_key = __commonJS({
 var require_resolveCommand = __commonJS({
   "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
-    var path35 = __require("path");
+    var path36 = __require("path");
     var which = require_which();
     var getPathKey = require_path_key();
     function resolveCommandAttempt(parsed, withoutPathExt) {
@@ -25225,7 +25225,7 @@ var require_resolveCommand = __commonJS({
       try {
         resolved = which.sync(parsed.command, {
           path: env[getPathKey({ env })],
-          pathExt: withoutPathExt ? path35.delimiter : void 0
+          pathExt: withoutPathExt ? path36.delimiter : void 0
         });
       } catch (e) {
       } finally {
@@ -25234,7 +25234,7 @@ var require_resolveCommand = __commonJS({
         }
       }
       if (resolved) {
-        resolved = path35.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
+        resolved = path36.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
       }
       return resolved;
     }
@@ -25288,8 +25288,8 @@ var require_shebang_command = __commonJS({
       if (!match) {
         return null;
       }
-      const [path35, argument] = match[0].replace(/#! ?/, "").split(" ");
-      const binary = path35.split("/").pop();
+      const [path36, argument] = match[0].replace(/#! ?/, "").split(" ");
+      const binary = path36.split("/").pop();
       if (binary === "env") {
         return argument;
       }
@@ -25324,7 +25324,7 @@ var require_readShebang = __commonJS({
 var require_parse = __commonJS({
   "node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
-    var path35 = __require("path");
+    var path36 = __require("path");
     var resolveCommand = require_resolveCommand();
     var escape = require_escape();
     var readShebang = require_readShebang();
@@ -25349,7 +25349,7 @@ var require_parse = __commonJS({
       const needsShell = !isExecutableRegExp.test(commandFile);
       if (parsed.options.forceShell || needsShell) {
         const needsDoubleEscapeMetaChars = isCmdShimRegExp.test(commandFile);
-        parsed.command = path35.normalize(parsed.command);
+        parsed.command = path36.normalize(parsed.command);
         parsed.command = escape.command(parsed.command);
         parsed.args = parsed.args.map((arg) => escape.argument(arg, needsDoubleEscapeMetaChars));
         const shellCommand = [parsed.command].concat(parsed.args).join(" ");
@@ -29480,13 +29480,13 @@ var init_output_sync = __esm({
       }
     };
     writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-      for (const { path: path35, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-        const pathString = typeof path35 === "string" ? path35 : path35.toString();
+      for (const { path: path36, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+        const pathString = typeof path36 === "string" ? path36 : path36.toString();
         if (append || outputFiles.has(pathString)) {
-          appendFileSync2(path35, serializedResult);
+          appendFileSync2(path36, serializedResult);
         } else {
           outputFiles.add(pathString);
-          writeFileSync2(path35, serializedResult);
+          writeFileSync2(path36, serializedResult);
         }
       }
     };
@@ -32758,11 +32758,11 @@ function mainWorktreeOf(dir) {
   }
   const gitdir = /^gitdir: (.+)$/m.exec(text2)?.[1]?.trim();
   if (!gitdir) return void 0;
-  const worktreeGitDir = path20.resolve(dir, gitdir);
-  if (path20.basename(path20.dirname(worktreeGitDir)) !== "worktrees") return void 0;
-  let common2 = path20.dirname(path20.dirname(worktreeGitDir));
+  const worktreeGitDir2 = path20.resolve(dir, gitdir);
+  if (path20.basename(path20.dirname(worktreeGitDir2)) !== "worktrees") return void 0;
+  let common2 = path20.dirname(path20.dirname(worktreeGitDir2));
   try {
-    common2 = path20.resolve(worktreeGitDir, readFileSync10(path20.join(worktreeGitDir, "commondir"), "utf8").trim());
+    common2 = path20.resolve(worktreeGitDir2, readFileSync10(path20.join(worktreeGitDir2, "commondir"), "utf8").trim());
   } catch {
   }
   return path20.basename(common2) === ".git" ? path20.dirname(common2) : common2;
@@ -33047,6 +33047,8 @@ async function devcontainerUp(options7) {
   const logFile = `${stem}.log`;
   const answerFile = `${stem}.json`;
   const args = [devcontainerScript(), "up", "--workspace-folder", options7.workspaceFolder, "--config", options7.configPath];
+  if (options7.overrideConfig) args.push("--override-config", options7.overrideConfig);
+  for (const mount of options7.mounts ?? []) args.push("--mount", mount);
   if (options7.removeExisting) args.push("--remove-existing-container");
   const child = execa(process.execPath, args, {
     env: options7.env,
@@ -33230,17 +33232,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path35) {
-      const ctrl = callVisitor(key, node2, visitor, path35);
+    function visit_(key, node2, visitor, path36) {
+      const ctrl = callVisitor(key, node2, visitor, path36);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode2(key, path35, ctrl);
-        return visit_(key, ctrl, visitor, path35);
+        replaceNode2(key, path36, ctrl);
+        return visit_(key, ctrl, visitor, path36);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path35 = Object.freeze(path35.concat(node2));
+          path36 = Object.freeze(path36.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path35);
+            const ci = visit_(i2, node2.items[i2], visitor, path36);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -33251,13 +33253,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path35 = Object.freeze(path35.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path35);
+          path36 = Object.freeze(path36.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path36);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path35);
+          const cv = visit_("value", node2.value, visitor, path36);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -33278,17 +33280,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path35) {
-      const ctrl = await callVisitor(key, node2, visitor, path35);
+    async function visitAsync_(key, node2, visitor, path36) {
+      const ctrl = await callVisitor(key, node2, visitor, path36);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode2(key, path35, ctrl);
-        return visitAsync_(key, ctrl, visitor, path35);
+        replaceNode2(key, path36, ctrl);
+        return visitAsync_(key, ctrl, visitor, path36);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path35 = Object.freeze(path35.concat(node2));
+          path36 = Object.freeze(path36.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path35);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path36);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -33299,13 +33301,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path35 = Object.freeze(path35.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path35);
+          path36 = Object.freeze(path36.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path36);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path35);
+          const cv = await visitAsync_("value", node2.value, visitor, path36);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -33332,23 +33334,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path35) {
+    function callVisitor(key, node2, visitor, path36) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path35);
+        return visitor(key, node2, path36);
       if (identity3.isMap(node2))
-        return visitor.Map?.(key, node2, path35);
+        return visitor.Map?.(key, node2, path36);
       if (identity3.isSeq(node2))
-        return visitor.Seq?.(key, node2, path35);
+        return visitor.Seq?.(key, node2, path36);
       if (identity3.isPair(node2))
-        return visitor.Pair?.(key, node2, path35);
+        return visitor.Pair?.(key, node2, path36);
       if (identity3.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path35);
+        return visitor.Scalar?.(key, node2, path36);
       if (identity3.isAlias(node2))
-        return visitor.Alias?.(key, node2, path35);
+        return visitor.Alias?.(key, node2, path36);
       return void 0;
     }
-    function replaceNode2(key, path35, node2) {
-      const parent = path35[path35.length - 1];
+    function replaceNode2(key, path36, node2) {
+      const parent = path36[path36.length - 1];
       if (identity3.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity3.isPair(parent)) {
@@ -33960,10 +33962,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity3 = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path35, value) {
+    function collectionFromPath(schema, path36, value) {
       let v = value;
-      for (let i2 = path35.length - 1; i2 >= 0; --i2) {
-        const k = path35[i2];
+      for (let i2 = path36.length - 1; i2 >= 0; --i2) {
+        const k = path36[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a2 = [];
           a2[k] = v;
@@ -33982,7 +33984,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path35) => path35 == null || typeof path35 === "object" && !!path35[Symbol.iterator]().next().done;
+    var isEmptyPath = (path36) => path36 == null || typeof path36 === "object" && !!path36[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -34012,11 +34014,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path35, value) {
-        if (isEmptyPath(path35))
+      addIn(path36, value) {
+        if (isEmptyPath(path36))
           this.add(value);
         else {
-          const [key, ...rest2] = path35;
+          const [key, ...rest2] = path36;
           const node2 = this.get(key, true);
           if (identity3.isCollection(node2))
             node2.addIn(rest2, value);
@@ -34030,8 +34032,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path35) {
-        const [key, ...rest2] = path35;
+      deleteIn(path36) {
+        const [key, ...rest2] = path36;
         if (rest2.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -34045,8 +34047,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path35, keepScalar) {
-        const [key, ...rest2] = path35;
+      getIn(path36, keepScalar) {
+        const [key, ...rest2] = path36;
         const node2 = this.get(key, true);
         if (rest2.length === 0)
           return !keepScalar && identity3.isScalar(node2) ? node2.value : node2;
@@ -34064,8 +34066,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path35) {
-        const [key, ...rest2] = path35;
+      hasIn(path36) {
+        const [key, ...rest2] = path36;
         if (rest2.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -34075,8 +34077,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path35, value) {
-        const [key, ...rest2] = path35;
+      setIn(path36, value) {
+        const [key, ...rest2] = path36;
         if (rest2.length === 0) {
           this.set(key, value);
         } else {
@@ -36591,9 +36593,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path35, value) {
+      addIn(path36, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path35, value);
+          this.contents.addIn(path36, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -36668,14 +36670,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path35) {
-        if (Collection.isEmptyPath(path35)) {
+      deleteIn(path36) {
+        if (Collection.isEmptyPath(path36)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path35) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path36) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -36690,10 +36692,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path35, keepScalar) {
-        if (Collection.isEmptyPath(path35))
+      getIn(path36, keepScalar) {
+        if (Collection.isEmptyPath(path36))
           return !keepScalar && identity3.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity3.isCollection(this.contents) ? this.contents.getIn(path35, keepScalar) : void 0;
+        return identity3.isCollection(this.contents) ? this.contents.getIn(path36, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -36704,10 +36706,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path35) {
-        if (Collection.isEmptyPath(path35))
+      hasIn(path36) {
+        if (Collection.isEmptyPath(path36))
           return this.contents !== void 0;
-        return identity3.isCollection(this.contents) ? this.contents.hasIn(path35) : false;
+        return identity3.isCollection(this.contents) ? this.contents.hasIn(path36) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -36724,13 +36726,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path35, value) {
-        if (Collection.isEmptyPath(path35)) {
+      setIn(path36, value) {
+        if (Collection.isEmptyPath(path36)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path35), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path36), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path35, value);
+          this.contents.setIn(path36, value);
         }
       }
       /**
@@ -38691,9 +38693,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path35) => {
+    visit3.itemAtPath = (cst, path36) => {
       let item = cst;
-      for (const [field, index] of path35) {
+      for (const [field, index] of path36) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -38702,23 +38704,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path35) => {
-      const parent = visit3.itemAtPath(cst, path35.slice(0, -1));
-      const field = path35[path35.length - 1][0];
+    visit3.parentCollection = (cst, path36) => {
+      const parent = visit3.itemAtPath(cst, path36.slice(0, -1));
+      const field = path36[path36.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path35, item, visitor) {
-      let ctrl = visitor(item, path35);
+    function _visit(path36, item, visitor) {
+      let ctrl = visitor(item, path36);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path35.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path36.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -38729,10 +38731,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path35);
+            ctrl = ctrl(item, path36);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path35) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path36) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -41550,7 +41552,16 @@ async function preparePersistenceEdit(options7) {
   if (options7.samePath) configText = ensureSamePath(configText, configPath, Boolean(compose));
   const files = [{ path: configPath, before: initial ? void 0 : text2, after: configText }];
   let added = edited.added;
+  let composeOverlay;
   if (compose) {
+    const overlay = ensureComposeMounts(`services:
+  ${JSON.stringify(compose.service)}:
+    volumes:
+`, compose.service, plan, {
+      file: "the compose overlay",
+      alreadyMounted: [...configMountTargets(text2, configPath), ...composeServiceTargets(compose.text, compose.service, compose.file)]
+    });
+    if (overlay.changed) composeOverlay = overlay.text;
     const composed = ensureComposeMounts(compose.text, compose.service, plan, {
       file: compose.file,
       alreadyMounted: configMountTargets(text2, configPath)
@@ -41565,7 +41576,8 @@ async function preparePersistenceEdit(options7) {
     files,
     added,
     skipped: edited.skipped,
-    targets: plan.mounts.map((m) => m.target)
+    targets: plan.mounts.map((m) => m.target),
+    ...composeOverlay !== void 0 ? { composeOverlay } : {}
   };
 }
 async function planPersistence(config2, workspaceFolder, options7) {
@@ -41599,11 +41611,123 @@ var init_persistence = __esm({
   }
 });
 
+// src/devcontainer/override.ts
+import { createHash as createHash3 } from "node:crypto";
+import { mkdirSync as mkdirSync6, rmSync as rmSync3 } from "node:fs";
+import path26 from "node:path";
+function hostStateDir(env) {
+  return path26.join(configDir(env), HOST_STATE_DIR);
+}
+function configStateDir(env, configPath) {
+  const hash2 = createHash3("sha256").update(configPath).digest("hex").slice(0, 12);
+  const parts = configPath.split(path26.sep);
+  const at = parts.findLastIndex((part) => part === ".devcontainer" || part === ".devcontainer.json");
+  const name = (parts[at - 1] ?? path26.basename(path26.dirname(configPath))).replace(/[^A-Za-z0-9._-]/g, "-") || "repo";
+  return path26.join(hostStateDir(env), "configs", `${name}-${hash2}`);
+}
+function overrideConfigPath(env, configPath) {
+  return path26.join(configStateDir(env, configPath), "devcontainer.json");
+}
+function overlayComposePath(env, configPath) {
+  return path26.join(configStateDir(env, configPath), "docker-compose.claude-persist.yml");
+}
+function writeOverride(env, configPath, configText, composeOverlay) {
+  const file2 = overrideConfigPath(env, configPath);
+  mkdirSync6(path26.dirname(file2), { recursive: true, mode: 448 });
+  let text2 = configText;
+  if (composeOverlay !== void 0) {
+    const overlay = overlayComposePath(env, configPath);
+    writeIfChanged(overlay, composeOverlay);
+    text2 = withComposeFile(configText, configPath, overlay);
+  }
+  writeIfChanged(file2, text2);
+  return file2;
+}
+function writeIfChanged(file2, text2) {
+  if (readTextIfExists(file2) !== text2) writeFileAtomic(file2, text2, 384);
+}
+function removeOverride(env, configPath) {
+  const dir = configStateDir(env, configPath);
+  const existed = readTextIfExists(path26.join(dir, "devcontainer.json")) !== void 0;
+  rmSync3(dir, { recursive: true, force: true });
+  return existed;
+}
+function readOverride(env, configPath) {
+  const file2 = overrideConfigPath(env, configPath);
+  const text2 = readTextIfExists(file2);
+  return text2 === void 0 ? void 0 : { file: file2, text: text2 };
+}
+function withComposeFile(text2, configPath, overlay) {
+  const { config: config2 } = parseDevcontainerConfig(text2, configPath);
+  const listed = config2.dockerComposeFile;
+  const files = [...typeof listed === "string" ? [listed] : listed ?? [], overlay];
+  const layout = detectLayout(text2);
+  const insertSpaces = layout.indentUnit !== "	";
+  const edits = modify(text2, ["dockerComposeFile"], files, { formattingOptions: { insertSpaces, tabSize: insertSpaces ? layout.indentUnit.length : 1, eol: layout.eol } });
+  return applyEdits(text2, edits);
+}
+function backupOutsideRepo(env, file2, before) {
+  const hash2 = createHash3("sha256").update(file2).digest("hex").slice(0, 12);
+  const backup = path26.join(hostStateDir(env), "backups", `${hash2}-${path26.basename(file2)}`);
+  mkdirSync6(path26.dirname(backup), { recursive: true, mode: 448 });
+  writeFileAtomic(backup, before, 384);
+  return backup;
+}
+async function worktreeGitDir(workspaceFolder) {
+  const run = await execa("git", ["rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir"], { cwd: workspaceFolder, reject: false });
+  if (run.exitCode !== 0) return void 0;
+  const [gitDir, commonDir] = run.stdout.split("\n");
+  if (!gitDir || !commonDir || gitDir === commonDir) return void 0;
+  if (/[,"'\\$`\n]/.test(commonDir)) {
+    throw new UserError(`the main repo's git folder ${commonDir} contains one of , " ' \\ $ \` or a line break; a mount cannot name it (open the main checkout instead)`);
+  }
+  return commonDir;
+}
+function gitDirMount(commonDir) {
+  return `type=bind,source=${commonDir},target=${commonDir}`;
+}
+var HOST_STATE_DIR;
+var init_override = __esm({
+  "src/devcontainer/override.ts"() {
+    "use strict";
+    init_execa();
+    init_main();
+    init_home();
+    init_errors();
+    init_fs();
+    init_config();
+    HOST_STATE_DIR = "persist-host";
+  }
+});
+
+// src/devcontainer/container-node.ts
+async function checkContainerNode(containerId, env) {
+  const run = await dockerExec(env, [containerId, "node", "-p", "process.versions.node"]);
+  const version2 = run.ok ? run.stdout.trim() : void 0;
+  if (!version2) return { problem: "this container has no node" };
+  if (Number(version2.split(".")[0]) < NODE_MAJOR) return { version: version2, problem: `this container's node ${version2} is older than ${NODE_MAJOR}` };
+  return { version: version2 };
+}
+function describeNodeProblem(problem) {
+  const sentence = problem.charAt(0).toUpperCase() + problem.slice(1);
+  return `${sentence}: Claude works and sessions are shared, but the SessionStart hook (where it runs, the issue in progress) and /start-work cannot run inside; ${NODE_FIX}.`;
+}
+var NODE_MAJOR, NODE_FEATURE2, NODE_FIX;
+var init_container_node = __esm({
+  "src/devcontainer/container-node.ts"() {
+    "use strict";
+    init_docker();
+    NODE_MAJOR = 20;
+    NODE_FEATURE2 = `"features": { "ghcr.io/devcontainers/features/node:1": {} }`;
+    NODE_FIX = `add the Dev Containers node Feature to the config (${NODE_FEATURE2}) and run 'dev-open --rebuild'`;
+  }
+});
+
 // src/claude/running-sessions.ts
 import { readdirSync as readdirSync6, readFileSync as readFileSync14, readlinkSync as readlinkSync3 } from "node:fs";
-import path26 from "node:path";
+import path27 from "node:path";
 function runningSessions(env, here = pidDomain()) {
-  const dir = path26.join(configDir(env), RUNNING_SESSIONS_DIR);
+  const dir = path27.join(configDir(env), RUNNING_SESSIONS_DIR);
   let names;
   try {
     names = readdirSync6(dir);
@@ -41612,7 +41736,7 @@ function runningSessions(env, here = pidDomain()) {
   }
   const found = [];
   for (const name of names.filter((n2) => /^\d+\.json$/.test(n2)).sort()) {
-    const file2 = path26.join(dir, name);
+    const file2 = path27.join(dir, name);
     let parsed;
     try {
       parsed = recordSchema.safeParse(JSON.parse(readFileSync14(file2, "utf8")));
@@ -41681,7 +41805,7 @@ var init_running_sessions = __esm({
 });
 
 // src/tar.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream2, createWriteStream as createWriteStream2 } from "node:fs";
 import { open as open2 } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
@@ -41699,7 +41823,7 @@ async function* tarStream(entries, onFile) {
     const size = entry.type === "file" ? entry.size : 0;
     yield* headerBlocks(entry.type === "dir" ? `${entry.path}/` : entry.path, entry.type, entry.mode, entry.mtimeMs, size);
     if (entry.type === "dir") continue;
-    const hash2 = createHash3("sha256");
+    const hash2 = createHash4("sha256");
     for await (const chunk of fileChunks(entry.source, entry.size, entry.path)) {
       hash2.update(chunk);
       yield chunk;
@@ -41974,7 +42098,7 @@ var init_tar = __esm({
 });
 
 // src/snapshot.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 import {
   chmodSync,
   closeSync as closeSync4,
@@ -41982,7 +42106,7 @@ import {
   existsSync as existsSync7,
   fsyncSync as fsyncSync2,
   lstatSync as lstatSync5,
-  mkdirSync as mkdirSync6,
+  mkdirSync as mkdirSync7,
   mkdtempSync,
   openSync as openSync4,
   readdirSync as readdirSync7,
@@ -41990,13 +42114,13 @@ import {
   realpathSync as realpathSync3,
   renameSync as renameSync5,
   rmdirSync as rmdirSync3,
-  rmSync as rmSync3,
+  rmSync as rmSync4,
   statSync as statSync12,
   unlinkSync as unlinkSync4,
   utimesSync as utimesSync2,
   writeSync as writeSync2
 } from "node:fs";
-import path27 from "node:path";
+import path28 from "node:path";
 import { fileURLToPath as fileURLToPath4 } from "node:url";
 async function resolveSnapshotProject(env, cwd, extraSlugs = []) {
   const { project: here, slugs: found } = await projectSlugFolders(env, cwd);
@@ -42004,7 +42128,7 @@ async function resolveSnapshotProject(env, cwd, extraSlugs = []) {
   const hostPath = mapped?.hostPath ?? here;
   const slug = encodeProjectSlug(hostPath);
   const slugs = [.../* @__PURE__ */ new Set([...found, ...extraSlugs])].sort();
-  return { path: here, hostPath, slug, slugs, dir: path27.join(packStateDir(env), SNAPSHOTS_DIR, slug) };
+  return { path: here, hostPath, slug, slugs, dir: path28.join(packStateDir(env), SNAPSHOTS_DIR, slug) };
 }
 function collectProjectData(env, slugFolders) {
   const config2 = configDir(env);
@@ -42021,7 +42145,7 @@ function collectProjectData(env, slugFolders) {
     }
   }
   const ids = new Set(data.sessions.map((s) => s.id));
-  for (const name of listNames2(path27.join(config2, "todos")).sort()) {
+  for (const name of listNames2(path28.join(config2, "todos")).sort()) {
     if (name.endsWith(".json") && sessionPrefixOf(name, ids)) add(config2, `todos/${name}`, data, "file");
   }
   for (const id of [...ids].sort()) {
@@ -42042,12 +42166,12 @@ function realSlugFolders(projects, names) {
   }
   const found = /* @__PURE__ */ new Set();
   for (const name of names) {
-    const dir = path27.join(projects, name);
+    const dir = path28.join(projects, name);
     try {
       if (lstatSync5(dir).isDirectory()) found.add(name);
       else if (statSync12(dir).isDirectory()) {
         const real = realpathSync3(dir);
-        if (path27.dirname(real) === projectsReal) found.add(path27.basename(real));
+        if (path28.dirname(real) === projectsReal) found.add(path28.basename(real));
       }
     } catch {
     }
@@ -42059,7 +42183,7 @@ function sessionPrefixOf(name, ids) {
   return false;
 }
 function add(config2, rel, data, only) {
-  const abs = path27.join(config2, rel);
+  const abs = path28.join(config2, rel);
   let stats;
   try {
     stats = lstatSync5(abs);
@@ -42097,7 +42221,7 @@ async function createSnapshot(env, cwd, now = /* @__PURE__ */ new Date()) {
 }
 async function snapshotBeforeMerge(env, hostPath, slugFolders, now = /* @__PURE__ */ new Date()) {
   const projects = projectsDir(env);
-  const hasFiles = slugFolders.some((slug) => isRealDirectory(path27.join(projects, slug)) && listNames2(path27.join(projects, slug)).length > 0);
+  const hasFiles = slugFolders.some((slug) => isRealDirectory(path28.join(projects, slug)) && listNames2(path28.join(projects, slug)).length > 0);
   if (!hasFiles) return void 0;
   try {
     const project = await resolveSnapshotProject(env, hostPath, slugFolders);
@@ -42108,7 +42232,7 @@ async function snapshotBeforeMerge(env, hostPath, slugFolders, now = /* @__PURE_
 }
 async function writeSnapshot(env, project, kind, data, now) {
   const started = process.hrtime.bigint();
-  mkdirSync6(project.dir, { recursive: true, mode: 448 });
+  mkdirSync7(project.dir, { recursive: true, mode: 448 });
   const id = uniqueId(project.dir, now, kind);
   const where = detectEnvironment(env);
   const summary = {
@@ -42139,17 +42263,17 @@ async function writeSnapshot(env, project, kind, data, now) {
 `);
     yield { type: "file", path: MANIFEST_ENTRY, mode: 384, mtimeMs: now.getTime(), size: bytes.length, source: { bytes } };
   }
-  const archive = path27.join(project.dir, `${id}${ARCHIVE_EXT}`);
+  const archive = path28.join(project.dir, `${id}${ARCHIVE_EXT}`);
   const temp = tempPathBeside(archive);
   try {
     await writeTarGz(temp, entries(), { onFile: (f) => checksums.set(f.path, f.sha256) });
     fsyncFile(temp);
     renameSync5(temp, archive);
   } catch (error62) {
-    rmSync3(temp, { force: true });
+    rmSync4(temp, { force: true });
     throw error62;
   }
-  writeFileAtomic(path27.join(project.dir, `${id}${SUMMARY_EXT}`), `${JSON.stringify(summary, null, 2)}
+  writeFileAtomic(path28.join(project.dir, `${id}${SUMMARY_EXT}`), `${JSON.stringify(summary, null, 2)}
 `, 384);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { ...summary, archive, archiveBytes: statSync12(archive).size, seconds, skipped: data.skipped };
@@ -42158,7 +42282,7 @@ function uniqueId(dir, now, kind) {
   const base = now.toISOString().replace(/[:.]/g, "-") + (kind === "manual" ? "" : `-${kind}`);
   for (let i2 = 1; ; i2++) {
     const id = i2 === 1 ? base : `${base}-${i2}`;
-    if (!existsSync7(path27.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync7(path27.join(dir, `${id}${SUMMARY_EXT}`))) return id;
+    if (!existsSync7(path28.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync7(path28.join(dir, `${id}${SUMMARY_EXT}`))) return id;
   }
 }
 function listSnapshots(project) {
@@ -42166,14 +42290,14 @@ function listSnapshots(project) {
   for (const name of listNames2(project.dir)) {
     if (!name.endsWith(ARCHIVE_EXT) || name.startsWith(".")) continue;
     const id = name.slice(0, -ARCHIVE_EXT.length);
-    const archive = path27.join(project.dir, name);
+    const archive = path28.join(project.dir, name);
     let archiveBytes;
     try {
       archiveBytes = statSync12(archive).size;
     } catch {
       continue;
     }
-    const summary = readSummary(path27.join(project.dir, `${id}${SUMMARY_EXT}`));
+    const summary = readSummary(path28.join(project.dir, `${id}${SUMMARY_EXT}`));
     found.push({ ...summary ?? unknownSummary(id, project), archive, archiveBytes });
   }
   return found.sort((a2, b) => b.created.localeCompare(a2.created) || b.id.localeCompare(a2.id));
@@ -42213,8 +42337,8 @@ async function pruneSnapshots(project, keep) {
     const keepIds = new Set([...manual, all.find((s) => s.kind === "pre-restore"), all.find((s) => s.kind === "pre-merge")].map((s) => s?.id));
     const removed = all.filter((s) => !keepIds.has(s.id));
     for (const snapshot2 of removed) {
-      rmSync3(snapshot2.archive, { force: true });
-      rmSync3(path27.join(project.dir, `${snapshot2.id}${SUMMARY_EXT}`), { force: true });
+      rmSync4(snapshot2.archive, { force: true });
+      rmSync4(path28.join(project.dir, `${snapshot2.id}${SUMMARY_EXT}`), { force: true });
     }
     return { kept: all.filter((s) => keepIds.has(s.id)), removed };
   });
@@ -42226,7 +42350,7 @@ async function restoreSnapshot(env, cwd, ref, options7 = {}, now = /* @__PURE__ 
   return withSnapshotLock(project, async () => {
     const snapshot2 = findSnapshot(project, ref, cwd);
     refuseWhileLive(env, project, []);
-    const staging = mkdtempSync(path27.join(project.dir, ".restore-"));
+    const staging = mkdtempSync(path28.join(project.dir, ".restore-"));
     try {
       let manifest;
       try {
@@ -42267,7 +42391,7 @@ async function restoreSnapshot(env, cwd, ref, options7 = {}, now = /* @__PURE__ 
         seconds: Number(process.hrtime.bigint() - started) / 1e9
       };
     } finally {
-      rmSync3(staging, { recursive: true, force: true });
+      rmSync4(staging, { recursive: true, force: true });
     }
   });
 }
@@ -42278,13 +42402,13 @@ function findSnapshot(project, ref, cwd) {
     if (!latest) throw new UserError(`${project.path} has no snapshots yet; take one with 'claude-persist snapshot create'`);
     return latest;
   }
-  const id = ref.endsWith(ARCHIVE_EXT) ? path27.basename(ref, ARCHIVE_EXT) : ref;
+  const id = ref.endsWith(ARCHIVE_EXT) ? path28.basename(ref, ARCHIVE_EXT) : ref;
   const exact = all.find((s) => s.id === id);
   if (exact) return exact;
   if (ref.includes("/") || ref.endsWith(ARCHIVE_EXT)) {
-    const file2 = path27.resolve(cwd, ref);
+    const file2 = path28.resolve(cwd, ref);
     if (existsSync7(file2)) {
-      const name = path27.basename(file2).replace(/\.tar\.gz$/, "");
+      const name = path28.basename(file2).replace(/\.tar\.gz$/, "");
       return { ...unknownSummary(name, project), archive: file2, archiveBytes: statSync12(file2).size };
     }
   }
@@ -42333,16 +42457,16 @@ async function extractVerified(archive, staging) {
       }
       if (!SNAPSHOT_ROOTS.some((root) => entry.path.startsWith(`${root}/`))) throw new Error(`entry '${entry.path}' is outside what a snapshot holds`);
       if (got.has(entry.path) || dirs.has(entry.path)) throw new Error(`entry '${entry.path}' appears twice`);
-      const target = path27.join(staging, entry.path);
+      const target = path28.join(staging, entry.path);
       if (entry.type === "dir") {
         dirs.add(entry.path);
-        mkdirSync6(target, { recursive: true, mode: 448 });
+        mkdirSync7(target, { recursive: true, mode: 448 });
         return void 0;
       }
-      mkdirSync6(path27.dirname(target), { recursive: true, mode: 448 });
+      mkdirSync7(path28.dirname(target), { recursive: true, mode: 448 });
       const file2 = { fd: openSync4(target, "wx", 384) };
       open3 = file2;
-      const hash2 = createHash4("sha256");
+      const hash2 = createHash5("sha256");
       let size = 0;
       return {
         write(chunk) {
@@ -42426,7 +42550,7 @@ function blockedTarget(config2, manifest) {
       const here = parts.slice(0, i2).join("/");
       let stats;
       try {
-        stats = lstatSync5(path27.join(config2, here));
+        stats = lstatSync5(path28.join(config2, here));
       } catch (error62) {
         if (isNotFound(error62)) return void 0;
         throw error62;
@@ -42434,7 +42558,7 @@ function blockedTarget(config2, manifest) {
       if (stats.isSymbolicLink() && replacedLinks.has(here)) return void 0;
       const wanted = i2 < parts.length || type === "dir" ? "dir" : "file";
       if (wanted === "dir" ? !stats.isDirectory() : !stats.isFile()) {
-        return `${path27.join(config2, here)} is ${describeType2(stats)} where the snapshot has a ${wanted === "dir" ? "folder" : "file"}`;
+        return `${path28.join(config2, here)} is ${describeType2(stats)} where the snapshot has a ${wanted === "dir" ? "folder" : "file"}`;
       }
     }
     return void 0;
@@ -42463,7 +42587,7 @@ async function applyManifest(env, manifest, staging, current, exact, projectSlug
     const keep = new Set(manifest.files.map((f) => f.path));
     for (const file2 of current.files) {
       if (keep.has(file2.rel)) continue;
-      rmSync3(file2.abs, { force: true });
+      rmSync4(file2.abs, { force: true });
       removed++;
     }
     const keepDirs = new Set(manifest.directories.map((d) => d.path));
@@ -42472,20 +42596,20 @@ async function applyManifest(env, manifest, staging, current, exact, projectSlug
     }
   }
   for (const slug of manifest.slugs) {
-    const dir = path27.join(projects, slug);
+    const dir = path28.join(projects, slug);
     if (isSymlink(dir)) {
       unlinkSync4(dir);
-      mkdirSync6(dir, { mode: 448 });
+      mkdirSync7(dir, { mode: 448 });
     }
   }
-  for (const dir of manifest.directories) mkdirSync6(path27.join(config2, dir.path), { recursive: true, mode: 448 });
+  for (const dir of manifest.directories) mkdirSync7(path28.join(config2, dir.path), { recursive: true, mode: 448 });
   for (const file2 of manifest.files) {
-    const target = path27.join(config2, file2.path);
-    mkdirSync6(path27.dirname(target), { recursive: true, mode: 448 });
-    placeFile(path27.join(staging, file2.path), target, file2.mode & PERMISSION_BITS, file2.mtimeMs);
+    const target = path28.join(config2, file2.path);
+    mkdirSync7(path28.dirname(target), { recursive: true, mode: 448 });
+    placeFile(path28.join(staging, file2.path), target, file2.mode & PERMISSION_BITS, file2.mtimeMs);
   }
   for (const dir of [...manifest.directories].sort((a2, b) => b.path.length - a2.path.length)) {
-    const target = path27.join(config2, dir.path);
+    const target = path28.join(config2, dir.path);
     chmodSync(target, dir.mode & PERMISSION_BITS);
     utimesSync2(target, new Date(dir.mtimeMs), new Date(dir.mtimeMs));
   }
@@ -42508,7 +42632,7 @@ function placeFile(from, to, mode, mtimeMs) {
     utimesSync2(temp, new Date(mtimeMs), new Date(mtimeMs));
     renameSync5(temp, to);
   } catch (error62) {
-    rmSync3(temp, { force: true });
+    rmSync4(temp, { force: true });
     throw error62;
   }
   unlinkSync4(from);
@@ -42542,8 +42666,8 @@ function mergeEntries(current, saved, key) {
   return [...next, ...byKey.values(), ...unkeyed];
 }
 async function withSnapshotLock(project, fn, waitMs = SNAPSHOT_LOCK_WAIT_MS) {
-  mkdirSync6(project.dir, { recursive: true, mode: 448 });
-  return withLock(path27.join(project.dir, ".snapshots"), fn, {
+  mkdirSync7(project.dir, { recursive: true, mode: 448 });
+  return withLock(path28.join(project.dir, ".snapshots"), fn, {
     waitMs,
     busy: () => new UserError(`a snapshot or restore of ${project.hostPath} is running; wait for it to finish, then try again`)
   });
@@ -42596,15 +42720,15 @@ function fsyncFile(file2) {
   }
 }
 function packVersion() {
-  for (let dir = path27.dirname(fileURLToPath4(import.meta.url)); ; dir = path27.dirname(dir)) {
+  for (let dir = path28.dirname(fileURLToPath4(import.meta.url)); ; dir = path28.dirname(dir)) {
     for (const name of ["runtime.json", "package.json"]) {
       try {
-        const parsed = external_exports.object({ name: external_exports.literal("claude-persist"), version: external_exports.string() }).safeParse(JSON.parse(readFileSync15(path27.join(dir, name), "utf8")));
+        const parsed = external_exports.object({ name: external_exports.literal("claude-persist"), version: external_exports.string() }).safeParse(JSON.parse(readFileSync15(path28.join(dir, name), "utf8")));
         if (parsed.success) return parsed.data.version;
       } catch {
       }
     }
-    if (path27.dirname(dir) === dir) return "unknown";
+    if (path28.dirname(dir) === dir) return "unknown";
   }
 }
 var SNAPSHOTS_DIR, MANIFEST_ENTRY, ARCHIVE_EXT, SUMMARY_EXT, SNAPSHOT_ROOTS, SLUG_PATTERN, SNAPSHOT_LOCK_WAIT_MS, PERMISSION_BITS, fileRecordSchema, dirRecordSchema, sessionRecordSchema, summarySchema, manifestSchema2;
@@ -42659,8 +42783,8 @@ var init_snapshot = __esm({
 });
 
 // src/mapping.ts
-import { existsSync as existsSync8, mkdirSync as mkdirSync7, readdirSync as readdirSync8, readFileSync as readFileSync16, readlinkSync as readlinkSync4, renameSync as renameSync6, rmdirSync as rmdirSync4, symlinkSync as symlinkSync3 } from "node:fs";
-import path28 from "node:path";
+import { existsSync as existsSync8, mkdirSync as mkdirSync8, readdirSync as readdirSync8, readFileSync as readFileSync16, readlinkSync as readlinkSync4, renameSync as renameSync6, rmdirSync as rmdirSync4, symlinkSync as symlinkSync3 } from "node:fs";
+import path29 from "node:path";
 async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
   const hostSlug = encodeProjectSlug(target.hostPath);
   const containerSlug = encodeProjectSlug(target.containerPath);
@@ -42675,12 +42799,12 @@ async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
       `${target.containerPath} in the container is already mapped to ${owner}, another repo with the same folder name; their histories must not mix: open this one with 'dev-open --same-path', or give it its own "workspaceFolder" in devcontainer.json`
     );
   }
-  mkdirSync7(path28.join(projects, hostSlug), { recursive: true, mode: 448 });
-  const link2 = path28.join(projects, containerSlug);
+  mkdirSync8(path29.join(projects, hostSlug), { recursive: true, mode: 448 });
+  const link2 = path29.join(projects, containerSlug);
   let merged = [];
   if (isRealDirectory(link2)) {
     await snapshotBeforeMerge(env, target.hostPath, [containerSlug]);
-    merged = mergeInto(link2, path28.join(projects, hostSlug));
+    merged = mergeInto(link2, path29.join(projects, hostSlug));
     rmdirSync4(link2);
   }
   let state = "linked";
@@ -42696,7 +42820,7 @@ async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
 function collidingProject(env, containerSlug, hostPath) {
   const recorded = readMappings(env).find((m) => m.containerSlug === containerSlug && m.hostPath !== hostPath);
   if (recorded) return recorded.hostPath;
-  const link2 = path28.join(projectsDir(env), containerSlug);
+  const link2 = path29.join(projectsDir(env), containerSlug);
   try {
     const pointsTo = readlinkSync4(link2);
     if (pointsTo !== encodeProjectSlug(hostPath)) return `the project folder ${pointsTo}`;
@@ -42706,11 +42830,11 @@ function collidingProject(env, containerSlug, hostPath) {
 }
 function mergeInto(from, to, prefix = "") {
   const moved = [];
-  mkdirSync7(to, { recursive: true, mode: 448 });
+  mkdirSync8(to, { recursive: true, mode: 448 });
   for (const entry of readdirSync8(from, { withFileTypes: true })) {
-    const source = path28.join(from, entry.name);
-    const target = path28.join(to, entry.name);
-    const rel = path28.join(prefix, entry.name);
+    const source = path29.join(from, entry.name);
+    const target = path29.join(to, entry.name);
+    const rel = path29.join(prefix, entry.name);
     if (entry.isDirectory() && isRealDirectory(target)) {
       moved.push(...mergeInto(source, target, rel));
       rmdirSync4(source);
@@ -42722,13 +42846,13 @@ function mergeInto(from, to, prefix = "") {
     } else {
       const kept = uniqueName(target);
       renameSync6(source, kept);
-      moved.push(path28.join(prefix, path28.basename(kept)));
+      moved.push(path29.join(prefix, path29.basename(kept)));
     }
   }
   return moved;
 }
 function uniqueName(file2) {
-  const ext = path28.extname(file2);
+  const ext = path29.extname(file2);
   for (let i2 = 1; ; i2++) {
     const candidate = `${file2.slice(0, file2.length - ext.length)}.from-container-${i2}${ext}`;
     if (!existsSync8(candidate)) return candidate;
@@ -42811,8 +42935,8 @@ var init_diff = __esm({
 });
 
 // src/dev-open.ts
-import { existsSync as existsSync9, mkdirSync as mkdirSync8, readlinkSync as readlinkSync5, symlinkSync as symlinkSync4, unlinkSync as unlinkSync5 } from "node:fs";
-import path29 from "node:path";
+import { existsSync as existsSync9, mkdirSync as mkdirSync9, readlinkSync as readlinkSync5, symlinkSync as symlinkSync4, unlinkSync as unlinkSync5 } from "node:fs";
+import path30 from "node:path";
 async function openDevContainer(options7, io) {
   const edit = await preparePersistenceEdit({
     folder: options7.folder,
@@ -42831,18 +42955,22 @@ async function openDevContainer(options7, io) {
     mountsAdded: edit.added.filter((name) => sharedNames.has(name)),
     mountsSkipped: edit.skipped
   };
+  const intoRepo = options7.writeConfig || options7.configOnly || options7.isolated || edit.files.some((f) => f.before === void 0);
+  const changed = edit.files.some((f) => f.before !== f.after);
   if (options7.dryRun) {
     messages.push(`dev-open dry run for ${edit.workspaceFolder} (nothing was written):`);
+    if (!intoRepo && changed) messages.push("The repo's config stays as it is: the container is launched with it plus these changes, kept in the pack's host-only state (--write-config writes them into the repo instead).");
     for (const file2 of edit.files) {
-      const diff = unifiedDiff(file2.before ?? "", file2.after, path29.relative(edit.workspaceFolder, file2.path));
-      messages.push(diff || `${path29.relative(edit.workspaceFolder, file2.path)}: no change`);
+      const diff = unifiedDiff(file2.before ?? "", file2.after, path30.relative(edit.workspaceFolder, file2.path));
+      messages.push(diff || `${path30.relative(edit.workspaceFolder, file2.path)}: no change`);
     }
     describeSkipped(edit, messages);
     return { status: "dry-run", ...base, messages };
   }
-  writeEdits(edit, messages);
+  if (intoRepo) writeEdits(edit, messages, io.env);
   describeSkipped(edit, messages);
   if (options7.isolated) {
+    if (removeOverride(io.env, edit.configPath)) messages.push("Removed the launch config dev-open kept for this repo in the pack's host-only state.");
     messages.push(
       "This repo's container keeps its own Claude sessions once it is recreated without the mounts:",
       `  devcontainer up --workspace-folder ${shellWord(edit.workspaceFolder)} --remove-existing-container`,
@@ -42852,25 +42980,34 @@ async function openDevContainer(options7, io) {
   }
   prepareHost(io.env);
   if (options7.configOnly) {
-    messages.push(`Config ready: ${path29.relative(edit.workspaceFolder, edit.configPath)}. Open the container from your editor, or run 'dev-open' to launch it here.`);
+    messages.push(`Config ready: ${path30.relative(edit.workspaceFolder, edit.configPath)}. Open the container from your editor, or run 'dev-open' to launch it here.`);
     return { status: "configured", ...base, messages };
   }
+  const gitDir = await worktreeGitDir(edit.workspaceFolder);
+  const targets = gitDir ? [...edit.targets, gitDir] : edit.targets;
   const existing = await findDevcontainer(edit.workspaceFolder, edit.configPath, io.env);
-  const missing = existing ? edit.targets.filter((t) => !existing.Mounts.some((m) => m.Destination === t)) : [];
+  const missing = existing ? targets.filter((t) => !existing.Mounts.some((m) => m.Destination === t)) : [];
   if (existing && missing.length > 0 && !options7.rebuild) {
     throw new UserError(
-      `a container for this repo (${existing.Id.slice(0, 12)}) is ${existing.State.Running ? "running" : "there"} without the persistence mounts (missing: ${missing.map((t) => path29.basename(t)).join(", ")}); run 'dev-open --rebuild' to recreate it (files outside the workspace are lost)`
+      `a container for this repo (${existing.Id.slice(0, 12)}) is ${existing.State.Running ? "running" : "there"} without the persistence mounts (missing: ${missing.map((t) => path30.basename(t)).join(", ")}); run 'dev-open --rebuild' to recreate it (files outside the workspace are lost)`
     );
   }
+  const overrideConfig = !intoRepo && changed ? writeOverride(io.env, edit.configPath, edit.files[0]?.after ?? "", edit.composeOverlay) : void 0;
+  if (overrideConfig) {
+    messages.push(`Left ${path30.relative(edit.workspaceFolder, edit.configPath)} as it was: the persistence mounts come from ${overrideConfig} (--write-config writes them into the repo's config instead).`);
+  } else if (!intoRepo) {
+    removeOverride(io.env, edit.configPath);
+    messages.push("The config already has the persistence mounts.");
+  }
   const running = existing && missing.length === 0 && !options7.rebuild ? alreadyUp(existing, edit) : void 0;
-  const launched = running ? { up: running } : await launch(edit, options7, existing, io);
+  const launched = running ? { up: running } : await launch(edit, options7, existing, io, { overrideConfig, mounts: gitDir ? [gitDirMount(gitDir)] : [] });
   if (!("up" in launched)) {
     messages.push(
       `The container is still being built (this can take several minutes the first time); it goes on in the background.`,
       `Follow it with: tail -f ${launched.logFile}`,
       `When it is done, run /dev-open again to map the project and get the command to enter.`
     );
-    return { status: "still-starting", ...base, logFile: launched.logFile, messages };
+    return { status: "still-starting", ...base, logFile: launched.logFile, ...overrideConfig ? { overrideConfig } : {}, messages };
   }
   const { up } = launched;
   if (!running) await ownClaudeHome(up, edit.containerHome, io.env);
@@ -42880,7 +43017,10 @@ async function openDevContainer(options7, io) {
     configPath: edit.configPath,
     containerId: up.containerId
   });
+  if (gitDir) messages.push(`This is a linked worktree: ${gitDir} (the main repo's git objects and refs) is mounted at the same path, so git works on its branch inside.`);
+  const node2 = running ? void 0 : await checkContainerNode(up.containerId, io.env);
   describeLaunch(up, mapping, edit, messages);
+  if (node2?.problem) messages.push(describeNodeProblem(node2.problem));
   const result = {
     status: "running",
     ...base,
@@ -42888,18 +43028,21 @@ async function openDevContainer(options7, io) {
     remoteUser: up.remoteUser,
     remoteWorkspaceFolder: up.remoteWorkspaceFolder,
     mapping,
+    ...overrideConfig ? { overrideConfig } : {},
+    ...gitDir ? { gitDir } : {},
+    ...node2 ? { node: node2 } : {},
     messages
   };
   if (options7.enter) await enter(options7.enter, edit, io);
   return result;
 }
-function writeEdits(edit, messages) {
+function writeEdits(edit, messages, env) {
   for (const file2 of edit.files) {
     if (file2.before === file2.after) continue;
-    mkdirSync8(path29.dirname(file2.path), { recursive: true });
-    if (file2.before !== void 0) backupFile(file2.path);
+    mkdirSync9(path30.dirname(file2.path), { recursive: true });
+    const backup = file2.before !== void 0 ? backupOutsideRepo(env, file2.path, file2.before) : void 0;
     writeFileAtomic(file2.path, file2.after);
-    messages.push(`Updated ${path29.relative(edit.workspaceFolder, file2.path)}${file2.before !== void 0 ? " (backup: .claude-persist.bak beside it)" : ""}.`);
+    messages.push(`Updated ${path30.relative(edit.workspaceFolder, file2.path)}${backup ? ` (backup: ${backup})` : ""}.`);
   }
   if (edit.added.length > 0) messages.push(`Added to the config: ${edit.added.join(", ")}.`);
   else if (!edit.files.some((f) => f.before !== f.after)) messages.push("The config already has the persistence mounts.");
@@ -42919,15 +43062,17 @@ function alreadyUp(container, edit) {
   const remoteUser = effectiveUser(metadata) ?? (container.Config.User || "root");
   return { outcome: "success", containerId: container.Id, remoteUser, remoteWorkspaceFolder: workspace };
 }
-async function launch(edit, options7, existing, io) {
+async function launch(edit, options7, existing, io, extra) {
   const inClaude = Boolean(io.env.CLAUDECODE) && !io.isTTY;
   const status2 = progressPrinter(io);
   const outcome = await devcontainerUp({
     workspaceFolder: edit.workspaceFolder,
     configPath: edit.configPath,
     removeExisting: Boolean(options7.rebuild && existing),
+    overrideConfig: extra.overrideConfig,
+    mounts: extra.mounts,
     env: io.env,
-    logDir: path29.join(packStateDir(io.env), "logs"),
+    logDir: path30.join(packStateDir(io.env), "logs"),
     onProgress: status2.line,
     ...inClaude ? { waitMs: WAIT_IN_CLAUDE_MS } : {}
   });
@@ -42936,14 +43081,14 @@ async function launch(edit, options7, existing, io) {
 }
 function prepareHost(env) {
   const config2 = configDir(env);
-  const links = path29.join(config2, HOST_FILE_LINKS_DIR);
-  mkdirSync8(links, { recursive: true, mode: 448 });
+  const links = path30.join(config2, HOST_FILE_LINKS_DIR);
+  mkdirSync9(links, { recursive: true, mode: 448 });
   for (const entry of SHARED_ENTRIES) {
-    if (entry.kind === "dir") mkdirSync8(path29.join(config2, entry.name), { recursive: true, mode: 448 });
-    else pointLink(path29.join(links, entry.name), existsSync9(path29.join(config2, entry.name)) ? path29.relative(links, path29.join(config2, entry.name)) : "/dev/null");
+    if (entry.kind === "dir") mkdirSync9(path30.join(config2, entry.name), { recursive: true, mode: 448 });
+    else pointLink(path30.join(links, entry.name), existsSync9(path30.join(config2, entry.name)) ? path30.relative(links, path30.join(config2, entry.name)) : "/dev/null");
   }
-  if (!existsSync9(path29.join(packCodeDir(env), "hooks"))) {
-    throw new UserError(`the pack is not installed in ${config2} (no ${path29.basename(packCodeDir(env))}/): run 'npx tsx install.ts' in the claude-persist folder first`);
+  if (!existsSync9(path30.join(packCodeDir(env), "hooks"))) {
+    throw new UserError(`the pack is not installed in ${config2} (no ${path30.basename(packCodeDir(env))}/): run 'npx tsx install.ts' in the claude-persist folder first`);
   }
 }
 function pointLink(link2, target) {
@@ -42956,14 +43101,21 @@ function pointLink(link2, target) {
 }
 async function ownClaudeHome(up, containerHome, env) {
   if (up.remoteUser === "root") return;
-  await execAsRoot(up.containerId, ["chown", `${up.remoteUser}:`, path29.posix.join(containerHome, ".claude")], env);
+  await execAsRoot(up.containerId, ["chown", `${up.remoteUser}:`, path30.posix.join(containerHome, ".claude")], env);
 }
 function describeLaunch(up, mapping, edit, messages) {
   messages.push(`Container ${up.containerId.slice(0, 12)} is running; ${up.remoteUser} works in ${up.remoteWorkspaceFolder}.`);
   if (mapping.link === "same-path") messages.push("The workspace has the same path inside, so sessions need no mapping.");
   else messages.push(`Sessions of ${edit.workspaceFolder} are shared with ${up.remoteWorkspaceFolder} (projects/${mapping.containerSlug} \u2192 ${mapping.hostSlug}).`);
   if (mapping.merged.length > 0) messages.push(`Merged ${mapping.merged.length} file(s) the container had made on its own into the host's project folder.`);
-  messages.push(`Enter with: devcontainer exec --workspace-folder ${shellWord(edit.workspaceFolder)} claude --continue`);
+  messages.push(`Enter with: ${entryCommand(edit)} claude --continue`);
+}
+function entryCommand(edit) {
+  const command = ["devcontainer", "exec", "--workspace-folder", shellWord(edit.workspaceFolder)];
+  const defaults = [path30.join(edit.workspaceFolder, ".devcontainer", "devcontainer.json"), path30.join(edit.workspaceFolder, ".devcontainer.json")];
+  const foundByCli = listDevcontainerConfigs(edit.workspaceFolder).find((file2) => defaults.includes(file2));
+  if (foundByCli !== edit.configPath) command.push("--config", shellWord(edit.configPath));
+  return command.join(" ");
 }
 async function enter(what, edit, io) {
   const command = what === "claude" ? ["claude", "--continue"] : ["bash", "-l"];
@@ -43004,6 +43156,8 @@ var init_dev_open = __esm({
     init_docker();
     init_errors();
     init_fs();
+    init_override();
+    init_container_node();
     init_text();
     init_mapping();
     init_diff();
@@ -43025,6 +43179,7 @@ function plainDevOpen(folder) {
     init: false,
     dryRun: false,
     configOnly: false,
+    writeConfig: false,
     rebuild: false,
     samePath: false,
     remoteHome: void 0,
@@ -43050,6 +43205,7 @@ var init_dev_open2 = __esm({
       init: { type: "boolean" },
       "dry-run": { type: "boolean" },
       "config-only": { type: "boolean" },
+      "write-config": { type: "boolean" },
       rebuild: { type: "boolean" },
       "same-path": { type: "boolean" },
       "remote-home": { type: "string" },
@@ -43063,6 +43219,7 @@ var init_dev_open2 = __esm({
       init: external_exports.boolean().optional(),
       "dry-run": external_exports.boolean().optional(),
       "config-only": external_exports.boolean().optional(),
+      "write-config": external_exports.boolean().optional(),
       rebuild: external_exports.boolean().optional(),
       "same-path": external_exports.boolean().optional(),
       "remote-home": external_exports.string().regex(/^\/[A-Za-z0-9._/-]*$/, "must be an absolute path of letters, digits, '.', '_', '-' and '/'").optional(),
@@ -43076,9 +43233,11 @@ var init_dev_open2 = __esm({
 Opens the repo's dev container with your Claude Code sessions, todos and history shared with the host.
 
   --config PATH       the devcontainer.json to use when the repo has several
-  --init              write a minimal .devcontainer/devcontainer.json when there is none
+  --init              write a minimal .devcontainer/devcontainer.json (with the mounts) when there is none
   --dry-run           print the changes to the config, change nothing
-  --config-only       patch the config and prepare the host, but do not launch
+  --config-only       write the mounts into the config and prepare the host, but do not launch
+  --write-config      write the mounts into the repo's config too (by default the repo stays as it
+                      was: the container gets them from a copy of the config in host-only state)
   --rebuild           recreate a running container that lacks the mounts
   --same-path         mount the workspace at its host path: no mapping needed
   --remote-home DIR   the container user's home, when it cannot be told from the config
@@ -43098,6 +43257,7 @@ Opens the repo's dev container with your Claude Code sessions, todos and history
             init: Boolean(values.init),
             dryRun: Boolean(values["dry-run"]),
             configOnly: Boolean(values["config-only"]),
+            writeConfig: Boolean(values["write-config"]),
             rebuild: Boolean(values.rebuild),
             samePath: Boolean(values["same-path"]),
             remoteHome: values["remote-home"],
@@ -43327,9 +43487,9 @@ The data as it was before is snapshot ${result.undo.id}; undo with:
 
 // src/doctor.ts
 import { randomUUID } from "node:crypto";
-import { existsSync as existsSync10, readlinkSync as readlinkSync6, rmSync as rmSync4, statSync as statSync13 } from "node:fs";
+import { existsSync as existsSync10, readlinkSync as readlinkSync6, rmSync as rmSync5, statSync as statSync13 } from "node:fs";
 import { userInfo } from "node:os";
-import path30 from "node:path";
+import path31 from "node:path";
 async function runDoctor(env, cwd) {
   const where = detectEnvironment(env);
   const sections = where.kind === "container" ? await containerSections(env, cwd) : await hostSections(env, cwd);
@@ -43439,9 +43599,9 @@ function checkSharedFolders(env) {
   const root = configDir(env);
   const names = READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir").map((entry) => entry.name);
   return privateDirResults(
-    names.map((name) => path30.join(root, name)),
+    names.map((name) => path31.join(root, name)),
     env,
-    { okLabel: (found) => `shared folders there, yours and private: ${found.map((dir) => path30.basename(dir)).join(", ")}` }
+    { okLabel: (found) => `shared folders there, yours and private: ${found.map((dir) => path31.basename(dir)).join(", ")}` }
   );
 }
 function checkHookRegistered(env) {
@@ -43466,19 +43626,19 @@ function checkHookRegistered(env) {
   }
 }
 async function checkHookRuns(env, cwd) {
-  const script = path30.join(configDir(env), HOOK_SCRIPT);
+  const script = path31.join(configDir(env), HOOK_SCRIPT);
   if (!existsSync10(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
   const sessionId = `claude-persist-doctor-${randomUUID()}`;
   const input2 = JSON.stringify({ session_id: sessionId, cwd, hook_event_name: "SessionStart", source: "startup" });
   const started = performance.now();
   const run = await execa("/bin/sh", ["-c", HOOK_COMMAND], { input: input2, env, extendEnv: false, cwd, timeout: HOOK_TIMEOUT_MS, reject: false });
   const ms = Math.round(performance.now() - started);
-  rmSync4(path30.join(packStateDir(env), SESSION_STARTS_DIR, `${sessionId}.jsonl`), { force: true });
+  rmSync5(path31.join(packStateDir(env), SESSION_STARTS_DIR, `${sessionId}.jsonl`), { force: true });
   const stderr = firstLine(run.stderr);
   if (run.timedOut) return fail(`the SessionStart hook did not answer within ${HOOK_TIMEOUT_MS / 1e3} s`, "claude-persist install", stderr);
   if (run.exitCode !== 0) return fail(`the SessionStart hook exited with code ${run.exitCode}`, "claude-persist install", stderr);
   if (!run.stdout.trim()) {
-    return fail("the SessionStart hook printed nothing: `node` is not on the PATH", `install Node.js ${NODE_MAJOR} or newer (https://nodejs.org)`);
+    return fail("the SessionStart hook printed nothing: `node` is not on the PATH", `install Node.js ${NODE_MAJOR2} or newer (https://nodejs.org)`);
   }
   if (!isHookAnswer(run.stdout)) return fail("the SessionStart hook answered something other than its JSON", "claude-persist install", firstLine(run.stdout));
   if (stderr) return warn(`the SessionStart hook runs (${ms} ms) and reports a problem`, void 0, stderr.replace(/ Run 'claude-persist doctor' for the fix\.$/, ""));
@@ -43525,11 +43685,11 @@ function groupBy(items, key) {
 }
 function collision(env, containerPath, hosts) {
   const containerSlug = encodeProjectSlug(containerPath);
-  const linked = readLinkQuietly(path30.join(projectsDir(env), containerSlug));
+  const linked = readLinkQuietly(path31.join(projectsDir(env), containerSlug));
   const served = hosts.find((host) => encodeProjectSlug(host) === linked);
   const others = hosts.filter((host) => host !== served);
   const gone = hosts.filter((host) => !existsSync10(host));
-  const fix = gone.length > 0 ? `remove the entries of ${gone.join(", ")} (no longer there) from ${displayPath(path30.join(packStateDir(env), "mappings.json"), env)}` : others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`).join("; ");
+  const fix = gone.length > 0 ? `remove the entries of ${gone.join(", ")} (no longer there) from ${displayPath(path31.join(packStateDir(env), "mappings.json"), env)}` : others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`).join("; ");
   return fail(
     `${containerPath} is mapped to ${hosts.length} repos: ${hosts.join(", ")}`,
     fix,
@@ -43538,10 +43698,10 @@ function collision(env, containerPath, hosts) {
 }
 async function checkNode(env) {
   const run = await execa("node", ["-p", "process.versions.node"], { env, extendEnv: false, reject: false, timeout: PROCESS_TIMEOUT_MS });
-  const fix = `install Node.js ${NODE_MAJOR} or newer (https://nodejs.org)`;
+  const fix = `install Node.js ${NODE_MAJOR2} or newer (https://nodejs.org)`;
   if (run.exitCode !== 0) return fail("`node` is not on the PATH: the hook and the slash commands need it", fix);
   const version2 = run.stdout.trim();
-  if (Number(version2.split(".")[0]) < NODE_MAJOR) return fail(`node ${version2} is too old: the pack needs ${NODE_MAJOR} or newer`, fix);
+  if (Number(version2.split(".")[0]) < NODE_MAJOR2) return fail(`node ${version2} is too old: the pack needs ${NODE_MAJOR2} or newer`, fix);
   return ok(`node ${version2}`);
 }
 async function checkDevcontainerCli(env) {
@@ -43562,13 +43722,19 @@ function dockerCheck(probe, needed) {
   return make(`Docker is not reachable${needed ? ", and this repo has a dev container config" : ""}`, fix, probe.reason);
 }
 async function repoSections(env, target) {
-  const rel = path30.relative(target.root, target.file);
+  const rel = path31.relative(target.root, target.file);
   const title = `This repo (${target.root}, ${rel})`;
   const devOpen2 = (flag = "") => ["dev-open", flag, target.several ? `--config ${shellWord(rel)}` : ""].filter(Boolean).join(" ");
   let text2;
   let config2;
+  let configLabel = rel;
   try {
     ({ text: text2, config: config2 } = readDevcontainerConfig(target.file));
+    const kept = readOverride(env, target.file);
+    if (kept) {
+      ({ text: text2, config: config2 } = { text: kept.text, config: parseDevcontainerConfig(kept.text, kept.file).config });
+      configLabel = `dev-open's launch config (${displayPath(kept.file, env)})`;
+    }
   } catch (error62) {
     return [{ title, checks: [fail(describeError(error62), `correct ${shellWord(rel)} by hand`)] }];
   }
@@ -43580,8 +43746,8 @@ async function repoSections(env, target) {
   }
   const targets = /* @__PURE__ */ new Set([...configMountTargets(text2, target.file), ...composeTargets(target.file, config2)]);
   const checks = [
-    checkConfigMounts(plan, targets, rel, devOpen2("--config-only")),
-    checkWorkspaceEnv(config2, rel, devOpen2("--config-only")),
+    checkConfigMounts(plan, targets, configLabel, devOpen2("--config-only")),
+    checkWorkspaceEnv(config2, configLabel, devOpen2("--config-only")),
     checkContainerPath2(env, target.root, target.file, config2)
   ];
   const sections = [{ title, checks }];
@@ -43610,8 +43776,8 @@ function checkWorkspaceEnv(config2, rel, fix) {
   return warn(`${rel} does not set containerEnv.${HOST_WORKSPACE_ENV}: the hook in the container cannot map sessions opened from an editor`, fix);
 }
 function expectedContainerPath(root, config2) {
-  const folder = config2.workspaceFolder?.replaceAll("${localWorkspaceFolderBasename}", path30.basename(root)).replaceAll("${localWorkspaceFolder}", root);
-  if (folder === void 0) return `/workspaces/${path30.basename(root)}`;
+  const folder = config2.workspaceFolder?.replaceAll("${localWorkspaceFolderBasename}", path31.basename(root)).replaceAll("${localWorkspaceFolder}", root);
+  if (folder === void 0) return `/workspaces/${path31.basename(root)}`;
   return folder.includes("${") ? void 0 : folder;
 }
 function checkContainerPath2(env, root, file2, config2) {
@@ -43628,7 +43794,7 @@ function checkContainerPath2(env, root, file2, config2) {
   if (containerSlug === encodeProjectSlug(root)) return ok(`the workspace has the same path in the container (${containerPath})`);
   const others = [...new Set(mappings.filter((m) => m.containerSlug === containerSlug && m.hostPath !== root).map((m) => m.hostPath))];
   if (others.length > 0) return collision(env, containerPath, [root, ...others]);
-  const linked = readLinkQuietly(path30.join(projectsDir(env), containerSlug));
+  const linked = readLinkQuietly(path31.join(projectsDir(env), containerSlug));
   if (linked !== void 0 && linked !== encodeProjectSlug(root)) {
     return fail(`${containerPath} is already linked to another project (projects/${containerSlug} \u2192 ${linked})`, "dev-open --same-path");
   }
@@ -43645,6 +43811,8 @@ async function containerSection(env, target) {
   const id = container.Id.slice(0, 12);
   const title = `Its dev container (${id})`;
   const checks = [checkContainerMounts(container, target)];
+  const gitDir = await worktreeGitDir(target.root).catch(() => void 0);
+  if (gitDir) checks.push(checkWorktreeGitMount(container, gitDir, target.devOpen("--rebuild")));
   if (!container.State.Running) return { title, checks: [...checks, ok("the container is stopped", `${target.devOpen()} starts it`)] };
   const user = containerUser(container, target.config);
   const claudeDir = containerClaudeDir(container, target.plan);
@@ -43653,9 +43821,21 @@ async function containerSection(env, target) {
     await checkContainerUid(env, container, user, target),
     ...singleFiles.checks,
     checkContainerMapping(env, container, target),
-    await checkCleanupPeriod(env, container, user, claudeDir, singleFiles.stale, target.devOpen("--rebuild"))
+    await checkCleanupPeriod(env, container, user, claudeDir, singleFiles.stale, target.devOpen("--rebuild")),
+    await checkNodeInContainer(env, container.Id)
   );
   return { title, checks };
+}
+function checkWorktreeGitMount(container, gitDir, fix) {
+  if (container.Mounts.some((mount) => mount.Source === gitDir && mount.Destination === gitDir)) {
+    return ok(`the main repo's ${gitDir} is mounted at the same path: git works in this worktree's container`);
+  }
+  return fail(`the main repo's ${gitDir} is not mounted: git fails in this worktree's container ("not a git repository")`, fix);
+}
+async function checkNodeInContainer(env, containerId) {
+  const node2 = await checkContainerNode(containerId, env);
+  if (node2.problem) return fail(`${node2.problem}: the SessionStart hook and /start-work cannot run there`, NODE_FIX);
+  return ok(`node ${node2.version ?? ""} in the container runs the hook and /start-work`);
 }
 function checkContainerMounts(container, target) {
   const expected = /* @__PURE__ */ new Map();
@@ -43670,12 +43850,12 @@ function checkContainerMounts(container, target) {
   const fix = target.devOpen("--rebuild");
   if (missing.length > 0) {
     return fail(
-      `the container lacks ${missing.length} mount(s) of the config: ${missing.map((t) => path30.posix.basename(t)).join(", ")}`,
+      `the container lacks ${missing.length} mount(s) of the config: ${missing.map((t) => path31.posix.basename(t)).join(", ")}`,
       fix,
       "it was created before they were added; --rebuild recreates it (what it holds outside the workspace and the mounts is lost)"
     );
   }
-  const writable2 = [...expected].filter(([t, readonly2]) => readonly2 === true && actual.get(t)?.RW === true).map(([t]) => path30.posix.basename(t));
+  const writable2 = [...expected].filter(([t, readonly2]) => readonly2 === true && actual.get(t)?.RW === true).map(([t]) => path31.posix.basename(t));
   if (writable2.length > 0) return fail(`mounted read-write, but read-only in the config: ${writable2.join(", ")}`, fix);
   return ok(`the container has the config's ${expected.size} mount(s)`);
 }
@@ -43684,7 +43864,7 @@ function containerUser(container, config2) {
 }
 function containerClaudeDir(container, plan) {
   const projects = container.Mounts.find((m) => m.Destination.endsWith("/.claude/projects"));
-  return projects ? path30.posix.dirname(projects.Destination) : `${plan.containerHome}/.claude`;
+  return projects ? path31.posix.dirname(projects.Destination) : `${plan.containerHome}/.claude`;
 }
 async function checkContainerUid(env, container, user, target) {
   if (process.platform !== "linux") return ok(`file ownership is mapped by Docker on ${process.platform}`);
@@ -43694,7 +43874,7 @@ async function checkContainerUid(env, container, user, target) {
   if (!id.ok || !Number.isInteger(uid)) return warn(`cannot tell the uid of ${user} in the container`, void 0, firstLine(id.stderr));
   if (uid === 0) return ok(`${user} is root in the container: it can read the host's transcripts`);
   if (owner === void 0 || owner === uid) return ok(`${user} has uid ${uid} in the container, like the owner of the host's transcripts`);
-  const rel = path30.relative(target.root, target.file);
+  const rel = path31.relative(target.root, target.file);
   const fix = target.config.updateRemoteUserUID === false ? `set "updateRemoteUserUID": true in ${shellWord(rel)}, then: ${target.devOpen("--rebuild")}` : owner === 0 ? `run Docker and Claude Code as your own user, not root (the devcontainers CLI never gives ${user} uid 0), or set "remoteUser": "root" in ${shellWord(rel)}` : `give ${user} uid ${owner} in the image (another user there has it, so the devcontainers CLI could not), then: ${target.devOpen("--rebuild")}`;
   return fail(`${user} is uid ${uid} in the container, but the host's transcripts belong to uid ${owner} (mode 0600): it cannot read them`, fix);
 }
@@ -43711,7 +43891,7 @@ async function checkSingleFileMounts(env, container, claudeDir, rebuild) {
   const stale = [];
   const problems = [];
   for (const { name } of files) {
-    const hostFile = path30.join(configDir(env), name);
+    const hostFile = path31.join(configDir(env), name);
     const host = readTextIfExists(hostFile) ?? "";
     const inside = await dockerExec(env, ["-u", "root", container.Id, "cat", `${claudeDir}/${name}`]);
     if (!inside.ok) {
@@ -43719,7 +43899,7 @@ async function checkSingleFileMounts(env, container, claudeDir, rebuild) {
     } else if (inside.stdout === host) {
       current.push(name);
     } else {
-      const linkRight = readLinkQuietly(path30.join(configDir(env), HOST_FILE_LINKS_DIR, name)) === path30.posix.join("..", "..", name);
+      const linkRight = readLinkQuietly(path31.join(configDir(env), HOST_FILE_LINKS_DIR, name)) === path31.posix.join("..", "..", name);
       stale.push(name);
       problems.push(
         fail(
@@ -43804,7 +43984,7 @@ function renderReport(report3) {
   return `${lines.join("\n")}
 `;
 }
-var DEFAULT_CLEANUP_DAYS, HOOK_TIMEOUT_MS, PROCESS_TIMEOUT_MS, NODE_MAJOR, hookAnswerSchema, SYMBOLS;
+var DEFAULT_CLEANUP_DAYS, HOOK_TIMEOUT_MS, PROCESS_TIMEOUT_MS, NODE_MAJOR2, hookAnswerSchema, SYMBOLS;
 var init_doctor = __esm({
   "src/doctor.ts"() {
     "use strict";
@@ -43819,6 +43999,9 @@ var init_doctor = __esm({
     init_launch();
     init_mounts();
     init_persistence();
+    init_override();
+    init_container_node();
+    init_config();
     init_docker();
     init_environment();
     init_errors();
@@ -43831,7 +44014,7 @@ var init_doctor = __esm({
     DEFAULT_CLEANUP_DAYS = 30;
     HOOK_TIMEOUT_MS = 5e3;
     PROCESS_TIMEOUT_MS = 2e4;
-    NODE_MAJOR = 20;
+    NODE_MAJOR2 = 20;
     hookAnswerSchema = external_exports.object({ hookSpecificOutput: external_exports.looseObject({ hookEventName: external_exports.literal("SessionStart"), additionalContext: external_exports.string() }) });
     SYMBOLS = { ok: "\u2713", warn: "\u26A0", fail: "\u2717" };
   }
@@ -44396,8 +44579,8 @@ Opening ${result.folder} in its dev container (dev-open):
 });
 
 // src/sync/unison.ts
-import { mkdirSync as mkdirSync9, readFileSync as readFileSync17 } from "node:fs";
-import path31 from "node:path";
+import { mkdirSync as mkdirSync10, readFileSync as readFileSync17 } from "node:fs";
+import path32 from "node:path";
 function unisonRemoteRoot(target) {
   const host = target.replace(/^ssh:\/\//, "").replace(/\/+$/, "");
   if (!/^([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:\d+)?$/.test(host)) throw new UserError(`'${target}' is not an ssh host (user@host or ssh://host)`, 2);
@@ -44423,10 +44606,10 @@ async function unisonOnce(env, target, options7) {
   const remoteRoot = unisonRemoteRoot(target);
   const probe = await execa("unison", ["-version"], { env: { ...env }, extendEnv: false, reject: false });
   if (probe.exitCode !== 0) throw notInstalled();
-  mkdirSync9(path31.join(hostOnlyDir(env), "unison"), { recursive: true, mode: 448 });
+  mkdirSync10(path32.join(hostOnlyDir(env), "unison"), { recursive: true, mode: 448 });
   const mergeCommand = [process.execPath, options7.cliPath, "sync", "merge-files"].map(shellWord).join(" ");
   const result = await execa("unison", unisonArgs(env, remoteRoot, mergeCommand, options7.sshCommand), {
-    env: { ...env, UNISON: path31.join(hostOnlyDir(env), "unison"), UNISONLOCALHOSTNAME: env.UNISONLOCALHOSTNAME || "claude-persist-local" },
+    env: { ...env, UNISON: path32.join(hostOnlyDir(env), "unison"), UNISONLOCALHOSTNAME: env.UNISONLOCALHOSTNAME || "claude-persist-local" },
     extendEnv: false,
     reject: false,
     all: true,
@@ -44460,15 +44643,15 @@ var init_unison = __esm({
 // src/sync/syncthing.ts
 import { spawn as spawn2 } from "node:child_process";
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { mkdirSync as mkdirSync10, openSync as openSync5, closeSync as closeSync5, existsSync as existsSync11 } from "node:fs";
+import { mkdirSync as mkdirSync11, openSync as openSync5, closeSync as closeSync5, existsSync as existsSync11 } from "node:fs";
 import { request } from "node:http";
 import { homedir as homedir2 } from "node:os";
-import path32 from "node:path";
+import path33 from "node:path";
 function seededConfig(home, seed) {
   const listen = seed.listen.length > 0 ? seed.listen : [""];
   return `<configuration version="${CONFIG_VERSION}">
     <gui enabled="true" tls="false">
-        <address>${xmlText(path32.join(home, API_SOCKET))}</address>
+        <address>${xmlText(path33.join(home, API_SOCKET))}</address>
         <unixSocketPermissions>0600</unixSocketPermissions>
         <apikey>${xmlText(seed.apiKey)}</apikey>
     </gui>
@@ -44499,8 +44682,8 @@ function syncthingBinary(env) {
 async function createInstance(env, home, seed) {
   const probe = await execa(syncthingBinary(env), ["--version"], { reject: false, env: { ...env }, extendEnv: false });
   if (probe.exitCode !== 0) throw missingSyncthing(`${probe.message ?? ""} ${String(probe.stderr)}`);
-  mkdirSync10(home, { recursive: true, mode: 448 });
-  const config2 = path32.join(home, "config.xml");
+  mkdirSync11(home, { recursive: true, mode: 448 });
+  const config2 = path33.join(home, "config.xml");
   if (!existsSync11(config2)) writeFileAtomic(config2, seededConfig(home, seed), 384);
   const generated = await execa(syncthingBinary(env), ["generate", `--home=${home}`, "--no-default-folder"], {
     reject: false,
@@ -44520,7 +44703,7 @@ function missingSyncthing(detail) {
   return new UserError(`syncthing failed: ${detail.trim().split("\n").pop() ?? detail}`);
 }
 function endpointOf(home) {
-  const config2 = readTextIfExists(path32.join(home, "config.xml"));
+  const config2 = readTextIfExists(path33.join(home, "config.xml"));
   if (config2 === void 0) return void 0;
   const gui = /<gui\b[^>]*>([\s\S]*?)<\/gui>/.exec(config2);
   const guiTag = /<gui\b([^>]*)>/.exec(config2)?.[1] ?? "";
@@ -44540,8 +44723,8 @@ function unXml(text2) {
 function userSyncthingHomes(env) {
   const home = env.HOME || homedir2();
   return [
-    path32.join(env.XDG_STATE_HOME || path32.join(home, ".local", "state"), "syncthing"),
-    path32.join(env.XDG_CONFIG_HOME || path32.join(home, ".config"), "syncthing")
+    path33.join(env.XDG_STATE_HOME || path33.join(home, ".local", "state"), "syncthing"),
+    path33.join(env.XDG_CONFIG_HOME || path33.join(home, ".config"), "syncthing")
   ];
 }
 function rest(endpoint, method, apiPath, body, timeoutMs = 1e4) {
@@ -44593,17 +44776,17 @@ async function startDaemon(env, home) {
   const endpoint = endpointOf(home);
   if (!endpoint) throw new UserError(`${home}/config.xml has no usable API address; run 'claude-persist sync init' again`);
   if (await isUp(endpoint)) return endpoint;
-  const log = openSync5(path32.join(home, "syncthing.log"), "a", 384);
+  const log = openSync5(path33.join(home, "syncthing.log"), "a", 384);
   try {
     const child = spawn2(
       syncthingBinary(env),
-      ["serve", `--home=${home}`, "--no-browser", "--no-restart", "--no-upgrade", `--logfile=${path32.join(home, "syncthing.log")}`],
+      ["serve", `--home=${home}`, "--no-browser", "--no-restart", "--no-upgrade", `--logfile=${path33.join(home, "syncthing.log")}`],
       { detached: true, stdio: ["ignore", log, log], env: { ...env, STNODEFAULTFOLDER: "1" } }
     );
     let failed;
     child.on("error", (error62) => failed = error62);
     child.unref();
-    if (child.pid !== void 0) writeFileAtomic(path32.join(home, PID_FILE), `${child.pid}
+    if (child.pid !== void 0) writeFileAtomic(path33.join(home, PID_FILE), `${child.pid}
 `, 384);
     const deadline = Date.now() + START_WAIT_MS;
     while (Date.now() < deadline) {
@@ -44615,13 +44798,13 @@ async function startDaemon(env, home) {
   } finally {
     closeSync5(log);
   }
-  throw new UserError(`Syncthing did not start; see ${path32.join(home, "syncthing.log")}`);
+  throw new UserError(`Syncthing did not start; see ${path33.join(home, "syncthing.log")}`);
 }
 async function stopDaemon(home) {
   const endpoint = endpointOf(home);
   const wasUp = endpoint !== void 0 && await isUp(endpoint);
   if (endpoint && wasUp) await rest(endpoint, "POST", "/rest/system/shutdown").catch(() => void 0);
-  const pid = Number(readTextIfExists(path32.join(home, PID_FILE))?.trim());
+  const pid = Number(readTextIfExists(path33.join(home, PID_FILE))?.trim());
   const deadline = Date.now() + 15e3;
   while (Date.now() < deadline && (endpoint && await isUp(endpoint) || pid > 0 && isRunning(pid))) {
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -44659,8 +44842,8 @@ var init_syncthing = __esm({
 });
 
 // src/sync/setup.ts
-import { mkdirSync as mkdirSync11 } from "node:fs";
-import path33 from "node:path";
+import { mkdirSync as mkdirSync12 } from "node:fs";
+import path34 from "node:path";
 function readSyncSettings(env) {
   return readJsonState(syncSettingsFile(env), syncSettingsSchema, void 0);
 }
@@ -44694,7 +44877,7 @@ async function getFolder(endpoint, id) {
 }
 async function configureFolders(env, endpoint, myId) {
   for (const folder of SYNC_FOLDERS) {
-    mkdirSync11(folderPath(env, folder), { recursive: true, mode: 448 });
+    mkdirSync12(folderPath(env, folder), { recursive: true, mode: 448 });
     const existing = await getFolder(endpoint, folder.id);
     const config2 = folderConfig(env, folder, existing?.devices ?? [{ deviceID: myId }]);
     if (!existing) {
@@ -44732,8 +44915,8 @@ async function shareEncryptedStore(endpoint, settings, folder, deviceId) {
     await rest(endpoint, "PATCH", `/rest/config/folders/${folder.id}`, { devices });
     return;
   }
-  const store = path33.join(settings.home, "encrypted", folder.id);
-  mkdirSync11(store, { recursive: true, mode: 448 });
+  const store = path34.join(settings.home, "encrypted", folder.id);
+  mkdirSync12(store, { recursive: true, mode: 448 });
   await rest(endpoint, "PUT", `/rest/config/folders/${folder.id}`, {
     id: folder.id,
     label: `claude-persist ${folder.name} (encrypted)`,
@@ -44804,7 +44987,7 @@ __export(sync_exports, {
   sync: () => sync
 });
 import { lstatSync as lstatSync6, readdirSync as readdirSync9, readlinkSync as readlinkSync7 } from "node:fs";
-import path34 from "node:path";
+import path35 from "node:path";
 async function init(args, io) {
   const { values } = parseOptions("claude-persist sync init", args, initOptions, initSchema);
   const env = io.env;
@@ -44928,7 +45111,7 @@ function mergeAllConflicts(env) {
   } catch {
     return [];
   }
-  return names.flatMap((name) => lstatSync6(path34.join(projects, name)).isDirectory() ? mergeConflicts(path34.join(projects, name)) : []);
+  return names.flatMap((name) => lstatSync6(path35.join(projects, name)).isDirectory() ? mergeConflicts(path35.join(projects, name)) : []);
 }
 async function pauseResume(which, args, io) {
   parseOptions(`claude-persist sync ${which}`, args, {}, external_exports.object({}));
@@ -44952,11 +45135,11 @@ async function startStop(which, args, io) {
 async function link(args, io) {
   const { positionals } = parseOptions("claude-persist sync link", args, {}, external_exports.object({}), { positionals: 1 });
   requireSettings(io.env);
-  const dir = path34.resolve(io.cwd, positionals[0] ?? ".");
+  const dir = path35.resolve(io.cwd, positionals[0] ?? ".");
   const linked = linkProject(io.env, dir, mergeInto);
   if (!linked) throw new UserError(`${dir} is not in a git repo with a remote: its sessions cannot be matched with another machine's`);
   if (linked.state === "other-link") {
-    throw new UserError(`${path34.join(projectsDir(io.env), linked.slug)} is already a link claude-persist did not make for sync; leaving it`);
+    throw new UserError(`${path35.join(projectsDir(io.env), linked.slug)} is already a link claude-persist did not make for sync; leaving it`);
   }
   const name = `${linked.identity.remote}${linked.identity.subpath ? `/${linked.identity.subpath}` : ""}`;
   io.stdout(`${linked.state === "already" ? "Already travelling" : "Travelling now"}: ${dir} as ${name}${linked.moved.length > 0 ? ` (${linked.moved.length} files moved in)` : ""}.
@@ -44979,25 +45162,25 @@ async function scan(args, io) {
     for (const folder of SYNC_FOLDERS) await scanNow(endpoint, folder);
     return 0;
   }
-  const file2 = path34.resolve(io.cwd, positionals[0]);
+  const file2 = path35.resolve(io.cwd, positionals[0]);
   for (const folder of SYNC_FOLDERS) {
-    const root = path34.join(path34.dirname(projectsDir(io.env)), folder.name);
-    const rel = path34.relative(root, file2);
-    if (rel.startsWith("..") || path34.isAbsolute(rel)) continue;
+    const root = path35.join(path35.dirname(projectsDir(io.env)), folder.name);
+    const rel = path35.relative(root, file2);
+    if (rel.startsWith("..") || path35.isAbsolute(rel)) continue;
     await scanNow(endpoint, folder, resolveSlugLink(root, rel));
     return 0;
   }
   throw new UserError(`${file2} is not in a folder that travels`);
 }
 function resolveSlugLink(root, rel) {
-  const [first, ...restParts] = rel.split(path34.sep);
+  const [first, ...restParts] = rel.split(path35.sep);
   if (first) {
     try {
-      if (lstatSync6(path34.join(root, first)).isSymbolicLink()) return [path34.basename(readlinkSync7(path34.join(root, first))), ...restParts].join("/");
+      if (lstatSync6(path35.join(root, first)).isSymbolicLink()) return [path35.basename(readlinkSync7(path35.join(root, first))), ...restParts].join("/");
     } catch {
     }
   }
-  return rel.split(path34.sep).join("/");
+  return rel.split(path35.sep).join("/");
 }
 async function unison(args, io) {
   const { values, positionals } = parseOptions(
@@ -45023,7 +45206,7 @@ async function mergeFilesCommand(args, io) {
   const { positionals } = parseOptions("claude-persist sync merge-files", args, {}, external_exports.object({}), { positionals: 3 });
   const [current1, current2, output2] = positionals;
   if (!current1 || !current2 || !output2) throw new UserError("usage: claude-persist sync merge-files CURRENT1 CURRENT2 NEW (unison runs it)", 2);
-  const added = mergeFiles(path34.resolve(io.cwd, current1), path34.resolve(io.cwd, current2), path34.resolve(io.cwd, output2));
+  const added = mergeFiles(path35.resolve(io.cwd, current1), path35.resolve(io.cwd, current2), path35.resolve(io.cwd, output2));
   io.stdout(`merged: ${added} line(s) from the other side
 `);
   return 0;
@@ -45079,7 +45262,7 @@ function statMode(file2) {
 function countConflictCopies(env) {
   const projects = projectsDir(env);
   try {
-    return readdirSync9(projects).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX)).reduce((sum, name) => sum + conflictCopies(path34.join(projects, name)).length, 0);
+    return readdirSync9(projects).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX)).reduce((sum, name) => sum + conflictCopies(path35.join(projects, name)).length, 0);
   } catch {
     return 0;
   }
