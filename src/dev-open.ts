@@ -8,6 +8,8 @@ import { configDir, packCodeDir, packStateDir } from "./claude/home.ts";
 import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "./claude/shared.ts";
 import type { Io } from "./command.ts";
 import { devcontainerScript, devcontainerUp, type UpSuccess } from "./devcontainer/launch.ts";
+import { describeSeedOutcome, prepareClaudeStateSeed, seedRunningContainer } from "./devcontainer/claude-state.ts";
+import { forwardedEnvEntries, loginAdvice, setOnHost, withForwardedEnv } from "./devcontainer/credentials.ts";
 import { preparePersistenceEdit, type PersistenceEdit } from "./devcontainer/persistence.ts";
 import { listDevcontainerConfigs, parseDevcontainerConfig } from "./devcontainer/config.ts";
 import { isOnlyPackCommand } from "./devcontainer/mounts.ts";
@@ -104,7 +106,10 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   }
   prepareHost(io.env);
   if (options.configOnly) {
+    messages.push(...prepareClaudeStateSeed(io.env, edit.workspaceFolder, edit.containerWorkspace).messages);
     messages.push(`Config ready: ${path.relative(edit.workspaceFolder, edit.configPath)}. Open the container from your editor, or run 'dev-open' to launch it here.`);
+    describeUnforwarded(edit, io.env, messages);
+    messages.push(...loginAdvice(io.env));
     return { status: "configured", ...base, messages };
   }
 
@@ -119,12 +124,16 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     );
   }
 
-  const overrideConfig = !intoRepo && changed ? writeOverride(io.env, edit.configPath, edit.files[0]?.after ?? "", edit.composeOverlay) : undefined;
-  if (overrideConfig) {
+  // The host's credentials go only into the launch config, never into the repo's (see credentials.ts).
+  const forwarded = forwardedEnvEntries(edit.forwardedNames, io.env);
+  const launchesWithOverride = (!intoRepo && changed) || Object.keys(forwarded).length > 0;
+  const launchText = withForwardedEnv(edit.files[0]?.after ?? "", edit.configPath, forwarded);
+  const overrideConfig = launchesWithOverride ? writeOverride(io.env, edit.configPath, launchText, intoRepo ? undefined : edit.composeOverlay) : undefined;
+  if (!intoRepo && changed) {
     messages.push(`Left ${path.relative(edit.workspaceFolder, edit.configPath)} as it was: the persistence mounts come from ${overrideConfig} (--write-config writes them into the repo's config instead).`);
   } else if (!intoRepo) {
     // The repo's config has our lines (committed by the team, or written before): a kept override would be stale.
-    removeOverride(io.env, edit.configPath);
+    if (!overrideConfig) removeOverride(io.env, edit.configPath);
     messages.push("The config already has the persistence mounts.");
   }
   const running = existing && missing.length === 0 && !options.rebuild ? alreadyUp(existing, edit) : undefined;
@@ -140,6 +149,8 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   const { up } = launched;
   // A container this run created has a root-owned ~/.claude (see ownClaudeHome); one found running was fixed then.
   if (!running) await ownClaudeHome(up, edit.containerHome, io.env);
+  const claudeState = prepareClaudeStateSeed(io.env, edit.workspaceFolder, up.remoteWorkspaceFolder);
+  messages.push(...claudeState.messages, describeSeedOutcome(await seedRunningContainer(up.containerId, up.remoteUser, claudeState.seed, io.env), claudeState.seed));
   const mapping = await mapProject(io.env, {
     hostPath: edit.workspaceFolder,
     containerPath: up.remoteWorkspaceFolder,
@@ -151,6 +162,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   const node = running ? undefined : await checkContainerNode(up.containerId, io.env);
   describeLaunch(up, mapping, edit, messages);
   if (node?.problem) messages.push(describeNodeProblem(node.problem));
+  messages.push(...loginAdvice(io.env));
   const result: DevOpenResult = {
     status: "running",
     ...base,
@@ -178,6 +190,16 @@ function writeEdits(edit: PersistenceEdit, messages: string[], env: NodeJS.Proce
   }
   if (edit.added.length > 0) messages.push(`Added to the config: ${edit.added.join(", ")}.`);
   else if (!edit.files.some((f) => f.before !== f.after)) messages.push("The config already has the persistence mounts.");
+}
+
+/** The repo's config forwards nothing (it would blank a teammate's variables); say what an editor's container lacks. */
+function describeUnforwarded(edit: PersistenceEdit, env: NodeJS.ProcessEnv, messages: string[]): void {
+  const names = setOnHost(edit.forwardedNames, env);
+  if (names.length === 0) return;
+  messages.push(
+    `A container your editor opens from this config does not get ${names.join(", ")} from this host (a shared config that forwards a variable gives everyone without it an empty one).`,
+    `'dev-open' launches it with them; or pass them yourself: devcontainer exec --workspace-folder ${shellWord(edit.workspaceFolder)} ${names.map((n) => `--remote-env ${n}="$${n}"`).join(" ")} claude`,
+  );
 }
 
 function describeSkipped(edit: PersistenceEdit, messages: string[]): void {

@@ -43,6 +43,7 @@ import {
   type Container,
 } from "./docker.ts";
 import { detectEnvironment } from "./environment.ts";
+import { CLAUDE_CREDENTIAL_ENV, loginAdvice, setOnHost } from "./devcontainer/credentials.ts";
 import { describeError } from "./errors.ts";
 import { readTextIfExists } from "./fs.ts";
 import { shellWord } from "./text.ts";
@@ -93,7 +94,7 @@ async function hostSections(env: NodeJS.ProcessEnv, cwd: string): Promise<Sectio
     title: `Claude Code home (${displayPath(configDir(env), env)})`,
     checks: [...checkConfigDir(env), ...checkSharedFolders(env), checkHookRegistered(env), hook, ...checkMappingCollisions(env, configs.length > 0 ? root : undefined)],
   };
-  const tools: Section = { title: "Tools", checks: [node, devcontainer, dockerCheck(docker, configs.length > 0)] };
+  const tools: Section = { title: "Tools", checks: [node, devcontainer, dockerCheck(docker, configs.length > 0), checkCredentials(env)] };
   const repo: Section[] = [];
   if (configs.length === 0) {
     repo.push({ title: `This repo (${root})`, checks: [ok("no dev container config here: nothing to check for this repo", "dev-open --init writes one")] });
@@ -117,6 +118,13 @@ async function containerSections(env: NodeJS.ProcessEnv, cwd: string): Promise<S
     { title: `Inside this dev container (${displayPath(configDir(env), env)})`, checks: inside },
     { title: "Claude Code here", checks: [checkHookRegistered(env), hook, node] },
   ];
+}
+
+/** Whether Claude in a dev container can start without a login: only a credential variable reaches it. */
+function checkCredentials(env: Env): CheckResult {
+  const [problem, fix] = loginAdvice(env);
+  if (!problem) return ok(`${setOnHost(CLAUDE_CREDENTIAL_ENV, env).join(", ")} set: Claude in dev containers gets it by name`);
+  return warn(problem, fix);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

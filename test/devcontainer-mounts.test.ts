@@ -127,16 +127,16 @@ describe("planPersistenceMounts", () => {
   });
 
   it("leaves out single files the host does not have, and says so; folders are always planned", () => {
-    const result = plan(undefined, { fileExists: (file) => !file.endsWith(".json") });
+    const result = plan(undefined, { fileExists: (file) => !file.endsWith(".json") && !file.endsWith(".md") });
     const files = SHARED_ENTRIES.filter((entry) => entry.kind === "file").map((entry) => entry.name);
     expect(result.mounts.map((mount) => mount.name)).toEqual(SHARED_ENTRIES.filter((entry) => entry.kind === "dir").map((entry) => entry.name));
     expect(result.skipped.map((skip) => skip.name)).toEqual(files);
     expect(result.skipped[0]?.reason).toContain("/home/ana/.claude/stats-cache.json does not exist");
   });
 
-  it("forwards the credentials and the MCP variables, by name, never host-only ones", () => {
+  it("forwards the credentials, Linear's and the MCP variables, by name, never host-only ones", () => {
     const result = plan(undefined, { mcpEnvNames: ["SLACK_TOKEN", "GITHUB_TOKEN", "ANTHROPIC_API_KEY", "HOME", "PATH", "bad-name", "LC_ALL"] });
-    expect(result.remoteEnvNames).toEqual(["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "GITHUB_TOKEN", "SLACK_TOKEN"]);
+    expect(result.remoteEnvNames).toEqual(["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "LINEAR_API_KEY", "LINEAR_API_URL", "GITHUB_TOKEN", "SLACK_TOKEN"]);
   });
 });
 
@@ -185,10 +185,6 @@ describe("ensurePersistenceMounts: small cases", () => {
         `    "${HOST_WORKSPACE_ENV}": "\${localWorkspaceFolder}",`,
         `    "${CONTAINER_WORKSPACE_ENV}": "\${containerWorkspaceFolder}"`,
         "  },",
-        '  "remoteEnv": {',
-        '    "ANTHROPIC_API_KEY": "${localEnv:ANTHROPIC_API_KEY}",',
-        '    "CLAUDE_CODE_OAUTH_TOKEN": "${localEnv:CLAUDE_CODE_OAUTH_TOKEN}"',
-        "  },",
         `  "initializeCommand": ${JSON.stringify(`mkdir -p -m 700 "\${localEnv:HOME}/.claude" && cd "\${localEnv:HOME}/.claude" && mkdir -p -m 700 ${dirs.map((entry) => entry.name).join(" ")} # claude-persist`)},`,
         `  "onCreateCommand": ${JSON.stringify(ownershipCommand("/home/vscode"))}`,
         "}",
@@ -196,8 +192,8 @@ describe("ensurePersistenceMounts: small cases", () => {
       ].join("\n"),
     );
     expect(result.changed).toBe(true);
-    expect(result.added).toEqual([...dirs.map((entry) => entry.name), `containerEnv.${HOST_WORKSPACE_ENV}`, `containerEnv.${CONTAINER_WORKSPACE_ENV}`, "remoteEnv.ANTHROPIC_API_KEY", "remoteEnv.CLAUDE_CODE_OAUTH_TOKEN", "initializeCommand", "onCreateCommand"]);
-    expect(result.skipped.map((skip) => skip.name)).toEqual(["stats-cache.json", "settings.json", "mcp.json"]);
+    expect(result.added).toEqual([...dirs.map((entry) => entry.name), `containerEnv.${HOST_WORKSPACE_ENV}`, `containerEnv.${CONTAINER_WORKSPACE_ENV}`, "initializeCommand", "onCreateCommand"]);
+    expect(result.skipped.map((skip) => skip.name)).toEqual(["stats-cache.json", "CLAUDE.md", "settings.json", "mcp.json"]);
   });
 
   it("respects mounts already on the same targets, in string or object form, with or without a trailing slash", () => {
@@ -215,16 +211,21 @@ describe("ensurePersistenceMounts: small cases", () => {
     expect(result.skipped).toContainEqual({ name: "todos", reason: "/home/vscode/.claude/todos is already mounted by the config" });
   });
 
-  it("leaves existing env keys as they are and adds the missing ones", () => {
+  it("writes no remoteEnv into the repo's config: forwarding from a shared file blanks a teammate's variable", () => {
     const text = '{\n\t"remoteEnv": {\n\t\t"ANTHROPIC_API_KEY": "${localEnv:ANTHROPIC_API_KEY:}"\n\t}\n}';
     const result = ensurePersistenceMounts(text, small);
-    const value = parseJsonc(result.text) as { remoteEnv: Record<string, string> };
-    expect(value.remoteEnv).toEqual({
-      ANTHROPIC_API_KEY: "${localEnv:ANTHROPIC_API_KEY:}",
-      CLAUDE_CODE_OAUTH_TOKEN: "${localEnv:CLAUDE_CODE_OAUTH_TOKEN}",
-      GITHUB_TOKEN: "${localEnv:GITHUB_TOKEN}",
-    });
-    expect(result.text).toContain('\t\t"ANTHROPIC_API_KEY": "${localEnv:ANTHROPIC_API_KEY:}",\n\t\t// claude-persist:');
+    expect((parseJsonc(result.text) as { remoteEnv: Record<string, string> }).remoteEnv).toEqual({ ANTHROPIC_API_KEY: "${localEnv:ANTHROPIC_API_KEY:}" });
+    expect(result.added.filter((name) => name.startsWith("remoteEnv"))).toEqual([]);
+  });
+
+  it("takes out the remoteEnv entries an earlier version added, and only those", () => {
+    const marked = `{\n  "remoteEnv": {\n    "MINE": "\${localEnv:MINE}",\n    ${JSON_MARKER}\n    "ANTHROPIC_API_KEY": "\${localEnv:ANTHROPIC_API_KEY}",\n    "CLAUDE_CODE_OAUTH_TOKEN": "\${localEnv:CLAUDE_CODE_OAUTH_TOKEN}"\n  }\n}`;
+    const fromMarked = parseJsonc(ensurePersistenceMounts(marked, small).text) as { remoteEnv: Record<string, string> };
+    expect(fromMarked.remoteEnv).toEqual({ MINE: "${localEnv:MINE}" });
+    const whole = `{\n  "image": "x",\n  ${JSON_MARKER}\n  "remoteEnv": {\n    "ANTHROPIC_API_KEY": "\${localEnv:ANTHROPIC_API_KEY}"\n  }\n}`;
+    expect(parseJsonc(ensurePersistenceMounts(whole, small).text)).not.toHaveProperty("remoteEnv");
+    const users = '{\n  "remoteEnv": {\n    "ANTHROPIC_API_KEY": "${localEnv:ANTHROPIC_API_KEY}"\n  }\n}';
+    expect((parseJsonc(ensurePersistenceMounts(users, small).text) as { remoteEnv: unknown }).remoteEnv).toEqual({ ANTHROPIC_API_KEY: "${localEnv:ANTHROPIC_API_KEY}" });
   });
 
   const ownership = ownershipCommand("/home/vscode");
@@ -247,9 +248,11 @@ describe("ensurePersistenceMounts: small cases", () => {
     expect(removePersistenceMounts(second.text).text).toBe("{}");
   });
 
-  it("adds no ownership command for root, whose home root already owns", () => {
+  it("adds no ownership step for root, whose home root already owns; the first-run choices are still copied", () => {
     const result = ensurePersistenceMounts("{}", plan({ remoteUser: "root" }));
-    expect(parseJsonc(result.text)).not.toHaveProperty("onCreateCommand");
+    const command = (parseJsonc(result.text) as { onCreateCommand: string }).onCreateCommand;
+    expect(command).not.toContain("chown");
+    expect(command).toContain("/root/.claude/persist-state/container-claude-");
     expect(configMountTargets(result.text)[0]).toBe("/root/.claude/projects");
   });
 
@@ -429,7 +432,7 @@ function checkFixture(file: string): void {
     for (const mount of thePlan.mounts) expect(targets.filter((target) => target === mount.target)).toHaveLength(1);
   }
   expect(edited.containerEnv?.[HOST_WORKSPACE_ENV] ?? config.containerEnv?.[HOST_WORKSPACE_ENV]).toBeDefined();
-  for (const name of thePlan.remoteEnvNames) expect(edited.remoteEnv).toHaveProperty(name);
+  for (const name of thePlan.remoteEnvNames) expect(edited.remoteEnv?.[name]).not.toBe(`\${localEnv:${name}}`);
 
   // No byte of the original was removed or changed; comments survive in order; untouched lines are whole.
   expect(isOnlyInsertions(original, result.text)).toBe(true);
@@ -513,7 +516,7 @@ describe("what the own fixtures pin down", () => {
     const text = read("bom-root/.devcontainer/devcontainer.json");
     const result = ensurePersistenceMounts(text, planForFixture({ remoteUser: "root" }));
     expect(result.text.startsWith("\uFEFF{")).toBe(true);
-    expect(result.text).not.toContain("onCreateCommand");
+    expect(result.text).not.toContain("chown");
   });
 });
 

@@ -23,6 +23,12 @@ export const SHARED_ENTRIES: readonly SharedEntry[] = [
   { name: "agents", kind: "dir", access: "read-only" },
   { name: "commands", kind: "dir", access: "read-only" },
   { name: "skills", kind: "dir", access: "read-only" },
+  // What makes Claude in the container behave as on the host: the global memory, rules, output styles, and the
+  // scripts the shared settings.json runs (commonly kept in hooks/; missing, they break every session there).
+  { name: "CLAUDE.md", kind: "file", access: "read-only" },
+  { name: "rules", kind: "dir", access: "read-only" },
+  { name: "output-styles", kind: "dir", access: "read-only" },
+  { name: "hooks", kind: "dir", access: "read-only" },
   { name: "settings.json", kind: "file", access: "read-only" },
   { name: "mcp.json", kind: "file", access: "read-only" },
   { name: PACK_CODE_DIR, kind: "dir", access: "read-only" },

@@ -4,7 +4,8 @@
 // What gets added, each part recognisable again so that a second run changes nothing and removal is exact:
 // - `mounts`: one bind mount per shared entry, string form (the object form ignores `readonly`).
 // - `containerEnv.CLAUDE_PERSIST_HOST_WORKSPACE`: the host path of the workspace, for the hook in the container.
-// - `remoteEnv`: `${localEnv:NAME}` for the API credentials and every variable the MCP configs reference.
+// - no `remoteEnv`: forwarding by name from a shared config blanks the variable for whoever lacks it (see
+//   credentials.ts); the host-only launch config carries it, and an older version's entries are taken out.
 // - `onCreateCommand`: makes the remote user own `~/.claude` (Docker creates mount parents root-owned).
 // - `initializeCommand`: creates the missing source folders on the host, so that `up` works for a teammate
 //   without the pack (a bind mount of a missing folder fails). Single files are never created.
@@ -15,6 +16,8 @@ import { parse as parseJsonc, type Edit, type Node, applyEdits } from "jsonc-par
 import { configDir, homeDir, type Env } from "../claude/home.ts";
 import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES, WORKSPACE_ENV, type SharedEntry } from "../claude/shared.ts";
 import { UserError } from "../errors.ts";
+import { seedCopyCommand } from "./claude-state.ts";
+import { FORWARDED_ENV } from "./credentials.ts";
 import {
   appendEntries,
   detectLayout,
@@ -33,8 +36,6 @@ import {
   type TextLayout,
 } from "./config.ts";
 
-/** Environment variables forwarded into every container: Claude Code's credentials, by name only. */
-export const FORWARDED_ENV = ["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN"] as const;
 
 /** The comment that precedes what the pack adds; removal looks for it. */
 export const JSON_MARKER = "// claude-persist: Claude Code session sharing with the host (`dev-open --isolated` removes it)";
@@ -71,7 +72,7 @@ export type PersistencePlan = {
   readonly composeSourceRoot: string;
   readonly mounts: readonly PersistenceMount[];
   readonly skipped: readonly Skipped[];
-  /** Variables forwarded with `remoteEnv` (names only, sorted, credentials first). */
+  /** Variables the launch forwards by name when the host has them set (credentials first, then sorted). */
   readonly remoteEnvNames: readonly string[];
 };
 
@@ -344,15 +345,19 @@ export function isOnlyPackCommand(value: unknown): boolean {
  * Runs once when the container is created, as the remote user, before an editor attaches. Docker creates
  * `~/.claude` root-owned when it mounts its subfolders; Claude Code then cannot create its own folders there and
  * silently skips hooks. `sudo -n` works on the devcontainers images (and wherever the user has sudo without a
- * password); when the user cannot, it says so in the creation log instead of failing the container.
+ * password); when the user cannot, it says so in the creation log instead of failing the container. Then the
+ * host user's first-run choices are copied in (see claude-state.ts), so that `claude` there does not start over.
  */
 export function ownershipCommand(containerHome: string): string {
   const dir = `${containerHome}/.claude`;
-  return (
-    `test -O ${dir} || sudo -n chown $(id -u):$(id -g) ${dir} 2>/dev/null || ` +
-    `echo "claude-persist: ${dir} is not owned by $(id -un) and sudo is not available; Claude Code may skip hooks" >&2 ` +
-    COMMAND_TAG
-  );
+  const steps = [seedCopyCommand(containerHome)];
+  if (containerHome !== "/root") {
+    steps.unshift(
+      `test -O ${dir} || sudo -n chown $(id -u):$(id -g) ${dir} 2>/dev/null || ` +
+        `echo "claude-persist: ${dir} is not owned by $(id -un) and sudo is not available; Claude Code may skip hooks" >&2`,
+    );
+  }
+  return `${steps.join("; ")} ${COMMAND_TAG}`;
 }
 
 /**
@@ -383,7 +388,7 @@ function desiredCommands(plan: PersistencePlan): Partial<Record<LifecyclePropert
   const commands: Partial<Record<LifecycleProperty, string>> = {};
   const folders = sourceFoldersCommand(plan);
   if (folders) commands.initializeCommand = folders;
-  if (plan.containerHome !== "/root") commands.onCreateCommand = ownershipCommand(plan.containerHome);
+  commands.onCreateCommand = ownershipCommand(plan.containerHome);
   return commands;
 }
 
@@ -414,7 +419,6 @@ export function ensurePersistenceMounts(text: string, plan: PersistencePlan, opt
   const parts: Part[] = [
     options.includeMounts === false ? emptyPart() : mountsPart(text, tree, config.mounts ?? [], plan, layout),
     envPart(text, tree, "containerEnv", WORKSPACE_ENV, layout),
-    envPart(text, tree, "remoteEnv", Object.fromEntries(plan.remoteEnvNames.map((name) => [name, `\${localEnv:${name}}`])), layout),
     ...Object.entries(desiredCommands(plan)).map(([property, command]) => lifecyclePart(text, tree, property, command, layout)),
   ];
   const edits = parts.flatMap((part) => part.edits);
@@ -422,7 +426,7 @@ export function ensurePersistenceMounts(text: string, plan: PersistencePlan, opt
   if (newProperties.length > 0) {
     edits.push(...appendEntries(text, tree, [{ kind: "comment", text: JSON_MARKER }, ...newProperties], layout));
   }
-  const result = applyEdits(text, edits);
+  const result = withoutPackRemoteEnv(applyEdits(text, edits), file);
   parseJsoncObject(result, `${file} (as edited)`);
   return {
     text: result,
@@ -430,6 +434,40 @@ export function ensurePersistenceMounts(text: string, plan: PersistencePlan, opt
     skipped: [...(options.includeMounts === false ? [] : plan.skipped), ...parts.flatMap((part) => part.skipped)],
     changed: result !== text,
   };
+}
+
+/**
+ * An earlier version forwarded credentials with `remoteEnv: {X: "${localEnv:X}"}` in the repo's config, which
+ * gives X="" to everyone who has not set it (see credentials.ts). Takes out exactly those entries: the ones in a
+ * block the pack marked, or a whole remoteEnv the pack added; the user's own entries stay.
+ */
+function withoutPackRemoteEnv(text: string, file: string): string {
+  const tree = parseJsoncObject(text, file);
+  const object = propertyValueNode(tree, "remoteEnv");
+  const property = object?.parent;
+  if (!object || !property) return text;
+  const isOurs = (child: Node) => isPackProperty(child, (key, value) => value === `\${localEnv:${key}}`);
+  const children = object.children ?? [];
+  const rootChildren = tree.children ?? [];
+  const at = rootChildren.indexOf(property);
+  const markerBefore = lineComments(text).some((comment) => {
+    if (!comment.text.startsWith(JSON_MARKER_PREFIX) || comment.offset > property.offset || innermostContainer(tree, comment.offset) !== tree) return false;
+    const between = rootChildren.slice(0, at).filter((child) => child.offset > comment.offset);
+    return between.every((child) => ["mounts", "containerEnv"].includes(String(child.children?.[0]?.value)));
+  });
+  if (markerBefore && children.length > 0 && children.every(isOurs)) {
+    return applyEdits(text, removeEntries(text, property.offset, property, rootChildren[at - 1]));
+  }
+  const edits: Edit[] = [];
+  for (const comment of lineComments(text)) {
+    if (!comment.text.startsWith(JSON_MARKER_PREFIX) || innermostContainer(tree, comment.offset) !== object) continue;
+    const start = children.findIndex((child) => child.offset > comment.offset);
+    let end = start;
+    while (end !== -1 && end < children.length && isOurs(children[end] as Node)) end++;
+    if (start === -1 || end === start) continue;
+    edits.push(...removeEntries(text, comment.offset, children[end - 1] as Node, children[start - 1]));
+  }
+  return edits.length === 0 ? text : applyEdits(text, edits);
 }
 
 function emptyPart(): Part {

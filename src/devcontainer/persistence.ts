@@ -22,6 +22,10 @@ export type PersistenceEdit = {
   readonly targets: string[];
   /** For compose-based configs launched without editing the repo: a compose file holding only our volumes. */
   readonly composeOverlay?: string;
+  /** Variables the launch forwards by name when this host has them set (never written into the repo). */
+  readonly forwardedNames: readonly string[];
+  /** The workspace's path in a container made from this config (before one exists: from the config). */
+  readonly containerWorkspace: string;
 };
 
 export type PersistenceEditOptions = {
@@ -46,7 +50,7 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
   if (options.remove) {
     const files: FileEdit[] = [{ path: configPath, before: initial ? undefined : text, after: removePersistenceMounts(text, { file: configPath }).text }];
     if (compose) files.push({ path: compose.file, before: compose.text, after: removeComposeMounts(compose.text, { file: compose.file }).text });
-    return { workspaceFolder, configPath, containerHome: "", files, added: [], skipped: [], targets: [] };
+    return { workspaceFolder, configPath, containerHome: "", files, added: [], skipped: [], targets: [], forwardedNames: [], containerWorkspace: "" };
   }
 
   const plan = await planPersistence(config, workspaceFolder, { env: options.env, remoteHome: options.remoteHome, askDocker: true });
@@ -78,6 +82,10 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
     skipped: edited.skipped,
     targets: plan.mounts.map((m) => m.target),
     ...(composeOverlay !== undefined ? { composeOverlay } : {}),
+    forwardedNames: plan.remoteEnvNames,
+    containerWorkspace: (config.workspaceFolder ?? `/workspaces/${path.basename(workspaceFolder)}`)
+      .replaceAll("${localWorkspaceFolderBasename}", path.basename(workspaceFolder))
+      .replaceAll("${localWorkspaceFolder}", workspaceFolder),
   };
 }
 

@@ -1,0 +1,332 @@
+// The first-run choices a person already made on the host, carried into a dev container's `.claude.json`, so that
+// interactive `claude` there carries on at once instead of showing Claude Code's first-run flow (theme, login
+// method, key approval, folder trust): the container's `.claude.json` is new in every container.
+//
+// By explicit allowlist only: onboarding done and its version, the theme, the approved API-key suffixes, and for
+// the opened workspace its folder trust and project onboarding, carried from the host path to the container path;
+// plus the user-scope MCP servers whose secrets are environment references. Never `oauthAccount`, `userID`,
+// tokens, other projects, or a literal secret.
+//
+// Two ways in: dev-open merges it into the container's file over `docker exec` when it launches or finds the
+// container (the file's other keys stay), and for a container an editor creates from the config, the config's
+// onCreateCommand copies the seed dev-open left in the shared state, with plain `sh` (the image may have no node).
+import { closeSync, fstatSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeSync, constants } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { z } from "zod";
+import { encodeProjectSlug, globalStatePath, packStateDir, PACK_STATE_DIR, type Env } from "../claude/home.ts";
+import { tempPathBeside } from "../fs.ts";
+
+/** Larger than any `.claude.json` seen in use (they hold every project's settings), small enough to read at once. */
+const MAX_STATE_BYTES = 32 * 1024 * 1024;
+const DOCKER_TIMEOUT_MS = 20_000;
+
+const projectSchema = z.looseObject({
+  hasTrustDialogAccepted: z.boolean().optional(),
+  hasCompletedProjectOnboarding: z.boolean().optional(),
+  projectOnboardingSeenCount: z.number().int().nonnegative().optional(),
+});
+
+const mcpServerSchema = z.looseObject({
+  type: z.string().optional(),
+  command: z.string().optional(),
+  args: z.array(z.string()).optional(),
+  url: z.string().optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+const hostStateSchema = z.looseObject({
+  hasCompletedOnboarding: z.boolean().optional(),
+  lastOnboardingVersion: z.string().optional(),
+  theme: z.string().optional(),
+  customApiKeyResponses: z.looseObject({ approved: z.array(z.string()).optional() }).optional(),
+  projects: z.record(z.string(), z.unknown()).optional(),
+  mcpServers: z.record(z.string(), z.unknown()).optional(),
+});
+
+type ProjectChoices = z.infer<typeof projectSchema>;
+type McpServer = z.infer<typeof mcpServerSchema>;
+
+/** What goes into the container's `.claude.json`: nothing but these keys. */
+export type ClaudeStateSeed = {
+  hasCompletedOnboarding?: boolean;
+  lastOnboardingVersion?: string;
+  theme?: string;
+  customApiKeyResponses?: { approved: string[] };
+  projects?: Record<string, ProjectChoices>;
+  mcpServers?: Record<string, McpServer>;
+};
+
+export type NotShared = { readonly name: string; readonly reason: string };
+
+export type SeedPlan = { readonly seed: ClaudeStateSeed; readonly mcpNotShared: NotShared[] };
+
+/** The host's `.claude.json`, parsed loosely; undefined when it is missing, not a regular file, too big or not JSON. */
+export function readHostClaudeState(env: Env): unknown {
+  const text = readRegularFile(globalStatePath(env), MAX_STATE_BYTES);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A regular file's text, read through one descriptor (no link followed, no FIFO waited on); undefined otherwise. */
+function readRegularFile(file: string, maxBytes: number): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile() || stats.size > maxBytes) return undefined;
+    const buffer = Buffer.alloc(stats.size);
+    let read = 0;
+    while (read < buffer.length) {
+      const n = readSync(fd, buffer, read, buffer.length - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buffer.subarray(0, read).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The seed for a container whose workspace `containerWorkspace` is `hostWorkspace` on the host. Folder trust counts
+ * when the host trusted the workspace or a folder above it (Claude Code asks once for a parent).
+ */
+export function planClaudeStateSeed(hostState: unknown, where: { hostWorkspace: string; containerWorkspace: string }): SeedPlan {
+  const parsed = hostStateSchema.safeParse(hostState);
+  if (!parsed.success) return { seed: {}, mcpNotShared: [] };
+  const host = parsed.data;
+  const seed: ClaudeStateSeed = {};
+  if (host.hasCompletedOnboarding !== undefined) seed.hasCompletedOnboarding = host.hasCompletedOnboarding;
+  if (host.lastOnboardingVersion !== undefined) seed.lastOnboardingVersion = host.lastOnboardingVersion;
+  if (host.theme !== undefined) seed.theme = host.theme;
+  const approved = host.customApiKeyResponses?.approved;
+  if (approved && approved.length > 0) seed.customApiKeyResponses = { approved: [...approved] };
+  const project = projectChoices(host.projects ?? {}, where.hostWorkspace);
+  if (Object.keys(project).length > 0) seed.projects = { [where.containerWorkspace]: project };
+  const { shared, notShared } = shareableMcpServers(host.mcpServers ?? {});
+  if (Object.keys(shared).length > 0) seed.mcpServers = shared;
+  return { seed, mcpNotShared: notShared };
+}
+
+function projectChoices(projects: Record<string, unknown>, hostWorkspace: string): ProjectChoices {
+  const own = projectSchema.safeParse(projects[hostWorkspace]);
+  const choices: ProjectChoices = {};
+  if (own.success) {
+    if (own.data.hasTrustDialogAccepted !== undefined) choices.hasTrustDialogAccepted = own.data.hasTrustDialogAccepted;
+    if (own.data.hasCompletedProjectOnboarding !== undefined) choices.hasCompletedProjectOnboarding = own.data.hasCompletedProjectOnboarding;
+    if (own.data.projectOnboardingSeenCount !== undefined) choices.projectOnboardingSeenCount = own.data.projectOnboardingSeenCount;
+  }
+  if (!choices.hasTrustDialogAccepted) {
+    const trustedAbove = Object.entries(projects).some(
+      ([folder, value]) => isAncestor(folder, hostWorkspace) && projectSchema.safeParse(value).data?.hasTrustDialogAccepted === true,
+    );
+    if (trustedAbove) choices.hasTrustDialogAccepted = true;
+  }
+  return choices;
+}
+
+function isAncestor(parent: string, child: string): boolean {
+  const relative = path.relative(parent, child);
+  return path.isAbsolute(parent) && relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative);
+}
+
+/** `${VAR}` (optionally with a `:-default`), the form Claude Code expands in MCP configs. */
+const ENV_REFERENCE = /\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}/g;
+/** Names that hold a secret when their value is written out literally. */
+const SECRET_NAME = /key|token|secret|passw|auth|credential|cookie|session|bearer|private/i;
+
+/**
+ * User-scope MCP servers that can be copied: every `env` and `headers` value, and every argument that looks like a
+ * secret, is an environment reference (or is harmless by name). A server with a literal secret is not shared.
+ */
+export function shareableMcpServers(servers: Record<string, unknown>): { shared: Record<string, McpServer>; notShared: NotShared[] } {
+  const shared: Record<string, McpServer> = {};
+  const notShared: NotShared[] = [];
+  for (const [name, value] of Object.entries(servers)) {
+    const server = mcpServerSchema.safeParse(value);
+    if (!server.success) {
+      notShared.push({ name, reason: "its entry in ~/.claude.json is not an MCP server config the pack can read" });
+      continue;
+    }
+    const literal = literalSecrets(server.data);
+    if (literal.length > 0) {
+      notShared.push({
+        name,
+        reason: `${literal.join(", ")} ${literal.length === 1 ? "is" : "are"} written literally in ~/.claude.json; write it as "\${VAR}" instead (claude mcp add --scope user … -e ${literal[0]?.split(".").at(-1) ?? "VAR"}='\${VAR}'), export VAR on the host, and run dev-open again`,
+      });
+      continue;
+    }
+    shared[name] = server.data;
+  }
+  return { shared, notShared };
+}
+
+function literalSecrets(server: McpServer): string[] {
+  const found: string[] = [];
+  const isReference = (value: string) => value.replace(ENV_REFERENCE, "").trim() === "" || /^Bearer\s+\$\{[^}]+\}$/.test(value.trim());
+  for (const [key, value] of Object.entries(server.env ?? {})) if (!isReference(value) && SECRET_NAME.test(key)) found.push(`env.${key}`);
+  for (const [key, value] of Object.entries(server.headers ?? {})) if (!isReference(value)) found.push(`headers.${key}`);
+  for (const arg of server.args ?? []) if (SECRET_NAME.test(arg.split("=")[0] ?? "") && arg.includes("=") && !isReference(arg.slice(arg.indexOf("=") + 1))) found.push(`args ${arg.split("=")[0]}`);
+  if (server.url && /[?&][^=]*(?:key|token|secret)[^=]*=(?!\$\{)/i.test(server.url)) found.push("url");
+  return found;
+}
+
+/**
+ * The container's `.claude.json` with the seed merged in: every key it has stays; onboarding is marked done, the
+ * theme and version are filled in only where missing, approvals are added to, the workspace's project gains the
+ * host's trust, and MCP servers it lacks are added.
+ */
+export function mergeClaudeState(existing: Record<string, unknown>, seed: ClaudeStateSeed): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...existing };
+  if (seed.hasCompletedOnboarding) merged.hasCompletedOnboarding = true;
+  if (seed.lastOnboardingVersion && typeof merged.lastOnboardingVersion !== "string") merged.lastOnboardingVersion = seed.lastOnboardingVersion;
+  if (seed.theme && typeof merged.theme !== "string") merged.theme = seed.theme;
+  if (seed.customApiKeyResponses) {
+    const responses = isRecord(merged.customApiKeyResponses) ? merged.customApiKeyResponses : {};
+    const approved = Array.isArray(responses.approved) ? responses.approved.filter((item) => typeof item === "string") : [];
+    merged.customApiKeyResponses = { ...responses, approved: [...new Set([...approved, ...seed.customApiKeyResponses.approved])] };
+  }
+  if (seed.projects) {
+    const projects = isRecord(merged.projects) ? { ...merged.projects } : {};
+    for (const [folder, choices] of Object.entries(seed.projects)) {
+      const current = isRecord(projects[folder]) ? projects[folder] : {};
+      const added: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(choices)) if (key === "hasTrustDialogAccepted" ? value === true : current[key] === undefined) added[key] = value;
+      projects[folder] = { ...current, ...added };
+    }
+    merged.projects = projects;
+  }
+  if (seed.mcpServers) {
+    const servers = isRecord(merged.mcpServers) ? { ...merged.mcpServers } : {};
+    for (const [name, server] of Object.entries(seed.mcpServers)) if (!(name in servers)) servers[name] = server;
+    merged.mcpServers = servers;
+  }
+  return merged;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Into a running container
+
+/** Claude Code's state file as the container's user sees it (CLAUDE_CONFIG_DIR moves it, as the anchors set it). */
+const CONTAINER_STATE_FILE = '"${CLAUDE_CONFIG_DIR:-$HOME}/.claude.json"';
+
+export type SeedOutcome = { readonly kind: "written" | "unchanged" } | { readonly kind: "left-alone"; readonly reason: string };
+
+/**
+ * Merges the seed into the container's `.claude.json` as its user, through `docker exec` (no node needed there).
+ * A file that is not a JSON object is left as it is, and said so.
+ */
+export async function seedRunningContainer(containerId: string, user: string, seed: ClaudeStateSeed, env: NodeJS.ProcessEnv): Promise<SeedOutcome> {
+  const dockerEnv = { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS } as const;
+  const read = await execa("docker", ["exec", "-u", user, containerId, "sh", "-c", `f=${CONTAINER_STATE_FILE}; if [ -f "$f" ]; then head -c ${MAX_STATE_BYTES + 1} "$f"; fi`], dockerEnv);
+  if (read.exitCode !== 0) return { kind: "left-alone", reason: `could not read it (${read.stderr.trim().split("\n")[0] ?? `exit ${read.exitCode}`})` };
+  let existing: Record<string, unknown> = {};
+  if (read.stdout.trim() !== "") {
+    if (read.stdout.length > MAX_STATE_BYTES) return { kind: "left-alone", reason: "it is larger than 32 MB" };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(read.stdout);
+    } catch {
+      return { kind: "left-alone", reason: "it is not valid JSON" };
+    }
+    if (!isRecord(parsed)) return { kind: "left-alone", reason: "it is not a JSON object" };
+    existing = parsed;
+  }
+  const merged = mergeClaudeState(existing, seed);
+  if (JSON.stringify(merged) === JSON.stringify(existing)) return { kind: "unchanged" };
+  const write = await execa(
+    "docker",
+    ["exec", "-i", "-u", user, containerId, "sh", "-c", `f=${CONTAINER_STATE_FILE}; umask 077; cat > "$f.claude-persist.tmp" && mv -f "$f.claude-persist.tmp" "$f"`],
+    { ...dockerEnv, input: `${JSON.stringify(merged, null, 2)}\n` },
+  );
+  if (write.exitCode !== 0) return { kind: "left-alone", reason: `could not write it (${write.stderr.trim().split("\n")[0] ?? `exit ${write.exitCode}`})` };
+  return { kind: "written" };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// For a container an editor creates: a seed file in the shared state, copied by the config's onCreateCommand
+
+/** The seed's file name for a container workspace, in the pack's shared state (mounted into containers). */
+export function seedFileName(containerWorkspace: string): string {
+  return `container-claude-${encodeProjectSlug(containerWorkspace)}.json`;
+}
+
+/**
+ * Writes the seed where the container's onCreateCommand finds it. The folder is writable by containers, so the
+ * file is replaced by a rename (a link planted there is replaced, never written through).
+ */
+export function writeSeedFile(env: Env, containerWorkspace: string, seed: ClaudeStateSeed): string {
+  const dir = packStateDir(env);
+  if (!lstatSync(dir).isDirectory()) throw new Error(`${dir} is not a folder`);
+  const file = path.join(dir, seedFileName(containerWorkspace));
+  const temp = tempPathBeside(file);
+  const fd = openSync(temp, "wx", 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(seed, null, 2)}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(temp, file);
+  } catch (error) {
+    unlinkSync(temp);
+    throw error;
+  }
+  return file;
+}
+
+/**
+ * The shell step of onCreateCommand: when the container has no `.claude.json` yet, copy the seed dev-open left for
+ * this workspace (found by the slug of CLAUDE_PERSIST_CONTAINER_WORKSPACE). Plain sh and coreutils; a teammate
+ * without the pack has no seed, and nothing happens.
+ */
+export function seedCopyCommand(containerHome: string): string {
+  const seedDir = `${containerHome}/.claude/${PACK_STATE_DIR}`;
+  return (
+    `f=${CONTAINER_STATE_FILE}; ` +
+    `s="${seedDir}/container-claude-$(printf %s "$CLAUDE_PERSIST_CONTAINER_WORKSPACE" | tr -c 'A-Za-z0-9' '-').json"; ` +
+    `if [ ! -e "$f" ] && [ -f "$s" ]; then (umask 077; cp "$s" "$f"); fi`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What dev-open calls
+
+/**
+ * Plans the seed for a workspace and leaves its file for containers an editor creates; returns the seed and one
+ * line per MCP server that is not shared, for the person to read.
+ */
+export function prepareClaudeStateSeed(env: Env, hostWorkspace: string, containerWorkspace: string): { seed: ClaudeStateSeed; messages: string[] } {
+  const { seed, mcpNotShared } = planClaudeStateSeed(readHostClaudeState(env), { hostWorkspace, containerWorkspace });
+  writeSeedFile(env, containerWorkspace, seed);
+  const messages = mcpNotShared.map((server) => `MCP server '${server.name}' is not shared with the container: ${server.reason}.`);
+  return { seed, messages };
+}
+
+/** One line on what the container's `.claude.json` now holds. */
+export function describeSeedOutcome(outcome: SeedOutcome, seed: ClaudeStateSeed): string {
+  const carried = [
+    seed.hasCompletedOnboarding ? "onboarding" : undefined,
+    seed.theme ? "theme" : undefined,
+    seed.customApiKeyResponses ? "API key approval" : undefined,
+    seed.projects && Object.values(seed.projects).some((p) => p.hasTrustDialogAccepted) ? "folder trust" : undefined,
+    seed.mcpServers ? `${Object.keys(seed.mcpServers).length} MCP server(s)` : undefined,
+  ].filter((item): item is string => item !== undefined);
+  if (outcome.kind === "left-alone") return `Left the container's .claude.json as it is (${outcome.reason}): Claude there may show its first-run screens.`;
+  if (carried.length === 0) return "Claude Code on this host has no first-run choices to carry into the container yet.";
+  return `Claude Code in the container has your ${carried.join(", ")} from this host${outcome.kind === "unchanged" ? " (already there)" : ""}.`;
+}

@@ -1,0 +1,142 @@
+// The host user's first-run choices carried into a container's .claude.json: the allowlist, the merge, MCP servers;
+// the environment rules that decide what is forwarded; and where the pack thinks it runs.
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { mergeClaudeState, planClaudeStateSeed, seedCopyCommand, seedFileName, writeSeedFile } from "../src/devcontainer/claude-state.ts";
+import { forwardedEnvEntries, loginAdvice, withForwardedEnv } from "../src/devcontainer/credentials.ts";
+import { detectEnvironment } from "../src/environment.ts";
+import { runCli, tempHome } from "./support/claude.ts";
+import { execa } from "execa";
+
+const HOST_STATE = {
+  numStartups: 12,
+  userID: "f".repeat(64),
+  oauthAccount: { emailAddress: "ana@example.com", accountUuid: "u-1" },
+  hasCompletedOnboarding: true,
+  lastOnboardingVersion: "2.1.330",
+  theme: "light-daltonized",
+  customApiKeyResponses: { approved: ["0000000000000000000000"], rejected: ["1111"] },
+  primaryApiKey: "sk-ant-secret",
+  mcpServers: {
+    github: { type: "stdio", command: "gh-mcp", env: { GITHUB_TOKEN: "${GITHUB_TOKEN}" } },
+    slack: { type: "stdio", command: "slack-mcp", env: { SLACK_BOT_TOKEN: "xoxb-literal-secret" } },
+    search: { type: "http", url: "https://mcp.example/api", headers: { Authorization: "Bearer ${SEARCH_TOKEN}" } },
+    leaky: { type: "http", url: "https://mcp.example/api", headers: { Authorization: "Bearer abc123" } },
+  },
+  projects: {
+    "/home/ana/app": { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true, projectOnboardingSeenCount: 2, allowedTools: ["Bash(rm:*)"], mcpServers: { x: {} } },
+    "/home/ana/other": { hasTrustDialogAccepted: true },
+    "/home/ana": { hasTrustDialogAccepted: false },
+  },
+};
+
+const WHERE = { hostWorkspace: "/home/ana/app", containerWorkspace: "/workspaces/app" };
+
+describe("the seed for a container's .claude.json", () => {
+  it("carries onboarding, theme, key approvals and this workspace's trust to the container path, and nothing else", () => {
+    const { seed } = planClaudeStateSeed(HOST_STATE, WHERE);
+    expect(Object.keys(seed).sort()).toEqual(["customApiKeyResponses", "hasCompletedOnboarding", "lastOnboardingVersion", "mcpServers", "projects", "theme"]);
+    expect(seed.customApiKeyResponses).toEqual({ approved: ["0000000000000000000000"] });
+    expect(seed.projects).toEqual({ "/workspaces/app": { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true, projectOnboardingSeenCount: 2 } });
+    const text = JSON.stringify(seed);
+    for (const secret of ["ana@example.com", "sk-ant-secret", "xoxb-literal-secret", "abc123", "Bash(rm:*)", "/home/ana/other", "f".repeat(64)]) expect(text).not.toContain(secret);
+  });
+
+  it("counts trust given to a folder above the workspace", () => {
+    const { seed } = planClaudeStateSeed({ projects: { "/home/ana": { hasTrustDialogAccepted: true } } }, WHERE);
+    expect(seed.projects).toEqual({ "/workspaces/app": { hasTrustDialogAccepted: true } });
+    expect(planClaudeStateSeed({ projects: { "/home/an": { hasTrustDialogAccepted: true } } }, WHERE).seed.projects).toBeUndefined();
+  });
+
+  it("shares MCP servers whose secrets are environment references; a literal secret is reported with the fix", () => {
+    const { seed, mcpNotShared } = planClaudeStateSeed(HOST_STATE, WHERE);
+    expect(Object.keys(seed.mcpServers ?? {}).sort()).toEqual(["github", "search"]);
+    expect(mcpNotShared.map((server) => server.name).sort()).toEqual(["leaky", "slack"]);
+    expect(mcpNotShared.find((server) => server.name === "slack")?.reason).toMatch(/env\.SLACK_BOT_TOKEN is written literally.*\$\{VAR\}/);
+  });
+
+  it("is empty for a host file that is not what Claude Code writes", () => {
+    for (const junk of [undefined, null, [], "text", { hasCompletedOnboarding: "yes" }]) expect(planClaudeStateSeed(junk, WHERE).seed).toEqual({});
+  });
+});
+
+describe("merging the seed into the container's own file", () => {
+  const { seed } = planClaudeStateSeed(HOST_STATE, WHERE);
+
+  it("keeps every key the container has, and its own theme", () => {
+    const existing = { userID: "container", theme: "dark", numStartups: 3, customApiKeyResponses: { approved: ["x"], rejected: ["y"] }, projects: { "/workspaces/app": { allowedTools: ["Read"] } }, mcpServers: { github: { command: "mine" } } };
+    const merged = mergeClaudeState(existing, seed);
+    expect(merged).toMatchObject({ userID: "container", theme: "dark", numStartups: 3, hasCompletedOnboarding: true, lastOnboardingVersion: "2.1.330" });
+    expect(merged.customApiKeyResponses).toEqual({ approved: ["x", "0000000000000000000000"], rejected: ["y"] });
+    expect((merged.projects as Record<string, unknown>)["/workspaces/app"]).toEqual({ allowedTools: ["Read"], hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true, projectOnboardingSeenCount: 2 });
+    expect((merged.mcpServers as Record<string, unknown>).github).toEqual({ command: "mine" });
+    expect(mergeClaudeState(merged, seed)).toEqual(merged);
+  });
+});
+
+describe("the seed file and the container's copy step (plain sh, no node)", () => {
+  it("copies the seed for its workspace when the container has no .claude.json, and never over one it has", async () => {
+    const home = tempHome();
+    const containerHome = tempHome();
+    const { seed } = planClaudeStateSeed(HOST_STATE, WHERE);
+    mkdirSync(path.join(home, ".claude", "persist-state"), { mode: 0o700 });
+    // The container's view: the host's persist-state is mounted at ~/.claude/persist-state.
+    const file = writeSeedFile({ HOME: home }, "/workspaces/app", seed);
+    expect(path.basename(file)).toBe(seedFileName("/workspaces/app"));
+    const command = seedCopyCommand(path.join(home)).replace(`${home}/.claude/persist-state`, path.dirname(file));
+    const run = (env: Record<string, string>) => execa("/bin/sh", ["-c", command], { env: { PATH: "/usr/bin:/bin", HOME: containerHome, CLAUDE_PERSIST_CONTAINER_WORKSPACE: "/workspaces/app", ...env }, extendEnv: false });
+    await run({});
+    expect(JSON.parse(readFileSync(path.join(containerHome, ".claude.json"), "utf8"))).toEqual(seed);
+    await execa("/bin/sh", ["-c", `echo '{"mine":1}' > ${containerHome}/.claude.json`]);
+    await run({});
+    expect(readFileSync(path.join(containerHome, ".claude.json"), "utf8")).toBe('{"mine":1}\n');
+    // CLAUDE_CONFIG_DIR moves Claude Code's state file, as the reference devcontainers set it.
+    await run({ CLAUDE_CONFIG_DIR: path.join(containerHome, ".claude") });
+    expect(existsSync(path.join(containerHome, ".claude", ".claude.json"))).toBe(true);
+  });
+});
+
+describe("what reaches a container by name", () => {
+  it("forwards only what the host has set: an unset or empty variable blanks nothing", () => {
+    expect(forwardedEnvEntries(["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "LINEAR_API_KEY", "LINEAR_API_URL"], { ANTHROPIC_API_KEY: "sk", CLAUDE_CODE_OAUTH_TOKEN: "", LINEAR_API_KEY: "lin" })).toEqual({
+      ANTHROPIC_API_KEY: "${localEnv:ANTHROPIC_API_KEY}",
+      LINEAR_API_KEY: "${localEnv:LINEAR_API_KEY}",
+    });
+  });
+
+  it("adds to the launch config without touching what the config says about a name", () => {
+    const text = withForwardedEnv('{\n  "image": "x",\n  "remoteEnv": { "ANTHROPIC_API_KEY": "${containerEnv:KEY}" }\n}\n', "devcontainer.json", forwardedEnvEntries(["ANTHROPIC_API_KEY", "LINEAR_API_KEY"], { ANTHROPIC_API_KEY: "a", LINEAR_API_KEY: "b" }));
+    expect(JSON.parse(text).remoteEnv).toEqual({ ANTHROPIC_API_KEY: "${containerEnv:KEY}", LINEAR_API_KEY: "${localEnv:LINEAR_API_KEY}" });
+    expect(text).not.toContain('"a"');
+  });
+
+  it("says plainly that Claude will ask for a login when no credential is set, and how to avoid it", () => {
+    expect(loginAdvice({ CLAUDE_CODE_OAUTH_TOKEN: "t" })).toEqual([]);
+    const [linux, fix] = loginAdvice({}, "linux");
+    expect(linux).toMatch(/Claude in the container will ask you to log in/);
+    expect(fix).toMatch(/claude setup-token.*CLAUDE_CODE_OAUTH_TOKEN/);
+    expect(loginAdvice({}, "darwin")[0]).toMatch(/Keychain/);
+  });
+});
+
+describe("host or dev container", () => {
+  const mountLine = (point: string) => `123 45 0:52 / ${point} ro,relatime - overlay overlay rw`;
+  it("a machine that is itself a container is the host; only our mounts or our variable make a dev container", () => {
+    expect(detectEnvironment({ HOME: "/home/ana" }, () => [mountLine("/"), mountLine("/etc/hosts")].join("\n")).kind).toBe("host");
+    expect(detectEnvironment({ HOME: "/home/vscode" }, () => mountLine("/home/vscode/.claude/persist")).kind).toBe("container");
+    expect(detectEnvironment({ HOME: "/h", CLAUDE_PERSIST_HOST_WORKSPACE: "/home/ana/app" }, () => "").kind).toBe("container");
+    expect(detectEnvironment({ HOME: "/h", CLAUDE_PERSIST_ENVIRONMENT: "host", CLAUDE_PERSIST_HOST_WORKSPACE: "/x" }, () => "").kind).toBe("host");
+  });
+
+  // This machine has /.dockerenv (as CI runners, cloud workstations and docker-in-docker hosts do).
+  it.skipIf(!existsSync("/.dockerenv"))("on a host with /.dockerenv, the hook and doctor speak of the host", async () => {
+    const home = tempHome();
+    const env = { HOME: home, PATH: process.env.PATH ?? "" };
+    const hook = await runCli(["hook", "session-start"], { env, input: JSON.stringify({ session_id: "0b7e4a8c-1111-4222-8333-944445555666", cwd: home, hook_event_name: "SessionStart", source: "startup" }) });
+    expect(hook.stdout).toContain("this session runs on the host");
+    const doctor = await runCli(["doctor", "--json"], { env: { ...env, DOCKER_HOST: "unix:///nonexistent.sock" }, cwd: home });
+    expect(JSON.parse(doctor.stdout)).toMatchObject({ environment: "host" });
+    expect(doctor.stdout).not.toContain("not mounted");
+  });
+});
