@@ -107,6 +107,8 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   prepareHost(io.env);
   if (options.configOnly) {
     messages.push(...prepareClaudeStateSeed(io.env, edit.workspaceFolder, edit.containerWorkspace).messages);
+    // A container the editor starts runs `claude --continue` before any hook could link the project: link it now.
+    messages.push(await mapForEditor(io.env, edit));
     messages.push(`Config ready: ${path.relative(edit.workspaceFolder, edit.configPath)}. Open the container from your editor, or run 'dev-open' to launch it here.`);
     describeUnforwarded(edit, io.env, messages);
     messages.push(...loginAdvice(io.env));
@@ -190,6 +192,18 @@ function writeEdits(edit: PersistenceEdit, messages: string[], env: NodeJS.Proce
   }
   if (edit.added.length > 0) messages.push(`Added to the config: ${edit.added.join(", ")}.`);
   else if (!edit.files.some((f) => f.before !== f.after)) messages.push("The config already has the persistence mounts.");
+}
+
+async function mapForEditor(env: NodeJS.ProcessEnv, edit: PersistenceEdit): Promise<string> {
+  try {
+    const mapping = await mapProject(env, { hostPath: edit.workspaceFolder, containerPath: edit.containerWorkspace, configPath: edit.configPath });
+    return mapping.link === "same-path"
+      ? "The workspace has the same path in the container, so sessions need no mapping."
+      : `Sessions of ${edit.workspaceFolder} are shared with ${edit.containerWorkspace} in the container (projects/${mapping.containerSlug} → ${mapping.hostSlug}).`;
+  } catch (error) {
+    if (error instanceof UserError) return `Sessions are not mapped yet: ${error.message}`;
+    throw error;
+  }
 }
 
 /** The repo's config forwards nothing (it would blank a teammate's variables); say what an editor's container lacks. */

@@ -83,7 +83,7 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
     targets: plan.mounts.map((m) => m.target),
     ...(composeOverlay !== undefined ? { composeOverlay } : {}),
     forwardedNames: plan.remoteEnvNames,
-    containerWorkspace: (config.workspaceFolder ?? `/workspaces/${path.basename(workspaceFolder)}`)
+    containerWorkspace: (parseDevcontainerConfig(configText, configPath).config.workspaceFolder ?? `/workspaces/${path.basename(workspaceFolder)}`)
       .replaceAll("${localWorkspaceFolderBasename}", path.basename(workspaceFolder))
       .replaceAll("${localWorkspaceFolder}", workspaceFolder),
   };
