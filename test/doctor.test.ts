@@ -45,7 +45,7 @@ describe("doctor on the host", () => {
     if (probe.exitCode === 0) dockerHost = candidate;
   });
 
-  const env = (home: string) => ({ HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host", DOCKER_HOST: dockerHost });
+  const env = (home: string) => ({ HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host", DOCKER_HOST: dockerHost, CLAUDE_CODE_OAUTH_TOKEN: "sk-ant-oat01-test" });
   const doctor = (home: string, cwd: string, ...args: string[]) => runCli(["doctor", ...args], { env: env(home), cwd });
   /** Runs a printed fix as the user would type it, in a shell whose HOME is the test's. */
   const runFix = (home: string, fix: string) => execa("/bin/sh", ["-c", fix], { env: { PATH: process.env.PATH ?? "", HOME: home } });
@@ -75,6 +75,14 @@ describe("doctor on the host", () => {
     expect(result.stdout).toMatch(/✓ devcontainers CLI \d+\.\d+\.\d+/);
     // Running the hook left no session-start record behind.
     expect(readdirSync(path.join(home, ".claude", "persist-state", "session-starts"))).toEqual([]);
+  });
+
+  it("says plainly that Claude in a container will ask for a login when the host has no credential variable", async () => {
+    const home = await healthyHome();
+    const result = await runCli(["doctor"], { env: { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host", DOCKER_HOST: dockerHost }, cwd: tempDir() });
+    expect(result.stdout).toContain("⚠ Neither ANTHROPIC_API_KEY nor CLAUDE_CODE_OAUTH_TOKEN is set here, so Claude in the container will ask you to log in");
+    expect(result.stdout).toContain("claude setup-token");
+    expect(result.exitCode).toBe(0);
   });
 
   it("--json prints one object with every check", async () => {
@@ -268,7 +276,7 @@ describe.skipIf(skipReason !== undefined)("doctor and a real dev container", () 
   let home: string;
   let repo: string;
 
-  const hostEnv = () => ({ ...engine.env, PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, CLAUDE_PERSIST_ENVIRONMENT: "host" });
+  const hostEnv = () => ({ ...engine.env, PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, CLAUDE_PERSIST_ENVIRONMENT: "host", ANTHROPIC_API_KEY: "sk-ant-test-key-0000000000000000000000" });
   const onHost = (file: string, args: string[]) => asUser(user, file, args, { home, cwd: repo, env: hostEnv(), reject: false, timeout: 300_000 });
   const devOpen = (...args: string[]) => onHost(process.execPath, [CLI, "dev-open", ...args]);
   async function doctor(): Promise<{ exitCode: number | undefined; report: DoctorReport; text: string }> {
@@ -368,7 +376,7 @@ describe.skipIf(skipReason !== undefined)("doctor and a real dev container", () 
     expect(checksOf(insideReport, "Inside this dev container").map((check) => check.label)).toEqual([
       "~/.claude is yours",
       `shared with the host and writable: ${READ_WRITE_ENTRIES.filter((e) => e.kind === "dir").map((e) => e.name).join(", ")}`,
-      "read-only from the host: agents, commands, skills, settings.json, persist",
+      "read-only from the host: agents, commands, skills, rules, output-styles, hooks, settings.json, persist",
       expect.stringMatching(/^sessions here continue the host's/),
     ]);
 
