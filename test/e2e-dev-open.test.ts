@@ -54,7 +54,8 @@ describe.skipIf(skipReason !== undefined)("dev-open in a real container", () => 
     await engine?.stop();
   });
 
-  it("host session → dev-open → the container continues the same transcript → the host continues it again", async () => {
+  // Two launches and three claude runs: alone it takes about 50 s here, more on a loaded CI machine.
+  it("host session → dev-open → the container continues the same transcript → the host continues it again", { timeout: 300_000 }, async () => {
     const repo = await makeRepo("app");
     const projects = path.join(home, ".claude", "projects");
     const hostSlug = encodeProjectSlug(repo);
