@@ -10,6 +10,7 @@ import type { Io } from "./command.ts";
 import { devcontainerScript, devcontainerUp, type UpSuccess } from "./devcontainer/launch.ts";
 import { describeSeedOutcome, prepareClaudeStateSeed, seedRunningContainer } from "./devcontainer/claude-state.ts";
 import { forwardedEnvEntries, loginAdvice, setOnHost, withForwardedEnv } from "./devcontainer/credentials.ts";
+import { unreachableHookScripts } from "./devcontainer/host-scripts.ts";
 import { preparePersistenceEdit, type PersistenceEdit } from "./devcontainer/persistence.ts";
 import { listDevcontainerConfigs, parseDevcontainerConfig } from "./devcontainer/config.ts";
 import { isOnlyPackCommand } from "./devcontainer/mounts.ts";
@@ -111,7 +112,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     messages.push(await mapForEditor(io.env, edit));
     messages.push(`Config ready: ${path.relative(edit.workspaceFolder, edit.configPath)}. Open the container from your editor, or run 'dev-open' to launch it here.`);
     describeUnforwarded(edit, io.env, messages);
-    messages.push(...loginAdvice(io.env));
+    messages.push(...unreachableHookScripts(io.env), ...loginAdvice(io.env));
     return { status: "configured", ...base, messages };
   }
 
@@ -164,7 +165,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   const node = running ? undefined : await checkContainerNode(up.containerId, io.env);
   describeLaunch(up, mapping, edit, messages);
   if (node?.problem) messages.push(describeNodeProblem(node.problem));
-  messages.push(...loginAdvice(io.env));
+  messages.push(...unreachableHookScripts(io.env), ...loginAdvice(io.env));
   const result: DevOpenResult = {
     status: "running",
     ...base,

@@ -1,6 +1,6 @@
 // The host user's first-run choices carried into a container's .claude.json: the allowlist, the merge, MCP servers;
 // the environment rules that decide what is forwarded; and where the pack thinks it runs.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { mergeClaudeState, planClaudeStateSeed, seedCopyCommand, seedFileName, writeSeedFile } from "../src/devcontainer/claude-state.ts";
@@ -138,5 +138,26 @@ describe("host or dev container", () => {
     const doctor = await runCli(["doctor", "--json"], { env: { ...env, DOCKER_HOST: "unix:///nonexistent.sock" }, cwd: home });
     expect(JSON.parse(doctor.stdout)).toMatchObject({ environment: "host" });
     expect(doctor.stdout).not.toContain("not mounted");
+  });
+});
+
+describe("the scripts the shared settings.json runs", () => {
+  it("names each hook command whose script the container will not have at that path, with the fix", async () => {
+    const { unreachableHookScripts } = await import("../src/devcontainer/host-scripts.ts");
+    const home = tempHome();
+    const settings = {
+      hooks: {
+        SessionStart: [{ hooks: [{ type: "command", command: "${CLAUDE_CONFIG_DIR:-$HOME/.claude}/persist/hooks/session-start.cjs" }] }],
+        PostToolUse: [{ matcher: "Edit", hooks: [{ type: "command", command: `bash ${home}/.claude/hooks/format.sh` }, { type: "command", command: `${home}/bin/lint.sh --fix` }, { type: "command", command: "$HOME/.claude/hooks/ok.sh" }] }],
+      },
+    };
+    writeFileSync(path.join(home, ".claude", "settings.json"), JSON.stringify(settings));
+    const lines = unreachableHookScripts({ HOME: home });
+    expect(lines).toEqual([
+      `settings.json runs ${home}/.claude/hooks/format.sh by this host's path, which the container does not have: write it as "$HOME/.claude/hooks/format.sh" (the shared folder is there under the container's home).`,
+      `settings.json runs ${home}/bin/lint.sh, which no container sees: keep it in ${home}/.claude/hooks/ (shared read-only) and name it "$HOME/.claude/hooks/lint.sh".`,
+    ]);
+    writeFileSync(path.join(home, ".claude", "settings.json"), "{ not json");
+    expect(unreachableHookScripts({ HOME: home })).toEqual([]);
   });
 });
