@@ -222,8 +222,9 @@ describe.skipIf(skipReason !== undefined)("a person at the terminal, host and de
     await quitClaude();
   });
 
-  it("an --env-file key and an exec-time --remote-env key still work after dev-open; the host's set variables arrive by name", { timeout: 600_000 }, async () => {
+  it("an --env-file key and an exec-time --remote-env key still work after dev-open; the host's set variables arrive by name; the container's own .claude.json keeps its keys", { timeout: 600_000 }, async () => {
     const repo = await makeRepo("envs");
+    onboardedHostState([repo]);
     const configFile = path.join(repo, ".devcontainer", "devcontainer.json");
     const config = JSON.parse((await host.run("cat", [configFile], repo)).stdout) as Record<string, unknown>;
     config.runArgs = ["--network=host", "--env-file", ".devcontainer/.env"];
@@ -243,6 +244,16 @@ describe.skipIf(skipReason !== undefined)("a person at the terminal, host and de
     expect(printed).toContain("linear=[lin_api_from_the_host]");
     // The repo's config names no credential: a teammate without one gets no empty variable.
     expect((await host.run("cat", [configFile], repo)).stdout).not.toContain("${localEnv:ANTHROPIC_API_KEY}");
+
+    // Found again, the container's own .claude.json keeps its keys and gains the host's choices.
+    const written = await host.inContainer(repo, ["sh", "-c", `printf '%s' '{"numStartups": 7, "theme": "light"}' > /home/vscode/.claude.json`]);
+    expect(written.exitCode, written.stderr).toBe(0);
+    const again = await host.run(process.execPath, [CLI, "dev-open"], repo);
+    expect(again.exitCode, again.stderr).toBe(0);
+    const state = JSON.parse((await host.inContainer(repo, ["cat", "/home/vscode/.claude.json"])).stdout) as Record<string, unknown>;
+    expect(state).toMatchObject({ numStartups: 7, theme: "light", hasCompletedOnboarding: true });
+    expect(state).not.toHaveProperty("oauthAccount");
+    expect(JSON.stringify(state)).not.toContain("ana@example.com");
 
     // /start-work in the container asks Linear with the host's key.
     const work = await shell(`devcontainer exec --workspace-folder ${repo} node /home/vscode/.claude/persist/bin/claude-persist.mjs start-work LIN-123 2>&1 | tail -5`);
