@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the Docker end-to-end tests need: a Docker engine (dockerd + containerd + runc)
-# and debootstrap to build the local base image (no image registry is reachable here).
+# Installs what the Docker end-to-end tests need: a Docker engine (dockerd + containerd + runc),
+# debootstrap to build the local base image (no image registry is reachable here), and tmux, the terminal
+# through which the tests drive interactive claude as a person would.
 # Idempotent; run as root. Starts nothing: test/support/docker.ts starts dockerd itself.
 set -euo pipefail
 
@@ -18,6 +19,7 @@ declare -A wanted=(
   [iproute2]=ip
   [util-linux]=setpriv
   [passwd]=useradd
+  [tmux]=tmux
 )
 
 missing=()

@@ -1,7 +1,7 @@
 // A person at the terminal: interactive `claude` on the host, then in the dev container, driven through tmux
 // (send-keys, capture-pane), with the real pinned CLI, a real container and the tests' own Messages-API server.
 // `-p` skips Claude Code's first-run flow, so only an interactive session shows whether the container starts over.
-import { writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,8 +12,10 @@ import type { MessagesServer } from "./support/messages-server.ts";
 import { type HostUser, startHostUser } from "./support/host-user.ts";
 import { asUser, chownTree, type TestUser } from "./support/users.ts";
 
-// Throws when CI is set and Docker is unavailable: CI must run this, never skip it.
-const skipReason = dockerUnavailableReason();
+// Throws when CI is set and Docker or tmux is unavailable: CI must run this, never skip it.
+const hasTmux = (process.env.PATH ?? "").split(":").some((dir) => existsSync(path.join(dir, "tmux")));
+if (!hasTmux && process.env.CI) throw new Error("CI must run the interactive e2e tests, but tmux is not installed: run .ci/provision-docker.sh");
+const skipReason = dockerUnavailableReason() ?? (hasTmux ? undefined : "tmux is not installed");
 
 const API_KEY = "sk-ant-test-key-0000000000000000000000";
 /** What Claude Code shows on a first start; none of it may appear in the container. */
