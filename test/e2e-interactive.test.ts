@@ -1,7 +1,7 @@
 // A person at the terminal: interactive `claude` on the host, then in the dev container, driven through tmux
 // (send-keys, capture-pane), with the real pinned CLI, a real container and the tests' own Messages-API server.
 // `-p` skips Claude Code's first-run flow, so only an interactive session shows whether the container starts over.
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -34,7 +34,7 @@ describe.skipIf(skipReason !== undefined)("a person at the terminal, host and de
   const repos: string[] = [];
   let marks = 0;
 
-  const tmux = (args: string[]) => asUser(user, "tmux", ["-L", "claude-persist-i10", ...args], { home, env: shellEnv, reject: false });
+  const tmux = (args: string[]) => asUser(user, "tmux", ["-L", "claude-persist-e2e", ...args], { home, env: shellEnv, reject: false });
   const screen = async () => (await tmux(["capture-pane", "-p", "-t", SESSION])).stdout;
 
   /** Waits until the screen matches; fails with the screen as it was. */
@@ -109,7 +109,9 @@ describe.skipIf(skipReason !== undefined)("a person at the terminal, host and de
       oauthAccount: { emailAddress: "ana@example.com", accountUuid: "never-copied" },
       projects: Object.fromEntries(trusted.map((repo) => [repo, { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true, allowedTools: [] }])),
     };
-    writeFileSync(path.join(home, ".claude.json"), `${JSON.stringify(state, null, 2)}\n`);
+    const file = path.join(home, ".claude.json");
+    writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+    chownSync(file, user.uid, user.gid);
   }
 
   beforeAll(async () => {
