@@ -10,11 +10,12 @@
 // Two ways in: dev-open merges it into the container's file over `docker exec` when it launches or finds the
 // container (the file's other keys stay), and for a container an editor creates from the config, the config's
 // onCreateCommand copies the seed dev-open left in the shared state, with plain `sh` (the image may have no node).
-import { closeSync, fstatSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeSync, constants } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { z } from "zod";
 import { encodeProjectSlug, globalStatePath, packStateDir, PACK_STATE_DIR, type Env } from "../claude/home.ts";
+import { UserError } from "../errors.ts";
 import { tempPathBeside } from "../fs.ts";
 
 /** Larger than any `.claude.json` seen in use (they hold every project's settings), small enough to read at once. */
@@ -270,8 +271,9 @@ export function seedFileName(containerWorkspace: string): string {
  * file is replaced by a rename (a link planted there is replaced, never written through).
  */
 export function writeSeedFile(env: Env, containerWorkspace: string, seed: ClaudeStateSeed): string {
+  // The folder itself is the mount's source, which no container can replace; only what is in it may be planted.
   const dir = packStateDir(env);
-  if (!lstatSync(dir).isDirectory()) throw new Error(`${dir} is not a folder`);
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UserError(`${dir} is not a folder: run 'claude-persist install' again`);
   const file = path.join(dir, seedFileName(containerWorkspace));
   const temp = tempPathBeside(file);
   const fd = openSync(temp, "wx", 0o600);
