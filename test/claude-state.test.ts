@@ -1,6 +1,6 @@
 // The host user's first-run choices carried into a container's .claude.json: the allowlist, the merge, MCP servers;
 // the environment rules that decide what is forwarded; and where the pack thinks it runs.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { mergeClaudeState, planClaudeStateSeed, seedCopyCommand, seedFileName, writeSeedFile } from "../src/devcontainer/claude-state.ts";
@@ -94,6 +94,21 @@ describe("the seed file and the container's copy step (plain sh, no node)", () =
     // CLAUDE_CONFIG_DIR moves Claude Code's state file, as the reference devcontainers set it.
     await run({ CLAUDE_CONFIG_DIR: path.join(containerHome, ".claude") });
     expect(existsSync(path.join(containerHome, ".claude", ".claude.json"))).toBe(true);
+  });
+});
+
+describe("the seed file, in a folder containers can write", () => {
+  it("replaces a link a container planted at its path instead of writing through it", () => {
+    const home = tempHome();
+    mkdirSync(path.join(home, ".claude", "persist-state"), { mode: 0o700 });
+    const victim = path.join(home, "victim.txt");
+    writeFileSync(victim, "mine\n");
+    const seedPath = path.join(home, ".claude", "persist-state", seedFileName("/workspaces/app"));
+    symlinkSync(victim, seedPath);
+    writeSeedFile({ HOME: home }, "/workspaces/app", { hasCompletedOnboarding: true });
+    expect(readFileSync(victim, "utf8")).toBe("mine\n");
+    expect(lstatSync(seedPath).isFile()).toBe(true);
+    expect(JSON.parse(readFileSync(seedPath, "utf8"))).toEqual({ hasCompletedOnboarding: true });
   });
 });
 
