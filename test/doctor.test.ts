@@ -348,7 +348,8 @@ describe.skipIf(skipReason !== undefined)("doctor and a real dev container", () 
     expect(checks).toContainEqual({ status: "ok", label: `sessions in /workspaces/app continue the host's (projects/${encodeProjectSlug("/workspaces/app")} → ${encodeProjectSlug(repo)})` });
   });
 
-  it("a healthy container passes every check, from the host and from the inside", async () => {
+  // Two launches, doctor twice and the hook inside: about 30 s alone, past 60 s in a loaded full run.
+  it("a healthy container passes every check, from the host and from the inside", { timeout: 300_000 }, async () => {
     const file = path.join(repo, ".devcontainer", "devcontainer.json");
     writeFileSync(file, readFileSync(file, "utf8").replace('"updateRemoteUserUID": false', '"updateRemoteUserUID": true'));
     const opened = await devOpen("--rebuild", "--json");
