@@ -290,10 +290,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path36) {
-  if (!path36)
+function getElementAtPath(obj, path39) {
+  if (!path39)
     return obj;
-  return path36.reduce((acc, key) => acc?.[key], obj);
+  return path39.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -552,11 +552,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path36, issues) {
+function prefixIssues(path39, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path36);
+    iss.path.unshift(path39);
     return iss;
   });
 }
@@ -1089,16 +1089,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path36 = []) => {
+  const processError = (error63, path39 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path36, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path39, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path39, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path39, ...issue2.path]);
       } else {
-        const fullpath = [...path36, ...issue2.path];
+        const fullpath = [...path39, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -1137,17 +1137,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path36 = []) => {
+  const processError = (error63, path39 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path36, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path39, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path39, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path39, ...issue2.path]);
       } else {
-        const fullpath = [...path36, ...issue2.path];
+        const fullpath = [...path39, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -1186,8 +1186,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path36 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path36) {
+  const path39 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path39) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -19219,13 +19219,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path36 = ref.slice(1).split("/").filter(Boolean);
-  if (path36.length === 0) {
+  const path39 = ref.slice(1).split("/").filter(Boolean);
+  if (path39.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path36[0] === defsKey) {
-    const key = path36[1] === void 0 ? void 0 : decodeJSONPointerSegment(path36[1]);
+  if (path39[0] === defsKey) {
+    const key = path39[1] === void 0 ? void 0 : decodeJSONPointerSegment(path39[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -20588,6 +20588,12 @@ var init_shared = __esm({
       { name: "agents", kind: "dir", access: "read-only" },
       { name: "commands", kind: "dir", access: "read-only" },
       { name: "skills", kind: "dir", access: "read-only" },
+      // What makes Claude in the container behave as on the host: the global memory, rules, output styles, and the
+      // scripts the shared settings.json runs (commonly kept in hooks/; missing, they break every session there).
+      { name: "CLAUDE.md", kind: "file", access: "read-only" },
+      { name: "rules", kind: "dir", access: "read-only" },
+      { name: "output-styles", kind: "dir", access: "read-only" },
+      { name: "hooks", kind: "dir", access: "read-only" },
       { name: "settings.json", kind: "file", access: "read-only" },
       { name: "mcp.json", kind: "file", access: "read-only" },
       { name: PACK_CODE_DIR, kind: "dir", access: "read-only" }
@@ -21699,12 +21705,12 @@ function parseTree(text2, errors = [], options7 = ParseOptions.DEFAULT) {
   }
   return result;
 }
-function findNodeAtLocation(root, path36) {
+function findNodeAtLocation(root, path39) {
   if (!root) {
     return void 0;
   }
   let node2 = root;
-  for (let segment of path36) {
+  for (let segment of path39) {
     if (typeof segment === "string") {
       if (node2.type !== "object" || !Array.isArray(node2.children)) {
         return void 0;
@@ -21734,17 +21740,17 @@ function getNodePath(node2) {
   if (!node2.parent || !node2.parent.children) {
     return [];
   }
-  const path36 = getNodePath(node2.parent);
+  const path39 = getNodePath(node2.parent);
   if (node2.parent.type === "property") {
     const key = node2.parent.children[0].value;
-    path36.push(key);
+    path39.push(key);
   } else if (node2.parent.type === "array") {
     const index = node2.parent.children.indexOf(node2);
     if (index !== -1) {
-      path36.push(index);
+      path39.push(index);
     }
   }
-  return path36;
+  return path39;
 }
 function visit2(text2, visitor, options7 = ParseOptions.DEFAULT) {
   const _scanner = createScanner(text2, false);
@@ -22086,14 +22092,14 @@ var init_parser = __esm({
 
 // node_modules/jsonc-parser/lib/esm/impl/edit.js
 function setProperty(text2, originalPath, value, options7) {
-  const path36 = originalPath.slice();
+  const path39 = originalPath.slice();
   const errors = [];
   const root = parseTree(text2, errors);
   let parent = void 0;
   let lastSegment = void 0;
-  while (path36.length > 0) {
-    lastSegment = path36.pop();
-    parent = findNodeAtLocation(root, path36);
+  while (path39.length > 0) {
+    lastSegment = path39.pop();
+    parent = findNodeAtLocation(root, path39);
     if (parent === void 0 && value !== void 0) {
       if (typeof lastSegment === "string") {
         value = { [lastSegment]: value };
@@ -22273,8 +22279,8 @@ function printParseErrorCode(code) {
   }
   return "<unknown ParseErrorCode>";
 }
-function modify(text2, path36, value, options7) {
-  return setProperty(text2, path36, value, options7);
+function modify(text2, path39, value, options7) {
+  return setProperty(text2, path39, value, options7);
 }
 function applyEdits(text2, edits) {
   let sortedEdits = edits.slice(0).sort((a2, b) => {
@@ -22409,17 +22415,17 @@ function detectFormatting(text2) {
   if (indented?.startsWith("	")) return { insertSpaces: false, tabSize: 1, eol };
   return { insertSpaces: true, tabSize: indented ? Math.min(indented.length, 8) : 2, eol };
 }
-function editJsonc(text2, path36, value, options7 = {}) {
-  const edits = modify(withoutBom(text2), path36, value, {
+function editJsonc(text2, path39, value, options7 = {}) {
+  const edits = modify(withoutBom(text2), path39, value, {
     formattingOptions: detectFormatting(text2),
     ...options7.insert ? { isArrayInsertion: true } : {}
   });
   return applyEdits(text2, edits);
 }
-function appendToJsonc(text2, path36, value, key) {
-  const container = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path36);
+function appendToJsonc(text2, path39, value, key) {
+  const container = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path39);
   const last = container?.type === (key === void 0 ? "array" : "object") ? container?.children?.at(-1) : void 0;
-  if (!last) return editJsonc(text2, key === void 0 ? [...path36, -1] : [...path36, key], value, { insert: key === void 0 });
+  if (!last) return editJsonc(text2, key === void 0 ? [...path39, -1] : [...path39, key], value, { insert: key === void 0 });
   const { eol, insertSpaces, tabSize } = detectFormatting(text2);
   const lineStart = text2.lastIndexOf("\n", last.offset) + 1;
   const indent = /^[ \t]*/.exec(text2.slice(lineStart))?.[0] ?? "";
@@ -22429,9 +22435,9 @@ function appendToJsonc(text2, path36, value, key) {
   const end = last.offset + last.length;
   return `${text2.slice(0, end)},${ownLine ? `${eol}${indent}` : " "}${entry}${text2.slice(end)}`;
 }
-function removeFromJsonc(text2, path36) {
-  const node2 = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path36);
-  const target = node2 && typeof path36.at(-1) === "string" ? node2.parent : node2;
+function removeFromJsonc(text2, path39) {
+  const node2 = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path39);
+  const target = node2 && typeof path39.at(-1) === "string" ? node2.parent : node2;
   const siblings = target?.parent?.children ?? [];
   const index = target ? siblings.indexOf(target) : -1;
   if (!target || index < 0) return text2;
@@ -22439,7 +22445,7 @@ function removeFromJsonc(text2, path36) {
   const after = siblings[index + 1];
   if (before) return text2.slice(0, before.offset + before.length) + text2.slice(target.offset + target.length);
   if (after) return text2.slice(0, target.offset) + text2.slice(after.offset);
-  return editJsonc(text2, path36, void 0);
+  return editJsonc(text2, path39, void 0);
 }
 var EMPTY;
 var init_jsonc = __esm({
@@ -23303,29 +23309,47 @@ var init_container_checks = __esm({
 });
 
 // src/environment.ts
-import { existsSync as existsSync3 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 import { hostname as hostname3 } from "node:os";
-function detectEnvironment(env = process.env, fileExists = existsSync3) {
+import path8 from "node:path";
+function detectEnvironment(env = process.env, mountInfo = readMountInfo) {
   const hostWorkspace = env[HOST_WORKSPACE_ENV] || void 0;
   const containerWorkspace = env[CONTAINER_WORKSPACE_ENV] || void 0;
-  return { kind: detectKind(env, hostWorkspace, fileExists), name: hostname3(), hostWorkspace, containerWorkspace };
+  return { kind: detectKind(env, hostWorkspace, mountInfo), name: hostname3(), hostWorkspace, containerWorkspace };
 }
-function detectKind(env, hostWorkspace, fileExists) {
-  const forced = env.CLAUDE_PERSIST_ENVIRONMENT;
+function detectKind(env, hostWorkspace, mountInfo) {
+  const forced = env[ENVIRONMENT_OVERRIDE_ENV];
   if (forced === "host" || forced === "container") return forced;
-  if (hostWorkspace || env.REMOTE_CONTAINERS || env.CODESPACES || env.DEVCONTAINER) return "container";
-  return fileExists("/.dockerenv") || fileExists("/run/.containerenv") ? "container" : "host";
+  if (hostWorkspace) return "container";
+  return carriesPackMount(env, mountInfo()) ? "container" : "host";
 }
+function carriesPackMount(env, mountInfo) {
+  const packCode = path8.join(configDir(env), PACK_CODE_DIR);
+  return mountInfo.split("\n").some((line) => unescapeMountPath(line.split(" ")[4] ?? "") === packCode);
+}
+function unescapeMountPath(point) {
+  return point.replace(/\\([0-7]{3})/g, (_, octal2) => String.fromCharCode(Number.parseInt(octal2, 8)));
+}
+function readMountInfo() {
+  try {
+    return readFileSync5("/proc/self/mountinfo", "utf8");
+  } catch {
+    return "";
+  }
+}
+var ENVIRONMENT_OVERRIDE_ENV;
 var init_environment = __esm({
   "src/environment.ts"() {
     "use strict";
     init_shared();
+    init_home();
+    ENVIRONMENT_OVERRIDE_ENV = "CLAUDE_PERSIST_ENVIRONMENT";
   }
 });
 
 // src/sync/conflicts.ts
-import { lstatSync as lstatSync3, readdirSync as readdirSync2, readFileSync as readFileSync5, renameSync as renameSync3, unlinkSync as unlinkSync3, writeFileSync } from "node:fs";
-import path8 from "node:path";
+import { lstatSync as lstatSync3, readdirSync as readdirSync2, readFileSync as readFileSync6, renameSync as renameSync3, unlinkSync as unlinkSync3, writeFileSync } from "node:fs";
+import path9 from "node:path";
 function conflictCopies(dir) {
   let names;
   try {
@@ -23341,7 +23365,7 @@ function mergeConflicts(dir) {
     const match = CONFLICT.exec(name);
     if (!match) continue;
     const session = `${match[1]}${match[3]}`;
-    const added = mergeCopy(path8.join(dir, session), path8.join(dir, name));
+    const added = mergeCopy(path9.join(dir, session), path9.join(dir, name));
     if (added !== void 0) merged.push({ session, added, device: match[2] ?? "" });
   }
   return merged;
@@ -23383,7 +23407,7 @@ function statOf(file2) {
 function readRegular(file2) {
   const stat = statOf(file2);
   if (!stat || stat === "unfit") return void 0;
-  return readFileSync5(file2, "utf8");
+  return readFileSync6(file2, "utf8");
 }
 function unionOfLines(ours, theirs) {
   const seen = /* @__PURE__ */ new Map();
@@ -23436,26 +23460,26 @@ var init_conflicts = __esm({
 });
 
 // src/sync/folders.ts
-import path9 from "node:path";
+import path10 from "node:path";
 function ignorePatterns(folder) {
   const lines = ["// Written by claude-persist sync: the same on every machine. Edit nothing here.", ...NEVER_TRAVELLING];
   if (folder.only) lines.push(...folder.only.map((name) => `!/${name}`), "*");
   return lines;
 }
 function folderPath(env, folder) {
-  return path9.join(configDir(env), folder.name);
+  return path10.join(configDir(env), folder.name);
 }
 function hostOnlyDir(env) {
-  return path9.join(configDir(env), "persist-host");
+  return path10.join(configDir(env), "persist-host");
 }
 function syncSettingsFile(env) {
-  return path9.join(hostOnlyDir(env), "sync.json");
+  return path10.join(hostOnlyDir(env), "sync.json");
 }
 function ownSyncthingHome(env) {
-  return path9.join(hostOnlyDir(env), "syncthing");
+  return path10.join(hostOnlyDir(env), "syncthing");
 }
 function relayPasswordFile(env) {
-  return path9.join(hostOnlyDir(env), "sync-relay-password");
+  return path10.join(hostOnlyDir(env), "sync-relay-password");
 }
 var PROJECT_IDENTITY_PREFIX, SYNC_FOLDERS, NEVER_TRAVELLING;
 var init_folders = __esm({
@@ -23479,20 +23503,20 @@ var init_folders = __esm({
 
 // src/sync/identity.ts
 import { createHash as createHash2 } from "node:crypto";
-import { lstatSync as lstatSync4, mkdirSync as mkdirSync3, readdirSync as readdirSync3, readFileSync as readFileSync6, readlinkSync as readlinkSync2, renameSync as renameSync4, rmdirSync as rmdirSync2, statSync as statSync5, symlinkSync as symlinkSync2 } from "node:fs";
-import path10 from "node:path";
+import { lstatSync as lstatSync4, mkdirSync as mkdirSync3, readdirSync as readdirSync3, readFileSync as readFileSync7, readlinkSync as readlinkSync2, renameSync as renameSync4, rmdirSync as rmdirSync2, statSync as statSync5, symlinkSync as symlinkSync2 } from "node:fs";
+import path11 from "node:path";
 function projectIdentity(dir) {
   const real = realpathOrSelf(dir);
-  for (let root = real; ; root = path10.dirname(root)) {
-    const gitConfig = gitConfigOf(path10.join(root, ".git"));
+  for (let root = real; ; root = path11.dirname(root)) {
+    const gitConfig = gitConfigOf(path11.join(root, ".git"));
     if (gitConfig !== void 0) {
       const url2 = remoteUrl(gitConfig);
       if (!url2) return void 0;
       const remote = normaliseRemote(url2);
-      const subpath = path10.relative(root, real).split(path10.sep).join("/");
+      const subpath = path11.relative(root, real).split(path11.sep).join("/");
       return { remote, subpath, folder: identityFolder(remote, subpath) };
     }
-    if (path10.dirname(root) === root) return void 0;
+    if (path11.dirname(root) === root) return void 0;
   }
 }
 function gitConfigOf(dotGit) {
@@ -23502,15 +23526,15 @@ function gitConfigOf(dotGit) {
     if (stat.isFile()) {
       const pointer = /^gitdir:\s*(.+)$/m.exec(readBounded(dotGit))?.[1]?.trim();
       if (!pointer) return void 0;
-      gitDir = path10.resolve(path10.dirname(dotGit), pointer);
+      gitDir = path11.resolve(path11.dirname(dotGit), pointer);
       try {
-        gitDir = path10.resolve(gitDir, readBounded(path10.join(gitDir, "commondir")).trim());
+        gitDir = path11.resolve(gitDir, readBounded(path11.join(gitDir, "commondir")).trim());
       } catch {
       }
     } else if (!stat.isDirectory()) {
       return void 0;
     }
-    return readBounded(path10.join(gitDir, "config"));
+    return readBounded(path11.join(gitDir, "config"));
   } catch {
     return void 0;
   }
@@ -23518,7 +23542,7 @@ function gitConfigOf(dotGit) {
 function readBounded(file2) {
   const stat = statSync5(file2);
   if (!stat.isFile() || stat.size > MAX_CONFIG_BYTES) throw new Error(`${file2} is not a small regular file`);
-  return readFileSync6(file2, "utf8");
+  return readFileSync7(file2, "utf8");
 }
 function remoteUrl(config2) {
   const remotes = /* @__PURE__ */ new Map();
@@ -23564,8 +23588,8 @@ function linkProject(env, dir, merge3) {
   if (!identity3) return void 0;
   const projects = projectsDir(env);
   const slug = projectSlugForDir(dir);
-  const link2 = path10.join(projects, slug);
-  const target = path10.join(projects, identity3.folder);
+  const link2 = path11.join(projects, slug);
+  const target = path11.join(projects, identity3.folder);
   let moved = [];
   if (isThere(target) && !isRealDirectory(target)) return { identity: identity3, slug, state: "other-link", moved };
   try {
@@ -23606,7 +23630,7 @@ function isEmptyOrMissing(dir) {
 }
 function rmdirIfThere(dir) {
   try {
-    for (const name of readdirSync3(dir)) rmdirSync2(path10.join(dir, name));
+    for (const name of readdirSync3(dir)) rmdirSync2(path11.join(dir, name));
     rmdirSync2(dir);
   } catch (error62) {
     if (errorCode(error62) !== "ENOENT") throw error62;
@@ -23632,18 +23656,18 @@ var init_identity = __esm({
 });
 
 // src/sync/session-start.ts
-import { existsSync as existsSync4, readFileSync as readFileSync7, statSync as statSync6 } from "node:fs";
-import path11 from "node:path";
+import { existsSync as existsSync3, readFileSync as readFileSync8, statSync as statSync6 } from "node:fs";
+import path12 from "node:path";
 function syncAtSessionStart(env, input2, machine, now) {
   const notes = [];
   const problems = [];
-  if (!existsSync4(syncSettingsFile(env))) return { notes, problems };
+  if (!existsSync3(syncSettingsFile(env))) return { notes, problems };
   try {
     const linked = linkProject(env, input2.cwd);
     if (linked?.state === "needs-merge") {
       problems.push(`this project's sessions on this machine are not travelling yet: run 'claude-persist sync link' in ${input2.cwd}`);
     }
-    const merged = mergeConflicts(path11.join(projectsDir(env), projectSlugForDir(input2.cwd)));
+    const merged = mergeConflicts(path12.join(projectsDir(env), projectSlugForDir(input2.cwd)));
     if (merged.length > 0) notes.push(describeMerged(merged));
     if (input2.source === "resume") {
       const elsewhere = liveElsewhere(env, input2, machine, now);
@@ -23655,12 +23679,12 @@ function syncAtSessionStart(env, input2, machine, now) {
   return { notes, problems };
 }
 function liveElsewhere(env, input2, machine, now) {
-  const records = path11.join(packStateDir(env), "session-starts", `${input2.session_id}.jsonl`);
+  const records = path12.join(packStateDir(env), "session-starts", `${input2.session_id}.jsonl`);
   let lines;
   try {
     const stat = statSync6(records);
     if (!stat.isFile() || stat.size > 1024 * 1024) return void 0;
-    lines = readFileSync7(records, "utf8").trim().split("\n");
+    lines = readFileSync8(records, "utf8").trim().split("\n");
   } catch {
     return void 0;
   }
@@ -23700,7 +23724,7 @@ var init_session_start = __esm({
 
 // src/hook.ts
 import { accessSync as accessSync2, appendFileSync, constants as constants2, mkdirSync as mkdirSync4, statSync as statSync7 } from "node:fs";
-import path12 from "node:path";
+import path13 from "node:path";
 function runSessionStartHook(stdinText, env, now = /* @__PURE__ */ new Date()) {
   const problems = [];
   const fixes = [];
@@ -23784,7 +23808,7 @@ function parseInput(stdinText, problems) {
 }
 function missingSharedFolders(env, where) {
   const names = where.kind === "container" ? READ_WRITE_ENTRIES.filter((e) => e.kind === "dir").map((e) => e.name) : [PACK_STATE_DIR];
-  return names.filter((name) => !isWritableDir(path12.join(configDir(env), name)));
+  return names.filter((name) => !isWritableDir(path13.join(configDir(env), name)));
 }
 function isWritableDir(dir) {
   try {
@@ -23796,9 +23820,9 @@ function isWritableDir(dir) {
   }
 }
 function recordSessionStart(env, record2) {
-  const dir = path12.join(packStateDir(env), SESSION_STARTS_DIR);
+  const dir = path13.join(packStateDir(env), SESSION_STARTS_DIR);
   mkdirSync4(dir, { recursive: true, mode: 448 });
-  appendFileSync(path12.join(dir, `${record2.sessionId}.jsonl`), `${JSON.stringify(record2)}
+  appendFileSync(path13.join(dir, `${record2.sessionId}.jsonl`), `${JSON.stringify(record2)}
 `, { mode: 384 });
 }
 function describeSession(cwd, where, missing) {
@@ -24968,7 +24992,7 @@ var require_windows = __commonJS({
     module.exports = isexe;
     isexe.sync = sync2;
     var fs = __require("fs");
-    function checkPathExt(path36, options7) {
+    function checkPathExt(path39, options7) {
       var pathext = options7.pathExt !== void 0 ? options7.pathExt : process.env.PATHEXT;
       if (!pathext) {
         return true;
@@ -24979,25 +25003,25 @@ var require_windows = __commonJS({
       }
       for (var i2 = 0; i2 < pathext.length; i2++) {
         var p = pathext[i2].toLowerCase();
-        if (p && path36.substr(-p.length).toLowerCase() === p) {
+        if (p && path39.substr(-p.length).toLowerCase() === p) {
           return true;
         }
       }
       return false;
     }
-    function checkStat(stat, path36, options7) {
+    function checkStat(stat, path39, options7) {
       if (!stat.isSymbolicLink() && !stat.isFile()) {
         return false;
       }
-      return checkPathExt(path36, options7);
+      return checkPathExt(path39, options7);
     }
-    function isexe(path36, options7, cb) {
-      fs.stat(path36, function(er, stat) {
-        cb(er, er ? false : checkStat(stat, path36, options7));
+    function isexe(path39, options7, cb) {
+      fs.stat(path39, function(er, stat) {
+        cb(er, er ? false : checkStat(stat, path39, options7));
       });
     }
-    function sync2(path36, options7) {
-      return checkStat(fs.statSync(path36), path36, options7);
+    function sync2(path39, options7) {
+      return checkStat(fs.statSync(path39), path39, options7);
     }
   }
 });
@@ -25008,13 +25032,13 @@ var require_mode = __commonJS({
     module.exports = isexe;
     isexe.sync = sync2;
     var fs = __require("fs");
-    function isexe(path36, options7, cb) {
-      fs.stat(path36, function(er, stat) {
+    function isexe(path39, options7, cb) {
+      fs.stat(path39, function(er, stat) {
         cb(er, er ? false : checkStat(stat, options7));
       });
     }
-    function sync2(path36, options7) {
-      return checkStat(fs.statSync(path36), options7);
+    function sync2(path39, options7) {
+      return checkStat(fs.statSync(path39), options7);
     }
     function checkStat(stat, options7) {
       return stat.isFile() && checkMode(stat, options7);
@@ -25047,7 +25071,7 @@ var require_isexe = __commonJS({
     }
     module.exports = isexe;
     isexe.sync = sync2;
-    function isexe(path36, options7, cb) {
+    function isexe(path39, options7, cb) {
       if (typeof options7 === "function") {
         cb = options7;
         options7 = {};
@@ -25057,7 +25081,7 @@ var require_isexe = __commonJS({
           throw new TypeError("callback not provided");
         }
         return new Promise(function(resolve, reject) {
-          isexe(path36, options7 || {}, function(er, is) {
+          isexe(path39, options7 || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
@@ -25066,7 +25090,7 @@ var require_isexe = __commonJS({
           });
         });
       }
-      core(path36, options7 || {}, function(er, is) {
+      core(path39, options7 || {}, function(er, is) {
         if (er) {
           if (er.code === "EACCES" || options7 && options7.ignoreErrors) {
             er = null;
@@ -25076,9 +25100,9 @@ var require_isexe = __commonJS({
         cb(er, is);
       });
     }
-    function sync2(path36, options7) {
+    function sync2(path39, options7) {
       try {
-        return core.sync(path36, options7 || {});
+        return core.sync(path39, options7 || {});
       } catch (er) {
         if (options7 && options7.ignoreErrors || er.code === "EACCES") {
           return false;
@@ -25094,7 +25118,7 @@ var require_isexe = __commonJS({
 var require_which = __commonJS({
   "node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
-    var path36 = __require("path");
+    var path39 = __require("path");
     var COLON = isWindows ? ";" : ":";
     var isexe = require_isexe();
     var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
@@ -25132,7 +25156,7 @@ var require_which = __commonJS({
           return opt.all && found.length ? resolve(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path36.join(pathPart, cmd);
+        const pCmd = path39.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         resolve(subStep(p, i2, 0));
       });
@@ -25159,7 +25183,7 @@ var require_which = __commonJS({
       for (let i2 = 0; i2 < pathEnv.length; i2++) {
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path36.join(pathPart, cmd);
+        const pCmd = path39.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         for (let j = 0; j < pathExt.length; j++) {
           const cur = p + pathExt[j];
@@ -25207,7 +25231,7 @@ var require_path_key = __commonJS({
 var require_resolveCommand = __commonJS({
   "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
-    var path36 = __require("path");
+    var path39 = __require("path");
     var which = require_which();
     var getPathKey = require_path_key();
     function resolveCommandAttempt(parsed, withoutPathExt) {
@@ -25225,7 +25249,7 @@ var require_resolveCommand = __commonJS({
       try {
         resolved = which.sync(parsed.command, {
           path: env[getPathKey({ env })],
-          pathExt: withoutPathExt ? path36.delimiter : void 0
+          pathExt: withoutPathExt ? path39.delimiter : void 0
         });
       } catch (e) {
       } finally {
@@ -25234,7 +25258,7 @@ var require_resolveCommand = __commonJS({
         }
       }
       if (resolved) {
-        resolved = path36.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
+        resolved = path39.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
       }
       return resolved;
     }
@@ -25288,8 +25312,8 @@ var require_shebang_command = __commonJS({
       if (!match) {
         return null;
       }
-      const [path36, argument] = match[0].replace(/#! ?/, "").split(" ");
-      const binary = path36.split("/").pop();
+      const [path39, argument] = match[0].replace(/#! ?/, "").split(" ");
+      const binary = path39.split("/").pop();
       if (binary === "env") {
         return argument;
       }
@@ -25324,7 +25348,7 @@ var require_readShebang = __commonJS({
 var require_parse = __commonJS({
   "node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
-    var path36 = __require("path");
+    var path39 = __require("path");
     var resolveCommand = require_resolveCommand();
     var escape = require_escape();
     var readShebang = require_readShebang();
@@ -25349,7 +25373,7 @@ var require_parse = __commonJS({
       const needsShell = !isExecutableRegExp.test(commandFile);
       if (parsed.options.forceShell || needsShell) {
         const needsDoubleEscapeMetaChars = isCmdShimRegExp.test(commandFile);
-        parsed.command = path36.normalize(parsed.command);
+        parsed.command = path39.normalize(parsed.command);
         parsed.command = escape.command(parsed.command);
         parsed.args = parsed.args.map((arg) => escape.argument(arg, needsDoubleEscapeMetaChars));
         const shellCommand = [parsed.command].concat(parsed.args).join(" ");
@@ -25484,7 +25508,7 @@ var init_default2 = __esm({
 // node_modules/unicorn-magic/node.js
 import { promisify } from "node:util";
 import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
-import path13 from "node:path";
+import path14 from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 function toPath(urlOrPath) {
   return urlOrPath instanceof URL ? fileURLToPath3(urlOrPath) : urlOrPath;
@@ -25492,12 +25516,12 @@ function toPath(urlOrPath) {
 function traversePathUp(startPath) {
   return {
     *[Symbol.iterator]() {
-      let currentPath = path13.resolve(toPath(startPath));
+      let currentPath = path14.resolve(toPath(startPath));
       let previousPath;
       while (previousPath !== currentPath) {
         yield currentPath;
         previousPath = currentPath;
-        currentPath = path13.resolve(currentPath, "..");
+        currentPath = path14.resolve(currentPath, "..");
       }
     }
   };
@@ -25513,7 +25537,7 @@ var init_node = __esm({
 
 // node_modules/npm-run-path/index.js
 import process4 from "node:process";
-import path14 from "node:path";
+import path15 from "node:path";
 var npmRunPath, applyPreferLocal, applyExecPath, npmRunPathEnv;
 var init_npm_run_path = __esm({
   "node_modules/npm-run-path/index.js"() {
@@ -25526,27 +25550,27 @@ var init_npm_run_path = __esm({
       execPath: execPath2 = process4.execPath,
       addExecPath = true
     } = {}) => {
-      const cwdPath = path14.resolve(toPath(cwd));
+      const cwdPath = path15.resolve(toPath(cwd));
       const result = [];
-      const pathParts = pathOption.split(path14.delimiter);
+      const pathParts = pathOption.split(path15.delimiter);
       if (preferLocal) {
         applyPreferLocal(result, pathParts, cwdPath);
       }
       if (addExecPath) {
         applyExecPath(result, pathParts, execPath2, cwdPath);
       }
-      return pathOption === "" || pathOption === path14.delimiter ? `${result.join(path14.delimiter)}${pathOption}` : [...result, pathOption].join(path14.delimiter);
+      return pathOption === "" || pathOption === path15.delimiter ? `${result.join(path15.delimiter)}${pathOption}` : [...result, pathOption].join(path15.delimiter);
     };
     applyPreferLocal = (result, pathParts, cwdPath) => {
       for (const directory of traversePathUp(cwdPath)) {
-        const pathPart = path14.join(directory, "node_modules/.bin");
+        const pathPart = path15.join(directory, "node_modules/.bin");
         if (!pathParts.includes(pathPart)) {
           result.push(pathPart);
         }
       }
     };
     applyExecPath = (result, pathParts, execPath2, cwdPath) => {
-      const pathPart = path14.resolve(cwdPath, toPath(execPath2), "..");
+      const pathPart = path15.resolve(cwdPath, toPath(execPath2), "..");
       if (!pathParts.includes(pathPart)) {
         result.push(pathPart);
       }
@@ -26830,7 +26854,7 @@ var init_timeout = __esm({
 
 // node_modules/execa/lib/methods/node.js
 import { execPath, execArgv } from "node:process";
-import path15 from "node:path";
+import path16 from "node:path";
 var mapNode, handleNodeOption;
 var init_node2 = __esm({
   "node_modules/execa/lib/methods/node.js"() {
@@ -26853,7 +26877,7 @@ var init_node2 = __esm({
         throw new TypeError('The "execPath" option has been removed. Please use the "nodePath" option instead.');
       }
       const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
-      const resolvedNodePath = path15.resolve(cwd, normalizedNodePath);
+      const resolvedNodePath = path16.resolve(cwd, normalizedNodePath);
       const newOptions = {
         ...options7,
         nodePath: resolvedNodePath,
@@ -26863,7 +26887,7 @@ var init_node2 = __esm({
       if (!shouldHandleNode) {
         return [file2, commandArguments, newOptions];
       }
-      if (path15.basename(file2, ".exe") === "node") {
+      if (path16.basename(file2, ".exe") === "node") {
         throw new TypeError('When the "node" option is true, the first argument does not need to be "node".');
       }
       return [
@@ -26965,7 +26989,7 @@ Please rename it to one of: ${correctEncodings}.`);
 
 // node_modules/execa/lib/arguments/cwd.js
 import { statSync as statSync8 } from "node:fs";
-import path16 from "node:path";
+import path17 from "node:path";
 import process5 from "node:process";
 var normalizeCwd, getDefaultCwd, fixCwdError;
 var init_cwd = __esm({
@@ -26973,7 +26997,7 @@ var init_cwd = __esm({
     init_file_url();
     normalizeCwd = (cwd = getDefaultCwd()) => {
       const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
-      return path16.resolve(cwdString);
+      return path17.resolve(cwdString);
     };
     getDefaultCwd = () => {
       try {
@@ -27006,7 +27030,7 @@ ${originalMessage}`;
 });
 
 // node_modules/execa/lib/arguments/options.js
-import path17 from "node:path";
+import path18 from "node:path";
 import process6 from "node:process";
 var import_cross_spawn, normalizeOptions, addDefaultOptions, getEnv;
 var init_options = __esm({
@@ -27040,7 +27064,7 @@ var init_options = __esm({
       options7.killSignal = normalizeKillSignal(options7.killSignal);
       options7.forceKillAfterDelay = normalizeForceKillAfterDelay(options7.forceKillAfterDelay);
       options7.lines = options7.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options7.encoding) && options7.buffer[fdNumber]);
-      if (process6.platform === "win32" && path17.basename(file2, ".exe") === "cmd") {
+      if (process6.platform === "win32" && path18.basename(file2, ".exe") === "cmd") {
         commandArguments.unshift("/q");
       }
       return { file: file2, commandArguments, options: options7 };
@@ -28533,7 +28557,7 @@ var init_stdio_option = __esm({
 });
 
 // node_modules/execa/lib/stdio/native.js
-import { readFileSync as readFileSync8 } from "node:fs";
+import { readFileSync as readFileSync9 } from "node:fs";
 import tty2 from "node:tty";
 var handleNativeStream, handleNativeStreamSync, getTargetFd, getTargetFdNumber, handleNativeStreamAsync, getStandardStream;
 var init_native = __esm({
@@ -28574,7 +28598,7 @@ var init_native = __esm({
       if (tty2.isatty(targetFdNumber)) {
         throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
       }
-      return { type: "uint8Array", value: bufferToUint8Array(readFileSync8(targetFdNumber)), optionName };
+      return { type: "uint8Array", value: bufferToUint8Array(readFileSync9(targetFdNumber)), optionName };
     };
     getTargetFdNumber = (value, fdNumber) => {
       if (value === "inherit") {
@@ -28910,7 +28934,7 @@ For example, you can use the \`pathToFileURL()\` method of the \`url\` core modu
 });
 
 // node_modules/execa/lib/stdio/handle-sync.js
-import { readFileSync as readFileSync9 } from "node:fs";
+import { readFileSync as readFileSync10 } from "node:fs";
 var handleStdioSync, forbiddenIfSync, forbiddenNativeIfSync, throwInvalidSyncValue, addProperties, addPropertiesSync;
 var init_handle_sync = __esm({
   "node_modules/execa/lib/stdio/handle-sync.js"() {
@@ -28944,8 +28968,8 @@ var init_handle_sync = __esm({
     addPropertiesSync = {
       input: {
         ...addProperties,
-        fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync9(value))] }),
-        filePath: ({ value: { file: file2 } }) => ({ contents: [bufferToUint8Array(readFileSync9(file2))] }),
+        fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync10(value))] }),
+        filePath: ({ value: { file: file2 } }) => ({ contents: [bufferToUint8Array(readFileSync10(file2))] }),
         fileNumber: forbiddenIfSync,
         iterable: ({ value }) => ({ contents: [...value] }),
         string: ({ value }) => ({ contents: [value] }),
@@ -29480,13 +29504,13 @@ var init_output_sync = __esm({
       }
     };
     writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-      for (const { path: path36, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-        const pathString = typeof path36 === "string" ? path36 : path36.toString();
+      for (const { path: path39, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+        const pathString = typeof path39 === "string" ? path39 : path39.toString();
         if (append || outputFiles.has(pathString)) {
-          appendFileSync2(path36, serializedResult);
+          appendFileSync2(path39, serializedResult);
         } else {
           outputFiles.add(pathString);
-          writeFileSync2(path36, serializedResult);
+          writeFileSync2(path39, serializedResult);
         }
       }
     };
@@ -32237,8 +32261,8 @@ var init_execa = __esm({
 });
 
 // src/git.ts
-import { existsSync as existsSync5 } from "node:fs";
-import path18 from "node:path";
+import { existsSync as existsSync4 } from "node:fs";
+import path19 from "node:path";
 async function git(cwd, args) {
   const result = await execa("git", args, {
     cwd,
@@ -32257,7 +32281,7 @@ function gitFailed(what, result) {
   return new UserError(`${what} failed: ${line?.trim() || `git exited with ${result.exitCode}`}`);
 }
 async function repoRoot(dir) {
-  if (!existsSync5(dir)) throw new UserError(`${dir} does not exist; run this from inside your project`);
+  if (!existsSync4(dir)) throw new UserError(`${dir} does not exist; run this from inside your project`);
   const result = await git(dir, ["rev-parse", "--show-toplevel"]);
   if (result.exitCode !== 0) throw new UserError(`${dir} is not inside a git working tree; cd into your project first`);
   return result.stdout;
@@ -32340,13 +32364,13 @@ function parseWorktreeList(porcelain) {
   return worktrees;
 }
 async function addWorktree(repo, worktreePath, branch, { from, track = false } = {}) {
-  const target = path18.resolve(repo, worktreePath);
+  const target = path19.resolve(repo, worktreePath);
   const args = from === void 0 ? ["worktree", "add", "--", target, branch] : ["worktree", "add", track ? "--track" : "--no-track", "-b", branch, "--", target, from];
   const result = await git(repo, args);
   if (result.exitCode !== 0) throw gitFailed(`git worktree add ${target}`, result);
 }
 function worktreePathFor(mainWorktree, branch) {
-  return path18.join(path18.dirname(mainWorktree), `${path18.basename(mainWorktree)}.worktrees`, branch.replaceAll("/", "-"));
+  return path19.join(path19.dirname(mainWorktree), `${path19.basename(mainWorktree)}.worktrees`, branch.replaceAll("/", "-"));
 }
 async function checkBranchName(repo, branch) {
   if (!await isSafeBranchName(repo, branch)) throw badBranch(branch);
@@ -32414,13 +32438,13 @@ async function prepareBranch({ repo: root, branch, from, carry = false, worktree
   const holder = worktrees.find((entry) => entry.branch === name);
   if (worktree) {
     if (holder) {
-      if (!existsSync5(holder.path)) {
+      if (!existsSync4(holder.path)) {
         throw new UserError(`${name}'s worktree ${holder.path} is registered but its folder is gone; run 'git worktree prune' and try again`);
       }
       return { branch: name, action: "reused", folder: holder.path, mainWorktree };
     }
     const target = worktreePathFor(mainWorktree, name);
-    if (existsSync5(target)) {
+    if (existsSync4(target)) {
       throw new UserError(`${target} already exists but is not a worktree of ${name}; move it away and run again`);
     }
     const start2 = await startFor(root, name, fromCommit);
@@ -32459,9 +32483,9 @@ var init_git = __esm({
 });
 
 // src/mappings.ts
-import path19 from "node:path";
+import path20 from "node:path";
 function mappingsFile(env) {
-  return path19.join(packStateDir(env), "mappings.json");
+  return path20.join(packStateDir(env), "mappings.json");
 }
 function readMappings(env) {
   return readJsonState(mappingsFile(env), mappingsSchema, []);
@@ -32493,8 +32517,8 @@ var init_mappings = __esm({
 });
 
 // src/sessions.ts
-import { readdirSync as readdirSync4, readFileSync as readFileSync10, statSync as statSync9 } from "node:fs";
-import path20 from "node:path";
+import { readdirSync as readdirSync4, readFileSync as readFileSync11, statSync as statSync9 } from "node:fs";
+import path21 from "node:path";
 async function listProjectSessions(env, cwd) {
   const notes = [];
   const layout = readLayout(env, notes);
@@ -32577,7 +32601,7 @@ function loadContext(env, here, localPaths, layout, notes) {
     if (key && !localPlaces.has(key)) localPlaces.set(key, place);
   }
   const mapped = mappings.filter((m) => m.containerSlug !== m.hostSlug);
-  const startsDir = path20.join(state, SESSION_STARTS_DIR);
+  const startsDir = path21.join(state, SESSION_STARTS_DIR);
   return {
     here,
     folders,
@@ -32606,7 +32630,7 @@ function scanProjectsDir(projects) {
   }
   for (const entry of entries.sort((a2, b) => a2.name < b.name ? -1 : a2.name > b.name ? 1 : 0)) {
     if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
-    const dir = path20.join(projects, entry.name);
+    const dir = path21.join(projects, entry.name);
     let stats;
     try {
       stats = statSync9(dir);
@@ -32638,7 +32662,7 @@ function summarizeFolder(context, folder) {
   for (const entry of entries) {
     const id = entry.isFile() ? sessionIdOf(entry.name) : void 0;
     if (id === void 0) continue;
-    const file2 = path20.join(folder.dir, entry.name);
+    const file2 = path21.join(folder.dir, entry.name);
     try {
       const summary = summarizeTranscript(file2);
       context.stats.transcripts++;
@@ -32752,20 +32776,20 @@ async function findProject(here) {
 function mainWorktreeOf(dir) {
   let text2;
   try {
-    text2 = readFileSync10(path20.join(dir, ".git"), "utf8");
+    text2 = readFileSync11(path21.join(dir, ".git"), "utf8");
   } catch {
     return void 0;
   }
   const gitdir = /^gitdir: (.+)$/m.exec(text2)?.[1]?.trim();
   if (!gitdir) return void 0;
-  const worktreeGitDir2 = path20.resolve(dir, gitdir);
-  if (path20.basename(path20.dirname(worktreeGitDir2)) !== "worktrees") return void 0;
-  let common2 = path20.dirname(path20.dirname(worktreeGitDir2));
+  const worktreeGitDir2 = path21.resolve(dir, gitdir);
+  if (path21.basename(path21.dirname(worktreeGitDir2)) !== "worktrees") return void 0;
+  let common2 = path21.dirname(path21.dirname(worktreeGitDir2));
   try {
-    common2 = path20.resolve(worktreeGitDir2, readFileSync10(path20.join(worktreeGitDir2, "commondir"), "utf8").trim());
+    common2 = path21.resolve(worktreeGitDir2, readFileSync11(path21.join(worktreeGitDir2, "commondir"), "utf8").trim());
   } catch {
   }
-  return path20.basename(common2) === ".git" ? path20.dirname(common2) : common2;
+  return path21.basename(common2) === ".git" ? path21.dirname(common2) : common2;
 }
 function readNoted(file2, what, notes, read) {
   try {
@@ -32782,7 +32806,7 @@ function readStarts(context, id) {
   if (!context.recordedStarts.has(name)) return [];
   let text2;
   try {
-    text2 = readFileSync10(path20.join(context.startsDir, name), "utf8");
+    text2 = readFileSync11(path21.join(context.startsDir, name), "utf8");
   } catch {
     return [];
   }
@@ -33035,15 +33059,15 @@ var init_docker = __esm({
 });
 
 // src/devcontainer/launch.ts
-import { closeSync as closeSync3, mkdirSync as mkdirSync5, openSync as openSync3, readFileSync as readFileSync11, readSync as readSync2, statSync as statSync10 } from "node:fs";
+import { closeSync as closeSync3, mkdirSync as mkdirSync5, openSync as openSync3, readFileSync as readFileSync12, readSync as readSync2, statSync as statSync10 } from "node:fs";
 import { createRequire } from "node:module";
-import path21 from "node:path";
+import path22 from "node:path";
 function devcontainerScript() {
   return createRequire(import.meta.url).resolve("@devcontainers/cli/devcontainer.js");
 }
 async function devcontainerUp(options7) {
   mkdirSync5(options7.logDir, { recursive: true, mode: 448 });
-  const stem = path21.join(options7.logDir, `up-${path21.basename(options7.workspaceFolder).replace(/[^A-Za-z0-9._-]/g, "-")}`);
+  const stem = path22.join(options7.logDir, `up-${path22.basename(options7.workspaceFolder).replace(/[^A-Za-z0-9._-]/g, "-")}`);
   const logFile = `${stem}.log`;
   const answerFile = `${stem}.json`;
   const args = [devcontainerScript(), "up", "--workspace-folder", options7.workspaceFolder, "--config", options7.configPath];
@@ -33072,7 +33096,7 @@ async function devcontainerUp(options7) {
     child.unref();
     return { done: false, logFile };
   }
-  return { done: true, result: parseUpAnswer(readFileSync11(answerFile, "utf8"), readFileSync11(logFile, "utf8"), logFile) };
+  return { done: true, result: parseUpAnswer(readFileSync12(answerFile, "utf8"), readFileSync12(logFile, "utf8"), logFile) };
 }
 function parseUpAnswer(stdout, log, logFile) {
   const line = stdout.trim().split("\n").filter(Boolean).at(-1) ?? "";
@@ -33155,6 +33179,655 @@ var init_launch = __esm({
   }
 });
 
+// src/devcontainer/claude-state.ts
+import { closeSync as closeSync4, constants as constants6, fstatSync as fstatSync2, openSync as openSync4, readSync as readSync3, renameSync as renameSync5, statSync as statSync11, unlinkSync as unlinkSync4, writeSync as writeSync2 } from "node:fs";
+import path23 from "node:path";
+function readHostClaudeState(env) {
+  const text2 = readRegularFile(globalStatePath(env), MAX_STATE_BYTES);
+  if (text2 === void 0) return void 0;
+  try {
+    return JSON.parse(text2);
+  } catch {
+    return void 0;
+  }
+}
+function readRegularFile(file2, maxBytes) {
+  let fd;
+  try {
+    fd = openSync4(file2, constants6.O_RDONLY | constants6.O_NOFOLLOW | constants6.O_NONBLOCK);
+  } catch {
+    return void 0;
+  }
+  try {
+    const stats = fstatSync2(fd);
+    if (!stats.isFile() || stats.size > maxBytes) return void 0;
+    const buffer = Buffer.alloc(stats.size);
+    let read = 0;
+    while (read < buffer.length) {
+      const n2 = readSync3(fd, buffer, read, buffer.length - read, read);
+      if (n2 === 0) break;
+      read += n2;
+    }
+    return buffer.subarray(0, read).toString("utf8");
+  } finally {
+    closeSync4(fd);
+  }
+}
+function planClaudeStateSeed(hostState, where) {
+  const parsed = hostStateSchema.safeParse(hostState);
+  if (!parsed.success) return { seed: {}, mcpNotShared: [] };
+  const host = parsed.data;
+  const seed = {};
+  if (host.hasCompletedOnboarding !== void 0) seed.hasCompletedOnboarding = host.hasCompletedOnboarding;
+  if (host.lastOnboardingVersion !== void 0) seed.lastOnboardingVersion = host.lastOnboardingVersion;
+  if (host.theme !== void 0) seed.theme = host.theme;
+  const approved = host.customApiKeyResponses?.approved;
+  if (approved && approved.length > 0) seed.customApiKeyResponses = { approved: [...approved] };
+  const project = projectChoices(host.projects ?? {}, where.hostWorkspace);
+  if (Object.keys(project).length > 0) seed.projects = { [where.containerWorkspace]: project };
+  const { shared, notShared } = shareableMcpServers(host.mcpServers ?? {});
+  if (Object.keys(shared).length > 0) seed.mcpServers = shared;
+  return { seed, mcpNotShared: notShared };
+}
+function projectChoices(projects, hostWorkspace) {
+  const own2 = projectSchema.safeParse(projects[hostWorkspace]);
+  const choices = {};
+  if (own2.success) {
+    if (own2.data.hasTrustDialogAccepted !== void 0) choices.hasTrustDialogAccepted = own2.data.hasTrustDialogAccepted;
+    if (own2.data.hasCompletedProjectOnboarding !== void 0) choices.hasCompletedProjectOnboarding = own2.data.hasCompletedProjectOnboarding;
+    if (own2.data.projectOnboardingSeenCount !== void 0) choices.projectOnboardingSeenCount = own2.data.projectOnboardingSeenCount;
+  }
+  if (!choices.hasTrustDialogAccepted) {
+    const trustedAbove = Object.entries(projects).some(
+      ([folder, value]) => isAncestor(folder, hostWorkspace) && projectSchema.safeParse(value).data?.hasTrustDialogAccepted === true
+    );
+    if (trustedAbove) choices.hasTrustDialogAccepted = true;
+  }
+  return choices;
+}
+function isAncestor(parent, child) {
+  const relative = path23.relative(parent, child);
+  return path23.isAbsolute(parent) && relative !== "" && !relative.startsWith("..") && !path23.isAbsolute(relative);
+}
+function shareableMcpServers(servers) {
+  const shared = {};
+  const notShared = [];
+  for (const [name, value] of Object.entries(servers)) {
+    const server = mcpServerSchema.safeParse(value);
+    if (!server.success) {
+      notShared.push({ name, reason: "its entry in ~/.claude.json is not an MCP server config the pack can read" });
+      continue;
+    }
+    const literal2 = literalSecrets(server.data);
+    if (literal2.length > 0) {
+      notShared.push({
+        name,
+        reason: `${literal2.join(", ")} ${literal2.length === 1 ? "is" : "are"} written literally in ~/.claude.json; write it as "\${VAR}" instead (claude mcp add --scope user \u2026 -e ${literal2[0]?.split(".").at(-1) ?? "VAR"}='\${VAR}'), export VAR on the host, and run dev-open again`
+      });
+      continue;
+    }
+    shared[name] = server.data;
+  }
+  return { shared, notShared };
+}
+function literalSecrets(server) {
+  const found = [];
+  const isReference = (value) => value.replace(ENV_REFERENCE, "").trim() === "" || /^Bearer\s+\$\{[^}]+\}$/.test(value.trim());
+  for (const [key, value] of Object.entries(server.env ?? {})) if (!isReference(value) && SECRET_NAME.test(key)) found.push(`env.${key}`);
+  for (const [key, value] of Object.entries(server.headers ?? {})) if (!isReference(value)) found.push(`headers.${key}`);
+  for (const arg of server.args ?? []) if (SECRET_NAME.test(arg.split("=")[0] ?? "") && arg.includes("=") && !isReference(arg.slice(arg.indexOf("=") + 1))) found.push(`args ${arg.split("=")[0]}`);
+  if (server.url && /[?&][^=]*(?:key|token|secret)[^=]*=(?!\$\{)/i.test(server.url)) found.push("url");
+  return found;
+}
+function mergeClaudeState(existing, seed) {
+  const merged = { ...existing };
+  if (seed.hasCompletedOnboarding) merged.hasCompletedOnboarding = true;
+  if (seed.lastOnboardingVersion && typeof merged.lastOnboardingVersion !== "string") merged.lastOnboardingVersion = seed.lastOnboardingVersion;
+  if (seed.theme && typeof merged.theme !== "string") merged.theme = seed.theme;
+  if (seed.customApiKeyResponses) {
+    const responses = isRecord(merged.customApiKeyResponses) ? merged.customApiKeyResponses : {};
+    const approved = Array.isArray(responses.approved) ? responses.approved.filter((item) => typeof item === "string") : [];
+    merged.customApiKeyResponses = { ...responses, approved: [.../* @__PURE__ */ new Set([...approved, ...seed.customApiKeyResponses.approved])] };
+  }
+  if (seed.projects) {
+    const projects = isRecord(merged.projects) ? { ...merged.projects } : {};
+    for (const [folder, choices] of Object.entries(seed.projects)) {
+      const current = isRecord(projects[folder]) ? projects[folder] : {};
+      const added = {};
+      for (const [key, value] of Object.entries(choices)) if (key === "hasTrustDialogAccepted" ? value === true : current[key] === void 0) added[key] = value;
+      projects[folder] = { ...current, ...added };
+    }
+    merged.projects = projects;
+  }
+  if (seed.mcpServers) {
+    const servers = isRecord(merged.mcpServers) ? { ...merged.mcpServers } : {};
+    for (const [name, server] of Object.entries(seed.mcpServers)) if (!(name in servers)) servers[name] = server;
+    merged.mcpServers = servers;
+  }
+  return merged;
+}
+function isRecord(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+async function seedRunningContainer(containerId, user, seed, env) {
+  const dockerEnv = { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS2 };
+  const read = await execa("docker", ["exec", "-u", user, containerId, "sh", "-c", `f=${CONTAINER_STATE_FILE}; if [ -f "$f" ]; then head -c ${MAX_STATE_BYTES + 1} "$f"; fi`], dockerEnv);
+  if (read.exitCode !== 0) return { kind: "left-alone", reason: `could not read it (${read.stderr.trim().split("\n")[0] ?? `exit ${read.exitCode}`})` };
+  let existing = {};
+  if (read.stdout.trim() !== "") {
+    if (read.stdout.length > MAX_STATE_BYTES) return { kind: "left-alone", reason: "it is larger than 32 MB" };
+    let parsed;
+    try {
+      parsed = JSON.parse(read.stdout);
+    } catch {
+      return { kind: "left-alone", reason: "it is not valid JSON" };
+    }
+    if (!isRecord(parsed)) return { kind: "left-alone", reason: "it is not a JSON object" };
+    existing = parsed;
+  }
+  const merged = mergeClaudeState(existing, seed);
+  if (JSON.stringify(merged) === JSON.stringify(existing)) return { kind: "unchanged" };
+  const write = await execa(
+    "docker",
+    ["exec", "-i", "-u", user, containerId, "sh", "-c", `f=${CONTAINER_STATE_FILE}; umask 077; cat > "$f.claude-persist.tmp" && mv -f "$f.claude-persist.tmp" "$f"`],
+    { ...dockerEnv, input: `${JSON.stringify(merged, null, 2)}
+` }
+  );
+  if (write.exitCode !== 0) return { kind: "left-alone", reason: `could not write it (${write.stderr.trim().split("\n")[0] ?? `exit ${write.exitCode}`})` };
+  return { kind: "written" };
+}
+function seedFileName(containerWorkspace) {
+  return `container-claude-${encodeProjectSlug(containerWorkspace)}.json`;
+}
+function writeSeedFile(env, containerWorkspace, seed) {
+  const dir = packStateDir(env);
+  if (!statSync11(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UserError(`${dir} is not a folder: run 'claude-persist install' again`);
+  const file2 = path23.join(dir, seedFileName(containerWorkspace));
+  const temp = tempPathBeside(file2);
+  const fd = openSync4(temp, "wx", 384);
+  try {
+    writeSync2(fd, `${JSON.stringify(seed, null, 2)}
+`);
+  } finally {
+    closeSync4(fd);
+  }
+  try {
+    renameSync5(temp, file2);
+  } catch (error62) {
+    unlinkSync4(temp);
+    throw error62;
+  }
+  return file2;
+}
+function seedCopyCommand(containerHome) {
+  const seedDir = `${containerHome}/.claude/${PACK_STATE_DIR}`;
+  return `f=${CONTAINER_STATE_FILE}; s="${seedDir}/container-claude-$(printf %s "$CLAUDE_PERSIST_CONTAINER_WORKSPACE" | tr -c 'A-Za-z0-9' '-').json"; if [ ! -e "$f" ] && [ -f "$s" ]; then (umask 077; cp "$s" "$f"); fi`;
+}
+function prepareClaudeStateSeed(env, hostWorkspace, containerWorkspace) {
+  const { seed, mcpNotShared } = planClaudeStateSeed(readHostClaudeState(env), { hostWorkspace, containerWorkspace });
+  writeSeedFile(env, containerWorkspace, seed);
+  const messages = mcpNotShared.map((server) => `MCP server '${server.name}' is not shared with the container: ${server.reason}.`);
+  return { seed, messages };
+}
+function describeSeedOutcome(outcome, seed) {
+  const carried = [
+    seed.hasCompletedOnboarding ? "onboarding" : void 0,
+    seed.theme ? "theme" : void 0,
+    seed.customApiKeyResponses ? "API key approval" : void 0,
+    seed.projects && Object.values(seed.projects).some((p) => p.hasTrustDialogAccepted) ? "folder trust" : void 0,
+    seed.mcpServers ? `${Object.keys(seed.mcpServers).length} MCP server(s)` : void 0
+  ].filter((item) => item !== void 0);
+  if (outcome.kind === "left-alone") return `Left the container's .claude.json as it is (${outcome.reason}): Claude there may show its first-run screens.`;
+  if (carried.length === 0) return "Claude Code on this host has no first-run choices to carry into the container yet.";
+  return `Claude Code in the container has your ${carried.join(", ")} from this host${outcome.kind === "unchanged" ? " (already there)" : ""}.`;
+}
+var MAX_STATE_BYTES, DOCKER_TIMEOUT_MS2, projectSchema, mcpServerSchema, hostStateSchema, ENV_REFERENCE, SECRET_NAME, CONTAINER_STATE_FILE;
+var init_claude_state = __esm({
+  "src/devcontainer/claude-state.ts"() {
+    "use strict";
+    init_execa();
+    init_zod();
+    init_home();
+    init_errors();
+    init_fs();
+    MAX_STATE_BYTES = 32 * 1024 * 1024;
+    DOCKER_TIMEOUT_MS2 = 2e4;
+    projectSchema = external_exports.looseObject({
+      hasTrustDialogAccepted: external_exports.boolean().optional(),
+      hasCompletedProjectOnboarding: external_exports.boolean().optional(),
+      projectOnboardingSeenCount: external_exports.number().int().nonnegative().optional()
+    });
+    mcpServerSchema = external_exports.looseObject({
+      type: external_exports.string().optional(),
+      command: external_exports.string().optional(),
+      args: external_exports.array(external_exports.string()).optional(),
+      url: external_exports.string().optional(),
+      env: external_exports.record(external_exports.string(), external_exports.string()).optional(),
+      headers: external_exports.record(external_exports.string(), external_exports.string()).optional()
+    });
+    hostStateSchema = external_exports.looseObject({
+      hasCompletedOnboarding: external_exports.boolean().optional(),
+      lastOnboardingVersion: external_exports.string().optional(),
+      theme: external_exports.string().optional(),
+      customApiKeyResponses: external_exports.looseObject({ approved: external_exports.array(external_exports.string()).optional() }).optional(),
+      projects: external_exports.record(external_exports.string(), external_exports.unknown()).optional(),
+      mcpServers: external_exports.record(external_exports.string(), external_exports.unknown()).optional()
+    });
+    ENV_REFERENCE = /\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}/g;
+    SECRET_NAME = /key|token|secret|passw|auth|credential|cookie|session|bearer|private/i;
+    CONTAINER_STATE_FILE = '"${CLAUDE_CONFIG_DIR:-$HOME}/.claude.json"';
+  }
+});
+
+// src/devcontainer/config.ts
+import { readdirSync as readdirSync5, readFileSync as readFileSync13, statSync as statSync12 } from "node:fs";
+import path24 from "node:path";
+async function findRepoRoot(dir) {
+  return repoRoot(dir).catch(() => path24.resolve(dir));
+}
+function listDevcontainerConfigs(root) {
+  const found = [path24.join(root, ".devcontainer", "devcontainer.json"), path24.join(root, ".devcontainer.json")].filter(
+    isFile
+  );
+  for (const name of subfolderNames(path24.join(root, ".devcontainer"))) {
+    const candidate = path24.join(root, ".devcontainer", name, "devcontainer.json");
+    if (isFile(candidate)) found.push(candidate);
+  }
+  return found;
+}
+function findDevcontainerConfig(root, options7 = {}) {
+  if (options7.config) return explicitConfig(options7.config, options7.cwd ?? root);
+  const found = listDevcontainerConfigs(root);
+  const [only] = found;
+  if (found.length === 1 && only) return only;
+  if (found.length === 0) {
+    throw new UserError(
+      `No dev container config in ${root} (looked for .devcontainer/devcontainer.json, .devcontainer.json and .devcontainer/<name>/devcontainer.json). Run \`dev-open --init\` to write a minimal one.`
+    );
+  }
+  const listed = found.map((file2) => path24.relative(root, file2)).join(", ");
+  throw new UserError(`Several dev container configs in ${root}: ${listed}. Pick one with --config <path>.`);
+}
+function explicitConfig(config2, cwd) {
+  const file2 = path24.resolve(cwd, config2);
+  if (!isFile(file2)) throw new UserError(`--config ${config2}: no such file (${file2}).`);
+  return file2;
+}
+function initialConfigText(name) {
+  return [
+    "// Written by `dev-open --init` (claude-persist). Reference: https://containers.dev/implementors/json_reference/",
+    "{",
+    `	"name": ${JSON.stringify(name)},`,
+    "	// Debian bookworm with a non-root `vscode` user that has sudo.",
+    `	"image": ${JSON.stringify(INITIAL_IMAGE)},`,
+    '	"features": {',
+    "		// The Claude Code feature installs with npm: it needs Node.js.",
+    `		${JSON.stringify(NODE_FEATURE)}: {},`,
+    `		${JSON.stringify(CLAUDE_CODE_FEATURE)}: {}`,
+    "	},",
+    '	"remoteUser": "vscode"',
+    "}",
+    ""
+  ].join("\n");
+}
+function planInitialConfig(root) {
+  const existing = listDevcontainerConfigs(root);
+  if (existing.length > 0) {
+    const listed = existing.map((file2) => path24.relative(root, file2)).join(", ");
+    throw new UserError(`${root} already has a dev container config (${listed}); not overwriting it.`);
+  }
+  return { file: path24.join(root, ".devcontainer", "devcontainer.json"), text: initialConfigText(path24.basename(path24.resolve(root))) };
+}
+function parseJsoncObject(text2, file2) {
+  const errors = [];
+  const tree = parseJsoncTree(text2, errors);
+  const [first] = errors;
+  if (first) throw jsoncSyntaxError(text2, file2, first.offset, describeParseError(first.error));
+  if (!tree || tree.type !== "object") throw jsoncSyntaxError(text2, file2, tree?.offset ?? 0, "the top level is not an object");
+  return tree;
+}
+function parseDevcontainerConfig(text2, file2) {
+  const tree = parseJsoncObject(text2, file2);
+  const parsed = devcontainerConfigSchema.safeParse(nodeValue(tree));
+  if (!parsed.success) {
+    const issue2 = parsed.error.issues[0];
+    const where = issue2?.path.length ? issue2.path.join(".") : "(top level)";
+    throw new UserError(`${file2}: ${where}: ${issue2?.message ?? "invalid"}`);
+  }
+  return { tree, config: parsed.data };
+}
+function readDevcontainerConfig(file2) {
+  const text2 = readFileSync13(file2, "utf8");
+  return { text: text2, ...parseDevcontainerConfig(text2, file2) };
+}
+function nodeValue(node2) {
+  switch (node2.type) {
+    case "object": {
+      const result = {};
+      for (const property of node2.children ?? []) {
+        const [key, value] = property.children ?? [];
+        if (key && value && typeof key.value === "string") result[key.value] = nodeValue(value);
+      }
+      return result;
+    }
+    case "array":
+      return (node2.children ?? []).map(nodeValue);
+    case "string":
+      return String(node2.value);
+    case "number":
+      return Number(node2.value);
+    case "boolean":
+      return Boolean(node2.value);
+    default:
+      return null;
+  }
+}
+function detectLayout(text2) {
+  const crlf = text2.split("\r\n").length - 1;
+  const lf = text2.split("\n").length - 1 - crlf;
+  return { indentUnit: detectIndentUnit(text2), eol: crlf > lf ? "\r\n" : "\n" };
+}
+function detectIndentUnit(text2) {
+  let tabs = 0;
+  let spaced = 0;
+  let smallest = Number.POSITIVE_INFINITY;
+  for (const line of text2.split(/\r?\n/)) {
+    const indent = /^[ \t]+(?=["'}\]\w-])/.exec(line)?.[0];
+    if (!indent) continue;
+    if (indent.startsWith("	")) tabs++;
+    else {
+      spaced++;
+      smallest = Math.min(smallest, indent.length);
+    }
+  }
+  if (tabs >= spaced && tabs > 0) return "	";
+  return " ".repeat(Number.isFinite(smallest) ? smallest : 2);
+}
+function lineStartOf(text2, offset) {
+  return text2.lastIndexOf("\n", offset - 1) + 1;
+}
+function lineEndOf(text2, offset) {
+  const newline = text2.indexOf("\n", offset);
+  if (newline === -1) return text2.length;
+  return newline > 0 && text2[newline - 1] === "\r" ? newline - 1 : newline;
+}
+function lineIndentAt(text2, offset) {
+  const start = lineStartOf(text2, offset);
+  return /^[ \t]*/.exec(text2.slice(start, offset))?.[0] ?? "";
+}
+function isFirstOnLine(text2, offset) {
+  return /^[ \t]*$/.test(text2.slice(lineStartOf(text2, offset), offset));
+}
+function blockLineStart(text2, offset) {
+  if (!isFirstOnLine(text2, offset)) return offset;
+  let start = lineStartOf(text2, offset);
+  if (start > 0 && text2[start - 1] === "\n") start--;
+  if (start > 0 && text2[start - 1] === "\r") start--;
+  return start;
+}
+function formatJson(value, indent, layout) {
+  const inner = indent + layout.indentUnit;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    const items = value.map((item) => layout.eol + inner + formatJson(item, inner, layout));
+    return `[${items.join(",")}${layout.eol}${indent}]`;
+  }
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return "{}";
+    const items = entries.map(([key, item]) => `${layout.eol}${inner}${JSON.stringify(key)}: ${formatJson(item, inner, layout)}`);
+    return `{${items.join(",")}${layout.eol}${indent}}`;
+  }
+  return JSON.stringify(value);
+}
+function appendEntries(text2, container, entries, layout) {
+  const children = container.children ?? [];
+  const last = children.at(-1);
+  const indent = last && isFirstOnLine(text2, last.offset) ? lineIndentAt(text2, last.offset) : lineIndentAt(text2, container.offset) + layout.indentUnit;
+  const after = last ? last.offset + last.length : container.offset + 1;
+  const commaEnd = last ? trailingCommaEnd(text2, after) : void 0;
+  const point = insertionPoint(text2, commaEnd ?? after);
+  const trailing = commaEnd !== void 0;
+  const values = entries.filter((entry) => entry.kind !== "comment").length;
+  let seen = 0;
+  const lines = entries.map((entry) => {
+    if (entry.kind === "comment") return layout.eol + indent + entry.text;
+    seen++;
+    const comma = seen < values || trailing ? "," : "";
+    return layout.eol + indent + formatEntry(entry, indent, layout) + comma;
+  });
+  const block = lines.join("");
+  const needsComma = last !== void 0 && !trailing;
+  if (needsComma && point === after) return [{ offset: after, length: 0, content: `,${block}` }];
+  const edits = [{ offset: point, length: 0, content: block }];
+  if (needsComma) edits.push({ offset: after, length: 0, content: "," });
+  return edits;
+}
+function formatEntry(entry, indent, layout) {
+  const value = formatJson(entry.value, indent, layout);
+  return entry.kind === "property" ? `${JSON.stringify(entry.key)}: ${value}` : value;
+}
+function trailingCommaEnd(text2, offset) {
+  const scanner = createScanner2(text2, false);
+  scanner.setPosition(offset);
+  for (let token = scanner.scan(); token !== SyntaxKind2.EOF; token = scanner.scan()) {
+    if (isTrivia(token)) continue;
+    return token === SyntaxKind2.CommaToken ? scanner.getTokenOffset() + scanner.getTokenLength() : void 0;
+  }
+  return void 0;
+}
+function insertionPoint(text2, offset) {
+  const scanner = createScanner2(text2, false);
+  scanner.setPosition(offset);
+  for (let token = scanner.scan(); token !== SyntaxKind2.EOF; token = scanner.scan()) {
+    if (token === SyntaxKind2.LineBreakTrivia) return scanner.getTokenOffset();
+    if (token === SyntaxKind2.Trivia || token === SyntaxKind2.LineCommentTrivia) continue;
+    if (token === SyntaxKind2.BlockCommentTrivia && !/[\r\n]/.test(text2.substr(scanner.getTokenOffset(), scanner.getTokenLength()))) continue;
+    return offset;
+  }
+  return text2.length;
+}
+function isTrivia(token) {
+  return token === SyntaxKind2.Trivia || token === SyntaxKind2.LineBreakTrivia || token === SyntaxKind2.LineCommentTrivia || token === SyntaxKind2.BlockCommentTrivia;
+}
+function removeEntries(text2, firstOffset, lastChild, previous) {
+  const start = blockLineStart(text2, firstOffset);
+  let end = lastChild.offset + lastChild.length;
+  const trailing = text2[end] === ",";
+  if (trailing) end++;
+  const edits = [{ offset: start, length: end - start, content: "" }];
+  const previousEnd = previous ? previous.offset + previous.length : void 0;
+  if (!trailing && previousEnd !== void 0 && text2[previousEnd] === ",") {
+    if (previousEnd + 1 === start) return [{ offset: previousEnd, length: end - previousEnd, content: "" }];
+    edits.push({ offset: previousEnd, length: 1, content: "" });
+  }
+  return edits;
+}
+function lineComments(text2) {
+  const scanner = createScanner2(text2, false);
+  const comments = [];
+  for (let token = scanner.scan(); token !== SyntaxKind2.EOF; token = scanner.scan()) {
+    if (token === SyntaxKind2.LineCommentTrivia) {
+      comments.push({ offset: scanner.getTokenOffset(), text: text2.substr(scanner.getTokenOffset(), scanner.getTokenLength()) });
+    }
+  }
+  return comments;
+}
+function innermostContainer(node2, offset) {
+  for (const child of node2.children ?? []) {
+    const candidate = child.type === "property" ? child.children?.[1] : child;
+    if (!candidate || candidate.type !== "object" && candidate.type !== "array") continue;
+    if (candidate.offset < offset && offset < candidate.offset + candidate.length) return innermostContainer(candidate, offset);
+  }
+  return node2;
+}
+function pathOf(node2) {
+  return getNodePath2(node2);
+}
+function outermostEdits(edits) {
+  return edits.filter(
+    (edit, index) => !edits.some(
+      (other, otherIndex) => otherIndex !== index && other.length > 0 && other.offset <= edit.offset && edit.offset + edit.length <= other.offset + other.length && (other.length > edit.length || otherIndex < index)
+    )
+  );
+}
+function isFile(file2) {
+  try {
+    return statSync12(file2).isFile();
+  } catch {
+    return false;
+  }
+}
+function subfolderNames(dir) {
+  try {
+    return readdirSync5(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  } catch (error62) {
+    if (isNotFound(error62)) return [];
+    throw error62;
+  }
+}
+var INITIAL_IMAGE, NODE_FEATURE, CLAUDE_CODE_FEATURE, lifecycleCommandSchema, mountObjectSchema, devcontainerConfigSchema, SyntaxKind2;
+var init_config = __esm({
+  "src/devcontainer/config.ts"() {
+    "use strict";
+    init_main();
+    init_zod();
+    init_errors();
+    init_git();
+    init_jsonc();
+    init_fs();
+    INITIAL_IMAGE = "mcr.microsoft.com/devcontainers/base:bookworm";
+    NODE_FEATURE = "ghcr.io/devcontainers/features/node:1";
+    CLAUDE_CODE_FEATURE = "ghcr.io/anthropics/devcontainer-features/claude-code:1";
+    lifecycleCommandSchema = external_exports.union([
+      external_exports.string(),
+      external_exports.array(external_exports.string()),
+      external_exports.record(external_exports.string(), external_exports.union([external_exports.string(), external_exports.array(external_exports.string())]))
+    ]);
+    mountObjectSchema = external_exports.looseObject({
+      type: external_exports.string().optional(),
+      source: external_exports.string().optional(),
+      target: external_exports.string().optional()
+    });
+    devcontainerConfigSchema = external_exports.looseObject({
+      image: external_exports.string().optional(),
+      build: external_exports.looseObject({}).optional(),
+      dockerComposeFile: external_exports.union([external_exports.string(), external_exports.array(external_exports.string())]).optional(),
+      service: external_exports.string().optional(),
+      workspaceFolder: external_exports.string().optional(),
+      remoteUser: external_exports.string().optional(),
+      containerUser: external_exports.string().optional(),
+      mounts: external_exports.array(external_exports.union([external_exports.string(), mountObjectSchema])).optional(),
+      containerEnv: external_exports.record(external_exports.string(), external_exports.string()).optional(),
+      remoteEnv: external_exports.record(external_exports.string(), external_exports.string().nullable()).optional(),
+      runArgs: external_exports.array(external_exports.string()).optional(),
+      updateRemoteUserUID: external_exports.boolean().optional(),
+      initializeCommand: lifecycleCommandSchema.optional(),
+      onCreateCommand: lifecycleCommandSchema.optional(),
+      postCreateCommand: lifecycleCommandSchema.optional(),
+      postStartCommand: lifecycleCommandSchema.optional()
+    });
+    SyntaxKind2 = {
+      CommaToken: 5,
+      LineCommentTrivia: 12,
+      BlockCommentTrivia: 13,
+      LineBreakTrivia: 14,
+      Trivia: 15,
+      EOF: 17
+    };
+  }
+});
+
+// src/devcontainer/credentials.ts
+function setOnHost(names, env) {
+  return names.filter((name) => (env[name] ?? "") !== "");
+}
+function forwardedEnvEntries(names, env) {
+  return Object.fromEntries(setOnHost(names, env).map((name) => [name, `\${localEnv:${name}}`]));
+}
+function withForwardedEnv(text2, file2, entries) {
+  const { config: config2 } = parseDevcontainerConfig(text2, file2);
+  const layout = detectLayout(text2);
+  const insertSpaces = layout.indentUnit !== "	";
+  const formattingOptions = { insertSpaces, tabSize: insertSpaces ? layout.indentUnit.length : 1, eol: layout.eol };
+  let result = text2;
+  for (const [name, value] of Object.entries(entries)) {
+    if (config2.remoteEnv && name in config2.remoteEnv) continue;
+    result = applyEdits(result, modify(result, ["remoteEnv", name], value, { formattingOptions }));
+  }
+  return result;
+}
+function loginAdvice(env, platform2 = process.platform) {
+  if (setOnHost(CLAUDE_CREDENTIAL_ENV, env).length > 0) return [];
+  const where = platform2 === "darwin" ? "your login lives in the macOS Keychain, which a container never sees" : "your host's login is not shared with containers";
+  return [
+    `Neither ANTHROPIC_API_KEY nor CLAUDE_CODE_OAUTH_TOKEN is set here, so Claude in the container will ask you to log in (${where}).`,
+    "To skip that: run 'claude setup-token' once, then 'export CLAUDE_CODE_OAUTH_TOKEN=<the token>' before dev-open; it reaches the container by name."
+  ];
+}
+var CLAUDE_CREDENTIAL_ENV, LINEAR_ENV, FORWARDED_ENV;
+var init_credentials = __esm({
+  "src/devcontainer/credentials.ts"() {
+    "use strict";
+    init_main();
+    init_config();
+    CLAUDE_CREDENTIAL_ENV = ["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN"];
+    LINEAR_ENV = ["LINEAR_API_KEY", "LINEAR_API_URL"];
+    FORWARDED_ENV = [...CLAUDE_CREDENTIAL_ENV, ...LINEAR_ENV];
+  }
+});
+
+// src/devcontainer/host-scripts.ts
+import path25 from "node:path";
+function unreachableHookScripts(env) {
+  let settings;
+  try {
+    settings = parse4(readTextIfExists(settingsPath(env)) ?? "{}", [], { allowTrailingComma: true });
+  } catch {
+    return [];
+  }
+  const home = homeDir(env);
+  const config2 = configDir(env);
+  const problems = /* @__PURE__ */ new Set();
+  for (const command of hookCommands(settings)) {
+    for (const word of command.split(/[\s;&|()"'=]+/)) {
+      if (!word.startsWith("/")) continue;
+      const file2 = path25.normalize(word);
+      const inShared = SHARED_ENTRIES.some((entry) => file2 === path25.join(config2, entry.name) || file2.startsWith(path25.join(config2, entry.name) + path25.sep));
+      if (inShared && file2.startsWith(home + path25.sep)) {
+        problems.add(`settings.json runs ${file2} by this host's path, which the container does not have: write it as "$HOME/${path25.relative(home, file2)}" (the shared folder is there under the container's home).`);
+      } else if (!inShared && file2.startsWith(home + path25.sep)) {
+        problems.add(`settings.json runs ${file2}, which no container sees: keep it in ${path25.join(config2, "hooks")}/ (shared read-only) and name it "$HOME/${path25.relative(home, path25.join(config2, "hooks", path25.basename(file2)))}".`);
+      }
+    }
+  }
+  return [...problems];
+}
+function hookCommands(settings) {
+  const hooks = isRecord2(settings) && isRecord2(settings.hooks) ? settings.hooks : {};
+  const commands = [];
+  for (const groups of Object.values(hooks)) {
+    if (!Array.isArray(groups)) continue;
+    for (const group of groups) {
+      const entries = isRecord2(group) && Array.isArray(group.hooks) ? group.hooks : [];
+      for (const entry of entries) if (isRecord2(entry) && typeof entry.command === "string") commands.push(entry.command);
+    }
+  }
+  return commands;
+}
+function isRecord2(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+var init_host_scripts = __esm({
+  "src/devcontainer/host-scripts.ts"() {
+    "use strict";
+    init_main();
+    init_home();
+    init_shared();
+    init_fs();
+  }
+});
+
 // node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
   "node_modules/yaml/dist/nodes/identity.js"(exports) {
@@ -33232,17 +33905,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path36) {
-      const ctrl = callVisitor(key, node2, visitor, path36);
+    function visit_(key, node2, visitor, path39) {
+      const ctrl = callVisitor(key, node2, visitor, path39);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode2(key, path36, ctrl);
-        return visit_(key, ctrl, visitor, path36);
+        replaceNode2(key, path39, ctrl);
+        return visit_(key, ctrl, visitor, path39);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path36 = Object.freeze(path36.concat(node2));
+          path39 = Object.freeze(path39.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path36);
+            const ci = visit_(i2, node2.items[i2], visitor, path39);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -33253,13 +33926,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path36 = Object.freeze(path36.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path36);
+          path39 = Object.freeze(path39.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path39);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path36);
+          const cv = visit_("value", node2.value, visitor, path39);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -33280,17 +33953,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path36) {
-      const ctrl = await callVisitor(key, node2, visitor, path36);
+    async function visitAsync_(key, node2, visitor, path39) {
+      const ctrl = await callVisitor(key, node2, visitor, path39);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode2(key, path36, ctrl);
-        return visitAsync_(key, ctrl, visitor, path36);
+        replaceNode2(key, path39, ctrl);
+        return visitAsync_(key, ctrl, visitor, path39);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path36 = Object.freeze(path36.concat(node2));
+          path39 = Object.freeze(path39.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path36);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path39);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -33301,13 +33974,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path36 = Object.freeze(path36.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path36);
+          path39 = Object.freeze(path39.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path39);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path36);
+          const cv = await visitAsync_("value", node2.value, visitor, path39);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -33334,23 +34007,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path36) {
+    function callVisitor(key, node2, visitor, path39) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path36);
+        return visitor(key, node2, path39);
       if (identity3.isMap(node2))
-        return visitor.Map?.(key, node2, path36);
+        return visitor.Map?.(key, node2, path39);
       if (identity3.isSeq(node2))
-        return visitor.Seq?.(key, node2, path36);
+        return visitor.Seq?.(key, node2, path39);
       if (identity3.isPair(node2))
-        return visitor.Pair?.(key, node2, path36);
+        return visitor.Pair?.(key, node2, path39);
       if (identity3.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path36);
+        return visitor.Scalar?.(key, node2, path39);
       if (identity3.isAlias(node2))
-        return visitor.Alias?.(key, node2, path36);
+        return visitor.Alias?.(key, node2, path39);
       return void 0;
     }
-    function replaceNode2(key, path36, node2) {
-      const parent = path36[path36.length - 1];
+    function replaceNode2(key, path39, node2) {
+      const parent = path39[path39.length - 1];
       if (identity3.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity3.isPair(parent)) {
@@ -33962,10 +34635,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity3 = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path36, value) {
+    function collectionFromPath(schema, path39, value) {
       let v = value;
-      for (let i2 = path36.length - 1; i2 >= 0; --i2) {
-        const k = path36[i2];
+      for (let i2 = path39.length - 1; i2 >= 0; --i2) {
+        const k = path39[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a2 = [];
           a2[k] = v;
@@ -33984,7 +34657,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path36) => path36 == null || typeof path36 === "object" && !!path36[Symbol.iterator]().next().done;
+    var isEmptyPath = (path39) => path39 == null || typeof path39 === "object" && !!path39[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -34014,11 +34687,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path36, value) {
-        if (isEmptyPath(path36))
+      addIn(path39, value) {
+        if (isEmptyPath(path39))
           this.add(value);
         else {
-          const [key, ...rest2] = path36;
+          const [key, ...rest2] = path39;
           const node2 = this.get(key, true);
           if (identity3.isCollection(node2))
             node2.addIn(rest2, value);
@@ -34032,8 +34705,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path36) {
-        const [key, ...rest2] = path36;
+      deleteIn(path39) {
+        const [key, ...rest2] = path39;
         if (rest2.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -34047,8 +34720,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path36, keepScalar) {
-        const [key, ...rest2] = path36;
+      getIn(path39, keepScalar) {
+        const [key, ...rest2] = path39;
         const node2 = this.get(key, true);
         if (rest2.length === 0)
           return !keepScalar && identity3.isScalar(node2) ? node2.value : node2;
@@ -34066,8 +34739,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path36) {
-        const [key, ...rest2] = path36;
+      hasIn(path39) {
+        const [key, ...rest2] = path39;
         if (rest2.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -34077,8 +34750,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path36, value) {
-        const [key, ...rest2] = path36;
+      setIn(path39, value) {
+        const [key, ...rest2] = path39;
         if (rest2.length === 0) {
           this.set(key, value);
         } else {
@@ -36593,9 +37266,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path36, value) {
+      addIn(path39, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path36, value);
+          this.contents.addIn(path39, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -36670,14 +37343,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path36) {
-        if (Collection.isEmptyPath(path36)) {
+      deleteIn(path39) {
+        if (Collection.isEmptyPath(path39)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path36) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path39) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -36692,10 +37365,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path36, keepScalar) {
-        if (Collection.isEmptyPath(path36))
+      getIn(path39, keepScalar) {
+        if (Collection.isEmptyPath(path39))
           return !keepScalar && identity3.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity3.isCollection(this.contents) ? this.contents.getIn(path36, keepScalar) : void 0;
+        return identity3.isCollection(this.contents) ? this.contents.getIn(path39, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -36706,10 +37379,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path36) {
-        if (Collection.isEmptyPath(path36))
+      hasIn(path39) {
+        if (Collection.isEmptyPath(path39))
           return this.contents !== void 0;
-        return identity3.isCollection(this.contents) ? this.contents.hasIn(path36) : false;
+        return identity3.isCollection(this.contents) ? this.contents.hasIn(path39) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -36726,13 +37399,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path36, value) {
-        if (Collection.isEmptyPath(path36)) {
+      setIn(path39, value) {
+        if (Collection.isEmptyPath(path39)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path36), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path39), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path36, value);
+          this.contents.setIn(path39, value);
         }
       }
       /**
@@ -38693,9 +39366,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path36) => {
+    visit3.itemAtPath = (cst, path39) => {
       let item = cst;
-      for (const [field, index] of path36) {
+      for (const [field, index] of path39) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -38704,23 +39377,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path36) => {
-      const parent = visit3.itemAtPath(cst, path36.slice(0, -1));
-      const field = path36[path36.length - 1][0];
+    visit3.parentCollection = (cst, path39) => {
+      const parent = visit3.itemAtPath(cst, path39.slice(0, -1));
+      const field = path39[path39.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path36, item, visitor) {
-      let ctrl = visitor(item, path36);
+    function _visit(path39, item, visitor) {
+      let ctrl = visitor(item, path39);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path36.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path39.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -38731,10 +39404,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path36);
+            ctrl = ctrl(item, path39);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path36) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path39) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -40485,338 +41158,19 @@ var require_dist = __commonJS({
   }
 });
 
-// src/devcontainer/config.ts
-import { readdirSync as readdirSync5, readFileSync as readFileSync12, statSync as statSync11 } from "node:fs";
-import path22 from "node:path";
-async function findRepoRoot(dir) {
-  return repoRoot(dir).catch(() => path22.resolve(dir));
-}
-function listDevcontainerConfigs(root) {
-  const found = [path22.join(root, ".devcontainer", "devcontainer.json"), path22.join(root, ".devcontainer.json")].filter(
-    isFile
-  );
-  for (const name of subfolderNames(path22.join(root, ".devcontainer"))) {
-    const candidate = path22.join(root, ".devcontainer", name, "devcontainer.json");
-    if (isFile(candidate)) found.push(candidate);
-  }
-  return found;
-}
-function findDevcontainerConfig(root, options7 = {}) {
-  if (options7.config) return explicitConfig(options7.config, options7.cwd ?? root);
-  const found = listDevcontainerConfigs(root);
-  const [only] = found;
-  if (found.length === 1 && only) return only;
-  if (found.length === 0) {
-    throw new UserError(
-      `No dev container config in ${root} (looked for .devcontainer/devcontainer.json, .devcontainer.json and .devcontainer/<name>/devcontainer.json). Run \`dev-open --init\` to write a minimal one.`
-    );
-  }
-  const listed = found.map((file2) => path22.relative(root, file2)).join(", ");
-  throw new UserError(`Several dev container configs in ${root}: ${listed}. Pick one with --config <path>.`);
-}
-function explicitConfig(config2, cwd) {
-  const file2 = path22.resolve(cwd, config2);
-  if (!isFile(file2)) throw new UserError(`--config ${config2}: no such file (${file2}).`);
-  return file2;
-}
-function initialConfigText(name) {
-  return [
-    "// Written by `dev-open --init` (claude-persist). Reference: https://containers.dev/implementors/json_reference/",
-    "{",
-    `	"name": ${JSON.stringify(name)},`,
-    "	// Debian bookworm with a non-root `vscode` user that has sudo.",
-    `	"image": ${JSON.stringify(INITIAL_IMAGE)},`,
-    '	"features": {',
-    "		// The Claude Code feature installs with npm: it needs Node.js.",
-    `		${JSON.stringify(NODE_FEATURE)}: {},`,
-    `		${JSON.stringify(CLAUDE_CODE_FEATURE)}: {}`,
-    "	},",
-    '	"remoteUser": "vscode"',
-    "}",
-    ""
-  ].join("\n");
-}
-function planInitialConfig(root) {
-  const existing = listDevcontainerConfigs(root);
-  if (existing.length > 0) {
-    const listed = existing.map((file2) => path22.relative(root, file2)).join(", ");
-    throw new UserError(`${root} already has a dev container config (${listed}); not overwriting it.`);
-  }
-  return { file: path22.join(root, ".devcontainer", "devcontainer.json"), text: initialConfigText(path22.basename(path22.resolve(root))) };
-}
-function parseJsoncObject(text2, file2) {
-  const errors = [];
-  const tree = parseJsoncTree(text2, errors);
-  const [first] = errors;
-  if (first) throw jsoncSyntaxError(text2, file2, first.offset, describeParseError(first.error));
-  if (!tree || tree.type !== "object") throw jsoncSyntaxError(text2, file2, tree?.offset ?? 0, "the top level is not an object");
-  return tree;
-}
-function parseDevcontainerConfig(text2, file2) {
-  const tree = parseJsoncObject(text2, file2);
-  const parsed = devcontainerConfigSchema.safeParse(nodeValue(tree));
-  if (!parsed.success) {
-    const issue2 = parsed.error.issues[0];
-    const where = issue2?.path.length ? issue2.path.join(".") : "(top level)";
-    throw new UserError(`${file2}: ${where}: ${issue2?.message ?? "invalid"}`);
-  }
-  return { tree, config: parsed.data };
-}
-function readDevcontainerConfig(file2) {
-  const text2 = readFileSync12(file2, "utf8");
-  return { text: text2, ...parseDevcontainerConfig(text2, file2) };
-}
-function nodeValue(node2) {
-  switch (node2.type) {
-    case "object": {
-      const result = {};
-      for (const property of node2.children ?? []) {
-        const [key, value] = property.children ?? [];
-        if (key && value && typeof key.value === "string") result[key.value] = nodeValue(value);
-      }
-      return result;
-    }
-    case "array":
-      return (node2.children ?? []).map(nodeValue);
-    case "string":
-      return String(node2.value);
-    case "number":
-      return Number(node2.value);
-    case "boolean":
-      return Boolean(node2.value);
-    default:
-      return null;
-  }
-}
-function detectLayout(text2) {
-  const crlf = text2.split("\r\n").length - 1;
-  const lf = text2.split("\n").length - 1 - crlf;
-  return { indentUnit: detectIndentUnit(text2), eol: crlf > lf ? "\r\n" : "\n" };
-}
-function detectIndentUnit(text2) {
-  let tabs = 0;
-  let spaced = 0;
-  let smallest = Number.POSITIVE_INFINITY;
-  for (const line of text2.split(/\r?\n/)) {
-    const indent = /^[ \t]+(?=["'}\]\w-])/.exec(line)?.[0];
-    if (!indent) continue;
-    if (indent.startsWith("	")) tabs++;
-    else {
-      spaced++;
-      smallest = Math.min(smallest, indent.length);
-    }
-  }
-  if (tabs >= spaced && tabs > 0) return "	";
-  return " ".repeat(Number.isFinite(smallest) ? smallest : 2);
-}
-function lineStartOf(text2, offset) {
-  return text2.lastIndexOf("\n", offset - 1) + 1;
-}
-function lineEndOf(text2, offset) {
-  const newline = text2.indexOf("\n", offset);
-  if (newline === -1) return text2.length;
-  return newline > 0 && text2[newline - 1] === "\r" ? newline - 1 : newline;
-}
-function lineIndentAt(text2, offset) {
-  const start = lineStartOf(text2, offset);
-  return /^[ \t]*/.exec(text2.slice(start, offset))?.[0] ?? "";
-}
-function isFirstOnLine(text2, offset) {
-  return /^[ \t]*$/.test(text2.slice(lineStartOf(text2, offset), offset));
-}
-function blockLineStart(text2, offset) {
-  if (!isFirstOnLine(text2, offset)) return offset;
-  let start = lineStartOf(text2, offset);
-  if (start > 0 && text2[start - 1] === "\n") start--;
-  if (start > 0 && text2[start - 1] === "\r") start--;
-  return start;
-}
-function formatJson(value, indent, layout) {
-  const inner = indent + layout.indentUnit;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return "[]";
-    const items = value.map((item) => layout.eol + inner + formatJson(item, inner, layout));
-    return `[${items.join(",")}${layout.eol}${indent}]`;
-  }
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value);
-    if (entries.length === 0) return "{}";
-    const items = entries.map(([key, item]) => `${layout.eol}${inner}${JSON.stringify(key)}: ${formatJson(item, inner, layout)}`);
-    return `{${items.join(",")}${layout.eol}${indent}}`;
-  }
-  return JSON.stringify(value);
-}
-function appendEntries(text2, container, entries, layout) {
-  const children = container.children ?? [];
-  const last = children.at(-1);
-  const indent = last && isFirstOnLine(text2, last.offset) ? lineIndentAt(text2, last.offset) : lineIndentAt(text2, container.offset) + layout.indentUnit;
-  const after = last ? last.offset + last.length : container.offset + 1;
-  const commaEnd = last ? trailingCommaEnd(text2, after) : void 0;
-  const point = insertionPoint(text2, commaEnd ?? after);
-  const trailing = commaEnd !== void 0;
-  const values = entries.filter((entry) => entry.kind !== "comment").length;
-  let seen = 0;
-  const lines = entries.map((entry) => {
-    if (entry.kind === "comment") return layout.eol + indent + entry.text;
-    seen++;
-    const comma = seen < values || trailing ? "," : "";
-    return layout.eol + indent + formatEntry(entry, indent, layout) + comma;
-  });
-  const block = lines.join("");
-  const needsComma = last !== void 0 && !trailing;
-  if (needsComma && point === after) return [{ offset: after, length: 0, content: `,${block}` }];
-  const edits = [{ offset: point, length: 0, content: block }];
-  if (needsComma) edits.push({ offset: after, length: 0, content: "," });
-  return edits;
-}
-function formatEntry(entry, indent, layout) {
-  const value = formatJson(entry.value, indent, layout);
-  return entry.kind === "property" ? `${JSON.stringify(entry.key)}: ${value}` : value;
-}
-function trailingCommaEnd(text2, offset) {
-  const scanner = createScanner2(text2, false);
-  scanner.setPosition(offset);
-  for (let token = scanner.scan(); token !== SyntaxKind2.EOF; token = scanner.scan()) {
-    if (isTrivia(token)) continue;
-    return token === SyntaxKind2.CommaToken ? scanner.getTokenOffset() + scanner.getTokenLength() : void 0;
-  }
-  return void 0;
-}
-function insertionPoint(text2, offset) {
-  const scanner = createScanner2(text2, false);
-  scanner.setPosition(offset);
-  for (let token = scanner.scan(); token !== SyntaxKind2.EOF; token = scanner.scan()) {
-    if (token === SyntaxKind2.LineBreakTrivia) return scanner.getTokenOffset();
-    if (token === SyntaxKind2.Trivia || token === SyntaxKind2.LineCommentTrivia) continue;
-    if (token === SyntaxKind2.BlockCommentTrivia && !/[\r\n]/.test(text2.substr(scanner.getTokenOffset(), scanner.getTokenLength()))) continue;
-    return offset;
-  }
-  return text2.length;
-}
-function isTrivia(token) {
-  return token === SyntaxKind2.Trivia || token === SyntaxKind2.LineBreakTrivia || token === SyntaxKind2.LineCommentTrivia || token === SyntaxKind2.BlockCommentTrivia;
-}
-function removeEntries(text2, firstOffset, lastChild, previous) {
-  const start = blockLineStart(text2, firstOffset);
-  let end = lastChild.offset + lastChild.length;
-  const trailing = text2[end] === ",";
-  if (trailing) end++;
-  const edits = [{ offset: start, length: end - start, content: "" }];
-  const previousEnd = previous ? previous.offset + previous.length : void 0;
-  if (!trailing && previousEnd !== void 0 && text2[previousEnd] === ",") {
-    if (previousEnd + 1 === start) return [{ offset: previousEnd, length: end - previousEnd, content: "" }];
-    edits.push({ offset: previousEnd, length: 1, content: "" });
-  }
-  return edits;
-}
-function lineComments(text2) {
-  const scanner = createScanner2(text2, false);
-  const comments = [];
-  for (let token = scanner.scan(); token !== SyntaxKind2.EOF; token = scanner.scan()) {
-    if (token === SyntaxKind2.LineCommentTrivia) {
-      comments.push({ offset: scanner.getTokenOffset(), text: text2.substr(scanner.getTokenOffset(), scanner.getTokenLength()) });
-    }
-  }
-  return comments;
-}
-function innermostContainer(node2, offset) {
-  for (const child of node2.children ?? []) {
-    const candidate = child.type === "property" ? child.children?.[1] : child;
-    if (!candidate || candidate.type !== "object" && candidate.type !== "array") continue;
-    if (candidate.offset < offset && offset < candidate.offset + candidate.length) return innermostContainer(candidate, offset);
-  }
-  return node2;
-}
-function pathOf(node2) {
-  return getNodePath2(node2);
-}
-function outermostEdits(edits) {
-  return edits.filter(
-    (edit, index) => !edits.some(
-      (other, otherIndex) => otherIndex !== index && other.length > 0 && other.offset <= edit.offset && edit.offset + edit.length <= other.offset + other.length && (other.length > edit.length || otherIndex < index)
-    )
-  );
-}
-function isFile(file2) {
-  try {
-    return statSync11(file2).isFile();
-  } catch {
-    return false;
-  }
-}
-function subfolderNames(dir) {
-  try {
-    return readdirSync5(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
-  } catch (error62) {
-    if (isNotFound(error62)) return [];
-    throw error62;
-  }
-}
-var INITIAL_IMAGE, NODE_FEATURE, CLAUDE_CODE_FEATURE, lifecycleCommandSchema, mountObjectSchema, devcontainerConfigSchema, SyntaxKind2;
-var init_config = __esm({
-  "src/devcontainer/config.ts"() {
-    "use strict";
-    init_main();
-    init_zod();
-    init_errors();
-    init_git();
-    init_jsonc();
-    init_fs();
-    INITIAL_IMAGE = "mcr.microsoft.com/devcontainers/base:bookworm";
-    NODE_FEATURE = "ghcr.io/devcontainers/features/node:1";
-    CLAUDE_CODE_FEATURE = "ghcr.io/anthropics/devcontainer-features/claude-code:1";
-    lifecycleCommandSchema = external_exports.union([
-      external_exports.string(),
-      external_exports.array(external_exports.string()),
-      external_exports.record(external_exports.string(), external_exports.union([external_exports.string(), external_exports.array(external_exports.string())]))
-    ]);
-    mountObjectSchema = external_exports.looseObject({
-      type: external_exports.string().optional(),
-      source: external_exports.string().optional(),
-      target: external_exports.string().optional()
-    });
-    devcontainerConfigSchema = external_exports.looseObject({
-      image: external_exports.string().optional(),
-      build: external_exports.looseObject({}).optional(),
-      dockerComposeFile: external_exports.union([external_exports.string(), external_exports.array(external_exports.string())]).optional(),
-      service: external_exports.string().optional(),
-      workspaceFolder: external_exports.string().optional(),
-      remoteUser: external_exports.string().optional(),
-      containerUser: external_exports.string().optional(),
-      mounts: external_exports.array(external_exports.union([external_exports.string(), mountObjectSchema])).optional(),
-      containerEnv: external_exports.record(external_exports.string(), external_exports.string()).optional(),
-      remoteEnv: external_exports.record(external_exports.string(), external_exports.string().nullable()).optional(),
-      runArgs: external_exports.array(external_exports.string()).optional(),
-      updateRemoteUserUID: external_exports.boolean().optional(),
-      initializeCommand: lifecycleCommandSchema.optional(),
-      onCreateCommand: lifecycleCommandSchema.optional(),
-      postCreateCommand: lifecycleCommandSchema.optional(),
-      postStartCommand: lifecycleCommandSchema.optional()
-    });
-    SyntaxKind2 = {
-      CommaToken: 5,
-      LineCommentTrivia: 12,
-      BlockCommentTrivia: 13,
-      LineBreakTrivia: 14,
-      Trivia: 15,
-      EOF: 17
-    };
-  }
-});
-
 // src/devcontainer/mounts.ts
-import { existsSync as existsSync6, readFileSync as readFileSync13 } from "node:fs";
-import path23 from "node:path";
+import { existsSync as existsSync5, readFileSync as readFileSync14 } from "node:fs";
+import path26 from "node:path";
 function planPersistenceMounts(options7) {
   const env = options7.env ?? process.env;
-  const fileExists = options7.fileExists ?? existsSync6;
+  const fileExists = options7.fileExists ?? existsSync5;
   const hostRoot = configDir(env);
   const { sourceRoot, composeSourceRoot } = sourceRoots(hostRoot, homeDir(env));
   const containerHome = resolveContainerHome(options7.container);
   const mounts = [];
   const skipped = [];
   for (const entry of SHARED_ENTRIES) {
-    const hostPath = path23.join(hostRoot, entry.name);
+    const hostPath = path26.join(hostRoot, entry.name);
     if (entry.kind === "file" && !fileExists(hostPath)) {
       skipped.push({ name: entry.name, reason: `${hostPath} does not exist on this host, so it is not mounted` });
       continue;
@@ -40838,14 +41192,14 @@ function mountedName(entry) {
   return entry.kind === "file" ? `${HOST_FILE_LINKS_DIR}/${entry.name}` : entry.name;
 }
 function sourceRoots(hostConfigDir, home) {
-  const relative = path23.relative(home, hostConfigDir);
-  const underHome = relative !== "" && !relative.startsWith("..") && !path23.isAbsolute(relative);
+  const relative = path26.relative(home, hostConfigDir);
+  const underHome = relative !== "" && !relative.startsWith("..") && !path26.isAbsolute(relative);
   if (underHome) {
-    const rest2 = relative.split(path23.sep).join("/");
+    const rest2 = relative.split(path26.sep).join("/");
     checkMountPath(rest2);
     return { sourceRoot: `\${localEnv:HOME}/${rest2}`, composeSourceRoot: `\${HOME}/${rest2}` };
   }
-  const absolute = hostConfigDir.split(path23.sep).join("/");
+  const absolute = hostConfigDir.split(path26.sep).join("/");
   checkMountPath(absolute);
   return { sourceRoot: absolute, composeSourceRoot: absolute };
 }
@@ -40898,24 +41252,24 @@ function collectMcpEnvNames(files, options7 = {}) {
 }
 function readJsonLoosely(file2) {
   try {
-    return parse4(readFileSync13(file2, "utf8"), [], { allowTrailingComma: true });
+    return parse4(readFileSync14(file2, "utf8"), [], { allowTrailingComma: true });
   } catch {
     return void 0;
   }
 }
 function mcpServersOf(value, projectDir) {
-  if (!isRecord(value)) return [];
+  if (!isRecord3(value)) return [];
   const servers = recordValues(value.mcpServers);
-  if (!isRecord(value.projects)) return servers;
+  if (!isRecord3(value.projects)) return servers;
   for (const [project, settings] of Object.entries(value.projects)) {
     if (projectDir && !isWithin(project, projectDir)) continue;
-    if (isRecord(settings)) servers.push(...recordValues(settings.mcpServers));
+    if (isRecord3(settings)) servers.push(...recordValues(settings.mcpServers));
   }
   return servers;
 }
 function collectServerEnvNames(server, names) {
-  if (!isRecord(server)) return;
-  if (isRecord(server.env)) for (const key of Object.keys(server.env)) names.add(key);
+  if (!isRecord3(server)) return;
+  if (isRecord3(server.env)) for (const key of Object.keys(server.env)) names.add(key);
   for (const text2 of stringsIn(server)) {
     for (const match of text2.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g)) {
       const name = match[1] ?? match[2];
@@ -40926,25 +41280,25 @@ function collectServerEnvNames(server, names) {
 function stringsIn(value) {
   if (typeof value === "string") return [value];
   if (Array.isArray(value)) return value.flatMap(stringsIn);
-  if (isRecord(value)) return Object.values(value).flatMap(stringsIn);
+  if (isRecord3(value)) return Object.values(value).flatMap(stringsIn);
   return [];
 }
 function isWithin(child, parent) {
-  const relative = path23.relative(path23.resolve(parent), path23.resolve(child));
-  return relative === "" || !relative.startsWith("..") && !path23.isAbsolute(relative);
+  const relative = path26.relative(path26.resolve(parent), path26.resolve(child));
+  return relative === "" || !relative.startsWith("..") && !path26.isAbsolute(relative);
 }
-function isRecord(value) {
+function isRecord3(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 function recordValues(value) {
-  return isRecord(value) ? Object.values(value) : [];
+  return isRecord3(value) ? Object.values(value) : [];
 }
 function mountTarget(mount) {
   const target = typeof mount === "string" ? parseMountString(mount).target : mount.target;
   return target ? normaliseTarget(target) : void 0;
 }
 function normaliseTarget(target) {
-  const normalised = path23.posix.normalize(target.trim());
+  const normalised = path26.posix.normalize(target.trim());
   return normalised.length > 1 ? normalised.replace(/\/+$/, "") : normalised;
 }
 function parseMountString(mount) {
@@ -40984,7 +41338,13 @@ function isOnlyPackCommand(value) {
 }
 function ownershipCommand(containerHome) {
   const dir = `${containerHome}/.claude`;
-  return `test -O ${dir} || sudo -n chown $(id -u):$(id -g) ${dir} 2>/dev/null || echo "claude-persist: ${dir} is not owned by $(id -un) and sudo is not available; Claude Code may skip hooks" >&2 ` + COMMAND_TAG;
+  const steps = [seedCopyCommand(containerHome)];
+  if (containerHome !== "/root") {
+    steps.unshift(
+      `test -O ${dir} || sudo -n chown $(id -u):$(id -g) ${dir} 2>/dev/null || echo "claude-persist: ${dir} is not owned by $(id -un) and sudo is not available; Claude Code may skip hooks" >&2`
+    );
+  }
+  return `${steps.join("; ")} ${COMMAND_TAG}`;
 }
 function sourceFoldersCommand(plan) {
   const folders = plan.mounts.filter((mount) => mount.kind === "dir").map((mount) => mount.name);
@@ -41006,7 +41366,7 @@ function desiredCommands(plan) {
   const commands = {};
   const folders = sourceFoldersCommand(plan);
   if (folders) commands.initializeCommand = folders;
-  if (plan.containerHome !== "/root") commands.onCreateCommand = ownershipCommand(plan.containerHome);
+  commands.onCreateCommand = ownershipCommand(plan.containerHome);
   return commands;
 }
 function ensurePersistenceMounts(text2, plan, options7 = {}) {
@@ -41016,7 +41376,6 @@ function ensurePersistenceMounts(text2, plan, options7 = {}) {
   const parts = [
     options7.includeMounts === false ? emptyPart() : mountsPart(text2, tree, config2.mounts ?? [], plan, layout),
     envPart(text2, tree, "containerEnv", WORKSPACE_ENV, layout),
-    envPart(text2, tree, "remoteEnv", Object.fromEntries(plan.remoteEnvNames.map((name) => [name, `\${localEnv:${name}}`])), layout),
     ...Object.entries(desiredCommands(plan)).map(([property, command]) => lifecyclePart(text2, tree, property, command, layout))
   ];
   const edits = parts.flatMap((part) => part.edits);
@@ -41024,7 +41383,7 @@ function ensurePersistenceMounts(text2, plan, options7 = {}) {
   if (newProperties.length > 0) {
     edits.push(...appendEntries(text2, tree, [{ kind: "comment", text: JSON_MARKER }, ...newProperties], layout));
   }
-  const result = applyEdits(text2, edits);
+  const result = withoutPackRemoteEnv(applyEdits(text2, edits), file2);
   parseJsoncObject(result, `${file2} (as edited)`);
   return {
     text: result,
@@ -41032,6 +41391,34 @@ function ensurePersistenceMounts(text2, plan, options7 = {}) {
     skipped: [...options7.includeMounts === false ? [] : plan.skipped, ...parts.flatMap((part) => part.skipped)],
     changed: result !== text2
   };
+}
+function withoutPackRemoteEnv(text2, file2) {
+  const tree = parseJsoncObject(text2, file2);
+  const object3 = propertyValueNode(tree, "remoteEnv");
+  const property = object3?.parent;
+  if (!object3 || !property) return text2;
+  const isOurs = (child) => isPackProperty(child, (key, value) => value === `\${localEnv:${key}}`);
+  const children = object3.children ?? [];
+  const rootChildren = tree.children ?? [];
+  const at = rootChildren.indexOf(property);
+  const markerBefore = lineComments(text2).some((comment) => {
+    if (!comment.text.startsWith(JSON_MARKER_PREFIX) || comment.offset > property.offset || innermostContainer(tree, comment.offset) !== tree) return false;
+    const between = rootChildren.slice(0, at).filter((child) => child.offset > comment.offset);
+    return between.every((child) => ["mounts", "containerEnv"].includes(String(child.children?.[0]?.value)));
+  });
+  if (markerBefore && children.length > 0 && children.every(isOurs)) {
+    return applyEdits(text2, removeEntries(text2, property.offset, property, rootChildren[at - 1]));
+  }
+  const edits = [];
+  for (const comment of lineComments(text2)) {
+    if (!comment.text.startsWith(JSON_MARKER_PREFIX) || innermostContainer(tree, comment.offset) !== object3) continue;
+    const start = children.findIndex((child) => child.offset > comment.offset);
+    let end = start;
+    while (end !== -1 && end < children.length && isOurs(children[end])) end++;
+    if (start === -1 || end === start) continue;
+    edits.push(...removeEntries(text2, comment.offset, children[end - 1], children[start - 1]));
+  }
+  return edits.length === 0 ? text2 : applyEdits(text2, edits);
 }
 function emptyPart() {
   return { edits: [], newProperties: [], added: [], skipped: [] };
@@ -41187,7 +41574,7 @@ function describeEntry(location, child) {
   const where = location.join(".");
   if (child.type === "property") return [where, String(child.children?.[0]?.value)].filter(Boolean).join(".");
   const target = parseMountString(String(child.value ?? "")).target;
-  return target ? path23.posix.basename(target) : where;
+  return target ? path26.posix.basename(target) : where;
 }
 function packEntryTest(location) {
   const where = location.join(".");
@@ -41227,7 +41614,7 @@ function lifecycleRemovalEdits(text2, tree, removed) {
   }
   return edits;
 }
-var FORWARDED_ENV, JSON_MARKER, JSON_MARKER_PREFIX, LIFECYCLE_KEY, ORIGINAL_KEY, COMMAND_TAG, DEVCONTAINERS_IMAGE, HOST_ONLY_ENV, LIFECYCLE_PROPERTIES;
+var JSON_MARKER, JSON_MARKER_PREFIX, LIFECYCLE_KEY, ORIGINAL_KEY, COMMAND_TAG, DEVCONTAINERS_IMAGE, HOST_ONLY_ENV, LIFECYCLE_PROPERTIES;
 var init_mounts = __esm({
   "src/devcontainer/mounts.ts"() {
     "use strict";
@@ -41235,8 +41622,9 @@ var init_mounts = __esm({
     init_home();
     init_shared();
     init_errors();
+    init_claude_state();
+    init_credentials();
     init_config();
-    FORWARDED_ENV = ["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN"];
     JSON_MARKER = "// claude-persist: Claude Code session sharing with the host (`dev-open --isolated` removes it)";
     JSON_MARKER_PREFIX = "// claude-persist:";
     LIFECYCLE_KEY = "claude-persist";
@@ -41268,11 +41656,11 @@ var init_mounts = __esm({
 });
 
 // src/devcontainer/compose.ts
-import path24 from "node:path";
+import path27 from "node:path";
 function composeFilesOf(configFile, config2) {
   const listed = config2.dockerComposeFile;
   const files = typeof listed === "string" ? [listed] : listed ?? [];
-  return files.map((file2) => path24.resolve(path24.dirname(configFile), file2));
+  return files.map((file2) => path27.resolve(path27.dirname(configFile), file2));
 }
 function chooseComposeFile(configFile, config2, read = readTextToEdit) {
   const service = config2.service;
@@ -41285,7 +41673,7 @@ function chooseComposeFile(configFile, config2, read = readTextToEdit) {
     if (findService(parseComposeDocument(text2, file2), service)) chosen = { file: file2, text: text2, service };
   }
   if (chosen) return chosen;
-  const listed = files.map((file2) => path24.relative(path24.dirname(configFile), file2)).join(", ");
+  const listed = files.map((file2) => path27.relative(path27.dirname(configFile), file2)).join(", ");
   throw new UserError(`${configFile}: service "${service}" is not defined in any readable compose file (${listed}).`);
 }
 function parseComposeDocument(text2, file2) {
@@ -41484,7 +41872,7 @@ function markedRange(text2, marker, next, volumes) {
   let end = first;
   while (end < items.length && isPackVolume(items[end])) end++;
   if (end === first || startsAtKey && end !== items.length) return void 0;
-  const names = items.slice(first, end).map((item) => String((0, import_yaml.isMap)(item) ? item.get("target") : "")).map((target) => path24.posix.basename(target));
+  const names = items.slice(first, end).map((item) => String((0, import_yaml.isMap)(item) ? item.get("target") : "")).map((target) => path27.posix.basename(target));
   return { range: [blockLineStart(text2, marker), lastLineEnd(text2, items[end - 1])], names };
 }
 var import_yaml, YAML_MARKER, YAML_MARKER_LINE;
@@ -41533,9 +41921,9 @@ var init_same_path = __esm({
 });
 
 // src/devcontainer/persistence.ts
-import path25 from "node:path";
+import path28 from "node:path";
 async function preparePersistenceEdit(options7) {
-  const workspaceFolder = await findRepoRoot(path25.resolve(options7.folder));
+  const workspaceFolder = await findRepoRoot(path28.resolve(options7.folder));
   const initial = options7.init && !options7.configPath && listDevcontainerConfigs(workspaceFolder).length === 0 ? planInitialConfig(workspaceFolder) : void 0;
   const configPath = initial?.file ?? findDevcontainerConfig(workspaceFolder, { config: options7.configPath, cwd: options7.folder });
   const text2 = initial?.text ?? readTextToEdit(configPath) ?? "";
@@ -41544,7 +41932,7 @@ async function preparePersistenceEdit(options7) {
   if (options7.remove) {
     const files2 = [{ path: configPath, before: initial ? void 0 : text2, after: removePersistenceMounts(text2, { file: configPath }).text }];
     if (compose) files2.push({ path: compose.file, before: compose.text, after: removeComposeMounts(compose.text, { file: compose.file }).text });
-    return { workspaceFolder, configPath, containerHome: "", files: files2, added: [], skipped: [], targets: [] };
+    return { workspaceFolder, configPath, containerHome: "", files: files2, added: [], skipped: [], targets: [], forwardedNames: [], containerWorkspace: "" };
   }
   const plan = await planPersistence(config2, workspaceFolder, { env: options7.env, remoteHome: options7.remoteHome, askDocker: true });
   const edited = ensurePersistenceMounts(text2, plan, { file: configPath, includeMounts: !compose });
@@ -41577,7 +41965,9 @@ async function preparePersistenceEdit(options7) {
     added,
     skipped: edited.skipped,
     targets: plan.mounts.map((m) => m.target),
-    ...composeOverlay !== void 0 ? { composeOverlay } : {}
+    ...composeOverlay !== void 0 ? { composeOverlay } : {},
+    forwardedNames: plan.remoteEnvNames,
+    containerWorkspace: (parseDevcontainerConfig(configText, configPath).config.workspaceFolder ?? `/workspaces/${path28.basename(workspaceFolder)}`).replaceAll("${localWorkspaceFolderBasename}", path28.basename(workspaceFolder)).replaceAll("${localWorkspaceFolder}", workspaceFolder)
   };
 }
 async function planPersistence(config2, workspaceFolder, options7) {
@@ -41593,7 +41983,7 @@ async function planPersistence(config2, workspaceFolder, options7) {
     },
     env: options7.env,
     mcpEnvNames: collectMcpEnvNames(
-      [path25.join(configDir(options7.env), "mcp.json"), globalStatePath(options7.env), path25.join(workspaceFolder, ".mcp.json")],
+      [path28.join(configDir(options7.env), "mcp.json"), globalStatePath(options7.env), path28.join(workspaceFolder, ".mcp.json")],
       { projectDir: workspaceFolder }
     )
   });
@@ -41614,26 +42004,26 @@ var init_persistence = __esm({
 // src/devcontainer/override.ts
 import { createHash as createHash3 } from "node:crypto";
 import { mkdirSync as mkdirSync6, rmSync as rmSync3 } from "node:fs";
-import path26 from "node:path";
+import path29 from "node:path";
 function hostStateDir(env) {
-  return path26.join(configDir(env), HOST_STATE_DIR);
+  return path29.join(configDir(env), HOST_STATE_DIR);
 }
 function configStateDir(env, configPath) {
   const hash2 = createHash3("sha256").update(configPath).digest("hex").slice(0, 12);
-  const parts = configPath.split(path26.sep);
+  const parts = configPath.split(path29.sep);
   const at = parts.findLastIndex((part) => part === ".devcontainer" || part === ".devcontainer.json");
-  const name = (parts[at - 1] ?? path26.basename(path26.dirname(configPath))).replace(/[^A-Za-z0-9._-]/g, "-") || "repo";
-  return path26.join(hostStateDir(env), "configs", `${name}-${hash2}`);
+  const name = (parts[at - 1] ?? path29.basename(path29.dirname(configPath))).replace(/[^A-Za-z0-9._-]/g, "-") || "repo";
+  return path29.join(hostStateDir(env), "configs", `${name}-${hash2}`);
 }
 function overrideConfigPath(env, configPath) {
-  return path26.join(configStateDir(env, configPath), "devcontainer.json");
+  return path29.join(configStateDir(env, configPath), "devcontainer.json");
 }
 function overlayComposePath(env, configPath) {
-  return path26.join(configStateDir(env, configPath), "docker-compose.claude-persist.yml");
+  return path29.join(configStateDir(env, configPath), "docker-compose.claude-persist.yml");
 }
 function writeOverride(env, configPath, configText, composeOverlay) {
   const file2 = overrideConfigPath(env, configPath);
-  mkdirSync6(path26.dirname(file2), { recursive: true, mode: 448 });
+  mkdirSync6(path29.dirname(file2), { recursive: true, mode: 448 });
   let text2 = configText;
   if (composeOverlay !== void 0) {
     const overlay = overlayComposePath(env, configPath);
@@ -41648,7 +42038,7 @@ function writeIfChanged(file2, text2) {
 }
 function removeOverride(env, configPath) {
   const dir = configStateDir(env, configPath);
-  const existed = readTextIfExists(path26.join(dir, "devcontainer.json")) !== void 0;
+  const existed = readTextIfExists(path29.join(dir, "devcontainer.json")) !== void 0;
   rmSync3(dir, { recursive: true, force: true });
   return existed;
 }
@@ -41668,8 +42058,8 @@ function withComposeFile(text2, configPath, overlay) {
 }
 function backupOutsideRepo(env, file2, before) {
   const hash2 = createHash3("sha256").update(file2).digest("hex").slice(0, 12);
-  const backup = path26.join(hostStateDir(env), "backups", `${hash2}-${path26.basename(file2)}`);
-  mkdirSync6(path26.dirname(backup), { recursive: true, mode: 448 });
+  const backup = path29.join(hostStateDir(env), "backups", `${hash2}-${path29.basename(file2)}`);
+  mkdirSync6(path29.dirname(backup), { recursive: true, mode: 448 });
   writeFileAtomic(backup, before, 384);
   return backup;
 }
@@ -41724,10 +42114,10 @@ var init_container_node = __esm({
 });
 
 // src/claude/running-sessions.ts
-import { readdirSync as readdirSync6, readFileSync as readFileSync14, readlinkSync as readlinkSync3 } from "node:fs";
-import path27 from "node:path";
+import { readdirSync as readdirSync6, readFileSync as readFileSync15, readlinkSync as readlinkSync3 } from "node:fs";
+import path30 from "node:path";
 function runningSessions(env, here = pidDomain()) {
-  const dir = path27.join(configDir(env), RUNNING_SESSIONS_DIR);
+  const dir = path30.join(configDir(env), RUNNING_SESSIONS_DIR);
   let names;
   try {
     names = readdirSync6(dir);
@@ -41736,10 +42126,10 @@ function runningSessions(env, here = pidDomain()) {
   }
   const found = [];
   for (const name of names.filter((n2) => /^\d+\.json$/.test(n2)).sort()) {
-    const file2 = path27.join(dir, name);
+    const file2 = path30.join(dir, name);
     let parsed;
     try {
-      parsed = recordSchema.safeParse(JSON.parse(readFileSync14(file2, "utf8")));
+      parsed = recordSchema.safeParse(JSON.parse(readFileSync15(file2, "utf8")));
     } catch {
       continue;
     }
@@ -41756,7 +42146,7 @@ function runningSessions(env, here = pidDomain()) {
 }
 function pidDomain(sources = HERE) {
   if (sources.platform !== "linux") return "linux";
-  return `linux:${readOr(() => readFileSync14(sources.machineIdFile, "utf8").trim())}:${readOr(() => readlinkSync3(sources.pidNamespaceLink))}`;
+  return `linux:${readOr(() => readFileSync15(sources.machineIdFile, "utf8").trim())}:${readOr(() => readlinkSync3(sources.pidNamespaceLink))}`;
 }
 function readOr(read) {
   try {
@@ -41767,7 +42157,7 @@ function readOr(read) {
 }
 function processStartTime(pid) {
   try {
-    const stat = readFileSync14(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync15(`/proc/${pid}/stat`, "utf8");
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return void 0;
@@ -42101,26 +42491,26 @@ var init_tar = __esm({
 import { createHash as createHash5 } from "node:crypto";
 import {
   chmodSync,
-  closeSync as closeSync4,
+  closeSync as closeSync5,
   copyFileSync as copyFileSync2,
-  existsSync as existsSync7,
+  existsSync as existsSync6,
   fsyncSync as fsyncSync2,
   lstatSync as lstatSync5,
   mkdirSync as mkdirSync7,
   mkdtempSync,
-  openSync as openSync4,
+  openSync as openSync5,
   readdirSync as readdirSync7,
-  readFileSync as readFileSync15,
+  readFileSync as readFileSync16,
   realpathSync as realpathSync3,
-  renameSync as renameSync5,
+  renameSync as renameSync6,
   rmdirSync as rmdirSync3,
   rmSync as rmSync4,
-  statSync as statSync12,
-  unlinkSync as unlinkSync4,
+  statSync as statSync13,
+  unlinkSync as unlinkSync5,
   utimesSync as utimesSync2,
-  writeSync as writeSync2
+  writeSync as writeSync3
 } from "node:fs";
-import path28 from "node:path";
+import path31 from "node:path";
 import { fileURLToPath as fileURLToPath4 } from "node:url";
 async function resolveSnapshotProject(env, cwd, extraSlugs = []) {
   const { project: here, slugs: found } = await projectSlugFolders(env, cwd);
@@ -42128,7 +42518,7 @@ async function resolveSnapshotProject(env, cwd, extraSlugs = []) {
   const hostPath = mapped?.hostPath ?? here;
   const slug = encodeProjectSlug(hostPath);
   const slugs = [.../* @__PURE__ */ new Set([...found, ...extraSlugs])].sort();
-  return { path: here, hostPath, slug, slugs, dir: path28.join(packStateDir(env), SNAPSHOTS_DIR, slug) };
+  return { path: here, hostPath, slug, slugs, dir: path31.join(packStateDir(env), SNAPSHOTS_DIR, slug) };
 }
 function collectProjectData(env, slugFolders) {
   const config2 = configDir(env);
@@ -42145,7 +42535,7 @@ function collectProjectData(env, slugFolders) {
     }
   }
   const ids = new Set(data.sessions.map((s) => s.id));
-  for (const name of listNames2(path28.join(config2, "todos")).sort()) {
+  for (const name of listNames2(path31.join(config2, "todos")).sort()) {
     if (name.endsWith(".json") && sessionPrefixOf(name, ids)) add(config2, `todos/${name}`, data, "file");
   }
   for (const id of [...ids].sort()) {
@@ -42166,12 +42556,12 @@ function realSlugFolders(projects, names) {
   }
   const found = /* @__PURE__ */ new Set();
   for (const name of names) {
-    const dir = path28.join(projects, name);
+    const dir = path31.join(projects, name);
     try {
       if (lstatSync5(dir).isDirectory()) found.add(name);
-      else if (statSync12(dir).isDirectory()) {
+      else if (statSync13(dir).isDirectory()) {
         const real = realpathSync3(dir);
-        if (path28.dirname(real) === projectsReal) found.add(path28.basename(real));
+        if (path31.dirname(real) === projectsReal) found.add(path31.basename(real));
       }
     } catch {
     }
@@ -42183,7 +42573,7 @@ function sessionPrefixOf(name, ids) {
   return false;
 }
 function add(config2, rel, data, only) {
-  const abs = path28.join(config2, rel);
+  const abs = path31.join(config2, rel);
   let stats;
   try {
     stats = lstatSync5(abs);
@@ -42206,13 +42596,13 @@ function add(config2, rel, data, only) {
   }
 }
 function isProjectMapping(entry, slugs) {
-  if (!isRecord2(entry)) return false;
+  if (!isRecord4(entry)) return false;
   const names = [entry.hostSlug, entry.containerSlug].filter((s) => typeof s === "string");
   const paths = [entry.hostPath, entry.containerPath].filter((p) => typeof p === "string").map(encodeProjectSlug);
   return [...names, ...paths].some((slug) => slugs.has(slug));
 }
 function isProjectWorkItem(entry, slugs) {
-  if (!isRecord2(entry) || typeof entry.repoPath !== "string") return false;
+  if (!isRecord4(entry) || typeof entry.repoPath !== "string") return false;
   return hasProjectSlug(slugs, entry.repoPath);
 }
 async function createSnapshot(env, cwd, now = /* @__PURE__ */ new Date()) {
@@ -42221,7 +42611,7 @@ async function createSnapshot(env, cwd, now = /* @__PURE__ */ new Date()) {
 }
 async function snapshotBeforeMerge(env, hostPath, slugFolders, now = /* @__PURE__ */ new Date()) {
   const projects = projectsDir(env);
-  const hasFiles = slugFolders.some((slug) => isRealDirectory(path28.join(projects, slug)) && listNames2(path28.join(projects, slug)).length > 0);
+  const hasFiles = slugFolders.some((slug) => isRealDirectory(path31.join(projects, slug)) && listNames2(path31.join(projects, slug)).length > 0);
   if (!hasFiles) return void 0;
   try {
     const project = await resolveSnapshotProject(env, hostPath, slugFolders);
@@ -42263,26 +42653,26 @@ async function writeSnapshot(env, project, kind, data, now) {
 `);
     yield { type: "file", path: MANIFEST_ENTRY, mode: 384, mtimeMs: now.getTime(), size: bytes.length, source: { bytes } };
   }
-  const archive = path28.join(project.dir, `${id}${ARCHIVE_EXT}`);
+  const archive = path31.join(project.dir, `${id}${ARCHIVE_EXT}`);
   const temp = tempPathBeside(archive);
   try {
     await writeTarGz(temp, entries(), { onFile: (f) => checksums.set(f.path, f.sha256) });
     fsyncFile(temp);
-    renameSync5(temp, archive);
+    renameSync6(temp, archive);
   } catch (error62) {
     rmSync4(temp, { force: true });
     throw error62;
   }
-  writeFileAtomic(path28.join(project.dir, `${id}${SUMMARY_EXT}`), `${JSON.stringify(summary, null, 2)}
+  writeFileAtomic(path31.join(project.dir, `${id}${SUMMARY_EXT}`), `${JSON.stringify(summary, null, 2)}
 `, 384);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { ...summary, archive, archiveBytes: statSync12(archive).size, seconds, skipped: data.skipped };
+  return { ...summary, archive, archiveBytes: statSync13(archive).size, seconds, skipped: data.skipped };
 }
 function uniqueId(dir, now, kind) {
   const base = now.toISOString().replace(/[:.]/g, "-") + (kind === "manual" ? "" : `-${kind}`);
   for (let i2 = 1; ; i2++) {
     const id = i2 === 1 ? base : `${base}-${i2}`;
-    if (!existsSync7(path28.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync7(path28.join(dir, `${id}${SUMMARY_EXT}`))) return id;
+    if (!existsSync6(path31.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync6(path31.join(dir, `${id}${SUMMARY_EXT}`))) return id;
   }
 }
 function listSnapshots(project) {
@@ -42290,21 +42680,21 @@ function listSnapshots(project) {
   for (const name of listNames2(project.dir)) {
     if (!name.endsWith(ARCHIVE_EXT) || name.startsWith(".")) continue;
     const id = name.slice(0, -ARCHIVE_EXT.length);
-    const archive = path28.join(project.dir, name);
+    const archive = path31.join(project.dir, name);
     let archiveBytes;
     try {
-      archiveBytes = statSync12(archive).size;
+      archiveBytes = statSync13(archive).size;
     } catch {
       continue;
     }
-    const summary = readSummary(path28.join(project.dir, `${id}${SUMMARY_EXT}`));
+    const summary = readSummary(path31.join(project.dir, `${id}${SUMMARY_EXT}`));
     found.push({ ...summary ?? unknownSummary(id, project), archive, archiveBytes });
   }
   return found.sort((a2, b) => b.created.localeCompare(a2.created) || b.id.localeCompare(a2.id));
 }
 function readSummary(file2) {
   try {
-    const parsed = summarySchema.safeParse(JSON.parse(readFileSync15(file2, "utf8")));
+    const parsed = summarySchema.safeParse(JSON.parse(readFileSync16(file2, "utf8")));
     return parsed.success ? parsed.data : void 0;
   } catch {
     return void 0;
@@ -42330,7 +42720,7 @@ function unknownSummary(id, project) {
 }
 async function pruneSnapshots(project, keep) {
   if (!Number.isInteger(keep) || keep < 1) throw new UserError(`keep at least 1 snapshot, not ${keep}`, 2);
-  if (!existsSync7(project.dir)) return { kept: [], removed: [] };
+  if (!existsSync6(project.dir)) return { kept: [], removed: [] };
   return withSnapshotLock(project, () => {
     const all = listSnapshots(project);
     const manual = all.filter((s) => s.kind === "manual").slice(0, keep);
@@ -42338,7 +42728,7 @@ async function pruneSnapshots(project, keep) {
     const removed = all.filter((s) => !keepIds.has(s.id));
     for (const snapshot2 of removed) {
       rmSync4(snapshot2.archive, { force: true });
-      rmSync4(path28.join(project.dir, `${snapshot2.id}${SUMMARY_EXT}`), { force: true });
+      rmSync4(path31.join(project.dir, `${snapshot2.id}${SUMMARY_EXT}`), { force: true });
     }
     return { kept: all.filter((s) => keepIds.has(s.id)), removed };
   });
@@ -42350,7 +42740,7 @@ async function restoreSnapshot(env, cwd, ref, options7 = {}, now = /* @__PURE__ 
   return withSnapshotLock(project, async () => {
     const snapshot2 = findSnapshot(project, ref, cwd);
     refuseWhileLive(env, project, []);
-    const staging = mkdtempSync(path28.join(project.dir, ".restore-"));
+    const staging = mkdtempSync(path31.join(project.dir, ".restore-"));
     try {
       let manifest;
       try {
@@ -42402,14 +42792,14 @@ function findSnapshot(project, ref, cwd) {
     if (!latest) throw new UserError(`${project.path} has no snapshots yet; take one with 'claude-persist snapshot create'`);
     return latest;
   }
-  const id = ref.endsWith(ARCHIVE_EXT) ? path28.basename(ref, ARCHIVE_EXT) : ref;
+  const id = ref.endsWith(ARCHIVE_EXT) ? path31.basename(ref, ARCHIVE_EXT) : ref;
   const exact = all.find((s) => s.id === id);
   if (exact) return exact;
   if (ref.includes("/") || ref.endsWith(ARCHIVE_EXT)) {
-    const file2 = path28.resolve(cwd, ref);
-    if (existsSync7(file2)) {
-      const name = path28.basename(file2).replace(/\.tar\.gz$/, "");
-      return { ...unknownSummary(name, project), archive: file2, archiveBytes: statSync12(file2).size };
+    const file2 = path31.resolve(cwd, ref);
+    if (existsSync6(file2)) {
+      const name = path31.basename(file2).replace(/\.tar\.gz$/, "");
+      return { ...unknownSummary(name, project), archive: file2, archiveBytes: statSync13(file2).size };
     }
   }
   const matches = all.filter((s) => s.id.startsWith(id));
@@ -42457,14 +42847,14 @@ async function extractVerified(archive, staging) {
       }
       if (!SNAPSHOT_ROOTS.some((root) => entry.path.startsWith(`${root}/`))) throw new Error(`entry '${entry.path}' is outside what a snapshot holds`);
       if (got.has(entry.path) || dirs.has(entry.path)) throw new Error(`entry '${entry.path}' appears twice`);
-      const target = path28.join(staging, entry.path);
+      const target = path31.join(staging, entry.path);
       if (entry.type === "dir") {
         dirs.add(entry.path);
         mkdirSync7(target, { recursive: true, mode: 448 });
         return void 0;
       }
-      mkdirSync7(path28.dirname(target), { recursive: true, mode: 448 });
-      const file2 = { fd: openSync4(target, "wx", 384) };
+      mkdirSync7(path31.dirname(target), { recursive: true, mode: 448 });
+      const file2 = { fd: openSync5(target, "wx", 384) };
       open3 = file2;
       const hash2 = createHash5("sha256");
       let size = 0;
@@ -42472,17 +42862,17 @@ async function extractVerified(archive, staging) {
         write(chunk) {
           hash2.update(chunk);
           size += chunk.length;
-          for (let offset = 0; offset < chunk.length; ) offset += writeSync2(file2.fd, chunk, offset);
+          for (let offset = 0; offset < chunk.length; ) offset += writeSync3(file2.fd, chunk, offset);
         },
         end() {
-          closeSync4(file2.fd);
+          closeSync5(file2.fd);
           open3 = void 0;
           got.set(entry.path, { size, sha256: hash2.digest("hex") });
         }
       };
     });
   } finally {
-    if (open3) closeSync4(open3.fd);
+    if (open3) closeSync5(open3.fd);
   }
   if (!manifestSeen) throw new Error("it has no manifest");
   let manifest;
@@ -42550,7 +42940,7 @@ function blockedTarget(config2, manifest) {
       const here = parts.slice(0, i2).join("/");
       let stats;
       try {
-        stats = lstatSync5(path28.join(config2, here));
+        stats = lstatSync5(path31.join(config2, here));
       } catch (error62) {
         if (isNotFound(error62)) return void 0;
         throw error62;
@@ -42558,7 +42948,7 @@ function blockedTarget(config2, manifest) {
       if (stats.isSymbolicLink() && replacedLinks.has(here)) return void 0;
       const wanted = i2 < parts.length || type === "dir" ? "dir" : "file";
       if (wanted === "dir" ? !stats.isDirectory() : !stats.isFile()) {
-        return `${path28.join(config2, here)} is ${describeType2(stats)} where the snapshot has a ${wanted === "dir" ? "folder" : "file"}`;
+        return `${path31.join(config2, here)} is ${describeType2(stats)} where the snapshot has a ${wanted === "dir" ? "folder" : "file"}`;
       }
     }
     return void 0;
@@ -42596,20 +42986,20 @@ async function applyManifest(env, manifest, staging, current, exact, projectSlug
     }
   }
   for (const slug of manifest.slugs) {
-    const dir = path28.join(projects, slug);
+    const dir = path31.join(projects, slug);
     if (isSymlink(dir)) {
-      unlinkSync4(dir);
+      unlinkSync5(dir);
       mkdirSync7(dir, { mode: 448 });
     }
   }
-  for (const dir of manifest.directories) mkdirSync7(path28.join(config2, dir.path), { recursive: true, mode: 448 });
+  for (const dir of manifest.directories) mkdirSync7(path31.join(config2, dir.path), { recursive: true, mode: 448 });
   for (const file2 of manifest.files) {
-    const target = path28.join(config2, file2.path);
-    mkdirSync7(path28.dirname(target), { recursive: true, mode: 448 });
-    placeFile(path28.join(staging, file2.path), target, file2.mode & PERMISSION_BITS, file2.mtimeMs);
+    const target = path31.join(config2, file2.path);
+    mkdirSync7(path31.dirname(target), { recursive: true, mode: 448 });
+    placeFile(path31.join(staging, file2.path), target, file2.mode & PERMISSION_BITS, file2.mtimeMs);
   }
   for (const dir of [...manifest.directories].sort((a2, b) => b.path.length - a2.path.length)) {
-    const target = path28.join(config2, dir.path);
+    const target = path31.join(config2, dir.path);
     chmodSync(target, dir.mode & PERMISSION_BITS);
     utimesSync2(target, new Date(dir.mtimeMs), new Date(dir.mtimeMs));
   }
@@ -42620,7 +43010,7 @@ function placeFile(from, to, mode, mtimeMs) {
   chmodSync(from, mode);
   utimesSync2(from, new Date(mtimeMs), new Date(mtimeMs));
   try {
-    renameSync5(from, to);
+    renameSync6(from, to);
     return;
   } catch (error62) {
     if (errorCode(error62) !== "EXDEV") throw error62;
@@ -42630,17 +43020,17 @@ function placeFile(from, to, mode, mtimeMs) {
     copyFileSync2(from, temp);
     chmodSync(temp, mode);
     utimesSync2(temp, new Date(mtimeMs), new Date(mtimeMs));
-    renameSync5(temp, to);
+    renameSync6(temp, to);
   } catch (error62) {
     rmSync4(temp, { force: true });
     throw error62;
   }
-  unlinkSync4(from);
+  unlinkSync5(from);
 }
 async function restoreStateEntries(env, manifest, exact, projectSlugs) {
   const slugs = /* @__PURE__ */ new Set([...projectSlugs, ...manifest.slugs]);
   const files = [
-    { file: mappingsFile(env), saved: manifest.state.mappings, mine: (e) => isProjectMapping(e, slugs), key: (e) => isRecord2(e) ? mappingKey(e) : void 0 },
+    { file: mappingsFile(env), saved: manifest.state.mappings, mine: (e) => isProjectMapping(e, slugs), key: (e) => isRecord4(e) ? mappingKey(e) : void 0 },
     { file: workItemsPath(env), saved: manifest.state.workItems, mine: (e) => isProjectWorkItem(e, slugs), key: workItemKey }
   ];
   for (const { file: file2, saved, mine, key } of files) {
@@ -42667,7 +43057,7 @@ function mergeEntries(current, saved, key) {
 }
 async function withSnapshotLock(project, fn, waitMs = SNAPSHOT_LOCK_WAIT_MS) {
   mkdirSync7(project.dir, { recursive: true, mode: 448 });
-  return withLock(path28.join(project.dir, ".snapshots"), fn, {
+  return withLock(path31.join(project.dir, ".snapshots"), fn, {
     waitMs,
     busy: () => new UserError(`a snapshot or restore of ${project.hostPath} is running; wait for it to finish, then try again`)
   });
@@ -42681,13 +43071,13 @@ function readableMappings(env) {
 }
 function readStateArray(file2) {
   try {
-    const value = JSON.parse(readFileSync15(file2, "utf8"));
+    const value = JSON.parse(readFileSync16(file2, "utf8"));
     return Array.isArray(value) ? value : [];
   } catch {
     return [];
   }
 }
-function isRecord2(value) {
+function isRecord4(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 function isSymlink(file2) {
@@ -42712,23 +43102,23 @@ function listNames2(dir) {
   }
 }
 function fsyncFile(file2) {
-  const fd = openSync4(file2, "r");
+  const fd = openSync5(file2, "r");
   try {
     fsyncSync2(fd);
   } finally {
-    closeSync4(fd);
+    closeSync5(fd);
   }
 }
 function packVersion() {
-  for (let dir = path28.dirname(fileURLToPath4(import.meta.url)); ; dir = path28.dirname(dir)) {
+  for (let dir = path31.dirname(fileURLToPath4(import.meta.url)); ; dir = path31.dirname(dir)) {
     for (const name of ["runtime.json", "package.json"]) {
       try {
-        const parsed = external_exports.object({ name: external_exports.literal("claude-persist"), version: external_exports.string() }).safeParse(JSON.parse(readFileSync15(path28.join(dir, name), "utf8")));
+        const parsed = external_exports.object({ name: external_exports.literal("claude-persist"), version: external_exports.string() }).safeParse(JSON.parse(readFileSync16(path31.join(dir, name), "utf8")));
         if (parsed.success) return parsed.data.version;
       } catch {
       }
     }
-    if (path28.dirname(dir) === dir) return "unknown";
+    if (path31.dirname(dir) === dir) return "unknown";
   }
 }
 var SNAPSHOTS_DIR, MANIFEST_ENTRY, ARCHIVE_EXT, SUMMARY_EXT, SNAPSHOT_ROOTS, SLUG_PATTERN, SNAPSHOT_LOCK_WAIT_MS, PERMISSION_BITS, fileRecordSchema, dirRecordSchema, sessionRecordSchema, summarySchema, manifestSchema2;
@@ -42783,8 +43173,8 @@ var init_snapshot = __esm({
 });
 
 // src/mapping.ts
-import { existsSync as existsSync8, mkdirSync as mkdirSync8, readdirSync as readdirSync8, readFileSync as readFileSync16, readlinkSync as readlinkSync4, renameSync as renameSync6, rmdirSync as rmdirSync4, symlinkSync as symlinkSync3 } from "node:fs";
-import path29 from "node:path";
+import { existsSync as existsSync7, mkdirSync as mkdirSync8, readdirSync as readdirSync8, readFileSync as readFileSync17, readlinkSync as readlinkSync4, renameSync as renameSync7, rmdirSync as rmdirSync4, symlinkSync as symlinkSync3 } from "node:fs";
+import path32 from "node:path";
 async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
   const hostSlug = encodeProjectSlug(target.hostPath);
   const containerSlug = encodeProjectSlug(target.containerPath);
@@ -42799,12 +43189,12 @@ async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
       `${target.containerPath} in the container is already mapped to ${owner}, another repo with the same folder name; their histories must not mix: open this one with 'dev-open --same-path', or give it its own "workspaceFolder" in devcontainer.json`
     );
   }
-  mkdirSync8(path29.join(projects, hostSlug), { recursive: true, mode: 448 });
-  const link2 = path29.join(projects, containerSlug);
+  mkdirSync8(path32.join(projects, hostSlug), { recursive: true, mode: 448 });
+  const link2 = path32.join(projects, containerSlug);
   let merged = [];
   if (isRealDirectory(link2)) {
     await snapshotBeforeMerge(env, target.hostPath, [containerSlug]);
-    merged = mergeInto(link2, path29.join(projects, hostSlug));
+    merged = mergeInto(link2, path32.join(projects, hostSlug));
     rmdirSync4(link2);
   }
   let state = "linked";
@@ -42820,7 +43210,7 @@ async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
 function collidingProject(env, containerSlug, hostPath) {
   const recorded = readMappings(env).find((m) => m.containerSlug === containerSlug && m.hostPath !== hostPath);
   if (recorded) return recorded.hostPath;
-  const link2 = path29.join(projectsDir(env), containerSlug);
+  const link2 = path32.join(projectsDir(env), containerSlug);
   try {
     const pointsTo = readlinkSync4(link2);
     if (pointsTo !== encodeProjectSlug(hostPath)) return `the project folder ${pointsTo}`;
@@ -42832,30 +43222,30 @@ function mergeInto(from, to, prefix = "") {
   const moved = [];
   mkdirSync8(to, { recursive: true, mode: 448 });
   for (const entry of readdirSync8(from, { withFileTypes: true })) {
-    const source = path29.join(from, entry.name);
-    const target = path29.join(to, entry.name);
-    const rel = path29.join(prefix, entry.name);
+    const source = path32.join(from, entry.name);
+    const target = path32.join(to, entry.name);
+    const rel = path32.join(prefix, entry.name);
     if (entry.isDirectory() && isRealDirectory(target)) {
       moved.push(...mergeInto(source, target, rel));
       rmdirSync4(source);
-    } else if (!existsSync8(target)) {
-      renameSync6(source, target);
+    } else if (!existsSync7(target)) {
+      renameSync7(source, target);
       moved.push(rel);
-    } else if (entry.isFile() && readFileSync16(source).equals(readFileSync16(target))) {
-      renameSync6(source, target);
+    } else if (entry.isFile() && readFileSync17(source).equals(readFileSync17(target))) {
+      renameSync7(source, target);
     } else {
       const kept = uniqueName(target);
-      renameSync6(source, kept);
-      moved.push(path29.join(prefix, path29.basename(kept)));
+      renameSync7(source, kept);
+      moved.push(path32.join(prefix, path32.basename(kept)));
     }
   }
   return moved;
 }
 function uniqueName(file2) {
-  const ext = path29.extname(file2);
+  const ext = path32.extname(file2);
   for (let i2 = 1; ; i2++) {
     const candidate = `${file2.slice(0, file2.length - ext.length)}.from-container-${i2}${ext}`;
-    if (!existsSync8(candidate)) return candidate;
+    if (!existsSync7(candidate)) return candidate;
   }
 }
 var init_mapping = __esm({
@@ -42935,8 +43325,8 @@ var init_diff = __esm({
 });
 
 // src/dev-open.ts
-import { existsSync as existsSync9, mkdirSync as mkdirSync9, readlinkSync as readlinkSync5, symlinkSync as symlinkSync4, unlinkSync as unlinkSync5 } from "node:fs";
-import path30 from "node:path";
+import { existsSync as existsSync8, mkdirSync as mkdirSync9, readlinkSync as readlinkSync5, symlinkSync as symlinkSync4, unlinkSync as unlinkSync6 } from "node:fs";
+import path33 from "node:path";
 async function openDevContainer(options7, io) {
   const edit = await preparePersistenceEdit({
     folder: options7.folder,
@@ -42961,8 +43351,8 @@ async function openDevContainer(options7, io) {
     messages.push(`dev-open dry run for ${edit.workspaceFolder} (nothing was written):`);
     if (!intoRepo && changed) messages.push("The repo's config stays as it is: the container is launched with it plus these changes, kept in the pack's host-only state (--write-config writes them into the repo instead).");
     for (const file2 of edit.files) {
-      const diff = unifiedDiff(file2.before ?? "", file2.after, path30.relative(edit.workspaceFolder, file2.path));
-      messages.push(diff || `${path30.relative(edit.workspaceFolder, file2.path)}: no change`);
+      const diff = unifiedDiff(file2.before ?? "", file2.after, path33.relative(edit.workspaceFolder, file2.path));
+      messages.push(diff || `${path33.relative(edit.workspaceFolder, file2.path)}: no change`);
     }
     describeSkipped(edit, messages);
     return { status: "dry-run", ...base, messages };
@@ -42980,7 +43370,11 @@ async function openDevContainer(options7, io) {
   }
   prepareHost(io.env);
   if (options7.configOnly) {
-    messages.push(`Config ready: ${path30.relative(edit.workspaceFolder, edit.configPath)}. Open the container from your editor, or run 'dev-open' to launch it here.`);
+    messages.push(...prepareClaudeStateSeed(io.env, edit.workspaceFolder, edit.containerWorkspace).messages);
+    messages.push(await mapForEditor(io.env, edit));
+    messages.push(`Config ready: ${path33.relative(edit.workspaceFolder, edit.configPath)}. Open the container from your editor, or run 'dev-open' to launch it here.`);
+    describeUnforwarded(edit, io.env, messages);
+    messages.push(...unreachableHookScripts(io.env), ...loginAdvice(io.env));
     return { status: "configured", ...base, messages };
   }
   const gitDir = await worktreeGitDir(edit.workspaceFolder);
@@ -42989,14 +43383,17 @@ async function openDevContainer(options7, io) {
   const missing = existing ? targets.filter((t) => !existing.Mounts.some((m) => m.Destination === t)) : [];
   if (existing && missing.length > 0 && !options7.rebuild) {
     throw new UserError(
-      `a container for this repo (${existing.Id.slice(0, 12)}) is ${existing.State.Running ? "running" : "there"} without the persistence mounts (missing: ${missing.map((t) => path30.basename(t)).join(", ")}); run 'dev-open --rebuild' to recreate it (files outside the workspace are lost)`
+      `a container for this repo (${existing.Id.slice(0, 12)}) is ${existing.State.Running ? "running" : "there"} without the persistence mounts (missing: ${missing.map((t) => path33.basename(t)).join(", ")}); run 'dev-open --rebuild' to recreate it (files outside the workspace are lost)`
     );
   }
-  const overrideConfig = !intoRepo && changed ? writeOverride(io.env, edit.configPath, edit.files[0]?.after ?? "", edit.composeOverlay) : void 0;
-  if (overrideConfig) {
-    messages.push(`Left ${path30.relative(edit.workspaceFolder, edit.configPath)} as it was: the persistence mounts come from ${overrideConfig} (--write-config writes them into the repo's config instead).`);
+  const forwarded = forwardedEnvEntries(edit.forwardedNames, io.env);
+  const launchesWithOverride = !intoRepo && changed || Object.keys(forwarded).length > 0;
+  const launchText = withForwardedEnv(edit.files[0]?.after ?? "", edit.configPath, forwarded);
+  const overrideConfig = launchesWithOverride ? writeOverride(io.env, edit.configPath, launchText, intoRepo ? void 0 : edit.composeOverlay) : void 0;
+  if (!intoRepo && changed) {
+    messages.push(`Left ${path33.relative(edit.workspaceFolder, edit.configPath)} as it was: the persistence mounts come from ${overrideConfig} (--write-config writes them into the repo's config instead).`);
   } else if (!intoRepo) {
-    removeOverride(io.env, edit.configPath);
+    if (!overrideConfig) removeOverride(io.env, edit.configPath);
     messages.push("The config already has the persistence mounts.");
   }
   const running = existing && missing.length === 0 && !options7.rebuild ? alreadyUp(existing, edit) : void 0;
@@ -43011,6 +43408,8 @@ async function openDevContainer(options7, io) {
   }
   const { up } = launched;
   if (!running) await ownClaudeHome(up, edit.containerHome, io.env);
+  const claudeState = prepareClaudeStateSeed(io.env, edit.workspaceFolder, up.remoteWorkspaceFolder);
+  messages.push(...claudeState.messages, describeSeedOutcome(await seedRunningContainer(up.containerId, up.remoteUser, claudeState.seed, io.env), claudeState.seed));
   const mapping = await mapProject(io.env, {
     hostPath: edit.workspaceFolder,
     containerPath: up.remoteWorkspaceFolder,
@@ -43021,6 +43420,7 @@ async function openDevContainer(options7, io) {
   const node2 = running ? void 0 : await checkContainerNode(up.containerId, io.env);
   describeLaunch(up, mapping, edit, messages);
   if (node2?.problem) messages.push(describeNodeProblem(node2.problem));
+  messages.push(...unreachableHookScripts(io.env), ...loginAdvice(io.env));
   const result = {
     status: "running",
     ...base,
@@ -43039,13 +43439,30 @@ async function openDevContainer(options7, io) {
 function writeEdits(edit, messages, env) {
   for (const file2 of edit.files) {
     if (file2.before === file2.after) continue;
-    mkdirSync9(path30.dirname(file2.path), { recursive: true });
+    mkdirSync9(path33.dirname(file2.path), { recursive: true });
     const backup = file2.before !== void 0 ? backupOutsideRepo(env, file2.path, file2.before) : void 0;
     writeFileAtomic(file2.path, file2.after);
-    messages.push(`Updated ${path30.relative(edit.workspaceFolder, file2.path)}${backup ? ` (backup: ${backup})` : ""}.`);
+    messages.push(`Updated ${path33.relative(edit.workspaceFolder, file2.path)}${backup ? ` (backup: ${backup})` : ""}.`);
   }
   if (edit.added.length > 0) messages.push(`Added to the config: ${edit.added.join(", ")}.`);
   else if (!edit.files.some((f) => f.before !== f.after)) messages.push("The config already has the persistence mounts.");
+}
+async function mapForEditor(env, edit) {
+  try {
+    const mapping = await mapProject(env, { hostPath: edit.workspaceFolder, containerPath: edit.containerWorkspace, configPath: edit.configPath });
+    return mapping.link === "same-path" ? "The workspace has the same path in the container, so sessions need no mapping." : `Sessions of ${edit.workspaceFolder} are shared with ${edit.containerWorkspace} in the container (projects/${mapping.containerSlug} \u2192 ${mapping.hostSlug}).`;
+  } catch (error62) {
+    if (error62 instanceof UserError) return `Sessions are not mapped yet: ${error62.message}`;
+    throw error62;
+  }
+}
+function describeUnforwarded(edit, env, messages) {
+  const names = setOnHost(edit.forwardedNames, env);
+  if (names.length === 0) return;
+  messages.push(
+    `A container your editor opens from this config does not get ${names.join(", ")} from this host (a shared config that forwards a variable gives everyone without it an empty one).`,
+    `'dev-open' launches it with them; or pass them yourself: devcontainer exec --workspace-folder ${shellWord(edit.workspaceFolder)} ${names.map((n2) => `--remote-env ${n2}="$${n2}"`).join(" ")} claude`
+  );
 }
 function describeSkipped(edit, messages) {
   for (const skipped of edit.skipped) messages.push(`Not mounted: ${skipped.name} (${skipped.reason}).`);
@@ -43072,7 +43489,7 @@ async function launch(edit, options7, existing, io, extra) {
     overrideConfig: extra.overrideConfig,
     mounts: extra.mounts,
     env: io.env,
-    logDir: path30.join(packStateDir(io.env), "logs"),
+    logDir: path33.join(packStateDir(io.env), "logs"),
     onProgress: status2.line,
     ...inClaude ? { waitMs: WAIT_IN_CLAUDE_MS } : {}
   });
@@ -43081,27 +43498,27 @@ async function launch(edit, options7, existing, io, extra) {
 }
 function prepareHost(env) {
   const config2 = configDir(env);
-  const links = path30.join(config2, HOST_FILE_LINKS_DIR);
+  const links = path33.join(config2, HOST_FILE_LINKS_DIR);
   mkdirSync9(links, { recursive: true, mode: 448 });
   for (const entry of SHARED_ENTRIES) {
-    if (entry.kind === "dir") mkdirSync9(path30.join(config2, entry.name), { recursive: true, mode: 448 });
-    else pointLink(path30.join(links, entry.name), existsSync9(path30.join(config2, entry.name)) ? path30.relative(links, path30.join(config2, entry.name)) : "/dev/null");
+    if (entry.kind === "dir") mkdirSync9(path33.join(config2, entry.name), { recursive: true, mode: 448 });
+    else pointLink(path33.join(links, entry.name), existsSync8(path33.join(config2, entry.name)) ? path33.relative(links, path33.join(config2, entry.name)) : "/dev/null");
   }
-  if (!existsSync9(path30.join(packCodeDir(env), "hooks"))) {
-    throw new UserError(`the pack is not installed in ${config2} (no ${path30.basename(packCodeDir(env))}/): run 'npx tsx install.ts' in the claude-persist folder first`);
+  if (!existsSync8(path33.join(packCodeDir(env), "hooks"))) {
+    throw new UserError(`the pack is not installed in ${config2} (no ${path33.basename(packCodeDir(env))}/): run 'npx tsx install.ts' in the claude-persist folder first`);
   }
 }
 function pointLink(link2, target) {
   try {
     if (readlinkSync5(link2) === target) return;
-    unlinkSync5(link2);
+    unlinkSync6(link2);
   } catch {
   }
   symlinkSync4(target, link2);
 }
 async function ownClaudeHome(up, containerHome, env) {
   if (up.remoteUser === "root") return;
-  await execAsRoot(up.containerId, ["chown", `${up.remoteUser}:`, path30.posix.join(containerHome, ".claude")], env);
+  await execAsRoot(up.containerId, ["chown", `${up.remoteUser}:`, path33.posix.join(containerHome, ".claude")], env);
 }
 function describeLaunch(up, mapping, edit, messages) {
   messages.push(`Container ${up.containerId.slice(0, 12)} is running; ${up.remoteUser} works in ${up.remoteWorkspaceFolder}.`);
@@ -43112,7 +43529,7 @@ function describeLaunch(up, mapping, edit, messages) {
 }
 function entryCommand(edit) {
   const command = ["devcontainer", "exec", "--workspace-folder", shellWord(edit.workspaceFolder)];
-  const defaults = [path30.join(edit.workspaceFolder, ".devcontainer", "devcontainer.json"), path30.join(edit.workspaceFolder, ".devcontainer.json")];
+  const defaults = [path33.join(edit.workspaceFolder, ".devcontainer", "devcontainer.json"), path33.join(edit.workspaceFolder, ".devcontainer.json")];
   const foundByCli = listDevcontainerConfigs(edit.workspaceFolder).find((file2) => defaults.includes(file2));
   if (foundByCli !== edit.configPath) command.push("--config", shellWord(edit.configPath));
   return command.join(" ");
@@ -43150,6 +43567,9 @@ var init_dev_open = __esm({
     init_home();
     init_shared();
     init_launch();
+    init_claude_state();
+    init_credentials();
+    init_host_scripts();
     init_persistence();
     init_config();
     init_mounts();
@@ -43487,9 +43907,9 @@ The data as it was before is snapshot ${result.undo.id}; undo with:
 
 // src/doctor.ts
 import { randomUUID } from "node:crypto";
-import { existsSync as existsSync10, readlinkSync as readlinkSync6, rmSync as rmSync5, statSync as statSync13 } from "node:fs";
+import { existsSync as existsSync9, readlinkSync as readlinkSync6, rmSync as rmSync5, statSync as statSync14 } from "node:fs";
 import { userInfo } from "node:os";
-import path31 from "node:path";
+import path34 from "node:path";
 async function runDoctor(env, cwd) {
   const where = detectEnvironment(env);
   const sections = where.kind === "container" ? await containerSections(env, cwd) : await hostSections(env, cwd);
@@ -43510,7 +43930,7 @@ async function hostSections(env, cwd) {
     title: `Claude Code home (${displayPath(configDir(env), env)})`,
     checks: [...checkConfigDir(env), ...checkSharedFolders(env), checkHookRegistered(env), hook2, ...checkMappingCollisions(env, configs.length > 0 ? root : void 0)]
   };
-  const tools = { title: "Tools", checks: [node2, devcontainer, dockerCheck(docker2, configs.length > 0)] };
+  const tools = { title: "Tools", checks: [node2, devcontainer, dockerCheck(docker2, configs.length > 0), checkCredentials(env)] };
   const repo = [];
   if (configs.length === 0) {
     repo.push({ title: `This repo (${root})`, checks: [ok("no dev container config here: nothing to check for this repo", "dev-open --init writes one")] });
@@ -43533,10 +43953,15 @@ async function containerSections(env, cwd) {
     { title: "Claude Code here", checks: [checkHookRegistered(env), hook2, node2] }
   ];
 }
+function checkCredentials(env) {
+  const [problem, fix] = loginAdvice(env);
+  if (!problem) return ok(`${setOnHost(CLAUDE_CREDENTIAL_ENV, env).join(", ")} set: Claude in dev containers gets it by name`);
+  return warn(problem, fix);
+}
 function inspectPrivateDir(dir) {
   let stats;
   try {
-    stats = statSync13(dir);
+    stats = statSync14(dir);
   } catch {
     return { kind: "missing" };
   }
@@ -43599,9 +44024,9 @@ function checkSharedFolders(env) {
   const root = configDir(env);
   const names = READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir").map((entry) => entry.name);
   return privateDirResults(
-    names.map((name) => path31.join(root, name)),
+    names.map((name) => path34.join(root, name)),
     env,
-    { okLabel: (found) => `shared folders there, yours and private: ${found.map((dir) => path31.basename(dir)).join(", ")}` }
+    { okLabel: (found) => `shared folders there, yours and private: ${found.map((dir) => path34.basename(dir)).join(", ")}` }
   );
 }
 function checkHookRegistered(env) {
@@ -43626,14 +44051,14 @@ function checkHookRegistered(env) {
   }
 }
 async function checkHookRuns(env, cwd) {
-  const script = path31.join(configDir(env), HOOK_SCRIPT);
-  if (!existsSync10(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
+  const script = path34.join(configDir(env), HOOK_SCRIPT);
+  if (!existsSync9(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
   const sessionId = `claude-persist-doctor-${randomUUID()}`;
   const input2 = JSON.stringify({ session_id: sessionId, cwd, hook_event_name: "SessionStart", source: "startup" });
   const started = performance.now();
   const run = await execa("/bin/sh", ["-c", HOOK_COMMAND], { input: input2, env, extendEnv: false, cwd, timeout: HOOK_TIMEOUT_MS, reject: false });
   const ms = Math.round(performance.now() - started);
-  rmSync5(path31.join(packStateDir(env), SESSION_STARTS_DIR, `${sessionId}.jsonl`), { force: true });
+  rmSync5(path34.join(packStateDir(env), SESSION_STARTS_DIR, `${sessionId}.jsonl`), { force: true });
   const stderr = firstLine(run.stderr);
   if (run.timedOut) return fail(`the SessionStart hook did not answer within ${HOOK_TIMEOUT_MS / 1e3} s`, "claude-persist install", stderr);
   if (run.exitCode !== 0) return fail(`the SessionStart hook exited with code ${run.exitCode}`, "claude-persist install", stderr);
@@ -43685,11 +44110,11 @@ function groupBy(items, key) {
 }
 function collision(env, containerPath, hosts) {
   const containerSlug = encodeProjectSlug(containerPath);
-  const linked = readLinkQuietly(path31.join(projectsDir(env), containerSlug));
+  const linked = readLinkQuietly(path34.join(projectsDir(env), containerSlug));
   const served = hosts.find((host) => encodeProjectSlug(host) === linked);
   const others = hosts.filter((host) => host !== served);
-  const gone = hosts.filter((host) => !existsSync10(host));
-  const fix = gone.length > 0 ? `remove the entries of ${gone.join(", ")} (no longer there) from ${displayPath(path31.join(packStateDir(env), "mappings.json"), env)}` : others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`).join("; ");
+  const gone = hosts.filter((host) => !existsSync9(host));
+  const fix = gone.length > 0 ? `remove the entries of ${gone.join(", ")} (no longer there) from ${displayPath(path34.join(packStateDir(env), "mappings.json"), env)}` : others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`).join("; ");
   return fail(
     `${containerPath} is mapped to ${hosts.length} repos: ${hosts.join(", ")}`,
     fix,
@@ -43722,7 +44147,7 @@ function dockerCheck(probe, needed) {
   return make(`Docker is not reachable${needed ? ", and this repo has a dev container config" : ""}`, fix, probe.reason);
 }
 async function repoSections(env, target) {
-  const rel = path31.relative(target.root, target.file);
+  const rel = path34.relative(target.root, target.file);
   const title = `This repo (${target.root}, ${rel})`;
   const devOpen2 = (flag = "") => ["dev-open", flag, target.several ? `--config ${shellWord(rel)}` : ""].filter(Boolean).join(" ");
   let text2;
@@ -43776,8 +44201,8 @@ function checkWorkspaceEnv(config2, rel, fix) {
   return warn(`${rel} does not set containerEnv.${HOST_WORKSPACE_ENV}: the hook in the container cannot map sessions opened from an editor`, fix);
 }
 function expectedContainerPath(root, config2) {
-  const folder = config2.workspaceFolder?.replaceAll("${localWorkspaceFolderBasename}", path31.basename(root)).replaceAll("${localWorkspaceFolder}", root);
-  if (folder === void 0) return `/workspaces/${path31.basename(root)}`;
+  const folder = config2.workspaceFolder?.replaceAll("${localWorkspaceFolderBasename}", path34.basename(root)).replaceAll("${localWorkspaceFolder}", root);
+  if (folder === void 0) return `/workspaces/${path34.basename(root)}`;
   return folder.includes("${") ? void 0 : folder;
 }
 function checkContainerPath2(env, root, file2, config2) {
@@ -43794,7 +44219,7 @@ function checkContainerPath2(env, root, file2, config2) {
   if (containerSlug === encodeProjectSlug(root)) return ok(`the workspace has the same path in the container (${containerPath})`);
   const others = [...new Set(mappings.filter((m) => m.containerSlug === containerSlug && m.hostPath !== root).map((m) => m.hostPath))];
   if (others.length > 0) return collision(env, containerPath, [root, ...others]);
-  const linked = readLinkQuietly(path31.join(projectsDir(env), containerSlug));
+  const linked = readLinkQuietly(path34.join(projectsDir(env), containerSlug));
   if (linked !== void 0 && linked !== encodeProjectSlug(root)) {
     return fail(`${containerPath} is already linked to another project (projects/${containerSlug} \u2192 ${linked})`, "dev-open --same-path");
   }
@@ -43850,12 +44275,12 @@ function checkContainerMounts(container, target) {
   const fix = target.devOpen("--rebuild");
   if (missing.length > 0) {
     return fail(
-      `the container lacks ${missing.length} mount(s) of the config: ${missing.map((t) => path31.posix.basename(t)).join(", ")}`,
+      `the container lacks ${missing.length} mount(s) of the config: ${missing.map((t) => path34.posix.basename(t)).join(", ")}`,
       fix,
       "it was created before they were added; --rebuild recreates it (what it holds outside the workspace and the mounts is lost)"
     );
   }
-  const writable2 = [...expected].filter(([t, readonly2]) => readonly2 === true && actual.get(t)?.RW === true).map(([t]) => path31.posix.basename(t));
+  const writable2 = [...expected].filter(([t, readonly2]) => readonly2 === true && actual.get(t)?.RW === true).map(([t]) => path34.posix.basename(t));
   if (writable2.length > 0) return fail(`mounted read-write, but read-only in the config: ${writable2.join(", ")}`, fix);
   return ok(`the container has the config's ${expected.size} mount(s)`);
 }
@@ -43864,7 +44289,7 @@ function containerUser(container, config2) {
 }
 function containerClaudeDir(container, plan) {
   const projects = container.Mounts.find((m) => m.Destination.endsWith("/.claude/projects"));
-  return projects ? path31.posix.dirname(projects.Destination) : `${plan.containerHome}/.claude`;
+  return projects ? path34.posix.dirname(projects.Destination) : `${plan.containerHome}/.claude`;
 }
 async function checkContainerUid(env, container, user, target) {
   if (process.platform !== "linux") return ok(`file ownership is mapped by Docker on ${process.platform}`);
@@ -43874,13 +44299,13 @@ async function checkContainerUid(env, container, user, target) {
   if (!id.ok || !Number.isInteger(uid)) return warn(`cannot tell the uid of ${user} in the container`, void 0, firstLine(id.stderr));
   if (uid === 0) return ok(`${user} is root in the container: it can read the host's transcripts`);
   if (owner === void 0 || owner === uid) return ok(`${user} has uid ${uid} in the container, like the owner of the host's transcripts`);
-  const rel = path31.relative(target.root, target.file);
+  const rel = path34.relative(target.root, target.file);
   const fix = target.config.updateRemoteUserUID === false ? `set "updateRemoteUserUID": true in ${shellWord(rel)}, then: ${target.devOpen("--rebuild")}` : owner === 0 ? `run Docker and Claude Code as your own user, not root (the devcontainers CLI never gives ${user} uid 0), or set "remoteUser": "root" in ${shellWord(rel)}` : `give ${user} uid ${owner} in the image (another user there has it, so the devcontainers CLI could not), then: ${target.devOpen("--rebuild")}`;
   return fail(`${user} is uid ${uid} in the container, but the host's transcripts belong to uid ${owner} (mode 0600): it cannot read them`, fix);
 }
 function ownerUid(file2) {
   try {
-    return statSync13(file2).uid;
+    return statSync14(file2).uid;
   } catch {
     return void 0;
   }
@@ -43891,7 +44316,7 @@ async function checkSingleFileMounts(env, container, claudeDir, rebuild) {
   const stale = [];
   const problems = [];
   for (const { name } of files) {
-    const hostFile = path31.join(configDir(env), name);
+    const hostFile = path34.join(configDir(env), name);
     const host = readTextIfExists(hostFile) ?? "";
     const inside = await dockerExec(env, ["-u", "root", container.Id, "cat", `${claudeDir}/${name}`]);
     if (!inside.ok) {
@@ -43899,7 +44324,7 @@ async function checkSingleFileMounts(env, container, claudeDir, rebuild) {
     } else if (inside.stdout === host) {
       current.push(name);
     } else {
-      const linkRight = readLinkQuietly(path31.join(configDir(env), HOST_FILE_LINKS_DIR, name)) === path31.posix.join("..", "..", name);
+      const linkRight = readLinkQuietly(path34.join(configDir(env), HOST_FILE_LINKS_DIR, name)) === path34.posix.join("..", "..", name);
       stale.push(name);
       problems.push(
         fail(
@@ -43939,7 +44364,7 @@ async function checkCleanupPeriod(env, container, user, claudeDir, staleFiles, r
   const inside = await dockerExec(env, ["-u", user, container.Id, "cat", `${claudeDir}/settings.json`]);
   const containerDays = cleanupDays(inside.ok ? inside.stdout : void 0);
   if (containerDays === hostDays) return ok(`cleanupPeriodDays is ${hostDays} on both sides`);
-  const fix = mounted ? `docker restart ${container.Id.slice(0, 12)}` : existsSync10(settingsPath(env)) ? rebuild : `set "cleanupPeriodDays": ${hostDays} in ${claudeDir}/settings.json in the container`;
+  const fix = mounted ? `docker restart ${container.Id.slice(0, 12)}` : existsSync9(settingsPath(env)) ? rebuild : `set "cleanupPeriodDays": ${hostDays} in ${claudeDir}/settings.json in the container`;
   const label = `cleanupPeriodDays is ${containerDays} in the container but ${hostDays} on the host`;
   if (containerDays < hostDays) return fail(`${label}: the container deletes shared sessions sooner`, fix);
   return warn(label, fix);
@@ -44004,6 +44429,7 @@ var init_doctor = __esm({
     init_config();
     init_docker();
     init_environment();
+    init_credentials();
     init_errors();
     init_fs();
     init_text();
@@ -44579,8 +45005,8 @@ Opening ${result.folder} in its dev container (dev-open):
 });
 
 // src/sync/unison.ts
-import { mkdirSync as mkdirSync10, readFileSync as readFileSync17 } from "node:fs";
-import path32 from "node:path";
+import { mkdirSync as mkdirSync10, readFileSync as readFileSync18 } from "node:fs";
+import path35 from "node:path";
 function unisonRemoteRoot(target) {
   const host = target.replace(/^ssh:\/\//, "").replace(/\/+$/, "");
   if (!/^([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:\d+)?$/.test(host)) throw new UserError(`'${target}' is not an ssh host (user@host or ssh://host)`, 2);
@@ -44606,10 +45032,10 @@ async function unisonOnce(env, target, options7) {
   const remoteRoot = unisonRemoteRoot(target);
   const probe = await execa("unison", ["-version"], { env: { ...env }, extendEnv: false, reject: false });
   if (probe.exitCode !== 0) throw notInstalled();
-  mkdirSync10(path32.join(hostOnlyDir(env), "unison"), { recursive: true, mode: 448 });
+  mkdirSync10(path35.join(hostOnlyDir(env), "unison"), { recursive: true, mode: 448 });
   const mergeCommand = [process.execPath, options7.cliPath, "sync", "merge-files"].map(shellWord).join(" ");
   const result = await execa("unison", unisonArgs(env, remoteRoot, mergeCommand, options7.sshCommand), {
-    env: { ...env, UNISON: path32.join(hostOnlyDir(env), "unison"), UNISONLOCALHOSTNAME: env.UNISONLOCALHOSTNAME || "claude-persist-local" },
+    env: { ...env, UNISON: path35.join(hostOnlyDir(env), "unison"), UNISONLOCALHOSTNAME: env.UNISONLOCALHOSTNAME || "claude-persist-local" },
     extendEnv: false,
     reject: false,
     all: true,
@@ -44623,7 +45049,7 @@ function notInstalled() {
   return new UserError("unison is not installed: install it on both machines ('apt-get install unison', 2.52 or later) and run this again");
 }
 function mergeFiles(current1, current2, output2) {
-  const { text: text2, added } = unionOfLines(readFileSync17(current1, "utf8"), readFileSync17(current2, "utf8"));
+  const { text: text2, added } = unionOfLines(readFileSync18(current1, "utf8"), readFileSync18(current2, "utf8"));
   writeFileAtomic(output2, text2, 384);
   return added;
 }
@@ -44643,15 +45069,15 @@ var init_unison = __esm({
 // src/sync/syncthing.ts
 import { spawn as spawn2 } from "node:child_process";
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { mkdirSync as mkdirSync11, openSync as openSync5, closeSync as closeSync5, existsSync as existsSync11 } from "node:fs";
+import { mkdirSync as mkdirSync11, openSync as openSync6, closeSync as closeSync6, existsSync as existsSync10 } from "node:fs";
 import { request } from "node:http";
 import { homedir as homedir2 } from "node:os";
-import path33 from "node:path";
+import path36 from "node:path";
 function seededConfig(home, seed) {
   const listen = seed.listen.length > 0 ? seed.listen : [""];
   return `<configuration version="${CONFIG_VERSION}">
     <gui enabled="true" tls="false">
-        <address>${xmlText(path33.join(home, API_SOCKET))}</address>
+        <address>${xmlText(path36.join(home, API_SOCKET))}</address>
         <unixSocketPermissions>0600</unixSocketPermissions>
         <apikey>${xmlText(seed.apiKey)}</apikey>
     </gui>
@@ -44683,8 +45109,8 @@ async function createInstance(env, home, seed) {
   const probe = await execa(syncthingBinary(env), ["--version"], { reject: false, env: { ...env }, extendEnv: false });
   if (probe.exitCode !== 0) throw missingSyncthing(`${probe.message ?? ""} ${String(probe.stderr)}`);
   mkdirSync11(home, { recursive: true, mode: 448 });
-  const config2 = path33.join(home, "config.xml");
-  if (!existsSync11(config2)) writeFileAtomic(config2, seededConfig(home, seed), 384);
+  const config2 = path36.join(home, "config.xml");
+  if (!existsSync10(config2)) writeFileAtomic(config2, seededConfig(home, seed), 384);
   const generated = await execa(syncthingBinary(env), ["generate", `--home=${home}`, "--no-default-folder"], {
     reject: false,
     env: { ...env },
@@ -44703,7 +45129,7 @@ function missingSyncthing(detail) {
   return new UserError(`syncthing failed: ${detail.trim().split("\n").pop() ?? detail}`);
 }
 function endpointOf(home) {
-  const config2 = readTextIfExists(path33.join(home, "config.xml"));
+  const config2 = readTextIfExists(path36.join(home, "config.xml"));
   if (config2 === void 0) return void 0;
   const gui = /<gui\b[^>]*>([\s\S]*?)<\/gui>/.exec(config2);
   const guiTag = /<gui\b([^>]*)>/.exec(config2)?.[1] ?? "";
@@ -44723,8 +45149,8 @@ function unXml(text2) {
 function userSyncthingHomes(env) {
   const home = env.HOME || homedir2();
   return [
-    path33.join(env.XDG_STATE_HOME || path33.join(home, ".local", "state"), "syncthing"),
-    path33.join(env.XDG_CONFIG_HOME || path33.join(home, ".config"), "syncthing")
+    path36.join(env.XDG_STATE_HOME || path36.join(home, ".local", "state"), "syncthing"),
+    path36.join(env.XDG_CONFIG_HOME || path36.join(home, ".config"), "syncthing")
   ];
 }
 function rest(endpoint, method, apiPath, body, timeoutMs = 1e4) {
@@ -44776,17 +45202,17 @@ async function startDaemon(env, home) {
   const endpoint = endpointOf(home);
   if (!endpoint) throw new UserError(`${home}/config.xml has no usable API address; run 'claude-persist sync init' again`);
   if (await isUp(endpoint)) return endpoint;
-  const log = openSync5(path33.join(home, "syncthing.log"), "a", 384);
+  const log = openSync6(path36.join(home, "syncthing.log"), "a", 384);
   try {
     const child = spawn2(
       syncthingBinary(env),
-      ["serve", `--home=${home}`, "--no-browser", "--no-restart", "--no-upgrade", `--logfile=${path33.join(home, "syncthing.log")}`],
+      ["serve", `--home=${home}`, "--no-browser", "--no-restart", "--no-upgrade", `--logfile=${path36.join(home, "syncthing.log")}`],
       { detached: true, stdio: ["ignore", log, log], env: { ...env, STNODEFAULTFOLDER: "1" } }
     );
     let failed;
     child.on("error", (error62) => failed = error62);
     child.unref();
-    if (child.pid !== void 0) writeFileAtomic(path33.join(home, PID_FILE), `${child.pid}
+    if (child.pid !== void 0) writeFileAtomic(path36.join(home, PID_FILE), `${child.pid}
 `, 384);
     const deadline = Date.now() + START_WAIT_MS;
     while (Date.now() < deadline) {
@@ -44796,15 +45222,15 @@ async function startDaemon(env, home) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {
-    closeSync5(log);
+    closeSync6(log);
   }
-  throw new UserError(`Syncthing did not start; see ${path33.join(home, "syncthing.log")}`);
+  throw new UserError(`Syncthing did not start; see ${path36.join(home, "syncthing.log")}`);
 }
 async function stopDaemon(home) {
   const endpoint = endpointOf(home);
   const wasUp = endpoint !== void 0 && await isUp(endpoint);
   if (endpoint && wasUp) await rest(endpoint, "POST", "/rest/system/shutdown").catch(() => void 0);
-  const pid = Number(readTextIfExists(path33.join(home, PID_FILE))?.trim());
+  const pid = Number(readTextIfExists(path36.join(home, PID_FILE))?.trim());
   const deadline = Date.now() + 15e3;
   while (Date.now() < deadline && (endpoint && await isUp(endpoint) || pid > 0 && isRunning(pid))) {
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -44843,7 +45269,7 @@ var init_syncthing = __esm({
 
 // src/sync/setup.ts
 import { mkdirSync as mkdirSync12 } from "node:fs";
-import path34 from "node:path";
+import path37 from "node:path";
 function readSyncSettings(env) {
   return readJsonState(syncSettingsFile(env), syncSettingsSchema, void 0);
 }
@@ -44915,7 +45341,7 @@ async function shareEncryptedStore(endpoint, settings, folder, deviceId) {
     await rest(endpoint, "PATCH", `/rest/config/folders/${folder.id}`, { devices });
     return;
   }
-  const store = path34.join(settings.home, "encrypted", folder.id);
+  const store = path37.join(settings.home, "encrypted", folder.id);
   mkdirSync12(store, { recursive: true, mode: 448 });
   await rest(endpoint, "PUT", `/rest/config/folders/${folder.id}`, {
     id: folder.id,
@@ -44987,7 +45413,7 @@ __export(sync_exports, {
   sync: () => sync
 });
 import { lstatSync as lstatSync6, readdirSync as readdirSync9, readlinkSync as readlinkSync7 } from "node:fs";
-import path35 from "node:path";
+import path38 from "node:path";
 async function init(args, io) {
   const { values } = parseOptions("claude-persist sync init", args, initOptions, initSchema);
   const env = io.env;
@@ -45111,7 +45537,7 @@ function mergeAllConflicts(env) {
   } catch {
     return [];
   }
-  return names.flatMap((name) => lstatSync6(path35.join(projects, name)).isDirectory() ? mergeConflicts(path35.join(projects, name)) : []);
+  return names.flatMap((name) => lstatSync6(path38.join(projects, name)).isDirectory() ? mergeConflicts(path38.join(projects, name)) : []);
 }
 async function pauseResume(which, args, io) {
   parseOptions(`claude-persist sync ${which}`, args, {}, external_exports.object({}));
@@ -45135,11 +45561,11 @@ async function startStop(which, args, io) {
 async function link(args, io) {
   const { positionals } = parseOptions("claude-persist sync link", args, {}, external_exports.object({}), { positionals: 1 });
   requireSettings(io.env);
-  const dir = path35.resolve(io.cwd, positionals[0] ?? ".");
+  const dir = path38.resolve(io.cwd, positionals[0] ?? ".");
   const linked = linkProject(io.env, dir, mergeInto);
   if (!linked) throw new UserError(`${dir} is not in a git repo with a remote: its sessions cannot be matched with another machine's`);
   if (linked.state === "other-link") {
-    throw new UserError(`${path35.join(projectsDir(io.env), linked.slug)} is already a link claude-persist did not make for sync; leaving it`);
+    throw new UserError(`${path38.join(projectsDir(io.env), linked.slug)} is already a link claude-persist did not make for sync; leaving it`);
   }
   const name = `${linked.identity.remote}${linked.identity.subpath ? `/${linked.identity.subpath}` : ""}`;
   io.stdout(`${linked.state === "already" ? "Already travelling" : "Travelling now"}: ${dir} as ${name}${linked.moved.length > 0 ? ` (${linked.moved.length} files moved in)` : ""}.
@@ -45162,25 +45588,25 @@ async function scan(args, io) {
     for (const folder of SYNC_FOLDERS) await scanNow(endpoint, folder);
     return 0;
   }
-  const file2 = path35.resolve(io.cwd, positionals[0]);
+  const file2 = path38.resolve(io.cwd, positionals[0]);
   for (const folder of SYNC_FOLDERS) {
-    const root = path35.join(path35.dirname(projectsDir(io.env)), folder.name);
-    const rel = path35.relative(root, file2);
-    if (rel.startsWith("..") || path35.isAbsolute(rel)) continue;
+    const root = path38.join(path38.dirname(projectsDir(io.env)), folder.name);
+    const rel = path38.relative(root, file2);
+    if (rel.startsWith("..") || path38.isAbsolute(rel)) continue;
     await scanNow(endpoint, folder, resolveSlugLink(root, rel));
     return 0;
   }
   throw new UserError(`${file2} is not in a folder that travels`);
 }
 function resolveSlugLink(root, rel) {
-  const [first, ...restParts] = rel.split(path35.sep);
+  const [first, ...restParts] = rel.split(path38.sep);
   if (first) {
     try {
-      if (lstatSync6(path35.join(root, first)).isSymbolicLink()) return [path35.basename(readlinkSync7(path35.join(root, first))), ...restParts].join("/");
+      if (lstatSync6(path38.join(root, first)).isSymbolicLink()) return [path38.basename(readlinkSync7(path38.join(root, first))), ...restParts].join("/");
     } catch {
     }
   }
-  return rel.split(path35.sep).join("/");
+  return rel.split(path38.sep).join("/");
 }
 async function unison(args, io) {
   const { values, positionals } = parseOptions(
@@ -45206,7 +45632,7 @@ async function mergeFilesCommand(args, io) {
   const { positionals } = parseOptions("claude-persist sync merge-files", args, {}, external_exports.object({}), { positionals: 3 });
   const [current1, current2, output2] = positionals;
   if (!current1 || !current2 || !output2) throw new UserError("usage: claude-persist sync merge-files CURRENT1 CURRENT2 NEW (unison runs it)", 2);
-  const added = mergeFiles(path35.resolve(io.cwd, current1), path35.resolve(io.cwd, current2), path35.resolve(io.cwd, output2));
+  const added = mergeFiles(path38.resolve(io.cwd, current1), path38.resolve(io.cwd, current2), path38.resolve(io.cwd, output2));
   io.stdout(`merged: ${added} line(s) from the other side
 `);
   return 0;
@@ -45262,7 +45688,7 @@ function statMode(file2) {
 function countConflictCopies(env) {
   const projects = projectsDir(env);
   try {
-    return readdirSync9(projects).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX)).reduce((sum, name) => sum + conflictCopies(path35.join(projects, name)).length, 0);
+    return readdirSync9(projects).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX)).reduce((sum, name) => sum + conflictCopies(path38.join(projects, name)).length, 0);
   } catch {
     return 0;
   }
