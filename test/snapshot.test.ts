@@ -170,6 +170,7 @@ async function craftSnapshot(archive: string, project: { path: string; slug: str
     ...archived.map((f): TarEntry => ({ type: "file", path: f.path, mode: 0o600, mtimeMs: 0, size: f.bytes.length, source: { bytes: f.bytes } })),
     { type: "file", path: ".claude-persist/manifest.json", mode: 0o600, mtimeMs: 0, size: body.length, source: { bytes: body } },
   ];
+  mkdirSync(path.dirname(archive), { recursive: true });
   await writeTarGz(archive, entries);
 }
 
