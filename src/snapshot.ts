@@ -981,9 +981,12 @@ class ConfigTree {
         if (errorCode(error) !== "EEXIST") throw error;
       }
     }
+    // The config dir's own folders (projects/, tasks/ …) are the user's: one may be a link to another disk. No
+    // container can replace them (it only sees inside them), so only the parts below are opened without links.
+    const noFollow = parent === "" ? 0 : fsConstants.O_NOFOLLOW;
     let fd: number;
     try {
-      fd = openSync(at, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW);
+      fd = openSync(at, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | noFollow);
     } catch (error) {
       if (isNotFound(error) && !create) return undefined;
       const code = errorCode(error);
@@ -1046,7 +1049,7 @@ class ConfigTree {
     for (let i = 0; i < parts.length; i++) {
       dir = path.join(dir, parts[i] ?? "");
       const held = this.folders.get(parts.slice(0, i + 1).join("/"));
-      const stats = lstatSync(dir);
+      const stats = i === 0 ? statSync(dir) : lstatSync(dir);
       if (!stats.isDirectory() || (held && (held.dev !== stats.dev || held.ino !== stats.ino))) {
         throw new Error(`${dir} is no longer the folder it was (a link or another folder took its place)`);
       }
