@@ -69,8 +69,11 @@ async function* fileChunks(source: FileSource, size: number, name: string): Asyn
     yield Buffer.from(source.bytes);
     return;
   }
-  const handle = await open(source.file, "r");
+  // Not through a link, and not a FIFO or device (a container may swap one in after the file was listed): the
+  // archive would hold another file's bytes (a key, restored later into a shared folder), or wait forever.
+  const handle = await open(source.file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
   try {
+    if (!(await handle.stat()).isFile()) throw new Error(`${source.file} is no longer a regular file; try again`);
     for (let position = 0; position < size; ) {
       // A fresh buffer each time: zlib may still hold the previous one.
       const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - position));

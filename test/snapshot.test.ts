@@ -850,6 +850,19 @@ describe("tar", () => {
     });
   });
 
+  it("archives a file's own bytes only: a file swapped for a link or a FIFO after it was listed is refused, without waiting", async () => {
+    const dir = tempDir("cp-tar-");
+    const secret = path.join(dir, "id_ed25519");
+    writeFileSync(secret, "PRIVATE KEY\n");
+    const link = path.join(dir, "session.jsonl");
+    symlinkSync(secret, link);
+    const entry = (file: string): TarEntry => ({ type: "file", path: "projects/x/session.jsonl", mode: 0o600, mtimeMs: 0, size: 12, source: { file } });
+    await expect(writeTarGz(path.join(dir, "a.tar.gz"), [entry(link)])).rejects.toThrow(/ELOOP|symbolic link/);
+    const fifo = path.join(dir, "fifo.jsonl");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    await expect(writeTarGz(path.join(dir, "b.tar.gz"), [entry(fifo)])).rejects.toThrow(/no longer a regular file/);
+  });
+
   it("refuses to write an unsafe path", async () => {
     const dir = tempDir("cp-tar-");
     await expect(writeTarGz(path.join(dir, "b.tar.gz"), [{ type: "dir", path: "a/../../b", mode: 0o700, mtimeMs: 0 }])).rejects.toThrow(/climbs out/);
