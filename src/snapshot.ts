@@ -860,11 +860,13 @@ async function applyRestore(env: Env, project: SnapshotProject, source: Restorab
       project: { path: project.hostPath, slug: project.slug },
       environment: { kind: where.kind, machine: where.name },
       claudePersistVersion: packVersion(),
-      slugs: before.slugs,
+      // Both sides' sessions and slugs: what it moves aside or adds may belong to either, and must pass as the
+      // project's when the undo is restored.
+      slugs: [...new Set([...before.slugs, ...source.slugs])].sort(),
       sessionCount: before.sessions.length,
       fileCount: moved.length,
       bytes: [...sizes.values()].reduce((sum, size) => sum + size, 0),
-      sessions: before.sessions,
+      sessions: [...new Map([...source.sessions, ...before.sessions].map((session) => [session.id, session])).values()],
       directories: before.dirs.map((d) => d.rel),
       files: moved.map((rel) => ({ path: rel, size: sizes.get(rel) ?? 0 })),
       added,

@@ -302,6 +302,26 @@ describe("claude-persist snapshot", () => {
     expect(treeState(config, projectData, false)).toEqual(before);
   });
 
+  it("undoes a restore that put back a session's files whose transcript had gone", async () => {
+    const [one = ""] = sessions;
+    const transcript = path.join(slugDir, `${one}.jsonl`);
+    const task = path.join(config, "tasks", one, "1.json");
+    const created = JSON.parse((await cli("snapshot", "create", "--json")).stdout) as Created;
+    const kept = path.join(tempDir("cp-kept-"), "transcript.jsonl");
+    renameSync(transcript, kept);
+    const taskThen = readFileSync(task, "utf8");
+    writeFileSync(task, `{"id":"1","subject":"changed since"}`);
+    const restored = await cli("snapshot", "restore", created.id, "--json");
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(readFileSync(task, "utf8")).toBe(taskThen);
+    const undo = await cli("snapshot", "restore", (JSON.parse(restored.stdout) as { undo: { id: string } }).undo.id);
+    expect(undo.exitCode, undo.stderr).toBe(0);
+    expect(readFileSync(task, "utf8")).toBe(`{"id":"1","subject":"changed since"}`);
+    expect(existsSync(transcript)).toBe(false);
+    renameSync(kept, transcript);
+    writeFileSync(task, taskThen);
+  });
+
   it("lists snapshots newest first and prunes to the newest N", async () => {
     for (let i = 0; i < 2; i++) expect((await cli("snapshot", "create")).exitCode).toBe(0);
     const listed = JSON.parse((await cli("snapshot", "list", "--json")).stdout) as Array<{ id: string; kind: string; created: string; sessionCount: number; archiveBytes: number }>;
