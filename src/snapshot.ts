@@ -59,6 +59,8 @@ const ARCHIVE_EXT = ".tar.gz";
 const SUMMARY_EXT = ".json";
 /** What a snapshot may hold, relative to the config dir; an archive entry anywhere else is refused. */
 const SNAPSHOT_ROOTS = ["projects", "todos", "tasks", "file-history", `persist-state/${SESSION_STARTS_DIR}`] as const;
+/** An id as uniqueId makes them: `2026-05-01T09-30-12-345Z`, maybe `-pre-restore` or `-pre-merge`, maybe `-2`. */
+const SNAPSHOT_ID_PATTERN = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z(-pre-restore|-pre-merge)?(-\d{1,6})?$/;
 /** A slug folder name as Claude Code makes them: one path part, never `..`. */
 const SLUG_PATTERN = /^[A-Za-z0-9-]{1,255}$/;
 /** Snapshots and restores of one project wait this long for each other: a 1 GB restore takes about a minute. */
@@ -353,9 +355,10 @@ export function listSnapshots(project: SnapshotProject): SnapshotInfo[] {
     const info = name.endsWith(ARCHIVE_EXT) ? archiveInfo(project, project.dir, name.slice(0, -ARCHIVE_EXT.length), false) : movedAsideInfo(project, name);
     if (info) found.set(info.id, info);
   }
-  // Containers can write the old folder: its entries never take a host-only snapshot's id.
+  // Containers can write the old folder: its entries never take a host-only snapshot's id, and only names
+  // shaped like the ids we make count (a name with escape sequences would reach the terminal).
   for (const name of listNames(project.legacyDir)) {
-    if (name.startsWith(".") || !name.endsWith(ARCHIVE_EXT)) continue;
+    if (!SNAPSHOT_ID_PATTERN.test(name.slice(0, -ARCHIVE_EXT.length)) || !name.endsWith(ARCHIVE_EXT)) continue;
     const info = archiveInfo(project, project.legacyDir, name.slice(0, -ARCHIVE_EXT.length), true);
     if (info && !found.has(info.id)) found.set(info.id, info);
   }
@@ -378,7 +381,9 @@ function archiveInfo(project: SnapshotProject, dir: string, id: string, shared: 
   const parsed = summarySchema.safeParse(readSmallJson(path.join(dir, `${id}${SUMMARY_EXT}`)));
   const fallback = unknownSummary(id, project);
   const summary = parsed.success && parsed.data.id === id && parsed.data.project.slug === project.slug ? parsed.data : fallback;
-  return { ...summary, created: shared ? fallback.created : summary.created, stored: "archive", archive, archiveBytes: stats.size };
+  if (!shared) return { ...summary, stored: "archive", archive, archiveBytes: stats.size };
+  const machine = /^[A-Za-z0-9._-]{1,64}$/.test(summary.environment.machine) ? summary.environment.machine : "unknown";
+  return { ...summary, created: fallback.created, environment: { ...summary.environment, machine }, stored: "archive", archive, archiveBytes: stats.size };
 }
 
 /** The undo of a restore: a folder of the files the restore moved aside, with its manifest. */

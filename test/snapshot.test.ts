@@ -617,6 +617,22 @@ describe("claude-persist snapshot", () => {
       rmSync(planted);
       rmSync(planted.replace(/\.tar\.gz$/, ".json"));
     });
+
+    it("what the old shared folder holds reaches the terminal only as plain text", async () => {
+      const [, legacy = ""] = snapshotDirs();
+      const slug = encodeProjectSlug(repo);
+      const named = path.join(legacy, "\u001b]52;c;ZWNobyBvd25lZA==\u0007.tar.gz");
+      const planted = path.join(legacy, "2098-01-01T00-00-00-000Z.tar.gz");
+      for (const file of [named, planted]) await craftSnapshot(file, { path: repo, slug }, { slugs: [slug] });
+      const summary = { format: 1, id: "2098-01-01T00-00-00-000Z", kind: "manual", created: "2098-01-01T00:00:00.000Z", project: { path: repo, slug }, environment: { kind: "container", machine: "\u001b[2J\u001b]0;pwned\u0007" }, claudePersistVersion: "0.1.0", slugs: [slug], sessionCount: 0, fileCount: 0, bytes: 0 };
+      writeFileSync(planted.replace(/\.tar\.gz$/, ".json"), JSON.stringify(summary));
+      const listed = await cli("snapshot", "list");
+      expect(listed.exitCode, listed.stderr).toBe(0);
+      expect(listed.stdout).toContain("2098-01-01T00-00-00-000Z");
+      expect(listed.stdout.split("\n").find((line) => line.includes("2098-01-01T00-00-00-000Z"))).toMatch(/ \?$/);
+      expect(listed.stdout).not.toMatch(/\u001b|\u0007/);
+      for (const file of [named, planted, planted.replace(/\.tar\.gz$/, ".json")]) rmSync(file);
+    });
   });
 
   it("tells a waiting snapshot that a snapshot or restore is running, not to remove the lock", async () => {
