@@ -259,7 +259,7 @@ async function benchSnapshot(): Promise<boolean> {
   const env = { ...process.env, HOME: home, CLAUDE_CONFIG_DIR: "", CLAUDE_PERSIST_ENVIRONMENT: "host" };
   const cli = path.join(root, "dist", "bin", "claude-persist.mjs");
   const out = path.join(tmpdir(), `cp-bench-snapshot-${process.pid}.tar.gz`);
-  const snapshots = path.join(config, "persist-state", "snapshots");
+  const snapshots = path.join(config, "persist-host", "snapshots");
   const files = [`projects/${encodeProjectSlug(repo)}`, "todos", "file-history", "persist-state/session-starts"];
   const timed = (command: string[]) => {
     const [file = "", ...args] = command;
@@ -310,7 +310,7 @@ async function benchSnapshot(): Promise<boolean> {
 }
 
 /** The synthetic home and repo the snapshot bench reads, built into `building`, which becomes `cache`. */
-function writeSnapshotTree(building: string, cache: string): void {
+function writeSnapshotTree(building: string, cache: string, spec: typeof SNAPSHOT_TREE = SNAPSHOT_TREE): void {
   let seed = 7;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
@@ -345,10 +345,10 @@ function writeSnapshotTree(building: string, cache: string): void {
     };
     pool.push(Buffer.from(`${JSON.stringify(line)}\n`));
   }
-  const smallMb = (SNAPSHOT_TREE.totalMb - SNAPSHOT_TREE.big * SNAPSHOT_TREE.bigMb) / (SNAPSHOT_TREE.sessions - SNAPSHOT_TREE.big);
-  for (let s = 0; s < SNAPSHOT_TREE.sessions; s++) {
+  const smallMb = (spec.totalMb - spec.big * spec.bigMb) / (spec.sessions - spec.big);
+  for (let s = 0; s < spec.sessions; s++) {
     const id = `5a5a5a5a-0000-4000-8000-${String(s).padStart(12, "0")}`;
-    const target = (s < SNAPSHOT_TREE.big ? SNAPSHOT_TREE.bigMb : smallMb) * 1e6;
+    const target = (s < spec.big ? spec.bigMb : smallMb) * 1e6;
     const fd = openSync(path.join(slugDir, `${id}.jsonl`), "w", 0o600);
     for (let written = 0; written < target; ) {
       const batch: Buffer[] = [];
@@ -369,8 +369,59 @@ function writeSnapshotTree(building: string, cache: string): void {
   }
 }
 
+// `snapshot restore --exact` of 300 MB (verify every checksum while extracting, move what it replaces aside as the
+// undo, put the files in place) against `tar -xzf` of the same archive into an empty folder, interleaved.
+const RESTORE_TREE = { version: 1, sessions: 40, big: 1, bigMb: 100, totalMb: 300 };
+
+async function benchRestore(): Promise<boolean> {
+  const { realpathSync } = await import("node:fs");
+  const cache = cachedTree("restore", RESTORE_TREE, (building, dir) => writeSnapshotTree(building, dir, RESTORE_TREE));
+  const home = path.join(cache, "home");
+  const repo = realpathSync(path.join(cache, "repo"));
+  const snapshots = path.join(home, ".claude", "persist-host", "snapshots");
+  const env = { ...process.env, HOME: home, CLAUDE_CONFIG_DIR: "", CLAUDE_PERSIST_ENVIRONMENT: "host" };
+  const cli = path.join(root, "dist", "bin", "claude-persist.mjs");
+  const untar = path.join(tmpdir(), `cp-bench-untar-${process.pid}`);
+  const timed = (command: string[]) => {
+    const [file = "", ...args] = command;
+    const start = process.hrtime.bigint();
+    const result = spawnSync(file, args, { cwd: repo, env, encoding: "utf8", maxBuffer: 1 << 26 });
+    if (result.status !== 0) throw new Error(`${command.join(" ")} exited ${result.status}: ${result.stderr}`);
+    return { ms: Number(process.hrtime.bigint() - start) / 1e6, stdout: result.stdout };
+  };
+  const count = Number(process.env.BENCH_RESTORE_RUNS ?? 5);
+  const tar: number[] = [];
+  const restore: number[] = [];
+  try {
+    rmSync(snapshots, { recursive: true, force: true });
+    const created = JSON.parse(timed([process.execPath, cli, "snapshot", "create", "--json"]).stdout) as { id: string; archive: string; bytes: number };
+    for (let i = 0; i <= count; i++) {
+      rmSync(untar, { recursive: true, force: true });
+      mkdirSync(untar);
+      const a = timed(["tar", "-xzf", created.archive, "-C", untar]);
+      const b = timed([process.execPath, cli, "snapshot", "restore", created.id, "--exact", "--json"]);
+      rmSync((JSON.parse(b.stdout) as { undo: { folder: string } }).undo.folder, { recursive: true, force: true });
+      if (i === 0) continue; // The first pair warms the page cache.
+      tar.push(a.ms);
+      restore.push(b.ms);
+    }
+    const mb = created.bytes / 1e6;
+    const ratio = median(restore) / median(tar);
+    const budget = 1.5;
+    const ok = ratio <= budget;
+    console.log(
+      `snapshot restore --exact of ${mb.toFixed(0)} MB (${count} runs each): median ${(median(restore) / 1000).toFixed(2)} s vs tar -xzf ` +
+        `${(median(tar) / 1000).toFixed(2)} s → ratio ${ratio.toFixed(3)} (budget ${budget}) ${ok ? "ok" : "OVER BUDGET"}`,
+    );
+    return ok;
+  } finally {
+    rmSync(untar, { recursive: true, force: true });
+    rmSync(snapshots, { recursive: true, force: true });
+  }
+}
+
 // `npm run bench` runs them all; `npm run bench -- snapshot hook` runs the ones named.
-const benches: Record<string, () => boolean | Promise<boolean>> = { hook: benchHook, sessions: benchSessions, "dev-open": benchDevOpen, snapshot: benchSnapshot };
+const benches: Record<string, () => boolean | Promise<boolean>> = { hook: benchHook, sessions: benchSessions, "dev-open": benchDevOpen, snapshot: benchSnapshot, restore: benchRestore };
 benches.sync = async () => (await import("./bench-sync.ts")).benchSync();
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !(name in benches));

@@ -1,15 +1,19 @@
 // Snapshots of one project's session data, to roll it back: its transcripts (every slug folder that maps to it),
 // the todos, tasks and file-history of those sessions, the hook's records of their starts, and the project's
 // entries in mappings.json and work-items.json. One gzip-compressed tar per snapshot under
-// `persist-state/snapshots/<host project slug>/`, shared with the project's dev containers, with a manifest
-// (sizes, modes, sha256) as its last entry and a small summary beside it for listing.
+// `persist-host/snapshots/<host project slug>/`, a folder no container mounts, with a manifest (sizes, sha256)
+// as its last entry and a small summary beside it for listing. A restore's undo is a folder there of the files
+// it replaced, moved aside. Snapshots taken before sit in the old shared `persist-state/snapshots/`: they are
+// still listed and restored, as the hostile input anything a container writes is.
 import { createHash } from "node:crypto";
 import {
-  chmodSync,
   closeSync,
+  constants as fsConstants,
   copyFileSync,
   existsSync,
+  fstatSync,
   fsyncSync,
+  futimesSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -41,19 +45,26 @@ import { updateJsonState, withLock } from "./state.ts";
 import { readTarGz, writeTarGz, type FileSink, type TarEntry } from "./tar.ts";
 import { parseWorkItem, workItemKey, workItemsPath } from "./work-items.ts";
 
+/** The host-only folder of the pack's state (issue 12): no container mounts it. */
+const HOST_ONLY_DIR = "persist-host";
 const SNAPSHOTS_DIR = "snapshots";
+/** An undo folder holds its manifest and the moved files under `files/`, by their path in the config dir. */
+const MOVED_ASIDE_MANIFEST = "manifest.json";
+const MOVED_ASIDE_FILES = "files";
+/** Summaries and undo manifests are small; a bigger (or endless) one is not ours. */
+const SMALL_JSON_MAX = 64 * 1024 * 1024;
 /** The manifest's path inside an archive: the last entry, written once every file's checksum is known. */
 const MANIFEST_ENTRY = ".claude-persist/manifest.json";
 const ARCHIVE_EXT = ".tar.gz";
 const SUMMARY_EXT = ".json";
 /** What a snapshot may hold, relative to the config dir; an archive entry anywhere else is refused. */
 const SNAPSHOT_ROOTS = ["projects", "todos", "tasks", "file-history", `persist-state/${SESSION_STARTS_DIR}`] as const;
+/** An id as uniqueId makes them: `2026-05-01T09-30-12-345Z`, maybe `-pre-restore` or `-pre-merge`, maybe `-2`. */
+const SNAPSHOT_ID_PATTERN = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z(-pre-restore|-pre-merge)?(-\d{1,6})?$/;
 /** A slug folder name as Claude Code makes them: one path part, never `..`. */
 const SLUG_PATTERN = /^[A-Za-z0-9-]{1,255}$/;
 /** Snapshots and restores of one project wait this long for each other: a 1 GB restore takes about a minute. */
 const SNAPSHOT_LOCK_WAIT_MS = 10 * 60_000;
-/** Permission bits only: an archive may be crafted, and setuid, setgid or sticky bits have no place here. */
-const PERMISSION_BITS = 0o777;
 
 export type SnapshotKind = "manual" | "pre-restore" | "pre-merge";
 
@@ -84,8 +95,19 @@ const manifestSchema = summarySchema.extend({
   state: z.object({ mappings: z.array(z.unknown()), workItems: z.array(z.unknown()) }),
 });
 
+/** A restore's undo: what it moved aside (files/), what it added (moved aside again on undo), the state before. */
+const movedAsideSchema = summarySchema.extend({
+  form: z.literal("moved-aside"),
+  sessions: z.array(sessionRecordSchema),
+  directories: z.array(z.string()),
+  files: z.array(z.object({ path: z.string(), size: z.number().int().nonnegative() })),
+  added: z.array(z.string()),
+  state: z.object({ mappings: z.array(z.unknown()), workItems: z.array(z.unknown()) }),
+});
+
 export type SnapshotSummary = z.infer<typeof summarySchema>;
 type Manifest = z.infer<typeof manifestSchema>;
+type MovedAside = z.infer<typeof movedAsideSchema>;
 
 /** A project as snapshots see it: the host's path names its snapshot folder, wherever the command runs. */
 export type SnapshotProject = {
@@ -95,10 +117,14 @@ export type SnapshotProject = {
   readonly slug: string;
   /** Every slug folder name that holds (or points at) its sessions. */
   readonly slugs: string[];
+  /** Its snapshots, host-only. */
   readonly dir: string;
+  /** Where they were before: read until migrated, never written. */
+  readonly legacyDir: string;
 };
 
-export type SnapshotInfo = SnapshotSummary & { readonly archive: string; readonly archiveBytes: number };
+/** `archive` is the .tar.gz, or for an undo ("moved-aside") its folder. */
+export type SnapshotInfo = SnapshotSummary & { readonly stored: "archive" | "moved-aside"; readonly archive: string; readonly archiveBytes: number };
 
 export type CreateResult = SnapshotInfo & { readonly seconds: number; readonly skipped: string[] };
 
@@ -112,7 +138,14 @@ export async function resolveSnapshotProject(env: Env, cwd: string, extraSlugs: 
   const hostPath = mapped?.hostPath ?? here;
   const slug = encodeProjectSlug(hostPath);
   const slugs = [...new Set([...found, ...extraSlugs])].sort();
-  return { path: here, hostPath, slug, slugs, dir: path.join(packStateDir(env), SNAPSHOTS_DIR, slug) };
+  return {
+    path: here,
+    hostPath,
+    slug,
+    slugs,
+    dir: path.join(configDir(env), HOST_ONLY_DIR, SNAPSHOTS_DIR, slug),
+    legacyDir: path.join(packStateDir(env), SNAPSHOTS_DIR, slug),
+  };
 }
 
 type FileItem = { readonly rel: string; readonly abs: string; readonly size: number; readonly mode: number; readonly mtimeMs: number };
@@ -256,7 +289,7 @@ export async function snapshotBeforeMerge(env: Env, hostPath: string, slugFolder
 
 async function writeSnapshot(env: Env, project: SnapshotProject, kind: SnapshotKind, data: ProjectData, now: Date): Promise<CreateResult> {
   const started = process.hrtime.bigint();
-  mkdirSync(project.dir, { recursive: true, mode: 0o700 });
+  makeHostOnlyDir(project.dir);
   const id = uniqueId(project.dir, now, kind);
   const where = detectEnvironment(env);
   const summary: SnapshotSummary = {
@@ -299,7 +332,7 @@ async function writeSnapshot(env: Env, project: SnapshotProject, kind: SnapshotK
   }
   writeFileAtomic(path.join(project.dir, `${id}${SUMMARY_EXT}`), `${JSON.stringify(summary, null, 2)}\n`, 0o600);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { ...summary, archive, archiveBytes: statSync(archive).size, seconds, skipped: data.skipped };
+  return { ...summary, stored: "archive", archive, archiveBytes: statSync(archive).size, seconds, skipped: data.skipped };
 }
 
 /** `2026-05-01T09-30-12-345Z`, plus the kind for automatic ones; ids sort by time. Unique under the lock. */
@@ -307,39 +340,60 @@ function uniqueId(dir: string, now: Date, kind: SnapshotKind): string {
   const base = now.toISOString().replace(/[:.]/g, "-") + (kind === "manual" ? "" : `-${kind}`);
   for (let i = 1; ; i++) {
     const id = i === 1 ? base : `${base}-${i}`;
-    if (!existsSync(path.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync(path.join(dir, `${id}${SUMMARY_EXT}`))) return id;
+    if (![`${id}${ARCHIVE_EXT}`, `${id}${SUMMARY_EXT}`, id].some((name) => existsSync(path.join(dir, name)))) return id;
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // List and prune
 
-/** The project's snapshots, newest first. */
+/** The project's snapshots, newest first: the host-only folder's, then those still in the old shared folder. */
 export function listSnapshots(project: SnapshotProject): SnapshotInfo[] {
-  const found: SnapshotInfo[] = [];
+  const found = new Map<string, SnapshotInfo>();
   for (const name of listNames(project.dir)) {
-    if (!name.endsWith(ARCHIVE_EXT) || name.startsWith(".")) continue;
-    const id = name.slice(0, -ARCHIVE_EXT.length);
-    const archive = path.join(project.dir, name);
-    let archiveBytes: number;
-    try {
-      archiveBytes = statSync(archive).size;
-    } catch {
-      continue;
-    }
-    const summary = readSummary(path.join(project.dir, `${id}${SUMMARY_EXT}`));
-    found.push({ ...(summary ?? unknownSummary(id, project)), archive, archiveBytes });
+    if (name.startsWith(".")) continue;
+    const info = name.endsWith(ARCHIVE_EXT) ? archiveInfo(project, project.dir, name.slice(0, -ARCHIVE_EXT.length), false) : movedAsideInfo(project, name);
+    if (info) found.set(info.id, info);
   }
-  return found.sort((a, b) => b.created.localeCompare(a.created) || b.id.localeCompare(a.id));
+  // Containers can write the old folder: its entries never take a host-only snapshot's id, and only names
+  // shaped like the ids we make count (a name with escape sequences would reach the terminal).
+  for (const name of listNames(project.legacyDir)) {
+    if (!SNAPSHOT_ID_PATTERN.test(name.slice(0, -ARCHIVE_EXT.length)) || !name.endsWith(ARCHIVE_EXT)) continue;
+    const info = archiveInfo(project, project.legacyDir, name.slice(0, -ARCHIVE_EXT.length), true);
+    if (info && !found.has(info.id)) found.set(info.id, info);
+  }
+  return [...found.values()].sort((a, b) => b.created.localeCompare(a.created) || b.id.localeCompare(a.id));
 }
 
-function readSummary(file: string): SnapshotSummary | undefined {
+/**
+ * An archive and its summary. The id is the archive's file name, never what a summary says; a summary that
+ * claims another id or project is ignored, and in the old shared folder so is its time (the id's is used).
+ */
+function archiveInfo(project: SnapshotProject, dir: string, id: string, shared: boolean): SnapshotInfo | undefined {
+  const archive = path.join(dir, `${id}${ARCHIVE_EXT}`);
+  let stats: Stats;
   try {
-    const parsed = summarySchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
-    return parsed.success ? parsed.data : undefined;
+    stats = lstatSync(archive);
   } catch {
     return undefined;
   }
+  if (!stats.isFile()) return undefined;
+  const parsed = summarySchema.safeParse(readSmallJson(path.join(dir, `${id}${SUMMARY_EXT}`)));
+  const fallback = unknownSummary(id, project);
+  const summary = parsed.success && parsed.data.id === id && parsed.data.project.slug === project.slug ? parsed.data : fallback;
+  if (!shared) return { ...summary, stored: "archive", archive, archiveBytes: stats.size };
+  const machine = /^[A-Za-z0-9._-]{1,64}$/.test(summary.environment.machine) ? summary.environment.machine : "unknown";
+  return { ...summary, created: fallback.created, environment: { ...summary.environment, machine }, stored: "archive", archive, archiveBytes: stats.size };
+}
+
+/** The undo of a restore: a folder of the files the restore moved aside, with its manifest. */
+function movedAsideInfo(project: SnapshotProject, id: string): SnapshotInfo | undefined {
+  const folder = path.join(project.dir, id);
+  if (!isRealDirectory(folder)) return undefined;
+  const parsed = movedAsideSchema.safeParse(readSmallJson(path.join(folder, MOVED_ASIDE_MANIFEST)));
+  if (!parsed.success || parsed.data.id !== id) return undefined;
+  const { files: _files, added: _added, directories: _directories, sessions: _sessions, state: _state, form: _form, ...summary } = parsed.data;
+  return { ...summary, stored: "moved-aside", archive: folder, archiveBytes: 0 };
 }
 
 /** A snapshot whose summary is missing: what its id says; restore still reads the manifest inside. */
@@ -371,15 +425,15 @@ export type PruneResult = { readonly kept: SnapshotInfo[]; readonly removed: Sna
  */
 export async function pruneSnapshots(project: SnapshotProject, keep: number): Promise<PruneResult> {
   if (!Number.isInteger(keep) || keep < 1) throw new UserError(`keep at least 1 snapshot, not ${keep}`, 2);
-  if (!existsSync(project.dir)) return { kept: [], removed: [] };
+  if (!existsSync(project.dir) && !existsSync(project.legacyDir)) return { kept: [], removed: [] };
   return withSnapshotLock(project, () => {
     const all = listSnapshots(project);
     const manual = all.filter((s) => s.kind === "manual").slice(0, keep);
     const keepIds = new Set([...manual, all.find((s) => s.kind === "pre-restore"), all.find((s) => s.kind === "pre-merge")].map((s) => s?.id));
     const removed = all.filter((s) => !keepIds.has(s.id));
     for (const snapshot of removed) {
-      rmSync(snapshot.archive, { force: true });
-      rmSync(path.join(project.dir, `${snapshot.id}${SUMMARY_EXT}`), { force: true });
+      rmSync(snapshot.archive, { recursive: snapshot.stored === "moved-aside", force: true });
+      if (snapshot.stored === "archive") rmSync(path.join(path.dirname(snapshot.archive), `${snapshot.id}${SUMMARY_EXT}`), { force: true });
     }
     return { kept: all.filter((s) => keepIds.has(s.id)), removed };
   });
@@ -394,17 +448,39 @@ export type RestoreResult = {
   readonly sessions: number;
   readonly files: number;
   readonly bytes: number;
-  /** Files of the project that the snapshot did not have, removed with --exact (they are in the undo snapshot). */
+  /** Files of the project that the snapshot did not have, moved into the undo with --exact. */
   readonly removed: number;
-  /** The snapshot taken right before, which undoes this restore. */
-  readonly undo: CreateResult;
+  /** The snapshot made on the way, which undoes this restore: the files it replaced or removed, moved aside. */
+  readonly undo: UndoInfo;
   readonly seconds: number;
+};
+
+export type UndoInfo = { readonly id: string; readonly folder: string; readonly movedAside: number; readonly added: number };
+
+/** What a restore puts in place, verified: from an archive extracted into staging, or from an undo folder. */
+type Restorable = {
+  readonly id: string;
+  readonly project: { readonly path: string; readonly slug: string };
+  readonly slugs: string[];
+  readonly sessions: Array<{ id: string; slug: string; bytes: number }>;
+  readonly directories: Array<{ path: string; mtimeMs?: number }>;
+  /** Each file and where its verified copy waits, in a folder only the host can write. */
+  readonly files: Array<{ path: string; size: number; staged: string }>;
+  /** Files to move aside although the snapshot lacks them (an undo's: those its restore added). */
+  readonly removes: string[];
+  readonly state: Manifest["state"];
+  readonly bytes: number;
+  /** The project's state entries become the snapshot's, not merged (an undo). */
+  readonly exactState: boolean;
+  /** It holds all of the project's data (an archive), not only what one restore moved (an undo). */
+  readonly complete: boolean;
 };
 
 /**
  * Puts back what snapshot `ref` (an id, a unique start of one, "latest", or an archive's path) held. The whole
- * archive is read and verified before anything changes; a live Claude session of the project stops it. Files
- * the snapshot lacks stay, unless `exact`.
+ * archive is extracted and verified, into a folder only the host can write, before anything changes; a live
+ * Claude session of the project stops it. What it replaces is moved aside into an undo folder. Files the
+ * snapshot lacks stay, unless `exact`.
  */
 export async function restoreSnapshot(env: Env, cwd: string, ref: string, options: { exact?: boolean } = {}, now: Date = new Date()): Promise<RestoreResult> {
   const started = process.hrtime.bigint();
@@ -416,47 +492,48 @@ export async function restoreSnapshot(env: Env, cwd: string, ref: string, option
     refuseWhileLive(env, project, []);
     const staging = mkdtempSync(path.join(project.dir, ".restore-"));
     try {
-      let manifest: Manifest;
+      let source: Restorable;
       try {
-        manifest = await extractVerified(snapshot.archive, staging);
+        source = snapshot.stored === "moved-aside" ? readMovedAside(snapshot.archive) : await extractVerified(snapshot.archive, staging);
       } catch (error) {
         throw new UserError(`snapshot ${snapshot.id} is damaged (${describeError(error)}); nothing was restored or changed`);
       }
-      if (manifest.project.slug !== project.slug) {
-        throw new UserError(`snapshot ${snapshot.id} is of ${manifest.project.path}, not of ${project.hostPath}; run the restore there`);
+      if (source.project.slug !== project.slug) {
+        throw new UserError(`snapshot ${snapshot.id} is of ${source.project.path}, not of ${project.hostPath}; run the restore there`);
       }
-      // persist-state/ is writable from every container: a well-formed archive may still reach for other data.
-      const foreign = foreignEntry(manifest, new Set([project.slug, ...project.slugs]));
+      // An archive may come from a folder containers write: a well-formed one may still reach for other data.
+      const foreign = foreignEntry(source, new Set([project.slug, ...project.slugs]));
       if (foreign) {
         throw new UserError(`snapshot ${snapshot.id} holds ${foreign}, which is not this project's data; nothing was restored or changed`);
       }
       // A restore that stopped half-way would leave a mix of both: what could stop it is looked for first.
-      const blocked = blockedTarget(configDir(env), manifest);
+      const blocked = blockedTarget(configDir(env), source);
       if (blocked) {
         throw new UserError(`${blocked}; move it away and restore again; nothing was restored or changed`);
       }
-      // The undo snapshot holds everything the restore may overwrite or remove, the snapshot's folders included.
-      const before = collectProjectData(env, [...new Set([...project.slugs, ...manifest.slugs])]);
+      const before = collectProjectData(env, [...new Set([...project.slugs, ...source.slugs])]);
       // Again, now that the snapshot's sessions are known too, and as close to the change as can be.
-      refuseWhileLive(env, project, [...before.sessions, ...manifest.sessions]);
-      const undo = await writeSnapshot(env, project, "pre-restore", before, now);
-      let removed: number;
+      refuseWhileLive(env, project, [...before.sessions, ...source.sessions]);
+      const undoId = uniqueId(project.dir, now, "pre-restore");
+      let applied: { removed: number; undo: UndoInfo };
       try {
-        removed = await applyManifest(env, manifest, staging, before, Boolean(options.exact), new Set(project.slugs));
+        applied = await applyRestore(env, project, source, before, Boolean(options.exact), undoId, now);
       } catch (error) {
         throw new UserError(
           `the restore of ${snapshot.id} stopped half-way (${describeError(error)}); ` +
-            `put everything back as it was with 'claude-persist snapshot restore ${undo.id} --exact'`,
+            `put everything back as it was with 'claude-persist snapshot restore ${undoId}'`,
         );
       }
+      // An undo put back is used up: its files are in place again, and the new undo holds what it replaced.
+      if (snapshot.stored === "moved-aside") rmSync(snapshot.archive, { recursive: true, force: true });
       return {
         id: snapshot.id,
         project: project.hostPath,
-        sessions: manifest.sessions.length,
-        files: manifest.files.length,
-        bytes: manifest.bytes,
-        removed,
-        undo,
+        sessions: source.sessions.length,
+        files: source.files.length,
+        bytes: source.bytes,
+        removed: applied.removed,
+        undo: applied.undo,
         seconds: Number(process.hrtime.bigint() - started) / 1e9,
       };
     } finally {
@@ -480,7 +557,7 @@ function findSnapshot(project: SnapshotProject, ref: string, cwd: string): Snaps
     const file = path.resolve(cwd, ref);
     if (existsSync(file)) {
       const name = path.basename(file).replace(/\.tar\.gz$/, "");
-      return { ...unknownSummary(name, project), archive: file, archiveBytes: statSync(file).size };
+      return { ...unknownSummary(name, project), stored: "archive", archive: file, archiveBytes: statSync(file).size };
     }
   }
   const matches = all.filter((s) => s.id.startsWith(id));
@@ -519,10 +596,11 @@ function liveSessionsOf(env: Env, project: SnapshotProject, sessions: Array<{ id
 }
 
 /**
- * Reads the whole archive once into `staging`, checking each file against the manifest (its last entry): the
- * same set of files and folders, sizes and sha256. Rejects with the reason on the first difference.
+ * Reads the whole archive once into `staging`, hashing each file as it is written, then checks it all against
+ * the manifest (its last entry): the same files and folders, each listed once, sizes and sha256. Rejects with
+ * the reason on the first difference.
  */
-async function extractVerified(archive: string, staging: string): Promise<Manifest> {
+async function extractVerified(archive: string, staging: string): Promise<Restorable> {
   const got = new Map<string, { size: number; sha256: string }>();
   const dirs = new Set<string>();
   const manifestChunks: Buffer[] = [];
@@ -537,7 +615,6 @@ async function extractVerified(archive: string, staging: string): Promise<Manife
         return { write: (chunk) => manifestChunks.push(Buffer.from(chunk)), end: () => undefined };
       }
       if (!SNAPSHOT_ROOTS.some((root) => entry.path.startsWith(`${root}/`))) throw new Error(`entry '${entry.path}' is outside what a snapshot holds`);
-      if (got.has(entry.path) || dirs.has(entry.path)) throw new Error(`entry '${entry.path}' appears twice`);
       const target = path.join(staging, entry.path);
       if (entry.type === "dir") {
         dirs.add(entry.path);
@@ -572,41 +649,108 @@ async function extractVerified(archive: string, staging: string): Promise<Manife
   } catch {
     throw new Error("its manifest is unreadable");
   }
+  const twice = firstRepeated([...manifest.files.map((f) => f.path), ...manifest.directories.map((d) => d.path)]) ?? firstRepeated(manifest.sessions.map((s) => s.id)) ?? firstRepeated(manifest.slugs);
+  if (twice !== undefined) throw new Error(`its manifest lists '${twice}' twice`);
   for (const file of manifest.files) {
     const seen = got.get(file.path);
     if (!seen) throw new Error(`${file.path} is missing`);
     if (seen.size !== file.size || seen.sha256 !== file.sha256) throw new Error(`${file.path} does not match its checksum`);
   }
-  if (got.size !== manifest.files.length) throw new Error("it holds files its manifest does not list");
+  const listed = new Set(manifest.files.map((f) => f.path));
+  for (const name of got.keys()) if (!listed.has(name)) throw new Error(`it holds ${name}, which its manifest does not list`);
+  const listedDirs = new Set(manifest.directories.map((d) => d.path));
   for (const dir of manifest.directories) if (!dirs.has(dir.path)) throw new Error(`folder ${dir.path} is missing`);
-  return manifest;
+  for (const dir of dirs) if (!listedDirs.has(dir)) throw new Error(`it holds folder ${dir}, which its manifest does not list`);
+  // Times are the snapshot's; modes never are (see applyRestore). Staging is the host's own folder.
+  for (const file of manifest.files) utimesSync(path.join(staging, file.path), new Date(file.mtimeMs), new Date(file.mtimeMs));
+  return {
+    id: manifest.id,
+    project: manifest.project,
+    slugs: manifest.slugs,
+    sessions: manifest.sessions,
+    directories: manifest.directories,
+    files: manifest.files.map((f) => ({ path: f.path, size: f.size, staged: path.join(staging, f.path) })),
+    removes: [],
+    state: manifest.state,
+    bytes: manifest.bytes,
+    exactState: false,
+    complete: true,
+  };
 }
 
+/** An undo folder (host-only, ours): its files that are there; one missing was never moved aside. */
+function readMovedAside(folder: string): Restorable {
+  const parsed = movedAsideSchema.safeParse(readSmallJson(path.join(folder, MOVED_ASIDE_MANIFEST)));
+  if (!parsed.success) throw new Error("its manifest is unreadable");
+  const m = parsed.data;
+  const twice = firstRepeated([...m.files.map((f) => f.path), ...m.added]);
+  if (twice !== undefined) throw new Error(`its manifest lists '${twice}' twice`);
+  const files: Restorable["files"] = [];
+  for (const file of m.files) {
+    const staged = path.join(folder, MOVED_ASIDE_FILES, file.path);
+    let stats: Stats;
+    try {
+      stats = lstatSync(staged);
+    } catch (error) {
+      if (isNotFound(error)) continue;
+      throw error;
+    }
+    if (!stats.isFile()) throw new Error(`${file.path} in it is not a regular file`);
+    files.push({ path: file.path, size: stats.size, staged });
+  }
+  return {
+    id: m.id,
+    project: m.project,
+    slugs: m.slugs,
+    sessions: m.sessions,
+    directories: m.directories.map((d) => ({ path: d })),
+    files,
+    removes: m.added,
+    state: m.state,
+    bytes: files.reduce((sum, f) => sum + f.size, 0),
+    exactState: true,
+    complete: false,
+  };
+}
+
+function firstRepeated(values: string[]): string | undefined {
+  const seen = new Set<string>();
+  for (const value of values) {
+    if (seen.has(value)) return value;
+    seen.add(value);
+  }
+  return undefined;
+}
+
+type Contents = Pick<Restorable, "slugs" | "sessions" | "directories" | "files" | "removes" | "state">;
+
 /**
- * The first thing the manifest names that is not this project's, described for the user; undefined when all is.
- * Slugs must be the project's; files and folders under its slug folders, or under the sessions' own entries of
- * todos/, tasks/, file-history/ and session-starts/; state entries readable and the project's.
+ * The first thing the snapshot names that is not this project's, described for the user; undefined when all
+ * is. Slugs must be the project's; files and folders under its slug folders, or under the sessions' own entries
+ * of todos/, tasks/, file-history/ and session-starts/; state entries readable and the project's.
  */
-function foreignEntry(manifest: Manifest, projectSlugs: Set<string>): string | undefined {
-  for (const slug of manifest.slugs) if (!SLUG_PATTERN.test(slug) || !projectSlugs.has(slug)) return `the slug folder '${slug}'`;
-  const slugs = new Set(manifest.slugs);
-  for (const session of manifest.sessions) if (!slugs.has(session.slug)) return `session ${session.id} in '${session.slug}'`;
-  const ids = new Set(manifest.sessions.map((s) => s.id));
-  for (const dir of manifest.directories) if (!isProjectPath(dir.path, "dir", slugs, ids)) return `'${dir.path}'`;
-  for (const file of manifest.files) if (!isProjectPath(file.path, "file", slugs, ids)) return `'${file.path}'`;
-  for (const entry of manifest.state.mappings) {
+function foreignEntry(contents: Contents, projectSlugs: Set<string>): string | undefined {
+  for (const slug of contents.slugs) if (!SLUG_PATTERN.test(slug) || !projectSlugs.has(slug)) return `the slug folder '${slug}'`;
+  const slugs = new Set(contents.slugs);
+  for (const session of contents.sessions) if (!slugs.has(session.slug)) return `session ${session.id} in '${session.slug}'`;
+  const ids = new Set(contents.sessions.map((s) => s.id));
+  for (const dir of contents.directories) if (!isProjectPath(dir.path, "dir", slugs, ids)) return `'${dir.path}'`;
+  for (const rel of [...contents.files.map((f) => f.path), ...contents.removes]) if (!isProjectPath(rel, "file", slugs, ids)) return `'${rel}'`;
+  for (const entry of contents.state.mappings) {
     const mapping = mappingSchema.safeParse(entry);
     if (!mapping.success || !isSnapshotMapping(mapping.data, projectSlugs)) return `the mapping ${brief(entry)}`;
   }
-  for (const entry of manifest.state.workItems) {
+  for (const entry of contents.state.workItems) {
     if (!parseWorkItem(entry) || !isProjectWorkItem(entry, projectSlugs)) return `the work item ${brief(entry)}`;
   }
   return undefined;
 }
 
-/** Paths have passed the tar checks already (relative, no `..`): only whose they are is left to see. */
+/** Whose a path is; it must also be a plain relative path (no `..`, `.` or empty parts), as the tar reader checks. */
 function isProjectPath(rel: string, type: "dir" | "file", slugs: Set<string>, ids: Set<string>): boolean {
-  const [root = "", name = "", ...rest] = rel.split("/");
+  const parts = rel.split("/");
+  if (parts.some((part) => part === "" || part === "." || part === ".." || part.includes("\u0000"))) return false;
+  const [root = "", name = "", ...rest] = parts;
   // A file sits inside its slug or session folder, never in the folder's place.
   const deepEnough = type === "dir" || rest.length > 0;
   switch (root) {
@@ -645,10 +789,10 @@ function brief(entry: unknown): string {
  * What stands where the restore must put a folder or a file, described; undefined when nothing does. Every
  * target and every folder above it (below the config dir's own folders) must be missing or of the right type:
  * a folder for folders, a regular file for files. A slug folder that became a link is replaced, so its
- * contents are not looked at.
+ * contents are not looked at. (Checked again at each write: see ConfigTree.)
  */
-function blockedTarget(config: string, manifest: Manifest): string | undefined {
-  const replacedLinks = new Set(manifest.slugs.map((slug) => `projects/${slug}`));
+function blockedTarget(config: string, contents: Contents): string | undefined {
+  const replacedLinks = new Set(contents.slugs.map((slug) => `projects/${slug}`));
   const check = (rel: string, type: "dir" | "file"): string | undefined => {
     const parts = rel.split("/");
     for (let i = 2; i <= parts.length; i++) {
@@ -668,11 +812,11 @@ function blockedTarget(config: string, manifest: Manifest): string | undefined {
     }
     return undefined;
   };
-  for (const dir of manifest.directories) {
+  for (const dir of contents.directories) {
     const found = check(dir.path, "dir");
     if (found) return found;
   }
-  for (const file of manifest.files) {
+  for (const file of contents.files) {
     const found = check(file.path, "file");
     if (found) return found;
   }
@@ -686,75 +830,260 @@ function describeType(stats: Stats): string {
   return "a special file";
 }
 
-/** Moves the verified files into place; with `exact`, removes the project's files the snapshot lacks. */
-async function applyManifest(env: Env, manifest: Manifest, staging: string, current: ProjectData, exact: boolean, projectSlugs: Set<string>): Promise<number> {
-  const config = configDir(env);
-  const projects = projectsDir(env);
-  let removed = 0;
-  if (exact) {
-    const keep = new Set(manifest.files.map((f) => f.path));
-    for (const file of current.files) {
-      if (keep.has(file.rel)) continue;
-      rmSync(file.abs, { force: true });
-      removed++;
+/**
+ * Puts the verified files in place; with `exact`, moves away the project's files the snapshot lacks. Whatever it
+ * replaces or removes is moved aside (a rename, on the host's own filesystem) into the undo folder, whose
+ * manifest is written first, so that even a restore that stops half-way can be undone. Every write goes through
+ * folders opened without following links (ConfigTree); files get 0600 and new folders 0700, whatever the
+ * snapshot says.
+ */
+async function applyRestore(env: Env, project: SnapshotProject, source: Restorable, before: ProjectData, exact: boolean, undoId: string, now: Date): Promise<{ removed: number; undo: UndoInfo }> {
+  const tree = new ConfigTree(configDir(env));
+  try {
+    const config = configDir(env);
+    const placing = new Set(source.files.map((f) => f.path));
+    // An undo lists only what its restore moved: --exact means nothing more for it.
+    const removing = [...new Set([...(exact && source.complete ? before.files.map((f) => f.rel) : []), ...source.removes])].filter((rel) => !placing.has(rel));
+    // What is there now (a first look: each write checks again). Under a slug link that becomes a folder, nothing.
+    const linked = source.slugs.filter((slug) => isSymlink(path.join(config, "projects", slug))).map((slug) => `projects/${slug}/`);
+    const sizes = new Map<string, number>();
+    for (const rel of [...placing, ...removing]) {
+      if (linked.some((link) => rel.startsWith(link))) continue;
+      const size = regularFileSize(path.join(config, rel));
+      if (size !== undefined) sizes.set(rel, size);
     }
-    const keepDirs = new Set(manifest.directories.map((d) => d.path));
-    for (const dir of [...current.dirs].sort((a, b) => b.rel.length - a.rel.length)) {
-      if (!keepDirs.has(dir.rel)) removeIfEmpty(dir.abs);
+    const moved = [...sizes.keys()];
+    const added = source.files.map((f) => f.path).filter((rel) => !sizes.has(rel));
+    const undoFolder = path.join(project.dir, undoId);
+    const where = detectEnvironment(env);
+    const undoManifest: MovedAside = {
+      format: 1,
+      form: "moved-aside",
+      id: undoId,
+      kind: "pre-restore",
+      created: now.toISOString(),
+      project: { path: project.hostPath, slug: project.slug },
+      environment: { kind: where.kind, machine: where.name },
+      claudePersistVersion: packVersion(),
+      // Both sides' sessions and slugs: what it moves aside or adds may belong to either, and must pass as the
+      // project's when the undo is restored.
+      slugs: [...new Set([...before.slugs, ...source.slugs])].sort(),
+      sessionCount: before.sessions.length,
+      fileCount: moved.length,
+      bytes: [...sizes.values()].reduce((sum, size) => sum + size, 0),
+      sessions: [...new Map([...source.sessions, ...before.sessions].map((session) => [session.id, session])).values()],
+      directories: before.dirs.map((d) => d.rel),
+      files: moved.map((rel) => ({ path: rel, size: sizes.get(rel) ?? 0 })),
+      added,
+      state: before.state,
+    };
+    mkdirSync(path.join(undoFolder, MOVED_ASIDE_FILES), { recursive: true, mode: 0o700 });
+    writeFileAtomic(path.join(undoFolder, MOVED_ASIDE_MANIFEST), `${JSON.stringify(undoManifest, null, 1)}\n`, 0o600);
+    const moveAside = (rel: string): boolean => {
+      const target = tree.file(rel, false);
+      if (!target) return false;
+      const aside = path.join(undoFolder, MOVED_ASIDE_FILES, rel);
+      mkdirSync(path.dirname(aside), { recursive: true, mode: 0o700 });
+      return moveFile(target, aside, "regular");
+    };
+    // A slug folder the snapshot held as a real folder and that is now a link (a merge since) becomes the folder
+    // again, with or without --exact: writing through the link would overwrite the host's files (its MEMORY.md)
+    // with the container's old copies. This way nothing of the host's folder changes; the next /dev-open links
+    // the folder again, merging it without overwriting, after a pre-merge snapshot.
+    for (const slug of source.slugs) tree.replaceLinkWithFolder(`projects/${slug}`);
+    let removed = 0;
+    for (const rel of removing) if (moveAside(rel)) removed++;
+    for (const dir of source.directories) tree.folder(dir.path, true);
+    for (const file of source.files) {
+      if (sizes.has(file.path)) moveAside(file.path);
+      const target = tree.file(file.path, true);
+      if (!target) throw new Error(`cannot reach the folder of ${file.path}`);
+      moveFile(file.staged, target, "absent");
     }
-  }
-  // A slug folder the snapshot held as a real folder and that is now a link (a merge since) becomes the folder
-  // again, with or without --exact: writing through the link would overwrite the host's files (its MEMORY.md)
-  // with the container's old copies. This way nothing of the host's folder changes; the next /dev-open links
-  // the folder again, merging it without overwriting, after a pre-merge snapshot.
-  for (const slug of manifest.slugs) {
-    const dir = path.join(projects, slug);
-    if (isSymlink(dir)) {
-      unlinkSync(dir);
-      mkdirSync(dir, { mode: 0o700 });
+    if (exact && source.complete) {
+      const keepDirs = new Set(source.directories.map((d) => d.path));
+      for (const dir of [...before.dirs].sort((a, b) => b.rel.length - a.rel.length)) if (!keepDirs.has(dir.rel)) tree.removeIfEmpty(dir.rel);
     }
+    // Folders last: placing files changed their times.
+    for (const dir of [...source.directories].sort((a, b) => b.path.length - a.path.length)) {
+      if (dir.mtimeMs !== undefined) tree.setTimes(dir.path, dir.mtimeMs);
+    }
+    await restoreStateEntries(env, source, exact || source.exactState, new Set(project.slugs));
+    return { removed, undo: { id: undoId, folder: undoFolder, movedAside: moved.length, added: added.length } };
+  } finally {
+    tree.close();
   }
-  for (const dir of manifest.directories) mkdirSync(path.join(config, dir.path), { recursive: true, mode: 0o700 });
-  for (const file of manifest.files) {
-    const target = path.join(config, file.path);
-    mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-    placeFile(path.join(staging, file.path), target, file.mode & PERMISSION_BITS, file.mtimeMs);
-  }
-  // Folders last: placing files changed their times.
-  for (const dir of [...manifest.directories].sort((a, b) => b.path.length - a.path.length)) {
-    const target = path.join(config, dir.path);
-    chmodSync(target, dir.mode & PERMISSION_BITS);
-    utimesSync(target, new Date(dir.mtimeMs), new Date(dir.mtimeMs));
-  }
-  await restoreStateEntries(env, manifest, exact, projectSlugs);
-  return removed;
 }
 
-/** Renames `from` over `to` (atomic); across mounts (a container's separate bind mounts), copies beside it first. */
-function placeFile(from: string, to: string, mode: number, mtimeMs: number): void {
-  chmodSync(from, mode);
-  utimesSync(from, new Date(mtimeMs), new Date(mtimeMs));
+/**
+ * Renames `from` onto `to`, which must be missing ("absent"), or moves a regular file `from` to a missing `to`
+ * ("regular"; false when there is no such file). Across mounts (a container's separate bind mounts) it copies
+ * to a new file (never through a link) and removes the original.
+ */
+function moveFile(from: string, to: string, expect: "absent" | "regular"): boolean {
+  if (expect === "regular") {
+    let stats: Stats;
+    try {
+      stats = lstatSync(from);
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+    if (!stats.isFile()) throw new Error(`${describeType(stats)} stands where a file was`);
+  }
+  // rename() replaces a link or file at `to` silently: make sure nothing is there (a racer can still plant one,
+  // but a rename never writes through it).
+  if (existsOrLink(to)) throw new Error(`something appeared where a file goes`);
   try {
     renameSync(from, to);
-    return;
+    return true;
   } catch (error) {
     if (errorCode(error) !== "EXDEV") throw error;
   }
-  const temp = tempPathBeside(to);
+  copyFileSync(from, to, fsConstants.COPYFILE_EXCL);
+  unlinkSync(from);
+  return true;
+}
+
+function existsOrLink(file: string): boolean {
   try {
-    copyFileSync(from, temp);
-    chmodSync(temp, mode);
-    utimesSync(temp, new Date(mtimeMs), new Date(mtimeMs));
-    renameSync(temp, to);
+    lstatSync(file);
+    return true;
   } catch (error) {
-    rmSync(temp, { force: true });
+    if (isNotFound(error)) return false;
     throw error;
   }
-  unlinkSync(from);
+}
+
+/**
+ * The config dir's folders, opened one path part at a time with O_NOFOLLOW and kept open: a write goes to a
+ * name inside a folder we hold (through /proc/self/fd on Linux, which is openat by another name), so a folder
+ * swapped for a link after it was checked cannot redirect it. Where /proc is missing (macOS), each write first
+ * checks again that every part of the path is still the real folder that was opened.
+ */
+class ConfigTree {
+  private readonly folders = new Map<string, { fd: number; dev: number; ino: number }>();
+  private readonly viaProc: boolean;
+
+  constructor(private readonly root: string) {
+    const fd = openSync(root, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+    const stats = fstatSync(fd);
+    this.folders.set("", { fd, dev: stats.dev, ino: stats.ino });
+    this.viaProc = existsSync(`/proc/self/fd/${fd}/.`);
+  }
+
+  /** The folder `rel` (made 0700 where missing, when `create`), as an open descriptor; undefined when missing. */
+  folder(rel: string, create: boolean): number | undefined {
+    const known = this.folders.get(rel);
+    if (known) return known.fd;
+    const parent = rel.includes("/") ? path.posix.dirname(rel) : "";
+    const parentFd = this.folder(parent, create);
+    if (parentFd === undefined) return undefined;
+    const name = path.posix.basename(rel);
+    const at = this.at(parentFd, parent, name);
+    if (create) {
+      try {
+        mkdirSync(at, { mode: 0o700 });
+      } catch (error) {
+        if (errorCode(error) !== "EEXIST") throw error;
+      }
+    }
+    // The config dir's own folders (projects/, tasks/ …) are the user's: one may be a link to another disk. No
+    // container can replace them (it only sees inside them), so only the parts below are opened without links.
+    const noFollow = parent === "" ? 0 : fsConstants.O_NOFOLLOW;
+    let fd: number;
+    try {
+      fd = openSync(at, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | noFollow);
+    } catch (error) {
+      if (isNotFound(error) && !create) return undefined;
+      const code = errorCode(error);
+      if (code === "ELOOP" || code === "ENOTDIR") throw new Error(`${path.join(this.root, rel)} is no longer a folder (a link or file took its place)`);
+      throw error;
+    }
+    // Many folders (one per session): keep the descriptors few.
+    if (this.folders.size > 256) this.closeAllBut(parent);
+    const stats = fstatSync(fd);
+    this.folders.set(rel, { fd, dev: stats.dev, ino: stats.ino });
+    return fd;
+  }
+
+  /** A path for the file `rel` that resolves inside its held folder; undefined when its folder is missing. */
+  file(rel: string, create: boolean): string | undefined {
+    const parent = path.posix.dirname(rel);
+    const fd = this.folder(parent, create);
+    return fd === undefined ? undefined : this.at(fd, parent, path.posix.basename(rel));
+  }
+
+  /** `rel`, a link, becomes an empty real folder. */
+  replaceLinkWithFolder(rel: string): void {
+    const target = this.file(rel, false);
+    if (target === undefined) return;
+    try {
+      if (!lstatSync(target).isSymbolicLink()) return;
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    unlinkSync(target);
+    mkdirSync(target, { mode: 0o700 });
+  }
+
+  removeIfEmpty(rel: string): void {
+    const target = this.file(rel, false);
+    if (target === undefined) return;
+    this.forget(rel);
+    try {
+      rmdirSync(target);
+    } catch {
+      // Not empty (files the snapshot puts back, or another project's), a link, or gone: it stays.
+    }
+  }
+
+  setTimes(rel: string, mtimeMs: number): void {
+    const fd = this.folder(rel, false);
+    if (fd !== undefined) futimesSync(fd, new Date(mtimeMs), new Date(mtimeMs));
+  }
+
+  close(): void {
+    this.closeAllBut(undefined);
+  }
+
+  private at(fd: number, rel: string, name: string): string {
+    if (this.viaProc) return `/proc/self/fd/${fd}/${name}`;
+    // No openat here: look at every part again, right before the write.
+    let dir = this.root;
+    const parts = rel === "" ? [] : rel.split("/");
+    for (let i = 0; i < parts.length; i++) {
+      dir = path.join(dir, parts[i] ?? "");
+      const held = this.folders.get(parts.slice(0, i + 1).join("/"));
+      const stats = i === 0 ? statSync(dir) : lstatSync(dir);
+      if (!stats.isDirectory() || (held && (held.dev !== stats.dev || held.ino !== stats.ino))) {
+        throw new Error(`${dir} is no longer the folder it was (a link or another folder took its place)`);
+      }
+    }
+    return path.join(dir, name);
+  }
+
+  private forget(rel: string): void {
+    for (const [key, held] of this.folders) {
+      if (key === rel || key.startsWith(`${rel}/`)) {
+        closeSync(held.fd);
+        this.folders.delete(key);
+      }
+    }
+  }
+
+  private closeAllBut(keep: string | undefined): void {
+    for (const [key, held] of this.folders) {
+      if (key === keep || (keep !== undefined && key === "")) continue;
+      closeSync(held.fd);
+      this.folders.delete(key);
+    }
+  }
 }
 
 /** The project's entries of mappings.json and work-items.json as the snapshot had them; others' entries stay. */
-async function restoreStateEntries(env: Env, manifest: Manifest, exact: boolean, projectSlugs: Set<string>): Promise<void> {
+async function restoreStateEntries(env: Env, manifest: Pick<Restorable, "slugs" | "state">, exact: boolean, projectSlugs: Set<string>): Promise<void> {
   const slugs = new Set([...projectSlugs, ...manifest.slugs]);
   const files = [
     { file: mappingsFile(env), saved: manifest.state.mappings, mine: (e: unknown) => isProjectMapping(e, slugs), key: (e: unknown) => (isRecord(e) ? mappingKey(e) : undefined) },
@@ -791,7 +1120,7 @@ function mergeEntries(current: unknown[], saved: unknown[], key: (entry: unknown
 
 /** One snapshot, restore or prune of a project at a time; the others wait for it, long enough for a big restore. */
 export async function withSnapshotLock<T>(project: SnapshotProject, fn: () => T | Promise<T>, waitMs = SNAPSHOT_LOCK_WAIT_MS): Promise<T> {
-  mkdirSync(project.dir, { recursive: true, mode: 0o700 });
+  makeHostOnlyDir(project.dir);
   return withLock(path.join(project.dir, ".snapshots"), fn, {
     waitMs,
     busy: () => new UserError(`a snapshot or restore of ${project.hostPath} is running; wait for it to finish, then try again`),
@@ -829,11 +1158,47 @@ function isSymlink(file: string): boolean {
   }
 }
 
-function removeIfEmpty(dir: string): void {
+/**
+ * `<config>/persist-host/snapshots/<slug>`, made 0700 where missing. Its folders must be real folders: a link
+ * there is not ours (and would send staging and undo files elsewhere).
+ */
+function makeHostOnlyDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (let here = dir, i = 0; i < 3; here = path.dirname(here), i++) {
+    if (!lstatSync(here).isDirectory()) throw new UserError(`${here} is not a folder (a link?); remove it, then try again`);
+  }
+}
+
+/** The size of `file` if it is a regular file itself (not a link); undefined when missing or anything else. */
+function regularFileSize(file: string): number | undefined {
   try {
-    rmdirSync(dir);
+    const stats = lstatSync(file);
+    return stats.isFile() ? stats.size : undefined;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * A small JSON file, read only if it is a regular file itself (no link, FIFO or device: those would lead
+ * elsewhere or hang) of bounded size; undefined when missing or unreadable.
+ */
+function readSmallJson(file: string): unknown {
+  let fd: number;
+  try {
+    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
   } catch {
-    // Not empty (files the snapshot puts back, or another project's), or gone: it stays.
+    return undefined;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile() || stats.size > SMALL_JSON_MAX) return undefined;
+    return JSON.parse(readFileSync(fd, "utf8"));
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,8 +1,10 @@
 // A small streaming ustar writer and reader, gzip-compressed with Node's own zlib: regular files and folders
 // only, relative paths (long ones through a pax `path` record). Neither side ever holds a whole file in memory.
-// The reader refuses what a snapshot never holds: absolute paths, `..`, links, devices, fifos.
+// The reader refuses what a snapshot never holds: absolute paths, `..`, links, devices, fifos, a name twice. It is
+// our own (not a tar library) because common ones have had path-traversal bugs: this one only ever hands its
+// caller checked relative paths, and never creates a file itself.
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { closeSync, constants as fsConstants, createReadStream, createWriteStream, fstatSync, openSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
@@ -67,8 +69,11 @@ async function* fileChunks(source: FileSource, size: number, name: string): Asyn
     yield Buffer.from(source.bytes);
     return;
   }
-  const handle = await open(source.file, "r");
+  // Not through a link, and not a FIFO or device (a container may swap one in after the file was listed): the
+  // archive would hold another file's bytes (a key, restored later into a shared folder), or wait forever.
+  const handle = await open(source.file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
   try {
+    if (!(await handle.stat()).isFile()) throw new Error(`${source.file} is no longer a regular file; try again`);
     for (let position = 0; position < size; ) {
       // A fresh buffer each time: zlib may still hold the previous one.
       const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - position));
@@ -169,7 +174,7 @@ export async function readTarGz(file: string, onEntry: (entry: ReadEntry) => Fil
   const parser = new TarParser(onEntry);
   let refused: unknown;
   try {
-    await pipeline(createReadStream(file), createGunzip(), async (source: AsyncIterable<Buffer>) => {
+    await pipeline(createReadStream("", { fd: openArchive(file) }), createGunzip({ chunkSize: 1 << 17 }), async (source: AsyncIterable<Buffer>) => {
       for await (const chunk of source) {
         try {
           parser.push(chunk);
@@ -186,6 +191,19 @@ export async function readTarGz(file: string, onEntry: (entry: ReadEntry) => Fil
   parser.finish();
 }
 
+/**
+ * Opens `file` for reading only if it is a regular file itself: not a link (it may lie in a folder a container
+ * writes), and not a FIFO or device, whose reads would hang or never end.
+ */
+function openArchive(file: string): number {
+  const fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new TarFormatError(`${file} is not a regular file`);
+  }
+  return fd;
+}
+
 /** Splits the decompressed stream into headers and file bodies, carrying partial blocks between chunks. */
 class TarParser {
   private pending: Buffer[] = [];
@@ -194,6 +212,8 @@ class TarParser {
   private body: { sink: FileSink | undefined; remaining: number; padding: number } | undefined;
   private pax: { path?: string; size?: number } | undefined;
   private ended = false;
+  /** Every path seen: a second entry of the same name would replace (or write into) the first. */
+  private readonly seen = new Set<string>();
 
   constructor(private readonly onEntry: (entry: ReadEntry) => FileSink | undefined) {}
 
@@ -276,14 +296,20 @@ class TarParser {
     const mtimeMs = readOctal(block, 136, 12) * 1000;
     if (type === "5") {
       entryPath = entryPath.replace(/\/+$/, "");
-      checkEntryPath(entryPath);
+      this.checkNew(entryPath);
       if (size !== 0) throw new TarFormatError(`folder entry '${entryPath}' has a size`);
       this.onEntry({ type: "dir", path: entryPath, mode, mtimeMs });
       return;
     }
     if (type !== "0" && type !== "\u0000") throw new TarFormatError(`entry '${entryPath}' is ${describeType(type)}, which a snapshot never holds`);
-    checkEntryPath(entryPath);
+    this.checkNew(entryPath);
     this.startBody(size, this.onEntry({ type: "file", path: entryPath, mode, mtimeMs, size }));
+  }
+
+  private checkNew(entryPath: string): void {
+    checkEntryPath(entryPath);
+    if (this.seen.has(entryPath)) throw new TarFormatError(`entry '${entryPath}' appears twice`);
+    this.seen.add(entryPath);
   }
 
   private startBody(size: number, sink: FileSink | undefined): void {
@@ -344,7 +370,7 @@ function parsePax(body: Buffer): { path?: string; size?: number } {
     const value = record.slice(equals + 1);
     if (key === "path") result.path = value;
     else if (key === "size") {
-      if (!/^\d+$/.test(value)) throw new TarFormatError("a pax size is malformed");
+      if (!/^\d{1,15}$/.test(value)) throw new TarFormatError("a pax size is malformed or implausibly large");
       result.size = Number(value);
     }
     offset += length;

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
   appendFileSync,
   symlinkSync,
@@ -10,6 +10,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  renameSync,
   rmSync,
   statSync,
   truncateSync,
@@ -27,13 +28,13 @@ import { readTarGz, writeTarGz, type TarEntry } from "../src/tar.ts";
 import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
 import { runClaude, runCli, tempDir, tempHome } from "./support/claude.ts";
 
-/** Every entry under `root`: type, mode and content hash (or link target), by relative path. */
-function treeState(root: string, keep: (rel: string) => boolean = () => true): Map<string, string> {
+/** Every entry under `root`: type, mode (unless `modes` is false) and content hash (or link target), by relative path. */
+function treeState(root: string, keep: (rel: string) => boolean = () => true, modes = true): Map<string, string> {
   const state = new Map<string, string>();
   const visit = (rel: string) => {
     const abs = path.join(root, rel);
     const stats = lstatSync(abs);
-    const mode = (stats.mode & 0o7777).toString(8);
+    const mode = modes ? (stats.mode & 0o7777).toString(8) : "";
     if (rel && !keep(rel)) return;
     if (stats.isSymbolicLink()) state.set(rel, `link -> ${readlinkSync(abs)}`);
     else if (stats.isFile()) state.set(rel, `file ${mode} ${createHash("sha256").update(readFileSync(abs)).digest("hex")}`);
@@ -80,6 +81,10 @@ function ustarHeader(name: string, type: string, size: number, linkname = ""): B
 }
 
 function handMadeArchive(entries: Array<{ name: string; type?: string; body?: string; linkname?: string }>): Buffer {
+  return gzipSync(handMadeArchiveRaw(entries));
+}
+
+function handMadeArchiveRaw(entries: Array<{ name: string; type?: string; body?: string; linkname?: string }>): Buffer {
   const parts: Buffer[] = [];
   for (const entry of entries) {
     const body = Buffer.from(entry.body ?? "");
@@ -87,10 +92,36 @@ function handMadeArchive(entries: Array<{ name: string; type?: string; body?: st
     parts.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
   }
   parts.push(Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(parts));
+  return Buffer.concat(parts);
 }
 
 type Created = { id: string; archive: string; sessionCount: number; fileCount: number };
+
+/**
+ * A process that races a restore, as one in a dev container would: `body` runs in a loop-friendly scope with
+ * `fs`, `path`, `args`, `list(dir)` and `deadline`. It starts before the restore does (it says when it is ready).
+ */
+async function startRacer(body: string, args: string[], runMs = 120_000): Promise<{ stop(): Promise<void> }> {
+  const script = `const fs = require("node:fs"); const path = require("node:path");
+    const args = process.argv.slice(1); const deadline = Date.now() + ${runMs};
+    const list = (dir) => { try { return fs.readdirSync(dir); } catch { return []; } };
+    fs.writeSync(1, "ready\\n");
+    ${body}`;
+  const child = spawn(process.execPath, ["-e", script, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.once("data", () => resolve());
+    child.once("exit", (code) => reject(new Error(`the racer exited ${code} before it was ready`)));
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    // Once the restore is over: the racer's last move, or its end.
+    async stop() {
+      await Promise.race([exited, new Promise<void>((resolve) => setTimeout(resolve, 2_000))]);
+      child.kill();
+    },
+  };
+}
+
 
 /** A work item as /start-work records it. */
 function workItem(identifier: string, branch: string, repoPath: string, title: string) {
@@ -100,6 +131,9 @@ function workItem(identifier: string, branch: string, repoPath: string, title: s
 type CraftedFile = { path: string; body?: string; mode?: number };
 type CraftedManifest = {
   slugs: string[];
+  /** Listed in the manifest, not in the archive; and the other way round. */
+  manifestOnly?: CraftedFile[];
+  archiveOnly?: CraftedFile[];
   sessions?: Array<{ id: string; slug: string; bytes: number }>;
   directories?: Array<{ path: string; mode: number }>;
   files?: CraftedFile[];
@@ -108,7 +142,10 @@ type CraftedManifest = {
 
 /** A well-formed snapshot archive with a valid manifest, holding what a container could plant in persist-state/. */
 async function craftSnapshot(archive: string, project: { path: string; slug: string }, m: CraftedManifest): Promise<void> {
-  const files = (m.files ?? []).map((f) => ({ ...f, bytes: Buffer.from(f.body ?? "") }));
+  const withBytes = (list: CraftedFile[] = []) => list.map((f) => ({ ...f, bytes: Buffer.from(f.body ?? "") }));
+  const files = withBytes(m.files);
+  const listed = [...files, ...withBytes(m.manifestOnly)];
+  const archived = [...files, ...withBytes(m.archiveOnly)];
   const directories = (m.directories ?? []).map((d) => ({ ...d, mtimeMs: 0 }));
   const manifest = {
     format: 1,
@@ -124,15 +161,16 @@ async function craftSnapshot(archive: string, project: { path: string; slug: str
     bytes: files.reduce((sum, f) => sum + f.bytes.length, 0),
     sessions: m.sessions ?? [],
     directories,
-    files: files.map((f) => ({ path: f.path, size: f.bytes.length, mode: f.mode ?? 0o600, mtimeMs: 0, sha256: createHash("sha256").update(f.bytes).digest("hex") })),
+    files: listed.map((f) => ({ path: f.path, size: f.bytes.length, mode: f.mode ?? 0o600, mtimeMs: 0, sha256: createHash("sha256").update(f.bytes).digest("hex") })),
     state: { mappings: m.state?.mappings ?? [], workItems: m.state?.workItems ?? [] },
   };
   const body = Buffer.from(JSON.stringify(manifest));
   const entries: TarEntry[] = [
     ...directories.map((d): TarEntry => ({ type: "dir", path: d.path, mode: d.mode, mtimeMs: 0 })),
-    ...files.map((f): TarEntry => ({ type: "file", path: f.path, mode: 0o600, mtimeMs: 0, size: f.bytes.length, source: { bytes: f.bytes } })),
+    ...archived.map((f): TarEntry => ({ type: "file", path: f.path, mode: 0o600, mtimeMs: 0, size: f.bytes.length, source: { bytes: f.bytes } })),
     { type: "file", path: ".claude-persist/manifest.json", mode: 0o600, mtimeMs: 0, size: body.length, source: { bytes: body } },
   ];
+  mkdirSync(path.dirname(archive), { recursive: true });
   await writeTarGz(archive, entries);
 }
 
@@ -192,8 +230,8 @@ describe("claude-persist snapshot", () => {
     await server?.close();
   });
 
-  it("round trip: restore puts back every file byte for byte with its mode, keeps newer sessions unless --exact", async () => {
-    const before = treeState(config, projectData);
+  it("round trip: restore puts back every file byte for byte (as 0600), keeps newer sessions unless --exact", async () => {
+    const before = treeState(config, projectData, false);
     const otherBefore = treeState(path.join(config, "projects", "-some-other-project"));
     const created = await cli("snapshot", "create", "--json");
     expect(created.exitCode, created.stderr).toBe(0);
@@ -202,6 +240,8 @@ describe("claude-persist snapshot", () => {
     // 2 transcripts, 2 todos, 1 task, 2 file-history files, the memory file, 2 session-start records.
     expect(snapshot.fileCount).toBe(10);
     expect(existsSync(snapshot.archive)).toBe(true);
+    // In the host-only folder, which no container mounts.
+    expect(path.dirname(snapshot.archive)).toBe(path.join(config, "persist-host", "snapshots", encodeProjectSlug(repo)));
     // GNU tar reads the archive as it is.
     const listed = spawnSync("tar", ["-tzf", snapshot.archive], { encoding: "utf8" });
     expect(listed.status).toBe(0);
@@ -226,8 +266,10 @@ describe("claude-persist snapshot", () => {
     const restored = await cli("snapshot", "restore", "latest");
     expect(restored.exitCode, restored.stderr).toBe(0);
     expect(restored.stdout).toContain(`Restored snapshot ${snapshot.id}`);
-    const after = treeState(config, projectData);
+    const after = treeState(config, projectData, false);
     for (const [rel, state] of before) expect(after.get(rel), rel).toBe(state);
+    // Modes are never taken from a snapshot: what it puts back is the user's alone (it was 0644).
+    expect(statSync(path.join(config, "file-history", two, "3f2a9c@v1")).mode & 0o777).toBe(0o600);
     expect(existsSync(path.join(slugDir, `${newer}.jsonl`))).toBe(true);
     expect(existsSync(path.join(config, "persist-state", "session-starts", `${newer}.jsonl`))).toBe(true);
     const items = JSON.parse(readFileSync(path.join(config, "persist-state", "work-items.json"), "utf8")) as Array<{ identifier: string }>;
@@ -236,20 +278,48 @@ describe("claude-persist snapshot", () => {
     // --exact: the newer session goes too, into the undo snapshot, from which it comes back.
     const exact = await cli("snapshot", "restore", "latest", "--exact", "--json");
     expect(exact.exitCode, exact.stderr).toBe(0);
-    const result = JSON.parse(exact.stdout) as { id: string; removed: number; undo: Created };
+    const result = JSON.parse(exact.stdout) as { id: string; removed: number; undo: { id: string; folder: string } };
     expect(result.id).toBe(snapshot.id);
     expect(result.removed).toBe(2); // The newer transcript and its session-start record.
-    expect(treeState(config, projectData)).toEqual(before);
+    expect(treeState(config, projectData, false)).toEqual(before);
     expect(treeState(path.join(config, "projects", "-some-other-project"))).toEqual(otherBefore);
-    const inUndo = spawnSync("tar", ["-tzf", result.undo.archive], { encoding: "utf8" });
-    expect(inUndo.stdout).toContain(`${newer}.jsonl`);
-    const undo = await cli("snapshot", "restore", result.undo.id, "--exact");
+    // The undo is the replaced files themselves, moved aside (not compressed again) in the host-only folder.
+    const movedAside = path.join(result.undo.folder, "files", "projects", encodeProjectSlug(repo), `${newer}.jsonl`);
+    expect(readFileSync(movedAside, "utf8")).toContain(newer);
+    const undo = await cli("snapshot", "restore", result.undo.id);
     expect(undo.exitCode, undo.stderr).toBe(0);
     expect(existsSync(path.join(slugDir, `${newer}.jsonl`))).toBe(true);
+    const withNewer = treeState(config, projectData, false);
+    // Used up: its files are back in place, and the undo of the undo holds what that replaced.
+    expect(existsSync(result.undo.folder)).toBe(false);
+    const again = JSON.parse((await cli("snapshot", "restore", "latest", "--exact", "--json")).stdout) as { undo: { id: string } };
+    expect(treeState(config, projectData, false)).toEqual(before);
+    expect((await cli("snapshot", "restore", again.undo.id)).exitCode).toBe(0);
+    expect(treeState(config, projectData, false)).toEqual(withNewer);
 
     // Back to the snapshot for the tests that follow.
     expect((await cli("snapshot", "restore", snapshot.id, "--exact")).exitCode).toBe(0);
-    expect(treeState(config, projectData)).toEqual(before);
+    expect(treeState(config, projectData, false)).toEqual(before);
+  });
+
+  it("undoes a restore that put back a session's files whose transcript had gone", async () => {
+    const [one = ""] = sessions;
+    const transcript = path.join(slugDir, `${one}.jsonl`);
+    const task = path.join(config, "tasks", one, "1.json");
+    const created = JSON.parse((await cli("snapshot", "create", "--json")).stdout) as Created;
+    const kept = path.join(tempDir("cp-kept-"), "transcript.jsonl");
+    renameSync(transcript, kept);
+    const taskThen = readFileSync(task, "utf8");
+    writeFileSync(task, `{"id":"1","subject":"changed since"}`);
+    const restored = await cli("snapshot", "restore", created.id, "--json");
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(readFileSync(task, "utf8")).toBe(taskThen);
+    const undo = await cli("snapshot", "restore", (JSON.parse(restored.stdout) as { undo: { id: string } }).undo.id);
+    expect(undo.exitCode, undo.stderr).toBe(0);
+    expect(readFileSync(task, "utf8")).toBe(`{"id":"1","subject":"changed since"}`);
+    expect(existsSync(transcript)).toBe(false);
+    renameSync(kept, transcript);
+    writeFileSync(task, taskThen);
   });
 
   it("lists snapshots newest first and prunes to the newest N", async () => {
@@ -289,7 +359,7 @@ describe("claude-persist snapshot", () => {
     const created = JSON.parse((await cli("snapshot", "create", "--json")).stdout) as Created;
     const restored = await cli("snapshot", "restore", created.id, "--json");
     expect(restored.exitCode, restored.stderr).toBe(0);
-    const undo = (JSON.parse(restored.stdout) as { undo: Created }).undo;
+    const undo = (JSON.parse(restored.stdout) as { undo: { id: string } }).undo;
     const pruned = await cli("snapshot", "prune", "--keep", "1", "--json");
     expect(pruned.exitCode, pruned.stderr).toBe(0);
     expect((JSON.parse(pruned.stdout) as { kept: string[] }).kept).toEqual([undo.id, created.id]);
@@ -399,14 +469,37 @@ describe("claude-persist snapshot", () => {
       rmSync(precious);
     });
 
-    it("puts back permission bits only: no setuid, setgid or sticky bit", async () => {
+    it("never applies the manifest's modes (0777, 000, setuid): files get 0600 and new folders 0700", async () => {
       const folder = `projects/${mine()}/crafted`;
-      await craft({ slugs: [mine()], directories: [{ path: folder, mode: 0o3777 }], files: [{ path: `${folder}/tool`, body: "#!/bin/sh\n", mode: 0o4777 }] });
+      await craft({
+        slugs: [mine()],
+        directories: [{ path: folder, mode: 0o3777 }, { path: `${folder}/locked`, mode: 0 }],
+        files: [
+          { path: `${folder}/tool`, body: "#!/bin/sh\n", mode: 0o4777 },
+          { path: `${folder}/open.md`, body: "anyone\n", mode: 0o777 },
+          { path: `${folder}/locked/none.md`, body: "no one\n", mode: 0 },
+        ],
+      });
       const result = await cli("snapshot", "restore", id);
       expect(result.exitCode, result.stderr).toBe(0);
-      expect(statSync(path.join(config, folder, "tool")).mode & 0o7777).toBe(0o777);
-      expect(statSync(path.join(config, folder)).mode & 0o7777).toBe(0o777);
+      for (const file of ["tool", "open.md", "locked/none.md"]) expect(statSync(path.join(config, folder, file)).mode & 0o7777, file).toBe(0o600);
+      expect(readFileSync(path.join(config, folder, "locked", "none.md"), "utf8")).toBe("no one\n");
+      for (const dir of ["", "locked"]) expect(statSync(path.join(config, folder, dir)).mode & 0o7777, dir).toBe(0o700);
       rmSync(path.join(config, folder), { recursive: true });
+      rmSync(archive());
+    });
+
+    it("listing a file twice in its manifest (and an unlisted one in the archive) is refused before anything changes", async () => {
+      const twice = `projects/${mine()}/memory/twice.md`;
+      await craft({ slugs: [mine()], files: [{ path: twice, body: "one\n" }], manifestOnly: [{ path: twice, body: "one\n" }], archiveOnly: [{ path: `projects/${mine()}/memory/extra.md`, body: "two\n" }] });
+      appendFileSync(path.join(slugDir, `${sessions[0]}.jsonl`), `{"type":"user","later":true}\n`);
+      const before = treeState(home);
+      const result = await cli("snapshot", "restore", id, "--exact");
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(result.stderr).toContain(`its manifest lists '${twice}' twice`);
+      expect(result.stderr).toContain("nothing was restored or changed");
+      expect(treeState(home)).toEqual(before);
       rmSync(archive());
     });
 
@@ -428,8 +521,123 @@ describe("claude-persist snapshot", () => {
     });
   });
 
+  describe("a container racing the restore", () => {
+    let saved: Created;
+    let outside: string;
+    const big = () => path.join(config, "file-history", sessions[1] ?? "", "big.bin");
+    const snapshotDirs = () => [path.join(config, "persist-host", "snapshots", encodeProjectSlug(repo)), path.join(config, "persist-state", "snapshots", encodeProjectSlug(repo))];
+
+    beforeAll(async () => {
+      saved = JSON.parse((await cli("snapshot", "create", "--json")).stdout) as Created;
+      // Incompressible data the snapshot lacks: what a pre-restore copy would take long to compress.
+      writeFileSync(big(), randomBytes(40 * 1024 * 1024));
+    });
+
+    afterAll(async () => {
+      rmSync(big(), { force: true });
+      expect((await cli("snapshot", "restore", saved.id, "--exact")).exitCode).toBe(0);
+    });
+
+    it("swapping tasks/<id> for a link while it runs gets nothing written or chmod'ed outside ~/.claude", async () => {
+      outside = tempDir("cp-outside-");
+      chmodSync(outside, 0o700);
+      const tasks = path.join(config, "tasks", sessions[0] ?? "");
+      // Swaps the folder for a link once the restore is past its checks: when its undo appears, or while an
+      // undo snapshot is being compressed.
+      const racer = await startRacer(
+        `const [tasks, outside, ...dirs] = args;
+        const known = new Set(dirs.flatMap(list));
+        while (Date.now() < deadline) {
+          for (const dir of dirs) for (const name of list(dir)) {
+            if (known.has(name) || !name.includes("pre-restore")) continue;
+            let stats; try { stats = fs.statSync(path.join(dir, name)); } catch { continue; }
+            if (stats.isDirectory() || stats.size > 2 * 1024 * 1024) {
+              fs.renameSync(tasks, tasks + ".moved");
+              fs.symlinkSync(outside, tasks);
+              process.exit(0);
+            }
+          }
+        }`,
+        [tasks, outside, ...snapshotDirs()],
+      );
+      const result = await cli("snapshot", "restore", saved.id);
+      await racer.stop();
+      expect(readdirSync(outside)).toEqual([]);
+      expect(statSync(outside).mode & 0o7777).toBe(0o700);
+      // Refused at the write (the restore says how to undo what it did), or written to the real folder it holds.
+      if (result.exitCode !== 0) expect(result.stderr).toMatch(/stopped half-way \(.*no longer a folder.*\); put everything back as it was with 'claude-persist snapshot restore \S+-pre-restore'/);
+      rmSync(tasks);
+      renameSync(`${tasks}.moved`, tasks);
+    });
+
+    it("a decoy written into the staged files is not what gets restored", async () => {
+      const [one = ""] = sessions;
+      const transcript = path.join(slugDir, `${one}.jsonl`);
+      const [, legacy = ""] = snapshotDirs();
+      mkdirSync(legacy, { recursive: true });
+      const savedTranscript = readFileSync(transcript);
+      appendFileSync(transcript, `{"type":"user","later":true}\n`);
+      const racer = await startRacer(
+        `const [legacy, rel] = args;
+        while (Date.now() < deadline) {
+          for (const name of list(legacy)) {
+            if (!name.startsWith(".restore-")) continue;
+            try { fs.writeFileSync(path.join(legacy, name, rel), '{"type":"user","decoy":true}\\n'); } catch {}
+          }
+        }`,
+        [legacy, path.join("projects", encodeProjectSlug(repo), `${one}.jsonl`)],
+        5_000,
+      );
+      const result = await cli("snapshot", "restore", saved.id);
+      await racer.stop();
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(readFileSync(transcript)).toEqual(savedTranscript);
+    });
+
+    it("a summary planted in the old shared folder cannot claim the user's snapshot id", async () => {
+      const memory = path.join(slugDir, "memory", "MEMORY.md");
+      const mine = JSON.parse((await cli("snapshot", "create", "--json")).stdout) as Created & { created: string };
+      const saidThen = readFileSync(memory, "utf8");
+      const [, legacy = ""] = snapshotDirs();
+      mkdirSync(legacy, { recursive: true });
+      const planted = path.join(legacy, "2099-01-01T00-00-00-000Z.tar.gz");
+      const slug = encodeProjectSlug(repo);
+      await craftSnapshot(planted, { path: repo, slug }, { slugs: [slug], files: [{ path: `projects/${slug}/memory/MEMORY.md`, body: "# planted\n" }] });
+      const listed = JSON.parse((await cli("snapshot", "list", "--json")).stdout) as Array<Record<string, unknown>>;
+      const summary = listed.find((s) => s.id === mine.id);
+      writeFileSync(planted.replace(/\.tar\.gz$/, ".json"), JSON.stringify({ ...summary, created: "2099-01-01T00:00:00.000Z" }));
+      writeFileSync(memory, "# changed since\n");
+
+      const result = await cli("snapshot", "restore", mine.id);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(readFileSync(memory, "utf8")).toBe(saidThen);
+      const ids = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as Array<{ id: string }>).map((s) => s.id);
+      expect(ids.filter((id) => id === mine.id)).toHaveLength(1);
+      expect(ids).toContain("2099-01-01T00-00-00-000Z");
+      rmSync(planted);
+      rmSync(planted.replace(/\.tar\.gz$/, ".json"));
+    });
+
+    it("what the old shared folder holds reaches the terminal only as plain text", async () => {
+      const [, legacy = ""] = snapshotDirs();
+      const slug = encodeProjectSlug(repo);
+      const named = path.join(legacy, "\u001b]52;c;ZWNobyBvd25lZA==\u0007.tar.gz");
+      const planted = path.join(legacy, "2098-01-01T00-00-00-000Z.tar.gz");
+      for (const file of [named, planted]) await craftSnapshot(file, { path: repo, slug }, { slugs: [slug] });
+      const summary = { format: 1, id: "2098-01-01T00-00-00-000Z", kind: "manual", created: "2098-01-01T00:00:00.000Z", project: { path: repo, slug }, environment: { kind: "container", machine: "\u001b[2J\u001b]0;pwned\u0007" }, claudePersistVersion: "0.1.0", slugs: [slug], sessionCount: 0, fileCount: 0, bytes: 0 };
+      writeFileSync(planted.replace(/\.tar\.gz$/, ".json"), JSON.stringify(summary));
+      const listed = await cli("snapshot", "list");
+      expect(listed.exitCode, listed.stderr).toBe(0);
+      expect(listed.stdout).toContain("2098-01-01T00-00-00-000Z");
+      expect(listed.stdout.split("\n").find((line) => line.includes("2098-01-01T00-00-00-000Z"))).toMatch(/ \?$/);
+      expect(listed.stdout).not.toMatch(/\u001b|\u0007/);
+      for (const file of [named, planted, planted.replace(/\.tar\.gz$/, ".json")]) rmSync(file);
+    });
+  });
+
   it("tells a waiting snapshot that a snapshot or restore is running, not to remove the lock", async () => {
-    const project: SnapshotProject = { path: repo, hostPath: repo, slug: encodeProjectSlug(repo), slugs: [], dir: path.join(tempDir("cp-lock-"), "snaps") };
+    const locks = tempDir("cp-lock-");
+    const project: SnapshotProject = { path: repo, hostPath: repo, slug: encodeProjectSlug(repo), slugs: [], dir: path.join(locks, "snaps"), legacyDir: path.join(locks, "old") };
     let release = () => undefined as void;
     const held = withSnapshotLock(project, () => new Promise<void>((resolve) => (release = resolve)));
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -512,7 +720,7 @@ describe("claude-persist snapshot", () => {
     const id = "c0c0c0c0-0000-4000-8000-00000000000c";
     mkdirSync(containerDir, { recursive: true });
     writeFileSync(path.join(containerDir, `${id}.jsonl`), `{"sessionId":"${id}","cwd":"${containerPath}"}\n`, { mode: 0o600 });
-    const before = treeState(config, projectData);
+    const before = treeState(config, projectData, false);
 
     const mapped = await mapProject(env(), { hostPath: repo, containerPath });
     expect(mapped.merged).toEqual([`${id}.jsonl`]);
@@ -524,7 +732,7 @@ describe("claude-persist snapshot", () => {
     const restored = await cli("snapshot", "restore", preMerge?.id ?? "?", "--exact");
     expect(restored.exitCode, restored.stderr).toBe(0);
     expect(lstatSync(containerDir).isDirectory()).toBe(true);
-    expect(treeState(config, projectData)).toEqual(before);
+    expect(treeState(config, projectData, false)).toEqual(before);
   });
 
   it("restoring a pre-merge snapshot without --exact never writes through the container slug's link into the host's files", async () => {
@@ -603,6 +811,92 @@ describe("tar", () => {
     expect(spawnSync("tar", ["-xzf", archive, "-C", out]).status).toBe(0);
     expect(readFileSync(path.join(out, long), "utf8")).toBe("long\n");
     expect(statSync(path.join(out, "tasks/ünï côde/blob")).size).toBe(1025);
+  });
+
+  describe("reading crafted archives", () => {
+    const pax = (records: Record<string, string>): { name: string; type: string; body: string } => {
+      const body = Object.entries(records)
+        .map(([key, value]) => {
+          const rest = ` ${key}=${value}\n`;
+          let length = rest.length + 1;
+          while (String(length).length + rest.length !== length) length++;
+          return `${length}${rest}`;
+        })
+        .join("");
+      return { name: "PaxHeader", type: "x", body };
+    };
+    /** What the reader hands its caller, as the names it would create; it never creates anything itself. */
+    const readAll = async (bytes: Buffer): Promise<string[]> => {
+      const file = path.join(tempDir("cp-tar-crafted-"), "a.tar.gz");
+      writeFileSync(file, bytes);
+      const handed: string[] = [];
+      await readTarGz(file, (entry) => {
+        handed.push(entry.path);
+        return undefined;
+      });
+      return handed;
+    };
+    const withHeader = (change: (block: Buffer) => void, body = "x"): Buffer => {
+      const block = ustarHeader("projects/x/a.jsonl", "0", body.length);
+      change(block);
+      let sum = 0;
+      block.write("        ", 148);
+      for (const byte of block) sum += byte;
+      block.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+      return gzipSync(Buffer.concat([block, Buffer.from(body), Buffer.alloc(511), Buffer.alloc(1024)]));
+    };
+
+    it.each<[string, Buffer, RegExp]>([
+      ["a '../' name", handMadeArchive([{ name: "projects/../../../.ssh/authorized_keys", body: "key" }]), /climbs out of the archive/],
+      ["an absolute name", handMadeArchive([{ name: "/home/user/.bashrc", body: "evil" }]), /absolute path/],
+      ["a symlink", handMadeArchive([{ name: "projects/x/link", type: "2", linkname: "/home/user/.ssh" }]), /symbolic link/],
+      ["a hard link", handMadeArchive([{ name: "projects/x/hard", type: "1", linkname: "/etc/shadow" }]), /hard link/],
+      ["a character device", handMadeArchive([{ name: "projects/x/zero", type: "3" }]), /character device/],
+      ["a block device", handMadeArchive([{ name: "projects/x/sda", type: "4" }]), /block device/],
+      ["a FIFO", handMadeArchive([{ name: "projects/x/fifo", type: "6" }]), /a fifo/],
+      ["a pax path climbing out", handMadeArchive([pax({ path: "../../escaped" }), { name: "projects/x/ok", body: "x" }]), /climbs out of the archive/],
+      ["a pax path that is absolute", handMadeArchive([pax({ path: "/tmp/escaped" }), { name: "projects/x/ok", body: "x" }]), /absolute path/],
+      ["a pax path with a NUL", handMadeArchive([pax({ path: "projects/x/a\u0000/../../b" }), { name: "projects/x/ok", body: "x" }]), /NUL byte/],
+      ["a global pax header", handMadeArchive([{ name: "pax_global_header", type: "g", body: "" }]), /global pax header/],
+      ["a GNU long name", handMadeArchive([{ name: "././@LongLink", type: "L", body: "../../escaped" }]), /GNU long name/],
+      ["a file name twice", handMadeArchive([{ name: "projects/x/a", body: "one" }, { name: "projects/x/a", body: "two" }]), /'projects\/x\/a' appears twice/],
+      ["a folder and a file of one name", handMadeArchive([{ name: "projects/x/a/", type: "5" }, { name: "projects/x/a", body: "two" }]), /appears twice/],
+      ["a pax header of 100 kB", handMadeArchive([{ name: "PaxHeader", type: "x", body: "x".repeat(100_000) }, { name: "projects/x/ok" }]), /pax header is implausibly large/],
+      ["a pax size of 10^20 bytes", handMadeArchive([pax({ size: "100000000000000000000" }), { name: "projects/x/ok", body: "x" }]), /pax size is malformed or implausibly large/],
+      ["a declared size far beyond the data", gzipSync(Buffer.concat([ustarHeader("projects/x/huge", "0", 0o77777777777), Buffer.alloc(4096)])), /truncated/],
+      ["a header cut short", gzipSync(handMadeArchiveRaw([{ name: "projects/x/a", body: "one" }]).subarray(0, 300)), /truncated/],
+      ["a header with a bad checksum", gzipSync(Buffer.concat([Buffer.from(ustarHeader("projects/x/a", "0", 0)).fill(0x31, 0, 1), Buffer.alloc(1024)])), /checksum/],
+      ["a size in base-256", withHeader((block) => block.fill(0x80, 124, 125).fill(0xff, 125, 136)), /malformed number/],
+      ["data after the end", gzipSync(Buffer.concat([Buffer.alloc(1024), Buffer.from("hidden")])), /data after the end/],
+    ])("refuses %s, handing nothing unsafe to its caller", async (_name, bytes, reason) => {
+      const handed: string[] = [];
+      await expect(readAll(bytes).then((paths) => handed.push(...paths))).rejects.toThrow(reason);
+      expect(handed.filter((p) => p.startsWith("/") || p.split("/").includes(".."))).toEqual([]);
+    });
+
+    it("refuses an archive that is a FIFO or a link without waiting on it", async () => {
+      const dir = tempDir("cp-tar-crafted-");
+      const fifo = path.join(dir, "fifo.tar.gz");
+      expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+      await expect(readTarGz(fifo, () => undefined)).rejects.toThrow(/not a regular file/);
+      const real = path.join(dir, "real.tar.gz");
+      writeFileSync(real, handMadeArchive([{ name: "projects/x/a", body: "one" }]));
+      symlinkSync(real, path.join(dir, "link.tar.gz"));
+      await expect(readTarGz(path.join(dir, "link.tar.gz"), () => undefined)).rejects.toThrow(/ELOOP|symbolic link/);
+    });
+  });
+
+  it("archives a file's own bytes only: a file swapped for a link or a FIFO after it was listed is refused, without waiting", async () => {
+    const dir = tempDir("cp-tar-");
+    const secret = path.join(dir, "id_ed25519");
+    writeFileSync(secret, "PRIVATE KEY\n");
+    const link = path.join(dir, "session.jsonl");
+    symlinkSync(secret, link);
+    const entry = (file: string): TarEntry => ({ type: "file", path: "projects/x/session.jsonl", mode: 0o600, mtimeMs: 0, size: 12, source: { file } });
+    await expect(writeTarGz(path.join(dir, "a.tar.gz"), [entry(link)])).rejects.toThrow(/ELOOP|symbolic link/);
+    const fifo = path.join(dir, "fifo.jsonl");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    await expect(writeTarGz(path.join(dir, "b.tar.gz"), [entry(fifo)])).rejects.toThrow(/no longer a regular file/);
   });
 
   it("refuses to write an unsafe path", async () => {

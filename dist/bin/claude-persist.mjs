@@ -42196,7 +42196,7 @@ var init_running_sessions = __esm({
 
 // src/tar.ts
 import { createHash as createHash4 } from "node:crypto";
-import { createReadStream as createReadStream2, createWriteStream as createWriteStream2 } from "node:fs";
+import { closeSync as closeSync5, constants as fsConstants, createReadStream as createReadStream2, createWriteStream as createWriteStream2, fstatSync as fstatSync3, openSync as openSync5 } from "node:fs";
 import { open as open2 } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
@@ -42230,8 +42230,9 @@ async function* fileChunks(source, size, name) {
     yield Buffer.from(source.bytes);
     return;
   }
-  const handle = await open2(source.file, "r");
+  const handle = await open2(source.file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
   try {
+    if (!(await handle.stat()).isFile()) throw new Error(`${source.file} is no longer a regular file; try again`);
     for (let position = 0; position < size; ) {
       const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - position));
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
@@ -42306,7 +42307,7 @@ async function readTarGz(file2, onEntry) {
   const parser = new TarParser(onEntry);
   let refused2;
   try {
-    await pipeline(createReadStream2(file2), createGunzip(), async (source) => {
+    await pipeline(createReadStream2("", { fd: openArchive(file2) }), createGunzip({ chunkSize: 1 << 17 }), async (source) => {
       for await (const chunk of source) {
         try {
           parser.push(chunk);
@@ -42320,6 +42321,14 @@ async function readTarGz(file2, onEntry) {
     throw refused2 ?? describeZlibError(error62);
   }
   parser.finish();
+}
+function openArchive(file2) {
+  const fd = openSync5(file2, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  if (!fstatSync3(fd).isFile()) {
+    closeSync5(fd);
+    throw new TarFormatError(`${file2} is not a regular file`);
+  }
+  return fd;
 }
 function describeZlibError(error62) {
   const code = error62 instanceof Error && "code" in error62 ? error62.code : void 0;
@@ -42368,7 +42377,7 @@ function parsePax(body) {
     const value = record2.slice(equals + 1);
     if (key === "path") result.path = value;
     else if (key === "size") {
-      if (!/^\d+$/.test(value)) throw new TarFormatError("a pax size is malformed");
+      if (!/^\d{1,15}$/.test(value)) throw new TarFormatError("a pax size is malformed or implausibly large");
       result.size = Number(value);
     }
     offset += length;
@@ -42396,6 +42405,8 @@ var init_tar = __esm({
       body;
       pax;
       ended = false;
+      /** Every path seen: a second entry of the same name would replace (or write into) the first. */
+      seen = /* @__PURE__ */ new Set();
       push(chunk) {
         let data = chunk;
         while (data.length > 0) {
@@ -42469,14 +42480,19 @@ var init_tar = __esm({
         const mtimeMs = readOctal(block, 136, 12) * 1e3;
         if (type === "5") {
           entryPath = entryPath.replace(/\/+$/, "");
-          checkEntryPath(entryPath);
+          this.checkNew(entryPath);
           if (size !== 0) throw new TarFormatError(`folder entry '${entryPath}' has a size`);
           this.onEntry({ type: "dir", path: entryPath, mode, mtimeMs });
           return;
         }
         if (type !== "0" && type !== "\0") throw new TarFormatError(`entry '${entryPath}' is ${describeType(type)}, which a snapshot never holds`);
-        checkEntryPath(entryPath);
+        this.checkNew(entryPath);
         this.startBody(size, this.onEntry({ type: "file", path: entryPath, mode, mtimeMs, size }));
+      }
+      checkNew(entryPath) {
+        checkEntryPath(entryPath);
+        if (this.seen.has(entryPath)) throw new TarFormatError(`entry '${entryPath}' appears twice`);
+        this.seen.add(entryPath);
       }
       startBody(size, sink) {
         if (size === 0) sink?.end();
@@ -42490,15 +42506,17 @@ var init_tar = __esm({
 // src/snapshot.ts
 import { createHash as createHash5 } from "node:crypto";
 import {
-  chmodSync,
-  closeSync as closeSync5,
+  closeSync as closeSync6,
+  constants as fsConstants2,
   copyFileSync as copyFileSync2,
   existsSync as existsSync6,
+  fstatSync as fstatSync4,
   fsyncSync as fsyncSync2,
+  futimesSync,
   lstatSync as lstatSync5,
   mkdirSync as mkdirSync7,
   mkdtempSync,
-  openSync as openSync5,
+  openSync as openSync6,
   readdirSync as readdirSync7,
   readFileSync as readFileSync16,
   realpathSync as realpathSync3,
@@ -42518,7 +42536,14 @@ async function resolveSnapshotProject(env, cwd, extraSlugs = []) {
   const hostPath = mapped?.hostPath ?? here;
   const slug = encodeProjectSlug(hostPath);
   const slugs = [.../* @__PURE__ */ new Set([...found, ...extraSlugs])].sort();
-  return { path: here, hostPath, slug, slugs, dir: path31.join(packStateDir(env), SNAPSHOTS_DIR, slug) };
+  return {
+    path: here,
+    hostPath,
+    slug,
+    slugs,
+    dir: path31.join(configDir(env), HOST_ONLY_DIR, SNAPSHOTS_DIR, slug),
+    legacyDir: path31.join(packStateDir(env), SNAPSHOTS_DIR, slug)
+  };
 }
 function collectProjectData(env, slugFolders) {
   const config2 = configDir(env);
@@ -42622,7 +42647,7 @@ async function snapshotBeforeMerge(env, hostPath, slugFolders, now = /* @__PURE_
 }
 async function writeSnapshot(env, project, kind, data, now) {
   const started = process.hrtime.bigint();
-  mkdirSync7(project.dir, { recursive: true, mode: 448 });
+  makeHostOnlyDir(project.dir);
   const id = uniqueId(project.dir, now, kind);
   const where = detectEnvironment(env);
   const summary = {
@@ -42666,39 +42691,52 @@ async function writeSnapshot(env, project, kind, data, now) {
   writeFileAtomic(path31.join(project.dir, `${id}${SUMMARY_EXT}`), `${JSON.stringify(summary, null, 2)}
 `, 384);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { ...summary, archive, archiveBytes: statSync13(archive).size, seconds, skipped: data.skipped };
+  return { ...summary, stored: "archive", archive, archiveBytes: statSync13(archive).size, seconds, skipped: data.skipped };
 }
 function uniqueId(dir, now, kind) {
   const base = now.toISOString().replace(/[:.]/g, "-") + (kind === "manual" ? "" : `-${kind}`);
   for (let i2 = 1; ; i2++) {
     const id = i2 === 1 ? base : `${base}-${i2}`;
-    if (!existsSync6(path31.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync6(path31.join(dir, `${id}${SUMMARY_EXT}`))) return id;
+    if (![`${id}${ARCHIVE_EXT}`, `${id}${SUMMARY_EXT}`, id].some((name) => existsSync6(path31.join(dir, name)))) return id;
   }
 }
 function listSnapshots(project) {
-  const found = [];
+  const found = /* @__PURE__ */ new Map();
   for (const name of listNames2(project.dir)) {
-    if (!name.endsWith(ARCHIVE_EXT) || name.startsWith(".")) continue;
-    const id = name.slice(0, -ARCHIVE_EXT.length);
-    const archive = path31.join(project.dir, name);
-    let archiveBytes;
-    try {
-      archiveBytes = statSync13(archive).size;
-    } catch {
-      continue;
-    }
-    const summary = readSummary(path31.join(project.dir, `${id}${SUMMARY_EXT}`));
-    found.push({ ...summary ?? unknownSummary(id, project), archive, archiveBytes });
+    if (name.startsWith(".")) continue;
+    const info = name.endsWith(ARCHIVE_EXT) ? archiveInfo(project, project.dir, name.slice(0, -ARCHIVE_EXT.length), false) : movedAsideInfo(project, name);
+    if (info) found.set(info.id, info);
   }
-  return found.sort((a2, b) => b.created.localeCompare(a2.created) || b.id.localeCompare(a2.id));
+  for (const name of listNames2(project.legacyDir)) {
+    if (!SNAPSHOT_ID_PATTERN.test(name.slice(0, -ARCHIVE_EXT.length)) || !name.endsWith(ARCHIVE_EXT)) continue;
+    const info = archiveInfo(project, project.legacyDir, name.slice(0, -ARCHIVE_EXT.length), true);
+    if (info && !found.has(info.id)) found.set(info.id, info);
+  }
+  return [...found.values()].sort((a2, b) => b.created.localeCompare(a2.created) || b.id.localeCompare(a2.id));
 }
-function readSummary(file2) {
+function archiveInfo(project, dir, id, shared) {
+  const archive = path31.join(dir, `${id}${ARCHIVE_EXT}`);
+  let stats;
   try {
-    const parsed = summarySchema.safeParse(JSON.parse(readFileSync16(file2, "utf8")));
-    return parsed.success ? parsed.data : void 0;
+    stats = lstatSync5(archive);
   } catch {
     return void 0;
   }
+  if (!stats.isFile()) return void 0;
+  const parsed = summarySchema.safeParse(readSmallJson(path31.join(dir, `${id}${SUMMARY_EXT}`)));
+  const fallback = unknownSummary(id, project);
+  const summary = parsed.success && parsed.data.id === id && parsed.data.project.slug === project.slug ? parsed.data : fallback;
+  if (!shared) return { ...summary, stored: "archive", archive, archiveBytes: stats.size };
+  const machine = /^[A-Za-z0-9._-]{1,64}$/.test(summary.environment.machine) ? summary.environment.machine : "unknown";
+  return { ...summary, created: fallback.created, environment: { ...summary.environment, machine }, stored: "archive", archive, archiveBytes: stats.size };
+}
+function movedAsideInfo(project, id) {
+  const folder = path31.join(project.dir, id);
+  if (!isRealDirectory(folder)) return void 0;
+  const parsed = movedAsideSchema.safeParse(readSmallJson(path31.join(folder, MOVED_ASIDE_MANIFEST)));
+  if (!parsed.success || parsed.data.id !== id) return void 0;
+  const { files: _files, added: _added, directories: _directories, sessions: _sessions, state: _state, form: _form, ...summary } = parsed.data;
+  return { ...summary, stored: "moved-aside", archive: folder, archiveBytes: 0 };
 }
 function unknownSummary(id, project) {
   const time3 = /^(\d{4}-\d\d-\d\d)T(\d\d)-(\d\d)-(\d\d)-(\d{3})Z/.exec(id);
@@ -42720,15 +42758,15 @@ function unknownSummary(id, project) {
 }
 async function pruneSnapshots(project, keep) {
   if (!Number.isInteger(keep) || keep < 1) throw new UserError(`keep at least 1 snapshot, not ${keep}`, 2);
-  if (!existsSync6(project.dir)) return { kept: [], removed: [] };
+  if (!existsSync6(project.dir) && !existsSync6(project.legacyDir)) return { kept: [], removed: [] };
   return withSnapshotLock(project, () => {
     const all = listSnapshots(project);
     const manual = all.filter((s) => s.kind === "manual").slice(0, keep);
     const keepIds = new Set([...manual, all.find((s) => s.kind === "pre-restore"), all.find((s) => s.kind === "pre-merge")].map((s) => s?.id));
     const removed = all.filter((s) => !keepIds.has(s.id));
     for (const snapshot2 of removed) {
-      rmSync4(snapshot2.archive, { force: true });
-      rmSync4(path31.join(project.dir, `${snapshot2.id}${SUMMARY_EXT}`), { force: true });
+      rmSync4(snapshot2.archive, { recursive: snapshot2.stored === "moved-aside", force: true });
+      if (snapshot2.stored === "archive") rmSync4(path31.join(path31.dirname(snapshot2.archive), `${snapshot2.id}${SUMMARY_EXT}`), { force: true });
     }
     return { kept: all.filter((s) => keepIds.has(s.id)), removed };
   });
@@ -42742,42 +42780,43 @@ async function restoreSnapshot(env, cwd, ref, options7 = {}, now = /* @__PURE__ 
     refuseWhileLive(env, project, []);
     const staging = mkdtempSync(path31.join(project.dir, ".restore-"));
     try {
-      let manifest;
+      let source;
       try {
-        manifest = await extractVerified(snapshot2.archive, staging);
+        source = snapshot2.stored === "moved-aside" ? readMovedAside(snapshot2.archive) : await extractVerified(snapshot2.archive, staging);
       } catch (error62) {
         throw new UserError(`snapshot ${snapshot2.id} is damaged (${describeError(error62)}); nothing was restored or changed`);
       }
-      if (manifest.project.slug !== project.slug) {
-        throw new UserError(`snapshot ${snapshot2.id} is of ${manifest.project.path}, not of ${project.hostPath}; run the restore there`);
+      if (source.project.slug !== project.slug) {
+        throw new UserError(`snapshot ${snapshot2.id} is of ${source.project.path}, not of ${project.hostPath}; run the restore there`);
       }
-      const foreign = foreignEntry(manifest, /* @__PURE__ */ new Set([project.slug, ...project.slugs]));
+      const foreign = foreignEntry(source, /* @__PURE__ */ new Set([project.slug, ...project.slugs]));
       if (foreign) {
         throw new UserError(`snapshot ${snapshot2.id} holds ${foreign}, which is not this project's data; nothing was restored or changed`);
       }
-      const blocked = blockedTarget(configDir(env), manifest);
+      const blocked = blockedTarget(configDir(env), source);
       if (blocked) {
         throw new UserError(`${blocked}; move it away and restore again; nothing was restored or changed`);
       }
-      const before = collectProjectData(env, [.../* @__PURE__ */ new Set([...project.slugs, ...manifest.slugs])]);
-      refuseWhileLive(env, project, [...before.sessions, ...manifest.sessions]);
-      const undo = await writeSnapshot(env, project, "pre-restore", before, now);
-      let removed;
+      const before = collectProjectData(env, [.../* @__PURE__ */ new Set([...project.slugs, ...source.slugs])]);
+      refuseWhileLive(env, project, [...before.sessions, ...source.sessions]);
+      const undoId = uniqueId(project.dir, now, "pre-restore");
+      let applied;
       try {
-        removed = await applyManifest(env, manifest, staging, before, Boolean(options7.exact), new Set(project.slugs));
+        applied = await applyRestore(env, project, source, before, Boolean(options7.exact), undoId, now);
       } catch (error62) {
         throw new UserError(
-          `the restore of ${snapshot2.id} stopped half-way (${describeError(error62)}); put everything back as it was with 'claude-persist snapshot restore ${undo.id} --exact'`
+          `the restore of ${snapshot2.id} stopped half-way (${describeError(error62)}); put everything back as it was with 'claude-persist snapshot restore ${undoId}'`
         );
       }
+      if (snapshot2.stored === "moved-aside") rmSync4(snapshot2.archive, { recursive: true, force: true });
       return {
         id: snapshot2.id,
         project: project.hostPath,
-        sessions: manifest.sessions.length,
-        files: manifest.files.length,
-        bytes: manifest.bytes,
-        removed,
-        undo,
+        sessions: source.sessions.length,
+        files: source.files.length,
+        bytes: source.bytes,
+        removed: applied.removed,
+        undo: applied.undo,
         seconds: Number(process.hrtime.bigint() - started) / 1e9
       };
     } finally {
@@ -42799,7 +42838,7 @@ function findSnapshot(project, ref, cwd) {
     const file2 = path31.resolve(cwd, ref);
     if (existsSync6(file2)) {
       const name = path31.basename(file2).replace(/\.tar\.gz$/, "");
-      return { ...unknownSummary(name, project), archive: file2, archiveBytes: statSync13(file2).size };
+      return { ...unknownSummary(name, project), stored: "archive", archive: file2, archiveBytes: statSync13(file2).size };
     }
   }
   const matches = all.filter((s) => s.id.startsWith(id));
@@ -42846,7 +42885,6 @@ async function extractVerified(archive, staging) {
         return { write: (chunk) => manifestChunks.push(Buffer.from(chunk)), end: () => void 0 };
       }
       if (!SNAPSHOT_ROOTS.some((root) => entry.path.startsWith(`${root}/`))) throw new Error(`entry '${entry.path}' is outside what a snapshot holds`);
-      if (got.has(entry.path) || dirs.has(entry.path)) throw new Error(`entry '${entry.path}' appears twice`);
       const target = path31.join(staging, entry.path);
       if (entry.type === "dir") {
         dirs.add(entry.path);
@@ -42854,7 +42892,7 @@ async function extractVerified(archive, staging) {
         return void 0;
       }
       mkdirSync7(path31.dirname(target), { recursive: true, mode: 448 });
-      const file2 = { fd: openSync5(target, "wx", 384) };
+      const file2 = { fd: openSync6(target, "wx", 384) };
       open3 = file2;
       const hash2 = createHash5("sha256");
       let size = 0;
@@ -42865,14 +42903,14 @@ async function extractVerified(archive, staging) {
           for (let offset = 0; offset < chunk.length; ) offset += writeSync3(file2.fd, chunk, offset);
         },
         end() {
-          closeSync5(file2.fd);
+          closeSync6(file2.fd);
           open3 = void 0;
           got.set(entry.path, { size, sha256: hash2.digest("hex") });
         }
       };
     });
   } finally {
-    if (open3) closeSync5(open3.fd);
+    if (open3) closeSync6(open3.fd);
   }
   if (!manifestSeen) throw new Error("it has no manifest");
   let manifest;
@@ -42881,33 +42919,94 @@ async function extractVerified(archive, staging) {
   } catch {
     throw new Error("its manifest is unreadable");
   }
+  const twice = firstRepeated([...manifest.files.map((f) => f.path), ...manifest.directories.map((d) => d.path)]) ?? firstRepeated(manifest.sessions.map((s) => s.id)) ?? firstRepeated(manifest.slugs);
+  if (twice !== void 0) throw new Error(`its manifest lists '${twice}' twice`);
   for (const file2 of manifest.files) {
     const seen = got.get(file2.path);
     if (!seen) throw new Error(`${file2.path} is missing`);
     if (seen.size !== file2.size || seen.sha256 !== file2.sha256) throw new Error(`${file2.path} does not match its checksum`);
   }
-  if (got.size !== manifest.files.length) throw new Error("it holds files its manifest does not list");
+  const listed = new Set(manifest.files.map((f) => f.path));
+  for (const name of got.keys()) if (!listed.has(name)) throw new Error(`it holds ${name}, which its manifest does not list`);
+  const listedDirs = new Set(manifest.directories.map((d) => d.path));
   for (const dir of manifest.directories) if (!dirs.has(dir.path)) throw new Error(`folder ${dir.path} is missing`);
-  return manifest;
+  for (const dir of dirs) if (!listedDirs.has(dir)) throw new Error(`it holds folder ${dir}, which its manifest does not list`);
+  for (const file2 of manifest.files) utimesSync2(path31.join(staging, file2.path), new Date(file2.mtimeMs), new Date(file2.mtimeMs));
+  return {
+    id: manifest.id,
+    project: manifest.project,
+    slugs: manifest.slugs,
+    sessions: manifest.sessions,
+    directories: manifest.directories,
+    files: manifest.files.map((f) => ({ path: f.path, size: f.size, staged: path31.join(staging, f.path) })),
+    removes: [],
+    state: manifest.state,
+    bytes: manifest.bytes,
+    exactState: false,
+    complete: true
+  };
 }
-function foreignEntry(manifest, projectSlugs) {
-  for (const slug of manifest.slugs) if (!SLUG_PATTERN.test(slug) || !projectSlugs.has(slug)) return `the slug folder '${slug}'`;
-  const slugs = new Set(manifest.slugs);
-  for (const session of manifest.sessions) if (!slugs.has(session.slug)) return `session ${session.id} in '${session.slug}'`;
-  const ids = new Set(manifest.sessions.map((s) => s.id));
-  for (const dir of manifest.directories) if (!isProjectPath(dir.path, "dir", slugs, ids)) return `'${dir.path}'`;
-  for (const file2 of manifest.files) if (!isProjectPath(file2.path, "file", slugs, ids)) return `'${file2.path}'`;
-  for (const entry of manifest.state.mappings) {
+function readMovedAside(folder) {
+  const parsed = movedAsideSchema.safeParse(readSmallJson(path31.join(folder, MOVED_ASIDE_MANIFEST)));
+  if (!parsed.success) throw new Error("its manifest is unreadable");
+  const m = parsed.data;
+  const twice = firstRepeated([...m.files.map((f) => f.path), ...m.added]);
+  if (twice !== void 0) throw new Error(`its manifest lists '${twice}' twice`);
+  const files = [];
+  for (const file2 of m.files) {
+    const staged = path31.join(folder, MOVED_ASIDE_FILES, file2.path);
+    let stats;
+    try {
+      stats = lstatSync5(staged);
+    } catch (error62) {
+      if (isNotFound(error62)) continue;
+      throw error62;
+    }
+    if (!stats.isFile()) throw new Error(`${file2.path} in it is not a regular file`);
+    files.push({ path: file2.path, size: stats.size, staged });
+  }
+  return {
+    id: m.id,
+    project: m.project,
+    slugs: m.slugs,
+    sessions: m.sessions,
+    directories: m.directories.map((d) => ({ path: d })),
+    files,
+    removes: m.added,
+    state: m.state,
+    bytes: files.reduce((sum, f) => sum + f.size, 0),
+    exactState: true,
+    complete: false
+  };
+}
+function firstRepeated(values) {
+  const seen = /* @__PURE__ */ new Set();
+  for (const value of values) {
+    if (seen.has(value)) return value;
+    seen.add(value);
+  }
+  return void 0;
+}
+function foreignEntry(contents, projectSlugs) {
+  for (const slug of contents.slugs) if (!SLUG_PATTERN.test(slug) || !projectSlugs.has(slug)) return `the slug folder '${slug}'`;
+  const slugs = new Set(contents.slugs);
+  for (const session of contents.sessions) if (!slugs.has(session.slug)) return `session ${session.id} in '${session.slug}'`;
+  const ids = new Set(contents.sessions.map((s) => s.id));
+  for (const dir of contents.directories) if (!isProjectPath(dir.path, "dir", slugs, ids)) return `'${dir.path}'`;
+  for (const rel of [...contents.files.map((f) => f.path), ...contents.removes]) if (!isProjectPath(rel, "file", slugs, ids)) return `'${rel}'`;
+  for (const entry of contents.state.mappings) {
     const mapping = mappingSchema.safeParse(entry);
     if (!mapping.success || !isSnapshotMapping(mapping.data, projectSlugs)) return `the mapping ${brief(entry)}`;
   }
-  for (const entry of manifest.state.workItems) {
+  for (const entry of contents.state.workItems) {
     if (!parseWorkItem(entry) || !isProjectWorkItem(entry, projectSlugs)) return `the work item ${brief(entry)}`;
   }
   return void 0;
 }
 function isProjectPath(rel, type, slugs, ids) {
-  const [root = "", name = "", ...rest2] = rel.split("/");
+  const parts = rel.split("/");
+  if (parts.some((part) => part === "" || part === "." || part === ".." || part.includes("\0"))) return false;
+  const [root = "", name = "", ...rest2] = parts;
   const deepEnough = type === "dir" || rest2.length > 0;
   switch (root) {
     case "projects":
@@ -42932,8 +43031,8 @@ function brief(entry) {
   const text2 = JSON.stringify(entry) ?? String(entry);
   return text2.length > 120 ? `${text2.slice(0, 119)}\u2026` : text2;
 }
-function blockedTarget(config2, manifest) {
-  const replacedLinks = new Set(manifest.slugs.map((slug) => `projects/${slug}`));
+function blockedTarget(config2, contents) {
+  const replacedLinks = new Set(contents.slugs.map((slug) => `projects/${slug}`));
   const check2 = (rel, type) => {
     const parts = rel.split("/");
     for (let i2 = 2; i2 <= parts.length; i2++) {
@@ -42953,11 +43052,11 @@ function blockedTarget(config2, manifest) {
     }
     return void 0;
   };
-  for (const dir of manifest.directories) {
+  for (const dir of contents.directories) {
     const found = check2(dir.path, "dir");
     if (found) return found;
   }
-  for (const file2 of manifest.files) {
+  for (const file2 of contents.files) {
     const found = check2(file2.path, "file");
     if (found) return found;
   }
@@ -42969,63 +43068,107 @@ function describeType2(stats) {
   if (stats.isSymbolicLink()) return "a symbolic link";
   return "a special file";
 }
-async function applyManifest(env, manifest, staging, current, exact, projectSlugs) {
-  const config2 = configDir(env);
-  const projects = projectsDir(env);
-  let removed = 0;
-  if (exact) {
-    const keep = new Set(manifest.files.map((f) => f.path));
-    for (const file2 of current.files) {
-      if (keep.has(file2.rel)) continue;
-      rmSync4(file2.abs, { force: true });
-      removed++;
+async function applyRestore(env, project, source, before, exact, undoId, now) {
+  const tree = new ConfigTree(configDir(env));
+  try {
+    const config2 = configDir(env);
+    const placing = new Set(source.files.map((f) => f.path));
+    const removing = [.../* @__PURE__ */ new Set([...exact && source.complete ? before.files.map((f) => f.rel) : [], ...source.removes])].filter((rel) => !placing.has(rel));
+    const linked = source.slugs.filter((slug) => isSymlink(path31.join(config2, "projects", slug))).map((slug) => `projects/${slug}/`);
+    const sizes = /* @__PURE__ */ new Map();
+    for (const rel of [...placing, ...removing]) {
+      if (linked.some((link2) => rel.startsWith(link2))) continue;
+      const size = regularFileSize(path31.join(config2, rel));
+      if (size !== void 0) sizes.set(rel, size);
     }
-    const keepDirs = new Set(manifest.directories.map((d) => d.path));
-    for (const dir of [...current.dirs].sort((a2, b) => b.rel.length - a2.rel.length)) {
-      if (!keepDirs.has(dir.rel)) removeIfEmpty(dir.abs);
+    const moved = [...sizes.keys()];
+    const added = source.files.map((f) => f.path).filter((rel) => !sizes.has(rel));
+    const undoFolder = path31.join(project.dir, undoId);
+    const where = detectEnvironment(env);
+    const undoManifest = {
+      format: 1,
+      form: "moved-aside",
+      id: undoId,
+      kind: "pre-restore",
+      created: now.toISOString(),
+      project: { path: project.hostPath, slug: project.slug },
+      environment: { kind: where.kind, machine: where.name },
+      claudePersistVersion: packVersion(),
+      // Both sides' sessions and slugs: what it moves aside or adds may belong to either, and must pass as the
+      // project's when the undo is restored.
+      slugs: [.../* @__PURE__ */ new Set([...before.slugs, ...source.slugs])].sort(),
+      sessionCount: before.sessions.length,
+      fileCount: moved.length,
+      bytes: [...sizes.values()].reduce((sum, size) => sum + size, 0),
+      sessions: [...new Map([...source.sessions, ...before.sessions].map((session) => [session.id, session])).values()],
+      directories: before.dirs.map((d) => d.rel),
+      files: moved.map((rel) => ({ path: rel, size: sizes.get(rel) ?? 0 })),
+      added,
+      state: before.state
+    };
+    mkdirSync7(path31.join(undoFolder, MOVED_ASIDE_FILES), { recursive: true, mode: 448 });
+    writeFileAtomic(path31.join(undoFolder, MOVED_ASIDE_MANIFEST), `${JSON.stringify(undoManifest, null, 1)}
+`, 384);
+    const moveAside = (rel) => {
+      const target = tree.file(rel, false);
+      if (!target) return false;
+      const aside = path31.join(undoFolder, MOVED_ASIDE_FILES, rel);
+      mkdirSync7(path31.dirname(aside), { recursive: true, mode: 448 });
+      return moveFile(target, aside, "regular");
+    };
+    for (const slug of source.slugs) tree.replaceLinkWithFolder(`projects/${slug}`);
+    let removed = 0;
+    for (const rel of removing) if (moveAside(rel)) removed++;
+    for (const dir of source.directories) tree.folder(dir.path, true);
+    for (const file2 of source.files) {
+      if (sizes.has(file2.path)) moveAside(file2.path);
+      const target = tree.file(file2.path, true);
+      if (!target) throw new Error(`cannot reach the folder of ${file2.path}`);
+      moveFile(file2.staged, target, "absent");
     }
-  }
-  for (const slug of manifest.slugs) {
-    const dir = path31.join(projects, slug);
-    if (isSymlink(dir)) {
-      unlinkSync5(dir);
-      mkdirSync7(dir, { mode: 448 });
+    if (exact && source.complete) {
+      const keepDirs = new Set(source.directories.map((d) => d.path));
+      for (const dir of [...before.dirs].sort((a2, b) => b.rel.length - a2.rel.length)) if (!keepDirs.has(dir.rel)) tree.removeIfEmpty(dir.rel);
     }
+    for (const dir of [...source.directories].sort((a2, b) => b.path.length - a2.path.length)) {
+      if (dir.mtimeMs !== void 0) tree.setTimes(dir.path, dir.mtimeMs);
+    }
+    await restoreStateEntries(env, source, exact || source.exactState, new Set(project.slugs));
+    return { removed, undo: { id: undoId, folder: undoFolder, movedAside: moved.length, added: added.length } };
+  } finally {
+    tree.close();
   }
-  for (const dir of manifest.directories) mkdirSync7(path31.join(config2, dir.path), { recursive: true, mode: 448 });
-  for (const file2 of manifest.files) {
-    const target = path31.join(config2, file2.path);
-    mkdirSync7(path31.dirname(target), { recursive: true, mode: 448 });
-    placeFile(path31.join(staging, file2.path), target, file2.mode & PERMISSION_BITS, file2.mtimeMs);
-  }
-  for (const dir of [...manifest.directories].sort((a2, b) => b.path.length - a2.path.length)) {
-    const target = path31.join(config2, dir.path);
-    chmodSync(target, dir.mode & PERMISSION_BITS);
-    utimesSync2(target, new Date(dir.mtimeMs), new Date(dir.mtimeMs));
-  }
-  await restoreStateEntries(env, manifest, exact, projectSlugs);
-  return removed;
 }
-function placeFile(from, to, mode, mtimeMs) {
-  chmodSync(from, mode);
-  utimesSync2(from, new Date(mtimeMs), new Date(mtimeMs));
+function moveFile(from, to, expect) {
+  if (expect === "regular") {
+    let stats;
+    try {
+      stats = lstatSync5(from);
+    } catch (error62) {
+      if (isNotFound(error62)) return false;
+      throw error62;
+    }
+    if (!stats.isFile()) throw new Error(`${describeType2(stats)} stands where a file was`);
+  }
+  if (existsOrLink(to)) throw new Error(`something appeared where a file goes`);
   try {
     renameSync6(from, to);
-    return;
+    return true;
   } catch (error62) {
     if (errorCode(error62) !== "EXDEV") throw error62;
   }
-  const temp = tempPathBeside(to);
+  copyFileSync2(from, to, fsConstants2.COPYFILE_EXCL);
+  unlinkSync5(from);
+  return true;
+}
+function existsOrLink(file2) {
   try {
-    copyFileSync2(from, temp);
-    chmodSync(temp, mode);
-    utimesSync2(temp, new Date(mtimeMs), new Date(mtimeMs));
-    renameSync6(temp, to);
+    lstatSync5(file2);
+    return true;
   } catch (error62) {
-    rmSync4(temp, { force: true });
+    if (isNotFound(error62)) return false;
     throw error62;
   }
-  unlinkSync5(from);
 }
 async function restoreStateEntries(env, manifest, exact, projectSlugs) {
   const slugs = /* @__PURE__ */ new Set([...projectSlugs, ...manifest.slugs]);
@@ -43056,7 +43199,7 @@ function mergeEntries(current, saved, key) {
   return [...next, ...byKey.values(), ...unkeyed];
 }
 async function withSnapshotLock(project, fn, waitMs = SNAPSHOT_LOCK_WAIT_MS) {
-  mkdirSync7(project.dir, { recursive: true, mode: 448 });
+  makeHostOnlyDir(project.dir);
   return withLock(path31.join(project.dir, ".snapshots"), fn, {
     waitMs,
     busy: () => new UserError(`a snapshot or restore of ${project.hostPath} is running; wait for it to finish, then try again`)
@@ -43087,10 +43230,36 @@ function isSymlink(file2) {
     return false;
   }
 }
-function removeIfEmpty(dir) {
+function makeHostOnlyDir(dir) {
+  mkdirSync7(dir, { recursive: true, mode: 448 });
+  for (let here = dir, i2 = 0; i2 < 3; here = path31.dirname(here), i2++) {
+    if (!lstatSync5(here).isDirectory()) throw new UserError(`${here} is not a folder (a link?); remove it, then try again`);
+  }
+}
+function regularFileSize(file2) {
   try {
-    rmdirSync3(dir);
+    const stats = lstatSync5(file2);
+    return stats.isFile() ? stats.size : void 0;
+  } catch (error62) {
+    if (isNotFound(error62)) return void 0;
+    throw error62;
+  }
+}
+function readSmallJson(file2) {
+  let fd;
+  try {
+    fd = openSync6(file2, fsConstants2.O_RDONLY | fsConstants2.O_NOFOLLOW | fsConstants2.O_NONBLOCK);
   } catch {
+    return void 0;
+  }
+  try {
+    const stats = fstatSync4(fd);
+    if (!stats.isFile() || stats.size > SMALL_JSON_MAX) return void 0;
+    return JSON.parse(readFileSync16(fd, "utf8"));
+  } catch {
+    return void 0;
+  } finally {
+    closeSync6(fd);
   }
 }
 function listNames2(dir) {
@@ -43102,11 +43271,11 @@ function listNames2(dir) {
   }
 }
 function fsyncFile(file2) {
-  const fd = openSync5(file2, "r");
+  const fd = openSync6(file2, "r");
   try {
     fsyncSync2(fd);
   } finally {
-    closeSync5(fd);
+    closeSync6(fd);
   }
 }
 function packVersion() {
@@ -43121,7 +43290,7 @@ function packVersion() {
     if (path31.dirname(dir) === dir) return "unknown";
   }
 }
-var SNAPSHOTS_DIR, MANIFEST_ENTRY, ARCHIVE_EXT, SUMMARY_EXT, SNAPSHOT_ROOTS, SLUG_PATTERN, SNAPSHOT_LOCK_WAIT_MS, PERMISSION_BITS, fileRecordSchema, dirRecordSchema, sessionRecordSchema, summarySchema, manifestSchema2;
+var HOST_ONLY_DIR, SNAPSHOTS_DIR, MOVED_ASIDE_MANIFEST, MOVED_ASIDE_FILES, SMALL_JSON_MAX, MANIFEST_ENTRY, ARCHIVE_EXT, SUMMARY_EXT, SNAPSHOT_ROOTS, SNAPSHOT_ID_PATTERN, SLUG_PATTERN, SNAPSHOT_LOCK_WAIT_MS, fileRecordSchema, dirRecordSchema, sessionRecordSchema, summarySchema, manifestSchema2, movedAsideSchema, ConfigTree;
 var init_snapshot = __esm({
   "src/snapshot.ts"() {
     "use strict";
@@ -43137,14 +43306,18 @@ var init_snapshot = __esm({
     init_state();
     init_tar();
     init_work_items();
+    HOST_ONLY_DIR = "persist-host";
     SNAPSHOTS_DIR = "snapshots";
+    MOVED_ASIDE_MANIFEST = "manifest.json";
+    MOVED_ASIDE_FILES = "files";
+    SMALL_JSON_MAX = 64 * 1024 * 1024;
     MANIFEST_ENTRY = ".claude-persist/manifest.json";
     ARCHIVE_EXT = ".tar.gz";
     SUMMARY_EXT = ".json";
     SNAPSHOT_ROOTS = ["projects", "todos", "tasks", "file-history", `persist-state/${SESSION_STARTS_DIR}`];
+    SNAPSHOT_ID_PATTERN = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z(-pre-restore|-pre-merge)?(-\d{1,6})?$/;
     SLUG_PATTERN = /^[A-Za-z0-9-]{1,255}$/;
     SNAPSHOT_LOCK_WAIT_MS = 10 * 6e4;
-    PERMISSION_BITS = 511;
     fileRecordSchema = external_exports.object({ path: external_exports.string(), size: external_exports.number().int().nonnegative(), mode: external_exports.number().int(), mtimeMs: external_exports.number(), sha256: external_exports.string() });
     dirRecordSchema = external_exports.object({ path: external_exports.string(), mode: external_exports.number().int(), mtimeMs: external_exports.number() });
     sessionRecordSchema = external_exports.object({ id: external_exports.string(), slug: external_exports.string(), bytes: external_exports.number() });
@@ -43169,6 +43342,121 @@ var init_snapshot = __esm({
       /** The project's entries of the pack's shared state files, as they were. */
       state: external_exports.object({ mappings: external_exports.array(external_exports.unknown()), workItems: external_exports.array(external_exports.unknown()) })
     });
+    movedAsideSchema = summarySchema.extend({
+      form: external_exports.literal("moved-aside"),
+      sessions: external_exports.array(sessionRecordSchema),
+      directories: external_exports.array(external_exports.string()),
+      files: external_exports.array(external_exports.object({ path: external_exports.string(), size: external_exports.number().int().nonnegative() })),
+      added: external_exports.array(external_exports.string()),
+      state: external_exports.object({ mappings: external_exports.array(external_exports.unknown()), workItems: external_exports.array(external_exports.unknown()) })
+    });
+    ConfigTree = class {
+      constructor(root) {
+        this.root = root;
+        const fd = openSync6(root, fsConstants2.O_RDONLY | fsConstants2.O_DIRECTORY);
+        const stats = fstatSync4(fd);
+        this.folders.set("", { fd, dev: stats.dev, ino: stats.ino });
+        this.viaProc = existsSync6(`/proc/self/fd/${fd}/.`);
+      }
+      root;
+      folders = /* @__PURE__ */ new Map();
+      viaProc;
+      /** The folder `rel` (made 0700 where missing, when `create`), as an open descriptor; undefined when missing. */
+      folder(rel, create) {
+        const known = this.folders.get(rel);
+        if (known) return known.fd;
+        const parent = rel.includes("/") ? path31.posix.dirname(rel) : "";
+        const parentFd = this.folder(parent, create);
+        if (parentFd === void 0) return void 0;
+        const name = path31.posix.basename(rel);
+        const at = this.at(parentFd, parent, name);
+        if (create) {
+          try {
+            mkdirSync7(at, { mode: 448 });
+          } catch (error62) {
+            if (errorCode(error62) !== "EEXIST") throw error62;
+          }
+        }
+        const noFollow = parent === "" ? 0 : fsConstants2.O_NOFOLLOW;
+        let fd;
+        try {
+          fd = openSync6(at, fsConstants2.O_RDONLY | fsConstants2.O_DIRECTORY | noFollow);
+        } catch (error62) {
+          if (isNotFound(error62) && !create) return void 0;
+          const code = errorCode(error62);
+          if (code === "ELOOP" || code === "ENOTDIR") throw new Error(`${path31.join(this.root, rel)} is no longer a folder (a link or file took its place)`);
+          throw error62;
+        }
+        if (this.folders.size > 256) this.closeAllBut(parent);
+        const stats = fstatSync4(fd);
+        this.folders.set(rel, { fd, dev: stats.dev, ino: stats.ino });
+        return fd;
+      }
+      /** A path for the file `rel` that resolves inside its held folder; undefined when its folder is missing. */
+      file(rel, create) {
+        const parent = path31.posix.dirname(rel);
+        const fd = this.folder(parent, create);
+        return fd === void 0 ? void 0 : this.at(fd, parent, path31.posix.basename(rel));
+      }
+      /** `rel`, a link, becomes an empty real folder. */
+      replaceLinkWithFolder(rel) {
+        const target = this.file(rel, false);
+        if (target === void 0) return;
+        try {
+          if (!lstatSync5(target).isSymbolicLink()) return;
+        } catch (error62) {
+          if (isNotFound(error62)) return;
+          throw error62;
+        }
+        unlinkSync5(target);
+        mkdirSync7(target, { mode: 448 });
+      }
+      removeIfEmpty(rel) {
+        const target = this.file(rel, false);
+        if (target === void 0) return;
+        this.forget(rel);
+        try {
+          rmdirSync3(target);
+        } catch {
+        }
+      }
+      setTimes(rel, mtimeMs) {
+        const fd = this.folder(rel, false);
+        if (fd !== void 0) futimesSync(fd, new Date(mtimeMs), new Date(mtimeMs));
+      }
+      close() {
+        this.closeAllBut(void 0);
+      }
+      at(fd, rel, name) {
+        if (this.viaProc) return `/proc/self/fd/${fd}/${name}`;
+        let dir = this.root;
+        const parts = rel === "" ? [] : rel.split("/");
+        for (let i2 = 0; i2 < parts.length; i2++) {
+          dir = path31.join(dir, parts[i2] ?? "");
+          const held = this.folders.get(parts.slice(0, i2 + 1).join("/"));
+          const stats = i2 === 0 ? statSync13(dir) : lstatSync5(dir);
+          if (!stats.isDirectory() || held && (held.dev !== stats.dev || held.ino !== stats.ino)) {
+            throw new Error(`${dir} is no longer the folder it was (a link or another folder took its place)`);
+          }
+        }
+        return path31.join(dir, name);
+      }
+      forget(rel) {
+        for (const [key, held] of this.folders) {
+          if (key === rel || key.startsWith(`${rel}/`)) {
+            closeSync6(held.fd);
+            this.folders.delete(key);
+          }
+        }
+      }
+      closeAllBut(keep) {
+        for (const [key, held] of this.folders) {
+          if (key === keep || keep !== void 0 && key === "") continue;
+          closeSync6(held.fd);
+          this.folders.delete(key);
+        }
+      }
+    };
   }
 });
 
@@ -43772,7 +44060,7 @@ function renderList(project, all) {
     s.kind,
     s.sessionCount < 0 ? "?" : String(s.sessionCount),
     s.bytes < 0 ? "?" : formatBytes(s.bytes),
-    formatBytes(s.archiveBytes),
+    s.stored === "moved-aside" ? "moved aside" : formatBytes(s.archiveBytes),
     s.environment.machine === "unknown" ? "?" : `${s.environment.kind}:${s.environment.machine}`
   ]);
   const titles = ["ID", "KIND", "SESSIONS", "DATA", "ARCHIVE", "TAKEN ON"];
@@ -43814,14 +44102,15 @@ var init_snapshot2 = __esm({
 
 Snapshots of this project's Claude Code data: its sessions' transcripts (on the host, in its worktrees and its
 dev containers), their todos, tasks and file history, and the pack's records of them. Kept as one compressed
-archive each under <config>/persist-state/snapshots/, shared with the project's dev containers.
+archive each under <config>/persist-host/snapshots/, a folder no dev container mounts.
 
   create [--json]                        take a snapshot now
   list [--json]                          the project's snapshots, newest first (the default)
-  restore <id|latest> [--exact] [--json] put back what the snapshot held. The archive is verified first, and a
-                                         snapshot of the current data is taken, so the restore can be undone.
-                                         Sessions created since stay, unless --exact (they go into that undo
-                                         snapshot). Refused while a Claude session of the project runs.
+  restore <id|latest> [--exact] [--json] put back what the snapshot held. The archive is verified first; the
+                                         files it replaces are moved aside into an undo snapshot, so the
+                                         restore can be undone. Sessions created since stay, unless --exact
+                                         (they go into that undo snapshot). Refused while a Claude session of
+                                         the project runs.
                                          'latest' is the newest snapshot not taken by a restore.
   prune [--keep N] [--json]              keep the newest N snapshots taken with create (default 10) and the
                                          newest pre-restore and pre-merge ones; delete the others
@@ -43881,8 +44170,8 @@ archive each under <config>/persist-state/snapshots/, shared with the project's 
               const removed = values.exact ? `; ${plural2(result.removed, "file")} it did not have removed` : "";
               io.stdout(
                 `Restored snapshot ${result.id} of ${result.project}: ${plural2(result.sessions, "session")}, ${plural2(result.files, "file")}, ${formatBytes(result.bytes)}${removed} (${result.seconds.toFixed(1)} s).
-The data as it was before is snapshot ${result.undo.id}; undo with:
-  claude-persist snapshot restore ${result.undo.id} --exact
+What it replaced is in snapshot ${result.undo.id} (${plural2(result.undo.movedAside, "file")} moved aside); undo with:
+  claude-persist snapshot restore ${result.undo.id}
 `
               );
             }
@@ -45069,7 +45358,7 @@ var init_unison = __esm({
 // src/sync/syncthing.ts
 import { spawn as spawn2 } from "node:child_process";
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { mkdirSync as mkdirSync11, openSync as openSync6, closeSync as closeSync6, existsSync as existsSync10 } from "node:fs";
+import { mkdirSync as mkdirSync11, openSync as openSync7, closeSync as closeSync7, existsSync as existsSync10 } from "node:fs";
 import { request } from "node:http";
 import { homedir as homedir2 } from "node:os";
 import path36 from "node:path";
@@ -45202,7 +45491,7 @@ async function startDaemon(env, home) {
   const endpoint = endpointOf(home);
   if (!endpoint) throw new UserError(`${home}/config.xml has no usable API address; run 'claude-persist sync init' again`);
   if (await isUp(endpoint)) return endpoint;
-  const log = openSync6(path36.join(home, "syncthing.log"), "a", 384);
+  const log = openSync7(path36.join(home, "syncthing.log"), "a", 384);
   try {
     const child = spawn2(
       syncthingBinary(env),
@@ -45222,7 +45511,7 @@ async function startDaemon(env, home) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {
-    closeSync6(log);
+    closeSync7(log);
   }
   throw new UserError(`Syncthing did not start; see ${path36.join(home, "syncthing.log")}`);
 }

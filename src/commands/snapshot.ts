@@ -10,14 +10,15 @@ const HELP = `Usage: claude-persist snapshot [create|list|restore|prune] [option
 
 Snapshots of this project's Claude Code data: its sessions' transcripts (on the host, in its worktrees and its
 dev containers), their todos, tasks and file history, and the pack's records of them. Kept as one compressed
-archive each under <config>/persist-state/snapshots/, shared with the project's dev containers.
+archive each under <config>/persist-host/snapshots/, a folder no dev container mounts.
 
   create [--json]                        take a snapshot now
   list [--json]                          the project's snapshots, newest first (the default)
-  restore <id|latest> [--exact] [--json] put back what the snapshot held. The archive is verified first, and a
-                                         snapshot of the current data is taken, so the restore can be undone.
-                                         Sessions created since stay, unless --exact (they go into that undo
-                                         snapshot). Refused while a Claude session of the project runs.
+  restore <id|latest> [--exact] [--json] put back what the snapshot held. The archive is verified first; the
+                                         files it replaces are moved aside into an undo snapshot, so the
+                                         restore can be undone. Sessions created since stay, unless --exact
+                                         (they go into that undo snapshot). Refused while a Claude session of
+                                         the project runs.
                                          'latest' is the newest snapshot not taken by a restore.
   prune [--keep N] [--json]              keep the newest N snapshots taken with create (default 10) and the
                                          newest pre-restore and pre-merge ones; delete the others
@@ -81,8 +82,8 @@ export const snapshot: Command = {
           io.stdout(
             `Restored snapshot ${result.id} of ${result.project}: ${plural(result.sessions, "session")}, ${plural(result.files, "file")}, ` +
               `${formatBytes(result.bytes)}${removed} (${result.seconds.toFixed(1)} s).\n` +
-              `The data as it was before is snapshot ${result.undo.id}; undo with:\n` +
-              `  claude-persist snapshot restore ${result.undo.id} --exact\n`,
+              `What it replaced is in snapshot ${result.undo.id} (${plural(result.undo.movedAside, "file")} moved aside); undo with:\n` +
+              `  claude-persist snapshot restore ${result.undo.id}\n`,
           );
         }
         return 0;
@@ -108,7 +109,7 @@ function renderList(project: string, all: SnapshotInfo[]): string {
     s.kind,
     s.sessionCount < 0 ? "?" : String(s.sessionCount),
     s.bytes < 0 ? "?" : formatBytes(s.bytes),
-    formatBytes(s.archiveBytes),
+    s.stored === "moved-aside" ? "moved aside" : formatBytes(s.archiveBytes),
     s.environment.machine === "unknown" ? "?" : `${s.environment.kind}:${s.environment.machine}`,
   ]);
   const titles = ["ID", "KIND", "SESSIONS", "DATA", "ARCHIVE", "TAKEN ON"];
