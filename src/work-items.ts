@@ -34,7 +34,10 @@ const MAX_OTHER_ITEMS = 10;
 /** The hook's whole context must stay under 10,000 characters; the work items get at most this much of it. */
 const MAX_CONTEXT = 5_000;
 
-const workItemSchema = z.object({
+// Built on first use: the hook reads work items only when the file has some, and building a schema costs it time.
+let workItemSchema: ReturnType<typeof buildWorkItemSchema> | undefined;
+
+const buildWorkItemSchema = () => z.object({
   identifier: z.string().check(z.minLength(1)),
   title: z.nullable(z.string()),
   url: z.nullable(z.string()),
@@ -84,6 +87,7 @@ export function readWorkItemEntries(env: Env): unknown[] {
 
 /** The entry as a work item, or undefined when this version cannot read it. */
 export function parseWorkItem(entry: unknown): WorkItem | undefined {
+  workItemSchema ??= buildWorkItemSchema();
   const parsed = workItemSchema.safeParse(entry);
   return parsed.success ? parsed.data : undefined;
 }
