@@ -2,7 +2,7 @@
 // mounts, and an image's dev container metadata. Honours DOCKER_HOST like the docker CLI does. Every call has a
 // timeout: an engine that accepts connections but never answers must not hang dev-open or doctor.
 import { execa } from "execa";
-import { z } from "zod";
+import * as z from "zod";
 import { UserError } from "./errors.ts";
 
 const DOCKER_TIMEOUT_MS = 20_000;

@@ -8,7 +8,7 @@ import { userInfo } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { parse as parseJsoncLoosely } from "jsonc-parser";
-import { z } from "zod";
+import * as z from "zod";
 import { configDir, encodeProjectSlug, packStateDir, projectsDir, settingsPath, type Env } from "./claude/home.ts";
 import { CONTAINER_WORKSPACE_ENV, HOST_FILE_LINKS_DIR, HOST_WORKSPACE_ENV, READ_WRITE_ENTRIES, SHARED_ENTRIES } from "./claude/shared.ts";
 import {

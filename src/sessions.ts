@@ -4,7 +4,7 @@
 // symlink, a bind mount) is read once.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { encodeProjectSlug, hasProjectSlug, packStateDir, projectsDir, realpathOrSelf, type Env } from "./claude/home.ts";
 import { summarizeTranscript, type TranscriptSummary } from "./claude/transcript.ts";
 import { describeError } from "./errors.ts";

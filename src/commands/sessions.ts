@@ -1,6 +1,6 @@
 // `claude-persist sessions [--all] [--json] [--stats]`: this project's sessions from the host, its worktrees and its
 // dev containers, newest first, each with the command that resumes it.
-import { z } from "zod";
+import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import { projectsDir } from "../claude/home.ts";
 import type { Command, Io } from "../command.ts";
@@ -28,7 +28,6 @@ worktrees and the dev containers opened with /dev-open), newest first, with the 
 `;
 
 export const sessions: Command = {
-  summary: "list this project's sessions (host, worktrees, dev containers) and how to resume each",
   help: HELP,
   async run(args, io) {
     const { values } = parseOptions("claude-persist sessions", args, options, optionsSchema);

@@ -52,7 +52,6 @@ Credentials, .claude.json, plugins/ and settings never travel.
 `;
 
 export const sync: Command = {
-  summary: "keep sessions in step between your machines (Syncthing): init, add-device, status, …",
   help: HELP,
   async run(args, io) {
     const [sub, ...rest] = args;

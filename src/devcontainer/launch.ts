@@ -5,7 +5,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync } from
 import { createRequire } from "node:module";
 import path from "node:path";
 import { execa } from "execa";
-import { z } from "zod";
+import * as z from "zod";
 import { DOCKER_UNREACHABLE_FIX, isDockerUnreachable } from "../docker.ts";
 import { UserError } from "../errors.ts";
 
