@@ -368,8 +368,12 @@ function belongsTo(repoPath: string, projectSlugs: Set<string>): boolean {
 }
 
 function lastActivityOf(file: string, summary: IndexedSummary, starts: StartsSummary): string {
-  const times = [summary.lastTimestamp, starts.newest].map(timeOf).filter((t) => t > 0);
-  if (times.length > 0) return new Date(Math.max(...times)).toISOString();
+  const newest = Math.max(timeOf(summary.lastTimestamp), timeOf(starts.newest));
+  if (newest > 0) {
+    const iso = new Date(newest).toISOString();
+    parsedTimes.set(iso, newest); // The sort asks for it next.
+    return iso;
+  }
   try {
     return statSync(file).mtime.toISOString();
   } catch {
