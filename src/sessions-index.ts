@@ -14,7 +14,7 @@ import { tempPathBeside } from "./fs.ts";
 const HOST_STATE_DIR = "persist-host";
 const INDEX_FILE = "sessions-index.json";
 const INDEX_VERSION = 1;
-/** Larger than 10,000 sessions need (about 6 MB): a bigger file is not ours, and the index is rebuilt. */
+/** Far more than 10,000 sessions need (about 4 MB): a bigger file is not ours, and the index is rebuilt. */
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 /** No field we keep is longer: first prompts are cut at 200 characters, paths at what a filesystem allows. */
 const MAX_FIELD = 4096;
