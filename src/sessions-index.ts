@@ -6,12 +6,12 @@
 // read again next time.
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
 import path from "node:path";
-import { configDir, type Env } from "./claude/home.ts";
+import type { Env } from "./claude/home.ts";
 import type { TranscriptSummary } from "./claude/transcript.ts";
 import { tempPathBeside } from "./fs.ts";
+import { hostOnlyDir } from "./sync/folders.ts";
 
-/** The host-only state folder (never mounted into containers) and the index's file in it. */
-const HOST_STATE_DIR = "persist-host";
+/** The index's file in the host-only state folder (never mounted into containers, never synced). */
 const INDEX_FILE = "sessions-index.json";
 const INDEX_VERSION = 1;
 /** Far more than 10,000 sessions need (about 4 MB): a bigger file is not ours, and the index is rebuilt. */
@@ -35,7 +35,7 @@ type Entry<T> = { readonly size: number; readonly mtimeMs: number; readonly ino:
 type Section<T> = Map<string, Map<string, Entry<T>>>;
 
 export function sessionsIndexPath(env: Env): string {
-  return path.join(configDir(env), HOST_STATE_DIR, INDEX_FILE);
+  return path.join(hostOnlyDir(env), INDEX_FILE);
 }
 
 export class SessionsIndex {

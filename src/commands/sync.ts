@@ -1,7 +1,7 @@
 // `claude-persist sync`: sessions, todos and plans that follow the user across their machines, on Syncthing.
 import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import { projectsDir, type Env } from "../claude/home.ts";
 import type { Command, Io } from "../command.ts";
