@@ -1,15 +1,13 @@
 // Entry point of the SessionStart hook, bundled to plain JavaScript (dist/hooks/session-start.cjs) and run with
 // `node` at every session start. Whatever happens, it exits 0: a hook must never block a session.
-import { readFileSync } from "node:fs";
-import { isatty } from "node:tty";
 import { runSessionStartHook } from "../src/hook.ts";
+import { readHookInput, writeAll } from "./io.ts";
 
 try {
-  const input = isatty(0) ? "" : readFileSync(0, "utf8");
-  const result = runSessionStartHook(input, process.env);
-  if (result.stdout) process.stdout.write(result.stdout);
-  if (result.stderr) process.stderr.write(result.stderr);
+  const result = runSessionStartHook(readHookInput(), process.env);
+  if (result.stdout) writeAll(1, result.stdout);
+  if (result.stderr) writeAll(2, result.stderr);
 } catch (error) {
-  process.stderr.write(`claude-persist: the SessionStart hook failed (${error instanceof Error ? error.message : String(error)}).\n`);
+  writeAll(2, `claude-persist: the SessionStart hook failed (${error instanceof Error ? error.message : String(error)}).\n`);
 }
 process.exitCode = 0;

@@ -38,7 +38,17 @@ async function buildRuntime(dist: string): Promise<void> {
     // Bundled CommonJS dependencies call require(); give the ESM bundle one.
     banner: { js: "import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);" },
   };
-  await build({ ...common, entryPoints: { "bin/claude-persist": "scripts/claude-persist.ts" }, outdir: dist, outExtension: { ".js": ".mjs" } });
+  // The CLI: minified, and split so that each command loads only its own modules (cli.ts imports each on demand):
+  // `--help` reads the small entry file alone, `sessions` never parses the devcontainer or Linear code.
+  await build({
+    ...common,
+    entryPoints: { "bin/claude-persist": "scripts/claude-persist.ts" },
+    outdir: dist,
+    outExtension: { ".js": ".mjs" },
+    splitting: true,
+    chunkNames: "bin/lib/[name]-[hash]",
+    minify: true,
+  });
   // The hooks run at every session start: minified, with nothing they do not use, and CommonJS, which node
   // loads measurably faster than an ES module (see `npm run bench`).
   const hook: BuildOptions = { ...common, format: "cjs", outdir: dist, outExtension: { ".js": ".cjs" }, minify: true, banner: {}, metafile: true };

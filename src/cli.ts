@@ -2,19 +2,53 @@
 import type { Command, Io } from "./command.ts";
 import { describeError, UserError } from "./errors.ts";
 
-// Loaded on demand so that one subcommand never pays for another's dependencies.
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  install: async () => (await import("./commands/install.ts")).install,
-  uninstall: async () => (await import("./commands/install.ts")).uninstall,
-  hook: async () => (await import("./commands/hook.ts")).hook,
-  sessions: async () => (await import("./commands/sessions.ts")).sessions,
-  "dev-open": async () => (await import("./commands/dev-open.ts")).devOpen,
-  share: async () => (await import("./commands/share.ts")).share,
-  unshare: async () => (await import("./commands/share.ts")).unshare,
-  snapshot: async () => (await import("./commands/snapshot.ts")).snapshot,
-  doctor: async () => (await import("./commands/doctor.ts")).doctor,
-  "start-work": async () => (await import("./commands/start-work.ts")).startWork,
-  sync: async () => (await import("./commands/sync.ts")).sync,
+// Each command is loaded on demand, from a chunk of its own in the bundle, so that one command never pays for another's
+// dependencies; the summaries live here so that `--help` loads none of them.
+const COMMANDS: Record<string, { readonly summary: string; readonly load: () => Promise<Command> }> = {
+  install: {
+    summary: "install the pack into Claude Code (runtime, slash commands, SessionStart hook)",
+    load: async () => (await import("./commands/install.ts")).install,
+  },
+  uninstall: {
+    summary: "take out exactly what install put in (your session data stays)",
+    load: async () => (await import("./commands/install.ts")).uninstall,
+  },
+  hook: {
+    summary: "run a hook by hand: 'hook session-start' reads Claude Code's hook JSON on stdin",
+    load: async () => (await import("./commands/hook.ts")).hook,
+  },
+  sessions: {
+    summary: "list this project's sessions (host, worktrees, dev containers) and how to resume each",
+    load: async () => (await import("./commands/sessions.ts")).sessions,
+  },
+  "dev-open": {
+    summary: "open this repo in its dev container with Claude sessions shared (see 'dev-open --help')",
+    load: async () => (await import("./commands/dev-open.ts")).devOpen,
+  },
+  share: {
+    summary: "put this repo's persistence mounts back into its config (does not launch)",
+    load: async () => (await import("./commands/share.ts")).share,
+  },
+  unshare: {
+    summary: "take this repo's persistence mounts out of its config (the container keeps its own sessions)",
+    load: async () => (await import("./commands/share.ts")).unshare,
+  },
+  snapshot: {
+    summary: "snapshots of this project's session data: create, list, restore (roll back), prune",
+    load: async () => (await import("./commands/snapshot.ts")).snapshot,
+  },
+  doctor: {
+    summary: "check the host, this repo's dev container and its mounts; print the fix for each problem",
+    load: async () => (await import("./commands/doctor.ts")).doctor,
+  },
+  "start-work": {
+    summary: "start work on a Linear issue: its branch or worktree, In Progress, remembered (see 'start-work --help')",
+    load: async () => (await import("./commands/start-work.ts")).startWork,
+  },
+  sync: {
+    summary: "keep sessions in step between your machines (Syncthing): init, add-device, status, …",
+    load: async () => (await import("./commands/sync.ts")).sync,
+  },
 };
 
 export function processIo(): Io {
@@ -23,24 +57,29 @@ export function processIo(): Io {
     stderr: (text) => process.stderr.write(text),
     env: process.env,
     cwd: process.cwd(),
-    stdin: process.stdin,
-    isTTY: Boolean(process.stdout.isTTY),
+    // Read when used: process.stdin (and process.stdout, asked for isTTY) load node's stream modules on first use.
+    get stdin() {
+      return process.stdin;
+    },
+    get isTTY() {
+      return Boolean(process.stdout.isTTY);
+    },
   };
 }
 
 export async function runCli(argv: string[], io: Io = processIo()): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
-    io.stdout(await usage());
+    io.stdout(usage());
     return name ? 0 : 2;
   }
-  const load = COMMANDS[name];
-  if (!load) {
+  const entry = COMMANDS[name];
+  if (!entry) {
     io.stderr(`claude-persist: unknown command '${name}'. Run 'claude-persist --help' for the list.\n`);
     return 2;
   }
   try {
-    const command = await load();
+    const command = await entry.load();
     if (command.help !== undefined && args.some((arg) => arg === "--help" || arg === "-h")) {
       io.stdout(command.help);
       return 0;
@@ -55,10 +94,8 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
   }
 }
 
-async function usage(): Promise<string> {
+function usage(): string {
   const lines = ["Usage: claude-persist <command> [options]", "", "Commands:"];
-  for (const [name, load] of Object.entries(COMMANDS)) {
-    lines.push(`  ${name.padEnd(12)} ${(await load()).summary}`);
-  }
+  for (const [name, { summary }] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(12)} ${summary}`);
   return `${lines.join("\n")}\n`;
 }

@@ -11,7 +11,6 @@ export type Io = {
 };
 
 export type Command = {
-  readonly summary: string;
   /** What `--help` (or `-h`) prints, wherever it stands among the arguments; the command never sees it. */
   readonly help?: string;
   readonly run: (args: string[], io: Io) => Promise<number>;

@@ -3,7 +3,7 @@
 // `claude --continue` in the container carries on the host's sessions.
 import { existsSync, mkdirSync, readlinkSync, symlinkSync, unlinkSync } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
+import { loadExeca } from "./execa.ts";
 import { configDir, packCodeDir, packStateDir } from "./claude/home.ts";
 import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "./claude/shared.ts";
 import type { Io } from "./command.ts";
@@ -323,6 +323,7 @@ function entryCommand(edit: PersistenceEdit): string {
 
 async function enter(what: "shell" | "claude", edit: PersistenceEdit, io: Io): Promise<void> {
   const command = what === "claude" ? ["claude", "--continue"] : ["bash", "-l"];
+  const execa = await loadExeca();
   await execa(process.execPath, [devcontainerScript(), "exec", "--workspace-folder", edit.workspaceFolder, "--config", edit.configPath, ...command], {
     env: io.env,
     extendEnv: false,

@@ -1,8 +1,8 @@
 // What we ask the Docker engine directly: the container the devcontainers CLI made for a workspace, its
 // mounts, and an image's dev container metadata. Honours DOCKER_HOST like the docker CLI does. Every call has a
 // timeout: an engine that accepts connections but never answers must not hang dev-open or doctor.
-import { execa } from "execa";
-import { z } from "zod";
+import { loadExeca } from "./execa.ts";
+import * as z from "zod";
 import { UserError } from "./errors.ts";
 
 const DOCKER_TIMEOUT_MS = 20_000;
@@ -62,6 +62,7 @@ export function containerEnv(container: Container): Record<string, string> {
 }
 
 async function docker(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const execa = await loadExeca();
   const result = await execa("docker", args, { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS });
   if (result.exitCode === 0) return result.stdout;
   if (result.timedOut) throw new UserError(`docker ${args[0]} did not answer within ${DOCKER_TIMEOUT_MS / 1000} s: is the engine at DOCKER_HOST stuck?`);
@@ -76,6 +77,7 @@ export type DockerProbe = { readonly reachable: boolean; readonly version?: stri
 
 /** `docker version` against the engine DOCKER_HOST names (or the default one); never throws. */
 export async function probeDocker(env: NodeJS.ProcessEnv): Promise<DockerProbe> {
+  const execa = await loadExeca();
   const run = await execa("docker", ["version", "--format", "{{.Server.Version}}"], { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS });
   const version = run.stdout.trim();
   if (run.exitCode === 0 && version) return { reachable: true, version };
@@ -86,6 +88,7 @@ export async function probeDocker(env: NodeJS.ProcessEnv): Promise<DockerProbe> 
 
 /** `docker exec …args`, never throwing: whether it succeeded, and its output as is. */
 export async function dockerExec(env: NodeJS.ProcessEnv, args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  const execa = await loadExeca();
   const run = await execa("docker", ["exec", ...args], { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS, stripFinalNewline: false });
   return { ok: run.exitCode === 0, stdout: run.stdout, stderr: run.stderr };
 }

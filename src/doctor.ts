@@ -6,9 +6,9 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readlinkSync, rmSync, statSync, type Stats } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
-import { execa } from "execa";
+import { loadExeca } from "./execa.ts";
 import { parse as parseJsoncLoosely } from "jsonc-parser";
-import { z } from "zod";
+import * as z from "zod";
 import { configDir, encodeProjectSlug, packStateDir, projectsDir, settingsPath, type Env } from "./claude/home.ts";
 import { CONTAINER_WORKSPACE_ENV, HOST_FILE_LINKS_DIR, HOST_WORKSPACE_ENV, READ_WRITE_ENTRIES, SHARED_ENTRIES } from "./claude/shared.ts";
 import {
@@ -247,6 +247,7 @@ async function checkHookRuns(env: NodeJS.ProcessEnv, cwd: string): Promise<Check
   const sessionId = `claude-persist-doctor-${randomUUID()}`;
   const input = JSON.stringify({ session_id: sessionId, cwd, hook_event_name: "SessionStart", source: "startup" });
   const started = performance.now();
+  const execa = await loadExeca();
   const run = await execa("/bin/sh", ["-c", HOOK_COMMAND], { input, env, extendEnv: false, cwd, timeout: HOOK_TIMEOUT_MS, reject: false });
   const ms = Math.round(performance.now() - started);
   // The run recorded a session start like any other: doctor's is not a session.
@@ -333,6 +334,7 @@ function collision(env: Env, containerPath: string, hosts: readonly string[]): C
 // Tools
 
 async function checkNode(env: NodeJS.ProcessEnv): Promise<CheckResult> {
+  const execa = await loadExeca();
   const run = await execa("node", ["-p", "process.versions.node"], { env, extendEnv: false, reject: false, timeout: PROCESS_TIMEOUT_MS });
   const fix = `install Node.js ${NODE_MAJOR} or newer (https://nodejs.org)`;
   if (run.exitCode !== 0) return fail("`node` is not on the PATH: the hook and the slash commands need it", fix);
@@ -348,6 +350,7 @@ async function checkDevcontainerCli(env: NodeJS.ProcessEnv): Promise<CheckResult
   } catch {
     return fail("the devcontainers CLI is not installed with the pack", "claude-persist install");
   }
+  const execa = await loadExeca();
   const run = await execa(process.execPath, [script, "--version"], { env, extendEnv: false, reject: false, timeout: PROCESS_TIMEOUT_MS });
   if (run.exitCode !== 0) return fail("the devcontainers CLI does not run", "claude-persist install", firstLine(run.stderr));
   return ok(`devcontainers CLI ${run.stdout.trim()}`);

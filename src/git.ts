@@ -4,12 +4,13 @@
 // trust their input. Failures are one UserError sentence that says what to do.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
+import { loadExeca } from "./execa.ts";
 import { UserError } from "./errors.ts";
 
 type GitResult = { readonly exitCode: number; readonly stdout: string; readonly stderr: string };
 
 async function git(cwd: string, args: readonly string[]): Promise<GitResult> {
+  const execa = await loadExeca();
   const result = await execa("git", args, {
     cwd,
     reject: false,

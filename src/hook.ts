@@ -3,7 +3,6 @@
 // It never blocks a session: every problem becomes one line on stderr, and the exit code is always 0.
 import { accessSync, appendFileSync, constants, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
-import * as z from "zod/mini";
 import { configDir, PACK_STATE_DIR, packStateDir, type Env } from "./claude/home.ts";
 import { describeEntries, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "./claude/shared.ts";
 import { quickContainerCheck, readMountPoints, sharedEntryStates } from "./container-checks.ts";
@@ -13,15 +12,34 @@ import { repairProjectLink } from "./project-link.ts";
 import { syncAtSessionStart } from "./sync/session-start.ts";
 import { describeWorkItems, readWorkItemEntries, sessionPlaces } from "./work-items.ts";
 
-const hookInputSchema = z.looseObject({
-  session_id: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/, "session_id is not a session id")),
-  cwd: z.string().check(z.minLength(1)),
-  hook_event_name: z.optional(z.string()),
-  source: z.optional(z.string()),
-  transcript_path: z.optional(z.string()),
-});
+/** What the hook uses of Claude Code's SessionStart input; other fields are kept as they came. */
+export type HookInput = {
+  readonly session_id: string;
+  readonly cwd: string;
+  readonly hook_event_name?: string;
+  readonly source?: string;
+  readonly transcript_path?: string;
+  readonly [field: string]: unknown;
+};
 
-export type HookInput = z.infer<typeof hookInputSchema>;
+const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
+const OPTIONAL_TEXT_FIELDS = ["hook_event_name", "source", "transcript_path"] as const;
+
+/**
+ * The input checked field by field, or what is wrong with it as `field: problem`. Checked by hand, not with zod:
+ * building even zod/mini's schemas cost the hook more than everything else it does (see `npm run bench -- hook`).
+ */
+function checkHookInput(json: unknown): HookInput | string {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return "input: expected an object";
+  const fields = json as Record<string, unknown>;
+  if (typeof fields.session_id !== "string") return "session_id: expected a string";
+  if (!SESSION_ID.test(fields.session_id)) return "session_id: session_id is not a session id";
+  if (typeof fields.cwd !== "string" || fields.cwd === "") return "cwd: expected a non-empty string";
+  for (const name of OPTIONAL_TEXT_FIELDS) {
+    if (fields[name] !== undefined && typeof fields[name] !== "string") return `${name}: expected a string`;
+  }
+  return fields as HookInput;
+}
 
 export type SessionStartRecord = {
   readonly sessionId: string;
@@ -113,13 +131,12 @@ function parseInput(stdinText: string, problems: string[]): HookInput | undefine
     problems.push("the SessionStart hook input is not JSON, so nothing was recorded");
     return undefined;
   }
-  const parsed = hookInputSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    problems.push(`the SessionStart hook input is not usable (${issue?.path.join(".") || "input"}: ${issue?.message}), so nothing was recorded`);
+  const checked = checkHookInput(json);
+  if (typeof checked === "string") {
+    problems.push(`the SessionStart hook input is not usable (${checked}), so nothing was recorded`);
     return undefined;
   }
-  return parsed.data;
+  return checked;
 }
 
 /** The read-write folders this environment expects to share, which are absent or not writable. */

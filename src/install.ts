@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
+import * as z from "zod";
 import { configDir, homeDir, PACK_CODE_DIR, PACK_RUNTIME_MARKER, PACK_STATE_DIR, packCodeDir, packStateDir, settingsPath, type Env } from "./claude/home.ts";
 import { READ_WRITE_ENTRIES } from "./claude/shared.ts";
 import { UserError } from "./errors.ts";

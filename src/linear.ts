@@ -1,7 +1,7 @@
 // Linear's GraphQL API, as much of it as /start-work needs: look an issue up, move it to the team's first
 // "started" state, assign it to the key's user. Every answer is checked with zod where it arrives, and
 // every failure is one UserError line that says what to do.
-import { z } from "zod";
+import * as z from "zod";
 import type { Env } from "./claude/home.ts";
 import { UserError } from "./errors.ts";
 import { parseIssueRef } from "./issue-ref.ts";

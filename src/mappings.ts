@@ -1,7 +1,7 @@
 // The record of every project mapping /dev-open made (mappings.json in the pack's state): which host folder a
 // container folder stands for. Read by sessions, snapshots and doctor; written by the mapping itself (mapping.ts).
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { packStateDir, type Env } from "./claude/home.ts";
 import { readJsonState, updateJsonState } from "./state.ts";
 

@@ -4,15 +4,15 @@
 // symlink, a bind mount) is read once.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { encodeProjectSlug, hasProjectSlug, packStateDir, projectsDir, realpathOrSelf, type Env } from "./claude/home.ts";
-import { summarizeTranscript, type TranscriptSummary } from "./claude/transcript.ts";
+import { summarizeTranscript } from "./claude/transcript.ts";
 import { describeError } from "./errors.ts";
 import { errorCode } from "./fs.ts";
 import { shellWord } from "./text.ts";
-import { listWorktrees, repoRoot } from "./git.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
 import { mappingSchema, mappingsFile, type Mapping } from "./mappings.ts";
+import { SessionsIndex, type IndexedSummary, type StartsSummary } from "./sessions-index.ts";
 import { readJsonState } from "./state.ts";
 import { readWorkItemEntries, workItemsPath } from "./work-items.ts";
 
@@ -49,7 +49,16 @@ export type ProjectSessions = {
   readonly sessions: SessionInfo[];
 };
 
-export type ReadStats = { transcripts: number; folders: number; bytesRead: number; totalBytes: number };
+export type ReadStats = {
+  transcripts: number;
+  /** Transcripts opened and read: the others were unchanged since a listing put them in the index. */
+  opened: number;
+  folders: number;
+  bytesRead: number;
+  totalBytes: number;
+  /** Why the stored index could not be used (it is rebuilt), when it was there but unusable. */
+  indexDamage?: string;
+};
 
 export type SessionListing = {
   readonly projects: ProjectSessions[];
@@ -65,6 +74,7 @@ export async function listProjectSessions(env: Env, cwd: string): Promise<Sessio
   const found = await locateProject(cwd, layout);
   const context = loadContext(env, found.here, found.places, layout, notes);
   const project = collectProject(context, found.project, found.folders, found.slugs);
+  saveIndex(context, false);
   return { projects: [project], stats: context.stats, notes: context.notes };
 }
 
@@ -118,6 +128,7 @@ export function listAllSessions(env: Env, cwd: string): SessionListing {
     if (project.sessions.length > 0) projects.push(project);
   }
   projects.sort((a, b) => compareNewestFirst(a.sessions[0], b.sessions[0]) || a.project.localeCompare(b.project));
+  saveIndex(context, true);
   return { projects, stats: context.stats, notes: context.notes };
 }
 
@@ -142,7 +153,6 @@ type SlugFolder = {
 };
 
 type WorkItem = { readonly identifier: string; readonly branch: string; readonly repoPath: string; readonly title: string | null };
-type StartRecord = { readonly environment: "host" | "container"; readonly machine: string | null; readonly cwd: string | null; readonly time: string | null };
 
 type Context = {
   readonly here: string;
@@ -156,8 +166,10 @@ type Context = {
   /** Slugs that are container paths: the symlinked ones, and those the mappings name. */
   readonly containerSlugs: Set<string>;
   readonly containerPaths: Set<string>;
+  readonly containerPlaces: Map<string, boolean>;
   readonly stats: ReadStats;
   readonly notes: string[];
+  readonly index: SessionsIndex;
 };
 
 /** What `projects/` holds and how the mappings join its folders: all a project's slugs need. */
@@ -203,6 +215,7 @@ function loadContext(env: Env, here: string, localPaths: string[], layout: Layou
   }
   const mapped = mappings.filter((m) => m.containerSlug !== m.hostSlug);
   const startsDir = path.join(state, SESSION_STARTS_DIR);
+  const index = SessionsIndex.load(env);
   return {
     here,
     folders,
@@ -216,8 +229,10 @@ function loadContext(env: Env, here: string, localPaths: string[], layout: Layou
     startsDir,
     containerSlugs: new Set([...symlinked, ...mapped.map((m) => m.containerSlug)]),
     containerPaths: new Set(mapped.map((m) => m.containerPath)),
-    stats: { transcripts: 0, folders: 0, bytesRead: 0, totalBytes: 0 },
+    containerPlaces: new Map(),
+    stats: { transcripts: 0, opened: 0, folders: 0, bytesRead: 0, totalBytes: 0, ...(index.damaged ? { indexDamage: index.damaged } : {}) },
     notes,
+    index,
   };
 }
 
@@ -253,7 +268,7 @@ function scanProjectsDir(projects: string): { folders: SlugFolder[]; symlinked: 
 }
 
 type FolderSummary = {
-  readonly transcripts: Array<{ readonly file: string; readonly id: string; readonly summary: TranscriptSummary }>;
+  readonly transcripts: Array<{ readonly file: string; readonly id: string; readonly summary: IndexedSummary }>;
   /** The folder this slug folder stands for, when it can be told: where its sessions resume. */
   readonly place: string | undefined;
 };
@@ -274,9 +289,13 @@ function summarizeFolder(context: Context, folder: SlugFolder): FolderSummary {
     if (id === undefined) continue;
     const file = path.join(folder.dir, entry.name);
     try {
-      const summary = summarizeTranscript(file);
+      // A stat, and the file is opened only when it changed since the index saw it.
+      const stats = statSync(file);
+      if (!stats.isFile()) continue;
+      const { summary, bytesRead, opened } = context.index.transcript(folder.dir, entry.name, stats, () => summarizeTranscript(file));
       context.stats.transcripts++;
-      context.stats.bytesRead += summary.bytesRead;
+      if (opened) context.stats.opened++;
+      context.stats.bytesRead += bytesRead;
       context.stats.totalBytes += summary.size;
       transcripts.push({ file, id, summary });
     } catch {
@@ -326,7 +345,7 @@ function collectProject(
         project,
         id,
         firstPrompt: summary.firstPrompt ?? null,
-        started: summary.firstTimestamp ?? starts[0]?.time ?? null,
+        started: summary.firstTimestamp ?? starts.first,
         lastActivity: lastActivityOf(file, summary, starts),
         environments: environmentsOf(context, summary, starts),
         branch,
@@ -348,9 +367,13 @@ function belongsTo(repoPath: string, projectSlugs: Set<string>): boolean {
   return hasProjectSlug(projectSlugs, repoPath);
 }
 
-function lastActivityOf(file: string, summary: TranscriptSummary, starts: StartRecord[]): string {
-  const times = [summary.lastTimestamp, ...starts.map((s) => s.time)].map(timeOf).filter((t) => t > 0);
-  if (times.length > 0) return new Date(Math.max(...times)).toISOString();
+function lastActivityOf(file: string, summary: IndexedSummary, starts: StartsSummary): string {
+  const newest = Math.max(timeOf(summary.lastTimestamp), timeOf(starts.newest));
+  if (newest > 0) {
+    const iso = new Date(newest).toISOString();
+    parsedTimes.set(iso, newest); // The sort asks for it next.
+    return iso;
+  }
   try {
     return statSync(file).mtime.toISOString();
   } catch {
@@ -359,15 +382,15 @@ function lastActivityOf(file: string, summary: TranscriptSummary, starts: StartR
 }
 
 /** Where it ran: what the hook recorded, plus the transcript's folders that no record covers. */
-function environmentsOf(context: Context, summary: TranscriptSummary, starts: StartRecord[]): SessionEnvironment[] {
+function environmentsOf(context: Context, summary: IndexedSummary, starts: StartsSummary): SessionEnvironment[] {
   const found: SessionEnvironment[] = [];
   const add = (environment: SessionEnvironment) => {
     if (!found.some((e) => e.kind === environment.kind && e.machine === environment.machine && (e.machine !== null || e.cwd === environment.cwd))) {
       found.push(environment);
     }
   };
-  for (const start of starts) add({ kind: start.environment, machine: start.machine, cwd: start.cwd });
-  const recordedCwds = new Set(starts.map((s) => s.cwd));
+  for (const environment of starts.environments) add(environment);
+  const recordedCwds = new Set(starts.environments.map((e) => e.cwd));
   for (const cwd of [summary.firstCwd, summary.lastCwd]) {
     if (cwd === undefined || recordedCwds.has(cwd)) continue;
     add({ kind: isContainerPlace(context, cwd) ? "container" : "host", machine: null, cwd });
@@ -376,7 +399,13 @@ function environmentsOf(context: Context, summary: TranscriptSummary, starts: St
 }
 
 function isContainerPlace(context: Context, place: string): boolean {
-  return context.containerPaths.has(place) || context.containerSlugs.has(encodeProjectSlug(place));
+  let known = context.containerPlaces.get(place);
+  if (known === undefined) {
+    known = context.containerPaths.has(place) || context.containerSlugs.has(encodeProjectSlug(place));
+    // Asked twice per session, of the few folders sessions ran in.
+    context.containerPlaces.set(place, known);
+  }
+  return known;
 }
 
 function resumeCommand(here: string, place: string | undefined, id: string): string {
@@ -389,9 +418,18 @@ function compareNewestFirst(a: SessionInfo | undefined, b: SessionInfo | undefin
   return timeOf(b?.lastActivity) - timeOf(a?.lastActivity) || (a?.id ?? "").localeCompare(b?.id ?? "");
 }
 
+/** Sorting 10,000 sessions asks for each time about fourteen times: each string is parsed once. */
+const parsedTimes = new Map<string, number>();
+
 function timeOf(iso: string | null | undefined): number {
-  const time = iso ? Date.parse(iso) : Number.NaN;
-  return Number.isNaN(time) ? 0 : time;
+  if (!iso) return 0;
+  let time = parsedTimes.get(iso);
+  if (time === undefined) {
+    time = Date.parse(iso);
+    if (Number.isNaN(time)) time = 0;
+    parsedTimes.set(iso, time);
+  }
+  return time;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -399,6 +437,8 @@ function timeOf(iso: string | null | undefined): number {
 // "none", a malformed one is a note, never a failure of the listing.
 
 async function findProject(here: string): Promise<{ root: string; worktrees: string[] }> {
+  // Loaded here: `sessions --all` runs no git, and git's process library is most of what this command would load.
+  const { listWorktrees, repoRoot } = await import("./git.ts");
   let root: string;
   try {
     root = realpathOrSelf(await repoRoot(here));
@@ -457,27 +497,52 @@ const startRecordSchema = z
   .object({ environment: z.enum(["host", "container"]), machine: z.string().optional(), cwd: z.string().optional(), time: z.string().optional() })
   .loose();
 
-/** The hook's records of one session's starts (one JSON line each), oldest first. */
-function readStarts(context: Context, id: string): StartRecord[] {
+/** Where a session ran, as the listing shows it; more than this many different places are not listed. */
+const MAX_START_PLACES = 64;
+
+/** The hook's records of one session's starts (one JSON line each, oldest first), from the index when unchanged. */
+function readStarts(context: Context, id: string): StartsSummary {
+  const none: StartsSummary = { first: null, newest: null, environments: [] };
   const name = `${id}.jsonl`;
-  if (!context.recordedStarts.has(name)) return [];
-  let text: string;
+  if (!context.recordedStarts.has(name)) return none;
+  const file = path.join(context.startsDir, name);
   try {
-    text = readFileSync(path.join(context.startsDir, name), "utf8");
+    const stats = statSync(file);
+    if (!stats.isFile()) return none;
+    return context.index.startsOf(context.startsDir, name, stats, () => summarizeStarts(readFileSync(file, "utf8")));
   } catch {
-    return [];
+    return none;
   }
-  return text.split("\n").flatMap((line) => {
+}
+
+function summarizeStarts(text: string): StartsSummary {
+  const records = text.split("\n").flatMap((line) => {
     if (!line.trim()) return [];
     try {
       const parsed = startRecordSchema.safeParse(JSON.parse(line));
       if (!parsed.success) return [];
       const { environment, machine, cwd, time } = parsed.data;
-      return [{ environment, machine: machine ?? null, cwd: cwd ?? null, time: time ?? null }];
+      return [{ kind: environment, machine: machine ?? null, cwd: cwd ?? null, time: time ?? null }];
     } catch {
       return [];
     }
   });
+  const environments: Array<StartsSummary["environments"][number]> = [];
+  for (const { kind, machine, cwd } of records) {
+    if (environments.length === MAX_START_PLACES) break;
+    if (!environments.some((e) => e.kind === kind && e.machine === machine && e.cwd === cwd)) environments.push({ kind, machine, cwd });
+  }
+  const newest = records.reduce<string | null>((found, { time }) => (timeOf(time) > timeOf(found) ? time : found), null);
+  return { first: records[0]?.time ?? null, newest, environments };
+}
+
+/** Saves what this listing read for the next one; a listing still works when it cannot, and says so. */
+function saveIndex(context: Context, complete: boolean): void {
+  try {
+    context.index.save(complete);
+  } catch (error) {
+    context.notes.push(`could not save the sessions index, so the next listing reads the transcripts again (${describeError(error)})`);
+  }
 }
 
 function listNames(dir: string): string[] {

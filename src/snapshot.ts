@@ -32,7 +32,7 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
+import * as z from "zod";
 import { configDir, encodeProjectSlug, hasProjectSlug, packStateDir, projectsDir, type Env } from "./claude/home.ts";
 import { runningSessions, type RunningSession } from "./claude/running-sessions.ts";
 import { detectEnvironment } from "./environment.ts";

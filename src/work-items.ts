@@ -1,6 +1,6 @@
 // The work items /start-work remembers in the pack's shared state (`persist-state/work-items.json`), and the lines
 // the SessionStart hook tells the model about them. The hook bundles this module and reads the file at every
-// session start: zod/mini only at the top level, one small JSON read, no git.
+// session start: one small JSON read, entries checked by hand (no zod in what the hook calls), no git.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod/mini";
@@ -33,17 +33,6 @@ export const MAX_WORK_ITEMS = 100;
 const MAX_OTHER_ITEMS = 10;
 /** The hook's whole context must stay under 10,000 characters; the work items get at most this much of it. */
 const MAX_CONTEXT = 5_000;
-
-const workItemSchema = z.object({
-  identifier: z.string().check(z.minLength(1)),
-  title: z.nullable(z.string()),
-  url: z.nullable(z.string()),
-  branch: z.string().check(z.minLength(1)),
-  repoPath: z.string().check(z.minLength(1)),
-  worktreePath: z.nullable(z.string()),
-  time: z.string(),
-  linearAsked: z.boolean(),
-});
 
 export function workItemsPath(env: Env): string {
   return path.join(packStateDir(env), WORK_ITEMS_FILE);
@@ -82,10 +71,20 @@ export function readWorkItemEntries(env: Env): unknown[] {
   return value;
 }
 
-/** The entry as a work item, or undefined when this version cannot read it. */
+/**
+ * The entry as a work item (its known fields only), or undefined when this version cannot read it. Checked by hand:
+ * the hook calls this, and zod (even zod/mini) costs it more to load than the rest of its work.
+ */
 export function parseWorkItem(entry: unknown): WorkItem | undefined {
-  const parsed = workItemSchema.safeParse(entry);
-  return parsed.success ? parsed.data : undefined;
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return undefined;
+  const e = entry as Record<string, unknown>;
+  const text = (value: unknown): value is string => typeof value === "string";
+  const filled = (value: unknown): value is string => text(value) && value !== "";
+  const textOrNull = (value: unknown): value is string | null => value === null || text(value);
+  const { identifier, title, url, branch, repoPath, worktreePath, time, linearAsked } = e;
+  if (!filled(identifier) || !textOrNull(title) || !textOrNull(url) || !filled(branch) || !filled(repoPath)) return undefined;
+  if (!textOrNull(worktreePath) || !text(time) || typeof linearAsked !== "boolean") return undefined;
+  return { identifier, title, url, branch, repoPath, worktreePath, time, linearAsked };
 }
 
 /**

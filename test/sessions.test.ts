@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -305,5 +305,112 @@ describe("claude-persist sessions", () => {
     expect(result.stdout).toBe("Hello from the test server.");
     expect(statSync(file).size).toBeGreaterThan(sizeBefore);
     expect(sessionIdsIn(path.join(projects, encodeProjectSlug(worktree)))).toEqual([ids.worktree]);
+  });
+});
+
+describe("claude-persist sessions: the index of what was read", () => {
+  const HOUR_AGO = Date.now() - HOUR;
+  const ids = ["d1d1d1d1-0000-4000-8000-000000000001", "d1d1d1d1-0000-4000-8000-000000000002", "d1d1d1d1-0000-4000-8000-000000000003"];
+  let home: string;
+  let folder: string;
+  let dir: string;
+  let indexFile: string;
+  const env = () => ({ HOME: home });
+
+  /** One `sessions --all --json --stats` run: the sessions, and how many transcripts it opened. */
+  async function listAll(): Promise<{ sessions: Listed[]; opened: number; stderr: string }> {
+    const result = await runCli(["sessions", "--all", "--json", "--stats"], { env: env(), cwd: folder });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const opened = /opened (\d+) transcripts/.exec(result.stderr)?.[1];
+    expect(opened, result.stderr).toBeDefined();
+    return { sessions: JSON.parse(result.stdout) as Listed[], opened: Number(opened), stderr: result.stderr };
+  }
+
+  beforeAll(() => {
+    home = tempHome();
+    folder = tempDir("cp-sess-index-");
+    dir = path.join(home, ".claude", "projects", encodeProjectSlug(folder));
+    indexFile = path.join(home, ".claude", "persist-host", "sessions-index.json");
+    ids.forEach((id, i) =>
+      writeTranscript(path.join(dir, `${id}.jsonl`), { id, cwd: folder, branch: "main", prompt: `prompt ${i}`, start: HOUR_AGO - (i + 2) * HOUR, end: HOUR_AGO - (i + 1) * HOUR }),
+    );
+  });
+
+  it("opens a transcript that has not changed since the last listing no more, and lists the same", async () => {
+    const first = await listAll();
+    expect(first.opened).toBe(3);
+    expect(statSync(indexFile).mode & 0o777).toBe(0o600);
+    const second = await listAll();
+    expect(second.opened).toBe(0);
+    expect(second.stderr).toContain("read 0 of");
+    expect(second.sessions).toEqual(first.sessions);
+  });
+
+  it("reads a transcript again when it changed, and lists what it says now", async () => {
+    await listAll();
+    const file = path.join(dir, `${ids[1]}.jsonl`);
+    const later = new Date(Date.now() - 60_000).toISOString();
+    writeFileSync(file, `${JSON.stringify({ type: "assistant", sessionId: ids[1], cwd: folder, gitBranch: "feature/later", timestamp: later, message: { role: "assistant", content: "more" } })}\n`, { flag: "a" });
+    const after = await listAll();
+    expect(after.opened).toBe(1);
+    expect(after.sessions[0]).toMatchObject({ id: ids[1], branch: "feature/later", lastActivity: later });
+    expect((await listAll()).opened).toBe(0);
+  });
+
+  it("lists a session start recorded since the last listing", async () => {
+    await listAll();
+    recordStart(home, ids[2] ?? "", { environment: "container", machine: "box-7", cwd: "/workspaces/app", time: new Date().toISOString() });
+    const after = await listAll();
+    expect(after.opened).toBe(0);
+    expect(after.sessions[0]).toMatchObject({ id: ids[2] });
+    expect(after.sessions[0]?.environments).toContainEqual({ kind: "container", machine: "box-7", cwd: "/workspaces/app" });
+  });
+
+  it.each([
+    ["not JSON", "{\"version\": 1, \"transcripts\": {"],
+    ["another version", JSON.stringify({ version: 99, transcripts: {}, starts: {} })],
+  ])("rebuilds a damaged index (%s) and lists the same", async (_what, content) => {
+    const before = await listAll();
+    writeFileSync(indexFile, content);
+    const rebuilt = await listAll();
+    expect(rebuilt.opened).toBe(3);
+    expect(rebuilt.stderr).toContain("the sessions index was not usable");
+    expect(rebuilt.sessions).toEqual(before.sessions);
+    expect((await listAll()).opened).toBe(0);
+  });
+
+  it("reads again a file whose index entry does not match it, and drops a record that does not check out", async () => {
+    await listAll();
+    // Each transcript's row: size, mtime, inode, then what was read (its size, session id, … and last, the first prompt).
+    const index = JSON.parse(readFileSync(indexFile, "utf8")) as { transcripts: Record<string, Record<string, unknown[]>> };
+    const [forged, malformed] = ids.map((id) => index.transcripts[dir]?.[`${id}.jsonl`]);
+    if (!forged || !malformed) throw new Error("the index lacks the transcripts just listed");
+    forged[0] = Number(forged[0]) + 1;
+    forged[forged.length - 1] = "forged";
+    malformed[malformed.length - 1] = { not: "text" };
+    writeFileSync(indexFile, JSON.stringify(index));
+    const after = await listAll();
+    expect(after.opened).toBe(2);
+    expect(after.sessions.map((s) => s.firstPrompt).sort()).toEqual(["prompt 0", "prompt 1", "prompt 2"]);
+    expect((await listAll()).opened).toBe(0);
+  });
+
+  it("replaces a link put where the index goes instead of writing through it", async () => {
+    const elsewhere = path.join(tempDir("cp-sess-elsewhere-"), "file.json");
+    writeFileSync(elsewhere, "keep me");
+    rmSync(indexFile, { force: true });
+    symlinkSync(elsewhere, indexFile);
+    const listed = await listAll();
+    expect(listed.opened).toBe(3);
+    expect(readFileSync(elsewhere, "utf8")).toBe("keep me");
+    expect(lstatSync(indexFile).isFile()).toBe(true);
+    expect((await listAll()).opened).toBe(0);
+  });
+
+  it("stays usable when two listings run at once", async () => {
+    rmSync(indexFile, { force: true });
+    const runs = await Promise.all([listAll(), listAll(), listAll()]);
+    for (const run of runs) expect(run.sessions).toEqual(runs[0]?.sessions);
+    expect((await listAll()).opened).toBe(0);
   });
 });

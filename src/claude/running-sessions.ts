@@ -5,7 +5,7 @@
 // clock ticks), which tells a live session from a reused pid, as Claude Code itself checks it.
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { configDir, type Env } from "./home.ts";
 
 const RUNNING_SESSIONS_DIR = "sessions";

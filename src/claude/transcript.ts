@@ -1,7 +1,7 @@
 // Reading what we need from a transcript (`<slug>/<session>.jsonl`) from its head and tail only:
 // transcripts grow to hundreds of megabytes and a listing must not read them whole.
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { z } from "zod";
+import * as z from "zod";
 
 /** Windows read at each end: a small one first, a larger one only when the small one lacks what we want. */
 const SMALL_WINDOW = 16 * 1024;

@@ -1,5 +1,5 @@
 // `dev-open` (and `/dev-open`): open this repo in its dev container with the Claude session data shared.
-import { z } from "zod";
+import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
 import { openDevContainer, type DevOpenOptions, type DevOpenResult } from "../dev-open.ts";
@@ -58,7 +58,6 @@ Opens the repo's dev container with your Claude Code sessions, todos and history
 `;
 
 export const devOpen: Command = {
-  summary: "open this repo in its dev container with Claude sessions shared (see 'dev-open --help')",
   help: HELP,
   async run(args, io) {
     const { values, positionals } = parseOptions("dev-open", args, options, optionsSchema, { positionals: 1 });

@@ -1,6 +1,6 @@
 // `claude-persist doctor [--json]`: checks the host, this repo's dev container config and its container (or, run
 // inside a container, the container itself), and prints the command that fixes each problem.
-import { z } from "zod";
+import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
 import { renderReport, runDoctor } from "../doctor.ts";
@@ -18,7 +18,6 @@ Exit code 1 when any check fails (✗); warnings (⚠) alone exit 0.
 `;
 
 export const doctor: Command = {
-  summary: "check the host, this repo's dev container and its mounts; print the fix for each problem",
   help: HELP,
   async run(args, io) {
     const { values } = parseOptions("claude-persist doctor", args, options, optionsSchema);

@@ -5,7 +5,6 @@ import { UserError } from "../errors.ts";
 import { runSessionStartHook } from "../hook.ts";
 
 export const hook: Command = {
-  summary: "run a hook by hand: 'hook session-start' reads Claude Code's hook JSON on stdin",
   async run(args, io) {
     if (args[0] !== "session-start" || args.length > 1) {
       throw new UserError("usage: claude-persist hook session-start  (reads the hook's JSON on stdin)", 2);

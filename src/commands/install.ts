@@ -1,5 +1,5 @@
 // `claude-persist install` and `claude-persist uninstall`.
-import { z } from "zod";
+import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
 import { install as installPack, type InstallResult, uninstall as uninstallPack } from "../install.ts";
@@ -11,7 +11,6 @@ const help = (name: string, text: string) =>
   `Usage: claude-persist ${name} [--dry-run] [--json]\n\n${text}\n  --dry-run  say what would change, change nothing\n  --json     print one machine-readable result\n`;
 
 export const install: Command = {
-  summary: "install the pack into Claude Code (runtime, slash commands, SessionStart hook)",
   help: help("install", "Installs /dev-open, /start-work and the SessionStart hook into Claude Code's config dir."),
   async run(args, io) {
     const { values } = parseOptions("claude-persist install", args, options, optionsSchema);
@@ -21,7 +20,6 @@ export const install: Command = {
 };
 
 export const uninstall: Command = {
-  summary: "take out exactly what install put in (your session data stays)",
   help: help("uninstall", "Removes what install added and gives back any file it replaced."),
   async run(args, io) {
     const { values } = parseOptions("claude-persist uninstall", args, options, optionsSchema);

@@ -1,6 +1,6 @@
 // `claude-persist sessions [--all] [--json] [--stats]`: this project's sessions from the host, its worktrees and its
 // dev containers, newest first, each with the command that resumes it.
-import { z } from "zod";
+import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import { projectsDir } from "../claude/home.ts";
 import type { Command, Io } from "../command.ts";
@@ -24,11 +24,11 @@ Lists the Claude Code sessions of this project (the git repository of the curren
 worktrees and the dev containers opened with /dev-open), newest first, with the command that resumes each.
   --all    every project under Claude Code's projects/ folder, grouped by project
   --json   print one JSON array of sessions
-  --stats  print on stderr how much of the transcripts was read (only their first and last lines are)
+  --stats  print on stderr how much of the transcripts was read (only their first and last lines are, and only
+           of those that changed since the last listing)
 `;
 
 export const sessions: Command = {
-  summary: "list this project's sessions (host, worktrees, dev containers) and how to resume each",
   help: HELP,
   async run(args, io) {
     const { values } = parseOptions("claude-persist sessions", args, options, optionsSchema);
@@ -101,6 +101,8 @@ function describeStats({ stats }: SessionListing): string {
   const share = stats.totalBytes > 0 ? ((100 * stats.bytesRead) / stats.totalBytes).toFixed(3) : "0";
   return (
     `claude-persist sessions: read ${stats.bytesRead} of ${stats.totalBytes} bytes (${share}%) ` +
-    `in ${stats.transcripts} transcripts, ${stats.folders} folders\n`
+    `in ${stats.transcripts} transcripts, ${stats.folders} folders; opened ${stats.opened} transcripts, ` +
+    `${stats.transcripts - stats.opened} unchanged since the last listing\n` +
+    (stats.indexDamage ? `claude-persist sessions: the sessions index was not usable (${stats.indexDamage}), so it was rebuilt\n` : "")
   );
 }

@@ -1,6 +1,6 @@
 // `claude-persist unshare` / `share`: take this repo's persistence mounts out of its dev container config (the
 // container keeps its own sessions), or put them back. The same edits as `dev-open --isolated` / `--config-only`.
-import { z } from "zod";
+import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
 import { openDevContainer } from "../dev-open.ts";
@@ -25,7 +25,6 @@ const OPTIONS_HELP = `  --config PATH   the devcontainer.json to use when the re
 `;
 
 export const unshare: Command = {
-  summary: "take this repo's persistence mounts out of its config (the container keeps its own sessions)",
   help: `Usage: dev-open --isolated [folder] [--config PATH] [--dry-run] [--json]
    or: claude-persist unshare [folder] [--config PATH] [--dry-run] [--json]
 
@@ -37,7 +36,6 @@ ${OPTIONS_HELP}`,
 };
 
 export const share: Command = {
-  summary: "put this repo's persistence mounts back into its config (does not launch)",
   help: `Usage: dev-open --config-only [folder] [--config PATH] [--dry-run] [--json]
    or: claude-persist share [folder] [--config PATH] [--dry-run] [--json]
 

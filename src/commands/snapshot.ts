@@ -1,6 +1,6 @@
 // `claude-persist snapshot [create|list|restore|prune]`: snapshots of this project's session data, and rolling
 // back to one.
-import { z } from "zod";
+import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
@@ -40,7 +40,6 @@ const pruneSchema = jsonSchema.extend({
 });
 
 export const snapshot: Command = {
-  summary: "snapshots of this project's session data: create, list, restore (roll back), prune",
   help: HELP,
   async run(args, io) {
     const [action = "list", ...rest] = args[0]?.startsWith("-") ? ["list", ...args] : args;

@@ -1,7 +1,7 @@
 // `start-work` (and `/start-work`): a Linear issue becomes its branch or worktree, the issue moves to In Progress,
 // the work item is remembered for the SessionStart hook, and a short report (with the issue's description)
 // goes to stdout, which the slash command puts in front of Claude.
-import { z } from "zod";
+import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
 import { openDevContainer, type DevOpenResult } from "../dev-open.ts";
@@ -105,7 +105,6 @@ type StartWorkResult = {
 };
 
 export const startWork: Command = {
-  summary: "start work on a Linear issue: its branch or worktree, In Progress, remembered (see 'start-work --help')",
   help: HELP,
   async run(args, io) {
     const { values, positionals } = parseOptions("start-work", args, options, optionsSchema, { positionals: 1 });

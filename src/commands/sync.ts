@@ -1,7 +1,7 @@
 // `claude-persist sync`: sessions, todos and plans that follow the user across their machines, on Syncthing.
 import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import { projectsDir, type Env } from "../claude/home.ts";
 import type { Command, Io } from "../command.ts";
@@ -52,7 +52,6 @@ Credentials, .claude.json, plugins/ and settings never travel.
 `;
 
 export const sync: Command = {
-  summary: "keep sessions in step between your machines (Syncthing): init, add-device, status, …",
   help: HELP,
   async run(args, io) {
     const [sub, ...rest] = args;

@@ -11,7 +11,7 @@ import {
   type Node,
   type ParseError,
 } from "jsonc-parser";
-import { z } from "zod";
+import * as z from "zod";
 import { UserError } from "../errors.ts";
 import { repoRoot } from "../git.ts";
 import { describeParseError, jsoncSyntaxError, parseJsoncTree } from "../jsonc.ts";

@@ -4,8 +4,8 @@
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { execa } from "execa";
-import { z } from "zod";
+import { loadExeca } from "../execa.ts";
+import * as z from "zod";
 import { DOCKER_UNREACHABLE_FIX, isDockerUnreachable } from "../docker.ts";
 import { UserError } from "../errors.ts";
 
@@ -57,6 +57,7 @@ export async function devcontainerUp(options: UpOptions): Promise<UpOutcome> {
   if (options.overrideConfig) args.push("--override-config", options.overrideConfig);
   for (const mount of options.mounts ?? []) args.push("--mount", mount);
   if (options.removeExisting) args.push("--remove-existing-container");
+  const execa = await loadExeca();
   const child = execa(process.execPath, args, {
     env: options.env,
     extendEnv: false,

@@ -1,0 +1,278 @@
+// The sessions index: what `sessions` read from each transcript and each session's start records, kept under the
+// file's size, mtime and inode, so that a file unchanged since the last listing is never opened again (a listing of
+// 10,000 unchanged transcripts costs 10,000 stats). It lives in the host-only state folder. It is still read as
+// untrusted input: bounded in size, every record checked, anything else dropped (and so read again from its file).
+// Two listings at once each replace the whole file atomically: the last one wins, and what the other learnt is only
+// read again next time.
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
+import path from "node:path";
+import type { Env } from "./claude/home.ts";
+import type { TranscriptSummary } from "./claude/transcript.ts";
+import { tempPathBeside } from "./fs.ts";
+import { hostOnlyDir } from "./sync/folders.ts";
+
+/** The index's file in the host-only state folder (never mounted into containers, never synced). */
+const INDEX_FILE = "sessions-index.json";
+const INDEX_VERSION = 1;
+/** Far more than 10,000 sessions need (about 4 MB): a bigger file is not ours, and the index is rebuilt. */
+const MAX_INDEX_BYTES = 64 * 1024 * 1024;
+/** No field we keep is longer: first prompts are cut at 200 characters, paths at what a filesystem allows. */
+const MAX_FIELD = 4096;
+
+/** A session's start records as the listing uses them: the first and newest times, and where it ran (each once). */
+export type StartsSummary = {
+  readonly first: string | null;
+  readonly newest: string | null;
+  readonly environments: ReadonlyArray<{ readonly kind: "host" | "container"; readonly machine: string | null; readonly cwd: string | null }>;
+};
+
+/** What a listing keeps of a transcript: its summary without the bytes that one reading took. */
+export type IndexedSummary = Omit<TranscriptSummary, "bytesRead">;
+
+/** The file's key (a file with the same size, mtime and inode is taken as unchanged) and what was read from it. */
+type Entry<T> = { readonly size: number; readonly mtimeMs: number; readonly ino: number; readonly value: T };
+/** Entries by folder, then by file name in it: 10,000 full paths would make the file twice as large to parse. */
+type Section<T> = Map<string, Map<string, Entry<T>>>;
+
+export function sessionsIndexPath(env: Env): string {
+  return path.join(hostOnlyDir(env), INDEX_FILE);
+}
+
+export class SessionsIndex {
+  private changed = false;
+  private readonly seenTranscripts: Section<IndexedSummary> = new Map();
+  private readonly seenStarts: Section<StartsSummary> = new Map();
+
+  private constructor(
+    private readonly file: string,
+    private readonly storedTranscripts: Section<IndexedSummary>,
+    private readonly storedStarts: Section<StartsSummary>,
+    /** Why the stored index was not used, when it was there but unusable. */
+    readonly damaged: string | undefined,
+  ) {}
+
+  /** The stored index, or an empty one (rebuilt on save) when it is missing, too large or not what we write. */
+  static load(env: Env): SessionsIndex {
+    const file = sessionsIndexPath(env);
+    let text: string | undefined;
+    let problem: string | undefined;
+    try {
+      text = readBoundedRegularFile(file, MAX_INDEX_BYTES);
+    } catch (error) {
+      problem = error instanceof Error ? error.message : String(error);
+    }
+    const parsed = text === undefined ? undefined : parseIndex(text);
+    if (typeof parsed === "string") problem = `${file} ${parsed}`;
+    if (parsed === undefined || typeof parsed === "string") {
+      const index = new SessionsIndex(file, new Map(), new Map(), problem);
+      index.changed = problem !== undefined;
+      return index;
+    }
+    return new SessionsIndex(file, parsed.transcripts, parsed.starts, undefined);
+  }
+
+  /** The summary of the transcript `name` in `dir` (stat'ed as `stats`): from the index when unchanged, else from `read`. */
+  transcript(dir: string, name: string, stats: Stats, read: () => TranscriptSummary): { summary: IndexedSummary; bytesRead: number; opened: boolean } {
+    const known = lookUp(this.storedTranscripts, dir, name, stats);
+    if (known) {
+      remember(this.seenTranscripts, dir, name, known);
+      return { summary: known.value, bytesRead: 0, opened: false };
+    }
+    const { bytesRead, ...summary } = read();
+    remember(this.seenTranscripts, dir, name, entryOf(stats, summary));
+    this.changed = true;
+    return { summary, bytesRead, opened: true };
+  }
+
+  /** The start records of `name` in `dir` (stat'ed as `stats`): from the index when unchanged, else from `read`. */
+  startsOf(dir: string, name: string, stats: Stats, read: () => StartsSummary): StartsSummary {
+    const known = lookUp(this.storedStarts, dir, name, stats);
+    if (known) {
+      remember(this.seenStarts, dir, name, known);
+      return known.value;
+    }
+    const value = read();
+    remember(this.seenStarts, dir, name, entryOf(stats, value));
+    this.changed = true;
+    return value;
+  }
+
+  /**
+   * Writes the index if this listing learnt anything. With `complete` (every transcript was looked at) it holds what
+   * this listing saw, so deleted files drop out; otherwise the folders it listed replace theirs, and the others stay.
+   */
+  save(complete: boolean): void {
+    const dropped = complete && (count(this.seenTranscripts) < count(this.storedTranscripts) || count(this.seenStarts) < count(this.storedStarts));
+    if (!this.changed && !dropped) return;
+    const transcripts = complete ? this.seenTranscripts : new Map([...this.storedTranscripts, ...this.seenTranscripts]);
+    // Start records are looked up only for the sessions listed: the others of a listed folder stay.
+    const starts = complete ? this.seenStarts : mergeEntries(this.storedStarts, this.seenStarts);
+    const text = JSON.stringify({
+      version: INDEX_VERSION,
+      transcripts: serialize(transcripts, (s) => [s.size, ...SUMMARY_TEXT_FIELDS.map((field) => s[field] ?? null)]),
+      starts: serialize(starts, (s) => [s.first, s.newest, s.environments.map((e) => [e.kind, e.machine, e.cwd])]),
+    });
+    mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    replaceFile(this.file, text);
+  }
+}
+
+function entryOf<T>(stats: Stats, value: T): Entry<T> {
+  return { size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino, value };
+}
+
+function remember<T>(section: Section<T>, dir: string, name: string, entry: Entry<T>): void {
+  let folder = section.get(dir);
+  if (!folder) section.set(dir, (folder = new Map()));
+  folder.set(name, entry);
+}
+
+function lookUp<T>(section: Section<T>, dir: string, name: string, stats: Stats): Entry<T> | undefined {
+  const entry = section.get(dir)?.get(name);
+  return entry && entry.size === stats.size && entry.mtimeMs === stats.mtimeMs && entry.ino === stats.ino ? entry : undefined;
+}
+
+function count<T>(section: Section<T>): number {
+  let total = 0;
+  for (const folder of section.values()) total += folder.size;
+  return total;
+}
+
+function mergeEntries<T>(old: Section<T>, seen: Section<T>): Section<T> {
+  const merged: Section<T> = new Map([...old].map(([dir, folder]) => [dir, new Map(folder)]));
+  for (const [dir, folder] of seen) for (const [name, entry] of folder) remember(merged, dir, name, entry);
+  return merged;
+}
+
+/** `{ dir: { name: [size, mtimeMs, ino, ...value] } }`: rows, not objects, which parse in half the time. */
+function serialize<T>(section: Section<T>, row: (value: T) => unknown[]): Record<string, Record<string, unknown[]>> {
+  return Object.fromEntries(
+    [...section].map(([dir, folder]) => [dir, Object.fromEntries([...folder].map(([name, e]) => [name, [e.size, e.mtimeMs, e.ino, ...row(e.value)]]))]),
+  );
+}
+
+/** Writes a new file beside `file` and renames it over `file`: whatever was there (even a link) is replaced, not written through. */
+function replaceFile(file: string, text: string): void {
+  const temp = tempPathBeside(file);
+  const fd = openSync(temp, "wx", 0o600);
+  try {
+    try {
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * The file's text when it is a regular file (a link in its last component is refused, a FIFO never waited on) of at
+ * most `maxBytes`; undefined when it does not exist.
+ */
+function readBoundedRegularFile(file: string, maxBytes: number): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if (error instanceof Error && "code" in error && error.code === "ENOENT") return undefined;
+    throw new Error(`${file} could not be read (${error instanceof Error ? error.message : String(error)})`);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new Error(`${file} is not a regular file`);
+    if (stats.size > maxBytes) throw new Error(`${file} is larger than ${maxBytes} bytes`);
+    const buffer = Buffer.alloc(stats.size);
+    let length = 0;
+    for (let read = 1; read > 0 && length < buffer.length; length += read) read = readSync(fd, buffer, length, buffer.length - length, null);
+    return buffer.toString("utf8", 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Checking what was read: by hand, field by field, because zod over 10,000 records would cost more than the stats.
+
+type Parsed = { transcripts: Section<IndexedSummary>; starts: Section<StartsSummary> };
+
+/** The index's sections, or why it cannot be used. A record that does not check out is dropped alone. */
+function parseIndex(text: string): Parsed | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return "is not JSON";
+  }
+  if (!isRecord(json) || json.version !== INDEX_VERSION || !isRecord(json.transcripts) || !isRecord(json.starts)) {
+    return `is not a version ${INDEX_VERSION} sessions index`;
+  }
+  return { transcripts: section(json.transcripts, checkSummary), starts: section(json.starts, checkStarts) };
+}
+
+function section<T>(folders: Record<string, unknown>, check: (row: unknown[]) => T | undefined): Section<T> {
+  const result: Section<T> = new Map();
+  for (const [dir, records] of Object.entries(folders)) {
+    if (!path.isAbsolute(dir) || !isRecord(records)) continue;
+    const folder = new Map<string, Entry<T>>();
+    for (const [name, row] of Object.entries(records)) {
+      if (!Array.isArray(row) || name.includes("/")) continue;
+      const [size, mtimeMs, ino] = row as unknown[];
+      // Inode numbers can pass 2^53 and lose precision as JSON numbers: such a file only compares unequal, and is re-read.
+      if (!isCount(size) || !isFiniteNumber(mtimeMs) || !isFiniteNumber(ino)) continue;
+      const value = check(row.slice(3));
+      if (value !== undefined) folder.set(name, { size, mtimeMs, ino, value });
+    }
+    result.set(dir, folder);
+  }
+  return result;
+}
+
+const SUMMARY_TEXT_FIELDS = ["sessionId", "firstCwd", "lastCwd", "gitBranch", "version", "firstTimestamp", "lastTimestamp", "firstPrompt"] as const;
+
+function checkSummary(row: unknown[]): IndexedSummary | undefined {
+  const [size, ...texts] = row;
+  if (!isCount(size) || texts.length !== SUMMARY_TEXT_FIELDS.length) return undefined;
+  const summary: Record<string, string | number | undefined> = { size };
+  for (const [i, field] of SUMMARY_TEXT_FIELDS.entries()) {
+    const text = texts[i];
+    if (!isOptionalText(text)) return undefined;
+    summary[field] = text ?? undefined;
+  }
+  return summary as IndexedSummary;
+}
+
+function checkStarts(row: unknown[]): StartsSummary | undefined {
+  const [first, newest, places] = row;
+  if (row.length !== 3 || !isOptionalText(first) || !isOptionalText(newest) || !Array.isArray(places)) return undefined;
+  const environments: Array<StartsSummary["environments"][number]> = [];
+  for (const place of places) {
+    if (!Array.isArray(place) || place.length !== 3) return undefined;
+    const [kind, machine, cwd] = place as unknown[];
+    if ((kind !== "host" && kind !== "container") || !isOptionalText(machine) || !isOptionalText(cwd)) return undefined;
+    environments.push({ kind, machine, cwd });
+  }
+  return { first, newest, environments };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+function isText(value: unknown): value is string {
+  return typeof value === "string" && value.length <= MAX_FIELD;
+}
+
+function isOptionalText(value: unknown): value is string | null {
+  return value === null || isText(value);
+}
