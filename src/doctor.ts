@@ -232,20 +232,28 @@ function checkHookRegistered(env: Env): CheckResult {
   }
 }
 
-/** Runs the hook's command as Claude Code does (`sh -c`, a sample input on stdin) and checks its answer. */
+/**
+ * Runs the hook's command as Claude Code does (`sh -c`, a sample input on stdin) and checks its answer: the command
+ * settings.json registers, which is what Claude Code runs, or (when none is) the one install would register.
+ */
 async function checkHookRuns(env: NodeJS.ProcessEnv, cwd: string): Promise<CheckResult> {
   const script = path.join(configDir(env), HOOK_SCRIPT);
   if (!existsSync(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
+  const registered = registeredHook(env);
+  const command = registered.kind === "current" || registered.kind === "outdated" ? registered.command : HOOK_COMMAND;
   const sessionId = `claude-persist-doctor-${randomUUID()}`;
   const input = JSON.stringify({ session_id: sessionId, cwd, hook_event_name: "SessionStart", source: "startup" });
   const started = performance.now();
-  const run = await execa("/bin/sh", ["-c", HOOK_COMMAND], { input, env, extendEnv: false, cwd, timeout: HOOK_TIMEOUT_MS, reject: false });
+  const run = await execa("/bin/sh", ["-c", command], { input, env, extendEnv: false, cwd, timeout: HOOK_TIMEOUT_MS, reject: false });
   const ms = Math.round(performance.now() - started);
   // The run recorded a session start like any other: doctor's is not a session.
   rmSync(path.join(packStateDir(env), SESSION_STARTS_DIR, `${sessionId}.jsonl`), { force: true });
   const stderr = firstLine(run.stderr);
   if (run.timedOut) return fail(`the SessionStart hook did not answer within ${HOOK_TIMEOUT_MS / 1000} s`, "claude-persist install", stderr);
   if (run.exitCode !== 0) return fail(`the SessionStart hook exited with code ${run.exitCode}`, "claude-persist install", stderr);
+  if (!run.stdout.trim() && registered.kind === "outdated") {
+    return fail("the SessionStart hook command in settings.json printed nothing: it is an older command that runs no hook", "claude-persist install");
+  }
   if (!run.stdout.trim()) {
     return fail("the SessionStart hook printed nothing: `node` is not on the PATH", `install Node.js ${NODE_MAJOR} or newer (https://nodejs.org)`);
   }
