@@ -373,15 +373,23 @@ describe("start-work refuses a branch name from Linear that does not fit, in one
     ["x #1", unsafe],
     ["origin/lin-123-fix", "starts with origin/, which git would confuse with origin's own branches"],
     ["main", "is the repo's default branch, not a branch of its own"],
+    ["refs/heads/lin-123", "starts with refs/, which git reads as a full ref name rather than a branch"],
+    ["FETCH_HEAD", "is a name git gives a meaning of its own (HEAD, FETCH_HEAD, ORIG_HEAD…)"],
+    ["me/ORIG_HEAD", "is a name git gives a meaning of its own (HEAD, FETCH_HEAD, ORIG_HEAD…)"],
+    ["m\u0430in", 'mixes Latin and Cyrillic letters, so it can look like another name (a Cyrillic "а" in "mаin")'],
+    ["upstream", "is the name of the remote upstream, which git would read instead"],
+    ["upstream/lin-123", "starts with upstream/, which git would confuse with upstream's own branches"],
   ])("%j", async (branchName, why) => {
     const repo = await makeRepo();
+    await git(repo, "remote", "add", "upstream", "https://example.invalid/app.git");
     linear.issue("LIN-123").branchName = branchName;
     const before = await snapshot(repo);
     const result = await startWork(repo, ["LIN-123"]);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toBe(
-      `claude-persist start-work: Linear's suggested branch name for LIN-123, ${JSON.stringify(branchName)}, ${why}; ` +
+      // Letters outside ASCII are shown escaped, so the look-alike is visible.
+      `claude-persist start-work: Linear's suggested branch name for LIN-123, ${JSON.stringify(branchName).replace("\u0430", "\\u0430")}, ${why}; ` +
         "change the issue's branch name in Linear, or run with LINEAR_API_KEY unset to use lin-123 (lin-123-<title> with --title)",
     );
     expect(await snapshot(repo)).toEqual(before);
