@@ -9,6 +9,9 @@ import { runPluginSessionStart } from "../src/plugin.ts";
 /** The runtime this bundle is part of: it runs as `<runtime>/hooks/plugin-session-start.cjs`. */
 const runtime = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
+// A reader that closed early (Claude Code gave up, `| head`): the answer is lost, but the hook still exits 0.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+
 async function main(): Promise<void> {
   const input = isatty(0) ? "" : readFileSync(0, "utf8");
   const result = await runPluginSessionStart(input, process.env, runtime);

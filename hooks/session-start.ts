@@ -4,6 +4,9 @@ import { readFileSync } from "node:fs";
 import { isatty } from "node:tty";
 import { runSessionStartHook } from "../src/hook.ts";
 
+// A reader that closed early (Claude Code gave up, `| head`): the answer is lost, but the hook still exits 0.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+
 try {
   const input = isatty(0) ? "" : readFileSync(0, "utf8");
   const result = runSessionStartHook(input, process.env);

@@ -1,4 +1,5 @@
 // `claude-persist`: the command-line entry point (bundled to dist/bin/claude-persist.mjs).
-import { runCli } from "../src/cli.ts";
+import { exitQuietlyOnClosedPipe, runCli } from "../src/cli.ts";
 
+exitQuietlyOnClosedPipe();
 process.exitCode = await runCli(process.argv.slice(2));
