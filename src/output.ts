@@ -26,25 +26,44 @@ export function terminalColumns(io: Io): number | undefined {
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : undefined;
 }
 
+export type ColumnRules = {
+  /** Columns never cut (a command to copy). */
+  readonly uncut?: readonly number[];
+  /** Columns left out, in this order, when cutting alone cannot make the table fit. */
+  readonly optional?: readonly number[];
+};
+
 /**
- * Rows of cells as aligned columns, two spaces apart, indented by two. When the lines would be wider than `columns`,
- * the widest column is cut (ending in "…") until they fit, down to its title's width (or 8); columns in `uncut` (a
- * command to copy) never are. The first row is the titles.
+ * Rows of cells as aligned columns, two spaces apart, indented by two; the first row is the titles. When the lines
+ * would be wider than `columns` (display cells: CJK and emoji count two), the widest column is cut (ending in "…")
+ * until they fit, down to its title's width (or 8); if that is not enough, optional columns are left out.
  */
-export function renderColumns(rows: readonly (readonly string[])[], columns?: number, uncut: readonly number[] = []): string[] {
+export function renderColumns(rows: readonly (readonly string[])[], columns?: number, rules: ColumnRules = {}): string[] {
   const count = Math.max(0, ...rows.map((row) => row.length));
-  const widths = Array.from({ length: count }, (_, i) => Math.max(0, ...rows.map((row) => stringWidth(row[i] ?? ""))));
-  const minimum = widths.map((width, i) => (uncut.includes(i) ? width : Math.min(width, Math.max(stringWidth(rows[0]?.[i] ?? ""), 8))));
-  const total = () => 2 + widths.reduce((sum, width) => sum + width, 0) + 2 * Math.max(0, count - 1);
+  let shown = Array.from({ length: count }, (_, i) => i);
+  for (const drop of [undefined, ...(rules.optional ?? [])]) {
+    if (drop !== undefined) shown = shown.filter((i) => i !== drop);
+    const widths = fitWidths(rows, shown, columns, rules.uncut ?? []);
+    if (widths) return rows.map((row) => `  ${shown.map((i, at) => fitCell(row[i] ?? "", widths[at] ?? 0, at === shown.length - 1)).join("  ")}`.trimEnd());
+  }
+  const widths = fitWidths(rows, shown, undefined, []) ?? [];
+  return rows.map((row) => `  ${shown.map((i, at) => fitCell(row[i] ?? "", widths[at] ?? 0, at === shown.length - 1)).join("  ")}`.trimEnd());
+}
+
+/** The widths of the `shown` columns cut to fit `columns`, or undefined when they cannot. */
+function fitWidths(rows: readonly (readonly string[])[], shown: number[], columns: number | undefined, uncut: readonly number[]): number[] | undefined {
+  const widths = shown.map((i) => Math.max(0, ...rows.map((row) => stringWidth(row[i] ?? ""))));
+  const minimum = shown.map((i, at) => (uncut.includes(i) ? (widths[at] ?? 0) : Math.min(widths[at] ?? 0, Math.max(stringWidth(rows[0]?.[i] ?? ""), 8))));
+  const total = () => 2 + widths.reduce((sum, width) => sum + width, 0) + 2 * Math.max(0, shown.length - 1);
   while (columns !== undefined && total() > columns) {
     let widest = -1;
-    for (let i = 0; i < count; i++) if ((widths[i] ?? 0) > (minimum[i] ?? 0) && (widest < 0 || (widths[i] ?? 0) > (widths[widest] ?? 0))) widest = i;
-    if (widest < 0) break;
+    for (let at = 0; at < shown.length; at++) {
+      if ((widths[at] ?? 0) > (minimum[at] ?? 0) && (widest < 0 || (widths[at] ?? 0) > (widths[widest] ?? 0))) widest = at;
+    }
+    if (widest < 0) return undefined;
     widths[widest] = Math.max(minimum[widest] ?? 0, (widths[widest] ?? 0) - (total() - columns));
   }
-  return rows.map((row) =>
-    `  ${row.map((cell, i) => fitCell(cell, widths[i] ?? 0, i === row.length - 1)).join("  ")}`.trimEnd(),
-  );
+  return widths;
 }
 
 /** `text` cut to `width` display cells (with "…") and, unless it ends the line, padded to it. */

@@ -66,7 +66,10 @@ function renderTable(listing: SessionListing, columns: number | undefined): stri
   const groups = listing.projects
     .filter((project) => project.sessions.length > 0)
     .map((project) => ({ project, rows: project.sessions.map(row) }));
-  const lines = renderColumns([COLUMNS, ...groups.flatMap((group) => group.rows)], columns, [COLUMNS.indexOf("RESUME")]);
+  const lines = renderColumns([COLUMNS, ...groups.flatMap((group) => group.rows)], columns, {
+    uncut: [COLUMNS.indexOf("LAST ACTIVITY"), COLUMNS.indexOf("RESUME")],
+    optional: [COLUMNS.indexOf("WORK ITEM"), COLUMNS.indexOf("RAN IN"), COLUMNS.indexOf("BRANCH")],
+  });
   const header = lines.shift() ?? "";
   const out: string[] = [];
   for (const { project, rows } of groups) {
