@@ -344,9 +344,31 @@ export async function prepareBranch({ repo: root, branch, from, carry = false, w
     throw new UserError(`you have uncommitted changes; commit or stash them, or pass --carry to take them to ${name} (nothing was changed)`);
   }
   const start = await startFor(root, name, fromCommit);
+  await refuseToLeaveOrphanCommit(root, name, start.existing ? undefined : start.ref);
   if (start.existing) await switchBranch(root, name);
   else await createBranch(root, name, start.ref, { track: start.track });
   return { branch: name, action: start.existing ? "switched" : "created", folder: root, mainWorktree };
+}
+
+/**
+ * On a detached HEAD whose commit no branch, tag or remote branch holds, switching away would leave that commit to
+ * the reflog (git only warns, and the warning went unseen): refuse, unless the new branch starts from it.
+ */
+async function refuseToLeaveOrphanCommit(root: string, branch: string, newBranchStart: string | undefined): Promise<void> {
+  if ((await currentBranch(root)) !== undefined) return;
+  const head = await resolveCommit(root, "HEAD");
+  if (!head) return;
+  const holders = await git(root, ["for-each-ref", "--count=1", "--contains", head, "--format=%(refname)", "refs/heads", "refs/tags", "refs/remotes"]);
+  if (holders.exitCode !== 0 || holders.stdout !== "") return;
+  if (newBranchStart !== undefined) {
+    const kept = await git(root, ["merge-base", "--is-ancestor", head, newBranchStart]);
+    if (kept.exitCode === 0) return;
+  }
+  const short = head.slice(0, 12);
+  throw new UserError(
+    `HEAD is detached at ${short}, a commit no branch holds: switching to ${branch} would leave it reachable only from the reflog; ` +
+      `keep it with 'git branch <name> ${short}', or start ${branch} from it with --from ${short}, then run again (nothing was changed)`,
+  );
 }
 
 type StartPoint = { readonly existing: true } | { readonly existing: false; readonly ref: string; readonly track: boolean };

@@ -399,6 +399,38 @@ describe("start-work refuses a branch name from Linear that does not fit, in one
   });
 });
 
+describe("start-work on a detached HEAD", () => {
+  async function detachedWithOwnCommit(): Promise<{ repo: string; head: string }> {
+    const repo = await makeRepo();
+    await git(repo, "checkout", "-q", "--detach");
+    writeFileSync(path.join(repo, "b.txt"), "b\n");
+    await git(repo, "add", "b.txt");
+    await git(repo, "commit", "-q", "-m", "made on a detached HEAD");
+    return { repo, head: await git(repo, "rev-parse", "HEAD") };
+  }
+
+  it("refuses when the commit there is on no branch, says how to keep it, and stays where it is", async () => {
+    const { repo, head } = await detachedWithOwnCommit();
+    const result = await startWork(repo, ["LIN-123"], { online: false });
+    expect(result.exitCode).toBe(1);
+    const short = head.slice(0, 12);
+    expect(result.stderr.trim()).toBe(
+      `claude-persist start-work: HEAD is detached at ${short}, a commit no branch holds: switching to lin-123 would leave it reachable only from the reflog; ` +
+        `keep it with 'git branch <name> ${short}', or start lin-123 from it with --from ${short}, then run again (nothing was changed)`,
+    );
+    expect(await git(repo, "rev-parse", "HEAD")).toBe(head);
+    expect(await git(repo, "branch", "--list", "lin-123")).toBe("");
+  });
+
+  it("with --from that commit, starts the branch there, so the commit is kept", async () => {
+    const { repo, head } = await detachedWithOwnCommit();
+    const result = await startWork(repo, ["LIN-123", "--from", head.slice(0, 12)], { online: false });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(await git(repo, "branch", "--show-current")).toBe("lin-123");
+    expect(await git(repo, "rev-parse", "HEAD")).toBe(head);
+  });
+});
+
 describe("start-work without LINEAR_API_KEY", () => {
   it("says Linear was not asked and names the branch after the issue", async () => {
     const repo = await makeRepo();
