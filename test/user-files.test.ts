@@ -157,3 +157,14 @@ describe("devcontainer.json edits", () => {
     );
   });
 });
+
+describe("errors name their file", () => {
+  it("doctor with a mappings.json that is not JSON names the file", async () => {
+    const home = tempHome();
+    expect((await install(home)).exitCode).toBe(0);
+    const file = path.join(home, ".claude", "persist-state", "mappings.json");
+    writeFileSync(file, "{ nope");
+    const result = await runCli(["doctor"], { env: { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host", DOCKER_HOST: "unix:///nonexistent/docker.sock" }, cwd: home });
+    expect(result.stdout).toContain(`✗ the project mappings cannot be read: ${file} is not valid JSON (`);
+  });
+});
