@@ -3,10 +3,11 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import stringWidth from "string-width";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import type { Io } from "../src/cli.ts";
 import { encodeProjectSlug } from "../src/claude/home.ts";
 import { unifiedDiff } from "../src/diff.ts";
-import { renderColumns } from "../src/output.ts";
+import { renderColumns, startProgress } from "../src/output.ts";
 import { runCli, tempDir, tempHome } from "./support/claude.ts";
 
 describe("unifiedDiff (dry-run diffs)", () => {
@@ -78,5 +79,26 @@ describe("claude-persist sessions as a table", () => {
     expect(table[1]).toMatch(/^  \d{4}-\d\d-\d\d \d\d:\d\d  /);
     expect(table[1]).toMatch(new RegExp(`claude --resume ${id}$`));
     expect(table[1]).toContain("修复");
+  });
+});
+
+describe("startProgress (snapshot create|restore)", () => {
+  it("says nothing for work under two seconds, then one line on stderr every five", () => {
+    vi.useFakeTimers();
+    try {
+      const stderr: string[] = [];
+      const io: Io = { stdout: () => undefined, stderr: (text) => void stderr.push(text), env: {}, cwd: "/", stdin: process.stdin, isTTY: false };
+      const stop = startProgress(io, "claude-persist snapshot: still restoring");
+      vi.advanceTimersByTime(1_999);
+      expect(stderr).toEqual([]);
+      vi.advanceTimersByTime(1);
+      vi.advanceTimersByTime(5_000);
+      expect(stderr).toEqual(["claude-persist snapshot: still restoring… 2 s\n", "claude-persist snapshot: still restoring… 7 s\n"]);
+      stop();
+      vi.advanceTimersByTime(60_000);
+      expect(stderr).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -2,11 +2,12 @@
 // line, not UTF-8, with a key given twice, a symlink to a dotfiles checkout not made yet, a folder in the way.
 // Each edit either gives bytes a strict parser reads with the change in effect, or is refused with file:line:col
 // and leaves every byte as it was.
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { ensurePersistenceMounts, planPersistenceMounts } from "../src/devcontainer/mounts.ts";
+import { parseComposeDocument } from "../src/devcontainer/compose.ts";
 import { ensureSamePath } from "../src/devcontainer/same-path.ts";
 import { HOOK_COMMAND } from "../src/settings.ts";
 import { runPluginSessionStart } from "../src/plugin.ts";
@@ -136,6 +137,30 @@ describe("the first-run setup and doctor with a mangled hook command from an old
     const result = await runCli(["doctor"], { env: { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host", DOCKER_HOST: "unix:///nonexistent/docker.sock" }, cwd: home });
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/✗ the SessionStart hook (exited with code 2|command in settings\.json printed nothing)/);
+  });
+});
+
+describe("a settings.json that became a symlink after install", () => {
+  it("uninstall keeps the link and takes only the hook out of the file it points at", async () => {
+    const home = tempHome();
+    expect((await install(home)).exitCode).toBe(0);
+    // The user moves the settings.json install created into their dotfiles, and links it back.
+    const dotfiles = path.join(home, "dotfiles");
+    mkdirSync(dotfiles);
+    writeFileSync(path.join(dotfiles, "settings.json"), readFileSync(settingsFile(home)));
+    rmSync(settingsFile(home));
+    symlinkSync("../dotfiles/settings.json", settingsFile(home));
+    expect((await uninstall(home)).exitCode).toBe(0);
+    expect(readlinkSync(settingsFile(home))).toBe("../dotfiles/settings.json");
+    expect(JSON.parse(readFileSync(path.join(dotfiles, "settings.json"), "utf8"))).toEqual({});
+  });
+});
+
+describe("compose edits", () => {
+  it("refuse a service with a key given twice, naming the key and where", () => {
+    expect(() => parseComposeDocument("services:\n  app:\n    image: x\n    volumes: []\n    volumes: [a]\n", "compose.yml")).toThrow(
+      'compose.yml:5:5: the key "volumes" appears twice in one mapping, and only one copy takes effect: merge them into one; fix the file and run again (nothing was changed)',
+    );
   });
 });
 
