@@ -219,8 +219,9 @@ describe("start-work with Linear", () => {
     const repo = await makeRepo();
     const result = await startWork(repo, ["LIN-123", "--json"]);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout.trimEnd().split("\n")).toHaveLength(1);
     expect(JSON.parse(result.stdout)).toEqual({
+      ok: true,
+      open: null,
       identifier: "LIN-123",
       title: "Fix the login page",
       url: "https://linear.app/acme/issue/LIN-123/lin-123-fix-the-login-page",
