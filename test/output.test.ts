@@ -4,7 +4,7 @@ import path from "node:path";
 import { execa } from "execa";
 import stringWidth from "string-width";
 import { describe, expect, it, vi } from "vitest";
-import type { Io } from "../src/cli.ts";
+import type { Io } from "../src/command.ts";
 import { encodeProjectSlug } from "../src/claude/home.ts";
 import { unifiedDiff } from "../src/diff.ts";
 import { renderColumns, startProgress } from "../src/output.ts";
