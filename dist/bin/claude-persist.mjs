@@ -53,12 +53,19 @@ function describeError(error62) {
   if (error62 instanceof Error) return error62.message.split("\n")[0] ?? String(error62);
   return String(error62);
 }
-var UserError;
+function errorKind(error62) {
+  if (!(error62 instanceof UserError)) return "internal";
+  if (error62.exitCode === EXIT.usage) return "usage";
+  if (error62.exitCode === EXIT.needsCredential) return "needs-credential";
+  return "failed";
+}
+var EXIT, UserError;
 var init_errors = __esm({
   "src/errors.ts"() {
     "use strict";
+    EXIT = { ok: 0, failed: 1, usage: 2, needsCredential: 3 };
     UserError = class extends Error {
-      constructor(message, exitCode = 1) {
+      constructor(message, exitCode = EXIT.failed) {
         super(message);
         this.exitCode = exitCode;
         this.name = "UserError";
@@ -290,10 +297,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path36) {
-  if (!path36)
+function getElementAtPath(obj, path37) {
+  if (!path37)
     return obj;
-  return path36.reduce((acc, key) => acc?.[key], obj);
+  return path37.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -552,11 +559,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path36, issues) {
+function prefixIssues(path37, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path36);
+    iss.path.unshift(path37);
     return iss;
   });
 }
@@ -1089,16 +1096,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path36 = []) => {
+  const processError = (error63, path37 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path36, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path37, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path37, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path37, ...issue2.path]);
       } else {
-        const fullpath = [...path36, ...issue2.path];
+        const fullpath = [...path37, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -1137,17 +1144,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path36 = []) => {
+  const processError = (error63, path37 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path36, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path37, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path37, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path37, ...issue2.path]);
       } else {
-        const fullpath = [...path36, ...issue2.path];
+        const fullpath = [...path37, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -1186,8 +1193,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path36 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path36) {
+  const path37 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path37) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -1502,8 +1509,8 @@ function anchor(source) {
 }
 function timeSource(args) {
   const hhmm = `(?:[01]\\d|2[0-3]):[0-5]\\d`;
-  const regex = typeof args.precision === "number" ? args.precision === -1 ? `${hhmm}` : args.precision === 0 ? `${hhmm}:[0-5]\\d` : `${hhmm}:[0-5]\\d\\.\\d{${args.precision}}` : args.seconds ? `${hhmm}:[0-5]\\d(?:\\.\\d+)?` : `${hhmm}(?::[0-5]\\d(?:\\.\\d+)?)?`;
-  return regex;
+  const regex2 = typeof args.precision === "number" ? args.precision === -1 ? `${hhmm}` : args.precision === 0 ? `${hhmm}:[0-5]\\d` : `${hhmm}:[0-5]\\d\\.\\d{${args.precision}}` : args.seconds ? `${hhmm}:[0-5]\\d(?:\\.\\d+)?` : `${hhmm}(?::[0-5]\\d(?:\\.\\d+)?)?`;
+  return regex2;
 }
 function time(args) {
   return new RegExp(`^${timeSource(args)}$`);
@@ -1571,8 +1578,8 @@ var init_regexes = __esm({
     date = /* @__PURE__ */ anchor(dateSource);
     anyString = /^[\s\S]{0,}$/;
     string = (params) => {
-      const regex = params ? `[\\s\\S]{${params?.minimum ?? 0},${params?.maximum ?? ""}}` : `[\\s\\S]*`;
-      return new RegExp(`^${regex}$`);
+      const regex2 = params ? `[\\s\\S]{${params?.minimum ?? 0},${params?.maximum ?? ""}}` : `[\\s\\S]*`;
+      return new RegExp(`^${regex2}$`);
     };
     bigint = /^-?\d+n?$/;
     integer = /^-?\d+$/;
@@ -1967,8 +1974,8 @@ var init_checks = __esm({
     $ZodCheckIncludes = /* @__PURE__ */ $constructor("$ZodCheckIncludes", (inst, def) => {
       $ZodCheck.init(inst, def);
       const escapedRegex = escapeRegex(def.includes);
-      const pattern = new RegExp(typeof def.position === "number" ? `^.{${def.position},}${escapedRegex}` : escapedRegex);
-      def.pattern = pattern;
+      const pattern2 = new RegExp(typeof def.position === "number" ? `^.{${def.position},}${escapedRegex}` : escapedRegex);
+      def.pattern = pattern2;
       inst._zod.check = (payload) => {
         if (payload.value.includes(def.includes, def.position))
           return;
@@ -1985,8 +1992,8 @@ var init_checks = __esm({
     });
     $ZodCheckStartsWith = /* @__PURE__ */ $constructor("$ZodCheckStartsWith", (inst, def) => {
       $ZodCheck.init(inst, def);
-      const pattern = new RegExp(`^${escapeRegex(def.prefix)}.*`);
-      def.pattern ?? (def.pattern = pattern);
+      const pattern2 = new RegExp(`^${escapeRegex(def.prefix)}.*`);
+      def.pattern ?? (def.pattern = pattern2);
       inst._zod.check = (payload) => {
         if (payload.value.startsWith(def.prefix))
           return;
@@ -2003,8 +2010,8 @@ var init_checks = __esm({
     });
     $ZodCheckEndsWith = /* @__PURE__ */ $constructor("$ZodCheckEndsWith", (inst, def) => {
       $ZodCheck.init(inst, def);
-      const pattern = new RegExp(`.*${escapeRegex(def.suffix)}$`);
-      def.pattern ?? (def.pattern = pattern);
+      const pattern2 = new RegExp(`.*${escapeRegex(def.suffix)}$`);
+      def.pattern ?? (def.pattern = pattern2);
       inst._zod.check = (payload) => {
         if (payload.value.endsWith(def.suffix))
           return;
@@ -2761,14 +2768,14 @@ function handleReadonlyResult(payload) {
 }
 function leafPattern(schema) {
   const def = schema._zod.def;
-  let pattern = def.pattern;
+  let pattern2 = def.pattern;
   let isInt = !!def.format?.includes("int");
   let minimum;
   let maximum;
   for (const ch of def.checks ?? []) {
     const d = ch._zod.def;
     if (d.pattern)
-      pattern = d.pattern;
+      pattern2 = d.pattern;
     isInt || (isInt = !!d.format?.includes("int"));
     const lo = d.minimum ?? d.length;
     const hi = d.maximum ?? d.length;
@@ -2777,8 +2784,8 @@ function leafPattern(schema) {
     if (hi !== void 0 && (maximum === void 0 || hi < maximum))
       maximum = hi;
   }
-  if (pattern)
-    return pattern.source;
+  if (pattern2)
+    return pattern2.source;
   if (minimum !== void 0 && maximum !== void 0 && minimum > maximum)
     return "(?!)";
   if (minimum !== void 0 || maximum !== void 0)
@@ -4239,8 +4246,8 @@ var init_schemas = __esm({
         return values ? /* @__PURE__ */ new Set([...values, void 0]) : void 0;
       });
       defineLazyInternal(inst, "pattern", (zod) => {
-        const pattern = zod.def.innerType._zod.pattern;
-        return pattern ? new RegExp(`^(${cleanRegex(pattern.source)})?$`) : void 0;
+        const pattern2 = zod.def.innerType._zod.pattern;
+        return pattern2 ? new RegExp(`^(${cleanRegex(pattern2.source)})?$`) : void 0;
       });
       inst._zod.parse = (payload, ctx) => {
         if (payload.value === void 0) {
@@ -4267,8 +4274,8 @@ var init_schemas = __esm({
       defineLazyInternal(inst, "optin", (zod) => zod.def.innerType._zod.optin);
       defineLazyInternal(inst, "optout", (zod) => zod.def.innerType._zod.optout);
       defineLazyInternal(inst, "pattern", (zod) => {
-        const pattern = zod.def.innerType._zod.pattern;
-        return pattern ? new RegExp(`^(${cleanRegex(pattern.source)}|null)$`) : void 0;
+        const pattern2 = zod.def.innerType._zod.pattern;
+        return pattern2 ? new RegExp(`^(${cleanRegex(pattern2.source)}|null)$`) : void 0;
       });
       defineLazyInternal(inst, "values", (zod) => {
         return zod.def.innerType._zod.values ? /* @__PURE__ */ new Set([...zod.def.innerType._zod.values, null]) : void 0;
@@ -14378,9 +14385,9 @@ function generateFileCheck(doc, accessor) {
 }
 function generateTemplateLiteralCheck(doc, ctx, schema, accessor) {
   doc.write(`if (typeof ${accessor} !== "string") return INVALID;`);
-  const pattern = schema._zod.pattern;
-  if (pattern) {
-    const patternConst = addConstant(ctx, pattern);
+  const pattern2 = schema._zod.pattern;
+  if (pattern2) {
+    const patternConst = addConstant(ctx, pattern2);
     doc.write(`${patternConst}.lastIndex = 0;`);
     doc.write(`if (!${patternConst}.test(${accessor})) return INVALID;`);
   }
@@ -15159,12 +15166,12 @@ function _length(length, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _regex(pattern, params) {
+function _regex(pattern2, params) {
   return new $ZodCheckRegex({
     check: "string_format",
     format: "regex",
     ...normalizeParams(params),
-    pattern
+    pattern: pattern2
   });
 }
 // @__NO_SIDE_EFFECTS__
@@ -16195,8 +16202,8 @@ function aggregateChecks(schema) {
   }
   if (bag.mime)
     intersectMime(agg, bag.mime);
-  for (const pattern of bag.patterns ?? [])
-    addPattern(agg, pattern);
+  for (const pattern2 of bag.patterns ?? [])
+    addPattern(agg, pattern2);
   return agg;
 }
 function inputOptin(schema) {
@@ -16342,9 +16349,9 @@ var init_json_schema_processors = __esm({
       if (!agg.multipleOf.includes(value))
         agg.multipleOf.push(value);
     };
-    addPattern = (agg, pattern) => {
+    addPattern = (agg, pattern2) => {
       agg.patterns ?? (agg.patterns = /* @__PURE__ */ new Set());
-      agg.patterns.add(pattern);
+      agg.patterns.add(pattern2);
     };
     intersectMime = (agg, mime) => {
       agg.mime = agg.mime ? agg.mime.filter((m) => mime.includes(m)) : [...mime];
@@ -16422,9 +16429,9 @@ var init_json_schema_processors = __esm({
           json2.pattern = patternList[0].source;
         else if (patternList.length > 1) {
           json2.allOf = [
-            ...patternList.map((regex) => ({
+            ...patternList.map((regex2) => ({
               ...ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0" ? { type: "string" } : {},
-              pattern: regex.source
+              pattern: regex2.source
             }))
           ];
         }
@@ -16564,11 +16571,11 @@ var init_json_schema_processors = __esm({
     };
     templateLiteralProcessor = (schema, _ctx, json2, _params) => {
       const _json = json2;
-      const pattern = schema._zod.pattern;
-      if (!pattern)
+      const pattern2 = schema._zod.pattern;
+      if (!pattern2)
         throw new Error("Pattern not found in template literal");
       _json.type = "string";
-      _json.pattern = pattern.source;
+      _json.pattern = pattern2.source;
     };
     fileProcessor = (schema, _ctx, json2, _params) => {
       const _json = json2;
@@ -16767,8 +16774,8 @@ var init_json_schema_processors = __esm({
           path: [...params.path, "patternProperties", "*"]
         });
         json2.patternProperties = {};
-        for (const pattern of patterns) {
-          assignProp(json2.patternProperties, exactPattern(pattern).source, valueSchema);
+        for (const pattern2 of patterns) {
+          assignProp(json2.patternProperties, exactPattern(pattern2).source, valueSchema);
         }
       } else {
         if (ctx.target === "draft-07" || ctx.target === "draft-2020-12") {
@@ -17763,10 +17770,10 @@ function currencyCode2(_params) {
 function hash(alg, params) {
   const enc = params?.enc ?? "hex";
   const format3 = `${alg}_${enc}`;
-  const regex = regexes_exports[format3];
-  if (!regex)
+  const regex2 = regexes_exports[format3];
+  if (!regex2)
     throw new Error(`Unrecognized hash format: ${format3}`);
-  return _stringFormat(ZodCustomStringFormat, format3, regex, params);
+  return _stringFormat(ZodCustomStringFormat, format3, regex2, params);
 }
 function number2(params) {
   return _number(ZodNumber, params);
@@ -19219,13 +19226,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path36 = ref.slice(1).split("/").filter(Boolean);
-  if (path36.length === 0) {
+  const path37 = ref.slice(1).split("/").filter(Boolean);
+  if (path37.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path36[0] === defsKey) {
-    const key = path36[1] === void 0 ? void 0 : decodeJSONPointerSegment(path36[1]);
+  if (path37[0] === defsKey) {
+    const key = path37[1] === void 0 ? void 0 : decodeJSONPointerSegment(path37[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -19595,9 +19602,9 @@ function convertBaseSchema(schema, ctx) {
         const patternProps = schema.patternProperties;
         const patternKeys = Object.keys(patternProps);
         const looseRecords = [];
-        for (const pattern of patternKeys) {
-          const patternValue = convertSchema(patternProps[pattern], ctx);
-          const keySchema = z.string().regex(new RegExp(pattern));
+        for (const pattern2 of patternKeys) {
+          const patternValue = convertSchema(patternProps[pattern2], ctx);
+          const keySchema = z.string().regex(new RegExp(pattern2));
           looseRecords.push(z.looseRecord(keySchema, patternValue));
         }
         const schemasToIntersect = [];
@@ -19627,7 +19634,7 @@ function convertBaseSchema(schema, ctx) {
             for (const key of Object.keys(payload.value)) {
               if (propertyKeys.includes(key))
                 continue;
-              if (patterns.some((regex) => regex.test(key)))
+              if (patterns.some((regex2) => regex2.test(key)))
                 continue;
               unrecognized.push(key);
             }
@@ -20609,10 +20616,12 @@ import { randomBytes } from "node:crypto";
 import {
   closeSync,
   copyFileSync,
+  existsSync,
   fsyncSync,
   lstatSync,
   openSync,
   readFileSync,
+  readlinkSync,
   realpathSync as realpathSync2,
   renameSync,
   statSync,
@@ -20624,7 +20633,13 @@ function tempPathBeside(file2) {
   return path2.join(path2.dirname(file2), `.${path2.basename(file2)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
 }
 function writeFileAtomic(link2, content, mode) {
-  const file2 = resolvedTarget(link2);
+  try {
+    writeThrough(resolvedTarget(link2), content, mode);
+  } catch (error62) {
+    throw fileError(link2, error62);
+  }
+}
+function writeThrough(file2, content, mode) {
   const temp = tempPathBeside(file2);
   const keepMode = mode ?? existingMode(file2) ?? 420;
   const fd = openSync(temp, "wx", keepMode);
@@ -20645,15 +20660,32 @@ function writeFileAtomic(link2, content, mode) {
   }
 }
 function resolvedTarget(file2) {
+  refuseDanglingLink(file2);
   try {
     return realpathSync2(file2);
   } catch {
     return file2;
   }
 }
+function refuseDanglingLink(file2) {
+  try {
+    if (!lstatSync(file2).isSymbolicLink() || existsSync(file2)) return;
+  } catch (error62) {
+    if (isNotFound(error62)) return;
+    throw error62;
+  }
+  const target = readlinkSync(file2);
+  throw new UserError(
+    `${file2} is a symbolic link to ${target}, which does not exist: check out the file it points to (or remove the link) and run again (nothing was changed)`
+  );
+}
 function backupFile(file2) {
   const backup = file2 + BACKUP_SUFFIX;
-  copyFileSync(file2, backup);
+  try {
+    copyFileSync(file2, backup);
+  } catch (error62) {
+    throw fileError(backup, error62);
+  }
   return backup;
 }
 function readTextIfExists(file2) {
@@ -20661,7 +20693,24 @@ function readTextIfExists(file2) {
     return readFileSync(file2, "utf8");
   } catch (error62) {
     if (isNotFound(error62)) return void 0;
-    throw error62;
+    throw fileError(file2, error62);
+  }
+}
+function fileError(file2, error62) {
+  if (error62 instanceof UserError) return error62;
+  switch (errorCode(error62)) {
+    case "EISDIR":
+      return new UserError(`${file2} is a folder where a file should be: move it out of the way and run again`);
+    case "ENOSPC":
+    case "EDQUOT":
+      return new UserError(`${file2}: no space left on the device (or over quota); free some space and run again`);
+    case "EACCES":
+    case "EPERM":
+      return new UserError(`${file2}: permission denied; make it yours and writable (chown/chmod) and run again`);
+    case "EROFS":
+      return new UserError(`${file2} is on a read-only file system; run this where it is writable`);
+    default:
+      return error62;
   }
 }
 function readTextToEdit(file2) {
@@ -20670,11 +20719,17 @@ function readTextToEdit(file2) {
     bytes = readFileSync(file2);
   } catch (error62) {
     if (isNotFound(error62)) return void 0;
-    throw error62;
+    throw fileError(file2, error62);
   }
   const text2 = bytes.toString("utf8");
-  if (!Buffer.from(text2, "utf8").equals(bytes)) throw new UserError(`${file2} is not valid UTF-8; not editing it.`);
-  return text2;
+  const reencoded = Buffer.from(text2, "utf8");
+  if (reencoded.equals(bytes)) return text2;
+  let at = 0;
+  while (at < bytes.length && bytes[at] === reencoded[at]) at++;
+  const before = bytes.subarray(0, at);
+  const line = before.filter((byte) => byte === 10).length + 1;
+  const column = at - (before.lastIndexOf(10) + 1) + 1;
+  throw new UserError(`${file2}:${line}:${column}: not valid UTF-8 (byte 0x${bytes[at]?.toString(16).padStart(2, "0")}); save it as UTF-8 and run again (nothing was changed)`);
 }
 function isRealDirectory(file2) {
   try {
@@ -21699,12 +21754,12 @@ function parseTree(text2, errors = [], options7 = ParseOptions.DEFAULT) {
   }
   return result;
 }
-function findNodeAtLocation(root, path36) {
+function findNodeAtLocation(root, path37) {
   if (!root) {
     return void 0;
   }
   let node2 = root;
-  for (let segment of path36) {
+  for (let segment of path37) {
     if (typeof segment === "string") {
       if (node2.type !== "object" || !Array.isArray(node2.children)) {
         return void 0;
@@ -21734,17 +21789,39 @@ function getNodePath(node2) {
   if (!node2.parent || !node2.parent.children) {
     return [];
   }
-  const path36 = getNodePath(node2.parent);
+  const path37 = getNodePath(node2.parent);
   if (node2.parent.type === "property") {
     const key = node2.parent.children[0].value;
-    path36.push(key);
+    path37.push(key);
   } else if (node2.parent.type === "array") {
     const index = node2.parent.children.indexOf(node2);
     if (index !== -1) {
-      path36.push(index);
+      path37.push(index);
     }
   }
-  return path36;
+  return path37;
+}
+function getNodeValue(node2) {
+  switch (node2.type) {
+    case "array":
+      return node2.children.map(getNodeValue);
+    case "object":
+      const obj = /* @__PURE__ */ Object.create(null);
+      for (let prop of node2.children) {
+        const valueNode = prop.children[1];
+        if (valueNode) {
+          obj[prop.children[0].value] = getNodeValue(valueNode);
+        }
+      }
+      return obj;
+    case "null":
+    case "string":
+    case "number":
+    case "boolean":
+      return node2.value;
+    default:
+      return void 0;
+  }
 }
 function visit2(text2, visitor, options7 = ParseOptions.DEFAULT) {
   const _scanner = createScanner(text2, false);
@@ -22086,14 +22163,14 @@ var init_parser = __esm({
 
 // node_modules/jsonc-parser/lib/esm/impl/edit.js
 function setProperty(text2, originalPath, value, options7) {
-  const path36 = originalPath.slice();
+  const path37 = originalPath.slice();
   const errors = [];
   const root = parseTree(text2, errors);
   let parent = void 0;
   let lastSegment = void 0;
-  while (path36.length > 0) {
-    lastSegment = path36.pop();
-    parent = findNodeAtLocation(root, path36);
+  while (path37.length > 0) {
+    lastSegment = path37.pop();
+    parent = findNodeAtLocation(root, path37);
     if (parent === void 0 && value !== void 0) {
       if (typeof lastSegment === "string") {
         value = { [lastSegment]: value };
@@ -22273,8 +22350,8 @@ function printParseErrorCode(code) {
   }
   return "<unknown ParseErrorCode>";
 }
-function modify(text2, path36, value, options7) {
-  return setProperty(text2, path36, value, options7);
+function modify(text2, path37, value, options7) {
+  return setProperty(text2, path37, value, options7);
 }
 function applyEdits(text2, edits) {
   let sortedEdits = edits.slice(0).sort((a2, b) => {
@@ -22296,7 +22373,7 @@ function applyEdits(text2, edits) {
   }
   return text2;
 }
-var createScanner2, ScanError, SyntaxKind, parse4, parseTree2, findNodeAtLocation2, getNodePath2, ParseErrorCode;
+var createScanner2, ScanError, SyntaxKind, parse4, parseTree2, findNodeAtLocation2, getNodePath2, getNodeValue2, ParseErrorCode;
 var init_main = __esm({
   "node_modules/jsonc-parser/lib/esm/main.js"() {
     "use strict";
@@ -22337,6 +22414,7 @@ var init_main = __esm({
     parseTree2 = parseTree;
     findNodeAtLocation2 = findNodeAtLocation;
     getNodePath2 = getNodePath;
+    getNodeValue2 = getNodeValue;
     (function(ParseErrorCode2) {
       ParseErrorCode2[ParseErrorCode2["InvalidSymbol"] = 1] = "InvalidSymbol";
       ParseErrorCode2[ParseErrorCode2["InvalidNumberFormat"] = 2] = "InvalidNumberFormat";
@@ -22364,10 +22442,36 @@ function withoutBom(text2) {
 }
 function parseJsonc(text2, file2) {
   const errors = [];
-  const value = parse4(withoutBom(text2), errors, { allowTrailingComma: true, disallowComments: false });
+  const tree = parseJsoncTree(text2, errors);
   const first = errors[0];
   if (first) throw jsoncSyntaxError(text2, file2, first.offset, describeParseError(first.error));
-  return value;
+  refuseDuplicateKeys(text2, file2, tree);
+  return tree ? getNodeValue2(tree) : void 0;
+}
+function refuseDuplicateKeys(text2, file2, tree) {
+  const repeated = firstRepeatedKey(tree);
+  if (!repeated) return;
+  const { line } = lineAndColumn(text2, repeated.first.offset);
+  const reason = `the key ${JSON.stringify(repeated.again.value)} appears twice in one object (first on line ${line}), and only one copy takes effect: merge them into one`;
+  throw jsoncSyntaxError(text2, file2, repeated.again.offset, reason);
+}
+function firstRepeatedKey(node2) {
+  if (!node2?.children) return void 0;
+  if (node2.type === "object") {
+    const seen = /* @__PURE__ */ new Map();
+    for (const property of node2.children) {
+      const key = property.children?.[0];
+      if (!key) continue;
+      const first = seen.get(key.value);
+      if (first) return { first, again: key };
+      seen.set(key.value, key);
+    }
+  }
+  for (const child of node2.children) {
+    const found = firstRepeatedKey(child);
+    if (found) return found;
+  }
+  return void 0;
 }
 function parseJsoncTree(text2, errors = []) {
   return parseTree2(withoutBom(text2), errors, { allowTrailingComma: true, disallowComments: false });
@@ -22409,29 +22513,37 @@ function detectFormatting(text2) {
   if (indented?.startsWith("	")) return { insertSpaces: false, tabSize: 1, eol };
   return { insertSpaces: true, tabSize: indented ? Math.min(indented.length, 8) : 2, eol };
 }
-function editJsonc(text2, path36, value, options7 = {}) {
-  const edits = modify(withoutBom(text2), path36, value, {
+function editJsonc(text2, path37, value, options7 = {}) {
+  const edits = modify(withoutBom(text2), path37, value, {
     formattingOptions: detectFormatting(text2),
     ...options7.insert ? { isArrayInsertion: true } : {}
   });
   return applyEdits(text2, edits);
 }
-function appendToJsonc(text2, path36, value, key) {
-  const container = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path36);
+function appendToJsonc(text2, path37, value, key) {
+  const container = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path37);
   const last = container?.type === (key === void 0 ? "array" : "object") ? container?.children?.at(-1) : void 0;
-  if (!last) return editJsonc(text2, key === void 0 ? [...path36, -1] : [...path36, key], value, { insert: key === void 0 });
+  if (!last) return editJsonc(text2, key === void 0 ? [...path37, -1] : [...path37, key], value, { insert: key === void 0 });
   const { eol, insertSpaces, tabSize } = detectFormatting(text2);
   const lineStart = text2.lastIndexOf("\n", last.offset) + 1;
   const indent = /^[ \t]*/.exec(text2.slice(lineStart))?.[0] ?? "";
   const ownLine = lineStart + indent.length === last.offset;
-  const rendered = ownLine ? JSON.stringify(value, null, insertSpaces ? " ".repeat(tabSize ?? 2) : "	").replaceAll("\n", `${eol}${indent}`) : JSON.stringify(value).replaceAll(/([,:])(?=["{[\d tfn-])/g, "$1 ");
+  const rendered = ownLine ? JSON.stringify(value, null, insertSpaces ? " ".repeat(tabSize ?? 2) : "	").replaceAll("\n", `${eol}${indent}`) : inlineJson(value);
   const entry = key === void 0 ? rendered : `${JSON.stringify(key)}: ${rendered}`;
   const end = last.offset + last.length;
   return `${text2.slice(0, end)},${ownLine ? `${eol}${indent}` : " "}${entry}${text2.slice(end)}`;
 }
-function removeFromJsonc(text2, path36) {
-  const node2 = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path36);
-  const target = node2 && typeof path36.at(-1) === "string" ? node2.parent : node2;
+function inlineJson(value) {
+  if (Array.isArray(value)) return `[${value.map(inlineJson).join(", ")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, entry]) => entry !== void 0);
+    return `{${entries.map(([key, entry]) => `${JSON.stringify(key)}: ${inlineJson(entry)}`).join(", ")}}`;
+  }
+  return JSON.stringify(value);
+}
+function removeFromJsonc(text2, path37) {
+  const node2 = findNodeAtLocation2(parseJsoncTree(text2) ?? EMPTY, path37);
+  const target = node2 && typeof path37.at(-1) === "string" ? node2.parent : node2;
   const siblings = target?.parent?.children ?? [];
   const index = target ? siblings.indexOf(target) : -1;
   if (!target || index < 0) return text2;
@@ -22439,7 +22551,7 @@ function removeFromJsonc(text2, path36) {
   const after = siblings[index + 1];
   if (before) return text2.slice(0, before.offset + before.length) + text2.slice(target.offset + target.length);
   if (after) return text2.slice(0, target.offset) + text2.slice(after.offset);
-  return editJsonc(text2, path36, void 0);
+  return editJsonc(text2, path37, void 0);
 }
 var EMPTY;
 var init_jsonc = __esm({
@@ -22490,7 +22602,11 @@ function registeredHook(env) {
   }
   if (text2 === void 0) return { kind: "no-file" };
   try {
-    return { kind: sessionStartHookState(text2, file2) };
+    const settings = readSettings(text2, file2);
+    const [first] = findOurHooks(settings);
+    const command = first && commandAt(settings, first);
+    if (command === void 0) return { kind: "none" };
+    return { kind: command === HOOK_COMMAND ? "current" : "outdated", command };
   } catch (error62) {
     return { kind: "invalid", error: error62 };
   }
@@ -22499,6 +22615,29 @@ function commandAt(settings, [g, h2]) {
   return settings.hooks?.SessionStart?.[g]?.hooks?.[h2]?.command;
 }
 function addSessionStartHook(text2, file2) {
+  return checkedEdit(text2, file2, addHook(text2, file2), "current");
+}
+function removeSessionStartHook(text2, file2) {
+  return checkedEdit(text2, file2, removeHook(text2, file2), "none");
+}
+function checkedEdit(before, file2, after, want) {
+  if (after === before) return after;
+  const strictBefore = before.trim() === "" || isStrictJson(before);
+  const state = sessionStartHookState(after, file2);
+  if (strictBefore && !isStrictJson(after) || state !== want) {
+    throw new Error(`${file2}: the edit would not read back as intended (the hook would be ${state}); nothing was changed. Please report this.`);
+  }
+  return after;
+}
+function isStrictJson(text2) {
+  try {
+    JSON.parse(text2.replace(/^\uFEFF/, ""));
+    return true;
+  } catch {
+    return false;
+  }
+}
+function addHook(text2, file2) {
   const settings = readSettings(text2, file2);
   const ours = findOurHooks(settings);
   const [first, ...extra] = ours;
@@ -22514,7 +22653,7 @@ function addSessionStartHook(text2, file2) {
   if (settings.hooks) return appendToJsonc(result, ["hooks"], [group], "SessionStart");
   return appendToJsonc(result, [], { SessionStart: [group] }, "hooks");
 }
-function removeSessionStartHook(text2, file2) {
+function removeHook(text2, file2) {
   let settings = readSettings(text2, file2);
   let result = text2;
   for (const [g, h2] of findOurHooks(settings).reverse()) {
@@ -22638,8 +22777,16 @@ function touch(dir) {
 function readJsonState(file2, schema, fallback) {
   const text2 = readTextIfExists(file2);
   if (text2 === void 0) return fallback;
-  const parsed = schema.safeParse(JSON.parse(text2));
-  if (!parsed.success) throw new Error(`${file2} is not valid pack state: ${parsed.error.issues[0]?.message ?? "unknown"}`);
+  let value;
+  try {
+    value = JSON.parse(text2);
+  } catch (error62) {
+    throw new UserError(`${file2} is not valid JSON (${describeError(error62)}); fix it, or move it away to start it afresh`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new UserError(`${file2} is not valid pack state (${parsed.error.issues[0]?.message ?? "unknown"}); fix it, or move it away to start it afresh`);
+  }
   return parsed.data;
 }
 async function updateJsonState(file2, schema, fallback, change) {
@@ -22659,6 +22806,7 @@ var init_state = __esm({
   "src/state.ts"() {
     "use strict";
     init_fs();
+    init_errors();
     LOCK_STALE_MS = 3e4;
     LOCK_REFRESH_MS = 5e3;
     LOCK_WAIT_MS = 15e3;
@@ -22667,13 +22815,13 @@ var init_state = __esm({
 
 // src/install.ts
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync as mkdirSync2, readdirSync, readFileSync as readFileSync2, rmdirSync, rmSync as rmSync2, statSync as statSync3, unlinkSync as unlinkSync2 } from "node:fs";
+import { existsSync as existsSync2, lstatSync as lstatSync2, mkdirSync as mkdirSync2, readdirSync, readFileSync as readFileSync2, rmdirSync, rmSync as rmSync2, statSync as statSync3, unlinkSync as unlinkSync2 } from "node:fs";
 import path4 from "node:path";
 import { fileURLToPath } from "node:url";
 function findRuntimeDir(from = path4.dirname(fileURLToPath(import.meta.url))) {
   for (let dir = from; ; dir = path4.dirname(dir)) {
     for (const candidate of [dir, path4.join(dir, "dist")]) {
-      if (existsSync(path4.join(candidate, PACK_RUNTIME_MARKER)) && existsSync(path4.join(candidate, "hooks"))) return candidate;
+      if (existsSync2(path4.join(candidate, PACK_RUNTIME_MARKER)) && existsSync2(path4.join(candidate, "hooks"))) return candidate;
     }
     if (path4.dirname(dir) === dir) {
       throw new UserError("the pack is not built: run 'npm install' (or 'npm run build') in the claude-persist folder first");
@@ -22713,23 +22861,23 @@ function planInstall(env, runtime, previous, parts) {
   const plan = { dirs: [], writes: [], removals: [], unchanged: 0, manifest: { version: readRuntimeVersion(runtime), files: {}, settings: { before: null, after: "" }, createdDirs: [] } };
   const want = (target, current, content, mode, backup) => {
     if (current?.equals(content)) plan.unchanged++;
-    else plan.writes.push({ target, content, mode, backup });
+    else plan.writes.push({ target, content, previous: current, mode, backup });
   };
   plan.manifest.createdDirs = [...previous?.createdDirs ?? []];
   const shared = READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir" && entry.name !== PACK_STATE_DIR).map((entry) => entry.name);
   for (const name of parts === "all" ? [...shared, "commands"] : shared) {
-    if (existsSync(path4.join(config2, name))) continue;
+    if (existsSync2(path4.join(config2, name))) continue;
     plan.dirs.push(path4.join(config2, name));
     if (!plan.manifest.createdDirs.includes(name)) plan.manifest.createdDirs.push(name);
   }
   const code = packCodeDir(env);
-  const runtimeFiles = listFiles(runtime).filter((rel) => !rel.startsWith(`commands${path4.sep}`)).sort((a2, b) => Number(a2 === PACK_RUNTIME_MARKER) - Number(b === PACK_RUNTIME_MARKER));
+  const runtimeFiles = listFiles(runtime).sort((a2, b) => Number(a2 === PACK_RUNTIME_MARKER) - Number(b === PACK_RUNTIME_MARKER));
   for (const rel of runtimeFiles) {
     const source = path4.join(runtime, rel);
     const target = path4.join(code, rel);
     want(target, readIfExists(target), readFileSync2(source), statSync3(source).mode & 73 ? 493 : 420, false);
   }
-  if (existsSync(code) && path4.resolve(code) !== path4.resolve(runtime)) {
+  if (existsSync2(code) && path4.resolve(code) !== path4.resolve(runtime)) {
     const keep = new Set(runtimeFiles);
     for (const rel of listFiles(code)) if (!keep.has(rel)) plan.removals.push(path4.join(code, rel));
   }
@@ -22748,8 +22896,9 @@ function planInstall(env, runtime, previous, parts) {
     want(target, current, content, 420, userFileInTheWay);
   }
   const settingsFile = settingsPath(env);
-  const beforeBytes = readIfExists(settingsFile);
-  const before = beforeBytes?.toString("utf8");
+  refuseDanglingLink(settingsFile);
+  const before = readTextToEdit(settingsFile);
+  const beforeBytes = before === void 0 ? void 0 : Buffer.from(before);
   const after = addSessionStartHook(before ?? "", settingsFile);
   const lastWrittenByUs = previous !== void 0 && before !== void 0 && sha256(before) === previous.settings.after;
   plan.manifest.settings = {
@@ -22760,7 +22909,11 @@ function planInstall(env, runtime, previous, parts) {
   return plan;
 }
 function readIfExists(file2) {
-  return existsSync(file2) ? readFileSync2(file2) : void 0;
+  try {
+    return existsSync2(file2) ? readFileSync2(file2) : void 0;
+  } catch (error62) {
+    throw fileError(file2, error62);
+  }
 }
 function readRuntimeVersion(runtime) {
   const parsed = external_exports.object({ version: external_exports.string() }).safeParse(JSON.parse(readFileSync2(path4.join(runtime, PACK_RUNTIME_MARKER), "utf8")));
@@ -22768,6 +22921,45 @@ function readRuntimeVersion(runtime) {
 }
 function relativeTo(config2, file2) {
   return path4.relative(config2, file2) || file2;
+}
+function applyPlan(plan, manifestFile) {
+  const undo = [];
+  try {
+    for (const dir of plan.dirs) {
+      const made = mkdirSync2(dir, { recursive: true, mode: 448 });
+      if (made) undo.push(() => rmSync2(made, { recursive: true, force: true }));
+    }
+    for (const write of plan.writes) {
+      const madeDir = mkdirSync2(path4.dirname(write.target), { recursive: true, mode: 448 });
+      if (madeDir) undo.push(() => rmSync2(madeDir, { recursive: true, force: true }));
+      if (write.backup) {
+        const backup = write.target + BACKUP_SUFFIX;
+        const oldBackup = readIfExists(backup);
+        undo.push(() => oldBackup ? writeFileAtomic(backup, oldBackup) : rmSync2(backup, { force: true }));
+        backupFile(write.target);
+      }
+      const { previous } = write;
+      undo.push(() => previous ? writeFileAtomic(write.target, previous) : rmSync2(write.target, { force: true }));
+      writeFileAtomic(write.target, write.content, write.mode);
+    }
+    for (const file2 of plan.removals) {
+      const content = readFileSync2(file2);
+      const mode = statSync3(file2).mode & 511;
+      unlinkSync2(file2);
+      undo.push(() => writeFileAtomic(file2, content, mode));
+    }
+    const manifestText = `${JSON.stringify(plan.manifest, null, 2)}
+`;
+    if (readTextIfExists(manifestFile) !== manifestText) writeFileAtomic(manifestFile, manifestText, 384);
+  } catch (error62) {
+    for (const step of undo.reverse()) {
+      try {
+        step();
+      } catch {
+      }
+    }
+    throw error62;
+  }
 }
 async function install(env, options7 = {}) {
   const runtime = options7.runtime ?? findRuntimeDir();
@@ -22777,33 +22969,20 @@ async function install(env, options7 = {}) {
     const previous = readJsonState(manifestPath(env), manifestSchema.optional(), void 0);
     const plan = planInstall(env, runtime, previous, options7.parts ?? "all");
     const changes = [];
-    for (const dir of plan.dirs) {
-      changes.push({ path: relativeTo(config2, dir), action: "create" });
-      if (!options7.dryRun) mkdirSync2(dir, { recursive: true, mode: 448 });
-    }
+    for (const dir of plan.dirs) changes.push({ path: relativeTo(config2, dir), action: "create" });
     for (const write of plan.writes) {
-      const existed = existsSync(write.target);
       const backup = write.backup ? write.target + BACKUP_SUFFIX : void 0;
-      changes.push({ path: relativeTo(config2, write.target), action: existed ? "update" : "create", ...backup ? { backup: relativeTo(config2, backup) } : {} });
-      if (options7.dryRun) continue;
-      mkdirSync2(path4.dirname(write.target), { recursive: true, mode: 448 });
-      if (backup) backupFile(write.target);
-      writeFileAtomic(write.target, write.content, write.mode);
+      changes.push({ path: relativeTo(config2, write.target), action: write.previous ? "update" : "create", ...backup ? { backup: relativeTo(config2, backup) } : {} });
     }
-    for (const file2 of plan.removals) {
-      changes.push({ path: relativeTo(config2, file2), action: "remove" });
-      if (!options7.dryRun) unlinkSync2(file2);
-    }
-    const manifestText = `${JSON.stringify(plan.manifest, null, 2)}
-`;
-    if (!options7.dryRun && readTextIfExists(manifestPath(env)) !== manifestText) writeFileAtomic(manifestPath(env), manifestText, 384);
+    for (const file2 of plan.removals) changes.push({ path: relativeTo(config2, file2), action: "remove" });
+    if (!options7.dryRun) applyPlan(plan, manifestPath(env));
     const notes = [`the pack's state (mounted read-write into containers) is in ${relativeTo(config2, stateDir)}/`];
     return { configDir: config2, dryRun: Boolean(options7.dryRun), changes, unchanged: plan.unchanged, notes };
   };
   if (options7.dryRun) {
     return run();
   }
-  const madeStateDir = !existsSync(stateDir);
+  const madeStateDir = !existsSync2(stateDir);
   mkdirSync2(stateDir, { recursive: true, mode: 448 });
   try {
     return await withLock(manifestPath(env), run);
@@ -22815,7 +22994,7 @@ async function install(env, options7 = {}) {
 async function uninstall(env, options7 = {}) {
   const config2 = configDir(env);
   const stateDir = packStateDir(env);
-  if (!existsSync(stateDir)) return { configDir: config2, dryRun: Boolean(options7.dryRun), changes: [], unchanged: 0, notes: ["claude-persist is not installed here"] };
+  if (!existsSync2(stateDir)) return { configDir: config2, dryRun: Boolean(options7.dryRun), changes: [], unchanged: 0, notes: ["claude-persist is not installed here"] };
   return withLock(manifestPath(env), () => {
     const manifest = readJsonState(manifestPath(env), manifestSchema.optional(), void 0);
     const changes = [];
@@ -22825,12 +23004,13 @@ async function uninstall(env, options7 = {}) {
       if (!options7.dryRun) apply();
     };
     const settingsFile = settingsPath(env);
-    const current = readTextIfExists(settingsFile);
+    const current = readTextToEdit(settingsFile);
     if (current !== void 0) {
       const backup = settingsFile + BACKUP_SUFFIX;
       const backupText = readTextIfExists(backup);
       const untouchedSinceInstall = manifest !== void 0 && sha256(current) === manifest.settings.after;
-      if (untouchedSinceInstall && manifest.settings.before === null) {
+      const isLink = lstatSync2(settingsFile).isSymbolicLink();
+      if (untouchedSinceInstall && manifest.settings.before === null && !isLink) {
         act({ path: settingsFile, action: "remove" }, () => unlinkSync2(settingsFile));
       } else if (untouchedSinceInstall && backupText !== void 0 && sha256(backupText) === manifest.settings.before) {
         act({ path: settingsFile, action: "restore" }, () => writeFileAtomic(settingsFile, backupText));
@@ -22846,14 +23026,14 @@ async function uninstall(env, options7 = {}) {
     }
     for (const [rel, entry] of Object.entries(manifest?.files ?? {})) {
       const file2 = path4.join(config2, rel);
-      const content = existsSync(file2) ? readFileSync2(file2) : void 0;
+      const content = existsSync2(file2) ? readFileSync2(file2) : void 0;
       if (content === void 0) continue;
       if (sha256(content) !== entry.sha256) {
         notes.push(`${rel} was changed after install, so it was left in place`);
         continue;
       }
       const backup = file2 + BACKUP_SUFFIX;
-      if (entry.replacedUserFile && existsSync(backup)) {
+      if (entry.replacedUserFile && existsSync2(backup)) {
         act({ path: file2, action: "restore" }, () => writeFileAtomic(file2, readFileSync2(backup)));
       } else {
         act({ path: file2, action: "remove" }, () => unlinkSync2(file2));
@@ -22861,10 +23041,10 @@ async function uninstall(env, options7 = {}) {
     }
     for (const name of manifest?.createdDirs ?? []) {
       const dir = path4.join(config2, name);
-      if (existsSync(dir) && readdirSync(dir).length === 0) act({ path: dir, action: "remove" }, () => rmdirSync(dir));
+      if (existsSync2(dir) && readdirSync(dir).length === 0) act({ path: dir, action: "remove" }, () => rmdirSync(dir));
     }
     const code = packCodeDir(env);
-    if (existsSync(code)) act({ path: code, action: "remove" }, () => rmSync2(code, { recursive: true, force: true }));
+    if (existsSync2(code)) act({ path: code, action: "remove" }, () => rmSync2(code, { recursive: true, force: true }));
     if (manifest) act({ path: manifestPath(env), action: "remove" }, () => unlinkSync2(manifestPath(env)));
     notes.push(`the pack's state in ${relativeTo(config2, stateDir)}/ (session records, mappings, work items) was kept; delete it by hand if you want it gone`);
     return { configDir: config2, dryRun: Boolean(options7.dryRun), changes, unchanged: 0, notes };
@@ -22892,6 +23072,298 @@ var init_install = __esm({
   }
 });
 
+// node_modules/ansi-regex/index.js
+function ansiRegex({ onlyFirst = false } = {}) {
+  return new RegExp(pattern, onlyFirst ? void 0 : "g");
+}
+var ST, stringControls, osc, controlString, linuxPalette, csi, escape, pattern;
+var init_ansi_regex = __esm({
+  "node_modules/ansi-regex/index.js"() {
+    ST = String.raw`(?:\u001B\u005C|\u009C)`;
+    stringControls = String.raw`\u0018\u001A\u001B\u0080-\u009F`;
+    osc = String.raw`(?:\u001B\]|\u009D)[^\u0007${stringControls}]*(?:\u0007|${ST})`;
+    controlString = String.raw`(?:\u001B[PX^_k]|[\u0090\u0098\u009E\u009F])[^${stringControls}]*${ST}`;
+    linuxPalette = String.raw`\u001B\](?:P[\dA-Fa-f]{7}|R)(?:\u0007|${ST})?`;
+    csi = String.raw`(?:\u001B\[|\u009B)[\u0030-\u003F]*[\u0020-\u002F]*[\u0040-\u007E]`;
+    escape = String.raw`\u001B(?:[\u0020-\u002F]+[\u0030-\u007E]|[\dA-PR-TZcf-oq-uy=><~|}])`;
+    pattern = `${linuxPalette}|${osc}|${controlString}|${csi}|${escape}`;
+  }
+});
+
+// node_modules/strip-ansi/index.js
+function stripAnsi(string5) {
+  if (typeof string5 !== "string") {
+    throw new TypeError(`Expected a \`string\`, got \`${typeof string5}\``);
+  }
+  if (!string5.includes("\x1B") && !string5.includes("\x9B")) {
+    return string5;
+  }
+  return string5.replace(regex, "");
+}
+var regex;
+var init_strip_ansi = __esm({
+  "node_modules/strip-ansi/index.js"() {
+    init_ansi_regex();
+    regex = ansiRegex();
+  }
+});
+
+// node_modules/get-east-asian-width/lookup-data.js
+var ambiguousMinimalCodePoint, ambiguousMaximumCodePoint, ambiguousRanges, fullwidthMinimalCodePoint, fullwidthMaximumCodePoint, fullwidthRanges, wideMinimalCodePoint, wideMaximumCodePoint, wideRanges;
+var init_lookup_data = __esm({
+  "node_modules/get-east-asian-width/lookup-data.js"() {
+    ambiguousMinimalCodePoint = 161;
+    ambiguousMaximumCodePoint = 1114109;
+    ambiguousRanges = [161, 161, 164, 164, 167, 168, 170, 170, 173, 174, 176, 180, 182, 186, 188, 191, 198, 198, 208, 208, 215, 216, 222, 225, 230, 230, 232, 234, 236, 237, 240, 240, 242, 243, 247, 250, 252, 252, 254, 254, 257, 257, 273, 273, 275, 275, 283, 283, 294, 295, 299, 299, 305, 307, 312, 312, 319, 322, 324, 324, 328, 331, 333, 333, 338, 339, 358, 359, 363, 363, 462, 462, 464, 464, 466, 466, 468, 468, 470, 470, 472, 472, 474, 474, 476, 476, 593, 593, 609, 609, 708, 708, 711, 711, 713, 715, 717, 717, 720, 720, 728, 731, 733, 733, 735, 735, 768, 879, 913, 929, 931, 937, 945, 961, 963, 969, 1025, 1025, 1040, 1103, 1105, 1105, 8208, 8208, 8211, 8214, 8216, 8217, 8220, 8221, 8224, 8226, 8228, 8231, 8240, 8240, 8242, 8243, 8245, 8245, 8251, 8251, 8254, 8254, 8308, 8308, 8319, 8319, 8321, 8324, 8364, 8364, 8451, 8451, 8453, 8453, 8457, 8457, 8467, 8467, 8470, 8470, 8481, 8482, 8486, 8486, 8491, 8491, 8531, 8532, 8539, 8542, 8544, 8555, 8560, 8569, 8585, 8585, 8592, 8601, 8632, 8633, 8658, 8658, 8660, 8660, 8679, 8679, 8704, 8704, 8706, 8707, 8711, 8712, 8715, 8715, 8719, 8719, 8721, 8721, 8725, 8725, 8730, 8730, 8733, 8736, 8739, 8739, 8741, 8741, 8743, 8748, 8750, 8750, 8756, 8759, 8764, 8765, 8776, 8776, 8780, 8780, 8786, 8786, 8800, 8801, 8804, 8807, 8810, 8811, 8814, 8815, 8834, 8835, 8838, 8839, 8853, 8853, 8857, 8857, 8869, 8869, 8895, 8895, 8978, 8978, 9312, 9449, 9451, 9547, 9552, 9587, 9600, 9615, 9618, 9621, 9632, 9633, 9635, 9641, 9650, 9651, 9654, 9655, 9660, 9661, 9664, 9665, 9670, 9672, 9675, 9675, 9678, 9681, 9698, 9701, 9711, 9711, 9733, 9734, 9737, 9737, 9742, 9743, 9756, 9756, 9758, 9758, 9792, 9792, 9794, 9794, 9824, 9825, 9827, 9829, 9831, 9834, 9836, 9837, 9839, 9839, 9886, 9887, 9919, 9919, 9926, 9933, 9935, 9939, 9941, 9953, 9955, 9955, 9960, 9961, 9963, 9969, 9972, 9972, 9974, 9977, 9979, 9980, 9982, 9983, 10045, 10045, 10102, 10111, 11094, 11097, 12872, 12879, 57344, 63743, 65024, 65039, 65533, 65533, 127232, 127242, 127248, 127277, 127280, 127337, 127344, 127373, 127375, 127376, 127387, 127404, 917760, 917999, 983040, 1048573, 1048576, 1114109];
+    fullwidthMinimalCodePoint = 12288;
+    fullwidthMaximumCodePoint = 65510;
+    fullwidthRanges = [12288, 12288, 65281, 65376, 65504, 65510];
+    wideMinimalCodePoint = 4352;
+    wideMaximumCodePoint = 262141;
+    wideRanges = [4352, 4447, 8986, 8987, 9001, 9002, 9193, 9196, 9200, 9200, 9203, 9203, 9725, 9726, 9748, 9749, 9776, 9783, 9800, 9811, 9855, 9855, 9866, 9871, 9875, 9875, 9889, 9889, 9898, 9899, 9917, 9918, 9924, 9925, 9934, 9934, 9940, 9940, 9962, 9962, 9970, 9971, 9973, 9973, 9978, 9978, 9981, 9981, 9989, 9989, 9994, 9995, 10024, 10024, 10060, 10060, 10062, 10062, 10067, 10069, 10071, 10071, 10133, 10135, 10160, 10160, 10175, 10175, 11035, 11036, 11088, 11088, 11093, 11093, 11904, 11929, 11931, 12019, 12032, 12245, 12272, 12287, 12289, 12350, 12353, 12438, 12441, 12543, 12549, 12591, 12593, 12686, 12688, 12773, 12783, 12830, 12832, 12871, 12880, 42124, 42128, 42182, 43360, 43388, 44032, 55203, 63744, 64255, 65040, 65049, 65072, 65106, 65108, 65126, 65128, 65131, 94176, 94180, 94192, 94198, 94208, 101594, 101631, 101664, 101760, 101874, 101888, 102801, 102816, 102866, 110576, 110579, 110581, 110587, 110589, 110590, 110592, 110888, 110898, 110898, 110928, 110930, 110933, 110933, 110948, 110952, 110960, 111355, 119552, 119638, 119648, 119670, 126980, 126980, 127183, 127183, 127374, 127374, 127377, 127386, 127406, 127406, 127488, 127490, 127504, 127547, 127552, 127560, 127568, 127569, 127584, 127589, 127744, 127776, 127789, 127797, 127799, 127868, 127870, 127891, 127904, 127946, 127951, 127955, 127968, 127984, 127988, 127988, 127992, 128062, 128064, 128064, 128066, 128252, 128255, 128317, 128331, 128334, 128336, 128359, 128378, 128378, 128405, 128406, 128420, 128420, 128507, 128591, 128640, 128709, 128716, 128716, 128720, 128722, 128725, 128729, 128732, 128735, 128747, 128748, 128756, 128764, 128986, 128986, 128992, 129003, 129008, 129008, 129292, 129338, 129340, 129349, 129351, 129535, 129648, 129660, 129664, 129734, 129736, 129736, 129740, 129757, 129759, 129771, 129775, 129786, 131072, 196605, 196608, 262141];
+  }
+});
+
+// node_modules/get-east-asian-width/utilities.js
+var isInRange;
+var init_utilities = __esm({
+  "node_modules/get-east-asian-width/utilities.js"() {
+    isInRange = (ranges, codePoint) => {
+      let low = 0;
+      let high = Math.floor(ranges.length / 2) - 1;
+      while (low <= high) {
+        const mid = Math.floor((low + high) / 2);
+        const i2 = mid * 2;
+        if (codePoint < ranges[i2]) {
+          high = mid - 1;
+        } else if (codePoint > ranges[i2 + 1]) {
+          low = mid + 1;
+        } else {
+          return true;
+        }
+      }
+      return false;
+    };
+  }
+});
+
+// node_modules/get-east-asian-width/lookup.js
+function findWideFastPathRange(ranges) {
+  let fastPathStart = ranges[0];
+  let fastPathEnd = ranges[1];
+  for (let index = 0; index < ranges.length; index += 2) {
+    const start = ranges[index];
+    const end = ranges[index + 1];
+    if (commonCjkCodePoint >= start && commonCjkCodePoint <= end) {
+      return [start, end];
+    }
+    if (end - start > fastPathEnd - fastPathStart) {
+      fastPathStart = start;
+      fastPathEnd = end;
+    }
+  }
+  return [fastPathStart, fastPathEnd];
+}
+var commonCjkCodePoint, wideFastPathStart, wideFastPathEnd, isAmbiguous, isFullwidth, isWide;
+var init_lookup = __esm({
+  "node_modules/get-east-asian-width/lookup.js"() {
+    init_lookup_data();
+    init_utilities();
+    commonCjkCodePoint = 19968;
+    [wideFastPathStart, wideFastPathEnd] = /* @__PURE__ */ findWideFastPathRange(wideRanges);
+    isAmbiguous = (codePoint) => {
+      if (codePoint < ambiguousMinimalCodePoint || codePoint > ambiguousMaximumCodePoint) {
+        return false;
+      }
+      return isInRange(ambiguousRanges, codePoint);
+    };
+    isFullwidth = (codePoint) => {
+      if (codePoint < fullwidthMinimalCodePoint || codePoint > fullwidthMaximumCodePoint) {
+        return false;
+      }
+      return isInRange(fullwidthRanges, codePoint);
+    };
+    isWide = (codePoint) => {
+      if (codePoint >= wideFastPathStart && codePoint <= wideFastPathEnd) {
+        return true;
+      }
+      if (codePoint < wideMinimalCodePoint || codePoint > wideMaximumCodePoint) {
+        return false;
+      }
+      return isInRange(wideRanges, codePoint);
+    };
+  }
+});
+
+// node_modules/get-east-asian-width/index.js
+function validate2(codePoint) {
+  if (!Number.isSafeInteger(codePoint)) {
+    throw new TypeError(`Expected a code point, got \`${typeof codePoint}\`.`);
+  }
+}
+function eastAsianWidth(codePoint, { ambiguousAsWide = false } = {}) {
+  validate2(codePoint);
+  if (isFullwidth(codePoint) || isWide(codePoint) || ambiguousAsWide && isAmbiguous(codePoint)) {
+    return 2;
+  }
+  return 1;
+}
+var init_get_east_asian_width = __esm({
+  "node_modules/get-east-asian-width/index.js"() {
+    init_lookup();
+  }
+});
+
+// node_modules/emoji-regex/index.mjs
+var emoji_regex_default;
+var init_emoji_regex = __esm({
+  "node_modules/emoji-regex/index.mjs"() {
+    emoji_regex_default = () => {
+      return /[#*0-9]\uFE0F?\u20E3|[\xA9\xAE\u203C\u2049\u2122\u2139\u2194-\u2199\u21A9\u21AA\u231A\u231B\u2328\u23CF\u23ED-\u23EF\u23F1\u23F2\u23F8-\u23FA\u24C2\u25AA\u25AB\u25B6\u25C0\u25FB\u25FC\u25FE\u2600-\u2604\u260E\u2611\u2614\u2615\u2618\u2620\u2622\u2623\u2626\u262A\u262E\u262F\u2638-\u263A\u2640\u2642\u2648-\u2653\u265F\u2660\u2663\u2665\u2666\u2668\u267B\u267E\u267F\u2692\u2694-\u2697\u2699\u269B\u269C\u26A0\u26A7\u26AA\u26B0\u26B1\u26BD\u26BE\u26C4\u26C8\u26CF\u26D1\u26E9\u26F0-\u26F5\u26F7\u26F8\u26FA\u2702\u2708\u2709\u270F\u2712\u2714\u2716\u271D\u2721\u2733\u2734\u2744\u2747\u2757\u2763\u27A1\u2934\u2935\u2B05-\u2B07\u2B1B\u2B1C\u2B55\u3030\u303D\u3297\u3299]\uFE0F?|[\u261D\u270C\u270D](?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?|[\u270A\u270B](?:\uD83C[\uDFFB-\uDFFF])?|[\u23E9-\u23EC\u23F0\u23F3\u25FD\u2693\u26A1\u26AB\u26C5\u26CE\u26D4\u26EA\u26FD\u2705\u2728\u274C\u274E\u2753-\u2755\u2795-\u2797\u27B0\u27BF\u2B50]|\u26D3\uFE0F?(?:\u200D\uD83D\uDCA5)?|\u26F9(?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?(?:\u200D[\u2640\u2642]\uFE0F?)?|\u2764\uFE0F?(?:\u200D(?:\uD83D\uDD25|\uD83E\uDE79))?|\uD83C(?:[\uDC04\uDD70\uDD71\uDD7E\uDD7F\uDE02\uDE37\uDF21\uDF24-\uDF2C\uDF36\uDF7D\uDF96\uDF97\uDF99-\uDF9B\uDF9E\uDF9F\uDFCD\uDFCE\uDFD4-\uDFDF\uDFF5\uDFF7]\uFE0F?|[\uDF85\uDFC2\uDFC7](?:\uD83C[\uDFFB-\uDFFF])?|[\uDFC4\uDFCA](?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDFCB\uDFCC](?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?(?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDCCF\uDD8E\uDD91-\uDD9A\uDE01\uDE1A\uDE2F\uDE32-\uDE36\uDE38-\uDE3A\uDE50\uDE51\uDF00-\uDF20\uDF2D-\uDF35\uDF37-\uDF43\uDF45-\uDF4A\uDF4C-\uDF7C\uDF7E-\uDF84\uDF86-\uDF93\uDFA0-\uDFC1\uDFC5\uDFC6\uDFC8\uDFC9\uDFCF-\uDFD3\uDFE0-\uDFF0\uDFF8-\uDFFF]|\uDDE6\uD83C[\uDDE8-\uDDEC\uDDEE\uDDF1\uDDF2\uDDF4\uDDF6-\uDDFA\uDDFC\uDDFD\uDDFF]|\uDDE7\uD83C[\uDDE6\uDDE7\uDDE9-\uDDEF\uDDF1-\uDDF4\uDDF6-\uDDF9\uDDFB\uDDFC\uDDFE\uDDFF]|\uDDE8\uD83C[\uDDE6\uDDE8\uDDE9\uDDEB-\uDDEE\uDDF0-\uDDF7\uDDFA-\uDDFF]|\uDDE9\uD83C[\uDDEA\uDDEC\uDDEF\uDDF0\uDDF2\uDDF4\uDDFF]|\uDDEA\uD83C[\uDDE6\uDDE8\uDDEA\uDDEC\uDDED\uDDF7-\uDDFA]|\uDDEB\uD83C[\uDDEE-\uDDF0\uDDF2\uDDF4\uDDF7]|\uDDEC\uD83C[\uDDE6\uDDE7\uDDE9-\uDDEE\uDDF1-\uDDF3\uDDF5-\uDDFA\uDDFC\uDDFE]|\uDDED\uD83C[\uDDF0\uDDF2\uDDF3\uDDF7\uDDF9\uDDFA]|\uDDEE\uD83C[\uDDE8-\uDDEA\uDDF1-\uDDF4\uDDF6-\uDDF9]|\uDDEF\uD83C[\uDDEA\uDDF2\uDDF4\uDDF5]|\uDDF0\uD83C[\uDDEA\uDDEC-\uDDEE\uDDF2\uDDF3\uDDF5\uDDF7\uDDFC\uDDFE\uDDFF]|\uDDF1\uD83C[\uDDE6-\uDDE8\uDDEE\uDDF0\uDDF7-\uDDFB\uDDFE]|\uDDF2\uD83C[\uDDE6\uDDE8-\uDDED\uDDF0-\uDDFF]|\uDDF3\uD83C[\uDDE6\uDDE8\uDDEA-\uDDEC\uDDEE\uDDF1\uDDF4\uDDF5\uDDF7\uDDFA\uDDFF]|\uDDF4\uD83C\uDDF2|\uDDF5\uD83C[\uDDE6\uDDEA-\uDDED\uDDF0-\uDDF3\uDDF7-\uDDF9\uDDFC\uDDFE]|\uDDF6\uD83C\uDDE6|\uDDF7\uD83C[\uDDEA\uDDF4\uDDF8\uDDFA\uDDFC]|\uDDF8\uD83C[\uDDE6-\uDDEA\uDDEC-\uDDF4\uDDF7-\uDDF9\uDDFB\uDDFD-\uDDFF]|\uDDF9\uD83C[\uDDE6\uDDE8\uDDE9\uDDEB-\uDDED\uDDEF-\uDDF4\uDDF7\uDDF9\uDDFB\uDDFC\uDDFF]|\uDDFA\uD83C[\uDDE6\uDDEC\uDDF2\uDDF3\uDDF8\uDDFE\uDDFF]|\uDDFB\uD83C[\uDDE6\uDDE8\uDDEA\uDDEC\uDDEE\uDDF3\uDDFA]|\uDDFC\uD83C[\uDDEB\uDDF8]|\uDDFD\uD83C\uDDF0|\uDDFE\uD83C[\uDDEA\uDDF9]|\uDDFF\uD83C[\uDDE6\uDDF2\uDDFC]|\uDF44(?:\u200D\uD83D\uDFEB)?|\uDF4B(?:\u200D\uD83D\uDFE9)?|\uDFC3(?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D(?:[\u2640\u2642]\uFE0F?(?:\u200D\u27A1\uFE0F?)?|\u27A1\uFE0F?))?|\uDFF3\uFE0F?(?:\u200D(?:\u26A7\uFE0F?|\uD83C\uDF08))?|\uDFF4(?:\u200D\u2620\uFE0F?|\uDB40\uDC67\uDB40\uDC62\uDB40(?:\uDC65\uDB40\uDC6E\uDB40\uDC67|\uDC73\uDB40\uDC63\uDB40\uDC74|\uDC77\uDB40\uDC6C\uDB40\uDC73)\uDB40\uDC7F)?)|\uD83D(?:[\uDC3F\uDCFD\uDD49\uDD4A\uDD6F\uDD70\uDD73\uDD76-\uDD79\uDD87\uDD8A-\uDD8D\uDDA5\uDDA8\uDDB1\uDDB2\uDDBC\uDDC2-\uDDC4\uDDD1-\uDDD3\uDDDC-\uDDDE\uDDE1\uDDE3\uDDE8\uDDEF\uDDF3\uDDFA\uDECB\uDECD-\uDECF\uDEE0-\uDEE5\uDEE9\uDEF0\uDEF3]\uFE0F?|[\uDC42\uDC43\uDC46-\uDC50\uDC66\uDC67\uDC6B-\uDC6D\uDC72\uDC74-\uDC76\uDC78\uDC7C\uDC83\uDC85\uDC8F\uDC91\uDCAA\uDD7A\uDD95\uDD96\uDE4C\uDE4F\uDEC0\uDECC](?:\uD83C[\uDFFB-\uDFFF])?|[\uDC6E-\uDC71\uDC73\uDC77\uDC81\uDC82\uDC86\uDC87\uDE45-\uDE47\uDE4B\uDE4D\uDE4E\uDEA3\uDEB4\uDEB5](?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDD74\uDD90](?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?|[\uDC00-\uDC07\uDC09-\uDC14\uDC16-\uDC25\uDC27-\uDC3A\uDC3C-\uDC3E\uDC40\uDC44\uDC45\uDC51-\uDC65\uDC6A\uDC79-\uDC7B\uDC7D-\uDC80\uDC84\uDC88-\uDC8E\uDC90\uDC92-\uDCA9\uDCAB-\uDCFC\uDCFF-\uDD3D\uDD4B-\uDD4E\uDD50-\uDD67\uDDA4\uDDFB-\uDE2D\uDE2F-\uDE34\uDE37-\uDE41\uDE43\uDE44\uDE48-\uDE4A\uDE80-\uDEA2\uDEA4-\uDEB3\uDEB7-\uDEBF\uDEC1-\uDEC5\uDED0-\uDED2\uDED5-\uDED8\uDEDC-\uDEDF\uDEEB\uDEEC\uDEF4-\uDEFC\uDFE0-\uDFEB\uDFF0]|\uDC08(?:\u200D\u2B1B)?|\uDC15(?:\u200D\uD83E\uDDBA)?|\uDC26(?:\u200D(?:\u2B1B|\uD83D\uDD25))?|\uDC3B(?:\u200D\u2744\uFE0F?)?|\uDC41\uFE0F?(?:\u200D\uD83D\uDDE8\uFE0F?)?|\uDC68(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDC68\uDC69]\u200D\uD83D(?:\uDC66(?:\u200D\uD83D\uDC66)?|\uDC67(?:\u200D\uD83D[\uDC66\uDC67])?)|[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC66(?:\u200D\uD83D\uDC66)?|\uDC67(?:\u200D\uD83D[\uDC66\uDC67])?)|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]))|\uD83C(?:\uDFFB(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFC-\uDFFF])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFC-\uDFFF]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?|\uDFFC(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFB\uDFFD-\uDFFF])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFB\uDFFD-\uDFFF]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?|\uDFFD(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?|\uDFFE(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFB-\uDFFD\uDFFF])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFB-\uDFFD\uDFFF]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?|\uDFFF(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFB-\uDFFE])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFB-\uDFFE]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?))?|\uDC69(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?[\uDC68\uDC69]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC66(?:\u200D\uD83D\uDC66)?|\uDC67(?:\u200D\uD83D[\uDC66\uDC67])?|\uDC69\u200D\uD83D(?:\uDC66(?:\u200D\uD83D\uDC66)?|\uDC67(?:\u200D\uD83D[\uDC66\uDC67])?))|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]))|\uD83C(?:\uDFFB(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFC-\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFC-\uDFFF]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFC-\uDFFF])))?|\uDFFC(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFB\uDFFD-\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFB\uDFFD-\uDFFF]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFB\uDFFD-\uDFFF])))?|\uDFFD(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])))?|\uDFFE(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFB-\uDFFD\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFB-\uDFFD\uDFFF]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFB-\uDFFD\uDFFF])))?|\uDFFF(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFB-\uDFFE])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFB-\uDFFE]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFB-\uDFFE])))?))?|\uDD75(?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?(?:\u200D[\u2640\u2642]\uFE0F?)?|\uDE2E(?:\u200D\uD83D\uDCA8)?|\uDE35(?:\u200D\uD83D\uDCAB)?|\uDE36(?:\u200D\uD83C\uDF2B\uFE0F?)?|\uDE42(?:\u200D[\u2194\u2195]\uFE0F?)?|\uDEB6(?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D(?:[\u2640\u2642]\uFE0F?(?:\u200D\u27A1\uFE0F?)?|\u27A1\uFE0F?))?)|\uD83E(?:[\uDD0C\uDD0F\uDD18-\uDD1F\uDD30-\uDD34\uDD36\uDD77\uDDB5\uDDB6\uDDBB\uDDD2\uDDD3\uDDD5\uDEC3-\uDEC5\uDEF0\uDEF2-\uDEF8](?:\uD83C[\uDFFB-\uDFFF])?|[\uDD26\uDD35\uDD37-\uDD39\uDD3C-\uDD3E\uDDB8\uDDB9\uDDCD\uDDCF\uDDD4\uDDD6-\uDDDD](?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDDDE\uDDDF](?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDD0D\uDD0E\uDD10-\uDD17\uDD20-\uDD25\uDD27-\uDD2F\uDD3A\uDD3F-\uDD45\uDD47-\uDD76\uDD78-\uDDB4\uDDB7\uDDBA\uDDBC-\uDDCC\uDDD0\uDDE0-\uDDFF\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC2\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF]|\uDDCE(?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D(?:[\u2640\u2642]\uFE0F?(?:\u200D\u27A1\uFE0F?)?|\u27A1\uFE0F?))?|\uDDD1(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1|\uDDD1\u200D\uD83E\uDDD2(?:\u200D\uD83E\uDDD2)?|\uDDD2(?:\u200D\uD83E\uDDD2)?))|\uD83C(?:\uDFFB(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFC-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFC-\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFC-\uDFFF])))?|\uDFFC(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFB\uDFFD-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFB\uDFFD-\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFB\uDFFD-\uDFFF])))?|\uDFFD(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])))?|\uDFFE(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFB-\uDFFD\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFD\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFD\uDFFF])))?|\uDFFF(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFB-\uDFFE]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFE])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFE])))?))?|\uDEF1(?:\uD83C(?:\uDFFB(?:\u200D\uD83E\uDEF2\uD83C[\uDFFC-\uDFFF])?|\uDFFC(?:\u200D\uD83E\uDEF2\uD83C[\uDFFB\uDFFD-\uDFFF])?|\uDFFD(?:\u200D\uD83E\uDEF2\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])?|\uDFFE(?:\u200D\uD83E\uDEF2\uD83C[\uDFFB-\uDFFD\uDFFF])?|\uDFFF(?:\u200D\uD83E\uDEF2\uD83C[\uDFFB-\uDFFE])?))?)/g;
+    };
+  }
+});
+
+// node_modules/string-width/index.js
+function stringWidth(string5, options7 = {}) {
+  if (typeof string5 !== "string" || string5.length === 0) {
+    return 0;
+  }
+  const {
+    ambiguousIsNarrow = true,
+    countAnsiEscapeCodes = false
+  } = options7;
+  if (!countAnsiEscapeCodes) {
+    string5 = stripAnsi(string5);
+  }
+  if (string5.length === 0) {
+    return 0;
+  }
+  let width = 0;
+  const eastAsianWidthOptions = { ambiguousAsWide: !ambiguousIsNarrow };
+  for (const { segment: character } of segmenter.segment(string5)) {
+    const codePoint = character.codePointAt(0);
+    if (codePoint <= 31 || codePoint >= 127 && codePoint <= 159) {
+      continue;
+    }
+    if (codePoint >= 8203 && codePoint <= 8207 || codePoint === 65279) {
+      continue;
+    }
+    if (codePoint >= 768 && codePoint <= 879 || codePoint >= 6832 && codePoint <= 6911 || codePoint >= 7616 && codePoint <= 7679 || codePoint >= 8400 && codePoint <= 8447 || codePoint >= 65056 && codePoint <= 65071) {
+      continue;
+    }
+    if (codePoint >= 55296 && codePoint <= 57343) {
+      continue;
+    }
+    if (codePoint >= 65024 && codePoint <= 65039) {
+      continue;
+    }
+    if (defaultIgnorableCodePointRegex.test(character)) {
+      continue;
+    }
+    if (emoji_regex_default().test(character)) {
+      width += 2;
+      continue;
+    }
+    width += eastAsianWidth(codePoint, eastAsianWidthOptions);
+  }
+  return width;
+}
+var segmenter, defaultIgnorableCodePointRegex;
+var init_string_width = __esm({
+  "node_modules/string-width/index.js"() {
+    init_strip_ansi();
+    init_get_east_asian_width();
+    init_emoji_regex();
+    segmenter = new Intl.Segmenter();
+    defaultIgnorableCodePointRegex = new RegExp("^\\p{Default_Ignorable_Code_Point}$", "u");
+  }
+});
+
+// src/output.ts
+var output_exports = {};
+__export(output_exports, {
+  jsonFailure: () => jsonFailure,
+  printJson: () => printJson,
+  renderColumns: () => renderColumns,
+  startProgress: () => startProgress,
+  terminalColumns: () => terminalColumns
+});
+function printJson(io, value) {
+  io.stdout(`${JSON.stringify(value, null, 2)}
+`);
+}
+function jsonFailure(error62) {
+  const message = describeError(error62);
+  const split = message.lastIndexOf("; ");
+  const fix = split > 0 ? message.slice(split + 2).replace(/\s*\(nothing was changed\)\.?$/, "") : null;
+  return { ok: false, error: { code: errorKind(error62), message, fix } };
+}
+function terminalColumns(io) {
+  if (io.isTTY && io.columns) return io.columns;
+  const fromEnv = Number(io.env.COLUMNS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : void 0;
+}
+function renderColumns(rows, columns, rules = {}) {
+  const count2 = Math.max(0, ...rows.map((row2) => row2.length));
+  let shown = Array.from({ length: count2 }, (_, i2) => i2);
+  for (const drop of [void 0, ...rules.optional ?? []]) {
+    if (drop !== void 0) shown = shown.filter((i2) => i2 !== drop);
+    const widths2 = fitWidths(rows, shown, columns, rules.uncut ?? []);
+    if (widths2) return rows.map((row2) => `  ${shown.map((i2, at) => fitCell(row2[i2] ?? "", widths2[at] ?? 0, at === shown.length - 1)).join("  ")}`.trimEnd());
+  }
+  const widths = fitWidths(rows, shown, void 0, []) ?? [];
+  return rows.map((row2) => `  ${shown.map((i2, at) => fitCell(row2[i2] ?? "", widths[at] ?? 0, at === shown.length - 1)).join("  ")}`.trimEnd());
+}
+function fitWidths(rows, shown, columns, uncut) {
+  const widths = shown.map((i2) => Math.max(0, ...rows.map((row2) => stringWidth(row2[i2] ?? ""))));
+  const minimum = shown.map((i2, at) => uncut.includes(i2) ? widths[at] ?? 0 : Math.min(widths[at] ?? 0, Math.max(stringWidth(rows[0]?.[i2] ?? ""), 8)));
+  const total = () => 2 + widths.reduce((sum, width) => sum + width, 0) + 2 * Math.max(0, shown.length - 1);
+  while (columns !== void 0 && total() > columns) {
+    let widest = -1;
+    for (let at = 0; at < shown.length; at++) {
+      if ((widths[at] ?? 0) > (minimum[at] ?? 0) && (widest < 0 || (widths[at] ?? 0) > (widths[widest] ?? 0))) widest = at;
+    }
+    if (widest < 0) return void 0;
+    widths[widest] = Math.max(minimum[widest] ?? 0, (widths[widest] ?? 0) - (total() - columns));
+  }
+  return widths;
+}
+function fitCell(text2, width, last) {
+  let cell = text2;
+  if (stringWidth(cell) > width) {
+    const characters = [...new Intl.Segmenter().segment(cell)].map((part) => part.segment);
+    cell = "";
+    for (const character of characters) {
+      if (stringWidth(cell + character) > width - 1) break;
+      cell += character;
+    }
+    cell += "\u2026";
+  }
+  return last ? cell : cell + " ".repeat(Math.max(0, width - stringWidth(cell)));
+}
+function startProgress(io, what) {
+  const started = Date.now();
+  const say = () => io.stderr(`${what}\u2026 ${Math.round((Date.now() - started) / 1e3)} s
+`);
+  let repeat2;
+  const first = setTimeout(() => {
+    say();
+    repeat2 = setInterval(say, 5e3);
+  }, 2e3);
+  return () => {
+    clearTimeout(first);
+    if (repeat2) clearInterval(repeat2);
+  };
+}
+var init_output = __esm({
+  "src/output.ts"() {
+    "use strict";
+    init_string_width();
+    init_errors();
+  }
+});
+
 // src/commands/install.ts
 var install_exports = {};
 __export(install_exports, {
@@ -22900,8 +23372,7 @@ __export(install_exports, {
 });
 function report(io, result, json2, verb) {
   if (json2) {
-    io.stdout(`${JSON.stringify(result)}
-`);
+    printJson(io, { ok: true, ...result });
     return;
   }
   const prefix = result.dryRun ? "would " : "";
@@ -22922,6 +23393,7 @@ var init_install2 = __esm({
     init_zod();
     init_args();
     init_install();
+    init_output();
     optionsSchema = external_exports.object({ "dry-run": external_exports.boolean().optional(), json: external_exports.boolean().optional() });
     options = { "dry-run": { type: "boolean" }, json: { type: "boolean" } };
     help = (name, text2) => `Usage: claude-persist ${name} [--dry-run] [--json]
@@ -23092,7 +23564,7 @@ var init_work_items = __esm({
 });
 
 // src/project-link.ts
-import { lstatSync as lstatSync2, readlinkSync, symlinkSync } from "node:fs";
+import { lstatSync as lstatSync3, readlinkSync as readlinkSync2, symlinkSync } from "node:fs";
 import path6 from "node:path";
 function projectLinkState(env, cwd, workspaces) {
   const hostPath = hostPathOf(cwd, { hostWorkspace: workspaces.host, containerWorkspace: workspaces.container });
@@ -23104,12 +23576,12 @@ function projectLinkState(env, cwd, workspaces) {
   if (hostSlug === containerSlug) return { kind: "same-path", ...slugs };
   let isLink;
   try {
-    isLink = lstatSync2(link2).isSymbolicLink();
+    isLink = lstatSync3(link2).isSymbolicLink();
   } catch {
     return { kind: "missing", ...slugs };
   }
   if (!isLink) return { kind: "not-a-link", ...slugs };
-  const target = readlinkSync(link2);
+  const target = readlinkSync2(link2);
   return target === hostSlug ? { kind: "ok", ...slugs } : { kind: "elsewhere", target, ...slugs };
 }
 function repairProjectLink(env, cwd, workspaces) {
@@ -23134,7 +23606,7 @@ var init_project_link = __esm({
 });
 
 // src/container-checks.ts
-import { accessSync, constants, existsSync as existsSync2, readFileSync as readFileSync4, statSync as statSync4 } from "node:fs";
+import { accessSync, constants, existsSync as existsSync3, readFileSync as readFileSync4, statSync as statSync4 } from "node:fs";
 import path7 from "node:path";
 function displayPath(file2, env) {
   const home = homeDir(env);
@@ -23246,9 +23718,9 @@ function checkReadOnlyMounts(env, mounts) {
     if (mounted && isWritable(file2)) {
       results.push(fail(`${shown} is writable here: this container can change the host's copy`, ON_HOST_REBUILD));
     } else if (mounted) good.push(entry.name);
-    else if (entry.name === "settings.json" && existsSync2(file2)) {
+    else if (entry.name === "settings.json" && existsSync3(file2)) {
       results.push(warn(`${shown} is this container's own, not the host's (its cleanupPeriodDays and hooks apply here)`, ON_HOST_REBUILD));
-    } else if (entry.name === PACK_CODE_DIR && !existsSync2(file2)) {
+    } else if (entry.name === PACK_CODE_DIR && !existsSync3(file2)) {
       results.push(warn(`${shown} is missing: the SessionStart hook does not run here`, ON_HOST_REBUILD));
     }
   }
@@ -23303,9 +23775,9 @@ var init_container_checks = __esm({
 });
 
 // src/environment.ts
-import { existsSync as existsSync3 } from "node:fs";
+import { existsSync as existsSync4 } from "node:fs";
 import { hostname as hostname3 } from "node:os";
-function detectEnvironment(env = process.env, fileExists = existsSync3) {
+function detectEnvironment(env = process.env, fileExists = existsSync4) {
   const hostWorkspace = env[HOST_WORKSPACE_ENV] || void 0;
   const containerWorkspace = env[CONTAINER_WORKSPACE_ENV] || void 0;
   return { kind: detectKind(env, hostWorkspace, fileExists), name: hostname3(), hostWorkspace, containerWorkspace };
@@ -23324,7 +23796,7 @@ var init_environment = __esm({
 });
 
 // src/sync/conflicts.ts
-import { lstatSync as lstatSync3, readdirSync as readdirSync2, readFileSync as readFileSync5, renameSync as renameSync3, unlinkSync as unlinkSync3, writeFileSync } from "node:fs";
+import { lstatSync as lstatSync4, readdirSync as readdirSync2, readFileSync as readFileSync5, renameSync as renameSync3, unlinkSync as unlinkSync3, writeFileSync } from "node:fs";
 import path8 from "node:path";
 function conflictCopies(dir) {
   let names;
@@ -23373,7 +23845,7 @@ function mergeCopy(file2, copy) {
 }
 function statOf(file2) {
   try {
-    const stat = lstatSync3(file2);
+    const stat = lstatSync4(file2);
     if (!stat.isFile() || stat.size > MAX_MERGE_BYTES) return "unfit";
     return { size: stat.size, mtimeMs: stat.mtimeMs, mode: stat.mode };
   } catch {
@@ -23479,7 +23951,7 @@ var init_folders = __esm({
 
 // src/sync/identity.ts
 import { createHash as createHash2 } from "node:crypto";
-import { lstatSync as lstatSync4, mkdirSync as mkdirSync3, readdirSync as readdirSync3, readFileSync as readFileSync6, readlinkSync as readlinkSync2, renameSync as renameSync4, rmdirSync as rmdirSync2, statSync as statSync5, symlinkSync as symlinkSync2 } from "node:fs";
+import { lstatSync as lstatSync5, mkdirSync as mkdirSync3, readdirSync as readdirSync3, readFileSync as readFileSync6, readlinkSync as readlinkSync3, renameSync as renameSync4, rmdirSync as rmdirSync2, statSync as statSync5, symlinkSync as symlinkSync2 } from "node:fs";
 import path10 from "node:path";
 function projectIdentity(dir) {
   const real = realpathOrSelf(dir);
@@ -23569,9 +24041,9 @@ function linkProject(env, dir, merge3) {
   let moved = [];
   if (isThere(target) && !isRealDirectory(target)) return { identity: identity3, slug, state: "other-link", moved };
   try {
-    const stat = lstatSync4(link2);
+    const stat = lstatSync5(link2);
     if (stat.isSymbolicLink()) {
-      return { identity: identity3, slug, state: readlinkSync2(link2) === identity3.folder ? "already" : "other-link", moved };
+      return { identity: identity3, slug, state: readlinkSync3(link2) === identity3.folder ? "already" : "other-link", moved };
     }
     if (!stat.isDirectory()) return { identity: identity3, slug, state: "other-link", moved };
     if (isEmptyOrMissing(target)) {
@@ -23591,7 +24063,7 @@ function linkProject(env, dir, merge3) {
   try {
     symlinkSync2(identity3.folder, link2, "dir");
   } catch (error62) {
-    if (errorCode(error62) !== "EEXIST" || readlinkSync2(link2) !== identity3.folder) throw error62;
+    if (errorCode(error62) !== "EEXIST" || readlinkSync3(link2) !== identity3.folder) throw error62;
     return { identity: identity3, slug, state: "already", moved };
   }
   return { identity: identity3, slug, state: "linked", moved };
@@ -23614,7 +24086,7 @@ function rmdirIfThere(dir) {
 }
 function isThere(file2) {
   try {
-    lstatSync4(file2);
+    lstatSync5(file2);
     return true;
   } catch {
     return false;
@@ -23632,12 +24104,12 @@ var init_identity = __esm({
 });
 
 // src/sync/session-start.ts
-import { existsSync as existsSync4, readFileSync as readFileSync7, statSync as statSync6 } from "node:fs";
+import { existsSync as existsSync5, readFileSync as readFileSync7, statSync as statSync6 } from "node:fs";
 import path11 from "node:path";
 function syncAtSessionStart(env, input2, machine, now) {
   const notes = [];
   const problems = [];
-  if (!existsSync4(syncSettingsFile(env))) return { notes, problems };
+  if (!existsSync5(syncSettingsFile(env))) return { notes, problems };
   try {
     const linked = linkProject(env, input2.cwd);
     if (linked?.state === "needs-merge") {
@@ -23854,6 +24326,11 @@ var init_hook2 = __esm({
     init_hook();
     hook = {
       summary: "run a hook by hand: 'hook session-start' reads Claude Code's hook JSON on stdin",
+      help: `Usage: claude-persist hook session-start
+
+Runs the SessionStart hook as Claude Code does: reads the hook's JSON ({"session_id", "cwd", "source", \u2026}) on
+stdin and prints its answer (the context for the session) on stdout. It always exits 0: a hook never blocks a session.
+`,
       async run(args, io) {
         if (args[0] !== "session-start" || args.length > 1) {
           throw new UserError("usage: claude-persist hook session-start  (reads the hook's JSON on stdin)", 2);
@@ -24968,7 +25445,7 @@ var require_windows = __commonJS({
     module.exports = isexe;
     isexe.sync = sync2;
     var fs = __require("fs");
-    function checkPathExt(path36, options7) {
+    function checkPathExt(path37, options7) {
       var pathext = options7.pathExt !== void 0 ? options7.pathExt : process.env.PATHEXT;
       if (!pathext) {
         return true;
@@ -24979,25 +25456,25 @@ var require_windows = __commonJS({
       }
       for (var i2 = 0; i2 < pathext.length; i2++) {
         var p = pathext[i2].toLowerCase();
-        if (p && path36.substr(-p.length).toLowerCase() === p) {
+        if (p && path37.substr(-p.length).toLowerCase() === p) {
           return true;
         }
       }
       return false;
     }
-    function checkStat(stat, path36, options7) {
+    function checkStat(stat, path37, options7) {
       if (!stat.isSymbolicLink() && !stat.isFile()) {
         return false;
       }
-      return checkPathExt(path36, options7);
+      return checkPathExt(path37, options7);
     }
-    function isexe(path36, options7, cb) {
-      fs.stat(path36, function(er, stat) {
-        cb(er, er ? false : checkStat(stat, path36, options7));
+    function isexe(path37, options7, cb) {
+      fs.stat(path37, function(er, stat) {
+        cb(er, er ? false : checkStat(stat, path37, options7));
       });
     }
-    function sync2(path36, options7) {
-      return checkStat(fs.statSync(path36), path36, options7);
+    function sync2(path37, options7) {
+      return checkStat(fs.statSync(path37), path37, options7);
     }
   }
 });
@@ -25008,13 +25485,13 @@ var require_mode = __commonJS({
     module.exports = isexe;
     isexe.sync = sync2;
     var fs = __require("fs");
-    function isexe(path36, options7, cb) {
-      fs.stat(path36, function(er, stat) {
+    function isexe(path37, options7, cb) {
+      fs.stat(path37, function(er, stat) {
         cb(er, er ? false : checkStat(stat, options7));
       });
     }
-    function sync2(path36, options7) {
-      return checkStat(fs.statSync(path36), options7);
+    function sync2(path37, options7) {
+      return checkStat(fs.statSync(path37), options7);
     }
     function checkStat(stat, options7) {
       return stat.isFile() && checkMode(stat, options7);
@@ -25047,7 +25524,7 @@ var require_isexe = __commonJS({
     }
     module.exports = isexe;
     isexe.sync = sync2;
-    function isexe(path36, options7, cb) {
+    function isexe(path37, options7, cb) {
       if (typeof options7 === "function") {
         cb = options7;
         options7 = {};
@@ -25057,7 +25534,7 @@ var require_isexe = __commonJS({
           throw new TypeError("callback not provided");
         }
         return new Promise(function(resolve, reject) {
-          isexe(path36, options7 || {}, function(er, is) {
+          isexe(path37, options7 || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
@@ -25066,7 +25543,7 @@ var require_isexe = __commonJS({
           });
         });
       }
-      core(path36, options7 || {}, function(er, is) {
+      core(path37, options7 || {}, function(er, is) {
         if (er) {
           if (er.code === "EACCES" || options7 && options7.ignoreErrors) {
             er = null;
@@ -25076,9 +25553,9 @@ var require_isexe = __commonJS({
         cb(er, is);
       });
     }
-    function sync2(path36, options7) {
+    function sync2(path37, options7) {
       try {
-        return core.sync(path36, options7 || {});
+        return core.sync(path37, options7 || {});
       } catch (er) {
         if (options7 && options7.ignoreErrors || er.code === "EACCES") {
           return false;
@@ -25094,7 +25571,7 @@ var require_isexe = __commonJS({
 var require_which = __commonJS({
   "node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
-    var path36 = __require("path");
+    var path37 = __require("path");
     var COLON = isWindows ? ";" : ":";
     var isexe = require_isexe();
     var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
@@ -25132,7 +25609,7 @@ var require_which = __commonJS({
           return opt.all && found.length ? resolve(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path36.join(pathPart, cmd);
+        const pCmd = path37.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         resolve(subStep(p, i2, 0));
       });
@@ -25159,7 +25636,7 @@ var require_which = __commonJS({
       for (let i2 = 0; i2 < pathEnv.length; i2++) {
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path36.join(pathPart, cmd);
+        const pCmd = path37.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         for (let j = 0; j < pathExt.length; j++) {
           const cur = p + pathExt[j];
@@ -25207,7 +25684,7 @@ var require_path_key = __commonJS({
 var require_resolveCommand = __commonJS({
   "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
-    var path36 = __require("path");
+    var path37 = __require("path");
     var which = require_which();
     var getPathKey = require_path_key();
     function resolveCommandAttempt(parsed, withoutPathExt) {
@@ -25225,7 +25702,7 @@ var require_resolveCommand = __commonJS({
       try {
         resolved = which.sync(parsed.command, {
           path: env[getPathKey({ env })],
-          pathExt: withoutPathExt ? path36.delimiter : void 0
+          pathExt: withoutPathExt ? path37.delimiter : void 0
         });
       } catch (e) {
       } finally {
@@ -25234,7 +25711,7 @@ var require_resolveCommand = __commonJS({
         }
       }
       if (resolved) {
-        resolved = path36.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
+        resolved = path37.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
       }
       return resolved;
     }
@@ -25288,8 +25765,8 @@ var require_shebang_command = __commonJS({
       if (!match) {
         return null;
       }
-      const [path36, argument] = match[0].replace(/#! ?/, "").split(" ");
-      const binary = path36.split("/").pop();
+      const [path37, argument] = match[0].replace(/#! ?/, "").split(" ");
+      const binary = path37.split("/").pop();
       if (binary === "env") {
         return argument;
       }
@@ -25324,9 +25801,9 @@ var require_readShebang = __commonJS({
 var require_parse = __commonJS({
   "node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
-    var path36 = __require("path");
+    var path37 = __require("path");
     var resolveCommand = require_resolveCommand();
-    var escape = require_escape();
+    var escape2 = require_escape();
     var readShebang = require_readShebang();
     var isWin = process.platform === "win32";
     var isExecutableRegExp = /\.(?:com|exe)$/i;
@@ -25349,9 +25826,9 @@ var require_parse = __commonJS({
       const needsShell = !isExecutableRegExp.test(commandFile);
       if (parsed.options.forceShell || needsShell) {
         const needsDoubleEscapeMetaChars = isCmdShimRegExp.test(commandFile);
-        parsed.command = path36.normalize(parsed.command);
-        parsed.command = escape.command(parsed.command);
-        parsed.args = parsed.args.map((arg) => escape.argument(arg, needsDoubleEscapeMetaChars));
+        parsed.command = path37.normalize(parsed.command);
+        parsed.command = escape2.command(parsed.command);
+        parsed.args = parsed.args.map((arg) => escape2.argument(arg, needsDoubleEscapeMetaChars));
         const shellCommand = [parsed.command].concat(parsed.args).join(" ");
         parsed.args = ["/d", "/s", "/c", `"${shellCommand}"`];
         parsed.command = process.env.comspec || "cmd.exe";
@@ -29344,7 +29821,7 @@ var init_input_sync = __esm({
 
 // node_modules/execa/lib/verbose/output.js
 var shouldLogOutput, fdUsesVerbose, PIPED_STDIO_VALUES, logLines, logLinesSync, isPipingStream, logLine;
-var init_output = __esm({
+var init_output2 = __esm({
   "node_modules/execa/lib/verbose/output.js"() {
     init_encoding_option();
     init_type();
@@ -29383,7 +29860,7 @@ import { writeFileSync as writeFileSync2, appendFileSync as appendFileSync2 } fr
 var transformOutputSync, transformOutputResultSync, runOutputGeneratorsSync, serializeChunks, logOutputSync, writeToFiles;
 var init_output_sync = __esm({
   "node_modules/execa/lib/io/output-sync.js"() {
-    init_output();
+    init_output2();
     init_generator();
     init_split();
     init_uint_array();
@@ -29480,13 +29957,13 @@ var init_output_sync = __esm({
       }
     };
     writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-      for (const { path: path36, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-        const pathString = typeof path36 === "string" ? path36 : path36.toString();
+      for (const { path: path37, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+        const pathString = typeof path37 === "string" ? path37 : path37.toString();
         if (append || outputFiles.has(pathString)) {
-          appendFileSync2(path36, serializedResult);
+          appendFileSync2(path37, serializedResult);
         } else {
           outputFiles.add(pathString);
-          writeFileSync2(path36, serializedResult);
+          writeFileSync2(path37, serializedResult);
         }
       }
     };
@@ -31070,7 +31547,7 @@ var init_contents2 = __esm({
   "node_modules/execa/lib/io/contents.js"() {
     init_source();
     init_uint_array();
-    init_output();
+    init_output2();
     init_iterate();
     init_max_buffer();
     init_strip_newline();
@@ -32237,7 +32714,7 @@ var init_execa = __esm({
 });
 
 // src/git.ts
-import { existsSync as existsSync5 } from "node:fs";
+import { existsSync as existsSync6 } from "node:fs";
 import path18 from "node:path";
 async function git(cwd, args) {
   const result = await execa("git", args, {
@@ -32257,7 +32734,7 @@ function gitFailed(what, result) {
   return new UserError(`${what} failed: ${line?.trim() || `git exited with ${result.exitCode}`}`);
 }
 async function repoRoot(dir) {
-  if (!existsSync5(dir)) throw new UserError(`${dir} does not exist; run this from inside your project`);
+  if (!existsSync6(dir)) throw new UserError(`${dir} does not exist; run this from inside your project`);
   const result = await git(dir, ["rev-parse", "--show-toplevel"]);
   if (result.exitCode !== 0) throw new UserError(`${dir} is not inside a git working tree; cd into your project first`);
   return result.stdout;
@@ -32292,10 +32769,23 @@ async function unfitWorkBranch(repo, branch) {
   if (!await isSafeBranchName(repo, branch)) {
     return `is not a safe git branch name (letters, digits, . _ / - + = , # @ %, not starting with "-")`;
   }
+  if (branch.startsWith("refs/")) return "starts with refs/, which git reads as a full ref name rather than a branch";
+  if (/^[A-Z_]*HEAD$/i.test(branch.split("/").at(-1) ?? "")) return "is a name git gives a meaning of its own (HEAD, FETCH_HEAD, ORIG_HEAD\u2026)";
+  const scripts = mixedScripts(branch);
+  if (scripts) return `mixes ${scripts} letters, so it can look like another name (a Cyrillic "\u0430" in "m\u0430in")`;
+  const remotes = await git(repo, ["remote"]);
+  for (const remote of remotes.exitCode === 0 ? remotes.stdout.split("\n").filter(Boolean) : ["origin"]) {
+    if (branch === remote) return `is the name of the remote ${remote}, which git would read instead`;
+    if (branch.startsWith(`${remote}/`)) return `starts with ${remote}/, which git would confuse with ${remote}'s own branches`;
+  }
   if (branch.startsWith("origin/")) return "starts with origin/, which git would confuse with origin's own branches";
   const base = await declaredDefaultBranch(repo);
   if (base !== void 0 && branch === base.replace(/^origin\//, "")) return "is the repo's default branch, not a branch of its own";
   return void 0;
+}
+function mixedScripts(name) {
+  const found = LOOK_ALIKE_SCRIPTS.filter((script) => new RegExp(`\\p{Script=${script}}`, "u").test(name));
+  return found.length > 1 ? found.join(" and ") : void 0;
 }
 async function isDirty(repo) {
   const result = await git(repo, ["status", "--porcelain", "--untracked-files=normal"]);
@@ -32414,13 +32904,13 @@ async function prepareBranch({ repo: root, branch, from, carry = false, worktree
   const holder = worktrees.find((entry) => entry.branch === name);
   if (worktree) {
     if (holder) {
-      if (!existsSync5(holder.path)) {
+      if (!existsSync6(holder.path)) {
         throw new UserError(`${name}'s worktree ${holder.path} is registered but its folder is gone; run 'git worktree prune' and try again`);
       }
       return { branch: name, action: "reused", folder: holder.path, mainWorktree };
     }
     const target = worktreePathFor(mainWorktree, name);
-    if (existsSync5(target)) {
+    if (existsSync6(target)) {
       throw new UserError(`${target} already exists but is not a worktree of ${name}; move it away and run again`);
     }
     const start2 = await startFor(root, name, fromCommit);
@@ -32433,9 +32923,25 @@ async function prepareBranch({ repo: root, branch, from, carry = false, worktree
     throw new UserError(`you have uncommitted changes; commit or stash them, or pass --carry to take them to ${name} (nothing was changed)`);
   }
   const start = await startFor(root, name, fromCommit);
+  await refuseToLeaveOrphanCommit(root, name, start.existing ? void 0 : start.ref);
   if (start.existing) await switchBranch(root, name);
   else await createBranch(root, name, start.ref, { track: start.track });
   return { branch: name, action: start.existing ? "switched" : "created", folder: root, mainWorktree };
+}
+async function refuseToLeaveOrphanCommit(root, branch, newBranchStart) {
+  if (await currentBranch(root) !== void 0) return;
+  const head = await resolveCommit(root, "HEAD");
+  if (!head) return;
+  const holders = await git(root, ["for-each-ref", "--count=1", "--contains", head, "--format=%(refname)", "refs/heads", "refs/tags", "refs/remotes"]);
+  if (holders.exitCode !== 0 || holders.stdout !== "") return;
+  if (newBranchStart !== void 0) {
+    const kept = await git(root, ["merge-base", "--is-ancestor", head, newBranchStart]);
+    if (kept.exitCode === 0) return;
+  }
+  const short = head.slice(0, 12);
+  throw new UserError(
+    `HEAD is detached at ${short}, a commit no branch holds: switching to ${branch} would leave it reachable only from the reflog; keep it with 'git branch <name> ${short}', or start ${branch} from it with --from ${short}, then run again (nothing was changed)`
+  );
 }
 async function startFor(root, branch, fromCommit) {
   if (await refExists(root, `refs/heads/${branch}`)) return { existing: true };
@@ -32446,12 +32952,13 @@ async function startFor(root, branch, fromCommit) {
   if (!commit) throw new UserError(`${base} has no commits yet; make a first commit, or pass --from <ref>`);
   return { existing: false, ref: commit, track: false };
 }
-var KEEP_IGNORED, MAX_REF_NAME, BRANCH_CHARACTERS;
+var LOOK_ALIKE_SCRIPTS, KEEP_IGNORED, MAX_REF_NAME, BRANCH_CHARACTERS;
 var init_git = __esm({
   "src/git.ts"() {
     "use strict";
     init_execa();
     init_errors();
+    LOOK_ALIKE_SCRIPTS = ["Latin", "Cyrillic", "Greek", "Armenian", "Cherokee"];
     KEEP_IGNORED = "--no-overwrite-ignore";
     MAX_REF_NAME = 200;
     BRANCH_CHARACTERS = /^[\p{L}\p{N}._/+=,#@%-]+$/u;
@@ -32857,16 +33364,19 @@ Start one with \`claude\` in ${project}, in one of its git worktrees, or in its 
 it is listed here then, with the command that resumes it. 'claude-persist sessions --all' lists every project's.
 `;
 }
-function renderTable(listing) {
+function renderTable(listing, columns) {
   const groups = listing.projects.filter((project) => project.sessions.length > 0).map((project) => ({ project, rows: project.sessions.map(row) }));
-  const widths = COLUMNS.map((title, i2) => Math.max(title.length, ...groups.flatMap((g) => g.rows.map((r) => (r[i2] ?? "").length))));
-  const line = (cells) => `  ${cells.map((cell, i2) => i2 === cells.length - 1 ? cell : cell.padEnd(widths[i2] ?? 0)).join("  ")}`.trimEnd();
+  const lines = renderColumns([COLUMNS, ...groups.flatMap((group) => group.rows)], columns, {
+    uncut: [COLUMNS.indexOf("LAST ACTIVITY"), COLUMNS.indexOf("RESUME")],
+    optional: [COLUMNS.indexOf("WORK ITEM"), COLUMNS.indexOf("RAN IN"), COLUMNS.indexOf("BRANCH")]
+  });
+  const header2 = lines.shift() ?? "";
   const out = [];
   for (const { project, rows } of groups) {
     if (out.length > 0) out.push("");
     const count2 = project.sessions.length;
     out.push(`${project.project}: ${count2} session${count2 === 1 ? "" : "s"}, newest first`);
-    out.push(line(COLUMNS), ...rows.map(line));
+    out.push(header2, ...lines.splice(0, rows.length));
   }
   return `${out.join("\n")}
 `;
@@ -32901,6 +33411,7 @@ var init_sessions2 = __esm({
     init_home();
     init_sessions();
     init_text();
+    init_output();
     optionsSchema2 = external_exports.object({
       all: external_exports.boolean().optional(),
       json: external_exports.boolean().optional(),
@@ -32916,7 +33427,7 @@ var init_sessions2 = __esm({
 Lists the Claude Code sessions of this project (the git repository of the current folder, with all its
 worktrees and the dev containers opened with /dev-open), newest first, with the command that resumes each.
   --all    every project under Claude Code's projects/ folder, grouped by project
-  --json   print one JSON array of sessions
+  --json   print one JSON object: { ok, sessions: [...] }
   --stats  print on stderr how much of the transcripts was read (only their first and last lines are)
 `;
     sessions = {
@@ -32926,10 +33437,9 @@ worktrees and the dev containers opened with /dev-open), newest first, with the 
         const { values } = parseOptions("claude-persist sessions", args, options2, optionsSchema2);
         const listing = values.all ? listAllSessions(io.env, io.cwd) : await listProjectSessions(io.env, io.cwd);
         const all = listing.projects.flatMap((project) => project.sessions);
-        if (values.json) io.stdout(`${JSON.stringify(all, null, 2)}
-`);
+        if (values.json) printJson(io, { ok: true, sessions: all });
         else if (all.length === 0) io.stdout(describeNone(io, listing, Boolean(values.all)));
-        else io.stdout(renderTable(listing));
+        else io.stdout(renderTable(listing, terminalColumns(io)));
         for (const note of listing.notes) io.stderr(`claude-persist sessions: ${note}
 `);
         if (values.stats) io.stderr(describeStats(listing));
@@ -33232,17 +33742,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path36) {
-      const ctrl = callVisitor(key, node2, visitor, path36);
+    function visit_(key, node2, visitor, path37) {
+      const ctrl = callVisitor(key, node2, visitor, path37);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode2(key, path36, ctrl);
-        return visit_(key, ctrl, visitor, path36);
+        replaceNode2(key, path37, ctrl);
+        return visit_(key, ctrl, visitor, path37);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path36 = Object.freeze(path36.concat(node2));
+          path37 = Object.freeze(path37.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path36);
+            const ci = visit_(i2, node2.items[i2], visitor, path37);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -33253,13 +33763,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path36 = Object.freeze(path36.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path36);
+          path37 = Object.freeze(path37.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path37);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path36);
+          const cv = visit_("value", node2.value, visitor, path37);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -33280,17 +33790,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path36) {
-      const ctrl = await callVisitor(key, node2, visitor, path36);
+    async function visitAsync_(key, node2, visitor, path37) {
+      const ctrl = await callVisitor(key, node2, visitor, path37);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode2(key, path36, ctrl);
-        return visitAsync_(key, ctrl, visitor, path36);
+        replaceNode2(key, path37, ctrl);
+        return visitAsync_(key, ctrl, visitor, path37);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path36 = Object.freeze(path36.concat(node2));
+          path37 = Object.freeze(path37.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path36);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path37);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -33301,13 +33811,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path36 = Object.freeze(path36.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path36);
+          path37 = Object.freeze(path37.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path37);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path36);
+          const cv = await visitAsync_("value", node2.value, visitor, path37);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -33334,23 +33844,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path36) {
+    function callVisitor(key, node2, visitor, path37) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path36);
+        return visitor(key, node2, path37);
       if (identity3.isMap(node2))
-        return visitor.Map?.(key, node2, path36);
+        return visitor.Map?.(key, node2, path37);
       if (identity3.isSeq(node2))
-        return visitor.Seq?.(key, node2, path36);
+        return visitor.Seq?.(key, node2, path37);
       if (identity3.isPair(node2))
-        return visitor.Pair?.(key, node2, path36);
+        return visitor.Pair?.(key, node2, path37);
       if (identity3.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path36);
+        return visitor.Scalar?.(key, node2, path37);
       if (identity3.isAlias(node2))
-        return visitor.Alias?.(key, node2, path36);
+        return visitor.Alias?.(key, node2, path37);
       return void 0;
     }
-    function replaceNode2(key, path36, node2) {
-      const parent = path36[path36.length - 1];
+    function replaceNode2(key, path37, node2) {
+      const parent = path37[path37.length - 1];
       if (identity3.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity3.isPair(parent)) {
@@ -33962,10 +34472,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity3 = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path36, value) {
+    function collectionFromPath(schema, path37, value) {
       let v = value;
-      for (let i2 = path36.length - 1; i2 >= 0; --i2) {
-        const k = path36[i2];
+      for (let i2 = path37.length - 1; i2 >= 0; --i2) {
+        const k = path37[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a2 = [];
           a2[k] = v;
@@ -33984,7 +34494,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path36) => path36 == null || typeof path36 === "object" && !!path36[Symbol.iterator]().next().done;
+    var isEmptyPath = (path37) => path37 == null || typeof path37 === "object" && !!path37[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -34014,11 +34524,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path36, value) {
-        if (isEmptyPath(path36))
+      addIn(path37, value) {
+        if (isEmptyPath(path37))
           this.add(value);
         else {
-          const [key, ...rest2] = path36;
+          const [key, ...rest2] = path37;
           const node2 = this.get(key, true);
           if (identity3.isCollection(node2))
             node2.addIn(rest2, value);
@@ -34032,8 +34542,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path36) {
-        const [key, ...rest2] = path36;
+      deleteIn(path37) {
+        const [key, ...rest2] = path37;
         if (rest2.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -34047,8 +34557,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path36, keepScalar) {
-        const [key, ...rest2] = path36;
+      getIn(path37, keepScalar) {
+        const [key, ...rest2] = path37;
         const node2 = this.get(key, true);
         if (rest2.length === 0)
           return !keepScalar && identity3.isScalar(node2) ? node2.value : node2;
@@ -34066,8 +34576,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path36) {
-        const [key, ...rest2] = path36;
+      hasIn(path37) {
+        const [key, ...rest2] = path37;
         if (rest2.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -34077,8 +34587,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path36, value) {
-        const [key, ...rest2] = path36;
+      setIn(path37, value) {
+        const [key, ...rest2] = path37;
         if (rest2.length === 0) {
           this.set(key, value);
         } else {
@@ -36593,9 +37103,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path36, value) {
+      addIn(path37, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path36, value);
+          this.contents.addIn(path37, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -36670,14 +37180,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path36) {
-        if (Collection.isEmptyPath(path36)) {
+      deleteIn(path37) {
+        if (Collection.isEmptyPath(path37)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path36) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path37) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -36692,10 +37202,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path36, keepScalar) {
-        if (Collection.isEmptyPath(path36))
+      getIn(path37, keepScalar) {
+        if (Collection.isEmptyPath(path37))
           return !keepScalar && identity3.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity3.isCollection(this.contents) ? this.contents.getIn(path36, keepScalar) : void 0;
+        return identity3.isCollection(this.contents) ? this.contents.getIn(path37, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -36706,10 +37216,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path36) {
-        if (Collection.isEmptyPath(path36))
+      hasIn(path37) {
+        if (Collection.isEmptyPath(path37))
           return this.contents !== void 0;
-        return identity3.isCollection(this.contents) ? this.contents.hasIn(path36) : false;
+        return identity3.isCollection(this.contents) ? this.contents.hasIn(path37) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -36726,13 +37236,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path36, value) {
-        if (Collection.isEmptyPath(path36)) {
+      setIn(path37, value) {
+        if (Collection.isEmptyPath(path37)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path36), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path37), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path36, value);
+          this.contents.setIn(path37, value);
         }
       }
       /**
@@ -38693,9 +39203,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path36) => {
+    visit3.itemAtPath = (cst, path37) => {
       let item = cst;
-      for (const [field, index] of path36) {
+      for (const [field, index] of path37) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -38704,23 +39214,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path36) => {
-      const parent = visit3.itemAtPath(cst, path36.slice(0, -1));
-      const field = path36[path36.length - 1][0];
+    visit3.parentCollection = (cst, path37) => {
+      const parent = visit3.itemAtPath(cst, path37.slice(0, -1));
+      const field = path37[path37.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path36, item, visitor) {
-      let ctrl = visitor(item, path36);
+    function _visit(path37, item, visitor) {
+      let ctrl = visitor(item, path37);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path36.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path37.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -38731,10 +39241,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path36);
+            ctrl = ctrl(item, path37);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path36) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path37) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -40550,6 +41060,7 @@ function parseJsoncObject(text2, file2) {
   const [first] = errors;
   if (first) throw jsoncSyntaxError(text2, file2, first.offset, describeParseError(first.error));
   if (!tree || tree.type !== "object") throw jsoncSyntaxError(text2, file2, tree?.offset ?? 0, "the top level is not an object");
+  refuseDuplicateKeys(text2, file2, tree);
   return tree;
 }
 function parseDevcontainerConfig(text2, file2) {
@@ -40805,11 +41316,11 @@ var init_config = __esm({
 });
 
 // src/devcontainer/mounts.ts
-import { existsSync as existsSync6, readFileSync as readFileSync13 } from "node:fs";
+import { existsSync as existsSync7, readFileSync as readFileSync13 } from "node:fs";
 import path23 from "node:path";
 function planPersistenceMounts(options7) {
   const env = options7.env ?? process.env;
-  const fileExists = options7.fileExists ?? existsSync6;
+  const fileExists = options7.fileExists ?? existsSync7;
   const hostRoot = configDir(env);
   const { sourceRoot, composeSourceRoot } = sourceRoots(hostRoot, homeDir(env));
   const containerHome = resolveContainerHome(options7.container);
@@ -41293,7 +41804,11 @@ function parseComposeDocument(text2, file2) {
   const [error62] = doc.errors;
   if (error62) {
     const position = error62.linePos?.[0];
-    const reason = (error62.message.split("\n")[0] ?? error62.code).replace(/ at line \d+, column \d+:?$/, "");
+    let reason = (error62.message.split("\n")[0] ?? error62.code).replace(/ at line \d+, column \d+:?$/, "");
+    if (error62.code === "DUPLICATE_KEY") {
+      const key = /^\s*(?:-\s+)?["']?([^"':#]+)["']?\s*:/.exec(text2.slice(error62.pos[0]))?.[1]?.trim();
+      reason = `the key ${JSON.stringify(key ?? "?")} appears twice in one mapping, and only one copy takes effect: merge them into one; fix the file and run again (nothing was changed)`;
+    }
     throw new UserError(`${file2}:${position?.line ?? 1}:${position?.col ?? 1}: ${reason}`);
   }
   return doc;
@@ -41724,7 +42239,7 @@ var init_container_node = __esm({
 });
 
 // src/claude/running-sessions.ts
-import { readdirSync as readdirSync6, readFileSync as readFileSync14, readlinkSync as readlinkSync3 } from "node:fs";
+import { readdirSync as readdirSync6, readFileSync as readFileSync14, readlinkSync as readlinkSync4 } from "node:fs";
 import path27 from "node:path";
 function runningSessions(env, here = pidDomain()) {
   const dir = path27.join(configDir(env), RUNNING_SESSIONS_DIR);
@@ -41756,7 +42271,7 @@ function runningSessions(env, here = pidDomain()) {
 }
 function pidDomain(sources = HERE) {
   if (sources.platform !== "linux") return "linux";
-  return `linux:${readOr(() => readFileSync14(sources.machineIdFile, "utf8").trim())}:${readOr(() => readlinkSync3(sources.pidNamespaceLink))}`;
+  return `linux:${readOr(() => readFileSync14(sources.machineIdFile, "utf8").trim())}:${readOr(() => readlinkSync4(sources.pidNamespaceLink))}`;
 }
 function readOr(read) {
   try {
@@ -42103,9 +42618,9 @@ import {
   chmodSync,
   closeSync as closeSync4,
   copyFileSync as copyFileSync2,
-  existsSync as existsSync7,
+  existsSync as existsSync8,
   fsyncSync as fsyncSync2,
-  lstatSync as lstatSync5,
+  lstatSync as lstatSync6,
   mkdirSync as mkdirSync7,
   mkdtempSync,
   openSync as openSync4,
@@ -42168,7 +42683,7 @@ function realSlugFolders(projects, names) {
   for (const name of names) {
     const dir = path28.join(projects, name);
     try {
-      if (lstatSync5(dir).isDirectory()) found.add(name);
+      if (lstatSync6(dir).isDirectory()) found.add(name);
       else if (statSync12(dir).isDirectory()) {
         const real = realpathSync3(dir);
         if (path28.dirname(real) === projectsReal) found.add(path28.basename(real));
@@ -42186,7 +42701,7 @@ function add(config2, rel, data, only) {
   const abs = path28.join(config2, rel);
   let stats;
   try {
-    stats = lstatSync5(abs);
+    stats = lstatSync6(abs);
   } catch {
     return;
   }
@@ -42282,7 +42797,7 @@ function uniqueId(dir, now, kind) {
   const base = now.toISOString().replace(/[:.]/g, "-") + (kind === "manual" ? "" : `-${kind}`);
   for (let i2 = 1; ; i2++) {
     const id = i2 === 1 ? base : `${base}-${i2}`;
-    if (!existsSync7(path28.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync7(path28.join(dir, `${id}${SUMMARY_EXT}`))) return id;
+    if (!existsSync8(path28.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync8(path28.join(dir, `${id}${SUMMARY_EXT}`))) return id;
   }
 }
 function listSnapshots(project) {
@@ -42330,7 +42845,7 @@ function unknownSummary(id, project) {
 }
 async function pruneSnapshots(project, keep) {
   if (!Number.isInteger(keep) || keep < 1) throw new UserError(`keep at least 1 snapshot, not ${keep}`, 2);
-  if (!existsSync7(project.dir)) return { kept: [], removed: [] };
+  if (!existsSync8(project.dir)) return { kept: [], removed: [] };
   return withSnapshotLock(project, () => {
     const all = listSnapshots(project);
     const manual = all.filter((s) => s.kind === "manual").slice(0, keep);
@@ -42356,6 +42871,8 @@ async function restoreSnapshot(env, cwd, ref, options7 = {}, now = /* @__PURE__ 
       try {
         manifest = await extractVerified(snapshot2.archive, staging);
       } catch (error62) {
+        const local = fileError(staging, error62);
+        if (local instanceof UserError) throw new UserError(`${local.message.replace(/ and run again$/, "")}; nothing was restored or changed`);
         throw new UserError(`snapshot ${snapshot2.id} is damaged (${describeError(error62)}); nothing was restored or changed`);
       }
       if (manifest.project.slug !== project.slug) {
@@ -42407,7 +42924,7 @@ function findSnapshot(project, ref, cwd) {
   if (exact) return exact;
   if (ref.includes("/") || ref.endsWith(ARCHIVE_EXT)) {
     const file2 = path28.resolve(cwd, ref);
-    if (existsSync7(file2)) {
+    if (existsSync8(file2)) {
       const name = path28.basename(file2).replace(/\.tar\.gz$/, "");
       return { ...unknownSummary(name, project), archive: file2, archiveBytes: statSync12(file2).size };
     }
@@ -42550,7 +43067,7 @@ function blockedTarget(config2, manifest) {
       const here = parts.slice(0, i2).join("/");
       let stats;
       try {
-        stats = lstatSync5(path28.join(config2, here));
+        stats = lstatSync6(path28.join(config2, here));
       } catch (error62) {
         if (isNotFound(error62)) return void 0;
         throw error62;
@@ -42692,7 +43209,7 @@ function isRecord2(value) {
 }
 function isSymlink(file2) {
   try {
-    return lstatSync5(file2).isSymbolicLink();
+    return lstatSync6(file2).isSymbolicLink();
   } catch {
     return false;
   }
@@ -42783,7 +43300,7 @@ var init_snapshot = __esm({
 });
 
 // src/mapping.ts
-import { existsSync as existsSync8, mkdirSync as mkdirSync8, readdirSync as readdirSync8, readFileSync as readFileSync16, readlinkSync as readlinkSync4, renameSync as renameSync6, rmdirSync as rmdirSync4, symlinkSync as symlinkSync3 } from "node:fs";
+import { existsSync as existsSync9, mkdirSync as mkdirSync8, readdirSync as readdirSync8, readFileSync as readFileSync16, readlinkSync as readlinkSync5, renameSync as renameSync6, rmdirSync as rmdirSync4, symlinkSync as symlinkSync3 } from "node:fs";
 import path29 from "node:path";
 async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
   const hostSlug = encodeProjectSlug(target.hostPath);
@@ -42811,7 +43328,7 @@ async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
   try {
     symlinkSync3(hostSlug, link2, "dir");
   } catch (error62) {
-    if (errorCode(error62) !== "EEXIST" || readlinkSync4(link2) !== hostSlug) throw error62;
+    if (errorCode(error62) !== "EEXIST" || readlinkSync5(link2) !== hostSlug) throw error62;
     state = "already";
   }
   await recordMapping(env, { ...target, hostSlug, containerSlug, time: now.toISOString() });
@@ -42822,7 +43339,7 @@ function collidingProject(env, containerSlug, hostPath) {
   if (recorded) return recorded.hostPath;
   const link2 = path29.join(projectsDir(env), containerSlug);
   try {
-    const pointsTo = readlinkSync4(link2);
+    const pointsTo = readlinkSync5(link2);
     if (pointsTo !== encodeProjectSlug(hostPath)) return `the project folder ${pointsTo}`;
   } catch {
   }
@@ -42838,7 +43355,7 @@ function mergeInto(from, to, prefix = "") {
     if (entry.isDirectory() && isRealDirectory(target)) {
       moved.push(...mergeInto(source, target, rel));
       rmdirSync4(source);
-    } else if (!existsSync8(target)) {
+    } else if (!existsSync9(target)) {
       renameSync6(source, target);
       moved.push(rel);
     } else if (entry.isFile() && readFileSync16(source).equals(readFileSync16(target))) {
@@ -42855,7 +43372,7 @@ function uniqueName(file2) {
   const ext = path29.extname(file2);
   for (let i2 = 1; ; i2++) {
     const candidate = `${file2.slice(0, file2.length - ext.length)}.from-container-${i2}${ext}`;
-    if (!existsSync8(candidate)) return candidate;
+    if (!existsSync9(candidate)) return candidate;
   }
 }
 var init_mapping = __esm({
@@ -42869,73 +43386,420 @@ var init_mapping = __esm({
   }
 });
 
+// node_modules/diff/libesm/diff/base.js
+var Diff;
+var init_base2 = __esm({
+  "node_modules/diff/libesm/diff/base.js"() {
+    Diff = class {
+      diff(oldStr, newStr, options7 = {}) {
+        let callback;
+        if (typeof options7 === "function") {
+          callback = options7;
+          options7 = {};
+        } else if ("callback" in options7) {
+          callback = options7.callback;
+        }
+        const oldString = this.castInput(oldStr, options7);
+        const newString = this.castInput(newStr, options7);
+        const oldTokens = this.removeEmpty(this.tokenize(oldString, options7));
+        const newTokens = this.removeEmpty(this.tokenize(newString, options7));
+        return this.diffWithOptionsObj(oldTokens, newTokens, options7, callback);
+      }
+      diffWithOptionsObj(oldTokens, newTokens, options7, callback) {
+        var _a3;
+        const done = (value) => {
+          value = this.postProcess(value, options7);
+          if (callback) {
+            setTimeout(function() {
+              callback(value);
+            }, 0);
+            return void 0;
+          } else {
+            return value;
+          }
+        };
+        const newLen = newTokens.length, oldLen = oldTokens.length;
+        let editLength = 1;
+        let maxEditLength = newLen + oldLen;
+        if (options7.maxEditLength != null) {
+          maxEditLength = Math.min(maxEditLength, options7.maxEditLength);
+        }
+        const maxExecutionTime = (_a3 = options7.timeout) !== null && _a3 !== void 0 ? _a3 : Infinity;
+        const abortAfterTimestamp = Date.now() + maxExecutionTime;
+        const bestPath = [{ oldPos: -1, lastComponent: void 0 }];
+        let newPos = this.extractCommon(bestPath[0], newTokens, oldTokens, 0, options7);
+        if (bestPath[0].oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+          return done(this.buildValues(bestPath[0].lastComponent, newTokens, oldTokens));
+        }
+        let minDiagonalToConsider = -Infinity, maxDiagonalToConsider = Infinity;
+        const execEditLength = () => {
+          for (let diagonalPath = Math.max(minDiagonalToConsider, -editLength); diagonalPath <= Math.min(maxDiagonalToConsider, editLength); diagonalPath += 2) {
+            let basePath;
+            const removePath = bestPath[diagonalPath - 1], addPath = bestPath[diagonalPath + 1];
+            if (removePath) {
+              bestPath[diagonalPath - 1] = void 0;
+            }
+            let canAdd = false;
+            if (addPath) {
+              const addPathNewPos = addPath.oldPos - diagonalPath;
+              canAdd = addPath && 0 <= addPathNewPos && addPathNewPos < newLen;
+            }
+            const canRemove = removePath && removePath.oldPos + 1 < oldLen;
+            if (!canAdd && !canRemove) {
+              bestPath[diagonalPath] = void 0;
+              continue;
+            }
+            if (!canRemove || canAdd && removePath.oldPos < addPath.oldPos) {
+              basePath = this.addToPath(addPath, true, false, 0, options7);
+            } else {
+              basePath = this.addToPath(removePath, false, true, 1, options7);
+            }
+            newPos = this.extractCommon(basePath, newTokens, oldTokens, diagonalPath, options7);
+            if (basePath.oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+              return done(this.buildValues(basePath.lastComponent, newTokens, oldTokens)) || true;
+            } else {
+              bestPath[diagonalPath] = basePath;
+              if (basePath.oldPos + 1 >= oldLen) {
+                maxDiagonalToConsider = Math.min(maxDiagonalToConsider, diagonalPath - 1);
+              }
+              if (newPos + 1 >= newLen) {
+                minDiagonalToConsider = Math.max(minDiagonalToConsider, diagonalPath + 1);
+              }
+            }
+          }
+          editLength++;
+        };
+        if (callback) {
+          (function exec() {
+            setTimeout(function() {
+              if (editLength > maxEditLength || Date.now() > abortAfterTimestamp) {
+                return callback(void 0);
+              }
+              if (!execEditLength()) {
+                exec();
+              }
+            }, 0);
+          })();
+        } else {
+          while (editLength <= maxEditLength && Date.now() <= abortAfterTimestamp) {
+            const ret = execEditLength();
+            if (ret) {
+              return ret;
+            }
+          }
+        }
+      }
+      addToPath(path37, added, removed, oldPosInc, options7) {
+        const last = path37.lastComponent;
+        if (last && !options7.oneChangePerToken && last.added === added && last.removed === removed) {
+          return {
+            oldPos: path37.oldPos + oldPosInc,
+            lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
+          };
+        } else {
+          return {
+            oldPos: path37.oldPos + oldPosInc,
+            lastComponent: { count: 1, added, removed, previousComponent: last }
+          };
+        }
+      }
+      extractCommon(basePath, newTokens, oldTokens, diagonalPath, options7) {
+        const newLen = newTokens.length, oldLen = oldTokens.length;
+        let oldPos = basePath.oldPos, newPos = oldPos - diagonalPath, commonCount = 0;
+        while (newPos + 1 < newLen && oldPos + 1 < oldLen && this.equals(oldTokens[oldPos + 1], newTokens[newPos + 1], options7)) {
+          newPos++;
+          oldPos++;
+          commonCount++;
+          if (options7.oneChangePerToken) {
+            basePath.lastComponent = { count: 1, previousComponent: basePath.lastComponent, added: false, removed: false };
+          }
+        }
+        if (commonCount && !options7.oneChangePerToken) {
+          basePath.lastComponent = { count: commonCount, previousComponent: basePath.lastComponent, added: false, removed: false };
+        }
+        basePath.oldPos = oldPos;
+        return newPos;
+      }
+      equals(left, right, options7) {
+        if (options7.comparator) {
+          return options7.comparator(left, right);
+        } else {
+          return left === right || !!options7.ignoreCase && left.toLowerCase() === right.toLowerCase();
+        }
+      }
+      removeEmpty(array3) {
+        const ret = [];
+        for (let i2 = 0; i2 < array3.length; i2++) {
+          if (array3[i2]) {
+            ret.push(array3[i2]);
+          }
+        }
+        return ret;
+      }
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars
+      castInput(value, options7) {
+        return value;
+      }
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars
+      tokenize(value, options7) {
+        return Array.from(value);
+      }
+      join(chars) {
+        return chars.join("");
+      }
+      postProcess(changeObjects, options7) {
+        return changeObjects;
+      }
+      get useLongestToken() {
+        return false;
+      }
+      buildValues(lastComponent, newTokens, oldTokens) {
+        const components = [];
+        let nextComponent;
+        while (lastComponent) {
+          components.push(lastComponent);
+          nextComponent = lastComponent.previousComponent;
+          delete lastComponent.previousComponent;
+          lastComponent = nextComponent;
+        }
+        components.reverse();
+        const componentLen = components.length;
+        let componentPos = 0, newPos = 0, oldPos = 0;
+        for (; componentPos < componentLen; componentPos++) {
+          const component = components[componentPos];
+          if (!component.removed) {
+            if (!component.added && this.useLongestToken) {
+              let value = newTokens.slice(newPos, newPos + component.count);
+              value = value.map(function(value2, i2) {
+                const oldValue = oldTokens[oldPos + i2];
+                return oldValue.length > value2.length ? oldValue : value2;
+              });
+              component.value = this.join(value);
+            } else {
+              component.value = this.join(newTokens.slice(newPos, newPos + component.count));
+            }
+            newPos += component.count;
+            if (!component.added) {
+              oldPos += component.count;
+            }
+          } else {
+            component.value = this.join(oldTokens.slice(oldPos, oldPos + component.count));
+            oldPos += component.count;
+          }
+        }
+        return components;
+      }
+    };
+  }
+});
+
+// node_modules/diff/libesm/diff/line.js
+function diffLines(oldStr, newStr, options7) {
+  return lineDiff.diff(oldStr, newStr, options7);
+}
+function tokenize(value, options7) {
+  if (options7.stripTrailingCr) {
+    value = value.replace(/\r\n/g, "\n");
+  }
+  const retLines = [], linesAndNewlines = value.split(/(\n|\r\n)/);
+  if (!linesAndNewlines[linesAndNewlines.length - 1]) {
+    linesAndNewlines.pop();
+  }
+  for (let i2 = 0; i2 < linesAndNewlines.length; i2++) {
+    const line = linesAndNewlines[i2];
+    if (i2 % 2 && !options7.newlineIsToken) {
+      retLines[retLines.length - 1] += line;
+    } else {
+      retLines.push(line);
+    }
+  }
+  return retLines;
+}
+var LineDiff, lineDiff;
+var init_line = __esm({
+  "node_modules/diff/libesm/diff/line.js"() {
+    init_base2();
+    LineDiff = class extends Diff {
+      constructor() {
+        super(...arguments);
+        this.tokenize = tokenize;
+      }
+      equals(left, right, options7) {
+        if (options7.ignoreWhitespace) {
+          if (!options7.newlineIsToken || !left.includes("\n")) {
+            left = left.trim();
+          }
+          if (!options7.newlineIsToken || !right.includes("\n")) {
+            right = right.trim();
+          }
+        } else if (options7.ignoreNewlineAtEof && !options7.newlineIsToken) {
+          if (left.endsWith("\n")) {
+            left = left.slice(0, -1);
+          }
+          if (right.endsWith("\n")) {
+            right = right.slice(0, -1);
+          }
+        }
+        return super.equals(left, right, options7);
+      }
+    };
+    lineDiff = new LineDiff();
+  }
+});
+
+// node_modules/diff/libesm/patch/create.js
+function structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options7) {
+  let optionsObj;
+  if (!options7) {
+    optionsObj = {};
+  } else if (typeof options7 === "function") {
+    optionsObj = { callback: options7 };
+  } else {
+    optionsObj = options7;
+  }
+  if (typeof optionsObj.context === "undefined") {
+    optionsObj.context = 4;
+  }
+  const context = optionsObj.context;
+  if (optionsObj.newlineIsToken) {
+    throw new Error("newlineIsToken may not be used with patch-generation functions, only with diffing functions");
+  }
+  if (!optionsObj.callback) {
+    return diffLinesResultToPatch(diffLines(oldStr, newStr, optionsObj));
+  } else {
+    const { callback } = optionsObj;
+    diffLines(oldStr, newStr, Object.assign(Object.assign({}, optionsObj), { callback: (diff) => {
+      const patch = diffLinesResultToPatch(diff);
+      callback(patch);
+    } }));
+  }
+  function diffLinesResultToPatch(diff) {
+    if (!diff) {
+      return;
+    }
+    diff.push({ value: "", lines: [] });
+    function contextLines(lines) {
+      return lines.map(function(entry) {
+        return " " + entry;
+      });
+    }
+    const hunks = [];
+    let oldRangeStart = 0, newRangeStart = 0, curRange = [], oldLine = 1, newLine = 1;
+    for (let i2 = 0; i2 < diff.length; i2++) {
+      const current = diff[i2], lines = current.lines || splitLines2(current.value);
+      current.lines = lines;
+      if (current.added || current.removed) {
+        if (!oldRangeStart) {
+          const prev = diff[i2 - 1];
+          oldRangeStart = oldLine;
+          newRangeStart = newLine;
+          if (prev) {
+            curRange = context > 0 ? contextLines(prev.lines.slice(-context)) : [];
+            oldRangeStart -= curRange.length;
+            newRangeStart -= curRange.length;
+          }
+        }
+        for (const line of lines) {
+          curRange.push((current.added ? "+" : "-") + line);
+        }
+        if (current.added) {
+          newLine += lines.length;
+        } else {
+          oldLine += lines.length;
+        }
+      } else {
+        if (oldRangeStart) {
+          if (lines.length <= context * 2 && i2 < diff.length - 2) {
+            for (const line of contextLines(lines)) {
+              curRange.push(line);
+            }
+          } else {
+            const contextSize = Math.min(lines.length, context);
+            for (const line of contextLines(lines.slice(0, contextSize))) {
+              curRange.push(line);
+            }
+            const hunk = {
+              oldStart: oldRangeStart,
+              oldLines: oldLine - oldRangeStart + contextSize,
+              newStart: newRangeStart,
+              newLines: newLine - newRangeStart + contextSize,
+              lines: curRange
+            };
+            hunks.push(hunk);
+            oldRangeStart = 0;
+            newRangeStart = 0;
+            curRange = [];
+          }
+        }
+        oldLine += lines.length;
+        newLine += lines.length;
+      }
+    }
+    for (const hunk of hunks) {
+      for (let i2 = 0; i2 < hunk.lines.length; i2++) {
+        if (hunk.lines[i2].endsWith("\n")) {
+          hunk.lines[i2] = hunk.lines[i2].slice(0, -1);
+        } else {
+          hunk.lines.splice(i2 + 1, 0, "\\ No newline at end of file");
+          i2++;
+        }
+      }
+    }
+    return {
+      oldFileName,
+      newFileName,
+      oldHeader,
+      newHeader,
+      hunks
+    };
+  }
+}
+function splitLines2(text2) {
+  const hasTrailingNl = text2.endsWith("\n");
+  const result = text2.split("\n").map((line) => line + "\n");
+  if (hasTrailingNl) {
+    result.pop();
+  } else {
+    result.push(result.pop().slice(0, -1));
+  }
+  return result;
+}
+var init_create2 = __esm({
+  "node_modules/diff/libesm/patch/create.js"() {
+    init_line();
+  }
+});
+
+// node_modules/diff/libesm/index.js
+var init_libesm = __esm({
+  "node_modules/diff/libesm/index.js"() {
+    init_create2();
+  }
+});
+
 // src/diff.ts
 function unifiedDiff(before, after, name) {
   if (before === after) return "";
-  const ops = diffLines(splitLines2(before), splitLines2(after));
-  const hunks = [];
-  let i2 = 0;
-  while (i2 < ops.length) {
-    if (ops[i2]?.kind === " ") {
-      i2++;
-      continue;
-    }
-    const start = Math.max(0, i2 - CONTEXT);
-    let end = i2;
-    for (let j = i2; j < ops.length; j++) {
-      if (ops[j]?.kind !== " ") end = j;
-      else if (j - end > 2 * CONTEXT) break;
-    }
-    end = Math.min(ops.length, end + CONTEXT + 1);
-    const slice = ops.slice(start, end);
-    const oldStart = ops.slice(0, start).filter((o2) => o2.kind !== "+").length + 1;
-    const newStart = ops.slice(0, start).filter((o2) => o2.kind !== "-").length + 1;
-    const oldCount = slice.filter((o2) => o2.kind !== "+").length;
-    const newCount = slice.filter((o2) => o2.kind !== "-").length;
-    hunks.push(`@@ -${oldStart},${oldCount} +${newStart},${newCount} @@`, ...slice.map((o2) => `${o2.kind}${o2.line}`));
-    i2 = end;
+  const patch = structuredPatch(before === void 0 ? "/dev/null" : `a/${name}`, `b/${name}`, before ?? "", after, void 0, void 0, { context: CONTEXT });
+  const lines = [`--- ${patch.oldFileName}`, `+++ ${patch.newFileName}`];
+  for (const hunk of patch.hunks) {
+    const oldStart = hunk.oldLines === 0 ? hunk.oldStart - 1 : hunk.oldStart;
+    const newStart = hunk.newLines === 0 ? hunk.newStart - 1 : hunk.newStart;
+    lines.push(`@@ -${oldStart},${hunk.oldLines} +${newStart},${hunk.newLines} @@`, ...hunk.lines);
   }
-  return [`--- a/${name}`, `+++ b/${name}`, ...hunks].join("\n");
-}
-function splitLines2(text2) {
-  const lines = text2.split(/\r?\n/);
-  if (lines.at(-1) === "") lines.pop();
-  return lines;
-}
-function diffLines(a2, b) {
-  const n2 = a2.length;
-  const m = b.length;
-  const lcs = Array.from({ length: n2 + 1 }, () => new Uint32Array(m + 1));
-  for (let i3 = n2 - 1; i3 >= 0; i3--) {
-    const row2 = lcs[i3];
-    const next = lcs[i3 + 1];
-    for (let j2 = m - 1; j2 >= 0; j2--) row2[j2] = a2[i3] === b[j2] ? (next[j2 + 1] ?? 0) + 1 : Math.max(next[j2] ?? 0, row2[j2 + 1] ?? 0);
-  }
-  const ops = [];
-  let i2 = 0;
-  let j = 0;
-  while (i2 < n2 && j < m) {
-    if (a2[i2] === b[j]) {
-      ops.push({ kind: " ", line: a2[i2] ?? "" });
-      i2++;
-      j++;
-    } else if ((lcs[i2 + 1]?.[j] ?? 0) >= (lcs[i2]?.[j + 1] ?? 0)) ops.push({ kind: "-", line: a2[i2++] ?? "" });
-    else ops.push({ kind: "+", line: b[j++] ?? "" });
-  }
-  while (i2 < n2) ops.push({ kind: "-", line: a2[i2++] ?? "" });
-  while (j < m) ops.push({ kind: "+", line: b[j++] ?? "" });
-  return ops;
+  return lines.join("\n");
 }
 var CONTEXT;
 var init_diff = __esm({
   "src/diff.ts"() {
     "use strict";
+    init_libesm();
     CONTEXT = 3;
   }
 });
 
 // src/dev-open.ts
-import { existsSync as existsSync9, mkdirSync as mkdirSync9, readlinkSync as readlinkSync5, symlinkSync as symlinkSync4, unlinkSync as unlinkSync5 } from "node:fs";
+import { existsSync as existsSync10, mkdirSync as mkdirSync9, readlinkSync as readlinkSync6, statSync as statSync13, symlinkSync as symlinkSync4, unlinkSync as unlinkSync5 } from "node:fs";
 import path30 from "node:path";
 async function openDevContainer(options7, io) {
   const edit = await preparePersistenceEdit({
@@ -42967,6 +43831,7 @@ async function openDevContainer(options7, io) {
     describeSkipped(edit, messages);
     return { status: "dry-run", ...base, messages };
   }
+  if (!options7.isolated) checkHostReady(io.env);
   if (intoRepo) writeEdits(edit, messages, io.env);
   describeSkipped(edit, messages);
   if (options7.isolated) {
@@ -43085,15 +43950,24 @@ function prepareHost(env) {
   mkdirSync9(links, { recursive: true, mode: 448 });
   for (const entry of SHARED_ENTRIES) {
     if (entry.kind === "dir") mkdirSync9(path30.join(config2, entry.name), { recursive: true, mode: 448 });
-    else pointLink(path30.join(links, entry.name), existsSync9(path30.join(config2, entry.name)) ? path30.relative(links, path30.join(config2, entry.name)) : "/dev/null");
+    else pointLink(path30.join(links, entry.name), existsSync10(path30.join(config2, entry.name)) ? path30.relative(links, path30.join(config2, entry.name)) : "/dev/null");
   }
-  if (!existsSync9(path30.join(packCodeDir(env), "hooks"))) {
-    throw new UserError(`the pack is not installed in ${config2} (no ${path30.basename(packCodeDir(env))}/): run 'npx tsx install.ts' in the claude-persist folder first`);
+}
+function checkHostReady(env) {
+  const config2 = configDir(env);
+  if (!existsSync10(path30.join(packCodeDir(env), "hooks"))) {
+    throw new UserError(`the pack is not installed in ${config2} (no ${path30.basename(packCodeDir(env))}/): run 'claude-persist install' first (nothing was changed)`);
+  }
+  for (const name of [HOST_FILE_LINKS_DIR, ...SHARED_ENTRIES.filter((entry) => entry.kind === "dir").map((entry) => entry.name)]) {
+    const folder = path30.join(config2, name);
+    if (existsSync10(folder) && !statSync13(folder).isDirectory()) {
+      throw new UserError(`${folder} is a file where the folder a dev container mounts should be: move it out of the way and run again (nothing was changed)`);
+    }
   }
 }
 function pointLink(link2, target) {
   try {
-    if (readlinkSync5(link2) === target) return;
+    if (readlinkSync6(link2) === target) return;
     unlinkSync5(link2);
   } catch {
   }
@@ -43188,8 +44062,7 @@ function plainDevOpen(folder) {
   };
 }
 function printDevOpenResult(result, json2, io) {
-  if (json2) io.stdout(`${JSON.stringify(result)}
-`);
+  if (json2) printJson(io, { ok: true, ...result });
   else for (const line of result.messages) io.stdout(`${line}
 `);
 }
@@ -43200,6 +44073,7 @@ var init_dev_open2 = __esm({
     init_zod();
     init_args();
     init_dev_open();
+    init_output();
     options3 = {
       config: { type: "string" },
       init: { type: "boolean" },
@@ -43344,7 +44218,7 @@ var snapshot_exports = {};
 __export(snapshot_exports, {
   snapshot: () => snapshot
 });
-function renderList(project, all) {
+function renderList(project, all, columns) {
   if (all.length === 0) return `No snapshots of ${project} yet; take one with 'claude-persist snapshot create'.
 `;
   const rows = all.map((s) => [
@@ -43356,10 +44230,8 @@ function renderList(project, all) {
     s.environment.machine === "unknown" ? "?" : `${s.environment.kind}:${s.environment.machine}`
   ]);
   const titles = ["ID", "KIND", "SESSIONS", "DATA", "ARCHIVE", "TAKEN ON"];
-  const widths = titles.map((title, i2) => Math.max(title.length, ...rows.map((r) => (r[i2] ?? "").length)));
-  const line = (cells) => `  ${cells.map((c3, i2) => c3.padEnd(widths[i2] ?? 0)).join("  ")}`.trimEnd();
   return `${project}: ${plural2(all.length, "snapshot")}, newest first
-${[titles, ...rows].map(line).join("\n")}
+${renderColumns([titles, ...rows], columns).join("\n")}
 `;
 }
 function describePrune(kept, removed) {
@@ -43390,6 +44262,7 @@ var init_snapshot2 = __esm({
     init_args();
     init_errors();
     init_snapshot();
+    init_output();
     HELP3 = `Usage: claude-persist snapshot [create|list|restore|prune] [options]
 
 Snapshots of this project's Claude Code data: its sessions' transcripts (on the host, in its worktrees and its
@@ -43427,9 +44300,9 @@ archive each under <config>/persist-state/snapshots/, shared with the project's 
         switch (action) {
           case "create": {
             const { values } = parseOptions(command, rest2, jsonOnly, jsonSchema);
-            const result = await createSnapshot(io.env, io.cwd);
-            if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}
-`);
+            const stopProgress = startProgress(io, "claude-persist snapshot: still taking the snapshot");
+            const result = await createSnapshot(io.env, io.cwd).finally(stopProgress);
+            if (values.json) printJson(io, { ok: true, ...result });
             else {
               io.stdout(
                 `Snapshot ${result.id} of ${result.project.path}: ${plural2(result.sessionCount, "session")}, ${plural2(result.fileCount, "file")}, ${formatBytes(result.bytes)} (${formatBytes(result.archiveBytes)} compressed) in ${result.seconds.toFixed(1)} s
@@ -43445,18 +44318,17 @@ archive each under <config>/persist-state/snapshots/, shared with the project's 
             const { values } = parseOptions(command, rest2, jsonOnly, jsonSchema);
             const project = await resolveSnapshotProject(io.env, io.cwd);
             const all = listSnapshots(project);
-            if (values.json) io.stdout(`${JSON.stringify(all, null, 2)}
-`);
-            else io.stdout(renderList(project.hostPath, all));
+            if (values.json) printJson(io, { ok: true, snapshots: all });
+            else io.stdout(renderList(project.hostPath, all, terminalColumns(io)));
             return 0;
           }
           case "restore": {
             const { values, positionals } = parseOptions(command, rest2, restoreOptions, restoreSchema, { positionals: 1 });
             const ref = positionals[0];
             if (!ref) throw new UserError(`say which snapshot: '${command} latest', or an id from 'claude-persist snapshot list'`, 2);
-            const result = await restoreSnapshot(io.env, io.cwd, ref, { exact: Boolean(values.exact) });
-            if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}
-`);
+            const stopProgress = startProgress(io, "claude-persist snapshot: still restoring");
+            const result = await restoreSnapshot(io.env, io.cwd, ref, { exact: Boolean(values.exact) }).finally(stopProgress);
+            if (values.json) printJson(io, { ok: true, ...result });
             else {
               const removed = values.exact ? `; ${plural2(result.removed, "file")} it did not have removed` : "";
               io.stdout(
@@ -43472,8 +44344,7 @@ The data as it was before is snapshot ${result.undo.id}; undo with:
             const { values } = parseOptions(command, rest2, pruneOptions, pruneSchema);
             const project = await resolveSnapshotProject(io.env, io.cwd);
             const result = await pruneSnapshots(project, values.keep);
-            if (values.json) io.stdout(`${JSON.stringify({ kept: result.kept.map((s) => s.id), removed: result.removed.map((s) => s.id) }, null, 2)}
-`);
+            if (values.json) printJson(io, { ok: true, kept: result.kept.map((s) => s.id), removed: result.removed.map((s) => s.id) });
             else io.stdout(describePrune(result.kept.length, result.removed));
             return 0;
           }
@@ -43487,7 +44358,7 @@ The data as it was before is snapshot ${result.undo.id}; undo with:
 
 // src/doctor.ts
 import { randomUUID } from "node:crypto";
-import { existsSync as existsSync10, readlinkSync as readlinkSync6, rmSync as rmSync5, statSync as statSync13 } from "node:fs";
+import { existsSync as existsSync11, readlinkSync as readlinkSync7, rmSync as rmSync5, statSync as statSync14 } from "node:fs";
 import { userInfo } from "node:os";
 import path31 from "node:path";
 async function runDoctor(env, cwd) {
@@ -43508,12 +44379,21 @@ async function hostSections(env, cwd) {
   const configs = listDevcontainerConfigs(root);
   const home = {
     title: `Claude Code home (${displayPath(configDir(env), env)})`,
-    checks: [...checkConfigDir(env), ...checkSharedFolders(env), checkHookRegistered(env), hook2, ...checkMappingCollisions(env, configs.length > 0 ? root : void 0)]
+    checks: [
+      ...tagged("host.config-dir", checkConfigDir(env)),
+      ...tagged("host.shared-folders", checkSharedFolders(env)),
+      ...tagged("host.hook-registered", checkHookRegistered(env)),
+      ...tagged("host.hook-runs", hook2),
+      ...tagged("host.mapping-collisions", checkMappingCollisions(env, configs.length > 0 ? root : void 0))
+    ]
   };
-  const tools = { title: "Tools", checks: [node2, devcontainer, dockerCheck(docker2, configs.length > 0)] };
+  const tools = {
+    title: "Tools",
+    checks: [...tagged("tools.node", node2), ...tagged("tools.devcontainer-cli", devcontainer), ...tagged("tools.docker", dockerCheck(docker2, configs.length > 0))]
+  };
   const repo = [];
   if (configs.length === 0) {
-    repo.push({ title: `This repo (${root})`, checks: [ok("no dev container config here: nothing to check for this repo", "dev-open --init writes one")] });
+    repo.push({ title: `This repo (${root})`, checks: tagged("repo.config", ok("no dev container config here: nothing to check for this repo", "dev-open --init writes one")) });
   }
   for (const file2 of configs) repo.push(...await repoSections(env, { root, file: file2, several: configs.length > 1, docker: docker2.reachable }));
   return [home, tools, ...repo];
@@ -43525,18 +44405,22 @@ async function containerSections(env, cwd) {
   const [hook2, node2] = await Promise.all([checkHookRuns(env, cwd), checkNode(env)]);
   const repaired = workspaces && before?.kind === "missing" && projectLinkState(env, cwd, workspaces).kind === "ok";
   const inside = [
-    ...containerMountChecks(env, mounts),
-    repaired ? ok(`${displayPath(before.link, env)} was missing: the SessionStart hook that doctor ran has just linked it`) : describeProjectLink(env, cwd, before)
+    ...tagged("container.mounts", containerMountChecks(env, mounts)),
+    ...tagged(
+      "container.project-link",
+      repaired ? ok(`${displayPath(before.link, env)} was missing: the SessionStart hook that doctor ran has just linked it`) : describeProjectLink(env, cwd, before)
+    )
   ];
+  const here = [...tagged("container.hook-registered", checkHookRegistered(env)), ...tagged("container.hook-runs", hook2), ...tagged("container.node", node2)];
   return [
     { title: `Inside this dev container (${displayPath(configDir(env), env)})`, checks: inside },
-    { title: "Claude Code here", checks: [checkHookRegistered(env), hook2, node2] }
+    { title: "Claude Code here", checks: here }
   ];
 }
 function inspectPrivateDir(dir) {
   let stats;
   try {
-    stats = statSync13(dir);
+    stats = statSync14(dir);
   } catch {
     return { kind: "missing" };
   }
@@ -43627,16 +44511,21 @@ function checkHookRegistered(env) {
 }
 async function checkHookRuns(env, cwd) {
   const script = path31.join(configDir(env), HOOK_SCRIPT);
-  if (!existsSync10(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
+  if (!existsSync11(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
+  const registered = registeredHook(env);
+  const command = registered.kind === "current" || registered.kind === "outdated" ? registered.command : HOOK_COMMAND;
   const sessionId = `claude-persist-doctor-${randomUUID()}`;
   const input2 = JSON.stringify({ session_id: sessionId, cwd, hook_event_name: "SessionStart", source: "startup" });
   const started = performance.now();
-  const run = await execa("/bin/sh", ["-c", HOOK_COMMAND], { input: input2, env, extendEnv: false, cwd, timeout: HOOK_TIMEOUT_MS, reject: false });
+  const run = await execa("/bin/sh", ["-c", command], { input: input2, env, extendEnv: false, cwd, timeout: HOOK_TIMEOUT_MS, reject: false });
   const ms = Math.round(performance.now() - started);
   rmSync5(path31.join(packStateDir(env), SESSION_STARTS_DIR, `${sessionId}.jsonl`), { force: true });
   const stderr = firstLine(run.stderr);
   if (run.timedOut) return fail(`the SessionStart hook did not answer within ${HOOK_TIMEOUT_MS / 1e3} s`, "claude-persist install", stderr);
   if (run.exitCode !== 0) return fail(`the SessionStart hook exited with code ${run.exitCode}`, "claude-persist install", stderr);
+  if (!run.stdout.trim() && registered.kind === "outdated") {
+    return fail("the SessionStart hook command in settings.json printed nothing: it is an older command that runs no hook", "claude-persist install");
+  }
   if (!run.stdout.trim()) {
     return fail("the SessionStart hook printed nothing: `node` is not on the PATH", `install Node.js ${NODE_MAJOR2} or newer (https://nodejs.org)`);
   }
@@ -43688,7 +44577,7 @@ function collision(env, containerPath, hosts) {
   const linked = readLinkQuietly(path31.join(projectsDir(env), containerSlug));
   const served = hosts.find((host) => encodeProjectSlug(host) === linked);
   const others = hosts.filter((host) => host !== served);
-  const gone = hosts.filter((host) => !existsSync10(host));
+  const gone = hosts.filter((host) => !existsSync11(host));
   const fix = gone.length > 0 ? `remove the entries of ${gone.join(", ")} (no longer there) from ${displayPath(path31.join(packStateDir(env), "mappings.json"), env)}` : others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`).join("; ");
   return fail(
     `${containerPath} is mapped to ${hosts.length} repos: ${hosts.join(", ")}`,
@@ -43736,19 +44625,19 @@ async function repoSections(env, target) {
       configLabel = `dev-open's launch config (${displayPath(kept.file, env)})`;
     }
   } catch (error62) {
-    return [{ title, checks: [fail(describeError(error62), `correct ${shellWord(rel)} by hand`)] }];
+    return [{ title, checks: tagged("repo.config", fail(describeError(error62), `correct ${shellWord(rel)} by hand`)) }];
   }
   let plan;
   try {
     plan = await planPersistence(config2, target.root, { env, askDocker: target.docker });
   } catch (error62) {
-    return [{ title, checks: [fail(describeError(error62))] }];
+    return [{ title, checks: tagged("repo.config-mounts", fail(describeError(error62))) }];
   }
   const targets = /* @__PURE__ */ new Set([...configMountTargets(text2, target.file), ...composeTargets(target.file, config2)]);
   const checks = [
-    checkConfigMounts(plan, targets, configLabel, devOpen2("--config-only")),
-    checkWorkspaceEnv(config2, configLabel, devOpen2("--config-only")),
-    checkContainerPath2(env, target.root, target.file, config2)
+    ...tagged("repo.config-mounts", checkConfigMounts(plan, targets, configLabel, devOpen2("--config-only"))),
+    ...tagged("repo.workspace-env", checkWorkspaceEnv(config2, configLabel, devOpen2("--config-only"))),
+    ...tagged("repo.container-path", checkContainerPath2(env, target.root, target.file, config2))
   ];
   const sections = [{ title, checks }];
   if (target.docker) sections.push(await containerSection(env, { ...target, config: config2, plan, devOpen: devOpen2 }));
@@ -43805,24 +44694,24 @@ async function containerSection(env, target) {
   try {
     container = await findDevcontainer(target.root, target.file, env);
   } catch (error62) {
-    return { title: "Its dev container", checks: [fail(describeError(error62))] };
+    return { title: "Its dev container", checks: tagged("devcontainer.found", fail(describeError(error62))) };
   }
-  if (!container) return { title: "Its dev container", checks: [ok("no container yet", `${target.devOpen()} starts one`)] };
+  if (!container) return { title: "Its dev container", checks: tagged("devcontainer.found", ok("no container yet", `${target.devOpen()} starts one`)) };
   const id = container.Id.slice(0, 12);
   const title = `Its dev container (${id})`;
-  const checks = [checkContainerMounts(container, target)];
+  const checks = tagged("devcontainer.mounts", checkContainerMounts(container, target));
   const gitDir = await worktreeGitDir(target.root).catch(() => void 0);
-  if (gitDir) checks.push(checkWorktreeGitMount(container, gitDir, target.devOpen("--rebuild")));
-  if (!container.State.Running) return { title, checks: [...checks, ok("the container is stopped", `${target.devOpen()} starts it`)] };
+  if (gitDir) checks.push(...tagged("devcontainer.worktree-git", checkWorktreeGitMount(container, gitDir, target.devOpen("--rebuild"))));
+  if (!container.State.Running) return { title, checks: [...checks, ...tagged("devcontainer.running", ok("the container is stopped", `${target.devOpen()} starts it`))] };
   const user = containerUser(container, target.config);
   const claudeDir = containerClaudeDir(container, target.plan);
   const singleFiles = await checkSingleFileMounts(env, container, claudeDir, target.devOpen("--rebuild"));
   checks.push(
-    await checkContainerUid(env, container, user, target),
-    ...singleFiles.checks,
-    checkContainerMapping(env, container, target),
-    await checkCleanupPeriod(env, container, user, claudeDir, singleFiles.stale, target.devOpen("--rebuild")),
-    await checkNodeInContainer(env, container.Id)
+    ...tagged("devcontainer.uid", await checkContainerUid(env, container, user, target)),
+    ...tagged("devcontainer.single-file-mounts", singleFiles.checks),
+    ...tagged("devcontainer.mapping", checkContainerMapping(env, container, target)),
+    ...tagged("devcontainer.cleanup-period", await checkCleanupPeriod(env, container, user, claudeDir, singleFiles.stale, target.devOpen("--rebuild"))),
+    ...tagged("devcontainer.node", await checkNodeInContainer(env, container.Id))
   );
   return { title, checks };
 }
@@ -43880,7 +44769,7 @@ async function checkContainerUid(env, container, user, target) {
 }
 function ownerUid(file2) {
   try {
-    return statSync13(file2).uid;
+    return statSync14(file2).uid;
   } catch {
     return void 0;
   }
@@ -43939,7 +44828,7 @@ async function checkCleanupPeriod(env, container, user, claudeDir, staleFiles, r
   const inside = await dockerExec(env, ["-u", user, container.Id, "cat", `${claudeDir}/settings.json`]);
   const containerDays = cleanupDays(inside.ok ? inside.stdout : void 0);
   if (containerDays === hostDays) return ok(`cleanupPeriodDays is ${hostDays} on both sides`);
-  const fix = mounted ? `docker restart ${container.Id.slice(0, 12)}` : existsSync10(settingsPath(env)) ? rebuild : `set "cleanupPeriodDays": ${hostDays} in ${claudeDir}/settings.json in the container`;
+  const fix = mounted ? `docker restart ${container.Id.slice(0, 12)}` : existsSync11(settingsPath(env)) ? rebuild : `set "cleanupPeriodDays": ${hostDays} in ${claudeDir}/settings.json in the container`;
   const label = `cleanupPeriodDays is ${containerDays} in the container but ${hostDays} on the host`;
   if (containerDays < hostDays) return fail(`${label}: the container deletes shared sessions sooner`, fix);
   return warn(label, fix);
@@ -43951,7 +44840,7 @@ function cleanupDays(text2) {
 }
 function readLinkQuietly(link2) {
   try {
-    return readlinkSync6(link2);
+    return readlinkSync7(link2);
   } catch {
     return void 0;
   }
@@ -43968,6 +44857,9 @@ function userName() {
   } catch {
     return "$(id -un)";
   }
+}
+function tagged(id, results) {
+  return (Array.isArray(results) ? results : [results]).map((result) => ({ id, ...result }));
 }
 function renderReport(report3) {
   const lines = [`claude-persist doctor: ${report3.environment === "host" ? "on the host" : "in a dev container"}, Claude Code home ${report3.configDir}`];
@@ -44032,6 +44924,7 @@ var init_doctor2 = __esm({
     init_zod();
     init_args();
     init_doctor();
+    init_output();
     optionsSchema5 = external_exports.object({ json: external_exports.boolean().optional() });
     options5 = { json: { type: "boolean" } };
     HELP4 = `Usage: claude-persist doctor [--json]
@@ -44040,7 +44933,7 @@ Checks that Claude Code sessions can follow you between the host and this repo's
 folders, the SessionStart hook, node, the devcontainers CLI, Docker, this repo's config and its running container
 (run inside a container: the mounts from the inside). Prints \u2713, \u26A0 or \u2717 for each, and the command that fixes it.
 Exit code 1 when any check fails (\u2717); warnings (\u26A0) alone exit 0.
-  --json  print one JSON object: { environment, configDir, cwd, ok, counts, sections: [{ title, checks }] }
+  --json  print one JSON object: { environment, configDir, cwd, ok, counts, sections: [{ title, checks: [{ id, status, label, \u2026 }] }] }
 `;
     doctor = {
       summary: "check the host, this repo's dev container and its mounts; print the fix for each problem",
@@ -44048,8 +44941,8 @@ Exit code 1 when any check fails (\u2717); warnings (\u26A0) alone exit 0.
       async run(args, io) {
         const { values } = parseOptions("claude-persist doctor", args, options5, optionsSchema5);
         const report3 = await runDoctor(io.env, io.cwd);
-        io.stdout(values.json ? `${JSON.stringify(report3, null, 2)}
-` : renderReport(report3));
+        if (values.json) printJson(io, report3);
+        else io.stdout(renderReport(report3));
         return report3.ok ? 0 : 1;
       }
     };
@@ -44108,11 +45001,33 @@ function authorizationHeader(key) {
   const trimmed = key.trim();
   if (trimmed === "" || !/^[\x21-\x7e]+( [\x21-\x7e]+)?$/.test(trimmed)) {
     throw new UserError(
-      "LINEAR_API_KEY is empty or has characters an API key never has; copy it again from Linear (Settings \u2192 Security & access)"
+      "LINEAR_API_KEY is empty or has characters an API key never has; copy it again from Linear (Settings \u2192 Security & access)",
+      EXIT.needsCredential
     );
   }
   if (/^bearer /i.test(trimmed) || trimmed.startsWith("lin_api_")) return trimmed;
   return `Bearer ${trimmed}`;
+}
+async function readCapped(response, endpoint) {
+  const tooLarge = () => new UserError(`the answer at ${endpoint} is larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MB, far more than Linear sends; it was not read: check LINEAR_API_URL`);
+  if (Number(response.headers.get("content-length") ?? 0) > MAX_RESPONSE_BYTES) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  const chunks = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  for (; ; ) {
+    const chunk = reader ? await reader.read() : { done: true, value: void 0 };
+    if (chunk.done) break;
+    size += chunk.value.byteLength;
+    if (size > MAX_RESPONSE_BYTES) {
+      await reader?.cancel();
+      throw tooLarge();
+    }
+    chunks.push(chunk.value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 function linearClient({
   apiKey,
@@ -44131,7 +45046,7 @@ function linearClient({
         body: JSON.stringify({ operationName, query, variables }),
         signal: AbortSignal.timeout(timeoutMs)
       });
-      text2 = await response.text();
+      text2 = await readCapped(response, endpoint);
     } catch (error62) {
       throw unreachable(error62, endpoint, timeoutMs);
     }
@@ -44141,7 +45056,8 @@ function linearClient({
     const code = firstError?.extensions?.code;
     if (response.status === 401 || code === "AUTHENTICATION_ERROR") {
       throw new UserError(
-        `Linear refused LINEAR_API_KEY (HTTP ${response.status}); create a new key in Linear (Settings \u2192 Security & access \u2192 Personal API keys) and set LINEAR_API_KEY to it`
+        `Linear refused LINEAR_API_KEY (HTTP ${response.status}); create a new key in Linear (Settings \u2192 Security & access \u2192 Personal API keys) and set LINEAR_API_KEY to it`,
+        EXIT.needsCredential
       );
     }
     if (response.status === 429 || code === "RATELIMITED") {
@@ -44227,6 +45143,9 @@ function linearOptionsFromEnv(env = process.env) {
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
     throw new UserError(`LINEAR_TIMEOUT_MS must be a whole number of milliseconds, like 10000; unset it for the default`);
   }
+  if (timeoutMs > MAX_TIMEOUT_MS) {
+    throw new UserError(`LINEAR_TIMEOUT_MS=${timeout} is longer than a timer can wait (${MAX_TIMEOUT_MS} ms, about 24 days); use a smaller number, like 30000, or unset it for the default`);
+  }
   return { apiKey, apiUrl, timeoutMs };
 }
 async function lookupIssue(identifier, { linear, title } = {}) {
@@ -44261,6 +45180,7 @@ function parseJson(text2) {
   }
 }
 function unreachable(error62, endpoint, timeoutMs) {
+  if (error62 instanceof UserError) return error62;
   if (error62 instanceof Error && (error62.name === "TimeoutError" || error62.name === "AbortError")) {
     return new UserError(
       `Linear did not answer within ${formatSeconds(timeoutMs)}; check your connection and try again (LINEAR_TIMEOUT_MS sets the limit)`
@@ -44279,7 +45199,7 @@ function notFound(identifier) {
 function formatSeconds(ms) {
   return ms % 1e3 === 0 ? `${ms / 1e3} s` : `${(ms / 1e3).toFixed(1)} s`;
 }
-var DEFAULT_LINEAR_API_URL, DEFAULT_LINEAR_TIMEOUT_MS, MAX_MESSAGE, stateSchema, linearIssueSchema, issueAnswerSchema, teamStatesAnswerSchema, viewerAnswerSchema, issueStartAnswerSchema, graphqlErrorsSchema, ISSUE_QUERY, TEAM_STATES_QUERY, VIEWER_QUERY, ISSUE_START_MUTATION, LEAVE_STATE_TYPES, SLUG_MAX2;
+var DEFAULT_LINEAR_API_URL, DEFAULT_LINEAR_TIMEOUT_MS, MAX_MESSAGE, stateSchema, linearIssueSchema, issueAnswerSchema, teamStatesAnswerSchema, viewerAnswerSchema, issueStartAnswerSchema, graphqlErrorsSchema, ISSUE_QUERY, TEAM_STATES_QUERY, VIEWER_QUERY, ISSUE_START_MUTATION, LEAVE_STATE_TYPES, MAX_TIMEOUT_MS, MAX_RESPONSE_BYTES, SLUG_MAX2;
 var init_linear = __esm({
   "src/linear.ts"() {
     "use strict";
@@ -44336,6 +45256,8 @@ var init_linear = __esm({
   issueUpdate(id: $id, input: $input) { success issue { state { name } } }
 }`;
     LEAVE_STATE_TYPES = /* @__PURE__ */ new Set(["started", "completed", "canceled"]);
+    MAX_TIMEOUT_MS = 2 ** 31 - 1;
+    MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
     SLUG_MAX2 = 50;
   }
 });
@@ -44427,6 +45349,7 @@ var init_start_work = __esm({
     init_text();
     init_work_items();
     init_dev_open2();
+    init_output();
     options6 = {
       title: { type: "string" },
       from: { type: "string" },
@@ -44558,13 +45481,11 @@ Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/grap
         };
         if (values.json) {
           if (!values.open) {
-            io.stdout(`${JSON.stringify(result)}
-`);
+            printJson(io, { ok: true, ...result, open: null });
             return 0;
           }
           const opened = await openFolder(result.folder, io, true);
-          io.stdout(`${JSON.stringify({ ...result, open: opened })}
-`);
+          printJson(io, { ok: opened.exitCode === 0, ...result, open: opened });
           return opened.exitCode;
         }
         io.stdout(report2(result, looked, started, { noStatus, startFailed: startFailure !== void 0, here: root }));
@@ -44595,8 +45516,8 @@ function unisonArgs(env, remoteRoot, mergeCommand, sshCommand) {
       for (const name of folder.only) args.push("-ignorenot", `Path ${folder.name}/${name}`);
     }
   }
-  for (const pattern of ["*.tmp", "*.tmp.*", "*.lock", "*.lock.*", "*.stale", "*.swp", "*~", ".stfolder", ".stignore", ".stversions", "*.sync-conflict-*"]) {
-    args.push("-ignore", `Name ${pattern}`);
+  for (const pattern2 of ["*.tmp", "*.tmp.*", "*.lock", "*.lock.*", "*.stale", "*.swp", "*~", ".stfolder", ".stignore", ".stversions", "*.sync-conflict-*"]) {
+    args.push("-ignore", `Name ${pattern2}`);
   }
   args.push("-merge", `Name *.jsonl -> ${mergeCommand} CURRENT1 CURRENT2 NEW`);
   if (sshCommand) args.push("-sshcmd", sshCommand);
@@ -44643,7 +45564,7 @@ var init_unison = __esm({
 // src/sync/syncthing.ts
 import { spawn as spawn2 } from "node:child_process";
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { mkdirSync as mkdirSync11, openSync as openSync5, closeSync as closeSync5, existsSync as existsSync11 } from "node:fs";
+import { mkdirSync as mkdirSync11, openSync as openSync5, closeSync as closeSync5, existsSync as existsSync12 } from "node:fs";
 import { request } from "node:http";
 import { homedir as homedir2 } from "node:os";
 import path33 from "node:path";
@@ -44684,7 +45605,7 @@ async function createInstance(env, home, seed) {
   if (probe.exitCode !== 0) throw missingSyncthing(`${probe.message ?? ""} ${String(probe.stderr)}`);
   mkdirSync11(home, { recursive: true, mode: 448 });
   const config2 = path33.join(home, "config.xml");
-  if (!existsSync11(config2)) writeFileAtomic(config2, seededConfig(home, seed), 384);
+  if (!existsSync12(config2)) writeFileAtomic(config2, seededConfig(home, seed), 384);
   const generated = await execa(syncthingBinary(env), ["generate", `--home=${home}`, "--no-default-folder"], {
     reject: false,
     env: { ...env },
@@ -44986,7 +45907,7 @@ var sync_exports = {};
 __export(sync_exports, {
   sync: () => sync
 });
-import { lstatSync as lstatSync6, readdirSync as readdirSync9, readlinkSync as readlinkSync7 } from "node:fs";
+import { lstatSync as lstatSync7, readdirSync as readdirSync9, readlinkSync as readlinkSync8 } from "node:fs";
 import path35 from "node:path";
 async function init(args, io) {
   const { values } = parseOptions("claude-persist sync init", args, initOptions, initSchema);
@@ -45086,8 +46007,7 @@ async function status(args, io) {
   const peers = devices.filter((d) => d.deviceID !== settings.deviceId).map((d) => ({ id: d.deviceID, name: d.name, untrusted: d.untrusted === true, connected: connections.connections[d.deviceID]?.connected === true }));
   const folders = await folderStatuses(endpoint);
   if (values.json) {
-    io.stdout(`${JSON.stringify({ deviceId: settings.deviceId, own: settings.own, relay: settings.relay, peers, folders, merged }, null, 2)}
-`);
+    printJson(io, { ok: true, deviceId: settings.deviceId, own: settings.own, relay: settings.relay, peers, folders, merged });
     return 0;
   }
   const lines = [`This device: ${settings.deviceId}${settings.relay ? " (encrypted relay)" : ""}`];
@@ -45111,7 +46031,7 @@ function mergeAllConflicts(env) {
   } catch {
     return [];
   }
-  return names.flatMap((name) => lstatSync6(path35.join(projects, name)).isDirectory() ? mergeConflicts(path35.join(projects, name)) : []);
+  return names.flatMap((name) => lstatSync7(path35.join(projects, name)).isDirectory() ? mergeConflicts(path35.join(projects, name)) : []);
 }
 async function pauseResume(which, args, io) {
   parseOptions(`claude-persist sync ${which}`, args, {}, external_exports.object({}));
@@ -45176,7 +46096,7 @@ function resolveSlugLink(root, rel) {
   const [first, ...restParts] = rel.split(path35.sep);
   if (first) {
     try {
-      if (lstatSync6(path35.join(root, first)).isSymbolicLink()) return [path35.basename(readlinkSync7(path35.join(root, first))), ...restParts].join("/");
+      if (lstatSync7(path35.join(root, first)).isSymbolicLink()) return [path35.basename(readlinkSync8(path35.join(root, first))), ...restParts].join("/");
     } catch {
     }
   }
@@ -45254,7 +46174,7 @@ async function doctor2(args, io) {
 }
 function statMode(file2) {
   try {
-    return lstatSync6(file2).mode & 511;
+    return lstatSync7(file2).mode & 511;
   } catch {
     return void 0;
   }
@@ -45277,6 +46197,7 @@ var init_sync = __esm({
     init_errors();
     init_fs();
     init_mapping();
+    init_output();
     init_state();
     init_conflicts();
     init_folders();
@@ -45360,6 +46281,9 @@ Credentials, .claude.json, plugins/ and settings never travel.
 
 // src/cli.ts
 init_errors();
+import { readFileSync as readFileSync18 } from "node:fs";
+import path36 from "node:path";
+import { fileURLToPath as fileURLToPath5 } from "node:url";
 var COMMANDS = {
   install: async () => (await Promise.resolve().then(() => (init_install2(), install_exports))).install,
   uninstall: async () => (await Promise.resolve().then(() => (init_install2(), install_exports))).uninstall,
@@ -45380,26 +46304,45 @@ function processIo() {
     env: process.env,
     cwd: process.cwd(),
     stdin: process.stdin,
-    isTTY: Boolean(process.stdout.isTTY)
+    isTTY: Boolean(process.stdout.isTTY),
+    ...process.stdout.columns ? { columns: process.stdout.columns } : {}
   };
+}
+function exitQuietlyOnClosedPipe() {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error62) => {
+      if (error62.code === "EPIPE") process.exit(EXIT.ok);
+      throw error62;
+    });
+  }
 }
 async function runCli(argv, io = processIo()) {
   const [name, ...args] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
+  if (name === "--help" || name === "-h" || name === "help") {
     io.stdout(await usage());
-    return name ? 0 : 2;
+    return EXIT.ok;
+  }
+  if (name === "--version" || name === "-V" || name === "version") {
+    io.stdout(`claude-persist ${packVersion2()}
+`);
+    return EXIT.ok;
+  }
+  if (!name) {
+    io.stderr(await usage());
+    return EXIT.usage;
   }
   const load2 = COMMANDS[name];
   if (!load2) {
     io.stderr(`claude-persist: unknown command '${name}'. Run 'claude-persist --help' for the list.
 `);
-    return 2;
+    return EXIT.usage;
   }
+  const json2 = args.includes("--json");
   try {
     const command = await load2();
     if (command.help !== void 0 && args.some((arg) => arg === "--help" || arg === "-h")) {
       io.stdout(command.help);
-      return 0;
+      return EXIT.ok;
     }
     return await command.run(args, io);
   } catch (error62) {
@@ -45409,7 +46352,21 @@ async function runCli(argv, io = processIo()) {
       io.stderr(`${error62.stack}
 `);
     }
-    return error62 instanceof UserError ? error62.exitCode : 1;
+    if (json2) io.stdout(`${JSON.stringify((await Promise.resolve().then(() => (init_output(), output_exports))).jsonFailure(error62), null, 2)}
+`);
+    return error62 instanceof UserError ? error62.exitCode : EXIT.failed;
+  }
+}
+function packVersion2() {
+  for (let dir = path36.dirname(fileURLToPath5(import.meta.url)); ; dir = path36.dirname(dir)) {
+    for (const file2 of [path36.join(dir, "runtime.json"), path36.join(dir, "package.json")]) {
+      try {
+        const { name, version: version2 } = JSON.parse(readFileSync18(file2, "utf8"));
+        if (name === "claude-persist" && typeof version2 === "string") return version2;
+      } catch {
+      }
+    }
+    if (path36.dirname(dir) === dir) return "unknown";
   }
 }
 async function usage() {
@@ -45417,9 +46374,16 @@ async function usage() {
   for (const [name, load2] of Object.entries(COMMANDS)) {
     lines.push(`  ${name.padEnd(12)} ${(await load2()).summary}`);
   }
+  lines.push(
+    "",
+    "Options: <command> --help (or -h) for its own; --version (-V) prints the version.",
+    '--json (where a command takes it) prints exactly one JSON document on stdout, {"ok": false, "error": {...}} on failure.',
+    "Exit codes: 0 done, 1 failed, 2 usage error, 3 needs a login or credential (LINEAR_API_KEY)."
+  );
   return `${lines.join("\n")}
 `;
 }
 
 // scripts/claude-persist.ts
+exitQuietlyOnClosedPipe();
 process.exitCode = await runCli(process.argv.slice(2));
