@@ -3,6 +3,9 @@
 import { runSessionStartHook } from "../src/hook.ts";
 import { readHookInput, writeAll } from "./io.ts";
 
+// A reader that closed early (Claude Code gave up, `| head`): the answer is lost, but the hook still exits 0.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+
 try {
   const result = runSessionStartHook(readHookInput(), process.env);
   if (result.stdout) writeAll(1, result.stdout);

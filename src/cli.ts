@@ -1,6 +1,9 @@
 // The `claude-persist` command: one subcommand per module in src/commands/, one error path.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command, Io } from "./command.ts";
-import { describeError, UserError } from "./errors.ts";
+import { describeError, EXIT, UserError } from "./errors.ts";
 
 // Each command is loaded on demand, from a chunk of its own in the bundle, so that one command never pays for another's
 // dependencies; the summaries live here so that `--help` loads none of them.
@@ -64,25 +67,50 @@ export function processIo(): Io {
     get isTTY() {
       return Boolean(process.stdout.isTTY);
     },
+    get columns() {
+      return process.stdout.columns || undefined;
+    },
   };
+}
+
+/**
+ * A reader that goes away early (`claude-persist sessions | head`) is no failure: stop quietly, exit 0, rather than
+ * die of the EPIPE with a stack trace.
+ */
+export function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(EXIT.ok);
+      throw error;
+    });
+  }
 }
 
 export async function runCli(argv: string[], io: Io = processIo()): Promise<number> {
   const [name, ...args] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
+  if (name === "--help" || name === "-h" || name === "help") {
     io.stdout(usage());
-    return name ? 0 : 2;
+    return EXIT.ok;
+  }
+  if (name === "--version" || name === "-V" || name === "version") {
+    io.stdout(`claude-persist ${packVersion()}\n`);
+    return EXIT.ok;
+  }
+  if (!name) {
+    io.stderr(usage());
+    return EXIT.usage;
   }
   const entry = COMMANDS[name];
   if (!entry) {
     io.stderr(`claude-persist: unknown command '${name}'. Run 'claude-persist --help' for the list.\n`);
-    return 2;
+    return EXIT.usage;
   }
+  const json = args.includes("--json");
   try {
     const command = await entry.load();
     if (command.help !== undefined && args.some((arg) => arg === "--help" || arg === "-h")) {
       io.stdout(command.help);
-      return 0;
+      return EXIT.ok;
     }
     return await command.run(args, io);
   } catch (error) {
@@ -90,12 +118,35 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
     if (!(error instanceof UserError) && io.env.CLAUDE_PERSIST_DEBUG && error instanceof Error) {
       io.stderr(`${error.stack}\n`);
     }
-    return error instanceof UserError ? error.exitCode : 1;
+    // --json promises one document on stdout, failure included.
+    if (json) io.stdout(`${JSON.stringify((await import("./output.ts")).jsonFailure(error), null, 2)}\n`);
+    return error instanceof UserError ? error.exitCode : EXIT.failed;
+  }
+}
+
+/** The version of the build this runs from (its runtime.json), or of the source tree's package.json. */
+function packVersion(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    for (const file of [path.join(dir, "runtime.json"), path.join(dir, "package.json")]) {
+      try {
+        const { name, version } = JSON.parse(readFileSync(file, "utf8")) as { name?: unknown; version?: unknown };
+        if (name === "claude-persist" && typeof version === "string") return version;
+      } catch {
+        // Not there, or not ours: look further up.
+      }
+    }
+    if (path.dirname(dir) === dir) return "unknown";
   }
 }
 
 function usage(): string {
   const lines = ["Usage: claude-persist <command> [options]", "", "Commands:"];
   for (const [name, { summary }] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(12)} ${summary}`);
+  lines.push(
+    "",
+    "Options: <command> --help (or -h) for its own; --version (-V) prints the version.",
+    "--json (where a command takes it) prints exactly one JSON document on stdout, {\"ok\": false, \"error\": {...}} on failure.",
+    "Exit codes: 0 done, 1 failed, 2 usage error, 3 needs a login or credential (LINEAR_API_KEY).",
+  );
   return `${lines.join("\n")}\n`;
 }

@@ -8,6 +8,8 @@ export type Io = {
   readonly cwd: string;
   readonly stdin: NodeJS.ReadableStream;
   readonly isTTY: boolean;
+  /** The terminal's width, when stdout is one. */
+  readonly columns?: number;
 };
 
 export type Command = {

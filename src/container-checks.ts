@@ -11,6 +11,8 @@ export type CheckStatus = "ok" | "warn" | "fail";
 
 /** One line of doctor's report; `fix` is what to run (or do) when the status is not ok. */
 export type CheckResult = {
+  /** Which check this is, the same from run to run (`host.hook-runs`); several lines may share one (one per folder). */
+  readonly id?: string;
   readonly status: CheckStatus;
   readonly label: string;
   readonly detail?: string;

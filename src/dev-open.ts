@@ -1,7 +1,7 @@
 // /dev-open: find the repo and its dev container config, make sure the config has the persistence mounts,
 // prepare the host, launch the container through the devcontainers CLI, and map the project so that
 // `claude --continue` in the container carries on the host's sessions.
-import { existsSync, mkdirSync, readlinkSync, symlinkSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readlinkSync, statSync, symlinkSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { loadExeca } from "./execa.ts";
 import { configDir, packCodeDir, packStateDir } from "./claude/home.ts";
@@ -94,6 +94,8 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     return { status: "dry-run", ...base, messages };
   }
 
+  // Every precondition of the host before the first write: a failed dev-open leaves the repo and the host as they were.
+  if (!options.isolated) checkHostReady(io.env);
   if (intoRepo) writeEdits(edit, messages, io.env);
   describeSkipped(edit, messages);
   if (options.isolated) {
@@ -276,8 +278,19 @@ function prepareHost(env: NodeJS.ProcessEnv): void {
     if (entry.kind === "dir") mkdirSync(path.join(config, entry.name), { recursive: true, mode: 0o700 });
     else pointLink(path.join(links, entry.name), existsSync(path.join(config, entry.name)) ? path.relative(links, path.join(config, entry.name)) : "/dev/null");
   }
+}
+
+/** What prepareHost and the mounts need, checked without writing: the pack installed, each shared folder a folder or absent. */
+function checkHostReady(env: NodeJS.ProcessEnv): void {
+  const config = configDir(env);
   if (!existsSync(path.join(packCodeDir(env), "hooks"))) {
-    throw new UserError(`the pack is not installed in ${config} (no ${path.basename(packCodeDir(env))}/): run 'npx tsx install.ts' in the claude-persist folder first`);
+    throw new UserError(`the pack is not installed in ${config} (no ${path.basename(packCodeDir(env))}/): run 'claude-persist install' first (nothing was changed)`);
+  }
+  for (const name of [HOST_FILE_LINKS_DIR, ...SHARED_ENTRIES.filter((entry) => entry.kind === "dir").map((entry) => entry.name)]) {
+    const folder = path.join(config, name);
+    if (existsSync(folder) && !statSync(folder).isDirectory()) {
+      throw new UserError(`${folder} is a file where the folder a dev container mounts should be: move it out of the way and run again (nothing was changed)`);
+    }
   }
 }
 

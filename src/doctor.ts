@@ -92,12 +92,21 @@ async function hostSections(env: NodeJS.ProcessEnv, cwd: string): Promise<Sectio
   const configs = listDevcontainerConfigs(root);
   const home: Section = {
     title: `Claude Code home (${displayPath(configDir(env), env)})`,
-    checks: [...checkConfigDir(env), ...checkSharedFolders(env), checkHookRegistered(env), hook, ...checkMappingCollisions(env, configs.length > 0 ? root : undefined)],
+    checks: [
+      ...tagged("host.config-dir", checkConfigDir(env)),
+      ...tagged("host.shared-folders", checkSharedFolders(env)),
+      ...tagged("host.hook-registered", checkHookRegistered(env)),
+      ...tagged("host.hook-runs", hook),
+      ...tagged("host.mapping-collisions", checkMappingCollisions(env, configs.length > 0 ? root : undefined)),
+    ],
   };
-  const tools: Section = { title: "Tools", checks: [node, devcontainer, dockerCheck(docker, configs.length > 0), checkCredentials(env)] };
+  const tools: Section = {
+    title: "Tools",
+    checks: [...tagged("tools.node", node), ...tagged("tools.devcontainer-cli", devcontainer), ...tagged("tools.docker", dockerCheck(docker, configs.length > 0)), ...tagged("tools.credentials", checkCredentials(env))],
+  };
   const repo: Section[] = [];
   if (configs.length === 0) {
-    repo.push({ title: `This repo (${root})`, checks: [ok("no dev container config here: nothing to check for this repo", "dev-open --init writes one")] });
+    repo.push({ title: `This repo (${root})`, checks: tagged("repo.config", ok("no dev container config here: nothing to check for this repo", "dev-open --init writes one")) });
   }
   for (const file of configs) repo.push(...(await repoSections(env, { root, file, several: configs.length > 1, docker: docker.reachable })));
   return [home, tools, ...repo];
@@ -111,12 +120,16 @@ async function containerSections(env: NodeJS.ProcessEnv, cwd: string): Promise<S
   const [hook, node] = await Promise.all([checkHookRuns(env, cwd), checkNode(env)]);
   const repaired = workspaces && before?.kind === "missing" && projectLinkState(env, cwd, workspaces).kind === "ok";
   const inside = [
-    ...containerMountChecks(env, mounts),
-    repaired ? ok(`${displayPath(before.link, env)} was missing: the SessionStart hook that doctor ran has just linked it`) : describeProjectLink(env, cwd, before),
+    ...tagged("container.mounts", containerMountChecks(env, mounts)),
+    ...tagged(
+      "container.project-link",
+      repaired ? ok(`${displayPath(before.link, env)} was missing: the SessionStart hook that doctor ran has just linked it`) : describeProjectLink(env, cwd, before),
+    ),
   ];
+  const here = [...tagged("container.hook-registered", checkHookRegistered(env)), ...tagged("container.hook-runs", hook), ...tagged("container.node", node)];
   return [
     { title: `Inside this dev container (${displayPath(configDir(env), env)})`, checks: inside },
-    { title: "Claude Code here", checks: [checkHookRegistered(env), hook, node] },
+    { title: "Claude Code here", checks: here },
   ];
 }
 
@@ -240,21 +253,29 @@ function checkHookRegistered(env: Env): CheckResult {
   }
 }
 
-/** Runs the hook's command as Claude Code does (`sh -c`, a sample input on stdin) and checks its answer. */
+/**
+ * Runs the hook's command as Claude Code does (`sh -c`, a sample input on stdin) and checks its answer: the command
+ * settings.json registers, which is what Claude Code runs, or (when none is) the one install would register.
+ */
 async function checkHookRuns(env: NodeJS.ProcessEnv, cwd: string): Promise<CheckResult> {
   const script = path.join(configDir(env), HOOK_SCRIPT);
   if (!existsSync(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
+  const registered = registeredHook(env);
+  const command = registered.kind === "current" || registered.kind === "outdated" ? registered.command : HOOK_COMMAND;
   const sessionId = `claude-persist-doctor-${randomUUID()}`;
   const input = JSON.stringify({ session_id: sessionId, cwd, hook_event_name: "SessionStart", source: "startup" });
   const started = performance.now();
   const execa = await loadExeca();
-  const run = await execa("/bin/sh", ["-c", HOOK_COMMAND], { input, env, extendEnv: false, cwd, timeout: HOOK_TIMEOUT_MS, reject: false });
+  const run = await execa("/bin/sh", ["-c", command], { input, env, extendEnv: false, cwd, timeout: HOOK_TIMEOUT_MS, reject: false });
   const ms = Math.round(performance.now() - started);
   // The run recorded a session start like any other: doctor's is not a session.
   rmSync(path.join(packStateDir(env), SESSION_STARTS_DIR, `${sessionId}.jsonl`), { force: true });
   const stderr = firstLine(run.stderr);
   if (run.timedOut) return fail(`the SessionStart hook did not answer within ${HOOK_TIMEOUT_MS / 1000} s`, "claude-persist install", stderr);
   if (run.exitCode !== 0) return fail(`the SessionStart hook exited with code ${run.exitCode}`, "claude-persist install", stderr);
+  if (!run.stdout.trim() && registered.kind === "outdated") {
+    return fail("the SessionStart hook command in settings.json printed nothing: it is an older command that runs no hook", "claude-persist install");
+  }
   if (!run.stdout.trim()) {
     return fail("the SessionStart hook printed nothing: `node` is not on the PATH", `install Node.js ${NODE_MAJOR} or newer (https://nodejs.org)`);
   }
@@ -385,19 +406,19 @@ async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): Promise
       configLabel = `dev-open's launch config (${displayPath(kept.file, env)})`;
     }
   } catch (error) {
-    return [{ title, checks: [fail(describeError(error), `correct ${shellWord(rel)} by hand`)] }];
+    return [{ title, checks: tagged("repo.config", fail(describeError(error), `correct ${shellWord(rel)} by hand`)) }];
   }
   let plan: PersistencePlan;
   try {
     plan = await planPersistence(config, target.root, { env, askDocker: target.docker });
   } catch (error) {
-    return [{ title, checks: [fail(describeError(error))] }];
+    return [{ title, checks: tagged("repo.config-mounts", fail(describeError(error))) }];
   }
   const targets = new Set([...configMountTargets(text, target.file), ...composeTargets(target.file, config)]);
   const checks = [
-    checkConfigMounts(plan, targets, configLabel, devOpen("--config-only")),
-    checkWorkspaceEnv(config, configLabel, devOpen("--config-only")),
-    checkContainerPath(env, target.root, target.file, config),
+    ...tagged("repo.config-mounts", checkConfigMounts(plan, targets, configLabel, devOpen("--config-only"))),
+    ...tagged("repo.workspace-env", checkWorkspaceEnv(config, configLabel, devOpen("--config-only"))),
+    ...tagged("repo.container-path", checkContainerPath(env, target.root, target.file, config)),
   ];
   const sections: Section[] = [{ title, checks }];
   if (target.docker) sections.push(await containerSection(env, { ...target, config, plan, devOpen }));
@@ -474,24 +495,24 @@ async function containerSection(env: NodeJS.ProcessEnv, target: ContainerTarget)
   try {
     container = await findDevcontainer(target.root, target.file, env);
   } catch (error) {
-    return { title: "Its dev container", checks: [fail(describeError(error))] };
+    return { title: "Its dev container", checks: tagged("devcontainer.found", fail(describeError(error))) };
   }
-  if (!container) return { title: "Its dev container", checks: [ok("no container yet", `${target.devOpen()} starts one`)] };
+  if (!container) return { title: "Its dev container", checks: tagged("devcontainer.found", ok("no container yet", `${target.devOpen()} starts one`)) };
   const id = container.Id.slice(0, 12);
   const title = `Its dev container (${id})`;
-  const checks = [checkContainerMounts(container, target)];
+  const checks = tagged("devcontainer.mounts", checkContainerMounts(container, target));
   const gitDir = await worktreeGitDir(target.root).catch(() => undefined);
-  if (gitDir) checks.push(checkWorktreeGitMount(container, gitDir, target.devOpen("--rebuild")));
-  if (!container.State.Running) return { title, checks: [...checks, ok("the container is stopped", `${target.devOpen()} starts it`)] };
+  if (gitDir) checks.push(...tagged("devcontainer.worktree-git", checkWorktreeGitMount(container, gitDir, target.devOpen("--rebuild"))));
+  if (!container.State.Running) return { title, checks: [...checks, ...tagged("devcontainer.running", ok("the container is stopped", `${target.devOpen()} starts it`))] };
   const user = containerUser(container, target.config);
   const claudeDir = containerClaudeDir(container, target.plan);
   const singleFiles = await checkSingleFileMounts(env, container, claudeDir, target.devOpen("--rebuild"));
   checks.push(
-    await checkContainerUid(env, container, user, target),
-    ...singleFiles.checks,
-    checkContainerMapping(env, container, target),
-    await checkCleanupPeriod(env, container, user, claudeDir, singleFiles.stale, target.devOpen("--rebuild")),
-    await checkNodeInContainer(env, container.Id),
+    ...tagged("devcontainer.uid", await checkContainerUid(env, container, user, target)),
+    ...tagged("devcontainer.single-file-mounts", singleFiles.checks),
+    ...tagged("devcontainer.mapping", checkContainerMapping(env, container, target)),
+    ...tagged("devcontainer.cleanup-period", await checkCleanupPeriod(env, container, user, claudeDir, singleFiles.stale, target.devOpen("--rebuild"))),
+    ...tagged("devcontainer.node", await checkNodeInContainer(env, container.Id)),
   );
   return { title, checks };
 }
@@ -695,6 +716,11 @@ function userName(): string {
   } catch {
     return "$(id -un)";
   }
+}
+
+/** `results` with the stable id of the check that gave them (for --json readers). */
+function tagged(id: string, results: CheckResult | CheckResult[]): CheckResult[] {
+  return (Array.isArray(results) ? results : [results]).map((result) => ({ id, ...result }));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -3,10 +3,12 @@ import { randomBytes } from "node:crypto";
 import {
   closeSync,
   copyFileSync,
+  existsSync,
   fsyncSync,
   lstatSync,
   openSync,
   readFileSync,
+  readlinkSync,
   realpathSync,
   renameSync,
   statSync,
@@ -28,7 +30,14 @@ export function tempPathBeside(file: string): string {
  * dotfiles repo's settings.json) is written through, not replaced; without `mode` the file keeps its own.
  */
 export function writeFileAtomic(link: string, content: string | Uint8Array, mode?: number): void {
-  const file = resolvedTarget(link);
+  try {
+    writeThrough(resolvedTarget(link), content, mode);
+  } catch (error) {
+    throw fileError(link, error);
+  }
+}
+
+function writeThrough(file: string, content: string | Uint8Array, mode?: number): void {
   const temp = tempPathBeside(file);
   const keepMode = mode ?? existingMode(file) ?? 0o644;
   const fd = openSync(temp, "wx", keepMode);
@@ -51,6 +60,7 @@ export function writeFileAtomic(link: string, content: string | Uint8Array, mode
 
 /** Where a write to `file` lands: the file a symlink points at, when there is one. */
 function resolvedTarget(file: string): string {
+  refuseDanglingLink(file);
   try {
     return realpathSync(file);
   } catch {
@@ -58,10 +68,31 @@ function resolvedTarget(file: string): string {
   }
 }
 
+/**
+ * A symlink to nothing (a dotfiles checkout not made yet) is the user's promise of a file elsewhere: writing a file in
+ * its place would lose the link, and writing through it would put a file where their checkout is meant to go.
+ */
+export function refuseDanglingLink(file: string): void {
+  try {
+    if (!lstatSync(file).isSymbolicLink() || existsSync(file)) return;
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw error;
+  }
+  const target = readlinkSync(file);
+  throw new UserError(
+    `${file} is a symbolic link to ${target}, which does not exist: check out the file it points to (or remove the link) and run again (nothing was changed)`,
+  );
+}
+
 /** Copies `file` to `<file>.claude-persist.bak` (replacing an older backup); returns the backup's path. */
 export function backupFile(file: string): string {
   const backup = file + BACKUP_SUFFIX;
-  copyFileSync(file, backup);
+  try {
+    copyFileSync(file, backup);
+  } catch (error) {
+    throw fileError(backup, error);
+  }
   return backup;
 }
 
@@ -70,7 +101,26 @@ export function readTextIfExists(file: string): string | undefined {
     return readFileSync(file, "utf8");
   } catch (error) {
     if (isNotFound(error)) return undefined;
-    throw error;
+    throw fileError(file, error);
+  }
+}
+
+/** What the user sees of a failed read or write of `file`: the path, what is wrong and what to do; other errors as they are. */
+export function fileError(file: string, error: unknown): unknown {
+  if (error instanceof UserError) return error;
+  switch (errorCode(error)) {
+    case "EISDIR":
+      return new UserError(`${file} is a folder where a file should be: move it out of the way and run again`);
+    case "ENOSPC":
+    case "EDQUOT":
+      return new UserError(`${file}: no space left on the device (or over quota); free some space and run again`);
+    case "EACCES":
+    case "EPERM":
+      return new UserError(`${file}: permission denied; make it yours and writable (chown/chmod) and run again`);
+    case "EROFS":
+      return new UserError(`${file} is on a read-only file system; run this where it is writable`);
+    default:
+      return error;
   }
 }
 
@@ -81,11 +131,18 @@ export function readTextToEdit(file: string): string | undefined {
     bytes = readFileSync(file);
   } catch (error) {
     if (isNotFound(error)) return undefined;
-    throw error;
+    throw fileError(file, error);
   }
   const text = bytes.toString("utf8");
-  if (!Buffer.from(text, "utf8").equals(bytes)) throw new UserError(`${file} is not valid UTF-8; not editing it.`);
-  return text;
+  const reencoded = Buffer.from(text, "utf8");
+  if (reencoded.equals(bytes)) return text;
+  // The first byte that does not survive decoding, as line and (byte) column.
+  let at = 0;
+  while (at < bytes.length && bytes[at] === reencoded[at]) at++;
+  const before = bytes.subarray(0, at);
+  const line = before.filter((byte) => byte === 0x0a).length + 1;
+  const column = at - (before.lastIndexOf(0x0a) + 1) + 1;
+  throw new UserError(`${file}:${line}:${column}: not valid UTF-8 (byte 0x${bytes[at]?.toString(16).padStart(2, "0")}); save it as UTF-8 and run again (nothing was changed)`);
 }
 
 /** A directory itself, not a symlink to one. */

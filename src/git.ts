@@ -87,10 +87,28 @@ export async function unfitWorkBranch(repo: string, branch: string): Promise<str
   if (!(await isSafeBranchName(repo, branch))) {
     return `is not a safe git branch name (letters, digits, . _ / - + = , # @ %, not starting with "-")`;
   }
+  if (branch.startsWith("refs/")) return "starts with refs/, which git reads as a full ref name rather than a branch";
+  if (/^[A-Z_]*HEAD$/i.test(branch.split("/").at(-1) ?? "")) return "is a name git gives a meaning of its own (HEAD, FETCH_HEAD, ORIG_HEAD…)";
+  const scripts = mixedScripts(branch);
+  if (scripts) return `mixes ${scripts} letters, so it can look like another name (a Cyrillic "а" in "mаin")`;
+  const remotes = await git(repo, ["remote"]);
+  for (const remote of remotes.exitCode === 0 ? remotes.stdout.split("\n").filter(Boolean) : ["origin"]) {
+    if (branch === remote) return `is the name of the remote ${remote}, which git would read instead`;
+    if (branch.startsWith(`${remote}/`)) return `starts with ${remote}/, which git would confuse with ${remote}'s own branches`;
+  }
   if (branch.startsWith("origin/")) return "starts with origin/, which git would confuse with origin's own branches";
   const base = await declaredDefaultBranch(repo);
   if (base !== undefined && branch === base.replace(/^origin\//, "")) return "is the repo's default branch, not a branch of its own";
   return undefined;
+}
+
+// Scripts whose letters pass for Latin ones: a name that mixes them is a look-alike of another name.
+const LOOK_ALIKE_SCRIPTS = ["Latin", "Cyrillic", "Greek", "Armenian", "Cherokee"] as const;
+
+/** "Latin and Cyrillic" when `name` has letters of more than one of those scripts, else undefined. */
+function mixedScripts(name: string): string | undefined {
+  const found = LOOK_ALIKE_SCRIPTS.filter((script) => new RegExp(`\\p{Script=${script}}`, "u").test(name));
+  return found.length > 1 ? found.join(" and ") : undefined;
 }
 
 /** Uncommitted changes, staged or not, or untracked files (ignored files don't count). */
@@ -327,9 +345,31 @@ export async function prepareBranch({ repo: root, branch, from, carry = false, w
     throw new UserError(`you have uncommitted changes; commit or stash them, or pass --carry to take them to ${name} (nothing was changed)`);
   }
   const start = await startFor(root, name, fromCommit);
+  await refuseToLeaveOrphanCommit(root, name, start.existing ? undefined : start.ref);
   if (start.existing) await switchBranch(root, name);
   else await createBranch(root, name, start.ref, { track: start.track });
   return { branch: name, action: start.existing ? "switched" : "created", folder: root, mainWorktree };
+}
+
+/**
+ * On a detached HEAD whose commit no branch, tag or remote branch holds, switching away would leave that commit to
+ * the reflog (git only warns, and the warning went unseen): refuse, unless the new branch starts from it.
+ */
+async function refuseToLeaveOrphanCommit(root: string, branch: string, newBranchStart: string | undefined): Promise<void> {
+  if ((await currentBranch(root)) !== undefined) return;
+  const head = await resolveCommit(root, "HEAD");
+  if (!head) return;
+  const holders = await git(root, ["for-each-ref", "--count=1", "--contains", head, "--format=%(refname)", "refs/heads", "refs/tags", "refs/remotes"]);
+  if (holders.exitCode !== 0 || holders.stdout !== "") return;
+  if (newBranchStart !== undefined) {
+    const kept = await git(root, ["merge-base", "--is-ancestor", head, newBranchStart]);
+    if (kept.exitCode === 0) return;
+  }
+  const short = head.slice(0, 12);
+  throw new UserError(
+    `HEAD is detached at ${short}, a commit no branch holds: switching to ${branch} would leave it reachable only from the reflog; ` +
+      `keep it with 'git branch <name> ${short}', or start ${branch} from it with --from ${short}, then run again (nothing was changed)`,
+  );
 }
 
 type StartPoint = { readonly existing: true } | { readonly existing: false; readonly ref: string; readonly track: boolean };

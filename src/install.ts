@@ -3,14 +3,14 @@
 // validated) before the first byte is written; re-running changes nothing; uninstall takes out exactly what
 // install put in, and gives back any file of the user's that install replaced.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as z from "zod";
 import { configDir, homeDir, PACK_CODE_DIR, PACK_RUNTIME_MARKER, PACK_STATE_DIR, packCodeDir, packStateDir, settingsPath, type Env } from "./claude/home.ts";
 import { READ_WRITE_ENTRIES } from "./claude/shared.ts";
 import { UserError } from "./errors.ts";
-import { BACKUP_SUFFIX, backupFile, readTextIfExists, writeFileAtomic } from "./fs.ts";
+import { BACKUP_SUFFIX, backupFile, fileError, readTextIfExists, readTextToEdit, refuseDanglingLink, writeFileAtomic } from "./fs.ts";
 import { addSessionStartHook, removeSessionStartHook } from "./settings.ts";
 import { readJsonState, withLock } from "./state.ts";
 
@@ -96,7 +96,8 @@ function listFiles(dir: string, prefix = ""): string[] {
   return files;
 }
 
-type PlannedWrite = { target: string; content: Buffer; mode: number | undefined; backup: boolean };
+/** `previous`: the target's bytes before (undefined when it did not exist), to put back if install fails half-way. */
+type PlannedWrite = { target: string; content: Buffer; previous: Buffer | undefined; mode: number | undefined; backup: boolean };
 
 type Plan = {
   /** Folders to create (mode 0700). */
@@ -113,7 +114,7 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
   // `current`: the target's bytes now (undefined when it does not exist), as the caller read them.
   const want = (target: string, current: Buffer | undefined, content: Buffer, mode: number | undefined, backup: boolean) => {
     if (current?.equals(content)) plan.unchanged++;
-    else plan.writes.push({ target, content, mode, backup });
+    else plan.writes.push({ target, content, previous: current, mode, backup });
   };
 
   // The runtime: every built file, and nothing left over from an older version. Its marker goes last, so that a
@@ -129,8 +130,8 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
   }
 
   const code = packCodeDir(env);
+  // commands/ (the templates) comes along, so that `install` run from the installed runtime finds them.
   const runtimeFiles = listFiles(runtime)
-    .filter((rel) => !rel.startsWith(`commands${path.sep}`))
     .sort((a, b) => Number(a === PACK_RUNTIME_MARKER) - Number(b === PACK_RUNTIME_MARKER));
   for (const rel of runtimeFiles) {
     const source = path.join(runtime, rel);
@@ -163,8 +164,9 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
   // The hook, in settings.json. The manifest keeps the checksum of the user's own version, so that uninstall can
   // give back those exact bytes from the backup.
   const settingsFile = settingsPath(env);
-  const beforeBytes = readIfExists(settingsFile);
-  const before = beforeBytes?.toString("utf8");
+  refuseDanglingLink(settingsFile);
+  const before = readTextToEdit(settingsFile);
+  const beforeBytes = before === undefined ? undefined : Buffer.from(before);
   const after = addSessionStartHook(before ?? "", settingsFile);
   const lastWrittenByUs = previous !== undefined && before !== undefined && sha256(before) === previous.settings.after;
   plan.manifest.settings = {
@@ -177,7 +179,11 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
 }
 
 function readIfExists(file: string): Buffer | undefined {
-  return existsSync(file) ? readFileSync(file) : undefined;
+  try {
+    return existsSync(file) ? readFileSync(file) : undefined;
+  } catch (error) {
+    throw fileError(file, error);
+  }
 }
 
 function readRuntimeVersion(runtime: string): string {
@@ -189,6 +195,47 @@ function relativeTo(config: string, file: string): string {
   return path.relative(config, file) || file;
 }
 
+/** Carries out `plan`; when a write fails half-way (a full disk), what was written is undone before the error goes on. */
+function applyPlan(plan: Plan, manifestFile: string): void {
+  const undo: Array<() => void> = [];
+  try {
+    for (const dir of plan.dirs) {
+      const made = mkdirSync(dir, { recursive: true, mode: 0o700 });
+      if (made) undo.push(() => rmSync(made, { recursive: true, force: true }));
+    }
+    for (const write of plan.writes) {
+      const madeDir = mkdirSync(path.dirname(write.target), { recursive: true, mode: 0o700 });
+      if (madeDir) undo.push(() => rmSync(madeDir, { recursive: true, force: true }));
+      if (write.backup) {
+        const backup = write.target + BACKUP_SUFFIX;
+        const oldBackup = readIfExists(backup);
+        undo.push(() => (oldBackup ? writeFileAtomic(backup, oldBackup) : rmSync(backup, { force: true })));
+        backupFile(write.target);
+      }
+      const { previous } = write;
+      undo.push(() => (previous ? writeFileAtomic(write.target, previous) : rmSync(write.target, { force: true })));
+      writeFileAtomic(write.target, write.content, write.mode);
+    }
+    for (const file of plan.removals) {
+      const content = readFileSync(file);
+      const mode = statSync(file).mode & 0o777;
+      unlinkSync(file);
+      undo.push(() => writeFileAtomic(file, content, mode));
+    }
+    const manifestText = `${JSON.stringify(plan.manifest, null, 2)}\n`;
+    if (readTextIfExists(manifestFile) !== manifestText) writeFileAtomic(manifestFile, manifestText, 0o600);
+  } catch (error) {
+    for (const step of undo.reverse()) {
+      try {
+        step();
+      } catch {
+        // Undo what can be undone; the error that stopped install is the one to report.
+      }
+    }
+    throw error;
+  }
+}
+
 export async function install(env: Env, options: { dryRun?: boolean; runtime?: string; parts?: InstallParts } = {}): Promise<InstallResult> {
   const runtime = options.runtime ?? findRuntimeDir();
   const config = configDir(env);
@@ -197,25 +244,13 @@ export async function install(env: Env, options: { dryRun?: boolean; runtime?: s
     const previous = readJsonState(manifestPath(env), manifestSchema.optional(), undefined);
     const plan = planInstall(env, runtime, previous, options.parts ?? "all");
     const changes: Change[] = [];
-    for (const dir of plan.dirs) {
-      changes.push({ path: relativeTo(config, dir), action: "create" });
-      if (!options.dryRun) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    }
+    for (const dir of plan.dirs) changes.push({ path: relativeTo(config, dir), action: "create" });
     for (const write of plan.writes) {
-      const existed = existsSync(write.target);
       const backup = write.backup ? write.target + BACKUP_SUFFIX : undefined;
-      changes.push({ path: relativeTo(config, write.target), action: existed ? "update" : "create", ...(backup ? { backup: relativeTo(config, backup) } : {}) });
-      if (options.dryRun) continue;
-      mkdirSync(path.dirname(write.target), { recursive: true, mode: 0o700 });
-      if (backup) backupFile(write.target);
-      writeFileAtomic(write.target, write.content, write.mode);
+      changes.push({ path: relativeTo(config, write.target), action: write.previous ? "update" : "create", ...(backup ? { backup: relativeTo(config, backup) } : {}) });
     }
-    for (const file of plan.removals) {
-      changes.push({ path: relativeTo(config, file), action: "remove" });
-      if (!options.dryRun) unlinkSync(file);
-    }
-    const manifestText = `${JSON.stringify(plan.manifest, null, 2)}\n`;
-    if (!options.dryRun && readTextIfExists(manifestPath(env)) !== manifestText) writeFileAtomic(manifestPath(env), manifestText, 0o600);
+    for (const file of plan.removals) changes.push({ path: relativeTo(config, file), action: "remove" });
+    if (!options.dryRun) applyPlan(plan, manifestPath(env));
     const notes = [`the pack's state (mounted read-write into containers) is in ${relativeTo(config, stateDir)}/`];
     return { configDir: config, dryRun: Boolean(options.dryRun), changes, unchanged: plan.unchanged, notes };
   };
@@ -249,12 +284,14 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
 
     // Settings first: if the file cannot be read, stop before anything else changes.
     const settingsFile = settingsPath(env);
-    const current = readTextIfExists(settingsFile);
+    const current = readTextToEdit(settingsFile);
     if (current !== undefined) {
       const backup = settingsFile + BACKUP_SUFFIX;
       const backupText = readTextIfExists(backup);
       const untouchedSinceInstall = manifest !== undefined && sha256(current) === manifest.settings.after;
-      if (untouchedSinceInstall && manifest.settings.before === null) {
+      // A link (dotfiles checked out since install) is the user's: it stays, and only our hook comes out of its file.
+      const isLink = lstatSync(settingsFile).isSymbolicLink();
+      if (untouchedSinceInstall && manifest.settings.before === null && !isLink) {
         act({ path: settingsFile, action: "remove" }, () => unlinkSync(settingsFile));
       } else if (untouchedSinceInstall && backupText !== undefined && sha256(backupText) === manifest.settings.before) {
         act({ path: settingsFile, action: "restore" }, () => writeFileAtomic(settingsFile, backupText));

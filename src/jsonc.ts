@@ -2,6 +2,7 @@
 import {
   applyEdits,
   findNodeAtLocation,
+  getNodeValue,
   parseTree,
   type FormattingOptions,
   modify,
@@ -9,7 +10,6 @@ import {
   type Node,
   type ParseError,
   type ParseErrorCode,
-  parse,
   printParseErrorCode,
 } from "jsonc-parser";
 import { UserError } from "./errors.ts";
@@ -22,13 +22,48 @@ function withoutBom(text: string): string {
   return text.startsWith("\uFEFF") ? ` ${text.slice(1)}` : text;
 }
 
-/** Parses JSONC (comments and trailing commas allowed); a syntax error becomes `file:line:col: reason`. */
+/**
+ * Parses JSONC (comments and trailing commas allowed); a syntax error, or a key given twice in one object, becomes
+ * `file:line:col: reason`.
+ */
 export function parseJsonc(text: string, file: string): unknown {
   const errors: ParseError[] = [];
-  const value: unknown = parse(withoutBom(text), errors, { allowTrailingComma: true, disallowComments: false });
+  const tree = parseJsoncTree(text, errors);
   const first = errors[0];
   if (first) throw jsoncSyntaxError(text, file, first.offset, describeParseError(first.error));
-  return value;
+  refuseDuplicateKeys(text, file, tree);
+  return tree ? getNodeValue(tree) : undefined;
+}
+
+/**
+ * A key given twice in one object: readers take one copy and an edit may land in the other, so that it never takes
+ * effect. Refused, naming the key and where it repeats.
+ */
+export function refuseDuplicateKeys(text: string, file: string, tree: Node | undefined): void {
+  const repeated = firstRepeatedKey(tree);
+  if (!repeated) return;
+  const { line } = lineAndColumn(text, repeated.first.offset);
+  const reason = `the key ${JSON.stringify(repeated.again.value)} appears twice in one object (first on line ${line}), and only one copy takes effect: merge them into one`;
+  throw jsoncSyntaxError(text, file, repeated.again.offset, reason);
+}
+
+function firstRepeatedKey(node: Node | undefined): { first: Node; again: Node } | undefined {
+  if (!node?.children) return undefined;
+  if (node.type === "object") {
+    const seen = new Map<unknown, Node>();
+    for (const property of node.children) {
+      const key = property.children?.[0];
+      if (!key) continue;
+      const first = seen.get(key.value);
+      if (first) return { first, again: key };
+      seen.set(key.value, key);
+    }
+  }
+  for (const child of node.children) {
+    const found = firstRepeatedKey(child);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** jsonc-parser's parse tree of JSONC text (comments and trailing commas allowed), past a byte order mark. */
@@ -104,10 +139,20 @@ export function appendToJsonc(text: string, path: JSONPath, value: unknown, key?
   const ownLine = lineStart + indent.length === last.offset;
   const rendered = ownLine
     ? JSON.stringify(value, null, insertSpaces ? " ".repeat(tabSize ?? 2) : "\t").replaceAll("\n", `${eol}${indent}`)
-    : JSON.stringify(value).replaceAll(/([,:])(?=["{[\d tfn-])/g, "$1 ");
+    : inlineJson(value);
   const entry = key === undefined ? rendered : `${JSON.stringify(key)}: ${rendered}`;
   const end = last.offset + last.length;
   return `${text.slice(0, end)},${ownLine ? `${eol}${indent}` : " "}${entry}${text.slice(end)}`;
+}
+
+/** `value` on one line with a space after each `,` and `:` between entries, and none added inside strings. */
+function inlineJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(inlineJson).join(", ")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, entry]) => entry !== undefined);
+    return `{${entries.map(([key, entry]) => `${JSON.stringify(key)}: ${inlineJson(entry)}`).join(", ")}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /**

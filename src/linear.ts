@@ -3,7 +3,7 @@
 // every failure is one UserError line that says what to do.
 import * as z from "zod";
 import type { Env } from "./claude/home.ts";
-import { UserError } from "./errors.ts";
+import { EXIT, UserError } from "./errors.ts";
 import { parseIssueRef } from "./issue-ref.ts";
 import { oneLine } from "./text.ts";
 
@@ -123,10 +123,41 @@ export function authorizationHeader(key: string): string {
   if (trimmed === "" || !/^[\x21-\x7e]+( [\x21-\x7e]+)?$/.test(trimmed)) {
     throw new UserError(
       "LINEAR_API_KEY is empty or has characters an API key never has; copy it again from Linear (Settings → Security & access)",
+      EXIT.needsCredential,
     );
   }
   if (/^bearer /i.test(trimmed) || trimmed.startsWith("lin_api_")) return trimmed;
   return `Bearer ${trimmed}`;
+}
+
+/** The longest wait a Node timer takes: a longer one fires at once (and read "could not reach Linear"). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** Linear's answers are a few kilobytes: one far larger is not Linear's, and is not read whole into memory. */
+export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+/** The response's text, read no further than MAX_RESPONSE_BYTES. */
+async function readCapped(response: Response, endpoint: string): Promise<string> {
+  const tooLarge = () =>
+    new UserError(`the answer at ${endpoint} is larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MB, far more than Linear sends; it was not read: check LINEAR_API_URL`);
+  if (Number(response.headers.get("content-length") ?? 0) > MAX_RESPONSE_BYTES) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  for (;;) {
+    const chunk = reader ? await reader.read() : { done: true as const, value: undefined };
+    if (chunk.done) break;
+    size += chunk.value.byteLength;
+    if (size > MAX_RESPONSE_BYTES) {
+      await reader?.cancel();
+      throw tooLarge();
+    }
+    chunks.push(chunk.value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 export function linearClient({
@@ -153,7 +184,7 @@ export function linearClient({
         body: JSON.stringify({ operationName, query, variables }),
         signal: AbortSignal.timeout(timeoutMs),
       });
-      text = await response.text();
+      text = await readCapped(response, endpoint);
     } catch (error) {
       throw unreachable(error, endpoint, timeoutMs);
     }
@@ -164,6 +195,7 @@ export function linearClient({
     if (response.status === 401 || code === "AUTHENTICATION_ERROR") {
       throw new UserError(
         `Linear refused LINEAR_API_KEY (HTTP ${response.status}); create a new key in Linear (Settings → Security & access → Personal API keys) and set LINEAR_API_KEY to it`,
+        EXIT.needsCredential,
       );
     }
     if (response.status === 429 || code === "RATELIMITED") {
@@ -259,6 +291,9 @@ export function linearOptionsFromEnv(env: Env = process.env): LinearClientOption
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
     throw new UserError(`LINEAR_TIMEOUT_MS must be a whole number of milliseconds, like 10000; unset it for the default`);
   }
+  if (timeoutMs > MAX_TIMEOUT_MS) {
+    throw new UserError(`LINEAR_TIMEOUT_MS=${timeout} is longer than a timer can wait (${MAX_TIMEOUT_MS} ms, about 24 days); use a smaller number, like 30000, or unset it for the default`);
+  }
   return { apiKey, apiUrl, timeoutMs };
 }
 
@@ -333,6 +368,7 @@ function parseJson(text: string): unknown {
 }
 
 function unreachable(error: unknown, endpoint: string, timeoutMs: number): UserError {
+  if (error instanceof UserError) return error;
   if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
     return new UserError(
       `Linear did not answer within ${formatSeconds(timeoutMs)}; check your connection and try again (LINEAR_TIMEOUT_MS sets the limit)`,

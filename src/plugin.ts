@@ -44,10 +44,12 @@ function isInstalledRuntime(env: Env, runtime: string): boolean {
   return installed !== undefined && installed === readTextIfExists(path.join(runtime, PACK_RUNTIME_MARKER));
 }
 
-/** True when settings.json registers our hook and the script it runs is there (else its command exits quietly). */
+/**
+ * True when settings.json registers our current hook command and the script it runs is there (else its command
+ * exits quietly). An older command may be one that never ran (an install that mangled it): setup replaces it.
+ */
 function settingsHookRuns(env: Env): boolean {
   if (!existsSync(path.join(configDir(env), HOOK_SCRIPT))) return false;
   // Unreadable or invalid settings: Claude Code ran no hook from them either.
-  const { kind } = registeredHook(env);
-  return kind === "current" || kind === "outdated";
+  return registeredHook(env).kind === "current";
 }

@@ -67,7 +67,8 @@ export function sessionStartHookState(text: string, file: string): "none" | "out
 export type RegisteredHook =
   | { readonly kind: "no-file" }
   | { readonly kind: "unreadable" | "invalid"; readonly error: unknown }
-  | { readonly kind: "none" | "outdated" | "current" };
+  | { readonly kind: "none" }
+  | { readonly kind: "outdated" | "current"; readonly command: string };
 
 /** Our hook in the settings.json of `env`'s config dir, as Claude Code finds it there. */
 export function registeredHook(env: Env): RegisteredHook {
@@ -80,7 +81,11 @@ export function registeredHook(env: Env): RegisteredHook {
   }
   if (text === undefined) return { kind: "no-file" };
   try {
-    return { kind: sessionStartHookState(text, file) };
+    const settings = readSettings(text, file);
+    const [first] = findOurHooks(settings);
+    const command = first && commandAt(settings, first);
+    if (command === undefined) return { kind: "none" };
+    return { kind: command === HOOK_COMMAND ? "current" : "outdated", command };
   } catch (error) {
     return { kind: "invalid", error };
   }
@@ -92,6 +97,38 @@ function commandAt(settings: Settings, [g, h]: [number, number]): string | undef
 
 /** settings.json's text with our hook registered exactly once and up to date; the same text when it already is. */
 export function addSessionStartHook(text: string, file: string): string {
+  return checkedEdit(text, file, addHook(text, file), "current");
+}
+
+/** settings.json's text without our hook; groups and keys left empty by that removal go too. */
+export function removeSessionStartHook(text: string, file: string): string {
+  return checkedEdit(text, file, removeHook(text, file), "none");
+}
+
+/**
+ * The edited text, once it is sure to read back as intended: strict JSON where the user's file was strict JSON, and
+ * with the hook as the edit meant to leave it. Anything else is a bug of ours, and writing it would break the file.
+ */
+function checkedEdit(before: string, file: string, after: string, want: "current" | "none"): string {
+  if (after === before) return after;
+  const strictBefore = before.trim() === "" || isStrictJson(before);
+  const state = sessionStartHookState(after, file);
+  if ((strictBefore && !isStrictJson(after)) || state !== want) {
+    throw new Error(`${file}: the edit would not read back as intended (the hook would be ${state}); nothing was changed. Please report this.`);
+  }
+  return after;
+}
+
+function isStrictJson(text: string): boolean {
+  try {
+    JSON.parse(text.replace(/^\uFEFF/, ""));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function addHook(text: string, file: string): string {
   const settings = readSettings(text, file);
   const ours = findOurHooks(settings);
   const [first, ...extra] = ours;
@@ -109,8 +146,7 @@ export function addSessionStartHook(text: string, file: string): string {
   return appendToJsonc(result, [], { SessionStart: [group] }, "hooks");
 }
 
-/** settings.json's text without our hook; groups and keys left empty by that removal go too. */
-export function removeSessionStartHook(text: string, file: string): string {
+function removeHook(text: string, file: string): string {
   let settings = readSettings(text, file);
   let result = text;
   for (const [g, h] of findOurHooks(settings).reverse()) {

@@ -37,7 +37,7 @@ import { configDir, encodeProjectSlug, hasProjectSlug, packStateDir, projectsDir
 import { runningSessions, type RunningSession } from "./claude/running-sessions.ts";
 import { detectEnvironment } from "./environment.ts";
 import { describeError, UserError } from "./errors.ts";
-import { errorCode, isNotFound, isRealDirectory, tempPathBeside, writeFileAtomic } from "./fs.ts";
+import { errorCode, fileError, isNotFound, isRealDirectory, tempPathBeside, writeFileAtomic } from "./fs.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
 import { mappingKey, mappingSchema, mappingsFile, readMappings, type Mapping } from "./mappings.ts";
 import { projectSlugFolders, sessionIdOf } from "./sessions.ts";
@@ -496,6 +496,9 @@ export async function restoreSnapshot(env: Env, cwd: string, ref: string, option
       try {
         source = snapshot.stored === "moved-aside" ? readMovedAside(snapshot.archive) : await extractVerified(snapshot.archive, staging);
       } catch (error) {
+        // A full disk or a folder we may not write is the machine's trouble, not the archive's.
+        const local = fileError(staging, error);
+        if (local instanceof UserError) throw new UserError(`${local.message.replace(/ and run again$/, "")}; nothing was restored or changed`);
         throw new UserError(`snapshot ${snapshot.id} is damaged (${describeError(error)}); nothing was restored or changed`);
       }
       if (source.project.slug !== project.slug) {

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
 import path from "node:path";
 import { errorCode, isNotFound, readTextIfExists, writeFileAtomic } from "./fs.ts";
+import { describeError, UserError } from "./errors.ts";
 
 /** A lock older than this belongs to a process that died: its holder refreshes it while it lives. */
 const LOCK_STALE_MS = 30_000;
@@ -126,8 +127,16 @@ type StateSchema<T> = {
 export function readJsonState<T>(file: string, schema: StateSchema<T>, fallback: NoInfer<T>): T {
   const text = readTextIfExists(file);
   if (text === undefined) return fallback;
-  const parsed = schema.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new Error(`${file} is not valid pack state: ${parsed.error.issues[0]?.message ?? "unknown"}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`${file} is not valid JSON (${describeError(error)}); fix it, or move it away to start it afresh`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new UserError(`${file} is not valid pack state (${parsed.error.issues[0]?.message ?? "unknown"}); fix it, or move it away to start it afresh`);
+  }
   return parsed.data;
 }
 

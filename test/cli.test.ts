@@ -1,7 +1,8 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { runCli, tempHome } from "./support/claude.ts";
+import { CLI, PROJECT_ROOT, runCli, tempDir, tempHome } from "./support/claude.ts";
 
 describe("claude-persist <command> --help", () => {
   it.each([
@@ -23,5 +24,102 @@ describe("claude-persist <command> --help", () => {
       expect(result.stderr).toBe("");
     }
     expect(readdirSync(path.join(home, ".claude"))).toEqual([]);
+  });
+});
+
+describe("the command-line contract (README: The command-line contract)", () => {
+  const version = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }).version;
+
+  it.each([["--version"], ["-V"], ["version"]])("%s prints the version on stdout and exits 0", async (flag) => {
+    const result = await runCli([flag], { env: { HOME: tempHome() } });
+    expect(result).toMatchObject({ exitCode: 0, stdout: `claude-persist ${version}`, stderr: "" });
+  });
+
+  it("--help prints the usage with the exit codes on stdout, exit 0; bare claude-persist prints it on stderr, exit 2", async () => {
+    const asked = await runCli(["--help"], { env: { HOME: tempHome() } });
+    expect(asked.exitCode).toBe(0);
+    expect(asked.stdout).toMatch(/^Usage: claude-persist <command>/);
+    expect(asked.stdout).toContain("Exit codes: 0 done, 1 failed, 2 usage error, 3 needs a login or credential");
+    expect(asked.stderr).toBe("");
+    const bare = await runCli([], { env: { HOME: tempHome() } });
+    expect(bare.exitCode).toBe(2);
+    expect(bare.stdout).toBe("");
+    expect(bare.stderr).toBe(asked.stdout.trimEnd());
+  });
+
+  it("hook --help is help, not a usage error", async () => {
+    const result = await runCli(["hook", "--help"], { env: { HOME: tempHome() } });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: claude-persist hook session-start/);
+  });
+
+  it("a usage error goes to stderr with exit 2; with --json, stdout has the error object", async () => {
+    const plain = await runCli(["install", "--force"], { env: { HOME: tempHome() } });
+    expect(plain).toMatchObject({ exitCode: 2, stdout: "" });
+    const json = await runCli(["install", "--json", "--force"], { env: { HOME: tempHome() } });
+    expect(json.exitCode).toBe(2);
+    expect(JSON.parse(json.stdout)).toEqual({
+      ok: false,
+      error: { code: "usage", message: "Unknown option '--force'; see 'claude-persist install --help'", fix: "see 'claude-persist install --help'" },
+    });
+  });
+
+  it("a failed --json run prints exactly one JSON document, the error object, and exits 1", async () => {
+    const home = tempHome();
+    writeFileSync(path.join(home, ".claude", "settings.json"), '{ "model": ');
+    const result = await runCli(["install", "--json"], { env: { HOME: home } });
+    expect(result.exitCode).toBe(1);
+    const settings = path.join(home, ".claude", "settings.json");
+    expect(JSON.parse(result.stdout)).toEqual({
+      ok: false,
+      error: { code: "failed", message: `${settings}:1:12: invalid JSON: a value was expected; fix the file and run again (nothing was changed)`, fix: "fix the file and run again" },
+    });
+  });
+
+  it("a credential Linear refuses exits 3, the code for 'needs a login or credential'", async () => {
+    const repo = tempDir("cp-cli-repo-");
+    await execa("git", ["init", "-q"], { cwd: repo });
+    const result = await runCli(["start-work", "LIN-1", "--json"], { env: { HOME: tempHome(), LINEAR_API_KEY: "lin_api_\u0007bell", LINEAR_API_URL: "http://127.0.0.1:9/graphql" }, cwd: repo });
+    expect(result.exitCode).toBe(3);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, error: { code: "needs-credential" } });
+  });
+
+  it("--json success is one document with ok: true (sessions: an object, not a bare array)", async () => {
+    const result = await runCli(["sessions", "--json"], { env: { HOME: tempHome() }, cwd: tempDir() });
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ ok: true, sessions: [] });
+  });
+
+  it("doctor --json gives every check a stable id", async () => {
+    const home = tempHome();
+    expect((await runCli(["install"], { env: { HOME: home } })).exitCode).toBe(0);
+    const env = { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host", DOCKER_HOST: "unix:///nonexistent/docker.sock" };
+    const result = await runCli(["doctor", "--json"], { env, cwd: tempDir() });
+    const report = JSON.parse(result.stdout) as { sections: Array<{ checks: Array<{ id?: string }> }> };
+    const ids = report.sections.flatMap((section) => section.checks.map((check) => check.id));
+    expect(ids).toEqual(expect.arrayContaining(["host.config-dir", "host.shared-folders", "host.hook-registered", "host.hook-runs", "tools.node", "tools.docker", "repo.config"]));
+    expect(ids.every((id) => typeof id === "string" && /^[a-z]+\.[a-z-]+$/.test(id))).toBe(true);
+  });
+
+  it("under a reader that has gone (| head), a command exits 0 quietly, and so does the hook", async () => {
+    for (const [file, args, input] of [
+      [CLI, ["--help"], ""],
+      [path.join(PROJECT_ROOT, "dist", "hooks", "session-start.cjs"), [], JSON.stringify({ session_id: "pipe-test", cwd: "/tmp", hook_event_name: "SessionStart", source: "startup" })],
+    ] as const) {
+      const child = execa(process.execPath, [file, ...args], { env: { PATH: process.env.PATH ?? "", HOME: tempHome(), CLAUDE_PERSIST_ENVIRONMENT: "host" }, extendEnv: false, input, reject: false, buffer: { stdout: false } });
+      child.stdout?.destroy();
+      const result = await child;
+      expect(result.exitCode, `${file}: ${result.stderr}`).toBe(0);
+      expect(result.stderr).not.toMatch(/EPIPE|Error|\n\s+at /);
+    }
+  });
+
+  it("install run from the installed runtime (~/.claude/persist/bin) works, and changes nothing the second time", async () => {
+    const home = tempHome();
+    expect((await runCli(["install"], { env: { HOME: home } })).exitCode).toBe(0);
+    const installed = path.join(home, ".claude", "persist", "bin", "claude-persist.mjs");
+    const again = await execa(process.execPath, [installed, "install", "--json"], { env: { PATH: process.env.PATH ?? "", HOME: home }, extendEnv: false, reject: false });
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, changes: [] });
   });
 });

@@ -1,9 +1,10 @@
 // dev-open as a user runs it, for everything that happens before a container is involved.
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli, tempDir, tempHome } from "./support/claude.ts";
+import { treeOf } from "./support/checks.ts";
 
 const NO_DOCKER = "unix:///nonexistent/docker.sock";
 
@@ -114,13 +115,33 @@ describe("dev-open before any container", () => {
     expect(result.stderr).toMatch(/^claude-persist dev-open: Docker is not reachable \(.*\): start Docker, or set DOCKER_HOST to a running engine$/);
   });
 
-  it("without the pack installed: says how to install it", async () => {
+  it("without the pack installed: says how to install it, and has written nothing, in the repo or the home", async () => {
     const repo = await gitRepo();
     mkdirSync(path.join(repo, ".devcontainer"));
     writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), '{ "image": "debian", "remoteUser": "vscode" }\n');
-    const result = await runCli(["dev-open", "--config-only"], { env: { HOME: tempHome(), DOCKER_HOST: NO_DOCKER }, cwd: repo });
+    const bare = tempHome();
+    const before = { repo: tree(repo), home: treeOf(bare) };
+    const result = await runCli(["dev-open", "--config-only"], { env: { HOME: bare, DOCKER_HOST: NO_DOCKER }, cwd: repo });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/the pack is not installed in .*: run 'npx tsx install.ts'/);
+    expect(result.stderr).toMatch(/the pack is not installed in .*: run 'claude-persist install' first \(nothing was changed\)$/);
+    expect({ repo: tree(repo), home: treeOf(bare) }).toEqual(before);
+  });
+
+  it("with ~/.claude/projects a file: one line naming it, and nothing written", async () => {
+    const repo = await gitRepo();
+    mkdirSync(path.join(repo, ".devcontainer"));
+    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), '{ "image": "debian", "remoteUser": "vscode" }\n');
+    const odd = tempHome();
+    expect((await runCli(["install"], { env: { HOME: odd } })).exitCode).toBe(0);
+    rmSync(path.join(odd, ".claude", "projects"), { recursive: true });
+    writeFileSync(path.join(odd, ".claude", "projects"), "not a folder\n");
+    const before = { repo: tree(repo), home: treeOf(odd) };
+    const result = await runCli(["dev-open", "--config-only"], { env: { HOME: odd, DOCKER_HOST: NO_DOCKER }, cwd: repo });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      `claude-persist dev-open: ${path.join(odd, ".claude", "projects")} is a file where the folder a dev container mounts should be: move it out of the way and run again (nothing was changed)`,
+    );
+    expect({ repo: tree(repo), home: treeOf(odd) }).toEqual(before);
   });
 
   it.each([

@@ -93,7 +93,7 @@ describe("doctor on the host", () => {
     expect(report).toMatchObject({ environment: "host", configDir: path.join(home, ".claude"), ok: true, counts: { fail: 0 } });
     expect(report.sections.map((section) => section.title)).toEqual([expect.stringMatching(/^Claude Code home/), "Tools", expect.stringMatching(/^This repo/)]);
     for (const check of report.sections.flatMap((section) => section.checks)) {
-      expect(check).toEqual({ status: expect.stringMatching(/^(ok|warn|fail)$/), label: expect.any(String), ...(check.detail ? { detail: expect.any(String) } : {}), ...(check.fix ? { fix: expect.any(String) } : {}) });
+      expect(check).toEqual({ id: expect.stringMatching(/^[a-z]+\.[a-z-]+$/), status: expect.stringMatching(/^(ok|warn|fail)$/), label: expect.any(String), ...(check.detail ? { detail: expect.any(String) } : {}), ...(check.fix ? { fix: expect.any(String) } : {}) });
     }
   });
 
@@ -341,11 +341,12 @@ describe.skipIf(skipReason !== undefined)("doctor and a real dev container", () 
     const checks = containerChecks(report);
     expect(checks[0]).toMatchObject({ status: "ok", label: expect.stringMatching(/^the container has the config's \d+ mount\(s\)$/) });
     expect(checks).toContainEqual({
+      id: "devcontainer.uid",
       status: "fail",
       label: `vscode is uid 1000 in the container, but the host's transcripts belong to uid ${user.uid} (mode 0600): it cannot read them`,
       fix: 'set "updateRemoteUserUID": true in .devcontainer/devcontainer.json, then: dev-open --rebuild',
     });
-    expect(checks).toContainEqual({ status: "ok", label: `sessions in /workspaces/app continue the host's (projects/${encodeProjectSlug("/workspaces/app")} → ${encodeProjectSlug(repo)})` });
+    expect(checks).toContainEqual({ id: "devcontainer.mapping", status: "ok", label: `sessions in /workspaces/app continue the host's (projects/${encodeProjectSlug("/workspaces/app")} → ${encodeProjectSlug(repo)})` });
   });
 
   // Two launches, doctor twice and the hook inside: about 30 s alone, past 60 s in a loaded full run.
@@ -386,6 +387,7 @@ describe.skipIf(skipReason !== undefined)("doctor and a real dev container", () 
     rmSync(link);
     const relinked = JSON.parse((await insideDoctor()).stdout) as DoctorReport;
     expect(checksOf(relinked, "Inside this dev container").at(-1)).toEqual({
+      id: "container.project-link",
       status: "ok",
       label: "~/.claude/projects/-workspaces-app was missing: the SessionStart hook that doctor ran has just linked it",
     });

@@ -257,6 +257,15 @@ describe("failures are one line that says what to do", () => {
     );
   });
 
+  it.each([true, false])("a 400 MB answer (content-length given: %s) is refused without being read whole", async (declareLength) => {
+    const sent = { bytes: 0 };
+    server.answer({ kind: "huge", bytes: 400 * 1024 * 1024, declareLength, sent });
+    const error = await userErrorOf(client().fetchIssue("LIN-123"));
+    expect(error.message).toBe(`the answer at ${server.url} is larger than 8 MB, far more than Linear sends; it was not read: check LINEAR_API_URL`);
+    // The client hung up long before the end: at most the cap and what the sockets buffer went out.
+    expect(sent.bytes).toBeLessThan(64 * 1024 * 1024);
+  });
+
   it("every message is a single line", async () => {
     server.answer({ kind: "graphqlErrors", errors: [{ message: `a\nb\u202e${"c".repeat(5_000)}` }] });
     const error = await userErrorOf(client().fetchIssue("LIN-123"));
@@ -281,6 +290,12 @@ describe("linearOptionsFromEnv", () => {
       apiUrl: "http://127.0.0.1:1/graphql",
       timeoutMs: 2500,
     });
+  });
+
+  it("refuses a timeout longer than a timer can wait, saying so (it used to read as 'could not reach Linear')", () => {
+    expect(() => linearOptionsFromEnv({ LINEAR_API_KEY: "k", LINEAR_TIMEOUT_MS: "99999999999" })).toThrow(
+      "LINEAR_TIMEOUT_MS=99999999999 is longer than a timer can wait (2147483647 ms, about 24 days); use a smaller number, like 30000, or unset it for the default",
+    );
   });
 
   it("refuses a timeout that is not a number", () => {

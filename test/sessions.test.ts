@@ -134,7 +134,7 @@ describe("claude-persist sessions", () => {
   async function listJson(cwd: string, args: string[] = []): Promise<Listed[]> {
     const result = await runCli(["sessions", "--json", ...args], { env: env(), cwd });
     expect(result.exitCode, result.stderr).toBe(0);
-    return JSON.parse(result.stdout) as Listed[];
+    return (JSON.parse(result.stdout) as { sessions: Listed[] }).sessions;
   }
 
   it("lists the project's sessions from the host, the worktree and the containers, newest first, once each", async () => {
@@ -232,7 +232,7 @@ describe("claude-persist sessions", () => {
     const size = statSync(file).size;
     expect(size).toBeGreaterThan(20_000_000);
     const all = await runCli(["sessions", "--all", "--json", "--stats"], { env: env(), cwd: repo });
-    const listed = JSON.parse(all.stdout) as Listed[];
+    const listed = (JSON.parse(all.stdout) as { sessions: Listed[] }).sessions;
     expect(listed.find((s) => s.id === synthetic.big)).toMatchObject({ firstPrompt: "big one", branch: "main" });
     const stats = /read (\d+) of (\d+) bytes .* in (\d+) transcripts/.exec(all.stderr);
     expect(stats, all.stderr).not.toBeNull();
@@ -252,7 +252,7 @@ describe("claude-persist sessions", () => {
     const all = await runCli(["sessions", "--all"], { env: { HOME: emptyHome }, cwd: folder });
     expect(all.stdout).toContain(`No Claude Code sessions in ${path.join(emptyHome, ".claude", "projects")} yet.`);
     const json = await runCli(["sessions", "--json"], { env: { HOME: emptyHome }, cwd: folder });
-    expect(JSON.parse(json.stdout)).toEqual([]);
+    expect(JSON.parse(json.stdout)).toEqual({ ok: true, sessions: [] });
   });
 
   it("lists a folder that is not a git repository by itself, and notes malformed state", async () => {
@@ -266,7 +266,7 @@ describe("claude-persist sessions", () => {
     writeFileSync(path.join(plainHome, ".claude", "persist-state", "work-items.json"), "{ not json");
     const result = await runCli(["sessions", "--json"], { env: { HOME: plainHome }, cwd: folder });
     expect(result.exitCode).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject([{ id, firstPrompt: "no git here", resume: `claude --resume ${id}`, workItem: null }]);
+    expect(JSON.parse(result.stdout).sessions).toMatchObject([{ id, firstPrompt: "no git here", resume: `claude --resume ${id}`, workItem: null }]);
     expect(result.stderr).toContain("work-items.json is not a JSON array");
   });
 

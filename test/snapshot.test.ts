@@ -324,7 +324,7 @@ describe("claude-persist snapshot", () => {
 
   it("lists snapshots newest first and prunes to the newest N", async () => {
     for (let i = 0; i < 2; i++) expect((await cli("snapshot", "create")).exitCode).toBe(0);
-    const listed = JSON.parse((await cli("snapshot", "list", "--json")).stdout) as Array<{ id: string; kind: string; created: string; sessionCount: number; archiveBytes: number }>;
+    const listed = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: Array<{ id: string; kind: string; created: string; sessionCount: number; archiveBytes: number }> }).snapshots;
     expect(listed.length).toBeGreaterThanOrEqual(3);
     const times = listed.map((s) => s.created);
     expect(times).toEqual([...times].sort().reverse());
@@ -340,7 +340,7 @@ describe("claude-persist snapshot", () => {
       expect(refused.stderr.trimEnd().split("\n"), bad.join(" ")).toHaveLength(1);
       expect(refused.stderr).toContain("--keep");
     }
-    expect((JSON.parse((await cli("snapshot", "list", "--json")).stdout) as unknown[]).length).toBe(listed.length);
+    expect((JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: unknown[] }).snapshots.length).toBe(listed.length);
 
     // The round trip's restores made pre-restore snapshots: they do not count against N, and the newest stays.
     const pruned = await cli("snapshot", "prune", "--keep", "2", "--json");
@@ -351,7 +351,7 @@ describe("claude-persist snapshot", () => {
     expect(preRestore.length).toBeGreaterThan(1);
     expect(kept).toEqual(listed.filter((s) => s.id === preRestore[0]?.id || manual.slice(0, 2).some((m) => m.id === s.id)).map((s) => s.id));
     expect(removed).toEqual(listed.filter((s) => !kept.includes(s.id)).map((s) => s.id));
-    const left = JSON.parse((await cli("snapshot", "list", "--json")).stdout) as Array<{ id: string }>;
+    const left = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: Array<{ id: string }> }).snapshots;
     expect(left.map((s) => s.id)).toEqual(kept);
   });
 
@@ -725,7 +725,7 @@ describe("claude-persist snapshot", () => {
     const mapped = await mapProject(env(), { hostPath: repo, containerPath });
     expect(mapped.merged).toEqual([`${id}.jsonl`]);
     expect(lstatSync(containerDir).isSymbolicLink()).toBe(true);
-    const listed = JSON.parse((await cli("snapshot", "list", "--json")).stdout) as Array<{ id: string; kind: string; slugs: string[] }>;
+    const listed = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: Array<{ id: string; kind: string; slugs: string[] }> }).snapshots;
     const preMerge = listed.find((s) => s.kind === "pre-merge");
     expect(preMerge?.slugs).toContain(encodeProjectSlug(containerPath));
 

@@ -219,8 +219,9 @@ describe("start-work with Linear", () => {
     const repo = await makeRepo();
     const result = await startWork(repo, ["LIN-123", "--json"]);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout.trimEnd().split("\n")).toHaveLength(1);
     expect(JSON.parse(result.stdout)).toEqual({
+      ok: true,
+      open: null,
       identifier: "LIN-123",
       title: "Fix the login page",
       url: "https://linear.app/acme/issue/LIN-123/lin-123-fix-the-login-page",
@@ -359,8 +360,8 @@ describe("start-work with Linear", () => {
     const result = await startWork(repo, ["LIN-123", "--open", "--json"]);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain(`claude-persist dev-open: No dev container config in ${repo}`);
-    expect(result.stdout.trim().split("\n")).toHaveLength(1);
-    expect(JSON.parse(result.stdout)).toEqual(expect.objectContaining({ identifier: "LIN-123", folder: repo, open: { exitCode: 1, result: null } }));
+    // One JSON document (indented), ok: false as dev-open failed, though the work was done.
+    expect(JSON.parse(result.stdout)).toEqual(expect.objectContaining({ ok: false, identifier: "LIN-123", folder: repo, open: { exitCode: 1, result: null } }));
   });
 });
 
@@ -373,21 +374,61 @@ describe("start-work refuses a branch name from Linear that does not fit, in one
     ["x #1", unsafe],
     ["origin/lin-123-fix", "starts with origin/, which git would confuse with origin's own branches"],
     ["main", "is the repo's default branch, not a branch of its own"],
+    ["refs/heads/lin-123", "starts with refs/, which git reads as a full ref name rather than a branch"],
+    ["FETCH_HEAD", "is a name git gives a meaning of its own (HEAD, FETCH_HEAD, ORIG_HEAD…)"],
+    ["me/ORIG_HEAD", "is a name git gives a meaning of its own (HEAD, FETCH_HEAD, ORIG_HEAD…)"],
+    ["m\u0430in", 'mixes Latin and Cyrillic letters, so it can look like another name (a Cyrillic "а" in "mаin")'],
+    ["upstream", "is the name of the remote upstream, which git would read instead"],
+    ["upstream/lin-123", "starts with upstream/, which git would confuse with upstream's own branches"],
   ])("%j", async (branchName, why) => {
     const repo = await makeRepo();
+    await git(repo, "remote", "add", "upstream", "https://example.invalid/app.git");
     linear.issue("LIN-123").branchName = branchName;
     const before = await snapshot(repo);
     const result = await startWork(repo, ["LIN-123"]);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toBe(
-      `claude-persist start-work: Linear's suggested branch name for LIN-123, ${JSON.stringify(branchName)}, ${why}; ` +
+      // Letters outside ASCII are shown escaped, so the look-alike is visible.
+      `claude-persist start-work: Linear's suggested branch name for LIN-123, ${JSON.stringify(branchName).replace("\u0430", "\\u0430")}, ${why}; ` +
         "change the issue's branch name in Linear, or run with LINEAR_API_KEY unset to use lin-123 (lin-123-<title> with --title)",
     );
     expect(await snapshot(repo)).toEqual(before);
     expect(linear.operations("IssueStart")).toEqual([]);
     expect(linear.issue("LIN-123").stateId).toBe("st-todo");
     expect(workItems()).toEqual([]);
+  });
+});
+
+describe("start-work on a detached HEAD", () => {
+  async function detachedWithOwnCommit(): Promise<{ repo: string; head: string }> {
+    const repo = await makeRepo();
+    await git(repo, "checkout", "-q", "--detach");
+    writeFileSync(path.join(repo, "b.txt"), "b\n");
+    await git(repo, "add", "b.txt");
+    await git(repo, "commit", "-q", "-m", "made on a detached HEAD");
+    return { repo, head: await git(repo, "rev-parse", "HEAD") };
+  }
+
+  it("refuses when the commit there is on no branch, says how to keep it, and stays where it is", async () => {
+    const { repo, head } = await detachedWithOwnCommit();
+    const result = await startWork(repo, ["LIN-123"], { online: false });
+    expect(result.exitCode).toBe(1);
+    const short = head.slice(0, 12);
+    expect(result.stderr.trim()).toBe(
+      `claude-persist start-work: HEAD is detached at ${short}, a commit no branch holds: switching to lin-123 would leave it reachable only from the reflog; ` +
+        `keep it with 'git branch <name> ${short}', or start lin-123 from it with --from ${short}, then run again (nothing was changed)`,
+    );
+    expect(await git(repo, "rev-parse", "HEAD")).toBe(head);
+    expect(await git(repo, "branch", "--list", "lin-123")).toBe("");
+  });
+
+  it("with --from that commit, starts the branch there, so the commit is kept", async () => {
+    const { repo, head } = await detachedWithOwnCommit();
+    const result = await startWork(repo, ["LIN-123", "--from", head.slice(0, 12)], { online: false });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(await git(repo, "branch", "--show-current")).toBe("lin-123");
+    expect(await git(repo, "rev-parse", "HEAD")).toBe(head);
   });
 });
 

@@ -3,6 +3,7 @@ import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
 import { openDevContainer, type DevOpenOptions, type DevOpenResult } from "../dev-open.ts";
+import { printJson } from "../output.ts";
 
 const options = {
   config: { type: "string" },
@@ -99,8 +100,8 @@ export function plainDevOpen(folder: string): DevOpenOptions {
   };
 }
 
-/** dev-open's answer as it prints it: its messages, or with `json` one JSON line. */
+/** dev-open's answer as it prints it: its messages, or with `json` one JSON document. */
 export function printDevOpenResult(result: DevOpenResult, json: boolean, io: Io): void {
-  if (json) io.stdout(`${JSON.stringify(result)}\n`);
+  if (json) printJson(io, { ok: true, ...result });
   else for (const line of result.messages) io.stdout(`${line}\n`);
 }

@@ -4,6 +4,7 @@ import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
 import { renderReport, runDoctor } from "../doctor.ts";
+import { printJson } from "../output.ts";
 
 const optionsSchema = z.object({ json: z.boolean().optional() });
 const options = { json: { type: "boolean" } } as const;
@@ -14,7 +15,7 @@ Checks that Claude Code sessions can follow you between the host and this repo's
 folders, the SessionStart hook, node, the devcontainers CLI, Docker, this repo's config and its running container
 (run inside a container: the mounts from the inside). Prints ✓, ⚠ or ✗ for each, and the command that fixes it.
 Exit code 1 when any check fails (✗); warnings (⚠) alone exit 0.
-  --json  print one JSON object: { environment, configDir, cwd, ok, counts, sections: [{ title, checks }] }
+  --json  print one JSON object: { environment, configDir, cwd, ok, counts, sections: [{ title, checks: [{ id, status, label, … }] }] }
 `;
 
 export const doctor: Command = {
@@ -22,7 +23,8 @@ export const doctor: Command = {
   async run(args, io) {
     const { values } = parseOptions("claude-persist doctor", args, options, optionsSchema);
     const report = await runDoctor(io.env, io.cwd);
-    io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+    if (values.json) printJson(io, report);
+    else io.stdout(renderReport(report));
     return report.ok ? 0 : 1;
   },
 };

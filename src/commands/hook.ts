@@ -5,6 +5,11 @@ import { UserError } from "../errors.ts";
 import { runSessionStartHook } from "../hook.ts";
 
 export const hook: Command = {
+  help: `Usage: claude-persist hook session-start
+
+Runs the SessionStart hook as Claude Code does: reads the hook's JSON ({"session_id", "cwd", "source", …}) on
+stdin and prints its answer (the context for the session) on stdout. It always exits 0: a hook never blocks a session.
+`,
   async run(args, io) {
     if (args[0] !== "session-start" || args.length > 1) {
       throw new UserError("usage: claude-persist hook session-start  (reads the hook's JSON on stdin)", 2);

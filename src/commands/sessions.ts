@@ -6,6 +6,7 @@ import { projectsDir } from "../claude/home.ts";
 import type { Command, Io } from "../command.ts";
 import { listAllSessions, listProjectSessions, type SessionInfo, type SessionListing } from "../sessions.ts";
 import { oneLine } from "../text.ts";
+import { printJson, renderColumns, terminalColumns } from "../output.ts";
 
 const optionsSchema = z.object({
   all: z.boolean().optional(),
@@ -23,7 +24,7 @@ const HELP = `Usage: claude-persist sessions [--all] [--json] [--stats]
 Lists the Claude Code sessions of this project (the git repository of the current folder, with all its
 worktrees and the dev containers opened with /dev-open), newest first, with the command that resumes each.
   --all    every project under Claude Code's projects/ folder, grouped by project
-  --json   print one JSON array of sessions
+  --json   print one JSON object: { ok, sessions: [...] }
   --stats  print on stderr how much of the transcripts was read (only their first and last lines are, and only
            of those that changed since the last listing)
 `;
@@ -34,9 +35,9 @@ export const sessions: Command = {
     const { values } = parseOptions("claude-persist sessions", args, options, optionsSchema);
     const listing = values.all ? listAllSessions(io.env, io.cwd) : await listProjectSessions(io.env, io.cwd);
     const all = listing.projects.flatMap((project) => project.sessions);
-    if (values.json) io.stdout(`${JSON.stringify(all, null, 2)}\n`);
+    if (values.json) printJson(io, { ok: true, sessions: all });
     else if (all.length === 0) io.stdout(describeNone(io, listing, Boolean(values.all)));
-    else io.stdout(renderTable(listing));
+    else io.stdout(renderTable(listing, terminalColumns(io)));
     for (const note of listing.notes) io.stderr(`claude-persist sessions: ${note}\n`);
     if (values.stats) io.stderr(describeStats(listing));
     return 0;
@@ -61,19 +62,21 @@ function describeNone(io: Io, listing: SessionListing, all: boolean): string {
 const COLUMNS = ["LAST ACTIVITY", "BRANCH", "WORK ITEM", "RAN IN", "FIRST PROMPT", "RESUME"] as const;
 
 /** One table for all projects (so the columns line up across them), each project under its own heading. */
-function renderTable(listing: SessionListing): string {
+function renderTable(listing: SessionListing, columns: number | undefined): string {
   const groups = listing.projects
     .filter((project) => project.sessions.length > 0)
     .map((project) => ({ project, rows: project.sessions.map(row) }));
-  const widths = COLUMNS.map((title, i) => Math.max(title.length, ...groups.flatMap((g) => g.rows.map((r) => (r[i] ?? "").length))));
-  const line = (cells: readonly string[]) =>
-    `  ${cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ")}`.trimEnd();
+  const lines = renderColumns([COLUMNS, ...groups.flatMap((group) => group.rows)], columns, {
+    uncut: [COLUMNS.indexOf("LAST ACTIVITY"), COLUMNS.indexOf("RESUME")],
+    optional: [COLUMNS.indexOf("WORK ITEM"), COLUMNS.indexOf("RAN IN"), COLUMNS.indexOf("BRANCH")],
+  });
+  const header = lines.shift() ?? "";
   const out: string[] = [];
   for (const { project, rows } of groups) {
     if (out.length > 0) out.push("");
     const count = project.sessions.length;
     out.push(`${project.project}: ${count} session${count === 1 ? "" : "s"}, newest first`);
-    out.push(line(COLUMNS), ...rows.map(line));
+    out.push(header, ...lines.splice(0, rows.length));
   }
   return `${out.join("\n")}\n`;
 }

@@ -5,6 +5,7 @@ import { parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { createSnapshot, listSnapshots, pruneSnapshots, resolveSnapshotProject, restoreSnapshot, type SnapshotInfo } from "../snapshot.ts";
+import { printJson, renderColumns, startProgress, terminalColumns } from "../output.ts";
 
 const HELP = `Usage: claude-persist snapshot [create|list|restore|prune] [options]
 
@@ -51,8 +52,9 @@ export const snapshot: Command = {
     switch (action) {
       case "create": {
         const { values } = parseOptions(command, rest, jsonOnly, jsonSchema);
-        const result = await createSnapshot(io.env, io.cwd);
-        if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+        const stopProgress = startProgress(io, "claude-persist snapshot: still taking the snapshot");
+        const result = await createSnapshot(io.env, io.cwd).finally(stopProgress);
+        if (values.json) printJson(io, { ok: true, ...result });
         else {
           io.stdout(
             `Snapshot ${result.id} of ${result.project.path}: ${plural(result.sessionCount, "session")}, ${plural(result.fileCount, "file")}, ` +
@@ -66,16 +68,17 @@ export const snapshot: Command = {
         const { values } = parseOptions(command, rest, jsonOnly, jsonSchema);
         const project = await resolveSnapshotProject(io.env, io.cwd);
         const all = listSnapshots(project);
-        if (values.json) io.stdout(`${JSON.stringify(all, null, 2)}\n`);
-        else io.stdout(renderList(project.hostPath, all));
+        if (values.json) printJson(io, { ok: true, snapshots: all });
+        else io.stdout(renderList(project.hostPath, all, terminalColumns(io)));
         return 0;
       }
       case "restore": {
         const { values, positionals } = parseOptions(command, rest, restoreOptions, restoreSchema, { positionals: 1 });
         const ref = positionals[0];
         if (!ref) throw new UserError(`say which snapshot: '${command} latest', or an id from 'claude-persist snapshot list'`, 2);
-        const result = await restoreSnapshot(io.env, io.cwd, ref, { exact: Boolean(values.exact) });
-        if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+        const stopProgress = startProgress(io, "claude-persist snapshot: still restoring");
+        const result = await restoreSnapshot(io.env, io.cwd, ref, { exact: Boolean(values.exact) }).finally(stopProgress);
+        if (values.json) printJson(io, { ok: true, ...result });
         else {
           const removed = values.exact ? `; ${plural(result.removed, "file")} it did not have removed` : "";
           io.stdout(
@@ -91,7 +94,7 @@ export const snapshot: Command = {
         const { values } = parseOptions(command, rest, pruneOptions, pruneSchema);
         const project = await resolveSnapshotProject(io.env, io.cwd);
         const result = await pruneSnapshots(project, values.keep);
-        if (values.json) io.stdout(`${JSON.stringify({ kept: result.kept.map((s) => s.id), removed: result.removed.map((s) => s.id) }, null, 2)}\n`);
+        if (values.json) printJson(io, { ok: true, kept: result.kept.map((s) => s.id), removed: result.removed.map((s) => s.id) });
         else io.stdout(describePrune(result.kept.length, result.removed));
         return 0;
       }
@@ -101,7 +104,7 @@ export const snapshot: Command = {
   },
 };
 
-function renderList(project: string, all: SnapshotInfo[]): string {
+function renderList(project: string, all: SnapshotInfo[], columns: number | undefined): string {
   if (all.length === 0) return `No snapshots of ${project} yet; take one with 'claude-persist snapshot create'.\n`;
   const rows = all.map((s) => [
     s.id,
@@ -112,9 +115,7 @@ function renderList(project: string, all: SnapshotInfo[]): string {
     s.environment.machine === "unknown" ? "?" : `${s.environment.kind}:${s.environment.machine}`,
   ]);
   const titles = ["ID", "KIND", "SESSIONS", "DATA", "ARCHIVE", "TAKEN ON"];
-  const widths = titles.map((title, i) => Math.max(title.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")}`.trimEnd();
-  return `${project}: ${plural(all.length, "snapshot")}, newest first\n${[titles, ...rows].map(line).join("\n")}\n`;
+  return `${project}: ${plural(all.length, "snapshot")}, newest first\n${renderColumns([titles, ...rows], columns).join("\n")}\n`;
 }
 
 function describePrune(kept: number, removed: SnapshotInfo[]): string {

@@ -23,6 +23,7 @@ import {
 import { oneLine } from "../text.ts";
 import { hostPathOf, rememberWorkItem, workItemsPath, type WorkItem } from "../work-items.ts";
 import { plainDevOpen, printDevOpenResult } from "./dev-open.ts";
+import { printJson } from "../output.ts";
 
 const options = {
   title: { type: "string" },
@@ -201,11 +202,11 @@ export const startWork: Command = {
 
     if (values.json) {
       if (!values.open) {
-        io.stdout(`${JSON.stringify(result)}\n`);
+        printJson(io, { ok: true, ...result, open: null });
         return 0;
       }
       const opened = await openFolder(result.folder, io, true);
-      io.stdout(`${JSON.stringify({ ...result, open: opened })}\n`);
+      printJson(io, { ok: opened.exitCode === 0, ...result, open: opened });
       return opened.exitCode;
     }
     io.stdout(report(result, looked, started, { noStatus, startFailed: startFailure !== undefined, here: root }));

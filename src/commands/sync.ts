@@ -8,6 +8,7 @@ import type { Command, Io } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic, readTextIfExists } from "../fs.ts";
 import { mergeInto } from "../mapping.ts";
+import { printJson } from "../output.ts";
 import { updateJsonState } from "../state.ts";
 import { describeMerged, mergeConflicts, conflictCopies } from "../sync/conflicts.ts";
 import { ownSyncthingHome, relayPasswordFile, SYNC_FOLDERS, syncSettingsFile, PROJECT_IDENTITY_PREFIX } from "../sync/folders.ts";
@@ -207,7 +208,7 @@ async function status(args: string[], io: Io): Promise<number> {
     .map((d) => ({ id: d.deviceID, name: d.name, untrusted: d.untrusted === true, connected: connections.connections[d.deviceID]?.connected === true }));
   const folders = await folderStatuses(endpoint);
   if (values.json) {
-    io.stdout(`${JSON.stringify({ deviceId: settings.deviceId, own: settings.own, relay: settings.relay, peers, folders, merged }, null, 2)}\n`);
+    printJson(io, { ok: true, deviceId: settings.deviceId, own: settings.own, relay: settings.relay, peers, folders, merged });
     return 0;
   }
   const lines = [`This device: ${settings.deviceId}${settings.relay ? " (encrypted relay)" : ""}`];

@@ -60,7 +60,12 @@ export function parseComposeDocument(text: string, file: string): Document {
   const [error] = doc.errors;
   if (error) {
     const position = error.linePos?.[0];
-    const reason = (error.message.split("\n")[0] ?? error.code).replace(/ at line \d+, column \d+:?$/, "");
+    let reason = (error.message.split("\n")[0] ?? error.code).replace(/ at line \d+, column \d+:?$/, "");
+    if (error.code === "DUPLICATE_KEY") {
+      // Name the key: only one copy takes effect, so an edit could land in the other.
+      const key = /^\s*(?:-\s+)?["']?([^"':#]+)["']?\s*:/.exec(text.slice(error.pos[0]))?.[1]?.trim();
+      reason = `the key ${JSON.stringify(key ?? "?")} appears twice in one mapping, and only one copy takes effect: merge them into one; fix the file and run again (nothing was changed)`;
+    }
     throw new UserError(`${file}:${position?.line ?? 1}:${position?.col ?? 1}: ${reason}`);
   }
   return doc;

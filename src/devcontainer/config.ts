@@ -14,7 +14,7 @@ import {
 import * as z from "zod";
 import { UserError } from "../errors.ts";
 import { repoRoot } from "../git.ts";
-import { describeParseError, jsoncSyntaxError, parseJsoncTree } from "../jsonc.ts";
+import { describeParseError, jsoncSyntaxError, parseJsoncTree, refuseDuplicateKeys } from "../jsonc.ts";
 import { isNotFound } from "../fs.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -148,6 +148,7 @@ export function parseJsoncObject(text: string, file: string): Node {
   const [first] = errors;
   if (first) throw jsoncSyntaxError(text, file, first.offset, describeParseError(first.error));
   if (!tree || tree.type !== "object") throw jsoncSyntaxError(text, file, tree?.offset ?? 0, "the top level is not an object");
+  refuseDuplicateKeys(text, file, tree);
   return tree;
 }
 

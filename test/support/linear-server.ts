@@ -35,6 +35,8 @@ export type AnswerMode =
   | { kind: "status"; status: number; body?: string }
   | { kind: "garbage"; body?: string }
   | { kind: "hang" }
+  /** A JSON answer of `bytes` bytes, streamed as fast as the client reads; `sent` counts what went out. */
+  | { kind: "huge"; bytes: number; declareLength: boolean; sent: { bytes: number } }
   | { kind: "graphqlErrors"; errors: Array<{ message: string; extensions?: Record<string, unknown> }>; status?: number };
 
 export type FakeLinear = {
@@ -164,6 +166,19 @@ export async function startLinearServer(workspace: FakeWorkspace = sampleWorkspa
           return send(res, 200, mode.body ?? "<html>Bad gateway, probably</html>", "text/html");
         case "graphqlErrors":
           return send(res, mode.status ?? 200, JSON.stringify({ errors: mode.errors, data: null }));
+        case "huge": {
+          res.writeHead(200, { "content-type": "application/json", ...(mode.declareLength ? { "content-length": String(mode.bytes) } : {}) });
+          const chunk = Buffer.alloc(64 * 1024, " ");
+          const pump = () => {
+            while (mode.sent.bytes < mode.bytes && !res.destroyed) {
+              mode.sent.bytes += chunk.length;
+              if (!res.write(chunk)) return void res.once("drain", pump);
+            }
+            res.end();
+          };
+          res.on("close", () => res.destroy());
+          return pump();
+        }
         case "normal":
           break;
       }

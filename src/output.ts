@@ -1,0 +1,100 @@
+// What commands print: one JSON document for --json, tables that fit the terminal, progress on stderr.
+import stringWidth from "string-width";
+import type { Io } from "./command.ts";
+import { describeError, errorKind } from "./errors.ts";
+
+/** The one JSON document a `--json` run prints: indented by two spaces, ending in a newline. */
+export function printJson(io: Io, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * The document a failed `--json` run prints: `{"ok": false, "error": {"code", "message", "fix"}}`. Messages say what
+ * is wrong, then after "; " what to do: that last part is the fix.
+ */
+export function jsonFailure(error: unknown): { ok: false; error: { code: string; message: string; fix: string | null } } {
+  const message = describeError(error);
+  const split = message.lastIndexOf("; ");
+  const fix = split > 0 ? message.slice(split + 2).replace(/\s*\(nothing was changed\)\.?$/, "") : null;
+  return { ok: false, error: { code: errorKind(error), message, fix } };
+}
+
+/** How wide tables may be: the terminal's columns, else $COLUMNS when set (as `ls` does); else no limit. */
+export function terminalColumns(io: Io): number | undefined {
+  if (io.isTTY && io.columns) return io.columns;
+  const fromEnv = Number(io.env.COLUMNS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : undefined;
+}
+
+export type ColumnRules = {
+  /** Columns never cut (a command to copy). */
+  readonly uncut?: readonly number[];
+  /** Columns left out, in this order, when cutting alone cannot make the table fit. */
+  readonly optional?: readonly number[];
+};
+
+/**
+ * Rows of cells as aligned columns, two spaces apart, indented by two; the first row is the titles. When the lines
+ * would be wider than `columns` (display cells: CJK and emoji count two), the widest column is cut (ending in "…")
+ * until they fit, down to its title's width (or 8); if that is not enough, optional columns are left out.
+ */
+export function renderColumns(rows: readonly (readonly string[])[], columns?: number, rules: ColumnRules = {}): string[] {
+  const count = Math.max(0, ...rows.map((row) => row.length));
+  let shown = Array.from({ length: count }, (_, i) => i);
+  for (const drop of [undefined, ...(rules.optional ?? [])]) {
+    if (drop !== undefined) shown = shown.filter((i) => i !== drop);
+    const widths = fitWidths(rows, shown, columns, rules.uncut ?? []);
+    if (widths) return rows.map((row) => `  ${shown.map((i, at) => fitCell(row[i] ?? "", widths[at] ?? 0, at === shown.length - 1)).join("  ")}`.trimEnd());
+  }
+  const widths = fitWidths(rows, shown, undefined, []) ?? [];
+  return rows.map((row) => `  ${shown.map((i, at) => fitCell(row[i] ?? "", widths[at] ?? 0, at === shown.length - 1)).join("  ")}`.trimEnd());
+}
+
+/** The widths of the `shown` columns cut to fit `columns`, or undefined when they cannot. */
+function fitWidths(rows: readonly (readonly string[])[], shown: number[], columns: number | undefined, uncut: readonly number[]): number[] | undefined {
+  const widths = shown.map((i) => Math.max(0, ...rows.map((row) => stringWidth(row[i] ?? ""))));
+  const minimum = shown.map((i, at) => (uncut.includes(i) ? (widths[at] ?? 0) : Math.min(widths[at] ?? 0, Math.max(stringWidth(rows[0]?.[i] ?? ""), 8))));
+  const total = () => 2 + widths.reduce((sum, width) => sum + width, 0) + 2 * Math.max(0, shown.length - 1);
+  while (columns !== undefined && total() > columns) {
+    let widest = -1;
+    for (let at = 0; at < shown.length; at++) {
+      if ((widths[at] ?? 0) > (minimum[at] ?? 0) && (widest < 0 || (widths[at] ?? 0) > (widths[widest] ?? 0))) widest = at;
+    }
+    if (widest < 0) return undefined;
+    widths[widest] = Math.max(minimum[widest] ?? 0, (widths[widest] ?? 0) - (total() - columns));
+  }
+  return widths;
+}
+
+/** `text` cut to `width` display cells (with "…") and, unless it ends the line, padded to it. */
+function fitCell(text: string, width: number, last: boolean): string {
+  let cell = text;
+  if (stringWidth(cell) > width) {
+    const characters = [...new Intl.Segmenter().segment(cell)].map((part) => part.segment);
+    cell = "";
+    for (const character of characters) {
+      if (stringWidth(cell + character) > width - 1) break;
+      cell += character;
+    }
+    cell += "…";
+  }
+  return last ? cell : cell + " ".repeat(Math.max(0, width - stringWidth(cell)));
+}
+
+/**
+ * For work that may take a while: after two seconds, and then every five, one line on stderr saying what is still
+ * going on. Returns the function that stops it.
+ */
+export function startProgress(io: Io, what: string): () => void {
+  const started = Date.now();
+  const say = () => io.stderr(`${what}… ${Math.round((Date.now() - started) / 1000)} s\n`);
+  let repeat: NodeJS.Timeout | undefined;
+  const first = setTimeout(() => {
+    say();
+    repeat = setInterval(say, 5_000);
+  }, 2_000);
+  return () => {
+    clearTimeout(first);
+    if (repeat) clearInterval(repeat);
+  };
+}
