@@ -29,19 +29,21 @@ import {
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { configDir, encodeProjectSlug, hasProjectSlug, packStateDir, projectsDir, type Env } from "./claude/home.ts";
+import { configDir, encodeProjectSlug, hasProjectSlug, projectsDir, type Env } from "./claude/home.ts";
 import { runningSessions, type RunningSession } from "./claude/running-sessions.ts";
 import { detectEnvironment } from "./environment.ts";
 import { describeError, UserError } from "./errors.ts";
-import { errorCode, isNotFound, isRealDirectory, tempPathBeside, writeFileAtomic } from "./fs.ts";
+import { errorCode, isNotFound, isRealDirectory, readRegularText, tempPathBeside, writeFileAtomic } from "./fs.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
 import { mappingKey, mappingSchema, mappingsFile, readMappings, type Mapping } from "./mappings.ts";
 import { projectSlugFolders, sessionIdOf } from "./sessions.ts";
 import { updateJsonState, withLock } from "./state.ts";
+import { migrateHostState, STATE, statePath } from "./state-paths.ts";
 import { readTarGz, writeTarGz, type FileSink, type TarEntry } from "./tar.ts";
 import { parseWorkItem, workItemKey, workItemsPath } from "./work-items.ts";
 
-const SNAPSHOTS_DIR = "snapshots";
+/** A summary is a few hundred bytes. */
+const MAX_SUMMARY_BYTES = 64 * 1024;
 /** The manifest's path inside an archive: the last entry, written once every file's checksum is known. */
 const MANIFEST_ENTRY = ".claude-persist/manifest.json";
 const ARCHIVE_EXT = ".tar.gz";
@@ -112,7 +114,9 @@ export async function resolveSnapshotProject(env: Env, cwd: string, extraSlugs: 
   const hostPath = mapped?.hostPath ?? here;
   const slug = encodeProjectSlug(hostPath);
   const slugs = [...new Set([...found, ...extraSlugs])].sort();
-  return { path: here, hostPath, slug, slugs, dir: path.join(packStateDir(env), SNAPSHOTS_DIR, slug) };
+  // Snapshots of older versions move to the host-only folder before anything is made there.
+  migrateHostState(env);
+  return { path: here, hostPath, slug, slugs, dir: path.join(statePath(env, STATE.snapshots), slug) };
 }
 
 type FileItem = { readonly rel: string; readonly abs: string; readonly size: number; readonly mode: number; readonly mtimeMs: number };
@@ -335,7 +339,8 @@ export function listSnapshots(project: SnapshotProject): SnapshotInfo[] {
 
 function readSummary(file: string): SnapshotSummary | undefined {
   try {
-    const parsed = summarySchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
+    const text = readRegularText(file, MAX_SUMMARY_BYTES);
+    const parsed = summarySchema.safeParse(text === undefined ? undefined : JSON.parse(text));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
@@ -809,7 +814,9 @@ function readableMappings(env: Env): Mapping[] {
 
 function readStateArray(file: string): unknown[] {
   try {
-    const value: unknown = JSON.parse(readFileSync(file, "utf8"));
+    // Containers write these files: a FIFO or link planted there is refused, not waited on.
+    const text = readRegularText(file);
+    const value: unknown = text === undefined ? [] : JSON.parse(text);
     return Array.isArray(value) ? value : [];
   } catch {
     return [];

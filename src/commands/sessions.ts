@@ -37,7 +37,7 @@ export const sessions: Command = {
     if (values.json) io.stdout(`${JSON.stringify(all, null, 2)}\n`);
     else if (all.length === 0) io.stdout(describeNone(io, listing, Boolean(values.all)));
     else io.stdout(renderTable(listing));
-    for (const note of listing.notes) io.stderr(`claude-persist sessions: ${note}\n`);
+    for (const note of listing.notes) io.stderr(`claude-persist sessions: ${oneLine(note)}\n`);
     if (values.stats) io.stderr(describeStats(listing));
     return 0;
   },
@@ -72,7 +72,7 @@ function renderTable(listing: SessionListing): string {
   for (const { project, rows } of groups) {
     if (out.length > 0) out.push("");
     const count = project.sessions.length;
-    out.push(`${project.project}: ${count} session${count === 1 ? "" : "s"}, newest first`);
+    out.push(`${oneLine(project.project)}: ${count} session${count === 1 ? "" : "s"}, newest first`);
     out.push(line(COLUMNS), ...rows.map(line));
   }
   return `${out.join("\n")}\n`;
