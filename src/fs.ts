@@ -126,6 +126,11 @@ function existingMode(file: string): number | undefined {
 // nor run forever (a link to /dev/zero): only regular files of bounded size, the last component never followed.
 // Writes go through folders reached without following a link, and replace a name instead of writing through it.
 
+/** An error for a file or folder refused because of what it is (a link, a FIFO, too big): its code names that. */
+export function refusal(message: string): Error {
+  return Object.assign(new Error(message), { code: "EUNSAFEFILE" });
+}
+
 /** A file another party can plant there is read only if it is a regular file of at most this many bytes. */
 export const MAX_STATE_FILE_BYTES = 16 * 1024 * 1024;
 
@@ -141,18 +146,18 @@ export function readRegularFile(file: string, maxBytes: number = MAX_STATE_FILE_
     fd = openSync(file, READ_UNTRUSTED);
   } catch (error) {
     if (isNotFound(error)) return undefined;
-    if (errorCode(error) === "ELOOP") throw new Error(`${file} is a symbolic link, which the pack never makes there; not reading it`);
+    if (errorCode(error) === "ELOOP") throw refusal(`${file} is a symbolic link, which the pack never makes there; not reading it`);
     throw error;
   }
   try {
     const stats = fstatSync(fd);
-    if (!stats.isFile()) throw new Error(`${file} is not a regular file; not reading it`);
-    if (stats.size > maxBytes) throw new Error(`${file} is larger than ${maxBytes} bytes; not reading it`);
+    if (!stats.isFile()) throw refusal(`${file} is not a regular file; not reading it`);
+    if (stats.size > maxBytes) throw refusal(`${file} is larger than ${maxBytes} bytes; not reading it`);
     // The file may grow while it is read: read at most one byte more than allowed, to notice.
     const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
     let length = 0;
     for (let read = 1; read > 0 && length < buffer.length; length += read) read = readSync(fd, buffer, length, buffer.length - length, null);
-    if (length > maxBytes) throw new Error(`${file} is larger than ${maxBytes} bytes; not reading it`);
+    if (length > maxBytes) throw refusal(`${file} is larger than ${maxBytes} bytes; not reading it`);
     return buffer.subarray(0, length);
   } finally {
     closeSync(fd);
@@ -188,12 +193,12 @@ export function openRegularFile(file: string): number {
   try {
     fd = openSync(file, READ_UNTRUSTED);
   } catch (error) {
-    if (errorCode(error) === "ELOOP") throw new Error(`${file} is a symbolic link; not reading it`);
+    if (errorCode(error) === "ELOOP") throw refusal(`${file} is a symbolic link; not reading it`);
     throw error;
   }
   if (!fstatSync(fd).isFile()) {
     closeSync(fd);
-    throw new Error(`${file} is not a regular file; not reading it`);
+    throw refusal(`${file} is not a regular file; not reading it`);
   }
   return fd;
 }
@@ -209,13 +214,13 @@ const FD_PATHS = process.platform === "linux" && existsSync("/proc/self/fd");
  */
 export function withDirBeneath<T>(root: string, relDir: string, fn: (dir: string) => T, options: { create?: boolean } = {}): T {
   const parts = relDir.split(/[\\/]+/).filter((part) => part !== "" && part !== ".");
-  if (parts.includes("..") || path.isAbsolute(relDir)) throw new Error(`${relDir} leaves ${root}`);
+  if (parts.includes("..") || path.isAbsolute(relDir)) throw refusal(`${relDir} leaves ${root}`);
   if (!FD_PATHS) {
     let dir = root;
     for (const part of parts) {
       dir = path.join(dir, part);
       if (options.create) mkdirQuietly(dir);
-      if (!lstatSync(dir).isDirectory()) throw new Error(`${dir} is not a folder (a symbolic link?); not writing there`);
+      if (!lstatSync(dir).isDirectory()) throw refusal(`${dir} is not a folder (a symbolic link?); not writing there`);
     }
     return fn(dir);
   }
@@ -229,7 +234,7 @@ export function withDirBeneath<T>(root: string, relDir: string, fn: (dir: string
         child = openSync(next, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
       } catch (error) {
         const code = errorCode(error);
-        if (code === "ELOOP" || code === "ENOTDIR") throw new Error(`${path.join(root, ...parts.slice(0, parts.indexOf(part) + 1))} is not a folder (a symbolic link?); not writing there`);
+        if (code === "ELOOP" || code === "ENOTDIR") throw refusal(`${path.join(root, ...parts.slice(0, parts.indexOf(part) + 1))} is not a folder (a symbolic link?); not writing there`);
         throw error;
       }
       closeSync(fd);
@@ -281,11 +286,11 @@ export function appendToFileIn(dir: string, name: string, text: string): void {
     fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
   } catch (error) {
     // ENXIO: a FIFO nobody reads.
-    if (errorCode(error) === "ELOOP" || errorCode(error) === "ENXIO") throw new Error(`${name} is not a regular file; not writing to it`);
+    if (errorCode(error) === "ELOOP" || errorCode(error) === "ENXIO") throw refusal(`${name} is not a regular file; not writing to it`);
     throw error;
   }
   try {
-    if (!fstatSync(fd).isFile()) throw new Error(`${name} is not a regular file; not writing to it`);
+    if (!fstatSync(fd).isFile()) throw refusal(`${name} is not a regular file; not writing to it`);
     writeSync(fd, text);
   } finally {
     closeSync(fd);

@@ -279,7 +279,8 @@ describe("FIFOs and links a container plants never hang the host", () => {
     expect(result.timedOut).toBe(false);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toContain("hello");
-    expect(result.stderr).toContain(`${name} is not a JSON array`);
+    expect(result.stderr).toContain(`${name} could not be read (`);
+    expect(result.stderr).toContain(`${name} is not a regular file; not reading it`);
   });
 
   it("a transcript swapped for a FIFO is skipped, not waited on", async () => {
