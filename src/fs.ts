@@ -132,7 +132,7 @@ export function refusal(message: string): Error {
 }
 
 /** A file another party can plant there is read only if it is a regular file of at most this many bytes. */
-export const MAX_STATE_FILE_BYTES = 16 * 1024 * 1024;
+export const MAX_STATE_FILE_BYTES = 16 << 20;
 
 const READ_UNTRUSTED = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
@@ -146,18 +146,19 @@ export function readRegularFile(file: string, maxBytes: number = MAX_STATE_FILE_
     fd = openSync(file, READ_UNTRUSTED);
   } catch (error) {
     if (isNotFound(error)) return undefined;
-    if (errorCode(error) === "ELOOP") throw refusal(`${file} is a symbolic link, which the pack never makes there; not reading it`);
+    if (errorCode(error) === "ELOOP") throw refusal(`${file} is a symbolic link; not reading it`);
     throw error;
   }
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw refusal(`${file} is not a regular file; not reading it`);
-    if (stats.size > maxBytes) throw refusal(`${file} is larger than ${maxBytes} bytes; not reading it`);
+    const tooLarge = () => refusal(`${file} is larger than ${maxBytes} bytes; not reading it`);
+    if (stats.size > maxBytes) throw tooLarge();
     // The file may grow while it is read: read at most one byte more than allowed, to notice.
     const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
     let length = 0;
     for (let read = 1; read > 0 && length < buffer.length; length += read) read = readSync(fd, buffer, length, buffer.length - length, null);
-    if (length > maxBytes) throw refusal(`${file} is larger than ${maxBytes} bytes; not reading it`);
+    if (length > maxBytes) throw tooLarge();
     return buffer.subarray(0, length);
   } finally {
     closeSync(fd);
@@ -220,7 +221,7 @@ export function withDirBeneath<T>(root: string, relDir: string, fn: (dir: string
     for (const part of parts) {
       dir = path.join(dir, part);
       if (options.create) mkdirQuietly(dir);
-      if (!lstatSync(dir).isDirectory()) throw refusal(`${dir} is not a folder (a symbolic link?); not writing there`);
+      if (!lstatSync(dir).isDirectory()) throw refusal(`${dir} is a link or not a folder; not writing there`);
     }
     return fn(dir);
   }
@@ -234,7 +235,7 @@ export function withDirBeneath<T>(root: string, relDir: string, fn: (dir: string
         child = openSync(next, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
       } catch (error) {
         const code = errorCode(error);
-        if (code === "ELOOP" || code === "ENOTDIR") throw refusal(`${path.join(root, ...parts.slice(0, parts.indexOf(part) + 1))} is not a folder (a symbolic link?); not writing there`);
+        if (code === "ELOOP" || code === "ENOTDIR") throw refusal(`${path.join(root, ...parts.slice(0, parts.indexOf(part) + 1))} is a link or not a folder; not writing there`);
         throw error;
       }
       closeSync(fd);

@@ -70,7 +70,7 @@ export function runSessionStartHook(stdinText: string, env: Env, now: Date = new
       const migrated = migrateHostState(env);
       if (migrated?.left.length) problems.push(`left in place, not the pack's (a link?): ${migrated.left.join(", ")}`);
     } catch (error) {
-      problems.push(`could not move the host-only state out of ${PACK_STATE_DIR}/ (${describeError(error)})`);
+      problems.push(`could not move host-only state (${describeError(error)})`);
     }
   }
   if (!input) return { stdout: "", stderr: describeProblems(problems, fixes) };

@@ -13,7 +13,7 @@ import { UserError } from "./errors.ts";
 import { BACKUP_SUFFIX, backupFile, readRegularFile, readTextIfExists, replaceFileIn, writeFileAtomic } from "./fs.ts";
 import { addSessionStartHook, removeSessionStartHook } from "./settings.ts";
 import { readJsonState, withLock } from "./state.ts";
-import { ensurePackHostDir, migrateHostState, STATE, statePath } from "./state-paths.ts";
+import { ensurePackHostDir, migrateHostState, removeHostDirIfUnused, STATE, statePath } from "./state-paths.ts";
 
 export type Change = {
   readonly path: string;
@@ -244,7 +244,7 @@ export async function install(env: Env, options: { dryRun?: boolean; runtime?: s
   try {
     return await withLock(manifestPath(env), run);
   } catch (error) {
-    if (madeHostDir && readdirSync(packHostDir(env)).length === 0) rmdirSync(packHostDir(env));
+    if (madeHostDir) removeHostDirIfUnused(env);
     if (madeStateDir && readdirSync(stateDir).length === 0) rmdirSync(stateDir);
     throw error;
   }
@@ -322,6 +322,6 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
   if (options.dryRun) return run();
   const result = await withLock(manifestPath(env), run);
   // The host-only folder goes too when nothing else (snapshots, launch logs) is in it.
-  if (readdirSync(packHostDir(env)).length === 0) rmdirSync(packHostDir(env));
+  removeHostDirIfUnused(env);
   return result;
 }

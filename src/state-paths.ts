@@ -3,12 +3,12 @@
 //   process in a container. Host-side code reads it as hostile input (see SECURITY.md).
 // - `persist-host/`: the host's alone (0700, never mounted). What the host must be able to trust lives here.
 // Nothing else builds these paths; code that reads or writes pack state asks here.
-import { lstatSync, mkdirSync, renameSync, rmdirSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { PACK_HOST_DIR, PACK_STATE_DIR, packHostDir, packStateDir, type Env } from "./claude/home.ts";
 import { HOST_FILE_LINKS_DIR } from "./claude/shared.ts";
 import { detectEnvironment } from "./environment.ts";
-import { errorCode, isNotFound } from "./fs.ts";
+import { isNotFound } from "./fs.ts";
 
 export { PACK_HOST_DIR, PACK_STATE_DIR, packHostDir, packStateDir };
 
@@ -18,24 +18,26 @@ export type StateEntry = {
   readonly kind: "file" | "dir";
   /** "containers": every dev container can write it (hostile input on the host); "host": the host user alone. */
   readonly writers: "containers" | "host";
-  readonly what: string;
 };
 
-/** The pack's state, each entry once. Paths: `statePath(env, STATE.x)`. */
+/** The pack's state, each entry once (what each holds: SECURITY.md). Paths: `statePath(env, STATE.x)`. */
 export const STATE = {
-  sessionStarts: { name: "session-starts", kind: "dir", writers: "containers", what: "one JSONL file of starts per session, from the SessionStart hook" },
-  mappings: { name: "mappings.json", kind: "file", writers: "containers", what: "container paths mapped onto host paths" },
-  workItems: { name: "work-items.json", kind: "file", writers: "containers", what: "the work items /start-work remembers" },
-  installRecord: { name: "install.json", kind: "file", writers: "host", what: "what install wrote, so that uninstall takes out exactly that" },
-  snapshots: { name: "snapshots", kind: "dir", writers: "host", what: "snapshot archives and summaries, and restore's staging" },
-  launchLogs: { name: "logs", kind: "dir", writers: "host", what: "the devcontainers CLI's log and answer of each launch" },
-  hostFileLinks: {
-    name: path.posix.basename(HOST_FILE_LINKS_DIR),
-    kind: "dir",
-    writers: "host",
-    what: "the links single files (settings.json, mcp.json) are mounted through; a container re-pointing one would choose what the next start mounts",
-  },
-  overrideConfigs: { name: "configs", kind: "dir", writers: "host", what: "dev container configs dev-open keeps outside the repo" },
+  /** One JSONL file of starts per session, from the SessionStart hook. */
+  sessionStarts: { name: "session-starts", kind: "dir", writers: "containers" },
+  /** Container paths mapped onto host paths. */
+  mappings: { name: "mappings.json", kind: "file", writers: "containers" },
+  /** The work items /start-work remembers. */
+  workItems: { name: "work-items.json", kind: "file", writers: "containers" },
+  /** What install wrote, so that uninstall takes out exactly that. */
+  installRecord: { name: "install.json", kind: "file", writers: "host" },
+  /** Snapshot archives and summaries, and restore's staging. */
+  snapshots: { name: "snapshots", kind: "dir", writers: "host" },
+  /** The devcontainers CLI's log and answer of each launch. */
+  launchLogs: { name: "logs", kind: "dir", writers: "host" },
+  /** The links single files are mounted through: a container re-pointing one would choose what the next start mounts. */
+  hostFileLinks: { name: path.posix.basename(HOST_FILE_LINKS_DIR), kind: "dir", writers: "host" },
+  /** Dev container configs dev-open keeps outside the repo. */
+  overrideConfigs: { name: "configs", kind: "dir", writers: "host" },
 } satisfies Record<string, StateEntry>;
 
 export const STATE_ENTRIES: readonly StateEntry[] = Object.values(STATE);
@@ -49,15 +51,20 @@ export function statePath(env: Env, entry: StateEntry): string {
   return path.join(stateRoot(env, entry), entry.name);
 }
 
-/**
- * The host-only folder, made (0700) if missing, after moving into it what older versions kept in `persist-state/`:
- * every writer of this folder comes through here, so that its existence means the migration is done.
- */
+/** The host-only folder, made (0700) if missing, after moving into it what older versions kept in `persist-state/`. */
 export function ensurePackHostDir(env: Env): string {
   migrateHostState(env);
   const dir = packHostDir(env);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
+}
+
+/** Removes the host-only folder when nothing but the migration's marker is in it (uninstall, a failed install). */
+export function removeHostDirIfUnused(env: Env): void {
+  const dir = packHostDir(env);
+  if (!existsSync(dir) || readdirSync(dir).some((name) => name !== MIGRATED_MARKER)) return;
+  rmSync(path.join(dir, MIGRATED_MARKER), { force: true });
+  rmdirSync(dir);
 }
 
 /** `statePath` of a folder entry, made (0700, with the host-only folder) if missing. */
@@ -77,30 +84,33 @@ export type Migration = {
   readonly left: string[];
 };
 
+/** In the host-only folder once the migration is done: its one stat is all a session start pays afterwards. */
+const MIGRATED_MARKER = ".migrated";
+
 /**
  * Moves what the host alone must trust out of `persist-state/` into `persist-host/`, on the host (never in a
- * container: its `persist-state/` is the host's, shared). Once `persist-host/` exists there is nothing to do, so the
- * SessionStart hook pays one stat for it. Only a regular file or a real folder moves: a link a container planted
- * stays behind, unread. Nothing is lost: an entry that cannot move is left in place and named.
+ * container: its `persist-state/` is the host's, shared). Only a regular file or a real folder moves: a link a
+ * container planted stays behind, unread, and is named. Nothing is lost: an entry that cannot move (the host-only
+ * folder has one of that name already) stays where it was and is named too. Undefined when there was nothing to do.
  */
 export function migrateHostState(env: Env): Migration | undefined {
   const hostDir = packHostDir(env);
-  // In a container `persist-state/` is the host's: what is in it stays for the host to move.
+  const marker = path.join(hostDir, MIGRATED_MARKER);
   try {
-    lstatSync(hostDir);
+    lstatSync(marker);
     return undefined;
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
+  // In a container `persist-state/` is the host's: what is in it stays for the host to move.
   if (detectEnvironment(env).kind === "container") return undefined;
   const moved: string[] = [];
   const left: string[] = [];
   const shared = packStateDir(env);
-  // A temporary name first, so that a half-done migration (two hooks at once) is redone, not skipped.
-  const building = `${hostDir}.${process.pid}.migrating`;
-  mkdirSync(building, { recursive: true, mode: 0o700 });
+  mkdirSync(hostDir, { recursive: true, mode: 0o700 });
   for (const entry of MOVED_TO_HOST) {
     const from = path.join(shared, entry.name);
+    const to = path.join(hostDir, entry.name);
     let kind: "file" | "dir" | "other" | undefined;
     try {
       const stats = lstatSync(from);
@@ -109,27 +119,18 @@ export function migrateHostState(env: Env): Migration | undefined {
       if (!isNotFound(error)) throw error;
     }
     if (kind === undefined) continue;
-    if (kind !== entry.kind) {
+    if (kind !== entry.kind || existsSync(to)) {
       left.push(`${PACK_STATE_DIR}/${entry.name}`);
       continue;
     }
-    renameSync(from, path.join(building, entry.name));
-    moved.push(entry.name);
-  }
-  try {
-    renameSync(building, hostDir);
-  } catch (error) {
-    // Another process finished first: give back what this one moved, so nothing is lost between the two.
-    if (errorCode(error) !== "EEXIST" && errorCode(error) !== "ENOTEMPTY") throw error;
-    for (const name of moved) {
-      try {
-        renameSync(path.join(building, name), path.join(hostDir, name));
-      } catch {
-        renameSync(path.join(building, name), path.join(shared, name));
-      }
+    try {
+      renameSync(from, to);
+      moved.push(entry.name);
+    } catch (error) {
+      // Another process moved it first.
+      if (!isNotFound(error)) throw error;
     }
-    rmdirSync(building);
-    return { moved, left };
   }
+  closeSync(openSync(marker, "a", 0o600));
   return { moved, left };
 }
