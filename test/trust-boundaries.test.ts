@@ -58,7 +58,7 @@ describe("a cloned repo cannot reach the user's files through dev-open", () => {
     expect((await runCli(["install"], { env: hostEnv(home) })).exitCode).toBe(0);
   });
 
-  it("a committed .claude-persist.bak symlink is replaced by a fresh backup, not written through", async () => {
+  it("a committed .claude-persist.bak symlink is not written through: the backup is a fresh file in the host-only folder", async () => {
     const repo = await gitRepo();
     const victim = path.join(home, "authorized_keys");
     writeFileSync(victim, "ssh-ed25519 AAAA the-users-own-key\n");
@@ -67,8 +67,10 @@ describe("a cloned repo cannot reach the user's files through dev-open", () => {
     const result = await runCli(["dev-open", "--config-only"], { env: hostEnv(home), cwd: repo });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(readFileSync(victim, "utf8")).toBe("ssh-ed25519 AAAA the-users-own-key\n");
-    const backup = path.join(repo, ".devcontainer", "devcontainer.json.claude-persist.bak");
-    expect(lstatSync(backup).isFile()).toBe(true);
+    // The planted name is left alone; the backup is a fresh file in the host-only folder.
+    expect(lstatSync(path.join(repo, ".devcontainer", "devcontainer.json.claude-persist.bak")).isSymbolicLink()).toBe(true);
+    const backup = /\(backup: ([^)]+)\)/.exec(result.stdout)?.[1] ?? "";
+    expect(backup.startsWith(hostDir(home))).toBe(true);
     expect(readFileSync(backup, "utf8")).toBe(`// ssh-ed25519 AAAA attackers-key\n${CONFIG}`);
     expect(readFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), "utf8")).toContain("persist-state");
   });
