@@ -20531,6 +20531,9 @@ function packCodeDir(env = process.env) {
 function packStateDir(env = process.env) {
   return path.join(configDir(env), PACK_STATE_DIR);
 }
+function packHostDir(env = process.env) {
+  return path.join(configDir(env), PACK_HOST_DIR);
+}
 function encodeProjectSlug(absolutePath) {
   const slug = absolutePath.replace(/[^a-zA-Z0-9]/g, "-");
   if (slug.length <= SLUG_MAX) return slug;
@@ -20554,13 +20557,14 @@ function realpathOrSelf(dir) {
     return path.resolve(dir);
   }
 }
-var PACK_CODE_DIR, PACK_RUNTIME_MARKER, PACK_STATE_DIR, SLUG_MAX;
+var PACK_CODE_DIR, PACK_RUNTIME_MARKER, PACK_STATE_DIR, PACK_HOST_DIR, SLUG_MAX;
 var init_home = __esm({
   "src/claude/home.ts"() {
     "use strict";
     PACK_CODE_DIR = "persist";
     PACK_RUNTIME_MARKER = "runtime.json";
     PACK_STATE_DIR = "persist-state";
+    PACK_HOST_DIR = "persist-host";
     SLUG_MAX = 200;
   }
 });
@@ -20592,7 +20596,7 @@ var init_shared = __esm({
       { name: "mcp.json", kind: "file", access: "read-only" },
       { name: PACK_CODE_DIR, kind: "dir", access: "read-only" }
     ];
-    HOST_FILE_LINKS_DIR = `${PACK_STATE_DIR}/host-files`;
+    HOST_FILE_LINKS_DIR = `${PACK_HOST_DIR}/host-files`;
     READ_WRITE_ENTRIES = SHARED_ENTRIES.filter((e) => e.access === "read-write");
     READ_ONLY_ENTRIES = SHARED_ENTRIES.filter((e) => e.access === "read-only");
     HOST_WORKSPACE_ENV = "CLAUDE_PERSIST_HOST_WORKSPACE";
@@ -20608,11 +20612,15 @@ var init_shared = __esm({
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
-  copyFileSync,
+  constants,
+  existsSync,
+  fstatSync,
   fsyncSync,
   lstatSync,
+  mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   realpathSync as realpathSync2,
   renameSync,
   statSync,
@@ -20653,7 +20661,7 @@ function resolvedTarget(file2) {
 }
 function backupFile(file2) {
   const backup = file2 + BACKUP_SUFFIX;
-  copyFileSync(file2, backup);
+  replaceFileIn(path2.dirname(backup), path2.basename(backup), readFileSync(file2), statSync(file2).mode & 511);
   return backup;
 }
 function readTextIfExists(file2) {
@@ -20696,12 +20704,183 @@ function existingMode(file2) {
     return void 0;
   }
 }
-var BACKUP_SUFFIX;
+function refusal(message) {
+  return Object.assign(new Error(message), { code: "EUNSAFEFILE" });
+}
+function readRegularFile(file2, maxBytes = MAX_STATE_FILE_BYTES) {
+  let fd;
+  try {
+    fd = openSync(file2, READ_UNTRUSTED);
+  } catch (error62) {
+    if (isNotFound(error62)) return void 0;
+    if (errorCode(error62) === "ELOOP") throw refusal(`${file2} is a symbolic link; not reading it`);
+    throw error62;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw refusal(`${file2} is not a regular file; not reading it`);
+    const tooLarge = () => refusal(`${file2} is larger than ${maxBytes} bytes; not reading it`);
+    if (stats.size > maxBytes) throw tooLarge();
+    const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
+    let length = 0;
+    for (let read = 1; read > 0 && length < buffer.length; length += read) read = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > maxBytes) throw tooLarge();
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+function readRegularText(file2, maxBytes = MAX_STATE_FILE_BYTES) {
+  return readRegularFile(file2, maxBytes)?.toString("utf8");
+}
+function readBoundedText(file2, maxBytes = MAX_STATE_FILE_BYTES) {
+  let real;
+  try {
+    real = realpathSync2(file2);
+  } catch (error62) {
+    if (isNotFound(error62)) return void 0;
+    throw error62;
+  }
+  return readRegularText(real, maxBytes);
+}
+function openRegularFile(file2) {
+  let fd;
+  try {
+    fd = openSync(file2, READ_UNTRUSTED);
+  } catch (error62) {
+    if (errorCode(error62) === "ELOOP") throw refusal(`${file2} is a symbolic link; not reading it`);
+    throw error62;
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw refusal(`${file2} is not a regular file; not reading it`);
+  }
+  return fd;
+}
+function withDirBeneath(root, relDir, fn, options7 = {}) {
+  const parts = relDir.split(/[\\/]+/).filter((part) => part !== "" && part !== ".");
+  if (parts.includes("..") || path2.isAbsolute(relDir)) throw refusal(`${relDir} leaves ${root}`);
+  if (!FD_PATHS) {
+    let dir = root;
+    for (const part of parts) {
+      dir = path2.join(dir, part);
+      if (options7.create) mkdirQuietly(dir);
+      if (!lstatSync(dir).isDirectory()) throw refusal(`${dir} is a link or not a folder; not writing there`);
+    }
+    return fn(dir);
+  }
+  let fd = openSync(root, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    for (const part of parts) {
+      const next = `/proc/self/fd/${fd}/${part}`;
+      if (options7.create) mkdirQuietly(next);
+      let child;
+      try {
+        child = openSync(next, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+      } catch (error62) {
+        const code = errorCode(error62);
+        if (code === "ELOOP" || code === "ENOTDIR") throw refusal(`${path2.join(root, ...parts.slice(0, parts.indexOf(part) + 1))} is a link or not a folder; not writing there`);
+        throw error62;
+      }
+      closeSync(fd);
+      fd = child;
+    }
+    return fn(`/proc/self/fd/${fd}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+function mkdirQuietly(dir) {
+  try {
+    mkdirSync(dir, { mode: 448 });
+  } catch (error62) {
+    if (errorCode(error62) !== "EEXIST") throw error62;
+  }
+}
+function replaceFileIn(dir, name, content, mode) {
+  const temp = path2.join(dir, `.${name}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  try {
+    writeSync(fd, typeof content === "string" ? Buffer.from(content) : content);
+    fsyncSync(fd);
+  } catch (error62) {
+    closeSync(fd);
+    unlinkSync(temp);
+    throw error62;
+  }
+  closeSync(fd);
+  try {
+    renameSync(temp, path2.join(dir, name));
+  } catch (error62) {
+    unlinkSync(temp);
+    throw error62;
+  }
+}
+function appendToFileIn(dir, name, text2) {
+  const file2 = path2.join(dir, name);
+  let fd;
+  try {
+    fd = openSync(file2, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 384);
+  } catch (error62) {
+    if (errorCode(error62) === "ELOOP" || errorCode(error62) === "ENXIO") throw refusal(`${name} is not a regular file; not writing to it`);
+    throw error62;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw refusal(`${name} is not a regular file; not writing to it`);
+    writeSync(fd, text2);
+  } finally {
+    closeSync(fd);
+  }
+}
+function realPathInside(root, file2) {
+  const realRoot = realpathSync2(root);
+  let real;
+  try {
+    real = realpathSync2(file2);
+  } catch (error62) {
+    if (!isNotFound(error62)) throw error62;
+    const parent = realPathInside(root, path2.dirname(file2));
+    if (parent === void 0) return void 0;
+    real = path2.join(parent, path2.basename(file2));
+  }
+  const rel = path2.relative(realRoot, real);
+  return rel === "" || !rel.startsWith(`..${path2.sep}`) && rel !== ".." && !path2.isAbsolute(rel) ? real : void 0;
+}
+function readTextToEditInside(root, file2) {
+  const real = realPathInside(root, file2);
+  if (real === void 0) throw new UserError(`${file2} leads outside ${root}; not reading or editing it (make it a regular file in the repo)`);
+  let bytes;
+  try {
+    bytes = readRegularFile(real);
+  } catch (error62) {
+    throw new UserError(`${file2}: ${error62 instanceof Error ? error62.message.replace(`${real} `, "") : String(error62)}`);
+  }
+  if (bytes === void 0) return void 0;
+  const text2 = bytes.toString("utf8");
+  if (!Buffer.from(text2, "utf8").equals(bytes)) throw new UserError(`${file2} is not valid UTF-8; not editing it.`);
+  return text2;
+}
+function writeFileInside(root, file2, content, options7) {
+  const real = realPathInside(root, file2);
+  if (real === void 0) throw new UserError(`${file2} leads outside ${root}; not editing it (make it a regular file in the repo)`);
+  const realRoot = realpathSync2(root);
+  const name = path2.basename(real);
+  withDirBeneath(realRoot, path2.relative(realRoot, path2.dirname(real)), (dir) => {
+    const current = readRegularFile(path2.join(dir, name));
+    const mode = current === void 0 ? 420 : statSync(path2.join(dir, name)).mode & 511;
+    if (options7.backup && current !== void 0) replaceFileIn(dir, name + BACKUP_SUFFIX, current, mode);
+    replaceFileIn(dir, name, content, mode);
+  }, { create: true });
+}
+var BACKUP_SUFFIX, MAX_STATE_FILE_BYTES, READ_UNTRUSTED, FD_PATHS;
 var init_fs = __esm({
   "src/fs.ts"() {
     "use strict";
     init_errors();
     BACKUP_SUFFIX = ".claude-persist.bak";
+    MAX_STATE_FILE_BYTES = 16 << 20;
+    READ_UNTRUSTED = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+    FD_PATHS = process.platform === "linux" && existsSync("/proc/self/fd");
   }
 });
 
@@ -22553,7 +22732,7 @@ var init_settings = __esm({
 
 // src/state.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { mkdirSync, renameSync as renameSync2, rmSync, statSync as statSync2, utimesSync } from "node:fs";
+import { mkdirSync as mkdirSync2, renameSync as renameSync2, rmSync, statSync as statSync2, utimesSync } from "node:fs";
 import path3 from "node:path";
 async function withLock(file2, fn, options7 = {}) {
   const lock = `${file2}.lock`;
@@ -22613,7 +22792,7 @@ function removeIfStale(dir) {
 }
 function tryMkdir(dir) {
   try {
-    mkdirSync(dir);
+    mkdirSync2(dir);
     return true;
   } catch (error62) {
     if (errorCode(error62) === "EEXIST") return false;
@@ -22636,18 +22815,19 @@ function touch(dir) {
   }
 }
 function readJsonState(file2, schema, fallback) {
-  const text2 = readTextIfExists(file2);
+  const text2 = readRegularText(file2);
   if (text2 === void 0) return fallback;
   const parsed = schema.safeParse(JSON.parse(text2));
   if (!parsed.success) throw new Error(`${file2} is not valid pack state: ${parsed.error.issues[0]?.message ?? "unknown"}`);
   return parsed.data;
 }
 async function updateJsonState(file2, schema, fallback, change) {
-  mkdirSync(path3.dirname(file2), { recursive: true, mode: 448 });
+  const dir = path3.dirname(file2);
+  mkdirSync2(dir, { recursive: true, mode: 448 });
   return withLock(file2, () => {
     const next = change(readJsonState(file2, schema, fallback));
-    writeFileAtomic(file2, `${JSON.stringify(next, null, 2)}
-`, 384);
+    withDirBeneath(path3.dirname(dir), path3.basename(dir), (safeDir) => replaceFileIn(safeDir, path3.basename(file2), `${JSON.stringify(next, null, 2)}
+`, 384));
     return next;
   });
 }
@@ -22665,30 +22845,149 @@ var init_state = __esm({
   }
 });
 
+// src/environment.ts
+import { existsSync as existsSync2 } from "node:fs";
+import { hostname as hostname3 } from "node:os";
+function detectEnvironment(env = process.env, fileExists = existsSync2) {
+  const hostWorkspace = env[HOST_WORKSPACE_ENV] || void 0;
+  const containerWorkspace = env[CONTAINER_WORKSPACE_ENV] || void 0;
+  return { kind: detectKind(env, hostWorkspace, fileExists), name: hostname3(), hostWorkspace, containerWorkspace };
+}
+function detectKind(env, hostWorkspace, fileExists) {
+  const forced = env.CLAUDE_PERSIST_ENVIRONMENT;
+  if (forced === "host" || forced === "container") return forced;
+  if (hostWorkspace || env.REMOTE_CONTAINERS || env.CODESPACES || env.DEVCONTAINER) return "container";
+  return fileExists("/.dockerenv") || fileExists("/run/.containerenv") ? "container" : "host";
+}
+var init_environment = __esm({
+  "src/environment.ts"() {
+    "use strict";
+    init_shared();
+  }
+});
+
+// src/state-paths.ts
+import { closeSync as closeSync2, existsSync as existsSync3, lstatSync as lstatSync2, mkdirSync as mkdirSync3, openSync as openSync2, readdirSync, renameSync as renameSync3, rmdirSync, rmSync as rmSync2 } from "node:fs";
+import path4 from "node:path";
+function stateRoot(env, entry) {
+  return entry.writers === "host" ? packHostDir(env) : packStateDir(env);
+}
+function statePath(env, entry) {
+  return path4.join(stateRoot(env, entry), entry.name);
+}
+function ensurePackHostDir(env) {
+  migrateHostState(env);
+  const dir = packHostDir(env);
+  mkdirSync3(dir, { recursive: true, mode: 448 });
+  return dir;
+}
+function removeHostDirIfUnused(env) {
+  const dir = packHostDir(env);
+  if (!existsSync3(dir) || readdirSync(dir).some((name) => name !== MIGRATED_MARKER)) return;
+  rmSync2(path4.join(dir, MIGRATED_MARKER), { force: true });
+  rmdirSync(dir);
+}
+function ensureStateDir(env, entry) {
+  if (entry.writers === "host") ensurePackHostDir(env);
+  const dir = statePath(env, entry);
+  mkdirSync3(dir, { recursive: true, mode: 448 });
+  return dir;
+}
+function migrateHostState(env) {
+  const hostDir = packHostDir(env);
+  const marker = path4.join(hostDir, MIGRATED_MARKER);
+  try {
+    lstatSync2(marker);
+    return void 0;
+  } catch (error62) {
+    if (!isNotFound(error62)) throw error62;
+  }
+  if (detectEnvironment(env).kind === "container") return void 0;
+  const moved = [];
+  const left = [];
+  const shared = packStateDir(env);
+  mkdirSync3(hostDir, { recursive: true, mode: 448 });
+  for (const entry of MOVED_TO_HOST) {
+    const from = path4.join(shared, entry.name);
+    const to = path4.join(hostDir, entry.name);
+    let kind;
+    try {
+      const stats = lstatSync2(from);
+      kind = stats.isFile() ? "file" : stats.isDirectory() ? "dir" : "other";
+    } catch (error62) {
+      if (!isNotFound(error62)) throw error62;
+    }
+    if (kind === void 0) continue;
+    if (kind !== entry.kind || existsSync3(to)) {
+      left.push(`${PACK_STATE_DIR}/${entry.name}`);
+      continue;
+    }
+    try {
+      renameSync3(from, to);
+      moved.push(entry.name);
+    } catch (error62) {
+      if (!isNotFound(error62)) throw error62;
+    }
+  }
+  closeSync2(openSync2(marker, "a", 384));
+  return { moved, left };
+}
+var STATE2, STATE_ENTRIES, MOVED_TO_HOST, MIGRATED_MARKER;
+var init_state_paths = __esm({
+  "src/state-paths.ts"() {
+    "use strict";
+    init_home();
+    init_shared();
+    init_environment();
+    init_fs();
+    STATE2 = {
+      /** One JSONL file of starts per session, from the SessionStart hook. */
+      sessionStarts: { name: "session-starts", kind: "dir", writers: "containers" },
+      /** Container paths mapped onto host paths. */
+      mappings: { name: "mappings.json", kind: "file", writers: "containers" },
+      /** The work items /start-work remembers. */
+      workItems: { name: "work-items.json", kind: "file", writers: "containers" },
+      /** What install wrote, so that uninstall takes out exactly that. */
+      installRecord: { name: "install.json", kind: "file", writers: "host" },
+      /** Snapshot archives and summaries, and restore's staging. */
+      snapshots: { name: "snapshots", kind: "dir", writers: "host" },
+      /** The devcontainers CLI's log and answer of each launch. */
+      launchLogs: { name: "logs", kind: "dir", writers: "host" },
+      /** The links single files are mounted through: a container re-pointing one would choose what the next start mounts. */
+      hostFileLinks: { name: path4.posix.basename(HOST_FILE_LINKS_DIR), kind: "dir", writers: "host" },
+      /** Dev container configs dev-open keeps outside the repo. */
+      overrideConfigs: { name: "configs", kind: "dir", writers: "host" }
+    };
+    STATE_ENTRIES = Object.values(STATE2);
+    MOVED_TO_HOST = [STATE2.installRecord, STATE2.snapshots];
+    MIGRATED_MARKER = ".migrated";
+  }
+});
+
 // src/install.ts
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync as mkdirSync2, readdirSync, readFileSync as readFileSync2, rmdirSync, rmSync as rmSync2, statSync as statSync3, unlinkSync as unlinkSync2 } from "node:fs";
-import path4 from "node:path";
+import { existsSync as existsSync4, mkdirSync as mkdirSync4, readdirSync as readdirSync2, readFileSync as readFileSync2, rmdirSync as rmdirSync2, rmSync as rmSync3, statSync as statSync3, unlinkSync as unlinkSync2 } from "node:fs";
+import path5 from "node:path";
 import { fileURLToPath } from "node:url";
-function findRuntimeDir(from = path4.dirname(fileURLToPath(import.meta.url))) {
-  for (let dir = from; ; dir = path4.dirname(dir)) {
-    for (const candidate of [dir, path4.join(dir, "dist")]) {
-      if (existsSync(path4.join(candidate, PACK_RUNTIME_MARKER)) && existsSync(path4.join(candidate, "hooks"))) return candidate;
+function findRuntimeDir(from = path5.dirname(fileURLToPath(import.meta.url))) {
+  for (let dir = from; ; dir = path5.dirname(dir)) {
+    for (const candidate of [dir, path5.join(dir, "dist")]) {
+      if (existsSync4(path5.join(candidate, PACK_RUNTIME_MARKER)) && existsSync4(path5.join(candidate, "hooks"))) return candidate;
     }
-    if (path4.dirname(dir) === dir) {
+    if (path5.dirname(dir) === dir) {
       throw new UserError("the pack is not built: run 'npm install' (or 'npm run build') in the claude-persist folder first");
     }
   }
 }
 function manifestPath(env) {
-  return path4.join(packStateDir(env), "install.json");
+  return statePath(env, STATE2.installRecord);
 }
 function sha256(content) {
   return createHash("sha256").update(content).digest("hex");
 }
 function commandForInstall(template, env, file2) {
   const dir = configDir(env);
-  const isDefault = dir === path4.join(homeDir(env), ".claude");
+  const isDefault = dir === path5.join(homeDir(env), ".claude");
   const result = template.replace(PLUGIN_RUNTIME_REFERENCE, (_match, rest2) => {
     if (isDefault) return `~/.claude/${PACK_CODE_DIR}${rest2}`;
     const target = `${packCodeDir(env)}${rest2}`;
@@ -22701,8 +23000,8 @@ function commandForInstall(template, env, file2) {
 }
 function listFiles(dir, prefix = "") {
   const files = [];
-  for (const entry of readdirSync(path4.join(dir, prefix), { withFileTypes: true })) {
-    const rel = path4.join(prefix, entry.name);
+  for (const entry of readdirSync2(path5.join(dir, prefix), { withFileTypes: true })) {
+    const rel = path5.join(prefix, entry.name);
     if (entry.isDirectory()) files.push(...listFiles(dir, rel));
     else if (entry.isFile()) files.push(rel);
   }
@@ -22716,30 +23015,29 @@ function planInstall(env, runtime, previous, parts) {
     else plan.writes.push({ target, content, mode, backup });
   };
   plan.manifest.createdDirs = [...previous?.createdDirs ?? []];
-  const shared = READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir" && entry.name !== PACK_STATE_DIR).map((entry) => entry.name);
-  for (const name of parts === "all" ? [...shared, "commands"] : shared) {
-    if (existsSync(path4.join(config2, name))) continue;
-    plan.dirs.push(path4.join(config2, name));
+  for (const name of parts === "all" ? CREATABLE_DIRS : CREATABLE_DIRS.filter((name2) => name2 !== "commands")) {
+    if (existsSync4(path5.join(config2, name))) continue;
+    plan.dirs.push(path5.join(config2, name));
     if (!plan.manifest.createdDirs.includes(name)) plan.manifest.createdDirs.push(name);
   }
   const code = packCodeDir(env);
-  const runtimeFiles = listFiles(runtime).filter((rel) => !rel.startsWith(`commands${path4.sep}`)).sort((a2, b) => Number(a2 === PACK_RUNTIME_MARKER) - Number(b === PACK_RUNTIME_MARKER));
+  const runtimeFiles = listFiles(runtime).filter((rel) => !rel.startsWith(`commands${path5.sep}`)).sort((a2, b) => Number(a2 === PACK_RUNTIME_MARKER) - Number(b === PACK_RUNTIME_MARKER));
   for (const rel of runtimeFiles) {
-    const source = path4.join(runtime, rel);
-    const target = path4.join(code, rel);
+    const source = path5.join(runtime, rel);
+    const target = path5.join(code, rel);
     want(target, readIfExists(target), readFileSync2(source), statSync3(source).mode & 73 ? 493 : 420, false);
   }
-  if (existsSync(code) && path4.resolve(code) !== path4.resolve(runtime)) {
+  if (existsSync4(code) && path5.resolve(code) !== path5.resolve(runtime)) {
     const keep = new Set(runtimeFiles);
-    for (const rel of listFiles(code)) if (!keep.has(rel)) plan.removals.push(path4.join(code, rel));
+    for (const rel of listFiles(code)) if (!keep.has(rel)) plan.removals.push(path5.join(code, rel));
   }
   if (parts === "runtime-and-hook") plan.manifest.files = { ...previous?.files };
-  const commandNames = parts === "all" ? readdirSync(path4.join(runtime, "commands")).filter((n2) => n2.endsWith(".md")).sort() : [];
+  const commandNames = parts === "all" ? readdirSync2(path5.join(runtime, "commands")).filter((n2) => n2.endsWith(".md")).sort() : [];
   for (const name of commandNames) {
-    const rel = path4.join("commands", name);
-    const target = path4.join(config2, rel);
-    const template = readFileSync2(path4.join(runtime, "commands", name), "utf8");
-    const content = Buffer.from(commandForInstall(template, env, path4.join(runtime, rel)));
+    const rel = path5.join("commands", name);
+    const target = path5.join(config2, rel);
+    const template = readFileSync2(path5.join(runtime, "commands", name), "utf8");
+    const content = Buffer.from(commandForInstall(template, env, path5.join(runtime, rel)));
     const current = readIfExists(target);
     const known = previous?.files[rel];
     const ours = current === void 0 || known !== void 0 && sha256(current) === known.sha256;
@@ -22760,14 +23058,14 @@ function planInstall(env, runtime, previous, parts) {
   return plan;
 }
 function readIfExists(file2) {
-  return existsSync(file2) ? readFileSync2(file2) : void 0;
+  return existsSync4(file2) ? readFileSync2(file2) : void 0;
 }
 function readRuntimeVersion(runtime) {
-  const parsed = external_exports.object({ version: external_exports.string() }).safeParse(JSON.parse(readFileSync2(path4.join(runtime, PACK_RUNTIME_MARKER), "utf8")));
+  const parsed = external_exports.object({ version: external_exports.string() }).safeParse(JSON.parse(readFileSync2(path5.join(runtime, PACK_RUNTIME_MARKER), "utf8")));
   return parsed.success ? parsed.data.version : "unknown";
 }
 function relativeTo(config2, file2) {
-  return path4.relative(config2, file2) || file2;
+  return path5.relative(config2, file2) || file2;
 }
 async function install(env, options7 = {}) {
   const runtime = options7.runtime ?? findRuntimeDir();
@@ -22779,14 +23077,14 @@ async function install(env, options7 = {}) {
     const changes = [];
     for (const dir of plan.dirs) {
       changes.push({ path: relativeTo(config2, dir), action: "create" });
-      if (!options7.dryRun) mkdirSync2(dir, { recursive: true, mode: 448 });
+      if (!options7.dryRun) mkdirSync4(dir, { recursive: true, mode: 448 });
     }
     for (const write of plan.writes) {
-      const existed = existsSync(write.target);
+      const existed = existsSync4(write.target);
       const backup = write.backup ? write.target + BACKUP_SUFFIX : void 0;
       changes.push({ path: relativeTo(config2, write.target), action: existed ? "update" : "create", ...backup ? { backup: relativeTo(config2, backup) } : {} });
       if (options7.dryRun) continue;
-      mkdirSync2(path4.dirname(write.target), { recursive: true, mode: 448 });
+      mkdirSync4(path5.dirname(write.target), { recursive: true, mode: 448 });
       if (backup) backupFile(write.target);
       writeFileAtomic(write.target, write.content, write.mode);
     }
@@ -22796,27 +23094,38 @@ async function install(env, options7 = {}) {
     }
     const manifestText = `${JSON.stringify(plan.manifest, null, 2)}
 `;
-    if (!options7.dryRun && readTextIfExists(manifestPath(env)) !== manifestText) writeFileAtomic(manifestPath(env), manifestText, 384);
-    const notes = [`the pack's state (mounted read-write into containers) is in ${relativeTo(config2, stateDir)}/`];
+    if (!options7.dryRun && readRegularFile(manifestPath(env))?.toString("utf8") !== manifestText) {
+      replaceFileIn(packHostDir(env), path5.basename(manifestPath(env)), manifestText, 384);
+    }
+    const notes = [
+      `the pack's shared state (mounted read-write into containers) is in ${relativeTo(config2, stateDir)}/, its host-only state in ${relativeTo(config2, packHostDir(env))}/`
+    ];
     return { configDir: config2, dryRun: Boolean(options7.dryRun), changes, unchanged: plan.unchanged, notes };
   };
   if (options7.dryRun) {
     return run();
   }
-  const madeStateDir = !existsSync(stateDir);
-  mkdirSync2(stateDir, { recursive: true, mode: 448 });
+  const madeStateDir = !existsSync4(stateDir);
+  const madeHostDir = !existsSync4(packHostDir(env));
+  mkdirSync4(stateDir, { recursive: true, mode: 448 });
+  ensurePackHostDir(env);
   try {
     return await withLock(manifestPath(env), run);
   } catch (error62) {
-    if (madeStateDir && readdirSync(stateDir).length === 0) rmdirSync(stateDir);
+    if (madeHostDir) removeHostDirIfUnused(env);
+    if (madeStateDir && readdirSync2(stateDir).length === 0) rmdirSync2(stateDir);
     throw error62;
   }
 }
 async function uninstall(env, options7 = {}) {
   const config2 = configDir(env);
   const stateDir = packStateDir(env);
-  if (!existsSync(stateDir)) return { configDir: config2, dryRun: Boolean(options7.dryRun), changes: [], unchanged: 0, notes: ["claude-persist is not installed here"] };
-  return withLock(manifestPath(env), () => {
+  if (!options7.dryRun) migrateHostState(env);
+  if (!existsSync4(stateDir) && !existsSync4(packHostDir(env))) {
+    return { configDir: config2, dryRun: Boolean(options7.dryRun), changes: [], unchanged: 0, notes: ["claude-persist is not installed here"] };
+  }
+  if (!options7.dryRun) ensurePackHostDir(env);
+  const run = () => {
     const manifest = readJsonState(manifestPath(env), manifestSchema.optional(), void 0);
     const changes = [];
     const notes = [];
@@ -22845,32 +23154,36 @@ async function uninstall(env, options7 = {}) {
       }
     }
     for (const [rel, entry] of Object.entries(manifest?.files ?? {})) {
-      const file2 = path4.join(config2, rel);
-      const content = existsSync(file2) ? readFileSync2(file2) : void 0;
+      const file2 = path5.join(config2, rel);
+      const content = existsSync4(file2) ? readFileSync2(file2) : void 0;
       if (content === void 0) continue;
       if (sha256(content) !== entry.sha256) {
         notes.push(`${rel} was changed after install, so it was left in place`);
         continue;
       }
-      const backup = file2 + BACKUP_SUFFIX;
-      if (entry.replacedUserFile && existsSync(backup)) {
-        act({ path: file2, action: "restore" }, () => writeFileAtomic(file2, readFileSync2(backup)));
+      const backup = entry.replacedUserFile ? readRegularFile(file2 + BACKUP_SUFFIX) : void 0;
+      if (backup !== void 0) {
+        act({ path: file2, action: "restore" }, () => writeFileAtomic(file2, backup));
       } else {
         act({ path: file2, action: "remove" }, () => unlinkSync2(file2));
       }
     }
     for (const name of manifest?.createdDirs ?? []) {
-      const dir = path4.join(config2, name);
-      if (existsSync(dir) && readdirSync(dir).length === 0) act({ path: dir, action: "remove" }, () => rmdirSync(dir));
+      const dir = path5.join(config2, name);
+      if (existsSync4(dir) && readdirSync2(dir).length === 0) act({ path: dir, action: "remove" }, () => rmdirSync2(dir));
     }
     const code = packCodeDir(env);
-    if (existsSync(code)) act({ path: code, action: "remove" }, () => rmSync2(code, { recursive: true, force: true }));
+    if (existsSync4(code)) act({ path: code, action: "remove" }, () => rmSync3(code, { recursive: true, force: true }));
     if (manifest) act({ path: manifestPath(env), action: "remove" }, () => unlinkSync2(manifestPath(env)));
     notes.push(`the pack's state in ${relativeTo(config2, stateDir)}/ (session records, mappings, work items) was kept; delete it by hand if you want it gone`);
     return { configDir: config2, dryRun: Boolean(options7.dryRun), changes, unchanged: 0, notes };
-  });
+  };
+  if (options7.dryRun) return run();
+  const result = await withLock(manifestPath(env), run);
+  removeHostDirIfUnused(env);
+  return result;
 }
-var manifestSchema, PLUGIN_RUNTIME_REFERENCE;
+var CREATABLE_DIRS, manifestSchema, PLUGIN_RUNTIME_REFERENCE;
 var init_install = __esm({
   "src/install.ts"() {
     "use strict";
@@ -22881,12 +23194,17 @@ var init_install = __esm({
     init_fs();
     init_settings();
     init_state();
+    init_state_paths();
+    CREATABLE_DIRS = [...READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir" && entry.name !== PACK_STATE_DIR).map((entry) => entry.name), "commands"];
     manifestSchema = external_exports.object({
       version: external_exports.string(),
-      files: external_exports.record(external_exports.string(), external_exports.object({ sha256: external_exports.string(), replacedUserFile: external_exports.boolean() })),
+      files: external_exports.record(
+        external_exports.string().regex(/^commands\/[A-Za-z0-9][A-Za-z0-9._-]*\.md$/, "not a slash command install makes"),
+        external_exports.object({ sha256: external_exports.string(), replacedUserFile: external_exports.boolean() })
+      ),
       settings: external_exports.object({ before: external_exports.string().nullable(), after: external_exports.string() }),
-      /** Folders (relative to the config dir) that install created: the shared ones containers mount, and commands/. */
-      createdDirs: external_exports.array(external_exports.string()).default([])
+      /** Folders (relative to the config dir) that install created. */
+      createdDirs: external_exports.array(external_exports.string().refine((name) => CREATABLE_DIRS.includes(name), "not a folder install makes")).default([])
     });
     PLUGIN_RUNTIME_REFERENCE = /"\$\{CLAUDE_PLUGIN_ROOT\}\/dist(\/[^"\s]*)"/g;
   }
@@ -22957,21 +23275,29 @@ function oneLine(text2, max = Number.POSITIVE_INFINITY) {
   return flat.length > max ? `${flat.slice(0, max - 1)}\u2026` : flat;
 }
 function shellWord(text2) {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text2) ? text2 : `'${text2.replaceAll("'", "'\\''")}'`;
+  if (/^[A-Za-z0-9_./:@%+=,-]+$/.test(text2)) return text2;
+  if (!UNSAFE.test(text2)) return `'${text2.replaceAll("'", "'\\''")}'`;
+  const escaped = [...text2].map((char) => {
+    if (char === "\\" || char === "'") return `\\${char}`;
+    if (!UNSAFE.test(char)) return char;
+    const code = char.codePointAt(0) ?? 0;
+    return code < 128 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  }).join("");
+  return `$'${escaped}'`;
 }
-var NOT_ONE_LINE;
+var UNSAFE, NOT_ONE_LINE;
 var init_text = __esm({
   "src/text.ts"() {
     "use strict";
-    NOT_ONE_LINE = /[\x00-\x1f\x7f-\x9f\p{Cf}\u2028\u2029]+/gu;
+    UNSAFE = /[\x00-\x1f\x7f-\x9f\p{Cf}\u2028\u2029]/u;
+    NOT_ONE_LINE = new RegExp(`${UNSAFE.source}+`, "gu");
   }
 });
 
 // src/work-items.ts
-import { readFileSync as readFileSync3 } from "node:fs";
-import path5 from "node:path";
+import path6 from "node:path";
 function workItemsPath(env) {
-  return path5.join(packStateDir(env), WORK_ITEMS_FILE);
+  return statePath(env, STATE2.workItems);
 }
 async function rememberWorkItem(env, item) {
   await updateJsonState(workItemsPath(env), array2(unknown2()), [], (entries) => [
@@ -22985,13 +23311,8 @@ function workItemKey(entry) {
 }
 function readWorkItemEntries(env) {
   const file2 = workItemsPath(env);
-  let text2;
-  try {
-    text2 = readFileSync3(file2, "utf8");
-  } catch (error62) {
-    if (isNotFound(error62)) return [];
-    throw error62;
-  }
+  const text2 = readRegularText(file2);
+  if (text2 === void 0) return [];
   const value = JSON.parse(text2);
   if (!Array.isArray(value)) throw new Error(`${file2} is not a JSON array`);
   return value;
@@ -23004,14 +23325,14 @@ function sessionPlaces(cwd, where) {
   const places = [cwd];
   if (where.hostWorkspace) {
     const inside = where.containerWorkspace ? relativeInside(where.containerWorkspace, cwd) : void 0;
-    places.push(inside === void 0 ? where.hostWorkspace : path5.posix.join(where.hostWorkspace, inside));
+    places.push(inside === void 0 ? where.hostWorkspace : path6.posix.join(where.hostWorkspace, inside));
   }
   return places;
 }
 function hostPathOf(dir, where) {
   if (!where.hostWorkspace || !where.containerWorkspace) return void 0;
   const inside = relativeInside(where.containerWorkspace, dir);
-  return inside === void 0 ? void 0 : path5.posix.join(where.hostWorkspace, inside);
+  return inside === void 0 ? void 0 : path6.posix.join(where.hostWorkspace, inside);
 }
 function describeWorkItems(entries, places) {
   const newestFirst = [...entries].reverse();
@@ -23057,24 +23378,23 @@ function checkoutOf(entry) {
   return typeof checkout === "string" && checkout !== "" ? checkout : void 0;
 }
 function relativeInside(parent, dir) {
-  const relative = path5.posix.relative(parent, dir);
+  const relative = path6.posix.relative(parent, dir);
   if (relative === "..") return void 0;
-  return relative.startsWith("../") || path5.posix.isAbsolute(relative) ? void 0 : relative;
+  return relative.startsWith("../") || path6.posix.isAbsolute(relative) ? void 0 : relative;
 }
 function headline(item) {
   const identifier = oneLine(item.identifier, 40);
   return item.title ? `${identifier} ${JSON.stringify(oneLine(item.title, 150))}` : identifier;
 }
-var WORK_ITEMS_FILE, MAX_WORK_ITEMS, MAX_OTHER_ITEMS, MAX_CONTEXT, workItemSchema;
+var MAX_WORK_ITEMS, MAX_OTHER_ITEMS, MAX_CONTEXT, workItemSchema;
 var init_work_items = __esm({
   "src/work-items.ts"() {
     "use strict";
     init_mini();
-    init_home();
     init_fs();
     init_text();
     init_state();
-    WORK_ITEMS_FILE = "work-items.json";
+    init_state_paths();
     MAX_WORK_ITEMS = 100;
     MAX_OTHER_ITEMS = 10;
     MAX_CONTEXT = 5e3;
@@ -23092,19 +23412,19 @@ var init_work_items = __esm({
 });
 
 // src/project-link.ts
-import { lstatSync as lstatSync2, readlinkSync, symlinkSync } from "node:fs";
-import path6 from "node:path";
+import { lstatSync as lstatSync3, readlinkSync, symlinkSync } from "node:fs";
+import path7 from "node:path";
 function projectLinkState(env, cwd, workspaces) {
   const hostPath = hostPathOf(cwd, { hostWorkspace: workspaces.host, containerWorkspace: workspaces.container });
   if (hostPath === void 0) return { kind: "outside" };
   const hostSlug = encodeProjectSlug(hostPath);
   const containerSlug = encodeProjectSlug(cwd);
-  const link2 = path6.join(projectsDir(env), containerSlug);
+  const link2 = path7.join(projectsDir(env), containerSlug);
   const slugs = { hostSlug, containerSlug, link: link2 };
   if (hostSlug === containerSlug) return { kind: "same-path", ...slugs };
   let isLink;
   try {
-    isLink = lstatSync2(link2).isSymbolicLink();
+    isLink = lstatSync3(link2).isSymbolicLink();
   } catch {
     return { kind: "missing", ...slugs };
   }
@@ -23134,20 +23454,20 @@ var init_project_link = __esm({
 });
 
 // src/container-checks.ts
-import { accessSync, constants, existsSync as existsSync2, readFileSync as readFileSync4, statSync as statSync4 } from "node:fs";
-import path7 from "node:path";
+import { accessSync, constants as constants2, existsSync as existsSync5, readFileSync as readFileSync3, statSync as statSync4 } from "node:fs";
+import path8 from "node:path";
 function displayPath(file2, env) {
   const home = homeDir(env);
-  const relative = path7.relative(home, file2);
+  const relative = path8.relative(home, file2);
   if (relative === "") return "~";
-  if (!relative.startsWith("..") && !path7.isAbsolute(relative)) return `~/${shellWord(relative)}`;
+  if (!relative.startsWith("..") && !path8.isAbsolute(relative)) return `~/${shellWord(relative)}`;
   return shellWord(file2);
 }
 function readMountPoints(file2 = "/proc/self/mountinfo") {
   const mounts = /* @__PURE__ */ new Map();
   let text2;
   try {
-    text2 = readFileSync4(file2, "utf8");
+    text2 = readFileSync3(file2, "utf8");
   } catch {
     return mounts;
   }
@@ -23162,7 +23482,7 @@ function readMountPoints(file2 = "/proc/self/mountinfo") {
 }
 function isWritable(file2) {
   try {
-    accessSync(file2, constants.W_OK);
+    accessSync(file2, constants2.W_OK);
     return true;
   } catch {
     return false;
@@ -23193,7 +23513,7 @@ function sharedEntryStates(env, mounts) {
   const root = configDir(env);
   const states = [];
   for (const { name, kind } of READ_WRITE_ENTRIES) {
-    const file2 = path7.join(root, name);
+    const file2 = path8.join(root, name);
     let owner;
     try {
       owner = statSync4(file2).uid;
@@ -23240,15 +23560,15 @@ function checkReadOnlyMounts(env, mounts) {
   const results = [];
   const good = [];
   for (const entry of READ_ONLY_ENTRIES) {
-    const file2 = path7.join(root, entry.name);
+    const file2 = path8.join(root, entry.name);
     const shown = displayPath(file2, env);
     const mounted = mounts.has(realpathOrSelf(file2));
     if (mounted && isWritable(file2)) {
       results.push(fail(`${shown} is writable here: this container can change the host's copy`, ON_HOST_REBUILD));
     } else if (mounted) good.push(entry.name);
-    else if (entry.name === "settings.json" && existsSync2(file2)) {
+    else if (entry.name === "settings.json" && existsSync5(file2)) {
       results.push(warn(`${shown} is this container's own, not the host's (its cleanupPeriodDays and hooks apply here)`, ON_HOST_REBUILD));
-    } else if (entry.name === PACK_CODE_DIR && !existsSync2(file2)) {
+    } else if (entry.name === PACK_CODE_DIR && !existsSync5(file2)) {
       results.push(warn(`${shown} is missing: the SessionStart hook does not run here`, ON_HOST_REBUILD));
     }
   }
@@ -23302,34 +23622,13 @@ var init_container_checks = __esm({
   }
 });
 
-// src/environment.ts
-import { existsSync as existsSync3 } from "node:fs";
-import { hostname as hostname3 } from "node:os";
-function detectEnvironment(env = process.env, fileExists = existsSync3) {
-  const hostWorkspace = env[HOST_WORKSPACE_ENV] || void 0;
-  const containerWorkspace = env[CONTAINER_WORKSPACE_ENV] || void 0;
-  return { kind: detectKind(env, hostWorkspace, fileExists), name: hostname3(), hostWorkspace, containerWorkspace };
-}
-function detectKind(env, hostWorkspace, fileExists) {
-  const forced = env.CLAUDE_PERSIST_ENVIRONMENT;
-  if (forced === "host" || forced === "container") return forced;
-  if (hostWorkspace || env.REMOTE_CONTAINERS || env.CODESPACES || env.DEVCONTAINER) return "container";
-  return fileExists("/.dockerenv") || fileExists("/run/.containerenv") ? "container" : "host";
-}
-var init_environment = __esm({
-  "src/environment.ts"() {
-    "use strict";
-    init_shared();
-  }
-});
-
 // src/sync/conflicts.ts
-import { lstatSync as lstatSync3, readdirSync as readdirSync2, readFileSync as readFileSync5, renameSync as renameSync3, unlinkSync as unlinkSync3, writeFileSync } from "node:fs";
-import path8 from "node:path";
+import { lstatSync as lstatSync4, readdirSync as readdirSync3, readFileSync as readFileSync4, renameSync as renameSync4, unlinkSync as unlinkSync3, writeFileSync } from "node:fs";
+import path9 from "node:path";
 function conflictCopies(dir) {
   let names;
   try {
-    names = readdirSync2(dir);
+    names = readdirSync3(dir);
   } catch {
     return [];
   }
@@ -23341,7 +23640,7 @@ function mergeConflicts(dir) {
     const match = CONFLICT.exec(name);
     if (!match) continue;
     const session = `${match[1]}${match[3]}`;
-    const added = mergeCopy(path8.join(dir, session), path8.join(dir, name));
+    const added = mergeCopy(path9.join(dir, session), path9.join(dir, name));
     if (added !== void 0) merged.push({ session, added, device: match[2] ?? "" });
   }
   return merged;
@@ -23364,7 +23663,7 @@ function mergeCopy(file2, copy) {
         unlinkSync3(temp);
         continue;
       }
-      renameSync3(temp, file2);
+      renameSync4(temp, file2);
     }
     unlinkSync3(copy);
     return added;
@@ -23373,7 +23672,7 @@ function mergeCopy(file2, copy) {
 }
 function statOf(file2) {
   try {
-    const stat = lstatSync3(file2);
+    const stat = lstatSync4(file2);
     if (!stat.isFile() || stat.size > MAX_MERGE_BYTES) return "unfit";
     return { size: stat.size, mtimeMs: stat.mtimeMs, mode: stat.mode };
   } catch {
@@ -23383,7 +23682,7 @@ function statOf(file2) {
 function readRegular(file2) {
   const stat = statOf(file2);
   if (!stat || stat === "unfit") return void 0;
-  return readFileSync5(file2, "utf8");
+  return readFileSync4(file2, "utf8");
 }
 function unionOfLines(ours, theirs) {
   const seen = /* @__PURE__ */ new Map();
@@ -23436,26 +23735,26 @@ var init_conflicts = __esm({
 });
 
 // src/sync/folders.ts
-import path9 from "node:path";
+import path10 from "node:path";
 function ignorePatterns(folder) {
   const lines = ["// Written by claude-persist sync: the same on every machine. Edit nothing here.", ...NEVER_TRAVELLING];
   if (folder.only) lines.push(...folder.only.map((name) => `!/${name}`), "*");
   return lines;
 }
 function folderPath(env, folder) {
-  return path9.join(configDir(env), folder.name);
+  return path10.join(configDir(env), folder.name);
 }
 function hostOnlyDir(env) {
-  return path9.join(configDir(env), "persist-host");
+  return path10.join(configDir(env), "persist-host");
 }
 function syncSettingsFile(env) {
-  return path9.join(hostOnlyDir(env), "sync.json");
+  return path10.join(hostOnlyDir(env), "sync.json");
 }
 function ownSyncthingHome(env) {
-  return path9.join(hostOnlyDir(env), "syncthing");
+  return path10.join(hostOnlyDir(env), "syncthing");
 }
 function relayPasswordFile(env) {
-  return path9.join(hostOnlyDir(env), "sync-relay-password");
+  return path10.join(hostOnlyDir(env), "sync-relay-password");
 }
 var PROJECT_IDENTITY_PREFIX, SYNC_FOLDERS, NEVER_TRAVELLING;
 var init_folders = __esm({
@@ -23479,20 +23778,20 @@ var init_folders = __esm({
 
 // src/sync/identity.ts
 import { createHash as createHash2 } from "node:crypto";
-import { lstatSync as lstatSync4, mkdirSync as mkdirSync3, readdirSync as readdirSync3, readFileSync as readFileSync6, readlinkSync as readlinkSync2, renameSync as renameSync4, rmdirSync as rmdirSync2, statSync as statSync5, symlinkSync as symlinkSync2 } from "node:fs";
-import path10 from "node:path";
+import { lstatSync as lstatSync5, mkdirSync as mkdirSync5, readdirSync as readdirSync4, readFileSync as readFileSync5, readlinkSync as readlinkSync2, renameSync as renameSync5, rmdirSync as rmdirSync3, statSync as statSync5, symlinkSync as symlinkSync2 } from "node:fs";
+import path11 from "node:path";
 function projectIdentity(dir) {
   const real = realpathOrSelf(dir);
-  for (let root = real; ; root = path10.dirname(root)) {
-    const gitConfig = gitConfigOf(path10.join(root, ".git"));
+  for (let root = real; ; root = path11.dirname(root)) {
+    const gitConfig = gitConfigOf(path11.join(root, ".git"));
     if (gitConfig !== void 0) {
       const url2 = remoteUrl(gitConfig);
       if (!url2) return void 0;
       const remote = normaliseRemote(url2);
-      const subpath = path10.relative(root, real).split(path10.sep).join("/");
+      const subpath = path11.relative(root, real).split(path11.sep).join("/");
       return { remote, subpath, folder: identityFolder(remote, subpath) };
     }
-    if (path10.dirname(root) === root) return void 0;
+    if (path11.dirname(root) === root) return void 0;
   }
 }
 function gitConfigOf(dotGit) {
@@ -23502,15 +23801,15 @@ function gitConfigOf(dotGit) {
     if (stat.isFile()) {
       const pointer = /^gitdir:\s*(.+)$/m.exec(readBounded(dotGit))?.[1]?.trim();
       if (!pointer) return void 0;
-      gitDir = path10.resolve(path10.dirname(dotGit), pointer);
+      gitDir = path11.resolve(path11.dirname(dotGit), pointer);
       try {
-        gitDir = path10.resolve(gitDir, readBounded(path10.join(gitDir, "commondir")).trim());
+        gitDir = path11.resolve(gitDir, readBounded(path11.join(gitDir, "commondir")).trim());
       } catch {
       }
     } else if (!stat.isDirectory()) {
       return void 0;
     }
-    return readBounded(path10.join(gitDir, "config"));
+    return readBounded(path11.join(gitDir, "config"));
   } catch {
     return void 0;
   }
@@ -23518,7 +23817,7 @@ function gitConfigOf(dotGit) {
 function readBounded(file2) {
   const stat = statSync5(file2);
   if (!stat.isFile() || stat.size > MAX_CONFIG_BYTES) throw new Error(`${file2} is not a small regular file`);
-  return readFileSync6(file2, "utf8");
+  return readFileSync5(file2, "utf8");
 }
 function remoteUrl(config2) {
   const remotes = /* @__PURE__ */ new Map();
@@ -23564,30 +23863,30 @@ function linkProject(env, dir, merge3) {
   if (!identity3) return void 0;
   const projects = projectsDir(env);
   const slug = projectSlugForDir(dir);
-  const link2 = path10.join(projects, slug);
-  const target = path10.join(projects, identity3.folder);
+  const link2 = path11.join(projects, slug);
+  const target = path11.join(projects, identity3.folder);
   let moved = [];
   if (isThere(target) && !isRealDirectory(target)) return { identity: identity3, slug, state: "other-link", moved };
   try {
-    const stat = lstatSync4(link2);
+    const stat = lstatSync5(link2);
     if (stat.isSymbolicLink()) {
       return { identity: identity3, slug, state: readlinkSync2(link2) === identity3.folder ? "already" : "other-link", moved };
     }
     if (!stat.isDirectory()) return { identity: identity3, slug, state: "other-link", moved };
     if (isEmptyOrMissing(target)) {
-      moved = readdirSync3(link2);
+      moved = readdirSync4(link2);
       rmdirIfThere(target);
-      renameSync4(link2, target);
+      renameSync5(link2, target);
     } else if (merge3) {
       moved = merge3(link2, target);
-      rmdirSync2(link2);
+      rmdirSync3(link2);
     } else {
       return { identity: identity3, slug, state: "needs-merge", moved };
     }
   } catch (error62) {
     if (errorCode(error62) !== "ENOENT") throw error62;
   }
-  mkdirSync3(target, { recursive: true, mode: 448 });
+  mkdirSync5(target, { recursive: true, mode: 448 });
   try {
     symlinkSync2(identity3.folder, link2, "dir");
   } catch (error62) {
@@ -23598,7 +23897,7 @@ function linkProject(env, dir, merge3) {
 }
 function isEmptyOrMissing(dir) {
   try {
-    return readdirSync3(dir).every((name) => name === ".stfolder");
+    return readdirSync4(dir).every((name) => name === ".stfolder");
   } catch (error62) {
     if (errorCode(error62) === "ENOENT") return true;
     throw error62;
@@ -23606,15 +23905,15 @@ function isEmptyOrMissing(dir) {
 }
 function rmdirIfThere(dir) {
   try {
-    for (const name of readdirSync3(dir)) rmdirSync2(path10.join(dir, name));
-    rmdirSync2(dir);
+    for (const name of readdirSync4(dir)) rmdirSync3(path11.join(dir, name));
+    rmdirSync3(dir);
   } catch (error62) {
     if (errorCode(error62) !== "ENOENT") throw error62;
   }
 }
 function isThere(file2) {
   try {
-    lstatSync4(file2);
+    lstatSync5(file2);
     return true;
   } catch {
     return false;
@@ -23632,18 +23931,18 @@ var init_identity = __esm({
 });
 
 // src/sync/session-start.ts
-import { existsSync as existsSync4, readFileSync as readFileSync7, statSync as statSync6 } from "node:fs";
-import path11 from "node:path";
+import { existsSync as existsSync6, statSync as statSync6 } from "node:fs";
+import path12 from "node:path";
 function syncAtSessionStart(env, input2, machine, now) {
   const notes = [];
   const problems = [];
-  if (!existsSync4(syncSettingsFile(env))) return { notes, problems };
+  if (!existsSync6(syncSettingsFile(env))) return { notes, problems };
   try {
     const linked = linkProject(env, input2.cwd);
     if (linked?.state === "needs-merge") {
       problems.push(`this project's sessions on this machine are not travelling yet: run 'claude-persist sync link' in ${input2.cwd}`);
     }
-    const merged = mergeConflicts(path11.join(projectsDir(env), projectSlugForDir(input2.cwd)));
+    const merged = mergeConflicts(path12.join(projectsDir(env), projectSlugForDir(input2.cwd)));
     if (merged.length > 0) notes.push(describeMerged(merged));
     if (input2.source === "resume") {
       const elsewhere = liveElsewhere(env, input2, machine, now);
@@ -23655,12 +23954,12 @@ function syncAtSessionStart(env, input2, machine, now) {
   return { notes, problems };
 }
 function liveElsewhere(env, input2, machine, now) {
-  const records = path11.join(packStateDir(env), "session-starts", `${input2.session_id}.jsonl`);
+  const records = path12.join(packStateDir(env), "session-starts", `${input2.session_id}.jsonl`);
   let lines;
   try {
-    const stat = statSync6(records);
-    if (!stat.isFile() || stat.size > 1024 * 1024) return void 0;
-    lines = readFileSync7(records, "utf8").trim().split("\n");
+    const text2 = readRegularText(records, 1024 * 1024);
+    if (text2 === void 0) return void 0;
+    lines = text2.trim().split("\n");
   } catch {
     return void 0;
   }
@@ -23691,6 +23990,7 @@ var init_session_start = __esm({
     "use strict";
     init_home();
     init_errors();
+    init_fs();
     init_conflicts();
     init_folders();
     init_identity();
@@ -23699,8 +23999,8 @@ var init_session_start = __esm({
 });
 
 // src/hook.ts
-import { accessSync as accessSync2, appendFileSync, constants as constants2, mkdirSync as mkdirSync4, statSync as statSync7 } from "node:fs";
-import path12 from "node:path";
+import { accessSync as accessSync2, constants as constants3, statSync as statSync7 } from "node:fs";
+import path13 from "node:path";
 function runSessionStartHook(stdinText, env, now = /* @__PURE__ */ new Date()) {
   const problems = [];
   const fixes = [];
@@ -23723,6 +24023,14 @@ function runSessionStartHook(stdinText, env, now = /* @__PURE__ */ new Date()) {
   } else {
     missing = missingSharedFolders(env, where);
     if (missing.length > 0) problems.push(`shared folders missing or not writable: ${missing.join(", ")}`);
+  }
+  if (where.kind === "host") {
+    try {
+      const migrated = migrateHostState(env);
+      if (migrated?.left.length) problems.push(`left in place, not the pack's (a link?): ${migrated.left.join(", ")}`);
+    } catch (error62) {
+      problems.push(`could not move host-only state (${describeError(error62)})`);
+    }
   }
   if (!input2) return { stdout: "", stderr: describeProblems(problems, fixes) };
   try {
@@ -23784,22 +24092,22 @@ function parseInput(stdinText, problems) {
 }
 function missingSharedFolders(env, where) {
   const names = where.kind === "container" ? READ_WRITE_ENTRIES.filter((e) => e.kind === "dir").map((e) => e.name) : [PACK_STATE_DIR];
-  return names.filter((name) => !isWritableDir(path12.join(configDir(env), name)));
+  return names.filter((name) => !isWritableDir(path13.join(configDir(env), name)));
 }
 function isWritableDir(dir) {
   try {
     if (!statSync7(dir).isDirectory()) return false;
-    accessSync2(dir, constants2.W_OK);
+    accessSync2(dir, constants3.W_OK);
     return true;
   } catch {
     return false;
   }
 }
 function recordSessionStart(env, record2) {
-  const dir = path12.join(packStateDir(env), SESSION_STARTS_DIR);
-  mkdirSync4(dir, { recursive: true, mode: 448 });
-  appendFileSync(path12.join(dir, `${record2.sessionId}.jsonl`), `${JSON.stringify(record2)}
-`, { mode: 384 });
+  withDirBeneath(configDir(env), path13.join(PACK_STATE_DIR, SESSION_STARTS_DIR), (dir) => appendToFileIn(dir, `${record2.sessionId}.jsonl`, `${JSON.stringify(record2)}
+`), {
+    create: true
+  });
 }
 function describeSession(cwd, where, missing) {
   const readWrite = describeEntries(READ_WRITE_ENTRIES.filter((e) => !missing.includes(e.name)));
@@ -23826,8 +24134,10 @@ var init_hook = __esm({
     init_container_checks();
     init_environment();
     init_errors();
+    init_fs();
     init_project_link();
     init_session_start();
+    init_state_paths();
     init_work_items();
     hookInputSchema = looseObject2({
       session_id: string4().check(_regex(/^[A-Za-z0-9_-]{1,128}$/, "session_id is not a session id")),
@@ -23836,7 +24146,7 @@ var init_hook = __esm({
       source: optional2(string4()),
       transcript_path: optional2(string4())
     });
-    SESSION_STARTS_DIR = "session-starts";
+    SESSION_STARTS_DIR = STATE2.sessionStarts.name;
   }
 });
 
@@ -23869,18 +24179,18 @@ var init_hook2 = __esm({
 });
 
 // src/claude/transcript.ts
-import { closeSync as closeSync2, fstatSync, openSync as openSync2, readSync } from "node:fs";
+import { closeSync as closeSync3, fstatSync as fstatSync2, readSync as readSync2 } from "node:fs";
 function summarizeTranscript(file2) {
-  const fd = openSync2(file2, "r");
+  const fd = openRegularFile(file2);
   try {
-    const size = fstatSync(fd).size;
+    const size = fstatSync2(fd).size;
     const small = summarizeWindows(fd, size, SMALL_WINDOW);
     const complete = small.sessionId && small.firstCwd && small.firstPrompt && small.lastCwd && small.lastTimestamp;
     if (complete || size <= 2 * SMALL_WINDOW) return small;
     const large = summarizeWindows(fd, size, LARGE_WINDOW);
     return { ...large, bytesRead: small.bytesRead + large.bytesRead };
   } finally {
-    closeSync2(fd);
+    closeSync3(fd);
   }
 }
 function summarizeWindows(fd, size, window) {
@@ -23931,7 +24241,7 @@ function readHeadLines(fd, size, window) {
   let length = Math.min(window, size);
   for (; ; ) {
     const buffer = Buffer.alloc(length);
-    const bytes = readSync(fd, buffer, 0, length, 0);
+    const bytes = readSync2(fd, buffer, 0, length, 0);
     const text2 = buffer.subarray(0, bytes).toString("utf8");
     const end = bytes === size ? text2.length : text2.lastIndexOf("\n");
     if (end >= 0 || length >= Math.min(MAX_SCAN, size)) {
@@ -23944,7 +24254,7 @@ function readTailLines(fd, size, window) {
   let length = Math.min(window, size);
   for (; ; ) {
     const buffer = Buffer.alloc(length);
-    const bytes = readSync(fd, buffer, 0, length, size - length);
+    const bytes = readSync2(fd, buffer, 0, length, size - length);
     const text2 = buffer.subarray(0, bytes).toString("utf8");
     const start = length === size ? 0 : text2.indexOf("\n") + 1;
     const lines = splitLines(text2.slice(start));
@@ -23969,6 +24279,7 @@ var init_transcript = __esm({
   "src/claude/transcript.ts"() {
     "use strict";
     init_zod();
+    init_fs();
     SMALL_WINDOW = 16 * 1024;
     LARGE_WINDOW = 64 * 1024;
     MAX_SCAN = 4 * 1024 * 1024;
@@ -25484,7 +25795,7 @@ var init_default2 = __esm({
 // node_modules/unicorn-magic/node.js
 import { promisify } from "node:util";
 import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
-import path13 from "node:path";
+import path14 from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 function toPath(urlOrPath) {
   return urlOrPath instanceof URL ? fileURLToPath3(urlOrPath) : urlOrPath;
@@ -25492,12 +25803,12 @@ function toPath(urlOrPath) {
 function traversePathUp(startPath) {
   return {
     *[Symbol.iterator]() {
-      let currentPath = path13.resolve(toPath(startPath));
+      let currentPath = path14.resolve(toPath(startPath));
       let previousPath;
       while (previousPath !== currentPath) {
         yield currentPath;
         previousPath = currentPath;
-        currentPath = path13.resolve(currentPath, "..");
+        currentPath = path14.resolve(currentPath, "..");
       }
     }
   };
@@ -25513,7 +25824,7 @@ var init_node = __esm({
 
 // node_modules/npm-run-path/index.js
 import process4 from "node:process";
-import path14 from "node:path";
+import path15 from "node:path";
 var npmRunPath, applyPreferLocal, applyExecPath, npmRunPathEnv;
 var init_npm_run_path = __esm({
   "node_modules/npm-run-path/index.js"() {
@@ -25526,27 +25837,27 @@ var init_npm_run_path = __esm({
       execPath: execPath2 = process4.execPath,
       addExecPath = true
     } = {}) => {
-      const cwdPath = path14.resolve(toPath(cwd));
+      const cwdPath = path15.resolve(toPath(cwd));
       const result = [];
-      const pathParts = pathOption.split(path14.delimiter);
+      const pathParts = pathOption.split(path15.delimiter);
       if (preferLocal) {
         applyPreferLocal(result, pathParts, cwdPath);
       }
       if (addExecPath) {
         applyExecPath(result, pathParts, execPath2, cwdPath);
       }
-      return pathOption === "" || pathOption === path14.delimiter ? `${result.join(path14.delimiter)}${pathOption}` : [...result, pathOption].join(path14.delimiter);
+      return pathOption === "" || pathOption === path15.delimiter ? `${result.join(path15.delimiter)}${pathOption}` : [...result, pathOption].join(path15.delimiter);
     };
     applyPreferLocal = (result, pathParts, cwdPath) => {
       for (const directory of traversePathUp(cwdPath)) {
-        const pathPart = path14.join(directory, "node_modules/.bin");
+        const pathPart = path15.join(directory, "node_modules/.bin");
         if (!pathParts.includes(pathPart)) {
           result.push(pathPart);
         }
       }
     };
     applyExecPath = (result, pathParts, execPath2, cwdPath) => {
-      const pathPart = path14.resolve(cwdPath, toPath(execPath2), "..");
+      const pathPart = path15.resolve(cwdPath, toPath(execPath2), "..");
       if (!pathParts.includes(pathPart)) {
         result.push(pathPart);
       }
@@ -25897,7 +26208,7 @@ var init_core3 = __esm({
 });
 
 // node_modules/human-signals/build/src/signals.js
-import { constants as constants3 } from "node:os";
+import { constants as constants4 } from "node:os";
 var getSignals, normalizeSignal;
 var init_signals = __esm({
   "node_modules/human-signals/build/src/signals.js"() {
@@ -25918,7 +26229,7 @@ var init_signals = __esm({
     }) => {
       const {
         signals: { [name]: constantSignal }
-      } = constants3;
+      } = constants4;
       const supported = constantSignal !== void 0;
       const number4 = supported ? constantSignal : defaultNumber;
       return { name, number: number4, description, supported, action, forced, standard };
@@ -25927,7 +26238,7 @@ var init_signals = __esm({
 });
 
 // node_modules/human-signals/build/src/main.js
-import { constants as constants4 } from "node:os";
+import { constants as constants5 } from "node:os";
 var getSignalsByName, getSignalByName, signalsByName, getSignalsByNumber, getSignalByNumber, findSignalByNumber, signalsByNumber;
 var init_main2 = __esm({
   "node_modules/human-signals/build/src/main.js"() {
@@ -25975,7 +26286,7 @@ var init_main2 = __esm({
       };
     };
     findSignalByNumber = (number4, signals2) => {
-      const signal = signals2.find(({ name }) => constants4.signals[name] === number4);
+      const signal = signals2.find(({ name }) => constants5.signals[name] === number4);
       if (signal !== void 0) {
         return signal;
       }
@@ -25986,7 +26297,7 @@ var init_main2 = __esm({
 });
 
 // node_modules/execa/lib/terminate/signal.js
-import { constants as constants5 } from "node:os";
+import { constants as constants6 } from "node:os";
 var normalizeKillSignal, normalizeSignalArgument, normalizeSignal2, normalizeSignalInteger, getSignalsIntegerToName, signalsIntegerToName, normalizeSignalName, getAvailableSignals, getAvailableSignalNames, getAvailableSignalIntegers, getSignalDescription;
 var init_signal = __esm({
   "node_modules/execa/lib/terminate/signal.js"() {
@@ -26016,13 +26327,13 @@ ${getAvailableSignals()}`);
       throw new TypeError(`Invalid ${optionName} ${signalInteger}: this signal integer does not exist.
 ${getAvailableSignals()}`);
     };
-    getSignalsIntegerToName = () => new Map(Object.entries(constants5.signals).reverse().map(([signalName, signalInteger]) => [signalInteger, signalName]));
+    getSignalsIntegerToName = () => new Map(Object.entries(constants6.signals).reverse().map(([signalName, signalInteger]) => [signalInteger, signalName]));
     signalsIntegerToName = getSignalsIntegerToName();
     normalizeSignalName = (signalName, optionName) => {
-      if (signalName in constants5.signals) {
+      if (signalName in constants6.signals) {
         return signalName;
       }
-      if (signalName.toUpperCase() in constants5.signals) {
+      if (signalName.toUpperCase() in constants6.signals) {
         throw new TypeError(`Invalid ${optionName} '${signalName}': please rename it to '${signalName.toUpperCase()}'.`);
       }
       throw new TypeError(`Invalid ${optionName} '${signalName}': this signal name does not exist.
@@ -26030,8 +26341,8 @@ ${getAvailableSignals()}`);
     };
     getAvailableSignals = () => `Available signal names: ${getAvailableSignalNames()}.
 Available signal numbers: ${getAvailableSignalIntegers()}.`;
-    getAvailableSignalNames = () => Object.keys(constants5.signals).sort().map((signalName) => `'${signalName}'`).join(", ");
-    getAvailableSignalIntegers = () => [...new Set(Object.values(constants5.signals).sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))].join(", ");
+    getAvailableSignalNames = () => Object.keys(constants6.signals).sort().map((signalName) => `'${signalName}'`).join(", ");
+    getAvailableSignalIntegers = () => [...new Set(Object.values(constants6.signals).sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))].join(", ");
     getSignalDescription = (signal) => signalsByName[signal].description;
   }
 });
@@ -26830,7 +27141,7 @@ var init_timeout = __esm({
 
 // node_modules/execa/lib/methods/node.js
 import { execPath, execArgv } from "node:process";
-import path15 from "node:path";
+import path16 from "node:path";
 var mapNode, handleNodeOption;
 var init_node2 = __esm({
   "node_modules/execa/lib/methods/node.js"() {
@@ -26853,7 +27164,7 @@ var init_node2 = __esm({
         throw new TypeError('The "execPath" option has been removed. Please use the "nodePath" option instead.');
       }
       const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
-      const resolvedNodePath = path15.resolve(cwd, normalizedNodePath);
+      const resolvedNodePath = path16.resolve(cwd, normalizedNodePath);
       const newOptions = {
         ...options7,
         nodePath: resolvedNodePath,
@@ -26863,7 +27174,7 @@ var init_node2 = __esm({
       if (!shouldHandleNode) {
         return [file2, commandArguments, newOptions];
       }
-      if (path15.basename(file2, ".exe") === "node") {
+      if (path16.basename(file2, ".exe") === "node") {
         throw new TypeError('When the "node" option is true, the first argument does not need to be "node".');
       }
       return [
@@ -26965,7 +27276,7 @@ Please rename it to one of: ${correctEncodings}.`);
 
 // node_modules/execa/lib/arguments/cwd.js
 import { statSync as statSync8 } from "node:fs";
-import path16 from "node:path";
+import path17 from "node:path";
 import process5 from "node:process";
 var normalizeCwd, getDefaultCwd, fixCwdError;
 var init_cwd = __esm({
@@ -26973,7 +27284,7 @@ var init_cwd = __esm({
     init_file_url();
     normalizeCwd = (cwd = getDefaultCwd()) => {
       const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
-      return path16.resolve(cwdString);
+      return path17.resolve(cwdString);
     };
     getDefaultCwd = () => {
       try {
@@ -27006,7 +27317,7 @@ ${originalMessage}`;
 });
 
 // node_modules/execa/lib/arguments/options.js
-import path17 from "node:path";
+import path18 from "node:path";
 import process6 from "node:process";
 var import_cross_spawn, normalizeOptions, addDefaultOptions, getEnv;
 var init_options = __esm({
@@ -27040,7 +27351,7 @@ var init_options = __esm({
       options7.killSignal = normalizeKillSignal(options7.killSignal);
       options7.forceKillAfterDelay = normalizeForceKillAfterDelay(options7.forceKillAfterDelay);
       options7.lines = options7.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options7.encoding) && options7.buffer[fdNumber]);
-      if (process6.platform === "win32" && path17.basename(file2, ".exe") === "cmd") {
+      if (process6.platform === "win32" && path18.basename(file2, ".exe") === "cmd") {
         commandArguments.unshift("/q");
       }
       return { file: file2, commandArguments, options: options7 };
@@ -28533,7 +28844,7 @@ var init_stdio_option = __esm({
 });
 
 // node_modules/execa/lib/stdio/native.js
-import { readFileSync as readFileSync8 } from "node:fs";
+import { readFileSync as readFileSync6 } from "node:fs";
 import tty2 from "node:tty";
 var handleNativeStream, handleNativeStreamSync, getTargetFd, getTargetFdNumber, handleNativeStreamAsync, getStandardStream;
 var init_native = __esm({
@@ -28574,7 +28885,7 @@ var init_native = __esm({
       if (tty2.isatty(targetFdNumber)) {
         throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
       }
-      return { type: "uint8Array", value: bufferToUint8Array(readFileSync8(targetFdNumber)), optionName };
+      return { type: "uint8Array", value: bufferToUint8Array(readFileSync6(targetFdNumber)), optionName };
     };
     getTargetFdNumber = (value, fdNumber) => {
       if (value === "inherit") {
@@ -28910,7 +29221,7 @@ For example, you can use the \`pathToFileURL()\` method of the \`url\` core modu
 });
 
 // node_modules/execa/lib/stdio/handle-sync.js
-import { readFileSync as readFileSync9 } from "node:fs";
+import { readFileSync as readFileSync7 } from "node:fs";
 var handleStdioSync, forbiddenIfSync, forbiddenNativeIfSync, throwInvalidSyncValue, addProperties, addPropertiesSync;
 var init_handle_sync = __esm({
   "node_modules/execa/lib/stdio/handle-sync.js"() {
@@ -28944,8 +29255,8 @@ var init_handle_sync = __esm({
     addPropertiesSync = {
       input: {
         ...addProperties,
-        fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync9(value))] }),
-        filePath: ({ value: { file: file2 } }) => ({ contents: [bufferToUint8Array(readFileSync9(file2))] }),
+        fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync7(value))] }),
+        filePath: ({ value: { file: file2 } }) => ({ contents: [bufferToUint8Array(readFileSync7(file2))] }),
         fileNumber: forbiddenIfSync,
         iterable: ({ value }) => ({ contents: [...value] }),
         string: ({ value }) => ({ contents: [value] }),
@@ -29379,7 +29690,7 @@ var init_output = __esm({
 });
 
 // node_modules/execa/lib/io/output-sync.js
-import { writeFileSync as writeFileSync2, appendFileSync as appendFileSync2 } from "node:fs";
+import { writeFileSync as writeFileSync2, appendFileSync } from "node:fs";
 var transformOutputSync, transformOutputResultSync, runOutputGeneratorsSync, serializeChunks, logOutputSync, writeToFiles;
 var init_output_sync = __esm({
   "node_modules/execa/lib/io/output-sync.js"() {
@@ -29483,7 +29794,7 @@ var init_output_sync = __esm({
       for (const { path: path36, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
         const pathString = typeof path36 === "string" ? path36 : path36.toString();
         if (append || outputFiles.has(pathString)) {
-          appendFileSync2(path36, serializedResult);
+          appendFileSync(path36, serializedResult);
         } else {
           outputFiles.add(pathString);
           writeFileSync2(path36, serializedResult);
@@ -32237,8 +32548,8 @@ var init_execa = __esm({
 });
 
 // src/git.ts
-import { existsSync as existsSync5 } from "node:fs";
-import path18 from "node:path";
+import { existsSync as existsSync7 } from "node:fs";
+import path19 from "node:path";
 async function git(cwd, args) {
   const result = await execa("git", args, {
     cwd,
@@ -32257,7 +32568,7 @@ function gitFailed(what, result) {
   return new UserError(`${what} failed: ${line?.trim() || `git exited with ${result.exitCode}`}`);
 }
 async function repoRoot(dir) {
-  if (!existsSync5(dir)) throw new UserError(`${dir} does not exist; run this from inside your project`);
+  if (!existsSync7(dir)) throw new UserError(`${dir} does not exist; run this from inside your project`);
   const result = await git(dir, ["rev-parse", "--show-toplevel"]);
   if (result.exitCode !== 0) throw new UserError(`${dir} is not inside a git working tree; cd into your project first`);
   return result.stdout;
@@ -32340,13 +32651,13 @@ function parseWorktreeList(porcelain) {
   return worktrees;
 }
 async function addWorktree(repo, worktreePath, branch, { from, track = false } = {}) {
-  const target = path18.resolve(repo, worktreePath);
+  const target = path19.resolve(repo, worktreePath);
   const args = from === void 0 ? ["worktree", "add", "--", target, branch] : ["worktree", "add", track ? "--track" : "--no-track", "-b", branch, "--", target, from];
   const result = await git(repo, args);
   if (result.exitCode !== 0) throw gitFailed(`git worktree add ${target}`, result);
 }
 function worktreePathFor(mainWorktree, branch) {
-  return path18.join(path18.dirname(mainWorktree), `${path18.basename(mainWorktree)}.worktrees`, branch.replaceAll("/", "-"));
+  return path19.join(path19.dirname(mainWorktree), `${path19.basename(mainWorktree)}.worktrees`, branch.replaceAll("/", "-"));
 }
 async function checkBranchName(repo, branch) {
   if (!await isSafeBranchName(repo, branch)) throw badBranch(branch);
@@ -32414,13 +32725,13 @@ async function prepareBranch({ repo: root, branch, from, carry = false, worktree
   const holder = worktrees.find((entry) => entry.branch === name);
   if (worktree) {
     if (holder) {
-      if (!existsSync5(holder.path)) {
+      if (!existsSync7(holder.path)) {
         throw new UserError(`${name}'s worktree ${holder.path} is registered but its folder is gone; run 'git worktree prune' and try again`);
       }
       return { branch: name, action: "reused", folder: holder.path, mainWorktree };
     }
     const target = worktreePathFor(mainWorktree, name);
-    if (existsSync5(target)) {
+    if (existsSync7(target)) {
       throw new UserError(`${target} already exists but is not a worktree of ${name}; move it away and run again`);
     }
     const start2 = await startFor(root, name, fromCommit);
@@ -32459,9 +32770,8 @@ var init_git = __esm({
 });
 
 // src/mappings.ts
-import path19 from "node:path";
 function mappingsFile(env) {
-  return path19.join(packStateDir(env), "mappings.json");
+  return statePath(env, STATE2.mappings);
 }
 function readMappings(env) {
   return readJsonState(mappingsFile(env), mappingsSchema, []);
@@ -32477,8 +32787,8 @@ var init_mappings = __esm({
   "src/mappings.ts"() {
     "use strict";
     init_zod();
-    init_home();
     init_state();
+    init_state_paths();
     mappingSchema = external_exports.object({
       hostPath: external_exports.string(),
       hostSlug: external_exports.string(),
@@ -32493,7 +32803,7 @@ var init_mappings = __esm({
 });
 
 // src/sessions.ts
-import { readdirSync as readdirSync4, readFileSync as readFileSync10, statSync as statSync9 } from "node:fs";
+import { readdirSync as readdirSync5, statSync as statSync9 } from "node:fs";
 import path20 from "node:path";
 async function listProjectSessions(env, cwd) {
   const notes = [];
@@ -32600,7 +32910,7 @@ function scanProjectsDir(projects) {
   const symlinked = [];
   let entries;
   try {
-    entries = readdirSync4(projects, { withFileTypes: true });
+    entries = readdirSync5(projects, { withFileTypes: true });
   } catch {
     return { folders: [], symlinked };
   }
@@ -32628,7 +32938,7 @@ function summarizeFolder(context, folder) {
   const transcripts = [];
   let entries;
   try {
-    entries = readdirSync4(folder.dir, { withFileTypes: true });
+    entries = readdirSync5(folder.dir, { withFileTypes: true });
   } catch (error62) {
     context.notes.push(`could not read ${folder.dir} (${describeError(error62)})`);
     return { transcripts, place: void 0 };
@@ -32752,17 +33062,19 @@ async function findProject(here) {
 function mainWorktreeOf(dir) {
   let text2;
   try {
-    text2 = readFileSync10(path20.join(dir, ".git"), "utf8");
+    text2 = readRegularText(path20.join(dir, ".git"), 64 * 1024);
   } catch {
     return void 0;
   }
+  if (text2 === void 0) return void 0;
   const gitdir = /^gitdir: (.+)$/m.exec(text2)?.[1]?.trim();
   if (!gitdir) return void 0;
   const worktreeGitDir2 = path20.resolve(dir, gitdir);
   if (path20.basename(path20.dirname(worktreeGitDir2)) !== "worktrees") return void 0;
   let common2 = path20.dirname(path20.dirname(worktreeGitDir2));
   try {
-    common2 = path20.resolve(worktreeGitDir2, readFileSync10(path20.join(worktreeGitDir2, "commondir"), "utf8").trim());
+    const commondir = readRegularText(path20.join(worktreeGitDir2, "commondir"), 64 * 1024);
+    if (commondir !== void 0) common2 = path20.resolve(worktreeGitDir2, commondir.trim());
   } catch {
   }
   return path20.basename(common2) === ".git" ? path20.dirname(common2) : common2;
@@ -32782,10 +33094,11 @@ function readStarts(context, id) {
   if (!context.recordedStarts.has(name)) return [];
   let text2;
   try {
-    text2 = readFileSync10(path20.join(context.startsDir, name), "utf8");
+    text2 = readRegularText(path20.join(context.startsDir, name), MAX_STARTS_BYTES);
   } catch {
     return [];
   }
+  if (text2 === void 0) return [];
   return text2.split("\n").flatMap((line) => {
     if (!line.trim()) return [];
     try {
@@ -32800,12 +33113,12 @@ function readStarts(context, id) {
 }
 function listNames(dir) {
   try {
-    return readdirSync4(dir);
+    return readdirSync5(dir);
   } catch {
     return [];
   }
 }
-var workItemSchema2, startRecordSchema, UnionFind;
+var workItemSchema2, MAX_STARTS_BYTES, startRecordSchema, UnionFind;
 var init_sessions = __esm({
   "src/sessions.ts"() {
     "use strict";
@@ -32821,6 +33134,7 @@ var init_sessions = __esm({
     init_state();
     init_work_items();
     workItemSchema2 = external_exports.object({ identifier: external_exports.string().min(1), branch: external_exports.string().min(1), repoPath: external_exports.string().min(1), title: external_exports.string().optional() }).loose();
+    MAX_STARTS_BYTES = 1024 * 1024;
     startRecordSchema = external_exports.object({ environment: external_exports.enum(["host", "container"]), machine: external_exports.string().optional(), cwd: external_exports.string().optional(), time: external_exports.string().optional() }).loose();
     UnionFind = class {
       parent = /* @__PURE__ */ new Map();
@@ -32865,7 +33179,7 @@ function renderTable(listing) {
   for (const { project, rows } of groups) {
     if (out.length > 0) out.push("");
     const count2 = project.sessions.length;
-    out.push(`${project.project}: ${count2} session${count2 === 1 ? "" : "s"}, newest first`);
+    out.push(`${oneLine(project.project)}: ${count2} session${count2 === 1 ? "" : "s"}, newest first`);
     out.push(line(COLUMNS), ...rows.map(line));
   }
   return `${out.join("\n")}
@@ -32930,7 +33244,7 @@ worktrees and the dev containers opened with /dev-open), newest first, with the 
 `);
         else if (all.length === 0) io.stdout(describeNone(io, listing, Boolean(values.all)));
         else io.stdout(renderTable(listing));
-        for (const note of listing.notes) io.stderr(`claude-persist sessions: ${note}
+        for (const note of listing.notes) io.stderr(`claude-persist sessions: ${oneLine(note)}
 `);
         if (values.stats) io.stderr(describeStats(listing));
         return 0;
@@ -33035,17 +33349,19 @@ var init_docker = __esm({
 });
 
 // src/devcontainer/launch.ts
-import { closeSync as closeSync3, mkdirSync as mkdirSync5, openSync as openSync3, readFileSync as readFileSync11, readSync as readSync2, statSync as statSync10 } from "node:fs";
+import { closeSync as closeSync4, constants as constants7, mkdirSync as mkdirSync6, openSync as openSync3, readSync as readSync3, rmSync as rmSync4, statSync as statSync10 } from "node:fs";
 import { createRequire } from "node:module";
 import path21 from "node:path";
 function devcontainerScript() {
   return createRequire(import.meta.url).resolve("@devcontainers/cli/devcontainer.js");
 }
 async function devcontainerUp(options7) {
-  mkdirSync5(options7.logDir, { recursive: true, mode: 448 });
+  mkdirSync6(options7.logDir, { recursive: true, mode: 448 });
   const stem = path21.join(options7.logDir, `up-${path21.basename(options7.workspaceFolder).replace(/[^A-Za-z0-9._-]/g, "-")}`);
   const logFile = `${stem}.log`;
   const answerFile = `${stem}.json`;
+  createFresh(logFile);
+  createFresh(answerFile);
   const args = [devcontainerScript(), "up", "--workspace-folder", options7.workspaceFolder, "--config", options7.configPath];
   if (options7.overrideConfig) args.push("--override-config", options7.overrideConfig);
   for (const mount of options7.mounts ?? []) args.push("--mount", mount);
@@ -33072,7 +33388,11 @@ async function devcontainerUp(options7) {
     child.unref();
     return { done: false, logFile };
   }
-  return { done: true, result: parseUpAnswer(readFileSync11(answerFile, "utf8"), readFileSync11(logFile, "utf8"), logFile) };
+  return { done: true, result: parseUpAnswer(readRegularText(answerFile) ?? "", readRegularText(logFile) ?? "", logFile) };
+}
+function createFresh(file2) {
+  rmSync4(file2, { force: true });
+  closeSync4(openSync3(file2, constants7.O_WRONLY | constants7.O_CREAT | constants7.O_EXCL | constants7.O_NOFOLLOW, 384));
 }
 function parseUpAnswer(stdout, log, logFile) {
   const line = stdout.trim().split("\n").filter(Boolean).at(-1) ?? "";
@@ -33110,17 +33430,17 @@ function followLog(file2, onLine) {
       return;
     }
     if (size <= offset) return;
-    const fd = openSync3(file2, "r");
+    const fd = openRegularFile(file2);
     try {
       const buffer = Buffer.alloc(size - offset);
-      const read = readSync2(fd, buffer, 0, buffer.length, offset);
+      const read = readSync3(fd, buffer, 0, buffer.length, offset);
       offset += read;
       const text2 = partial2 + buffer.subarray(0, read).toString("utf8");
       const lines = text2.split("\n");
       partial2 = lines.pop() ?? "";
       for (const line of lines) if (line.trim()) onLine(stripTimestamp(line));
     } finally {
-      closeSync3(fd);
+      closeSync4(fd);
     }
   };
   const timer = setInterval(drain, 150);
@@ -33140,6 +33460,7 @@ var init_launch = __esm({
     init_zod();
     init_docker();
     init_errors();
+    init_fs();
     upSuccessSchema = external_exports.looseObject({
       outcome: external_exports.literal("success"),
       containerId: external_exports.string().min(1),
@@ -40486,7 +40807,7 @@ var require_dist = __commonJS({
 });
 
 // src/devcontainer/config.ts
-import { readdirSync as readdirSync5, readFileSync as readFileSync12, statSync as statSync11 } from "node:fs";
+import { readdirSync as readdirSync6, statSync as statSync11 } from "node:fs";
 import path22 from "node:path";
 async function findRepoRoot(dir) {
   return repoRoot(dir).catch(() => path22.resolve(dir));
@@ -40563,7 +40884,8 @@ function parseDevcontainerConfig(text2, file2) {
   return { tree, config: parsed.data };
 }
 function readDevcontainerConfig(file2) {
-  const text2 = readFileSync12(file2, "utf8");
+  const text2 = readBoundedText(file2);
+  if (text2 === void 0) throw new UserError(`${file2} does not exist`);
   return { text: text2, ...parseDevcontainerConfig(text2, file2) };
 }
 function nodeValue(node2) {
@@ -40746,7 +41068,7 @@ function isFile(file2) {
 }
 function subfolderNames(dir) {
   try {
-    return readdirSync5(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+    return readdirSync6(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
   } catch (error62) {
     if (isNotFound(error62)) return [];
     throw error62;
@@ -40805,11 +41127,11 @@ var init_config = __esm({
 });
 
 // src/devcontainer/mounts.ts
-import { existsSync as existsSync6, readFileSync as readFileSync13 } from "node:fs";
+import { existsSync as existsSync8 } from "node:fs";
 import path23 from "node:path";
 function planPersistenceMounts(options7) {
   const env = options7.env ?? process.env;
-  const fileExists = options7.fileExists ?? existsSync6;
+  const fileExists = options7.fileExists ?? existsSync8;
   const hostRoot = configDir(env);
   const { sourceRoot, composeSourceRoot } = sourceRoots(hostRoot, homeDir(env));
   const containerHome = resolveContainerHome(options7.container);
@@ -40898,7 +41220,7 @@ function collectMcpEnvNames(files, options7 = {}) {
 }
 function readJsonLoosely(file2) {
   try {
-    return parse4(readFileSync13(file2, "utf8"), [], { allowTrailingComma: true });
+    return parse4(readBoundedText(file2) ?? "", [], { allowTrailingComma: true });
   } catch {
     return void 0;
   }
@@ -40996,7 +41318,7 @@ function sourceFoldersCommand(plan) {
   if (files.length > 0) {
     const up = HOST_FILE_LINKS_DIR.split("/").map(() => "..").join("/");
     steps.push(
-      `mkdir -p -m 700 ${HOST_FILE_LINKS_DIR}`,
+      `mkdir -p -m 700 ${path23.posix.dirname(HOST_FILE_LINKS_DIR)} ${HOST_FILE_LINKS_DIR}`,
       `for f in ${files.join(" ")}; do if [ -e "$f" ]; then ln -sfn "${up}/$f" "${HOST_FILE_LINKS_DIR}/$f"; else ln -sfn /dev/null "${HOST_FILE_LINKS_DIR}/$f"; fi; done`
     );
   }
@@ -41235,6 +41557,7 @@ var init_mounts = __esm({
     init_home();
     init_shared();
     init_errors();
+    init_fs();
     init_config();
     FORWARDED_ENV = ["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN"];
     JSON_MARKER = "// claude-persist: Claude Code session sharing with the host (`dev-open --isolated` removes it)";
@@ -41538,9 +41861,10 @@ async function preparePersistenceEdit(options7) {
   const workspaceFolder = await findRepoRoot(path25.resolve(options7.folder));
   const initial = options7.init && !options7.configPath && listDevcontainerConfigs(workspaceFolder).length === 0 ? planInitialConfig(workspaceFolder) : void 0;
   const configPath = initial?.file ?? findDevcontainerConfig(workspaceFolder, { config: options7.configPath, cwd: options7.folder });
-  const text2 = initial?.text ?? readTextToEdit(configPath) ?? "";
+  const read = (file2) => readTextToEditInside(workspaceFolder, file2);
+  const text2 = initial?.text ?? read(configPath) ?? "";
   const { config: config2 } = parseDevcontainerConfig(text2, configPath);
-  const compose = config2.dockerComposeFile !== void 0 ? chooseComposeFile(configPath, config2) : void 0;
+  const compose = config2.dockerComposeFile !== void 0 ? chooseComposeFile(configPath, config2, read) : void 0;
   if (options7.remove) {
     const files2 = [{ path: configPath, before: initial ? void 0 : text2, after: removePersistenceMounts(text2, { file: configPath }).text }];
     if (compose) files2.push({ path: compose.file, before: compose.text, after: removeComposeMounts(compose.text, { file: compose.file }).text });
@@ -41613,7 +41937,7 @@ var init_persistence = __esm({
 
 // src/devcontainer/override.ts
 import { createHash as createHash3 } from "node:crypto";
-import { mkdirSync as mkdirSync6, rmSync as rmSync3 } from "node:fs";
+import { mkdirSync as mkdirSync7, rmSync as rmSync5 } from "node:fs";
 import path26 from "node:path";
 function hostStateDir(env) {
   return path26.join(configDir(env), HOST_STATE_DIR);
@@ -41633,7 +41957,7 @@ function overlayComposePath(env, configPath) {
 }
 function writeOverride(env, configPath, configText, composeOverlay) {
   const file2 = overrideConfigPath(env, configPath);
-  mkdirSync6(path26.dirname(file2), { recursive: true, mode: 448 });
+  mkdirSync7(path26.dirname(file2), { recursive: true, mode: 448 });
   let text2 = configText;
   if (composeOverlay !== void 0) {
     const overlay = overlayComposePath(env, configPath);
@@ -41649,7 +41973,7 @@ function writeIfChanged(file2, text2) {
 function removeOverride(env, configPath) {
   const dir = configStateDir(env, configPath);
   const existed = readTextIfExists(path26.join(dir, "devcontainer.json")) !== void 0;
-  rmSync3(dir, { recursive: true, force: true });
+  rmSync5(dir, { recursive: true, force: true });
   return existed;
 }
 function readOverride(env, configPath) {
@@ -41669,7 +41993,7 @@ function withComposeFile(text2, configPath, overlay) {
 function backupOutsideRepo(env, file2, before) {
   const hash2 = createHash3("sha256").update(file2).digest("hex").slice(0, 12);
   const backup = path26.join(hostStateDir(env), "backups", `${hash2}-${path26.basename(file2)}`);
-  mkdirSync6(path26.dirname(backup), { recursive: true, mode: 448 });
+  mkdirSync7(path26.dirname(backup), { recursive: true, mode: 448 });
   writeFileAtomic(backup, before, 384);
   return backup;
 }
@@ -41724,13 +42048,13 @@ var init_container_node = __esm({
 });
 
 // src/claude/running-sessions.ts
-import { readdirSync as readdirSync6, readFileSync as readFileSync14, readlinkSync as readlinkSync3 } from "node:fs";
+import { readdirSync as readdirSync7, readFileSync as readFileSync8, readlinkSync as readlinkSync3 } from "node:fs";
 import path27 from "node:path";
 function runningSessions(env, here = pidDomain()) {
   const dir = path27.join(configDir(env), RUNNING_SESSIONS_DIR);
   let names;
   try {
-    names = readdirSync6(dir);
+    names = readdirSync7(dir);
   } catch {
     return [];
   }
@@ -41739,7 +42063,7 @@ function runningSessions(env, here = pidDomain()) {
     const file2 = path27.join(dir, name);
     let parsed;
     try {
-      parsed = recordSchema.safeParse(JSON.parse(readFileSync14(file2, "utf8")));
+      parsed = recordSchema.safeParse(JSON.parse(readFileSync8(file2, "utf8")));
     } catch {
       continue;
     }
@@ -41756,7 +42080,7 @@ function runningSessions(env, here = pidDomain()) {
 }
 function pidDomain(sources = HERE) {
   if (sources.platform !== "linux") return "linux";
-  return `linux:${readOr(() => readFileSync14(sources.machineIdFile, "utf8").trim())}:${readOr(() => readlinkSync3(sources.pidNamespaceLink))}`;
+  return `linux:${readOr(() => readFileSync8(sources.machineIdFile, "utf8").trim())}:${readOr(() => readlinkSync3(sources.pidNamespaceLink))}`;
 }
 function readOr(read) {
   try {
@@ -41767,7 +42091,7 @@ function readOr(read) {
 }
 function processStartTime(pid) {
   try {
-    const stat = readFileSync14(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync8(`/proc/${pid}/stat`, "utf8");
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return void 0;
@@ -42101,20 +42425,20 @@ var init_tar = __esm({
 import { createHash as createHash5 } from "node:crypto";
 import {
   chmodSync,
-  closeSync as closeSync4,
-  copyFileSync as copyFileSync2,
-  existsSync as existsSync7,
+  closeSync as closeSync5,
+  copyFileSync,
+  existsSync as existsSync9,
   fsyncSync as fsyncSync2,
-  lstatSync as lstatSync5,
-  mkdirSync as mkdirSync7,
+  lstatSync as lstatSync6,
+  mkdirSync as mkdirSync8,
   mkdtempSync,
   openSync as openSync4,
-  readdirSync as readdirSync7,
-  readFileSync as readFileSync15,
+  readdirSync as readdirSync8,
+  readFileSync as readFileSync9,
   realpathSync as realpathSync3,
-  renameSync as renameSync5,
-  rmdirSync as rmdirSync3,
-  rmSync as rmSync4,
+  renameSync as renameSync6,
+  rmdirSync as rmdirSync4,
+  rmSync as rmSync6,
   statSync as statSync12,
   unlinkSync as unlinkSync4,
   utimesSync as utimesSync2,
@@ -42128,7 +42452,8 @@ async function resolveSnapshotProject(env, cwd, extraSlugs = []) {
   const hostPath = mapped?.hostPath ?? here;
   const slug = encodeProjectSlug(hostPath);
   const slugs = [.../* @__PURE__ */ new Set([...found, ...extraSlugs])].sort();
-  return { path: here, hostPath, slug, slugs, dir: path28.join(packStateDir(env), SNAPSHOTS_DIR, slug) };
+  migrateHostState(env);
+  return { path: here, hostPath, slug, slugs, dir: path28.join(statePath(env, STATE2.snapshots), slug) };
 }
 function collectProjectData(env, slugFolders) {
   const config2 = configDir(env);
@@ -42168,7 +42493,7 @@ function realSlugFolders(projects, names) {
   for (const name of names) {
     const dir = path28.join(projects, name);
     try {
-      if (lstatSync5(dir).isDirectory()) found.add(name);
+      if (lstatSync6(dir).isDirectory()) found.add(name);
       else if (statSync12(dir).isDirectory()) {
         const real = realpathSync3(dir);
         if (path28.dirname(real) === projectsReal) found.add(path28.basename(real));
@@ -42186,7 +42511,7 @@ function add(config2, rel, data, only) {
   const abs = path28.join(config2, rel);
   let stats;
   try {
-    stats = lstatSync5(abs);
+    stats = lstatSync6(abs);
   } catch {
     return;
   }
@@ -42194,7 +42519,7 @@ function add(config2, rel, data, only) {
     data.dirs.push({ rel, abs, mode: stats.mode & 4095, mtimeMs: stats.mtimeMs });
     let entries;
     try {
-      entries = readdirSync7(abs);
+      entries = readdirSync8(abs);
     } catch (error62) {
       throw new UserError(`cannot read ${abs} (${describeError(error62)}); fix its permissions and try again`);
     }
@@ -42232,7 +42557,7 @@ async function snapshotBeforeMerge(env, hostPath, slugFolders, now = /* @__PURE_
 }
 async function writeSnapshot(env, project, kind, data, now) {
   const started = process.hrtime.bigint();
-  mkdirSync7(project.dir, { recursive: true, mode: 448 });
+  mkdirSync8(project.dir, { recursive: true, mode: 448 });
   const id = uniqueId(project.dir, now, kind);
   const where = detectEnvironment(env);
   const summary = {
@@ -42268,9 +42593,9 @@ async function writeSnapshot(env, project, kind, data, now) {
   try {
     await writeTarGz(temp, entries(), { onFile: (f) => checksums.set(f.path, f.sha256) });
     fsyncFile(temp);
-    renameSync5(temp, archive);
+    renameSync6(temp, archive);
   } catch (error62) {
-    rmSync4(temp, { force: true });
+    rmSync6(temp, { force: true });
     throw error62;
   }
   writeFileAtomic(path28.join(project.dir, `${id}${SUMMARY_EXT}`), `${JSON.stringify(summary, null, 2)}
@@ -42282,7 +42607,7 @@ function uniqueId(dir, now, kind) {
   const base = now.toISOString().replace(/[:.]/g, "-") + (kind === "manual" ? "" : `-${kind}`);
   for (let i2 = 1; ; i2++) {
     const id = i2 === 1 ? base : `${base}-${i2}`;
-    if (!existsSync7(path28.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync7(path28.join(dir, `${id}${SUMMARY_EXT}`))) return id;
+    if (!existsSync9(path28.join(dir, `${id}${ARCHIVE_EXT}`)) && !existsSync9(path28.join(dir, `${id}${SUMMARY_EXT}`))) return id;
   }
 }
 function listSnapshots(project) {
@@ -42304,7 +42629,8 @@ function listSnapshots(project) {
 }
 function readSummary(file2) {
   try {
-    const parsed = summarySchema.safeParse(JSON.parse(readFileSync15(file2, "utf8")));
+    const text2 = readRegularText(file2, MAX_SUMMARY_BYTES);
+    const parsed = summarySchema.safeParse(text2 === void 0 ? void 0 : JSON.parse(text2));
     return parsed.success ? parsed.data : void 0;
   } catch {
     return void 0;
@@ -42330,15 +42656,15 @@ function unknownSummary(id, project) {
 }
 async function pruneSnapshots(project, keep) {
   if (!Number.isInteger(keep) || keep < 1) throw new UserError(`keep at least 1 snapshot, not ${keep}`, 2);
-  if (!existsSync7(project.dir)) return { kept: [], removed: [] };
+  if (!existsSync9(project.dir)) return { kept: [], removed: [] };
   return withSnapshotLock(project, () => {
     const all = listSnapshots(project);
     const manual = all.filter((s) => s.kind === "manual").slice(0, keep);
     const keepIds = new Set([...manual, all.find((s) => s.kind === "pre-restore"), all.find((s) => s.kind === "pre-merge")].map((s) => s?.id));
     const removed = all.filter((s) => !keepIds.has(s.id));
     for (const snapshot2 of removed) {
-      rmSync4(snapshot2.archive, { force: true });
-      rmSync4(path28.join(project.dir, `${snapshot2.id}${SUMMARY_EXT}`), { force: true });
+      rmSync6(snapshot2.archive, { force: true });
+      rmSync6(path28.join(project.dir, `${snapshot2.id}${SUMMARY_EXT}`), { force: true });
     }
     return { kept: all.filter((s) => keepIds.has(s.id)), removed };
   });
@@ -42391,7 +42717,7 @@ async function restoreSnapshot(env, cwd, ref, options7 = {}, now = /* @__PURE__ 
         seconds: Number(process.hrtime.bigint() - started) / 1e9
       };
     } finally {
-      rmSync4(staging, { recursive: true, force: true });
+      rmSync6(staging, { recursive: true, force: true });
     }
   });
 }
@@ -42407,7 +42733,7 @@ function findSnapshot(project, ref, cwd) {
   if (exact) return exact;
   if (ref.includes("/") || ref.endsWith(ARCHIVE_EXT)) {
     const file2 = path28.resolve(cwd, ref);
-    if (existsSync7(file2)) {
+    if (existsSync9(file2)) {
       const name = path28.basename(file2).replace(/\.tar\.gz$/, "");
       return { ...unknownSummary(name, project), archive: file2, archiveBytes: statSync12(file2).size };
     }
@@ -42460,10 +42786,10 @@ async function extractVerified(archive, staging) {
       const target = path28.join(staging, entry.path);
       if (entry.type === "dir") {
         dirs.add(entry.path);
-        mkdirSync7(target, { recursive: true, mode: 448 });
+        mkdirSync8(target, { recursive: true, mode: 448 });
         return void 0;
       }
-      mkdirSync7(path28.dirname(target), { recursive: true, mode: 448 });
+      mkdirSync8(path28.dirname(target), { recursive: true, mode: 448 });
       const file2 = { fd: openSync4(target, "wx", 384) };
       open3 = file2;
       const hash2 = createHash5("sha256");
@@ -42475,14 +42801,14 @@ async function extractVerified(archive, staging) {
           for (let offset = 0; offset < chunk.length; ) offset += writeSync2(file2.fd, chunk, offset);
         },
         end() {
-          closeSync4(file2.fd);
+          closeSync5(file2.fd);
           open3 = void 0;
           got.set(entry.path, { size, sha256: hash2.digest("hex") });
         }
       };
     });
   } finally {
-    if (open3) closeSync4(open3.fd);
+    if (open3) closeSync5(open3.fd);
   }
   if (!manifestSeen) throw new Error("it has no manifest");
   let manifest;
@@ -42550,7 +42876,7 @@ function blockedTarget(config2, manifest) {
       const here = parts.slice(0, i2).join("/");
       let stats;
       try {
-        stats = lstatSync5(path28.join(config2, here));
+        stats = lstatSync6(path28.join(config2, here));
       } catch (error62) {
         if (isNotFound(error62)) return void 0;
         throw error62;
@@ -42587,7 +42913,7 @@ async function applyManifest(env, manifest, staging, current, exact, projectSlug
     const keep = new Set(manifest.files.map((f) => f.path));
     for (const file2 of current.files) {
       if (keep.has(file2.rel)) continue;
-      rmSync4(file2.abs, { force: true });
+      rmSync6(file2.abs, { force: true });
       removed++;
     }
     const keepDirs = new Set(manifest.directories.map((d) => d.path));
@@ -42599,13 +42925,13 @@ async function applyManifest(env, manifest, staging, current, exact, projectSlug
     const dir = path28.join(projects, slug);
     if (isSymlink(dir)) {
       unlinkSync4(dir);
-      mkdirSync7(dir, { mode: 448 });
+      mkdirSync8(dir, { mode: 448 });
     }
   }
-  for (const dir of manifest.directories) mkdirSync7(path28.join(config2, dir.path), { recursive: true, mode: 448 });
+  for (const dir of manifest.directories) mkdirSync8(path28.join(config2, dir.path), { recursive: true, mode: 448 });
   for (const file2 of manifest.files) {
     const target = path28.join(config2, file2.path);
-    mkdirSync7(path28.dirname(target), { recursive: true, mode: 448 });
+    mkdirSync8(path28.dirname(target), { recursive: true, mode: 448 });
     placeFile(path28.join(staging, file2.path), target, file2.mode & PERMISSION_BITS, file2.mtimeMs);
   }
   for (const dir of [...manifest.directories].sort((a2, b) => b.path.length - a2.path.length)) {
@@ -42620,19 +42946,19 @@ function placeFile(from, to, mode, mtimeMs) {
   chmodSync(from, mode);
   utimesSync2(from, new Date(mtimeMs), new Date(mtimeMs));
   try {
-    renameSync5(from, to);
+    renameSync6(from, to);
     return;
   } catch (error62) {
     if (errorCode(error62) !== "EXDEV") throw error62;
   }
   const temp = tempPathBeside(to);
   try {
-    copyFileSync2(from, temp);
+    copyFileSync(from, temp);
     chmodSync(temp, mode);
     utimesSync2(temp, new Date(mtimeMs), new Date(mtimeMs));
-    renameSync5(temp, to);
+    renameSync6(temp, to);
   } catch (error62) {
-    rmSync4(temp, { force: true });
+    rmSync6(temp, { force: true });
     throw error62;
   }
   unlinkSync4(from);
@@ -42666,7 +42992,7 @@ function mergeEntries(current, saved, key) {
   return [...next, ...byKey.values(), ...unkeyed];
 }
 async function withSnapshotLock(project, fn, waitMs = SNAPSHOT_LOCK_WAIT_MS) {
-  mkdirSync7(project.dir, { recursive: true, mode: 448 });
+  mkdirSync8(project.dir, { recursive: true, mode: 448 });
   return withLock(path28.join(project.dir, ".snapshots"), fn, {
     waitMs,
     busy: () => new UserError(`a snapshot or restore of ${project.hostPath} is running; wait for it to finish, then try again`)
@@ -42681,7 +43007,8 @@ function readableMappings(env) {
 }
 function readStateArray(file2) {
   try {
-    const value = JSON.parse(readFileSync15(file2, "utf8"));
+    const text2 = readRegularText(file2);
+    const value = text2 === void 0 ? [] : JSON.parse(text2);
     return Array.isArray(value) ? value : [];
   } catch {
     return [];
@@ -42692,20 +43019,20 @@ function isRecord2(value) {
 }
 function isSymlink(file2) {
   try {
-    return lstatSync5(file2).isSymbolicLink();
+    return lstatSync6(file2).isSymbolicLink();
   } catch {
     return false;
   }
 }
 function removeIfEmpty(dir) {
   try {
-    rmdirSync3(dir);
+    rmdirSync4(dir);
   } catch {
   }
 }
 function listNames2(dir) {
   try {
-    return readdirSync7(dir);
+    return readdirSync8(dir);
   } catch (error62) {
     if (isNotFound(error62)) return [];
     throw error62;
@@ -42716,14 +43043,14 @@ function fsyncFile(file2) {
   try {
     fsyncSync2(fd);
   } finally {
-    closeSync4(fd);
+    closeSync5(fd);
   }
 }
 function packVersion() {
   for (let dir = path28.dirname(fileURLToPath4(import.meta.url)); ; dir = path28.dirname(dir)) {
     for (const name of ["runtime.json", "package.json"]) {
       try {
-        const parsed = external_exports.object({ name: external_exports.literal("claude-persist"), version: external_exports.string() }).safeParse(JSON.parse(readFileSync15(path28.join(dir, name), "utf8")));
+        const parsed = external_exports.object({ name: external_exports.literal("claude-persist"), version: external_exports.string() }).safeParse(JSON.parse(readFileSync9(path28.join(dir, name), "utf8")));
         if (parsed.success) return parsed.data.version;
       } catch {
       }
@@ -42731,7 +43058,7 @@ function packVersion() {
     if (path28.dirname(dir) === dir) return "unknown";
   }
 }
-var SNAPSHOTS_DIR, MANIFEST_ENTRY, ARCHIVE_EXT, SUMMARY_EXT, SNAPSHOT_ROOTS, SLUG_PATTERN, SNAPSHOT_LOCK_WAIT_MS, PERMISSION_BITS, fileRecordSchema, dirRecordSchema, sessionRecordSchema, summarySchema, manifestSchema2;
+var MAX_SUMMARY_BYTES, MANIFEST_ENTRY, ARCHIVE_EXT, SUMMARY_EXT, SNAPSHOT_ROOTS, SLUG_PATTERN, SNAPSHOT_LOCK_WAIT_MS, PERMISSION_BITS, fileRecordSchema, dirRecordSchema, sessionRecordSchema, summarySchema, manifestSchema2;
 var init_snapshot = __esm({
   "src/snapshot.ts"() {
     "use strict";
@@ -42745,9 +43072,10 @@ var init_snapshot = __esm({
     init_mappings();
     init_sessions();
     init_state();
+    init_state_paths();
     init_tar();
     init_work_items();
-    SNAPSHOTS_DIR = "snapshots";
+    MAX_SUMMARY_BYTES = 64 * 1024;
     MANIFEST_ENTRY = ".claude-persist/manifest.json";
     ARCHIVE_EXT = ".tar.gz";
     SUMMARY_EXT = ".json";
@@ -42783,7 +43111,7 @@ var init_snapshot = __esm({
 });
 
 // src/mapping.ts
-import { existsSync as existsSync8, mkdirSync as mkdirSync8, readdirSync as readdirSync8, readFileSync as readFileSync16, readlinkSync as readlinkSync4, renameSync as renameSync6, rmdirSync as rmdirSync4, symlinkSync as symlinkSync3 } from "node:fs";
+import { existsSync as existsSync10, mkdirSync as mkdirSync9, readdirSync as readdirSync9, readlinkSync as readlinkSync4, renameSync as renameSync7, rmdirSync as rmdirSync5, symlinkSync as symlinkSync3 } from "node:fs";
 import path29 from "node:path";
 async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
   const hostSlug = encodeProjectSlug(target.hostPath);
@@ -42799,13 +43127,13 @@ async function mapProject(env, target, now = /* @__PURE__ */ new Date()) {
       `${target.containerPath} in the container is already mapped to ${owner}, another repo with the same folder name; their histories must not mix: open this one with 'dev-open --same-path', or give it its own "workspaceFolder" in devcontainer.json`
     );
   }
-  mkdirSync8(path29.join(projects, hostSlug), { recursive: true, mode: 448 });
+  mkdirSync9(path29.join(projects, hostSlug), { recursive: true, mode: 448 });
   const link2 = path29.join(projects, containerSlug);
   let merged = [];
   if (isRealDirectory(link2)) {
     await snapshotBeforeMerge(env, target.hostPath, [containerSlug]);
     merged = mergeInto(link2, path29.join(projects, hostSlug));
-    rmdirSync4(link2);
+    rmdirSync5(link2);
   }
   let state = "linked";
   try {
@@ -42830,32 +43158,41 @@ function collidingProject(env, containerSlug, hostPath) {
 }
 function mergeInto(from, to, prefix = "") {
   const moved = [];
-  mkdirSync8(to, { recursive: true, mode: 448 });
-  for (const entry of readdirSync8(from, { withFileTypes: true })) {
+  mkdirSync9(to, { recursive: true, mode: 448 });
+  for (const entry of readdirSync9(from, { withFileTypes: true })) {
     const source = path29.join(from, entry.name);
     const target = path29.join(to, entry.name);
     const rel = path29.join(prefix, entry.name);
     if (entry.isDirectory() && isRealDirectory(target)) {
       moved.push(...mergeInto(source, target, rel));
-      rmdirSync4(source);
-    } else if (!existsSync8(target)) {
-      renameSync6(source, target);
+      rmdirSync5(source);
+    } else if (!existsSync10(target)) {
+      renameSync7(source, target);
       moved.push(rel);
-    } else if (entry.isFile() && readFileSync16(source).equals(readFileSync16(target))) {
-      renameSync6(source, target);
+    } else if (entry.isFile() && sameRegularFiles(source, target)) {
+      renameSync7(source, target);
     } else {
       const kept = uniqueName(target);
-      renameSync6(source, kept);
+      renameSync7(source, kept);
       moved.push(path29.join(prefix, path29.basename(kept)));
     }
   }
   return moved;
 }
+function sameRegularFiles(a2, b) {
+  try {
+    const left = readRegularFile(a2);
+    const right = readRegularFile(b);
+    return left !== void 0 && right !== void 0 && left.equals(right);
+  } catch {
+    return false;
+  }
+}
 function uniqueName(file2) {
   const ext = path29.extname(file2);
   for (let i2 = 1; ; i2++) {
     const candidate = `${file2.slice(0, file2.length - ext.length)}.from-container-${i2}${ext}`;
-    if (!existsSync8(candidate)) return candidate;
+    if (!existsSync10(candidate)) return candidate;
   }
 }
 var init_mapping = __esm({
@@ -42935,7 +43272,7 @@ var init_diff = __esm({
 });
 
 // src/dev-open.ts
-import { existsSync as existsSync9, mkdirSync as mkdirSync9, readlinkSync as readlinkSync5, symlinkSync as symlinkSync4, unlinkSync as unlinkSync5 } from "node:fs";
+import { existsSync as existsSync11, mkdirSync as mkdirSync10, readlinkSync as readlinkSync5, symlinkSync as symlinkSync4, unlinkSync as unlinkSync5 } from "node:fs";
 import path30 from "node:path";
 async function openDevContainer(options7, io) {
   const edit = await preparePersistenceEdit({
@@ -43039,9 +43376,8 @@ async function openDevContainer(options7, io) {
 function writeEdits(edit, messages, env) {
   for (const file2 of edit.files) {
     if (file2.before === file2.after) continue;
-    mkdirSync9(path30.dirname(file2.path), { recursive: true });
     const backup = file2.before !== void 0 ? backupOutsideRepo(env, file2.path, file2.before) : void 0;
-    writeFileAtomic(file2.path, file2.after);
+    writeFileInside(edit.workspaceFolder, file2.path, file2.after, { backup: false });
     messages.push(`Updated ${path30.relative(edit.workspaceFolder, file2.path)}${backup ? ` (backup: ${backup})` : ""}.`);
   }
   if (edit.added.length > 0) messages.push(`Added to the config: ${edit.added.join(", ")}.`);
@@ -43072,7 +43408,7 @@ async function launch(edit, options7, existing, io, extra) {
     overrideConfig: extra.overrideConfig,
     mounts: extra.mounts,
     env: io.env,
-    logDir: path30.join(packStateDir(io.env), "logs"),
+    logDir: ensureStateDir(io.env, STATE2.launchLogs),
     onProgress: status2.line,
     ...inClaude ? { waitMs: WAIT_IN_CLAUDE_MS } : {}
   });
@@ -43081,13 +43417,12 @@ async function launch(edit, options7, existing, io, extra) {
 }
 function prepareHost(env) {
   const config2 = configDir(env);
-  const links = path30.join(config2, HOST_FILE_LINKS_DIR);
-  mkdirSync9(links, { recursive: true, mode: 448 });
+  const links = ensureStateDir(env, STATE2.hostFileLinks);
   for (const entry of SHARED_ENTRIES) {
-    if (entry.kind === "dir") mkdirSync9(path30.join(config2, entry.name), { recursive: true, mode: 448 });
-    else pointLink(path30.join(links, entry.name), existsSync9(path30.join(config2, entry.name)) ? path30.relative(links, path30.join(config2, entry.name)) : "/dev/null");
+    if (entry.kind === "dir") mkdirSync10(path30.join(config2, entry.name), { recursive: true, mode: 448 });
+    else pointLink(path30.join(links, entry.name), existsSync11(path30.join(config2, entry.name)) ? path30.relative(links, path30.join(config2, entry.name)) : "/dev/null");
   }
-  if (!existsSync9(path30.join(packCodeDir(env), "hooks"))) {
+  if (!existsSync11(path30.join(packCodeDir(env), "hooks"))) {
     throw new UserError(`the pack is not installed in ${config2} (no ${path30.basename(packCodeDir(env))}/): run 'npx tsx install.ts' in the claude-persist folder first`);
   }
 }
@@ -43156,6 +43491,7 @@ var init_dev_open = __esm({
     init_docker();
     init_errors();
     init_fs();
+    init_state_paths();
     init_override();
     init_container_node();
     init_text();
@@ -43348,24 +43684,24 @@ function renderList(project, all) {
   if (all.length === 0) return `No snapshots of ${project} yet; take one with 'claude-persist snapshot create'.
 `;
   const rows = all.map((s) => [
-    s.id,
-    s.kind,
+    oneLine(s.id, 80),
+    oneLine(s.kind, 20),
     s.sessionCount < 0 ? "?" : String(s.sessionCount),
     s.bytes < 0 ? "?" : formatBytes(s.bytes),
     formatBytes(s.archiveBytes),
-    s.environment.machine === "unknown" ? "?" : `${s.environment.kind}:${s.environment.machine}`
+    s.environment.machine === "unknown" ? "?" : oneLine(`${s.environment.kind}:${s.environment.machine}`, 80)
   ]);
   const titles = ["ID", "KIND", "SESSIONS", "DATA", "ARCHIVE", "TAKEN ON"];
   const widths = titles.map((title, i2) => Math.max(title.length, ...rows.map((r) => (r[i2] ?? "").length)));
   const line = (cells) => `  ${cells.map((c3, i2) => c3.padEnd(widths[i2] ?? 0)).join("  ")}`.trimEnd();
-  return `${project}: ${plural2(all.length, "snapshot")}, newest first
+  return `${oneLine(project)}: ${plural2(all.length, "snapshot")}, newest first
 ${[titles, ...rows].map(line).join("\n")}
 `;
 }
 function describePrune(kept, removed) {
   if (removed.length === 0) return `Nothing to prune: ${plural2(kept, "snapshot")} kept.
 `;
-  return `Deleted ${plural2(removed.length, "snapshot")} (${removed.map((s) => s.id).join(", ")}); ${kept} kept.
+  return `Deleted ${plural2(removed.length, "snapshot")} (${removed.map((s) => oneLine(s.id, 80)).join(", ")}); ${kept} kept.
 `;
 }
 function plural2(count2, word) {
@@ -43390,6 +43726,7 @@ var init_snapshot2 = __esm({
     init_args();
     init_errors();
     init_snapshot();
+    init_text();
     HELP3 = `Usage: claude-persist snapshot [create|list|restore|prune] [options]
 
 Snapshots of this project's Claude Code data: its sessions' transcripts (on the host, in its worktrees and its
@@ -43487,7 +43824,7 @@ The data as it was before is snapshot ${result.undo.id}; undo with:
 
 // src/doctor.ts
 import { randomUUID } from "node:crypto";
-import { existsSync as existsSync10, readlinkSync as readlinkSync6, rmSync as rmSync5, statSync as statSync13 } from "node:fs";
+import { existsSync as existsSync12, readlinkSync as readlinkSync6, rmSync as rmSync7, statSync as statSync13 } from "node:fs";
 import { userInfo } from "node:os";
 import path31 from "node:path";
 async function runDoctor(env, cwd) {
@@ -43627,13 +43964,13 @@ function checkHookRegistered(env) {
 }
 async function checkHookRuns(env, cwd) {
   const script = path31.join(configDir(env), HOOK_SCRIPT);
-  if (!existsSync10(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
+  if (!existsSync12(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
   const sessionId = `claude-persist-doctor-${randomUUID()}`;
   const input2 = JSON.stringify({ session_id: sessionId, cwd, hook_event_name: "SessionStart", source: "startup" });
   const started = performance.now();
   const run = await execa("/bin/sh", ["-c", HOOK_COMMAND], { input: input2, env, extendEnv: false, cwd, timeout: HOOK_TIMEOUT_MS, reject: false });
   const ms = Math.round(performance.now() - started);
-  rmSync5(path31.join(packStateDir(env), SESSION_STARTS_DIR, `${sessionId}.jsonl`), { force: true });
+  rmSync7(path31.join(packStateDir(env), SESSION_STARTS_DIR, `${sessionId}.jsonl`), { force: true });
   const stderr = firstLine(run.stderr);
   if (run.timedOut) return fail(`the SessionStart hook did not answer within ${HOOK_TIMEOUT_MS / 1e3} s`, "claude-persist install", stderr);
   if (run.exitCode !== 0) return fail(`the SessionStart hook exited with code ${run.exitCode}`, "claude-persist install", stderr);
@@ -43688,7 +44025,7 @@ function collision(env, containerPath, hosts) {
   const linked = readLinkQuietly(path31.join(projectsDir(env), containerSlug));
   const served = hosts.find((host) => encodeProjectSlug(host) === linked);
   const others = hosts.filter((host) => host !== served);
-  const gone = hosts.filter((host) => !existsSync10(host));
+  const gone = hosts.filter((host) => !existsSync12(host));
   const fix = gone.length > 0 ? `remove the entries of ${gone.join(", ")} (no longer there) from ${displayPath(path31.join(packStateDir(env), "mappings.json"), env)}` : others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`).join("; ");
   return fail(
     `${containerPath} is mapped to ${hosts.length} repos: ${hosts.join(", ")}`,
@@ -43759,7 +44096,7 @@ function composeTargets(file2, config2) {
   const service = config2.service;
   return composeFilesOf(file2, config2).flatMap((compose) => {
     try {
-      const text2 = readTextIfExists(compose);
+      const text2 = readBoundedText(compose);
       return text2 === void 0 ? [] : composeServiceTargets(text2, service, compose);
     } catch {
       return [];
@@ -43939,7 +44276,7 @@ async function checkCleanupPeriod(env, container, user, claudeDir, staleFiles, r
   const inside = await dockerExec(env, ["-u", user, container.Id, "cat", `${claudeDir}/settings.json`]);
   const containerDays = cleanupDays(inside.ok ? inside.stdout : void 0);
   if (containerDays === hostDays) return ok(`cleanupPeriodDays is ${hostDays} on both sides`);
-  const fix = mounted ? `docker restart ${container.Id.slice(0, 12)}` : existsSync10(settingsPath(env)) ? rebuild : `set "cleanupPeriodDays": ${hostDays} in ${claudeDir}/settings.json in the container`;
+  const fix = mounted ? `docker restart ${container.Id.slice(0, 12)}` : existsSync12(settingsPath(env)) ? rebuild : `set "cleanupPeriodDays": ${hostDays} in ${claudeDir}/settings.json in the container`;
   const label = `cleanupPeriodDays is ${containerDays} in the container but ${hostDays} on the host`;
   if (containerDays < hostDays) return fail(`${label}: the container deletes shared sessions sooner`, fix);
   return warn(label, fix);
@@ -43970,12 +44307,12 @@ function userName() {
   }
 }
 function renderReport(report3) {
-  const lines = [`claude-persist doctor: ${report3.environment === "host" ? "on the host" : "in a dev container"}, Claude Code home ${report3.configDir}`];
+  const lines = [`claude-persist doctor: ${report3.environment === "host" ? "on the host" : "in a dev container"}, Claude Code home ${oneLine(report3.configDir)}`];
   for (const section of report3.sections) {
-    lines.push("", section.title);
+    lines.push("", oneLine(section.title));
     for (const check2 of section.checks) {
-      lines.push(`  ${SYMBOLS[check2.status]} ${check2.label}${check2.detail ? ` \u2014 ${check2.detail}` : ""}`);
-      if (check2.fix && check2.status !== "ok") lines.push(`      fix: ${check2.fix}`);
+      lines.push(`  ${SYMBOLS[check2.status]} ${oneLine(check2.label)}${check2.detail ? ` \u2014 ${oneLine(check2.detail)}` : ""}`);
+      if (check2.fix && check2.status !== "ok") lines.push(`      fix: ${oneLine(check2.fix)}`);
     }
   }
   const { fail: failed, warn: warned } = report3.counts;
@@ -44579,7 +44916,7 @@ Opening ${result.folder} in its dev container (dev-open):
 });
 
 // src/sync/unison.ts
-import { mkdirSync as mkdirSync10, readFileSync as readFileSync17 } from "node:fs";
+import { mkdirSync as mkdirSync11, readFileSync as readFileSync10 } from "node:fs";
 import path32 from "node:path";
 function unisonRemoteRoot(target) {
   const host = target.replace(/^ssh:\/\//, "").replace(/\/+$/, "");
@@ -44606,7 +44943,7 @@ async function unisonOnce(env, target, options7) {
   const remoteRoot = unisonRemoteRoot(target);
   const probe = await execa("unison", ["-version"], { env: { ...env }, extendEnv: false, reject: false });
   if (probe.exitCode !== 0) throw notInstalled();
-  mkdirSync10(path32.join(hostOnlyDir(env), "unison"), { recursive: true, mode: 448 });
+  mkdirSync11(path32.join(hostOnlyDir(env), "unison"), { recursive: true, mode: 448 });
   const mergeCommand = [process.execPath, options7.cliPath, "sync", "merge-files"].map(shellWord).join(" ");
   const result = await execa("unison", unisonArgs(env, remoteRoot, mergeCommand, options7.sshCommand), {
     env: { ...env, UNISON: path32.join(hostOnlyDir(env), "unison"), UNISONLOCALHOSTNAME: env.UNISONLOCALHOSTNAME || "claude-persist-local" },
@@ -44623,7 +44960,7 @@ function notInstalled() {
   return new UserError("unison is not installed: install it on both machines ('apt-get install unison', 2.52 or later) and run this again");
 }
 function mergeFiles(current1, current2, output2) {
-  const { text: text2, added } = unionOfLines(readFileSync17(current1, "utf8"), readFileSync17(current2, "utf8"));
+  const { text: text2, added } = unionOfLines(readFileSync10(current1, "utf8"), readFileSync10(current2, "utf8"));
   writeFileAtomic(output2, text2, 384);
   return added;
 }
@@ -44643,7 +44980,7 @@ var init_unison = __esm({
 // src/sync/syncthing.ts
 import { spawn as spawn2 } from "node:child_process";
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { mkdirSync as mkdirSync11, openSync as openSync5, closeSync as closeSync5, existsSync as existsSync11 } from "node:fs";
+import { mkdirSync as mkdirSync12, openSync as openSync5, closeSync as closeSync6, existsSync as existsSync13 } from "node:fs";
 import { request } from "node:http";
 import { homedir as homedir2 } from "node:os";
 import path33 from "node:path";
@@ -44682,9 +45019,9 @@ function syncthingBinary(env) {
 async function createInstance(env, home, seed) {
   const probe = await execa(syncthingBinary(env), ["--version"], { reject: false, env: { ...env }, extendEnv: false });
   if (probe.exitCode !== 0) throw missingSyncthing(`${probe.message ?? ""} ${String(probe.stderr)}`);
-  mkdirSync11(home, { recursive: true, mode: 448 });
+  mkdirSync12(home, { recursive: true, mode: 448 });
   const config2 = path33.join(home, "config.xml");
-  if (!existsSync11(config2)) writeFileAtomic(config2, seededConfig(home, seed), 384);
+  if (!existsSync13(config2)) writeFileAtomic(config2, seededConfig(home, seed), 384);
   const generated = await execa(syncthingBinary(env), ["generate", `--home=${home}`, "--no-default-folder"], {
     reject: false,
     env: { ...env },
@@ -44796,7 +45133,7 @@ async function startDaemon(env, home) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {
-    closeSync5(log);
+    closeSync6(log);
   }
   throw new UserError(`Syncthing did not start; see ${path33.join(home, "syncthing.log")}`);
 }
@@ -44842,7 +45179,7 @@ var init_syncthing = __esm({
 });
 
 // src/sync/setup.ts
-import { mkdirSync as mkdirSync12 } from "node:fs";
+import { mkdirSync as mkdirSync13 } from "node:fs";
 import path34 from "node:path";
 function readSyncSettings(env) {
   return readJsonState(syncSettingsFile(env), syncSettingsSchema, void 0);
@@ -44877,7 +45214,7 @@ async function getFolder(endpoint, id) {
 }
 async function configureFolders(env, endpoint, myId) {
   for (const folder of SYNC_FOLDERS) {
-    mkdirSync12(folderPath(env, folder), { recursive: true, mode: 448 });
+    mkdirSync13(folderPath(env, folder), { recursive: true, mode: 448 });
     const existing = await getFolder(endpoint, folder.id);
     const config2 = folderConfig(env, folder, existing?.devices ?? [{ deviceID: myId }]);
     if (!existing) {
@@ -44916,7 +45253,7 @@ async function shareEncryptedStore(endpoint, settings, folder, deviceId) {
     return;
   }
   const store = path34.join(settings.home, "encrypted", folder.id);
-  mkdirSync12(store, { recursive: true, mode: 448 });
+  mkdirSync13(store, { recursive: true, mode: 448 });
   await rest(endpoint, "PUT", `/rest/config/folders/${folder.id}`, {
     id: folder.id,
     label: `claude-persist ${folder.name} (encrypted)`,
@@ -44986,7 +45323,7 @@ var sync_exports = {};
 __export(sync_exports, {
   sync: () => sync
 });
-import { lstatSync as lstatSync6, readdirSync as readdirSync9, readlinkSync as readlinkSync7 } from "node:fs";
+import { lstatSync as lstatSync7, readdirSync as readdirSync10, readlinkSync as readlinkSync7 } from "node:fs";
 import path35 from "node:path";
 async function init(args, io) {
   const { values } = parseOptions("claude-persist sync init", args, initOptions, initSchema);
@@ -45107,11 +45444,11 @@ function mergeAllConflicts(env) {
   const projects = projectsDir(env);
   let names;
   try {
-    names = readdirSync9(projects).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX));
+    names = readdirSync10(projects).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX));
   } catch {
     return [];
   }
-  return names.flatMap((name) => lstatSync6(path35.join(projects, name)).isDirectory() ? mergeConflicts(path35.join(projects, name)) : []);
+  return names.flatMap((name) => lstatSync7(path35.join(projects, name)).isDirectory() ? mergeConflicts(path35.join(projects, name)) : []);
 }
 async function pauseResume(which, args, io) {
   parseOptions(`claude-persist sync ${which}`, args, {}, external_exports.object({}));
@@ -45176,7 +45513,7 @@ function resolveSlugLink(root, rel) {
   const [first, ...restParts] = rel.split(path35.sep);
   if (first) {
     try {
-      if (lstatSync6(path35.join(root, first)).isSymbolicLink()) return [path35.basename(readlinkSync7(path35.join(root, first))), ...restParts].join("/");
+      if (lstatSync7(path35.join(root, first)).isSymbolicLink()) return [path35.basename(readlinkSync7(path35.join(root, first))), ...restParts].join("/");
     } catch {
     }
   }
@@ -45254,7 +45591,7 @@ async function doctor2(args, io) {
 }
 function statMode(file2) {
   try {
-    return lstatSync6(file2).mode & 511;
+    return lstatSync7(file2).mode & 511;
   } catch {
     return void 0;
   }
@@ -45262,7 +45599,7 @@ function statMode(file2) {
 function countConflictCopies(env) {
   const projects = projectsDir(env);
   try {
-    return readdirSync9(projects).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX)).reduce((sum, name) => sum + conflictCopies(path35.join(projects, name)).length, 0);
+    return readdirSync10(projects).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX)).reduce((sum, name) => sum + conflictCopies(path35.join(projects, name)).length, 0);
   } catch {
     return 0;
   }
