@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readlinkSync, statSync, symlinkSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { loadExeca } from "./execa.ts";
-import { configDir, packCodeDir, packStateDir } from "./claude/home.ts";
+import { configDir, packCodeDir } from "./claude/home.ts";
 import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "./claude/shared.ts";
 import type { Io } from "./command.ts";
 import { devcontainerScript, devcontainerUp, type UpSuccess } from "./devcontainer/launch.ts";
@@ -16,7 +16,8 @@ import { listDevcontainerConfigs, parseDevcontainerConfig } from "./devcontainer
 import { isOnlyPackCommand } from "./devcontainer/mounts.ts";
 import { containerMetadata, effectiveUser, execAsRoot, findDevcontainer, type Container } from "./docker.ts";
 import { UserError } from "./errors.ts";
-import { writeFileAtomic } from "./fs.ts";
+import { writeFileInside } from "./fs.ts";
+import { ensureStateDir, STATE } from "./state-paths.ts";
 import { backupOutsideRepo, gitDirMount, removeOverride, worktreeGitDir, writeOverride } from "./devcontainer/override.ts";
 import { checkContainerNode, describeNodeProblem, type ContainerNode } from "./devcontainer/container-node.ts";
 import { shellWord } from "./text.ts";
@@ -187,10 +188,9 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
 function writeEdits(edit: PersistenceEdit, messages: string[], env: NodeJS.ProcessEnv): void {
   for (const file of edit.files) {
     if (file.before === file.after) continue;
-    mkdirSync(path.dirname(file.path), { recursive: true });
-    // The backup goes to host-only state: a file beside the config would be one more untracked file in the repo.
+    // The repo is anyone's: its files are edited only inside it (see SECURITY.md); the backup goes to host-only state.
     const backup = file.before !== undefined ? backupOutsideRepo(env, file.path, file.before) : undefined;
-    writeFileAtomic(file.path, file.after);
+    writeFileInside(edit.workspaceFolder, file.path, file.after, { backup: false });
     messages.push(`Updated ${path.relative(edit.workspaceFolder, file.path)}${backup ? ` (backup: ${backup})` : ""}.`);
   }
   if (edit.added.length > 0) messages.push(`Added to the config: ${edit.added.join(", ")}.`);
@@ -258,7 +258,7 @@ async function launch(
     overrideConfig: extra.overrideConfig,
     mounts: extra.mounts,
     env: io.env,
-    logDir: path.join(packStateDir(io.env), "logs"),
+    logDir: ensureStateDir(io.env, STATE.launchLogs),
     onProgress: status.line,
     ...(inClaude ? { waitMs: WAIT_IN_CLAUDE_MS } : {}),
   });
@@ -272,8 +272,7 @@ async function launch(
  */
 function prepareHost(env: NodeJS.ProcessEnv): void {
   const config = configDir(env);
-  const links = path.join(config, HOST_FILE_LINKS_DIR);
-  mkdirSync(links, { recursive: true, mode: 0o700 });
+  const links = ensureStateDir(env, STATE.hostFileLinks);
   for (const entry of SHARED_ENTRIES) {
     if (entry.kind === "dir") mkdirSync(path.join(config, entry.name), { recursive: true, mode: 0o700 });
     else pointLink(path.join(links, entry.name), existsSync(path.join(config, entry.name)) ? path.relative(links, path.join(config, entry.name)) : "/dev/null");

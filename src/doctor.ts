@@ -45,8 +45,8 @@ import {
 import { detectEnvironment } from "./environment.ts";
 import { CLAUDE_CREDENTIAL_ENV, loginAdvice, setOnHost } from "./devcontainer/credentials.ts";
 import { describeError } from "./errors.ts";
-import { readTextIfExists } from "./fs.ts";
-import { shellWord } from "./text.ts";
+import { readBoundedText, readTextIfExists } from "./fs.ts";
+import { oneLine, shellWord } from "./text.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
 import { readMappings, type Mapping } from "./mappings.ts";
 import { projectLinkState } from "./project-link.ts";
@@ -431,7 +431,7 @@ function composeTargets(file: string, config: DevcontainerConfig): string[] {
   const service = config.service;
   return composeFilesOf(file, config).flatMap((compose) => {
     try {
-      const text = readTextIfExists(compose);
+      const text = readBoundedText(compose);
       return text === undefined ? [] : composeServiceTargets(text, service, compose);
     } catch {
       return [];
@@ -730,12 +730,13 @@ const SYMBOLS: Record<CheckStatus, string> = { ok: "✓", warn: "⚠", fail: "�
 
 /** One line per check (`✓ label — detail`), and under each that is not ok the command that fixes it. */
 export function renderReport(report: DoctorReport): string {
-  const lines = [`claude-persist doctor: ${report.environment === "host" ? "on the host" : "in a dev container"}, Claude Code home ${report.configDir}`];
+  // Labels name mapped paths and containers' answers: each piece goes through oneLine (text.ts) on its way out.
+  const lines = [`claude-persist doctor: ${report.environment === "host" ? "on the host" : "in a dev container"}, Claude Code home ${oneLine(report.configDir)}`];
   for (const section of report.sections) {
-    lines.push("", section.title);
+    lines.push("", oneLine(section.title));
     for (const check of section.checks) {
-      lines.push(`  ${SYMBOLS[check.status]} ${check.label}${check.detail ? ` — ${check.detail}` : ""}`);
-      if (check.fix && check.status !== "ok") lines.push(`      fix: ${check.fix}`);
+      lines.push(`  ${SYMBOLS[check.status]} ${oneLine(check.label)}${check.detail ? ` — ${oneLine(check.detail)}` : ""}`);
+      if (check.fix && check.status !== "ok") lines.push(`      fix: ${oneLine(check.fix)}`);
     }
   }
   const { fail: failed, warn: warned } = report.counts;

@@ -2,13 +2,16 @@
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
-  copyFileSync,
+  constants,
   existsSync,
+  fstatSync,
   fsyncSync,
   lstatSync,
+  mkdirSync,
   openSync,
   readFileSync,
   readlinkSync,
+  readSync,
   realpathSync,
   renameSync,
   statSync,
@@ -85,11 +88,15 @@ export function refuseDanglingLink(file: string): void {
   );
 }
 
-/** Copies `file` to `<file>.claude-persist.bak` (replacing an older backup); returns the backup's path. */
+/**
+ * Copies `file` to `<file>.claude-persist.bak`, replacing an older backup; returns the backup's path. The backup is
+ * a file created fresh and renamed into place: whatever is under that name (a symlink a repo committed) is
+ * replaced, never written through.
+ */
 export function backupFile(file: string): string {
   const backup = file + BACKUP_SUFFIX;
   try {
-    copyFileSync(file, backup);
+    replaceFileIn(path.dirname(backup), path.basename(backup), readFileSync(file), statSync(file).mode & 0o777);
   } catch (error) {
     throw fileError(backup, error);
   }
@@ -168,4 +175,235 @@ function existingMode(file: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Files someone else can write: a cloned repo, and every folder a dev container mounts. Reads never block (a FIFO)
+// nor run forever (a link to /dev/zero): only regular files of bounded size, the last component never followed.
+// Writes go through folders reached without following a link, and replace a name instead of writing through it.
+
+/** An error for a file or folder refused because of what it is (a link, a FIFO, too big): its code names that. */
+export function refusal(message: string): Error {
+  return Object.assign(new Error(message), { code: "EUNSAFEFILE" });
+}
+
+/** A file another party can plant there is read only if it is a regular file of at most this many bytes. */
+export const MAX_STATE_FILE_BYTES = 16 << 20;
+
+const READ_UNTRUSTED = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
+ * The bytes of `file` (undefined when it does not exist), only if it is a regular file of at most `maxBytes`: a
+ * symlink in its last component, a FIFO, a device or a folder is refused with an error naming it.
+ */
+export function readRegularFile(file: string, maxBytes: number = MAX_STATE_FILE_BYTES): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, READ_UNTRUSTED);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    if (errorCode(error) === "ELOOP") throw refusal(`${file} is a symbolic link; not reading it`);
+    throw error;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw refusal(`${file} is not a regular file; not reading it`);
+    const tooLarge = () => refusal(`${file} is larger than ${maxBytes} bytes; not reading it`);
+    if (stats.size > maxBytes) throw tooLarge();
+    // The file may grow while it is read: read at most one byte more than allowed, to notice.
+    const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
+    let length = 0;
+    for (let read = 1; read > 0 && length < buffer.length; length += read) read = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > maxBytes) throw tooLarge();
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `readRegularFile` as UTF-8 text. */
+export function readRegularText(file: string, maxBytes: number = MAX_STATE_FILE_BYTES): string | undefined {
+  return readRegularFile(file, maxBytes)?.toString("utf8");
+}
+
+/**
+ * `readRegularText` of where `file` leads (links followed, for files whose links may be the user's own, like a repo's
+ * config read for a report): still never a FIFO, a device or more than `maxBytes`.
+ */
+export function readBoundedText(file: string, maxBytes: number = MAX_STATE_FILE_BYTES): string | undefined {
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  return readRegularText(real, maxBytes);
+}
+
+/**
+ * Opens `file` for reading without following a link in its last component and without blocking on a FIFO; the
+ * caller gets the descriptor only if it is a regular file (else an error), and closes it.
+ */
+export function openRegularFile(file: string): number {
+  let fd: number;
+  try {
+    fd = openSync(file, READ_UNTRUSTED);
+  } catch (error) {
+    if (errorCode(error) === "ELOOP") throw refusal(`${file} is a symbolic link; not reading it`);
+    throw error;
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw refusal(`${file} is not a regular file; not reading it`);
+  }
+  return fd;
+}
+
+/** Linux names an open folder `/proc/self/fd/N`: a path through it is resolved from that very folder (openat). */
+const FD_PATHS = process.platform === "linux" && existsSync("/proc/self/fd");
+
+/**
+ * Runs `fn` with a path naming the folder `relDir` under `root` (a folder the caller trusts), reached without
+ * following any symlink below `root`; with `create`, missing folders are made (0700). On Linux the path is that of
+ * the open folder, so a folder swapped for a link after the check cannot redirect what `fn` does; elsewhere each
+ * component is checked first (a narrow race remains there).
+ */
+export function withDirBeneath<T>(root: string, relDir: string, fn: (dir: string) => T, options: { create?: boolean } = {}): T {
+  const parts = relDir.split(/[\\/]+/).filter((part) => part !== "" && part !== ".");
+  if (parts.includes("..") || path.isAbsolute(relDir)) throw refusal(`${relDir} leaves ${root}`);
+  if (!FD_PATHS) {
+    let dir = root;
+    for (const part of parts) {
+      dir = path.join(dir, part);
+      if (options.create) mkdirQuietly(dir);
+      if (!lstatSync(dir).isDirectory()) throw refusal(`${dir} is a link or not a folder; not writing there`);
+    }
+    return fn(dir);
+  }
+  let fd = openSync(root, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    for (const part of parts) {
+      const next = `/proc/self/fd/${fd}/${part}`;
+      if (options.create) mkdirQuietly(next);
+      let child: number;
+      try {
+        child = openSync(next, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+      } catch (error) {
+        const code = errorCode(error);
+        if (code === "ELOOP" || code === "ENOTDIR") throw refusal(`${path.join(root, ...parts.slice(0, parts.indexOf(part) + 1))} is a link or not a folder; not writing there`);
+        throw error;
+      }
+      closeSync(fd);
+      fd = child;
+    }
+    return fn(`/proc/self/fd/${fd}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function mkdirQuietly(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if (errorCode(error) !== "EEXIST") throw error;
+  }
+}
+
+/**
+ * Replaces `dir/name` with `content` atomically, never writing through what is there: a symlink or file planted
+ * under that name is replaced, not followed. `dir` is a folder the caller reached safely (see withDirBeneath).
+ */
+export function replaceFileIn(dir: string, name: string, content: string | Uint8Array, mode: number): void {
+  const temp = path.join(dir, `.${name}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  try {
+    writeSync(fd, typeof content === "string" ? Buffer.from(content) : content);
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    unlinkSync(temp);
+    throw error;
+  }
+  closeSync(fd);
+  try {
+    renameSync(temp, path.join(dir, name));
+  } catch (error) {
+    unlinkSync(temp);
+    throw error;
+  }
+}
+
+/** Appends `text` to `dir/name` (made 0600 if missing) in one write; a link, FIFO or device there is refused. */
+export function appendToFileIn(dir: string, name: string, text: string): void {
+  const file = path.join(dir, name);
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+  } catch (error) {
+    // ENXIO: a FIFO nobody reads.
+    if (errorCode(error) === "ELOOP" || errorCode(error) === "ENXIO") throw refusal(`${name} is not a regular file; not writing to it`);
+    throw error;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw refusal(`${name} is not a regular file; not writing to it`);
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `file` resolved (links followed) if it lies inside `root` (resolved too); otherwise undefined. */
+export function realPathInside(root: string, file: string): string | undefined {
+  const realRoot = realpathSync(root);
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    // A file still to be made: its folder must be inside.
+    const parent = realPathInside(root, path.dirname(file));
+    if (parent === undefined) return undefined;
+    real = path.join(parent, path.basename(file));
+  }
+  const rel = path.relative(realRoot, real);
+  return rel === "" || (!rel.startsWith(`..${path.sep}`) && rel !== ".." && !path.isAbsolute(rel)) ? real : undefined;
+}
+
+/**
+ * The text of `file` to be edited, which must lie inside `root` (a repo; links inside it are followed): a file that
+ * leads outside, is not a regular file, or is not UTF-8 is refused with a UserError saying so.
+ */
+export function readTextToEditInside(root: string, file: string): string | undefined {
+  const real = realPathInside(root, file);
+  if (real === undefined) throw new UserError(`${file} leads outside ${root}; not reading or editing it (make it a regular file in the repo)`);
+  let bytes: Buffer | undefined;
+  try {
+    bytes = readRegularFile(real);
+  } catch (error) {
+    throw new UserError(`${file}: ${error instanceof Error ? error.message.replace(`${real} `, "") : String(error)}`);
+  }
+  if (bytes === undefined) return undefined;
+  const text = bytes.toString("utf8");
+  if (!Buffer.from(text, "utf8").equals(bytes)) throw new UserError(`${file} is not valid UTF-8; not editing it.`);
+  return text;
+}
+
+/**
+ * Writes `content` to `file`, which must lie inside `root` (a repo: its files are anyone's), keeping its mode; with
+ * `backup`, what was there is saved first to `<file>.claude-persist.bak`, a file created fresh (whatever a repo
+ * committed under that name is replaced, never written through). Both go through the folder reached safely.
+ */
+export function writeFileInside(root: string, file: string, content: string, options: { backup: boolean }): void {
+  const real = realPathInside(root, file);
+  if (real === undefined) throw new UserError(`${file} leads outside ${root}; not editing it (make it a regular file in the repo)`);
+  const realRoot = realpathSync(root);
+  const name = path.basename(real);
+  withDirBeneath(realRoot, path.relative(realRoot, path.dirname(real)), (dir) => {
+    const current = readRegularFile(path.join(dir, name));
+    const mode = current === undefined ? 0o644 : statSync(path.join(dir, name)).mode & 0o777;
+    if (options.backup && current !== undefined) replaceFileIn(dir, name + BACKUP_SUFFIX, current, mode);
+    replaceFileIn(dir, name, content, mode);
+  }, { create: true });
 }

@@ -1,15 +1,17 @@
 // The SessionStart hook: runs at the start of every Claude Code session, on the host and in containers.
 // It checks the shared folders, records the start, and tells the model where it runs and what is shared.
 // It never blocks a session: every problem becomes one line on stderr, and the exit code is always 0.
-import { accessSync, appendFileSync, constants, mkdirSync, statSync } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
 import { configDir, PACK_STATE_DIR, packStateDir, type Env } from "./claude/home.ts";
 import { describeEntries, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "./claude/shared.ts";
 import { quickContainerCheck, readMountPoints, sharedEntryStates } from "./container-checks.ts";
 import { detectEnvironment, type Environment } from "./environment.ts";
 import { describeError } from "./errors.ts";
+import { appendToFileIn, withDirBeneath } from "./fs.ts";
 import { repairProjectLink } from "./project-link.ts";
 import { syncAtSessionStart } from "./sync/session-start.ts";
+import { migrateHostState, STATE } from "./state-paths.ts";
 import { describeWorkItems, readWorkItemEntries, sessionPlaces } from "./work-items.ts";
 
 /** What the hook uses of Claude Code's SessionStart input; other fields are kept as they came. */
@@ -54,7 +56,7 @@ export type SessionStartRecord = {
 export type HookResult = { readonly stdout: string; readonly stderr: string };
 
 /** Folder (under the pack's state) holding one JSONL file of starts per session. */
-export const SESSION_STARTS_DIR = "session-starts";
+export const SESSION_STARTS_DIR = STATE.sessionStarts.name;
 
 export function runSessionStartHook(stdinText: string, env: Env, now: Date = new Date()): HookResult {
   const problems: string[] = [];
@@ -79,6 +81,15 @@ export function runSessionStartHook(stdinText: string, env: Env, now: Date = new
   } else {
     missing = missingSharedFolders(env, where);
     if (missing.length > 0) problems.push(`shared folders missing or not writable: ${missing.join(", ")}`);
+  }
+  if (where.kind === "host") {
+    try {
+      // One stat once done: what older versions kept where containers write moves to the host-only folder.
+      const migrated = migrateHostState(env);
+      if (migrated?.left.length) problems.push(`left in place, not the pack's (a link?): ${migrated.left.join(", ")}`);
+    } catch (error) {
+      problems.push(`could not move host-only state (${describeError(error)})`);
+    }
   }
   if (!input) return { stdout: "", stderr: describeProblems(problems, fixes) };
   try {
@@ -157,11 +168,14 @@ function isWritableDir(dir: string): boolean {
   }
 }
 
-/** Appends one line per start: a single small O_APPEND write, so concurrent hooks never tear a line. */
+/**
+ * Appends one line per start: a single small O_APPEND write, so concurrent hooks never tear a line. Containers write
+ * this folder too: it is reached without following a link, and a link or FIFO in place of the file is refused.
+ */
 export function recordSessionStart(env: Env, record: SessionStartRecord): void {
-  const dir = path.join(packStateDir(env), SESSION_STARTS_DIR);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  appendFileSync(path.join(dir, `${record.sessionId}.jsonl`), `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  withDirBeneath(configDir(env), path.join(PACK_STATE_DIR, SESSION_STARTS_DIR), (dir) => appendToFileIn(dir, `${record.sessionId}.jsonl`, `${JSON.stringify(record)}\n`), {
+    create: true,
+  });
 }
 
 function describeSession(cwd: string, where: Environment, missing: string[]): string {

@@ -7,12 +7,13 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync,
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as z from "zod";
-import { configDir, homeDir, PACK_CODE_DIR, PACK_RUNTIME_MARKER, PACK_STATE_DIR, packCodeDir, packStateDir, settingsPath, type Env } from "./claude/home.ts";
+import { configDir, homeDir, PACK_CODE_DIR, PACK_RUNTIME_MARKER, PACK_STATE_DIR, packCodeDir, packHostDir, packStateDir, settingsPath, type Env } from "./claude/home.ts";
 import { READ_WRITE_ENTRIES } from "./claude/shared.ts";
 import { UserError } from "./errors.ts";
-import { BACKUP_SUFFIX, backupFile, fileError, readTextIfExists, readTextToEdit, refuseDanglingLink, writeFileAtomic } from "./fs.ts";
+import { BACKUP_SUFFIX, backupFile, fileError, readRegularFile, readTextIfExists, readTextToEdit, refuseDanglingLink, replaceFileIn, writeFileAtomic } from "./fs.ts";
 import { addSessionStartHook, removeSessionStartHook } from "./settings.ts";
 import { readJsonState, withLock } from "./state.ts";
+import { ensurePackHostDir, migrateHostState, removeHostDirIfUnused, STATE, statePath } from "./state-paths.ts";
 
 export type Change = {
   readonly path: string;
@@ -29,13 +30,22 @@ export type InstallResult = {
   readonly notes: string[];
 };
 
-/** What install wrote, so that uninstall can take out exactly that and no more. */
+/** The folders install may create, relative to the config dir: the shared ones containers mount, and commands/. */
+const CREATABLE_DIRS = [...READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir" && entry.name !== PACK_STATE_DIR).map((entry) => entry.name), "commands"];
+
+/**
+ * What install wrote, so that uninstall can take out exactly that and no more. It is host-only now, but an older
+ * version kept it where containers write, and migration moved it as found: every path must be one install makes.
+ */
 const manifestSchema = z.object({
   version: z.string(),
-  files: z.record(z.string(), z.object({ sha256: z.string(), replacedUserFile: z.boolean() })),
+  files: z.record(
+    z.string().regex(/^commands\/[A-Za-z0-9][A-Za-z0-9._-]*\.md$/, "not a slash command install makes"),
+    z.object({ sha256: z.string(), replacedUserFile: z.boolean() }),
+  ),
   settings: z.object({ before: z.string().nullable(), after: z.string() }),
-  /** Folders (relative to the config dir) that install created: the shared ones containers mount, and commands/. */
-  createdDirs: z.array(z.string()).default([]),
+  /** Folders (relative to the config dir) that install created. */
+  createdDirs: z.array(z.string().refine((name) => CREATABLE_DIRS.includes(name), "not a folder install makes")).default([]),
 });
 type Manifest = z.infer<typeof manifestSchema>;
 
@@ -61,7 +71,7 @@ export function findRuntimeDir(from: string = path.dirname(fileURLToPath(import.
 }
 
 function manifestPath(env: Env): string {
-  return path.join(packStateDir(env), "install.json");
+  return statePath(env, STATE.installRecord);
 }
 
 function sha256(content: string | Buffer): string {
@@ -122,8 +132,7 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
   // The shared folders dev containers mount: Claude Code makes them on first use, but a mount needs them now, and
   // doctor wants them there and private from the start.
   plan.manifest.createdDirs = [...(previous?.createdDirs ?? [])];
-  const shared = READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir" && entry.name !== PACK_STATE_DIR).map((entry) => entry.name);
-  for (const name of parts === "all" ? [...shared, "commands"] : shared) {
+  for (const name of parts === "all" ? CREATABLE_DIRS : CREATABLE_DIRS.filter((name) => name !== "commands")) {
     if (existsSync(path.join(config, name))) continue;
     plan.dirs.push(path.join(config, name));
     if (!plan.manifest.createdDirs.includes(name)) plan.manifest.createdDirs.push(name);
@@ -223,7 +232,8 @@ function applyPlan(plan: Plan, manifestFile: string): void {
       undo.push(() => writeFileAtomic(file, content, mode));
     }
     const manifestText = `${JSON.stringify(plan.manifest, null, 2)}\n`;
-    if (readTextIfExists(manifestFile) !== manifestText) writeFileAtomic(manifestFile, manifestText, 0o600);
+    // The record lives in host-only state: replaced by a rename, never written through a link planted there.
+    if (readRegularFile(manifestFile)?.toString("utf8") !== manifestText) replaceFileIn(path.dirname(manifestFile), path.basename(manifestFile), manifestText, 0o600);
   } catch (error) {
     for (const step of undo.reverse()) {
       try {
@@ -251,19 +261,24 @@ export async function install(env: Env, options: { dryRun?: boolean; runtime?: s
     }
     for (const file of plan.removals) changes.push({ path: relativeTo(config, file), action: "remove" });
     if (!options.dryRun) applyPlan(plan, manifestPath(env));
-    const notes = [`the pack's state (mounted read-write into containers) is in ${relativeTo(config, stateDir)}/`];
+    const notes = [
+      `the pack's shared state (mounted read-write into containers) is in ${relativeTo(config, stateDir)}/, its host-only state in ${relativeTo(config, packHostDir(env))}/`,
+    ];
     return { configDir: config, dryRun: Boolean(options.dryRun), changes, unchanged: plan.unchanged, notes };
   };
   if (options.dryRun) {
     // A dry run must not even create the state folder: plan against what is there.
     return run();
   }
-  // The lock lives in the state folder; when install stops (a malformed settings.json), a state folder it made goes again.
+  // The lock lives in the host-only folder; when install stops (a malformed settings.json), state folders it made go again.
   const madeStateDir = !existsSync(stateDir);
+  const madeHostDir = !existsSync(packHostDir(env));
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  ensurePackHostDir(env);
   try {
     return await withLock(manifestPath(env), run);
   } catch (error) {
+    if (madeHostDir) removeHostDirIfUnused(env);
     if (madeStateDir && readdirSync(stateDir).length === 0) rmdirSync(stateDir);
     throw error;
   }
@@ -272,8 +287,12 @@ export async function install(env: Env, options: { dryRun?: boolean; runtime?: s
 export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): Promise<InstallResult> {
   const config = configDir(env);
   const stateDir = packStateDir(env);
-  if (!existsSync(stateDir)) return { configDir: config, dryRun: Boolean(options.dryRun), changes: [], unchanged: 0, notes: ["claude-persist is not installed here"] };
-  return withLock(manifestPath(env), () => {
+  if (!options.dryRun) migrateHostState(env);
+  if (!existsSync(stateDir) && !existsSync(packHostDir(env))) {
+    return { configDir: config, dryRun: Boolean(options.dryRun), changes: [], unchanged: 0, notes: ["claude-persist is not installed here"] };
+  }
+  if (!options.dryRun) ensurePackHostDir(env);
+  const run = () => {
     const manifest = readJsonState(manifestPath(env), manifestSchema.optional(), undefined);
     const changes: Change[] = [];
     const notes: string[] = [];
@@ -314,9 +333,10 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
         notes.push(`${rel} was changed after install, so it was left in place`);
         continue;
       }
-      const backup = file + BACKUP_SUFFIX;
-      if (entry.replacedUserFile && existsSync(backup)) {
-        act({ path: file, action: "restore" }, () => writeFileAtomic(file, readFileSync(backup)));
+      // The backup is given back only as a regular file: a link there is not followed.
+      const backup = entry.replacedUserFile ? readRegularFile(file + BACKUP_SUFFIX) : undefined;
+      if (backup !== undefined) {
+        act({ path: file, action: "restore" }, () => writeFileAtomic(file, backup));
       } else {
         act({ path: file, action: "remove" }, () => unlinkSync(file));
       }
@@ -333,5 +353,11 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
     if (manifest) act({ path: manifestPath(env), action: "remove" }, () => unlinkSync(manifestPath(env)));
     notes.push(`the pack's state in ${relativeTo(config, stateDir)}/ (session records, mappings, work items) was kept; delete it by hand if you want it gone`);
     return { configDir: config, dryRun: Boolean(options.dryRun), changes, unchanged: 0, notes };
-  });
+  };
+  // A dry run plans against what is there, without even the host-only folder for the lock.
+  if (options.dryRun) return run();
+  const result = await withLock(manifestPath(env), run);
+  // The host-only folder goes too when nothing else (snapshots, launch logs) is in it.
+  removeHostDirIfUnused(env);
+  return result;
 }

@@ -1,11 +1,11 @@
 // Mapping a project's container path onto its host path inside the shared `projects/` folder: a relative
 // symlink `<container slug> -> <host slug>`, so `claude --continue`, `--resume <id>` and the picker in the
 // container find (and append to) the host's sessions. Every mapping is recorded in the pack's state (mappings.ts).
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { encodeProjectSlug, projectsDir, type Env } from "./claude/home.ts";
 import { UserError } from "./errors.ts";
-import { errorCode, isRealDirectory } from "./fs.ts";
+import { errorCode, isRealDirectory, readRegularFile } from "./fs.ts";
 import { readMappings, recordMapping } from "./mappings.ts";
 import { snapshotBeforeMerge } from "./snapshot.ts";
 
@@ -92,7 +92,7 @@ export function mergeInto(from: string, to: string, prefix = ""): string[] {
     } else if (!existsSync(target)) {
       renameSync(source, target);
       moved.push(rel);
-    } else if (entry.isFile() && readFileSync(source).equals(readFileSync(target))) {
+    } else if (entry.isFile() && sameRegularFiles(source, target)) {
       renameSync(source, target);
     } else {
       const kept = uniqueName(target);
@@ -101,6 +101,17 @@ export function mergeInto(from: string, to: string, prefix = ""): string[] {
     }
   }
   return moved;
+}
+
+/** True when both are regular files with the same bytes; containers write both folders, so a FIFO or link is never read. */
+function sameRegularFiles(a: string, b: string): boolean {
+  try {
+    const left = readRegularFile(a);
+    const right = readRegularFile(b);
+    return left !== undefined && right !== undefined && left.equals(right);
+  } catch {
+    return false;
+  }
 }
 
 function uniqueName(file: string): string {

@@ -1,9 +1,9 @@
 // The record of every project mapping /dev-open made (mappings.json in the pack's state): which host folder a
 // container folder stands for. Read by sessions, snapshots and doctor; written by the mapping itself (mapping.ts).
-import path from "node:path";
 import * as z from "zod";
-import { packStateDir, type Env } from "./claude/home.ts";
+import type { Env } from "./claude/home.ts";
 import { readJsonState, updateJsonState } from "./state.ts";
+import { STATE, statePath } from "./state-paths.ts";
 
 export const mappingSchema = z.object({
   hostPath: z.string(),
@@ -18,7 +18,7 @@ export type Mapping = z.infer<typeof mappingSchema>;
 const mappingsSchema = z.array(mappingSchema);
 
 export function mappingsFile(env: Env): string {
-  return path.join(packStateDir(env), "mappings.json");
+  return statePath(env, STATE.mappings);
 }
 
 export function readMappings(env: Env): Mapping[] {

@@ -2,13 +2,13 @@
 // onto it (symlinked slug folders and `persist-state/mappings.json`), newest first, with the command that resumes
 // each one. Transcripts are summarized from their head and tail only; a folder reached by several names (a
 // symlink, a bind mount) is read once.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod";
 import { encodeProjectSlug, hasProjectSlug, packStateDir, projectsDir, realpathOrSelf, type Env } from "./claude/home.ts";
 import { summarizeTranscript } from "./claude/transcript.ts";
 import { describeError } from "./errors.ts";
-import { errorCode } from "./fs.ts";
+import { errorCode, readRegularText } from "./fs.ts";
 import { shellWord } from "./text.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
 import { mappingSchema, mappingsFile, type Mapping } from "./mappings.ts";
@@ -455,19 +455,22 @@ async function findProject(here: string): Promise<{ root: string; worktrees: str
 
 /** The main worktree of the repo whose linked worktree is `dir` (its `.git` file names it), without running git. */
 function mainWorktreeOf(dir: string): string | undefined {
-  let text: string;
+  // `dir` may come from a transcript a container wrote: read only a small regular file there.
+  let text: string | undefined;
   try {
-    text = readFileSync(path.join(dir, ".git"), "utf8");
+    text = readRegularText(path.join(dir, ".git"), 64 * 1024);
   } catch {
-    return undefined; // A `.git` folder (a main worktree), or no repo at all.
+    return undefined; // A `.git` folder (a main worktree).
   }
+  if (text === undefined) return undefined;
   const gitdir = /^gitdir: (.+)$/m.exec(text)?.[1]?.trim();
   if (!gitdir) return undefined;
   const worktreeGitDir = path.resolve(dir, gitdir);
   if (path.basename(path.dirname(worktreeGitDir)) !== "worktrees") return undefined; // A submodule.
   let common = path.dirname(path.dirname(worktreeGitDir));
   try {
-    common = path.resolve(worktreeGitDir, readFileSync(path.join(worktreeGitDir, "commondir"), "utf8").trim());
+    const commondir = readRegularText(path.join(worktreeGitDir, "commondir"), 64 * 1024);
+    if (commondir !== undefined) common = path.resolve(worktreeGitDir, commondir.trim());
   } catch {
     // Older layouts have no commondir: the parent of `worktrees/` is the common dir.
   }
@@ -493,6 +496,9 @@ function readNoted<T>(file: string, what: string, notes: string[], read: () => T
   }
 }
 
+/** A session's start records: a line per start, a few hundred bytes each. */
+const MAX_STARTS_BYTES = 1024 * 1024;
+
 const startRecordSchema = z
   .object({ environment: z.enum(["host", "container"]), machine: z.string().optional(), cwd: z.string().optional(), time: z.string().optional() })
   .loose();
@@ -507,9 +513,10 @@ function readStarts(context: Context, id: string): StartsSummary {
   if (!context.recordedStarts.has(name)) return none;
   const file = path.join(context.startsDir, name);
   try {
+    // Containers write these: only a regular file of bounded size is read (a FIFO would hang the listing).
     const stats = statSync(file);
     if (!stats.isFile()) return none;
-    return context.index.startsOf(context.startsDir, name, stats, () => summarizeStarts(readFileSync(file, "utf8")));
+    return context.index.startsOf(context.startsDir, name, stats, () => summarizeStarts(readRegularText(file, MAX_STARTS_BYTES) ?? ""));
   } catch {
     return none;
   }

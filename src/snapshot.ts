@@ -37,16 +37,16 @@ import { configDir, encodeProjectSlug, hasProjectSlug, packStateDir, projectsDir
 import { runningSessions, type RunningSession } from "./claude/running-sessions.ts";
 import { detectEnvironment } from "./environment.ts";
 import { describeError, UserError } from "./errors.ts";
-import { errorCode, fileError, isNotFound, isRealDirectory, tempPathBeside, writeFileAtomic } from "./fs.ts";
+import { errorCode, fileError, isNotFound, isRealDirectory, readRegularText, tempPathBeside, writeFileAtomic } from "./fs.ts";
 import { SESSION_STARTS_DIR } from "./hook.ts";
 import { mappingKey, mappingSchema, mappingsFile, readMappings, type Mapping } from "./mappings.ts";
 import { projectSlugFolders, sessionIdOf } from "./sessions.ts";
 import { updateJsonState, withLock } from "./state.ts";
+import { migrateHostState, STATE, statePath } from "./state-paths.ts";
 import { readTarGz, writeTarGz, type FileSink, type TarEntry } from "./tar.ts";
 import { parseWorkItem, workItemKey, workItemsPath } from "./work-items.ts";
 
-/** The host-only folder of the pack's state (issue 12): no container mounts it. */
-const HOST_ONLY_DIR = "persist-host";
+/** Where older versions kept snapshots, in the shared state that containers can write. */
 const SNAPSHOTS_DIR = "snapshots";
 /** An undo folder holds its manifest and the moved files under `files/`, by their path in the config dir. */
 const MOVED_ASIDE_MANIFEST = "manifest.json";
@@ -138,12 +138,14 @@ export async function resolveSnapshotProject(env: Env, cwd: string, extraSlugs: 
   const hostPath = mapped?.hostPath ?? here;
   const slug = encodeProjectSlug(hostPath);
   const slugs = [...new Set([...found, ...extraSlugs])].sort();
+  // Snapshots of older versions move to the host-only folder before anything is made there.
+  migrateHostState(env);
   return {
     path: here,
     hostPath,
     slug,
     slugs,
-    dir: path.join(configDir(env), HOST_ONLY_DIR, SNAPSHOTS_DIR, slug),
+    dir: path.join(statePath(env, STATE.snapshots), slug),
     legacyDir: path.join(packStateDir(env), SNAPSHOTS_DIR, slug),
   };
 }
@@ -1141,7 +1143,9 @@ function readableMappings(env: Env): Mapping[] {
 
 function readStateArray(file: string): unknown[] {
   try {
-    const value: unknown = JSON.parse(readFileSync(file, "utf8"));
+    // Containers write these files: a FIFO or link planted there is refused, not waited on.
+    const text = readRegularText(file);
+    const value: unknown = text === undefined ? [] : JSON.parse(text);
     return Array.isArray(value) ? value : [];
   } catch {
     return [];
@@ -1188,20 +1192,11 @@ function regularFileSize(file: string): number | undefined {
  * elsewhere or hang) of bounded size; undefined when missing or unreadable.
  */
 function readSmallJson(file: string): unknown {
-  let fd: number;
   try {
-    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+    const text = readRegularText(file, SMALL_JSON_MAX);
+    return text === undefined ? undefined : JSON.parse(text);
   } catch {
     return undefined;
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile() || stats.size > SMALL_JSON_MAX) return undefined;
-    return JSON.parse(readFileSync(fd, "utf8"));
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
   }
 }
 

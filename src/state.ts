@@ -1,10 +1,11 @@
-// The pack's own state, under `<config>/persist-state/`, shared read-write with every container.
-// Every write is an atomic rename; read-modify-write files are changed under a lock, so concurrent hooks,
+// The pack's own state files (named in state-paths.ts), most of them shared read-write with every container.
+// Every write is an atomic rename that replaces the name, never writing through a link planted there; every read
+// takes a regular file of bounded size only. Read-modify-write files are changed under a lock, so concurrent hooks,
 // installers and /dev-open runs never lose an entry or leave broken JSON.
 import { randomBytes } from "node:crypto";
 import { mkdirSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
 import path from "node:path";
-import { errorCode, isNotFound, readTextIfExists, writeFileAtomic } from "./fs.ts";
+import { errorCode, isNotFound, readRegularText, replaceFileIn, withDirBeneath } from "./fs.ts";
 import { describeError, UserError } from "./errors.ts";
 
 /** A lock older than this belongs to a process that died: its holder refreshes it while it lives. */
@@ -123,9 +124,9 @@ type StateSchema<T> = {
   safeParse(data: unknown): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ message: string }> } };
 };
 
-/** Reads a JSON state file through `schema`; a missing file gives `fallback`. */
+/** Reads a JSON state file through `schema`; a missing file gives `fallback`. A link, FIFO or huge file is refused. */
 export function readJsonState<T>(file: string, schema: StateSchema<T>, fallback: NoInfer<T>): T {
-  const text = readTextIfExists(file);
+  const text = readRegularText(file);
   if (text === undefined) return fallback;
   let value: unknown;
   try {
@@ -147,10 +148,12 @@ export async function updateJsonState<T>(
   fallback: NoInfer<T>,
   change: (current: T) => NoInfer<T>,
 ): Promise<T> {
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const dir = path.dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   return withLock(file, () => {
     const next = change(readJsonState(file, schema, fallback));
-    writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, 0o600);
+    // The state folder is reached without following a link, and the file replaced by name.
+    withDirBeneath(path.dirname(dir), path.basename(dir), (safeDir) => replaceFileIn(safeDir, path.basename(file), `${JSON.stringify(next, null, 2)}\n`, 0o600));
     return next;
   });
 }

@@ -1,10 +1,13 @@
-// Text from outside (Linear's titles and messages, the shared work-items file) shown as one harmless line, and
-// words shown in commands a person copies.
+// Text from outside shown as one harmless line, and words shown in commands a person copies. Everything a renderer
+// prints that it did not write itself (transcripts' prompts, cwds and file names, what containers write in the
+// shared state, Linear's titles, snapshot ids and machines, mapped paths) goes through oneLine or shellWord here:
+// the one place where escape sequences (OSC 52 writes the clipboard) and bidi overrides are taken out.
 // No dependencies: the SessionStart hook bundles it.
 
 // C0 and C1 controls (escape sequences), format characters (bidi overrides like U+202E, zero-width ones) and
 // Unicode line and paragraph separators.
-const NOT_ONE_LINE = /[\x00-\x1f\x7f-\x9f\p{Cf}\u2028\u2029]+/gu;
+const UNSAFE = /[\x00-\x1f\x7f-\x9f\p{Cf}\u2028\u2029]/u;
+const NOT_ONE_LINE = new RegExp(`${UNSAFE.source}+`, "gu");
 
 /** `text` on one line, without control or format characters, cut to `max` characters (the last one "…"). */
 export function oneLine(text: string, max = Number.POSITIVE_INFINITY): string {
@@ -12,7 +15,21 @@ export function oneLine(text: string, max = Number.POSITIVE_INFINITY): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-/** A word of a command a person copies, quoted where the shell needs it. For display only: never run by the pack. */
+/**
+ * A word of a command a person copies, quoted where the shell needs it. For display only: never run by the pack.
+ * Control and format characters are written as bash's `$'\xNN'` escapes, so the word still names the same path
+ * and nothing in it reaches the terminal raw.
+ */
 export function shellWord(text: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+  if (/^[A-Za-z0-9_./:@%+=,-]+$/.test(text)) return text;
+  if (!UNSAFE.test(text)) return `'${text.replaceAll("'", "'\\''")}'`;
+  const escaped = [...text]
+    .map((char) => {
+      if (char === "\\" || char === "'") return `\\${char}`;
+      if (!UNSAFE.test(char)) return char;
+      const code = char.codePointAt(0) ?? 0;
+      return code < 0x80 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+    })
+    .join("");
+  return `$'${escaped}'`;
 }

@@ -1,14 +1,14 @@
 // The work items /start-work remembers in the pack's shared state (`persist-state/work-items.json`), and the lines
 // the SessionStart hook tells the model about them. The hook bundles this module and reads the file at every
 // session start: one small JSON read, entries checked by hand (no zod in what the hook calls), no git.
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod/mini";
-import { packStateDir, type Env } from "./claude/home.ts";
+import type { Env } from "./claude/home.ts";
 import type { Environment } from "./environment.ts";
-import { isNotFound } from "./fs.ts";
+import { readRegularText } from "./fs.ts";
 import { oneLine } from "./text.ts";
 import { updateJsonState } from "./state.ts";
+import { STATE, statePath } from "./state-paths.ts";
 
 export type WorkItem = {
   /** `LIN-123`. */
@@ -26,7 +26,6 @@ export type WorkItem = {
   readonly linearAsked: boolean;
 };
 
-const WORK_ITEMS_FILE = "work-items.json";
 /** Older entries fall off the end: the hook reads the whole file at every session start. */
 export const MAX_WORK_ITEMS = 100;
 /** Work items of other places named in the hook's context, newest first. */
@@ -35,7 +34,7 @@ const MAX_OTHER_ITEMS = 10;
 const MAX_CONTEXT = 5_000;
 
 export function workItemsPath(env: Env): string {
-  return path.join(packStateDir(env), WORK_ITEMS_FILE);
+  return statePath(env, STATE.workItems);
 }
 
 /** Records `item`, replacing the entry for the same issue in the same repository (which moves to the end). */
@@ -59,13 +58,9 @@ export function workItemKey(entry: unknown): string | undefined {
  */
 export function readWorkItemEntries(env: Env): unknown[] {
   const file = workItemsPath(env);
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    if (isNotFound(error)) return [];
-    throw error;
-  }
+  // Containers write it: a FIFO or a link to /dev/zero planted here must not hang every session start.
+  const text = readRegularText(file);
+  if (text === undefined) return [];
   const value: unknown = JSON.parse(text);
   if (!Array.isArray(value)) throw new Error(`${file} is not a JSON array`);
   return value;

@@ -68,7 +68,7 @@ describe("the pack's state under concurrent processes", () => {
       expect(commands.filter((command) => command.includes(HOOK_SCRIPT))).toHaveLength(1);
       expect(commands).toContain("echo mine");
       expect(settings.model).toBe("opus");
-      const manifest = JSON.parse(readFileSync(path.join(config, "persist-state", "install.json"), "utf8")) as { version: string; files: object };
+      const manifest = JSON.parse(readFileSync(path.join(config, "persist-host", "install.json"), "utf8")) as { version: string; files: object };
       expect(manifest.version).toMatch(/^\d+\.\d+\.\d+/);
       expect(Object.keys(manifest.files).sort()).toEqual(["commands/dev-open.md", "commands/start-work.md"]);
       // The backup is the user's own file, not a version some other installer had already changed.

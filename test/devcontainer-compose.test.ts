@@ -38,7 +38,7 @@ const OUR_LINES = [
   "  source: ${HOME}/.claude/projects",
   "  target: /home/vscode/.claude/projects",
   "- type: bind",
-  "  source: ${HOME}/.claude/persist-state/host-files/settings.json",
+  "  source: ${HOME}/.claude/persist-host/host-files/settings.json",
   "  target: /home/vscode/.claude/settings.json",
   "  read_only: true",
 ];

@@ -145,7 +145,7 @@ describe("mountString", () => {
 
   it.each([
     ["projects", "source=${localEnv:HOME}/.claude/projects,target=/home/vscode/.claude/projects,type=bind"],
-    ["settings.json", "source=${localEnv:HOME}/.claude/persist-state/host-files/settings.json,target=/home/vscode/.claude/settings.json,type=bind,readonly"],
+    ["settings.json", "source=${localEnv:HOME}/.claude/persist-host/host-files/settings.json,target=/home/vscode/.claude/settings.json,type=bind,readonly"],
   ])("%s", (name, expected) => {
     const mount = mounts.find((candidate) => candidate.name === name);
     expect(mount && mountString(mount)).toBe(expected);

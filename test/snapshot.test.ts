@@ -412,7 +412,7 @@ describe("claude-persist snapshot", () => {
     ["a device", [{ name: "projects/x/dev", type: "3" }], /character device/],
     ["a file outside what a snapshot holds", [{ name: "settings.json", body: "{}" }], /outside what a snapshot holds/],
   ])("refuses a hand-made archive with %s", async (_name, entries, reason) => {
-    const dir = path.join(config, "persist-state", "snapshots", encodeProjectSlug(repo));
+    const dir = path.join(config, "persist-host", "snapshots", encodeProjectSlug(repo));
     mkdirSync(dir, { recursive: true });
     const archive = path.join(dir, "2000-01-01T00-00-00-000Z.tar.gz");
     writeFileSync(archive, handMadeArchive(entries));
@@ -429,7 +429,7 @@ describe("claude-persist snapshot", () => {
 
   describe("a crafted but well-formed archive", () => {
     const id = "2000-01-02T00-00-00-000Z";
-    const archive = () => path.join(config, "persist-state", "snapshots", encodeProjectSlug(repo), `${id}.tar.gz`);
+    const archive = () => path.join(config, "persist-host", "snapshots", encodeProjectSlug(repo), `${id}.tar.gz`);
     const craft = (m: CraftedManifest) => craftSnapshot(archive(), { path: repo, slug: encodeProjectSlug(repo) }, m);
     const mine = () => encodeProjectSlug(repo);
     const session = () => ({ id: sessions[0] ?? "", slug: mine(), bytes: 1 });

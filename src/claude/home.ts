@@ -37,6 +37,8 @@ export const PACK_CODE_DIR = "persist";
 export const PACK_RUNTIME_MARKER = "runtime.json";
 /** The pack's mutable state: mounted read-write into containers. */
 export const PACK_STATE_DIR = "persist-state";
+/** The pack's host-only state: never mounted, so only the host user writes it (see src/state-paths.ts). */
+export const PACK_HOST_DIR = "persist-host";
 
 export function packCodeDir(env: Env = process.env): string {
   return path.join(configDir(env), PACK_CODE_DIR);
@@ -44,6 +46,10 @@ export function packCodeDir(env: Env = process.env): string {
 
 export function packStateDir(env: Env = process.env): string {
   return path.join(configDir(env), PACK_STATE_DIR);
+}
+
+export function packHostDir(env: Env = process.env): string {
+  return path.join(configDir(env), PACK_HOST_DIR);
 }
 
 const SLUG_MAX = 200;

@@ -1,6 +1,6 @@
 // What of the Claude home is shared between the host and dev containers, and how.
 // Never shared: credentials, `.claude.json`, `plugins/` (absolute host paths), the whole config dir.
-import { PACK_CODE_DIR, PACK_STATE_DIR } from "./home.ts";
+import { PACK_CODE_DIR, PACK_HOST_DIR, PACK_STATE_DIR } from "./home.ts";
 
 export type SharedEntry = {
   /** Path relative to the config dir. */
@@ -35,11 +35,12 @@ export const SHARED_ENTRIES: readonly SharedEntry[] = [
 ];
 
 /**
- * Single files are mounted through symlinks in this folder (under the pack's state), which the dev container's
+ * Single files are mounted through symlinks in this folder (host-only: a container that could re-point them would
+ * choose what the next start mounts, ~/.ssh included), which the dev container's
  * `initializeCommand` points at the real file, or at /dev/null where the host has none: a bind mount whose source
  * is missing makes `up` fail, and a teammate may lack a file that the config mounts. No fake file is created.
  */
-export const HOST_FILE_LINKS_DIR = `${PACK_STATE_DIR}/host-files`;
+export const HOST_FILE_LINKS_DIR = `${PACK_HOST_DIR}/host-files`;
 
 /** Names that must never be mounted or copied into a container. */
 export const NEVER_SHARED: readonly string[] = [".credentials.json", ".claude.json", "plugins"];

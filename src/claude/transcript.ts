@@ -1,7 +1,8 @@
 // Reading what we need from a transcript (`<slug>/<session>.jsonl`) from its head and tail only:
 // transcripts grow to hundreds of megabytes and a listing must not read them whole.
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, readSync } from "node:fs";
 import * as z from "zod";
+import { openRegularFile } from "../fs.ts";
 
 /** Windows read at each end: a small one first, a larger one only when the small one lacks what we want. */
 const SMALL_WINDOW = 16 * 1024;
@@ -43,7 +44,8 @@ const lineSchema = z
 type TranscriptLine = z.infer<typeof lineSchema>;
 
 export function summarizeTranscript(file: string): TranscriptSummary {
-  const fd = openSync(file, "r");
+  // Containers write transcripts: a FIFO or link swapped in after the folder was listed is refused, never waited on.
+  const fd = openRegularFile(file);
   try {
     const size = fstatSync(fd).size;
     const small = summarizeWindows(fd, size, SMALL_WINDOW);

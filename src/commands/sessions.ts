@@ -38,7 +38,7 @@ export const sessions: Command = {
     if (values.json) printJson(io, { ok: true, sessions: all });
     else if (all.length === 0) io.stdout(describeNone(io, listing, Boolean(values.all)));
     else io.stdout(renderTable(listing, terminalColumns(io)));
-    for (const note of listing.notes) io.stderr(`claude-persist sessions: ${note}\n`);
+    for (const note of listing.notes) io.stderr(`claude-persist sessions: ${oneLine(note)}\n`);
     if (values.stats) io.stderr(describeStats(listing));
     return 0;
   },
@@ -75,7 +75,7 @@ function renderTable(listing: SessionListing, columns: number | undefined): stri
   for (const { project, rows } of groups) {
     if (out.length > 0) out.push("");
     const count = project.sessions.length;
-    out.push(`${project.project}: ${count} session${count === 1 ? "" : "s"}, newest first`);
+    out.push(`${oneLine(project.project)}: ${count} session${count === 1 ? "" : "s"}, newest first`);
     out.push(header, ...lines.splice(0, rows.length));
   }
   return `${out.join("\n")}\n`;

@@ -6,6 +6,7 @@ import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { createSnapshot, listSnapshots, pruneSnapshots, resolveSnapshotProject, restoreSnapshot, type SnapshotInfo } from "../snapshot.ts";
 import { printJson, renderColumns, startProgress, terminalColumns } from "../output.ts";
+import { oneLine } from "../text.ts";
 
 const HELP = `Usage: claude-persist snapshot [create|list|restore|prune] [options]
 
@@ -106,21 +107,22 @@ export const snapshot: Command = {
 
 function renderList(project: string, all: SnapshotInfo[], columns: number | undefined): string {
   if (all.length === 0) return `No snapshots of ${project} yet; take one with 'claude-persist snapshot create'.\n`;
+  // Ids, kinds and machines come from summaries, which an older version kept where containers write.
   const rows = all.map((s) => [
-    s.id,
-    s.kind,
+    oneLine(s.id, 80),
+    oneLine(s.kind, 20),
     s.sessionCount < 0 ? "?" : String(s.sessionCount),
     s.bytes < 0 ? "?" : formatBytes(s.bytes),
     s.stored === "moved-aside" ? "moved aside" : formatBytes(s.archiveBytes),
-    s.environment.machine === "unknown" ? "?" : `${s.environment.kind}:${s.environment.machine}`,
+    s.environment.machine === "unknown" ? "?" : oneLine(`${s.environment.kind}:${s.environment.machine}`, 80),
   ]);
   const titles = ["ID", "KIND", "SESSIONS", "DATA", "ARCHIVE", "TAKEN ON"];
-  return `${project}: ${plural(all.length, "snapshot")}, newest first\n${renderColumns([titles, ...rows], columns).join("\n")}\n`;
+  return `${oneLine(project)}: ${plural(all.length, "snapshot")}, newest first\n${renderColumns([titles, ...rows], columns).join("\n")}\n`;
 }
 
 function describePrune(kept: number, removed: SnapshotInfo[]): string {
   if (removed.length === 0) return `Nothing to prune: ${plural(kept, "snapshot")} kept.\n`;
-  return `Deleted ${plural(removed.length, "snapshot")} (${removed.map((s) => s.id).join(", ")}); ${kept} kept.\n`;
+  return `Deleted ${plural(removed.length, "snapshot")} (${removed.map((s) => oneLine(s.id, 80)).join(", ")}); ${kept} kept.\n`;
 }
 
 function plural(count: number, word: string): string {

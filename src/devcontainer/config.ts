@@ -2,7 +2,7 @@
 // Edits are computed from jsonc-parser's parse tree and applied with `applyEdits`: only the bytes that must change
 // change. (jsonc-parser's `modify` re-formats every line an edit touches, which rewrites the user's neighbouring
 // lines, e.g. `"mounts": [ "…" ],` on one line, and makes an exact undo impossible.)
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import {
   createScanner,
@@ -15,7 +15,7 @@ import * as z from "zod";
 import { UserError } from "../errors.ts";
 import { repoRoot } from "../git.ts";
 import { describeParseError, jsoncSyntaxError, parseJsoncTree, refuseDuplicateKeys } from "../jsonc.ts";
-import { isNotFound } from "../fs.ts";
+import { isNotFound, readBoundedText } from "../fs.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Finding the repo and its config
@@ -165,7 +165,8 @@ export function parseDevcontainerConfig(text: string, file: string): ParsedConfi
 }
 
 export function readDevcontainerConfig(file: string): ParsedConfig & { readonly text: string } {
-  const text = readFileSync(file, "utf8");
+  const text = readBoundedText(file);
+  if (text === undefined) throw new UserError(`${file} does not exist`);
   return { text, ...parseDevcontainerConfig(text, file) };
 }
 

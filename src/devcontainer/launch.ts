@@ -1,13 +1,14 @@
 // Launching a dev container through the devcontainers CLI (a dependency of the pack, run with this node).
 // Its logs go to a file that we follow, so a launch that outlives Claude Code's 2-minute `!` limit can go on
 // in the background; its one JSON answer is checked with zod.
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { loadExeca } from "../execa.ts";
 import * as z from "zod";
 import { DOCKER_UNREACHABLE_FIX, isDockerUnreachable } from "../docker.ts";
 import { UserError } from "../errors.ts";
+import { openRegularFile, readRegularText } from "../fs.ts";
 
 const upSuccessSchema = z.looseObject({
   outcome: z.literal("success"),
@@ -53,6 +54,9 @@ export async function devcontainerUp(options: UpOptions): Promise<UpOutcome> {
   const stem = path.join(options.logDir, `up-${path.basename(options.workspaceFolder).replace(/[^A-Za-z0-9._-]/g, "-")}`);
   const logFile = `${stem}.log`;
   const answerFile = `${stem}.json`;
+  // Both live in the host-only folder, and are made fresh: what was under the name is removed, not written through.
+  createFresh(logFile);
+  createFresh(answerFile);
   const args = [devcontainerScript(), "up", "--workspace-folder", options.workspaceFolder, "--config", options.configPath];
   if (options.overrideConfig) args.push("--override-config", options.overrideConfig);
   for (const mount of options.mounts ?? []) args.push("--mount", mount);
@@ -80,7 +84,13 @@ export async function devcontainerUp(options: UpOptions): Promise<UpOutcome> {
     child.unref();
     return { done: false, logFile };
   }
-  return { done: true, result: parseUpAnswer(readFileSync(answerFile, "utf8"), readFileSync(logFile, "utf8"), logFile) };
+  return { done: true, result: parseUpAnswer(readRegularText(answerFile) ?? "", readRegularText(logFile) ?? "", logFile) };
+}
+
+/** A new empty file (0600) under `file`'s name; what was there is removed first, not written through. */
+function createFresh(file: string): void {
+  rmSync(file, { force: true });
+  closeSync(openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
 }
 
 /** The CLI's JSON answer, or a UserError carrying the daemon's own reason from the log. */
@@ -125,7 +135,7 @@ function followLog(file: string, onLine: (line: string) => void): { stop: () => 
       return;
     }
     if (size <= offset) return;
-    const fd = openSync(file, "r");
+    const fd = openRegularFile(file);
     try {
       const buffer = Buffer.alloc(size - offset);
       const read = readSync(fd, buffer, 0, buffer.length, offset);

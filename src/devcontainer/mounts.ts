@@ -10,7 +10,7 @@
 // - `initializeCommand`: creates the missing source folders on the host, so that `up` works for a teammate
 //   without the pack (a bind mount of a missing folder fails). Single files are never created.
 // Blocks added inside existing arrays/objects, and new top-level properties, follow a `// claude-persist:` comment.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { parse as parseJsonc, type Edit, type Node, applyEdits } from "jsonc-parser";
 import { configDir, homeDir, type Env } from "../claude/home.ts";
@@ -18,6 +18,7 @@ import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES, WORKSPACE_ENV, type SharedEntry } 
 import { UserError } from "../errors.ts";
 import { seedCopyCommand } from "./claude-state.ts";
 import { FORWARDED_ENV } from "./credentials.ts";
+import { readBoundedText } from "../fs.ts";
 import {
   appendEntries,
   detectLayout,
@@ -228,7 +229,7 @@ export function collectMcpEnvNames(files: readonly string[], options: { projectD
 
 function readJsonLoosely(file: string): unknown {
   try {
-    return parseJsonc(readFileSync(file, "utf8"), [], { allowTrailingComma: true });
+    return parseJsonc(readBoundedText(file) ?? "", [], { allowTrailingComma: true });
   } catch {
     return undefined;
   }
@@ -374,7 +375,7 @@ export function sourceFoldersCommand(plan: PersistencePlan): string | undefined 
   if (files.length > 0) {
     const up = HOST_FILE_LINKS_DIR.split("/").map(() => "..").join("/");
     steps.push(
-      `mkdir -p -m 700 ${HOST_FILE_LINKS_DIR}`,
+      `mkdir -p -m 700 ${path.posix.dirname(HOST_FILE_LINKS_DIR)} ${HOST_FILE_LINKS_DIR}`,
       `for f in ${files.join(" ")}; do if [ -e "$f" ]; then ln -sfn "${up}/$f" "${HOST_FILE_LINKS_DIR}/$f"; else ln -sfn /dev/null "${HOST_FILE_LINKS_DIR}/$f"; fi; done`,
     );
   }

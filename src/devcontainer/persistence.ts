@@ -3,7 +3,7 @@
 import path from "node:path";
 import { configDir, globalStatePath, type Env } from "../claude/home.ts";
 import { imageRemoteUser } from "../docker.ts";
-import { readTextToEdit } from "../fs.ts";
+import { readTextToEditInside } from "../fs.ts";
 import { chooseComposeFile, composeServiceTargets, ensureComposeMounts, removeComposeMounts } from "./compose.ts";
 import { findDevcontainerConfig, findRepoRoot, listDevcontainerConfigs, parseDevcontainerConfig, planInitialConfig, type DevcontainerConfig } from "./config.ts";
 import { collectMcpEnvNames, configMountTargets, ensurePersistenceMounts, planPersistenceMounts, removePersistenceMounts, type PersistencePlan, type Skipped } from "./mounts.ts";
@@ -43,9 +43,11 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
   // --init plans the file in memory like any other edit: a dry run writes nothing, a real run writes it once.
   const initial = options.init && !options.configPath && listDevcontainerConfigs(workspaceFolder).length === 0 ? planInitialConfig(workspaceFolder) : undefined;
   const configPath = initial?.file ?? findDevcontainerConfig(workspaceFolder, { config: options.configPath, cwd: options.folder });
-  const text = initial?.text ?? readTextToEdit(configPath) ?? "";
+  // The repo is anyone's: a config or compose file that links outside it is neither read nor edited.
+  const read = (file: string) => readTextToEditInside(workspaceFolder, file);
+  const text = initial?.text ?? read(configPath) ?? "";
   const { config } = parseDevcontainerConfig(text, configPath);
-  const compose = config.dockerComposeFile !== undefined ? chooseComposeFile(configPath, config) : undefined;
+  const compose = config.dockerComposeFile !== undefined ? chooseComposeFile(configPath, config, read) : undefined;
 
   if (options.remove) {
     const files: FileEdit[] = [{ path: configPath, before: initial ? undefined : text, after: removePersistenceMounts(text, { file: configPath }).text }];

@@ -2,10 +2,11 @@
 // its travelling folder the first time a session starts in it, merge conflict copies of its sessions, and warn when
 // the session being resumed was opened on another machine and is still being written there.
 // Without sync set up it costs one stat; with it, an lstat and a readdir of the project's folder.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { packStateDir, projectSlugForDir, projectsDir, type Env } from "../claude/home.ts";
 import { describeError } from "../errors.ts";
+import { readRegularText } from "../fs.ts";
 import { describeMerged, mergeConflicts } from "./conflicts.ts";
 import { syncSettingsFile } from "./folders.ts";
 import { linkProject } from "./identity.ts";
@@ -46,9 +47,10 @@ function liveElsewhere(env: Env, input: { session_id: string; transcript_path?: 
   const records = path.join(packStateDir(env), "session-starts", `${input.session_id}.jsonl`);
   let lines: string[];
   try {
-    const stat = statSync(records);
-    if (!stat.isFile() || stat.size > 1024 * 1024) return undefined;
-    lines = readFileSync(records, "utf8").trim().split("\n");
+    // Containers write these records: only a regular file of bounded size, never a FIFO swapped in after a check.
+    const text = readRegularText(records, 1024 * 1024);
+    if (text === undefined) return undefined;
+    lines = text.trim().split("\n");
   } catch {
     return undefined;
   }

@@ -1,0 +1,136 @@
+// Every file and folder the pack keeps, and who can write it. Two folders under the config dir:
+// - `persist-state/`: shared read-write with every dev container, so anything in it may have been written by a
+//   process in a container. Host-side code reads it as hostile input (see SECURITY.md).
+// - `persist-host/`: the host's alone (0700, never mounted). What the host must be able to trust lives here.
+// Nothing else builds these paths; code that reads or writes pack state asks here.
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { PACK_HOST_DIR, PACK_STATE_DIR, packHostDir, packStateDir, type Env } from "./claude/home.ts";
+import { HOST_FILE_LINKS_DIR } from "./claude/shared.ts";
+import { detectEnvironment } from "./environment.ts";
+import { isNotFound } from "./fs.ts";
+
+export { PACK_HOST_DIR, PACK_STATE_DIR, packHostDir, packStateDir };
+
+export type StateEntry = {
+  /** Relative to its folder (`persist-state/` or `persist-host/`). */
+  readonly name: string;
+  readonly kind: "file" | "dir";
+  /** "containers": every dev container can write it (hostile input on the host); "host": the host user alone. */
+  readonly writers: "containers" | "host";
+};
+
+/** The pack's state, each entry once (what each holds: SECURITY.md). Paths: `statePath(env, STATE.x)`. */
+export const STATE = {
+  /** One JSONL file of starts per session, from the SessionStart hook. */
+  sessionStarts: { name: "session-starts", kind: "dir", writers: "containers" },
+  /** Container paths mapped onto host paths. */
+  mappings: { name: "mappings.json", kind: "file", writers: "containers" },
+  /** The work items /start-work remembers. */
+  workItems: { name: "work-items.json", kind: "file", writers: "containers" },
+  /** What install wrote, so that uninstall takes out exactly that. */
+  installRecord: { name: "install.json", kind: "file", writers: "host" },
+  /** Snapshot archives and summaries, and restore's staging. */
+  snapshots: { name: "snapshots", kind: "dir", writers: "host" },
+  /** The devcontainers CLI's log and answer of each launch. */
+  launchLogs: { name: "logs", kind: "dir", writers: "host" },
+  /** The links single files are mounted through: a container re-pointing one would choose what the next start mounts. */
+  hostFileLinks: { name: path.posix.basename(HOST_FILE_LINKS_DIR), kind: "dir", writers: "host" },
+  /** Dev container configs dev-open keeps outside the repo. */
+  overrideConfigs: { name: "configs", kind: "dir", writers: "host" },
+} satisfies Record<string, StateEntry>;
+
+export const STATE_ENTRIES: readonly StateEntry[] = Object.values(STATE);
+
+/** The folder an entry lives in: shared with containers, or the host's alone. */
+export function stateRoot(env: Env, entry: StateEntry): string {
+  return entry.writers === "host" ? packHostDir(env) : packStateDir(env);
+}
+
+export function statePath(env: Env, entry: StateEntry): string {
+  return path.join(stateRoot(env, entry), entry.name);
+}
+
+/** The host-only folder, made (0700) if missing, after moving into it what older versions kept in `persist-state/`. */
+export function ensurePackHostDir(env: Env): string {
+  migrateHostState(env);
+  const dir = packHostDir(env);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/** Removes the host-only folder when nothing but the migration's marker is in it (uninstall, a failed install). */
+export function removeHostDirIfUnused(env: Env): void {
+  const dir = packHostDir(env);
+  if (!existsSync(dir) || readdirSync(dir).some((name) => name !== MIGRATED_MARKER)) return;
+  rmSync(path.join(dir, MIGRATED_MARKER), { force: true });
+  rmdirSync(dir);
+}
+
+/** `statePath` of a folder entry, made (0700, with the host-only folder) if missing. */
+export function ensureStateDir(env: Env, entry: StateEntry): string {
+  if (entry.writers === "host") ensurePackHostDir(env);
+  const dir = statePath(env, entry);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/** What `persist-state/` held before the host-only folder existed, and moves into it. Launch logs and host-files links are remade, not moved. */
+const MOVED_TO_HOST: readonly StateEntry[] = [STATE.installRecord, STATE.snapshots];
+
+export type Migration = {
+  readonly moved: string[];
+  /** Entries left where they were: not a regular file or folder (a link a container planted), or already there. */
+  readonly left: string[];
+};
+
+/** In the host-only folder once the migration is done: its one stat is all a session start pays afterwards. */
+const MIGRATED_MARKER = ".migrated";
+
+/**
+ * Moves what the host alone must trust out of `persist-state/` into `persist-host/`, on the host (never in a
+ * container: its `persist-state/` is the host's, shared). Only a regular file or a real folder moves: a link a
+ * container planted stays behind, unread, and is named. Nothing is lost: an entry that cannot move (the host-only
+ * folder has one of that name already) stays where it was and is named too. Undefined when there was nothing to do.
+ */
+export function migrateHostState(env: Env): Migration | undefined {
+  const hostDir = packHostDir(env);
+  const marker = path.join(hostDir, MIGRATED_MARKER);
+  try {
+    lstatSync(marker);
+    return undefined;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  // In a container `persist-state/` is the host's: what is in it stays for the host to move.
+  if (detectEnvironment(env).kind === "container") return undefined;
+  const moved: string[] = [];
+  const left: string[] = [];
+  const shared = packStateDir(env);
+  mkdirSync(hostDir, { recursive: true, mode: 0o700 });
+  for (const entry of MOVED_TO_HOST) {
+    const from = path.join(shared, entry.name);
+    const to = path.join(hostDir, entry.name);
+    let kind: "file" | "dir" | "other" | undefined;
+    try {
+      const stats = lstatSync(from);
+      kind = stats.isFile() ? "file" : stats.isDirectory() ? "dir" : "other";
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    if (kind === undefined) continue;
+    if (kind !== entry.kind || existsSync(to)) {
+      left.push(`${PACK_STATE_DIR}/${entry.name}`);
+      continue;
+    }
+    try {
+      renameSync(from, to);
+      moved.push(entry.name);
+    } catch (error) {
+      // Another process moved it first.
+      if (!isNotFound(error)) throw error;
+    }
+  }
+  closeSync(openSync(marker, "a", 0o600));
+  return { moved, left };
+}
