@@ -41,6 +41,18 @@ describe("conflict copies merged by line", () => {
     expect(readdirSync(dir).sort()).toEqual(["abc.jsonl", "notes.sync-conflict-20260101-000002-ABCDEFG.txt"]);
     expect(mergeConflicts(dir)).toEqual([]);
   });
+
+  it("leaves a conflict copy that is a FIFO, or a session that is a link, alone: nothing hangs, nothing is written through", async () => {
+    const dir = tempDir("cp-conflict-hostile-");
+    const outside = path.join(tempDir("cp-outside-"), "key");
+    writeFileSync(outside, "secret\n");
+    await execa("mkfifo", [path.join(dir, "abc.sync-conflict-20260101-000002-ABCDEFG.jsonl")]);
+    symlinkSync(outside, path.join(dir, "def.jsonl"));
+    writeFileSync(path.join(dir, "def.sync-conflict-20260101-000002-ABCDEFG.jsonl"), `${line("u9", null, "2026-01-01T00:00:02Z", "planted")}\n`);
+    expect(mergeConflicts(dir)).toEqual([]);
+    expect(readFileSync(outside, "utf8")).toBe("secret\n");
+    expect(lstatSync(path.join(dir, "def.jsonl")).isSymbolicLink()).toBe(true);
+  });
 });
 
 describe("a project is what its remote says", () => {

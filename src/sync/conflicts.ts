@@ -2,9 +2,9 @@
 // loser as `<id>.sync-conflict-<date>-<time>-<device>.jsonl`. We merge it back by line (a line's `uuid`, else the
 // whole line), in an order every machine computes alike, so that merges made on both sides at once converge.
 // No dependencies beyond node:fs: the SessionStart hook bundles it, and it costs one readdir when there is nothing.
-import { lstatSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, readdirSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { tempPathBeside } from "../fs.ts";
+import { readRegularText, tempPathBeside } from "../fs.ts";
 
 const CONFLICT = /^(.+)\.sync-conflict-\d{8}-\d{6}-([A-Z0-9]{7})(\.jsonl)$/;
 /** Bigger conflict copies are left for the user: the hook must stay quick and memory-bounded. */
@@ -82,10 +82,15 @@ function statOf(file: string): Stat {
   }
 }
 
+/** Containers write these folders: a FIFO or link swapped in after the look is refused, never waited on. */
 function readRegular(file: string): string | undefined {
   const stat = statOf(file);
   if (!stat || stat === "unfit") return undefined;
-  return readFileSync(file, "utf8");
+  try {
+    return readRegularText(file, MAX_MERGE_BYTES);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

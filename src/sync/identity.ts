@@ -4,10 +4,10 @@
 // relative symlink, kept local (never synced). The container mapping's mechanism, one level up.
 // node:fs only (no git process): the SessionStart hook links a project the first time a session starts in it.
 import { createHash } from "node:crypto";
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, statSync, symlinkSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmdirSync, statSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { projectSlugForDir, projectsDir, realpathOrSelf, type Env } from "../claude/home.ts";
-import { errorCode, isRealDirectory } from "../fs.ts";
+import { errorCode, isRealDirectory, readBoundedText } from "../fs.ts";
 import { PROJECT_IDENTITY_PREFIX } from "./folders.ts";
 
 export type ProjectIdentity = {
@@ -60,10 +60,11 @@ function gitConfigOf(dotGit: string): string | undefined {
   }
 }
 
+/** A repo's git files can be swapped by a container: bounded, regular, and never a FIFO that would hang the hook. */
 function readBounded(file: string): string {
-  const stat = statSync(file);
-  if (!stat.isFile() || stat.size > MAX_CONFIG_BYTES) throw new Error(`${file} is not a small regular file`);
-  return readFileSync(file, "utf8");
+  const text = readBoundedText(file, MAX_CONFIG_BYTES);
+  if (text === undefined) throw new Error(`${file} does not exist`);
+  return text;
 }
 
 /** The URL of `origin`, else of the first remote in the config text. */
