@@ -323,7 +323,7 @@ describe("claude-persist sessions: the index of what was read", () => {
     expect(result.exitCode, result.stderr).toBe(0);
     const opened = /opened (\d+) transcripts/.exec(result.stderr)?.[1];
     expect(opened, result.stderr).toBeDefined();
-    return { sessions: JSON.parse(result.stdout) as Listed[], opened: Number(opened), stderr: result.stderr };
+    return { sessions: (JSON.parse(result.stdout) as { sessions: Listed[] }).sessions, opened: Number(opened), stderr: result.stderr };
   }
 
   beforeAll(() => {

@@ -603,7 +603,7 @@ describe("claude-persist snapshot", () => {
       const planted = path.join(legacy, "2099-01-01T00-00-00-000Z.tar.gz");
       const slug = encodeProjectSlug(repo);
       await craftSnapshot(planted, { path: repo, slug }, { slugs: [slug], files: [{ path: `projects/${slug}/memory/MEMORY.md`, body: "# planted\n" }] });
-      const listed = JSON.parse((await cli("snapshot", "list", "--json")).stdout) as Array<Record<string, unknown>>;
+      const listed = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: Array<Record<string, unknown>> }).snapshots;
       const summary = listed.find((s) => s.id === mine.id);
       writeFileSync(planted.replace(/\.tar\.gz$/, ".json"), JSON.stringify({ ...summary, created: "2099-01-01T00:00:00.000Z" }));
       writeFileSync(memory, "# changed since\n");
@@ -611,7 +611,7 @@ describe("claude-persist snapshot", () => {
       const result = await cli("snapshot", "restore", mine.id);
       expect(result.exitCode, result.stderr).toBe(0);
       expect(readFileSync(memory, "utf8")).toBe(saidThen);
-      const ids = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as Array<{ id: string }>).map((s) => s.id);
+      const ids = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: Array<{ id: string }> }).snapshots.map((s) => s.id);
       expect(ids.filter((id) => id === mine.id)).toHaveLength(1);
       expect(ids).toContain("2099-01-01T00-00-00-000Z");
       rmSync(planted);
