@@ -550,8 +550,10 @@ export async function restoreSnapshot(env: Env, cwd: string, ref: string, option
 function findSnapshot(project: SnapshotProject, ref: string, cwd: string): SnapshotInfo {
   const all = listSnapshots(project);
   if (ref === "latest") {
-    // A restore's own undo snapshot is not "latest": restoring latest twice must not undo the first.
-    const latest = all.find((s) => s.kind !== "pre-restore");
+    // A restore's own undo snapshot is not "latest": restoring latest twice must not undo the first. Containers can
+    // write the old shared folder, so one of its archives (dated in 2099, say) never outranks a host-only one.
+    const restorable = all.filter((s) => s.kind !== "pre-restore");
+    const latest = restorable.find((s) => !s.archive.startsWith(`${project.legacyDir}${path.sep}`)) ?? restorable[0];
     if (!latest) throw new UserError(`${project.path} has no snapshots yet; take one with 'claude-persist snapshot create'`);
     return latest;
   }

@@ -594,7 +594,7 @@ describe("claude-persist snapshot", () => {
       expect(readFileSync(transcript)).toEqual(savedTranscript);
     });
 
-    it("a summary planted in the old shared folder cannot claim the user's snapshot id", async () => {
+    it("a summary planted in the old shared folder cannot claim the user's snapshot id, nor be 'latest'", async () => {
       const memory = path.join(slugDir, "memory", "MEMORY.md");
       const mine = JSON.parse((await cli("snapshot", "create", "--json")).stdout) as Created & { created: string };
       const saidThen = readFileSync(memory, "utf8");
@@ -602,20 +602,30 @@ describe("claude-persist snapshot", () => {
       mkdirSync(legacy, { recursive: true });
       const planted = path.join(legacy, "2099-01-01T00-00-00-000Z.tar.gz");
       const slug = encodeProjectSlug(repo);
-      await craftSnapshot(planted, { path: repo, slug }, { slugs: [slug], files: [{ path: `projects/${slug}/memory/MEMORY.md`, body: "# planted\n" }] });
-      const listed = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: Array<Record<string, unknown>> }).snapshots;
-      const summary = listed.find((s) => s.id === mine.id);
-      writeFileSync(planted.replace(/\.tar\.gz$/, ".json"), JSON.stringify({ ...summary, created: "2099-01-01T00:00:00.000Z" }));
-      writeFileSync(memory, "# changed since\n");
+      try {
+        await craftSnapshot(planted, { path: repo, slug }, { slugs: [slug], files: [{ path: `projects/${slug}/memory/MEMORY.md`, body: "# planted\n" }] });
+        const listed = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: Array<Record<string, unknown>> }).snapshots;
+        const summary = listed.find((s) => s.id === mine.id);
+        writeFileSync(planted.replace(/\.tar\.gz$/, ".json"), JSON.stringify({ ...summary, created: "2099-01-01T00:00:00.000Z" }));
+        writeFileSync(memory, "# changed since\n");
 
-      const result = await cli("snapshot", "restore", mine.id);
-      expect(result.exitCode, result.stderr).toBe(0);
-      expect(readFileSync(memory, "utf8")).toBe(saidThen);
-      const ids = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: Array<{ id: string }> }).snapshots.map((s) => s.id);
-      expect(ids.filter((id) => id === mine.id)).toHaveLength(1);
-      expect(ids).toContain("2099-01-01T00-00-00-000Z");
-      rmSync(planted);
-      rmSync(planted.replace(/\.tar\.gz$/, ".json"));
+        const result = await cli("snapshot", "restore", mine.id);
+        expect(result.exitCode, result.stderr).toBe(0);
+        expect(readFileSync(memory, "utf8")).toBe(saidThen);
+        const ids = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: Array<{ id: string }> }).snapshots.map((s) => s.id);
+        expect(ids.filter((id) => id === mine.id)).toHaveLength(1);
+        expect(ids).toContain("2099-01-01T00-00-00-000Z");
+
+        // Dated in the future, it would be the newest: 'latest' still means the user's own.
+        writeFileSync(memory, "# changed again\n");
+        const latest = await cli("snapshot", "restore", "latest");
+        expect(latest.exitCode, latest.stderr).toBe(0);
+        expect(latest.stdout).toContain(mine.id);
+        expect(readFileSync(memory, "utf8")).toBe(saidThen);
+      } finally {
+        rmSync(planted, { force: true });
+        rmSync(planted.replace(/\.tar\.gz$/, ".json"), { force: true });
+      }
     });
 
     it("what the old shared folder holds reaches the terminal only as plain text", async () => {
