@@ -28,8 +28,12 @@ export const SYNC_FOLDERS: readonly SyncFolder[] = [
   { id: "claude-persist-records", name: PACK_STATE_DIR, only: ["session-starts"] },
 ];
 
-/** Temporary files and locks: ours (`.<name>.<pid>.<hex>.tmp`, `<file>.lock/`), editors', and the OS's. */
-const NEVER_TRAVELLING = ["*.tmp", "*.tmp.*", "*.lock", "*.lock.*", "*.stale", "*.swp", "*~", "(?d).DS_Store", "(?d)Thumbs.db"];
+/**
+ * Temporary files and locks: ours (`.<name>.<pid>.<hex>.tmp`, `<file>.lock/`), editors', and the OS's. And conflict
+ * copies, as with unison: the machine that made one merges it at its next session start; sent on, the copy was
+ * removed while peers still fetched it, leaving a partial `.syncthing.<copy>.tmp` there for a day.
+ */
+const NEVER_TRAVELLING = ["*.tmp", "*.tmp.*", "*.lock", "*.lock.*", "*.stale", "*.swp", "*~", "*.sync-conflict-*", "(?d).DS_Store", "(?d)Thumbs.db"];
 
 /** The `.stignore` lines of `folder`, the same on every machine. */
 export function ignorePatterns(folder: SyncFolder): string[] {
