@@ -41,9 +41,12 @@ export function writeFileAtomic(link: string, content: string | Uint8Array, mode
 }
 
 function writeThrough(file: string, content: string | Uint8Array, mode?: number): void {
-  const temp = tempPathBeside(file);
-  const keepMode = mode ?? existingMode(file) ?? 0o644;
-  const fd = openSync(temp, "wx", keepMode);
+  writeNewThenRename(tempPathBeside(file), file, content, mode ?? existingMode(file) ?? 0o644);
+}
+
+/** Writes `content` into `temp`, made new (never an existing path or link), syncs it and renames it over `target`. */
+function writeNewThenRename(temp: string, target: string, content: string | Uint8Array, mode: number): void {
+  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
     writeSync(fd, typeof content === "string" ? Buffer.from(content) : content);
     fsyncSync(fd);
@@ -54,7 +57,7 @@ function writeThrough(file: string, content: string | Uint8Array, mode?: number)
   }
   closeSync(fd);
   try {
-    renameSync(temp, file);
+    renameSync(temp, target);
   } catch (error) {
     unlinkSync(temp);
     throw error;
@@ -316,23 +319,7 @@ function mkdirQuietly(dir: string): void {
  * under that name is replaced, not followed. `dir` is a folder the caller reached safely (see withDirBeneath).
  */
 export function replaceFileIn(dir: string, name: string, content: string | Uint8Array, mode: number): void {
-  const temp = path.join(dir, `.${name}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
-  try {
-    writeSync(fd, typeof content === "string" ? Buffer.from(content) : content);
-    fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    unlinkSync(temp);
-    throw error;
-  }
-  closeSync(fd);
-  try {
-    renameSync(temp, path.join(dir, name));
-  } catch (error) {
-    unlinkSync(temp);
-    throw error;
-  }
+  writeNewThenRename(path.join(dir, `.${name}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`), path.join(dir, name), content, mode);
 }
 
 /** Appends `text` to `dir/name` (made 0600 if missing) in one write; a link, FIFO or device there is refused. */
