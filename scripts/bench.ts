@@ -282,6 +282,15 @@ async function benchDevOpen(): Promise<boolean> {
 // compresses about as well as real transcripts do (3-6×), not like one repeated line.
 const SNAPSHOT_TREE = { version: 1, sessions: 120, big: 4, bigMb: 100, totalMb: 1000 };
 
+/** Runs `command` once in `cwd`; its time in ms and its stdout (a non-zero exit throws, with its stderr). */
+function timeCommand(command: string[], cwd: string, env: NodeJS.ProcessEnv): { ms: number; stdout: string } {
+  const [file = "", ...args] = command;
+  const start = process.hrtime.bigint();
+  const result = spawnSync(file, args, { cwd, env, encoding: "utf8", maxBuffer: 1 << 26 });
+  if (result.status !== 0) throw new Error(`${command.join(" ")} exited ${result.status}: ${result.stderr}`);
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, stdout: result.stdout };
+}
+
 async function benchSnapshot(): Promise<boolean> {
   const { realpathSync } = await import("node:fs");
   const cache = cachedTree("snapshot", SNAPSHOT_TREE, writeSnapshotTree);
@@ -292,13 +301,7 @@ async function benchSnapshot(): Promise<boolean> {
   const out = path.join(tmpdir(), `cp-bench-snapshot-${process.pid}.tar.gz`);
   const snapshots = path.join(config, "persist-host", "snapshots");
   const files = [`projects/${encodeProjectSlug(repo)}`, "todos", "file-history", "persist-state/session-starts"];
-  const timed = (command: string[]) => {
-    const [file = "", ...args] = command;
-    const start = process.hrtime.bigint();
-    const result = spawnSync(file, args, { cwd: repo, env, encoding: "utf8", maxBuffer: 1 << 26 });
-    if (result.status !== 0) throw new Error(`${command.join(" ")} exited ${result.status}: ${result.stderr}`);
-    return { ms: Number(process.hrtime.bigint() - start) / 1e6, stdout: result.stdout };
-  };
+  const timed = (command: string[]) => timeCommand(command, repo, env);
   const count = Number(process.env.BENCH_SNAPSHOT_RUNS ?? 3);
   const tar: number[] = [];
   const create: number[] = [];
@@ -412,13 +415,7 @@ async function benchRestore(): Promise<boolean> {
   const snapshots = path.join(home, ".claude", "persist-host", "snapshots");
   const env = { ...process.env, HOME: home, CLAUDE_CONFIG_DIR: "", CLAUDE_PERSIST_ENVIRONMENT: "host" };
   const untar = path.join(tmpdir(), `cp-bench-untar-${process.pid}`);
-  const timed = (command: string[]) => {
-    const [file = "", ...args] = command;
-    const start = process.hrtime.bigint();
-    const result = spawnSync(file, args, { cwd: repo, env, encoding: "utf8", maxBuffer: 1 << 26 });
-    if (result.status !== 0) throw new Error(`${command.join(" ")} exited ${result.status}: ${result.stderr}`);
-    return { ms: Number(process.hrtime.bigint() - start) / 1e6, stdout: result.stdout };
-  };
+  const timed = (command: string[]) => timeCommand(command, repo, env);
   const count = Number(process.env.BENCH_RESTORE_RUNS ?? 5);
   const tar: number[] = [];
   const restore: number[] = [];
