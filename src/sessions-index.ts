@@ -6,10 +6,9 @@
 // read again next time.
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
 import path from "node:path";
-import type { Env } from "./claude/home.ts";
+import { packHostDir, type Env } from "./claude/home.ts";
 import type { TranscriptSummary } from "./claude/transcript.ts";
 import { tempPathBeside } from "./fs.ts";
-import { hostOnlyDir } from "./sync/folders.ts";
 
 /** The index's file in the host-only state folder (never mounted into containers, never synced). */
 const INDEX_FILE = "sessions-index.json";
@@ -35,7 +34,7 @@ type Entry<T> = { readonly size: number; readonly mtimeMs: number; readonly ino:
 type Section<T> = Map<string, Map<string, Entry<T>>>;
 
 export function sessionsIndexPath(env: Env): string {
-  return path.join(hostOnlyDir(env), INDEX_FILE);
+  return path.join(packHostDir(env), INDEX_FILE);
 }
 
 export class SessionsIndex {

@@ -8,7 +8,8 @@ import { parse as parseYaml } from "yaml";
 import { parse as parseJsonc } from "jsonc-parser";
 import { describe, expect, it } from "vitest";
 import { preparePersistenceEdit } from "../src/devcontainer/persistence.ts";
-import { hostStateDir, worktreeGitDir, writeOverride } from "../src/devcontainer/override.ts";
+import { packHostDir } from "../src/claude/home.ts";
+import { worktreeGitDir, writeOverride } from "../src/devcontainer/override.ts";
 import { PROJECT_ROOT, tempDir, tempHome } from "./support/claude.ts";
 
 const FIXTURES = path.join(PROJECT_ROOT, "test", "fixtures", "devcontainers");
@@ -21,7 +22,7 @@ describe("the launch config for a compose-based repo", () => {
     const edit = await preparePersistenceEdit({ folder: repo, configPath: undefined, init: false, samePath: false, remoteHome: "/home/vscode", remove: false, env });
 
     const file = writeOverride(env, edit.configPath, edit.files[0]?.after ?? "", edit.composeOverlay);
-    expect(path.dirname(path.dirname(file))).toBe(path.join(hostStateDir(env), "configs"));
+    expect(path.dirname(path.dirname(file))).toBe(path.join(packHostDir(env), "configs"));
     expect(path.basename(path.dirname(file))).toMatch(/^compose-override-[0-9a-f]{12}$/);
     const config = parseJsonc(readFileSync(file, "utf8")) as { dockerComposeFile: string[]; containerEnv: Record<string, string> };
     const overlay = path.join(path.dirname(file), "docker-compose.claude-persist.yml");

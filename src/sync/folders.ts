@@ -3,7 +3,7 @@
 // the config dir. Each shared folder is a Syncthing folder of its own, so a machine whose ignore file went missing
 // still shares nothing beyond these folders.
 import path from "node:path";
-import { configDir, PACK_STATE_DIR, type Env } from "../claude/home.ts";
+import { configDir, PACK_STATE_DIR, packHostDir, type Env } from "../claude/home.ts";
 
 export type SyncFolder = {
   /** The same Syncthing folder ID on every machine. */
@@ -46,22 +46,18 @@ export function folderPath(env: Env, folder: SyncFolder): string {
   return path.join(configDir(env), folder.name);
 }
 
-/** The pack's host-only folder: never mounted into containers, never synced. */
-export function hostOnlyDir(env: Env): string {
-  return path.join(configDir(env), "persist-host");
-}
 
 /** Where `init` records how this machine syncs; its presence is what the SessionStart hook looks at. */
 export function syncSettingsFile(env: Env): string {
-  return path.join(hostOnlyDir(env), "sync.json");
+  return path.join(packHostDir(env), "sync.json");
 }
 
 /** The home of the Syncthing instance claude-persist runs for the user, when they run none of their own. */
 export function ownSyncthingHome(env: Env): string {
-  return path.join(hostOnlyDir(env), "syncthing");
+  return path.join(packHostDir(env), "syncthing");
 }
 
 /** The password an untrusted (encrypted-only) device's data is encrypted with: the same on every trusted machine. */
 export function relayPasswordFile(env: Env): string {
-  return path.join(hostOnlyDir(env), "sync-relay-password");
+  return path.join(packHostDir(env), "sync-relay-password");
 }
