@@ -364,7 +364,10 @@ export function listSnapshots(project: SnapshotProject): SnapshotInfo[] {
     const info = archiveInfo(project, project.legacyDir, name.slice(0, -ARCHIVE_EXT.length), true);
     if (info && !found.has(info.id)) found.set(info.id, info);
   }
-  return [...found.values()].sort((a, b) => b.created.localeCompare(a.created) || b.id.localeCompare(a.id));
+  // Host-only snapshots first, whatever the dates: one from the old folder (dated 2099, say) must never be
+  // "latest" nor push the user's own out of `prune --keep N`.
+  const shared = (s: SnapshotInfo) => (s.archive.startsWith(`${project.legacyDir}${path.sep}`) ? 1 : 0);
+  return [...found.values()].sort((a, b) => shared(a) - shared(b) || b.created.localeCompare(a.created) || b.id.localeCompare(a.id));
 }
 
 /**
@@ -550,10 +553,8 @@ export async function restoreSnapshot(env: Env, cwd: string, ref: string, option
 function findSnapshot(project: SnapshotProject, ref: string, cwd: string): SnapshotInfo {
   const all = listSnapshots(project);
   if (ref === "latest") {
-    // A restore's own undo snapshot is not "latest": restoring latest twice must not undo the first. Containers can
-    // write the old shared folder, so one of its archives (dated in 2099, say) never outranks a host-only one.
-    const restorable = all.filter((s) => s.kind !== "pre-restore");
-    const latest = restorable.find((s) => !s.archive.startsWith(`${project.legacyDir}${path.sep}`)) ?? restorable[0];
+    // A restore's own undo snapshot is not "latest": restoring latest twice must not undo the first.
+    const latest = all.find((s) => s.kind !== "pre-restore");
     if (!latest) throw new UserError(`${project.path} has no snapshots yet; take one with 'claude-persist snapshot create'`);
     return latest;
   }

@@ -594,7 +594,7 @@ describe("claude-persist snapshot", () => {
       expect(readFileSync(transcript)).toEqual(savedTranscript);
     });
 
-    it("a summary planted in the old shared folder cannot claim the user's snapshot id, nor be 'latest'", async () => {
+    it("a summary planted in the old shared folder cannot claim the user's snapshot id, be 'latest' or push it out of prune", async () => {
       const memory = path.join(slugDir, "memory", "MEMORY.md");
       const mine = JSON.parse((await cli("snapshot", "create", "--json")).stdout) as Created & { created: string };
       const saidThen = readFileSync(memory, "utf8");
@@ -622,6 +622,15 @@ describe("claude-persist snapshot", () => {
         expect(latest.exitCode, latest.stderr).toBe(0);
         expect(latest.stdout).toContain(mine.id);
         expect(readFileSync(memory, "utf8")).toBe(saidThen);
+        // Nor does it push one of the user's own snapshots out of prune --keep <as many as the user has>.
+        type Listed = { snapshots: Array<{ id: string; kind: string }> };
+        const own = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as Listed).snapshots
+          .filter((s) => s.kind === "manual" && s.id !== "2099-01-01T00-00-00-000Z")
+          .map((s) => s.id);
+        const pruned = await cli("snapshot", "prune", "--keep", String(own.length));
+        expect(pruned.exitCode, pruned.stderr).toBe(0);
+        const left = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as Listed).snapshots.map((s) => s.id);
+        for (const id of own) expect(left).toContain(id);
       } finally {
         rmSync(planted, { force: true });
         rmSync(planted.replace(/\.tar\.gz$/, ".json"), { force: true });
