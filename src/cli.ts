@@ -119,7 +119,7 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
       io.stderr(`${error.stack}\n`);
     }
     // --json promises one document on stdout, failure included.
-    if (json) io.stdout(`${JSON.stringify((await import("./output.ts")).jsonFailure(error), null, 2)}\n`);
+    if (json) io.stdout(`${JSON.stringify((await import("./commands/output.ts")).jsonFailure(error), null, 2)}\n`);
     return error instanceof UserError ? error.exitCode : EXIT.failed;
   }
 }

@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { Io } from "../src/command.ts";
 import { encodeProjectSlug } from "../src/claude/home.ts";
 import { unifiedDiff } from "../src/diff.ts";
-import { renderColumns, startProgress } from "../src/output.ts";
+import { renderColumns, startProgress } from "../src/commands/output.ts";
 import { runCli, tempDir, tempHome } from "./support/claude.ts";
 
 describe("unifiedDiff (dry-run diffs)", () => {

@@ -3,7 +3,7 @@ import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
 import { openDevContainer, type DevOpenOptions, type DevOpenResult } from "../dev-open.ts";
-import { printJson } from "../output.ts";
+import { printJson } from "./output.ts";
 
 const options = {
   config: { type: "string" },

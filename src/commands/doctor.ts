@@ -4,7 +4,7 @@ import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
 import { renderReport, runDoctor } from "../doctor.ts";
-import { printJson } from "../output.ts";
+import { printJson } from "./output.ts";
 
 const optionsSchema = z.object({ json: z.boolean().optional() });
 const options = { json: { type: "boolean" } } as const;

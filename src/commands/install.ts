@@ -3,7 +3,7 @@ import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
 import { install as installPack, type InstallResult, uninstall as uninstallPack } from "../install.ts";
-import { printJson } from "../output.ts";
+import { printJson } from "./output.ts";
 
 const optionsSchema = z.object({ "dry-run": z.boolean().optional(), json: z.boolean().optional() });
 const options = { "dry-run": { type: "boolean" }, json: { type: "boolean" } } as const;

@@ -6,7 +6,7 @@ import { projectsDir } from "../claude/home.ts";
 import type { Command, Io } from "../command.ts";
 import { listAllSessions, listProjectSessions, type SessionInfo, type SessionListing } from "../sessions.ts";
 import { oneLine } from "../text.ts";
-import { printJson, renderColumns, terminalColumns } from "../output.ts";
+import { printJson, renderColumns, terminalColumns } from "./output.ts";
 
 const optionsSchema = z.object({
   all: z.boolean().optional(),

@@ -5,7 +5,7 @@ import { parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { createSnapshot, listSnapshots, pruneSnapshots, resolveSnapshotProject, restoreSnapshot, type SnapshotInfo } from "../snapshot.ts";
-import { printJson, renderColumns, startProgress, terminalColumns } from "../output.ts";
+import { printJson, renderColumns, startProgress, terminalColumns } from "./output.ts";
 import { oneLine } from "../text.ts";
 
 const HELP = `Usage: claude-persist snapshot [create|list|restore|prune] [options]

@@ -23,7 +23,7 @@ import {
 import { oneLine } from "../text.ts";
 import { hostPathOf, rememberWorkItem, workItemsPath, type WorkItem } from "../work-items.ts";
 import { plainDevOpen, printDevOpenResult } from "./dev-open.ts";
-import { printJson } from "../output.ts";
+import { printJson } from "./output.ts";
 
 const options = {
   title: { type: "string" },

@@ -8,7 +8,7 @@ import type { Command, Io } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic, readTextIfExists } from "../fs.ts";
 import { mergeInto } from "../mapping.ts";
-import { printJson } from "../output.ts";
+import { printJson } from "./output.ts";
 import { updateJsonState } from "../state.ts";
 import { describeMerged, mergeConflicts, conflictCopies } from "../sync/conflicts.ts";
 import { ownSyncthingHome, relayPasswordFile, SYNC_FOLDERS, syncSettingsFile, PROJECT_IDENTITY_PREFIX } from "../sync/folders.ts";

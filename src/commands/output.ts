@@ -1,7 +1,7 @@
 // What commands print: one JSON document for --json, tables that fit the terminal, progress on stderr.
 import stringWidth from "string-width";
-import type { Io } from "./command.ts";
-import { describeError, errorKind } from "./errors.ts";
+import type { Io } from "../command.ts";
+import { describeError, errorKind } from "../errors.ts";
 
 /** The one JSON document a `--json` run prints: indented by two spaces, ending in a newline. */
 export function printJson(io: Io, value: unknown): void {
