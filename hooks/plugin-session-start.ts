@@ -2,7 +2,7 @@
 // and run with `node` from the plugin's folder. Whatever happens, it exits 0: a hook must never block a session.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { runPluginSessionStart } from "../src/plugin.ts";
+import { runPluginSessionStart } from "../src/install/plugin.ts";
 import { readHookInput, writeAll } from "./io.ts";
 
 /** The runtime this bundle is part of: it runs as `<runtime>/hooks/plugin-session-start.cjs`. */

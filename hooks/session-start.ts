@@ -1,6 +1,6 @@
 // Entry point of the SessionStart hook, bundled to plain JavaScript (dist/hooks/session-start.cjs) and run with
 // `node` at every session start. Whatever happens, it exits 0: a hook must never block a session.
-import { runSessionStartHook } from "../src/hook.ts";
+import { runSessionStartHook } from "../src/hook/session-start.ts";
 import { readHookInput, writeAll } from "./io.ts";
 
 // A reader that closed early (Claude Code gave up, `| head`): the answer is lost, but the hook still exits 0.

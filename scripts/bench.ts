@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeProjectSlug } from "../src/claude/home.ts";
-import { sessionsIndexPath } from "../src/sessions-index.ts";
+import { sessionsIndexPath } from "../src/sessions/index-file.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const runs = Number(process.env.BENCH_RUNS ?? 60);

@@ -62,7 +62,7 @@ async function buildRuntime(dist: string): Promise<void> {
     define: { "import.meta.url": "__cpModuleUrl" },
     banner: { js: 'var __cpModuleUrl=require("node:url").pathToFileURL(__filename).href;' },
   };
-  await build({ ...pluginHook, entryPoints: { "hooks/plugin-setup": "src/install.ts" } });
+  await build({ ...pluginHook, entryPoints: { "hooks/plugin-setup": "src/install/install.ts" } });
   const pluginSessionStart = await build({
     ...pluginHook,
     entryPoints: { "hooks/plugin-session-start": "hooks/plugin-session-start.ts" },

@@ -14,7 +14,7 @@ import {
   prepareBranch,
   worktreePathFor,
   type PrepareBranchOptions,
-} from "../src/git.ts";
+} from "../src/work/git.ts";
 import { userErrorOf } from "./support/checks.ts";
 import { mainIgnoresSecretThatBranchTracks } from "./support/git-repo.ts";
 

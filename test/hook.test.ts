@@ -3,7 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { READ_WRITE_ENTRIES } from "../src/claude/shared.ts";
-import { HOOK_COMMAND } from "../src/settings.ts";
+import { HOOK_COMMAND } from "../src/install/settings.ts";
 import { PROJECT_ROOT, runCli, tempDir, tempHome } from "./support/claude.ts";
 
 const HOOK = path.join(PROJECT_ROOT, "dist", "hooks", "session-start.cjs");

@@ -2,7 +2,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, 
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { READ_WRITE_ENTRIES } from "../src/claude/shared.ts";
-import { HOOK_COMMAND } from "../src/settings.ts";
+import { HOOK_COMMAND } from "../src/install/settings.ts";
 import { runCli, tempHome } from "./support/claude.ts";
 import { treeOf } from "./support/checks.ts";
 

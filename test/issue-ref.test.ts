@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UserError } from "../src/errors.ts";
-import { parseIssueRef } from "../src/issue-ref.ts";
+import { parseIssueRef } from "../src/work/issue-ref.ts";
 
 const REFUSAL =
   "not a Linear issue: expected a Linear issue like LIN-123 (any case) or its URL, https://linear.app/<workspace>/issue/LIN-123/<slug>";

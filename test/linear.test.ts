@@ -7,7 +7,7 @@ import {
   lookupIssue,
   offlineBranchName,
   slugify,
-} from "../src/linear.ts";
+} from "../src/work/linear.ts";
 import { startLinearServer, type FakeLinear } from "./support/linear-server.ts";
 import { userErrorOf } from "./support/checks.ts";
 

@@ -2,9 +2,9 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFil
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
-import { mapProject } from "../src/mapping.ts";
-import { readMappings } from "../src/mappings.ts";
-import { repairProjectLink } from "../src/project-link.ts";
+import { mapProject } from "../src/devcontainer/mapping.ts";
+import { readMappings } from "../src/state/mappings.ts";
+import { repairProjectLink } from "../src/devcontainer/project-link.ts";
 import { tempHome } from "./support/claude.ts";
 
 const HOST = "/Users/ana/code/app";

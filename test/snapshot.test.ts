@@ -22,9 +22,9 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
 import { pidDomain, processStartTime, runningSessions } from "../src/claude/running-sessions.ts";
-import { mapProject } from "../src/mapping.ts";
-import { withSnapshotLock, type SnapshotProject } from "../src/snapshot.ts";
-import { readTarGz, writeTarGz, type TarEntry } from "../src/tar.ts";
+import { mapProject } from "../src/devcontainer/mapping.ts";
+import { withSnapshotLock, type SnapshotProject } from "../src/snapshot/snapshot.ts";
+import { readTarGz, writeTarGz, type TarEntry } from "../src/snapshot/tar.ts";
 import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
 import { runClaude, runCli, tempDir, tempHome } from "./support/claude.ts";
 

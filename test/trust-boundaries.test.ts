@@ -20,7 +20,7 @@ import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { devcontainerUp } from "../src/devcontainer/launch.ts";
 import { readRegularFile, withDirBeneath, appendToFileIn } from "../src/fs.ts";
-import { recordSessionStart } from "../src/hook.ts";
+import { recordSessionStart } from "../src/hook/session-start.ts";
 import { PROJECT_ROOT, runCli, tempDir, tempHome } from "./support/claude.ts";
 
 const HOOK = path.join(PROJECT_ROOT, "dist", "hooks", "session-start.cjs");
@@ -391,7 +391,7 @@ describe("writes into folders containers share never follow a link they planted"
     const victim = path.join(home, "notes.json");
     writeFileSync(victim, "[]\n");
     symlinkSync(victim, path.join(stateDir(home), "work-items.json"));
-    const { rememberWorkItem } = await import("../src/work-items.ts");
+    const { rememberWorkItem } = await import("../src/work/work-items.ts");
     const item = { identifier: "LIN-1", title: null, url: null, branch: "lin-1", repoPath: "/r", worktreePath: null, time: "t", linearAsked: false };
     await expect(rememberWorkItem({ HOME: home }, item)).rejects.toThrow(/symbolic link/);
     expect(readFileSync(victim, "utf8")).toBe("[]\n");

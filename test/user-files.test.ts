@@ -9,8 +9,8 @@ import { describe, expect, it } from "vitest";
 import { ensurePersistenceMounts, planPersistenceMounts } from "../src/devcontainer/mounts.ts";
 import { parseComposeDocument } from "../src/devcontainer/compose.ts";
 import { ensureSamePath } from "../src/devcontainer/same-path.ts";
-import { HOOK_COMMAND } from "../src/settings.ts";
-import { runPluginSessionStart } from "../src/plugin.ts";
+import { HOOK_COMMAND } from "../src/install/settings.ts";
+import { runPluginSessionStart } from "../src/install/plugin.ts";
 import { PROJECT_ROOT, runCli, tempHome } from "./support/claude.ts";
 import { treeOf } from "./support/checks.ts";
 

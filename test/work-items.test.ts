@@ -4,7 +4,7 @@ import path from "node:path";
 import { build } from "esbuild";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { MAX_WORK_ITEMS, rememberWorkItem, type WorkItem } from "../src/work-items.ts";
+import { MAX_WORK_ITEMS, rememberWorkItem, type WorkItem } from "../src/work/work-items.ts";
 import { PROJECT_ROOT, tempHome } from "./support/claude.ts";
 
 const HOOK = path.join(PROJECT_ROOT, "dist", "hooks", "session-start.cjs");

@@ -37,7 +37,7 @@ export const PACK_CODE_DIR = "persist";
 export const PACK_RUNTIME_MARKER = "runtime.json";
 /** The pack's mutable state: mounted read-write into containers. */
 export const PACK_STATE_DIR = "persist-state";
-/** The pack's host-only state: never mounted, so only the host user writes it (see src/state-paths.ts). */
+/** The pack's host-only state: never mounted, so only the host user writes it (see src/state/paths.ts). */
 export const PACK_HOST_DIR = "persist-host";
 
 export function packCodeDir(env: Env = process.env): string {

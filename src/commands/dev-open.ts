@@ -2,7 +2,7 @@
 import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
-import { openDevContainer, type DevOpenOptions, type DevOpenResult } from "../dev-open.ts";
+import { openDevContainer, type DevOpenOptions, type DevOpenResult } from "../devcontainer/open.ts";
 import { printJson } from "./output.ts";
 
 const options = {

@@ -3,7 +3,7 @@
 import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
-import { renderReport, runDoctor } from "../doctor.ts";
+import { renderReport, runDoctor } from "../doctor/doctor.ts";
 import { printJson } from "./output.ts";
 
 const optionsSchema = z.object({ json: z.boolean().optional() });

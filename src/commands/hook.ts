@@ -2,7 +2,7 @@
 import { text } from "node:stream/consumers";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
-import { runSessionStartHook } from "../hook.ts";
+import { runSessionStartHook } from "../hook/session-start.ts";
 
 export const hook: Command = {
   help: `Usage: claude-persist hook session-start

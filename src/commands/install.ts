@@ -2,7 +2,7 @@
 import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
-import { install as installPack, type InstallResult, uninstall as uninstallPack } from "../install.ts";
+import { install as installPack, type InstallResult, uninstall as uninstallPack } from "../install/install.ts";
 import { printJson } from "./output.ts";
 
 const optionsSchema = z.object({ "dry-run": z.boolean().optional(), json: z.boolean().optional() });

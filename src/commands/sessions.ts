@@ -4,7 +4,7 @@ import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import { projectsDir } from "../claude/home.ts";
 import type { Command, Io } from "../command.ts";
-import { listAllSessions, listProjectSessions, type SessionInfo, type SessionListing } from "../sessions.ts";
+import { listAllSessions, listProjectSessions, type SessionInfo, type SessionListing } from "../sessions/sessions.ts";
 import { oneLine } from "../text.ts";
 import { printJson, renderColumns, terminalColumns } from "./output.ts";
 

@@ -3,7 +3,7 @@
 import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
-import { openDevContainer } from "../dev-open.ts";
+import { openDevContainer } from "../devcontainer/open.ts";
 import { UserError } from "../errors.ts";
 import { plainDevOpen, printDevOpenResult } from "./dev-open.ts";
 

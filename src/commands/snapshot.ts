@@ -4,7 +4,7 @@ import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
-import { createSnapshot, listSnapshots, pruneSnapshots, resolveSnapshotProject, restoreSnapshot, type SnapshotInfo } from "../snapshot.ts";
+import { createSnapshot, listSnapshots, pruneSnapshots, resolveSnapshotProject, restoreSnapshot, type SnapshotInfo } from "../snapshot/snapshot.ts";
 import { printJson, renderColumns, startProgress, terminalColumns } from "./output.ts";
 import { oneLine } from "../text.ts";
 

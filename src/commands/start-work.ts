@@ -4,11 +4,11 @@
 import * as z from "zod";
 import { parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
-import { openDevContainer, type DevOpenResult } from "../dev-open.ts";
+import { openDevContainer, type DevOpenResult } from "../devcontainer/open.ts";
 import { detectEnvironment } from "../environment.ts";
 import { describeError, UserError } from "../errors.ts";
-import { prepareBranch, quoted, repoRoot, unfitWorkBranch, type PreparedBranch } from "../git.ts";
-import { parseIssueRef } from "../issue-ref.ts";
+import { prepareBranch, quoted, repoRoot, unfitWorkBranch, type PreparedBranch } from "../work/git.ts";
+import { parseIssueRef } from "../work/issue-ref.ts";
 import {
   linearClient,
   linearOptionsFromEnv,
@@ -19,9 +19,9 @@ import {
   type LookedUpIssue,
   type StartIssueResult,
   type StartPlan,
-} from "../linear.ts";
+} from "../work/linear.ts";
 import { oneLine } from "../text.ts";
-import { hostPathOf, rememberWorkItem, workItemsPath, type WorkItem } from "../work-items.ts";
+import { hostPathOf, rememberWorkItem, workItemsPath, type WorkItem } from "../work/work-items.ts";
 import { plainDevOpen, printDevOpenResult } from "./dev-open.ts";
 import { printJson } from "./output.ts";
 

@@ -13,7 +13,7 @@ import {
 } from "jsonc-parser";
 import * as z from "zod";
 import { UserError } from "../errors.ts";
-import { repoRoot } from "../git.ts";
+import { repoRoot } from "../work/git.ts";
 import { describeParseError, jsoncSyntaxError, parseJsoncTree, refuseDuplicateKeys } from "../jsonc.ts";
 import { isNotFound, readBoundedText } from "../fs.ts";
 

@@ -2,7 +2,7 @@
 // JavaScript run with the container's own `node`. The host's node is no substitute: a macOS host's cannot run in a
 // Linux container, and a Linux host's needs the image's libc (glibc, not musl) and architecture. So a container
 // without a fit node is reported with the one fix that works everywhere: the Dev Containers node Feature.
-import { dockerExec } from "../docker.ts";
+import { dockerExec } from "./docker.ts";
 
 /** The oldest Node.js the pack's bundles run on. */
 export const NODE_MAJOR = 20;

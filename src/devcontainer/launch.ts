@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { loadExeca } from "../execa.ts";
 import * as z from "zod";
-import { DOCKER_UNREACHABLE_FIX, isDockerUnreachable } from "../docker.ts";
+import { DOCKER_UNREACHABLE_FIX, isDockerUnreachable } from "./docker.ts";
 import { UserError } from "../errors.ts";
 import { openRegularFile, readRegularText } from "../fs.ts";
 

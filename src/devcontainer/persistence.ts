@@ -2,7 +2,7 @@
 // persistence mounts added — or, with `remove`, taken out again. Planned in memory; the caller writes.
 import path from "node:path";
 import { configDir, globalStatePath, type Env } from "../claude/home.ts";
-import { imageRemoteUser } from "../docker.ts";
+import { imageRemoteUser } from "./docker.ts";
 import { readTextToEditInside } from "../fs.ts";
 import { chooseComposeFile, composeServiceTargets, ensureComposeMounts, removeComposeMounts } from "./compose.ts";
 import { findDevcontainerConfig, findRepoRoot, listDevcontainerConfigs, parseDevcontainerConfig, planInitialConfig, type DevcontainerConfig } from "./config.ts";

@@ -4,7 +4,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod";
 import type { Env } from "../claude/home.ts";
-import { readJsonState } from "../state.ts";
+import { readJsonState } from "../state/files.ts";
 import { folderPath, ignorePatterns, SYNC_FOLDERS, syncSettingsFile, type SyncFolder } from "./folders.ts";
 import { endpointOf, RestError, rest, type Endpoint } from "./syncthing.ts";
 

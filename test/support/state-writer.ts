@@ -2,7 +2,7 @@
 // [<start at, ms since epoch>]` adds `<key>-0` … `<key>-<count - 1>` to one JSON state file, one updateJsonState
 // call each. Processes given the same start time begin together, which is what makes races show.
 import { z } from "zod";
-import { updateJsonState } from "../../src/state.ts";
+import { updateJsonState } from "../../src/state/files.ts";
 
 const [file = "", key = "", count = "1", startAt = "0"] = process.argv.slice(2);
 while (Date.now() < Number(startAt)) {

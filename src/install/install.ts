@@ -7,13 +7,13 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync,
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as z from "zod";
-import { configDir, homeDir, PACK_CODE_DIR, PACK_RUNTIME_MARKER, PACK_STATE_DIR, packCodeDir, packHostDir, packStateDir, settingsPath, type Env } from "./claude/home.ts";
-import { READ_WRITE_ENTRIES } from "./claude/shared.ts";
-import { UserError } from "./errors.ts";
-import { BACKUP_SUFFIX, backupFile, fileError, readRegularFile, readTextIfExists, readTextToEdit, refuseDanglingLink, replaceFileIn, writeFileAtomic } from "./fs.ts";
+import { configDir, homeDir, PACK_CODE_DIR, PACK_RUNTIME_MARKER, PACK_STATE_DIR, packCodeDir, packHostDir, packStateDir, settingsPath, type Env } from "../claude/home.ts";
+import { READ_WRITE_ENTRIES } from "../claude/shared.ts";
+import { UserError } from "../errors.ts";
+import { BACKUP_SUFFIX, backupFile, fileError, readRegularFile, readTextIfExists, readTextToEdit, refuseDanglingLink, replaceFileIn, writeFileAtomic } from "../fs.ts";
 import { addSessionStartHook, removeSessionStartHook } from "./settings.ts";
-import { readJsonState, withLock } from "./state.ts";
-import { ensurePackHostDir, migrateHostState, removeHostDirIfUnused, STATE, statePath } from "./state-paths.ts";
+import { readJsonState, withLock } from "../state/files.ts";
+import { ensurePackHostDir, migrateHostState, removeHostDirIfUnused, STATE, statePath } from "../state/paths.ts";
 
 export type Change = {
   readonly path: string;
@@ -128,7 +128,7 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
   };
 
   // The runtime: every built file, and nothing left over from an older version. Its marker goes last, so that a
-  // copy cut short never passes for a complete one (see src/plugin.ts).
+  // copy cut short never passes for a complete one (see src/install/plugin.ts).
   // The shared folders dev containers mount: Claude Code makes them on first use, but a mount needs them now, and
   // doctor wants them there and private from the start.
   plan.manifest.createdDirs = [...(previous?.createdDirs ?? [])];

@@ -2,10 +2,10 @@
 // "started" state, assign it to the key's user. Every answer is checked with zod where it arrives, and
 // every failure is one UserError line that says what to do.
 import * as z from "zod";
-import type { Env } from "./claude/home.ts";
-import { EXIT, UserError } from "./errors.ts";
+import type { Env } from "../claude/home.ts";
+import { EXIT, UserError } from "../errors.ts";
 import { parseIssueRef } from "./issue-ref.ts";
-import { oneLine } from "./text.ts";
+import { oneLine } from "../text.ts";
 
 export const DEFAULT_LINEAR_API_URL = "https://api.linear.app/graphql";
 export const DEFAULT_LINEAR_TIMEOUT_MS = 10_000;

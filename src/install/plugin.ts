@@ -7,11 +7,11 @@
 // start is recorded once, and its context reaches the model once.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { configDir, PACK_RUNTIME_MARKER, packCodeDir, type Env } from "./claude/home.ts";
-import { detectEnvironment } from "./environment.ts";
-import { describeError } from "./errors.ts";
-import { readTextIfExists } from "./fs.ts";
-import type { HookResult } from "./hook.ts";
+import { configDir, PACK_RUNTIME_MARKER, packCodeDir, type Env } from "../claude/home.ts";
+import { detectEnvironment } from "../environment.ts";
+import { describeError } from "../errors.ts";
+import { readTextIfExists } from "../fs.ts";
+import type { HookResult } from "../hook/session-start.ts";
 import { HOOK_SCRIPT, registeredHook } from "./settings.ts";
 
 /** `runtime`: the plugin's built runtime (its `dist/`), which `<config>/persist/` should be a copy of. */
@@ -33,7 +33,7 @@ export async function runPluginSessionStart(stdinText: string, env: Env, runtime
     }
   }
   if (settingsHookRan) return { stdout: "", stderr: problem };
-  const { runSessionStartHook } = await import("./hook.ts");
+  const { runSessionStartHook } = await import("../hook/session-start.ts");
   const result = runSessionStartHook(stdinText, env);
   return { stdout: result.stdout, stderr: result.stderr + problem };
 }

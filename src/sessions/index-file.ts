@@ -6,9 +6,9 @@
 // read again next time.
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
 import path from "node:path";
-import { packHostDir, type Env } from "./claude/home.ts";
-import type { TranscriptSummary } from "./claude/transcript.ts";
-import { tempPathBeside } from "./fs.ts";
+import { packHostDir, type Env } from "../claude/home.ts";
+import type { TranscriptSummary } from "../claude/transcript.ts";
+import { tempPathBeside } from "../fs.ts";
 
 /** The index's file in the host-only state folder (never mounted into containers, never synced). */
 const INDEX_FILE = "sessions-index.json";

@@ -1,6 +1,6 @@
 // The one place a Linear issue reference typed by the user becomes an identifier: nothing reaches git, a shell
 // or the network before it has been through here.
-import { UserError } from "./errors.ts";
+import { UserError } from "../errors.ts";
 
 export type IssueRef = {
   /** Upper-cased, e.g. `LIN-123`. */

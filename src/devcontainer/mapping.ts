@@ -3,11 +3,11 @@
 // container find (and append to) the host's sessions. Every mapping is recorded in the pack's state (mappings.ts).
 import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync } from "node:fs";
 import path from "node:path";
-import { encodeProjectSlug, projectsDir, type Env } from "./claude/home.ts";
-import { UserError } from "./errors.ts";
-import { errorCode, isRealDirectory, readRegularFile } from "./fs.ts";
-import { readMappings, recordMapping } from "./mappings.ts";
-import { snapshotBeforeMerge } from "./snapshot.ts";
+import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
+import { UserError } from "../errors.ts";
+import { errorCode, isRealDirectory, readRegularFile } from "../fs.ts";
+import { readMappings, recordMapping } from "../state/mappings.ts";
+import { snapshotBeforeMerge } from "../snapshot/snapshot.ts";
 
 export type MapResult = {
   readonly hostSlug: string;

@@ -3,16 +3,16 @@
 // It never blocks a session: every problem becomes one line on stderr, and the exit code is always 0.
 import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
-import { configDir, PACK_STATE_DIR, packStateDir, type Env } from "./claude/home.ts";
-import { describeEntries, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "./claude/shared.ts";
-import { quickContainerCheck, readMountPoints, sharedEntryStates } from "./container-checks.ts";
-import { detectEnvironment, type Environment } from "./environment.ts";
-import { describeError } from "./errors.ts";
-import { appendToFileIn, withDirBeneath } from "./fs.ts";
-import { repairProjectLink } from "./project-link.ts";
-import { syncAtSessionStart } from "./sync/session-start.ts";
-import { migrateHostState, STATE } from "./state-paths.ts";
-import { describeWorkItems, readWorkItemEntries, sessionPlaces } from "./work-items.ts";
+import { configDir, PACK_STATE_DIR, packStateDir, type Env } from "../claude/home.ts";
+import { describeEntries, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "../claude/shared.ts";
+import { quickContainerCheck, readMountPoints, sharedEntryStates } from "../doctor/container-checks.ts";
+import { detectEnvironment, type Environment } from "../environment.ts";
+import { describeError } from "../errors.ts";
+import { appendToFileIn, withDirBeneath } from "../fs.ts";
+import { repairProjectLink } from "../devcontainer/project-link.ts";
+import { syncAtSessionStart } from "../sync/session-start.ts";
+import { migrateHostState, STATE } from "../state/paths.ts";
+import { describeWorkItems, readWorkItemEntries, sessionPlaces } from "../work/work-items.ts";
 
 /** What the hook uses of Claude Code's SessionStart input; other fields are kept as they came. */
 export type HookInput = {

@@ -6,11 +6,11 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readlinkSync, rmSync, statSync, type Stats } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
-import { loadExeca } from "./execa.ts";
+import { loadExeca } from "../execa.ts";
 import { parse as parseJsoncLoosely } from "jsonc-parser";
 import * as z from "zod";
-import { configDir, encodeProjectSlug, packStateDir, projectsDir, settingsPath, type Env } from "./claude/home.ts";
-import { CONTAINER_WORKSPACE_ENV, HOST_FILE_LINKS_DIR, HOST_WORKSPACE_ENV, READ_WRITE_ENTRIES, SHARED_ENTRIES } from "./claude/shared.ts";
+import { configDir, encodeProjectSlug, packStateDir, projectsDir, settingsPath, type Env } from "../claude/home.ts";
+import { CONTAINER_WORKSPACE_ENV, HOST_FILE_LINKS_DIR, HOST_WORKSPACE_ENV, READ_WRITE_ENTRIES, SHARED_ENTRIES } from "../claude/shared.ts";
 import {
   type CheckResult,
   type CheckStatus,
@@ -23,14 +23,14 @@ import {
   warn,
   workspacesOf,
 } from "./container-checks.ts";
-import { composeFilesOf, composeServiceTargets } from "./devcontainer/compose.ts";
-import { findRepoRoot, listDevcontainerConfigs, readDevcontainerConfig, type DevcontainerConfig } from "./devcontainer/config.ts";
-import { devcontainerScript } from "./devcontainer/launch.ts";
-import { configMountTargets, normaliseTarget, parseMountString, type PersistencePlan } from "./devcontainer/mounts.ts";
-import { planPersistence } from "./devcontainer/persistence.ts";
-import { readOverride, worktreeGitDir } from "./devcontainer/override.ts";
-import { checkContainerNode, NODE_FIX } from "./devcontainer/container-node.ts";
-import { parseDevcontainerConfig } from "./devcontainer/config.ts";
+import { composeFilesOf, composeServiceTargets } from "../devcontainer/compose.ts";
+import { findRepoRoot, listDevcontainerConfigs, readDevcontainerConfig, type DevcontainerConfig } from "../devcontainer/config.ts";
+import { devcontainerScript } from "../devcontainer/launch.ts";
+import { configMountTargets, normaliseTarget, parseMountString, type PersistencePlan } from "../devcontainer/mounts.ts";
+import { planPersistence } from "../devcontainer/persistence.ts";
+import { readOverride, worktreeGitDir } from "../devcontainer/override.ts";
+import { checkContainerNode, NODE_FIX } from "../devcontainer/container-node.ts";
+import { parseDevcontainerConfig } from "../devcontainer/config.ts";
 import {
   containerEnv,
   containerMetadata,
@@ -41,16 +41,16 @@ import {
   findDevcontainer,
   probeDocker,
   type Container,
-} from "./docker.ts";
-import { detectEnvironment } from "./environment.ts";
-import { CLAUDE_CREDENTIAL_ENV, loginAdvice, setOnHost } from "./devcontainer/credentials.ts";
-import { describeError } from "./errors.ts";
-import { readBoundedText, readTextIfExists } from "./fs.ts";
-import { oneLine, shellWord } from "./text.ts";
-import { SESSION_STARTS_DIR } from "./hook.ts";
-import { readMappings, type Mapping } from "./mappings.ts";
-import { projectLinkState } from "./project-link.ts";
-import { HOOK_COMMAND, HOOK_SCRIPT, registeredHook } from "./settings.ts";
+} from "../devcontainer/docker.ts";
+import { detectEnvironment } from "../environment.ts";
+import { CLAUDE_CREDENTIAL_ENV, loginAdvice, setOnHost } from "../devcontainer/credentials.ts";
+import { describeError } from "../errors.ts";
+import { readBoundedText, readTextIfExists } from "../fs.ts";
+import { oneLine, shellWord } from "../text.ts";
+import { SESSION_STARTS_DIR } from "../hook/session-start.ts";
+import { readMappings, type Mapping } from "../state/mappings.ts";
+import { projectLinkState } from "../devcontainer/project-link.ts";
+import { HOOK_COMMAND, HOOK_SCRIPT, registeredHook } from "../install/settings.ts";
 
 type Section = { readonly title: string; readonly checks: CheckResult[] };
 

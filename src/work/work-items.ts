@@ -3,12 +3,12 @@
 // session start: one small JSON read, entries checked by hand (no zod in what the hook calls), no git.
 import path from "node:path";
 import * as z from "zod/mini";
-import type { Env } from "./claude/home.ts";
-import type { Environment } from "./environment.ts";
-import { readRegularText } from "./fs.ts";
-import { oneLine } from "./text.ts";
-import { updateJsonState } from "./state.ts";
-import { STATE, statePath } from "./state-paths.ts";
+import type { Env } from "../claude/home.ts";
+import type { Environment } from "../environment.ts";
+import { readRegularText } from "../fs.ts";
+import { oneLine } from "../text.ts";
+import { updateJsonState } from "../state/files.ts";
+import { STATE, statePath } from "../state/paths.ts";
 
 export type WorkItem = {
   /** `LIN-123`. */

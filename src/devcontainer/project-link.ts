@@ -4,8 +4,8 @@
 // (an editor). Kept free of heavy imports: it runs in the SessionStart hook.
 import { lstatSync, readlinkSync, symlinkSync } from "node:fs";
 import path from "node:path";
-import { encodeProjectSlug, projectsDir, type Env } from "./claude/home.ts";
-import { hostPathOf } from "./work-items.ts";
+import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
+import { hostPathOf } from "../work/work-items.ts";
 
 /** A workspace's path on the host and in the container. */
 export type Workspaces = { readonly host: string; readonly container: string };

@@ -1,9 +1,9 @@
 // The pack's SessionStart hook in Claude Code's settings.json: add it, find it, take it out again.
 import * as z from "zod/mini";
-import { PACK_CODE_DIR, settingsPath, type Env } from "./claude/home.ts";
-import { UserError } from "./errors.ts";
-import { readTextIfExists } from "./fs.ts";
-import { appendToJsonc, editJsonc, parseJsonc, removeFromJsonc } from "./jsonc.ts";
+import { PACK_CODE_DIR, settingsPath, type Env } from "../claude/home.ts";
+import { UserError } from "../errors.ts";
+import { readTextIfExists } from "../fs.ts";
+import { appendToJsonc, editJsonc, parseJsonc, removeFromJsonc } from "../jsonc.ts";
 
 /** Where the bundled hook lives, relative to the config dir; also how we recognise our own entries. */
 export const HOOK_SCRIPT = `${PACK_CODE_DIR}/hooks/session-start.cjs`;

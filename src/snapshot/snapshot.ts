@@ -33,18 +33,18 @@ import {
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as z from "zod";
-import { configDir, encodeProjectSlug, hasProjectSlug, packStateDir, projectsDir, type Env } from "./claude/home.ts";
-import { runningSessions, type RunningSession } from "./claude/running-sessions.ts";
-import { detectEnvironment } from "./environment.ts";
-import { describeError, UserError } from "./errors.ts";
-import { errorCode, fileError, isNotFound, isRealDirectory, readRegularText, tempPathBeside, writeFileAtomic } from "./fs.ts";
-import { SESSION_STARTS_DIR } from "./hook.ts";
-import { mappingKey, mappingSchema, mappingsFile, readMappings, type Mapping } from "./mappings.ts";
-import { projectSlugFolders, sessionIdOf } from "./sessions.ts";
-import { updateJsonState, withLock } from "./state.ts";
-import { migrateHostState, STATE, statePath } from "./state-paths.ts";
+import { configDir, encodeProjectSlug, hasProjectSlug, packStateDir, projectsDir, type Env } from "../claude/home.ts";
+import { runningSessions, type RunningSession } from "../claude/running-sessions.ts";
+import { detectEnvironment } from "../environment.ts";
+import { describeError, UserError } from "../errors.ts";
+import { errorCode, fileError, isNotFound, isRealDirectory, readRegularText, tempPathBeside, writeFileAtomic } from "../fs.ts";
+import { SESSION_STARTS_DIR } from "../hook/session-start.ts";
+import { mappingKey, mappingSchema, mappingsFile, readMappings, type Mapping } from "../state/mappings.ts";
+import { projectSlugFolders, sessionIdOf } from "../sessions/sessions.ts";
+import { updateJsonState, withLock } from "../state/files.ts";
+import { migrateHostState, STATE, statePath } from "../state/paths.ts";
 import { readTarGz, writeTarGz, type FileSink, type TarEntry } from "./tar.ts";
-import { parseWorkItem, workItemKey, workItemsPath } from "./work-items.ts";
+import { parseWorkItem, workItemKey, workItemsPath } from "../work/work-items.ts";
 
 /** Where older versions kept snapshots, in the shared state that containers can write. */
 const SNAPSHOTS_DIR = "snapshots";

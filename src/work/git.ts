@@ -4,8 +4,8 @@
 // trust their input. Failures are one UserError sentence that says what to do.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { loadExeca } from "./execa.ts";
-import { UserError } from "./errors.ts";
+import { loadExeca } from "../execa.ts";
+import { UserError } from "../errors.ts";
 
 type GitResult = { readonly exitCode: number; readonly stdout: string; readonly stderr: string };
 

@@ -2,10 +2,10 @@
 // run: plain fs calls and one read of /proc/self/mountinfo, no processes, no heavy imports (a few ms).
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { configDir, homeDir, PACK_CODE_DIR, realpathOrSelf, type Env } from "./claude/home.ts";
-import { shellWord } from "./text.ts";
-import { CONTAINER_WORKSPACE_ENV, HOST_WORKSPACE_ENV, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "./claude/shared.ts";
-import { projectLinkState, type ProjectLinkState, type Workspaces } from "./project-link.ts";
+import { configDir, homeDir, PACK_CODE_DIR, realpathOrSelf, type Env } from "../claude/home.ts";
+import { shellWord } from "../text.ts";
+import { CONTAINER_WORKSPACE_ENV, HOST_WORKSPACE_ENV, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "../claude/shared.ts";
+import { projectLinkState, type ProjectLinkState, type Workspaces } from "../devcontainer/project-link.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail";
 

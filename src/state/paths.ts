@@ -5,10 +5,10 @@
 // Nothing else builds these paths; code that reads or writes pack state asks here.
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { PACK_HOST_DIR, PACK_STATE_DIR, packHostDir, packStateDir, type Env } from "./claude/home.ts";
-import { HOST_FILE_LINKS_DIR } from "./claude/shared.ts";
-import { detectEnvironment } from "./environment.ts";
-import { isNotFound } from "./fs.ts";
+import { PACK_HOST_DIR, PACK_STATE_DIR, packHostDir, packStateDir, type Env } from "../claude/home.ts";
+import { HOST_FILE_LINKS_DIR } from "../claude/shared.ts";
+import { detectEnvironment } from "../environment.ts";
+import { isNotFound } from "../fs.ts";
 
 export { PACK_HOST_DIR, PACK_STATE_DIR, packHostDir, packStateDir };
 

@@ -3,26 +3,26 @@
 // `claude --continue` in the container carries on the host's sessions.
 import { existsSync, mkdirSync, readlinkSync, statSync, symlinkSync, unlinkSync } from "node:fs";
 import path from "node:path";
-import { loadExeca } from "./execa.ts";
-import { configDir, packCodeDir } from "./claude/home.ts";
-import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "./claude/shared.ts";
-import type { Io } from "./command.ts";
-import { devcontainerScript, devcontainerUp, type UpSuccess } from "./devcontainer/launch.ts";
-import { describeSeedOutcome, prepareClaudeStateSeed, seedRunningContainer } from "./devcontainer/claude-state.ts";
-import { forwardedEnvEntries, loginAdvice, setOnHost, withForwardedEnv } from "./devcontainer/credentials.ts";
-import { unreachableHookScripts } from "./devcontainer/host-scripts.ts";
-import { preparePersistenceEdit, type PersistenceEdit } from "./devcontainer/persistence.ts";
-import { listDevcontainerConfigs, parseDevcontainerConfig } from "./devcontainer/config.ts";
-import { isOnlyPackCommand } from "./devcontainer/mounts.ts";
+import { loadExeca } from "../execa.ts";
+import { configDir, packCodeDir } from "../claude/home.ts";
+import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "../claude/shared.ts";
+import type { Io } from "../command.ts";
+import { devcontainerScript, devcontainerUp, type UpSuccess } from "./launch.ts";
+import { describeSeedOutcome, prepareClaudeStateSeed, seedRunningContainer } from "./claude-state.ts";
+import { forwardedEnvEntries, loginAdvice, setOnHost, withForwardedEnv } from "./credentials.ts";
+import { unreachableHookScripts } from "./host-scripts.ts";
+import { preparePersistenceEdit, type PersistenceEdit } from "./persistence.ts";
+import { listDevcontainerConfigs, parseDevcontainerConfig } from "./config.ts";
+import { isOnlyPackCommand } from "./mounts.ts";
 import { containerMetadata, effectiveUser, execAsRoot, findDevcontainer, type Container } from "./docker.ts";
-import { UserError } from "./errors.ts";
-import { writeFileInside } from "./fs.ts";
-import { ensureStateDir, STATE } from "./state-paths.ts";
-import { backupOutsideRepo, gitDirMount, removeOverride, worktreeGitDir, writeOverride } from "./devcontainer/override.ts";
-import { checkContainerNode, describeNodeProblem, type ContainerNode } from "./devcontainer/container-node.ts";
-import { shellWord } from "./text.ts";
+import { UserError } from "../errors.ts";
+import { writeFileInside } from "../fs.ts";
+import { ensureStateDir, STATE } from "../state/paths.ts";
+import { backupOutsideRepo, gitDirMount, removeOverride, worktreeGitDir, writeOverride } from "./override.ts";
+import { checkContainerNode, describeNodeProblem, type ContainerNode } from "./container-node.ts";
+import { shellWord } from "../text.ts";
 import { mapProject, type MapResult } from "./mapping.ts";
-import { unifiedDiff } from "./diff.ts";
+import { unifiedDiff } from "../diff.ts";
 
 export type DevOpenOptions = {
   readonly folder: string;

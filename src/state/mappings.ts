@@ -1,9 +1,9 @@
 // The record of every project mapping /dev-open made (mappings.json in the pack's state): which host folder a
 // container folder stands for. Read by sessions, snapshots and doctor; written by the mapping itself (mapping.ts).
 import * as z from "zod";
-import type { Env } from "./claude/home.ts";
-import { readJsonState, updateJsonState } from "./state.ts";
-import { STATE, statePath } from "./state-paths.ts";
+import type { Env } from "../claude/home.ts";
+import { readJsonState, updateJsonState } from "./files.ts";
+import { STATE, statePath } from "./paths.ts";
 
 export const mappingSchema = z.object({
   hostPath: z.string(),

@@ -5,16 +5,16 @@
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod";
-import { encodeProjectSlug, hasProjectSlug, packStateDir, projectsDir, realpathOrSelf, type Env } from "./claude/home.ts";
-import { summarizeTranscript } from "./claude/transcript.ts";
-import { describeError } from "./errors.ts";
-import { errorCode, readRegularText } from "./fs.ts";
-import { shellWord } from "./text.ts";
-import { SESSION_STARTS_DIR } from "./hook.ts";
-import { mappingSchema, mappingsFile, type Mapping } from "./mappings.ts";
-import { SessionsIndex, type IndexedSummary, type StartsSummary } from "./sessions-index.ts";
-import { readJsonState } from "./state.ts";
-import { readWorkItemEntries, workItemsPath } from "./work-items.ts";
+import { encodeProjectSlug, hasProjectSlug, packStateDir, projectsDir, realpathOrSelf, type Env } from "../claude/home.ts";
+import { summarizeTranscript } from "../claude/transcript.ts";
+import { describeError } from "../errors.ts";
+import { errorCode, readRegularText } from "../fs.ts";
+import { shellWord } from "../text.ts";
+import { SESSION_STARTS_DIR } from "../hook/session-start.ts";
+import { mappingSchema, mappingsFile, type Mapping } from "../state/mappings.ts";
+import { SessionsIndex, type IndexedSummary, type StartsSummary } from "./index-file.ts";
+import { readJsonState } from "../state/files.ts";
+import { readWorkItemEntries, workItemsPath } from "../work/work-items.ts";
 
 export type SessionEnvironment = {
   readonly kind: "host" | "container";
@@ -438,7 +438,7 @@ function timeOf(iso: string | null | undefined): number {
 
 async function findProject(here: string): Promise<{ root: string; worktrees: string[] }> {
   // Loaded here: `sessions --all` runs no git, and git's process library is most of what this command would load.
-  const { listWorktrees, repoRoot } = await import("./git.ts");
+  const { listWorktrees, repoRoot } = await import("../work/git.ts");
   let root: string;
   try {
     root = realpathOrSelf(await repoRoot(here));

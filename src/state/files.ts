@@ -1,12 +1,12 @@
-// The pack's own state files (named in state-paths.ts), most of them shared read-write with every container.
+// The pack's own state files (named in state/paths.ts), most of them shared read-write with every container.
 // Every write is an atomic rename that replaces the name, never writing through a link planted there; every read
 // takes a regular file of bounded size only. Read-modify-write files are changed under a lock, so concurrent hooks,
 // installers and /dev-open runs never lose an entry or leave broken JSON.
 import { randomBytes } from "node:crypto";
 import { mkdirSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
 import path from "node:path";
-import { errorCode, isNotFound, readRegularText, replaceFileIn, withDirBeneath } from "./fs.ts";
-import { describeError, UserError } from "./errors.ts";
+import { errorCode, isNotFound, readRegularText, replaceFileIn, withDirBeneath } from "../fs.ts";
+import { describeError, UserError } from "../errors.ts";
 
 /** A lock older than this belongs to a process that died: its holder refreshes it while it lives. */
 const LOCK_STALE_MS = 30_000;
