@@ -7,7 +7,7 @@ import { describeError, EXIT, UserError } from "./errors.ts";
 
 // Each command is loaded on demand, from a chunk of its own in the bundle, so that one command never pays for another's
 // dependencies; the summaries live here so that `--help` loads none of them.
-const COMMANDS: Record<string, { readonly summary: string; readonly load: () => Promise<Command> }> = {
+export const COMMANDS: Record<string, { readonly summary: string; readonly load: () => Promise<Command> }> = {
   install: {
     summary: "install the pack into Claude Code (runtime, slash commands, SessionStart hook)",
     load: async () => (await import("./commands/install.ts")).install,

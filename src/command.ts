@@ -1,5 +1,6 @@
 // What a `claude-persist` subcommand is, and what it is given to run: the table in cli.ts lists them, each module
 // in src/commands/ is one. Its own module, so that commands and the library import it without importing cli.ts.
+import type { Action, Flags } from "./args.ts";
 
 export type Io = {
   readonly stdout: (text: string) => void;
@@ -15,5 +16,9 @@ export type Io = {
 export type Command = {
   /** What `--help` (or `-h`) prints, wherever it stands among the arguments; the command never sees it. */
   readonly help?: string;
+  /** Its flags, from which its parsing, their checks and the options part of its help are derived (src/args.ts). */
+  readonly flags?: Flags;
+  /** Or, for a command of several actions (`snapshot create`), each action's flags and help. */
+  readonly actions?: { readonly [name: string]: Action };
   readonly run: (args: string[], io: Io) => Promise<number>;
 };

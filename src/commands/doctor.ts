@@ -1,13 +1,16 @@
 // `claude-persist doctor [--json]`: checks the host, this repo's dev container config and its container (or, run
 // inside a container, the container itself), and prints the command that fixes each problem.
-import * as z from "zod";
-import { parseOptions } from "../args.ts";
+import { flagHelp, parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
 import { renderReport, runDoctor } from "../doctor/doctor.ts";
 import { printJson } from "./output.ts";
 
-const optionsSchema = z.object({ json: z.boolean().optional() });
-const options = { json: { type: "boolean" } } as const;
+const flags = {
+  json: {
+    type: "boolean",
+    help: "print one JSON object: { environment, configDir, cwd, ok, counts, sections: [{ title, checks: [{ id, status, label, … }] }] }",
+  },
+} as const;
 
 const HELP = `Usage: claude-persist doctor [--json]
 
@@ -15,13 +18,13 @@ Checks that Claude Code sessions can follow you between the host and this repo's
 folders, the SessionStart hook, node, the devcontainers CLI, Docker, this repo's config and its running container
 (run inside a container: the mounts from the inside). Prints ✓, ⚠ or ✗ for each, and the command that fixes it.
 Exit code 1 when any check fails (✗); warnings (⚠) alone exit 0.
-  --json  print one JSON object: { environment, configDir, cwd, ok, counts, sections: [{ title, checks: [{ id, status, label, … }] }] }
-`;
+${flagHelp(flags)}`;
 
 export const doctor: Command = {
+  flags,
   help: HELP,
   async run(args, io) {
-    const { values } = parseOptions("claude-persist doctor", args, options, optionsSchema);
+    const { values } = parseOptions("claude-persist doctor", args, flags);
     const report = await runDoctor(io.env, io.cwd);
     if (values.json) printJson(io, report);
     else io.stdout(renderReport(report));

@@ -5,6 +5,8 @@ import { UserError } from "../errors.ts";
 import { runSessionStartHook } from "../hook/session-start.ts";
 
 export const hook: Command = {
+  // It takes no flags: `session-start` and the JSON on stdin.
+  flags: {},
   help: `Usage: claude-persist hook session-start
 
 Runs the SessionStart hook as Claude Code does: reads the hook's JSON ({"session_id", "cwd", "source", …}) on

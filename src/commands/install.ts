@@ -1,29 +1,32 @@
 // `claude-persist install` and `claude-persist uninstall`.
-import * as z from "zod";
-import { parseOptions } from "../args.ts";
+import { flagHelp, flagSynopsis, parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
 import { install as installPack, type InstallResult, uninstall as uninstallPack } from "../install/install.ts";
 import { printJson } from "./output.ts";
 
-const optionsSchema = z.object({ "dry-run": z.boolean().optional(), json: z.boolean().optional() });
-const options = { "dry-run": { type: "boolean" }, json: { type: "boolean" } } as const;
+const flags = {
+  "dry-run": { type: "boolean", help: "say what would change, change nothing" },
+  json: { type: "boolean", help: "print one machine-readable result" },
+} as const;
 
 const help = (name: string, text: string) =>
-  `Usage: claude-persist ${name} [--dry-run] [--json]\n\n${text}\n  --dry-run  say what would change, change nothing\n  --json     print one machine-readable result\n`;
+  `Usage: claude-persist ${name} ${flagSynopsis(flags)}\n\n${text}\n${flagHelp(flags)}`;
 
 export const install: Command = {
+  flags,
   help: help("install", "Installs /dev-open, /start-work and the SessionStart hook into Claude Code's config dir."),
   async run(args, io) {
-    const { values } = parseOptions("claude-persist install", args, options, optionsSchema);
+    const { values } = parseOptions("claude-persist install", args, flags);
     report(io, await installPack(io.env, { dryRun: values["dry-run"] }), values.json, "installed");
     return 0;
   },
 };
 
 export const uninstall: Command = {
+  flags,
   help: help("uninstall", "Removes what install added and gives back any file it replaced."),
   async run(args, io) {
-    const { values } = parseOptions("claude-persist uninstall", args, options, optionsSchema);
+    const { values } = parseOptions("claude-persist uninstall", args, flags);
     report(io, await uninstallPack(io.env, { dryRun: values["dry-run"] }), values.json, "uninstalled");
     return 0;
   },

@@ -1,38 +1,33 @@
 // `claude-persist sessions [--all] [--json] [--stats]`: this project's sessions from the host, its worktrees and its
 // dev containers, newest first, each with the command that resumes it.
-import * as z from "zod";
-import { parseOptions } from "../args.ts";
+import { flagHelp, flagSynopsis, parseOptions } from "../args.ts";
 import { projectsDir } from "../claude/home.ts";
 import type { Command, Io } from "../command.ts";
 import { listAllSessions, listProjectSessions, type SessionInfo, type SessionListing } from "../sessions/sessions.ts";
 import { oneLine } from "../text.ts";
 import { printJson, renderColumns, terminalColumns } from "./output.ts";
 
-const optionsSchema = z.object({
-  all: z.boolean().optional(),
-  json: z.boolean().optional(),
-  stats: z.boolean().optional(),
-});
-const options = {
-  all: { type: "boolean" },
-  json: { type: "boolean" },
-  stats: { type: "boolean" },
+const flags = {
+  all: { type: "boolean", help: "every project under Claude Code's projects/ folder, grouped by project" },
+  json: { type: "boolean", help: "print one JSON object: { ok, sessions: [...] }" },
+  stats: {
+    type: "boolean",
+    help: "print on stderr how much of the transcripts was read (only their first and last lines are, and only\n" +
+      "of those that changed since the last listing)",
+  },
 } as const;
 
-const HELP = `Usage: claude-persist sessions [--all] [--json] [--stats]
+const HELP = `Usage: claude-persist sessions ${flagSynopsis(flags)}
 
 Lists the Claude Code sessions of this project (the git repository of the current folder, with all its
 worktrees and the dev containers opened with /dev-open), newest first, with the command that resumes each.
-  --all    every project under Claude Code's projects/ folder, grouped by project
-  --json   print one JSON object: { ok, sessions: [...] }
-  --stats  print on stderr how much of the transcripts was read (only their first and last lines are, and only
-           of those that changed since the last listing)
-`;
+${flagHelp(flags)}`;
 
 export const sessions: Command = {
+  flags,
   help: HELP,
   async run(args, io) {
-    const { values } = parseOptions("claude-persist sessions", args, options, optionsSchema);
+    const { values } = parseOptions("claude-persist sessions", args, flags);
     const listing = values.all ? listAllSessions(io.env, io.cwd) : await listProjectSessions(io.env, io.cwd);
     const all = listing.projects.flatMap((project) => project.sessions);
     if (values.json) printJson(io, { ok: true, sessions: all });

@@ -1,12 +1,51 @@
 // `claude-persist snapshot [create|list|restore|prune]`: snapshots of this project's session data, and rolling
 // back to one.
 import * as z from "zod";
-import { parseOptions } from "../args.ts";
+import { actionHelp, parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { createSnapshot, listSnapshots, pruneSnapshots, resolveSnapshotProject, restoreSnapshot, type SnapshotInfo } from "../snapshot/snapshot.ts";
 import { printJson, renderColumns, startProgress, terminalColumns } from "./output.ts";
 import { oneLine } from "../text.ts";
+
+const json = { type: "boolean", help: "print one machine-readable result" } as const;
+
+const actions = {
+  create: { flags: { json }, help: "take a snapshot now" },
+  list: { flags: { json }, help: "the project's snapshots, newest first (the default)" },
+  restore: {
+    args: "<id|latest>",
+    flags: { exact: { type: "boolean", help: "also remove the sessions created since" }, json },
+    help:
+      "put back what the snapshot held. The archive is verified first; the\n" +
+      "files it replaces are moved aside into an undo snapshot, so the\n" +
+      "restore can be undone. Sessions created since stay, unless --exact\n" +
+      "(they go into that undo snapshot). Refused while a Claude session of\n" +
+      "the project runs.\n" +
+      "'latest' is the newest snapshot not taken by a restore.",
+  },
+  prune: {
+    flags: {
+      keep: {
+        type: "string",
+        value: "N",
+        help: "how many snapshots taken with create to keep",
+        // Digits only: Number("") and Number(" ") are 0, which would delete every snapshot.
+        check: () =>
+          z
+            .string()
+            .regex(/^[0-9]{1,6}$/, "give a whole number of snapshots to keep, 1 or more")
+            .transform(Number)
+            .pipe(z.number().int().min(1, "keep at least 1 snapshot")),
+        default: 10,
+      },
+      json,
+    },
+    help:
+      "keep the newest N snapshots taken with create (default 10) and the\n" +
+      "newest pre-restore and pre-merge ones; delete the others",
+  },
+} as const;
 
 const HELP = `Usage: claude-persist snapshot [create|list|restore|prune] [options]
 
@@ -14,34 +53,10 @@ Snapshots of this project's Claude Code data: its sessions' transcripts (on the 
 dev containers), their todos, tasks and file history, and the pack's records of them. Kept as one compressed
 archive each under <config>/persist-host/snapshots/, a folder no dev container mounts.
 
-  create [--json]                        take a snapshot now
-  list [--json]                          the project's snapshots, newest first (the default)
-  restore <id|latest> [--exact] [--json] put back what the snapshot held. The archive is verified first; the
-                                         files it replaces are moved aside into an undo snapshot, so the
-                                         restore can be undone. Sessions created since stay, unless --exact
-                                         (they go into that undo snapshot). Refused while a Claude session of
-                                         the project runs.
-                                         'latest' is the newest snapshot not taken by a restore.
-  prune [--keep N] [--json]              keep the newest N snapshots taken with create (default 10) and the
-                                         newest pre-restore and pre-merge ones; delete the others
-`;
-
-const jsonOnly = { json: { type: "boolean" } } as const;
-const jsonSchema = z.object({ json: z.boolean().optional() });
-const restoreOptions = { ...jsonOnly, exact: { type: "boolean" } } as const;
-const restoreSchema = jsonSchema.extend({ exact: z.boolean().optional() });
-const pruneOptions = { ...jsonOnly, keep: { type: "string" } } as const;
-// Digits only: Number("") and Number(" ") are 0, which would delete every snapshot.
-const pruneSchema = jsonSchema.extend({
-  keep: z
-    .string()
-    .regex(/^[0-9]{1,6}$/, "give a whole number of snapshots to keep, 1 or more")
-    .transform(Number)
-    .pipe(z.number().int().min(1, "keep at least 1 snapshot"))
-    .default(10),
-});
+${actionHelp(actions, 39)}`;
 
 export const snapshot: Command = {
+  actions,
   help: HELP,
   async run(args, io) {
     const [action = "list", ...rest] = args[0]?.startsWith("-") ? ["list", ...args] : args;
@@ -52,7 +67,7 @@ export const snapshot: Command = {
     }
     switch (action) {
       case "create": {
-        const { values } = parseOptions(command, rest, jsonOnly, jsonSchema);
+        const { values } = parseOptions(command, rest, actions[action].flags);
         const stopProgress = startProgress(io, "claude-persist snapshot: still taking the snapshot");
         const result = await createSnapshot(io.env, io.cwd).finally(stopProgress);
         if (values.json) printJson(io, { ok: true, ...result });
@@ -66,7 +81,7 @@ export const snapshot: Command = {
         return 0;
       }
       case "list": {
-        const { values } = parseOptions(command, rest, jsonOnly, jsonSchema);
+        const { values } = parseOptions(command, rest, actions[action].flags);
         const project = await resolveSnapshotProject(io.env, io.cwd);
         const all = listSnapshots(project);
         if (values.json) printJson(io, { ok: true, snapshots: all });
@@ -74,7 +89,7 @@ export const snapshot: Command = {
         return 0;
       }
       case "restore": {
-        const { values, positionals } = parseOptions(command, rest, restoreOptions, restoreSchema, { positionals: 1 });
+        const { values, positionals } = parseOptions(command, rest, actions.restore.flags, { positionals: 1 });
         const ref = positionals[0];
         if (!ref) throw new UserError(`say which snapshot: '${command} latest', or an id from 'claude-persist snapshot list'`, 2);
         const stopProgress = startProgress(io, "claude-persist snapshot: still restoring");
@@ -92,7 +107,7 @@ export const snapshot: Command = {
         return 0;
       }
       case "prune": {
-        const { values } = parseOptions(command, rest, pruneOptions, pruneSchema);
+        const { values } = parseOptions(command, rest, actions.prune.flags);
         const project = await resolveSnapshotProject(io.env, io.cwd);
         const result = await pruneSnapshots(project, values.keep);
         if (values.json) printJson(io, { ok: true, kept: result.kept.map((s) => s.id), removed: result.removed.map((s) => s.id) });

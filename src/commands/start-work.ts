@@ -2,7 +2,7 @@
 // the work item is remembered for the SessionStart hook, and a short report (with the issue's description)
 // goes to stdout, which the slash command puts in front of Claude.
 import * as z from "zod";
-import { parseOptions } from "../args.ts";
+import { flagHelp, parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
 import { openDevContainer, type DevOpenResult } from "../devcontainer/open.ts";
 import { detectEnvironment } from "../environment.ts";
@@ -25,41 +25,41 @@ import { hostPathOf, rememberWorkItem, workItemsPath, type WorkItem } from "../w
 import { plainDevOpen, printDevOpenResult } from "./dev-open.ts";
 import { printJson } from "./output.ts";
 
-const options = {
-  title: { type: "string" },
-  from: { type: "string" },
-  carry: { type: "boolean" },
-  worktree: { type: "boolean" },
-  "no-status": { type: "boolean" },
-  assign: { type: "boolean" },
-  open: { type: "boolean" },
-  json: { type: "boolean" },
-} as const;
-
 // Checked here, before anything runs: git checks --from again, but only after Linear has been asked.
-const optionsSchema = z
-  .object({
-    title: z
-      .string()
-      .max(200, "at most 200 characters")
-      .regex(/^[^\x00-\x1f\x7f]*$/, "must be one line of text")
-      .optional(),
-    from: z
-      .string()
-      .max(200, "at most 200 characters")
-      .regex(/^[^\s\x00-\x1f\x7f-][^\s\x00-\x1f\x7f]*$/, "must be a branch, tag or commit name like main or origin/main")
-      .optional(),
-    carry: z.boolean().optional(),
-    worktree: z.boolean().optional(),
-    "no-status": z.boolean().optional(),
-    assign: z.boolean().optional(),
-    open: z.boolean().optional(),
-    json: z.boolean().optional(),
-  })
-  .refine((o) => !(o.carry && o.worktree), {
-    message: "--carry takes uncommitted changes along in this checkout and --worktree leaves this checkout alone; pick one",
-    path: ["carry"],
-  });
+const flags = {
+  title: {
+    type: "string",
+    value: "T",
+    help: "the title, when Linear is not asked (names the branch lin-123-<title>)",
+    check: () => z.string().max(200, "at most 200 characters").regex(/^[^\x00-\x1f\x7f]*$/, "must be one line of text"),
+  },
+  from: {
+    type: "string",
+    value: "REF",
+    help: "where a new branch starts (default: origin's default branch, else main or master)",
+    check: () =>
+      z
+        .string()
+        .max(200, "at most 200 characters")
+        .regex(/^[^\s\x00-\x1f\x7f-][^\s\x00-\x1f\x7f]*$/, "must be a branch, tag or commit name like main or origin/main"),
+  },
+  carry: {
+    type: "boolean",
+    help: "take uncommitted changes along to the branch",
+    excludes: {
+      flag: "worktree",
+      message: "--carry takes uncommitted changes along in this checkout and --worktree leaves this checkout alone; pick one",
+    },
+  },
+  worktree: {
+    type: "boolean",
+    help: "check the branch out in a worktree beside the repo instead (<repo>.worktrees/<branch>; on the host)",
+  },
+  "no-status": { type: "boolean", help: "leave the issue's state in Linear alone" },
+  assign: { type: "boolean", help: "assign the issue to you (the owner of LINEAR_API_KEY)" },
+  open: { type: "boolean", help: "then open the branch's folder in its dev container (dev-open)" },
+  json: { type: "boolean", help: "print one machine-readable result" },
+} as const;
 
 const HELP = `Usage: start-work <LIN-123 | issue URL> [options]
 
@@ -68,15 +68,7 @@ Starts work on a Linear issue in the git repository of the current folder: check
 state, remembers it for the next Claude sessions here, and prints the issue with its description.
 Without LINEAR_API_KEY, Linear is not asked: the branch is named after the issue (and --title).
 
-  --title T       the title, when Linear is not asked (names the branch lin-123-<title>)
-  --from REF      where a new branch starts (default: origin's default branch, else main or master)
-  --carry         take uncommitted changes along to the branch
-  --worktree      check the branch out in a worktree beside the repo instead (<repo>.worktrees/<branch>; on the host)
-  --no-status     leave the issue's state in Linear alone
-  --assign        assign the issue to you (the owner of LINEAR_API_KEY)
-  --open          then open the branch's folder in its dev container (dev-open)
-  --json          print one machine-readable result
-Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/graphql), LINEAR_TIMEOUT_MS.
+${flagHelp(flags)}Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/graphql), LINEAR_TIMEOUT_MS.
 `;
 
 /** Enough of a description for Claude to start from; the rest is one click away in Linear. */
@@ -106,9 +98,10 @@ type StartWorkResult = {
 };
 
 export const startWork: Command = {
+  flags,
   help: HELP,
   async run(args, io) {
-    const { values, positionals } = parseOptions("start-work", args, options, optionsSchema, { positionals: 1 });
+    const { values, positionals } = parseOptions("start-work", args, flags, { positionals: 1 });
     const [input] = positionals;
     if (input === undefined) throw new UserError("which issue? pass one, like 'start-work LIN-123' or its Linear URL", 2);
     // Nothing reaches git, a shell or the network before the reference has been through here.

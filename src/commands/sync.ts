@@ -2,7 +2,7 @@
 import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod";
-import { parseOptions } from "../args.ts";
+import { actionHelp, parseOptions } from "../args.ts";
 import { projectsDir, type Env } from "../claude/home.ts";
 import type { Command, Io } from "../command.ts";
 import { UserError } from "../errors.ts";
@@ -29,30 +29,75 @@ import {
 import { createInstance, endpointOf, isUp, newApiKey, rest, startDaemon, stopDaemon, userSyncthingHomes, type Endpoint } from "../sync/syncthing.ts";
 import { oneLine } from "../text.ts";
 
+const none = {} as const;
+
+const actions = {
+  init: {
+    flags: {
+      listen: {
+        type: "string",
+        multiple: true,
+        value: "ADDRESS",
+        help: "where this machine accepts connections",
+        check: () => z.string().regex(/^(tcp|quic)[46]?:\/\/[^\s<>&]+$/, "must look like tcp://HOST:PORT"),
+      },
+      name: { type: "string", value: "NAME", help: "this device's name", check: () => z.string().min(1).max(64) },
+      own: { type: "boolean", help: "run a Syncthing of claude-persist's own" },
+      relay: { type: "boolean", help: "an always-on box that only stores encrypted data" },
+    },
+    help:
+      "set up this machine (uses a Syncthing you already run unless --own); nothing listens\n" +
+      "unless you pass --listen (e.g. tcp://192.168.1.5:22000); --relay makes this an\n" +
+      "always-on box that only stores encrypted data",
+  },
+  "add-device": {
+    args: "ID",
+    flags: {
+      name: { type: "string", value: "NAME", help: "the device's name", check: () => z.string().min(1).max(64) },
+      address: {
+        type: "string",
+        multiple: true,
+        value: "ADDRESS",
+        help: "where to reach it",
+        check: () => z.string().regex(/^((tcp|quic)[46]?:\/\/[^\s<>&]+|dynamic)$/, "must look like tcp://HOST:PORT"),
+      },
+      untrusted: { type: "boolean", help: "it gets encrypted data only" },
+    },
+    help: "share with another of your machines (--untrusted: it gets encrypted data only)",
+  },
+  status: {
+    flags: { json: { type: "boolean", help: "print one machine-readable result" } },
+    help: "this device's ID, peers, folders, conflicts",
+  },
+  pause: { flags: none },
+  resume: { flags: none, help: "stop or restart syncing (the daemon keeps running)" },
+  start: { flags: none },
+  stop: { flags: none, help: "start or stop the Syncthing that claude-persist runs for you" },
+  link: { args: "[DIR]", flags: none, help: "let this project's sessions travel (the hook does it at a session's first start)" },
+  merge: { flags: none, help: "merge every conflict copy of a session now (the hook does it at session start)" },
+  scan: { args: "[FILE]", flags: none, help: "send a file (or everything) now instead of after the watcher's 1 s delay" },
+  doctor: { flags: none, help: "check the setup, one line per check" },
+  unison: {
+    args: "HOST",
+    flags: {
+      "ssh-command": { type: "string", value: "CMD", help: "how to run ssh", check: () => z.string().min(1) },
+    },
+    help:
+      "sync once with HOST over ssh with unison instead (no daemon, no port): the same\n" +
+      "folders and ignores, sessions written on both sides merged by line",
+  },
+  "merge-files": { args: "CURRENT1 CURRENT2 NEW", flags: none, hidden: true },
+} as const;
+
 const HELP = `Usage: claude-persist sync <command> [options]
 
 Keeps Claude Code's sessions, todos, tasks, plans and file history in step between your machines with Syncthing.
 Credentials, .claude.json, plugins/ and settings never travel.
 
-  init [--listen ADDRESS]... [--name NAME] [--own] [--relay]
-                      set up this machine (uses a Syncthing you already run unless --own); nothing listens
-                      unless you pass --listen (e.g. tcp://192.168.1.5:22000); --relay makes this an
-                      always-on box that only stores encrypted data
-  add-device ID [--name NAME] [--address ADDRESS]... [--untrusted]
-                      share with another of your machines (--untrusted: it gets encrypted data only)
-  status [--json]     this device's ID, peers, folders, conflicts
-  pause | resume      stop or restart syncing (the daemon keeps running)
-  start | stop        start or stop the Syncthing that claude-persist runs for you
-  link [DIR]          let this project's sessions travel (the hook does it at a session's first start)
-  merge               merge every conflict copy of a session now (the hook does it at session start)
-  scan [FILE]         send a file (or everything) now instead of after the watcher's 1 s delay
-  doctor              check the setup, one line per check
-  unison HOST [--ssh-command CMD]
-                      sync once with HOST over ssh with unison instead (no daemon, no port): the same
-                      folders and ignores, sessions written on both sides merged by line
-`;
+${actionHelp(actions, 20)}`;
 
 export const sync: Command = {
+  actions,
   help: HELP,
   async run(args, io) {
     const [sub, ...rest] = args;
@@ -87,16 +132,8 @@ export const sync: Command = {
   },
 };
 
-const initOptions = { listen: { type: "string", multiple: true }, name: { type: "string" }, own: { type: "boolean" }, relay: { type: "boolean" } } as const;
-const initSchema = z.object({
-  listen: z.array(z.string().regex(/^(tcp|quic)[46]?:\/\/[^\s<>&]+$/, "must look like tcp://HOST:PORT")).optional(),
-  name: z.string().min(1).max(64).optional(),
-  own: z.boolean().optional(),
-  relay: z.boolean().optional(),
-});
-
 async function init(args: string[], io: Io): Promise<number> {
-  const { values } = parseOptions("claude-persist sync init", args, initOptions, initSchema);
+  const { values } = parseOptions("claude-persist sync init", args, actions.init.flags);
   const env = io.env;
   const relay = values.relay === true;
   let settings = readSyncSettings(env);
@@ -162,15 +199,8 @@ async function liveEndpoint(env: Env, settings: SyncSettings): Promise<Endpoint>
   );
 }
 
-const deviceOptions = { name: { type: "string" }, address: { type: "string", multiple: true }, untrusted: { type: "boolean" } } as const;
-const deviceSchema = z.object({
-  name: z.string().min(1).max(64).optional(),
-  address: z.array(z.string().regex(/^((tcp|quic)[46]?:\/\/[^\s<>&]+|dynamic)$/, "must look like tcp://HOST:PORT")).optional(),
-  untrusted: z.boolean().optional(),
-});
-
 async function addDeviceCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions("claude-persist sync add-device", args, deviceOptions, deviceSchema, { positionals: 1 });
+  const { values, positionals } = parseOptions("claude-persist sync add-device", args, actions["add-device"].flags, { positionals: 1 });
   const id = positionals[0]?.toUpperCase();
   if (!id || !DEVICE_ID.test(id)) throw new UserError("give the other device's ID, as 'claude-persist sync status' prints it there (8 groups of 7 letters and digits)", 2);
   const settings = requireSettings(io.env);
@@ -197,7 +227,7 @@ function relayPassword(env: Env): { value: string; created: boolean } {
 }
 
 async function status(args: string[], io: Io): Promise<number> {
-  const { values } = parseOptions("claude-persist sync status", args, { json: { type: "boolean" } }, z.object({ json: z.boolean().optional() }));
+  const { values } = parseOptions("claude-persist sync status", args, actions.status.flags);
   const settings = requireSettings(io.env);
   const endpoint = await liveEndpoint(io.env, settings);
   const merged = settings.relay ? [] : mergeAllConflicts(io.env);
@@ -237,7 +267,7 @@ function mergeAllConflicts(env: Env): ReturnType<typeof mergeConflicts> {
 }
 
 async function pauseResume(which: "pause" | "resume", args: string[], io: Io): Promise<number> {
-  parseOptions(`claude-persist sync ${which}`, args, {}, z.object({}));
+  parseOptions(`claude-persist sync ${which}`, args, actions[which].flags);
   const settings = requireSettings(io.env);
   await setFoldersPaused(await liveEndpoint(io.env, settings), which === "pause");
   io.stdout(which === "pause" ? "Paused: nothing is sent or fetched until 'claude-persist sync resume'.\n" : "Syncing again.\n");
@@ -245,7 +275,7 @@ async function pauseResume(which: "pause" | "resume", args: string[], io: Io): P
 }
 
 async function startStop(which: "start" | "stop", args: string[], io: Io): Promise<number> {
-  parseOptions(`claude-persist sync ${which}`, args, {}, z.object({}));
+  parseOptions(`claude-persist sync ${which}`, args, actions[which].flags);
   const settings = requireSettings(io.env);
   if (!settings.own) throw new UserError(`claude-persist uses the Syncthing you run yourself (${settings.home}): ${which} it the way you usually do`);
   if (which === "start") {
@@ -258,7 +288,7 @@ async function startStop(which: "start" | "stop", args: string[], io: Io): Promi
 }
 
 async function link(args: string[], io: Io): Promise<number> {
-  const { positionals } = parseOptions("claude-persist sync link", args, {}, z.object({}), { positionals: 1 });
+  const { positionals } = parseOptions("claude-persist sync link", args, actions.link.flags, { positionals: 1 });
   requireSettings(io.env);
   const dir = path.resolve(io.cwd, positionals[0] ?? ".");
   const linked = linkProject(io.env, dir, mergeInto);
@@ -272,7 +302,7 @@ async function link(args: string[], io: Io): Promise<number> {
 }
 
 async function merge(args: string[], io: Io): Promise<number> {
-  parseOptions("claude-persist sync merge", args, {}, z.object({}));
+  parseOptions("claude-persist sync merge", args, actions.merge.flags);
   requireSettings(io.env);
   const merged = mergeAllConflicts(io.env);
   io.stdout(merged.length > 0 ? `${describeMerged(merged)}.\n` : "No conflict copies.\n");
@@ -280,7 +310,7 @@ async function merge(args: string[], io: Io): Promise<number> {
 }
 
 async function scan(args: string[], io: Io): Promise<number> {
-  const { positionals } = parseOptions("claude-persist sync scan", args, {}, z.object({}), { positionals: 1 });
+  const { positionals } = parseOptions("claude-persist sync scan", args, actions.scan.flags, { positionals: 1 });
   const settings = requireSettings(io.env);
   const endpoint = await liveEndpoint(io.env, settings);
   if (!positionals[0]) {
@@ -316,8 +346,7 @@ async function unison(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(
     "claude-persist sync unison",
     args,
-    { "ssh-command": { type: "string" } },
-    z.object({ "ssh-command": z.string().min(1).optional() }),
+    actions.unison.flags,
     { positionals: 1 },
   );
   if (!positionals[0]) throw new UserError("give the machine to sync with: claude-persist sync unison user@host", 2);
@@ -333,7 +362,7 @@ async function unison(args: string[], io: Io): Promise<number> {
 
 /** unison's merge command: the union of both versions' lines, written to NEW. */
 async function mergeFilesCommand(args: string[], io: Io): Promise<number> {
-  const { positionals } = parseOptions("claude-persist sync merge-files", args, {}, z.object({}), { positionals: 3 });
+  const { positionals } = parseOptions("claude-persist sync merge-files", args, actions["merge-files"].flags, { positionals: 3 });
   const [current1, current2, output] = positionals;
   if (!current1 || !current2 || !output) throw new UserError("usage: claude-persist sync merge-files CURRENT1 CURRENT2 NEW (unison runs it)", 2);
   const added = mergeFiles(path.resolve(io.cwd, current1), path.resolve(io.cwd, current2), path.resolve(io.cwd, output));
@@ -342,7 +371,7 @@ async function mergeFilesCommand(args: string[], io: Io): Promise<number> {
 }
 
 async function doctor(args: string[], io: Io): Promise<number> {
-  parseOptions("claude-persist sync doctor", args, {}, z.object({}));
+  parseOptions("claude-persist sync doctor", args, actions.doctor.flags);
   const settings = readSyncSettings(io.env);
   const lines: string[] = [];
   let bad = 0;
