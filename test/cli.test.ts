@@ -2,6 +2,9 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+import * as z from "zod";
+import { actionHelp, flagHelp, flagSynopsis, parseOptions } from "../src/args.ts";
+import { COMMANDS } from "../src/cli.ts";
 import { CLI, PROJECT_ROOT, runCli, tempDir, tempHome } from "./support/claude.ts";
 
 describe("claude-persist <command> --help", () => {
@@ -24,6 +27,77 @@ describe("claude-persist <command> --help", () => {
       expect(result.stderr).toBe("");
     }
     expect(readdirSync(path.join(home, ".claude"))).toEqual([]);
+  });
+});
+
+describe("each command's flag table (README: Development): one file in src/commands/ and one line in cli.ts", () => {
+  it.each(Object.keys(COMMANDS))("%s: its help is generated from its flag table and names every flag it takes", async (name) => {
+    const command = await COMMANDS[name]?.load();
+    const tables = command?.actions ? Object.values(command.actions) : command?.flags ? [{ flags: command.flags }] : [];
+    expect(tables.length, `${name} declares neither flags nor actions`).toBeGreaterThan(0);
+    const help = command?.help ?? "";
+    if (command?.flags) expect(help).toContain(flagHelp(command.flags));
+    for (const action of command?.actions ? Object.values(command.actions) : []) {
+      if (!action.hidden) expect(help).toContain(flagSynopsis(action.flags));
+    }
+    const declared = new Set(tables.flatMap((table) => Object.keys(table.flags)));
+    for (const flag of declared) expect(help, `${name} --help does not mention --${flag}`).toContain(`--${flag}`);
+    if (declared.size === 0) expect(help).not.toMatch(/(^|\s)--[a-z]/);
+  });
+
+  const flags = {
+    listen: {
+      type: "string",
+      multiple: true,
+      value: "ADDRESS",
+      help: "where to listen",
+      check: () => z.string().regex(/^tcp:\/\//, "must look like tcp://HOST:PORT"),
+    },
+    keep: { type: "string", value: "N", help: "how many", check: () => z.string().regex(/^[0-9]+$/, "a number").transform(Number), default: 10 },
+    shell: { type: "boolean", help: "a shell", excludes: { flag: "claude", message: "choose one of --shell and --claude" } },
+    claude: { type: "boolean", help: "claude" },
+  } as const;
+  const usageError = (args: string[]) => {
+    try {
+      parseOptions("demo", args, flags);
+    } catch (error) {
+      return (error as Error & { exitCode?: number }).exitCode === 2 ? (error as Error).message : "not a usage error";
+    }
+    return "accepted";
+  };
+
+  it("gives checked and converted values, and the default of a flag not given", () => {
+    expect(parseOptions("demo", ["--listen", "tcp://a:1", "--listen=tcp://b:2", "--keep", "3"], flags).values).toEqual({
+      listen: ["tcp://a:1", "tcp://b:2"],
+      keep: 3,
+      shell: undefined,
+      claude: undefined,
+    });
+    expect(parseOptions("demo", [], flags).values.keep).toBe(10);
+  });
+
+  it("refuses a bad value, an unknown flag, a stray argument and two flags that exclude each other, in one line", () => {
+    expect(usageError(["--listen", "tcp://a:1", "--listen", "udp://b"])).toBe("--listen: must look like tcp://HOST:PORT; see 'demo --help'");
+    expect(usageError(["--keep", "x"])).toBe("--keep: a number; see 'demo --help'");
+    expect(usageError(["--force"])).toBe("Unknown option '--force'; see 'demo --help'");
+    expect(usageError(["here"])).toMatch(/^Unexpected argument 'here'.*; see 'demo --help'$/);
+    expect(usageError(["--claude", "--shell"])).toBe("--shell: choose one of --shell and --claude; see 'demo --help'");
+  });
+
+  it("renders help: options aligned, continued lines under their column, actions with their usage", () => {
+    expect(flagSynopsis(flags)).toBe("[--listen ADDRESS]... [--keep N] [--shell] [--claude]");
+    expect(flagHelp({ all: { type: "boolean", help: "every project" }, stats: { type: "boolean", help: "how much\nwas read" } })).toBe(
+      "  --all    every project\n  --stats  how much\n           was read\n",
+    );
+    const actions = {
+      pause: { flags: {} },
+      resume: { flags: {}, help: "stop or restart" },
+      init: { flags, help: "set up" },
+      "merge-files": { flags: {}, hidden: true },
+    };
+    expect(actionHelp(actions, 16)).toBe(
+      "  pause | resume  stop or restart\n  init [--listen ADDRESS]... [--keep N] [--shell] [--claude]\n                  set up\n",
+    );
   });
 });
 
