@@ -128,7 +128,8 @@ export function actionHelp(actions: { readonly [name: string]: Action }, width: 
   return helpColumns(entries, width);
 }
 
-function helpColumns(entries: readonly (readonly [string, string])[], width: number): string {
+/** Help's two columns: each name, then its text from column `width` + 2 (under it when the name is that wide). */
+export function helpColumns(entries: readonly (readonly [string, string])[], width: number): string {
   const indent = `\n${" ".repeat(width + 2)}`;
   const lines = entries.map(([left, text]) => {
     const body = text.split("\n").join(indent);

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { helpColumns } from "./args.ts";
 import type { Command, Io } from "./command.ts";
 import { describeError, EXIT, UserError } from "./errors.ts";
 
@@ -140,8 +141,8 @@ function packVersion(): string {
 }
 
 function usage(): string {
-  const lines = ["Usage: claude-persist <command> [options]", "", "Commands:"];
-  for (const [name, { summary }] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(12)} ${summary}`);
+  const commands = Object.entries(COMMANDS).map(([name, { summary }]): [string, string] => [name, summary]);
+  const lines = ["Usage: claude-persist <command> [options]", "", "Commands:", helpColumns(commands, 13).trimEnd()];
   lines.push(
     "",
     "Options: <command> --help (or -h) for its own; --version (-V) prints the version.",

@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { Io } from "../src/command.ts";
 import { encodeProjectSlug } from "../src/claude/home.ts";
 import { unifiedDiff } from "../src/diff.ts";
-import { renderColumns, startProgress } from "../src/commands/output.ts";
+import { formatBytes, plural, renderColumns, startProgress } from "../src/commands/output.ts";
 import { runCli, tempDir, tempHome } from "./support/claude.ts";
 
 describe("unifiedDiff (dry-run diffs)", () => {
@@ -100,5 +100,15 @@ describe("startProgress (snapshot create|restore)", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe("counts and sizes, as every command prints them", () => {
+  it("a count goes with its noun in the singular only for one", () => {
+    expect([0, 1, 2].map((n) => plural(n, "snapshot"))).toEqual(["0 snapshots", "1 snapshot", "2 snapshots"]);
+  });
+
+  it("sizes are in decimal units, one decimal below 10", () => {
+    expect([999, 1000, 12_345, 1_234_567, 5e12].map(formatBytes)).toEqual(["999 B", "1.0 kB", "12 kB", "1.2 MB", "5.0 TB"]);
   });
 });

@@ -2,7 +2,7 @@
 import { flagHelp, flagSynopsis, parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
 import { install as installPack, type InstallResult, uninstall as uninstallPack } from "../install/install.ts";
-import { printJson } from "./output.ts";
+import { plural, printJson } from "./output.ts";
 
 const flags = {
   "dry-run": { type: "boolean", help: "say what would change, change nothing" },
@@ -41,7 +41,7 @@ function report(io: Io, result: InstallResult, json: boolean | undefined, verb: 
   for (const change of result.changes) {
     io.stdout(`${prefix}${change.action} ${change.path}${change.backup ? ` (backup: ${change.backup})` : ""}\n`);
   }
-  const summary = result.changes.length === 0 ? "nothing to change" : `${result.changes.length} change${result.changes.length === 1 ? "" : "s"}`;
+  const summary = result.changes.length === 0 ? "nothing to change" : plural(result.changes.length, "change");
   io.stdout(`claude-persist ${result.dryRun ? `${verb.replace(/ed$/, "")} (dry run)` : verb} in ${result.configDir}: ${summary}.\n`);
   for (const note of result.notes) io.stdout(`note: ${note}\n`);
 }

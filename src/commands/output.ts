@@ -1,4 +1,5 @@
-// What commands print: one JSON document for --json, tables that fit the terminal, progress on stderr.
+// What commands print: one JSON document for --json, tables that fit the terminal, counts and sizes, progress on
+// stderr. Libraries return data; the commands render it with these.
 import stringWidth from "string-width";
 import type { Io } from "../command.ts";
 import { describeError, errorKind } from "../errors.ts";
@@ -97,4 +98,22 @@ export function startProgress(io: Io, what: string): () => void {
     clearTimeout(first);
     if (repeat) clearInterval(repeat);
   };
+}
+
+/** `1 snapshot`, `2 snapshots`: a count with its noun. */
+export function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+/** Decimal units, as `ls -h --si` and most tools print them: `1.2 MB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ["kB", "MB", "GB", "TB"];
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ${units[unit]}`;
 }

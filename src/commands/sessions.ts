@@ -5,7 +5,7 @@ import { projectsDir } from "../claude/home.ts";
 import type { Command, Io } from "../command.ts";
 import { listAllSessions, listProjectSessions, type SessionInfo, type SessionListing } from "../sessions/sessions.ts";
 import { oneLine } from "../text.ts";
-import { printJson, renderColumns, terminalColumns } from "./output.ts";
+import { plural, printJson, renderColumns, terminalColumns } from "./output.ts";
 
 const flags = {
   all: { type: "boolean", help: "every project under Claude Code's projects/ folder, grouped by project" },
@@ -69,8 +69,7 @@ function renderTable(listing: SessionListing, columns: number | undefined): stri
   const out: string[] = [];
   for (const { project, rows } of groups) {
     if (out.length > 0) out.push("");
-    const count = project.sessions.length;
-    out.push(`${oneLine(project.project)}: ${count} session${count === 1 ? "" : "s"}, newest first`);
+    out.push(`${oneLine(project.project)}: ${plural(project.sessions.length, "session")}, newest first`);
     out.push(header, ...lines.splice(0, rows.length));
   }
   return `${out.join("\n")}\n`;

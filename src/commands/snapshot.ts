@@ -5,7 +5,7 @@ import { actionHelp, parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { createSnapshot, listSnapshots, pruneSnapshots, resolveSnapshotProject, restoreSnapshot, type SnapshotInfo } from "../snapshot/snapshot.ts";
-import { printJson, renderColumns, startProgress, terminalColumns } from "./output.ts";
+import { formatBytes, plural, printJson, renderColumns, startProgress, terminalColumns } from "./output.ts";
 import { oneLine } from "../text.ts";
 
 const json = { type: "boolean", help: "print one machine-readable result" } as const;
@@ -138,21 +138,4 @@ function renderList(project: string, all: SnapshotInfo[], columns: number | unde
 function describePrune(kept: number, removed: SnapshotInfo[]): string {
   if (removed.length === 0) return `Nothing to prune: ${plural(kept, "snapshot")} kept.\n`;
   return `Deleted ${plural(removed.length, "snapshot")} (${removed.map((s) => oneLine(s.id, 80)).join(", ")}); ${kept} kept.\n`;
-}
-
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? "" : "s"}`;
-}
-
-/** Decimal units, as `ls -h --si` and most tools print them: `1.2 MB`. */
-function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ["kB", "MB", "GB", "TB"];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ${units[unit]}`;
 }

@@ -8,7 +8,7 @@ import type { Command, Io } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic, readTextIfExists } from "../fs.ts";
 import { mergeInto } from "../devcontainer/mapping.ts";
-import { printJson } from "./output.ts";
+import { printJson, renderColumns } from "./output.ts";
 import { updateJsonState } from "../state/files.ts";
 import { describeMerged, mergeConflicts, conflictCopies } from "../sync/conflicts.ts";
 import { ownSyncthingHome, relayPasswordFile, SYNC_FOLDERS, syncSettingsFile, PROJECT_IDENTITY_PREFIX } from "../sync/folders.ts";
@@ -243,12 +243,17 @@ async function status(args: string[], io: Io): Promise<number> {
   }
   const lines = [`This device: ${settings.deviceId}${settings.relay ? " (encrypted relay)" : ""}`];
   lines.push(peers.length === 0 ? "No other device yet: 'claude-persist sync add-device ID'." : "Devices:");
-  for (const peer of peers) lines.push(`  ${oneLine(peer.name || peer.id.slice(0, 7), 40).padEnd(20)} ${peer.connected ? "connected" : "not connected"}${peer.untrusted ? ", untrusted" : ""}`);
+  const peerRows = peers.map((peer) => [
+    oneLine(peer.name || peer.id.slice(0, 7), 40),
+    `${peer.connected ? "connected" : "not connected"}${peer.untrusted ? ", untrusted" : ""}`,
+  ]);
+  if (peerRows.length > 0) lines.push(...renderColumns(peerRows));
   lines.push("Folders:");
-  for (const folder of folders) {
+  const folderRows = folders.map((folder) => {
     const notes = [folder.paused ? "paused" : folder.state, folder.needFiles > 0 ? `${folder.needFiles} to fetch` : "", folder.errors > 0 ? `${folder.errors} errors` : ""];
-    lines.push(`  ${folder.name.padEnd(20)} ${notes.filter(Boolean).join(", ")}`);
-  }
+    return [folder.name, notes.filter(Boolean).join(", ")];
+  });
+  lines.push(...renderColumns(folderRows));
   if (merged.length > 0) lines.push(describeMerged(merged));
   io.stdout(`${lines.join("\n")}\n`);
   return 0;
