@@ -1,18 +1,17 @@
 // `claude-persist sync`: sessions, todos and plans that follow the user across their machines, on Syncthing.
-import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod";
 import { actionHelp, parseOptions } from "../args.ts";
-import { projectsDir, type Env } from "../claude/home.ts";
+import { projectsDir } from "../claude/home.ts";
 import type { Command, Io } from "../command.ts";
 import { UserError } from "../errors.ts";
-import { writeFileAtomic, readTextIfExists } from "../fs.ts";
 import { mergeInto } from "../devcontainer/mapping.ts";
 import { printJson, renderColumns } from "./output.ts";
 import { updateJsonState } from "../state/files.ts";
-import { describeMerged, mergeConflicts, conflictCopies } from "../sync/conflicts.ts";
-import { ownSyncthingHome, relayPasswordFile, SYNC_FOLDERS, syncSettingsFile, PROJECT_IDENTITY_PREFIX } from "../sync/folders.ts";
-import { linkProject } from "../sync/identity.ts";
+import { checkSync } from "../sync/checks.ts";
+import { describeMerged, mergeAllConflicts } from "../sync/conflicts.ts";
+import { ownSyncthingHome, relayPasswordFile, SYNC_FOLDERS, syncSettingsFile } from "../sync/folders.ts";
+import { linkProject, resolveSlugLink } from "../sync/identity.ts";
 import { mergeFiles, unisonOnce } from "../sync/unison.ts";
 import {
   addDevice,
@@ -20,13 +19,16 @@ import {
   DEVICE_ID,
   endpointFor,
   folderStatuses,
+  liveEndpoint,
   readSyncSettings,
+  relayPassword,
+  requireSettings,
+  runningUserSyncthing,
   scanNow,
   setFoldersPaused,
   syncSettingsSchema,
-  type SyncSettings,
 } from "../sync/setup.ts";
-import { createInstance, endpointOf, isUp, newApiKey, rest, startDaemon, stopDaemon, userSyncthingHomes, type Endpoint } from "../sync/syncthing.ts";
+import { createInstance, newApiKey, rest, startDaemon, stopDaemon } from "../sync/syncthing.ts";
 import { oneLine } from "../text.ts";
 
 const none = {} as const;
@@ -174,31 +176,6 @@ async function init(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-/** A Syncthing the user runs themselves whose API answers (plain HTTP on its configured address). */
-async function runningUserSyncthing(env: Env): Promise<{ home: string; endpoint: Endpoint } | undefined> {
-  for (const home of userSyncthingHomes(env)) {
-    const endpoint = endpointOf(home);
-    if (endpoint && (await isUp(endpoint))) return { home, endpoint };
-  }
-  return undefined;
-}
-
-function requireSettings(env: Env): SyncSettings {
-  const settings = readSyncSettings(env);
-  if (!settings) throw new UserError("sync is not set up on this machine: run 'claude-persist sync init' first");
-  return settings;
-}
-
-async function liveEndpoint(env: Env, settings: SyncSettings): Promise<Endpoint> {
-  const endpoint = endpointFor(settings);
-  if (await isUp(endpoint)) return endpoint;
-  throw new UserError(
-    settings.own
-      ? "Syncthing is not running: start it with 'claude-persist sync start'"
-      : `your Syncthing (${settings.home}) is not answering: start it, then run this again`,
-  );
-}
-
 async function addDeviceCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions("claude-persist sync add-device", args, actions["add-device"].flags, { positionals: 1 });
   const id = positionals[0]?.toUpperCase();
@@ -214,16 +191,6 @@ async function addDeviceCommand(args: string[], io: Io): Promise<number> {
     io.stdout(`The encryption password is in ${relayPasswordFile(io.env)}: copy that file to the same place on your other machines before adding this device there.\n`);
   }
   return 0;
-}
-
-/** The password for untrusted devices: made once, the same on every trusted machine (copied by the user). */
-function relayPassword(env: Env): { value: string; created: boolean } {
-  const file = relayPasswordFile(env);
-  const existing = readTextIfExists(file)?.trim();
-  if (existing) return { value: existing, created: false };
-  const value = newApiKey();
-  writeFileAtomic(file, `${value}\n`, 0o600);
-  return { value, created: true };
 }
 
 async function status(args: string[], io: Io): Promise<number> {
@@ -257,18 +224,6 @@ async function status(args: string[], io: Io): Promise<number> {
   if (merged.length > 0) lines.push(describeMerged(merged));
   io.stdout(`${lines.join("\n")}\n`);
   return 0;
-}
-
-/** Every project folder that travels: merge the conflict copies of its sessions. */
-function mergeAllConflicts(env: Env): ReturnType<typeof mergeConflicts> {
-  const projects = projectsDir(env);
-  let names: string[];
-  try {
-    names = readdirSync(projects).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX));
-  } catch {
-    return [];
-  }
-  return names.flatMap((name) => (lstatSync(path.join(projects, name)).isDirectory() ? mergeConflicts(path.join(projects, name)) : []));
 }
 
 async function pauseResume(which: "pause" | "resume", args: string[], io: Io): Promise<number> {
@@ -334,19 +289,6 @@ async function scan(args: string[], io: Io): Promise<number> {
   throw new UserError(`${file} is not in a folder that travels`);
 }
 
-/** `rel` with a first part that is this machine's slug link replaced by the project's folder it points to. */
-function resolveSlugLink(root: string, rel: string): string {
-  const [first, ...restParts] = rel.split(path.sep);
-  if (first) {
-    try {
-      if (lstatSync(path.join(root, first)).isSymbolicLink()) return [path.basename(readlinkSync(path.join(root, first))), ...restParts].join("/");
-    } catch {
-      // Not there: scan the path as given.
-    }
-  }
-  return rel.split(path.sep).join("/");
-}
-
 async function unison(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(
     "claude-persist sync unison",
@@ -377,60 +319,8 @@ async function mergeFilesCommand(args: string[], io: Io): Promise<number> {
 
 async function doctor(args: string[], io: Io): Promise<number> {
   parseOptions("claude-persist sync doctor", args, actions.doctor.flags);
-  const settings = readSyncSettings(io.env);
-  const lines: string[] = [];
-  let bad = 0;
-  const check = (ok: boolean, good: string, wrong: string): void => {
-    lines.push(`${ok ? "ok  " : "FAIL"} ${ok ? good : wrong}`);
-    if (!ok) bad++;
-  };
-  check(settings !== undefined, "sync is set up on this machine", "sync is not set up: run 'claude-persist sync init'");
-  if (settings) {
-    const endpoint = endpointFor(settings);
-    const up = await isUp(endpoint);
-    check(up, "Syncthing answers", settings.own ? "Syncthing is not running: 'claude-persist sync start'" : `your Syncthing (${settings.home}) is not answering: start it`);
-    if (endpoint.socketPath) {
-      const mode = statMode(endpoint.socketPath);
-      check(!up || mode === 0o600, "its API is a 0600 Unix socket", `its API socket ${endpoint.socketPath} is not 0600: other users can reach it`);
-    } else {
-      lines.push(`note its API is on ${endpoint.host}:${endpoint.port} (your Syncthing): protect it with a GUI password`);
-    }
-    if (up) {
-      const options = await rest<{ globalAnnounceEnabled: boolean; relaysEnabled: boolean; listenAddresses: string[] }>(endpoint, "GET", "/rest/config/options");
-      if (settings.own) {
-        const wide = options.listenAddresses.filter((a) => a === "default" || /0\.0\.0\.0|\[::\]|:\/\/:/.test(a));
-        check(wide.length === 0 && !options.globalAnnounceEnabled && !options.relaysEnabled, `it listens only on ${options.listenAddresses.filter(Boolean).join(", ") || "nothing"}, no discovery, no public relays`, `it listens or announces beyond what you named (${options.listenAddresses.join(", ")})`);
-      }
-      if (!settings.relay) {
-        for (const folder of await folderStatuses(endpoint)) {
-          check(folder.state !== "not configured" && folder.ignoresMatch && folder.errors === 0, `${folder.name}: ${folder.paused ? "paused" : folder.state}, ignore patterns as on every machine`, `${folder.name}: ${folder.state === "not configured" ? "not configured: run 'claude-persist sync init' again" : !folder.ignoresMatch ? "ignore patterns differ from claude-persist's: run 'claude-persist sync init' again" : `${folder.errors} errors: see 'claude-persist sync status'`}`);
-        }
-      }
-    }
-    if (!settings.relay) {
-      const copies = countConflictCopies(io.env);
-      check(copies === 0, "no conflict copies waiting", `${copies} conflict copies of sessions: 'claude-persist sync merge'`);
-    }
-  }
-  io.stdout(`${lines.join("\n")}\n`);
-  return bad > 0 ? 1 : 0;
-}
-
-function statMode(file: string): number | undefined {
-  try {
-    return lstatSync(file).mode & 0o777;
-  } catch {
-    return undefined;
-  }
-}
-
-function countConflictCopies(env: Env): number {
-  const projects = projectsDir(env);
-  try {
-    return readdirSync(projects)
-      .filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX))
-      .reduce((sum, name) => sum + conflictCopies(path.join(projects, name)).length, 0);
-  } catch {
-    return 0;
-  }
+  const checks = await checkSync(io.env);
+  const mark = { ok: "ok  ", fail: "FAIL", note: "note" } as const;
+  io.stdout(`${checks.map((check) => `${mark[check.status]} ${check.text}`).join("\n")}\n`);
+  return checks.some((check) => check.status === "fail") ? 1 : 0;
 }

@@ -4,7 +4,9 @@
 // No dependencies beyond node:fs: the SessionStart hook bundles it, and it costs one readdir when there is nothing.
 import { lstatSync, readdirSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { projectsDir, type Env } from "../claude/home.ts";
 import { readRegularText, tempPathBeside } from "../fs.ts";
+import { PROJECT_IDENTITY_PREFIX } from "./folders.ts";
 
 const CONFLICT = /^(.+)\.sync-conflict-\d{8}-\d{6}-([A-Z0-9]{7})(\.jsonl)$/;
 /** Bigger conflict copies are left for the user: the hook must stay quick and memory-bounded. */
@@ -143,4 +145,28 @@ export function describeMerged(merged: readonly MergedConflict[]): string {
         `merged its ${m.added} line(s) back, no line lost; the session now has two branches and resume follows the newest`,
     )
     .join("; ");
+}
+
+/** Every project folder that travels: merge the conflict copies of its sessions. */
+export function mergeAllConflicts(env: Env): MergedConflict[] {
+  const projects = projectsDir(env);
+  let names: string[];
+  try {
+    names = readdirSync(projects).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX));
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => (lstatSync(path.join(projects, name)).isDirectory() ? mergeConflicts(path.join(projects, name)) : []));
+}
+
+/** How many conflict copies of sessions wait in the travelling project folders. */
+export function countConflictCopies(env: Env): number {
+  const projects = projectsDir(env);
+  try {
+    return readdirSync(projects)
+      .filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX))
+      .reduce((sum, name) => sum + conflictCopies(path.join(projects, name)).length, 0);
+  } catch {
+    return 0;
+  }
 }

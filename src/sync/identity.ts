@@ -199,3 +199,16 @@ function isThere(file: string): boolean {
     return false;
   }
 }
+
+/** `rel` with a first part that is this machine's slug link replaced by the project's folder it points to. */
+export function resolveSlugLink(root: string, rel: string): string {
+  const [first, ...restParts] = rel.split(path.sep);
+  if (first) {
+    try {
+      if (lstatSync(path.join(root, first)).isSymbolicLink()) return [path.basename(readlinkSync(path.join(root, first))), ...restParts].join("/");
+    } catch {
+      // Not there: scan the path as given.
+    }
+  }
+  return rel.split(path.sep).join("/");
+}

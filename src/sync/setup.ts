@@ -4,9 +4,11 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod";
 import type { Env } from "../claude/home.ts";
+import { UserError } from "../errors.ts";
+import { readTextIfExists, writeFileAtomic } from "../fs.ts";
 import { readJsonState } from "../state/files.ts";
-import { folderPath, ignorePatterns, SYNC_FOLDERS, syncSettingsFile, type SyncFolder } from "./folders.ts";
-import { endpointOf, RestError, rest, type Endpoint } from "./syncthing.ts";
+import { folderPath, ignorePatterns, relayPasswordFile, SYNC_FOLDERS, syncSettingsFile, type SyncFolder } from "./folders.ts";
+import { endpointOf, isUp, newApiKey, RestError, rest, userSyncthingHomes, type Endpoint } from "./syncthing.ts";
 
 export const syncSettingsSchema = z.object({
   /** The Syncthing home whose config.xml names the API address and key. */
@@ -163,4 +165,39 @@ export async function folderStatuses(endpoint: Endpoint): Promise<FolderStatus[]
     });
   }
   return statuses;
+}
+
+/** A Syncthing the user runs themselves whose API answers (plain HTTP on its configured address). */
+export async function runningUserSyncthing(env: Env): Promise<{ home: string; endpoint: Endpoint } | undefined> {
+  for (const home of userSyncthingHomes(env)) {
+    const endpoint = endpointOf(home);
+    if (endpoint && (await isUp(endpoint))) return { home, endpoint };
+  }
+  return undefined;
+}
+
+export function requireSettings(env: Env): SyncSettings {
+  const settings = readSyncSettings(env);
+  if (!settings) throw new UserError("sync is not set up on this machine: run 'claude-persist sync init' first");
+  return settings;
+}
+
+export async function liveEndpoint(env: Env, settings: SyncSettings): Promise<Endpoint> {
+  const endpoint = endpointFor(settings);
+  if (await isUp(endpoint)) return endpoint;
+  throw new UserError(
+    settings.own
+      ? "Syncthing is not running: start it with 'claude-persist sync start'"
+      : `your Syncthing (${settings.home}) is not answering: start it, then run this again`,
+  );
+}
+
+/** The password for untrusted devices: made once, the same on every trusted machine (copied by the user). */
+export function relayPassword(env: Env): { value: string; created: boolean } {
+  const file = relayPasswordFile(env);
+  const existing = readTextIfExists(file)?.trim();
+  if (existing) return { value: existing, created: false };
+  const value = newApiKey();
+  writeFileAtomic(file, `${value}\n`, 0o600);
+  return { value, created: true };
 }

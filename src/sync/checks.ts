@@ -1,0 +1,53 @@
+// `claude-persist sync doctor`'s checks of this machine's sync setup: each one passed, failed (with the fix) or a note.
+import { lstatSync } from "node:fs";
+import type { Env } from "../claude/home.ts";
+import { countConflictCopies } from "./conflicts.ts";
+import { endpointFor, folderStatuses, readSyncSettings } from "./setup.ts";
+import { isUp, rest } from "./syncthing.ts";
+
+export type SyncCheck = { readonly status: "ok" | "fail" | "note"; readonly text: string };
+
+export async function checkSync(env: Env): Promise<SyncCheck[]> {
+  const settings = readSyncSettings(env);
+  const checks: SyncCheck[] = [];
+  const check = (ok: boolean, good: string, wrong: string): void => {
+    checks.push(ok ? { status: "ok", text: good } : { status: "fail", text: wrong });
+  };
+  check(settings !== undefined, "sync is set up on this machine", "sync is not set up: run 'claude-persist sync init'");
+  if (settings) {
+    const endpoint = endpointFor(settings);
+    const up = await isUp(endpoint);
+    check(up, "Syncthing answers", settings.own ? "Syncthing is not running: 'claude-persist sync start'" : `your Syncthing (${settings.home}) is not answering: start it`);
+    if (endpoint.socketPath) {
+      const mode = statMode(endpoint.socketPath);
+      check(!up || mode === 0o600, "its API is a 0600 Unix socket", `its API socket ${endpoint.socketPath} is not 0600: other users can reach it`);
+    } else {
+      checks.push({ status: "note", text: `its API is on ${endpoint.host}:${endpoint.port} (your Syncthing): protect it with a GUI password` });
+    }
+    if (up) {
+      const options = await rest<{ globalAnnounceEnabled: boolean; relaysEnabled: boolean; listenAddresses: string[] }>(endpoint, "GET", "/rest/config/options");
+      if (settings.own) {
+        const wide = options.listenAddresses.filter((a) => a === "default" || /0\.0\.0\.0|\[::\]|:\/\/:/.test(a));
+        check(wide.length === 0 && !options.globalAnnounceEnabled && !options.relaysEnabled, `it listens only on ${options.listenAddresses.filter(Boolean).join(", ") || "nothing"}, no discovery, no public relays`, `it listens or announces beyond what you named (${options.listenAddresses.join(", ")})`);
+      }
+      if (!settings.relay) {
+        for (const folder of await folderStatuses(endpoint)) {
+          check(folder.state !== "not configured" && folder.ignoresMatch && folder.errors === 0, `${folder.name}: ${folder.paused ? "paused" : folder.state}, ignore patterns as on every machine`, `${folder.name}: ${folder.state === "not configured" ? "not configured: run 'claude-persist sync init' again" : !folder.ignoresMatch ? "ignore patterns differ from claude-persist's: run 'claude-persist sync init' again" : `${folder.errors} errors: see 'claude-persist sync status'`}`);
+        }
+      }
+    }
+    if (!settings.relay) {
+      const copies = countConflictCopies(env);
+      check(copies === 0, "no conflict copies waiting", `${copies} conflict copies of sessions: 'claude-persist sync merge'`);
+    }
+  }
+  return checks;
+}
+
+function statMode(file: string): number | undefined {
+  try {
+    return lstatSync(file).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+}
