@@ -5,23 +5,10 @@ import * as z from "zod";
 import { flagHelp, parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
 import { openDevContainer, type DevOpenResult } from "../devcontainer/open.ts";
-import { detectEnvironment } from "../environment.ts";
 import { describeError, UserError } from "../errors.ts";
-import { prepareBranch, quoted, repoRoot, unfitWorkBranch, type PreparedBranch } from "../work/git.ts";
-import { parseIssueRef } from "../work/issue-ref.ts";
-import {
-  linearClient,
-  linearOptionsFromEnv,
-  lookupIssue,
-  offlineBranchName,
-  type LinearClient,
-  type LinearIssue,
-  type LookedUpIssue,
-  type StartIssueResult,
-  type StartPlan,
-} from "../work/linear.ts";
+import type { LookedUpIssue, StartIssueResult } from "../work/linear.ts";
+import { startWorkOn, type StartWorkResult } from "../work/start-work.ts";
 import { oneLine } from "../text.ts";
-import { hostPathOf, rememberWorkItem, workItemsPath, type WorkItem } from "../work/work-items.ts";
 import { plainDevOpen, printDevOpenResult } from "./dev-open.ts";
 import { printJson } from "./output.ts";
 
@@ -74,29 +61,6 @@ ${flagHelp(flags)}Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://a
 /** Enough of a description for Claude to start from; the rest is one click away in Linear. */
 const MAX_DESCRIPTION = 4_000;
 
-type StartWorkResult = {
-  readonly identifier: string;
-  readonly title: string | null;
-  readonly url: string | null;
-  readonly linearAsked: boolean;
-  /** The issue's state after this run; null when Linear was not asked. */
-  readonly state: string | null;
-  /** This run moved the issue to a started state. */
-  readonly stateMoved: boolean;
-  /** This run made the key's user the assignee. */
-  readonly assigned: boolean;
-  readonly branch: string;
-  /** What was done to get the branch ready. */
-  readonly action: PreparedBranch["action"];
-  readonly repoPath: string;
-  readonly worktreePath: string | null;
-  /** Where to work: the worktree, or the checkout start-work ran in. */
-  readonly folder: string;
-  readonly workItemRecorded: boolean;
-  readonly description: string | null;
-  readonly notes: string[];
-};
-
 export const startWork: Command = {
   flags,
   help: HELP,
@@ -104,95 +68,7 @@ export const startWork: Command = {
     const { values, positionals } = parseOptions("start-work", args, flags, { positionals: 1 });
     const [input] = positionals;
     if (input === undefined) throw new UserError("which issue? pass one, like 'start-work LIN-123' or its Linear URL", 2);
-    // Nothing reaches git, a shell or the network before the reference has been through here.
-    const { identifier } = parseIssueRef(input);
-    const linear = linearOptionsFromEnv(io.env);
-    const root = await repoRoot(io.cwd);
-    // In a container /dev-open made, the repo is the host's, mounted: record host paths, which every session maps to.
-    const where = detectEnvironment(io.env);
-    const container = where.kind === "container" ? where : undefined;
-    const onHost = (dir: string) => (container ? hostPathOf(dir, container) : undefined) ?? dir;
-    if (values.worktree && container && hostPathOf(root, container) !== undefined) {
-      throw new UserError(
-        `--worktree in a dev container would put the worktree beside the workspace, outside the mount, where it goes with the container; run start-work ${identifier} --worktree on the host (in ${onHost(root)}) instead`,
-      );
-    }
-    const looked = await lookupIssue(identifier, { linear, title: values.title });
-    if (looked.linearAsked) {
-      const unfit = await unfitWorkBranch(root, looked.branchName);
-      if (unfit) {
-        throw new UserError(
-          `Linear's suggested branch name for ${looked.identifier}, ${quoted(looked.branchName)}, ${unfit}; change the issue's branch name in Linear, or run with LINEAR_API_KEY unset to use ${offlineBranchName(looked.identifier)} (${offlineBranchName(looked.identifier)}-<title> with --title)`,
-        );
-      }
-    }
-    const noStatus = Boolean(values["no-status"]);
-    const assign = Boolean(values.assign);
-    // Every read Linear needs comes before git: a failure there (no started state, 429, timeout) changes nothing.
-    let plan: { client: LinearClient; issue: LinearIssue; plan: StartPlan } | undefined;
-    if (looked.linearAsked && linear && (!noStatus || assign)) {
-      const client = linearClient(linear);
-      plan = { client, issue: looked.issue, plan: await client.planStart(looked.issue, { noStatus, assign }) };
-    }
-    const prepared = await prepareBranch({
-      repo: root,
-      branch: looked.branchName,
-      from: values.from,
-      carry: values.carry,
-      worktree: values.worktree,
-    });
-    let started: StartIssueResult | undefined;
-    let startFailure: string | undefined;
-    if (plan) {
-      try {
-        started = await plan.client.sendStart(plan.issue, plan.plan);
-      } catch (error) {
-        // Not an error exit: the branch is ready and gets recorded and reported, which is what the user (and the slash
-        // command, which stops at a failure) needs now; the issue's state is one click in Linear, and the note says so.
-        startFailure = notChangedInLinear(plan.plan, looked.identifier, describeError(error));
-      }
-    }
-
-    const notes: string[] = [];
-    if (startFailure) notes.push(startFailure);
-    if (!looked.linearAsked && (assign || noStatus)) notes.push("--assign and --no-status need Linear; they did nothing");
-    if (looked.linearAsked && values.title !== undefined) notes.push("--title is used only when Linear is not asked; Linear's title was kept");
-    const item: WorkItem = {
-      identifier: looked.identifier,
-      title: looked.title,
-      url: looked.linearAsked ? looked.issue.url : null,
-      branch: prepared.branch,
-      repoPath: onHost(prepared.mainWorktree),
-      worktreePath: prepared.folder === prepared.mainWorktree ? null : onHost(prepared.folder),
-      time: new Date().toISOString(),
-      linearAsked: looked.linearAsked,
-    };
-    let workItemRecorded = true;
-    try {
-      await rememberWorkItem(io.env, item);
-    } catch (error) {
-      workItemRecorded = false;
-      notes.push(`the work item was not recorded in ${workItemsPath(io.env)} (${describeError(error)}); later sessions will not be told about it`);
-    }
-
-    const result: StartWorkResult = {
-      identifier: item.identifier,
-      title: item.title,
-      url: item.url,
-      linearAsked: looked.linearAsked,
-      state: looked.linearAsked ? (started?.state ?? looked.issue.state.name) : null,
-      stateMoved: started?.moved ?? false,
-      assigned: started?.assigned ?? false,
-      branch: prepared.branch,
-      action: prepared.action,
-      repoPath: item.repoPath,
-      worktreePath: item.worktreePath,
-      folder: prepared.folder,
-      workItemRecorded,
-      description: looked.linearAsked ? looked.issue.description : null,
-      notes,
-    };
-
+    const { result, looked, started, startFailed, here } = await startWorkOn(input, values, io.env, io.cwd);
     if (values.json) {
       if (!values.open) {
         printJson(io, { ok: true, ...result, open: null });
@@ -202,19 +78,12 @@ export const startWork: Command = {
       printJson(io, { ok: opened.exitCode === 0, ...result, open: opened });
       return opened.exitCode;
     }
-    io.stdout(report(result, looked, started, { noStatus, startFailed: startFailure !== undefined, here: root }));
+    io.stdout(report(result, looked, started, { noStatus: Boolean(values["no-status"]), startFailed, here }));
     if (!values.open) return 0;
     io.stdout(`\nOpening ${result.folder} in its dev container (dev-open):\n`);
     return (await openFolder(result.folder, io, false)).exitCode;
   },
 };
-
-function notChangedInLinear({ input }: StartPlan, identifier: string, reason: string): string {
-  const what = input.stateId === undefined
-    ? "the issue was not assigned to you in Linear"
-    : `the issue's state in Linear was not changed${input.assigneeId === undefined ? "" : " nor was it assigned to you"}`;
-  return `${what} (${reason}); the branch is ready: do that in Linear, or run start-work ${identifier} again later`;
-}
 
 /**
  * Runs dev-open on `folder` as `dev-open <folder>` would; with `json`, its result is returned, not printed. A failure
