@@ -31,7 +31,7 @@ describe("claude-persist <command> --help", () => {
 });
 
 describe("each command's flag table (README: Development): one file in src/commands/ and one line in cli.ts", () => {
-  it.each(Object.keys(COMMANDS))("%s: its help is generated from its flag table and names every flag it takes", async (name) => {
+  it.each(Object.keys(COMMANDS))("%s: its help is generated from its flag table and names every flag", async (name) => {
     const command = await COMMANDS[name]?.load();
     const tables = command?.actions ? Object.values(command.actions) : command?.flags ? [{ flags: command.flags }] : [];
     expect(tables.length, `${name} declares neither flags nor actions`).toBeGreaterThan(0);
@@ -53,8 +53,18 @@ describe("each command's flag table (README: Development): one file in src/comma
       help: "where to listen",
       check: () => z.string().regex(/^tcp:\/\//, "must look like tcp://HOST:PORT"),
     },
-    keep: { type: "string", value: "N", help: "how many", check: () => z.string().regex(/^[0-9]+$/, "a number").transform(Number), default: 10 },
-    shell: { type: "boolean", help: "a shell", excludes: { flag: "claude", message: "choose one of --shell and --claude" } },
+    keep: {
+      type: "string",
+      value: "N",
+      help: "how many",
+      check: () => z.string().regex(/^[0-9]+$/, "a number").transform(Number),
+      default: 10,
+    },
+    shell: {
+      type: "boolean",
+      help: "a shell",
+      excludes: { flag: "claude", message: "choose one of --shell and --claude" },
+    },
     claude: { type: "boolean", help: "claude" },
   } as const;
   const usageError = (args: string[]) => {
@@ -76,8 +86,10 @@ describe("each command's flag table (README: Development): one file in src/comma
     expect(parseOptions("demo", [], flags).values.keep).toBe(10);
   });
 
-  it("refuses a bad value, an unknown flag, a stray argument and two flags that exclude each other, in one line", () => {
-    expect(usageError(["--listen", "tcp://a:1", "--listen", "udp://b"])).toBe("--listen: must look like tcp://HOST:PORT; see 'demo --help'");
+  it("refuses a bad value, an unknown flag, a stray argument and flags that exclude each other, in one line", () => {
+    expect(usageError(["--listen", "tcp://a:1", "--listen", "udp://b"])).toBe(
+      "--listen: must look like tcp://HOST:PORT; see 'demo --help'",
+    );
     expect(usageError(["--keep", "x"])).toBe("--keep: a number; see 'demo --help'");
     expect(usageError(["--force"])).toBe("Unknown option '--force'; see 'demo --help'");
     expect(usageError(["here"])).toMatch(/^Unexpected argument 'here'.*; see 'demo --help'$/);
@@ -86,9 +98,11 @@ describe("each command's flag table (README: Development): one file in src/comma
 
   it("renders help: options aligned, continued lines under their column, actions with their usage", () => {
     expect(flagSynopsis(flags)).toBe("[--listen ADDRESS]... [--keep N] [--shell] [--claude]");
-    expect(flagHelp({ all: { type: "boolean", help: "every project" }, stats: { type: "boolean", help: "how much\nwas read" } })).toBe(
-      "  --all    every project\n  --stats  how much\n           was read\n",
-    );
+    const two = {
+      all: { type: "boolean", help: "every project" },
+      stats: { type: "boolean", help: "how much\nwas read" },
+    } as const;
+    expect(flagHelp(two)).toBe("  --all    every project\n  --stats  how much\n           was read\n");
     const actions = {
       pause: { flags: {} },
       resume: { flags: {}, help: "stop or restart" },
@@ -96,7 +110,9 @@ describe("each command's flag table (README: Development): one file in src/comma
       "merge-files": { flags: {}, hidden: true },
     };
     expect(actionHelp(actions, 16)).toBe(
-      "  pause | resume  stop or restart\n  init [--listen ADDRESS]... [--keep N] [--shell] [--claude]\n                  set up\n",
+      "  pause | resume  stop or restart\n" +
+        "  init [--listen ADDRESS]... [--keep N] [--shell] [--claude]\n" +
+        "                  set up\n",
     );
   });
 });

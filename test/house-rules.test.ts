@@ -62,7 +62,10 @@ function sourceLines(dir: string): Array<[string, number]> {
   return readdirSync(path.join(PROJECT_ROOT, dir), { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile() && /\.(ts|mts|cts|js|mjs|cjs)$/.test(entry.name))
     .map((entry) => path.relative(PROJECT_ROOT, path.join(entry.parentPath, entry.name)))
-    .map((file): [string, number] => [file, readFileSync(path.join(PROJECT_ROOT, file), "utf8").split("\n").length - 1]);
+    .map((file): [string, number] => {
+      const text = readFileSync(path.join(PROJECT_ROOT, file), "utf8");
+      return [file, text.split("\n").length - 1];
+    });
 }
 
 const MAX_MODULE_LINES = 400;

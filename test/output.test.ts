@@ -109,6 +109,7 @@ describe("counts and sizes, as every command prints them", () => {
   });
 
   it("sizes are in decimal units, one decimal below 10", () => {
-    expect([999, 1000, 12_345, 1_234_567, 5e12].map(formatBytes)).toEqual(["999 B", "1.0 kB", "12 kB", "1.2 MB", "5.0 TB"]);
+    const sizes = [999, 1000, 12_345, 1_234_567, 5e12];
+    expect(sizes.map(formatBytes)).toEqual(["999 B", "1.0 kB", "12 kB", "1.2 MB", "5.0 TB"]);
   });
 });

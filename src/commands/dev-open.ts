@@ -12,7 +12,10 @@ export const devOpenFlags = {
     help: "the devcontainer.json to use when the repo has several",
     check: () => z.string().min(1),
   },
-  init: { type: "boolean", help: "write a minimal .devcontainer/devcontainer.json (with the mounts) when there is none" },
+  init: {
+    type: "boolean",
+    help: "write a minimal .devcontainer/devcontainer.json (with the mounts) when there is none",
+  },
   "dry-run": { type: "boolean", help: "print the changes to the config, change nothing" },
   "config-only": { type: "boolean", help: "write the mounts into the config and prepare the host, but do not launch" },
   "write-config": {

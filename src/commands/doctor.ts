@@ -8,7 +8,9 @@ import { printJson } from "./output.ts";
 const flags = {
   json: {
     type: "boolean",
-    help: "print one JSON object: { environment, configDir, cwd, ok, counts, sections: [{ title, checks: [{ id, status, label, … }] }] }",
+    help:
+      "print one JSON object: { environment, configDir, cwd, ok, counts, " +
+      "sections: [{ title, checks: [{ id, status, label, … }] }] }",
   },
 } as const;
 

@@ -28,14 +28,18 @@ const flags = {
       z
         .string()
         .max(200, "at most 200 characters")
-        .regex(/^[^\s\x00-\x1f\x7f-][^\s\x00-\x1f\x7f]*$/, "must be a branch, tag or commit name like main or origin/main"),
+        .regex(
+          /^[^\s\x00-\x1f\x7f-][^\s\x00-\x1f\x7f]*$/,
+          "must be a branch, tag or commit name like main or origin/main",
+        ),
   },
   carry: {
     type: "boolean",
     help: "take uncommitted changes along to the branch",
     excludes: {
       flag: "worktree",
-      message: "--carry takes uncommitted changes along in this checkout and --worktree leaves this checkout alone; pick one",
+      message:
+        "--carry takes uncommitted changes along in this checkout and --worktree leaves this checkout alone; pick one",
     },
   },
   worktree: {
@@ -48,6 +52,9 @@ const flags = {
   json: { type: "boolean", help: "print one machine-readable result" },
 } as const;
 
+const ENVIRONMENT =
+  "Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/graphql), LINEAR_TIMEOUT_MS.";
+
 const HELP = `Usage: start-work <LIN-123 | issue URL> [options]
 
 Starts work on a Linear issue in the git repository of the current folder: checks out Linear's branch for it
@@ -55,7 +62,7 @@ Starts work on a Linear issue in the git repository of the current folder: check
 state, remembers it for the next Claude sessions here, and prints the issue with its description.
 Without LINEAR_API_KEY, Linear is not asked: the branch is named after the issue (and --title).
 
-${flagHelp(flags)}Environment: LINEAR_API_KEY, LINEAR_API_URL (default https://api.linear.app/graphql), LINEAR_TIMEOUT_MS.
+${flagHelp(flags)}${ENVIRONMENT}
 `;
 
 /** Enough of a description for Claude to start from; the rest is one click away in Linear. */

@@ -75,9 +75,17 @@ const actions = {
   resume: { flags: none, help: "stop or restart syncing (the daemon keeps running)" },
   start: { flags: none },
   stop: { flags: none, help: "start or stop the Syncthing that claude-persist runs for you" },
-  link: { args: "[DIR]", flags: none, help: "let this project's sessions travel (the hook does it at a session's first start)" },
+  link: {
+    args: "[DIR]",
+    flags: none,
+    help: "let this project's sessions travel (the hook does it at a session's first start)",
+  },
   merge: { flags: none, help: "merge every conflict copy of a session now (the hook does it at session start)" },
-  scan: { args: "[FILE]", flags: none, help: "send a file (or everything) now instead of after the watcher's 1 s delay" },
+  scan: {
+    args: "[FILE]",
+    flags: none,
+    help: "send a file (or everything) now instead of after the watcher's 1 s delay",
+  },
   doctor: { flags: none, help: "check the setup, one line per check" },
   unison: {
     args: "HOST",
@@ -177,7 +185,9 @@ async function init(args: string[], io: Io): Promise<number> {
 }
 
 async function addDeviceCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions("claude-persist sync add-device", args, actions["add-device"].flags, { positionals: 1 });
+  const { values, positionals } = parseOptions("claude-persist sync add-device", args, actions["add-device"].flags, {
+    positionals: 1,
+  });
   const id = positionals[0]?.toUpperCase();
   if (!id || !DEVICE_ID.test(id)) throw new UserError("give the other device's ID, as 'claude-persist sync status' prints it there (8 groups of 7 letters and digits)", 2);
   const settings = requireSettings(io.env);
@@ -309,7 +319,9 @@ async function unison(args: string[], io: Io): Promise<number> {
 
 /** unison's merge command: the union of both versions' lines, written to NEW. */
 async function mergeFilesCommand(args: string[], io: Io): Promise<number> {
-  const { positionals } = parseOptions("claude-persist sync merge-files", args, actions["merge-files"].flags, { positionals: 3 });
+  const { positionals } = parseOptions("claude-persist sync merge-files", args, actions["merge-files"].flags, {
+    positionals: 3,
+  });
   const [current1, current2, output] = positionals;
   if (!current1 || !current2 || !output) throw new UserError("usage: claude-persist sync merge-files CURRENT1 CURRENT2 NEW (unison runs it)", 2);
   const added = mergeFiles(path.resolve(io.cwd, current1), path.resolve(io.cwd, current2), path.resolve(io.cwd, output));

@@ -17,28 +17,59 @@ export async function checkSync(env: Env): Promise<SyncCheck[]> {
   if (settings) {
     const endpoint = endpointFor(settings);
     const up = await isUp(endpoint);
-    check(up, "Syncthing answers", settings.own ? "Syncthing is not running: 'claude-persist sync start'" : `your Syncthing (${settings.home}) is not answering: start it`);
+    check(
+      up,
+      "Syncthing answers",
+      settings.own
+        ? "Syncthing is not running: 'claude-persist sync start'"
+        : `your Syncthing (${settings.home}) is not answering: start it`,
+    );
     if (endpoint.socketPath) {
       const mode = statMode(endpoint.socketPath);
-      check(!up || mode === 0o600, "its API is a 0600 Unix socket", `its API socket ${endpoint.socketPath} is not 0600: other users can reach it`);
+      check(
+        !up || mode === 0o600,
+        "its API is a 0600 Unix socket",
+        `its API socket ${endpoint.socketPath} is not 0600: other users can reach it`,
+      );
     } else {
-      checks.push({ status: "note", text: `its API is on ${endpoint.host}:${endpoint.port} (your Syncthing): protect it with a GUI password` });
+      const where = `${endpoint.host}:${endpoint.port}`;
+      checks.push({ status: "note", text: `its API is on ${where} (your Syncthing): protect it with a GUI password` });
     }
     if (up) {
-      const options = await rest<{ globalAnnounceEnabled: boolean; relaysEnabled: boolean; listenAddresses: string[] }>(endpoint, "GET", "/rest/config/options");
+      type Options = { globalAnnounceEnabled: boolean; relaysEnabled: boolean; listenAddresses: string[] };
+      const options = await rest<Options>(endpoint, "GET", "/rest/config/options");
       if (settings.own) {
+        const listening = options.listenAddresses.filter(Boolean).join(", ");
         const wide = options.listenAddresses.filter((a) => a === "default" || /0\.0\.0\.0|\[::\]|:\/\/:/.test(a));
-        check(wide.length === 0 && !options.globalAnnounceEnabled && !options.relaysEnabled, `it listens only on ${options.listenAddresses.filter(Boolean).join(", ") || "nothing"}, no discovery, no public relays`, `it listens or announces beyond what you named (${options.listenAddresses.join(", ")})`);
+        check(
+          wide.length === 0 && !options.globalAnnounceEnabled && !options.relaysEnabled,
+          `it listens only on ${listening || "nothing"}, no discovery, no public relays`,
+          `it listens or announces beyond what you named (${options.listenAddresses.join(", ")})`,
+        );
       }
       if (!settings.relay) {
         for (const folder of await folderStatuses(endpoint)) {
-          check(folder.state !== "not configured" && folder.ignoresMatch && folder.errors === 0, `${folder.name}: ${folder.paused ? "paused" : folder.state}, ignore patterns as on every machine`, `${folder.name}: ${folder.state === "not configured" ? "not configured: run 'claude-persist sync init' again" : !folder.ignoresMatch ? "ignore patterns differ from claude-persist's: run 'claude-persist sync init' again" : `${folder.errors} errors: see 'claude-persist sync status'`}`);
+          const wrong =
+            folder.state === "not configured"
+              ? "not configured: run 'claude-persist sync init' again"
+              : !folder.ignoresMatch
+                ? "ignore patterns differ from claude-persist's: run 'claude-persist sync init' again"
+                : `${folder.errors} errors: see 'claude-persist sync status'`;
+          check(
+            folder.state !== "not configured" && folder.ignoresMatch && folder.errors === 0,
+            `${folder.name}: ${folder.paused ? "paused" : folder.state}, ignore patterns as on every machine`,
+            `${folder.name}: ${wrong}`,
+          );
         }
       }
     }
     if (!settings.relay) {
       const copies = countConflictCopies(env);
-      check(copies === 0, "no conflict copies waiting", `${copies} conflict copies of sessions: 'claude-persist sync merge'`);
+      check(
+        copies === 0,
+        "no conflict copies waiting",
+        `${copies} conflict copies of sessions: 'claude-persist sync merge'`,
+      );
     }
   }
   return checks;

@@ -156,7 +156,10 @@ export function mergeAllConflicts(env: Env): MergedConflict[] {
   } catch {
     return [];
   }
-  return names.flatMap((name) => (lstatSync(path.join(projects, name)).isDirectory() ? mergeConflicts(path.join(projects, name)) : []));
+  return names.flatMap((name) => {
+    const dir = path.join(projects, name);
+    return lstatSync(dir).isDirectory() ? mergeConflicts(dir) : [];
+  });
 }
 
 /** How many conflict copies of sessions wait in the travelling project folders. */

@@ -205,7 +205,8 @@ export function resolveSlugLink(root: string, rel: string): string {
   const [first, ...restParts] = rel.split(path.sep);
   if (first) {
     try {
-      if (lstatSync(path.join(root, first)).isSymbolicLink()) return [path.basename(readlinkSync(path.join(root, first))), ...restParts].join("/");
+      const link = path.join(root, first);
+      if (lstatSync(link).isSymbolicLink()) return [path.basename(readlinkSync(link)), ...restParts].join("/");
     } catch {
       // Not there: scan the path as given.
     }

@@ -7,7 +7,14 @@ import type { Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
 import { readTextIfExists, writeFileAtomic } from "../fs.ts";
 import { readJsonState } from "../state/files.ts";
-import { folderPath, ignorePatterns, relayPasswordFile, SYNC_FOLDERS, syncSettingsFile, type SyncFolder } from "./folders.ts";
+import {
+  folderPath,
+  ignorePatterns,
+  relayPasswordFile,
+  SYNC_FOLDERS,
+  syncSettingsFile,
+  type SyncFolder,
+} from "./folders.ts";
 import { endpointOf, isUp, newApiKey, RestError, rest, userSyncthingHomes, type Endpoint } from "./syncthing.ts";
 
 export const syncSettingsSchema = z.object({

@@ -75,7 +75,8 @@ export async function startWorkOn(
   const onHost = (dir: string) => (container ? hostPathOf(dir, container) : undefined) ?? dir;
   if (values.worktree && container && hostPathOf(root, container) !== undefined) {
     throw new UserError(
-      `--worktree in a dev container would put the worktree beside the workspace, outside the mount, where it goes with the container; run start-work ${identifier} --worktree on the host (in ${onHost(root)}) instead`,
+      "--worktree in a dev container would put the worktree beside the workspace, outside the mount, where it goes " +
+        `with the container; run start-work ${identifier} --worktree on the host (in ${onHost(root)}) instead`,
     );
   }
   const looked = await lookupIssue(identifier, { linear, title: values.title });
@@ -83,7 +84,9 @@ export async function startWorkOn(
     const unfit = await unfitWorkBranch(root, looked.branchName);
     if (unfit) {
       throw new UserError(
-        `Linear's suggested branch name for ${looked.identifier}, ${quoted(looked.branchName)}, ${unfit}; change the issue's branch name in Linear, or run with LINEAR_API_KEY unset to use ${offlineBranchName(looked.identifier)} (${offlineBranchName(looked.identifier)}-<title> with --title)`,
+        `Linear's suggested branch name for ${looked.identifier}, ${quoted(looked.branchName)}, ${unfit}; ` +
+          "change the issue's branch name in Linear, or run with LINEAR_API_KEY unset to use " +
+          `${offlineBranchName(looked.identifier)} (${offlineBranchName(looked.identifier)}-<title> with --title)`,
       );
     }
   }
@@ -117,7 +120,9 @@ export async function startWorkOn(
   const notes: string[] = [];
   if (startFailure) notes.push(startFailure);
   if (!looked.linearAsked && (assign || noStatus)) notes.push("--assign and --no-status need Linear; they did nothing");
-  if (looked.linearAsked && values.title !== undefined) notes.push("--title is used only when Linear is not asked; Linear's title was kept");
+  if (looked.linearAsked && values.title !== undefined) {
+    notes.push("--title is used only when Linear is not asked; Linear's title was kept");
+  }
   const item: WorkItem = {
     identifier: looked.identifier,
     title: looked.title,
@@ -133,7 +138,10 @@ export async function startWorkOn(
     await rememberWorkItem(env, item);
   } catch (error) {
     workItemRecorded = false;
-    notes.push(`the work item was not recorded in ${workItemsPath(env)} (${describeError(error)}); later sessions will not be told about it`);
+    notes.push(
+      `the work item was not recorded in ${workItemsPath(env)} (${describeError(error)}); ` +
+        "later sessions will not be told about it",
+    );
   }
 
   const result: StartWorkResult = {
@@ -159,6 +167,8 @@ export async function startWorkOn(
 function notChangedInLinear({ input }: StartPlan, identifier: string, reason: string): string {
   const what = input.stateId === undefined
     ? "the issue was not assigned to you in Linear"
-    : `the issue's state in Linear was not changed${input.assigneeId === undefined ? "" : " nor was it assigned to you"}`;
+    : `the issue's state in Linear was not changed${
+        input.assigneeId === undefined ? "" : " nor was it assigned to you"
+      }`;
   return `${what} (${reason}); the branch is ready: do that in Linear, or run start-work ${identifier} again later`;
 }
