@@ -1,5 +1,5 @@
-// What commands print: one JSON document for --json, tables that fit the terminal, counts and sizes, progress on
-// stderr. Libraries return data; the commands render it with these.
+// What commands print: one JSON document for --json, tables that fit the terminal, counts, sizes and times,
+// progress on stderr. Libraries return data; the commands render it with these.
 import stringWidth from "string-width";
 import type { Io } from "../command.ts";
 import { describeError, errorKind } from "../errors.ts";
@@ -116,4 +116,12 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ${units[unit]}`;
+}
+
+/** Local time to the minute: `2025-06-01 14:02`. */
+export function formatTime(iso: string): string {
+  const date = new Date(iso);
+  const two = (n: number) => String(n).padStart(2, "0");
+  const day = `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}`;
+  return `${day} ${two(date.getHours())}:${two(date.getMinutes())}`;
 }

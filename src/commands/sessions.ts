@@ -5,7 +5,7 @@ import { projectsDir } from "../claude/home.ts";
 import type { Command, Io } from "../command.ts";
 import { listAllSessions, listProjectSessions, type SessionInfo, type SessionListing } from "../sessions/sessions.ts";
 import { oneLine } from "../text.ts";
-import { plural, printJson, renderColumns, terminalColumns } from "./output.ts";
+import { formatTime, plural, printJson, renderColumns, terminalColumns } from "./output.ts";
 
 const flags = {
   all: { type: "boolean", help: "every project under Claude Code's projects/ folder, grouped by project" },
@@ -85,13 +85,6 @@ function row(session: SessionInfo): string[] {
     oneLine(session.firstPrompt ?? "-", 48),
     session.resume,
   ];
-}
-
-/** Local time to the minute: `2025-06-01 14:02`. */
-function formatTime(iso: string): string {
-  const date = new Date(iso);
-  const two = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}`;
 }
 
 function describeStats({ stats }: SessionListing): string {
