@@ -4,7 +4,11 @@ import * as z from "zod";
 import { actionHelp, parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
-import { createSnapshot, listSnapshots, pruneSnapshots, resolveSnapshotProject, restoreSnapshot, type SnapshotInfo } from "../snapshot/snapshot.ts";
+import { createSnapshot } from "../snapshot/create.ts";
+import type { SnapshotInfo } from "../snapshot/format.ts";
+import { listSnapshots, pruneSnapshots } from "../snapshot/list.ts";
+import { resolveSnapshotProject } from "../snapshot/project.ts";
+import { restoreSnapshot } from "../snapshot/restore.ts";
 import { formatBytes, plural, printJson, renderColumns, startProgress, terminalColumns } from "./output.ts";
 import { oneLine } from "../text.ts";
 

@@ -7,7 +7,7 @@ import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
 import { errorCode, isRealDirectory, readRegularFile } from "../fs.ts";
 import { readMappings, recordMapping } from "../state/mappings.ts";
-import { snapshotBeforeMerge } from "../snapshot/snapshot.ts";
+import { snapshotBeforeMerge } from "../snapshot/create.ts";
 
 export type MapResult = {
   readonly hostSlug: string;
