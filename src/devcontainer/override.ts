@@ -12,9 +12,10 @@ import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { applyEdits, modify } from "jsonc-parser";
-import { packHostDir, type Env } from "../claude/home.ts";
+import type { Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
 import { readTextIfExists, writeFileAtomic } from "../fs.ts";
+import { STATE, statePath } from "../state/paths.ts";
 import { detectLayout, parseDevcontainerConfig } from "./config.ts";
 
 /** One folder per repo config: `<repo name>-<hash of the config's path>`, so two clones never share one. */
@@ -24,7 +25,7 @@ function configStateDir(env: Env, configPath: string): string {
   const parts = configPath.split(path.sep);
   const at = parts.findLastIndex((part) => part === ".devcontainer" || part === ".devcontainer.json");
   const name = (parts[at - 1] ?? path.basename(path.dirname(configPath))).replace(/[^A-Za-z0-9._-]/g, "-") || "repo";
-  return path.join(packHostDir(env), "configs", `${name}-${hash}`);
+  return path.join(statePath(env, STATE.overrideConfigs), `${name}-${hash}`);
 }
 
 /** Where the config that dev-open launches a repo's container with is kept. */
@@ -93,7 +94,7 @@ function withComposeFile(text: string, configPath: string, overlay: string): str
  */
 export function backupOutsideRepo(env: Env, file: string, before: string): string {
   const hash = createHash("sha256").update(file).digest("hex").slice(0, 12);
-  const backup = path.join(packHostDir(env), "backups", `${hash}-${path.basename(file)}`);
+  const backup = path.join(statePath(env, STATE.configBackups), `${hash}-${path.basename(file)}`);
   mkdirSync(path.dirname(backup), { recursive: true, mode: 0o700 });
   writeFileAtomic(backup, before, 0o600);
   return backup;

@@ -9,7 +9,7 @@ import path from "node:path";
 import { loadExeca } from "../execa.ts";
 import { parse as parseJsoncLoosely } from "jsonc-parser";
 import * as z from "zod";
-import { configDir, encodeProjectSlug, packStateDir, projectsDir, settingsPath, type Env } from "../claude/home.ts";
+import { configDir, encodeProjectSlug, projectsDir, settingsPath, type Env } from "../claude/home.ts";
 import { CONTAINER_WORKSPACE_ENV, HOST_FILE_LINKS_DIR, HOST_WORKSPACE_ENV, READ_WRITE_ENTRIES, SHARED_ENTRIES } from "../claude/shared.ts";
 import {
   type CheckResult,
@@ -47,8 +47,8 @@ import { CLAUDE_CREDENTIAL_ENV, loginAdvice, setOnHost } from "../devcontainer/c
 import { describeError } from "../errors.ts";
 import { readBoundedText, readTextIfExists } from "../fs.ts";
 import { oneLine, shellWord } from "../text.ts";
-import { SESSION_STARTS_DIR } from "../hook/session-start.ts";
-import { readMappings, type Mapping } from "../state/mappings.ts";
+import { STATE, statePath } from "../state/paths.ts";
+import { mappingsFile, readMappings, type Mapping } from "../state/mappings.ts";
 import { projectLinkState } from "../devcontainer/project-link.ts";
 import { HOOK_COMMAND, HOOK_SCRIPT, registeredHook } from "../install/settings.ts";
 
@@ -269,7 +269,7 @@ async function checkHookRuns(env: NodeJS.ProcessEnv, cwd: string): Promise<Check
   const run = await execa("/bin/sh", ["-c", command], { input, env, extendEnv: false, cwd, timeout: HOOK_TIMEOUT_MS, reject: false });
   const ms = Math.round(performance.now() - started);
   // The run recorded a session start like any other: doctor's is not a session.
-  rmSync(path.join(packStateDir(env), SESSION_STARTS_DIR, `${sessionId}.jsonl`), { force: true });
+  rmSync(path.join(statePath(env, STATE.sessionStarts), `${sessionId}.jsonl`), { force: true });
   const stderr = firstLine(run.stderr);
   if (run.timedOut) return fail(`the SessionStart hook did not answer within ${HOOK_TIMEOUT_MS / 1000} s`, "claude-persist install", stderr);
   if (run.exitCode !== 0) return fail(`the SessionStart hook exited with code ${run.exitCode}`, "claude-persist install", stderr);
@@ -342,7 +342,7 @@ function collision(env: Env, containerPath: string, hosts: readonly string[]): C
   const others = hosts.filter((host) => host !== served);
   const gone = hosts.filter((host) => !existsSync(host));
   const fix = gone.length > 0
-    ? `remove the entries of ${gone.join(", ")} (no longer there) from ${displayPath(path.join(packStateDir(env), "mappings.json"), env)}`
+    ? `remove the entries of ${gone.join(", ")} (no longer there) from ${displayPath(mappingsFile(env), env)}`
     : others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`).join("; ");
   return fail(
     `${containerPath} is mapped to ${hosts.length} repos: ${hosts.join(", ")}`,

@@ -6,12 +6,11 @@
 // read again next time.
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
 import path from "node:path";
-import { packHostDir, type Env } from "../claude/home.ts";
+import type { Env } from "../claude/home.ts";
 import type { TranscriptSummary } from "../claude/transcript.ts";
 import { tempPathBeside } from "../fs.ts";
+import { STATE, statePath } from "../state/paths.ts";
 
-/** The index's file in the host-only state folder (never mounted into containers, never synced). */
-const INDEX_FILE = "sessions-index.json";
 const INDEX_VERSION = 1;
 /** Far more than 10,000 sessions need (about 4 MB): a bigger file is not ours, and the index is rebuilt. */
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
@@ -34,7 +33,8 @@ type Entry<T> = { readonly size: number; readonly mtimeMs: number; readonly ino:
 type Section<T> = Map<string, Map<string, Entry<T>>>;
 
 export function sessionsIndexPath(env: Env): string {
-  return path.join(packHostDir(env), INDEX_FILE);
+  // In the host-only state folder: never mounted into containers, never synced.
+  return statePath(env, STATE.sessionsIndex);
 }
 
 export class SessionsIndex {

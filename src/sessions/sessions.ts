@@ -5,12 +5,12 @@
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod";
-import { encodeProjectSlug, hasProjectSlug, packStateDir, projectsDir, realpathOrSelf, type Env } from "../claude/home.ts";
+import { encodeProjectSlug, hasProjectSlug, projectsDir, realpathOrSelf, type Env } from "../claude/home.ts";
 import { summarizeTranscript } from "../claude/transcript.ts";
 import { describeError } from "../errors.ts";
 import { errorCode, readRegularText } from "../fs.ts";
 import { shellWord } from "../text.ts";
-import { SESSION_STARTS_DIR } from "../hook/session-start.ts";
+import { STATE, statePath } from "../state/paths.ts";
 import { mappingSchema, mappingsFile, type Mapping } from "../state/mappings.ts";
 import { SessionsIndex, type IndexedSummary, type StartsSummary } from "./index-file.ts";
 import { readJsonState } from "../state/files.ts";
@@ -206,7 +206,6 @@ async function locateProject(cwd: string, layout: Layout): Promise<FoundProject>
 
 function loadContext(env: Env, here: string, localPaths: string[], layout: Layout, notes: string[]): Context {
   const { folders, symlinked, mappings } = layout;
-  const state = packStateDir(env);
   const localPlaces = new Map<string, string>();
   const keyOfName = new Map(folders.flatMap((folder) => folder.names.map((name) => [name, folder.key] as const)));
   for (const place of [here, ...localPaths]) {
@@ -214,7 +213,7 @@ function loadContext(env: Env, here: string, localPaths: string[], layout: Layou
     if (key && !localPlaces.has(key)) localPlaces.set(key, place);
   }
   const mapped = mappings.filter((m) => m.containerSlug !== m.hostSlug);
-  const startsDir = path.join(state, SESSION_STARTS_DIR);
+  const startsDir = statePath(env, STATE.sessionStarts);
   const index = SessionsIndex.load(env);
   return {
     here,

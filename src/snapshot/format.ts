@@ -9,10 +9,8 @@
 import { readdirSync } from "node:fs";
 import * as z from "zod";
 import { isNotFound, readRegularText } from "../fs.ts";
-import { SESSION_STARTS_DIR } from "../hook/session-start.ts";
+import { PACK_STATE_DIR, STATE } from "../state/paths.ts";
 
-/** Where older versions kept snapshots, in the shared state that containers can write. */
-export const SNAPSHOTS_DIR = "snapshots";
 /** An undo folder holds its manifest and the moved files under `files/`, by their path in the config dir. */
 export const MOVED_ASIDE_MANIFEST = "manifest.json";
 export const MOVED_ASIDE_FILES = "files";
@@ -23,7 +21,7 @@ export const MANIFEST_ENTRY = ".claude-persist/manifest.json";
 export const ARCHIVE_EXT = ".tar.gz";
 export const SUMMARY_EXT = ".json";
 /** What a snapshot may hold, relative to the config dir; an archive entry anywhere else is refused. */
-export const SNAPSHOT_ROOTS = ["projects", "todos", "tasks", "file-history", `persist-state/${SESSION_STARTS_DIR}`] as const;
+export const SNAPSHOT_ROOTS = ["projects", "todos", "tasks", "file-history", `${PACK_STATE_DIR}/${STATE.sessionStarts.name}`] as const;
 /** An id as uniqueId makes them: `2026-05-01T09-30-12-345Z`, maybe `-pre-restore` or `-pre-merge`, maybe `-2`. */
 export const SNAPSHOT_ID_PATTERN = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z(-pre-restore|-pre-merge)?(-\d{1,6})?$/;
 /** A slug folder name as Claude Code makes them: one path part, never `..`. */

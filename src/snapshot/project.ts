@@ -2,16 +2,15 @@
 // now: slug folders, the sessions' todos, tasks, file-history and start records, its state entries.
 import { lstatSync, mkdirSync, readdirSync, realpathSync, statSync, type Stats } from "node:fs";
 import path from "node:path";
-import { configDir, encodeProjectSlug, hasProjectSlug, packStateDir, projectsDir, type Env } from "../claude/home.ts";
+import { configDir, encodeProjectSlug, hasProjectSlug, projectsDir, type Env } from "../claude/home.ts";
 import { describeError, UserError } from "../errors.ts";
 import { readRegularText } from "../fs.ts";
-import { SESSION_STARTS_DIR } from "../hook/session-start.ts";
 import { projectSlugFolders, sessionIdOf } from "../sessions/sessions.ts";
 import { withLock } from "../state/files.ts";
 import { mappingsFile, readMappings, type Mapping } from "../state/mappings.ts";
-import { migrateHostState, STATE, statePath } from "../state/paths.ts";
+import { migrateHostState, PACK_STATE_DIR, STATE, statePath } from "../state/paths.ts";
 import { workItemsPath } from "../work/work-items.ts";
-import { listNames, SNAPSHOT_LOCK_WAIT_MS, SNAPSHOTS_DIR, type Manifest, type SnapshotProject } from "./format.ts";
+import { listNames, SNAPSHOT_LOCK_WAIT_MS, type Manifest, type SnapshotProject } from "./format.ts";
 
 export async function resolveSnapshotProject(env: Env, cwd: string, extraSlugs: string[] = []): Promise<SnapshotProject> {
   const { project: here, slugs: found } = await projectSlugFolders(env, cwd);
@@ -28,7 +27,7 @@ export async function resolveSnapshotProject(env: Env, cwd: string, extraSlugs: 
     slug,
     slugs,
     dir: path.join(statePath(env, STATE.snapshots), slug),
-    legacyDir: path.join(packStateDir(env), SNAPSHOTS_DIR, slug),
+    legacyDir: path.join(statePath(env, STATE.legacySnapshots), slug),
   };
 }
 
@@ -67,7 +66,7 @@ export function collectProjectData(env: Env, slugFolders: string[]): ProjectData
   }
   for (const id of [...ids].sort()) {
     for (const root of ["tasks", "file-history"]) add(config, `${root}/${id}`, data, "dir");
-    add(config, `persist-state/${SESSION_STARTS_DIR}/${id}.jsonl`, data, "file");
+    add(config, `${PACK_STATE_DIR}/${STATE.sessionStarts.name}/${id}.jsonl`, data, "file");
   }
   const slugSet = new Set(slugFolders);
   data.state.mappings.push(...readStateArray(mappingsFile(env)).filter((m) => isProjectMapping(m, slugSet)));

@@ -5,8 +5,8 @@ import { closeSync, lstatSync, mkdirSync, openSync, utimesSync, writeSync, type 
 import path from "node:path";
 import { encodeProjectSlug } from "../claude/home.ts";
 import { isNotFound } from "../fs.ts";
-import { SESSION_STARTS_DIR } from "../hook/session-start.ts";
 import { mappingSchema, type Mapping } from "../state/mappings.ts";
+import { PACK_STATE_DIR, STATE } from "../state/paths.ts";
 import { parseWorkItem } from "../work/work-items.ts";
 import {
   MANIFEST_ENTRY,
@@ -207,9 +207,9 @@ function isProjectPath(rel: string, type: "dir" | "file", slugs: Set<string>, id
       return ids.has(name) && deepEnough;
     case "todos":
       return type === "file" && rest.length === 0 && name.endsWith(".json") && sessionPrefixOf(name, ids);
-    case "persist-state": {
+    case PACK_STATE_DIR: {
       const [file = "", ...deeper] = rest;
-      return type === "file" && name === SESSION_STARTS_DIR && deeper.length === 0 && file.endsWith(".jsonl") && ids.has(file.slice(0, -".jsonl".length));
+      return type === "file" && name === STATE.sessionStarts.name && deeper.length === 0 && file.endsWith(".jsonl") && ids.has(file.slice(0, -".jsonl".length));
     }
     default:
       return false;

@@ -2,7 +2,8 @@
 // - `persist-state/`: shared read-write with every dev container, so anything in it may have been written by a
 //   process in a container. Host-side code reads it as hostile input (see SECURITY.md).
 // - `persist-host/`: the host's alone (0700, never mounted). What the host must be able to trust lives here.
-// Nothing else builds these paths; code that reads or writes pack state asks here.
+// Nothing else builds these paths; code that reads or writes pack state asks here. This module says where each
+// thing is and who can write it (and makes the folders); state/files.ts says how files are read and written.
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { PACK_HOST_DIR, PACK_STATE_DIR, packHostDir, packStateDir, type Env } from "../claude/home.ts";
@@ -38,6 +39,20 @@ export const STATE = {
   hostFileLinks: { name: path.posix.basename(HOST_FILE_LINKS_DIR), kind: "dir", writers: "host" },
   /** Dev container configs dev-open keeps outside the repo. */
   overrideConfigs: { name: "configs", kind: "dir", writers: "host" },
+  /** What dev-open read from a repo's config before it wrote into it. */
+  configBackups: { name: "backups", kind: "dir", writers: "host" },
+  /** What `sessions` read from each transcript, keyed by size, time and inode. */
+  sessionsIndex: { name: "sessions-index.json", kind: "file", writers: "host" },
+  /** How this machine syncs (`sync init`); the hook looks for it. */
+  syncSettings: { name: "sync.json", kind: "file", writers: "host" },
+  /** The home of the Syncthing instance the pack runs when the user runs none. */
+  ownSyncthing: { name: "syncthing", kind: "dir", writers: "host" },
+  /** The password an encrypted-only device's data is encrypted with. */
+  syncRelayPassword: { name: "sync-relay-password", kind: "file", writers: "host" },
+  /** Unison's archives (its UNISON folder). */
+  unisonArchives: { name: "unison", kind: "dir", writers: "host" },
+  /** Where older versions kept snapshots: read (as hostile input) until migrated, never written. */
+  legacySnapshots: { name: "snapshots", kind: "dir", writers: "containers" },
 } satisfies Record<string, StateEntry>;
 
 export const STATE_ENTRIES: readonly StateEntry[] = Object.values(STATE);

@@ -3,7 +3,8 @@
 // the config dir. Each shared folder is a Syncthing folder of its own, so a machine whose ignore file went missing
 // still shares nothing beyond these folders.
 import path from "node:path";
-import { configDir, PACK_STATE_DIR, packHostDir, type Env } from "../claude/home.ts";
+import { configDir, PACK_STATE_DIR, type Env } from "../claude/home.ts";
+import { STATE, statePath } from "../state/paths.ts";
 
 export type SyncFolder = {
   /** The same Syncthing folder ID on every machine. */
@@ -49,15 +50,15 @@ export function folderPath(env: Env, folder: SyncFolder): string {
 
 /** Where `init` records how this machine syncs; its presence is what the SessionStart hook looks at. */
 export function syncSettingsFile(env: Env): string {
-  return path.join(packHostDir(env), "sync.json");
+  return statePath(env, STATE.syncSettings);
 }
 
 /** The home of the Syncthing instance claude-persist runs for the user, when they run none of their own. */
 export function ownSyncthingHome(env: Env): string {
-  return path.join(packHostDir(env), "syncthing");
+  return statePath(env, STATE.ownSyncthing);
 }
 
 /** The password an untrusted (encrypted-only) device's data is encrypted with: the same on every trusted machine. */
 export function relayPasswordFile(env: Env): string {
-  return path.join(packHostDir(env), "sync-relay-password");
+  return statePath(env, STATE.syncRelayPassword);
 }

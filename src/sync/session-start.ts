@@ -4,9 +4,10 @@
 // Without sync set up it costs one stat; with it, an lstat and a readdir of the project's folder.
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { packStateDir, projectSlugForDir, projectsDir, type Env } from "../claude/home.ts";
+import { projectSlugForDir, projectsDir, type Env } from "../claude/home.ts";
 import { describeError } from "../errors.ts";
 import { readRegularText } from "../fs.ts";
+import { STATE, statePath } from "../state/paths.ts";
 import { describeMerged, mergeConflicts } from "./conflicts.ts";
 import { syncSettingsFile } from "./folders.ts";
 import { linkProject } from "./identity.ts";
@@ -44,7 +45,7 @@ export function syncAtSessionStart(
 
 /** A warning when the last start of this session was on another machine and its transcript changed just now. */
 function liveElsewhere(env: Env, input: { session_id: string; transcript_path?: string | undefined }, machine: string, now: Date): string | undefined {
-  const records = path.join(packStateDir(env), "session-starts", `${input.session_id}.jsonl`);
+  const records = path.join(statePath(env, STATE.sessionStarts), `${input.session_id}.jsonl`);
   let lines: string[];
   try {
     // Containers write these records: only a regular file of bounded size, never a FIFO swapped in after a check.

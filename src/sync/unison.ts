@@ -4,9 +4,10 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { configDir, packHostDir, type Env } from "../claude/home.ts";
+import { configDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../fs.ts";
+import { STATE, statePath } from "../state/paths.ts";
 import { shellWord } from "../text.ts";
 import { unionOfLines } from "./conflicts.ts";
 import { SYNC_FOLDERS } from "./folders.ts";
@@ -41,10 +42,10 @@ export async function unisonOnce(env: Env, target: string, options: { sshCommand
   const remoteRoot = unisonRemoteRoot(target);
   const probe = await execa("unison", ["-version"], { env: { ...env }, extendEnv: false, reject: false });
   if (probe.exitCode !== 0) throw notInstalled();
-  mkdirSync(path.join(packHostDir(env), "unison"), { recursive: true, mode: 0o700 });
+  mkdirSync(statePath(env, STATE.unisonArchives), { recursive: true, mode: 0o700 });
   const mergeCommand = [process.execPath, options.cliPath, "sync", "merge-files"].map(shellWord).join(" ");
   const result = await execa("unison", unisonArgs(env, remoteRoot, mergeCommand, options.sshCommand), {
-    env: { ...env, UNISON: path.join(packHostDir(env), "unison"), UNISONLOCALHOSTNAME: env.UNISONLOCALHOSTNAME || "claude-persist-local" },
+    env: { ...env, UNISON: statePath(env, STATE.unisonArchives), UNISONLOCALHOSTNAME: env.UNISONLOCALHOSTNAME || "claude-persist-local" },
     extendEnv: false,
     reject: false,
     all: true,
