@@ -252,7 +252,7 @@ describe("ensurePersistenceMounts: small cases", () => {
     const result = ensurePersistenceMounts("{}", plan({ remoteUser: "root" }));
     const command = (parseJsonc(result.text) as { onCreateCommand: string }).onCreateCommand;
     expect(command).not.toContain("chown");
-    expect(command).toContain("/root/.claude/persist-state/container-claude-");
+    expect(command).toContain("/root/.claude/persist/seeds/container-claude-");
     expect(configMountTargets(result.text)[0]).toBe("/root/.claude/projects");
   });
 

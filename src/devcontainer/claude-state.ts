@@ -9,14 +9,16 @@
 //
 // Two ways in: dev-open merges it into the container's file over `docker exec` when it launches or finds the
 // container (the file's other keys stay), and for a container an editor creates from the config, the config's
-// onCreateCommand copies the seed dev-open left in the shared state, with plain `sh` (the image may have no node).
-import { closeSync, constants, fstatSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+// onCreateCommand copies the seed dev-open left in the pack's code folder (read-only in containers, so that no
+// container changes what the next one is seeded with), with plain `sh` (the image may have no node).
+import { closeSync, constants, fstatSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { z } from "zod";
-import { encodeProjectSlug, globalStatePath, packStateDir, PACK_STATE_DIR, type Env } from "../claude/home.ts";
+import { encodeProjectSlug, globalStatePath, PACK_CODE_DIR, packStateDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
-import { tempPathBeside } from "../fs.ts";
+import { replaceFileIn, withDirBeneath } from "../fs.ts";
+import { STATE, statePath, stateRoot } from "../state/paths.ts";
 
 /** Larger than any `.claude.json` seen in use (they hold every project's settings), small enough to read at once. */
 const MAX_STATE_BYTES = 32 * 1024 * 1024;
@@ -259,36 +261,26 @@ export async function seedRunningContainer(containerId: string, user: string, se
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// For a container an editor creates: a seed file in the shared state, copied by the config's onCreateCommand
+// For a container an editor creates: a seed file in the pack's code folder, copied by the config's onCreateCommand
 
-/** The seed's file name for a container workspace, in the pack's shared state (mounted into containers). */
+/** The seed's file name for a container workspace, in `persist/seeds/` (mounted read-only into containers). */
 export function seedFileName(containerWorkspace: string): string {
   return `container-claude-${encodeProjectSlug(containerWorkspace)}.json`;
 }
 
 /**
- * Writes the seed where the container's onCreateCommand finds it. The folder is writable by containers, so the
- * file is replaced by a rename (a link planted there is replaced, never written through).
+ * Writes the seed where the container's onCreateCommand finds it: in the pack's code folder, which containers mount
+ * read-only, so that one container cannot choose what the next new one is seeded with. The file is replaced by a
+ * rename, through folders reached without following links.
  */
 export function writeSeedFile(env: Env, containerWorkspace: string, seed: ClaudeStateSeed): string {
-  // The folder itself is the mount's source, which no container can replace; only what is in it may be planted.
-  const dir = packStateDir(env);
-  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UserError(`${dir} is not a folder: run 'claude-persist install' again`);
-  const file = path.join(dir, seedFileName(containerWorkspace));
-  const temp = tempPathBeside(file);
-  const fd = openSync(temp, "wx", 0o600);
-  try {
-    writeSync(fd, `${JSON.stringify(seed, null, 2)}\n`);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(temp, file);
-  } catch (error) {
-    unlinkSync(temp);
-    throw error;
-  }
-  return file;
+  const root = stateRoot(env, STATE.containerSeeds);
+  if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) throw new UserError(`${root} is not a folder: run 'claude-persist install' again`);
+  const name = seedFileName(containerWorkspace);
+  withDirBeneath(root, STATE.containerSeeds.name, (dir) => replaceFileIn(dir, name, `${JSON.stringify(seed, null, 2)}\n`, 0o600), { create: true });
+  // Older versions left it in the shared state, where containers can change it; nothing reads it there any more.
+  rmSync(path.join(packStateDir(env), name), { force: true });
+  return path.join(statePath(env, STATE.containerSeeds), name);
 }
 
 /**
@@ -297,7 +289,7 @@ export function writeSeedFile(env: Env, containerWorkspace: string, seed: Claude
  * without the pack has no seed, and nothing happens.
  */
 export function seedCopyCommand(containerHome: string): string {
-  const seedDir = `${containerHome}/.claude/${PACK_STATE_DIR}`;
+  const seedDir = `${containerHome}/.claude/${PACK_CODE_DIR}/${STATE.containerSeeds.name}`;
   return (
     `f=${CONTAINER_STATE_FILE}; ` +
     `s="${seedDir}/container-claude-$(printf %s "$CLAUDE_PERSIST_CONTAINER_WORKSPACE" | tr -c 'A-Za-z0-9' '-').json"; ` +

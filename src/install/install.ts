@@ -149,7 +149,9 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
   }
   if (existsSync(code) && path.resolve(code) !== path.resolve(runtime)) {
     const keep = new Set(runtimeFiles);
-    for (const rel of listFiles(code)) if (!keep.has(rel)) plan.removals.push(path.join(code, rel));
+    // Container seeds are dev-open's, kept beside the code so that containers see them read-only.
+    const seeds = `${STATE.containerSeeds.name}/`;
+    for (const rel of listFiles(code)) if (!keep.has(rel) && !rel.startsWith(seeds)) plan.removals.push(path.join(code, rel));
   }
 
   // Slash commands, pointing at the runtime as it is reached on this machine and in containers. A file of the

@@ -1,4 +1,5 @@
-// Every file and folder the pack keeps, and who can write it. Two folders under the config dir:
+// Every file and folder the pack keeps, and who can write it. Two folders under the config dir (and one folder in the
+// pack's code, `persist/seeds/`, which containers mount read-only):
 // - `persist-state/`: shared read-write with every dev container, so anything in it may have been written by a
 //   process in a container. Host-side code reads it as hostile input (see SECURITY.md).
 // - `persist-host/`: the host's alone (0700, never mounted). What the host must be able to trust lives here.
@@ -6,7 +7,7 @@
 // thing is and who can write it (and makes the folders); state/files.ts says how files are read and written.
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { PACK_HOST_DIR, PACK_STATE_DIR, packHostDir, packStateDir, type Env } from "../claude/home.ts";
+import { PACK_HOST_DIR, PACK_STATE_DIR, packCodeDir, packHostDir, packStateDir, type Env } from "../claude/home.ts";
 import { HOST_FILE_LINKS_DIR } from "../claude/shared.ts";
 import { detectEnvironment } from "../environment.ts";
 import { isNotFound } from "../fs.ts";
@@ -14,11 +15,14 @@ import { isNotFound } from "../fs.ts";
 export { PACK_HOST_DIR, PACK_STATE_DIR, packHostDir, packStateDir };
 
 export type StateEntry = {
-  /** Relative to its folder (`persist-state/` or `persist-host/`). */
+  /** Relative to its folder (`persist-state/`, `persist-host/` or `persist/`). */
   readonly name: string;
   readonly kind: "file" | "dir";
-  /** "containers": every dev container can write it (hostile input on the host); "host": the host user alone. */
-  readonly writers: "containers" | "host";
+  /**
+   * "containers": every dev container can write it (hostile input on the host); "host": the host user alone;
+   * "host, read by containers": the host user alone, in the pack's code folder, which containers mount read-only.
+   */
+  readonly writers: "containers" | "host" | "host, read by containers";
 };
 
 /** The pack's state, each entry once (what each holds: SECURITY.md). Paths: `statePath(env, STATE.x)`. */
@@ -51,14 +55,17 @@ export const STATE = {
   syncRelayPassword: { name: "sync-relay-password", kind: "file", writers: "host" },
   /** Unison's archives (its UNISON folder). */
   unisonArchives: { name: "unison", kind: "dir", writers: "host" },
+  /** The first-run choices an editor-created container's onCreateCommand copies: no container may change them. */
+  containerSeeds: { name: "seeds", kind: "dir", writers: "host, read by containers" },
   /** Where older versions kept snapshots: read (as hostile input) until migrated, never written. */
   legacySnapshots: { name: "snapshots", kind: "dir", writers: "containers" },
 } satisfies Record<string, StateEntry>;
 
 export const STATE_ENTRIES: readonly StateEntry[] = Object.values(STATE);
 
-/** The folder an entry lives in: shared with containers, or the host's alone. */
+/** The folder an entry lives in: shared with containers, the host's alone, or the pack's code (read-only there). */
 export function stateRoot(env: Env, entry: StateEntry): string {
+  if (entry.writers === "host, read by containers") return packCodeDir(env);
   return entry.writers === "host" ? packHostDir(env) : packStateDir(env);
 }
 
