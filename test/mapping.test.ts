@@ -1,11 +1,12 @@
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
-import { mapProject } from "../src/devcontainer/mapping.ts";
+import { mapProject, mergeInto } from "../src/devcontainer/mapping.ts";
 import { readMappings } from "../src/state/mappings.ts";
 import { repairProjectLink } from "../src/devcontainer/project-link.ts";
-import { tempHome } from "./support/claude.ts";
+import { linkProject, projectIdentity } from "../src/sync/identity.ts";
+import { tempDir, tempHome } from "./support/claude.ts";
 
 const HOST = "/Users/ana/code/app";
 const CONTAINER = "/workspaces/app";
@@ -98,5 +99,81 @@ describe("repairProjectLink (the hook, in a container opened by an editor)", () 
     mkdirSync(path.join(projects, containerSlug));
     expect(repairProjectLink(env, CONTAINER, workspace)).toMatch(/holds sessions made in this container before it was mapped; run 'dev-open' on the host/);
     expect(lstatSync(path.join(projects, containerSlug)).isDirectory()).toBe(true);
+  });
+});
+
+/** Every file under `dir` with its text, and every folder (as "name/"): what a test compares before and after. */
+function tree(dir: string, prefix = ""): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const rel = `${prefix}${entry.name}`;
+    if (entry.isDirectory()) Object.assign(found, { [`${rel}/`]: "" }, tree(path.join(dir, entry.name), `${rel}/`));
+    else found[rel] = readFileSync(path.join(dir, entry.name), "utf8");
+  }
+  return found;
+}
+
+describe("a link a container plants under projects/ is never followed", () => {
+  it("mapProject refuses when the host's slug folder is a link out of projects/, and moves nothing there", async () => {
+    const { env, projects } = setup();
+    const outside = path.join(env.HOME, "outside");
+    mkdirSync(path.join(outside, ".ssh"), { recursive: true });
+    writeFileSync(path.join(outside, "keep.txt"), "mine\n");
+    symlinkSync(outside, path.join(projects, hostSlug));
+    mkdirSync(path.join(projects, containerSlug, ".ssh"), { recursive: true });
+    writeFileSync(path.join(projects, containerSlug, "s.jsonl"), "container\n");
+    writeFileSync(path.join(projects, containerSlug, ".ssh", "authorized_keys"), "ssh-ed25519 AAAA attacker\n");
+    const outsideBefore = tree(outside);
+    const containerBefore = tree(path.join(projects, containerSlug));
+
+    await expect(mapProject(env, { hostPath: HOST, containerPath: CONTAINER })).rejects.toThrow(/is not a folder of .*move it away/);
+    expect(tree(outside)).toEqual(outsideBefore);
+    expect(tree(path.join(projects, containerSlug))).toEqual(containerBefore);
+    expect(readMappings(env)).toEqual([]);
+  });
+
+  it("mapProject still merges into the travelling folder a sync link names (a sibling in projects/)", async () => {
+    const { env, projects } = setup();
+    mkdirSync(path.join(projects, "repo-github.com-ana-app-12345678"));
+    symlinkSync("repo-github.com-ana-app-12345678", path.join(projects, hostSlug));
+    mkdirSync(path.join(projects, containerSlug));
+    writeFileSync(path.join(projects, containerSlug, "s.jsonl"), "container\n");
+    const result = await mapProject(env, { hostPath: HOST, containerPath: CONTAINER });
+    expect(result.merged).toEqual(["s.jsonl"]);
+    expect(tree(path.join(projects, "repo-github.com-ana-app-12345678"))).toEqual({ "s.jsonl": "container\n" });
+  });
+
+  it("sync's linkProject merges between the folders it checked, even when both are swapped for links meanwhile", () => {
+    const home = tempHome();
+    const env = { HOME: home };
+    const projects = path.join(home, ".claude", "projects");
+    const repo = tempDir("cp-repo-");
+    mkdirSync(path.join(repo, ".git"));
+    writeFileSync(path.join(repo, ".git", "config"), '[remote "origin"]\n\turl = git@github.com:ana/app.git\n');
+    const folder = projectIdentity(repo)?.folder ?? "";
+    const slug = encodeProjectSlug(repo);
+    mkdirSync(path.join(projects, slug), { recursive: true });
+    writeFileSync(path.join(projects, slug, "here.jsonl"), "this machine\n");
+    mkdirSync(path.join(projects, folder));
+    writeFileSync(path.join(projects, folder, "travelled.jsonl"), "another machine\n");
+    const victim = path.join(home, "victim");
+    mkdirSync(victim);
+    writeFileSync(path.join(victim, "id_ed25519"), "secret\n");
+    const outside = path.join(home, "outside");
+    mkdirSync(outside);
+    // A container swaps both folders for links at the worst moment: after the checks, before the files move.
+    const swapThenMerge = (from: string, to: string): string[] => {
+      renameSync(path.join(projects, slug), path.join(projects, `${slug}.aside`));
+      symlinkSync(victim, path.join(projects, slug));
+      renameSync(path.join(projects, folder), path.join(projects, `${folder}.aside`));
+      symlinkSync(outside, path.join(projects, folder));
+      return mergeInto(from, to);
+    };
+
+    expect(() => linkProject(env, repo, swapThenMerge)).toThrow();
+    expect(tree(victim)).toEqual({ id_ed25519: "secret\n" });
+    expect(tree(outside)).toEqual({});
+    // The files moved between the real folders, wherever those now are.
+    expect(tree(path.join(projects, `${folder}.aside`))).toEqual({ "here.jsonl": "this machine\n", "travelled.jsonl": "another machine\n" });
   });
 });

@@ -1,11 +1,11 @@
 // Mapping a project's container path onto its host path inside the shared `projects/` folder: a relative
 // symlink `<container slug> -> <host slug>`, so `claude --continue`, `--resume <id>` and the picker in the
 // container find (and append to) the host's sessions. Every mapping is recorded in the pack's state (mappings.ts).
-import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, type Stats } from "node:fs";
 import path from "node:path";
 import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
-import { errorCode, isRealDirectory, readRegularFile } from "../fs.ts";
+import { errorCode, isNotFound, isRealDirectory, readRegularFile, withDirBeneath } from "../fs.ts";
 import { readMappings, recordMapping } from "../state/mappings.ts";
 import { snapshotBeforeMerge } from "../snapshot/create.ts";
 
@@ -42,23 +42,58 @@ export async function mapProject(
         `their histories must not mix: open this one with 'dev-open --same-path', or give it its own "workspaceFolder" in devcontainer.json`,
     );
   }
-  mkdirSync(path.join(projects, hostSlug), { recursive: true, mode: 0o700 });
+  mkdirSync(projects, { recursive: true, mode: 0o700 });
+  // `projects/` is the user's (maybe a link to another disk); containers write below it: every name there is reached
+  // through the folder held open, and a link a container planted in place of a folder is never followed.
+  const hostFolder = withDirBeneath(projects, "", (held) => hostSlugFolder(held, hostSlug));
+  if (hostFolder === undefined) {
+    throw new UserError(
+      `${path.join(projects, hostSlug)} is not a folder of ${projects} (a link or file a container may have planted); ` +
+        `move it away, then run dev-open again (nothing was changed)`,
+    );
+  }
   const link = path.join(projects, containerSlug);
   let merged: string[] = [];
   if (isRealDirectory(link)) {
     await snapshotBeforeMerge(env, target.hostPath, [containerSlug]);
-    merged = mergeInto(link, path.join(projects, hostSlug));
-    rmdirSync(link);
+    merged = withDirBeneath(projects, "", (held) => {
+      // Both folders held open: one swapped for a link meanwhile cannot send the files elsewhere, nor bring others in.
+      const moved = withDirBeneath(held, containerSlug, (from) => withDirBeneath(held, hostFolder, (to) => mergeInto(from, to)));
+      rmdirSync(path.join(held, containerSlug));
+      return moved;
+    });
   }
   let state: MapResult["link"] = "linked";
   try {
-    symlinkSync(hostSlug, link, "dir");
+    withDirBeneath(projects, "", (held) => symlinkSync(hostSlug, path.join(held, containerSlug), "dir"));
   } catch (error) {
     if (errorCode(error) !== "EEXIST" || readlinkSync(link) !== hostSlug) throw error;
     state = "already";
   }
   await recordMapping(env, { ...target, hostSlug, containerSlug, time: now.toISOString() });
   return { hostSlug, containerSlug, link: state, merged };
+}
+
+/**
+ * The real folder in `projects` (a held folder) that holds the host slug's sessions, made if missing: the slug's
+ * own folder, or the sibling its link names (sync links a path slug to its travelling folder so). Undefined for
+ * anything else: a link that leads out of `projects`, a file.
+ */
+function hostSlugFolder(projects: string, slug: string): string | undefined {
+  const at = path.join(projects, slug);
+  let stats: Stats;
+  try {
+    stats = lstatSync(at);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    mkdirSync(at, { mode: 0o700 });
+    return slug;
+  }
+  if (stats.isDirectory()) return slug;
+  if (!stats.isSymbolicLink()) return undefined;
+  const sibling = readlinkSync(at);
+  const plainName = sibling !== "." && sibling !== ".." && !sibling.includes("/");
+  return plainName && isRealDirectory(path.join(projects, sibling)) ? sibling : undefined;
 }
 
 /** The host project that already owns `containerSlug`, when it is not `hostPath`. */
@@ -87,7 +122,8 @@ export function mergeInto(from: string, to: string, prefix = ""): string[] {
     const target = path.join(to, entry.name);
     const rel = path.join(prefix, entry.name);
     if (entry.isDirectory() && isRealDirectory(target)) {
-      moved.push(...mergeInto(source, target, rel));
+      // Reached without following links on either side: a container can swap either for one at any moment.
+      moved.push(...withDirBeneath(from, entry.name, (inner) => withDirBeneath(to, entry.name, (into) => mergeInto(inner, into, rel))));
       rmdirSync(source);
     } else if (!existsSync(target)) {
       renameSync(source, target);

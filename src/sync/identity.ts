@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmdirSync, statSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { projectSlugForDir, projectsDir, realpathOrSelf, type Env } from "../claude/home.ts";
-import { errorCode, isRealDirectory, readBoundedText } from "../fs.ts";
+import { errorCode, isRealDirectory, readBoundedText, withDirBeneath } from "../fs.ts";
 import { PROJECT_IDENTITY_PREFIX } from "./folders.ts";
 
 export type ProjectIdentity = {
@@ -137,7 +137,13 @@ export function linkProject(env: Env, dir: string, merge?: MergeFolders): LinkRe
   const identity = projectIdentity(dir);
   if (!identity) return undefined;
   const projects = projectsDir(env);
-  const slug = projectSlugForDir(dir);
+  mkdirSync(projects, { recursive: true, mode: 0o700 });
+  // `projects/` is the user's (maybe a link to another disk); containers and other machines write below it: every
+  // name there is reached through the folder held open, and a link planted in place of a folder is never followed.
+  return withDirBeneath(projects, "", (held) => linkIn(held, identity, projectSlugForDir(dir), merge));
+}
+
+function linkIn(projects: string, identity: ProjectIdentity, slug: string, merge?: MergeFolders): LinkResult {
   const link = path.join(projects, slug);
   const target = path.join(projects, identity.folder);
   let moved: string[] = [];
@@ -149,12 +155,13 @@ export function linkProject(env: Env, dir: string, merge?: MergeFolders): LinkRe
       return { identity, slug, state: readlinkSync(link) === identity.folder ? "already" : "other-link", moved };
     }
     if (!stat.isDirectory()) return { identity, slug, state: "other-link", moved };
-    if (isEmptyOrMissing(target)) {
-      moved = readdirSync(link);
-      rmdirIfThere(target);
+    if (isEmptyOrMissing(projects, identity.folder)) {
+      moved = withDirBeneath(projects, slug, (from) => readdirSync(from));
+      rmdirIfThere(projects, identity.folder);
       renameSync(link, target);
     } else if (merge) {
-      moved = merge(link, target);
+      // Both folders held open: one swapped for a link meanwhile cannot send the files elsewhere, nor bring others in.
+      moved = withDirBeneath(projects, slug, (from) => withDirBeneath(projects, identity.folder, (to) => merge(from, to)));
       rmdirSync(link);
     } else {
       return { identity, slug, state: "needs-merge", moved };
@@ -172,19 +179,21 @@ export function linkProject(env: Env, dir: string, merge?: MergeFolders): LinkRe
   return { identity, slug, state: "linked", moved };
 }
 
-function isEmptyOrMissing(dir: string): boolean {
+function isEmptyOrMissing(projects: string, name: string): boolean {
   try {
-    return readdirSync(dir).every((name) => name === ".stfolder");
+    return withDirBeneath(projects, name, (dir) => readdirSync(dir).every((entry) => entry === ".stfolder"));
   } catch (error) {
     if (errorCode(error) === "ENOENT") return true;
     throw error;
   }
 }
 
-function rmdirIfThere(dir: string): void {
+function rmdirIfThere(projects: string, name: string): void {
   try {
-    for (const name of readdirSync(dir)) rmdirSync(path.join(dir, name));
-    rmdirSync(dir);
+    withDirBeneath(projects, name, (dir) => {
+      for (const entry of readdirSync(dir)) rmdirSync(path.join(dir, entry));
+    });
+    rmdirSync(path.join(projects, name));
   } catch (error) {
     if (errorCode(error) !== "ENOENT") throw error;
   }
