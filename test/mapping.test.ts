@@ -1,4 +1,13 @@
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
@@ -126,7 +135,8 @@ describe("a link a container plants under projects/ is never followed", () => {
     const outsideBefore = tree(outside);
     const containerBefore = tree(path.join(projects, containerSlug));
 
-    await expect(mapProject(env, { hostPath: HOST, containerPath: CONTAINER })).rejects.toThrow(/is not a folder of .*move it away/);
+    const mapping = mapProject(env, { hostPath: HOST, containerPath: CONTAINER });
+    await expect(mapping).rejects.toThrow(/is not a folder of .*move it away/);
     expect(tree(outside)).toEqual(outsideBefore);
     expect(tree(path.join(projects, containerSlug))).toEqual(containerBefore);
     expect(readMappings(env)).toEqual([]);
@@ -174,6 +184,9 @@ describe("a link a container plants under projects/ is never followed", () => {
     expect(tree(victim)).toEqual({ id_ed25519: "secret\n" });
     expect(tree(outside)).toEqual({});
     // The files moved between the real folders, wherever those now are.
-    expect(tree(path.join(projects, `${folder}.aside`))).toEqual({ "here.jsonl": "this machine\n", "travelled.jsonl": "another machine\n" });
+    expect(tree(path.join(projects, `${folder}.aside`))).toEqual({
+      "here.jsonl": "this machine\n",
+      "travelled.jsonl": "another machine\n",
+    });
   });
 });

@@ -275,9 +275,12 @@ export function seedFileName(containerWorkspace: string): string {
  */
 export function writeSeedFile(env: Env, containerWorkspace: string, seed: ClaudeStateSeed): string {
   const root = stateRoot(env, STATE.containerSeeds);
-  if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) throw new UserError(`${root} is not a folder: run 'claude-persist install' again`);
+  if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new UserError(`${root} is not a folder: run 'claude-persist install' again`);
+  }
   const name = seedFileName(containerWorkspace);
-  withDirBeneath(root, STATE.containerSeeds.name, (dir) => replaceFileIn(dir, name, `${JSON.stringify(seed, null, 2)}\n`, 0o600), { create: true });
+  const text = `${JSON.stringify(seed, null, 2)}\n`;
+  withDirBeneath(root, STATE.containerSeeds.name, (dir) => replaceFileIn(dir, name, text, 0o600), { create: true });
   // Older versions left it in the shared state, where containers can change it; nothing reads it there any more.
   rmSync(path.join(packStateDir(env), name), { force: true });
   return path.join(statePath(env, STATE.containerSeeds), name);

@@ -1,7 +1,17 @@
 // Mapping a project's container path onto its host path inside the shared `projects/` folder: a relative
 // symlink `<container slug> -> <host slug>`, so `claude --continue`, `--resume <id>` and the picker in the
 // container find (and append to) the host's sessions. Every mapping is recorded in the pack's state (mappings.ts).
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, type Stats } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmdirSync,
+  symlinkSync,
+  type Stats,
+} from "node:fs";
 import path from "node:path";
 import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
@@ -48,8 +58,8 @@ export async function mapProject(
   const hostFolder = withDirBeneath(projects, "", (held) => hostSlugFolder(held, hostSlug));
   if (hostFolder === undefined) {
     throw new UserError(
-      `${path.join(projects, hostSlug)} is not a folder of ${projects} (a link or file a container may have planted); ` +
-        `move it away, then run dev-open again (nothing was changed)`,
+      `${path.join(projects, hostSlug)} is not a folder of ${projects} ` +
+        `(a link or file a container may have planted); move it away, then run dev-open again (nothing was changed)`,
     );
   }
   const link = path.join(projects, containerSlug);
@@ -58,7 +68,9 @@ export async function mapProject(
     await snapshotBeforeMerge(env, target.hostPath, [containerSlug]);
     merged = withDirBeneath(projects, "", (held) => {
       // Both folders held open: one swapped for a link meanwhile cannot send the files elsewhere, nor bring others in.
-      const moved = withDirBeneath(held, containerSlug, (from) => withDirBeneath(held, hostFolder, (to) => mergeInto(from, to)));
+      const moved = withDirBeneath(held, containerSlug, (from) =>
+        withDirBeneath(held, hostFolder, (to) => mergeInto(from, to)),
+      );
       rmdirSync(path.join(held, containerSlug));
       return moved;
     });
@@ -123,7 +135,10 @@ export function mergeInto(from: string, to: string, prefix = ""): string[] {
     const rel = path.join(prefix, entry.name);
     if (entry.isDirectory() && isRealDirectory(target)) {
       // Reached without following links on either side: a container can swap either for one at any moment.
-      moved.push(...withDirBeneath(from, entry.name, (inner) => withDirBeneath(to, entry.name, (into) => mergeInto(inner, into, rel))));
+      const inside = withDirBeneath(from, entry.name, (inner) =>
+        withDirBeneath(to, entry.name, (into) => mergeInto(inner, into, rel)),
+      );
+      moved.push(...inside);
       rmdirSync(source);
     } else if (!existsSync(target)) {
       renameSync(source, target);

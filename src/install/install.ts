@@ -151,7 +151,9 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
     const keep = new Set(runtimeFiles);
     // Container seeds are dev-open's, kept beside the code so that containers see them read-only.
     const seeds = `${STATE.containerSeeds.name}/`;
-    for (const rel of listFiles(code)) if (!keep.has(rel) && !rel.startsWith(seeds)) plan.removals.push(path.join(code, rel));
+    for (const rel of listFiles(code)) {
+      if (!keep.has(rel) && !rel.startsWith(seeds)) plan.removals.push(path.join(code, rel));
+    }
   }
 
   // Slash commands, pointing at the runtime as it is reached on this machine and in containers. A file of the

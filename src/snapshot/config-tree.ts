@@ -1,5 +1,17 @@
 // The config dir's folders held open without following links, for restore's writes.
-import { closeSync, constants as fsConstants, existsSync, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, rmdirSync, statSync, unlinkSync } from "node:fs";
+import {
+  closeSync,
+  constants as fsConstants,
+  existsSync,
+  fstatSync,
+  futimesSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+} from "node:fs";
 import path from "node:path";
 import { errorCode, isNotFound } from "../fs.ts";
 
@@ -45,7 +57,9 @@ export class ConfigTree {
     } catch (error) {
       if (isNotFound(error) && !create) return undefined;
       const code = errorCode(error);
-      if (code === "ELOOP" || code === "ENOTDIR") throw new Error(`${path.join(this.root, rel)} is no longer a folder (a link or file took its place)`);
+      if (code === "ELOOP" || code === "ENOTDIR") {
+        throw new Error(`${path.join(this.root, rel)} is no longer a folder (a link or file took its place)`);
+      }
       throw error;
     }
     // Many folders (one per session): keep the descriptors few.

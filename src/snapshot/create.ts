@@ -18,32 +18,58 @@ import {
   type SnapshotProject,
   type SnapshotSummary,
 } from "./format.ts";
-import { collectProjectData, makeHostOnlyDir, resolveSnapshotProject, withSnapshotLock, type ProjectData } from "./project.ts";
+import {
+  collectProjectData,
+  makeHostOnlyDir,
+  resolveSnapshotProject,
+  withSnapshotLock,
+  type ProjectData,
+} from "./project.ts";
 import { writeTarGz, type TarEntry } from "./tar.ts";
 
 /** `claude-persist snapshot create`: a snapshot of the project that holds `cwd`. */
 export async function createSnapshot(env: Env, cwd: string, now: Date = new Date()): Promise<CreateResult> {
   const project = await resolveSnapshotProject(env, cwd);
-  return withSnapshotLock(project, () => writeSnapshot(env, project, "manual", collectProjectData(env, project.slugs), now));
+  return withSnapshotLock(project, () =>
+    writeSnapshot(env, project, "manual", collectProjectData(env, project.slugs), now),
+  );
 }
 
 /**
  * Before /dev-open merges container-only slug folders into the host's: a snapshot of the project with those
  * folders, so that the merge can be undone. Nothing when the folders hold nothing.
  */
-export async function snapshotBeforeMerge(env: Env, hostPath: string, slugFolders: string[], now: Date = new Date()): Promise<CreateResult | undefined> {
+export async function snapshotBeforeMerge(
+  env: Env,
+  hostPath: string,
+  slugFolders: string[],
+  now: Date = new Date(),
+): Promise<CreateResult | undefined> {
   const projects = projectsDir(env);
-  const hasFiles = slugFolders.some((slug) => isRealDirectory(path.join(projects, slug)) && listNames(path.join(projects, slug)).length > 0);
+  const hasFiles = slugFolders.some(
+    (slug) => isRealDirectory(path.join(projects, slug)) && listNames(path.join(projects, slug)).length > 0,
+  );
   if (!hasFiles) return undefined;
   try {
     const project = await resolveSnapshotProject(env, hostPath, slugFolders);
-    return await withSnapshotLock(project, () => writeSnapshot(env, project, "pre-merge", collectProjectData(env, project.slugs), now));
+    return await withSnapshotLock(project, () =>
+      writeSnapshot(env, project, "pre-merge", collectProjectData(env, project.slugs), now),
+    );
   } catch (error) {
-    throw new UserError(`could not take a snapshot before merging ${slugFolders.join(", ")} into the host's sessions (${describeError(error)}); nothing was merged`);
+    throw new UserError(
+      `could not take a snapshot before merging ${slugFolders.join(", ")} into the host's sessions ` +
+        `(${describeError(error)}); nothing was merged`,
+    );
   }
 }
 
-async function writeSnapshot(env: Env, project: SnapshotProject, kind: SnapshotKind, data: ProjectData, now: Date): Promise<CreateResult> {
+async function writeSnapshot(
+  env: Env,
+  project: SnapshotProject,
+  kind: SnapshotKind,
+  data: ProjectData,
+  now: Date,
+): Promise<CreateResult> {
   const started = process.hrtime.bigint();
   makeHostOnlyDir(project.dir);
   const id = uniqueId(project.dir, now, kind);
@@ -66,15 +92,24 @@ async function writeSnapshot(env: Env, project: SnapshotProject, kind: SnapshotK
     ...summary,
     sessions: data.sessions,
     directories: data.dirs.map((d) => ({ path: d.rel, mode: d.mode, mtimeMs: d.mtimeMs })),
-    files: data.files.map((f) => ({ path: f.rel, size: f.size, mode: f.mode, mtimeMs: f.mtimeMs, sha256: checksums.get(f.rel) ?? "" })),
+    files: data.files.map((f) => ({
+      path: f.rel,
+      size: f.size,
+      mode: f.mode,
+      mtimeMs: f.mtimeMs,
+      sha256: checksums.get(f.rel) ?? "",
+    })),
     state: data.state,
   });
   async function* entries(): AsyncGenerator<TarEntry> {
     for (const d of data.dirs) yield { type: "dir", path: d.rel, mode: d.mode, mtimeMs: d.mtimeMs };
-    for (const f of data.files) yield { type: "file", path: f.rel, mode: f.mode, mtimeMs: f.mtimeMs, size: f.size, source: { file: f.abs } };
+    for (const f of data.files) {
+      yield { type: "file", path: f.rel, mode: f.mode, mtimeMs: f.mtimeMs, size: f.size, source: { file: f.abs } };
+    }
     // Only now are all checksums known.
     const bytes = Buffer.from(`${JSON.stringify(manifest(), null, 1)}\n`);
-    yield { type: "file", path: MANIFEST_ENTRY, mode: 0o600, mtimeMs: now.getTime(), size: bytes.length, source: { bytes } };
+    const mtimeMs = now.getTime();
+    yield { type: "file", path: MANIFEST_ENTRY, mode: 0o600, mtimeMs, size: bytes.length, source: { bytes } };
   }
   const archive = path.join(project.dir, `${id}${ARCHIVE_EXT}`);
   const temp = tempPathBeside(archive);
@@ -88,7 +123,8 @@ async function writeSnapshot(env: Env, project: SnapshotProject, kind: SnapshotK
   }
   writeFileAtomic(path.join(project.dir, `${id}${SUMMARY_EXT}`), `${JSON.stringify(summary, null, 2)}\n`, 0o600);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { ...summary, stored: "archive", archive, archiveBytes: statSync(archive).size, seconds, skipped: data.skipped };
+  const archiveBytes = statSync(archive).size;
+  return { ...summary, stored: "archive", archive, archiveBytes, seconds, skipped: data.skipped };
 }
 
 /** `2026-05-01T09-30-12-345Z`, plus the kind for automatic ones; ids sort by time. Unique under the lock. */
@@ -114,7 +150,8 @@ export function packVersion(): string {
   for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
     for (const name of ["runtime.json", "package.json"]) {
       try {
-        const parsed = z.object({ name: z.literal("claude-persist"), version: z.string() }).safeParse(JSON.parse(readFileSync(path.join(dir, name), "utf8")));
+        const text = readFileSync(path.join(dir, name), "utf8");
+        const parsed = z.object({ name: z.literal("claude-persist"), version: z.string() }).safeParse(JSON.parse(text));
         if (parsed.success) return parsed.data.version;
       } catch {
         // Not here: look further up.

@@ -21,7 +21,13 @@ export const MANIFEST_ENTRY = ".claude-persist/manifest.json";
 export const ARCHIVE_EXT = ".tar.gz";
 export const SUMMARY_EXT = ".json";
 /** What a snapshot may hold, relative to the config dir; an archive entry anywhere else is refused. */
-export const SNAPSHOT_ROOTS = ["projects", "todos", "tasks", "file-history", `${PACK_STATE_DIR}/${STATE.sessionStarts.name}`] as const;
+export const SNAPSHOT_ROOTS = [
+  "projects",
+  "todos",
+  "tasks",
+  "file-history",
+  `${PACK_STATE_DIR}/${STATE.sessionStarts.name}`,
+] as const;
 /** An id as uniqueId makes them: `2026-05-01T09-30-12-345Z`, maybe `-pre-restore` or `-pre-merge`, maybe `-2`. */
 export const SNAPSHOT_ID_PATTERN = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z(-pre-restore|-pre-merge)?(-\d{1,6})?$/;
 /** A slug folder name as Claude Code makes them: one path part, never `..`. */
@@ -31,7 +37,13 @@ export const SNAPSHOT_LOCK_WAIT_MS = 10 * 60_000;
 
 export type SnapshotKind = "manual" | "pre-restore" | "pre-merge";
 
-const fileRecordSchema = z.object({ path: z.string(), size: z.number().int().nonnegative(), mode: z.number().int(), mtimeMs: z.number(), sha256: z.string() });
+const fileRecordSchema = z.object({
+  path: z.string(),
+  size: z.number().int().nonnegative(),
+  mode: z.number().int(),
+  mtimeMs: z.number(),
+  sha256: z.string(),
+});
 const dirRecordSchema = z.object({ path: z.string(), mode: z.number().int(), mtimeMs: z.number() });
 const sessionRecordSchema = z.object({ id: z.string(), slug: z.string(), bytes: z.number() });
 
@@ -87,7 +99,11 @@ export type SnapshotProject = {
 };
 
 /** `archive` is the .tar.gz, or for an undo ("moved-aside") its folder. */
-export type SnapshotInfo = SnapshotSummary & { readonly stored: "archive" | "moved-aside"; readonly archive: string; readonly archiveBytes: number };
+export type SnapshotInfo = SnapshotSummary & {
+  readonly stored: "archive" | "moved-aside";
+  readonly archive: string;
+  readonly archiveBytes: number;
+};
 
 export type CreateResult = SnapshotInfo & { readonly seconds: number; readonly skipped: string[] };
 

@@ -23,7 +23,9 @@ export function listSnapshots(project: SnapshotProject): SnapshotInfo[] {
   const found = new Map<string, SnapshotInfo>();
   for (const name of listNames(project.dir)) {
     if (name.startsWith(".")) continue;
-    const info = name.endsWith(ARCHIVE_EXT) ? archiveInfo(project, project.dir, name.slice(0, -ARCHIVE_EXT.length), false) : movedAsideInfo(project, name);
+    const info = name.endsWith(ARCHIVE_EXT)
+      ? archiveInfo(project, project.dir, name.slice(0, -ARCHIVE_EXT.length), false)
+      : movedAsideInfo(project, name);
     if (info) found.set(info.id, info);
   }
   // Containers can write the old folder: its entries never take a host-only snapshot's id, and only names
@@ -36,7 +38,9 @@ export function listSnapshots(project: SnapshotProject): SnapshotInfo[] {
   // Host-only snapshots first, whatever the dates: one from the old folder (dated 2099, say) must never be
   // "latest" nor push the user's own out of `prune --keep N`.
   const shared = (s: SnapshotInfo) => (s.archive.startsWith(`${project.legacyDir}${path.sep}`) ? 1 : 0);
-  return [...found.values()].sort((a, b) => shared(a) - shared(b) || b.created.localeCompare(a.created) || b.id.localeCompare(a.id));
+  return [...found.values()].sort(
+    (a, b) => shared(a) - shared(b) || b.created.localeCompare(a.created) || b.id.localeCompare(a.id),
+  );
 }
 
 /**
@@ -54,10 +58,18 @@ function archiveInfo(project: SnapshotProject, dir: string, id: string, shared: 
   if (!stats.isFile()) return undefined;
   const parsed = summarySchema.safeParse(readSmallJson(path.join(dir, `${id}${SUMMARY_EXT}`)));
   const fallback = unknownSummary(id, project);
-  const summary = parsed.success && parsed.data.id === id && parsed.data.project.slug === project.slug ? parsed.data : fallback;
+  const summary =
+    parsed.success && parsed.data.id === id && parsed.data.project.slug === project.slug ? parsed.data : fallback;
   if (!shared) return { ...summary, stored: "archive", archive, archiveBytes: stats.size };
   const machine = /^[A-Za-z0-9._-]{1,64}$/.test(summary.environment.machine) ? summary.environment.machine : "unknown";
-  return { ...summary, created: fallback.created, environment: { ...summary.environment, machine }, stored: "archive", archive, archiveBytes: stats.size };
+  return {
+    ...summary,
+    created: fallback.created,
+    environment: { ...summary.environment, machine },
+    stored: "archive",
+    archive,
+    archiveBytes: stats.size,
+  };
 }
 
 /** The undo of a restore: a folder of the files the restore moved aside, with its manifest. */
@@ -66,7 +78,15 @@ function movedAsideInfo(project: SnapshotProject, id: string): SnapshotInfo | un
   if (!isRealDirectory(folder)) return undefined;
   const parsed = movedAsideSchema.safeParse(readSmallJson(path.join(folder, MOVED_ASIDE_MANIFEST)));
   if (!parsed.success || parsed.data.id !== id) return undefined;
-  const { files: _files, added: _added, directories: _directories, sessions: _sessions, state: _state, form: _form, ...summary } = parsed.data;
+  const {
+    files: _files,
+    added: _added,
+    directories: _directories,
+    sessions: _sessions,
+    state: _state,
+    form: _form,
+    ...summary
+  } = parsed.data;
   return { ...summary, stored: "moved-aside", archive: folder, archiveBytes: 0 };
 }
 
@@ -103,11 +123,14 @@ export async function pruneSnapshots(project: SnapshotProject, keep: number): Pr
   return withSnapshotLock(project, () => {
     const all = listSnapshots(project);
     const manual = all.filter((s) => s.kind === "manual").slice(0, keep);
-    const keepIds = new Set([...manual, all.find((s) => s.kind === "pre-restore"), all.find((s) => s.kind === "pre-merge")].map((s) => s?.id));
+    const newestUndos = [all.find((s) => s.kind === "pre-restore"), all.find((s) => s.kind === "pre-merge")];
+    const keepIds = new Set([...manual, ...newestUndos].map((s) => s?.id));
     const removed = all.filter((s) => !keepIds.has(s.id));
     for (const snapshot of removed) {
       rmSync(snapshot.archive, { recursive: snapshot.stored === "moved-aside", force: true });
-      if (snapshot.stored === "archive") rmSync(path.join(path.dirname(snapshot.archive), `${snapshot.id}${SUMMARY_EXT}`), { force: true });
+      if (snapshot.stored === "archive") {
+        rmSync(path.join(path.dirname(snapshot.archive), `${snapshot.id}${SUMMARY_EXT}`), { force: true });
+      }
     }
     return { kept: all.filter((s) => keepIds.has(s.id)), removed };
   });

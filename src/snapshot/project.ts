@@ -12,7 +12,11 @@ import { migrateHostState, PACK_STATE_DIR, STATE, statePath } from "../state/pat
 import { workItemsPath } from "../work/work-items.ts";
 import { listNames, SNAPSHOT_LOCK_WAIT_MS, type Manifest, type SnapshotProject } from "./format.ts";
 
-export async function resolveSnapshotProject(env: Env, cwd: string, extraSlugs: string[] = []): Promise<SnapshotProject> {
+export async function resolveSnapshotProject(
+  env: Env,
+  cwd: string,
+  extraSlugs: string[] = [],
+): Promise<SnapshotProject> {
   const { project: here, slugs: found } = await projectSlugFolders(env, cwd);
   // In a container the folder is the container's: the mapping names the host's, which names the snapshots.
   const mapped = readableMappings(env).find((m) => encodeProjectSlug(m.containerPath) === encodeProjectSlug(here));
@@ -31,7 +35,13 @@ export async function resolveSnapshotProject(env: Env, cwd: string, extraSlugs: 
   };
 }
 
-type FileItem = { readonly rel: string; readonly abs: string; readonly size: number; readonly mode: number; readonly mtimeMs: number };
+type FileItem = {
+  readonly rel: string;
+  readonly abs: string;
+  readonly size: number;
+  readonly mode: number;
+  readonly mtimeMs: number;
+};
 type DirItem = { readonly rel: string; readonly abs: string; readonly mode: number; readonly mtimeMs: number };
 
 /** What of the config dir belongs to the project now. */
@@ -48,7 +58,14 @@ export type ProjectData = {
 export function collectProjectData(env: Env, slugFolders: string[]): ProjectData {
   const config = configDir(env);
   const projects = projectsDir(env);
-  const data: ProjectData = { slugs: [], sessions: [], dirs: [], files: [], state: { mappings: [], workItems: [] }, skipped: [] };
+  const data: ProjectData = {
+    slugs: [],
+    sessions: [],
+    dirs: [],
+    files: [],
+    state: { mappings: [], workItems: [] },
+    skipped: [],
+  };
   for (const slug of realSlugFolders(projects, slugFolders)) {
     data.slugs.push(slug);
     const first = data.files.length;
@@ -146,11 +163,16 @@ export function isProjectWorkItem(entry: unknown, slugs: Set<string>): boolean {
 }
 
 /** One snapshot, restore or prune of a project at a time; the others wait for it, long enough for a big restore. */
-export async function withSnapshotLock<T>(project: SnapshotProject, fn: () => T | Promise<T>, waitMs = SNAPSHOT_LOCK_WAIT_MS): Promise<T> {
+export async function withSnapshotLock<T>(
+  project: SnapshotProject,
+  fn: () => T | Promise<T>,
+  waitMs = SNAPSHOT_LOCK_WAIT_MS,
+): Promise<T> {
   makeHostOnlyDir(project.dir);
   return withLock(path.join(project.dir, ".snapshots"), fn, {
     waitMs,
-    busy: () => new UserError(`a snapshot or restore of ${project.hostPath} is running; wait for it to finish, then try again`),
+    busy: () =>
+      new UserError(`a snapshot or restore of ${project.hostPath} is running; wait for it to finish, then try again`),
   });
 }
 
@@ -185,6 +207,8 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function makeHostOnlyDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (let here = dir, i = 0; i < 3; here = path.dirname(here), i++) {
-    if (!lstatSync(here).isDirectory()) throw new UserError(`${here} is not a folder (a link?); remove it, then try again`);
+    if (!lstatSync(here).isDirectory()) {
+      throw new UserError(`${here} is not a folder (a link?); remove it, then try again`);
+    }
   }
 }

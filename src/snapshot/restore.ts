@@ -1,22 +1,45 @@
 // Putting a snapshot (or a restore's undo) back: verified first, live sessions refused, what it replaces moved
 // aside into a new undo folder.
-import { copyFileSync, constants as fsConstants, existsSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, unlinkSync, type Stats } from "node:fs";
+import {
+  copyFileSync,
+  constants as fsConstants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  type Stats,
+} from "node:fs";
 import path from "node:path";
-import * as z from "zod";
 import { configDir, hasProjectSlug, type Env } from "../claude/home.ts";
 import { runningSessions, type RunningSession } from "../claude/running-sessions.ts";
 import { detectEnvironment } from "../environment.ts";
 import { describeError, UserError } from "../errors.ts";
 import { errorCode, fileError, isNotFound, writeFileAtomic } from "../fs.ts";
-import { updateJsonState } from "../state/files.ts";
-import { mappingKey, mappingsFile } from "../state/mappings.ts";
-import { workItemKey, workItemsPath } from "../work/work-items.ts";
 import { ConfigTree } from "./config-tree.ts";
 import { packVersion, uniqueId } from "./create.ts";
-import { ARCHIVE_EXT, MOVED_ASIDE_FILES, MOVED_ASIDE_MANIFEST, type MovedAside, type SnapshotInfo, type SnapshotProject } from "./format.ts";
+import {
+  ARCHIVE_EXT,
+  MOVED_ASIDE_FILES,
+  MOVED_ASIDE_MANIFEST,
+  type MovedAside,
+  type SnapshotInfo,
+  type SnapshotProject,
+} from "./format.ts";
 import { listSnapshots, unknownSummary } from "./list.ts";
-import { collectProjectData, isProjectMapping, isProjectWorkItem, isRecord, resolveSnapshotProject, withSnapshotLock, type ProjectData } from "./project.ts";
-import { blockedTarget, describeType, extractVerified, foreignEntry, readMovedAside, type Restorable } from "./verify.ts";
+import { collectProjectData, resolveSnapshotProject, withSnapshotLock, type ProjectData } from "./project.ts";
+import { restoreStateEntries } from "./state-entries.ts";
+import {
+  blockedTarget,
+  describeType,
+  extractVerified,
+  foreignEntry,
+  readMovedAside,
+  type Restorable,
+} from "./verify.ts";
 
 export type RestoreResult = {
   readonly id: string;
@@ -31,7 +54,12 @@ export type RestoreResult = {
   readonly seconds: number;
 };
 
-export type UndoInfo = { readonly id: string; readonly folder: string; readonly movedAside: number; readonly added: number };
+export type UndoInfo = {
+  readonly id: string;
+  readonly folder: string;
+  readonly movedAside: number;
+  readonly added: number;
+};
 
 /**
  * Puts back what snapshot `ref` (an id, a unique start of one, "latest", or an archive's path) held. The whole
@@ -39,7 +67,13 @@ export type UndoInfo = { readonly id: string; readonly folder: string; readonly 
  * Claude session of the project stops it. What it replaces is moved aside into an undo folder. Files the
  * snapshot lacks stay, unless `exact`.
  */
-export async function restoreSnapshot(env: Env, cwd: string, ref: string, options: { exact?: boolean } = {}, now: Date = new Date()): Promise<RestoreResult> {
+export async function restoreSnapshot(
+  env: Env,
+  cwd: string,
+  ref: string,
+  options: { exact?: boolean } = {},
+  now: Date = new Date(),
+): Promise<RestoreResult> {
   const started = process.hrtime.bigint();
   const project = await resolveSnapshotProject(env, cwd);
   findSnapshot(project, ref, cwd); // Before the lock, which would create the snapshot folder.
@@ -51,20 +85,31 @@ export async function restoreSnapshot(env: Env, cwd: string, ref: string, option
     try {
       let source: Restorable;
       try {
-        source = snapshot.stored === "moved-aside" ? readMovedAside(snapshot.archive) : await extractVerified(snapshot.archive, staging);
+        source =
+          snapshot.stored === "moved-aside"
+            ? readMovedAside(snapshot.archive)
+            : await extractVerified(snapshot.archive, staging);
       } catch (error) {
         // A full disk or a folder we may not write is the machine's trouble, not the archive's.
         const local = fileError(staging, error);
-        if (local instanceof UserError) throw new UserError(`${local.message.replace(/ and run again$/, "")}; nothing was restored or changed`);
-        throw new UserError(`snapshot ${snapshot.id} is damaged (${describeError(error)}); nothing was restored or changed`);
+        if (local instanceof UserError) {
+          throw new UserError(`${local.message.replace(/ and run again$/, "")}; nothing was restored or changed`);
+        }
+        throw new UserError(
+          `snapshot ${snapshot.id} is damaged (${describeError(error)}); nothing was restored or changed`,
+        );
       }
       if (source.project.slug !== project.slug) {
-        throw new UserError(`snapshot ${snapshot.id} is of ${source.project.path}, not of ${project.hostPath}; run the restore there`);
+        throw new UserError(
+          `snapshot ${snapshot.id} is of ${source.project.path}, not of ${project.hostPath}; run the restore there`,
+        );
       }
       // An archive may come from a folder containers write: a well-formed one may still reach for other data.
       const foreign = foreignEntry(source, new Set([project.slug, ...project.slugs]));
       if (foreign) {
-        throw new UserError(`snapshot ${snapshot.id} holds ${foreign}, which is not this project's data; nothing was restored or changed`);
+        throw new UserError(
+          `snapshot ${snapshot.id} holds ${foreign}, which is not this project's data; nothing was restored or changed`,
+        );
       }
       // A restore that stopped half-way would leave a mix of both: what could stop it is looked for first.
       const blocked = blockedTarget(configDir(env), source);
@@ -107,7 +152,9 @@ function findSnapshot(project: SnapshotProject, ref: string, cwd: string): Snaps
   if (ref === "latest") {
     // A restore's own undo snapshot is not "latest": restoring latest twice must not undo the first.
     const latest = all.find((s) => s.kind !== "pre-restore");
-    if (!latest) throw new UserError(`${project.path} has no snapshots yet; take one with 'claude-persist snapshot create'`);
+    if (!latest) {
+      throw new UserError(`${project.path} has no snapshots yet; take one with 'claude-persist snapshot create'`);
+    }
     return latest;
   }
   const id = ref.endsWith(ARCHIVE_EXT) ? path.basename(ref, ARCHIVE_EXT) : ref;
@@ -122,7 +169,11 @@ function findSnapshot(project: SnapshotProject, ref: string, cwd: string): Snaps
   }
   const matches = all.filter((s) => s.id.startsWith(id));
   if (matches.length === 1 && matches[0]) return matches[0];
-  if (matches.length > 1) throw new UserError(`'${ref}' matches ${matches.length} snapshots; give more of the id ('claude-persist snapshot list' shows them)`);
+  if (matches.length > 1) {
+    throw new UserError(
+      `'${ref}' matches ${matches.length} snapshots; give more of the id ('claude-persist snapshot list' shows them)`,
+    );
+  }
   throw new UserError(`no snapshot '${ref}' of ${project.path}; 'claude-persist snapshot list' shows them`);
 }
 
@@ -131,11 +182,13 @@ function refuseWhileLive(env: Env, project: SnapshotProject, sessions: Array<{ i
   const live = liveSessionsOf(env, project, sessions);
   const first = live[0];
   if (!first) return;
-  const what = `pid ${first.pid}${first.sessionId ? `, session ${first.sessionId}` : ""}${first.cwd ? `, in ${first.cwd}` : ""}`;
+  const session = first.sessionId ? `, session ${first.sessionId}` : "";
+  const what = `pid ${first.pid}${session}${first.cwd ? `, in ${first.cwd}` : ""}`;
   const more = live.length > 1 ? ` and ${live.length - 1} more` : "";
   if (first.state === "unknown") {
     throw new UserError(
-      `a Claude session of this project may be running elsewhere (${what}${more}, recorded in another container or machine); ` +
+      `a Claude session of this project may be running elsewhere ` +
+        `(${what}${more}, recorded in another container or machine); ` +
         `exit it first, or delete ${first.file} if it has ended`,
     );
   }
@@ -162,15 +215,26 @@ function liveSessionsOf(env: Env, project: SnapshotProject, sessions: Array<{ id
  * folders opened without following links (ConfigTree); files get 0600 and new folders 0700, whatever the
  * snapshot says.
  */
-async function applyRestore(env: Env, project: SnapshotProject, source: Restorable, before: ProjectData, exact: boolean, undoId: string, now: Date): Promise<{ removed: number; undo: UndoInfo }> {
+async function applyRestore(
+  env: Env,
+  project: SnapshotProject,
+  source: Restorable,
+  before: ProjectData,
+  exact: boolean,
+  undoId: string,
+  now: Date,
+): Promise<{ removed: number; undo: UndoInfo }> {
   const tree = new ConfigTree(configDir(env));
   try {
     const config = configDir(env);
     const placing = new Set(source.files.map((f) => f.path));
     // An undo lists only what its restore moved: --exact means nothing more for it.
-    const removing = [...new Set([...(exact && source.complete ? before.files.map((f) => f.rel) : []), ...source.removes])].filter((rel) => !placing.has(rel));
+    const lacking = exact && source.complete ? before.files.map((f) => f.rel) : [];
+    const removing = [...new Set([...lacking, ...source.removes])].filter((rel) => !placing.has(rel));
     // What is there now (a first look: each write checks again). Under a slug link that becomes a folder, nothing.
-    const linked = source.slugs.filter((slug) => isSymlink(path.join(config, "projects", slug))).map((slug) => `projects/${slug}/`);
+    const linked = source.slugs
+      .filter((slug) => isSymlink(path.join(config, "projects", slug)))
+      .map((slug) => `projects/${slug}/`);
     const sizes = new Map<string, number>();
     for (const rel of [...placing, ...removing]) {
       if (linked.some((link) => rel.startsWith(link))) continue;
@@ -227,7 +291,9 @@ async function applyRestore(env: Env, project: SnapshotProject, source: Restorab
     }
     if (exact && source.complete) {
       const keepDirs = new Set(source.directories.map((d) => d.path));
-      for (const dir of [...before.dirs].sort((a, b) => b.rel.length - a.rel.length)) if (!keepDirs.has(dir.rel)) tree.removeIfEmpty(dir.rel);
+      for (const dir of [...before.dirs].sort((a, b) => b.rel.length - a.rel.length)) {
+        if (!keepDirs.has(dir.rel)) tree.removeIfEmpty(dir.rel);
+      }
     }
     // Folders last: placing files changed their times.
     for (const dir of [...source.directories].sort((a, b) => b.path.length - a.path.length)) {
@@ -278,38 +344,6 @@ function existsOrLink(file: string): boolean {
     if (isNotFound(error)) return false;
     throw error;
   }
-}
-
-/** The project's entries of mappings.json and work-items.json as the snapshot had them; others' entries stay. */
-async function restoreStateEntries(env: Env, manifest: Pick<Restorable, "slugs" | "state">, exact: boolean, projectSlugs: Set<string>): Promise<void> {
-  const slugs = new Set([...projectSlugs, ...manifest.slugs]);
-  const files = [
-    { file: mappingsFile(env), saved: manifest.state.mappings, mine: (e: unknown) => isProjectMapping(e, slugs), key: (e: unknown) => (isRecord(e) ? mappingKey(e) : undefined) },
-    { file: workItemsPath(env), saved: manifest.state.workItems, mine: (e: unknown) => isProjectWorkItem(e, slugs), key: workItemKey },
-  ];
-  for (const { file, saved, mine, key } of files) {
-    if (!exact && saved.length === 0) continue; // Nothing to put back, and nothing to remove.
-    await updateJsonState(file, z.array(z.unknown()), [], (current) => (exact ? [...current.filter((e) => !mine(e)), ...saved] : mergeEntries(current, saved, key)));
-  }
-}
-
-/** Entries with the same key are replaced where they stand; the snapshot's others are added at the end. */
-function mergeEntries(current: unknown[], saved: unknown[], key: (entry: unknown) => string | undefined): unknown[] {
-  const byKey = new Map<string, unknown>();
-  const unkeyed: unknown[] = [];
-  for (const entry of saved) {
-    const k = key(entry);
-    if (k === undefined) unkeyed.push(entry);
-    else byKey.set(k, entry);
-  }
-  const next = current.map((entry) => {
-    const k = key(entry);
-    const replacement = k === undefined ? undefined : byKey.get(k);
-    if (k === undefined || replacement === undefined) return entry;
-    byKey.delete(k);
-    return replacement;
-  });
-  return [...next, ...byKey.values(), ...unkeyed];
 }
 
 function isSymlink(file: string): boolean {

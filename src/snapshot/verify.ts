@@ -60,7 +60,9 @@ export async function extractVerified(archive: string, staging: string): Promise
         manifestSeen = true;
         return { write: (chunk) => manifestChunks.push(Buffer.from(chunk)), end: () => undefined };
       }
-      if (!SNAPSHOT_ROOTS.some((root) => entry.path.startsWith(`${root}/`))) throw new Error(`entry '${entry.path}' is outside what a snapshot holds`);
+      if (!SNAPSHOT_ROOTS.some((root) => entry.path.startsWith(`${root}/`))) {
+        throw new Error(`entry '${entry.path}' is outside what a snapshot holds`);
+      }
       const target = path.join(staging, entry.path);
       if (entry.type === "dir") {
         dirs.add(entry.path);
@@ -95,20 +97,31 @@ export async function extractVerified(archive: string, staging: string): Promise
   } catch {
     throw new Error("its manifest is unreadable");
   }
-  const twice = firstRepeated([...manifest.files.map((f) => f.path), ...manifest.directories.map((d) => d.path)]) ?? firstRepeated(manifest.sessions.map((s) => s.id)) ?? firstRepeated(manifest.slugs);
+  const twice =
+    firstRepeated([...manifest.files.map((f) => f.path), ...manifest.directories.map((d) => d.path)]) ??
+    firstRepeated(manifest.sessions.map((s) => s.id)) ??
+    firstRepeated(manifest.slugs);
   if (twice !== undefined) throw new Error(`its manifest lists '${twice}' twice`);
   for (const file of manifest.files) {
     const seen = got.get(file.path);
     if (!seen) throw new Error(`${file.path} is missing`);
-    if (seen.size !== file.size || seen.sha256 !== file.sha256) throw new Error(`${file.path} does not match its checksum`);
+    if (seen.size !== file.size || seen.sha256 !== file.sha256) {
+      throw new Error(`${file.path} does not match its checksum`);
+    }
   }
   const listed = new Set(manifest.files.map((f) => f.path));
-  for (const name of got.keys()) if (!listed.has(name)) throw new Error(`it holds ${name}, which its manifest does not list`);
+  for (const name of got.keys()) {
+    if (!listed.has(name)) throw new Error(`it holds ${name}, which its manifest does not list`);
+  }
   const listedDirs = new Set(manifest.directories.map((d) => d.path));
   for (const dir of manifest.directories) if (!dirs.has(dir.path)) throw new Error(`folder ${dir.path} is missing`);
-  for (const dir of dirs) if (!listedDirs.has(dir)) throw new Error(`it holds folder ${dir}, which its manifest does not list`);
+  for (const dir of dirs) {
+    if (!listedDirs.has(dir)) throw new Error(`it holds folder ${dir}, which its manifest does not list`);
+  }
   // Times are the snapshot's; modes never are (see applyRestore). Staging is the host's own folder.
-  for (const file of manifest.files) utimesSync(path.join(staging, file.path), new Date(file.mtimeMs), new Date(file.mtimeMs));
+  for (const file of manifest.files) {
+    utimesSync(path.join(staging, file.path), new Date(file.mtimeMs), new Date(file.mtimeMs));
+  }
   return {
     id: manifest.id,
     project: manifest.project,
@@ -176,12 +189,18 @@ type Contents = Pick<Restorable, "slugs" | "sessions" | "directories" | "files" 
  * of todos/, tasks/, file-history/ and session-starts/; state entries readable and the project's.
  */
 export function foreignEntry(contents: Contents, projectSlugs: Set<string>): string | undefined {
-  for (const slug of contents.slugs) if (!SLUG_PATTERN.test(slug) || !projectSlugs.has(slug)) return `the slug folder '${slug}'`;
+  for (const slug of contents.slugs) {
+    if (!SLUG_PATTERN.test(slug) || !projectSlugs.has(slug)) return `the slug folder '${slug}'`;
+  }
   const slugs = new Set(contents.slugs);
-  for (const session of contents.sessions) if (!slugs.has(session.slug)) return `session ${session.id} in '${session.slug}'`;
+  for (const session of contents.sessions) {
+    if (!slugs.has(session.slug)) return `session ${session.id} in '${session.slug}'`;
+  }
   const ids = new Set(contents.sessions.map((s) => s.id));
   for (const dir of contents.directories) if (!isProjectPath(dir.path, "dir", slugs, ids)) return `'${dir.path}'`;
-  for (const rel of [...contents.files.map((f) => f.path), ...contents.removes]) if (!isProjectPath(rel, "file", slugs, ids)) return `'${rel}'`;
+  for (const rel of [...contents.files.map((f) => f.path), ...contents.removes]) {
+    if (!isProjectPath(rel, "file", slugs, ids)) return `'${rel}'`;
+  }
   for (const entry of contents.state.mappings) {
     const mapping = mappingSchema.safeParse(entry);
     if (!mapping.success || !isSnapshotMapping(mapping.data, projectSlugs)) return `the mapping ${brief(entry)}`;
@@ -209,7 +228,13 @@ function isProjectPath(rel: string, type: "dir" | "file", slugs: Set<string>, id
       return type === "file" && rest.length === 0 && name.endsWith(".json") && sessionPrefixOf(name, ids);
     case PACK_STATE_DIR: {
       const [file = "", ...deeper] = rest;
-      return type === "file" && name === STATE.sessionStarts.name && deeper.length === 0 && file.endsWith(".jsonl") && ids.has(file.slice(0, -".jsonl".length));
+      return (
+        type === "file" &&
+        name === STATE.sessionStarts.name &&
+        deeper.length === 0 &&
+        file.endsWith(".jsonl") &&
+        ids.has(file.slice(0, -".jsonl".length))
+      );
     }
     default:
       return false;
@@ -253,7 +278,8 @@ export function blockedTarget(config: string, contents: Contents): string | unde
       if (stats.isSymbolicLink() && replacedLinks.has(here)) return undefined;
       const wanted = i < parts.length || type === "dir" ? "dir" : "file";
       if (wanted === "dir" ? !stats.isDirectory() : !stats.isFile()) {
-        return `${path.join(config, here)} is ${describeType(stats)} where the snapshot has a ${wanted === "dir" ? "folder" : "file"}`;
+        const what = wanted === "dir" ? "folder" : "file";
+        return `${path.join(config, here)} is ${describeType(stats)} where the snapshot has a ${what}`;
       }
     }
     return undefined;

@@ -161,7 +161,9 @@ function linkIn(projects: string, identity: ProjectIdentity, slug: string, merge
       renameSync(link, target);
     } else if (merge) {
       // Both folders held open: one swapped for a link meanwhile cannot send the files elsewhere, nor bring others in.
-      moved = withDirBeneath(projects, slug, (from) => withDirBeneath(projects, identity.folder, (to) => merge(from, to)));
+      moved = withDirBeneath(projects, slug, (from) =>
+        withDirBeneath(projects, identity.folder, (to) => merge(from, to)),
+      );
       rmdirSync(link);
     } else {
       return { identity, slug, state: "needs-merge", moved };

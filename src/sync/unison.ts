@@ -45,7 +45,11 @@ export async function unisonOnce(env: Env, target: string, options: { sshCommand
   mkdirSync(statePath(env, STATE.unisonArchives), { recursive: true, mode: 0o700 });
   const mergeCommand = [process.execPath, options.cliPath, "sync", "merge-files"].map(shellWord).join(" ");
   const result = await execa("unison", unisonArgs(env, remoteRoot, mergeCommand, options.sshCommand), {
-    env: { ...env, UNISON: statePath(env, STATE.unisonArchives), UNISONLOCALHOSTNAME: env.UNISONLOCALHOSTNAME || "claude-persist-local" },
+    env: {
+      ...env,
+      UNISON: statePath(env, STATE.unisonArchives),
+      UNISONLOCALHOSTNAME: env.UNISONLOCALHOSTNAME || "claude-persist-local",
+    },
     extendEnv: false,
     reject: false,
     all: true,
