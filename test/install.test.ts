@@ -62,6 +62,18 @@ describe("claude-persist install", () => {
     expect(treeOf(claudeDir(home))).toEqual(before);
   });
 
+  it("keeps the seeds dev-open left beside the runtime, so an editor's next container is still seeded", async () => {
+    const home = tempHome();
+    expect((await install(home)).exitCode).toBe(0);
+    const seed = path.join(claudeDir(home), "persist", "seeds", "container-claude--workspaces-app.json");
+    mkdirSync(path.dirname(seed), { mode: 0o700 });
+    writeFileSync(seed, '{ "theme": "light" }\n');
+    const again = await install(home, "--json");
+    expect(again.exitCode).toBe(0);
+    expect(JSON.parse(again.stdout).changes).toEqual([]);
+    expect(readFileSync(seed, "utf8")).toBe('{ "theme": "light" }\n');
+  });
+
   it("keeps every other key, hook, comment and the indentation of an existing settings.json", async () => {
     const home = tempHome();
     const file = path.join(claudeDir(home), "settings.json");
