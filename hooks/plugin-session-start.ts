@@ -8,8 +8,8 @@ import { readHookInput, writeAll } from "./io.ts";
 /** The runtime this bundle is part of: it runs as `<runtime>/hooks/plugin-session-start.cjs`. */
 const runtime = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-// A reader that closed early (Claude Code gave up, `| head`): the answer is lost, but the hook still exits 0.
-for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+// Output goes through fd writes only (hooks/io.ts): a reader that closed early (Claude Code gave up, `| head`) costs
+// the answer, not the exit code. Touching process.stdout would load node's stream modules for nothing.
 
 async function main(): Promise<void> {
   const result = await runPluginSessionStart(readHookInput(), process.env, runtime);

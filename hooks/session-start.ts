@@ -3,8 +3,8 @@
 import { runSessionStartHook } from "../src/hook/session-start.ts";
 import { readHookInput, writeAll } from "./io.ts";
 
-// A reader that closed early (Claude Code gave up, `| head`): the answer is lost, but the hook still exits 0.
-for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+// Output goes through fd writes only (hooks/io.ts): a reader that closed early (Claude Code gave up, `| head`) costs
+// the answer, not the exit code. Touching process.stdout would load node's stream modules for nothing.
 
 try {
   const result = runSessionStartHook(readHookInput(), process.env);

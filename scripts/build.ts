@@ -51,17 +51,22 @@ async function buildRuntime(dist: string): Promise<void> {
   });
   // The hooks run at every session start: minified, with nothing they do not use, and CommonJS, which node
   // loads measurably faster than an ES module (see `npm run bench`).
-  const hook: BuildOptions = { ...common, format: "cjs", outdir: dist, outExtension: { ".js": ".cjs" }, minify: true, banner: {}, metafile: true };
+  // They find the runtime (and load node:crypto when they need it) from their own URL, which CommonJS spells __filename.
+  const hook: BuildOptions = {
+    ...common,
+    format: "cjs",
+    outdir: dist,
+    outExtension: { ".js": ".cjs" },
+    minify: true,
+    metafile: true,
+    define: { "import.meta.url": "__cpModuleUrl" },
+    banner: { js: 'var __cpModuleUrl=require("node:url").pathToFileURL(__filename).href;' },
+  };
   const hookProblems: string[] = [];
   hookProblems.push(...hookBundleProblems((await build({ ...hook, entryPoints: { "hooks/session-start": "hooks/session-start.ts" } })).metafile));
   // The plugin's hook runs at every session start on the host but installs only once: the installer (and the full
   // zod it loads, ~40 ms) is a bundle of its own beside it, required only when there is something to set up.
-  // Both find the runtime from their own URL, which CommonJS spells __filename.
-  const pluginHook: BuildOptions = {
-    ...hook,
-    define: { "import.meta.url": "__cpModuleUrl" },
-    banner: { js: 'var __cpModuleUrl=require("node:url").pathToFileURL(__filename).href;' },
-  };
+  const pluginHook = hook;
   await build({ ...pluginHook, entryPoints: { "hooks/plugin-setup": "src/install/install.ts" } });
   const pluginSessionStart = await build({
     ...pluginHook,

@@ -1,5 +1,4 @@
 // Writes to a user's files: atomic (sibling temp file, fsync, rename), with a backup of what they replace.
-import { randomBytes } from "node:crypto";
 import {
   closeSync,
   constants,
@@ -19,13 +18,14 @@ import {
   writeSync,
 } from "node:fs";
 import path from "node:path";
+import { randomHex } from "./crypto.ts";
 import { UserError } from "./errors.ts";
 
 export const BACKUP_SUFFIX = ".claude-persist.bak";
 
 /** A name for a temporary file in `file`'s folder (so that renaming it onto `file` is atomic), unique to this call. */
 export function tempPathBeside(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomHex(4)}.tmp`);
 }
 
 /**
@@ -319,7 +319,7 @@ function mkdirQuietly(dir: string): void {
  * under that name is replaced, not followed. `dir` is a folder the caller reached safely (see withDirBeneath).
  */
 export function replaceFileIn(dir: string, name: string, content: string | Uint8Array, mode: number): void {
-  writeNewThenRename(path.join(dir, `.${name}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`), path.join(dir, name), content, mode);
+  writeNewThenRename(path.join(dir, `.${name}.${process.pid}.${randomHex(4)}.tmp`), path.join(dir, name), content, mode);
 }
 
 /** Appends `text` to `dir/name` (made 0600 if missing) in one write; a link, FIFO or device there is refused. */

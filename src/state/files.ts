@@ -2,9 +2,9 @@
 // Every write is an atomic rename that replaces the name, never writing through a link planted there; every read
 // takes a regular file of bounded size only. Read-modify-write files are changed under a lock, so concurrent hooks,
 // installers and /dev-open runs never lose an entry or leave broken JSON.
-import { randomBytes } from "node:crypto";
 import { mkdirSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
 import path from "node:path";
+import { randomHex } from "../crypto.ts";
 import { errorCode, isNotFound, readRegularText, replaceFileIn, withDirBeneath } from "../fs.ts";
 import { describeError, UserError } from "../errors.ts";
 
@@ -71,7 +71,7 @@ function breakStaleLock(lock: string): boolean {
 function removeIfStale(dir: string): void {
   const seen = lockState(dir);
   if (!seen?.stale) return;
-  const grave = `${dir}.${process.pid}.${randomBytes(4).toString("hex")}.stale`;
+  const grave = `${dir}.${process.pid}.${randomHex(4)}.stale`;
   try {
     renameSync(dir, grave);
   } catch (error) {

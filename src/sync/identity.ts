@@ -3,10 +3,10 @@
 // remote, normalised, and the path inside the repo); each machine links its own path slug to that folder with a
 // relative symlink, kept local (never synced). The container mapping's mechanism, one level up.
 // node:fs only (no git process): the SessionStart hook links a project the first time a session starts in it.
-import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmdirSync, statSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { projectSlugForDir, projectsDir, realpathOrSelf, type Env } from "../claude/home.ts";
+import { sha256Hex } from "../crypto.ts";
 import { errorCode, isRealDirectory, readBoundedText, withDirBeneath } from "../fs.ts";
 import { PROJECT_IDENTITY_PREFIX } from "./folders.ts";
 
@@ -110,7 +110,7 @@ export function normaliseRemote(url: string): string {
 
 export function identityFolder(remote: string, subpath: string): string {
   const name = subpath ? `${remote}/${subpath}` : remote;
-  const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
+  const hash = sha256Hex(name).slice(0, 8);
   return `${PROJECT_IDENTITY_PREFIX}${name.replace(/[^A-Za-z0-9.]/g, "-").slice(0, 120)}-${hash}`;
 }
 

@@ -1,0 +1,22 @@
+// node:crypto, loaded on first use: it loads node's stream modules with it, which cost the SessionStart hook more
+// than all of its own work, while the hook needs it only on its rare paths (a temp file's name, a sync identity).
+import { createRequire } from "node:module";
+
+type Crypto = typeof import("node:crypto");
+
+let loaded: Crypto | undefined;
+
+function crypto(): Crypto {
+  loaded ??= createRequire(import.meta.url)("node:crypto") as Crypto;
+  return loaded;
+}
+
+/** `bytes` random bytes as hex, for names no one else can guess. */
+export function randomHex(bytes: number): string {
+  return crypto().randomBytes(bytes).toString("hex");
+}
+
+/** The SHA-256 of `text` as hex. */
+export function sha256Hex(text: string): string {
+  return crypto().createHash("sha256").update(text).digest("hex");
+}
