@@ -42,14 +42,14 @@ describe("renderColumns (tables)", () => {
     ["2026-11-26 08:00", "x", "a long prompt in plain ASCII that goes on and on and on and on", "claude --resume 3"],
   ];
 
-  it("lines up CJK and emoji by display width, not UTF-16 units", () => {
-    const lines = renderColumns(rows);
+  it("lines up CJK and emoji by display width, not UTF-16 units", async () => {
+    const lines = await renderColumns(rows);
     const starts = lines.map((line) => stringWidth(line.slice(0, line.indexOf("claude --resume") >= 0 ? line.indexOf("claude --resume") : line.indexOf("RESUME"))));
     expect(new Set(starts).size).toBe(1);
   });
 
-  it.each([100, 60])("fits %i columns by cutting the widest column, and keeps uncut columns whole", (columns) => {
-    const lines = renderColumns(rows, columns, { uncut: [3] });
+  it.each([100, 60])("fits %i columns by cutting the widest column, and keeps uncut columns whole", async (columns) => {
+    const lines = await renderColumns(rows, columns, { uncut: [3] });
     for (const line of lines) expect(stringWidth(line)).toBeLessThanOrEqual(columns);
     expect(lines[1]).toContain("…");
     expect(lines.slice(1).map((line) => line.endsWith(`claude --resume ${lines.indexOf(line)}`))).toEqual([true, true, true]);

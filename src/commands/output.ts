@@ -1,6 +1,5 @@
 // What commands print: one JSON document for --json, tables that fit the terminal, counts, sizes and times,
 // progress on stderr. Libraries return data; the commands render it with these.
-import stringWidth from "string-width";
 import type { Io } from "../command.ts";
 import { describeError, errorKind } from "../errors.ts";
 
@@ -39,22 +38,37 @@ export type ColumnRules = {
  * would be wider than `columns` (display cells: CJK and emoji count two), the widest column is cut (ending in "…")
  * until they fit, down to its title's width (or 8); if that is not enough, optional columns are left out.
  */
-export function renderColumns(rows: readonly (readonly string[])[], columns?: number, rules: ColumnRules = {}): string[] {
+export async function renderColumns(
+  rows: readonly (readonly string[])[],
+  columns?: number,
+  rules: ColumnRules = {},
+): Promise<string[]> {
+  // Loaded for tables only: its emoji tables cost more to load than most commands' own code (`--json` never needs it).
+  stringWidth ??= (await import("string-width")).default;
   const count = Math.max(0, ...rows.map((row) => row.length));
   let shown = Array.from({ length: count }, (_, i) => i);
+  const render = (widths: number[]) =>
+    rows.map((row) => `  ${shown.map((i, at) => fitCell(row[i] ?? "", widths[at] ?? 0, at === shown.length - 1)).join("  ")}`.trimEnd());
   for (const drop of [undefined, ...(rules.optional ?? [])]) {
     if (drop !== undefined) shown = shown.filter((i) => i !== drop);
     const widths = fitWidths(rows, shown, columns, rules.uncut ?? []);
-    if (widths) return rows.map((row) => `  ${shown.map((i, at) => fitCell(row[i] ?? "", widths[at] ?? 0, at === shown.length - 1)).join("  ")}`.trimEnd());
+    if (widths) return render(widths);
   }
-  const widths = fitWidths(rows, shown, undefined, []) ?? [];
-  return rows.map((row) => `  ${shown.map((i, at) => fitCell(row[i] ?? "", widths[at] ?? 0, at === shown.length - 1)).join("  ")}`.trimEnd());
+  return render(fitWidths(rows, shown, undefined, []) ?? []);
+}
+
+/** Display cells of a string (CJK and emoji count two): string-width, once renderColumns has loaded it. */
+let stringWidth: ((text: string) => number) | undefined;
+
+function displayWidth(text: string): number {
+  if (stringWidth === undefined) throw new Error("renderColumns loads string-width before it measures");
+  return stringWidth(text);
 }
 
 /** The widths of the `shown` columns cut to fit `columns`, or undefined when they cannot. */
 function fitWidths(rows: readonly (readonly string[])[], shown: number[], columns: number | undefined, uncut: readonly number[]): number[] | undefined {
-  const widths = shown.map((i) => Math.max(0, ...rows.map((row) => stringWidth(row[i] ?? ""))));
-  const minimum = shown.map((i, at) => (uncut.includes(i) ? (widths[at] ?? 0) : Math.min(widths[at] ?? 0, Math.max(stringWidth(rows[0]?.[i] ?? ""), 8))));
+  const widths = shown.map((i) => Math.max(0, ...rows.map((row) => displayWidth(row[i] ?? ""))));
+  const minimum = shown.map((i, at) => (uncut.includes(i) ? (widths[at] ?? 0) : Math.min(widths[at] ?? 0, Math.max(displayWidth(rows[0]?.[i] ?? ""), 8))));
   const total = () => 2 + widths.reduce((sum, width) => sum + width, 0) + 2 * Math.max(0, shown.length - 1);
   while (columns !== undefined && total() > columns) {
     let widest = -1;
@@ -70,16 +84,16 @@ function fitWidths(rows: readonly (readonly string[])[], shown: number[], column
 /** `text` cut to `width` display cells (with "…") and, unless it ends the line, padded to it. */
 function fitCell(text: string, width: number, last: boolean): string {
   let cell = text;
-  if (stringWidth(cell) > width) {
+  if (displayWidth(cell) > width) {
     const characters = [...new Intl.Segmenter().segment(cell)].map((part) => part.segment);
     cell = "";
     for (const character of characters) {
-      if (stringWidth(cell + character) > width - 1) break;
+      if (displayWidth(cell + character) > width - 1) break;
       cell += character;
     }
     cell += "…";
   }
-  return last ? cell : cell + " ".repeat(Math.max(0, width - stringWidth(cell)));
+  return last ? cell : cell + " ".repeat(Math.max(0, width - displayWidth(cell)));
 }
 
 /**

@@ -32,7 +32,7 @@ export const sessions: Command = {
     const all = listing.projects.flatMap((project) => project.sessions);
     if (values.json) printJson(io, { ok: true, sessions: all });
     else if (all.length === 0) io.stdout(describeNone(io, listing, Boolean(values.all)));
-    else io.stdout(renderTable(listing, terminalColumns(io)));
+    else io.stdout(await renderTable(listing, terminalColumns(io)));
     for (const note of listing.notes) io.stderr(`claude-persist sessions: ${oneLine(note)}\n`);
     if (values.stats) io.stderr(describeStats(listing));
     return 0;
@@ -57,11 +57,11 @@ function describeNone(io: Io, listing: SessionListing, all: boolean): string {
 const COLUMNS = ["LAST ACTIVITY", "BRANCH", "WORK ITEM", "RAN IN", "FIRST PROMPT", "RESUME"] as const;
 
 /** One table for all projects (so the columns line up across them), each project under its own heading. */
-function renderTable(listing: SessionListing, columns: number | undefined): string {
+async function renderTable(listing: SessionListing, columns: number | undefined): Promise<string> {
   const groups = listing.projects
     .filter((project) => project.sessions.length > 0)
     .map((project) => ({ project, rows: project.sessions.map(row) }));
-  const lines = renderColumns([COLUMNS, ...groups.flatMap((group) => group.rows)], columns, {
+  const lines = await renderColumns([COLUMNS, ...groups.flatMap((group) => group.rows)], columns, {
     uncut: [COLUMNS.indexOf("LAST ACTIVITY"), COLUMNS.indexOf("RESUME")],
     optional: [COLUMNS.indexOf("WORK ITEM"), COLUMNS.indexOf("RAN IN"), COLUMNS.indexOf("BRANCH")],
   });

@@ -89,7 +89,7 @@ export const snapshot: Command = {
         const project = await resolveSnapshotProject(io.env, io.cwd);
         const all = listSnapshots(project);
         if (values.json) printJson(io, { ok: true, snapshots: all });
-        else io.stdout(renderList(project.hostPath, all, terminalColumns(io)));
+        else io.stdout(await renderList(project.hostPath, all, terminalColumns(io)));
         return 0;
       }
       case "restore": {
@@ -124,7 +124,7 @@ export const snapshot: Command = {
   },
 };
 
-function renderList(project: string, all: SnapshotInfo[], columns: number | undefined): string {
+async function renderList(project: string, all: SnapshotInfo[], columns: number | undefined): Promise<string> {
   if (all.length === 0) return `No snapshots of ${project} yet; take one with 'claude-persist snapshot create'.\n`;
   // Ids, kinds and machines come from summaries, which an older version kept where containers write.
   const rows = all.map((s) => [
@@ -136,7 +136,7 @@ function renderList(project: string, all: SnapshotInfo[], columns: number | unde
     s.environment.machine === "unknown" ? "?" : oneLine(`${s.environment.kind}:${s.environment.machine}`, 80),
   ]);
   const titles = ["ID", "KIND", "SESSIONS", "DATA", "ARCHIVE", "TAKEN ON"];
-  return `${oneLine(project)}: ${plural(all.length, "snapshot")}, newest first\n${renderColumns([titles, ...rows], columns).join("\n")}\n`;
+  return `${oneLine(project)}: ${plural(all.length, "snapshot")}, newest first\n${(await renderColumns([titles, ...rows], columns)).join("\n")}\n`;
 }
 
 function describePrune(kept: number, removed: SnapshotInfo[]): string {

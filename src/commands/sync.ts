@@ -224,13 +224,13 @@ async function status(args: string[], io: Io): Promise<number> {
     oneLine(peer.name || peer.id.slice(0, 7), 40),
     `${peer.connected ? "connected" : "not connected"}${peer.untrusted ? ", untrusted" : ""}`,
   ]);
-  if (peerRows.length > 0) lines.push(...renderColumns(peerRows));
+  if (peerRows.length > 0) lines.push(...(await renderColumns(peerRows)));
   lines.push("Folders:");
   const folderRows = folders.map((folder) => {
     const notes = [folder.paused ? "paused" : folder.state, folder.needFiles > 0 ? `${folder.needFiles} to fetch` : "", folder.errors > 0 ? `${folder.errors} errors` : ""];
     return [folder.name, notes.filter(Boolean).join(", ")];
   });
-  lines.push(...renderColumns(folderRows));
+  lines.push(...(await renderColumns(folderRows)));
   if (merged.length > 0) lines.push(describeMerged(merged));
   io.stdout(`${lines.join("\n")}\n`);
   return 0;

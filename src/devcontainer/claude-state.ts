@@ -13,8 +13,8 @@
 // container changes what the next one is seeded with), with plain `sh` (the image may have no node).
 import { closeSync, constants, fstatSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
-import { z } from "zod";
+import { loadExeca } from "../execa.ts";
+import * as z from "zod";
 import { encodeProjectSlug, globalStatePath, PACK_CODE_DIR, packStateDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
 import { replaceFileIn, withDirBeneath } from "../fs.ts";
@@ -234,6 +234,7 @@ export type SeedOutcome = { readonly kind: "written" | "unchanged" } | { readonl
  * A file that is not a JSON object is left as it is, and said so.
  */
 export async function seedRunningContainer(containerId: string, user: string, seed: ClaudeStateSeed, env: NodeJS.ProcessEnv): Promise<SeedOutcome> {
+  const execa = await loadExeca();
   const dockerEnv = { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS } as const;
   const read = await execa("docker", ["exec", "-u", user, containerId, "sh", "-c", `f=${CONTAINER_STATE_FILE}; if [ -f "$f" ]; then head -c ${MAX_STATE_BYTES + 1} "$f"; fi`], dockerEnv);
   if (read.exitCode !== 0) return { kind: "left-alone", reason: `could not read it (${read.stderr.trim().split("\n")[0] ?? `exit ${read.exitCode}`})` };

@@ -17,7 +17,6 @@ import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
 import { errorCode, isNotFound, isRealDirectory, readRegularFile, withDirBeneath } from "../fs.ts";
 import { readMappings, recordMapping } from "../state/mappings.ts";
-import { snapshotBeforeMerge } from "../snapshot/create.ts";
 
 export type MapResult = {
   readonly hostSlug: string;
@@ -65,6 +64,8 @@ export async function mapProject(
   const link = path.join(projects, containerSlug);
   let merged: string[] = [];
   if (isRealDirectory(link)) {
+    // The snapshot code (and zlib, tar, crypto) only when there is something to merge.
+    const { snapshotBeforeMerge } = await import("../snapshot/create.ts");
     await snapshotBeforeMerge(env, target.hostPath, [containerSlug]);
     merged = withDirBeneath(projects, "", (held) => {
       // Both folders held open: one swapped for a link meanwhile cannot send the files elsewhere, nor bring others in.

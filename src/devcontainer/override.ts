@@ -7,10 +7,10 @@
 // config goes into the container's `devcontainer.metadata` label with `${localEnv:…}` unresolved, so a later
 // plain `devcontainer exec --workspace-folder` (or `up`, which reuses the container) still applies our remoteEnv,
 // substituted from the caller's environment at that time.
-import { createHash } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
+import { sha256Hex } from "../crypto.ts";
+import { loadExeca } from "../execa.ts";
 import { applyEdits, modify } from "jsonc-parser";
 import type { Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
@@ -20,7 +20,7 @@ import { detectLayout, parseDevcontainerConfig } from "./config.ts";
 
 /** One folder per repo config: `<repo name>-<hash of the config's path>`, so two clones never share one. */
 function configStateDir(env: Env, configPath: string): string {
-  const hash = createHash("sha256").update(configPath).digest("hex").slice(0, 12);
+  const hash = sha256Hex(configPath).slice(0, 12);
   // The folder holding `.devcontainer/` or `.devcontainer.json`: the repo (or worktree) the config belongs to.
   const parts = configPath.split(path.sep);
   const at = parts.findLastIndex((part) => part === ".devcontainer" || part === ".devcontainer.json");
@@ -93,7 +93,7 @@ function withComposeFile(text: string, configPath: string, overlay: string): str
  * config: never a file in the repo, and never a copy made by following a link the repo planted.
  */
 export function backupOutsideRepo(env: Env, file: string, before: string): string {
-  const hash = createHash("sha256").update(file).digest("hex").slice(0, 12);
+  const hash = sha256Hex(file).slice(0, 12);
   const backup = path.join(statePath(env, STATE.configBackups), `${hash}-${path.basename(file)}`);
   mkdirSync(path.dirname(backup), { recursive: true, mode: 0o700 });
   writeFileAtomic(backup, before, 0o600);
@@ -105,6 +105,7 @@ export function backupOutsideRepo(env: Env, file: string, before: string): strin
  * so the container must have it at that very path. Undefined in a main checkout or outside git.
  */
 export async function worktreeGitDir(workspaceFolder: string): Promise<string | undefined> {
+  const execa = await loadExeca();
   const run = await execa("git", ["rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir"], { cwd: workspaceFolder, reject: false });
   if (run.exitCode !== 0) return undefined;
   const [gitDir, commonDir] = run.stdout.split("\n");

@@ -4,7 +4,6 @@ import path from "node:path";
 import { configDir, globalStatePath, type Env } from "../claude/home.ts";
 import { imageRemoteUser } from "./docker.ts";
 import { readTextToEditInside } from "../fs.ts";
-import { chooseComposeFile, composeServiceTargets, ensureComposeMounts, removeComposeMounts } from "./compose.ts";
 import { findDevcontainerConfig, findRepoRoot, listDevcontainerConfigs, parseDevcontainerConfig, planInitialConfig, type DevcontainerConfig } from "./config.ts";
 import { collectMcpEnvNames, configMountTargets, ensurePersistenceMounts, planPersistenceMounts, removePersistenceMounts, type PersistencePlan, type Skipped } from "./mounts.ts";
 import { ensureSamePath } from "./same-path.ts";
@@ -47,11 +46,15 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
   const read = (file: string) => readTextToEditInside(workspaceFolder, file);
   const text = initial?.text ?? read(configPath) ?? "";
   const { config } = parseDevcontainerConfig(text, configPath);
-  const compose = config.dockerComposeFile !== undefined ? chooseComposeFile(configPath, config, read) : undefined;
+  // The compose edits (and yaml, the largest module dev-open would load) only for a compose-based config.
+  const yamlEdits = config.dockerComposeFile !== undefined ? await import("./compose.ts") : undefined;
+  const compose = yamlEdits?.chooseComposeFile(configPath, config, read);
 
   if (options.remove) {
     const files: FileEdit[] = [{ path: configPath, before: initial ? undefined : text, after: removePersistenceMounts(text, { file: configPath }).text }];
-    if (compose) files.push({ path: compose.file, before: compose.text, after: removeComposeMounts(compose.text, { file: compose.file }).text });
+    if (compose && yamlEdits) {
+      files.push({ path: compose.file, before: compose.text, after: yamlEdits.removeComposeMounts(compose.text, { file: compose.file }).text });
+    }
     return { workspaceFolder, configPath, containerHome: "", files, added: [], skipped: [], targets: [], forwardedNames: [], containerWorkspace: "" };
   }
 
@@ -62,7 +65,8 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
   const files: FileEdit[] = [{ path: configPath, before: initial ? undefined : text, after: configText }];
   let added = edited.added;
   let composeOverlay: string | undefined;
-  if (compose) {
+  if (compose && yamlEdits) {
+    const { composeServiceTargets, ensureComposeMounts } = yamlEdits;
     const overlay = ensureComposeMounts(`services:\n  ${JSON.stringify(compose.service)}:\n    volumes:\n`, compose.service, plan, {
       file: "the compose overlay",
       alreadyMounted: [...configMountTargets(text, configPath), ...composeServiceTargets(compose.text, compose.service, compose.file)],

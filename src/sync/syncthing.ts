@@ -7,7 +7,7 @@ import { mkdirSync, openSync, closeSync, existsSync } from "node:fs";
 import { request } from "node:http";
 import { homedir } from "node:os";
 import path from "node:path";
-import { execa } from "execa";
+import { loadExeca } from "../execa.ts";
 import type { Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
 import { readTextIfExists, writeFileAtomic } from "../fs.ts";
@@ -67,6 +67,7 @@ export function syncthingBinary(env: Env): string {
  * Returns the device ID.
  */
 export async function createInstance(env: Env, home: string, seed: SeedOptions): Promise<string> {
+  const execa = await loadExeca();
   const probe = await execa(syncthingBinary(env), ["--version"], { reject: false, env: { ...env }, extendEnv: false });
   if (probe.exitCode !== 0) throw missingSyncthing(`${probe.message ?? ""} ${String(probe.stderr)}`);
   mkdirSync(home, { recursive: true, mode: 0o700 });

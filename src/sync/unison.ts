@@ -3,7 +3,7 @@
 // merge as unison's merge command, so that a session written on both sides keeps every line.
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
+import { loadExeca } from "../execa.ts";
 import { configDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../fs.ts";
@@ -39,6 +39,7 @@ export function unisonArgs(env: Env, remoteRoot: string, mergeCommand: string, s
 
 /** Runs unison once against `target`; the archive lives in the host-only state, under a pinned host name. */
 export async function unisonOnce(env: Env, target: string, options: { sshCommand?: string | undefined; cliPath: string }): Promise<{ exitCode: number; output: string }> {
+  const execa = await loadExeca();
   const remoteRoot = unisonRemoteRoot(target);
   const probe = await execa("unison", ["-version"], { env: { ...env }, extendEnv: false, reject: false });
   if (probe.exitCode !== 0) throw notInstalled();
