@@ -1,0 +1,226 @@
+// One project's sessions from its slug folders: each transcript's summary (from the index when unchanged), its start
+// records, where it ran and the command that resumes it, newest first.
+import { readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import * as z from "zod";
+import { encodeProjectSlug, hasProjectSlug } from "../claude/home.ts";
+import { summarizeTranscript } from "../claude/transcript.ts";
+import { describeError } from "../errors.ts";
+import { readRegularText } from "../fs.ts";
+import { shellWord } from "../text.ts";
+import type { IndexedSummary, StartsSummary } from "./index-file.ts";
+import { sessionIdOf, type Context, type ProjectSessions, type SessionEnvironment, type SessionInfo, type SlugFolder } from "./model.ts";
+
+export type FolderSummary = {
+  readonly transcripts: Array<{ readonly file: string; readonly id: string; readonly summary: IndexedSummary }>;
+  /** The folder this slug folder stands for, when it can be told: where its sessions resume. */
+  readonly place: string | undefined;
+};
+
+export function summarizeFolder(context: Context, folder: SlugFolder): FolderSummary {
+  const transcripts: FolderSummary["transcripts"] = [];
+  let entries;
+  try {
+    entries = readdirSync(folder.dir, { withFileTypes: true });
+  } catch (error) {
+    context.notes.push(`could not read ${folder.dir} (${describeError(error)})`);
+    return { transcripts, place: undefined };
+  }
+  context.stats.folders++;
+  let unreadable = 0;
+  for (const entry of entries) {
+    const id = entry.isFile() ? sessionIdOf(entry.name) : undefined;
+    if (id === undefined) continue;
+    const file = path.join(folder.dir, entry.name);
+    try {
+      // A stat, and the file is opened only when it changed since the index saw it.
+      const stats = statSync(file);
+      if (!stats.isFile()) continue;
+      const { summary, bytesRead, opened } = context.index.transcript(folder.dir, entry.name, stats, () => summarizeTranscript(file));
+      context.stats.transcripts++;
+      if (opened) context.stats.opened++;
+      context.stats.bytesRead += bytesRead;
+      context.stats.totalBytes += summary.size;
+      transcripts.push({ file, id, summary });
+    } catch {
+      unreadable++;
+    }
+  }
+  if (unreadable > 0) context.notes.push(`${unreadable} transcript${unreadable === 1 ? "" : "s"} in ${folder.dir} could not be read`);
+  return { transcripts, place: placeOf(context, folder, transcripts) };
+}
+
+/** The folder a slug folder stands for: a local one, else what the mappings or its transcripts say. */
+function placeOf(context: Context, folder: SlugFolder, transcripts: FolderSummary["transcripts"]): string | undefined {
+  const local = context.localPlaces.get(folder.key);
+  if (local) return local;
+  const names = new Set(folder.names);
+  const real = folder.names[0];
+  const host = context.mappings.find((m) => m.hostSlug === real);
+  if (host) return host.hostPath;
+  // Newest first: a folder that moved keeps its newest name.
+  const cwds = [...transcripts]
+    .sort((a, b) => timeOf(b.summary.lastTimestamp) - timeOf(a.summary.lastTimestamp))
+    .flatMap((t) => [t.summary.lastCwd, t.summary.firstCwd])
+    .filter((cwd): cwd is string => cwd !== undefined);
+  const ownCwd = cwds.find((cwd) => encodeProjectSlug(cwd) === real) ?? cwds.find((cwd) => names.has(encodeProjectSlug(cwd)));
+  if (ownCwd) return ownCwd;
+  return context.mappings.find((m) => names.has(m.hostSlug))?.hostPath ?? context.mappings.find((m) => names.has(m.containerSlug))?.containerPath;
+}
+
+export function collectProject(
+  context: Context,
+  project: string,
+  folders: SlugFolder[],
+  slugs: string[],
+  summarized: Map<string, FolderSummary> = new Map(),
+): ProjectSessions {
+  const projectSlugs = new Set([...slugs, ...folders.flatMap((f) => f.names)]);
+  const workItems = context.workItems.filter((item) => belongsTo(item.repoPath, projectSlugs));
+  const byId = new Map<string, SessionInfo>();
+  for (const folder of folders) {
+    const { transcripts, place } = summarized.get(folder.key) ?? summarizeFolder(context, folder);
+    for (const { file, id, summary } of transcripts) {
+      const starts = readStarts(context, id);
+      const branch = summary.gitBranch ?? null;
+      // The newest entry wins when a branch was started twice.
+      const workItem = branch ? [...workItems].reverse().find((item) => item.branch === branch) : undefined;
+      const session: SessionInfo = {
+        project,
+        id,
+        firstPrompt: summary.firstPrompt ?? null,
+        started: summary.firstTimestamp ?? starts.first,
+        lastActivity: lastActivityOf(file, summary, starts),
+        environments: environmentsOf(context, summary, starts),
+        branch,
+        workItem: workItem ? { identifier: workItem.identifier, title: workItem.title } : null,
+        folder: place ?? null,
+        resume: resumeCommand(context.here, place, id),
+        transcript: file,
+      };
+      const seen = byId.get(id);
+      // The same session in two folders (a copy left by a move): the newer one is the one to resume.
+      if (!seen || compareNewestFirst(session, seen) < 0) byId.set(id, session);
+    }
+  }
+  const sessions = [...byId.values()].sort(compareNewestFirst);
+  return { project, slugs: [...projectSlugs].sort(), sessions };
+}
+
+function belongsTo(repoPath: string, projectSlugs: Set<string>): boolean {
+  return hasProjectSlug(projectSlugs, repoPath);
+}
+
+function lastActivityOf(file: string, summary: IndexedSummary, starts: StartsSummary): string {
+  const newest = Math.max(timeOf(summary.lastTimestamp), timeOf(starts.newest));
+  if (newest > 0) {
+    const iso = new Date(newest).toISOString();
+    parsedTimes.set(iso, newest); // The sort asks for it next.
+    return iso;
+  }
+  try {
+    return statSync(file).mtime.toISOString();
+  } catch {
+    return new Date(0).toISOString();
+  }
+}
+
+/** Where it ran: what the hook recorded, plus the transcript's folders that no record covers. */
+function environmentsOf(context: Context, summary: IndexedSummary, starts: StartsSummary): SessionEnvironment[] {
+  const found: SessionEnvironment[] = [];
+  const add = (environment: SessionEnvironment) => {
+    if (!found.some((e) => e.kind === environment.kind && e.machine === environment.machine && (e.machine !== null || e.cwd === environment.cwd))) {
+      found.push(environment);
+    }
+  };
+  for (const environment of starts.environments) add(environment);
+  const recordedCwds = new Set(starts.environments.map((e) => e.cwd));
+  for (const cwd of [summary.firstCwd, summary.lastCwd]) {
+    if (cwd === undefined || recordedCwds.has(cwd)) continue;
+    add({ kind: isContainerPlace(context, cwd) ? "container" : "host", machine: null, cwd });
+  }
+  return found;
+}
+
+export function isContainerPlace(context: Context, place: string): boolean {
+  let known = context.containerPlaces.get(place);
+  if (known === undefined) {
+    known = context.containerPaths.has(place) || context.containerSlugs.has(encodeProjectSlug(place));
+    // Asked twice per session, of the few folders sessions ran in.
+    context.containerPlaces.set(place, known);
+  }
+  return known;
+}
+
+function resumeCommand(here: string, place: string | undefined, id: string): string {
+  const resume = `claude --resume ${shellWord(id)}`;
+  return place === undefined || place === here ? resume : `cd ${shellWord(place)} && ${resume}`;
+}
+
+
+export function compareNewestFirst(a: SessionInfo | undefined, b: SessionInfo | undefined): number {
+  return timeOf(b?.lastActivity) - timeOf(a?.lastActivity) || (a?.id ?? "").localeCompare(b?.id ?? "");
+}
+
+/** Sorting 10,000 sessions asks for each time about fourteen times: each string is parsed once. */
+const parsedTimes = new Map<string, number>();
+
+function timeOf(iso: string | null | undefined): number {
+  if (!iso) return 0;
+  let time = parsedTimes.get(iso);
+  if (time === undefined) {
+    time = Date.parse(iso);
+    if (Number.isNaN(time)) time = 0;
+    parsedTimes.set(iso, time);
+  }
+  return time;
+}
+
+
+/** A session's start records: a line per start, a few hundred bytes each. */
+const MAX_STARTS_BYTES = 1024 * 1024;
+
+const startRecordSchema = z
+  .object({ environment: z.enum(["host", "container"]), machine: z.string().optional(), cwd: z.string().optional(), time: z.string().optional() })
+  .loose();
+
+/** Where a session ran, as the listing shows it; more than this many different places are not listed. */
+const MAX_START_PLACES = 64;
+
+/** The hook's records of one session's starts (one JSON line each, oldest first), from the index when unchanged. */
+function readStarts(context: Context, id: string): StartsSummary {
+  const none: StartsSummary = { first: null, newest: null, environments: [] };
+  const name = `${id}.jsonl`;
+  if (!context.recordedStarts.has(name)) return none;
+  const file = path.join(context.startsDir, name);
+  try {
+    // Containers write these: only a regular file of bounded size is read (a FIFO would hang the listing).
+    const stats = statSync(file);
+    if (!stats.isFile()) return none;
+    return context.index.startsOf(context.startsDir, name, stats, () => summarizeStarts(readRegularText(file, MAX_STARTS_BYTES) ?? ""));
+  } catch {
+    return none;
+  }
+}
+
+function summarizeStarts(text: string): StartsSummary {
+  const records = text.split("\n").flatMap((line) => {
+    if (!line.trim()) return [];
+    try {
+      const parsed = startRecordSchema.safeParse(JSON.parse(line));
+      if (!parsed.success) return [];
+      const { environment, machine, cwd, time } = parsed.data;
+      return [{ kind: environment, machine: machine ?? null, cwd: cwd ?? null, time: time ?? null }];
+    } catch {
+      return [];
+    }
+  });
+  const environments: Array<StartsSummary["environments"][number]> = [];
+  for (const { kind, machine, cwd } of records) {
+    if (environments.length === MAX_START_PLACES) break;
+    if (!environments.some((e) => e.kind === kind && e.machine === machine && e.cwd === cwd)) environments.push({ kind, machine, cwd });
+  }
+  const newest = records.reduce<string | null>((found, { time }) => (timeOf(time) > timeOf(found) ? time : found), null);
+  return { first: records[0]?.time ?? null, newest, environments };
+}
+
