@@ -1,7 +1,8 @@
 // The sessions index: what `sessions` read from each transcript and each session's start records, kept under the
 // file's size, mtime and inode, so that a file unchanged since the last listing is never opened again (a listing of
 // 10,000 unchanged transcripts costs 10,000 stats). It lives in the host-only state folder. It is still read as
-// untrusted input: bounded in size, every record checked, anything else dropped (and so read again from its file).
+// untrusted input: bounded in size, every record checked when a listing uses it, one that does not check out is read
+// again from its file (and a complete listing drops it).
 // Two listings at once each replace the whole file atomically: the last one wins, and what the other learnt is only
 // read again next time.
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
@@ -29,8 +30,13 @@ export type IndexedSummary = Omit<TranscriptSummary, "bytesRead">;
 
 /** The file's key (a file with the same size, mtime and inode is taken as unchanged) and what was read from it. */
 type Entry<T> = { readonly size: number; readonly mtimeMs: number; readonly ino: number; readonly value: T };
-/** Entries by folder, then by file name in it: 10,000 full paths would make the file twice as large to parse. */
-type Section<T> = Map<string, Map<string, Entry<T>>>;
+/**
+ * As stored: rows by folder, then by file name in it (10,000 full paths would make the file twice as large to parse).
+ * A row is `[size, mtimeMs, ino, ...value]`; rows are checked when looked up, so a listing checks only what it uses.
+ */
+type StoredSection = Record<string, unknown>;
+/** The rows this listing saw, to write back: each a row as stored (reused as it was read) or a new one. */
+type SeenSection = Map<string, Map<string, unknown[]>>;
 
 export function sessionsIndexPath(env: Env): string {
   // In the host-only state folder: never mounted into containers, never synced.
@@ -39,13 +45,13 @@ export function sessionsIndexPath(env: Env): string {
 
 export class SessionsIndex {
   private changed = false;
-  private readonly seenTranscripts: Section<IndexedSummary> = new Map();
-  private readonly seenStarts: Section<StartsSummary> = new Map();
+  private readonly seenTranscripts: SeenSection = new Map();
+  private readonly seenStarts: SeenSection = new Map();
 
   private constructor(
     private readonly file: string,
-    private readonly storedTranscripts: Section<IndexedSummary>,
-    private readonly storedStarts: Section<StartsSummary>,
+    private readonly storedTranscripts: StoredSection,
+    private readonly storedStarts: StoredSection,
     /** Why the stored index was not used, when it was there but unusable. */
     readonly damaged: string | undefined,
   ) {}
@@ -63,7 +69,7 @@ export class SessionsIndex {
     const parsed = text === undefined ? undefined : parseIndex(text);
     if (typeof parsed === "string") problem = `${file} ${parsed}`;
     if (parsed === undefined || typeof parsed === "string") {
-      const index = new SessionsIndex(file, new Map(), new Map(), problem);
+      const index = new SessionsIndex(file, {}, {}, problem);
       index.changed = problem !== undefined;
       return index;
     }
@@ -72,26 +78,26 @@ export class SessionsIndex {
 
   /** The summary of the transcript `name` in `dir` (stat'ed as `stats`): from the index when unchanged, else from `read`. */
   transcript(dir: string, name: string, stats: Stats, read: () => TranscriptSummary): { summary: IndexedSummary; bytesRead: number; opened: boolean } {
-    const known = lookUp(this.storedTranscripts, dir, name, stats);
+    const known = lookUp(this.storedTranscripts, dir, name, stats, checkSummary);
     if (known) {
-      remember(this.seenTranscripts, dir, name, known);
+      remember(this.seenTranscripts, dir, name, known.row);
       return { summary: known.value, bytesRead: 0, opened: false };
     }
     const { bytesRead, ...summary } = read();
-    remember(this.seenTranscripts, dir, name, entryOf(stats, summary));
+    remember(this.seenTranscripts, dir, name, rowOf(stats, summaryRow(summary)));
     this.changed = true;
     return { summary, bytesRead, opened: true };
   }
 
   /** The start records of `name` in `dir` (stat'ed as `stats`): from the index when unchanged, else from `read`. */
   startsOf(dir: string, name: string, stats: Stats, read: () => StartsSummary): StartsSummary {
-    const known = lookUp(this.storedStarts, dir, name, stats);
+    const known = lookUp(this.storedStarts, dir, name, stats, checkStarts);
     if (known) {
-      remember(this.seenStarts, dir, name, known);
+      remember(this.seenStarts, dir, name, known.row);
       return known.value;
     }
     const value = read();
-    remember(this.seenStarts, dir, name, entryOf(stats, value));
+    remember(this.seenStarts, dir, name, rowOf(stats, startsRow(value)));
     this.changed = true;
     return value;
   }
@@ -101,53 +107,74 @@ export class SessionsIndex {
    * this listing saw, so deleted files drop out; otherwise the folders it listed replace theirs, and the others stay.
    */
   save(complete: boolean): void {
-    const dropped = complete && (count(this.seenTranscripts) < count(this.storedTranscripts) || count(this.seenStarts) < count(this.storedStarts));
+    const dropped =
+      complete && (count(this.seenTranscripts) < countStored(this.storedTranscripts) || count(this.seenStarts) < countStored(this.storedStarts));
     if (!this.changed && !dropped) return;
-    const transcripts = complete ? this.seenTranscripts : new Map([...this.storedTranscripts, ...this.seenTranscripts]);
+    const transcripts = complete ? rowsOf(this.seenTranscripts) : { ...this.storedTranscripts, ...rowsOf(this.seenTranscripts) };
     // Start records are looked up only for the sessions listed: the others of a listed folder stay.
-    const starts = complete ? this.seenStarts : mergeEntries(this.storedStarts, this.seenStarts);
-    const text = JSON.stringify({
-      version: INDEX_VERSION,
-      transcripts: serialize(transcripts, (s) => [s.size, ...SUMMARY_TEXT_FIELDS.map((field) => s[field] ?? null)]),
-      starts: serialize(starts, (s) => [s.first, s.newest, s.environments.map((e) => [e.kind, e.machine, e.cwd])]),
-    });
+    const starts = complete ? rowsOf(this.seenStarts) : mergeRows(this.storedStarts, this.seenStarts);
+    const text = JSON.stringify({ version: INDEX_VERSION, transcripts, starts });
     mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
     replaceFile(this.file, text);
   }
 }
 
-function entryOf<T>(stats: Stats, value: T): Entry<T> {
-  return { size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino, value };
+function rowOf(stats: Stats, value: unknown[]): unknown[] {
+  return [stats.size, stats.mtimeMs, stats.ino, ...value];
 }
 
-function remember<T>(section: Section<T>, dir: string, name: string, entry: Entry<T>): void {
+function summaryRow(summary: IndexedSummary): unknown[] {
+  return [summary.size, ...SUMMARY_TEXT_FIELDS.map((field) => summary[field] ?? null)];
+}
+
+function startsRow(starts: StartsSummary): unknown[] {
+  return [starts.first, starts.newest, starts.environments.map((e) => [e.kind, e.machine, e.cwd])];
+}
+
+function remember(section: SeenSection, dir: string, name: string, row: unknown[]): void {
   let folder = section.get(dir);
   if (!folder) section.set(dir, (folder = new Map()));
-  folder.set(name, entry);
+  folder.set(name, row);
 }
 
-function lookUp<T>(section: Section<T>, dir: string, name: string, stats: Stats): Entry<T> | undefined {
-  const entry = section.get(dir)?.get(name);
-  return entry && entry.size === stats.size && entry.mtimeMs === stats.mtimeMs && entry.ino === stats.ino ? entry : undefined;
+/** The stored row of `dir`/`name` when it is well formed and its key matches `stats`, with its checked value. */
+function lookUp<T>(section: StoredSection, dir: string, name: string, stats: Stats, check: (row: unknown[]) => T | undefined): Entry<T> & { row: unknown[] } | undefined {
+  const folder = Object.hasOwn(section, dir) ? section[dir] : undefined;
+  if (!isRecord(folder) || !Object.hasOwn(folder, name)) return undefined;
+  const row = folder[name];
+  if (!Array.isArray(row)) return undefined;
+  const [size, mtimeMs, ino] = row as unknown[];
+  // Inode numbers can pass 2^53 and lose precision as JSON numbers: such a file only compares unequal, and is re-read.
+  if (size !== stats.size || mtimeMs !== stats.mtimeMs || ino !== stats.ino) return undefined;
+  const value = check(row.slice(3));
+  return value === undefined ? undefined : { size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino, value, row };
 }
 
-function count<T>(section: Section<T>): number {
+function count(section: SeenSection): number {
   let total = 0;
   for (const folder of section.values()) total += folder.size;
   return total;
 }
 
-function mergeEntries<T>(old: Section<T>, seen: Section<T>): Section<T> {
-  const merged: Section<T> = new Map([...old].map(([dir, folder]) => [dir, new Map(folder)]));
-  for (const [dir, folder] of seen) for (const [name, entry] of folder) remember(merged, dir, name, entry);
-  return merged;
+function countStored(section: StoredSection): number {
+  let total = 0;
+  for (const folder of Object.values(section)) if (isRecord(folder)) total += Object.keys(folder).length;
+  return total;
 }
 
-/** `{ dir: { name: [size, mtimeMs, ino, ...value] } }`: rows, not objects, which parse in half the time. */
-function serialize<T>(section: Section<T>, row: (value: T) => unknown[]): Record<string, Record<string, unknown[]>> {
-  return Object.fromEntries(
-    [...section].map(([dir, folder]) => [dir, Object.fromEntries([...folder].map(([name, e]) => [name, [e.size, e.mtimeMs, e.ino, ...row(e.value)]]))]),
-  );
+function rowsOf(section: SeenSection): StoredSection {
+  const rows: StoredSection = {};
+  for (const [dir, folder] of section) rows[dir] = Object.fromEntries(folder);
+  return rows;
+}
+
+function mergeRows(stored: StoredSection, seen: SeenSection): StoredSection {
+  const merged: StoredSection = { ...stored };
+  for (const [dir, folder] of seen) {
+    const old = merged[dir];
+    merged[dir] = { ...(isRecord(old) ? old : {}), ...Object.fromEntries(folder) };
+  }
+  return merged;
 }
 
 /** Writes a new file beside `file` and renames it over `file`: whatever was there (even a link) is replaced, not written through. */
@@ -195,9 +222,9 @@ function readBoundedRegularFile(file: string, maxBytes: number): string | undefi
 // ---------------------------------------------------------------------------------------------------------------
 // Checking what was read: by hand, field by field, because zod over 10,000 records would cost more than the stats.
 
-type Parsed = { transcripts: Section<IndexedSummary>; starts: Section<StartsSummary> };
+type Parsed = { transcripts: StoredSection; starts: StoredSection };
 
-/** The index's sections, or why it cannot be used. A record that does not check out is dropped alone. */
+/** The index's sections, or why it cannot be used. Its rows are checked one by one when looked up. */
 function parseIndex(text: string): Parsed | string {
   let json: unknown;
   try {
@@ -208,25 +235,7 @@ function parseIndex(text: string): Parsed | string {
   if (!isRecord(json) || json.version !== INDEX_VERSION || !isRecord(json.transcripts) || !isRecord(json.starts)) {
     return `is not a version ${INDEX_VERSION} sessions index`;
   }
-  return { transcripts: section(json.transcripts, checkSummary), starts: section(json.starts, checkStarts) };
-}
-
-function section<T>(folders: Record<string, unknown>, check: (row: unknown[]) => T | undefined): Section<T> {
-  const result: Section<T> = new Map();
-  for (const [dir, records] of Object.entries(folders)) {
-    if (!path.isAbsolute(dir) || !isRecord(records)) continue;
-    const folder = new Map<string, Entry<T>>();
-    for (const [name, row] of Object.entries(records)) {
-      if (!Array.isArray(row) || name.includes("/")) continue;
-      const [size, mtimeMs, ino] = row as unknown[];
-      // Inode numbers can pass 2^53 and lose precision as JSON numbers: such a file only compares unequal, and is re-read.
-      if (!isCount(size) || !isFiniteNumber(mtimeMs) || !isFiniteNumber(ino)) continue;
-      const value = check(row.slice(3));
-      if (value !== undefined) folder.set(name, { size, mtimeMs, ino, value });
-    }
-    result.set(dir, folder);
-  }
-  return result;
+  return { transcripts: json.transcripts, starts: json.starts };
 }
 
 const SUMMARY_TEXT_FIELDS = ["sessionId", "firstCwd", "lastCwd", "gitBranch", "version", "firstTimestamp", "lastTimestamp", "firstPrompt"] as const;
@@ -262,10 +271,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function isCount(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
-}
-
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value);
 }
 
 function isText(value: unknown): value is string {
