@@ -395,6 +395,20 @@ describe("claude-persist sessions: the index of what was read", () => {
     expect((await listAll()).opened).toBe(0);
   });
 
+  it("drops, on a listing of every project, what the index holds of files that are gone and of what is not a folder's rows", async () => {
+    await listAll();
+    const index = JSON.parse(readFileSync(indexFile, "utf8")) as { transcripts: Record<string, unknown>; starts: Record<string, unknown> };
+    const gone = path.join(path.dirname(dir), "-gone-project");
+    index.transcripts[gone] = { "e0e0e0e0-0000-4000-8000-000000000009.jsonl": [1, 2, 3, 1, null, null, null, null, null, null, null, "gone"] };
+    index.transcripts["not/absolute"] = "junk";
+    writeFileSync(indexFile, JSON.stringify(index));
+    const listed = await listAll();
+    expect(listed.opened).toBe(0);
+    expect(listed.sessions.map((s) => s.firstPrompt).sort()).toEqual(["prompt 0", "prompt 1", "prompt 2"]);
+    const saved = JSON.parse(readFileSync(indexFile, "utf8")) as { transcripts: Record<string, unknown> };
+    expect(Object.keys(saved.transcripts)).toEqual([dir]);
+  });
+
   it("replaces a link put where the index goes instead of writing through it", async () => {
     const elsewhere = path.join(tempDir("cp-sess-elsewhere-"), "file.json");
     writeFileSync(elsewhere, "keep me");
