@@ -9,7 +9,14 @@ import { describeError } from "../errors.ts";
 import { readRegularText } from "../fs.ts";
 import { shellWord } from "../text.ts";
 import type { IndexedSummary, StartsSummary } from "./index-file.ts";
-import { sessionIdOf, type Context, type ProjectSessions, type SessionEnvironment, type SessionInfo, type SlugFolder } from "./model.ts";
+import {
+  sessionIdOf,
+  type Context,
+  type ProjectSessions,
+  type SessionEnvironment,
+  type SessionInfo,
+  type SlugFolder,
+} from "./model.ts";
 
 export type FolderSummary = {
   readonly transcripts: Array<{ readonly file: string; readonly id: string; readonly summary: IndexedSummary }>;
@@ -37,7 +44,8 @@ export function summarizeFolder(context: Context, folder: SlugFolder): FolderSum
       // A stat, and the file is opened only when it changed since the index saw it.
       const stats = statSync(file);
       if (!stats.isFile()) continue;
-      const { summary, bytesRead, opened } = context.index.transcript(folder.dir, entry.name, stats, () => summarizeTranscript(file));
+      const read = () => summarizeTranscript(file);
+      const { summary, bytesRead, opened } = context.index.transcript(folder.dir, entry.name, stats, read);
       context.stats.transcripts++;
       if (opened) context.stats.opened++;
       context.stats.bytesRead += bytesRead;
@@ -47,7 +55,9 @@ export function summarizeFolder(context: Context, folder: SlugFolder): FolderSum
       unreadable++;
     }
   }
-  if (unreadable > 0) context.notes.push(`${unreadable} transcript${unreadable === 1 ? "" : "s"} in ${folder.dir} could not be read`);
+  if (unreadable > 0) {
+    context.notes.push(`${unreadable} transcript${unreadable === 1 ? "" : "s"} in ${folder.dir} could not be read`);
+  }
   return { transcripts, place: placeOf(context, folder, transcripts) };
 }
 
@@ -64,9 +74,13 @@ function placeOf(context: Context, folder: SlugFolder, transcripts: FolderSummar
     .sort((a, b) => timeOf(b.summary.lastTimestamp) - timeOf(a.summary.lastTimestamp))
     .flatMap((t) => [t.summary.lastCwd, t.summary.firstCwd])
     .filter((cwd): cwd is string => cwd !== undefined);
-  const ownCwd = cwds.find((cwd) => encodeProjectSlug(cwd) === real) ?? cwds.find((cwd) => names.has(encodeProjectSlug(cwd)));
+  const ownCwd =
+    cwds.find((cwd) => encodeProjectSlug(cwd) === real) ?? cwds.find((cwd) => names.has(encodeProjectSlug(cwd)));
   if (ownCwd) return ownCwd;
-  return context.mappings.find((m) => names.has(m.hostSlug))?.hostPath ?? context.mappings.find((m) => names.has(m.containerSlug))?.containerPath;
+  return (
+    context.mappings.find((m) => names.has(m.hostSlug))?.hostPath ??
+    context.mappings.find((m) => names.has(m.containerSlug))?.containerPath
+  );
 }
 
 export function collectProject(
@@ -134,7 +148,11 @@ function lastActivityOf(file: string, summary: IndexedSummary, starts: StartsSum
 function environmentsOf(context: Context, summary: IndexedSummary, starts: StartsSummary): SessionEnvironment[] {
   const found: SessionEnvironment[] = [];
   const add = (environment: SessionEnvironment) => {
-    if (!found.some((e) => e.kind === environment.kind && e.machine === environment.machine && (e.machine !== null || e.cwd === environment.cwd))) {
+    const same = (e: SessionEnvironment) =>
+      e.kind === environment.kind &&
+      e.machine === environment.machine &&
+      (e.machine !== null || e.cwd === environment.cwd);
+    if (!found.some(same)) {
       found.push(environment);
     }
   };
@@ -186,7 +204,12 @@ function timeOf(iso: string | null | undefined): number {
 const MAX_STARTS_BYTES = 1024 * 1024;
 
 const startRecordSchema = z
-  .object({ environment: z.enum(["host", "container"]), machine: z.string().optional(), cwd: z.string().optional(), time: z.string().optional() })
+  .object({
+    environment: z.enum(["host", "container"]),
+    machine: z.string().optional(),
+    cwd: z.string().optional(),
+    time: z.string().optional(),
+  })
   .loose();
 
 /** Where a session ran, as the listing shows it; more than this many different places are not listed. */
@@ -202,7 +225,8 @@ function readStarts(context: Context, id: string): StartsSummary {
     // Containers write these: only a regular file of bounded size is read (a FIFO would hang the listing).
     const stats = statSync(file);
     if (!stats.isFile()) return none;
-    return context.index.startsOf(context.startsDir, name, stats, () => summarizeStarts(readRegularText(file, MAX_STARTS_BYTES) ?? ""));
+    const read = () => summarizeStarts(readRegularText(file, MAX_STARTS_BYTES) ?? "");
+    return context.index.startsOf(context.startsDir, name, stats, read);
   } catch {
     return none;
   }
@@ -223,9 +247,14 @@ function summarizeStarts(text: string): StartsSummary {
   const environments: Array<StartsSummary["environments"][number]> = [];
   for (const { kind, machine, cwd } of records) {
     if (environments.length === MAX_START_PLACES) break;
-    if (!environments.some((e) => e.kind === kind && e.machine === machine && e.cwd === cwd)) environments.push({ kind, machine, cwd });
+    if (!environments.some((e) => e.kind === kind && e.machine === machine && e.cwd === cwd)) {
+      environments.push({ kind, machine, cwd });
+    }
   }
-  const newest = records.reduce<string | null>((found, { time }) => (timeOf(time) > timeOf(found) ? time : found), null);
+  const newest = records.reduce<string | null>(
+    (found, { time }) => (timeOf(time) > timeOf(found) ? time : found),
+    null,
+  );
   return { first: records[0]?.time ?? null, newest, environments };
 }
 

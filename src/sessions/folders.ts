@@ -15,7 +15,8 @@ import { SessionsIndex } from "./index-file.ts";
 import type { Context, Layout, SlugFolder } from "./model.ts";
 
 export function readLayout(env: Env, notes: string[]): Layout {
-  const mappings = readNoted(mappingsFile(env), "mappings", notes, () => readJsonState(mappingsFile(env), z.array(z.unknown()), [])).flatMap((entry) => {
+  const read = () => readJsonState(mappingsFile(env), z.array(z.unknown()), []);
+  const mappings = readNoted(mappingsFile(env), "mappings", notes, read).flatMap((entry) => {
     const parsed = mappingSchema.safeParse(entry);
     return parsed.success ? [parsed.data] : [];
   });
@@ -68,7 +69,14 @@ export function loadContext(env: Env, here: string, localPaths: string[], layout
     containerSlugs: new Set([...symlinked, ...mapped.map((m) => m.containerSlug)]),
     containerPaths: new Set(mapped.map((m) => m.containerPath)),
     containerPlaces: new Map(),
-    stats: { transcripts: 0, opened: 0, folders: 0, bytesRead: 0, totalBytes: 0, ...(index.damaged ? { indexDamage: index.damaged } : {}) },
+    stats: {
+      transcripts: 0,
+      opened: 0,
+      folders: 0,
+      bytesRead: 0,
+      totalBytes: 0,
+      ...(index.damaged ? { indexDamage: index.damaged } : {}),
+    },
     notes,
     index,
   };
@@ -153,7 +161,12 @@ export function mainWorktreeOf(dir: string): string | undefined {
 
 // Lenient on purpose: an entry of an older version still names its issue in the listing.
 const workItemSchema = z
-  .object({ identifier: z.string().min(1), branch: z.string().min(1), repoPath: z.string().min(1), title: z.string().optional() })
+  .object({
+    identifier: z.string().min(1),
+    branch: z.string().min(1),
+    repoPath: z.string().min(1),
+    title: z.string().optional(),
+  })
   .loose();
 
 /** A state file another command writes: unreadable or malformed, it is a note and none of its entries. */

@@ -108,9 +108,12 @@ export class SessionsIndex {
    */
   save(complete: boolean): void {
     const dropped =
-      complete && (count(this.seenTranscripts) < countStored(this.storedTranscripts) || count(this.seenStarts) < countStored(this.storedStarts));
+      complete &&
+      (count(this.seenTranscripts) < countStored(this.storedTranscripts) ||
+        count(this.seenStarts) < countStored(this.storedStarts));
     if (!this.changed && !dropped) return;
-    const transcripts = complete ? rowsOf(this.seenTranscripts) : { ...this.storedTranscripts, ...rowsOf(this.seenTranscripts) };
+    const seen = rowsOf(this.seenTranscripts);
+    const transcripts = complete ? seen : { ...this.storedTranscripts, ...seen };
     // Start records are looked up only for the sessions listed: the others of a listed folder stay.
     const starts = complete ? rowsOf(this.seenStarts) : mergeRows(this.storedStarts, this.seenStarts);
     const text = JSON.stringify({ version: INDEX_VERSION, transcripts, starts });
@@ -138,7 +141,13 @@ function remember(section: SeenSection, dir: string, name: string, row: unknown[
 }
 
 /** The stored row of `dir`/`name` when it is well formed and its key matches `stats`, with its checked value. */
-function lookUp<T>(section: StoredSection, dir: string, name: string, stats: Stats, check: (row: unknown[]) => T | undefined): Entry<T> & { row: unknown[] } | undefined {
+function lookUp<T>(
+  section: StoredSection,
+  dir: string,
+  name: string,
+  stats: Stats,
+  check: (row: readonly unknown[]) => T | undefined,
+): (Entry<T> & { row: unknown[] }) | undefined {
   const folder = Object.hasOwn(section, dir) ? section[dir] : undefined;
   if (!isRecord(folder) || !Object.hasOwn(folder, name)) return undefined;
   const row = folder[name];
@@ -146,7 +155,7 @@ function lookUp<T>(section: StoredSection, dir: string, name: string, stats: Sta
   const [size, mtimeMs, ino] = row as unknown[];
   // Inode numbers can pass 2^53 and lose precision as JSON numbers: such a file only compares unequal, and is re-read.
   if (size !== stats.size || mtimeMs !== stats.mtimeMs || ino !== stats.ino) return undefined;
-  const value = check(row.slice(3));
+  const value = check(row);
   return value === undefined ? undefined : { size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino, value, row };
 }
 
@@ -240,21 +249,26 @@ function parseIndex(text: string): Parsed | string {
 
 const SUMMARY_TEXT_FIELDS = ["sessionId", "firstCwd", "lastCwd", "gitBranch", "version", "firstTimestamp", "lastTimestamp", "firstPrompt"] as const;
 
-function checkSummary(row: unknown[]): IndexedSummary | undefined {
-  const [size, ...texts] = row;
-  if (!isCount(size) || texts.length !== SUMMARY_TEXT_FIELDS.length) return undefined;
+/** A row's value starts after its key (size, mtime, inode). Read in place: a listing checks 13,000 rows. */
+const KEY_LENGTH = 3;
+
+function checkSummary(row: readonly unknown[]): IndexedSummary | undefined {
+  const size = row[KEY_LENGTH];
+  if (!isCount(size) || row.length !== KEY_LENGTH + 1 + SUMMARY_TEXT_FIELDS.length) return undefined;
   const summary: Record<string, string | number | undefined> = { size };
-  for (const [i, field] of SUMMARY_TEXT_FIELDS.entries()) {
-    const text = texts[i];
+  for (let i = 0; i < SUMMARY_TEXT_FIELDS.length; i++) {
+    const text = row[KEY_LENGTH + 1 + i];
     if (!isOptionalText(text)) return undefined;
-    summary[field] = text ?? undefined;
+    summary[SUMMARY_TEXT_FIELDS[i] as string] = text ?? undefined;
   }
   return summary as IndexedSummary;
 }
 
-function checkStarts(row: unknown[]): StartsSummary | undefined {
-  const [first, newest, places] = row;
-  if (row.length !== 3 || !isOptionalText(first) || !isOptionalText(newest) || !Array.isArray(places)) return undefined;
+function checkStarts(row: readonly unknown[]): StartsSummary | undefined {
+  const [first, newest, places] = row.slice(KEY_LENGTH);
+  if (row.length !== KEY_LENGTH + 3 || !isOptionalText(first) || !isOptionalText(newest) || !Array.isArray(places)) {
+    return undefined;
+  }
   const environments: Array<StartsSummary["environments"][number]> = [];
   for (const place of places) {
     if (!Array.isArray(place) || place.length !== 3) return undefined;

@@ -73,7 +73,12 @@ export type SlugFolder = {
   readonly names: string[];
 };
 
-export type WorkItem = { readonly identifier: string; readonly branch: string; readonly repoPath: string; readonly title: string | null };
+export type WorkItem = {
+  readonly identifier: string;
+  readonly branch: string;
+  readonly repoPath: string;
+  readonly title: string | null;
+};
 
 export type Context = {
   readonly here: string;

@@ -4,11 +4,24 @@
 // symlink, a bind mount) is read once.
 import { realpathOrSelf, type Env } from "../claude/home.ts";
 import { describeError } from "../errors.ts";
-import { collectProject, compareNewestFirst, isContainerPlace, summarizeFolder, type FolderSummary } from "./collect.ts";
+import {
+  collectProject,
+  compareNewestFirst,
+  isContainerPlace,
+  summarizeFolder,
+  type FolderSummary,
+} from "./collect.ts";
 import { loadContext, locateProject, mainWorktreeOf, readLayout, UnionFind } from "./folders.ts";
 import type { Context, ProjectSessions, SessionListing, SlugFolder } from "./model.ts";
 
-export type { ProjectSessions, ReadStats, SessionEnvironment, SessionInfo, SessionListing, SessionWorkItem } from "./model.ts";
+export type {
+  ProjectSessions,
+  ReadStats,
+  SessionEnvironment,
+  SessionInfo,
+  SessionListing,
+  SessionWorkItem,
+} from "./model.ts";
 export { sessionIdOf } from "./model.ts";
 
 /** The sessions of the project that holds `cwd`: the git root of `cwd` (with all its worktrees), else `cwd`. */
@@ -51,7 +64,9 @@ export function listAllSessions(env: Env, cwd: string): SessionListing {
     if (first) groups.join(first, folder.key);
     else firstOfRepo.set(repo, folder.key);
   }
-  const keyOfName = new Map(context.folders.flatMap((folder) => folder.names.map((name) => [name, folder.key] as const)));
+  const keyOfName = new Map(
+    context.folders.flatMap((folder) => folder.names.map((name) => [name, folder.key] as const)),
+  );
   for (const m of context.mappings) {
     const host = keyOfName.get(m.hostSlug);
     const container = keyOfName.get(m.containerSlug);
@@ -81,7 +96,8 @@ function saveIndex(context: Context, complete: boolean): void {
   try {
     context.index.save(complete);
   } catch (error) {
-    context.notes.push(`could not save the sessions index, so the next listing reads the transcripts again (${describeError(error)})`);
+    const why = describeError(error);
+    context.notes.push(`could not save the sessions index, so the next listing reads the transcripts again (${why})`);
   }
 }
 
