@@ -159,7 +159,7 @@ function benchSessions(): boolean {
   // A first listing, without the index: it reads only a window at each end of each transcript.
   rmSync(sessionsIndexPath(env), { force: true });
   const stats = spawnSync(process.execPath, [cli, "sessions", "--all", "--json", "--stats"], { env, encoding: "utf8", maxBuffer: 1 << 30 });
-  const listed = (JSON.parse(stats.stdout) as unknown[]).length;
+  const listed = (JSON.parse(stats.stdout) as { sessions: unknown[] }).sessions.length;
   const [, read = "0", total = "0", files = "0"] = /read (\d+) of (\d+) bytes .* in (\d+) transcripts/.exec(stats.stderr) ?? [];
   // summarizeTranscript reads a 64 KiB window at each end: what it reads must not grow with the transcripts' size.
   const perTranscript = Number(read) / Number(files);
