@@ -74,7 +74,6 @@ const SPLIT_PENDING = new Set([
   "src/doctor/doctor.ts",
   "src/devcontainer/mounts.ts",
   "src/devcontainer/config.ts",
-  "src/sessions/sessions.ts",
   "scripts/bench.ts",
 ]);
 
