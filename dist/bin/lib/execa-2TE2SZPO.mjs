@@ -1,2 +1,0 @@
-import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);
-import{a,b,c,d,e,f,g,h,i,j,k,l,m}from"./chunk-YJLU7N6J.mjs";import"./chunk-HB5W3DQL.mjs";export{i as $,a as ExecaError,b as ExecaSyncError,d as execa,f as execaCommand,g as execaCommandSync,h as execaNode,e as execaSync,m as getCancelSignal,l as getEachMessage,k as getOneMessage,c as parseCommandString,j as sendMessage};

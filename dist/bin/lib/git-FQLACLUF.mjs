@@ -1,2 +1,0 @@
-import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);
-import{b as a,c as b,d as c,e as d,f as e,g as f,h as g,i as h,j as i,k as j,l as k,m as l,n as m}from"./chunk-J6D664OI.mjs";import"./chunk-L5F5NZYY.mjs";import"./chunk-HB5W3DQL.mjs";export{c as branchExists,j as checkBranchName,k as checkRefName,b as currentBranch,d as defaultBranch,f as isDirty,g as listWorktrees,h as parseWorktreeList,m as prepareBranch,l as quoted,a as repoRoot,e as unfitWorkBranch,i as worktreePathFor};
