@@ -16,6 +16,7 @@ import {
   type SessionEnvironment,
   type SessionInfo,
   type SlugFolder,
+  type WorkItem,
 } from "./model.ts";
 
 export type FolderSummary = {
@@ -69,13 +70,22 @@ function placeOf(context: Context, folder: SlugFolder, transcripts: FolderSummar
   const real = folder.names[0];
   const host = context.mappings.find((m) => m.hostSlug === real);
   if (host) return host.hostPath;
-  // Newest first: a folder that moved keeps its newest name.
-  const cwds = [...transcripts]
-    .sort((a, b) => timeOf(b.summary.lastTimestamp) - timeOf(a.summary.lastTimestamp))
-    .flatMap((t) => [t.summary.lastCwd, t.summary.firstCwd])
-    .filter((cwd): cwd is string => cwd !== undefined);
-  const ownCwd =
-    cwds.find((cwd) => encodeProjectSlug(cwd) === real) ?? cwds.find((cwd) => names.has(encodeProjectSlug(cwd)));
+  // The newest transcript's cwd (its last, then its first) whose slug is the folder's real name, else any of its
+  // names: a folder that moved keeps its newest name. One pass, not a sort: a folder can hold thousands.
+  let own: { cwd: string; time: number } | undefined;
+  let named: { cwd: string; time: number } | undefined;
+  const slugs = new Map<string, string>();
+  for (const { summary } of transcripts) {
+    const time = timeOf(summary.lastTimestamp);
+    for (const cwd of [summary.lastCwd, summary.firstCwd]) {
+      if (cwd === undefined) continue;
+      let slug = slugs.get(cwd);
+      if (slug === undefined) slugs.set(cwd, (slug = encodeProjectSlug(cwd)));
+      if (slug === real && (!own || time > own.time)) own = { cwd, time };
+      if (names.has(slug) && (!named || time > named.time)) named = { cwd, time };
+    }
+  }
+  const ownCwd = own?.cwd ?? named?.cwd;
   if (ownCwd) return ownCwd;
   return (
     context.mappings.find((m) => names.has(m.hostSlug))?.hostPath ??
@@ -91,15 +101,17 @@ export function collectProject(
   summarized: Map<string, FolderSummary> = new Map(),
 ): ProjectSessions {
   const projectSlugs = new Set([...slugs, ...folders.flatMap((f) => f.names)]);
-  const workItems = context.workItems.filter((item) => belongsTo(item.repoPath, projectSlugs));
+  // By branch; the newest entry wins when a branch was started twice.
+  const workItems = new Map<string, WorkItem>();
+  for (const item of context.workItems) if (belongsTo(item.repoPath, projectSlugs)) workItems.set(item.branch, item);
   const byId = new Map<string, SessionInfo>();
   for (const folder of folders) {
     const { transcripts, place } = summarized.get(folder.key) ?? summarizeFolder(context, folder);
+    const resumeFrom = resumePrefix(context.here, place);
     for (const { file, id, summary } of transcripts) {
       const starts = readStarts(context, id);
       const branch = summary.gitBranch ?? null;
-      // The newest entry wins when a branch was started twice.
-      const workItem = branch ? [...workItems].reverse().find((item) => item.branch === branch) : undefined;
+      const workItem = branch ? workItems.get(branch) : undefined;
       const session: SessionInfo = {
         project,
         id,
@@ -110,7 +122,7 @@ export function collectProject(
         branch,
         workItem: workItem ? { identifier: workItem.identifier, title: workItem.title } : null,
         folder: place ?? null,
-        resume: resumeCommand(context.here, place, id),
+        resume: `${resumeFrom}claude --resume ${shellWord(id)}`,
         transcript: file,
       };
       const seen = byId.get(id);
@@ -175,9 +187,9 @@ export function isContainerPlace(context: Context, place: string): boolean {
   return known;
 }
 
-function resumeCommand(here: string, place: string | undefined, id: string): string {
-  const resume = `claude --resume ${shellWord(id)}`;
-  return place === undefined || place === here ? resume : `cd ${shellWord(place)} && ${resume}`;
+/** What comes before `claude --resume <id>`: the `cd` to where its sessions resume, unless the listing runs there. */
+function resumePrefix(here: string, place: string | undefined): string {
+  return place === undefined || place === here ? "" : `cd ${shellWord(place)} && `;
 }
 
 
