@@ -1,7 +1,7 @@
 // Reading what we need from a transcript (`<slug>/<session>.jsonl`) from its head and tail only:
 // transcripts grow to hundreds of megabytes and a listing must not read them whole.
 import { closeSync, fstatSync, readSync } from "node:fs";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { openRegularFile } from "../fs.ts";
 
 /** Windows read at each end: a small one first, a larger one only when the small one lacks what we want. */
@@ -25,21 +25,19 @@ export type TranscriptSummary = {
   readonly bytesRead: number;
 };
 
-const lineSchema = z
-  .object({
-    type: z.string().optional(),
-    sessionId: z.string().optional(),
-    cwd: z.string().optional(),
-    gitBranch: z.string().optional(),
-    version: z.string().optional(),
-    timestamp: z.string().optional(),
-    isMeta: z.boolean().optional(),
-    message: z
-      .object({ role: z.string().optional(), content: z.union([z.string(), z.array(z.unknown())]).optional() })
-      .loose()
-      .optional(),
-  })
-  .loose();
+const lineSchema = z.looseObject({
+  type: z.optional(z.string()),
+  sessionId: z.optional(z.string()),
+  cwd: z.optional(z.string()),
+  gitBranch: z.optional(z.string()),
+  version: z.optional(z.string()),
+  timestamp: z.optional(z.string()),
+  isMeta: z.optional(z.boolean()),
+  message: z.optional(
+    z.looseObject({ role: z.optional(z.string()), content: z.optional(z.union([z.string(), z.array(z.unknown())])) }),
+  ),
+});
+const textPartSchema = z.object({ type: z.literal("text"), text: z.string() });
 
 type TranscriptLine = z.infer<typeof lineSchema>;
 
@@ -104,7 +102,7 @@ function userPrompt(line: TranscriptLine): string | undefined {
 function contentText(content: string | unknown[] | undefined): string | undefined {
   if (typeof content === "string") return content;
   for (const part of content ?? []) {
-    const parsed = z.object({ type: z.literal("text"), text: z.string() }).safeParse(part);
+    const parsed = textPartSchema.safeParse(part);
     if (parsed.success) return parsed.data.text;
   }
   return undefined;

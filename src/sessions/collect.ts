@@ -2,7 +2,7 @@
 // records, where it ran and the command that resumes it, newest first.
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { encodeProjectSlug, hasProjectSlug } from "../claude/home.ts";
 import { summarizeTranscript } from "../claude/transcript.ts";
 import { describeError } from "../errors.ts";
@@ -215,14 +215,12 @@ function timeOf(iso: string | null | undefined): number {
 /** A session's start records: a line per start, a few hundred bytes each. */
 const MAX_STARTS_BYTES = 1024 * 1024;
 
-const startRecordSchema = z
-  .object({
-    environment: z.enum(["host", "container"]),
-    machine: z.string().optional(),
-    cwd: z.string().optional(),
-    time: z.string().optional(),
-  })
-  .loose();
+const startRecordSchema = z.looseObject({
+  environment: z.enum(["host", "container"]),
+  machine: z.optional(z.string()),
+  cwd: z.optional(z.string()),
+  time: z.optional(z.string()),
+});
 
 /** Where a session ran, as the listing shows it; more than this many different places are not listed. */
 const MAX_START_PLACES = 64;

@@ -3,7 +3,7 @@
 // Also what the listing reads besides transcripts: git, and the pack's state files other commands write.
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { encodeProjectSlug, projectsDir, realpathOrSelf, type Env } from "../claude/home.ts";
 import { describeError } from "../errors.ts";
 import { errorCode, readRegularText } from "../fs.ts";
@@ -160,14 +160,12 @@ export function mainWorktreeOf(dir: string): string | undefined {
 }
 
 // Lenient on purpose: an entry of an older version still names its issue in the listing.
-const workItemSchema = z
-  .object({
-    identifier: z.string().min(1),
-    branch: z.string().min(1),
-    repoPath: z.string().min(1),
-    title: z.string().optional(),
-  })
-  .loose();
+const workItemSchema = z.looseObject({
+  identifier: z.string().check(z.minLength(1)),
+  branch: z.string().check(z.minLength(1)),
+  repoPath: z.string().check(z.minLength(1)),
+  title: z.optional(z.string()),
+});
 
 /** A state file another command writes: unreadable or malformed, it is a note and none of its entries. */
 function readNoted<T>(file: string, what: string, notes: string[], read: () => T[]): T[] {
