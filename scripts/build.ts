@@ -38,17 +38,6 @@ async function buildRuntime(dist: string): Promise<void> {
     // Bundled CommonJS dependencies call require(); give the ESM bundle one.
     banner: { js: "import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);" },
   };
-  // The CLI: minified, and split so that each command loads only its own modules (cli.ts imports each on demand):
-  // `--help` reads the small entry file alone, `sessions` never parses the devcontainer or Linear code.
-  await build({
-    ...common,
-    entryPoints: { "bin/claude-persist": "scripts/claude-persist.ts" },
-    outdir: dist,
-    outExtension: { ".js": ".mjs" },
-    splitting: true,
-    chunkNames: "bin/lib/[name]-[hash]",
-    minify: true,
-  });
   // The hooks run at every session start: minified, with nothing they do not use, and CommonJS, which node
   // loads measurably faster than an ES module (see `npm run bench`).
   // They find the runtime (and load node:crypto when they need it) from their own URL, which CommonJS spells __filename.
@@ -81,6 +70,51 @@ async function buildRuntime(dist: string): Promise<void> {
   hookProblems.push(...hookBundleProblems(pluginSessionStart.metafile));
   if (hookProblems.length > 0) throw new Error(`the hook bundles break their rules (scripts/bundle-rules.ts):\n  ${hookProblems.join("\n  ")}`);
 
+  // The CLI: one CommonJS bundle per command module (node 20 loads one CommonJS file faster than the same code as
+  // ES modules), each holding the command runner and that module alone, minified; `bin/lib/cli.cjs` holds none, for
+  // `--help`. A bundle's imports of the other command modules are left out (the runner never reaches them: the
+  // entry point chose the bundle by the same name the runner looks up).
+  const bundleOf = await commandModules();
+  // The libraries loaded at first use only (execa at a command's first process, string-width for tables): ES modules
+  // of their own beside the bundles, so that no command parses them at its start.
+  const lazyLibraries = ["execa", "string-width"];
+  for (const library of lazyLibraries) {
+    await build({ ...common, minify: true, entryPoints: { [`bin/lib/${library}`]: library }, outdir: dist, outExtension: { ".js": ".mjs" } });
+  }
+  for (const own of ["cli", ...new Set(Object.values(bundleOf))]) {
+    await build({
+      ...hook,
+      metafile: false,
+      entryPoints: { [`bin/lib/${own}`]: "scripts/cli-main.ts" },
+      plugins: [
+        {
+          name: "one-command",
+          setup: (b) => {
+            b.onResolve({ filter: new RegExp(`^(${lazyLibraries.join("|")})$`) }, ({ path: spec, kind }) =>
+              kind === "dynamic-import" ? { path: `./${spec}.mjs`, external: true } : undefined,
+            );
+            b.onResolve({ filter: /^\.\/commands\/[\w-]+\.ts$/ }, ({ path: spec, importer }) => {
+              const module = path.basename(spec, ".ts");
+              if (importer !== path.join(root, "src", "cli.ts") || module === own || !Object.values(bundleOf).includes(module)) return undefined;
+              return { path: `./${module}.cjs`, external: true };
+            });
+          },
+        },
+      ],
+    });
+  }
+  writeFileSync(
+    path.join(dist, "bin", "claude-persist.mjs"),
+    "#!/usr/bin/env node\n" +
+      "// Requires the bundle of the command asked for (scripts/build.ts): each command loads only its own modules.\n" +
+      'import module from "node:module";\n' +
+      "// Node 22.1 and later keep compiled code in a cache on disk (in the OS temp folder, or NODE_COMPILE_CACHE).\n" +
+      "module.enableCompileCache?.();\n" +
+      `const bundles = ${JSON.stringify(bundleOf)};\n` +
+      "const name = process.argv[2];\n" +
+      'module.createRequire(import.meta.url)(`./lib/${Object.hasOwn(bundles, name) ? bundles[name] : "cli"}.cjs`);\n',
+    { mode: 0o755 },
+  );
   for (const alias of ["dev-open", "start-work"]) {
     writeFileSync(
       path.join(dist, "bin", `${alias}.mjs`),
@@ -88,9 +122,6 @@ async function buildRuntime(dist: string): Promise<void> {
       { mode: 0o755 },
     );
   }
-  const cli = path.join(dist, "bin", "claude-persist.mjs");
-  writeFileSync(cli, `#!/usr/bin/env node\n${readFileSync(cli, "utf8")}`);
-  chmodSync(cli, 0o755);
 
   // The devcontainers CLI is one self-contained package; beside the bundles, Node's resolution finds it.
   const devcontainerCli = path.dirname(require.resolve("@devcontainers/cli/package.json"));
@@ -101,6 +132,21 @@ async function buildRuntime(dist: string): Promise<void> {
   // The checksum lets the plugin's hook tell, from this one small file, whether `<config>/persist/` is this build.
   const runtime = { name: "claude-persist", version, sha256: digest(dist) };
   writeFileSync(path.join(dist, RUNTIME_MARKER), `${JSON.stringify(runtime, null, 2)}\n`);
+}
+
+/** Each command's module in src/commands/, by command name, from the dynamic imports of src/cli.ts's COMMANDS. */
+async function commandModules(): Promise<Record<string, string>> {
+  const { COMMANDS } = await import("../src/cli.ts");
+  const source = readFileSync(path.join(root, "src", "cli.ts"), "utf8");
+  const found: Record<string, string> = {};
+  for (const match of source.matchAll(/^ {2}"?([\w-]+)"?: \{\n[^}]*?import\("\.\/commands\/([\w-]+)\.ts"\)/gm)) {
+    found[match[1] as string] = match[2] as string;
+  }
+  const names = Object.keys(COMMANDS).sort();
+  if (JSON.stringify(Object.keys(found).sort()) !== JSON.stringify(names)) {
+    throw new Error(`could not tell each command's module from src/cli.ts's COMMANDS (found ${JSON.stringify(found)})`);
+  }
+  return found;
 }
 
 /** Every file under `dir`, as sorted relative paths with `/` separators. */

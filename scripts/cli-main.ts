@@ -1,0 +1,8 @@
+// The body of each CommonJS bundle of the CLI (dist/bin/lib/<module>.cjs): dist/bin/claude-persist.mjs picks the
+// bundle that holds the command asked for, and requires it.
+import { exitQuietlyOnClosedPipe, runCli } from "../src/cli.ts";
+
+exitQuietlyOnClosedPipe();
+void runCli(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
