@@ -79,7 +79,8 @@ async function buildRuntime(dist: string): Promise<void> {
   // of their own beside the bundles, so that no command parses them at its start.
   const lazyLibraries = ["execa", "string-width"];
   for (const library of lazyLibraries) {
-    await build({ ...common, minify: true, entryPoints: { [`bin/lib/${library}`]: library }, outdir: dist, outExtension: { ".js": ".mjs" } });
+    const entryPoints = { [`bin/lib/${library}`]: library };
+    await build({ ...common, minify: true, entryPoints, outdir: dist, outExtension: { ".js": ".mjs" } });
   }
   for (const own of ["cli", ...new Set(Object.values(bundleOf))]) {
     await build({
@@ -95,7 +96,8 @@ async function buildRuntime(dist: string): Promise<void> {
             );
             b.onResolve({ filter: /^\.\/commands\/[\w-]+\.ts$/ }, ({ path: spec, importer }) => {
               const module = path.basename(spec, ".ts");
-              if (importer !== path.join(root, "src", "cli.ts") || module === own || !Object.values(bundleOf).includes(module)) return undefined;
+              const another = module !== own && Object.values(bundleOf).includes(module);
+              if (importer !== path.join(root, "src", "cli.ts") || !another) return undefined;
               return { path: `./${module}.cjs`, external: true };
             });
           },
