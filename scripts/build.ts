@@ -82,6 +82,9 @@ async function buildRuntime(dist: string): Promise<void> {
     const entryPoints = { [`bin/lib/${library}`]: library };
     await build({ ...common, minify: true, entryPoints, outdir: dist, outExtension: { ".js": ".mjs" } });
   }
+  // yaml, for compose-based configs, is imported by a module that is itself loaded on demand: CommonJS, so that the
+  // bundle's lazily run module can require it.
+  await build({ ...hook, metafile: false, entryPoints: { "bin/lib/yaml": "yaml" } });
   for (const own of ["cli", ...new Set(Object.values(bundleOf))]) {
     await build({
       ...hook,
@@ -94,6 +97,7 @@ async function buildRuntime(dist: string): Promise<void> {
             b.onResolve({ filter: new RegExp(`^(${lazyLibraries.join("|")})$`) }, ({ path: spec, kind }) =>
               kind === "dynamic-import" ? { path: `./${spec}.mjs`, external: true } : undefined,
             );
+            b.onResolve({ filter: /^yaml$/ }, () => ({ path: "./yaml.cjs", external: true }));
             b.onResolve({ filter: /^\.\/commands\/[\w-]+\.ts$/ }, ({ path: spec, importer }) => {
               const module = path.basename(spec, ".ts");
               const another = module !== own && Object.values(bundleOf).includes(module);
