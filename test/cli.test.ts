@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -211,5 +211,33 @@ describe("the command-line contract (README: The command-line contract)", () => 
     const again = await execa(process.execPath, [installed, "install", "--json"], { env: { PATH: process.env.PATH ?? "", HOME: home }, extendEnv: false, reject: false });
     expect(again.exitCode, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, changes: [] });
+  });
+
+  // Each command is a bundle of its own; yaml, execa and string-width are files beside them, loaded at first use.
+  it("share on a compose config puts the mounts in its compose file; sessions lists via git, as a table", async () => {
+    const home = tempHome();
+    expect((await runCli(["install"], { env: { HOME: home } })).exitCode).toBe(0);
+    const repo = tempDir("cp-compose-");
+    await execa("git", ["init", "-q", repo]);
+    const devcontainer = path.join(repo, ".devcontainer");
+    mkdirSync(devcontainer);
+    writeFileSync(
+      path.join(devcontainer, "devcontainer.json"),
+      '{ "dockerComposeFile": "compose.yaml", "service": "app", "workspaceFolder": "/workspaces/app" }\n',
+    );
+    writeFileSync(path.join(devcontainer, "compose.yaml"), "services:\n  app:\n    image: debian\n");
+    const shared = await runCli(["share"], { env: { HOME: home }, cwd: repo });
+    expect(shared.exitCode, shared.stderr).toBe(0);
+    const compose = readFileSync(path.join(devcontainer, "compose.yaml"), "utf8");
+    expect(compose).toMatch(/volumes:[^]*target: \/root\/\.claude\/projects/);
+
+    const slugFolder = path.join(home, ".claude", "projects", repo.replace(/[^a-zA-Z0-9]/g, "-"));
+    mkdirSync(slugFolder, { recursive: true });
+    const message = { role: "user", content: "hello there" };
+    const line = { type: "user", sessionId: "s1", cwd: repo, timestamp: "2026-01-01T00:00:00.000Z", message };
+    writeFileSync(path.join(slugFolder, "s1.jsonl"), `${JSON.stringify(line)}\n`);
+    const listed = await runCli(["sessions"], { env: { HOME: home, COLUMNS: "120" }, cwd: repo });
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^ {2}LAST ACTIVITY .*\n {2}2026-01-01 00:00 .* hello there +claude --resume s1$/m);
   });
 });
