@@ -1,2 +1,0 @@
-import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);
-import{a,b,c,d,e,f,g,h}from"./chunk-53CWX5BQ.mjs";import"./chunk-MXU4BULW.mjs";import"./chunk-KTK74P6B.mjs";import"./chunk-UQMEZNRN.mjs";import"./chunk-NSZHOHJF.mjs";import"./chunk-KPNQKYXO.mjs";import"./chunk-RVN5WOLE.mjs";import"./chunk-L5F5NZYY.mjs";import"./chunk-HB5W3DQL.mjs";export{a as YAML_MARKER,c as chooseComposeFile,b as composeFilesOf,e as composeServiceTargets,g as ensureComposeMounts,d as parseComposeDocument,h as removeComposeMounts,f as splitShortVolume};

@@ -1,2 +1,0 @@
-import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);
-import{v as a,w as b,x as c,y as d}from"./chunk-WJJODET2.mjs";import"./chunk-SUAVW25P.mjs";import"./chunk-CYU6E6DH.mjs";import"./chunk-KPNQKYXO.mjs";import"./chunk-HJHYKQGU.mjs";import"./chunk-J4H4DSBX.mjs";import"./chunk-YXYEDACH.mjs";import"./chunk-B4O67RG4.mjs";import"./chunk-RVN5WOLE.mjs";import"./chunk-L5F5NZYY.mjs";import"./chunk-HB5W3DQL.mjs";export{a as createSnapshot,d as packVersion,b as snapshotBeforeMerge,c as uniqueId};

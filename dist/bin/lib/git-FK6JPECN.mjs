@@ -1,2 +1,0 @@
-import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);
-import{a,b,c,d,e,f,g,h,i,j,k,l,m}from"./chunk-UQMEZNRN.mjs";import"./chunk-NSZHOHJF.mjs";import"./chunk-L5F5NZYY.mjs";import"./chunk-HB5W3DQL.mjs";export{c as branchExists,j as checkBranchName,k as checkRefName,b as currentBranch,d as defaultBranch,f as isDirty,g as listWorktrees,h as parseWorktreeList,m as prepareBranch,l as quoted,a as repoRoot,e as unfitWorkBranch,i as worktreePathFor};
