@@ -13,7 +13,8 @@ import {
   splitShortVolume,
   YAML_MARKER,
 } from "../src/devcontainer/compose.ts";
-import { configMountTargets, planPersistenceMounts, type PersistencePlan } from "../src/devcontainer/mounts.ts";
+import { planPersistenceMounts, type PersistencePlan } from "../src/devcontainer/mount-plan.ts";
+import { configMountTargets } from "../src/devcontainer/read-mounts.ts";
 import { UserError } from "../src/errors.ts";
 import {
   configFilesIn,

@@ -6,23 +6,17 @@ import { parse as parseJsonc, parseTree } from "jsonc-parser";
 import { afterAll, describe, expect, it } from "vitest";
 import { CONTAINER_WORKSPACE_ENV, HOST_WORKSPACE_ENV, SHARED_ENTRIES } from "../src/claude/shared.ts";
 import { parseDevcontainerConfig } from "../src/devcontainer/config.ts";
+import { LIFECYCLE_KEY, ORIGINAL_KEY, ownershipCommand, sourceFoldersCommand } from "../src/devcontainer/lifecycle-commands.ts";
+import { collectMcpEnvNames } from "../src/devcontainer/mcp-env.ts";
 import {
-  collectMcpEnvNames,
-  configMountTargets,
-  ensurePersistenceMounts,
-  JSON_MARKER,
-  LIFECYCLE_KEY,
   mountString,
-  ORIGINAL_KEY,
-  ownershipCommand,
-  parseMountString,
-  sourceFoldersCommand,
   planPersistenceMounts,
-  removePersistenceMounts,
   resolveContainerHome,
   type ContainerUserHints,
   type PersistencePlan,
-} from "../src/devcontainer/mounts.ts";
+} from "../src/devcontainer/mount-plan.ts";
+import { ensurePersistenceMounts, JSON_MARKER, removePersistenceMounts } from "../src/devcontainer/mounts.ts";
+import { configMountTargets, parseMountString } from "../src/devcontainer/read-mounts.ts";
 import { UserError } from "../src/errors.ts";
 import {
   configFilesIn,

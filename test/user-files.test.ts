@@ -6,7 +6,8 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, s
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { ensurePersistenceMounts, planPersistenceMounts } from "../src/devcontainer/mounts.ts";
+import { planPersistenceMounts } from "../src/devcontainer/mount-plan.ts";
+import { ensurePersistenceMounts } from "../src/devcontainer/mounts.ts";
 import { parseComposeDocument } from "../src/devcontainer/compose.ts";
 import { ensureSamePath } from "../src/devcontainer/same-path.ts";
 import { HOOK_COMMAND } from "../src/install/settings.ts";

@@ -12,7 +12,9 @@ import { SHARED_ENTRIES } from "../claude/shared.ts";
 import { UserError } from "../errors.ts";
 import { readTextToEdit } from "../fs.ts";
 import { blockLineStart, detectLayout, lineEndOf, lineStartOf, type DevcontainerConfig } from "./config.ts";
-import { normaliseTarget, type EditResult, type PersistencePlan, type RemoveResult, type Skipped } from "./mounts.ts";
+import type { PersistencePlan, Skipped } from "./mount-plan.ts";
+import type { EditResult, RemoveResult } from "./mounts.ts";
+import { normaliseTarget } from "./read-mounts.ts";
 
 export const YAML_MARKER = "# claude-persist: Claude Code session sharing with the host (`dev-open --isolated` removes it)";
 const YAML_MARKER_LINE = /^[ \t]*# claude-persist:/;

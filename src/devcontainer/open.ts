@@ -13,7 +13,7 @@ import { forwardedEnvEntries, loginAdvice, setOnHost, withForwardedEnv } from ".
 import { unreachableHookScripts } from "./host-scripts.ts";
 import { preparePersistenceEdit, type PersistenceEdit } from "./persistence.ts";
 import { listDevcontainerConfigs, parseDevcontainerConfig } from "./config.ts";
-import { isOnlyPackCommand } from "./mounts.ts";
+import { isOnlyPackCommand } from "./read-mounts.ts";
 import { containerMetadata, effectiveUser, execAsRoot, findDevcontainer, type Container } from "./docker.ts";
 import { UserError } from "../errors.ts";
 import { writeFileInside } from "../fs.ts";

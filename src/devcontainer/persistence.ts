@@ -5,7 +5,10 @@ import { configDir, globalStatePath, type Env } from "../claude/home.ts";
 import { imageRemoteUser } from "./docker.ts";
 import { readTextToEditInside } from "../fs.ts";
 import { findDevcontainerConfig, findRepoRoot, listDevcontainerConfigs, parseDevcontainerConfig, planInitialConfig, type DevcontainerConfig } from "./config.ts";
-import { collectMcpEnvNames, configMountTargets, ensurePersistenceMounts, planPersistenceMounts, removePersistenceMounts, type PersistencePlan, type Skipped } from "./mounts.ts";
+import { collectMcpEnvNames } from "./mcp-env.ts";
+import { planPersistenceMounts, type PersistencePlan, type Skipped } from "./mount-plan.ts";
+import { ensurePersistenceMounts, removePersistenceMounts } from "./mounts.ts";
+import { configMountTargets } from "./read-mounts.ts";
 import { ensureSamePath } from "./same-path.ts";
 
 export type FileEdit = { readonly path: string; readonly before: string | undefined; readonly after: string };

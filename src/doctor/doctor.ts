@@ -26,7 +26,8 @@ import {
 import { composeFilesOf, composeServiceTargets } from "../devcontainer/compose.ts";
 import { findRepoRoot, listDevcontainerConfigs, readDevcontainerConfig, type DevcontainerConfig } from "../devcontainer/config.ts";
 import { devcontainerScript } from "../devcontainer/launch.ts";
-import { configMountTargets, normaliseTarget, parseMountString, type PersistencePlan } from "../devcontainer/mounts.ts";
+import type { PersistencePlan } from "../devcontainer/mount-plan.ts";
+import { configMountTargets, normaliseTarget, parseMountString } from "../devcontainer/read-mounts.ts";
 import { planPersistence } from "../devcontainer/persistence.ts";
 import { readOverride, worktreeGitDir } from "../devcontainer/override.ts";
 import { checkContainerNode, NODE_FIX } from "../devcontainer/container-node.ts";
