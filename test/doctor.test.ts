@@ -10,7 +10,7 @@ import { encodeProjectSlug } from "../src/claude/home.ts";
 import { READ_WRITE_ENTRIES } from "../src/claude/shared.ts";
 import { checkProjectLink, quickContainerCheck } from "../src/doctor/container-checks.ts";
 import { HOOK_COMMAND } from "../src/install/settings.ts";
-import type { DoctorReport } from "../src/doctor/doctor.ts";
+import type { DoctorReport } from "../src/doctor/report.ts";
 import { CLI, runCli, tempDir, tempHome } from "./support/claude.ts";
 import { cacheDir, DEVCONTAINER_BIN, type DockerEngine, docker, dockerUnavailableReason, ensureBaseImage, removeDevcontainers, startDockerEngine } from "./support/docker.ts";
 import { asUser, chownTree, ensureTestUser, makeUserTempDir, type TestUser } from "./support/users.ts";

@@ -2,7 +2,10 @@
 // inside a container, the container itself), and prints the command that fixes each problem.
 import { flagHelp, parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
-import { renderReport, runDoctor } from "../doctor/doctor.ts";
+import type { CheckStatus } from "../doctor/container-checks.ts";
+import { runDoctor } from "../doctor/doctor.ts";
+import type { DoctorReport } from "../doctor/report.ts";
+import { oneLine } from "../text.ts";
 import { printJson } from "./output.ts";
 
 const flags = {
@@ -33,3 +36,25 @@ export const doctor: Command = {
     return report.ok ? 0 : 1;
   },
 };
+
+const SYMBOLS: Record<CheckStatus, string> = { ok: "✓", warn: "⚠", fail: "✗" };
+
+/** One line per check (`✓ label — detail`), and under each that is not ok the command that fixes it. */
+function renderReport(report: DoctorReport): string {
+  // Labels name mapped paths and containers' answers: each piece goes through oneLine (text.ts) on its way out.
+  const lines = [`claude-persist doctor: ${report.environment === "host" ? "on the host" : "in a dev container"}, Claude Code home ${oneLine(report.configDir)}`];
+  for (const section of report.sections) {
+    lines.push("", oneLine(section.title));
+    for (const check of section.checks) {
+      lines.push(`  ${SYMBOLS[check.status]} ${oneLine(check.label)}${check.detail ? ` — ${oneLine(check.detail)}` : ""}`);
+      if (check.fix && check.status !== "ok") lines.push(`      fix: ${oneLine(check.fix)}`);
+    }
+  }
+  const { fail: failed, warn: warned } = report.counts;
+  const summary =
+    failed === 0 && warned === 0
+      ? "All checks passed."
+      : `${failed} problem${failed === 1 ? "" : "s"}, ${warned} warning${warned === 1 ? "" : "s"}.`;
+  lines.push("", summary);
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,66 @@
+// Doctor's checks of the project mappings: two host repos mapped to one container path mix their histories.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
+import { describeError } from "../errors.ts";
+import { mappingsFile, readMappings, type Mapping } from "../state/mappings.ts";
+import { shellWord } from "../text.ts";
+import { type CheckResult, displayPath, fail, ok } from "./container-checks.ts";
+import { readLinkQuietly } from "./report.ts";
+
+/**
+ * Mappings of one container path to several host repos: their histories mix. Only the latest mapping of each
+ * repo and config counts (an older one was replaced, e.g. by `dev-open --same-path`). Groups that include `repo`
+ * are reported with the repo's own checks.
+ */
+export function checkMappingCollisions(env: Env, repo?: string): CheckResult[] {
+  let mappings: Mapping[];
+  try {
+    mappings = latestMappings(readMappings(env));
+  } catch (error) {
+    return [fail(`the project mappings cannot be read: ${describeError(error)}`, "dev-open (in each repo: it records its mapping again)")];
+  }
+  const results: CheckResult[] = [];
+  let ownCollides = false;
+  for (const [containerSlug, group] of groupBy(mappings, (m) => m.containerSlug)) {
+    const hosts = [...new Set(group.map((m) => m.hostPath))];
+    if (hosts.length < 2) continue;
+    if (repo && hosts.includes(repo)) ownCollides = true;
+    else results.push(collision(env, group[0]?.containerPath ?? containerSlug, hosts));
+  }
+  if (results.length > 0 || ownCollides) return results;
+  return [ok(mappings.length > 0 ? `${mappings.length} project mapping(s), no two repos share a container path` : "no project mappings yet")];
+}
+
+export function latestMappings(mappings: readonly Mapping[]): Mapping[] {
+  const latest = new Map<string, Mapping>();
+  for (const m of mappings) {
+    const key = `${m.hostPath}\0${m.configPath ?? ""}`;
+    const seen = latest.get(key);
+    if (!seen || seen.time <= m.time) latest.set(key, m);
+  }
+  return [...latest.values()];
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
+}
+
+/** One container path mapped to several host repos: which one the link serves, and how to part the others. */
+export function collision(env: Env, containerPath: string, hosts: readonly string[]): CheckResult {
+  const containerSlug = encodeProjectSlug(containerPath);
+  const linked = readLinkQuietly(path.join(projectsDir(env), containerSlug));
+  const served = hosts.find((host) => encodeProjectSlug(host) === linked);
+  const others = hosts.filter((host) => host !== served);
+  const gone = hosts.filter((host) => !existsSync(host));
+  const fix = gone.length > 0
+    ? `remove the entries of ${gone.join(", ")} (no longer there) from ${displayPath(mappingsFile(env), env)}`
+    : others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`).join("; ");
+  return fail(
+    `${containerPath} is mapped to ${hosts.length} repos: ${hosts.join(", ")}`,
+    fix,
+    served ? `sessions made there go into the history of ${served}` : "their histories would mix",
+  );
+}

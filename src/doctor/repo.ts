@@ -1,0 +1,103 @@
+// Doctor's checks of this repo's dev container config: the persistence mounts, the workspace variable, the
+// container path; then, with Docker, those of its container (container.ts).
+import path from "node:path";
+import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
+import { HOST_WORKSPACE_ENV } from "../claude/shared.ts";
+import { composeFilesOf, composeServiceTargets } from "../devcontainer/compose.ts";
+import { parseDevcontainerConfig, readDevcontainerConfig, type DevcontainerConfig } from "../devcontainer/config.ts";
+import type { PersistencePlan } from "../devcontainer/mount-plan.ts";
+import { readOverride } from "../devcontainer/override.ts";
+import { planPersistence } from "../devcontainer/persistence.ts";
+import { configMountTargets, normaliseTarget } from "../devcontainer/read-mounts.ts";
+import { describeError } from "../errors.ts";
+import { readBoundedText } from "../fs.ts";
+import { readMappings, type Mapping } from "../state/mappings.ts";
+import { shellWord } from "../text.ts";
+import { containerSection, expectedContainerPath } from "./container.ts";
+import { type CheckResult, displayPath, fail, ok, warn } from "./container-checks.ts";
+import { collision, latestMappings } from "./mapping-checks.ts";
+import { readLinkQuietly, type Section, tagged } from "./report.ts";
+
+export type RepoTarget = { readonly root: string; readonly file: string; readonly several: boolean; readonly docker: boolean };
+
+export async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): Promise<Section[]> {
+  const rel = path.relative(target.root, target.file);
+  const title = `This repo (${target.root}, ${rel})`;
+  const devOpen = (flag = "") => ["dev-open", flag, target.several ? `--config ${shellWord(rel)}` : ""].filter(Boolean).join(" ");
+  let text: string;
+  let config: DevcontainerConfig;
+  let configLabel = rel;
+  try {
+    ({ text, config } = readDevcontainerConfig(target.file));
+    // dev-open launches with a copy of the config in host-only state when the repo's lacks our lines: check that one.
+    const kept = readOverride(env, target.file);
+    if (kept) {
+      ({ text, config } = { text: kept.text, config: parseDevcontainerConfig(kept.text, kept.file).config });
+      configLabel = `dev-open's launch config (${displayPath(kept.file, env)})`;
+    }
+  } catch (error) {
+    return [{ title, checks: tagged("repo.config", fail(describeError(error), `correct ${shellWord(rel)} by hand`)) }];
+  }
+  let plan: PersistencePlan;
+  try {
+    plan = await planPersistence(config, target.root, { env, askDocker: target.docker });
+  } catch (error) {
+    return [{ title, checks: tagged("repo.config-mounts", fail(describeError(error))) }];
+  }
+  const targets = new Set([...configMountTargets(text, target.file), ...composeTargets(target.file, config)]);
+  const checks = [
+    ...tagged("repo.config-mounts", checkConfigMounts(plan, targets, configLabel, devOpen("--config-only"))),
+    ...tagged("repo.workspace-env", checkWorkspaceEnv(config, configLabel, devOpen("--config-only"))),
+    ...tagged("repo.container-path", checkContainerPath(env, target.root, target.file, config)),
+  ];
+  const sections: Section[] = [{ title, checks }];
+  if (target.docker) sections.push(await containerSection(env, { ...target, config, plan, devOpen }));
+  return sections;
+}
+
+/** For compose-based configs the mounts are in the compose files. */
+function composeTargets(file: string, config: DevcontainerConfig): string[] {
+  if (config.dockerComposeFile === undefined || !config.service) return [];
+  const service = config.service;
+  return composeFilesOf(file, config).flatMap((compose) => {
+    try {
+      const text = readBoundedText(compose);
+      return text === undefined ? [] : composeServiceTargets(text, service, compose);
+    } catch {
+      return [];
+    }
+  });
+}
+
+function checkConfigMounts(plan: PersistencePlan, targets: ReadonlySet<string>, rel: string, fix: string): CheckResult {
+  const missing = plan.mounts.filter((mount) => !targets.has(normaliseTarget(mount.target))).map((mount) => mount.name);
+  if (missing.length > 0) return fail(`${rel} lacks persistence mounts: ${missing.join(", ")}`, fix);
+  return ok(`${rel} mounts the shared entries into ${plan.containerHome}/.claude`);
+}
+
+function checkWorkspaceEnv(config: DevcontainerConfig, rel: string, fix: string): CheckResult {
+  if (config.containerEnv?.[HOST_WORKSPACE_ENV]) return ok(`${rel} sets ${HOST_WORKSPACE_ENV} for the hook in the container`);
+  return warn(`${rel} does not set containerEnv.${HOST_WORKSPACE_ENV}: the hook in the container cannot map sessions opened from an editor`, fix);
+}
+
+/** Another repo already mapped to the same container path (two clones named alike share /workspaces/<name>). */
+function checkContainerPath(env: Env, root: string, file: string, config: DevcontainerConfig): CheckResult {
+  let mappings: Mapping[];
+  try {
+    mappings = latestMappings(readMappings(env));
+  } catch (error) {
+    return fail(`the project mappings cannot be read: ${describeError(error)}`);
+  }
+  const own = mappings.find((m) => m.hostPath === root && (m.configPath === undefined || m.configPath === file));
+  const containerPath = own?.containerPath ?? expectedContainerPath(root, config);
+  if (!containerPath) return ok("the container path depends on variables: checked once the container runs");
+  const containerSlug = encodeProjectSlug(containerPath);
+  if (containerSlug === encodeProjectSlug(root)) return ok(`the workspace has the same path in the container (${containerPath})`);
+  const others = [...new Set(mappings.filter((m) => m.containerSlug === containerSlug && m.hostPath !== root).map((m) => m.hostPath))];
+  if (others.length > 0) return collision(env, containerPath, [root, ...others]);
+  const linked = readLinkQuietly(path.join(projectsDir(env), containerSlug));
+  if (linked !== undefined && linked !== encodeProjectSlug(root)) {
+    return fail(`${containerPath} is already linked to another project (projects/${containerSlug} → ${linked})`, "dev-open --same-path");
+  }
+  return ok(`no other repo is mapped to ${containerPath}`);
+}
