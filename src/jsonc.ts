@@ -6,6 +6,7 @@ import {
   parseTree,
   type FormattingOptions,
   modify,
+  parse,
   type JSONPath,
   type Node,
   type ParseError,
@@ -13,6 +14,7 @@ import {
   printParseErrorCode,
 } from "jsonc-parser";
 import { UserError } from "./errors.ts";
+import { detectLayout } from "./text-layout.ts";
 
 /**
  * The text jsonc-parser reads. A byte order mark is not JSON: a space of the same length keeps every offset
@@ -66,6 +68,14 @@ function firstRepeatedKey(node: Node | undefined): { first: Node; again: Node } 
   return undefined;
 }
 
+/**
+ * The value of JSONC text as far as it parses, syntax errors ignored: for reading another program's file, where a
+ * broken one means "nothing set there" rather than an error of ours.
+ */
+export function parseJsoncLoosely(text: string): unknown {
+  return parse(withoutBom(text), [], { allowTrailingComma: true });
+}
+
 /** jsonc-parser's parse tree of JSONC text (comments and trailing commas allowed), past a byte order mark. */
 export function parseJsoncTree(text: string, errors: ParseError[] = []): Node | undefined {
   return parseTree(withoutBom(text), errors, { allowTrailingComma: true, disallowComments: false });
@@ -107,12 +117,11 @@ export function describeParseError(error: ParseErrorCode): string {
   return `invalid JSON: ${names[code] ?? code}`;
 }
 
-/** The file's own indentation and line ending, so inserted text looks like the rest. */
+/** The file's own indentation and line ending (text-layout.ts), as jsonc-parser's formatting options. */
 export function detectFormatting(text: string): FormattingOptions {
-  const eol = text.includes("\r\n") ? "\r\n" : "\n";
-  const indented = /^([ \t]+)\S/m.exec(text)?.[1];
-  if (indented?.startsWith("\t")) return { insertSpaces: false, tabSize: 1, eol };
-  return { insertSpaces: true, tabSize: indented ? Math.min(indented.length, 8) : 2, eol };
+  const { indentUnit, eol } = detectLayout(text);
+  const insertSpaces = indentUnit !== "\t";
+  return { insertSpaces, tabSize: insertSpaces ? indentUnit.length : 1, eol };
 }
 
 /** Sets (or, with `undefined`, removes) the value at `path`, touching only the bytes that must change. */

@@ -11,7 +11,8 @@ import { isMap, isScalar, isSeq, parseDocument, type Document, type Node as Yaml
 import { SHARED_ENTRIES } from "../claude/shared.ts";
 import { UserError } from "../errors.ts";
 import { readTextToEdit } from "../fs.ts";
-import { blockLineStart, detectLayout, lineEndOf, lineStartOf, type DevcontainerConfig } from "./config.ts";
+import { blockLineStart, detectLayout, lineEndOf, lineStartOf } from "../text-layout.ts";
+import type { DevcontainerConfig } from "./config.ts";
 import type { PersistencePlan, Skipped } from "./mount-plan.ts";
 import type { EditResult, RemoveResult } from "./mounts.ts";
 import { normaliseTarget } from "./read-mounts.ts";

@@ -8,9 +8,9 @@
 // So an entry is written only where it cannot reach someone without the variable: into the launch config that
 // stays on this host, and only for the variables this host has set. A config in the repo (shared with teammates)
 // gets none of them.
-import { applyEdits, modify } from "jsonc-parser";
 import type { Env } from "../claude/home.ts";
-import { detectLayout, parseDevcontainerConfig } from "./config.ts";
+import { editJsonc } from "../jsonc.ts";
+import { parseDevcontainerConfig } from "./config.ts";
 
 /** Claude Code's credentials, in the order Claude Code prefers them. */
 export const CLAUDE_CREDENTIAL_ENV = ["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN"] as const;
@@ -35,13 +35,10 @@ export function forwardedEnvEntries(names: readonly string[], env: Env): Record<
  */
 export function withForwardedEnv(text: string, file: string, entries: Readonly<Record<string, string>>): string {
   const { config } = parseDevcontainerConfig(text, file);
-  const layout = detectLayout(text);
-  const insertSpaces = layout.indentUnit !== "\t";
-  const formattingOptions = { insertSpaces, tabSize: insertSpaces ? layout.indentUnit.length : 1, eol: layout.eol };
   let result = text;
   for (const [name, value] of Object.entries(entries)) {
     if (config.remoteEnv && name in config.remoteEnv) continue;
-    result = applyEdits(result, modify(result, ["remoteEnv", name], value, { formattingOptions }));
+    result = editJsonc(result, ["remoteEnv", name], value);
   }
   return result;
 }

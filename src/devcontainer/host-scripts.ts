@@ -3,16 +3,16 @@
 // Shared folders are found in the container under its own home, so a command must name them through $HOME (or
 // ~, or $CLAUDE_CONFIG_DIR), never through this host's absolute home.
 import path from "node:path";
-import { parse as parseJsonc } from "jsonc-parser";
 import { configDir, homeDir, settingsPath, type Env } from "../claude/home.ts";
 import { SHARED_ENTRIES } from "../claude/shared.ts";
 import { readTextIfExists } from "../fs.ts";
+import { parseJsoncLoosely } from "../jsonc.ts";
 
 /** One line per hook command in settings.json that names a file the container will not have there. */
 export function unreachableHookScripts(env: Env): string[] {
   let settings: unknown;
   try {
-    settings = parseJsonc(readTextIfExists(settingsPath(env)) ?? "{}", [], { allowTrailingComma: true });
+    settings = parseJsoncLoosely(readTextIfExists(settingsPath(env)) ?? "{}");
   } catch {
     return [];
   }

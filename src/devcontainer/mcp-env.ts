@@ -1,7 +1,7 @@
 // MCP: which environment variables the user's MCP servers need, by name only, so that the launch can forward them.
 import path from "node:path";
-import { parse as parseJsonc } from "jsonc-parser";
 import { readBoundedText } from "../fs.ts";
+import { parseJsoncLoosely } from "../jsonc.ts";
 
 
 /** Variables a container must never take from the host, even when an MCP config mentions them. */
@@ -31,7 +31,7 @@ export function collectMcpEnvNames(files: readonly string[], options: { projectD
 
 function readJsonLoosely(file: string): unknown {
   try {
-    return parseJsonc(readBoundedText(file) ?? "", [], { allowTrailingComma: true });
+    return parseJsoncLoosely(readBoundedText(file) ?? "");
   } catch {
     return undefined;
   }

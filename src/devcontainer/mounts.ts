@@ -13,23 +13,17 @@
 import path from "node:path";
 import { type Edit, type Node, applyEdits } from "jsonc-parser";
 import { WORKSPACE_ENV } from "../claude/shared.ts";
+import { blockLineStart, detectLayout, type TextLayout } from "../text-layout.ts";
+import { nodeValue, parseDevcontainerConfig, parseJsoncObject, type JsonValue, type MountObject } from "./config.ts";
 import {
   appendEntries,
-  detectLayout,
   innermostContainer,
   lineComments,
-  blockLineStart,
-  nodeValue,
   outermostEdits,
-  parseDevcontainerConfig,
-  parseJsoncObject,
   pathOf,
   removeEntries,
   type BlockEntry,
-  type JsonValue,
-  type MountObject,
-  type TextLayout,
-} from "./config.ts";
+} from "./jsonc-blocks.ts";
 import { desiredCommands, LIFECYCLE_KEY, LIFECYCLE_PROPERTIES, ORIGINAL_KEY } from "./lifecycle-commands.ts";
 import { mountString, type PersistencePlan, type Skipped } from "./mount-plan.ts";
 import { isPackCommand, isPackEnvEntry, isPackMount, mountTarget, normaliseTarget, parseMountString } from "./read-mounts.ts";

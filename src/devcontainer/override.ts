@@ -11,12 +11,12 @@ import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { sha256Hex } from "../crypto.ts";
 import { loadExeca } from "../execa.ts";
-import { applyEdits, modify } from "jsonc-parser";
 import type { Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
 import { readTextIfExists, writeFileAtomic } from "../fs.ts";
+import { editJsonc } from "../jsonc.ts";
 import { STATE, statePath } from "../state/paths.ts";
-import { detectLayout, parseDevcontainerConfig } from "./config.ts";
+import { parseDevcontainerConfig } from "./config.ts";
 
 /** One folder per repo config: `<repo name>-<hash of the config's path>`, so two clones never share one. */
 function configStateDir(env: Env, configPath: string): string {
@@ -82,10 +82,7 @@ function withComposeFile(text: string, configPath: string, overlay: string): str
   const { config } = parseDevcontainerConfig(text, configPath);
   const listed = config.dockerComposeFile;
   const files = [...(typeof listed === "string" ? [listed] : (listed ?? [])), overlay];
-  const layout = detectLayout(text);
-  const insertSpaces = layout.indentUnit !== "\t";
-  const edits = modify(text, ["dockerComposeFile"], files, { formattingOptions: { insertSpaces, tabSize: insertSpaces ? layout.indentUnit.length : 1, eol: layout.eol } });
-  return applyEdits(text, edits);
+  return editJsonc(text, ["dockerComposeFile"], files);
 }
 
 /**

@@ -2,7 +2,6 @@
 // mounts, the project mapping, cleanupPeriodDays and node inside.
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { parse as parseJsoncLoosely } from "jsonc-parser";
 import * as z from "zod";
 import { configDir, projectsDir, settingsPath } from "../claude/home.ts";
 import { CONTAINER_WORKSPACE_ENV, HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "../claude/shared.ts";
@@ -22,6 +21,7 @@ import { projectLinkState } from "../devcontainer/project-link.ts";
 import { normaliseTarget, parseMountString } from "../devcontainer/read-mounts.ts";
 import { describeError } from "../errors.ts";
 import { readTextIfExists } from "../fs.ts";
+import { parseJsoncLoosely } from "../jsonc.ts";
 import { shellWord } from "../text.ts";
 import { type CheckResult, displayPath, fail, ok, warn } from "./container-checks.ts";
 import { firstLine, readLinkQuietly, type Section, tagged } from "./report.ts";
@@ -235,7 +235,7 @@ async function checkCleanupPeriod(
 }
 
 function cleanupDays(text: string | undefined): number {
-  const value: unknown = text ? parseJsoncLoosely(text, [], { allowTrailingComma: true }) : undefined;
+  const value: unknown = text ? parseJsoncLoosely(text) : undefined;
   const parsed = z.object({ cleanupPeriodDays: z.number() }).safeParse(value);
   return parsed.success ? parsed.data.cleanupPeriodDays : DEFAULT_CLEANUP_DAYS;
 }
