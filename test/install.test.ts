@@ -120,6 +120,16 @@ describe("claude-persist install", () => {
     expect(settingsOf(home)).toBe(original);
   });
 
+  it("indents what it adds like the file's entries, not like a comment indented deeper", async () => {
+    const home = tempHome();
+    const original = '{\n        // "model": "sonnet",\n  "model": "opus"\n}\n';
+    writeFileSync(path.join(claudeDir(home), "settings.json"), original);
+    expect((await install(home)).exitCode).toBe(0);
+    expect(settingsOf(home)).toMatch(/\n {2}"hooks": \{\n {4}"SessionStart": \[\n {6}\{\n/);
+    expect((await uninstall(home)).exitCode).toBe(0);
+    expect(settingsOf(home)).toBe(original);
+  });
+
   it.each([
     ['{ "model": "opus",, }', "settings.json:1:19: invalid JSON: a property name was expected"],
     ['{\n  "hooks": {\n    "SessionStart": [\n  }\n}', "settings.json:4:3: invalid JSON"],
