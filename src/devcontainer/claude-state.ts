@@ -72,6 +72,7 @@ export function readHostClaudeState(env: Env): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
+    // Not JSON: nothing to seed from (see above).
     return undefined;
   }
 }
@@ -82,6 +83,7 @@ function readRegularFile(file: string, maxBytes: number): string | undefined {
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch {
+    // Missing, a link, or unreadable: undefined, as documented.
     return undefined;
   }
   try {

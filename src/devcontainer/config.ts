@@ -193,6 +193,7 @@ function isFile(file: string): boolean {
   try {
     return statSync(file).isFile();
   } catch {
+    // Not there, or not reachable: not a config file.
     return false;
   }
 }

@@ -14,6 +14,7 @@ export function unreachableHookScripts(env: Env): string[] {
   try {
     settings = parseJsoncLoosely(readTextIfExists(settingsPath(env)) ?? "{}");
   } catch {
+    // An unreadable settings.json names no script the container could miss.
     return [];
   }
   const home = homeDir(env);

@@ -132,6 +132,7 @@ function followLog(file: string, onLine: (line: string) => void): { stop: () => 
     try {
       size = statSync(file).size;
     } catch {
+      // The log is not there yet: nothing to follow this time.
       return;
     }
     if (size <= offset) return;

@@ -162,6 +162,7 @@ function sameRegularFiles(a: string, b: string): boolean {
     const right = readRegularFile(b);
     return left !== undefined && right !== undefined && left.equals(right);
   } catch {
+    // A link, a FIFO, too big or unreadable: not known to be the same files.
     return false;
   }
 }

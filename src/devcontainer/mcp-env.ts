@@ -33,6 +33,7 @@ function readJsonLoosely(file: string): unknown {
   try {
     return parseJsoncLoosely(readBoundedText(file) ?? "");
   } catch {
+    // Missing or unreadable counts as empty (see collectMcpEnvNames).
     return undefined;
   }
 }

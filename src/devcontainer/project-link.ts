@@ -31,6 +31,7 @@ export function projectLinkState(env: Env, cwd: string, workspaces: Workspaces):
   try {
     isLink = lstatSync(link).isSymbolicLink();
   } catch {
+    // Not there, or not reachable: missing, for Claude Code as for us.
     return { kind: "missing", ...slugs };
   }
   if (!isLink) return { kind: "not-a-link", ...slugs };

@@ -40,6 +40,7 @@ export function readMountPoints(file = "/proc/self/mountinfo"): Map<string, { re
   try {
     text = readFileSync(file, "utf8");
   } catch {
+    // No mountinfo (not Linux, no /proc): no mount is known.
     return mounts;
   }
   for (const line of text.split("\n")) {
@@ -60,6 +61,7 @@ function isWritable(file: string): boolean {
     accessSync(file, constants.W_OK);
     return true;
   } catch {
+    // Any refusal means: not writable by this user.
     return false;
   }
 }
@@ -78,6 +80,7 @@ function checkClaudeHomeOwner(env: Env): CheckResult {
   try {
     owner = statSync(dir).uid;
   } catch {
+    // Not there, or not reachable: missing, for Claude Code as for us.
     return fail(`${shown} is missing`, ON_HOST_REBUILD);
   }
   const uid = currentUid();
@@ -111,6 +114,7 @@ export function sharedEntryStates(env: Env, mounts: Mounts): SharedEntryState[] 
     try {
       owner = statSync(file).uid;
     } catch {
+      // Not there: a folder must be, a single file may be absent.
       if (kind === "dir") states.push({ name, kind, state: "missing" });
       continue;
     }

@@ -138,6 +138,7 @@ function ownerUid(file: string): number | undefined {
   try {
     return statSync(file).uid;
   } catch {
+    // Not there, or not reachable: the owner is unknown and the check says nothing.
     return undefined;
   }
 }

@@ -28,6 +28,7 @@ function inspectPrivateDir(dir: string): DirState {
   try {
     stats = statSync(dir);
   } catch {
+    // Not there, or not reachable through its parents: missing, as Claude Code sees it.
     return { kind: "missing" };
   }
   if (!stats.isDirectory()) return { kind: "not-a-folder" };
@@ -164,6 +165,7 @@ function isHookAnswer(stdout: string): boolean {
   try {
     return hookAnswerSchema.safeParse(JSON.parse(stdout)).success;
   } catch {
+    // Not JSON: not the hook's answer.
     return false;
   }
 }
@@ -176,6 +178,7 @@ function userName(): string {
   try {
     return userInfo().username;
   } catch {
+    // No passwd entry for this uid: let the shell name the user.
     return "$(id -un)";
   }
 }

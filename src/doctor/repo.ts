@@ -64,6 +64,7 @@ function composeTargets(file: string, config: DevcontainerConfig): string[] {
       const text = readBoundedText(compose);
       return text === undefined ? [] : composeServiceTargets(text, service, compose);
     } catch {
+      // An unreadable compose file adds no mount: the check then names the missing ones.
       return [];
     }
   });

@@ -20,6 +20,7 @@ export function readLinkQuietly(link: string): string | undefined {
   try {
     return readlinkSync(link);
   } catch {
+    // Not a link, or not there: no target.
     return undefined;
   }
 }

@@ -23,6 +23,7 @@ export async function checkDevcontainerCli(env: NodeJS.ProcessEnv): Promise<Chec
   try {
     script = devcontainerScript();
   } catch {
+    // Not resolvable from the pack's runtime: that is the failure reported.
     return fail("the devcontainers CLI is not installed with the pack", "claude-persist install");
   }
   const execa = await loadExeca();
