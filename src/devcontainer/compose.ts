@@ -245,6 +245,7 @@ function lastLineEnd(text: string, node: unknown): number {
   return lineEndOf(text, end);
 }
 
+// YAML takes no file-wide indent unit (text-layout.ts): a new item goes at its siblings' column, or it nests.
 /** The spaces before the `-` of a block sequence's items. */
 function dashIndent(text: string, seq: YAMLSeq): string {
   const start = rangeOf(seq.items[0])?.[0] ?? rangeOf(seq)?.[0] ?? 0;
