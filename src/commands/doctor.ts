@@ -42,11 +42,13 @@ const SYMBOLS: Record<CheckStatus, string> = { ok: "✓", warn: "⚠", fail: "�
 /** One line per check (`✓ label — detail`), and under each that is not ok the command that fixes it. */
 function renderReport(report: DoctorReport): string {
   // Labels name mapped paths and containers' answers: each piece goes through oneLine (text.ts) on its way out.
-  const lines = [`claude-persist doctor: ${report.environment === "host" ? "on the host" : "in a dev container"}, Claude Code home ${oneLine(report.configDir)}`];
+  const where = report.environment === "host" ? "on the host" : "in a dev container";
+  const lines = [`claude-persist doctor: ${where}, Claude Code home ${oneLine(report.configDir)}`];
   for (const section of report.sections) {
     lines.push("", oneLine(section.title));
     for (const check of section.checks) {
-      lines.push(`  ${SYMBOLS[check.status]} ${oneLine(check.label)}${check.detail ? ` — ${oneLine(check.detail)}` : ""}`);
+      const detail = check.detail ? ` — ${oneLine(check.detail)}` : "";
+      lines.push(`  ${SYMBOLS[check.status]} ${oneLine(check.label)}${detail}`);
       if (check.fix && check.status !== "ok") lines.push(`      fix: ${oneLine(check.fix)}`);
     }
   }

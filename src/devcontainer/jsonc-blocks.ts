@@ -34,7 +34,9 @@ export function formatJson(value: JsonValue, indent: string, layout: TextLayout)
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value);
     if (entries.length === 0) return "{}";
-    const items = entries.map(([key, item]) => `${layout.eol}${inner}${JSON.stringify(key)}: ${formatJson(item, inner, layout)}`);
+    const items = entries.map(
+      ([key, item]) => `${layout.eol}${inner}${JSON.stringify(key)}: ${formatJson(item, inner, layout)}`,
+    );
     return `{${items.join(",")}${layout.eol}${indent}}`;
   }
   return JSON.stringify(value);
@@ -45,7 +47,12 @@ export function formatJson(value: JsonValue, indent: string, layout: TextLayout)
  * indented like the last child. Comments and whitespace that follow the last child on its line stay with it.
  * A container written with a trailing comma keeps one; otherwise a comma is added right after the last child.
  */
-export function appendEntries(text: string, container: Node, entries: readonly BlockEntry[], layout: TextLayout): Edit[] {
+export function appendEntries(
+  text: string,
+  container: Node,
+  entries: readonly BlockEntry[],
+  layout: TextLayout,
+): Edit[] {
   const children = container.children ?? [];
   const last = children.at(-1);
   const indent =
@@ -95,7 +102,8 @@ function insertionPoint(text: string, offset: number): number {
   for (let token = scanner.scan(); token !== SyntaxKind.EOF; token = scanner.scan()) {
     if (token === SyntaxKind.LineBreakTrivia) return scanner.getTokenOffset();
     if (token === SyntaxKind.Trivia || token === SyntaxKind.LineCommentTrivia) continue;
-    if (token === SyntaxKind.BlockCommentTrivia && !/[\r\n]/.test(text.substr(scanner.getTokenOffset(), scanner.getTokenLength()))) continue;
+    const tokenText = text.substr(scanner.getTokenOffset(), scanner.getTokenLength());
+    if (token === SyntaxKind.BlockCommentTrivia && !/[\r\n]/.test(tokenText)) continue;
     return offset;
   }
   return text.length;
@@ -134,7 +142,8 @@ export function lineComments(text: string): { offset: number; text: string }[] {
   const comments: { offset: number; text: string }[] = [];
   for (let token = scanner.scan(); token !== SyntaxKind.EOF; token = scanner.scan()) {
     if (token === SyntaxKind.LineCommentTrivia) {
-      comments.push({ offset: scanner.getTokenOffset(), text: text.substr(scanner.getTokenOffset(), scanner.getTokenLength()) });
+      const offset = scanner.getTokenOffset();
+      comments.push({ offset, text: text.substr(offset, scanner.getTokenLength()) });
     }
   }
   return comments;
@@ -145,7 +154,9 @@ export function innermostContainer(node: Node, offset: number): Node {
   for (const child of node.children ?? []) {
     const candidate = child.type === "property" ? child.children?.[1] : child;
     if (!candidate || (candidate.type !== "object" && candidate.type !== "array")) continue;
-    if (candidate.offset < offset && offset < candidate.offset + candidate.length) return innermostContainer(candidate, offset);
+    if (candidate.offset < offset && offset < candidate.offset + candidate.length) {
+      return innermostContainer(candidate, offset);
+    }
   }
   return node;
 }

@@ -26,7 +26,8 @@ export function ownershipCommand(containerHome: string): string {
   if (containerHome !== "/root") {
     steps.unshift(
       `test -O ${dir} || sudo -n chown $(id -u):$(id -g) ${dir} 2>/dev/null || ` +
-        `echo "claude-persist: ${dir} is not owned by $(id -un) and sudo is not available; Claude Code may skip hooks" >&2`,
+        `echo "claude-persist: ${dir} is not owned by $(id -un) and sudo is not available; ` +
+        `Claude Code may skip hooks" >&2`,
     );
   }
   return `${steps.join("; ")} ${COMMAND_TAG}`;
@@ -47,7 +48,8 @@ export function sourceFoldersCommand(plan: PersistencePlan): string | undefined 
     const up = HOST_FILE_LINKS_DIR.split("/").map(() => "..").join("/");
     steps.push(
       `mkdir -p -m 700 ${path.posix.dirname(HOST_FILE_LINKS_DIR)} ${HOST_FILE_LINKS_DIR}`,
-      `for f in ${files.join(" ")}; do if [ -e "$f" ]; then ln -sfn "${up}/$f" "${HOST_FILE_LINKS_DIR}/$f"; else ln -sfn /dev/null "${HOST_FILE_LINKS_DIR}/$f"; fi; done`,
+      `for f in ${files.join(" ")}; do if [ -e "$f" ]; then ln -sfn "${up}/$f" "${HOST_FILE_LINKS_DIR}/$f"; ` +
+        `else ln -sfn /dev/null "${HOST_FILE_LINKS_DIR}/$f"; fi; done`,
     );
   }
   return `${steps.join(" && ")} ${COMMAND_TAG}`;

@@ -80,7 +80,8 @@ export function planPersistenceMounts(options: PlanOptions): PersistencePlan {
       target: `${containerHome}/.claude/${entry.name}`,
     });
   }
-  const remoteEnvNames = [...new Set([...FORWARDED_ENV, ...[...(options.mcpEnvNames ?? [])].filter(isForwardableEnvName).sort()])];
+  const mcpEnvNames = [...(options.mcpEnvNames ?? [])].filter(isForwardableEnvName).sort();
+  const remoteEnvNames = [...new Set([...FORWARDED_ENV, ...mcpEnvNames])];
   return { containerHome, sourceRoot, composeSourceRoot, mounts, skipped, remoteEnvNames };
 }
 
@@ -112,7 +113,9 @@ export function sourceRoots(hostConfigDir: string, home: string): { sourceRoot: 
 /** A mount string splits on commas, and the folder also appears in a double-quoted shell word. */
 function checkMountPath(value: string): void {
   if (/[,"'\\$`\n]/.test(value)) {
-    throw new UserError(`The Claude config path ${value} contains one of , " ' \\ $ \` or a line break; a mount cannot name it.`);
+    throw new UserError(
+      `The Claude config path ${value} contains one of , " ' \\ $ \` or a line break; a mount cannot name it.`,
+    );
   }
 }
 

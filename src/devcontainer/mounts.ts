@@ -26,10 +26,18 @@ import {
 } from "./jsonc-blocks.ts";
 import { desiredCommands, LIFECYCLE_KEY, LIFECYCLE_PROPERTIES, ORIGINAL_KEY } from "./lifecycle-commands.ts";
 import { mountString, type PersistencePlan, type Skipped } from "./mount-plan.ts";
-import { isPackCommand, isPackEnvEntry, isPackMount, mountTarget, normaliseTarget, parseMountString } from "./read-mounts.ts";
+import {
+  isPackCommand,
+  isPackEnvEntry,
+  isPackMount,
+  mountTarget,
+  normaliseTarget,
+  parseMountString,
+} from "./read-mounts.ts";
 
 /** The comment that precedes what the pack adds; removal looks for it. */
-export const JSON_MARKER = "// claude-persist: Claude Code session sharing with the host (`dev-open --isolated` removes it)";
+export const JSON_MARKER =
+  "// claude-persist: Claude Code session sharing with the host (`dev-open --isolated` removes it)";
 const JSON_MARKER_PREFIX = "// claude-persist:";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -59,7 +67,9 @@ export function ensurePersistenceMounts(text: string, plan: PersistencePlan, opt
   const parts: Part[] = [
     options.includeMounts === false ? emptyPart() : mountsPart(text, tree, config.mounts ?? [], plan, layout),
     envPart(text, tree, "containerEnv", WORKSPACE_ENV, layout),
-    ...Object.entries(desiredCommands(plan)).map(([property, command]) => lifecyclePart(text, tree, property, command, layout)),
+    ...Object.entries(desiredCommands(plan)).map(([property, command]) =>
+      lifecyclePart(text, tree, property, command, layout),
+    ),
   ];
   const edits = parts.flatMap((part) => part.edits);
   const newProperties = parts.flatMap((part) => part.newProperties);
@@ -91,7 +101,8 @@ function withoutPackRemoteEnv(text: string, file: string): string {
   const rootChildren = tree.children ?? [];
   const at = rootChildren.indexOf(property);
   const markerBefore = lineComments(text).some((comment) => {
-    if (!comment.text.startsWith(JSON_MARKER_PREFIX) || comment.offset > property.offset || innermostContainer(tree, comment.offset) !== tree) return false;
+    if (!comment.text.startsWith(JSON_MARKER_PREFIX) || comment.offset > property.offset) return false;
+    if (innermostContainer(tree, comment.offset) !== tree) return false;
     const between = rootChildren.slice(0, at).filter((child) => child.offset > comment.offset);
     return between.every((child) => ["mounts", "containerEnv"].includes(String(child.children?.[0]?.value)));
   });
@@ -149,7 +160,13 @@ function mountsPart(
   return part;
 }
 
-function envPart(text: string, tree: Node, property: "containerEnv" | "remoteEnv", wanted: Record<string, string>, layout: TextLayout): Part {
+function envPart(
+  text: string,
+  tree: Node,
+  property: "containerEnv" | "remoteEnv",
+  wanted: Record<string, string>,
+  layout: TextLayout,
+): Part {
   const part = emptyPart();
   const object = propertyValueNode(tree, property);
   const present = new Set((object?.children ?? []).map((child) => String(child.children?.[0]?.value)));
@@ -314,7 +331,9 @@ function packEntryTest(location: (string | number)[]): (child: Node) => boolean 
 
 function isPackProperty(child: Node, test: (key: string, value: JsonValue) => boolean): boolean {
   const [key, value] = child.children ?? [];
-  return child.type === "property" && key !== undefined && value !== undefined && test(String(key.value), nodeValue(value));
+  return (
+    child.type === "property" && key !== undefined && value !== undefined && test(String(key.value), nodeValue(value))
+  );
 }
 
 function isPackRootProperty(key: string, value: JsonValue): boolean {

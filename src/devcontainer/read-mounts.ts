@@ -39,7 +39,8 @@ export function isPackMount(value: unknown): boolean {
   if (typeof value !== "string") return false;
   const fields = parseMountString(value);
   const keys = Object.keys(fields);
-  if (fields.type !== "bind" || !keys.every((key) => ["source", "target", "type", "readonly"].includes(key))) return false;
+  const known = keys.every((key) => ["source", "target", "type", "readonly"].includes(key));
+  if (fields.type !== "bind" || !known) return false;
   return SHARED_ENTRIES.some(
     (entry) =>
       fields.source?.endsWith(`/${entry.name}`) === true &&

@@ -45,13 +45,22 @@ export async function containerSection(env: NodeJS.ProcessEnv, target: Container
   } catch (error) {
     return { title: "Its dev container", checks: tagged("devcontainer.found", fail(describeError(error))) };
   }
-  if (!container) return { title: "Its dev container", checks: tagged("devcontainer.found", ok("no container yet", `${target.devOpen()} starts one`)) };
+  if (!container) {
+    const none = ok("no container yet", `${target.devOpen()} starts one`);
+    return { title: "Its dev container", checks: tagged("devcontainer.found", none) };
+  }
   const id = container.Id.slice(0, 12);
   const title = `Its dev container (${id})`;
   const checks = tagged("devcontainer.mounts", checkContainerMounts(container, target));
   const gitDir = await worktreeGitDir(target.root).catch(() => undefined);
-  if (gitDir) checks.push(...tagged("devcontainer.worktree-git", checkWorktreeGitMount(container, gitDir, target.devOpen("--rebuild"))));
-  if (!container.State.Running) return { title, checks: [...checks, ...tagged("devcontainer.running", ok("the container is stopped", `${target.devOpen()} starts it`))] };
+  if (gitDir) {
+    const worktreeGit = checkWorktreeGitMount(container, gitDir, target.devOpen("--rebuild"));
+    checks.push(...tagged("devcontainer.worktree-git", worktreeGit));
+  }
+  if (!container.State.Running) {
+    const stopped = ok("the container is stopped", `${target.devOpen()} starts it`);
+    return { title, checks: [...checks, ...tagged("devcontainer.running", stopped)] };
+  }
   const user = containerUser(container, target.config);
   const claudeDir = containerClaudeDir(container, target.plan);
   const singleFiles = await checkSingleFileMounts(env, container, claudeDir, target.devOpen("--rebuild"));
@@ -59,7 +68,10 @@ export async function containerSection(env: NodeJS.ProcessEnv, target: Container
     ...tagged("devcontainer.uid", await checkContainerUid(env, container, user, target)),
     ...tagged("devcontainer.single-file-mounts", singleFiles.checks),
     ...tagged("devcontainer.mapping", checkContainerMapping(env, container, target)),
-    ...tagged("devcontainer.cleanup-period", await checkCleanupPeriod(env, container, user, claudeDir, singleFiles.stale, target.devOpen("--rebuild"))),
+    ...tagged(
+      "devcontainer.cleanup-period",
+      await checkCleanupPeriod(env, container, user, claudeDir, singleFiles.stale, target.devOpen("--rebuild")),
+    ),
     ...tagged("devcontainer.node", await checkNodeInContainer(env, container.Id)),
   );
   return { title, checks };
@@ -70,7 +82,10 @@ function checkWorktreeGitMount(container: Container, gitDir: string, fix: string
   if (container.Mounts.some((mount) => mount.Source === gitDir && mount.Destination === gitDir)) {
     return ok(`the main repo's ${gitDir} is mounted at the same path: git works in this worktree's container`);
   }
-  return fail(`the main repo's ${gitDir} is not mounted: git fails in this worktree's container ("not a git repository")`, fix);
+  return fail(
+    `the main repo's ${gitDir} is not mounted: git fails in this worktree's container ("not a git repository")`,
+    fix,
+  );
 }
 
 async function checkNodeInContainer(env: NodeJS.ProcessEnv, containerId: string): Promise<CheckResult> {
@@ -79,7 +94,7 @@ async function checkNodeInContainer(env: NodeJS.ProcessEnv, containerId: string)
   return ok(`node ${node.version ?? ""} in the container runs the hook and /start-work`);
 }
 
-/** What the container must have: every mount of the config, and the persistence mounts (the config may lack them too). */
+/** What the container must have: every mount of the config, and the persistence mounts (the config may lack them). */
 function checkContainerMounts(container: Container, target: ContainerTarget): CheckResult {
   const expected = new Map<string, boolean | undefined>();
   for (const mount of target.config.mounts ?? []) {
@@ -93,12 +108,16 @@ function checkContainerMounts(container: Container, target: ContainerTarget): Ch
   const fix = target.devOpen("--rebuild");
   if (missing.length > 0) {
     return fail(
-      `the container lacks ${missing.length} mount(s) of the config: ${missing.map((t) => path.posix.basename(t)).join(", ")}`,
+      `the container lacks ${missing.length} mount(s) of the config: ` +
+        missing.map((t) => path.posix.basename(t)).join(", "),
       fix,
-      "it was created before they were added; --rebuild recreates it (what it holds outside the workspace and the mounts is lost)",
+      "it was created before they were added; --rebuild recreates it " +
+        "(what it holds outside the workspace and the mounts is lost)",
     );
   }
-  const writable = [...expected].filter(([t, readonly]) => readonly === true && actual.get(t)?.RW === true).map(([t]) => path.posix.basename(t));
+  const writable = [...expected]
+    .filter(([t, readonly]) => readonly === true && actual.get(t)?.RW === true)
+    .map(([t]) => path.posix.basename(t));
   if (writable.length > 0) return fail(`mounted read-write, but read-only in the config: ${writable.join(", ")}`, fix);
   return ok(`the container has the config's ${expected.size} mount(s)`);
 }
@@ -116,22 +135,37 @@ function containerClaudeDir(container: Container, plan: PersistencePlan): string
 }
 
 /** Bind-mounted 0600 transcripts are readable in the container only by a user with the host owner's uid (Linux). */
-async function checkContainerUid(env: NodeJS.ProcessEnv, container: Container, user: string, target: ContainerTarget): Promise<CheckResult> {
+async function checkContainerUid(
+  env: NodeJS.ProcessEnv,
+  container: Container,
+  user: string,
+  target: ContainerTarget,
+): Promise<CheckResult> {
   if (process.platform !== "linux") return ok(`file ownership is mapped by Docker on ${process.platform}`);
   const owner = ownerUid(projectsDir(env)) ?? ownerUid(configDir(env));
   const id = await dockerExec(env, [container.Id, "id", "-u", user]);
   const uid = Number(id.stdout.trim());
-  if (!id.ok || !Number.isInteger(uid)) return warn(`cannot tell the uid of ${user} in the container`, undefined, firstLine(id.stderr));
+  if (!id.ok || !Number.isInteger(uid)) {
+    return warn(`cannot tell the uid of ${user} in the container`, undefined, firstLine(id.stderr));
+  }
   if (uid === 0) return ok(`${user} is root in the container: it can read the host's transcripts`);
-  if (owner === undefined || owner === uid) return ok(`${user} has uid ${uid} in the container, like the owner of the host's transcripts`);
+  if (owner === undefined || owner === uid) {
+    return ok(`${user} has uid ${uid} in the container, like the owner of the host's transcripts`);
+  }
   const rel = path.relative(target.root, target.file);
   const fix =
     target.config.updateRemoteUserUID === false
       ? `set "updateRemoteUserUID": true in ${shellWord(rel)}, then: ${target.devOpen("--rebuild")}`
       : owner === 0
-        ? `run Docker and Claude Code as your own user, not root (the devcontainers CLI never gives ${user} uid 0), or set "remoteUser": "root" in ${shellWord(rel)}`
-        : `give ${user} uid ${owner} in the image (another user there has it, so the devcontainers CLI could not), then: ${target.devOpen("--rebuild")}`;
-  return fail(`${user} is uid ${uid} in the container, but the host's transcripts belong to uid ${owner} (mode 0600): it cannot read them`, fix);
+        ? `run Docker and Claude Code as your own user, not root (the devcontainers CLI never gives ${user} uid 0), ` +
+          `or set "remoteUser": "root" in ${shellWord(rel)}`
+        : `give ${user} uid ${owner} in the image (another user there has it, so the devcontainers CLI could not), ` +
+          `then: ${target.devOpen("--rebuild")}`;
+  return fail(
+    `${user} is uid ${uid} in the container, but the host's transcripts belong to uid ${owner} (mode 0600): ` +
+      "it cannot read them",
+    fix,
+  );
 }
 
 function ownerUid(file: string): number | undefined {
@@ -155,7 +189,10 @@ async function checkSingleFileMounts(
   rebuild: string,
 ): Promise<{ checks: CheckResult[]; stale: string[] }> {
   const files = SHARED_ENTRIES.filter((entry) => entry.kind === "file")
-    .map((entry) => ({ name: entry.name, mount: container.Mounts.find((m) => m.Destination === `${claudeDir}/${entry.name}`) }))
+    .map((entry) => ({
+      name: entry.name,
+      mount: container.Mounts.find((m) => m.Destination === `${claudeDir}/${entry.name}`),
+    }))
     .filter((f) => f.mount !== undefined);
   const current: string[] = [];
   const stale: string[] = [];
@@ -169,7 +206,8 @@ async function checkSingleFileMounts(
     } else if (inside.stdout === host) {
       current.push(name);
     } else {
-      const linkRight = readLinkQuietly(path.join(configDir(env), HOST_FILE_LINKS_DIR, name)) === path.posix.join("..", "..", name);
+      const link = readLinkQuietly(path.join(configDir(env), HOST_FILE_LINKS_DIR, name));
+      const linkRight = link === path.posix.join("..", "..", name);
       stale.push(name);
       problems.push(
         fail(
@@ -180,14 +218,17 @@ async function checkSingleFileMounts(
       );
     }
   }
-  const checks = current.length > 0 ? [ok(`single-file mounts are current: ${current.join(", ")}`), ...problems] : problems;
+  const checks =
+    current.length > 0 ? [ok(`single-file mounts are current: ${current.join(", ")}`), ...problems] : problems;
   return { checks, stale };
 }
 
 /** The container's project folder links to the host's: `claude --continue` inside finds the host's sessions. */
 function checkContainerMapping(env: NodeJS.ProcessEnv, container: Container, target: ContainerTarget): CheckResult {
   const containerPath =
-    containerEnv(container)[CONTAINER_WORKSPACE_ENV] ?? container.Mounts.find((m) => m.Source === target.root)?.Destination ?? expectedContainerPath(target.root, target.config);
+    containerEnv(container)[CONTAINER_WORKSPACE_ENV] ??
+    container.Mounts.find((m) => m.Source === target.root)?.Destination ??
+    expectedContainerPath(target.root, target.config);
   if (!containerPath) return warn("cannot tell where the workspace is in the container");
   const state = projectLinkState(env, containerPath, { host: target.root, container: containerPath });
   if (state.kind === "outside") return warn("cannot tell where the workspace is in the container");
@@ -198,11 +239,16 @@ function checkContainerMapping(env: NodeJS.ProcessEnv, container: Container, tar
     case "missing":
       return fail(`${shown} is missing: claude --continue in ${containerPath} starts from nothing`, target.devOpen());
     case "not-a-link":
-      return fail(`${shown} holds sessions the container made before the project was mapped`, `${target.devOpen()} (it merges them into the host's)`);
+      return fail(
+        `${shown} holds sessions the container made before the project was mapped`,
+        `${target.devOpen()} (it merges them into the host's)`,
+      );
     case "elsewhere":
       return fail(`${shown} points at ${state.target}, another project`, "dev-open --same-path");
     case "ok":
-      return ok(`sessions in ${containerPath} continue the host's (projects/${state.containerSlug} → ${state.hostSlug})`);
+      return ok(
+        `sessions in ${containerPath} continue the host's (projects/${state.containerSlug} → ${state.hostSlug})`,
+      );
   }
 }
 
@@ -220,7 +266,9 @@ async function checkCleanupPeriod(
 ): Promise<CheckResult> {
   const hostDays = cleanupDays(readTextIfExists(settingsPath(env)));
   const mounted = container.Mounts.some((m) => m.Destination === `${claudeDir}/settings.json`);
-  if (mounted && !staleFiles.includes("settings.json")) return ok(`cleanupPeriodDays is ${hostDays} on both sides (settings.json is the host's)`);
+  if (mounted && !staleFiles.includes("settings.json")) {
+    return ok(`cleanupPeriodDays is ${hostDays} on both sides (settings.json is the host's)`);
+  }
   const inside = await dockerExec(env, ["-u", user, container.Id, "cat", `${claudeDir}/settings.json`]);
   const containerDays = cleanupDays(inside.ok ? inside.stdout : undefined);
   if (containerDays === hostDays) return ok(`cleanupPeriodDays is ${hostDays} on both sides`);

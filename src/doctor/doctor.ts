@@ -57,13 +57,21 @@ async function hostSections(env: NodeJS.ProcessEnv, cwd: string): Promise<Sectio
   };
   const tools: Section = {
     title: "Tools",
-    checks: [...tagged("tools.node", node), ...tagged("tools.devcontainer-cli", devcontainer), ...tagged("tools.docker", dockerCheck(docker, configs.length > 0)), ...tagged("tools.credentials", checkCredentials(env))],
+    checks: [
+      ...tagged("tools.node", node),
+      ...tagged("tools.devcontainer-cli", devcontainer),
+      ...tagged("tools.docker", dockerCheck(docker, configs.length > 0)),
+      ...tagged("tools.credentials", checkCredentials(env)),
+    ],
   };
   const repo: Section[] = [];
   if (configs.length === 0) {
-    repo.push({ title: `This repo (${root})`, checks: tagged("repo.config", ok("no dev container config here: nothing to check for this repo", "dev-open --init writes one")) });
+    const none = ok("no dev container config here: nothing to check for this repo", "dev-open --init writes one");
+    repo.push({ title: `This repo (${root})`, checks: tagged("repo.config", none) });
   }
-  for (const file of configs) repo.push(...(await repoSections(env, { root, file, several: configs.length > 1, docker: docker.reachable })));
+  for (const file of configs) {
+    repo.push(...(await repoSections(env, { root, file, several: configs.length > 1, docker: docker.reachable })));
+  }
   return [home, tools, ...repo];
 }
 
@@ -78,10 +86,16 @@ async function containerSections(env: NodeJS.ProcessEnv, cwd: string): Promise<S
     ...tagged("container.mounts", containerMountChecks(env, mounts)),
     ...tagged(
       "container.project-link",
-      repaired ? ok(`${displayPath(before.link, env)} was missing: the SessionStart hook that doctor ran has just linked it`) : describeProjectLink(env, cwd, before),
+      repaired
+        ? ok(`${displayPath(before.link, env)} was missing: the SessionStart hook that doctor ran has just linked it`)
+        : describeProjectLink(env, cwd, before),
     ),
   ];
-  const here = [...tagged("container.hook-registered", checkHookRegistered(env)), ...tagged("container.hook-runs", hook), ...tagged("container.node", node)];
+  const here = [
+    ...tagged("container.hook-registered", checkHookRegistered(env)),
+    ...tagged("container.hook-runs", hook),
+    ...tagged("container.node", node),
+  ];
   return [
     { title: `Inside this dev container (${displayPath(configDir(env), env)})`, checks: inside },
     { title: "Claude Code here", checks: here },
@@ -91,6 +105,8 @@ async function containerSections(env: NodeJS.ProcessEnv, cwd: string): Promise<S
 /** Whether Claude in a dev container can start without a login: only a credential variable reaches it. */
 function checkCredentials(env: Env): CheckResult {
   const [problem, fix] = loginAdvice(env);
-  if (!problem) return ok(`${setOnHost(CLAUDE_CREDENTIAL_ENV, env).join(", ")} set: Claude in dev containers gets it by name`);
+  if (!problem) {
+    return ok(`${setOnHost(CLAUDE_CREDENTIAL_ENV, env).join(", ")} set: Claude in dev containers gets it by name`);
+  }
   return warn(problem, fix);
 }

@@ -44,7 +44,11 @@ function inspectPrivateDir(dir: string): DirState {
  * One line per kind of problem, naming every folder that has it, with one command for all of them; `okLabel` gets
  * the folders that are fine.
  */
-function privateDirResults(dirs: readonly string[], env: Env, options: { missingFix?: string; okLabel: (dirs: string[]) => string }): CheckResult[] {
+function privateDirResults(
+  dirs: readonly string[],
+  env: Env,
+  options: { missingFix?: string; okLabel: (dirs: string[]) => string },
+): CheckResult[] {
   const byKind = new Map<DirState["kind"], { dirs: string[]; shown: string[]; states: DirState[] }>();
   for (const dir of dirs) {
     const state = inspectPrivateDir(dir);
@@ -68,11 +72,14 @@ function privateDirResults(dirs: readonly string[], env: Env, options: { missing
         results.push(fail(`${named} missing`, options.missingFix ?? `mkdir -p -m 700 ${list}`));
         break;
       case "not-a-folder":
-        results.push(fail(`${named} not a folder`, shown.map((s) => `mv ${s} ${s}.old && mkdir -m 700 ${s}`).join("; ")));
+        results.push(
+          fail(`${named} not a folder`, shown.map((s) => `mv ${s} ${s}.old && mkdir -m 700 ${s}`).join("; ")),
+        );
         break;
       case "not-yours": {
         const owners = [...new Set(states.map((s) => ("uid" in s ? s.uid : -1)))].join(", ");
-        results.push(fail(`${named} owned by uid ${owners}, not by you (uid ${uid})`, `sudo chown -R ${userName()}: ${list}`));
+        const fix = `sudo chown -R ${userName()}: ${list}`;
+        results.push(fail(`${named} owned by uid ${owners}, not by you (uid ${uid})`, fix));
         break;
       }
       case "group-writable":
@@ -100,7 +107,10 @@ export function checkSharedFolders(env: Env): CheckResult[] {
   return privateDirResults(
     names.map((name) => path.join(root, name)),
     env,
-    { okLabel: (found) => `shared folders there, yours and private: ${found.map((dir) => path.basename(dir)).join(", ")}` },
+    {
+      okLabel: (found) =>
+        `shared folders there, yours and private: ${found.map((dir) => path.basename(dir)).join(", ")}`,
+    },
   );
 }
 
@@ -116,7 +126,9 @@ export function checkHookRegistered(env: Env): CheckResult {
       return fail(`${shown} does not exist: the SessionStart hook is not registered`, "claude-persist install");
     case "invalid": {
       // The settings module's messages end with advice for install; doctor gives its own.
-      const reason = describeError(hook.error).replace(/; fix (?:the file|it) and run again.*$/, "").replaceAll(file, shown);
+      const reason = describeError(hook.error)
+        .replace(/; fix (?:the file|it) and run again.*$/, "")
+        .replaceAll(file, shown);
       return fail(reason, `correct ${shown} by hand (Claude Code reads it too), then run: claude-persist install`);
     }
     case "none":
@@ -134,32 +146,60 @@ export function checkHookRegistered(env: Env): CheckResult {
  */
 export async function checkHookRuns(env: NodeJS.ProcessEnv, cwd: string): Promise<CheckResult> {
   const script = path.join(configDir(env), HOOK_SCRIPT);
-  if (!existsSync(script)) return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
+  if (!existsSync(script)) {
+    return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
+  }
   const registered = registeredHook(env);
   const command = registered.kind === "current" || registered.kind === "outdated" ? registered.command : HOOK_COMMAND;
   const sessionId = `claude-persist-doctor-${randomUUID()}`;
   const input = JSON.stringify({ session_id: sessionId, cwd, hook_event_name: "SessionStart", source: "startup" });
   const started = performance.now();
   const execa = await loadExeca();
-  const run = await execa("/bin/sh", ["-c", command], { input, env, extendEnv: false, cwd, timeout: HOOK_TIMEOUT_MS, reject: false });
+  const run = await execa("/bin/sh", ["-c", command], {
+    input,
+    env,
+    extendEnv: false,
+    cwd,
+    timeout: HOOK_TIMEOUT_MS,
+    reject: false,
+  });
   const ms = Math.round(performance.now() - started);
   // The run recorded a session start like any other: doctor's is not a session.
   rmSync(path.join(statePath(env, STATE.sessionStarts), `${sessionId}.jsonl`), { force: true });
   const stderr = firstLine(run.stderr);
-  if (run.timedOut) return fail(`the SessionStart hook did not answer within ${HOOK_TIMEOUT_MS / 1000} s`, "claude-persist install", stderr);
-  if (run.exitCode !== 0) return fail(`the SessionStart hook exited with code ${run.exitCode}`, "claude-persist install", stderr);
+  if (run.timedOut) {
+    const label = `the SessionStart hook did not answer within ${HOOK_TIMEOUT_MS / 1000} s`;
+    return fail(label, "claude-persist install", stderr);
+  }
+  if (run.exitCode !== 0) {
+    return fail(`the SessionStart hook exited with code ${run.exitCode}`, "claude-persist install", stderr);
+  }
   if (!run.stdout.trim() && registered.kind === "outdated") {
-    return fail("the SessionStart hook command in settings.json printed nothing: it is an older command that runs no hook", "claude-persist install");
+    return fail(
+      "the SessionStart hook command in settings.json printed nothing: it is an older command that runs no hook",
+      "claude-persist install",
+    );
   }
   if (!run.stdout.trim()) {
-    return fail("the SessionStart hook printed nothing: `node` is not on the PATH", `install Node.js ${NODE_MAJOR} or newer (https://nodejs.org)`);
+    return fail(
+      "the SessionStart hook printed nothing: `node` is not on the PATH",
+      `install Node.js ${NODE_MAJOR} or newer (https://nodejs.org)`,
+    );
   }
-  if (!isHookAnswer(run.stdout)) return fail("the SessionStart hook answered something other than its JSON", "claude-persist install", firstLine(run.stdout));
-  if (stderr) return warn(`the SessionStart hook runs (${ms} ms) and reports a problem`, undefined, stderr.replace(/ Run 'claude-persist doctor' for the fix\.$/, ""));
+  if (!isHookAnswer(run.stdout)) {
+    const answer = firstLine(run.stdout);
+    return fail("the SessionStart hook answered something other than its JSON", "claude-persist install", answer);
+  }
+  if (stderr) {
+    const problem = stderr.replace(/ Run 'claude-persist doctor' for the fix\.$/, "");
+    return warn(`the SessionStart hook runs (${ms} ms) and reports a problem`, undefined, problem);
+  }
   return ok(`the SessionStart hook runs and answers (${ms} ms)`);
 }
 
-const hookAnswerSchema = z.object({ hookSpecificOutput: z.looseObject({ hookEventName: z.literal("SessionStart"), additionalContext: z.string() }) });
+const hookAnswerSchema = z.object({
+  hookSpecificOutput: z.looseObject({ hookEventName: z.literal("SessionStart"), additionalContext: z.string() }),
+});
 
 function isHookAnswer(stdout: string): boolean {
   try {

@@ -18,7 +18,8 @@ export function checkMappingCollisions(env: Env, repo?: string): CheckResult[] {
   try {
     mappings = latestMappings(readMappings(env));
   } catch (error) {
-    return [fail(`the project mappings cannot be read: ${describeError(error)}`, "dev-open (in each repo: it records its mapping again)")];
+    const fix = "dev-open (in each repo: it records its mapping again)";
+    return [fail(`the project mappings cannot be read: ${describeError(error)}`, fix)];
   }
   const results: CheckResult[] = [];
   let ownCollides = false;
@@ -29,7 +30,8 @@ export function checkMappingCollisions(env: Env, repo?: string): CheckResult[] {
     else results.push(collision(env, group[0]?.containerPath ?? containerSlug, hosts));
   }
   if (results.length > 0 || ownCollides) return results;
-  return [ok(mappings.length > 0 ? `${mappings.length} project mapping(s), no two repos share a container path` : "no project mappings yet")];
+  if (mappings.length === 0) return [ok("no project mappings yet")];
+  return [ok(`${mappings.length} project mapping(s), no two repos share a container path`)];
 }
 
 export function latestMappings(mappings: readonly Mapping[]): Mapping[] {
@@ -55,9 +57,10 @@ export function collision(env: Env, containerPath: string, hosts: readonly strin
   const served = hosts.find((host) => encodeProjectSlug(host) === linked);
   const others = hosts.filter((host) => host !== served);
   const gone = hosts.filter((host) => !existsSync(host));
-  const fix = gone.length > 0
-    ? `remove the entries of ${gone.join(", ")} (no longer there) from ${displayPath(mappingsFile(env), env)}`
-    : others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`).join("; ");
+  const fix =
+    gone.length > 0
+      ? `remove the entries of ${gone.join(", ")} (no longer there) from ${displayPath(mappingsFile(env), env)}`
+      : others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`).join("; ");
   return fail(
     `${containerPath} is mapped to ${hosts.length} repos: ${hosts.join(", ")}`,
     fix,

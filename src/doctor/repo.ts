@@ -18,12 +18,18 @@ import { type CheckResult, displayPath, fail, ok, warn } from "./container-check
 import { collision, latestMappings } from "./mapping-checks.ts";
 import { readLinkQuietly, type Section, tagged } from "./report.ts";
 
-export type RepoTarget = { readonly root: string; readonly file: string; readonly several: boolean; readonly docker: boolean };
+export type RepoTarget = {
+  readonly root: string;
+  readonly file: string;
+  readonly several: boolean;
+  readonly docker: boolean;
+};
 
 export async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): Promise<Section[]> {
   const rel = path.relative(target.root, target.file);
   const title = `This repo (${target.root}, ${rel})`;
-  const devOpen = (flag = "") => ["dev-open", flag, target.several ? `--config ${shellWord(rel)}` : ""].filter(Boolean).join(" ");
+  const devOpen = (flag = "") =>
+    ["dev-open", flag, target.several ? `--config ${shellWord(rel)}` : ""].filter(Boolean).join(" ");
   let text: string;
   let config: DevcontainerConfig;
   let configLabel = rel;
@@ -77,8 +83,14 @@ function checkConfigMounts(plan: PersistencePlan, targets: ReadonlySet<string>, 
 }
 
 function checkWorkspaceEnv(config: DevcontainerConfig, rel: string, fix: string): CheckResult {
-  if (config.containerEnv?.[HOST_WORKSPACE_ENV]) return ok(`${rel} sets ${HOST_WORKSPACE_ENV} for the hook in the container`);
-  return warn(`${rel} does not set containerEnv.${HOST_WORKSPACE_ENV}: the hook in the container cannot map sessions opened from an editor`, fix);
+  if (config.containerEnv?.[HOST_WORKSPACE_ENV]) {
+    return ok(`${rel} sets ${HOST_WORKSPACE_ENV} for the hook in the container`);
+  }
+  return warn(
+    `${rel} does not set containerEnv.${HOST_WORKSPACE_ENV}: ` +
+      "the hook in the container cannot map sessions opened from an editor",
+    fix,
+  );
 }
 
 /** Another repo already mapped to the same container path (two clones named alike share /workspaces/<name>). */
@@ -93,12 +105,18 @@ function checkContainerPath(env: Env, root: string, file: string, config: Devcon
   const containerPath = own?.containerPath ?? expectedContainerPath(root, config);
   if (!containerPath) return ok("the container path depends on variables: checked once the container runs");
   const containerSlug = encodeProjectSlug(containerPath);
-  if (containerSlug === encodeProjectSlug(root)) return ok(`the workspace has the same path in the container (${containerPath})`);
-  const others = [...new Set(mappings.filter((m) => m.containerSlug === containerSlug && m.hostPath !== root).map((m) => m.hostPath))];
+  if (containerSlug === encodeProjectSlug(root)) {
+    return ok(`the workspace has the same path in the container (${containerPath})`);
+  }
+  const sharing = mappings.filter((m) => m.containerSlug === containerSlug && m.hostPath !== root);
+  const others = [...new Set(sharing.map((m) => m.hostPath))];
   if (others.length > 0) return collision(env, containerPath, [root, ...others]);
   const linked = readLinkQuietly(path.join(projectsDir(env), containerSlug));
   if (linked !== undefined && linked !== encodeProjectSlug(root)) {
-    return fail(`${containerPath} is already linked to another project (projects/${containerSlug} → ${linked})`, "dev-open --same-path");
+    return fail(
+      `${containerPath} is already linked to another project (projects/${containerSlug} → ${linked})`,
+      "dev-open --same-path",
+    );
   }
   return ok(`no other repo is mapped to ${containerPath}`);
 }

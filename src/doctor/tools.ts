@@ -10,11 +10,18 @@ export const NODE_MAJOR = 20;
 
 export async function checkNode(env: NodeJS.ProcessEnv): Promise<CheckResult> {
   const execa = await loadExeca();
-  const run = await execa("node", ["-p", "process.versions.node"], { env, extendEnv: false, reject: false, timeout: PROCESS_TIMEOUT_MS });
+  const run = await execa("node", ["-p", "process.versions.node"], {
+    env,
+    extendEnv: false,
+    reject: false,
+    timeout: PROCESS_TIMEOUT_MS,
+  });
   const fix = `install Node.js ${NODE_MAJOR} or newer (https://nodejs.org)`;
   if (run.exitCode !== 0) return fail("`node` is not on the PATH: the hook and the slash commands need it", fix);
   const version = run.stdout.trim();
-  if (Number(version.split(".")[0]) < NODE_MAJOR) return fail(`node ${version} is too old: the pack needs ${NODE_MAJOR} or newer`, fix);
+  if (Number(version.split(".")[0]) < NODE_MAJOR) {
+    return fail(`node ${version} is too old: the pack needs ${NODE_MAJOR} or newer`, fix);
+  }
   return ok(`node ${version}`);
 }
 
@@ -27,8 +34,15 @@ export async function checkDevcontainerCli(env: NodeJS.ProcessEnv): Promise<Chec
     return fail("the devcontainers CLI is not installed with the pack", "claude-persist install");
   }
   const execa = await loadExeca();
-  const run = await execa(process.execPath, [script, "--version"], { env, extendEnv: false, reject: false, timeout: PROCESS_TIMEOUT_MS });
-  if (run.exitCode !== 0) return fail("the devcontainers CLI does not run", "claude-persist install", firstLine(run.stderr));
+  const run = await execa(process.execPath, [script, "--version"], {
+    env,
+    extendEnv: false,
+    reject: false,
+    timeout: PROCESS_TIMEOUT_MS,
+  });
+  if (run.exitCode !== 0) {
+    return fail("the devcontainers CLI does not run", "claude-persist install", firstLine(run.stderr));
+  }
   return ok(`devcontainers CLI ${run.stdout.trim()}`);
 }
 
@@ -37,5 +51,6 @@ export function dockerCheck(probe: DockerProbe, needed: boolean): CheckResult {
   if (probe.reachable) return ok(`Docker engine ${probe.version}`);
   const make = needed ? fail : warn;
   const fix = probe.missing ? "install Docker (https://docs.docker.com/engine/install/)" : DOCKER_UNREACHABLE_FIX;
-  return make(`Docker is not reachable${needed ? ", and this repo has a dev container config" : ""}`, fix, probe.reason);
+  const label = `Docker is not reachable${needed ? ", and this repo has a dev container config" : ""}`;
+  return make(label, fix, probe.reason);
 }
