@@ -1,10 +1,8 @@
 // The `claude-persist` command: one subcommand per module in src/commands/, one error path.
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { helpColumns } from "./args.ts";
 import type { Command, Io } from "./command.ts";
 import { describeError, EXIT, UserError } from "./errors.ts";
+import { packVersion } from "./version.ts";
 
 // Each command is loaded on demand, from a chunk of its own in the bundle, so that one command never pays for another's
 // dependencies; the summaries live here so that `--help` loads none of them.
@@ -122,21 +120,6 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
     // --json promises one document on stdout, failure included.
     if (json) io.stdout(`${JSON.stringify((await import("./commands/output.ts")).jsonFailure(error), null, 2)}\n`);
     return error instanceof UserError ? error.exitCode : EXIT.failed;
-  }
-}
-
-/** The version of the build this runs from (its runtime.json), or of the source tree's package.json. */
-function packVersion(): string {
-  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
-    for (const file of [path.join(dir, "runtime.json"), path.join(dir, "package.json")]) {
-      try {
-        const { name, version } = JSON.parse(readFileSync(file, "utf8")) as { name?: unknown; version?: unknown };
-        if (name === "claude-persist" && typeof version === "string") return version;
-      } catch {
-        // Not there, or not ours: look further up.
-      }
-    }
-    if (path.dirname(dir) === dir) return "unknown";
   }
 }
 

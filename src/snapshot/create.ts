@@ -1,12 +1,11 @@
 // Taking a snapshot: `snapshot create`, and the one /dev-open takes before it merges container slug folders.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import * as z from "zod";
 import { projectsDir, type Env } from "../claude/home.ts";
 import { detectEnvironment } from "../environment.ts";
 import { describeError, UserError } from "../errors.ts";
 import { isRealDirectory, tempPathBeside, writeFileAtomic } from "../fs.ts";
+import { packVersion } from "../version.ts";
 import {
   ARCHIVE_EXT,
   listNames,
@@ -142,21 +141,5 @@ function fsyncFile(file: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
-  }
-}
-
-/** The pack's version: `runtime.json` beside the built code (installed or in dist/), else package.json. */
-export function packVersion(): string {
-  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
-    for (const name of ["runtime.json", "package.json"]) {
-      try {
-        const text = readFileSync(path.join(dir, name), "utf8");
-        const parsed = z.object({ name: z.literal("claude-persist"), version: z.string() }).safeParse(JSON.parse(text));
-        if (parsed.success) return parsed.data.version;
-      } catch {
-        // Not here: look further up.
-      }
-    }
-    if (path.dirname(dir) === dir) return "unknown";
   }
 }

@@ -19,8 +19,9 @@ import { runningSessions, type RunningSession } from "../claude/running-sessions
 import { detectEnvironment } from "../environment.ts";
 import { describeError, UserError } from "../errors.ts";
 import { errorCode, fileError, isNotFound, writeFileAtomic } from "../fs.ts";
+import { packVersion } from "../version.ts";
 import { ConfigTree } from "./config-tree.ts";
-import { packVersion, uniqueId } from "./create.ts";
+import { uniqueId } from "./create.ts";
 import {
   ARCHIVE_EXT,
   MOVED_ASIDE_FILES,
