@@ -2,9 +2,8 @@
 // inside a container, the container itself), and prints the command that fixes each problem.
 import { flagHelp, parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
-import type { CheckStatus } from "../doctor/container-checks.ts";
 import { runDoctor } from "../doctor/doctor.ts";
-import type { DoctorReport } from "../doctor/report.ts";
+import type { CheckStatus, DoctorReport } from "../doctor/report.ts";
 import { oneLine } from "../text.ts";
 import { printJson } from "./output.ts";
 

@@ -6,22 +6,7 @@ import { configDir, homeDir, PACK_CODE_DIR, realpathOrSelf, type Env } from "../
 import { shellWord } from "../text.ts";
 import { CONTAINER_WORKSPACE_ENV, HOST_WORKSPACE_ENV, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "../claude/shared.ts";
 import { projectLinkState, type ProjectLinkState, type Workspaces } from "../devcontainer/project-link.ts";
-
-export type CheckStatus = "ok" | "warn" | "fail";
-
-/** One line of doctor's report; `fix` is what to run (or do) when the status is not ok. */
-export type CheckResult = {
-  /** Which check this is, the same from run to run (`host.hook-runs`); several lines may share one (one per folder). */
-  readonly id?: string;
-  readonly status: CheckStatus;
-  readonly label: string;
-  readonly detail?: string;
-  readonly fix?: string;
-};
-
-export const ok = (label: string, detail?: string): CheckResult => ({ status: "ok", label, ...(detail ? { detail } : {}) });
-export const warn = (label: string, fix?: string, detail?: string): CheckResult => ({ status: "warn", label, ...(detail ? { detail } : {}), ...(fix ? { fix } : {}) });
-export const fail = (label: string, fix?: string, detail?: string): CheckResult => ({ status: "fail", label, ...(detail ? { detail } : {}), ...(fix ? { fix } : {}) });
+import { type CheckResult, fail, ok, warn } from "./report.ts";
 
 /** A path as a person types it: `~/…` under HOME, shell-quoted where it must be. */
 export function displayPath(file: string, env: Env): string {

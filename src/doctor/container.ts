@@ -23,8 +23,8 @@ import { describeError } from "../errors.ts";
 import { readTextIfExists } from "../fs.ts";
 import { parseJsoncLoosely } from "../jsonc.ts";
 import { shellWord } from "../text.ts";
-import { type CheckResult, displayPath, fail, ok, warn } from "./container-checks.ts";
-import { firstLine, readLinkQuietly, type Section, tagged } from "./report.ts";
+import { displayPath } from "./container-checks.ts";
+import { type CheckResult, fail, firstLine, ok, readLinkQuietly, type Section, tagged, warn } from "./report.ts";
 
 /** Claude Code's own default for `cleanupPeriodDays`. */
 const DEFAULT_CLEANUP_DAYS = 30;

@@ -9,20 +9,16 @@ import { probeDocker } from "../devcontainer/docker.ts";
 import { projectLinkState } from "../devcontainer/project-link.ts";
 import { detectEnvironment } from "../environment.ts";
 import {
-  type CheckResult,
-  type CheckStatus,
   containerMountChecks,
   describeProjectLink,
   displayPath,
-  ok,
   readMountPoints,
-  warn,
   workspacesOf,
 } from "./container-checks.ts";
 import { checkConfigDir, checkHookRegistered, checkHookRuns, checkSharedFolders } from "./host.ts";
 import { checkMappingCollisions } from "./mapping-checks.ts";
 import { repoSections } from "./repo.ts";
-import { type DoctorReport, type Section, tagged } from "./report.ts";
+import { type CheckResult, type CheckStatus, type DoctorReport, ok, type Section, tagged, warn } from "./report.ts";
 import { checkDevcontainerCli, checkNode, dockerCheck } from "./tools.ts";
 
 export async function runDoctor(env: NodeJS.ProcessEnv, cwd: string): Promise<DoctorReport> {

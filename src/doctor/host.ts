@@ -11,8 +11,8 @@ import { describeError } from "../errors.ts";
 import { loadExeca } from "../execa.ts";
 import { HOOK_COMMAND, HOOK_SCRIPT, registeredHook } from "../install/settings.ts";
 import { STATE, statePath } from "../state/paths.ts";
-import { type CheckResult, displayPath, fail, ok, warn } from "./container-checks.ts";
-import { firstLine } from "./report.ts";
+import { displayPath } from "./container-checks.ts";
+import { type CheckResult, fail, firstLine, ok, warn } from "./report.ts";
 import { NODE_MAJOR } from "./tools.ts";
 
 const HOOK_TIMEOUT_MS = 5_000;

@@ -5,8 +5,8 @@ import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
 import { describeError } from "../errors.ts";
 import { mappingsFile, readMappings, type Mapping } from "../state/mappings.ts";
 import { shellWord } from "../text.ts";
-import { type CheckResult, displayPath, fail, ok } from "./container-checks.ts";
-import { readLinkQuietly } from "./report.ts";
+import { displayPath } from "./container-checks.ts";
+import { type CheckResult, fail, ok, readLinkQuietly } from "./report.ts";
 
 /**
  * Mappings of one container path to several host repos: their histories mix. Only the latest mapping of each

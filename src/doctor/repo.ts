@@ -14,9 +14,9 @@ import { readBoundedText } from "../fs.ts";
 import { readMappings, type Mapping } from "../state/mappings.ts";
 import { shellWord } from "../text.ts";
 import { containerSection, expectedContainerPath } from "./container.ts";
-import { type CheckResult, displayPath, fail, ok, warn } from "./container-checks.ts";
+import { displayPath } from "./container-checks.ts";
 import { collision, latestMappings } from "./mapping-checks.ts";
-import { readLinkQuietly, type Section, tagged } from "./report.ts";
+import { type CheckResult, fail, ok, readLinkQuietly, type Section, tagged, warn } from "./report.ts";
 
 export type RepoTarget = {
   readonly root: string;

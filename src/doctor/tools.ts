@@ -2,8 +2,7 @@
 import { devcontainerScript } from "../devcontainer/launch.ts";
 import { DOCKER_UNREACHABLE_FIX, type DockerProbe } from "../devcontainer/docker.ts";
 import { loadExeca } from "../execa.ts";
-import { type CheckResult, fail, ok, warn } from "./container-checks.ts";
-import { firstLine } from "./report.ts";
+import { type CheckResult, fail, firstLine, ok, warn } from "./report.ts";
 
 const PROCESS_TIMEOUT_MS = 20_000;
 export const NODE_MAJOR = 20;
