@@ -5,7 +5,7 @@ import type { Command } from "../command.ts";
 import { runDoctor } from "../doctor/doctor.ts";
 import type { CheckStatus, DoctorReport } from "../doctor/report.ts";
 import { oneLine } from "../text.ts";
-import { printJson } from "./output.ts";
+import { plural, printJson } from "./output.ts";
 
 const flags = {
   json: {
@@ -55,7 +55,7 @@ function renderReport(report: DoctorReport): string {
   const summary =
     failed === 0 && warned === 0
       ? "All checks passed."
-      : `${failed} problem${failed === 1 ? "" : "s"}, ${warned} warning${warned === 1 ? "" : "s"}.`;
+      : `${plural(failed, "problem")}, ${plural(warned, "warning")}.`;
   lines.push("", summary);
   return `${lines.join("\n")}\n`;
 }
