@@ -23,6 +23,7 @@ import { checkContainerNode, describeNodeProblem, type ContainerNode } from "./c
 import { shellWord } from "../text.ts";
 import { mapProject, type MapResult } from "./mapping.ts";
 import { unifiedDiff } from "../diff.ts";
+import { afterRemoteSession, checkRemoteEngine, mapOnRemote, prepareRemoteEngine, remoteEntryAdvice, remoteLaunchText } from "./remote-open.ts";
 
 export type DevOpenOptions = {
   readonly folder: string;
@@ -97,6 +98,8 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
 
   // Every precondition of the host before the first write: a failed dev-open leaves the repo and the host as they were.
   if (!options.isolated) checkHostReady(io.env);
+  // A Docker engine on another machine (ssh): its own folders are the mount sources (see remote-open.ts).
+  const remote = options.isolated || options.configOnly ? undefined : await checkRemoteEngine(io.env, edit);
   if (intoRepo) writeEdits(edit, messages, io.env);
   describeSkipped(edit, messages);
   if (options.isolated) {
@@ -119,6 +122,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     return { status: "configured", ...base, messages };
   }
 
+  if (remote) messages.push(...(await prepareRemoteEngine(io.env, remote, edit)));
   const gitDir = await worktreeGitDir(edit.workspaceFolder);
   const targets = gitDir ? [...edit.targets, gitDir] : edit.targets;
   const existing = await findDevcontainer(edit.workspaceFolder, edit.configPath, io.env);
@@ -132,8 +136,9 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
 
   // The host's credentials go only into the launch config, never into the repo's (see credentials.ts).
   const forwarded = forwardedEnvEntries(edit.forwardedNames, io.env);
-  const launchesWithOverride = (!intoRepo && changed) || Object.keys(forwarded).length > 0;
-  const launchText = withForwardedEnv(edit.files[0]?.after ?? "", edit.configPath, forwarded);
+  const launchesWithOverride = (!intoRepo && changed) || Object.keys(forwarded).length > 0 || remote !== undefined;
+  const forwardedText = withForwardedEnv(edit.files[0]?.after ?? "", edit.configPath, forwarded);
+  const launchText = remote ? remoteLaunchText(forwardedText, remote, edit) : forwardedText;
   const overrideConfig = launchesWithOverride ? writeOverride(io.env, edit.configPath, launchText, intoRepo ? undefined : edit.composeOverlay) : undefined;
   if (!intoRepo && changed) {
     messages.push(`Left ${path.relative(edit.workspaceFolder, edit.configPath)} as it was: the persistence mounts come from ${overrideConfig} (--write-config writes them into the repo's config instead).`);
@@ -157,16 +162,17 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   if (!running) await ownClaudeHome(up, edit.containerHome, io.env);
   const claudeState = prepareClaudeStateSeed(io.env, edit.workspaceFolder, up.remoteWorkspaceFolder);
   messages.push(...claudeState.messages, describeSeedOutcome(await seedRunningContainer(up.containerId, up.remoteUser, claudeState.seed, io.env), claudeState.seed));
-  const mapping = await mapProject(io.env, {
-    hostPath: edit.workspaceFolder,
-    containerPath: up.remoteWorkspaceFolder,
-    configPath: edit.configPath,
-    containerId: up.containerId,
-  });
+  const remoteMap = remote ? await mapOnRemote(io.env, remote, edit.workspaceFolder, up.remoteWorkspaceFolder) : undefined;
+  if (remoteMap) messages.push(...remoteMap.problems);
+  const mapping =
+    remoteMap?.mapping ??
+    (await mapProject(io.env, { hostPath: edit.workspaceFolder, containerPath: up.remoteWorkspaceFolder, configPath: edit.configPath, containerId: up.containerId }));
   if (gitDir) messages.push(`This is a linked worktree: ${gitDir} (the main repo's git objects and refs) is mounted at the same path, so git works on its branch inside.`);
   // Asked when this run launched the container; on the fast path it was asked then (doctor asks every time).
   const node = running ? undefined : await checkContainerNode(up.containerId, io.env);
   describeLaunch(up, mapping, edit, messages);
+  const advice = remote ? remoteEntryAdvice(io.env, remote) : undefined;
+  if (advice) messages.push(advice);
   if (node?.problem) messages.push(describeNodeProblem(node.problem));
   messages.push(...unreachableHookScripts(io.env), ...loginAdvice(io.env));
   const result: DevOpenResult = {
@@ -182,6 +188,8 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     messages,
   };
   if (options.enter) await enter(options.enter, edit, io);
+  const synced = remote && options.enter ? await afterRemoteSession(io.env, remote, edit.workspaceFolder) : undefined;
+  if (synced) messages.push(synced);
   return result;
 }
 

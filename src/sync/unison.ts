@@ -12,11 +12,11 @@ import { shellWord } from "../text.ts";
 import { unionOfLines } from "./conflicts.ts";
 import { SYNC_FOLDERS } from "./folders.ts";
 
-/** `ssh://host` or `user@host`: where the other `~/.claude` is (relative to the remote home). */
-export function unisonRemoteRoot(target: string): string {
+/** `ssh://host` or `user@host`: where the other `~/.claude` is (relative to the remote home, or `remoteDir`). */
+export function unisonRemoteRoot(target: string, remoteDir?: string): string {
   const host = target.replace(/^ssh:\/\//, "").replace(/\/+$/, "");
   if (!/^([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:\d+)?$/.test(host)) throw new UserError(`'${target}' is not an ssh host (user@host or ssh://host)`, 2);
-  return `ssh://${host}/.claude`;
+  return remoteDir ? `ssh://${host}/${remoteDir}` : `ssh://${host}/.claude`;
 }
 
 /** Unison's arguments: only the shared folders, the same ignores, and our merge for transcripts. */
@@ -38,9 +38,13 @@ export function unisonArgs(env: Env, remoteRoot: string, mergeCommand: string, s
 }
 
 /** Runs unison once against `target`; the archive lives in the host-only state, under a pinned host name. */
-export async function unisonOnce(env: Env, target: string, options: { sshCommand?: string | undefined; cliPath: string }): Promise<{ exitCode: number; output: string }> {
+export async function unisonOnce(
+  env: Env,
+  target: string,
+  options: { sshCommand?: string | undefined; cliPath: string; remoteDir?: string },
+): Promise<{ exitCode: number; output: string }> {
   const execa = await loadExeca();
-  const remoteRoot = unisonRemoteRoot(target);
+  const remoteRoot = unisonRemoteRoot(target, options.remoteDir);
   const probe = await execa("unison", ["-version"], { env: { ...env }, extendEnv: false, reject: false });
   if (probe.exitCode !== 0) throw notInstalled();
   mkdirSync(statePath(env, STATE.unisonArchives), { recursive: true, mode: 0o700 });

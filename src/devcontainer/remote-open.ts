@@ -1,0 +1,90 @@
+// dev-open with a Docker engine on another machine (DOCKER_HOST=ssh://…, or a docker context whose endpoint is one):
+// the mounts name that machine's own Claude folders, the pack is installed there, the project is linked there, and
+// the two machines are kept in step (Syncthing when both run it, else unison at dev-open and after the session).
+// A local engine never reaches this module's ssh: `checkRemoteEngine` answers undefined and dev-open goes on as before.
+import { encodeProjectSlug, type Env } from "../claude/home.ts";
+import { UserError } from "../errors.ts";
+import { projectIdentity } from "../sync/identity.ts";
+import { planEngineSync, syncBackCommand, syncWithEngineMachine } from "../sync/engine-machine.ts";
+import { parseDevcontainerConfig } from "./config.ts";
+import type { MapResult } from "./mapping.ts";
+import type { PersistenceEdit } from "./persistence.ts";
+import { resolveEngine } from "./remote-engine.ts";
+import { describeRemoteMachine, ensurePackOnRemote, linkRemoteProject, prepareRemoteFolders, withRemoteSources, type RemoteMachine } from "./remote-machine.ts";
+
+export type { RemoteMachine } from "./remote-machine.ts";
+
+/**
+ * Before dev-open writes anything: the engine's machine when it is another one reached over ssh (undefined for a
+ * local engine), with the repo at the same path there. An engine whose files cannot be reached stops here.
+ */
+export async function checkRemoteEngine(env: NodeJS.ProcessEnv, edit: PersistenceEdit): Promise<RemoteMachine | undefined> {
+  const engine = await resolveEngine(env);
+  if (engine.kind === "local") return undefined;
+  if (engine.kind === "files-unreachable") {
+    throw new UserError(
+      `the Docker engine at ${engine.endpoint} runs on another machine, and its bind mounts name folders on that machine, which dev-open ` +
+        `cannot reach over tcp: use DOCKER_HOST=ssh://user@host (dev-open then prepares that machine over ssh), or run dev-open there (nothing was changed)`,
+    );
+  }
+  const configText = edit.files[0]?.after ?? "";
+  if (parseDevcontainerConfig(configText, edit.configPath).config.dockerComposeFile !== undefined) {
+    throw new UserError(`dev-open does not yet prepare compose-based configs for a Docker engine on another machine (${engine.endpoint}): run dev-open on that machine (nothing was changed)`);
+  }
+  const machine = await describeRemoteMachine(env, engine.target, edit.workspaceFolder);
+  if (!machine.hasWorkspace) {
+    throw new UserError(
+      `the Docker engine runs on ${machine.label}, which mounts the workspace from its own disk, and ${edit.workspaceFolder} is not there: ` +
+        `put the repo at the same path on ${machine.label} (git clone …), or run dev-open on ${machine.label} (nothing was changed)`,
+    );
+  }
+  return machine;
+}
+
+/** The engine's machine made ready: the pack, the folders the mounts need, and this machine's sessions there. */
+export async function prepareRemoteEngine(env: Env, machine: RemoteMachine, edit: PersistenceEdit): Promise<string[]> {
+  const messages = [`The Docker engine runs on ${machine.label}: the mounts use its Claude folders (${machine.configDir}).`];
+  messages.push(await ensurePackOnRemote(env, machine));
+  await prepareRemoteFolders(env, machine);
+  const step = planEngineSync(env, machine);
+  if (step.message) messages.push(step.message);
+  if (step.how === "unison") messages.push(await syncWithEngineMachine(env, machine, edit.workspaceFolder, "before"));
+  return messages;
+}
+
+/** The launch config with the pack's mounts from the engine's machine. */
+export function remoteLaunchText(text: string, machine: RemoteMachine, edit: PersistenceEdit): string {
+  return withRemoteSources(text, edit.containerHome, edit.targets, machine.configDir);
+}
+
+/**
+ * The container's slug linked on the engine's machine, to the project's travelling folder when the repo has a
+ * remote (the workspace's slug too, as here), else to the workspace's slug folder there.
+ */
+export async function mapOnRemote(
+  env: Env,
+  machine: RemoteMachine,
+  hostPath: string,
+  containerPath: string,
+): Promise<{ mapping: MapResult; problems: string[] }> {
+  const hostSlug = encodeProjectSlug(hostPath);
+  const containerSlug = encodeProjectSlug(containerPath);
+  const identity = projectIdentity(hostPath);
+  const slugs = identity ? [hostSlug, containerSlug] : hostSlug === containerSlug ? [] : [containerSlug];
+  if (slugs.length === 0) return { mapping: { hostSlug, containerSlug, link: "same-path", merged: [] }, problems: [] };
+  const { states, problems } = await linkRemoteProject(env, machine, identity?.folder ?? hostSlug, slugs);
+  const link = hostSlug === containerSlug ? "same-path" : states.get(containerSlug) === "already" ? "already" : "linked";
+  return { mapping: { hostSlug, containerSlug, link, merged: [] }, problems };
+}
+
+/** After the session entered from dev-open: its turns carried back here (Syncthing does that by itself). */
+export async function afterRemoteSession(env: Env, machine: RemoteMachine, workspaceFolder: string): Promise<string | undefined> {
+  if (planEngineSync(env, machine).how !== "unison") return undefined;
+  return syncWithEngineMachine(env, machine, workspaceFolder, "after");
+}
+
+/** What a person runs after a session they enter by themselves, to carry its turns back here. */
+export function remoteEntryAdvice(env: Env, machine: RemoteMachine): string | undefined {
+  if (planEngineSync(env, machine).how !== "unison") return undefined;
+  return `After the session, bring its turns here with: ${syncBackCommand(machine)}`;
+}
