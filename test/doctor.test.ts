@@ -73,8 +73,23 @@ describe("doctor on the host", () => {
     expect(result.stdout).toMatch(/✓ the SessionStart hook runs and answers \(\d+ ms\)/);
     expect(result.stdout).toMatch(/✓ node \d+\.\d+\.\d+/);
     expect(result.stdout).toMatch(/✓ devcontainers CLI \d+\.\d+\.\d+/);
+    expect(result.stdout).toContain("✓ sessions stay on this machine: sync with your other machines is not set up (optional: 'claude-persist sync init')");
     // Running the hook left no session-start record behind.
     expect(readdirSync(path.join(home, ".claude", "persist-state", "session-starts"))).toEqual([]);
+  });
+
+  it("shows sync's health among the host checks: set up here, but Syncthing is not running", async () => {
+    const home = await healthyHome();
+    const syncthingHome = path.join(home, ".claude", "persist-host", "syncthing");
+    mkdirSync(syncthingHome, { recursive: true });
+    const config = `<configuration><gui><address>${syncthingHome}/api.sock</address><apikey>k</apikey></gui></configuration>`;
+    writeFileSync(path.join(syncthingHome, "config.xml"), config);
+    const settings = { home: syncthingHome, own: true, relay: false, deviceId: "AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA" };
+    writeFileSync(path.join(home, ".claude", "persist-host", "sync.json"), JSON.stringify(settings));
+    const result = await doctor(home, tempDir());
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain("✓ sync: sync is set up on this machine");
+    expect(result.stdout).toContain("✗ sync: Syncthing is not running: 'claude-persist sync start'");
   });
 
   it("says plainly that Claude in a container will ask for a login when the host has no credential variable", async () => {

@@ -10,7 +10,8 @@ import { packCodeDir, PACK_HOST_DIR, PACK_CODE_DIR, PACK_RUNTIME_MARKER, type En
 import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "../claude/shared.ts";
 import { UserError } from "../errors.ts";
 import { loadExeca } from "../execa.ts";
-import { planPersistenceMounts, sourceFoldersCommand } from "./mounts.ts";
+import { sourceFoldersCommand } from "./lifecycle-commands.ts";
+import { planPersistenceMounts } from "./mount-plan.ts";
 import { checkRemotePath, describeTarget, runOverSsh, sshReason, type SshTarget } from "./remote-engine.ts";
 
 export type RemoteMachine = {

@@ -20,6 +20,7 @@ import { checkMappingCollisions } from "./mapping-checks.ts";
 import { repoSections } from "./repo.ts";
 import { type CheckResult, type CheckStatus, type DoctorReport, ok, type Section, tagged, warn } from "./report.ts";
 import { checkDevcontainerCli, checkNode, dockerCheck } from "./tools.ts";
+import { syncDoctorLines } from "../sync/checks.ts";
 
 export async function runDoctor(env: NodeJS.ProcessEnv, cwd: string): Promise<DoctorReport> {
   const where = detectEnvironment(env);
@@ -49,6 +50,7 @@ async function hostSections(env: NodeJS.ProcessEnv, cwd: string): Promise<Sectio
       ...tagged("host.hook-registered", checkHookRegistered(env)),
       ...tagged("host.hook-runs", hook),
       ...tagged("host.mapping-collisions", checkMappingCollisions(env, configs.length > 0 ? root : undefined)),
+      ...tagged("host.sync", await syncDoctorLines(env)),
     ],
   };
   const tools: Section = {

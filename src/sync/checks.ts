@@ -1,9 +1,10 @@
 // `claude-persist sync doctor`'s checks of this machine's sync setup: each one passed, failed (with the fix) or a note.
+// `claude-persist doctor` shows them too, among its host checks (syncDoctorLines).
 import { lstatSync } from "node:fs";
 import type { Env } from "../claude/home.ts";
 import { countConflictCopies } from "./conflicts.ts";
-import { endpointFor, folderStatuses, readSyncSettings } from "./setup.ts";
-import { isUp, rest } from "./syncthing.ts";
+import { folderStatuses, readSyncSettings } from "./setup.ts";
+import { endpointOf, isUp, rest } from "./syncthing.ts";
 
 export type SyncCheck = { readonly status: "ok" | "fail" | "note"; readonly text: string };
 
@@ -15,7 +16,12 @@ export async function checkSync(env: Env): Promise<SyncCheck[]> {
   };
   check(settings !== undefined, "sync is set up on this machine", "sync is not set up: run 'claude-persist sync init'");
   if (settings) {
-    const endpoint = endpointFor(settings);
+    const endpoint = endpointOf(settings.home);
+    if (!endpoint) {
+      const fix = "run 'claude-persist sync init' again";
+      checks.push({ status: "fail", text: `the Syncthing config in ${settings.home} names no API address: ${fix}` });
+      return checks;
+    }
     const up = await isUp(endpoint);
     check(
       up,
@@ -81,4 +87,20 @@ function statMode(file: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+export type DoctorLine = { readonly status: "ok" | "warn" | "fail"; readonly label: string };
+
+/** The sync lines of `claude-persist doctor`: optional when not set up, else every check (a note is a warning). */
+export async function syncDoctorLines(env: Env): Promise<DoctorLine[]> {
+  if (!readSyncSettings(env)) {
+    const label =
+      "sessions stay on this machine: sync with your other machines is not set up " +
+      "(optional: 'claude-persist sync init')";
+    return [{ status: "ok", label }];
+  }
+  return (await checkSync(env)).map((check) => ({
+    status: check.status === "note" ? "warn" : check.status,
+    label: `sync: ${check.text}`,
+  }));
 }
