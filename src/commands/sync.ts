@@ -9,6 +9,7 @@ import { mergeInto } from "../devcontainer/mapping.ts";
 import { printJson, renderColumns } from "./output.ts";
 import { updateJsonState } from "../state/files.ts";
 import { checkSync } from "../sync/checks.ts";
+import { enableAutostart, removeAutostart } from "../sync/autostart.ts";
 import { describeMerged, mergeAllConflicts } from "../sync/conflicts.ts";
 import { ownSyncthingHome, relayPasswordFile, SYNC_FOLDERS, syncSettingsFile } from "../sync/folders.ts";
 import { linkProject, resolveSlugLink } from "../sync/identity.ts";
@@ -75,6 +76,10 @@ const actions = {
   resume: { flags: none, help: "stop or restart syncing (the daemon keeps running)" },
   start: { flags: none },
   stop: { flags: none, help: "start or stop the Syncthing that claude-persist runs for you" },
+  autostart: {
+    flags: { remove: { type: "boolean", help: "take it out again" } },
+    help: "start that Syncthing at each login (a systemd user unit, or a launchd agent on macOS)",
+  },
   link: {
     args: "[DIR]",
     flags: none,
@@ -121,6 +126,8 @@ export const sync: Command = {
       case "pause":
       case "resume":
         return pauseResume(sub, rest, io);
+      case "autostart":
+        return autostart(rest, io);
       case "start":
       case "stop":
         return startStop(sub, rest, io);
@@ -179,6 +186,7 @@ async function init(args: string[], io: Io): Promise<number> {
     lines.push(`Shared: ${SYNC_FOLDERS.map((f) => (f.only ? `${f.name} (${f.only.join(", ")})` : f.name)).join(", ")}.`);
   }
   const reachable = (values.listen ?? [])[0]?.replace(/\/\/(0\.0\.0\.0|\[::\])?:/, "//THIS-MACHINE:");
+  if (settings.own) lines.push("It runs until you log out; to start it at each login: claude-persist sync autostart");
   lines.push(`Next, on your other machine: claude-persist sync add-device ${settings.deviceId}${reachable ? ` --address ${reachable}` : ""}`);
   io.stdout(`${lines.join("\n")}\n`);
   return 0;
@@ -242,6 +250,22 @@ async function pauseResume(which: "pause" | "resume", args: string[], io: Io): P
   await setFoldersPaused(await liveEndpoint(io.env, settings), which === "pause");
   io.stdout(which === "pause" ? "Paused: nothing is sent or fetched until 'claude-persist sync resume'.\n" : "Syncing again.\n");
   return 0;
+}
+
+async function autostart(args: string[], io: Io): Promise<number> {
+  const { values } = parseOptions("claude-persist sync autostart", args, actions.autostart.flags);
+  const settings = requireSettings(io.env);
+  if (!settings.own) {
+    const theirs = `claude-persist uses the Syncthing you run yourself (${settings.home})`;
+    throw new UserError(`${theirs}: start it at login the way you usually do`);
+  }
+  if (values.remove) {
+    io.stdout(`${await removeAutostart(io.env, settings.home)}\n`);
+    return 0;
+  }
+  const outcome = await enableAutostart(io.env, settings.home);
+  (outcome.enabled ? io.stdout : io.stderr)(`${outcome.lines.join("\n")}\n`);
+  return outcome.enabled ? 0 : 1;
 }
 
 async function startStop(which: "start" | "stop", args: string[], io: Io): Promise<number> {

@@ -178,6 +178,11 @@ export async function isUp(endpoint: Endpoint): Promise<boolean> {
   }
 }
 
+/** The arguments every start of the daemon in `home` uses (here, and in the login units of autostart.ts). */
+export function serveArgs(home: string): string[] {
+  return ["serve", `--home=${home}`, "--no-browser", "--no-restart", "--no-upgrade", `--logfile=${path.join(home, "syncthing.log")}`];
+}
+
 /** Starts the daemon in `home` in the background, as the current user, and waits until its API answers. */
 export async function startDaemon(env: Env, home: string): Promise<Endpoint> {
   const endpoint = endpointOf(home);
@@ -188,7 +193,7 @@ export async function startDaemon(env: Env, home: string): Promise<Endpoint> {
     // A daemon that outlives this command: node's spawn (detached, its output in the log), not execa's child.
     const child = spawn(
       syncthingBinary(env),
-      ["serve", `--home=${home}`, "--no-browser", "--no-restart", "--no-upgrade", `--logfile=${path.join(home, "syncthing.log")}`],
+      serveArgs(home),
       { detached: true, stdio: ["ignore", log, log], env: { ...env, STNODEFAULTFOLDER: "1" } },
     );
     let failed: unknown;
