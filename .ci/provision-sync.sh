@@ -7,5 +7,5 @@ export DEBIAN_FRONTEND=noninteractive
 if ! command -v syncthing >/dev/null || ! command -v unison >/dev/null || ! command -v ss >/dev/null ||
   ! command -v ssh >/dev/null || ! [ -x /usr/sbin/sshd ]; then
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends syncthing unison iproute2 util-linux openssh-client openssh-server >/dev/null
+  apt-get install -y -qq syncthing unison iproute2 util-linux openssh-client openssh-server >/dev/null
 fi
