@@ -26,7 +26,13 @@ describe("where the Docker engine is, and the mounts' sources there", () => {
     expect(classifyEndpoint(endpoint, "DOCKER_HOST").kind).toBe(kind);
   });
 
-  it.each(["ssh://-oProxyCommand=touch%20x", "ssh://devbox/some/path", "ssh://ana@dev box", "ssh://devbox:99999"])("refuses %s", (endpoint) => {
+  const badEndpoints = [
+    "ssh://-oProxyCommand=touch%20x",
+    "ssh://devbox/some/path",
+    "ssh://ana@dev box",
+    "ssh://devbox:99999",
+  ];
+  it.each(badEndpoints)("refuses %s", (endpoint) => {
     expect(() => parseSshEndpoint(endpoint)).toThrow(/not ssh:\/\/\[user@\]host\[:port\]/);
   });
 
@@ -37,14 +43,16 @@ describe("where the Docker engine is, and the mounts' sources there", () => {
     "source=/opt/tools,target=/opt/tools,type=bind",
     // claude-persist: …
     "source=\${localEnv:HOME}/.claude/projects,target=/home/vscode/.claude/projects,type=bind",
-    "source=\${localEnv:HOME}/.claude/persist-host/host-files/settings.json,target=/home/vscode/.claude/settings.json,type=bind,readonly"
+    "source=\${localEnv:HOME}/.claude/persist-host/host-files/settings.json,\
+target=/home/vscode/.claude/settings.json,type=bind,readonly"
   ]
 }`;
     const targets = ["/home/vscode/.claude/projects", "/home/vscode/.claude/settings.json"];
     const out = withRemoteSources(text, "/home/vscode", targets, "/srv/ana/.claude");
     expect(out).toContain('"source=/opt/tools,target=/opt/tools,type=bind"');
     expect(out).toContain('"source=/srv/ana/.claude/projects,target=/home/vscode/.claude/projects,type=bind"');
-    expect(out).toContain('"source=/srv/ana/.claude/persist-host/host-files/settings.json,target=/home/vscode/.claude/settings.json,type=bind,readonly"');
+    const settings = "/srv/ana/.claude/persist-host/host-files/settings.json";
+    expect(out).toContain(`"source=${settings},target=/home/vscode/.claude/settings.json,type=bind,readonly"`);
     expect(out).toContain("// the team's");
     expect(out).not.toContain("localEnv:HOME");
   });
@@ -54,10 +62,12 @@ describe("where the Docker engine is, and the mounts' sources there", () => {
     expect((await runCli(["install"], { env: { HOME: home } })).exitCode).toBe(0);
     const repo = path.join(tempDir("cp-tcp-"), "app");
     mkdirSync(path.join(repo, ".devcontainer"), { recursive: true });
-    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), '{ "image": "debian", "remoteUser": "vscode" }\n');
+    const config = '{ "image": "debian", "remoteUser": "vscode" }\n';
+    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), config);
     const before = [JSON.stringify(treeOf(repo)), JSON.stringify(treeOf(home))];
     // `.invalid` never resolves: nothing is contacted, the check comes before any docker call.
-    const run = await runCli(["dev-open", "--write-config", repo], { env: { HOME: home, DOCKER_HOST: "tcp://engine.invalid:2376" } });
+    const env = { HOME: home, DOCKER_HOST: "tcp://engine.invalid:2376" };
+    const run = await runCli(["dev-open", "--write-config", repo], { env });
     expect(run.exitCode).toBe(1);
     expect(run.stderr.trim().split("\n")).toHaveLength(1);
     expect(run.stderr).toContain("runs on another machine, and its bind mounts name folders on that machine");
@@ -66,7 +76,9 @@ describe("where the Docker engine is, and the mounts' sources there", () => {
   });
 });
 
-const skipReason = hasSshd ? dockerUnavailableReason() : "sshd is not installed (.ci/provision-docker.sh installs openssh-server)";
+const skipReason = hasSshd
+  ? dockerUnavailableReason()
+  : "sshd is not installed (.ci/provision-sync.sh installs openssh-server)";
 
 /** The user and assistant lines of a transcript. */
 function conversation(file: string): Array<Record<string, unknown>> {
@@ -82,10 +94,15 @@ function conversation(file: string): Array<Record<string, unknown>> {
 function travellingTranscripts(claudeDir: string): string[] {
   const projects = path.join(claudeDir, "projects");
   const folders = readdirSync(projects).filter((name) => name.startsWith("repo-"));
-  return folders.flatMap((folder) => readdirSync(path.join(projects, folder)).filter((f) => f.endsWith(".jsonl")).map((f) => path.join(projects, folder, f)));
+  return folders.flatMap((folder) =>
+    readdirSync(path.join(projects, folder))
+      .filter((f) => f.endsWith(".jsonl"))
+      .map((f) => path.join(projects, folder, f)),
+  );
 }
 
-describe.skipIf(skipReason !== undefined)("dev-open with DOCKER_HOST=ssh://devbox (real sshd, real engine, real unison)", () => {
+const TITLE = "dev-open with DOCKER_HOST=ssh://devbox (real sshd, real engine, real unison)";
+describe.skipIf(skipReason !== undefined)(TITLE, () => {
   let engine: DockerEngine;
   let image: string;
   let user: TestUser;
@@ -122,7 +139,8 @@ describe.skipIf(skipReason !== undefined)("dev-open with DOCKER_HOST=ssh://devbo
     await engine?.stop();
   });
 
-  it("the container uses the devbox's ~/.claude; sessions go there at dev-open and come back after", { timeout: 600_000 }, async () => {
+  const story = "the container uses the devbox's ~/.claude; sessions go there at dev-open and come back after";
+  it(story, { timeout: 600_000 }, async () => {
     const devboxClaude = path.join(devbox.home, ".claude");
     // The devbox cannot see the client's home: its ssh sees an empty folder there.
     const peek = await run("ssh", ["devbox", "ls", "-A", home], repo);
@@ -138,7 +156,7 @@ describe.skipIf(skipReason !== undefined)("dev-open with DOCKER_HOST=ssh://devbo
 
     const opened = await run(process.execPath, [CLI, "dev-open", "--json"], repo);
     expect(opened.exitCode, opened.stderr).toBe(0);
-    const result = JSON.parse(opened.stdout) as { messages: string[]; containerId: string; remoteWorkspaceFolder: string };
+    const result = JSON.parse(opened.stdout) as { messages: string[]; containerId: string };
     const said = result.messages.join("\n");
     expect(said).toContain(`The Docker engine runs on devbox: the mounts use its Claude folders (${devboxClaude}).`);
     expect(said).toContain("Installed the pack on devbox");
@@ -156,11 +174,21 @@ describe.skipIf(skipReason !== undefined)("dev-open with DOCKER_HOST=ssh://devbo
     // The engine mounted the devbox's folders.
     const inspect = await run("docker", ["inspect", "--format", "{{json .Mounts}}", result.containerId], repo);
     const mounts = JSON.parse(inspect.stdout) as Array<{ Source: string; Destination: string }>;
-    expect(mounts.find((m) => m.Destination === "/home/vscode/.claude/projects")?.Source).toBe(path.join(devboxClaude, "projects"));
+    const projectsMount = mounts.find((m) => m.Destination === "/home/vscode/.claude/projects");
+    expect(projectsMount?.Source).toBe(path.join(devboxClaude, "projects"));
     expect(mounts.some((m) => m.Source.startsWith(home))).toBe(false);
 
     const inContainer = (command: string[]) =>
-      run(process.execPath, [DEVCONTAINER_BIN, "exec", "--workspace-folder", repo, "--remote-env", `ANTHROPIC_BASE_URL=${server.url}`, "--remote-env", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1", ...command], repo);
+      run(
+        process.execPath,
+        [
+          ...[DEVCONTAINER_BIN, "exec", "--workspace-folder", repo],
+          ...["--remote-env", `ANTHROPIC_BASE_URL=${server.url}`],
+          ...["--remote-env", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1"],
+          ...command,
+        ],
+        repo,
+      );
     const commands = await inContainer(["ls", "/home/vscode/.claude/commands"]);
     expect(commands.stdout).toContain("devbox-only.md");
 
@@ -188,7 +216,8 @@ describe.skipIf(skipReason !== undefined)("dev-open with DOCKER_HOST=ssh://devbo
     expect(readdirSync(slug).filter((f) => f.endsWith(".jsonl"))).toEqual([path.basename(clientTranscript ?? "")]);
 
     // Through a docker context instead of DOCKER_HOST: the same machine, the running container found again.
-    const context = await run("docker", ["context", "create", "devbox", "--docker", "host=ssh://devbox"], repo, { DOCKER_HOST: undefined });
+    const createArgs = ["context", "create", "devbox", "--docker", "host=ssh://devbox"];
+    const context = await run("docker", createArgs, repo, { DOCKER_HOST: undefined });
     expect(context.exitCode, context.stderr).toBe(0);
     expect((await run("docker", ["context", "use", "devbox"], repo, { DOCKER_HOST: undefined })).exitCode).toBe(0);
     const viaContext = await run(process.execPath, [CLI, "dev-open", "--json"], repo, { DOCKER_HOST: undefined });

@@ -13,24 +13,28 @@ function homeWithSync(own = true): { home: string; syncthingHome: string } {
   const home = tempHome();
   const syncthingHome = path.join(home, ".claude", "persist-host", "syncthing");
   mkdirSync(syncthingHome, { recursive: true });
-  const settings = { home: syncthingHome, own, relay: false, deviceId: "AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA" };
+  const deviceId = Array.from({ length: 8 }, () => "AAAAAAA").join("-");
+  const settings = { home: syncthingHome, own, relay: false, deviceId };
   writeFileSync(path.join(home, ".claude", "persist-host", "sync.json"), JSON.stringify(settings));
   return { home, syncthingHome };
 }
 
 describe("the login files", () => {
   it("a systemd user unit runs the configured syncthing in the foreground, quoted for systemd", () => {
-    const plan = planAutostart({ HOME: "/home/ana", CLAUDE_PERSIST_SYNCTHING: SYNCTHING }, "/home/ana/My 100%/st", "linux");
+    const env = { HOME: "/home/ana", CLAUDE_PERSIST_SYNCTHING: SYNCTHING };
+    const plan = planAutostart(env, "/home/ana/My 100%/st", "linux");
     expect(plan.file).toBe("/home/ana/.config/systemd/user/claude-persist-syncthing.service");
     expect(plan.content).toContain(
-      `ExecStart=${SYNCTHING} serve "--home=/home/ana/My 100%%/st" --no-browser --no-restart --no-upgrade "--logfile=/home/ana/My 100%%/st/syncthing.log"`,
+      `ExecStart=${SYNCTHING} serve "--home=/home/ana/My 100%%/st" --no-browser --no-restart --no-upgrade ` +
+        '"--logfile=/home/ana/My 100%%/st/syncthing.log"',
     );
     expect(plan.content).toContain("WantedBy=default.target");
     expect(plan.content).toContain("Environment=STNODEFAULTFOLDER=1");
   });
 
   it("a launchd agent on macOS, its arguments escaped for XML", () => {
-    const plan = planAutostart({ HOME: "/Users/ana", CLAUDE_PERSIST_SYNCTHING: "/opt/homebrew/bin/syncthing" }, "/Users/ana/a&b", "darwin");
+    const env = { HOME: "/Users/ana", CLAUDE_PERSIST_SYNCTHING: "/opt/homebrew/bin/syncthing" };
+    const plan = planAutostart(env, "/Users/ana/a&b", "darwin");
     expect(plan.file).toBe("/Users/ana/Library/LaunchAgents/dev.claude-persist.syncthing.plist");
     expect(plan.content).toContain("<string>/opt/homebrew/bin/syncthing</string>");
     expect(plan.content).toContain("<string>--home=/Users/ana/a&amp;b</string>");
@@ -41,14 +45,17 @@ describe("the login files", () => {
 describe("claude-persist sync autostart", () => {
   const unit = (home: string) => path.join(home, ".config", "systemd", "user", "claude-persist-syncthing.service");
 
-  it("writes the unit; without a systemd user session it says so in one line and exits 1; --remove takes it out", async () => {
+  it("writes the unit; no systemd user session is one line and exit 1; --remove takes it out", async () => {
     const { home, syncthingHome } = homeWithSync();
     const env = { HOME: home, CLAUDE_PERSIST_SYNCTHING: SYNCTHING };
     const run = await runCli(["sync", "autostart"], { env });
     expect(run.exitCode).toBe(1);
     expect(run.stderr.trim().split("\n")).toHaveLength(1);
-    expect(run.stderr).toMatch(/^Wrote .*claude-persist-syncthing\.service, but systemctl --user is not available here \(.+\): in your login session run 'systemctl --user enable claude-persist-syncthing\.service'/);
-    expect(readFileSync(unit(home), "utf8")).toContain(`ExecStart=${SYNCTHING} serve --home=${syncthingHome} --no-browser`);
+    expect(run.stderr).toMatch(/^Wrote .*\.service, but systemctl --user is not available here \(/);
+    const advice = "in your login session run 'systemctl --user enable claude-persist-syncthing.service'";
+    expect(run.stderr).toContain(advice);
+    const written = readFileSync(unit(home), "utf8");
+    expect(written).toContain(`ExecStart=${SYNCTHING} serve --home=${syncthingHome} --no-browser`);
 
     const noSystemctl = await runCli(["sync", "autostart"], { env: { ...env, PATH: "/nonexistent" } });
     expect(noSystemctl.exitCode).toBe(1);
@@ -71,7 +78,8 @@ describe("claude-persist sync autostart", () => {
     expect(JSON.stringify(treeOf(home))).toBe(before);
 
     const theirs = homeWithSync(false);
-    const own = await runCli(["sync", "autostart"], { env: { HOME: theirs.home, CLAUDE_PERSIST_SYNCTHING: SYNCTHING } });
+    const env = { HOME: theirs.home, CLAUDE_PERSIST_SYNCTHING: SYNCTHING };
+    const own = await runCli(["sync", "autostart"], { env });
     expect(own.exitCode).toBe(1);
     expect(own.stderr).toContain("uses the Syncthing you run yourself");
   });

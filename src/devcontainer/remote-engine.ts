@@ -26,7 +26,9 @@ const MAX_ANSWER_BYTES = 64 * 1024;
  * socket), else DOCKER_CONTEXT, else the config's current context.
  */
 export async function resolveEngine(env: NodeJS.ProcessEnv): Promise<Engine> {
-  if (env.DOCKER_HOST !== undefined) return env.DOCKER_HOST ? classifyEndpoint(env.DOCKER_HOST, "DOCKER_HOST") : { kind: "local" };
+  if (env.DOCKER_HOST !== undefined) {
+    return env.DOCKER_HOST ? classifyEndpoint(env.DOCKER_HOST, "DOCKER_HOST") : { kind: "local" };
+  }
   const context = env.DOCKER_CONTEXT || currentContextName(env);
   if (!context || context === "default") return { kind: "local" };
   return classifyEndpoint(await contextEndpoint(context, env), `the docker context ${context}`);
@@ -43,12 +45,16 @@ export function classifyEndpoint(endpoint: string, from: string): Engine {
   return { kind: "local" };
 }
 
+const SSH_ENDPOINT = /^ssh:\/\/(?:([A-Za-z0-9_][A-Za-z0-9._-]*)@)?([A-Za-z0-9][A-Za-z0-9.-]*)(?::(\d{1,5}))?\/?$/;
+
 /** `ssh://[user@]host[:port]`, as docker accepts it; anything else (a path, an option-like host) is refused. */
 export function parseSshEndpoint(endpoint: string, from = "DOCKER_HOST"): SshTarget {
-  const match = /^ssh:\/\/(?:([A-Za-z0-9_][A-Za-z0-9._-]*)@)?([A-Za-z0-9][A-Za-z0-9.-]*)(?::(\d{1,5}))?\/?$/.exec(endpoint);
+  const match = SSH_ENDPOINT.exec(endpoint);
   const port = match?.[3] ? Number(match[3]) : undefined;
   if (!match?.[2] || (port !== undefined && (port < 1 || port > 65535))) {
-    throw new UserError(`${from} is ${JSON.stringify(endpoint)}, not ssh://[user@]host[:port]: correct it and run again`);
+    throw new UserError(
+      `${from} is ${JSON.stringify(endpoint)}, not ssh://[user@]host[:port]: correct it and run again`,
+    );
   }
   return { ...(match[1] ? { user: match[1] } : {}), host: match[2], ...(port ? { port } : {}) };
 }
@@ -73,7 +79,9 @@ function currentContextName(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 async function contextEndpoint(name: string, env: NodeJS.ProcessEnv): Promise<string> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.+-]*$/.test(name)) throw new UserError(`the docker context name ${JSON.stringify(name)} is not one docker accepts`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.+-]*$/.test(name)) {
+    throw new UserError(`the docker context name ${JSON.stringify(name)} is not one docker accepts`);
+  }
   const execa = await loadExeca();
   const run = await execa("docker", ["context", "inspect", "--format", "{{.Endpoints.docker.Host}}", name], {
     env,
@@ -91,10 +99,17 @@ async function contextEndpoint(name: string, env: NodeJS.ProcessEnv): Promise<st
 
 /** ssh's own options: no password prompt that would hang dev-open, then the target. */
 export function sshArgs(target: SshTarget): string[] {
-  return ["-o", "BatchMode=yes", ...(target.port ? ["-p", String(target.port)] : []), ...(target.user ? ["-l", target.user] : []), "--", target.host];
+  const port = target.port ? ["-p", String(target.port)] : [];
+  const user = target.user ? ["-l", target.user] : [];
+  return ["-o", "BatchMode=yes", ...port, ...user, "--", target.host];
 }
 
-export type SshRun = { readonly ok: boolean; readonly stdout: string; readonly stderr: string; readonly exitCode: number | undefined };
+export type SshRun = {
+  readonly ok: boolean;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number | undefined;
+};
 
 /** Runs `words` on the target: each word quoted for its shell, so no word is ever parsed as shell syntax there. */
 export async function runOverSsh(
@@ -112,7 +127,9 @@ export async function runOverSsh(
     maxBuffer: MAX_ANSWER_BYTES,
     ...(options.input !== undefined ? { input: options.input } : { stdin: "ignore" as const }),
   });
-  if ("code" in run && run.code === "ENOENT") throw new UserError("ssh is not installed: install an ssh client (apt-get install openssh-client) and run again");
+  if ("code" in run && run.code === "ENOENT") {
+    throw new UserError("ssh is not installed: install an ssh client (apt-get install openssh-client) and run again");
+  }
   return { ok: run.exitCode === 0, stdout: String(run.stdout), stderr: String(run.stderr), exitCode: run.exitCode };
 }
 
@@ -125,7 +142,10 @@ export function sshReason(run: SshRun): string {
 export function checkRemotePath(value: string, what: string): string {
   const clean = value.replace(/\/+$/, "");
   if (!/^\/[A-Za-z0-9._/-]*$/.test(clean) || clean.length > 1024 || clean.split("/").some((part) => part === "..")) {
-    throw new UserError(`${what} is ${JSON.stringify(value.slice(0, 200))}: dev-open needs an absolute path of letters, digits, '.', '_', '-' and '/'`);
+    throw new UserError(
+      `${what} is ${JSON.stringify(value.slice(0, 200))}: ` +
+        "dev-open needs an absolute path of letters, digits, '.', '_', '-' and '/'",
+    );
   }
   return clean;
 }

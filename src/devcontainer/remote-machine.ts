@@ -40,15 +40,29 @@ const DESCRIBE_SCRIPT = [
 ].join("\n");
 
 const yesNo = z.enum(["yes", "no"]);
-const answerSchema = z.object({ home: z.string(), config: z.string(), workspace: yesNo, syncthing: yesNo, unison: yesNo, runtime: z.string() });
+const answerSchema = z.object({
+  home: z.string(),
+  config: z.string(),
+  workspace: yesNo,
+  syncthing: yesNo,
+  unison: yesNo,
+  runtime: z.string(),
+});
 const runtimeSchema = z.looseObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 
 /** Connects once and learns what dev-open needs to know about the engine's machine. */
-export async function describeRemoteMachine(env: NodeJS.ProcessEnv, target: SshTarget, workspaceFolder: string): Promise<RemoteMachine> {
+export async function describeRemoteMachine(
+  env: NodeJS.ProcessEnv,
+  target: SshTarget,
+  workspaceFolder: string,
+): Promise<RemoteMachine> {
   const label = describeTarget(target);
   const run = await runOverSsh(env, target, ["sh", "-c", DESCRIBE_SCRIPT, "sh", workspaceFolder]);
   if (!run.ok) {
-    throw new UserError(`could not reach the Docker engine's machine ${label} over ssh (${sshReason(run)}): check that 'ssh ${label} true' works without a prompt, then run again`);
+    throw new UserError(
+      `could not reach the Docker engine's machine ${label} over ssh (${sshReason(run)}): ` +
+        `check that 'ssh ${label} true' works without a prompt, then run again`,
+    );
   }
   const fields: Record<string, string> = {};
   for (const line of run.stdout.split("\n").slice(0, 6)) {
@@ -56,7 +70,10 @@ export async function describeRemoteMachine(env: NodeJS.ProcessEnv, target: SshT
     if (equals > 0) fields[line.slice(0, equals)] = line.slice(equals + 1);
   }
   const answer = answerSchema.safeParse(fields);
-  if (!answer.success) throw new UserError(`${label} answered something unexpected when asked for its home over ssh (does its shell print text on login?)`);
+  if (!answer.success) {
+    const hint = "does its shell print text on login?";
+    throw new UserError(`${label} answered something unexpected when asked for its home over ssh (${hint})`);
+  }
   let runtimeSha256: string | undefined;
   try {
     runtimeSha256 = runtimeSchema.parse(JSON.parse(answer.data.runtime)).sha256;
@@ -83,7 +100,9 @@ const INSTALL_SCRIPT = [
   'rm -rf "$stage"',
   'mkdir -m 700 "$stage"',
   'tar -C "$stage" -xf -',
-  'if command -v node >/dev/null 2>&1 && node "$stage/bin/claude-persist.mjs" install >/dev/null; then rm -rf "$stage"; echo installed; exit 0; fi',
+  'if command -v node >/dev/null 2>&1 && node "$stage/bin/claude-persist.mjs" install >/dev/null; then',
+  '  rm -rf "$stage"; echo installed; exit 0',
+  "fi",
   `rm -rf "$1/${PACK_CODE_DIR}.previous"`,
   `if [ -e "$1/${PACK_CODE_DIR}" ]; then mv "$1/${PACK_CODE_DIR}" "$1/${PACK_CODE_DIR}.previous"; fi`,
   `mv "$stage" "$1/${PACK_CODE_DIR}"`,
@@ -97,20 +116,34 @@ const INSTALL_SCRIPT = [
  * without node only the runtime the mounts need is put in place. Nothing is sent when it is already the same.
  */
 export async function ensurePackOnRemote(env: Env, machine: RemoteMachine): Promise<string> {
-  const local = runtimeSchema.parse(JSON.parse(readFileSync(path.join(packCodeDir(env), PACK_RUNTIME_MARKER), "utf8"))).sha256;
+  const marker = readFileSync(path.join(packCodeDir(env), PACK_RUNTIME_MARKER), "utf8");
+  const local = runtimeSchema.parse(JSON.parse(marker)).sha256;
   if (machine.runtimeSha256 === local) return `The pack on ${machine.label} is the same as here.`;
   const execa = await loadExeca();
-  const tar = await execa("tar", ["-C", packCodeDir(env), "-cf", "-", "."], { encoding: "buffer", reject: false, maxBuffer: 256 * 1024 * 1024 });
-  if (tar.exitCode !== 0) throw new UserError(`could not pack ${packCodeDir(env)} to send it: ${String(tar.stderr).trim().split("\n")[0]}`);
-  const run = await runOverSsh(env as NodeJS.ProcessEnv, machine.target, ["sh", "-c", INSTALL_SCRIPT, "sh", machine.configDir], {
+  const tar = await execa("tar", ["-C", packCodeDir(env), "-cf", "-", "."], {
+    encoding: "buffer",
+    reject: false,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (tar.exitCode !== 0) {
+    throw new UserError(`could not pack ${packCodeDir(env)} to send it: ${String(tar.stderr).trim().split("\n")[0]}`);
+  }
+  const words = ["sh", "-c", INSTALL_SCRIPT, "sh", machine.configDir];
+  const run = await runOverSsh(env as NodeJS.ProcessEnv, machine.target, words, {
     input: Buffer.from(tar.stdout),
     timeoutMs: 10 * 60_000,
   });
-  if (!run.ok) throw new UserError(`could not install the pack on ${machine.label} (${sshReason(run)}); nothing in the repo was changed`);
-  if (run.stdout.trim().endsWith("installed")) return `Installed the pack on ${machine.label} (${machine.configDir}), as 'claude-persist install' there does.`;
+  if (!run.ok) {
+    const reason = sshReason(run);
+    throw new UserError(`could not install the pack on ${machine.label} (${reason}); nothing in the repo was changed`);
+  }
+  if (run.stdout.trim().endsWith("installed")) {
+    return `Installed the pack on ${machine.label} (${machine.configDir}), as 'claude-persist install' there does.`;
+  }
   return (
-    `Copied the pack's runtime to ${machine.label} (${machine.configDir}/${PACK_CODE_DIR}); node does not run there, so its SessionStart hook ` +
-    `is not registered there: install node (20 or later) on ${machine.label} and run dev-open again.`
+    `Copied the pack's runtime to ${machine.label} (${machine.configDir}/${PACK_CODE_DIR}); node does not run there, ` +
+    "so its SessionStart hook is not registered there: " +
+    `install node (20 or later) on ${machine.label} and run dev-open again.`
   );
 }
 
@@ -120,17 +153,20 @@ export async function prepareRemoteFolders(env: Env, machine: RemoteMachine): Pr
   const command = sourceFoldersCommand({ ...plan, sourceRoot: machine.configDir });
   if (!command) return;
   const run = await runOverSsh(env as NodeJS.ProcessEnv, machine.target, ["sh", "-c", command]);
-  if (!run.ok) throw new UserError(`could not create the folders the mounts need on ${machine.label} (${sshReason(run)})`);
+  if (!run.ok) {
+    throw new UserError(`could not create the folders the mounts need on ${machine.label} (${sshReason(run)})`);
+  }
 }
 
-/** `$1` is projects/, `$2` the project's travelling folder, the rest the slugs to link to it. Never replaces anything. */
+/** `$1` is projects/, `$2` the project's folder, the rest the slugs to link to it. Never replaces anything. */
 const LINK_SCRIPT = [
   "set -e",
   'projects="$1"; folder="$2"; shift 2',
   'mkdir -p -m 700 "$projects/$folder"',
   'for slug in "$@"; do',
   '  link="$projects/$slug"',
-  '  if [ -L "$link" ]; then if [ "$(readlink "$link")" = "$folder" ]; then echo "already $slug"; else echo "other $slug"; fi',
+  '  if [ -L "$link" ]; then',
+  '    if [ "$(readlink "$link")" = "$folder" ]; then echo "already $slug"; else echo "other $slug"; fi',
   '  elif [ -e "$link" ]; then echo "folder $slug"',
   '  else ln -s "$folder" "$link"; echo "linked $slug"; fi',
   "done",
@@ -151,7 +187,8 @@ export async function linkRemoteProject(
     throw new Error(`unexpected project folder or slug: ${folder} ${slugs.join(" ")}`);
   }
   const projects = `${machine.configDir}/projects`;
-  const run = await runOverSsh(env as NodeJS.ProcessEnv, machine.target, ["sh", "-c", LINK_SCRIPT, "sh", projects, folder, ...new Set(slugs)]);
+  const words = ["sh", "-c", LINK_SCRIPT, "sh", projects, folder, ...new Set(slugs)];
+  const run = await runOverSsh(env as NodeJS.ProcessEnv, machine.target, words);
   if (!run.ok) throw new UserError(`could not link the project's sessions on ${machine.label} (${sshReason(run)})`);
   const problems: string[] = [];
   const states = new Map<string, string>();
@@ -160,7 +197,9 @@ export async function linkRemoteProject(
     if (state && slug) states.set(slug, state);
     if (state === "other" || state === "folder") {
       problems.push(
-        `On ${machine.label}, projects/${slug} is ${state === "other" ? "a link to another folder" : "a folder of its own"}, left as it is: ` +
+        `On ${machine.label}, projects/${slug} is ` +
+          `${state === "other" ? "a link to another folder" : "a folder of its own"}, ` +
+          "left as it is: " +
           `sessions there do not reach the container; move it aside on ${machine.label} and run dev-open again.`,
       );
     }
@@ -172,9 +211,16 @@ export async function linkRemoteProject(
  * The launch config with the pack's mount sources on the engine's machine: its config dir, literally (the config's
  * `${localEnv:HOME}` is this machine's home, which the devcontainers CLI would put in the mounts).
  */
-export function withRemoteSources(text: string, containerHome: string, targets: readonly string[], remoteConfigDir: string): string {
+export function withRemoteSources(
+  text: string,
+  containerHome: string,
+  targets: readonly string[],
+  remoteConfigDir: string,
+): string {
   const tree = parseTree(text);
-  const mounts = tree?.type === "object" ? tree.children?.find((p) => p.children?.[0]?.value === "mounts")?.children?.[1] : undefined;
+  const isMounts = (p: Node) => p.children?.[0]?.value === "mounts";
+  const property = tree?.type === "object" ? tree.children?.find(isMounts) : undefined;
+  const mounts = property?.children?.[1];
   if (!mounts || mounts.type !== "array") return text;
   const prefix = `${containerHome}/.claude/`;
   let result = text;

@@ -10,7 +10,14 @@ import { parseDevcontainerConfig } from "./config.ts";
 import type { MapResult } from "./mapping.ts";
 import type { PersistenceEdit } from "./persistence.ts";
 import { resolveEngine } from "./remote-engine.ts";
-import { describeRemoteMachine, ensurePackOnRemote, linkRemoteProject, prepareRemoteFolders, withRemoteSources, type RemoteMachine } from "./remote-machine.ts";
+import {
+  describeRemoteMachine,
+  ensurePackOnRemote,
+  linkRemoteProject,
+  prepareRemoteFolders,
+  withRemoteSources,
+  type RemoteMachine,
+} from "./remote-machine.ts";
 
 export type { RemoteMachine } from "./remote-machine.ts";
 
@@ -18,24 +25,33 @@ export type { RemoteMachine } from "./remote-machine.ts";
  * Before dev-open writes anything: the engine's machine when it is another one reached over ssh (undefined for a
  * local engine), with the repo at the same path there. An engine whose files cannot be reached stops here.
  */
-export async function checkRemoteEngine(env: NodeJS.ProcessEnv, edit: PersistenceEdit): Promise<RemoteMachine | undefined> {
+export async function checkRemoteEngine(
+  env: NodeJS.ProcessEnv,
+  edit: PersistenceEdit,
+): Promise<RemoteMachine | undefined> {
   const engine = await resolveEngine(env);
   if (engine.kind === "local") return undefined;
   if (engine.kind === "files-unreachable") {
     throw new UserError(
-      `the Docker engine at ${engine.endpoint} runs on another machine, and its bind mounts name folders on that machine, which dev-open ` +
-        `cannot reach over tcp: use DOCKER_HOST=ssh://user@host (dev-open then prepares that machine over ssh), or run dev-open there (nothing was changed)`,
+      `the Docker engine at ${engine.endpoint} runs on another machine, and its bind mounts name folders on that ` +
+        "machine, which dev-open cannot reach over tcp: use DOCKER_HOST=ssh://user@host (dev-open then prepares that " +
+        "machine over ssh), or run dev-open there (nothing was changed)",
     );
   }
   const configText = edit.files[0]?.after ?? "";
   if (parseDevcontainerConfig(configText, edit.configPath).config.dockerComposeFile !== undefined) {
-    throw new UserError(`dev-open does not yet prepare compose-based configs for a Docker engine on another machine (${engine.endpoint}): run dev-open on that machine (nothing was changed)`);
+    throw new UserError(
+      "dev-open does not yet prepare compose-based configs for a Docker engine on another machine " +
+        `(${engine.endpoint}): ` +
+        "run dev-open on that machine (nothing was changed)",
+    );
   }
   const machine = await describeRemoteMachine(env, engine.target, edit.workspaceFolder);
   if (!machine.hasWorkspace) {
     throw new UserError(
-      `the Docker engine runs on ${machine.label}, which mounts the workspace from its own disk, and ${edit.workspaceFolder} is not there: ` +
-        `put the repo at the same path on ${machine.label} (git clone …), or run dev-open on ${machine.label} (nothing was changed)`,
+      `the Docker engine runs on ${machine.label}, which mounts the workspace from its own disk, and ` +
+        `${edit.workspaceFolder} is not there: put the repo at the same path on ${machine.label} (git clone …), ` +
+        `or run dev-open on ${machine.label} (nothing was changed)`,
     );
   }
   return machine;
@@ -43,7 +59,9 @@ export async function checkRemoteEngine(env: NodeJS.ProcessEnv, edit: Persistenc
 
 /** The engine's machine made ready: the pack, the folders the mounts need, and this machine's sessions there. */
 export async function prepareRemoteEngine(env: Env, machine: RemoteMachine, edit: PersistenceEdit): Promise<string[]> {
-  const messages = [`The Docker engine runs on ${machine.label}: the mounts use its Claude folders (${machine.configDir}).`];
+  const messages = [
+    `The Docker engine runs on ${machine.label}: the mounts use its Claude folders (${machine.configDir}).`,
+  ];
   messages.push(await ensurePackOnRemote(env, machine));
   await prepareRemoteFolders(env, machine);
   const step = planEngineSync(env, machine);
@@ -73,12 +91,17 @@ export async function mapOnRemote(
   const slugs = identity ? [hostSlug, containerSlug] : hostSlug === containerSlug ? [] : [containerSlug];
   if (slugs.length === 0) return { mapping: { hostSlug, containerSlug, link: "same-path", merged: [] }, problems: [] };
   const { states, problems } = await linkRemoteProject(env, machine, identity?.folder ?? hostSlug, slugs);
-  const link = hostSlug === containerSlug ? "same-path" : states.get(containerSlug) === "already" ? "already" : "linked";
+  const already = states.get(containerSlug) === "already";
+  const link = hostSlug === containerSlug ? "same-path" : already ? "already" : "linked";
   return { mapping: { hostSlug, containerSlug, link, merged: [] }, problems };
 }
 
 /** After the session entered from dev-open: its turns carried back here (Syncthing does that by itself). */
-export async function afterRemoteSession(env: Env, machine: RemoteMachine, workspaceFolder: string): Promise<string | undefined> {
+export async function afterRemoteSession(
+  env: Env,
+  machine: RemoteMachine,
+  workspaceFolder: string,
+): Promise<string | undefined> {
   if (planEngineSync(env, machine).how !== "unison") return undefined;
   return syncWithEngineMachine(env, machine, workspaceFolder, "after");
 }

@@ -22,7 +22,12 @@ export function planAutostart(env: Env, home: string, platform: NodeJS.Platform 
     const file = path.join(homeDir(env), "Library", "LaunchAgents", `${LAUNCHD_LABEL}.plist`);
     return { kind: "launchd", file, content: launchdPlist(command) };
   }
-  if (platform !== "linux") throw new UserError(`starting Syncthing at login is supported on Linux (systemd) and macOS (launchd), not on ${platform}: start it with 'claude-persist sync start'`);
+  if (platform !== "linux") {
+    throw new UserError(
+      `starting Syncthing at login is supported on Linux (systemd) and macOS (launchd), not on ${platform}: ` +
+        "start it with 'claude-persist sync start'",
+    );
+  }
   const dir = path.join(env.XDG_CONFIG_HOME || path.join(homeDir(env), ".config"), "systemd", "user");
   return { kind: "systemd", file: path.join(dir, SYSTEMD_UNIT), content: systemdUnit(command) };
 }
@@ -48,7 +53,8 @@ function systemdUnit(command: readonly string[]): string {
 /** systemd's quoting: double quotes, backslash escapes, and `%`/`$` doubled (its specifiers and variables). */
 function systemdWord(word: string): string {
   const escaped = word.replaceAll("%", "%%").replaceAll("$", "$$$$");
-  return /^[A-Za-z0-9_./:=@+-]+$/.test(escaped) ? escaped : `"${escaped.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+  if (/^[A-Za-z0-9_./:=@+-]+$/.test(escaped)) return escaped;
+  return `"${escaped.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
 }
 
 function launchdPlist(command: readonly string[]): string {
@@ -56,7 +62,8 @@ function launchdPlist(command: readonly string[]): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">',
-    `<!-- ${MARKER}: Syncthing for Claude Code's shared folders. 'claude-persist sync autostart --remove' removes it. -->`,
+    `<!-- ${MARKER}: Syncthing for Claude Code's shared folders. -->`,
+    "<!-- 'claude-persist sync autostart --remove' removes it. -->",
     '<plist version="1.0">',
     "<dict>",
     `  <key>Label</key><string>${LAUNCHD_LABEL}</string>`,
@@ -82,7 +89,10 @@ function resolveBinary(env: Env): string {
     const candidate = path.join(dir, binary);
     if (existsSync(candidate)) return candidate;
   }
-  throw new UserError(`syncthing is not installed (not on PATH): install it ('apt-get install syncthing' or 'brew install syncthing') and run this again`);
+  throw new UserError(
+    "syncthing is not installed (not on PATH): install it ('apt-get install syncthing' or 'brew install syncthing') " +
+      "and run this again",
+  );
 }
 
 export type AutostartOutcome = { readonly file: string; readonly lines: string[]; readonly enabled: boolean };
@@ -92,24 +102,37 @@ export async function enableAutostart(env: Env, home: string): Promise<Autostart
   const plan = planAutostart(env, home);
   const previous = readTextIfExists(plan.file);
   if (previous !== undefined && !previous.includes(MARKER)) {
-    throw new UserError(`${plan.file} exists and was not written by claude-persist: move it aside and run this again (nothing was changed)`);
+    throw new UserError(
+      `${plan.file} exists and was not written by claude-persist: ` +
+        "move it aside and run this again (nothing was changed)",
+    );
   }
   mkdirSync(path.dirname(plan.file), { recursive: true, mode: 0o700 });
   writeFileAtomic(plan.file, plan.content, 0o644);
   if (plan.kind === "launchd") {
-    return { file: plan.file, enabled: true, lines: [`Syncthing starts at your next login (${plan.file}); to start it that way now: launchctl load -w ${plan.file}`] };
+    const line =
+      `Syncthing starts at your next login (${plan.file}); ` +
+      `to start it that way now: launchctl load -w ${plan.file}`;
+    return { file: plan.file, enabled: true, lines: [line] };
   }
   const execa = await loadExeca();
-  const systemctl = (args: string[]) => execa("systemctl", ["--user", ...args], { env: { ...env }, extendEnv: false, reject: false, timeout: 30_000 });
+  const systemctl = (args: string[]) =>
+    execa("systemctl", ["--user", ...args], { env: { ...env }, extendEnv: false, reject: false, timeout: 30_000 });
   const reload = await systemctl(["daemon-reload"]);
   const enable = reload.exitCode === 0 ? await systemctl(["enable", SYSTEMD_UNIT]) : reload;
-  if (enable.exitCode === 0) return { file: plan.file, enabled: true, lines: [`Syncthing starts at your next login (systemd user unit ${plan.file}).`] };
-  const reason = "code" in enable && enable.code === "ENOENT" ? "systemctl is not installed" : String(enable.stderr).trim().split("\n")[0] || `exit code ${enable.exitCode}`;
+  if (enable.exitCode === 0) {
+    const line = `Syncthing starts at your next login (systemd user unit ${plan.file}).`;
+    return { file: plan.file, enabled: true, lines: [line] };
+  }
+  const missing = "code" in enable && enable.code === "ENOENT";
+  const said = String(enable.stderr).trim().split("\n")[0] || `exit code ${enable.exitCode}`;
+  const reason = missing ? "systemctl is not installed" : said;
   return {
     file: plan.file,
     enabled: false,
     lines: [
-      `Wrote ${plan.file}, but systemctl --user is not available here (${reason}): in your login session run 'systemctl --user enable ${SYSTEMD_UNIT}', or 'claude-persist sync start' after each login.`,
+      `Wrote ${plan.file}, but systemctl --user is not available here (${reason}): in your login session run ` +
+        `'systemctl --user enable ${SYSTEMD_UNIT}', or 'claude-persist sync start' after each login.`,
     ],
   };
 }
@@ -123,7 +146,8 @@ export async function removeAutostart(env: Env, home: string): Promise<string> {
   if (plan.kind === "systemd") {
     const execa = await loadExeca();
     // Without a user session there is nothing enabled to disable; the file is what remains.
-    await execa("systemctl", ["--user", "disable", SYSTEMD_UNIT], { env: { ...env }, extendEnv: false, reject: false, timeout: 30_000 });
+    const options = { env: { ...env }, extendEnv: false, reject: false, timeout: 30_000 } as const;
+    await execa("systemctl", ["--user", "disable", SYSTEMD_UNIT], options);
   }
   rmSync(plan.file);
   return `Syncthing no longer starts at login (removed ${plan.file}).`;

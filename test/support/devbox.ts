@@ -26,7 +26,8 @@ export type Devbox = {
 export async function startDevbox(user: TestUser, hiddenHome: string, dockerHost: string): Promise<Devbox> {
   const dir = tempDir("cp-devbox-ssh-");
   chmodSync(dir, 0o755);
-  const key = (name: string) => execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", path.join(dir, name)]);
+  const key = (name: string) =>
+    execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", path.join(dir, name)]);
   await key("host_key");
   await key("client_key");
   writeFileSync(path.join(dir, "authorized_keys"), readFileSync(path.join(dir, "client_key.pub")));
@@ -79,7 +80,11 @@ export async function startDevbox(user: TestUser, hiddenHome: string, dockerHost
   const log = path.join(dir, "sshd.log");
   const sshd: ChildProcess = spawn(
     "unshare",
-    ["-m", "--propagation", "private", "sh", "-c", 'mount -t tmpfs -o mode=0755 devbox-hides-client "$1" && exec "$2" -D -e -f "$3" 2>"$4"', "sh", hiddenHome, SSHD, path.join(dir, "sshd_config"), log],
+    [
+      ...["-m", "--propagation", "private", "sh", "-c"],
+      'mount -t tmpfs -o mode=0755 devbox-hides-client "$1" && exec "$2" -D -e -f "$3" 2>"$4"',
+      ...["sh", hiddenHome, SSHD, path.join(dir, "sshd_config"), log],
+    ],
     { stdio: "ignore" },
   );
   for (let i = 0; i < 100 && !readIfThere(log).includes("Server listening"); i++) await sleep(100);
