@@ -225,5 +225,22 @@ describe.skipIf(skipReason !== undefined)(TITLE, () => {
     const reopened = JSON.parse(viaContext.stdout) as { messages: string[]; containerId: string };
     expect(reopened.containerId).toBe(result.containerId);
     expect(reopened.messages.join("\n")).toContain("The pack on devbox is the same as here.");
+
+    // `dev-open --shell`: when the shell in the container ends, what was made there comes back here by itself.
+    const todo = "/home/vscode/.claude/todos/made-in-the-container.json";
+    expect((await inContainer(["sh", "-c", `echo '[{"content":"ship it"}]' > ${todo}`])).exitCode).toBe(0);
+    expect(existsSync(path.join(home, ".claude", "todos", "made-in-the-container.json"))).toBe(false);
+    const shell = await asUser(user, process.execPath, [CLI, "dev-open", "--shell"], {
+      home,
+      cwd: repo,
+      env,
+      input: "exit\n",
+      reject: false,
+      timeout: 300_000,
+    });
+    expect(shell.exitCode, shell.stderr).toBe(0);
+    expect(shell.stdout).toContain("Synced with devbox by unison: this machine has the sessions made on devbox.");
+    const arrived = path.join(home, ".claude", "todos", "made-in-the-container.json");
+    expect(readFileSync(arrived, "utf8")).toContain("ship it");
   });
 });
