@@ -171,7 +171,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   // Asked when this run launched the container; on the fast path it was asked then (doctor asks every time).
   const node = running ? undefined : await checkContainerNode(up.containerId, io.env);
   describeLaunch(up, mapping, edit, messages);
-  const advice = remote ? remoteEntryAdvice(io.env, remote) : undefined;
+  const advice = remote && !options.enter ? remoteEntryAdvice(io.env, remote) : undefined;
   if (advice) messages.push(advice);
   if (node?.problem) messages.push(describeNodeProblem(node.problem));
   messages.push(...unreachableHookScripts(io.env), ...loginAdvice(io.env));

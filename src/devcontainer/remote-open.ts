@@ -90,10 +90,12 @@ export async function mapOnRemote(
   const identity = projectIdentity(hostPath);
   const slugs = identity ? [hostSlug, containerSlug] : hostSlug === containerSlug ? [] : [containerSlug];
   if (slugs.length === 0) return { mapping: { hostSlug, containerSlug, link: "same-path", merged: [] }, problems: [] };
-  const { states, problems } = await linkRemoteProject(env, machine, identity?.folder ?? hostSlug, slugs);
+  const folder = identity?.folder ?? hostSlug;
+  const { states, problems } = await linkRemoteProject(env, machine, folder, slugs);
   const already = states.get(containerSlug) === "already";
   const link = hostSlug === containerSlug ? "same-path" : already ? "already" : "linked";
-  return { mapping: { hostSlug, containerSlug, link, merged: [] }, problems };
+  // What the container's slug leads to there: the travelling folder when the project has one.
+  return { mapping: { hostSlug: folder, containerSlug, link, merged: [] }, problems };
 }
 
 /** After the session entered from dev-open: its turns carried back here (Syncthing does that by itself). */
