@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
-import { classifyEndpoint, parseSshEndpoint } from "../src/devcontainer/remote-engine.ts";
+import { checkRemotePath, classifyEndpoint, parseSshEndpoint } from "../src/devcontainer/remote-engine.ts";
 import { withRemoteSources } from "../src/devcontainer/remote-machine.ts";
 import { treeOf } from "./support/checks.ts";
 import { CLAUDE_BIN, CLI, runCli, tempDir, tempHome } from "./support/claude.ts";
@@ -34,6 +34,18 @@ describe("where the Docker engine is, and the mounts' sources there", () => {
   ];
   it.each(badEndpoints)("refuses %s", (endpoint) => {
     expect(() => parseSshEndpoint(endpoint)).toThrow(/not ssh:\/\/\[user@\]host\[:port\]/);
+  });
+
+  const hostileAnswers = [
+    "relative/home",
+    "/home/ana\n/etc",
+    "/home/../etc",
+    "/home/$(reboot)",
+    "/home/a b",
+    `/${"x".repeat(1100)}`,
+  ];
+  it.each(hostileAnswers)("takes no path like %j from the other machine", (answer) => {
+    expect(() => checkRemotePath(answer, "The home of devbox")).toThrow(/dev-open needs an absolute path of letters/);
   });
 
   it("points only the pack's mounts at the engine machine's config dir, comments kept", () => {
