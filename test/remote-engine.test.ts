@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
 import { checkRemotePath, classifyEndpoint, parseSshEndpoint } from "../src/devcontainer/remote-engine.ts";
 import { withRemoteSources } from "../src/devcontainer/remote-machine.ts";
+import { planEngineSync } from "../src/sync/engine-machine.ts";
 import { treeOf } from "./support/checks.ts";
 import { CLAUDE_BIN, CLI, runCli, tempDir, tempHome } from "./support/claude.ts";
 import { type Devbox, hasSshd, startDevbox } from "./support/devbox.ts";
@@ -67,6 +68,26 @@ target=/home/vscode/.claude/settings.json,type=bind,readonly"
     expect(out).toContain(`"source=${settings},target=/home/vscode/.claude/settings.json,type=bind,readonly"`);
     expect(out).toContain("// the team's");
     expect(out).not.toContain("localEnv:HOME");
+  });
+
+  it("both on Syncthing: dev-open leaves the syncing to it; else unison; no unison there: says so", () => {
+    const home = tempHome();
+    const machine = {
+      label: "devbox",
+      home: "/srv/ana",
+      configDir: "/srv/ana/.claude",
+      runsSyncthing: true,
+      hasUnison: true,
+    };
+    expect(planEngineSync({ HOME: home }, machine).how).toBe("unison");
+    mkdirSync(path.join(home, ".claude", "persist-host"), { recursive: true });
+    const deviceId = Array.from({ length: 8 }, () => "AAAAAAA").join("-");
+    const settings = { home: path.join(home, "st"), own: true, relay: false, deviceId };
+    writeFileSync(path.join(home, ".claude", "persist-host", "sync.json"), JSON.stringify(settings));
+    const both = planEngineSync({ HOME: home }, machine);
+    expect(both).toMatchObject({ how: "syncthing", message: expect.stringContaining("sessions follow continuously") });
+    const bare = planEngineSync({ HOME: home }, { ...machine, runsSyncthing: false, hasUnison: false });
+    expect(bare).toMatchObject({ how: "none", message: expect.stringContaining("unison is not installed there") });
   });
 
   it("a tcp:// engine on another machine: one line on what to do, nothing changed", async () => {
@@ -252,6 +273,10 @@ describe.skipIf(skipReason !== undefined)(TITLE, () => {
     });
     expect(shell.exitCode, shell.stderr).toBe(0);
     expect(shell.stdout).toContain("Synced with devbox by unison: this machine has the sessions made on devbox.");
+    // doctor looks at the project's link where it is: on the devbox, from inside the container.
+    const doctor = await run(process.execPath, [CLI, "doctor"], repo);
+    expect(doctor.stdout).toContain("✓ sessions in /workspaces/app continue the project's");
+    expect(doctor.exitCode, doctor.stdout).toBe(0);
     const arrived = path.join(home, ".claude", "todos", "made-in-the-container.json");
     expect(readFileSync(arrived, "utf8")).toContain("ship it");
   });

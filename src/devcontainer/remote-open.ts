@@ -3,10 +3,12 @@
 // the two machines are kept in step (Syncthing when both run it, else unison at dev-open and after the session).
 // A local engine never reaches this module's ssh: `checkRemoteEngine` answers undefined and dev-open goes on as before.
 import { encodeProjectSlug, type Env } from "../claude/home.ts";
+import { CONTAINER_WORKSPACE_ENV } from "../claude/shared.ts";
 import { UserError } from "../errors.ts";
 import { projectIdentity } from "../sync/identity.ts";
 import { planEngineSync, syncBackCommand, syncWithEngineMachine } from "../sync/engine-machine.ts";
 import { parseDevcontainerConfig } from "./config.ts";
+import { containerEnv, dockerExec, type Container } from "./docker.ts";
 import type { MapResult } from "./mapping.ts";
 import type { PersistenceEdit } from "./persistence.ts";
 import { resolveEngine } from "./remote-engine.ts";
@@ -112,4 +114,29 @@ export async function afterRemoteSession(
 export function remoteEntryAdvice(env: Env, machine: RemoteMachine): string | undefined {
   if (planEngineSync(env, machine).how !== "unison") return undefined;
   return `After the session, bring its turns here with: ${syncBackCommand(machine)}`;
+}
+
+export type RemoteCheck = { readonly status: "ok" | "fail" | "warn"; readonly label: string; readonly fix?: string };
+
+/**
+ * For doctor: on an engine on another machine, the project's link lives in that machine's `projects/`, so it is
+ * looked at from inside the container; undefined for a local engine (doctor looks at this machine's folder).
+ */
+export async function remoteProjectLinkCheck(
+  env: NodeJS.ProcessEnv,
+  container: Container,
+  claudeDir: string,
+): Promise<RemoteCheck | undefined> {
+  const engine = await resolveEngine(env).catch(() => undefined);
+  if (engine?.kind !== "ssh") return undefined;
+  const workspace = containerEnv(container)[CONTAINER_WORKSPACE_ENV];
+  if (!workspace) return { status: "warn", label: "cannot tell where the workspace is in the container" };
+  const slug = encodeProjectSlug(workspace);
+  const link = `${claudeDir}/projects/${slug}`;
+  const seen = await dockerExec(env, ["-u", "root", container.Id, "test", "-d", `${link}/`]);
+  if (seen.ok) {
+    return { status: "ok", label: `sessions in ${workspace} continue the project's (${link} on the engine's machine)` };
+  }
+  const label = `${link} is missing: claude --continue in ${workspace} starts from nothing`;
+  return { status: "fail", label, fix: "dev-open" };
 }

@@ -18,6 +18,7 @@ import {
 import type { PersistencePlan } from "../devcontainer/mount-plan.ts";
 import { worktreeGitDir } from "../devcontainer/override.ts";
 import { projectLinkState } from "../devcontainer/project-link.ts";
+import { remoteProjectLinkCheck } from "../devcontainer/remote-open.ts";
 import { normaliseTarget, parseMountString } from "../devcontainer/read-mounts.ts";
 import { describeError } from "../errors.ts";
 import { readTextIfExists } from "../fs.ts";
@@ -64,10 +65,13 @@ export async function containerSection(env: NodeJS.ProcessEnv, target: Container
   const user = containerUser(container, target.config);
   const claudeDir = containerClaudeDir(container, target.plan);
   const singleFiles = await checkSingleFileMounts(env, container, claudeDir, target.devOpen("--rebuild"));
+  // On an engine on another machine the project's link is in that machine's folders: asked from the container.
+  const mapping =
+    (await remoteProjectLinkCheck(env, container, claudeDir)) ?? checkContainerMapping(env, container, target);
   checks.push(
     ...tagged("devcontainer.uid", await checkContainerUid(env, container, user, target)),
     ...tagged("devcontainer.single-file-mounts", singleFiles.checks),
-    ...tagged("devcontainer.mapping", checkContainerMapping(env, container, target)),
+    ...tagged("devcontainer.mapping", mapping),
     ...tagged(
       "devcontainer.cleanup-period",
       await checkCleanupPeriod(env, container, user, claudeDir, singleFiles.stale, target.devOpen("--rebuild")),
