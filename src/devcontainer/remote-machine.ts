@@ -13,6 +13,7 @@ import { loadExeca } from "../execa.ts";
 import { sourceFoldersCommand } from "./lifecycle-commands.ts";
 import { planPersistenceMounts } from "./mount-plan.ts";
 import { checkRemotePath, describeTarget, runOverSsh, sshReason, type SshTarget } from "./remote-engine.ts";
+import { STATE } from "../state/paths.ts";
 
 export type RemoteMachine = {
   readonly target: SshTarget;
@@ -34,7 +35,7 @@ const DESCRIBE_SCRIPT = [
   'c="${CLAUDE_CONFIG_DIR:-$HOME/.claude}"',
   `printf 'home=%s\\nconfig=%s\\n' "$HOME" "$c"`,
   'if [ -d "$1" ]; then echo workspace=yes; else echo workspace=no; fi',
-  `if [ -f "$c/${PACK_HOST_DIR}/sync.json" ]; then echo syncthing=yes; else echo syncthing=no; fi`,
+  `if [ -f "$c/${PACK_HOST_DIR}/${STATE.syncSettings.name}" ]; then echo syncthing=yes; else echo syncthing=no; fi`,
   "if command -v unison >/dev/null 2>&1; then echo unison=yes; else echo unison=no; fi",
   `printf 'runtime=%s\\n' "$(head -c 4096 "$c/${PACK_CODE_DIR}/${PACK_RUNTIME_MARKER}" 2>/dev/null | tr -d '\\n')"`,
 ].join("\n");
@@ -95,7 +96,7 @@ export async function describeRemoteMachine(
 /** `$1` is the config dir; the runtime arrives as a tar on stdin. Installs with it where node runs, else copies it. */
 const INSTALL_SCRIPT = [
   "set -e",
-  `stage="$1/${PACK_HOST_DIR}/incoming-runtime"`,
+  `stage="$1/${PACK_HOST_DIR}/${STATE.incomingRuntime.name}"`,
   `mkdir -p -m 700 "$1/${PACK_HOST_DIR}"`,
   'rm -rf "$stage"',
   'mkdir -m 700 "$stage"',

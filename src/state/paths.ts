@@ -55,6 +55,8 @@ export const STATE = {
   syncRelayPassword: { name: "sync-relay-password", kind: "file", writers: "host" },
   /** Unison's archives (its UNISON folder). */
   unisonArchives: { name: "unison", kind: "dir", writers: "host" },
+  /** On a remote Docker engine's machine: the pack's runtime another machine's dev-open sent, until installed. */
+  incomingRuntime: { name: "incoming-runtime", kind: "dir", writers: "host" },
   /** The first-run choices an editor-created container's onCreateCommand copies: no container may change them. */
   containerSeeds: { name: "seeds", kind: "dir", writers: "host, read by containers" },
   /** Where older versions kept snapshots: read (as hostile input) until migrated, never written. */
