@@ -7,10 +7,10 @@ import { appendFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { execa } from "execa";
-import { encodeProjectSlug } from "../src/claude/home.ts";
-import { endpointOf, rest } from "../src/sync/syncthing.ts";
-import { tempDir } from "../test/support/claude.ts";
-import { address, hasSyncthing, initMachine, makeMachine, readIfThere, startLoopbackNetwork, waitFor, type Machine } from "../test/support/sync-machines.ts";
+import { encodeProjectSlug } from "../../src/claude/home.ts";
+import { endpointOf, rest } from "../../src/sync/syncthing.ts";
+import { tempDir } from "../../test/support/claude.ts";
+import { address, hasSyncthing, initMachine, makeMachine, readIfThere, startLoopbackNetwork, waitFor, type Machine } from "../../test/support/sync-machines.ts";
 
 const LATENCY_RUNS = 5;
 const CONFLICTS = 5;
@@ -145,7 +145,7 @@ function benchHookWithSync(): boolean {
     const settings = path.join(claude, "persist-host", "sync.json");
     const input = JSON.stringify({ session_id: "0b7e4a8c-1111-4222-8333-944445555666", cwd: repo, hook_event_name: "SessionStart", source: "startup" });
     const env = { ...process.env, HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" };
-    const hook = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "dist", "hooks", "session-start.cjs");
+    const hook = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "dist", "hooks", "session-start.cjs");
     writeFileSync(settings, JSON.stringify({ home: "/nonexistent", own: true, relay: false, deviceId: "X" }));
     const first = spawnSync(process.execPath, [hook], { input, env, encoding: "utf8" });
     if (!lstatSync(path.join(claude, "projects", encodeProjectSlug(repo))).isSymbolicLink()) throw new Error(`the hook did not link the project: ${first.stderr}`);

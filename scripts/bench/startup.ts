@@ -1,0 +1,69 @@
+// The start of what runs most often: the SessionStart hook, and each command of the CLI up to its work.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { root, runs, cli, NODE_START, compare, rows, report } from "./measure.ts";
+
+export function benchHook(): boolean {
+  const home = mkdtempSync(path.join(tmpdir(), "cp-bench-"));
+  try {
+    mkdirSync(path.join(home, ".claude", "persist-state"), { recursive: true });
+    mkdirSync(path.join(home, ".claude", "projects"), { recursive: true });
+    const input = JSON.stringify({ session_id: "0b7e4a8c-1111-4222-8333-944445555666", cwd: root, hook_event_name: "SessionStart", source: "startup" });
+    const env = { ...process.env, HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" };
+    const hook = [process.execPath, path.join(root, "dist", "hooks", "session-start.cjs")];
+    const onHost = compare({ command: NODE_START, input, env }, { command: hook, input, env });
+    const hostOk = report(`SessionStart hook on the host (${runs} runs each)`, "node -e 0", onHost, 1.1, {
+      what: "SessionStart hook vs `node -e 0`",
+      bench: "hook",
+    });
+    // In a container /dev-open made it also repairs the project link and runs doctor's quick inside checks.
+    const inContainer = { ...env, CLAUDE_PERSIST_ENVIRONMENT: "container", CLAUDE_PERSIST_HOST_WORKSPACE: root, CLAUDE_PERSIST_CONTAINER_WORKSPACE: root };
+    const container = compare({ command: NODE_START, input, env: inContainer }, { command: hook, input, env: inContainer });
+    const containerOk = report(`SessionStart hook in a dev container (${runs} runs each)`, "node -e 0", container, 1.25);
+    // The plugin's hook, once its first run has set up persist/ and the settings.json hook: it only checks that.
+    const installed = spawnSync(process.execPath, [cli, "install"], { env, encoding: "utf8" });
+    if (installed.status !== 0) throw new Error(`install exited ${installed.status}: ${installed.stderr}`);
+    const plugin = compare({ command: NODE_START, input, env }, { command: [process.execPath, path.join(root, "dist", "hooks", "plugin-session-start.cjs")], input, env });
+    const pluginOk = report(`the plugin's SessionStart hook, set up (${runs} runs each)`, "node -e 0", plugin, 1.25);
+    return hostOk && containerOk && pluginOk;
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The CLI's start: `--help`, and each command up to the point where it starts its work (its own `--help`): the
+ * command's module and all it imports statically, which every run of it loads before doing anything. What a command
+ * loads where it is used (execa at its first process, yaml for a compose config, string-width for a table) is paid by
+ * the work that needs it, and is not in these rows.
+ */
+export function benchCli(): boolean {
+  const env = { ...process.env, HOME: mkdtempSync(path.join(tmpdir(), "cp-bench-cli-")) };
+  const count = Number(process.env.BENCH_CLI_RUNS ?? 30);
+  try {
+    const help = compare({ command: NODE_START, env }, { command: [process.execPath, cli, "--help"], env }, count);
+    let ok = report(`claude-persist --help (${count} runs each)`, "node -e 0", help, 1.5, {
+      what: "`claude-persist --help` vs `node -e 0`",
+      bench: "cli",
+    });
+    let slowest = { name: "", result: help };
+    // The `!` lines of /dev-open and /start-work start their commands through these two files.
+    const starts: Array<[string, string[]]> = [
+      ["dev-open", [path.join(root, "dist", "bin", "dev-open.mjs"), "--help"]],
+      ["start-work", [path.join(root, "dist", "bin", "start-work.mjs"), "--help"]],
+      ...["sessions", "snapshot", "doctor", "install", "share"].map((name): [string, string[]] => [name, [cli, name, "--help"]]),
+    ];
+    for (const [name, args] of starts) {
+      const result = compare({ command: NODE_START, env }, { command: [process.execPath, ...args], env }, count);
+      ok = report(`  ${name} --help: its modules loaded (${count} runs each)`, "node -e 0", result, 1.5) && ok;
+      if (result.ratio > slowest.result.ratio) slowest = { name, result };
+    }
+    const what = `any command's start (slowest: ${slowest.name || "--help"})`;
+    rows.push({ what, ratio: slowest.result.ratio, cpuRatio: slowest.result.cpuRatio, target: 1.5, bench: "cli" });
+    return ok;
+  } finally {
+    rmSync(env.HOME, { recursive: true, force: true });
+  }
+}
