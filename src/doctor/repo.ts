@@ -3,7 +3,6 @@
 import path from "node:path";
 import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
 import { HOST_WORKSPACE_ENV } from "../claude/shared.ts";
-import { composeFilesOf, composeServiceTargets } from "../devcontainer/compose.ts";
 import { parseDevcontainerConfig, readDevcontainerConfig, type DevcontainerConfig } from "../devcontainer/config.ts";
 import type { PersistencePlan } from "../devcontainer/mount-plan.ts";
 import { readOverride } from "../devcontainer/override.ts";
@@ -50,7 +49,7 @@ export async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): 
   } catch (error) {
     return [{ title, checks: tagged("repo.config-mounts", fail(describeError(error))) }];
   }
-  const targets = new Set([...configMountTargets(text, target.file), ...composeTargets(target.file, config)]);
+  const targets = new Set([...configMountTargets(text, target.file), ...(await composeTargets(target.file, config))]);
   const checks = [
     ...tagged("repo.config-mounts", checkConfigMounts(plan, targets, configLabel, devOpen("--config-only"))),
     ...tagged("repo.workspace-env", checkWorkspaceEnv(config, configLabel, devOpen("--config-only"))),
@@ -61,10 +60,11 @@ export async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): 
   return sections;
 }
 
-/** For compose-based configs the mounts are in the compose files. */
-function composeTargets(file: string, config: DevcontainerConfig): string[] {
+/** For compose-based configs the mounts are in the compose files (compose.ts and yaml load only for those). */
+async function composeTargets(file: string, config: DevcontainerConfig): Promise<string[]> {
   if (config.dockerComposeFile === undefined || !config.service) return [];
   const service = config.service;
+  const { composeFilesOf, composeServiceTargets } = await import("../devcontainer/compose.ts");
   return composeFilesOf(file, config).flatMap((compose) => {
     try {
       const text = readBoundedText(compose);
