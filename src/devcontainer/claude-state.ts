@@ -18,38 +18,46 @@ import * as z from "zod";
 import { encodeProjectSlug, globalStatePath, PACK_CODE_DIR, packStateDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
 import { replaceFileIn, withDirBeneath } from "../fs.ts";
+import { once } from "../once.ts";
 import { STATE, statePath, stateRoot } from "../state/paths.ts";
 
 /** Larger than any `.claude.json` seen in use (they hold every project's settings), small enough to read at once. */
 const MAX_STATE_BYTES = 32 * 1024 * 1024;
 const DOCKER_TIMEOUT_MS = 20_000;
 
-const projectSchema = z.looseObject({
-  hasTrustDialogAccepted: z.boolean().optional(),
-  hasCompletedProjectOnboarding: z.boolean().optional(),
-  projectOnboardingSeenCount: z.number().int().nonnegative().optional(),
-});
+// Built at first use, not at the command's start.
+const projectSchema = once(() =>
+  z.looseObject({
+    hasTrustDialogAccepted: z.boolean().optional(),
+    hasCompletedProjectOnboarding: z.boolean().optional(),
+    projectOnboardingSeenCount: z.number().int().nonnegative().optional(),
+  }),
+);
 
-const mcpServerSchema = z.looseObject({
-  type: z.string().optional(),
-  command: z.string().optional(),
-  args: z.array(z.string()).optional(),
-  url: z.string().optional(),
-  env: z.record(z.string(), z.string()).optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-});
+const mcpServerSchema = once(() =>
+  z.looseObject({
+    type: z.string().optional(),
+    command: z.string().optional(),
+    args: z.array(z.string()).optional(),
+    url: z.string().optional(),
+    env: z.record(z.string(), z.string()).optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+  }),
+);
 
-const hostStateSchema = z.looseObject({
-  hasCompletedOnboarding: z.boolean().optional(),
-  lastOnboardingVersion: z.string().optional(),
-  theme: z.string().optional(),
-  customApiKeyResponses: z.looseObject({ approved: z.array(z.string()).optional() }).optional(),
-  projects: z.record(z.string(), z.unknown()).optional(),
-  mcpServers: z.record(z.string(), z.unknown()).optional(),
-});
+const hostStateSchema = once(() =>
+  z.looseObject({
+    hasCompletedOnboarding: z.boolean().optional(),
+    lastOnboardingVersion: z.string().optional(),
+    theme: z.string().optional(),
+    customApiKeyResponses: z.looseObject({ approved: z.array(z.string()).optional() }).optional(),
+    projects: z.record(z.string(), z.unknown()).optional(),
+    mcpServers: z.record(z.string(), z.unknown()).optional(),
+  }),
+);
 
-type ProjectChoices = z.infer<typeof projectSchema>;
-type McpServer = z.infer<typeof mcpServerSchema>;
+type ProjectChoices = z.infer<ReturnType<typeof projectSchema>>;
+type McpServer = z.infer<ReturnType<typeof mcpServerSchema>>;
 
 /** What goes into the container's `.claude.json`: nothing but these keys. */
 export type ClaudeStateSeed = {
@@ -107,7 +115,7 @@ function readRegularFile(file: string, maxBytes: number): string | undefined {
  * when the host trusted the workspace or a folder above it (Claude Code asks once for a parent).
  */
 export function planClaudeStateSeed(hostState: unknown, where: { hostWorkspace: string; containerWorkspace: string }): SeedPlan {
-  const parsed = hostStateSchema.safeParse(hostState);
+  const parsed = hostStateSchema().safeParse(hostState);
   if (!parsed.success) return { seed: {}, mcpNotShared: [] };
   const host = parsed.data;
   const seed: ClaudeStateSeed = {};
@@ -124,7 +132,7 @@ export function planClaudeStateSeed(hostState: unknown, where: { hostWorkspace: 
 }
 
 function projectChoices(projects: Record<string, unknown>, hostWorkspace: string): ProjectChoices {
-  const own = projectSchema.safeParse(projects[hostWorkspace]);
+  const own = projectSchema().safeParse(projects[hostWorkspace]);
   const choices: ProjectChoices = {};
   if (own.success) {
     if (own.data.hasTrustDialogAccepted !== undefined) choices.hasTrustDialogAccepted = own.data.hasTrustDialogAccepted;
@@ -133,7 +141,7 @@ function projectChoices(projects: Record<string, unknown>, hostWorkspace: string
   }
   if (!choices.hasTrustDialogAccepted) {
     const trustedAbove = Object.entries(projects).some(
-      ([folder, value]) => isAncestor(folder, hostWorkspace) && projectSchema.safeParse(value).data?.hasTrustDialogAccepted === true,
+      ([folder, value]) => isAncestor(folder, hostWorkspace) && projectSchema().safeParse(value).data?.hasTrustDialogAccepted === true,
     );
     if (trustedAbove) choices.hasTrustDialogAccepted = true;
   }
@@ -158,7 +166,7 @@ export function shareableMcpServers(servers: Record<string, unknown>): { shared:
   const shared: Record<string, McpServer> = {};
   const notShared: NotShared[] = [];
   for (const [name, value] of Object.entries(servers)) {
-    const server = mcpServerSchema.safeParse(value);
+    const server = mcpServerSchema().safeParse(value);
     if (!server.success) {
       notShared.push({ name, reason: "its entry in ~/.claude.json is not an MCP server config the pack can read" });
       continue;

@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Node, ParseError } from "jsonc-parser";
 import * as z from "zod";
 import { UserError } from "../errors.ts";
+import { once } from "../once.ts";
 import { repoRoot } from "../work/git.ts";
 import { describeParseError, jsoncSyntaxError, parseJsoncTree, refuseDuplicateKeys } from "../jsonc.ts";
 import { isNotFound, readBoundedText } from "../fs.ts";
@@ -92,40 +93,40 @@ export function planInitialConfig(root: string): { readonly file: string; readon
 // ---------------------------------------------------------------------------------------------------------------
 // Reading the config
 
-const lifecycleCommandSchema = z.union([
-  z.string(),
-  z.array(z.string()),
-  z.record(z.string(), z.union([z.string(), z.array(z.string())])),
-]);
-
-const mountObjectSchema = z.looseObject({
-  type: z.string().optional(),
-  source: z.string().optional(),
-  target: z.string().optional(),
+/** The fields the pack reads; everything else is kept as it is (built at the first config read, not at start). */
+const devcontainerConfigSchema = once(() => {
+  const lifecycleCommandSchema = z.union([
+    z.string(),
+    z.array(z.string()),
+    z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+  ]);
+  const mountObjectSchema = z.looseObject({
+    type: z.string().optional(),
+    source: z.string().optional(),
+    target: z.string().optional(),
+  });
+  return z.looseObject({
+    image: z.string().optional(),
+    build: z.looseObject({}).optional(),
+    dockerComposeFile: z.union([z.string(), z.array(z.string())]).optional(),
+    service: z.string().optional(),
+    workspaceFolder: z.string().optional(),
+    remoteUser: z.string().optional(),
+    containerUser: z.string().optional(),
+    mounts: z.array(z.union([z.string(), mountObjectSchema])).optional(),
+    containerEnv: z.record(z.string(), z.string()).optional(),
+    remoteEnv: z.record(z.string(), z.string().nullable()).optional(),
+    runArgs: z.array(z.string()).optional(),
+    updateRemoteUserUID: z.boolean().optional(),
+    initializeCommand: lifecycleCommandSchema.optional(),
+    onCreateCommand: lifecycleCommandSchema.optional(),
+    postCreateCommand: lifecycleCommandSchema.optional(),
+    postStartCommand: lifecycleCommandSchema.optional(),
+  });
 });
 
-/** The fields the pack reads; everything else is kept as it is. */
-export const devcontainerConfigSchema = z.looseObject({
-  image: z.string().optional(),
-  build: z.looseObject({}).optional(),
-  dockerComposeFile: z.union([z.string(), z.array(z.string())]).optional(),
-  service: z.string().optional(),
-  workspaceFolder: z.string().optional(),
-  remoteUser: z.string().optional(),
-  containerUser: z.string().optional(),
-  mounts: z.array(z.union([z.string(), mountObjectSchema])).optional(),
-  containerEnv: z.record(z.string(), z.string()).optional(),
-  remoteEnv: z.record(z.string(), z.string().nullable()).optional(),
-  runArgs: z.array(z.string()).optional(),
-  updateRemoteUserUID: z.boolean().optional(),
-  initializeCommand: lifecycleCommandSchema.optional(),
-  onCreateCommand: lifecycleCommandSchema.optional(),
-  postCreateCommand: lifecycleCommandSchema.optional(),
-  postStartCommand: lifecycleCommandSchema.optional(),
-});
-
-export type DevcontainerConfig = z.infer<typeof devcontainerConfigSchema>;
-export type MountObject = z.infer<typeof mountObjectSchema>;
+export type DevcontainerConfig = z.infer<ReturnType<typeof devcontainerConfigSchema>>;
+export type MountObject = Exclude<NonNullable<DevcontainerConfig["mounts"]>[number], string>;
 
 export type ParsedConfig = {
   readonly tree: Node;
@@ -146,7 +147,7 @@ export function parseJsoncObject(text: string, file: string): Node {
 /** Parses and checks a devcontainer.json text; UserErrors name the file, and line:col for syntax errors. */
 export function parseDevcontainerConfig(text: string, file: string): ParsedConfig {
   const tree = parseJsoncObject(text, file);
-  const parsed = devcontainerConfigSchema.safeParse(nodeValue(tree));
+  const parsed = devcontainerConfigSchema().safeParse(nodeValue(tree));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? issue.path.join(".") : "(top level)";

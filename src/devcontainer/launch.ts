@@ -9,21 +9,25 @@ import * as z from "zod";
 import { DOCKER_UNREACHABLE_FIX, isDockerUnreachable } from "./docker.ts";
 import { UserError } from "../errors.ts";
 import { openRegularFile, readRegularText } from "../fs.ts";
+import { once } from "../once.ts";
 
-const upSuccessSchema = z.looseObject({
-  outcome: z.literal("success"),
-  containerId: z.string().min(1),
-  remoteUser: z.string().min(1),
-  remoteWorkspaceFolder: z.string().min(1),
+/** The CLI's answer, built at the first launch rather than at the command's start. */
+const upAnswerSchema = once(() => {
+  const upSuccessSchema = z.looseObject({
+    outcome: z.literal("success"),
+    containerId: z.string().min(1),
+    remoteUser: z.string().min(1),
+    remoteWorkspaceFolder: z.string().min(1),
+  });
+  const upErrorSchema = z.looseObject({
+    outcome: z.literal("error"),
+    message: z.string().optional(),
+    description: z.string().optional(),
+  });
+  return z.discriminatedUnion("outcome", [upSuccessSchema, upErrorSchema]);
 });
-const upErrorSchema = z.looseObject({
-  outcome: z.literal("error"),
-  message: z.string().optional(),
-  description: z.string().optional(),
-});
-const upAnswerSchema = z.discriminatedUnion("outcome", [upSuccessSchema, upErrorSchema]);
 
-export type UpSuccess = z.infer<typeof upSuccessSchema>;
+export type UpSuccess = Extract<z.infer<ReturnType<typeof upAnswerSchema>>, { outcome: "success" }>;
 
 /** The devcontainers CLI's entry script: beside our bundle once installed, in node_modules in development. */
 export function devcontainerScript(): string {
@@ -102,7 +106,7 @@ export function parseUpAnswer(stdout: string, log: string, logFile: string): UpS
   } catch {
     throw new UserError(`the devcontainers CLI gave no answer${reasonFromLog(log)}; see ${logFile}`);
   }
-  const parsed = upAnswerSchema.safeParse(json);
+  const parsed = upAnswerSchema().safeParse(json);
   if (!parsed.success) throw new UserError(`the devcontainers CLI answered something unexpected; see ${logFile}`);
   if (parsed.data.outcome === "success") return parsed.data;
   const reason = reasonFromLog(log) || `: ${parsed.data.message ?? parsed.data.description ?? "unknown error"}`;

@@ -5,6 +5,7 @@ import { existsSync, rmSync, statSync, type Stats } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
 import * as z from "zod";
+import { once } from "../once.ts";
 import { configDir, settingsPath, type Env } from "../claude/home.ts";
 import { READ_WRITE_ENTRIES } from "../claude/shared.ts";
 import { describeError } from "../errors.ts";
@@ -197,13 +198,15 @@ export async function checkHookRuns(env: NodeJS.ProcessEnv, cwd: string): Promis
   return ok(`the SessionStart hook runs and answers (${ms} ms)`);
 }
 
-const hookAnswerSchema = z.object({
-  hookSpecificOutput: z.looseObject({ hookEventName: z.literal("SessionStart"), additionalContext: z.string() }),
-});
+const hookAnswerSchema = once(() =>
+  z.object({
+    hookSpecificOutput: z.looseObject({ hookEventName: z.literal("SessionStart"), additionalContext: z.string() }),
+  }),
+);
 
 function isHookAnswer(stdout: string): boolean {
   try {
-    return hookAnswerSchema.safeParse(JSON.parse(stdout)).success;
+    return hookAnswerSchema().safeParse(JSON.parse(stdout)).success;
   } catch {
     // Not JSON: not the hook's answer.
     return false;

@@ -5,6 +5,7 @@ import * as z from "zod";
 import type { Env } from "../claude/home.ts";
 import { EXIT, UserError } from "../errors.ts";
 import { parseIssueRef } from "./issue-ref.ts";
+import { once } from "../once.ts";
 import { oneLine } from "../text.ts";
 
 export const DEFAULT_LINEAR_API_URL = "https://api.linear.app/graphql";
@@ -12,53 +13,53 @@ export const DEFAULT_LINEAR_TIMEOUT_MS = 10_000;
 /** Messages from the server end up in one line on the user's terminal: bounded. */
 const MAX_MESSAGE = 200;
 
-const stateSchema = z.object({ id: z.string(), name: z.string(), type: z.string() });
-
-export const linearIssueSchema = z.object({
-  id: z.string(),
-  identifier: z.string(),
-  title: z.string(),
-  url: z.string(),
-  branchName: z.string().min(1),
-  description: z.string().nullish().transform((value) => value ?? null),
-  state: stateSchema,
-  team: z.object({ id: z.string(), key: z.string() }),
-  assignee: z.object({ id: z.string(), name: z.string() }).nullish().transform((value) => value ?? null),
-});
-export type LinearIssue = z.infer<typeof linearIssueSchema>;
-
-export const issueAnswerSchema = z.object({ issue: linearIssueSchema.nullable() });
-
-export const teamStatesAnswerSchema = z.object({
-  team: z.object({
-    states: z.object({
-      nodes: z.array(z.object({ id: z.string(), name: z.string(), type: z.string(), position: z.number() })),
-    }),
-  }),
-});
-
-export const viewerAnswerSchema = z.object({ viewer: z.object({ id: z.string() }) });
-
-export const issueStartAnswerSchema = z.object({
-  issueUpdate: z.object({
-    success: z.boolean(),
-    issue: z
-      .object({ state: z.object({ name: z.string() }) })
-      .nullish()
-      .transform((value) => value ?? null),
-  }),
-});
-
-const graphqlErrorsSchema = z.object({
-  errors: z
-    .array(
-      z.object({
-        message: z.string().optional(),
-        extensions: z.object({ code: z.string().optional() }).loose().optional(),
+/** Linear's answers, built at the first request rather than at the command's start. */
+const linearSchemas = once(() => {
+  const stateSchema = z.object({ id: z.string(), name: z.string(), type: z.string() });
+  const issue = z.object({
+    id: z.string(),
+    identifier: z.string(),
+    title: z.string(),
+    url: z.string(),
+    branchName: z.string().min(1),
+    description: z.string().nullish().transform((value) => value ?? null),
+    state: stateSchema,
+    team: z.object({ id: z.string(), key: z.string() }),
+    assignee: z.object({ id: z.string(), name: z.string() }).nullish().transform((value) => value ?? null),
+  });
+  return {
+    issue,
+    issueAnswer: z.object({ issue: issue.nullable() }),
+    teamStatesAnswer: z.object({
+      team: z.object({
+        states: z.object({
+          nodes: z.array(z.object({ id: z.string(), name: z.string(), type: z.string(), position: z.number() })),
+        }),
       }),
-    )
-    .min(1),
+    }),
+    viewerAnswer: z.object({ viewer: z.object({ id: z.string() }) }),
+    issueStartAnswer: z.object({
+      issueUpdate: z.object({
+        success: z.boolean(),
+        issue: z
+          .object({ state: z.object({ name: z.string() }) })
+          .nullish()
+          .transform((value) => value ?? null),
+      }),
+    }),
+    graphqlErrors: z.object({
+      errors: z
+        .array(
+          z.object({
+            message: z.string().optional(),
+            extensions: z.object({ code: z.string().optional() }).loose().optional(),
+          }),
+        )
+        .min(1),
+    }),
+  };
 });
+export type LinearIssue = z.infer<ReturnType<typeof linearSchemas>["issue"]>;
 
 // Named operations, so that logs, proxies and the test server can tell them apart.
 const ISSUE_QUERY = `query Issue($id: String!) {
@@ -189,7 +190,7 @@ export function linearClient({
       throw unreachable(error, endpoint, timeoutMs);
     }
     const body = parseJson(text);
-    const errors = graphqlErrorsSchema.safeParse(body);
+    const errors = linearSchemas().graphqlErrors.safeParse(body);
     const firstError = errors.success ? errors.data.errors[0] : undefined;
     const code = firstError?.extensions?.code;
     if (response.status === 401 || code === "AUTHENTICATION_ERROR") {
@@ -226,13 +227,18 @@ export function linearClient({
 
   async function fetchIssue(identifier: string): Promise<LinearIssue> {
     const checked = parseIssueRef(identifier).identifier;
-    const answer = await request("Issue", ISSUE_QUERY, { id: checked }, issueAnswerSchema, checked);
+    const answer = await request("Issue", ISSUE_QUERY, { id: checked }, linearSchemas().issueAnswer, checked);
     if (!answer.issue) throw notFound(checked);
     return answer.issue;
   }
 
   async function firstStartedState(issue: LinearIssue): Promise<{ id: string; name: string }> {
-    const answer = await request("TeamStates", TEAM_STATES_QUERY, { teamId: issue.team.id }, teamStatesAnswerSchema);
+    const answer = await request(
+      "TeamStates",
+      TEAM_STATES_QUERY,
+      { teamId: issue.team.id },
+      linearSchemas().teamStatesAnswer,
+    );
     const started = answer.team.states.nodes
       .filter((state) => state.type === "started")
       .sort((a, b) => a.position - b.position)[0];
@@ -252,7 +258,7 @@ export function linearClient({
       input.stateId = target.id;
     }
     if (assign) {
-      const { viewer } = await request("Viewer", VIEWER_QUERY, {}, viewerAnswerSchema);
+      const { viewer } = await request("Viewer", VIEWER_QUERY, {}, linearSchemas().viewerAnswer);
       if (issue.assignee?.id !== viewer.id) input.assigneeId = viewer.id;
     }
     return target ? { input, target } : { input };
@@ -262,7 +268,8 @@ export function linearClient({
     if (input.stateId === undefined && input.assigneeId === undefined) {
       return { moved: false, state: issue.state.name, assigned: false };
     }
-    const { issueUpdate } = await request("IssueStart", ISSUE_START_MUTATION, { id: issue.id, input }, issueStartAnswerSchema);
+    const variables = { id: issue.id, input };
+    const { issueUpdate } = await request("IssueStart", ISSUE_START_MUTATION, variables, linearSchemas().issueStartAnswer);
     if (!issueUpdate.success) {
       throw new UserError(`Linear did not update ${issue.identifier}; check that your key may edit issues of team ${issue.team.key}`);
     }
