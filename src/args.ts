@@ -1,7 +1,7 @@
 // Command-line options: each command declares every flag once, in a table from which Node's parseArgs config, the
 // checks of the values (zod, once, where the arguments enter) and the options part of its help are derived.
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import type { z } from "zod";
+import * as z from "zod/mini";
 import { describeError, UserError } from "./errors.ts";
 
 /** One flag of a command. */
@@ -14,7 +14,7 @@ export type Flag = {
   /** What it does, for help: one line; a "\n" goes on under the same column. */
   readonly help: string;
   /** Checks (and may convert) a value given, each one when `multiple`. A function: no schema is built at load. */
-  readonly check?: () => z.ZodType;
+  readonly check?: () => z.core.$ZodType;
   /** The value when the flag is not given. */
   readonly default?: unknown;
   /** Another flag this one cannot go with, and the message when both are given. */
@@ -23,7 +23,7 @@ export type Flag = {
 
 export type Flags = { readonly [name: string]: Flag };
 
-type Checked<F extends Flag> = F extends { check: () => infer S extends z.ZodType }
+type Checked<F extends Flag> = F extends { check: () => infer S extends z.core.$ZodType }
   ? z.output<S>
   : F extends { type: "boolean" }
     ? boolean
@@ -65,7 +65,7 @@ export function parseOptions<T extends Flags>(
     }
     const schema = flag.check();
     const check = (value: unknown): unknown => {
-      const result = schema.safeParse(value);
+      const result = z.safeParse(schema, value);
       if (result.success) return result.data;
       throw fail(`--${name}: ${result.error.issues[0]?.message}`);
     };

@@ -5,20 +5,18 @@
 // clock ticks), which tells a live session from a reused pid, as Claude Code itself checks it.
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import path from "node:path";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { configDir, type Env } from "./home.ts";
 
 const RUNNING_SESSIONS_DIR = "sessions";
 
-const recordSchema = z
-  .object({
-    pid: z.number().int().positive(),
-    sessionId: z.string().optional(),
-    cwd: z.string().optional(),
-    procStart: z.string().optional(),
-    pidDomain: z.string().optional(),
-  })
-  .loose();
+const recordSchema = z.looseObject({
+  pid: z.int().check(z.positive()),
+  sessionId: z.optional(z.string()),
+  cwd: z.optional(z.string()),
+  procStart: z.optional(z.string()),
+  pidDomain: z.optional(z.string()),
+});
 
 export type RunningSession = {
   readonly pid: number;

@@ -1,6 +1,6 @@
 // `claude-persist snapshot [create|list|restore|prune]`: snapshots of this project's session data, and rolling
 // back to one.
-import * as z from "zod";
+import * as z from "zod/mini";
 import { actionHelp, parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
@@ -36,11 +36,13 @@ const actions = {
         help: "how many snapshots taken with create to keep",
         // Digits only: Number("") and Number(" ") are 0, which would delete every snapshot.
         check: () =>
-          z
-            .string()
-            .regex(/^[0-9]{1,6}$/, "give a whole number of snapshots to keep, 1 or more")
-            .transform(Number)
-            .pipe(z.number().int().min(1, "keep at least 1 snapshot")),
+          z.pipe(
+            z.pipe(
+              z.string().check(z.regex(/^[0-9]{1,6}$/, "give a whole number of snapshots to keep, 1 or more")),
+              z.transform(Number),
+            ),
+            z.int().check(z.minimum(1, "keep at least 1 snapshot")),
+          ),
         default: 10,
       },
       json,

@@ -7,7 +7,7 @@
 // still listed and restored, as the hostile input anything a container writes is.
 // This module: how snapshots are stored and named, their records' schemas, and reading those records.
 import { readdirSync } from "node:fs";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { isNotFound, readRegularText } from "../fs.ts";
 import { PACK_STATE_DIR, STATE } from "../state/paths.ts";
 
@@ -39,12 +39,12 @@ export type SnapshotKind = "manual" | "pre-restore" | "pre-merge";
 
 const fileRecordSchema = z.object({
   path: z.string(),
-  size: z.number().int().nonnegative(),
-  mode: z.number().int(),
+  size: z.int().check(z.nonnegative()),
+  mode: z.int(),
   mtimeMs: z.number(),
   sha256: z.string(),
 });
-const dirRecordSchema = z.object({ path: z.string(), mode: z.number().int(), mtimeMs: z.number() });
+const dirRecordSchema = z.object({ path: z.string(), mode: z.int(), mtimeMs: z.number() });
 const sessionRecordSchema = z.object({ id: z.string(), slug: z.string(), bytes: z.number() });
 
 export const summarySchema = z.object({
@@ -56,13 +56,13 @@ export const summarySchema = z.object({
   environment: z.object({ kind: z.enum(["host", "container"]), machine: z.string() }),
   claudePersistVersion: z.string(),
   slugs: z.array(z.string()),
-  sessionCount: z.number().int(),
-  fileCount: z.number().int(),
+  sessionCount: z.int(),
+  fileCount: z.int(),
   /** The files' bytes, uncompressed. */
   bytes: z.number(),
 });
 
-export const manifestSchema = summarySchema.extend({
+export const manifestSchema = z.extend(summarySchema, {
   sessions: z.array(sessionRecordSchema),
   directories: z.array(dirRecordSchema),
   files: z.array(fileRecordSchema),
@@ -71,11 +71,11 @@ export const manifestSchema = summarySchema.extend({
 });
 
 /** A restore's undo: what it moved aside (files/), what it added (moved aside again on undo), the state before. */
-export const movedAsideSchema = summarySchema.extend({
+export const movedAsideSchema = z.extend(summarySchema, {
   form: z.literal("moved-aside"),
   sessions: z.array(sessionRecordSchema),
   directories: z.array(z.string()),
-  files: z.array(z.object({ path: z.string(), size: z.number().int().nonnegative() })),
+  files: z.array(z.object({ path: z.string(), size: z.int().check(z.nonnegative()) })),
   added: z.array(z.string()),
   state: z.object({ mappings: z.array(z.unknown()), workItems: z.array(z.unknown()) }),
 });

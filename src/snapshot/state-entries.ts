@@ -1,5 +1,5 @@
 // Restore's change to the pack's shared state files: the project's entries of mappings.json and work-items.json.
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { Env } from "../claude/home.ts";
 import { updateJsonState } from "../state/files.ts";
 import { mappingKey, mappingsFile } from "../state/mappings.ts";
