@@ -7,6 +7,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync,
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as z from "zod";
+import { once } from "../once.ts";
 import { configDir, homeDir, PACK_CODE_DIR, PACK_RUNTIME_MARKER, PACK_STATE_DIR, packCodeDir, packHostDir, packStateDir, settingsPath, type Env } from "../claude/home.ts";
 import { READ_WRITE_ENTRIES } from "../claude/shared.ts";
 import { UserError } from "../errors.ts";
@@ -37,17 +38,21 @@ const CREATABLE_DIRS = [...READ_WRITE_ENTRIES.filter((entry) => entry.kind === "
  * What install wrote, so that uninstall can take out exactly that and no more. It is host-only now, but an older
  * version kept it where containers write, and migration moved it as found: every path must be one install makes.
  */
-const manifestSchema = z.object({
-  version: z.string(),
-  files: z.record(
-    z.string().regex(/^commands\/[A-Za-z0-9][A-Za-z0-9._-]*\.md$/, "not a slash command install makes"),
-    z.object({ sha256: z.string(), replacedUserFile: z.boolean() }),
-  ),
-  settings: z.object({ before: z.string().nullable(), after: z.string() }),
-  /** Folders (relative to the config dir) that install created. */
-  createdDirs: z.array(z.string().refine((name) => CREATABLE_DIRS.includes(name), "not a folder install makes")).default([]),
-});
-type Manifest = z.infer<typeof manifestSchema>;
+const manifestSchema = once(() =>
+  z.object({
+    version: z.string(),
+    files: z.record(
+      z.string().regex(/^commands\/[A-Za-z0-9][A-Za-z0-9._-]*\.md$/, "not a slash command install makes"),
+      z.object({ sha256: z.string(), replacedUserFile: z.boolean() }),
+    ),
+    settings: z.object({ before: z.string().nullable(), after: z.string() }),
+    /** Folders (relative to the config dir) that install created. */
+    createdDirs: z
+      .array(z.string().refine((name) => CREATABLE_DIRS.includes(name), "not a folder install makes"))
+      .default([]),
+  }),
+);
+type Manifest = z.infer<ReturnType<typeof manifestSchema>>;
 
 /**
  * How commands/*.md name a runtime file: as the plugin runs them, `"${CLAUDE_PLUGIN_ROOT}/dist/bin/x.mjs"`.
@@ -255,7 +260,7 @@ export async function install(env: Env, options: { dryRun?: boolean; runtime?: s
   const config = configDir(env);
   const stateDir = packStateDir(env);
   const run = () => {
-    const previous = readJsonState(manifestPath(env), manifestSchema.optional(), undefined);
+    const previous = readJsonState(manifestPath(env), manifestSchema().optional(), undefined);
     const plan = planInstall(env, runtime, previous, options.parts ?? "all");
     const changes: Change[] = [];
     for (const dir of plan.dirs) changes.push({ path: relativeTo(config, dir), action: "create" });
@@ -297,7 +302,7 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
   }
   if (!options.dryRun) ensurePackHostDir(env);
   const run = () => {
-    const manifest = readJsonState(manifestPath(env), manifestSchema.optional(), undefined);
+    const manifest = readJsonState(manifestPath(env), manifestSchema().optional(), undefined);
     const changes: Change[] = [];
     const notes: string[] = [];
     const act = (change: Change, apply: () => void) => {
