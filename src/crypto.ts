@@ -16,7 +16,12 @@ export function randomHex(bytes: number): string {
   return crypto().randomBytes(bytes).toString("hex");
 }
 
-/** The SHA-256 of `text` as hex. */
-export function sha256Hex(text: string): string {
+/** The SHA-256 of `text` (or bytes) as hex. */
+export function sha256Hex(text: string | Buffer): string {
   return crypto().createHash("sha256").update(text).digest("hex");
+}
+
+/** A random UUID (v4). */
+export function randomUuid(): string {
+  return crypto().randomUUID();
 }

@@ -1,11 +1,11 @@
 // Doctor's checks of the Claude Code home on the host (also run inside a container where they apply): the private
 // folders, the SessionStart hook registered and answering.
-import { randomUUID } from "node:crypto";
 import { existsSync, rmSync, statSync, type Stats } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
 import * as z from "zod";
 import { once } from "../once.ts";
+import { randomUuid } from "../crypto.ts";
 import { configDir, settingsPath, type Env } from "../claude/home.ts";
 import { READ_WRITE_ENTRIES } from "../claude/shared.ts";
 import { describeError } from "../errors.ts";
@@ -152,7 +152,7 @@ export async function checkHookRuns(env: NodeJS.ProcessEnv, cwd: string): Promis
   }
   const registered = registeredHook(env);
   const command = registered.kind === "current" || registered.kind === "outdated" ? registered.command : HOOK_COMMAND;
-  const sessionId = `claude-persist-doctor-${randomUUID()}`;
+  const sessionId = `claude-persist-doctor-${randomUuid()}`;
   const input = JSON.stringify({ session_id: sessionId, cwd, hook_event_name: "SessionStart", source: "startup" });
   const started = performance.now();
   const execa = await loadExeca();

@@ -2,12 +2,12 @@
 // `<config>/commands/`, the SessionStart hook into `<config>/settings.json`. Everything is planned (and every input
 // validated) before the first byte is written; re-running changes nothing; uninstall takes out exactly what
 // install put in, and gives back any file of the user's that install replaced.
-import { createHash } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as z from "zod";
 import { once } from "../once.ts";
+import { sha256Hex } from "../crypto.ts";
 import { configDir, homeDir, PACK_CODE_DIR, PACK_RUNTIME_MARKER, PACK_STATE_DIR, packCodeDir, packHostDir, packStateDir, settingsPath, type Env } from "../claude/home.ts";
 import { READ_WRITE_ENTRIES } from "../claude/shared.ts";
 import { UserError } from "../errors.ts";
@@ -77,10 +77,6 @@ export function findRuntimeDir(from: string = path.dirname(fileURLToPath(import.
 
 function manifestPath(env: Env): string {
   return statePath(env, STATE.installRecord);
-}
-
-function sha256(content: string | Buffer): string {
-  return createHash("sha256").update(content).digest("hex");
 }
 
 /**
@@ -173,9 +169,9 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
     const content = Buffer.from(commandForInstall(template, env, path.join(runtime, rel)));
     const current = readIfExists(target);
     const known = previous?.files[rel];
-    const ours = current === undefined || (known !== undefined && sha256(current) === known.sha256);
+    const ours = current === undefined || (known !== undefined && sha256Hex(current) === known.sha256);
     const userFileInTheWay = !ours && !current.equals(content);
-    plan.manifest.files[rel] = { sha256: sha256(content), replacedUserFile: userFileInTheWay || (known?.replacedUserFile ?? false) };
+    plan.manifest.files[rel] = { sha256: sha256Hex(content), replacedUserFile: userFileInTheWay || (known?.replacedUserFile ?? false) };
     want(target, current, content, 0o644, userFileInTheWay);
   }
 
@@ -186,10 +182,10 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
   const before = readTextToEdit(settingsFile);
   const beforeBytes = before === undefined ? undefined : Buffer.from(before);
   const after = addSessionStartHook(before ?? "", settingsFile);
-  const lastWrittenByUs = previous !== undefined && before !== undefined && sha256(before) === previous.settings.after;
+  const lastWrittenByUs = previous !== undefined && before !== undefined && sha256Hex(before) === previous.settings.after;
   plan.manifest.settings = {
-    before: lastWrittenByUs ? previous.settings.before : before === undefined ? null : sha256(before),
-    after: sha256(after),
+    before: lastWrittenByUs ? previous.settings.before : before === undefined ? null : sha256Hex(before),
+    after: sha256Hex(after),
   };
   // No mode: a settings.json of the user's keeps its own (it may hold secrets in `env`); a new one gets 0644.
   want(settingsFile, beforeBytes, Buffer.from(after), undefined, before !== undefined && !lastWrittenByUs);
@@ -316,12 +312,12 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
     if (current !== undefined) {
       const backup = settingsFile + BACKUP_SUFFIX;
       const backupText = readTextIfExists(backup);
-      const untouchedSinceInstall = manifest !== undefined && sha256(current) === manifest.settings.after;
+      const untouchedSinceInstall = manifest !== undefined && sha256Hex(current) === manifest.settings.after;
       // A link (dotfiles checked out since install) is the user's: it stays, and only our hook comes out of its file.
       const isLink = lstatSync(settingsFile).isSymbolicLink();
       if (untouchedSinceInstall && manifest.settings.before === null && !isLink) {
         act({ path: settingsFile, action: "remove" }, () => unlinkSync(settingsFile));
-      } else if (untouchedSinceInstall && backupText !== undefined && sha256(backupText) === manifest.settings.before) {
+      } else if (untouchedSinceInstall && backupText !== undefined && sha256Hex(backupText) === manifest.settings.before) {
         act({ path: settingsFile, action: "restore" }, () => writeFileAtomic(settingsFile, backupText));
       } else {
         const without = removeSessionStartHook(current, settingsFile);
@@ -338,7 +334,7 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
       const file = path.join(config, rel);
       const content = existsSync(file) ? readFileSync(file) : undefined;
       if (content === undefined) continue;
-      if (sha256(content) !== entry.sha256) {
+      if (sha256Hex(content) !== entry.sha256) {
         notes.push(`${rel} was changed after install, so it was left in place`);
         continue;
       }
