@@ -174,7 +174,7 @@ async function init(args: string[], io: Io): Promise<number> {
   if (settings.own && values.listen) await rest(endpoint, "PATCH", "/rest/config/options", { listenAddresses: values.listen });
   if (!settings.relay) await configureFolders(env, endpoint, settings.deviceId);
   const saved = settings;
-  await updateJsonState(syncSettingsFile(env), syncSettingsSchema, saved, () => saved);
+  await updateJsonState(syncSettingsFile(env), syncSettingsSchema(), saved, () => saved);
   const lines = [`This device: ${settings.deviceId}`];
   if (settings.own) {
     const listen = values.listen ?? [];

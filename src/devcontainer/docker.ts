@@ -4,6 +4,7 @@
 import { loadExeca } from "../execa.ts";
 import * as z from "zod";
 import { UserError } from "../errors.ts";
+import { once } from "../once.ts";
 
 const DOCKER_TIMEOUT_MS = 20_000;
 
@@ -15,20 +16,24 @@ export function isDockerUnreachable(line: string): boolean {
   return /Cannot connect to the Docker daemon|connect: no such file or directory|connect: connection refused|docker: not found|spawn docker ENOENT/i.test(line);
 }
 
-const labelsSchema = z.record(z.string(), z.string()).nullable().optional();
+const labelsSchema = once(() => z.record(z.string(), z.string()).nullable().optional());
 
-const containerSchema = z.looseObject({
+const containerSchema = once(() =>
+  z.looseObject({
   Id: z.string(),
   State: z.looseObject({ Running: z.boolean() }),
   Mounts: z.array(z.looseObject({ Type: z.string(), Source: z.string().optional(), Destination: z.string(), RW: z.boolean() })),
-  Config: z.looseObject({ Labels: labelsSchema, User: z.string().optional(), Env: z.array(z.string()).nullable().optional() }),
-});
-export type Container = z.infer<typeof containerSchema>;
-
-const metadataSchema = z.array(
-  z.looseObject({ remoteUser: z.string().optional(), containerUser: z.string().optional(), postAttachCommand: z.unknown().optional() }),
+  Config: z.looseObject({ Labels: labelsSchema(), User: z.string().optional(), Env: z.array(z.string()).nullable().optional() }),
+  }),
 );
-export type MetadataEntry = z.infer<typeof metadataSchema>[number];
+export type Container = z.infer<ReturnType<typeof containerSchema>>;
+
+const metadataSchema = once(() =>
+  z.array(
+    z.looseObject({ remoteUser: z.string().optional(), containerUser: z.string().optional(), postAttachCommand: z.unknown().optional() }),
+  ),
+);
+export type MetadataEntry = z.infer<ReturnType<typeof metadataSchema>>[number];
 
 /** The merged dev container metadata the CLI stored on a container (config, image and features). */
 /**
@@ -44,11 +49,11 @@ export function containerMetadata(container: Container): MetadataEntry[] {
 }
 
 /** The `devcontainer.metadata` label of a container or an image, parsed; empty when it is missing or malformed. */
-function metadataFromLabels(labels: z.infer<typeof labelsSchema>): MetadataEntry[] {
+function metadataFromLabels(labels: z.infer<ReturnType<typeof labelsSchema>>): MetadataEntry[] {
   const label = labels?.["devcontainer.metadata"];
   if (!label) return [];
   try {
-    const parsed = metadataSchema.safeParse(JSON.parse(label));
+    const parsed = metadataSchema().safeParse(JSON.parse(label));
     return parsed.success ? parsed.data : [];
   } catch {
     return [];
@@ -108,7 +113,7 @@ export async function findDevcontainer(workspaceFolder: string, configPath: stri
 }
 
 export async function inspectContainer(id: string, env: NodeJS.ProcessEnv): Promise<Container> {
-  const parsed = z.array(containerSchema).safeParse(JSON.parse(await docker(["inspect", "--type", "container", id], env)));
+  const parsed = z.array(containerSchema()).safeParse(JSON.parse(await docker(["inspect", "--type", "container", id], env)));
   const container = parsed.success ? parsed.data[0] : undefined;
   if (!container) throw new UserError(`docker inspect ${id} answered something unexpected`);
   return container;
@@ -116,9 +121,9 @@ export async function inspectContainer(id: string, env: NodeJS.ProcessEnv): Prom
 
 /** The user an image's `devcontainer.metadata` label asks for, when the image is there to read. */
 export async function imageRemoteUser(image: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  let labels: z.infer<typeof labelsSchema>;
+  let labels: z.infer<ReturnType<typeof labelsSchema>>;
   try {
-    labels = labelsSchema.parse(JSON.parse(await docker(["image", "inspect", "--format", "{{json .Config.Labels}}", image], env)));
+    labels = labelsSchema().parse(JSON.parse(await docker(["image", "inspect", "--format", "{{json .Config.Labels}}", image], env)));
   } catch {
     return undefined;
   }

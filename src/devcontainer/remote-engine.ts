@@ -7,6 +7,7 @@ import path from "node:path";
 import * as z from "zod";
 import { homeDir } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
+import { once } from "../once.ts";
 import { loadExeca } from "../execa.ts";
 import { readBoundedText } from "../fs.ts";
 import { shellWord } from "../text.ts";
@@ -64,14 +65,14 @@ export function describeTarget(target: SshTarget): string {
   return `${target.user ? `${target.user}@` : ""}${target.host}${target.port ? `:${target.port}` : ""}`;
 }
 
-const dockerConfigSchema = z.looseObject({ currentContext: z.string().optional() });
+const dockerConfigSchema = once(() => z.looseObject({ currentContext: z.string().optional() }));
 
 function currentContextName(env: NodeJS.ProcessEnv): string | undefined {
   const dir = env.DOCKER_CONFIG || path.join(homeDir(env), ".docker");
   const text = readBoundedText(path.join(dir, "config.json"), MAX_ANSWER_BYTES);
   if (text === undefined) return undefined;
   try {
-    return dockerConfigSchema.parse(JSON.parse(text)).currentContext;
+    return dockerConfigSchema().parse(JSON.parse(text)).currentContext;
   } catch {
     // docker itself reports a broken config.json on its first call; dev-open's docker calls surface it.
     return undefined;

@@ -9,6 +9,7 @@ import * as z from "zod";
 import { packCodeDir, PACK_HOST_DIR, PACK_CODE_DIR, PACK_RUNTIME_MARKER, type Env } from "../claude/home.ts";
 import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "../claude/shared.ts";
 import { UserError } from "../errors.ts";
+import { once } from "../once.ts";
 import { loadExeca } from "../execa.ts";
 import { sourceFoldersCommand } from "./lifecycle-commands.ts";
 import { planPersistenceMounts } from "./mount-plan.ts";
@@ -40,16 +41,11 @@ const DESCRIBE_SCRIPT = [
   `printf 'runtime=%s\\n' "$(head -c 4096 "$c/${PACK_CODE_DIR}/${PACK_RUNTIME_MARKER}" 2>/dev/null | tr -d '\\n')"`,
 ].join("\n");
 
-const yesNo = z.enum(["yes", "no"]);
-const answerSchema = z.object({
-  home: z.string(),
-  config: z.string(),
-  workspace: yesNo,
-  syncthing: yesNo,
-  unison: yesNo,
-  runtime: z.string(),
+const answerSchema = once(() => {
+  const yesNo = z.enum(["yes", "no"]);
+  return z.object({ home: z.string(), config: z.string(), workspace: yesNo, syncthing: yesNo, unison: yesNo, runtime: z.string() });
 });
-const runtimeSchema = z.looseObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+const runtimeSchema = once(() => z.looseObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }));
 
 /** Connects once and learns what dev-open needs to know about the engine's machine. */
 export async function describeRemoteMachine(
@@ -70,14 +66,14 @@ export async function describeRemoteMachine(
     const equals = line.indexOf("=");
     if (equals > 0) fields[line.slice(0, equals)] = line.slice(equals + 1);
   }
-  const answer = answerSchema.safeParse(fields);
+  const answer = answerSchema().safeParse(fields);
   if (!answer.success) {
     const hint = "does its shell print text on login?";
     throw new UserError(`${label} answered something unexpected when asked for its home over ssh (${hint})`);
   }
   let runtimeSha256: string | undefined;
   try {
-    runtimeSha256 = runtimeSchema.parse(JSON.parse(answer.data.runtime)).sha256;
+    runtimeSha256 = runtimeSchema().parse(JSON.parse(answer.data.runtime)).sha256;
   } catch {
     runtimeSha256 = undefined; // No pack there yet, or one we cannot read: installed again.
   }
@@ -118,7 +114,7 @@ const INSTALL_SCRIPT = [
  */
 export async function ensurePackOnRemote(env: Env, machine: RemoteMachine): Promise<string> {
   const marker = readFileSync(path.join(packCodeDir(env), PACK_RUNTIME_MARKER), "utf8");
-  const local = runtimeSchema.parse(JSON.parse(marker)).sha256;
+  const local = runtimeSchema().parse(JSON.parse(marker)).sha256;
   if (machine.runtimeSha256 === local) return `The pack on ${machine.label} is the same as here.`;
   const execa = await loadExeca();
   const tar = await execa("tar", ["-C", packCodeDir(env), "-cf", "-", "."], {

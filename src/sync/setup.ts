@@ -5,6 +5,7 @@ import path from "node:path";
 import * as z from "zod";
 import type { Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
+import { once } from "../once.ts";
 import { readTextIfExists, writeFileAtomic } from "../fs.ts";
 import { readJsonState } from "../state/files.ts";
 import {
@@ -17,19 +18,21 @@ import {
 } from "./folders.ts";
 import { endpointOf, isUp, newApiKey, RestError, rest, userSyncthingHomes, type Endpoint } from "./syncthing.ts";
 
-export const syncSettingsSchema = z.object({
-  /** The Syncthing home whose config.xml names the API address and key. */
-  home: z.string(),
-  /** True when claude-persist started this instance (and may stop it); false for the user's own Syncthing. */
-  own: z.boolean(),
-  /** An always-on box that holds only encrypted data for the user's machines. */
-  relay: z.boolean(),
-  deviceId: z.string(),
-});
-export type SyncSettings = z.infer<typeof syncSettingsSchema>;
+export const syncSettingsSchema = once(() =>
+  z.object({
+    /** The Syncthing home whose config.xml names the API address and key. */
+    home: z.string(),
+    /** True when claude-persist started this instance (and may stop it); false for the user's own Syncthing. */
+    own: z.boolean(),
+    /** An always-on box that holds only encrypted data for the user's machines. */
+    relay: z.boolean(),
+    deviceId: z.string(),
+  }),
+);
+export type SyncSettings = z.infer<ReturnType<typeof syncSettingsSchema>>;
 
 export function readSyncSettings(env: Env): SyncSettings | undefined {
-  return readJsonState<SyncSettings | undefined>(syncSettingsFile(env), syncSettingsSchema, undefined);
+  return readJsonState<SyncSettings | undefined>(syncSettingsFile(env), syncSettingsSchema(), undefined);
 }
 
 export function endpointFor(settings: SyncSettings): Endpoint {
