@@ -7,7 +7,7 @@
 //   tsx scripts/build.ts --out DIR    build into DIR
 //   tsx scripts/build.ts --check [DIR]  build into a temporary folder and fail if DIR (default dist/) differs
 import { createHash } from "node:crypto";
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";

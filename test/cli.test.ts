@@ -229,7 +229,7 @@ describe("the command-line contract (README: The command-line contract)", () => 
     const shared = await runCli(["share"], { env: { HOME: home }, cwd: repo });
     expect(shared.exitCode, shared.stderr).toBe(0);
     const compose = readFileSync(path.join(devcontainer, "compose.yaml"), "utf8");
-    expect(compose).toMatch(/volumes:[^]*target: \/root\/\.claude\/projects/);
+    expect(compose).toMatch(/volumes:[\s\S]*target: \/root\/\.claude\/projects/);
 
     const slugFolder = path.join(home, ".claude", "projects", repo.replace(/[^a-zA-Z0-9]/g, "-"));
     mkdirSync(slugFolder, { recursive: true });

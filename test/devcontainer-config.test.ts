@@ -1,5 +1,5 @@
 import { lineAndColumn } from "../src/jsonc.ts";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -14,12 +14,13 @@ import {
   planInitialConfig,
   readDevcontainerConfig,
 } from "../src/devcontainer/config.ts";
-import { ensurePersistenceMounts } from "../src/devcontainer/mounts.ts";
 import { UserError } from "../src/errors.ts";
-import { configFilesIn, fixtureName, hasSharedCorpus, OWN_CORPUS, planForFixture, SHARED_CORPUS } from "./fixtures/devcontainers/corpus.ts";
+import { configFilesIn, fixtureName, hasSharedCorpus, OWN_CORPUS, SHARED_CORPUS } from "./fixtures/devcontainers/corpus.ts";
 
 const scratchDirs: string[] = [];
-afterAll(() => scratchDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 function scratch(files: Record<string, string> = {}): string {
   const root = realpathSync(mkdtempSync(path.join(tmpdir(), "devcontainer-config-")));

@@ -35,7 +35,9 @@ import {
 const HOME = { HOME: "/home/ana" };
 
 const scratchDirs: string[] = [];
-afterAll(() => scratchDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
 function scratchDir(prefix: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   scratchDirs.push(dir);

@@ -74,7 +74,7 @@ describe("one concept per module", () => {
   const files = ["src", "hooks", "scripts"].flatMap(sourceLines);
 
   it(`no module in src/, hooks/ or scripts/ is over ${MAX_MODULE_LINES} lines`, () => {
-    const over = files.filter(([file, lines]) => lines > MAX_MODULE_LINES);
+    const over = files.filter(([_file, lines]) => lines > MAX_MODULE_LINES);
     expect(over.map(([file, lines]) => `${file}: ${lines} lines`)).toEqual([]);
   });
 });

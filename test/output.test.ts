@@ -15,7 +15,7 @@ describe("unifiedDiff (dry-run diffs)", () => {
     ["a file without a final newline", '{\n  "image": "debian"\n}', '{\n  "image": "debian",\n  "mounts": []\n}'],
     ["a file given one", "a\nb", "a\nb\n"],
     ["a new file", undefined, '{\n  "image": "debian"\n}\n'],
-    ["a change in the middle of a long file", Array.from({ length: 40 }, (_, i) => `line ${i}`).join("\n") + "\n", Array.from({ length: 40 }, (_, i) => (i === 20 ? "changed" : `line ${i}`)).join("\n") + "\n"],
+    ["a change in the middle of a long file", `${Array.from({ length: 40 }, (_, i) => `line ${i}`).join("\n")}\n`, `${Array.from({ length: 40 }, (_, i) => (i === 20 ? "changed" : `line ${i}`)).join("\n")}\n`],
   ])("for %s is a patch that `git apply` takes and that gives the new bytes", async (_name, before, after) => {
     const dir = tempDir("cp-diff-");
     mkdirSync(path.join(dir, ".devcontainer"));
@@ -76,7 +76,7 @@ describe("claude-persist sessions as a table", () => {
     const table = result.stdout.split("\n").filter((line) => line.startsWith("  "));
     expect(table).toHaveLength(2);
     for (const line of table) expect(stringWidth(line), line).toBeLessThanOrEqual(100);
-    expect(table[1]).toMatch(/^  \d{4}-\d\d-\d\d \d\d:\d\d  /);
+    expect(table[1]).toMatch(/^ {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}/);
     expect(table[1]).toMatch(new RegExp(`claude --resume ${id}$`));
     expect(table[1]).toContain("修复");
   });

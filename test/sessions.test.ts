@@ -331,9 +331,9 @@ describe("claude-persist sessions: the index of what was read", () => {
     folder = tempDir("cp-sess-index-");
     dir = path.join(home, ".claude", "projects", encodeProjectSlug(folder));
     indexFile = path.join(home, ".claude", "persist-host", "sessions-index.json");
-    ids.forEach((id, i) =>
-      writeTranscript(path.join(dir, `${id}.jsonl`), { id, cwd: folder, branch: "main", prompt: `prompt ${i}`, start: HOUR_AGO - (i + 2) * HOUR, end: HOUR_AGO - (i + 1) * HOUR }),
-    );
+    for (const [i, id] of ids.entries()) {
+      writeTranscript(path.join(dir, `${id}.jsonl`), { id, cwd: folder, branch: "main", prompt: `prompt ${i}`, start: HOUR_AGO - (i + 2) * HOUR, end: HOUR_AGO - (i + 1) * HOUR });
+    }
   });
 
   it("opens a transcript that has not changed since the last listing no more, and lists the same", async () => {

@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
 import { pidDomain, processStartTime, runningSessions } from "../src/claude/running-sessions.ts";
 import { mapProject } from "../src/devcontainer/mapping.ts";
-import { type SnapshotProject } from "../src/snapshot/format.ts";
+import type { SnapshotProject } from "../src/snapshot/format.ts";
 import { withSnapshotLock } from "../src/snapshot/project.ts";
 import { readTarGz, writeTarGz, type TarEntry } from "../src/snapshot/tar.ts";
 import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
@@ -658,7 +658,7 @@ describe("claude-persist snapshot", () => {
   it("tells a waiting snapshot that a snapshot or restore is running, not to remove the lock", async () => {
     const locks = tempDir("cp-lock-");
     const project: SnapshotProject = { path: repo, hostPath: repo, slug: encodeProjectSlug(repo), slugs: [], dir: path.join(locks, "snaps"), legacyDir: path.join(locks, "old") };
-    let release = () => undefined as void;
+    let release: () => void = () => {};
     const held = withSnapshotLock(project, () => new Promise<void>((resolve) => (release = resolve)));
     await new Promise((resolve) => setTimeout(resolve, 50));
     await expect(withSnapshotLock(project, () => "ran", 300)).rejects.toThrow(`a snapshot or restore of ${repo} is running; wait for it to finish, then try again`);

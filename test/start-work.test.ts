@@ -471,7 +471,7 @@ describe("start-work refuses hostile arguments before git or the network", () =>
     ["a path", ["../../x"]],
     ["a newline", ["LIN-1\ntouch /tmp/x"]],
     ["a command substitution", ["$(touch /tmp/x)"]],
-    ["10 kB", ["LIN-1" + "1".repeat(10_000)]],
+    ["10 kB", [`LIN-1${"1".repeat(10_000)}`]],
     ["a URL elsewhere", ["https://evil.example/acme/issue/LIN-1/x"]],
     ["an option as --from", ["LIN-123", "--from=--upload-pack=x"]],
     ["a second argument", ["LIN-123", "; rm -rf ~"]],

@@ -18,8 +18,8 @@ const line = (uuid: string, parent: string | null, time: string, text: string): 
 describe("conflict copies merged by line", () => {
   it("keeps every line of both machines, and both machines write the same bytes whichever copy they start from", () => {
     const common = [line("u1", null, "2026-01-01T00:00:01Z", "first"), line("u2", "u1", "2026-01-01T00:00:02Z", "second")];
-    const onA = [...common, line("a3", "u2", "2026-01-01T00:00:05Z", "from A")].join("\n") + "\n";
-    const onB = [...common, line("b3", "u2", "2026-01-01T00:00:04Z", "from B"), "not json, a torn line"].join("\n") + "\n";
+    const onA = `${[...common, line("a3", "u2", "2026-01-01T00:00:05Z", "from A")].join("\n")}\n`;
+    const onB = `${[...common, line("b3", "u2", "2026-01-01T00:00:04Z", "from B"), "not json, a torn line"].join("\n")}\n`;
     const mergedOnA = unionOfLines(onA, onB);
     const mergedOnB = unionOfLines(onB, onA);
     expect(mergedOnA.text).toBe(mergedOnB.text);

@@ -4,7 +4,7 @@ import { closeSync, mkdirSync, openSync, rmSync, symlinkSync, writeFileSync, wri
 import path from "node:path";
 import { encodeProjectSlug } from "../../src/claude/home.ts";
 import { sessionsIndexPath } from "../../src/sessions/index-file.ts";
-import { runs, cli, NODE_START, compare, report, cachedTree } from "./measure.ts";
+import { cli, NODE_START, compare, report, cachedTree } from "./measure.ts";
 
 // `sessions --all` over a large synthetic Claude home: 10,000 transcripts in a few hundred project folders, 20 of
 // them 50 MB, some container folders symlinked onto host folders. Built once into the OS temp folder and reused.
@@ -57,7 +57,10 @@ function sessionsBenchHome(): string {
 
 function writeSessionsTree(projects: string, starts: string): void {
   let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
   const mappings: object[] = [];
   const folders = Array.from({ length: SESSIONS_TREE.projects }, (_, p) => {
     const cwd = `/home/dev/src/project-${p}`;
@@ -72,7 +75,7 @@ function writeSessionsTree(projects: string, starts: string): void {
   });
   writeFileSync(path.join(path.dirname(starts), "mappings.json"), JSON.stringify(mappings, null, 2));
   const filler = (id: string, cwd: string, text: string) =>
-    JSON.stringify({ parentUuid: "p", isSidechain: false, type: "assistant", message: { role: "assistant", content: [{ type: "text", text }] }, uuid: "u", timestamp: "2026-01-01T00:00:00.000Z", cwd, sessionId: id, version: "2.1.330", gitBranch: "main" }) + "\n";
+    `${JSON.stringify({ parentUuid: "p", isSidechain: false, type: "assistant", message: { role: "assistant", content: [{ type: "text", text }] }, uuid: "u", timestamp: "2026-01-01T00:00:00.000Z", cwd, sessionId: id, version: "2.1.330", gitBranch: "main" })}\n`;
   const paragraph = "The build reads its configuration from the workspace and caches what it can. ".repeat(50);
   for (let i = 0; i < SESSIONS_TREE.transcripts; i++) {
     const { cwd, slug } = folders[i % folders.length] ?? { cwd: "", slug: "" };
@@ -98,7 +101,7 @@ function writeSessionsTree(projects: string, starts: string): void {
     writeSync(fd, tail);
     closeSync(fd);
     if (i % 3 === 0) {
-      writeFileSync(path.join(starts, `${id}.jsonl`), JSON.stringify({ sessionId: id, cwd, environment: i % 2 ? "host" : "container", machine: "bench", source: "startup", time: new Date(start).toISOString() }) + "\n");
+      writeFileSync(path.join(starts, `${id}.jsonl`), `${JSON.stringify({ sessionId: id, cwd, environment: i % 2 ? "host" : "container", machine: "bench", source: "startup", time: new Date(start).toISOString() })}\n`);
     }
   }
 }

@@ -4,7 +4,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, wri
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { encodeProjectSlug } from "../../src/claude/home.ts";
-import { root, runs, cli, median, compare, report, cachedTree, timeCommand } from "./measure.ts";
+import { root, cli, median, compare, report, cachedTree, timeCommand } from "./measure.ts";
 
 /** dev-open on a container that already runs with the mounts, against a plain `devcontainer up` of it. */
 export async function benchDevOpen(): Promise<boolean> {
@@ -109,7 +109,10 @@ export async function benchSnapshot(): Promise<boolean> {
 /** The synthetic home and repo the snapshot bench reads, built into `building`, which becomes `cache`. */
 function writeSnapshotTree(building: string, cache: string, spec: typeof SNAPSHOT_TREE = SNAPSHOT_TREE): void {
   let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   // The project folder is named for where the cache ends up, so that its slug is the one the CLI computes there.
   const repo = path.join(cache, "repo");

@@ -43,7 +43,7 @@ export function runningSessions(env: Env, here: string = pidDomain()): RunningSe
   const found: RunningSession[] = [];
   for (const name of names.filter((n) => /^\d+\.json$/.test(n)).sort()) {
     const file = path.join(dir, name);
-    let parsed;
+    let parsed: ReturnType<typeof recordSchema.safeParse>;
     try {
       parsed = recordSchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
     } catch {

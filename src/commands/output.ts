@@ -67,7 +67,10 @@ function displayWidth(text: string, remember = true): number {
   if (!remember) return stringWidth(text);
   // Each cell is measured when the widths are fitted and again when it is padded: measured once.
   let width = measured.get(text);
-  if (width === undefined) measured.set(text, (width = stringWidth(text)));
+  if (width === undefined) {
+    width = stringWidth(text);
+    measured.set(text, width);
+  }
   return width;
 }
 

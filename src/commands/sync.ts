@@ -200,10 +200,10 @@ async function addDeviceCommand(args: string[], io: Io): Promise<number> {
   if (!id || !DEVICE_ID.test(id)) throw new UserError("give the other device's ID, as 'claude-persist sync status' prints it there (8 groups of 7 letters and digits)", 2);
   const settings = requireSettings(io.env);
   if (id === settings.deviceId) throw new UserError("that is this device's own ID; give the other machine's", 2);
-  const endpoint = await liveEndpoint(io.env, settings);
+  const endpoint = await liveEndpoint(settings);
   const untrusted = values.untrusted === true;
   const password = untrusted ? relayPassword(io.env) : undefined;
-  await addDevice(io.env, endpoint, settings, { id, name: values.name, addresses: values.address ?? [], untrusted, password: password?.value });
+  await addDevice(endpoint, settings, { id, name: values.name, addresses: values.address ?? [], untrusted, password: password?.value });
   io.stdout(`Sharing with ${values.name ?? id}${untrusted ? " (untrusted: it stores encrypted data only)" : ""}.\n`);
   if (password?.created) {
     io.stdout(`The encryption password is in ${relayPasswordFile(io.env)}: copy that file to the same place on your other machines before adding this device there.\n`);
@@ -214,7 +214,7 @@ async function addDeviceCommand(args: string[], io: Io): Promise<number> {
 async function status(args: string[], io: Io): Promise<number> {
   const { values } = parseOptions("claude-persist sync status", args, actions.status.flags);
   const settings = requireSettings(io.env);
-  const endpoint = await liveEndpoint(io.env, settings);
+  const endpoint = await liveEndpoint(settings);
   const merged = settings.relay ? [] : mergeAllConflicts(io.env);
   const connections = await rest<{ connections: Record<string, { connected: boolean; paused: boolean; address?: string }> }>(endpoint, "GET", "/rest/system/connections");
   const devices = await rest<Array<{ deviceID: string; name: string; untrusted?: boolean }>>(endpoint, "GET", "/rest/config/devices");
@@ -247,7 +247,7 @@ async function status(args: string[], io: Io): Promise<number> {
 async function pauseResume(which: "pause" | "resume", args: string[], io: Io): Promise<number> {
   parseOptions(`claude-persist sync ${which}`, args, actions[which].flags);
   const settings = requireSettings(io.env);
-  await setFoldersPaused(await liveEndpoint(io.env, settings), which === "pause");
+  await setFoldersPaused(await liveEndpoint(settings), which === "pause");
   io.stdout(which === "pause" ? "Paused: nothing is sent or fetched until 'claude-persist sync resume'.\n" : "Syncing again.\n");
   return 0;
 }
@@ -306,7 +306,7 @@ async function merge(args: string[], io: Io): Promise<number> {
 async function scan(args: string[], io: Io): Promise<number> {
   const { positionals } = parseOptions("claude-persist sync scan", args, actions.scan.flags, { positionals: 1 });
   const settings = requireSettings(io.env);
-  const endpoint = await liveEndpoint(io.env, settings);
+  const endpoint = await liveEndpoint(settings);
   if (!positionals[0]) {
     for (const folder of SYNC_FOLDERS) await scanNow(endpoint, folder);
     return 0;

@@ -194,7 +194,7 @@ function volumeLines(source: string, target: string, readonly: boolean): string[
 }
 
 function yamlScalar(value: string): string {
-  return /^[A-Za-z0-9_.\/~+${}-]+$/.test(value) && !/^[-~]/.test(value) ? value : JSON.stringify(value);
+  return /^[A-Za-z0-9_./~+${}-]+$/.test(value) && !/^[-~]/.test(value) ? value : JSON.stringify(value);
 }
 
 /** Where the new items go and the lines to insert there (each line will be preceded by a line break). */

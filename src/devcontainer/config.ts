@@ -139,7 +139,7 @@ export function parseJsoncObject(text: string, file: string): Node {
   const tree = parseJsoncTree(text, errors);
   const [first] = errors;
   if (first) throw jsoncSyntaxError(text, file, first.offset, describeParseError(first.error));
-  if (!tree || tree.type !== "object") throw jsoncSyntaxError(text, file, tree?.offset ?? 0, "the top level is not an object");
+  if (tree?.type !== "object") throw jsoncSyntaxError(text, file, tree?.offset ?? 0, "the top level is not an object");
   refuseDuplicateKeys(text, file, tree);
   return tree;
 }

@@ -350,7 +350,7 @@ function lifecycleRemovalEdits(text: string, tree: Node, removed: string[]): Edi
   const edits: Edit[] = [];
   for (const property of LIFECYCLE_PROPERTIES) {
     const value = propertyValueNode(tree, property);
-    if (!value || value.type !== "object") continue;
+    if (value?.type !== "object") continue;
     const children = value.children ?? [];
     const index = children.findIndex((child) => child.children?.[0]?.value === LIFECYCLE_KEY);
     const ours = children[index];

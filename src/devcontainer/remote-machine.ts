@@ -218,7 +218,7 @@ export function withRemoteSources(
   const isMounts = (p: Node) => p.children?.[0]?.value === "mounts";
   const property = tree?.type === "object" ? tree.children?.find(isMounts) : undefined;
   const mounts = property?.children?.[1];
-  if (!mounts || mounts.type !== "array") return text;
+  if (mounts?.type !== "array") return text;
   const prefix = `${containerHome}/.claude/`;
   let result = text;
   (mounts.children ?? []).forEach((item: Node, index: number) => {

@@ -1,6 +1,6 @@
 // One project's sessions from its slug folders: each transcript's summary (from the index when unchanged), its start
 // records, where it ran and the command that resumes it, newest first.
-import { readdirSync, statSync } from "node:fs";
+import { type Dirent, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod/mini";
 import { encodeProjectSlug, hasProjectSlug } from "../claude/home.ts";
@@ -27,7 +27,7 @@ export type FolderSummary = {
 
 export function summarizeFolder(context: Context, folder: SlugFolder): FolderSummary {
   const transcripts: FolderSummary["transcripts"] = [];
-  let entries;
+  let entries: Dirent[];
   try {
     entries = readdirSync(folder.dir, { withFileTypes: true });
   } catch (error) {
@@ -80,7 +80,10 @@ function placeOf(context: Context, folder: SlugFolder, transcripts: FolderSummar
     for (const cwd of [summary.lastCwd, summary.firstCwd]) {
       if (cwd === undefined) continue;
       let slug = slugs.get(cwd);
-      if (slug === undefined) slugs.set(cwd, (slug = encodeProjectSlug(cwd)));
+      if (slug === undefined) {
+        slug = encodeProjectSlug(cwd);
+        slugs.set(cwd, slug);
+      }
       if (slug === real && (!own || time > own.time)) own = { cwd, time };
       if (names.has(slug) && (!named || time > named.time)) named = { cwd, time };
     }

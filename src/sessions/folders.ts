@@ -1,7 +1,7 @@
 // Which folders under projects/ are one project: the slug folders of a repo's worktrees (each `.git` file names the
 // main one), and the container paths mapped onto them (symlinked slug folders and `persist-state/mappings.json`).
 // Also what the listing reads besides transcripts: git, and the pack's state files other commands write.
-import { readdirSync, statSync } from "node:fs";
+import { type Dirent, readdirSync, type Stats, statSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod/mini";
 import { encodeProjectSlug, projectsDir, realpathOrSelf, type Env } from "../claude/home.ts";
@@ -86,7 +86,7 @@ export function loadContext(env: Env, here: string, localPaths: string[], layout
 function scanProjectsDir(projects: string): { folders: SlugFolder[]; symlinked: string[] } {
   const byKey = new Map<string, { dir: string; real: string[]; links: string[] }>();
   const symlinked: string[] = [];
-  let entries;
+  let entries: Dirent[];
   try {
     entries = readdirSync(projects, { withFileTypes: true });
   } catch {
@@ -95,7 +95,7 @@ function scanProjectsDir(projects: string): { folders: SlugFolder[]; symlinked: 
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
     const dir = path.join(projects, entry.name);
-    let stats;
+    let stats: Stats;
     try {
       stats = statSync(dir);
     } catch {

@@ -136,7 +136,10 @@ function startsRow(starts: StartsSummary): unknown[] {
 
 function remember(section: SeenSection, dir: string, name: string, row: unknown[]): void {
   let folder = section.get(dir);
-  if (!folder) section.set(dir, (folder = new Map()));
+  if (!folder) {
+    folder = new Map();
+    section.set(dir, folder);
+  }
   folder.set(name, row);
 }
 

@@ -9,7 +9,6 @@ import {
   compareNewestFirst,
   isContainerPlace,
   summarizeFolder,
-  type FolderSummary,
 } from "./collect.ts";
 import { loadContext, locateProject, mainWorktreeOf, readLayout, UnionFind } from "./folders.ts";
 import type { Context, ProjectSessions, SessionListing, SlugFolder } from "./model.ts";

@@ -136,7 +136,7 @@ function add(config: string, rel: string, data: ProjectData, only?: "dir" | "fil
   }
   if (stats.isDirectory() && only !== "file") {
     data.dirs.push({ rel, abs, mode: stats.mode & 0o7777, mtimeMs: stats.mtimeMs });
-    let entries;
+    let entries: string[];
     try {
       entries = readdirSync(abs);
     } catch (error) {

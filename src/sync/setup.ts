@@ -92,7 +92,6 @@ export async function configureFolders(env: Env, endpoint: Endpoint, myId: strin
 
 /** Adds (or updates) the user's device `deviceId` and shares every folder with it. */
 export async function addDevice(
-  env: Env,
   endpoint: Endpoint,
   settings: SyncSettings,
   device: { id: string; name?: string | undefined; addresses: string[]; untrusted: boolean; password?: string | undefined },
@@ -192,7 +191,7 @@ export function requireSettings(env: Env): SyncSettings {
   return settings;
 }
 
-export async function liveEndpoint(env: Env, settings: SyncSettings): Promise<Endpoint> {
+export async function liveEndpoint(settings: SyncSettings): Promise<Endpoint> {
   const endpoint = endpointFor(settings);
   if (await isUp(endpoint)) return endpoint;
   throw new UserError(

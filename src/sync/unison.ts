@@ -2,7 +2,6 @@
 // extra port: Debian's unison (2.52 on both ends), the same folders and ignores as Syncthing, and the line-union
 // merge as unison's merge command, so that a session written on both sides keeps every line.
 import { mkdirSync, readFileSync } from "node:fs";
-import path from "node:path";
 import { loadExeca } from "../execa.ts";
 import { configDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
