@@ -9,6 +9,8 @@ if (existsSync(cli)) {
   process.argv.splice(2, 0, "install");
   await import(pathToFileURL(cli).href);
 } else {
-  process.stderr.write(`claude-persist: ${cli} is missing: restore it with 'git checkout -- dist' (it is committed), or run 'npm install && npm run build'.\n`);
+  process.stderr.write(
+    `claude-persist: ${cli} is missing: restore it with 'git checkout -- dist' (it is committed), or run 'npm install && npm run build'.\n`,
+  );
   process.exitCode = 1;
 }

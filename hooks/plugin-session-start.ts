@@ -19,7 +19,10 @@ async function main(): Promise<void> {
 
 main()
   .catch((error: unknown) => {
-    writeAll(2, `claude-persist: the plugin's SessionStart hook failed (${error instanceof Error ? error.message : String(error)}).\n`);
+    writeAll(
+      2,
+      `claude-persist: the plugin's SessionStart hook failed (${error instanceof Error ? error.message : String(error)}).\n`,
+    );
   })
   .finally(() => {
     process.exitCode = 0;

@@ -11,6 +11,9 @@ try {
   if (result.stdout) writeAll(1, result.stdout);
   if (result.stderr) writeAll(2, result.stderr);
 } catch (error) {
-  writeAll(2, `claude-persist: the SessionStart hook failed (${error instanceof Error ? error.message : String(error)}).\n`);
+  writeAll(
+    2,
+    `claude-persist: the SessionStart hook failed (${error instanceof Error ? error.message : String(error)}).\n`,
+  );
 }
 process.exitCode = 0;

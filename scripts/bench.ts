@@ -20,9 +20,11 @@ const benches: Record<string, () => boolean | Promise<boolean>> = {
 };
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !(name in benches));
-if (unknown.length > 0) throw new Error(`no bench named ${unknown.join(", ")}; there are: ${Object.keys(benches).join(", ")}`);
+if (unknown.length > 0)
+  throw new Error(`no bench named ${unknown.join(", ")}; there are: ${Object.keys(benches).join(", ")}`);
 const results: boolean[] = [];
-for (const [name, bench] of Object.entries(benches)) if (chosen.length === 0 || chosen.includes(name)) results.push(await bench());
+for (const [name, bench] of Object.entries(benches))
+  if (chosen.length === 0 || chosen.includes(name)) results.push(await bench());
 if (rows.length > 0) {
   console.log("\n| what | ratio | target | CPU time ratio | alone |\n|---|---|---|---|---|");
   for (const { what, ratio, cpuRatio, target, bench } of rows) {

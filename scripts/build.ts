@@ -7,7 +7,17 @@
 //   tsx scripts/build.ts --out DIR    build into DIR
 //   tsx scripts/build.ts --check [DIR]  build into a temporary folder and fail if DIR (default dist/) differs
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -36,7 +46,9 @@ async function buildRuntime(dist: string): Promise<void> {
     // A worktree may share node_modules through a symlink: name bundled files by that path, so dist/ is the same.
     preserveSymlinks: true,
     // Bundled CommonJS dependencies call require(); give the ESM bundle one.
-    banner: { js: "import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __cpRequire } from 'node:module'; const require = __cpRequire(import.meta.url);",
+    },
   };
   // The hooks run at every session start: minified, with nothing they do not use, and CommonJS, which node
   // loads measurably faster than an ES module (see `npm run bench`).
@@ -52,7 +64,11 @@ async function buildRuntime(dist: string): Promise<void> {
     banner: { js: 'var __cpModuleUrl=require("node:url").pathToFileURL(__filename).href;' },
   };
   const hookProblems: string[] = [];
-  hookProblems.push(...hookBundleProblems((await build({ ...hook, entryPoints: { "hooks/session-start": "hooks/session-start.ts" } })).metafile));
+  hookProblems.push(
+    ...hookBundleProblems(
+      (await build({ ...hook, entryPoints: { "hooks/session-start": "hooks/session-start.ts" } })).metafile,
+    ),
+  );
   // The plugin's hook runs at every session start on the host but installs only once: the installer (and the full
   // zod it loads, ~40 ms) is a bundle of its own beside it, required only when there is something to set up.
   const pluginHook = hook;
@@ -63,12 +79,14 @@ async function buildRuntime(dist: string): Promise<void> {
     plugins: [
       {
         name: "installer-beside",
-        setup: (b) => b.onResolve({ filter: /^\.\/install\.ts$/ }, () => ({ path: "./plugin-setup.cjs", external: true })),
+        setup: (b) =>
+          b.onResolve({ filter: /^\.\/install\.ts$/ }, () => ({ path: "./plugin-setup.cjs", external: true })),
       },
     ],
   });
   hookProblems.push(...hookBundleProblems(pluginSessionStart.metafile));
-  if (hookProblems.length > 0) throw new Error(`the hook bundles break their rules (scripts/bundle-rules.ts):\n  ${hookProblems.join("\n  ")}`);
+  if (hookProblems.length > 0)
+    throw new Error(`the hook bundles break their rules (scripts/bundle-rules.ts):\n  ${hookProblems.join("\n  ")}`);
 
   // The CLI: one CommonJS bundle per command module (node 20 loads one CommonJS file faster than the same code as
   // ES modules), each holding the command runner and that module alone, minified; `bin/lib/cli.cjs` holds none, for
@@ -174,7 +192,8 @@ function fingerprint(file: string): string {
 
 function digest(dir: string): string {
   const hash = createHash("sha256");
-  for (const rel of listFiles(dir)) if (rel !== RUNTIME_MARKER) hash.update(`${rel}\0${fingerprint(path.join(dir, rel))}\n`);
+  for (const rel of listFiles(dir))
+    if (rel !== RUNTIME_MARKER) hash.update(`${rel}\0${fingerprint(path.join(dir, rel))}\n`);
   return hash.digest("hex");
 }
 
@@ -185,13 +204,17 @@ function compare(expected: string, actual: string): string[] {
   const problems: string[] = [];
   for (const rel of want) {
     if (!have.includes(rel)) problems.push(`missing: ${rel}`);
-    else if (fingerprint(path.join(expected, rel)) !== fingerprint(path.join(actual, rel))) problems.push(`differs: ${rel}`);
+    else if (fingerprint(path.join(expected, rel)) !== fingerprint(path.join(actual, rel)))
+      problems.push(`differs: ${rel}`);
   }
   for (const rel of have) if (!want.includes(rel)) problems.push(`not built from the sources: ${rel}`);
   return problems;
 }
 
-const { values, positionals } = parseArgs({ options: { out: { type: "string" }, check: { type: "boolean" } }, allowPositionals: true });
+const { values, positionals } = parseArgs({
+  options: { out: { type: "string" }, check: { type: "boolean" } },
+  allowPositionals: true,
+});
 if (values.check) {
   const target = path.resolve(positionals[0] ?? path.join(root, "dist"));
   const scratch = mkdtempSync(path.join(tmpdir(), "cp-build-"));
@@ -199,7 +222,11 @@ if (values.check) {
     await buildRuntime(path.join(scratch, "dist"));
     const problems = compare(path.join(scratch, "dist"), target);
     if (problems.length > 0) {
-      const shown = problems.slice(0, 10).map((p) => `  ${p}\n`).join("") + (problems.length > 10 ? `  … and ${problems.length - 10} more\n` : "");
+      const shown =
+        problems
+          .slice(0, 10)
+          .map((p) => `  ${p}\n`)
+          .join("") + (problems.length > 10 ? `  … and ${problems.length - 10} more\n` : "");
       const shownTarget = path.relative(process.cwd(), target);
       process.stderr.write(
         `${shownTarget && !shownTarget.startsWith("..") ? shownTarget : target}/ is not what the sources build to:\n${shown}` +

@@ -129,7 +129,7 @@ function usage(): string {
   lines.push(
     "",
     "Options: <command> --help (or -h) for its own; --version (-V) prints the version.",
-    "--json (where a command takes it) prints exactly one JSON document on stdout, {\"ok\": false, \"error\": {...}} on failure.",
+    '--json (where a command takes it) prints exactly one JSON document on stdout, {"ok": false, "error": {...}} on failure.',
     "Exit codes: 0 done, 1 failed, 2 usage error, 3 needs a login or credential (LINEAR_API_KEY).",
   );
   return `${lines.join("\n")}\n`;

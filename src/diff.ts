@@ -6,7 +6,15 @@ const CONTEXT = 3;
 /** `diff -u`-style text, or "" when the texts are equal; `undefined` before: the file is new. */
 export function unifiedDiff(before: string | undefined, after: string, name: string): string {
   if (before === after) return "";
-  const patch = structuredPatch(before === undefined ? "/dev/null" : `a/${name}`, `b/${name}`, before ?? "", after, undefined, undefined, { context: CONTEXT });
+  const patch = structuredPatch(
+    before === undefined ? "/dev/null" : `a/${name}`,
+    `b/${name}`,
+    before ?? "",
+    after,
+    undefined,
+    undefined,
+    { context: CONTEXT },
+  );
   const lines = [`--- ${patch.oldFileName}`, `+++ ${patch.newFileName}`];
   for (const hunk of patch.hunks) {
     // An empty side starts at line 0, as GNU diff writes it.

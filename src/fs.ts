@@ -152,7 +152,9 @@ export function readTextToEdit(file: string): string | undefined {
   const before = bytes.subarray(0, at);
   const line = before.filter((byte) => byte === 0x0a).length + 1;
   const column = at - (before.lastIndexOf(0x0a) + 1) + 1;
-  throw new UserError(`${file}:${line}:${column}: not valid UTF-8 (byte 0x${bytes[at]?.toString(16).padStart(2, "0")}); save it as UTF-8 and run again (nothing was changed)`);
+  throw new UserError(
+    `${file}:${line}:${column}: not valid UTF-8 (byte 0x${bytes[at]?.toString(16).padStart(2, "0")}); save it as UTF-8 and run again (nothing was changed)`,
+  );
 }
 
 /** A directory itself, not a symlink to one. */
@@ -216,7 +218,8 @@ export function readRegularFile(file: string, maxBytes: number = MAX_STATE_FILE_
     // The file may grow while it is read: read at most one byte more than allowed, to notice.
     const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
     let length = 0;
-    for (let read = 1; read > 0 && length < buffer.length; length += read) read = readSync(fd, buffer, length, buffer.length - length, null);
+    for (let read = 1; read > 0 && length < buffer.length; length += read)
+      read = readSync(fd, buffer, length, buffer.length - length, null);
     if (length > maxBytes) throw tooLarge();
     return buffer.subarray(0, length);
   } finally {
@@ -272,7 +275,12 @@ const FD_PATHS = process.platform === "linux" && existsSync("/proc/self/fd");
  * the open folder, so a folder swapped for a link after the check cannot redirect what `fn` does; elsewhere each
  * component is checked first (a narrow race remains there).
  */
-export function withDirBeneath<T>(root: string, relDir: string, fn: (dir: string) => T, options: { create?: boolean } = {}): T {
+export function withDirBeneath<T>(
+  root: string,
+  relDir: string,
+  fn: (dir: string) => T,
+  options: { create?: boolean } = {},
+): T {
   const parts = relDir.split(/[\\/]+/).filter((part) => part !== "" && part !== ".");
   if (parts.includes("..") || path.isAbsolute(relDir)) throw refusal(`${relDir} leaves ${root}`);
   if (!FD_PATHS) {
@@ -294,7 +302,10 @@ export function withDirBeneath<T>(root: string, relDir: string, fn: (dir: string
         child = openSync(next, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
       } catch (error) {
         const code = errorCode(error);
-        if (code === "ELOOP" || code === "ENOTDIR") throw refusal(`${path.join(root, ...parts.slice(0, parts.indexOf(part) + 1))} is a link or not a folder; not writing there`);
+        if (code === "ELOOP" || code === "ENOTDIR")
+          throw refusal(
+            `${path.join(root, ...parts.slice(0, parts.indexOf(part) + 1))} is a link or not a folder; not writing there`,
+          );
         throw error;
       }
       closeSync(fd);
@@ -319,7 +330,12 @@ function mkdirQuietly(dir: string): void {
  * under that name is replaced, not followed. `dir` is a folder the caller reached safely (see withDirBeneath).
  */
 export function replaceFileIn(dir: string, name: string, content: string | Uint8Array, mode: number): void {
-  writeNewThenRename(path.join(dir, `.${name}.${process.pid}.${randomHex(4)}.tmp`), path.join(dir, name), content, mode);
+  writeNewThenRename(
+    path.join(dir, `.${name}.${process.pid}.${randomHex(4)}.tmp`),
+    path.join(dir, name),
+    content,
+    mode,
+  );
 }
 
 /** Appends `text` to `dir/name` (made 0600 if missing) in one write; a link, FIFO or device there is refused. */
@@ -327,10 +343,15 @@ export function appendToFileIn(dir: string, name: string, text: string): void {
   const file = path.join(dir, name);
   let fd: number;
   try {
-    fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+    fd = openSync(
+      file,
+      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+      0o600,
+    );
   } catch (error) {
     // ENXIO: a FIFO nobody reads.
-    if (errorCode(error) === "ELOOP" || errorCode(error) === "ENXIO") throw refusal(`${name} is not a regular file; not writing to it`);
+    if (errorCode(error) === "ELOOP" || errorCode(error) === "ENXIO")
+      throw refusal(`${name} is not a regular file; not writing to it`);
     throw error;
   }
   try {
@@ -364,7 +385,10 @@ export function realPathInside(root: string, file: string): string | undefined {
  */
 export function readTextToEditInside(root: string, file: string): string | undefined {
   const real = realPathInside(root, file);
-  if (real === undefined) throw new UserError(`${file} leads outside ${root}; not reading or editing it (make it a regular file in the repo)`);
+  if (real === undefined)
+    throw new UserError(
+      `${file} leads outside ${root}; not reading or editing it (make it a regular file in the repo)`,
+    );
   let bytes: Buffer | undefined;
   try {
     bytes = readRegularFile(real);
@@ -384,13 +408,19 @@ export function readTextToEditInside(root: string, file: string): string | undef
  */
 export function writeFileInside(root: string, file: string, content: string, options: { backup: boolean }): void {
   const real = realPathInside(root, file);
-  if (real === undefined) throw new UserError(`${file} leads outside ${root}; not editing it (make it a regular file in the repo)`);
+  if (real === undefined)
+    throw new UserError(`${file} leads outside ${root}; not editing it (make it a regular file in the repo)`);
   const realRoot = realpathSync(root);
   const name = path.basename(real);
-  withDirBeneath(realRoot, path.relative(realRoot, path.dirname(real)), (dir) => {
-    const current = readRegularFile(path.join(dir, name));
-    const mode = current === undefined ? 0o644 : statSync(path.join(dir, name)).mode & 0o777;
-    if (options.backup && current !== undefined) replaceFileIn(dir, name + BACKUP_SUFFIX, current, mode);
-    replaceFileIn(dir, name, content, mode);
-  }, { create: true });
+  withDirBeneath(
+    realRoot,
+    path.relative(realRoot, path.dirname(real)),
+    (dir) => {
+      const current = readRegularFile(path.join(dir, name));
+      const mode = current === undefined ? 0o644 : statSync(path.join(dir, name)).mode & 0o777;
+      if (options.backup && current !== undefined) replaceFileIn(dir, name + BACKUP_SUFFIX, current, mode);
+      replaceFileIn(dir, name, content, mode);
+    },
+    { create: true },
+  );
 }

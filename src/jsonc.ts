@@ -141,7 +141,8 @@ export function editJsonc(text: string, path: JSONPath, value: unknown, options:
 export function appendToJsonc(text: string, path: JSONPath, value: unknown, key?: string): string {
   const container = findNodeAtLocation(parseJsoncTree(text) ?? EMPTY, path);
   const last = container?.type === (key === undefined ? "array" : "object") ? container?.children?.at(-1) : undefined;
-  if (!last) return editJsonc(text, key === undefined ? [...path, -1] : [...path, key], value, { insert: key === undefined });
+  if (!last)
+    return editJsonc(text, key === undefined ? [...path, -1] : [...path, key], value, { insert: key === undefined });
   const { eol, insertSpaces, tabSize } = detectFormatting(text);
   const lineStart = text.lastIndexOf("\n", last.offset) + 1;
   const indent = /^[ \t]*/.exec(text.slice(lineStart))?.[0] ?? "";

@@ -3,7 +3,13 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { mergeClaudeState, planClaudeStateSeed, seedCopyCommand, seedFileName, writeSeedFile } from "../src/devcontainer/claude-state.ts";
+import {
+  mergeClaudeState,
+  planClaudeStateSeed,
+  seedCopyCommand,
+  seedFileName,
+  writeSeedFile,
+} from "../src/devcontainer/claude-state.ts";
 import { SHARED_ENTRIES } from "../src/claude/shared.ts";
 import { forwardedEnvEntries, loginAdvice, withForwardedEnv } from "../src/devcontainer/credentials.ts";
 import { detectEnvironment } from "../src/environment.ts";
@@ -26,7 +32,13 @@ const HOST_STATE = {
     leaky: { type: "http", url: "https://mcp.example/api", headers: { Authorization: "Bearer abc123" } },
   },
   projects: {
-    "/home/ana/app": { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true, projectOnboardingSeenCount: 2, allowedTools: ["Bash(rm:*)"], mcpServers: { x: {} } },
+    "/home/ana/app": {
+      hasTrustDialogAccepted: true,
+      hasCompletedProjectOnboarding: true,
+      projectOnboardingSeenCount: 2,
+      allowedTools: ["Bash(rm:*)"],
+      mcpServers: { x: {} },
+    },
     "/home/ana/other": { hasTrustDialogAccepted: true },
     "/home/ana": { hasTrustDialogAccepted: false },
   },
@@ -37,28 +49,55 @@ const WHERE = { hostWorkspace: "/home/ana/app", containerWorkspace: "/workspaces
 describe("the seed for a container's .claude.json", () => {
   it("carries onboarding, theme, key approvals and this workspace's trust to the container path, and nothing else", () => {
     const { seed } = planClaudeStateSeed(HOST_STATE, WHERE);
-    expect(Object.keys(seed).sort()).toEqual(["customApiKeyResponses", "hasCompletedOnboarding", "lastOnboardingVersion", "mcpServers", "projects", "theme"]);
+    expect(Object.keys(seed).sort()).toEqual([
+      "customApiKeyResponses",
+      "hasCompletedOnboarding",
+      "lastOnboardingVersion",
+      "mcpServers",
+      "projects",
+      "theme",
+    ]);
     expect(seed.customApiKeyResponses).toEqual({ approved: ["0000000000000000000000"] });
-    expect(seed.projects).toEqual({ "/workspaces/app": { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true, projectOnboardingSeenCount: 2 } });
+    expect(seed.projects).toEqual({
+      "/workspaces/app": {
+        hasTrustDialogAccepted: true,
+        hasCompletedProjectOnboarding: true,
+        projectOnboardingSeenCount: 2,
+      },
+    });
     const text = JSON.stringify(seed);
-    for (const secret of ["ana@example.com", "sk-ant-secret", "xoxb-literal-secret", "abc123", "Bash(rm:*)", "/home/ana/other", "f".repeat(64)]) expect(text).not.toContain(secret);
+    for (const secret of [
+      "ana@example.com",
+      "sk-ant-secret",
+      "xoxb-literal-secret",
+      "abc123",
+      "Bash(rm:*)",
+      "/home/ana/other",
+      "f".repeat(64),
+    ])
+      expect(text).not.toContain(secret);
   });
 
   it("counts trust given to a folder above the workspace", () => {
     const { seed } = planClaudeStateSeed({ projects: { "/home/ana": { hasTrustDialogAccepted: true } } }, WHERE);
     expect(seed.projects).toEqual({ "/workspaces/app": { hasTrustDialogAccepted: true } });
-    expect(planClaudeStateSeed({ projects: { "/home/an": { hasTrustDialogAccepted: true } } }, WHERE).seed.projects).toBeUndefined();
+    expect(
+      planClaudeStateSeed({ projects: { "/home/an": { hasTrustDialogAccepted: true } } }, WHERE).seed.projects,
+    ).toBeUndefined();
   });
 
   it("shares MCP servers whose secrets are environment references; a literal secret is reported with the fix", () => {
     const { seed, mcpNotShared } = planClaudeStateSeed(HOST_STATE, WHERE);
     expect(Object.keys(seed.mcpServers ?? {}).sort()).toEqual(["github", "search"]);
     expect(mcpNotShared.map((server) => server.name).sort()).toEqual(["leaky", "slack"]);
-    expect(mcpNotShared.find((server) => server.name === "slack")?.reason).toMatch(/env\.SLACK_BOT_TOKEN is written literally.*\$\{VAR\}/);
+    expect(mcpNotShared.find((server) => server.name === "slack")?.reason).toMatch(
+      /env\.SLACK_BOT_TOKEN is written literally.*\$\{VAR\}/,
+    );
   });
 
   it("is empty for a host file that is not what Claude Code writes", () => {
-    for (const junk of [undefined, null, [], "text", { hasCompletedOnboarding: "yes" }]) expect(planClaudeStateSeed(junk, WHERE).seed).toEqual({});
+    for (const junk of [undefined, null, [], "text", { hasCompletedOnboarding: "yes" }])
+      expect(planClaudeStateSeed(junk, WHERE).seed).toEqual({});
   });
 });
 
@@ -66,11 +105,29 @@ describe("merging the seed into the container's own file", () => {
   const { seed } = planClaudeStateSeed(HOST_STATE, WHERE);
 
   it("keeps every key the container has, and its own theme", () => {
-    const existing = { userID: "container", theme: "dark", numStartups: 3, customApiKeyResponses: { approved: ["x"], rejected: ["y"] }, projects: { "/workspaces/app": { allowedTools: ["Read"] } }, mcpServers: { github: { command: "mine" } } };
+    const existing = {
+      userID: "container",
+      theme: "dark",
+      numStartups: 3,
+      customApiKeyResponses: { approved: ["x"], rejected: ["y"] },
+      projects: { "/workspaces/app": { allowedTools: ["Read"] } },
+      mcpServers: { github: { command: "mine" } },
+    };
     const merged = mergeClaudeState(existing, seed);
-    expect(merged).toMatchObject({ userID: "container", theme: "dark", numStartups: 3, hasCompletedOnboarding: true, lastOnboardingVersion: "2.1.330" });
+    expect(merged).toMatchObject({
+      userID: "container",
+      theme: "dark",
+      numStartups: 3,
+      hasCompletedOnboarding: true,
+      lastOnboardingVersion: "2.1.330",
+    });
     expect(merged.customApiKeyResponses).toEqual({ approved: ["x", "0000000000000000000000"], rejected: ["y"] });
-    expect((merged.projects as Record<string, unknown>)["/workspaces/app"]).toEqual({ allowedTools: ["Read"], hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true, projectOnboardingSeenCount: 2 });
+    expect((merged.projects as Record<string, unknown>)["/workspaces/app"]).toEqual({
+      allowedTools: ["Read"],
+      hasTrustDialogAccepted: true,
+      hasCompletedProjectOnboarding: true,
+      projectOnboardingSeenCount: 2,
+    });
     expect((merged.mcpServers as Record<string, unknown>).github).toEqual({ command: "mine" });
     expect(mergeClaudeState(merged, seed)).toEqual(merged);
   });
@@ -86,7 +143,16 @@ describe("the seed file and the container's copy step (plain sh, no node)", () =
     const file = writeSeedFile({ HOME: home }, "/workspaces/app", seed);
     expect(path.basename(file)).toBe(seedFileName("/workspaces/app"));
     const command = seedCopyCommand(path.join(home)).replace(`${home}/.claude/persist/seeds`, path.dirname(file));
-    const run = (env: Record<string, string>) => execa("/bin/sh", ["-c", command], { env: { PATH: "/usr/bin:/bin", HOME: containerHome, CLAUDE_PERSIST_CONTAINER_WORKSPACE: "/workspaces/app", ...env }, extendEnv: false });
+    const run = (env: Record<string, string>) =>
+      execa("/bin/sh", ["-c", command], {
+        env: {
+          PATH: "/usr/bin:/bin",
+          HOME: containerHome,
+          CLAUDE_PERSIST_CONTAINER_WORKSPACE: "/workspaces/app",
+          ...env,
+        },
+        extendEnv: false,
+      });
     await run({});
     expect(JSON.parse(readFileSync(path.join(containerHome, ".claude.json"), "utf8"))).toEqual(seed);
     await execa("/bin/sh", ["-c", `echo '{"mine":1}' > ${containerHome}/.claude.json`]);
@@ -143,15 +209,28 @@ describe("the seed file, where no container can write", () => {
 
 describe("what reaches a container by name", () => {
   it("forwards only what the host has set: an unset or empty variable blanks nothing", () => {
-    expect(forwardedEnvEntries(["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "LINEAR_API_KEY", "LINEAR_API_URL"], { ANTHROPIC_API_KEY: "sk", CLAUDE_CODE_OAUTH_TOKEN: "", LINEAR_API_KEY: "lin" })).toEqual({
+    expect(
+      forwardedEnvEntries(["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "LINEAR_API_KEY", "LINEAR_API_URL"], {
+        ANTHROPIC_API_KEY: "sk",
+        CLAUDE_CODE_OAUTH_TOKEN: "",
+        LINEAR_API_KEY: "lin",
+      }),
+    ).toEqual({
       ANTHROPIC_API_KEY: "${localEnv:ANTHROPIC_API_KEY}",
       LINEAR_API_KEY: "${localEnv:LINEAR_API_KEY}",
     });
   });
 
   it("adds to the launch config without touching what the config says about a name", () => {
-    const text = withForwardedEnv('{\n  "image": "x",\n  "remoteEnv": { "ANTHROPIC_API_KEY": "${containerEnv:KEY}" }\n}\n', "devcontainer.json", forwardedEnvEntries(["ANTHROPIC_API_KEY", "LINEAR_API_KEY"], { ANTHROPIC_API_KEY: "a", LINEAR_API_KEY: "b" }));
-    expect(JSON.parse(text).remoteEnv).toEqual({ ANTHROPIC_API_KEY: "${containerEnv:KEY}", LINEAR_API_KEY: "${localEnv:LINEAR_API_KEY}" });
+    const text = withForwardedEnv(
+      '{\n  "image": "x",\n  "remoteEnv": { "ANTHROPIC_API_KEY": "${containerEnv:KEY}" }\n}\n',
+      "devcontainer.json",
+      forwardedEnvEntries(["ANTHROPIC_API_KEY", "LINEAR_API_KEY"], { ANTHROPIC_API_KEY: "a", LINEAR_API_KEY: "b" }),
+    );
+    expect(JSON.parse(text).remoteEnv).toEqual({
+      ANTHROPIC_API_KEY: "${containerEnv:KEY}",
+      LINEAR_API_KEY: "${localEnv:LINEAR_API_KEY}",
+    });
     expect(text).not.toContain('"a"');
   });
 
@@ -167,22 +246,47 @@ describe("what reaches a container by name", () => {
 describe("host or dev container", () => {
   const mountLine = (point: string) => `123 45 0:52 / ${point} ro,relatime - overlay overlay rw`;
   it("a machine that is itself a container is the host; only our mounts or our variable make a dev container", () => {
-    expect(detectEnvironment({ HOME: "/home/ana" }, () => [mountLine("/"), mountLine("/etc/hosts")].join("\n")).kind).toBe("host");
-    expect(detectEnvironment({ HOME: "/home/vscode" }, () => mountLine("/home/vscode/.claude/persist")).kind).toBe("container");
-    expect(detectEnvironment({ HOME: "/h", CLAUDE_PERSIST_HOST_WORKSPACE: "/home/ana/app" }, () => "").kind).toBe("container");
-    expect(detectEnvironment({ HOME: "/h", CLAUDE_PERSIST_ENVIRONMENT: "host", CLAUDE_PERSIST_HOST_WORKSPACE: "/x" }, () => "").kind).toBe("host");
+    expect(
+      detectEnvironment({ HOME: "/home/ana" }, () => [mountLine("/"), mountLine("/etc/hosts")].join("\n")).kind,
+    ).toBe("host");
+    expect(detectEnvironment({ HOME: "/home/vscode" }, () => mountLine("/home/vscode/.claude/persist")).kind).toBe(
+      "container",
+    );
+    expect(detectEnvironment({ HOME: "/h", CLAUDE_PERSIST_HOST_WORKSPACE: "/home/ana/app" }, () => "").kind).toBe(
+      "container",
+    );
+    expect(
+      detectEnvironment(
+        { HOME: "/h", CLAUDE_PERSIST_ENVIRONMENT: "host", CLAUDE_PERSIST_HOST_WORKSPACE: "/x" },
+        () => "",
+      ).kind,
+    ).toBe("host");
   });
 
   // This machine has /.dockerenv (as CI runners, cloud workstations and docker-in-docker hosts do).
-  it.skipIf(!existsSync("/.dockerenv"))("on a host with /.dockerenv, the hook and doctor speak of the host", async () => {
-    const home = tempHome();
-    const env = { HOME: home, PATH: process.env.PATH ?? "" };
-    const hook = await runCli(["hook", "session-start"], { env, input: JSON.stringify({ session_id: "0b7e4a8c-1111-4222-8333-944445555666", cwd: home, hook_event_name: "SessionStart", source: "startup" }) });
-    expect(hook.stdout).toContain("this session runs on the host");
-    const doctor = await runCli(["doctor", "--json"], { env: { ...env, DOCKER_HOST: "unix:///nonexistent.sock" }, cwd: home });
-    expect(JSON.parse(doctor.stdout)).toMatchObject({ environment: "host" });
-    expect(doctor.stdout).not.toContain("not mounted");
-  });
+  it.skipIf(!existsSync("/.dockerenv"))(
+    "on a host with /.dockerenv, the hook and doctor speak of the host",
+    async () => {
+      const home = tempHome();
+      const env = { HOME: home, PATH: process.env.PATH ?? "" };
+      const hook = await runCli(["hook", "session-start"], {
+        env,
+        input: JSON.stringify({
+          session_id: "0b7e4a8c-1111-4222-8333-944445555666",
+          cwd: home,
+          hook_event_name: "SessionStart",
+          source: "startup",
+        }),
+      });
+      expect(hook.stdout).toContain("this session runs on the host");
+      const doctor = await runCli(["doctor", "--json"], {
+        env: { ...env, DOCKER_HOST: "unix:///nonexistent.sock" },
+        cwd: home,
+      });
+      expect(JSON.parse(doctor.stdout)).toMatchObject({ environment: "host" });
+      expect(doctor.stdout).not.toContain("not mounted");
+    },
+  );
 });
 
 describe("the scripts the shared settings.json runs", () => {
@@ -191,8 +295,23 @@ describe("the scripts the shared settings.json runs", () => {
     const home = tempHome();
     const settings = {
       hooks: {
-        SessionStart: [{ hooks: [{ type: "command", command: "${CLAUDE_CONFIG_DIR:-$HOME/.claude}/persist/hooks/session-start.cjs" }] }],
-        PostToolUse: [{ matcher: "Edit", hooks: [{ type: "command", command: `bash ${home}/.claude/hooks/format.sh` }, { type: "command", command: `${home}/bin/lint.sh --fix` }, { type: "command", command: "$HOME/.claude/hooks/ok.sh" }] }],
+        SessionStart: [
+          {
+            hooks: [
+              { type: "command", command: "${CLAUDE_CONFIG_DIR:-$HOME/.claude}/persist/hooks/session-start.cjs" },
+            ],
+          },
+        ],
+        PostToolUse: [
+          {
+            matcher: "Edit",
+            hooks: [
+              { type: "command", command: `bash ${home}/.claude/hooks/format.sh` },
+              { type: "command", command: `${home}/bin/lint.sh --fix` },
+              { type: "command", command: "$HOME/.claude/hooks/ok.sh" },
+            ],
+          },
+        ],
       },
     };
     writeFileSync(path.join(home, ".claude", "settings.json"), JSON.stringify(settings));

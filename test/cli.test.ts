@@ -57,7 +57,11 @@ describe("each command's flag table (README: Development): one file in src/comma
       type: "string",
       value: "N",
       help: "how many",
-      check: () => z.string().regex(/^[0-9]+$/, "a number").transform(Number),
+      check: () =>
+        z
+          .string()
+          .regex(/^[0-9]+$/, "a number")
+          .transform(Number),
       default: 10,
     },
     shell: {
@@ -118,7 +122,8 @@ describe("each command's flag table (README: Development): one file in src/comma
 });
 
 describe("the command-line contract (README: The command-line contract)", () => {
-  const version = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }).version;
+  const version = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string })
+    .version;
 
   it.each([["--version"], ["-V"], ["version"]])("%s prints the version on stdout and exits 0", async (flag) => {
     const result = await runCli([flag], { env: { HOME: tempHome() } });
@@ -150,7 +155,11 @@ describe("the command-line contract (README: The command-line contract)", () => 
     expect(json.exitCode).toBe(2);
     expect(JSON.parse(json.stdout)).toEqual({
       ok: false,
-      error: { code: "usage", message: "Unknown option '--force'; see 'claude-persist install --help'", fix: "see 'claude-persist install --help'" },
+      error: {
+        code: "usage",
+        message: "Unknown option '--force'; see 'claude-persist install --help'",
+        fix: "see 'claude-persist install --help'",
+      },
     });
   });
 
@@ -162,14 +171,21 @@ describe("the command-line contract (README: The command-line contract)", () => 
     const settings = path.join(home, ".claude", "settings.json");
     expect(JSON.parse(result.stdout)).toEqual({
       ok: false,
-      error: { code: "failed", message: `${settings}:1:12: invalid JSON: a value was expected; fix the file and run again (nothing was changed)`, fix: "fix the file and run again" },
+      error: {
+        code: "failed",
+        message: `${settings}:1:12: invalid JSON: a value was expected; fix the file and run again (nothing was changed)`,
+        fix: "fix the file and run again",
+      },
     });
   });
 
   it("a credential Linear refuses exits 3, the code for 'needs a login or credential'", async () => {
     const repo = tempDir("cp-cli-repo-");
     await execa("git", ["init", "-q"], { cwd: repo });
-    const result = await runCli(["start-work", "LIN-1", "--json"], { env: { HOME: tempHome(), LINEAR_API_KEY: "lin_api_\u0007bell", LINEAR_API_URL: "http://127.0.0.1:9/graphql" }, cwd: repo });
+    const result = await runCli(["start-work", "LIN-1", "--json"], {
+      env: { HOME: tempHome(), LINEAR_API_KEY: "lin_api_\u0007bell", LINEAR_API_URL: "http://127.0.0.1:9/graphql" },
+      cwd: repo,
+    });
     expect(result.exitCode).toBe(3);
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, error: { code: "needs-credential" } });
   });
@@ -187,16 +203,36 @@ describe("the command-line contract (README: The command-line contract)", () => 
     const result = await runCli(["doctor", "--json"], { env, cwd: tempDir() });
     const report = JSON.parse(result.stdout) as { sections: Array<{ checks: Array<{ id?: string }> }> };
     const ids = report.sections.flatMap((section) => section.checks.map((check) => check.id));
-    expect(ids).toEqual(expect.arrayContaining(["host.config-dir", "host.shared-folders", "host.hook-registered", "host.hook-runs", "tools.node", "tools.docker", "repo.config"]));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        "host.config-dir",
+        "host.shared-folders",
+        "host.hook-registered",
+        "host.hook-runs",
+        "tools.node",
+        "tools.docker",
+        "repo.config",
+      ]),
+    );
     expect(ids.every((id) => typeof id === "string" && /^[a-z]+\.[a-z-]+$/.test(id))).toBe(true);
   });
 
   it("under a reader that has gone (| head), a command exits 0 quietly, and so does the hook", async () => {
     for (const [file, args, input] of [
       [CLI, ["--help"], ""],
-      [path.join(PROJECT_ROOT, "dist", "hooks", "session-start.cjs"), [], JSON.stringify({ session_id: "pipe-test", cwd: "/tmp", hook_event_name: "SessionStart", source: "startup" })],
+      [
+        path.join(PROJECT_ROOT, "dist", "hooks", "session-start.cjs"),
+        [],
+        JSON.stringify({ session_id: "pipe-test", cwd: "/tmp", hook_event_name: "SessionStart", source: "startup" }),
+      ],
     ] as const) {
-      const child = execa(process.execPath, [file, ...args], { env: { PATH: process.env.PATH ?? "", HOME: tempHome(), CLAUDE_PERSIST_ENVIRONMENT: "host" }, extendEnv: false, input, reject: false, buffer: { stdout: false } });
+      const child = execa(process.execPath, [file, ...args], {
+        env: { PATH: process.env.PATH ?? "", HOME: tempHome(), CLAUDE_PERSIST_ENVIRONMENT: "host" },
+        extendEnv: false,
+        input,
+        reject: false,
+        buffer: { stdout: false },
+      });
       child.stdout?.destroy();
       const result = await child;
       expect(result.exitCode, `${file}: ${result.stderr}`).toBe(0);
@@ -208,7 +244,11 @@ describe("the command-line contract (README: The command-line contract)", () => 
     const home = tempHome();
     expect((await runCli(["install"], { env: { HOME: home } })).exitCode).toBe(0);
     const installed = path.join(home, ".claude", "persist", "bin", "claude-persist.mjs");
-    const again = await execa(process.execPath, [installed, "install", "--json"], { env: { PATH: process.env.PATH ?? "", HOME: home }, extendEnv: false, reject: false });
+    const again = await execa(process.execPath, [installed, "install", "--json"], {
+      env: { PATH: process.env.PATH ?? "", HOME: home },
+      extendEnv: false,
+      reject: false,
+    });
     expect(again.exitCode, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, changes: [] });
   });

@@ -14,7 +14,9 @@ const HOOK_SCRIPT = "persist/hooks/session-start.cjs";
 
 /** Lock folders, breakers, graves and temp files: none may be left once every process has finished. */
 function leftovers(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((name) => /\.lock$|\.break$|\.stale$|\.tmp$/.test(name));
+  return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((name) =>
+    /\.lock$|\.break$|\.stale$|\.tmp$/.test(name),
+  );
 }
 
 function parseLines(text: string): unknown[] {
@@ -29,14 +31,29 @@ describe("the pack's state under concurrent processes", () => {
     const home = tempHome();
     const state = path.join(home, ".claude", "persist-state");
     mkdirSync(state);
-    const ids = ["0b7e4a8c-1111-4222-8333-000000000001", "0b7e4a8c-1111-4222-8333-000000000002", "0b7e4a8c-1111-4222-8333-000000000003", "solo-session"];
+    const ids = [
+      "0b7e4a8c-1111-4222-8333-000000000001",
+      "0b7e4a8c-1111-4222-8333-000000000002",
+      "0b7e4a8c-1111-4222-8333-000000000003",
+      "solo-session",
+    ];
     for (let round = 1; round <= ROUNDS; round++) {
       const runs = await Promise.all(
         Array.from({ length: PROCESSES }, (_, n) => {
           // Three sessions started by six hooks each, and one by two; every start has its own folder.
           const id = ids[n < 18 ? n % 3 : 3] ?? "";
-          const input = JSON.stringify({ session_id: id, cwd: `/work/round-${round}/hook-${n}`, hook_event_name: "SessionStart", source: "startup" });
-          return execa(process.execPath, [HOOK], { input, env: { PATH: process.env.PATH ?? "", HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" }, extendEnv: false, reject: false });
+          const input = JSON.stringify({
+            session_id: id,
+            cwd: `/work/round-${round}/hook-${n}`,
+            hook_event_name: "SessionStart",
+            source: "startup",
+          });
+          return execa(process.execPath, [HOOK], {
+            input,
+            env: { PATH: process.env.PATH ?? "", HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" },
+            extendEnv: false,
+            reject: false,
+          });
         }),
       );
       for (const run of runs) {
@@ -56,7 +73,9 @@ describe("the pack's state under concurrent processes", () => {
     }
   });
 
-  it(`${PROCESSES} installs at once into one HOME leave one hook, valid JSON and the user's backup`, { timeout: 180_000 }, async () => {
+  it(`${PROCESSES} installs at once into one HOME leave one hook, valid JSON and the user's backup`, {
+    timeout: 180_000,
+  }, async () => {
     const userSettings = `${JSON.stringify({ model: "opus", hooks: { SessionStart: [{ hooks: [{ type: "command", command: "echo mine" }] }] } }, null, 2)}\n`;
     const check = (home: string) => {
       const config = path.join(home, ".claude");
@@ -68,7 +87,10 @@ describe("the pack's state under concurrent processes", () => {
       expect(commands.filter((command) => command.includes(HOOK_SCRIPT))).toHaveLength(1);
       expect(commands).toContain("echo mine");
       expect(settings.model).toBe("opus");
-      const manifest = JSON.parse(readFileSync(path.join(config, "persist-host", "install.json"), "utf8")) as { version: string; files: object };
+      const manifest = JSON.parse(readFileSync(path.join(config, "persist-host", "install.json"), "utf8")) as {
+        version: string;
+        files: object;
+      };
       expect(manifest.version).toMatch(/^\d+\.\d+\.\d+/);
       expect(Object.keys(manifest.files).sort()).toEqual(["commands/dev-open.md", "commands/start-work.md"]);
       // The backup is the user's own file, not a version some other installer had already changed.
@@ -76,7 +98,9 @@ describe("the pack's state under concurrent processes", () => {
       expect(leftovers(config)).toEqual([]);
     };
     const installAll = async (home: string) => {
-      const runs = await Promise.all(Array.from({ length: PROCESSES }, () => runCli(["install"], { env: { HOME: home } })));
+      const runs = await Promise.all(
+        Array.from({ length: PROCESSES }, () => runCli(["install"], { env: { HOME: home } })),
+      );
       for (const run of runs) expect(run.exitCode, run.stderr).toBe(0);
     };
     for (let round = 1; round <= ROUNDS; round++) {
@@ -119,7 +143,11 @@ describe("the pack's state under concurrent processes", () => {
       for (const run of runs) expect(run.exitCode, run.stderr).toBe(0);
     };
     const expectedKeys = (rounds: number[]) =>
-      rounds.flatMap((round) => Array.from({ length: PROCESSES * UPDATES }, (_, i) => `r${round}-p${Math.floor(i / UPDATES)}-${i % UPDATES}`)).sort();
+      rounds
+        .flatMap((round) =>
+          Array.from({ length: PROCESSES * UPDATES }, (_, i) => `r${round}-p${Math.floor(i / UPDATES)}-${i % UPDATES}`),
+        )
+        .sort();
 
     it(`${PROCESSES} processes changing one file at once lose no entry`, { timeout: 120_000 }, async () => {
       const dir = tempDir("cp-state-");

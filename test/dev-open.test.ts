@@ -42,7 +42,9 @@ describe("dev-open before any container", () => {
     const repo = await gitRepo();
     const result = await devOpen([], repo);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/^claude-persist dev-open: No dev container config in .*Run `dev-open --init` to write a minimal one\.$/);
+    expect(result.stderr).toMatch(
+      /^claude-persist dev-open: No dev container config in .*Run `dev-open --init` to write a minimal one\.$/,
+    );
     expect(tree(repo)).toEqual({});
   });
 
@@ -69,7 +71,10 @@ describe("dev-open before any container", () => {
   it("--init with a config in .devcontainer/<name>/ uses that config and writes no second one", async () => {
     const repo = await gitRepo();
     mkdirSync(path.join(repo, ".devcontainer", "python"), { recursive: true });
-    writeFileSync(path.join(repo, ".devcontainer", "python", "devcontainer.json"), '{ "image": "debian", "remoteUser": "vscode" }\n');
+    writeFileSync(
+      path.join(repo, ".devcontainer", "python", "devcontainer.json"),
+      '{ "image": "debian", "remoteUser": "vscode" }\n',
+    );
     const result = await devOpen(["--init", "--dry-run"], repo);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toContain("+++ b/.devcontainer/python/devcontainer.json");
@@ -109,34 +114,53 @@ describe("dev-open before any container", () => {
   it("with Docker down: the config is ready, and one line says Docker is not reachable", async () => {
     const repo = await gitRepo();
     mkdirSync(path.join(repo, ".devcontainer"));
-    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), '{ "image": "debian", "remoteUser": "vscode" }\n');
+    writeFileSync(
+      path.join(repo, ".devcontainer", "devcontainer.json"),
+      '{ "image": "debian", "remoteUser": "vscode" }\n',
+    );
     const result = await devOpen([], repo);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/^claude-persist dev-open: Docker is not reachable \(.*\): start Docker, or set DOCKER_HOST to a running engine$/);
+    expect(result.stderr).toMatch(
+      /^claude-persist dev-open: Docker is not reachable \(.*\): start Docker, or set DOCKER_HOST to a running engine$/,
+    );
   });
 
   it("without the pack installed: says how to install it, and has written nothing, in the repo or the home", async () => {
     const repo = await gitRepo();
     mkdirSync(path.join(repo, ".devcontainer"));
-    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), '{ "image": "debian", "remoteUser": "vscode" }\n');
+    writeFileSync(
+      path.join(repo, ".devcontainer", "devcontainer.json"),
+      '{ "image": "debian", "remoteUser": "vscode" }\n',
+    );
     const bare = tempHome();
     const before = { repo: tree(repo), home: treeOf(bare) };
-    const result = await runCli(["dev-open", "--config-only"], { env: { HOME: bare, DOCKER_HOST: NO_DOCKER }, cwd: repo });
+    const result = await runCli(["dev-open", "--config-only"], {
+      env: { HOME: bare, DOCKER_HOST: NO_DOCKER },
+      cwd: repo,
+    });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/the pack is not installed in .*: run 'claude-persist install' first \(nothing was changed\)$/);
+    expect(result.stderr).toMatch(
+      /the pack is not installed in .*: run 'claude-persist install' first \(nothing was changed\)$/,
+    );
     expect({ repo: tree(repo), home: treeOf(bare) }).toEqual(before);
   });
 
   it("with ~/.claude/projects a file: one line naming it, and nothing written", async () => {
     const repo = await gitRepo();
     mkdirSync(path.join(repo, ".devcontainer"));
-    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), '{ "image": "debian", "remoteUser": "vscode" }\n');
+    writeFileSync(
+      path.join(repo, ".devcontainer", "devcontainer.json"),
+      '{ "image": "debian", "remoteUser": "vscode" }\n',
+    );
     const odd = tempHome();
     expect((await runCli(["install"], { env: { HOME: odd } })).exitCode).toBe(0);
     rmSync(path.join(odd, ".claude", "projects"), { recursive: true });
     writeFileSync(path.join(odd, ".claude", "projects"), "not a folder\n");
     const before = { repo: tree(repo), home: treeOf(odd) };
-    const result = await runCli(["dev-open", "--config-only"], { env: { HOME: odd, DOCKER_HOST: NO_DOCKER }, cwd: repo });
+    const result = await runCli(["dev-open", "--config-only"], {
+      env: { HOME: odd, DOCKER_HOST: NO_DOCKER },
+      cwd: repo,
+    });
     expect(result.exitCode).toBe(1);
     expect(result.stderr.trim()).toBe(
       `claude-persist dev-open: ${path.join(odd, ".claude", "projects")} is a file where the folder a dev container mounts should be: move it out of the way and run again (nothing was changed)`,
@@ -163,7 +187,11 @@ describe("dev-open writing a config", () => {
   let home: string;
   const env = () => ({ HOME: home, DOCKER_HOST: NO_DOCKER });
   // --remote-home: the plan of a config that names a vscode user, without asking Docker about image "x".
-  const write = (root: string) => runCli(["dev-open", "--config-only", "--config", "c.json", "--remote-home", "/home/vscode"], { env: env(), cwd: root });
+  const write = (root: string) =>
+    runCli(["dev-open", "--config-only", "--config", "c.json", "--remote-home", "/home/vscode"], {
+      env: env(),
+      cwd: root,
+    });
   const scratch = (content: string | Buffer) => {
     const root = tempDir();
     writeFileSync(path.join(root, "c.json"), content);

@@ -29,8 +29,15 @@ import {
 
 /** Two mounts only, to keep expected texts short: one read-write folder, one read-only file. */
 function smallPlan(): PersistencePlan {
-  const full = planPersistenceMounts({ container: { remoteUser: "vscode" }, env: { HOME: "/home/ana" }, fileExists: () => true });
-  return { ...full, mounts: full.mounts.filter((mount) => mount.name === "projects" || mount.name === "settings.json") };
+  const full = planPersistenceMounts({
+    container: { remoteUser: "vscode" },
+    env: { HOME: "/home/ana" },
+    fileExists: () => true,
+  });
+  return {
+    ...full,
+    mounts: full.mounts.filter((mount) => mount.name === "projects" || mount.name === "settings.json"),
+  };
 }
 
 const OUR_LINES = [
@@ -58,7 +65,8 @@ describe("splitShortVolume", () => {
 
 describe("composeServiceTargets", () => {
   it("reads short, long and anonymous volumes, normalised", () => {
-    const text = "services:\n  app:\n    volumes:\n      - /anon\n      - ${HOME:-/root}/x:/y/:ro\n      - type: bind\n        source: ./a\n        target: /b\n";
+    const text =
+      "services:\n  app:\n    volumes:\n      - /anon\n      - ${HOME:-/root}/x:/y/:ro\n      - type: bind\n        source: ./a\n        target: /b\n";
     expect(composeServiceTargets(text, "app")).toEqual(["/anon", "/y", "/b"]);
   });
 });
@@ -72,13 +80,29 @@ describe("chooseComposeFile", () => {
   };
   const read = (file: string) => files[file];
   const configFile = "/repo/.devcontainer/devcontainer.json";
-  const choose = (dockerComposeFile: string | string[], service = "app") => chooseComposeFile(configFile, { dockerComposeFile, service }, read);
+  const choose = (dockerComposeFile: string | string[], service = "app") =>
+    chooseComposeFile(configFile, { dockerComposeFile, service }, read);
 
   it.each<[string, string | string[], string, string]>([
     ["the only file", "../docker-compose.yml", "app", "/repo/docker-compose.yml"],
-    ["the last file that defines the service", ["../docker-compose.yml", "override.yml"], "app", "/repo/.devcontainer/override.yml"],
-    ["not a later file without the service", ["../docker-compose.yml", "override.yml", "other.yml"], "app", "/repo/.devcontainer/override.yml"],
-    ["another service, another file", ["../docker-compose.yml", "override.yml", "other.yml"], "db", "/repo/.devcontainer/other.yml"],
+    [
+      "the last file that defines the service",
+      ["../docker-compose.yml", "override.yml"],
+      "app",
+      "/repo/.devcontainer/override.yml",
+    ],
+    [
+      "not a later file without the service",
+      ["../docker-compose.yml", "override.yml", "other.yml"],
+      "app",
+      "/repo/.devcontainer/override.yml",
+    ],
+    [
+      "another service, another file",
+      ["../docker-compose.yml", "override.yml", "other.yml"],
+      "db",
+      "/repo/.devcontainer/other.yml",
+    ],
     ["missing files are passed over", ["missing.yml", "override.yml"], "app", "/repo/.devcontainer/override.yml"],
   ])("%s", (_name, dockerComposeFile, service, expected) => {
     expect(choose(dockerComposeFile, service).file).toBe(expected);
@@ -86,12 +110,16 @@ describe("chooseComposeFile", () => {
 
   it("says so when no file defines the service", () => {
     expect(() => choose(["../docker-compose.yml", "missing.yml"], "web")).toThrow(
-      new UserError(`${configFile}: service "web" is not defined in any readable compose file (../docker-compose.yml, missing.yml).`),
+      new UserError(
+        `${configFile}: service "web" is not defined in any readable compose file (../docker-compose.yml, missing.yml).`,
+      ),
     );
   });
 
   it("refuses malformed YAML with file:line:col", () => {
-    expect(() => choose(["broken.yml"])).toThrow(new UserError("/repo/.devcontainer/broken.yml:4:1: All mapping items must start at the same column"));
+    expect(() => choose(["broken.yml"])).toThrow(
+      new UserError("/repo/.devcontainer/broken.yml:4:1: All mapping items must start at the same column"),
+    );
   });
 });
 
@@ -102,12 +130,34 @@ describe("ensureComposeMounts: small cases", () => {
     [
       "appends after the last volume, before what follows",
       "services:\n  app:\n    volumes:\n      - .:/work # the repo\n\n    # keep running\n    command: sleep infinity\n",
-      ["services:", "  app:", "    volumes:", "      - .:/work # the repo", ...indented("      "), "", "    # keep running", "    command: sleep infinity", ""].join("\n"),
+      [
+        "services:",
+        "  app:",
+        "    volumes:",
+        "      - .:/work # the repo",
+        ...indented("      "),
+        "",
+        "    # keep running",
+        "    command: sleep infinity",
+        "",
+      ].join("\n"),
     ],
     [
       "adds a volumes key after the service's last line",
       "services:\n  app:\n    image: x\n    environment:\n      A: b\n  # db next\n  db:\n    image: y",
-      ["services:", "  app:", "    image: x", "    environment:", "      A: b", `    ${YAML_MARKER}`, "    volumes:", ...indented("      ").slice(1), "  # db next", "  db:", "    image: y"].join("\n"),
+      [
+        "services:",
+        "  app:",
+        "    image: x",
+        "    environment:",
+        "      A: b",
+        `    ${YAML_MARKER}`,
+        "    volumes:",
+        ...indented("      ").slice(1),
+        "  # db next",
+        "  db:",
+        "    image: y",
+      ].join("\n"),
     ],
     [
       "fills an empty volumes key",
@@ -142,7 +192,8 @@ describe("ensureComposeMounts: small cases", () => {
   });
 
   it("never removes long-syntax volumes the user wrote without the marker", () => {
-    const text = "services:\n  app:\n    volumes:\n      - type: bind\n        source: ${HOME}/.claude/projects\n        target: /home/vscode/.claude/projects\n";
+    const text =
+      "services:\n  app:\n    volumes:\n      - type: bind\n        source: ${HOME}/.claude/projects\n        target: /home/vscode/.claude/projects\n";
     expect(removeComposeMounts(text)).toEqual({ text, removed: [], changed: false });
   });
 
@@ -190,7 +241,9 @@ function checkComposeFixture(configFile: string): void {
   expect(linesNotKept(target.text, result.text)).toEqual([]);
 
   // A second run is a no-op; removal gives back the original bytes.
-  expect(ensureComposeMounts(result.text, target.service, plan, { file: target.file, alreadyMounted }).text).toBe(result.text);
+  expect(ensureComposeMounts(result.text, target.service, plan, { file: target.file, alreadyMounted }).text).toBe(
+    result.text,
+  );
   expect(removeComposeMounts(result.text, { file: target.file }).text).toBe(target.text);
   expect(removeComposeMounts(target.text, { file: target.file }).changed).toBe(false);
 
@@ -205,15 +258,17 @@ function checkMalformedCompose(configFile: string): void {
   const broken = `${target.text}\n\tbad: tab\n`;
   const line = target.text.split("\n").length + 1;
   const message = `${target.file}:${line}:1: Tabs are not allowed as indentation`;
-  expect(() => ensureComposeMounts(broken, target.service, planForFixture(config), { file: target.file })).toThrow(new UserError(message));
+  expect(() => ensureComposeMounts(broken, target.service, planForFixture(config), { file: target.file })).toThrow(
+    new UserError(message),
+  );
 
   // Read as dev-open reads it, from a copy: the error, and the file left exactly as it was.
   const dir = mkdtempSync(path.join(tmpdir(), "compose-malformed-"));
   const copy = path.join(dir, path.basename(target.file));
   writeFileSync(copy, broken);
-  expect(() => ensureComposeMounts(readTextToEdit(copy) ?? "", target.service, planForFixture(config), { file: copy })).toThrow(
-    new UserError(`${copy}:${line}:1: Tabs are not allowed as indentation`),
-  );
+  expect(() =>
+    ensureComposeMounts(readTextToEdit(copy) ?? "", target.service, planForFixture(config), { file: copy }),
+  ).toThrow(new UserError(`${copy}:${line}:1: Tabs are not allowed as indentation`));
   expect(readFileSync(copy, "utf8")).toBe(broken);
   expect(readdirSync(dir)).toEqual([path.basename(copy)]);
   rmSync(dir, { recursive: true, force: true });
@@ -244,11 +299,14 @@ describe("every compose-based project fixture", () => {
   });
 });
 
-describe.skipIf(!hasSharedCorpus)("every compose-based shared real-world fixture (skipped: ../shared/fixtures/devcontainers is absent)", () => {
-  const files = hasSharedCorpus ? composeConfigsIn(SHARED_CORPUS) : [];
-  it("is there", () => expect(files.length).toBeGreaterThanOrEqual(11));
-  describe.each(files.map((file) => [fixtureName(SHARED_CORPUS, file), file]))("%s", (_name, file) => {
-    it("gets the mounts in its compose file, idempotently and reversibly", () => checkComposeFixture(file));
-    it("when its compose file is malformed, is refused with line:col", () => checkMalformedCompose(file));
-  });
-});
+describe.skipIf(!hasSharedCorpus)(
+  "every compose-based shared real-world fixture (skipped: ../shared/fixtures/devcontainers is absent)",
+  () => {
+    const files = hasSharedCorpus ? composeConfigsIn(SHARED_CORPUS) : [];
+    it("is there", () => expect(files.length).toBeGreaterThanOrEqual(11));
+    describe.each(files.map((file) => [fixtureName(SHARED_CORPUS, file), file]))("%s", (_name, file) => {
+      it("gets the mounts in its compose file, idempotently and reversibly", () => checkComposeFixture(file));
+      it("when its compose file is malformed, is refused with line:col", () => checkMalformedCompose(file));
+    });
+  },
+);

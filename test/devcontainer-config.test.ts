@@ -15,7 +15,13 @@ import {
   readDevcontainerConfig,
 } from "../src/devcontainer/config.ts";
 import { UserError } from "../src/errors.ts";
-import { configFilesIn, fixtureName, hasSharedCorpus, OWN_CORPUS, SHARED_CORPUS } from "./fixtures/devcontainers/corpus.ts";
+import {
+  configFilesIn,
+  fixtureName,
+  hasSharedCorpus,
+  OWN_CORPUS,
+  SHARED_CORPUS,
+} from "./fixtures/devcontainers/corpus.ts";
 
 const scratchDirs: string[] = [];
 afterAll(() => {
@@ -48,17 +54,38 @@ describe("findRepoRoot", () => {
 describe("findDevcontainerConfig", () => {
   const config = "{}";
   it.each<[string, Record<string, string>, string]>([
-    [".devcontainer/devcontainer.json", { ".devcontainer/devcontainer.json": config }, ".devcontainer/devcontainer.json"],
+    [
+      ".devcontainer/devcontainer.json",
+      { ".devcontainer/devcontainer.json": config },
+      ".devcontainer/devcontainer.json",
+    ],
     [".devcontainer.json", { ".devcontainer.json": config }, ".devcontainer.json"],
-    [".devcontainer/<name>/devcontainer.json", { ".devcontainer/python/devcontainer.json": config }, ".devcontainer/python/devcontainer.json"],
-    ["other files in .devcontainer do not count", { ".devcontainer/devcontainer.json": config, ".devcontainer/docker-compose.yml": "", ".devcontainer/x/Dockerfile": "" }, ".devcontainer/devcontainer.json"],
+    [
+      ".devcontainer/<name>/devcontainer.json",
+      { ".devcontainer/python/devcontainer.json": config },
+      ".devcontainer/python/devcontainer.json",
+    ],
+    [
+      "other files in .devcontainer do not count",
+      {
+        ".devcontainer/devcontainer.json": config,
+        ".devcontainer/docker-compose.yml": "",
+        ".devcontainer/x/Dockerfile": "",
+      },
+      ".devcontainer/devcontainer.json",
+    ],
   ])("finds %s", (_name, files, expected) => {
     const root = scratch(files);
     expect(findDevcontainerConfig(root)).toBe(path.join(root, expected));
   });
 
   it("lists several and says to pick one with --config", () => {
-    const root = scratch({ ".devcontainer/devcontainer.json": config, ".devcontainer.json": config, ".devcontainer/b/devcontainer.json": config, ".devcontainer/a/devcontainer.json": config });
+    const root = scratch({
+      ".devcontainer/devcontainer.json": config,
+      ".devcontainer.json": config,
+      ".devcontainer/b/devcontainer.json": config,
+      ".devcontainer/a/devcontainer.json": config,
+    });
     expect(listDevcontainerConfigs(root).map((file) => path.relative(root, file))).toEqual([
       ".devcontainer/devcontainer.json",
       ".devcontainer.json",
@@ -80,7 +107,9 @@ describe("findDevcontainerConfig", () => {
 
   it("takes --config over the search, relative to the current folder", () => {
     const root = scratch({ ".devcontainer/a/devcontainer.json": config, ".devcontainer/b/devcontainer.json": config });
-    expect(findDevcontainerConfig(root, { config: "b/devcontainer.json", cwd: path.join(root, ".devcontainer") })).toBe(path.join(root, ".devcontainer/b/devcontainer.json"));
+    expect(findDevcontainerConfig(root, { config: "b/devcontainer.json", cwd: path.join(root, ".devcontainer") })).toBe(
+      path.join(root, ".devcontainer/b/devcontainer.json"),
+    );
     expect(() => findDevcontainerConfig(root, { config: "nope.json" })).toThrow(/--config nope.json: no such file/);
   });
 });
@@ -99,30 +128,65 @@ describe("planInitialConfig", () => {
     expect(findDevcontainerConfig(root)).toBe(file);
   });
 
-  it.each([".devcontainer/devcontainer.json", ".devcontainer.json", ".devcontainer/x/devcontainer.json"])("refuses when %s exists, and changes nothing", (existing) => {
-    const root = scratch({ [existing]: "// mine\n{}" });
-    expect(() => planInitialConfig(root)).toThrow(/not overwriting/);
-    expect(readFileSync(path.join(root, existing), "utf8")).toBe("// mine\n{}");
-    expect(listDevcontainerConfigs(root)).toHaveLength(1);
-  });
+  it.each([".devcontainer/devcontainer.json", ".devcontainer.json", ".devcontainer/x/devcontainer.json"])(
+    "refuses when %s exists, and changes nothing",
+    (existing) => {
+      const root = scratch({ [existing]: "// mine\n{}" });
+      expect(() => planInitialConfig(root)).toThrow(/not overwriting/);
+      expect(readFileSync(path.join(root, existing), "utf8")).toBe("// mine\n{}");
+      expect(listDevcontainerConfigs(root)).toHaveLength(1);
+    },
+  );
 });
 
 describe("parseDevcontainerConfig", () => {
   it.each([
-    ["comments and trailing commas", '// c\n{\n  /* b */ "image": "x", // d\n  "runArgs": ["--init",],\n}', { image: "x", runArgs: ["--init"] }],
+    [
+      "comments and trailing commas",
+      '// c\n{\n  /* b */ "image": "x", // d\n  "runArgs": ["--init",],\n}',
+      { image: "x", runArgs: ["--init"] },
+    ],
     ["unknown fields are kept", '{"features": {"a": {}}, "customizations": {"vscode": {}}}', { features: { a: {} } }],
-    ["string and object mounts", '{"mounts": ["type=volume,target=/x", {"type": "volume", "target": "/y"}, {"type": "volume"}]}', { mounts: ["type=volume,target=/x", { type: "volume", target: "/y" }, { type: "volume" }] }],
-    ["lifecycle commands in all three forms", '{"onCreateCommand": "a", "postCreateCommand": ["b"], "postStartCommand": {"c": "c", "d": ["d"]}}', { onCreateCommand: "a" }],
-    ["compose fields", '{"dockerComposeFile": ["a.yml", "b.yml"], "service": "app"}', { dockerComposeFile: ["a.yml", "b.yml"], service: "app" }],
+    [
+      "string and object mounts",
+      '{"mounts": ["type=volume,target=/x", {"type": "volume", "target": "/y"}, {"type": "volume"}]}',
+      { mounts: ["type=volume,target=/x", { type: "volume", target: "/y" }, { type: "volume" }] },
+    ],
+    [
+      "lifecycle commands in all three forms",
+      '{"onCreateCommand": "a", "postCreateCommand": ["b"], "postStartCommand": {"c": "c", "d": ["d"]}}',
+      { onCreateCommand: "a" },
+    ],
+    [
+      "compose fields",
+      '{"dockerComposeFile": ["a.yml", "b.yml"], "service": "app"}',
+      { dockerComposeFile: ["a.yml", "b.yml"], service: "app" },
+    ],
   ])("reads %s", (_name, text, expected) => {
     expect(parseDevcontainerConfig(text, "c.json").config).toMatchObject(expected);
   });
 
   it.each([
-    ["a missing comma", '{\n  "a": 1\n  "b": 2\n}', "c.json:3:3: invalid JSON: ',' was expected; fix the file and run again (nothing was changed)"],
-    ["a bad symbol after CRLF lines", '{\r\n\r\n\t"a": @\r\n}', "c.json:3:7: invalid JSON: unexpected character; fix the file and run again (nothing was changed)"],
-    ["an unterminated string (where it starts)", '{"a": "b', "c.json:1:7: invalid JSON: unterminated string; fix the file and run again (nothing was changed)"],
-    ["an empty file", "", "c.json:1:1: invalid JSON: a value was expected; fix the file and run again (nothing was changed)"],
+    [
+      "a missing comma",
+      '{\n  "a": 1\n  "b": 2\n}',
+      "c.json:3:3: invalid JSON: ',' was expected; fix the file and run again (nothing was changed)",
+    ],
+    [
+      "a bad symbol after CRLF lines",
+      '{\r\n\r\n\t"a": @\r\n}',
+      "c.json:3:7: invalid JSON: unexpected character; fix the file and run again (nothing was changed)",
+    ],
+    [
+      "an unterminated string (where it starts)",
+      '{"a": "b',
+      "c.json:1:7: invalid JSON: unterminated string; fix the file and run again (nothing was changed)",
+    ],
+    [
+      "an empty file",
+      "",
+      "c.json:1:1: invalid JSON: a value was expected; fix the file and run again (nothing was changed)",
+    ],
     ["a wrong type", '{"remoteUser": 1}', "c.json: remoteUser: Invalid input: expected string, received number"],
     ["a wrong lifecycle shape", '{"postStartCommand": 5}', "c.json: postStartCommand: Invalid input"],
   ])("refuses %s with where and why", (_name, text, message) => {
@@ -144,13 +208,18 @@ function checkCorpus(root: string): void {
   });
 
   // Each fixture folder that holds a dev container config the way a repo root does.
-  const repoRoots = [...new Set(files.map((file) => repoRootOf(file)).filter((dir): dir is string => dir !== undefined))];
-  it.each(repoRoots.map((dir) => [fixtureName(root, dir) || ".", dir]))("finds the config of %s, or lists several", (_name, dir) => {
-    const found = listDevcontainerConfigs(dir);
-    expect(found.length).toBeGreaterThan(0);
-    if (found.length === 1) expect(findDevcontainerConfig(dir)).toBe(found[0]);
-    else expect(() => findDevcontainerConfig(dir)).toThrow(/Pick one with --config/);
-  });
+  const repoRoots = [
+    ...new Set(files.map((file) => repoRootOf(file)).filter((dir): dir is string => dir !== undefined)),
+  ];
+  it.each(repoRoots.map((dir) => [fixtureName(root, dir) || ".", dir]))(
+    "finds the config of %s, or lists several",
+    (_name, dir) => {
+      const found = listDevcontainerConfigs(dir);
+      expect(found.length).toBeGreaterThan(0);
+      if (found.length === 1) expect(findDevcontainerConfig(dir)).toBe(found[0]);
+      else expect(() => findDevcontainerConfig(dir)).toThrow(/Pick one with --config/);
+    },
+  );
 }
 
 function repoRootOf(file: string): string | undefined {
@@ -163,7 +232,10 @@ function repoRootOf(file: string): string | undefined {
 
 describe("the project's own fixtures", () => checkCorpus(OWN_CORPUS));
 
-describe.skipIf(!hasSharedCorpus)("the shared real-world fixtures (skipped: ../shared/fixtures/devcontainers is absent)", () => {
-  if (existsSync(SHARED_CORPUS)) checkCorpus(SHARED_CORPUS);
-  else it("needs ../shared/fixtures/devcontainers", () => undefined);
-});
+describe.skipIf(!hasSharedCorpus)(
+  "the shared real-world fixtures (skipped: ../shared/fixtures/devcontainers is absent)",
+  () => {
+    if (existsSync(SHARED_CORPUS)) checkCorpus(SHARED_CORPUS);
+    else it("needs ../shared/fixtures/devcontainers", () => undefined);
+  },
+);

@@ -6,7 +6,12 @@ import { parse as parseJsonc, parseTree } from "jsonc-parser";
 import { afterAll, describe, expect, it } from "vitest";
 import { CONTAINER_WORKSPACE_ENV, HOST_WORKSPACE_ENV, SHARED_ENTRIES } from "../src/claude/shared.ts";
 import { parseDevcontainerConfig } from "../src/devcontainer/config.ts";
-import { LIFECYCLE_KEY, ORIGINAL_KEY, ownershipCommand, sourceFoldersCommand } from "../src/devcontainer/lifecycle-commands.ts";
+import {
+  LIFECYCLE_KEY,
+  ORIGINAL_KEY,
+  ownershipCommand,
+  sourceFoldersCommand,
+} from "../src/devcontainer/lifecycle-commands.ts";
 import { collectMcpEnvNames } from "../src/devcontainer/mcp-env.ts";
 import {
   mountString,
@@ -45,13 +50,19 @@ function scratchDir(prefix: string): string {
 }
 const allFiles = () => true;
 
-function plan(container: ContainerUserHints = { remoteUser: "vscode" }, extra: Partial<Parameters<typeof planPersistenceMounts>[0]> = {}): PersistencePlan {
+function plan(
+  container: ContainerUserHints = { remoteUser: "vscode" },
+  extra: Partial<Parameters<typeof planPersistenceMounts>[0]> = {},
+): PersistencePlan {
   return planPersistenceMounts({ container, env: HOME, fileExists: allFiles, ...extra });
 }
 
 /** The `--mount` shape the devcontainers CLI accepts, taken from the installed CLI itself. */
 function cliMountPattern(): RegExp {
-  const bundle = readFileSync(path.join("node_modules", "@devcontainers", "cli", "dist", "spec-node", "devContainersSpecCLI.js"), "utf8");
+  const bundle = readFileSync(
+    path.join("node_modules", "@devcontainers", "cli", "dist", "spec-node", "devContainersSpecCLI.js"),
+    "utf8",
+  );
   const source = /\/(\^type=\(bind\|volume\),source=[^\n]*?\$)\//.exec(bundle)?.[1];
   if (!source) throw new Error("the devcontainers CLI bundle no longer holds its --mount pattern");
   return new RegExp(source);
@@ -64,10 +75,22 @@ describe("resolveContainerHome", () => {
     ["UID 0", { remoteUser: "0" }, "/root"],
     ["user:group", { remoteUser: "dev:dev" }, "/home/dev"],
     ["containerUser when no remoteUser", { containerUser: "node" }, "/home/node"],
-    ["the image's remoteUser before containerUser", { imageRemoteUser: "codespace", containerUser: "root" }, "/home/codespace"],
+    [
+      "the image's remoteUser before containerUser",
+      { imageRemoteUser: "codespace", containerUser: "root" },
+      "/home/codespace",
+    ],
     ["config remoteUser before the image's", { remoteUser: "vscode", imageRemoteUser: "node" }, "/home/vscode"],
-    ["the image's own user (its metadata's containerUser, through imageRemoteUser)", { imageRemoteUser: "app" }, "/home/app"],
-    ["a numeric UID says nothing", { remoteUser: "1000", image: "mcr.microsoft.com/devcontainers/base:bookworm" }, "/home/vscode"],
+    [
+      "the image's own user (its metadata's containerUser, through imageRemoteUser)",
+      { imageRemoteUser: "app" },
+      "/home/app",
+    ],
+    [
+      "a numeric UID says nothing",
+      { remoteUser: "1000", image: "mcr.microsoft.com/devcontainers/base:bookworm" },
+      "/home/vscode",
+    ],
     ["--remote-home wins", { remoteHome: "/opt/dev/", remoteUser: "vscode" }, "/opt/dev"],
     ["devcontainers base image", { image: "mcr.microsoft.com/devcontainers/base:bookworm" }, "/home/vscode"],
     ["older devcontainers path", { image: "mcr.microsoft.com/vscode/devcontainers/base:ubuntu" }, "/home/vscode"],
@@ -106,7 +129,12 @@ describe("planPersistenceMounts", () => {
   });
 
   it.each([
-    ["under HOME: relative to ${localEnv:HOME}", "/home/ana/.config/claude", "${localEnv:HOME}/.config/claude", "${HOME}/.config/claude"],
+    [
+      "under HOME: relative to ${localEnv:HOME}",
+      "/home/ana/.config/claude",
+      "${localEnv:HOME}/.config/claude",
+      "${HOME}/.config/claude",
+    ],
     ["outside HOME: the absolute path", "/srv/claude", "/srv/claude", "/srv/claude"],
     ["the default, spelled out", "/home/ana/.claude", "${localEnv:HOME}/.claude", "${HOME}/.claude"],
   ])("CLAUDE_CONFIG_DIR %s", (_name, dir, sourceRoot, composeSourceRoot) => {
@@ -125,14 +153,25 @@ describe("planPersistenceMounts", () => {
   it("leaves out single files the host does not have, and says so; folders are always planned", () => {
     const result = plan(undefined, { fileExists: (file) => !file.endsWith(".json") && !file.endsWith(".md") });
     const files = SHARED_ENTRIES.filter((entry) => entry.kind === "file").map((entry) => entry.name);
-    expect(result.mounts.map((mount) => mount.name)).toEqual(SHARED_ENTRIES.filter((entry) => entry.kind === "dir").map((entry) => entry.name));
+    expect(result.mounts.map((mount) => mount.name)).toEqual(
+      SHARED_ENTRIES.filter((entry) => entry.kind === "dir").map((entry) => entry.name),
+    );
     expect(result.skipped.map((skip) => skip.name)).toEqual(files);
     expect(result.skipped[0]?.reason).toContain("/home/ana/.claude/stats-cache.json does not exist");
   });
 
   it("forwards the credentials, Linear's and the MCP variables, by name, never host-only ones", () => {
-    const result = plan(undefined, { mcpEnvNames: ["SLACK_TOKEN", "GITHUB_TOKEN", "ANTHROPIC_API_KEY", "HOME", "PATH", "bad-name", "LC_ALL"] });
-    expect(result.remoteEnvNames).toEqual(["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "LINEAR_API_KEY", "LINEAR_API_URL", "GITHUB_TOKEN", "SLACK_TOKEN"]);
+    const result = plan(undefined, {
+      mcpEnvNames: ["SLACK_TOKEN", "GITHUB_TOKEN", "ANTHROPIC_API_KEY", "HOME", "PATH", "bad-name", "LC_ALL"],
+    });
+    expect(result.remoteEnvNames).toEqual([
+      "ANTHROPIC_API_KEY",
+      "CLAUDE_CODE_OAUTH_TOKEN",
+      "LINEAR_API_KEY",
+      "LINEAR_API_URL",
+      "GITHUB_TOKEN",
+      "SLACK_TOKEN",
+    ]);
   });
 });
 
@@ -141,7 +180,10 @@ describe("mountString", () => {
 
   it.each([
     ["projects", "source=${localEnv:HOME}/.claude/projects,target=/home/vscode/.claude/projects,type=bind"],
-    ["settings.json", "source=${localEnv:HOME}/.claude/persist-host/host-files/settings.json,target=/home/vscode/.claude/settings.json,type=bind,readonly"],
+    [
+      "settings.json",
+      "source=${localEnv:HOME}/.claude/persist-host/host-files/settings.json,target=/home/vscode/.claude/settings.json,type=bind,readonly",
+    ],
   ])("%s", (name, expected) => {
     const mount = mounts.find((candidate) => candidate.name === name);
     expect(mount && mountString(mount)).toBe(expected);
@@ -151,7 +193,9 @@ describe("mountString", () => {
     const pattern = cliMountPattern();
     for (const mount of mounts) {
       const fields = parseMountString(mountString(mount));
-      expect(Object.keys(fields).sort()).toEqual(mount.readonly ? ["readonly", "source", "target", "type"] : ["source", "target", "type"]);
+      expect(Object.keys(fields).sort()).toEqual(
+        mount.readonly ? ["readonly", "source", "target", "type"] : ["source", "target", "type"],
+      );
       expect(fields.readonly ?? "").toBe("");
       expect(`type=${fields.type},source=${fields.source},target=${fields.target}`).toMatch(pattern);
       expect(fields).toMatchObject({ type: "bind", source: mount.source, target: mount.target });
@@ -163,7 +207,10 @@ describe("ensurePersistenceMounts: small cases", () => {
   const small = plan(undefined, { fileExists: (file) => !file.endsWith(".json"), mcpEnvNames: ["GITHUB_TOKEN"] });
 
   it("an empty config gets one marked block of new properties", () => {
-    const result = ensurePersistenceMounts('{\n  "image": "x"\n}\n', plan({ remoteUser: "vscode" }, { fileExists: () => false }));
+    const result = ensurePersistenceMounts(
+      '{\n  "image": "x"\n}\n',
+      plan({ remoteUser: "vscode" }, { fileExists: () => false }),
+    );
     const dirs = SHARED_ENTRIES.filter((entry) => entry.kind === "dir");
     const mountLines = dirs.map(
       (entry, i) =>
@@ -188,8 +235,19 @@ describe("ensurePersistenceMounts: small cases", () => {
       ].join("\n"),
     );
     expect(result.changed).toBe(true);
-    expect(result.added).toEqual([...dirs.map((entry) => entry.name), `containerEnv.${HOST_WORKSPACE_ENV}`, `containerEnv.${CONTAINER_WORKSPACE_ENV}`, "initializeCommand", "onCreateCommand"]);
-    expect(result.skipped.map((skip) => skip.name)).toEqual(["stats-cache.json", "CLAUDE.md", "settings.json", "mcp.json"]);
+    expect(result.added).toEqual([
+      ...dirs.map((entry) => entry.name),
+      `containerEnv.${HOST_WORKSPACE_ENV}`,
+      `containerEnv.${CONTAINER_WORKSPACE_ENV}`,
+      "initializeCommand",
+      "onCreateCommand",
+    ]);
+    expect(result.skipped.map((skip) => skip.name)).toEqual([
+      "stats-cache.json",
+      "CLAUDE.md",
+      "settings.json",
+      "mcp.json",
+    ]);
   });
 
   it("respects mounts already on the same targets, in string or object form, with or without a trailing slash", () => {
@@ -204,13 +262,18 @@ describe("ensurePersistenceMounts: small cases", () => {
     expect(targets.filter((target) => target === "/home/vscode/.claude/projects")).toHaveLength(1);
     expect(targets.filter((target) => target === "/home/vscode/.claude/todos")).toHaveLength(1);
     expect(result.added).not.toContain("projects");
-    expect(result.skipped).toContainEqual({ name: "todos", reason: "/home/vscode/.claude/todos is already mounted by the config" });
+    expect(result.skipped).toContainEqual({
+      name: "todos",
+      reason: "/home/vscode/.claude/todos is already mounted by the config",
+    });
   });
 
   it("writes no remoteEnv into the repo's config: forwarding from a shared file blanks a teammate's variable", () => {
     const text = '{\n\t"remoteEnv": {\n\t\t"ANTHROPIC_API_KEY": "${localEnv:ANTHROPIC_API_KEY:}"\n\t}\n}';
     const result = ensurePersistenceMounts(text, small);
-    expect((parseJsonc(result.text) as { remoteEnv: Record<string, string> }).remoteEnv).toEqual({ ANTHROPIC_API_KEY: "${localEnv:ANTHROPIC_API_KEY:}" });
+    expect((parseJsonc(result.text) as { remoteEnv: Record<string, string> }).remoteEnv).toEqual({
+      ANTHROPIC_API_KEY: "${localEnv:ANTHROPIC_API_KEY:}",
+    });
     expect(result.added.filter((name) => name.startsWith("remoteEnv"))).toEqual([]);
   });
 
@@ -221,15 +284,29 @@ describe("ensurePersistenceMounts: small cases", () => {
     const whole = `{\n  "image": "x",\n  ${JSON_MARKER}\n  "remoteEnv": {\n    "ANTHROPIC_API_KEY": "\${localEnv:ANTHROPIC_API_KEY}"\n  }\n}`;
     expect(parseJsonc(ensurePersistenceMounts(whole, small).text)).not.toHaveProperty("remoteEnv");
     const users = '{\n  "remoteEnv": {\n    "ANTHROPIC_API_KEY": "${localEnv:ANTHROPIC_API_KEY}"\n  }\n}';
-    expect((parseJsonc(ensurePersistenceMounts(users, small).text) as { remoteEnv: unknown }).remoteEnv).toEqual({ ANTHROPIC_API_KEY: "${localEnv:ANTHROPIC_API_KEY}" });
+    expect((parseJsonc(ensurePersistenceMounts(users, small).text) as { remoteEnv: unknown }).remoteEnv).toEqual({
+      ANTHROPIC_API_KEY: "${localEnv:ANTHROPIC_API_KEY}",
+    });
   });
 
   const ownership = ownershipCommand("/home/vscode");
   it.each<[string, string, unknown]>([
     ["absent: ours alone", "{}", ownership],
-    ["a string: both, in parallel", '{"onCreateCommand": "npm ci"}', { [LIFECYCLE_KEY]: ownership, [ORIGINAL_KEY]: "npm ci" }],
-    ["an array: both, in parallel", '{"onCreateCommand": ["make", "deps"]}', { [LIFECYCLE_KEY]: ownership, [ORIGINAL_KEY]: ["make", "deps"] }],
-    ["an object: one more key", '{"onCreateCommand": {"deps": "make deps"}}', { deps: "make deps", [LIFECYCLE_KEY]: ownership }],
+    [
+      "a string: both, in parallel",
+      '{"onCreateCommand": "npm ci"}',
+      { [LIFECYCLE_KEY]: ownership, [ORIGINAL_KEY]: "npm ci" },
+    ],
+    [
+      "an array: both, in parallel",
+      '{"onCreateCommand": ["make", "deps"]}',
+      { [LIFECYCLE_KEY]: ownership, [ORIGINAL_KEY]: ["make", "deps"] },
+    ],
+    [
+      "an object: one more key",
+      '{"onCreateCommand": {"deps": "make deps"}}',
+      { deps: "make deps", [LIFECYCLE_KEY]: ownership },
+    ],
   ])("onCreateCommand %s", (_name, text, expected) => {
     const result = ensurePersistenceMounts(text, small);
     expect((parseJsonc(result.text) as { onCreateCommand: unknown }).onCreateCommand).toEqual(expected);
@@ -238,9 +315,14 @@ describe("ensurePersistenceMounts: small cases", () => {
 
   it("updates its own command in place when the plan changes", () => {
     const first = ensurePersistenceMounts("{}", small).text;
-    const moved = plan({ remoteHome: "/home/other" }, { fileExists: (file) => !file.endsWith(".json"), mcpEnvNames: ["GITHUB_TOKEN"] });
+    const moved = plan(
+      { remoteHome: "/home/other" },
+      { fileExists: (file) => !file.endsWith(".json"), mcpEnvNames: ["GITHUB_TOKEN"] },
+    );
     const second = ensurePersistenceMounts(first, moved);
-    expect((parseJsonc(second.text) as { onCreateCommand: string }).onCreateCommand).toBe(ownershipCommand("/home/other"));
+    expect((parseJsonc(second.text) as { onCreateCommand: string }).onCreateCommand).toBe(
+      ownershipCommand("/home/other"),
+    );
     expect(removePersistenceMounts(second.text).text).toBe("{}");
   });
 
@@ -261,9 +343,17 @@ describe("ensurePersistenceMounts: small cases", () => {
 
   it.each([
     ["a trailing comma is kept", '{\n  "a": 1,\n}', '{\n  "a": 1,\n  // claude-persist'],
-    ["a comment after the last property stays on its line", '{\n  "a": 1 // one\n}', '{\n  "a": 1, // one\n  // claude-persist'],
+    [
+      "a comment after the last property stays on its line",
+      '{\n  "a": 1 // one\n}',
+      '{\n  "a": 1, // one\n  // claude-persist',
+    ],
     ["an empty object (no indentation to copy: two spaces)", "{}", "{\n  // claude-persist"],
-    ["a single-line array grows downwards", '{"mounts": ["a=b,target=/t"]}', '{"mounts": ["a=b,target=/t",\n  // claude-persist'],
+    [
+      "a single-line array grows downwards",
+      '{"mounts": ["a=b,target=/t"]}',
+      '{"mounts": ["a=b,target=/t",\n  // claude-persist',
+    ],
   ])("layout: %s", (_name, text, start) => {
     const result = ensurePersistenceMounts(text, small);
     expect(result.text.startsWith(start)).toBe(true);
@@ -279,10 +369,26 @@ describe("ensurePersistenceMounts: small cases", () => {
   });
 
   it.each([
-    ["a syntax error", '{\n  "a": 1,,\n}', "devcontainer.json:2:10: invalid JSON: a property name was expected; fix the file and run again (nothing was changed)"],
-    ["an unclosed object", '{\r\n  "a": 1', "devcontainer.json:2:9: invalid JSON: '}' was expected; fix the file and run again (nothing was changed)"],
-    ["not an object", "[1]", "devcontainer.json:1:1: the top level is not an object; fix the file and run again (nothing was changed)"],
-    ["a field of the wrong type", '{"mounts": "x"}', "devcontainer.json: mounts: Invalid input: expected array, received string"],
+    [
+      "a syntax error",
+      '{\n  "a": 1,,\n}',
+      "devcontainer.json:2:10: invalid JSON: a property name was expected; fix the file and run again (nothing was changed)",
+    ],
+    [
+      "an unclosed object",
+      '{\r\n  "a": 1',
+      "devcontainer.json:2:9: invalid JSON: '}' was expected; fix the file and run again (nothing was changed)",
+    ],
+    [
+      "not an object",
+      "[1]",
+      "devcontainer.json:1:1: the top level is not an object; fix the file and run again (nothing was changed)",
+    ],
+    [
+      "a field of the wrong type",
+      '{"mounts": "x"}',
+      "devcontainer.json: mounts: Invalid input: expected array, received string",
+    ],
   ])("%s is a UserError with file:line:col", (_name, text, message) => {
     expect(() => ensurePersistenceMounts(text, small)).toThrow(new UserError(message));
   });
@@ -312,14 +418,21 @@ describe("the commands the config carries, run by sh", () => {
     expect([result.exitCode, result.stderr]).toEqual([0, ""]);
   });
 
-  it.skipIf(!canDropPrivileges)("the ownership command never fails the container; without sudo it says why", async () => {
-    const home = scratch();
-    mkdirSync(path.join(home, ".claude"));
-    chmodSync(home, 0o755);
-    const result = await execa("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", ownershipCommand(home)], { reject: false });
-    expect(result.exitCode).toBe(0);
-    expect(result.stderr).toContain(`claude-persist: ${home}/.claude is not owned by`);
-  });
+  it.skipIf(!canDropPrivileges)(
+    "the ownership command never fails the container; without sudo it says why",
+    async () => {
+      const home = scratch();
+      mkdirSync(path.join(home, ".claude"));
+      chmodSync(home, 0o755);
+      const result = await execa(
+        "setpriv",
+        ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", ownershipCommand(home)],
+        { reject: false },
+      );
+      expect(result.exitCode).toBe(0);
+      expect(result.stderr).toContain(`claude-persist: ${home}/.claude is not owned by`);
+    },
+  );
 });
 
 function existsOnPath(command: string): boolean {
@@ -334,7 +447,8 @@ function existsOnPath(command: string): boolean {
 
 describe("removePersistenceMounts", () => {
   it("leaves a config without the pack's additions alone, user mounts identical to ours included", () => {
-    const text = '{\n  "mounts": [\n    "source=${localEnv:HOME}/.claude/todos,target=/home/vscode/.claude/todos,type=bind"\n  ]\n}';
+    const text =
+      '{\n  "mounts": [\n    "source=${localEnv:HOME}/.claude/todos,target=/home/vscode/.claude/todos,type=bind"\n  ]\n}';
     expect(removePersistenceMounts(text)).toEqual({ text, removed: [], changed: false });
   });
 
@@ -357,7 +471,11 @@ describe("collectMcpEnvNames", () => {
   const mcpJson = write("mcp.json", {
     mcpServers: {
       github: { command: "npx", args: ["server-github"], env: { GITHUB_PERSONAL_ACCESS_TOKEN: "ghp_secretvalue" } },
-      remote: { type: "http", url: "https://api.example.com/${API_REGION:-eu}/mcp", headers: { Authorization: "Bearer ${API_TOKEN}" } },
+      remote: {
+        type: "http",
+        url: "https://api.example.com/${API_REGION:-eu}/mcp",
+        headers: { Authorization: "Bearer ${API_TOKEN}" },
+      },
     },
   });
   const claudeJson = write(".claude.json", {
@@ -368,11 +486,16 @@ describe("collectMcpEnvNames", () => {
       "/work/other": { mcpServers: { other: { command: "x", env: { OTHER_TOKEN: "1" } } } },
     },
   });
-  const projectMcp = write(".mcp.json", '{ // comments are fine\n "mcpServers": { "s": { "command": "s", "env": { "SENTRY_TOKEN": "" } } },\n}');
+  const projectMcp = write(
+    ".mcp.json",
+    '{ // comments are fine\n "mcpServers": { "s": { "command": "s", "env": { "SENTRY_TOKEN": "" } } },\n}',
+  );
   const broken = write("broken.json", "{ nope");
 
   it("names every referenced variable, of this project only, never a value", () => {
-    const names = collectMcpEnvNames([mcpJson, claudeJson, projectMcp, broken, path.join(dir, "missing.json")], { projectDir: "/work/repo" });
+    const names = collectMcpEnvNames([mcpJson, claudeJson, projectMcp, broken, path.join(dir, "missing.json")], {
+      projectDir: "/work/repo",
+    });
     expect(names).toEqual([
       "API_REGION",
       "API_TOKEN",
@@ -451,7 +574,11 @@ function checkMalformed(file: string): void {
   const broken = `${original.slice(0, at)}@${original.slice(at)}`;
   const line = original.slice(0, at).split("\n").length;
   const column = at - (original.lastIndexOf("\n", at - 1) + 1) + 1;
-  expect(() => ensurePersistenceMounts(broken, planForFixture({}), { file })).toThrow(new UserError(`${file}:${line}:${column}: invalid JSON: unexpected character; fix the file and run again (nothing was changed)`));
+  expect(() => ensurePersistenceMounts(broken, planForFixture({}), { file })).toThrow(
+    new UserError(
+      `${file}:${line}:${column}: invalid JSON: unexpected character; fix the file and run again (nothing was changed)`,
+    ),
+  );
   expect(() => removePersistenceMounts(broken, { file })).toThrow(UserError);
 }
 
@@ -464,14 +591,17 @@ describe("every project fixture", () => {
   });
 });
 
-describe.skipIf(!hasSharedCorpus)("every shared real-world fixture (skipped: ../shared/fixtures/devcontainers is absent)", () => {
-  const files = hasSharedCorpus ? configFilesIn(SHARED_CORPUS) : [];
-  it("is there", () => expect(files.length).toBeGreaterThanOrEqual(30));
-  describe.each(files.map((file) => [fixtureName(SHARED_CORPUS, file), file]))("%s", (_name, file) => {
-    it("is patched in place, idempotently and reversibly", () => checkFixture(file));
-    it("when malformed, is refused with line:col", () => checkMalformed(file));
-  });
-});
+describe.skipIf(!hasSharedCorpus)(
+  "every shared real-world fixture (skipped: ../shared/fixtures/devcontainers is absent)",
+  () => {
+    const files = hasSharedCorpus ? configFilesIn(SHARED_CORPUS) : [];
+    it("is there", () => expect(files.length).toBeGreaterThanOrEqual(30));
+    describe.each(files.map((file) => [fixtureName(SHARED_CORPUS, file), file]))("%s", (_name, file) => {
+      it("is patched in place, idempotently and reversibly", () => checkFixture(file));
+      it("when malformed, is refused with line:col", () => checkMalformed(file));
+    });
+  },
+);
 
 describe("what the own fixtures pin down", () => {
   const read = (name: string) => readFileSync(path.join(OWN_CORPUS, name), "utf8");
@@ -482,9 +612,17 @@ describe("what the own fixtures pin down", () => {
     expect(result.added).not.toContain("projects");
     expect(result.added).not.toContain("todos");
     expect(result.added).not.toContain("remoteEnv.ANTHROPIC_API_KEY");
-    expect(result.text).toContain('"source=${localEnv:HOME}/.claude/persist,target=/home/vscode/.claude/persist,type=bind,readonly",\n\t],');
-    const value = parseJsonc(result.text, [], { allowTrailingComma: true }) as { onCreateCommand: unknown; postCreateCommand: unknown };
-    expect(value.onCreateCommand).toEqual({ [LIFECYCLE_KEY]: ownershipCommand("/home/vscode"), [ORIGINAL_KEY]: "npm ci" });
+    expect(result.text).toContain(
+      '"source=${localEnv:HOME}/.claude/persist,target=/home/vscode/.claude/persist,type=bind,readonly",\n\t],',
+    );
+    const value = parseJsonc(result.text, [], { allowTrailingComma: true }) as {
+      onCreateCommand: unknown;
+      postCreateCommand: unknown;
+    };
+    expect(value.onCreateCommand).toEqual({
+      [LIFECYCLE_KEY]: ownershipCommand("/home/vscode"),
+      [ORIGINAL_KEY]: "npm ci",
+    });
     expect(value.postCreateCommand).toBe("npm run build");
   });
 
@@ -500,7 +638,11 @@ describe("what the own fixtures pin down", () => {
   it("one-line: a one-line config is edited without touching the rest of the line", () => {
     const text = read("one-line/.devcontainer/devcontainer.json");
     const result = ensurePersistenceMounts(text, planForFixture({ containerUser: "dev" }));
-    expect(result.text.startsWith('{"image": "debian:bookworm", "containerUser": "dev", "mounts": ["source=/var/run/docker.sock,target=/var/run/docker.sock,type=bind",')).toBe(true);
+    expect(
+      result.text.startsWith(
+        '{"image": "debian:bookworm", "containerUser": "dev", "mounts": ["source=/var/run/docker.sock,target=/var/run/docker.sock,type=bind",',
+      ),
+    ).toBe(true);
     expect((parseJsonc(result.text) as { onCreateCommand: Record<string, unknown> }).onCreateCommand).toEqual({
       deps: "make deps",
       tools: ["make", "tools"],
@@ -515,4 +657,3 @@ describe("what the own fixtures pin down", () => {
     expect(result.text).not.toContain("chown");
   });
 });
-

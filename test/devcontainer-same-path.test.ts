@@ -11,7 +11,9 @@ describe("ensureSamePath", () => {
   });
 
   it("refuses to replace a workspaceFolder of the user's, behind a byte order mark too", () => {
-    expect(() => ensureSamePath('\uFEFF{ "workspaceFolder": "/w" }', "c.json", false)).toThrow(/"workspaceFolder" is already set to "\/w"/);
+    expect(() => ensureSamePath('\uFEFF{ "workspaceFolder": "/w" }', "c.json", false)).toThrow(
+      /"workspaceFolder" is already set to "\/w"/,
+    );
   });
 });
 

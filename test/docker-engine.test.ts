@@ -22,7 +22,8 @@ import { asUser, ensureTestUser, makeUserTempDir, type TestUser } from "./suppor
 // Throws when CI is set and Docker is unavailable: CI must not skip these.
 const skipReason = dockerUnavailableReason();
 
-const PROBE = "const os=require('os');console.log(JSON.stringify({uid:process.getuid(),user:os.userInfo().username,home:os.homedir()}))";
+const PROBE =
+  "const os=require('os');console.log(JSON.stringify({uid:process.getuid(),user:os.userInfo().username,home:os.homedir()}))";
 
 interface Probe {
   uid: number;
@@ -72,8 +73,15 @@ describe.skipIf(skipReason !== undefined)("docker engine and devcontainer CLI", 
 
   it("imports an image with a vscode user, git and node", async () => {
     const { stdout } = await docker(engine, [
-      "run", "--rm", "--network=host", "--user", "vscode", image,
-      "sh", "-c", "id -u; echo $HOME; git --version >/dev/null && node --version; command -v sudo || echo no-sudo",
+      "run",
+      "--rm",
+      "--network=host",
+      "--user",
+      "vscode",
+      image,
+      "sh",
+      "-c",
+      "id -u; echo $HOME; git --version >/dev/null && node --version; command -v sudo || echo no-sudo",
     ]);
     const [uid, home, nodeVersion, sudo] = stdout.trim().split("\n");
     expect(uid).toBe("1000");
@@ -108,7 +116,11 @@ describe.skipIf(skipReason !== undefined)("docker engine and devcontainer CLI", 
       const fetched = await execa(
         DEVCONTAINER_BIN,
         [
-          "exec", "--workspace-folder", workspace, "node", "-e",
+          "exec",
+          "--workspace-folder",
+          workspace,
+          "node",
+          "-e",
           `fetch("http://127.0.0.1:${port}/").then(r=>r.text()).then(t=>console.log("body:"+t))`,
         ],
         { env },
@@ -149,7 +161,12 @@ describe.skipIf(skipReason !== undefined)("docker engine and devcontainer CLI", 
     // updateRemoteUserUID gave vscode the host user's uid (through a locally built `-uid` image).
     expect(lastJsonLine<Probe>(exec.stdout)).toEqual({ uid: user.uid, user: "vscode", home: "/home/vscode" });
 
-    const { stdout: containerImage } = await docker(engine, ["inspect", "--format", "{{.Config.Image}}", upResult.containerId ?? ""]);
+    const { stdout: containerImage } = await docker(engine, [
+      "inspect",
+      "--format",
+      "{{.Config.Image}}",
+      upResult.containerId ?? "",
+    ]);
     expect(containerImage.trim()).toMatch(/^vsc-.*-uid$/);
   }, 300_000);
 });

@@ -1,7 +1,18 @@
 // `claude-persist doctor`, run as a user would: a healthy host, each broken host setup built by the test (the ✗
 // line and the fix, and the fix then works), and a real dev container: without its mounts, with another uid, with
 // a stale single-file mount; and from the inside.
-import { chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
@@ -12,7 +23,16 @@ import { checkProjectLink, quickContainerCheck } from "../src/doctor/container-c
 import { HOOK_COMMAND } from "../src/install/settings.ts";
 import type { DoctorReport } from "../src/doctor/report.ts";
 import { CLI, runCli, tempDir, tempHome } from "./support/claude.ts";
-import { cacheDir, DEVCONTAINER_BIN, type DockerEngine, docker, dockerUnavailableReason, ensureBaseImage, removeDevcontainers, startDockerEngine } from "./support/docker.ts";
+import {
+  cacheDir,
+  DEVCONTAINER_BIN,
+  type DockerEngine,
+  docker,
+  dockerUnavailableReason,
+  ensureBaseImage,
+  removeDevcontainers,
+  startDockerEngine,
+} from "./support/docker.ts";
 import { asUser, chownTree, ensureTestUser, makeUserTempDir, type TestUser } from "./support/users.ts";
 
 const SHARED_DIRS = READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir").map((entry) => entry.name);
@@ -32,7 +52,9 @@ function fixUnder(stdout: string, pattern: RegExp): string | undefined {
 }
 
 function checksOf(report: DoctorReport, sectionStart: string) {
-  return report.sections.filter((section) => section.title.startsWith(sectionStart)).flatMap((section) => section.checks);
+  return report.sections
+    .filter((section) => section.title.startsWith(sectionStart))
+    .flatMap((section) => section.checks);
 }
 
 describe("doctor on the host", () => {
@@ -41,14 +63,24 @@ describe("doctor on the host", () => {
   beforeAll(async () => {
     // The tests' own engine, when it runs: then a healthy setup is all ✓, Docker included.
     const candidate = `unix://${path.join(cacheDir(), "docker.sock")}`;
-    const probe = await execa("docker", ["version", "--format", "{{.Server.Version}}"], { env: { DOCKER_HOST: candidate }, reject: false, timeout: 10_000 });
+    const probe = await execa("docker", ["version", "--format", "{{.Server.Version}}"], {
+      env: { DOCKER_HOST: candidate },
+      reject: false,
+      timeout: 10_000,
+    });
     if (probe.exitCode === 0) dockerHost = candidate;
   });
 
-  const env = (home: string) => ({ HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host", DOCKER_HOST: dockerHost, CLAUDE_CODE_OAUTH_TOKEN: "sk-ant-oat01-test" });
+  const env = (home: string) => ({
+    HOME: home,
+    CLAUDE_PERSIST_ENVIRONMENT: "host",
+    DOCKER_HOST: dockerHost,
+    CLAUDE_CODE_OAUTH_TOKEN: "sk-ant-oat01-test",
+  });
   const doctor = (home: string, cwd: string, ...args: string[]) => runCli(["doctor", ...args], { env: env(home), cwd });
   /** Runs a printed fix as the user would type it, in a shell whose HOME is the test's. */
-  const runFix = (home: string, fix: string) => execa("/bin/sh", ["-c", fix], { env: { PATH: process.env.PATH ?? "", HOME: home } });
+  const runFix = (home: string, fix: string) =>
+    execa("/bin/sh", ["-c", fix], { env: { PATH: process.env.PATH ?? "", HOME: home } });
 
   async function healthyHome(): Promise<string> {
     const home = tempHome();
@@ -66,14 +98,18 @@ describe("doctor on the host", () => {
     expect(lines.length).toBeGreaterThanOrEqual(8);
     const notOk = lines.filter((line) => !line.startsWith("  ✓"));
     // Without an engine only the Docker line may warn: this folder has no dev container config.
-    expect(notOk).toEqual(dockerHost === UNREACHABLE_DOCKER ? [expect.stringMatching(/^ {2}⚠ Docker is not reachable/)] : []);
+    expect(notOk).toEqual(
+      dockerHost === UNREACHABLE_DOCKER ? [expect.stringMatching(/^ {2}⚠ Docker is not reachable/)] : [],
+    );
     expect(result.stdout).toContain("✓ ~/.claude is yours and private");
     expect(result.stdout).toContain(`✓ shared folders there, yours and private: ${SHARED_DIRS.join(", ")}`);
     expect(result.stdout).toContain("✓ the SessionStart hook is registered in ~/.claude/settings.json");
     expect(result.stdout).toMatch(/✓ the SessionStart hook runs and answers \(\d+ ms\)/);
     expect(result.stdout).toMatch(/✓ node \d+\.\d+\.\d+/);
     expect(result.stdout).toMatch(/✓ devcontainers CLI \d+\.\d+\.\d+/);
-    expect(result.stdout).toContain("✓ sessions stay on this machine: sync with your other machines is not set up (optional: 'claude-persist sync init')");
+    expect(result.stdout).toContain(
+      "✓ sessions stay on this machine: sync with your other machines is not set up (optional: 'claude-persist sync init')",
+    );
     // Running the hook left no session-start record behind.
     expect(readdirSync(path.join(home, ".claude", "persist-state", "session-starts"))).toEqual([]);
   });
@@ -84,7 +120,12 @@ describe("doctor on the host", () => {
     mkdirSync(syncthingHome, { recursive: true });
     const config = `<configuration><gui><address>${syncthingHome}/api.sock</address><apikey>k</apikey></gui></configuration>`;
     writeFileSync(path.join(syncthingHome, "config.xml"), config);
-    const settings = { home: syncthingHome, own: true, relay: false, deviceId: "AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA" };
+    const settings = {
+      home: syncthingHome,
+      own: true,
+      relay: false,
+      deviceId: "AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA",
+    };
     writeFileSync(path.join(home, ".claude", "persist-host", "sync.json"), JSON.stringify(settings));
     const result = await doctor(home, tempDir());
     expect(result.exitCode).toBe(1);
@@ -94,8 +135,13 @@ describe("doctor on the host", () => {
 
   it("says plainly that Claude in a container will ask for a login when the host has no credential variable", async () => {
     const home = await healthyHome();
-    const result = await runCli(["doctor"], { env: { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host", DOCKER_HOST: dockerHost }, cwd: tempDir() });
-    expect(result.stdout).toContain("⚠ Neither ANTHROPIC_API_KEY nor CLAUDE_CODE_OAUTH_TOKEN is set here, so Claude in the container will ask you to log in");
+    const result = await runCli(["doctor"], {
+      env: { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host", DOCKER_HOST: dockerHost },
+      cwd: tempDir(),
+    });
+    expect(result.stdout).toContain(
+      "⚠ Neither ANTHROPIC_API_KEY nor CLAUDE_CODE_OAUTH_TOKEN is set here, so Claude in the container will ask you to log in",
+    );
     expect(result.stdout).toContain("claude setup-token");
     expect(result.exitCode).toBe(0);
   });
@@ -105,10 +151,25 @@ describe("doctor on the host", () => {
     const result = await doctor(home, tempDir(), "--json");
     expect(result.exitCode).toBe(0);
     const report = JSON.parse(result.stdout) as DoctorReport;
-    expect(report).toMatchObject({ environment: "host", configDir: path.join(home, ".claude"), ok: true, counts: { fail: 0 } });
-    expect(report.sections.map((section) => section.title)).toEqual([expect.stringMatching(/^Claude Code home/), "Tools", expect.stringMatching(/^This repo/)]);
+    expect(report).toMatchObject({
+      environment: "host",
+      configDir: path.join(home, ".claude"),
+      ok: true,
+      counts: { fail: 0 },
+    });
+    expect(report.sections.map((section) => section.title)).toEqual([
+      expect.stringMatching(/^Claude Code home/),
+      "Tools",
+      expect.stringMatching(/^This repo/),
+    ]);
     for (const check of report.sections.flatMap((section) => section.checks)) {
-      expect(check).toEqual({ id: expect.stringMatching(/^[a-z]+\.[a-z-]+$/), status: expect.stringMatching(/^(ok|warn|fail)$/), label: expect.any(String), ...(check.detail ? { detail: expect.any(String) } : {}), ...(check.fix ? { fix: expect.any(String) } : {}) });
+      expect(check).toEqual({
+        id: expect.stringMatching(/^[a-z]+\.[a-z-]+$/),
+        status: expect.stringMatching(/^(ok|warn|fail)$/),
+        label: expect.any(String),
+        ...(check.detail ? { detail: expect.any(String) } : {}),
+        ...(check.fix ? { fix: expect.any(String) } : {}),
+      });
     }
   });
 
@@ -132,7 +193,10 @@ describe("doctor on the host", () => {
     const result = await doctor(home, tempDir());
     expect(result.exitCode).toBe(1);
     expect(statusLines(result.stdout)).toEqual(
-      expect.arrayContaining(["  ✗ ~/.claude/todos is writable by other users (mode 0777)", "  ⚠ ~/.claude/tasks is readable by other users (mode 0755)"]),
+      expect.arrayContaining([
+        "  ✗ ~/.claude/todos is writable by other users (mode 0777)",
+        "  ⚠ ~/.claude/tasks is readable by other users (mode 0755)",
+      ]),
     );
     const fix = fixUnder(result.stdout, /✗ ~\/\.claude\/todos is writable/);
     expect(fix).toBe("chmod 700 ~/.claude/todos");
@@ -147,7 +211,9 @@ describe("doctor on the host", () => {
     writeFileSync(path.join(home, ".claude", "settings.json"), '{\n  "model": "opus"\n}\n');
     const result = await doctor(home, tempDir());
     expect(result.exitCode).toBe(1);
-    expect(statusLines(result.stdout)).toContain("  ✗ the SessionStart hook is not registered in ~/.claude/settings.json");
+    expect(statusLines(result.stdout)).toContain(
+      "  ✗ the SessionStart hook is not registered in ~/.claude/settings.json",
+    );
     expect(fixUnder(result.stdout, /✗ the SessionStart hook is not registered/)).toBe("claude-persist install");
     expect((await runCli(["install"], { env: env(home) })).exitCode).toBe(0);
     expect((await doctor(home, tempDir())).exitCode).toBe(0);
@@ -158,7 +224,10 @@ describe("doctor on the host", () => {
     const file = path.join(home, ".claude", "settings.json");
     const text = readFileSync(file, "utf8");
     expect(text).toContain(JSON.stringify(HOOK_COMMAND));
-    writeFileSync(file, text.replace(JSON.stringify(HOOK_COMMAND), JSON.stringify(HOOK_COMMAND).replaceAll("/", "\\/")));
+    writeFileSync(
+      file,
+      text.replace(JSON.stringify(HOOK_COMMAND), JSON.stringify(HOOK_COMMAND).replaceAll("/", "\\/")),
+    );
     const result = await doctor(home, tempDir());
     expect(statusLines(result.stdout)).toContain("  ✓ the SessionStart hook is registered in ~/.claude/settings.json");
   });
@@ -168,8 +237,12 @@ describe("doctor on the host", () => {
     writeFileSync(path.join(home, ".claude", "settings.json"), '{\n  "model": ,\n}\n');
     const result = await doctor(home, tempDir());
     expect(result.exitCode).toBe(1);
-    expect(statusLines(result.stdout)).toContain("  ✗ ~/.claude/settings.json:2:12: invalid JSON: a value was expected");
-    expect(fixUnder(result.stdout, /✗ ~\/\.claude\/settings\.json:2:12/)).toMatch(/^correct ~\/\.claude\/settings\.json by hand.*claude-persist install$/);
+    expect(statusLines(result.stdout)).toContain(
+      "  ✗ ~/.claude/settings.json:2:12: invalid JSON: a value was expected",
+    );
+    expect(fixUnder(result.stdout, /✗ ~\/\.claude\/settings\.json:2:12/)).toMatch(
+      /^correct ~\/\.claude\/settings\.json by hand.*claude-persist install$/,
+    );
   });
 
   it("the pack's runtime gone: ✗ and claude-persist install", async () => {
@@ -177,7 +250,9 @@ describe("doctor on the host", () => {
     rmSync(path.join(home, ".claude", "persist"), { recursive: true });
     const result = await doctor(home, tempDir());
     expect(result.exitCode).toBe(1);
-    expect(statusLines(result.stdout)).toContain("  ✗ the pack's runtime is not installed (no ~/.claude/persist/hooks/session-start.cjs)");
+    expect(statusLines(result.stdout)).toContain(
+      "  ✗ the pack's runtime is not installed (no ~/.claude/persist/hooks/session-start.cjs)",
+    );
     expect(fixUnder(result.stdout, /✗ the pack's runtime is not installed/)).toBe("claude-persist install");
   });
 
@@ -188,7 +263,13 @@ describe("doctor on the host", () => {
     mkdirSync(first);
     mkdirSync(second);
     const containerSlug = encodeProjectSlug("/workspaces/app");
-    const mapping = (hostPath: string, time: string) => ({ hostPath, hostSlug: encodeProjectSlug(hostPath), containerPath: "/workspaces/app", containerSlug, time });
+    const mapping = (hostPath: string, time: string) => ({
+      hostPath,
+      hostSlug: encodeProjectSlug(hostPath),
+      containerPath: "/workspaces/app",
+      containerSlug,
+      time,
+    });
     writeFileSync(
       path.join(home, ".claude", "persist-state", "mappings.json"),
       JSON.stringify([mapping(first, "2026-11-20T10:00:00.000Z"), mapping(second, "2026-11-21T10:00:00.000Z")]),
@@ -196,50 +277,81 @@ describe("doctor on the host", () => {
     symlinkSync(encodeProjectSlug(first), path.join(home, ".claude", "projects", containerSlug));
     const result = await doctor(home, tempDir());
     expect(result.exitCode).toBe(1);
-    expect(statusLines(result.stdout)).toContain(`  ✗ /workspaces/app is mapped to 2 repos: ${first}, ${second} — sessions made there go into the history of ${first}`);
-    expect(fixUnder(result.stdout, /✗ \/workspaces\/app is mapped to 2 repos/)).toBe(`cd ${second} && dev-open --same-path`);
+    expect(statusLines(result.stdout)).toContain(
+      `  ✗ /workspaces/app is mapped to 2 repos: ${first}, ${second} — sessions made there go into the history of ${first}`,
+    );
+    expect(fixUnder(result.stdout, /✗ \/workspaces\/app is mapped to 2 repos/)).toBe(
+      `cd ${second} && dev-open --same-path`,
+    );
   });
 
   it("a repo whose config lacks the mounts: ✗ and dev-open --config-only, which fixes it; Docker is then required", async () => {
     const home = await healthyHome();
     const repo = path.join(tempDir(), "svc");
     mkdirSync(path.join(repo, ".devcontainer"), { recursive: true });
-    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), '{ "image": "debian:bookworm", "remoteUser": "vscode" }\n');
+    writeFileSync(
+      path.join(repo, ".devcontainer", "devcontainer.json"),
+      '{ "image": "debian:bookworm", "remoteUser": "vscode" }\n',
+    );
     await execa("git", ["init", "-q", repo]);
     const noDocker = { ...env(home), DOCKER_HOST: UNREACHABLE_DOCKER };
     const result = await runCli(["doctor"], { env: noDocker, cwd: repo });
     expect(result.exitCode).toBe(1);
-    const lacks = statusLines(result.stdout).find((line) => line.startsWith("  ✗ .devcontainer/devcontainer.json lacks persistence mounts: "));
+    const lacks = statusLines(result.stdout).find((line) =>
+      line.startsWith("  ✗ .devcontainer/devcontainer.json lacks persistence mounts: "),
+    );
     expect(lacks).toContain("projects, todos, tasks");
     expect(fixUnder(result.stdout, /lacks persistence mounts/)).toBe("dev-open --config-only");
     expect(statusLines(result.stdout)).toContain(
       "  ⚠ .devcontainer/devcontainer.json does not set containerEnv.CLAUDE_PERSIST_HOST_WORKSPACE: the hook in the container cannot map sessions opened from an editor",
     );
-    expect(statusLines(result.stdout)).toContainEqual(expect.stringMatching(/^ {2}✗ Docker is not reachable, and this repo has a dev container config/));
+    expect(statusLines(result.stdout)).toContainEqual(
+      expect.stringMatching(/^ {2}✗ Docker is not reachable, and this repo has a dev container config/),
+    );
 
     expect((await runCli(["dev-open", "--config-only"], { env: noDocker, cwd: repo })).exitCode).toBe(0);
     const after = await runCli(["doctor", "--json"], { env: noDocker, cwd: repo });
     const repoChecks = checksOf(JSON.parse(after.stdout) as DoctorReport, "This repo");
     expect(repoChecks.map((check) => check.status)).toEqual(["ok", "ok", "ok"]);
-    expect(repoChecks[0]?.label).toBe(".devcontainer/devcontainer.json mounts the shared entries into /home/vscode/.claude");
+    expect(repoChecks[0]?.label).toBe(
+      ".devcontainer/devcontainer.json mounts the shared entries into /home/vscode/.claude",
+    );
   });
 
-  it("an engine that answers `docker version` but hangs on `docker ps`: doctor still finishes, and says which call hung", { timeout: 60_000 }, async () => {
+  it("an engine that answers `docker version` but hangs on `docker ps`: doctor still finishes, and says which call hung", {
+    timeout: 60_000,
+  }, async () => {
     const home = await healthyHome();
     const repo = path.join(tempDir(), "svc");
     mkdirSync(path.join(repo, ".devcontainer"), { recursive: true });
-    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), '{ "image": "debian:bookworm", "remoteUser": "vscode" }\n');
+    writeFileSync(
+      path.join(repo, ".devcontainer", "devcontainer.json"),
+      '{ "image": "debian:bookworm", "remoteUser": "vscode" }\n',
+    );
     await execa("git", ["init", "-q", repo]);
     const bin = tempDir();
-    writeFileSync(path.join(bin, "docker"), '#!/bin/sh\n[ "$1" = version ] && { echo 27.0.0; exit 0; }\nexec sleep 600\n', { mode: 0o755 });
-    const result = await runCli(["doctor"], { env: { ...env(home), PATH: `${bin}:${process.env.PATH ?? ""}` }, cwd: repo });
-    expect(statusLines(result.stdout)).toContain("  ✗ docker ps did not answer within 20 s: is the engine at DOCKER_HOST stuck?");
+    writeFileSync(
+      path.join(bin, "docker"),
+      '#!/bin/sh\n[ "$1" = version ] && { echo 27.0.0; exit 0; }\nexec sleep 600\n',
+      { mode: 0o755 },
+    );
+    const result = await runCli(["doctor"], {
+      env: { ...env(home), PATH: `${bin}:${process.env.PATH ?? ""}` },
+      cwd: repo,
+    });
+    expect(statusLines(result.stdout)).toContain(
+      "  ✗ docker ps did not answer within 20 s: is the engine at DOCKER_HOST stuck?",
+    );
   });
 
   it("inside a container, a missing project link: ✗ and the ln that fixes it", async () => {
     const home = tempHome();
     mkdirSync(path.join(home, ".claude", "projects"));
-    const env = { HOME: home, CLAUDE_PERSIST_HOST_WORKSPACE: "/Users/ana/code/app", CLAUDE_PERSIST_CONTAINER_WORKSPACE: "/workspaces/app" };
+    const env = {
+      HOME: home,
+      CLAUDE_PERSIST_HOST_WORKSPACE: "/Users/ana/code/app",
+      CLAUDE_PERSIST_CONTAINER_WORKSPACE: "/workspaces/app",
+    };
     const missing = checkProjectLink(env, "/workspaces/app/api");
     expect(missing).toEqual({
       status: "fail",
@@ -256,7 +368,11 @@ describe("doctor on the host", () => {
   it("inside a container, a folder named ..cache in the workspace is mapped like any other", async () => {
     const home = tempHome();
     mkdirSync(path.join(home, ".claude", "projects"));
-    const env = { HOME: home, CLAUDE_PERSIST_HOST_WORKSPACE: "/Users/ana/code/app", CLAUDE_PERSIST_CONTAINER_WORKSPACE: "/workspaces/app" };
+    const env = {
+      HOME: home,
+      CLAUDE_PERSIST_HOST_WORKSPACE: "/Users/ana/code/app",
+      CLAUDE_PERSIST_CONTAINER_WORKSPACE: "/workspaces/app",
+    };
     const missing = checkProjectLink(env, "/workspaces/app/..cache");
     expect(missing).toEqual({
       status: "fail",
@@ -271,7 +387,9 @@ describe("doctor on the host", () => {
     const home = tempHome();
     for (const name of SHARED_DIRS) mkdirSync(path.join(home, ".claude", name), { mode: 0o700 });
     const config = realpathSync(path.join(home, ".claude"));
-    const mounted = new Map([path.join(config, "projects"), path.join(config, "todos")].map((dir) => [dir, { readOnly: false }]));
+    const mounted = new Map(
+      [path.join(config, "projects"), path.join(config, "todos")].map((dir) => [dir, { readOnly: false }]),
+    );
     const problems = quickContainerCheck({ HOME: home }, mounted);
     const unmounted = SHARED_DIRS.filter((name) => name !== "projects" && name !== "todos");
     expect(problems.map((p) => p.label)).toEqual([
@@ -291,8 +409,14 @@ describe.skipIf(skipReason !== undefined)("doctor and a real dev container", () 
   let home: string;
   let repo: string;
 
-  const hostEnv = () => ({ ...engine.env, PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, CLAUDE_PERSIST_ENVIRONMENT: "host", ANTHROPIC_API_KEY: "sk-ant-test-key-0000000000000000000000" });
-  const onHost = (file: string, args: string[]) => asUser(user, file, args, { home, cwd: repo, env: hostEnv(), reject: false, timeout: 300_000 });
+  const hostEnv = () => ({
+    ...engine.env,
+    PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
+    CLAUDE_PERSIST_ENVIRONMENT: "host",
+    ANTHROPIC_API_KEY: "sk-ant-test-key-0000000000000000000000",
+  });
+  const onHost = (file: string, args: string[]) =>
+    asUser(user, file, args, { home, cwd: repo, env: hostEnv(), reject: false, timeout: 300_000 });
   const devOpen = (...args: string[]) => onHost(process.execPath, [CLI, "dev-open", ...args]);
   async function doctor(): Promise<{ exitCode: number | undefined; report: DoctorReport; text: string }> {
     const json = await onHost(process.execPath, [CLI, "doctor", "--json"]);
@@ -309,7 +433,12 @@ describe.skipIf(skipReason !== undefined)("doctor and a real dev container", () 
       env: hostEnv(),
       reject: false,
       timeout: 120_000,
-      input: JSON.stringify({ session_id: "doctor-hook-check", cwd: "/workspaces/app", hook_event_name: "SessionStart", source: "startup" }),
+      input: JSON.stringify({
+        session_id: "doctor-hook-check",
+        cwd: "/workspaces/app",
+        hook_event_name: "SessionStart",
+        source: "startup",
+      }),
     });
 
   beforeAll(async () => {
@@ -323,7 +452,13 @@ describe.skipIf(skipReason !== undefined)("doctor and a real dev container", () 
     repo = path.join(parent, "app");
     await mkdir(path.join(repo, ".devcontainer"), { recursive: true });
     // The image's vscode has uid 1000, the host user another: without updateRemoteUserUID they differ.
-    const config = { name: "app", image, remoteUser: "vscode", runArgs: ["--network=host"], updateRemoteUserUID: false };
+    const config = {
+      name: "app",
+      image,
+      remoteUser: "vscode",
+      runArgs: ["--network=host"],
+      updateRemoteUserUID: false,
+    };
     await writeFile(path.join(repo, ".devcontainer", "devcontainer.json"), `${JSON.stringify(config, null, 2)}\n`);
     await chownTree(parent, user);
     await onHost("git", ["init", "-q", "-b", "main"]);
@@ -343,7 +478,11 @@ describe.skipIf(skipReason !== undefined)("doctor and a real dev container", () 
     const { exitCode, report, text } = await doctor();
     expect(exitCode).toBe(1);
     const mounts = containerChecks(report)[0];
-    expect(mounts).toMatchObject({ status: "fail", label: expect.stringMatching(/^the container lacks \d+ mount\(s\) of the config: projects, todos, /), fix: "dev-open --rebuild" });
+    expect(mounts).toMatchObject({
+      status: "fail",
+      label: expect.stringMatching(/^the container lacks \d+ mount\(s\) of the config: projects, todos, /),
+      fix: "dev-open --rebuild",
+    });
     expect(text).toContain(`  ✗ ${mounts?.label}`);
     expect(text).toContain("      fix: dev-open --rebuild");
   });
@@ -354,25 +493,38 @@ describe.skipIf(skipReason !== undefined)("doctor and a real dev container", () 
     const { exitCode, report } = await doctor();
     expect(exitCode).toBe(1);
     const checks = containerChecks(report);
-    expect(checks[0]).toMatchObject({ status: "ok", label: expect.stringMatching(/^the container has the config's \d+ mount\(s\)$/) });
+    expect(checks[0]).toMatchObject({
+      status: "ok",
+      label: expect.stringMatching(/^the container has the config's \d+ mount\(s\)$/),
+    });
     expect(checks).toContainEqual({
       id: "devcontainer.uid",
       status: "fail",
       label: `vscode is uid 1000 in the container, but the host's transcripts belong to uid ${user.uid} (mode 0600): it cannot read them`,
       fix: 'set "updateRemoteUserUID": true in .devcontainer/devcontainer.json, then: dev-open --rebuild',
     });
-    expect(checks).toContainEqual({ id: "devcontainer.mapping", status: "ok", label: `sessions in /workspaces/app continue the host's (projects/${encodeProjectSlug("/workspaces/app")} → ${encodeProjectSlug(repo)})` });
+    expect(checks).toContainEqual({
+      id: "devcontainer.mapping",
+      status: "ok",
+      label: `sessions in /workspaces/app continue the host's (projects/${encodeProjectSlug("/workspaces/app")} → ${encodeProjectSlug(repo)})`,
+    });
   });
 
   // Two launches, doctor twice and the hook inside: about 30 s alone, past 60 s in a loaded full run.
   it("a healthy container passes every check, from the host and from the inside", { timeout: 300_000 }, async () => {
     const file = path.join(repo, ".devcontainer", "devcontainer.json");
-    writeFileSync(file, readFileSync(file, "utf8").replace('"updateRemoteUserUID": false', '"updateRemoteUserUID": true'));
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8").replace('"updateRemoteUserUID": false', '"updateRemoteUserUID": true'),
+    );
     const opened = await devOpen("--rebuild", "--json");
     expect(opened.exitCode, opened.stderr).toBe(0);
     const { exitCode, report, text } = await doctor();
     expect(exitCode, text).toBe(0);
-    expect(statusLines(text).filter((line) => !line.startsWith("  ✓")), text).toEqual([]);
+    expect(
+      statusLines(text).filter((line) => !line.startsWith("  ✓")),
+      text,
+    ).toEqual([]);
     expect(containerChecks(report).map((check) => check.label)).toEqual([
       expect.stringMatching(/^the container has the config's \d+ mount\(s\)$/),
       `vscode has uid ${user.uid} in the container, like the owner of the host's transcripts`,
@@ -382,17 +534,34 @@ describe.skipIf(skipReason !== undefined)("doctor and a real dev container", () 
       expect.stringMatching(/^node \d+\.\d+\.\d+ in the container runs the hook and \/start-work$/),
     ]);
 
-    const insideDoctor = () => onHost(process.execPath, [DEVCONTAINER_BIN, "exec", "--workspace-folder", repo, "node", "/home/vscode/.claude/persist/bin/claude-persist.mjs", "doctor", "--json"]);
+    const insideDoctor = () =>
+      onHost(process.execPath, [
+        DEVCONTAINER_BIN,
+        "exec",
+        "--workspace-folder",
+        repo,
+        "node",
+        "/home/vscode/.claude/persist/bin/claude-persist.mjs",
+        "doctor",
+        "--json",
+      ]);
     const inside = await insideDoctor();
     expect(inside.exitCode, inside.stdout + inside.stderr).toBe(0);
     const hook = await hookInContainer();
     expect(hook).toMatchObject({ exitCode: 0, stderr: "" });
     expect(JSON.parse(hook.stdout).hookSpecificOutput.additionalContext).toContain("runs in a dev container");
     const insideReport = JSON.parse(inside.stdout) as DoctorReport;
-    expect(insideReport).toMatchObject({ environment: "container", configDir: "/home/vscode/.claude", ok: true, counts: { warn: 0, fail: 0 } });
+    expect(insideReport).toMatchObject({
+      environment: "container",
+      configDir: "/home/vscode/.claude",
+      ok: true,
+      counts: { warn: 0, fail: 0 },
+    });
     expect(checksOf(insideReport, "Inside this dev container").map((check) => check.label)).toEqual([
       "~/.claude is yours",
-      `shared with the host and writable: ${READ_WRITE_ENTRIES.filter((e) => e.kind === "dir").map((e) => e.name).join(", ")}`,
+      `shared with the host and writable: ${READ_WRITE_ENTRIES.filter((e) => e.kind === "dir")
+        .map((e) => e.name)
+        .join(", ")}`,
       "read-only from the host: agents, commands, skills, rules, output-styles, hooks, settings.json, persist",
       expect.stringMatching(/^sessions here continue the host's/),
     ]);
@@ -422,13 +591,21 @@ describe.skipIf(skipReason !== undefined)("doctor and a real dev container", () 
     const checks = containerChecks(report);
     const stale = checks.find((check) => check.label.startsWith("settings.json in the container is an old copy"));
     expect(stale).toMatchObject({ status: "fail", fix: expect.stringMatching(/^docker restart [0-9a-f]{12}$/) });
-    expect(checks).toContainEqual(expect.objectContaining({ status: "warn", label: "cleanupPeriodDays is 30 in the container but 7 on the host", fix: stale?.fix }));
+    expect(checks).toContainEqual(
+      expect.objectContaining({
+        status: "warn",
+        label: "cleanupPeriodDays is 30 in the container but 7 on the host",
+        fix: stale?.fix,
+      }),
+    );
     expect(text).toContain(`      fix: ${stale?.fix}`);
 
     await docker(engine, ["restart", (stale?.fix ?? "").split(" ").at(-1) ?? ""]);
     const after = await doctor();
     expect(after.exitCode, after.text).toBe(0);
-    expect(containerChecks(after.report).map((check) => check.label)).toContain("cleanupPeriodDays is 7 on both sides (settings.json is the host's)");
+    expect(containerChecks(after.report).map((check) => check.label)).toContain(
+      "cleanupPeriodDays is 7 on both sides (settings.json is the host's)",
+    );
   });
 });
 

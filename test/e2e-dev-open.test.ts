@@ -55,7 +55,9 @@ describe.skipIf(skipReason !== undefined)("dev-open in a real container", () => 
   });
 
   // Two launches and three claude runs: alone it takes about 50 s here, more on a loaded CI machine.
-  it("host session → dev-open → the container continues the same transcript → the host continues it again", { timeout: 300_000 }, async () => {
+  it("host session → dev-open → the container continues the same transcript → the host continues it again", {
+    timeout: 300_000,
+  }, async () => {
     const repo = await makeRepo("app");
     const projects = path.join(home, ".claude", "projects");
     const hostSlug = encodeProjectSlug(repo);
@@ -72,7 +74,9 @@ describe.skipIf(skipReason !== undefined)("dev-open in a real container", () => 
     expect(opened.exitCode, opened.stderr).toBe(0);
     const result = JSON.parse(opened.stdout);
     expect(result).toMatchObject({ remoteUser: "vscode", remoteWorkspaceFolder: "/workspaces/app" });
-    expect(result.mountsAdded).toEqual(expect.arrayContaining(["projects", "todos", "tasks", "settings.json", "persist", "persist-state"]));
+    expect(result.mountsAdded).toEqual(
+      expect.arrayContaining(["projects", "todos", "tasks", "settings.json", "persist", "persist-state"]),
+    );
     const containerSlug = encodeProjectSlug("/workspaces/app");
     expect(lstatSync(path.join(projects, containerSlug)).isSymbolicLink()).toBe(true);
     expect(readlinkSync(path.join(projects, containerSlug))).toBe(hostSlug);
@@ -81,7 +85,13 @@ describe.skipIf(skipReason !== undefined)("dev-open in a real container", () => 
     const configBefore = readFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), "utf8");
     const again = await devOpen(["--json"], repo);
     expect(again.exitCode, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ containerId: result.containerId, remoteUser: "vscode", remoteWorkspaceFolder: "/workspaces/app", mountsAdded: result.mountsAdded, mapping: { link: "already" } });
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      containerId: result.containerId,
+      remoteUser: "vscode",
+      remoteWorkspaceFolder: "/workspaces/app",
+      mountsAdded: result.mountsAdded,
+      mapping: { link: "already" },
+    });
     expect(readFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), "utf8")).toBe(configBefore);
 
     // Inside: the remote user owns ~/.claude (else Claude Code silently skips hooks).
@@ -122,16 +132,26 @@ describe.skipIf(skipReason !== undefined)("dev-open in a real container", () => 
       const opened = await devOpen([], repo);
       expect(opened.exitCode, opened.stderr).toBe(0);
     }
-    const write = await inContainer(a, ["sh", "-c", "echo '[{\"content\":\"ship it\"}]' > /home/vscode/.claude/todos/e2e-todo.json && mkdir -p /home/vscode/.claude/tasks/e2e && echo '{}' > /home/vscode/.claude/tasks/e2e/1.json"]);
+    const write = await inContainer(a, [
+      "sh",
+      "-c",
+      "echo '[{\"content\":\"ship it\"}]' > /home/vscode/.claude/todos/e2e-todo.json && mkdir -p /home/vscode/.claude/tasks/e2e && echo '{}' > /home/vscode/.claude/tasks/e2e/1.json",
+    ]);
     expect(write.exitCode, write.stderr).toBe(0);
-    const read = await inContainer(b, ["cat", "/home/vscode/.claude/todos/e2e-todo.json", "/home/vscode/.claude/tasks/e2e/1.json"]);
+    const read = await inContainer(b, [
+      "cat",
+      "/home/vscode/.claude/todos/e2e-todo.json",
+      "/home/vscode/.claude/tasks/e2e/1.json",
+    ]);
     expect(read.stdout).toContain("ship it");
     expect(existsSync(path.join(home, ".claude", "todos", "e2e-todo.json"))).toBe(true);
   });
 
   // Its plain `devcontainer up` once took over 60 s in a CI run (2 workers, other containers starting; a rerun took
   // 1.4 s): the test allows what the command is allowed, so a slow engine is not a failure and a hang still is.
-  it("a teammate without the pack and without those folders still gets a working container", { timeout: 300_000 }, async () => {
+  it("a teammate without the pack and without those folders still gets a working container", {
+    timeout: 300_000,
+  }, async () => {
     const repo = await makeRepo("shared");
     expect((await devOpen(["--config-only"], repo)).exitCode).toBe(0);
     const teammateHome = await makeUserTempDir(user, "cp-teammate-");
@@ -159,7 +179,7 @@ describe.skipIf(skipReason !== undefined)("dev-open in a real container", () => 
     expect(ls.exitCode).toBe(0);
   });
 
-  it("`claude -p \"/dev-open --dry-run\"` puts dev-open's output in front of the model", async () => {
+  it('`claude -p "/dev-open --dry-run"` puts dev-open\'s output in front of the model', async () => {
     const repo = await makeRepo("viaclaude");
     const before = server.requests.length;
     const result = await claudeOnHost(["-p", "/dev-open --dry-run"], repo);
@@ -169,4 +189,3 @@ describe.skipIf(skipReason !== undefined)("dev-open in a real container", () => 
     expect(sent).toContain("source=${localEnv:HOME}/.claude/projects,target=/home/vscode/.claude/projects,type=bind");
   });
 });
-

@@ -14,254 +14,310 @@ import { asUser, chownTree, type TestUser } from "./support/users.ts";
 
 // Throws when CI is set and Docker or tmux is unavailable: CI must run this, never skip it.
 const hasTmux = (process.env.PATH ?? "").split(":").some((dir) => existsSync(path.join(dir, "tmux")));
-if (!hasTmux && process.env.CI) throw new Error("CI must run the interactive e2e tests, but tmux is not installed: run .ci/provision-docker.sh");
+if (!hasTmux && process.env.CI)
+  throw new Error("CI must run the interactive e2e tests, but tmux is not installed: run .ci/provision-docker.sh");
 const skipReason = dockerUnavailableReason() ?? (hasTmux ? undefined : "tmux is not installed");
 
 const API_KEY = "sk-ant-test-key-0000000000000000000000";
 /** What Claude Code shows on a first start; none of it may appear in the container. */
-const FIRST_RUN = /Welcome to Claude Code|Choose the text style|Select login method|Detected a custom API key|Do you trust the files|Is this a project you (?:created|trust)|Quick safety check/;
+const FIRST_RUN =
+  /Welcome to Claude Code|Choose the text style|Select login method|Detected a custom API key|Do you trust the files|Is this a project you (?:created|trust)|Quick safety check/;
 const SESSION = "person";
 
-describe.skipIf(skipReason !== undefined)("a person at the terminal, host and dev container (tmux, real claude, real container)", () => {
-  let engine: DockerEngine;
-  let image: string;
-  let user: TestUser;
-  let server: MessagesServer;
-  let linear: FakeLinear;
-  let home: string;
-  let host: HostUser;
-  let shellEnv: Record<string, string>;
-  const repos: string[] = [];
-  let marks = 0;
+describe.skipIf(skipReason !== undefined)(
+  "a person at the terminal, host and dev container (tmux, real claude, real container)",
+  () => {
+    let engine: DockerEngine;
+    let image: string;
+    let user: TestUser;
+    let server: MessagesServer;
+    let linear: FakeLinear;
+    let home: string;
+    let host: HostUser;
+    let shellEnv: Record<string, string>;
+    const repos: string[] = [];
+    let marks = 0;
 
-  const tmux = (args: string[]) => asUser(user, "tmux", ["-L", "claude-persist-e2e", ...args], { home, env: shellEnv, reject: false });
-  const screen = async () => (await tmux(["capture-pane", "-p", "-t", SESSION])).stdout;
+    const tmux = (args: string[]) =>
+      asUser(user, "tmux", ["-L", "claude-persist-e2e", ...args], { home, env: shellEnv, reject: false });
+    const screen = async () => (await tmux(["capture-pane", "-p", "-t", SESSION])).stdout;
 
-  /** Waits until the screen matches; fails with the screen as it was. */
-  async function waitForScreen(pattern: RegExp, what: string, timeoutMs = 120_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    let last = "";
-    while (Date.now() < deadline) {
-      last = await screen();
-      if (pattern.test(last)) return last;
-      await sleep(300);
+    /** Waits until the screen matches; fails with the screen as it was. */
+    async function waitForScreen(pattern: RegExp, what: string, timeoutMs = 120_000): Promise<string> {
+      const deadline = Date.now() + timeoutMs;
+      let last = "";
+      while (Date.now() < deadline) {
+        last = await screen();
+        if (pattern.test(last)) return last;
+        await sleep(300);
+      }
+      throw new Error(`waited for ${what} (${pattern}); the screen was:\n${last}`);
     }
-    throw new Error(`waited for ${what} (${pattern}); the screen was:\n${last}`);
-  }
 
-  /** Types a line as a person would: the characters, then Enter. */
-  async function type(text: string): Promise<void> {
-    await tmux(["send-keys", "-t", SESSION, "-l", text]);
-    await sleep(150);
-    await tmux(["send-keys", "-t", SESSION, "Enter"]);
-  }
-
-  /** Runs a shell command in the terminal and waits for it to finish. */
-  async function shell(command: string, timeoutMs = 300_000): Promise<string> {
-    const mark = `done-${++marks}`;
-    await tmux(["send-keys", "-t", SESSION, "C-l"]);
-    await tmux(["clear-history", "-t", SESSION]);
-    // The typed text holds "don""e-N", which the finished line's "done-N" cannot be confused with.
-    await type(`${command}; echo "${mark.slice(0, 3)}""${mark.slice(3)}"`);
-    return waitForScreen(new RegExp(`^${mark}$`, "m"), `the end of: ${command}`, timeoutMs);
-  }
-
-  /** Starts interactive claude with `command` (in a clean screen) and waits for its input box. */
-  async function startClaude(command: string): Promise<string> {
-    await tmux(["send-keys", "-t", SESSION, "C-l"]);
-    await tmux(["clear-history", "-t", SESSION]);
-    await type(command);
-    return waitForScreen(/^\s*[>❯]\s/m, `claude's prompt after: ${command}`);
-  }
-
-  /** Leaves claude (Ctrl-C twice, as a person does) and waits for the shell's prompt. */
-  async function quitClaude(): Promise<void> {
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      if (atShellPrompt(await screen())) return;
-      await tmux(["send-keys", "-t", SESSION, "C-c"]);
-      await sleep(700);
+    /** Types a line as a person would: the characters, then Enter. */
+    async function type(text: string): Promise<void> {
+      await tmux(["send-keys", "-t", SESSION, "-l", text]);
+      await sleep(150);
+      await tmux(["send-keys", "-t", SESSION, "Enter"]);
     }
-    throw new Error(`claude did not exit; the screen was:\n${await screen()}`);
-  }
 
-  const atShellPrompt = (text: string) => /(?:^|\n)\$$/.test(text.trimEnd());
+    /** Runs a shell command in the terminal and waits for it to finish. */
+    async function shell(command: string, timeoutMs = 300_000): Promise<string> {
+      const mark = `done-${++marks}`;
+      await tmux(["send-keys", "-t", SESSION, "C-l"]);
+      await tmux(["clear-history", "-t", SESSION]);
+      // The typed text holds "don""e-N", which the finished line's "done-N" cannot be confused with.
+      await type(`${command}; echo "${mark.slice(0, 3)}""${mark.slice(3)}"`);
+      return waitForScreen(new RegExp(`^${mark}$`, "m"), `the end of: ${command}`, timeoutMs);
+    }
 
-  /** Types a turn into claude and waits for the test server's answer to it. */
-  async function turn(text: string): Promise<string> {
-    await type(text);
-    const escaped = text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    return waitForScreen(new RegExp(`${escaped}[\\s\\S]*Hello from the test server\\.`), `the answer to "${text}"`);
-  }
+    /** Starts interactive claude with `command` (in a clean screen) and waits for its input box. */
+    async function startClaude(command: string): Promise<string> {
+      await tmux(["send-keys", "-t", SESSION, "C-l"]);
+      await tmux(["clear-history", "-t", SESSION]);
+      await type(command);
+      return waitForScreen(/^\s*[>❯]\s/m, `claude's prompt after: ${command}`);
+    }
 
-  const enterContainer = (repo: string, claudeArgs: string, extra = "") =>
-    `devcontainer exec --workspace-folder ${repo} --remote-env ANTHROPIC_BASE_URL=$ANTHROPIC_BASE_URL ${extra}/opt/claude/claude ${claudeArgs}`.replace(/ +/g, " ");
+    /** Leaves claude (Ctrl-C twice, as a person does) and waits for the shell's prompt. */
+    async function quitClaude(): Promise<void> {
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        if (atShellPrompt(await screen())) return;
+        await tmux(["send-keys", "-t", SESSION, "C-c"]);
+        await sleep(700);
+      }
+      throw new Error(`claude did not exit; the screen was:\n${await screen()}`);
+    }
 
-  /** What a host user has after Claude Code's onboarding: the choices made, the key approved, the repo trusted. */
-  function onboardedHostState(trusted: string[]): void {
-    const state = {
-      numStartups: 4,
-      userID: "a".repeat(64),
-      hasCompletedOnboarding: true,
-      lastOnboardingVersion: "2.1.330",
-      theme: "dark",
-      customApiKeyResponses: { approved: [API_KEY.slice(-20)], rejected: [] },
-      oauthAccount: { emailAddress: "ana@example.com", accountUuid: "never-copied" },
-      projects: Object.fromEntries(trusted.map((repo) => [repo, { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true, allowedTools: [] }])),
-    };
-    const file = path.join(home, ".claude.json");
-    writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-    chownSync(file, user.uid, user.gid);
-  }
+    const atShellPrompt = (text: string) => /(?:^|\n)\$$/.test(text.trimEnd());
 
-  beforeAll(async () => {
-    ({ engine, image, user, server, home, host } = await startHostUser());
-    linear = await startLinearServer();
-    const installed = await host.run(process.execPath, [CLI, "install"], home);
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    shellEnv = {
-      ...engine.env,
-      PATH: `${path.dirname(CLAUDE_BIN)}:${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
-      ANTHROPIC_BASE_URL: server.url,
-      ANTHROPIC_API_KEY: API_KEY,
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      DISABLE_AUTOUPDATER: "1",
-      LINEAR_API_KEY: "lin_api_from_the_host",
-      LINEAR_API_URL: `${linear.url}/graphql`,
-      TERM: "xterm-256color",
-      PS1: "$ ",
-    };
-    // `claude-persist` on PATH, as the installed CLI is for a person.
-    const bin = path.join(home, "bin");
-    mkdirSync(bin);
-    writeFileSync(path.join(bin, "claude-persist"), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 });
-    await chownTree(bin, user);
-    shellEnv.PATH = `${bin}:${shellEnv.PATH}`;
-    const started = await tmux(["new-session", "-d", "-s", SESSION, "-x", "160", "-y", "45", "bash", "--noprofile", "--norc"]);
-    expect(started.exitCode, started.stderr).toBe(0);
-  }, 600_000);
+    /** Types a turn into claude and waits for the test server's answer to it. */
+    async function turn(text: string): Promise<string> {
+      await type(text);
+      const escaped = text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      return waitForScreen(new RegExp(`${escaped}[\\s\\S]*Hello from the test server\\.`), `the answer to "${text}"`);
+    }
 
-  afterAll(async () => {
-    await tmux(["kill-server"]).catch(() => undefined);
-    for (const repo of repos) await removeDevcontainers(engine, repo).catch(() => undefined);
-    await linear?.close();
-    await server?.close();
-    await engine?.stop();
-  });
+    const enterContainer = (repo: string, claudeArgs: string, extra = "") =>
+      `devcontainer exec --workspace-folder ${repo} --remote-env ANTHROPIC_BASE_URL=$ANTHROPIC_BASE_URL ${extra}/opt/claude/claude ${claudeArgs}`.replace(
+        / +/g,
+        " ",
+      );
 
-  async function makeRepo(name: string): Promise<string> {
-    const repo = await host.makeRepo(name, image);
-    repos.push(repo);
-    return repo;
-  }
+    /** What a host user has after Claude Code's onboarding: the choices made, the key approved, the repo trusted. */
+    function onboardedHostState(trusted: string[]): void {
+      const state = {
+        numStartups: 4,
+        userID: "a".repeat(64),
+        hasCompletedOnboarding: true,
+        lastOnboardingVersion: "2.1.330",
+        theme: "dark",
+        customApiKeyResponses: { approved: [API_KEY.slice(-20)], rejected: [] },
+        oauthAccount: { emailAddress: "ana@example.com", accountUuid: "never-copied" },
+        projects: Object.fromEntries(
+          trusted.map((repo) => [
+            repo,
+            { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true, allowedTools: [] },
+          ]),
+        ),
+      };
+      const file = path.join(home, ".claude.json");
+      writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+      chownSync(file, user.uid, user.gid);
+    }
 
-  it("claude --continue in the container shows the host's conversation at once; a turn there shows on the host; the picker lists it; again after --rebuild", { timeout: 900_000 }, async () => {
-    const repo = await makeRepo("app");
-    onboardedHostState([repo]);
-    await shell(`cd ${repo}`);
+    beforeAll(async () => {
+      ({ engine, image, user, server, home, host } = await startHostUser());
+      linear = await startLinearServer();
+      const installed = await host.run(process.execPath, [CLI, "install"], home);
+      expect(installed.exitCode, installed.stderr).toBe(0);
+      shellEnv = {
+        ...engine.env,
+        PATH: `${path.dirname(CLAUDE_BIN)}:${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
+        ANTHROPIC_BASE_URL: server.url,
+        ANTHROPIC_API_KEY: API_KEY,
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+        DISABLE_AUTOUPDATER: "1",
+        LINEAR_API_KEY: "lin_api_from_the_host",
+        LINEAR_API_URL: `${linear.url}/graphql`,
+        TERM: "xterm-256color",
+        PS1: "$ ",
+      };
+      // `claude-persist` on PATH, as the installed CLI is for a person.
+      const bin = path.join(home, "bin");
+      mkdirSync(bin);
+      writeFileSync(path.join(bin, "claude-persist"), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, {
+        mode: 0o755,
+      });
+      await chownTree(bin, user);
+      shellEnv.PATH = `${bin}:${shellEnv.PATH}`;
+      const started = await tmux([
+        "new-session",
+        "-d",
+        "-s",
+        SESSION,
+        "-x",
+        "160",
+        "-y",
+        "45",
+        "bash",
+        "--noprofile",
+        "--norc",
+      ]);
+      expect(started.exitCode, started.stderr).toBe(0);
+    }, 600_000);
 
-    // On the host, the person talks to Claude, then leaves.
-    const hostFirst = await startClaude("claude");
-    expect(hostFirst).not.toMatch(FIRST_RUN);
-    await turn("remember the word PELICAN");
-    // /dev-open typed into the session: its outcome is in front of the model and on the screen.
-    const before = server.requests.length;
-    await type("/dev-open");
-    await waitForScreen(/Hello from the test server\.[\s\S]*Hello from the test server\./, "the answer after /dev-open", 300_000);
-    const sentByDevOpen = JSON.stringify(server.requests.slice(before));
-    const outcome = (sentByDevOpen.match(/(?:Updated|Added|Container|Claude Code in|Left the|Sessions of|Enter with)[^"\\]*/g) ?? []).join("\n");
-    expect(outcome).toMatch(/Container [0-9a-f]{12} is running/);
-    expect(outcome).toContain("Claude Code in the container has your onboarding, API key approval, folder trust from this host");
-    await quitClaude();
+    afterAll(async () => {
+      await tmux(["kill-server"]).catch(() => undefined);
+      for (const repo of repos) await removeDevcontainers(engine, repo).catch(() => undefined);
+      await linear?.close();
+      await server?.close();
+      await engine?.stop();
+    });
 
-    // In the container: the conversation, at once, with no first-run screen.
-    const first = await startClaude(enterContainer(repo, "--continue"));
-    expect(first).not.toMatch(FIRST_RUN);
-    expect(first).toContain("remember the word PELICAN");
-    // The README's "First time in a container" screen comes from here (CLAUDE_PERSIST_CAPTURE=<file>).
-    if (process.env.CLAUDE_PERSIST_CAPTURE) writeFileSync(process.env.CLAUDE_PERSIST_CAPTURE, first);
-    const inside = await turn("what was the word, from the container?");
-    expect(inside).not.toMatch(FIRST_RUN);
-    await quitClaude();
+    async function makeRepo(name: string): Promise<string> {
+      const repo = await host.makeRepo(name, image);
+      repos.push(repo);
+      return repo;
+    }
 
-    // Back on the host: the turn typed in the container is there.
-    const back = await startClaude("claude --continue");
-    expect(back).toContain("what was the word, from the container?");
-    await quitClaude();
+    it("claude --continue in the container shows the host's conversation at once; a turn there shows on the host; the picker lists it; again after --rebuild", {
+      timeout: 900_000,
+    }, async () => {
+      const repo = await makeRepo("app");
+      onboardedHostState([repo]);
+      await shell(`cd ${repo}`);
 
-    // The container's picker lists the session.
-    await tmux(["send-keys", "-t", SESSION, "C-l"]);
-    await type(enterContainer(repo, "--resume"));
-    const picker = await waitForScreen(/what was the word, from the container\?|remember the word PELICAN/, "the session in the container's picker");
-    expect(picker).not.toMatch(FIRST_RUN);
-    await tmux(["send-keys", "-t", SESSION, "Escape"]);
-    await sleep(500);
-    await quitClaude();
+      // On the host, the person talks to Claude, then leaves.
+      const hostFirst = await startClaude("claude");
+      expect(hostFirst).not.toMatch(FIRST_RUN);
+      await turn("remember the word PELICAN");
+      // /dev-open typed into the session: its outcome is in front of the model and on the screen.
+      const before = server.requests.length;
+      await type("/dev-open");
+      await waitForScreen(
+        /Hello from the test server\.[\s\S]*Hello from the test server\./,
+        "the answer after /dev-open",
+        300_000,
+      );
+      const sentByDevOpen = JSON.stringify(server.requests.slice(before));
+      const outcome = (
+        sentByDevOpen.match(/(?:Updated|Added|Container|Claude Code in|Left the|Sessions of|Enter with)[^"\\]*/g) ?? []
+      ).join("\n");
+      expect(outcome).toMatch(/Container [0-9a-f]{12} is running/);
+      expect(outcome).toContain(
+        "Claude Code in the container has your onboarding, API key approval, folder trust from this host",
+      );
+      await quitClaude();
 
-    // A rebuilt container starts just as well.
-    const rebuilt = await shell(`claude-persist dev-open --rebuild`);
-    expect(rebuilt).toMatch(/Container [0-9a-f]{12} is running/);
-    const again = await startClaude(enterContainer(repo, "--continue"));
-    expect(again).not.toMatch(FIRST_RUN);
-    expect(again).toContain("what was the word, from the container?");
-    await quitClaude();
-  });
+      // In the container: the conversation, at once, with no first-run screen.
+      const first = await startClaude(enterContainer(repo, "--continue"));
+      expect(first).not.toMatch(FIRST_RUN);
+      expect(first).toContain("remember the word PELICAN");
+      // The README's "First time in a container" screen comes from here (CLAUDE_PERSIST_CAPTURE=<file>).
+      if (process.env.CLAUDE_PERSIST_CAPTURE) writeFileSync(process.env.CLAUDE_PERSIST_CAPTURE, first);
+      const inside = await turn("what was the word, from the container?");
+      expect(inside).not.toMatch(FIRST_RUN);
+      await quitClaude();
 
-  it("in a container started by plain `devcontainer up` on a --config-only config, too", { timeout: 600_000 }, async () => {
-    const repo = await makeRepo("editor");
-    onboardedHostState([repo]);
-    await shell(`cd ${repo}`);
-    await startClaude("claude");
-    await turn("remember the word HERON");
-    await quitClaude();
+      // Back on the host: the turn typed in the container is there.
+      const back = await startClaude("claude --continue");
+      expect(back).toContain("what was the word, from the container?");
+      await quitClaude();
 
-    const configured = await shell("claude-persist dev-open --config-only");
-    expect(configured).toContain("Config ready");
-    expect(configured).toContain("does not get ANTHROPIC_API_KEY");
-    const up = await shell(`devcontainer up --workspace-folder ${repo} 2>/dev/null | grep -o '"outcome":"[a-z]*"'`);
-    expect(up).toContain('"outcome":"success"');
-    const first = await startClaude(enterContainer(repo, "--continue", '--remote-env ANTHROPIC_API_KEY="$ANTHROPIC_API_KEY" '));
-    expect(first).not.toMatch(FIRST_RUN);
-    expect(first).toContain("remember the word HERON");
-    await quitClaude();
-  });
+      // The container's picker lists the session.
+      await tmux(["send-keys", "-t", SESSION, "C-l"]);
+      await type(enterContainer(repo, "--resume"));
+      const picker = await waitForScreen(
+        /what was the word, from the container\?|remember the word PELICAN/,
+        "the session in the container's picker",
+      );
+      expect(picker).not.toMatch(FIRST_RUN);
+      await tmux(["send-keys", "-t", SESSION, "Escape"]);
+      await sleep(500);
+      await quitClaude();
 
-  it("an --env-file key and an exec-time --remote-env key still work after dev-open; the host's set variables arrive by name; the container's own .claude.json keeps its keys", { timeout: 600_000 }, async () => {
-    const repo = await makeRepo("envs");
-    onboardedHostState([repo]);
-    const configFile = path.join(repo, ".devcontainer", "devcontainer.json");
-    const config = JSON.parse((await host.run("cat", [configFile], repo)).stdout) as Record<string, unknown>;
-    config.runArgs = ["--network=host", "--env-file", ".devcontainer/.env"];
-    writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
-    writeFileSync(path.join(repo, ".devcontainer", ".env"), "CLAUDE_CODE_OAUTH_TOKEN=from-the-env-file\n");
-    await chownTree(repo, user);
-    await shell(`cd ${repo}`);
+      // A rebuilt container starts just as well.
+      const rebuilt = await shell(`claude-persist dev-open --rebuild`);
+      expect(rebuilt).toMatch(/Container [0-9a-f]{12} is running/);
+      const again = await startClaude(enterContainer(repo, "--continue"));
+      expect(again).not.toMatch(FIRST_RUN);
+      expect(again).toContain("what was the word, from the container?");
+      await quitClaude();
+    });
 
-    const opened = await shell("claude-persist dev-open");
-    expect(opened).toMatch(/Container [0-9a-f]{12} is running/);
-    const printed = await shell(
-      `devcontainer exec --workspace-folder ${repo} --remote-env EXTRA_TOKEN=from-exec sh -c 'echo "oauth=[$CLAUDE_CODE_OAUTH_TOKEN] extra=[$EXTRA_TOKEN] key=[$ANTHROPIC_API_KEY] linear=[$LINEAR_API_KEY]"'`,
-    );
-    expect(printed).toContain("oauth=[from-the-env-file]");
-    expect(printed).toContain("extra=[from-exec]");
-    expect(printed).toContain(`key=[${API_KEY}]`);
-    expect(printed).toContain("linear=[lin_api_from_the_host]");
-    // The repo's config names no credential: a teammate without one gets no empty variable.
-    expect((await host.run("cat", [configFile], repo)).stdout).not.toContain("${localEnv:ANTHROPIC_API_KEY}");
+    it("in a container started by plain `devcontainer up` on a --config-only config, too", {
+      timeout: 600_000,
+    }, async () => {
+      const repo = await makeRepo("editor");
+      onboardedHostState([repo]);
+      await shell(`cd ${repo}`);
+      await startClaude("claude");
+      await turn("remember the word HERON");
+      await quitClaude();
 
-    // Found again, the container's own .claude.json keeps its keys and gains the host's choices.
-    const written = await host.inContainer(repo, ["sh", "-c", `printf '%s' '{"numStartups": 7, "theme": "light"}' > /home/vscode/.claude.json`]);
-    expect(written.exitCode, written.stderr).toBe(0);
-    const again = await host.run(process.execPath, [CLI, "dev-open"], repo);
-    expect(again.exitCode, again.stderr).toBe(0);
-    const state = JSON.parse((await host.inContainer(repo, ["cat", "/home/vscode/.claude.json"])).stdout) as Record<string, unknown>;
-    expect(state).toMatchObject({ numStartups: 7, theme: "light", hasCompletedOnboarding: true });
-    expect(state).not.toHaveProperty("oauthAccount");
-    expect(JSON.stringify(state)).not.toContain("ana@example.com");
+      const configured = await shell("claude-persist dev-open --config-only");
+      expect(configured).toContain("Config ready");
+      expect(configured).toContain("does not get ANTHROPIC_API_KEY");
+      const up = await shell(`devcontainer up --workspace-folder ${repo} 2>/dev/null | grep -o '"outcome":"[a-z]*"'`);
+      expect(up).toContain('"outcome":"success"');
+      const first = await startClaude(
+        enterContainer(repo, "--continue", '--remote-env ANTHROPIC_API_KEY="$ANTHROPIC_API_KEY" '),
+      );
+      expect(first).not.toMatch(FIRST_RUN);
+      expect(first).toContain("remember the word HERON");
+      await quitClaude();
+    });
 
-    // /start-work in the container asks Linear with the host's key.
-    const work = await shell(`devcontainer exec --workspace-folder ${repo} node /home/vscode/.claude/persist/bin/claude-persist.mjs start-work LIN-123 2>&1 | tail -5`);
-    expect(work, work).not.toMatch(/LINEAR_API_KEY is not set|offline/i);
-    expect(linear.requests.some((request) => request.headers.authorization === "lin_api_from_the_host")).toBe(true);
-  });
-});
+    it("an --env-file key and an exec-time --remote-env key still work after dev-open; the host's set variables arrive by name; the container's own .claude.json keeps its keys", {
+      timeout: 600_000,
+    }, async () => {
+      const repo = await makeRepo("envs");
+      onboardedHostState([repo]);
+      const configFile = path.join(repo, ".devcontainer", "devcontainer.json");
+      const config = JSON.parse((await host.run("cat", [configFile], repo)).stdout) as Record<string, unknown>;
+      config.runArgs = ["--network=host", "--env-file", ".devcontainer/.env"];
+      writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+      writeFileSync(path.join(repo, ".devcontainer", ".env"), "CLAUDE_CODE_OAUTH_TOKEN=from-the-env-file\n");
+      await chownTree(repo, user);
+      await shell(`cd ${repo}`);
+
+      const opened = await shell("claude-persist dev-open");
+      expect(opened).toMatch(/Container [0-9a-f]{12} is running/);
+      const printed = await shell(
+        `devcontainer exec --workspace-folder ${repo} --remote-env EXTRA_TOKEN=from-exec sh -c 'echo "oauth=[$CLAUDE_CODE_OAUTH_TOKEN] extra=[$EXTRA_TOKEN] key=[$ANTHROPIC_API_KEY] linear=[$LINEAR_API_KEY]"'`,
+      );
+      expect(printed).toContain("oauth=[from-the-env-file]");
+      expect(printed).toContain("extra=[from-exec]");
+      expect(printed).toContain(`key=[${API_KEY}]`);
+      expect(printed).toContain("linear=[lin_api_from_the_host]");
+      // The repo's config names no credential: a teammate without one gets no empty variable.
+      expect((await host.run("cat", [configFile], repo)).stdout).not.toContain("${localEnv:ANTHROPIC_API_KEY}");
+
+      // Found again, the container's own .claude.json keeps its keys and gains the host's choices.
+      const written = await host.inContainer(repo, [
+        "sh",
+        "-c",
+        `printf '%s' '{"numStartups": 7, "theme": "light"}' > /home/vscode/.claude.json`,
+      ]);
+      expect(written.exitCode, written.stderr).toBe(0);
+      const again = await host.run(process.execPath, [CLI, "dev-open"], repo);
+      expect(again.exitCode, again.stderr).toBe(0);
+      const state = JSON.parse((await host.inContainer(repo, ["cat", "/home/vscode/.claude.json"])).stdout) as Record<
+        string,
+        unknown
+      >;
+      expect(state).toMatchObject({ numStartups: 7, theme: "light", hasCompletedOnboarding: true });
+      expect(state).not.toHaveProperty("oauthAccount");
+      expect(JSON.stringify(state)).not.toContain("ana@example.com");
+
+      // /start-work in the container asks Linear with the host's key.
+      const work = await shell(
+        `devcontainer exec --workspace-folder ${repo} node /home/vscode/.claude/persist/bin/claude-persist.mjs start-work LIN-123 2>&1 | tail -5`,
+      );
+      expect(work, work).not.toMatch(/LINEAR_API_KEY is not set|offline/i);
+      expect(linear.requests.some((request) => request.headers.authorization === "lin_api_from_the_host")).toBe(true);
+    });
+  },
+);

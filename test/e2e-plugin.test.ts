@@ -50,7 +50,8 @@ describe.skipIf(skipReason !== undefined)("the plugin, and the hook in a contain
   it("host session → /persist:dev-open in claude → the container's claude continues it, with the hook's context", async () => {
     repo = await makeRepo("app");
     const hostSlug = encodeProjectSlug(repo);
-    const transcripts = () => readdirSync(path.join(home, ".claude", "projects", hostSlug)).filter((f) => f.endsWith(".jsonl"));
+    const transcripts = () =>
+      readdirSync(path.join(home, ".claude", "projects", hostSlug)).filter((f) => f.endsWith(".jsonl"));
 
     // The first session on the host: the plugin's hook sets up persist/ and the settings.json hook.
     let before = server.requests.length;
@@ -72,7 +73,11 @@ describe.skipIf(skipReason !== undefined)("the plugin, and the hook in a contain
 
     // Inside, there is no plugin (its folder is a host path and never shared), but the hook runs: the settings.json
     // entry and the runtime the plugin set up are mounted read-only.
-    const noPlugin = await inContainer(repo, ["sh", "-c", "test -e /home/vscode/.claude/plugins/installed_plugins.json && echo present || echo absent"]);
+    const noPlugin = await inContainer(repo, [
+      "sh",
+      "-c",
+      "test -e /home/vscode/.claude/plugins/installed_plugins.json && echo present || echo absent",
+    ]);
     expect(noPlugin.stdout.trim()).toBe("absent");
     before = server.requests.length;
     const inside = await inContainer(repo, ["/opt/claude/claude", "--resume", sessionId, "-p", "what was the word?"]);
@@ -84,10 +89,14 @@ describe.skipIf(skipReason !== undefined)("the plugin, and the hook in a contain
     expect(all).toContain("claude-persist: this session runs in a dev container");
     expect(all).toContain(`on the host this folder is ${repo}`);
     // Once: only the settings.json hook runs there.
-    for (const body of sentInside) expect(body.split("this session runs in a dev container").length).toBeLessThanOrEqual(2);
+    for (const body of sentInside)
+      expect(body.split("this session runs in a dev container").length).toBeLessThanOrEqual(2);
 
     // The container's start of the host's session is recorded once, as a container start.
-    const starts = readFileSync(path.join(home, ".claude", "persist-state", "session-starts", `${sessionId}.jsonl`), "utf8")
+    const starts = readFileSync(
+      path.join(home, ".claude", "persist-state", "session-starts", `${sessionId}.jsonl`),
+      "utf8",
+    )
       .trim()
       .split("\n")
       .map((line) => JSON.parse(line) as { environment: string; source: string; cwd: string });

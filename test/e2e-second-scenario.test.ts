@@ -4,7 +4,13 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI } from "./support/claude.ts";
-import { DEVCONTAINER_BIN, docker, type DockerEngine, dockerUnavailableReason, removeDevcontainers } from "./support/docker.ts";
+import {
+  DEVCONTAINER_BIN,
+  docker,
+  type DockerEngine,
+  dockerUnavailableReason,
+  removeDevcontainers,
+} from "./support/docker.ts";
 import { type HostUser, startHostUser } from "./support/host-user.ts";
 import type { MessagesServer } from "./support/messages-server.ts";
 
@@ -24,7 +30,8 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
 
   const onHost = (file: string, args: string[], cwd: string) => host.run(file, args, cwd);
   const cli = (args: string[], cwd: string) => host.run(process.execPath, [CLI, ...args], cwd);
-  const gitStatus = async (repo: string) => (await onHost("git", ["status", "--porcelain", "--untracked-files=all"], repo)).stdout;
+  const gitStatus = async (repo: string) =>
+    (await onHost("git", ["status", "--porcelain", "--untracked-files=all"], repo)).stdout;
   async function makeRepo(name: string, withImage = image): Promise<string> {
     const repo = await host.makeRepo(name, withImage);
     folders.push(repo);
@@ -52,13 +59,27 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
     expect(opened.exitCode, opened.stderr).toBe(0);
     const result = JSON.parse(opened.stdout);
     expect(result.status).toBe("running");
-    expect(result.overrideConfig).toMatch(new RegExp(`^${home}/\\.claude/persist-host/configs/clean-[0-9a-f]{12}/devcontainer\\.json$`));
+    expect(result.overrideConfig).toMatch(
+      new RegExp(`^${home}/\\.claude/persist-host/configs/clean-[0-9a-f]{12}/devcontainer\\.json$`),
+    );
     expect(await gitStatus(repo)).toBe("");
     expect(readFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), "utf8")).toBe(configBefore);
     expect(result.messages.at(-1)).toBe(`Enter with: devcontainer exec --workspace-folder ${repo} claude --continue`);
 
     // The entry command as printed (plain exec, no override): the shared folders and our remoteEnv are there.
-    const inside = await onHost(process.execPath, [DEVCONTAINER_BIN, "exec", "--workspace-folder", repo, "sh", "-c", 'ls -d ~/.claude/projects && echo "key=${ANTHROPIC_API_KEY}"'], repo);
+    const inside = await onHost(
+      process.execPath,
+      [
+        DEVCONTAINER_BIN,
+        "exec",
+        "--workspace-folder",
+        repo,
+        "sh",
+        "-c",
+        'ls -d ~/.claude/projects && echo "key=${ANTHROPIC_API_KEY}"',
+      ],
+      repo,
+    );
     expect(inside.exitCode, inside.stderr).toBe(0);
     expect(inside.stdout).toContain("/home/vscode/.claude/projects");
     expect(inside.stdout).toContain("key=sk-ant-test-key-0000000000000000000000");
@@ -66,7 +87,10 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
     // A plain `devcontainer up` later (an editor, a teammate's habit) reuses that container, mounts and all.
     const up = await onHost(process.execPath, [DEVCONTAINER_BIN, "up", "--workspace-folder", repo], repo);
     expect(up.exitCode, up.stderr).toBe(0);
-    expect(JSON.parse(up.stdout.trim().split("\n").at(-1) ?? "{}")).toMatchObject({ outcome: "success", containerId: result.containerId });
+    expect(JSON.parse(up.stdout.trim().split("\n").at(-1) ?? "{}")).toMatchObject({
+      outcome: "success",
+      containerId: result.containerId,
+    });
     expect(await gitStatus(repo)).toBe("");
 
     // Opening it again: the same container, nothing written into the repo.
@@ -87,16 +111,24 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
     const launchConfigs = `${home}/.claude/persist-host/configs/`;
     if (result.overrideConfig !== undefined) expect(result.overrideConfig.startsWith(launchConfigs)).toBe(true);
     expect(readFileSync(file, "utf8")).not.toContain("localEnv:ANTHROPIC_API_KEY");
-    const backup = new RegExp(`^Updated \\.devcontainer/devcontainer\\.json \\(backup: (${home}/\\.claude/persist-host/backups/[^)]+)\\)\\.$`);
+    const backup = new RegExp(
+      `^Updated \\.devcontainer/devcontainer\\.json \\(backup: (${home}/\\.claude/persist-host/backups/[^)]+)\\)\\.$`,
+    );
     const backupFile = result.messages.map((line: string) => backup.exec(line)?.[1]).find(Boolean);
     expect(readFileSync(backupFile, "utf8")).toBe(original);
     expect(await gitStatus(repo)).toBe(" M .devcontainer/devcontainer.json");
 
     // The team commits it: the next dev-open uses the config as it is, on the same container.
-    expect((await onHost(GIT_AS_ANA[0] ?? "git", [...GIT_AS_ANA.slice(1), "commit", "-qam", "share Claude sessions"], repo)).exitCode).toBe(0);
+    expect(
+      (await onHost(GIT_AS_ANA[0] ?? "git", [...GIT_AS_ANA.slice(1), "commit", "-qam", "share Claude sessions"], repo))
+        .exitCode,
+    ).toBe(0);
     const again = await cli(["dev-open", "--json"], repo);
     expect(again.exitCode, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ containerId: result.containerId, messages: expect.arrayContaining(["The config already has the persistence mounts."]) });
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      containerId: result.containerId,
+      messages: expect.arrayContaining(["The config already has the persistence mounts."]),
+    });
     const launchedAgain = JSON.parse(again.stdout).overrideConfig;
     if (launchedAgain !== undefined) expect(launchedAgain.startsWith(launchConfigs)).toBe(true);
     expect(await gitStatus(repo)).toBe("");
@@ -113,11 +145,20 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
     expect(onTheHost.exitCode, onTheHost.stderr).toBe(0);
     expect((await onHost("git", ["branch", "--show-current"], repo)).stdout).toBe("lin-7-fix-the-login-page");
 
-    const inside = await host.inContainer(repo, ["node", PACK_IN_CONTAINER, "start-work", "LIN-8", "--title", "Second thing"]);
+    const inside = await host.inContainer(repo, [
+      "node",
+      PACK_IN_CONTAINER,
+      "start-work",
+      "LIN-8",
+      "--title",
+      "Second thing",
+    ]);
     expect(inside.exitCode, `${inside.stdout}\n${inside.stderr}`).toBe(0);
     expect((await onHost("git", ["branch", "--show-current"], repo)).stdout).toBe("lin-8-second-thing");
     // The work item recorded inside names the host's path, as every other session sees it.
-    const items = JSON.parse(readFileSync(path.join(home, ".claude", "persist-state", "work-items.json"), "utf8")) as Array<{ identifier: string; repoPath: string }>;
+    const items = JSON.parse(
+      readFileSync(path.join(home, ".claude", "persist-state", "work-items.json"), "utf8"),
+    ) as Array<{ identifier: string; repoPath: string }>;
     expect(items.find((item) => item.identifier === "LIN-8")?.repoPath).toBe(repo);
   });
 
@@ -143,29 +184,48 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
     expect(claude.exitCode, claude.stderr).toBe(0);
     const sent = JSON.stringify(server.requests.slice(before));
     expect(sent).toContain("Current branch: lin-9-worktree-work");
-    expect(sent).toContain('Work in progress here (started with /start-work): LIN-9 \\"Worktree work\\" on branch lin-9-worktree-work');
+    expect(sent).toContain(
+      'Work in progress here (started with /start-work): LIN-9 \\"Worktree work\\" on branch lin-9-worktree-work',
+    );
 
-    const commit = await host.inContainer(worktree, ["sh", "-c", `echo done > notes.txt && ${GIT_AS_ANA.join(" ")} add notes.txt && ${GIT_AS_ANA.join(" ")} commit -q -m "from the container"`]);
+    const commit = await host.inContainer(worktree, [
+      "sh",
+      "-c",
+      `echo done > notes.txt && ${GIT_AS_ANA.join(" ")} add notes.txt && ${GIT_AS_ANA.join(" ")} commit -q -m "from the container"`,
+    ]);
     expect(commit.exitCode, commit.stderr).toBe(0);
     // The commit is in the main repo's object store, on the worktree's branch.
     const log = await onHost("git", ["log", "-1", "--format=%s", "lin-9-worktree-work"], repo);
     expect(log.stdout).toBe("from the container");
     // Shared, not copied: the container sees the main repo's .git at its host path, as a mount.
-    const mounts = await docker(engine, ["inspect", "--format", "{{range .Mounts}}{{.Source}}={{.Destination}} {{end}}", JSON.parse((await cli(["dev-open", "--json"], worktree)).stdout).containerId]);
+    const mounts = await docker(engine, [
+      "inspect",
+      "--format",
+      "{{range .Mounts}}{{.Source}}={{.Destination}} {{end}}",
+      JSON.parse((await cli(["dev-open", "--json"], worktree)).stdout).containerId,
+    ]);
     expect(mounts.stdout).toContain(`${path.join(repo, ".git")}=${path.join(repo, ".git")}`);
     const doctor = await cli(["doctor"], worktree);
-    expect(doctor.stdout).toContain(`✓ the main repo's ${path.join(repo, ".git")} is mounted at the same path: git works in this worktree's container`);
+    expect(doctor.stdout).toContain(
+      `✓ the main repo's ${path.join(repo, ".git")} is mounted at the same path: git works in this worktree's container`,
+    );
   });
 
   it("an image without node: dev-open says what is missing and how to add it, and doctor reports it", async () => {
     const nodeless = "claude-persist/devbase-nonode:bookworm";
-    await docker(engine, ["build", "--network=none", "-q", "-t", nodeless, "-"], { input: `FROM ${image}\nRUN rm /usr/local/bin/node\n` });
+    await docker(engine, ["build", "--network=none", "-q", "-t", nodeless, "-"], {
+      input: `FROM ${image}\nRUN rm /usr/local/bin/node\n`,
+    });
     const repo = await makeRepo("nonode", nodeless);
     const opened = await cli(["dev-open"], repo);
     expect(opened.exitCode, opened.stderr).toBe(0);
-    expect(opened.stdout).toContain("This container has no node: Claude works and sessions are shared, but the SessionStart hook");
+    expect(opened.stdout).toContain(
+      "This container has no node: Claude works and sessions are shared, but the SessionStart hook",
+    );
     expect(opened.stdout).toContain('"features": { "ghcr.io/devcontainers/features/node:1": {} }');
     const doctor = await cli(["doctor"], repo);
-    expect(doctor.stdout).toContain("✗ this container has no node: the SessionStart hook and /start-work cannot run there");
+    expect(doctor.stdout).toContain(
+      "✗ this container has no node: the SessionStart hook and /start-work cannot run there",
+    );
   });
 });

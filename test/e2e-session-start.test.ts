@@ -29,7 +29,9 @@ describe("installed pack + the real claude CLI", () => {
     expect(sent).toContain(`in ${repo}.`);
 
     const [slug] = readdirSync(path.join(home, ".claude", "projects"));
-    const transcripts = readdirSync(path.join(home, ".claude", "projects", slug ?? "")).filter((f) => f.endsWith(".jsonl"));
+    const transcripts = readdirSync(path.join(home, ".claude", "projects", slug ?? "")).filter((f) =>
+      f.endsWith(".jsonl"),
+    );
     expect(transcripts).toHaveLength(1);
     const sessionId = path.basename(transcripts[0] ?? "", ".jsonl");
     const summary = summarizeTranscript(path.join(home, ".claude", "projects", slug ?? "", transcripts[0] ?? ""));
@@ -37,7 +39,12 @@ describe("installed pack + the real claude CLI", () => {
     expect(summary.lastCwd).toBe(repo);
     expect(summary.firstPrompt).toBe("hello");
 
-    const starts = readFileSync(path.join(home, ".claude", "persist-state", "session-starts", `${sessionId}.jsonl`), "utf8").trim().split("\n");
+    const starts = readFileSync(
+      path.join(home, ".claude", "persist-state", "session-starts", `${sessionId}.jsonl`),
+      "utf8",
+    )
+      .trim()
+      .split("\n");
     expect(starts.map((line) => JSON.parse(line))).toEqual([
       expect.objectContaining({ sessionId, cwd: repo, environment: "host", source: "startup" }),
     ]);
@@ -45,7 +52,12 @@ describe("installed pack + the real claude CLI", () => {
     // Resuming the session records a second start of the same session.
     const resumed = await runClaude(["--continue", "-p", "again"], { cwd: repo, home, apiUrl: server.url });
     expect(resumed.exitCode, resumed.stderr).toBe(0);
-    const after = readFileSync(path.join(home, ".claude", "persist-state", "session-starts", `${sessionId}.jsonl`), "utf8").trim().split("\n");
+    const after = readFileSync(
+      path.join(home, ".claude", "persist-state", "session-starts", `${sessionId}.jsonl`),
+      "utf8",
+    )
+      .trim()
+      .split("\n");
     expect(after.map((line) => JSON.parse(line).source)).toEqual(["startup", "resume"]);
   });
 
@@ -63,7 +75,13 @@ describe("installed pack + the real claude CLI", () => {
     const before = server.requests.length;
     const prefix = asRoot ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
     const [file = "", ...args] = [...prefix, CLAUDE_BIN, "-p", "hello"];
-    const result = await execa(file, args, { cwd: repo, env: claudeEnv(home, server.url), extendEnv: false, reject: false, stdin: "ignore" });
+    const result = await execa(file, args, {
+      cwd: repo,
+      env: claudeEnv(home, server.url),
+      extendEnv: false,
+      reject: false,
+      stdin: "ignore",
+    });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toBe("Hello from the test server.");
     expect(JSON.stringify(server.requests.slice(before))).toContain("claude-persist: this session runs on the host");

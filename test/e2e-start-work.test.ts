@@ -35,7 +35,12 @@ describe("/start-work with the real claude CLI", () => {
     expect(installed.exitCode, installed.stderr).toBe(0);
     const gitConfig = path.join(home, "gitconfig");
     writeFileSync(gitConfig, "[user]\n\tname = Test\n\temail = test@example.com\n");
-    env = { LINEAR_API_KEY: "lin_api_e2e000000000000000000000000", LINEAR_API_URL: linear.url, GIT_CONFIG_GLOBAL: gitConfig, GIT_CONFIG_NOSYSTEM: "1" };
+    env = {
+      LINEAR_API_KEY: "lin_api_e2e000000000000000000000000",
+      LINEAR_API_URL: linear.url,
+      GIT_CONFIG_GLOBAL: gitConfig,
+      GIT_CONFIG_NOSYSTEM: "1",
+    };
     repo = await makeRepo("app");
   });
   afterAll(async () => {
@@ -68,7 +73,9 @@ describe("/start-work with the real claude CLI", () => {
     // The slash command's instructions came along with the output.
     expect(sent).toContain("Above is the output of `start-work`.");
 
-    expect((await execa("git", ["branch", "--show-current"], { cwd: repo })).stdout).toBe("me/lin-123-fix-the-login-page");
+    expect((await execa("git", ["branch", "--show-current"], { cwd: repo })).stdout).toBe(
+      "me/lin-123-fix-the-login-page",
+    );
     expect(linear.operations("IssueStart")).toHaveLength(1);
     expect(linear.issue("LIN-123").stateId).toBe("st-progress");
   });
@@ -122,6 +129,8 @@ describe("/start-work with the real claude CLI", () => {
     const result = await claude(`/start-work ${args.replaceAll("MARKER", marker)}`, repo);
     expect(existsSync(marker)).toBe(false);
     expect(linear.requests.length).toBe(linearBefore);
-    expect(`${result.stdout}\n${result.stderr}`).toMatch(/needs approval|can't be checked|requires approval|not a Linear issue/);
+    expect(`${result.stdout}\n${result.stderr}`).toMatch(
+      /needs approval|can't be checked|requires approval|not a Linear issue/,
+    );
   });
 });

@@ -10,23 +10,48 @@ import { CLI } from "./support/claude.ts";
 /** Runs `script` (sh) with $H a tmpfs of `megabytes` MB as HOME, in a private mount namespace; $CLI is the built CLI. */
 function onSmallDisk(megabytes: number, script: string) {
   const home = mkdtempSync(path.join(tmpdir(), "cp-full-"));
-  return execa("unshare", ["--mount", "--propagation", "private", "sh", "-c", `mount -t tmpfs -o size=${megabytes}m tmpfs "$H" && export HOME="$H" && ${script}`], {
-    env: { PATH: process.env.PATH ?? "", H: home, CLI, NODE: process.execPath },
-    extendEnv: false,
-    reject: false,
-    timeout: 120_000,
-  }).then((result) => ({ ...result, home }));
+  return execa(
+    "unshare",
+    [
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      `mount -t tmpfs -o size=${megabytes}m tmpfs "$H" && export HOME="$H" && ${script}`,
+    ],
+    {
+      env: { PATH: process.env.PATH ?? "", H: home, CLI, NODE: process.execPath },
+      extendEnv: false,
+      reject: false,
+      timeout: 120_000,
+    },
+  ).then((result) => ({ ...result, home }));
 }
 
-const canMount = (await execa("unshare", ["--mount", "--propagation", "private", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"], { reject: false })).exitCode === 0;
+const canMount =
+  (
+    await execa(
+      "unshare",
+      ["--mount", "--propagation", "private", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"],
+      { reject: false },
+    )
+  ).exitCode === 0;
 
 describe.skipIf(!canMount)("on a full disk", () => {
   it("install says which file did not fit, and leaves ~/.claude as it was (no partial persist/)", async () => {
-    const result = await onSmallDisk(3, `mkdir "$H/.claude" && printf '{ "model": "opus" }\\n' > "$H/.claude/settings.json" && "$NODE" "$CLI" install; echo "exit=$?"; cd "$H/.claude" && find . | sort`);
+    const result = await onSmallDisk(
+      3,
+      `mkdir "$H/.claude" && printf '{ "model": "opus" }\\n' > "$H/.claude/settings.json" && "$NODE" "$CLI" install; echo "exit=$?"; cd "$H/.claude" && find . | sort`,
+    );
     const lines = result.stdout.split("\n");
     expect(lines[0]).toBe("exit=1");
     expect(lines.slice(1)).toEqual([".", "./settings.json"]);
-    expect(result.stderr.trim()).toMatch(new RegExp(`^claude-persist install: ${result.home}/\\.claude/persist/\\S+: no space left on the device \\(or over quota\\); free some space and run again$`));
+    expect(result.stderr.trim()).toMatch(
+      new RegExp(
+        `^claude-persist install: ${result.home}/\\.claude/persist/\\S+: no space left on the device \\(or over quota\\); free some space and run again$`,
+      ),
+    );
   });
 
   it("snapshot restore says the disk is full, not that the snapshot is damaged", async () => {

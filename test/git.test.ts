@@ -88,7 +88,6 @@ async function snapshot(repo: string): Promise<unknown> {
   };
 }
 
-
 describe("verbs", () => {
   it("currentBranch, branchExists, isDirty", async () => {
     const repo = await makeRepo();
@@ -134,8 +133,24 @@ describe("verbs", () => {
       "",
     ].join("\n");
     expect(parseWorktreeList(porcelain)).toEqual([
-      { path: "/src/app", head: "1".repeat(40), branch: "main", bare: false, detached: false, locked: false, prunable: false },
-      { path: "/src/app.worktrees/me-lin-1", head: "2".repeat(40), branch: "me/lin-1", bare: false, detached: false, locked: true, prunable: false },
+      {
+        path: "/src/app",
+        head: "1".repeat(40),
+        branch: "main",
+        bare: false,
+        detached: false,
+        locked: false,
+        prunable: false,
+      },
+      {
+        path: "/src/app.worktrees/me-lin-1",
+        head: "2".repeat(40),
+        branch: "me/lin-1",
+        bare: false,
+        detached: false,
+        locked: true,
+        prunable: false,
+      },
       { path: "/src/elsewhere", head: "3".repeat(40), bare: false, detached: true, locked: false, prunable: true },
     ]);
   });
@@ -216,7 +231,9 @@ describe("prepareBranch in this checkout", () => {
     const repo = await makeRepo();
     const before = await snapshot(repo);
     const error = await userErrorOf(prepareBranch({ repo, branch: "lin-9", from: "no-such-branch" }));
-    expect(error.message).toBe("--from no-such-branch: no such branch, tag or commit here; check the name (or git fetch first)");
+    expect(error.message).toBe(
+      "--from no-such-branch: no such branch, tag or commit here; check the name (or git fetch first)",
+    );
     expect(await snapshot(repo)).toEqual(before);
   });
 
@@ -321,7 +338,9 @@ describe("prepareBranch in this checkout", () => {
     const other = path.join(dir, "other-wt");
     await git(repo, "worktree", "add", "-q", other, "feature");
     const error = await userErrorOf(prepareBranch({ repo, branch: "feature" }));
-    expect(error.message).toBe(`feature is already checked out in the worktree at ${other}; work there, or use --worktree`);
+    expect(error.message).toBe(
+      `feature is already checked out in the worktree at ${other}; work there, or use --worktree`,
+    );
   });
 });
 
@@ -334,10 +353,16 @@ describe("prepareBranch's answer", () => {
     expect(await prepareBranch({ repo, branch: "feature" })).toEqual(answer("feature", "switched"));
     expect(await prepareBranch({ repo, branch: "feature", worktree: true })).toEqual(answer("feature", "reused"));
     const worktrees = path.join(dir, "app.worktrees");
-    expect(await prepareBranch({ repo, branch: "lin-41", worktree: true })).toEqual(answer("lin-41", "created", path.join(worktrees, "lin-41")));
-    expect(await prepareBranch({ repo, branch: "main", worktree: true })).toEqual(answer("main", "worktree-added", path.join(worktrees, "main")));
+    expect(await prepareBranch({ repo, branch: "lin-41", worktree: true })).toEqual(
+      answer("lin-41", "created", path.join(worktrees, "lin-41")),
+    );
+    expect(await prepareBranch({ repo, branch: "main", worktree: true })).toEqual(
+      answer("main", "worktree-added", path.join(worktrees, "main")),
+    );
     const linked = path.join(worktrees, "main");
-    expect(await prepareBranch({ repo: linked, branch: "lin-41", worktree: true })).toEqual(answer("lin-41", "reused", path.join(worktrees, "lin-41")));
+    expect(await prepareBranch({ repo: linked, branch: "lin-41", worktree: true })).toEqual(
+      answer("lin-41", "reused", path.join(worktrees, "lin-41")),
+    );
     expect(await prepareBranch({ repo: linked, branch: "lin-42" })).toEqual(answer("lin-42", "created", linked));
   });
 });
@@ -347,13 +372,25 @@ describe("prepareBranch with a worktree", () => {
     const repo = await makeRepo();
     const first = await prepare({ repo, branch: "me/lin-20-thing", worktree: true });
     const expected = path.join(dir, "app.worktrees", "me-lin-20-thing");
-    expect(first).toEqual({ branch: "me/lin-20-thing", created: true, switched: false, worktreePath: expected, worktreeReused: false });
+    expect(first).toEqual({
+      branch: "me/lin-20-thing",
+      created: true,
+      switched: false,
+      worktreePath: expected,
+      worktreeReused: false,
+    });
     expect(await currentBranch(repo)).toBe("main");
     expect(await currentBranch(expected)).toBe("me/lin-20-thing");
     expect(await head(expected)).toBe(await head(repo, "main"));
 
     const second = await prepare({ repo, branch: "me/lin-20-thing", worktree: true });
-    expect(second).toEqual({ branch: "me/lin-20-thing", created: false, switched: false, worktreePath: expected, worktreeReused: true });
+    expect(second).toEqual({
+      branch: "me/lin-20-thing",
+      created: false,
+      switched: false,
+      worktreePath: expected,
+      worktreeReused: true,
+    });
     expect((await listWorktrees(repo)).map((worktree) => worktree.path)).toEqual([repo, expected]);
   });
 
@@ -363,13 +400,24 @@ describe("prepareBranch with a worktree", () => {
     await git(repo, "worktree", "add", "-q", elsewhere, "feature");
     const first = await prepare({ repo, branch: "lin-21", worktree: true });
     const fromInside = await prepare({ repo: first.worktreePath ?? "", branch: "feature", worktree: true });
-    expect(fromInside).toEqual({ branch: "feature", created: false, switched: false, worktreePath: elsewhere, worktreeReused: true });
+    expect(fromInside).toEqual({
+      branch: "feature",
+      created: false,
+      switched: false,
+      worktreePath: elsewhere,
+      worktreeReused: true,
+    });
   });
 
   it("a branch checked out in the main worktree is reused without a worktreePath, also when asked from a linked worktree", async () => {
     const repo = await makeRepo();
     const before = await snapshot(repo);
-    expect(await prepare({ repo, branch: "main", worktree: true })).toEqual({ branch: "main", created: false, switched: false, worktreeReused: true });
+    expect(await prepare({ repo, branch: "main", worktree: true })).toEqual({
+      branch: "main",
+      created: false,
+      switched: false,
+      worktreeReused: true,
+    });
     expect(await snapshot(repo)).toEqual(before);
     const linked = await prepare({ repo, branch: "lin-22", worktree: true });
     expect(await prepare({ repo: linked.worktreePath ?? "", branch: "main", worktree: true })).toEqual({
@@ -410,7 +458,9 @@ describe("prepareBranch with a worktree", () => {
     const repo = await makeRepo();
     const before = await snapshot(repo);
     const error = await userErrorOf(prepareBranch({ repo, branch: "lin-24", worktree: true, carry: true }));
-    expect(error.message).toBe("--carry moves uncommitted changes in this checkout and --worktree leaves this checkout alone; pick one");
+    expect(error.message).toBe(
+      "--carry moves uncommitted changes in this checkout and --worktree leaves this checkout alone; pick one",
+    );
     expect(await snapshot(repo)).toEqual(before);
   });
 
@@ -470,7 +520,9 @@ describe("hostile branch names are refused with no side effect", () => {
     const repo = await makeRepo();
     const before = await snapshot(repo);
     const error = await userErrorOf(prepareBranch({ repo, branch: name }));
-    expect(error.message).toMatch(/^refusing branch name ".*": not a plain git branch name \(letters, digits, \. _ \/ - \+ = , # @ %, not starting with "-"\); use one like lin-123-fix-login$/);
+    expect(error.message).toMatch(
+      /^refusing branch name ".*": not a plain git branch name \(letters, digits, \. _ \/ - \+ = , # @ %, not starting with "-"\); use one like lin-123-fix-login$/,
+    );
     expect(error.message).toMatch(/^[\x20-\x7e]*$/);
     expect(await snapshot(repo)).toEqual(before);
     const worktreeError = await userErrorOf(prepareBranch({ repo, branch: name, worktree: true }));
@@ -479,13 +531,18 @@ describe("hostile branch names are refused with no side effect", () => {
     expect(existsSync(path.join(dir, "pwned"))).toBe(false);
   });
 
-  it.each([["--upload-pack=touch pwned"], ["-b"], ["main\nx"], ["@{-1}"], ["a b"], ["../../x"]])("%j as --from", async (from) => {
-    const repo = await makeRepo();
-    const before = await snapshot(repo);
-    const error = await userErrorOf(prepareBranch({ repo, branch: "lin-30", from }));
-    expect(error.message).toMatch(/^refusing --from ".*": not a branch, tag or commit name; pass one like main or origin\/main$/);
-    expect(await snapshot(repo)).toEqual(before);
-  });
+  it.each([["--upload-pack=touch pwned"], ["-b"], ["main\nx"], ["@{-1}"], ["a b"], ["../../x"]])(
+    "%j as --from",
+    async (from) => {
+      const repo = await makeRepo();
+      const before = await snapshot(repo);
+      const error = await userErrorOf(prepareBranch({ repo, branch: "lin-30", from }));
+      expect(error.message).toMatch(
+        /^refusing --from ".*": not a branch, tag or commit name; pass one like main or origin\/main$/,
+      );
+      expect(await snapshot(repo)).toEqual(before);
+    },
+  );
 
   it("checkBranchName accepts what Linear suggests", async () => {
     const repo = await makeRepo();

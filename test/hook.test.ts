@@ -10,12 +10,26 @@ const HOOK = path.join(PROJECT_ROOT, "dist", "hooks", "session-start.cjs");
 const NOBODY = 65534;
 
 const input = (fields: Record<string, unknown> = {}) =>
-  JSON.stringify({ session_id: "0b7e4a8c-1111-4222-8333-944445555666", cwd: "/home/ana/app", hook_event_name: "SessionStart", source: "startup", ...fields });
+  JSON.stringify({
+    session_id: "0b7e4a8c-1111-4222-8333-944445555666",
+    cwd: "/home/ana/app",
+    hook_event_name: "SessionStart",
+    source: "startup",
+    ...fields,
+  });
 
 function runHook(stdin: string, env: Record<string, string>, asNobody = false) {
-  const command = asNobody && process.getuid?.() === 0 ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, HOOK] : [process.execPath, HOOK];
+  const command =
+    asNobody && process.getuid?.() === 0
+      ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, HOOK]
+      : [process.execPath, HOOK];
   const [file = "", ...args] = command;
-  return execa(file, args, { input: stdin, env: { PATH: process.env.PATH ?? "", CLAUDE_PERSIST_ENVIRONMENT: "host", ...env }, extendEnv: false, reject: false });
+  return execa(file, args, {
+    input: stdin,
+    env: { PATH: process.env.PATH ?? "", CLAUDE_PERSIST_ENVIRONMENT: "host", ...env },
+    extendEnv: false,
+    reject: false,
+  });
 }
 
 function homeWithState(): string {
@@ -37,15 +51,29 @@ describe("the SessionStart hook (bundled, run with plain node)", () => {
     expect(result.stderr).toBe("");
     const output = JSON.parse(result.stdout);
     expect(output.hookSpecificOutput.hookEventName).toBe("SessionStart");
-    expect(output.hookSpecificOutput.additionalContext).toMatch(/^claude-persist: this session runs on the host \(.+\) in \/home\/ana\/app\./);
+    expect(output.hookSpecificOutput.additionalContext).toMatch(
+      /^claude-persist: this session runs on the host \(.+\) in \/home\/ana\/app\./,
+    );
     expect(output.hookSpecificOutput.additionalContext).toContain("Shared read-write with this repo's dev containers");
-    const record = JSON.parse(readFileSync(path.join(home, ".claude", "persist-state", "session-starts", "0b7e4a8c-1111-4222-8333-944445555666.jsonl"), "utf8"));
-    expect(record).toMatchObject({ sessionId: "0b7e4a8c-1111-4222-8333-944445555666", cwd: "/home/ana/app", environment: "host", source: "startup" });
+    const record = JSON.parse(
+      readFileSync(
+        path.join(home, ".claude", "persist-state", "session-starts", "0b7e4a8c-1111-4222-8333-944445555666.jsonl"),
+        "utf8",
+      ),
+    );
+    expect(record).toMatchObject({
+      sessionId: "0b7e4a8c-1111-4222-8333-944445555666",
+      cwd: "/home/ana/app",
+      environment: "host",
+      source: "startup",
+    });
   });
 
   it("accepts unknown fields", async () => {
     const home = homeWithState();
-    const result = await runHook(input({ model: "opus", permission_mode: "default", future: { nested: [1] } }), { HOME: home });
+    const result = await runHook(input({ model: "opus", permission_mode: "default", future: { nested: [1] } }), {
+      HOME: home,
+    });
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toBe("");
     expect(JSON.parse(result.stdout).hookSpecificOutput.additionalContext).toContain("claude-persist:");
@@ -55,7 +83,11 @@ describe("the SessionStart hook (bundled, run with plain node)", () => {
     ["empty stdin", "", "got no input from Claude Code"],
     ["garbage", "\u0000not json{", "input is not JSON"],
     ["a JSON array", "[1,2]", "input is not usable"],
-    ["a session id that is a path", input({ session_id: "../../../tmp/evil" }), "session_id: session_id is not a session id"],
+    [
+      "a session id that is a path",
+      input({ session_id: "../../../tmp/evil" }),
+      "session_id: session_id is not a session id",
+    ],
     ["no cwd", JSON.stringify({ session_id: "abc" }), "input is not usable (cwd:"],
   ])("%s: exit 0, one stderr line, nothing recorded", async (_name, stdin, message) => {
     const home = homeWithState();
@@ -90,8 +122,12 @@ describe("the SessionStart hook (bundled, run with plain node)", () => {
 
   it("in a container /dev-open did not make, with folders of its own: no complaint about mounts", async () => {
     const home = homeWithState();
-    for (const entry of READ_WRITE_ENTRIES) if (entry.kind === "dir") mkdirSync(path.join(home, ".claude", entry.name), { recursive: true });
-    const result = await runHook(input({ cwd: "/workspaces/app" }), { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "container" });
+    for (const entry of READ_WRITE_ENTRIES)
+      if (entry.kind === "dir") mkdirSync(path.join(home, ".claude", entry.name), { recursive: true });
+    const result = await runHook(input({ cwd: "/workspaces/app" }), {
+      HOME: home,
+      CLAUDE_PERSIST_ENVIRONMENT: "container",
+    });
     expect(result).toMatchObject({ exitCode: 0, stderr: "" });
     expect(JSON.parse(result.stdout).hookSpecificOutput.additionalContext).toContain("runs in a dev container");
     expect(startsOf(home)).toHaveLength(1);
@@ -137,9 +173,13 @@ describe("the SessionStart hook (bundled, run with plain node)", () => {
     }
     const result = await runHook(input(), { HOME: home }, true);
     expect(result.exitCode).toBe(0);
-    expect(result.stderr).toMatch(/^claude-persist: shared folders missing or not writable: persist-state; could not record the session start in .*persist-state \(EACCES: permission denied/);
+    expect(result.stderr).toMatch(
+      /^claude-persist: shared folders missing or not writable: persist-state; could not record the session start in .*persist-state \(EACCES: permission denied/,
+    );
     expect(result.stderr.split("\n")).toHaveLength(1);
-    expect(JSON.parse(result.stdout).hookSpecificOutput.additionalContext).toContain("claude-persist: this session runs on the host");
+    expect(JSON.parse(result.stdout).hookSpecificOutput.additionalContext).toContain(
+      "claude-persist: this session runs on the host",
+    );
     expect(startsOf(home)).toEqual([]);
   });
 
@@ -168,7 +208,12 @@ describe("the hook command registered in settings.json", () => {
   it("follows CLAUDE_CONFIG_DIR", async () => {
     const config = path.join(tempDir(), "config");
     await runCli(["install"], { env: { HOME: tempHome(), CLAUDE_CONFIG_DIR: config } });
-    const result = await runCommand({ HOME: "/nonexistent", CLAUDE_CONFIG_DIR: config, PATH: process.env.PATH ?? "", CLAUDE_PERSIST_ENVIRONMENT: "host" });
+    const result = await runCommand({
+      HOME: "/nonexistent",
+      CLAUDE_CONFIG_DIR: config,
+      PATH: process.env.PATH ?? "",
+      CLAUDE_PERSIST_ENVIRONMENT: "host",
+    });
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain("additionalContext");
   });

@@ -27,26 +27,46 @@ async function metafileOf(name: string, source: string): Promise<Metafile | unde
 
 describe("the hook bundles' rules", () => {
   it("zod/mini passes", async () => {
-    const metafile = await metafileOf("session-start", 'import * as z from "zod/mini"; console.log(z.string().parse("x"));');
+    const metafile = await metafileOf(
+      "session-start",
+      'import * as z from "zod/mini"; console.log(z.string().parse("x"));',
+    );
     expect(hookBundleProblems(metafile)).toEqual([]);
   });
 
   it("full zod fails, with the file that brought it", async () => {
     const metafile = await metafileOf("session-start", 'import { z } from "zod"; console.log(z.string().parse("x"));');
-    expect(hookBundleProblems(metafile)).toContainEqual(expect.stringMatching(/^hooks\/session-start\.cjs bundles full zod \(.*node_modules\/zod\/v4\/classic\/.*\): the hooks import zod\/mini$/));
+    expect(hookBundleProblems(metafile)).toContainEqual(
+      expect.stringMatching(
+        /^hooks\/session-start\.cjs bundles full zod \(.*node_modules\/zod\/v4\/classic\/.*\): the hooks import zod\/mini$/,
+      ),
+    );
   });
 
   it("a package the hook's rule does not name fails", async () => {
-    const metafile = await metafileOf("session-start", 'import { parse } from "jsonc-parser"; console.log(parse("{}"));');
-    expect(hookBundleProblems(metafile)).toEqual(["hooks/session-start.cjs bundles jsonc-parser, which is not one of zod"]);
-    const plugin = await metafileOf("plugin-session-start", 'import { parse } from "jsonc-parser"; console.log(parse("{}"));');
+    const metafile = await metafileOf(
+      "session-start",
+      'import { parse } from "jsonc-parser"; console.log(parse("{}"));',
+    );
+    expect(hookBundleProblems(metafile)).toEqual([
+      "hooks/session-start.cjs bundles jsonc-parser, which is not one of zod",
+    ]);
+    const plugin = await metafileOf(
+      "plugin-session-start",
+      'import { parse } from "jsonc-parser"; console.log(parse("{}"));',
+    );
     expect(hookBundleProblems(plugin)).toEqual([]);
   });
 
   it("a bundle over its budget fails, and a build without a metafile is not taken as a pass", () => {
     const budget = HOOK_BUNDLE_RULES["hooks/session-start.cjs"]?.maxBytes ?? 0;
-    const metafile: Metafile = { inputs: {}, outputs: { "dist/hooks/session-start.cjs": { bytes: budget + 1, inputs: {}, imports: [], exports: [] } } };
-    expect(hookBundleProblems(metafile)).toEqual([`hooks/session-start.cjs is ${budget + 1} bytes, over its budget of ${budget}`]);
+    const metafile: Metafile = {
+      inputs: {},
+      outputs: { "dist/hooks/session-start.cjs": { bytes: budget + 1, inputs: {}, imports: [], exports: [] } },
+    };
+    expect(hookBundleProblems(metafile)).toEqual([
+      `hooks/session-start.cjs is ${budget + 1} bytes, over its budget of ${budget}`,
+    ]);
     expect(hookBundleProblems(undefined)).toHaveLength(1);
   });
 });

@@ -54,7 +54,12 @@ function cycles(graph: Graph): string[] {
 
 describe("import cycles", () => {
   it("src/, hooks/ and scripts/ have none (Io and Command come from src/command.ts, never from cli.ts)", () => {
-    const graph = importGraph([...sourceFiles("src"), ...sourceFiles("hooks"), ...sourceFiles("scripts"), "install.ts"]);
+    const graph = importGraph([
+      ...sourceFiles("src"),
+      ...sourceFiles("hooks"),
+      ...sourceFiles("scripts"),
+      "install.ts",
+    ]);
     expect(graph.size).toBeGreaterThan(40);
     expect(cycles(graph)).toEqual([]);
   });
@@ -66,7 +71,11 @@ describe("import cycles", () => {
       ["src/leaf.ts", []],
     ]);
     expect(cycles(graph)).toEqual(["src/cli.ts → src/commands/a.ts → src/cli.ts"]);
-    const parsed = ts.preProcessFile('import type { Io } from "../cli.ts";\nconst m = await import("./x.ts");\n', true, true);
+    const parsed = ts.preProcessFile(
+      'import type { Io } from "../cli.ts";\nconst m = await import("./x.ts");\n',
+      true,
+      true,
+    );
     expect(parsed.importedFiles.map((f) => f.fileName)).toEqual(["../cli.ts", "./x.ts"]);
   });
 });

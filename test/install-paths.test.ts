@@ -18,7 +18,11 @@ describe("installing from a clone", () => {
   });
 
   it("install.ts imports nothing that `npm install` would have to fetch", () => {
-    const { importedFiles } = ts.preProcessFile(readFileSync(path.join(PROJECT_ROOT, "install.ts"), "utf8"), true, true);
+    const { importedFiles } = ts.preProcessFile(
+      readFileSync(path.join(PROJECT_ROOT, "install.ts"), "utf8"),
+      true,
+      true,
+    );
     expect(importedFiles.map((f) => f.fileName).filter((name) => !name.startsWith("node:"))).toEqual([]);
   });
 
@@ -28,13 +32,25 @@ describe("installing from a clone", () => {
     cpSync(path.join(PROJECT_ROOT, "dist"), path.join(clone, "dist"), { recursive: true });
     const env = (home: string) => ({ PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home });
     const viaTsx = tempHome();
-    const tsx = await execa(process.execPath, [TSX, "install.ts"], { cwd: clone, env: env(viaTsx), extendEnv: false, reject: false });
+    const tsx = await execa(process.execPath, [TSX, "install.ts"], {
+      cwd: clone,
+      env: env(viaTsx),
+      extendEnv: false,
+      reject: false,
+    });
     expect(tsx.exitCode, tsx.stderr).toBe(0);
     const viaNode = tempHome();
-    const node = await execa(process.execPath, [path.join("dist", "bin", "claude-persist.mjs"), "install"], { cwd: clone, env: env(viaNode), extendEnv: false, reject: false });
+    const node = await execa(process.execPath, [path.join("dist", "bin", "claude-persist.mjs"), "install"], {
+      cwd: clone,
+      env: env(viaNode),
+      extendEnv: false,
+      reject: false,
+    });
     expect(node.exitCode, node.stderr).toBe(0);
     expect(tsx.stdout).toBe(node.stdout.replaceAll(viaNode, viaTsx));
     expect(treeOf(path.join(viaTsx, ".claude"))).toEqual(treeOf(path.join(viaNode, ".claude")));
-    expect(readFileSync(path.join(viaTsx, ".claude", "persist", "runtime.json"), "utf8")).toBe(readFileSync(path.join(path.dirname(CLI), "..", "runtime.json"), "utf8"));
+    expect(readFileSync(path.join(viaTsx, ".claude", "persist", "runtime.json"), "utf8")).toBe(
+      readFileSync(path.join(path.dirname(CLI), "..", "runtime.json"), "utf8"),
+    );
   });
 });

@@ -1,4 +1,13 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { READ_WRITE_ENTRIES } from "../src/claude/shared.ts";
@@ -6,10 +15,11 @@ import { HOOK_COMMAND } from "../src/install/settings.ts";
 import { runCli, tempHome } from "./support/claude.ts";
 import { treeOf } from "./support/checks.ts";
 
-
 const install = (home: string, ...args: string[]) => runCli(["install", ...args], { env: { HOME: home } });
 const uninstall = (home: string, ...args: string[]) => runCli(["uninstall", ...args], { env: { HOME: home } });
-const SHARED_DIRS = READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir" && entry.name !== "persist-state").map((entry) => entry.name);
+const SHARED_DIRS = READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir" && entry.name !== "persist-state").map(
+  (entry) => entry.name,
+);
 const claudeDir = (home: string) => path.join(home, ".claude");
 const settingsOf = (home: string) => readFileSync(path.join(claudeDir(home), "settings.json"), "utf8");
 
@@ -34,7 +44,9 @@ describe("claude-persist install", () => {
     const config = claudeDir(home);
     expect(existsSync(path.join(config, "persist", "hooks", "session-start.cjs"))).toBe(true);
     expect(existsSync(path.join(config, "persist", "bin", "claude-persist.mjs"))).toBe(true);
-    expect(existsSync(path.join(config, "persist", "node_modules", "@devcontainers", "cli", "devcontainer.js"))).toBe(true);
+    expect(existsSync(path.join(config, "persist", "node_modules", "@devcontainers", "cli", "devcontainer.js"))).toBe(
+      true,
+    );
     const devOpen = readFileSync(path.join(config, "commands", "dev-open.md"), "utf8");
     expect(devOpen).toContain("!`node ~/.claude/persist/bin/dev-open.mjs $ARGUMENTS`");
     expect(devOpen).toContain("allowed-tools: Bash(node ~/.claude/persist/bin/dev-open.mjs:*)");
@@ -177,8 +189,12 @@ describe("claude-persist uninstall", () => {
     writeFileSync(path.join(config, "todos", "t.json"), "[]");
     const result = await uninstall(home, "--json");
     expect(result.exitCode, result.stderr).toBe(0);
-    const removed = JSON.parse(result.stdout).changes.filter((c: { action: string }) => c.action === "remove").map((c: { path: string }) => c.path);
-    expect(removed).toEqual(expect.arrayContaining(SHARED_DIRS.filter((name) => name !== "projects" && name !== "todos")));
+    const removed = JSON.parse(result.stdout)
+      .changes.filter((c: { action: string }) => c.action === "remove")
+      .map((c: { path: string }) => c.path);
+    expect(removed).toEqual(
+      expect.arrayContaining(SHARED_DIRS.filter((name) => name !== "projects" && name !== "todos")),
+    );
     expect(readdirSync(config).sort()).toEqual(["persist-state", "projects", "todos"]);
     expect(readFileSync(path.join(config, "projects", "mine.txt"), "utf8")).toBe("the user's");
   });

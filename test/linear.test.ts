@@ -22,9 +22,12 @@ afterEach(async () => {
 });
 
 function client(options: { apiKey?: string; timeoutMs?: number } = {}) {
-  return linearClient({ apiKey: options.apiKey ?? PERSONAL_KEY, apiUrl: server.url, timeoutMs: options.timeoutMs ?? 2_000 });
+  return linearClient({
+    apiKey: options.apiKey ?? PERSONAL_KEY,
+    apiUrl: server.url,
+    timeoutMs: options.timeoutMs ?? 2_000,
+  });
 }
-
 
 describe("authorizationHeader", () => {
   it.each([
@@ -143,7 +146,9 @@ describe("startIssue", () => {
     const linear = client();
     const result = await linear.startIssue(await linear.fetchIssue("LIN-125"), { assign: true });
     expect(result).toEqual({ moved: false, state: "Done", assigned: true });
-    expect(server.operations("IssueStart").map((request) => request.variables.input)).toEqual([{ assigneeId: "user-me" }]);
+    expect(server.operations("IssueStart").map((request) => request.variables.input)).toEqual([
+      { assigneeId: "user-me" },
+    ]);
   });
 
   it("does not re-assign an issue the viewer already has", async () => {
@@ -218,11 +223,16 @@ describe("failures are one line that says what to do", () => {
   it("garbage that is not JSON", async () => {
     server.answer({ kind: "garbage" });
     const error = await userErrorOf(client().fetchIssue("LIN-123"));
-    expect(error.message).toBe(`Linear's answer at ${server.url} was not JSON; check that LINEAR_API_URL is Linear's GraphQL endpoint`);
+    expect(error.message).toBe(
+      `Linear's answer at ${server.url} was not JSON; check that LINEAR_API_URL is Linear's GraphQL endpoint`,
+    );
   });
 
   it("JSON of the wrong shape", async () => {
-    server.answer({ kind: "garbage", body: JSON.stringify({ data: { issue: { id: "x", identifier: "LIN-123", branchName: 42 } } }) });
+    server.answer({
+      kind: "garbage",
+      body: JSON.stringify({ data: { issue: { id: "x", identifier: "LIN-123", branchName: 42 } } }),
+    });
     const error = await userErrorOf(client().fetchIssue("LIN-123"));
     expect(error.message).toMatch(
       /^Linear's answer to Issue is not what was expected \(data\.issue\.title: [^)]+\); check that LINEAR_API_URL is Linear's GraphQL endpoint$/,
@@ -248,7 +258,9 @@ describe("failures are one line that says what to do", () => {
     await server.close();
     server = await startLinearServer();
     const error = await userErrorOf(linearClient({ apiKey: PERSONAL_KEY, apiUrl: url }).fetchIssue("LIN-123"));
-    expect(error.message).toBe(`could not reach Linear at ${url} (ECONNREFUSED); check your connection, or LINEAR_API_URL`);
+    expect(error.message).toBe(
+      `could not reach Linear at ${url} (ECONNREFUSED); check your connection, or LINEAR_API_URL`,
+    );
   });
 
   it("a LINEAR_API_URL that is not a URL", () => {
@@ -257,14 +269,19 @@ describe("failures are one line that says what to do", () => {
     );
   });
 
-  it.each([true, false])("a 400 MB answer (content-length given: %s) is refused without being read whole", async (declareLength) => {
-    const sent = { bytes: 0 };
-    server.answer({ kind: "huge", bytes: 400 * 1024 * 1024, declareLength, sent });
-    const error = await userErrorOf(client().fetchIssue("LIN-123"));
-    expect(error.message).toBe(`the answer at ${server.url} is larger than 8 MB, far more than Linear sends; it was not read: check LINEAR_API_URL`);
-    // The client hung up long before the end: at most the cap and what the sockets buffer went out.
-    expect(sent.bytes).toBeLessThan(64 * 1024 * 1024);
-  });
+  it.each([true, false])(
+    "a 400 MB answer (content-length given: %s) is refused without being read whole",
+    async (declareLength) => {
+      const sent = { bytes: 0 };
+      server.answer({ kind: "huge", bytes: 400 * 1024 * 1024, declareLength, sent });
+      const error = await userErrorOf(client().fetchIssue("LIN-123"));
+      expect(error.message).toBe(
+        `the answer at ${server.url} is larger than 8 MB, far more than Linear sends; it was not read: check LINEAR_API_URL`,
+      );
+      // The client hung up long before the end: at most the cap and what the sockets buffer went out.
+      expect(sent.bytes).toBeLessThan(64 * 1024 * 1024);
+    },
+  );
 
   it("every message is a single line", async () => {
     server.answer({ kind: "graphqlErrors", errors: [{ message: `a\nb\u202e${"c".repeat(5_000)}` }] });
@@ -285,7 +302,13 @@ describe("linearOptionsFromEnv", () => {
       apiKey: "lin_api_x",
       apiUrl: "https://api.linear.app/graphql",
     });
-    expect(linearOptionsFromEnv({ LINEAR_API_KEY: "k", LINEAR_API_URL: "http://127.0.0.1:1/graphql", LINEAR_TIMEOUT_MS: "2500" })).toEqual({
+    expect(
+      linearOptionsFromEnv({
+        LINEAR_API_KEY: "k",
+        LINEAR_API_URL: "http://127.0.0.1:1/graphql",
+        LINEAR_TIMEOUT_MS: "2500",
+      }),
+    ).toEqual({
       apiKey: "k",
       apiUrl: "http://127.0.0.1:1/graphql",
       timeoutMs: 2500,
@@ -307,7 +330,10 @@ describe("linearOptionsFromEnv", () => {
 
 describe("lookupIssue", () => {
   it("asks Linear when it has a key, and uses its branchName as given (title ignored)", async () => {
-    const found = await lookupIssue("lin-123", { linear: { apiKey: PERSONAL_KEY, apiUrl: server.url }, title: "ignored" });
+    const found = await lookupIssue("lin-123", {
+      linear: { apiKey: PERSONAL_KEY, apiUrl: server.url },
+      title: "ignored",
+    });
     expect(found).toMatchObject({
       linearAsked: true,
       identifier: "LIN-123",
@@ -323,7 +349,12 @@ describe("lookupIssue", () => {
       title: "Fix the Login page!",
       branchName: "lin-123-fix-the-login-page",
     });
-    expect(await lookupIssue("LIN-123")).toEqual({ linearAsked: false, identifier: "LIN-123", title: null, branchName: "lin-123" });
+    expect(await lookupIssue("LIN-123")).toEqual({
+      linearAsked: false,
+      identifier: "LIN-123",
+      title: null,
+      branchName: "lin-123",
+    });
     expect(server.requests).toHaveLength(0);
   });
 });

@@ -33,7 +33,11 @@ function setup() {
 describe("mapProject", () => {
   it("links the container slug to the host slug with a relative symlink, and records the mapping", async () => {
     const { env, projects } = setup();
-    const result = await mapProject(env, { hostPath: HOST, containerPath: CONTAINER }, new Date("2026-11-25T10:00:00Z"));
+    const result = await mapProject(
+      env,
+      { hostPath: HOST, containerPath: CONTAINER },
+      new Date("2026-11-25T10:00:00Z"),
+    );
     expect(result).toEqual({ hostSlug, containerSlug, link: "linked", merged: [] });
     expect(readlinkSync(path.join(projects, containerSlug))).toBe(hostSlug);
     expect(readMappings(env)).toEqual([
@@ -63,7 +67,9 @@ describe("mapProject", () => {
     expect(files("")).toEqual(["container-session.jsonl", "host-session.jsonl", "memory", "same.jsonl"]);
     expect(files("memory")).toEqual(["notes.from-container-1.md", "notes.md"]);
     expect(readFileSync(path.join(projects, hostSlug, "memory", "notes.md"), "utf8")).toBe("host notes\n");
-    expect(readFileSync(path.join(projects, hostSlug, "memory", "notes.from-container-1.md"), "utf8")).toBe("container notes\n");
+    expect(readFileSync(path.join(projects, hostSlug, "memory", "notes.from-container-1.md"), "utf8")).toBe(
+      "container notes\n",
+    );
   });
 
   it("refuses a second repo whose container path collides, and changes nothing", async () => {
@@ -90,11 +96,15 @@ describe("repairProjectLink (the hook, in a container opened by an editor)", () 
 
   it("creates a missing link, for the workspace and for a folder inside it, and leaves existing ones alone", () => {
     const { env, projects } = setup();
-    expect(repairProjectLink(env, CONTAINER, workspace)).toBe(`linked projects/${containerSlug} to ${hostSlug}, so sessions here are the host's`);
+    expect(repairProjectLink(env, CONTAINER, workspace)).toBe(
+      `linked projects/${containerSlug} to ${hostSlug}, so sessions here are the host's`,
+    );
     expect(readlinkSync(path.join(projects, containerSlug))).toBe(hostSlug);
     expect(repairProjectLink(env, CONTAINER, workspace)).toBeUndefined();
     repairProjectLink(env, `${CONTAINER}/src`, workspace);
-    expect(readlinkSync(path.join(projects, encodeProjectSlug(`${CONTAINER}/src`)))).toBe(encodeProjectSlug(`${HOST}/src`));
+    expect(readlinkSync(path.join(projects, encodeProjectSlug(`${CONTAINER}/src`)))).toBe(
+      encodeProjectSlug(`${HOST}/src`),
+    );
   });
 
   it("leaves folders outside the workspace alone", () => {
@@ -106,7 +116,9 @@ describe("repairProjectLink (the hook, in a container opened by an editor)", () 
   it("does not replace a folder the container already made, and says how to merge it", () => {
     const { env, projects } = setup();
     mkdirSync(path.join(projects, containerSlug));
-    expect(repairProjectLink(env, CONTAINER, workspace)).toMatch(/holds sessions made in this container before it was mapped; run 'dev-open' on the host/);
+    expect(repairProjectLink(env, CONTAINER, workspace)).toMatch(
+      /holds sessions made in this container before it was mapped; run 'dev-open' on the host/,
+    );
     expect(lstatSync(path.join(projects, containerSlug)).isDirectory()).toBe(true);
   });
 });

@@ -15,7 +15,11 @@ describe("unifiedDiff (dry-run diffs)", () => {
     ["a file without a final newline", '{\n  "image": "debian"\n}', '{\n  "image": "debian",\n  "mounts": []\n}'],
     ["a file given one", "a\nb", "a\nb\n"],
     ["a new file", undefined, '{\n  "image": "debian"\n}\n'],
-    ["a change in the middle of a long file", `${Array.from({ length: 40 }, (_, i) => `line ${i}`).join("\n")}\n`, `${Array.from({ length: 40 }, (_, i) => (i === 20 ? "changed" : `line ${i}`)).join("\n")}\n`],
+    [
+      "a change in the middle of a long file",
+      `${Array.from({ length: 40 }, (_, i) => `line ${i}`).join("\n")}\n`,
+      `${Array.from({ length: 40 }, (_, i) => (i === 20 ? "changed" : `line ${i}`)).join("\n")}\n`,
+    ],
   ])("for %s is a patch that `git apply` takes and that gives the new bytes", async (_name, before, after) => {
     const dir = tempDir("cp-diff-");
     mkdirSync(path.join(dir, ".devcontainer"));
@@ -44,7 +48,11 @@ describe("renderColumns (tables)", () => {
 
   it("lines up CJK and emoji by display width, not UTF-16 units", async () => {
     const lines = await renderColumns(rows);
-    const starts = lines.map((line) => stringWidth(line.slice(0, line.indexOf("claude --resume") >= 0 ? line.indexOf("claude --resume") : line.indexOf("RESUME"))));
+    const starts = lines.map((line) =>
+      stringWidth(
+        line.slice(0, line.indexOf("claude --resume") >= 0 ? line.indexOf("claude --resume") : line.indexOf("RESUME")),
+      ),
+    );
     expect(new Set(starts).size).toBe(1);
   });
 
@@ -52,7 +60,11 @@ describe("renderColumns (tables)", () => {
     const lines = await renderColumns(rows, columns, { uncut: [3] });
     for (const line of lines) expect(stringWidth(line)).toBeLessThanOrEqual(columns);
     expect(lines[1]).toContain("…");
-    expect(lines.slice(1).map((line) => line.endsWith(`claude --resume ${lines.indexOf(line)}`))).toEqual([true, true, true]);
+    expect(lines.slice(1).map((line) => line.endsWith(`claude --resume ${lines.indexOf(line)}`))).toEqual([
+      true,
+      true,
+      true,
+    ]);
   });
 });
 
@@ -62,11 +74,31 @@ describe("claude-persist sessions as a table", () => {
     const folder = tempDir("cp-table-");
     const id = "c0c0c0c0-0000-4000-8000-0000000000aa";
     const prompt = "修复登录页面的错误并添加测试用例，然后更新文档和发布说明，最后检查所有的链接";
-    const common = { sessionId: id, cwd: folder, gitBranch: "feature/a-very-long-branch-name-for-the-login-page", version: "2.1.330", userType: "external" };
+    const common = {
+      sessionId: id,
+      cwd: folder,
+      gitBranch: "feature/a-very-long-branch-name-for-the-login-page",
+      version: "2.1.330",
+      userType: "external",
+    };
     const now = new Date().toISOString();
     const lines = [
-      { ...common, parentUuid: null, type: "user", message: { role: "user", content: prompt }, uuid: "u1", timestamp: now },
-      { ...common, parentUuid: "u1", type: "assistant", message: { role: "assistant", content: [{ type: "text", text: "ok" }] }, uuid: "a1", timestamp: now },
+      {
+        ...common,
+        parentUuid: null,
+        type: "user",
+        message: { role: "user", content: prompt },
+        uuid: "u1",
+        timestamp: now,
+      },
+      {
+        ...common,
+        parentUuid: "u1",
+        type: "assistant",
+        message: { role: "assistant", content: [{ type: "text", text: "ok" }] },
+        uuid: "a1",
+        timestamp: now,
+      },
     ];
     const dir = path.join(home, ".claude", "projects", encodeProjectSlug(folder));
     mkdirSync(dir, { recursive: true });
@@ -87,13 +119,23 @@ describe("startProgress (snapshot create|restore)", () => {
     vi.useFakeTimers();
     try {
       const stderr: string[] = [];
-      const io: Io = { stdout: () => undefined, stderr: (text) => void stderr.push(text), env: {}, cwd: "/", stdin: process.stdin, isTTY: false };
+      const io: Io = {
+        stdout: () => undefined,
+        stderr: (text) => void stderr.push(text),
+        env: {},
+        cwd: "/",
+        stdin: process.stdin,
+        isTTY: false,
+      };
       const stop = startProgress(io, "claude-persist snapshot: still restoring");
       vi.advanceTimersByTime(1_999);
       expect(stderr).toEqual([]);
       vi.advanceTimersByTime(1);
       vi.advanceTimersByTime(5_000);
-      expect(stderr).toEqual(["claude-persist snapshot: still restoring… 2 s\n", "claude-persist snapshot: still restoring… 7 s\n"]);
+      expect(stderr).toEqual([
+        "claude-persist snapshot: still restoring… 2 s\n",
+        "claude-persist snapshot: still restoring… 7 s\n",
+      ]);
       stop();
       vi.advanceTimersByTime(60_000);
       expect(stderr).toHaveLength(2);

@@ -1,6 +1,15 @@
 // The repository as a Claude Code plugin: validated, added as a local marketplace and installed into a temporary
 // HOME with the real `claude plugin` commands, then used as a user would (`claude -p …`).
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,7 +44,10 @@ function occurrences(text: string, needle: string): number {
 /** The session starts recorded for a session, by source. */
 function startsOf(home: string, sessionId: string): string[] {
   const file = path.join(home, ".claude", "persist-state", "session-starts", `${sessionId}.jsonl`);
-  return readFileSync(file, "utf8").trim().split("\n").map((line) => (JSON.parse(line) as { source: string }).source);
+  return readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => (JSON.parse(line) as { source: string }).source);
 }
 
 /** The ids of the sessions Claude Code keeps for `dir`. */
@@ -45,7 +57,6 @@ function sessionIds(home: string, dir: string): string[] {
     .filter((f) => f.endsWith(".jsonl"))
     .map((f) => path.basename(f, ".jsonl"));
 }
-
 
 async function gitRepo(): Promise<string> {
   const repo = tempDir("cp-repo-");
@@ -88,7 +99,10 @@ describe("the repository as a Claude Code plugin, with the real claude CLI", { t
   function expectContextOnce(sent: string[], context: string): void {
     const counts = sent.map((body) => occurrences(body, context)).filter((n) => n > 0);
     expect(counts.length, `no request carried "${context}"`).toBeGreaterThan(0);
-    expect(counts.every((n) => n === 1), `"${context}" was sent ${counts.join(", ")} times`).toBe(true);
+    expect(
+      counts.every((n) => n === 1),
+      `"${context}" was sent ${counts.join(", ")} times`,
+    ).toBe(true);
   }
 
   it("passes `claude plugin validate`, the plugin with both commands and the hook, and the marketplace", async () => {
@@ -124,17 +138,24 @@ describe("the repository as a Claude Code plugin, with the real claude CLI", { t
 
     // What the installer sets up for containers: the plugin's own build in persist/, the hook in settings.json
     // (beside the plugin's entries), and no slash commands (the plugin brings its own).
-    expect(readFileSync(path.join(config, "persist", PACK_RUNTIME_MARKER), "utf8")).toBe(readFileSync(path.join(checkout, "dist", PACK_RUNTIME_MARKER), "utf8"));
+    expect(readFileSync(path.join(config, "persist", PACK_RUNTIME_MARKER), "utf8")).toBe(
+      readFileSync(path.join(checkout, "dist", PACK_RUNTIME_MARKER), "utf8"),
+    );
     expect(existsSync(path.join(config, "persist", "hooks", "session-start.cjs"))).toBe(true);
     const settings = JSON.parse(readFileSync(path.join(config, "settings.json"), "utf8"));
-    expect(settings.hooks.SessionStart).toEqual([{ matcher: HOOK_MATCHER, hooks: [{ type: "command", command: HOOK_COMMAND, timeout: 10 }] }]);
+    expect(settings.hooks.SessionStart).toEqual([
+      { matcher: HOOK_MATCHER, hooks: [{ type: "command", command: HOOK_COMMAND, timeout: 10 }] },
+    ]);
     expect(settings.enabledPlugins).toEqual({ [PLUGIN_ID]: true });
     expect(existsSync(path.join(config, "commands"))).toBe(false);
     const [firstId] = sessionIds(home, repo);
     expect(startsOf(home, firstId ?? "")).toEqual(["startup"]);
 
     // From the second session on, the settings.json hook does the work and the plugin's hook only checks.
-    const setUp = { persist: treeOf(path.join(config, "persist")), settings: readFileSync(path.join(config, "settings.json"), "utf8") };
+    const setUp = {
+      persist: treeOf(path.join(config, "persist")),
+      settings: readFileSync(path.join(config, "settings.json"), "utf8"),
+    };
     const second = await session(["-p", "again"], repo, home);
     expectContextOnce(second, HOST_CONTEXT);
     const resumed = await session(["--continue", "-p", "and again"], repo, home);
@@ -158,11 +179,14 @@ describe("the repository as a Claude Code plugin, with the real claude CLI", { t
     expect(readFileSync(marker, "utf8")).toBe(readFileSync(path.join(checkout, "dist", PACK_RUNTIME_MARKER), "utf8"));
   });
 
-  it("`claude -p \"/persist:dev-open --dry-run\"` runs dev-open from the plugin and puts its output in front of the model", async () => {
+  it('`claude -p "/persist:dev-open --dry-run"` runs dev-open from the plugin and puts its output in front of the model', async () => {
     const home = await homeWithPlugin();
     const repo = await gitRepo();
     mkdirSync(path.join(repo, ".devcontainer"));
-    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), `${JSON.stringify({ image: "debian:bookworm", remoteUser: "vscode" }, null, 2)}\n`);
+    writeFileSync(
+      path.join(repo, ".devcontainer", "devcontainer.json"),
+      `${JSON.stringify({ image: "debian:bookworm", remoteUser: "vscode" }, null, 2)}\n`,
+    );
     const sent = (await session(["-p", "/persist:dev-open --dry-run"], repo, home)).join("\n");
     expect(sent).toContain("<command-name>/persist:dev-open</command-name>");
     expect(sent).toContain(`dev-open dry run for ${repo}`);
@@ -185,11 +209,16 @@ describe("the repository as a Claude Code plugin, with the real claude CLI", { t
 });
 
 describe("the plugin's SessionStart hook", () => {
-  const input = (cwd: string) => JSON.stringify({ session_id: "plugin-test", cwd, hook_event_name: "SessionStart", source: "startup" });
+  const input = (cwd: string) =>
+    JSON.stringify({ session_id: "plugin-test", cwd, hook_event_name: "SessionStart", source: "startup" });
 
   it("in a container opened by /dev-open, sets nothing up (persist/ and settings.json are the host's, read-only) and describes the session", async () => {
     const home = tempHome();
-    const env = { HOME: home, CLAUDE_PERSIST_HOST_WORKSPACE: "/home/ana/app", CLAUDE_PERSIST_CONTAINER_WORKSPACE: "/workspaces/app" };
+    const env = {
+      HOME: home,
+      CLAUDE_PERSIST_HOST_WORKSPACE: "/home/ana/app",
+      CLAUDE_PERSIST_CONTAINER_WORKSPACE: "/workspaces/app",
+    };
     const result = await runPluginSessionStart(input("/workspaces/app"), env, DIST);
     expect(result.stdout).toContain("claude-persist: this session runs in a dev container");
     expect(readdirSync(path.join(home, ".claude"))).not.toContain("persist");
@@ -198,28 +227,35 @@ describe("the plugin's SessionStart hook", () => {
 
   it("with a settings.json it cannot read, still describes the session and says in one line why it set nothing up", async () => {
     const home = tempHome();
-    writeFileSync(path.join(home, ".claude", "settings.json"), "{ \"model\": ");
+    writeFileSync(path.join(home, ".claude", "settings.json"), '{ "model": ');
     const result = await runPluginSessionStart(input(home), { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" }, DIST);
     expect(result.stdout).toContain(HOST_CONTEXT);
     expect(result.stderr).toMatch(/could not set up .*persist and the settings\.json hook \(.*settings\.json:1:\d+: /);
-    expect(result.stderr.trim().split("\n").filter((line) => line.includes("could not set up"))).toHaveLength(1);
+    expect(
+      result.stderr
+        .trim()
+        .split("\n")
+        .filter((line) => line.includes("could not set up")),
+    ).toHaveLength(1);
     expect(existsSync(path.join(home, ".claude", "persist"))).toBe(false);
   });
 
   it("updating persist/ after a full install keeps the installed commands on uninstall's list", async () => {
     const home = tempHome();
     const config = path.join(home, ".claude");
-    writeFileSync(path.join(config, "settings.json"), "{\n  \"model\": \"opus\"\n}\n");
+    writeFileSync(path.join(config, "settings.json"), '{\n  "model": "opus"\n}\n');
     expect((await runCli(["install"], { env: { HOME: home } })).exitCode).toBe(0);
     writeFileSync(path.join(config, "persist", PACK_RUNTIME_MARKER), "{}\n");
     const result = await runPluginSessionStart(input(home), { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" }, DIST);
     expect(result.stdout).toBe(""); // The settings.json hook ran this session.
-    expect(readFileSync(path.join(config, "persist", PACK_RUNTIME_MARKER), "utf8")).toBe(readFileSync(path.join(DIST, PACK_RUNTIME_MARKER), "utf8"));
+    expect(readFileSync(path.join(config, "persist", PACK_RUNTIME_MARKER), "utf8")).toBe(
+      readFileSync(path.join(DIST, PACK_RUNTIME_MARKER), "utf8"),
+    );
 
     expect((await runCli(["uninstall"], { env: { HOME: home } })).exitCode).toBe(0);
     expect(existsSync(path.join(config, "commands", "dev-open.md"))).toBe(false);
     expect(existsSync(path.join(config, "persist"))).toBe(false);
-    expect(readFileSync(path.join(config, "settings.json"), "utf8")).toBe("{\n  \"model\": \"opus\"\n}\n");
+    expect(readFileSync(path.join(config, "settings.json"), "utf8")).toBe('{\n  "model": "opus"\n}\n');
   });
 });
 
@@ -230,18 +266,23 @@ describe("the plugin's files", () => {
 
   it("plugin.json pins no version (so `claude plugin update` follows the commit), and the marketplace lists the plugin by its name and folder", () => {
     expect(manifest(pluginJson).version).toBeUndefined();
-    expect(manifest(".claude-plugin/marketplace.json").plugins).toEqual([expect.objectContaining({ name: manifest(pluginJson).name, source: `./${PLUGIN_DIR}` })]);
+    expect(manifest(".claude-plugin/marketplace.json").plugins).toEqual([
+      expect.objectContaining({ name: manifest(pluginJson).name, source: `./${PLUGIN_DIR}` }),
+    ]);
     expect(PLUGIN_ID).toBe(`${manifest(pluginJson).name}@${manifest(".claude-plugin/marketplace.json").name}`);
   });
 
   it("the plugin's folder has nothing for Claude Code to `npm ci`, and reaches the one committed runtime through a link", () => {
-    for (const name of ["package.json", "package-lock.json", "node_modules"]) expect(existsSync(path.join(PLUGIN_ROOT, name)), name).toBe(false);
+    for (const name of ["package.json", "package-lock.json", "node_modules"])
+      expect(existsSync(path.join(PLUGIN_ROOT, name)), name).toBe(false);
     expect(readlinkSync(path.join(PLUGIN_ROOT, "dist"))).toBe(path.join("..", "..", "dist"));
     // The repository's root is a marketplace only: a plugin there would be installed with the devDependencies.
     expect(existsSync(path.join(PROJECT_ROOT, ".claude-plugin", "plugin.json"))).toBe(false);
   });
 
-  const templates = readdirSync(path.join(PLUGIN_ROOT, "commands")).filter((n) => n.endsWith(".md")).map((n) => `commands/${n}`);
+  const templates = readdirSync(path.join(PLUGIN_ROOT, "commands"))
+    .filter((n) => n.endsWith(".md"))
+    .map((n) => `commands/${n}`);
   it.each([...templates, "hooks/hooks.json"])("%s names only files of the built runtime", (rel) => {
     const text = readFileSync(path.join(PLUGIN_ROOT, rel), "utf8");
     const references = [...text.matchAll(/\$\{CLAUDE_PLUGIN_ROOT\}\/([^"\s\\]+)/g)].map((m) => m[1] ?? "");
@@ -249,18 +290,36 @@ describe("the plugin's files", () => {
     for (const rel of references) expect(existsSync(path.join(PLUGIN_ROOT, rel)), rel).toBe(true);
   });
 
-  const template = 'allowed-tools: Bash(node "${CLAUDE_PLUGIN_ROOT}/dist/bin/dev-open.mjs":*)\n!`node "${CLAUDE_PLUGIN_ROOT}/dist/bin/dev-open.mjs" $ARGUMENTS`\n';
+  const template =
+    'allowed-tools: Bash(node "${CLAUDE_PLUGIN_ROOT}/dist/bin/dev-open.mjs":*)\n!`node "${CLAUDE_PLUGIN_ROOT}/dist/bin/dev-open.mjs" $ARGUMENTS`\n';
   it.each([
-    ["the default config dir", { HOME: "/home/ana" }, "Bash(node ~/.claude/persist/bin/dev-open.mjs:*)", "!`node ~/.claude/persist/bin/dev-open.mjs $ARGUMENTS`"],
-    ["CLAUDE_CONFIG_DIR", { HOME: "/home/ana", CLAUDE_CONFIG_DIR: "/cfg/claude" }, "Bash(node /cfg/claude/persist/bin/dev-open.mjs:*)", "!`node /cfg/claude/persist/bin/dev-open.mjs $ARGUMENTS`"],
-    ["CLAUDE_CONFIG_DIR with a space", { HOME: "/home/ana", CLAUDE_CONFIG_DIR: "/My Files/claude" }, 'Bash(node "/My Files/claude/persist/bin/dev-open.mjs":*)', '!`node "/My Files/claude/persist/bin/dev-open.mjs" $ARGUMENTS`'],
+    [
+      "the default config dir",
+      { HOME: "/home/ana" },
+      "Bash(node ~/.claude/persist/bin/dev-open.mjs:*)",
+      "!`node ~/.claude/persist/bin/dev-open.mjs $ARGUMENTS`",
+    ],
+    [
+      "CLAUDE_CONFIG_DIR",
+      { HOME: "/home/ana", CLAUDE_CONFIG_DIR: "/cfg/claude" },
+      "Bash(node /cfg/claude/persist/bin/dev-open.mjs:*)",
+      "!`node /cfg/claude/persist/bin/dev-open.mjs $ARGUMENTS`",
+    ],
+    [
+      "CLAUDE_CONFIG_DIR with a space",
+      { HOME: "/home/ana", CLAUDE_CONFIG_DIR: "/My Files/claude" },
+      'Bash(node "/My Files/claude/persist/bin/dev-open.mjs":*)',
+      '!`node "/My Files/claude/persist/bin/dev-open.mjs" $ARGUMENTS`',
+    ],
   ])("install points them at the installed runtime: %s", (_name, env, allowed, bash) => {
     const installed = commandForInstall(template, env, "dev-open.md");
     expect(installed).toBe(`allowed-tools: ${allowed}\n${bash}\n`);
   });
 
   it("install refuses a config dir a slash command cannot quote", () => {
-    expect(() => commandForInstall(template, { HOME: "/home/ana", CLAUDE_CONFIG_DIR: "/cfg/$x" }, "dev-open.md")).toThrow(/cannot quote/);
+    expect(() =>
+      commandForInstall(template, { HOME: "/home/ana", CLAUDE_CONFIG_DIR: "/cfg/$x" }, "dev-open.md"),
+    ).toThrow(/cannot quote/);
   });
 });
 
@@ -271,9 +330,15 @@ describe("scripts/build.ts --check", () => {
     writeFileSync(path.join(stale, "hooks", "session-start.cjs"), "// an older build\n");
     writeFileSync(path.join(stale, "leftover.mjs"), "");
     const tsx = path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
-    const result = await execa(process.execPath, [tsx, path.join(PROJECT_ROOT, "scripts", "build.ts"), "--check", stale], { reject: false });
+    const result = await execa(
+      process.execPath,
+      [tsx, path.join(PROJECT_ROOT, "scripts", "build.ts"), "--check", stale],
+      { reject: false },
+    );
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(`${stale}/ is not what the sources build to:\n  differs: hooks/session-start.cjs\n  not built from the sources: leftover.mjs\n`);
+    expect(result.stderr).toContain(
+      `${stale}/ is not what the sources build to:\n  differs: hooks/session-start.cjs\n  not built from the sources: leftover.mjs\n`,
+    );
     expect(result.stderr).toContain("Run 'npm run build' and commit dist/");
   });
 });

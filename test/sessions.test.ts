@@ -23,12 +23,29 @@ type Listed = {
 const HOUR = 3_600_000;
 
 /** A transcript as Claude Code writes it: a queue line, the user's prompt, an answer, a last-prompt line. */
-function writeTranscript(file: string, s: { id: string; cwd: string; branch: string; prompt: string; start: number; end: number }): void {
+function writeTranscript(
+  file: string,
+  s: { id: string; cwd: string; branch: string; prompt: string; start: number; end: number },
+): void {
   const common = { sessionId: s.id, cwd: s.cwd, gitBranch: s.branch, version: "2.1.330", userType: "external" };
   const lines = [
     { type: "queue-operation", operation: "dequeue", timestamp: new Date(s.start).toISOString(), sessionId: s.id },
-    { ...common, parentUuid: null, type: "user", message: { role: "user", content: s.prompt }, uuid: "u1", timestamp: new Date(s.start).toISOString() },
-    { ...common, parentUuid: "u1", type: "assistant", message: { role: "assistant", content: [{ type: "text", text: "ok" }] }, uuid: "a1", timestamp: new Date(s.end).toISOString() },
+    {
+      ...common,
+      parentUuid: null,
+      type: "user",
+      message: { role: "user", content: s.prompt },
+      uuid: "u1",
+      timestamp: new Date(s.start).toISOString(),
+    },
+    {
+      ...common,
+      parentUuid: "u1",
+      type: "assistant",
+      message: { role: "assistant", content: [{ type: "text", text: "ok" }] },
+      uuid: "a1",
+      timestamp: new Date(s.end).toISOString(),
+    },
     { type: "last-prompt", lastPrompt: s.prompt, sessionId: s.id },
   ];
   mkdirSync(path.dirname(file), { recursive: true });
@@ -38,11 +55,15 @@ function writeTranscript(file: string, s: { id: string; cwd: string; branch: str
 function recordStart(home: string, id: string, record: Record<string, string>): void {
   const dir = path.join(home, ".claude", "persist-state", "session-starts");
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, `${id}.jsonl`), `${JSON.stringify({ sessionId: id, source: "startup", ...record })}\n`, { flag: "a" });
+  writeFileSync(path.join(dir, `${id}.jsonl`), `${JSON.stringify({ sessionId: id, source: "startup", ...record })}\n`, {
+    flag: "a",
+  });
 }
 
 function sessionIdsIn(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith(".jsonl")).map((f) => f.slice(0, -".jsonl".length));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".jsonl"))
+    .map((f) => f.slice(0, -".jsonl".length));
 }
 
 describe("claude-persist sessions", () => {
@@ -66,7 +87,8 @@ describe("claude-persist sessions", () => {
     projects = path.join(home, ".claude", "projects");
     expect((await runCli(["install"], { env: { HOME: home } })).exitCode).toBe(0);
     repo = tempDir("cp-sess-repo-");
-    const git = (...args: string[]) => execa("git", ["-c", "user.name=T", "-c", "user.email=t@example.com", ...args], { cwd: repo });
+    const git = (...args: string[]) =>
+      execa("git", ["-c", "user.name=T", "-c", "user.email=t@example.com", ...args], { cwd: repo });
     await git("init", "-q", "-b", "main");
     await git("commit", "-q", "--allow-empty", "-m", "start");
     // A space in the path: the resume command must quote it.
@@ -91,26 +113,63 @@ describe("claude-persist sessions", () => {
     symlinkSync(hostSlug, path.join(projects, encodeProjectSlug("/workspaces/repo")), "dir");
     const now = Date.now();
     writeTranscript(path.join(projects, hostSlug, `${synthetic.container}.jsonl`), {
-      id: synthetic.container, cwd: "/workspaces/repo", branch: "main", prompt: "run the tests in the container", start: now + HOUR, end: now + 2 * HOUR,
+      id: synthetic.container,
+      cwd: "/workspaces/repo",
+      branch: "main",
+      prompt: "run the tests in the container",
+      start: now + HOUR,
+      end: now + 2 * HOUR,
     });
-    recordStart(home, synthetic.container, { cwd: "/workspaces/repo", environment: "container", machine: "f00dcafe1234", time: new Date(now + HOUR).toISOString() });
+    recordStart(home, synthetic.container, {
+      cwd: "/workspaces/repo",
+      environment: "container",
+      machine: "f00dcafe1234",
+      time: new Date(now + HOUR).toISOString(),
+    });
     // A container folder known only from mappings.json (a real folder, not linked): its session is listed too.
     const mappedSlug = encodeProjectSlug("/workspaces/other-name");
     writeFileSync(
       path.join(home, ".claude", "persist-state", "mappings.json"),
-      JSON.stringify([{ hostPath: repo, hostSlug, containerPath: "/workspaces/other-name", containerSlug: mappedSlug, time: "x" }, { broken: true }]),
+      JSON.stringify([
+        { hostPath: repo, hostSlug, containerPath: "/workspaces/other-name", containerSlug: mappedSlug, time: "x" },
+        { broken: true },
+      ]),
     );
     writeTranscript(path.join(projects, mappedSlug, `${synthetic.mapped}.jsonl`), {
-      id: synthetic.mapped, cwd: "/workspaces/other-name", branch: "main", prompt: "an old container session", start: now - 48 * HOUR, end: now - 47 * HOUR,
+      id: synthetic.mapped,
+      cwd: "/workspaces/other-name",
+      branch: "main",
+      prompt: "an old container session",
+      start: now - 48 * HOUR,
+      end: now - 47 * HOUR,
     });
     // Another project entirely: only --all lists it.
     const otherDir = "/home/someone/other-project";
     writeTranscript(path.join(projects, encodeProjectSlug(otherDir), `${synthetic.other}.jsonl`), {
-      id: synthetic.other, cwd: otherDir, branch: "dev", prompt: "elsewhere", start: now - 3 * HOUR, end: now - 2 * HOUR,
+      id: synthetic.other,
+      cwd: otherDir,
+      branch: "dev",
+      prompt: "elsewhere",
+      start: now - 3 * HOUR,
+      end: now - 2 * HOUR,
     });
     // Not sessions: a subagent's file, one under a session's folder, and other files.
-    writeTranscript(path.join(projects, hostSlug, "agent-1234abcd.jsonl"), { id: ids.main1, cwd: repo, branch: "main", prompt: "sub", start: now, end: now + 3 * HOUR });
-    writeTranscript(path.join(projects, hostSlug, ids.main1, "subagents", "agent-1.jsonl"), { id: ids.main1, cwd: repo, branch: "main", prompt: "sub", start: now, end: now });
+    writeTranscript(path.join(projects, hostSlug, "agent-1234abcd.jsonl"), {
+      id: ids.main1,
+      cwd: repo,
+      branch: "main",
+      prompt: "sub",
+      start: now,
+      end: now + 3 * HOUR,
+    });
+    writeTranscript(path.join(projects, hostSlug, ids.main1, "subagents", "agent-1.jsonl"), {
+      id: ids.main1,
+      cwd: repo,
+      branch: "main",
+      prompt: "sub",
+      start: now,
+      end: now,
+    });
     writeFileSync(path.join(projects, hostSlug, "notes.txt"), "not a transcript\n");
     writeFileSync(
       path.join(home, ".claude", "persist-state", "work-items.json"),
@@ -139,7 +198,13 @@ describe("claude-persist sessions", () => {
 
   it("lists the project's sessions from the host, the worktree and the containers, newest first, once each", async () => {
     const listed = await listJson(repo);
-    expect(listed.map((s) => s.id)).toEqual([synthetic.container, ids.main2, ids.worktree, ids.main1, synthetic.mapped]);
+    expect(listed.map((s) => s.id)).toEqual([
+      synthetic.container,
+      ids.main2,
+      ids.worktree,
+      ids.main1,
+      synthetic.mapped,
+    ]);
     const times = listed.map((s) => Date.parse(s.lastActivity));
     expect([...times].sort((a, b) => b - a)).toEqual(times);
     expect(new Set(listed.map((s) => s.project))).toEqual(new Set([repo]));
@@ -178,7 +243,13 @@ describe("claude-persist sessions", () => {
 
   it("gives the same sessions from the worktree and from a subfolder, with the commands to run there", async () => {
     const fromWorktree = await listJson(worktree);
-    expect(fromWorktree.map((s) => s.id)).toEqual([synthetic.container, ids.main2, ids.worktree, ids.main1, synthetic.mapped]);
+    expect(fromWorktree.map((s) => s.id)).toEqual([
+      synthetic.container,
+      ids.main2,
+      ids.worktree,
+      ids.main1,
+      synthetic.mapped,
+    ]);
     const resume = new Map(fromWorktree.map((s) => [s.id, s.resume]));
     expect(resume.get(ids.worktree)).toBe(`claude --resume ${ids.worktree}`);
     expect(resume.get(ids.main1)).toBe(`cd ${repo} && claude --resume ${ids.main1}`);
@@ -205,27 +276,49 @@ describe("claude-persist sessions", () => {
       for (const row of rows) expect(row[column], `${title} in ${row}`).not.toBe(" ");
     }
     const worktreeRow = rows.find((row) => row.includes(ids.worktree)) ?? "";
-    expect(worktreeRow).toMatch(/^ {2}\d{4}-\d\d-\d\d \d\d:\d\d +feat\/login +LIN-42 +host:\S+ +make the login work +cd '.+' && claude --resume \S+$/);
+    expect(worktreeRow).toMatch(
+      /^ {2}\d{4}-\d\d-\d\d \d\d:\d\d +feat\/login +LIN-42 +host:\S+ +make the login work +cd '.+' && claude --resume \S+$/,
+    );
     expect(worktreeRow.endsWith(`cd '${worktree}' && claude --resume ${ids.worktree}`)).toBe(true);
     expect(rows[0]).toContain("container:f00dcafe1234");
   });
 
   it("--all lists every project, grouped, each session once", async () => {
     const listed = await listJson(repo, ["--all"]);
-    expect(listed.map((s) => s.id)).toEqual([synthetic.container, ids.main2, ids.worktree, ids.main1, synthetic.mapped, synthetic.other]);
+    expect(listed.map((s) => s.id)).toEqual([
+      synthetic.container,
+      ids.main2,
+      ids.worktree,
+      ids.main1,
+      synthetic.mapped,
+      synthetic.other,
+    ]);
     expect(listed.slice(0, 5).every((s) => s.project === repo)).toBe(true);
-    expect(listed[5]).toMatchObject({ project: "/home/someone/other-project", resume: `cd /home/someone/other-project && claude --resume ${synthetic.other}` });
+    expect(listed[5]).toMatchObject({
+      project: "/home/someone/other-project",
+      resume: `cd /home/someone/other-project && claude --resume ${synthetic.other}`,
+    });
     expect(listed.find((s) => s.id === ids.worktree)?.workItem?.identifier).toBe("LIN-42");
 
     const human = await runCli(["sessions", "--all"], { env: env(), cwd: repo });
     const headings = human.stdout.split("\n").filter((line) => line && !line.startsWith(" "));
-    expect(headings).toEqual([`${repo}: 5 sessions, newest first`, "/home/someone/other-project: 1 session, newest first"]);
+    expect(headings).toEqual([
+      `${repo}: 5 sessions, newest first`,
+      "/home/someone/other-project: 1 session, newest first",
+    ]);
   });
 
   it("reads only the head and tail of a large transcript (--stats)", async () => {
     const dir = path.join(projects, encodeProjectSlug("/home/someone/big"));
     const file = path.join(dir, `${synthetic.big}.jsonl`);
-    writeTranscript(file, { id: synthetic.big, cwd: "/home/someone/big", branch: "main", prompt: "big one", start: Date.now() - 10 * HOUR, end: Date.now() - 9 * HOUR });
+    writeTranscript(file, {
+      id: synthetic.big,
+      cwd: "/home/someone/big",
+      branch: "main",
+      prompt: "big one",
+      start: Date.now() - 10 * HOUR,
+      end: Date.now() - 9 * HOUR,
+    });
     const filler = `${JSON.stringify({ type: "assistant", sessionId: synthetic.big, message: { role: "assistant", content: "x".repeat(4000) } })}\n`;
     const lines = readFileSync(file, "utf8").split("\n");
     writeFileSync(file, [lines[0], lines[1], filler.repeat(5000).trimEnd(), lines[2], lines[3], ""].join("\n"));
@@ -260,13 +353,20 @@ describe("claude-persist sessions", () => {
     const plainHome = tempHome();
     const id = "c0c0c0c0-0000-4000-8000-000000000005";
     writeTranscript(path.join(plainHome, ".claude", "projects", encodeProjectSlug(folder), `${id}.jsonl`), {
-      id, cwd: folder, branch: "", prompt: "no git here", start: Date.now(), end: Date.now(),
+      id,
+      cwd: folder,
+      branch: "",
+      prompt: "no git here",
+      start: Date.now(),
+      end: Date.now(),
     });
     mkdirSync(path.join(plainHome, ".claude", "persist-state"), { recursive: true });
     writeFileSync(path.join(plainHome, ".claude", "persist-state", "work-items.json"), "{ not json");
     const result = await runCli(["sessions", "--json"], { env: { HOME: plainHome }, cwd: folder });
     expect(result.exitCode).toBe(0);
-    expect(JSON.parse(result.stdout).sessions).toMatchObject([{ id, firstPrompt: "no git here", resume: `claude --resume ${id}`, workItem: null }]);
+    expect(JSON.parse(result.stdout).sessions).toMatchObject([
+      { id, firstPrompt: "no git here", resume: `claude --resume ${id}`, workItem: null },
+    ]);
     expect(result.stderr).toContain("work-items.json is not a JSON array");
   });
 
@@ -275,7 +375,12 @@ describe("claude-persist sessions", () => {
     const escapeHome = tempHome();
     const id = "c0c0c0c0-0000-4000-8000-000000000006";
     writeTranscript(path.join(escapeHome, ".claude", "projects", encodeProjectSlug(folder), `${id}.jsonl`), {
-      id, cwd: folder, branch: "evil\u001b]0;title\u0007", prompt: "clear\u001b[2J the\u202Escreen\nnow", start: Date.now(), end: Date.now(),
+      id,
+      cwd: folder,
+      branch: "evil\u001b]0;title\u0007",
+      prompt: "clear\u001b[2J the\u202Escreen\nnow",
+      start: Date.now(),
+      end: Date.now(),
     });
     const result = await runCli(["sessions"], { env: { HOME: escapeHome }, cwd: folder });
     expect(result.exitCode).toBe(0);
@@ -286,7 +391,9 @@ describe("claude-persist sessions", () => {
   it("refuses unknown options with one line", async () => {
     const result = await runCli(["sessions", "--newest"], { env: env(), cwd: repo });
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toBe("claude-persist sessions: Unknown option '--newest'; see 'claude-persist sessions --help'");
+    expect(result.stderr).toBe(
+      "claude-persist sessions: Unknown option '--newest'; see 'claude-persist sessions --help'",
+    );
   });
 
   it("its resume command continues the worktree's session with the real claude", async () => {
@@ -296,7 +403,10 @@ describe("claude-persist sessions", () => {
     const sizeBefore = statSync(file).size;
     const result = await execa("sh", ["-c", `${command} -p 'and now the tests'`], {
       cwd: repo,
-      env: { ...claudeEnv(home, server.url), PATH: `${path.dirname(process.execPath)}:${path.resolve("node_modules/.bin")}:${process.env.PATH ?? ""}` },
+      env: {
+        ...claudeEnv(home, server.url),
+        PATH: `${path.dirname(process.execPath)}:${path.resolve("node_modules/.bin")}:${process.env.PATH ?? ""}`,
+      },
       extendEnv: false,
       reject: false,
       stdin: "ignore",
@@ -310,7 +420,11 @@ describe("claude-persist sessions", () => {
 
 describe("claude-persist sessions: the index of what was read", () => {
   const HOUR_AGO = Date.now() - HOUR;
-  const ids = ["d1d1d1d1-0000-4000-8000-000000000001", "d1d1d1d1-0000-4000-8000-000000000002", "d1d1d1d1-0000-4000-8000-000000000003"];
+  const ids = [
+    "d1d1d1d1-0000-4000-8000-000000000001",
+    "d1d1d1d1-0000-4000-8000-000000000002",
+    "d1d1d1d1-0000-4000-8000-000000000003",
+  ];
   let home: string;
   let folder: string;
   let dir: string;
@@ -323,7 +437,11 @@ describe("claude-persist sessions: the index of what was read", () => {
     expect(result.exitCode, result.stderr).toBe(0);
     const opened = /opened (\d+) transcripts/.exec(result.stderr)?.[1];
     expect(opened, result.stderr).toBeDefined();
-    return { sessions: (JSON.parse(result.stdout) as { sessions: Listed[] }).sessions, opened: Number(opened), stderr: result.stderr };
+    return {
+      sessions: (JSON.parse(result.stdout) as { sessions: Listed[] }).sessions,
+      opened: Number(opened),
+      stderr: result.stderr,
+    };
   }
 
   beforeAll(() => {
@@ -332,7 +450,14 @@ describe("claude-persist sessions: the index of what was read", () => {
     dir = path.join(home, ".claude", "projects", encodeProjectSlug(folder));
     indexFile = path.join(home, ".claude", "persist-host", "sessions-index.json");
     for (const [i, id] of ids.entries()) {
-      writeTranscript(path.join(dir, `${id}.jsonl`), { id, cwd: folder, branch: "main", prompt: `prompt ${i}`, start: HOUR_AGO - (i + 2) * HOUR, end: HOUR_AGO - (i + 1) * HOUR });
+      writeTranscript(path.join(dir, `${id}.jsonl`), {
+        id,
+        cwd: folder,
+        branch: "main",
+        prompt: `prompt ${i}`,
+        start: HOUR_AGO - (i + 2) * HOUR,
+        end: HOUR_AGO - (i + 1) * HOUR,
+      });
     }
   });
 
@@ -350,7 +475,11 @@ describe("claude-persist sessions: the index of what was read", () => {
     await listAll();
     const file = path.join(dir, `${ids[1]}.jsonl`);
     const later = new Date(Date.now() - 60_000).toISOString();
-    writeFileSync(file, `${JSON.stringify({ type: "assistant", sessionId: ids[1], cwd: folder, gitBranch: "feature/later", timestamp: later, message: { role: "assistant", content: "more" } })}\n`, { flag: "a" });
+    writeFileSync(
+      file,
+      `${JSON.stringify({ type: "assistant", sessionId: ids[1], cwd: folder, gitBranch: "feature/later", timestamp: later, message: { role: "assistant", content: "more" } })}\n`,
+      { flag: "a" },
+    );
     const after = await listAll();
     expect(after.opened).toBe(1);
     expect(after.sessions[0]).toMatchObject({ id: ids[1], branch: "feature/later", lastActivity: later });
@@ -359,15 +488,24 @@ describe("claude-persist sessions: the index of what was read", () => {
 
   it("lists a session start recorded since the last listing", async () => {
     await listAll();
-    recordStart(home, ids[2] ?? "", { environment: "container", machine: "box-7", cwd: "/workspaces/app", time: new Date().toISOString() });
+    recordStart(home, ids[2] ?? "", {
+      environment: "container",
+      machine: "box-7",
+      cwd: "/workspaces/app",
+      time: new Date().toISOString(),
+    });
     const after = await listAll();
     expect(after.opened).toBe(0);
     expect(after.sessions[0]).toMatchObject({ id: ids[2] });
-    expect(after.sessions[0]?.environments).toContainEqual({ kind: "container", machine: "box-7", cwd: "/workspaces/app" });
+    expect(after.sessions[0]?.environments).toContainEqual({
+      kind: "container",
+      machine: "box-7",
+      cwd: "/workspaces/app",
+    });
   });
 
   it.each([
-    ["not JSON", "{\"version\": 1, \"transcripts\": {"],
+    ["not JSON", '{"version": 1, "transcripts": {'],
     ["another version", JSON.stringify({ version: 99, transcripts: {}, starts: {} })],
   ])("rebuilds a damaged index (%s) and lists the same", async (_what, content) => {
     const before = await listAll();
@@ -382,7 +520,9 @@ describe("claude-persist sessions: the index of what was read", () => {
   it("reads again a file whose index entry does not match it, and drops a record that does not check out", async () => {
     await listAll();
     // Each transcript's row: size, mtime, inode, then what was read (its size, session id, … and last, the first prompt).
-    const index = JSON.parse(readFileSync(indexFile, "utf8")) as { transcripts: Record<string, Record<string, unknown[]>> };
+    const index = JSON.parse(readFileSync(indexFile, "utf8")) as {
+      transcripts: Record<string, Record<string, unknown[]>>;
+    };
     const [forged, malformed] = ids.map((id) => index.transcripts[dir]?.[`${id}.jsonl`]);
     if (!forged || !malformed) throw new Error("the index lacks the transcripts just listed");
     forged[0] = Number(forged[0]) + 1;
@@ -397,9 +537,14 @@ describe("claude-persist sessions: the index of what was read", () => {
 
   it("drops, on a listing of every project, what the index holds of files that are gone and of what is not a folder's rows", async () => {
     await listAll();
-    const index = JSON.parse(readFileSync(indexFile, "utf8")) as { transcripts: Record<string, unknown>; starts: Record<string, unknown> };
+    const index = JSON.parse(readFileSync(indexFile, "utf8")) as {
+      transcripts: Record<string, unknown>;
+      starts: Record<string, unknown>;
+    };
     const gone = path.join(path.dirname(dir), "-gone-project");
-    index.transcripts[gone] = { "e0e0e0e0-0000-4000-8000-000000000009.jsonl": [1, 2, 3, 1, null, null, null, null, null, null, null, "gone"] };
+    index.transcripts[gone] = {
+      "e0e0e0e0-0000-4000-8000-000000000009.jsonl": [1, 2, 3, 1, null, null, null, null, null, null, null, "gone"],
+    };
     index.transcripts["not/absolute"] = "junk";
     writeFileSync(indexFile, JSON.stringify(index));
     const listed = await listAll();

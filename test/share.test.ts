@@ -10,7 +10,10 @@ const CASES: Array<[string, string[]]> = [
   ["tabs-comments-trailing-commas", [".devcontainer/devcontainer.json"]],
   ["crlf-four-spaces", [".devcontainer.json"]],
   ["compose-existing-mounts", [".devcontainer/devcontainer.json", ".devcontainer/compose.yaml"]],
-  ["compose-override", [".devcontainer/devcontainer.json", ".devcontainer/docker-compose.devcontainer.yml", "docker-compose.yml"]],
+  [
+    "compose-override",
+    [".devcontainer/devcontainer.json", ".devcontainer/docker-compose.devcontainer.yml", "docker-compose.yml"],
+  ],
 ];
 
 describe("unshare and share", () => {
@@ -23,27 +26,30 @@ describe("unshare and share", () => {
 
   const read = (repo: string, files: string[]) => files.map((file) => readFileSync(path.join(repo, file), "utf8"));
 
-  it.each(CASES)("%s: share → unshare gives back the original, unshare → share gives back the shared config", async (name, files) => {
-    const repo = path.join(tempDir(), name);
-    cpSync(path.join(FIXTURES, name), repo, { recursive: true });
-    const original = read(repo, files);
+  it.each(CASES)(
+    "%s: share → unshare gives back the original, unshare → share gives back the shared config",
+    async (name, files) => {
+      const repo = path.join(tempDir(), name);
+      cpSync(path.join(FIXTURES, name), repo, { recursive: true });
+      const original = read(repo, files);
 
-    const shared = await runCli(["share"], { env: env(), cwd: repo });
-    expect(shared.exitCode, shared.stderr).toBe(0);
-    const withMounts = read(repo, files);
-    expect(withMounts).not.toEqual(original);
-    expect(withMounts.join("\n")).toContain("/.claude/projects");
+      const shared = await runCli(["share"], { env: env(), cwd: repo });
+      expect(shared.exitCode, shared.stderr).toBe(0);
+      const withMounts = read(repo, files);
+      expect(withMounts).not.toEqual(original);
+      expect(withMounts.join("\n")).toContain("/.claude/projects");
 
-    const isolated = await runCli(["unshare"], { env: env(), cwd: repo });
-    expect(isolated.exitCode, isolated.stderr).toBe(0);
-    expect(isolated.stdout).toContain("keeps its own Claude sessions");
-    expect(read(repo, files)).toEqual(original);
+      const isolated = await runCli(["unshare"], { env: env(), cwd: repo });
+      expect(isolated.exitCode, isolated.stderr).toBe(0);
+      expect(isolated.stdout).toContain("keeps its own Claude sessions");
+      expect(read(repo, files)).toEqual(original);
 
-    expect((await runCli(["share"], { env: env(), cwd: repo })).exitCode).toBe(0);
-    expect(read(repo, files)).toEqual(withMounts);
-    expect((await runCli(["dev-open", "--isolated"], { env: env(), cwd: repo })).exitCode).toBe(0);
-    expect(read(repo, files)).toEqual(original);
-  });
+      expect((await runCli(["share"], { env: env(), cwd: repo })).exitCode).toBe(0);
+      expect(read(repo, files)).toEqual(withMounts);
+      expect((await runCli(["dev-open", "--isolated"], { env: env(), cwd: repo })).exitCode).toBe(0);
+      expect(read(repo, files)).toEqual(original);
+    },
+  );
 
   it("unshare on a config without our mounts changes nothing and writes no backup", async () => {
     const repo = path.join(tempDir(), "plain");
@@ -80,6 +86,8 @@ describe("unshare and share", () => {
     expect(read(repo, [".devcontainer/devcontainer.json"])).toEqual(before);
     const missing = await runCli(["unshare", "--config"], { env: env(), cwd: repo });
     expect(missing.exitCode).toBe(2);
-    expect(missing.stderr).toBe("claude-persist unshare: Option '--config <value>' argument missing; see 'unshare --help'");
+    expect(missing.stderr).toBe(
+      "claude-persist unshare: Option '--config <value>' argument missing; see 'unshare --help'",
+    );
   });
 });

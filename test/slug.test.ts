@@ -60,7 +60,9 @@ describe("the real claude CLI names its project folders as encodeProjectSlug doe
       symlinkSync(dir, path.join(parent, "via-link"));
       const result = await runClaude(["-p", "hello"], { cwd: path.join(parent, "via-link"), home, apiUrl: server.url });
       expect(result.exitCode, result.stderr).toBe(0);
-      expect(readdirSync(path.join(home, ".claude", "projects"))).toEqual([projectSlugForDir(path.join(parent, "via-link"))]);
+      expect(readdirSync(path.join(home, ".claude", "projects"))).toEqual([
+        projectSlugForDir(path.join(parent, "via-link")),
+      ]);
     },
   );
 });

@@ -38,7 +38,8 @@ function treeState(root: string, keep: (rel: string) => boolean = () => true, mo
     const mode = modes ? (stats.mode & 0o7777).toString(8) : "";
     if (rel && !keep(rel)) return;
     if (stats.isSymbolicLink()) state.set(rel, `link -> ${readlinkSync(abs)}`);
-    else if (stats.isFile()) state.set(rel, `file ${mode} ${createHash("sha256").update(readFileSync(abs)).digest("hex")}`);
+    else if (stats.isFile())
+      state.set(rel, `file ${mode} ${createHash("sha256").update(readFileSync(abs)).digest("hex")}`);
     else if (stats.isDirectory()) {
       if (rel) state.set(rel, `dir ${mode}`);
       for (const name of readdirSync(abs).sort()) visit(rel ? `${rel}/${name}` : name);
@@ -50,7 +51,8 @@ function treeState(root: string, keep: (rel: string) => boolean = () => true, mo
 
 /** Project data only: what a snapshot holds, not what claude itself or the snapshots change around it. */
 const PROJECT_ROOTS = ["projects", "todos", "tasks", "file-history", "persist-state/session-starts"];
-const projectData = (rel: string) => rel === "persist-state" || PROJECT_ROOTS.some((root) => rel === root || rel.startsWith(`${root}/`));
+const projectData = (rel: string) =>
+  rel === "persist-state" || PROJECT_ROOTS.some((root) => rel === root || rel.startsWith(`${root}/`));
 
 function newSessionIds(dir: string, before: Set<string>): string[] {
   return readdirSync(dir)
@@ -59,7 +61,13 @@ function newSessionIds(dir: string, before: Set<string>): string[] {
 }
 
 function listIds(dir: string): Set<string> {
-  return existsSync(dir) ? new Set(readdirSync(dir).filter((f) => f.endsWith(".jsonl")).map((f) => f.slice(0, -".jsonl".length))) : new Set();
+  return existsSync(dir)
+    ? new Set(
+        readdirSync(dir)
+          .filter((f) => f.endsWith(".jsonl"))
+          .map((f) => f.slice(0, -".jsonl".length)),
+      )
+    : new Set();
 }
 
 /** A ustar header made by hand, independent of src/tar.ts: the archives an attacker would make. */
@@ -123,10 +131,18 @@ async function startRacer(body: string, args: string[], runMs = 120_000): Promis
   };
 }
 
-
 /** A work item as /start-work records it. */
 function workItem(identifier: string, branch: string, repoPath: string, title: string) {
-  return { identifier, title, url: null, branch, repoPath, worktreePath: null, time: "2026-05-01T09:00:00.000Z", linearAsked: false };
+  return {
+    identifier,
+    title,
+    url: null,
+    branch,
+    repoPath,
+    worktreePath: null,
+    time: "2026-05-01T09:00:00.000Z",
+    linearAsked: false,
+  };
 }
 
 type CraftedFile = { path: string; body?: string; mode?: number };
@@ -142,7 +158,11 @@ type CraftedManifest = {
 };
 
 /** A well-formed snapshot archive with a valid manifest, holding what a container could plant in persist-state/. */
-async function craftSnapshot(archive: string, project: { path: string; slug: string }, m: CraftedManifest): Promise<void> {
+async function craftSnapshot(
+  archive: string,
+  project: { path: string; slug: string },
+  m: CraftedManifest,
+): Promise<void> {
   const withBytes = (list: CraftedFile[] = []) => list.map((f) => ({ ...f, bytes: Buffer.from(f.body ?? "") }));
   const files = withBytes(m.files);
   const listed = [...files, ...withBytes(m.manifestOnly)];
@@ -162,14 +182,36 @@ async function craftSnapshot(archive: string, project: { path: string; slug: str
     bytes: files.reduce((sum, f) => sum + f.bytes.length, 0),
     sessions: m.sessions ?? [],
     directories,
-    files: listed.map((f) => ({ path: f.path, size: f.bytes.length, mode: f.mode ?? 0o600, mtimeMs: 0, sha256: createHash("sha256").update(f.bytes).digest("hex") })),
+    files: listed.map((f) => ({
+      path: f.path,
+      size: f.bytes.length,
+      mode: f.mode ?? 0o600,
+      mtimeMs: 0,
+      sha256: createHash("sha256").update(f.bytes).digest("hex"),
+    })),
     state: { mappings: m.state?.mappings ?? [], workItems: m.state?.workItems ?? [] },
   };
   const body = Buffer.from(JSON.stringify(manifest));
   const entries: TarEntry[] = [
     ...directories.map((d): TarEntry => ({ type: "dir", path: d.path, mode: d.mode, mtimeMs: 0 })),
-    ...archived.map((f): TarEntry => ({ type: "file", path: f.path, mode: 0o600, mtimeMs: 0, size: f.bytes.length, source: { bytes: f.bytes } })),
-    { type: "file", path: ".claude-persist/manifest.json", mode: 0o600, mtimeMs: 0, size: body.length, source: { bytes: body } },
+    ...archived.map(
+      (f): TarEntry => ({
+        type: "file",
+        path: f.path,
+        mode: 0o600,
+        mtimeMs: 0,
+        size: f.bytes.length,
+        source: { bytes: f.bytes },
+      }),
+    ),
+    {
+      type: "file",
+      path: ".claude-persist/manifest.json",
+      mode: 0o600,
+      mtimeMs: 0,
+      size: body.length,
+      source: { bytes: body },
+    },
   ];
   mkdirSync(path.dirname(archive), { recursive: true });
   await writeTarGz(archive, entries);
@@ -204,20 +246,36 @@ describe("claude-persist snapshot", () => {
     const [one = "", two = ""] = sessions;
     // What the real CLI writes beside them when tools run: todos, tasks, file history, the project's memory.
     mkdirSync(path.join(config, "todos"), { recursive: true });
-    writeFileSync(path.join(config, "todos", `${one}-agent-${one}.json`), `[{"content":"write tests","status":"pending"}]`, { mode: 0o600 });
+    writeFileSync(
+      path.join(config, "todos", `${one}-agent-${one}.json`),
+      `[{"content":"write tests","status":"pending"}]`,
+      { mode: 0o600 },
+    );
     writeFileSync(path.join(config, "todos", `${two}-agent-${two}.json`), "[]", { mode: 0o644 });
     mkdirSync(path.join(config, "tasks", one), { recursive: true, mode: 0o755 });
     writeFileSync(path.join(config, "tasks", one, "1.json"), `{"id":"1","subject":"tests"}`);
     mkdirSync(path.join(config, "file-history", two), { recursive: true, mode: 0o700 });
-    writeFileSync(path.join(config, "file-history", two, "3f2a9c@v1"), Buffer.from([0, 1, 2, 255, 254, 10]), { mode: 0o644 });
+    writeFileSync(path.join(config, "file-history", two, "3f2a9c@v1"), Buffer.from([0, 1, 2, 255, 254, 10]), {
+      mode: 0o644,
+    });
     writeFileSync(path.join(config, "file-history", two, "3f2a9c@v2"), "", { mode: 0o600 });
     mkdirSync(path.join(slugDir, "memory"), { recursive: true });
     writeFileSync(path.join(slugDir, "memory", "MEMORY.md"), "# Notes\n");
     // Another project's data, which no snapshot or restore of this one may touch.
     const other = path.join(config, "projects", "-some-other-project");
     mkdirSync(other, { recursive: true });
-    writeFileSync(path.join(other, "c0c0c0c0-0000-4000-8000-000000000009.jsonl"), `{"sessionId":"c0c0c0c0-0000-4000-8000-000000000009","cwd":"/some/other/project"}\n`);
-    writeFileSync(path.join(config, "todos", "c0c0c0c0-0000-4000-8000-000000000009-agent-c0c0c0c0-0000-4000-8000-000000000009.json"), "[]");
+    writeFileSync(
+      path.join(other, "c0c0c0c0-0000-4000-8000-000000000009.jsonl"),
+      `{"sessionId":"c0c0c0c0-0000-4000-8000-000000000009","cwd":"/some/other/project"}\n`,
+    );
+    writeFileSync(
+      path.join(
+        config,
+        "todos",
+        "c0c0c0c0-0000-4000-8000-000000000009-agent-c0c0c0c0-0000-4000-8000-000000000009.json",
+      ),
+      "[]",
+    );
     writeFileSync(
       path.join(config, "persist-state", "work-items.json"),
       JSON.stringify([
@@ -242,7 +300,9 @@ describe("claude-persist snapshot", () => {
     expect(snapshot.fileCount).toBe(10);
     expect(existsSync(snapshot.archive)).toBe(true);
     // In the host-only folder, which no container mounts.
-    expect(path.dirname(snapshot.archive)).toBe(path.join(config, "persist-host", "snapshots", encodeProjectSlug(repo)));
+    expect(path.dirname(snapshot.archive)).toBe(
+      path.join(config, "persist-host", "snapshots", encodeProjectSlug(repo)),
+    );
     // GNU tar reads the archive as it is.
     const listed = spawnSync("tar", ["-tzf", snapshot.archive], { encoding: "utf8" });
     expect(listed.status).toBe(0);
@@ -256,7 +316,10 @@ describe("claude-persist snapshot", () => {
     writeFileSync(path.join(config, "tasks", one, "1.json"), "{}");
     chmodSync(path.join(config, "file-history", two, "3f2a9c@v1"), 0o600);
     rmSync(path.join(config, "file-history", two, "3f2a9c@v2"));
-    writeFileSync(path.join(config, "persist-state", "work-items.json"), JSON.stringify([workItem("LIN-2", "lin-2-other", "/some/other/project", "Other")]));
+    writeFileSync(
+      path.join(config, "persist-state", "work-items.json"),
+      JSON.stringify([workItem("LIN-2", "lin-2-other", "/some/other/project", "Other")]),
+    );
     // A session created after the snapshot.
     const beforeThird = listIds(slugDir);
     const third = await runClaude(["-p", "third task"], { cwd: repo, home, apiUrl: server.url });
@@ -273,7 +336,9 @@ describe("claude-persist snapshot", () => {
     expect(statSync(path.join(config, "file-history", two, "3f2a9c@v1")).mode & 0o777).toBe(0o600);
     expect(existsSync(path.join(slugDir, `${newer}.jsonl`))).toBe(true);
     expect(existsSync(path.join(config, "persist-state", "session-starts", `${newer}.jsonl`))).toBe(true);
-    const items = JSON.parse(readFileSync(path.join(config, "persist-state", "work-items.json"), "utf8")) as Array<{ identifier: string }>;
+    const items = JSON.parse(readFileSync(path.join(config, "persist-state", "work-items.json"), "utf8")) as Array<{
+      identifier: string;
+    }>;
     expect(items.map((i) => i.identifier).sort()).toEqual(["LIN-1", "LIN-2"]);
 
     // --exact: the newer session goes too, into the undo snapshot, from which it comes back.
@@ -293,7 +358,9 @@ describe("claude-persist snapshot", () => {
     const withNewer = treeState(config, projectData, false);
     // Used up: its files are back in place, and the undo of the undo holds what that replaced.
     expect(existsSync(result.undo.folder)).toBe(false);
-    const again = JSON.parse((await cli("snapshot", "restore", "latest", "--exact", "--json")).stdout) as { undo: { id: string } };
+    const again = JSON.parse((await cli("snapshot", "restore", "latest", "--exact", "--json")).stdout) as {
+      undo: { id: string };
+    };
     expect(treeState(config, projectData, false)).toEqual(before);
     expect((await cli("snapshot", "restore", again.undo.id)).exitCode).toBe(0);
     expect(treeState(config, projectData, false)).toEqual(withNewer);
@@ -325,7 +392,11 @@ describe("claude-persist snapshot", () => {
 
   it("lists snapshots newest first and prunes to the newest N", async () => {
     for (let i = 0; i < 2; i++) expect((await cli("snapshot", "create")).exitCode).toBe(0);
-    const listed = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: Array<{ id: string; kind: string; created: string; sessionCount: number; archiveBytes: number }> }).snapshots;
+    const listed = (
+      JSON.parse((await cli("snapshot", "list", "--json")).stdout) as {
+        snapshots: Array<{ id: string; kind: string; created: string; sessionCount: number; archiveBytes: number }>;
+      }
+    ).snapshots;
     expect(listed.length).toBeGreaterThanOrEqual(3);
     const times = listed.map((s) => s.created);
     expect(times).toEqual([...times].sort().reverse());
@@ -335,13 +406,22 @@ describe("claude-persist snapshot", () => {
     expect(table.stdout).toContain(listed[0]?.id ?? "?");
 
     // Empty, blank, zero or not a number: refused before anything is deleted (Number("") is 0).
-    for (const bad of [["--keep="], ["--keep", " "], ["--keep", "0"], ["--keep", "nope"], ["--keep", "1.5"], ["--keep", "-1"]]) {
+    for (const bad of [
+      ["--keep="],
+      ["--keep", " "],
+      ["--keep", "0"],
+      ["--keep", "nope"],
+      ["--keep", "1.5"],
+      ["--keep", "-1"],
+    ]) {
       const refused = await cli("snapshot", "prune", ...bad);
       expect(refused.exitCode, bad.join(" ")).toBe(2);
       expect(refused.stderr.trimEnd().split("\n"), bad.join(" ")).toHaveLength(1);
       expect(refused.stderr).toContain("--keep");
     }
-    expect((JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: unknown[] }).snapshots.length).toBe(listed.length);
+    expect(
+      (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: unknown[] }).snapshots.length,
+    ).toBe(listed.length);
 
     // The round trip's restores made pre-restore snapshots: they do not count against N, and the newest stays.
     const pruned = await cli("snapshot", "prune", "--keep", "2", "--json");
@@ -350,9 +430,14 @@ describe("claude-persist snapshot", () => {
     const manual = listed.filter((s) => s.kind === "manual");
     const preRestore = listed.filter((s) => s.kind === "pre-restore");
     expect(preRestore.length).toBeGreaterThan(1);
-    expect(kept).toEqual(listed.filter((s) => s.id === preRestore[0]?.id || manual.slice(0, 2).some((m) => m.id === s.id)).map((s) => s.id));
+    expect(kept).toEqual(
+      listed
+        .filter((s) => s.id === preRestore[0]?.id || manual.slice(0, 2).some((m) => m.id === s.id))
+        .map((s) => s.id),
+    );
     expect(removed).toEqual(listed.filter((s) => !kept.includes(s.id)).map((s) => s.id));
-    const left = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: Array<{ id: string }> }).snapshots;
+    const left = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: Array<{ id: string }> })
+      .snapshots;
     expect(left.map((s) => s.id)).toEqual(kept);
   });
 
@@ -372,7 +457,13 @@ describe("claude-persist snapshot", () => {
     const saved = readFileSync(file, "utf8");
     const created = JSON.parse((await cli("snapshot", "create", "--json")).stdout) as Created;
     // What /start-work LIN-1 on another branch leaves: the issue's entry replaced, not a second one.
-    writeFileSync(file, JSON.stringify([workItem("LIN-1", "lin-1-again", repo, "Tests"), workItem("LIN-2", "lin-2-other", "/some/other/project", "Other")]));
+    writeFileSync(
+      file,
+      JSON.stringify([
+        workItem("LIN-1", "lin-1-again", repo, "Tests"),
+        workItem("LIN-2", "lin-2-other", "/some/other/project", "Other"),
+      ]),
+    );
     const restored = await cli("snapshot", "restore", created.id);
     expect(restored.exitCode, restored.stderr).toBe(0);
     const items = JSON.parse(readFileSync(file, "utf8")) as Array<{ identifier: string; branch: string }>;
@@ -381,12 +472,15 @@ describe("claude-persist snapshot", () => {
   });
 
   it.each([
-    ["a byte flipped in the middle", (file: string) => {
-      const bytes = readFileSync(file);
-      const middle = Math.floor(bytes.length / 2);
-      bytes[middle] = (bytes[middle] ?? 0) ^ 0xff;
-      writeFileSync(file, bytes);
-    }],
+    [
+      "a byte flipped in the middle",
+      (file: string) => {
+        const bytes = readFileSync(file);
+        const middle = Math.floor(bytes.length / 2);
+        bytes[middle] = (bytes[middle] ?? 0) ^ 0xff;
+        writeFileSync(file, bytes);
+      },
+    ],
     ["truncated", (file: string) => truncateSync(file, Math.floor(statSync(file).size * 0.6))],
     ["truncated to the gzip header", (file: string) => truncateSync(file, 10)],
   ])("refuses a corrupted archive (%s) with one line and changes nothing", async (_name, damage) => {
@@ -399,7 +493,9 @@ describe("claude-persist snapshot", () => {
     expect(result.exitCode).not.toBe(0);
     expect(result.stdout).toBe("");
     expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
-    expect(result.stderr).toMatch(/^claude-persist snapshot: snapshot \S+ is damaged \(.+\); nothing was restored or changed$/);
+    expect(result.stderr).toMatch(
+      /^claude-persist snapshot: snapshot \S+ is damaged \(.+\); nothing was restored or changed$/,
+    );
     expect(treeState(config)).toEqual(before);
     rmSync(created.archive);
     rmSync(created.archive.replace(/\.tar\.gz$/, ".json"));
@@ -436,24 +532,73 @@ describe("claude-persist snapshot", () => {
     const session = () => ({ id: sessions[0] ?? "", slug: mine(), bytes: 1 });
 
     it.each<[string, () => CraftedManifest, RegExp]>([
-      ["a file in another project's slug folder", () => ({
-        slugs: [mine()],
-        files: [{ path: "projects/-some-other-project/c0c0c0c0-0000-4000-8000-000000000009.jsonl", body: "overwritten\n" }],
-      }), /'projects\/-some-other-project\/c0c0c0c0-0000-4000-8000-000000000009\.jsonl'/],
-      ["another project's slug in its slug list", () => ({ slugs: [mine(), "-some-other-project"] }), /the slug folder '-some-other-project'/],
-      ["a slug that climbs out of projects/", () => ({ slugs: ["../../precious-link"] }), /the slug folder '\.\.\/\.\.\/precious-link'/],
-      ["another session's todo", () => ({
-        slugs: [mine()],
-        sessions: [session()],
-        files: [{ path: "todos/c0c0c0c0-0000-4000-8000-000000000009-agent-c0c0c0c0-0000-4000-8000-000000000009.json", body: "[]" }],
-      }), /todos\/c0c0c0c0/],
-      ["a file beside the session folders", () => ({ slugs: [mine()], sessions: [session()], files: [{ path: "tasks/evil.json", body: "{}" }] }), /'tasks\/evil\.json'/],
-      ["a mapping this version cannot read", () => ({ slugs: [mine()], state: { mappings: [{ hostPath: 42, containerPath: "/workspaces/x" }] } }), /the mapping \{"hostPath":42/],
-      ["a mapping of another project", () => ({
-        slugs: [mine()],
-        state: { mappings: [{ hostPath: "/some/other/project", hostSlug: "-some-other-project", containerPath: "/workspaces/x", containerSlug: "-workspaces-x", time: "2026-05-01T00:00:00.000Z" }] },
-      }), /the mapping/],
-      ["an unreadable work item", () => ({ slugs: [mine()], state: { workItems: [{ identifier: "LIN-9", repoPath: repo }] } }), /the work item/],
+      [
+        "a file in another project's slug folder",
+        () => ({
+          slugs: [mine()],
+          files: [
+            { path: "projects/-some-other-project/c0c0c0c0-0000-4000-8000-000000000009.jsonl", body: "overwritten\n" },
+          ],
+        }),
+        /'projects\/-some-other-project\/c0c0c0c0-0000-4000-8000-000000000009\.jsonl'/,
+      ],
+      [
+        "another project's slug in its slug list",
+        () => ({ slugs: [mine(), "-some-other-project"] }),
+        /the slug folder '-some-other-project'/,
+      ],
+      [
+        "a slug that climbs out of projects/",
+        () => ({ slugs: ["../../precious-link"] }),
+        /the slug folder '\.\.\/\.\.\/precious-link'/,
+      ],
+      [
+        "another session's todo",
+        () => ({
+          slugs: [mine()],
+          sessions: [session()],
+          files: [
+            {
+              path: "todos/c0c0c0c0-0000-4000-8000-000000000009-agent-c0c0c0c0-0000-4000-8000-000000000009.json",
+              body: "[]",
+            },
+          ],
+        }),
+        /todos\/c0c0c0c0/,
+      ],
+      [
+        "a file beside the session folders",
+        () => ({ slugs: [mine()], sessions: [session()], files: [{ path: "tasks/evil.json", body: "{}" }] }),
+        /'tasks\/evil\.json'/,
+      ],
+      [
+        "a mapping this version cannot read",
+        () => ({ slugs: [mine()], state: { mappings: [{ hostPath: 42, containerPath: "/workspaces/x" }] } }),
+        /the mapping \{"hostPath":42/,
+      ],
+      [
+        "a mapping of another project",
+        () => ({
+          slugs: [mine()],
+          state: {
+            mappings: [
+              {
+                hostPath: "/some/other/project",
+                hostSlug: "-some-other-project",
+                containerPath: "/workspaces/x",
+                containerSlug: "-workspaces-x",
+                time: "2026-05-01T00:00:00.000Z",
+              },
+            ],
+          },
+        }),
+        /the mapping/,
+      ],
+      [
+        "an unreadable work item",
+        () => ({ slugs: [mine()], state: { workItems: [{ identifier: "LIN-9", repoPath: repo }] } }),
+        /the work item/,
+      ],
     ])("with %s is refused with one line naming it, changing nothing", async (_name, manifest, named) => {
       const precious = path.join(home, "precious-link");
       symlinkSync(tempDir("cp-precious-"), precious);
@@ -462,10 +607,17 @@ describe("claude-persist snapshot", () => {
       const result = await cli("snapshot", "restore", id, "--exact");
       expect(result.exitCode).toBe(1);
       expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
-      expect(result.stderr).toMatch(/^claude-persist snapshot: snapshot \S+ holds .+, which is not this project's data; nothing was restored or changed$/);
+      expect(result.stderr).toMatch(
+        /^claude-persist snapshot: snapshot \S+ holds .+, which is not this project's data; nothing was restored or changed$/,
+      );
       expect(result.stderr).toMatch(named);
       expect(treeState(home)).toEqual(before);
-      expect(readFileSync(path.join(config, "projects", "-some-other-project", "c0c0c0c0-0000-4000-8000-000000000009.jsonl"), "utf8")).not.toContain("overwritten");
+      expect(
+        readFileSync(
+          path.join(config, "projects", "-some-other-project", "c0c0c0c0-0000-4000-8000-000000000009.jsonl"),
+          "utf8",
+        ),
+      ).not.toContain("overwritten");
       rmSync(archive());
       rmSync(precious);
     });
@@ -474,7 +626,10 @@ describe("claude-persist snapshot", () => {
       const folder = `projects/${mine()}/crafted`;
       await craft({
         slugs: [mine()],
-        directories: [{ path: folder, mode: 0o3777 }, { path: `${folder}/locked`, mode: 0 }],
+        directories: [
+          { path: folder, mode: 0o3777 },
+          { path: `${folder}/locked`, mode: 0 },
+        ],
         files: [
           { path: `${folder}/tool`, body: "#!/bin/sh\n", mode: 0o4777 },
           { path: `${folder}/open.md`, body: "anyone\n", mode: 0o777 },
@@ -483,7 +638,8 @@ describe("claude-persist snapshot", () => {
       });
       const result = await cli("snapshot", "restore", id);
       expect(result.exitCode, result.stderr).toBe(0);
-      for (const file of ["tool", "open.md", "locked/none.md"]) expect(statSync(path.join(config, folder, file)).mode & 0o7777, file).toBe(0o600);
+      for (const file of ["tool", "open.md", "locked/none.md"])
+        expect(statSync(path.join(config, folder, file)).mode & 0o7777, file).toBe(0o600);
       expect(readFileSync(path.join(config, folder, "locked", "none.md"), "utf8")).toBe("no one\n");
       for (const dir of ["", "locked"]) expect(statSync(path.join(config, folder, dir)).mode & 0o7777, dir).toBe(0o700);
       rmSync(path.join(config, folder), { recursive: true });
@@ -492,7 +648,12 @@ describe("claude-persist snapshot", () => {
 
     it("listing a file twice in its manifest (and an unlisted one in the archive) is refused before anything changes", async () => {
       const twice = `projects/${mine()}/memory/twice.md`;
-      await craft({ slugs: [mine()], files: [{ path: twice, body: "one\n" }], manifestOnly: [{ path: twice, body: "one\n" }], archiveOnly: [{ path: `projects/${mine()}/memory/extra.md`, body: "two\n" }] });
+      await craft({
+        slugs: [mine()],
+        files: [{ path: twice, body: "one\n" }],
+        manifestOnly: [{ path: twice, body: "one\n" }],
+        archiveOnly: [{ path: `projects/${mine()}/memory/extra.md`, body: "two\n" }],
+      });
       appendFileSync(path.join(slugDir, `${sessions[0]}.jsonl`), `{"type":"user","later":true}\n`);
       const before = treeState(home);
       const result = await cli("snapshot", "restore", id, "--exact");
@@ -507,7 +668,14 @@ describe("claude-persist snapshot", () => {
     it("is refused before anything changes when a folder stands where it puts a file", async () => {
       const target = `projects/${mine()}/memory/MEMORY.md`;
       const blocker = path.join(config, "projects", mine(), "memory", "notes");
-      await craft({ slugs: [mine()], files: [{ path: `projects/${mine()}/memory/ok.md`, body: "fine\n" }, { path: `projects/${mine()}/memory/notes`, body: "a file\n" }, { path: target, body: "# Other\n" }] });
+      await craft({
+        slugs: [mine()],
+        files: [
+          { path: `projects/${mine()}/memory/ok.md`, body: "fine\n" },
+          { path: `projects/${mine()}/memory/notes`, body: "a file\n" },
+          { path: target, body: "# Other\n" },
+        ],
+      });
       mkdirSync(blocker);
       writeFileSync(path.join(blocker, "keep.md"), "keep\n");
       const before = treeState(home);
@@ -526,7 +694,10 @@ describe("claude-persist snapshot", () => {
     let saved: Created;
     let outside: string;
     const big = () => path.join(config, "file-history", sessions[1] ?? "", "big.bin");
-    const snapshotDirs = () => [path.join(config, "persist-host", "snapshots", encodeProjectSlug(repo)), path.join(config, "persist-state", "snapshots", encodeProjectSlug(repo))];
+    const snapshotDirs = () => [
+      path.join(config, "persist-host", "snapshots", encodeProjectSlug(repo)),
+      path.join(config, "persist-state", "snapshots", encodeProjectSlug(repo)),
+    ];
 
     beforeAll(async () => {
       saved = JSON.parse((await cli("snapshot", "create", "--json")).stdout) as Created;
@@ -566,7 +737,10 @@ describe("claude-persist snapshot", () => {
       expect(readdirSync(outside)).toEqual([]);
       expect(statSync(outside).mode & 0o7777).toBe(0o700);
       // Refused at the write (the restore says how to undo what it did), or written to the real folder it holds.
-      if (result.exitCode !== 0) expect(result.stderr).toMatch(/stopped half-way \(.*no longer a folder.*\); put everything back as it was with 'claude-persist snapshot restore \S+-pre-restore'/);
+      if (result.exitCode !== 0)
+        expect(result.stderr).toMatch(
+          /stopped half-way \(.*no longer a folder.*\); put everything back as it was with 'claude-persist snapshot restore \S+-pre-restore'/,
+        );
       rmSync(tasks);
       renameSync(`${tasks}.moved`, tasks);
     });
@@ -604,16 +778,27 @@ describe("claude-persist snapshot", () => {
       const planted = path.join(legacy, "2099-01-01T00-00-00-000Z.tar.gz");
       const slug = encodeProjectSlug(repo);
       try {
-        await craftSnapshot(planted, { path: repo, slug }, { slugs: [slug], files: [{ path: `projects/${slug}/memory/MEMORY.md`, body: "# planted\n" }] });
-        const listed = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: Array<Record<string, unknown>> }).snapshots;
+        await craftSnapshot(
+          planted,
+          { path: repo, slug },
+          { slugs: [slug], files: [{ path: `projects/${slug}/memory/MEMORY.md`, body: "# planted\n" }] },
+        );
+        const listed = (
+          JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: Array<Record<string, unknown>> }
+        ).snapshots;
         const summary = listed.find((s) => s.id === mine.id);
-        writeFileSync(planted.replace(/\.tar\.gz$/, ".json"), JSON.stringify({ ...summary, created: "2099-01-01T00:00:00.000Z" }));
+        writeFileSync(
+          planted.replace(/\.tar\.gz$/, ".json"),
+          JSON.stringify({ ...summary, created: "2099-01-01T00:00:00.000Z" }),
+        );
         writeFileSync(memory, "# changed since\n");
 
         const result = await cli("snapshot", "restore", mine.id);
         expect(result.exitCode, result.stderr).toBe(0);
         expect(readFileSync(memory, "utf8")).toBe(saidThen);
-        const ids = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: Array<{ id: string }> }).snapshots.map((s) => s.id);
+        const ids = (
+          JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: Array<{ id: string }> }
+        ).snapshots.map((s) => s.id);
         expect(ids.filter((id) => id === mine.id)).toHaveLength(1);
         expect(ids).toContain("2099-01-01T00-00-00-000Z");
 
@@ -630,7 +815,9 @@ describe("claude-persist snapshot", () => {
           .map((s) => s.id);
         const pruned = await cli("snapshot", "prune", "--keep", String(own.length));
         expect(pruned.exitCode, pruned.stderr).toBe(0);
-        const left = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as Listed).snapshots.map((s) => s.id);
+        const left = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as Listed).snapshots.map(
+          (s) => s.id,
+        );
         for (const id of own) expect(left).toContain(id);
       } finally {
         rmSync(planted, { force: true });
@@ -644,7 +831,19 @@ describe("claude-persist snapshot", () => {
       const named = path.join(legacy, "\u001b]52;c;ZWNobyBvd25lZA==\u0007.tar.gz");
       const planted = path.join(legacy, "2098-01-01T00-00-00-000Z.tar.gz");
       for (const file of [named, planted]) await craftSnapshot(file, { path: repo, slug }, { slugs: [slug] });
-      const summary = { format: 1, id: "2098-01-01T00-00-00-000Z", kind: "manual", created: "2098-01-01T00:00:00.000Z", project: { path: repo, slug }, environment: { kind: "container", machine: "\u001b[2J\u001b]0;pwned\u0007" }, claudePersistVersion: "0.1.0", slugs: [slug], sessionCount: 0, fileCount: 0, bytes: 0 };
+      const summary = {
+        format: 1,
+        id: "2098-01-01T00-00-00-000Z",
+        kind: "manual",
+        created: "2098-01-01T00:00:00.000Z",
+        project: { path: repo, slug },
+        environment: { kind: "container", machine: "\u001b[2J\u001b]0;pwned\u0007" },
+        claudePersistVersion: "0.1.0",
+        slugs: [slug],
+        sessionCount: 0,
+        fileCount: 0,
+        bytes: 0,
+      };
       writeFileSync(planted.replace(/\.tar\.gz$/, ".json"), JSON.stringify(summary));
       const listed = await cli("snapshot", "list");
       expect(listed.exitCode, listed.stderr).toBe(0);
@@ -657,11 +856,20 @@ describe("claude-persist snapshot", () => {
 
   it("tells a waiting snapshot that a snapshot or restore is running, not to remove the lock", async () => {
     const locks = tempDir("cp-lock-");
-    const project: SnapshotProject = { path: repo, hostPath: repo, slug: encodeProjectSlug(repo), slugs: [], dir: path.join(locks, "snaps"), legacyDir: path.join(locks, "old") };
+    const project: SnapshotProject = {
+      path: repo,
+      hostPath: repo,
+      slug: encodeProjectSlug(repo),
+      slugs: [],
+      dir: path.join(locks, "snaps"),
+      legacyDir: path.join(locks, "old"),
+    };
     let release: () => void = () => {};
     const held = withSnapshotLock(project, () => new Promise<void>((resolve) => (release = resolve)));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await expect(withSnapshotLock(project, () => "ran", 300)).rejects.toThrow(`a snapshot or restore of ${repo} is running; wait for it to finish, then try again`);
+    await expect(withSnapshotLock(project, () => "ran", 300)).rejects.toThrow(
+      `a snapshot or restore of ${repo} is running; wait for it to finish, then try again`,
+    );
     release();
     await held;
     expect(await withSnapshotLock(project, () => "ran", 300)).toBe("ran");
@@ -673,7 +881,22 @@ describe("claude-persist snapshot", () => {
       mkdirSync(path.join(config, "sessions"), { recursive: true });
       const file = path.join(config, "sessions", `${pid}.json`);
       // As Claude Code 2.1.330 writes it while a session runs (and deletes it when the session ends).
-      writeFileSync(file, JSON.stringify({ pid, sessionId: sessions[0], cwd: repo, startedAt: Date.now(), procStart: processStartTime(pid), version: "2.1.330", kind: "interactive", entrypoint: "cli", pidDomain: pidDomain(), status: "idle", ...fields }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          pid,
+          sessionId: sessions[0],
+          cwd: repo,
+          startedAt: Date.now(),
+          procStart: processStartTime(pid),
+          version: "2.1.330",
+          kind: "interactive",
+          entrypoint: "cli",
+          pidDomain: pidDomain(),
+          status: "idle",
+          ...fields,
+        }),
+      );
       return file;
     };
 
@@ -694,7 +917,9 @@ describe("claude-persist snapshot", () => {
       const result = await cli("snapshot", "restore", "latest");
       expect(result.exitCode).not.toBe(0);
       expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
-      expect(result.stderr).toContain(`a Claude session of this project is running (pid ${pid}, session ${sessions[0]}`);
+      expect(result.stderr).toContain(
+        `a Claude session of this project is running (pid ${pid}, session ${sessions[0]}`,
+      );
       expect(treeState(config)).toEqual(before);
       rmSync(file);
     });
@@ -705,7 +930,9 @@ describe("claude-persist snapshot", () => {
       const before = treeState(config);
       const result = await cli("snapshot", "restore", "latest");
       expect(result.exitCode).not.toBe(0);
-      expect(result.stderr).toContain(`a Claude session of this project is running (pid ${pid}, session ${sessions[0]}, in /somewhere/else)`);
+      expect(result.stderr).toContain(
+        `a Claude session of this project is running (pid ${pid}, session ${sessions[0]}, in /somewhere/else)`,
+      );
       expect(treeState(config)).toEqual(before);
       rmSync(file);
     });
@@ -739,13 +966,19 @@ describe("claude-persist snapshot", () => {
     const containerDir = path.join(config, "projects", encodeProjectSlug(containerPath));
     const id = "c0c0c0c0-0000-4000-8000-00000000000c";
     mkdirSync(containerDir, { recursive: true });
-    writeFileSync(path.join(containerDir, `${id}.jsonl`), `{"sessionId":"${id}","cwd":"${containerPath}"}\n`, { mode: 0o600 });
+    writeFileSync(path.join(containerDir, `${id}.jsonl`), `{"sessionId":"${id}","cwd":"${containerPath}"}\n`, {
+      mode: 0o600,
+    });
     const before = treeState(config, projectData, false);
 
     const mapped = await mapProject(env(), { hostPath: repo, containerPath });
     expect(mapped.merged).toEqual([`${id}.jsonl`]);
     expect(lstatSync(containerDir).isSymbolicLink()).toBe(true);
-    const listed = (JSON.parse((await cli("snapshot", "list", "--json")).stdout) as { snapshots: Array<{ id: string; kind: string; slugs: string[] }> }).snapshots;
+    const listed = (
+      JSON.parse((await cli("snapshot", "list", "--json")).stdout) as {
+        snapshots: Array<{ id: string; kind: string; slugs: string[] }>;
+      }
+    ).snapshots;
     const preMerge = listed.find((s) => s.kind === "pre-merge");
     expect(preMerge?.slugs).toContain(encodeProjectSlug(containerPath));
 
@@ -760,7 +993,9 @@ describe("claude-persist snapshot", () => {
     const containerDir = path.join(config, "projects", encodeProjectSlug(containerPath));
     const id = "c0c0c0c0-0000-4000-8000-00000000000d";
     mkdirSync(path.join(containerDir, "memory"), { recursive: true });
-    writeFileSync(path.join(containerDir, `${id}.jsonl`), `{"sessionId":"${id}","cwd":"${containerPath}"}\n`, { mode: 0o600 });
+    writeFileSync(path.join(containerDir, `${id}.jsonl`), `{"sessionId":"${id}","cwd":"${containerPath}"}\n`, {
+      mode: 0o600,
+    });
     writeFileSync(path.join(containerDir, "memory", "MEMORY.md"), "# The container's old notes\n");
     const hostMemory = path.join(slugDir, "memory", "MEMORY.md");
     writeFileSync(hostMemory, "# The host's notes\n");
@@ -796,9 +1031,19 @@ describe("running sessions", () => {
     mkdirSync(dir);
     const dead = spawnSync("true").pid ?? 999_999;
     const file = path.join(dir, `${dead}.json`);
-    writeFileSync(file, JSON.stringify({ pid: dead, sessionId: "s1", cwd: "/workspaces/app", pidDomain: "linux:0123abcd:pid:[4026532999]" }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        pid: dead,
+        sessionId: "s1",
+        cwd: "/workspaces/app",
+        pidDomain: "linux:0123abcd:pid:[4026532999]",
+      }),
+    );
     const here = pidDomain({ ...linux, machineIdFile: path.join(home, "no-machine-id") });
-    expect(runningSessions({ HOME: home }, here)).toEqual([{ pid: dead, sessionId: "s1", cwd: "/workspaces/app", file, state: "unknown" }]);
+    expect(runningSessions({ HOME: home }, here)).toEqual([
+      { pid: dead, sessionId: "s1", cwd: "/workspaces/app", file, state: "unknown" },
+    ]);
   });
 });
 
@@ -808,9 +1053,23 @@ describe("tar", () => {
     const long = `projects/${"-x".repeat(110)}-sn3264/${"a".repeat(36)}.jsonl`;
     const entries: TarEntry[] = [
       { type: "dir", path: "projects", mode: 0o700, mtimeMs: 0 },
-      { type: "file", path: long, mode: 0o600, mtimeMs: 1_700_000_000_000, size: 5, source: { bytes: Buffer.from("long\n") } },
+      {
+        type: "file",
+        path: long,
+        mode: 0o600,
+        mtimeMs: 1_700_000_000_000,
+        size: 5,
+        source: { bytes: Buffer.from("long\n") },
+      },
       { type: "file", path: "todos/empty.json", mode: 0o644, mtimeMs: 0, size: 0, source: { bytes: Buffer.alloc(0) } },
-      { type: "file", path: "tasks/ünï côde/blob", mode: 0o640, mtimeMs: 0, size: 1025, source: { bytes: Buffer.alloc(1025, 0xfe) } },
+      {
+        type: "file",
+        path: "tasks/ünï côde/blob",
+        mode: 0o640,
+        mtimeMs: 0,
+        size: 1025,
+        source: { bytes: Buffer.alloc(1025, 0xfe) },
+      },
     ];
     const archive = path.join(dir, "a.tar.gz");
     await writeTarGz(archive, entries);
@@ -821,10 +1080,17 @@ describe("tar", () => {
         return undefined;
       }
       const chunks: Buffer[] = [];
-      return { write: (c) => chunks.push(Buffer.from(c)), end: () => read.push({ path: entry.path, mode: entry.mode, bytes: Buffer.concat(chunks).toString("hex") }) };
+      return {
+        write: (c) => chunks.push(Buffer.from(c)),
+        end: () => read.push({ path: entry.path, mode: entry.mode, bytes: Buffer.concat(chunks).toString("hex") }),
+      };
     });
     expect(read).toEqual(
-      entries.map((e) => ({ path: e.path, mode: e.mode, bytes: e.type === "file" && "bytes" in e.source ? Buffer.from(e.source.bytes).toString("hex") : "" })),
+      entries.map((e) => ({
+        path: e.path,
+        mode: e.mode,
+        bytes: e.type === "file" && "bytes" in e.source ? Buffer.from(e.source.bytes).toString("hex") : "",
+      })),
     );
     const out = path.join(dir, "out");
     mkdirSync(out);
@@ -867,27 +1133,99 @@ describe("tar", () => {
     };
 
     it.each<[string, Buffer, RegExp]>([
-      ["a '../' name", handMadeArchive([{ name: "projects/../../../.ssh/authorized_keys", body: "key" }]), /climbs out of the archive/],
+      [
+        "a '../' name",
+        handMadeArchive([{ name: "projects/../../../.ssh/authorized_keys", body: "key" }]),
+        /climbs out of the archive/,
+      ],
       ["an absolute name", handMadeArchive([{ name: "/home/user/.bashrc", body: "evil" }]), /absolute path/],
-      ["a symlink", handMadeArchive([{ name: "projects/x/link", type: "2", linkname: "/home/user/.ssh" }]), /symbolic link/],
+      [
+        "a symlink",
+        handMadeArchive([{ name: "projects/x/link", type: "2", linkname: "/home/user/.ssh" }]),
+        /symbolic link/,
+      ],
       ["a hard link", handMadeArchive([{ name: "projects/x/hard", type: "1", linkname: "/etc/shadow" }]), /hard link/],
       ["a character device", handMadeArchive([{ name: "projects/x/zero", type: "3" }]), /character device/],
       ["a block device", handMadeArchive([{ name: "projects/x/sda", type: "4" }]), /block device/],
       ["a FIFO", handMadeArchive([{ name: "projects/x/fifo", type: "6" }]), /a fifo/],
-      ["a pax path climbing out", handMadeArchive([pax({ path: "../../escaped" }), { name: "projects/x/ok", body: "x" }]), /climbs out of the archive/],
-      ["a pax path that is absolute", handMadeArchive([pax({ path: "/tmp/escaped" }), { name: "projects/x/ok", body: "x" }]), /absolute path/],
-      ["a pax path with a NUL", handMadeArchive([pax({ path: "projects/x/a\u0000/../../b" }), { name: "projects/x/ok", body: "x" }]), /NUL byte/],
-      ["a global pax header", handMadeArchive([{ name: "pax_global_header", type: "g", body: "" }]), /global pax header/],
-      ["a GNU long name", handMadeArchive([{ name: "././@LongLink", type: "L", body: "../../escaped" }]), /GNU long name/],
-      ["a file name twice", handMadeArchive([{ name: "projects/x/a", body: "one" }, { name: "projects/x/a", body: "two" }]), /'projects\/x\/a' appears twice/],
-      ["a folder and a file of one name", handMadeArchive([{ name: "projects/x/a/", type: "5" }, { name: "projects/x/a", body: "two" }]), /appears twice/],
-      ["a pax header of 100 kB", handMadeArchive([{ name: "PaxHeader", type: "x", body: "x".repeat(100_000) }, { name: "projects/x/ok" }]), /pax header is implausibly large/],
-      ["a pax size of 10^20 bytes", handMadeArchive([pax({ size: "100000000000000000000" }), { name: "projects/x/ok", body: "x" }]), /pax size is malformed or implausibly large/],
-      ["a declared size far beyond the data", gzipSync(Buffer.concat([ustarHeader("projects/x/huge", "0", 0o77777777777), Buffer.alloc(4096)])), /truncated/],
-      ["a header cut short", gzipSync(handMadeArchiveRaw([{ name: "projects/x/a", body: "one" }]).subarray(0, 300)), /truncated/],
-      ["a header with a bad checksum", gzipSync(Buffer.concat([Buffer.from(ustarHeader("projects/x/a", "0", 0)).fill(0x31, 0, 1), Buffer.alloc(1024)])), /checksum/],
-      ["a size in base-256", withHeader((block) => block.fill(0x80, 124, 125).fill(0xff, 125, 136)), /malformed number/],
-      ["data after the end", gzipSync(Buffer.concat([Buffer.alloc(1024), Buffer.from("hidden")])), /data after the end/],
+      [
+        "a pax path climbing out",
+        handMadeArchive([pax({ path: "../../escaped" }), { name: "projects/x/ok", body: "x" }]),
+        /climbs out of the archive/,
+      ],
+      [
+        "a pax path that is absolute",
+        handMadeArchive([pax({ path: "/tmp/escaped" }), { name: "projects/x/ok", body: "x" }]),
+        /absolute path/,
+      ],
+      [
+        "a pax path with a NUL",
+        handMadeArchive([pax({ path: "projects/x/a\u0000/../../b" }), { name: "projects/x/ok", body: "x" }]),
+        /NUL byte/,
+      ],
+      [
+        "a global pax header",
+        handMadeArchive([{ name: "pax_global_header", type: "g", body: "" }]),
+        /global pax header/,
+      ],
+      [
+        "a GNU long name",
+        handMadeArchive([{ name: "././@LongLink", type: "L", body: "../../escaped" }]),
+        /GNU long name/,
+      ],
+      [
+        "a file name twice",
+        handMadeArchive([
+          { name: "projects/x/a", body: "one" },
+          { name: "projects/x/a", body: "two" },
+        ]),
+        /'projects\/x\/a' appears twice/,
+      ],
+      [
+        "a folder and a file of one name",
+        handMadeArchive([
+          { name: "projects/x/a/", type: "5" },
+          { name: "projects/x/a", body: "two" },
+        ]),
+        /appears twice/,
+      ],
+      [
+        "a pax header of 100 kB",
+        handMadeArchive([{ name: "PaxHeader", type: "x", body: "x".repeat(100_000) }, { name: "projects/x/ok" }]),
+        /pax header is implausibly large/,
+      ],
+      [
+        "a pax size of 10^20 bytes",
+        handMadeArchive([pax({ size: "100000000000000000000" }), { name: "projects/x/ok", body: "x" }]),
+        /pax size is malformed or implausibly large/,
+      ],
+      [
+        "a declared size far beyond the data",
+        gzipSync(Buffer.concat([ustarHeader("projects/x/huge", "0", 0o77777777777), Buffer.alloc(4096)])),
+        /truncated/,
+      ],
+      [
+        "a header cut short",
+        gzipSync(handMadeArchiveRaw([{ name: "projects/x/a", body: "one" }]).subarray(0, 300)),
+        /truncated/,
+      ],
+      [
+        "a header with a bad checksum",
+        gzipSync(
+          Buffer.concat([Buffer.from(ustarHeader("projects/x/a", "0", 0)).fill(0x31, 0, 1), Buffer.alloc(1024)]),
+        ),
+        /checksum/,
+      ],
+      [
+        "a size in base-256",
+        withHeader((block) => block.fill(0x80, 124, 125).fill(0xff, 125, 136)),
+        /malformed number/,
+      ],
+      [
+        "data after the end",
+        gzipSync(Buffer.concat([Buffer.alloc(1024), Buffer.from("hidden")])),
+        /data after the end/,
+      ],
     ])("refuses %s, handing nothing unsafe to its caller", async (_name, bytes, reason) => {
       const handed: string[] = [];
       await expect(readAll(bytes).then((paths) => handed.push(...paths))).rejects.toThrow(reason);
@@ -912,7 +1250,14 @@ describe("tar", () => {
     writeFileSync(secret, "PRIVATE KEY\n");
     const link = path.join(dir, "session.jsonl");
     symlinkSync(secret, link);
-    const entry = (file: string): TarEntry => ({ type: "file", path: "projects/x/session.jsonl", mode: 0o600, mtimeMs: 0, size: 12, source: { file } });
+    const entry = (file: string): TarEntry => ({
+      type: "file",
+      path: "projects/x/session.jsonl",
+      mode: 0o600,
+      mtimeMs: 0,
+      size: 12,
+      source: { file },
+    });
     await expect(writeTarGz(path.join(dir, "a.tar.gz"), [entry(link)])).rejects.toThrow(/ELOOP|symbolic link/);
     const fifo = path.join(dir, "fifo.jsonl");
     expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
@@ -921,6 +1266,8 @@ describe("tar", () => {
 
   it("refuses to write an unsafe path", async () => {
     const dir = tempDir("cp-tar-");
-    await expect(writeTarGz(path.join(dir, "b.tar.gz"), [{ type: "dir", path: "a/../../b", mode: 0o700, mtimeMs: 0 }])).rejects.toThrow(/climbs out/);
+    await expect(
+      writeTarGz(path.join(dir, "b.tar.gz"), [{ type: "dir", path: "a/../../b", mode: 0o700, mtimeMs: 0 }]),
+    ).rejects.toThrow(/climbs out/);
   });
 });

@@ -50,7 +50,8 @@ function startWork(repo: string, args: string[], { online = true }: { online?: b
 }
 
 const workItemsFile = () => path.join(home, ".claude", "persist-state", "work-items.json");
-const workItems = (): unknown[] => (existsSync(workItemsFile()) ? JSON.parse(readFileSync(workItemsFile(), "utf8")) : []);
+const workItems = (): unknown[] =>
+  existsSync(workItemsFile()) ? JSON.parse(readFileSync(workItemsFile(), "utf8")) : [];
 
 /** Everything a refused run could have touched in the repo. */
 async function snapshot(repo: string) {
@@ -71,7 +72,10 @@ describe("start-work with Linear", () => {
 
     expect(await git(repo, "branch", "--show-current")).toBe("me/lin-123-fix-the-login-page");
     expect(linear.operations("IssueStart")).toHaveLength(1);
-    expect(linear.operations("IssueStart")[0]?.variables).toEqual({ id: "issue-123", input: { stateId: "st-progress" } });
+    expect(linear.operations("IssueStart")[0]?.variables).toEqual({
+      id: "issue-123",
+      input: { stateId: "st-progress" },
+    });
     expect(linear.issue("LIN-123").stateId).toBe("st-progress");
     expect(linear.requests.every((request) => request.headers.authorization === KEY)).toBe(true);
 
@@ -108,7 +112,9 @@ describe("start-work with Linear", () => {
     const again = await startWork(repo, ["https://linear.app/acme/issue/LIN-123/fix-the-login-page"]);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout).toContain("state: In Progress (unchanged)");
-    expect(again.stdout).toContain(`Branch me/lin-123-fix-the-login-page: already checked out in ${repo}; nothing to change.`);
+    expect(again.stdout).toContain(
+      `Branch me/lin-123-fix-the-login-page: already checked out in ${repo}; nothing to change.`,
+    );
     expect(linear.operations("IssueStart")).toHaveLength(1);
     expect(linear.operations("TeamStates")).toHaveLength(1);
     expect(await snapshot(repo)).toEqual(before);
@@ -135,7 +141,9 @@ describe("start-work with Linear", () => {
     const worktree = `${repo}.worktrees/me-lin-123-fix-the-login-page`;
     const first = await startWork(repo, ["LIN-123", "--worktree"]);
     expect(first.exitCode, first.stderr).toBe(0);
-    expect(first.stdout).toContain(`Branch me/lin-123-fix-the-login-page: created, in a new worktree at ${worktree}; work there (cd ${worktree}).`);
+    expect(first.stdout).toContain(
+      `Branch me/lin-123-fix-the-login-page: created, in a new worktree at ${worktree}; work there (cd ${worktree}).`,
+    );
     expect(await git(repo, "branch", "--show-current")).toBe("main");
     expect(await git(worktree, "branch", "--show-current")).toBe("me/lin-123-fix-the-login-page");
 
@@ -144,7 +152,9 @@ describe("start-work with Linear", () => {
     expect(second.stdout).toContain(`already checked out in the worktree at ${worktree}; reused it.`);
     expect((await git(repo, "worktree", "list", "--porcelain")).match(/^worktree /gm)).toHaveLength(2);
     expect(linear.operations("IssueStart")).toHaveLength(1);
-    expect(workItems()).toEqual([expect.objectContaining({ identifier: "LIN-123", repoPath: repo, worktreePath: worktree })]);
+    expect(workItems()).toEqual([
+      expect.objectContaining({ identifier: "LIN-123", repoPath: repo, worktreePath: worktree }),
+    ]);
   });
 
   it("--worktree when the main checkout already has the branch: no worktree, none recorded, work goes on there", async () => {
@@ -155,9 +165,16 @@ describe("start-work with Linear", () => {
     // Asked from the linked worktree, where the user may well be.
     const result = await startWork(linked, ["LIN-123", "--worktree", "--json"]);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ action: "reused", repoPath: repo, worktreePath: null, folder: repo });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      action: "reused",
+      repoPath: repo,
+      worktreePath: null,
+      folder: repo,
+    });
     const text = await startWork(repo, ["LIN-123", "--worktree"]);
-    expect(text.stdout).toContain(`Branch me/lin-123-fix-the-login-page: already checked out in ${repo}; nothing to change.`);
+    expect(text.stdout).toContain(
+      `Branch me/lin-123-fix-the-login-page: already checked out in ${repo}; nothing to change.`,
+    );
     expect(workItems()).toEqual([
       expect.objectContaining({ identifier: "LIN-124", worktreePath: linked }),
       expect.objectContaining({ identifier: "LIN-123", repoPath: repo, worktreePath: null }),
@@ -246,10 +263,20 @@ describe("start-work with Linear", () => {
     const result = await startWork(repo, ["LIN-123"]);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout.split("\n")[0]).toBe("LIN-123: Fix 2J the login page");
-    const input = JSON.stringify({ session_id: "0b7e4a8c-1111-4222-8333-944445555666", cwd: repo, hook_event_name: "SessionStart", source: "startup" });
-    const hook = await runCli(["hook", "session-start"], { env: { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" }, input });
+    const input = JSON.stringify({
+      session_id: "0b7e4a8c-1111-4222-8333-944445555666",
+      cwd: repo,
+      hook_event_name: "SessionStart",
+      source: "startup",
+    });
+    const hook = await runCli(["hook", "session-start"], {
+      env: { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" },
+      input,
+    });
     const context: string = JSON.parse(hook.stdout).hookSpecificOutput.additionalContext;
-    expect(context).toContain('Work in progress here (started with /start-work): LIN-123 "Fix 2J the login page" on branch');
+    expect(context).toContain(
+      'Work in progress here (started with /start-work): LIN-123 "Fix 2J the login page" on branch',
+    );
     expect(context).not.toMatch(/[\u0080-\u009f\u202e\u2028]/);
   });
 
@@ -277,11 +304,24 @@ describe("start-work with Linear", () => {
   });
 
   it.each([
-    ["a team without a started state", ["OPS-7"], () => {}, "team OPS has no workflow state of type \"started\""],
-    ["a rate limit on reading the team's states", ["LIN-123"], () =>
-      linear.answerFor("TeamStates", { kind: "status", status: 429, body: JSON.stringify({ errors: [{ message: "Rate limited", extensions: { code: "RATELIMITED" } }] }) }),
-      "Linear's rate limit for this key is used up"],
-    ["a timeout on the viewer (--assign)", ["LIN-123", "--no-status", "--assign"], () => linear.answerFor("Viewer", { kind: "hang" }), "Linear did not answer within"],
+    ["a team without a started state", ["OPS-7"], () => {}, 'team OPS has no workflow state of type "started"'],
+    [
+      "a rate limit on reading the team's states",
+      ["LIN-123"],
+      () =>
+        linear.answerFor("TeamStates", {
+          kind: "status",
+          status: 429,
+          body: JSON.stringify({ errors: [{ message: "Rate limited", extensions: { code: "RATELIMITED" } }] }),
+        }),
+      "Linear's rate limit for this key is used up",
+    ],
+    [
+      "a timeout on the viewer (--assign)",
+      ["LIN-123", "--no-status", "--assign"],
+      () => linear.answerFor("Viewer", { kind: "hang" }),
+      "Linear did not answer within",
+    ],
   ])("%s: one line, and nothing changed in git or Linear", async (_name, args, arrange, message) => {
     const repo = await makeRepo();
     arrange();
@@ -302,14 +342,19 @@ describe("start-work with Linear", () => {
 
   it("the mutation failing: branch ready, work item recorded, the report with one note, exit 0", async () => {
     const repo = await makeRepo();
-    linear.answerFor("IssueStart", { kind: "graphqlErrors", errors: [{ message: "Forbidden for this key", extensions: { code: "FORBIDDEN" } }] });
+    linear.answerFor("IssueStart", {
+      kind: "graphqlErrors",
+      errors: [{ message: "Forbidden for this key", extensions: { code: "FORBIDDEN" } }],
+    });
     const result = await startWork(repo, ["LIN-123"]);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toBe("");
     expect(linear.operations("IssueStart")).toHaveLength(1);
     expect(linear.issue("LIN-123").stateId).toBe("st-todo");
     expect(await git(repo, "branch", "--show-current")).toBe("me/lin-123-fix-the-login-page");
-    expect(workItems()).toEqual([expect.objectContaining({ identifier: "LIN-123", repoPath: repo, branch: "me/lin-123-fix-the-login-page" })]);
+    expect(workItems()).toEqual([
+      expect.objectContaining({ identifier: "LIN-123", repoPath: repo, branch: "me/lin-123-fix-the-login-page" }),
+    ]);
     const lines = result.stdout.split("\n");
     expect(lines.slice(0, 5)).toEqual([
       "LIN-123: Fix the login page",
@@ -326,7 +371,10 @@ describe("start-work with Linear", () => {
 
   it("the mutation answering success: false, with --worktree and --json: the worktree is recorded, the note is in notes", async () => {
     const repo = await makeRepo();
-    linear.answerFor("IssueStart", { kind: "garbage", body: JSON.stringify({ data: { issueUpdate: { success: false, issue: null } } }) });
+    linear.answerFor("IssueStart", {
+      kind: "garbage",
+      body: JSON.stringify({ data: { issueUpdate: { success: false, issue: null } } }),
+    });
     const result = await startWork(repo, ["LIN-123", "--worktree", "--assign", "--json"]);
     expect(result.exitCode, result.stderr).toBe(0);
     const worktree = `${repo}.worktrees/me-lin-123-fix-the-login-page`;
@@ -361,7 +409,9 @@ describe("start-work with Linear", () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain(`claude-persist dev-open: No dev container config in ${repo}`);
     // One JSON document (indented), ok: false as dev-open failed, though the work was done.
-    expect(JSON.parse(result.stdout)).toEqual(expect.objectContaining({ ok: false, identifier: "LIN-123", folder: repo, open: { exitCode: 1, result: null } }));
+    expect(JSON.parse(result.stdout)).toEqual(
+      expect.objectContaining({ ok: false, identifier: "LIN-123", folder: repo, open: { exitCode: 1, result: null } }),
+    );
   });
 });
 
@@ -440,7 +490,9 @@ describe("start-work without LINEAR_API_KEY", () => {
     expect(result.stdout).toContain("Linear was not asked (LINEAR_API_KEY is not set)");
     expect(await git(repo, "branch", "--show-current")).toBe("lin-123");
     expect(linear.requests).toEqual([]);
-    expect(workItems()).toEqual([expect.objectContaining({ identifier: "LIN-123", title: null, url: null, branch: "lin-123", linearAsked: false })]);
+    expect(workItems()).toEqual([
+      expect.objectContaining({ identifier: "LIN-123", title: null, url: null, branch: "lin-123", linearAsked: false }),
+    ]);
   });
 
   it("run in a linked worktree, creates the branch there and says so (not 'a new worktree')", async () => {
@@ -496,7 +548,9 @@ describe("start-work refuses hostile arguments before git or the network", () =>
     const folder = tempDir("cp-sw-nogit-");
     const result = await startWork(folder, ["LIN-123"]);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toBe(`claude-persist start-work: ${folder} is not inside a git working tree; cd into your project first`);
+    expect(result.stderr).toBe(
+      `claude-persist start-work: ${folder} is not inside a git working tree; cd into your project first`,
+    );
     expect(linear.requests).toEqual([]);
   });
 });
@@ -509,9 +563,17 @@ describe("start-work in a dev container that /dev-open made", () => {
     CLAUDE_PERSIST_CONTAINER_WORKSPACE: workspace,
   });
   const runIn = (cwd: string, args: string[], extra: Record<string, string>) =>
-    runCli(["start-work", ...args], { cwd, env: { HOME: home, ...gitEnv, LINEAR_API_URL: linear.url, LINEAR_API_KEY: KEY, ...extra } });
+    runCli(["start-work", ...args], {
+      cwd,
+      env: { HOME: home, ...gitEnv, LINEAR_API_URL: linear.url, LINEAR_API_KEY: KEY, ...extra },
+    });
   const sessionContext = async (cwd: string, extra: Record<string, string>): Promise<string> => {
-    const input = JSON.stringify({ session_id: "0b7e4a8c-1111-4222-8333-944445555666", cwd, hook_event_name: "SessionStart", source: "startup" });
+    const input = JSON.stringify({
+      session_id: "0b7e4a8c-1111-4222-8333-944445555666",
+      cwd,
+      hook_event_name: "SessionStart",
+      source: "startup",
+    });
     const result = await runCli(["hook", "session-start"], { env: { HOME: home, ...extra }, input });
     expect(result.exitCode, result.stderr).toBe(0);
     return JSON.parse(result.stdout).hookSpecificOutput.additionalContext;
@@ -522,7 +584,9 @@ describe("start-work in a dev container that /dev-open made", () => {
     const result = await runIn(repo, ["LIN-123"], inContainer(repo));
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toContain(`Branch me/lin-123-fix-the-login-page: created and checked out in ${repo}.`);
-    expect(workItems()).toEqual([expect.objectContaining({ identifier: "LIN-123", repoPath: HOST_APP, worktreePath: null })]);
+    expect(workItems()).toEqual([
+      expect.objectContaining({ identifier: "LIN-123", repoPath: HOST_APP, worktreePath: null }),
+    ]);
 
     const here = "Work in progress here (started with /start-work): LIN-123";
     expect(await sessionContext(HOST_APP, { CLAUDE_PERSIST_ENVIRONMENT: "host" })).toContain(here);

@@ -1,6 +1,17 @@
 // `claude-persist sync` with real Syncthing daemons standing in for a user's machines (each with its own home path)
 // in a loopback-only network namespace, and the real `claude` CLI on each side.
-import { appendFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,21 +21,35 @@ import { normaliseRemote } from "../src/sync/identity.ts";
 import { endpointOf, rest } from "../src/sync/syncthing.ts";
 import { CLAUDE_BIN, claudeEnv, runClaude, runCli, tempDir } from "./support/claude.ts";
 import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
-import { address, hasSyncthing, initMachine, makeMachine, readIfThere, startLoopbackNetwork, waitFor, type LoopbackNetwork, type Machine } from "./support/sync-machines.ts";
+import {
+  address,
+  hasSyncthing,
+  initMachine,
+  makeMachine,
+  readIfThere,
+  startLoopbackNetwork,
+  waitFor,
+  type LoopbackNetwork,
+  type Machine,
+} from "./support/sync-machines.ts";
 
 const line = (uuid: string, parent: string | null, time: string, text: string): string =>
   JSON.stringify({ uuid, parentUuid: parent, timestamp: time, type: "user", message: { role: "user", content: text } });
 
 describe("conflict copies merged by line", () => {
   it("keeps every line of both machines, and both machines write the same bytes whichever copy they start from", () => {
-    const common = [line("u1", null, "2026-01-01T00:00:01Z", "first"), line("u2", "u1", "2026-01-01T00:00:02Z", "second")];
+    const common = [
+      line("u1", null, "2026-01-01T00:00:01Z", "first"),
+      line("u2", "u1", "2026-01-01T00:00:02Z", "second"),
+    ];
     const onA = `${[...common, line("a3", "u2", "2026-01-01T00:00:05Z", "from A")].join("\n")}\n`;
     const onB = `${[...common, line("b3", "u2", "2026-01-01T00:00:04Z", "from B"), "not json, a torn line"].join("\n")}\n`;
     const mergedOnA = unionOfLines(onA, onB);
     const mergedOnB = unionOfLines(onB, onA);
     expect(mergedOnA.text).toBe(mergedOnB.text);
     expect(mergedOnA.added).toBe(2);
-    for (const text of ["first", "second", "from A", "from B", "not json, a torn line"]) expect(mergedOnA.text).toContain(text);
+    for (const text of ["first", "second", "from A", "from B", "not json, a torn line"])
+      expect(mergedOnA.text).toContain(text);
     expect(mergedOnA.text.split("\n").filter(Boolean)).toHaveLength(5);
   });
 
@@ -33,7 +58,10 @@ describe("conflict copies merged by line", () => {
     const session = path.join(dir, "abc.jsonl");
     writeFileSync(session, `${line("u1", null, "2026-01-01T00:00:01Z", "one")}\n`, { mode: 0o600 });
     const copy = path.join(dir, "abc.sync-conflict-20260101-000002-ABCDEFG.jsonl");
-    writeFileSync(copy, `${line("u1", null, "2026-01-01T00:00:01Z", "one")}\n${line("u9", "u1", "2026-01-01T00:00:02Z", "other machine")}\n`);
+    writeFileSync(
+      copy,
+      `${line("u1", null, "2026-01-01T00:00:01Z", "one")}\n${line("u9", "u1", "2026-01-01T00:00:02Z", "other machine")}\n`,
+    );
     writeFileSync(path.join(dir, "notes.sync-conflict-20260101-000002-ABCDEFG.txt"), "not a session");
     expect(mergeConflicts(dir)).toEqual([{ session: "abc.jsonl", added: 1, device: "ABCDEFG" }]);
     expect(readFileSync(session, "utf8")).toContain("other machine");
@@ -48,7 +76,10 @@ describe("conflict copies merged by line", () => {
     writeFileSync(outside, "secret\n");
     await execa("mkfifo", [path.join(dir, "abc.sync-conflict-20260101-000002-ABCDEFG.jsonl")]);
     symlinkSync(outside, path.join(dir, "def.jsonl"));
-    writeFileSync(path.join(dir, "def.sync-conflict-20260101-000002-ABCDEFG.jsonl"), `${line("u9", null, "2026-01-01T00:00:02Z", "planted")}\n`);
+    writeFileSync(
+      path.join(dir, "def.sync-conflict-20260101-000002-ABCDEFG.jsonl"),
+      `${line("u9", null, "2026-01-01T00:00:02Z", "planted")}\n`,
+    );
     expect(mergeConflicts(dir)).toEqual([]);
     expect(readFileSync(outside, "utf8")).toBe("secret\n");
     expect(lstatSync(path.join(dir, "def.jsonl")).isSymbolicLink()).toBe(true);
@@ -57,7 +88,12 @@ describe("conflict copies merged by line", () => {
 
 describe("a project is what its remote says", () => {
   it("normalises the spellings of one remote to one name", () => {
-    for (const url of ["git@github.com:ana/app.git", "https://github.com/ana/app", "ssh://git@GitHub.com:22/ana/app.git", "https://ana@github.com/ana/app/"]) {
+    for (const url of [
+      "git@github.com:ana/app.git",
+      "https://github.com/ana/app",
+      "ssh://git@GitHub.com:22/ana/app.git",
+      "https://ana@github.com/ana/app/",
+    ]) {
       expect(normaliseRemote(url)).toBe("github.com/ana/app");
     }
     expect(normaliseRemote("/srv/git/app.git")).toBe("/srv/git/app");
@@ -71,14 +107,18 @@ describe("claude-persist sync: bad input and missing pieces", () => {
     const before = JSON.stringify(filesUnder(home));
     const notSetUp = await runCli(["sync", "status"], { env: { HOME: home } });
     expect(notSetUp.exitCode).toBe(1);
-    expect(notSetUp.stderr).toBe("claude-persist sync: sync is not set up on this machine: run 'claude-persist sync init' first");
+    expect(notSetUp.stderr).toBe(
+      "claude-persist sync: sync is not set up on this machine: run 'claude-persist sync init' first",
+    );
     const badId = await runCli(["sync", "add-device", "not-a-device-id"], { env: { HOME: home } });
     expect(badId.exitCode).toBe(2);
     expect(badId.stderr).toContain("give the other device's ID");
     const badListen = await runCli(["sync", "init", "--listen", "0.0.0.0"], { env: { HOME: home } });
     expect(badListen.exitCode).toBe(2);
     expect(badListen.stderr).toContain("must look like tcp://HOST:PORT");
-    const noSyncthing = await runCli(["sync", "init", "--own"], { env: { HOME: home, CLAUDE_PERSIST_SYNCTHING: "/nonexistent/syncthing" } });
+    const noSyncthing = await runCli(["sync", "init", "--own"], {
+      env: { HOME: home, CLAUDE_PERSIST_SYNCTHING: "/nonexistent/syncthing" },
+    });
     expect(noSyncthing.exitCode).toBe(1);
     expect(noSyncthing.stderr).toContain("syncthing is not installed: install it");
     const badHost = await runCli(["sync", "unison", "devbox; rm -rf ~"], { env: { HOME: home } });
@@ -111,8 +151,14 @@ describe.skipIf(!hasSyncthing)("sessions that follow the user between two machin
       expect(init.exitCode, init.stderr).toBe(0);
       expect(init.stdout).toContain("This project travels as github.com/ana/app.");
     }
-    expect((await laptop.cli(["sync", "add-device", desktop.deviceId, "--name", "desktop", "--address", address(desktop)])).exitCode).toBe(0);
-    expect((await desktop.cli(["sync", "add-device", laptop.deviceId, "--name", "laptop", "--address", address(laptop)])).exitCode).toBe(0);
+    expect(
+      (await laptop.cli(["sync", "add-device", desktop.deviceId, "--name", "desktop", "--address", address(desktop)]))
+        .exitCode,
+    ).toBe(0);
+    expect(
+      (await desktop.cli(["sync", "add-device", laptop.deviceId, "--name", "laptop", "--address", address(laptop)]))
+        .exitCode,
+    ).toBe(0);
   }, 120_000);
 
   afterAll(async () => {
@@ -123,13 +169,18 @@ describe.skipIf(!hasSyncthing)("sessions that follow the user between two machin
 
   it("sets up Syncthing listening only where named, its API on a 0600 socket, the same ignores on both", async () => {
     const listening = await net.exec(["ss", "-Hltun"], { env: {} });
-    const ports = listening.stdout.split("\n").filter(Boolean).map((row) => row.split(/\s+/)[4]);
+    const ports = listening.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((row) => row.split(/\s+/)[4]);
     expect(ports.sort()).toEqual(["127.0.0.1:22101", "127.0.0.1:22102"]);
     const socket = path.join(laptop.claudeDir, "persist-host", "syncthing", "api.sock");
     expect(lstatSync(socket).isSocket()).toBe(true);
     expect(lstatSync(socket).mode & 0o777).toBe(0o600);
     for (const folder of ["projects", "todos", "persist-state"]) {
-      expect(readFileSync(path.join(laptop.claudeDir, folder, ".stignore"), "utf8")).toBe(readFileSync(path.join(desktop.claudeDir, folder, ".stignore"), "utf8"));
+      expect(readFileSync(path.join(laptop.claudeDir, folder, ".stignore"), "utf8")).toBe(
+        readFileSync(path.join(desktop.claudeDir, folder, ".stignore"), "utf8"),
+      );
     }
     const doctor = await desktop.cli(["sync", "doctor"]);
     expect(doctor.exitCode, doctor.stdout).toBe(0);
@@ -140,24 +191,42 @@ describe.skipIf(!hasSyncthing)("sessions that follow the user between two machin
     writeFileSync(path.join(laptop.claudeDir, ".credentials.json"), '{"secret":"laptop-only"}', { mode: 0o600 });
     mkdirSync(path.join(laptop.claudeDir, "plugins"), { recursive: true });
     writeFileSync(path.join(laptop.claudeDir, "plugins", "installed.json"), "{}");
-    const first = await runClaude(["-p", "remember the word PELICAN"], { cwd: laptop.repo, home: laptop.home, apiUrl: server.url });
+    const first = await runClaude(["-p", "remember the word PELICAN"], {
+      cwd: laptop.repo,
+      home: laptop.home,
+      apiUrl: server.url,
+    });
     expect(first.exitCode, first.stderr).toBe(0);
     const laptopProject = path.join(laptop.claudeDir, "projects", encodeProjectSlug(laptop.repo));
     const [transcript] = readdirSync(laptopProject).filter((name) => name.endsWith(".jsonl"));
     expect(transcript).toBeDefined();
-    writeFileSync(path.join(laptop.claudeDir, "todos", `${path.basename(transcript ?? "", ".jsonl")}-agent-x.json`), '[{"content":"ship it","status":"pending"}]');
+    writeFileSync(
+      path.join(laptop.claudeDir, "todos", `${path.basename(transcript ?? "", ".jsonl")}-agent-x.json`),
+      '[{"content":"ship it","status":"pending"}]',
+    );
 
     const desktopProject = path.join(desktop.claudeDir, "projects", encodeProjectSlug(desktop.repo));
     const laptopText = readFileSync(path.join(laptopProject, transcript ?? ""), "utf8");
-    await waitFor("the transcript on the desktop", () => readIfThere(path.join(desktopProject, transcript ?? "")) === laptopText);
-    await waitFor("the todo on the desktop", () => readdirSync(path.join(desktop.claudeDir, "todos")).some((name) => name.endsWith("-agent-x.json")));
+    await waitFor(
+      "the transcript on the desktop",
+      () => readIfThere(path.join(desktopProject, transcript ?? "")) === laptopText,
+    );
+    await waitFor("the todo on the desktop", () =>
+      readdirSync(path.join(desktop.claudeDir, "todos")).some((name) => name.endsWith("-agent-x.json")),
+    );
 
     const before = server.requests.length;
-    const resumed = await runClaude(["--continue", "-p", "which word?"], { cwd: desktop.repo, home: desktop.home, apiUrl: server.url });
+    const resumed = await runClaude(["--continue", "-p", "which word?"], {
+      cwd: desktop.repo,
+      home: desktop.home,
+      apiUrl: server.url,
+    });
     expect(resumed.exitCode, resumed.stderr).toBe(0);
     expect(JSON.stringify(server.requests.slice(before))).toContain("remember the word PELICAN");
     // The desktop appended to the same session, and the laptop sees that too.
-    await waitFor("the desktop's turn on the laptop", () => readIfThere(path.join(laptopProject, transcript ?? ""))?.includes("which word?"));
+    await waitFor("the desktop's turn on the laptop", () =>
+      readIfThere(path.join(laptopProject, transcript ?? ""))?.includes("which word?"),
+    );
 
     // Never across: credentials, plugins, and each machine's own path slug.
     expect(existsSync(path.join(desktop.claudeDir, ".credentials.json"))).toBe(false);
@@ -167,12 +236,21 @@ describe.skipIf(!hasSyncthing)("sessions that follow the user between two machin
   }, 180_000);
 
   it("interactive, in a terminal: claude --resume on the desktop shows the laptop's conversation and carries it on", async () => {
-    const first = await runClaude(["-p", "remember the word HERON"], { cwd: laptop.repo, home: laptop.home, apiUrl: server.url });
+    const first = await runClaude(["-p", "remember the word HERON"], {
+      cwd: laptop.repo,
+      home: laptop.home,
+      apiUrl: server.url,
+    });
     expect(first.exitCode, first.stderr).toBe(0);
     const laptopProject = path.join(laptop.claudeDir, "projects", encodeProjectSlug(laptop.repo));
-    const name = readdirSync(laptopProject).find((n) => n.endsWith(".jsonl") && readFileSync(path.join(laptopProject, n), "utf8").includes("HERON")) ?? "";
+    const name =
+      readdirSync(laptopProject).find(
+        (n) => n.endsWith(".jsonl") && readFileSync(path.join(laptopProject, n), "utf8").includes("HERON"),
+      ) ?? "";
     const desktopProject = path.join(desktop.claudeDir, "projects", encodeProjectSlug(desktop.repo));
-    await waitFor("the HERON session on the desktop", () => readIfThere(path.join(desktopProject, name))?.includes("Hello from the test server."));
+    await waitFor("the HERON session on the desktop", () =>
+      readIfThere(path.join(desktopProject, name))?.includes("Hello from the test server."),
+    );
     const env = claudeEnv(desktop.home, server.url);
     // What a first interactive start needs: onboarding done, this folder trusted, the API key approved.
     writeFileSync(
@@ -185,10 +263,30 @@ describe.skipIf(!hasSyncthing)("sessions that follow the user between two machin
     );
     const tmux = `cp-sync-${process.pid}`;
     const envArgs = Object.entries(env).map(([key, value]) => `${key}=${value}`);
-    await execa("tmux", ["new-session", "-d", "-s", tmux, "-x", "200", "-y", "50", "-c", desktop.repo, "env", ...envArgs, CLAUDE_BIN, "--resume", path.basename(name, ".jsonl")]);
+    await execa("tmux", [
+      "new-session",
+      "-d",
+      "-s",
+      tmux,
+      "-x",
+      "200",
+      "-y",
+      "50",
+      "-c",
+      desktop.repo,
+      "env",
+      ...envArgs,
+      CLAUDE_BIN,
+      "--resume",
+      path.basename(name, ".jsonl"),
+    ]);
     try {
       const pane = async () => (await execa("tmux", ["capture-pane", "-p", "-t", tmux, "-S", "-200"])).stdout;
-      await waitFor("the laptop's conversation on the desktop's screen", async () => (await pane()).includes("remember the word HERON"), 60_000);
+      await waitFor(
+        "the laptop's conversation on the desktop's screen",
+        async () => (await pane()).includes("remember the word HERON"),
+        60_000,
+      );
       const before = server.requests.length;
       await execa("tmux", ["send-keys", "-t", tmux, "-l", "which bird?"]);
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -215,16 +313,22 @@ describe.skipIf(!hasSyncthing)("sessions that follow the user between two machin
     expect(started.exitCode, started.stderr).toBe(0);
     const laptopProject = path.join(laptop.claudeDir, "projects", encodeProjectSlug(laptop.repo));
     const sessionId = readdirSync(laptopProject)
-      .filter((name) => name.endsWith(".jsonl") && readFileSync(path.join(laptopProject, name), "utf8").includes("OSPREY"))
+      .filter(
+        (name) => name.endsWith(".jsonl") && readFileSync(path.join(laptopProject, name), "utf8").includes("OSPREY"),
+      )
       .map((name) => path.basename(name, ".jsonl"))[0];
     expect(sessionId).toBeDefined();
     const record = path.join("persist-state", "session-starts", `${sessionId}.jsonl`);
-    await waitFor("the start record and transcript on the desktop", () =>
-      readIfThere(path.join(desktop.claudeDir, record))?.includes("laptop-host") &&
-      readIfThere(path.join(desktop.claudeDir, "projects", encodeProjectSlug(desktop.repo), `${sessionId}.jsonl`))?.includes("OSPREY"),
+    await waitFor(
+      "the start record and transcript on the desktop",
+      () =>
+        readIfThere(path.join(desktop.claudeDir, record))?.includes("laptop-host") &&
+        readIfThere(
+          path.join(desktop.claudeDir, "projects", encodeProjectSlug(desktop.repo), `${sessionId}.jsonl`),
+        )?.includes("OSPREY"),
     );
     const before = server.requests.length;
-    const resumed = await onHost("desktop-host", ["--resume", sessionId ?? "",  "-p", "go on"], desktop);
+    const resumed = await onHost("desktop-host", ["--resume", sessionId ?? "", "-p", "go on"], desktop);
     expect(resumed.exitCode, resumed.stderr).toBe(0);
     const sent = JSON.stringify(server.requests.slice(before));
     expect(sent).toContain("start of the OSPREY session");
@@ -236,28 +340,48 @@ describe.skipIf(!hasSyncthing)("sessions that follow the user between two machin
     const session = "0b7a3c2e-1111-4222-8333-944445555666";
     const base = `${line("c1", null, "2026-01-01T00:00:01Z", "shared start")}\n`;
     writeFileSync(path.join(project(laptop), `${session}.jsonl`), base, { mode: 0o600 });
-    await waitFor("the session on the desktop", () => readIfThere(path.join(project(desktop), `${session}.jsonl`)) === base);
+    await waitFor(
+      "the session on the desktop",
+      () => readIfThere(path.join(project(desktop), `${session}.jsonl`)) === base,
+    );
 
     // The desktop is offline while both machines write the session.
     expect((await desktop.cli(["sync", "stop"])).exitCode).toBe(0);
-    appendFileSync(path.join(project(laptop), `${session}.jsonl`), `${line("l2", "c1", "2026-01-01T00:00:02Z", "laptop line")}\n`);
-    appendFileSync(path.join(project(desktop), `${session}.jsonl`), `${line("d2", "c1", "2026-01-01T00:00:03Z", "desktop line")}\n`);
+    appendFileSync(
+      path.join(project(laptop), `${session}.jsonl`),
+      `${line("l2", "c1", "2026-01-01T00:00:02Z", "laptop line")}\n`,
+    );
+    appendFileSync(
+      path.join(project(desktop), `${session}.jsonl`),
+      `${line("d2", "c1", "2026-01-01T00:00:03Z", "desktop line")}\n`,
+    );
     expect((await desktop.cli(["sync", "start"])).exitCode).toBe(0);
 
     const conflictOn = await waitFor("a conflict copy", () =>
-      [laptop, desktop].find((machine) => readdirSync(project(machine)).some((name) => name.includes(".sync-conflict-"))),
+      [laptop, desktop].find((machine) =>
+        readdirSync(project(machine)).some((name) => name.includes(".sync-conflict-")),
+      ),
     );
     // The next session start in the project merges it and tells the user.
     const hook = await runCli(["hook", "session-start"], {
       env: { HOME: conflictOn.home, CLAUDE_PERSIST_ENVIRONMENT: "host" },
-      input: JSON.stringify({ session_id: "9d9d9d9d-0000-4000-8000-000000000000", cwd: conflictOn.repo, source: "startup", hook_event_name: "SessionStart" }),
+      input: JSON.stringify({
+        session_id: "9d9d9d9d-0000-4000-8000-000000000000",
+        cwd: conflictOn.repo,
+        source: "startup",
+        hook_event_name: "SessionStart",
+      }),
     });
     expect(hook.stderr).toContain(`session ${session} was continued on two machines at once`);
     expect(hook.stdout).toContain("the session now has two branches");
 
     const converged = await waitFor("both machines holding every line, and no conflict copy", () => {
-      const texts = [laptop, desktop].map((machine) => readIfThere(path.join(project(machine), `${session}.jsonl`)) ?? "");
-      const copies = [laptop, desktop].flatMap((machine) => readdirSync(project(machine)).filter((name) => name.includes(".sync-conflict-")));
+      const texts = [laptop, desktop].map(
+        (machine) => readIfThere(path.join(project(machine), `${session}.jsonl`)) ?? "",
+      );
+      const copies = [laptop, desktop].flatMap((machine) =>
+        readdirSync(project(machine)).filter((name) => name.includes(".sync-conflict-")),
+      );
       return texts[0] === texts[1] && copies.length === 0 && texts[0];
     });
     for (const text of ["shared start", "laptop line", "desktop line"]) expect(converged).toContain(text);
@@ -290,25 +414,56 @@ describe.skipIf(!hasSyncthing)("an untrusted always-on box as an encrypted relay
 
   it("carries the laptop's session to the desktop while the laptop is off, and stores no plain text", async () => {
     // The laptop and the desktop never connect to each other: only to the relay.
-    const added = await laptop.cli(["sync", "add-device", relay.deviceId, "--untrusted", "--name", "relay", "--address", address(relay)]);
+    const added = await laptop.cli([
+      "sync",
+      "add-device",
+      relay.deviceId,
+      "--untrusted",
+      "--name",
+      "relay",
+      "--address",
+      address(relay),
+    ]);
     expect(added.exitCode, added.stderr).toBe(0);
     expect(added.stdout).toContain("copy that file to the same place on your other machines");
     const password = path.join("persist-host", "sync-relay-password");
-    writeFileSync(path.join(desktop.claudeDir, password), readFileSync(path.join(laptop.claudeDir, password)), { mode: 0o600 });
-    expect((await desktop.cli(["sync", "add-device", relay.deviceId, "--untrusted", "--address", address(relay)])).exitCode).toBe(0);
+    writeFileSync(path.join(desktop.claudeDir, password), readFileSync(path.join(laptop.claudeDir, password)), {
+      mode: 0o600,
+    });
+    expect(
+      (await desktop.cli(["sync", "add-device", relay.deviceId, "--untrusted", "--address", address(relay)])).exitCode,
+    ).toBe(0);
     for (const machine of [laptop, desktop]) {
-      expect((await relay.cli(["sync", "add-device", machine.deviceId, "--name", machine.name, "--address", address(machine)])).exitCode).toBe(0);
+      expect(
+        (
+          await relay.cli([
+            "sync",
+            "add-device",
+            machine.deviceId,
+            "--name",
+            machine.name,
+            "--address",
+            address(machine),
+          ])
+        ).exitCode,
+      ).toBe(0);
     }
     expect((await desktop.cli(["sync", "stop"])).exitCode).toBe(0);
 
     const session = "5e55e55e-2222-4333-8444-955556666777";
     const text = `${line("r1", null, "2026-01-01T00:00:01Z", "the word is ALBATROSS")}\n`;
-    writeFileSync(path.join(laptop.claudeDir, "projects", encodeProjectSlug(laptop.repo), `${session}.jsonl`), text, { mode: 0o600 });
+    writeFileSync(path.join(laptop.claudeDir, "projects", encodeProjectSlug(laptop.repo), `${session}.jsonl`), text, {
+      mode: 0o600,
+    });
     await laptop.cli(["sync", "scan"]);
-    await waitFor("the relay holding the laptop's projects", async () => {
-      const status = await laptop.cli(["sync", "status", "--json"]);
-      return status.exitCode === 0 && status.stdout.includes('"connected": true') && (await relayHasAll(laptop));
-    }, 90_000);
+    await waitFor(
+      "the relay holding the laptop's projects",
+      async () => {
+        const status = await laptop.cli(["sync", "status", "--json"]);
+        return status.exitCode === 0 && status.stdout.includes('"connected": true') && (await relayHasAll(laptop));
+      },
+      90_000,
+    );
     expect((await laptop.cli(["sync", "stop"])).exitCode).toBe(0);
 
     expect((await desktop.cli(["sync", "start"])).exitCode).toBe(0);
@@ -361,11 +516,26 @@ describe.skipIf(!hasSyncthing)("a Syncthing the user already runs (real Syncthin
     const userApi = async (method: string, apiPath: string): Promise<string> =>
       (
         await net.exec(
-          [process.execPath, "-e", `fetch("http://127.0.0.1:8384${apiPath}", { method: "${method}", headers: { "X-API-Key": "users-own-key" } }).then((r) => r.text()).then(console.log, () => {})`],
+          [
+            process.execPath,
+            "-e",
+            `fetch("http://127.0.0.1:8384${apiPath}", { method: "${method}", headers: { "X-API-Key": "users-own-key" } }).then((r) => r.text()).then(console.log, () => {})`,
+          ],
           { env: {} },
         )
       ).stdout;
-    const daemon = net.exec(["syncthing", "serve", `--home=${userHome}`, "--no-browser", "--no-restart", "--no-upgrade", `--logfile=${path.join(userHome, "log")}`], { env: { HOME: machine.home } });
+    const daemon = net.exec(
+      [
+        "syncthing",
+        "serve",
+        `--home=${userHome}`,
+        "--no-browser",
+        "--no-restart",
+        "--no-upgrade",
+        `--logfile=${path.join(userHome, "log")}`,
+      ],
+      { env: { HOME: machine.home } },
+    );
     try {
       await waitFor("the user's Syncthing", async () => (await userApi("GET", "/rest/system/ping")).includes("pong"));
       const init = await machine.cli(["sync", "init"]);
@@ -374,7 +544,9 @@ describe.skipIf(!hasSyncthing)("a Syncthing the user already runs (real Syncthin
       expect(existsSync(path.join(machine.claudeDir, "persist-host", "syncthing"))).toBe(false);
       const folders = await machine.cli(["sync", "status", "--json"]);
       expect(folders.exitCode, folders.stderr).toBe(0);
-      expect(JSON.parse(folders.stdout).folders.map((f: { id: string; state: string }) => f.state)).not.toContain("not configured");
+      expect(JSON.parse(folders.stdout).folders.map((f: { id: string; state: string }) => f.state)).not.toContain(
+        "not configured",
+      );
       const stop = await machine.cli(["sync", "stop"]);
       expect(stop.exitCode).toBe(1);
       expect(stop.stderr).toContain("uses the Syncthing you run yourself");
@@ -387,7 +559,8 @@ describe.skipIf(!hasSyncthing)("a Syncthing the user already runs (real Syncthin
   }, 120_000);
 });
 
-const hasUnison = (await execa("unison", ["-version"], { reject: false }).catch(() => ({ exitCode: 1 }))).exitCode === 0;
+const hasUnison =
+  (await execa("unison", ["-version"], { reject: false }).catch(() => ({ exitCode: 1 }))).exitCode === 0;
 
 describe.skipIf(!hasUnison)("unison with a machine reached over ssh (real unison, over a pipe)", () => {
   it("brings the devbox in step on demand, and a session written on both sides keeps every line", async () => {
@@ -396,16 +569,23 @@ describe.skipIf(!hasUnison)("unison with a machine reached over ssh (real unison
     for (const home of [laptop, devbox]) mkdirSync(path.join(home, ".claude"), { recursive: true, mode: 0o700 });
     // Stands in for ssh: runs the command it is given as the devbox, whose home is elsewhere.
     const ssh = path.join(tempDir("cp-fake-ssh-"), "ssh");
-    writeFileSync(ssh, `#!/bin/sh\nwhile [ $# -gt 0 ] && [ "$1" != unison ]; do shift; done\nexec env HOME=${devbox} UNISON=${devbox}/.unison "$@"\n`, { mode: 0o755 });
+    writeFileSync(
+      ssh,
+      `#!/bin/sh\nwhile [ $# -gt 0 ] && [ "$1" != unison ]; do shift; done\nexec env HOME=${devbox} UNISON=${devbox}/.unison "$@"\n`,
+      { mode: 0o755 },
+    );
     const identity = path.join(".claude", "projects", "repo-github.com-ana-app-0123abcd");
     mkdirSync(path.join(laptop, identity), { recursive: true });
     symlinkSync("repo-github.com-ana-app-0123abcd", path.join(laptop, ".claude", "projects", "-home-ana-code-app"));
     const session = path.join(identity, "4c4c4c4c-1111-4222-8333-944445555666.jsonl");
-    writeFileSync(path.join(laptop, session), `${line("u1", null, "2026-01-01T00:00:01Z", "common start")}\n`, { mode: 0o600 });
+    writeFileSync(path.join(laptop, session), `${line("u1", null, "2026-01-01T00:00:01Z", "common start")}\n`, {
+      mode: 0o600,
+    });
     writeFileSync(path.join(laptop, ".claude", ".credentials.json"), "{}", { mode: 0o600 });
     mkdirSync(path.join(laptop, ".claude", "todos"), { recursive: true });
     writeFileSync(path.join(laptop, ".claude", "todos", "t-agent-t.json"), "[]");
-    const unison = () => runCli(["sync", "unison", "devbox", "--ssh-command", ssh], { env: { HOME: laptop, USER: "ana" } });
+    const unison = () =>
+      runCli(["sync", "unison", "devbox", "--ssh-command", ssh], { env: { HOME: laptop, USER: "ana" } });
 
     const first = await unison();
     expect(first.exitCode, first.stderr + first.stdout).toBe(0);

@@ -14,12 +14,38 @@ function writeTranscript(lines: string[]): string {
 
 describe("summarizeTranscript", () => {
   it("reads id, cwd, branch, times and the first prompt from the head and tail only", () => {
-    const filler = line({ type: "assistant", sessionId: "s1", cwd: "/home/ana/app", message: { role: "assistant", content: "x".repeat(1000) } });
+    const filler = line({
+      type: "assistant",
+      sessionId: "s1",
+      cwd: "/home/ana/app",
+      message: { role: "assistant", content: "x".repeat(1000) },
+    });
     const file = writeTranscript([
-      line({ type: "user", sessionId: "s1", cwd: "/home/ana/app", gitBranch: "main", version: "2.1.330", timestamp: "2026-11-01T10:00:00.000Z", message: { role: "user", content: "<command-name>/x</command-name>" } }),
-      line({ type: "user", sessionId: "s1", cwd: "/home/ana/app", timestamp: "2026-11-01T10:00:01.000Z", message: { role: "user", content: [{ type: "text", text: "fix   the\nlogin bug" }] } }),
+      line({
+        type: "user",
+        sessionId: "s1",
+        cwd: "/home/ana/app",
+        gitBranch: "main",
+        version: "2.1.330",
+        timestamp: "2026-11-01T10:00:00.000Z",
+        message: { role: "user", content: "<command-name>/x</command-name>" },
+      }),
+      line({
+        type: "user",
+        sessionId: "s1",
+        cwd: "/home/ana/app",
+        timestamp: "2026-11-01T10:00:01.000Z",
+        message: { role: "user", content: [{ type: "text", text: "fix   the\nlogin bug" }] },
+      }),
       ...Array.from({ length: 5000 }, () => filler),
-      line({ type: "user", sessionId: "s1", cwd: "/workspaces/app", gitBranch: "feature", timestamp: "2026-11-02T09:00:00.000Z", message: { role: "user", content: "go on" } }),
+      line({
+        type: "user",
+        sessionId: "s1",
+        cwd: "/workspaces/app",
+        gitBranch: "feature",
+        timestamp: "2026-11-02T09:00:00.000Z",
+        message: { role: "user", content: "go on" },
+      }),
     ]);
     const summary = summarizeTranscript(file);
     expect(summary).toMatchObject({
@@ -38,14 +64,23 @@ describe("summarizeTranscript", () => {
 
   it("reads a first line longer than one chunk whole", () => {
     const file = writeTranscript([
-      line({ type: "user", sessionId: "s2", cwd: "/a", message: { role: "user", content: `big ${"y".repeat(200_000)}` } }),
+      line({
+        type: "user",
+        sessionId: "s2",
+        cwd: "/a",
+        message: { role: "user", content: `big ${"y".repeat(200_000)}` },
+      }),
       line({ type: "assistant", sessionId: "s2", cwd: "/b" }),
     ]);
     expect(summarizeTranscript(file)).toMatchObject({ sessionId: "s2", firstCwd: "/a", lastCwd: "/b" });
   });
 
   it("skips a torn last line and foreign lines", () => {
-    const file = writeTranscript([line({ type: "summary", summary: "x" }), line({ type: "user", sessionId: "s3", cwd: "/a" }), '{"type":"user","sessionId":"s3","cwd":"/tor']);
+    const file = writeTranscript([
+      line({ type: "summary", summary: "x" }),
+      line({ type: "user", sessionId: "s3", cwd: "/a" }),
+      '{"type":"user","sessionId":"s3","cwd":"/tor',
+    ]);
     expect(summarizeTranscript(file)).toMatchObject({ sessionId: "s3", lastCwd: "/a" });
   });
 

@@ -36,8 +36,19 @@ const hostDir = (home: string) => path.join(claudeDir(home), "persist-host");
 const hostEnv = (home: string) => ({ HOME: home, DOCKER_HOST: NO_DOCKER, CLAUDE_PERSIST_ENVIRONMENT: "host" });
 
 function runHook(home: string) {
-  const input = JSON.stringify({ session_id: SESSION, cwd: "/home/ana/app", hook_event_name: "SessionStart", source: "startup" });
-  return execa(process.execPath, [HOOK], { input, env: { PATH: process.env.PATH ?? "", ...hostEnv(home) }, extendEnv: false, reject: false, timeout: HANG });
+  const input = JSON.stringify({
+    session_id: SESSION,
+    cwd: "/home/ana/app",
+    hook_event_name: "SessionStart",
+    source: "startup",
+  });
+  return execa(process.execPath, [HOOK], {
+    input,
+    env: { PATH: process.env.PATH ?? "", ...hostEnv(home) },
+    extendEnv: false,
+    reject: false,
+    timeout: HANG,
+  });
 }
 
 async function gitRepo(): Promise<string> {
@@ -62,13 +73,18 @@ describe("a cloned repo cannot reach the user's files through dev-open", () => {
     const repo = await gitRepo();
     const victim = path.join(home, "authorized_keys");
     writeFileSync(victim, "ssh-ed25519 AAAA the-users-own-key\n");
-    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), `// ssh-ed25519 AAAA attackers-key\n${CONFIG}`);
+    writeFileSync(
+      path.join(repo, ".devcontainer", "devcontainer.json"),
+      `// ssh-ed25519 AAAA attackers-key\n${CONFIG}`,
+    );
     symlinkSync(victim, path.join(repo, ".devcontainer", "devcontainer.json.claude-persist.bak"));
     const result = await runCli(["dev-open", "--config-only"], { env: hostEnv(home), cwd: repo });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(readFileSync(victim, "utf8")).toBe("ssh-ed25519 AAAA the-users-own-key\n");
     // The planted name is left alone; the backup is a fresh file in the host-only folder.
-    expect(lstatSync(path.join(repo, ".devcontainer", "devcontainer.json.claude-persist.bak")).isSymbolicLink()).toBe(true);
+    expect(lstatSync(path.join(repo, ".devcontainer", "devcontainer.json.claude-persist.bak")).isSymbolicLink()).toBe(
+      true,
+    );
     const backup = /\(backup: ([^)]+)\)/.exec(result.stdout)?.[1] ?? "";
     expect(backup.startsWith(hostDir(home))).toBe(true);
     expect(readFileSync(backup, "utf8")).toBe(`// ssh-ed25519 AAAA attackers-key\n${CONFIG}`);
@@ -80,7 +96,10 @@ describe("a cloned repo cannot reach the user's files through dev-open", () => {
     const outside = path.join(home, ".docker-config.json");
     const secret = '{ "image": "debian", "remoteUser": "vscode", "auths": { "registry": { "auth": "c2VjcmV0" } } }\n';
     writeFileSync(outside, secret);
-    symlinkSync(path.relative(path.join(repo, ".devcontainer"), outside), path.join(repo, ".devcontainer", "devcontainer.json"));
+    symlinkSync(
+      path.relative(path.join(repo, ".devcontainer"), outside),
+      path.join(repo, ".devcontainer", "devcontainer.json"),
+    );
     for (const args of [["--config-only"], ["--dry-run"], ["--isolated"]]) {
       const result = await runCli(["dev-open", ...args], { env: hostEnv(home), cwd: repo });
       expect(result.exitCode).toBe(1);
@@ -111,7 +130,9 @@ describe("a cloned repo cannot reach the user's files through dev-open", () => {
     symlinkSync("../shared-devcontainer.json", path.join(repo, ".devcontainer", "devcontainer.json"));
     const result = await runCli(["dev-open", "--config-only"], { env: hostEnv(home), cwd: repo });
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(readFileSync(path.join(repo, "shared-devcontainer.json"), "utf8")).toContain("persist-host/host-files/settings.json");
+    expect(readFileSync(path.join(repo, "shared-devcontainer.json"), "utf8")).toContain(
+      "persist-host/host-files/settings.json",
+    );
     expect(readlinkSync(path.join(repo, ".devcontainer", "devcontainer.json"))).toBe("../shared-devcontainer.json");
   });
 
@@ -119,16 +140,32 @@ describe("a cloned repo cannot reach the user's files through dev-open", () => {
     const repo = await gitRepo();
     writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), CONFIG);
     await mkfifo(path.join(repo, ".mcp.json"));
-    const withMcp = await execa(process.execPath, [path.join(PROJECT_ROOT, "dist", "bin", "claude-persist.mjs"), "dev-open", "--dry-run"], {
-      cwd: repo, env: { PATH: process.env.PATH ?? "", ...hostEnv(home) }, extendEnv: false, reject: false, timeout: HANG,
-    });
+    const withMcp = await execa(
+      process.execPath,
+      [path.join(PROJECT_ROOT, "dist", "bin", "claude-persist.mjs"), "dev-open", "--dry-run"],
+      {
+        cwd: repo,
+        env: { PATH: process.env.PATH ?? "", ...hostEnv(home) },
+        extendEnv: false,
+        reject: false,
+        timeout: HANG,
+      },
+    );
     expect(withMcp.timedOut).toBe(false);
     expect(withMcp.exitCode, withMcp.stderr).toBe(0);
     const fifoConfig = await gitRepo();
     await mkfifo(path.join(fifoConfig, ".devcontainer", "devcontainer.json"));
-    const result = await execa(process.execPath, [path.join(PROJECT_ROOT, "dist", "bin", "claude-persist.mjs"), "dev-open", "--config-only"], {
-      cwd: fifoConfig, env: { PATH: process.env.PATH ?? "", ...hostEnv(home) }, extendEnv: false, reject: false, timeout: HANG,
-    });
+    const result = await execa(
+      process.execPath,
+      [path.join(PROJECT_ROOT, "dist", "bin", "claude-persist.mjs"), "dev-open", "--config-only"],
+      {
+        cwd: fifoConfig,
+        env: { PATH: process.env.PATH ?? "", ...hostEnv(home) },
+        extendEnv: false,
+        reject: false,
+        timeout: HANG,
+      },
+    );
     expect(result.timedOut).toBe(false);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain("No dev container config");
@@ -149,7 +186,8 @@ describe("the links single files are mounted through are the host's alone", () =
     // persist-host/ is never mounted: only single files are, through its links, read-only.
     const hostOnly = [...config.matchAll(/"source=[^"]*persist-host[^"]*"/g)].map((m) => m[0]);
     expect(hostOnly.length).toBeGreaterThan(0);
-    for (const mount of hostOnly) expect(mount).toMatch(/persist-host\/host-files\/[a-z.]+\.json,target=[^,]+,type=bind,readonly"$/);
+    for (const mount of hostOnly)
+      expect(mount).toMatch(/persist-host\/host-files\/[a-z.]+\.json,target=[^,]+,type=bind,readonly"$/);
     expect(statSync(hostDir(home)).mode & 0o777).toBe(0o700);
     expect(readlinkSync(path.join(hostDir(home), "host-files", "mcp.json"))).toBe("../../mcp.json");
 
@@ -159,7 +197,10 @@ describe("the links single files are mounted through are the host's alone", () =
     const teammate = tempHome();
     writeFileSync(path.join(claudeDir(teammate), "settings.json"), "{}\n");
     const script = (JSON.parse(`"${command}"`) as string).replaceAll("${localEnv:HOME}", teammate);
-    const run = await execa("sh", ["-c", script], { env: { PATH: process.env.PATH ?? "", HOME: teammate }, reject: false });
+    const run = await execa("sh", ["-c", script], {
+      env: { PATH: process.env.PATH ?? "", HOME: teammate },
+      reject: false,
+    });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(statSync(hostDir(teammate)).mode & 0o777).toBe(0o700);
     expect(readlinkSync(path.join(hostDir(teammate), "host-files", "settings.json"))).toBe("../../settings.json");
@@ -173,7 +214,12 @@ describe("uninstall and the install record", () => {
     expect((await runCli(["install"], { env: hostEnv(home) })).exitCode).toBe(0);
     const victim = path.join(home, ".bash_logout");
     writeFileSync(victim, "clear\n");
-    const planted = { version: "9.9.9", files: { "../.bash_logout": { sha256: sha256("clear\n"), replacedUserFile: false } }, settings: { before: null, after: "x" }, createdDirs: [".."] };
+    const planted = {
+      version: "9.9.9",
+      files: { "../.bash_logout": { sha256: sha256("clear\n"), replacedUserFile: false } },
+      settings: { before: null, after: "x" },
+      createdDirs: [".."],
+    };
     writeFileSync(path.join(stateDir(home), "install.json"), JSON.stringify(planted));
     const result = await runCli(["uninstall"], { env: hostEnv(home) });
     expect(result.exitCode, result.stderr).toBe(0);
@@ -187,7 +233,9 @@ describe("uninstall and the install record", () => {
     // The layout of an older version: the record in persist-state/, no persist-host/.
     const victim = path.join(home, ".bash_logout");
     writeFileSync(victim, "clear\n");
-    const record = JSON.parse(readFileSync(path.join(hostDir(home), "install.json"), "utf8")) as { files: Record<string, unknown> };
+    const record = JSON.parse(readFileSync(path.join(hostDir(home), "install.json"), "utf8")) as {
+      files: Record<string, unknown>;
+    };
     record.files["../.bash_logout"] = { sha256: sha256("clear\n"), replacedUserFile: false };
     removeTree(hostDir(home));
     mkdirSync(stateDir(home), { recursive: true });
@@ -245,15 +293,24 @@ describe("what older versions kept in persist-state/ moves to persist-host/", ()
 describe("FIFOs and links a container plants never hang the host", () => {
   it.each([
     ["work-items.json as a FIFO", (home: string) => mkfifo(path.join(stateDir(home), "work-items.json"))],
-    ["work-items.json as a link to /dev/zero", async (home: string) => symlinkSync("/dev/zero", path.join(stateDir(home), "work-items.json"))],
-    ["this session's start record as a FIFO", async (home: string) => {
-      mkdirSync(path.join(stateDir(home), "session-starts"));
-      await mkfifo(path.join(stateDir(home), "session-starts", `${SESSION}.jsonl`));
-    }],
-    ["this session's start record as a link to another file", async (home: string) => {
-      mkdirSync(path.join(stateDir(home), "session-starts"));
-      symlinkSync(path.join(home, ".bashrc"), path.join(stateDir(home), "session-starts", `${SESSION}.jsonl`));
-    }],
+    [
+      "work-items.json as a link to /dev/zero",
+      async (home: string) => symlinkSync("/dev/zero", path.join(stateDir(home), "work-items.json")),
+    ],
+    [
+      "this session's start record as a FIFO",
+      async (home: string) => {
+        mkdirSync(path.join(stateDir(home), "session-starts"));
+        await mkfifo(path.join(stateDir(home), "session-starts", `${SESSION}.jsonl`));
+      },
+    ],
+    [
+      "this session's start record as a link to another file",
+      async (home: string) => {
+        mkdirSync(path.join(stateDir(home), "session-starts"));
+        symlinkSync(path.join(home, ".bashrc"), path.join(stateDir(home), "session-starts", `${SESSION}.jsonl`));
+      },
+    ],
   ])("the SessionStart hook with %s answers at once and says what is wrong", async (_name, plant) => {
     const home = tempHome();
     mkdirSync(stateDir(home), { mode: 0o700 });
@@ -267,23 +324,34 @@ describe("FIFOs and links a container plants never hang the host", () => {
     expect(readFileSync(path.join(home, ".bashrc"), "utf8")).toBe("alias ls='ls -F'\n");
   });
 
-  it.each(["mappings.json", "work-items.json"])("sessions with %s as a FIFO lists the sessions and names the file", async (name) => {
-    const home = tempHome();
-    mkdirSync(stateDir(home), { mode: 0o700 });
-    await mkfifo(path.join(stateDir(home), name));
-    const repo = await gitRepo();
-    writeTranscript(home, repo, SESSION, "hello");
-    mkdirSync(path.join(stateDir(home), "session-starts"));
-    await mkfifo(path.join(stateDir(home), "session-starts", `${SESSION}.jsonl`));
-    const result = await execa(process.execPath, [path.join(PROJECT_ROOT, "dist", "bin", "claude-persist.mjs"), "sessions"], {
-      cwd: repo, env: { PATH: process.env.PATH ?? "", ...hostEnv(home) }, extendEnv: false, reject: false, timeout: HANG,
-    });
-    expect(result.timedOut).toBe(false);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain("hello");
-    expect(result.stderr).toContain(`${name} could not be read (`);
-    expect(result.stderr).toContain(`${name} is not a regular file; not reading it`);
-  });
+  it.each(["mappings.json", "work-items.json"])(
+    "sessions with %s as a FIFO lists the sessions and names the file",
+    async (name) => {
+      const home = tempHome();
+      mkdirSync(stateDir(home), { mode: 0o700 });
+      await mkfifo(path.join(stateDir(home), name));
+      const repo = await gitRepo();
+      writeTranscript(home, repo, SESSION, "hello");
+      mkdirSync(path.join(stateDir(home), "session-starts"));
+      await mkfifo(path.join(stateDir(home), "session-starts", `${SESSION}.jsonl`));
+      const result = await execa(
+        process.execPath,
+        [path.join(PROJECT_ROOT, "dist", "bin", "claude-persist.mjs"), "sessions"],
+        {
+          cwd: repo,
+          env: { PATH: process.env.PATH ?? "", ...hostEnv(home) },
+          extendEnv: false,
+          reject: false,
+          timeout: HANG,
+        },
+      );
+      expect(result.timedOut).toBe(false);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.stdout).toContain("hello");
+      expect(result.stderr).toContain(`${name} could not be read (`);
+      expect(result.stderr).toContain(`${name} is not a regular file; not reading it`);
+    },
+  );
 
   it("a transcript swapped for a FIFO is skipped, not waited on", async () => {
     const home = tempHome();
@@ -291,9 +359,17 @@ describe("FIFOs and links a container plants never hang the host", () => {
     writeTranscript(home, repo, SESSION, "hello");
     const fifo = path.join(claudeDir(home), "projects", slug(repo), "1b7e4a8c-1111-4222-8333-944445555666.jsonl");
     await mkfifo(fifo);
-    const result = await execa(process.execPath, [path.join(PROJECT_ROOT, "dist", "bin", "claude-persist.mjs"), "sessions"], {
-      cwd: repo, env: { PATH: process.env.PATH ?? "", ...hostEnv(home) }, extendEnv: false, reject: false, timeout: HANG,
-    });
+    const result = await execa(
+      process.execPath,
+      [path.join(PROJECT_ROOT, "dist", "bin", "claude-persist.mjs"), "sessions"],
+      {
+        cwd: repo,
+        env: { PATH: process.env.PATH ?? "", ...hostEnv(home) },
+        extendEnv: false,
+        reject: false,
+        timeout: HANG,
+      },
+    );
     expect(result.timedOut).toBe(false);
     expect(result.stdout).toContain("hello");
   });
@@ -319,7 +395,11 @@ describe("writes into folders containers share never follow a link they planted"
     const outside = tempDir("cp-outside-");
     const starts = path.join(stateDir(home), "session-starts");
     // The container's side: swap the folder for a link and back, as fast as it can, until told to stop.
-    const racer = execa(process.execPath, ["-e", `
+    const racer = execa(
+      process.execPath,
+      [
+        "-e",
+        `
       const fs = require("node:fs");
       const [dir, outside, stop] = process.argv.slice(1);
       const quietly = (fn) => { try { fn(); } catch {} };
@@ -330,13 +410,26 @@ describe("writes into folders containers share never follow a link they planted"
         quietly(() => fs.unlinkSync(dir));
         quietly(() => fs.mkdirSync(dir));
       }
-    `, starts, outside, path.join(home, "stop")], { reject: false });
+    `,
+        starts,
+        outside,
+        path.join(home, "stop"),
+      ],
+      { reject: false },
+    );
     const env = { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" };
     let recorded = 0;
     let refused = 0;
     for (let i = 0; i < 3000; i++) {
       try {
-        recordSessionStart(env, { sessionId: `s${i}`, cwd: "/w", environment: "host", machine: "m", source: "startup", time: "t" });
+        recordSessionStart(env, {
+          sessionId: `s${i}`,
+          cwd: "/w",
+          environment: "host",
+          machine: "m",
+          source: "startup",
+          time: "t",
+        });
         recorded++;
       } catch {
         refused++;
@@ -353,11 +446,15 @@ describe("writes into folders containers share never follow a link they planted"
     const root = tempDir();
     const outside = tempDir();
     symlinkSync(outside, path.join(root, "linked"));
-    expect(() => withDirBeneath(root, "linked/deeper", () => 1, { create: true })).toThrow(/is a link or not a folder; not writing there/);
+    expect(() => withDirBeneath(root, "linked/deeper", () => 1, { create: true })).toThrow(
+      /is a link or not a folder; not writing there/,
+    );
     expect(readdirSync(outside)).toEqual([]);
     mkdirSync(path.join(root, "real"));
     symlinkSync(path.join(outside, "target"), path.join(root, "real", "file"));
-    expect(() => withDirBeneath(root, "real", (dir) => appendToFileIn(dir, "file", "x\n"))).toThrow(/not a regular file/);
+    expect(() => withDirBeneath(root, "real", (dir) => appendToFileIn(dir, "file", "x\n"))).toThrow(
+      /not a regular file/,
+    );
     expect(existsSync(path.join(outside, "target"))).toBe(false);
     expect(() => withDirBeneath(root, "../x", () => 1)).toThrow(/leaves/);
   });
@@ -392,7 +489,16 @@ describe("writes into folders containers share never follow a link they planted"
     writeFileSync(victim, "[]\n");
     symlinkSync(victim, path.join(stateDir(home), "work-items.json"));
     const { rememberWorkItem } = await import("../src/work/work-items.ts");
-    const item = { identifier: "LIN-1", title: null, url: null, branch: "lin-1", repoPath: "/r", worktreePath: null, time: "t", linearAsked: false };
+    const item = {
+      identifier: "LIN-1",
+      title: null,
+      url: null,
+      branch: "lin-1",
+      repoPath: "/r",
+      worktreePath: null,
+      time: "t",
+      linearAsked: false,
+    };
     await expect(rememberWorkItem({ HOME: home }, item)).rejects.toThrow(/symbolic link/);
     expect(readFileSync(victim, "utf8")).toBe("[]\n");
   });
@@ -417,8 +523,17 @@ describe("shared text reaches the terminal without escape sequences", () => {
     const home = tempHome();
     expect((await runCli(["install"], { env: hostEnv(home) })).exitCode).toBe(0);
     const evil = "/workspaces/\x1b]52;c;ZXZpbA==\x07app\u202e";
-    const mapping = (hostPath: string) => ({ hostPath, hostSlug: slug(hostPath), containerPath: evil, containerSlug: slug(evil), time: "2026-01-01T00:00:00.000Z" });
-    writeFileSync(path.join(stateDir(home), "mappings.json"), JSON.stringify([mapping("/home/a/one"), mapping("/home/a/two")]));
+    const mapping = (hostPath: string) => ({
+      hostPath,
+      hostSlug: slug(hostPath),
+      containerPath: evil,
+      containerSlug: slug(evil),
+      time: "2026-01-01T00:00:00.000Z",
+    });
+    writeFileSync(
+      path.join(stateDir(home), "mappings.json"),
+      JSON.stringify([mapping("/home/a/one"), mapping("/home/a/two")]),
+    );
     const result = await runCli(["doctor"], { env: hostEnv(home), cwd: home });
     expect(result.stdout).toContain("/workspaces/");
     expect(result.stdout).not.toMatch(ESCAPES);
@@ -435,8 +550,22 @@ function writeTranscript(home: string, cwd: string, id: string, prompt: string):
   const time = new Date().toISOString();
   const common = { sessionId: id, cwd, gitBranch: "main", version: "2.1.330", userType: "external" };
   const lines = [
-    { ...common, parentUuid: null, type: "user", message: { role: "user", content: prompt }, uuid: "u1", timestamp: time },
-    { ...common, parentUuid: "u1", type: "assistant", message: { role: "assistant", content: [{ type: "text", text: "ok" }] }, uuid: "a1", timestamp: time },
+    {
+      ...common,
+      parentUuid: null,
+      type: "user",
+      message: { role: "user", content: prompt },
+      uuid: "u1",
+      timestamp: time,
+    },
+    {
+      ...common,
+      parentUuid: "u1",
+      type: "assistant",
+      message: { role: "assistant", content: [{ type: "text", text: "ok" }] },
+      uuid: "a1",
+      timestamp: time,
+    },
   ];
   writeFileSync(path.join(dir, `${id}.jsonl`), lines.map((line) => `${JSON.stringify(line)}\n`).join(""));
   chmodSync(dir, 0o700);

@@ -2,7 +2,16 @@
 // line, not UTF-8, with a key given twice, a symlink to a dotfiles checkout not made yet, a folder in the way.
 // Each edit either gives bytes a strict parser reads with the change in effect, or is refused with file:line:col
 // and leaves every byte as it was.
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -19,35 +28,54 @@ const DIST = path.join(PROJECT_ROOT, "dist");
 const install = (home: string, ...args: string[]) => runCli(["install", ...args], { env: { HOME: home } });
 const uninstall = (home: string) => runCli(["uninstall"], { env: { HOME: home } });
 const settingsFile = (home: string) => path.join(home, ".claude", "settings.json");
-const hookInput = (cwd: string) => JSON.stringify({ session_id: "user-files-test", cwd, hook_event_name: "SessionStart", source: "startup" });
+const hookInput = (cwd: string) =>
+  JSON.stringify({ session_id: "user-files-test", cwd, hook_event_name: "SessionStart", source: "startup" });
 
 /** Runs the command settings.json registers, the way Claude Code runs it (`/bin/sh -c`), and returns its stdout. */
 async function runRegisteredHook(home: string): Promise<string> {
-  const settings = JSON.parse(readFileSync(settingsFile(home), "utf8")) as { hooks: { SessionStart: Array<{ hooks: Array<{ command: string }> }> } };
+  const settings = JSON.parse(readFileSync(settingsFile(home), "utf8")) as {
+    hooks: { SessionStart: Array<{ hooks: Array<{ command: string }> }> };
+  };
   const command = settings.hooks.SessionStart.at(-1)?.hooks[0]?.command ?? "";
-  const run = await execa("/bin/sh", ["-c", command], { input: hookInput(home), env: { PATH: process.env.PATH ?? "", HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" }, extendEnv: false, reject: false });
+  const run = await execa("/bin/sh", ["-c", command], {
+    input: hookInput(home),
+    env: { PATH: process.env.PATH ?? "", HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" },
+    extendEnv: false,
+    reject: false,
+  });
   expect(run.stderr).toBe("");
   return run.stdout;
 }
 
 describe("install into the settings.json people have", () => {
   it.each([
-    ['{"model":"opus"}', '{"model":"opus", "hooks": {"SessionStart": [{"matcher": "startup|resume|clear|compact", "hooks": [{"type": "command", "command": '],
+    [
+      '{"model":"opus"}',
+      '{"model":"opus", "hooks": {"SessionStart": [{"matcher": "startup|resume|clear|compact", "hooks": [{"type": "command", "command": ',
+    ],
     ['{"hooks": {"PreToolUse": []}}\n', '{"hooks": {"PreToolUse": [], "SessionStart": [{"matcher": '],
-    ['{ "env": { "A": "1" }, "hooks": { "SessionStart": [{ "hooks": [{ "type": "command", "command": "echo a:b,c" }] }] } }', '"command": "echo a:b,c" }] }, {"matcher": '],
-  ])("on one line (%s): strict JSON whose hook command is exactly ours and runs under /bin/sh", async (original, start) => {
-    const home = tempHome();
-    writeFileSync(settingsFile(home), original);
-    const result = await install(home);
-    expect(result.exitCode, result.stderr).toBe(0);
-    const after = readFileSync(settingsFile(home), "utf8");
-    expect(after).toContain(start);
-    const commands = (JSON.parse(after) as { hooks: { SessionStart: Array<{ hooks: Array<{ command: string }> }> } }).hooks.SessionStart.flatMap((group) => group.hooks.map((hook) => hook.command));
-    expect(commands.at(-1)).toBe(HOOK_COMMAND);
-    expect(await runRegisteredHook(home)).toContain('"hookEventName":"SessionStart"');
-    expect((await uninstall(home)).exitCode).toBe(0);
-    expect(readFileSync(settingsFile(home), "utf8")).toBe(original);
-  });
+    [
+      '{ "env": { "A": "1" }, "hooks": { "SessionStart": [{ "hooks": [{ "type": "command", "command": "echo a:b,c" }] }] } }',
+      '"command": "echo a:b,c" }] }, {"matcher": ',
+    ],
+  ])(
+    "on one line (%s): strict JSON whose hook command is exactly ours and runs under /bin/sh",
+    async (original, start) => {
+      const home = tempHome();
+      writeFileSync(settingsFile(home), original);
+      const result = await install(home);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const after = readFileSync(settingsFile(home), "utf8");
+      expect(after).toContain(start);
+      const commands = (
+        JSON.parse(after) as { hooks: { SessionStart: Array<{ hooks: Array<{ command: string }> }> } }
+      ).hooks.SessionStart.flatMap((group) => group.hooks.map((hook) => hook.command));
+      expect(commands.at(-1)).toBe(HOOK_COMMAND);
+      expect(await runRegisteredHook(home)).toContain('"hookEventName":"SessionStart"');
+      expect((await uninstall(home)).exitCode).toBe(0);
+      expect(readFileSync(settingsFile(home), "utf8")).toBe(original);
+    },
+  );
 
   it("refuses a settings.json that is not UTF-8, with where the first bad byte is, and keeps its bytes", async () => {
     const home = tempHome();
@@ -56,24 +84,35 @@ describe("install into the settings.json people have", () => {
     const before = treeOf(home);
     const result = await install(home);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr.trim()).toBe(`claude-persist install: ${settingsFile(home)}:2:16: not valid UTF-8 (byte 0xe9); save it as UTF-8 and run again (nothing was changed)`);
+    expect(result.stderr.trim()).toBe(
+      `claude-persist install: ${settingsFile(home)}:2:16: not valid UTF-8 (byte 0xe9); save it as UTF-8 and run again (nothing was changed)`,
+    );
     expect(treeOf(home)).toEqual(before);
     expect(readFileSync(settingsFile(home)).equals(original)).toBe(true);
   });
 
   it.each([
-    ['{\n  "hooks": {},\n  "model": "opus",\n  "hooks": { "Stop": [] }\n}\n', ':4:3: the key "hooks" appears twice in one object (first on line 2)'],
-    ['{ "hooks": { "SessionStart": [], "SessionStart": [] } }', ':1:34: the key "SessionStart" appears twice in one object (first on line 1)'],
-  ])("refuses a settings.json with a key given twice (%j), naming the key, and changes nothing", async (original, message) => {
-    const home = tempHome();
-    writeFileSync(settingsFile(home), original);
-    const before = treeOf(home);
-    const result = await install(home);
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(`${settingsFile(home)}${message}`);
-    expect(result.stderr.trim().split("\n")).toHaveLength(1);
-    expect(treeOf(home)).toEqual(before);
-  });
+    [
+      '{\n  "hooks": {},\n  "model": "opus",\n  "hooks": { "Stop": [] }\n}\n',
+      ':4:3: the key "hooks" appears twice in one object (first on line 2)',
+    ],
+    [
+      '{ "hooks": { "SessionStart": [], "SessionStart": [] } }',
+      ':1:34: the key "SessionStart" appears twice in one object (first on line 1)',
+    ],
+  ])(
+    "refuses a settings.json with a key given twice (%j), naming the key, and changes nothing",
+    async (original, message) => {
+      const home = tempHome();
+      writeFileSync(settingsFile(home), original);
+      const before = treeOf(home);
+      const result = await install(home);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(`${settingsFile(home)}${message}`);
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      expect(treeOf(home)).toEqual(before);
+    },
+  );
 
   it("a settings.json symlink to a file not checked out yet: refused, the link kept as it was, nothing written", async () => {
     const home = tempHome();
@@ -98,7 +137,9 @@ describe("install into the settings.json people have", () => {
     const before = treeOf(home);
     const result = await install(home);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr.trim()).toBe(`claude-persist install: ${settingsFile(home)} is a folder where a file should be: move it out of the way and run again`);
+    expect(result.stderr.trim()).toBe(
+      `claude-persist install: ${settingsFile(home)} is a folder where a file should be: move it out of the way and run again`,
+    );
     expect(treeOf(home)).toEqual(before);
   });
 
@@ -109,7 +150,9 @@ describe("install into the settings.json people have", () => {
     const before = treeOf(home);
     const result = await install(home);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr.trim()).toBe(`claude-persist install: ${settingsFile(home)}.claude-persist.bak is a folder where a file should be: move it out of the way and run again`);
+    expect(result.stderr.trim()).toBe(
+      `claude-persist install: ${settingsFile(home)}.claude-persist.bak is a folder where a file should be: move it out of the way and run again`,
+    );
     expect(treeOf(home)).toEqual(before);
   });
 });
@@ -128,16 +171,25 @@ describe("the first-run setup and doctor with a mangled hook command from an old
 
   it("the plugin's SessionStart hook describes the session itself and repairs the command", async () => {
     const home = await installedWithMangledCommand();
-    const result = await runPluginSessionStart(hookInput(home), { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" }, DIST);
+    const result = await runPluginSessionStart(
+      hookInput(home),
+      { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" },
+      DIST,
+    );
     expect(result.stdout).toContain('"hookEventName":"SessionStart"');
     expect(readFileSync(settingsFile(home), "utf8")).toContain(JSON.stringify(HOOK_COMMAND));
   });
 
   it("doctor runs the registered command, not the script, and shows ✗", async () => {
     const home = await installedWithMangledCommand();
-    const result = await runCli(["doctor"], { env: { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host", DOCKER_HOST: "unix:///nonexistent/docker.sock" }, cwd: home });
+    const result = await runCli(["doctor"], {
+      env: { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host", DOCKER_HOST: "unix:///nonexistent/docker.sock" },
+      cwd: home,
+    });
     expect(result.exitCode).toBe(1);
-    expect(result.stdout).toMatch(/✗ the SessionStart hook (exited with code 2|command in settings\.json printed nothing)/);
+    expect(result.stdout).toMatch(
+      /✗ the SessionStart hook (exited with code 2|command in settings\.json printed nothing)/,
+    );
   });
 });
 
@@ -159,7 +211,9 @@ describe("a settings.json that became a symlink after install", () => {
 
 describe("compose edits", () => {
   it("refuse a service with a key given twice, naming the key and where", () => {
-    expect(() => parseComposeDocument("services:\n  app:\n    image: x\n    volumes: []\n    volumes: [a]\n", "compose.yml")).toThrow(
+    expect(() =>
+      parseComposeDocument("services:\n  app:\n    image: x\n    volumes: []\n    volumes: [a]\n", "compose.yml"),
+    ).toThrow(
       'compose.yml:5:5: the key "volumes" appears twice in one mapping, and only one copy takes effect: merge them into one; fix the file and run again (nothing was changed)',
     );
   });
@@ -177,7 +231,11 @@ describe("devcontainer.json edits", () => {
 
   it("refuses a config with `mounts` twice, naming the key and where", () => {
     const text = '{\n  "image": "debian",\n  "mounts": [],\n  "mounts": ["source=a,target=/a,type=bind"]\n}\n';
-    const plan = planPersistenceMounts({ container: { remoteUser: "vscode" }, env: { HOME: "/home/ana" }, fileExists: () => true });
+    const plan = planPersistenceMounts({
+      container: { remoteUser: "vscode" },
+      env: { HOME: "/home/ana" },
+      fileExists: () => true,
+    });
     expect(() => ensurePersistenceMounts(text, plan, { file: "devcontainer.json" })).toThrow(
       'devcontainer.json:4:3: the key "mounts" appears twice in one object (first on line 3), and only one copy takes effect: merge them into one; fix the file and run again (nothing was changed)',
     );
@@ -190,7 +248,10 @@ describe("errors name their file", () => {
     expect((await install(home)).exitCode).toBe(0);
     const file = path.join(home, ".claude", "persist-state", "mappings.json");
     writeFileSync(file, "{ nope");
-    const result = await runCli(["doctor"], { env: { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host", DOCKER_HOST: "unix:///nonexistent/docker.sock" }, cwd: home });
+    const result = await runCli(["doctor"], {
+      env: { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host", DOCKER_HOST: "unix:///nonexistent/docker.sock" },
+      cwd: home,
+    });
     expect(result.stdout).toContain(`✗ the project mappings cannot be read: ${file} is not valid JSON (`);
   });
 });

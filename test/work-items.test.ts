@@ -24,7 +24,10 @@ const item = (fields: Partial<WorkItem> = {}): WorkItem => ({
 function homeWith(items: unknown): string {
   const home = tempHome();
   mkdirSync(path.join(home, ".claude", "persist-state"));
-  writeFileSync(path.join(home, ".claude", "persist-state", "work-items.json"), typeof items === "string" ? items : JSON.stringify(items));
+  writeFileSync(
+    path.join(home, ".claude", "persist-state", "work-items.json"),
+    typeof items === "string" ? items : JSON.stringify(items),
+  );
   return home;
 }
 
@@ -43,16 +46,17 @@ describe("rememberWorkItem", () => {
   const file = (home: string) => path.join(home, ".claude", "persist-state", "work-items.json");
 
   it("replaces the entry for the same issue and repo, moving it to the end; keeps entries it cannot read", async () => {
-    const home = homeWith([item(), { identifier: "FUTURE-1", shape: "from a newer version" }, item({ identifier: "LIN-2", repoPath: "/b" })]);
+    const home = homeWith([
+      item(),
+      { identifier: "FUTURE-1", shape: "from a newer version" },
+      item({ identifier: "LIN-2", repoPath: "/b" }),
+    ]);
     await rememberWorkItem({ HOME: home }, item({ branch: "lin-1-again", time: "2026-02-01T00:00:00.000Z" }));
     await rememberWorkItem({ HOME: home }, item({ repoPath: "/other/clone" }));
     const stored = JSON.parse(readFileSync(file(home), "utf8"));
-    expect(stored.map((entry: { identifier: string; repoPath?: string }) => `${entry.identifier} ${entry.repoPath ?? ""}`)).toEqual([
-      "FUTURE-1 ",
-      "LIN-2 /b",
-      "LIN-1 /home/ana/app",
-      "LIN-1 /other/clone",
-    ]);
+    expect(
+      stored.map((entry: { identifier: string; repoPath?: string }) => `${entry.identifier} ${entry.repoPath ?? ""}`),
+    ).toEqual(["FUTURE-1 ", "LIN-2 /b", "LIN-1 /home/ana/app", "LIN-1 /other/clone"]);
     expect(stored[2]).toEqual(item({ branch: "lin-1-again", time: "2026-02-01T00:00:00.000Z" }));
   });
 
@@ -69,7 +73,13 @@ describe("rememberWorkItem", () => {
 describe("the SessionStart hook's work item lines", () => {
   const items = [
     item({ identifier: "LIN-1", title: "Older here", branch: "lin-1-older" }),
-    item({ identifier: "LIN-2", title: "In a worktree", branch: "lin-2-wt", url: "https://linear.app/acme/issue/LIN-2/wt", worktreePath: "/home/ana/app.worktrees/lin-2-wt" }),
+    item({
+      identifier: "LIN-2",
+      title: "In a worktree",
+      branch: "lin-2-wt",
+      url: "https://linear.app/acme/issue/LIN-2/wt",
+      worktreePath: "/home/ana/app.worktrees/lin-2-wt",
+    }),
     item({ identifier: "OPS-3", title: "Elsewhere", branch: "ops-3", repoPath: "/home/ana/ops", url: null }),
     item({ identifier: "LIN-4", title: null, url: null, branch: "lin-4", linearAsked: false }),
   ];
@@ -94,11 +104,18 @@ describe("the SessionStart hook's work item lines", () => {
   });
 
   it("in a dev container: matched through the host workspace path", async () => {
-    const container = { CLAUDE_PERSIST_ENVIRONMENT: "container", CLAUDE_PERSIST_HOST_WORKSPACE: "/home/ana/ops", CLAUDE_PERSIST_CONTAINER_WORKSPACE: "/workspaces/ops" };
+    const container = {
+      CLAUDE_PERSIST_ENVIRONMENT: "container",
+      CLAUDE_PERSIST_HOST_WORKSPACE: "/home/ana/ops",
+      CLAUDE_PERSIST_CONTAINER_WORKSPACE: "/workspaces/ops",
+    };
     const { context } = await hookContext(homeWith(items), "/workspaces/ops/sub", container);
     expect(context).toContain('Work in progress here (started with /start-work): OPS-3 "Elsewhere" on branch ops-3.');
     // Without the container path, the host workspace alone stands for the session's folder.
-    const { context: alone } = await hookContext(homeWith(items), "/workspaces/ops", { ...container, CLAUDE_PERSIST_CONTAINER_WORKSPACE: "" });
+    const { context: alone } = await hookContext(homeWith(items), "/workspaces/ops", {
+      ...container,
+      CLAUDE_PERSIST_CONTAINER_WORKSPACE: "",
+    });
     expect(alone).toContain("Work in progress here (started with /start-work): OPS-3");
   });
 
@@ -107,7 +124,10 @@ describe("the SessionStart hook's work item lines", () => {
     const { context } = await hookContext(homeWith(many), "/somewhere/else");
     const lines = context.split("\n").slice(3);
     expect(lines[0]).toBe("Work items started with /start-work elsewhere (newest first):");
-    expect(lines.slice(1, 3)).toEqual(['- LIN-25 "First": branch lin-1-first in /r/25', '- LIN-24 "First": branch lin-1-first in /r/24']);
+    expect(lines.slice(1, 3)).toEqual([
+      '- LIN-25 "First": branch lin-1-first in /r/25',
+      '- LIN-24 "First": branch lin-1-first in /r/24',
+    ]);
     expect(lines).toHaveLength(12);
     expect(lines.at(-1)).toBe("- and 15 more.");
   });
@@ -132,8 +152,13 @@ describe("the SessionStart hook's work item lines", () => {
 
   it("titles with bidi overrides, C1 controls and line separators are cleaned to one plain line", async () => {
     const title = "Fix\u202e\u0085\u009b31m login\u2028page\u200b!";
-    const { context } = await hookContext(homeWith([item({ identifier: "LIN-8", title, repoPath: "/elsewhere" }), item({ title })]), "/home/ana/app");
-    expect(context).toContain('Work in progress here (started with /start-work): LIN-1 "Fix 31m login page !" on branch lin-1-first');
+    const { context } = await hookContext(
+      homeWith([item({ identifier: "LIN-8", title, repoPath: "/elsewhere" }), item({ title })]),
+      "/home/ana/app",
+    );
+    expect(context).toContain(
+      'Work in progress here (started with /start-work): LIN-1 "Fix 31m login page !" on branch lin-1-first',
+    );
     expect(context).toContain('- LIN-8 "Fix 31m login page !": branch lin-1-first in /elsewhere');
     expect(context).not.toMatch(/[\u0080-\u009f\u200b\u202e\u2028]/);
   });
@@ -166,7 +191,9 @@ describe("the hook's bundle", () => {
       metafile: true,
       logLevel: "silent",
     });
-    const fullZod = Object.entries(metafile.inputs).filter(([, input]) => input.imports.some((entry) => entry.original === "zod"));
+    const fullZod = Object.entries(metafile.inputs).filter(([, input]) =>
+      input.imports.some((entry) => entry.original === "zod"),
+    );
     expect(fullZod.map(([file]) => file)).toEqual([]);
     expect(Object.keys(metafile.inputs).filter((file) => file.includes("zod/v4/classic"))).toEqual([]);
   });

@@ -20,7 +20,9 @@ export type Timed = { command: string[]; input?: string; env?: NodeJS.ProcessEnv
  */
 function childrenCpuMs(): number | undefined {
   try {
-    const fields = readFileSync("/proc/self/stat", "utf8").replace(/^.*\) /s, "").split(" ");
+    const fields = readFileSync("/proc/self/stat", "utf8")
+      .replace(/^.*\) /s, "")
+      .split(" ");
     // After the command's name: state is field 3; cutime and cstime are fields 16 and 17 (1-based).
     return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
   } catch {
@@ -33,7 +35,12 @@ export function timeOnce({ command, input, env }: Timed, cpu?: { ms: number }): 
   const cpuBefore = childrenCpuMs();
   const start = process.hrtime.bigint();
   // stdout is a pipe, as for the `!` lines of the slash commands and for Claude Code's hooks.
-  const result = spawnSync(file, args, { input: input ?? "", env: env ?? process.env, stdio: ["pipe", "pipe", "ignore"], maxBuffer: 1 << 30 });
+  const result = spawnSync(file, args, {
+    input: input ?? "",
+    env: env ?? process.env,
+    stdio: ["pipe", "pipe", "ignore"],
+    maxBuffer: 1 << 30,
+  });
   const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) throw new Error(`${command.join(" ")} exited ${result.status}`);
   const cpuAfter = childrenCpuMs();
@@ -68,9 +75,21 @@ export function compare(baseline: Timed, subject: Timed, count = runs): Comparis
 }
 
 /** Every row measured in this run, for the table printed at the end. */
-export const rows: Array<{ what: string; ratio: number; cpuRatio?: number | undefined; target: number; bench: string }> = [];
+export const rows: Array<{
+  what: string;
+  ratio: number;
+  cpuRatio?: number | undefined;
+  target: number;
+  bench: string;
+}> = [];
 
-export function report(name: string, baselineName: string, result: Comparison, target: number, row?: { what: string; bench: string }): boolean {
+export function report(
+  name: string,
+  baselineName: string,
+  result: Comparison,
+  target: number,
+  row?: { what: string; bench: string },
+): boolean {
   const ok = result.ratio <= target;
   console.log(
     `${name}: median ${result.subject.toFixed(1)} ms vs ${baselineName} ${result.baseline.toFixed(1)} ms → ` +
@@ -102,10 +121,11 @@ export function cachedTree(name: string, spec: object, build: (building: string,
   }
   writeFileSync(path.join(building, "tree.json"), wanted);
   renameSync(building, cache);
-  console.log(`(built the ${name} tree in ${cache} in ${((Date.now() - started) / 1000).toFixed(1)} s; later runs reuse it)`);
+  console.log(
+    `(built the ${name} tree in ${cache} in ${((Date.now() - started) / 1000).toFixed(1)} s; later runs reuse it)`,
+  );
   return cache;
 }
-
 
 /** Runs `command` once in `cwd`; its time in ms and its stdout (a non-zero exit throws, with its stderr). */
 export function timeCommand(command: string[], cwd: string, env: NodeJS.ProcessEnv): { ms: number; stdout: string } {

@@ -15,9 +15,14 @@ export function benchSessions(): boolean {
   const env = { ...process.env, HOME: home, CLAUDE_CONFIG_DIR: "" };
   // A first listing, without the index: it reads only a window at each end of each transcript.
   rmSync(sessionsIndexPath(env), { force: true });
-  const stats = spawnSync(process.execPath, [cli, "sessions", "--all", "--json", "--stats"], { env, encoding: "utf8", maxBuffer: 1 << 30 });
+  const stats = spawnSync(process.execPath, [cli, "sessions", "--all", "--json", "--stats"], {
+    env,
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
+  });
   const listed = (JSON.parse(stats.stdout) as { sessions: unknown[] }).sessions.length;
-  const [, read = "0", total = "0", files = "0"] = /read (\d+) of (\d+) bytes .* in (\d+) transcripts/.exec(stats.stderr) ?? [];
+  const [, read = "0", total = "0", files = "0"] =
+    /read (\d+) of (\d+) bytes .* in (\d+) transcripts/.exec(stats.stderr) ?? [];
   // summarizeTranscript reads a 64 KiB window at each end: what it reads must not grow with the transcripts' size.
   const perTranscript = Number(read) / Number(files);
   const budget = 128 * 1024;
@@ -28,11 +33,20 @@ export function benchSessions(): boolean {
       `${(perTranscript / 1024).toFixed(0)} KiB per transcript (budget ${budget / 1024} KiB) ${firstOk ? "ok" : "OVER BUDGET"}`,
   );
   // Then nothing changes: each listing stats the files and reads the index.
-  const again = spawnSync(process.execPath, [cli, "sessions", "--all", "--json", "--stats"], { env, encoding: "utf8", maxBuffer: 1 << 30 });
+  const again = spawnSync(process.execPath, [cli, "sessions", "--all", "--json", "--stats"], {
+    env,
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
+  });
   const opened = /opened (\d+) transcripts/.exec(again.stderr)?.[1];
-  if (opened !== "0") throw new Error(`a listing with nothing changed opened ${opened ?? "?"} transcripts: ${again.stderr}`);
+  if (opened !== "0")
+    throw new Error(`a listing with nothing changed opened ${opened ?? "?"} transcripts: ${again.stderr}`);
   const count = Number(process.env.BENCH_SESSIONS_RUNS ?? 10);
-  const unchanged = compare({ command: NODE_START, env }, { command: [process.execPath, cli, "sessions", "--all", "--json"], env }, count);
+  const unchanged = compare(
+    { command: NODE_START, env },
+    { command: [process.execPath, cli, "sessions", "--all", "--json"], env },
+    count,
+  );
   const unchangedOk = report(
     `sessions --all --json over ${files} transcripts, nothing changed since the last run (${count} runs each)`,
     "node -e 0",
@@ -69,7 +83,13 @@ function writeSessionsTree(projects: string, starts: string): void {
     if (p < SESSIONS_TREE.linked) {
       const containerPath = `/workspaces/project-${p}`;
       symlinkSync(slug, path.join(projects, encodeProjectSlug(containerPath)), "dir");
-      mappings.push({ hostPath: cwd, hostSlug: slug, containerPath, containerSlug: encodeProjectSlug(containerPath), time: new Date(0).toISOString() });
+      mappings.push({
+        hostPath: cwd,
+        hostSlug: slug,
+        containerPath,
+        containerSlug: encodeProjectSlug(containerPath),
+        time: new Date(0).toISOString(),
+      });
     }
     return { cwd, slug };
   });
@@ -81,14 +101,48 @@ function writeSessionsTree(projects: string, starts: string): void {
     const { cwd, slug } = folders[i % folders.length] ?? { cwd: "", slug: "" };
     const id = `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
     const start = Date.UTC(2026, 0, 1) + i * 60_000;
-    const common = { cwd, sessionId: id, version: "2.1.330", gitBranch: i % 7 === 0 ? `feature/item-${i}` : "main", userType: "external" };
+    const common = {
+      cwd,
+      sessionId: id,
+      version: "2.1.330",
+      gitBranch: i % 7 === 0 ? `feature/item-${i}` : "main",
+      userType: "external",
+    };
     const head =
-      JSON.stringify({ type: "queue-operation", operation: "dequeue", timestamp: new Date(start).toISOString(), sessionId: id }) + "\n" +
-      JSON.stringify({ ...common, parentUuid: null, type: "attachment", attachment: { type: "hook_success", stdout: "x".repeat(1500) }, timestamp: new Date(start).toISOString() }) + "\n" +
-      JSON.stringify({ ...common, parentUuid: "a", type: "user", message: { role: "user", content: `Task ${i}: look at the failing tests in module ${i % 97}` }, timestamp: new Date(start).toISOString() }) + "\n";
+      JSON.stringify({
+        type: "queue-operation",
+        operation: "dequeue",
+        timestamp: new Date(start).toISOString(),
+        sessionId: id,
+      }) +
+      "\n" +
+      JSON.stringify({
+        ...common,
+        parentUuid: null,
+        type: "attachment",
+        attachment: { type: "hook_success", stdout: "x".repeat(1500) },
+        timestamp: new Date(start).toISOString(),
+      }) +
+      "\n" +
+      JSON.stringify({
+        ...common,
+        parentUuid: "a",
+        type: "user",
+        message: { role: "user", content: `Task ${i}: look at the failing tests in module ${i % 97}` },
+        timestamp: new Date(start).toISOString(),
+      }) +
+      "\n";
     const tail =
-      JSON.stringify({ ...common, parentUuid: "z", type: "assistant", message: { role: "assistant", content: [{ type: "text", text: "Done." }] }, timestamp: new Date(start + 3_600_000).toISOString() }) + "\n" +
-      JSON.stringify({ type: "last-prompt", lastPrompt: `Task ${i}`, sessionId: id }) + "\n";
+      JSON.stringify({
+        ...common,
+        parentUuid: "z",
+        type: "assistant",
+        message: { role: "assistant", content: [{ type: "text", text: "Done." }] },
+        timestamp: new Date(start + 3_600_000).toISOString(),
+      }) +
+      "\n" +
+      JSON.stringify({ type: "last-prompt", lastPrompt: `Task ${i}`, sessionId: id }) +
+      "\n";
     const fd = openSync(path.join(projects, slug, `${id}.jsonl`), "w");
     writeSync(fd, head);
     if (i < SESSIONS_TREE.big) {
@@ -101,7 +155,10 @@ function writeSessionsTree(projects: string, starts: string): void {
     writeSync(fd, tail);
     closeSync(fd);
     if (i % 3 === 0) {
-      writeFileSync(path.join(starts, `${id}.jsonl`), `${JSON.stringify({ sessionId: id, cwd, environment: i % 2 ? "host" : "container", machine: "bench", source: "startup", time: new Date(start).toISOString() })}\n`);
+      writeFileSync(
+        path.join(starts, `${id}.jsonl`),
+        `${JSON.stringify({ sessionId: id, cwd, environment: i % 2 ? "host" : "container", machine: "bench", source: "startup", time: new Date(start).toISOString() })}\n`,
+      );
     }
   }
 }

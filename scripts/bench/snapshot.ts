@@ -8,7 +8,9 @@ import { root, cli, median, compare, report, cachedTree, timeCommand } from "./m
 
 /** dev-open on a container that already runs with the mounts, against a plain `devcontainer up` of it. */
 export async function benchDevOpen(): Promise<boolean> {
-  const { dockerUnavailableReason, ensureBaseImage, removeDevcontainers, startDockerEngine } = await import("../../test/support/docker.ts");
+  const { dockerUnavailableReason, ensureBaseImage, removeDevcontainers, startDockerEngine } = await import(
+    "../../test/support/docker.ts"
+  );
   const reason = dockerUnavailableReason();
   if (reason) {
     console.log(`dev-open: skipped (${reason})`);
@@ -26,7 +28,10 @@ export async function benchDevOpen(): Promise<boolean> {
     const home = path.join(work, "home");
     mkdirSync(path.join(repo, ".devcontainer"), { recursive: true });
     mkdirSync(home);
-    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), JSON.stringify({ image, remoteUser: "vscode", runArgs: ["--network=host"] }, null, 2));
+    writeFileSync(
+      path.join(repo, ".devcontainer", "devcontainer.json"),
+      JSON.stringify({ image, remoteUser: "vscode", runArgs: ["--network=host"] }, null, 2),
+    );
     const env = { ...process.env, ...engine.env, HOME: home };
     for (const args of [["install"], ["dev-open"]]) {
       const result = spawnSync(process.execPath, [cli, ...args], { cwd: repo, env, encoding: "utf8" });
@@ -52,7 +57,6 @@ export async function benchDevOpen(): Promise<boolean> {
 // history and session-start records. Lines are drawn from a pool of varied text, code and base64 blobs, so it
 // compresses about as well as real transcripts do (3-6×), not like one repeated line.
 const SNAPSHOT_TREE = { version: 1, sessions: 120, big: 4, bigMb: 100, totalMb: 1000 };
-
 
 export async function benchSnapshot(): Promise<boolean> {
   const { realpathSync } = await import("node:fs");
@@ -120,14 +124,50 @@ function writeSnapshotTree(building: string, cache: string, spec: typeof SNAPSHO
   const config = path.join(building, "home", ".claude");
   const slugDir = path.join(config, "projects", encodeProjectSlug(repo));
   const starts = path.join(config, "persist-state", "session-starts");
-  for (const dir of [slugDir, starts, path.join(config, "todos"), path.join(config, "file-history")]) mkdirSync(dir, { recursive: true });
-  const syllables = ["ka", "ro", "te", "mi", "sun", "der", "pol", "ex", "an", "it", "con", "fig", "ure", "build", "test", "cache", "read", "path", "ing", "ed", "tion", "er", "al", "ly"];
-  const words = Array.from({ length: 3000 }, () => Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(syllables)).join(""));
+  for (const dir of [slugDir, starts, path.join(config, "todos"), path.join(config, "file-history")])
+    mkdirSync(dir, { recursive: true });
+  const syllables = [
+    "ka",
+    "ro",
+    "te",
+    "mi",
+    "sun",
+    "der",
+    "pol",
+    "ex",
+    "an",
+    "it",
+    "con",
+    "fig",
+    "ure",
+    "build",
+    "test",
+    "cache",
+    "read",
+    "path",
+    "ing",
+    "ed",
+    "tion",
+    "er",
+    "al",
+    "ly",
+  ];
+  const words = Array.from({ length: 3000 }, () =>
+    Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(syllables)).join(""),
+  );
   // Zipf-like: common words much more often, as in prose.
   const word = () => words[Math.floor(random() * random() * random() * words.length)] ?? "a";
   const sentence = (n: number) => Array.from({ length: n }, word).join(" ");
-  const code = () => Array.from({ length: 3 + Math.floor(random() * 20) }, () => `${"  ".repeat(Math.floor(random() * 4))}const ${word()}_${word()} = ${word()}(${word()}, ${Math.floor(random() * 1000)});`).join("\n");
-  const blob = () => Buffer.from(Array.from({ length: 1500 + Math.floor(random() * 6000) }, () => Math.floor(random() * 256))).toString("base64");
+  const code = () =>
+    Array.from(
+      { length: 3 + Math.floor(random() * 20) },
+      () =>
+        `${"  ".repeat(Math.floor(random() * 4))}const ${word()}_${word()} = ${word()}(${word()}, ${Math.floor(random() * 1000)});`,
+    ).join("\n");
+  const blob = () =>
+    Buffer.from(Array.from({ length: 1500 + Math.floor(random() * 6000) }, () => Math.floor(random() * 256))).toString(
+      "base64",
+    );
   const pool: Buffer[] = [];
   for (let i = 0; i < 4000; i++) {
     const kind = random();
@@ -136,7 +176,10 @@ function writeSnapshotTree(building: string, cache: string, spec: typeof SNAPSHO
       parentUuid: `${Math.floor(random() * 2 ** 31).toString(16)}-4000-8000`,
       isSidechain: false,
       type: kind < 0.5 ? "assistant" : "user",
-      message: { role: kind < 0.5 ? "assistant" : "user", content: [{ type: kind < 0.08 ? "tool_result" : "text", text }] },
+      message: {
+        role: kind < 0.5 ? "assistant" : "user",
+        content: [{ type: kind < 0.08 ? "tool_result" : "text", text }],
+      },
       uuid: Math.floor(random() * 2 ** 48).toString(16),
       timestamp: new Date(Date.UTC(2026, 0, 1) + i * 7_919).toISOString(),
       cwd: repo,
@@ -162,10 +205,18 @@ function writeSnapshotTree(building: string, cache: string, spec: typeof SNAPSHO
       written += size;
     }
     closeSync(fd);
-    writeFileSync(path.join(config, "todos", `${id}-agent-${id}.json`), JSON.stringify([{ content: sentence(8), status: "pending" }]), { mode: 0o600 });
+    writeFileSync(
+      path.join(config, "todos", `${id}-agent-${id}.json`),
+      JSON.stringify([{ content: sentence(8), status: "pending" }]),
+      { mode: 0o600 },
+    );
     mkdirSync(path.join(config, "file-history", id));
-    for (let v = 1; v <= 3; v++) writeFileSync(path.join(config, "file-history", id, `${s.toString(16)}abc@v${v}`), code(), { mode: 0o600 });
-    writeFileSync(path.join(starts, `${id}.jsonl`), `${JSON.stringify({ sessionId: id, cwd: repo, environment: "host", machine: "bench", source: "startup", time: new Date().toISOString() })}\n`);
+    for (let v = 1; v <= 3; v++)
+      writeFileSync(path.join(config, "file-history", id, `${s.toString(16)}abc@v${v}`), code(), { mode: 0o600 });
+    writeFileSync(
+      path.join(starts, `${id}.jsonl`),
+      `${JSON.stringify({ sessionId: id, cwd: repo, environment: "host", machine: "bench", source: "startup", time: new Date().toISOString() })}\n`,
+    );
   }
 }
 
@@ -187,7 +238,11 @@ export async function benchRestore(): Promise<boolean> {
   const restore: number[] = [];
   try {
     rmSync(snapshots, { recursive: true, force: true });
-    const created = JSON.parse(timed([process.execPath, cli, "snapshot", "create", "--json"]).stdout) as { id: string; archive: string; bytes: number };
+    const created = JSON.parse(timed([process.execPath, cli, "snapshot", "create", "--json"]).stdout) as {
+      id: string;
+      archive: string;
+      bytes: number;
+    };
     for (let i = 0; i <= count; i++) {
       rmSync(untar, { recursive: true, force: true });
       mkdirSync(untar);

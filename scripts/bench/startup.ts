@@ -10,7 +10,12 @@ export function benchHook(): boolean {
   try {
     mkdirSync(path.join(home, ".claude", "persist-state"), { recursive: true });
     mkdirSync(path.join(home, ".claude", "projects"), { recursive: true });
-    const input = JSON.stringify({ session_id: "0b7e4a8c-1111-4222-8333-944445555666", cwd: root, hook_event_name: "SessionStart", source: "startup" });
+    const input = JSON.stringify({
+      session_id: "0b7e4a8c-1111-4222-8333-944445555666",
+      cwd: root,
+      hook_event_name: "SessionStart",
+      source: "startup",
+    });
     const env = { ...process.env, HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" };
     const hook = [process.execPath, path.join(root, "dist", "hooks", "session-start.cjs")];
     const onHost = compare({ command: NODE_START, input, env }, { command: hook, input, env });
@@ -19,13 +24,29 @@ export function benchHook(): boolean {
       bench: "hook",
     });
     // In a container /dev-open made it also repairs the project link and runs doctor's quick inside checks.
-    const inContainer = { ...env, CLAUDE_PERSIST_ENVIRONMENT: "container", CLAUDE_PERSIST_HOST_WORKSPACE: root, CLAUDE_PERSIST_CONTAINER_WORKSPACE: root };
-    const container = compare({ command: NODE_START, input, env: inContainer }, { command: hook, input, env: inContainer });
-    const containerOk = report(`SessionStart hook in a dev container (${runs} runs each)`, "node -e 0", container, 1.25);
+    const inContainer = {
+      ...env,
+      CLAUDE_PERSIST_ENVIRONMENT: "container",
+      CLAUDE_PERSIST_HOST_WORKSPACE: root,
+      CLAUDE_PERSIST_CONTAINER_WORKSPACE: root,
+    };
+    const container = compare(
+      { command: NODE_START, input, env: inContainer },
+      { command: hook, input, env: inContainer },
+    );
+    const containerOk = report(
+      `SessionStart hook in a dev container (${runs} runs each)`,
+      "node -e 0",
+      container,
+      1.25,
+    );
     // The plugin's hook, once its first run has set up persist/ and the settings.json hook: it only checks that.
     const installed = spawnSync(process.execPath, [cli, "install"], { env, encoding: "utf8" });
     if (installed.status !== 0) throw new Error(`install exited ${installed.status}: ${installed.stderr}`);
-    const plugin = compare({ command: NODE_START, input, env }, { command: [process.execPath, path.join(root, "dist", "hooks", "plugin-session-start.cjs")], input, env });
+    const plugin = compare(
+      { command: NODE_START, input, env },
+      { command: [process.execPath, path.join(root, "dist", "hooks", "plugin-session-start.cjs")], input, env },
+    );
     const pluginOk = report(`the plugin's SessionStart hook, set up (${runs} runs each)`, "node -e 0", plugin, 1.25);
     return hostOk && containerOk && pluginOk;
   } finally {
@@ -53,7 +74,10 @@ export function benchCli(): boolean {
     const starts: Array<[string, string[]]> = [
       ["dev-open", [path.join(root, "dist", "bin", "dev-open.mjs"), "--help"]],
       ["start-work", [path.join(root, "dist", "bin", "start-work.mjs"), "--help"]],
-      ...["sessions", "snapshot", "doctor", "install", "share"].map((name): [string, string[]] => [name, [cli, name, "--help"]]),
+      ...["sessions", "snapshot", "doctor", "install", "share"].map((name): [string, string[]] => [
+        name,
+        [cli, name, "--help"],
+      ]),
     ];
     for (const [name, args] of starts) {
       const result = compare({ command: NODE_START, env }, { command: [process.execPath, ...args], env }, count);

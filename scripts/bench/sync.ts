@@ -10,7 +10,16 @@ import { execa } from "execa";
 import { encodeProjectSlug } from "../../src/claude/home.ts";
 import { endpointOf, rest } from "../../src/sync/syncthing.ts";
 import { tempDir } from "../../test/support/claude.ts";
-import { address, hasSyncthing, initMachine, makeMachine, readIfThere, startLoopbackNetwork, waitFor, type Machine } from "../../test/support/sync-machines.ts";
+import {
+  address,
+  hasSyncthing,
+  initMachine,
+  makeMachine,
+  readIfThere,
+  startLoopbackNetwork,
+  waitFor,
+  type Machine,
+} from "../../test/support/sync-machines.ts";
 
 const LATENCY_RUNS = 5;
 const CONFLICTS = 5;
@@ -19,7 +28,9 @@ const IDLE_S = 10;
 export async function benchSync(): Promise<boolean> {
   const hookOk = benchHookWithSync();
   if (!hasSyncthing || process.getuid?.() !== 0) {
-    console.log("sync: the two-machine rows skipped (they need syncthing, and root for a network namespace: bash .ci/provision-sync.sh)");
+    console.log(
+      "sync: the two-machine rows skipped (they need syncthing, and root for a network namespace: bash .ci/provision-sync.sh)",
+    );
     return hookOk;
   }
   const net = await startLoopbackNetwork();
@@ -41,14 +52,21 @@ export async function benchSync(): Promise<boolean> {
     await waitFor("the first line across", () => readIfThere(to) === readFileSync(from, "utf8"), 120_000);
 
     const endpoint = endpointOf(path.join(laptop.claudeDir, "persist-host", "syncthing"));
-    const identity = path.basename(readdirSync(path.join(laptop.claudeDir, "projects")).find((n) => n.startsWith("repo-")) ?? "");
+    const identity = path.basename(
+      readdirSync(path.join(laptop.claudeDir, "projects")).find((n) => n.startsWith("repo-")) ?? "",
+    );
     const latency = async (scan: boolean): Promise<number> => {
       const times: number[] = [];
       for (let i = 1; i <= LATENCY_RUNS; i++) {
         const text = `${line(times.length + (scan ? 100 : 1) + i)}\n`;
         const start = performance.now();
         appendFileSync(from, text);
-        if (scan && endpoint) await rest(endpoint, "POST", `/rest/db/scan?folder=claude-projects&sub=${encodeURIComponent(`${identity}/${session}.jsonl`)}`);
+        if (scan && endpoint)
+          await rest(
+            endpoint,
+            "POST",
+            `/rest/db/scan?folder=claude-projects&sub=${encodeURIComponent(`${identity}/${session}.jsonl`)}`,
+          );
         await waitFor("the appended line", () => readIfThere(to)?.endsWith(text), 60_000);
         times.push(performance.now() - start);
         await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -57,7 +75,9 @@ export async function benchSync(): Promise<boolean> {
     };
     const watched = await latency(false);
     const scanned = await latency(true);
-    console.log(`sync: one appended line laptop → desktop, median of ${LATENCY_RUNS}: ${watched.toFixed(0)} ms with the watcher (1 s delay), ${scanned.toFixed(0)} ms with a scan asked for right after the write`);
+    console.log(
+      `sync: one appended line laptop → desktop, median of ${LATENCY_RUNS}: ${watched.toFixed(0)} ms with the watcher (1 s delay), ${scanned.toFixed(0)} ms with a scan asked for right after the write`,
+    );
 
     let merged = 0;
     let lost = 0;
@@ -68,12 +88,17 @@ export async function benchSync(): Promise<boolean> {
       appendFileSync(from, mine);
       appendFileSync(to, theirs);
       await desktop.cli(["sync", "start"]);
-      await waitFor("a conflict copy", () => machines.some((m) => readdirSync(project(m)).some((n) => n.includes(".sync-conflict-"))), 120_000);
+      await waitFor(
+        "a conflict copy",
+        () => machines.some((m) => readdirSync(project(m)).some((n) => n.includes(".sync-conflict-"))),
+        120_000,
+      );
       // What the next session start on either machine does: merge, until both hold the same lines and no copy.
       const deadline = Date.now() + 120_000;
       let text: string | undefined;
       while (Date.now() < deadline && text === undefined) {
-        for (const machine of machines) if ((await machine.cli(["sync", "merge"])).stdout.includes("continued on two machines")) merged++;
+        for (const machine of machines)
+          if ((await machine.cli(["sync", "merge"])).stdout.includes("continued on two machines")) merged++;
         const [a, b] = [readIfThere(from), readIfThere(to)];
         const copies = machines.flatMap((m) => readdirSync(project(m)).filter((n) => n.includes(".sync-conflict-")));
         if (a === b && copies.length === 0) text = a;
@@ -82,15 +107,21 @@ export async function benchSync(): Promise<boolean> {
       if (text === undefined) throw new Error("the two machines did not converge after merging");
       if (!text.includes(mine) || !text.includes(theirs)) lost++;
     }
-    console.log(`sync: ${CONFLICTS} sessions written on both machines while apart: ${CONFLICTS - lost} of ${CONFLICTS} converged with every line (${merged} merges run, on both sides), ${lost} with a line lost`);
+    console.log(
+      `sync: ${CONFLICTS} sessions written on both machines while apart: ${CONFLICTS - lost} of ${CONFLICTS} converged with every line (${merged} merges run, on both sides), ${lost} with a line lost`,
+    );
 
-    const pids = machines.map((m) => Number(readFileSync(path.join(m.claudeDir, "persist-host", "syncthing", "syncthing.pid"), "utf8")));
+    const pids = machines.map((m) =>
+      Number(readFileSync(path.join(m.claudeDir, "persist-host", "syncthing", "syncthing.pid"), "utf8")),
+    );
     const before = pids.map(cpuTicks);
     await new Promise((resolve) => setTimeout(resolve, IDLE_S * 1000));
     const after = pids.map(cpuTicks);
     const cpu = after.reduce((sum, t, i) => sum + t - (before[i] ?? 0), 0) / 100 / IDLE_S / machines.length;
     const rss = pids.map(rssMiB).reduce((a, b) => a + b, 0) / machines.length;
-    console.log(`sync: idle daemon (monitor + worker) per machine: ${rss.toFixed(0)} MiB RSS, ${(cpu * 100).toFixed(2)}% of a core over ${IDLE_S} s`);
+    console.log(
+      `sync: idle daemon (monitor + worker) per machine: ${rss.toFixed(0)} MiB RSS, ${(cpu * 100).toFixed(2)}% of a core over ${IDLE_S} s`,
+    );
     return hookOk && lost === 0;
   } finally {
     for (const machine of machines) await machine.cli(["sync", "stop"]);
@@ -100,7 +131,13 @@ export async function benchSync(): Promise<boolean> {
 }
 
 function line(n: number): string {
-  return JSON.stringify({ uuid: `u-${n}`, parentUuid: n > 0 ? `u-${n - 1}` : null, timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(), type: "user", message: { role: "user", content: `line ${n}` } });
+  return JSON.stringify({
+    uuid: `u-${n}`,
+    parentUuid: n > 0 ? `u-${n - 1}` : null,
+    timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+    type: "user",
+    message: { role: "user", content: `line ${n}` },
+  });
 }
 
 function median(values: number[]): number {
@@ -117,7 +154,10 @@ function cpuTicks(pid: number): number {
 }
 
 function rssMiB(pid: number): number {
-  return [pid, ...childrenOf(pid)].reduce((sum, p) => sum + Number(/VmRSS:\s+(\d+)/.exec(readIfThere(`/proc/${p}/status`) ?? "")?.[1] ?? 0) / 1024, 0);
+  return [pid, ...childrenOf(pid)].reduce(
+    (sum, p) => sum + Number(/VmRSS:\s+(\d+)/.exec(readIfThere(`/proc/${p}/status`) ?? "")?.[1] ?? 0) / 1024,
+    0,
+  );
 }
 
 function childrenOf(pid: number): number[] {
@@ -143,12 +183,25 @@ function benchHookWithSync(): boolean {
     mkdirSync(path.join(claude, "persist-host"), { recursive: true });
     for (let i = 0; i < 50; i++) writeFileSync(path.join(identity, `s${i}.jsonl`), `${line(i)}\n`);
     const settings = path.join(claude, "persist-host", "sync.json");
-    const input = JSON.stringify({ session_id: "0b7e4a8c-1111-4222-8333-944445555666", cwd: repo, hook_event_name: "SessionStart", source: "startup" });
+    const input = JSON.stringify({
+      session_id: "0b7e4a8c-1111-4222-8333-944445555666",
+      cwd: repo,
+      hook_event_name: "SessionStart",
+      source: "startup",
+    });
     const env = { ...process.env, HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" };
-    const hook = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "dist", "hooks", "session-start.cjs");
+    const hook = path.join(
+      path.dirname(fileURLToPath(import.meta.url)),
+      "..",
+      "..",
+      "dist",
+      "hooks",
+      "session-start.cjs",
+    );
     writeFileSync(settings, JSON.stringify({ home: "/nonexistent", own: true, relay: false, deviceId: "X" }));
     const first = spawnSync(process.execPath, [hook], { input, env, encoding: "utf8" });
-    if (!lstatSync(path.join(claude, "projects", encodeProjectSlug(repo))).isSymbolicLink()) throw new Error(`the hook did not link the project: ${first.stderr}`);
+    if (!lstatSync(path.join(claude, "projects", encodeProjectSlug(repo))).isSymbolicLink())
+      throw new Error(`the hook did not link the project: ${first.stderr}`);
     const timed = (withSync: boolean): number => {
       if (withSync) writeFileSync(settings, "{}");
       else rmSync(settings, { force: true });

@@ -62,9 +62,17 @@ export function runningSessions(env: Env, here: string = pidDomain()): RunningSe
 }
 
 /** Where Claude Code's own rule reads the machine and the pid namespace; tests point them elsewhere. */
-export type PidDomainSources = { readonly platform: NodeJS.Platform; readonly machineIdFile: string; readonly pidNamespaceLink: string };
+export type PidDomainSources = {
+  readonly platform: NodeJS.Platform;
+  readonly machineIdFile: string;
+  readonly pidNamespaceLink: string;
+};
 
-const HERE: PidDomainSources = { platform: process.platform, machineIdFile: "/etc/machine-id", pidNamespaceLink: "/proc/self/ns/pid" };
+const HERE: PidDomainSources = {
+  platform: process.platform,
+  machineIdFile: "/etc/machine-id",
+  pidNamespaceLink: "/proc/self/ns/pid",
+};
 
 /**
  * This process's pid domain exactly as Claude Code computes it (2.1.330): on Linux

@@ -20,7 +20,8 @@ export const devOpenFlags = {
   "config-only": { type: "boolean", help: "write the mounts into the config and prepare the host, but do not launch" },
   "write-config": {
     type: "boolean",
-    help: "write the mounts into the repo's config too (by default the repo stays as it\n" +
+    help:
+      "write the mounts into the repo's config too (by default the repo stays as it\n" +
       "was: the container gets them from a copy of the config in host-only state)",
   },
   rebuild: { type: "boolean", help: "recreate a running container that lacks the mounts" },

@@ -53,9 +53,7 @@ function renderReport(report: DoctorReport): string {
   }
   const { fail: failed, warn: warned } = report.counts;
   const summary =
-    failed === 0 && warned === 0
-      ? "All checks passed."
-      : `${plural(failed, "problem")}, ${plural(warned, "warning")}.`;
+    failed === 0 && warned === 0 ? "All checks passed." : `${plural(failed, "problem")}, ${plural(warned, "warning")}.`;
   lines.push("", summary);
   return `${lines.join("\n")}\n`;
 }

@@ -42,6 +42,8 @@ function report(io: Io, result: InstallResult, json: boolean | undefined, verb: 
     io.stdout(`${prefix}${change.action} ${change.path}${change.backup ? ` (backup: ${change.backup})` : ""}\n`);
   }
   const summary = result.changes.length === 0 ? "nothing to change" : plural(result.changes.length, "change");
-  io.stdout(`claude-persist ${result.dryRun ? `${verb.replace(/ed$/, "")} (dry run)` : verb} in ${result.configDir}: ${summary}.\n`);
+  io.stdout(
+    `claude-persist ${result.dryRun ? `${verb.replace(/ed$/, "")} (dry run)` : verb} in ${result.configDir}: ${summary}.\n`,
+  );
   for (const note of result.notes) io.stdout(`note: ${note}\n`);
 }

@@ -12,7 +12,10 @@ export function printJson(io: Io, value: unknown): void {
  * The document a failed `--json` run prints: `{"ok": false, "error": {"code", "message", "fix"}}`. Messages say what
  * is wrong, then after "; " what to do: that last part is the fix.
  */
-export function jsonFailure(error: unknown): { ok: false; error: { code: string; message: string; fix: string | null } } {
+export function jsonFailure(error: unknown): {
+  ok: false;
+  error: { code: string; message: string; fix: string | null };
+} {
   const message = describeError(error);
   const split = message.lastIndexOf("; ");
   const fix = split > 0 ? message.slice(split + 2).replace(/\s*\(nothing was changed\)\.?$/, "") : null;
@@ -48,7 +51,9 @@ export async function renderColumns(
   const count = Math.max(0, ...rows.map((row) => row.length));
   let shown = Array.from({ length: count }, (_, i) => i);
   const render = (widths: number[]) =>
-    rows.map((row) => `  ${shown.map((i, at) => fitCell(row[i] ?? "", widths[at] ?? 0, at === shown.length - 1)).join("  ")}`.trimEnd());
+    rows.map((row) =>
+      `  ${shown.map((i, at) => fitCell(row[i] ?? "", widths[at] ?? 0, at === shown.length - 1)).join("  ")}`.trimEnd(),
+    );
   for (const drop of [undefined, ...(rules.optional ?? [])]) {
     if (drop !== undefined) shown = shown.filter((i) => i !== drop);
     const widths = fitWidths(rows, shown, columns, rules.uncut ?? []);
@@ -82,14 +87,22 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 let graphemes: Intl.Segmenter | undefined;
 
 /** The widths of the `shown` columns cut to fit `columns`, or undefined when they cannot. */
-function fitWidths(rows: readonly (readonly string[])[], shown: number[], columns: number | undefined, uncut: readonly number[]): number[] | undefined {
+function fitWidths(
+  rows: readonly (readonly string[])[],
+  shown: number[],
+  columns: number | undefined,
+  uncut: readonly number[],
+): number[] | undefined {
   const widths = shown.map((i) => Math.max(0, ...rows.map((row) => displayWidth(row[i] ?? ""))));
-  const minimum = shown.map((i, at) => (uncut.includes(i) ? (widths[at] ?? 0) : Math.min(widths[at] ?? 0, Math.max(displayWidth(rows[0]?.[i] ?? ""), 8))));
+  const minimum = shown.map((i, at) =>
+    uncut.includes(i) ? (widths[at] ?? 0) : Math.min(widths[at] ?? 0, Math.max(displayWidth(rows[0]?.[i] ?? ""), 8)),
+  );
   const total = () => 2 + widths.reduce((sum, width) => sum + width, 0) + 2 * Math.max(0, shown.length - 1);
   while (columns !== undefined && total() > columns) {
     let widest = -1;
     for (let at = 0; at < shown.length; at++) {
-      if ((widths[at] ?? 0) > (minimum[at] ?? 0) && (widest < 0 || (widths[at] ?? 0) > (widths[widest] ?? 0))) widest = at;
+      if ((widths[at] ?? 0) > (minimum[at] ?? 0) && (widest < 0 || (widths[at] ?? 0) > (widths[widest] ?? 0)))
+        widest = at;
     }
     if (widest < 0) return undefined;
     widths[widest] = Math.max(minimum[widest] ?? 0, (widths[widest] ?? 0) - (total() - columns));

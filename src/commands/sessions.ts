@@ -12,7 +12,8 @@ const flags = {
   json: { type: "boolean", help: "print one JSON object: { ok, sessions: [...] }" },
   stats: {
     type: "boolean",
-    help: "print on stderr how much of the transcripts was read (only their first and last lines are, and only\n" +
+    help:
+      "print on stderr how much of the transcripts was read (only their first and last lines are, and only\n" +
       "of those that changed since the last listing)",
   },
 } as const;
@@ -93,6 +94,8 @@ function describeStats({ stats }: SessionListing): string {
     `claude-persist sessions: read ${stats.bytesRead} of ${stats.totalBytes} bytes (${share}%) ` +
     `in ${stats.transcripts} transcripts, ${stats.folders} folders; opened ${stats.opened} transcripts, ` +
     `${stats.transcripts - stats.opened} unchanged since the last listing\n` +
-    (stats.indexDamage ? `claude-persist sessions: the sessions index was not usable (${stats.indexDamage}), so it was rebuilt\n` : "")
+    (stats.indexDamage
+      ? `claude-persist sessions: the sessions index was not usable (${stats.indexDamage}), so it was rebuilt\n`
+      : "")
   );
 }

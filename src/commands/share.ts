@@ -35,7 +35,12 @@ ${flagHelp(flags)}`,
 };
 
 /** Checks `args` against what `command` takes, then runs dev-open in `mode` with them. */
-async function forward(command: string, mode: { isolated: true } | { configOnly: true }, args: string[], io: Io): Promise<number> {
+async function forward(
+  command: string,
+  mode: { isolated: true } | { configOnly: true },
+  args: string[],
+  io: Io,
+): Promise<number> {
   // dev-open's other options would contradict `mode`: say which ones this command takes.
   const end = args.indexOf("--");
   const names = (end < 0 ? args : args.slice(0, end)).map((arg) => arg.split("=")[0] ?? arg);
@@ -43,7 +48,12 @@ async function forward(command: string, mode: { isolated: true } | { configOnly:
   if (other) throw new UserError(`${command} takes --config, --dry-run and --json, not ${other}`, 2);
   const { values, positionals } = parseOptions(command, args, flags, { positionals: 1 });
   const result = await openDevContainer(
-    { ...plainDevOpen(positionals[0] ?? io.cwd), ...mode, configPath: values.config, dryRun: Boolean(values["dry-run"]) },
+    {
+      ...plainDevOpen(positionals[0] ?? io.cwd),
+      ...mode,
+      configPath: values.config,
+      dryRun: Boolean(values["dry-run"]),
+    },
     io,
   );
   printDevOpenResult(result, Boolean(values.json), io);

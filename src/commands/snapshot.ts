@@ -83,7 +83,10 @@ export const snapshot: Command = {
               `${formatBytes(result.bytes)} (${formatBytes(result.archiveBytes)} compressed) in ${result.seconds.toFixed(1)} s\n  ${result.archive}\n`,
           );
         }
-        if (result.skipped.length > 0) io.stderr(`claude-persist snapshot: left out ${result.skipped.length} symlinks or special files (${result.skipped.slice(0, 3).join(", ")})\n`);
+        if (result.skipped.length > 0)
+          io.stderr(
+            `claude-persist snapshot: left out ${result.skipped.length} symlinks or special files (${result.skipped.slice(0, 3).join(", ")})\n`,
+          );
         return 0;
       }
       case "list": {
@@ -97,9 +100,15 @@ export const snapshot: Command = {
       case "restore": {
         const { values, positionals } = parseOptions(command, rest, actions.restore.flags, { positionals: 1 });
         const ref = positionals[0];
-        if (!ref) throw new UserError(`say which snapshot: '${command} latest', or an id from 'claude-persist snapshot list'`, 2);
+        if (!ref)
+          throw new UserError(
+            `say which snapshot: '${command} latest', or an id from 'claude-persist snapshot list'`,
+            2,
+          );
         const stopProgress = startProgress(io, "claude-persist snapshot: still restoring");
-        const result = await restoreSnapshot(io.env, io.cwd, ref, { exact: Boolean(values.exact) }).finally(stopProgress);
+        const result = await restoreSnapshot(io.env, io.cwd, ref, { exact: Boolean(values.exact) }).finally(
+          stopProgress,
+        );
         if (values.json) printJson(io, { ok: true, ...result });
         else {
           const removed = values.exact ? `; ${plural(result.removed, "file")} it did not have removed` : "";
@@ -116,7 +125,8 @@ export const snapshot: Command = {
         const { values } = parseOptions(command, rest, actions.prune.flags);
         const project = await resolveSnapshotProject(io.env, io.cwd);
         const result = await pruneSnapshots(project, values.keep);
-        if (values.json) printJson(io, { ok: true, kept: result.kept.map((s) => s.id), removed: result.removed.map((s) => s.id) });
+        if (values.json)
+          printJson(io, { ok: true, kept: result.kept.map((s) => s.id), removed: result.removed.map((s) => s.id) });
         else io.stdout(describePrune(result.kept.length, result.removed));
         return 0;
       }

@@ -18,7 +18,11 @@ const flags = {
     type: "string",
     value: "T",
     help: "the title, when Linear is not asked (names the branch lin-123-<title>)",
-    check: () => z.string().max(200, "at most 200 characters").regex(/^[^\x00-\x1f\x7f]*$/, "must be one line of text"),
+    check: () =>
+      z
+        .string()
+        .max(200, "at most 200 characters")
+        .regex(/^[^\x00-\x1f\x7f]*$/, "must be one line of text"),
   },
   from: {
     type: "string",
@@ -74,7 +78,8 @@ export const startWork: Command = {
   async run(args, io) {
     const { values, positionals } = parseOptions("start-work", args, flags, { positionals: 1 });
     const [input] = positionals;
-    if (input === undefined) throw new UserError("which issue? pass one, like 'start-work LIN-123' or its Linear URL", 2);
+    if (input === undefined)
+      throw new UserError("which issue? pass one, like 'start-work LIN-123' or its Linear URL", 2);
     const { result, looked, started, startFailed, here } = await startWorkOn(input, values, io.env, io.cwd);
     if (values.json) {
       if (!values.open) {
@@ -96,14 +101,19 @@ export const startWork: Command = {
  * Runs dev-open on `folder` as `dev-open <folder>` would; with `json`, its result is returned, not printed. A failure
  * is reported as dev-open reports it, and the work done so far stands.
  */
-async function openFolder(folder: string, io: Io, json: boolean): Promise<{ exitCode: number; result: DevOpenResult | null }> {
+async function openFolder(
+  folder: string,
+  io: Io,
+  json: boolean,
+): Promise<{ exitCode: number; result: DevOpenResult | null }> {
   try {
     const result = await openDevContainer(plainDevOpen(folder), { ...io, cwd: folder });
     if (!json) printDevOpenResult(result, false, io);
     return { exitCode: 0, result };
   } catch (error) {
     io.stderr(`claude-persist dev-open: ${describeError(error)}\n`);
-    if (!(error instanceof UserError) && io.env.CLAUDE_PERSIST_DEBUG && error instanceof Error) io.stderr(`${error.stack}\n`);
+    if (!(error instanceof UserError) && io.env.CLAUDE_PERSIST_DEBUG && error instanceof Error)
+      io.stderr(`${error.stack}\n`);
     return { exitCode: error instanceof UserError ? error.exitCode : 1, result: null };
   }
 }

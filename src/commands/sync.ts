@@ -144,7 +144,10 @@ export const sync: Command = {
       case "merge-files":
         return mergeFilesCommand(rest, io);
       default:
-        throw new UserError(sub ? `unknown sync command '${oneLine(sub, 40)}'; see 'claude-persist sync --help'` : HELP.trimEnd(), 2);
+        throw new UserError(
+          sub ? `unknown sync command '${oneLine(sub, 40)}'; see 'claude-persist sync --help'` : HELP.trimEnd(),
+          2,
+        );
     }
   },
 };
@@ -159,10 +162,16 @@ async function init(args: string[], io: Io): Promise<number> {
     if (running) {
       const status = await rest<{ myID: string }>(running.endpoint, "GET", "/rest/system/status");
       settings = { home: running.home, own: false, relay: false, deviceId: status.myID };
-      io.stdout(`Using the Syncthing you already run (${running.home}); its listening and discovery settings are yours.\n`);
+      io.stdout(
+        `Using the Syncthing you already run (${running.home}); its listening and discovery settings are yours.\n`,
+      );
     } else {
       const home = ownSyncthingHome(env);
-      const deviceId = await createInstance(env, home, { listen: values.listen ?? [], apiKey: newApiKey(), name: values.name ?? "" });
+      const deviceId = await createInstance(env, home, {
+        listen: values.listen ?? [],
+        apiKey: newApiKey(),
+        name: values.name ?? "",
+      });
       settings = { home, own: true, relay, deviceId };
     }
   }
@@ -171,23 +180,35 @@ async function init(args: string[], io: Io): Promise<number> {
     await rest(endpoint, "PATCH", `/rest/config/devices/${settings.deviceId}`, { name: values.name });
   }
   // Run again with other addresses: the instance we own listens where it is told now, live.
-  if (settings.own && values.listen) await rest(endpoint, "PATCH", "/rest/config/options", { listenAddresses: values.listen });
+  if (settings.own && values.listen)
+    await rest(endpoint, "PATCH", "/rest/config/options", { listenAddresses: values.listen });
   if (!settings.relay) await configureFolders(env, endpoint, settings.deviceId);
   const saved = settings;
   await updateJsonState(syncSettingsFile(env), syncSettingsSchema(), saved, () => saved);
   const lines = [`This device: ${settings.deviceId}`];
   if (settings.own) {
     const listen = values.listen ?? [];
-    lines.push(listen.length > 0 ? `Listening on ${listen.join(", ")} (nothing else: no discovery, no relays).` : "Listening nowhere: it dials the devices you add (pass --listen to accept connections).");
+    lines.push(
+      listen.length > 0
+        ? `Listening on ${listen.join(", ")} (nothing else: no discovery, no relays).`
+        : "Listening nowhere: it dials the devices you add (pass --listen to accept connections).",
+    );
   }
   if (!settings.relay) {
     const linked = linkProject(env, io.cwd, mergeInto);
-    if (linked) lines.push(`This project travels as ${linked.identity.remote}${linked.identity.subpath ? `/${linked.identity.subpath}` : ""}.`);
-    lines.push(`Shared: ${SYNC_FOLDERS.map((f) => (f.only ? `${f.name} (${f.only.join(", ")})` : f.name)).join(", ")}.`);
+    if (linked)
+      lines.push(
+        `This project travels as ${linked.identity.remote}${linked.identity.subpath ? `/${linked.identity.subpath}` : ""}.`,
+      );
+    lines.push(
+      `Shared: ${SYNC_FOLDERS.map((f) => (f.only ? `${f.name} (${f.only.join(", ")})` : f.name)).join(", ")}.`,
+    );
   }
   const reachable = (values.listen ?? [])[0]?.replace(/\/\/(0\.0\.0\.0|\[::\])?:/, "//THIS-MACHINE:");
   if (settings.own) lines.push("It runs until you log out; to start it at each login: claude-persist sync autostart");
-  lines.push(`Next, on your other machine: claude-persist sync add-device ${settings.deviceId}${reachable ? ` --address ${reachable}` : ""}`);
+  lines.push(
+    `Next, on your other machine: claude-persist sync add-device ${settings.deviceId}${reachable ? ` --address ${reachable}` : ""}`,
+  );
   io.stdout(`${lines.join("\n")}\n`);
   return 0;
 }
@@ -197,16 +218,28 @@ async function addDeviceCommand(args: string[], io: Io): Promise<number> {
     positionals: 1,
   });
   const id = positionals[0]?.toUpperCase();
-  if (!id || !DEVICE_ID.test(id)) throw new UserError("give the other device's ID, as 'claude-persist sync status' prints it there (8 groups of 7 letters and digits)", 2);
+  if (!id || !DEVICE_ID.test(id))
+    throw new UserError(
+      "give the other device's ID, as 'claude-persist sync status' prints it there (8 groups of 7 letters and digits)",
+      2,
+    );
   const settings = requireSettings(io.env);
   if (id === settings.deviceId) throw new UserError("that is this device's own ID; give the other machine's", 2);
   const endpoint = await liveEndpoint(settings);
   const untrusted = values.untrusted === true;
   const password = untrusted ? relayPassword(io.env) : undefined;
-  await addDevice(endpoint, settings, { id, name: values.name, addresses: values.address ?? [], untrusted, password: password?.value });
+  await addDevice(endpoint, settings, {
+    id,
+    name: values.name,
+    addresses: values.address ?? [],
+    untrusted,
+    password: password?.value,
+  });
   io.stdout(`Sharing with ${values.name ?? id}${untrusted ? " (untrusted: it stores encrypted data only)" : ""}.\n`);
   if (password?.created) {
-    io.stdout(`The encryption password is in ${relayPasswordFile(io.env)}: copy that file to the same place on your other machines before adding this device there.\n`);
+    io.stdout(
+      `The encryption password is in ${relayPasswordFile(io.env)}: copy that file to the same place on your other machines before adding this device there.\n`,
+    );
   }
   return 0;
 }
@@ -216,14 +249,33 @@ async function status(args: string[], io: Io): Promise<number> {
   const settings = requireSettings(io.env);
   const endpoint = await liveEndpoint(settings);
   const merged = settings.relay ? [] : mergeAllConflicts(io.env);
-  const connections = await rest<{ connections: Record<string, { connected: boolean; paused: boolean; address?: string }> }>(endpoint, "GET", "/rest/system/connections");
-  const devices = await rest<Array<{ deviceID: string; name: string; untrusted?: boolean }>>(endpoint, "GET", "/rest/config/devices");
+  const connections = await rest<{
+    connections: Record<string, { connected: boolean; paused: boolean; address?: string }>;
+  }>(endpoint, "GET", "/rest/system/connections");
+  const devices = await rest<Array<{ deviceID: string; name: string; untrusted?: boolean }>>(
+    endpoint,
+    "GET",
+    "/rest/config/devices",
+  );
   const peers = devices
     .filter((d) => d.deviceID !== settings.deviceId)
-    .map((d) => ({ id: d.deviceID, name: d.name, untrusted: d.untrusted === true, connected: connections.connections[d.deviceID]?.connected === true }));
+    .map((d) => ({
+      id: d.deviceID,
+      name: d.name,
+      untrusted: d.untrusted === true,
+      connected: connections.connections[d.deviceID]?.connected === true,
+    }));
   const folders = await folderStatuses(endpoint);
   if (values.json) {
-    printJson(io, { ok: true, deviceId: settings.deviceId, own: settings.own, relay: settings.relay, peers, folders, merged });
+    printJson(io, {
+      ok: true,
+      deviceId: settings.deviceId,
+      own: settings.own,
+      relay: settings.relay,
+      peers,
+      folders,
+      merged,
+    });
     return 0;
   }
   const lines = [`This device: ${settings.deviceId}${settings.relay ? " (encrypted relay)" : ""}`];
@@ -235,7 +287,11 @@ async function status(args: string[], io: Io): Promise<number> {
   if (peerRows.length > 0) lines.push(...(await renderColumns(peerRows)));
   lines.push("Folders:");
   const folderRows = folders.map((folder) => {
-    const notes = [folder.paused ? "paused" : folder.state, folder.needFiles > 0 ? `${folder.needFiles} to fetch` : "", folder.errors > 0 ? `${folder.errors} errors` : ""];
+    const notes = [
+      folder.paused ? "paused" : folder.state,
+      folder.needFiles > 0 ? `${folder.needFiles} to fetch` : "",
+      folder.errors > 0 ? `${folder.errors} errors` : "",
+    ];
     return [folder.name, notes.filter(Boolean).join(", ")];
   });
   lines.push(...(await renderColumns(folderRows)));
@@ -248,7 +304,9 @@ async function pauseResume(which: "pause" | "resume", args: string[], io: Io): P
   parseOptions(`claude-persist sync ${which}`, args, actions[which].flags);
   const settings = requireSettings(io.env);
   await setFoldersPaused(await liveEndpoint(settings), which === "pause");
-  io.stdout(which === "pause" ? "Paused: nothing is sent or fetched until 'claude-persist sync resume'.\n" : "Syncing again.\n");
+  io.stdout(
+    which === "pause" ? "Paused: nothing is sent or fetched until 'claude-persist sync resume'.\n" : "Syncing again.\n",
+  );
   return 0;
 }
 
@@ -271,7 +329,10 @@ async function autostart(args: string[], io: Io): Promise<number> {
 async function startStop(which: "start" | "stop", args: string[], io: Io): Promise<number> {
   parseOptions(`claude-persist sync ${which}`, args, actions[which].flags);
   const settings = requireSettings(io.env);
-  if (!settings.own) throw new UserError(`claude-persist uses the Syncthing you run yourself (${settings.home}): ${which} it the way you usually do`);
+  if (!settings.own)
+    throw new UserError(
+      `claude-persist uses the Syncthing you run yourself (${settings.home}): ${which} it the way you usually do`,
+    );
   if (which === "start") {
     await startDaemon(io.env, settings.home);
     io.stdout("Syncthing is running.\n");
@@ -286,12 +347,19 @@ async function link(args: string[], io: Io): Promise<number> {
   requireSettings(io.env);
   const dir = path.resolve(io.cwd, positionals[0] ?? ".");
   const linked = linkProject(io.env, dir, mergeInto);
-  if (!linked) throw new UserError(`${dir} is not in a git repo with a remote: its sessions cannot be matched with another machine's`);
+  if (!linked)
+    throw new UserError(
+      `${dir} is not in a git repo with a remote: its sessions cannot be matched with another machine's`,
+    );
   if (linked.state === "other-link") {
-    throw new UserError(`${path.join(projectsDir(io.env), linked.slug)} is already a link claude-persist did not make for sync; leaving it`);
+    throw new UserError(
+      `${path.join(projectsDir(io.env), linked.slug)} is already a link claude-persist did not make for sync; leaving it`,
+    );
   }
   const name = `${linked.identity.remote}${linked.identity.subpath ? `/${linked.identity.subpath}` : ""}`;
-  io.stdout(`${linked.state === "already" ? "Already travelling" : "Travelling now"}: ${dir} as ${name}${linked.moved.length > 0 ? ` (${linked.moved.length} files moved in)` : ""}.\n`);
+  io.stdout(
+    `${linked.state === "already" ? "Already travelling" : "Travelling now"}: ${dir} as ${name}${linked.moved.length > 0 ? ` (${linked.moved.length} files moved in)` : ""}.\n`,
+  );
   return 0;
 }
 
@@ -324,16 +392,23 @@ async function scan(args: string[], io: Io): Promise<number> {
 }
 
 async function unison(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    "claude-persist sync unison",
-    args,
-    actions.unison.flags,
-    { positionals: 1 },
-  );
+  const { values, positionals } = parseOptions("claude-persist sync unison", args, actions.unison.flags, {
+    positionals: 1,
+  });
   if (!positionals[0]) throw new UserError("give the machine to sync with: claude-persist sync unison user@host", 2);
-  const result = await unisonOnce(io.env, positionals[0], { sshCommand: values["ssh-command"], cliPath: process.argv[1] ?? "" });
+  const result = await unisonOnce(io.env, positionals[0], {
+    sshCommand: values["ssh-command"],
+    cliPath: process.argv[1] ?? "",
+  });
   if (result.exitCode !== 0) {
-    io.stderr(`${result.output.trim().split("\n").slice(-5).map((l) => oneLine(l, 200)).join("\n")}\n`);
+    io.stderr(
+      `${result.output
+        .trim()
+        .split("\n")
+        .slice(-5)
+        .map((l) => oneLine(l, 200))
+        .join("\n")}\n`,
+    );
     throw new UserError(`unison stopped (exit ${result.exitCode}); see its lines above`);
   }
   const summary = /Synchronization complete.*|Nothing to do.*/.exec(result.output)?.[0];
@@ -347,8 +422,13 @@ async function mergeFilesCommand(args: string[], io: Io): Promise<number> {
     positionals: 3,
   });
   const [current1, current2, output] = positionals;
-  if (!current1 || !current2 || !output) throw new UserError("usage: claude-persist sync merge-files CURRENT1 CURRENT2 NEW (unison runs it)", 2);
-  const added = mergeFiles(path.resolve(io.cwd, current1), path.resolve(io.cwd, current2), path.resolve(io.cwd, output));
+  if (!current1 || !current2 || !output)
+    throw new UserError("usage: claude-persist sync merge-files CURRENT1 CURRENT2 NEW (unison runs it)", 2);
+  const added = mergeFiles(
+    path.resolve(io.cwd, current1),
+    path.resolve(io.cwd, current2),
+    path.resolve(io.cwd, output),
+  );
   io.stdout(`merged: ${added} line(s) from the other side\n`);
   return 0;
 }

@@ -114,7 +114,10 @@ function readRegularFile(file: string, maxBytes: number): string | undefined {
  * The seed for a container whose workspace `containerWorkspace` is `hostWorkspace` on the host. Folder trust counts
  * when the host trusted the workspace or a folder above it (Claude Code asks once for a parent).
  */
-export function planClaudeStateSeed(hostState: unknown, where: { hostWorkspace: string; containerWorkspace: string }): SeedPlan {
+export function planClaudeStateSeed(
+  hostState: unknown,
+  where: { hostWorkspace: string; containerWorkspace: string },
+): SeedPlan {
   const parsed = hostStateSchema().safeParse(hostState);
   if (!parsed.success) return { seed: {}, mcpNotShared: [] };
   const host = parsed.data;
@@ -136,12 +139,15 @@ function projectChoices(projects: Record<string, unknown>, hostWorkspace: string
   const choices: ProjectChoices = {};
   if (own.success) {
     if (own.data.hasTrustDialogAccepted !== undefined) choices.hasTrustDialogAccepted = own.data.hasTrustDialogAccepted;
-    if (own.data.hasCompletedProjectOnboarding !== undefined) choices.hasCompletedProjectOnboarding = own.data.hasCompletedProjectOnboarding;
-    if (own.data.projectOnboardingSeenCount !== undefined) choices.projectOnboardingSeenCount = own.data.projectOnboardingSeenCount;
+    if (own.data.hasCompletedProjectOnboarding !== undefined)
+      choices.hasCompletedProjectOnboarding = own.data.hasCompletedProjectOnboarding;
+    if (own.data.projectOnboardingSeenCount !== undefined)
+      choices.projectOnboardingSeenCount = own.data.projectOnboardingSeenCount;
   }
   if (!choices.hasTrustDialogAccepted) {
     const trustedAbove = Object.entries(projects).some(
-      ([folder, value]) => isAncestor(folder, hostWorkspace) && projectSchema().safeParse(value).data?.hasTrustDialogAccepted === true,
+      ([folder, value]) =>
+        isAncestor(folder, hostWorkspace) && projectSchema().safeParse(value).data?.hasTrustDialogAccepted === true,
     );
     if (trustedAbove) choices.hasTrustDialogAccepted = true;
   }
@@ -162,7 +168,10 @@ const SECRET_NAME = /key|token|secret|passw|auth|credential|cookie|session|beare
  * User-scope MCP servers that can be copied: every `env` and `headers` value, and every argument that looks like a
  * secret, is an environment reference (or is harmless by name). A server with a literal secret is not shared.
  */
-export function shareableMcpServers(servers: Record<string, unknown>): { shared: Record<string, McpServer>; notShared: NotShared[] } {
+export function shareableMcpServers(servers: Record<string, unknown>): {
+  shared: Record<string, McpServer>;
+  notShared: NotShared[];
+} {
   const shared: Record<string, McpServer> = {};
   const notShared: NotShared[] = [];
   for (const [name, value] of Object.entries(servers)) {
@@ -186,10 +195,15 @@ export function shareableMcpServers(servers: Record<string, unknown>): { shared:
 
 function literalSecrets(server: McpServer): string[] {
   const found: string[] = [];
-  const isReference = (value: string) => value.replace(ENV_REFERENCE, "").trim() === "" || /^Bearer\s+\$\{[^}]+\}$/.test(value.trim());
-  for (const [key, value] of Object.entries(server.env ?? {})) if (!isReference(value) && SECRET_NAME.test(key)) found.push(`env.${key}`);
-  for (const [key, value] of Object.entries(server.headers ?? {})) if (!isReference(value)) found.push(`headers.${key}`);
-  for (const arg of server.args ?? []) if (SECRET_NAME.test(arg.split("=")[0] ?? "") && arg.includes("=") && !isReference(arg.slice(arg.indexOf("=") + 1))) found.push(`args ${arg.split("=")[0]}`);
+  const isReference = (value: string) =>
+    value.replace(ENV_REFERENCE, "").trim() === "" || /^Bearer\s+\$\{[^}]+\}$/.test(value.trim());
+  for (const [key, value] of Object.entries(server.env ?? {}))
+    if (!isReference(value) && SECRET_NAME.test(key)) found.push(`env.${key}`);
+  for (const [key, value] of Object.entries(server.headers ?? {}))
+    if (!isReference(value)) found.push(`headers.${key}`);
+  for (const arg of server.args ?? [])
+    if (SECRET_NAME.test(arg.split("=")[0] ?? "") && arg.includes("=") && !isReference(arg.slice(arg.indexOf("=") + 1)))
+      found.push(`args ${arg.split("=")[0]}`);
   if (server.url && /[?&][^=]*(?:key|token|secret)[^=]*=(?!\$\{)/i.test(server.url)) found.push("url");
   return found;
 }
@@ -202,19 +216,26 @@ function literalSecrets(server: McpServer): string[] {
 export function mergeClaudeState(existing: Record<string, unknown>, seed: ClaudeStateSeed): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...existing };
   if (seed.hasCompletedOnboarding) merged.hasCompletedOnboarding = true;
-  if (seed.lastOnboardingVersion && typeof merged.lastOnboardingVersion !== "string") merged.lastOnboardingVersion = seed.lastOnboardingVersion;
+  if (seed.lastOnboardingVersion && typeof merged.lastOnboardingVersion !== "string")
+    merged.lastOnboardingVersion = seed.lastOnboardingVersion;
   if (seed.theme && typeof merged.theme !== "string") merged.theme = seed.theme;
   if (seed.customApiKeyResponses) {
     const responses = isRecord(merged.customApiKeyResponses) ? merged.customApiKeyResponses : {};
-    const approved = Array.isArray(responses.approved) ? responses.approved.filter((item) => typeof item === "string") : [];
-    merged.customApiKeyResponses = { ...responses, approved: [...new Set([...approved, ...seed.customApiKeyResponses.approved])] };
+    const approved = Array.isArray(responses.approved)
+      ? responses.approved.filter((item) => typeof item === "string")
+      : [];
+    merged.customApiKeyResponses = {
+      ...responses,
+      approved: [...new Set([...approved, ...seed.customApiKeyResponses.approved])],
+    };
   }
   if (seed.projects) {
     const projects = isRecord(merged.projects) ? { ...merged.projects } : {};
     for (const [folder, choices] of Object.entries(seed.projects)) {
       const current = isRecord(projects[folder]) ? projects[folder] : {};
       const added: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(choices)) if (key === "hasTrustDialogAccepted" ? value === true : current[key] === undefined) added[key] = value;
+      for (const [key, value] of Object.entries(choices))
+        if (key === "hasTrustDialogAccepted" ? value === true : current[key] === undefined) added[key] = value;
       projects[folder] = { ...current, ...added };
     }
     merged.projects = projects;
@@ -237,17 +258,40 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** Claude Code's state file as the container's user sees it (CLAUDE_CONFIG_DIR moves it, as the anchors set it). */
 const CONTAINER_STATE_FILE = '"${CLAUDE_CONFIG_DIR:-$HOME}/.claude.json"';
 
-export type SeedOutcome = { readonly kind: "written" | "unchanged" } | { readonly kind: "left-alone"; readonly reason: string };
+export type SeedOutcome =
+  | { readonly kind: "written" | "unchanged" }
+  | { readonly kind: "left-alone"; readonly reason: string };
 
 /**
  * Merges the seed into the container's `.claude.json` as its user, through `docker exec` (no node needed there).
  * A file that is not a JSON object is left as it is, and said so.
  */
-export async function seedRunningContainer(containerId: string, user: string, seed: ClaudeStateSeed, env: NodeJS.ProcessEnv): Promise<SeedOutcome> {
+export async function seedRunningContainer(
+  containerId: string,
+  user: string,
+  seed: ClaudeStateSeed,
+  env: NodeJS.ProcessEnv,
+): Promise<SeedOutcome> {
   const execa = await loadExeca();
   const dockerEnv = { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS } as const;
-  const read = await execa("docker", ["exec", "-u", user, containerId, "sh", "-c", `f=${CONTAINER_STATE_FILE}; if [ -f "$f" ]; then head -c ${MAX_STATE_BYTES + 1} "$f"; fi`], dockerEnv);
-  if (read.exitCode !== 0) return { kind: "left-alone", reason: `could not read it (${read.stderr.trim().split("\n")[0] ?? `exit ${read.exitCode}`})` };
+  const read = await execa(
+    "docker",
+    [
+      "exec",
+      "-u",
+      user,
+      containerId,
+      "sh",
+      "-c",
+      `f=${CONTAINER_STATE_FILE}; if [ -f "$f" ]; then head -c ${MAX_STATE_BYTES + 1} "$f"; fi`,
+    ],
+    dockerEnv,
+  );
+  if (read.exitCode !== 0)
+    return {
+      kind: "left-alone",
+      reason: `could not read it (${read.stderr.trim().split("\n")[0] ?? `exit ${read.exitCode}`})`,
+    };
   let existing: Record<string, unknown> = {};
   if (read.stdout.trim() !== "") {
     if (read.stdout.length > MAX_STATE_BYTES) return { kind: "left-alone", reason: "it is larger than 32 MB" };
@@ -264,10 +308,23 @@ export async function seedRunningContainer(containerId: string, user: string, se
   if (JSON.stringify(merged) === JSON.stringify(existing)) return { kind: "unchanged" };
   const write = await execa(
     "docker",
-    ["exec", "-i", "-u", user, containerId, "sh", "-c", `f=${CONTAINER_STATE_FILE}; umask 077; cat > "$f.claude-persist.tmp" && mv -f "$f.claude-persist.tmp" "$f"`],
+    [
+      "exec",
+      "-i",
+      "-u",
+      user,
+      containerId,
+      "sh",
+      "-c",
+      `f=${CONTAINER_STATE_FILE}; umask 077; cat > "$f.claude-persist.tmp" && mv -f "$f.claude-persist.tmp" "$f"`,
+    ],
     { ...dockerEnv, input: `${JSON.stringify(merged, null, 2)}\n` },
   );
-  if (write.exitCode !== 0) return { kind: "left-alone", reason: `could not write it (${write.stderr.trim().split("\n")[0] ?? `exit ${write.exitCode}`})` };
+  if (write.exitCode !== 0)
+    return {
+      kind: "left-alone",
+      reason: `could not write it (${write.stderr.trim().split("\n")[0] ?? `exit ${write.exitCode}`})`,
+    };
   return { kind: "written" };
 }
 
@@ -318,10 +375,16 @@ export function seedCopyCommand(containerHome: string): string {
  * Plans the seed for a workspace and leaves its file for containers an editor creates; returns the seed and one
  * line per MCP server that is not shared, for the person to read.
  */
-export function prepareClaudeStateSeed(env: Env, hostWorkspace: string, containerWorkspace: string): { seed: ClaudeStateSeed; messages: string[] } {
+export function prepareClaudeStateSeed(
+  env: Env,
+  hostWorkspace: string,
+  containerWorkspace: string,
+): { seed: ClaudeStateSeed; messages: string[] } {
   const { seed, mcpNotShared } = planClaudeStateSeed(readHostClaudeState(env), { hostWorkspace, containerWorkspace });
   writeSeedFile(env, containerWorkspace, seed);
-  const messages = mcpNotShared.map((server) => `MCP server '${server.name}' is not shared with the container: ${server.reason}.`);
+  const messages = mcpNotShared.map(
+    (server) => `MCP server '${server.name}' is not shared with the container: ${server.reason}.`,
+  );
   return { seed, messages };
 }
 
@@ -334,7 +397,8 @@ export function describeSeedOutcome(outcome: SeedOutcome, seed: ClaudeStateSeed)
     seed.projects && Object.values(seed.projects).some((p) => p.hasTrustDialogAccepted) ? "folder trust" : undefined,
     seed.mcpServers ? `${Object.keys(seed.mcpServers).length} MCP server(s)` : undefined,
   ].filter((item): item is string => item !== undefined);
-  if (outcome.kind === "left-alone") return `Left the container's .claude.json as it is (${outcome.reason}): Claude there may show its first-run screens.`;
+  if (outcome.kind === "left-alone")
+    return `Left the container's .claude.json as it is (${outcome.reason}): Claude there may show its first-run screens.`;
   if (carried.length === 0) return "Claude Code on this host has no first-run choices to carry into the container yet.";
   return `Claude Code in the container has your ${carried.join(", ")} from this host${outcome.kind === "unchanged" ? " (already there)" : ""}.`;
 }

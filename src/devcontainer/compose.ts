@@ -7,7 +7,17 @@
 // (double blank lines, whitespace-only lines, odd list indentation, trailing spaces), and removal must give back
 // the original bytes, so nothing else is ever rewritten.
 import path from "node:path";
-import { isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode, type Pair, type YAMLMap, type YAMLSeq } from "yaml";
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  type Document,
+  type Node as YamlNode,
+  type Pair,
+  type YAMLMap,
+  type YAMLSeq,
+} from "yaml";
 import { SHARED_ENTRIES } from "../claude/shared.ts";
 import { UserError } from "../errors.ts";
 import { readTextToEdit } from "../fs.ts";
@@ -17,7 +27,8 @@ import type { PersistencePlan, Skipped } from "./mount-plan.ts";
 import type { EditResult, RemoveResult } from "./mounts.ts";
 import { normaliseTarget } from "./read-mounts.ts";
 
-export const YAML_MARKER = "# claude-persist: Claude Code session sharing with the host (`dev-open --isolated` removes it)";
+export const YAML_MARKER =
+  "# claude-persist: Claude Code session sharing with the host (`dev-open --isolated` removes it)";
 const YAML_MARKER_LINE = /^[ \t]*# claude-persist:/;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -46,7 +57,8 @@ export function chooseComposeFile(
 ): ComposeTarget {
   const service = config.service;
   const files = composeFilesOf(configFile, config);
-  if (!service || files.length === 0) throw new UserError(`${configFile}: a compose-based config needs dockerComposeFile and service.`);
+  if (!service || files.length === 0)
+    throw new UserError(`${configFile}: a compose-based config needs dockerComposeFile and service.`);
   let chosen: ComposeTarget | undefined;
   for (const file of files) {
     const text = read(file);
@@ -75,7 +87,9 @@ export function parseComposeDocument(text: string, file: string): Document {
 }
 
 function findService(doc: Document, service: string): Pair | undefined {
-  const services = isMap(doc.contents) ? doc.contents.items.find((pair) => keyOf(pair) === "services")?.value : undefined;
+  const services = isMap(doc.contents)
+    ? doc.contents.items.find((pair) => keyOf(pair) === "services")?.value
+    : undefined;
   return isMap(services) ? services.items.find((pair) => keyOf(pair) === service) : undefined;
 }
 
@@ -150,7 +164,12 @@ export type ComposeEnsureOptions = {
 };
 
 /** Adds the plan's mounts to `service` in a compose file's text, in long syntax, after its existing volumes. */
-export function ensureComposeMounts(text: string, service: string, plan: PersistencePlan, options: ComposeEnsureOptions = {}): EditResult {
+export function ensureComposeMounts(
+  text: string,
+  service: string,
+  plan: PersistencePlan,
+  options: ComposeEnsureOptions = {},
+): EditResult {
   const file = options.file ?? "docker-compose.yml";
   const map = serviceMap(parseComposeDocument(text, file), service, file);
   const volumesPair = map.items.find((pair) => keyOf(pair) === "volumes");
@@ -215,16 +234,22 @@ function volumesInsertion(
     const indent = `${columnIndent(text, volumesPair.key)}  `;
     return { point: lastLineEnd(text, volumesPair.key), block: markedLines(indent, items) };
   }
-  if (volumesPair) throw new UserError(`${file}: volumes of service "${service}" is not a block list; add the mounts by hand.`);
+  if (volumesPair)
+    throw new UserError(`${file}: volumes of service "${service}" is not a block list; add the mounts by hand.`);
   if (map.items.some((pair) => keyOf(pair) === "<<")) {
-    throw new UserError(`${file}: service "${service}" uses a merge key (<<); adding volumes there would replace the merged ones. Add the mounts by hand.`);
+    throw new UserError(
+      `${file}: service "${service}" uses a merge key (<<); adding volumes there would replace the merged ones. Add the mounts by hand.`,
+    );
   }
   const first = map.items[0];
   const last = map.items.at(-1);
   if (!first || !last) throw new UserError(`${file}: service "${service}" is empty; add the mounts by hand.`);
   const keyIndent = columnIndent(text, first.key);
   const itemLines = items.flat().map((line) => `${keyIndent}  ${line}`);
-  return { point: lastLineEnd(text, last.value ?? last.key), block: [keyIndent + YAML_MARKER, `${keyIndent}volumes:`, ...itemLines] };
+  return {
+    point: lastLineEnd(text, last.value ?? last.key),
+    block: [keyIndent + YAML_MARKER, `${keyIndent}volumes:`, ...itemLines],
+  };
 }
 
 function markedLines(indent: string, items: string[][]): string[] {
@@ -299,13 +324,22 @@ function nextLineStart(text: string, offset: number): number {
 }
 
 function allServiceVolumes(doc: Document): Pair[] {
-  const services = isMap(doc.contents) ? doc.contents.items.find((pair) => keyOf(pair) === "services")?.value : undefined;
+  const services = isMap(doc.contents)
+    ? doc.contents.items.find((pair) => keyOf(pair) === "services")?.value
+    : undefined;
   if (!isMap(services)) return [];
-  return services.items.flatMap((service) => (isMap(service.value) ? service.value.items.filter((pair) => keyOf(pair) === "volumes") : []));
+  return services.items.flatMap((service) =>
+    isMap(service.value) ? service.value.items.filter((pair) => keyOf(pair) === "volumes") : [],
+  );
 }
 
 /** The bytes a marker at `marker` introduced in this `volumes` pair: a whole new key, or a run of items. */
-function markedRange(text: string, marker: number, next: number, volumes: Pair): { range: [number, number]; names: string[] } | undefined {
+function markedRange(
+  text: string,
+  marker: number,
+  next: number,
+  volumes: Pair,
+): { range: [number, number]; names: string[] } | undefined {
   const items = isSeq(volumes.value) ? volumes.value.items : [];
   const keyLine = lineStartOf(text, rangeOf(volumes.key)?.[0] ?? -1);
   const startsAtKey = keyLine === next;
@@ -314,6 +348,9 @@ function markedRange(text: string, marker: number, next: number, volumes: Pair):
   let end = first;
   while (end < items.length && isPackVolume(items[end])) end++;
   if (end === first || (startsAtKey && end !== items.length)) return undefined;
-  const names = items.slice(first, end).map((item) => String(isMap(item) ? item.get("target") : "")).map((target) => path.posix.basename(target));
+  const names = items
+    .slice(first, end)
+    .map((item) => String(isMap(item) ? item.get("target") : ""))
+    .map((target) => path.posix.basename(target));
   return { range: [blockLineStart(text, marker), lastLineEnd(text, items[end - 1])], names };
 }

@@ -87,7 +87,10 @@ export function planInitialConfig(root: string): { readonly file: string; readon
     const listed = existing.map((file) => path.relative(root, file)).join(", ");
     throw new UserError(`${root} already has a dev container config (${listed}); not overwriting it.`);
   }
-  return { file: path.join(root, ".devcontainer", "devcontainer.json"), text: initialConfigText(path.basename(path.resolve(root))) };
+  return {
+    file: path.join(root, ".devcontainer", "devcontainer.json"),
+    text: initialConfigText(path.basename(path.resolve(root))),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ export async function checkContainerNode(containerId: string, env: NodeJS.Proces
   const run = await dockerExec(env, [containerId, "node", "-p", "process.versions.node"]);
   const version = run.ok ? run.stdout.trim() : undefined;
   if (!version) return { problem: "this container has no node" };
-  if (Number(version.split(".")[0]) < NODE_MAJOR) return { version, problem: `this container's node ${version} is older than ${NODE_MAJOR}` };
+  if (Number(version.split(".")[0]) < NODE_MAJOR)
+    return { version, problem: `this container's node ${version} is older than ${NODE_MAJOR}` };
   return { version };
 }
 

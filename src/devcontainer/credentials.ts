@@ -49,7 +49,10 @@ export function withForwardedEnv(text: string, file: string, entries: Readonly<R
  */
 export function loginAdvice(env: Env, platform: NodeJS.Platform = process.platform): string[] {
   if (setOnHost(CLAUDE_CREDENTIAL_ENV, env).length > 0) return [];
-  const where = platform === "darwin" ? "your login lives in the macOS Keychain, which a container never sees" : "your host's login is not shared with containers";
+  const where =
+    platform === "darwin"
+      ? "your login lives in the macOS Keychain, which a container never sees"
+      : "your host's login is not shared with containers";
   return [
     `Neither ANTHROPIC_API_KEY nor CLAUDE_CODE_OAUTH_TOKEN is set here, so Claude in the container will ask you to log in (${where}).`,
     "To skip that: run 'claude setup-token' once, then 'export CLAUDE_CODE_OAUTH_TOKEN=<the token>' before dev-open; it reaches the container by name.",

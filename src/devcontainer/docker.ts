@@ -13,24 +13,36 @@ export const DOCKER_UNREACHABLE_FIX = "start Docker, or set DOCKER_HOST to a run
 
 /** True when a line from docker (or from the devcontainers CLI's log) says the engine cannot be reached. */
 export function isDockerUnreachable(line: string): boolean {
-  return /Cannot connect to the Docker daemon|connect: no such file or directory|connect: connection refused|docker: not found|spawn docker ENOENT/i.test(line);
+  return /Cannot connect to the Docker daemon|connect: no such file or directory|connect: connection refused|docker: not found|spawn docker ENOENT/i.test(
+    line,
+  );
 }
 
 const labelsSchema = once(() => z.record(z.string(), z.string()).nullable().optional());
 
 const containerSchema = once(() =>
   z.looseObject({
-  Id: z.string(),
-  State: z.looseObject({ Running: z.boolean() }),
-  Mounts: z.array(z.looseObject({ Type: z.string(), Source: z.string().optional(), Destination: z.string(), RW: z.boolean() })),
-  Config: z.looseObject({ Labels: labelsSchema(), User: z.string().optional(), Env: z.array(z.string()).nullable().optional() }),
+    Id: z.string(),
+    State: z.looseObject({ Running: z.boolean() }),
+    Mounts: z.array(
+      z.looseObject({ Type: z.string(), Source: z.string().optional(), Destination: z.string(), RW: z.boolean() }),
+    ),
+    Config: z.looseObject({
+      Labels: labelsSchema(),
+      User: z.string().optional(),
+      Env: z.array(z.string()).nullable().optional(),
+    }),
   }),
 );
 export type Container = z.infer<ReturnType<typeof containerSchema>>;
 
 const metadataSchema = once(() =>
   z.array(
-    z.looseObject({ remoteUser: z.string().optional(), containerUser: z.string().optional(), postAttachCommand: z.unknown().optional() }),
+    z.looseObject({
+      remoteUser: z.string().optional(),
+      containerUser: z.string().optional(),
+      postAttachCommand: z.unknown().optional(),
+    }),
   ),
 );
 export type MetadataEntry = z.infer<ReturnType<typeof metadataSchema>>[number];
@@ -40,7 +52,9 @@ export type MetadataEntry = z.infer<ReturnType<typeof metadataSchema>>[number];
  * The user the devcontainers CLI runs commands as, from metadata entries (later ones win): the last remoteUser,
  * else the last containerUser.
  */
-export function effectiveUser(entries: readonly { readonly remoteUser?: string | undefined; readonly containerUser?: string | undefined }[]): string | undefined {
+export function effectiveUser(
+  entries: readonly { readonly remoteUser?: string | undefined; readonly containerUser?: string | undefined }[],
+): string | undefined {
   return entries.findLast((e) => e.remoteUser)?.remoteUser ?? entries.findLast((e) => e.containerUser)?.containerUser;
 }
 
@@ -62,7 +76,10 @@ function metadataFromLabels(labels: z.infer<ReturnType<typeof labelsSchema>>): M
 
 /** The container's environment (`docker inspect`'s Config.Env) as a record. */
 export function containerEnv(container: Container): Record<string, string> {
-  const entries = (container.Config.Env ?? []).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]);
+  const entries = (container.Config.Env ?? []).map((line) => [
+    line.slice(0, line.indexOf("=")),
+    line.slice(line.indexOf("=") + 1),
+  ]);
   return Object.fromEntries(entries.filter(([key]) => key));
 }
 
@@ -70,7 +87,10 @@ async function docker(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   const execa = await loadExeca();
   const result = await execa("docker", args, { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS });
   if (result.exitCode === 0) return result.stdout;
-  if (result.timedOut) throw new UserError(`docker ${args[0]} did not answer within ${DOCKER_TIMEOUT_MS / 1000} s: is the engine at DOCKER_HOST stuck?`);
+  if (result.timedOut)
+    throw new UserError(
+      `docker ${args[0]} did not answer within ${DOCKER_TIMEOUT_MS / 1000} s: is the engine at DOCKER_HOST stuck?`,
+    );
   const reason = (result.stderr.split("\n").find(Boolean) ?? `exit code ${result.exitCode}`).trim();
   if (isDockerUnreachable(reason) || ("code" in result && result.code === "ENOENT")) {
     throw new UserError(`Docker is not reachable (${reason}): ${DOCKER_UNREACHABLE_FIX}`);
@@ -78,31 +98,68 @@ async function docker(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   throw new UserError(`docker ${args[0]} failed: ${reason}`);
 }
 
-export type DockerProbe = { readonly reachable: boolean; readonly version?: string; readonly reason?: string; readonly missing?: boolean };
+export type DockerProbe = {
+  readonly reachable: boolean;
+  readonly version?: string;
+  readonly reason?: string;
+  readonly missing?: boolean;
+};
 
 /** `docker version` against the engine DOCKER_HOST names (or the default one); never throws. */
 export async function probeDocker(env: NodeJS.ProcessEnv): Promise<DockerProbe> {
   const execa = await loadExeca();
-  const run = await execa("docker", ["version", "--format", "{{.Server.Version}}"], { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS });
+  const run = await execa("docker", ["version", "--format", "{{.Server.Version}}"], {
+    env,
+    extendEnv: false,
+    reject: false,
+    timeout: DOCKER_TIMEOUT_MS,
+  });
   const version = run.stdout.trim();
   if (run.exitCode === 0 && version) return { reachable: true, version };
   const missing = "code" in run && run.code === "ENOENT";
-  const reason = missing ? "the docker CLI is not installed" : (run.stderr.split("\n").map((line) => line.trim()).find(Boolean) ?? `exit code ${run.exitCode}`);
+  const reason = missing
+    ? "the docker CLI is not installed"
+    : (run.stderr
+        .split("\n")
+        .map((line) => line.trim())
+        .find(Boolean) ?? `exit code ${run.exitCode}`);
   return { reachable: false, missing, reason };
 }
 
 /** `docker exec …args`, never throwing: whether it succeeded, and its output as is. */
-export async function dockerExec(env: NodeJS.ProcessEnv, args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+export async function dockerExec(
+  env: NodeJS.ProcessEnv,
+  args: string[],
+): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   const execa = await loadExeca();
-  const run = await execa("docker", ["exec", ...args], { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS, stripFinalNewline: false });
+  const run = await execa("docker", ["exec", ...args], {
+    env,
+    extendEnv: false,
+    reject: false,
+    timeout: DOCKER_TIMEOUT_MS,
+    stripFinalNewline: false,
+  });
   return { ok: run.exitCode === 0, stdout: run.stdout, stderr: run.stderr };
 }
 
 /** The container (running or not) that the devcontainers CLI created for this workspace and config. */
-export async function findDevcontainer(workspaceFolder: string, configPath: string, env: NodeJS.ProcessEnv): Promise<Container | undefined> {
+export async function findDevcontainer(
+  workspaceFolder: string,
+  configPath: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Container | undefined> {
   const ids = (
     await docker(
-      ["ps", "-a", "--filter", `label=devcontainer.local_folder=${workspaceFolder}`, "--filter", `label=devcontainer.config_file=${configPath}`, "--format", "{{.ID}}"],
+      [
+        "ps",
+        "-a",
+        "--filter",
+        `label=devcontainer.local_folder=${workspaceFolder}`,
+        "--filter",
+        `label=devcontainer.config_file=${configPath}`,
+        "--format",
+        "{{.ID}}",
+      ],
       env,
     )
   )
@@ -113,7 +170,9 @@ export async function findDevcontainer(workspaceFolder: string, configPath: stri
 }
 
 export async function inspectContainer(id: string, env: NodeJS.ProcessEnv): Promise<Container> {
-  const parsed = z.array(containerSchema()).safeParse(JSON.parse(await docker(["inspect", "--type", "container", id], env)));
+  const parsed = z
+    .array(containerSchema())
+    .safeParse(JSON.parse(await docker(["inspect", "--type", "container", id], env)));
   const container = parsed.success ? parsed.data[0] : undefined;
   if (!container) throw new UserError(`docker inspect ${id} answered something unexpected`);
   return container;
@@ -123,7 +182,9 @@ export async function inspectContainer(id: string, env: NodeJS.ProcessEnv): Prom
 export async function imageRemoteUser(image: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   let labels: z.infer<ReturnType<typeof labelsSchema>>;
   try {
-    labels = labelsSchema().parse(JSON.parse(await docker(["image", "inspect", "--format", "{{json .Config.Labels}}", image], env)));
+    labels = labelsSchema().parse(
+      JSON.parse(await docker(["image", "inspect", "--format", "{{json .Config.Labels}}", image], env)),
+    );
   } catch {
     return undefined;
   }

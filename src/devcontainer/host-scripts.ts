@@ -24,11 +24,17 @@ export function unreachableHookScripts(env: Env): string[] {
     for (const word of command.split(/[\s;&|()"'=]+/)) {
       if (!word.startsWith("/")) continue;
       const file = path.normalize(word);
-      const inShared = SHARED_ENTRIES.some((entry) => file === path.join(config, entry.name) || file.startsWith(path.join(config, entry.name) + path.sep));
-      if (inShared && (file.startsWith(home + path.sep))) {
-        problems.add(`settings.json runs ${file} by this host's path, which the container does not have: write it as "$HOME/${path.relative(home, file)}" (the shared folder is there under the container's home).`);
+      const inShared = SHARED_ENTRIES.some(
+        (entry) => file === path.join(config, entry.name) || file.startsWith(path.join(config, entry.name) + path.sep),
+      );
+      if (inShared && file.startsWith(home + path.sep)) {
+        problems.add(
+          `settings.json runs ${file} by this host's path, which the container does not have: write it as "$HOME/${path.relative(home, file)}" (the shared folder is there under the container's home).`,
+        );
       } else if (!inShared && file.startsWith(home + path.sep)) {
-        problems.add(`settings.json runs ${file}, which no container sees: keep it in ${path.join(config, "hooks")}/ (shared read-only) and name it "$HOME/${path.relative(home, path.join(config, "hooks", path.basename(file)))}".`);
+        problems.add(
+          `settings.json runs ${file}, which no container sees: keep it in ${path.join(config, "hooks")}/ (shared read-only) and name it "$HOME/${path.relative(home, path.join(config, "hooks", path.basename(file)))}".`,
+        );
       }
     }
   }
@@ -42,7 +48,8 @@ function hookCommands(settings: unknown): string[] {
     if (!Array.isArray(groups)) continue;
     for (const group of groups) {
       const entries = isRecord(group) && Array.isArray(group.hooks) ? group.hooks : [];
-      for (const entry of entries) if (isRecord(entry) && typeof entry.command === "string") commands.push(entry.command);
+      for (const entry of entries)
+        if (isRecord(entry) && typeof entry.command === "string") commands.push(entry.command);
     }
   }
   return commands;

@@ -6,7 +6,6 @@ import { createScanner, getNodePath, type Edit, type Node } from "jsonc-parser";
 import { blockLineStart, isFirstOnLine, lineIndentAt, type TextLayout } from "../text-layout.ts";
 import type { JsonValue } from "./config.ts";
 
-
 // jsonc-parser's SyntaxKind is a const enum, which `verbatimModuleSyntax` cannot import: its values, by name.
 const SyntaxKind = {
   CommaToken: 5,

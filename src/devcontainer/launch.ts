@@ -51,17 +51,29 @@ export type UpOptions = {
   readonly waitMs?: number;
 };
 
-export type UpOutcome = { readonly done: true; readonly result: UpSuccess } | { readonly done: false; readonly logFile: string };
+export type UpOutcome =
+  | { readonly done: true; readonly result: UpSuccess }
+  | { readonly done: false; readonly logFile: string };
 
 export async function devcontainerUp(options: UpOptions): Promise<UpOutcome> {
   mkdirSync(options.logDir, { recursive: true, mode: 0o700 });
-  const stem = path.join(options.logDir, `up-${path.basename(options.workspaceFolder).replace(/[^A-Za-z0-9._-]/g, "-")}`);
+  const stem = path.join(
+    options.logDir,
+    `up-${path.basename(options.workspaceFolder).replace(/[^A-Za-z0-9._-]/g, "-")}`,
+  );
   const logFile = `${stem}.log`;
   const answerFile = `${stem}.json`;
   // Both live in the host-only folder, and are made fresh: what was under the name is removed, not written through.
   createFresh(logFile);
   createFresh(answerFile);
-  const args = [devcontainerScript(), "up", "--workspace-folder", options.workspaceFolder, "--config", options.configPath];
+  const args = [
+    devcontainerScript(),
+    "up",
+    "--workspace-folder",
+    options.workspaceFolder,
+    "--config",
+    options.configPath,
+  ];
   if (options.overrideConfig) args.push("--override-config", options.overrideConfig);
   for (const mount of options.mounts ?? []) args.push("--mount", mount);
   if (options.removeExisting) args.push("--remove-existing-container");
@@ -88,7 +100,10 @@ export async function devcontainerUp(options: UpOptions): Promise<UpOutcome> {
     child.unref();
     return { done: false, logFile };
   }
-  return { done: true, result: parseUpAnswer(readRegularText(answerFile) ?? "", readRegularText(logFile) ?? "", logFile) };
+  return {
+    done: true,
+    result: parseUpAnswer(readRegularText(answerFile) ?? "", readRegularText(logFile) ?? "", logFile),
+  };
 }
 
 /** A new empty file (0600) under `file`'s name; what was there is removed first, not written through. */

@@ -12,7 +12,6 @@ export const ORIGINAL_KEY = "original";
 /** Ends every shell command the pack adds (a shell comment), so that it is recognisable. */
 export const COMMAND_TAG = "# claude-persist";
 
-
 /**
  * Runs once when the container is created, as the remote user, before an editor attaches. Docker creates
  * `~/.claude` root-owned when it mounts its subfolders; Claude Code then cannot create its own folders there and
@@ -45,7 +44,9 @@ export function sourceFoldersCommand(plan: PersistencePlan): string | undefined 
   const steps = [`mkdir -p -m 700 ${root}`, `cd ${root}`];
   if (folders.length > 0) steps.push(`mkdir -p -m 700 ${folders.join(" ")}`);
   if (files.length > 0) {
-    const up = HOST_FILE_LINKS_DIR.split("/").map(() => "..").join("/");
+    const up = HOST_FILE_LINKS_DIR.split("/")
+      .map(() => "..")
+      .join("/");
     steps.push(
       `mkdir -p -m 700 ${path.posix.dirname(HOST_FILE_LINKS_DIR)} ${HOST_FILE_LINKS_DIR}`,
       `for f in ${files.join(" ")}; do if [ -e "$f" ]; then ln -sfn "${up}/$f" "${HOST_FILE_LINKS_DIR}/$f"; ` +

@@ -3,11 +3,26 @@ import path from "node:path";
 import { readBoundedText } from "../fs.ts";
 import { parseJsoncLoosely } from "../jsonc.ts";
 
-
 /** Variables a container must never take from the host, even when an MCP config mentions them. */
 const HOST_ONLY_ENV = new Set([
-  "HOME", "PATH", "USER", "LOGNAME", "SHELL", "PWD", "OLDPWD", "TMPDIR", "TMP", "TEMP", "HOSTNAME", "TERM",
-  "LANG", "DISPLAY", "SSH_AUTH_SOCK", "USERPROFILE", "APPDATA", "CLAUDE_CONFIG_DIR",
+  "HOME",
+  "PATH",
+  "USER",
+  "LOGNAME",
+  "SHELL",
+  "PWD",
+  "OLDPWD",
+  "TMPDIR",
+  "TMP",
+  "TEMP",
+  "HOSTNAME",
+  "TERM",
+  "LANG",
+  "DISPLAY",
+  "SSH_AUTH_SOCK",
+  "USERPROFILE",
+  "APPDATA",
+  "CLAUDE_CONFIG_DIR",
 ]);
 
 export function isForwardableEnvName(name: string): boolean {

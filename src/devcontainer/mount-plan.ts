@@ -8,7 +8,6 @@ import { UserError } from "../errors.ts";
 import { FORWARDED_ENV } from "./credentials.ts";
 import { isForwardableEnvName } from "./mcp-env.ts";
 
-
 export type PersistenceMount = {
   readonly name: string;
   readonly kind: SharedEntry["kind"];

@@ -23,7 +23,14 @@ import { checkContainerNode, describeNodeProblem, type ContainerNode } from "./c
 import { shellWord } from "../text.ts";
 import { mapProject, type MapResult } from "./mapping.ts";
 import { unifiedDiff } from "../diff.ts";
-import { afterRemoteSession, checkRemoteEngine, mapOnRemote, prepareRemoteEngine, remoteEntryAdvice, remoteLaunchText } from "./remote-open.ts";
+import {
+  afterRemoteSession,
+  checkRemoteEngine,
+  mapOnRemote,
+  prepareRemoteEngine,
+  remoteEntryAdvice,
+  remoteLaunchText,
+} from "./remote-open.ts";
 
 export type DevOpenOptions = {
   readonly folder: string;
@@ -83,11 +90,15 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     mountsSkipped: edit.skipped,
   };
   // --init creates the repo's config, so it is written there; --config-only and unshare exist to edit it.
-  const intoRepo = options.writeConfig || options.configOnly || options.isolated || edit.files.some((f) => f.before === undefined);
+  const intoRepo =
+    options.writeConfig || options.configOnly || options.isolated || edit.files.some((f) => f.before === undefined);
   const changed = edit.files.some((f) => f.before !== f.after);
   if (options.dryRun) {
     messages.push(`dev-open dry run for ${edit.workspaceFolder} (nothing was written):`);
-    if (!intoRepo && changed) messages.push("The repo's config stays as it is: the container is launched with it plus these changes, kept in the pack's host-only state (--write-config writes them into the repo instead).");
+    if (!intoRepo && changed)
+      messages.push(
+        "The repo's config stays as it is: the container is launched with it plus these changes, kept in the pack's host-only state (--write-config writes them into the repo instead).",
+      );
     for (const file of edit.files) {
       const diff = unifiedDiff(file.before ?? "", file.after, path.relative(edit.workspaceFolder, file.path));
       messages.push(diff || `${path.relative(edit.workspaceFolder, file.path)}: no change`);
@@ -103,7 +114,8 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   if (intoRepo) writeEdits(edit, messages, io.env);
   describeSkipped(edit, messages);
   if (options.isolated) {
-    if (removeOverride(io.env, edit.configPath)) messages.push("Removed the launch config dev-open kept for this repo in the pack's host-only state.");
+    if (removeOverride(io.env, edit.configPath))
+      messages.push("Removed the launch config dev-open kept for this repo in the pack's host-only state.");
     messages.push(
       "This repo's container keeps its own Claude sessions once it is recreated without the mounts:",
       `  devcontainer up --workspace-folder ${shellWord(edit.workspaceFolder)} --remove-existing-container`,
@@ -116,7 +128,9 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     messages.push(...prepareClaudeStateSeed(io.env, edit.workspaceFolder, edit.containerWorkspace).messages);
     // A container the editor starts runs `claude --continue` before any hook could link the project: link it now.
     messages.push(await mapForEditor(io.env, edit));
-    messages.push(`Config ready: ${path.relative(edit.workspaceFolder, edit.configPath)}. Open the container from your editor, or run 'dev-open' to launch it here.`);
+    messages.push(
+      `Config ready: ${path.relative(edit.workspaceFolder, edit.configPath)}. Open the container from your editor, or run 'dev-open' to launch it here.`,
+    );
     describeUnforwarded(edit, io.env, messages);
     messages.push(...unreachableHookScripts(io.env), ...loginAdvice(io.env));
     return { status: "configured", ...base, messages };
@@ -139,35 +153,63 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   const launchesWithOverride = (!intoRepo && changed) || Object.keys(forwarded).length > 0 || remote !== undefined;
   const forwardedText = withForwardedEnv(edit.files[0]?.after ?? "", edit.configPath, forwarded);
   const launchText = remote ? remoteLaunchText(forwardedText, remote, edit) : forwardedText;
-  const overrideConfig = launchesWithOverride ? writeOverride(io.env, edit.configPath, launchText, intoRepo ? undefined : edit.composeOverlay) : undefined;
+  const overrideConfig = launchesWithOverride
+    ? writeOverride(io.env, edit.configPath, launchText, intoRepo ? undefined : edit.composeOverlay)
+    : undefined;
   if (!intoRepo && changed) {
-    messages.push(`Left ${path.relative(edit.workspaceFolder, edit.configPath)} as it was: the persistence mounts come from ${overrideConfig} (--write-config writes them into the repo's config instead).`);
+    messages.push(
+      `Left ${path.relative(edit.workspaceFolder, edit.configPath)} as it was: the persistence mounts come from ${overrideConfig} (--write-config writes them into the repo's config instead).`,
+    );
   } else if (!intoRepo) {
     // The repo's config has our lines (committed by the team, or written before): a kept override would be stale.
     if (!overrideConfig) removeOverride(io.env, edit.configPath);
     messages.push("The config already has the persistence mounts.");
   }
   const running = existing && missing.length === 0 && !options.rebuild ? alreadyUp(existing, edit) : undefined;
-  const launched = running ? { up: running } : await launch(edit, options, existing, io, { overrideConfig, mounts: gitDir ? [gitDirMount(gitDir)] : [] });
+  const launched = running
+    ? { up: running }
+    : await launch(edit, options, existing, io, { overrideConfig, mounts: gitDir ? [gitDirMount(gitDir)] : [] });
   if (!("up" in launched)) {
     messages.push(
       `The container is still being built (this can take several minutes the first time); it goes on in the background.`,
       `Follow it with: tail -f ${launched.logFile}`,
       `When it is done, run /dev-open again to map the project and get the command to enter.`,
     );
-    return { status: "still-starting", ...base, logFile: launched.logFile, ...(overrideConfig ? { overrideConfig } : {}), messages };
+    return {
+      status: "still-starting",
+      ...base,
+      logFile: launched.logFile,
+      ...(overrideConfig ? { overrideConfig } : {}),
+      messages,
+    };
   }
   const { up } = launched;
   // A container this run created has a root-owned ~/.claude (see ownClaudeHome); one found running was fixed then.
   if (!running) await ownClaudeHome(up, edit.containerHome, io.env);
   const claudeState = prepareClaudeStateSeed(io.env, edit.workspaceFolder, up.remoteWorkspaceFolder);
-  messages.push(...claudeState.messages, describeSeedOutcome(await seedRunningContainer(up.containerId, up.remoteUser, claudeState.seed, io.env), claudeState.seed));
-  const remoteMap = remote ? await mapOnRemote(io.env, remote, edit.workspaceFolder, up.remoteWorkspaceFolder) : undefined;
+  messages.push(
+    ...claudeState.messages,
+    describeSeedOutcome(
+      await seedRunningContainer(up.containerId, up.remoteUser, claudeState.seed, io.env),
+      claudeState.seed,
+    ),
+  );
+  const remoteMap = remote
+    ? await mapOnRemote(io.env, remote, edit.workspaceFolder, up.remoteWorkspaceFolder)
+    : undefined;
   if (remoteMap) messages.push(...remoteMap.problems);
   const mapping =
     remoteMap?.mapping ??
-    (await mapProject(io.env, { hostPath: edit.workspaceFolder, containerPath: up.remoteWorkspaceFolder, configPath: edit.configPath, containerId: up.containerId }));
-  if (gitDir) messages.push(`This is a linked worktree: ${gitDir} (the main repo's git objects and refs) is mounted at the same path, so git works on its branch inside.`);
+    (await mapProject(io.env, {
+      hostPath: edit.workspaceFolder,
+      containerPath: up.remoteWorkspaceFolder,
+      configPath: edit.configPath,
+      containerId: up.containerId,
+    }));
+  if (gitDir)
+    messages.push(
+      `This is a linked worktree: ${gitDir} (the main repo's git objects and refs) is mounted at the same path, so git works on its branch inside.`,
+    );
   // Asked when this run launched the container; on the fast path it was asked then (doctor asks every time).
   const node = running ? undefined : await checkContainerNode(up.containerId, io.env);
   describeLaunch(up, mapping, edit, messages);
@@ -202,12 +244,17 @@ function writeEdits(edit: PersistenceEdit, messages: string[], env: NodeJS.Proce
     messages.push(`Updated ${path.relative(edit.workspaceFolder, file.path)}${backup ? ` (backup: ${backup})` : ""}.`);
   }
   if (edit.added.length > 0) messages.push(`Added to the config: ${edit.added.join(", ")}.`);
-  else if (!edit.files.some((f) => f.before !== f.after)) messages.push("The config already has the persistence mounts.");
+  else if (!edit.files.some((f) => f.before !== f.after))
+    messages.push("The config already has the persistence mounts.");
 }
 
 async function mapForEditor(env: NodeJS.ProcessEnv, edit: PersistenceEdit): Promise<string> {
   try {
-    const mapping = await mapProject(env, { hostPath: edit.workspaceFolder, containerPath: edit.containerWorkspace, configPath: edit.configPath });
+    const mapping = await mapProject(env, {
+      hostPath: edit.workspaceFolder,
+      containerPath: edit.containerWorkspace,
+      configPath: edit.configPath,
+    });
     return mapping.link === "same-path"
       ? "The workspace has the same path in the container, so sessions need no mapping."
       : `Sessions of ${edit.workspaceFolder} are shared with ${edit.containerWorkspace} in the container (projects/${mapping.containerSlug} → ${mapping.hostSlug}).`;
@@ -283,7 +330,11 @@ function prepareHost(env: NodeJS.ProcessEnv): void {
   const links = ensureStateDir(env, STATE.hostFileLinks);
   for (const entry of SHARED_ENTRIES) {
     if (entry.kind === "dir") mkdirSync(path.join(config, entry.name), { recursive: true, mode: 0o700 });
-    else pointLink(path.join(links, entry.name), existsSync(path.join(config, entry.name)) ? path.relative(links, path.join(config, entry.name)) : "/dev/null");
+    else
+      pointLink(
+        path.join(links, entry.name),
+        existsSync(path.join(config, entry.name)) ? path.relative(links, path.join(config, entry.name)) : "/dev/null",
+      );
   }
 }
 
@@ -291,12 +342,19 @@ function prepareHost(env: NodeJS.ProcessEnv): void {
 function checkHostReady(env: NodeJS.ProcessEnv): void {
   const config = configDir(env);
   if (!existsSync(path.join(packCodeDir(env), "hooks"))) {
-    throw new UserError(`the pack is not installed in ${config} (no ${path.basename(packCodeDir(env))}/): run 'claude-persist install' first (nothing was changed)`);
+    throw new UserError(
+      `the pack is not installed in ${config} (no ${path.basename(packCodeDir(env))}/): run 'claude-persist install' first (nothing was changed)`,
+    );
   }
-  for (const name of [HOST_FILE_LINKS_DIR, ...SHARED_ENTRIES.filter((entry) => entry.kind === "dir").map((entry) => entry.name)]) {
+  for (const name of [
+    HOST_FILE_LINKS_DIR,
+    ...SHARED_ENTRIES.filter((entry) => entry.kind === "dir").map((entry) => entry.name),
+  ]) {
     const folder = path.join(config, name);
     if (existsSync(folder) && !statSync(folder).isDirectory()) {
-      throw new UserError(`${folder} is a file where the folder a dev container mounts should be: move it out of the way and run again (nothing was changed)`);
+      throw new UserError(
+        `${folder} is a file where the folder a dev container mounts should be: move it out of the way and run again (nothing was changed)`,
+      );
     }
   }
 }
@@ -321,10 +379,19 @@ async function ownClaudeHome(up: UpSuccess, containerHome: string, env: NodeJS.P
 }
 
 function describeLaunch(up: UpSuccess, mapping: MapResult, edit: PersistenceEdit, messages: string[]): void {
-  messages.push(`Container ${up.containerId.slice(0, 12)} is running; ${up.remoteUser} works in ${up.remoteWorkspaceFolder}.`);
-  if (mapping.link === "same-path") messages.push("The workspace has the same path inside, so sessions need no mapping.");
-  else messages.push(`Sessions of ${edit.workspaceFolder} are shared with ${up.remoteWorkspaceFolder} (projects/${mapping.containerSlug} → ${mapping.hostSlug}).`);
-  if (mapping.merged.length > 0) messages.push(`Merged ${mapping.merged.length} file(s) the container had made on its own into the host's project folder.`);
+  messages.push(
+    `Container ${up.containerId.slice(0, 12)} is running; ${up.remoteUser} works in ${up.remoteWorkspaceFolder}.`,
+  );
+  if (mapping.link === "same-path")
+    messages.push("The workspace has the same path inside, so sessions need no mapping.");
+  else
+    messages.push(
+      `Sessions of ${edit.workspaceFolder} are shared with ${up.remoteWorkspaceFolder} (projects/${mapping.containerSlug} → ${mapping.hostSlug}).`,
+    );
+  if (mapping.merged.length > 0)
+    messages.push(
+      `Merged ${mapping.merged.length} file(s) the container had made on its own into the host's project folder.`,
+    );
   messages.push(`Enter with: ${entryCommand(edit)} claude --continue`);
 }
 
@@ -335,7 +402,10 @@ function describeLaunch(up: UpSuccess, mapping: MapResult, edit: PersistenceEdit
  */
 function entryCommand(edit: PersistenceEdit): string {
   const command = ["devcontainer", "exec", "--workspace-folder", shellWord(edit.workspaceFolder)];
-  const defaults = [path.join(edit.workspaceFolder, ".devcontainer", "devcontainer.json"), path.join(edit.workspaceFolder, ".devcontainer.json")];
+  const defaults = [
+    path.join(edit.workspaceFolder, ".devcontainer", "devcontainer.json"),
+    path.join(edit.workspaceFolder, ".devcontainer.json"),
+  ];
   const foundByCli = listDevcontainerConfigs(edit.workspaceFolder).find((file) => defaults.includes(file));
   if (foundByCli !== edit.configPath) command.push("--config", shellWord(edit.configPath));
   return command.join(" ");
@@ -344,12 +414,16 @@ function entryCommand(edit: PersistenceEdit): string {
 async function enter(what: "shell" | "claude", edit: PersistenceEdit, io: Io): Promise<void> {
   const command = what === "claude" ? ["claude", "--continue"] : ["bash", "-l"];
   const execa = await loadExeca();
-  await execa(process.execPath, [devcontainerScript(), "exec", "--workspace-folder", edit.workspaceFolder, "--config", edit.configPath, ...command], {
-    env: io.env,
-    extendEnv: false,
-    stdio: "inherit",
-    reject: false,
-  });
+  await execa(
+    process.execPath,
+    [devcontainerScript(), "exec", "--workspace-folder", edit.workspaceFolder, "--config", edit.configPath, ...command],
+    {
+      env: io.env,
+      extendEnv: false,
+      stdio: "inherit",
+      reject: false,
+    },
+  );
 }
 
 /** A live status line on a terminal; plain lines otherwise. */

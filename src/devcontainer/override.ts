@@ -44,7 +44,12 @@ export type OverrideFiles = { readonly config: string; readonly compose?: string
  * Writes the config to launch with (and for compose-based configs the compose overlay it lists) into the host
  * state; returns the override config's path.
  */
-export function writeOverride(env: Env, configPath: string, configText: string, composeOverlay: string | undefined): string {
+export function writeOverride(
+  env: Env,
+  configPath: string,
+  configText: string,
+  composeOverlay: string | undefined,
+): string {
   const file = overrideConfigPath(env, configPath);
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   let text = configText;
@@ -103,12 +108,17 @@ export function backupOutsideRepo(env: Env, file: string, before: string): strin
  */
 export async function worktreeGitDir(workspaceFolder: string): Promise<string | undefined> {
   const execa = await loadExeca();
-  const run = await execa("git", ["rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir"], { cwd: workspaceFolder, reject: false });
+  const run = await execa("git", ["rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir"], {
+    cwd: workspaceFolder,
+    reject: false,
+  });
   if (run.exitCode !== 0) return undefined;
   const [gitDir, commonDir] = run.stdout.split("\n");
   if (!gitDir || !commonDir || gitDir === commonDir) return undefined;
   if (/[,"'\\$`\n]/.test(commonDir)) {
-    throw new UserError(`the main repo's git folder ${commonDir} contains one of , " ' \\ $ \` or a line break; a mount cannot name it (open the main checkout instead)`);
+    throw new UserError(
+      `the main repo's git folder ${commonDir} contains one of , " ' \\ $ \` or a line break; a mount cannot name it (open the main checkout instead)`,
+    );
   }
   return commonDir;
 }

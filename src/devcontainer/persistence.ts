@@ -4,7 +4,14 @@ import path from "node:path";
 import { configDir, globalStatePath, type Env } from "../claude/home.ts";
 import { imageRemoteUser } from "./docker.ts";
 import { readTextToEditInside } from "../fs.ts";
-import { findDevcontainerConfig, findRepoRoot, listDevcontainerConfigs, parseDevcontainerConfig, planInitialConfig, type DevcontainerConfig } from "./config.ts";
+import {
+  findDevcontainerConfig,
+  findRepoRoot,
+  listDevcontainerConfigs,
+  parseDevcontainerConfig,
+  planInitialConfig,
+  type DevcontainerConfig,
+} from "./config.ts";
 import { collectMcpEnvNames } from "./mcp-env.ts";
 import { planPersistenceMounts, type PersistencePlan, type Skipped } from "./mount-plan.ts";
 import { ensurePersistenceMounts, removePersistenceMounts } from "./mounts.ts";
@@ -43,8 +50,12 @@ export type PersistenceEditOptions = {
 export async function preparePersistenceEdit(options: PersistenceEditOptions): Promise<PersistenceEdit> {
   const workspaceFolder = await findRepoRoot(path.resolve(options.folder));
   // --init plans the file in memory like any other edit: a dry run writes nothing, a real run writes it once.
-  const initial = options.init && !options.configPath && listDevcontainerConfigs(workspaceFolder).length === 0 ? planInitialConfig(workspaceFolder) : undefined;
-  const configPath = initial?.file ?? findDevcontainerConfig(workspaceFolder, { config: options.configPath, cwd: options.folder });
+  const initial =
+    options.init && !options.configPath && listDevcontainerConfigs(workspaceFolder).length === 0
+      ? planInitialConfig(workspaceFolder)
+      : undefined;
+  const configPath =
+    initial?.file ?? findDevcontainerConfig(workspaceFolder, { config: options.configPath, cwd: options.folder });
   // The repo is anyone's: a config or compose file that links outside it is neither read nor edited.
   const read = (file: string) => readTextToEditInside(workspaceFolder, file);
   const text = initial?.text ?? read(configPath) ?? "";
@@ -54,14 +65,38 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
   const compose = yamlEdits?.chooseComposeFile(configPath, config, read);
 
   if (options.remove) {
-    const files: FileEdit[] = [{ path: configPath, before: initial ? undefined : text, after: removePersistenceMounts(text, { file: configPath }).text }];
+    const files: FileEdit[] = [
+      {
+        path: configPath,
+        before: initial ? undefined : text,
+        after: removePersistenceMounts(text, { file: configPath }).text,
+      },
+    ];
     if (compose && yamlEdits) {
-      files.push({ path: compose.file, before: compose.text, after: yamlEdits.removeComposeMounts(compose.text, { file: compose.file }).text });
+      files.push({
+        path: compose.file,
+        before: compose.text,
+        after: yamlEdits.removeComposeMounts(compose.text, { file: compose.file }).text,
+      });
     }
-    return { workspaceFolder, configPath, containerHome: "", files, added: [], skipped: [], targets: [], forwardedNames: [], containerWorkspace: "" };
+    return {
+      workspaceFolder,
+      configPath,
+      containerHome: "",
+      files,
+      added: [],
+      skipped: [],
+      targets: [],
+      forwardedNames: [],
+      containerWorkspace: "",
+    };
   }
 
-  const plan = await planPersistence(config, workspaceFolder, { env: options.env, remoteHome: options.remoteHome, askDocker: true });
+  const plan = await planPersistence(config, workspaceFolder, {
+    env: options.env,
+    remoteHome: options.remoteHome,
+    askDocker: true,
+  });
   const edited = ensurePersistenceMounts(text, plan, { file: configPath, includeMounts: !compose });
   let configText = edited.text;
   if (options.samePath) configText = ensureSamePath(configText, configPath, Boolean(compose));
@@ -70,10 +105,18 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
   let composeOverlay: string | undefined;
   if (compose && yamlEdits) {
     const { composeServiceTargets, ensureComposeMounts } = yamlEdits;
-    const overlay = ensureComposeMounts(`services:\n  ${JSON.stringify(compose.service)}:\n    volumes:\n`, compose.service, plan, {
-      file: "the compose overlay",
-      alreadyMounted: [...configMountTargets(text, configPath), ...composeServiceTargets(compose.text, compose.service, compose.file)],
-    });
+    const overlay = ensureComposeMounts(
+      `services:\n  ${JSON.stringify(compose.service)}:\n    volumes:\n`,
+      compose.service,
+      plan,
+      {
+        file: "the compose overlay",
+        alreadyMounted: [
+          ...configMountTargets(text, configPath),
+          ...composeServiceTargets(compose.text, compose.service, compose.file),
+        ],
+      },
+    );
     if (overlay.changed) composeOverlay = overlay.text;
     const composed = ensureComposeMounts(compose.text, compose.service, plan, {
       file: compose.file,
@@ -92,7 +135,10 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
     targets: plan.mounts.map((m) => m.target),
     ...(composeOverlay !== undefined ? { composeOverlay } : {}),
     forwardedNames: plan.remoteEnvNames,
-    containerWorkspace: (parseDevcontainerConfig(configText, configPath).config.workspaceFolder ?? `/workspaces/${path.basename(workspaceFolder)}`)
+    containerWorkspace: (
+      parseDevcontainerConfig(configText, configPath).config.workspaceFolder ??
+      `/workspaces/${path.basename(workspaceFolder)}`
+    )
       .replaceAll("${localWorkspaceFolderBasename}", path.basename(workspaceFolder))
       .replaceAll("${localWorkspaceFolder}", workspaceFolder),
   };
@@ -108,8 +154,14 @@ export async function planPersistence(
   workspaceFolder: string,
   options: { readonly env: Env; readonly remoteHome?: string | undefined; readonly askDocker: boolean },
 ): Promise<PersistencePlan> {
-  const askImage = options.askDocker && config.image !== undefined && !config.remoteUser && !config.containerUser && !options.remoteHome;
-  const fromImage = askImage && config.image ? await imageRemoteUser(config.image, options.env as NodeJS.ProcessEnv) : undefined;
+  const askImage =
+    options.askDocker &&
+    config.image !== undefined &&
+    !config.remoteUser &&
+    !config.containerUser &&
+    !options.remoteHome;
+  const fromImage =
+    askImage && config.image ? await imageRemoteUser(config.image, options.env as NodeJS.ProcessEnv) : undefined;
   return planPersistenceMounts({
     container: {
       ...(options.remoteHome ? { remoteHome: options.remoteHome } : {}),
@@ -120,7 +172,11 @@ export async function planPersistence(
     },
     env: options.env,
     mcpEnvNames: collectMcpEnvNames(
-      [path.join(configDir(options.env), "mcp.json"), globalStatePath(options.env), path.join(workspaceFolder, ".mcp.json")],
+      [
+        path.join(configDir(options.env), "mcp.json"),
+        globalStatePath(options.env),
+        path.join(workspaceFolder, ".mcp.json"),
+      ],
       { projectDir: workspaceFolder },
     ),
   });

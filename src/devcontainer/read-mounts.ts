@@ -4,7 +4,6 @@ import { SHARED_ENTRIES, WORKSPACE_ENV } from "../claude/shared.ts";
 import { parseDevcontainerConfig, type JsonValue, type MountObject } from "./config.ts";
 import { COMMAND_TAG, LIFECYCLE_KEY } from "./lifecycle-commands.ts";
 
-
 /** The target of a mount in string or object form, normalised (`dst`/`destination` count, `/a/b/` = `/a/b`). */
 export function mountTarget(mount: string | MountObject): string | undefined {
   const target = typeof mount === "string" ? parseMountString(mount).target : mount.target;
@@ -45,7 +44,7 @@ export function isPackMount(value: unknown): boolean {
     (entry) =>
       fields.source?.endsWith(`/${entry.name}`) === true &&
       fields.target?.endsWith(`/.claude/${entry.name}`) === true &&
-      ("readonly" in fields) === (entry.access === "read-only"),
+      "readonly" in fields === (entry.access === "read-only"),
   );
 }
 

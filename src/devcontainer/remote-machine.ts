@@ -43,7 +43,14 @@ const DESCRIBE_SCRIPT = [
 
 const answerSchema = once(() => {
   const yesNo = z.enum(["yes", "no"]);
-  return z.object({ home: z.string(), config: z.string(), workspace: yesNo, syncthing: yesNo, unison: yesNo, runtime: z.string() });
+  return z.object({
+    home: z.string(),
+    config: z.string(),
+    workspace: yesNo,
+    syncthing: yesNo,
+    unison: yesNo,
+    runtime: z.string(),
+  });
 });
 const runtimeSchema = once(() => z.looseObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }));
 

@@ -11,7 +11,9 @@ const SAME_PATH = {
 /** The config text with workspaceMount/workspaceFolder at the host path; refuses to replace other values. */
 export function ensureSamePath(text: string, file: string, composeBased: boolean): string {
   if (composeBased) {
-    throw new UserError(`${file}: --same-path works with image- and Dockerfile-based configs; for compose, mount the workspace at \${localWorkspaceFolder} in the compose file`);
+    throw new UserError(
+      `${file}: --same-path works with image- and Dockerfile-based configs; for compose, mount the workspace at \${localWorkspaceFolder} in the compose file`,
+    );
   }
   const config = parseJsonc(text, file);
   const current = typeof config === "object" && config !== null ? (config as Record<string, unknown>) : {};
@@ -19,7 +21,9 @@ export function ensureSamePath(text: string, file: string, composeBased: boolean
   for (const [key, value] of Object.entries(SAME_PATH)) {
     if (current[key] === value) continue;
     if (current[key] !== undefined) {
-      throw new UserError(`${file}: "${key}" is already set to ${JSON.stringify(current[key])}; remove it or open without --same-path`);
+      throw new UserError(
+        `${file}: "${key}" is already set to ${JSON.stringify(current[key])}; remove it or open without --same-path`,
+      );
     }
     result = appendToJsonc(result, [], value, key);
   }

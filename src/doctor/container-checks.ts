@@ -4,7 +4,12 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from "node:
 import path from "node:path";
 import { configDir, homeDir, PACK_CODE_DIR, realpathOrSelf, type Env } from "../claude/home.ts";
 import { shellWord } from "../text.ts";
-import { CONTAINER_WORKSPACE_ENV, HOST_WORKSPACE_ENV, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "../claude/shared.ts";
+import {
+  CONTAINER_WORKSPACE_ENV,
+  HOST_WORKSPACE_ENV,
+  READ_ONLY_ENTRIES,
+  READ_WRITE_ENTRIES,
+} from "../claude/shared.ts";
 import { projectLinkState, type ProjectLinkState, type Workspaces } from "../devcontainer/project-link.ts";
 import { type CheckResult, fail, ok, warn } from "./report.ts";
 
@@ -16,7 +21,6 @@ export function displayPath(file: string, env: Env): string {
   if (!relative.startsWith("..") && !path.isAbsolute(relative)) return `~/${shellWord(relative)}`;
   return shellWord(file);
 }
-
 
 /** Mount points of this process's mount namespace, with whether each is mounted read-only. */
 export function readMountPoints(file = "/proc/self/mountinfo"): Map<string, { readonly readOnly: boolean }> {
@@ -33,7 +37,9 @@ export function readMountPoints(file = "/proc/self/mountinfo"): Map<string, { re
     const fields = line.split(" ");
     const point = fields[4];
     if (!point) continue;
-    const decoded = point.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+    const decoded = point.replace(/\\([0-7]{3})/g, (_, octal: string) =>
+      String.fromCharCode(Number.parseInt(octal, 8)),
+    );
     mounts.set(decoded, { readOnly: (fields[5] ?? "").split(",").includes("ro") });
   }
   return mounts;
@@ -114,7 +120,8 @@ export function sharedEntryStates(env: Env, mounts: Mounts): SharedEntryState[] 
 function checkSharedMounts(env: Env, states: readonly SharedEntryState[]): CheckResult[] {
   const names = (state: SharedEntryState["state"], kind?: SharedEntryState["kind"]) =>
     states.filter((s) => s.state === state && (kind === undefined || s.kind === kind)).map((s) => s.name);
-  const shown = (list: string[]) => `${displayPath(configDir(env), env)}/{${list.join(",")}}`.replace(/\{([^,{}]*)\}$/, "$1");
+  const shown = (list: string[]) =>
+    `${displayPath(configDir(env), env)}/{${list.join(",")}}`.replace(/\{([^,{}]*)\}$/, "$1");
   const are = (list: string[]) => (list.length === 1 ? "is" : "are");
   const good = names("shared");
   const missing = names("missing");
@@ -123,12 +130,23 @@ function checkSharedMounts(env: Env, states: readonly SharedEntryState[]): Check
   const unmountedFiles = names("not-mounted", "file");
   const readOnly = names("not-writable");
   const results: CheckResult[] = good.length > 0 ? [ok(`shared with the host and writable: ${good.join(", ")}`)] : [];
-  if (missing.length > 0) results.push(fail(`${shown(missing)} ${are(missing)} missing: not shared with the host`, ON_HOST_REBUILD));
+  if (missing.length > 0)
+    results.push(fail(`${shown(missing)} ${are(missing)} missing: not shared with the host`, ON_HOST_REBUILD));
   if (unmountedDirs.length > 0) {
-    results.push(fail(`${shown(unmountedDirs)} ${are(unmountedDirs)} not mounted: what is written there stays in this container`, ON_HOST_REBUILD));
+    results.push(
+      fail(
+        `${shown(unmountedDirs)} ${are(unmountedDirs)} not mounted: what is written there stays in this container`,
+        ON_HOST_REBUILD,
+      ),
+    );
   }
   if (unmountedFiles.length > 0) {
-    results.push(warn(`${shown(unmountedFiles)} ${are(unmountedFiles)} not mounted: what is written there stays in this container`, ON_HOST_REBUILD));
+    results.push(
+      warn(
+        `${shown(unmountedFiles)} ${are(unmountedFiles)} not mounted: what is written there stays in this container`,
+        ON_HOST_REBUILD,
+      ),
+    );
   }
   if (readOnly.length > 0) {
     const owners = [...new Set(states.flatMap((s) => (s.state === "not-writable" ? [s.owner] : [])))].join(", ");
@@ -155,7 +173,12 @@ function checkReadOnlyMounts(env: Env, mounts: Mounts): CheckResult[] {
       results.push(fail(`${shown} is writable here: this container can change the host's copy`, ON_HOST_REBUILD));
     } else if (mounted) good.push(entry.name);
     else if (entry.name === "settings.json" && existsSync(file)) {
-      results.push(warn(`${shown} is this container's own, not the host's (its cleanupPeriodDays and hooks apply here)`, ON_HOST_REBUILD));
+      results.push(
+        warn(
+          `${shown} is this container's own, not the host's (its cleanupPeriodDays and hooks apply here)`,
+          ON_HOST_REBUILD,
+        ),
+      );
     } else if (entry.name === PACK_CODE_DIR && !existsSync(file)) {
       results.push(warn(`${shown} is missing: the SessionStart hook does not run here`, ON_HOST_REBUILD));
     }
@@ -184,17 +207,28 @@ export function describeProjectLink(env: Env, cwd: string, state: ProjectLinkSta
       "on the host, in this repo: dev-open --rebuild",
     );
   }
-  if (state.kind === "outside") return ok(`${cwd} is outside the workspace ${env[CONTAINER_WORKSPACE_ENV]}: nothing to map`);
+  if (state.kind === "outside")
+    return ok(`${cwd} is outside the workspace ${env[CONTAINER_WORKSPACE_ENV]}: nothing to map`);
   const shownLink = displayPath(state.link, env);
   switch (state.kind) {
     case "same-path":
       return ok("the workspace has the same path as on the host: no mapping needed");
     case "missing":
-      return fail(`${shownLink} is missing: sessions here do not continue the host's`, `ln -s -- ${shellWord(state.hostSlug)} ${shownLink}`);
+      return fail(
+        `${shownLink} is missing: sessions here do not continue the host's`,
+        `ln -s -- ${shellWord(state.hostSlug)} ${shownLink}`,
+      );
     case "not-a-link":
-      return fail(`${shownLink} holds sessions made here before the project was mapped`, "on the host, in this repo: dev-open (it merges them into the host's)");
+      return fail(
+        `${shownLink} holds sessions made here before the project was mapped`,
+        "on the host, in this repo: dev-open (it merges them into the host's)",
+      );
     case "elsewhere":
-      return fail(`${shownLink} points at ${state.target}, another project`, "on the host, in this repo: dev-open --same-path", `this folder's host project is ${state.hostSlug}`);
+      return fail(
+        `${shownLink} points at ${state.target}, another project`,
+        "on the host, in this repo: dev-open --same-path",
+        `this folder's host project is ${state.hostSlug}`,
+      );
     case "ok":
       return ok(`sessions here continue the host's (projects/${state.containerSlug} → ${state.hostSlug})`);
   }
@@ -210,6 +244,10 @@ export function containerMountChecks(env: Env, mounts: Mounts, states = sharedEn
  * /proc/self/mountinfo and a few stat calls. Empty when all is well. The project link is not among them: the hook
  * repairs that itself (project-link.ts).
  */
-export function quickContainerCheck(env: Env, mounts: Mounts = readMountPoints(), states = sharedEntryStates(env, mounts)): CheckResult[] {
+export function quickContainerCheck(
+  env: Env,
+  mounts: Mounts = readMountPoints(),
+  states = sharedEntryStates(env, mounts),
+): CheckResult[] {
   return containerMountChecks(env, mounts, states).filter((result) => result.status !== "ok");
 }

@@ -54,7 +54,10 @@ export function readLinkQuietly(link: string): string | undefined {
 }
 
 export function firstLine(text: string): string | undefined {
-  return text.split("\n").map((line) => line.trim()).find(Boolean);
+  return text
+    .split("\n")
+    .map((line) => line.trim())
+    .find(Boolean);
 }
 
 /** `results` with the stable id of the check that gave them (for --json readers). */

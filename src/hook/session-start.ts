@@ -67,14 +67,19 @@ export function runSessionStartHook(stdinText: string, env: Env, now: Date = new
   let linked: string | undefined;
   if (input && where.kind === "container" && where.hostWorkspace) {
     if (where.containerWorkspace) {
-      const note = repairProjectLink(env, input.cwd, { host: where.hostWorkspace, container: where.containerWorkspace });
+      const note = repairProjectLink(env, input.cwd, {
+        host: where.hostWorkspace,
+        container: where.containerWorkspace,
+      });
       if (note?.startsWith("linked")) linked = note;
       else if (note) problems.push(note);
     }
     // A container /dev-open made: doctor's inside checks (fs calls only) name what is not shared, and how to fix it.
     const mounts = readMountPoints();
     const states = sharedEntryStates(env, mounts);
-    missing = states.filter((s) => s.kind === "dir" && (s.state === "missing" || s.state === "not-writable")).map((s) => s.name);
+    missing = states
+      .filter((s) => s.kind === "dir" && (s.state === "missing" || s.state === "not-writable"))
+      .map((s) => s.name);
     const found = quickContainerCheck(env, mounts, states);
     problems.push(...found.map((result) => result.label));
     fixes.push(...found.flatMap((result) => (result.fix ? [result.fix] : [])));
@@ -154,7 +159,10 @@ function parseInput(stdinText: string, problems: string[]): HookInput | undefine
 function missingSharedFolders(env: Env, where: Environment): string[] {
   // On the host Claude Code and install make the folders; only our state must be there. In a container each of them
   // should be there, and a missing one means sessions will not follow.
-  const names = where.kind === "container" ? READ_WRITE_ENTRIES.filter((e) => e.kind === "dir").map((e) => e.name) : [PACK_STATE_DIR];
+  const names =
+    where.kind === "container"
+      ? READ_WRITE_ENTRIES.filter((e) => e.kind === "dir").map((e) => e.name)
+      : [PACK_STATE_DIR];
   return names.filter((name) => !isWritableDir(path.join(configDir(env), name)));
 }
 
@@ -173,9 +181,14 @@ function isWritableDir(dir: string): boolean {
  * this folder too: it is reached without following a link, and a link or FIFO in place of the file is refused.
  */
 export function recordSessionStart(env: Env, record: SessionStartRecord): void {
-  withDirBeneath(configDir(env), path.join(PACK_STATE_DIR, SESSION_STARTS_DIR), (dir) => appendToFileIn(dir, `${record.sessionId}.jsonl`, `${JSON.stringify(record)}\n`), {
-    create: true,
-  });
+  withDirBeneath(
+    configDir(env),
+    path.join(PACK_STATE_DIR, SESSION_STARTS_DIR),
+    (dir) => appendToFileIn(dir, `${record.sessionId}.jsonl`, `${JSON.stringify(record)}\n`),
+    {
+      create: true,
+    },
+  );
 }
 
 function describeSession(cwd: string, where: Environment, missing: string[]): string {
@@ -194,6 +207,7 @@ function describeSession(cwd: string, where: Environment, missing: string[]): st
           `Shared read-write with the host and other dev containers: ${readWrite}.`,
           `Read-only here (change them on the host): ${readOnly}.`,
         ];
-  if (missing.length > 0) lines.push(`Not shared in this environment (missing or not writable): ${missing.join(", ")}.`);
+  if (missing.length > 0)
+    lines.push(`Not shared in this environment (missing or not writable): ${missing.join(", ")}.`);
   return lines.join("\n");
 }

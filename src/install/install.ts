@@ -2,16 +2,47 @@
 // `<config>/commands/`, the SessionStart hook into `<config>/settings.json`. Everything is planned (and every input
 // validated) before the first byte is written; re-running changes nothing; uninstall takes out exactly what
 // install put in, and gives back any file of the user's that install replaced.
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+} from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as z from "zod";
 import { once } from "../once.ts";
 import { sha256Hex } from "../crypto.ts";
-import { configDir, homeDir, PACK_CODE_DIR, PACK_RUNTIME_MARKER, PACK_STATE_DIR, packCodeDir, packHostDir, packStateDir, settingsPath, type Env } from "../claude/home.ts";
+import {
+  configDir,
+  homeDir,
+  PACK_CODE_DIR,
+  PACK_RUNTIME_MARKER,
+  PACK_STATE_DIR,
+  packCodeDir,
+  packHostDir,
+  packStateDir,
+  settingsPath,
+  type Env,
+} from "../claude/home.ts";
 import { READ_WRITE_ENTRIES } from "../claude/shared.ts";
 import { UserError } from "../errors.ts";
-import { BACKUP_SUFFIX, backupFile, fileError, readRegularFile, readTextIfExists, readTextToEdit, refuseDanglingLink, replaceFileIn, writeFileAtomic } from "../fs.ts";
+import {
+  BACKUP_SUFFIX,
+  backupFile,
+  fileError,
+  readRegularFile,
+  readTextIfExists,
+  readTextToEdit,
+  refuseDanglingLink,
+  replaceFileIn,
+  writeFileAtomic,
+} from "../fs.ts";
 import { addSessionStartHook, removeSessionStartHook } from "./settings.ts";
 import { readJsonState, withLock } from "../state/files.ts";
 import { ensurePackHostDir, migrateHostState, removeHostDirIfUnused, STATE, statePath } from "../state/paths.ts";
@@ -32,7 +63,12 @@ export type InstallResult = {
 };
 
 /** The folders install may create, relative to the config dir: the shared ones containers mount, and commands/. */
-const CREATABLE_DIRS = [...READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir" && entry.name !== PACK_STATE_DIR).map((entry) => entry.name), "commands"];
+const CREATABLE_DIRS = [
+  ...READ_WRITE_ENTRIES.filter((entry) => entry.kind === "dir" && entry.name !== PACK_STATE_DIR).map(
+    (entry) => entry.name,
+  ),
+  "commands",
+];
 
 /**
  * What install wrote, so that uninstall can take out exactly that and no more. It is host-only now, but an older
@@ -67,10 +103,13 @@ export type InstallParts = "all" | "runtime-and-hook";
 export function findRuntimeDir(from: string = path.dirname(fileURLToPath(import.meta.url))): string {
   for (let dir = from; ; dir = path.dirname(dir)) {
     for (const candidate of [dir, path.join(dir, "dist")]) {
-      if (existsSync(path.join(candidate, PACK_RUNTIME_MARKER)) && existsSync(path.join(candidate, "hooks"))) return candidate;
+      if (existsSync(path.join(candidate, PACK_RUNTIME_MARKER)) && existsSync(path.join(candidate, "hooks")))
+        return candidate;
     }
     if (path.dirname(dir) === dir) {
-      throw new UserError("the pack is not built: run 'npm install' (or 'npm run build') in the claude-persist folder first");
+      throw new UserError(
+        "the pack is not built: run 'npm install' (or 'npm run build') in the claude-persist folder first",
+      );
     }
   }
 }
@@ -90,10 +129,14 @@ export function commandForInstall(template: string, env: Env, file: string): str
     if (isDefault) return `~/.claude/${PACK_CODE_DIR}${rest}`;
     const target = `${packCodeDir(env)}${rest}`;
     if (/^[A-Za-z0-9_./@%+=:,-]+$/.test(target)) return target;
-    if (/["$`\\]/.test(target)) throw new UserError(`the config dir ${dir} has a character (" $ \` or \\) that a slash command cannot quote; use another CLAUDE_CONFIG_DIR`);
+    if (/["$`\\]/.test(target))
+      throw new UserError(
+        `the config dir ${dir} has a character (" $ \` or \\) that a slash command cannot quote; use another CLAUDE_CONFIG_DIR`,
+      );
     return `"${target}"`;
   });
-  if (result.includes("${CLAUDE_PLUGIN_ROOT}")) throw new Error(`${file}: a \${CLAUDE_PLUGIN_ROOT} reference that is not "\${CLAUDE_PLUGIN_ROOT}/dist/…"`);
+  if (result.includes("${CLAUDE_PLUGIN_ROOT}"))
+    throw new Error(`${file}: a \${CLAUDE_PLUGIN_ROOT} reference that is not "\${CLAUDE_PLUGIN_ROOT}/dist/…"`);
   return result;
 }
 
@@ -108,7 +151,13 @@ function listFiles(dir: string, prefix = ""): string[] {
 }
 
 /** `previous`: the target's bytes before (undefined when it did not exist), to put back if install fails half-way. */
-type PlannedWrite = { target: string; content: Buffer; previous: Buffer | undefined; mode: number | undefined; backup: boolean };
+type PlannedWrite = {
+  target: string;
+  content: Buffer;
+  previous: Buffer | undefined;
+  mode: number | undefined;
+  backup: boolean;
+};
 
 type Plan = {
   /** Folders to create (mode 0700). */
@@ -121,9 +170,26 @@ type Plan = {
 
 function planInstall(env: Env, runtime: string, previous: Manifest | undefined, parts: InstallParts): Plan {
   const config = configDir(env);
-  const plan: Plan = { dirs: [], writes: [], removals: [], unchanged: 0, manifest: { version: readRuntimeVersion(runtime), files: {}, settings: { before: null, after: "" }, createdDirs: [] } };
+  const plan: Plan = {
+    dirs: [],
+    writes: [],
+    removals: [],
+    unchanged: 0,
+    manifest: {
+      version: readRuntimeVersion(runtime),
+      files: {},
+      settings: { before: null, after: "" },
+      createdDirs: [],
+    },
+  };
   // `current`: the target's bytes now (undefined when it does not exist), as the caller read them.
-  const want = (target: string, current: Buffer | undefined, content: Buffer, mode: number | undefined, backup: boolean) => {
+  const want = (
+    target: string,
+    current: Buffer | undefined,
+    content: Buffer,
+    mode: number | undefined,
+    backup: boolean,
+  ) => {
     if (current?.equals(content)) plan.unchanged++;
     else plan.writes.push({ target, content, previous: current, mode, backup });
   };
@@ -141,8 +207,9 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
 
   const code = packCodeDir(env);
   // commands/ (the templates) comes along, so that `install` run from the installed runtime finds them.
-  const runtimeFiles = listFiles(runtime)
-    .sort((a, b) => Number(a === PACK_RUNTIME_MARKER) - Number(b === PACK_RUNTIME_MARKER));
+  const runtimeFiles = listFiles(runtime).sort(
+    (a, b) => Number(a === PACK_RUNTIME_MARKER) - Number(b === PACK_RUNTIME_MARKER),
+  );
   for (const rel of runtimeFiles) {
     const source = path.join(runtime, rel);
     const target = path.join(code, rel);
@@ -161,7 +228,12 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
   // user's in the way is backed up, and remembered so that uninstall gives it back. Without them (the plugin's
   // setup), the commands an earlier full install put in stay on uninstall's list.
   if (parts === "runtime-and-hook") plan.manifest.files = { ...previous?.files };
-  const commandNames = parts === "all" ? readdirSync(path.join(runtime, "commands")).filter((n) => n.endsWith(".md")).sort() : [];
+  const commandNames =
+    parts === "all"
+      ? readdirSync(path.join(runtime, "commands"))
+          .filter((n) => n.endsWith(".md"))
+          .sort()
+      : [];
   for (const name of commandNames) {
     const rel = path.join("commands", name);
     const target = path.join(config, rel);
@@ -171,7 +243,10 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
     const known = previous?.files[rel];
     const ours = current === undefined || (known !== undefined && sha256Hex(current) === known.sha256);
     const userFileInTheWay = !ours && !current.equals(content);
-    plan.manifest.files[rel] = { sha256: sha256Hex(content), replacedUserFile: userFileInTheWay || (known?.replacedUserFile ?? false) };
+    plan.manifest.files[rel] = {
+      sha256: sha256Hex(content),
+      replacedUserFile: userFileInTheWay || (known?.replacedUserFile ?? false),
+    };
     want(target, current, content, 0o644, userFileInTheWay);
   }
 
@@ -182,7 +257,8 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
   const before = readTextToEdit(settingsFile);
   const beforeBytes = before === undefined ? undefined : Buffer.from(before);
   const after = addSessionStartHook(before ?? "", settingsFile);
-  const lastWrittenByUs = previous !== undefined && before !== undefined && sha256Hex(before) === previous.settings.after;
+  const lastWrittenByUs =
+    previous !== undefined && before !== undefined && sha256Hex(before) === previous.settings.after;
   plan.manifest.settings = {
     before: lastWrittenByUs ? previous.settings.before : before === undefined ? null : sha256Hex(before),
     after: sha256Hex(after),
@@ -201,7 +277,9 @@ function readIfExists(file: string): Buffer | undefined {
 }
 
 function readRuntimeVersion(runtime: string): string {
-  const parsed = z.object({ version: z.string() }).safeParse(JSON.parse(readFileSync(path.join(runtime, PACK_RUNTIME_MARKER), "utf8")));
+  const parsed = z
+    .object({ version: z.string() })
+    .safeParse(JSON.parse(readFileSync(path.join(runtime, PACK_RUNTIME_MARKER), "utf8")));
   return parsed.success ? parsed.data.version : "unknown";
 }
 
@@ -238,7 +316,8 @@ function applyPlan(plan: Plan, manifestFile: string): void {
     }
     const manifestText = `${JSON.stringify(plan.manifest, null, 2)}\n`;
     // The record lives in host-only state: replaced by a rename, never written through a link planted there.
-    if (readRegularFile(manifestFile)?.toString("utf8") !== manifestText) replaceFileIn(path.dirname(manifestFile), path.basename(manifestFile), manifestText, 0o600);
+    if (readRegularFile(manifestFile)?.toString("utf8") !== manifestText)
+      replaceFileIn(path.dirname(manifestFile), path.basename(manifestFile), manifestText, 0o600);
   } catch (error) {
     for (const step of undo.reverse()) {
       try {
@@ -251,7 +330,10 @@ function applyPlan(plan: Plan, manifestFile: string): void {
   }
 }
 
-export async function install(env: Env, options: { dryRun?: boolean; runtime?: string; parts?: InstallParts } = {}): Promise<InstallResult> {
+export async function install(
+  env: Env,
+  options: { dryRun?: boolean; runtime?: string; parts?: InstallParts } = {},
+): Promise<InstallResult> {
   const runtime = options.runtime ?? findRuntimeDir();
   const config = configDir(env);
   const stateDir = packStateDir(env);
@@ -262,7 +344,11 @@ export async function install(env: Env, options: { dryRun?: boolean; runtime?: s
     for (const dir of plan.dirs) changes.push({ path: relativeTo(config, dir), action: "create" });
     for (const write of plan.writes) {
       const backup = write.backup ? write.target + BACKUP_SUFFIX : undefined;
-      changes.push({ path: relativeTo(config, write.target), action: write.previous ? "update" : "create", ...(backup ? { backup: relativeTo(config, backup) } : {}) });
+      changes.push({
+        path: relativeTo(config, write.target),
+        action: write.previous ? "update" : "create",
+        ...(backup ? { backup: relativeTo(config, backup) } : {}),
+      });
     }
     for (const file of plan.removals) changes.push({ path: relativeTo(config, file), action: "remove" });
     if (!options.dryRun) applyPlan(plan, manifestPath(env));
@@ -294,7 +380,13 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
   const stateDir = packStateDir(env);
   if (!options.dryRun) migrateHostState(env);
   if (!existsSync(stateDir) && !existsSync(packHostDir(env))) {
-    return { configDir: config, dryRun: Boolean(options.dryRun), changes: [], unchanged: 0, notes: ["claude-persist is not installed here"] };
+    return {
+      configDir: config,
+      dryRun: Boolean(options.dryRun),
+      changes: [],
+      unchanged: 0,
+      notes: ["claude-persist is not installed here"],
+    };
   }
   if (!options.dryRun) ensurePackHostDir(env);
   const run = () => {
@@ -317,7 +409,11 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
       const isLink = lstatSync(settingsFile).isSymbolicLink();
       if (untouchedSinceInstall && manifest.settings.before === null && !isLink) {
         act({ path: settingsFile, action: "remove" }, () => unlinkSync(settingsFile));
-      } else if (untouchedSinceInstall && backupText !== undefined && sha256Hex(backupText) === manifest.settings.before) {
+      } else if (
+        untouchedSinceInstall &&
+        backupText !== undefined &&
+        sha256Hex(backupText) === manifest.settings.before
+      ) {
         act({ path: settingsFile, action: "restore" }, () => writeFileAtomic(settingsFile, backupText));
       } else {
         const without = removeSessionStartHook(current, settingsFile);
@@ -356,7 +452,9 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
     const code = packCodeDir(env);
     if (existsSync(code)) act({ path: code, action: "remove" }, () => rmSync(code, { recursive: true, force: true }));
     if (manifest) act({ path: manifestPath(env), action: "remove" }, () => unlinkSync(manifestPath(env)));
-    notes.push(`the pack's state in ${relativeTo(config, stateDir)}/ (session records, mappings, work items) was kept; delete it by hand if you want it gone`);
+    notes.push(
+      `the pack's state in ${relativeTo(config, stateDir)}/ (session records, mappings, work items) was kept; delete it by hand if you want it gone`,
+    );
     return { configDir: config, dryRun: Boolean(options.dryRun), changes, unchanged: 0, notes };
   };
   // A dry run plans against what is there, without even the host-only folder for the lock.

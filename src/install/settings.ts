@@ -22,7 +22,10 @@ const HOOK_TIMEOUT_SECONDS = 10;
 
 // zod/mini: the plugin's SessionStart hook reads settings.json at every session start, and the full zod costs ~40 ms to load.
 const hookEntrySchema = z.looseObject({ type: z.optional(z.string()), command: z.optional(z.string()) });
-const matcherGroupSchema = z.looseObject({ matcher: z.optional(z.string()), hooks: z.optional(z.array(hookEntrySchema)) });
+const matcherGroupSchema = z.looseObject({
+  matcher: z.optional(z.string()),
+  hooks: z.optional(z.array(hookEntrySchema)),
+});
 const settingsSchema = z.looseObject({
   hooks: z.optional(z.looseObject({ SessionStart: z.optional(z.array(matcherGroupSchema)) })),
 });
@@ -35,7 +38,9 @@ function readSettings(text: string, file: string): Settings {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? issue.path.join(".") : "the top level";
-    throw new UserError(`${file}: ${where} is not what Claude Code expects (${issue?.message}); fix it and run again (nothing was changed)`);
+    throw new UserError(
+      `${file}: ${where} is not what Claude Code expects (${issue?.message}); fix it and run again (nothing was changed)`,
+    );
   }
   return parsed.data;
 }
@@ -114,7 +119,9 @@ function checkedEdit(before: string, file: string, after: string, want: "current
   const strictBefore = before.trim() === "" || isStrictJson(before);
   const state = sessionStartHookState(after, file);
   if ((strictBefore && !isStrictJson(after)) || state !== want) {
-    throw new Error(`${file}: the edit would not read back as intended (the hook would be ${state}); nothing was changed. Please report this.`);
+    throw new Error(
+      `${file}: the edit would not read back as intended (the hook would be ${state}); nothing was changed. Please report this.`,
+    );
   }
   return after;
 }
@@ -137,10 +144,14 @@ function addHook(text: string, file: string): string {
   for (const [g, h] of extra.reverse()) result = removeFromJsonc(result, ["hooks", "SessionStart", g, "hooks", h]);
   if (first) {
     const [g, h] = first;
-    if (commandAt(settings, first) !== HOOK_COMMAND) result = editJsonc(result, ["hooks", "SessionStart", g, "hooks", h, "command"], HOOK_COMMAND);
+    if (commandAt(settings, first) !== HOOK_COMMAND)
+      result = editJsonc(result, ["hooks", "SessionStart", g, "hooks", h, "command"], HOOK_COMMAND);
     return result;
   }
-  const group = { matcher: HOOK_MATCHER, hooks: [{ type: "command", command: HOOK_COMMAND, timeout: HOOK_TIMEOUT_SECONDS }] };
+  const group = {
+    matcher: HOOK_MATCHER,
+    hooks: [{ type: "command", command: HOOK_COMMAND, timeout: HOOK_TIMEOUT_SECONDS }],
+  };
   if (settings.hooks?.SessionStart) return appendToJsonc(result, ["hooks", "SessionStart"], group);
   if (settings.hooks) return appendToJsonc(result, ["hooks"], [group], "SessionStart");
   return appendToJsonc(result, [], { SessionStart: [group] }, "hooks");
@@ -152,7 +163,10 @@ function removeHook(text: string, file: string): string {
   for (const [g, h] of findOurHooks(settings).reverse()) {
     const group = settings.hooks?.SessionStart?.[g];
     const onlyHook = (group?.hooks?.length ?? 0) === 1;
-    result = removeFromJsonc(result, onlyHook ? ["hooks", "SessionStart", g] : ["hooks", "SessionStart", g, "hooks", h]);
+    result = removeFromJsonc(
+      result,
+      onlyHook ? ["hooks", "SessionStart", g] : ["hooks", "SessionStart", g, "hooks", h],
+    );
     settings = readSettings(result, file);
   }
   if (settings.hooks?.SessionStart?.length === 0) {

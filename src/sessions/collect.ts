@@ -195,7 +195,6 @@ function resumePrefix(here: string, place: string | undefined): string {
   return place === undefined || place === here ? "" : `cd ${shellWord(place)} && `;
 }
 
-
 export function compareNewestFirst(a: SessionInfo | undefined, b: SessionInfo | undefined): number {
   return timeOf(b?.lastActivity) - timeOf(a?.lastActivity) || (a?.id ?? "").localeCompare(b?.id ?? "");
 }
@@ -213,7 +212,6 @@ function timeOf(iso: string | null | undefined): number {
   }
   return time;
 }
-
 
 /** A session's start records: a line per start, a few hundred bytes each. */
 const MAX_STARTS_BYTES = 1024 * 1024;
@@ -270,4 +268,3 @@ function summarizeStarts(text: string): StartsSummary {
   );
   return { first: records[0]?.time ?? null, newest, environments };
 }
-

@@ -113,7 +113,6 @@ function scanProjectsDir(projects: string): { folders: SlugFolder[]; symlinked: 
   return { folders, symlinked };
 }
 
-
 // ---------------------------------------------------------------------------------------------------------------
 // What lives outside: git, and the pack's state files other commands write. Read defensively: a missing file is
 // "none", a malformed one is a note, never a failure of the listing.
@@ -189,7 +188,6 @@ export function listNames(dir: string): string[] {
   }
 }
 
-
 /** Which folders belong together: each key points towards its group's first. */
 export class UnionFind {
   private readonly parent = new Map<string, string>();
@@ -208,4 +206,3 @@ export class UnionFind {
     if (rootA !== rootB) this.parent.set(rootB, rootA);
   }
 }
-

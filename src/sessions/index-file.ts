@@ -5,7 +5,18 @@
 // again from its file (and a complete listing drops it).
 // Two listings at once each replace the whole file atomically: the last one wins, and what the other learnt is only
 // read again next time.
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+  type Stats,
+} from "node:fs";
 import path from "node:path";
 import type { Env } from "../claude/home.ts";
 import type { TranscriptSummary } from "../claude/transcript.ts";
@@ -22,7 +33,11 @@ const MAX_FIELD = 4096;
 export type StartsSummary = {
   readonly first: string | null;
   readonly newest: string | null;
-  readonly environments: ReadonlyArray<{ readonly kind: "host" | "container"; readonly machine: string | null; readonly cwd: string | null }>;
+  readonly environments: ReadonlyArray<{
+    readonly kind: "host" | "container";
+    readonly machine: string | null;
+    readonly cwd: string | null;
+  }>;
 };
 
 /** What a listing keeps of a transcript: its summary without the bytes that one reading took. */
@@ -77,7 +92,12 @@ export class SessionsIndex {
   }
 
   /** The summary of the transcript `name` in `dir` (stat'ed as `stats`): from the index when unchanged, else from `read`. */
-  transcript(dir: string, name: string, stats: Stats, read: () => TranscriptSummary): { summary: IndexedSummary; bytesRead: number; opened: boolean } {
+  transcript(
+    dir: string,
+    name: string,
+    stats: Stats,
+    read: () => TranscriptSummary,
+  ): { summary: IndexedSummary; bytesRead: number; opened: boolean } {
     const known = lookUp(this.storedTranscripts, dir, name, stats, checkSummary);
     if (known) {
       remember(this.seenTranscripts, dir, name, known.row);
@@ -224,7 +244,8 @@ function readBoundedRegularFile(file: string, maxBytes: number): string | undefi
     if (stats.size > maxBytes) throw new Error(`${file} is larger than ${maxBytes} bytes`);
     const buffer = Buffer.alloc(stats.size);
     let length = 0;
-    for (let read = 1; read > 0 && length < buffer.length; length += read) read = readSync(fd, buffer, length, buffer.length - length, null);
+    for (let read = 1; read > 0 && length < buffer.length; length += read)
+      read = readSync(fd, buffer, length, buffer.length - length, null);
     return buffer.toString("utf8", 0, length);
   } finally {
     closeSync(fd);
@@ -250,7 +271,16 @@ function parseIndex(text: string): Parsed | string {
   return { transcripts: json.transcripts, starts: json.starts };
 }
 
-const SUMMARY_TEXT_FIELDS = ["sessionId", "firstCwd", "lastCwd", "gitBranch", "version", "firstTimestamp", "lastTimestamp", "firstPrompt"] as const;
+const SUMMARY_TEXT_FIELDS = [
+  "sessionId",
+  "firstCwd",
+  "lastCwd",
+  "gitBranch",
+  "version",
+  "firstTimestamp",
+  "lastTimestamp",
+  "firstPrompt",
+] as const;
 
 /** A row's value starts after its key (size, mtime, inode). Read in place: a listing checks 13,000 rows. */
 const KEY_LENGTH = 3;

@@ -54,7 +54,6 @@ export type SessionListing = {
   readonly notes: string[];
 };
 
-
 /**
  * The session a file of a slug folder holds: `<id>.jsonl`. Subagents' files (`agent-*.jsonl`, or under
  * `<id>/subagents/`) hold none.

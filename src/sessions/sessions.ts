@@ -4,12 +4,7 @@
 // symlink, a bind mount) is read once.
 import { realpathOrSelf, type Env } from "../claude/home.ts";
 import { describeError } from "../errors.ts";
-import {
-  collectProject,
-  compareNewestFirst,
-  isContainerPlace,
-  summarizeFolder,
-} from "./collect.ts";
+import { collectProject, compareNewestFirst, isContainerPlace, summarizeFolder } from "./collect.ts";
 import { loadContext, locateProject, mainWorktreeOf, readLayout, UnionFind } from "./folders.ts";
 import type { Context, ProjectSessions, SessionListing, SlugFolder } from "./model.ts";
 
@@ -99,4 +94,3 @@ function saveIndex(context: Context, complete: boolean): void {
     context.notes.push(`could not save the sessions index, so the next listing reads the transcripts again (${why})`);
   }
 }
-

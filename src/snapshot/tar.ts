@@ -16,7 +16,14 @@ const USTAR_MAX_SIZE = 0o77777777777;
 
 export type TarEntry =
   | { readonly type: "dir"; readonly path: string; readonly mode: number; readonly mtimeMs: number }
-  | { readonly type: "file"; readonly path: string; readonly mode: number; readonly mtimeMs: number; readonly size: number; readonly source: FileSource };
+  | {
+      readonly type: "file";
+      readonly path: string;
+      readonly mode: number;
+      readonly mtimeMs: number;
+      readonly size: number;
+      readonly source: FileSource;
+    };
 
 /** Where a file's bytes come from: a file on disk (exactly `size` bytes of it are read), or bytes in hand. */
 export type FileSource = { readonly file: string } | { readonly bytes: Uint8Array };
@@ -44,11 +51,20 @@ export async function writeTarGz(
   );
 }
 
-async function* tarStream(entries: AsyncIterable<TarEntry> | Iterable<TarEntry>, onFile?: (written: WrittenFile) => void): AsyncGenerator<Buffer> {
+async function* tarStream(
+  entries: AsyncIterable<TarEntry> | Iterable<TarEntry>,
+  onFile?: (written: WrittenFile) => void,
+): AsyncGenerator<Buffer> {
   for await (const entry of entries) {
     checkEntryPath(entry.path);
     const size = entry.type === "file" ? entry.size : 0;
-    yield* headerBlocks(entry.type === "dir" ? `${entry.path}/` : entry.path, entry.type, entry.mode, entry.mtimeMs, size);
+    yield* headerBlocks(
+      entry.type === "dir" ? `${entry.path}/` : entry.path,
+      entry.type,
+      entry.mode,
+      entry.mtimeMs,
+      size,
+    );
     if (entry.type === "dir") continue;
     const hash = createHash("sha256");
     for await (const chunk of fileChunks(entry.source, entry.size, entry.path)) {
@@ -65,7 +81,8 @@ async function* tarStream(entries: AsyncIterable<TarEntry> | Iterable<TarEntry>,
 /** Exactly `size` bytes: a file that grew meanwhile gives its first `size` bytes; one that shrank is an error. */
 async function* fileChunks(source: FileSource, size: number, name: string): AsyncGenerator<Buffer> {
   if ("bytes" in source) {
-    if (source.bytes.length !== size) throw new Error(`${name}: ${source.bytes.length} bytes given for a size of ${size}`);
+    if (source.bytes.length !== size)
+      throw new Error(`${name}: ${source.bytes.length} bytes given for a size of ${size}`);
     yield Buffer.from(source.bytes);
     return;
   }
@@ -87,7 +104,13 @@ async function* fileChunks(source: FileSource, size: number, name: string): Asyn
   }
 }
 
-function* headerBlocks(name: string, type: "file" | "dir", mode: number, mtimeMs: number, size: number): Generator<Buffer> {
+function* headerBlocks(
+  name: string,
+  type: "file" | "dir",
+  mode: number,
+  mtimeMs: number,
+  size: number,
+): Generator<Buffer> {
   const split = splitUstarName(name);
   const pax: string[] = [];
   if (!split) pax.push(paxRecord("path", name));
@@ -99,7 +122,14 @@ function* headerBlocks(name: string, type: "file" | "dir", mode: number, mtimeMs
   }
   // Without a split, the pax record holds the path; the ustar name field gets what fits.
   const { prefix, base } = split ?? { prefix: "", base: name.slice(0, 99) };
-  yield header({ name: base, prefix, type: type === "dir" ? "5" : "0", mode, mtimeMs, size: size > USTAR_MAX_SIZE ? 0 : size });
+  yield header({
+    name: base,
+    prefix,
+    type: type === "dir" ? "5" : "0",
+    mode,
+    mtimeMs,
+    size: size > USTAR_MAX_SIZE ? 0 : size,
+  });
 }
 
 /** A pax record: `<length> <key>=<value>\n`, where the length counts itself. */
@@ -122,7 +152,14 @@ function splitUstarName(name: string): { prefix: string; base: string } | undefi
   return undefined;
 }
 
-function header(h: { name: string; prefix: string; type: string; mode: number; mtimeMs: number; size: number }): Buffer {
+function header(h: {
+  name: string;
+  prefix: string;
+  type: string;
+  mode: number;
+  mtimeMs: number;
+  size: number;
+}): Buffer {
   const block = Buffer.alloc(BLOCK);
   block.write(h.name, 0, 100);
   writeOctal(block, 100, 8, h.mode & 0o7777);
@@ -174,16 +211,20 @@ export async function readTarGz(file: string, onEntry: (entry: ReadEntry) => Fil
   const parser = new TarParser(onEntry);
   let refused: unknown;
   try {
-    await pipeline(createReadStream("", { fd: openArchive(file) }), createGunzip({ chunkSize: 1 << 17 }), async (source: AsyncIterable<Buffer>) => {
-      for await (const chunk of source) {
-        try {
-          parser.push(chunk);
-        } catch (error) {
-          refused = error;
-          throw error;
+    await pipeline(
+      createReadStream("", { fd: openArchive(file) }),
+      createGunzip({ chunkSize: 1 << 17 }),
+      async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) {
+          try {
+            parser.push(chunk);
+          } catch (error) {
+            refused = error;
+            throw error;
+          }
         }
-      }
-    });
+      },
+    );
   } catch (error) {
     // Stopping the pipeline from its last step surfaces as an AbortError: the reason is the parser's.
     throw refused ?? describeZlibError(error);
@@ -301,7 +342,8 @@ class TarParser {
       this.onEntry({ type: "dir", path: entryPath, mode, mtimeMs });
       return;
     }
-    if (type !== "0" && type !== "\u0000") throw new TarFormatError(`entry '${entryPath}' is ${describeType(type)}, which a snapshot never holds`);
+    if (type !== "0" && type !== "\u0000")
+      throw new TarFormatError(`entry '${entryPath}' is ${describeType(type)}, which a snapshot never holds`);
     this.checkNew(entryPath);
     this.startBody(size, this.onEntry({ type: "file", path: entryPath, mode, mtimeMs, size }));
   }
@@ -322,7 +364,8 @@ class TarParser {
 function describeZlibError(error: unknown): unknown {
   const code = error instanceof Error && "code" in error ? error.code : undefined;
   if (code === "Z_BUF_ERROR") return new TarFormatError("it ends early: the archive is truncated");
-  if (code === "Z_DATA_ERROR" && error instanceof Error) return new TarFormatError(`its compressed data is corrupted: ${error.message}`);
+  if (code === "Z_DATA_ERROR" && error instanceof Error)
+    return new TarFormatError(`its compressed data is corrupted: ${error.message}`);
   return error;
 }
 
@@ -349,7 +392,10 @@ function verifyChecksum(block: Buffer): boolean {
 }
 
 function readOctal(block: Buffer, offset: number, length: number): number {
-  const text = block.toString("latin1", offset, offset + length).replace(/[\0 ]+$/g, "").trim();
+  const text = block
+    .toString("latin1", offset, offset + length)
+    .replace(/[\0 ]+$/g, "")
+    .trim();
   if (text === "") return 0;
   if (!/^[0-7]+$/.test(text)) throw new TarFormatError("a header holds a malformed number");
   return Number.parseInt(text, 8);

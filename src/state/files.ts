@@ -27,7 +27,8 @@ export async function withLock<T>(file: string, fn: () => T | Promise<T>, option
   for (let attempt = 0; !tryMkdir(lock); attempt++) {
     if (breakStaleLock(lock)) continue;
     // A lock whose holder died is broken above once stale, so a lock still here has a live holder.
-    if (Date.now() > deadline) throw options.busy?.(lock) ?? new Error(`${lock} is held by another process; remove it if none runs`);
+    if (Date.now() > deadline)
+      throw options.busy?.(lock) ?? new Error(`${lock} is held by another process; remove it if none runs`);
     await sleep(Math.min(5 + attempt * 5, 50) * (0.5 + Math.random()));
   }
   const owned = lockState(lock);
@@ -121,7 +122,9 @@ function touch(dir: string): void {
 
 /** A zod schema of either flavour, full or mini (the hook's modules use zod/mini only), giving `T`. */
 type StateSchema<T> = {
-  safeParse(data: unknown): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ message: string }> } };
+  safeParse(
+    data: unknown,
+  ): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ message: string }> } };
 };
 
 /** Reads a JSON state file through `schema`; a missing file gives `fallback`. A link, FIFO or huge file is refused. */
@@ -132,11 +135,15 @@ export function readJsonState<T>(file: string, schema: StateSchema<T>, fallback:
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UserError(`${file} is not valid JSON (${describeError(error)}); fix it, or move it away to start it afresh`);
+    throw new UserError(
+      `${file} is not valid JSON (${describeError(error)}); fix it, or move it away to start it afresh`,
+    );
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw new UserError(`${file} is not valid pack state (${parsed.error.issues[0]?.message ?? "unknown"}); fix it, or move it away to start it afresh`);
+    throw new UserError(
+      `${file} is not valid pack state (${parsed.error.issues[0]?.message ?? "unknown"}); fix it, or move it away to start it afresh`,
+    );
   }
   return parsed.data;
 }
@@ -153,7 +160,9 @@ export async function updateJsonState<T>(
   return withLock(file, () => {
     const next = change(readJsonState(file, schema, fallback));
     // The state folder is reached without following a link, and the file replaced by name.
-    withDirBeneath(path.dirname(dir), path.basename(dir), (safeDir) => replaceFileIn(safeDir, path.basename(file), `${JSON.stringify(next, null, 2)}\n`, 0o600));
+    withDirBeneath(path.dirname(dir), path.basename(dir), (safeDir) =>
+      replaceFileIn(safeDir, path.basename(file), `${JSON.stringify(next, null, 2)}\n`, 0o600),
+    );
     return next;
   });
 }

@@ -36,5 +36,8 @@ export function mappingKey(mapping: { readonly hostPath?: unknown; readonly cont
 }
 
 export async function recordMapping(env: Env, mapping: Mapping): Promise<void> {
-  await updateJsonState(mappingsFile(env), mappingsSchema, [], (all) => [...all.filter((m) => mappingKey(m) !== mappingKey(mapping)), mapping]);
+  await updateJsonState(mappingsFile(env), mappingsSchema, [], (all) => [
+    ...all.filter((m) => mappingKey(m) !== mappingKey(mapping)),
+    mapping,
+  ]);
 }

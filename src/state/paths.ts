@@ -5,7 +5,17 @@
 // - `persist-host/`: the host's alone (0700, never mounted). What the host must be able to trust lives here.
 // Nothing else builds these paths; code that reads or writes pack state asks here. This module says where each
 // thing is and who can write it (and makes the folders); state/files.ts says how files are read and written.
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+} from "node:fs";
 import path from "node:path";
 import { PACK_HOST_DIR, PACK_STATE_DIR, packCodeDir, packHostDir, packStateDir, type Env } from "../claude/home.ts";
 import { HOST_FILE_LINKS_DIR } from "../claude/shared.ts";

@@ -59,7 +59,10 @@ export function mergeCopy(file: string, copy: string): number | undefined {
       writeFileSync(temp, text, { mode: before ? before.mode & 0o777 : 0o600, flag: "wx" });
       // A line appended while we merged must not be lost: only replace the file we read.
       const now = statOf(file);
-      const changed = now === "unfit" || !now !== !before || (now && before && (now.size !== before.size || now.mtimeMs !== before.mtimeMs));
+      const changed =
+        now === "unfit" ||
+        !now !== !before ||
+        (now && before && (now.size !== before.size || now.mtimeMs !== before.mtimeMs));
       if (changed) {
         unlinkSync(temp);
         continue;
@@ -116,7 +119,9 @@ export function unionOfLines(ours: string, theirs: string): { text: string; adde
   };
   add(ours);
   const added = add(theirs);
-  const lines = [...seen.entries()].sort(([keyA, a], [keyB, b]) => (a.time < b.time ? -1 : a.time > b.time ? 1 : keyA < keyB ? -1 : keyA > keyB ? 1 : 0));
+  const lines = [...seen.entries()].sort(([keyA, a], [keyB, b]) =>
+    a.time < b.time ? -1 : a.time > b.time ? 1 : keyA < keyB ? -1 : keyA > keyB ? 1 : 0,
+  );
   return { text: lines.map(([, entry]) => `${entry.line}\n`).join(""), added };
 }
 

@@ -34,11 +34,25 @@ export const SYNC_FOLDERS: readonly SyncFolder[] = [
  * copies, as with unison: the machine that made one merges it at its next session start; sent on, the copy was
  * removed while peers still fetched it, leaving a partial `.syncthing.<copy>.tmp` there for a day.
  */
-const NEVER_TRAVELLING = ["*.tmp", "*.tmp.*", "*.lock", "*.lock.*", "*.stale", "*.swp", "*~", "*.sync-conflict-*", "(?d).DS_Store", "(?d)Thumbs.db"];
+const NEVER_TRAVELLING = [
+  "*.tmp",
+  "*.tmp.*",
+  "*.lock",
+  "*.lock.*",
+  "*.stale",
+  "*.swp",
+  "*~",
+  "*.sync-conflict-*",
+  "(?d).DS_Store",
+  "(?d)Thumbs.db",
+];
 
 /** The `.stignore` lines of `folder`, the same on every machine. */
 export function ignorePatterns(folder: SyncFolder): string[] {
-  const lines = ["// Written by claude-persist sync: the same on every machine. Edit nothing here.", ...NEVER_TRAVELLING];
+  const lines = [
+    "// Written by claude-persist sync: the same on every machine. Edit nothing here.",
+    ...NEVER_TRAVELLING,
+  ];
   if (folder.only) lines.push(...folder.only.map((name) => `!/${name}`), "*");
   return lines;
 }
@@ -46,7 +60,6 @@ export function ignorePatterns(folder: SyncFolder): string[] {
 export function folderPath(env: Env, folder: SyncFolder): string {
   return path.join(configDir(env), folder.name);
 }
-
 
 /** Where `init` records how this machine syncs; its presence is what the SessionStart hook looks at. */
 export function syncSettingsFile(env: Env): string {

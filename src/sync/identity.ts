@@ -98,13 +98,21 @@ export function normaliseRemote(url: string): string {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\/([^/]*)(\/.*)?$/i.exec(rest);
   const scp = /^(?:[^@/]+@)?([^:/]+):(?!\/)(.*)$/.exec(rest);
   if (scheme) {
-    if (scheme[1]?.toLowerCase() !== "file") host = (scheme[2] ?? "").replace(/^[^@]*@/, "").replace(/:\d*$/, "").toLowerCase();
+    if (scheme[1]?.toLowerCase() !== "file")
+      host = (scheme[2] ?? "")
+        .replace(/^[^@]*@/, "")
+        .replace(/:\d*$/, "")
+        .toLowerCase();
     rest = scheme[3] ?? "";
   } else if (scp) {
     host = (scp[1] ?? "").toLowerCase();
     rest = scp[2] ?? "";
   }
-  const repoPath = rest.replace(/\/+$/, "").replace(/\.git$/, "").replace(/^\/+/, "").replace(/\/+/g, "/");
+  const repoPath = rest
+    .replace(/\/+$/, "")
+    .replace(/\.git$/, "")
+    .replace(/^\/+/, "")
+    .replace(/\/+/g, "/");
   return host ? `${host}/${repoPath}` : `/${repoPath}`;
 }
 

@@ -29,7 +29,9 @@ export function syncAtSessionStart(
   try {
     const linked = linkProject(env, input.cwd);
     if (linked?.state === "needs-merge") {
-      problems.push(`this project's sessions on this machine are not travelling yet: run 'claude-persist sync link' in ${input.cwd}`);
+      problems.push(
+        `this project's sessions on this machine are not travelling yet: run 'claude-persist sync link' in ${input.cwd}`,
+      );
     }
     const merged = mergeConflicts(path.join(projectsDir(env), projectSlugForDir(input.cwd)));
     if (merged.length > 0) notes.push(describeMerged(merged));
@@ -44,7 +46,12 @@ export function syncAtSessionStart(
 }
 
 /** A warning when the last start of this session was on another machine and its transcript changed just now. */
-function liveElsewhere(env: Env, input: { session_id: string; transcript_path?: string | undefined }, machine: string, now: Date): string | undefined {
+function liveElsewhere(
+  env: Env,
+  input: { session_id: string; transcript_path?: string | undefined },
+  machine: string,
+  now: Date,
+): string | undefined {
   const records = path.join(statePath(env, STATE.sessionStarts), `${input.session_id}.jsonl`);
   let lines: string[];
   try {
@@ -56,7 +63,11 @@ function liveElsewhere(env: Env, input: { session_id: string; transcript_path?: 
     return undefined;
   }
   // The last start other than the one this hook just recorded.
-  const previous = lines.slice(0, -1).reverse().map(parseStart).find((start) => start !== undefined);
+  const previous = lines
+    .slice(0, -1)
+    .reverse()
+    .map(parseStart)
+    .find((start) => start !== undefined);
   if (!previous || previous.machine === machine || !input.transcript_path) return undefined;
   let written: number;
   try {

@@ -44,7 +44,10 @@ export function endpointFor(settings: SyncSettings): Endpoint {
 export const DEVICE_ID = /^[A-Z2-7]{7}(-[A-Z2-7]{7}){7}$/;
 
 type FolderDevice = { deviceID: string; introducedBy?: string; encryptionPassword?: string };
-type FolderConfig = { id: string; path: string; type: string; devices: FolderDevice[]; paused?: boolean } & Record<string, unknown>;
+type FolderConfig = { id: string; path: string; type: string; devices: FolderDevice[]; paused?: boolean } & Record<
+  string,
+  unknown
+>;
 
 /** How often Syncthing rescans the whole folder anyway; the watcher (1 s) sees changes in between. */
 const WATCH_DELAY_S = 1;
@@ -86,7 +89,10 @@ export async function configureFolders(env: Env, endpoint: Endpoint, myId: strin
       await rest(endpoint, "PUT", `/rest/config/folders/${folder.id}`, { ...config, paused: true });
     }
     await rest(endpoint, "POST", `/rest/db/ignores?folder=${folder.id}`, { ignore: ignorePatterns(folder) });
-    await rest(endpoint, "PATCH", `/rest/config/folders/${folder.id}`, { ...config, paused: existing?.paused ?? false });
+    await rest(endpoint, "PATCH", `/rest/config/folders/${folder.id}`, {
+      ...config,
+      paused: existing?.paused ?? false,
+    });
   }
 }
 
@@ -94,7 +100,13 @@ export async function configureFolders(env: Env, endpoint: Endpoint, myId: strin
 export async function addDevice(
   endpoint: Endpoint,
   settings: SyncSettings,
-  device: { id: string; name?: string | undefined; addresses: string[]; untrusted: boolean; password?: string | undefined },
+  device: {
+    id: string;
+    name?: string | undefined;
+    addresses: string[];
+    untrusted: boolean;
+    password?: string | undefined;
+  },
 ): Promise<void> {
   await rest(endpoint, "PUT", `/rest/config/devices/${device.id}`, {
     deviceID: device.id,
@@ -111,14 +123,21 @@ export async function addDevice(
     }
     const current = await getFolder(endpoint, folder.id);
     if (!current) throw new Error(`the folder ${folder.id} is not configured; run 'claude-persist sync init' again`);
-    const entry: FolderDevice = device.untrusted ? { deviceID: device.id, encryptionPassword: device.password ?? "" } : { deviceID: device.id };
+    const entry: FolderDevice = device.untrusted
+      ? { deviceID: device.id, encryptionPassword: device.password ?? "" }
+      : { deviceID: device.id };
     const devices = [...current.devices.filter((d) => d.deviceID !== device.id), entry];
     await rest(endpoint, "PATCH", `/rest/config/folders/${folder.id}`, { devices });
   }
 }
 
 /** On the untrusted box: the folder holds only what the trusted devices encrypted, under opaque names. */
-async function shareEncryptedStore(endpoint: Endpoint, settings: SyncSettings, folder: SyncFolder, deviceId: string): Promise<void> {
+async function shareEncryptedStore(
+  endpoint: Endpoint,
+  settings: SyncSettings,
+  folder: SyncFolder,
+  deviceId: string,
+): Promise<void> {
   const current = await getFolder(endpoint, folder.id);
   if (current) {
     const devices = [...current.devices.filter((d) => d.deviceID !== deviceId), { deviceID: deviceId }];
@@ -140,7 +159,8 @@ async function shareEncryptedStore(endpoint: Endpoint, settings: SyncSettings, f
 
 export async function setFoldersPaused(endpoint: Endpoint, paused: boolean): Promise<void> {
   for (const folder of SYNC_FOLDERS) {
-    if (await getFolder(endpoint, folder.id)) await rest(endpoint, "PATCH", `/rest/config/folders/${folder.id}`, { paused });
+    if (await getFolder(endpoint, folder.id))
+      await rest(endpoint, "PATCH", `/rest/config/folders/${folder.id}`, { paused });
   }
 }
 
@@ -150,19 +170,47 @@ export async function scanNow(endpoint: Endpoint, folder: SyncFolder, sub?: stri
   await rest(endpoint, "POST", `/rest/db/scan?folder=${folder.id}${query}`);
 }
 
-export type FolderStatus = { id: string; name: string; state: string; paused: boolean; needFiles: number; errors: number; ignoresMatch: boolean };
+export type FolderStatus = {
+  id: string;
+  name: string;
+  state: string;
+  paused: boolean;
+  needFiles: number;
+  errors: number;
+  ignoresMatch: boolean;
+};
 
 export async function folderStatuses(endpoint: Endpoint): Promise<FolderStatus[]> {
   const statuses: FolderStatus[] = [];
   for (const folder of SYNC_FOLDERS) {
     const config = await getFolder(endpoint, folder.id);
     if (!config) {
-      statuses.push({ id: folder.id, name: folder.name, state: "not configured", paused: false, needFiles: 0, errors: 0, ignoresMatch: false });
+      statuses.push({
+        id: folder.id,
+        name: folder.name,
+        state: "not configured",
+        paused: false,
+        needFiles: 0,
+        errors: 0,
+        ignoresMatch: false,
+      });
       continue;
     }
-    const db = await rest<{ state?: string; needFiles?: number }>(endpoint, "GET", `/rest/db/status?folder=${folder.id}`);
-    const errors = await rest<{ errors?: unknown[] | null }>(endpoint, "GET", `/rest/folder/errors?folder=${folder.id}`).catch(() => ({ errors: [] }));
-    const ignores = await rest<{ ignore?: string[] | null }>(endpoint, "GET", `/rest/db/ignores?folder=${folder.id}`).catch(() => ({ ignore: [] }));
+    const db = await rest<{ state?: string; needFiles?: number }>(
+      endpoint,
+      "GET",
+      `/rest/db/status?folder=${folder.id}`,
+    );
+    const errors = await rest<{ errors?: unknown[] | null }>(
+      endpoint,
+      "GET",
+      `/rest/folder/errors?folder=${folder.id}`,
+    ).catch(() => ({ errors: [] }));
+    const ignores = await rest<{ ignore?: string[] | null }>(
+      endpoint,
+      "GET",
+      `/rest/db/ignores?folder=${folder.id}`,
+    ).catch(() => ({ ignore: [] }));
     statuses.push({
       id: folder.id,
       name: folder.name,
@@ -170,7 +218,9 @@ export async function folderStatuses(endpoint: Endpoint): Promise<FolderStatus[]
       paused: config.paused === true,
       needFiles: db.needFiles ?? 0,
       errors: errors.errors?.length ?? 0,
-      ignoresMatch: config.type === "receiveencrypted" || JSON.stringify(ignores.ignore ?? []) === JSON.stringify(ignorePatterns(folder)),
+      ignoresMatch:
+        config.type === "receiveencrypted" ||
+        JSON.stringify(ignores.ignore ?? []) === JSON.stringify(ignorePatterns(folder)),
     });
   }
   return statuses;

@@ -13,7 +13,12 @@ import { UserError } from "../errors.ts";
 import { readTextIfExists, writeFileAtomic } from "../fs.ts";
 
 /** Where the REST API answers and the key it wants. */
-export type Endpoint = { readonly socketPath?: string; readonly host?: string; readonly port?: number; readonly apiKey: string };
+export type Endpoint = {
+  readonly socketPath?: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly apiKey: string;
+};
 
 /** The config version Syncthing 1.19 writes; a newer number makes it refuse to start. */
 const CONFIG_VERSION = 36;
@@ -86,7 +91,9 @@ export async function createInstance(env: Env, home: string, seed: SeedOptions):
 
 function missingSyncthing(detail: string): UserError {
   if (/ENOENT|not found/i.test(detail)) {
-    return new UserError("syncthing is not installed: install it ('apt-get install syncthing' or your system's package) and run this again");
+    return new UserError(
+      "syncthing is not installed: install it ('apt-get install syncthing' or your system's package) and run this again",
+    );
   }
   return new UserError(`syncthing failed: ${detail.trim().split("\n").pop() ?? detail}`);
 }
@@ -131,7 +138,13 @@ export class RestError extends Error {
 }
 
 /** One REST call; JSON in and out. */
-export function rest<T = unknown>(endpoint: Endpoint, method: string, apiPath: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
+export function rest<T = unknown>(
+  endpoint: Endpoint,
+  method: string,
+  apiPath: string,
+  body?: unknown,
+  timeoutMs = 10_000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = request(
@@ -151,7 +164,12 @@ export function rest<T = unknown>(endpoint: Endpoint, method: string, apiPath: s
         res.on("end", () => {
           const text = Buffer.concat(chunks).toString("utf8");
           if ((res.statusCode ?? 500) >= 300) {
-            reject(new RestError(`Syncthing answered ${res.statusCode} to ${method} ${apiPath}: ${text.trim().slice(0, 200)}`, res.statusCode ?? 500));
+            reject(
+              new RestError(
+                `Syncthing answered ${res.statusCode} to ${method} ${apiPath}: ${text.trim().slice(0, 200)}`,
+                res.statusCode ?? 500,
+              ),
+            );
             return;
           }
           try {
@@ -162,7 +180,9 @@ export function rest<T = unknown>(endpoint: Endpoint, method: string, apiPath: s
         });
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`Syncthing did not answer ${method} ${apiPath} within ${timeoutMs} ms`)));
+    req.on("timeout", () =>
+      req.destroy(new Error(`Syncthing did not answer ${method} ${apiPath} within ${timeoutMs} ms`)),
+    );
     req.on("error", reject);
     if (payload) req.write(payload);
     req.end();
@@ -180,22 +200,30 @@ export async function isUp(endpoint: Endpoint): Promise<boolean> {
 
 /** The arguments every start of the daemon in `home` uses (here, and in the login units of autostart.ts). */
 export function serveArgs(home: string): string[] {
-  return ["serve", `--home=${home}`, "--no-browser", "--no-restart", "--no-upgrade", `--logfile=${path.join(home, "syncthing.log")}`];
+  return [
+    "serve",
+    `--home=${home}`,
+    "--no-browser",
+    "--no-restart",
+    "--no-upgrade",
+    `--logfile=${path.join(home, "syncthing.log")}`,
+  ];
 }
 
 /** Starts the daemon in `home` in the background, as the current user, and waits until its API answers. */
 export async function startDaemon(env: Env, home: string): Promise<Endpoint> {
   const endpoint = endpointOf(home);
-  if (!endpoint) throw new UserError(`${home}/config.xml has no usable API address; run 'claude-persist sync init' again`);
+  if (!endpoint)
+    throw new UserError(`${home}/config.xml has no usable API address; run 'claude-persist sync init' again`);
   if (await isUp(endpoint)) return endpoint;
   const log = openSync(path.join(home, "syncthing.log"), "a", 0o600);
   try {
     // A daemon that outlives this command: node's spawn (detached, its output in the log), not execa's child.
-    const child = spawn(
-      syncthingBinary(env),
-      serveArgs(home),
-      { detached: true, stdio: ["ignore", log, log], env: { ...env, STNODEFAULTFOLDER: "1" } },
-    );
+    const child = spawn(syncthingBinary(env), serveArgs(home), {
+      detached: true,
+      stdio: ["ignore", log, log],
+      env: { ...env, STNODEFAULTFOLDER: "1" },
+    });
     let failed: unknown;
     child.on("error", (error) => (failed = error));
     child.unref();

@@ -14,7 +14,8 @@ import { SYNC_FOLDERS } from "./folders.ts";
 /** `ssh://host` or `user@host`: where the other `~/.claude` is (relative to the remote home, or `remoteDir`). */
 export function unisonRemoteRoot(target: string, remoteDir?: string): string {
   const host = target.replace(/^ssh:\/\//, "").replace(/\/+$/, "");
-  if (!/^([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:\d+)?$/.test(host)) throw new UserError(`'${target}' is not an ssh host (user@host or ssh://host)`, 2);
+  if (!/^([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:\d+)?$/.test(host))
+    throw new UserError(`'${target}' is not an ssh host (user@host or ssh://host)`, 2);
   return remoteDir ? `ssh://${host}/${remoteDir}` : `ssh://${host}/.claude`;
 }
 
@@ -28,7 +29,19 @@ export function unisonArgs(env: Env, remoteRoot: string, mergeCommand: string, s
       for (const name of folder.only) args.push("-ignorenot", `Path ${folder.name}/${name}`);
     }
   }
-  for (const pattern of ["*.tmp", "*.tmp.*", "*.lock", "*.lock.*", "*.stale", "*.swp", "*~", ".stfolder", ".stignore", ".stversions", "*.sync-conflict-*"]) {
+  for (const pattern of [
+    "*.tmp",
+    "*.tmp.*",
+    "*.lock",
+    "*.lock.*",
+    "*.stale",
+    "*.swp",
+    "*~",
+    ".stfolder",
+    ".stignore",
+    ".stversions",
+    "*.sync-conflict-*",
+  ]) {
     args.push("-ignore", `Name ${pattern}`);
   }
   args.push("-merge", `Name *.jsonl -> ${mergeCommand} CURRENT1 CURRENT2 NEW`);
@@ -65,7 +78,9 @@ export async function unisonOnce(
 }
 
 function notInstalled(): UserError {
-  return new UserError("unison is not installed: install it on both machines ('apt-get install unison', 2.52 or later) and run this again");
+  return new UserError(
+    "unison is not installed: install it on both machines ('apt-get install unison', 2.52 or later) and run this again",
+  );
 }
 
 /** Unison's merge protocol: both current versions in, the union of their lines out to NEW. */
@@ -74,4 +89,3 @@ export function mergeFiles(current1: string, current2: string, output: string): 
   writeFileAtomic(output, text, 0o600);
   return added;
 }
-

@@ -66,7 +66,9 @@ export async function defaultBranch(repo: string): Promise<string> {
   if (known) return known;
   const current = await currentBranch(repo);
   if (current) return current;
-  throw new UserError("can't tell which branch to start from (no origin/HEAD, main or master, and HEAD is detached); pass --from <ref>");
+  throw new UserError(
+    "can't tell which branch to start from (no origin/HEAD, main or master, and HEAD is detached); pass --from <ref>",
+  );
 }
 
 /** `origin/<default>` when origin/HEAD is set, else `main` or `master` when one exists. */
@@ -88,17 +90,20 @@ export async function unfitWorkBranch(repo: string, branch: string): Promise<str
     return `is not a safe git branch name (letters, digits, . _ / - + = , # @ %, not starting with "-")`;
   }
   if (branch.startsWith("refs/")) return "starts with refs/, which git reads as a full ref name rather than a branch";
-  if (/^[A-Z_]*HEAD$/i.test(branch.split("/").at(-1) ?? "")) return "is a name git gives a meaning of its own (HEAD, FETCH_HEAD, ORIG_HEAD…)";
+  if (/^[A-Z_]*HEAD$/i.test(branch.split("/").at(-1) ?? ""))
+    return "is a name git gives a meaning of its own (HEAD, FETCH_HEAD, ORIG_HEAD…)";
   const scripts = mixedScripts(branch);
   if (scripts) return `mixes ${scripts} letters, so it can look like another name (a Cyrillic "а" in "mаin")`;
   const remotes = await git(repo, ["remote"]);
   for (const remote of remotes.exitCode === 0 ? remotes.stdout.split("\n").filter(Boolean) : ["origin"]) {
     if (branch === remote) return `is the name of the remote ${remote}, which git would read instead`;
-    if (branch.startsWith(`${remote}/`)) return `starts with ${remote}/, which git would confuse with ${remote}'s own branches`;
+    if (branch.startsWith(`${remote}/`))
+      return `starts with ${remote}/, which git would confuse with ${remote}'s own branches`;
   }
   if (branch.startsWith("origin/")) return "starts with origin/, which git would confuse with origin's own branches";
   const base = await declaredDefaultBranch(repo);
-  if (base !== undefined && branch === base.replace(/^origin\//, "")) return "is the repo's default branch, not a branch of its own";
+  if (base !== undefined && branch === base.replace(/^origin\//, ""))
+    return "is the repo's default branch, not a branch of its own";
   return undefined;
 }
 
@@ -216,7 +221,8 @@ export async function checkBranchName(repo: string, branch: string): Promise<str
 }
 
 async function isSafeBranchName(repo: string, branch: string): Promise<boolean> {
-  if (!plausibleRefName(branch) || !BRANCH_CHARACTERS.test(branch) || branch === "@" || branch.includes("@{")) return false;
+  if (!plausibleRefName(branch) || !BRANCH_CHARACTERS.test(branch) || branch === "@" || branch.includes("@{"))
+    return false;
   const result = await git(repo, ["check-ref-format", "--branch", branch]);
   return result.exitCode === 0 && result.stdout === branch;
 }
@@ -244,13 +250,18 @@ function badBranch(branch: string): UserError {
 }
 
 function badRef(ref: string): UserError {
-  return new UserError(`refusing --from ${quoted(ref)}: not a branch, tag or commit name; pass one like main or origin/main`);
+  return new UserError(
+    `refusing --from ${quoted(ref)}: not a branch, tag or commit name; pass one like main or origin/main`,
+  );
 }
 
 // Names from outside are shown escaped and cut short, so that the message stays one harmless line.
 export function quoted(name: string): string {
   const cut = name.length > 60 ? `${name.slice(0, 60)}...` : name;
-  return JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return JSON.stringify(cut).replace(
+    /[^\x20-\x7e]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 function switchFailed(branch: string, result: GitResult): UserError {
@@ -275,7 +286,9 @@ function switchFailed(branch: string, result: GitResult): UserError {
 }
 
 function checkedOutElsewhere(branch: string, worktreePath: string): UserError {
-  return new UserError(`${branch} is already checked out in the worktree at ${worktreePath}; work there, or use --worktree`);
+  return new UserError(
+    `${branch} is already checked out in the worktree at ${worktreePath}; work there, or use --worktree`,
+  );
 }
 
 export type PrepareBranchOptions = {
@@ -310,14 +323,22 @@ export type PreparedBranch = {
  * or on origin as of the last fetch) is used; otherwise it is created from `from` or the default branch.
  * Uncommitted changes are never lost: without `carry` a dirty checkout is refused before anything happens.
  */
-export async function prepareBranch({ repo: root, branch, from, carry = false, worktree = false }: PrepareBranchOptions): Promise<PreparedBranch> {
+export async function prepareBranch({
+  repo: root,
+  branch,
+  from,
+  carry = false,
+  worktree = false,
+}: PrepareBranchOptions): Promise<PreparedBranch> {
   const name = await checkBranchName(root, branch);
   const fromCommit = from === undefined ? undefined : await resolveCommit(root, await checkRefName(root, from));
   if (from !== undefined && fromCommit === undefined) {
     throw new UserError(`--from ${from}: no such branch, tag or commit here; check the name (or git fetch first)`);
   }
   if (worktree && carry) {
-    throw new UserError("--carry moves uncommitted changes in this checkout and --worktree leaves this checkout alone; pick one");
+    throw new UserError(
+      "--carry moves uncommitted changes in this checkout and --worktree leaves this checkout alone; pick one",
+    );
   }
   const worktrees = await listWorktrees(root);
   const mainWorktree = worktrees[0]?.path ?? root;
@@ -326,7 +347,9 @@ export async function prepareBranch({ repo: root, branch, from, carry = false, w
   if (worktree) {
     if (holder) {
       if (!existsSync(holder.path)) {
-        throw new UserError(`${name}'s worktree ${holder.path} is registered but its folder is gone; run 'git worktree prune' and try again`);
+        throw new UserError(
+          `${name}'s worktree ${holder.path} is registered but its folder is gone; run 'git worktree prune' and try again`,
+        );
       }
       return { branch: name, action: "reused", folder: holder.path, mainWorktree };
     }
@@ -342,7 +365,9 @@ export async function prepareBranch({ repo: root, branch, from, carry = false, w
   if ((await currentBranch(root)) === name) return { branch: name, action: "reused", folder: root, mainWorktree };
   if (holder) throw checkedOutElsewhere(name, holder.path);
   if (!carry && (await isDirty(root))) {
-    throw new UserError(`you have uncommitted changes; commit or stash them, or pass --carry to take them to ${name} (nothing was changed)`);
+    throw new UserError(
+      `you have uncommitted changes; commit or stash them, or pass --carry to take them to ${name} (nothing was changed)`,
+    );
   }
   const start = await startFor(root, name, fromCommit);
   await refuseToLeaveOrphanCommit(root, name, start.existing ? undefined : start.ref);
@@ -355,11 +380,24 @@ export async function prepareBranch({ repo: root, branch, from, carry = false, w
  * On a detached HEAD whose commit no branch, tag or remote branch holds, switching away would leave that commit to
  * the reflog (git only warns, and the warning went unseen): refuse, unless the new branch starts from it.
  */
-async function refuseToLeaveOrphanCommit(root: string, branch: string, newBranchStart: string | undefined): Promise<void> {
+async function refuseToLeaveOrphanCommit(
+  root: string,
+  branch: string,
+  newBranchStart: string | undefined,
+): Promise<void> {
   if ((await currentBranch(root)) !== undefined) return;
   const head = await resolveCommit(root, "HEAD");
   if (!head) return;
-  const holders = await git(root, ["for-each-ref", "--count=1", "--contains", head, "--format=%(refname)", "refs/heads", "refs/tags", "refs/remotes"]);
+  const holders = await git(root, [
+    "for-each-ref",
+    "--count=1",
+    "--contains",
+    head,
+    "--format=%(refname)",
+    "refs/heads",
+    "refs/tags",
+    "refs/remotes",
+  ]);
   if (holders.exitCode !== 0 || holders.stdout !== "") return;
   if (newBranchStart !== undefined) {
     const kept = await git(root, ["merge-base", "--is-ancestor", head, newBranchStart]);
@@ -372,12 +410,15 @@ async function refuseToLeaveOrphanCommit(root: string, branch: string, newBranch
   );
 }
 
-type StartPoint = { readonly existing: true } | { readonly existing: false; readonly ref: string; readonly track: boolean };
+type StartPoint =
+  | { readonly existing: true }
+  | { readonly existing: false; readonly ref: string; readonly track: boolean };
 
 async function startFor(root: string, branch: string, fromCommit: string | undefined): Promise<StartPoint> {
   if (await refExists(root, `refs/heads/${branch}`)) return { existing: true };
   // Someone already pushed this issue's branch: continue from it rather than starting a second one.
-  if (await refExists(root, `refs/remotes/origin/${branch}`)) return { existing: false, ref: `refs/remotes/origin/${branch}`, track: true };
+  if (await refExists(root, `refs/remotes/origin/${branch}`))
+    return { existing: false, ref: `refs/remotes/origin/${branch}`, track: true };
   if (fromCommit) return { existing: false, ref: fromCommit, track: false };
   const base = await defaultBranch(root);
   const commit = await resolveCommit(root, base);

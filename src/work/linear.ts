@@ -22,10 +22,16 @@ const linearSchemas = once(() => {
     title: z.string(),
     url: z.string(),
     branchName: z.string().min(1),
-    description: z.string().nullish().transform((value) => value ?? null),
+    description: z
+      .string()
+      .nullish()
+      .transform((value) => value ?? null),
     state: stateSchema,
     team: z.object({ id: z.string(), key: z.string() }),
-    assignee: z.object({ id: z.string(), name: z.string() }).nullish().transform((value) => value ?? null),
+    assignee: z
+      .object({ id: z.string(), name: z.string() })
+      .nullish()
+      .transform((value) => value ?? null),
   });
   return {
     issue,
@@ -140,7 +146,9 @@ export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 /** The response's text, read no further than MAX_RESPONSE_BYTES. */
 async function readCapped(response: Response, endpoint: string): Promise<string> {
   const tooLarge = () =>
-    new UserError(`the answer at ${endpoint} is larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MB, far more than Linear sends; it was not read: check LINEAR_API_URL`);
+    new UserError(
+      `the answer at ${endpoint} is larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MB, far more than Linear sends; it was not read: check LINEAR_API_URL`,
+    );
   if (Number(response.headers.get("content-length") ?? 0) > MAX_RESPONSE_BYTES) {
     await response.body?.cancel();
     throw tooLarge();
@@ -205,13 +213,19 @@ export function linearClient({
     if (firstError) {
       const message = oneLine(firstError.message ?? code ?? "unknown error", MAX_MESSAGE);
       if (subject && /entity not found/i.test(message)) throw notFound(subject);
-      throw new UserError(`Linear answered an error for ${operationName}: ${message}; check the issue and LINEAR_API_URL, then try again`);
+      throw new UserError(
+        `Linear answered an error for ${operationName}: ${message}; check the issue and LINEAR_API_URL, then try again`,
+      );
     }
     if (!response.ok) {
-      throw new UserError(`Linear answered HTTP ${response.status} at ${endpoint}; try again later, or check LINEAR_API_URL`);
+      throw new UserError(
+        `Linear answered HTTP ${response.status} at ${endpoint}; try again later, or check LINEAR_API_URL`,
+      );
     }
     if (body === undefined) {
-      throw new UserError(`Linear's answer at ${endpoint} was not JSON; check that LINEAR_API_URL is Linear's GraphQL endpoint`);
+      throw new UserError(
+        `Linear's answer at ${endpoint} was not JSON; check that LINEAR_API_URL is Linear's GraphQL endpoint`,
+      );
     }
     const data = typeof body === "object" && body !== null && "data" in body ? body.data : undefined;
     const answer = schema.safeParse(data);
@@ -250,7 +264,10 @@ export function linearClient({
     return started;
   }
 
-  async function planStart(issue: LinearIssue, { assign = false, noStatus = false }: StartIssueOptions = {}): Promise<StartPlan> {
+  async function planStart(
+    issue: LinearIssue,
+    { assign = false, noStatus = false }: StartIssueOptions = {},
+  ): Promise<StartPlan> {
     const input: { stateId?: string; assigneeId?: string } = {};
     let target: { id: string; name: string } | undefined;
     if (!noStatus && !LEAVE_STATE_TYPES.has(issue.state.type)) {
@@ -269,9 +286,16 @@ export function linearClient({
       return { moved: false, state: issue.state.name, assigned: false };
     }
     const variables = { id: issue.id, input };
-    const { issueUpdate } = await request("IssueStart", ISSUE_START_MUTATION, variables, linearSchemas().issueStartAnswer);
+    const { issueUpdate } = await request(
+      "IssueStart",
+      ISSUE_START_MUTATION,
+      variables,
+      linearSchemas().issueStartAnswer,
+    );
     if (!issueUpdate.success) {
-      throw new UserError(`Linear did not update ${issue.identifier}; check that your key may edit issues of team ${issue.team.key}`);
+      throw new UserError(
+        `Linear did not update ${issue.identifier}; check that your key may edit issues of team ${issue.team.key}`,
+      );
     }
     return {
       moved: input.stateId !== undefined,
@@ -296,10 +320,14 @@ export function linearOptionsFromEnv(env: Env = process.env): LinearClientOption
   if (!timeout) return { apiKey, apiUrl };
   const timeoutMs = Number(timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new UserError(`LINEAR_TIMEOUT_MS must be a whole number of milliseconds, like 10000; unset it for the default`);
+    throw new UserError(
+      `LINEAR_TIMEOUT_MS must be a whole number of milliseconds, like 10000; unset it for the default`,
+    );
   }
   if (timeoutMs > MAX_TIMEOUT_MS) {
-    throw new UserError(`LINEAR_TIMEOUT_MS=${timeout} is longer than a timer can wait (${MAX_TIMEOUT_MS} ms, about 24 days); use a smaller number, like 30000, or unset it for the default`);
+    throw new UserError(
+      `LINEAR_TIMEOUT_MS=${timeout} is longer than a timer can wait (${MAX_TIMEOUT_MS} ms, about 24 days); use a smaller number, like 30000, or unset it for the default`,
+    );
   }
   return { apiKey, apiUrl, timeoutMs };
 }
@@ -332,7 +360,12 @@ export async function lookupIssue(
     return { linearAsked: true, identifier: issue.identifier, title: issue.title, branchName: issue.branchName, issue };
   }
   const checked = parseIssueRef(identifier).identifier;
-  return { linearAsked: false, identifier: checked, title: title?.trim() || null, branchName: offlineBranchName(checked, title) };
+  return {
+    linearAsked: false,
+    identifier: checked,
+    title: title?.trim() || null,
+    branchName: offlineBranchName(checked, title),
+  };
 }
 
 const SLUG_MAX = 50;

@@ -165,10 +165,11 @@ export async function startWorkOn(
 }
 
 function notChangedInLinear({ input }: StartPlan, identifier: string, reason: string): string {
-  const what = input.stateId === undefined
-    ? "the issue was not assigned to you in Linear"
-    : `the issue's state in Linear was not changed${
-        input.assigneeId === undefined ? "" : " nor was it assigned to you"
-      }`;
+  const what =
+    input.stateId === undefined
+      ? "the issue was not assigned to you in Linear"
+      : `the issue's state in Linear was not changed${
+          input.assigneeId === undefined ? "" : " nor was it assigned to you"
+        }`;
   return `${what} (${reason}); the branch is ready: do that in Linear, or run start-work ${identifier} again later`;
 }

@@ -40,15 +40,15 @@ export function workItemsPath(env: Env): string {
 /** Records `item`, replacing the entry for the same issue in the same repository (which moves to the end). */
 export async function rememberWorkItem(env: Env, item: WorkItem): Promise<void> {
   // Entries are kept as they are, even ones this version cannot read: another version of the pack may have written them.
-  await updateJsonState(workItemsPath(env), z.array(z.unknown()), [], (entries) => [
-    ...entries.filter((entry) => workItemKey(entry) !== workItemKey(item)),
-    item,
-  ].slice(-MAX_WORK_ITEMS));
+  await updateJsonState(workItemsPath(env), z.array(z.unknown()), [], (entries) =>
+    [...entries.filter((entry) => workItemKey(entry) !== workItemKey(item)), item].slice(-MAX_WORK_ITEMS),
+  );
 }
 
 /** What makes two entries one work item: the same issue in the same repository. Undefined for an entry without them. */
 export function workItemKey(entry: unknown): string | undefined {
-  if (typeof entry !== "object" || entry === null || !("identifier" in entry) || !("repoPath" in entry)) return undefined;
+  if (typeof entry !== "object" || entry === null || !("identifier" in entry) || !("repoPath" in entry))
+    return undefined;
   return JSON.stringify([entry.identifier, entry.repoPath]);
 }
 
@@ -77,7 +77,8 @@ export function parseWorkItem(entry: unknown): WorkItem | undefined {
   const filled = (value: unknown): value is string => text(value) && value !== "";
   const textOrNull = (value: unknown): value is string | null => value === null || text(value);
   const { identifier, title, url, branch, repoPath, worktreePath, time, linearAsked } = e;
-  if (!filled(identifier) || !textOrNull(title) || !textOrNull(url) || !filled(branch) || !filled(repoPath)) return undefined;
+  if (!filled(identifier) || !textOrNull(title) || !textOrNull(url) || !filled(branch) || !filled(repoPath))
+    return undefined;
   if (!textOrNull(worktreePath) || !text(time) || typeof linearAsked !== "boolean") return undefined;
   return { identifier, title, url, branch, repoPath, worktreePath, time, linearAsked };
 }
@@ -99,7 +100,10 @@ export function sessionPlaces(cwd: string, where: Pick<Environment, "hostWorkspa
  * `dir` as the host sees it, when it lies in the workspace of a container opened by /dev-open (the inverse of
  * sessionPlaces): work items are recorded with host paths. Undefined when it does not lie there.
  */
-export function hostPathOf(dir: string, where: Pick<Environment, "hostWorkspace" | "containerWorkspace">): string | undefined {
+export function hostPathOf(
+  dir: string,
+  where: Pick<Environment, "hostWorkspace" | "containerWorkspace">,
+): string | undefined {
   if (!where.hostWorkspace || !where.containerWorkspace) return undefined;
   const inside = relativeInside(where.containerWorkspace, dir);
   return inside === undefined ? undefined : path.posix.join(where.hostWorkspace, inside);
@@ -115,7 +119,11 @@ export function describeWorkItems(entries: readonly unknown[], places: readonly 
   const newestFirst = [...entries].reverse();
   const hereIndex = newestFirst.findIndex((entry) => {
     const checkout = checkoutOf(entry);
-    return checkout !== undefined && places.some((place) => relativeInside(checkout, place) !== undefined) && parseWorkItem(entry) !== undefined;
+    return (
+      checkout !== undefined &&
+      places.some((place) => relativeInside(checkout, place) !== undefined) &&
+      parseWorkItem(entry) !== undefined
+    );
   });
   const here = hereIndex === -1 ? undefined : parseWorkItem(newestFirst[hereIndex]);
   const lines: string[] = [];
@@ -144,7 +152,10 @@ export function describeWorkItems(entries: readonly unknown[], places: readonly 
     }
   }
   if (others.length > 0 || more > 0) {
-    lines.push(here ? "Other work items (newest first):" : "Work items started with /start-work elsewhere (newest first):", ...others);
+    lines.push(
+      here ? "Other work items (newest first):" : "Work items started with /start-work elsewhere (newest first):",
+      ...others,
+    );
     if (more > 0) lines.push(`- and ${more} more.`);
   }
   return lines.join("\n");

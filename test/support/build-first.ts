@@ -18,7 +18,11 @@ declare module "vitest" {
 
 export default async function buildFirst(project: TestProject): Promise<void> {
   const tsx = path.join(root, "node_modules", "tsx", "dist", "cli.mjs");
-  const result = await execa(process.execPath, [tsx, path.join(root, "scripts", "build.ts")], { cwd: root, reject: false, all: true });
+  const result = await execa(process.execPath, [tsx, path.join(root, "scripts", "build.ts")], {
+    cwd: root,
+    reject: false,
+    all: true,
+  });
   if (result.exitCode !== 0) throw new Error(`building dist/ before the tests failed:\n${result.all}`);
   project.provide("builtRuntime", readFileSync(path.join(root, "dist", "runtime.json"), "utf8"));
 }

@@ -53,7 +53,10 @@ export function runClaude(
 }
 
 /** Runs the built `claude-persist` CLI as a user would. */
-export function runCli(args: string[], options: { env: Record<string, string>; cwd?: string; input?: string }): Promise<Run> {
+export function runCli(
+  args: string[],
+  options: { env: Record<string, string>; cwd?: string; input?: string },
+): Promise<Run> {
   return execa(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...options.env },

@@ -185,10 +185,14 @@ async function launchDockerd(p: ReturnType<typeof paths>, host: string): Promise
   const child = spawn(
     findExecutable("dockerd") ?? "dockerd",
     [
-      "--data-root", p.dataRoot,
-      "--exec-root", p.execRoot,
-      "--pidfile", p.pidFile,
-      "-H", host,
+      "--data-root",
+      p.dataRoot,
+      "--exec-root",
+      p.execRoot,
+      "--pidfile",
+      p.pidFile,
+      "-H",
+      host,
       // No bridge and no iptables: tests use --network=host and must not touch the host's firewall.
       "--iptables=false",
       "--ip6tables=false",
@@ -281,7 +285,11 @@ export async function startDockerEngine(): Promise<DockerEngine | EngineSkipped>
 }
 
 /** Runs the docker CLI against `engine`. */
-export function docker(engine: DockerEngine, args: readonly string[], options: { input?: string; reject?: boolean } = {}) {
+export function docker(
+  engine: DockerEngine,
+  args: readonly string[],
+  options: { input?: string; reject?: boolean } = {},
+) {
   return execa("docker", args, {
     env: { ...engine.env, PATH: withSystemPath() },
     reject: options.reject ?? true,
@@ -320,7 +328,10 @@ function parseOneLineSources(text: string): AptSource[] {
     const line = raw.replace(/#.*/, "").trim();
     if (!line.startsWith("deb ")) continue;
     // Drop the optional `[ options ]` block.
-    const words = line.replace(/\[[^\]]*\]/, " ").split(/\s+/).slice(1);
+    const words = line
+      .replace(/\[[^\]]*\]/, " ")
+      .split(/\s+/)
+      .slice(1);
     const [uri, suite, ...components] = words;
     if (uri && suite) sources.push({ uri, suites: [suite], components });
   }
@@ -452,14 +463,24 @@ async function buildRootfsTarball(tarball: string, log: (line: string) => void):
     const taken = await chroot(["getent", "passwd", String(IMAGE_USER.uid)]);
     if (taken.exitCode === 0) throw new Error(`uid ${IMAGE_USER.uid} is already taken in the rootfs: ${taken.stdout}`);
     const useradd = await chroot([
-      "useradd", "--uid", String(IMAGE_USER.uid), "--user-group", "--create-home",
-      "--home-dir", IMAGE_USER.home, "--shell", IMAGE_USER.shell, IMAGE_USER.name,
+      "useradd",
+      "--uid",
+      String(IMAGE_USER.uid),
+      "--user-group",
+      "--create-home",
+      "--home-dir",
+      IMAGE_USER.home,
+      "--shell",
+      IMAGE_USER.shell,
+      IMAGE_USER.name,
     ]);
     if (useradd.exitCode !== 0) throw new Error(`useradd in rootfs failed: ${useradd.stderr}`);
 
     const missing = (await nodeLibraries()).filter((lib) => !existsSync(join(rootfs, lib)));
     if (missing.length > 0) {
-      throw new Error(`The rootfs lacks libraries ${process.execPath} needs: ${missing.join(", ")} (extend INCLUDE_PACKAGES)`);
+      throw new Error(
+        `The rootfs lacks libraries ${process.execPath} needs: ${missing.join(", ")} (extend INCLUDE_PACKAGES)`,
+      );
     }
     await copyFile(process.execPath, join(rootfs, "usr/local/bin/node"));
     await chmod(join(rootfs, "usr/local/bin/node"), 0o755);
@@ -467,7 +488,12 @@ async function buildRootfsTarball(tarball: string, log: (line: string) => void):
     if (nodeCheck.exitCode !== 0) throw new Error(`node does not run in the rootfs: ${nodeCheck.stderr}`);
 
     // Trim what a container never needs.
-    await execa("sh", ["-c", `rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/* "$1"/debootstrap`, "sh", rootfs]);
+    await execa("sh", [
+      "-c",
+      `rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/* "$1"/debootstrap`,
+      "sh",
+      rootfs,
+    ]);
 
     log(`tar ${rootfs} -> ${tarball}`);
     const partial = `${tarball}.partial-${process.pid}`;
@@ -511,10 +537,14 @@ export async function ensureBaseImage(engine: DockerEngine, options: EnsureBaseI
     await docker(engine, [
       "import",
       // `import` keeps no config: give the image a long-running default command and a sane env.
-      "--change", 'CMD ["sleep", "infinity"]',
-      "--change", `ENV PATH=${SYSTEM_PATH}`,
-      "--change", "ENV LANG=C.UTF-8",
-      "--change", `LABEL claude-persist.recipe=${hash}`,
+      "--change",
+      'CMD ["sleep", "infinity"]',
+      "--change",
+      `ENV PATH=${SYSTEM_PATH}`,
+      "--change",
+      "ENV LANG=C.UTF-8",
+      "--change",
+      `LABEL claude-persist.recipe=${hash}`,
       tarball,
       BASE_IMAGE,
     ]);
@@ -534,7 +564,11 @@ export interface DevcontainerUpResult {
 }
 
 export function parseDevcontainerUp(stdout: string): DevcontainerUpResult {
-  const line = stdout.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("{")).pop();
+  const line = stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith("{"))
+    .pop();
   if (!line) throw new Error(`devcontainer up printed no JSON line; stdout:\n${stdout}`);
   const parsed: unknown = JSON.parse(line);
   if (typeof parsed !== "object" || parsed === null || !("outcome" in parsed)) {

@@ -15,7 +15,9 @@ export async function mainIgnoresSecretThatBranchTracks(
   env: Record<string, string> = {},
 ): Promise<void> {
   const git = (...args: string[]) => execa("git", args, { cwd: repo, env });
-  const exists = (await execa("git", ["show-ref", "--verify", "--quiet", `refs/heads/${branch}`], { cwd: repo, env, reject: false })).exitCode === 0;
+  const exists =
+    (await execa("git", ["show-ref", "--verify", "--quiet", `refs/heads/${branch}`], { cwd: repo, env, reject: false }))
+      .exitCode === 0;
   await git("switch", "-q", ...(exists ? [] : ["-c"]), branch);
   writeFileSync(path.join(repo, "secret.env"), "TOKEN=committed by mistake\n");
   await git("add", "secret.env");

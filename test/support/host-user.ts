@@ -29,11 +29,22 @@ export function hostUser(user: TestUser, home: string, engine: DockerEngine, ser
     DISABLE_AUTOUPDATER: "1",
     CLAUDE_PERSIST_ENVIRONMENT: "host",
   };
-  const run = (file: string, args: string[], cwd: string) => asUser(user, file, args, { home, cwd, env, reject: false, timeout: 300_000 });
+  const run = (file: string, args: string[], cwd: string) =>
+    asUser(user, file, args, { home, cwd, env, reject: false, timeout: 300_000 });
   const inContainer = (repo: string, command: string[]) =>
     run(
       process.execPath,
-      [DEVCONTAINER_BIN, "exec", "--workspace-folder", repo, "--remote-env", `ANTHROPIC_BASE_URL=${server.url}`, "--remote-env", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1", ...command],
+      [
+        DEVCONTAINER_BIN,
+        "exec",
+        "--workspace-folder",
+        repo,
+        "--remote-env",
+        `ANTHROPIC_BASE_URL=${server.url}`,
+        "--remote-env",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
+        ...command,
+      ],
       repo,
     );
   const makeRepo = async (name: string, image: string) => {
@@ -51,7 +62,8 @@ export function hostUser(user: TestUser, home: string, engine: DockerEngine, ser
     await writeFile(path.join(repo, ".devcontainer", "devcontainer.json"), `${JSON.stringify(config, null, 2)}\n`);
     await writeFile(path.join(repo, "README.md"), `# ${name}\n`);
     await chownTree(parent, user);
-    const git = (args: string[]) => run("git", ["-c", "user.name=Ana", "-c", "user.email=ana@example.com", ...args], repo);
+    const git = (args: string[]) =>
+      run("git", ["-c", "user.name=Ana", "-c", "user.email=ana@example.com", ...args], repo);
     await git(["init", "-q", "-b", "main"]);
     await git(["add", "."]);
     await git(["commit", "-q", "-m", "init"]);

@@ -37,7 +37,11 @@ export type AnswerMode =
   | { kind: "hang" }
   /** A JSON answer of `bytes` bytes, streamed as fast as the client reads; `sent` counts what went out. */
   | { kind: "huge"; bytes: number; declareLength: boolean; sent: { bytes: number } }
-  | { kind: "graphqlErrors"; errors: Array<{ message: string; extensions?: Record<string, unknown> }>; status?: number };
+  | {
+      kind: "graphqlErrors";
+      errors: Array<{ message: string; extensions?: Record<string, unknown> }>;
+      status?: number;
+    };
 
 export type FakeLinear = {
   readonly url: string;
@@ -154,7 +158,14 @@ export async function startLinearServer(workspace: FakeWorkspace = sampleWorkspa
         ? (parsed.data.operationName ?? /^\s*(?:query|mutation)\s+(\w+)/.exec(parsed.data.query)?.[1])
         : undefined;
       const variables = parsed.success ? (parsed.data.variables ?? {}) : {};
-      requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body, operationName, variables });
+      requests.push({
+        method: req.method ?? "",
+        path: req.url ?? "",
+        headers: req.headers,
+        body,
+        operationName,
+        variables,
+      });
       const mode = (operationName === undefined ? undefined : operationModes.get(operationName)) ?? defaultMode;
 
       switch (mode.kind) {
@@ -167,7 +178,10 @@ export async function startLinearServer(workspace: FakeWorkspace = sampleWorkspa
         case "graphqlErrors":
           return send(res, mode.status ?? 200, JSON.stringify({ errors: mode.errors, data: null }));
         case "huge": {
-          res.writeHead(200, { "content-type": "application/json", ...(mode.declareLength ? { "content-length": String(mode.bytes) } : {}) });
+          res.writeHead(200, {
+            "content-type": "application/json",
+            ...(mode.declareLength ? { "content-length": String(mode.bytes) } : {}),
+          });
           const chunk = Buffer.alloc(64 * 1024, " ");
           const pump = () => {
             while (mode.sent.bytes < mode.bytes && !res.destroyed) {
@@ -183,9 +197,15 @@ export async function startLinearServer(workspace: FakeWorkspace = sampleWorkspa
           break;
       }
       if (accepted && !accepted.includes(req.headers.authorization ?? "")) {
-        return send(res, 401, JSON.stringify({
-          errors: [{ message: "Authentication required, not authenticated", extensions: { code: "AUTHENTICATION_ERROR" } }],
-        }));
+        return send(
+          res,
+          401,
+          JSON.stringify({
+            errors: [
+              { message: "Authentication required, not authenticated", extensions: { code: "AUTHENTICATION_ERROR" } },
+            ],
+          }),
+        );
       }
       if (req.method !== "POST" || !parsed.success) {
         return send(res, 400, JSON.stringify({ errors: [{ message: "Must provide query string." }] }));
@@ -226,9 +246,15 @@ export async function startLinearServer(workspace: FakeWorkspace = sampleWorkspa
   };
 }
 
-type GraphqlAnswer = { data: unknown } | { data: null; errors: Array<{ message: string; extensions: { code: string } }> };
+type GraphqlAnswer =
+  | { data: unknown }
+  | { data: null; errors: Array<{ message: string; extensions: { code: string } }> };
 
-function resolve(workspace: FakeWorkspace, operationName: string | undefined, variables: Record<string, unknown>): GraphqlAnswer {
+function resolve(
+  workspace: FakeWorkspace,
+  operationName: string | undefined,
+  variables: Record<string, unknown>,
+): GraphqlAnswer {
   switch (operationName) {
     case "Issue": {
       const issue = findIssue(workspace, variables.id);
@@ -245,14 +271,20 @@ function resolve(workspace: FakeWorkspace, operationName: string | undefined, va
     case "IssueStart": {
       const issue = findIssue(workspace, variables.id);
       if (!issue) return entityNotFound("Issue");
-      const input = z.object({ stateId: z.string().optional(), assigneeId: z.string().optional() }).strict().parse(variables.input);
+      const input = z
+        .object({ stateId: z.string().optional(), assigneeId: z.string().optional() })
+        .strict()
+        .parse(variables.input);
       if (input.stateId !== undefined) issue.stateId = input.stateId;
       if (input.assigneeId !== undefined) issue.assigneeId = input.assigneeId;
       const rendered = renderIssue(workspace, issue);
       return { data: { issueUpdate: { success: true, issue: { state: { name: rendered.state.name } } } } };
     }
     default:
-      return { data: null, errors: [{ message: `Unknown operation ${operationName}`, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }] };
+      return {
+        data: null,
+        errors: [{ message: `Unknown operation ${operationName}`, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }],
+      };
   }
 }
 

@@ -70,11 +70,18 @@ function message(text: string) {
 function writeStream(res: import("node:http").ServerResponse, text: string): void {
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
   const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  send("message_start", { type: "message_start", message: { ...message(""), content: [], stop_reason: null, usage: { input_tokens: 10, output_tokens: 1 } } });
+  send("message_start", {
+    type: "message_start",
+    message: { ...message(""), content: [], stop_reason: null, usage: { input_tokens: 10, output_tokens: 1 } },
+  });
   send("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
   send("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } });
   send("content_block_stop", { type: "content_block_stop", index: 0 });
-  send("message_delta", { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 5 } });
+  send("message_delta", {
+    type: "message_delta",
+    delta: { stop_reason: "end_turn", stop_sequence: null },
+    usage: { output_tokens: 5 },
+  });
   send("message_stop", { type: "message_stop" });
   res.end();
 }

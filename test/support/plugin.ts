@@ -18,7 +18,9 @@ export const PLUGIN_ID = `${PLUGIN}@${MARKETPLACE}`;
  * repository holds, without the clone. The plugin must work from that alone, since the plugin system runs no build.
  */
 export async function pluginCheckout(dest: string = tempDir("cp-plugin-")): Promise<string> {
-  const { stdout } = await execa("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: PROJECT_ROOT });
+  const { stdout } = await execa("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+    cwd: PROJECT_ROOT,
+  });
   for (const rel of new Set(stdout.split("\0").filter(Boolean))) {
     const source = path.join(PROJECT_ROOT, rel);
     if (!existsSync(source)) continue; // Deleted in the working tree.

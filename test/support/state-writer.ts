@@ -9,5 +9,8 @@ while (Date.now() < Number(startAt)) {
   // Spin rather than sleep: timers would spread the processes out again by a millisecond or more.
 }
 for (let i = 0; i < Number(count); i++) {
-  await updateJsonState(file, z.record(z.string(), z.number()), {}, (current) => ({ ...current, [`${key}-${i}`]: process.pid }));
+  await updateJsonState(file, z.record(z.string(), z.number()), {}, (current) => ({
+    ...current,
+    [`${key}-${i}`]: process.pid,
+  }));
 }

@@ -14,13 +14,18 @@ export type LoopbackNetwork = {
   readonly close: () => Promise<void>;
 };
 
-export const hasSyncthing = (await execa("syncthing", ["--version"], { reject: false }).catch(() => ({ exitCode: 1 }))).exitCode === 0;
+export const hasSyncthing =
+  (await execa("syncthing", ["--version"], { reject: false }).catch(() => ({ exitCode: 1 }))).exitCode === 0;
 
 /** A network namespace with only `lo`, held open by a sleeping process we own. */
 export async function startLoopbackNetwork(): Promise<LoopbackNetwork> {
-  const holder: ChildProcess = spawn("unshare", ["-n", "--", "sh", "-c", "ip link set lo up && echo ready && exec sleep 3600"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const holder: ChildProcess = spawn(
+    "unshare",
+    ["-n", "--", "sh", "-c", "ip link set lo up && echo ready && exec sleep 3600"],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     holder.stdout?.once("data", () => resolve());
     holder.once("exit", (code) => reject(new Error(`unshare -n failed (${code})`)));
@@ -55,7 +60,14 @@ export type Machine = {
 };
 
 /** A machine whose home and clone of `origin` sit at paths of their own; its remote URL is spelt `remoteUrl`. */
-export async function makeMachine(net: LoopbackNetwork, name: string, port: number, origin: string, remoteUrl: string, repoPath: string): Promise<Machine> {
+export async function makeMachine(
+  net: LoopbackNetwork,
+  name: string,
+  port: number,
+  origin: string,
+  remoteUrl: string,
+  repoPath: string,
+): Promise<Machine> {
   const root = tempDir(`cp-sync-${name}-`);
   const home = path.join(root, "home", name);
   const claudeDir = path.join(home, ".claude");
@@ -78,7 +90,15 @@ export async function makeMachine(net: LoopbackNetwork, name: string, port: numb
 
 /** `sync init` listening on this machine's loopback port; records the device ID it printed. */
 export async function initMachine(machine: Machine, extra: string[] = []): Promise<Run> {
-  const result = await machine.cli(["sync", "init", "--listen", `tcp://127.0.0.1:${machine.port}`, "--name", machine.name, ...extra]);
+  const result = await machine.cli([
+    "sync",
+    "init",
+    "--listen",
+    `tcp://127.0.0.1:${machine.port}`,
+    "--name",
+    machine.name,
+    ...extra,
+  ]);
   machine.deviceId = /This device: (\S+)/.exec(result.stdout)?.[1] ?? "";
   return result;
 }
@@ -88,7 +108,11 @@ export function address(machine: Machine): string {
 }
 
 /** Polls `check` until it returns a value (not undefined/false) or `ms` runs out; the last error explains a timeout. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, ms = 60_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 60_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   while (Date.now() < deadline) {
