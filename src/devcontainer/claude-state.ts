@@ -20,6 +20,7 @@ import { UserError } from "../errors.ts";
 import { replaceFileIn, withDirBeneath } from "../fs.ts";
 import { once } from "../once.ts";
 import { STATE, statePath, stateRoot } from "../state/paths.ts";
+import { type McpServer, type NotShared, shareableMcpServers } from "./mcp-sharing.ts";
 
 /** Larger than any `.claude.json` seen in use (they hold every project's settings), small enough to read at once. */
 const MAX_STATE_BYTES = 32 * 1024 * 1024;
@@ -31,17 +32,6 @@ const projectSchema = once(() =>
     hasTrustDialogAccepted: z.boolean().optional(),
     hasCompletedProjectOnboarding: z.boolean().optional(),
     projectOnboardingSeenCount: z.number().int().nonnegative().optional(),
-  }),
-);
-
-const mcpServerSchema = once(() =>
-  z.looseObject({
-    type: z.string().optional(),
-    command: z.string().optional(),
-    args: z.array(z.string()).optional(),
-    url: z.string().optional(),
-    env: z.record(z.string(), z.string()).optional(),
-    headers: z.record(z.string(), z.string()).optional(),
   }),
 );
 
@@ -57,7 +47,6 @@ const hostStateSchema = once(() =>
 );
 
 type ProjectChoices = z.infer<ReturnType<typeof projectSchema>>;
-type McpServer = z.infer<ReturnType<typeof mcpServerSchema>>;
 
 /** What goes into the container's `.claude.json`: nothing but these keys. */
 export type ClaudeStateSeed = {
@@ -68,8 +57,6 @@ export type ClaudeStateSeed = {
   projects?: Record<string, ProjectChoices>;
   mcpServers?: Record<string, McpServer>;
 };
-
-export type NotShared = { readonly name: string; readonly reason: string };
 
 export type SeedPlan = { readonly seed: ClaudeStateSeed; readonly mcpNotShared: NotShared[] };
 
@@ -157,55 +144,6 @@ function projectChoices(projects: Record<string, unknown>, hostWorkspace: string
 function isAncestor(parent: string, child: string): boolean {
   const relative = path.relative(parent, child);
   return path.isAbsolute(parent) && relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative);
-}
-
-/** `${VAR}` (optionally with a `:-default`), the form Claude Code expands in MCP configs. */
-const ENV_REFERENCE = /\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}/g;
-/** Names that hold a secret when their value is written out literally. */
-const SECRET_NAME = /key|token|secret|passw|auth|credential|cookie|session|bearer|private/i;
-
-/**
- * User-scope MCP servers that can be copied: every `env` and `headers` value, and every argument that looks like a
- * secret, is an environment reference (or is harmless by name). A server with a literal secret is not shared.
- */
-export function shareableMcpServers(servers: Record<string, unknown>): {
-  shared: Record<string, McpServer>;
-  notShared: NotShared[];
-} {
-  const shared: Record<string, McpServer> = {};
-  const notShared: NotShared[] = [];
-  for (const [name, value] of Object.entries(servers)) {
-    const server = mcpServerSchema().safeParse(value);
-    if (!server.success) {
-      notShared.push({ name, reason: "its entry in ~/.claude.json is not an MCP server config the pack can read" });
-      continue;
-    }
-    const literal = literalSecrets(server.data);
-    if (literal.length > 0) {
-      notShared.push({
-        name,
-        reason: `${literal.join(", ")} ${literal.length === 1 ? "is" : "are"} written literally in ~/.claude.json; write it as "\${VAR}" instead (claude mcp add --scope user … -e ${literal[0]?.split(".").at(-1) ?? "VAR"}='\${VAR}'), export VAR on the host, and run dev-open again`,
-      });
-      continue;
-    }
-    shared[name] = server.data;
-  }
-  return { shared, notShared };
-}
-
-function literalSecrets(server: McpServer): string[] {
-  const found: string[] = [];
-  const isReference = (value: string) =>
-    value.replace(ENV_REFERENCE, "").trim() === "" || /^Bearer\s+\$\{[^}]+\}$/.test(value.trim());
-  for (const [key, value] of Object.entries(server.env ?? {}))
-    if (!isReference(value) && SECRET_NAME.test(key)) found.push(`env.${key}`);
-  for (const [key, value] of Object.entries(server.headers ?? {}))
-    if (!isReference(value)) found.push(`headers.${key}`);
-  for (const arg of server.args ?? [])
-    if (SECRET_NAME.test(arg.split("=")[0] ?? "") && arg.includes("=") && !isReference(arg.slice(arg.indexOf("=") + 1)))
-      found.push(`args ${arg.split("=")[0]}`);
-  if (server.url && /[?&][^=]*(?:key|token|secret)[^=]*=(?!\$\{)/i.test(server.url)) found.push("url");
-  return found;
 }
 
 /**

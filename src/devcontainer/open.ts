@@ -1,18 +1,15 @@
 // /dev-open: find the repo and its dev container config, make sure the config has the persistence mounts,
 // prepare the host, launch the container through the devcontainers CLI, and map the project so that
 // `claude --continue` in the container carries on the host's sessions.
-import { existsSync, mkdirSync, readlinkSync, statSync, symlinkSync, unlinkSync } from "node:fs";
 import path from "node:path";
-import { loadExeca } from "../execa.ts";
-import { configDir, packCodeDir } from "../claude/home.ts";
-import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "../claude/shared.ts";
+import { SHARED_ENTRIES } from "../claude/shared.ts";
 import type { Io } from "../command.ts";
-import { devcontainerScript, devcontainerUp, type UpSuccess } from "./launch.ts";
+import { devcontainerUp, type UpSuccess } from "./launch.ts";
 import { describeSeedOutcome, prepareClaudeStateSeed, seedRunningContainer } from "./claude-state.ts";
 import { forwardedEnvEntries, loginAdvice, setOnHost, withForwardedEnv } from "./credentials.ts";
 import { unreachableHookScripts } from "./host-scripts.ts";
 import { preparePersistenceEdit, type PersistenceEdit } from "./persistence.ts";
-import { listDevcontainerConfigs, parseDevcontainerConfig } from "./config.ts";
+import { parseDevcontainerConfig } from "./config.ts";
 import { isOnlyPackCommand } from "./read-mounts.ts";
 import { containerMetadata, effectiveUser, execAsRoot, findDevcontainer, type Container } from "./docker.ts";
 import { UserError } from "../errors.ts";
@@ -23,6 +20,8 @@ import { checkContainerNode, describeNodeProblem, type ContainerNode } from "./c
 import { shellWord } from "../text.ts";
 import { mapProject, type MapResult } from "./mapping.ts";
 import { unifiedDiff } from "../diff.ts";
+import { checkHostReady, prepareHost } from "./host-mounts.ts";
+import { enter, entryCommand } from "./container-entry.ts";
 import {
   afterRemoteSession,
   checkRemoteEngine,
@@ -322,54 +321,6 @@ async function launch(
 }
 
 /**
- * The host folders the mounts need, created with Claude Code's modes, and the links single files are mounted
- * through (what the config's initializeCommand also does before every `up`). Single files are never faked.
- */
-function prepareHost(env: NodeJS.ProcessEnv): void {
-  const config = configDir(env);
-  const links = ensureStateDir(env, STATE.hostFileLinks);
-  for (const entry of SHARED_ENTRIES) {
-    if (entry.kind === "dir") mkdirSync(path.join(config, entry.name), { recursive: true, mode: 0o700 });
-    else
-      pointLink(
-        path.join(links, entry.name),
-        existsSync(path.join(config, entry.name)) ? path.relative(links, path.join(config, entry.name)) : "/dev/null",
-      );
-  }
-}
-
-/** What prepareHost and the mounts need, checked without writing: the pack installed, each shared folder a folder or absent. */
-function checkHostReady(env: NodeJS.ProcessEnv): void {
-  const config = configDir(env);
-  if (!existsSync(path.join(packCodeDir(env), "hooks"))) {
-    throw new UserError(
-      `the pack is not installed in ${config} (no ${path.basename(packCodeDir(env))}/): run 'claude-persist install' first (nothing was changed)`,
-    );
-  }
-  for (const name of [
-    HOST_FILE_LINKS_DIR,
-    ...SHARED_ENTRIES.filter((entry) => entry.kind === "dir").map((entry) => entry.name),
-  ]) {
-    const folder = path.join(config, name);
-    if (existsSync(folder) && !statSync(folder).isDirectory()) {
-      throw new UserError(
-        `${folder} is a file where the folder a dev container mounts should be: move it out of the way and run again (nothing was changed)`,
-      );
-    }
-  }
-}
-
-function pointLink(link: string, target: string): void {
-  try {
-    if (readlinkSync(link) === target) return;
-    unlinkSync(link);
-  } catch {
-    // Not there yet.
-  }
-  symlinkSync(target, link);
-}
-
-/**
  * Docker creates the parents of mount targets as root, so `~/.claude` itself would belong to root and Claude
  * Code would silently skip its hooks there. The config carries the same fix for containers opened elsewhere.
  */
@@ -393,37 +344,6 @@ function describeLaunch(up: UpSuccess, mapping: MapResult, edit: PersistenceEdit
       `Merged ${mapping.merged.length} file(s) the container had made on its own into the host's project folder.`,
     );
   messages.push(`Enter with: ${entryCommand(edit)} claude --continue`);
-}
-
-/**
- * `devcontainer exec` finds the container by its labels (the repo's folder and config file) and takes our
- * remoteEnv from the container's metadata label, so the override is not needed here; `--config` is, for a config
- * the CLI does not find by itself.
- */
-function entryCommand(edit: PersistenceEdit): string {
-  const command = ["devcontainer", "exec", "--workspace-folder", shellWord(edit.workspaceFolder)];
-  const defaults = [
-    path.join(edit.workspaceFolder, ".devcontainer", "devcontainer.json"),
-    path.join(edit.workspaceFolder, ".devcontainer.json"),
-  ];
-  const foundByCli = listDevcontainerConfigs(edit.workspaceFolder).find((file) => defaults.includes(file));
-  if (foundByCli !== edit.configPath) command.push("--config", shellWord(edit.configPath));
-  return command.join(" ");
-}
-
-async function enter(what: "shell" | "claude", edit: PersistenceEdit, io: Io): Promise<void> {
-  const command = what === "claude" ? ["claude", "--continue"] : ["bash", "-l"];
-  const execa = await loadExeca();
-  await execa(
-    process.execPath,
-    [devcontainerScript(), "exec", "--workspace-folder", edit.workspaceFolder, "--config", edit.configPath, ...command],
-    {
-      env: io.env,
-      extendEnv: false,
-      stdio: "inherit",
-      reject: false,
-    },
-  );
 }
 
 /** A live status line on a terminal; plain lines otherwise. */
