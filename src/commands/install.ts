@@ -1,7 +1,8 @@
 // `claude-persist install` and `claude-persist uninstall`.
 import { flagHelp, flagSynopsis, parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
-import { install as installPack, type InstallResult, uninstall as uninstallPack } from "../install/install.ts";
+import { install as installPack, type InstallResult } from "../install/install.ts";
+import { uninstall as uninstallPack } from "../install/uninstall.ts";
 import { plural, printJson } from "./output.ts";
 
 const flags = {

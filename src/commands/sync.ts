@@ -6,7 +6,7 @@ import { projectsDir } from "../claude/home.ts";
 import type { Command, Io } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { mergeInto } from "../devcontainer/mapping.ts";
-import { printJson, renderColumns } from "./output.ts";
+import { showStatus } from "./sync-status.ts";
 import { updateJsonState } from "../state/files.ts";
 import { checkSync } from "../sync/checks.ts";
 import { enableAutostart, removeAutostart } from "../sync/autostart.ts";
@@ -19,7 +19,6 @@ import {
   configureFolders,
   DEVICE_ID,
   endpointFor,
-  folderStatuses,
   liveEndpoint,
   readSyncSettings,
   relayPassword,
@@ -246,58 +245,7 @@ async function addDeviceCommand(args: string[], io: Io): Promise<number> {
 
 async function status(args: string[], io: Io): Promise<number> {
   const { values } = parseOptions("claude-persist sync status", args, actions.status.flags);
-  const settings = requireSettings(io.env);
-  const endpoint = await liveEndpoint(settings);
-  const merged = settings.relay ? [] : mergeAllConflicts(io.env);
-  const connections = await rest<{
-    connections: Record<string, { connected: boolean; paused: boolean; address?: string }>;
-  }>(endpoint, "GET", "/rest/system/connections");
-  const devices = await rest<Array<{ deviceID: string; name: string; untrusted?: boolean }>>(
-    endpoint,
-    "GET",
-    "/rest/config/devices",
-  );
-  const peers = devices
-    .filter((d) => d.deviceID !== settings.deviceId)
-    .map((d) => ({
-      id: d.deviceID,
-      name: d.name,
-      untrusted: d.untrusted === true,
-      connected: connections.connections[d.deviceID]?.connected === true,
-    }));
-  const folders = await folderStatuses(endpoint);
-  if (values.json) {
-    printJson(io, {
-      ok: true,
-      deviceId: settings.deviceId,
-      own: settings.own,
-      relay: settings.relay,
-      peers,
-      folders,
-      merged,
-    });
-    return 0;
-  }
-  const lines = [`This device: ${settings.deviceId}${settings.relay ? " (encrypted relay)" : ""}`];
-  lines.push(peers.length === 0 ? "No other device yet: 'claude-persist sync add-device ID'." : "Devices:");
-  const peerRows = peers.map((peer) => [
-    oneLine(peer.name || peer.id.slice(0, 7), 40),
-    `${peer.connected ? "connected" : "not connected"}${peer.untrusted ? ", untrusted" : ""}`,
-  ]);
-  if (peerRows.length > 0) lines.push(...(await renderColumns(peerRows)));
-  lines.push("Folders:");
-  const folderRows = folders.map((folder) => {
-    const notes = [
-      folder.paused ? "paused" : folder.state,
-      folder.needFiles > 0 ? `${folder.needFiles} to fetch` : "",
-      folder.errors > 0 ? `${folder.errors} errors` : "",
-    ];
-    return [folder.name, notes.filter(Boolean).join(", ")];
-  });
-  lines.push(...(await renderColumns(folderRows)));
-  if (merged.length > 0) lines.push(describeMerged(merged));
-  io.stdout(`${lines.join("\n")}\n`);
-  return 0;
+  return showStatus(io, values.json === true);
 }
 
 async function pauseResume(which: "pause" | "resume", args: string[], io: Io): Promise<number> {

@@ -1,18 +1,8 @@
 // Installing the pack into a user's Claude Code: the runtime into `<config>/persist/`, the slash commands into
 // `<config>/commands/`, the SessionStart hook into `<config>/settings.json`. Everything is planned (and every input
-// validated) before the first byte is written; re-running changes nothing; uninstall takes out exactly what
-// install put in, and gives back any file of the user's that install replaced.
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmdirSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-} from "node:fs";
+// validated) before the first byte is written; re-running changes nothing; uninstall (./uninstall.ts) takes out
+// exactly what install put in, and gives back any file of the user's that install replaced.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as z from "zod";
@@ -37,15 +27,14 @@ import {
   backupFile,
   fileError,
   readRegularFile,
-  readTextIfExists,
   readTextToEdit,
   refuseDanglingLink,
   replaceFileIn,
   writeFileAtomic,
 } from "../fs.ts";
-import { addSessionStartHook, removeSessionStartHook } from "./settings.ts";
+import { addSessionStartHook } from "./settings.ts";
 import { readJsonState, withLock } from "../state/files.ts";
-import { ensurePackHostDir, migrateHostState, removeHostDirIfUnused, STATE, statePath } from "../state/paths.ts";
+import { ensurePackHostDir, removeHostDirIfUnused, STATE, statePath } from "../state/paths.ts";
 
 export type Change = {
   readonly path: string;
@@ -74,7 +63,7 @@ const CREATABLE_DIRS = [
  * What install wrote, so that uninstall can take out exactly that and no more. It is host-only now, but an older
  * version kept it where containers write, and migration moved it as found: every path must be one install makes.
  */
-const manifestSchema = once(() =>
+export const manifestSchema = once(() =>
   z.object({
     version: z.string(),
     files: z.record(
@@ -114,7 +103,7 @@ export function findRuntimeDir(from: string = path.dirname(fileURLToPath(import.
   }
 }
 
-function manifestPath(env: Env): string {
+export function manifestPath(env: Env): string {
   return statePath(env, STATE.installRecord);
 }
 
@@ -283,7 +272,7 @@ function readRuntimeVersion(runtime: string): string {
   return parsed.success ? parsed.data.version : "unknown";
 }
 
-function relativeTo(config: string, file: string): string {
+export function relativeTo(config: string, file: string): string {
   return path.relative(config, file) || file;
 }
 
@@ -373,94 +362,4 @@ export async function install(
     if (madeStateDir && readdirSync(stateDir).length === 0) rmdirSync(stateDir);
     throw error;
   }
-}
-
-export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): Promise<InstallResult> {
-  const config = configDir(env);
-  const stateDir = packStateDir(env);
-  if (!options.dryRun) migrateHostState(env);
-  if (!existsSync(stateDir) && !existsSync(packHostDir(env))) {
-    return {
-      configDir: config,
-      dryRun: Boolean(options.dryRun),
-      changes: [],
-      unchanged: 0,
-      notes: ["claude-persist is not installed here"],
-    };
-  }
-  if (!options.dryRun) ensurePackHostDir(env);
-  const run = () => {
-    const manifest = readJsonState(manifestPath(env), manifestSchema().optional(), undefined);
-    const changes: Change[] = [];
-    const notes: string[] = [];
-    const act = (change: Change, apply: () => void) => {
-      changes.push({ ...change, path: relativeTo(config, change.path) });
-      if (!options.dryRun) apply();
-    };
-
-    // Settings first: if the file cannot be read, stop before anything else changes.
-    const settingsFile = settingsPath(env);
-    const current = readTextToEdit(settingsFile);
-    if (current !== undefined) {
-      const backup = settingsFile + BACKUP_SUFFIX;
-      const backupText = readTextIfExists(backup);
-      const untouchedSinceInstall = manifest !== undefined && sha256Hex(current) === manifest.settings.after;
-      // A link (dotfiles checked out since install) is the user's: it stays, and only our hook comes out of its file.
-      const isLink = lstatSync(settingsFile).isSymbolicLink();
-      if (untouchedSinceInstall && manifest.settings.before === null && !isLink) {
-        act({ path: settingsFile, action: "remove" }, () => unlinkSync(settingsFile));
-      } else if (
-        untouchedSinceInstall &&
-        backupText !== undefined &&
-        sha256Hex(backupText) === manifest.settings.before
-      ) {
-        act({ path: settingsFile, action: "restore" }, () => writeFileAtomic(settingsFile, backupText));
-      } else {
-        const without = removeSessionStartHook(current, settingsFile);
-        if (without !== current) {
-          act({ path: settingsFile, action: "update", backup: backup }, () => {
-            backupFile(settingsFile);
-            writeFileAtomic(settingsFile, without);
-          });
-        }
-      }
-    }
-
-    for (const [rel, entry] of Object.entries(manifest?.files ?? {})) {
-      const file = path.join(config, rel);
-      const content = existsSync(file) ? readFileSync(file) : undefined;
-      if (content === undefined) continue;
-      if (sha256Hex(content) !== entry.sha256) {
-        notes.push(`${rel} was changed after install, so it was left in place`);
-        continue;
-      }
-      // The backup is given back only as a regular file: a link there is not followed.
-      const backup = entry.replacedUserFile ? readRegularFile(file + BACKUP_SUFFIX) : undefined;
-      if (backup !== undefined) {
-        act({ path: file, action: "restore" }, () => writeFileAtomic(file, backup));
-      } else {
-        act({ path: file, action: "remove" }, () => unlinkSync(file));
-      }
-    }
-
-    // The shared folders install made, unless something is in them now.
-    for (const name of manifest?.createdDirs ?? []) {
-      const dir = path.join(config, name);
-      if (existsSync(dir) && readdirSync(dir).length === 0) act({ path: dir, action: "remove" }, () => rmdirSync(dir));
-    }
-
-    const code = packCodeDir(env);
-    if (existsSync(code)) act({ path: code, action: "remove" }, () => rmSync(code, { recursive: true, force: true }));
-    if (manifest) act({ path: manifestPath(env), action: "remove" }, () => unlinkSync(manifestPath(env)));
-    notes.push(
-      `the pack's state in ${relativeTo(config, stateDir)}/ (session records, mappings, work items) was kept; delete it by hand if you want it gone`,
-    );
-    return { configDir: config, dryRun: Boolean(options.dryRun), changes, unchanged: 0, notes };
-  };
-  // A dry run plans against what is there, without even the host-only folder for the lock.
-  if (options.dryRun) return run();
-  const result = await withLock(manifestPath(env), run);
-  // The host-only folder goes too when nothing else (snapshots, launch logs) is in it.
-  removeHostDirIfUnused(env);
-  return result;
 }

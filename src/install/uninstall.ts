@@ -1,0 +1,109 @@
+// Taking the pack out of a user's Claude Code again: exactly what install's record says it put in (runtime, slash
+// commands, the SessionStart hook, the folders it made), giving back any file of the user's that install replaced,
+// and keeping the pack's state.
+import { existsSync, lstatSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync } from "node:fs";
+import path from "node:path";
+import { sha256Hex } from "../crypto.ts";
+import { configDir, packCodeDir, packHostDir, packStateDir, settingsPath, type Env } from "../claude/home.ts";
+import {
+  BACKUP_SUFFIX,
+  backupFile,
+  readRegularFile,
+  readTextIfExists,
+  readTextToEdit,
+  writeFileAtomic,
+} from "../fs.ts";
+import { type Change, type InstallResult, manifestPath, manifestSchema, relativeTo } from "./install.ts";
+import { removeSessionStartHook } from "./settings.ts";
+import { readJsonState, withLock } from "../state/files.ts";
+import { ensurePackHostDir, migrateHostState, removeHostDirIfUnused } from "../state/paths.ts";
+
+export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): Promise<InstallResult> {
+  const config = configDir(env);
+  const stateDir = packStateDir(env);
+  if (!options.dryRun) migrateHostState(env);
+  if (!existsSync(stateDir) && !existsSync(packHostDir(env))) {
+    return {
+      configDir: config,
+      dryRun: Boolean(options.dryRun),
+      changes: [],
+      unchanged: 0,
+      notes: ["claude-persist is not installed here"],
+    };
+  }
+  if (!options.dryRun) ensurePackHostDir(env);
+  const run = () => {
+    const manifest = readJsonState(manifestPath(env), manifestSchema().optional(), undefined);
+    const changes: Change[] = [];
+    const notes: string[] = [];
+    const act = (change: Change, apply: () => void) => {
+      changes.push({ ...change, path: relativeTo(config, change.path) });
+      if (!options.dryRun) apply();
+    };
+
+    // Settings first: if the file cannot be read, stop before anything else changes.
+    const settingsFile = settingsPath(env);
+    const current = readTextToEdit(settingsFile);
+    if (current !== undefined) {
+      const backup = settingsFile + BACKUP_SUFFIX;
+      const backupText = readTextIfExists(backup);
+      const untouchedSinceInstall = manifest !== undefined && sha256Hex(current) === manifest.settings.after;
+      // A link (dotfiles checked out since install) is the user's: it stays, and only our hook comes out of its file.
+      const isLink = lstatSync(settingsFile).isSymbolicLink();
+      if (untouchedSinceInstall && manifest.settings.before === null && !isLink) {
+        act({ path: settingsFile, action: "remove" }, () => unlinkSync(settingsFile));
+      } else if (
+        untouchedSinceInstall &&
+        backupText !== undefined &&
+        sha256Hex(backupText) === manifest.settings.before
+      ) {
+        act({ path: settingsFile, action: "restore" }, () => writeFileAtomic(settingsFile, backupText));
+      } else {
+        const without = removeSessionStartHook(current, settingsFile);
+        if (without !== current) {
+          act({ path: settingsFile, action: "update", backup: backup }, () => {
+            backupFile(settingsFile);
+            writeFileAtomic(settingsFile, without);
+          });
+        }
+      }
+    }
+
+    for (const [rel, entry] of Object.entries(manifest?.files ?? {})) {
+      const file = path.join(config, rel);
+      const content = existsSync(file) ? readFileSync(file) : undefined;
+      if (content === undefined) continue;
+      if (sha256Hex(content) !== entry.sha256) {
+        notes.push(`${rel} was changed after install, so it was left in place`);
+        continue;
+      }
+      // The backup is given back only as a regular file: a link there is not followed.
+      const backup = entry.replacedUserFile ? readRegularFile(file + BACKUP_SUFFIX) : undefined;
+      if (backup !== undefined) {
+        act({ path: file, action: "restore" }, () => writeFileAtomic(file, backup));
+      } else {
+        act({ path: file, action: "remove" }, () => unlinkSync(file));
+      }
+    }
+
+    // The shared folders install made, unless something is in them now.
+    for (const name of manifest?.createdDirs ?? []) {
+      const dir = path.join(config, name);
+      if (existsSync(dir) && readdirSync(dir).length === 0) act({ path: dir, action: "remove" }, () => rmdirSync(dir));
+    }
+
+    const code = packCodeDir(env);
+    if (existsSync(code)) act({ path: code, action: "remove" }, () => rmSync(code, { recursive: true, force: true }));
+    if (manifest) act({ path: manifestPath(env), action: "remove" }, () => unlinkSync(manifestPath(env)));
+    notes.push(
+      `the pack's state in ${relativeTo(config, stateDir)}/ (session records, mappings, work items) was kept; delete it by hand if you want it gone`,
+    );
+    return { configDir: config, dryRun: Boolean(options.dryRun), changes, unchanged: 0, notes };
+  };
+  // A dry run plans against what is there, without even the host-only folder for the lock.
+  if (options.dryRun) return run();
+  const result = await withLock(manifestPath(env), run);
+  // The host-only folder goes too when nothing else (snapshots, launch logs) is in it.
+  removeHostDirIfUnused(env);
+  return result;
+}
