@@ -1,13 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UserError } from "../src/errors.ts";
-import {
-  authorizationHeader,
-  linearClient,
-  linearOptionsFromEnv,
-  lookupIssue,
-  offlineBranchName,
-  slugify,
-} from "../src/work/linear.ts";
+import { authorizationHeader, linearClient, linearOptionsFromEnv } from "../src/work/linear.ts";
+import { lookupIssue, offlineBranchName, slugify } from "../src/work/issue-lookup.ts";
 import { startLinearServer, type FakeLinear } from "./support/linear-server.ts";
 import { userErrorOf } from "./support/checks.ts";
 

@@ -25,7 +25,8 @@ import { pidDomain, processStartTime, runningSessions } from "../src/claude/runn
 import { mapProject } from "../src/devcontainer/mapping.ts";
 import type { SnapshotProject } from "../src/snapshot/format.ts";
 import { withSnapshotLock } from "../src/snapshot/project.ts";
-import { readTarGz, writeTarGz, type TarEntry } from "../src/snapshot/tar.ts";
+import { readTarGz } from "../src/snapshot/tar-read.ts";
+import { writeTarGz, type TarEntry } from "../src/snapshot/tar.ts";
 import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
 import { runClaude, runCli, tempDir, tempHome } from "./support/claude.ts";
 
@@ -70,7 +71,7 @@ function listIds(dir: string): Set<string> {
     : new Set();
 }
 
-/** A ustar header made by hand, independent of src/tar.ts: the archives an attacker would make. */
+/** A ustar header made by hand, independent of src/snapshot/tar.ts: the archives an attacker would make. */
 function ustarHeader(name: string, type: string, size: number, linkname = ""): Buffer {
   const block = Buffer.alloc(512);
   block.write(name, 0, 100);

@@ -19,7 +19,8 @@ import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { devcontainerUp } from "../src/devcontainer/launch.ts";
-import { readRegularFile, withDirBeneath, appendToFileIn } from "../src/fs.ts";
+import { readRegularFile } from "../src/fs.ts";
+import { withDirBeneath, appendToFileIn } from "../src/fs-beneath.ts";
 import { recordSessionStart } from "../src/hook/session-start.ts";
 import { PROJECT_ROOT, runCli, tempDir, tempHome } from "./support/claude.ts";
 

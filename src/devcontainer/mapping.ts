@@ -15,7 +15,8 @@ import {
 import path from "node:path";
 import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
-import { errorCode, isNotFound, isRealDirectory, readRegularFile, withDirBeneath } from "../fs.ts";
+import { errorCode, isNotFound, isRealDirectory, readRegularFile } from "../fs.ts";
+import { withDirBeneath } from "../fs-beneath.ts";
 import { readMappings, recordMapping } from "../state/mappings.ts";
 
 export type MapResult = {

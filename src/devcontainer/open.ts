@@ -13,7 +13,7 @@ import { parseDevcontainerConfig } from "./config.ts";
 import { isOnlyPackCommand } from "./read-mounts.ts";
 import { containerMetadata, effectiveUser, execAsRoot, findDevcontainer, type Container } from "./docker.ts";
 import { UserError } from "../errors.ts";
-import { writeFileInside } from "../fs.ts";
+import { writeFileInside } from "../fs-beneath.ts";
 import { ensureStateDir, STATE } from "../state/paths.ts";
 import { backupOutsideRepo, gitDirMount, removeOverride, worktreeGitDir, writeOverride } from "./override.ts";
 import { checkContainerNode, describeNodeProblem, type ContainerNode } from "./container-node.ts";

@@ -3,7 +3,7 @@
 import path from "node:path";
 import { configDir, globalStatePath, type Env } from "../claude/home.ts";
 import { imageRemoteUser } from "./docker.ts";
-import { readTextToEditInside } from "../fs.ts";
+import { readTextToEditInside } from "../fs-beneath.ts";
 import {
   findDevcontainerConfig,
   findRepoRoot,

@@ -8,7 +8,7 @@ import { describeEntries, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "../claud
 import { quickContainerCheck, readMountPoints, sharedEntryStates } from "../doctor/container-checks.ts";
 import { detectEnvironment, type Environment } from "../environment.ts";
 import { describeError } from "../errors.ts";
-import { appendToFileIn, withDirBeneath } from "../fs.ts";
+import { appendToFileIn, withDirBeneath } from "../fs-beneath.ts";
 import { repairProjectLink } from "../devcontainer/project-link.ts";
 import { syncAtSessionStart } from "../sync/session-start.ts";
 import { migrateHostState, STATE } from "../state/paths.ts";

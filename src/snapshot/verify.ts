@@ -20,7 +20,7 @@ import {
   type Manifest,
 } from "./format.ts";
 import { isProjectWorkItem, sessionPrefixOf } from "./project.ts";
-import { readTarGz, type FileSink } from "./tar.ts";
+import { readTarGz, type FileSink } from "./tar-read.ts";
 
 /** What a restore puts in place, verified: from an archive extracted into staging, or from an undo folder. */
 export type Restorable = {

@@ -5,7 +5,8 @@
 import { mkdirSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
 import path from "node:path";
 import { randomHex } from "../crypto.ts";
-import { errorCode, isNotFound, readRegularText, replaceFileIn, withDirBeneath } from "../fs.ts";
+import { errorCode, isNotFound, readRegularText, replaceFileIn } from "../fs.ts";
+import { withDirBeneath } from "../fs-beneath.ts";
 import { describeError, UserError } from "../errors.ts";
 
 /** A lock older than this belongs to a process that died: its holder refreshes it while it lives. */

@@ -7,7 +7,8 @@ import { lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmdirSync,
 import path from "node:path";
 import { projectSlugForDir, projectsDir, realpathOrSelf, type Env } from "../claude/home.ts";
 import { sha256Hex } from "../crypto.ts";
-import { errorCode, isRealDirectory, readBoundedText, withDirBeneath } from "../fs.ts";
+import { errorCode, isRealDirectory, readBoundedText } from "../fs.ts";
+import { withDirBeneath } from "../fs-beneath.ts";
 import { PROJECT_IDENTITY_PREFIX } from "./folders.ts";
 
 export type ProjectIdentity = {

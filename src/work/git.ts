@@ -1,13 +1,12 @@
 // Git, one small verb per operation. Every call is an argument array; names that come from outside are
 // checked once, by the exported function they enter through (never starting with "-", always what
 // `git check-ref-format` accepts), and go after "--" where git takes it. The helpers that are not exported
-// trust their input. Failures are one UserError sentence that says what to do.
+// trust their input. Failures are one UserError sentence that says what to do (git-errors.ts).
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { loadExeca } from "../execa.ts";
 import { UserError } from "../errors.ts";
-
-type GitResult = { readonly exitCode: number; readonly stdout: string; readonly stderr: string };
+import { badBranch, badRef, checkedOutElsewhere, type GitResult, gitFailed, switchFailed } from "./git-errors.ts";
 
 async function git(cwd: string, args: readonly string[]): Promise<GitResult> {
   const execa = await loadExeca();
@@ -22,11 +21,6 @@ async function git(cwd: string, args: readonly string[]): Promise<GitResult> {
     throw new UserError(`could not run git (${result.code ?? result.shortMessage}); install git, or put it on PATH`);
   }
   return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-}
-
-function gitFailed(what: string, result: GitResult): UserError {
-  const line = result.stderr.split("\n").find((text) => /^(fatal|error): /.test(text)) ?? result.stderr.split("\n")[0];
-  return new UserError(`${what} failed: ${line?.trim() || `git exited with ${result.exitCode}`}`);
 }
 
 /** The top folder of the working tree that holds `dir`. */
@@ -241,54 +235,6 @@ const BRANCH_CHARACTERS = /^[\p{L}\p{N}._/+=,#@%-]+$/u;
 
 function plausibleRefName(name: string): boolean {
   return name.length > 0 && name.length <= MAX_REF_NAME && !name.startsWith("-") && !/[\x00-\x20\x7f]/.test(name);
-}
-
-function badBranch(branch: string): UserError {
-  return new UserError(
-    `refusing branch name ${quoted(branch)}: not a plain git branch name (letters, digits, . _ / - + = , # @ %, not starting with "-"); use one like lin-123-fix-login`,
-  );
-}
-
-function badRef(ref: string): UserError {
-  return new UserError(
-    `refusing --from ${quoted(ref)}: not a branch, tag or commit name; pass one like main or origin/main`,
-  );
-}
-
-// Names from outside are shown escaped and cut short, so that the message stays one harmless line.
-export function quoted(name: string): string {
-  const cut = name.length > 60 ? `${name.slice(0, 60)}...` : name;
-  return JSON.stringify(cut).replace(
-    /[^\x20-\x7e]/g,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
-
-function switchFailed(branch: string, result: GitResult): UserError {
-  const lines = result.stderr.split("\n");
-  const files = lines.filter((line) => line.startsWith("\t")).map((line) => line.trim());
-  const shown = files.length > 3 ? `${files.slice(0, 3).join(", ")}, …` : files.join(", ");
-  // Untracked and ignored files (which `git stash` leaves alone) that the branch tracks.
-  if (lines.some((line) => /untracked working tree files would be (overwritten|removed)/.test(line))) {
-    const [these, it] = files.length === 1 ? [`${shown} is`, "it"] : [`${shown || "some files"} are`, "them"];
-    return new UserError(
-      `${these} not tracked here (untracked or ignored) but ${branch} tracks ${it}, and switching would overwrite ${it}; move ${it} out of the repo or use --worktree, then run again (nothing was changed)`,
-    );
-  }
-  if (lines.some((line) => /would be overwritten by checkout/.test(line))) {
-    return new UserError(
-      `your uncommitted changes${shown ? ` to ${shown}` : ""} conflict with ${branch}; commit or stash them, then run again (nothing was changed)`,
-    );
-  }
-  const elsewhere = lines.map((line) => /is already checked out at '(.*)'/.exec(line)?.[1]).find(Boolean);
-  if (elsewhere) return checkedOutElsewhere(branch, elsewhere);
-  return gitFailed(`git switch ${branch}`, result);
-}
-
-function checkedOutElsewhere(branch: string, worktreePath: string): UserError {
-  return new UserError(
-    `${branch} is already checked out in the worktree at ${worktreePath}; work there, or use --worktree`,
-  );
 }
 
 export type PrepareBranchOptions = {

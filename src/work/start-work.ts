@@ -4,19 +4,18 @@
 import type { Env } from "../claude/home.ts";
 import { detectEnvironment } from "../environment.ts";
 import { describeError, UserError } from "../errors.ts";
-import { prepareBranch, quoted, repoRoot, unfitWorkBranch, type PreparedBranch } from "./git.ts";
+import { quoted } from "./git-errors.ts";
+import { prepareBranch, repoRoot, unfitWorkBranch, type PreparedBranch } from "./git.ts";
 import { parseIssueRef } from "./issue-ref.ts";
 import {
   linearClient,
   linearOptionsFromEnv,
-  lookupIssue,
-  offlineBranchName,
   type LinearClient,
   type LinearIssue,
-  type LookedUpIssue,
   type StartIssueResult,
   type StartPlan,
 } from "./linear.ts";
+import { lookupIssue, offlineBranchName, type LookedUpIssue } from "./issue-lookup.ts";
 import { hostPathOf, rememberWorkItem, workItemsPath, type WorkItem } from "./work-items.ts";
 
 export type StartWorkResult = {
