@@ -4,11 +4,12 @@
 // Every script sent is a constant; what varies travels as its quoted arguments.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { applyEdits, modify, parseTree, type Node } from "jsonc-parser";
+import type { Node } from "jsonc-parser";
 import * as z from "zod";
 import { packCodeDir, PACK_HOST_DIR, PACK_CODE_DIR, PACK_RUNTIME_MARKER, type Env } from "../claude/home.ts";
 import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "../claude/shared.ts";
 import { UserError } from "../errors.ts";
+import { editJsonc, parseJsoncTree } from "../jsonc.ts";
 import { once } from "../once.ts";
 import { loadExeca } from "../execa.ts";
 import { sourceFoldersCommand } from "./lifecycle-commands.ts";
@@ -221,7 +222,7 @@ export function withRemoteSources(
   targets: readonly string[],
   remoteConfigDir: string,
 ): string {
-  const tree = parseTree(text);
+  const tree = parseJsoncTree(text);
   const isMounts = (p: Node) => p.children?.[0]?.value === "mounts";
   const property = tree?.type === "object" ? tree.children?.find(isMounts) : undefined;
   const mounts = property?.children?.[1];
@@ -237,7 +238,7 @@ export function withRemoteSources(
     if (!entry) return;
     const source = `${remoteConfigDir}/${entry.kind === "file" ? `${HOST_FILE_LINKS_DIR}/${entry.name}` : entry.name}`;
     const value = parts.map((part) => (/^(source|src)=/.test(part) ? `source=${source}` : part)).join(",");
-    result = applyEdits(result, modify(result, ["mounts", index], value, {}));
+    result = editJsonc(result, ["mounts", index], value);
   });
   return result;
 }
