@@ -34,7 +34,7 @@ export const SYNC_FOLDERS: readonly SyncFolder[] = [
  * copies, as with unison: the machine that made one merges it at its next session start; sent on, the copy was
  * removed while peers still fetched it, leaving a partial `.syncthing.<copy>.tmp` there for a day.
  */
-const NEVER_TRAVELLING = [
+export const NEVER_TRAVELLING_NAMES = [
   "*.tmp",
   "*.tmp.*",
   "*.lock",
@@ -43,9 +43,10 @@ const NEVER_TRAVELLING = [
   "*.swp",
   "*~",
   "*.sync-conflict-*",
-  "(?d).DS_Store",
-  "(?d)Thumbs.db",
 ];
+
+/** Syncthing's ignores: the names above, and the OS's own files (`(?d)`: deleted with their folder). */
+const NEVER_TRAVELLING = [...NEVER_TRAVELLING_NAMES, "(?d).DS_Store", "(?d)Thumbs.db"];
 
 /** The `.stignore` lines of `folder`, the same on every machine. */
 export function ignorePatterns(folder: SyncFolder): string[] {

@@ -9,7 +9,7 @@ import { writeFileAtomic } from "../fs.ts";
 import { STATE, statePath } from "../state/paths.ts";
 import { shellWord } from "../text.ts";
 import { unionOfLines } from "./conflicts.ts";
-import { SYNC_FOLDERS } from "./folders.ts";
+import { NEVER_TRAVELLING_NAMES, SYNC_FOLDERS } from "./folders.ts";
 
 /** `ssh://host` or `user@host`: where the other `~/.claude` is (relative to the remote home, or `remoteDir`). */
 export function unisonRemoteRoot(target: string, remoteDir?: string): string {
@@ -29,19 +29,8 @@ export function unisonArgs(env: Env, remoteRoot: string, mergeCommand: string, s
       for (const name of folder.only) args.push("-ignorenot", `Path ${folder.name}/${name}`);
     }
   }
-  for (const pattern of [
-    "*.tmp",
-    "*.tmp.*",
-    "*.lock",
-    "*.lock.*",
-    "*.stale",
-    "*.swp",
-    "*~",
-    ".stfolder",
-    ".stignore",
-    ".stversions",
-    "*.sync-conflict-*",
-  ]) {
+  // The names Syncthing never sends either, and Syncthing's own files (both may keep one folder in step).
+  for (const pattern of [...NEVER_TRAVELLING_NAMES, ".stfolder", ".stignore", ".stversions"]) {
     args.push("-ignore", `Name ${pattern}`);
   }
   args.push("-merge", `Name *.jsonl -> ${mergeCommand} CURRENT1 CURRENT2 NEW`);
