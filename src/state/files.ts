@@ -58,7 +58,7 @@ function breakStaleLock(lock: string): boolean {
   if (!tryMkdir(breaker)) {
     // Another waiter is breaking it. A breaker whose process died half-way is itself stale after a while.
     const stuck = lockState(breaker);
-    if (stuck?.stale) removeIfStale(breaker);
+    if (stuck?.stale) removeIfStale(breaker, { putBackFresh: false });
     return false;
   }
   try {
@@ -69,8 +69,13 @@ function breakStaleLock(lock: string): boolean {
   return true;
 }
 
-/** Moves `dir` to a unique name and deletes it there if it is stale; gives it back if it turned out fresh. */
-function removeIfStale(dir: string): void {
+/**
+ * Moves `dir` to a unique name and deletes it there if it is stale; gives it back if it turned out fresh. A fresh
+ * breaker is not given back but deleted: its holder may have finished meanwhile, and one given back then would stay,
+ * stopping every break until it went stale; a breaker only keeps two waiters from breaking one lock at once, and
+ * breaking the lock itself still checks what it moved.
+ */
+function removeIfStale(dir: string, { putBackFresh = true }: { putBackFresh?: boolean } = {}): void {
   const seen = lockState(dir);
   if (!seen?.stale) return;
   const grave = `${dir}.${process.pid}.${randomHex(4)}.stale`;
@@ -86,6 +91,10 @@ function removeIfStale(dir: string): void {
     return;
   }
   // Between our look and the rename another process replaced it with its own fresh lock: put that back.
+  if (!putBackFresh) {
+    rmSync(grave, { recursive: true, force: true });
+    return;
+  }
   try {
     renameSync(grave, dir);
   } catch {
