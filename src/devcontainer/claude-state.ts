@@ -22,6 +22,7 @@ import { withDirBeneath } from "../fs-beneath.ts";
 import { once } from "../once.ts";
 import { STATE, statePath, stateRoot } from "../state/paths.ts";
 import { type McpServer, type NotShared, shareableMcpServers } from "./mcp-sharing.ts";
+import { isRecord } from "../json.ts";
 
 /** Larger than any `.claude.json` seen in use (they hold every project's settings), small enough to read at once. */
 const MAX_STATE_BYTES = 32 * 1024 * 1024;
@@ -185,10 +186,6 @@ export function mergeClaudeState(existing: Record<string, unknown>, seed: Claude
     merged.mcpServers = servers;
   }
   return merged;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { configDir, homeDir, settingsPath, type Env } from "../claude/home.ts";
 import { SHARED_ENTRIES } from "../claude/shared.ts";
 import { readTextIfExists } from "../fs.ts";
 import { parseJsoncLoosely } from "../jsonc.ts";
+import { isRecord } from "../json.ts";
 
 /** One line per hook command in settings.json that names a file the container will not have there. */
 export function unreachableHookScripts(env: Env): string[] {
@@ -53,8 +54,4 @@ function hookCommands(settings: unknown): string[] {
     }
   }
   return commands;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -2,6 +2,7 @@
 import path from "node:path";
 import { readBoundedText } from "../fs.ts";
 import { parseJsoncLoosely } from "../jsonc.ts";
+import { isRecord } from "../json.ts";
 
 /** Variables a container must never take from the host, even when an MCP config mentions them. */
 const HOST_ONLY_ENV = new Set([
@@ -85,10 +86,6 @@ function stringsIn(value: unknown): string[] {
 function isWithin(child: string, parent: string): boolean {
   const relative = path.relative(path.resolve(parent), path.resolve(child));
   return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function recordValues(value: unknown): unknown[] {

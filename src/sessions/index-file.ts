@@ -22,6 +22,7 @@ import type { Env } from "../claude/home.ts";
 import type { TranscriptSummary } from "../claude/transcript.ts";
 import { tempPathBeside } from "../fs.ts";
 import { STATE, statePath } from "../state/paths.ts";
+import { isRecord } from "../json.ts";
 
 const INDEX_VERSION = 1;
 /** Far more than 10,000 sessions need (about 4 MB): a bigger file is not ours, and the index is rebuilt. */
@@ -310,10 +311,6 @@ function checkStarts(row: readonly unknown[]): StartsSummary | undefined {
     environments.push({ kind, machine, cwd });
   }
   return { first, newest, environments };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function isCount(value: unknown): value is number {

@@ -11,6 +11,7 @@ import { mappingsFile, readMappings, type Mapping } from "../state/mappings.ts";
 import { migrateHostState, PACK_STATE_DIR, STATE, statePath } from "../state/paths.ts";
 import { workItemsPath } from "../work/work-items.ts";
 import { listNames, SNAPSHOT_LOCK_WAIT_MS, type Manifest, type SnapshotProject } from "./format.ts";
+import { isRecord } from "../json.ts";
 
 export async function resolveSnapshotProject(
   env: Env,
@@ -194,10 +195,6 @@ function readStateArray(file: string): unknown[] {
   } catch {
     return [];
   }
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /**

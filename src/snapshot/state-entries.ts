@@ -4,7 +4,8 @@ import type { Env } from "../claude/home.ts";
 import { updateJsonState } from "../state/files.ts";
 import { mappingKey, mappingsFile } from "../state/mappings.ts";
 import { workItemKey, workItemsPath } from "../work/work-items.ts";
-import { isProjectMapping, isProjectWorkItem, isRecord } from "./project.ts";
+import { isRecord } from "../json.ts";
+import { isProjectMapping, isProjectWorkItem } from "./project.ts";
 import type { Restorable } from "./verify.ts";
 
 /** The project's entries of mappings.json and work-items.json as the snapshot had them; others' entries stay. */
