@@ -10,6 +10,7 @@ import {
   mkdirSync,
   openSync,
   realpathSync,
+  rmdirSync,
   statSync,
   writeSync,
 } from "node:fs";
@@ -74,6 +75,17 @@ function mkdirQuietly(dir: string): void {
   } catch (error) {
     if (errorCode(error) !== "EEXIST") throw error;
   }
+}
+
+/**
+ * Moves `dir`'s own ctime and mtime as a new entry would (an append leaves them alone), with write permission only:
+ * utimes would need to own the folder, which a container's user may not. The entry is an empty folder, made and
+ * removed at once, named as temporary files are (sync never sends those); a name already there is not touched.
+ */
+export function touchFolder(dir: string): void {
+  const probe = path.join(dir, `.touch.${process.pid}.${process.hrtime.bigint()}.tmp`);
+  mkdirSync(probe, { mode: 0o700 });
+  rmdirSync(probe);
 }
 
 /** Appends `text` to `dir/name` (made 0600 if missing) in one write; a link, FIFO or device there is refused. */

@@ -44,6 +44,13 @@ describe("renderColumns (tables)", () => {
     ["2026-11-27 10:00", "main", "修复登录页面的错误并添加测试用例，然后更新文档", "claude --resume 1"],
     ["2026-11-27 09:00", "feat/🚀-launch", "short", "claude --resume 2"],
     ["2026-11-26 08:00", "x", "a long prompt in plain ASCII that goes on and on and on and on", "claude --resume 3"],
+    // ASCII around other characters: a combining accent, a keycap (an ASCII digit its selectors widen), an ellipsis.
+    [
+      "2026-11-25 07:00",
+      "cafe\u0301",
+      "step 1\uFE0F\u20E3 then 2\uFE0F\u20E3, fix the ca\u0301che…",
+      "claude --resume 4",
+    ],
   ];
 
   it("lines up CJK and emoji by display width, not UTF-16 units", async () => {
@@ -61,6 +68,7 @@ describe("renderColumns (tables)", () => {
     for (const line of lines) expect(stringWidth(line)).toBeLessThanOrEqual(columns);
     expect(lines[1]).toContain("…");
     expect(lines.slice(1).map((line) => line.endsWith(`claude --resume ${lines.indexOf(line)}`))).toEqual([
+      true,
       true,
       true,
       true,

@@ -504,6 +504,29 @@ describe("claude-persist sessions: the index of what was read", () => {
     });
   });
 
+  it("lists a later start of a session whose records the index holds, recorded by the hook", async () => {
+    recordStart(home, ids[0] ?? "", {
+      environment: "host",
+      machine: "laptop",
+      cwd: folder,
+      time: new Date(0).toISOString(),
+    });
+    // A listing that trusts the records folder as a whole: it keeps the folder's times only once they are 3 s old.
+    await new Promise((resolve) => setTimeout(resolve, 3200));
+    await listAll();
+    const hook = await runCli(["hook", "session-start"], {
+      env: { ...env(), CLAUDE_PERSIST_ENVIRONMENT: "container" },
+      cwd: folder,
+      input: JSON.stringify({ session_id: ids[0], cwd: folder, hook_event_name: "SessionStart", source: "resume" }),
+    });
+    expect(hook.exitCode, hook.stderr).toBe(0);
+    const after = await listAll();
+    expect(after.opened).toBe(0);
+    const resumed = after.sessions.find((s) => s.id === ids[0]);
+    expect(resumed?.environments).toContainEqual({ kind: "container", machine: hostname(), cwd: folder });
+    expect(after.sessions[0]?.id).toBe(ids[0]);
+  });
+
   it.each([
     ["not JSON", '{"version": 1, "transcripts": {'],
     ["another version", JSON.stringify({ version: 99, transcripts: {}, starts: {} })],

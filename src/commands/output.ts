@@ -65,23 +65,36 @@ export async function renderColumns(
 /** Display cells of a string (CJK and emoji count two): string-width, once renderColumns has loaded it. */
 let stringWidth: ((text: string) => number) | undefined;
 
-function displayWidth(text: string, remember = true): number {
+function displayWidth(text: string): number {
   if (stringWidth === undefined) throw new Error("renderColumns loads string-width before it measures");
   // Printable ASCII is one cell a character: string-width's checks cost ~20 µs a cell, 10,000 rows take seconds.
   if (PRINTABLE_ASCII.test(text)) return text.length;
-  if (!remember) return stringWidth(text);
-  // Each cell is measured when the widths are fitted and again when it is padded: measured once.
-  let width = measured.get(text);
-  if (width === undefined) {
-    width = stringWidth(text);
-    measured.set(text, width);
+  if (text.includes("\x1b")) return measure(text, stringWidth); // An escape sequence spans both kinds of character.
+  // Each run of other characters is measured with the character before it (which a combining mark or a keycap's
+  // selector joins), once per distinct run: the "…" ending 10,000 cut prompts is measured once.
+  let width = 0;
+  let counted = 0;
+  for (const { 0: run, index } of text.matchAll(OTHER_RUNS)) {
+    const start = index > counted ? index - 1 : index;
+    width += start - counted + measure(text.slice(start, index + run.length), stringWidth);
+    counted = index + run.length;
   }
-  return width;
+  return width + text.length - counted;
+}
+
+function measure(text: string, width: (text: string) => number): number {
+  let known = measured.get(text);
+  if (known === undefined) {
+    known = width(text);
+    measured.set(text, known);
+  }
+  return known;
 }
 
 const measured = new Map<string, number>();
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const OTHER_RUNS = /[^\x20-\x7e]+/g;
 
 /** One segmenter for every cell that is cut (making one costs more than segmenting a cell). */
 let graphemes: Intl.Segmenter | undefined;
@@ -117,8 +130,11 @@ function fitCell(text: string, width: number, last: boolean): string {
     graphemes ??= new Intl.Segmenter();
     const characters = [...graphemes.segment(cell)].map((part) => part.segment);
     cell = "";
+    // A string is as wide as its characters (grapheme clusters) together: each is measured once.
+    let used = 0;
     for (const character of characters) {
-      if (displayWidth(cell + character, false) > width - 1) break;
+      used += displayWidth(character);
+      if (used > width - 1) break;
       cell += character;
     }
     cell += "…";

@@ -8,7 +8,7 @@ import { describeEntries, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "../claud
 import { quickContainerCheck, readMountPoints, sharedEntryStates } from "../doctor/container-checks.ts";
 import { detectEnvironment, type Environment } from "../environment.ts";
 import { describeError } from "../errors.ts";
-import { appendToFileIn, withDirBeneath } from "../fs-beneath.ts";
+import { appendToFileIn, touchFolder, withDirBeneath } from "../fs-beneath.ts";
 import { repairProjectLink } from "../devcontainer/project-link.ts";
 import { syncAtSessionStart } from "../sync/session-start.ts";
 import { migrateHostState, STATE } from "../state/paths.ts";
@@ -184,7 +184,11 @@ export function recordSessionStart(env: Env, record: SessionStartRecord): void {
   withDirBeneath(
     configDir(env),
     path.join(PACK_STATE_DIR, SESSION_STARTS_DIR),
-    (dir) => appendToFileIn(dir, `${record.sessionId}.jsonl`, `${JSON.stringify(record)}\n`),
+    (dir) => {
+      appendToFileIn(dir, `${record.sessionId}.jsonl`, `${JSON.stringify(record)}\n`);
+      // `sessions` trusts the records it indexed while this folder's own times stay put (src/sessions/index-file.ts).
+      touchFolder(dir);
+    },
     {
       create: true,
     },

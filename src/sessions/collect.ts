@@ -1,6 +1,6 @@
 // One project's sessions from its slug folders: each transcript's summary (from the index when unchanged), its start
 // records, where it ran and the command that resumes it, newest first.
-import { type Dirent, readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod/mini";
 import { encodeProjectSlug, hasProjectSlug } from "../claude/home.ts";
@@ -9,6 +9,7 @@ import { describeError } from "../errors.ts";
 import { readRegularText } from "../fs.ts";
 import { shellWord } from "../text.ts";
 import type { IndexedSummary, StartsSummary } from "./index-file.ts";
+import { newestFirst, timeKey } from "./times.ts";
 import {
   sessionIdOf,
   type Context,
@@ -27,26 +28,27 @@ export type FolderSummary = {
 
 export function summarizeFolder(context: Context, folder: SlugFolder): FolderSummary {
   const transcripts: FolderSummary["transcripts"] = [];
-  let entries: Dirent[];
+  let names: string[];
   try {
-    entries = readdirSync(folder.dir, { withFileTypes: true });
+    // Names only: each is stat'ed anyway, which tells a file from the rest.
+    names = readdirSync(folder.dir);
   } catch (error) {
     context.notes.push(`could not read ${folder.dir} (${describeError(error)})`);
     return { transcripts, place: undefined };
   }
   context.stats.folders++;
   let unreadable = 0;
-  for (const entry of entries) {
-    const id = entry.isFile() ? sessionIdOf(entry.name) : undefined;
+  for (const name of names) {
+    const id = sessionIdOf(name);
     if (id === undefined) continue;
     // Not path.join: the folder's path is normalised already and an entry's name is one component (10,000 times).
-    const file = `${folder.dir}${path.sep}${entry.name}`;
+    const file = `${folder.dir}${path.sep}${name}`;
     try {
       // A stat, and the file is opened only when it changed since the index saw it.
       const stats = statSync(file);
       if (!stats.isFile()) continue;
       const read = () => summarizeTranscript(file);
-      const { summary, bytesRead, opened } = context.index.transcript(folder.dir, entry.name, stats, read);
+      const { summary, bytesRead, opened } = context.index.transcript(folder.dir, name, stats, read);
       context.stats.transcripts++;
       if (opened) context.stats.opened++;
       context.stats.bytesRead += bytesRead;
@@ -72,11 +74,11 @@ function placeOf(context: Context, folder: SlugFolder, transcripts: FolderSummar
   if (host) return host.hostPath;
   // The newest transcript's cwd (its last, then its first) whose slug is the folder's real name, else any of its
   // names: a folder that moved keeps its newest name. One pass, not a sort: a folder can hold thousands.
-  let own: { cwd: string; time: number } | undefined;
-  let named: { cwd: string; time: number } | undefined;
+  let own: { cwd: string; time: string } | undefined;
+  let named: { cwd: string; time: string } | undefined;
   const slugs = new Map<string, string>();
   for (const { summary } of transcripts) {
-    const time = timeOf(summary.lastTimestamp);
+    const time = timeKey(summary.lastTimestamp);
     for (const cwd of [summary.lastCwd, summary.firstCwd]) {
       if (cwd === undefined) continue;
       let slug = slugs.get(cwd);
@@ -133,11 +135,10 @@ export function collectProject(
       if (!seen || compareNewestFirst(session, seen) < 0) byId.set(id, session);
     }
   }
-  // Each time parsed once, not at each of the sort's comparisons.
-  const sessions = [...byId.values()]
-    .map((session) => ({ session, time: timeOf(session.lastActivity) }))
-    .sort((a, b) => b.time - a.time || a.session.id.localeCompare(b.session.id))
-    .map(({ session }) => session);
+  // lastActivity is spelled as toISOString spells it: compared as text.
+  const sessions = [...byId.values()].sort(
+    (a, b) => newestFirst(a.lastActivity, b.lastActivity) || a.id.localeCompare(b.id),
+  );
   return { project, slugs: [...projectSlugs].sort(), sessions };
 }
 
@@ -146,12 +147,10 @@ function belongsTo(repoPath: string, projectSlugs: Set<string>): boolean {
 }
 
 function lastActivityOf(file: string, summary: IndexedSummary, starts: StartsSummary): string {
-  const newest = Math.max(timeOf(summary.lastTimestamp), timeOf(starts.newest));
-  if (newest > 0) {
-    const iso = new Date(newest).toISOString();
-    parsedTimes.set(iso, newest); // The sort asks for it next.
-    return iso;
-  }
+  const transcript = timeKey(summary.lastTimestamp);
+  const recorded = timeKey(starts.newest);
+  const newest = newestFirst(transcript, recorded) > 0 ? recorded : transcript;
+  if (newest) return newest;
   try {
     return statSync(file).mtime.toISOString();
   } catch {
@@ -196,21 +195,7 @@ function resumePrefix(here: string, place: string | undefined): string {
 }
 
 export function compareNewestFirst(a: SessionInfo | undefined, b: SessionInfo | undefined): number {
-  return timeOf(b?.lastActivity) - timeOf(a?.lastActivity) || (a?.id ?? "").localeCompare(b?.id ?? "");
-}
-
-/** Sorting 10,000 sessions asks for each time about fourteen times: each string is parsed once. */
-const parsedTimes = new Map<string, number>();
-
-function timeOf(iso: string | null | undefined): number {
-  if (!iso) return 0;
-  let time = parsedTimes.get(iso);
-  if (time === undefined) {
-    time = Date.parse(iso);
-    if (Number.isNaN(time)) time = 0;
-    parsedTimes.set(iso, time);
-  }
-  return time;
+  return newestFirst(timeKey(a?.lastActivity), timeKey(b?.lastActivity)) || (a?.id ?? "").localeCompare(b?.id ?? "");
 }
 
 /** A session's start records: a line per start, a few hundred bytes each. */
@@ -230,16 +215,13 @@ const MAX_START_PLACES = 64;
 function readStarts(context: Context, id: string): StartsSummary {
   const none: StartsSummary = { first: null, newest: null, environments: [] };
   const name = `${id}.jsonl`;
-  if (!context.recordedStarts.has(name)) return none;
-  const file = `${context.startsDir}${path.sep}${name}`;
+  if (!context.index.recordNames.has(name)) return none;
   try {
-    // Containers write these: only a regular file of bounded size is read (a FIFO would hang the listing).
-    const stats = statSync(file);
-    if (!stats.isFile()) return none;
-    const read = () => summarizeStarts(readRegularText(file, MAX_STARTS_BYTES) ?? "");
-    return context.index.startsOf(context.startsDir, name, stats, read);
+    // Containers write these: only a regular file of bounded size is read.
+    const read = (file: string) => summarizeStarts(readRegularText(file, MAX_STARTS_BYTES) ?? "");
+    return context.index.startsOf(name, read) ?? none;
   } catch {
-    return none;
+    return none; // Gone since the folder was listed, or unreadable: the session is listed without its records.
   }
 }
 
@@ -263,7 +245,7 @@ function summarizeStarts(text: string): StartsSummary {
     }
   }
   const newest = records.reduce<string | null>(
-    (found, { time }) => (timeOf(time) > timeOf(found) ? time : found),
+    (found, { time }) => (timeKey(time) > timeKey(found) ? time : found),
     null,
   );
   return { first: records[0]?.time ?? null, newest, environments };

@@ -7,7 +7,6 @@ import * as z from "zod/mini";
 import { encodeProjectSlug, projectsDir, realpathOrSelf, type Env } from "../claude/home.ts";
 import { describeError } from "../errors.ts";
 import { errorCode, readRegularText } from "../fs.ts";
-import { STATE, statePath } from "../state/paths.ts";
 import { readJsonState } from "../state/files.ts";
 import { mappingSchema, mappingsFile } from "../state/mappings.ts";
 import { readWorkItemEntries, workItemsPath } from "../work/work-items.ts";
@@ -53,7 +52,6 @@ export function loadContext(env: Env, here: string, localPaths: string[], layout
     if (key && !localPlaces.has(key)) localPlaces.set(key, place);
   }
   const mapped = mappings.filter((m) => m.containerSlug !== m.hostSlug);
-  const startsDir = statePath(env, STATE.sessionStarts);
   const index = SessionsIndex.load(env);
   return {
     here,
@@ -64,8 +62,6 @@ export function loadContext(env: Env, here: string, localPaths: string[], layout
       const parsed = workItemSchema.safeParse(entry);
       return parsed.success ? [{ ...parsed.data, title: parsed.data.title ?? null }] : [];
     }),
-    recordedStarts: new Set(listNames(startsDir)),
-    startsDir,
     containerSlugs: new Set([...symlinked, ...mapped.map((m) => m.containerSlug)]),
     containerPaths: new Set(mapped.map((m) => m.containerPath)),
     containerPlaces: new Map(),
@@ -176,14 +172,6 @@ function readNoted<T>(file: string, what: string, notes: string[], read: () => T
         ? `${file} could not be read (${describeError(error)}), so its ${what} were left out`
         : `${file} is not a JSON array of ${what}, so they were left out`,
     );
-    return [];
-  }
-}
-
-export function listNames(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
     return [];
   }
 }

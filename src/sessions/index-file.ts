@@ -1,8 +1,9 @@
 // The sessions index: what `sessions` read from each transcript and each session's start records, kept under the
 // file's size, mtime and inode, so that a file unchanged since the last listing is never opened again (a listing of
-// 10,000 unchanged transcripts costs 10,000 stats). It lives in the host-only state folder. It is still read as
-// untrusted input: bounded in size, every record checked when a listing uses it, one that does not check out is read
-// again from its file (and a complete listing drops it).
+// 10,000 unchanged transcripts costs 10,000 stats). The start records' folder is trusted as a whole while its own
+// times say nothing in it changed (the hook moves them at every start), so they cost one stat. The index lives in the
+// host-only state folder. It is still read as untrusted input: bounded in size, every row checked when a listing
+// uses it, one that does not check out is read again from its file (and a complete listing drops it).
 // Two listings at once each replace the whole file atomically: the last one wins, and what the other learnt is only
 // read again next time.
 import {
@@ -11,48 +12,51 @@ import {
   fstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readSync,
   renameSync,
   rmSync,
-  writeSync,
   type Stats,
+  statSync,
+  writeSync,
 } from "node:fs";
 import path from "node:path";
 import type { Env } from "../claude/home.ts";
 import type { TranscriptSummary } from "../claude/transcript.ts";
 import { tempPathBeside } from "../fs.ts";
-import { STATE, statePath } from "../state/paths.ts";
 import { isRecord } from "../json.ts";
+import { STATE, statePath } from "../state/paths.ts";
+import {
+  checkStartsRow,
+  checkTable,
+  checkTranscriptRow,
+  type IndexedSummary,
+  keyMatches,
+  remapTranscriptRow,
+  type Row,
+  type StartsSummary,
+  StringTable,
+  startsRow,
+  transcriptRow,
+} from "./index-rows.ts";
 
-const INDEX_VERSION = 1;
-/** Far more than 10,000 sessions need (about 4 MB): a bigger file is not ours, and the index is rebuilt. */
+export type { IndexedSummary, StartsSummary } from "./index-rows.ts";
+
+const INDEX_VERSION = 2;
+/** Far more than 10,000 sessions need (about 3 MB): a bigger file is not ours, and the index is rebuilt. */
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
-/** No field we keep is longer: first prompts are cut at 200 characters, paths at what a filesystem allows. */
-const MAX_FIELD = 4096;
-
-/** A session's start records as the listing uses them: the first and newest times, and where it ran (each once). */
-export type StartsSummary = {
-  readonly first: string | null;
-  readonly newest: string | null;
-  readonly environments: ReadonlyArray<{
-    readonly kind: "host" | "container";
-    readonly machine: string | null;
-    readonly cwd: string | null;
-  }>;
-};
-
-/** What a listing keeps of a transcript: its summary without the bytes that one reading took. */
-export type IndexedSummary = Omit<TranscriptSummary, "bytesRead">;
-
-/** The file's key (a file with the same size, mtime and inode is taken as unchanged) and what was read from it. */
-type Entry<T> = { readonly size: number; readonly mtimeMs: number; readonly ino: number; readonly value: T };
 /**
- * As stored: rows by folder, then by file name in it (10,000 full paths would make the file twice as large to parse).
- * A row is `[size, mtimeMs, ino, ...value]`; rows are checked when looked up, so a listing checks only what it uses.
+ * A folder changed this recently may change again within the same tick of its clock without its times moving: its
+ * times are not kept as proof that nothing changed (as git does with a file changed just before its index).
  */
+const RACY_MS = 3000;
+
+/** Rows by folder, then by file name in it (10,000 full paths would make the file twice as large to parse). */
 type StoredSection = Record<string, unknown>;
 /** The rows this listing saw, to write back: each a row as stored (reused as it was read) or a new one. */
-type SeenSection = Map<string, Map<string, unknown[]>>;
+type SeenSection = Map<string, Map<string, Row>>;
+/** What says a folder's entries did not change: its inode, ctime and mtime (a rename, a new file, the hook's touch). */
+type FolderKey = [number, number, number];
 
 export function sessionsIndexPath(env: Env): string {
   // In the host-only state folder: never mounted into containers, never synced.
@@ -62,19 +66,34 @@ export function sessionsIndexPath(env: Env): string {
 export class SessionsIndex {
   private changed = false;
   private readonly seenTranscripts: SeenSection = new Map();
-  private readonly seenStarts: SeenSection = new Map();
+  private readonly seenStarts = new Map<string, Row>();
+  /** The start records there are, by file name. */
+  readonly recordNames: Set<string>;
+  /** The records folder's key now; undefined when it cannot be read. */
+  private readonly startsKey: FolderKey | undefined;
+  /** Whether the records folder is as the stored rows saw it: then its rows are used without a stat. */
+  private readonly startsTrusted: boolean;
 
   private constructor(
     private readonly file: string,
+    private readonly startsDir: string,
+    private readonly table: StringTable,
     private readonly storedTranscripts: StoredSection,
-    private readonly storedStarts: StoredSection,
+    private readonly stored: { startsKey: unknown; starts: StoredSection },
     /** Why the stored index was not used, when it was there but unusable. */
     readonly damaged: string | undefined,
-  ) {}
+  ) {
+    // The folder's times first, then its names: a record added in between changes the times the next listing sees.
+    this.startsKey = folderKey(startsDir);
+    this.startsTrusted = this.startsKey !== undefined && sameKey(this.startsKey, stored.startsKey);
+    this.recordNames = new Set(listNames(startsDir));
+    if (damaged !== undefined) this.changed = true;
+  }
 
   /** The stored index, or an empty one (rebuilt on save) when it is missing, too large or not what we write. */
   static load(env: Env): SessionsIndex {
     const file = sessionsIndexPath(env);
+    const startsDir = statePath(env, STATE.sessionStarts);
     let text: string | undefined;
     let problem: string | undefined;
     try {
@@ -85,11 +104,12 @@ export class SessionsIndex {
     const parsed = text === undefined ? undefined : parseIndex(text);
     if (typeof parsed === "string") problem = `${file} ${parsed}`;
     if (parsed === undefined || typeof parsed === "string") {
-      const index = new SessionsIndex(file, {}, {}, problem);
-      index.changed = problem !== undefined;
-      return index;
+      return new SessionsIndex(file, startsDir, new StringTable(), {}, { startsKey: null, starts: {} }, problem);
     }
-    return new SessionsIndex(file, parsed.transcripts, parsed.starts, undefined);
+    const { strings, transcripts, starts } = parsed;
+    const stored =
+      starts.dir === startsDir ? { startsKey: starts.key, starts: starts.rows } : { startsKey: null, starts: {} };
+    return new SessionsIndex(file, startsDir, new StringTable(strings), transcripts, stored, undefined);
   }
 
   /** The summary of the transcript `name` in `dir` (stat'ed as `stats`): from the index when unchanged, else from `read`. */
@@ -99,26 +119,47 @@ export class SessionsIndex {
     stats: Stats,
     read: () => TranscriptSummary,
   ): { summary: IndexedSummary; bytesRead: number; opened: boolean } {
-    const known = lookUp(this.storedTranscripts, dir, name, stats, checkSummary);
-    if (known) {
-      remember(this.seenTranscripts, dir, name, known.row);
-      return { summary: known.value, bytesRead: 0, opened: false };
+    const folder = Object.hasOwn(this.storedTranscripts, dir) ? this.storedTranscripts[dir] : undefined;
+    const row = isRecord(folder) && Object.hasOwn(folder, name) ? folder[name] : undefined;
+    if (Array.isArray(row) && keyMatches(row, stats)) {
+      const summary = checkTranscriptRow(row, this.table);
+      if (summary) {
+        remember(this.seenTranscripts, dir, name, row);
+        return { summary, bytesRead: 0, opened: false };
+      }
     }
     const { bytesRead, ...summary } = read();
-    remember(this.seenTranscripts, dir, name, rowOf(stats, summaryRow(summary)));
+    remember(this.seenTranscripts, dir, name, transcriptRow(stats, summary, this.table));
     this.changed = true;
     return { summary, bytesRead, opened: true };
   }
 
-  /** The start records of `name` in `dir` (stat'ed as `stats`): from the index when unchanged, else from `read`. */
-  startsOf(dir: string, name: string, stats: Stats, read: () => StartsSummary): StartsSummary {
-    const known = lookUp(this.storedStarts, dir, name, stats, checkStarts);
-    if (known) {
-      remember(this.seenStarts, dir, name, known.row);
-      return known.value;
+  /**
+   * The start records `name` (one of `recordNames`): from the index when the folder did not change or the file's key
+   * matches, else from `read` (undefined when it is not a regular file).
+   */
+  startsOf(name: string, read: (file: string) => StartsSummary): StartsSummary | undefined {
+    const row = Object.hasOwn(this.stored.starts, name) ? this.stored.starts[name] : undefined;
+    if (this.startsTrusted && Array.isArray(row)) {
+      const known = checkStartsRow(row);
+      if (known) {
+        this.seenStarts.set(name, row);
+        return known;
+      }
     }
-    const value = read();
-    remember(this.seenStarts, dir, name, rowOf(stats, startsRow(value)));
+    const file = `${this.startsDir}${path.sep}${name}`;
+    // Containers write these: only a regular file is read (a FIFO would hang the listing).
+    const stats = statSync(file);
+    if (!stats.isFile()) return undefined;
+    if (Array.isArray(row) && keyMatches(row, stats)) {
+      const known = checkStartsRow(row);
+      if (known) {
+        this.seenStarts.set(name, row);
+        return known;
+      }
+    }
+    const value = read(file);
+    this.seenStarts.set(name, startsRow(stats, value));
     this.changed = true;
     return value;
   }
@@ -128,59 +169,79 @@ export class SessionsIndex {
    * this listing saw, so deleted files drop out; otherwise the folders it listed replace theirs, and the others stay.
    */
   save(complete: boolean): void {
-    const dropped =
-      complete &&
-      (count(this.seenTranscripts) < countStored(this.storedTranscripts) ||
-        count(this.seenStarts) < countStored(this.storedStarts));
-    if (!this.changed && !dropped) return;
+    const dropped = complete && count(this.seenTranscripts) < countStored(this.storedTranscripts);
+    const startsKey = this.startsKeyToKeep();
+    if (!this.changed && !dropped && sameKey(startsKey, this.stored.startsKey)) return;
     const seen = rowsOf(this.seenTranscripts);
     const transcripts = complete ? seen : { ...this.storedTranscripts, ...seen };
-    // Start records are looked up only for the sessions listed: the others of a listed folder stay.
-    const starts = complete ? rowsOf(this.seenStarts) : mergeRows(this.storedStarts, this.seenStarts);
-    const text = JSON.stringify({ version: INDEX_VERSION, transcripts, starts });
+    const text = JSON.stringify({
+      version: INDEX_VERSION,
+      ...(complete ? compacted(transcripts, this.table) : { strings: this.table.strings, transcripts }),
+      starts: { dir: this.startsDir, key: startsKey, rows: this.startsRowsToKeep() },
+    });
     mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
     replaceFile(this.file, text);
   }
+
+  /** The records folder's key to store: the one read before its names, unless it changed too recently to be proof. */
+  private startsKeyToKeep(): FolderKey | null {
+    if (this.startsKey === undefined) return null;
+    return this.startsKey[1] > Date.now() - RACY_MS ? null : this.startsKey;
+  }
+
+  /**
+   * The records' rows to store: those this listing used, and the stored ones of records still there, which must be
+   * true of the folder as it is now: kept as they are when it did not change, else only when their file's key matches.
+   */
+  private startsRowsToKeep(): Record<string, Row> {
+    const rows: Record<string, Row> = {};
+    for (const [name, row] of Object.entries(this.stored.starts)) {
+      if (!this.recordNames.has(name) || this.seenStarts.has(name) || !Array.isArray(row)) continue;
+      if (this.startsTrusted || stillMatches(`${this.startsDir}${path.sep}${name}`, row)) rows[name] = row;
+    }
+    for (const [name, row] of this.seenStarts) rows[name] = row;
+    return rows;
+  }
 }
 
-function rowOf(stats: Stats, value: unknown[]): unknown[] {
-  return [stats.size, stats.mtimeMs, stats.ino, ...value];
+function stillMatches(file: string, row: Row): boolean {
+  try {
+    const stats = statSync(file);
+    return stats.isFile() && keyMatches(row, stats) && checkStartsRow(row) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
-function summaryRow(summary: IndexedSummary): unknown[] {
-  return [summary.size, ...SUMMARY_TEXT_FIELDS.map((field) => summary[field] ?? null)];
+function folderKey(dir: string): FolderKey | undefined {
+  try {
+    const stats = statSync(dir);
+    return stats.isDirectory() ? [stats.ino, stats.ctimeMs, stats.mtimeMs] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-function startsRow(starts: StartsSummary): unknown[] {
-  return [starts.first, starts.newest, starts.environments.map((e) => [e.kind, e.machine, e.cwd])];
+function sameKey(key: FolderKey | null, stored: unknown): boolean {
+  if (key === null) return stored === null;
+  return Array.isArray(stored) && stored.length === 3 && key.every((part, i) => part === stored[i]);
 }
 
-function remember(section: SeenSection, dir: string, name: string, row: unknown[]): void {
+function listNames(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function remember(section: SeenSection, dir: string, name: string, row: Row): void {
   let folder = section.get(dir);
   if (!folder) {
     folder = new Map();
     section.set(dir, folder);
   }
   folder.set(name, row);
-}
-
-/** The stored row of `dir`/`name` when it is well formed and its key matches `stats`, with its checked value. */
-function lookUp<T>(
-  section: StoredSection,
-  dir: string,
-  name: string,
-  stats: Stats,
-  check: (row: readonly unknown[]) => T | undefined,
-): (Entry<T> & { row: unknown[] }) | undefined {
-  const folder = Object.hasOwn(section, dir) ? section[dir] : undefined;
-  if (!isRecord(folder) || !Object.hasOwn(folder, name)) return undefined;
-  const row = folder[name];
-  if (!Array.isArray(row)) return undefined;
-  const [size, mtimeMs, ino] = row as unknown[];
-  // Inode numbers can pass 2^53 and lose precision as JSON numbers: such a file only compares unequal, and is re-read.
-  if (size !== stats.size || mtimeMs !== stats.mtimeMs || ino !== stats.ino) return undefined;
-  const value = check(row);
-  return value === undefined ? undefined : { size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino, value, row };
 }
 
 function count(section: SeenSection): number {
@@ -201,13 +262,18 @@ function rowsOf(section: SeenSection): StoredSection {
   return rows;
 }
 
-function mergeRows(stored: StoredSection, seen: SeenSection): StoredSection {
-  const merged: StoredSection = { ...stored };
-  for (const [dir, folder] of seen) {
-    const old = merged[dir];
-    merged[dir] = { ...(isRecord(old) ? old : {}), ...Object.fromEntries(folder) };
+/** The rows of a complete listing with a string table of only the strings they use. */
+function compacted(transcripts: StoredSection, old: StringTable): { strings: string[]; transcripts: StoredSection } {
+  const table = new StringTable();
+  const rows: StoredSection = {};
+  for (const [dir, folder] of Object.entries(transcripts)) {
+    const remapped: Record<string, Row> = {};
+    for (const [name, row] of Object.entries(folder as Record<string, Row>)) {
+      remapped[name] = remapTranscriptRow(row, old, table);
+    }
+    rows[dir] = remapped;
   }
-  return merged;
+  return { strings: table.strings, transcripts: rows };
 }
 
 /** Writes a new file beside `file` and renames it over `file`: whatever was there (even a link) is replaced, not written through. */
@@ -254,9 +320,12 @@ function readBoundedRegularFile(file: string, maxBytes: number): string | undefi
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Checking what was read: by hand, field by field, because zod over 10,000 records would cost more than the stats.
 
-type Parsed = { transcripts: StoredSection; starts: StoredSection };
+type Parsed = {
+  strings: string[];
+  transcripts: StoredSection;
+  starts: { dir: unknown; key: unknown; rows: StoredSection };
+};
 
 /** The index's sections, or why it cannot be used. Its rows are checked one by one when looked up. */
 function parseIndex(text: string): Parsed | string {
@@ -266,61 +335,20 @@ function parseIndex(text: string): Parsed | string {
   } catch {
     return "is not JSON";
   }
-  if (!isRecord(json) || json.version !== INDEX_VERSION || !isRecord(json.transcripts) || !isRecord(json.starts)) {
+  const strings = isRecord(json) ? checkTable(json.strings) : undefined;
+  if (
+    !isRecord(json) ||
+    json.version !== INDEX_VERSION ||
+    strings === undefined ||
+    !isRecord(json.transcripts) ||
+    !isRecord(json.starts) ||
+    !isRecord(json.starts.rows)
+  ) {
     return `is not a version ${INDEX_VERSION} sessions index`;
   }
-  return { transcripts: json.transcripts, starts: json.starts };
-}
-
-const SUMMARY_TEXT_FIELDS = [
-  "sessionId",
-  "firstCwd",
-  "lastCwd",
-  "gitBranch",
-  "version",
-  "firstTimestamp",
-  "lastTimestamp",
-  "firstPrompt",
-] as const;
-
-/** A row's value starts after its key (size, mtime, inode). Read in place: a listing checks 13,000 rows. */
-const KEY_LENGTH = 3;
-
-function checkSummary(row: readonly unknown[]): IndexedSummary | undefined {
-  const size = row[KEY_LENGTH];
-  if (!isCount(size) || row.length !== KEY_LENGTH + 1 + SUMMARY_TEXT_FIELDS.length) return undefined;
-  const summary: Record<string, string | number | undefined> = { size };
-  for (let i = 0; i < SUMMARY_TEXT_FIELDS.length; i++) {
-    const text = row[KEY_LENGTH + 1 + i];
-    if (!isOptionalText(text)) return undefined;
-    summary[SUMMARY_TEXT_FIELDS[i] as string] = text ?? undefined;
-  }
-  return summary as IndexedSummary;
-}
-
-function checkStarts(row: readonly unknown[]): StartsSummary | undefined {
-  const [first, newest, places] = row.slice(KEY_LENGTH);
-  if (row.length !== KEY_LENGTH + 3 || !isOptionalText(first) || !isOptionalText(newest) || !Array.isArray(places)) {
-    return undefined;
-  }
-  const environments: Array<StartsSummary["environments"][number]> = [];
-  for (const place of places) {
-    if (!Array.isArray(place) || place.length !== 3) return undefined;
-    const [kind, machine, cwd] = place as unknown[];
-    if ((kind !== "host" && kind !== "container") || !isOptionalText(machine) || !isOptionalText(cwd)) return undefined;
-    environments.push({ kind, machine, cwd });
-  }
-  return { first, newest, environments };
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
-}
-
-function isText(value: unknown): value is string {
-  return typeof value === "string" && value.length <= MAX_FIELD;
-}
-
-function isOptionalText(value: unknown): value is string | null {
-  return value === null || isText(value);
+  return {
+    strings,
+    transcripts: json.transcripts,
+    starts: { dir: json.starts.dir, key: json.starts.key, rows: json.starts.rows },
+  };
 }

@@ -86,8 +86,6 @@ export type Context = {
   readonly localPlaces: Map<string, string>;
   readonly mappings: Mapping[];
   readonly workItems: WorkItem[];
-  readonly recordedStarts: Set<string>;
-  readonly startsDir: string;
   /** Slugs that are container paths: the symlinked ones, and those the mappings name. */
   readonly containerSlugs: Set<string>;
   readonly containerPaths: Set<string>;
