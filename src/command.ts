@@ -3,7 +3,8 @@
 import type { Action, Flags } from "./args.ts";
 
 export type Io = {
-  readonly stdout: (text: string) => void;
+  /** Text, or bytes printed as they are (a listing kept from the last run). */
+  readonly stdout: (text: string | Uint8Array) => void;
   readonly stderr: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
 import { startMessagesServer, type MessagesServer } from "./support/messages-server.ts";
 import { claudeEnv, runClaude, runCli, tempDir, tempHome } from "./support/claude.ts";
+import { writeTranscript } from "./support/transcripts.ts";
 
 type Listed = {
   project: string;
@@ -21,36 +22,6 @@ type Listed = {
 };
 
 const HOUR = 3_600_000;
-
-/** A transcript as Claude Code writes it: a queue line, the user's prompt, an answer, a last-prompt line. */
-function writeTranscript(
-  file: string,
-  s: { id: string; cwd: string; branch: string; prompt: string; start: number; end: number },
-): void {
-  const common = { sessionId: s.id, cwd: s.cwd, gitBranch: s.branch, version: "2.1.330", userType: "external" };
-  const lines = [
-    { type: "queue-operation", operation: "dequeue", timestamp: new Date(s.start).toISOString(), sessionId: s.id },
-    {
-      ...common,
-      parentUuid: null,
-      type: "user",
-      message: { role: "user", content: s.prompt },
-      uuid: "u1",
-      timestamp: new Date(s.start).toISOString(),
-    },
-    {
-      ...common,
-      parentUuid: "u1",
-      type: "assistant",
-      message: { role: "assistant", content: [{ type: "text", text: "ok" }] },
-      uuid: "a1",
-      timestamp: new Date(s.end).toISOString(),
-    },
-    { type: "last-prompt", lastPrompt: s.prompt, sessionId: s.id },
-  ];
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, lines.map((line) => `${JSON.stringify(line)}\n`).join(""));
-}
 
 function recordStart(home: string, id: string, record: Record<string, string>): void {
   const dir = path.join(home, ".claude", "persist-state", "session-starts");

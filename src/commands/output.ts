@@ -5,7 +5,12 @@ import { describeError, errorKind } from "../errors.ts";
 
 /** The one JSON document a `--json` run prints: indented by two spaces, ending in a newline. */
 export function printJson(io: Io, value: unknown): void {
-  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+  io.stdout(formatJson(value));
+}
+
+/** What `printJson` prints. */
+export function formatJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
 }
 
 /**

@@ -3,9 +3,15 @@
 import { flagHelp, flagSynopsis, parseOptions } from "../args.ts";
 import { projectsDir } from "../claude/home.ts";
 import type { Command, Io } from "../command.ts";
-import { listAllSessions, listProjectSessions, type SessionInfo, type SessionListing } from "../sessions/sessions.ts";
+import {
+  listAllSessions,
+  listProjectSessions,
+  type ReadStats,
+  type SessionInfo,
+  type SessionListing,
+} from "../sessions/sessions.ts";
 import { oneLine } from "../text.ts";
-import { formatTime, plural, printJson, renderColumns, terminalColumns } from "./output.ts";
+import { formatJson, formatTime, plural, renderColumns, terminalColumns } from "./output.ts";
 
 const flags = {
   all: { type: "boolean", help: "every project under Claude Code's projects/ folder, grouped by project" },
@@ -29,16 +35,47 @@ export const sessions: Command = {
   help: HELP,
   async run(args, io) {
     const { values } = parseOptions("claude-persist sessions", args, flags);
-    const listing = values.all ? listAllSessions(io.env, io.cwd) : await listProjectSessions(io.env, io.cwd);
-    const all = listing.projects.flatMap((project) => project.sessions);
-    if (values.json) printJson(io, { ok: true, sessions: all });
-    else if (all.length === 0) io.stdout(describeNone(io, listing, Boolean(values.all)));
-    else io.stdout(await renderTable(listing, terminalColumns(io)));
+    const json = Boolean(values.json);
+    const columns = terminalColumns(io);
+    let listing: SessionListing;
+    let remember: ((output: string) => void) | undefined;
+    if (values.all) {
+      // A table's times are local times, and its width the terminal's: the same listing prints differently elsewhere.
+      const all = listAllSessions(
+        io.env,
+        io.cwd,
+        json
+          ? { kind: "json", details: "" }
+          : { kind: "table", details: `${columns ?? "unbounded"} ${Intl.DateTimeFormat().resolvedOptions().timeZone}` },
+      );
+      if ("output" in all) {
+        io.stdout(all.output);
+        if (values.stats) io.stderr(describeStats(all.stats));
+        return 0;
+      }
+      ({ listing, remember } = all);
+    } else {
+      listing = await listProjectSessions(io.env, io.cwd);
+    }
+    const output = await render(io, listing, { json, all: Boolean(values.all), columns });
+    io.stdout(output);
+    remember?.(output);
     for (const note of listing.notes) io.stderr(`claude-persist sessions: ${oneLine(note)}\n`);
-    if (values.stats) io.stderr(describeStats(listing));
+    if (values.stats) io.stderr(describeStats(listing.stats));
     return 0;
   },
 };
+
+async function render(
+  io: Io,
+  listing: SessionListing,
+  how: { json: boolean; all: boolean; columns: number | undefined },
+): Promise<string> {
+  const all = listing.projects.flatMap((project) => project.sessions);
+  if (how.json) return formatJson({ ok: true, sessions: all });
+  if (all.length === 0) return describeNone(io, listing, how.all);
+  return renderTable(listing, how.columns);
+}
 
 function describeNone(io: Io, listing: SessionListing, all: boolean): string {
   if (all) {
@@ -88,7 +125,7 @@ function row(session: SessionInfo): string[] {
   ];
 }
 
-function describeStats({ stats }: SessionListing): string {
+function describeStats(stats: ReadStats): string {
   const share = stats.totalBytes > 0 ? ((100 * stats.bytesRead) / stats.totalBytes).toFixed(3) : "0";
   return (
     `claude-persist sessions: read ${stats.bytesRead} of ${stats.totalBytes} bytes (${share}%) ` +

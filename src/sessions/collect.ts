@@ -1,24 +1,15 @@
 // One project's sessions from its slug folders: each transcript's summary (from the index when unchanged), its start
 // records, where it ran and the command that resumes it, newest first.
-import { readdirSync, statSync } from "node:fs";
-import path from "node:path";
+import { statSync } from "node:fs";
 import * as z from "zod/mini";
 import { encodeProjectSlug, hasProjectSlug } from "../claude/home.ts";
 import { summarizeTranscript } from "../claude/transcript.ts";
-import { describeError } from "../errors.ts";
 import { readRegularText } from "../fs.ts";
 import { shellWord } from "../text.ts";
 import type { IndexedSummary, StartsSummary } from "./index-file.ts";
+import { type ScannedFolder, scanFolder } from "./scan.ts";
 import { newestFirst, timeKey } from "./times.ts";
-import {
-  sessionIdOf,
-  type Context,
-  type ProjectSessions,
-  type SessionEnvironment,
-  type SessionInfo,
-  type SlugFolder,
-  type WorkItem,
-} from "./model.ts";
+import type { Context, ProjectSessions, SessionEnvironment, SessionInfo, SlugFolder, WorkItem } from "./model.ts";
 
 export type FolderSummary = {
   readonly transcripts: Array<{ readonly file: string; readonly id: string; readonly summary: IndexedSummary }>;
@@ -26,27 +17,21 @@ export type FolderSummary = {
   readonly place: string | undefined;
 };
 
-export function summarizeFolder(context: Context, folder: SlugFolder): FolderSummary {
+export function summarizeFolder(
+  context: Context,
+  folder: SlugFolder,
+  scanned: ScannedFolder = scanFolder(folder.dir),
+): FolderSummary {
   const transcripts: FolderSummary["transcripts"] = [];
-  let names: string[];
-  try {
-    // Names only: each is stat'ed anyway, which tells a file from the rest.
-    names = readdirSync(folder.dir);
-  } catch (error) {
-    context.notes.push(`could not read ${folder.dir} (${describeError(error)})`);
+  if (scanned.error !== undefined) {
+    context.notes.push(scanned.error);
     return { transcripts, place: undefined };
   }
   context.stats.folders++;
-  let unreadable = 0;
-  for (const name of names) {
-    const id = sessionIdOf(name);
-    if (id === undefined) continue;
-    // Not path.join: the folder's path is normalised already and an entry's name is one component (10,000 times).
-    const file = `${folder.dir}${path.sep}${name}`;
+  let unreadable = scanned.unreadable;
+  for (const { name, id, file, stats } of scanned.files) {
     try {
-      // A stat, and the file is opened only when it changed since the index saw it.
-      const stats = statSync(file);
-      if (!stats.isFile()) continue;
+      // The file is opened only when it changed since the index saw it.
       const read = () => summarizeTranscript(file);
       const { summary, bytesRead, opened } = context.index.transcript(folder.dir, name, stats, read);
       context.stats.transcripts++;

@@ -1,7 +1,7 @@
 // Which folders under projects/ are one project: the slug folders of a repo's worktrees (each `.git` file names the
 // main one), and the container paths mapped onto them (symlinked slug folders and `persist-state/mappings.json`).
 // Also what the listing reads besides transcripts: git, and the pack's state files other commands write.
-import { type Dirent, readdirSync, type Stats, statSync } from "node:fs";
+import { type Dirent, lstatSync, readdirSync, type Stats, statSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod/mini";
 import { encodeProjectSlug, projectsDir, realpathOrSelf, type Env } from "../claude/home.ts";
@@ -11,7 +11,7 @@ import { readJsonState } from "../state/files.ts";
 import { mappingSchema, mappingsFile } from "../state/mappings.ts";
 import { readWorkItemEntries, workItemsPath } from "../work/work-items.ts";
 import { SessionsIndex } from "./index-file.ts";
-import type { Context, Layout, SlugFolder } from "./model.ts";
+import type { Context, Layout, SlugFolder, WorkItem } from "./model.ts";
 
 export function readLayout(env: Env, notes: string[]): Layout {
   const read = () => readJsonState(mappingsFile(env), z.array(z.unknown()), []);
@@ -43,7 +43,22 @@ export async function locateProject(cwd: string, layout: Layout): Promise<FoundP
   return { here, project: worktrees[0] ?? root, places: [root, ...worktrees], folders, slugs };
 }
 
-export function loadContext(env: Env, here: string, localPaths: string[], layout: Layout, notes: string[]): Context {
+/** The work items start-work recorded (malformed entries left out, an unreadable file a note). */
+export function readWorkItems(env: Env, notes: string[]): WorkItem[] {
+  return readNoted(workItemsPath(env), "work items", notes, () => readWorkItemEntries(env)).flatMap((entry) => {
+    const parsed = workItemSchema.safeParse(entry);
+    return parsed.success ? [{ ...parsed.data, title: parsed.data.title ?? null }] : [];
+  });
+}
+
+export function loadContext(
+  env: Env,
+  here: string,
+  localPaths: string[],
+  layout: Layout,
+  workItems: WorkItem[],
+  notes: string[],
+): Context {
   const { folders, symlinked, mappings } = layout;
   const localPlaces = new Map<string, string>();
   const keyOfName = new Map(folders.flatMap((folder) => folder.names.map((name) => [name, folder.key] as const)));
@@ -58,10 +73,7 @@ export function loadContext(env: Env, here: string, localPaths: string[], layout
     folders,
     localPlaces,
     mappings,
-    workItems: readNoted(workItemsPath(env), "work items", notes, () => readWorkItemEntries(env)).flatMap((entry) => {
-      const parsed = workItemSchema.safeParse(entry);
-      return parsed.success ? [{ ...parsed.data, title: parsed.data.title ?? null }] : [];
-    }),
+    workItems,
     containerSlugs: new Set([...symlinked, ...mapped.map((m) => m.containerSlug)]),
     containerPaths: new Set(mapped.map((m) => m.containerPath)),
     containerPlaces: new Map(),
@@ -133,11 +145,14 @@ export async function findProject(here: string): Promise<{ root: string; worktre
 /** The main worktree of the repo whose linked worktree is `dir` (its `.git` file names it), without running git. */
 export function mainWorktreeOf(dir: string): string | undefined {
   // `dir` may come from a transcript a container wrote: read only a small regular file there.
+  const gitFile = path.join(dir, ".git");
+  // Asked of every project's folder: a main worktree's `.git` folder, or no folder at all, is told without an error.
+  if (!lstatSync(gitFile, { throwIfNoEntry: false })?.isFile()) return undefined;
   let text: string | undefined;
   try {
-    text = readRegularText(path.join(dir, ".git"), 64 * 1024);
+    text = readRegularText(gitFile, 64 * 1024);
   } catch {
-    return undefined; // A `.git` folder (a main worktree).
+    return undefined; // Swapped for something else since: not a linked worktree's file.
   }
   if (text === undefined) return undefined;
   const gitdir = /^gitdir: (.+)$/m.exec(text)?.[1]?.trim();

@@ -6,24 +6,11 @@
 // uses it, one that does not check out is read again from its file (and a complete listing drops it).
 // Two listings at once each replace the whole file atomically: the last one wins, and what the other learnt is only
 // read again next time.
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readSync,
-  renameSync,
-  rmSync,
-  type Stats,
-  statSync,
-  writeSync,
-} from "node:fs";
+import { mkdirSync, readdirSync, type Stats, statSync } from "node:fs";
 import path from "node:path";
 import type { Env } from "../claude/home.ts";
 import type { TranscriptSummary } from "../claude/transcript.ts";
-import { tempPathBeside } from "../fs.ts";
+import { readRegularText, replaceFileIn } from "../fs.ts";
 import { isRecord } from "../json.ts";
 import { STATE, statePath } from "../state/paths.ts";
 import {
@@ -56,7 +43,7 @@ type StoredSection = Record<string, unknown>;
 /** The rows this listing saw, to write back: each a row as stored (reused as it was read) or a new one. */
 type SeenSection = Map<string, Map<string, Row>>;
 /** What says a folder's entries did not change: its inode, ctime and mtime (a rename, a new file, the hook's touch). */
-type FolderKey = [number, number, number];
+export type FolderKey = [number, number, number];
 
 export function sessionsIndexPath(env: Env): string {
   // In the host-only state folder: never mounted into containers, never synced.
@@ -97,7 +84,7 @@ export class SessionsIndex {
     let text: string | undefined;
     let problem: string | undefined;
     try {
-      text = readBoundedRegularFile(file, MAX_INDEX_BYTES);
+      text = readRegularText(file, MAX_INDEX_BYTES);
     } catch (error) {
       problem = error instanceof Error ? error.message : String(error);
     }
@@ -180,13 +167,13 @@ export class SessionsIndex {
       starts: { dir: this.startsDir, key: startsKey, rows: this.startsRowsToKeep() },
     });
     mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    replaceFile(this.file, text);
+    replaceFileIn(path.dirname(this.file), path.basename(this.file), text, 0o600);
   }
 
   /** The records folder's key to store: the one read before its names, unless it changed too recently to be proof. */
   private startsKeyToKeep(): FolderKey | null {
     if (this.startsKey === undefined) return null;
-    return this.startsKey[1] > Date.now() - RACY_MS ? null : this.startsKey;
+    return isSettled(this.startsKey) ? this.startsKey : null;
   }
 
   /**
@@ -211,6 +198,20 @@ function stillMatches(file: string, row: Row): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The start records folder's key, when it is settled enough to tell later that nothing in it changed; "none" when
+ * there is no such folder; undefined while it is changing.
+ */
+export function settledStartsKey(env: Env): FolderKey | "none" | undefined {
+  const key = folderKey(statePath(env, STATE.sessionStarts));
+  if (key === undefined) return "none";
+  return isSettled(key) ? key : undefined;
+}
+
+function isSettled(key: FolderKey): boolean {
+  return key[1] <= Date.now() - RACY_MS;
 }
 
 function folderKey(dir: string): FolderKey | undefined {
@@ -274,49 +275,6 @@ function compacted(transcripts: StoredSection, old: StringTable): { strings: str
     rows[dir] = remapped;
   }
   return { strings: table.strings, transcripts: rows };
-}
-
-/** Writes a new file beside `file` and renames it over `file`: whatever was there (even a link) is replaced, not written through. */
-function replaceFile(file: string, text: string): void {
-  const temp = tempPathBeside(file);
-  const fd = openSync(temp, "wx", 0o600);
-  try {
-    try {
-      writeSync(fd, text);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, file);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
-}
-
-/**
- * The file's text when it is a regular file (a link in its last component is refused, a FIFO never waited on) of at
- * most `maxBytes`; undefined when it does not exist.
- */
-function readBoundedRegularFile(file: string, maxBytes: number): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    if (error instanceof Error && "code" in error && error.code === "ENOENT") return undefined;
-    throw new Error(`${file} could not be read (${error instanceof Error ? error.message : String(error)})`);
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) throw new Error(`${file} is not a regular file`);
-    if (stats.size > maxBytes) throw new Error(`${file} is larger than ${maxBytes} bytes`);
-    const buffer = Buffer.alloc(stats.size);
-    let length = 0;
-    for (let read = 1; read > 0 && length < buffer.length; length += read)
-      read = readSync(fd, buffer, length, buffer.length - length, null);
-    return buffer.toString("utf8", 0, length);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
