@@ -7,9 +7,17 @@ import { summarizeTranscript } from "../claude/transcript.ts";
 import { readRegularText } from "../fs.ts";
 import { shellWord } from "../text.ts";
 import type { IndexedSummary, StartsSummary } from "./index-file.ts";
-import { type ScannedFolder, scanFolder } from "./scan.ts";
+import { fileIn, type ScannedFolder, scanFolder } from "./scan.ts";
 import { newestFirst, timeKey } from "./times.ts";
-import type { Context, ProjectSessions, SessionEnvironment, SessionInfo, SlugFolder, WorkItem } from "./model.ts";
+import {
+  type Context,
+  type ProjectSessions,
+  type SessionEnvironment,
+  type SessionInfo,
+  type SlugFolder,
+  sessionIdOf,
+  type WorkItem,
+} from "./model.ts";
 
 export type FolderSummary = {
   readonly transcripts: Array<{ readonly file: string; readonly id: string; readonly summary: IndexedSummary }>;
@@ -29,7 +37,10 @@ export function summarizeFolder(
   }
   context.stats.folders++;
   let unreadable = scanned.unreadable;
-  for (const { name, id, file, stats } of scanned.files) {
+  for (const stats of scanned.files) {
+    const { name } = stats;
+    const id = sessionIdOf(name) ?? name;
+    const file = fileIn(folder.dir, name);
     try {
       // The file is opened only when it changed since the index saw it.
       const read = () => summarizeTranscript(file);

@@ -6,7 +6,7 @@
 // uses it, one that does not check out is read again from its file (and a complete listing drops it).
 // Two listings at once each replace the whole file atomically: the last one wins, and what the other learnt is only
 // read again next time.
-import { mkdirSync, readdirSync, type Stats, statSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Env } from "../claude/home.ts";
 import type { TranscriptSummary } from "../claude/transcript.ts";
@@ -17,6 +17,7 @@ import {
   checkStartsRow,
   checkTable,
   checkTranscriptRow,
+  type FileKey,
   type IndexedSummary,
   keyMatches,
   remapTranscriptRow,
@@ -103,7 +104,7 @@ export class SessionsIndex {
   transcript(
     dir: string,
     name: string,
-    stats: Stats,
+    stats: FileKey,
     read: () => TranscriptSummary,
   ): { summary: IndexedSummary; bytesRead: number; opened: boolean } {
     const folder = Object.hasOwn(this.storedTranscripts, dir) ? this.storedTranscripts[dir] : undefined;

@@ -2,7 +2,6 @@
 // (size, mtime, inode), the strings many rows repeat (folders, branches, versions) kept once in a table. Everything
 // here is read back as untrusted input and checked field by field when a listing uses it: by hand, because zod over
 // 13,000 rows would cost more than the stats.
-import type { Stats } from "node:fs";
 import type { TranscriptSummary } from "../claude/transcript.ts";
 
 /** No field we keep is longer: first prompts are cut at 200 characters, paths at what a filesystem allows. */
@@ -22,11 +21,14 @@ export type StartsSummary = {
 /** What a listing keeps of a transcript: its summary without the bytes that one reading took. */
 export type IndexedSummary = Omit<TranscriptSummary, "bytesRead">;
 
+/** What says a file did not change: a stat's size, mtime and inode (a `Stats` is one). */
+export type FileKey = { readonly size: number; readonly mtimeMs: number; readonly ino: number };
+
 /** A row is `[size, mtimeMs, inode, ...value]`: the file's key, then what was read from it. */
 export type Row = unknown[];
 const KEY_LENGTH = 3;
 
-export function keyMatches(row: Row, stats: Stats): boolean {
+export function keyMatches(row: Row, stats: FileKey): boolean {
   // Inode numbers can pass 2^53 and lose precision as JSON numbers: such a file only compares unequal, and is re-read.
   return row[0] === stats.size && row[1] === stats.mtimeMs && row[2] === stats.ino;
 }
@@ -72,7 +74,7 @@ export function checkTable(value: unknown): string[] | undefined {
 const TRANSCRIPT_ROW_LENGTH = KEY_LENGTH + 8;
 const FIRST_SHARED = KEY_LENGTH + 1;
 
-export function transcriptRow(stats: Stats, summary: IndexedSummary, table: StringTable): Row {
+export function transcriptRow(stats: FileKey, summary: IndexedSummary, table: StringTable): Row {
   return [
     stats.size,
     stats.mtimeMs,
@@ -141,7 +143,7 @@ export function checkTranscriptRow(row: Row, table: StringTable): IndexedSummary
   };
 }
 
-export function startsRow(stats: Stats, starts: StartsSummary): Row {
+export function startsRow(stats: FileKey, starts: StartsSummary): Row {
   return [
     stats.size,
     stats.mtimeMs,

@@ -8,12 +8,12 @@ import path from "node:path";
 import { type Env, projectsDir } from "../claude/home.ts";
 import { readRegularFile, replaceFileIn } from "../fs.ts";
 import { STATE, statePath } from "../state/paths.ts";
-import { packVersion } from "../version.ts";
+import { packBuild } from "../version.ts";
 import type { FolderKey } from "./index-file.ts";
 import type { Layout, WorkItem } from "./model.ts";
 import type { ScannedFolder } from "./scan.ts";
 
-/** Changed whenever what a listing prints changes, so an older output is never printed by a newer pack. */
+/** The kept file's layout. The build's hash is in the key: an output is never printed by another build of the pack. */
 const FORMAT = 1;
 /** 10,000 sessions print about 8 MB: a larger file is not ours, and the listing is made again. */
 const MAX_BYTES = 256 * 1024 * 1024;
@@ -22,7 +22,7 @@ const MAX_BYTES = 256 * 1024 * 1024;
 export type ListingKey = Buffer;
 
 /** Each project folder's place and the repo it belongs to when the output was made: checked again before reuse. */
-export type Places = ReadonlyArray<readonly [place: string, repo: string | null]>;
+export type Places = ReadonlyArray<readonly [place: string, repo: string]>;
 
 /** Everything a listing of every project is made from, as `listingKey` spells it. */
 export type ListingInputs = {
@@ -44,15 +44,15 @@ export type ListingInputs = {
 export function listingKey(inputs: ListingInputs): ListingKey {
   const { env, here, printedAs, layout, workItems, startsKey, scanned } = inputs;
   const files = layout.folders.map((folder) => scanned.get(folder.key)?.files ?? []);
-  const texts = [FORMAT, packVersion(), printedAs, here, projectsDir(env), layout, workItems, startsKey];
+  const texts = [FORMAT, packBuild(), printedAs, here, projectsDir(env), layout, workItems, startsKey];
   const names = layout.folders.map((folder, i) => [folder.dir, files[i]?.map((file) => file.name)]);
   const numbers = new Float64Array(3 * files.reduce((sum, list) => sum + list.length, 0));
   let at = 0;
   for (const list of files) {
-    for (const { stats } of list) {
-      numbers[at++] = stats.size;
-      numbers[at++] = stats.mtimeMs;
-      numbers[at++] = stats.ino;
+    for (const file of list) {
+      numbers[at++] = file.size;
+      numbers[at++] = file.mtimeMs;
+      numbers[at++] = file.ino;
     }
   }
   return Buffer.concat([Buffer.from(JSON.stringify([...texts, names])), new Uint8Array(numbers.buffer)]);
@@ -115,10 +115,7 @@ function isHeader(value: unknown): value is { format: number; keyBytes: number; 
     Array.isArray(places) &&
     places.every(
       (entry) =>
-        Array.isArray(entry) &&
-        entry.length === 2 &&
-        typeof entry[0] === "string" &&
-        (entry[1] === null || typeof entry[1] === "string"),
+        Array.isArray(entry) && entry.length === 2 && typeof entry[0] === "string" && typeof entry[1] === "string",
     )
   );
 }

@@ -3,9 +3,14 @@
 import { readdirSync, type Stats, statSync } from "node:fs";
 import path from "node:path";
 import { describeError } from "../errors.ts";
+import type { FileKey } from "./index-rows.ts";
 import { sessionIdOf } from "./model.ts";
 
-export type ScannedFile = { readonly name: string; readonly id: string; readonly file: string; readonly stats: Stats };
+/**
+ * A session file as a stat found it. Only the numbers are kept: 10,000 `Stats` (each with four dates) kept alive until
+ * the listing ends cost more in garbage collection than the stats themselves.
+ */
+export type ScannedFile = { readonly name: string } & FileKey;
 
 export type ScannedFolder = {
   readonly files: ScannedFile[];
@@ -14,6 +19,11 @@ export type ScannedFolder = {
   /** Why the folder itself could not be read, when it could not. */
   readonly error?: string;
 };
+
+/** Not path.join: the folder's path is normalised already and an entry's name is one component (10,000 times). */
+export function fileIn(dir: string, name: string): string {
+  return `${dir}${path.sep}${name}`;
+}
 
 export function scanFolder(dir: string): ScannedFolder {
   let names: string[];
@@ -26,18 +36,15 @@ export function scanFolder(dir: string): ScannedFolder {
   const files: ScannedFile[] = [];
   let unreadable = 0;
   for (const name of names) {
-    const id = sessionIdOf(name);
-    if (id === undefined) continue;
-    // Not path.join: the folder's path is normalised already and an entry's name is one component (10,000 times).
-    const file = `${dir}${path.sep}${name}`;
+    if (sessionIdOf(name) === undefined) continue;
     let stats: Stats;
     try {
-      stats = statSync(file);
+      stats = statSync(fileIn(dir, name));
     } catch {
       unreadable++;
       continue;
     }
-    if (stats.isFile()) files.push({ name, id, file, stats });
+    if (stats.isFile()) files.push({ name, size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino });
   }
   return { files, unreadable };
 }

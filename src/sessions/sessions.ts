@@ -146,7 +146,7 @@ function statsOfScan(scanned: Map<string, ScannedFolder>): ReadStats {
   for (const folder of scanned.values()) {
     stats.folders++;
     stats.transcripts += folder.files.length;
-    for (const { stats: file } of folder.files) stats.totalBytes += file.size;
+    for (const file of folder.files) stats.totalBytes += file.size;
   }
   return stats;
 }
