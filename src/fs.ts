@@ -43,12 +43,26 @@ function writeThrough(file: string, content: string | Uint8Array, mode?: number)
   writeNewThenRename(tempPathBeside(file), file, content, mode ?? existingMode(file) ?? 0o644);
 }
 
-/** Writes `content` into `temp`, made new (never an existing path or link), syncs it and renames it over `target`. */
-function writeNewThenRename(temp: string, target: string, content: string | Uint8Array, mode: number): void {
+/** What a file is written from: its text or bytes, or parts of it written one after another. */
+export type FileContent = string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+
+/**
+ * Writes `content` into `temp`, made new (never an existing path or link), syncs it (unless it is a cache, which a
+ * crash may leave empty: it is made again) and renames it over `target`.
+ */
+function writeNewThenRename(
+  temp: string,
+  target: string,
+  content: FileContent,
+  mode: number,
+  options: { cache?: boolean } = {},
+): void {
   const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
-    writeSync(fd, typeof content === "string" ? Buffer.from(content) : content);
-    fsyncSync(fd);
+    for (const part of typeof content === "string" || content instanceof Uint8Array ? [content] : content) {
+      writeSync(fd, typeof part === "string" ? Buffer.from(part) : part);
+    }
+    if (!options.cache) fsyncSync(fd);
   } catch (error) {
     closeSync(fd);
     unlinkSync(temp);
@@ -270,11 +284,18 @@ export function openRegularFile(file: string): number {
  * Replaces `dir/name` with `content` atomically, never writing through what is there: a symlink or file planted
  * under that name is replaced, not followed. `dir` is a folder the caller reached safely (see withDirBeneath).
  */
-export function replaceFileIn(dir: string, name: string, content: string | Uint8Array, mode: number): void {
+export function replaceFileIn(
+  dir: string,
+  name: string,
+  content: FileContent,
+  mode: number,
+  options: { cache?: boolean } = {},
+): void {
   writeNewThenRename(
     path.join(dir, `.${name}.${process.pid}.${randomHex(4)}.tmp`),
     path.join(dir, name),
     content,
     mode,
+    options,
   );
 }

@@ -21,6 +21,7 @@ import {
   type IndexedSummary,
   keyMatches,
   remapTranscriptRow,
+  sharedPlaces,
   type Row,
   type StartsSummary,
   StringTable,
@@ -168,7 +169,7 @@ export class SessionsIndex {
       starts: { dir: this.startsDir, key: startsKey, rows: this.startsRowsToKeep() },
     });
     mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    replaceFileIn(path.dirname(this.file), path.basename(this.file), text, 0o600);
+    replaceFileIn(path.dirname(this.file), path.basename(this.file), text, 0o600, { cache: true });
   }
 
   /** The records folder's key to store: the one read before its names, unless it changed too recently to be proof. */
@@ -264,8 +265,17 @@ function rowsOf(section: SeenSection): StoredSection {
   return rows;
 }
 
-/** The rows of a complete listing with a string table of only the strings they use. */
+/**
+ * The rows of a complete listing with their string table, which is made again with only the strings they use when
+ * fewer than half of its strings are still used (folders and branches gone): otherwise the rows are written as read.
+ */
 function compacted(transcripts: StoredSection, old: StringTable): { strings: string[]; transcripts: StoredSection } {
+  const used = new Set<unknown>();
+  for (const folder of Object.values(transcripts)) {
+    for (const row of Object.values(folder as Record<string, Row>))
+      for (const place of sharedPlaces(row)) used.add(place);
+  }
+  if (used.size * 2 >= old.strings.length) return { strings: old.strings, transcripts };
   const table = new StringTable();
   const rows: StoredSection = {};
   for (const [dir, folder] of Object.entries(transcripts)) {

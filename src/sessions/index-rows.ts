@@ -90,6 +90,11 @@ export function transcriptRow(stats: FileKey, summary: IndexedSummary, table: St
   ];
 }
 
+/** The places in the string table a transcript row refers to. */
+export function sharedPlaces(row: Row): unknown[] {
+  return row.slice(FIRST_SHARED, FIRST_SHARED + 4);
+}
+
 /** A checked transcript row with its shared strings' places moved from table `from` to table `to`. */
 export function remapTranscriptRow(row: Row, from: StringTable, to: StringTable): Row {
   return row.map((field, i) =>

@@ -100,8 +100,7 @@ export function saveListing(env: Env, kind: ListingKind, key: ListingKey, places
   const file = listingCachePath(env, kind);
   const header = JSON.stringify({ format: FORMAT, keyBytes: key.length, places });
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const content = Buffer.concat([Buffer.from(`${header}\n`), key, Buffer.from(output)]);
-  replaceFileIn(path.dirname(file), path.basename(file), content, 0o600);
+  replaceFileIn(path.dirname(file), path.basename(file), [`${header}\n`, key, output], 0o600, { cache: true });
 }
 
 function isHeader(value: unknown): value is { format: number; keyBytes: number; places: Places } {
