@@ -172,6 +172,23 @@ describe("sessions --all: the last output, printed again only while nothing it w
     expect(after.stdout).toBe(await fresh({ table: true, env: { COLUMNS: "200", TZ: "UTC", ...env } }));
   });
 
+  it("lists a session whose transcript names a file as its folder (a container can write anything there)", async () => {
+    const file = path.join(tempDir("cp-listing-file-"), "not-a-folder");
+    writeFileSync(file, "");
+    const id = "c1c1c1c1-0000-4000-8000-000000000009";
+    const odd = path.join(home, ".claude", "projects", encodeProjectSlug(file));
+    writeTranscript(path.join(odd, `${id}.jsonl`), {
+      id,
+      cwd: file,
+      branch: "main",
+      prompt: "odd",
+      start: Date.now() - HOUR,
+      end: Date.now(),
+    });
+    const listed = JSON.parse((await list()).stdout) as { sessions: Array<{ id: string; project: string }> };
+    expect(listed.sessions.find((s) => s.id === id)?.project).toBe(file);
+  });
+
   it("keeps a JSON listing and a table each, so that using both does not make either anew", async () => {
     await keep();
     await keep({ table: true });

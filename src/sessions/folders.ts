@@ -146,13 +146,13 @@ export async function findProject(here: string): Promise<{ root: string; worktre
 export function mainWorktreeOf(dir: string): string | undefined {
   // `dir` may come from a transcript a container wrote: read only a small regular file there.
   const gitFile = path.join(dir, ".git");
-  // Asked of every project's folder: a main worktree's `.git` folder, or no folder at all, is told without an error.
-  if (!lstatSync(gitFile, { throwIfNoEntry: false })?.isFile()) return undefined;
   let text: string | undefined;
   try {
+    // Asked of every project's folder: a main worktree's `.git` folder, or no folder at all, is told by one lstat.
+    if (!lstatSync(gitFile, { throwIfNoEntry: false })?.isFile()) return undefined;
     text = readRegularText(gitFile, 64 * 1024);
   } catch {
-    return undefined; // Swapped for something else since: not a linked worktree's file.
+    return undefined; // Not a folder (a file named as one), unreadable, or swapped since: not a linked worktree's.
   }
   if (text === undefined) return undefined;
   const gitdir = /^gitdir: (.+)$/m.exec(text)?.[1]?.trim();
