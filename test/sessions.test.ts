@@ -415,6 +415,14 @@ describe("claude-persist sessions: the index of what was read", () => {
     };
   }
 
+  /**
+   * These tests change the index behind the listing's back: what `--all` kept from its last run would be printed
+   * instead (when the start records folder has been still for 3 s), so it is put away first.
+   */
+  function forgetListing(): void {
+    rmSync(path.join(home, ".claude", "persist-host", "sessions-listings"), { recursive: true, force: true });
+  }
+
   beforeAll(() => {
     home = tempHome();
     folder = tempDir("cp-sess-index-");
@@ -504,6 +512,7 @@ describe("claude-persist sessions: the index of what was read", () => {
   ])("rebuilds a damaged index (%s) and lists the same", async (_what, content) => {
     const before = await listAll();
     writeFileSync(indexFile, content);
+    forgetListing();
     const rebuilt = await listAll();
     expect(rebuilt.opened).toBe(3);
     expect(rebuilt.stderr).toContain("the sessions index was not usable");
@@ -523,6 +532,7 @@ describe("claude-persist sessions: the index of what was read", () => {
     forged[forged.length - 1] = "forged";
     malformed[malformed.length - 1] = { not: "text" };
     writeFileSync(indexFile, JSON.stringify(index));
+    forgetListing();
     const after = await listAll();
     expect(after.opened).toBe(2);
     expect(after.sessions.map((s) => s.firstPrompt).sort()).toEqual(["prompt 0", "prompt 1", "prompt 2"]);
@@ -541,6 +551,7 @@ describe("claude-persist sessions: the index of what was read", () => {
     };
     index.transcripts["not/absolute"] = "junk";
     writeFileSync(indexFile, JSON.stringify(index));
+    forgetListing();
     const listed = await listAll();
     expect(listed.opened).toBe(0);
     expect(listed.sessions.map((s) => s.firstPrompt).sort()).toEqual(["prompt 0", "prompt 1", "prompt 2"]);
@@ -553,6 +564,7 @@ describe("claude-persist sessions: the index of what was read", () => {
     writeFileSync(elsewhere, "keep me");
     rmSync(indexFile, { force: true });
     symlinkSync(elsewhere, indexFile);
+    forgetListing();
     const listed = await listAll();
     expect(listed.opened).toBe(3);
     expect(readFileSync(elsewhere, "utf8")).toBe("keep me");
@@ -562,6 +574,7 @@ describe("claude-persist sessions: the index of what was read", () => {
 
   it("stays usable when two listings run at once", async () => {
     rmSync(indexFile, { force: true });
+    forgetListing();
     const runs = await Promise.all([listAll(), listAll(), listAll()]);
     for (const run of runs) expect(run.sessions).toEqual(runs[0]?.sessions);
     expect((await listAll()).opened).toBe(0);
