@@ -8,6 +8,7 @@
 //   tsx scripts/build.ts --check [DIR]  build into a temporary folder and fail if DIR (default dist/) differs
 import { createHash } from "node:crypto";
 import {
+  chmodSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -93,12 +94,11 @@ async function buildRuntime(dist: string): Promise<void> {
   // `--help`. A bundle's imports of the other command modules are left out (the runner never reaches them: the
   // entry point chose the bundle by the same name the runner looks up).
   const bundleOf = await commandModules();
-  // The libraries loaded at first use only (execa at a command's first process, string-width for tables): ES modules
-  // of their own beside the bundles, so that no command parses them at its start.
+  // The libraries loaded at first use only (execa at a command's first process, string-width for tables): CommonJS
+  // files of their own beside the bundles, so that no command parses them at its start.
   const lazyLibraries = ["execa", "string-width"];
   for (const library of lazyLibraries) {
-    const entryPoints = { [`bin/lib/${library}`]: library };
-    await build({ ...common, minify: true, entryPoints, outdir: dist, outExtension: { ".js": ".mjs" } });
+    await build({ ...hook, metafile: false, entryPoints: { [`bin/lib/${library}`]: library } });
   }
   // yaml, for compose-based configs, is imported by a module that is itself loaded on demand: CommonJS, so that the
   // bundle's lazily run module can require it.
@@ -107,13 +107,16 @@ async function buildRuntime(dist: string): Promise<void> {
     await build({
       ...hook,
       metafile: false,
+      // import() becomes a require() in a promise: the bundles run as vm.Scripts (src/code-cache.ts), where a dynamic
+      // import needs an experimental loader that warns on Node 20.
+      supported: { "dynamic-import": false },
       entryPoints: { [`bin/lib/${own}`]: "scripts/cli-main.ts" },
       plugins: [
         {
           name: "one-command",
           setup: (b) => {
             b.onResolve({ filter: new RegExp(`^(${lazyLibraries.join("|")})$`) }, ({ path: spec, kind }) =>
-              kind === "dynamic-import" ? { path: `./${spec}.mjs`, external: true } : undefined,
+              kind === "dynamic-import" ? { path: `./${spec}.cjs`, external: true } : undefined,
             );
             b.onResolve({ filter: /^yaml$/ }, () => ({ path: "./yaml.cjs", external: true }));
             b.onResolve({ filter: /^\.\/commands\/[\w-]+\.ts$/ }, ({ path: spec, importer }) => {
@@ -127,24 +130,22 @@ async function buildRuntime(dist: string): Promise<void> {
       ],
     });
   }
-  writeFileSync(
-    path.join(dist, "bin", "claude-persist.mjs"),
-    "#!/usr/bin/env node\n" +
-      "// Requires the bundle of the command asked for (scripts/build.ts): each command loads only its own modules.\n" +
-      'import module from "node:module";\n' +
-      "// Node 22.1 and later keep compiled code in a cache on disk (in the OS temp folder, or NODE_COMPILE_CACHE).\n" +
-      "module.enableCompileCache?.();\n" +
-      `const bundles = ${JSON.stringify(bundleOf)};\n` +
-      "const name = process.argv[2];\n" +
-      'module.createRequire(import.meta.url)(`./lib/${Object.hasOwn(bundles, name) ? bundles[name] : "cli"}.cjs`);\n',
-    { mode: 0o755 },
-  );
-  for (const alias of ["dev-open", "start-work"]) {
-    writeFileSync(
-      path.join(dist, "bin", `${alias}.mjs`),
-      `#!/usr/bin/env node\nprocess.argv.splice(2, 0, ${JSON.stringify(alias)});\nawait import("./claude-persist.mjs");\n`,
-      { mode: 0o755 },
-    );
+  // The entry points: ES modules (their names are in users' settings and slash commands) that run a command's bundle.
+  for (const [entry, command] of [
+    ["claude-persist", ""],
+    ["dev-open", "dev-open"],
+    ["start-work", "start-work"],
+  ]) {
+    const file = path.join(dist, "bin", `${entry}.mjs`);
+    await build({
+      ...common,
+      minify: true,
+      banner: { js: "#!/usr/bin/env node" },
+      define: { CLI_BUNDLES: JSON.stringify(bundleOf), CLI_COMMAND: JSON.stringify(command) },
+      entryPoints: ["scripts/cli-entry.ts"],
+      outfile: file,
+    });
+    chmodSync(file, 0o755);
   }
 
   // The devcontainers CLI is one self-contained package; beside the bundles, Node's resolution finds it.

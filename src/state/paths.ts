@@ -67,6 +67,8 @@ export const STATE = {
   syncRelayPassword: { name: "sync-relay-password", kind: "file", writers: "host" },
   /** Unison's archives (its UNISON folder). */
   unisonArchives: { name: "unison", kind: "dir", writers: "host" },
+  /** V8's compiled code of the CLI's bundles (src/code-cache.ts): code, so no one else may write it. */
+  codeCache: { name: "code-cache", kind: "dir", writers: "host" },
   /** On a remote Docker engine's machine: the pack's runtime another machine's dev-open sent, until installed. */
   incomingRuntime: { name: "incoming-runtime", kind: "dir", writers: "host" },
   /** The first-run choices an editor-created container's onCreateCommand copies: no container may change them. */
@@ -95,11 +97,15 @@ export function ensurePackHostDir(env: Env): string {
   return dir;
 }
 
-/** Removes the host-only folder when nothing but the migration's marker is in it (uninstall, a failed install). */
+/**
+ * Removes the host-only folder when nothing but what can go with it (the migration's marker, the code cache) is in it
+ * (uninstall, a failed install).
+ */
 export function removeHostDirIfUnused(env: Env): void {
   const dir = packHostDir(env);
-  if (!existsSync(dir) || readdirSync(dir).some((name) => name !== MIGRATED_MARKER)) return;
-  rmSync(path.join(dir, MIGRATED_MARKER), { force: true });
+  const disposable = [MIGRATED_MARKER, STATE.codeCache.name];
+  if (!existsSync(dir) || readdirSync(dir).some((name) => !disposable.includes(name))) return;
+  for (const name of disposable) rmSync(path.join(dir, name), { recursive: true, force: true });
   rmdirSync(dir);
 }
 

@@ -1,0 +1,14 @@
+// dist/bin/claude-persist.mjs (and dev-open.mjs, start-work.mjs, which name their command first): runs the bundle of
+// the command asked for (scripts/build.ts), so that each command loads only its own modules, from V8's code cache.
+import { fileURLToPath } from "node:url";
+import { runBundle } from "../src/code-cache.ts";
+
+/** Each command's bundle, by command name (defined by the build). */
+declare const CLI_BUNDLES: Record<string, string>;
+/** The command this entry point runs (dev-open.mjs, start-work.mjs), defined by the build; "" for claude-persist. */
+declare const CLI_COMMAND: string;
+
+if (CLI_COMMAND) process.argv.splice(2, 0, CLI_COMMAND);
+const name = process.argv[2] ?? "";
+const bundle = Object.hasOwn(CLI_BUNDLES, name) ? CLI_BUNDLES[name] : "cli";
+runBundle(fileURLToPath(new URL(`./lib/${bundle}.cjs`, import.meta.url)));

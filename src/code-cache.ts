@@ -1,0 +1,165 @@
+// V8's compiled code for the CLI's bundles, kept between runs (what Node 22's module.enableCompileCache does, for Node
+// 20): compiling a 250 kB bundle is a fifth of a command's start. Cached code is code: it is read only from a folder
+// that this user alone can write and that nothing else reaches, `persist-host/code-cache/` on the host (0700, never
+// mounted into a container). In a dev container there is no cache: its copy of that folder lies in a filesystem the
+// container's image and root control, and its commands start outside the slash commands' hot path.
+// Anything wrong with the cache (missing, damaged, rejected by V8, a link or a FIFO in its place, a read-only HOME)
+// costs only the cache: the bundle is compiled from source, as `require` would.
+import { lstatSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
+import Module, { createRequire } from "node:module";
+import path from "node:path";
+import vm from "node:vm";
+import { packHostDir, type Env } from "./claude/home.ts";
+import { detectEnvironment } from "./environment.ts";
+import { readRegularFile, replaceFileIn } from "./fs.ts";
+import { STATE, statePath } from "./state/paths.ts";
+
+/** Cache files kept at most (one per bundle and build; the oldest go first). */
+export const MAX_CACHE_FILES = 24;
+/** A cache file larger than this is not read (a bundle's cache is about its source's size). */
+const MAX_CACHE_BYTES = 8 << 20;
+const FORMAT = "claude-persist code cache 1";
+
+/**
+ * Runs the CommonJS bundle `file` as `require(file)` would, from cached compiled code when there is some, and
+ * caches what this run compiled when there was none (at exit, so that the functions the command ran are in it).
+ */
+export function runBundle(file: string, env: Env = process.env): void {
+  const dir = cacheDirOf(env);
+  if (dir !== undefined && enableCompileCacheOfNode(dir)) {
+    createRequire(file)(file);
+    return;
+  }
+  const compiled = dir === undefined ? undefined : compileWithCache(file, dir);
+  if (compiled === undefined) {
+    createRequire(file)(file);
+    return;
+  }
+  const { script, cacheFile, header, reused } = compiled;
+  if (!reused) process.once("exit", () => writeCache(dir as string, cacheFile, header, script));
+  const wrapper: unknown = script.runInThisContext();
+  const module = new Module(file);
+  module.filename = file;
+  (wrapper as (...args: unknown[]) => void).call(
+    module.exports,
+    module.exports,
+    createRequire(file),
+    module,
+    file,
+    path.dirname(file),
+  );
+}
+
+/** Node 22.1 and later cache compiled code themselves: pointed at the same folder, they need nothing else. */
+function enableCompileCacheOfNode(dir: string): boolean {
+  const enable = (Module as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
+  if (enable === undefined) return false;
+  if (makePrivateDir(dir)) enable(dir);
+  return true;
+}
+
+/** `persist-host/code-cache/` when this is the host and the folder (or `persist-host/`, to make it in) is private. */
+export function cacheDirOf(env: Env): string | undefined {
+  if (process.getuid === undefined || detectEnvironment(env).kind !== "host") return undefined;
+  return isPrivateDir(packHostDir(env)) ? statePath(env, STATE.codeCache) : undefined;
+}
+
+/** A real folder (not a link to one) of this user's that no one else may write into. */
+function isPrivateDir(dir: string): boolean {
+  try {
+    const stats = lstatSync(dir);
+    return stats.isDirectory() && stats.uid === process.getuid?.() && (stats.mode & 0o077) === 0;
+  } catch {
+    // Missing or unreadable: no cache.
+    return false;
+  }
+}
+
+type Compiled = { script: vm.Script; cacheFile: string; header: string; reused: boolean };
+
+function compileWithCache(file: string, dir: string): Compiled | undefined {
+  // Dynamic import() in a vm.Script needs this (Node 20.12 and later); the build leaves no import() in the bundles.
+  const importModuleDynamically = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+  if (importModuleDynamically === undefined) return undefined;
+  let source: string;
+  let header: string;
+  try {
+    source = readFileSync(file, "utf8");
+    // The bundle's identity on disk (any write changes its ctime) and the V8 that compiled it.
+    const { dev, ino, size, mtimeNs, ctimeNs } = statSync(file, { bigint: true });
+    const identity = [file, dev, ino, size, mtimeNs, ctimeNs, process.version, process.arch, process.versions.v8];
+    header = `${FORMAT}\n${identity.join("\0")}\n`;
+  } catch {
+    // Unreadable here: require reports it as it would without a cache.
+    return undefined;
+  }
+  const cacheFile = `${path.basename(file, ".cjs")}-${hashOf(header)}.v8`;
+  const cached = isPrivateDir(dir) ? readCache(path.join(dir, cacheFile), header) : undefined;
+  try {
+    const script = new vm.Script(Module.wrap(source), {
+      filename: file,
+      importModuleDynamically,
+      ...(cached === undefined ? {} : { cachedData: cached }),
+    });
+    return { script, cacheFile, header, reused: cached !== undefined && !script.cachedDataRejected };
+  } catch {
+    // A syntax error in the bundle: require reports it as it would without a cache.
+    return undefined;
+  }
+}
+
+/** The compiled code in `file` if it is a regular file of this user's, of bounded size, made for `header`'s bundle. */
+function readCache(file: string, header: string): Buffer | undefined {
+  let bytes: Buffer | undefined;
+  try {
+    bytes = readRegularFile(file, MAX_CACHE_BYTES);
+  } catch {
+    // A link, a FIFO, a folder, too large or unreadable: compiled from source, and replaced at exit.
+    return undefined;
+  }
+  const expected = Buffer.from(header);
+  if (bytes === undefined || bytes.length <= expected.length) return undefined;
+  return bytes.subarray(0, expected.length).equals(expected) ? bytes.subarray(expected.length) : undefined;
+}
+
+/** `dir` made (0700) where missing; false unless it is a private folder now. */
+function makePrivateDir(dir: string): boolean {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch {
+    // There already (checked next), or cannot be made (a read-only HOME): then no cache.
+  }
+  return isPrivateDir(dir);
+}
+
+function writeCache(dir: string, cacheFile: string, header: string, script: vm.Script): void {
+  if (!makePrivateDir(dir)) return;
+  try {
+    replaceFileIn(dir, cacheFile, Buffer.concat([Buffer.from(header), script.createCachedData()]), 0o600);
+    pruneCache(dir);
+  } catch {
+    // A full disk or a read-only folder costs the next run its cache, nothing else.
+  }
+}
+
+/** Keeps the newest MAX_CACHE_FILES entries: each build of a bundle has its own file, old builds' go. */
+function pruneCache(dir: string): void {
+  const entries = readdirSync(dir).map((name) => ({ name, time: lstatSync(path.join(dir, name)).mtimeMs }));
+  if (entries.length <= MAX_CACHE_FILES) return;
+  entries.sort((a, b) => b.time - a.time);
+  for (const { name } of entries.slice(MAX_CACHE_FILES)) unlinkSync(path.join(dir, name));
+}
+
+/** A short, stable name for `text` (53 bits of cyrb53); the header in the file says exactly what it is for. */
+function hashOf(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ code, 2654435761);
+    h2 = Math.imul(h2 ^ code, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
