@@ -4,12 +4,17 @@ import path from "node:path";
 import { expect } from "vitest";
 import { UserError } from "../../src/errors.ts";
 
-/** Every file under `dir` with its bytes, and every folder: the "nothing changed" check. */
+/**
+ * Every file under `dir` with its bytes, and every folder: the "nothing changed" check. The CLI's code cache
+ * (`persist-host/code-cache/`, src/code-cache.ts) is left out: any run may leave compiled code there, and it is no
+ * change a command made.
+ */
 export function treeOf(dir: string): Record<string, string> {
   const files: Record<string, string> = {};
   const walk = (rel: string) => {
     for (const entry of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
       const child = path.join(rel, entry.name);
+      if (path.basename(path.join(dir, rel)) === "persist-host" && entry.name === "code-cache") continue;
       if (entry.isDirectory()) {
         files[`${child}/`] = "folder";
         walk(child);
