@@ -3,6 +3,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import * as z from "zod/mini";
 import { describeError, UserError } from "./errors.ts";
+import "./zod-messages.ts";
 
 /** One flag of a command. */
 export type Flag = {

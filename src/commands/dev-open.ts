@@ -1,5 +1,5 @@
 // `dev-open` (and `/dev-open`): open this repo in its dev container with the Claude session data shared.
-import * as z from "zod";
+import * as z from "zod/mini";
 import { flagHelp, parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
 import { openDevContainer, type DevOpenOptions, type DevOpenResult } from "../devcontainer/open.ts";
@@ -10,7 +10,7 @@ export const devOpenFlags = {
     type: "string",
     value: "PATH",
     help: "the devcontainer.json to use when the repo has several",
-    check: () => z.string().min(1),
+    check: () => z.string().check(z.minLength(1)),
   },
   init: {
     type: "boolean",
@@ -31,7 +31,9 @@ export const devOpenFlags = {
     value: "DIR",
     help: "the container user's home, when it cannot be told from the config",
     check: () =>
-      z.string().regex(/^\/[A-Za-z0-9._/-]*$/, "must be an absolute path of letters, digits, '.', '_', '-' and '/'"),
+      z
+        .string()
+        .check(z.regex(/^\/[A-Za-z0-9._/-]*$/, "must be an absolute path of letters, digits, '.', '_', '-' and '/'")),
   },
   isolated: { type: "boolean", help: "take the persistence mounts out again: the container keeps its own sessions" },
   shell: {

@@ -1,7 +1,7 @@
 // `start-work` (and `/start-work`): a Linear issue becomes its branch or worktree, the issue moves to In Progress,
 // the work item is remembered for the SessionStart hook, and a short report (with the issue's description)
 // goes to stdout, which the slash command puts in front of Claude.
-import * as z from "zod";
+import * as z from "zod/mini";
 import { flagHelp, parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
 import { openDevContainer, type DevOpenResult } from "../devcontainer/open.ts";
@@ -22,8 +22,7 @@ const flags = {
     check: () =>
       z
         .string()
-        .max(200, "at most 200 characters")
-        .regex(/^[^\x00-\x1f\x7f]*$/, "must be one line of text"),
+        .check(z.maxLength(200, "at most 200 characters"), z.regex(/^[^\x00-\x1f\x7f]*$/, "must be one line of text")),
   },
   from: {
     type: "string",
@@ -32,10 +31,12 @@ const flags = {
     check: () =>
       z
         .string()
-        .max(200, "at most 200 characters")
-        .regex(
-          /^[^\s\x00-\x1f\x7f-][^\s\x00-\x1f\x7f]*$/,
-          "must be a branch, tag or commit name like main or origin/main",
+        .check(
+          z.maxLength(200, "at most 200 characters"),
+          z.regex(
+            /^[^\s\x00-\x1f\x7f-][^\s\x00-\x1f\x7f]*$/,
+            "must be a branch, tag or commit name like main or origin/main",
+          ),
         ),
   },
   carry: {

@@ -1,6 +1,6 @@
 // `claude-persist sync`: sessions, todos and plans that follow the user across their machines, on Syncthing.
 import path from "node:path";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { actionHelp, parseOptions } from "../args.ts";
 import { projectsDir } from "../claude/home.ts";
 import type { Command, Io } from "../command.ts";
@@ -33,6 +33,9 @@ import { oneLine } from "../text.ts";
 
 const none = {} as const;
 
+const deviceName = () => z.string().check(z.minLength(1), z.maxLength(64));
+const nonEmpty = () => z.string().check(z.minLength(1));
+
 const actions = {
   init: {
     flags: {
@@ -41,9 +44,9 @@ const actions = {
         multiple: true,
         value: "ADDRESS",
         help: "where this machine accepts connections",
-        check: () => z.string().regex(/^(tcp|quic)[46]?:\/\/[^\s<>&]+$/, "must look like tcp://HOST:PORT"),
+        check: () => z.string().check(z.regex(/^(tcp|quic)[46]?:\/\/[^\s<>&]+$/, "must look like tcp://HOST:PORT")),
       },
-      name: { type: "string", value: "NAME", help: "this device's name", check: () => z.string().min(1).max(64) },
+      name: { type: "string", value: "NAME", help: "this device's name", check: deviceName },
       own: { type: "boolean", help: "run a Syncthing of claude-persist's own" },
       relay: { type: "boolean", help: "an always-on box that only stores encrypted data" },
     },
@@ -55,13 +58,14 @@ const actions = {
   "add-device": {
     args: "ID",
     flags: {
-      name: { type: "string", value: "NAME", help: "the device's name", check: () => z.string().min(1).max(64) },
+      name: { type: "string", value: "NAME", help: "the device's name", check: deviceName },
       address: {
         type: "string",
         multiple: true,
         value: "ADDRESS",
         help: "where to reach it",
-        check: () => z.string().regex(/^((tcp|quic)[46]?:\/\/[^\s<>&]+|dynamic)$/, "must look like tcp://HOST:PORT"),
+        check: () =>
+          z.string().check(z.regex(/^((tcp|quic)[46]?:\/\/[^\s<>&]+|dynamic)$/, "must look like tcp://HOST:PORT")),
       },
       untrusted: { type: "boolean", help: "it gets encrypted data only" },
     },
@@ -94,7 +98,7 @@ const actions = {
   unison: {
     args: "HOST",
     flags: {
-      "ssh-command": { type: "string", value: "CMD", help: "how to run ssh", check: () => z.string().min(1) },
+      "ssh-command": { type: "string", value: "CMD", help: "how to run ssh", check: nonEmpty },
     },
     help:
       "sync once with HOST over ssh with unison instead (no daemon, no port): the same\n" +

@@ -14,7 +14,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { loadExeca } from "../execa.ts";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { encodeProjectSlug, globalStatePath, PACK_CODE_DIR, packStateDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
 import { replaceFileIn } from "../fs.ts";
@@ -31,20 +31,20 @@ const DOCKER_TIMEOUT_MS = 20_000;
 // Built at first use, not at the command's start.
 const projectSchema = once(() =>
   z.looseObject({
-    hasTrustDialogAccepted: z.boolean().optional(),
-    hasCompletedProjectOnboarding: z.boolean().optional(),
-    projectOnboardingSeenCount: z.number().int().nonnegative().optional(),
+    hasTrustDialogAccepted: z.optional(z.boolean()),
+    hasCompletedProjectOnboarding: z.optional(z.boolean()),
+    projectOnboardingSeenCount: z.optional(z.number().check(z.int(), z.nonnegative())),
   }),
 );
 
 const hostStateSchema = once(() =>
   z.looseObject({
-    hasCompletedOnboarding: z.boolean().optional(),
-    lastOnboardingVersion: z.string().optional(),
-    theme: z.string().optional(),
-    customApiKeyResponses: z.looseObject({ approved: z.array(z.string()).optional() }).optional(),
-    projects: z.record(z.string(), z.unknown()).optional(),
-    mcpServers: z.record(z.string(), z.unknown()).optional(),
+    hasCompletedOnboarding: z.optional(z.boolean()),
+    lastOnboardingVersion: z.optional(z.string()),
+    theme: z.optional(z.string()),
+    customApiKeyResponses: z.optional(z.looseObject({ approved: z.optional(z.array(z.string())) })),
+    projects: z.optional(z.record(z.string(), z.unknown())),
+    mcpServers: z.optional(z.record(z.string(), z.unknown())),
   }),
 );
 

@@ -2,9 +2,10 @@
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Node, ParseError } from "jsonc-parser";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { UserError } from "../errors.ts";
 import { once } from "../once.ts";
+import "../zod-messages.ts";
 import { repoRoot } from "../work/git.ts";
 import { describeParseError, jsoncSyntaxError, parseJsoncTree, refuseDuplicateKeys } from "../jsonc.ts";
 import { isNotFound, readBoundedText } from "../fs.ts";
@@ -104,27 +105,27 @@ const devcontainerConfigSchema = once(() => {
     z.record(z.string(), z.union([z.string(), z.array(z.string())])),
   ]);
   const mountObjectSchema = z.looseObject({
-    type: z.string().optional(),
-    source: z.string().optional(),
-    target: z.string().optional(),
+    type: z.optional(z.string()),
+    source: z.optional(z.string()),
+    target: z.optional(z.string()),
   });
   return z.looseObject({
-    image: z.string().optional(),
-    build: z.looseObject({}).optional(),
-    dockerComposeFile: z.union([z.string(), z.array(z.string())]).optional(),
-    service: z.string().optional(),
-    workspaceFolder: z.string().optional(),
-    remoteUser: z.string().optional(),
-    containerUser: z.string().optional(),
-    mounts: z.array(z.union([z.string(), mountObjectSchema])).optional(),
-    containerEnv: z.record(z.string(), z.string()).optional(),
-    remoteEnv: z.record(z.string(), z.string().nullable()).optional(),
-    runArgs: z.array(z.string()).optional(),
-    updateRemoteUserUID: z.boolean().optional(),
-    initializeCommand: lifecycleCommandSchema.optional(),
-    onCreateCommand: lifecycleCommandSchema.optional(),
-    postCreateCommand: lifecycleCommandSchema.optional(),
-    postStartCommand: lifecycleCommandSchema.optional(),
+    image: z.optional(z.string()),
+    build: z.optional(z.looseObject({})),
+    dockerComposeFile: z.optional(z.union([z.string(), z.array(z.string())])),
+    service: z.optional(z.string()),
+    workspaceFolder: z.optional(z.string()),
+    remoteUser: z.optional(z.string()),
+    containerUser: z.optional(z.string()),
+    mounts: z.optional(z.array(z.union([z.string(), mountObjectSchema]))),
+    containerEnv: z.optional(z.record(z.string(), z.string())),
+    remoteEnv: z.optional(z.record(z.string(), z.nullable(z.string()))),
+    runArgs: z.optional(z.array(z.string())),
+    updateRemoteUserUID: z.optional(z.boolean()),
+    initializeCommand: z.optional(lifecycleCommandSchema),
+    onCreateCommand: z.optional(lifecycleCommandSchema),
+    postCreateCommand: z.optional(lifecycleCommandSchema),
+    postStartCommand: z.optional(lifecycleCommandSchema),
   });
 });
 

@@ -2,7 +2,7 @@
 // mounts, and an image's dev container metadata. Honours DOCKER_HOST like the docker CLI does. Every call has a
 // timeout: an engine that accepts connections but never answers must not hang dev-open or doctor.
 import { loadExeca } from "../execa.ts";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { UserError } from "../errors.ts";
 import { once } from "../once.ts";
 
@@ -18,19 +18,19 @@ export function isDockerUnreachable(line: string): boolean {
   );
 }
 
-const labelsSchema = once(() => z.record(z.string(), z.string()).nullable().optional());
+const labelsSchema = once(() => z.optional(z.nullable(z.record(z.string(), z.string()))));
 
 const containerSchema = once(() =>
   z.looseObject({
     Id: z.string(),
     State: z.looseObject({ Running: z.boolean() }),
     Mounts: z.array(
-      z.looseObject({ Type: z.string(), Source: z.string().optional(), Destination: z.string(), RW: z.boolean() }),
+      z.looseObject({ Type: z.string(), Source: z.optional(z.string()), Destination: z.string(), RW: z.boolean() }),
     ),
     Config: z.looseObject({
       Labels: labelsSchema(),
-      User: z.string().optional(),
-      Env: z.array(z.string()).nullable().optional(),
+      User: z.optional(z.string()),
+      Env: z.optional(z.nullable(z.array(z.string()))),
     }),
   }),
 );
@@ -39,9 +39,9 @@ export type Container = z.infer<ReturnType<typeof containerSchema>>;
 const metadataSchema = once(() =>
   z.array(
     z.looseObject({
-      remoteUser: z.string().optional(),
-      containerUser: z.string().optional(),
-      postAttachCommand: z.unknown().optional(),
+      remoteUser: z.optional(z.string()),
+      containerUser: z.optional(z.string()),
+      postAttachCommand: z.optional(z.unknown()),
     }),
   ),
 );

@@ -5,7 +5,7 @@ import { closeSync, constants, mkdirSync, openSync, readSync, rmSync, statSync }
 import { createRequire } from "node:module";
 import path from "node:path";
 import { loadExeca } from "../execa.ts";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { DOCKER_UNREACHABLE_FIX, isDockerUnreachable } from "./docker.ts";
 import { UserError } from "../errors.ts";
 import { openRegularFile, readRegularText } from "../fs.ts";
@@ -15,14 +15,14 @@ import { once } from "../once.ts";
 const upAnswerSchema = once(() => {
   const upSuccessSchema = z.looseObject({
     outcome: z.literal("success"),
-    containerId: z.string().min(1),
-    remoteUser: z.string().min(1),
-    remoteWorkspaceFolder: z.string().min(1),
+    containerId: z.string().check(z.minLength(1)),
+    remoteUser: z.string().check(z.minLength(1)),
+    remoteWorkspaceFolder: z.string().check(z.minLength(1)),
   });
   const upErrorSchema = z.looseObject({
     outcome: z.literal("error"),
-    message: z.string().optional(),
-    description: z.string().optional(),
+    message: z.optional(z.string()),
+    description: z.optional(z.string()),
   });
   return z.discriminatedUnion("outcome", [upSuccessSchema, upErrorSchema]);
 });

@@ -1,17 +1,17 @@
 // User-scope MCP servers from the host's `.claude.json` that can be copied into a container's: those whose secrets
 // are environment references; a server with a literal secret is not shared, and the reason says how to fix it.
-import * as z from "zod";
+import * as z from "zod/mini";
 import { once } from "../once.ts";
 
 // Built at first use, not at the command's start.
 const mcpServerSchema = once(() =>
   z.looseObject({
-    type: z.string().optional(),
-    command: z.string().optional(),
-    args: z.array(z.string()).optional(),
-    url: z.string().optional(),
-    env: z.record(z.string(), z.string()).optional(),
-    headers: z.record(z.string(), z.string()).optional(),
+    type: z.optional(z.string()),
+    command: z.optional(z.string()),
+    args: z.optional(z.array(z.string())),
+    url: z.optional(z.string()),
+    env: z.optional(z.record(z.string(), z.string())),
+    headers: z.optional(z.record(z.string(), z.string())),
   }),
 );
 

@@ -4,7 +4,7 @@
 // Commands on the ssh machine go through `ssh -- HOST WORDS`: ssh hands one string to the remote shell, so each
 // word is quoted, and what comes back is another machine's answer: bounded and validated before use.
 import path from "node:path";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { homeDir } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
 import { once } from "../once.ts";
@@ -65,7 +65,7 @@ export function describeTarget(target: SshTarget): string {
   return `${target.user ? `${target.user}@` : ""}${target.host}${target.port ? `:${target.port}` : ""}`;
 }
 
-const dockerConfigSchema = once(() => z.looseObject({ currentContext: z.string().optional() }));
+const dockerConfigSchema = once(() => z.looseObject({ currentContext: z.optional(z.string()) }));
 
 function currentContextName(env: NodeJS.ProcessEnv): string | undefined {
   const dir = env.DOCKER_CONFIG || path.join(homeDir(env), ".docker");

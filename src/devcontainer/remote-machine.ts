@@ -5,12 +5,13 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Node } from "jsonc-parser";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { packCodeDir, PACK_HOST_DIR, PACK_CODE_DIR, PACK_RUNTIME_MARKER, type Env } from "../claude/home.ts";
 import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "../claude/shared.ts";
 import { UserError } from "../errors.ts";
 import { editJsonc, parseJsoncTree } from "../jsonc.ts";
 import { once } from "../once.ts";
+import "../zod-messages.ts";
 import { loadExeca } from "../execa.ts";
 import { sourceFoldersCommand } from "./lifecycle-commands.ts";
 import { planPersistenceMounts } from "./mount-plan.ts";
@@ -53,7 +54,7 @@ const answerSchema = once(() => {
     runtime: z.string(),
   });
 });
-const runtimeSchema = once(() => z.looseObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }));
+const runtimeSchema = once(() => z.looseObject({ sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)) }));
 
 /** Connects once and learns what dev-open needs to know about the engine's machine. */
 export async function describeRemoteMachine(

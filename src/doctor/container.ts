@@ -2,7 +2,7 @@
 // mounts, the project mapping, cleanupPeriodDays and node inside.
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { configDir, projectsDir, settingsPath } from "../claude/home.ts";
 import { CONTAINER_WORKSPACE_ENV, HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "../claude/shared.ts";
 import type { DevcontainerConfig } from "../devcontainer/config.ts";

@@ -3,7 +3,7 @@
 import { existsSync, rmSync, statSync, type Stats } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { once } from "../once.ts";
 import { randomUuid } from "../crypto.ts";
 import { configDir, settingsPath, type Env } from "../claude/home.ts";

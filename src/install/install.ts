@@ -5,8 +5,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { once } from "../once.ts";
+import "../zod-messages.ts";
 import { sha256Hex } from "../crypto.ts";
 import {
   configDir,
@@ -67,14 +68,15 @@ export const manifestSchema = once(() =>
   z.object({
     version: z.string(),
     files: z.record(
-      z.string().regex(/^commands\/[A-Za-z0-9][A-Za-z0-9._-]*\.md$/, "not a slash command install makes"),
+      z.string().check(z.regex(/^commands\/[A-Za-z0-9][A-Za-z0-9._-]*\.md$/, "not a slash command install makes")),
       z.object({ sha256: z.string(), replacedUserFile: z.boolean() }),
     ),
-    settings: z.object({ before: z.string().nullable(), after: z.string() }),
+    settings: z.object({ before: z.nullable(z.string()), after: z.string() }),
     /** Folders (relative to the config dir) that install created. */
-    createdDirs: z
-      .array(z.string().refine((name) => CREATABLE_DIRS.includes(name), "not a folder install makes"))
-      .default([]),
+    createdDirs: z._default(
+      z.array(z.string().check(z.refine((name) => CREATABLE_DIRS.includes(name), "not a folder install makes"))),
+      [],
+    ),
   }),
 );
 type Manifest = z.infer<ReturnType<typeof manifestSchema>>;
@@ -327,7 +329,7 @@ export async function install(
   const config = configDir(env);
   const stateDir = packStateDir(env);
   const run = () => {
-    const previous = readJsonState(manifestPath(env), manifestSchema().optional(), undefined);
+    const previous = readJsonState(manifestPath(env), z.optional(manifestSchema()), undefined);
     const plan = planInstall(env, runtime, previous, options.parts ?? "all");
     const changes: Change[] = [];
     for (const dir of plan.dirs) changes.push({ path: relativeTo(config, dir), action: "create" });

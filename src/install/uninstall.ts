@@ -3,6 +3,7 @@
 // and keeping the pack's state.
 import { existsSync, lstatSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync } from "node:fs";
 import path from "node:path";
+import * as z from "zod/mini";
 import { sha256Hex } from "../crypto.ts";
 import { configDir, packCodeDir, packHostDir, packStateDir, settingsPath, type Env } from "../claude/home.ts";
 import {
@@ -33,7 +34,7 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
   }
   if (!options.dryRun) ensurePackHostDir(env);
   const run = () => {
-    const manifest = readJsonState(manifestPath(env), manifestSchema().optional(), undefined);
+    const manifest = readJsonState(manifestPath(env), z.optional(manifestSchema()), undefined);
     const changes: Change[] = [];
     const notes: string[] = [];
     const act = (change: Change, apply: () => void) => {

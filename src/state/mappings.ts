@@ -1,14 +1,10 @@
 // The record of every project mapping /dev-open made (mappings.json in the pack's state): which host folder a
 // container folder stands for. Read by sessions, snapshots and doctor; written by the mapping itself (mapping.ts).
 import * as z from "zod/mini";
-import en from "zod/v4/locales/en.js";
 import type { Env } from "../claude/home.ts";
+import "../zod-messages.ts";
 import { readJsonState, updateJsonState } from "./files.ts";
 import { STATE, statePath } from "./paths.ts";
-
-// zod/mini (a command's start loads a fraction of full zod), with full zod's English messages: a malformed file's
-// error says which field is wrong.
-z.config(en());
 
 export const mappingSchema = z.object({
   hostPath: z.string(),

@@ -2,7 +2,7 @@
 // patterns and trash-can versioning, the user's other devices, and an untrusted device that gets only encrypted data.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
 import { once } from "../once.ts";

@@ -1,12 +1,13 @@
 // Linear's GraphQL API, as much of it as /start-work needs: look an issue up, move it to the team's first
 // "started" state, assign it to the key's user. Every answer is checked with zod where it arrives, and
 // every failure is one UserError line that says what to do.
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { Env } from "../claude/home.ts";
 import { EXIT, UserError } from "../errors.ts";
 import { parseIssueRef } from "./issue-ref.ts";
 import { once } from "../once.ts";
 import { oneLine } from "../text.ts";
+import "../zod-messages.ts";
 
 export const DEFAULT_LINEAR_API_URL = "https://api.linear.app/graphql";
 export const DEFAULT_LINEAR_TIMEOUT_MS = 10_000;
@@ -15,27 +16,27 @@ const MAX_MESSAGE = 200;
 
 /** Linear's answers, built at the first request rather than at the command's start. */
 const linearSchemas = once(() => {
+  // Linear leaves out or nulls what is not set: read as null.
+  const orNull = <T extends z.core.$ZodType>(schema: T) =>
+    z.pipe(
+      z.nullish(schema),
+      z.transform((value: z.output<T> | null | undefined) => value ?? null),
+    );
   const stateSchema = z.object({ id: z.string(), name: z.string(), type: z.string() });
   const issue = z.object({
     id: z.string(),
     identifier: z.string(),
     title: z.string(),
     url: z.string(),
-    branchName: z.string().min(1),
-    description: z
-      .string()
-      .nullish()
-      .transform((value) => value ?? null),
+    branchName: z.string().check(z.minLength(1)),
+    description: orNull(z.string()),
     state: stateSchema,
     team: z.object({ id: z.string(), key: z.string() }),
-    assignee: z
-      .object({ id: z.string(), name: z.string() })
-      .nullish()
-      .transform((value) => value ?? null),
+    assignee: orNull(z.object({ id: z.string(), name: z.string() })),
   });
   return {
     issue,
-    issueAnswer: z.object({ issue: issue.nullable() }),
+    issueAnswer: z.object({ issue: z.nullable(issue) }),
     teamStatesAnswer: z.object({
       team: z.object({
         states: z.object({
@@ -47,21 +48,18 @@ const linearSchemas = once(() => {
     issueStartAnswer: z.object({
       issueUpdate: z.object({
         success: z.boolean(),
-        issue: z
-          .object({ state: z.object({ name: z.string() }) })
-          .nullish()
-          .transform((value) => value ?? null),
+        issue: orNull(z.object({ state: z.object({ name: z.string() }) })),
       }),
     }),
     graphqlErrors: z.object({
       errors: z
         .array(
           z.object({
-            message: z.string().optional(),
-            extensions: z.object({ code: z.string().optional() }).loose().optional(),
+            message: z.optional(z.string()),
+            extensions: z.optional(z.looseObject({ code: z.optional(z.string()) })),
           }),
         )
-        .min(1),
+        .check(z.minLength(1)),
     }),
   };
 });
@@ -177,7 +175,7 @@ export function linearClient({
   const authorization = authorizationHeader(apiKey);
   const endpoint = checkedApiUrl(apiUrl);
 
-  async function request<S extends z.ZodType>(
+  async function request<S extends z.core.$ZodType>(
     operationName: string,
     query: string,
     variables: Record<string, unknown>,
@@ -228,7 +226,7 @@ export function linearClient({
       );
     }
     const data = typeof body === "object" && body !== null && "data" in body ? body.data : undefined;
-    const answer = schema.safeParse(data);
+    const answer = z.safeParse(schema, data);
     if (!answer.success) {
       const issue = answer.error.issues[0];
       const where = ["data", ...(issue?.path ?? []).map(String)].join(".");
