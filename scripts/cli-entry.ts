@@ -1,4 +1,4 @@
-// dist/bin/claude-persist.mjs (and dev-open.mjs, start-work.mjs, which name their command first): runs the bundle of
+// dist/bin/claude-persist.cjs (and dev-open.cjs, start-work.cjs, which name their command first): runs the bundle of
 // the command asked for (scripts/build.ts), so that each command loads only its own modules, from V8's code cache.
 import { fileURLToPath } from "node:url";
 import { runBundle } from "../src/code-cache.ts";

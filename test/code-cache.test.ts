@@ -27,9 +27,9 @@ function installedHome(): { home: string; hostDir: string; cacheDir: string } {
 
 const env = (home: string) => ({ HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" });
 
-/** `dev-open --help` as the `!` line of /dev-open starts it; its usage, or the failure. */
+/** `dev-open --help` as the `!` line of /dev-open starts it (dist/bin/dev-open.cjs); its usage. */
 async function devOpenHelp(home: string, extra: Record<string, string> = {}): Promise<string> {
-  const result = await execa(process.execPath, [path.join(PROJECT_ROOT, "dist", "bin", "dev-open.mjs"), "--help"], {
+  const result = await execa(process.execPath, [path.join(PROJECT_ROOT, "dist", "bin", "dev-open.cjs"), "--help"], {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env(home), ...extra },
     extendEnv: false,
     reject: false,

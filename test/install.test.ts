@@ -48,8 +48,8 @@ describe("claude-persist install", () => {
       true,
     );
     const devOpen = readFileSync(path.join(config, "commands", "dev-open.md"), "utf8");
-    expect(devOpen).toContain("!`node ~/.claude/persist/bin/dev-open.mjs $ARGUMENTS`");
-    expect(devOpen).toContain("allowed-tools: Bash(node ~/.claude/persist/bin/dev-open.mjs:*)");
+    expect(devOpen).toContain("!`node ~/.claude/persist/bin/dev-open.cjs $ARGUMENTS`");
+    expect(devOpen).toContain("allowed-tools: Bash(node ~/.claude/persist/bin/dev-open.cjs:*)");
     expect(existsSync(path.join(config, "commands", "start-work.md"))).toBe(true);
     const settings = JSON.parse(settingsOf(home));
     expect(settings.hooks.SessionStart).toEqual([

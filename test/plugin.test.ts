@@ -291,25 +291,25 @@ describe("the plugin's files", () => {
   });
 
   const template =
-    'allowed-tools: Bash(node "${CLAUDE_PLUGIN_ROOT}/dist/bin/dev-open.mjs":*)\n!`node "${CLAUDE_PLUGIN_ROOT}/dist/bin/dev-open.mjs" $ARGUMENTS`\n';
+    'allowed-tools: Bash(node "${CLAUDE_PLUGIN_ROOT}/dist/bin/dev-open.cjs":*)\n!`node "${CLAUDE_PLUGIN_ROOT}/dist/bin/dev-open.cjs" $ARGUMENTS`\n';
   it.each([
     [
       "the default config dir",
       { HOME: "/home/ana" },
-      "Bash(node ~/.claude/persist/bin/dev-open.mjs:*)",
-      "!`node ~/.claude/persist/bin/dev-open.mjs $ARGUMENTS`",
+      "Bash(node ~/.claude/persist/bin/dev-open.cjs:*)",
+      "!`node ~/.claude/persist/bin/dev-open.cjs $ARGUMENTS`",
     ],
     [
       "CLAUDE_CONFIG_DIR",
       { HOME: "/home/ana", CLAUDE_CONFIG_DIR: "/cfg/claude" },
-      "Bash(node /cfg/claude/persist/bin/dev-open.mjs:*)",
-      "!`node /cfg/claude/persist/bin/dev-open.mjs $ARGUMENTS`",
+      "Bash(node /cfg/claude/persist/bin/dev-open.cjs:*)",
+      "!`node /cfg/claude/persist/bin/dev-open.cjs $ARGUMENTS`",
     ],
     [
       "CLAUDE_CONFIG_DIR with a space",
       { HOME: "/home/ana", CLAUDE_CONFIG_DIR: "/My Files/claude" },
-      'Bash(node "/My Files/claude/persist/bin/dev-open.mjs":*)',
-      '!`node "/My Files/claude/persist/bin/dev-open.mjs" $ARGUMENTS`',
+      'Bash(node "/My Files/claude/persist/bin/dev-open.cjs":*)',
+      '!`node "/My Files/claude/persist/bin/dev-open.cjs" $ARGUMENTS`',
     ],
   ])("install points them at the installed runtime: %s", (_name, env, allowed, bash) => {
     const installed = commandForInstall(template, env, "dev-open.md");
