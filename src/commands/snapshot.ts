@@ -4,11 +4,9 @@ import * as z from "zod/mini";
 import { actionHelp, parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
-import { createSnapshot } from "../snapshot/create.ts";
 import type { SnapshotInfo } from "../snapshot/format.ts";
 import { listSnapshots, pruneSnapshots } from "../snapshot/list.ts";
 import { resolveSnapshotProject } from "../snapshot/project.ts";
-import { restoreSnapshot } from "../snapshot/restore.ts";
 import { formatBytes, plural, printJson, renderColumns, startProgress, terminalColumns } from "./output.ts";
 import { oneLine } from "../text.ts";
 
@@ -74,6 +72,8 @@ export const snapshot: Command = {
     switch (action) {
       case "create": {
         const { values } = parseOptions(command, rest, actions[action].flags);
+        // Archiving (node:crypto, node:zlib and the stream modules) is loaded when a snapshot is taken or restored.
+        const { createSnapshot } = await import("../snapshot/create.ts");
         const stopProgress = startProgress(io, "claude-persist snapshot: still taking the snapshot");
         const result = await createSnapshot(io.env, io.cwd).finally(stopProgress);
         if (values.json) printJson(io, { ok: true, ...result });
@@ -105,6 +105,7 @@ export const snapshot: Command = {
             `say which snapshot: '${command} latest', or an id from 'claude-persist snapshot list'`,
             2,
           );
+        const { restoreSnapshot } = await import("../snapshot/restore.ts");
         const stopProgress = startProgress(io, "claude-persist snapshot: still restoring");
         const result = await restoreSnapshot(io.env, io.cwd, ref, { exact: Boolean(values.exact) }).finally(
           stopProgress,

@@ -4,7 +4,8 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, openSync, closeSync, existsSync } from "node:fs";
-import { request } from "node:http";
+import type * as Http from "node:http";
+import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import path from "node:path";
 import { loadExeca } from "../execa.ts";
@@ -145,6 +146,8 @@ export function rest<T = unknown>(
   body?: unknown,
   timeoutMs = 10_000,
 ): Promise<T> {
+  // node:http (with node:net and the stream modules) loads at the first call: `doctor` imports this module.
+  const { request } = createRequire(import.meta.url)("node:http") as typeof Http;
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = request(
