@@ -1,7 +1,9 @@
 // The `claude-persist` command: one subcommand per module in src/commands/, one error path.
+import { writeSync } from "node:fs";
 import { helpColumns } from "./args.ts";
 import type { Command, Io } from "./command.ts";
 import { describeError, EXIT, UserError } from "./errors.ts";
+import { errorCode } from "./fs.ts";
 import { packVersion } from "./version.ts";
 
 // Each command is loaded on demand, from a chunk of its own in the bundle, so that one command never pays for another's
@@ -55,8 +57,8 @@ export const COMMANDS: Record<string, { readonly summary: string; readonly load:
 
 export function processIo(): Io {
   return {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
+    stdout: standardWriter(1),
+    stderr: standardWriter(2),
     env: process.env,
     cwd: process.cwd(),
     // Read when used: process.stdin (and process.stdout, asked for isTTY) load node's stream modules on first use.
@@ -73,16 +75,34 @@ export function processIo(): Io {
 }
 
 /**
- * A reader that goes away early (`claude-persist sessions | head`) is no failure: stop quietly, exit 0, rather than
- * die of the EPIPE with a stack trace.
+ * Writes to stdout (1) or stderr (2) with write(2), as node's own stream does for pipes, files and terminals on Linux,
+ * without creating that stream: for a pipe it loads node:net and the stream modules, a third of a command's start.
+ * Where the descriptor would block (a full pipe someone made non-blocking), the rest, and all that follows, goes
+ * through the stream, which waits for the reader. A reader that goes away early (`claude-persist sessions | head`) is
+ * no failure: stop quietly, exit 0, rather than die of the EPIPE with a stack trace.
  */
-export function exitQuietlyOnClosedPipe(): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "EPIPE") process.exit(EXIT.ok);
-      throw error;
-    });
-  }
+function standardWriter(fd: 1 | 2): (text: string) => void {
+  let stream: NodeJS.WriteStream | undefined;
+  return (text) => {
+    if (stream) {
+      stream.write(text);
+      return;
+    }
+    const bytes = Buffer.from(text);
+    let written = 0;
+    try {
+      while (written < bytes.length) written += writeSync(fd, bytes, written);
+    } catch (error) {
+      if (errorCode(error) === "EPIPE") process.exit(EXIT.ok);
+      if (errorCode(error) !== "EAGAIN") throw error;
+      stream = fd === 1 ? process.stdout : process.stderr;
+      stream.on("error", (streamError: NodeJS.ErrnoException) => {
+        if (streamError.code === "EPIPE") process.exit(EXIT.ok);
+        throw streamError;
+      });
+      stream.write(bytes.subarray(written));
+    }
+  };
 }
 
 export async function runCli(argv: string[], io: Io = processIo()): Promise<number> {

@@ -1,4 +1,6 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { Socket } from "node:net";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -238,6 +240,64 @@ describe("the command-line contract (README: The command-line contract)", () => 
       expect(result.exitCode, `${file}: ${result.stderr}`).toBe(0);
       expect(result.stderr).not.toMatch(/EPIPE|Error|\n\s+at /);
     }
+  });
+
+  // Output goes out with write(2), without node's stream (src/cli.ts); a pipe that would block gets the rest through it.
+  it("into a non-blocking pipe that fills up, a command's output arrives whole, in order", async () => {
+    const home = tempHome();
+    const projects = path.join(home, ".claude", "projects", "-tmp-big");
+    mkdirSync(projects, { recursive: true });
+    for (let i = 0; i < 400; i++) {
+      const id = `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
+      const line = { sessionId: id, cwd: "/tmp/big", type: "user", uuid: "u1" };
+      const message = { role: "user", content: `question ${i} about the pipe `.repeat(8) };
+      const timestamp = new Date(1_700_000_000_000 + i * 60_000).toISOString();
+      writeFileSync(path.join(projects, `${id}.jsonl`), `${JSON.stringify({ ...line, message, timestamp })}\n`);
+    }
+    // The command's stdout is a FIFO that nothing reads until it is full.
+    const fifo = path.join(tempDir(), "out");
+    await execa("mkfifo", [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const child = spawn(
+      process.execPath,
+      [path.join(PROJECT_ROOT, "dist", "bin", "claude-persist.cjs"), "sessions", "--all", "--json"],
+      {
+        env: { PATH: process.env.PATH ?? "", HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" },
+        stdio: ["ignore", writer, "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr?.on("data", (data: Buffer) => {
+      stderr += data.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    // Child processes get their stdio blocking from libuv; a parent of another kind may hand a non-blocking one, as
+    // node's own stream on this descriptor (it shares the open file with the command's stdout) makes it now.
+    new Socket({ fd: writer, readable: false }).destroy();
+    const chunks: Buffer[] = [];
+    const buffer = Buffer.alloc(1 << 16);
+    let full = false;
+    for (;;) {
+      let read: number;
+      try {
+        read = readSync(reader, buffer);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        continue;
+      }
+      if (read === 0) break;
+      // Read only once the pipe has filled (its 64 KiB): the command met a pipe that would block.
+      if (!full && read === buffer.length) full = true;
+      chunks.push(Buffer.from(buffer.subarray(0, read)));
+    }
+    closeSync(reader);
+    expect(await exited).toBe(0);
+    expect(stderr).toBe("");
+    expect(full).toBe(true);
+    const listed = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { sessions: unknown[] };
+    expect(listed.sessions).toHaveLength(400);
   });
 
   it("install run from the installed runtime (~/.claude/persist/bin) works, and changes nothing the second time", async () => {
