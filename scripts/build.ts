@@ -26,7 +26,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { build, type BuildOptions } from "esbuild";
 import { PACK_RUNTIME_MARKER as RUNTIME_MARKER } from "../src/claude/home.ts";
-import { hookBundleProblems } from "./bundle-rules.ts";
+import { cliBundleProblems, hookBundleProblems } from "./bundle-rules.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
@@ -103,10 +103,10 @@ async function buildRuntime(dist: string): Promise<void> {
   // yaml, for compose-based configs, is imported by a module that is itself loaded on demand: CommonJS, so that the
   // bundle's lazily run module can require it.
   await build({ ...hook, metafile: false, entryPoints: { "bin/lib/yaml": "yaml" } });
+  const cliProblems: string[] = [];
   for (const own of ["cli", ...new Set(Object.values(bundleOf))]) {
-    await build({
+    const built = await build({
       ...hook,
-      metafile: false,
       // import() becomes a require() in a promise: the bundles run as vm.Scripts (src/code-cache.ts), where a dynamic
       // import needs an experimental loader that warns on Node 20.
       supported: { "dynamic-import": false },
@@ -129,7 +129,10 @@ async function buildRuntime(dist: string): Promise<void> {
         },
       ],
     });
+    cliProblems.push(...cliBundleProblems(built.metafile));
   }
+  if (cliProblems.length > 0)
+    throw new Error(`the CLI bundles break their rule (scripts/bundle-rules.ts):\n  ${cliProblems.join("\n  ")}`);
   // The entry points, CommonJS: node starts an ES module entry point ~10 ms slower (its ESM loader, and a facade for
   // each builtin it imports). The `.mjs` names of earlier versions (in READMEs, scripts, habits) still work: each
   // requires its `.cjs`.

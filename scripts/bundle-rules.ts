@@ -38,3 +38,20 @@ export function hookBundleProblems(metafile: Metafile | undefined): string[] {
   }
   return problems;
 }
+
+/**
+ * The CLI's bundles (`bin/lib/<module>.cjs`) are a command's start: no full zod in them either (zod/mini, with
+ * src/zod-messages.ts for full zod's messages), one line each for what breaks that.
+ */
+export function cliBundleProblems(metafile: Metafile | undefined): string[] {
+  if (metafile === undefined) return ["a CLI bundle was built without esbuild's metafile, so its rule went unchecked"];
+  const problems: string[] = [];
+  for (const [output, { inputs }] of Object.entries(metafile.outputs)) {
+    const fullZod = Object.keys(inputs)
+      .sort()
+      .find((input) => FULL_ZOD.test(input));
+    const name = output.slice(output.lastIndexOf("bin/lib/"));
+    if (fullZod !== undefined) problems.push(`${name} bundles full zod (${fullZod}): commands import zod/mini`);
+  }
+  return problems;
+}

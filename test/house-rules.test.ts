@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { build, type Metafile } from "esbuild";
 import { describe, expect, inject, it } from "vitest";
-import { HOOK_BUNDLE_RULES, hookBundleProblems } from "../scripts/bundle-rules.ts";
+import { cliBundleProblems, HOOK_BUNDLE_RULES, hookBundleProblems } from "../scripts/bundle-rules.ts";
 import { PROJECT_ROOT, tempDir } from "./support/claude.ts";
 
 /** esbuild's metafile for `source` bundled as the runtime's `hooks/<name>.cjs`, resolved from the project's root. */
@@ -41,6 +41,22 @@ describe("the hook bundles' rules", () => {
         /^hooks\/session-start\.cjs bundles full zod \(.*node_modules\/zod\/v4\/classic\/.*\): the hooks import zod\/mini$/,
       ),
     );
+  });
+
+  it("a CLI bundle with full zod fails; with zod/mini it passes", async () => {
+    const full = await metafileOf("full", 'import { z } from "zod"; console.log(z.string().parse("x"));');
+    const renamed = (metafile: Metafile | undefined): Metafile | undefined =>
+      metafile && {
+        ...metafile,
+        outputs: Object.fromEntries(Object.values(metafile.outputs).map((out) => ["dist/bin/lib/sync.cjs", out])),
+      };
+    expect(cliBundleProblems(renamed(full))).toEqual([
+      expect.stringMatching(
+        /^bin\/lib\/sync\.cjs bundles full zod \(.*node_modules\/zod\/v4\/classic\/.*\): commands import zod\/mini$/,
+      ),
+    ]);
+    const mini = await metafileOf("mini", 'import * as z from "zod/mini"; console.log(z.string().parse("x"));');
+    expect(cliBundleProblems(renamed(mini))).toEqual([]);
   });
 
   it("a package the hook's rule does not name fails", async () => {
