@@ -1,17 +1,18 @@
 // V8's compiled code for the CLI's bundles, kept between runs (what Node 22's module.enableCompileCache does, for Node
 // 20): compiling a 250 kB bundle is a fifth of a command's start. Cached code is code: it is read only from a folder
 // that this user alone can write and that nothing else reaches, `persist-host/code-cache/` on the host (0700, never
-// mounted into a container). In a dev container there is no cache: its copy of that folder lies in a filesystem the
-// container's image and root control, and its commands start outside the slash commands' hot path.
+// mounted into a container). In a dev container there is no cache: there that path lies in the container's own
+// filesystem, which its image and root control, and nothing in it is the host's alone (it costs a compile, ~7 ms).
 // Anything wrong with the cache (missing, damaged, rejected by V8, a link or a FIFO in its place, a read-only HOME)
 // costs only the cache: the bundle is compiled from source, as `require` would.
-import { lstatSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import path from "node:path";
 import vm from "node:vm";
-import { packHostDir, type Env } from "./claude/home.ts";
+import { configDir, PACK_HOST_DIR, type Env } from "./claude/home.ts";
 import { detectEnvironment } from "./environment.ts";
 import { readRegularFile, replaceFileIn } from "./fs.ts";
+import { withDirBeneath } from "./fs-beneath.ts";
 import { STATE, statePath } from "./state/paths.ts";
 
 /** Cache files kept at most (one per bundle and build; the oldest go first). */
@@ -25,18 +26,13 @@ const FORMAT = "claude-persist code cache 1";
  * caches what this run compiled when there was none (at exit, so that the functions the command ran are in it).
  */
 export function runBundle(file: string, env: Env = process.env): void {
-  const dir = cacheDirOf(env);
-  if (dir !== undefined && enableCompileCacheOfNode(dir)) {
+  const cached = usesCodeCache(env) ? compileWithCache(file, env) : undefined;
+  if (cached === undefined) {
     createRequire(file)(file);
     return;
   }
-  const compiled = dir === undefined ? undefined : compileWithCache(file, dir);
-  if (compiled === undefined) {
-    createRequire(file)(file);
-    return;
-  }
-  const { script, cacheFile, header, reused } = compiled;
-  if (!reused) process.once("exit", () => writeCache(dir as string, cacheFile, header, script));
+  const { script, cacheFile, header, reused } = cached;
+  if (!reused) process.once("exit", () => writeCache(env, cacheFile, header, script));
   const wrapper: unknown = script.runInThisContext();
   const module = new Module(file);
   module.filename = file;
@@ -50,34 +46,44 @@ export function runBundle(file: string, env: Env = process.env): void {
   );
 }
 
-/** Node 22.1 and later cache compiled code themselves: pointed at the same folder, they need nothing else. */
-function enableCompileCacheOfNode(dir: string): boolean {
+/**
+ * True where this process keeps a code cache of its own: on the host. Node 22.1 and later keep one themselves, then
+ * pointed at the same folder, and this module does nothing more.
+ */
+function usesCodeCache(env: Env): boolean {
+  if (process.getuid === undefined || detectEnvironment(env).kind !== "host") return false;
   const enable = (Module as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
-  if (enable === undefined) return false;
-  if (makePrivateDir(dir)) enable(dir);
-  return true;
+  if (enable === undefined) return true;
+  if (inCacheDir(env, () => true, { create: true })) enable(statePath(env, STATE.codeCache));
+  return false;
 }
 
-/** `persist-host/code-cache/` when this is the host and the folder (or `persist-host/`, to make it in) is private. */
-export function cacheDirOf(env: Env): string | undefined {
-  if (process.getuid === undefined || detectEnvironment(env).kind !== "host") return undefined;
-  return isPrivateDir(packHostDir(env)) ? statePath(env, STATE.codeCache) : undefined;
-}
-
-/** A real folder (not a link to one) of this user's that no one else may write into. */
-function isPrivateDir(dir: string): boolean {
+/**
+ * `fn` of `persist-host/code-cache/` (made 0700 with `create`), reached without following a link, when both folders
+ * are this user's alone; undefined otherwise, and when anything about them fails.
+ */
+function inCacheDir<T>(env: Env, fn: (dir: string) => T, options: { create?: boolean } = {}): T | undefined {
   try {
-    const stats = lstatSync(dir);
-    return stats.isDirectory() && stats.uid === process.getuid?.() && (stats.mode & 0o077) === 0;
+    return withDirBeneath(configDir(env), PACK_HOST_DIR, (hostDir) =>
+      isPrivateDir(hostDir)
+        ? withDirBeneath(hostDir, STATE.codeCache.name, (dir) => (isPrivateDir(dir) ? fn(dir) : undefined), options)
+        : undefined,
+    );
   } catch {
-    // Missing or unreadable: no cache.
-    return false;
+    // Missing, a link, unreadable or read-only: no cache.
+    return undefined;
   }
+}
+
+/** A folder (reached without following a link) of this user's that no one else may write into. */
+function isPrivateDir(dir: string): boolean {
+  const stats = statSync(dir);
+  return stats.isDirectory() && stats.uid === process.getuid?.() && (stats.mode & 0o077) === 0;
 }
 
 type Compiled = { script: vm.Script; cacheFile: string; header: string; reused: boolean };
 
-function compileWithCache(file: string, dir: string): Compiled | undefined {
+function compileWithCache(file: string, env: Env): Compiled | undefined {
   // Dynamic import() in a vm.Script needs this (Node 20.12 and later); the build leaves no import() in the bundles.
   const importModuleDynamically = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
   if (importModuleDynamically === undefined) return undefined;
@@ -94,7 +100,7 @@ function compileWithCache(file: string, dir: string): Compiled | undefined {
     return undefined;
   }
   const cacheFile = `${path.basename(file, ".cjs")}-${hashOf(header)}.v8`;
-  const cached = isPrivateDir(dir) ? readCache(path.join(dir, cacheFile), header) : undefined;
+  const cached = inCacheDir(env, (dir) => readCache(path.join(dir, cacheFile), header));
   try {
     const script = new vm.Script(Module.wrap(source), {
       filename: file,
@@ -108,7 +114,7 @@ function compileWithCache(file: string, dir: string): Compiled | undefined {
   }
 }
 
-/** The compiled code in `file` if it is a regular file of this user's, of bounded size, made for `header`'s bundle. */
+/** The compiled code in `file` if it is a regular file of bounded size made for `header`'s bundle. */
 function readCache(file: string, header: string): Buffer | undefined {
   let bytes: Buffer | undefined;
   try {
@@ -122,24 +128,17 @@ function readCache(file: string, header: string): Buffer | undefined {
   return bytes.subarray(0, expected.length).equals(expected) ? bytes.subarray(expected.length) : undefined;
 }
 
-/** `dir` made (0700) where missing; false unless it is a private folder now. */
-function makePrivateDir(dir: string): boolean {
-  try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch {
-    // There already (checked next), or cannot be made (a read-only HOME): then no cache.
-  }
-  return isPrivateDir(dir);
-}
-
-function writeCache(dir: string, cacheFile: string, header: string, script: vm.Script): void {
-  if (!makePrivateDir(dir)) return;
-  try {
-    replaceFileIn(dir, cacheFile, Buffer.concat([Buffer.from(header), script.createCachedData()]), 0o600);
-    pruneCache(dir);
-  } catch {
-    // A full disk or a read-only folder costs the next run its cache, nothing else.
-  }
+function writeCache(env: Env, cacheFile: string, header: string, script: vm.Script): void {
+  const data = Buffer.concat([Buffer.from(header), script.createCachedData()]);
+  // A full disk or a read-only folder costs the next run its cache, nothing else.
+  inCacheDir(
+    env,
+    (dir) => {
+      replaceFileIn(dir, cacheFile, data, 0o600);
+      pruneCache(dir);
+    },
+    { create: true },
+  );
 }
 
 /** Keeps the newest MAX_CACHE_FILES entries: each build of a bundle has its own file, old builds' go. */

@@ -128,6 +128,13 @@ describe("the CLI's code cache", () => {
     await devOpenHelp(open);
     expect(readdirSync(openDir)).toEqual([]);
     expect(readdirSync(hostDir)).toEqual(["code-cache"]);
+    // Nor a host-only folder that is a link, even to a private folder.
+    const linked = tempHome();
+    const privateDir = path.join(tempDir(), "private");
+    mkdirSync(privateDir, { mode: 0o700 });
+    symlinkSync(privateDir, path.join(linked, ".claude", "persist-host"));
+    await devOpenHelp(linked);
+    expect(readdirSync(privateDir)).toEqual([]);
   });
 
   it("leaves with uninstall's host-only folder", async () => {
