@@ -81,14 +81,14 @@ export function processIo(): Io {
  * through the stream, which waits for the reader. A reader that goes away early (`claude-persist sessions | head`) is
  * no failure: stop quietly, exit 0, rather than die of the EPIPE with a stack trace.
  */
-function standardWriter(fd: 1 | 2): (text: string) => void {
+function standardWriter(fd: 1 | 2): (text: string | Uint8Array) => void {
   let stream: NodeJS.WriteStream | undefined;
   return (text) => {
     if (stream) {
       stream.write(text);
       return;
     }
-    const bytes = Buffer.from(text);
+    const bytes = typeof text === "string" ? Buffer.from(text) : text;
     let written = 0;
     try {
       while (written < bytes.length) written += writeSync(fd, bytes, written);
