@@ -98,7 +98,19 @@ async function buildRuntime(dist: string): Promise<void> {
   // files of their own beside the bundles, so that no command parses them at its start.
   const lazyLibraries = ["execa", "string-width"];
   for (const library of lazyLibraries) {
-    await build({ ...hook, metafile: false, entryPoints: { [`bin/lib/${library}`]: library } });
+    await build({
+      ...hook,
+      metafile: false,
+      // A bundle's import() of it becomes a require() whose module.exports is read as the default export, as node
+      // does: module.exports is the library's default export where it has one (string-width), else its exports.
+      stdin: {
+        contents: `const lib = require(${JSON.stringify(library)});\nmodule.exports = "default" in lib ? lib.default : lib;\n`,
+        resolveDir: root,
+        sourcefile: `${library}.cjs`,
+      },
+      outfile: path.join(dist, "bin", "lib", `${library}.cjs`),
+      outdir: undefined,
+    });
   }
   // yaml, for compose-based configs, is imported by a module that is itself loaded on demand: CommonJS, so that the
   // bundle's lazily run module can require it.

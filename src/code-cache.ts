@@ -16,7 +16,7 @@ import { withDirBeneath } from "./fs-beneath.ts";
 import { STATE, statePath } from "./state/paths.ts";
 
 /** Cache files kept at most (one per bundle and build; the oldest go first). */
-export const MAX_CACHE_FILES = 24;
+const MAX_CACHE_FILES = 24;
 /** A cache file larger than this is not read (a bundle's cache is about its source's size). */
 const MAX_CACHE_BYTES = 8 << 20;
 const FORMAT = "claude-persist code cache 1";

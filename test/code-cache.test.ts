@@ -10,6 +10,7 @@ import {
   statSync,
   symlinkSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
@@ -135,6 +136,22 @@ describe("the CLI's code cache", () => {
     symlinkSync(privateDir, path.join(linked, ".claude", "persist-host"));
     await devOpenHelp(linked);
     expect(readdirSync(privateDir)).toEqual([]);
+  });
+
+  it("keeps at most 24 files: older builds' go first", async () => {
+    const { home, cacheDir } = installedHome();
+    mkdirSync(cacheDir, { mode: 0o700 });
+    for (let i = 0; i < 30; i++) {
+      const old = path.join(cacheDir, `dev-open-old${i}.v8`);
+      writeFileSync(old, "an older build's code", { mode: 0o600 });
+      utimesSync(old, 1_000_000 + i, 1_000_000 + i);
+    }
+    await devOpenHelp(home);
+    const kept = readdirSync(cacheDir);
+    expect(kept).toHaveLength(24);
+    expect(kept.filter((name) => !name.startsWith("dev-open-old"))).toHaveLength(1);
+    expect(kept).not.toContain("dev-open-old0.v8");
+    expect(kept).toContain("dev-open-old29.v8");
   });
 
   it("leaves with uninstall's host-only folder", async () => {
