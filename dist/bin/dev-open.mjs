@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-process.argv.splice(2, 0, "dev-open");
-await import("./claude-persist.mjs");
+// The same as ./dev-open.cjs, which the slash commands and the `claude-persist` command run.
+import { createRequire } from "node:module";
+createRequire(import.meta.url)("./dev-open.cjs");

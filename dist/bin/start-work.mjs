@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-process.argv.splice(2, 0, "start-work");
-await import("./claude-persist.mjs");
+// The same as ./start-work.cjs, which the slash commands and the `claude-persist` command run.
+import { createRequire } from "node:module";
+createRequire(import.meta.url)("./start-work.cjs");
