@@ -134,7 +134,7 @@ function writeCache(env: Env, cacheFile: string, header: string, script: vm.Scri
   inCacheDir(
     env,
     (dir) => {
-      replaceFileIn(dir, cacheFile, data, 0o600);
+      replaceFileIn(dir, cacheFile, data, 0o600, { cache: true });
       pruneCache(dir);
     },
     { create: true },

@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const runs = Number(process.env.BENCH_RUNS ?? 60);
-export const cli = path.join(root, "dist", "bin", "claude-persist.mjs");
+/** The `claude-persist` command as package.json's bin and the slash commands run it. */
+export const cli = path.join(root, "dist", "bin", "claude-persist.cjs");
 export const NODE_START = [process.execPath, "-e", "0"];
 
 export type Timed = { command: string[]; input?: string; env?: NodeJS.ProcessEnv };

@@ -5,9 +5,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { root, runs, cli, NODE_START, compare, rows, report } from "./measure.ts";
 
-/** The `claude-persist` command (package.json's bin; dist/bin/claude-persist.mjs requires it). */
-const cliEntry = path.join(root, "dist", "bin", "claude-persist.cjs");
-
 export function benchHook(): boolean {
   const home = mkdtempSync(path.join(tmpdir(), "cp-bench-"));
   try {
@@ -70,7 +67,7 @@ export function benchCli(): boolean {
   mkdirSync(path.join(env.HOME, ".claude", "persist-host"), { recursive: true, mode: 0o700 });
   const count = Number(process.env.BENCH_CLI_RUNS ?? 30);
   try {
-    const help = compare({ command: NODE_START, env }, { command: [process.execPath, cliEntry, "--help"], env }, count);
+    const help = compare({ command: NODE_START, env }, { command: [process.execPath, cli, "--help"], env }, count);
     let ok = report(`claude-persist --help (${count} runs each)`, "node -e 0", help, 1.5, {
       what: "`claude-persist --help` vs `node -e 0`",
       bench: "cli",
@@ -82,7 +79,7 @@ export function benchCli(): boolean {
       ["start-work", [path.join(root, "dist", "bin", "start-work.cjs"), "--help"]],
       ...["sessions", "snapshot", "doctor", "install", "share"].map((name): [string, string[]] => [
         name,
-        [cliEntry, name, "--help"],
+        [cli, name, "--help"],
       ]),
     ];
     for (const [name, args] of starts) {
