@@ -12,6 +12,7 @@ import {
   realpathSync,
   rmdirSync,
   statSync,
+  utimesSync,
   writeSync,
 } from "node:fs";
 import path from "node:path";
@@ -78,11 +79,18 @@ function mkdirQuietly(dir: string): void {
 }
 
 /**
- * Moves `dir`'s own ctime and mtime as a new entry would (an append leaves them alone), with write permission only:
- * utimes would need to own the folder, which a container's user may not. The entry is an empty folder, made and
- * removed at once, named as temporary files are (sync never sends those); a name already there is not touched.
+ * Moves `dir`'s own ctime and mtime as a new entry would (an append leaves them alone). Setting its times needs to own
+ * it, which a container's user may not: then an empty folder is made and removed in it (write permission is enough;
+ * 50 times slower), named as temporary files are, which sync never sends.
  */
 export function touchFolder(dir: string): void {
+  const now = new Date();
+  try {
+    utimesSync(dir, now, now);
+    return;
+  } catch (error) {
+    if (errorCode(error) !== "EPERM" && errorCode(error) !== "EACCES") throw error;
+  }
   const probe = path.join(dir, `.touch.${process.pid}.${process.hrtime.bigint()}.tmp`);
   mkdirSync(probe, { mode: 0o700 });
   rmdirSync(probe);

@@ -1,4 +1,14 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -44,6 +54,33 @@ const startsOf = (home: string) => {
 };
 
 describe("the SessionStart hook (bundled, run with plain node)", () => {
+  it.skipIf(process.getuid?.() !== 0)(
+    "moves the records folder's times when it adds a start to a record, even as a user who does not own the folder",
+    async () => {
+      // `sessions` trusts what it indexed of the records while their folder's times stay put; an append alone leaves
+      // them alone. A container's user may not own the folder (then the hook cannot set its times, only add an entry).
+      const home = homeWithState();
+      for (const dir of [home, path.join(home, ".claude"), path.join(home, ".claude", "persist-state")]) {
+        chmodSync(dir, 0o755);
+      }
+      const records = path.join(home, ".claude", "persist-state", "session-starts");
+      mkdirSync(records, { mode: 0o777 });
+      chmodSync(records, 0o777);
+      const record = path.join(records, "0b7e4a8c-1111-4222-8333-944445555666.jsonl");
+      writeFileSync(record, `${JSON.stringify({ environment: "host", time: new Date(0).toISOString() })}\n`);
+      chmodSync(record, 0o666);
+      for (const asNobody of [false, true]) {
+        const before = statSync(records).ctimeMs;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const result = await runHook(input({ source: "resume" }), { HOME: home }, asNobody);
+        expect(result.exitCode, result.stderr).toBe(0);
+        expect(statSync(records).ctimeMs).toBeGreaterThan(before);
+        expect(readdirSync(records)).toEqual(["0b7e4a8c-1111-4222-8333-944445555666.jsonl"]);
+      }
+      expect(readFileSync(record, "utf8").trim().split("\n")).toHaveLength(3);
+    },
+  );
+
   it("answers with additionalContext and records the session start", async () => {
     const home = homeWithState();
     const result = await runHook(input(), { HOME: home });
