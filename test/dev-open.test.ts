@@ -169,6 +169,34 @@ describe("dev-open before any container", () => {
   });
 
   it.each([
+    ["ssh://dev@devbox.example", "run 'dev-open --config-only' on devbox.example"],
+    ["tcp://10.0.0.5:2375", "run 'dev-open --config-only' on tcp://10.0.0.5:2375"],
+  ])(
+    "--config-only with the Docker engine on another machine (%s): one line saying where to run it, nothing written",
+    async (dockerHost, where) => {
+      // An editor on this machine would resolve the config's ${localEnv:HOME} here, and that engine mount those paths there.
+      const repo = await gitRepo();
+      mkdirSync(path.join(repo, ".devcontainer"));
+      writeFileSync(
+        path.join(repo, ".devcontainer", "devcontainer.json"),
+        '{ "image": "debian", "remoteUser": "vscode" }\n',
+      );
+      const own = tempHome();
+      expect((await runCli(["install"], { env: { HOME: own } })).exitCode).toBe(0);
+      const before = { repo: tree(repo), home: treeOf(own) };
+      const result = await runCli(["dev-open", "--config-only"], {
+        env: { HOME: own, DOCKER_HOST: dockerHost },
+        cwd: repo,
+      });
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      expect(result.stderr).toContain(where);
+      expect(result.stderr).toMatch(/\(nothing was changed\)$/);
+      expect({ repo: tree(repo), home: treeOf(own) }).toEqual(before);
+    },
+  );
+
+  it.each([
     [["--remote-home", "/home/x;rm -rf ~"], "--remote-home: must be an absolute path"],
     [["--config", "--upload-pack=x"], "--config"],
     [["--shell", "--claude"], "choose one of --shell and --claude"],

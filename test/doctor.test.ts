@@ -285,6 +285,21 @@ describe("doctor on the host", () => {
     );
   });
 
+  it("a repo whose config lacks the mounts, with the Docker engine on another machine: the fix is dev-open, which launches it with that machine's folders", async () => {
+    const home = await healthyHome();
+    const repo = path.join(tempDir(), "svc");
+    mkdirSync(path.join(repo, ".devcontainer"), { recursive: true });
+    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), '{ "image": "debian:bookworm" }\n');
+    await execa("git", ["init", "-q", repo]);
+    // An engine on another machine, and no docker command to try it: nothing here reaches past loopback.
+    const bin = tempDir("cp-bin-");
+    symlinkSync(process.execPath, path.join(bin, "node"));
+    symlinkSync((await execa("sh", ["-c", "command -v git"])).stdout, path.join(bin, "git"));
+    const remote = { ...env(home), DOCKER_HOST: "tcp://192.0.2.1:2375", PATH: bin };
+    const result = await runCli(["doctor"], { env: remote, cwd: repo });
+    expect(fixUnder(result.stdout, /lacks persistence mounts/)).toBe("dev-open");
+  });
+
   it("a repo whose config lacks the mounts: ✗ and dev-open --config-only, which fixes it; Docker is then required", async () => {
     const home = await healthyHome();
     const repo = path.join(tempDir(), "svc");

@@ -27,6 +27,7 @@ import {
   checkRemoteEngine,
   mapOnRemote,
   prepareRemoteEngine,
+  refuseEditorConfigForRemoteEngine,
   remoteEntryAdvice,
   remoteLaunchText,
 } from "./remote-open.ts";
@@ -71,6 +72,8 @@ export type DevOpenResult = {
 const WAIT_IN_CLAUDE_MS = 100_000;
 
 export async function openDevContainer(options: DevOpenOptions, io: Io): Promise<DevOpenResult> {
+  // Before anything asks that engine about the image: a config for an editor here cannot serve it.
+  if (options.configOnly) await refuseEditorConfigForRemoteEngine(io.env);
   const edit = await preparePersistenceEdit({
     folder: options.folder,
     configPath: options.configPath,

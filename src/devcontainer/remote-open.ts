@@ -59,6 +59,23 @@ export async function checkRemoteEngine(
   return machine;
 }
 
+/**
+ * `--config-only` is for an editor that opens the container itself: on this machine it resolves the config's
+ * `${localEnv:HOME}` to this machine's home, and an engine on another machine would mount whatever lies at those
+ * paths there. That machine's own dev-open writes a config whose folders are its own.
+ */
+export async function refuseEditorConfigForRemoteEngine(env: NodeJS.ProcessEnv): Promise<void> {
+  const engine = await resolveEngine(env);
+  if (engine.kind === "local") return;
+  const where = engine.kind === "ssh" ? engine.target.host : engine.endpoint;
+  throw new UserError(
+    `the Docker engine runs on another machine (${engine.endpoint}), and an editor opening the container from here ` +
+      `would have it mount this machine's folders there: run 'dev-open --config-only' on ${where} and open the ` +
+      "container from an editor connected to it (VS Code: Remote-SSH, then Reopen in Container), or run 'dev-open' " +
+      "here to launch it (nothing was changed)",
+  );
+}
+
 /** The engine's machine made ready: the pack, the folders the mounts need, and this machine's sessions there. */
 export async function prepareRemoteEngine(env: Env, machine: RemoteMachine, edit: PersistenceEdit): Promise<string[]> {
   const messages = [

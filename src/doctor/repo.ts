@@ -6,6 +6,7 @@ import { HOST_WORKSPACE_ENV } from "../claude/shared.ts";
 import { parseDevcontainerConfig, readDevcontainerConfig, type DevcontainerConfig } from "../devcontainer/config.ts";
 import type { PersistencePlan } from "../devcontainer/mount-plan.ts";
 import { readOverride } from "../devcontainer/override.ts";
+import { resolveEngine } from "../devcontainer/remote-engine.ts";
 import { planPersistence } from "../devcontainer/persistence.ts";
 import { configMountTargets, normaliseTarget } from "../devcontainer/read-mounts.ts";
 import { describeError } from "../errors.ts";
@@ -50,9 +51,12 @@ export async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): 
     return [{ title, checks: tagged("repo.config-mounts", fail(describeError(error))) }];
   }
   const targets = new Set([...configMountTargets(text, target.file), ...(await composeTargets(target.file, config))]);
+  // With the engine on another machine, dev-open launches with a config of that machine's folders: --config-only
+  // (for an editor here) is refused there.
+  const fix = (await engineIsLocal(env)) ? devOpen("--config-only") : devOpen();
   const checks = [
-    ...tagged("repo.config-mounts", checkConfigMounts(plan, targets, configLabel, devOpen("--config-only"))),
-    ...tagged("repo.workspace-env", checkWorkspaceEnv(config, configLabel, devOpen("--config-only"))),
+    ...tagged("repo.config-mounts", checkConfigMounts(plan, targets, configLabel, fix)),
+    ...tagged("repo.workspace-env", checkWorkspaceEnv(config, configLabel, fix)),
     ...tagged("repo.container-path", checkContainerPath(env, target.root, target.file, config)),
   ];
   const sections: Section[] = [{ title, checks }];
@@ -119,4 +123,12 @@ function checkContainerPath(env: Env, root: string, file: string, config: Devcon
     );
   }
   return ok(`no other repo is mapped to ${containerPath}`);
+}
+
+async function engineIsLocal(env: Env): Promise<boolean> {
+  try {
+    return (await resolveEngine(env)).kind === "local";
+  } catch {
+    return true; // A DOCKER_HOST docker itself refuses: the Docker checks say so.
+  }
 }
