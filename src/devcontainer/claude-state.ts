@@ -11,13 +11,13 @@
 // container (the file's other keys stay), and for a container an editor creates from the config, the config's
 // onCreateCommand copies the seed dev-open left in the pack's code folder (read-only in containers, so that no
 // container changes what the next one is seeded with), with plain `sh` (the image may have no node).
-import { closeSync, constants, fstatSync, openSync, readSync, rmSync, statSync } from "node:fs";
+import { rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { loadExeca } from "../execa.ts";
 import * as z from "zod/mini";
 import { encodeProjectSlug, globalStatePath, PACK_CODE_DIR, packStateDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
-import { replaceFileIn } from "../fs.ts";
+import { readRegularText, replaceFileIn } from "../fs.ts";
 import { withDirBeneath } from "../fs-beneath.ts";
 import { once } from "../once.ts";
 import { STATE, statePath, stateRoot } from "../state/paths.ts";
@@ -64,38 +64,19 @@ export type SeedPlan = { readonly seed: ClaudeStateSeed; readonly mcpNotShared: 
 
 /** The host's `.claude.json`, parsed loosely; undefined when it is missing, not a regular file, too big or not JSON. */
 export function readHostClaudeState(env: Env): unknown {
-  const text = readRegularFile(globalStatePath(env), MAX_STATE_BYTES);
+  let text: string | undefined;
+  try {
+    text = readRegularText(globalStatePath(env), MAX_STATE_BYTES);
+  } catch {
+    // A link, a FIFO, too big or unreadable: nothing to seed from, as for a missing file.
+    return undefined;
+  }
   if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch {
     // Not JSON: nothing to seed from (see above).
     return undefined;
-  }
-}
-
-/** A regular file's text, read through one descriptor (no link followed, no FIFO waited on); undefined otherwise. */
-function readRegularFile(file: string, maxBytes: number): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    // Missing, a link, or unreadable: undefined, as documented.
-    return undefined;
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile() || stats.size > maxBytes) return undefined;
-    const buffer = Buffer.alloc(stats.size);
-    let read = 0;
-    while (read < buffer.length) {
-      const n = readSync(fd, buffer, read, buffer.length - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return buffer.subarray(0, read).toString("utf8");
-  } finally {
-    closeSync(fd);
   }
 }
 
