@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   mergeClaudeState,
   planClaudeStateSeed,
+  readHostClaudeState,
   seedCopyCommand,
   seedFileName,
   writeSeedFile,
@@ -93,6 +94,20 @@ describe("the seed for a container's .claude.json", () => {
     expect(mcpNotShared.find((server) => server.name === "slack")?.reason).toMatch(
       /env\.SLACK_BOT_TOKEN is written literally.*\$\{VAR\}/,
     );
+  });
+
+  it("is read only from a regular file: a link or a FIFO in place of the host's .claude.json is nothing to seed from", async () => {
+    const elsewhere = path.join(tempHome(), "state.json");
+    writeFileSync(elsewhere, JSON.stringify({ hasCompletedOnboarding: true }));
+    const linked = tempHome();
+    symlinkSync(elsewhere, path.join(linked, ".claude.json"));
+    expect(readHostClaudeState({ HOME: linked })).toBeUndefined();
+    const piped = tempHome();
+    await execa("mkfifo", [path.join(piped, ".claude.json")]);
+    expect(readHostClaudeState({ HOME: piped })).toBeUndefined(); // Not waited on: nobody writes into it.
+    const plain = tempHome();
+    writeFileSync(path.join(plain, ".claude.json"), JSON.stringify({ hasCompletedOnboarding: true }));
+    expect(readHostClaudeState({ HOME: plain })).toEqual({ hasCompletedOnboarding: true });
   });
 
   it("is empty for a host file that is not what Claude Code writes", () => {
