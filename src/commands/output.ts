@@ -71,26 +71,27 @@ export async function renderColumns(
 let stringWidth: ((text: string) => number) | undefined;
 
 function displayWidth(text: string): number {
-  if (stringWidth === undefined) throw new Error("renderColumns loads string-width before it measures");
   // Printable ASCII is one cell a character: string-width's checks cost ~20 µs a cell, 10,000 rows take seconds.
   if (PRINTABLE_ASCII.test(text)) return text.length;
-  if (text.includes("\x1b")) return measure(text, stringWidth); // An escape sequence spans both kinds of character.
+  if (text.includes("\x1b")) return measure(text); // An escape sequence spans both kinds of character.
   // Each run of other characters is measured with the character before it (which a combining mark or a keycap's
   // selector joins), once per distinct run: the "…" ending 10,000 cut prompts is measured once.
   let width = 0;
   let counted = 0;
   for (const { 0: run, index } of text.matchAll(OTHER_RUNS)) {
     const start = index > counted ? index - 1 : index;
-    width += start - counted + measure(text.slice(start, index + run.length), stringWidth);
+    width += start - counted + measure(text.slice(start, index + run.length));
     counted = index + run.length;
   }
   return width + text.length - counted;
 }
 
-function measure(text: string, width: (text: string) => number): number {
+/** string-width's answer for `text`, asked once per distinct text. */
+function measure(text: string): number {
+  if (stringWidth === undefined) throw new Error("renderColumns loads string-width before it measures");
   let known = measured.get(text);
   if (known === undefined) {
-    known = width(text);
+    known = stringWidth(text);
     measured.set(text, known);
   }
   return known;

@@ -13,6 +13,7 @@ import type { TranscriptSummary } from "../claude/transcript.ts";
 import { readRegularText, replaceFileIn } from "../fs.ts";
 import { isRecord } from "../json.ts";
 import { STATE, statePath } from "../state/paths.ts";
+import { fileIn } from "./scan.ts";
 import {
   checkStartsRow,
   checkTable,
@@ -136,7 +137,7 @@ export class SessionsIndex {
         return known;
       }
     }
-    const file = `${this.startsDir}${path.sep}${name}`;
+    const file = fileIn(this.startsDir, name);
     // Containers write these: only a regular file is read (a FIFO would hang the listing).
     const stats = statSync(file);
     if (!stats.isFile()) return undefined;
@@ -186,7 +187,7 @@ export class SessionsIndex {
     const rows: Record<string, Row> = {};
     for (const [name, row] of Object.entries(this.stored.starts)) {
       if (!this.recordNames.has(name) || this.seenStarts.has(name) || !Array.isArray(row)) continue;
-      if (this.startsTrusted || stillMatches(`${this.startsDir}${path.sep}${name}`, row)) rows[name] = row;
+      if (this.startsTrusted || stillMatches(fileIn(this.startsDir, name), row)) rows[name] = row;
     }
     for (const [name, row] of this.seenStarts) rows[name] = row;
     return rows;
