@@ -325,6 +325,16 @@ describe("FIFOs and links a container plants never hang the host", () => {
     expect(readFileSync(path.join(home, ".bashrc"), "utf8")).toBe("alias ls='ls -F'\n");
   });
 
+  /** `claude-persist sessions` in `repo`, given HANG to finish: a FIFO waited on shows as a time-out. */
+  const listSessions = (home: string, repo: string) =>
+    execa(process.execPath, [path.join(PROJECT_ROOT, "dist", "bin", "claude-persist.mjs"), "sessions"], {
+      cwd: repo,
+      env: { PATH: process.env.PATH ?? "", ...hostEnv(home) },
+      extendEnv: false,
+      reject: false,
+      timeout: HANG,
+    });
+
   it.each(["mappings.json", "work-items.json"])(
     "sessions with %s as a FIFO lists the sessions and names the file",
     async (name) => {
@@ -335,17 +345,7 @@ describe("FIFOs and links a container plants never hang the host", () => {
       writeTranscript(home, repo, SESSION, "hello");
       mkdirSync(path.join(stateDir(home), "session-starts"));
       await mkfifo(path.join(stateDir(home), "session-starts", `${SESSION}.jsonl`));
-      const result = await execa(
-        process.execPath,
-        [path.join(PROJECT_ROOT, "dist", "bin", "claude-persist.mjs"), "sessions"],
-        {
-          cwd: repo,
-          env: { PATH: process.env.PATH ?? "", ...hostEnv(home) },
-          extendEnv: false,
-          reject: false,
-          timeout: HANG,
-        },
-      );
+      const result = await listSessions(home, repo);
       expect(result.timedOut).toBe(false);
       expect(result.exitCode, result.stderr).toBe(0);
       expect(result.stdout).toContain("hello");
@@ -360,17 +360,7 @@ describe("FIFOs and links a container plants never hang the host", () => {
     writeTranscript(home, repo, SESSION, "hello");
     const fifo = path.join(claudeDir(home), "projects", slug(repo), "1b7e4a8c-1111-4222-8333-944445555666.jsonl");
     await mkfifo(fifo);
-    const result = await execa(
-      process.execPath,
-      [path.join(PROJECT_ROOT, "dist", "bin", "claude-persist.mjs"), "sessions"],
-      {
-        cwd: repo,
-        env: { PATH: process.env.PATH ?? "", ...hostEnv(home) },
-        extendEnv: false,
-        reject: false,
-        timeout: HANG,
-      },
-    );
+    const result = await listSessions(home, repo);
     expect(result.timedOut).toBe(false);
     expect(result.stdout).toContain("hello");
   });
