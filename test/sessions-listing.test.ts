@@ -5,6 +5,7 @@
 import {
   lstatSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -14,9 +15,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import { beforeEach, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
-import { runCli, tempDir, tempHome } from "./support/claude.ts";
+import { CLI, runCli, tempDir, tempHome } from "./support/claude.ts";
 import { writeTranscript } from "./support/transcripts.ts";
 
 const HOUR = 3_600_000;
@@ -187,6 +189,50 @@ describe("sessions --all: the last output, printed again only while nothing it w
     });
     const listed = JSON.parse((await list()).stdout) as { sessions: Array<{ id: string; project: string }> };
     expect(listed.sessions.find((s) => s.id === id)?.project).toBe(file);
+  });
+
+  it("in a terminal: the table fits the terminal's width, kept for that width, and made anew when it is resized", async () => {
+    const socket = `cp-listing-${process.pid}-${Date.now()}`;
+    const tmux = (args: string[]) =>
+      execa("tmux", ["-L", socket, ...args], { env: { HOME: home, PATH: process.env.PATH ?? "", TERM: "xterm" } });
+    // The session's shell gets the server's environment: this HOME, no COLUMNS (the width is the terminal's own).
+    await tmux(["new-session", "-d", "-x", "140", "-y", "40", "-s", "t", "-c", folder, "sh"]);
+    try {
+      let run = 0;
+      const screen = async (): Promise<string[]> => {
+        run++;
+        await tmux(["send-keys", "-t", "t", "clear; tmux clear-history; ", ""]);
+        await tmux(["send-keys", "-t", "t", "-l", `node ${CLI} sessions --all; echo END-${run}`]);
+        await tmux(["send-keys", "-t", "t", "Enter"]);
+        for (let waited = 0; waited < 30_000; waited += 100) {
+          // -J joins what the terminal wrapped: a line longer than the terminal was wrapped.
+          const text = (await tmux(["capture-pane", "-p", "-J", "-t", "t"])).stdout;
+          const lines = text.split("\n");
+          const end = lines.indexOf(`END-${run}`);
+          if (end >= 0)
+            return lines.slice(
+              lines.findIndex((line) => line.includes("sessions, newest first")),
+              end,
+            );
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        throw new Error(
+          `the listing did not finish in the terminal:\n${(await tmux(["capture-pane", "-p", "-t", "t"])).stdout}`,
+        );
+      };
+      const wide = await screen();
+      expect(wide.find((line) => line.includes("LAST ACTIVITY"))).toContain("RESUME");
+      for (const line of wide) expect(line.length).toBeLessThanOrEqual(140);
+      expect(await screen()).toEqual(wide);
+      expect(readdirSync(kept)).toContain("table");
+      await tmux(["resize-window", "-t", "t", "-x", "92"]);
+      const narrow = await screen();
+      for (const line of narrow) expect(line.length).toBeLessThanOrEqual(92);
+      expect(narrow).not.toEqual(wide);
+      expect(narrow.filter((line) => line.includes("claude --resume"))).toHaveLength(ids.length);
+    } finally {
+      await tmux(["kill-server"]).catch(() => undefined);
+    }
   });
 
   it("keeps a JSON listing and a table each, so that using both does not make either anew", async () => {
