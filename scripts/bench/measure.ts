@@ -11,6 +11,18 @@ export const runs = Number(process.env.BENCH_RUNS ?? 60);
 /** The `claude-persist` command as package.json's bin and the slash commands run it. */
 export const cli = path.join(root, "dist", "bin", "claude-persist.cjs");
 export const NODE_START = [process.execPath, "-e", "0"];
+/** The SessionStart hook as settings.json runs it. */
+export const HOOK = path.join(root, "dist", "hooks", "session-start.cjs");
+
+/** What Claude Code gives the SessionStart hook on stdin for a new session in `cwd`. */
+export function hookInput(cwd: string): string {
+  return JSON.stringify({
+    session_id: "0b7e4a8c-1111-4222-8333-944445555666",
+    cwd,
+    hook_event_name: "SessionStart",
+    source: "startup",
+  });
+}
 
 export type Timed = { command: string[]; input?: string; env?: NodeJS.ProcessEnv };
 

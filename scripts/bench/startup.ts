@@ -3,21 +3,16 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { root, runs, cli, NODE_START, compare, rows, report } from "./measure.ts";
+import { cli, compare, HOOK, hookInput, NODE_START, report, root, rows, runs } from "./measure.ts";
 
 export function benchHook(): boolean {
   const home = mkdtempSync(path.join(tmpdir(), "cp-bench-"));
   try {
     mkdirSync(path.join(home, ".claude", "persist-state"), { recursive: true });
     mkdirSync(path.join(home, ".claude", "projects"), { recursive: true });
-    const input = JSON.stringify({
-      session_id: "0b7e4a8c-1111-4222-8333-944445555666",
-      cwd: root,
-      hook_event_name: "SessionStart",
-      source: "startup",
-    });
+    const input = hookInput(root);
     const env = { ...process.env, HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" };
-    const hook = [process.execPath, path.join(root, "dist", "hooks", "session-start.cjs")];
+    const hook = [process.execPath, HOOK];
     const onHost = compare({ command: NODE_START, input, env }, { command: hook, input, env });
     const hostOk = report(`SessionStart hook on the host (${runs} runs each)`, "node -e 0", onHost, 1.1, {
       what: "SessionStart hook vs `node -e 0`",

@@ -4,7 +4,6 @@
 // merged with no line lost, the daemons' idle cost, and the SessionStart hook with sync set up against without.
 import { spawnSync } from "node:child_process";
 import { appendFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { execa } from "execa";
 import { encodeProjectSlug } from "../../src/claude/home.ts";
@@ -20,6 +19,7 @@ import {
   waitFor,
   type Machine,
 } from "../../test/support/sync-machines.ts";
+import { HOOK, hookInput, median } from "./measure.ts";
 
 const LATENCY_RUNS = 5;
 const CONFLICTS = 5;
@@ -140,11 +140,6 @@ function line(n: number): string {
   });
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
-
 /** utime + stime of a process and its children (the monitor's worker), in clock ticks. */
 function cpuTicks(pid: number): number {
   return [pid, ...childrenOf(pid)].reduce((sum, p) => {
@@ -183,21 +178,9 @@ function benchHookWithSync(): boolean {
     mkdirSync(path.join(claude, "persist-host"), { recursive: true });
     for (let i = 0; i < 50; i++) writeFileSync(path.join(identity, `s${i}.jsonl`), `${line(i)}\n`);
     const settings = path.join(claude, "persist-host", "sync.json");
-    const input = JSON.stringify({
-      session_id: "0b7e4a8c-1111-4222-8333-944445555666",
-      cwd: repo,
-      hook_event_name: "SessionStart",
-      source: "startup",
-    });
+    const input = hookInput(repo);
     const env = { ...process.env, HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" };
-    const hook = path.join(
-      path.dirname(fileURLToPath(import.meta.url)),
-      "..",
-      "..",
-      "dist",
-      "hooks",
-      "session-start.cjs",
-    );
+    const hook = HOOK;
     writeFileSync(settings, JSON.stringify({ home: "/nonexistent", own: true, relay: false, deviceId: "X" }));
     const first = spawnSync(process.execPath, [hook], { input, env, encoding: "utf8" });
     if (!lstatSync(path.join(claude, "projects", encodeProjectSlug(repo))).isSymbolicLink())
