@@ -17,6 +17,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { CLI, PROJECT_ROOT, runCli, tempDir, tempHome } from "./support/claude.ts";
+import { existsOnPath } from "./support/checks.ts";
 
 /** A HOME where the pack is installed: its host-only folder exists (0700), as install makes it. */
 function installedHome(): { home: string; hostDir: string; cacheDir: string } {
@@ -180,13 +181,3 @@ describe("the CLI's code cache", () => {
     expect(readdirSync(hostDir)).toEqual([]);
   });
 });
-
-function existsOnPath(command: string): boolean {
-  return (process.env.PATH ?? "").split(path.delimiter).some((dir) => {
-    try {
-      return statSync(path.join(dir, command)).isFile();
-    } catch {
-      return false;
-    }
-  });
-}

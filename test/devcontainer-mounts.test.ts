@@ -23,6 +23,7 @@ import {
 import { ensurePersistenceMounts, JSON_MARKER, removePersistenceMounts } from "../src/devcontainer/mounts.ts";
 import { configMountTargets, parseMountString } from "../src/devcontainer/read-mounts.ts";
 import { UserError } from "../src/errors.ts";
+import { existsOnPath } from "./support/checks.ts";
 import {
   configFilesIn,
   fixtureName,
@@ -434,16 +435,6 @@ describe("the commands the config carries, run by sh", () => {
     },
   );
 });
-
-function existsOnPath(command: string): boolean {
-  return (process.env.PATH ?? "").split(path.delimiter).some((dir) => {
-    try {
-      return statSync(path.join(dir, command)).isFile();
-    } catch {
-      return false;
-    }
-  });
-}
 
 describe("removePersistenceMounts", () => {
   it("leaves a config without the pack's additions alone, user mounts identical to ours included", () => {

@@ -1,7 +1,7 @@
 // A person at the terminal: interactive `claude` on the host, then in the dev container, driven through tmux
 // (send-keys, capture-pane), with the real pinned CLI, a real container and the tests' own Messages-API server.
 // `-p` skips Claude Code's first-run flow, so only an interactive session shows whether the container starts over.
-import { chownSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,9 +11,10 @@ import { startLinearServer, type FakeLinear } from "./support/linear-server.ts";
 import type { MessagesServer } from "./support/messages-server.ts";
 import { type HostUser, startHostUser } from "./support/host-user.ts";
 import { asUser, chownTree, type TestUser } from "./support/users.ts";
+import { existsOnPath } from "./support/checks.ts";
 
 // Throws when CI is set and Docker or tmux is unavailable: CI must run this, never skip it.
-const hasTmux = (process.env.PATH ?? "").split(":").some((dir) => existsSync(path.join(dir, "tmux")));
+const hasTmux = existsOnPath("tmux");
 if (!hasTmux && process.env.CI)
   throw new Error("CI must run the interactive e2e tests, but tmux is not installed: run .ci/provision-docker.sh");
 const skipReason = dockerUnavailableReason() ?? (hasTmux ? undefined : "tmux is not installed");

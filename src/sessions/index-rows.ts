@@ -5,7 +5,7 @@
 import type { TranscriptSummary } from "../claude/transcript.ts";
 
 /** No field we keep is longer: first prompts are cut at 200 characters, paths at what a filesystem allows. */
-export const MAX_FIELD = 4096;
+const MAX_FIELD = 4096;
 
 /** A session's start records as the listing uses them: the first and newest times, and where it ran (each once). */
 export type StartsSummary = {

@@ -59,7 +59,7 @@ export function listingKey(inputs: ListingInputs): ListingKey {
 }
 
 /** Where the last output printed as `kind` is kept: JSON and tables each have their own. */
-export function listingCachePath(env: Env, kind: ListingKind): string {
+function listingCachePath(env: Env, kind: ListingKind): string {
   return path.join(statePath(env, STATE.sessionsListings), kind);
 }
 

@@ -1,5 +1,5 @@
 // What tests compare before and after a refused run, and how they catch the error it gives.
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
 import { UserError } from "../../src/errors.ts";
@@ -34,4 +34,15 @@ export async function userErrorOf(promise: Promise<unknown>): Promise<UserError>
     return error as UserError;
   }
   throw new Error("expected a UserError, got success");
+}
+
+/** Whether `command` is a file in one of $PATH's folders. */
+export function existsOnPath(command: string): boolean {
+  return (process.env.PATH ?? "").split(path.delimiter).some((dir) => {
+    try {
+      return statSync(path.join(dir, command)).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
