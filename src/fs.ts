@@ -43,6 +43,14 @@ function writeThrough(file: string, content: string | Uint8Array, mode?: number)
   writeNewThenRename(tempPathBeside(file), file, content, mode ?? existingMode(file) ?? 0o644);
 }
 
+/**
+ * The path of `name` in `dir`, for a folder path already normalised and a name that is one component: not path.join,
+ * which a listing would call 10,000 times.
+ */
+export function fileIn(dir: string, name: string): string {
+  return `${dir}${path.sep}${name}`;
+}
+
 /** What a file is written from: its text or bytes, or parts of it written one after another. */
 export type FileContent = string | Uint8Array | ReadonlyArray<string | Uint8Array>;
 

@@ -4,10 +4,10 @@ import { statSync } from "node:fs";
 import * as z from "zod/mini";
 import { encodeProjectSlug, hasProjectSlug } from "../claude/home.ts";
 import { summarizeTranscript } from "../claude/transcript.ts";
-import { readRegularText } from "../fs.ts";
+import { fileIn, readRegularText } from "../fs.ts";
 import { shellWord } from "../text.ts";
 import type { IndexedSummary, StartsSummary } from "./index-file.ts";
-import { fileIn, type ScannedFolder, scanFolder } from "./scan.ts";
+import { type ScannedFolder, scanFolder } from "./scan.ts";
 import { newestFirst, timeKey } from "./times.ts";
 import {
   type Context,

@@ -10,10 +10,9 @@ import { mkdirSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Env } from "../claude/home.ts";
 import type { TranscriptSummary } from "../claude/transcript.ts";
-import { readRegularText, replaceFileIn } from "../fs.ts";
+import { fileIn, readRegularText, replaceFileIn } from "../fs.ts";
 import { isRecord } from "../json.ts";
 import { STATE, statePath } from "../state/paths.ts";
-import { fileIn } from "./scan.ts";
 import {
   checkStartsRow,
   checkTable,

@@ -1,8 +1,8 @@
 // What a listing stats before it reads anything: each slug folder's session files with their size, mtime and inode
 // (what says whether a file changed since the index or the last listing saw it).
 import { readdirSync, type Stats, statSync } from "node:fs";
-import path from "node:path";
 import { describeError } from "../errors.ts";
+import { fileIn } from "../fs.ts";
 import type { FileKey } from "./index-rows.ts";
 import { sessionIdOf } from "./model.ts";
 
@@ -19,11 +19,6 @@ export type ScannedFolder = {
   /** Why the folder itself could not be read, when it could not. */
   readonly error?: string;
 };
-
-/** Not path.join: the folder's path is normalised already and an entry's name is one component (10,000 times). */
-export function fileIn(dir: string, name: string): string {
-  return `${dir}${path.sep}${name}`;
-}
 
 export function scanFolder(dir: string): ScannedFolder {
   let names: string[];
