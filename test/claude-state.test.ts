@@ -10,9 +10,9 @@ import {
   seedCopyCommand,
   seedFileName,
   writeSeedFile,
-} from "../src/devcontainer/claude-state.ts";
+} from "../src/devcontainer/launch/claude-state.ts";
 import { SHARED_ENTRIES } from "../src/claude/shared.ts";
-import { forwardedEnvEntries, loginAdvice, withForwardedEnv } from "../src/devcontainer/credentials.ts";
+import { forwardedEnvEntries, loginAdvice, withForwardedEnv } from "../src/devcontainer/launch/credentials.ts";
 import { detectEnvironment } from "../src/environment.ts";
 import { runCli, tempHome } from "./support/claude.ts";
 import { execa } from "execa";
@@ -306,7 +306,7 @@ describe("host or dev container", () => {
 
 describe("the scripts the shared settings.json runs", () => {
   it("names each hook command whose script the container will not have at that path, with the fix", async () => {
-    const { unreachableHookScripts } = await import("../src/devcontainer/host-scripts.ts");
+    const { unreachableHookScripts } = await import("../src/devcontainer/launch/host-scripts.ts");
     const home = tempHome();
     const settings = {
       hooks: {

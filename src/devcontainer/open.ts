@@ -4,24 +4,24 @@
 import path from "node:path";
 import { SHARED_ENTRIES } from "../claude/shared.ts";
 import type { Io } from "../command.ts";
-import { devcontainerUp, type UpSuccess } from "./launch.ts";
-import { describeSeedOutcome, prepareClaudeStateSeed, seedRunningContainer } from "./claude-state.ts";
-import { forwardedEnvEntries, loginAdvice, setOnHost, withForwardedEnv } from "./credentials.ts";
-import { unreachableHookScripts } from "./host-scripts.ts";
-import { preparePersistenceEdit, type PersistenceEdit } from "./persistence.ts";
-import { parseDevcontainerConfig } from "./config.ts";
-import { isOnlyPackCommand } from "./read-mounts.ts";
-import { containerMetadata, effectiveUser, execAsRoot, findDevcontainer, type Container } from "./docker.ts";
+import { devcontainerUp, type UpSuccess } from "./launch/up.ts";
+import { describeSeedOutcome, prepareClaudeStateSeed, seedRunningContainer } from "./launch/claude-state.ts";
+import { forwardedEnvEntries, loginAdvice, setOnHost, withForwardedEnv } from "./launch/credentials.ts";
+import { unreachableHookScripts } from "./launch/host-scripts.ts";
+import { preparePersistenceEdit, type PersistenceEdit } from "./config/persistence.ts";
+import { parseDevcontainerConfig } from "./config/config.ts";
+import { isOnlyPackCommand } from "./config/read-mounts.ts";
+import { containerMetadata, effectiveUser, execAsRoot, findDevcontainer, type Container } from "./launch/docker.ts";
 import { UserError } from "../errors.ts";
 import { writeFileInside } from "../fs-beneath.ts";
 import { ensureStateDir, STATE } from "../state/paths.ts";
-import { backupOutsideRepo, gitDirMount, removeOverride, worktreeGitDir, writeOverride } from "./override.ts";
-import { checkContainerNode, describeNodeProblem, type ContainerNode } from "./container-node.ts";
+import { backupOutsideRepo, gitDirMount, removeOverride, worktreeGitDir, writeOverride } from "./launch/override.ts";
+import { checkContainerNode, describeNodeProblem, type ContainerNode } from "./launch/container-node.ts";
 import { shellWord } from "../text.ts";
 import { mapProject, type MapResult } from "./mapping.ts";
 import { unifiedDiff } from "../diff.ts";
-import { checkHostReady, prepareHost } from "./host-mounts.ts";
-import { enter, entryCommand } from "./container-entry.ts";
+import { checkHostReady, prepareHost } from "./launch/host-mounts.ts";
+import { enter, entryCommand } from "./launch/container-entry.ts";
 import {
   afterRemoteSession,
   checkRemoteEngine,
@@ -30,7 +30,7 @@ import {
   refuseEditorConfigForRemoteEngine,
   remoteEntryAdvice,
   remoteLaunchText,
-} from "./remote-open.ts";
+} from "./remote/open.ts";
 
 export type DevOpenOptions = {
   readonly folder: string;
@@ -111,7 +111,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
 
   // Every precondition of the host before the first write: a failed dev-open leaves the repo and the host as they were.
   if (!options.isolated) checkHostReady(io.env);
-  // A Docker engine on another machine (ssh): its own folders are the mount sources (see remote-open.ts).
+  // A Docker engine on another machine (ssh): its own folders are the mount sources (see remote/open.ts).
   const remote = options.isolated || options.configOnly ? undefined : await checkRemoteEngine(io.env, edit);
   if (intoRepo) writeEdits(edit, messages, io.env);
   describeSkipped(edit, messages);

@@ -3,12 +3,16 @@
 import path from "node:path";
 import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
 import { HOST_WORKSPACE_ENV } from "../claude/shared.ts";
-import { parseDevcontainerConfig, readDevcontainerConfig, type DevcontainerConfig } from "../devcontainer/config.ts";
-import type { PersistencePlan } from "../devcontainer/mount-plan.ts";
-import { readOverride } from "../devcontainer/override.ts";
-import { resolveEngine } from "../devcontainer/remote-engine.ts";
-import { planPersistence } from "../devcontainer/persistence.ts";
-import { configMountTargets, normaliseTarget } from "../devcontainer/read-mounts.ts";
+import {
+  parseDevcontainerConfig,
+  readDevcontainerConfig,
+  type DevcontainerConfig,
+} from "../devcontainer/config/config.ts";
+import type { PersistencePlan } from "../devcontainer/config/mount-plan.ts";
+import { readOverride } from "../devcontainer/launch/override.ts";
+import { resolveEngine } from "../devcontainer/remote/engine.ts";
+import { planPersistence } from "../devcontainer/config/persistence.ts";
+import { configMountTargets, normaliseTarget } from "../devcontainer/config/read-mounts.ts";
 import { describeError } from "../errors.ts";
 import { readBoundedText } from "../fs.ts";
 import { readMappings, type Mapping } from "../state/mappings.ts";
@@ -68,7 +72,7 @@ export async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): 
 async function composeTargets(file: string, config: DevcontainerConfig): Promise<string[]> {
   if (config.dockerComposeFile === undefined || !config.service) return [];
   const service = config.service;
-  const { composeFilesOf, composeServiceTargets } = await import("../devcontainer/compose.ts");
+  const { composeFilesOf, composeServiceTargets } = await import("../devcontainer/config/compose.ts");
   return composeFilesOf(file, config).flatMap((compose) => {
     try {
       const text = readBoundedText(compose);

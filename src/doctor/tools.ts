@@ -1,6 +1,6 @@
 // Doctor's checks of the tools the pack needs on the host: node, the devcontainers CLI, Docker.
-import { devcontainerScript } from "../devcontainer/launch.ts";
-import { DOCKER_UNREACHABLE_FIX, type DockerProbe } from "../devcontainer/docker.ts";
+import { devcontainerScript } from "../devcontainer/launch/up.ts";
+import { DOCKER_UNREACHABLE_FIX, type DockerProbe } from "../devcontainer/launch/docker.ts";
 import { loadExeca } from "../execa.ts";
 import { type CheckResult, fail, firstLine, ok, warn } from "./report.ts";
 

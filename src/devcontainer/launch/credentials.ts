@@ -8,9 +8,9 @@
 // So an entry is written only where it cannot reach someone without the variable: into the launch config that
 // stays on this host, and only for the variables this host has set. A config in the repo (shared with teammates)
 // gets none of them.
-import type { Env } from "../claude/home.ts";
-import { editJsonc } from "../jsonc.ts";
-import { parseDevcontainerConfig } from "./config.ts";
+import type { Env } from "../../claude/home.ts";
+import { editJsonc } from "../../jsonc.ts";
+import { parseDevcontainerConfig } from "../config/config.ts";
 
 /** Claude Code's credentials, in the order Claude Code prefers them. */
 export const CLAUDE_CREDENTIAL_ENV = ["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN"] as const;

@@ -12,8 +12,8 @@
 // Blocks added inside existing arrays/objects, and new top-level properties, follow a `// claude-persist:` comment.
 import path from "node:path";
 import { type Edit, type Node, applyEdits } from "jsonc-parser";
-import { WORKSPACE_ENV } from "../claude/shared.ts";
-import { blockLineStart, detectLayout, type TextLayout } from "../text-layout.ts";
+import { WORKSPACE_ENV } from "../../claude/shared.ts";
+import { blockLineStart, detectLayout, type TextLayout } from "../../text-layout.ts";
 import { nodeValue, parseDevcontainerConfig, parseJsoncObject, type JsonValue, type MountObject } from "./config.ts";
 import {
   appendEntries,

@@ -1,7 +1,7 @@
 // User-scope MCP servers from the host's `.claude.json` that can be copied into a container's: those whose secrets
 // are environment references; a server with a literal secret is not shared, and the reason says how to fix it.
 import * as z from "zod/mini";
-import { once } from "../once.ts";
+import { once } from "../../once.ts";
 
 // Built at first use, not at the command's start.
 const mcpServerSchema = once(() =>

@@ -1,7 +1,7 @@
 // `dev-open --same-path`: the workspace is mounted at its host path inside the container, so Claude Code
 // names its project folder the same on both sides and no mapping is needed.
-import { UserError } from "../errors.ts";
-import { appendToJsonc, parseJsonc } from "../jsonc.ts";
+import { UserError } from "../../errors.ts";
+import { appendToJsonc, parseJsonc } from "../../jsonc.ts";
 
 const SAME_PATH = {
   workspaceMount: "source=${localWorkspaceFolder},target=${localWorkspaceFolder},type=bind",

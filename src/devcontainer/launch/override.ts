@@ -9,14 +9,14 @@
 // substituted from the caller's environment at that time.
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { sha256Hex } from "../crypto.ts";
-import { loadExeca } from "../execa.ts";
-import type { Env } from "../claude/home.ts";
-import { UserError } from "../errors.ts";
-import { readTextIfExists, writeFileAtomic } from "../fs.ts";
-import { editJsonc } from "../jsonc.ts";
-import { STATE, statePath } from "../state/paths.ts";
-import { parseDevcontainerConfig } from "./config.ts";
+import { sha256Hex } from "../../crypto.ts";
+import { loadExeca } from "../../execa.ts";
+import type { Env } from "../../claude/home.ts";
+import { UserError } from "../../errors.ts";
+import { readTextIfExists, writeFileAtomic } from "../../fs.ts";
+import { editJsonc } from "../../jsonc.ts";
+import { STATE, statePath } from "../../state/paths.ts";
+import { parseDevcontainerConfig } from "../config/config.ts";
 
 /** One folder per repo config: `<repo name>-<hash of the config's path>`, so two clones never share one. */
 function configStateDir(env: Env, configPath: string): string {

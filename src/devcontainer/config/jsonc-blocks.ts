@@ -3,7 +3,7 @@
 // change. (jsonc-parser's `modify` re-formats every line an edit touches, which rewrites the user's neighbouring
 // lines, e.g. `"mounts": [ "…" ],` on one line, and makes an exact undo impossible.)
 import { createScanner, getNodePath, type Edit, type Node } from "jsonc-parser";
-import { blockLineStart, isFirstOnLine, lineIndentAt, type TextLayout } from "../text-layout.ts";
+import { blockLineStart, isFirstOnLine, lineIndentAt, type TextLayout } from "../../text-layout.ts";
 import type { JsonValue } from "./config.ts";
 
 // jsonc-parser's SyntaxKind is a const enum, which `verbatimModuleSyntax` cannot import: its values, by name.

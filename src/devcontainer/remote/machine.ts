@@ -6,17 +6,17 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Node } from "jsonc-parser";
 import * as z from "zod/mini";
-import { packCodeDir, PACK_HOST_DIR, PACK_CODE_DIR, PACK_RUNTIME_MARKER, type Env } from "../claude/home.ts";
-import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "../claude/shared.ts";
-import { UserError } from "../errors.ts";
-import { editJsonc, parseJsoncTree } from "../jsonc.ts";
-import { once } from "../once.ts";
-import "../zod-messages.ts";
-import { loadExeca } from "../execa.ts";
-import { sourceFoldersCommand } from "./lifecycle-commands.ts";
-import { planPersistenceMounts } from "./mount-plan.ts";
-import { checkRemotePath, describeTarget, runOverSsh, sshReason, type SshTarget } from "./remote-engine.ts";
-import { STATE } from "../state/paths.ts";
+import { packCodeDir, PACK_HOST_DIR, PACK_CODE_DIR, PACK_RUNTIME_MARKER, type Env } from "../../claude/home.ts";
+import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "../../claude/shared.ts";
+import { UserError } from "../../errors.ts";
+import { editJsonc, parseJsoncTree } from "../../jsonc.ts";
+import { once } from "../../once.ts";
+import "../../zod-messages.ts";
+import { loadExeca } from "../../execa.ts";
+import { sourceFoldersCommand } from "../config/lifecycle-commands.ts";
+import { planPersistenceMounts } from "../config/mount-plan.ts";
+import { checkRemotePath, describeTarget, runOverSsh, sshReason, type SshTarget } from "./engine.ts";
+import { STATE } from "../../state/paths.ts";
 
 export type RemoteMachine = {
   readonly target: SshTarget;

@@ -4,12 +4,12 @@
 import { closeSync, constants, mkdirSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { loadExeca } from "../execa.ts";
+import { loadExeca } from "../../execa.ts";
 import * as z from "zod/mini";
 import { DOCKER_UNREACHABLE_FIX, isDockerUnreachable } from "./docker.ts";
-import { UserError } from "../errors.ts";
-import { openRegularFile, readRegularText } from "../fs.ts";
-import { once } from "../once.ts";
+import { UserError } from "../../errors.ts";
+import { openRegularFile, readRegularText } from "../../fs.ts";
+import { once } from "../../once.ts";
 
 /** The CLI's answer, built at the first launch rather than at the command's start. */
 const upAnswerSchema = once(() => {

@@ -1,6 +1,6 @@
 // Reading mounts back from a devcontainer.json, and recognising the entries and commands the pack wrote there.
 import path from "node:path";
-import { SHARED_ENTRIES, WORKSPACE_ENV } from "../claude/shared.ts";
+import { SHARED_ENTRIES, WORKSPACE_ENV } from "../../claude/shared.ts";
 import { parseDevcontainerConfig, type JsonValue, type MountObject } from "./config.ts";
 import { COMMAND_TAG, LIFECYCLE_KEY } from "./lifecycle-commands.ts";
 

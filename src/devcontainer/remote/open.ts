@@ -2,16 +2,16 @@
 // the mounts name that machine's own Claude folders, the pack is installed there, the project is linked there, and
 // the two machines are kept in step (Syncthing when both run it, else unison at dev-open and after the session).
 // A local engine never reaches this module's ssh: `checkRemoteEngine` answers undefined and dev-open goes on as before.
-import { encodeProjectSlug, type Env } from "../claude/home.ts";
-import { CONTAINER_WORKSPACE_ENV } from "../claude/shared.ts";
-import { UserError } from "../errors.ts";
-import { projectIdentity } from "../sync/identity.ts";
-import { planEngineSync, syncBackCommand, syncWithEngineMachine } from "../sync/engine-machine.ts";
-import { parseDevcontainerConfig } from "./config.ts";
-import { containerEnv, dockerExec, type Container } from "./docker.ts";
-import type { MapResult } from "./mapping.ts";
-import type { PersistenceEdit } from "./persistence.ts";
-import { resolveEngine } from "./remote-engine.ts";
+import { encodeProjectSlug, type Env } from "../../claude/home.ts";
+import { CONTAINER_WORKSPACE_ENV } from "../../claude/shared.ts";
+import { UserError } from "../../errors.ts";
+import { projectIdentity } from "../../sync/identity.ts";
+import { planEngineSync, syncBackCommand, syncWithEngineMachine } from "../../sync/engine-machine.ts";
+import { parseDevcontainerConfig } from "../config/config.ts";
+import { containerEnv, dockerExec, type Container } from "../launch/docker.ts";
+import type { MapResult } from "../mapping.ts";
+import type { PersistenceEdit } from "../config/persistence.ts";
+import { resolveEngine } from "./engine.ts";
 import {
   describeRemoteMachine,
   ensurePackOnRemote,
@@ -19,9 +19,9 @@ import {
   prepareRemoteFolders,
   withRemoteSources,
   type RemoteMachine,
-} from "./remote-machine.ts";
+} from "./machine.ts";
 
-export type { RemoteMachine } from "./remote-machine.ts";
+export type { RemoteMachine } from "./machine.ts";
 
 /**
  * Before dev-open writes anything: the engine's machine when it is another one reached over ssh (undefined for a

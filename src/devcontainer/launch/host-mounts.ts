@@ -2,10 +2,10 @@
 // dev-open writes anything and created (with Claude Code's modes) before the container is launched.
 import { existsSync, mkdirSync, readlinkSync, statSync, symlinkSync, unlinkSync } from "node:fs";
 import path from "node:path";
-import { configDir, packCodeDir } from "../claude/home.ts";
-import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "../claude/shared.ts";
-import { UserError } from "../errors.ts";
-import { ensureStateDir, STATE } from "../state/paths.ts";
+import { configDir, packCodeDir } from "../../claude/home.ts";
+import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "../../claude/shared.ts";
+import { UserError } from "../../errors.ts";
+import { ensureStateDir, STATE } from "../../state/paths.ts";
 
 /**
  * The host folders the mounts need, created with Claude Code's modes, and the links single files are mounted

@@ -3,12 +3,12 @@ import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Node, ParseError } from "jsonc-parser";
 import * as z from "zod/mini";
-import { UserError } from "../errors.ts";
-import { once } from "../once.ts";
-import "../zod-messages.ts";
-import { repoRoot } from "../work/git.ts";
-import { describeParseError, jsoncSyntaxError, parseJsoncTree, refuseDuplicateKeys } from "../jsonc.ts";
-import { isNotFound, readBoundedText } from "../fs.ts";
+import { UserError } from "../../errors.ts";
+import { once } from "../../once.ts";
+import "../../zod-messages.ts";
+import { repoRoot } from "../../work/git.ts";
+import { describeParseError, jsoncSyntaxError, parseJsoncTree, refuseDuplicateKeys } from "../../jsonc.ts";
+import { isNotFound, readBoundedText } from "../../fs.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Finding the repo and its config

@@ -18,10 +18,10 @@ import {
   type YAMLMap,
   type YAMLSeq,
 } from "yaml";
-import { SHARED_ENTRIES } from "../claude/shared.ts";
-import { UserError } from "../errors.ts";
-import { readTextToEdit } from "../fs.ts";
-import { blockLineStart, detectLayout, lineEndOf, lineStartOf } from "../text-layout.ts";
+import { SHARED_ENTRIES } from "../../claude/shared.ts";
+import { UserError } from "../../errors.ts";
+import { readTextToEdit } from "../../fs.ts";
+import { blockLineStart, detectLayout, lineEndOf, lineStartOf } from "../../text-layout.ts";
 import type { DevcontainerConfig } from "./config.ts";
 import type { PersistencePlan, Skipped } from "./mount-plan.ts";
 import type { EditResult, RemoveResult } from "./mounts.ts";

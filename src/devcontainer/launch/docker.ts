@@ -1,10 +1,10 @@
 // What we ask the Docker engine directly: the container the devcontainers CLI made for a workspace, its
 // mounts, and an image's dev container metadata. Honours DOCKER_HOST like the docker CLI does. Every call has a
 // timeout: an engine that accepts connections but never answers must not hang dev-open or doctor.
-import { loadExeca } from "../execa.ts";
+import { loadExeca } from "../../execa.ts";
 import * as z from "zod/mini";
-import { UserError } from "../errors.ts";
-import { once } from "../once.ts";
+import { UserError } from "../../errors.ts";
+import { once } from "../../once.ts";
 
 const DOCKER_TIMEOUT_MS = 20_000;
 

@@ -1,8 +1,8 @@
 // MCP: which environment variables the user's MCP servers need, by name only, so that the launch can forward them.
 import path from "node:path";
-import { readBoundedText } from "../fs.ts";
-import { parseJsoncLoosely } from "../jsonc.ts";
-import { isRecord } from "../json.ts";
+import { readBoundedText } from "../../fs.ts";
+import { parseJsoncLoosely } from "../../jsonc.ts";
+import { isRecord } from "../../json.ts";
 
 /** Variables a container must never take from the host, even when an MCP config mentions them. */
 const HOST_ONLY_ENV = new Set([

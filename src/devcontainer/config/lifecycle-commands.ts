@@ -1,8 +1,8 @@
 // The lifecycle commands the pack adds to a devcontainer.json: `initializeCommand` on the host, `onCreateCommand`
 // in the container; each ends in a tag that makes it recognisable again.
 import path from "node:path";
-import { HOST_FILE_LINKS_DIR } from "../claude/shared.ts";
-import { seedCopyCommand } from "./claude-state.ts";
+import { HOST_FILE_LINKS_DIR } from "../../claude/shared.ts";
+import { seedCopyCommand } from "../launch/claude-state.ts";
 import type { PersistencePlan } from "./mount-plan.ts";
 
 /** The key of the pack's command in an object-form lifecycle command. */

@@ -3,11 +3,11 @@
 // Shared folders are found in the container under its own home, so a command must name them through $HOME (or
 // ~, or $CLAUDE_CONFIG_DIR), never through this host's absolute home.
 import path from "node:path";
-import { configDir, homeDir, settingsPath, type Env } from "../claude/home.ts";
-import { SHARED_ENTRIES } from "../claude/shared.ts";
-import { readTextIfExists } from "../fs.ts";
-import { parseJsoncLoosely } from "../jsonc.ts";
-import { isRecord } from "../json.ts";
+import { configDir, homeDir, settingsPath, type Env } from "../../claude/home.ts";
+import { SHARED_ENTRIES } from "../../claude/shared.ts";
+import { readTextIfExists } from "../../fs.ts";
+import { parseJsoncLoosely } from "../../jsonc.ts";
+import { isRecord } from "../../json.ts";
 
 /** One line per hook command in settings.json that names a file the container will not have there. */
 export function unreachableHookScripts(env: Env): string[] {

@@ -5,12 +5,12 @@
 // word is quoted, and what comes back is another machine's answer: bounded and validated before use.
 import path from "node:path";
 import * as z from "zod/mini";
-import { homeDir } from "../claude/home.ts";
-import { UserError } from "../errors.ts";
-import { once } from "../once.ts";
-import { loadExeca } from "../execa.ts";
-import { readBoundedText } from "../fs.ts";
-import { shellWord } from "../text.ts";
+import { homeDir } from "../../claude/home.ts";
+import { UserError } from "../../errors.ts";
+import { once } from "../../once.ts";
+import { loadExeca } from "../../execa.ts";
+import { readBoundedText } from "../../fs.ts";
+import { shellWord } from "../../text.ts";
 
 export type SshTarget = { readonly user?: string; readonly host: string; readonly port?: number };
 

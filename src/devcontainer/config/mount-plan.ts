@@ -2,10 +2,10 @@
 // in the container, and which variables the launch forwards.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { configDir, homeDir, type Env } from "../claude/home.ts";
-import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES, type SharedEntry } from "../claude/shared.ts";
-import { UserError } from "../errors.ts";
-import { FORWARDED_ENV } from "./credentials.ts";
+import { configDir, homeDir, type Env } from "../../claude/home.ts";
+import { HOST_FILE_LINKS_DIR, SHARED_ENTRIES, type SharedEntry } from "../../claude/shared.ts";
+import { UserError } from "../../errors.ts";
+import { FORWARDED_ENV } from "../launch/credentials.ts";
 import { isForwardableEnvName } from "./mcp-env.ts";
 
 export type PersistenceMount = {

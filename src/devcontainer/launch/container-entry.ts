@@ -1,11 +1,11 @@
 // Entering a dev-open container: the `devcontainer exec` command a person types, and `dev-open --enter` running it.
 import path from "node:path";
-import { loadExeca } from "../execa.ts";
-import type { Io } from "../command.ts";
-import { shellWord } from "../text.ts";
-import { listDevcontainerConfigs } from "./config.ts";
-import { devcontainerScript } from "./launch.ts";
-import type { PersistenceEdit } from "./persistence.ts";
+import { loadExeca } from "../../execa.ts";
+import type { Io } from "../../command.ts";
+import { shellWord } from "../../text.ts";
+import { listDevcontainerConfigs } from "../config/config.ts";
+import { devcontainerScript } from "./up.ts";
+import type { PersistenceEdit } from "../config/persistence.ts";
 
 /**
  * `devcontainer exec` finds the container by its labels (the repo's folder and config file) and takes our

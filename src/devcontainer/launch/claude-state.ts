@@ -13,16 +13,16 @@
 // container changes what the next one is seeded with), with plain `sh` (the image may have no node).
 import { rmSync, statSync } from "node:fs";
 import path from "node:path";
-import { loadExeca } from "../execa.ts";
+import { loadExeca } from "../../execa.ts";
 import * as z from "zod/mini";
-import { encodeProjectSlug, globalStatePath, PACK_CODE_DIR, packStateDir, type Env } from "../claude/home.ts";
-import { UserError } from "../errors.ts";
-import { readRegularText, replaceFileIn } from "../fs.ts";
-import { withDirBeneath } from "../fs-beneath.ts";
-import { once } from "../once.ts";
-import { STATE, statePath, stateRoot } from "../state/paths.ts";
+import { encodeProjectSlug, globalStatePath, PACK_CODE_DIR, packStateDir, type Env } from "../../claude/home.ts";
+import { UserError } from "../../errors.ts";
+import { readRegularText, replaceFileIn } from "../../fs.ts";
+import { withDirBeneath } from "../../fs-beneath.ts";
+import { once } from "../../once.ts";
+import { STATE, statePath, stateRoot } from "../../state/paths.ts";
 import { type McpServer, type NotShared, shareableMcpServers } from "./mcp-sharing.ts";
-import { isRecord } from "../json.ts";
+import { isRecord } from "../../json.ts";
 
 /** Larger than any `.claude.json` seen in use (they hold every project's settings), small enough to read at once. */
 const MAX_STATE_BYTES = 32 * 1024 * 1024;

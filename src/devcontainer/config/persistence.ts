@@ -1,9 +1,9 @@
 // What /dev-open changes in a repo: the config (and, for compose-based configs, the compose file) with the
 // persistence mounts added — or, with `remove`, taken out again. Planned in memory; the caller writes.
 import path from "node:path";
-import { configDir, globalStatePath, type Env } from "../claude/home.ts";
-import { imageRemoteUser } from "./docker.ts";
-import { readTextToEditInside } from "../fs-beneath.ts";
+import { configDir, globalStatePath, type Env } from "../../claude/home.ts";
+import { imageRemoteUser } from "../launch/docker.ts";
+import { readTextToEditInside } from "../../fs-beneath.ts";
 import {
   findDevcontainerConfig,
   findRepoRoot,
