@@ -94,9 +94,9 @@ async function buildRuntime(dist: string): Promise<void> {
   // `--help`. A bundle's imports of the other command modules are left out (the runner never reaches them: the
   // entry point chose the bundle by the same name the runner looks up).
   const bundleOf = await commandModules();
-  // The libraries loaded at first use only (execa at a command's first process, string-width for tables): CommonJS
-  // files of their own beside the bundles, so that no command parses them at its start.
-  const lazyLibraries = ["execa", "string-width"];
+  // The libraries loaded at first use only (string-width, for tables): CommonJS files of their own beside the
+  // bundles, so that no command parses them at its start.
+  const lazyLibraries = ["string-width"];
   for (const library of lazyLibraries) {
     await build({
       ...hook,

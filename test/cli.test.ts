@@ -313,7 +313,7 @@ describe("the command-line contract (README: The command-line contract)", () => 
     expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, changes: [] });
   });
 
-  // Each command is a bundle of its own; yaml, execa and string-width are files beside them, loaded at first use.
+  // Each command is a bundle of its own; yaml and string-width are files beside them, loaded at first use.
   it("share on a compose config puts the mounts in its compose file; sessions lists via git, as a table", async () => {
     const home = tempHome();
     expect((await runCli(["install"], { env: { HOME: home } })).exitCode).toBe(0);

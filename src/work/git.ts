@@ -4,21 +4,18 @@
 // trust their input. Failures are one UserError sentence that says what to do (git-errors.ts).
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { loadExeca } from "../execa.ts";
+import { runProcess } from "../child-process.ts";
 import { UserError } from "../errors.ts";
 import { badBranch, badRef, checkedOutElsewhere, type GitResult, gitFailed, switchFailed } from "./git-errors.ts";
 
 async function git(cwd: string, args: readonly string[]): Promise<GitResult> {
-  const execa = await loadExeca();
-  const result = await execa("git", args, {
+  const result = await runProcess("git", args, {
     cwd,
-    reject: false,
-    stdin: "ignore",
     // English messages, so that the few we recognise are recognised; never wait for a password prompt.
-    env: { LC_ALL: "C", GIT_TERMINAL_PROMPT: "0" },
+    env: { ...process.env, LC_ALL: "C", GIT_TERMINAL_PROMPT: "0" },
   });
   if (result.exitCode === undefined) {
-    throw new UserError(`could not run git (${result.code ?? result.shortMessage}); install git, or put it on PATH`);
+    throw new UserError(`could not run git (${result.code ?? result.message}); install git, or put it on PATH`);
   }
   return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
 }

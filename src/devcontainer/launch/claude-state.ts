@@ -13,7 +13,7 @@
 // container changes what the next one is seeded with), with plain `sh` (the image may have no node).
 import { rmSync, statSync } from "node:fs";
 import path from "node:path";
-import { loadExeca } from "../../execa.ts";
+import { runProcess } from "../../child-process.ts";
 import * as z from "zod/mini";
 import { encodeProjectSlug, globalStatePath, PACK_CODE_DIR, packStateDir, type Env } from "../../claude/home.ts";
 import { UserError } from "../../errors.ts";
@@ -189,9 +189,8 @@ export async function seedRunningContainer(
   seed: ClaudeStateSeed,
   env: NodeJS.ProcessEnv,
 ): Promise<SeedOutcome> {
-  const execa = await loadExeca();
-  const dockerEnv = { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS } as const;
-  const read = await execa(
+  const dockerEnv = { env, timeout: DOCKER_TIMEOUT_MS } as const;
+  const read = await runProcess(
     "docker",
     [
       "exec",
@@ -223,7 +222,7 @@ export async function seedRunningContainer(
   }
   const merged = mergeClaudeState(existing, seed);
   if (JSON.stringify(merged) === JSON.stringify(existing)) return { kind: "unchanged" };
-  const write = await execa(
+  const write = await runProcess(
     "docker",
     [
       "exec",

@@ -1,6 +1,6 @@
 // Entering a dev-open container: the `devcontainer exec` command a person types, and `dev-open --enter` running it.
 import path from "node:path";
-import { loadExeca } from "../../execa.ts";
+import { runProcess } from "../../child-process.ts";
 import type { Io } from "../../command.ts";
 import { shellWord } from "../../text.ts";
 import { listDevcontainerConfigs } from "../config/config.ts";
@@ -25,15 +25,9 @@ export function entryCommand(edit: PersistenceEdit): string {
 
 export async function enter(what: "shell" | "claude", edit: PersistenceEdit, io: Io): Promise<void> {
   const command = what === "claude" ? ["claude", "--continue"] : ["bash", "-l"];
-  const execa = await loadExeca();
-  await execa(
+  await runProcess(
     process.execPath,
     [devcontainerScript(), "exec", "--workspace-folder", edit.workspaceFolder, "--config", edit.configPath, ...command],
-    {
-      env: io.env,
-      extendEnv: false,
-      stdio: "inherit",
-      reject: false,
-    },
+    { env: io.env, stdio: "inherit" },
   );
 }

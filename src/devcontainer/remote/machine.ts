@@ -12,7 +12,7 @@ import { UserError } from "../../errors.ts";
 import { editJsonc, parseJsoncTree } from "../../jsonc.ts";
 import { once } from "../../once.ts";
 import "../../zod-messages.ts";
-import { loadExeca } from "../../execa.ts";
+import { runProcess } from "../../child-process.ts";
 import { sourceFoldersCommand } from "../config/lifecycle-commands.ts";
 import { planPersistenceMounts } from "../config/mount-plan.ts";
 import { checkRemotePath, describeTarget, runOverSsh, sshReason, type SshTarget } from "./engine.ts";
@@ -125,18 +125,19 @@ export async function ensurePackOnRemote(env: Env, machine: RemoteMachine): Prom
   const marker = readFileSync(path.join(packCodeDir(env), PACK_RUNTIME_MARKER), "utf8");
   const local = runtimeSchema().parse(JSON.parse(marker)).sha256;
   if (machine.runtimeSha256 === local) return `The pack on ${machine.label} is the same as here.`;
-  const execa = await loadExeca();
-  const tar = await execa("tar", ["-C", packCodeDir(env), "-cf", "-", "."], {
+  const tar = await runProcess("tar", ["-C", packCodeDir(env), "-cf", "-", "."], {
     encoding: "buffer",
-    reject: false,
+    stripFinalNewline: false,
     maxBuffer: 256 * 1024 * 1024,
   });
   if (tar.exitCode !== 0) {
-    throw new UserError(`could not pack ${packCodeDir(env)} to send it: ${String(tar.stderr).trim().split("\n")[0]}`);
+    throw new UserError(
+      `could not pack ${packCodeDir(env)} to send it: ${tar.stderr.toString().trim().split("\n")[0]}`,
+    );
   }
   const words = ["sh", "-c", INSTALL_SCRIPT, "sh", machine.configDir];
   const run = await runOverSsh(env as NodeJS.ProcessEnv, machine.target, words, {
-    input: Buffer.from(tar.stdout),
+    input: tar.stdout,
     timeoutMs: 10 * 60_000,
   });
   if (!run.ok) {
