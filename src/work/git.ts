@@ -4,21 +4,9 @@
 // trust their input. Failures are one UserError sentence that says what to do (git-errors.ts).
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { runProcess } from "../child-process.ts";
 import { UserError } from "../errors.ts";
-import { badBranch, badRef, checkedOutElsewhere, type GitResult, gitFailed, switchFailed } from "./git-errors.ts";
-
-async function git(cwd: string, args: readonly string[]): Promise<GitResult> {
-  const result = await runProcess("git", args, {
-    cwd,
-    // English messages, so that the few we recognise are recognised; never wait for a password prompt.
-    env: { ...process.env, LC_ALL: "C", GIT_TERMINAL_PROMPT: "0" },
-  });
-  if (result.exitCode === undefined) {
-    throw new UserError(`could not run git (${result.code ?? result.message}); install git, or put it on PATH`);
-  }
-  return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-}
+import { runGit as git, skippedHook } from "./git-run.ts";
+import { badBranch, badRef, checkedOutElsewhere, gitFailed, switchFailed } from "./git-errors.ts";
 
 /** The top folder of the working tree that holds `dir`. */
 export async function repoRoot(dir: string): Promise<string> {
@@ -259,6 +247,8 @@ export type PreparedBranch = {
   readonly folder: string;
   /** The repository's main worktree. */
   readonly mainWorktree: string;
+  /** The checkout's post-checkout hook, which git would have run and the pack's git did not (see git-run.ts). */
+  readonly skippedHook?: string;
 };
 
 /**
@@ -302,7 +292,8 @@ export async function prepareBranch({
     }
     const start = await startFor(root, name, fromCommit);
     await addWorktree(root, target, name, start.existing ? {} : { from: start.ref, track: start.track });
-    return { branch: name, action: start.existing ? "worktree-added" : "created", folder: target, mainWorktree };
+    const action = start.existing ? "worktree-added" : "created";
+    return withSkippedHook({ branch: name, action, folder: target, mainWorktree });
   }
 
   if ((await currentBranch(root)) === name) return { branch: name, action: "reused", folder: root, mainWorktree };
@@ -316,7 +307,12 @@ export async function prepareBranch({
   await refuseToLeaveOrphanCommit(root, name, start.existing ? undefined : start.ref);
   if (start.existing) await switchBranch(root, name);
   else await createBranch(root, name, start.ref, { track: start.track });
-  return { branch: name, action: start.existing ? "switched" : "created", folder: root, mainWorktree };
+  return withSkippedHook({ branch: name, action: start.existing ? "switched" : "created", folder: root, mainWorktree });
+}
+
+async function withSkippedHook(prepared: PreparedBranch): Promise<PreparedBranch> {
+  const hook = await skippedHook(prepared.folder, "post-checkout");
+  return hook ? { ...prepared, skippedHook: hook } : prepared;
 }
 
 /**

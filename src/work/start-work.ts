@@ -118,6 +118,11 @@ export async function startWorkOn(
 
   const notes: string[] = [];
   if (startFailure) notes.push(startFailure);
+  if (prepared.skippedHook) {
+    notes.push(
+      `git's post-checkout hook ${prepared.skippedHook} was not run: claude-persist runs git with hooks off, as the dev container can write them (SECURITY.md); run it yourself if you rely on it`,
+    );
+  }
   if (!looked.linearAsked && (assign || noStatus)) notes.push("--assign and --no-status need Linear; they did nothing");
   if (looked.linearAsked && values.title !== undefined) {
     notes.push("--title is used only when Linear is not asked; Linear's title was kept");

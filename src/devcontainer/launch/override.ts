@@ -10,7 +10,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { sha256Hex } from "../../crypto.ts";
-import { runProcess } from "../../child-process.ts";
+import { runGit } from "../../work/git-run.ts";
 import type { Env } from "../../claude/home.ts";
 import { UserError } from "../../errors.ts";
 import { readTextIfExists, writeFileAtomic } from "../../fs.ts";
@@ -107,9 +107,7 @@ export function backupOutsideRepo(env: Env, file: string, before: string): strin
  * so the container must have it at that very path. Undefined in a main checkout or outside git.
  */
 export async function worktreeGitDir(workspaceFolder: string): Promise<string | undefined> {
-  const run = await runProcess("git", ["rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir"], {
-    cwd: workspaceFolder,
-  });
+  const run = await runGit(workspaceFolder, ["rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir"]);
   if (run.exitCode !== 0) return undefined;
   const [gitDir, commonDir] = run.stdout.split("\n");
   if (!gitDir || !commonDir || gitDir === commonDir) return undefined;
