@@ -5,8 +5,8 @@
 // replaces the config's content for that call only, relative paths in it still resolve against the repo's config
 // (configFilePath stays the repo's file), and the container's id labels name the repo's config. The merged
 // config goes into the container's `devcontainer.metadata` label with `${localEnv:…}` unresolved, so a later
-// plain `devcontainer exec --workspace-folder` (or `up`, which reuses the container) still applies our remoteEnv,
-// substituted from the caller's environment at that time.
+// plain `devcontainer exec --workspace-folder` (or `up`, which reuses the container) still applies its remoteEnv,
+// substituted from the caller's environment at that time: which is why no credential is ever written here.
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { sha256Hex } from "../../crypto.ts";
