@@ -387,6 +387,60 @@ describe.skipIf(!hasSyncthing)("sessions that follow the user between two machin
     for (const text of ["shared start", "laptop line", "desktop line"]) expect(converged).toContain(text);
     expect(converged.trim().split("\n")).toHaveLength(3);
   }, 180_000);
+
+  it("one session started on both machines while apart: sync doctor counts the start records' conflict copy, sync merge keeps both starts", async () => {
+    const session = "5e55e55e-2222-4333-8444-955556666777";
+    const records = (machine: Machine) => path.join(machine.claudeDir, "persist-state", "session-starts");
+    const start = (machine: Machine) =>
+      runCli(["hook", "session-start"], {
+        env: { HOME: machine.home, CLAUDE_PERSIST_ENVIRONMENT: "host" },
+        input: JSON.stringify({
+          session_id: session,
+          cwd: machine.repo,
+          source: "resume",
+          hook_event_name: "SessionStart",
+        }),
+      });
+    expect((await start(laptop)).exitCode).toBe(0);
+    await waitFor("the start record on the desktop", () =>
+      readIfThere(path.join(records(desktop), `${session}.jsonl`))?.includes(session),
+    );
+
+    // Apart: each machine starts the session once more.
+    expect((await desktop.cli(["sync", "stop"])).exitCode).toBe(0);
+    expect((await start(laptop)).exitCode).toBe(0);
+    expect((await start(desktop)).exitCode).toBe(0);
+    expect((await desktop.cli(["sync", "start"])).exitCode).toBe(0);
+
+    const conflictOn = await waitFor("a conflict copy of the start records", () =>
+      [laptop, desktop].find((machine) =>
+        readdirSync(records(machine)).some((name) => name.startsWith(`${session}.sync-conflict-`)),
+      ),
+    );
+    const doctor = await conflictOn.cli(["sync", "doctor"]);
+    expect(doctor.stdout).toMatch(/1 conflict copies of sessions or their start records: 'claude-persist sync merge'/);
+    const merged = await conflictOn.cli(["sync", "merge"]);
+    expect(merged.exitCode, merged.stderr).toBe(0);
+    expect(merged.stdout).toContain(`session ${session} was started on two machines while apart`);
+
+    const converged = await waitFor("both machines holding all three starts, and no conflict copy", () => {
+      const texts = [laptop, desktop].map(
+        (machine) => readIfThere(path.join(records(machine), `${session}.jsonl`)) ?? "",
+      );
+      const copies = [laptop, desktop].flatMap((machine) =>
+        readdirSync(records(machine)).filter((name) => name.includes(".sync-conflict-")),
+      );
+      const [first = "", second] = texts;
+      return first === second && copies.length === 0 && first.trim().split("\n").length === 3 && first;
+    });
+    // In the order they happened, so "the last start" is still the newest one.
+    const times = converged
+      .trim()
+      .split("\n")
+      .map((record) => (JSON.parse(record) as { time: string }).time);
+    expect(times).toEqual([...times].sort());
+    expect((await conflictOn.cli(["sync", "doctor"])).stdout).toContain("no conflict copies waiting");
+  }, 180_000);
 });
 
 describe.skipIf(!hasSyncthing)("an untrusted always-on box as an encrypted relay (real Syncthing)", () => {
