@@ -264,9 +264,7 @@ describe.skipIf(skipReason !== undefined)(
       expect(configured).toContain("does not get ANTHROPIC_API_KEY");
       const up = await shell(`devcontainer up --workspace-folder ${repo} 2>/dev/null | grep -o '"outcome":"[a-z]*"'`);
       expect(up).toContain('"outcome":"success"');
-      const first = await startClaude(
-        enterContainer(repo, "--continue"),
-      );
+      const first = await startClaude(enterContainer(repo, "--continue"));
       expect(first).not.toMatch(FIRST_RUN);
       expect(first).toContain("remember the word HERON");
       await quitClaude();
