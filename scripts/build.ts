@@ -86,6 +86,24 @@ async function buildRuntime(dist: string): Promise<void> {
     ],
   });
   hookProblems.push(...hookBundleProblems(pluginSessionStart.metafile));
+  // The Stop hook runs at the end of every turn: its entry only checks whether sync is set up; the scan (zod/mini,
+  // node:http) is a bundle beside it.
+  const stopScan = await build({ ...hook, entryPoints: { "hooks/stop-scan": "src/sync/stop-scan.ts" } });
+  hookProblems.push(...hookBundleProblems(stopScan.metafile));
+  const stop = await build({
+    ...hook,
+    entryPoints: { "hooks/stop": "hooks/stop.ts" },
+    // A require() of the bundle beside it, not an import(): node's ES module loader would cost more than the scan.
+    supported: { "dynamic-import": false },
+    plugins: [
+      {
+        name: "scan-beside",
+        setup: (b) =>
+          b.onResolve({ filter: /\/sync\/stop-scan\.ts$/ }, () => ({ path: "./stop-scan.cjs", external: true })),
+      },
+    ],
+  });
+  hookProblems.push(...hookBundleProblems(stop.metafile));
   if (hookProblems.length > 0)
     throw new Error(`the hook bundles break their rules (scripts/bundle-rules.ts):\n  ${hookProblems.join("\n  ")}`);
 

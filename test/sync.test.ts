@@ -8,6 +8,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -440,6 +441,58 @@ describe.skipIf(!hasSyncthing)("sessions that follow the user between two machin
       .map((record) => (JSON.parse(record) as { time: string }).time);
     expect(times).toEqual([...times].sort());
     expect((await conflictOn.cli(["sync", "doctor"])).stdout).toContain("no conflict copies waiting");
+  }, 180_000);
+
+  it("the Stop hook sends a finished turn at once: Syncthing scans exactly the transcript claude just wrote", async () => {
+    const endpoint = endpointOf(path.join(laptop.claudeDir, "persist-host", "syncthing"));
+    if (!endpoint) throw new Error("the laptop's Syncthing has no API address");
+    const projects = (folder: string) => `/rest/config/folders/claude-projects${folder}`;
+    const idle = () =>
+      waitFor("the laptop's projects folder idle", async () => {
+        const status = await rest<{ state?: string }>(endpoint, "GET", "/rest/db/status?folder=claude-projects");
+        return status.state === "idle";
+      });
+    // The watcher off: only a scan asked for sends a change now (the next full rescan is an hour away).
+    await rest(endpoint, "PATCH", projects(""), { fsWatcherEnabled: false });
+    await idle();
+    const laptopProject = path.join(laptop.claudeDir, "projects", encodeProjectSlug(laptop.repo));
+    const identity = readlinkSync(laptopProject);
+    const other = `${identity}/0f0f0f0f-1111-4222-8333-944445555666.jsonl`;
+    try {
+      // Another session changed meanwhile: not this turn's, so not this hook's to send.
+      writeFileSync(
+        path.join(laptop.claudeDir, "projects", other),
+        `${line("o1", null, "2026-01-01T00:00:01Z", "x")}\n`,
+      );
+      const run = await runClaude(["-p", "remember the word KESTREL"], {
+        cwd: laptop.repo,
+        home: laptop.home,
+        apiUrl: server.url,
+      });
+      expect(run.exitCode, run.stderr).toBe(0);
+      const transcript = readdirSync(laptopProject).find((name) =>
+        readFileSync(path.join(laptopProject, name), "utf8").includes("KESTREL"),
+      );
+      expect(transcript).toBeDefined();
+      const sent = readFileSync(path.join(laptopProject, transcript ?? ""), "utf8");
+      const onDesktop = path.join(desktop.claudeDir, "projects", identity, transcript ?? "");
+      // The turn as it stood when the hook ran: the prompt and the answer (Claude Code then notes the hook's run in
+      // the transcript, which the watcher, off here, would bring a second later).
+      const arrived = await waitFor(
+        "the finished turn on the desktop",
+        () => readIfThere(onDesktop)?.includes(`"Hello from the test server."`) && readIfThere(onDesktop),
+        30_000,
+      );
+      expect(arrived).toContain("remember the word KESTREL");
+      expect(sent.startsWith(arrived)).toBe(true);
+      // Nothing else was scanned: the other session is not in the laptop's index, nor on the desktop.
+      const query = `/rest/db/file?folder=claude-projects&file=${encodeURIComponent(other)}`;
+      await expect(rest(endpoint, "GET", query)).rejects.toThrow(/404/);
+      expect(existsSync(path.join(desktop.claudeDir, "projects", other))).toBe(false);
+    } finally {
+      rmSync(path.join(laptop.claudeDir, "projects", other), { force: true });
+      await rest(endpoint, "PATCH", projects(""), { fsWatcherEnabled: true });
+    }
   }, 180_000);
 });
 

@@ -189,6 +189,9 @@ async function init(args: string[], io: Io): Promise<number> {
   const saved = settings;
   await updateJsonState(syncSettingsFile(env), syncSettingsSchema(), saved, () => saved);
   const lines = [`This device: ${settings.deviceId}`];
+  // Where the pack is installed, settings.json gets the Stop hook now: each finished turn is sent at once.
+  if (await (await import("../install/install.ts")).registerStopHook(env))
+    lines.push("Each finished turn is now sent at once: a Stop hook in settings.json asks Syncthing to scan it.");
   if (settings.own) {
     const listen = values.listen ?? [];
     lines.push(

@@ -1,7 +1,6 @@
 // Talking to a Syncthing daemon (Debian's 1.19.2 and later): the seeded config written before its first start,
 // starting and stopping it as the user, and its REST API, on a 0600 Unix socket for the instance we own or on the
 // address of one the user already runs.
-import { randomBytes } from "node:crypto";
 import { mkdirSync, existsSync } from "node:fs";
 import type * as Http from "node:http";
 import { createRequire } from "node:module";
@@ -9,6 +8,7 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { type ProcessResult, runProcess, startProcess } from "../child-process.ts";
 import type { Env } from "../claude/home.ts";
+import { randomBase64Url } from "../crypto.ts";
 import { UserError } from "../errors.ts";
 import { readTextIfExists, writeFileAtomic } from "../fs.ts";
 
@@ -59,7 +59,7 @@ function xmlText(text: string): string {
 }
 
 export function newApiKey(): string {
-  return randomBytes(24).toString("base64url");
+  return randomBase64Url(24);
 }
 
 /** The syncthing binary: `$CLAUDE_PERSIST_SYNCTHING` or `syncthing` on PATH. */
