@@ -22,6 +22,7 @@ import { withDirBeneath } from "../../fs-beneath.ts";
 import { once } from "../../once.ts";
 import { STATE, statePath, stateRoot } from "../../state/paths.ts";
 import { type McpServer, type NotShared, shareableMcpServers } from "./mcp-sharing.ts";
+import { rememberSeeded, seededAlready, seedFingerprint } from "./seed-record.ts";
 import { isRecord } from "../../json.ts";
 
 /** Larger than any `.claude.json` seen in use (they hold every project's settings), small enough to read at once. */
@@ -181,9 +182,22 @@ export type SeedOutcome =
 
 /**
  * Merges the seed into the container's `.claude.json` as its user, through `docker exec` (no node needed there).
- * A file that is not a JSON object is left as it is, and said so.
+ * A file that is not a JSON object is left as it is, and said so. Skipped when this container already got this seed.
  */
 export async function seedRunningContainer(
+  containerId: string,
+  user: string,
+  seed: ClaudeStateSeed,
+  env: NodeJS.ProcessEnv,
+): Promise<SeedOutcome> {
+  const fingerprint = seedFingerprint(user, seed);
+  if (seededAlready(env, containerId, fingerprint)) return { kind: "unchanged" };
+  const outcome = await mergeIntoContainer(containerId, user, seed, env);
+  if (outcome.kind !== "left-alone") rememberSeeded(env, containerId, fingerprint);
+  return outcome;
+}
+
+async function mergeIntoContainer(
   containerId: string,
   user: string,
   seed: ClaudeStateSeed,
