@@ -16,7 +16,9 @@ function syncIsSetUp(): boolean {
 
 if (syncIsSetUp()) {
   import("../src/sync/stop-scan.ts")
-    .then(({ scanChangedTranscript }) => scanChangedTranscript(readHookInput(), process.env))
+    .then(({ scanChangedTranscript }) => {
+      scanChangedTranscript(readHookInput(), process.env);
+    })
     .catch((error: unknown) => {
       // Claude Code shows a Stop hook's stderr only in its debug output: enough to find why turns travel late.
       writeAll(2, `claude-persist: no scan asked of Syncthing (${error instanceof Error ? error.message : error}).\n`);
