@@ -260,6 +260,9 @@ async function benchTurnAcross(laptop: Machine, desktop: Machine): Promise<boole
       };
       await waitFor("the turn on the desktop", answered, 60_000).catch((error: unknown) => {
         const files = readdirSync(path.dirname(there)).join(", ");
+        const log = readIfThere(path.join(desktop.claudeDir, "persist-host", "syncthing", "syncthing.log")) ?? "";
+        console.log(`desktop's Syncthing log, the end:\n${log.split("\n").slice(-15).join("\n")}`);
+        console.log(`laptop's copy: ${readIfThere(path.join(laptopProject, session))?.length} bytes`);
         throw new Error(
           `${String(error)}; ${there} holds ${readIfThere(there)?.length ?? "nothing"} (beside: ${files})`,
         );
