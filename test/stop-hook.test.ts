@@ -96,6 +96,33 @@ describe("the Stop hook where sync is not set up", () => {
   });
 });
 
+describe("the Stop hook where sync is set up but Syncthing is down", () => {
+  it("ends the turn at once, prints nothing and exits 0", async () => {
+    const home = installedStopHook();
+    const syncthing = path.join(home, ".claude", "persist-host", "syncthing");
+    mkdirSync(syncthing, { recursive: true });
+    // Its API on a socket no daemon listens on.
+    writeFileSync(
+      path.join(syncthing, "config.xml"),
+      `<configuration><gui enabled="true"><address>${syncthing}/api.sock</address><apikey>k</apikey></gui></configuration>\n`,
+    );
+    setUpSync(home, syncthing);
+    const projects = path.join(home, ".claude", "projects");
+    mkdirSync(path.join(projects, "repo-github.com-ana-app-1234abcd"), { recursive: true });
+    symlinkSync("repo-github.com-ana-app-1234abcd", path.join(projects, "-home-ana-app"));
+    const transcript = path.join(projects, "-home-ana-app", "5c6d7e8f-1111-4222-8333-944445555666.jsonl");
+    writeFileSync(transcript, "{}\n");
+    const run = await execa("/bin/sh", ["-c", STOP_HOOK_COMMAND], {
+      input: stopInput(transcript),
+      env: { PATH: process.env.PATH ?? "", HOME: home },
+      extendEnv: false,
+      reject: false,
+      timeout: 30_000,
+    });
+    expect([run.exitCode, run.stdout, run.stderr, run.timedOut]).toEqual([0, "", "", false]);
+  });
+});
+
 describe("which file the Stop hook asks Syncthing to scan", () => {
   it("the transcript, named through the project's link to its travelling folder; nothing outside it", () => {
     const home = tempHome();
