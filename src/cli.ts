@@ -4,6 +4,7 @@ import { helpColumns } from "./args.ts";
 import type { Command, Io } from "./command.ts";
 import { describeError, EXIT, UserError } from "./errors.ts";
 import { errorCode } from "./fs.ts";
+import { oneLine } from "./text.ts";
 import { packVersion } from "./version.ts";
 
 // Each command is loaded on demand, from a chunk of its own in the bundle, so that one command never pays for another's
@@ -106,7 +107,8 @@ function standardWriter(fd: 1 | 2): (text: string | Uint8Array) => void {
 }
 
 export async function runCli(argv: string[], io: Io = processIo()): Promise<number> {
-  const [name, ...args] = argv;
+  // `help sessions` is `sessions --help`, as in git, cargo and gh (scripts/cli-entry.ts does the same for the bundles).
+  const [name, ...args] = argv[0] === "help" && argv[1] !== undefined ? [argv[1], "--help"] : argv;
   if (name === "--help" || name === "-h" || name === "help") {
     io.stdout(usage());
     return EXIT.ok;
@@ -119,15 +121,26 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
     io.stderr(usage());
     return EXIT.usage;
   }
-  const entry = COMMANDS[name];
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
-    io.stderr(`claude-persist: unknown command '${name}'. Run 'claude-persist --help' for the list.\n`);
+    const { didYouMean } = await import("./suggest.ts");
+    const shown = oneLine(name, 40);
+    io.stderr(
+      `claude-persist: unknown command '${shown}'${didYouMean(name, [...Object.keys(COMMANDS), "help", "completion"])}; ` +
+        "see 'claude-persist --help'\n",
+    );
     return EXIT.usage;
   }
-  const json = args.includes("--json");
+  const options = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  // Every command answers --version, wherever it stands (dev-open and start-work are entry points of their own).
+  if (options.includes("--version")) {
+    io.stdout(`claude-persist ${packVersion()}\n`);
+    return EXIT.ok;
+  }
+  const json = options.includes("--json");
   try {
     const command = await entry.load();
-    if (command.help !== undefined && args.some((arg) => arg === "--help" || arg === "-h")) {
+    if (command.help !== undefined && options.some((arg) => arg === "--help" || arg === "-h")) {
       io.stdout(command.help);
       return EXIT.ok;
     }

@@ -97,8 +97,8 @@ describe("each command's flag table (README: Development): one file in src/comma
       "--listen: must look like tcp://HOST:PORT; see 'demo --help'",
     );
     expect(usageError(["--keep", "x"])).toBe("--keep: a number; see 'demo --help'");
-    expect(usageError(["--force"])).toBe("Unknown option '--force'; see 'demo --help'");
-    expect(usageError(["here"])).toMatch(/^Unexpected argument 'here'.*; see 'demo --help'$/);
+    expect(usageError(["--force"])).toBe("unknown option '--force'; see 'demo --help'");
+    expect(usageError(["here"])).toMatch(/^unexpected argument 'here'.*; see 'demo --help'$/);
     expect(usageError(["--claude", "--shell"])).toBe("--shell: choose one of --shell and --claude; see 'demo --help'");
   });
 
@@ -159,7 +159,7 @@ describe("the command-line contract (README: The command-line contract)", () => 
       ok: false,
       error: {
         code: "usage",
-        message: "Unknown option '--force'; see 'claude-persist install --help'",
+        message: "unknown option '--force'; see 'claude-persist install --help'",
         fix: "see 'claude-persist install --help'",
       },
     });

@@ -200,7 +200,7 @@ describe("dev-open before any container", () => {
     [["--remote-home", "/home/x;rm -rf ~"], "--remote-home: must be an absolute path"],
     [["--config", "--upload-pack=x"], "--config"],
     [["--shell", "--claude"], "choose one of --shell and --claude"],
-    [["--frobnicate"], "Unknown option '--frobnicate'"],
+    [["--frobnicate"], "unknown option '--frobnicate'"],
   ])("refuses %j with one line and exit 2, touching nothing", async (args, message) => {
     const repo = await gitRepo();
     const result = await devOpen(args, repo);

@@ -8,6 +8,7 @@ import type { SnapshotInfo } from "../snapshot/format.ts";
 import { listSnapshots, pruneSnapshots } from "../snapshot/list.ts";
 import { resolveSnapshotProject } from "../snapshot/project.ts";
 import { formatBytes, plural, printJson, renderColumns, startProgress, terminalColumns } from "./output.ts";
+import { didYouMean } from "../suggest.ts";
 import { oneLine } from "../text.ts";
 
 const json = { type: "boolean", help: "print one machine-readable result" } as const;
@@ -132,7 +133,10 @@ export const snapshot: Command = {
         return 0;
       }
       default:
-        throw new UserError(`unknown action '${action}': use create, list, restore or prune`, 2);
+        throw new UserError(
+          `unknown action '${oneLine(action, 40)}'${didYouMean(action, Object.keys(actions))}; use create, list, restore or prune`,
+          2,
+        );
     }
   },
 };
