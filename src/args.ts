@@ -105,8 +105,9 @@ function tokenProblem(args: string[], flags: Flags): string | undefined {
     }
     const usage = `--${token.name}${flag.value ? ` ${flag.value}` : ""}`;
     if (flag.type === "boolean" && token.inlineValue) return `option '--${token.name}' takes no value`;
-    if (flag.type === "string" && (token.value === undefined || (!token.inlineValue && token.value.startsWith("-")))) {
-      return `option '--${token.name}' needs a value (${usage}; one starting with '-' as --${token.name}=VALUE)`;
+    if (flag.type === "string" && token.value === undefined) return `option '--${token.name}' needs a value (${usage})`;
+    if (flag.type === "string" && !token.inlineValue && token.value?.startsWith("-")) {
+      return `option '--${token.name}' needs a value (${usage}; a value that starts with '-' as --${token.name}=VALUE)`;
     }
   }
   return undefined;

@@ -16,8 +16,8 @@ describe("claude-persist <command> --help", () => {
     ["doctor", "Usage: claude-persist doctor"],
     ["sessions", "Usage: claude-persist sessions"],
     ["dev-open", "Usage: dev-open"],
-    ["share", "Usage: dev-open"],
-    ["unshare", "Usage: dev-open"],
+    ["share", "Usage: claude-persist share"],
+    ["unshare", "Usage: claude-persist unshare"],
     ["start-work", "Usage: start-work"],
     ["snapshot", "Usage: claude-persist snapshot"],
   ])("%s prints its usage wherever -h/--help stands, exits 0 and changes nothing", async (command, usage) => {

@@ -233,6 +233,8 @@ export type PrepareBranchOptions = {
   readonly carry?: boolean;
   /** Check the branch out in a worktree beside the repo instead of switching this one. */
   readonly worktree?: boolean;
+  /** Check everything and say what would be done, but create, switch and add nothing. */
+  readonly dryRun?: boolean;
 };
 
 export type PreparedBranch = {
@@ -262,6 +264,7 @@ export async function prepareBranch({
   from,
   carry = false,
   worktree = false,
+  dryRun = false,
 }: PrepareBranchOptions): Promise<PreparedBranch> {
   const name = await checkBranchName(root, branch);
   const fromCommit = from === undefined ? undefined : await resolveCommit(root, await checkRefName(root, from));
@@ -291,6 +294,8 @@ export async function prepareBranch({
       throw new UserError(`${target} already exists but is not a worktree of ${name}; move it away and run again`);
     }
     const start = await startFor(root, name, fromCommit);
+    if (dryRun)
+      return { branch: name, action: start.existing ? "worktree-added" : "created", folder: target, mainWorktree };
     await addWorktree(root, target, name, start.existing ? {} : { from: start.ref, track: start.track });
     const action = start.existing ? "worktree-added" : "created";
     return withSkippedHook({ branch: name, action, folder: target, mainWorktree });
@@ -305,6 +310,7 @@ export async function prepareBranch({
   }
   const start = await startFor(root, name, fromCommit);
   await refuseToLeaveOrphanCommit(root, name, start.existing ? undefined : start.ref);
+  if (dryRun) return { branch: name, action: start.existing ? "switched" : "created", folder: root, mainWorktree };
   if (start.existing) await switchBranch(root, name);
   else await createBranch(root, name, start.ref, { track: start.track });
   return withSkippedHook({ branch: name, action: start.existing ? "switched" : "created", folder: root, mainWorktree });
