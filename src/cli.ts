@@ -126,7 +126,7 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
     const { didYouMean } = await import("./suggest.ts");
     const shown = oneLine(name, 40);
     io.stderr(
-      `claude-persist: unknown command '${shown}'${didYouMean(name, [...Object.keys(COMMANDS), "help", "completion"])}; ` +
+      `${await failurePrefix(io, "claude-persist:")} unknown command '${shown}'${didYouMean(name, [...Object.keys(COMMANDS), "help", "completion"])}; ` +
         "see 'claude-persist --help'\n",
     );
     return EXIT.usage;
@@ -146,7 +146,7 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
     }
     return await command.run(args, io);
   } catch (error) {
-    io.stderr(`claude-persist ${name}: ${describeError(error)}\n`);
+    io.stderr(`${await failurePrefix(io, `claude-persist ${name}:`, json)} ${describeError(error)}\n`);
     if (!(error instanceof UserError) && io.env.CLAUDE_PERSIST_DEBUG && error instanceof Error) {
       io.stderr(`${error.stack}\n`);
     }
@@ -154,6 +154,12 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
     if (json) io.stdout(`${JSON.stringify((await import("./commands/output.ts")).jsonFailure(error), null, 2)}\n`);
     return error instanceof UserError ? error.exitCode : EXIT.failed;
   }
+}
+
+/** A failure's `claude-persist <command>:`, red on a terminal, never with --json (colour.ts, loaded for a failure). */
+async function failurePrefix(io: Io, prefix: string, json = false): Promise<string> {
+  const { colourOn, paint } = await import("./colour.ts");
+  return paint(!json && (await colourOn(io, 2)), ["bold", "red"], prefix);
 }
 
 function usage(): string {

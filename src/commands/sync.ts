@@ -2,6 +2,7 @@
 import path from "node:path";
 import { actionHelp, parseOptions } from "../args.ts";
 import { projectsDir } from "../claude/home.ts";
+import { colourOn, paint } from "../colour.ts";
 import type { Command, Io } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { mergeInto } from "../devcontainer/mapping.ts";
@@ -341,6 +342,10 @@ async function doctor(args: string[], io: Io): Promise<number> {
     return failed ? 1 : 0;
   }
   const mark = { ok: "ok  ", fail: "FAIL", note: "note" } as const;
-  io.stdout(`${checks.map((check) => `${mark[check.status]} ${check.text}`).join("\n")}\n`);
+  const style = { ok: "green", fail: "red", note: "yellow" } as const;
+  const colour = await colourOn(io, 1);
+  io.stdout(
+    `${checks.map((check) => `${paint(colour, style[check.status], mark[check.status])} ${check.text}`).join("\n")}\n`,
+  );
   return checks.some((check) => check.status === "fail") ? 1 : 0;
 }
