@@ -112,6 +112,10 @@ async function buildRuntime(dist: string): Promise<void> {
   // `--help`. A bundle's imports of the other command modules are left out (the runner never reaches them: the
   // entry point chose the bundle by the same name the runner looks up).
   const bundleOf = await commandModules();
+  // What shell completion knows of the commands (their flag and action tables), in the bundle that answers
+  // `completion` (bin/lib/cli.cjs, which holds no command): the tables are read here, once, not at each completion.
+  const { commandTables } = await import("../src/cli.ts");
+  const tables = JSON.stringify(await commandTables());
   // The libraries loaded at first use only (string-width, for tables): CommonJS files of their own beside the
   // bundles, so that no command parses them at its start.
   const lazyLibraries = ["string-width"];
@@ -140,6 +144,7 @@ async function buildRuntime(dist: string): Promise<void> {
       // import() becomes a require() in a promise: the bundles run as vm.Scripts (src/code-cache.ts), where a dynamic
       // import needs an experimental loader that warns on Node 20.
       supported: { "dynamic-import": false },
+      define: { ...hook.define, CLI_TABLES: own === "cli" ? tables : "undefined" },
       entryPoints: { [`bin/lib/${own}`]: "scripts/cli-main.ts" },
       plugins: [
         {

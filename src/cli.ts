@@ -1,7 +1,8 @@
 // The `claude-persist` command: one subcommand per module in src/commands/, one error path.
 import { writeSync } from "node:fs";
-import { helpColumns } from "./args.ts";
+import { type Flags, helpColumns } from "./args.ts";
 import type { Command, Io } from "./command.ts";
+import type { CompletionTables } from "./completion.ts";
 import { describeError, EXIT, UserError } from "./errors.ts";
 import { errorCode } from "./fs.ts";
 import { oneLine } from "./text.ts";
@@ -121,6 +122,15 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
     io.stderr(usage());
     return EXIT.usage;
   }
+  if (name === "completion") {
+    const { runCompletion } = await import("./completion.ts");
+    try {
+      return runCompletion(args, io, typeof CLI_TABLES === "undefined" ? await commandTables() : CLI_TABLES);
+    } catch (error) {
+      io.stderr(`${await failurePrefix(io, "claude-persist completion:")} ${describeError(error)}\n`);
+      return error instanceof UserError ? error.exitCode : EXIT.failed;
+    }
+  }
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
     const { didYouMean } = await import("./suggest.ts");
@@ -162,12 +172,34 @@ async function failurePrefix(io: Io, prefix: string, json = false): Promise<stri
   return paint(!json && (await colourOn(io, 2)), ["bold", "red"], prefix);
 }
 
+/** The tables of the build this runs from (scripts/build.ts defines them in the bundle), for completion. */
+declare const CLI_TABLES: CompletionTables | undefined;
+
+/** What completion knows of every command, from their flag and action tables: each command module is loaded. */
+export async function commandTables(): Promise<CompletionTables> {
+  const flagsOf = (flags: Flags = {}) =>
+    Object.entries(flags).map(([flag, { value, help }]) =>
+      value ? { name: flag, value, help } : { name: flag, help },
+    );
+  const commands = await Promise.all(
+    Object.entries(COMMANDS).map(async ([name, { summary, load }]) => {
+      const command = await load();
+      const actions = Object.entries(command.actions ?? {})
+        .filter(([, action]) => !action.hidden)
+        .map(([action, { help, flags }]) => ({ name: action, help: help ?? "", flags: flagsOf(flags) }));
+      return { name, summary, flags: flagsOf(command.flags), actions };
+    }),
+  );
+  return { commands };
+}
+
 function usage(): string {
   const commands = Object.entries(COMMANDS).map(([name, { summary }]): [string, string] => [name, summary]);
   const lines = ["Usage: claude-persist <command> [options]", "", "Commands:", helpColumns(commands, 13).trimEnd()];
   lines.push(
     "",
-    "Options: <command> --help (or -h) for its own; --version (-V) prints the version.",
+    "Options: <command> --help (or -h) for its own, or 'help <command>'; --version (-V) prints the version.",
+    "Shell completion: 'claude-persist completion bash|zsh|fish' (see 'completion --help' to enable it).",
     '--json (where a command takes it) prints exactly one JSON document on stdout, {"ok": false, "error": {...}} on failure.',
     "Exit codes: 0 done, 1 failed, 2 usage error, 3 needs a login or credential (LINEAR_API_KEY).",
   );
