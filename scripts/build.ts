@@ -202,7 +202,12 @@ async function buildRuntime(dist: string): Promise<void> {
   const vendored = path.join(dist, "node_modules", "@devcontainers", "cli");
   mkdirSync(vendored, { recursive: true });
   cpSync(devcontainerCli, vendored, { recursive: true });
-  cpSync(path.join(root, "plugins", "persist", "commands"), path.join(dist, "commands"), { recursive: true });
+  // The installer's templates: the plugin's commands but /persist:uninstall, which undoes the plugin's own setup
+  // (`claude-persist uninstall` is the command for an install).
+  cpSync(path.join(root, "plugins", "persist", "commands"), path.join(dist, "commands"), {
+    recursive: true,
+    filter: (source) => path.basename(source) !== "uninstall.md",
+  });
   // The checksum lets the plugin's hook tell, from this one small file, whether `<config>/persist/` is this build.
   const runtime = { name: "claude-persist", version, sha256: digest(dist) };
   writeFileSync(path.join(dist, RUNTIME_MARKER), `${JSON.stringify(runtime, null, 2)}\n`);
@@ -261,6 +266,22 @@ function compare(expected: string, actual: string): string[] {
   return problems;
 }
 
+/**
+ * The plugin's manifest says the version package.json says (the marketplace shows it, and `claude plugin update`
+ * compares it): with `write`, brought in line; otherwise the line saying how they differ, or undefined.
+ */
+function pluginVersion(write: boolean): string | undefined {
+  const { version } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string };
+  const file = path.join(root, "plugins", "persist", ".claude-plugin", "plugin.json");
+  const text = readFileSync(file, "utf8");
+  const manifest = JSON.parse(text) as { version?: string };
+  if (manifest.version === version) return undefined;
+  if (!write)
+    return `plugins/persist/.claude-plugin/plugin.json has version ${manifest.version}, package.json ${version}`;
+  writeFileSync(file, `${JSON.stringify({ ...manifest, version }, null, 2)}\n`);
+  return undefined;
+}
+
 const { values, positionals } = parseArgs({
   options: { out: { type: "string" }, check: { type: "boolean" } },
   allowPositionals: true,
@@ -271,6 +292,8 @@ if (values.check) {
   try {
     await buildRuntime(path.join(scratch, "dist"));
     const problems = compare(path.join(scratch, "dist"), target);
+    const version = pluginVersion(false);
+    if (version) problems.push(version);
     if (problems.length > 0) {
       const shown =
         problems
@@ -288,5 +311,6 @@ if (values.check) {
     rmSync(scratch, { recursive: true, force: true });
   }
 } else {
+  pluginVersion(true);
   await buildRuntime(path.resolve(values.out ?? path.join(root, "dist")));
 }
