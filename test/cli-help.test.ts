@@ -28,6 +28,7 @@ describe("help and suggestions", () => {
     [["sync", "doctr"], "claude-persist sync: unknown action 'doctr' (did you mean 'doctor'?)"],
     [["snapshot", "prnue"], "claude-persist snapshot: unknown action 'prnue' (did you mean 'prune'?)"],
     [["doctor", "--json=yes"], "claude-persist doctor: option '--json' takes no value"],
+    [["share", "--dry-rn"], "claude-persist share: unknown option '--dry-rn' (did you mean '--dry-run'?)"],
     [["snapshot", "prune", "--keep"], "claude-persist snapshot: option '--keep' needs a value (--keep N"],
   ])("%j: one line on stderr, exit 2, with the suggestion", async (args, line) => {
     const result = await runCli(args, { env: { HOME: tempHome() }, cwd: tempDir() });

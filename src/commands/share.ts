@@ -51,7 +51,11 @@ async function forward(
   // dev-open's other options would contradict `mode`: say which ones this command takes.
   const end = args.indexOf("--");
   const names = (end < 0 ? args : args.slice(0, end)).map((arg) => arg.split("=")[0] ?? arg);
-  const other = names.find((name) => name.startsWith("-") && !Object.hasOwn(flags, name.replace(/^--?/, "")));
+  // A typo of one of its own (`--dry-rn`) is parseOptions' to name, with the nearest flag.
+  const other = names.find((name) => {
+    const flag = name.replace(/^--?/, "");
+    return name.startsWith("-") && !Object.hasOwn(flags, flag) && Object.hasOwn(devOpenFlags, flag);
+  });
   if (other) throw new UserError(`${command} takes --config, --dry-run and --json, not ${other}`, 2);
   const { values, positionals } = parseOptions(`claude-persist ${command}`, args, flags, { positionals: 1 });
   const result = await openDevContainer(
