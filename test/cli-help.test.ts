@@ -81,6 +81,11 @@ describe("--json on every reporting action, one document each", () => {
     [["sync", "merge", "--json"], 1],
     [["sync", "status", "--json"], 1],
     [["sync", "add-device", "--json"], 2],
+    [["sync", "init", "--json", "--name", ""], 2],
+    [["sync", "pause", "--json"], 1],
+    [["sync", "stop", "--json"], 1],
+    [["sync", "autostart", "--json"], 1],
+    [["sync", "unison", "--json"], 2],
     [["doctor", "--json"], undefined],
     [["snapshot", "list", "--json"], undefined],
   ])("%j prints exactly one JSON document", async (args, exitCode) => {

@@ -186,6 +186,22 @@ describe.skipIf(!hasSyncthing)("sessions that follow the user between two machin
     const doctor = await desktop.cli(["sync", "doctor"]);
     expect(doctor.exitCode, doctor.stdout).toBe(0);
     expect(doctor.stdout).toContain("ok   it listens only on tcp://127.0.0.1:22102, no discovery, no public relays");
+    // --json on every action that reports (issue 26): one document each.
+    const doctorJson = await desktop.cli(["sync", "doctor", "--json"]);
+    expect(doctorJson.exitCode, doctorJson.stdout).toBe(0);
+    expect(JSON.parse(doctorJson.stdout)).toMatchObject({
+      ok: true,
+      checks: expect.arrayContaining([
+        { status: "ok", text: "it listens only on tcp://127.0.0.1:22102, no discovery, no public relays" },
+      ]),
+    });
+    const paused = await desktop.cli(["sync", "pause", "--json"]);
+    expect(JSON.parse(paused.stdout)).toEqual({
+      ok: true,
+      messages: ["Paused: nothing is sent or fetched until 'claude-persist sync resume'."],
+    });
+    const resumed = await desktop.cli(["sync", "resume", "--json"]);
+    expect(JSON.parse(resumed.stdout)).toEqual({ ok: true, messages: ["Syncing again."] });
   });
 
   it("a session started on the laptop continues on the desktop with claude --continue; a todo appears across; secrets stay", async () => {

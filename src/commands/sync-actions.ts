@@ -48,12 +48,12 @@ export const actions = {
     flags: { json },
     help: "this device's ID, peers, folders, conflicts",
   },
-  pause: { flags: none },
-  resume: { flags: none, help: "stop or restart syncing (the daemon keeps running)" },
-  start: { flags: none },
-  stop: { flags: none, help: "start or stop the Syncthing that claude-persist runs for you" },
+  pause: { flags: { json } },
+  resume: { flags: { json }, help: "stop or restart syncing (the daemon keeps running)" },
+  start: { flags: { json } },
+  stop: { flags: { json }, help: "start or stop the Syncthing that claude-persist runs for you" },
   autostart: {
-    flags: { remove: { type: "boolean", help: "take it out again" } },
+    flags: { remove: { type: "boolean", help: "take it out again" }, json },
     help: "start that Syncthing at each login (a systemd user unit, or a launchd agent on macOS)",
   },
   link: {
@@ -72,6 +72,7 @@ export const actions = {
     args: "HOST",
     flags: {
       "ssh-command": { type: "string", value: "CMD", help: "how to run ssh", check: nonEmpty },
+      json,
     },
     help:
       "sync once with HOST over ssh with unison instead (no daemon, no port): the same\n" +

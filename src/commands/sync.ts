@@ -193,13 +193,19 @@ async function status(args: string[], io: Io): Promise<number> {
   return showStatus(io, values.json === true);
 }
 
+/** An action's report: its lines, or with --json one document that holds them (`ok` as the exit code says). */
+function report(io: Io, json: boolean | undefined, lines: string[], ok = true): void {
+  if (json) printJson(io, { ok, messages: lines });
+  else if (lines.length > 0) (ok ? io.stdout : io.stderr)(`${lines.join("\n")}\n`);
+}
+
 async function pauseResume(which: "pause" | "resume", args: string[], io: Io): Promise<number> {
-  parseOptions(`claude-persist sync ${which}`, args, actions[which].flags);
+  const { values } = parseOptions(`claude-persist sync ${which}`, args, actions[which].flags);
   const settings = requireSettings(io.env);
   await setFoldersPaused(await liveEndpoint(settings), which === "pause");
-  io.stdout(
-    which === "pause" ? "Paused: nothing is sent or fetched until 'claude-persist sync resume'.\n" : "Syncing again.\n",
-  );
+  report(io, values.json, [
+    which === "pause" ? "Paused: nothing is sent or fetched until 'claude-persist sync resume'." : "Syncing again.",
+  ]);
   return 0;
 }
 
@@ -211,16 +217,16 @@ async function autostart(args: string[], io: Io): Promise<number> {
     throw new UserError(`${theirs}: start it at login the way you usually do`);
   }
   if (values.remove) {
-    io.stdout(`${await removeAutostart(io.env, settings.home)}\n`);
+    report(io, values.json, [await removeAutostart(io.env, settings.home)]);
     return 0;
   }
   const outcome = await enableAutostart(io.env, settings.home);
-  (outcome.enabled ? io.stdout : io.stderr)(`${outcome.lines.join("\n")}\n`);
+  report(io, values.json, outcome.lines, outcome.enabled);
   return outcome.enabled ? 0 : 1;
 }
 
 async function startStop(which: "start" | "stop", args: string[], io: Io): Promise<number> {
-  parseOptions(`claude-persist sync ${which}`, args, actions[which].flags);
+  const { values } = parseOptions(`claude-persist sync ${which}`, args, actions[which].flags);
   const settings = requireSettings(io.env);
   if (!settings.own)
     throw new UserError(
@@ -228,9 +234,9 @@ async function startStop(which: "start" | "stop", args: string[], io: Io): Promi
     );
   if (which === "start") {
     await startDaemon(io.env, settings.home);
-    io.stdout("Syncthing is running.\n");
+    report(io, values.json, ["Syncthing is running."]);
   } else {
-    io.stdout((await stopDaemon(settings.home)) ? "Syncthing stopped.\n" : "Syncthing was not running.\n");
+    report(io, values.json, [(await stopDaemon(settings.home)) ? "Syncthing stopped." : "Syncthing was not running."]);
   }
   return 0;
 }
@@ -312,7 +318,7 @@ async function unison(args: string[], io: Io): Promise<number> {
     throw new UserError(`unison stopped (exit ${result.exitCode}); see its lines above`);
   }
   const summary = /Synchronization complete.*|Nothing to do.*/.exec(result.output)?.[0];
-  io.stdout(`${summary ? oneLine(summary, 200) : "In step."}\n`);
+  report(io, values.json, [summary ? oneLine(summary, 200) : "In step."]);
   return 0;
 }
 
