@@ -169,8 +169,8 @@ describe("dev-open before any container", () => {
   });
 
   it.each([
-    ["ssh://dev@devbox.example", "run 'dev-open --config-only' on devbox.example"],
-    ["tcp://10.0.0.5:2375", "run 'dev-open --config-only' on tcp://10.0.0.5:2375"],
+    ["ssh://dev@devbox.example", "run 'claude-persist share' on devbox.example"],
+    ["tcp://10.0.0.5:2375", "run 'claude-persist share' on tcp://10.0.0.5:2375"],
   ])(
     "--config-only with the Docker engine on another machine (%s): one line saying where to run it, nothing written",
     async (dockerHost, where) => {

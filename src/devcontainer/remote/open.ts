@@ -70,7 +70,7 @@ export async function refuseEditorConfigForRemoteEngine(env: NodeJS.ProcessEnv):
   const where = engine.kind === "ssh" ? engine.target.host : engine.endpoint;
   throw new UserError(
     `the Docker engine runs on another machine (${engine.endpoint}), and an editor opening the container from here ` +
-      `would have it mount this machine's folders there: run 'dev-open --config-only' on ${where} and open the ` +
+      `would have it mount this machine's folders there: run 'claude-persist share' on ${where} and open the ` +
       "container from an editor connected to it (VS Code: Remote-SSH, then Reopen in Container), or run 'dev-open' " +
       "here to launch it (nothing was changed)",
   );
