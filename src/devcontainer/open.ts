@@ -30,7 +30,10 @@ import {
   refuseEditorConfigForRemoteEngine,
   remoteEntryAdvice,
   remoteLaunchText,
+  remoteUpArgs,
+  settleRemoteUser,
 } from "./remote/open.ts";
+import { requireProjectsAccess } from "./projects-access.ts";
 
 export type DevOpenOptions = {
   readonly folder: string;
@@ -169,7 +172,11 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   const running = existing && missing.length === 0 && !options.rebuild ? alreadyUp(existing, edit) : undefined;
   const launched = running
     ? { up: running }
-    : await launch(edit, options, existing, io, { overrideConfig, mounts: gitDir ? [gitDirMount(gitDir)] : [] });
+    : await launch(edit, options, existing, io, {
+        overrideConfig,
+        mounts: gitDir ? [gitDirMount(gitDir)] : [],
+        args: remoteUpArgs(remote, edit),
+      });
   if (!("up" in launched)) {
     messages.push(
       `The container is still being built (this can take several minutes the first time); it goes on in the background.`,
@@ -187,6 +194,13 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   const { up } = launched;
   // A container this run created has a root-owned ~/.claude (see ownClaudeHome); one found running was fixed then.
   if (!running) await ownClaudeHome(up, edit.containerHome, io.env);
+  // Before anything says the sessions are shared: the user can open them (on an engine elsewhere, after its uid is set).
+  const claudeHome = `${edit.containerHome}/.claude`;
+  if (remote)
+    messages.push(...(await settleRemoteUser(io.env, remote, up, { edit, launched: !running, overrideConfig })));
+  else if (edit.targets.includes(`${claudeHome}/projects`)) {
+    await requireProjectsAccess(io.env, up.containerId, up.remoteUser, claudeHome);
+  }
   const claudeState = prepareClaudeStateSeed(io.env, edit.workspaceFolder, up.remoteWorkspaceFolder);
   messages.push(
     ...claudeState.messages,
@@ -303,7 +317,7 @@ async function launch(
   options: DevOpenOptions,
   existing: Container | undefined,
   io: Io,
-  extra: { readonly overrideConfig: string | undefined; readonly mounts: string[] },
+  extra: { readonly overrideConfig: string | undefined; readonly mounts: string[]; readonly args: readonly string[] },
 ): Promise<{ up: UpSuccess } | { logFile: string }> {
   const inClaude = Boolean(io.env.CLAUDECODE) && !io.isTTY;
   const status = progressPrinter(io);
@@ -313,6 +327,7 @@ async function launch(
     removeExisting: Boolean(options.rebuild && existing),
     overrideConfig: extra.overrideConfig,
     mounts: extra.mounts,
+    args: extra.args,
     env: io.env,
     logDir: ensureStateDir(io.env, STATE.launchLogs),
     onProgress: status.line,

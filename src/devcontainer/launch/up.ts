@@ -42,6 +42,8 @@ export type UpOptions = {
   readonly overrideConfig?: string | undefined;
   /** `--mount` values: what only this host needs, never written into a config. */
   readonly mounts?: readonly string[];
+  /** More of `up`'s options (an engine on another machine: see remote/container-user.ts). */
+  readonly args?: readonly string[];
   readonly env: NodeJS.ProcessEnv;
   /** Where the CLI's log and answer are written. */
   readonly logDir: string;
@@ -77,6 +79,7 @@ export async function devcontainerUp(options: UpOptions): Promise<UpOutcome> {
   if (options.overrideConfig) args.push("--override-config", options.overrideConfig);
   for (const mount of options.mounts ?? []) args.push("--mount", mount);
   if (options.removeExisting) args.push("--remove-existing-container");
+  args.push(...(options.args ?? []));
   const child = startProcess(process.execPath, args, {
     env: options.env,
     detached: true,
