@@ -7,7 +7,16 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLAUDE_BIN, CLI } from "./support/claude.ts";
 import { type Devbox, hasSshd, startDevbox } from "./support/devbox.ts";
-import { DEVCONTAINER_BIN, type DockerEngine, dockerUnavailableReason, removeDevcontainers } from "./support/docker.ts";
+import { SET_UID_SCRIPT } from "../src/devcontainer/remote/container-user.ts";
+import {
+  DEVCONTAINER_BIN,
+  type DockerEngine,
+  docker,
+  dockerUnavailableReason,
+  ensureBaseImage,
+  removeDevcontainers,
+  startDockerEngine,
+} from "./support/docker.ts";
 import { type HostUser, startHostUser } from "./support/host-user.ts";
 import type { MessagesServer } from "./support/messages-server.ts";
 import { asUser, ensureTestUser, type TestUser } from "./support/users.ts";
@@ -41,6 +50,53 @@ function travellingTranscripts(claudeDir: string): string[] {
         .map((f) => path.join(projects, folder, f)),
     );
 }
+
+describe.skipIf(dockerUnavailableReason() !== undefined)("the root step giving the container user a uid", () => {
+  let engine: DockerEngine;
+  let image: string;
+  beforeAll(async () => {
+    const started = await startDockerEngine();
+    if ("skipped" in started) throw new Error(started.skipped);
+    engine = started;
+    image = await ensureBaseImage(engine);
+  }, 600_000);
+  afterAll(async () => {
+    await engine?.stop();
+  });
+
+  /** The step's answer, then the user's uid, gid, its home's owner and its own group's line, in a fresh container. */
+  const step = async (user: string, uid: number, gid: number) => {
+    const after =
+      'sh -c "$1" sh "$2" "$3" "$4"; id -u vscode; id -g vscode; stat -c %u:%g /home/vscode; getent group vscode';
+    const args = ["run", "--rm", "-u", "root", "--entrypoint", "sh", image, "-c", after];
+    const run = await docker(engine, [...args, "sh", SET_UID_SCRIPT, user, String(uid), String(gid)]);
+    return run.stdout.trim().split("\n");
+  };
+
+  it("moves the user, its own group and its home to the account's ids", { timeout: 120_000 }, async () => {
+    expect(await step("vscode", 1501, 1501)).toEqual([
+      "changed 1000 1000",
+      "1501",
+      "1501",
+      "1501:1501",
+      "vscode:x:1501:",
+    ]);
+  });
+  it("keeps another group's gid as the user's group, leaving its own group as it was", {
+    timeout: 120_000,
+  }, async () => {
+    // gid 100 is Debian's `users`.
+    expect(await step("vscode", 1501, 100)).toEqual(["changed 1000 1000", "1501", "100", "1501:100", "vscode:x:1000:"]);
+  });
+  it("changes nothing when another user has the uid, when it already has it, or when there is no such user", {
+    timeout: 120_000,
+  }, async () => {
+    // uid 2 is Debian's `bin`.
+    expect(await step("vscode", 2, 2)).toEqual(["taken bin", "1000", "1000", "1000:1000", "vscode:x:1000:"]);
+    expect((await step("vscode", 1000, 1000))[0]).toBe("same");
+    expect((await step("nobody-here", 1501, 1501))[0]).toBe("missing");
+  });
+});
 
 const TITLE = "an engine on a devbox whose account (uid 1501) is not the client's (uid 1500)";
 describe.skipIf(skipReason !== undefined)(TITLE, () => {
@@ -103,9 +159,10 @@ describe.skipIf(skipReason !== undefined)(TITLE, () => {
 
     // A config that keeps the image's uid: dev-open refuses, says why, and never says the sessions are shared.
     const configFile = path.join(repo, ".devcontainer", "devcontainer.json");
-    const config = readFileSync(configFile, "utf8");
-    const config2 = { ...(JSON.parse(config) as Record<string, unknown>), updateRemoteUserUID: false };
-    writeFileSync(configFile, JSON.stringify(config2, null, 2));
+    // The team's own lifecycle command: it must run as the user with its final uid.
+    const team = { ...(JSON.parse(readFileSync(configFile, "utf8")) as object), postCreateCommand: "id -u > /tmp/pc" };
+    const config = JSON.stringify(team, null, 2);
+    writeFileSync(configFile, JSON.stringify({ ...team, updateRemoteUserUID: false }, null, 2));
     const refused = await run(process.execPath, [CLI, "dev-open"], repo);
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toContain(
@@ -125,6 +182,7 @@ describe.skipIf(skipReason !== undefined)(TITLE, () => {
 
     const id = await inContainer(["id", "-u"]);
     expect(id.stdout.trim()).toBe("1501");
+    expect((await inContainer(["cat", "/tmp/pc"])).stdout.trim()).toBe("1501");
     // The image's files of the user followed it: its home is its own.
     const owner = await inContainer(["stat", "-c", "%u", "/home/vscode", "/home/vscode/.claude"]);
     expect(owner.stdout.trim().split("\n")).toEqual(["1501", "1501"]);

@@ -36,7 +36,7 @@ export const REMOTE_UID_UP_ARGS: readonly string[] = [
  * /etc/passwd and /etc/group are rewritten in place (their inode and mode kept); the user's own group takes the gid
  * unless another group has it. Files the user owned in its home (not below the mounts: -xdev) follow the new uid.
  */
-const SET_UID_SCRIPT = [
+export const SET_UID_SCRIPT = [
   "set -e",
   'user="$1"; uid="$2"; gid="$3"',
   'rewrite() { file="$1"; shift; awk "$@" "$file" > "$file.claude-persist"; cat "$file.claude-persist" > "$file"; rm -f "$file.claude-persist"; }',
