@@ -5,6 +5,7 @@
 // container, before any lifecycle command or session runs as the user (see docs/remote-engines.md).
 import { runProcess } from "../../child-process.ts";
 import { UserError } from "../../errors.ts";
+import { oneLine } from "../../text.ts";
 import { parseDevcontainerConfig } from "../config/config.ts";
 import type { PersistenceEdit } from "../config/persistence.ts";
 import { dockerExec } from "../launch/docker.ts";
@@ -80,7 +81,7 @@ export async function matchContainerUser(
   const run = await dockerExec(env, [...args, String(machine.gid)]);
   const [state, detail] = run.stdout.trim().split("\n").at(-1)?.split(" ") ?? [];
   if (!run.ok || !state) {
-    const reason = run.stderr.trim().split("\n").at(-1)?.slice(0, 200) || "no answer";
+    const reason = oneLine(run.stderr.trim().split("\n").at(-1) ?? "", 200) || "no answer";
     throw new UserError(
       `could not give ${user} in the container the ${owner} of your account on ${machine.label} (${reason}): ` +
         "the container cannot open the sessions mounted from there; see docs/remote-engines.md",
@@ -89,7 +90,8 @@ export async function matchContainerUser(
   if (state === "taken") {
     throw new UserError(
       `${user} in the container cannot get uid ${machine.uid}, your account's on ${machine.label}: ` +
-        `${detail ?? "another user"} has it in the image, and the folders mounted from ${machine.label} belong ` +
+        `${detail && /^[A-Za-z0-9._-]{1,32}$/.test(detail) ? detail : "another user"} has it in the image, ` +
+        `and the folders mounted from ${machine.label} belong ` +
         `to that uid. Give ${user} uid ${machine.uid} in the image (or remove that user), ` +
         "then run dev-open --rebuild (the container is running; nothing was shared)",
     );
@@ -127,6 +129,6 @@ export async function runUserCommands(
   const lines = `${run.stderr}\n${run.stdout}`.split("\n").map((line) => line.replace(/^\[[^\]]*\]\s*/, "").trim());
   const reason = lines.findLast((line) => /error|fail/i.test(line)) ?? lines.findLast(Boolean) ?? "";
   throw new UserError(
-    `the dev container's lifecycle commands (onCreateCommand, postCreateCommand …) failed: ${reason.slice(0, 300)}`,
+    `the dev container's lifecycle commands (onCreateCommand, postCreateCommand …) failed: ${oneLine(reason, 300)}`,
   );
 }
