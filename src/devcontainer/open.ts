@@ -33,7 +33,7 @@ import {
   remoteUpArgs,
   settleRemoteUser,
 } from "./remote/open.ts";
-import { requireProjectsAccess } from "./projects-access.ts";
+import { projectsProblem } from "./projects-access.ts";
 
 export type DevOpenOptions = {
   readonly folder: string;
@@ -198,9 +198,10 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   const claudeHome = `${edit.containerHome}/.claude`;
   if (remote)
     messages.push(...(await settleRemoteUser(io.env, remote, up, { edit, launched: !running, overrideConfig })));
-  else if (edit.targets.includes(`${claudeHome}/projects`)) {
-    await requireProjectsAccess(io.env, up.containerId, up.remoteUser, claudeHome);
-  }
+  const noAccess =
+    remote || !edit.targets.includes(`${claudeHome}/projects`)
+      ? undefined
+      : await projectsProblem(io.env, up.containerId, up.remoteUser, claudeHome);
   const claudeState = prepareClaudeStateSeed(io.env, edit.workspaceFolder, up.remoteWorkspaceFolder);
   messages.push(
     ...claudeState.messages,
@@ -227,7 +228,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     );
   // Asked when this run launched the container; on the fast path it was asked then (doctor asks every time).
   const node = running ? undefined : await checkContainerNode(up.containerId, io.env);
-  describeLaunch(up, mapping, edit, io.env, messages);
+  describeLaunch(up, mapping, edit, io.env, messages, noAccess);
   const advice = remote && !options.enter ? remoteEntryAdvice(io.env, remote) : undefined;
   if (advice) messages.push(advice);
   if (node?.problem) messages.push(describeNodeProblem(node.problem));
@@ -352,11 +353,13 @@ function describeLaunch(
   edit: PersistenceEdit,
   env: NodeJS.ProcessEnv,
   messages: string[],
+  noAccess: string | undefined,
 ): void {
   messages.push(
     `Container ${up.containerId.slice(0, 12)} is running; ${up.remoteUser} works in ${up.remoteWorkspaceFolder}.`,
   );
-  if (mapping.link === "same-path")
+  if (noAccess) messages.push(noAccess);
+  else if (mapping.link === "same-path")
     messages.push("The workspace has the same path inside, so sessions need no mapping.");
   else
     messages.push(
