@@ -506,6 +506,12 @@ describe.skipIf(skipReason !== undefined)("doctor and a real dev container", () 
   it("a container user whose uid differs from the host's: ✗ with updateRemoteUserUID", async () => {
     const opened = await devOpen("--rebuild", "--json");
     expect(opened.exitCode, opened.stderr).toBe(0);
+    // dev-open asked inside: it says why in place of "shared".
+    const said = (JSON.parse(opened.stdout) as { messages: string[] }).messages.join("\n");
+    expect(said).toContain(
+      `vscode (uid 1000) cannot read and write /home/vscode/.claude/projects in the container; it belongs to uid ${user.uid} with mode 700: its sessions are not shared there.`,
+    );
+    expect(said).not.toContain("are shared with");
     const { exitCode, report } = await doctor();
     expect(exitCode).toBe(1);
     const checks = containerChecks(report);
