@@ -27,6 +27,10 @@ export const COMMANDS: Record<string, { readonly summary: string; readonly load:
     summary: "list this project's sessions (host, worktrees, dev containers) and how to resume each",
     load: async () => (await import("./commands/sessions.ts")).sessions,
   },
+  fork: {
+    summary: "fork a session from any message into its own worktree; list, compare, drop experiments",
+    load: async () => (await import("./commands/fork.ts")).fork,
+  },
   "dev-open": {
     summary: "open this repo in its dev container with Claude sessions shared (see 'dev-open --help')",
     load: async () => (await import("./commands/dev-open.ts")).devOpen,
