@@ -142,11 +142,12 @@ export async function dropExperiment(env: Env, cwd: string, name: string): Promi
     if (removed.exitCode !== 0) throw gitFailed(`git worktree remove ${experiment.worktree}`, removed);
   }
   unlinkSync(experiment.transcript);
+  // The worktree first: the snapshot restores only folders of this project, and the worktree's is one again then.
   const undo = [
-    `claude-persist snapshot restore ${shellWord(snapshot.id)}`,
     ...(experiment.worktree && experiment.branch
       ? [`git worktree add ${shellWord(experiment.worktree)} ${shellWord(experiment.branch)}`]
       : []),
+    `claude-persist snapshot restore ${shellWord(snapshot.id)}`,
   ].join(" && ");
   return { experiment, snapshot: snapshot.id, undo };
 }
