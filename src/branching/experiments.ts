@@ -5,6 +5,7 @@ import { unlinkSync } from "node:fs";
 import path from "node:path";
 import { realpathOrSelf, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
+import { loadExeca } from "../execa.ts";
 import { createSnapshot } from "../snapshot/create.ts";
 import { shellWord } from "../text.ts";
 import { gitFailed } from "../work/git-errors.ts";
@@ -122,7 +123,13 @@ function lines(text: string): string[] {
   return text.split("\n").filter((line) => line.trim() !== "");
 }
 
-export type Dropped = { readonly experiment: Experiment; readonly snapshot: string; readonly undo: string };
+export type Dropped = {
+  readonly experiment: Experiment;
+  readonly snapshot: string;
+  /** The dev containers of the fork's worktree that were removed (`--open` made one). */
+  readonly containers: string[];
+  readonly undo: string;
+};
 
 /** Removes the fork's worktree (its branch stays) and its session, after a snapshot that holds the session. */
 export async function dropExperiment(env: Env, cwd: string, name: string): Promise<Dropped> {
@@ -141,6 +148,7 @@ export async function dropExperiment(env: Env, cwd: string, name: string): Promi
     const removed = await git(repo, ["worktree", "remove", "--", experiment.worktree]);
     if (removed.exitCode !== 0) throw gitFailed(`git worktree remove ${experiment.worktree}`, removed);
   }
+  const containers = experiment.worktree ? await removeContainers(env, experiment.worktree) : [];
   unlinkSync(experiment.transcript);
   // The worktree first: the snapshot restores only folders of this project, and the worktree's is one again then.
   const undo = [
@@ -148,6 +156,40 @@ export async function dropExperiment(env: Env, cwd: string, name: string): Promi
       ? [`git worktree add ${shellWord(experiment.worktree)} ${shellWord(experiment.branch)}`]
       : []),
     `claude-persist snapshot restore ${shellWord(snapshot.id)}`,
+    ...(containers.length > 0 && experiment.worktree
+      ? [`claude-persist dev-open ${shellWord(experiment.worktree)}`]
+      : []),
   ].join(" && ");
-  return { experiment, snapshot: snapshot.id, undo };
+  return { experiment, snapshot: snapshot.id, containers, undo };
+}
+
+/**
+ * The dev containers the devcontainers CLI made for `folder` (labelled with it), removed. None when Docker is not
+ * there: then no container can be.
+ */
+async function removeContainers(env: Env, folder: string): Promise<string[]> {
+  const execa = await loadExeca();
+  const docker = (args: string[]) =>
+    execa("docker", args, { reject: false, stdin: "ignore", env: { ...env, LC_ALL: "C" }, extendEnv: false });
+  const listed = await docker([
+    "ps",
+    "-a",
+    "--filter",
+    `label=devcontainer.local_folder=${folder}`,
+    "--format",
+    "{{.ID}}",
+  ]);
+  if (listed.exitCode !== 0) return [];
+  const ids = String(listed.stdout)
+    .split("\n")
+    .filter((id) => /^[0-9a-f]{12,64}$/.test(id));
+  for (const id of ids) {
+    const removed = await docker(["rm", "-f", id]);
+    if (removed.exitCode !== 0) {
+      throw new UserError(
+        `could not remove the fork's dev container ${id} (${String(removed.stderr).trim()}); remove it with 'docker rm -f ${id}'`,
+      );
+    }
+  }
+  return ids;
 }

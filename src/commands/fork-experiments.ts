@@ -67,7 +67,7 @@ export async function runExperimentAction(
     return 0;
   }
   io.stdout(
-    `Dropped fork ${dropped.experiment.id}${dropped.experiment.worktree ? ` and its worktree ${oneLine(dropped.experiment.worktree)} (branch ${oneLine(dropped.experiment.branch ?? "")} kept)` : ""}, after snapshot ${dropped.snapshot}.\n` +
+    `Dropped fork ${dropped.experiment.id}${dropped.experiment.worktree ? ` and its worktree ${oneLine(dropped.experiment.worktree)} (branch ${oneLine(dropped.experiment.branch ?? "")} kept)` : ""}${dropped.containers.length > 0 ? ` and its dev container ${dropped.containers.map((id) => id.slice(0, 12)).join(", ")}` : ""}, after snapshot ${dropped.snapshot}.\n` +
       `Undo with:\n  ${dropped.undo}\n`,
   );
   return 0;

@@ -1,7 +1,9 @@
 // `claude-persist fork SESSION[@MESSAGE] [--worktree [NAME] | --issue LIN-123]`: a new session holding the conversation
 // up to a message, where it will be resumed; `fork list | compare NAME | drop NAME`: the project's experiments.
 import { actionHelp, parseOptions } from "../args.ts";
-import type { Command } from "../command.ts";
+import type { Command, Io } from "../command.ts";
+import type { DevOpenResult } from "../devcontainer/open.ts";
+import { describeError, UserError } from "../errors.ts";
 import { oneLine } from "../text.ts";
 import { printJson } from "./output.ts";
 
@@ -18,6 +20,10 @@ const forkFlags = {
     value: "LIN-123",
     help: "fork into a new worktree on the branch /start-work gives this issue",
     excludes: { flag: "worktree", message: "names the branch itself: leave out --worktree" },
+  },
+  open: {
+    type: "boolean",
+    help: "then open the fork's worktree in its own dev container (dev-open); the fork resumes there",
   },
   json,
 } as const;
@@ -43,7 +49,7 @@ const actions = {
   },
 } as const;
 
-const HELP = `Usage: claude-persist fork SESSION[@MESSAGE] [--worktree [NAME] | --issue LIN-123] [--json]
+const HELP = `Usage: claude-persist fork SESSION[@MESSAGE] [--worktree [NAME] | --issue LIN-123] [--open] [--json]
        claude-persist fork list | compare NAME | drop NAME [--json]
 
 Session branching for experimental work: fork a session from any message into its own worktree, resumable there
@@ -77,15 +83,20 @@ export const fork: Command = {
       io.stderr(HELP);
       return 2;
     }
+    if (values.open && values.worktree === undefined && values.issue === undefined) {
+      throw new UserError("--open opens the fork's worktree: add --worktree [NAME] or --issue LIN-123", 2);
+    }
     const { forkSession } = await import("../branching/fork.ts");
     const result = await forkSession(io.env, io.cwd, {
       spec,
       ...(values.worktree !== undefined ? { worktree: values.worktree || true } : {}),
       ...(values.issue !== undefined ? { issue: values.issue } : {}),
     });
+    const opened =
+      values.open && result.worktree ? await openWorktree(result.worktree.folder, io, Boolean(values.json)) : null;
     if (values.json) {
-      printJson(io, { ok: true, ...result });
-      return 0;
+      printJson(io, { ok: opened === null || opened.ok, ...result, open: opened?.result ?? null });
+      return opened && !opened.ok ? opened.exitCode : 0;
     }
     const lines = [
       `Forked ${result.source} after turn ${result.at.turn} (message ${result.at.uuid}) into session ${result.id}.`,
@@ -96,7 +107,30 @@ export const fork: Command = {
       );
     }
     lines.push(`The original is unchanged. Resume the fork with:`, `  ${result.resume}`);
+    if (opened?.ok) lines.push(`or in its dev container (see above how to enter it): claude --resume ${result.id}`);
     io.stdout(`${lines.join("\n")}\n`);
-    return 0;
+    return opened && !opened.ok ? opened.exitCode : 0;
   },
 };
+
+/**
+ * The worktree opened in its own dev container, as `dev-open <folder>` would: the fork is in the worktree's project
+ * folder, which dev-open maps into the container. A failure is reported as dev-open reports it; the fork stands.
+ */
+async function openWorktree(
+  folder: string,
+  io: Io,
+  json: boolean,
+): Promise<{ ok: boolean; exitCode: number; result: DevOpenResult | null }> {
+  const { openDevContainer } = await import("../devcontainer/open.ts");
+  const { plainDevOpen, printDevOpenResult } = await import("./dev-open.ts");
+  try {
+    if (!json) io.stdout(`Opening ${oneLine(folder)} in its dev container (dev-open):\n`);
+    const result = await openDevContainer(plainDevOpen(folder), { ...io, cwd: folder });
+    if (!json) printDevOpenResult(result, false, io);
+    return { ok: true, exitCode: 0, result };
+  } catch (error) {
+    io.stderr(`claude-persist dev-open: ${describeError(error)}\n`);
+    return { ok: false, exitCode: error instanceof UserError ? error.exitCode : 1, result: null };
+  }
+}
