@@ -91,8 +91,7 @@ export async function projectTree(env: Env, cwd: string): Promise<ProjectTree> {
     else roots.push(node);
   }
   const leaves = [...nodes.values()].reduce((sum, node) => sum + node.leaves.length, 0);
-  const here = listing.projects[0]?.sessions[0]?.project ?? cwd;
-  return { project: project?.project ?? here, here: cwd, sessions: nodes.size, leaves, roots, notes };
+  return { project: project?.project ?? cwd, here: cwd, sessions: nodes.size, leaves, roots, notes };
 }
 
 /**
