@@ -2,7 +2,16 @@
 // the shapes the real CLI makes only in other ways (a sync merge's second branch, a compaction, a subagent) added
 // to real files as Claude Code writes them (transcripts.md).
 import { createHash } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -319,6 +328,28 @@ describe("sessions --tree and fork, with the real claude", () => {
     expect(restored.exitCode, restored.stderr).toBe(0);
     expect(existsSync(result.file)).toBe(true);
   }, 180_000);
+
+  it("writes a fork through the relative link /dev-open makes for a project folder, and through no other link", async () => {
+    const projects = path.join(home, ".claude", "projects");
+    const linked = `${repo}.worktrees/linked`;
+    await git(repo, "worktree", "add", "-q", "-b", "linked", linked);
+    // A project folder that is a link to a folder the pack did not make: refused, nothing written there.
+    const elsewhere = tempDir("cp-tree-elsewhere-");
+    symlinkSync(elsewhere, path.join(projects, encodeProjectSlug(linked)));
+    const refused = await runCli(["fork", `${ids.three}@1`], { env: env(), cwd: linked });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain("which the pack did not make; not writing there");
+    expect(readdirSync(elsewhere)).toEqual([]);
+    // The link /dev-open makes (a sibling's name): the fork lands in the folder it names.
+    rmSync(path.join(projects, encodeProjectSlug(linked)));
+    const sibling = "-sibling-folder";
+    mkdirSync(path.join(projects, sibling));
+    symlinkSync(sibling, path.join(projects, encodeProjectSlug(linked)));
+    const run = await runCli(["fork", `${ids.three}@1`, "--json"], { env: env(), cwd: linked });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const { id } = JSON.parse(run.stdout) as { id: string };
+    expect(readdirSync(path.join(projects, sibling))).toEqual([`${id}.jsonl`]);
+  });
 
   it("refuses a session or a turn that is not there, in one line, writing nothing", async () => {
     const before = readdirSync(folder).sort();
