@@ -31,7 +31,10 @@ type Found = { readonly experiment: Experiment; readonly node: SessionNode; read
 
 export async function listExperiments(env: Env, cwd: string): Promise<Found[]> {
   const tree = await projectTree(env, cwd);
-  const worktrees = await listWorktrees(await repoRoot(cwd)).catch(() => []);
+  // Outside a git repository forks are listed all the same, without worktrees.
+  const worktrees = await repoRoot(cwd)
+    .then(listWorktrees)
+    .catch(() => []);
   const mainWorktree = worktrees[0]?.path;
   const found: Found[] = [];
   const visit = (node: SessionNode, parent: SessionNode | undefined) => {

@@ -45,7 +45,7 @@ const actions = {
   drop: {
     args: "NAME",
     flags: { json },
-    help: "after a snapshot, remove the fork's worktree (its branch stays) and its session;\nprints the command that undoes it",
+    help: "after a snapshot, remove the fork's worktree (its branch stays), its dev container\nand its session; prints the command that undoes it",
   },
 } as const;
 

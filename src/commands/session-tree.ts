@@ -15,10 +15,11 @@ export function renderTree(tree: ProjectTree): string {
   tree.roots.forEach((root, i) => {
     drawSession(out, root, "", i === tree.roots.length - 1);
   });
-  out.push(
-    "",
-    "Turn N counts the prompts from the first; `claude-persist fork SESSION@N` forks after turn N, `@UUID` at a message.",
-  );
+  if (tree.sessions > 0)
+    out.push(
+      "",
+      "Turn N counts the prompts from the first; `claude-persist fork SESSION@N` forks after turn N, `@UUID` at a message.",
+    );
   return `${out.join("\n")}\n`;
 }
 
