@@ -149,7 +149,8 @@ describe("sessions --tree and fork, with the real claude", () => {
     const last = lines(compacted)
       .filter((l) => typeof l.uuid === "string")
       .at(-1)?.uuid as string;
-    const c = { ...common, sessionId: ids.compacted };
+    // Written on a branch that is not in this clone: a fork into a worktree cannot know its commit.
+    const c = { ...common, sessionId: ids.compacted, gitBranch: "feature/gone" };
     const t = new Date(Date.now() + 120_000).toISOString();
     appendFileSync(
       compacted,
@@ -328,6 +329,28 @@ describe("sessions --tree and fork, with the real claude", () => {
     expect(restored.exitCode, restored.stderr).toBe(0);
     expect(existsSync(result.file)).toBe(true);
   }, 180_000);
+
+  it("--issue names the branch as /start-work does; a session on a branch not here starts from this checkout's head, and says so", async () => {
+    const head = (await git(repo, "rev-parse", "HEAD")).stdout.trim();
+    const run = await runCli(["fork", ids.compacted, "--issue", "LIN-77"], { env: env(), cwd: repo });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toContain("on a new branch lin-77, from");
+    expect(run.stdout).toContain(
+      'the head of this checkout: which commit the session was at cannot be known (its branch "feature/gone" is not here)',
+    );
+    const folder = `${repo}.worktrees/lin-77`;
+    expect((await git(folder, "rev-parse", "HEAD")).stdout.trim()).toBe(head);
+    // The work item is remembered, as /start-work does (sessions in the worktree are told about it).
+    const items = JSON.parse(readFileSync(path.join(home, ".claude", "persist-state", "work-items.json"), "utf8"));
+    expect(items).toContainEqual(
+      expect.objectContaining({ identifier: "LIN-77", branch: "lin-77", worktreePath: folder }),
+    );
+    const drawn = await tree();
+    const forks = drawn.roots.find((r) => r.id === ids.compacted)?.forks ?? [];
+    // The fork holds the compacted conversation's turns: 2, the one before the compaction included.
+    expect(forks[0]?.leaves[0]).toMatchObject({ turns: 2, lastPrompt: "after compaction" });
+    expect(forks[0]?.forkOf).toMatchObject({ parent: ids.compacted, atTurn: 2, recorded: "forkedFrom" });
+  });
 
   it("writes a fork through the relative link /dev-open makes for a project folder, and through no other link", async () => {
     const projects = path.join(home, ".claude", "projects");
