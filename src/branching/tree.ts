@@ -77,9 +77,10 @@ export async function projectTree(env: Env, cwd: string): Promise<ProjectTree> {
   const parents = lineages(loaded);
   const continued = continuePicks(loaded);
   const nodes = new Map<string, SessionNode>();
+  const byId = new Map(loaded.map((s) => [s.id, s]));
   for (const session of loaded) {
     const lineage = parents.get(session.id);
-    const parent = lineage ? loaded.find((s) => s.id === lineage.parent) : undefined;
+    const parent = lineage ? byId.get(lineage.parent) : undefined;
     nodes.set(session.id, sessionNode(session, lineage, parent, continued, containerPaths));
   }
   const roots: SessionNode[] = [];
