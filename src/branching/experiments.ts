@@ -4,8 +4,8 @@
 import { unlinkSync } from "node:fs";
 import path from "node:path";
 import { realpathOrSelf, type Env } from "../claude/home.ts";
+import { runProcess } from "../child-process.ts";
 import { UserError } from "../errors.ts";
-import { loadExeca } from "../execa.ts";
 import { createSnapshot } from "../snapshot/create.ts";
 import { shellWord } from "../text.ts";
 import { gitFailed } from "../work/git-errors.ts";
@@ -171,9 +171,7 @@ export async function dropExperiment(env: Env, cwd: string, name: string): Promi
  * there: then no container can be.
  */
 async function removeContainers(env: Env, folder: string): Promise<string[]> {
-  const execa = await loadExeca();
-  const docker = (args: string[]) =>
-    execa("docker", args, { reject: false, stdin: "ignore", env: { ...env, LC_ALL: "C" }, extendEnv: false });
+  const docker = (args: string[]) => runProcess("docker", args, { env: { ...env, LC_ALL: "C" } });
   const listed = await docker([
     "ps",
     "-a",
@@ -183,14 +181,12 @@ async function removeContainers(env: Env, folder: string): Promise<string[]> {
     "{{.ID}}",
   ]);
   if (listed.exitCode !== 0) return [];
-  const ids = String(listed.stdout)
-    .split("\n")
-    .filter((id) => /^[0-9a-f]{12,64}$/.test(id));
+  const ids = listed.stdout.split("\n").filter((id) => /^[0-9a-f]{12,64}$/.test(id));
   for (const id of ids) {
     const removed = await docker(["rm", "-f", id]);
     if (removed.exitCode !== 0) {
       throw new UserError(
-        `could not remove the fork's dev container ${id} (${String(removed.stderr).trim()}); remove it with 'docker rm -f ${id}'`,
+        `could not remove the fork's dev container ${id} (${removed.stderr.trim()}); remove it with 'docker rm -f ${id}'`,
       );
     }
   }
