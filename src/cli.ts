@@ -31,6 +31,10 @@ export const COMMANDS: Record<string, { readonly summary: string; readonly load:
     summary: "fork a session from any message into its own worktree; list, compare, drop experiments",
     load: async () => (await import("./commands/fork.ts")).fork,
   },
+  usage: {
+    summary: "tokens, cost and active time per issue, branch, day, project, environment, machine or model",
+    load: async () => (await import("./commands/usage.ts")).usage,
+  },
   "dev-open": {
     summary: "open this repo in its dev container with Claude sessions shared (see 'dev-open --help')",
     load: async () => (await import("./commands/dev-open.ts")).devOpen,

@@ -1,0 +1,198 @@
+// `claude-persist usage`: tokens, cost and active time of Claude Code's sessions, grouped by issue (the default),
+// day, week, month, session, branch, project, environment, machine or model; this project's (whatever paths it
+// had), or every project's with --all.
+import * as z from "zod/mini";
+import { flagHelp, flagSynopsis, parseOptions } from "../args.ts";
+import type { Command } from "../command.ts";
+import { oneLine } from "../text.ts";
+import { PRICE_SOURCE } from "../usage/price-table.ts";
+import { GROUPINGS, type Grouping, type Row, type Totals } from "../usage/report.ts";
+import { type UsageReport, usageReport } from "../usage/usage.ts";
+import { formatJson, renderColumns, terminalColumns } from "./output.ts";
+
+const date = () =>
+  z.pipe(
+    z.string().check(z.regex(/^\d{4}-?\d\d-?\d\d$/, "give a date as YYYY-MM-DD (or YYYYMMDD)")),
+    z.transform((value: string) => value.replace(/^(\d{4})-?(\d\d)-?(\d\d)$/, "$1-$2-$3")),
+  );
+
+const flags = {
+  by: {
+    type: "string",
+    value: "GROUPING",
+    help: `group by ${GROUPINGS.join(", ")} (default: issue)`,
+    check: () => z.enum(GROUPINGS),
+    default: "issue",
+  },
+  all: { type: "boolean", help: "every project under Claude Code's projects/ folder, not only this one" },
+  issue: { type: "string", value: "ID", help: "only the usage of this work item (LIN-123)" },
+  since: { type: "string", value: "DATE", help: "from this day on (YYYY-MM-DD, in the time zone)", check: date },
+  until: { type: "string", value: "DATE", help: "up to this day, included", check: date },
+  timezone: {
+    type: "string",
+    value: "ZONE",
+    help: "the time zone days are told in (default: $TZ, else the system's), e.g. Europe/Paris",
+    check: () => z.string().check(z.refine(isTimeZone, "not a time zone this system knows (try Europe/Paris or UTC)")),
+  },
+  json: { type: "boolean", help: "print one JSON object: { ok, by, rows: [{ key, inputTokens, ... }], totals }" },
+} as const;
+
+const HELP = `Usage: claude-persist usage ${flagSynopsis(flags)}
+
+What Claude Code's sessions used: tokens, cost and active time, grouped by the work item (/start-work) whose
+branch each response was written on, or as --by says. One project however many paths it had: the host, its
+worktrees, its dev containers, other machines synced with 'claude-persist sync'. Costs are Claude Code's own
+where its transcripts have them, else from the price table in the pack (LiteLLM's, taken ${PRICE_SOURCE.taken});
+a model without a price is shown as unpriced. What was counted stays counted after Claude Code deletes old
+transcripts.
+${flagHelp(flags)}`;
+
+export const usage: Command = {
+  flags,
+  help: HELP,
+  async run(args, io) {
+    const { values } = parseOptions("claude-persist usage", args, flags);
+    const timeZone = values.timezone ?? defaultTimeZone(io.env);
+    const report = await usageReport(io.env, {
+      by: values.by,
+      all: Boolean(values.all),
+      cwd: io.cwd,
+      timeZone,
+      ...(values.since !== undefined ? { since: values.since } : {}),
+      ...(values.until !== undefined ? { until: values.until } : {}),
+      ...(values.issue !== undefined ? { issue: values.issue } : {}),
+    });
+    if (values.json) {
+      io.stdout(
+        formatJson({
+          ok: true,
+          by: report.by,
+          ...(report.project ? { project: report.project } : {}),
+          timeZone,
+          rows: report.rows,
+          totals: report.totals,
+          prices: PRICE_SOURCE,
+        }),
+      );
+    } else {
+      io.stdout(await renderReport(report, terminalColumns(io), Boolean(values.all)));
+    }
+    for (const note of report.notes) io.stderr(`claude-persist usage: ${oneLine(note)}\n`);
+    return 0;
+  },
+};
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function defaultTimeZone(env: NodeJS.ProcessEnv): string {
+  if (env.TZ && isTimeZone(env.TZ)) return env.TZ;
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+const TITLES: Record<Grouping, string> = {
+  day: "DAY",
+  week: "WEEK OF",
+  month: "MONTH",
+  session: "SESSION",
+  issue: "ISSUE",
+  branch: "BRANCH",
+  project: "PROJECT",
+  environment: "ENVIRONMENT",
+  machine: "MACHINE",
+  model: "MODEL",
+};
+
+/** The table: a row per group, the totals, and a bar per row for its share of the cost (of the tokens, unpriced). */
+export async function renderReport(report: UsageReport, columns: number | undefined, all: boolean): Promise<string> {
+  const where = all ? "all projects" : oneLine(report.project ?? "this project");
+  if (report.rows.length === 0) {
+    return (
+      `No Claude Code usage for ${where} in the period asked.\n` +
+      "Usage is counted from the transcripts Claude Code writes under ~/.claude/projects/ (and kept once counted).\n"
+    );
+  }
+  const header = [
+    TITLES[report.by],
+    "TOKENS",
+    "INPUT",
+    "OUTPUT",
+    "CACHE WRITE",
+    "CACHE READ",
+    "COST",
+    "ACTIVE",
+    "SESSIONS",
+  ];
+  const cells = (key: string, t: Totals) => [
+    key,
+    formatCount(t.totalTokens) +
+      (t.subagentTokens > 0 ? ` (${percent(t.subagentTokens, t.totalTokens)} subagents)` : ""),
+    formatCount(t.inputTokens),
+    formatCount(t.outputTokens),
+    formatCount(t.cacheCreationTokens),
+    formatCount(t.cacheReadTokens),
+    formatCost(t),
+    formatDuration(t.activeSeconds),
+    String(t.sessions),
+  ];
+  const rows = report.rows.map((row) => cells(rowKey(row), row));
+  const lines = await renderColumns([header, ...rows, cells("TOTAL", report.totals)], columns, {
+    uncut: [1, 6],
+    optional: [2, 3, 4, 5, 7, 8],
+  });
+  // A bar per row in what is left of the terminal's width (20 cells when it is not known).
+  const width = Math.max(0, ...lines.map((line) => line.length));
+  const room = columns === undefined ? 20 : Math.min(40, columns - width - 2);
+  if (room >= 5) {
+    const byCost = report.totals.totalCost > 0;
+    const measure = (row: Row) => (byCost ? row.totalCost : row.totalTokens);
+    const most = Math.max(...report.rows.map(measure));
+    report.rows.forEach((row, i) => {
+      const cellsWide = most > 0 ? Math.round((room * measure(row)) / most) : 0;
+      const bar = "█".repeat(cellsWide) || (measure(row) > 0 ? "▏" : "");
+      lines[i + 1] = `${(lines[i + 1] ?? "").padEnd(width)}  ${bar}`.trimEnd();
+    });
+  }
+  const title = `Claude Code usage of ${where} by ${report.by}`;
+  const unpriced = report.totals.unpricedModels;
+  const foot = [
+    `Costs: Claude Code's own where its transcripts have them, else LiteLLM's prices of ${PRICE_SOURCE.taken}.`,
+    ...(unpriced.length > 0
+      ? [`Unpriced (no price known, not counted in COST): ${unpriced.map((m) => oneLine(m, 60)).join(", ")}.`]
+      : []),
+  ];
+  return `${title}\n${lines.join("\n")}\n\n${foot.join("\n")}\n`;
+}
+
+function rowKey(row: Row): string {
+  const key = oneLine(row.key, 80);
+  return row.title ? `${key} ${oneLine(row.title, 40)}` : key;
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+export function formatCost(t: Pick<Totals, "totalCost" | "unpricedModels" | "unpricedTokens" | "totalTokens">): string {
+  const priced = t.totalTokens > t.unpricedTokens;
+  const usd = `$${t.totalCost.toFixed(2)}`;
+  if (t.unpricedTokens === 0) return usd;
+  return priced ? `${usd} + unpriced` : "unpriced";
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, "0")}m`;
+}
+
+function percent(part: number, whole: number): string {
+  return `${whole > 0 ? Math.round((100 * part) / whole) : 0}%`;
+}
