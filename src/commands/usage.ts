@@ -194,5 +194,6 @@ export function formatDuration(seconds: number): string {
 }
 
 function percent(part: number, whole: number): string {
-  return `${whole > 0 ? Math.round((100 * part) / whole) : 0}%`;
+  const share = whole > 0 ? (100 * part) / whole : 0;
+  return share > 0 && share < 1 ? "<1%" : `${Math.round(share)}%`;
 }

@@ -26,7 +26,8 @@ export function attribute(
 ): Attribution {
   const { mappings } = layout;
   const mapped = mappings.filter((m) => m.containerPath !== m.hostPath);
-  const containerSlugs = new Set([...layout.symlinked, ...mapped.map((m) => m.containerSlug)]);
+  // Only the mappings tell a container's folder: a linked slug folder may be this host's, linked to sync's.
+  const containerSlugs = new Set(mapped.map((m) => m.containerSlug));
   const isContainerPath = (cwd: string) =>
     mapped.some((m) => inside(m.containerPath, cwd)) || containerSlugs.has(encodeProjectSlug(cwd));
   const hostPathOf = (cwd: string) => {
@@ -88,23 +89,30 @@ export function attribute(
   }
   const issueOf = (record: UsageRecord) =>
     record.branch === null ? undefined : items.get(`${projectOf(record)}\n${record.branch}`);
-  const environmentOf = (record: UsageRecord) => (record.cwd && isContainerPath(record.cwd) ? "container" : "host");
   const starts = new Map<string, StartRecord[]>();
-  const here = hostname();
-  const machineOf = (record: UsageRecord) => {
+  /** What the SessionStart hook recorded where the line was written: the start in its folder, or the only start. */
+  const startOf = (record: UsageRecord) => {
     let list = starts.get(record.session);
     if (!list) {
       list = readStarts(env, record.session);
       starts.set(record.session, list);
     }
-    const match = list.find((s) => s.cwd === record.cwd) ?? (list.length === 1 ? list[0] : undefined);
+    return list.find((s) => s.cwd === record.cwd) ?? (list.length === 1 ? list[0] : undefined);
+  };
+  const environmentOf = (record: UsageRecord) => {
+    if (record.cwd && isContainerPath(record.cwd)) return "container";
+    return startOf(record)?.environment === "container" ? "container" : "host";
+  };
+  const here = hostname();
+  const machineOf = (record: UsageRecord) => {
+    const match = startOf(record);
     if (match?.machine) return match.machine;
     return environmentOf(record) === "host" && record.cwd && exists(record.cwd) ? here : "(unknown)";
   };
   return { projectOf, issueOf, environmentOf, machineOf };
 }
 
-type StartRecord = { machine: string | null; cwd: string | null };
+type StartRecord = { environment: string | null; machine: string | null; cwd: string | null };
 
 /** The SessionStart hook's records of a session (containers write them: a small regular file, each line checked). */
 function readStarts(env: Env, session: string): StartRecord[] {
@@ -121,7 +129,8 @@ function readStarts(env: Env, session: string): StartRecord[] {
       if (typeof value !== "object" || value === null) return [];
       const machine = "machine" in value && typeof value.machine === "string" ? value.machine.slice(0, 200) : null;
       const cwd = "cwd" in value && typeof value.cwd === "string" ? value.cwd : null;
-      return [{ machine, cwd }];
+      const environment = "environment" in value && typeof value.environment === "string" ? value.environment : null;
+      return [{ environment, machine, cwd }];
     } catch {
       return [];
     }

@@ -24,6 +24,8 @@ export function findTranscripts(folders: readonly SlugFolder[], notes: string[])
   const found: TranscriptFile[] = [];
   for (const folder of folders) {
     const name = folder.names[0] ?? folder.dir;
+    // Syncthing's `.stversions/` (and any hidden folder) under projects/ holds old copies, not sessions.
+    if (folder.names.every((n) => n.startsWith("."))) continue;
     let entries: Dirent[];
     try {
       entries = readdirSync(folder.dir, { withFileTypes: true });
