@@ -2,11 +2,13 @@
 // grouping's figures are the hand-computed ones below, --by day agrees with ccusage on the same tree, and what was
 // counted stays counted when Claude Code deletes a transcript.
 import { execFileSync } from "node:child_process";
-import { appendFileSync, mkdirSync, rmSync } from "node:fs";
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { PROJECT_ROOT, runCli, tempDir, tempHome } from "./support/claude.ts";
+import { beforeEach, describe, expect, it } from "vitest";
+import { encodeProjectSlug } from "../src/claude/home.ts";
+import { PROJECT_ROOT, runClaude, runCli, tempDir, tempHome } from "./support/claude.ts";
+import { startMessagesServer } from "./support/messages-server.ts";
 import { IDS, UNPRICED, writeUsageTree } from "./support/usage-tree.ts";
 
 type Row = {
@@ -22,6 +24,7 @@ type Row = {
   subagentTokens: number;
   activeSeconds: number;
   sessions: number;
+  responses: number;
 };
 type Report = { ok: boolean; by: string; rows: Row[]; totals: Row };
 
@@ -44,10 +47,6 @@ describe("claude-persist usage", () => {
   let home: string;
   let repo: string;
   let hostTranscript: string;
-
-  beforeAll(() => {
-    // Nothing here: each test makes its own tree (the ledger is part of what is tested).
-  });
 
   beforeEach(() => {
     home = tempHome();
@@ -205,5 +204,75 @@ describe("claude-persist usage", () => {
     expect(bar(lin1)).toBeGreaterThan(10);
     expect(bar(lin1)).toBeGreaterThan(bar(lin2) * 10);
     expect(run.stdout).toContain(`Unpriced (no price known, not counted in COST): ${UNPRICED}.`);
+  });
+});
+
+describe("claude-persist usage on what the real claude writes", () => {
+  it("counts each response of a 2.1.330 session once, costed with Claude Code's own cost-state figure", async () => {
+    const server = await startMessagesServer();
+    try {
+      const home = tempHome();
+      const repo = tempDir("cp-usage-real-");
+      const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, stdio: "ignore" });
+      git("init", "-q", "-b", "lin-7-fix-login");
+      git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "start");
+      const state = path.join(home, ".claude", "persist-state");
+      mkdirSync(state, { recursive: true });
+      writeFileSync(
+        path.join(state, "work-items.json"),
+        JSON.stringify([
+          {
+            identifier: "LIN-7",
+            title: "Fix login",
+            url: null,
+            branch: "lin-7-fix-login",
+            repoPath: repo,
+            worktreePath: null,
+            time: "2026-11-01T00:00:00.000Z",
+            linearAsked: false,
+          },
+        ]),
+      );
+      for (const args of [
+        ["-p", "hello"],
+        ["--continue", "-p", "again"],
+      ]) {
+        const run = await runClaude(args, { cwd: repo, home, apiUrl: server.url });
+        expect(run.exitCode, run.stderr).toBe(0);
+      }
+      const run = await runCli(["usage", "--json"], { env: { HOME: home, TZ: "UTC" }, cwd: repo });
+      expect(run.exitCode, run.stderr).toBe(0);
+      const report = JSON.parse(run.stdout) as Report;
+      // The test server answers every request with 10 input and 5 output tokens.
+      expect(report.rows.map((row) => [row.key, row.responses, row.totalTokens])).toEqual([["LIN-7", 2, 30]]);
+      // The server names its model "claude-test", which no price table knows; Claude Code's cost-state lines say
+      // what it cost, and that figure is the one shown (not unpriced, not $0).
+      const transcript = readdirSync(path.join(home, ".claude", "projects", encodeProjectSlug(repo))).find((name) =>
+        name.endsWith(".jsonl"),
+      );
+      const lines = readFileSync(
+        path.join(home, ".claude", "projects", encodeProjectSlug(repo), transcript ?? ""),
+        "utf8",
+      )
+        .split("\n")
+        .filter((line) => line.includes('"cost-state"'))
+        .map((line) => JSON.parse(line) as { totalCostUSD: number });
+      const claudeCodeCost = Math.max(...lines.map((line) => line.totalCostUSD));
+      expect(claudeCodeCost).toBeGreaterThan(0);
+      expect(report.totals.totalCost).toBeCloseTo(claudeCodeCost, 12);
+      expect(report.totals.unpricedModels).toEqual([]);
+      // ccusage sees the same tokens.
+      const ccusage = await execa(
+        path.join(PROJECT_ROOT, "node_modules", ".bin", "ccusage"),
+        ["daily", "--json", "--offline"],
+        {
+          env: { HOME: home, CLAUDE_CONFIG_DIR: path.join(home, ".claude"), PATH: process.env.PATH ?? "" },
+          extendEnv: false,
+        },
+      );
+      expect((JSON.parse(ccusage.stdout) as { totals: Row }).totals.totalTokens).toBe(30);
+    } finally {
+      await server.close();
+    }
   });
 });
