@@ -52,12 +52,12 @@ export const usage: Command = {
   help: HELP,
   async run(args, io) {
     const { values } = parseOptions("claude-persist usage", args, flags);
-    const timeZone = values.timezone ?? defaultTimeZone(io.env);
+    const timeZone = values.timezone;
     const report = await usageReport(io.env, {
       by: values.by,
       all: Boolean(values.all),
       cwd: io.cwd,
-      timeZone,
+      ...(timeZone !== undefined ? { timeZone } : {}),
       ...(values.since !== undefined ? { since: values.since } : {}),
       ...(values.until !== undefined ? { until: values.until } : {}),
       ...(values.issue !== undefined ? { issue: values.issue } : {}),
@@ -68,7 +68,7 @@ export const usage: Command = {
           ok: true,
           by: report.by,
           ...(report.project ? { project: report.project } : {}),
-          timeZone,
+          timeZone: timeZone ?? localZone(io.env),
           rows: report.rows,
           totals: report.totals,
           prices: PRICE_SOURCE,
@@ -91,9 +91,9 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
-function defaultTimeZone(env: NodeJS.ProcessEnv): string {
-  if (env.TZ && isTimeZone(env.TZ)) return env.TZ;
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+/** How JSON names the local time zone, without Intl: $TZ, else "local" (the system's). */
+function localZone(env: NodeJS.ProcessEnv): string {
+  return env.TZ || "local";
 }
 
 const TITLES: Record<Grouping, string> = {

@@ -96,7 +96,9 @@ export function countUsage(env: Env, files: readonly TranscriptFile[], notes: st
   if (dir) {
     try {
       if (appended.length > 0) appendLines(fileIn(dir, RECORDS), appended.join(""));
-      writeWhole(dir, PROGRESS, JSON.stringify({ version: 1, files: nextProgress }));
+      // Unchanged when no transcript was read and none is gone: nothing to write.
+      const changed = stats.read > 0 || Object.keys(progress).length !== Object.keys(nextProgress).length;
+      if (changed || rebuilt) writeWhole(dir, PROGRESS, JSON.stringify({ version: 1, files: nextProgress }));
     } catch (error) {
       notes.push(
         `could not add to the usage ledger (${describeError(error)}); the next run reads the transcripts again`,
