@@ -98,7 +98,10 @@ function writeTree(projects: string): void {
     const lines: string[] = [];
     const turns = 3 + Math.floor(random() * 6);
     for (let t = 0; t < turns; t++) {
-      const stamp = () => new Date((time += 1000 + Math.floor(random() * 20_000))).toISOString();
+      const stamp = () => {
+        time += 1000 + Math.floor(random() * 20_000);
+        return new Date(time).toISOString();
+      };
       lines.push(
         JSON.stringify({
           ...common,
