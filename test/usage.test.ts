@@ -205,6 +205,25 @@ describe("claude-persist usage", () => {
     expect(bar(lin1)).toBeGreaterThan(bar(lin2) * 10);
     expect(run.stdout).toContain(`Unpriced (no price known, not counted in COST): ${UNPRICED}.`);
   });
+  it("--html writes one self-contained page: the same figures, a chart, nothing fetched, titles escaped", async () => {
+    // A work item's title comes from Linear (or a container): it must not become markup.
+    const items = path.join(home, ".claude", "persist-state", "work-items.json");
+    const entries = JSON.parse(readFileSync(items, "utf8")) as Array<{ title: string }>;
+    if (entries[0]) entries[0].title = '<img src=x onerror="alert(1)">';
+    writeFileSync(items, JSON.stringify(entries));
+    const page = path.join(tempDir("cp-usage-html-"), "usage.html");
+    const run = await runCli(["usage", "--html", page], { env: { HOME: home, TZ: "UTC" }, cwd: repo });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const html = readFileSync(page, "utf8");
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain("<svg");
+    expect(html).toContain("$0.92");
+    expect(html).toContain("$0.03 + unpriced");
+    expect(html).toContain("287,670");
+    // No script, no link, no request of any kind; the hostile title is text.
+    expect(html).not.toMatch(/<(script|img|link|iframe|object|embed)|href=|url\(|@import/i);
+    expect(html).toContain("LIN-1 &#60;img src=x onerror=&#34;alert(1)&#34;&#62;");
+  });
 });
 
 describe("claude-persist usage on what the real claude writes", () => {

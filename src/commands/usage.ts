@@ -1,10 +1,14 @@
 // `claude-persist usage`: tokens, cost and active time of Claude Code's sessions, grouped by issue (the default),
 // day, week, month, session, branch, project, environment, machine or model; this project's (whatever paths it
 // had), or every project's with --all.
+import path from "node:path";
 import * as z from "zod/mini";
 import { flagHelp, flagSynopsis, parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
+import { writeFileAtomic } from "../fs.ts";
 import { oneLine } from "../text.ts";
+import { formatCost, formatCount, formatDuration } from "../usage/format.ts";
+import { renderHtml } from "../usage/html.ts";
 import { PRICE_SOURCE } from "../usage/price-table.ts";
 import { GROUPINGS, type Grouping, type Row, type Totals } from "../usage/report.ts";
 import { type UsageReport, usageReport } from "../usage/usage.ts";
@@ -33,6 +37,12 @@ const flags = {
     value: "ZONE",
     help: "the time zone days are told in (default: $TZ, else the system's), e.g. Europe/Paris",
     check: () => z.string().check(z.refine(isTimeZone, "not a time zone this system knows (try Europe/Paris or UTC)")),
+  },
+  html: {
+    type: "string",
+    value: "FILE",
+    help: "also write the report as one self-contained web page (charts, no network) to FILE",
+    check: () => z.string().check(z.minLength(1)),
   },
   json: { type: "boolean", help: "print one JSON object: { ok, by, rows: [{ key, inputTokens, ... }], totals }" },
 } as const;
@@ -76,6 +86,12 @@ export const usage: Command = {
       );
     } else {
       io.stdout(await renderReport(report, terminalColumns(io), Boolean(values.all)));
+    }
+    if (values.html !== undefined) {
+      const file = path.resolve(io.cwd, values.html);
+      const where = values.all ? "all projects" : (report.project ?? "this project");
+      writeFileAtomic(file, renderHtml(report, `Claude Code usage of ${where} by ${report.by}`, new Date()));
+      io.stderr(`claude-persist usage: wrote ${oneLine(file)}\n`);
     }
     for (const note of report.notes) io.stderr(`claude-persist usage: ${oneLine(note)}\n`);
     return 0;
@@ -173,24 +189,6 @@ export async function renderReport(report: UsageReport, columns: number | undefi
 function rowKey(row: Row): string {
   const key = oneLine(row.key, 80);
   return row.title ? `${key} ${oneLine(row.title, 40)}` : key;
-}
-
-export function formatCount(n: number): string {
-  return n.toLocaleString("en-US");
-}
-
-export function formatCost(t: Pick<Totals, "totalCost" | "unpricedModels" | "unpricedTokens" | "totalTokens">): string {
-  const priced = t.totalTokens > t.unpricedTokens;
-  const usd = `$${t.totalCost.toFixed(2)}`;
-  if (t.unpricedTokens === 0) return usd;
-  return priced ? `${usd} + unpriced` : "unpriced";
-}
-
-export function formatDuration(seconds: number): string {
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes}m`;
-  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, "0")}m`;
 }
 
 function percent(part: number, whole: number): string {
