@@ -35,6 +35,10 @@ export const COMMANDS: Record<string, { readonly summary: string; readonly load:
     summary: "tokens, cost and active time per issue, branch, day, project, environment, machine or model",
     load: async () => (await import("./commands/usage.ts")).usage,
   },
+  statusline: {
+    summary: "the line under Claude Code's prompt: where it runs, its issue, its cost ('statusline --install')",
+    load: async () => (await import("./commands/statusline.ts")).statusline,
+  },
   "dev-open": {
     summary: "open this repo in its dev container with Claude sessions shared (see 'dev-open --help')",
     load: async () => (await import("./commands/dev-open.ts")).devOpen,

@@ -4,11 +4,14 @@
 import path from "node:path";
 import * as z from "zod/mini";
 import { flagHelp, flagSynopsis, parseOptions } from "../args.ts";
-import type { Command } from "../command.ts";
+import type { Command, Io } from "../command.ts";
+import { EXIT, UserError } from "../errors.ts";
 import { writeFileAtomic } from "../fs.ts";
 import { oneLine } from "../text.ts";
 import { formatCost, formatCount, formatDuration } from "../usage/format.ts";
 import { renderHtml } from "../usage/html.ts";
+import { commentBody, confirm, postComment } from "../usage/post.ts";
+import { parseIssueRef } from "../work/issue-ref.ts";
 import { PRICE_SOURCE } from "../usage/price-table.ts";
 import { GROUPINGS, type Grouping, type Row, type Totals } from "../usage/report.ts";
 import { type UsageReport, usageReport } from "../usage/usage.ts";
@@ -44,6 +47,11 @@ const flags = {
     help: "also write the report as one self-contained web page (charts, no network) to FILE",
     check: () => z.string().check(z.minLength(1)),
   },
+  post: {
+    type: "boolean",
+    help: "add the --issue's usage as one comment on it in Linear (asks first; LINEAR_API_KEY)",
+  },
+  yes: { type: "boolean", help: "with --post: post without asking" },
   json: { type: "boolean", help: "print one JSON object: { ok, by, rows: [{ key, inputTokens, ... }], totals }" },
 } as const;
 
@@ -63,6 +71,7 @@ export const usage: Command = {
   async run(args, io) {
     const { values } = parseOptions("claude-persist usage", args, flags);
     const timeZone = values.timezone;
+    if (values.post) return post(io, values.issue, Boolean(values.yes), Boolean(values.all));
     const report = await usageReport(io.env, {
       by: values.by,
       all: Boolean(values.all),
@@ -97,6 +106,30 @@ export const usage: Command = {
     return 0;
   },
 };
+
+async function post(io: Io, issue: string | undefined, yes: boolean, all: boolean): Promise<number> {
+  if (issue === undefined)
+    throw new UserError(
+      "--post needs --issue ID: the work item whose usage to post; see 'claude-persist usage --help'",
+      EXIT.usage,
+    );
+  const identifier = parseIssueRef(issue).identifier;
+  const report = await usageReport(io.env, { by: "environment", all, cwd: io.cwd, issue: identifier });
+  if (report.totals.responses === 0) {
+    throw new UserError(`no usage is recorded for ${identifier} here (its branch's sessions); nothing was posted`);
+  }
+  const body = commentBody(identifier, report);
+  if (!yes) {
+    io.stderr(`${body}\n`);
+    if (!(await confirm(io.stdin, io.stderr, `Post this comment to ${identifier}?`))) {
+      io.stderr("Not posted (pass --yes to post without asking).\n");
+      return EXIT.failed;
+    }
+  }
+  const url = await postComment(io.env, identifier, body);
+  io.stdout(`Posted the usage of ${identifier} to Linear${url ? `: ${oneLine(url)}` : ""}.\n`);
+  return EXIT.ok;
+}
 
 function isTimeZone(zone: string): boolean {
   try {

@@ -50,6 +50,7 @@ export const IDLE_MS = 5 * 60_000;
 /** A line longer than this is not read (a pasted file); the responses it could hold are never that long. */
 const MAX_LINE = 64 << 20;
 const CHUNK = 4 << 20;
+let readBuffer: Buffer | undefined;
 
 export function readUsage(
   file: string,
@@ -65,7 +66,9 @@ export function readUsage(
   try {
     const size = fstatSync(fd).size;
     if (offset > size) offset = 0; // Rewritten shorter: read it again (what was counted stays counted once).
-    const buffer = Buffer.alloc(CHUNK);
+    // One buffer for every file a run reads: allocating (and zeroing) 4 MiB per transcript was most of a cold run.
+    readBuffer ??= Buffer.allocUnsafe(CHUNK);
+    const buffer = readBuffer;
     let carry: Buffer | undefined;
     let position = offset;
     for (;;) {
