@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
 import { PROJECT_ROOT, runClaude, runCli, tempDir, tempHome } from "./support/claude.ts";
 import { startMessagesServer } from "./support/messages-server.ts";
-import { IDS, UNPRICED, writeUsageTree } from "./support/usage-tree.ts";
+import { IDS, sessionLines, UNPRICED, writeUsageTree } from "./support/usage-tree.ts";
 
 type Row = {
   key: string;
@@ -187,6 +187,27 @@ describe("claude-persist usage", () => {
     const run = await runCli(["usage", "--json", "--by", "day"], { env: { HOME: home, TZ: "UTC" }, cwd: repo });
     expect(run.stderr).toContain("usage ledger had 1 unreadable line");
     expect((JSON.parse(run.stdout) as Report).rows).toEqual(before.rows);
+  });
+
+  it("prints the last output again only while nothing changed: a new response shows at once", async () => {
+    const first = await usage(["--by", "day"]);
+    expect((await usage(["--by", "day"])).rows).toEqual(first.rows);
+    appendFileSync(
+      hostTranscript,
+      sessionLines(IDS.host, [
+        {
+          prompt: "one more",
+          time: "2026-11-02T11:00:00.000Z",
+          branch: "feat-a",
+          cwd: repo,
+          responses: [{ id: "msg_a4", model: UNPRICED, time: "2026-11-02T11:00:05.000Z", input: 7, output: 3 }],
+        },
+      ])
+        .map((line) => `${JSON.stringify(line)}\n`)
+        .join(""),
+    );
+    const after = await usage(["--by", "day"]);
+    expect(after.rows.find((row) => row.key === "2026-11-02")?.totalTokens).toBe(sum(a1, a2, a3).tokens + 10);
   });
 
   it("prints a table with a bar per row that fits the terminal", async () => {

@@ -10,11 +10,12 @@ import { writeFileAtomic } from "../fs.ts";
 import { oneLine } from "../text.ts";
 import { formatCost, formatCount, formatDuration } from "../usage/format.ts";
 import { renderHtml } from "../usage/html.ts";
+import { cachedOutput, inputsKey, keepOutput } from "../usage/output-cache.ts";
 import { commentBody, confirm, postComment } from "../usage/post.ts";
 import { parseIssueRef } from "../work/issue-ref.ts";
 import { PRICE_SOURCE } from "../usage/price-table.ts";
 import { GROUPINGS, type Grouping, type Row, type Totals } from "../usage/report.ts";
-import { type UsageReport, usageReport } from "../usage/usage.ts";
+import { scanTranscripts, type UsageReport, usageReport } from "../usage/usage.ts";
 import { formatJson, renderColumns, terminalColumns } from "./output.ts";
 
 const date = () =>
@@ -72,18 +73,32 @@ export const usage: Command = {
     const { values } = parseOptions("claude-persist usage", args, flags);
     const timeZone = values.timezone;
     if (values.post) return post(io, values.issue, Boolean(values.yes), Boolean(values.all));
-    const report = await usageReport(io.env, {
-      by: values.by,
-      all: Boolean(values.all),
-      cwd: io.cwd,
-      ...(timeZone !== undefined ? { timeZone } : {}),
-      ...(values.since !== undefined ? { since: values.since } : {}),
-      ...(values.until !== undefined ? { until: values.until } : {}),
-      ...(values.issue !== undefined ? { issue: values.issue } : {}),
-    });
-    if (values.json) {
-      io.stdout(
-        formatJson({
+    const columns = terminalColumns(io);
+    const scan = scanTranscripts(io.env);
+    // Printed again as it was while nothing it was made from changed (a page to write always makes a new report).
+    const question = JSON.stringify([args, io.cwd, io.env.TZ ?? null, values.json ? "json" : (columns ?? null)]);
+    const key =
+      values.html === undefined && scan.notes.length === 0 ? inputsKey(io.env, scan.files, question) : undefined;
+    const kept = key === undefined ? undefined : cachedOutput(io.env, key);
+    if (kept !== undefined) {
+      io.stdout(kept);
+      return 0;
+    }
+    const report = await usageReport(
+      io.env,
+      {
+        by: values.by,
+        all: Boolean(values.all),
+        cwd: io.cwd,
+        ...(timeZone !== undefined ? { timeZone } : {}),
+        ...(values.since !== undefined ? { since: values.since } : {}),
+        ...(values.until !== undefined ? { until: values.until } : {}),
+        ...(values.issue !== undefined ? { issue: values.issue } : {}),
+      },
+      scan,
+    );
+    const output = values.json
+      ? formatJson({
           ok: true,
           by: report.by,
           ...(report.project ? { project: report.project } : {}),
@@ -91,11 +106,11 @@ export const usage: Command = {
           rows: report.rows,
           totals: report.totals,
           prices: PRICE_SOURCE,
-        }),
-      );
-    } else {
-      io.stdout(await renderReport(report, terminalColumns(io), Boolean(values.all)));
-    }
+        })
+      : await renderReport(report, columns, Boolean(values.all));
+    io.stdout(output);
+    // Keyed by the inputs as they are after this run counted (the ledger grew): the next run with nothing new hits.
+    if (report.notes.length === 0) keepOutput(io.env, inputsKey(io.env, scan.files, question), output);
     if (values.html !== undefined) {
       const file = path.resolve(io.cwd, values.html);
       const where = values.all ? "all projects" : (report.project ?? "this project");

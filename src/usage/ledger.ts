@@ -58,7 +58,7 @@ export function countUsage(env: Env, files: readonly TranscriptFile[], notes: st
       notes.push(
         `the usage ledger had ${loaded.damaged} unreadable lines; it was rebuilt from its other lines and the transcripts`,
       );
-      writeWhole(dir, RECORDS, [...records.map(recordLine), ...[...costs.values()].map(costLine)].join(""));
+      writeWholeFile(dir, RECORDS, [...records.map(recordLine), ...[...costs.values()].map(costLine)].join(""));
     } else progress = loadProgress(dir);
   }
   const kept = records.length;
@@ -98,7 +98,7 @@ export function countUsage(env: Env, files: readonly TranscriptFile[], notes: st
       if (appended.length > 0) appendLines(fileIn(dir, RECORDS), appended.join(""));
       // Unchanged when no transcript was read and none is gone: nothing to write.
       const changed = stats.read > 0 || Object.keys(progress).length !== Object.keys(nextProgress).length;
-      if (changed || rebuilt) writeWhole(dir, PROGRESS, JSON.stringify({ version: 1, files: nextProgress }));
+      if (changed || rebuilt) writeWholeFile(dir, PROGRESS, JSON.stringify({ version: 1, files: nextProgress }));
     } catch (error) {
       notes.push(
         `could not add to the usage ledger (${describeError(error)}); the next run reads the transcripts again`,
@@ -249,7 +249,8 @@ function appendLines(file: string, text: string): void {
   }
 }
 
-function writeWhole(dir: string, name: string, text: string): void {
+/** Writes `dir/name` whole, through a new file renamed over it (never through a link planted there). */
+export function writeWholeFile(dir: string, name: string, text: string): void {
   const file = fileIn(dir, name);
   const temp = tempPathBeside(file);
   const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);

@@ -50,6 +50,9 @@ export const IDLE_MS = 5 * 60_000;
 /** A line longer than this is not read (a pasted file); the responses it could hold are never that long. */
 const MAX_LINE = 64 << 20;
 const CHUNK = 4 << 20;
+const USAGE = Buffer.from('"usage"');
+const COST = Buffer.from('"cost-state"');
+const STAMP = Buffer.from('"timestamp":"');
 let readBuffer: Buffer | undefined;
 
 export function readUsage(
@@ -79,18 +82,39 @@ export function readUsage(
       bytesRead += read;
       const data = carry ? Buffer.concat([carry, buffer.subarray(0, read)]) : buffer.subarray(0, read);
       carry = undefined;
+      // Most lines (prompts, attachments, request blobs) hold no usage: they are never decoded. The next place of
+      // each marker in the chunk is found once and kept until a line passes it.
+      let nextUsage = -2;
+      let nextCost = -2;
+      let nextStamp = -2;
+      const after = (marker: Buffer, at: number, known: number) =>
+        known === -1 || known >= at ? known : data.indexOf(marker, at);
       let start = 0;
       for (let end = data.indexOf(10, start); end !== -1; end = data.indexOf(10, start)) {
-        const length = end - start;
-        const line = length > MAX_LINE ? undefined : data.toString("utf8", start, end);
+        const from = start;
         start = end + 1;
         offset = dataStart + start;
-        const parsed = line === undefined ? "bad" : readLine(line, where, lastTime);
-        if (parsed === "bad") skipped++;
-        else if (parsed) {
-          if (parsed.time) lastTime = parsed.time;
-          if (parsed.record) records.push(parsed.record);
-          if (parsed.cost) costs.push(parsed.cost);
+        if (end - from > MAX_LINE) {
+          skipped++;
+          continue;
+        }
+        nextUsage = after(USAGE, from, nextUsage);
+        nextCost = after(COST, from, nextCost);
+        if ((nextUsage !== -1 && nextUsage < end) || (nextCost !== -1 && nextCost < end)) {
+          const parsed = readLine(data.toString("utf8", from, end), where, lastTime);
+          if (parsed === "bad") skipped++;
+          else if (parsed) {
+            if (parsed.time) lastTime = parsed.time;
+            if (parsed.record) records.push(parsed.record);
+            if (parsed.cost) costs.push(parsed.cost);
+          }
+          continue;
+        }
+        nextStamp = after(STAMP, from, nextStamp);
+        if (nextStamp !== -1 && nextStamp < end) {
+          const value = nextStamp + STAMP.length;
+          const close = data.indexOf(34, value);
+          if (close !== -1 && close < end && close - value <= 40) lastTime = data.toString("latin1", value, close);
         }
       }
       if (start < data.length) {
@@ -114,9 +138,7 @@ function readLine(
   where: { folder: string; agent: boolean },
   lastTime: string | null,
 ): Line | "bad" | undefined {
-  const isUsage = line.includes('"usage"') && line.includes('"assistant"');
-  const isCost = !isUsage && line.includes('"cost-state"');
-  if (!isUsage && !isCost) return { time: timeOfLine(line) };
+  if (!line.includes('"assistant"') && !line.includes('"cost-state"')) return { time: null };
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -178,13 +200,6 @@ function costOf(line: Record<string, unknown>): { cost?: CostState } {
       models[model] = usage.costUSD;
   }
   return { cost: { session, total, models } };
-}
-
-const TIMESTAMP = /"timestamp":"([^"]{10,40})"/;
-
-/** A line's time without parsing the line (attachments and request blobs are most of a transcript's bytes). */
-function timeOfLine(line: string): string | null {
-  return TIMESTAMP.exec(line.length > 4096 ? line.slice(0, 2048) + line.slice(-2048) : line)?.[1] ?? null;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -2,12 +2,13 @@
 // issue, environment, machine) and costed, then grouped. The command (src/commands/usage.ts) renders the report.
 import type { Env } from "../claude/home.ts";
 import { locateProject, readLayout, readWorkItems } from "../sessions/folders.ts";
+import type { Layout } from "../sessions/model.ts";
 import { type Attribution, attribute } from "./attribute.ts";
 import { type Cost, costsOf } from "./cost.ts";
 import { countUsage } from "./ledger.ts";
 import type { UsageRecord } from "./read.ts";
 import { type Filter, type Grouping, groupUsage, type Report } from "./report.ts";
-import { findTranscripts } from "./transcripts.ts";
+import { findTranscripts, type TranscriptFile } from "./transcripts.ts";
 
 export type UsageQuery = Filter & {
   readonly by: Grouping;
@@ -33,11 +34,18 @@ export type Counted = {
   readonly stats: ReturnType<typeof countUsage>["stats"];
 };
 
-/** Every response the ledger and the transcripts hold, placed and costed. */
-export function countAll(env: Env): Counted {
+export type Scan = { readonly layout: Layout; readonly files: TranscriptFile[]; readonly notes: string[] };
+
+/** The transcripts under projects/ as a stat finds them, before anything is read. */
+export function scanTranscripts(env: Env): Scan {
   const notes: string[] = [];
   const layout = readLayout(env, notes);
-  const files = findTranscripts(layout.folders, notes);
+  return { layout, files: findTranscripts(layout.folders, notes), notes };
+}
+
+/** Every response the ledger and the transcripts hold, placed and costed. */
+export function countAll(env: Env, scan: Scan = scanTranscripts(env)): Counted {
+  const { layout, files, notes } = scan;
   const counted = countUsage(env, files, notes);
   const where = attribute(env, layout, readWorkItems(env, notes), counted.records);
   return {
@@ -49,8 +57,8 @@ export function countAll(env: Env): Counted {
   };
 }
 
-export async function usageReport(env: Env, query: UsageQuery): Promise<UsageReport> {
-  const counted = countAll(env);
+export async function usageReport(env: Env, query: UsageQuery, scan?: Scan): Promise<UsageReport> {
+  const counted = countAll(env, scan);
   let project: string | undefined;
   let keep: (record: UsageRecord) => boolean = () => true;
   if (!query.all) {
