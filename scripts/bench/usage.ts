@@ -7,7 +7,7 @@ import { closeSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 import { encodeProjectSlug } from "../../src/claude/home.ts";
 import { STATE, statePath } from "../../src/state/paths.ts";
-import { cachedTree, cli, median, root, rows } from "./measure.ts";
+import { cachedTree, cli, compare, median, NODE_START, report, root, rows } from "./measure.ts";
 
 const SESSIONS = Number(process.env.BENCH_USAGE_SESSIONS ?? 10_000);
 const TREE = { version: 1, sessions: SESSIONS, projects: 300 };
@@ -53,6 +53,18 @@ export function benchUsage(): boolean {
     rows.push({ what: `  its peak memory vs ccusage's, ${what}`, ratio: memoryRatio, target: 1.0, bench: "usage" });
     ok &&= ratio <= target && memoryRatio <= 1.0;
   }
+  // The status line, which Claude Code runs after every message: node's start and little more (50 ms on a quiet
+  // machine, where node -e 0 takes ~40 ms).
+  const input = JSON.stringify({ cwd: root, workspace: { current_dir: root }, cost: { total_cost_usd: 1.5 } });
+  const line = compare(
+    { command: NODE_START, env },
+    { command: [process.execPath, cli, "statusline"], env, input },
+    Number(process.env.BENCH_RUNS ?? 30),
+  );
+  ok &&= report("claude-persist statusline", "node -e 0", line, 1.5, {
+    what: "`claude-persist statusline` vs `node -e 0`",
+    bench: "usage",
+  });
   return ok;
 }
 
