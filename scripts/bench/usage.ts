@@ -61,11 +61,11 @@ export function benchUsage(): boolean {
     { command: [process.execPath, cli, "statusline"], env, input },
     Number(process.env.BENCH_RUNS ?? 30),
   );
-  ok &&= report("claude-persist statusline", "node -e 0", line, 1.5, {
+  const lineOk = report("claude-persist statusline", "node -e 0", line, 1.5, {
     what: "`claude-persist statusline` vs `node -e 0`",
     bench: "usage",
   });
-  return ok;
+  return ok && lineOk;
 }
 
 /** Runs `command` under GNU time: its elapsed ms, peak memory (kB) and stdout. */

@@ -185,34 +185,41 @@ export async function renderReport(report: UsageReport, columns: number | undefi
   const header = [
     TITLES[report.by],
     "TOKENS",
+    "COST",
+    "ACTIVE",
+    "SESSIONS",
     "INPUT",
     "OUTPUT",
     "CACHE WRITE",
     "CACHE READ",
-    "COST",
-    "ACTIVE",
-    "SESSIONS",
+    "SUBAGENTS",
   ];
   const cells = (key: string, t: Totals) => [
     key,
-    formatCount(t.totalTokens) +
-      (t.subagentTokens > 0 ? ` (${percent(t.subagentTokens, t.totalTokens)} subagents)` : ""),
+    formatCount(t.totalTokens),
+    formatCost(t),
+    formatDuration(t.activeSeconds),
+    String(t.sessions),
     formatCount(t.inputTokens),
     formatCount(t.outputTokens),
     formatCount(t.cacheCreationTokens),
     formatCount(t.cacheReadTokens),
-    formatCost(t),
-    formatDuration(t.activeSeconds),
-    String(t.sessions),
+    t.subagentTokens > 0 ? percent(t.subagentTokens, t.totalTokens) : "-",
   ];
   const rows = report.rows.map((row) => cells(rowKey(row), row));
-  const lines = await renderColumns([header, ...rows, cells("TOTAL", report.totals)], columns, {
-    uncut: [1, 6],
-    optional: [2, 3, 4, 5, 7, 8],
-  });
-  // A bar per row in what is left of the terminal's width (20 cells when it is not known).
+  // The bars get 20 cells of the terminal's width (when it is 80 or more). What does not fit goes: first the token
+  // breakdown, the subagents' share and the sessions, then (renderColumns) the group's name is cut.
+  const barRoom = columns === undefined || columns >= 80 ? 20 : 0;
+  const limit = columns === undefined ? undefined : columns - (barRoom > 0 ? barRoom + 2 : 0);
+  let table = [header, ...rows, cells("TOTAL", report.totals)];
+  for (const drop of [9, 8, 7, 6, 5, 4, 3]) {
+    const widths = table[0]?.map((_, i) => Math.max(...table.map((row) => (row[i] ?? "").length))) ?? [];
+    if (limit === undefined || 2 + widths.reduce((a, b) => a + b + 2, -2) <= limit) break;
+    table = table.map((row) => row.filter((_, i) => i !== drop));
+  }
+  const lines = await renderColumns(table, limit, { uncut: [1, 2] });
   const width = Math.max(0, ...lines.map((line) => line.length));
-  const room = columns === undefined ? 20 : Math.min(40, columns - width - 2);
+  const room = columns === undefined ? barRoom : Math.min(40, columns - width - 2);
   if (room >= 5) {
     const byCost = report.totals.totalCost > 0;
     const measure = (row: Row) => (byCost ? row.totalCost : row.totalTokens);
