@@ -7,7 +7,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
-import { STATUSLINE_COMMAND } from "../src/commands/statusline.ts";
+import { STATUSLINE_COMMAND } from "../src/usage/statusline-install.ts";
 import { runCli, tempDir, tempHome } from "./support/claude.ts";
 import { type FakeLinear, startLinearServer } from "./support/linear-server.ts";
 import { SONNET, sessionLines, writeLines } from "./support/usage-tree.ts";

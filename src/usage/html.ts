@@ -20,14 +20,14 @@ export function renderHtml(report: Report, title: string, generated: Date): stri
       const agentWidth =
         row.totalTokens > 0 && !byCost ? Math.round((width * row.subagentTokens) / row.totalTokens) : 0;
       return (
-        `<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${escape(clip(label(row), 36))}</text>` +
-        `<rect x="${labelWidth}" y="${y + 3}" width="${width}" height="${barHeight - 6}" class="bar"><title>${escape(
+        `<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${escapeHtml(clip(label(row), 36))}</text>` +
+        `<rect x="${labelWidth}" y="${y + 3}" width="${width}" height="${barHeight - 6}" class="bar"><title>${escapeHtml(
           `${label(row)}: ${money(row)}, ${count(row.totalTokens)} tokens`,
         )}</title></rect>` +
         (agentWidth > 0
           ? `<rect x="${labelWidth + width - agentWidth}" y="${y + 3}" width="${agentWidth}" height="${barHeight - 6}" class="agent"/>`
           : "") +
-        `<text x="${labelWidth + width + 6}" y="${y + 15}">${escape(byCost ? money(row) : count(row.totalTokens))}</text>`
+        `<text x="${labelWidth + width + 6}" y="${y + 15}">${escapeHtml(byCost ? money(row) : count(row.totalTokens))}</text>`
       );
     })
     .join("\n");
@@ -46,8 +46,8 @@ export function renderHtml(report: Report, title: string, generated: Date): stri
   const tableRows = rows
     .map(
       (row) =>
-        `<tr><th>${escape(label(row))}</th>${cells(row)
-          .map((c) => `<td>${escape(c)}</td>`)
+        `<tr><th>${escapeHtml(label(row))}</th>${cells(row)
+          .map((c) => `<td>${escapeHtml(c)}</td>`)
           .join("")}</tr>`,
     )
     .join("\n");
@@ -57,7 +57,7 @@ export function renderHtml(report: Report, title: string, generated: Date): stri
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)}</title>
+<title>${escapeHtml(title)}</title>
 <style>
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #1d1d1f; background: #fff; }
 h1 { font-size: 1.4em; margin: 0 0 .2em; }
@@ -71,24 +71,24 @@ tfoot th, tfoot td { font-weight: 600; border-top: 2px solid #1d1d1f; }
 </style>
 </head>
 <body>
-<h1>${escape(title)}</h1>
-<p class="meta">${escape(
+<h1>${escapeHtml(title)}</h1>
+<p class="meta">${escapeHtml(
     `By ${report.by}; ${byCost ? "cost" : "tokens"} per row. Costs: Claude Code's own where its transcripts have them, else LiteLLM's prices of ${PRICE_SOURCE.taken}.`,
   )}${
-    unpriced.length > 0 ? ` ${escape(`Unpriced (not in the cost): ${unpriced.join(", ")}.`)}` : ""
-  } ${escape(`Made ${generated.toISOString().slice(0, 16).replace("T", " ")} UTC by claude-persist usage.`)}</p>
-<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + chartWidth + 120}" height="${height}" role="img" aria-label="${escape(
+    unpriced.length > 0 ? ` ${escapeHtml(`Unpriced (not in the cost): ${unpriced.join(", ")}.`)}` : ""
+  } ${escapeHtml(`Made ${generated.toISOString().slice(0, 16).replace("T", " ")} UTC by claude-persist usage.`)}</p>
+<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + chartWidth + 120}" height="${height}" role="img" aria-label="${escapeHtml(
     `${byCost ? "Cost" : "Tokens"} by ${report.by}`,
   )}">
 ${bars}
 </svg>
 <table>
-<thead><tr><th>${escape(report.by)}</th>${header.map((h) => `<th>${h}</th>`).join("")}</tr></thead>
+<thead><tr><th>${escapeHtml(report.by)}</th>${header.map((h) => `<th>${h}</th>`).join("")}</tr></thead>
 <tbody>
 ${tableRows}
 </tbody>
 <tfoot><tr><th>Total</th>${cells(report.totals)
-    .map((c) => `<td>${escape(c)}</td>`)
+    .map((c) => `<td>${escapeHtml(c)}</td>`)
     .join("")}</tr></tfoot>
 </table>
 </body>
@@ -105,6 +105,6 @@ function clip(text: string, max: number): string {
 }
 
 /** Text into HTML: every character that could end a text node or an attribute, and controls, escaped. */
-function escape(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"'\u0000-\u001f\u007f]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -8,7 +8,7 @@ import type { Env } from "../claude/home.ts";
 import { describeError } from "../errors.ts";
 import { fileIn, readRegularText, tempPathBeside } from "../fs.ts";
 import { ensureStateDir, STATE } from "../state/paths.ts";
-import { type CostState, readUsage, type UsageRecord } from "./read.ts";
+import { type CostState, intern, readUsage, type UsageRecord } from "./read.ts";
 import type { TranscriptFile } from "./transcripts.ts";
 
 const RECORDS = "records.jsonl";
@@ -62,7 +62,26 @@ export function countUsage(env: Env, files: readonly TranscriptFile[], notes: st
     } else progress = loadProgress(dir);
   }
   const kept = records.length;
-  const appended: string[] = [];
+  // Lines for the ledger, written a megabyte at a time (not all at the end: 60,000 lines held twice, as an array and
+  // as one string, were a cold run's peak memory).
+  let appended: string[] = [];
+  let pending = 0;
+  let appendError: unknown;
+  const flush = () => {
+    if (!dir || appended.length === 0 || appendError !== undefined) return;
+    try {
+      appendLines(fileIn(dir, RECORDS), appended.join(""));
+    } catch (error) {
+      appendError = error;
+    }
+    appended = [];
+    pending = 0;
+  };
+  const append = (line: string) => {
+    appended.push(line);
+    pending += line.length;
+    if (pending > 1 << 20) flush();
+  };
   const nextProgress: Record<string, Progress> = {};
   const stats = { transcripts: files.length, read: 0, bytesRead: 0, kept, rebuilt };
   for (const file of files) {
@@ -85,9 +104,9 @@ export function countUsage(env: Env, files: readonly TranscriptFile[], notes: st
         if (keys.has(record.key)) continue;
         keys.add(record.key);
         records.push(record);
-        appended.push(recordLine(record));
+        append(recordLine(record));
       }
-      for (const cost of read.costs) if (addCost(cost)) appended.push(costLine(cost));
+      for (const cost of read.costs) if (addCost(cost)) append(costLine(cost));
       nextProgress[file.path] = [file.ino, file.size, file.mtimeMs, read.offset, read.lastTime];
     } catch (error) {
       notes.push(`could not read ${file.path} (${describeError(error)}), so its usage was left out`);
@@ -95,7 +114,8 @@ export function countUsage(env: Env, files: readonly TranscriptFile[], notes: st
   }
   if (dir) {
     try {
-      if (appended.length > 0) appendLines(fileIn(dir, RECORDS), appended.join(""));
+      flush();
+      if (appendError !== undefined) throw appendError;
       // Unchanged when no transcript was read and none is gone: nothing to write.
       const changed = stats.read > 0 || Object.keys(progress).length !== Object.keys(nextProgress).length;
       if (changed || rebuilt) writeWholeFile(dir, PROGRESS, JSON.stringify({ version: 1, files: nextProgress }));
@@ -194,19 +214,19 @@ function parseLedgerLine(line: string): UsageRecord | CostState | undefined {
     return {
       key,
       time,
-      model,
-      requestedModel: requested,
+      model: intern(model),
+      requestedModel: intern(requested),
       inputTokens: input,
       outputTokens: output,
       cacheCreationTokens: creation,
       cacheReadTokens: read,
-      cwd,
-      branch,
-      session,
+      cwd: intern(cwd),
+      branch: intern(branch),
+      session: intern(session),
       agent: agent === 1,
       activeMs: active,
       costUSD: cost,
-      folder,
+      folder: intern(folder),
     };
   }
   if ("c" in value && Array.isArray(value.c) && value.c.length === 3) {

@@ -174,15 +174,15 @@ function recordOf(
   return {
     key,
     time,
-    model: text(message.model) ?? "(unknown)",
-    requestedModel: text(line.requestedModel),
+    model: intern(text(message.model) ?? "(unknown)"),
+    requestedModel: intern(text(line.requestedModel)),
     inputTokens: count(usage.input_tokens),
     outputTokens: count(usage.output_tokens),
     cacheCreationTokens: count(usage.cache_creation_input_tokens),
     cacheReadTokens: count(usage.cache_read_input_tokens),
-    cwd: text(line.cwd),
-    branch: text(line.gitBranch),
-    session,
+    cwd: intern(text(line.cwd)),
+    branch: intern(text(line.gitBranch)),
+    session: intern(session),
     agent: where.agent || line.isSidechain === true,
     activeMs: Number.isFinite(gap) && gap > 0 ? Math.min(gap, IDLE_MS) : 0,
     costUSD: typeof cost === "number" && Number.isFinite(cost) && cost >= 0 ? cost : null,
@@ -200,6 +200,19 @@ function costOf(line: Record<string, unknown>): { cost?: CostState } {
       models[model] = usage.costUSD;
   }
   return { cost: { session, total, models } };
+}
+
+/**
+ * One copy of each of the few strings every record repeats (model, folder, branch, session): 60,000 records each
+ * with their own copies were a third of a cold run's memory.
+ */
+const interned = new Map<string, string>();
+export function intern<T extends string | null>(value: T): T {
+  if (value === null) return value;
+  const known = interned.get(value);
+  if (known !== undefined) return known as T;
+  interned.set(value, value);
+  return value;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
