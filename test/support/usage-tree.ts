@@ -2,6 +2,7 @@
 // container and on a second machine synced into the project's folder, an unrelated project, streamed responses written
 // once per content block (the older requestId shape and 2.1.330's requestRef), a subagent, a compaction summary, a
 // session that changed branch, a model without a price, and the copies sync leaves (which are not new usage).
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { encodeProjectSlug } from "../../src/claude/home.ts";
@@ -178,7 +179,23 @@ export function writeUsageTree(
   mkdirSync(path.join(identity, ".stversions"), { recursive: true });
   copyFileSync(hostTranscript, path.join(identity, ".stversions", `${IDS.host}~20261102-101500.jsonl`));
   copyFileSync(hostTranscript, path.join(identity, `${IDS.host}.sync-conflict-20261102-101500-ABCDEFG.jsonl`));
-  symlinkSync(`${IDS.host}.jsonl`, path.join(identity, "ffffffff-0000-4000-8000-000000000009.jsonl"));
+  // A link a container could plant, to a transcript outside projects/ that is not new usage of anyone's, and a FIFO
+  // under a transcript's name: neither is read.
+  const planted = path.join(home, "elsewhere", "planted.jsonl");
+  writeLines(
+    planted,
+    sessionLines("ffffffff-0000-4000-8000-000000000009", [
+      {
+        prompt: "planted",
+        time: "2026-11-02T12:00:00.000Z",
+        branch: "feat-a",
+        cwd: repo,
+        responses: [{ id: "msg_planted", model: SONNET, time: "2026-11-02T12:00:01.000Z", input: 999_000, output: 0 }],
+      },
+    ]),
+  );
+  symlinkSync(planted, path.join(identity, "ffffffff-0000-4000-8000-000000000009.jsonl"));
+  execFileSync("mkfifo", [path.join(identity, "ffffffff-0000-4000-8000-00000000000a.jsonl")]);
   // The second machine's session, synced into the same folder: its own path.
   writeLines(
     path.join(identity, `${IDS.otherMachine}.jsonl`),
