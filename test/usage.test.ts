@@ -3,6 +3,8 @@
 // counted stays counted when Claude Code deletes a transcript.
 import { execFileSync } from "node:child_process";
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -208,6 +210,38 @@ describe("claude-persist usage", () => {
     );
     const after = await usage(["--by", "day"]);
     expect(after.rows.find((row) => row.key === "2026-11-02")?.totalTokens).toBe(sum(a1, a2, a3).tokens + 10);
+  });
+
+  it("--refresh-prices takes LiteLLM's Anthropic prices when asked, keeps them, and leaves them when the fetch fails", async () => {
+    const litellm = {
+      [UNPRICED]: { litellm_provider: "anthropic", input_cost_per_token: 1e-6, output_cost_per_token: 2e-6 },
+      "gpt-9": { litellm_provider: "openai", input_cost_per_token: 1, output_cost_per_token: 1 },
+      "claude-broken": { litellm_provider: "anthropic", input_cost_per_token: -5, output_cost_per_token: "free" },
+    };
+    const server = createServer((_req, res) => res.writeHead(200).end(JSON.stringify(litellm)));
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prices.json`;
+    try {
+      // Without the flag nothing is fetched: the worktree's model stays unpriced.
+      const before = await usage([], { env: { CLAUDE_PERSIST_PRICES_URL: url } });
+      expect(before.totals.unpricedModels).toEqual([UNPRICED]);
+      const refreshed = await usage(["--refresh-prices"], { env: { CLAUDE_PERSIST_PRICES_URL: url } });
+      const lin2 = { tokens: sum(a2, c1).tokens, cost: a2.cost + 400 * 1e-6 + 200 * 2e-6 };
+      expectFigures(refreshed, { "LIN-1": sum(a1, a3, b1, b2, d1), "LIN-2": lin2 });
+      expect(refreshed.totals.unpricedModels).toEqual([]);
+      // Kept for later runs, which fetch nothing.
+      server.close();
+      expectFigures(await usage([]), { "LIN-1": sum(a1, a3, b1, b2, d1), "LIN-2": lin2 });
+      const failed = await runCli(["usage", "--refresh-prices"], {
+        env: { HOME: home, TZ: "UTC", CLAUDE_PERSIST_PRICES_URL: url },
+        cwd: repo,
+      });
+      expect(failed.exitCode).toBe(1);
+      expect(failed.stderr).toContain("could not fetch the prices");
+      expectFigures(await usage([]), { "LIN-1": sum(a1, a3, b1, b2, d1), "LIN-2": lin2 });
+    } finally {
+      server.close();
+    }
   });
 
   it("prints a table with a bar per row that fits the terminal", async () => {

@@ -11,6 +11,8 @@ import { oneLine } from "../text.ts";
 import { formatCost, formatCount, formatDuration } from "../usage/format.ts";
 import { renderHtml } from "../usage/html.ts";
 import { cachedOutput, inputsKey, keepOutput } from "../usage/output-cache.ts";
+import { priceSource, usePrices } from "../usage/prices.ts";
+import { readPriceOverlay, refreshPrices } from "../usage/refresh-prices.ts";
 import { commentBody, confirm, postComment } from "../usage/post.ts";
 import { parseIssueRef } from "../work/issue-ref.ts";
 import { PRICE_SOURCE } from "../usage/price-table.ts";
@@ -53,6 +55,10 @@ const flags = {
     help: "add the --issue's usage as one comment on it in Linear (asks first; LINEAR_API_KEY)",
   },
   yes: { type: "boolean", help: "with --post: post without asking" },
+  "refresh-prices": {
+    type: "boolean",
+    help: "fetch LiteLLM's current prices first and keep them for later runs (usage never fetches otherwise)",
+  },
   json: { type: "boolean", help: "print one JSON object: { ok, by, rows: [{ key, inputTokens, ... }], totals }" },
 } as const;
 
@@ -72,6 +78,14 @@ export const usage: Command = {
   async run(args, io) {
     const { values } = parseOptions("claude-persist usage", args, flags);
     const timeZone = values.timezone;
+    if (values["refresh-prices"]) {
+      const fresh = await refreshPrices(io.env, new Date());
+      io.stderr(
+        `claude-persist usage: took the prices of ${Object.keys(fresh.prices).length} Claude models from ${oneLine(fresh.url)}\n`,
+      );
+    }
+    const refreshed = readPriceOverlay(io.env);
+    if (refreshed) usePrices(refreshed.prices, refreshed);
     if (values.post) return post(io, values.issue, Boolean(values.yes), Boolean(values.all));
     const columns = terminalColumns(io);
     const scan = scanTranscripts(io.env);
@@ -105,7 +119,7 @@ export const usage: Command = {
           timeZone: timeZone ?? localZone(io.env),
           rows: report.rows,
           totals: report.totals,
-          prices: PRICE_SOURCE,
+          prices: priceSource(),
         })
       : await renderReport(report, columns, Boolean(values.all));
     io.stdout(output);
@@ -233,7 +247,7 @@ export async function renderReport(report: UsageReport, columns: number | undefi
   const title = `Claude Code usage of ${where} by ${report.by}`;
   const unpriced = report.totals.unpricedModels;
   const foot = [
-    `Costs: Claude Code's own where its transcripts have them, else LiteLLM's prices of ${PRICE_SOURCE.taken}.`,
+    `Costs: Claude Code's own where its transcripts have them, else LiteLLM's prices of ${priceSource().taken}.`,
     ...(unpriced.length > 0
       ? [`Unpriced (no price known, not counted in COST): ${unpriced.map((m) => oneLine(m, 60)).join(", ")}.`]
       : []),

@@ -1,7 +1,7 @@
 // `usage --html FILE`: the report as one self-contained page (no script, no font, no request: inline SVG and CSS),
 // a bar chart of the rows' cost (or tokens, when nothing is priced) and the table with every figure.
 import { formatCost as money, formatCount as count, formatDuration as duration } from "./format.ts";
-import { PRICE_SOURCE } from "./price-table.ts";
+import { priceSource } from "./prices.ts";
 import type { Report, Row, Totals } from "./report.ts";
 
 export function renderHtml(report: Report, title: string, generated: Date): string {
@@ -73,7 +73,7 @@ tfoot th, tfoot td { font-weight: 600; border-top: 2px solid #1d1d1f; }
 <body>
 <h1>${escapeHtml(title)}</h1>
 <p class="meta">${escapeHtml(
-    `By ${report.by}; ${byCost ? "cost" : "tokens"} per row. Costs: Claude Code's own where its transcripts have them, else LiteLLM's prices of ${PRICE_SOURCE.taken}.`,
+    `By ${report.by}; ${byCost ? "cost" : "tokens"} per row. Costs: Claude Code's own where its transcripts have them, else LiteLLM's prices of ${priceSource().taken}.`,
   )}${
     unpriced.length > 0 ? ` ${escapeHtml(`Unpriced (not in the cost): ${unpriced.join(", ")}.`)}` : ""
   } ${escapeHtml(`Made ${generated.toISOString().slice(0, 16).replace("T", " ")} UTC by claude-persist usage.`)}</p>

@@ -25,6 +25,7 @@ export function inputsKey(env: Env, files: readonly TranscriptFile[], question: 
     question,
     hostname(),
     stat(fileIn(ledger, "records.jsonl")),
+    stat(fileIn(ledger, "prices.json")),
     stat(workItemsPath(env)),
     stat(mappingsFile(env)),
     stat(statePath(env, STATE.sessionStarts)),

@@ -4,7 +4,7 @@ import { EXIT, UserError } from "../errors.ts";
 import { linearClient, linearOptionsFromEnv } from "../work/linear.ts";
 import { oneLine } from "../text.ts";
 import { formatCost, formatCount, formatDuration } from "./format.ts";
-import { PRICE_SOURCE } from "./price-table.ts";
+import { priceSource } from "./prices.ts";
 import type { Report } from "./report.ts";
 
 /** The comment's Markdown, from the issue's usage grouped by environment. */
@@ -22,7 +22,7 @@ export function commentBody(identifier: string, report: Report): string {
     `| Active time | ${formatDuration(t.activeSeconds)} |`,
     `| Sessions | ${t.sessions} (${places}) |`,
     "",
-    `Costs are Claude Code's own where its transcripts have them, else LiteLLM's prices of ${PRICE_SOURCE.taken}.${unpriced}`,
+    `Costs are Claude Code's own where its transcripts have them, else LiteLLM's prices of ${priceSource().taken}.${unpriced}`,
     "",
   ].join("\n");
 }

@@ -1,6 +1,6 @@
 // What a response cost by the price table: each kind of token at its price, the tokens of one request past 200,000
 // at the higher tier where the model has one (as LiteLLM and ccusage count it, kind by kind).
-import { type ModelPrice, PRICES } from "./price-table.ts";
+import { type ModelPrice, PRICE_SOURCE, PRICES } from "./price-table.ts";
 
 export type Tokens = {
   readonly inputTokens: number;
@@ -11,12 +11,27 @@ export type Tokens = {
 
 const TIER = 200_000;
 
+/** Prices a `usage --refresh-prices` kept: they come before the pack's table (usePrices sets them for the run). */
+let overlay: Readonly<Record<string, ModelPrice>> = {};
+let source: { readonly url: string; readonly taken: string } = PRICE_SOURCE;
+export function usePrices(prices: Readonly<Record<string, ModelPrice>>, from: { url: string; taken: string }): void {
+  overlay = prices;
+  source = from;
+}
+
+/** Where the prices in use come from, and when they were taken. */
+export function priceSource(): { readonly url: string; readonly taken: string } {
+  return source;
+}
+
 /** The price of `model`: its own entry, else that of its name without a date suffix; undefined when unknown. */
 export function priceOf(model: string): ModelPrice | undefined {
-  const own = Object.hasOwn(PRICES, model) ? PRICES[model] : undefined;
-  if (own) return own;
   const undated = model.replace(/-\d{8}$/, "");
-  return undated !== model && Object.hasOwn(PRICES, undated) ? PRICES[undated] : undefined;
+  for (const table of [overlay, PRICES]) {
+    if (Object.hasOwn(table, model)) return table[model];
+    if (undated !== model && Object.hasOwn(table, undated)) return table[undated];
+  }
+  return undefined;
 }
 
 /** The cost of one response by the table, or undefined when the model has no price. */
