@@ -216,7 +216,7 @@ describe.skipIf(skipReason !== undefined)(
       const first = await startClaude(enterContainer(repo, "--continue"));
       expect(first).not.toMatch(FIRST_RUN);
       expect(first).toContain("remember the word PELICAN");
-      // The README's "First time in a container" screen comes from here (CLAUDE_PERSIST_CAPTURE=<file>).
+      // docs/dev-open.md's "First time in a container" screen comes from here (CLAUDE_PERSIST_CAPTURE=<file>).
       if (process.env.CLAUDE_PERSIST_CAPTURE) writeFileSync(process.env.CLAUDE_PERSIST_CAPTURE, first);
       const inside = await turn("what was the word, from the container?");
       expect(inside).not.toMatch(FIRST_RUN);
