@@ -273,7 +273,7 @@ describe("what older versions kept in persist-state/ moves to persist-host/", ()
     mkdirSync(stateDir(planted), { recursive: true });
     symlinkSync(elsewhere, path.join(stateDir(planted), "snapshots"));
     const second = await runHook(planted);
-    expect(second.stderr).toContain("left in place, not the pack's (a link?): persist-state/snapshots");
+    expect(second.stderr).toContain("left in place, not claude-persist's (a link?): persist-state/snapshots");
     expect(lstatSync(path.join(stateDir(planted), "snapshots")).isSymbolicLink()).toBe(true);
     expect(existsSync(path.join(hostDir(planted), "snapshots"))).toBe(false);
   });

@@ -91,7 +91,7 @@ export function runSessionStartHook(stdinText: string, env: Env, now: Date = new
     try {
       // One stat once done: what older versions kept where containers write moves to the host-only folder.
       const migrated = migrateHostState(env);
-      if (migrated?.left.length) problems.push(`left in place, not the pack's (a link?): ${migrated.left.join(", ")}`);
+      if (migrated?.left.length) problems.push(`left in place, not claude-persist's (a link?): ${migrated.left.join(", ")}`);
     } catch (error) {
       problems.push(`could not move host-only state (${describeError(error)})`);
     }

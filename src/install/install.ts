@@ -106,7 +106,7 @@ export function findRuntimeDir(from: string = path.dirname(fileURLToPath(import.
     }
     if (path.dirname(dir) === dir) {
       throw new UserError(
-        "the pack is not built: run 'npm install' (or 'npm run build') in the claude-persist folder first",
+        "claude-persist is not built: run 'npm install' (or 'npm run build') in the claude-persist folder first",
       );
     }
   }
