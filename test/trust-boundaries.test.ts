@@ -243,7 +243,7 @@ describe("uninstall and the install record", () => {
     writeFileSync(path.join(stateDir(home), "install.json"), JSON.stringify(record));
     const result = await runCli(["uninstall"], { env: hostEnv(home) });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/persist-host\/install\.json is not valid pack state/);
+    expect(result.stderr).toMatch(/persist-host\/install\.json is not valid claude-persist state/);
     expect(readFileSync(victim, "utf8")).toBe("clear\n");
     expect(existsSync(path.join(stateDir(home), "install.json"))).toBe(false);
   });
