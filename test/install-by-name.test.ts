@@ -19,7 +19,7 @@ function installedLine(home: string, commandsWhere: string): RegExp {
   const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
   return new RegExp(
     `^${literal(`claude-persist installed in ${path.join(home, ".claude")} (${VERSION}, `)}\\d+ changes${literal(
-      `): /dev-open, /start-work, the SessionStart hook and its runtime (persist/); the commands claude-persist, dev-open and start-work ${commandsWhere}.`,
+      `): /dev-open, /start-work, the SessionStart hook and its runtime (persist/); the commands ${commandsWhere}.`,
     )}$`,
   );
 }
@@ -80,7 +80,9 @@ describe("npm install -g of the packed tarball, offline", () => {
     expect(existsSync(path.join(home, ".claude", "persist", "hooks", "session-start.cjs"))).toBe(true);
     expect(existsSync(path.join(home, ".local", "bin"))).toBe(false);
     const lines = result.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(installedLine(home, "on your PATH (installed by npm)"));
+    expect(lines[0]).toMatch(
+      installedLine(home, "claude-persist, dev-open and start-work on your PATH (installed by npm)"),
+    );
     expect(lines.slice(1)).toEqual([
       "Next: in a repo with a dev container, run dev-open (or /dev-open in Claude Code).",
       "Undo: claude-persist uninstall, then npm uninstall -g claude-persist",
@@ -95,7 +97,10 @@ describe("claude-persist install from a clone: the commands on PATH, as uv and c
     expect(result.exitCode, result.stderr).toBe(0);
     const lines = result.stdout.trimEnd().split("\n");
     expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatch(/; the commands claude-persist, dev-open and start-work in ~\/\.local\/bin\.$/);
+    // devcontainer too: PATH has none, and dev-open prints `devcontainer exec …` to enter the container.
+    expect(lines[0]).toMatch(
+      /; the commands claude-persist, dev-open, start-work and devcontainer in ~\/\.local\/bin\.$/,
+    );
     expect(lines[1]).toBe(
       `~/.local/bin is not on your PATH, so these commands are not found by name yet: add export PATH="$HOME/.local/bin:$PATH" to your shell's startup file (~/.bashrc, ~/.zshrc) and open a new terminal.`,
     );
@@ -107,6 +112,7 @@ describe("claude-persist install from a clone: the commands on PATH, as uv and c
     const env = { PATH: basePath(bin), HOME: home };
     expect((await run("claude-persist", ["--version"], env)).stdout).toBe(`claude-persist ${VERSION}`);
     expect((await run("dev-open", ["--help"], env)).stdout).toMatch(/^Usage: dev-open /);
+    expect((await run("devcontainer", ["--version"], env)).stdout).toBe("0.89.0");
     // Run again from PATH: nothing to change, and no warning now that the folder is on PATH.
     const again = await run("claude-persist", ["install"], env);
     expect(again.stdout.trimEnd().split("\n")).toHaveLength(3);
@@ -150,7 +156,7 @@ describe("what install prints", () => {
     const env = { PATH: basePath(bin), HOME: home };
     const result = await run(process.execPath, [CLONE_CLI, "install", "--bin-dir", bin], env);
     const lines = result.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(installedLine(home, "in ~/bin"));
+    expect(lines[0]).toMatch(installedLine(home, "claude-persist, dev-open, start-work and devcontainer in ~/bin"));
     expect(lines.slice(1)).toEqual([
       "Next: in a repo with a dev container, run dev-open (or /dev-open in Claude Code).",
       "Undo: claude-persist uninstall",

@@ -2,7 +2,7 @@
 import path from "node:path";
 import { flagHelp, flagSynopsis, type Flags, parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
-import { COMMAND_NAMES, defaultBinDir, runtimeOnPath, tildePath } from "../install/bin-links.ts";
+import { COMMAND_NAMES, DEVCONTAINER, defaultBinDir, runtimeOnPath, tildePath } from "../install/bin-links.ts";
 import { findRuntimeDir, install as installPack, type InstallResult } from "../install/install.ts";
 import { uninstall as uninstallPack } from "../install/uninstall.ts";
 import { plural, printJson } from "./output.ts";
@@ -84,7 +84,9 @@ function reportInstall(io: Io, result: InstallResult, verbose: boolean): void {
   const { env } = io;
   listChanges(io, result, verbose || result.dryRun ? undefined : (change) => change.backup !== undefined);
   const bin = result.bin;
-  const names = `${COMMAND_NAMES.slice(0, -1).join(", ")} and ${COMMAND_NAMES.at(-1)}`;
+  const there = new Set([...(bin?.linked ?? []), ...(bin?.unchanged ?? [])]);
+  const named = bin ? [...COMMAND_NAMES, DEVCONTAINER].filter((name) => there.has(name)) : [...COMMAND_NAMES];
+  const names = named.length > 1 ? `${named.slice(0, -1).join(", ")} and ${named.at(-1)}` : (named[0] ?? "none of");
   const where = bin ? `${names} in ${tildePath(env, bin.dir)}` : `${names} on your PATH (installed by npm)`;
   const what = `/dev-open, /start-work, the SessionStart hook and its runtime (persist/); the commands ${where}`;
   const count = result.changes.length + (bin?.linked.length ?? 0);

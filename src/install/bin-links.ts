@@ -1,12 +1,26 @@
 // The three commands on PATH, the way uv and cargo put theirs: a link per command in a folder of the user's
 // (`~/.local/bin`, or `--bin-dir`), pointing at the installed runtime (`~/.claude/persist/bin/<name>.cjs`), so that it
 // keeps working when the clone it was installed from moves or goes. An npm global install needs none: npm made them.
-import { lstatSync, mkdirSync, readlinkSync, realpathSync, renameSync, symlinkSync, unlinkSync } from "node:fs";
+import {
+  lstatSync,
+  mkdirSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+} from "node:fs";
 import path from "node:path";
 import { homeDir, packCodeDir, type Env } from "../claude/home.ts";
 import { fileError } from "../fs.ts";
 
 export const COMMAND_NAMES = ["claude-persist", "dev-open", "start-work"] as const;
+/**
+ * The devcontainers CLI that dev-open runs, vendored in the runtime: linked too where PATH has none, because the
+ * command dev-open prints to enter a container (`devcontainer exec …`) must work as printed.
+ */
+export const DEVCONTAINER = "devcontainer";
 
 export type BinLinks = {
   readonly dir: string;
@@ -56,7 +70,22 @@ export function runtimeOnPath(env: Env, runtime: string): boolean {
 }
 
 function targetOf(env: Env, name: string): string {
+  if (name === DEVCONTAINER)
+    return path.join(packCodeDir(env), "node_modules", "@devcontainers", "cli", "devcontainer.js");
   return path.join(packCodeDir(env), "bin", `${name}.cjs`);
+}
+
+/** Whether PATH finds `name` in a folder other than `except`. */
+export function foundOnPath(env: Env, name: string, except: string): boolean {
+  const skip = realpathOr(except);
+  return pathDirs(env).some((dir) => {
+    if (realpathOr(dir) === skip) return false;
+    try {
+      return statSync(path.join(dir, name)).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
 
 type LinkState = "absent" | "same" | "ours-elsewhere" | "in-the-way";
@@ -78,10 +107,14 @@ function linkState(env: Env, link: string, target: string): LinkState {
     : "in-the-way";
 }
 
-/** Links the three commands in `dir` (made when missing); `dryRun` says what it would do. */
+/**
+ * Links the three commands in `dir` (made when missing), and `devcontainer` where PATH finds none elsewhere;
+ * `dryRun` says what it would do.
+ */
 export function linkCommands(env: Env, dir: string, dryRun = false): BinLinks {
   const result: BinLinks = { dir, linked: [], unchanged: [], inTheWay: [], onPath: isOnPath(env, dir) };
-  for (const name of COMMAND_NAMES) {
+  const names = foundOnPath(env, DEVCONTAINER, dir) ? COMMAND_NAMES : [...COMMAND_NAMES, DEVCONTAINER];
+  for (const name of names) {
     const link = path.join(dir, name);
     const target = targetOf(env, name);
     const state = linkState(env, link, target);
@@ -107,7 +140,7 @@ export function linkCommands(env: Env, dir: string, dryRun = false): BinLinks {
 /** Takes out the links `linkCommands` made in `dir` (those pointing at this runtime), and nothing else. */
 export function unlinkCommands(env: Env, dir: string, dryRun = false): string[] {
   const removed: string[] = [];
-  for (const name of COMMAND_NAMES) {
+  for (const name of [...COMMAND_NAMES, DEVCONTAINER]) {
     const link = path.join(dir, name);
     if (linkState(env, link, targetOf(env, name)) !== "same") continue;
     removed.push(link);
