@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseDocument } from "yaml";
 import { describe, expect, it } from "vitest";
-import { parseDevcontainerConfig, readDevcontainerConfig } from "../src/devcontainer/config.ts";
+import { parseDevcontainerConfig, readDevcontainerConfig } from "../src/devcontainer/config/config.ts";
 import { readTextToEdit } from "../src/fs.ts";
 import {
   chooseComposeFile,
@@ -12,9 +12,9 @@ import {
   removeComposeMounts,
   splitShortVolume,
   YAML_MARKER,
-} from "../src/devcontainer/compose.ts";
-import { planPersistenceMounts, type PersistencePlan } from "../src/devcontainer/mount-plan.ts";
-import { configMountTargets } from "../src/devcontainer/read-mounts.ts";
+} from "../src/devcontainer/config/compose.ts";
+import { planPersistenceMounts, type PersistencePlan } from "../src/devcontainer/config/mount-plan.ts";
+import { configMountTargets } from "../src/devcontainer/config/read-mounts.ts";
 import { UserError } from "../src/errors.ts";
 import {
   configFilesIn,

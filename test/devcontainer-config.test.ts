@@ -13,7 +13,7 @@ import {
   parseDevcontainerConfig,
   planInitialConfig,
   readDevcontainerConfig,
-} from "../src/devcontainer/config.ts";
+} from "../src/devcontainer/config/config.ts";
 import { UserError } from "../src/errors.ts";
 import {
   configFilesIn,

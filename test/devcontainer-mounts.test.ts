@@ -5,23 +5,23 @@ import { execa } from "execa";
 import { parse as parseJsonc, parseTree } from "jsonc-parser";
 import { afterAll, describe, expect, it } from "vitest";
 import { CONTAINER_WORKSPACE_ENV, HOST_WORKSPACE_ENV, SHARED_ENTRIES } from "../src/claude/shared.ts";
-import { parseDevcontainerConfig } from "../src/devcontainer/config.ts";
+import { parseDevcontainerConfig } from "../src/devcontainer/config/config.ts";
 import {
   LIFECYCLE_KEY,
   ORIGINAL_KEY,
   ownershipCommand,
   sourceFoldersCommand,
-} from "../src/devcontainer/lifecycle-commands.ts";
-import { collectMcpEnvNames } from "../src/devcontainer/mcp-env.ts";
+} from "../src/devcontainer/config/lifecycle-commands.ts";
+import { collectMcpEnvNames } from "../src/devcontainer/config/mcp-env.ts";
 import {
   mountString,
   planPersistenceMounts,
   resolveContainerHome,
   type ContainerUserHints,
   type PersistencePlan,
-} from "../src/devcontainer/mount-plan.ts";
-import { ensurePersistenceMounts, JSON_MARKER, removePersistenceMounts } from "../src/devcontainer/mounts.ts";
-import { configMountTargets, parseMountString } from "../src/devcontainer/read-mounts.ts";
+} from "../src/devcontainer/config/mount-plan.ts";
+import { ensurePersistenceMounts, JSON_MARKER, removePersistenceMounts } from "../src/devcontainer/config/mounts.ts";
+import { configMountTargets, parseMountString } from "../src/devcontainer/config/read-mounts.ts";
 import { UserError } from "../src/errors.ts";
 import { existsOnPath } from "./support/checks.ts";
 import {

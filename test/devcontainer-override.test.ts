@@ -7,9 +7,9 @@ import { execa } from "execa";
 import { parse as parseYaml } from "yaml";
 import { parse as parseJsonc } from "jsonc-parser";
 import { describe, expect, it } from "vitest";
-import { preparePersistenceEdit } from "../src/devcontainer/persistence.ts";
+import { preparePersistenceEdit } from "../src/devcontainer/config/persistence.ts";
 import { packHostDir } from "../src/claude/home.ts";
-import { worktreeGitDir, writeOverride } from "../src/devcontainer/override.ts";
+import { worktreeGitDir, writeOverride } from "../src/devcontainer/launch/override.ts";
 import { PROJECT_ROOT, tempDir, tempHome } from "./support/claude.ts";
 
 const FIXTURES = path.join(PROJECT_ROOT, "test", "fixtures", "devcontainers");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ensureSamePath } from "../src/devcontainer/same-path.ts";
+import { ensureSamePath } from "../src/devcontainer/config/same-path.ts";
 import { parseJsonc } from "../src/jsonc.ts";
 
 describe("ensureSamePath", () => {

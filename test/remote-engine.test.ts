@@ -5,8 +5,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
-import { checkRemotePath, classifyEndpoint, parseSshEndpoint } from "../src/devcontainer/remote-engine.ts";
-import { withRemoteSources } from "../src/devcontainer/remote-machine.ts";
+import { checkRemotePath, classifyEndpoint, parseSshEndpoint } from "../src/devcontainer/remote/engine.ts";
+import { withRemoteSources } from "../src/devcontainer/remote/machine.ts";
 import { planEngineSync } from "../src/sync/engine-machine.ts";
 import { treeOf } from "./support/checks.ts";
 import { CLAUDE_BIN, CLI, runCli, tempDir, tempHome } from "./support/claude.ts";

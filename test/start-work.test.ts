@@ -516,6 +516,20 @@ describe("start-work without LINEAR_API_KEY", () => {
   });
 });
 
+describe("start-work in a checkout whose .git a container could have written", () => {
+  it("runs no planted post-checkout hook, and says it did not run it", async () => {
+    const repo = await makeRepo();
+    const mark = path.join(path.dirname(repo), "hook-ran");
+    const hook = path.join(repo, ".git", "hooks", "post-checkout");
+    writeFileSync(hook, `#!/bin/sh\ntouch '${mark}'\n`, { mode: 0o755 });
+    const result = await startWork(repo, ["LIN-123"], { online: false });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(await git(repo, "branch", "--show-current")).toBe("lin-123");
+    expect(existsSync(mark)).toBe(false);
+    expect(result.stdout).toContain(`note: git's post-checkout hook ${hook} was not run:`);
+  });
+});
+
 describe("start-work refuses hostile arguments before git or the network", () => {
   it.each([
     ["a shell command", ["; rm -rf ~"]],

@@ -18,7 +18,7 @@ import {
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { devcontainerUp } from "../src/devcontainer/launch.ts";
+import { devcontainerUp } from "../src/devcontainer/launch/up.ts";
 import { readRegularFile } from "../src/fs.ts";
 import { withDirBeneath, appendToFileIn } from "../src/fs-beneath.ts";
 import { recordSessionStart } from "../src/hook/session-start.ts";

@@ -15,10 +15,10 @@ import {
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { planPersistenceMounts } from "../src/devcontainer/mount-plan.ts";
-import { ensurePersistenceMounts } from "../src/devcontainer/mounts.ts";
-import { parseComposeDocument } from "../src/devcontainer/compose.ts";
-import { ensureSamePath } from "../src/devcontainer/same-path.ts";
+import { planPersistenceMounts } from "../src/devcontainer/config/mount-plan.ts";
+import { ensurePersistenceMounts } from "../src/devcontainer/config/mounts.ts";
+import { parseComposeDocument } from "../src/devcontainer/config/compose.ts";
+import { ensureSamePath } from "../src/devcontainer/config/same-path.ts";
 import { HOOK_COMMAND } from "../src/install/settings.ts";
 import { runPluginSessionStart } from "../src/install/plugin.ts";
 import { PROJECT_ROOT, runCli, tempHome } from "./support/claude.ts";

@@ -4,24 +4,24 @@
 import path from "node:path";
 import { SHARED_ENTRIES } from "../claude/shared.ts";
 import type { Io } from "../command.ts";
-import { devcontainerUp, type UpSuccess } from "./launch.ts";
-import { describeSeedOutcome, prepareClaudeStateSeed, seedRunningContainer } from "./claude-state.ts";
-import { forwardedEnvEntries, loginAdvice, setOnHost, withForwardedEnv } from "./credentials.ts";
-import { unreachableHookScripts } from "./host-scripts.ts";
-import { preparePersistenceEdit, type PersistenceEdit } from "./persistence.ts";
-import { parseDevcontainerConfig } from "./config.ts";
-import { isOnlyPackCommand } from "./read-mounts.ts";
-import { containerMetadata, effectiveUser, execAsRoot, findDevcontainer, type Container } from "./docker.ts";
+import { devcontainerUp, type UpSuccess } from "./launch/up.ts";
+import { describeSeedOutcome, prepareClaudeStateSeed, seedRunningContainer } from "./launch/claude-state.ts";
+import { loginAdvice, remoteEnvWords, setOnHost } from "./launch/credentials.ts";
+import { unreachableHookScripts } from "./launch/host-scripts.ts";
+import { preparePersistenceEdit, type PersistenceEdit } from "./config/persistence.ts";
+import { parseDevcontainerConfig } from "./config/config.ts";
+import { isOnlyPackCommand } from "./config/read-mounts.ts";
+import { containerMetadata, effectiveUser, execAsRoot, findDevcontainer, type Container } from "./launch/docker.ts";
 import { UserError } from "../errors.ts";
 import { writeFileInside } from "../fs-beneath.ts";
 import { ensureStateDir, STATE } from "../state/paths.ts";
-import { backupOutsideRepo, gitDirMount, removeOverride, worktreeGitDir, writeOverride } from "./override.ts";
-import { checkContainerNode, describeNodeProblem, type ContainerNode } from "./container-node.ts";
+import { backupOutsideRepo, gitDirMount, removeOverride, worktreeGitDir, writeOverride } from "./launch/override.ts";
+import { checkContainerNode, describeNodeProblem, type ContainerNode } from "./launch/container-node.ts";
 import { shellWord } from "../text.ts";
 import { mapProject, type MapResult } from "./mapping.ts";
 import { unifiedDiff } from "../diff.ts";
-import { checkHostReady, prepareHost } from "./host-mounts.ts";
-import { enter, entryCommand } from "./container-entry.ts";
+import { checkHostReady, prepareHost } from "./launch/host-mounts.ts";
+import { enter, entryCommand } from "./launch/container-entry.ts";
 import {
   afterRemoteSession,
   checkRemoteEngine,
@@ -30,7 +30,7 @@ import {
   refuseEditorConfigForRemoteEngine,
   remoteEntryAdvice,
   remoteLaunchText,
-} from "./remote-open.ts";
+} from "./remote/open.ts";
 
 export type DevOpenOptions = {
   readonly folder: string;
@@ -111,7 +111,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
 
   // Every precondition of the host before the first write: a failed dev-open leaves the repo and the host as they were.
   if (!options.isolated) checkHostReady(io.env);
-  // A Docker engine on another machine (ssh): its own folders are the mount sources (see remote-open.ts).
+  // A Docker engine on another machine (ssh): its own folders are the mount sources (see remote/open.ts).
   const remote = options.isolated || options.configOnly ? undefined : await checkRemoteEngine(io.env, edit);
   if (intoRepo) writeEdits(edit, messages, io.env);
   describeSkipped(edit, messages);
@@ -150,11 +150,10 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     );
   }
 
-  // The host's credentials go only into the launch config, never into the repo's (see credentials.ts).
-  const forwarded = forwardedEnvEntries(edit.forwardedNames, io.env);
-  const launchesWithOverride = (!intoRepo && changed) || Object.keys(forwarded).length > 0 || remote !== undefined;
-  const forwardedText = withForwardedEnv(edit.files[0]?.after ?? "", edit.configPath, forwarded);
-  const launchText = remote ? remoteLaunchText(forwardedText, remote, edit) : forwardedText;
+  // The host's credentials go into no config at all: they are handed over at exec time (see credentials.ts).
+  const launchesWithOverride = (!intoRepo && changed) || remote !== undefined;
+  const configText = edit.files[0]?.after ?? "";
+  const launchText = remote ? remoteLaunchText(configText, remote, edit) : configText;
   const overrideConfig = launchesWithOverride
     ? writeOverride(io.env, edit.configPath, launchText, intoRepo ? undefined : edit.composeOverlay)
     : undefined;
@@ -214,7 +213,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     );
   // Asked when this run launched the container; on the fast path it was asked then (doctor asks every time).
   const node = running ? undefined : await checkContainerNode(up.containerId, io.env);
-  describeLaunch(up, mapping, edit, messages);
+  describeLaunch(up, mapping, edit, io.env, messages);
   const advice = remote && !options.enter ? remoteEntryAdvice(io.env, remote) : undefined;
   if (advice) messages.push(advice);
   if (node?.problem) messages.push(describeNodeProblem(node.problem));
@@ -272,7 +271,7 @@ function describeUnforwarded(edit: PersistenceEdit, env: NodeJS.ProcessEnv, mess
   if (names.length === 0) return;
   messages.push(
     `A container your editor opens from this config does not get ${names.join(", ")} from this host (a shared config that forwards a variable gives everyone without it an empty one).`,
-    `'dev-open' launches it with them; or pass them yourself: devcontainer exec --workspace-folder ${shellWord(edit.workspaceFolder)} ${names.map((n) => `--remote-env ${n}="$${n}"`).join(" ")} claude`,
+    `'dev-open --enter claude' hands them over; or pass them yourself: devcontainer exec --workspace-folder ${shellWord(edit.workspaceFolder)} ${remoteEnvWords(names, env).join(" ")} claude`,
   );
 }
 
@@ -332,7 +331,13 @@ async function ownClaudeHome(up: UpSuccess, containerHome: string, env: NodeJS.P
   await execAsRoot(up.containerId, ["chown", `${up.remoteUser}:`, path.posix.join(containerHome, ".claude")], env);
 }
 
-function describeLaunch(up: UpSuccess, mapping: MapResult, edit: PersistenceEdit, messages: string[]): void {
+function describeLaunch(
+  up: UpSuccess,
+  mapping: MapResult,
+  edit: PersistenceEdit,
+  env: NodeJS.ProcessEnv,
+  messages: string[],
+): void {
   messages.push(
     `Container ${up.containerId.slice(0, 12)} is running; ${up.remoteUser} works in ${up.remoteWorkspaceFolder}.`,
   );
@@ -346,7 +351,7 @@ function describeLaunch(up: UpSuccess, mapping: MapResult, edit: PersistenceEdit
     messages.push(
       `Merged ${mapping.merged.length} file(s) the container had made on its own into the host's project folder.`,
     );
-  messages.push(`Enter with: ${entryCommand(edit)} claude --continue`);
+  messages.push(`Enter with: ${entryCommand(edit, env)} claude --continue`);
 }
 
 /** A live status line on a terminal; plain lines otherwise. */

@@ -5,8 +5,8 @@ import path from "node:path";
 import * as z from "zod/mini";
 import { configDir, projectsDir, settingsPath } from "../claude/home.ts";
 import { CONTAINER_WORKSPACE_ENV, HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "../claude/shared.ts";
-import type { DevcontainerConfig } from "../devcontainer/config.ts";
-import { checkContainerNode, NODE_FIX } from "../devcontainer/container-node.ts";
+import type { DevcontainerConfig } from "../devcontainer/config/config.ts";
+import { checkContainerNode, NODE_FIX } from "../devcontainer/launch/container-node.ts";
 import {
   containerEnv,
   containerMetadata,
@@ -14,12 +14,12 @@ import {
   effectiveUser,
   findDevcontainer,
   type Container,
-} from "../devcontainer/docker.ts";
-import type { PersistencePlan } from "../devcontainer/mount-plan.ts";
-import { worktreeGitDir } from "../devcontainer/override.ts";
+} from "../devcontainer/launch/docker.ts";
+import type { PersistencePlan } from "../devcontainer/config/mount-plan.ts";
+import { worktreeGitDir } from "../devcontainer/launch/override.ts";
 import { projectLinkState } from "../devcontainer/project-link.ts";
-import { remoteProjectLinkCheck } from "../devcontainer/remote-open.ts";
-import { normaliseTarget, parseMountString } from "../devcontainer/read-mounts.ts";
+import { remoteProjectLinkCheck } from "../devcontainer/remote/open.ts";
+import { normaliseTarget, parseMountString } from "../devcontainer/config/read-mounts.ts";
 import { describeError } from "../errors.ts";
 import { readTextIfExists } from "../fs.ts";
 import { parseJsoncLoosely } from "../jsonc.ts";

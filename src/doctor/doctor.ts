@@ -3,9 +3,9 @@
 // line (or a few); nothing here changes the user's files, apart from the one session-start record that running
 // the hook writes and that is removed again at once.
 import { configDir, type Env } from "../claude/home.ts";
-import { findRepoRoot, listDevcontainerConfigs } from "../devcontainer/config.ts";
-import { CLAUDE_CREDENTIAL_ENV, loginAdvice, setOnHost } from "../devcontainer/credentials.ts";
-import { probeDocker } from "../devcontainer/docker.ts";
+import { findRepoRoot, listDevcontainerConfigs } from "../devcontainer/config/config.ts";
+import { CLAUDE_CREDENTIAL_ENV, loginAdvice, setOnHost } from "../devcontainer/launch/credentials.ts";
+import { probeDocker } from "../devcontainer/launch/docker.ts";
 import { projectLinkState } from "../devcontainer/project-link.ts";
 import { detectEnvironment } from "../environment.ts";
 import {

@@ -3,12 +3,16 @@
 import path from "node:path";
 import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
 import { HOST_WORKSPACE_ENV } from "../claude/shared.ts";
-import { parseDevcontainerConfig, readDevcontainerConfig, type DevcontainerConfig } from "../devcontainer/config.ts";
-import type { PersistencePlan } from "../devcontainer/mount-plan.ts";
-import { readOverride } from "../devcontainer/override.ts";
-import { resolveEngine } from "../devcontainer/remote-engine.ts";
-import { planPersistence } from "../devcontainer/persistence.ts";
-import { configMountTargets, normaliseTarget } from "../devcontainer/read-mounts.ts";
+import {
+  parseDevcontainerConfig,
+  readDevcontainerConfig,
+  type DevcontainerConfig,
+} from "../devcontainer/config/config.ts";
+import type { PersistencePlan } from "../devcontainer/config/mount-plan.ts";
+import { readOverride } from "../devcontainer/launch/override.ts";
+import { resolveEngine } from "../devcontainer/remote/engine.ts";
+import { planPersistence } from "../devcontainer/config/persistence.ts";
+import { configMountTargets, normaliseTarget } from "../devcontainer/config/read-mounts.ts";
 import { describeError } from "../errors.ts";
 import { readBoundedText } from "../fs.ts";
 import { readMappings, type Mapping } from "../state/mappings.ts";
@@ -30,6 +34,8 @@ export async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): 
   const title = `This repo (${target.root}, ${rel})`;
   const devOpen = (flag = "") =>
     ["dev-open", flag, target.several ? `--config ${shellWord(rel)}` : ""].filter(Boolean).join(" ");
+  const share = () =>
+    ["claude-persist share", target.several ? `--config ${shellWord(rel)}` : ""].filter(Boolean).join(" ");
   let text: string;
   let config: DevcontainerConfig;
   let configLabel = rel;
@@ -52,15 +58,15 @@ export async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): 
     return [{ title, checks: tagged("repo.config-mounts", fail(describeError(error))) }];
   }
   const targets = new Set([...configMountTargets(text, target.file), ...(await composeTargets(target.file, config))]);
-  // With the engine on another machine, dev-open launches with a config of that machine's folders: --config-only
-  // (for an editor here) is refused there.
   const containerPathCheck = tagged("repo.container-path", checkContainerPath(env, target.root, target.file, config));
   // A repo dev-open never touched lacks nothing yet: that is where everyone starts, not a problem.
   if (!kept && !openedHere(env, target.root, plan, targets, config)) {
     const notYet = ok(`${NOT_OPENED} ${devOpen()}`);
     return [{ title, checks: [...tagged("repo.config-mounts", notYet), ...containerPathCheck] }];
   }
-  const fix = (await engineIsLocal(env)) ? devOpen("--config-only") : devOpen();
+  // With the engine on another machine, dev-open launches with a config of that machine's folders: share (for an
+  // editor here) is refused there.
+  const fix = (await engineIsLocal(env)) ? share() : devOpen();
   const checks = [
     ...tagged("repo.config-mounts", checkConfigMounts(plan, targets, configLabel, fix)),
     ...tagged("repo.workspace-env", checkWorkspaceEnv(config, configLabel, fix)),
@@ -75,7 +81,7 @@ export async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): 
 async function composeTargets(file: string, config: DevcontainerConfig): Promise<string[]> {
   if (config.dockerComposeFile === undefined || !config.service) return [];
   const service = config.service;
-  const { composeFilesOf, composeServiceTargets } = await import("../devcontainer/compose.ts");
+  const { composeFilesOf, composeServiceTargets } = await import("../devcontainer/config/compose.ts");
   return composeFilesOf(file, config).flatMap((compose) => {
     try {
       const text = readBoundedText(compose);

@@ -16,7 +16,7 @@ import {
 } from "../fs.ts";
 import { binDirOfRecord, unlinkCommands } from "./bin-links.ts";
 import { type Change, type InstallResult, manifestPath, manifestSchema, relativeTo } from "./install.ts";
-import { removeSessionStartHook } from "./settings.ts";
+import { removePackHooks } from "./settings.ts";
 import { readJsonState, withLock } from "../state/files.ts";
 import { ensurePackHostDir, migrateHostState, removeHostDirIfUnused } from "../state/paths.ts";
 
@@ -61,7 +61,7 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
       ) {
         act({ path: settingsFile, action: "restore" }, () => writeFileAtomic(settingsFile, backupText));
       } else {
-        const without = removeSessionStartHook(current, settingsFile);
+        const without = removePackHooks(current, settingsFile);
         if (without !== current) {
           act({ path: settingsFile, action: "update", backup: backup }, () => {
             backupFile(settingsFile);

@@ -117,21 +117,30 @@ export type PruneResult = { readonly kept: SnapshotInfo[]; readonly removed: Sna
  * undo of the last restore and of the last merge); deletes the others. Automatic snapshots never push out the
  * user's own.
  */
-export async function pruneSnapshots(project: SnapshotProject, keep: number): Promise<PruneResult> {
+export async function pruneSnapshots(
+  project: SnapshotProject,
+  keep: number,
+  { dryRun = false }: { dryRun?: boolean } = {},
+): Promise<PruneResult> {
   if (!Number.isInteger(keep) || keep < 1) throw new UserError(`keep at least 1 snapshot, not ${keep}`, 2);
   if (!existsSync(project.dir) && !existsSync(project.legacyDir)) return { kept: [], removed: [] };
-  return withSnapshotLock(project, () => {
+  const choose = (): PruneResult => {
     const all = listSnapshots(project);
     const manual = all.filter((s) => s.kind === "manual").slice(0, keep);
     const newestUndos = [all.find((s) => s.kind === "pre-restore"), all.find((s) => s.kind === "pre-merge")];
     const keepIds = new Set([...manual, ...newestUndos].map((s) => s?.id));
-    const removed = all.filter((s) => !keepIds.has(s.id));
-    for (const snapshot of removed) {
+    return { kept: all.filter((s) => keepIds.has(s.id)), removed: all.filter((s) => !keepIds.has(s.id)) };
+  };
+  // A preview takes no lock (which would write) and deletes nothing.
+  if (dryRun) return choose();
+  return withSnapshotLock(project, () => {
+    const chosen = choose();
+    for (const snapshot of chosen.removed) {
       rmSync(snapshot.archive, { recursive: snapshot.stored === "moved-aside", force: true });
       if (snapshot.stored === "archive") {
         rmSync(path.join(path.dirname(snapshot.archive), `${snapshot.id}${SUMMARY_EXT}`), { force: true });
       }
     }
-    return { kept: all.filter((s) => keepIds.has(s.id)), removed };
+    return chosen;
   });
 }

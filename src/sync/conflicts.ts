@@ -6,6 +6,7 @@ import { lstatSync, readdirSync, renameSync, unlinkSync, writeFileSync } from "n
 import path from "node:path";
 import { projectsDir, type Env } from "../claude/home.ts";
 import { readRegularText, tempPathBeside } from "../fs.ts";
+import { STATE, statePath } from "../state/paths.ts";
 import { PROJECT_IDENTITY_PREFIX } from "./folders.ts";
 
 const CONFLICT = /^(.+)\.sync-conflict-\d{8}-\d{6}-([A-Z0-9]{7})(\.jsonl)$/;
@@ -18,6 +19,8 @@ export type MergedConflict = {
   readonly added: number;
   /** The short device ID Syncthing names the copy after. */
   readonly device: string;
+  /** A copy of the session's start records (persist-state/session-starts), not of its transcript. */
+  readonly records?: true;
 };
 
 /** The conflict copies of sessions in `dir` (one project folder), or none: one readdir. */
@@ -129,11 +132,10 @@ function parseLine(line: string): { key: string; time: string | undefined } {
   try {
     const record: unknown = JSON.parse(line);
     if (record && typeof record === "object") {
-      const { uuid, timestamp } = record as { uuid?: unknown; timestamp?: unknown };
-      return {
-        key: typeof uuid === "string" && uuid ? `uuid:${uuid}` : `line:${line}`,
-        time: typeof timestamp === "string" ? timestamp : undefined,
-      };
+      // Transcript lines carry `timestamp`, session-start records `time`.
+      const { uuid, timestamp, time } = record as { uuid?: unknown; timestamp?: unknown; time?: unknown };
+      const when = typeof timestamp === "string" ? timestamp : typeof time === "string" ? time : undefined;
+      return { key: typeof uuid === "string" && uuid ? `uuid:${uuid}` : `line:${line}`, time: when };
     }
   } catch {
     // Not JSON (a torn last line): keep it whole.
@@ -144,37 +146,41 @@ function parseLine(line: string): { key: string; time: string | undefined } {
 /** One line for the user about merged copies. */
 export function describeMerged(merged: readonly MergedConflict[]): string {
   return merged
-    .map(
-      (m) =>
-        `session ${m.session.replace(/\.jsonl$/, "")} was continued on two machines at once (device ${m.device}): ` +
-        `merged its ${m.added} line(s) back, no line lost; the session now has two branches and resume follows the newest`,
+    .map((m) =>
+      m.records
+        ? `session ${m.session.replace(/\.jsonl$/, "")} was started on two machines while apart (device ${m.device}): merged its start records`
+        : `session ${m.session.replace(/\.jsonl$/, "")} was continued on two machines at once (device ${m.device}): ` +
+          `merged its ${m.added} line(s) back, no line lost; the session now has two branches and resume follows the newest`,
     )
     .join("; ");
 }
 
-/** Every project folder that travels: merge the conflict copies of its sessions. */
+/** Every project folder that travels, and the session-start records: merge their conflict copies. */
 export function mergeAllConflicts(env: Env): MergedConflict[] {
+  const records = mergeConflicts(statePath(env, STATE.sessionStarts)).map((m) => ({ ...m, records: true as const }));
   const projects = projectsDir(env);
   let names: string[];
   try {
     names = readdirSync(projects).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX));
   } catch {
-    return [];
+    return records;
   }
-  return names.flatMap((name) => {
+  const sessions = names.flatMap((name) => {
     const dir = path.join(projects, name);
     return lstatSync(dir).isDirectory() ? mergeConflicts(dir) : [];
   });
+  return [...sessions, ...records];
 }
 
-/** How many conflict copies of sessions wait in the travelling project folders. */
+/** How many conflict copies wait in the travelling project folders and among the session-start records. */
 export function countConflictCopies(env: Env): number {
+  const records = conflictCopies(statePath(env, STATE.sessionStarts)).length;
   const projects = projectsDir(env);
   try {
     return readdirSync(projects)
       .filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX))
-      .reduce((sum, name) => sum + conflictCopies(path.join(projects, name)).length, 0);
+      .reduce((sum, name) => sum + conflictCopies(path.join(projects, name)).length, records);
   } catch {
-    return 0;
+    return records;
   }
 }

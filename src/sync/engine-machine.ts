@@ -9,7 +9,7 @@ import { findRuntimeDir } from "../install/install.ts";
 import { readSyncSettings } from "./setup.ts";
 import { unisonOnce } from "./unison.ts";
 
-/** What dev-open needs to know of the other machine (see devcontainer/remote-machine.ts). */
+/** What dev-open needs to know of the other machine (see devcontainer/remote/machine.ts). */
 export type EngineMachine = {
   readonly label: string;
   readonly home: string;

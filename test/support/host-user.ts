@@ -43,6 +43,9 @@ export function hostUser(user: TestUser, home: string, engine: DockerEngine, ser
         `ANTHROPIC_BASE_URL=${server.url}`,
         "--remote-env",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
+        // As dev-open's printed entry command hands it over: at exec time, from the caller's environment.
+        "--remote-env",
+        `ANTHROPIC_API_KEY=${env.ANTHROPIC_API_KEY}`,
         ...command,
       ],
       repo,
