@@ -12,7 +12,7 @@ import { packVersion } from "./version.ts";
 // dependencies; the summaries live here so that `--help` loads none of them.
 export const COMMANDS: Record<string, { readonly summary: string; readonly load: () => Promise<Command> }> = {
   install: {
-    summary: "install the pack into Claude Code (runtime, slash commands, SessionStart hook)",
+    summary: "set up Claude Code (/dev-open, /start-work, the SessionStart hook) and these commands on PATH",
     load: async () => (await import("./commands/install.ts")).install,
   },
   uninstall: {

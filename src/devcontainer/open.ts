@@ -102,7 +102,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     messages.push(`dev-open dry run for ${edit.workspaceFolder} (nothing was written):`);
     if (!intoRepo && changed)
       messages.push(
-        "The repo's config stays as it is: the container is launched with it plus these changes, kept in the pack's host-only state (--write-config writes them into the repo instead).",
+        "The repo's config stays as it is: the container is launched with it plus these changes, kept in claude-persist's host-only folder (--write-config writes them into the repo instead).",
       );
     for (const file of edit.files) {
       const diff = unifiedDiff(file.before ?? "", file.after, path.relative(edit.workspaceFolder, file.path));
@@ -120,7 +120,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   describeSkipped(edit, messages);
   if (options.isolated) {
     if (removeOverride(io.env, edit.configPath))
-      messages.push("Removed the launch config dev-open kept for this repo in the pack's host-only state.");
+      messages.push("Removed the launch config dev-open kept for this repo in claude-persist's host-only folder.");
     messages.push(
       "This repo's container keeps its own Claude sessions once it is recreated without the mounts:",
       `  devcontainer up --workspace-folder ${shellWord(edit.workspaceFolder)} --remove-existing-container`,
