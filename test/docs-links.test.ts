@@ -75,11 +75,15 @@ describe("the README and docs/ pages", () => {
     );
   });
 
-  it("the README is a first screen: at most 150 lines, with the diagram and one install command", () => {
+  it("the README is a first screen: at most 150 lines, with the diagram, and first the install and the test command", () => {
     const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
     expect(readme.split("\n").length).toBeLessThanOrEqual(150);
     expect(readme).toContain("```mermaid\nflowchart");
-    expect(/```sh\n([^\n]*)\n```/.exec(readme)?.[1]).toBe("npm install -g claude-persist && claude-persist install");
+    const [install, tests] = (/```sh\n([^\n]*)\n([^\n]*)\n```/.exec(readme) ?? []).slice(1);
+    expect(install).toMatch(/^node dist\/bin\/claude-persist\.cjs install +#/);
+    expect(tests).toMatch(/^npm ci && npm test +#/);
+    // .ci/run runs that very test command.
+    expect(readFileSync(path.join(PROJECT_ROOT, ".ci", "run"), "utf8")).toMatch(/^npm ci\b.*\nnpm test$/m);
   });
 
   it("the README's command table links every agreed reference page, and the root has LICENSE and CHANGELOG", () => {
