@@ -218,6 +218,8 @@ describe.skipIf(skipReason !== undefined)(TITLE, () => {
           ...[DEVCONTAINER_BIN, "exec", "--workspace-folder", repo],
           ...["--remote-env", `ANTHROPIC_BASE_URL=${server.url}`],
           ...["--remote-env", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1"],
+          // As dev-open's printed entry command hands the key over: at exec time, from the caller's shell.
+          ...["--remote-env", `ANTHROPIC_API_KEY=${env.ANTHROPIC_API_KEY}`],
           ...command,
         ],
         repo,
