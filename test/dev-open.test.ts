@@ -89,7 +89,8 @@ describe("dev-open before any container", () => {
     }
     const before = tree(repo);
     const result = await devOpen(["--dry-run"], repo);
-    expect(result.exitCode).toBe(1);
+    // A usage error (issue 21): the user must say which config, as with any other missing argument.
+    expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("Several dev container configs");
     expect(result.stderr).toContain(".devcontainer/node/devcontainer.json, .devcontainer/python/devcontainer.json");
     expect(result.stderr).toContain("Pick one with --config <path>.");

@@ -10,6 +10,7 @@ import {
   renameSync,
   rmdirSync,
   symlinkSync,
+  unlinkSync,
   type Stats,
 } from "node:fs";
 import path from "node:path";
@@ -17,7 +18,7 @@ import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
 import { errorCode, isNotFound, isRealDirectory, readRegularFile } from "../fs.ts";
 import { withDirBeneath } from "../fs-beneath.ts";
-import { readMappings, recordMapping } from "../state/mappings.ts";
+import { forgetMappings, readMappings, recordMapping } from "../state/mappings.ts";
 
 export type MapResult = {
   readonly hostSlug: string;
@@ -86,6 +87,38 @@ export async function mapProject(
   }
   await recordMapping(env, { ...target, hostSlug, containerSlug, time: now.toISOString() });
   return { hostSlug, containerSlug, link: state, merged };
+}
+
+/**
+ * unshare: this repo's container paths are let go: their records, and the links that still name its project folder,
+ * so that another repo whose container uses the same folder can be mapped. Returns the container paths freed.
+ */
+export async function forgetProjectPath(env: Env, hostPath: string, configPath: string): Promise<string[]> {
+  const hostSlug = encodeProjectSlug(hostPath);
+  const mine = readMappings(env).filter(
+    (m) =>
+      m.hostPath === hostPath &&
+      (m.configPath === undefined || m.configPath === configPath) &&
+      m.containerSlug !== hostSlug,
+  );
+  if (mine.length === 0) return [];
+  await forgetMappings(env, mine);
+  const projects = projectsDir(env);
+  for (const slug of new Set(mine.map((m) => m.containerSlug))) {
+    // Only our own link goes (a link is removed, never followed): a folder or another repo's link stays.
+    if (readLinkOrUndefined(path.join(projects, slug)) === hostSlug)
+      withDirBeneath(projects, "", (held) => unlinkSync(path.join(held, slug)));
+  }
+  return [...new Set(mine.map((m) => m.containerPath))];
+}
+
+function readLinkOrUndefined(file: string): string | undefined {
+  try {
+    return readlinkSync(file);
+  } catch {
+    // Not a link, or not there.
+    return undefined;
+  }
 }
 
 /**
