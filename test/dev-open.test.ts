@@ -38,6 +38,24 @@ describe("dev-open before any container", () => {
     expect((await runCli(["install"], { env: env() })).exitCode).toBe(0);
   });
 
+  it("a compose config's --dry-run shows no diff of the repo's compose file: it stays, and the overlay is shown", async () => {
+    const repo = await gitRepo();
+    mkdirSync(path.join(repo, ".devcontainer"));
+    writeFileSync(
+      path.join(repo, ".devcontainer", "devcontainer.json"),
+      '{ "dockerComposeFile": "compose.yaml", "service": "app", "remoteUser": "vscode" }\n',
+    );
+    writeFileSync(path.join(repo, ".devcontainer", "compose.yaml"), "services:\n  app:\n    image: debian\n");
+    const before = tree(repo);
+    const result = await devOpen(["--dry-run"], repo);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain("The repo's files stay as they are");
+    expect(result.stdout).not.toContain("+++ b/.devcontainer/compose.yaml");
+    expect(result.stdout).toContain("The compose overlay (host-only state");
+    expect(result.stdout).toContain("target: /home/vscode/.claude/projects");
+    expect(tree(repo)).toEqual(before);
+  });
+
   it("without a config: one line that points at --init, nothing written", async () => {
     const repo = await gitRepo();
     const result = await devOpen([], repo);

@@ -23,8 +23,11 @@ import { forgetMappings, readMappings, recordMapping } from "../state/mappings.t
 export type MapResult = {
   readonly hostSlug: string;
   readonly containerSlug: string;
-  /** "linked": a new symlink; "already": it was there; "same-path": nothing to map. */
-  readonly link: "linked" | "already" | "same-path";
+  /**
+   * "linked": a new symlink; "already": it was there; "same-path": nothing to map; "own-folder": the path is another
+   * repo's link too, and this container has the repo's own project folder mounted there instead (own-project.ts).
+   */
+  readonly link: "linked" | "already" | "same-path" | "own-folder";
   /** Files moved from a container-only slug folder into the host's. */
   readonly merged: string[];
 };
@@ -144,7 +147,7 @@ function hostSlugFolder(projects: string, slug: string): string | undefined {
 }
 
 /** The host project that already owns `containerSlug`, when it is not `hostPath`. */
-function collidingProject(env: Env, containerSlug: string, hostPath: string): string | undefined {
+export function collidingProject(env: Env, containerSlug: string, hostPath: string): string | undefined {
   const recorded = readMappings(env).find((m) => m.containerSlug === containerSlug && m.hostPath !== hostPath);
   if (recorded) return recorded.hostPath;
   const link = path.join(projectsDir(env), containerSlug);

@@ -1,6 +1,7 @@
 // dev-open's launch: the container up with the persistence mounts (from the repo's config, or from a copy of it in
 // host-only state), its ~/.claude made the user's, the project mapped, and what to type to enter.
 import path from "node:path";
+import { encodeProjectSlug } from "../claude/home.ts";
 import type { Io } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { ensureStateDir, STATE } from "../state/paths.ts";
@@ -16,7 +17,9 @@ import { type Container, containerMetadata, effectiveUser, execAsRoot, findDevco
 import { prepareHost } from "./launch/host-mounts.ts";
 import { unreachableHookScripts } from "./launch/host-scripts.ts";
 import { gitDirMount, removeOverride, worktreeGitDir, writeOverride } from "./launch/override.ts";
+import { ownProjectMount } from "./launch/own-project.ts";
 import { devcontainerUp, type UpSuccess } from "./launch/up.ts";
+import { checkHomeMounts, HomeMismatch } from "./launch/verify-home.ts";
 import { type MapResult, mapProject } from "./mapping.ts";
 import {
   describeSkipped,
@@ -54,7 +57,10 @@ export async function launchAndMap(
   prepareHost(io.env);
   if (remote) messages.push(...(await prepareRemoteEngine(io.env, remote, edit)));
   const gitDir = await worktreeGitDir(edit.workspaceFolder);
-  const targets = gitDir ? [...edit.targets, gitDir] : edit.targets;
+  // The repo's own project folder on its container path (own-project.ts); an engine elsewhere maps on its machine.
+  const own = remote ? undefined : await ownProjectMount(io.env, edit);
+  // A container path another repo's link names needs that mount: a container made without it must be recreated.
+  const targets = [...edit.targets, ...(gitDir ? [gitDir] : []), ...(own?.sharedWith ? [own.target] : [])];
   const existing = await findDevcontainer(edit.workspaceFolder, edit.configPath, io.env);
   const missing = existing ? targets.filter((t) => !existing.Mounts.some((m) => m.Destination === t)) : [];
   if (existing && missing.length > 0 && !options.rebuild) {
@@ -84,7 +90,10 @@ export async function launchAndMap(
   const running = existing && missing.length === 0 && !options.rebuild ? alreadyUp(existing, edit) : undefined;
   const launched = running
     ? { up: running }
-    : await launch(edit, options, existing, io, { overrideConfig, mounts: gitDir ? [gitDirMount(gitDir)] : [] });
+    : await launch(edit, options, existing, io, {
+        overrideConfig,
+        mounts: [...(gitDir ? [gitDirMount(gitDir)] : []), ...(own ? [own.mount] : [])],
+      });
   if (!("up" in launched)) {
     messages.push(
       `The container is still being built (this can take several minutes the first time); it goes on in the background.`,
@@ -100,6 +109,7 @@ export async function launchAndMap(
     };
   }
   const { up } = launched;
+  await verifyHome(io.env, up, edit, Boolean(running));
   // A container this run created has a root-owned ~/.claude (see ownClaudeHome); one found running was fixed then.
   if (!running) await ownClaudeHome(up, edit.containerHome, io.env);
   const claudeState = prepareClaudeStateSeed(io.env, edit.workspaceFolder, up.remoteWorkspaceFolder);
@@ -114,8 +124,12 @@ export async function launchAndMap(
     ? await mapOnRemote(io.env, remote, edit.workspaceFolder, up.remoteWorkspaceFolder)
     : undefined;
   if (remoteMap) messages.push(...remoteMap.problems);
+  const ownFolder = own?.sharedWith !== undefined && own.containerSlug === encodeProjectSlug(up.remoteWorkspaceFolder);
   const mapping =
     remoteMap?.mapping ??
+    (own && ownFolder
+      ? { hostSlug: own.hostSlug, containerSlug: own.containerSlug, link: "own-folder" as const, merged: [] }
+      : undefined) ??
     (await mapProject(io.env, {
       hostPath: edit.workspaceFolder,
       containerPath: up.remoteWorkspaceFolder,
@@ -170,6 +184,26 @@ function alreadyUp(container: Container, edit: PersistenceEdit): UpSuccess | und
   return { outcome: "success", containerId: container.Id, remoteUser, remoteWorkspaceFolder: workspace };
 }
 
+/**
+ * The mounts must be where the container's user has its home: asked inside the started container. A container
+ * this run created is recreated by the caller with that home (HomeMismatch); one found running is not touched.
+ */
+async function verifyHome(env: NodeJS.ProcessEnv, up: UpSuccess, edit: PersistenceEdit, found: boolean): Promise<void> {
+  const check = await checkHomeMounts(env, up.containerId, up.remoteUser, edit.containerHome, edit.targets);
+  if (!check) return;
+  if (check.home !== edit.containerHome) {
+    if (!found) throw new HomeMismatch(up.remoteUser, check.home, edit.containerHome);
+    throw new UserError(
+      `the running container's user ${up.remoteUser} has its home in ${check.home}, but its mounts are under ${edit.containerHome}/.claude: ` +
+        `sessions are not shared there; run 'dev-open --rebuild --remote-home ${check.home}' (files outside the workspace are lost)`,
+    );
+  }
+  if (check.missing.length > 0)
+    throw new UserError(
+      `the container lacks ${check.missing.join(", ")} in ${check.home}/.claude, so sessions are not shared there; run 'dev-open --rebuild'`,
+    );
+}
+
 async function launch(
   edit: PersistenceEdit,
   options: DevOpenOptions,
@@ -209,6 +243,10 @@ function describeLaunch(up: UpSuccess, mapping: MapResult, edit: PersistenceEdit
   );
   if (mapping.link === "same-path")
     messages.push("The workspace has the same path inside, so sessions need no mapping.");
+  else if (mapping.link === "own-folder")
+    messages.push(
+      `${up.remoteWorkspaceFolder} is also the container path of another repo's container: this one has the project folder of ${edit.workspaceFolder} mounted at projects/${mapping.containerSlug}, so each repo's container resumes its own sessions.`,
+    );
   else
     messages.push(
       `Sessions of ${edit.workspaceFolder} are shared with ${up.remoteWorkspaceFolder} (projects/${mapping.containerSlug} → ${mapping.hostSlug}).`,

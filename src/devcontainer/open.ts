@@ -17,6 +17,7 @@ import { loginAdvice, setOnHost } from "./launch/credentials.ts";
 import { checkHostReady, prepareHost } from "./launch/host-mounts.ts";
 import { unreachableHookScripts } from "./launch/host-scripts.ts";
 import { removeOverride } from "./launch/override.ts";
+import { HomeMismatch } from "./launch/verify-home.ts";
 import { forgetProjectPath, mapProject } from "./mapping.ts";
 import { launchAndMap, progressPrinter } from "./open-launch.ts";
 import {
@@ -43,7 +44,38 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   // Every precondition of the host before the first write: a failed dev-open leaves the repo and the host as they were.
   checkHostReady(io.env);
   if (options.configOnly) return configureForEditor(edit, base, io);
-  return launchAndMap(edit, options, { base, intoRepo }, io);
+  try {
+    return await launchAndMap(edit, options, { base, intoRepo }, io);
+  } catch (error) {
+    if (!(error instanceof HomeMismatch) || options.remoteHome) throw error;
+    return relaunchWithHome(error, options, intoRepo, io);
+  }
+}
+
+/** The mounts missed the user's home (found only inside the started container): planned again with it, recreated. */
+async function relaunchWithHome(
+  mismatch: HomeMismatch,
+  options: DevOpenOptions,
+  intoRepo: boolean,
+  io: Io,
+): Promise<DevOpenResult> {
+  const fixed: DevOpenOptions = { ...options, remoteHome: mismatch.home, rebuild: true };
+  const edit = await planEdit(fixed, io);
+  const user = edit.containerUser && {
+    ...edit.containerUser,
+    user: mismatch.user,
+    homeFrom: "$HOME in the started container",
+  };
+  const result = await launchAndMap(
+    { ...edit, ...(user ? { containerUser: user } : {}) },
+    fixed,
+    { base: { ...resultBase(edit), ...(user ? { containerUser: user } : {}) }, intoRepo },
+    io,
+  );
+  result.messages.unshift(
+    `The mounts went to ${mismatch.plannedHome}/.claude, but ${mismatch.user}'s home in the container is ${mismatch.home}: recreated the container with them there.`,
+  );
+  return result;
 }
 
 /** The config, the container's user and home, and the mounts: dev-open builds the image first to read them. */
