@@ -17,6 +17,15 @@ export type HostUser = {
   readonly inContainer: (repo: string, command: string[]) => Promise<AsUserResult>;
   /** A git repo of the user's, committed, whose devcontainer.json runs `image` with the pinned claude in it. */
   readonly makeRepo: (name: string, image: string) => Promise<string>;
+  /** A git repo of the user's, committed, holding `files` (paths relative to the repo) and a README. */
+  readonly makeRepoWith: (name: string, files: Readonly<Record<string, string>>) => Promise<string>;
+};
+
+/** A config's fields that let the tests' containers work: the host's network, the pinned claude read-only. */
+export const E2E_CONFIG = {
+  // The container reaches the test's Messages-API server on the host's loopback.
+  runArgs: ["--network=host"],
+  mounts: [`source=${CLAUDE_NATIVE_DIR},target=/opt/claude,type=bind,readonly`],
 };
 
 export function hostUser(user: TestUser, home: string, engine: DockerEngine, server: MessagesServer): HostUser {
@@ -51,18 +60,16 @@ export function hostUser(user: TestUser, home: string, engine: DockerEngine, ser
       repo,
     );
   const makeRepo = async (name: string, image: string) => {
+    const config = { name, image, remoteUser: "vscode", ...E2E_CONFIG };
+    return makeRepoWith(name, { ".devcontainer/devcontainer.json": `${JSON.stringify(config, null, 2)}\n` });
+  };
+  const makeRepoWith = async (name: string, files: Readonly<Record<string, string>>) => {
     const parent = await makeUserTempDir(user, "cp-e2e-");
     const repo = path.join(parent, name);
-    await mkdir(path.join(repo, ".devcontainer"), { recursive: true });
-    const config = {
-      name,
-      image,
-      remoteUser: "vscode",
-      // The container reaches the test's Messages-API server on the host's loopback.
-      runArgs: ["--network=host"],
-      mounts: [`source=${CLAUDE_NATIVE_DIR},target=/opt/claude,type=bind,readonly`],
-    };
-    await writeFile(path.join(repo, ".devcontainer", "devcontainer.json"), `${JSON.stringify(config, null, 2)}\n`);
+    for (const [file, text] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(repo, file)), { recursive: true });
+      await writeFile(path.join(repo, file), text);
+    }
     await writeFile(path.join(repo, "README.md"), `# ${name}\n`);
     await chownTree(parent, user);
     const git = (args: string[]) =>
@@ -72,7 +79,7 @@ export function hostUser(user: TestUser, home: string, engine: DockerEngine, ser
     await git(["commit", "-q", "-m", "init"]);
     return repo;
   };
-  return { run, inContainer, makeRepo };
+  return { run, inContainer, makeRepo, makeRepoWith };
 }
 
 export type HostSetup = {
