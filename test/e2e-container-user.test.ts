@@ -6,24 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
 import { CLAUDE_BIN, CLI } from "./support/claude.ts";
 import { type DockerEngine, dockerUnavailableReason, removeDevcontainers } from "./support/docker.ts";
-import { E2E_CONFIG, type HostUser, startHostUser } from "./support/host-user.ts";
+import { E2E_CONFIG, type HostUser, startHostUser, workspaceConfig } from "./support/host-user.ts";
 import type { MessagesServer } from "./support/messages-server.ts";
 
 // Throws when CI is set and Docker is unavailable: CI must run this, never skip it.
 const skipReason = dockerUnavailableReason();
-
-/** Anthropic's reference config puts every repo on /workspace; two such repos used to share one history there. */
-export function workspaceConfig(name: string, image: string): string {
-  const config = {
-    name,
-    image,
-    remoteUser: "vscode",
-    workspaceMount: "source=${localWorkspaceFolder},target=/workspace,type=bind,consistency=delegated",
-    workspaceFolder: "/workspace",
-    ...E2E_CONFIG,
-  };
-  return `${JSON.stringify(config, null, 2)}\n`;
-}
 
 describe.skipIf(skipReason !== undefined)("the container user and colliding paths, in real containers", () => {
   let engine: DockerEngine;

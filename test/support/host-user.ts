@@ -28,6 +28,19 @@ export const E2E_CONFIG = {
   mounts: [`source=${CLAUDE_NATIVE_DIR},target=/opt/claude,type=bind,readonly`],
 };
 
+/** Anthropic's reference config puts every repo on /workspace; two such repos used to share one history there. */
+export function workspaceConfig(name: string, image: string): string {
+  const config = {
+    name,
+    image,
+    remoteUser: "vscode",
+    workspaceMount: "source=${localWorkspaceFolder},target=/workspace,type=bind,consistency=delegated",
+    workspaceFolder: "/workspace",
+    ...E2E_CONFIG,
+  };
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
 export function hostUser(user: TestUser, home: string, engine: DockerEngine, server: MessagesServer): HostUser {
   const env = {
     ...engine.env,
