@@ -75,6 +75,28 @@ describe.skipIf(skipReason !== undefined)("the container user and colliding path
     expect(sentSince(before)).toContain("OSPREY");
   });
 
+  it("a config that moves HOME: dev-open finds it inside the started container and recreates it with the mounts there", {
+    timeout: 600_000,
+  }, async () => {
+    const config = {
+      name: "homed",
+      image,
+      remoteUser: "vscode",
+      containerEnv: { HOME: "/home/vscode/work" },
+      ...E2E_CONFIG,
+    };
+    const repo = await makeRepo("homed", { ".devcontainer/devcontainer.json": `${JSON.stringify(config, null, 2)}\n` });
+    const opened = await devOpen(["--json"], repo);
+    expect(opened.exitCode, opened.stderr).toBe(0);
+    const result = JSON.parse(opened.stdout);
+    expect(result.messages[0]).toBe(
+      "The mounts went to /home/vscode/.claude, but vscode's home in the container is /home/vscode/work: recreated the container with them there.",
+    );
+    expect(result.containerUser).toMatchObject({ user: "vscode", home: "/home/vscode/work" });
+    const listed = await host.inContainer(repo, ["sh", "-c", 'ls -d "$HOME/.claude/projects" && echo "$HOME"']);
+    expect(listed.stdout.trim().split("\n")).toEqual(["/home/vscode/work/.claude/projects", "/home/vscode/work"]);
+  });
+
   it("two repos on /workspace: each container continues its own repo's conversation, whichever was opened first", {
     timeout: 600_000,
   }, async () => {
