@@ -17,6 +17,7 @@ import { type Container, containerMetadata, effectiveUser, execAsRoot, findDevco
 import { prepareHost } from "./launch/host-mounts.ts";
 import { unreachableHookScripts } from "./launch/host-scripts.ts";
 import { gitDirMount, removeOverride, worktreeGitDir, writeOverride } from "./launch/override.ts";
+import { LIVE_HOME } from "./launch/find-user.ts";
 import { ownProjectMount } from "./launch/own-project.ts";
 import { devcontainerUp, type UpSuccess } from "./launch/up.ts";
 import { checkHomeMounts, HomeMismatch } from "./launch/verify-home.ts";
@@ -109,7 +110,8 @@ export async function launchAndMap(
     };
   }
   const { up } = launched;
-  await verifyHome(io.env, up, edit, Boolean(running));
+  // Found running, the home was read from the container itself and every mount is there (checked above).
+  if (!(running && edit.containerUser?.homeFrom === LIVE_HOME)) await verifyHome(io.env, up, edit, Boolean(running));
   // A container this run created has a root-owned ~/.claude (see ownClaudeHome); one found running was fixed then.
   if (!running) await ownClaudeHome(up, edit.containerHome, io.env);
   const claudeState = prepareClaudeStateSeed(io.env, edit.workspaceFolder, up.remoteWorkspaceFolder);

@@ -92,7 +92,7 @@ async function planEdit(options: DevOpenOptions, io: Io): Promise<PersistenceEdi
       remove: options.isolated,
       env: io.env,
       // Without a launch the engine is only asked about images it has (an editor's user may have none running).
-      lookup: launches ? "build" : "images",
+      lookup: launches ? (options.rebuild ? "rebuild" : "build") : "images",
       ...(status ? { onProgress: status.line } : {}),
     });
   } finally {

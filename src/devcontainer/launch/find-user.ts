@@ -10,11 +10,14 @@ import {
   resolveUserField,
   type UserFacts,
 } from "./container-user.ts";
-import { containerMetadata, findDevcontainer, type ImageConfig, inspectImage } from "./docker.ts";
+import { containerMetadata, dockerExec, findDevcontainer, type ImageConfig, inspectImage } from "./docker.ts";
 import { buildDevcontainerImage, passwdHome } from "./image-probes.ts";
 
-/** "files": read the repo only; "images": also ask the engine about images it has; "build": build the image first. */
-export type UserLookup = "files" | "images" | "build";
+/**
+ * "files": read the repo only; "images": also ask the engine about images it has; "build": the container that
+ * `up` would reuse, else the image built first; "rebuild": the image built first (the container is recreated).
+ */
+export type UserLookup = "files" | "images" | "build" | "rebuild";
 
 export type FindUserOptions = {
   readonly config: DevcontainerConfig;
@@ -31,6 +34,8 @@ export async function findContainerUser(options: FindUserOptions): Promise<Conta
   const { config, env } = options;
   const files = await staticUserFacts(config, options.configPath, options.read, env);
   if (options.remoteHome) return settledByFlag(options, files);
+  const live = options.lookup === "build" ? await runningContainerUser(options) : undefined;
+  if (live) return live;
   const image = options.lookup === "files" ? undefined : await engineImage(options, files);
   if (!image) return fromFiles(options, files);
   const facts: UserFacts = {
@@ -56,6 +61,28 @@ export async function findContainerUser(options: FindUserOptions): Promise<Conta
   return { ...decided, home: fallback.home, homeFrom, guessed: decided.guessed || fallback.guessed };
 }
 
+/** Where $HOME came from when a running container was asked: open-launch.ts need not check it again. */
+export const LIVE_HOME = "$HOME in the running container";
+
+/**
+ * The container dev-open would reuse, when it runs: its labels hold the merged metadata (config, image,
+ * Features), and its user's $HOME is asked in one exec, the home Claude Code there uses.
+ */
+async function runningContainerUser(options: FindUserOptions): Promise<ContainerUser | undefined> {
+  const { env } = options;
+  const container = await findDevcontainer(options.workspaceFolder, options.configPath, env).catch(() => undefined);
+  if (!container?.State.Running) return undefined;
+  const decided = decideUser({
+    metadata: containerMetadata(container),
+    imageUser: container.Config.User || undefined,
+    imageKnown: true,
+  });
+  const asked = await dockerExec(env, ["-u", decided.user, container.Id, "printenv", "HOME"]);
+  const home = asked.stdout.trim().replace(/\/+$/, "") || "/";
+  if (!asked.ok || !home.startsWith("/")) return undefined;
+  return { ...decided, from: `${decided.from} (the running container's)`, home, homeFrom: LIVE_HOME };
+}
+
 type EngineImage = { readonly name: string; readonly config: ImageConfig; readonly final: boolean };
 
 /**
@@ -64,8 +91,12 @@ type EngineImage = { readonly name: string; readonly config: ImageConfig; readon
  */
 async function engineImage(options: FindUserOptions, files: StaticUserFacts): Promise<EngineImage | undefined> {
   const { env } = options;
-  if (options.lookup === "build") {
-    const container = await findDevcontainer(options.workspaceFolder, options.configPath, env).catch(() => undefined);
+  if (options.lookup === "build" || options.lookup === "rebuild") {
+    // A container that `up` will recreate says nothing about the image it will be made from.
+    const container =
+      options.lookup === "build"
+        ? await findDevcontainer(options.workspaceFolder, options.configPath, env).catch(() => undefined)
+        : undefined;
     if (container?.Image) {
       const config = await inspectImage(container.Image, env);
       const metadata = containerMetadata(container);
