@@ -49,10 +49,12 @@ describe("dev-open before any container", () => {
     const before = tree(repo);
     const result = await devOpen(["--dry-run"], repo);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain("The repo's files stay as they are");
-    expect(result.stdout).not.toContain("+++ b/.devcontainer/compose.yaml");
-    expect(result.stdout).toContain("The compose overlay (host-only state");
-    expect(result.stdout).toContain("target: /home/vscode/.claude/projects");
+    // The patches are on stdout, the notes (the overlay among them: the repo's file is not patched) on stderr.
+    expect(result.stderr).toContain("The repo's files stay as they are");
+    expect(result.stdout).toContain("+++ b/.devcontainer/devcontainer.json");
+    expect(result.stdout + result.stderr).not.toContain("+++ b/.devcontainer/compose.yaml");
+    expect(result.stderr).toContain("The compose overlay (host-only state");
+    expect(result.stderr).toContain("target: /home/vscode/.claude/projects");
     expect(tree(repo)).toEqual(before);
   });
 

@@ -12,7 +12,7 @@ import { describeSeedOutcome, prepareClaudeStateSeed, seedRunningContainer } fro
 import { enter, entryCommand } from "./launch/container-entry.ts";
 import { checkContainerNode, describeNodeProblem } from "./launch/container-node.ts";
 import { describeContainerUser } from "./launch/container-user.ts";
-import { forwardedEnvEntries, loginAdvice, withForwardedEnv } from "./launch/credentials.ts";
+import { loginAdvice } from "./launch/credentials.ts";
 import { type Container, containerMetadata, effectiveUser, execAsRoot, findDevcontainer } from "./launch/docker.ts";
 import { prepareHost } from "./launch/host-mounts.ts";
 import { unreachableHookScripts } from "./launch/host-scripts.ts";
@@ -71,11 +71,10 @@ export async function launchAndMap(
     );
   }
 
-  // The host's credentials go only into the launch config, never into the repo's (see credentials.ts).
-  const forwarded = forwardedEnvEntries(edit.forwardedNames, io.env);
-  const launchesWithOverride = (!intoRepo && changed) || Object.keys(forwarded).length > 0 || remote !== undefined;
-  const forwardedText = withForwardedEnv(edit.files[0]?.after ?? "", edit.configPath, forwarded);
-  const launchText = remote ? remoteLaunchText(forwardedText, remote, edit) : forwardedText;
+  // The host's credentials go into no config at all: they are handed over at exec time (see credentials.ts).
+  const launchesWithOverride = (!intoRepo && changed) || remote !== undefined;
+  const configText = edit.files[0]?.after ?? "";
+  const launchText = remote ? remoteLaunchText(configText, remote, edit) : configText;
   const overrideConfig = launchesWithOverride
     ? writeOverride(io.env, edit.configPath, launchText, intoRepo ? undefined : edit.composeOverlay)
     : undefined;
@@ -144,7 +143,7 @@ export async function launchAndMap(
     );
   // Asked when this run launched the container; on the fast path it was asked then (doctor asks every time).
   const node = running ? undefined : await checkContainerNode(up.containerId, io.env);
-  describeLaunch(up, mapping, edit, messages);
+  describeLaunch(up, mapping, edit, io.env, messages);
   const advice = remote && !options.enter ? remoteEntryAdvice(io.env, remote) : undefined;
   if (advice) messages.push(advice);
   if (node?.problem) messages.push(describeNodeProblem(node.problem));
@@ -239,7 +238,13 @@ async function ownClaudeHome(up: UpSuccess, containerHome: string, env: NodeJS.P
   await execAsRoot(up.containerId, ["chown", `${up.remoteUser}:`, path.posix.join(containerHome, ".claude")], env);
 }
 
-function describeLaunch(up: UpSuccess, mapping: MapResult, edit: PersistenceEdit, messages: string[]): void {
+function describeLaunch(
+  up: UpSuccess,
+  mapping: MapResult,
+  edit: PersistenceEdit,
+  env: NodeJS.ProcessEnv,
+  messages: string[],
+): void {
   messages.push(
     `Container ${up.containerId.slice(0, 12)} is running; ${up.remoteUser} works in ${up.remoteWorkspaceFolder}.`,
   );
@@ -257,7 +262,7 @@ function describeLaunch(up: UpSuccess, mapping: MapResult, edit: PersistenceEdit
     messages.push(
       `Merged ${mapping.merged.length} file(s) the container had made on its own into the host's project folder.`,
     );
-  messages.push(`Enter with: ${entryCommand(edit)} claude --continue`);
+  messages.push(`Enter with: ${entryCommand(edit, env)} claude --continue`);
 }
 
 /** A live status line on a terminal; plain lines otherwise. */

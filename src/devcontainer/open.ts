@@ -13,7 +13,7 @@ import { shellWord } from "../text.ts";
 import { preparePersistenceEdit, type PersistenceEdit } from "./config/persistence.ts";
 import { prepareClaudeStateSeed } from "./launch/claude-state.ts";
 import { describeContainerUser } from "./launch/container-user.ts";
-import { loginAdvice, setOnHost } from "./launch/credentials.ts";
+import { loginAdvice, remoteEnvWords, setOnHost } from "./launch/credentials.ts";
 import { checkHostReady, prepareHost } from "./launch/host-mounts.ts";
 import { unreachableHookScripts } from "./launch/host-scripts.ts";
 import { removeOverride } from "./launch/override.ts";
@@ -205,6 +205,6 @@ function describeUnforwarded(edit: PersistenceEdit, env: NodeJS.ProcessEnv, mess
   if (names.length === 0) return;
   messages.push(
     `A container your editor opens from this config does not get ${names.join(", ")} from this host (a shared config that forwards a variable gives everyone without it an empty one).`,
-    `'dev-open' launches it with them; or pass them yourself: devcontainer exec --workspace-folder ${shellWord(edit.workspaceFolder)} ${names.map((n) => `--remote-env ${n}="$${n}"`).join(" ")} claude`,
+    `'dev-open --enter claude' hands them over; or pass them yourself: devcontainer exec --workspace-folder ${shellWord(edit.workspaceFolder)} ${remoteEnvWords(names, env).join(" ")} claude`,
   );
 }

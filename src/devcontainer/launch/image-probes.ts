@@ -1,6 +1,6 @@
 // Asking the engine about a dev container's image before the container exists: build it as `up` would
 // (`devcontainer build`), and read a user's home from its /etc/passwd in a throw-away container.
-import { loadExeca } from "../../execa.ts";
+import { runProcess } from "../../child-process.ts";
 import * as z from "zod/mini";
 import { UserError } from "../../errors.ts";
 import { once } from "../../once.ts";
@@ -61,17 +61,13 @@ export async function buildDevcontainerImage(options: {
   readonly env: NodeJS.ProcessEnv;
   readonly onProgress: (line: string) => void;
 }): Promise<string> {
-  const execa = await loadExeca();
-  const run = execa(
+  // Its log is long and arrives late; one line says what takes the time.
+  options.onProgress("building the dev container's image to read its user (devcontainer build)");
+  const result = await runProcess(
     process.execPath,
     [devcontainerScript(), "build", "--workspace-folder", options.workspaceFolder, "--config", options.configPath],
-    { env: options.env, extendEnv: false, reject: false, stdin: "ignore" },
+    { env: options.env },
   );
-  run.stderr?.on("data", (chunk: Buffer) => {
-    for (const line of chunk.toString("utf8").split("\n"))
-      if (line.trim()) options.onProgress(line.replace(/^\[[^\]]*\]\s*/, ""));
-  });
-  const result = await run;
   const answer = String(result.stdout).trim().split("\n").at(-1) ?? "";
   let parsed: z.infer<ReturnType<typeof buildAnswerSchema>> | undefined;
   try {
