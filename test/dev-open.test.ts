@@ -38,6 +38,26 @@ describe("dev-open before any container", () => {
     expect((await runCli(["install"], { env: env() })).exitCode).toBe(0);
   });
 
+  it("a compose config's --dry-run shows no diff of the repo's compose file: it stays, and the overlay is shown", async () => {
+    const repo = await gitRepo();
+    mkdirSync(path.join(repo, ".devcontainer"));
+    writeFileSync(
+      path.join(repo, ".devcontainer", "devcontainer.json"),
+      '{ "dockerComposeFile": "compose.yaml", "service": "app", "remoteUser": "vscode" }\n',
+    );
+    writeFileSync(path.join(repo, ".devcontainer", "compose.yaml"), "services:\n  app:\n    image: debian\n");
+    const before = tree(repo);
+    const result = await devOpen(["--dry-run"], repo);
+    expect(result.exitCode, result.stderr).toBe(0);
+    // The patches are on stdout, the notes (the overlay among them: the repo's file is not patched) on stderr.
+    expect(result.stderr).toContain("The repo's files stay as they are");
+    expect(result.stdout).toContain("+++ b/.devcontainer/devcontainer.json");
+    expect(result.stdout + result.stderr).not.toContain("+++ b/.devcontainer/compose.yaml");
+    expect(result.stderr).toContain("The compose overlay (host-only state");
+    expect(result.stderr).toContain("target: /home/vscode/.claude/projects");
+    expect(tree(repo)).toEqual(before);
+  });
+
   it("without a config: one line that points at --init, nothing written", async () => {
     const repo = await gitRepo();
     const result = await devOpen([], repo);
@@ -89,7 +109,8 @@ describe("dev-open before any container", () => {
     }
     const before = tree(repo);
     const result = await devOpen(["--dry-run"], repo);
-    expect(result.exitCode).toBe(1);
+    // A usage error (issue 21): the user must say which config, as with any other missing argument.
+    expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("Several dev container configs");
     expect(result.stderr).toContain(".devcontainer/node/devcontainer.json, .devcontainer/python/devcontainer.json");
     expect(result.stderr).toContain("Pick one with --config <path>.");

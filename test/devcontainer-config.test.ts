@@ -95,6 +95,7 @@ describe("findDevcontainerConfig", () => {
     expect(() => findDevcontainerConfig(root)).toThrow(
       new UserError(
         `Several dev container configs in ${root}: .devcontainer/devcontainer.json, .devcontainer.json, .devcontainer/a/devcontainer.json, .devcontainer/b/devcontainer.json. Pick one with --config <path>.`,
+        2,
       ),
     );
   });

@@ -7,10 +7,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { CONTAINER_WORKSPACE_ENV, HOST_WORKSPACE_ENV, SHARED_ENTRIES } from "../src/claude/shared.ts";
 import { parseDevcontainerConfig } from "../src/devcontainer/config/config.ts";
 import {
+  combinedCommand,
   LIFECYCLE_KEY,
   ORIGINAL_KEY,
   ownershipCommand,
   sourceFoldersCommand,
+  splitCombined,
 } from "../src/devcontainer/config/lifecycle-commands.ts";
 import { collectMcpEnvNames } from "../src/devcontainer/config/mcp-env.ts";
 import {
@@ -293,15 +295,12 @@ describe("ensurePersistenceMounts: small cases", () => {
   const ownership = ownershipCommand("/home/vscode");
   it.each<[string, string, unknown]>([
     ["absent: ours alone", "{}", ownership],
+    // One script, ours first (issue 21): an object's entries run in parallel, and ours must be done before theirs.
+    ["a string: ours, then theirs", '{"onCreateCommand": "npm ci"}', combinedCommand(ownership, "npm ci", '"npm ci"')],
     [
-      "a string: both, in parallel",
-      '{"onCreateCommand": "npm ci"}',
-      { [LIFECYCLE_KEY]: ownership, [ORIGINAL_KEY]: "npm ci" },
-    ],
-    [
-      "an array: both, in parallel",
+      "an array: ours, then theirs",
       '{"onCreateCommand": ["make", "deps"]}',
-      { [LIFECYCLE_KEY]: ownership, [ORIGINAL_KEY]: ["make", "deps"] },
+      combinedCommand(ownership, ["make", "deps"], '["make", "deps"]'),
     ],
     [
       "an object: one more key",
@@ -312,6 +311,25 @@ describe("ensurePersistenceMounts: small cases", () => {
     const result = ensurePersistenceMounts(text, small);
     expect((parseJsonc(result.text) as { onCreateCommand: unknown }).onCreateCommand).toEqual(expected);
     expect(removePersistenceMounts(result.text).text).toBe(text);
+  });
+
+  it("an earlier version's parallel object becomes ours-then-theirs; unshare then gives back the user's command", () => {
+    const text = `{"onCreateCommand": {"${LIFECYCLE_KEY}": ${JSON.stringify(ownership)}, "${ORIGINAL_KEY}": "npm ci"}}`;
+    const result = ensurePersistenceMounts(text, small);
+    const value = (parseJsonc(result.text) as { onCreateCommand: unknown }).onCreateCommand;
+    expect(value).toEqual(combinedCommand(ownership, "npm ci", '"npm ci"'));
+    expect(removePersistenceMounts(result.text).text).toBe('{"onCreateCommand": "npm ci"}');
+  });
+
+  it("ours-then-theirs runs in that order in one shell, with theirs' exit code; an array's words stay words", async () => {
+    const script = combinedCommand(
+      "echo first # claude-persist",
+      ["sh", "-c", "printf '%s\\n' \"$0\"; exit 3", "it's second"],
+      "[]",
+    );
+    const run = await execa("sh", ["-c", script], { reject: false });
+    expect(run.stdout).toBe("first\nit's second");
+    expect(run.exitCode).toBe(3);
   });
 
   it("updates its own command in place when the plan changes", () => {
@@ -518,11 +536,24 @@ function wrappedLines(original: string, output: string): Set<number> {
     const [key, value] = property.children ?? [];
     const wrapped = after[String(key?.value)];
     if (!key || !value || !LIFECYCLE.includes(String(key.value)) || value.type === "object") continue;
-    if (typeof wrapped === "object" && wrapped !== null && ORIGINAL_KEY in wrapped) {
+    if (splitCombined(wrapped) || (typeof wrapped === "object" && wrapped !== null && ORIGINAL_KEY in wrapped)) {
       for (const line of linesOf(original, property.offset, property.offset + property.length + 1)) lines.add(line);
     }
   }
   return lines;
+}
+
+/** `text` with every combined lifecycle command replaced by the user's command as its JSON text had it. */
+function withOriginalCommands(text: string): string {
+  const tree = parseTree(text.replace(/^\uFEFF/, " "), [], { allowTrailingComma: true });
+  let result = text;
+  const values = (tree?.children ?? []).map((property) => property.children?.[1]).filter((v) => v !== undefined);
+  for (const value of values.sort((a, b) => b.offset - a.offset)) {
+    const combined = value.type === "string" ? splitCombined(value.value) : undefined;
+    if (combined)
+      result = result.slice(0, value.offset) + combined.originalText + result.slice(value.offset + value.length);
+  }
+  return result;
 }
 
 function checkFixture(file: string): void {
@@ -544,8 +575,9 @@ function checkFixture(file: string): void {
   expect(edited.containerEnv?.[HOST_WORKSPACE_ENV] ?? config.containerEnv?.[HOST_WORKSPACE_ENV]).toBeDefined();
   for (const name of thePlan.remoteEnvNames) expect(edited.remoteEnv?.[name]).not.toBe(`\${localEnv:${name}}`);
 
-  // No byte of the original was removed or changed; comments survive in order; untouched lines are whole.
-  expect(isOnlyInsertions(original, result.text)).toBe(true);
+  // No byte of the original was removed or changed (a command run after ours keeps its JSON text in the script's
+  // last line, given back here); comments survive in order; untouched lines are whole.
+  expect(isOnlyInsertions(original, withOriginalCommands(result.text))).toBe(true);
   expect(inOrder(jsonComments(result.text), jsonComments(original))).toBe(true);
   // A line holding a whole container may be split where the block goes in; every other line is kept whole.
   const notKept = linesNotKept(original, result.text, wrappedLines(original, result.text));
@@ -610,10 +642,7 @@ describe("what the own fixtures pin down", () => {
       onCreateCommand: unknown;
       postCreateCommand: unknown;
     };
-    expect(value.onCreateCommand).toEqual({
-      [LIFECYCLE_KEY]: ownershipCommand("/home/vscode"),
-      [ORIGINAL_KEY]: "npm ci",
-    });
+    expect(value.onCreateCommand).toEqual(combinedCommand(ownershipCommand("/home/vscode"), "npm ci", '"npm ci"'));
     expect(value.postCreateCommand).toBe("npm run build");
   });
 

@@ -579,6 +579,8 @@ describe.skipIf(skipReason !== undefined)("doctor and a real dev container", () 
     ).toEqual([]);
     expect(containerChecks(report).map((check) => check.label)).toEqual([
       expect.stringMatching(/^the container has the config's \d+ mount\(s\)$/),
+      // dev-open's check after launch, asked of the running container (issue 21).
+      "the mounts are in vscode's home in the container (/home/vscode/.claude)",
       `vscode has uid ${user.uid} in the container, like the owner of the host's transcripts`,
       "single-file mounts are current: settings.json",
       expect.stringMatching(/^sessions in \/workspaces\/app continue the host's/),

@@ -9,7 +9,7 @@ import { CLAUDE_BIN, CLI } from "./support/claude.ts";
 import { type DockerEngine, dockerUnavailableReason, removeDevcontainers } from "./support/docker.ts";
 import { startLinearServer, type FakeLinear } from "./support/linear-server.ts";
 import type { MessagesServer } from "./support/messages-server.ts";
-import { type HostUser, startHostUser } from "./support/host-user.ts";
+import { type HostUser, startHostUser, workspaceConfig } from "./support/host-user.ts";
 import { asUser, chownTree, type TestUser } from "./support/users.ts";
 import { existsOnPath } from "./support/checks.ts";
 import { recordCast } from "./support/cast.ts";
@@ -263,6 +263,47 @@ describe.skipIf(skipReason !== undefined)(
       const again = await startClaude(enterContainer(repo, "--continue"));
       expect(again).not.toMatch(FIRST_RUN);
       expect(again).toContain("what was the word, from the container?");
+      await quitClaude();
+    });
+
+    it("two repos on /workspace: claude --continue in the second one's container shows its own conversation, not the first's", {
+      timeout: 900_000,
+    }, async () => {
+      const first = await host.makeRepoWith("first", {
+        ".devcontainer/devcontainer.json": workspaceConfig("first", image),
+      });
+      const second = await host.makeRepoWith("second", {
+        ".devcontainer/devcontainer.json": workspaceConfig("second", image),
+      });
+      repos.push(first, second);
+      onboardedHostState([first, second]);
+      for (const [repo, word] of [
+        [first, "ALBATROSS"],
+        [second, "PENGUIN"],
+      ] as const) {
+        await shell(`cd ${repo}`);
+        await startClaude("claude");
+        await turn(`remember the word ${word}`);
+        await quitClaude();
+        const opened = await shell("claude-persist dev-open");
+        expect(opened).toMatch(/Container [0-9a-f]{12} is running/);
+      }
+
+      const inside = await startClaude(enterContainer(second, "--continue"));
+      expect(inside).not.toMatch(FIRST_RUN);
+      expect(inside).toContain("remember the word PENGUIN");
+      expect(inside).not.toContain("ALBATROSS");
+      await turn("and in the second container?");
+      await quitClaude();
+
+      // On the host, the second repo's conversation has the container's turn; the first's does not.
+      await shell(`cd ${second}`);
+      expect(await startClaude("claude --continue")).toContain("and in the second container?");
+      await quitClaude();
+      await shell(`cd ${first}`);
+      const firstBack = await startClaude("claude --continue");
+      expect(firstBack).toContain("remember the word ALBATROSS");
+      expect(firstBack).not.toContain("and in the second container?");
       await quitClaude();
     });
 

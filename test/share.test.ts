@@ -67,12 +67,13 @@ describe("unshare and share", () => {
   });
 
   it.each([
-    ["unshare", "--isolated"],
-    ["share", "--config-only"],
-  ])("%s --help shows only the options it takes", async (command, mode) => {
+    ["unshare", "--isolated", ""],
+    // share writes mounts, so it takes --remote-home as every command that writes them does (issue 21).
+    ["share", "--config-only", " [--remote-home DIR]"],
+  ])("%s --help shows only the options it takes", async (command, mode, more) => {
     const result = await runCli([command, "--help"], { env: env() });
     expect(result.stdout.split("\n")[0]).toBe(
-      `Usage: claude-persist ${command} [folder] [--config PATH] [--dry-run] [--json]`,
+      `Usage: claude-persist ${command} [folder] [--config PATH] [--dry-run] [--json]${more}`,
     );
     // The old spelling is named once, as the same thing, never as the usage.
     expect(result.stdout).toContain(`'dev-open ${mode}' is the same`);

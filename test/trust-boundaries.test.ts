@@ -52,8 +52,9 @@ function runHook(home: string) {
   });
 }
 
-async function gitRepo(): Promise<string> {
-  const repo = path.join(tempDir(), "app");
+/** A repo named `name`; two repos of one name shared in one home would be two repos on one container path. */
+async function gitRepo(name = "app"): Promise<string> {
+  const repo = path.join(tempDir(), name);
   mkdirSync(path.join(repo, ".devcontainer"), { recursive: true });
   await execa("git", ["init", "-q", "-b", "main"], { cwd: repo });
   return repo;
@@ -126,7 +127,7 @@ describe("a cloned repo cannot reach the user's files through dev-open", () => {
   });
 
   it("a config linked to another file inside the repo is still edited there", async () => {
-    const repo = await gitRepo();
+    const repo = await gitRepo("linked-config");
     writeFileSync(path.join(repo, "shared-devcontainer.json"), CONFIG);
     symlinkSync("../shared-devcontainer.json", path.join(repo, ".devcontainer", "devcontainer.json"));
     const result = await runCli(["dev-open", "--config-only"], { env: hostEnv(home), cwd: repo });

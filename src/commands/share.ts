@@ -7,7 +7,7 @@ import { openDevContainer } from "../devcontainer/open.ts";
 import { UserError } from "../errors.ts";
 import { devOpenFlags, plainDevOpen, printDevOpenResult } from "./dev-open.ts";
 
-// dev-open's own flags, those that do not contradict the mode.
+// dev-open's own flags, those that do not contradict the mode; share writes mounts, so it takes --remote-home too.
 const flags = {
   config: devOpenFlags.config,
   "dry-run": {
@@ -16,8 +16,10 @@ const flags = {
   },
   json: devOpenFlags.json,
 } as const;
+const shareFlags = { ...flags, "remote-home": devOpenFlags["remote-home"] } as const;
 
 const USAGE = `[folder] ${flagSynopsis(flags)}`;
+const SHARE_USAGE = `[folder] ${flagSynopsis(shareFlags)}`;
 
 export const unshare: Command = {
   flags,
@@ -27,24 +29,25 @@ Takes this repo's persistence mounts out of its dev container config: once recre
 own Claude sessions. 'claude-persist share' puts them back. ('dev-open --isolated' is the same.)
 
 ${flagHelp(flags)}`,
-  run: (args, io) => forward("unshare", { isolated: true }, args, io),
+  run: (args, io) => forward("unshare", { isolated: true }, flags, args, io),
 };
 
 export const share: Command = {
-  flags,
-  help: `Usage: claude-persist share ${USAGE}
+  flags: shareFlags,
+  help: `Usage: claude-persist share ${SHARE_USAGE}
 
 Writes this repo's persistence mounts into its dev container config and prepares the host; does not launch.
 For an editor that opens the container itself. ('dev-open --config-only' is the same.)
 
-${flagHelp(flags)}`,
-  run: (args, io) => forward("share", { configOnly: true }, args, io),
+${flagHelp(shareFlags)}`,
+  run: (args, io) => forward("share", { configOnly: true }, shareFlags, args, io),
 };
 
 /** Checks `args` against what `command` takes, then runs dev-open in `mode` with them. */
 async function forward(
   command: string,
   mode: { isolated: true } | { configOnly: true },
+  taken: typeof shareFlags | typeof flags,
   args: string[],
   io: Io,
 ): Promise<number> {
@@ -54,16 +57,20 @@ async function forward(
   // A typo of one of its own (`--dry-rn`) is parseOptions' to name, with the nearest flag.
   const other = names.find((name) => {
     const flag = name.replace(/^--?/, "");
-    return name.startsWith("-") && !Object.hasOwn(flags, flag) && Object.hasOwn(devOpenFlags, flag);
+    return name.startsWith("-") && !Object.hasOwn(taken, flag) && Object.hasOwn(devOpenFlags, flag);
   });
-  if (other) throw new UserError(`${command} takes --config, --dry-run and --json, not ${other}`, 2);
-  const { values, positionals } = parseOptions(`claude-persist ${command}`, args, flags, { positionals: 1 });
+  const list = Object.keys(taken).map((name) => `--${name}`);
+  if (other)
+    throw new UserError(`${command} takes ${list.slice(0, -1).join(", ")} and ${list.at(-1)}, not ${other}`, 2);
+  // Parsed with share's flags: unshare's extra one (--remote-home) was refused just above.
+  const { values, positionals } = parseOptions(`claude-persist ${command}`, args, shareFlags, { positionals: 1 });
   const result = await openDevContainer(
     {
       ...plainDevOpen(positionals[0] ?? io.cwd),
       ...mode,
       configPath: values.config,
       dryRun: Boolean(values["dry-run"]),
+      remoteHome: values["remote-home"],
     },
     io,
   );

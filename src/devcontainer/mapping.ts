@@ -10,6 +10,7 @@ import {
   renameSync,
   rmdirSync,
   symlinkSync,
+  unlinkSync,
   type Stats,
 } from "node:fs";
 import path from "node:path";
@@ -17,13 +18,16 @@ import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
 import { errorCode, isNotFound, isRealDirectory, readRegularFile } from "../fs.ts";
 import { withDirBeneath } from "../fs-beneath.ts";
-import { readMappings, recordMapping } from "../state/mappings.ts";
+import { forgetMappings, readMappings, recordMapping } from "../state/mappings.ts";
 
 export type MapResult = {
   readonly hostSlug: string;
   readonly containerSlug: string;
-  /** "linked": a new symlink; "already": it was there; "same-path": nothing to map. */
-  readonly link: "linked" | "already" | "same-path";
+  /**
+   * "linked": a new symlink; "already": it was there; "same-path": nothing to map; "own-folder": the path is another
+   * repo's link too, and this container has the repo's own project folder mounted there instead (own-project.ts).
+   */
+  readonly link: "linked" | "already" | "same-path" | "own-folder";
   /** Files moved from a container-only slug folder into the host's. */
   readonly merged: string[];
 };
@@ -89,6 +93,38 @@ export async function mapProject(
 }
 
 /**
+ * unshare: this repo's container paths are let go: their records, and the links that still name its project folder,
+ * so that another repo whose container uses the same folder can be mapped. Returns the container paths freed.
+ */
+export async function forgetProjectPath(env: Env, hostPath: string, configPath: string): Promise<string[]> {
+  const hostSlug = encodeProjectSlug(hostPath);
+  const mine = readMappings(env).filter(
+    (m) =>
+      m.hostPath === hostPath &&
+      (m.configPath === undefined || m.configPath === configPath) &&
+      m.containerSlug !== hostSlug,
+  );
+  if (mine.length === 0) return [];
+  await forgetMappings(env, mine);
+  const projects = projectsDir(env);
+  for (const slug of new Set(mine.map((m) => m.containerSlug))) {
+    // Only our own link goes (a link is removed, never followed): a folder or another repo's link stays.
+    if (readLinkOrUndefined(path.join(projects, slug)) === hostSlug)
+      withDirBeneath(projects, "", (held) => unlinkSync(path.join(held, slug)));
+  }
+  return [...new Set(mine.map((m) => m.containerPath))];
+}
+
+function readLinkOrUndefined(file: string): string | undefined {
+  try {
+    return readlinkSync(file);
+  } catch {
+    // Not a link, or not there.
+    return undefined;
+  }
+}
+
+/**
  * The real folder in `projects` (a held folder) that holds the host slug's sessions, made if missing: the slug's
  * own folder, or the sibling its link names (sync links a path slug to its travelling folder so). Undefined for
  * anything else: a link that leads out of `projects`, a file.
@@ -111,7 +147,7 @@ function hostSlugFolder(projects: string, slug: string): string | undefined {
 }
 
 /** The host project that already owns `containerSlug`, when it is not `hostPath`. */
-function collidingProject(env: Env, containerSlug: string, hostPath: string): string | undefined {
+export function collidingProject(env: Env, containerSlug: string, hostPath: string): string | undefined {
   const recorded = readMappings(env).find((m) => m.containerSlug === containerSlug && m.hostPath !== hostPath);
   if (recorded) return recorded.hostPath;
   const link = path.join(projectsDir(env), containerSlug);

@@ -17,6 +17,7 @@ import {
 } from "../devcontainer/launch/docker.ts";
 import type { PersistencePlan } from "../devcontainer/config/mount-plan.ts";
 import { worktreeGitDir } from "../devcontainer/launch/override.ts";
+import { checkHomeMounts } from "../devcontainer/launch/verify-home.ts";
 import { projectLinkState } from "../devcontainer/project-link.ts";
 import { remoteProjectLinkCheck } from "../devcontainer/remote/open.ts";
 import { resolveEngine } from "../devcontainer/remote/engine.ts";
@@ -71,6 +72,7 @@ export async function containerSection(env: NodeJS.ProcessEnv, target: Container
   const mapping =
     (await remoteProjectLinkCheck(env, container, claudeDir)) ?? checkContainerMapping(env, container, target);
   checks.push(
+    ...tagged("devcontainer.home-mounts", await checkHomeMountsIn(env, container, user, target)),
     ...tagged("devcontainer.uid", await checkUserAccess(env, container, user, claudeDir, target)),
     ...tagged("devcontainer.single-file-mounts", singleFiles.checks),
     ...tagged("devcontainer.mapping", mapping),
@@ -81,6 +83,30 @@ export async function containerSection(env: NodeJS.ProcessEnv, target: Container
     ...tagged("devcontainer.node", await checkNodeInContainer(env, container.Id)),
   );
   return { title, checks };
+}
+
+/** The same check dev-open makes after a launch: the mounts are in the user's real $HOME/.claude. */
+async function checkHomeMountsIn(
+  env: NodeJS.ProcessEnv,
+  container: Container,
+  user: string,
+  target: ContainerTarget,
+): Promise<CheckResult> {
+  const planned = containerClaudeDir(container, target.plan).replace(/\/\.claude$/, "");
+  const targets = target.plan.mounts.map((m) => `${planned}/.claude/${m.name}`);
+  const check = await checkHomeMounts(env, container.Id, user, planned, targets).catch(() => undefined);
+  if (!check) return warn(`${user}'s home in the container could not be asked`);
+  if (check.home !== planned)
+    return fail(
+      `${user}'s home in the container is ${check.home}, but the mounts are under ${planned}/.claude: Claude Code there does not see the host's sessions`,
+      target.devOpen(`--rebuild --remote-home ${check.home}`),
+    );
+  if (check.missing.length > 0)
+    return fail(
+      `${check.home}/.claude lacks ${check.missing.join(", ")} in the container`,
+      target.devOpen("--rebuild"),
+    );
+  return ok(`the mounts are in ${user}'s home in the container (${check.home}/.claude)`);
 }
 
 /** A linked worktree's `.git` file names the main repo's `.git` by its host path: the container needs it there. */

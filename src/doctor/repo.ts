@@ -53,7 +53,7 @@ export async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): 
   }
   let plan: PersistencePlan;
   try {
-    plan = await planPersistence(config, target.root, { env, askDocker: target.docker });
+    plan = await planPersistence(config, target.root, { env, askDocker: target.docker, configPath: target.file });
   } catch (error) {
     return [{ title, checks: tagged("repo.config-mounts", fail(describeError(error))) }];
   }

@@ -37,3 +37,9 @@ export async function recordMapping(env: Env, mapping: Mapping): Promise<void> {
     mapping,
   ]);
 }
+
+/** Takes these mappings out of the record (unshare frees the container path they held). */
+export async function forgetMappings(env: Env, gone: readonly Mapping[]): Promise<void> {
+  const keys = new Set(gone.map(mappingKey));
+  await updateJsonState(mappingsFile(env), mappingsSchema, [], (all) => all.filter((m) => !keys.has(mappingKey(m))));
+}

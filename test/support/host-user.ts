@@ -17,7 +17,29 @@ export type HostUser = {
   readonly inContainer: (repo: string, command: string[]) => Promise<AsUserResult>;
   /** A git repo of the user's, committed, whose devcontainer.json runs `image` with the pinned claude in it. */
   readonly makeRepo: (name: string, image: string) => Promise<string>;
+  /** A git repo of the user's, committed, holding `files` (paths relative to the repo) and a README. */
+  readonly makeRepoWith: (name: string, files: Readonly<Record<string, string>>) => Promise<string>;
 };
+
+/** A config's fields that let the tests' containers work: the host's network, the pinned claude read-only. */
+export const E2E_CONFIG = {
+  // The container reaches the test's Messages-API server on the host's loopback.
+  runArgs: ["--network=host"],
+  mounts: [`source=${CLAUDE_NATIVE_DIR},target=/opt/claude,type=bind,readonly`],
+};
+
+/** Anthropic's reference config puts every repo on /workspace; two such repos used to share one history there. */
+export function workspaceConfig(name: string, image: string): string {
+  const config = {
+    name,
+    image,
+    remoteUser: "vscode",
+    workspaceMount: "source=${localWorkspaceFolder},target=/workspace,type=bind,consistency=delegated",
+    workspaceFolder: "/workspace",
+    ...E2E_CONFIG,
+  };
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
 
 export function hostUser(user: TestUser, home: string, engine: DockerEngine, server: MessagesServer): HostUser {
   const env = {
@@ -51,18 +73,16 @@ export function hostUser(user: TestUser, home: string, engine: DockerEngine, ser
       repo,
     );
   const makeRepo = async (name: string, image: string) => {
+    const config = { name, image, remoteUser: "vscode", ...E2E_CONFIG };
+    return makeRepoWith(name, { ".devcontainer/devcontainer.json": `${JSON.stringify(config, null, 2)}\n` });
+  };
+  const makeRepoWith = async (name: string, files: Readonly<Record<string, string>>) => {
     const parent = await makeUserTempDir(user, "cp-e2e-");
     const repo = path.join(parent, name);
-    await mkdir(path.join(repo, ".devcontainer"), { recursive: true });
-    const config = {
-      name,
-      image,
-      remoteUser: "vscode",
-      // The container reaches the test's Messages-API server on the host's loopback.
-      runArgs: ["--network=host"],
-      mounts: [`source=${CLAUDE_NATIVE_DIR},target=/opt/claude,type=bind,readonly`],
-    };
-    await writeFile(path.join(repo, ".devcontainer", "devcontainer.json"), `${JSON.stringify(config, null, 2)}\n`);
+    for (const [file, text] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(repo, file)), { recursive: true });
+      await writeFile(path.join(repo, file), text);
+    }
     await writeFile(path.join(repo, "README.md"), `# ${name}\n`);
     await chownTree(parent, user);
     const git = (args: string[]) =>
@@ -72,7 +92,7 @@ export function hostUser(user: TestUser, home: string, engine: DockerEngine, ser
     await git(["commit", "-q", "-m", "init"]);
     return repo;
   };
-  return { run, inContainer, makeRepo };
+  return { run, inContainer, makeRepo, makeRepoWith };
 }
 
 export type HostSetup = {

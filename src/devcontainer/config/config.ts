@@ -3,7 +3,7 @@ import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Node, ParseError } from "jsonc-parser";
 import * as z from "zod/mini";
-import { UserError } from "../../errors.ts";
+import { EXIT, UserError } from "../../errors.ts";
 import { once } from "../../once.ts";
 import "../../zod-messages.ts";
 import { repoRoot } from "../../work/git.ts";
@@ -49,7 +49,10 @@ export function findDevcontainerConfig(root: string, options: FindConfigOptions 
     );
   }
   const listed = found.map((file) => path.relative(root, file)).join(", ");
-  throw new UserError(`Several dev container configs in ${root}: ${listed}. Pick one with --config <path>.`);
+  throw new UserError(
+    `Several dev container configs in ${root}: ${listed}. Pick one with --config <path>.`,
+    EXIT.usage,
+  );
 }
 
 function explicitConfig(config: string, cwd: string): string {

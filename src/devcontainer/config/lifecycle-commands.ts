@@ -7,10 +7,15 @@ import type { PersistencePlan } from "./mount-plan.ts";
 
 /** The key of the pack's command in an object-form lifecycle command. */
 export const LIFECYCLE_KEY = "claude-persist";
-/** The key the user's own command moves to when a string or array lifecycle command becomes an object. */
+/** The key an earlier version moved the user's own command to (an object, whose entries the spec runs in parallel). */
 export const ORIGINAL_KEY = "original";
+/** Starts the last line of a combined command: the user's command as their JSON text had it, byte for byte. */
+export const ORIGINAL_TAG = "# claude-persist original: ";
 /** Ends every shell command the pack adds (a shell comment), so that it is recognisable. */
 export const COMMAND_TAG = "# claude-persist";
+
+/** Set by dev-open for the launch: it makes ~/.claude the user's itself once `up` is done, so no warning is due. */
+export const OWNER_FIXED_ENV = "CLAUDE_PERSIST_OWNER_FIXED";
 
 /**
  * Runs once when the container is created, as the remote user, before an editor attaches. Docker creates
@@ -24,7 +29,7 @@ export function ownershipCommand(containerHome: string): string {
   const steps = [seedCopyCommand(containerHome)];
   if (containerHome !== "/root") {
     steps.unshift(
-      `test -O ${dir} || sudo -n chown $(id -u):$(id -g) ${dir} 2>/dev/null || ` +
+      `test -O ${dir} || sudo -n chown $(id -u):$(id -g) ${dir} 2>/dev/null || [ -n "$${OWNER_FIXED_ENV}" ] || ` +
         `echo "claude-persist: ${dir} is not owned by $(id -un) and sudo is not available; ` +
         `Claude Code may skip hooks" >&2`,
     );
@@ -65,4 +70,36 @@ export function desiredCommands(plan: PersistencePlan): Partial<Record<Lifecycle
   if (folders) commands.initializeCommand = folders;
   commands.onCreateCommand = ownershipCommand(plan.containerHome);
   return commands;
+}
+
+/**
+ * Ours, then the user's command, as one shell script that runs them in order (the object form's entries run in
+ * parallel, and ours must be done before theirs). An array, which the CLI runs without a shell, becomes its words
+ * quoted. The last line, a shell comment, keeps the user's JSON text so that unshare gives it back exactly.
+ */
+export function combinedCommand(ours: string, original: string | readonly string[], originalText: string): string {
+  const theirs = typeof original === "string" ? original : original.map(posixQuote).join(" ");
+  return `${ours}\n${theirs}\n${ORIGINAL_TAG}${JSON.stringify(originalText)}`;
+}
+
+/** The parts of a combined command: ours, and the user's JSON text; undefined for anything else. */
+export function splitCombined(value: unknown): { ours: string; originalText: string } | undefined {
+  if (typeof value !== "string") return undefined;
+  const first = value.indexOf("\n");
+  const last = value.lastIndexOf(`\n${ORIGINAL_TAG}`);
+  if (first < 0 || last < first) return undefined;
+  const ours = value.slice(0, first);
+  if (!ours.endsWith(COMMAND_TAG)) return undefined;
+  try {
+    const originalText: unknown = JSON.parse(value.slice(last + 1 + ORIGINAL_TAG.length));
+    return typeof originalText === "string" ? { ours, originalText } : undefined;
+  } catch {
+    // Not ours after all: a command of the user's that happens to look like it.
+    return undefined;
+  }
+}
+
+/** One word for /bin/sh (dash too): single quotes, a quote inside as '\''. */
+function posixQuote(word: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }

@@ -38,6 +38,8 @@ export type PersistencePlan = {
 export type ContainerUserHints = {
   /** `--remote-home`: wins over everything. */
   readonly remoteHome?: string;
+  /** The home found for the container's user (launch/find-user.ts): wins over the naming rules below. */
+  readonly home?: string;
   readonly remoteUser?: string;
   readonly containerUser?: string;
   /** From the image's `devcontainer.metadata` label: its remoteUser, else its containerUser. */
@@ -123,6 +125,7 @@ const DEVCONTAINERS_IMAGE = /^mcr\.microsoft\.com\/(?:vscode\/)?devcontainers\/(
 /** The container user's home: `--remote-home`, else from the first user we know, else the image's usual default. */
 export function resolveContainerHome(hints: ContainerUserHints): string {
   if (hints.remoteHome) return checkContainerPath(hints.remoteHome.replace(/\/+$/, "") || "/");
+  if (hints.home) return checkContainerPath(hints.home, "the container user's home");
   const users = [hints.remoteUser, hints.imageRemoteUser, hints.containerUser];
   for (const user of users) {
     const home = user ? homeOfUser(user) : undefined;
@@ -147,9 +150,11 @@ function defaultUserOfDevcontainersImage(name: string): string {
   return "vscode";
 }
 
-function checkContainerPath(home: string): string {
+function checkContainerPath(home: string, what = "--remote-home"): string {
   if (!/^\/[A-Za-z0-9._/-]*$/.test(home)) {
-    throw new UserError(`--remote-home ${home}: use an absolute path of letters, digits, '.', '_', '-' and '/'.`);
+    throw new UserError(
+      `${what} ${home}: use an absolute path of letters, digits, '.', '_', '-' and '/'${what === "--remote-home" ? "" : " (pass --remote-home DIR)"}.`,
+    );
   }
   return home;
 }

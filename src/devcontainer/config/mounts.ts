@@ -24,7 +24,14 @@ import {
   removeEntries,
   type BlockEntry,
 } from "./jsonc-blocks.ts";
-import { desiredCommands, LIFECYCLE_KEY, LIFECYCLE_PROPERTIES, ORIGINAL_KEY } from "./lifecycle-commands.ts";
+import {
+  combinedCommand,
+  desiredCommands,
+  LIFECYCLE_KEY,
+  LIFECYCLE_PROPERTIES,
+  ORIGINAL_KEY,
+  splitCombined,
+} from "./lifecycle-commands.ts";
 import { mountString, type PersistencePlan, type Skipped } from "./mount-plan.ts";
 import {
   isPackCommand,
@@ -184,8 +191,9 @@ function envPart(
 
 /**
  * Adds the pack's command to a lifecycle property without breaking what is there: absent → our string; a string
- * or array (one command) → an object of parallel commands holding ours and the original, verbatim; an object →
- * one more key. Our own command, when present, is updated in place if the plan changed.
+ * or array (one command) → one script that runs ours, then theirs (combinedCommand); an object (the user's own
+ * parallel commands) → one more key. Our command, when present, is updated in place if the plan changed; an
+ * earlier version's `{claude-persist, original}` object becomes the sequential script.
  */
 function lifecyclePart(text: string, tree: Node, property: string, command: string, layout: TextLayout): Part {
   const part = emptyPart();
@@ -200,8 +208,13 @@ function lifecyclePart(text: string, tree: Node, property: string, command: stri
     if (current !== command) part.edits.push(replaceNode(value, JSON.stringify(command)));
     return part;
   }
+  const combined = splitCombined(current);
+  if (combined) {
+    if (combined.ours !== command) part.edits.push(replaceNode(value, sequential(command, combined.originalText)));
+    return part;
+  }
   if (value.type === "string" || value.type === "array") {
-    part.edits.push(replaceNode(value, wrappedCommand(text, value, command, layout)));
+    part.edits.push(replaceNode(value, sequential(command, text.slice(value.offset, value.offset + value.length))));
     part.added.push(property);
     return part;
   }
@@ -210,6 +223,13 @@ function lifecyclePart(text: string, tree: Node, property: string, command: stri
     return part;
   }
   const ours = propertyValueNode(value, LIFECYCLE_KEY);
+  const earlier = propertyValueNode(value, ORIGINAL_KEY);
+  if (ours && earlier && value.children?.length === 2 && isPackCommand(nodeValue(ours))) {
+    part.edits.push(
+      replaceNode(value, sequential(command, text.slice(earlier.offset, earlier.offset + earlier.length))),
+    );
+    return part;
+  }
   if (ours) {
     if (nodeValue(ours) !== command) part.edits.push(replaceNode(ours, JSON.stringify(command)));
     return part;
@@ -219,14 +239,12 @@ function lifecyclePart(text: string, tree: Node, property: string, command: stri
   return part;
 }
 
-function wrappedCommand(text: string, value: Node, command: string, layout: TextLayout): string {
-  const indent = /^[ \t]*/.exec(text.slice(text.lastIndexOf("\n", value.offset - 1) + 1))?.[0] ?? "";
-  const inner = indent + layout.indentUnit;
-  const original = text.slice(value.offset, value.offset + value.length);
-  return (
-    `{${layout.eol}${inner}${JSON.stringify(LIFECYCLE_KEY)}: ${JSON.stringify(command)},` +
-    `${layout.eol}${inner}${JSON.stringify(ORIGINAL_KEY)}: ${original}${layout.eol}${indent}}`
-  );
+/** The JSON text of ours-then-theirs, from the user's JSON text of their command (a string or an array). */
+function sequential(command: string, originalText: string): string {
+  const parsed = parseJsoncObject(`{"c": ${originalText}}`, "the lifecycle command");
+  const value = nodeValue(parsed.children?.[0]?.children?.[1] as Node);
+  const original = Array.isArray(value) ? value.map(String) : String(value);
+  return JSON.stringify(combinedCommand(command, original, originalText));
 }
 
 function replaceNode(node: Node, content: string): Edit {
@@ -350,6 +368,12 @@ function lifecycleRemovalEdits(text: string, tree: Node, removed: string[]): Edi
   const edits: Edit[] = [];
   for (const property of LIFECYCLE_PROPERTIES) {
     const value = propertyValueNode(tree, property);
+    const combined = value ? splitCombined(nodeValue(value)) : undefined;
+    if (value && combined) {
+      edits.push(replaceNode(value, combined.originalText));
+      removed.push(property);
+      continue;
+    }
     if (value?.type !== "object") continue;
     const children = value.children ?? [];
     const index = children.findIndex((child) => child.children?.[0]?.value === LIFECYCLE_KEY);

@@ -2,7 +2,8 @@
 // persistence mounts added — or, with `remove`, taken out again. Planned in memory; the caller writes.
 import path from "node:path";
 import { configDir, globalStatePath, type Env } from "../../claude/home.ts";
-import { imageRemoteUser } from "../launch/docker.ts";
+import type { ContainerUser } from "../launch/container-user.ts";
+import { findContainerUser, type UserLookup } from "../launch/find-user.ts";
 import { readTextToEditInside } from "../../fs-beneath.ts";
 import {
   findDevcontainerConfig,
@@ -24,6 +25,8 @@ export type PersistenceEdit = {
   readonly workspaceFolder: string;
   readonly configPath: string;
   readonly containerHome: string;
+  /** Who the container runs as, its home, and where both came from (absent when the mounts are taken out). */
+  readonly containerUser?: ContainerUser;
   readonly files: FileEdit[];
   readonly added: string[];
   readonly skipped: Skipped[];
@@ -45,6 +48,9 @@ export type PersistenceEditOptions = {
   readonly remoteHome: string | undefined;
   readonly remove: boolean;
   readonly env: Env;
+  /** How far to go to find the container's user: the files, the engine's images, or a build first. */
+  readonly lookup?: UserLookup;
+  readonly onProgress?: (line: string) => void;
 };
 
 export async function preparePersistenceEdit(options: PersistenceEditOptions): Promise<PersistenceEdit> {
@@ -92,11 +98,17 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
     };
   }
 
-  const plan = await planPersistence(config, workspaceFolder, {
-    env: options.env,
+  const containerUser = await findContainerUser({
+    config,
+    configPath,
+    workspaceFolder,
+    read: readQuietly(read),
+    env: options.env as NodeJS.ProcessEnv,
     remoteHome: options.remoteHome,
-    askDocker: true,
+    lookup: options.lookup ?? "images",
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
+  const plan = planWithUser(workspaceFolder, options.env, containerUser);
   const edited = ensurePersistenceMounts(text, plan, { file: configPath, includeMounts: !compose });
   let configText = edited.text;
   if (options.samePath) configText = ensureSamePath(configText, configPath, Boolean(compose));
@@ -129,6 +141,7 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
     workspaceFolder,
     configPath,
     containerHome: plan.containerHome,
+    containerUser,
     files,
     added,
     skipped: edited.skipped,
@@ -144,39 +157,50 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
   };
 }
 
+/** A reader of the repo's files that says "not there" rather than throwing: a Dockerfile outside the repo is not read. */
+function readQuietly(read: (file: string) => string | undefined): (file: string) => string | undefined {
+  return (file) => {
+    try {
+      return read(file);
+    } catch {
+      return undefined;
+    }
+  };
+}
+
 /**
  * The persistence mounts and environment that `config` should have: what dev-open adds and doctor checks. The
- * image's metadata only matters when the config names no user; asking Docker for it takes a process, and only
- * when `askDocker` (doctor does not where Docker is unreachable).
+ * container's user is found as the Dev Containers CLI finds it (launch/find-user.ts); with `askDocker` the
+ * engine's images are read too (doctor does not ask where Docker is unreachable).
  */
 export async function planPersistence(
   config: DevcontainerConfig,
   workspaceFolder: string,
-  options: { readonly env: Env; readonly remoteHome?: string | undefined; readonly askDocker: boolean },
-): Promise<PersistencePlan> {
-  const askImage =
-    options.askDocker &&
-    config.image !== undefined &&
-    !config.remoteUser &&
-    !config.containerUser &&
-    !options.remoteHome;
-  const fromImage =
-    askImage && config.image ? await imageRemoteUser(config.image, options.env as NodeJS.ProcessEnv) : undefined;
+  options: {
+    readonly env: Env;
+    readonly remoteHome?: string | undefined;
+    readonly askDocker: boolean;
+    readonly configPath: string;
+  },
+): Promise<PersistencePlan & { readonly containerUser: ContainerUser }> {
+  const containerUser = await findContainerUser({
+    config,
+    configPath: options.configPath,
+    workspaceFolder,
+    read: readQuietly((file) => readTextToEditInside(workspaceFolder, file)),
+    env: options.env as NodeJS.ProcessEnv,
+    remoteHome: options.remoteHome,
+    lookup: options.askDocker ? "images" : "files",
+  });
+  return { ...planWithUser(workspaceFolder, options.env, containerUser), containerUser };
+}
+
+function planWithUser(workspaceFolder: string, env: Env, user: ContainerUser): PersistencePlan {
   return planPersistenceMounts({
-    container: {
-      ...(options.remoteHome ? { remoteHome: options.remoteHome } : {}),
-      ...(config.remoteUser ? { remoteUser: config.remoteUser } : {}),
-      ...(config.containerUser ? { containerUser: config.containerUser } : {}),
-      ...(config.image ? { image: config.image } : {}),
-      ...(fromImage ? { imageRemoteUser: fromImage } : {}),
-    },
-    env: options.env,
+    container: { home: user.home },
+    env,
     mcpEnvNames: collectMcpEnvNames(
-      [
-        path.join(configDir(options.env), "mcp.json"),
-        globalStatePath(options.env),
-        path.join(workspaceFolder, ".mcp.json"),
-      ],
+      [path.join(configDir(env), "mcp.json"), globalStatePath(env), path.join(workspaceFolder, ".mcp.json")],
       { projectDir: workspaceFolder },
     ),
   });

@@ -18,11 +18,13 @@ export function isDockerUnreachable(line: string): boolean {
   );
 }
 
-const labelsSchema = once(() => z.optional(z.nullable(z.record(z.string(), z.string()))));
+export const labelsSchema = once(() => z.optional(z.nullable(z.record(z.string(), z.string()))));
 
 const containerSchema = once(() =>
   z.looseObject({
     Id: z.string(),
+    /** The image the container was made from (the devcontainers CLI's built `-uid` image, say). */
+    Image: z.optional(z.string()),
     State: z.looseObject({ Running: z.boolean() }),
     Mounts: z.array(
       z.looseObject({ Type: z.string(), Source: z.optional(z.string()), Destination: z.string(), RW: z.boolean() }),
@@ -63,7 +65,7 @@ export function containerMetadata(container: Container): MetadataEntry[] {
 }
 
 /** The `devcontainer.metadata` label of a container or an image, parsed; empty when it is missing or malformed. */
-function metadataFromLabels(labels: z.infer<ReturnType<typeof labelsSchema>>): MetadataEntry[] {
+export function metadataFromLabels(labels: z.infer<ReturnType<typeof labelsSchema>>): MetadataEntry[] {
   const label = labels?.["devcontainer.metadata"];
   if (!label) return [];
   try {
@@ -83,7 +85,8 @@ export function containerEnv(container: Container): Record<string, string> {
   return Object.fromEntries(entries.filter(([key]) => key));
 }
 
-async function docker(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+/** `docker …args`'s output; a UserError that says why when it fails (unreachable, timed out, its own reason). */
+export async function docker(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   const result = await runProcess("docker", args, { env, timeout: DOCKER_TIMEOUT_MS });
   if (result.exitCode === 0) return result.stdout;
   if (result.timedOut)
@@ -171,17 +174,35 @@ export async function inspectContainer(id: string, env: NodeJS.ProcessEnv): Prom
   return container;
 }
 
-/** The user an image's `devcontainer.metadata` label asks for, when the image is there to read. */
-export async function imageRemoteUser(image: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  let labels: z.infer<ReturnType<typeof labelsSchema>>;
+export type ImageConfig = {
+  readonly user: string | undefined;
+  readonly metadata: MetadataEntry[];
+  readonly env: Record<string, string>;
+};
+
+/** What an image says about its user (Config.User, its devcontainer.metadata label, Config.Env); undefined when it is not here. */
+export async function inspectImage(image: string, env: NodeJS.ProcessEnv): Promise<ImageConfig | undefined> {
+  const schema = z.looseObject({
+    User: z.optional(z.nullable(z.string())),
+    Labels: labelsSchema(),
+    Env: z.optional(z.nullable(z.array(z.string()))),
+  });
+  let parsed: z.infer<typeof schema>;
   try {
-    labels = labelsSchema().parse(
-      JSON.parse(await docker(["image", "inspect", "--format", "{{json .Config.Labels}}", image], env)),
-    );
+    parsed = schema.parse(JSON.parse(await docker(["image", "inspect", "--format", "{{json .Config}}", image], env)));
   } catch {
+    // Not pulled or built yet, or no engine: the caller goes on what the files say.
     return undefined;
   }
-  return effectiveUser(metadataFromLabels(labels));
+  const entries = (parsed.Env ?? []).map((line) => [
+    line.slice(0, line.indexOf("=")),
+    line.slice(line.indexOf("=") + 1),
+  ]);
+  return {
+    user: parsed.User || undefined,
+    metadata: metadataFromLabels(parsed.Labels),
+    env: Object.fromEntries(entries.filter(([key]) => key)),
+  };
 }
 
 /** Runs `command` in the container as root: for what Docker made root-owned. */

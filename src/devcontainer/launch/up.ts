@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { startProcess } from "../../child-process.ts";
 import * as z from "zod/mini";
+import { OWNER_FIXED_ENV } from "../config/lifecycle-commands.ts";
 import { DOCKER_UNREACHABLE_FIX, isDockerUnreachable } from "./docker.ts";
 import { UserError } from "../../errors.ts";
 import { openRegularFile, readRegularText } from "../../fs.ts";
@@ -76,6 +77,8 @@ export async function devcontainerUp(options: UpOptions): Promise<UpOutcome> {
     "--config",
     options.configPath,
   ];
+  // dev-open makes ~/.claude the user's after `up` (see ownershipCommand): the creation log need not warn about it.
+  args.push("--remote-env", `${OWNER_FIXED_ENV}=1`);
   if (options.overrideConfig) args.push("--override-config", options.overrideConfig);
   for (const mount of options.mounts ?? []) args.push("--mount", mount);
   if (options.removeExisting) args.push("--remove-existing-container");
