@@ -1,7 +1,7 @@
 // A person at the terminal: interactive `claude` on the host, then in the dev container, driven through tmux
 // (send-keys, capture-pane), with the real pinned CLI, a real container and the tests' own Messages-API server.
 // `-p` skips Claude Code's first-run flow, so only an interactive session shows whether the container starts over.
-import { chownSync, mkdirSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -353,13 +353,17 @@ describe.skipIf(skipReason !== undefined)(
       // The repo's config names no credential: a teammate without one gets no empty variable.
       expect((await host.run("cat", [configFile], repo)).stdout).not.toContain("${localEnv:ANTHROPIC_API_KEY}");
 
-      // Found again, the container's own .claude.json keeps its keys and gains the host's choices.
+      // Found again after the host's choices changed (a newer onboarding), the container's own .claude.json keeps
+      // its keys and gains the host's choices. (With the host unchanged, dev-open skips that merge: seed-record.ts.)
       const written = await host.inContainer(repo, [
         "sh",
         "-c",
         `printf '%s' '{"numStartups": 7, "theme": "light"}' > /home/vscode/.claude.json`,
       ]);
       expect(written.exitCode, written.stderr).toBe(0);
+      const hostState = path.join(home, ".claude.json");
+      const changed = { ...JSON.parse(readFileSync(hostState, "utf8")), lastOnboardingVersion: "2.1.331" };
+      writeFileSync(hostState, `${JSON.stringify(changed, null, 2)}\n`, { mode: 0o600 });
       const again = await host.run(process.execPath, [CLI, "dev-open"], repo);
       expect(again.exitCode, again.stderr).toBe(0);
       const state = JSON.parse((await host.inContainer(repo, ["cat", "/home/vscode/.claude.json"])).stdout) as Record<

@@ -259,7 +259,7 @@ describe.skipIf(skipReason !== undefined)(TITLE, () => {
     expect(viaContext.exitCode, viaContext.stderr).toBe(0);
     const reopened = JSON.parse(viaContext.stdout) as { messages: string[]; containerId: string };
     expect(reopened.containerId).toBe(result.containerId);
-    expect(reopened.messages.join("\n")).toContain("The pack on devbox is the same as here.");
+    expect(reopened.messages.join("\n")).toContain("claude-persist on devbox is the same as here.");
 
     // `dev-open --shell`: when the shell in the container ends, what was made there comes back here by itself.
     const todo = "/home/vscode/.claude/todos/made-in-the-container.json";
