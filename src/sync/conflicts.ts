@@ -5,7 +5,8 @@
 import { lstatSync, readdirSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { projectsDir, type Env } from "../claude/home.ts";
-import { readRegularText, tempPathBeside } from "../fs.ts";
+import { listBeneath, projectFolderName, withDirBeneath } from "../container-tree.ts";
+import { errorCode, isNotFound, readRegularText, tempPathBeside } from "../fs.ts";
 import { PROJECT_IDENTITY_PREFIX } from "./folders.ts";
 
 const CONFLICT = /^(.+)\.sync-conflict-\d{8}-\d{6}-([A-Z0-9]{7})(\.jsonl)$/;
@@ -31,8 +32,24 @@ export function conflictCopies(dir: string): string[] {
   return names.filter((name) => name.includes(".sync-conflict-") && CONFLICT.test(name));
 }
 
-/** Merges every conflict copy in `dir` into its session and removes it. Copies that cannot be merged stay. */
+/**
+ * Merges every conflict copy in `dir` (a folder the caller trusts) into its session and removes it. Copies that cannot
+ * be merged stay. The folder is held open: every read, write, rename and removal is of a name in it.
+ */
 export function mergeConflicts(dir: string): MergedConflict[] {
+  return withDirBeneath(dir, "", mergeInHeld);
+}
+
+/**
+ * `mergeConflicts` of the folder that holds `slug`'s sessions in `projects` (its own, or the travelling folder sync's
+ * link names), reached through the gate: a link a container planted at `projects/<slug>` is not merged through.
+ */
+export function mergeProjectConflicts(projects: string, slug: string): MergedConflict[] {
+  const folder = projectFolderName(projects, slug);
+  return folder === undefined ? [] : withDirBeneath(projects, folder, mergeInHeld);
+}
+
+function mergeInHeld(dir: string): MergedConflict[] {
   const merged: MergedConflict[] = [];
   for (const name of conflictCopies(dir)) {
     const match = CONFLICT.exec(name);
@@ -157,13 +174,18 @@ export function mergeAllConflicts(env: Env): MergedConflict[] {
   const projects = projectsDir(env);
   let names: string[];
   try {
-    names = readdirSync(projects).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX));
+    names = (listBeneath(projects, "") ?? []).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX));
   } catch {
     return [];
   }
+  // Each folder held open as it is merged: one swapped for a link after the listing is not entered.
   return names.flatMap((name) => {
-    const dir = path.join(projects, name);
-    return lstatSync(dir).isDirectory() ? mergeConflicts(dir) : [];
+    try {
+      return withDirBeneath(projects, name, mergeInHeld);
+    } catch (error) {
+      if (errorCode(error) === "EUNSAFEFILE" || isNotFound(error)) return [];
+      throw error;
+    }
   });
 }
 
@@ -171,9 +193,15 @@ export function mergeAllConflicts(env: Env): MergedConflict[] {
 export function countConflictCopies(env: Env): number {
   const projects = projectsDir(env);
   try {
-    return readdirSync(projects)
+    return (listBeneath(projects, "") ?? [])
       .filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX))
-      .reduce((sum, name) => sum + conflictCopies(path.join(projects, name)).length, 0);
+      .reduce((sum, name) => {
+        try {
+          return sum + withDirBeneath(projects, name, conflictCopies).length;
+        } catch {
+          return sum;
+        }
+      }, 0);
   } catch {
     return 0;
   }
