@@ -164,7 +164,7 @@ function compareRel(a: string, b: string): number {
  */
 export function openBeneath(root: string, rel: string, listed?: Pick<TreeEntry, "dev" | "ino">): number {
   const { dir, name } = split(rel);
-  const fd = withDirBeneath(root, dir, (held) => {
+  const fd = withHeld(root, dir, (held) => {
     try {
       return openSync(`${held}/${name}`, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (error) {
@@ -183,6 +183,18 @@ export function openBeneath(root: string, rel: string, listed?: Pick<TreeEntry, 
     throw refusal(`${path.join(root, rel)} ${problem}; not reading it`);
   }
   return fd;
+}
+
+/** `withDirBeneath` for a folder listed earlier: one that is a link or file now was swapped since, and is named so. */
+function withHeld<T>(root: string, dir: string, fn: (held: string) => T): T {
+  try {
+    return withDirBeneath(root, dir, fn);
+  } catch (error) {
+    if (errorCode(error) !== "EUNSAFEFILE" || !/is a link or not a folder/.test(String(error))) throw error;
+    throw refusal(
+      `${path.join(root, dir)} is no longer a folder (a link or file was put in its place); not reading it`,
+    );
+  }
 }
 
 /** The bytes of the regular file `root/rel` (at most `maxBytes`), no link followed at any component; undefined when missing. */
