@@ -244,3 +244,13 @@ function readlinkIn(held: string, name: string): string {
   if (!stats.isSymbolicLink()) throw refusal(`${name} is not a link`);
   return readlinkSync(`${held}/${name}`);
 }
+
+/**
+ * Where a container would race us: between a look and the act that follows it. Tests set `hook` to swap a folder
+ * for a link at exactly that moment, deterministically; in use it is never set.
+ */
+export const raceWindow: { hook?: ((at: string) => void) | undefined } = {};
+
+export function racePoint(at: string): void {
+  raceWindow.hook?.(at);
+}

@@ -6,6 +6,7 @@ import {
   closeSync,
   existsSync,
   ftruncateSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -19,6 +20,8 @@ import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
 import { createSnapshot } from "../src/snapshot/create.ts";
+import { raceWindow } from "../src/container-tree.ts";
+import { linkProject } from "../src/sync/identity.ts";
 import { syncAtSessionStart } from "../src/sync/session-start.ts";
 import { spawn } from "node:child_process";
 import { CLI, tempDir, tempHome } from "./support/claude.ts";
@@ -160,4 +163,34 @@ describe("snapshot create's bounds", () => {
     expect(await exited).toBe("SIGTERM");
     expect(list()).toEqual([]);
   }, 60_000);
+});
+
+describe("sync's first link of a project", () => {
+  it("never makes a container's link the travelling folder when the slug folder is swapped for one after the look", () => {
+    const victim = tempDir("cp-victim-");
+    writeFileSync(path.join(victim, "id_ed25519"), "key\n");
+    const home = tempHome();
+    const projects = path.join(home, ".claude", "projects");
+    const repo = tempDir("cp-repo-");
+    mkdirSync(path.join(repo, ".git"));
+    writeFileSync(path.join(repo, ".git", "config"), '[remote "origin"]\n\turl = git@github.com:ana/app.git\n');
+    const slug = path.join(projects, encodeProjectSlug(repo));
+    mkdirSync(slug, { recursive: true });
+    writeFileSync(path.join(slug, "0b7e4a8c-1111-4222-8333-944445555666.jsonl"), "{}\n");
+    raceWindow.hook = (at) => {
+      if (at !== "link-project") return;
+      renameSync(slug, `${slug}.moved`);
+      symlinkSync(victim, slug);
+    };
+    try {
+      linkProject({ HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" }, repo);
+    } catch (error) {
+      expect(String(error)).toMatch(/is a link or not a folder/);
+    } finally {
+      raceWindow.hook = undefined;
+    }
+    for (const name of readdirSync(projects).filter((n) => n.startsWith("repo-")))
+      expect(lstatSync(path.join(projects, name)).isSymbolicLink()).toBe(false);
+    expect(readdirSync(victim)).toEqual(["id_ed25519"]);
+  });
 });
