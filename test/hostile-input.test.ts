@@ -1,0 +1,106 @@
+// Issue 22's smaller attacks and bounds, each as a container or a cloned repo would plant it: what a host-side
+// command reads must stay inside its folders, its work must stay bounded, and its answers honest.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { encodeProjectSlug } from "../src/claude/home.ts";
+import { runCli, tempDir, tempHome } from "./support/claude.ts";
+import { writeTranscript } from "./support/transcripts.ts";
+
+const HOUR = 3_600_000;
+const ID = "d1d1d1d1-0000-4000-8000-000000000001";
+
+type Listed = { id: string; prompt?: string; branch?: string };
+
+/** One `sessions --all --json --stats` run, with what the last run kept put away first (it would be printed as it is). */
+async function listAll(home: string, cwd: string): Promise<{ sessions: Listed[]; opened: number; stdout: string }> {
+  rmSync(path.join(home, ".claude", "persist-host", "sessions-listings"), { recursive: true, force: true });
+  const result = await runCli(["sessions", "--all", "--json", "--stats"], { env: { HOME: home }, cwd });
+  expect(result.exitCode, result.stderr).toBe(0);
+  const opened = /opened (\d+) transcripts/.exec(result.stderr)?.[1];
+  return {
+    sessions: (JSON.parse(result.stdout) as { sessions: Listed[] }).sessions,
+    opened: Number(opened),
+    stdout: result.stdout,
+  };
+}
+
+describe("sessions --all", () => {
+  it("does not follow a project-folder link out of projects/ and print what it finds there", async () => {
+    const home = tempHome();
+    const cwd = tempDir("cp-work-");
+    const outside = tempDir("cp-outside-");
+    writeTranscript(path.join(outside, `${ID}.jsonl`), {
+      id: ID,
+      cwd: "/home/ana/private",
+      branch: "main",
+      prompt: "the host's private notes",
+      start: Date.now() - 2 * HOUR,
+      end: Date.now() - HOUR,
+    });
+    const projects = path.join(home, ".claude", "projects");
+    mkdirSync(projects, { recursive: true });
+    symlinkSync(outside, path.join(projects, "-planted"));
+    const listed = await listAll(home, cwd);
+    expect(listed.stdout).not.toContain("the host's private notes");
+    expect(listed.sessions).toEqual([]);
+  });
+});
+
+describe("the sessions index", () => {
+  it("keeps itself when a transcript has a field over 4,096 characters: the next run opens nothing", async () => {
+    const home = tempHome();
+    const cwd = tempDir("cp-work-");
+    const dir = path.join(home, ".claude", "projects", encodeProjectSlug(cwd));
+    const start = Date.now() - 2 * HOUR;
+    writeTranscript(path.join(dir, `${ID}.jsonl`), {
+      id: ID,
+      cwd,
+      branch: `b-${"x".repeat(5000)}`,
+      prompt: "p".repeat(6000),
+      start,
+      end: start + HOUR,
+    });
+    expect((await listAll(home, cwd)).opened).toBe(1);
+    expect((await listAll(home, cwd)).opened).toBe(0);
+  });
+
+  it("reads again a transcript rewritten in place to the same size with its mtime put back", async () => {
+    const home = tempHome();
+    const cwd = tempDir("cp-work-");
+    const dir = path.join(home, ".claude", "projects", encodeProjectSlug(cwd));
+    const file = path.join(dir, `${ID}.jsonl`);
+    const start = Date.now() - 2 * HOUR;
+    const write = (branch: string) =>
+      writeTranscript(file, { id: ID, cwd, branch, prompt: "hello", start, end: start + HOUR });
+    write("feature/aaaa");
+    const first = await listAll(home, cwd);
+    expect(first.sessions[0]?.branch).toBe("feature/aaaa");
+    const { mtimeMs, size } = statSync(file);
+    // The mtime kept to the nanosecond on a reference file, to be put back after the rewrite.
+    const reference = path.join(tempDir("cp-ref-"), "ref");
+    writeFileSync(reference, "");
+    spawnSync("touch", ["-m", "-r", file, reference]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    writeFileSync(file, readFileSync(file, "utf8").replaceAll("feature/aaaa", "feature/bbbb"));
+    spawnSync("touch", ["-m", "-r", reference, file]);
+    expect(statSync(file)).toMatchObject({ size, mtimeMs });
+    const second = await listAll(home, cwd);
+    expect(second.sessions[0]?.branch).toBe("feature/bbbb");
+  });
+});
+
+describe("sessions' reading of a transcript", () => {
+  it("reads at most its 16 and 64 KiB windows at each end of a transcript with no newline", async () => {
+    const home = tempHome();
+    const cwd = tempDir("cp-work-");
+    const dir = path.join(home, ".claude", "projects", encodeProjectSlug(cwd));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `${ID}.jsonl`), `{"type":"user","cwd":"${"x".repeat(8 << 20)}`);
+    const result = await runCli(["sessions", "--all", "--json", "--stats"], { env: { HOME: home }, cwd });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const read = Number(/read (\d+) of/.exec(result.stderr)?.[1]);
+    expect(read).toBeLessThanOrEqual(2 * (16 + 64) * 1024);
+  });
+});
