@@ -5,6 +5,8 @@ import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync }
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
+import { checkMappingCollisions } from "../src/doctor/mapping-checks.ts";
+import { resolveSnapshotProject } from "../src/snapshot/project.ts";
 import { runCli, tempDir, tempHome } from "./support/claude.ts";
 import { writeTranscript } from "./support/transcripts.ts";
 
@@ -102,5 +104,62 @@ describe("sessions' reading of a transcript", () => {
     expect(result.exitCode, result.stderr).toBe(0);
     const read = Number(/read (\d+) of/.exec(result.stderr)?.[1]);
     expect(read).toBeLessThanOrEqual(2 * (16 + 64) * 1024);
+  });
+});
+
+describe("records a container writes are claims", () => {
+  const mapping = (hostPath: string, containerPath: string, slugs: { host?: string; container?: string } = {}) => ({
+    hostPath,
+    hostSlug: slugs.host ?? encodeProjectSlug(hostPath),
+    containerPath,
+    containerSlug: slugs.container ?? encodeProjectSlug(containerPath),
+    time: new Date().toISOString(),
+  });
+  const plant = (home: string, entries: unknown[]) => {
+    const state = path.join(home, ".claude", "persist-state");
+    mkdirSync(state, { recursive: true });
+    writeFileSync(path.join(state, "mappings.json"), JSON.stringify(entries));
+  };
+
+  it("a planted mapping does not make repo A's snapshots repo B's on the host", async () => {
+    const home = tempHome();
+    const a = tempDir("cp-repo-a-");
+    const b = tempDir("cp-repo-b-");
+    plant(home, [mapping(b, a)]);
+    const project = await resolveSnapshotProject({ HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" }, a);
+    expect(project.hostPath).toBe(a);
+    expect(project.dir).toContain(encodeProjectSlug(a));
+  });
+
+  it("a mapping with a ../ slug neither enters a snapshot nor keeps it from being restored", async () => {
+    const home = tempHome();
+    const cwd = tempDir("cp-work-");
+    const dir = path.join(home, ".claude", "projects", encodeProjectSlug(cwd));
+    const start = Date.now() - 2 * HOUR;
+    writeTranscript(path.join(dir, `${ID}.jsonl`), {
+      id: ID,
+      cwd,
+      branch: "main",
+      prompt: "hi",
+      start,
+      end: start + HOUR,
+    });
+    plant(home, [mapping("/elsewhere", cwd, { host: "../../outside" })]);
+    const env = { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" };
+    const created = await runCli(["snapshot", "create", "--json"], { env, cwd });
+    expect(created.exitCode, created.stderr).toBe(0);
+    const { id } = JSON.parse(created.stdout) as { id: string };
+    const restored = await runCli(["snapshot", "restore", id], { env, cwd });
+    expect(restored.exitCode, restored.stderr).toBe(0);
+  });
+
+  it("60,000 planted mappings of one container path: doctor names five repos and how many more, not all", () => {
+    const home = tempHome();
+    plant(
+      home,
+      Array.from({ length: 60_000 }, (_, i) => mapping(`/srv/repo-${i}`, "/workspaces/app")),
+    );
+    const [result] = checkMappingCollisions({ HOME: home });
+    expect(result?.label).toMatch(/is mapped to 60000 repos: \/srv\/repo-0, .*, \/srv\/repo-4, and 59995 more$/);
   });
 });

@@ -3,12 +3,13 @@
 import { lstatSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { configDir, encodeProjectSlug, hasProjectSlug, projectsDir, type Env } from "../claude/home.ts";
+import { detectEnvironment } from "../environment.ts";
 import { describeError, UserError } from "../errors.ts";
 import { listBeneath, projectFolderName, type TreeEntry, type Walk, walkBeneath } from "../container-tree.ts";
 import { errorCode, isNotFound, readRegularText } from "../fs.ts";
 import { projectSlugFolders, sessionIdOf } from "../sessions/sessions.ts";
 import { withLock } from "../state/files.ts";
-import { mappingsFile, readMappings, type Mapping } from "../state/mappings.ts";
+import { checkedMapping, mappingsFile, readMappings, type Mapping } from "../state/mappings.ts";
 import { migrateHostState, PACK_STATE_DIR, STATE, statePath } from "../state/paths.ts";
 import { workItemsPath } from "../work/work-items.ts";
 import { SNAPSHOT_LOCK_WAIT_MS, type Manifest, type SnapshotProject } from "./format.ts";
@@ -20,8 +21,12 @@ export async function resolveSnapshotProject(
   extraSlugs: string[] = [],
 ): Promise<SnapshotProject> {
   const { project: here, slugs: found } = await projectSlugFolders(env, cwd);
-  // In a container the folder is the container's: the mapping names the host's, which names the snapshots.
-  const mapped = readableMappings(env).find((m) => encodeProjectSlug(m.containerPath) === encodeProjectSlug(here));
+  // In a container the folder is the container's: the mapping names the host's, which names the snapshots. On the
+  // host a mapping (which containers can write) decides nothing: the project is the folder the user is in.
+  const inContainer = detectEnvironment(env).kind === "container";
+  const mapped = inContainer
+    ? readableMappings(env).find((m) => encodeProjectSlug(m.containerPath) === encodeProjectSlug(here))
+    : undefined;
   const hostPath = mapped?.hostPath ?? here;
   const slug = encodeProjectSlug(hostPath);
   const slugs = [...new Set([...found, ...extraSlugs])].sort();
@@ -92,7 +97,10 @@ export function collectProjectData(env: Env, slugFolders: string[]): ProjectData
     add(config, `${PACK_STATE_DIR}/${STATE.sessionStarts.name}/${id}.jsonl`, data, "file");
   }
   const slugSet = new Set(slugFolders);
-  data.state.mappings.push(...readStateArray(mappingsFile(env)).filter((m) => isProjectMapping(m, slugSet)));
+  // Only entries whose claims check out: a planted `../` slug would make the snapshot one restore refuses.
+  data.state.mappings.push(
+    ...readStateArray(mappingsFile(env)).filter((m) => checkedMapping(m) !== undefined && isProjectMapping(m, slugSet)),
+  );
   data.state.workItems.push(...readStateArray(workItemsPath(env)).filter((w) => isProjectWorkItem(w, slugSet)));
   return data;
 }
