@@ -1,7 +1,7 @@
 // Issue 22's smaller attacks and bounds, each as a container or a cloned repo would plant it: what a host-side
 // command reads must stay inside its folders, its work must stay bounded, and its answers honest.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
@@ -161,5 +161,33 @@ describe("records a container writes are claims", () => {
     );
     const [result] = checkMappingCollisions({ HOME: home });
     expect(result?.label).toMatch(/is mapped to 60000 repos: \/srv\/repo-0, .*, \/srv\/repo-4, and 59995 more$/);
+  });
+});
+
+describe("the old shared snapshot folder", () => {
+  it("a link planted there does not make prune in repo A delete repo B's snapshots", async () => {
+    const home = tempHome();
+    const env = { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" };
+    const a = tempDir("cp-repo-a-");
+    const b = tempDir("cp-repo-b-");
+    const bDir = path.join(home, ".claude", "projects", encodeProjectSlug(b));
+    const start = Date.now() - 2 * HOUR;
+    writeTranscript(path.join(bDir, `${ID}.jsonl`), {
+      id: ID,
+      cwd: b,
+      branch: "main",
+      prompt: "hi",
+      start,
+      end: start + HOUR,
+    });
+    for (let i = 0; i < 2; i++) expect((await runCli(["snapshot", "create"], { env, cwd: b })).exitCode).toBe(0);
+    const bSnapshots = path.join(home, ".claude", "persist-host", "snapshots", encodeProjectSlug(b));
+    const before = readdirSync(bSnapshots).sort();
+    const legacy = path.join(home, ".claude", "persist-state", "snapshots");
+    mkdirSync(legacy, { recursive: true });
+    symlinkSync(bSnapshots, path.join(legacy, encodeProjectSlug(a)));
+    const pruned = await runCli(["snapshot", "prune", "--keep", "1"], { env, cwd: a });
+    expect(pruned.exitCode, pruned.stderr).toBe(0);
+    expect(readdirSync(bSnapshots).sort()).toEqual(before);
   });
 });
