@@ -66,7 +66,10 @@ export function collision(env: Env, containerPath: string, hosts: readonly strin
   const fix =
     gone.length > 0
       ? `remove the entries of ${firstFew(gone)} (no longer there) from ${displayPath(mappingsFile(env), env)}`
-      : firstFew(others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`), "; ");
+      : firstFew(
+          others.map((host) => `cd ${shellWord(host)} && dev-open --same-path`),
+          "; ",
+        );
   return fail(
     `${containerPath} is mapped to ${hosts.length} repos: ${firstFew(hosts)}`,
     fix,
