@@ -191,3 +191,39 @@ describe("the old shared snapshot folder", () => {
     expect(readdirSync(bSnapshots).sort()).toEqual(before);
   });
 });
+
+describe("settings.json that is not a file to read", () => {
+  const settingsOf = (home: string) => path.join(home, ".claude", "settings.json");
+  const cases: Array<[string, (file: string) => void]> = [
+    ["a FIFO", (file) => spawnSync("mkfifo", [file])],
+    ["a link to /dev/zero", (file) => symlinkSync("/dev/zero", file)],
+  ];
+
+  it.each(cases)(
+    "%s: install, doctor and uninstall each end with one line saying so, and hang on nothing",
+    async (_what, plant) => {
+      const home = tempHome();
+      mkdirSync(path.join(home, ".claude"), { recursive: true });
+      plant(settingsOf(home));
+      for (const args of [["install"], ["doctor"], ["uninstall"]]) {
+        const result = await runCli(args, { env: { HOME: home, DOCKER_HOST: "unix:///nonexistent/docker.sock" } });
+        expect(result.exitCode, `${args[0]}: ${result.stderr}`).not.toBe(0);
+        expect(`${result.stdout}${result.stderr}`).toMatch(/settings\.json is not a regular file/);
+        expect(result.stderr).not.toMatch(/\n\s+at /);
+      }
+    },
+    60_000,
+  );
+
+  it("nested 100,000 levels deep: install says so in one line, no stack overflow, and leaves the file as it was", async () => {
+    const home = tempHome();
+    mkdirSync(path.join(home, ".claude"), { recursive: true });
+    const text = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    writeFileSync(settingsOf(home), text);
+    const result = await runCli(["install"], { env: { HOME: home } });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toMatch(/settings\.json:1:257: nested deeper than 256 levels/);
+    expect(result.stderr).not.toMatch(/Maximum call stack|\n\s+at /);
+    expect(readFileSync(settingsOf(home), "utf8")).toBe(text);
+  });
+});
