@@ -7,7 +7,10 @@ import { describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
 import { checkMappingCollisions } from "../src/doctor/mapping-checks.ts";
 import { resolveSnapshotProject } from "../src/snapshot/project.ts";
+import { unisonRemoteRoot } from "../src/sync/unison.ts";
+import { linearClient } from "../src/work/linear.ts";
 import { runCli, tempDir, tempHome } from "./support/claude.ts";
+import { startLinearServer } from "./support/linear-server.ts";
 import { writeTranscript } from "./support/transcripts.ts";
 
 const HOUR = 3_600_000;
@@ -225,5 +228,38 @@ describe("settings.json that is not a file to read", () => {
     expect(result.stderr).toMatch(/settings\.json:1:257: nested deeper than 256 levels/);
     expect(result.stderr).not.toMatch(/Maximum call stack|\n\s+at /);
     expect(readFileSync(settingsOf(home), "utf8")).toBe(text);
+  });
+});
+
+describe("what reaches other tools", () => {
+  it.each(["x@-F", "-oProxyCommand=sh@host", "ssh://-F"])(
+    "sync unison refuses %j instead of handing an option to ssh",
+    (target) => {
+      expect(() => unisonRemoteRoot(target)).toThrow(/is not an ssh host/);
+    },
+  );
+
+  it("an issue Linear answers for LIN-123 that names another identifier starts no work", async () => {
+    const server = await startLinearServer();
+    try {
+      const other = {
+        id: "issue-ops-9",
+        identifier: "OPS-9",
+        title: "Another team's issue",
+        url: "https://linear.app/acme/issue/OPS-9",
+        branchName: "ops-9-other",
+        description: null,
+        state: { id: "s1", name: "Todo", type: "unstarted" },
+        team: { id: "t9", key: "OPS" },
+        assignee: null,
+      };
+      server.answerFor("Issue", { kind: "garbage", body: JSON.stringify({ data: { issue: other } }) });
+      const client = linearClient({ apiKey: "lin_api_0123456789abcdef", apiUrl: server.url, timeoutMs: 2_000 });
+      await expect(client.fetchIssue("LIN-123")).rejects.toThrow(
+        /answered the question for LIN-123 with another issue \(OPS-9\)/,
+      );
+    } finally {
+      await server.close();
+    }
   });
 });
