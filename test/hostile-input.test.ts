@@ -9,7 +9,7 @@ import { checkMappingCollisions } from "../src/doctor/mapping-checks.ts";
 import { resolveSnapshotProject } from "../src/snapshot/project.ts";
 import { unisonRemoteRoot } from "../src/sync/unison.ts";
 import { linearClient } from "../src/work/linear.ts";
-import { runCli, tempDir, tempHome } from "./support/claude.ts";
+import { CLI, runCli, tempDir, tempHome } from "./support/claude.ts";
 import { startLinearServer } from "./support/linear-server.ts";
 import { writeTranscript } from "./support/transcripts.ts";
 
@@ -262,4 +262,25 @@ describe("what reaches other tools", () => {
       await server.close();
     }
   });
+});
+
+describe("--json run from a folder deleted meanwhile", () => {
+  it.each([["sessions"], ["doctor"], ["snapshot", "list"]])(
+    "%s prints one JSON error document and one line, no stack trace",
+    (...command) => {
+      const home = tempHome();
+      const gone = tempDir("cp-gone-");
+      const script = 'cd "$1" && rmdir "$1" && shift && exec "$@"';
+      const result = spawnSync("sh", ["-c", script, "sh", gone, process.execPath, CLI, ...command, "--json"], {
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home },
+        encoding: "utf8",
+      });
+      expect(result.status).not.toBe(0);
+      const document = JSON.parse(result.stdout) as { ok: boolean; error: { message: string } };
+      expect(document.ok).toBe(false);
+      expect(result.stderr.trim().split("\n")).toEqual([
+        expect.stringMatching(/the current folder no longer exists .*: cd into one that does and run again$/),
+      ]);
+    },
+  );
 });
