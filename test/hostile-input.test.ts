@@ -284,3 +284,26 @@ describe("--json run from a folder deleted meanwhile", () => {
     },
   );
 });
+
+describe("an older install's record, edited by a container before it moved host-only", () => {
+  it("is not trusted to say install made settings.json: uninstall takes the hook out and keeps the file", async () => {
+    const home = tempHome();
+    const env = { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" };
+    const claude = path.join(home, ".claude");
+    const settings = path.join(claude, "settings.json");
+    mkdirSync(claude, { recursive: true });
+    writeFileSync(settings, '{\n  "model": "opus"\n}\n');
+    expect((await runCli(["install"], { env })).exitCode).toBe(0);
+    // The layout of an older version, the record in persist-state/, where a container says settings.json was install's.
+    const record = JSON.parse(readFileSync(path.join(claude, "persist-host", "install.json"), "utf8")) as {
+      settings: { before: string | null; after: string };
+    };
+    record.settings.before = null;
+    rmSync(path.join(claude, "persist-host"), { recursive: true, force: true });
+    writeFileSync(path.join(claude, "persist-state", "install.json"), JSON.stringify(record));
+    const result = await runCli(["uninstall"], { env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(readFileSync(settings, "utf8")).toContain('"model": "opus"');
+    expect(readFileSync(settings, "utf8")).not.toContain("session-start");
+  });
+});

@@ -126,6 +126,9 @@ export type Migration = {
   readonly left: string[];
 };
 
+/** Beside a record moved from `persist-state/`: it was writable by containers, so what it says is not trusted. */
+export const FROM_SHARED_SUFFIX = ".from-shared";
+
 /** In the host-only folder once the migration is done: its one stat is all a session start pays afterwards. */
 const MIGRATED_MARKER = ".migrated";
 
@@ -168,6 +171,9 @@ export function migrateHostState(env: Env): Migration | undefined {
     try {
       renameSync(from, to);
       moved.push(entry.name);
+      // A record that lay where containers write is a claim: marked, so that uninstall never acts on what it says
+      // of settings.json (a container could have set it to "install made it": uninstall would delete it).
+      if (entry === STATE.installRecord) closeSync(openSync(`${to}${FROM_SHARED_SUFFIX}`, "a", 0o600));
     } catch (error) {
       // Another process moved it first.
       if (!isNotFound(error)) throw error;
