@@ -194,3 +194,26 @@ describe("sync's first link of a project", () => {
     expect(readdirSync(victim)).toEqual(["id_ed25519"]);
   });
 });
+
+describe("conflict-copy names on the terminal", () => {
+  it("a session name carrying escape sequences (OSC 52 writes the clipboard) is told without them", () => {
+    const { home, projects } = syncedHome();
+    const cwd = tempDir("cp-work-");
+    const folder = path.join(projects, encodeProjectSlug(cwd));
+    mkdirSync(folder);
+    const name = "\x1b]52;c;cm0gLXJmIH4K\x07abc";
+    writeFileSync(path.join(folder, `${name}.jsonl`), `${line("u1", "2026-01-01T00:00:01Z", "one")}\n`);
+    writeFileSync(
+      path.join(folder, `${name}.sync-conflict-20260101-000002-ABCDEFG.jsonl`),
+      `${line("u9", "2026-01-01T00:00:02Z", "two")}\n`,
+    );
+    const result = syncAtSessionStart(
+      { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" },
+      { session_id: "abc", cwd },
+      "host",
+      new Date(),
+    );
+    expect(result.notes.join("")).toContain("merged its 1 line(s) back");
+    expect(result.notes.join("")).not.toMatch(/[\x00-\x1f]/);
+  });
+});

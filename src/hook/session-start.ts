@@ -12,6 +12,7 @@ import { appendToFileIn, touchFolder, withDirBeneath } from "../fs-beneath.ts";
 import { repairProjectLink } from "../devcontainer/project-link.ts";
 import { syncAtSessionStart } from "../sync/session-start.ts";
 import { migrateHostState, STATE } from "../state/paths.ts";
+import { oneLine } from "../text.ts";
 import { describeWorkItems, readWorkItemEntries, sessionPlaces } from "../work/work-items.ts";
 
 /** What the hook uses of Claude Code's SessionStart input; other fields are kept as they came. */
@@ -124,7 +125,7 @@ export function runSessionStartHook(stdinText: string, env: Env, now: Date = new
     synced.notes.map((note) => `\nclaude-persist sync: ${note}.`).join("") +
     (workItems ? `\n${workItems}` : "");
   const stdout = JSON.stringify({ hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: context } });
-  const told = synced.notes.map((note) => `claude-persist sync: ${note}.\n`).join("");
+  const told = synced.notes.map((note) => `claude-persist sync: ${oneLine(note)}.\n`).join("");
   return { stdout: `${stdout}\n`, stderr: describeProblems(problems, fixes) + told };
 }
 
@@ -132,7 +133,8 @@ export function runSessionStartHook(stdinText: string, env: Env, now: Date = new
 function describeProblems(problems: string[], fixes: string[]): string {
   if (problems.length === 0) return "";
   const fix = fixes.length > 0 ? `Fix: ${[...new Set(fixes)].join("; ")}.` : "Run 'claude-persist doctor' for the fix.";
-  return `claude-persist: ${problems.join("; ")}. ${fix}\n`;
+  // Problems quote paths and errors from folders containers write: no escape sequence reaches the terminal.
+  return `claude-persist: ${oneLine(problems.join("; "))}. ${oneLine(fix)}\n`;
 }
 
 function parseInput(stdinText: string, problems: string[]): HookInput | undefined {

@@ -7,6 +7,7 @@ import path from "node:path";
 import { projectsDir, type Env } from "../claude/home.ts";
 import { listBeneath, projectFolderName, withDirBeneath } from "../container-tree.ts";
 import { errorCode, isNotFound, readRegularText, tempPathBeside } from "../fs.ts";
+import { oneLine } from "../text.ts";
 import { PROJECT_IDENTITY_PREFIX } from "./folders.ts";
 
 const CONFLICT = /^(.+)\.sync-conflict-\d{8}-\d{6}-([A-Z0-9]{7})(\.jsonl)$/;
@@ -163,7 +164,7 @@ export function describeMerged(merged: readonly MergedConflict[]): string {
   return merged
     .map(
       (m) =>
-        `session ${m.session.replace(/\.jsonl$/, "")} was continued on two machines at once (device ${m.device}): ` +
+        `session ${oneLine(m.session.replace(/\.jsonl$/, ""), 80)} was continued on two machines at once (device ${m.device}): ` +
         `merged its ${m.added} line(s) back, no line lost; the session now has two branches and resume follows the newest`,
     )
     .join("; ");
