@@ -307,3 +307,41 @@ describe("an older install's record, edited by a container before it moved host-
     expect(readFileSync(settings, "utf8")).not.toContain("session-start");
   });
 });
+
+describe("this project's worktrees", () => {
+  it("a fake .git/worktrees/<x>/gitdir naming another repo does not add that repo's sessions to 'sessions' here", async () => {
+    const home = tempHome();
+    const git = (cwd: string, ...args: string[]) => spawnSync("git", args, { cwd, encoding: "utf8" });
+    const [a, b] = [tempDir("cp-repo-a-"), tempDir("cp-repo-b-")];
+    for (const repo of [a, b]) {
+      git(repo, "init", "-q", "-b", "main");
+      git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "x");
+    }
+    const fake = path.join(a, ".git", "worktrees", "fake");
+    mkdirSync(fake, { recursive: true });
+    writeFileSync(path.join(fake, "gitdir"), `${path.join(b, ".git")}\n`);
+    writeFileSync(path.join(fake, "HEAD"), "ref: refs/heads/main\n");
+    writeFileSync(path.join(fake, "commondir"), "../..\n");
+    expect(git(a, "worktree", "list").stdout).toContain(b);
+    const start = Date.now() - 2 * HOUR;
+    for (const [repo, prompt] of [
+      [a, "mine"],
+      [b, "the other repo's secret"],
+    ] as const) {
+      const id = repo === a ? ID : "d1d1d1d1-0000-4000-8000-000000000002";
+      const dir = path.join(home, ".claude", "projects", encodeProjectSlug(repo));
+      writeTranscript(path.join(dir, `${id}.jsonl`), {
+        id,
+        cwd: repo,
+        branch: "main",
+        prompt,
+        start,
+        end: start + HOUR,
+      });
+    }
+    const result = await runCli(["sessions", "--json"], { env: { HOME: home }, cwd: a });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain("mine");
+    expect(result.stdout).not.toContain("the other repo's secret");
+  });
+});

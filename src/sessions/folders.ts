@@ -138,7 +138,13 @@ export async function findProject(here: string): Promise<{ root: string; worktre
     return { root: here, worktrees: [] };
   }
   try {
-    const worktrees = (await listWorktrees(root)).filter((w) => !w.bare).map((w) => realpathOrSelf(w.path));
+    // git lists what `.git/worktrees/*/gitdir` says, which a container can write: a worktree counts only when its own
+    // `.git` names this repo back (a planted entry naming another repo would add that repo to "this project").
+    const main = realpathOrSelf(mainWorktreeOf(root) ?? root);
+    const worktrees = (await listWorktrees(root))
+      .filter((w) => !w.bare)
+      .map((w) => realpathOrSelf(w.path))
+      .filter((w) => w === main || realpathOrSelf(mainWorktreeOf(w) ?? w) === main);
     return { root, worktrees: worktrees.includes(root) ? worktrees : [root, ...worktrees] };
   } catch {
     return { root, worktrees: [root] };
