@@ -1,7 +1,7 @@
 // Issue 22's smaller attacks and bounds, each as a container or a cloned repo would plant it: what a host-side
 // command reads must stay inside its folders, its work must stay bounded, and its answers honest.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
@@ -343,5 +343,21 @@ describe("this project's worktrees", () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toContain("mine");
     expect(result.stdout).not.toContain("the other repo's secret");
+  });
+});
+
+describe("persist-host/ that others can write", () => {
+  it("install and snapshot create refuse it in one line with the fix (before, only the code cache checked it)", async () => {
+    const home = tempHome();
+    const env = { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" };
+    const cwd = tempDir("cp-work-");
+    const hostOnly = path.join(home, ".claude", "persist-host");
+    mkdirSync(hostOnly, { recursive: true });
+    chmodSync(hostOnly, 0o777);
+    for (const args of [["install"], ["snapshot", "create"]]) {
+      const result = await runCli(args, { env, cwd });
+      expect(result.exitCode, args.join(" ")).not.toBe(0);
+      expect(result.stderr).toMatch(/persist-host can be written by other users \(mode 777\): .*chmod 700/);
+    }
   });
 });

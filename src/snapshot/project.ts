@@ -10,7 +10,7 @@ import { errorCode, isNotFound, readRegularText } from "../fs.ts";
 import { projectSlugFolders, sessionIdOf } from "../sessions/sessions.ts";
 import { withLock } from "../state/files.ts";
 import { checkedMapping, mappingsFile, readMappings, type Mapping } from "../state/mappings.ts";
-import { migrateHostState, PACK_STATE_DIR, STATE, statePath } from "../state/paths.ts";
+import { checkHostOnly, migrateHostState, PACK_HOST_DIR, PACK_STATE_DIR, STATE, statePath } from "../state/paths.ts";
 import { workItemsPath } from "../work/work-items.ts";
 import { SNAPSHOT_LOCK_WAIT_MS, type Manifest, type SnapshotProject } from "./format.ts";
 import { isRecord } from "../json.ts";
@@ -236,4 +236,7 @@ export function makeHostOnlyDir(dir: string): void {
       throw new UserError(`${here} is not a folder (a link?); remove it, then try again`);
     }
   }
+  // persist-host/ itself (`<it>/snapshots/<slug>`): the user's own, writable by no one else.
+  const hostOnly = path.dirname(path.dirname(dir));
+  if (path.basename(hostOnly) === PACK_HOST_DIR) checkHostOnly(hostOnly);
 }
