@@ -361,3 +361,27 @@ describe("persist-host/ that others can write", () => {
     }
   });
 });
+
+describe("sync link on the terminal", () => {
+  it("a repo whose remote URL carries escape sequences is named without them", async () => {
+    const home = tempHome();
+    const hostOnly = path.join(home, ".claude", "persist-host");
+    mkdirSync(hostOnly, { recursive: true, mode: 0o700 });
+    writeFileSync(
+      path.join(hostOnly, "sync.json"),
+      JSON.stringify({ home: path.join(hostOnly, "syncthing"), own: true, relay: false, deviceId: "X" }),
+    );
+    const repo = tempDir("cp-repo-");
+    mkdirSync(path.join(repo, ".git"));
+    writeFileSync(
+      path.join(repo, ".git", "config"),
+      '[remote "origin"]\n\turl = git@github.com:ana/app\x1b]52;c;cm0K\x07.git\n',
+    );
+    const result = await runCli(["sync", "link"], {
+      env: { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" },
+      cwd: repo,
+    });
+    expect(`${result.stdout}${result.stderr}`).toMatch(/Travelling now|travelling/i);
+    expect(`${result.stdout}${result.stderr}`).not.toMatch(/[\x00-\x09\x0b-\x1f]/);
+  });
+});

@@ -310,7 +310,7 @@ async function link(args: string[], io: Io): Promise<number> {
   }
   const name = `${linked.identity.remote}${linked.identity.subpath ? `/${linked.identity.subpath}` : ""}`;
   io.stdout(
-    `${linked.state === "already" ? "Already travelling" : "Travelling now"}: ${dir} as ${name}${linked.moved.length > 0 ? ` (${linked.moved.length} files moved in)` : ""}.\n`,
+    `${linked.state === "already" ? "Already travelling" : "Travelling now"}: ${oneLine(dir)} as ${oneLine(name)}${linked.moved.length > 0 ? ` (${linked.moved.length} files moved in)` : ""}.\n`,
   );
   return 0;
 }
