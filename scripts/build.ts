@@ -86,6 +86,24 @@ async function buildRuntime(dist: string): Promise<void> {
     ],
   });
   hookProblems.push(...hookBundleProblems(pluginSessionStart.metafile));
+  // The Stop hook runs at the end of every turn: its entry only checks whether sync is set up; the scan (zod/mini,
+  // node:http) is a bundle beside it.
+  const stopScan = await build({ ...hook, entryPoints: { "hooks/stop-scan": "src/sync/stop-scan.ts" } });
+  hookProblems.push(...hookBundleProblems(stopScan.metafile));
+  const stop = await build({
+    ...hook,
+    entryPoints: { "hooks/stop": "hooks/stop.ts" },
+    // A require() of the bundle beside it, not an import(): node's ES module loader would cost more than the scan.
+    supported: { "dynamic-import": false },
+    plugins: [
+      {
+        name: "scan-beside",
+        setup: (b) =>
+          b.onResolve({ filter: /\/sync\/stop-scan\.ts$/ }, () => ({ path: "./stop-scan.cjs", external: true })),
+      },
+    ],
+  });
+  hookProblems.push(...hookBundleProblems(stop.metafile));
   if (hookProblems.length > 0)
     throw new Error(`the hook bundles break their rules (scripts/bundle-rules.ts):\n  ${hookProblems.join("\n  ")}`);
 
@@ -94,9 +112,13 @@ async function buildRuntime(dist: string): Promise<void> {
   // `--help`. A bundle's imports of the other command modules are left out (the runner never reaches them: the
   // entry point chose the bundle by the same name the runner looks up).
   const bundleOf = await commandModules();
-  // The libraries loaded at first use only (execa at a command's first process, string-width for tables): CommonJS
-  // files of their own beside the bundles, so that no command parses them at its start.
-  const lazyLibraries = ["execa", "string-width"];
+  // What shell completion knows of the commands (their flag and action tables), in the bundle that answers
+  // `completion` (bin/lib/cli.cjs, which holds no command): the tables are read here, once, not at each completion.
+  const { commandTables } = await import("../src/cli.ts");
+  const tables = JSON.stringify(await commandTables());
+  // The libraries loaded at first use only (string-width, for tables): CommonJS files of their own beside the
+  // bundles, so that no command parses them at its start.
+  const lazyLibraries = ["string-width"];
   for (const library of lazyLibraries) {
     await build({
       ...hook,
@@ -122,6 +144,7 @@ async function buildRuntime(dist: string): Promise<void> {
       // import() becomes a require() in a promise: the bundles run as vm.Scripts (src/code-cache.ts), where a dynamic
       // import needs an experimental loader that warns on Node 20.
       supported: { "dynamic-import": false },
+      define: { ...hook.define, CLI_TABLES: own === "cli" ? tables : "undefined" },
       entryPoints: { [`bin/lib/${own}`]: "scripts/cli-main.ts" },
       plugins: [
         {
@@ -179,7 +202,12 @@ async function buildRuntime(dist: string): Promise<void> {
   const vendored = path.join(dist, "node_modules", "@devcontainers", "cli");
   mkdirSync(vendored, { recursive: true });
   cpSync(devcontainerCli, vendored, { recursive: true });
-  cpSync(path.join(root, "plugins", "persist", "commands"), path.join(dist, "commands"), { recursive: true });
+  // The installer's templates: the plugin's commands but /persist:uninstall, which undoes the plugin's own setup
+  // (`claude-persist uninstall` is the command for an install).
+  cpSync(path.join(root, "plugins", "persist", "commands"), path.join(dist, "commands"), {
+    recursive: true,
+    filter: (source) => path.basename(source) !== "uninstall.md",
+  });
   // The checksum lets the plugin's hook tell, from this one small file, whether `<config>/persist/` is this build.
   const runtime = { name: "claude-persist", version, sha256: digest(dist) };
   writeFileSync(path.join(dist, RUNTIME_MARKER), `${JSON.stringify(runtime, null, 2)}\n`);
@@ -238,6 +266,22 @@ function compare(expected: string, actual: string): string[] {
   return problems;
 }
 
+/**
+ * The plugin's manifest says the version package.json says (the marketplace shows it, and `claude plugin update`
+ * compares it): with `write`, brought in line; otherwise the line saying how they differ, or undefined.
+ */
+function pluginVersion(write: boolean): string | undefined {
+  const { version } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string };
+  const file = path.join(root, "plugins", "persist", ".claude-plugin", "plugin.json");
+  const text = readFileSync(file, "utf8");
+  const manifest = JSON.parse(text) as { version?: string };
+  if (manifest.version === version) return undefined;
+  if (!write)
+    return `plugins/persist/.claude-plugin/plugin.json has version ${manifest.version}, package.json ${version}`;
+  writeFileSync(file, `${JSON.stringify({ ...manifest, version }, null, 2)}\n`);
+  return undefined;
+}
+
 const { values, positionals } = parseArgs({
   options: { out: { type: "string" }, check: { type: "boolean" } },
   allowPositionals: true,
@@ -248,6 +292,8 @@ if (values.check) {
   try {
     await buildRuntime(path.join(scratch, "dist"));
     const problems = compare(path.join(scratch, "dist"), target);
+    const version = pluginVersion(false);
+    if (version) problems.push(version);
     if (problems.length > 0) {
       const shown =
         problems
@@ -265,5 +311,6 @@ if (values.check) {
     rmSync(scratch, { recursive: true, force: true });
   }
 } else {
+  pluginVersion(true);
   await buildRuntime(path.resolve(values.out ?? path.join(root, "dist")));
 }

@@ -10,6 +10,9 @@ export const HOOK_BUNDLE_RULES: Readonly<Record<string, BundleRule>> = {
   "hooks/session-start.cjs": { maxBytes: 40_000, packages: ["zod"] },
   // Reads settings.json (JSONC) to tell whether the settings.json hook ran; the installer is a bundle of its own.
   "hooks/plugin-session-start.cjs": { maxBytes: 64_000, packages: ["zod", "jsonc-parser"] },
+  // The Stop hook's entry runs at the end of every turn where sync is set up: a stat, then the scan beside it.
+  "hooks/stop.cjs": { maxBytes: 4_000, packages: [] },
+  "hooks/stop-scan.cjs": { maxBytes: 48_000, packages: ["zod"] },
 };
 
 /** Full zod's API (zod/v4/classic, zod v3): the hooks import zod/mini, whose parse costs far less to load. */

@@ -9,6 +9,11 @@ declare const CLI_BUNDLES: Record<string, string>;
 declare const CLI_COMMAND: string;
 
 if (CLI_COMMAND) process.argv.splice(2, 0, CLI_COMMAND);
+// `help sessions` is `sessions --help`: the command's own bundle holds its help.
+const asked = process.argv[3];
+if (process.argv[2] === "help" && asked !== undefined && Object.hasOwn(CLI_BUNDLES, asked)) {
+  process.argv.splice(2, 2, asked, "--help");
+}
 const name = process.argv[2] ?? "";
 const bundle = Object.hasOwn(CLI_BUNDLES, name) ? CLI_BUNDLES[name] : "cli";
 runBundle(fileURLToPath(new URL(`./lib/${bundle}.cjs`, import.meta.url)));

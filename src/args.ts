@@ -3,6 +3,8 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import * as z from "zod/mini";
 import { describeError, UserError } from "./errors.ts";
+import { didYouMean } from "./suggest.ts";
+import { oneLine } from "./text.ts";
 import "./zod-messages.ts";
 
 /** One flag of a command. */
@@ -44,11 +46,15 @@ export function parseOptions<T extends Flags>(
   { positionals = 0 }: { positionals?: number } = {},
 ): { values: FlagValues<T>; positionals: string[] } {
   const fail = (reason: string) => new UserError(`${reason}; see '${command} --help'`, 2);
+  const problem = tokenProblem(args, flags);
+  if (problem) throw fail(problem);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args, options: parseArgsOptions(flags), allowPositionals: positionals > 0, strict: true });
   } catch (error) {
-    throw fail(describeError(error).replace(/\.$/, ""));
+    // What the checks above did not catch, in the same form: lowercase, one clause, no trailing period.
+    const reason = describeError(error).split(". ")[0] ?? "";
+    throw fail(reason.charAt(0).toLowerCase() + reason.slice(1).replace(/\.$/, ""));
   }
   if (parsed.positionals.length > positionals) {
     throw fail(`unexpected argument '${parsed.positionals[positionals]}'`);
@@ -76,6 +82,35 @@ export function parseOptions<T extends Flags>(
     if (flag.excludes && values[name] && values[flag.excludes.flag]) throw fail(`--${name}: ${flag.excludes.message}`);
   }
   return { values: values as FlagValues<T>, positionals: parsed.positionals };
+}
+
+/**
+ * What is wrong with the options in `args`, in the project's own words rather than node's parser's: an unknown option
+ * (with the nearest known one), a value missing, or a value given to a flag that takes none.
+ */
+function tokenProblem(args: string[], flags: Flags): string | undefined {
+  const { tokens } = parseArgs({
+    args,
+    options: parseArgsOptions(flags),
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    const flag = Object.hasOwn(flags, token.name) ? flags[token.name] : undefined;
+    if (!flag || token.rawName !== `--${token.name}`) {
+      const known = Object.keys(flags);
+      return `unknown option '${oneLine(token.rawName, 40)}'${didYouMean(token.name, known, "--")}`;
+    }
+    const usage = `--${token.name}${flag.value ? ` ${flag.value}` : ""}`;
+    if (flag.type === "boolean" && token.inlineValue) return `option '--${token.name}' takes no value`;
+    if (flag.type === "string" && token.value === undefined) return `option '--${token.name}' needs a value (${usage})`;
+    if (flag.type === "string" && !token.inlineValue && token.value?.startsWith("-")) {
+      return `option '--${token.name}' needs a value (${usage}; a value that starts with '-' as --${token.name}=VALUE)`;
+    }
+  }
+  return undefined;
 }
 
 function parseArgsOptions(flags: Flags): NonNullable<ParseArgsConfig["options"]> {

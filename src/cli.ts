@@ -1,9 +1,11 @@
 // The `claude-persist` command: one subcommand per module in src/commands/, one error path.
 import { writeSync } from "node:fs";
-import { helpColumns } from "./args.ts";
+import { type Flags, helpColumns } from "./args.ts";
 import type { Command, Io } from "./command.ts";
+import type { CompletionTables } from "./completion.ts";
 import { describeError, EXIT, UserError } from "./errors.ts";
 import { errorCode } from "./fs.ts";
+import { oneLine } from "./text.ts";
 import { packVersion } from "./version.ts";
 
 // Each command is loaded on demand, from a chunk of its own in the bundle, so that one command never pays for another's
@@ -121,7 +123,8 @@ function standardWriter(fd: 1 | 2): (text: string | Uint8Array) => void {
 }
 
 export async function runCli(argv: string[], io: Io = processIo()): Promise<number> {
-  const [name, ...args] = argv;
+  // `help sessions` is `sessions --help`, as in git, cargo and gh (scripts/cli-entry.ts does the same for the bundles).
+  const [name, ...args] = argv[0] === "help" && argv[1] !== undefined ? [argv[1], "--help"] : argv;
   if (name === "--help" || name === "-h" || name === "help") {
     io.stdout(usage());
     return EXIT.ok;
@@ -134,21 +137,41 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
     io.stderr(usage());
     return EXIT.usage;
   }
-  const entry = COMMANDS[name];
+  if (name === "completion") {
+    const { runCompletion } = await import("./completion.ts");
+    try {
+      return runCompletion(args, io, typeof CLI_TABLES === "undefined" ? await commandTables() : CLI_TABLES);
+    } catch (error) {
+      io.stderr(`${await failurePrefix(io, "claude-persist completion:")} ${describeError(error)}\n`);
+      return error instanceof UserError ? error.exitCode : EXIT.failed;
+    }
+  }
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
-    io.stderr(`claude-persist: unknown command '${name}'. Run 'claude-persist --help' for the list.\n`);
+    const { didYouMean } = await import("./suggest.ts");
+    const shown = oneLine(name, 40);
+    io.stderr(
+      `${await failurePrefix(io, "claude-persist:")} unknown command '${shown}'${didYouMean(name, [...Object.keys(COMMANDS), "help", "completion"])}; ` +
+        "see 'claude-persist --help'\n",
+    );
     return EXIT.usage;
   }
-  const json = args.includes("--json");
+  const options = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  // Every command answers --version, wherever it stands (dev-open and start-work are entry points of their own).
+  if (options.includes("--version")) {
+    io.stdout(`claude-persist ${packVersion()}\n`);
+    return EXIT.ok;
+  }
+  const json = options.includes("--json");
   try {
     const command = await entry.load();
-    if (command.help !== undefined && args.some((arg) => arg === "--help" || arg === "-h")) {
+    if (command.help !== undefined && options.some((arg) => arg === "--help" || arg === "-h")) {
       io.stdout(command.help);
       return EXIT.ok;
     }
     return await command.run(args, io);
   } catch (error) {
-    io.stderr(`claude-persist ${name}: ${describeError(error)}\n`);
+    io.stderr(`${await failurePrefix(io, `claude-persist ${name}:`, json)} ${describeError(error)}\n`);
     if (!(error instanceof UserError) && io.env.CLAUDE_PERSIST_DEBUG && error instanceof Error) {
       io.stderr(`${error.stack}\n`);
     }
@@ -158,12 +181,40 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
   }
 }
 
+/** A failure's `claude-persist <command>:`, red on a terminal, never with --json (colour.ts, loaded for a failure). */
+async function failurePrefix(io: Io, prefix: string, json = false): Promise<string> {
+  const { colourOn, paint } = await import("./colour.ts");
+  return paint(!json && (await colourOn(io, 2)), ["bold", "red"], prefix);
+}
+
+/** The tables of the build this runs from (scripts/build.ts defines them in the bundle), for completion. */
+declare const CLI_TABLES: CompletionTables | undefined;
+
+/** What completion knows of every command, from their flag and action tables: each command module is loaded. */
+export async function commandTables(): Promise<CompletionTables> {
+  const flagsOf = (flags: Flags = {}) =>
+    Object.entries(flags).map(([flag, { value, help }]) =>
+      value ? { name: flag, value, help } : { name: flag, help },
+    );
+  const commands = await Promise.all(
+    Object.entries(COMMANDS).map(async ([name, { summary, load }]) => {
+      const command = await load();
+      const actions = Object.entries(command.actions ?? {})
+        .filter(([, action]) => !action.hidden)
+        .map(([action, { help, flags }]) => ({ name: action, help: help ?? "", flags: flagsOf(flags) }));
+      return { name, summary, flags: flagsOf(command.flags), actions };
+    }),
+  );
+  return { commands };
+}
+
 function usage(): string {
   const commands = Object.entries(COMMANDS).map(([name, { summary }]): [string, string] => [name, summary]);
   const lines = ["Usage: claude-persist <command> [options]", "", "Commands:", helpColumns(commands, 13).trimEnd()];
   lines.push(
     "",
-    "Options: <command> --help (or -h) for its own; --version (-V) prints the version.",
+    "Options: <command> --help (or -h) for its own, or 'help <command>'; --version (-V) prints the version.",
+    "Shell completion: 'claude-persist completion bash|zsh|fish' (see 'completion --help' to enable it).",
     '--json (where a command takes it) prints exactly one JSON document on stdout, {"ok": false, "error": {...}} on failure.',
     "Exit codes: 0 done, 1 failed, 2 usage error, 3 needs a login or credential (LINEAR_API_KEY).",
   );

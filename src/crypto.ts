@@ -16,6 +16,11 @@ export function randomHex(bytes: number): string {
   return crypto().randomBytes(bytes).toString("hex");
 }
 
+/** `bytes` random bytes as base64url: a secret such as an API key. */
+export function randomBase64Url(bytes: number): string {
+  return crypto().randomBytes(bytes).toString("base64url");
+}
+
 /** The SHA-256 of `text` (or bytes) as hex. */
 export function sha256Hex(text: string | Buffer): string {
   return crypto().createHash("sha256").update(text).digest("hex");

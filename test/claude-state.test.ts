@@ -12,7 +12,7 @@ import {
   writeSeedFile,
 } from "../src/devcontainer/launch/claude-state.ts";
 import { SHARED_ENTRIES } from "../src/claude/shared.ts";
-import { forwardedEnvEntries, loginAdvice, withForwardedEnv } from "../src/devcontainer/launch/credentials.ts";
+import { loginAdvice, remoteEnvArgs, remoteEnvWords } from "../src/devcontainer/launch/credentials.ts";
 import { detectEnvironment } from "../src/environment.ts";
 import { runCli, tempHome } from "./support/claude.ts";
 import { execa } from "execa";
@@ -223,30 +223,20 @@ describe("the seed file, where no container can write", () => {
 });
 
 describe("what reaches a container by name", () => {
-  it("forwards only what the host has set: an unset or empty variable blanks nothing", () => {
-    expect(
-      forwardedEnvEntries(["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "LINEAR_API_KEY", "LINEAR_API_URL"], {
-        ANTHROPIC_API_KEY: "sk",
-        CLAUDE_CODE_OAUTH_TOKEN: "",
-        LINEAR_API_KEY: "lin",
-      }),
-    ).toEqual({
-      ANTHROPIC_API_KEY: "${localEnv:ANTHROPIC_API_KEY}",
-      LINEAR_API_KEY: "${localEnv:LINEAR_API_KEY}",
-    });
-  });
-
-  it("adds to the launch config without touching what the config says about a name", () => {
-    const text = withForwardedEnv(
-      '{\n  "image": "x",\n  "remoteEnv": { "ANTHROPIC_API_KEY": "${containerEnv:KEY}" }\n}\n',
-      "devcontainer.json",
-      forwardedEnvEntries(["ANTHROPIC_API_KEY", "LINEAR_API_KEY"], { ANTHROPIC_API_KEY: "a", LINEAR_API_KEY: "b" }),
-    );
-    expect(JSON.parse(text).remoteEnv).toEqual({
-      ANTHROPIC_API_KEY: "${containerEnv:KEY}",
-      LINEAR_API_KEY: "${localEnv:LINEAR_API_KEY}",
-    });
-    expect(text).not.toContain('"a"');
+  it("hands over only what the host has set, at exec time: an unset or empty variable blanks nothing", () => {
+    const env = { ANTHROPIC_API_KEY: "sk", CLAUDE_CODE_OAUTH_TOKEN: "", LINEAR_API_KEY: "lin" };
+    const names = ["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "LINEAR_API_KEY", "LINEAR_API_URL"];
+    expect(remoteEnvArgs(names, env)).toEqual([
+      "--remote-env",
+      "ANTHROPIC_API_KEY=sk",
+      "--remote-env",
+      "LINEAR_API_KEY=lin",
+    ]);
+    // As a person types it, each value comes from their shell when they run it, never from this host's text.
+    expect(remoteEnvWords(names, env)).toEqual([
+      '--remote-env ANTHROPIC_API_KEY="$ANTHROPIC_API_KEY"',
+      '--remote-env LINEAR_API_KEY="$LINEAR_API_KEY"',
+    ]);
   });
 
   it("says plainly that Claude will ask for a login when no credential is set, and how to avoid it", () => {

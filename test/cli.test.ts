@@ -16,8 +16,8 @@ describe("claude-persist <command> --help", () => {
     ["doctor", "Usage: claude-persist doctor"],
     ["sessions", "Usage: claude-persist sessions"],
     ["dev-open", "Usage: dev-open"],
-    ["share", "Usage: dev-open"],
-    ["unshare", "Usage: dev-open"],
+    ["share", "Usage: claude-persist share"],
+    ["unshare", "Usage: claude-persist unshare"],
     ["start-work", "Usage: start-work"],
     ["snapshot", "Usage: claude-persist snapshot"],
   ])("%s prints its usage wherever -h/--help stands, exits 0 and changes nothing", async (command, usage) => {
@@ -97,8 +97,8 @@ describe("each command's flag table (README: Development): one file in src/comma
       "--listen: must look like tcp://HOST:PORT; see 'demo --help'",
     );
     expect(usageError(["--keep", "x"])).toBe("--keep: a number; see 'demo --help'");
-    expect(usageError(["--force"])).toBe("Unknown option '--force'; see 'demo --help'");
-    expect(usageError(["here"])).toMatch(/^Unexpected argument 'here'.*; see 'demo --help'$/);
+    expect(usageError(["--force"])).toBe("unknown option '--force'; see 'demo --help'");
+    expect(usageError(["here"])).toMatch(/^unexpected argument 'here'.*; see 'demo --help'$/);
     expect(usageError(["--claude", "--shell"])).toBe("--shell: choose one of --shell and --claude; see 'demo --help'");
   });
 
@@ -159,7 +159,7 @@ describe("the command-line contract (README: The command-line contract)", () => 
       ok: false,
       error: {
         code: "usage",
-        message: "Unknown option '--force'; see 'claude-persist install --help'",
+        message: "unknown option '--force'; see 'claude-persist install --help'",
         fix: "see 'claude-persist install --help'",
       },
     });
@@ -313,7 +313,7 @@ describe("the command-line contract (README: The command-line contract)", () => 
     expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, changes: [] });
   });
 
-  // Each command is a bundle of its own; yaml, execa and string-width are files beside them, loaded at first use.
+  // Each command is a bundle of its own; yaml and string-width are files beside them, loaded at first use.
   it("share on a compose config puts the mounts in its compose file; sessions lists via git, as a table", async () => {
     const home = tempHome();
     expect((await runCli(["install"], { env: { HOME: home } })).exitCode).toBe(0);

@@ -27,7 +27,7 @@ function parseLines(text: string): unknown[] {
 }
 
 describe("the pack's state under concurrent processes", () => {
-  it(`${PROCESSES} SessionStart hooks at once record every start as one whole line`, { timeout: 120_000 }, async () => {
+  it(`${PROCESSES} SessionStart hooks at once record every start as one whole line`, { timeout: 600_000 }, async () => {
     const home = tempHome();
     const state = path.join(home, ".claude", "persist-state");
     mkdirSync(state);
@@ -149,7 +149,7 @@ describe("the pack's state under concurrent processes", () => {
         )
         .sort();
 
-    it(`${PROCESSES} processes changing one file at once lose no entry`, { timeout: 120_000 }, async () => {
+    it(`${PROCESSES} processes changing one file at once lose no entry`, { timeout: 600_000 }, async () => {
       const dir = tempDir("cp-state-");
       const file = path.join(dir, "nested", "state.json");
       for (let round = 1; round <= ROUNDS; round++) {
@@ -162,7 +162,7 @@ describe("the pack's state under concurrent processes", () => {
 
     // Before the fix, two processes that both saw the stale lock could both remove it, the second one removing the
     // lock the first had just taken: about every other round lost entries. Hence more rounds here.
-    it("a stale lock left by a dead process is broken once, and no entry is lost", { timeout: 120_000 }, async () => {
+    it("a stale lock left by a dead process is broken once, and no entry is lost", { timeout: 600_000 }, async () => {
       const dir = tempDir("cp-state-");
       const file = path.join(dir, "state.json");
       const rounds = 2 * ROUNDS;

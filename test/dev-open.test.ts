@@ -169,8 +169,8 @@ describe("dev-open before any container", () => {
   });
 
   it.each([
-    ["ssh://dev@devbox.example", "run 'dev-open --config-only' on devbox.example"],
-    ["tcp://10.0.0.5:2375", "run 'dev-open --config-only' on tcp://10.0.0.5:2375"],
+    ["ssh://dev@devbox.example", "run 'claude-persist share' on devbox.example"],
+    ["tcp://10.0.0.5:2375", "run 'claude-persist share' on tcp://10.0.0.5:2375"],
   ])(
     "--config-only with the Docker engine on another machine (%s): one line saying where to run it, nothing written",
     async (dockerHost, where) => {
@@ -200,7 +200,7 @@ describe("dev-open before any container", () => {
     [["--remote-home", "/home/x;rm -rf ~"], "--remote-home: must be an absolute path"],
     [["--config", "--upload-pack=x"], "--config"],
     [["--shell", "--claude"], "choose one of --shell and --claude"],
-    [["--frobnicate"], "Unknown option '--frobnicate'"],
+    [["--frobnicate"], "unknown option '--frobnicate'"],
   ])("refuses %j with one line and exit 2, touching nothing", async (args, message) => {
     const repo = await gitRepo();
     const result = await devOpen(args, repo);

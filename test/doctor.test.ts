@@ -300,7 +300,7 @@ describe("doctor on the host", () => {
     expect(fixUnder(result.stdout, /lacks persistence mounts/)).toBe("dev-open");
   });
 
-  it("a repo whose config lacks the mounts: ✗ and dev-open --config-only, which fixes it; Docker is then required", async () => {
+  it("a repo whose config lacks the mounts: ✗ and claude-persist share, which fixes it; Docker is then required", async () => {
     const home = await healthyHome();
     const repo = path.join(tempDir(), "svc");
     mkdirSync(path.join(repo, ".devcontainer"), { recursive: true });
@@ -316,7 +316,7 @@ describe("doctor on the host", () => {
       line.startsWith("  ✗ .devcontainer/devcontainer.json lacks persistence mounts: "),
     );
     expect(lacks).toContain("projects, todos, tasks");
-    expect(fixUnder(result.stdout, /lacks persistence mounts/)).toBe("dev-open --config-only");
+    expect(fixUnder(result.stdout, /lacks persistence mounts/)).toBe("claude-persist share");
     expect(statusLines(result.stdout)).toContain(
       "  ⚠ .devcontainer/devcontainer.json does not set containerEnv.CLAUDE_PERSIST_HOST_WORKSPACE: the hook in the container cannot map sessions opened from an editor",
     );
@@ -324,7 +324,8 @@ describe("doctor on the host", () => {
       expect.stringMatching(/^ {2}✗ Docker is not reachable, and this repo has a dev container config/),
     );
 
-    expect((await runCli(["dev-open", "--config-only"], { env: noDocker, cwd: repo })).exitCode).toBe(0);
+    // The fix as printed.
+    expect((await runCli(["share"], { env: noDocker, cwd: repo })).exitCode).toBe(0);
     const after = await runCli(["doctor", "--json"], { env: noDocker, cwd: repo });
     const repoChecks = checksOf(JSON.parse(after.stdout) as DoctorReport, "This repo");
     expect(repoChecks.map((check) => check.status)).toEqual(["ok", "ok", "ok"]);

@@ -100,8 +100,9 @@ describe.skipIf(skipReason !== undefined)(
       return waitForScreen(new RegExp(`${escaped}[\\s\\S]*Hello from the test server\\.`), `the answer to "${text}"`);
     }
 
-    const enterContainer = (repo: string, claudeArgs: string, extra = "") =>
-      `devcontainer exec --workspace-folder ${repo} --remote-env ANTHROPIC_BASE_URL=$ANTHROPIC_BASE_URL ${extra}/opt/claude/claude ${claudeArgs}`.replace(
+    // As dev-open prints it: the key handed over from the shell at exec time (no config keeps it).
+    const enterContainer = (repo: string, claudeArgs: string) =>
+      `devcontainer exec --workspace-folder ${repo} --remote-env ANTHROPIC_BASE_URL=$ANTHROPIC_BASE_URL --remote-env ANTHROPIC_API_KEY="$ANTHROPIC_API_KEY" /opt/claude/claude ${claudeArgs}`.replace(
         / +/g,
         " ",
       );
@@ -263,15 +264,13 @@ describe.skipIf(skipReason !== undefined)(
       expect(configured).toContain("does not get ANTHROPIC_API_KEY");
       const up = await shell(`devcontainer up --workspace-folder ${repo} 2>/dev/null | grep -o '"outcome":"[a-z]*"'`);
       expect(up).toContain('"outcome":"success"');
-      const first = await startClaude(
-        enterContainer(repo, "--continue", '--remote-env ANTHROPIC_API_KEY="$ANTHROPIC_API_KEY" '),
-      );
+      const first = await startClaude(enterContainer(repo, "--continue"));
       expect(first).not.toMatch(FIRST_RUN);
       expect(first).toContain("remember the word HERON");
       await quitClaude();
     });
 
-    it("an --env-file key and an exec-time --remote-env key still work after dev-open; the host's set variables arrive by name; the container's own .claude.json keeps its keys", {
+    it("an --env-file key and an exec-time --remote-env key still work after dev-open; the host's set variables arrive as the printed command hands them over; the container's own .claude.json keeps its keys", {
       timeout: 600_000,
     }, async () => {
       const repo = await makeRepo("envs");
@@ -287,7 +286,7 @@ describe.skipIf(skipReason !== undefined)(
       const opened = await shell("claude-persist dev-open");
       expect(opened).toMatch(/Container [0-9a-f]{12} is running/);
       const printed = await shell(
-        `devcontainer exec --workspace-folder ${repo} --remote-env EXTRA_TOKEN=from-exec sh -c 'echo "oauth=[$CLAUDE_CODE_OAUTH_TOKEN] extra=[$EXTRA_TOKEN] key=[$ANTHROPIC_API_KEY] linear=[$LINEAR_API_KEY]"'`,
+        `devcontainer exec --workspace-folder ${repo} --remote-env ANTHROPIC_API_KEY="$ANTHROPIC_API_KEY" --remote-env LINEAR_API_KEY="$LINEAR_API_KEY" --remote-env EXTRA_TOKEN=from-exec sh -c 'echo "oauth=[$CLAUDE_CODE_OAUTH_TOKEN] extra=[$EXTRA_TOKEN] key=[$ANTHROPIC_API_KEY] linear=[$LINEAR_API_KEY]"'`,
       );
       expect(printed).toContain("oauth=[from-the-env-file]");
       expect(printed).toContain("extra=[from-exec]");
@@ -315,7 +314,7 @@ describe.skipIf(skipReason !== undefined)(
 
       // /start-work in the container asks Linear with the host's key.
       const work = await shell(
-        `devcontainer exec --workspace-folder ${repo} node /home/vscode/.claude/persist/bin/claude-persist.mjs start-work LIN-123 2>&1 | tail -5`,
+        `devcontainer exec --workspace-folder ${repo} --remote-env LINEAR_API_KEY="$LINEAR_API_KEY" node /home/vscode/.claude/persist/bin/claude-persist.mjs start-work LIN-123 2>&1 | tail -5`,
       );
       expect(work, work).not.toMatch(/LINEAR_API_KEY is not set|offline/i);
       expect(linear.requests.some((request) => request.headers.authorization === "lin_api_from_the_host")).toBe(true);

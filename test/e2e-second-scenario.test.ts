@@ -50,7 +50,7 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
     await engine?.stop();
   });
 
-  it("dev-open leaves git status as it was; the printed entry command and a later plain `up` still get the mounts and remoteEnv", async () => {
+  it("dev-open leaves git status as it was; the printed entry command hands over the key, a key given at exec time always wins, and a later plain `up` still gets the mounts", async () => {
     const repo = await makeRepo("clean");
     const configBefore = readFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), "utf8");
     expect(await gitStatus(repo)).toBe("");
@@ -64,25 +64,53 @@ describe.skipIf(skipReason !== undefined)("the second scenario in real container
     );
     expect(await gitStatus(repo)).toBe("");
     expect(readFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), "utf8")).toBe(configBefore);
-    expect(result.messages.at(-1)).toBe(`Enter with: devcontainer exec --workspace-folder ${repo} claude --continue`);
+    expect(result.messages.at(-1)).toBe(
+      `Enter with: devcontainer exec --workspace-folder ${repo} --remote-env ANTHROPIC_API_KEY="$ANTHROPIC_API_KEY" claude --continue`,
+    );
+    // No config the container keeps names a credential: its metadata label has no ${localEnv:…} to blank one later.
+    const label = await docker(engine, [
+      "inspect",
+      "--format",
+      '{{index .Config.Labels "devcontainer.metadata"}}',
+      result.containerId,
+    ]);
+    expect(label.stdout).not.toContain("localEnv:ANTHROPIC_API_KEY");
+    expect(readFileSync(result.overrideConfig, "utf8")).not.toContain("ANTHROPIC_API_KEY");
 
-    // The entry command as printed (plain exec, no override): the shared folders and our remoteEnv are there.
-    const inside = await onHost(
-      process.execPath,
+    // The entry command as printed, typed into a shell that has the key: the shared folders and the key are there.
+    const probe = 'ls -d ~/.claude/projects && echo "key=${ANTHROPIC_API_KEY}"';
+    const typed = (result.messages.at(-1) as string)
+      .replace(/^Enter with: /, "")
+      .replace(/ claude --continue$/, ` sh -c '${probe}'`);
+    // `devcontainer` as the person's shell finds it: the pinned CLI.
+    const script = `node="$0"; cli="$1"; devcontainer() { "$node" "$cli" "$@"; }; ${typed}`;
+    const inside = await onHost("sh", ["-c", script, process.execPath, DEVCONTAINER_BIN], repo);
+    expect(inside.exitCode, inside.stderr).toBe(0);
+    expect(inside.stdout).toContain("/home/vscode/.claude/projects");
+    expect(inside.stdout).toContain("key=sk-ant-test-key-0000000000000000000000");
+
+    // From a shell without the variable, a key given at exec time is the one the container gets (it was blanked
+    // by the launch config's ${localEnv:ANTHROPIC_API_KEY} before).
+    const other = await onHost(
+      "env",
       [
+        "-u",
+        "ANTHROPIC_API_KEY",
+        process.execPath,
         DEVCONTAINER_BIN,
         "exec",
         "--workspace-folder",
         repo,
+        "--remote-env",
+        "ANTHROPIC_API_KEY=sk-ant-given-at-exec",
         "sh",
         "-c",
-        'ls -d ~/.claude/projects && echo "key=${ANTHROPIC_API_KEY}"',
+        'echo "key=${ANTHROPIC_API_KEY}"',
       ],
       repo,
     );
-    expect(inside.exitCode, inside.stderr).toBe(0);
-    expect(inside.stdout).toContain("/home/vscode/.claude/projects");
-    expect(inside.stdout).toContain("key=sk-ant-test-key-0000000000000000000000");
+    expect(other.exitCode, other.stderr).toBe(0);
+    expect(other.stdout).toContain("key=sk-ant-given-at-exec");
 
     // A plain `devcontainer up` later (an editor, a teammate's habit) reuses that container, mounts and all.
     const up = await onHost(process.execPath, [DEVCONTAINER_BIN, "up", "--workspace-folder", repo], repo);

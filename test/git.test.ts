@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -15,6 +24,7 @@ import {
   worktreePathFor,
   type PrepareBranchOptions,
 } from "../src/work/git.ts";
+import { neutralisersFor } from "../src/work/git-run.ts";
 import { userErrorOf } from "./support/checks.ts";
 import { mainIgnoresSecretThatBranchTracks } from "./support/git-repo.ts";
 
@@ -549,5 +559,96 @@ describe("hostile branch names are refused with no side effect", () => {
     for (const name of ["lin-123", "me/lin-123-fix-the-login-page", "feature/LIN-123_x.y", "jürgen/lin-1-café"]) {
       expect(await checkBranchName(repo, name)).toBe(name);
     }
+  });
+});
+
+// The workspace's .git is writable from its dev container: what it names must not run as the host user.
+describe("git as a tool: nothing the checkout's own .git names is run", () => {
+  /** Plants a post-checkout and a reference-transaction hook, an fsmonitor, a filter driver and an ssh command. */
+  async function plantRunners(repo: string): Promise<{ ran: () => string[]; hook: string }> {
+    // Committed on every branch before the config names the driver (the planted config's, not the repo's, is the attack).
+    for (const branch of ["feature", "main"]) {
+      await git(repo, "switch", "-q", branch);
+      writeFileSync(path.join(repo, ".gitattributes"), "*.txt filter=lfs\n");
+      await git(repo, "add", ".gitattributes");
+      await git(repo, "commit", "-q", "-m", "attributes");
+    }
+    const marks = path.join(dir, "ran");
+    mkdirSync(marks);
+    // Filters pass the content through; the others only leave their mark.
+    const marker = (name: string) =>
+      `#!/bin/sh\ntouch '${path.join(marks, name)}'\n${name === "smudge" || name === "clean" ? "cat\n" : ""}`;
+    const hook = path.join(repo, ".git", "hooks", "post-checkout");
+    for (const name of ["post-checkout", "reference-transaction"]) {
+      writeFileSync(path.join(repo, ".git", "hooks", name), marker(name), { mode: 0o755 });
+    }
+    for (const name of ["fsmonitor", "smudge", "clean", "ssh"]) {
+      writeFileSync(path.join(marks, `${name}.sh`), marker(name), { mode: 0o755 });
+    }
+    const config = path.join(repo, ".git", "config");
+    writeFileSync(
+      config,
+      `${readFileSync(config, "utf8")}[core]\n\tfsmonitor = ${marks}/fsmonitor.sh\n\tsshCommand = ${marks}/ssh.sh\n` +
+        `[filter "lfs"]\n\tsmudge = ${marks}/smudge.sh\n\tclean = ${marks}/clean.sh\n\trequired = true\n`,
+    );
+    return { ran: () => readdirSync(marks).filter((name) => !name.endsWith(".sh")), hook };
+  }
+
+  it("switching, creating a branch and checking status run no hook, fsmonitor or filter, and the skipped hook is named", async () => {
+    const repo = await makeRepo();
+    const { ran, hook } = await plantRunners(repo);
+    writeFileSync(path.join(repo, "a.txt"), "changed\n");
+    expect(await isDirty(repo)).toBe(true);
+    writeFileSync(path.join(repo, "a.txt"), "a\n");
+    const created = await prepareBranch({ repo, branch: "lin-1-new" });
+    const switched = await prepareBranch({ repo, branch: "feature", carry: true });
+    expect(ran()).toEqual([]);
+    expect(created.skippedHook).toBe(hook);
+    expect(switched.skippedHook).toBe(hook);
+    expect(readFileSync(path.join(repo, "a.txt"), "utf8")).toBe("feature\n");
+    // The same planted config does run under plain git: the test would catch a runner left on.
+    await git(repo, "switch", "-q", "main");
+    expect(ran()).toEqual(expect.arrayContaining(["post-checkout", "smudge"]));
+  });
+
+  it("a new worktree runs no hook or filter either, and says which hook it skipped", async () => {
+    const repo = await makeRepo();
+    const { ran, hook } = await plantRunners(repo);
+    const prepared = await prepareBranch({ repo, branch: "lin-2-tree", worktree: true });
+    expect(ran()).toEqual([]);
+    expect(prepared.skippedHook).toBe(hook);
+    expect(readFileSync(path.join(prepared.folder, "a.txt"), "utf8")).toBe("a\n");
+  });
+
+  it("a checkout without hooks has nothing to say", async () => {
+    const repo = await makeRepo();
+    expect((await prepareBranch({ repo, branch: "lin-3-plain" })).skippedHook).toBeUndefined();
+  });
+});
+
+describe("neutralisersFor", () => {
+  it("switches off what the checkout's own config names, and leaves the user's own config alone", () => {
+    const listing = [
+      "local\tfilter.lfs.smudge git-lfs smudge -- %f",
+      "global\tfilter.mine.clean my-clean",
+      "worktree\tfilter.Odd.Name.process ./x",
+      "local\tcore.sshcommand ./evil",
+      "global\tcore.sshcommand ssh -i ~/.ssh/work",
+    ].join("\n");
+    expect(neutralisersFor(listing)).toEqual([
+      ...[
+        "-c",
+        "filter.lfs.clean=",
+        "-c",
+        "filter.lfs.smudge=",
+        "-c",
+        "filter.lfs.process=",
+        "-c",
+        "filter.lfs.required=false",
+      ],
+      ...["-c", "filter.Odd.Name.clean=", "-c", "filter.Odd.Name.smudge=", "-c", "filter.Odd.Name.process="],
+      ...["-c", "filter.Odd.Name.required=false", "-c", "core.sshCommand=ssh"],
+    ]);
+    expect(neutralisersFor("global\tcore.sshcommand ssh -i key\n")).toEqual([]);
   });
 });

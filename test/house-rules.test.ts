@@ -149,6 +149,8 @@ const NOT_YET_ON_THE_GATE: Record<string, string> = {
   "src/install/install.ts": "makes persist-state/ itself and moves old records out of it (state/paths.ts rules)",
   "src/sessions/listing-cache.ts": "uses projects/'s path as text in a cache key; its files are host-only",
   "src/sessions/index-file.ts": "stats session-starts/ itself and its records (size, time) before reading them bounded",
+  "src/sync/stop-scan.ts":
+    "stats the transcript Claude Code just wrote (its size and time) to ask Syncthing to scan it",
   "src/sync/session-start.ts": "stats the resumed transcript's time; the merge goes through the gate (conflicts.ts)",
   "src/devcontainer/project-link.ts":
     "lstat and readlink of one slug (reads no file); runs in the container, whose tree it is",

@@ -175,7 +175,7 @@ describe("claude-persist install", () => {
     const home = tempHome();
     const result = await install(home, "--force");
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toBe("claude-persist install: Unknown option '--force'; see 'claude-persist install --help'");
+    expect(result.stderr).toBe("claude-persist install: unknown option '--force'; see 'claude-persist install --help'");
   });
 });
 

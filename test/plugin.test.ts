@@ -14,6 +14,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PACK_RUNTIME_MARKER } from "../src/claude/home.ts";
+import { COMMANDS } from "../src/cli.ts";
 import { commandForInstall } from "../src/install/install.ts";
 import { runPluginSessionStart } from "../src/install/plugin.ts";
 import { HOOK_COMMAND, HOOK_MATCHER } from "../src/install/settings.ts";
@@ -117,6 +118,14 @@ describe("the repository as a Claude Code plugin, with the real claude CLI", { t
     expect(marketplace.exitCode, marketplace.stdout + marketplace.stderr).toBe(0);
     expect(marketplace.stdout).toContain("Validating marketplace manifest");
     expect(marketplace.stdout).toContain("Validation passed");
+    // Clean, as the marketplace expects it (issue 26): no warning, no problem the plugin directory refuses, no advice.
+    for (const { stdout, stderr } of [plugin, marketplace]) {
+      expect(stdout + stderr).not.toMatch(/⚠|✘|[Ww]arning|Advice|not declared/);
+      expect(stdout).toMatch(/✔ Validation passed\n?$/m);
+    }
+    expect(plugin.stdout).toContain("commands: persist:uninstall");
+    expect(plugin.stdout).toContain("Hosts: api.linear.app (declared)");
+    expect(plugin.stdout).toContain("These checks found nothing to report");
   });
 
   it("installs from a clone as a local marketplace; its first session sets up what containers need, and each start is recorded and described once", async () => {
@@ -264,12 +273,60 @@ describe("the plugin's files", () => {
   const manifest = (rel: string) => JSON.parse(readFileSync(path.join(PROJECT_ROOT, rel), "utf8")) as Manifest;
   const pluginJson = path.join(PLUGIN_DIR, ".claude-plugin", "plugin.json");
 
-  it("plugin.json pins no version (so `claude plugin update` follows the commit), and the marketplace lists the plugin by its name and folder", () => {
-    expect(manifest(pluginJson).version).toBeUndefined();
+  it("plugin.json's version is package.json's (the build keeps it so), and the marketplace lists the plugin by its name and folder", () => {
+    expect(manifest(pluginJson).version).toBe(manifest("package.json").version);
     expect(manifest(".claude-plugin/marketplace.json").plugins).toEqual([
       expect.objectContaining({ name: manifest(pluginJson).name, source: `./${PLUGIN_DIR}` }),
     ]);
     expect(PLUGIN_ID).toBe(`${manifest(pluginJson).name}@${manifest(".claude-plugin/marketplace.json").name}`);
+  });
+
+  /** A slash command's frontmatter, as `key: value` lines (quotes taken off). */
+  const frontmatter = (name: string): Record<string, string> => {
+    const text = readFileSync(path.join(PLUGIN_ROOT, "commands", `${name}.md`), "utf8");
+    const block = /^---\n([\s\S]*?)\n---\n/.exec(text)?.[1] ?? "";
+    return Object.fromEntries(
+      block.split("\n").map((line) => {
+        const at = line.indexOf(": ");
+        return [line.slice(0, at), line.slice(at + 2).replace(/^"(.*)"$/, "$1")];
+      }),
+    );
+  };
+
+  it.each(["dev-open", "start-work", "uninstall"])(
+    "/persist:%s: Claude may not run it on its own, its description is under 60 characters",
+    (name) => {
+      const fields = frontmatter(name);
+      expect(fields["disable-model-invocation"]).toBe("true");
+      expect(fields.description?.length).toBeGreaterThan(10);
+      expect(fields.description?.length).toBeLessThan(60);
+    },
+  );
+
+  it.each([
+    ["dev-open", ["config-only", "isolated", "json"]],
+    ["start-work", ["json"]],
+  ])("/persist:%s's argument-hint names every flag a person types (not its aliases or --json)", async (name, left) => {
+    const hint = frontmatter(name)["argument-hint"] ?? "";
+    const command = await COMMANDS[name]?.load();
+    for (const flag of Object.keys(command?.flags ?? {})) {
+      if (left.includes(flag)) expect(hint).not.toContain(`--${flag}`);
+      else expect(hint, `--${flag}`).toMatch(new RegExp(`--${flag}\\b`));
+    }
+    if (name === "start-work") expect(hint).toContain("issue URL");
+  });
+
+  it("the first setup is one message for the user (systemMessage), and a session after it says nothing", async () => {
+    const home = tempHome();
+    const input = JSON.stringify({ session_id: "s1", cwd: home, hook_event_name: "SessionStart", source: "startup" });
+    const first = await runPluginSessionStart(input, { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" }, DIST);
+    const answer = JSON.parse(first.stdout) as { systemMessage?: string; hookSpecificOutput?: unknown };
+    expect(answer.systemMessage).toMatch(
+      /^claude-persist set up what dev containers need: its runtime in ~\/\.claude\/persist, a SessionStart hook in ~\/\.claude\/settings\.json and \d+ folders in ~\/\.claude\. \/persist:uninstall takes them out again/,
+    );
+    expect(answer.hookSpecificOutput).toBeDefined();
+    const again = await runPluginSessionStart(input, { HOME: home, CLAUDE_PERSIST_ENVIRONMENT: "host" }, DIST);
+    expect(again.stdout).not.toContain("systemMessage");
   });
 
   it("the plugin's folder has nothing for Claude Code to `npm ci`, and reaches the one committed runtime through a link", () => {

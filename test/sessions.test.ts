@@ -363,7 +363,7 @@ describe("claude-persist sessions", () => {
     const result = await runCli(["sessions", "--newest"], { env: env(), cwd: repo });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toBe(
-      "claude-persist sessions: Unknown option '--newest'; see 'claude-persist sessions --help'",
+      "claude-persist sessions: unknown option '--newest'; see 'claude-persist sessions --help'",
     );
   });
 

@@ -71,8 +71,12 @@ describe("unshare and share", () => {
     ["share", "--config-only"],
   ])("%s --help shows only the options it takes", async (command, mode) => {
     const result = await runCli([command, "--help"], { env: env() });
-    expect(result.stdout.split("\n")[0]).toBe(`Usage: dev-open ${mode} [folder] [--config PATH] [--dry-run] [--json]`);
-    expect(result.stdout).toContain(`claude-persist ${command} [folder]`);
+    expect(result.stdout.split("\n")[0]).toBe(
+      `Usage: claude-persist ${command} [folder] [--config PATH] [--dry-run] [--json]`,
+    );
+    // The old spelling is named once, as the same thing, never as the usage.
+    expect(result.stdout).toContain(`'dev-open ${mode}' is the same`);
+    expect(result.stdout).not.toContain("Usage: dev-open");
     expect(result.stdout).not.toMatch(/--rebuild|--init|--same-path|--shell/);
   });
 
@@ -87,7 +91,7 @@ describe("unshare and share", () => {
     const missing = await runCli(["unshare", "--config"], { env: env(), cwd: repo });
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toBe(
-      "claude-persist unshare: Option '--config <value>' argument missing; see 'unshare --help'",
+      "claude-persist unshare: option '--config' needs a value (--config PATH); see 'claude-persist unshare --help'",
     );
   });
 });

@@ -8,6 +8,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -185,6 +186,22 @@ describe.skipIf(!hasSyncthing)("sessions that follow the user between two machin
     const doctor = await desktop.cli(["sync", "doctor"]);
     expect(doctor.exitCode, doctor.stdout).toBe(0);
     expect(doctor.stdout).toContain("ok   it listens only on tcp://127.0.0.1:22102, no discovery, no public relays");
+    // --json on every action that reports (issue 26): one document each.
+    const doctorJson = await desktop.cli(["sync", "doctor", "--json"]);
+    expect(doctorJson.exitCode, doctorJson.stdout).toBe(0);
+    expect(JSON.parse(doctorJson.stdout)).toMatchObject({
+      ok: true,
+      checks: expect.arrayContaining([
+        { status: "ok", text: "it listens only on tcp://127.0.0.1:22102, no discovery, no public relays" },
+      ]),
+    });
+    const paused = await desktop.cli(["sync", "pause", "--json"]);
+    expect(JSON.parse(paused.stdout)).toEqual({
+      ok: true,
+      messages: ["Paused: nothing is sent or fetched until 'claude-persist sync resume'."],
+    });
+    const resumed = await desktop.cli(["sync", "resume", "--json"]);
+    expect(JSON.parse(resumed.stdout)).toEqual({ ok: true, messages: ["Syncing again."] });
   });
 
   it("a session started on the laptop continues on the desktop with claude --continue; a todo appears across; secrets stay", async () => {
@@ -386,6 +403,112 @@ describe.skipIf(!hasSyncthing)("sessions that follow the user between two machin
     });
     for (const text of ["shared start", "laptop line", "desktop line"]) expect(converged).toContain(text);
     expect(converged.trim().split("\n")).toHaveLength(3);
+  }, 180_000);
+
+  it("one session started on both machines while apart: sync doctor counts the start records' conflict copy, sync merge keeps both starts", async () => {
+    const session = "5e55e55e-2222-4333-8444-955556666777";
+    const records = (machine: Machine) => path.join(machine.claudeDir, "persist-state", "session-starts");
+    const start = (machine: Machine) =>
+      runCli(["hook", "session-start"], {
+        env: { HOME: machine.home, CLAUDE_PERSIST_ENVIRONMENT: "host" },
+        input: JSON.stringify({
+          session_id: session,
+          cwd: machine.repo,
+          source: "resume",
+          hook_event_name: "SessionStart",
+        }),
+      });
+    expect((await start(laptop)).exitCode).toBe(0);
+    await waitFor("the start record on the desktop", () =>
+      readIfThere(path.join(records(desktop), `${session}.jsonl`))?.includes(session),
+    );
+
+    // Apart: each machine starts the session once more.
+    expect((await desktop.cli(["sync", "stop"])).exitCode).toBe(0);
+    expect((await start(laptop)).exitCode).toBe(0);
+    expect((await start(desktop)).exitCode).toBe(0);
+    expect((await desktop.cli(["sync", "start"])).exitCode).toBe(0);
+
+    const conflictOn = await waitFor("a conflict copy of the start records", () =>
+      [laptop, desktop].find((machine) =>
+        readdirSync(records(machine)).some((name) => name.startsWith(`${session}.sync-conflict-`)),
+      ),
+    );
+    const doctor = await conflictOn.cli(["sync", "doctor"]);
+    expect(doctor.stdout).toMatch(/1 conflict copies of sessions or their start records: 'claude-persist sync merge'/);
+    const merged = await conflictOn.cli(["sync", "merge"]);
+    expect(merged.exitCode, merged.stderr).toBe(0);
+    expect(merged.stdout).toContain(`session ${session} was started on two machines while apart`);
+
+    const converged = await waitFor("both machines holding all three starts, and no conflict copy", () => {
+      const texts = [laptop, desktop].map(
+        (machine) => readIfThere(path.join(records(machine), `${session}.jsonl`)) ?? "",
+      );
+      const copies = [laptop, desktop].flatMap((machine) =>
+        readdirSync(records(machine)).filter((name) => name.includes(".sync-conflict-")),
+      );
+      const [first = "", second] = texts;
+      return first === second && copies.length === 0 && first.trim().split("\n").length === 3 && first;
+    });
+    // In the order they happened, so "the last start" is still the newest one.
+    const times = converged
+      .trim()
+      .split("\n")
+      .map((record) => (JSON.parse(record) as { time: string }).time);
+    expect(times).toEqual([...times].sort());
+    expect((await conflictOn.cli(["sync", "doctor"])).stdout).toContain("no conflict copies waiting");
+  }, 180_000);
+
+  it("the Stop hook sends a finished turn at once: Syncthing scans exactly the transcript claude just wrote", async () => {
+    const endpoint = endpointOf(path.join(laptop.claudeDir, "persist-host", "syncthing"));
+    if (!endpoint) throw new Error("the laptop's Syncthing has no API address");
+    const projects = (folder: string) => `/rest/config/folders/claude-projects${folder}`;
+    const idle = () =>
+      waitFor("the laptop's projects folder idle", async () => {
+        const status = await rest<{ state?: string }>(endpoint, "GET", "/rest/db/status?folder=claude-projects");
+        return status.state === "idle";
+      });
+    // The watcher off: only a scan asked for sends a change now (the next full rescan is an hour away).
+    await rest(endpoint, "PATCH", projects(""), { fsWatcherEnabled: false });
+    await idle();
+    const laptopProject = path.join(laptop.claudeDir, "projects", encodeProjectSlug(laptop.repo));
+    const identity = readlinkSync(laptopProject);
+    const other = `${identity}/0f0f0f0f-1111-4222-8333-944445555666.jsonl`;
+    try {
+      // Another session changed meanwhile: not this turn's, so not this hook's to send.
+      writeFileSync(
+        path.join(laptop.claudeDir, "projects", other),
+        `${line("o1", null, "2026-01-01T00:00:01Z", "x")}\n`,
+      );
+      const run = await runClaude(["-p", "remember the word KESTREL"], {
+        cwd: laptop.repo,
+        home: laptop.home,
+        apiUrl: server.url,
+      });
+      expect(run.exitCode, run.stderr).toBe(0);
+      const transcript = readdirSync(laptopProject).find((name) =>
+        readFileSync(path.join(laptopProject, name), "utf8").includes("KESTREL"),
+      );
+      expect(transcript).toBeDefined();
+      const sent = readFileSync(path.join(laptopProject, transcript ?? ""), "utf8");
+      const onDesktop = path.join(desktop.claudeDir, "projects", identity, transcript ?? "");
+      // The turn as it stood when the hook ran: the prompt and the answer (Claude Code then notes the hook's run in
+      // the transcript, which the watcher, off here, would bring a second later).
+      const arrived = await waitFor(
+        "the finished turn on the desktop",
+        () => readIfThere(onDesktop)?.includes(`"Hello from the test server."`) && readIfThere(onDesktop),
+        30_000,
+      );
+      expect(arrived).toContain("remember the word KESTREL");
+      expect(sent.startsWith(arrived)).toBe(true);
+      // Nothing else was scanned: the other session is not in the laptop's index, nor on the desktop.
+      const query = `/rest/db/file?folder=claude-projects&file=${encodeURIComponent(other)}`;
+      await expect(rest(endpoint, "GET", query)).rejects.toThrow(/404/);
+      expect(existsSync(path.join(desktop.claudeDir, "projects", other))).toBe(false);
+    } finally {
+      rmSync(path.join(laptop.claudeDir, "projects", other), { force: true });
+      await rest(endpoint, "PATCH", projects(""), { fsWatcherEnabled: true });
+    }
   }, 180_000);
 });
 

@@ -1,9 +1,10 @@
 // The start of what runs most often: the SessionStart hook, and each command of the CLI up to its work.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { cli, compare, HOOK, hookInput, NODE_START, report, root, rows, runs } from "./measure.ts";
+import { pathToFileURL } from "node:url";
+import { cli, compare, HOOK, hookInput, median, NODE_START, report, root, rows, runs } from "./measure.ts";
 
 export function benchHook(): boolean {
   const home = mkdtempSync(path.join(tmpdir(), "cp-bench-"));
@@ -52,7 +53,7 @@ export function benchHook(): boolean {
 /**
  * The CLI's start: `--help`, and each command up to the point where it starts its work (its own `--help`): the
  * command's module and all it imports statically, which every run of it loads before doing anything. What a command
- * loads where it is used (execa at its first process, yaml for a compose config, string-width for a table) is paid by
+ * loads where it is used (node:child_process at its first process, yaml for a compose config, string-width for a table) is paid by
  * the work that needs it, and is not in these rows.
  */
 export function benchCli(): boolean {
@@ -84,8 +85,68 @@ export function benchCli(): boolean {
     }
     const what = `any command's start (slowest: ${slowest.name || "--help"})`;
     rows.push({ what, ratio: slowest.result.ratio, cpuRatio: slowest.result.cpuRatio, target: 1.5, bench: "cli" });
-    return ok;
+    return benchSpawnLayer(env, count) && ok;
   } finally {
     rmSync(env.HOME, { recursive: true, force: true });
   }
+}
+
+/** Median ms of loading `what` in a fresh node (`import()` with `esm`), timed inside it: node's own start is not in it. */
+function loadMs(what: string, count: number, env: NodeJS.ProcessEnv, esm = false): number {
+  const load = esm ? `await import(${JSON.stringify(what)})` : `require(${JSON.stringify(what)})`;
+  const script = `const t=process.hrtime.bigint();${load};process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const args = esm ? ["--input-type=module", "-e", script] : ["-e", script];
+    const run = spawnSync(process.execPath, args, { cwd: root, env, encoding: "utf8" });
+    if (run.status !== 0) throw new Error(`loading ${what} failed: ${run.stderr}`);
+    times.push(Number(run.stdout));
+  }
+  return median(times);
+}
+
+/**
+ * The spawn layer (src/child-process.ts: node:child_process, required at a command's first process) against execa's
+ * bundle, which it replaced; and the start of each command that runs processes, with that layer loaded.
+ */
+function benchSpawnLayer(env: NodeJS.ProcessEnv, count: number): boolean {
+  const layer = loadMs("node:child_process", count, env);
+  const execaMs = loadMs(
+    pathToFileURL(path.join(root, "node_modules", "execa", "index.js")).href,
+    Math.min(count, 10),
+    env,
+    true,
+  );
+  const layerOk = layer <= 2;
+  console.log(
+    `loading the spawn layer (node:child_process), median of ${count}: ${layer.toFixed(2)} ms (target ≤ 2 ms) ${layerOk ? "ok" : "OVER TARGET"}; execa, which it replaced: ${execaMs.toFixed(1)} ms`,
+  );
+  rows.push({ what: "loading the spawn layer, against 2 ms", ratio: layer / 2, target: 1, bench: "cli" });
+  const preload = path.join(env.HOME ?? tmpdir(), "spawn-layer.cjs");
+  writeFileSync(preload, 'require("node:child_process");\n');
+  let ok = layerOk;
+  let slowest: { name: string; result: ReturnType<typeof compare> } | undefined;
+  const spawning: Array<[string, string[]]> = [
+    ["dev-open", [path.join(root, "dist", "bin", "dev-open.cjs"), "--help"]],
+    ["start-work", [path.join(root, "dist", "bin", "start-work.cjs"), "--help"]],
+    ...["doctor", "sync", "share"].map((name): [string, string[]] => [name, [cli, name, "--help"]]),
+  ];
+  for (const [name, args] of spawning) {
+    const result = compare(
+      { command: NODE_START, env },
+      { command: [process.execPath, "-r", preload, ...args], env },
+      count,
+    );
+    ok = report(`  ${name}'s start with the spawn layer loaded (${count} runs each)`, "node -e 0", result, 1.1) && ok;
+    if (!slowest || result.ratio > slowest.result.ratio) slowest = { name, result };
+  }
+  if (slowest)
+    rows.push({
+      what: `a spawning command's start with its spawn layer (slowest: ${slowest.name})`,
+      ratio: slowest.result.ratio,
+      cpuRatio: slowest.result.cpuRatio,
+      target: 1.1,
+      bench: "cli",
+    });
+  return ok;
 }

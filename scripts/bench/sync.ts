@@ -3,12 +3,22 @@
 // appended transcript line (watcher alone, and with a scan asked for right after the write), conflict copies
 // merged with no line lost, the daemons' idle cost, and the SessionStart hook with sync set up against without.
 import { spawnSync } from "node:child_process";
-import { appendFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { encodeProjectSlug } from "../../src/claude/home.ts";
 import { endpointOf, rest } from "../../src/sync/syncthing.ts";
-import { tempDir } from "../../test/support/claude.ts";
+import { runClaude, runCli, tempDir } from "../../test/support/claude.ts";
+import { startMessagesServer } from "../../test/support/messages-server.ts";
 import {
   address,
   hasSyncthing,
@@ -19,14 +29,16 @@ import {
   waitFor,
   type Machine,
 } from "../../test/support/sync-machines.ts";
-import { HOOK, hookInput, median } from "./measure.ts";
+import { STOP_HOOK_COMMAND } from "../../src/install/settings.ts";
+import { compare, HOOK, hookInput, median, NODE_START, report, root, rows } from "./measure.ts";
 
 const LATENCY_RUNS = 5;
 const CONFLICTS = 5;
 const IDLE_S = 10;
 
 export async function benchSync(): Promise<boolean> {
-  const hookOk = benchHookWithSync();
+  const startOk = benchHookWithSync();
+  const hookOk = benchStopHookWithoutSync() && startOk;
   if (!hasSyncthing || process.getuid?.() !== 0) {
     console.log(
       "sync: the two-machine rows skipped (they need syncthing, and root for a network namespace: bash .ci/provision-sync.sh)",
@@ -41,7 +53,12 @@ export async function benchSync(): Promise<boolean> {
     const laptop = await makeMachine(net, "laptop", 22401, origin, "git@github.com:ana/app.git", "code/app");
     const desktop = await makeMachine(net, "desktop", 22402, origin, "https://github.com/ana/app", "src/app");
     machines.push(laptop, desktop);
-    for (const machine of machines) await initMachine(machine);
+    for (const machine of machines) {
+      // Installed, as a user has it: the Stop hook is in settings.json.
+      const installed = await runCli(["install"], { env: { HOME: machine.home } });
+      if (installed.exitCode !== 0) throw new Error(`install failed: ${installed.stderr}`);
+      await initMachine(machine);
+    }
     await laptop.cli(["sync", "add-device", desktop.deviceId, "--address", address(desktop)]);
     await desktop.cli(["sync", "add-device", laptop.deviceId, "--address", address(laptop)]);
     const project = (machine: Machine) => path.join(machine.claudeDir, "projects", encodeProjectSlug(machine.repo));
@@ -78,6 +95,8 @@ export async function benchSync(): Promise<boolean> {
     console.log(
       `sync: one appended line laptop → desktop, median of ${LATENCY_RUNS}: ${watched.toFixed(0)} ms with the watcher (1 s delay), ${scanned.toFixed(0)} ms with a scan asked for right after the write`,
     );
+
+    const turnOk = await benchTurnAcross(laptop, desktop);
 
     let merged = 0;
     let lost = 0;
@@ -122,7 +141,7 @@ export async function benchSync(): Promise<boolean> {
     console.log(
       `sync: idle daemon (monitor + worker) per machine: ${rss.toFixed(0)} MiB RSS, ${(cpu * 100).toFixed(2)}% of a core over ${IDLE_S} s`,
     );
-    return hookOk && lost === 0;
+    return hookOk && turnOk && lost === 0;
   } finally {
     for (const machine of machines) await machine.cli(["sync", "stop"]);
     await net.close();
@@ -205,6 +224,99 @@ function benchHookWithSync(): boolean {
         `vs without ${median(without).toFixed(1)} ms → ratio ${ratio.toFixed(3)} (budget 1.1) ${ok ? "ok" : "OVER BUDGET"}`,
     );
     return ok;
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+const TURN_RUNS = Number(process.env.BENCH_SYNC_TURNS ?? 5);
+
+/**
+ * `claude -p` on the laptop, with the pack installed (its Stop hook has Syncthing scan the transcript once quiet): from the
+ * end of the claude process to the turn's answer in the desktop's copy. An answer there before claude has ended
+ * counts 0.
+ */
+async function benchTurnAcross(laptop: Machine, desktop: Machine): Promise<boolean> {
+  const server = await startMessagesServer({ reply: () => "the answer of this turn" });
+  const times: number[] = [];
+  try {
+    const laptopProject = path.join(laptop.claudeDir, "projects", encodeProjectSlug(laptop.repo));
+    const identity = readlinkSync(laptopProject);
+    for (let i = 0; i < TURN_RUNS; i++) {
+      const word = `TURN${i}X${Date.now()}`;
+      const args = i === 0 ? ["-p", word] : ["--continue", "-p", word];
+      const run = await runClaude(args, { cwd: laptop.repo, home: laptop.home, apiUrl: server.url });
+      const ended = performance.now();
+      if (run.exitCode !== 0) throw new Error(`claude -p failed: ${run.stderr}`);
+      const session = readdirSync(laptopProject).find((name) =>
+        readFileSync(path.join(laptopProject, name), "utf8").includes(word),
+      );
+      if (!session) throw new Error("claude wrote no transcript with the prompt");
+      const there = path.join(desktop.claudeDir, "projects", identity, session);
+      const answered = () => {
+        const text = readIfThere(there) ?? "";
+        const at = text.indexOf(word);
+        return at >= 0 && text.indexOf("the answer of this turn", at) > at;
+      };
+      await waitFor("the turn on the desktop", answered, 60_000).catch((error: unknown) => {
+        const files = readdirSync(path.dirname(there)).join(", ");
+        const log = readIfThere(path.join(desktop.claudeDir, "persist-host", "syncthing", "syncthing.log")) ?? "";
+        console.log(`desktop's Syncthing log, the end:\n${log.split("\n").slice(-15).join("\n")}`);
+        console.log(`laptop's copy: ${readIfThere(path.join(laptopProject, session))?.length} bytes`);
+        throw new Error(
+          `${String(error)}; ${there} holds ${readIfThere(there)?.length ?? "nothing"} (beside: ${files})`,
+        );
+      });
+      times.push(Math.max(0, performance.now() - ended));
+      // The watcher's own send of the hook's note, so that the next turn starts from a settled folder.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+    }
+  } finally {
+    await server.close();
+  }
+  const got = median(times);
+  const ok = got <= 200;
+  console.log(
+    `sync: a finished turn laptop → desktop (claude -p, the Stop hook asking for the scan), median of ${TURN_RUNS}: ` +
+      `${got.toFixed(0)} ms after claude's end (target ≤ 200 ms) ${ok ? "ok" : "OVER TARGET"}; each: ${times.map((t) => t.toFixed(0)).join(", ")} ms`,
+  );
+  rows.push({
+    what: "a finished turn laptop → desktop after `claude -p`, against 200 ms",
+    ratio: got / 200,
+    target: 1,
+    bench: "sync",
+  });
+  return ok;
+}
+
+/** The Stop hook where sync is not set up, as settings.json runs it (`sh -c`), and its bundle run by hand. */
+function benchStopHookWithoutSync(): boolean {
+  const home = tempDir("cp-bench-stop-");
+  try {
+    const hooks = path.join(home, ".claude", "persist", "hooks");
+    mkdirSync(hooks, { recursive: true });
+    for (const name of ["stop.cjs", "stop-scan.cjs"])
+      writeFileSync(path.join(hooks, name), readFileSync(path.join(root, "dist", "hooks", name)));
+    const env = { ...process.env, HOME: home, CLAUDE_CONFIG_DIR: "" };
+    const input = JSON.stringify({
+      session_id: "s",
+      transcript_path: path.join(home, "x.jsonl"),
+      hook_event_name: "Stop",
+    });
+    const command = compare(
+      { command: NODE_START, input, env },
+      { command: ["/bin/sh", "-c", STOP_HOOK_COMMAND], input, env },
+    );
+    const commandOk = report(`Stop hook without sync, as settings.json runs it (sh -c)`, "node -e 0", command, 1.05, {
+      what: "Stop hook without sync vs `node -e 0`",
+      bench: "sync",
+    });
+    const bundle = compare(
+      { command: NODE_START, input, env },
+      { command: [process.execPath, path.join(hooks, "stop.cjs")], input, env },
+    );
+    const bundleOk = report(`  its bundle run with node, without sync`, "node -e 0", bundle, 1.05);
+    return commandOk && bundleOk;
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

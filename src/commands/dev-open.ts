@@ -17,7 +17,10 @@ export const devOpenFlags = {
     help: "write a minimal .devcontainer/devcontainer.json (with the mounts) when there is none",
   },
   "dry-run": { type: "boolean", help: "print the changes to the config, change nothing" },
-  "config-only": { type: "boolean", help: "write the mounts into the config and prepare the host, but do not launch" },
+  "config-only": {
+    type: "boolean",
+    help: "the same as 'claude-persist share' (write the mounts into the config; no launch)",
+  },
   "write-config": {
     type: "boolean",
     help:
@@ -35,7 +38,7 @@ export const devOpenFlags = {
         .string()
         .check(z.regex(/^\/[A-Za-z0-9._/-]*$/, "must be an absolute path of letters, digits, '.', '_', '-' and '/'")),
   },
-  isolated: { type: "boolean", help: "take the persistence mounts out again: the container keeps its own sessions" },
+  isolated: { type: "boolean", help: "the same as 'claude-persist unshare' (take the mounts out of the config again)" },
   shell: {
     type: "boolean",
     help: "after launching, open a shell in the container",
@@ -94,8 +97,23 @@ export function plainDevOpen(folder: string): DevOpenOptions {
   };
 }
 
-/** dev-open's answer as it prints it: its messages, or with `json` one JSON document. */
-export function printDevOpenResult(result: DevOpenResult, json: boolean, io: Io): void {
-  if (json) printJson(io, { ok: true, ...result });
-  else for (const line of result.messages) io.stdout(`${line}\n`);
+/**
+ * dev-open's answer as it prints it: its messages, or with `json` one JSON document. A dry run puts its diffs alone on
+ * stdout and every other line on stderr, so that `--dry-run > x.patch` is a patch `git apply` takes. `name` is the
+ * command the user ran (share and unshare are dev-open in a mode), which the dry run's header names.
+ */
+export function printDevOpenResult(result: DevOpenResult, json: boolean, io: Io, name = "dev-open"): void {
+  if (json) {
+    printJson(io, { ok: true, ...result, messages: result.messages.map((line) => named(line, name)) });
+    return;
+  }
+  for (const line of result.messages) {
+    if (result.status === "dry-run" && !line.startsWith("--- ")) io.stderr(`${named(line, name)}\n`);
+    else io.stdout(`${named(line, name)}\n`);
+  }
+}
+
+/** A message of dev-open's, said by the command that ran it. */
+function named(line: string, name: string): string {
+  return name === "dev-open" ? line : line.replace(/^dev-open dry run for /, `${name} dry run for `);
 }

@@ -2,6 +2,7 @@
 // inside a container, the container itself), and prints the command that fixes each problem.
 import { flagHelp, parseOptions } from "../args.ts";
 import type { Command } from "../command.ts";
+import { colourOn, paint, type Style } from "../colour.ts";
 import { runDoctor } from "../doctor/doctor.ts";
 import type { CheckStatus, DoctorReport } from "../doctor/report.ts";
 import { oneLine } from "../text.ts";
@@ -31,15 +32,19 @@ export const doctor: Command = {
     const { values } = parseOptions("claude-persist doctor", args, flags);
     const report = await runDoctor(io.env, io.cwd);
     if (values.json) printJson(io, report);
-    else io.stdout(renderReport(report));
+    else io.stdout(renderReport(report, await colourOn(io, 1)));
     return report.ok ? 0 : 1;
   },
 };
 
 const SYMBOLS: Record<CheckStatus, string> = { ok: "✓", warn: "⚠", fail: "✗" };
+const STYLES: Record<CheckStatus, Style> = { ok: "green", warn: "yellow", fail: "red" };
 
-/** One line per check (`✓ label — detail`), and under each that is not ok the command that fixes it. */
-function renderReport(report: DoctorReport): string {
+/**
+ * One line per check (`✓ label — detail`), and under each that is not ok the command that fixes it; with `colour`,
+ * the marks in green, yellow and red, so that one ✗ among many ✓ stands out.
+ */
+function renderReport(report: DoctorReport, colour: boolean): string {
   // Labels name mapped paths and containers' answers: each piece goes through oneLine (text.ts) on its way out.
   const where = report.environment === "host" ? "on the host" : "in a dev container";
   const lines = [`claude-persist doctor: ${where}, Claude Code home ${oneLine(report.configDir)}`];
@@ -47,7 +52,7 @@ function renderReport(report: DoctorReport): string {
     lines.push("", oneLine(section.title));
     for (const check of section.checks) {
       const detail = check.detail ? ` — ${oneLine(check.detail)}` : "";
-      lines.push(`  ${SYMBOLS[check.status]} ${oneLine(check.label)}${detail}`);
+      lines.push(`  ${paint(colour, STYLES[check.status], SYMBOLS[check.status])} ${oneLine(check.label)}${detail}`);
       if (check.fix && check.status !== "ok") lines.push(`      fix: ${oneLine(check.fix)}`);
     }
   }

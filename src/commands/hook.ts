@@ -13,6 +13,10 @@ Runs the SessionStart hook as Claude Code does: reads the hook's JSON ({"session
 stdin and prints its answer (the context for the session) on stdout. It always exits 0: a hook never blocks a session.
 `,
   async run(args, io) {
+    if (args.length === 0) {
+      io.stderr(hook.help ?? "");
+      return 2;
+    }
     if (args[0] !== "session-start" || args.length > 1) {
       throw new UserError("usage: claude-persist hook session-start  (reads the hook's JSON on stdin)", 2);
     }

@@ -8,9 +8,22 @@ export function printJson(io: Io, value: unknown): void {
   io.stdout(formatJson(value));
 }
 
-/** What `printJson` prints. */
+/**
+ * What `printJson` prints. Every time in it is spelled one way, as `Date.prototype.toISOString` does
+ * (`2025-06-01T10:51:00.000Z`, UTC, milliseconds): times read from Claude Code, Linear or older records
+ * (`…10:51:00Z`, `+02:00`) are respelled on the way out.
+ */
 export function formatJson(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+  return `${JSON.stringify(value, isoTimes, 2)}\n`;
+}
+
+/** An ISO-8601 date and time with a zone: what formatJson respells. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function isoTimes(_key: string, value: unknown): unknown {
+  if (typeof value !== "string" || value.length > 35 || !ISO_TIME.test(value)) return value;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? value : new Date(time).toISOString();
 }
 
 /**

@@ -1,5 +1,6 @@
-// `claude-persist unshare` / `share`: take this repo's persistence mounts out of its dev container config (the
-// container keeps its own sessions), or put them back. The same edits as `dev-open --isolated` / `--config-only`.
+// `claude-persist share` / `unshare`: the one name for writing this repo's persistence mounts into its dev container
+// config (and preparing the host, without launching) and for taking them out again (the container then keeps its
+// own sessions). `dev-open --config-only` and `dev-open --isolated` are older spellings of the same, kept working.
 import { flagHelp, flagSynopsis, parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
 import { openDevContainer } from "../devcontainer/open.ts";
@@ -7,17 +8,23 @@ import { UserError } from "../errors.ts";
 import { devOpenFlags, plainDevOpen, printDevOpenResult } from "./dev-open.ts";
 
 // dev-open's own flags, those that do not contradict the mode.
-const flags = { config: devOpenFlags.config, "dry-run": devOpenFlags["dry-run"], json: devOpenFlags.json } as const;
+const flags = {
+  config: devOpenFlags.config,
+  "dry-run": {
+    type: "boolean",
+    help: "print the change to the config as a patch on stdout (notes on stderr); write nothing",
+  },
+  json: devOpenFlags.json,
+} as const;
 
 const USAGE = `[folder] ${flagSynopsis(flags)}`;
 
 export const unshare: Command = {
   flags,
-  help: `Usage: dev-open --isolated ${USAGE}
-   or: claude-persist unshare ${USAGE}
+  help: `Usage: claude-persist unshare ${USAGE}
 
 Takes this repo's persistence mounts out of its dev container config: once recreated, the container keeps its
-own Claude sessions. 'claude-persist share' puts them back.
+own Claude sessions. 'claude-persist share' puts them back. ('dev-open --isolated' is the same.)
 
 ${flagHelp(flags)}`,
   run: (args, io) => forward("unshare", { isolated: true }, args, io),
@@ -25,10 +32,10 @@ ${flagHelp(flags)}`,
 
 export const share: Command = {
   flags,
-  help: `Usage: dev-open --config-only ${USAGE}
-   or: claude-persist share ${USAGE}
+  help: `Usage: claude-persist share ${USAGE}
 
-Puts this repo's persistence mounts back into its dev container config and prepares the host; does not launch.
+Writes this repo's persistence mounts into its dev container config and prepares the host; does not launch.
+For an editor that opens the container itself. ('dev-open --config-only' is the same.)
 
 ${flagHelp(flags)}`,
   run: (args, io) => forward("share", { configOnly: true }, args, io),
@@ -44,9 +51,13 @@ async function forward(
   // dev-open's other options would contradict `mode`: say which ones this command takes.
   const end = args.indexOf("--");
   const names = (end < 0 ? args : args.slice(0, end)).map((arg) => arg.split("=")[0] ?? arg);
-  const other = names.find((name) => name.startsWith("-") && !Object.hasOwn(flags, name.replace(/^--?/, "")));
+  // A typo of one of its own (`--dry-rn`) is parseOptions' to name, with the nearest flag.
+  const other = names.find((name) => {
+    const flag = name.replace(/^--?/, "");
+    return name.startsWith("-") && !Object.hasOwn(flags, flag) && Object.hasOwn(devOpenFlags, flag);
+  });
   if (other) throw new UserError(`${command} takes --config, --dry-run and --json, not ${other}`, 2);
-  const { values, positionals } = parseOptions(command, args, flags, { positionals: 1 });
+  const { values, positionals } = parseOptions(`claude-persist ${command}`, args, flags, { positionals: 1 });
   const result = await openDevContainer(
     {
       ...plainDevOpen(positionals[0] ?? io.cwd),
@@ -56,6 +67,6 @@ async function forward(
     },
     io,
   );
-  printDevOpenResult(result, Boolean(values.json), io);
+  printDevOpenResult(result, Boolean(values.json), io, `claude-persist ${command}`);
   return 0;
 }

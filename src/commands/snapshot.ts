@@ -8,6 +8,7 @@ import type { SnapshotInfo } from "../snapshot/format.ts";
 import { listSnapshots, pruneSnapshots } from "../snapshot/list.ts";
 import { resolveSnapshotProject } from "../snapshot/project.ts";
 import { formatBytes, plural, printJson, renderColumns, startProgress, terminalColumns } from "./output.ts";
+import { didYouMean } from "../suggest.ts";
 import { oneLine } from "../text.ts";
 
 const json = { type: "boolean", help: "print one machine-readable result" } as const;
@@ -43,6 +44,7 @@ const actions = {
           ),
         default: 10,
       },
+      "dry-run": { type: "boolean", help: "list what would be deleted; delete nothing" },
       json,
     },
     help:
@@ -125,14 +127,18 @@ export const snapshot: Command = {
       case "prune": {
         const { values } = parseOptions(command, rest, actions.prune.flags);
         const project = await resolveSnapshotProject(io.env, io.cwd);
-        const result = await pruneSnapshots(project, values.keep);
-        if (values.json)
-          printJson(io, { ok: true, kept: result.kept.map((s) => s.id), removed: result.removed.map((s) => s.id) });
-        else io.stdout(describePrune(result.kept.length, result.removed));
+        const dryRun = Boolean(values["dry-run"]);
+        const result = await pruneSnapshots(project, values.keep, { dryRun });
+        const ids = (list: SnapshotInfo[]) => list.map((s) => s.id);
+        if (values.json) printJson(io, { ok: true, dryRun, kept: ids(result.kept), removed: ids(result.removed) });
+        else io.stdout(describePrune(result.kept.length, result.removed, dryRun));
         return 0;
       }
       default:
-        throw new UserError(`unknown action '${action}': use create, list, restore or prune`, 2);
+        throw new UserError(
+          `unknown action '${oneLine(action, 40)}'${didYouMean(action, Object.keys(actions))}; use create, list, restore or prune`,
+          2,
+        );
     }
   },
 };
@@ -152,7 +158,13 @@ async function renderList(project: string, all: SnapshotInfo[], columns: number 
   return `${oneLine(project)}: ${plural(all.length, "snapshot")}, newest first\n${(await renderColumns([titles, ...rows], columns)).join("\n")}\n`;
 }
 
-function describePrune(kept: number, removed: SnapshotInfo[]): string {
+function describePrune(kept: number, removed: SnapshotInfo[], dryRun: boolean): string {
   if (removed.length === 0) return `Nothing to prune: ${plural(kept, "snapshot")} kept.\n`;
+  if (dryRun) {
+    const lines = removed.map(
+      (s) => `  ${oneLine(s.id, 80)}  ${oneLine(s.kind, 20)}  ${formatBytes(Math.max(0, s.archiveBytes))}`,
+    );
+    return `Dry run: would delete ${plural(removed.length, "snapshot")} and keep ${kept}:\n${lines.join("\n")}\n`;
+  }
   return `Deleted ${plural(removed.length, "snapshot")} (${removed.map((s) => oneLine(s.id, 80)).join(", ")}); ${kept} kept.\n`;
 }

@@ -55,6 +55,10 @@ const flags = {
   "no-status": { type: "boolean", help: "leave the issue's state in Linear alone" },
   assign: { type: "boolean", help: "assign the issue to you (the owner of LINEAR_API_KEY)" },
   open: { type: "boolean", help: "then open the branch's folder in its dev container (dev-open)" },
+  "dry-run": {
+    type: "boolean",
+    help: "say which branch or worktree it would make and what it would send to Linear; change and send nothing",
+  },
   json: { type: "boolean", help: "print one machine-readable result" },
 } as const;
 
@@ -83,13 +87,20 @@ export const startWork: Command = {
     if (input === undefined)
       throw new UserError("which issue? pass one, like 'start-work LIN-123' or its Linear URL", 2);
     const { result, looked, started, startFailed, here } = await startWorkOn(input, values, io.env, io.cwd);
+    if (result.dryRun) {
+      if (values.json) printJson(io, { ok: true, ...result, open: null });
+      else io.stdout(preview(result, looked, here, Boolean(values.open)));
+      return 0;
+    }
     if (values.json) {
+      // The preview's fields belong to previews: a run's document is as it was.
+      const { dryRun: _dryRun, linearChanges: _changes, ...done } = result;
       if (!values.open) {
-        printJson(io, { ok: true, ...result, open: null });
+        printJson(io, { ok: true, ...done, open: null });
         return 0;
       }
       const opened = await openFolder(result.folder, io, true);
-      printJson(io, { ok: opened.exitCode === 0, ...result, open: opened });
+      printJson(io, { ok: opened.exitCode === 0, ...done, open: opened });
       return opened.exitCode;
     }
     io.stdout(report(result, looked, started, { noStatus: Boolean(values["no-status"]), startFailed, here }));
@@ -162,6 +173,35 @@ function report(
       lines.push("The issue has no description in Linear.");
     }
   }
+  return `${lines.join("\n")}\n`;
+}
+
+/** What a --dry-run would do: the branch or worktree, the change sent to Linear, the record; nothing of it done. */
+function preview(result: StartWorkResult, looked: LookedUpIssue, here: string, open: boolean): string {
+  const lines = ["Dry run: nothing was changed and nothing was sent to Linear."];
+  lines.push(result.title ? `${result.identifier}: ${oneLine(result.title)}` : result.identifier);
+  if (!looked.linearAsked) lines.push("  Linear would not be asked (LINEAR_API_KEY is not set).");
+  else {
+    const changes = result.linearChanges;
+    const sent = [
+      changes?.state ? `move it from ${oneLine(looked.issue.state.name)} to ${oneLine(changes.state)}` : "",
+      changes?.assign ? "assign it to you" : "",
+    ].filter(Boolean);
+    lines.push(`  ${oneLine(looked.issue.url)}`);
+    lines.push(`  Linear: would ${sent.length > 0 ? sent.join(" and ") : "change nothing"}.`);
+  }
+  const { action, branch, folder } = result;
+  const where = folder !== here ? `in a new worktree at ${folder}` : `in ${folder}`;
+  const would = {
+    created: `would be created and checked out ${where}`,
+    switched: `exists; would be checked out in ${folder}`,
+    "worktree-added": `exists; would be checked out in a new worktree at ${folder}`,
+    reused: folder !== here ? `already checked out in the worktree at ${folder}` : `already checked out in ${folder}`,
+  }[action];
+  lines.push(`Branch ${branch}: ${would}.`);
+  lines.push(`Would remember it for the next Claude sessions in ${folder}.`);
+  if (open) lines.push(`Would then open ${folder} in its dev container (dev-open).`);
+  for (const note of result.notes) lines.push(`note: ${note}`);
   return `${lines.join("\n")}\n`;
 }
 

@@ -1,11 +1,13 @@
 // `claude-persist sync`: sessions, todos and plans that follow the user across their machines, on Syncthing.
 import path from "node:path";
-import * as z from "zod/mini";
 import { actionHelp, parseOptions } from "../args.ts";
 import { projectsDir } from "../claude/home.ts";
+import { colourOn, paint } from "../colour.ts";
 import type { Command, Io } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { mergeInto } from "../devcontainer/mapping.ts";
+import { printJson } from "./output.ts";
+import { actions } from "./sync-actions.ts";
 import { showStatus } from "./sync-status.ts";
 import { updateJsonState } from "../state/files.ts";
 import { checkSync } from "../sync/checks.ts";
@@ -29,83 +31,8 @@ import {
   syncSettingsSchema,
 } from "../sync/setup.ts";
 import { createInstance, newApiKey, rest, startDaemon, stopDaemon } from "../sync/syncthing.ts";
+import { didYouMean } from "../suggest.ts";
 import { oneLine } from "../text.ts";
-
-const none = {} as const;
-
-const deviceName = () => z.string().check(z.minLength(1), z.maxLength(64));
-const nonEmpty = () => z.string().check(z.minLength(1));
-
-const actions = {
-  init: {
-    flags: {
-      listen: {
-        type: "string",
-        multiple: true,
-        value: "ADDRESS",
-        help: "where this machine accepts connections",
-        check: () => z.string().check(z.regex(/^(tcp|quic)[46]?:\/\/[^\s<>&]+$/, "must look like tcp://HOST:PORT")),
-      },
-      name: { type: "string", value: "NAME", help: "this device's name", check: deviceName },
-      own: { type: "boolean", help: "run a Syncthing of claude-persist's own" },
-      relay: { type: "boolean", help: "an always-on box that only stores encrypted data" },
-    },
-    help:
-      "set up this machine (uses a Syncthing you already run unless --own); nothing listens\n" +
-      "unless you pass --listen (e.g. tcp://192.168.1.5:22000); --relay makes this an\n" +
-      "always-on box that only stores encrypted data",
-  },
-  "add-device": {
-    args: "ID",
-    flags: {
-      name: { type: "string", value: "NAME", help: "the device's name", check: deviceName },
-      address: {
-        type: "string",
-        multiple: true,
-        value: "ADDRESS",
-        help: "where to reach it",
-        check: () =>
-          z.string().check(z.regex(/^((tcp|quic)[46]?:\/\/[^\s<>&]+|dynamic)$/, "must look like tcp://HOST:PORT")),
-      },
-      untrusted: { type: "boolean", help: "it gets encrypted data only" },
-    },
-    help: "share with another of your machines (--untrusted: it gets encrypted data only)",
-  },
-  status: {
-    flags: { json: { type: "boolean", help: "print one machine-readable result" } },
-    help: "this device's ID, peers, folders, conflicts",
-  },
-  pause: { flags: none },
-  resume: { flags: none, help: "stop or restart syncing (the daemon keeps running)" },
-  start: { flags: none },
-  stop: { flags: none, help: "start or stop the Syncthing that claude-persist runs for you" },
-  autostart: {
-    flags: { remove: { type: "boolean", help: "take it out again" } },
-    help: "start that Syncthing at each login (a systemd user unit, or a launchd agent on macOS)",
-  },
-  link: {
-    args: "[DIR]",
-    flags: none,
-    help: "let this project's sessions travel (the hook does it at a session's first start)",
-  },
-  merge: { flags: none, help: "merge every conflict copy of a session now (the hook does it at session start)" },
-  scan: {
-    args: "[FILE]",
-    flags: none,
-    help: "send a file (or everything) now instead of after the watcher's 1 s delay",
-  },
-  doctor: { flags: none, help: "check the setup, one line per check" },
-  unison: {
-    args: "HOST",
-    flags: {
-      "ssh-command": { type: "string", value: "CMD", help: "how to run ssh", check: nonEmpty },
-    },
-    help:
-      "sync once with HOST over ssh with unison instead (no daemon, no port): the same\n" +
-      "folders and ignores, sessions written on both sides merged by line",
-  },
-  "merge-files": { args: "CURRENT1 CURRENT2 NEW", flags: none, hidden: true },
-} as const;
 
 const HELP = `Usage: claude-persist sync <command> [options]
 
@@ -119,6 +46,11 @@ export const sync: Command = {
   help: HELP,
   async run(args, io) {
     const [sub, ...rest] = args;
+    // A bare group lists what it does, as git and gh do: on stderr, as a usage error.
+    if (sub === undefined || sub.startsWith("-")) {
+      io.stderr(HELP);
+      return 2;
+    }
     switch (sub) {
       case "init":
         return init(rest, io);
@@ -146,11 +78,13 @@ export const sync: Command = {
         return unison(rest, io);
       case "merge-files":
         return mergeFilesCommand(rest, io);
-      default:
+      default: {
+        const listed = Object.keys(actions).filter((name) => name !== "merge-files");
         throw new UserError(
-          sub ? `unknown sync command '${oneLine(sub, 40)}'; see 'claude-persist sync --help'` : HELP.trimEnd(),
+          `unknown action '${oneLine(sub, 40)}'${didYouMean(sub, listed)}; see 'claude-persist sync --help'`,
           2,
         );
+      }
     }
   },
 };
@@ -189,6 +123,9 @@ async function init(args: string[], io: Io): Promise<number> {
   const saved = settings;
   await updateJsonState(syncSettingsFile(env), syncSettingsSchema(), saved, () => saved);
   const lines = [`This device: ${settings.deviceId}`];
+  // Where the pack is installed, settings.json gets the Stop hook now: each finished turn is sent at once.
+  if (await (await import("../install/install.ts")).registerStopHook(env))
+    lines.push("Each finished turn is now sent at once: a Stop hook in settings.json asks Syncthing to scan it.");
   if (settings.own) {
     const listen = values.listen ?? [];
     lines.push(
@@ -212,7 +149,9 @@ async function init(args: string[], io: Io): Promise<number> {
   lines.push(
     `Next, on your other machine: claude-persist sync add-device ${settings.deviceId}${reachable ? ` --address ${reachable}` : ""}`,
   );
-  io.stdout(`${lines.join("\n")}\n`);
+  if (values.json)
+    printJson(io, { ok: true, deviceId: settings.deviceId, own: settings.own, relay: settings.relay, messages: lines });
+  else io.stdout(`${lines.join("\n")}\n`);
   return 0;
 }
 
@@ -238,12 +177,14 @@ async function addDeviceCommand(args: string[], io: Io): Promise<number> {
     untrusted,
     password: password?.value,
   });
-  io.stdout(`Sharing with ${values.name ?? id}${untrusted ? " (untrusted: it stores encrypted data only)" : ""}.\n`);
+  const lines = [`Sharing with ${values.name ?? id}${untrusted ? " (untrusted: it stores encrypted data only)" : ""}.`];
   if (password?.created) {
-    io.stdout(
-      `The encryption password is in ${relayPasswordFile(io.env)}: copy that file to the same place on your other machines before adding this device there.\n`,
+    lines.push(
+      `The encryption password is in ${relayPasswordFile(io.env)}: copy that file to the same place on your other machines before adding this device there.`,
     );
   }
+  if (values.json) printJson(io, { ok: true, deviceId: id, name: values.name ?? null, untrusted, messages: lines });
+  else io.stdout(`${lines.join("\n")}\n`);
   return 0;
 }
 
@@ -252,13 +193,19 @@ async function status(args: string[], io: Io): Promise<number> {
   return showStatus(io, values.json === true);
 }
 
+/** An action's report: its lines, or with --json one document that holds them (`ok` as the exit code says). */
+function report(io: Io, json: boolean | undefined, lines: string[], ok = true): void {
+  if (json) printJson(io, { ok, messages: lines });
+  else if (lines.length > 0) (ok ? io.stdout : io.stderr)(`${lines.join("\n")}\n`);
+}
+
 async function pauseResume(which: "pause" | "resume", args: string[], io: Io): Promise<number> {
-  parseOptions(`claude-persist sync ${which}`, args, actions[which].flags);
+  const { values } = parseOptions(`claude-persist sync ${which}`, args, actions[which].flags);
   const settings = requireSettings(io.env);
   await setFoldersPaused(await liveEndpoint(settings), which === "pause");
-  io.stdout(
-    which === "pause" ? "Paused: nothing is sent or fetched until 'claude-persist sync resume'.\n" : "Syncing again.\n",
-  );
+  report(io, values.json, [
+    which === "pause" ? "Paused: nothing is sent or fetched until 'claude-persist sync resume'." : "Syncing again.",
+  ]);
   return 0;
 }
 
@@ -270,16 +217,16 @@ async function autostart(args: string[], io: Io): Promise<number> {
     throw new UserError(`${theirs}: start it at login the way you usually do`);
   }
   if (values.remove) {
-    io.stdout(`${await removeAutostart(io.env, settings.home)}\n`);
+    report(io, values.json, [await removeAutostart(io.env, settings.home)]);
     return 0;
   }
   const outcome = await enableAutostart(io.env, settings.home);
-  (outcome.enabled ? io.stdout : io.stderr)(`${outcome.lines.join("\n")}\n`);
+  report(io, values.json, outcome.lines, outcome.enabled);
   return outcome.enabled ? 0 : 1;
 }
 
 async function startStop(which: "start" | "stop", args: string[], io: Io): Promise<number> {
-  parseOptions(`claude-persist sync ${which}`, args, actions[which].flags);
+  const { values } = parseOptions(`claude-persist sync ${which}`, args, actions[which].flags);
   const settings = requireSettings(io.env);
   if (!settings.own)
     throw new UserError(
@@ -287,15 +234,17 @@ async function startStop(which: "start" | "stop", args: string[], io: Io): Promi
     );
   if (which === "start") {
     await startDaemon(io.env, settings.home);
-    io.stdout("Syncthing is running.\n");
+    report(io, values.json, ["Syncthing is running."]);
   } else {
-    io.stdout((await stopDaemon(settings.home)) ? "Syncthing stopped.\n" : "Syncthing was not running.\n");
+    report(io, values.json, [(await stopDaemon(settings.home)) ? "Syncthing stopped." : "Syncthing was not running."]);
   }
   return 0;
 }
 
 async function link(args: string[], io: Io): Promise<number> {
-  const { positionals } = parseOptions("claude-persist sync link", args, actions.link.flags, { positionals: 1 });
+  const { values, positionals } = parseOptions("claude-persist sync link", args, actions.link.flags, {
+    positionals: 1,
+  });
   requireSettings(io.env);
   const dir = path.resolve(io.cwd, positionals[0] ?? ".");
   const linked = linkProject(io.env, dir, mergeInto);
@@ -309,6 +258,10 @@ async function link(args: string[], io: Io): Promise<number> {
     );
   }
   const name = `${linked.identity.remote}${linked.identity.subpath ? `/${linked.identity.subpath}` : ""}`;
+  if (values.json) {
+    printJson(io, { ok: true, dir, identity: name, state: linked.state, moved: linked.moved.length });
+    return 0;
+  }
   io.stdout(
     `${linked.state === "already" ? "Already travelling" : "Travelling now"}: ${oneLine(dir)} as ${oneLine(name)}${linked.moved.length > 0 ? ` (${linked.moved.length} files moved in)` : ""}.\n`,
   );
@@ -316,10 +269,11 @@ async function link(args: string[], io: Io): Promise<number> {
 }
 
 async function merge(args: string[], io: Io): Promise<number> {
-  parseOptions("claude-persist sync merge", args, actions.merge.flags);
+  const { values } = parseOptions("claude-persist sync merge", args, actions.merge.flags);
   requireSettings(io.env);
   const merged = mergeAllConflicts(io.env);
-  io.stdout(merged.length > 0 ? `${describeMerged(merged)}.\n` : "No conflict copies.\n");
+  if (values.json) printJson(io, { ok: true, merged });
+  else io.stdout(merged.length > 0 ? `${describeMerged(merged)}.\n` : "No conflict copies.\n");
   return 0;
 }
 
@@ -364,7 +318,7 @@ async function unison(args: string[], io: Io): Promise<number> {
     throw new UserError(`unison stopped (exit ${result.exitCode}); see its lines above`);
   }
   const summary = /Synchronization complete.*|Nothing to do.*/.exec(result.output)?.[0];
-  io.stdout(`${summary ? oneLine(summary, 200) : "In step."}\n`);
+  report(io, values.json, [summary ? oneLine(summary, 200) : "In step."]);
   return 0;
 }
 
@@ -386,9 +340,18 @@ async function mergeFilesCommand(args: string[], io: Io): Promise<number> {
 }
 
 async function doctor(args: string[], io: Io): Promise<number> {
-  parseOptions("claude-persist sync doctor", args, actions.doctor.flags);
+  const { values } = parseOptions("claude-persist sync doctor", args, actions.doctor.flags);
   const checks = await checkSync(io.env);
+  const failed = checks.some((check) => check.status === "fail");
+  if (values.json) {
+    printJson(io, { ok: !failed, checks });
+    return failed ? 1 : 0;
+  }
   const mark = { ok: "ok  ", fail: "FAIL", note: "note" } as const;
-  io.stdout(`${checks.map((check) => `${mark[check.status]} ${check.text}`).join("\n")}\n`);
+  const style = { ok: "green", fail: "red", note: "yellow" } as const;
+  const colour = await colourOn(io, 1);
+  io.stdout(
+    `${checks.map((check) => `${paint(colour, style[check.status], mark[check.status])} ${check.text}`).join("\n")}\n`,
+  );
   return checks.some((check) => check.status === "fail") ? 1 : 0;
 }

@@ -6,7 +6,7 @@ import { SHARED_ENTRIES } from "../claude/shared.ts";
 import type { Io } from "../command.ts";
 import { devcontainerUp, type UpSuccess } from "./launch/up.ts";
 import { describeSeedOutcome, prepareClaudeStateSeed, seedRunningContainer } from "./launch/claude-state.ts";
-import { forwardedEnvEntries, loginAdvice, setOnHost, withForwardedEnv } from "./launch/credentials.ts";
+import { loginAdvice, remoteEnvWords, setOnHost } from "./launch/credentials.ts";
 import { unreachableHookScripts } from "./launch/host-scripts.ts";
 import { preparePersistenceEdit, type PersistenceEdit } from "./config/persistence.ts";
 import { parseDevcontainerConfig } from "./config/config.ts";
@@ -30,7 +30,10 @@ import {
   refuseEditorConfigForRemoteEngine,
   remoteEntryAdvice,
   remoteLaunchText,
+  remoteUpArgs,
+  settleRemoteUser,
 } from "./remote/open.ts";
+import { requireProjectsAccess } from "./projects-access.ts";
 
 export type DevOpenOptions = {
   readonly folder: string;
@@ -150,11 +153,10 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     );
   }
 
-  // The host's credentials go only into the launch config, never into the repo's (see credentials.ts).
-  const forwarded = forwardedEnvEntries(edit.forwardedNames, io.env);
-  const launchesWithOverride = (!intoRepo && changed) || Object.keys(forwarded).length > 0 || remote !== undefined;
-  const forwardedText = withForwardedEnv(edit.files[0]?.after ?? "", edit.configPath, forwarded);
-  const launchText = remote ? remoteLaunchText(forwardedText, remote, edit) : forwardedText;
+  // The host's credentials go into no config at all: they are handed over at exec time (see credentials.ts).
+  const launchesWithOverride = (!intoRepo && changed) || remote !== undefined;
+  const configText = edit.files[0]?.after ?? "";
+  const launchText = remote ? remoteLaunchText(configText, remote, edit) : configText;
   const overrideConfig = launchesWithOverride
     ? writeOverride(io.env, edit.configPath, launchText, intoRepo ? undefined : edit.composeOverlay)
     : undefined;
@@ -170,7 +172,11 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   const running = existing && missing.length === 0 && !options.rebuild ? alreadyUp(existing, edit) : undefined;
   const launched = running
     ? { up: running }
-    : await launch(edit, options, existing, io, { overrideConfig, mounts: gitDir ? [gitDirMount(gitDir)] : [] });
+    : await launch(edit, options, existing, io, {
+        overrideConfig,
+        mounts: gitDir ? [gitDirMount(gitDir)] : [],
+        args: remoteUpArgs(remote, edit),
+      });
   if (!("up" in launched)) {
     messages.push(
       `The container is still being built (this can take several minutes the first time); it goes on in the background.`,
@@ -188,6 +194,13 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   const { up } = launched;
   // A container this run created has a root-owned ~/.claude (see ownClaudeHome); one found running was fixed then.
   if (!running) await ownClaudeHome(up, edit.containerHome, io.env);
+  // Before anything says the sessions are shared: the user can open them (on an engine elsewhere, after its uid is set).
+  const claudeHome = `${edit.containerHome}/.claude`;
+  if (remote)
+    messages.push(...(await settleRemoteUser(io.env, remote, up, { edit, launched: !running, overrideConfig })));
+  else if (edit.targets.includes(`${claudeHome}/projects`)) {
+    await requireProjectsAccess(io.env, up.containerId, up.remoteUser, claudeHome);
+  }
   const claudeState = prepareClaudeStateSeed(io.env, edit.workspaceFolder, up.remoteWorkspaceFolder);
   messages.push(
     ...claudeState.messages,
@@ -214,7 +227,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     );
   // Asked when this run launched the container; on the fast path it was asked then (doctor asks every time).
   const node = running ? undefined : await checkContainerNode(up.containerId, io.env);
-  describeLaunch(up, mapping, edit, messages);
+  describeLaunch(up, mapping, edit, io.env, messages);
   const advice = remote && !options.enter ? remoteEntryAdvice(io.env, remote) : undefined;
   if (advice) messages.push(advice);
   if (node?.problem) messages.push(describeNodeProblem(node.problem));
@@ -272,7 +285,7 @@ function describeUnforwarded(edit: PersistenceEdit, env: NodeJS.ProcessEnv, mess
   if (names.length === 0) return;
   messages.push(
     `A container your editor opens from this config does not get ${names.join(", ")} from this host (a shared config that forwards a variable gives everyone without it an empty one).`,
-    `'dev-open' launches it with them; or pass them yourself: devcontainer exec --workspace-folder ${shellWord(edit.workspaceFolder)} ${names.map((n) => `--remote-env ${n}="$${n}"`).join(" ")} claude`,
+    `'dev-open --enter claude' hands them over; or pass them yourself: devcontainer exec --workspace-folder ${shellWord(edit.workspaceFolder)} ${remoteEnvWords(names, env).join(" ")} claude`,
   );
 }
 
@@ -304,7 +317,7 @@ async function launch(
   options: DevOpenOptions,
   existing: Container | undefined,
   io: Io,
-  extra: { readonly overrideConfig: string | undefined; readonly mounts: string[] },
+  extra: { readonly overrideConfig: string | undefined; readonly mounts: string[]; readonly args: readonly string[] },
 ): Promise<{ up: UpSuccess } | { logFile: string }> {
   const inClaude = Boolean(io.env.CLAUDECODE) && !io.isTTY;
   const status = progressPrinter(io);
@@ -314,6 +327,7 @@ async function launch(
     removeExisting: Boolean(options.rebuild && existing),
     overrideConfig: extra.overrideConfig,
     mounts: extra.mounts,
+    args: extra.args,
     env: io.env,
     logDir: ensureStateDir(io.env, STATE.launchLogs),
     onProgress: status.line,
@@ -332,7 +346,13 @@ async function ownClaudeHome(up: UpSuccess, containerHome: string, env: NodeJS.P
   await execAsRoot(up.containerId, ["chown", `${up.remoteUser}:`, path.posix.join(containerHome, ".claude")], env);
 }
 
-function describeLaunch(up: UpSuccess, mapping: MapResult, edit: PersistenceEdit, messages: string[]): void {
+function describeLaunch(
+  up: UpSuccess,
+  mapping: MapResult,
+  edit: PersistenceEdit,
+  env: NodeJS.ProcessEnv,
+  messages: string[],
+): void {
   messages.push(
     `Container ${up.containerId.slice(0, 12)} is running; ${up.remoteUser} works in ${up.remoteWorkspaceFolder}.`,
   );
@@ -346,7 +366,7 @@ function describeLaunch(up: UpSuccess, mapping: MapResult, edit: PersistenceEdit
     messages.push(
       `Merged ${mapping.merged.length} file(s) the container had made on its own into the host's project folder.`,
     );
-  messages.push(`Enter with: ${entryCommand(edit)} claude --continue`);
+  messages.push(`Enter with: ${entryCommand(edit, env)} claude --continue`);
 }
 
 /** A live status line on a terminal; plain lines otherwise. */

@@ -19,6 +19,8 @@ import type { PersistencePlan } from "../devcontainer/config/mount-plan.ts";
 import { worktreeGitDir } from "../devcontainer/launch/override.ts";
 import { projectLinkState } from "../devcontainer/project-link.ts";
 import { remoteProjectLinkCheck } from "../devcontainer/remote/open.ts";
+import { resolveEngine } from "../devcontainer/remote/engine.ts";
+import { describeNoAccess, projectsAccess } from "../devcontainer/projects-access.ts";
 import { normaliseTarget, parseMountString } from "../devcontainer/config/read-mounts.ts";
 import { describeError } from "../errors.ts";
 import { readTextIfExists } from "../fs.ts";
@@ -68,8 +70,11 @@ export async function containerSection(env: NodeJS.ProcessEnv, target: Container
   // On an engine on another machine the project's link is in that machine's folders: asked from the container.
   const mapping =
     (await remoteProjectLinkCheck(env, container, claudeDir)) ?? checkContainerMapping(env, container, target);
+  // On an engine elsewhere the mounted folders are that machine's: their owner is not this machine's (asked inside).
+  const elsewhere = (await resolveEngine(env).catch(() => undefined))?.kind === "ssh";
   checks.push(
-    ...tagged("devcontainer.uid", await checkContainerUid(env, container, user, target)),
+    ...(elsewhere ? [] : tagged("devcontainer.uid", await checkContainerUid(env, container, user, target))),
+    ...tagged("devcontainer.projects-access", await checkProjectsAccess(env, container, user, claudeDir, target)),
     ...tagged("devcontainer.single-file-mounts", singleFiles.checks),
     ...tagged("devcontainer.mapping", mapping),
     ...tagged(
@@ -170,6 +175,30 @@ async function checkContainerUid(
       "it cannot read them",
     fix,
   );
+}
+
+/** Asked inside, as the user: can it open the mounted ~/.claude/projects (the uid check's cause, seen directly)? */
+async function checkProjectsAccess(
+  env: NodeJS.ProcessEnv,
+  container: Container,
+  user: string,
+  claudeDir: string,
+  target: ContainerTarget,
+): Promise<CheckResult[]> {
+  const mount = container.Mounts.find((m) => m.Destination === `${claudeDir}/projects`);
+  if (!mount) return []; // The mounts check says it is missing.
+  const access = await projectsAccess(env, container.Id, user, claudeDir);
+  const who = access.uid === undefined ? user : `${user} (uid ${access.uid})`;
+  if (access.ok) return [ok(`${who} can read and write ${access.folder} in the container`)];
+  const engine = await resolveEngine(env).catch(() => undefined);
+  const from =
+    engine?.kind === "ssh" && mount.Source
+      ? { label: engine.target.host, configDir: path.posix.dirname(mount.Source) }
+      : undefined;
+  const why = from ? "dev-open gives the container user the uid of your account there" : undefined;
+  return [
+    fail(`${describeNoAccess(access, from)}: its sessions are not shared there`, target.devOpen("--rebuild"), why),
+  ];
 }
 
 function ownerUid(file: string): number | undefined {

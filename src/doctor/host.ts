@@ -9,7 +9,7 @@ import { randomUuid } from "../crypto.ts";
 import { configDir, settingsPath, type Env } from "../claude/home.ts";
 import { READ_WRITE_ENTRIES } from "../claude/shared.ts";
 import { describeError } from "../errors.ts";
-import { loadExeca } from "../execa.ts";
+import { runProcess } from "../child-process.ts";
 import { HOOK_COMMAND, HOOK_SCRIPT, registeredHook } from "../install/settings.ts";
 import { STATE, statePath } from "../state/paths.ts";
 import { displayPath } from "./container-checks.ts";
@@ -155,14 +155,11 @@ export async function checkHookRuns(env: NodeJS.ProcessEnv, cwd: string): Promis
   const sessionId = `claude-persist-doctor-${randomUuid()}`;
   const input = JSON.stringify({ session_id: sessionId, cwd, hook_event_name: "SessionStart", source: "startup" });
   const started = performance.now();
-  const execa = await loadExeca();
-  const run = await execa("/bin/sh", ["-c", command], {
+  const run = await runProcess("/bin/sh", ["-c", command], {
     input,
     env,
-    extendEnv: false,
     cwd,
     timeout: HOOK_TIMEOUT_MS,
-    reject: false,
   });
   const ms = Math.round(performance.now() - started);
   // The run recorded a session start like any other: doctor's is not a session.

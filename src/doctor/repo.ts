@@ -34,6 +34,8 @@ export async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): 
   const title = `This repo (${target.root}, ${rel})`;
   const devOpen = (flag = "") =>
     ["dev-open", flag, target.several ? `--config ${shellWord(rel)}` : ""].filter(Boolean).join(" ");
+  const share = () =>
+    ["claude-persist share", target.several ? `--config ${shellWord(rel)}` : ""].filter(Boolean).join(" ");
   let text: string;
   let config: DevcontainerConfig;
   let configLabel = rel;
@@ -55,9 +57,9 @@ export async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): 
     return [{ title, checks: tagged("repo.config-mounts", fail(describeError(error))) }];
   }
   const targets = new Set([...configMountTargets(text, target.file), ...(await composeTargets(target.file, config))]);
-  // With the engine on another machine, dev-open launches with a config of that machine's folders: --config-only
-  // (for an editor here) is refused there.
-  const fix = (await engineIsLocal(env)) ? devOpen("--config-only") : devOpen();
+  // With the engine on another machine, dev-open launches with a config of that machine's folders: share (for an
+  // editor here) is refused there.
+  const fix = (await engineIsLocal(env)) ? share() : devOpen();
   const checks = [
     ...tagged("repo.config-mounts", checkConfigMounts(plan, targets, configLabel, fix)),
     ...tagged("repo.workspace-env", checkWorkspaceEnv(config, configLabel, fix)),

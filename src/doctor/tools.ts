@@ -1,20 +1,14 @@
 // Doctor's checks of the tools the pack needs on the host: node, the devcontainers CLI, Docker.
 import { devcontainerScript } from "../devcontainer/launch/up.ts";
 import { DOCKER_UNREACHABLE_FIX, type DockerProbe } from "../devcontainer/launch/docker.ts";
-import { loadExeca } from "../execa.ts";
+import { runProcess } from "../child-process.ts";
 import { type CheckResult, fail, firstLine, ok, warn } from "./report.ts";
 
 const PROCESS_TIMEOUT_MS = 20_000;
 export const NODE_MAJOR = 20;
 
 export async function checkNode(env: NodeJS.ProcessEnv): Promise<CheckResult> {
-  const execa = await loadExeca();
-  const run = await execa("node", ["-p", "process.versions.node"], {
-    env,
-    extendEnv: false,
-    reject: false,
-    timeout: PROCESS_TIMEOUT_MS,
-  });
+  const run = await runProcess("node", ["-p", "process.versions.node"], { env, timeout: PROCESS_TIMEOUT_MS });
   const fix = `install Node.js ${NODE_MAJOR} or newer (https://nodejs.org)`;
   if (run.exitCode !== 0) return fail("`node` is not on the PATH: the hook and the slash commands need it", fix);
   const version = run.stdout.trim();
@@ -32,13 +26,7 @@ export async function checkDevcontainerCli(env: NodeJS.ProcessEnv): Promise<Chec
     // Not resolvable from the pack's runtime: that is the failure reported.
     return fail("the devcontainers CLI is not installed with the pack", "claude-persist install");
   }
-  const execa = await loadExeca();
-  const run = await execa(process.execPath, [script, "--version"], {
-    env,
-    extendEnv: false,
-    reject: false,
-    timeout: PROCESS_TIMEOUT_MS,
-  });
+  const run = await runProcess(process.execPath, [script, "--version"], { env, timeout: PROCESS_TIMEOUT_MS });
   if (run.exitCode !== 0) {
     return fail("the devcontainers CLI does not run", "claude-persist install", firstLine(run.stderr));
   }

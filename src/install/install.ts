@@ -33,7 +33,7 @@ import {
   replaceFileIn,
   writeFileAtomic,
 } from "../fs.ts";
-import { addSessionStartHook } from "./settings.ts";
+import { addPackHooks, addSessionStartHook } from "./settings.ts";
 import { readJsonState, withLock } from "../state/files.ts";
 import { ensurePackHostDir, removeHostDirIfUnused, STATE, statePath } from "../state/paths.ts";
 
@@ -247,7 +247,10 @@ function planInstall(env: Env, runtime: string, previous: Manifest | undefined, 
   refuseDanglingLink(settingsFile);
   const before = readTextToEdit(settingsFile);
   const beforeBytes = before === undefined ? undefined : Buffer.from(before);
-  const after = addSessionStartHook(before ?? "", settingsFile);
+  // The Stop hook (a finished turn sent to the other machines at once) only where sync is set up: elsewhere it has
+  // nothing to do, and a Stop entry of the user's own stays as it is. `sync init` runs this again.
+  const withSync = existsSync(statePath(env, STATE.syncSettings));
+  const after = (withSync ? addPackHooks : addSessionStartHook)(before ?? "", settingsFile);
   const lastWrittenByUs =
     previous !== undefined && before !== undefined && sha256Hex(before) === previous.settings.after;
   plan.manifest.settings = {
@@ -319,6 +322,13 @@ function applyPlan(plan: Plan, manifestFile: string): void {
     }
     throw error;
   }
+}
+
+/** Where the pack is installed, its hooks brought up to date now that sync is set up; true if settings.json changed. */
+export async function registerStopHook(env: Env): Promise<boolean> {
+  if (!existsSync(manifestPath(env))) return false;
+  const { changes } = await install(env, { parts: "runtime-and-hook" });
+  return changes.some((change) => change.path === "settings.json");
 }
 
 export async function install(

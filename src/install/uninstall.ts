@@ -15,7 +15,7 @@ import {
   writeFileAtomic,
 } from "../fs.ts";
 import { type Change, type InstallResult, manifestPath, manifestSchema, relativeTo } from "./install.ts";
-import { removeSessionStartHook } from "./settings.ts";
+import { removePackHooks } from "./settings.ts";
 import { readJsonState, withLock } from "../state/files.ts";
 import { ensurePackHostDir, FROM_SHARED_SUFFIX, migrateHostState, removeHostDirIfUnused } from "../state/paths.ts";
 
@@ -62,7 +62,7 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
       ) {
         act({ path: settingsFile, action: "restore" }, () => writeFileAtomic(settingsFile, backupText));
       } else {
-        const without = removeSessionStartHook(current, settingsFile);
+        const without = removePackHooks(current, settingsFile);
         if (without !== current) {
           act({ path: settingsFile, action: "update", backup: backup }, () => {
             backupFile(settingsFile);

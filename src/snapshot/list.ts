@@ -151,17 +151,26 @@ export type PruneResult = { readonly kept: SnapshotInfo[]; readonly removed: Sna
  * undo of the last restore and of the last merge); deletes the others. Automatic snapshots never push out the
  * user's own.
  */
-export async function pruneSnapshots(project: SnapshotProject, keep: number): Promise<PruneResult> {
+export async function pruneSnapshots(
+  project: SnapshotProject,
+  keep: number,
+  { dryRun = false }: { dryRun?: boolean } = {},
+): Promise<PruneResult> {
   if (!Number.isInteger(keep) || keep < 1) throw new UserError(`keep at least 1 snapshot, not ${keep}`, 2);
   if (!existsSync(project.dir) && !existsSync(project.legacyDir)) return { kept: [], removed: [] };
-  return withSnapshotLock(project, () => {
+  const choose = (): PruneResult => {
     const all = listSnapshots(project);
     const manual = all.filter((s) => s.kind === "manual").slice(0, keep);
     const newestUndos = [all.find((s) => s.kind === "pre-restore"), all.find((s) => s.kind === "pre-merge")];
     const keepIds = new Set([...manual, ...newestUndos].map((s) => s?.id));
-    const removed = all.filter((s) => !keepIds.has(s.id));
+    return { kept: all.filter((s) => keepIds.has(s.id)), removed: all.filter((s) => !keepIds.has(s.id)) };
+  };
+  // A preview takes no lock (which would write) and deletes nothing.
+  if (dryRun) return choose();
+  return withSnapshotLock(project, () => {
+    const chosen = choose();
     const legacy = legacyPlace(project);
-    for (const snapshot of removed) {
+    for (const snapshot of chosen.removed) {
       if (snapshot.archive.startsWith(`${project.legacyDir}${path.sep}`)) {
         // In the folder containers write: removed by name in the folder held open, never through a link.
         withDirBeneath(legacy.root, legacy.rel, (held) => {
@@ -175,6 +184,6 @@ export async function pruneSnapshots(project: SnapshotProject, keep: number): Pr
         rmSync(path.join(path.dirname(snapshot.archive), `${snapshot.id}${SUMMARY_EXT}`), { force: true });
       }
     }
-    return { kept: all.filter((s) => keepIds.has(s.id)), removed };
+    return chosen;
   });
 }

@@ -24,10 +24,19 @@ export type LockOptions = {
 /** Runs `fn` while holding `<file>.lock` (a directory: mkdir is atomic on every filesystem we meet). */
 export async function withLock<T>(file: string, fn: () => T | Promise<T>, options: LockOptions = {}): Promise<T> {
   const lock = `${file}.lock`;
-  const deadline = Date.now() + (options.waitMs ?? LOCK_WAIT_MS);
+  const waitMs = options.waitMs ?? LOCK_WAIT_MS;
+  let deadline = Date.now() + waitMs;
+  let holder: string | undefined;
   for (let attempt = 0; !tryMkdir(lock); attempt++) {
     if (breakStaleLock(lock)) continue;
-    // A lock whose holder died is broken above once stale, so a lock still here has a live holder.
+    // The wait counts from the last change of holder: on a loaded machine many writers may go first, and each of
+    // them is progress. Only one live holder keeping the lock for the whole wait is a reason to give up (a lock
+    // whose holder died is broken above once stale).
+    const current = lockState(lock)?.holder;
+    if (current !== holder) {
+      holder = current;
+      deadline = Date.now() + waitMs;
+    }
     if (Date.now() > deadline)
       throw options.busy?.(lock) ?? new Error(`${lock} is held by another process; remove it if none runs`);
     await sleep(Math.min(5 + attempt * 5, 50) * (0.5 + Math.random()));
@@ -112,10 +121,15 @@ function tryMkdir(dir: string): boolean {
   }
 }
 
-function lockState(dir: string): { ino: number; stale: boolean } | undefined {
+/** The lock folder's inode, whether it is stale, and which holder made it (an inode number is soon reused). */
+function lockState(dir: string): { ino: number; holder: string; stale: boolean } | undefined {
   try {
     const stats = statSync(dir);
-    return { ino: stats.ino, stale: Date.now() - stats.mtimeMs > LOCK_STALE_MS };
+    return {
+      ino: stats.ino,
+      holder: `${stats.ino}:${stats.birthtimeMs}`,
+      stale: Date.now() - stats.mtimeMs > LOCK_STALE_MS,
+    };
   } catch {
     return undefined;
   }

@@ -68,6 +68,8 @@ export const STATE = {
   syncRelayPassword: { name: "sync-relay-password", kind: "file", writers: "host" },
   /** Unison's archives (its UNISON folder). */
   unisonArchives: { name: "unison", kind: "dir", writers: "host" },
+  /** Which seed of first-run choices each container's `.claude.json` last got (dev-open skips merging it again). */
+  seededContainers: { name: "seeded-containers", kind: "dir", writers: "host" },
   /** V8's compiled code of the CLI's bundles (src/code-cache.ts): code, so no one else may write it. */
   codeCache: { name: "code-cache", kind: "dir", writers: "host" },
   /** On a remote Docker engine's machine: the pack's runtime another machine's dev-open sent, until installed. */

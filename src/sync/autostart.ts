@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { homeDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
-import { loadExeca } from "../execa.ts";
+import { runProcess } from "../child-process.ts";
 import { readTextIfExists, writeFileAtomic } from "../fs.ts";
 import { serveArgs, syncthingBinary } from "./syncthing.ts";
 
@@ -115,17 +115,16 @@ export async function enableAutostart(env: Env, home: string): Promise<Autostart
       `to start it that way now: launchctl load -w ${plan.file}`;
     return { file: plan.file, enabled: true, lines: [line] };
   }
-  const execa = await loadExeca();
   const systemctl = (args: string[]) =>
-    execa("systemctl", ["--user", ...args], { env: { ...env }, extendEnv: false, reject: false, timeout: 30_000 });
+    runProcess("systemctl", ["--user", ...args], { env: { ...env }, timeout: 30_000 });
   const reload = await systemctl(["daemon-reload"]);
   const enable = reload.exitCode === 0 ? await systemctl(["enable", SYSTEMD_UNIT]) : reload;
   if (enable.exitCode === 0) {
     const line = `Syncthing starts at your next login (systemd user unit ${plan.file}).`;
     return { file: plan.file, enabled: true, lines: [line] };
   }
-  const missing = "code" in enable && enable.code === "ENOENT";
-  const said = String(enable.stderr).trim().split("\n")[0] || `exit code ${enable.exitCode}`;
+  const missing = enable.code === "ENOENT";
+  const said = enable.stderr.trim().split("\n")[0] || `exit code ${enable.exitCode}`;
   const reason = missing ? "systemctl is not installed" : said;
   return {
     file: plan.file,
@@ -144,10 +143,8 @@ export async function removeAutostart(env: Env, home: string): Promise<string> {
   if (previous === undefined) return "Syncthing was not set to start at login.";
   if (!previous.includes(MARKER)) throw new UserError(`${plan.file} was not written by claude-persist: left as it is`);
   if (plan.kind === "systemd") {
-    const execa = await loadExeca();
     // Without a user session there is nothing enabled to disable; the file is what remains.
-    const options = { env: { ...env }, extendEnv: false, reject: false, timeout: 30_000 } as const;
-    await execa("systemctl", ["--user", "disable", SYSTEMD_UNIT], options);
+    await runProcess("systemctl", ["--user", "disable", SYSTEMD_UNIT], { env: { ...env }, timeout: 30_000 });
   }
   rmSync(plan.file);
   return `Syncthing no longer starts at login (removed ${plan.file}).`;

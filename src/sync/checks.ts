@@ -74,7 +74,7 @@ export async function checkSync(env: Env): Promise<SyncCheck[]> {
       check(
         copies === 0,
         "no conflict copies waiting",
-        `${copies} conflict copies of sessions: 'claude-persist sync merge'`,
+        `${copies} conflict copies of sessions or their start records: 'claude-persist sync merge'`,
       );
     }
   }

@@ -7,6 +7,7 @@ import path from "node:path";
 import { projectsDir, type Env } from "../claude/home.ts";
 import { listBeneath, projectFolderName, withDirBeneath } from "../container-tree.ts";
 import { errorCode, isNotFound, readRegularText, tempPathBeside } from "../fs.ts";
+import { STATE, statePath } from "../state/paths.ts";
 import { oneLine } from "../text.ts";
 import { PROJECT_IDENTITY_PREFIX } from "./folders.ts";
 
@@ -20,6 +21,8 @@ export type MergedConflict = {
   readonly added: number;
   /** The short device ID Syncthing names the copy after. */
   readonly device: string;
+  /** A copy of the session's start records (persist-state/session-starts), not of its transcript. */
+  readonly records?: true;
 };
 
 /** The conflict copies of sessions in `dir` (one project folder), or none: one readdir. */
@@ -38,7 +41,12 @@ export function conflictCopies(dir: string): string[] {
  * be merged stay. The folder is held open: every read, write, rename and removal is of a name in it.
  */
 export function mergeConflicts(dir: string): MergedConflict[] {
-  return withDirBeneath(dir, "", mergeInHeld);
+  try {
+    return withDirBeneath(dir, "", mergeInHeld);
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
 }
 
 /**
@@ -147,11 +155,10 @@ function parseLine(line: string): { key: string; time: string | undefined } {
   try {
     const record: unknown = JSON.parse(line);
     if (record && typeof record === "object") {
-      const { uuid, timestamp } = record as { uuid?: unknown; timestamp?: unknown };
-      return {
-        key: typeof uuid === "string" && uuid ? `uuid:${uuid}` : `line:${line}`,
-        time: typeof timestamp === "string" ? timestamp : undefined,
-      };
+      // Transcript lines carry `timestamp`, session-start records `time`.
+      const { uuid, timestamp, time } = record as { uuid?: unknown; timestamp?: unknown; time?: unknown };
+      const when = typeof timestamp === "string" ? timestamp : typeof time === "string" ? time : undefined;
+      return { key: typeof uuid === "string" && uuid ? `uuid:${uuid}` : `line:${line}`, time: when };
     }
   } catch {
     // Not JSON (a torn last line): keep it whole.
@@ -162,36 +169,49 @@ function parseLine(line: string): { key: string; time: string | undefined } {
 /** One line for the user about merged copies. */
 export function describeMerged(merged: readonly MergedConflict[]): string {
   return merged
-    .map(
-      (m) =>
-        `session ${oneLine(m.session.replace(/\.jsonl$/, ""), 80)} was continued on two machines at once (device ${m.device}): ` +
-        `merged its ${m.added} line(s) back, no line lost; the session now has two branches and resume follows the newest`,
-    )
+    .map((m) => {
+      const session = oneLine(m.session.replace(/\.jsonl$/, ""), 80);
+      return m.records
+        ? `session ${session} was started on two machines while apart (device ${m.device}): merged its start records`
+        : `session ${session} was continued on two machines at once (device ${m.device}): ` +
+            `merged its ${m.added} line(s) back, no line lost; the session now has two branches and resume follows the newest`;
+    })
     .join("; ");
 }
 
-/** Every project folder that travels: merge the conflict copies of its sessions. */
+/** Every project folder that travels, and the session-start records: merge their conflict copies. */
 export function mergeAllConflicts(env: Env): MergedConflict[] {
+  // session-starts/ is reached through the gate too: a container can put a link in its place.
+  const starts = statePath(env, STATE.sessionStarts);
+  const records = mergeBeneath(path.dirname(starts), path.basename(starts)).map((m) => ({
+    ...m,
+    records: true as const,
+  }));
   const projects = projectsDir(env);
   let names: string[];
   try {
     names = (listBeneath(projects, "") ?? []).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX));
   } catch {
-    return [];
+    return records;
   }
   // Each folder held open as it is merged: one swapped for a link after the listing is not entered.
-  return names.flatMap((name) => {
-    try {
-      return withDirBeneath(projects, name, mergeInHeld);
-    } catch (error) {
-      if (errorCode(error) === "EUNSAFEFILE" || isNotFound(error)) return [];
-      throw error;
-    }
-  });
+  const sessions = names.flatMap((name) => mergeBeneath(projects, name));
+  return [...sessions, ...records];
 }
 
-/** How many conflict copies of sessions wait in the travelling project folders. */
+/** `mergeConflicts` of `root/name` reached through the gate; none when it is missing, a link or not a folder. */
+function mergeBeneath(root: string, name: string): MergedConflict[] {
+  try {
+    return withDirBeneath(root, name, mergeInHeld);
+  } catch (error) {
+    if (errorCode(error) === "EUNSAFEFILE" || isNotFound(error)) return [];
+    throw error;
+  }
+}
+
+/** How many conflict copies wait in the travelling project folders and among the session-start records. */
 export function countConflictCopies(env: Env): number {
+  const records = conflictCopies(statePath(env, STATE.sessionStarts)).length;
   const projects = projectsDir(env);
   try {
     return (listBeneath(projects, "") ?? [])
@@ -202,8 +222,8 @@ export function countConflictCopies(env: Env): number {
         } catch {
           return sum;
         }
-      }, 0);
+      }, records);
   } catch {
-    return 0;
+    return records;
   }
 }

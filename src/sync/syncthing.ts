@@ -1,15 +1,14 @@
 // Talking to a Syncthing daemon (Debian's 1.19.2 and later): the seeded config written before its first start,
 // starting and stopping it as the user, and its REST API, on a 0600 Unix socket for the instance we own or on the
 // address of one the user already runs.
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdirSync, openSync, closeSync, existsSync } from "node:fs";
+import { mkdirSync, existsSync } from "node:fs";
 import type * as Http from "node:http";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import path from "node:path";
-import { loadExeca } from "../execa.ts";
+import { type ProcessResult, runProcess, startProcess } from "../child-process.ts";
 import type { Env } from "../claude/home.ts";
+import { randomBase64Url } from "../crypto.ts";
 import { UserError } from "../errors.ts";
 import { readTextIfExists, writeFileAtomic } from "../fs.ts";
 
@@ -60,7 +59,7 @@ function xmlText(text: string): string {
 }
 
 export function newApiKey(): string {
-  return randomBytes(24).toString("base64url");
+  return randomBase64Url(24);
 }
 
 /** The syncthing binary: `$CLAUDE_PERSIST_SYNCTHING` or `syncthing` on PATH. */
@@ -73,20 +72,17 @@ export function syncthingBinary(env: Env): string {
  * Returns the device ID.
  */
 export async function createInstance(env: Env, home: string, seed: SeedOptions): Promise<string> {
-  const execa = await loadExeca();
-  const probe = await execa(syncthingBinary(env), ["--version"], { reject: false, env: { ...env }, extendEnv: false });
-  if (probe.exitCode !== 0) throw missingSyncthing(`${probe.message ?? ""} ${String(probe.stderr)}`);
+  const probe = await runProcess(syncthingBinary(env), ["--version"], { env: { ...env } });
+  if (probe.exitCode !== 0) throw missingSyncthing(`${probe.message} ${probe.stderr}`);
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const config = path.join(home, "config.xml");
   if (!existsSync(config)) writeFileAtomic(config, seededConfig(home, seed), 0o600);
-  const generated = await execa(syncthingBinary(env), ["generate", `--home=${home}`, "--no-default-folder"], {
-    reject: false,
+  const generated = await runProcess(syncthingBinary(env), ["generate", `--home=${home}`, "--no-default-folder"], {
     env: { ...env },
-    extendEnv: false,
   });
-  if (generated.exitCode !== 0) throw missingSyncthing(`${generated.message ?? ""} ${String(generated.stderr)}`);
-  const id = /Device ID:\s*([A-Z0-9-]{63})/.exec(`${String(generated.stdout)}\n${String(generated.stderr)}`)?.[1];
-  if (!id) throw new Error(`syncthing generate printed no device ID: ${String(generated.stderr).slice(0, 200)}`);
+  if (generated.exitCode !== 0) throw missingSyncthing(`${generated.message} ${generated.stderr}`);
+  const id = /Device ID:\s*([A-Z0-9-]{63})/.exec(`${generated.stdout}\n${generated.stderr}`)?.[1];
+  if (!id) throw new Error(`syncthing generate printed no device ID: ${generated.stderr.slice(0, 200)}`);
   return id;
 }
 
@@ -219,27 +215,24 @@ export async function startDaemon(env: Env, home: string): Promise<Endpoint> {
   if (!endpoint)
     throw new UserError(`${home}/config.xml has no usable API address; run 'claude-persist sync init' again`);
   if (await isUp(endpoint)) return endpoint;
-  const log = openSync(path.join(home, "syncthing.log"), "a", 0o600);
-  try {
-    // A daemon that outlives this command: node's spawn (detached, its output in the log), not execa's child.
-    const child = spawn(syncthingBinary(env), serveArgs(home), {
-      detached: true,
-      stdio: ["ignore", log, log],
-      env: { ...env, STNODEFAULTFOLDER: "1" },
-    });
-    let failed: unknown;
-    child.on("error", (error) => (failed = error));
-    child.unref();
-    if (child.pid !== undefined) writeFileAtomic(path.join(home, PID_FILE), `${child.pid}\n`, 0o600);
-    const deadline = Date.now() + START_WAIT_MS;
-    while (Date.now() < deadline) {
-      if (await isUp(endpoint)) return endpoint;
-      if (failed) throw missingSyncthing(String(failed));
-      if (child.exitCode !== null) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  } finally {
-    closeSync(log);
+  const log = { file: path.join(home, "syncthing.log"), append: true } as const;
+  // A daemon that outlives this command: detached, its output in the log.
+  const child = startProcess(syncthingBinary(env), serveArgs(home), {
+    detached: true,
+    stdout: log,
+    stderr: log,
+    env: { ...env, STNODEFAULTFOLDER: "1" },
+  });
+  let ended: ProcessResult<string | Buffer> | undefined;
+  void child.result.then((result) => (ended = result));
+  child.unref();
+  if (child.pid !== undefined) writeFileAtomic(path.join(home, PID_FILE), `${child.pid}\n`, 0o600);
+  const deadline = Date.now() + START_WAIT_MS;
+  while (Date.now() < deadline) {
+    if (await isUp(endpoint)) return endpoint;
+    if (ended?.code !== undefined) throw missingSyncthing(ended.message);
+    if (ended) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new UserError(`Syncthing did not start; see ${path.join(home, "syncthing.log")}`);
 }

@@ -2,7 +2,7 @@
 // extra port: Debian's unison (2.52 on both ends), the same folders and ignores as Syncthing, and the line-union
 // merge as unison's merge command, so that a session written on both sides keeps every line.
 import { mkdirSync, readFileSync } from "node:fs";
-import { loadExeca } from "../execa.ts";
+import { runProcess } from "../child-process.ts";
 import { configDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../fs.ts";
@@ -45,26 +45,22 @@ export async function unisonOnce(
   target: string,
   options: { sshCommand?: string | undefined; cliPath: string; remoteDir?: string },
 ): Promise<{ exitCode: number; output: string }> {
-  const execa = await loadExeca();
   const remoteRoot = unisonRemoteRoot(target, options.remoteDir);
-  const probe = await execa("unison", ["-version"], { env: { ...env }, extendEnv: false, reject: false });
+  const probe = await runProcess("unison", ["-version"], { env: { ...env } });
   if (probe.exitCode !== 0) throw notInstalled();
   mkdirSync(statePath(env, STATE.unisonArchives), { recursive: true, mode: 0o700 });
   const mergeCommand = [process.execPath, options.cliPath, "sync", "merge-files"].map(shellWord).join(" ");
-  const result = await execa("unison", unisonArgs(env, remoteRoot, mergeCommand, options.sshCommand), {
+  const result = await runProcess("unison", unisonArgs(env, remoteRoot, mergeCommand, options.sshCommand), {
     env: {
       ...env,
       UNISON: statePath(env, STATE.unisonArchives),
       UNISONLOCALHOSTNAME: env.UNISONLOCALHOSTNAME || "claude-persist-local",
     },
-    extendEnv: false,
-    reject: false,
     all: true,
-    stdin: "ignore",
     timeout: 30 * 60_000,
   });
-  if (result.exitCode === undefined && /ENOENT/.test(result.message ?? "")) throw notInstalled();
-  return { exitCode: result.exitCode ?? 1, output: String(result.all ?? "") };
+  if (result.code === "ENOENT") throw notInstalled();
+  return { exitCode: result.exitCode ?? 1, output: result.all };
 }
 
 function notInstalled(): UserError {

@@ -4,24 +4,9 @@
 // trust their input. Failures are one UserError sentence that says what to do (git-errors.ts).
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { loadExeca } from "../execa.ts";
 import { UserError } from "../errors.ts";
-import { badBranch, badRef, checkedOutElsewhere, type GitResult, gitFailed, switchFailed } from "./git-errors.ts";
-
-async function git(cwd: string, args: readonly string[]): Promise<GitResult> {
-  const execa = await loadExeca();
-  const result = await execa("git", args, {
-    cwd,
-    reject: false,
-    stdin: "ignore",
-    // English messages, so that the few we recognise are recognised; never wait for a password prompt.
-    env: { LC_ALL: "C", GIT_TERMINAL_PROMPT: "0" },
-  });
-  if (result.exitCode === undefined) {
-    throw new UserError(`could not run git (${result.code ?? result.shortMessage}); install git, or put it on PATH`);
-  }
-  return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-}
+import { runGit as git, skippedHook } from "./git-run.ts";
+import { badBranch, badRef, checkedOutElsewhere, gitFailed, switchFailed } from "./git-errors.ts";
 
 /** The top folder of the working tree that holds `dir`. */
 export async function repoRoot(dir: string): Promise<string> {
@@ -248,6 +233,8 @@ export type PrepareBranchOptions = {
   readonly carry?: boolean;
   /** Check the branch out in a worktree beside the repo instead of switching this one. */
   readonly worktree?: boolean;
+  /** Check everything and say what would be done, but create, switch and add nothing. */
+  readonly dryRun?: boolean;
 };
 
 export type PreparedBranch = {
@@ -262,6 +249,8 @@ export type PreparedBranch = {
   readonly folder: string;
   /** The repository's main worktree. */
   readonly mainWorktree: string;
+  /** The checkout's post-checkout hook, which git would have run and the pack's git did not (see git-run.ts). */
+  readonly skippedHook?: string;
 };
 
 /**
@@ -275,6 +264,7 @@ export async function prepareBranch({
   from,
   carry = false,
   worktree = false,
+  dryRun = false,
 }: PrepareBranchOptions): Promise<PreparedBranch> {
   const name = await checkBranchName(root, branch);
   const fromCommit = from === undefined ? undefined : await resolveCommit(root, await checkRefName(root, from));
@@ -304,8 +294,11 @@ export async function prepareBranch({
       throw new UserError(`${target} already exists but is not a worktree of ${name}; move it away and run again`);
     }
     const start = await startFor(root, name, fromCommit);
+    if (dryRun)
+      return { branch: name, action: start.existing ? "worktree-added" : "created", folder: target, mainWorktree };
     await addWorktree(root, target, name, start.existing ? {} : { from: start.ref, track: start.track });
-    return { branch: name, action: start.existing ? "worktree-added" : "created", folder: target, mainWorktree };
+    const action = start.existing ? "worktree-added" : "created";
+    return withSkippedHook({ branch: name, action, folder: target, mainWorktree });
   }
 
   if ((await currentBranch(root)) === name) return { branch: name, action: "reused", folder: root, mainWorktree };
@@ -317,9 +310,15 @@ export async function prepareBranch({
   }
   const start = await startFor(root, name, fromCommit);
   await refuseToLeaveOrphanCommit(root, name, start.existing ? undefined : start.ref);
+  if (dryRun) return { branch: name, action: start.existing ? "switched" : "created", folder: root, mainWorktree };
   if (start.existing) await switchBranch(root, name);
   else await createBranch(root, name, start.ref, { track: start.track });
-  return { branch: name, action: start.existing ? "switched" : "created", folder: root, mainWorktree };
+  return withSkippedHook({ branch: name, action: start.existing ? "switched" : "created", folder: root, mainWorktree });
+}
+
+async function withSkippedHook(prepared: PreparedBranch): Promise<PreparedBranch> {
+  const hook = await skippedHook(prepared.folder, "post-checkout");
+  return hook ? { ...prepared, skippedHook: hook } : prepared;
 }
 
 /**

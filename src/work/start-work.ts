@@ -39,6 +39,10 @@ export type StartWorkResult = {
   readonly workItemRecorded: boolean;
   readonly description: string | null;
   readonly notes: string[];
+  /** A preview: nothing was created, switched, sent to Linear or remembered. */
+  readonly dryRun: boolean;
+  /** What was (or, in a preview, would be) sent to Linear: the state it moves to, and whether it is assigned to you. */
+  readonly linearChanges: { readonly state: string | null; readonly assign: boolean } | null;
 };
 
 export type StartWorkOptions = {
@@ -48,6 +52,7 @@ export type StartWorkOptions = {
   readonly worktree?: boolean;
   readonly "no-status"?: boolean;
   readonly assign?: boolean;
+  readonly "dry-run"?: boolean;
 };
 
 /** Starts work on the issue `input` names (LIN-123 or its URL) in the git repository of `cwd`. */
@@ -91,6 +96,7 @@ export async function startWorkOn(
   }
   const noStatus = Boolean(values["no-status"]);
   const assign = Boolean(values.assign);
+  const dryRun = Boolean(values["dry-run"]);
   // Every read Linear needs comes before git: a failure there (no started state, 429, timeout) changes nothing.
   let plan: { client: LinearClient; issue: LinearIssue; plan: StartPlan } | undefined;
   if (looked.linearAsked && linear && (!noStatus || assign)) {
@@ -103,10 +109,11 @@ export async function startWorkOn(
     from: values.from,
     carry: values.carry,
     worktree: values.worktree,
+    dryRun,
   });
   let started: StartIssueResult | undefined;
   let startFailure: string | undefined;
-  if (plan) {
+  if (plan && !dryRun) {
     try {
       started = await plan.client.sendStart(plan.issue, plan.plan);
     } catch (error) {
@@ -118,6 +125,11 @@ export async function startWorkOn(
 
   const notes: string[] = [];
   if (startFailure) notes.push(startFailure);
+  if (prepared.skippedHook) {
+    notes.push(
+      `git's post-checkout hook ${prepared.skippedHook} was not run: claude-persist runs git with hooks off, as the dev container can write them (SECURITY.md); run it yourself if you rely on it`,
+    );
+  }
   if (!looked.linearAsked && (assign || noStatus)) notes.push("--assign and --no-status need Linear; they did nothing");
   if (looked.linearAsked && values.title !== undefined) {
     notes.push("--title is used only when Linear is not asked; Linear's title was kept");
@@ -132,9 +144,9 @@ export async function startWorkOn(
     time: new Date().toISOString(),
     linearAsked: looked.linearAsked,
   };
-  let workItemRecorded = true;
+  let workItemRecorded = !dryRun;
   try {
-    await rememberWorkItem(env, item);
+    if (!dryRun) await rememberWorkItem(env, item);
   } catch (error) {
     workItemRecorded = false;
     notes.push(
@@ -159,6 +171,10 @@ export async function startWorkOn(
     workItemRecorded,
     description: looked.linearAsked ? looked.issue.description : null,
     notes,
+    dryRun,
+    linearChanges: plan
+      ? { state: plan.plan.target?.name ?? null, assign: plan.plan.input.assigneeId !== undefined }
+      : null,
   };
   return { result, looked, started, startFailed: startFailure !== undefined, here: root };
 }

@@ -22,8 +22,16 @@ export type Devbox = {
   readonly stop: () => Promise<void>;
 };
 
-/** Starts the devbox for `user`; the client's home `hiddenHome` is empty inside it. */
-export async function startDevbox(user: TestUser, hiddenHome: string, dockerHost: string): Promise<Devbox> {
+/**
+ * Starts the devbox for the client `user`, who logs in there as `account` (the same user unless given: a devbox
+ * account of another uid); the client's home `hiddenHome` is empty inside it.
+ */
+export async function startDevbox(
+  user: TestUser,
+  hiddenHome: string,
+  dockerHost: string,
+  account: TestUser = user,
+): Promise<Devbox> {
   const dir = tempDir("cp-devbox-ssh-");
   chmodSync(dir, 0o755);
   const key = (name: string) =>
@@ -31,10 +39,10 @@ export async function startDevbox(user: TestUser, hiddenHome: string, dockerHost
   await key("host_key");
   await key("client_key");
   writeFileSync(path.join(dir, "authorized_keys"), readFileSync(path.join(dir, "client_key.pub")));
-  const boxRoot = await makeUserTempDir(user, "cp-devbox-");
-  const home = path.join(boxRoot, "home", user.name);
+  const boxRoot = await makeUserTempDir(account, "cp-devbox-");
+  const home = path.join(boxRoot, "home", account.name);
   mkdirSync(home, { recursive: true });
-  await chownTree(boxRoot, user);
+  await chownTree(boxRoot, account);
   const port = 40000 + Math.floor(Math.random() * 20000);
   writeFileSync(
     path.join(dir, "sshd_config"),
@@ -49,7 +57,7 @@ export async function startDevbox(user: TestUser, hiddenHome: string, dockerHost
       "UsePAM yes",
       "PasswordAuthentication no",
       "KbdInteractiveAuthentication no",
-      `AllowUsers ${user.name}`,
+      `AllowUsers ${account.name}`,
       `SetEnv HOME=${home} DOCKER_HOST=${dockerHost}`,
       "",
     ].join("\n"),
@@ -62,7 +70,7 @@ export async function startDevbox(user: TestUser, hiddenHome: string, dockerHost
       "Host devbox",
       "  HostName 127.0.0.1",
       `  Port ${port}`,
-      `  User ${user.name}`,
+      `  User ${account.name}`,
       `  IdentityFile ${dir}/client_key`,
       "  IdentitiesOnly yes",
       "  HostKeyAlias devbox",

@@ -43,6 +43,9 @@ export function hostUser(user: TestUser, home: string, engine: DockerEngine, ser
         `ANTHROPIC_BASE_URL=${server.url}`,
         "--remote-env",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
+        // As dev-open's printed entry command hands it over: at exec time, from the caller's environment.
+        "--remote-env",
+        `ANTHROPIC_API_KEY=${env.ANTHROPIC_API_KEY}`,
         ...command,
       ],
       repo,
@@ -81,13 +84,16 @@ export type HostSetup = {
   readonly host: HostUser;
 };
 
-/** What an end-to-end container test starts from: the engine, the base image, the user with a fresh home, the server. */
-export async function startHostUser(): Promise<HostSetup> {
+/**
+ * What an end-to-end container test starts from: the engine, the base image, the user (the default test user, or
+ * `account`) with a fresh home, the server.
+ */
+export async function startHostUser(account?: { readonly name: string; readonly uid: number }): Promise<HostSetup> {
   const started = await startDockerEngine();
   if ("skipped" in started) throw new Error(started.skipped);
   const engine = started;
   const image = await ensureBaseImage(engine);
-  const user = await ensureTestUser();
+  const user = await ensureTestUser(account?.name, account?.uid);
   const server = await startMessagesServer();
   const home = await makeUserTempDir(user, "cp-home-");
   return { engine, image, user, server, home, host: hostUser(user, home, engine, server) };

@@ -54,14 +54,24 @@ async function idIsFree(db: "passwd" | "group", id: number): Promise<boolean> {
   return exitCode !== 0;
 }
 
-/** Creates (once) a non-root user with its own group. Needs root. */
-export async function ensureTestUser(name: string = DEFAULT_TEST_USER): Promise<TestUser> {
+/**
+ * Creates (once) a non-root user with its own group. Needs root. With `uid`, the user and its group get exactly
+ * that id (for tests where which uid matters: two accounts of different uids).
+ */
+export async function ensureTestUser(name: string = DEFAULT_TEST_USER, uid?: number): Promise<TestUser> {
   const existing = await lookupUser(name);
+  if (existing && uid !== undefined && existing.uid !== uid) {
+    throw new Error(`The test user ${name} exists with uid ${existing.uid}, not ${uid}`);
+  }
   if (existing) return existing;
   if (process.getuid?.() !== 0) throw new Error(`Creating the test user ${name} needs root`);
 
-  let id = FIRST_TEST_UID;
-  while (id === IMAGE_USER_UID || !(await idIsFree("passwd", id)) || !(await idIsFree("group", id))) id++;
+  let id = uid ?? FIRST_TEST_UID;
+  while (
+    uid === undefined &&
+    (id === IMAGE_USER_UID || !(await idIsFree("passwd", id)) || !(await idIsFree("group", id)))
+  )
+    id++;
 
   const created = await execa(
     "useradd",

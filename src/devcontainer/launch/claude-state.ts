@@ -13,7 +13,7 @@
 // container changes what the next one is seeded with), with plain `sh` (the image may have no node).
 import { rmSync, statSync } from "node:fs";
 import path from "node:path";
-import { loadExeca } from "../../execa.ts";
+import { runProcess } from "../../child-process.ts";
 import * as z from "zod/mini";
 import { encodeProjectSlug, globalStatePath, PACK_CODE_DIR, packStateDir, type Env } from "../../claude/home.ts";
 import { UserError } from "../../errors.ts";
@@ -22,6 +22,7 @@ import { withDirBeneath } from "../../fs-beneath.ts";
 import { once } from "../../once.ts";
 import { STATE, statePath, stateRoot } from "../../state/paths.ts";
 import { type McpServer, type NotShared, shareableMcpServers } from "./mcp-sharing.ts";
+import { rememberSeeded, seededAlready, seedFingerprint } from "./seed-record.ts";
 import { isRecord } from "../../json.ts";
 
 /** Larger than any `.claude.json` seen in use (they hold every project's settings), small enough to read at once. */
@@ -181,7 +182,7 @@ export type SeedOutcome =
 
 /**
  * Merges the seed into the container's `.claude.json` as its user, through `docker exec` (no node needed there).
- * A file that is not a JSON object is left as it is, and said so.
+ * A file that is not a JSON object is left as it is, and said so. Skipped when this container already got this seed.
  */
 export async function seedRunningContainer(
   containerId: string,
@@ -189,9 +190,21 @@ export async function seedRunningContainer(
   seed: ClaudeStateSeed,
   env: NodeJS.ProcessEnv,
 ): Promise<SeedOutcome> {
-  const execa = await loadExeca();
-  const dockerEnv = { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS } as const;
-  const read = await execa(
+  const fingerprint = seedFingerprint(user, seed);
+  if (seededAlready(env, containerId, fingerprint)) return { kind: "unchanged" };
+  const outcome = await mergeIntoContainer(containerId, user, seed, env);
+  if (outcome.kind !== "left-alone") rememberSeeded(env, containerId, fingerprint);
+  return outcome;
+}
+
+async function mergeIntoContainer(
+  containerId: string,
+  user: string,
+  seed: ClaudeStateSeed,
+  env: NodeJS.ProcessEnv,
+): Promise<SeedOutcome> {
+  const dockerEnv = { env, timeout: DOCKER_TIMEOUT_MS } as const;
+  const read = await runProcess(
     "docker",
     [
       "exec",
@@ -223,7 +236,7 @@ export async function seedRunningContainer(
   }
   const merged = mergeClaudeState(existing, seed);
   if (JSON.stringify(merged) === JSON.stringify(existing)) return { kind: "unchanged" };
-  const write = await execa(
+  const write = await runProcess(
     "docker",
     [
       "exec",

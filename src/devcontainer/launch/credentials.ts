@@ -1,16 +1,14 @@
-// How the host's credentials reach a dev container: by name, never by value, and never as an empty variable.
+// How the host's credentials reach a dev container: never written into a config, and never as an empty variable.
 //
 // The devcontainers CLI (0.89) substitutes `remoteEnv: {X: "${localEnv:X}"}` from the environment of whoever runs
 // `up` or `exec`, and when X is unset there it passes `-e X=` to `docker exec`: the empty value then beats X from
 // `runArgs --env-file`, `containerEnv`, the image and `exec --remote-env` (remoteEnv is applied last, see
 // probeRemoteEnv in src/spec-common/injectHeadless.ts). Docker's own by-name form (`run -e X`) is no better: with X
 // unset it removes X from the image and from `containerEnv`. Defaults cannot nest (`${localEnv:X:${containerEnv:X}}`).
-// So an entry is written only where it cannot reach someone without the variable: into the launch config that
-// stays on this host, and only for the variables this host has set. A config in the repo (shared with teammates)
-// gets none of them.
+// And a launch config's remoteEnv lives on in the container's metadata label: a later `exec` from a shell without X
+// blanks X even when the caller passes `--remote-env X=…`. So no config gets an entry, the repo's or the launch
+// config: the values are handed over at exec time (dev-open's own exec, and the entry command it prints).
 import type { Env } from "../../claude/home.ts";
-import { editJsonc } from "../../jsonc.ts";
-import { parseDevcontainerConfig } from "../config/config.ts";
 
 /** Claude Code's credentials, in the order Claude Code prefers them. */
 export const CLAUDE_CREDENTIAL_ENV = ["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN"] as const;
@@ -24,23 +22,17 @@ export function setOnHost(names: readonly string[], env: Env): string[] {
   return names.filter((name) => (env[name] ?? "") !== "");
 }
 
-/** remoteEnv entries for the set names: `${localEnv:X}`, the value read by the CLI from the caller's environment. */
-export function forwardedEnvEntries(names: readonly string[], env: Env): Record<string, string> {
-  return Object.fromEntries(setOnHost(names, env).map((name) => [name, `\${localEnv:${name}}`]));
+/**
+ * `devcontainer exec` arguments that hand the set names to one process: values given at exec time, from this
+ * environment now, so nothing is left behind in the container's metadata to blank a variable later.
+ */
+export function remoteEnvArgs(names: readonly string[], env: Env): string[] {
+  return setOnHost(names, env).flatMap((name) => ["--remote-env", `${name}=${env[name]}`]);
 }
 
-/**
- * A config text with `entries` added to its remoteEnv (for the host-only launch config). An entry the config
- * already has is left as the config says it.
- */
-export function withForwardedEnv(text: string, file: string, entries: Readonly<Record<string, string>>): string {
-  const { config } = parseDevcontainerConfig(text, file);
-  let result = text;
-  for (const [name, value] of Object.entries(entries)) {
-    if (config.remoteEnv && name in config.remoteEnv) continue;
-    result = editJsonc(result, ["remoteEnv", name], value);
-  }
-  return result;
+/** The same, as a person types it: each value taken from their shell when they run it. */
+export function remoteEnvWords(names: readonly string[], env: Env): string[] {
+  return setOnHost(names, env).map((name) => `--remote-env ${name}="$${name}"`);
 }
 
 /**

@@ -1,7 +1,7 @@
 // What we ask the Docker engine directly: the container the devcontainers CLI made for a workspace, its
 // mounts, and an image's dev container metadata. Honours DOCKER_HOST like the docker CLI does. Every call has a
 // timeout: an engine that accepts connections but never answers must not hang dev-open or doctor.
-import { loadExeca } from "../../execa.ts";
+import { runProcess } from "../../child-process.ts";
 import * as z from "zod/mini";
 import { UserError } from "../../errors.ts";
 import { once } from "../../once.ts";
@@ -84,15 +84,14 @@ export function containerEnv(container: Container): Record<string, string> {
 }
 
 async function docker(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  const execa = await loadExeca();
-  const result = await execa("docker", args, { env, extendEnv: false, reject: false, timeout: DOCKER_TIMEOUT_MS });
+  const result = await runProcess("docker", args, { env, timeout: DOCKER_TIMEOUT_MS });
   if (result.exitCode === 0) return result.stdout;
   if (result.timedOut)
     throw new UserError(
       `docker ${args[0]} did not answer within ${DOCKER_TIMEOUT_MS / 1000} s: is the engine at DOCKER_HOST stuck?`,
     );
   const reason = (result.stderr.split("\n").find(Boolean) ?? `exit code ${result.exitCode}`).trim();
-  if (isDockerUnreachable(reason) || ("code" in result && result.code === "ENOENT")) {
+  if (isDockerUnreachable(reason) || result.code === "ENOENT") {
     throw new UserError(`Docker is not reachable (${reason}): ${DOCKER_UNREACHABLE_FIX}`);
   }
   throw new UserError(`docker ${args[0]} failed: ${reason}`);
@@ -107,16 +106,13 @@ export type DockerProbe = {
 
 /** `docker version` against the engine DOCKER_HOST names (or the default one); never throws. */
 export async function probeDocker(env: NodeJS.ProcessEnv): Promise<DockerProbe> {
-  const execa = await loadExeca();
-  const run = await execa("docker", ["version", "--format", "{{.Server.Version}}"], {
+  const run = await runProcess("docker", ["version", "--format", "{{.Server.Version}}"], {
     env,
-    extendEnv: false,
-    reject: false,
     timeout: DOCKER_TIMEOUT_MS,
   });
   const version = run.stdout.trim();
   if (run.exitCode === 0 && version) return { reachable: true, version };
-  const missing = "code" in run && run.code === "ENOENT";
+  const missing = run.code === "ENOENT";
   const reason = missing
     ? "the docker CLI is not installed"
     : (run.stderr
@@ -131,11 +127,8 @@ export async function dockerExec(
   env: NodeJS.ProcessEnv,
   args: string[],
 ): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-  const execa = await loadExeca();
-  const run = await execa("docker", ["exec", ...args], {
+  const run = await runProcess("docker", ["exec", ...args], {
     env,
-    extendEnv: false,
-    reject: false,
     timeout: DOCKER_TIMEOUT_MS,
     stripFinalNewline: false,
   });

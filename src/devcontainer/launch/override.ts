@@ -5,12 +5,12 @@
 // replaces the config's content for that call only, relative paths in it still resolve against the repo's config
 // (configFilePath stays the repo's file), and the container's id labels name the repo's config. The merged
 // config goes into the container's `devcontainer.metadata` label with `${localEnv:…}` unresolved, so a later
-// plain `devcontainer exec --workspace-folder` (or `up`, which reuses the container) still applies our remoteEnv,
-// substituted from the caller's environment at that time.
+// plain `devcontainer exec --workspace-folder` (or `up`, which reuses the container) still applies its remoteEnv,
+// substituted from the caller's environment at that time: which is why no credential is ever written here.
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { sha256Hex } from "../../crypto.ts";
-import { loadExeca } from "../../execa.ts";
+import { runGit } from "../../work/git-run.ts";
 import type { Env } from "../../claude/home.ts";
 import { UserError } from "../../errors.ts";
 import { readTextIfExists, writeFileAtomic } from "../../fs.ts";
@@ -107,11 +107,7 @@ export function backupOutsideRepo(env: Env, file: string, before: string): strin
  * so the container must have it at that very path. Undefined in a main checkout or outside git.
  */
 export async function worktreeGitDir(workspaceFolder: string): Promise<string | undefined> {
-  const execa = await loadExeca();
-  const run = await execa("git", ["rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir"], {
-    cwd: workspaceFolder,
-    reject: false,
-  });
+  const run = await runGit(workspaceFolder, ["rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir"]);
   if (run.exitCode !== 0) return undefined;
   const [gitDir, commonDir] = run.stdout.split("\n");
   if (!gitDir || !commonDir || gitDir === commonDir) return undefined;

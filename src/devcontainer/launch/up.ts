@@ -4,7 +4,7 @@
 import { closeSync, constants, mkdirSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { loadExeca } from "../../execa.ts";
+import { startProcess } from "../../child-process.ts";
 import * as z from "zod/mini";
 import { DOCKER_UNREACHABLE_FIX, isDockerUnreachable } from "./docker.ts";
 import { UserError } from "../../errors.ts";
@@ -42,6 +42,8 @@ export type UpOptions = {
   readonly overrideConfig?: string | undefined;
   /** `--mount` values: what only this host needs, never written into a config. */
   readonly mounts?: readonly string[];
+  /** More of `up`'s options (an engine on another machine: see remote/container-user.ts). */
+  readonly args?: readonly string[];
   readonly env: NodeJS.ProcessEnv;
   /** Where the CLI's log and answer are written. */
   readonly logDir: string;
@@ -77,23 +79,19 @@ export async function devcontainerUp(options: UpOptions): Promise<UpOutcome> {
   if (options.overrideConfig) args.push("--override-config", options.overrideConfig);
   for (const mount of options.mounts ?? []) args.push("--mount", mount);
   if (options.removeExisting) args.push("--remove-existing-container");
-  const execa = await loadExeca();
-  const child = execa(process.execPath, args, {
+  args.push(...(options.args ?? []));
+  const child = startProcess(process.execPath, args, {
     env: options.env,
-    extendEnv: false,
     detached: true,
-    stdin: "ignore",
     stdout: { file: answerFile },
     stderr: { file: logFile },
-    reject: false,
-    cleanup: false,
   });
   const follower = followLog(logFile, options.onProgress);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<"timeout">((resolve) => {
     if (options.waitMs !== undefined) timer = setTimeout(() => resolve("timeout"), options.waitMs);
   });
-  const finished = await Promise.race([child, deadline]);
+  const finished = await Promise.race([child.result, deadline]);
   clearTimeout(timer);
   follower.stop();
   if (finished === "timeout") {

@@ -8,7 +8,7 @@ import * as z from "zod/mini";
 import { homeDir } from "../../claude/home.ts";
 import { UserError } from "../../errors.ts";
 import { once } from "../../once.ts";
-import { loadExeca } from "../../execa.ts";
+import { runProcess } from "../../child-process.ts";
 import { readBoundedText } from "../../fs.ts";
 import { shellWord } from "../../text.ts";
 
@@ -83,11 +83,8 @@ async function contextEndpoint(name: string, env: NodeJS.ProcessEnv): Promise<st
   if (!/^[A-Za-z0-9][A-Za-z0-9_.+-]*$/.test(name)) {
     throw new UserError(`the docker context name ${JSON.stringify(name)} is not one docker accepts`);
   }
-  const execa = await loadExeca();
-  const run = await execa("docker", ["context", "inspect", "--format", "{{.Endpoints.docker.Host}}", name], {
+  const run = await runProcess("docker", ["context", "inspect", "--format", "{{.Endpoints.docker.Host}}", name], {
     env,
-    extendEnv: false,
-    reject: false,
     timeout: SSH_TIMEOUT_MS,
   });
   const endpoint = run.stdout.trim();
@@ -119,19 +116,16 @@ export async function runOverSsh(
   words: readonly string[],
   options: { readonly input?: Buffer | string; readonly timeoutMs?: number } = {},
 ): Promise<SshRun> {
-  const execa = await loadExeca();
-  const run = await execa("ssh", [...sshArgs(target), words.map(shellWord).join(" ")], {
+  const run = await runProcess("ssh", [...sshArgs(target), words.map(shellWord).join(" ")], {
     env,
-    extendEnv: false,
-    reject: false,
     timeout: options.timeoutMs ?? SSH_TIMEOUT_MS,
     maxBuffer: MAX_ANSWER_BYTES,
-    ...(options.input !== undefined ? { input: options.input } : { stdin: "ignore" as const }),
+    ...(options.input !== undefined ? { input: options.input } : {}),
   });
-  if ("code" in run && run.code === "ENOENT") {
+  if (run.code === "ENOENT") {
     throw new UserError("ssh is not installed: install an ssh client (apt-get install openssh-client) and run again");
   }
-  return { ok: run.exitCode === 0, stdout: String(run.stdout), stderr: String(run.stderr), exitCode: run.exitCode };
+  return { ok: run.exitCode === 0, stdout: run.stdout, stderr: run.stderr, exitCode: run.exitCode };
 }
 
 /** The first line of what ssh said, for a message. */

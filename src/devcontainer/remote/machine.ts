@@ -1,5 +1,5 @@
 // The machine a remote Docker engine runs on, prepared over ssh for dev-open: what it is (its home, its Claude config
-// dir, whether it has the repo, the pack, Syncthing, unison), the folders and links the mounts need there, the
+// dir, its account's uid and gid, whether it has the repo, the pack, Syncthing, unison), the folders and links the mounts need there, the
 // pack installed there, the project linked there, and the launch config's mount sources pointing at its folders.
 // Every script sent is a constant; what varies travels as its quoted arguments.
 import { readFileSync } from "node:fs";
@@ -12,7 +12,7 @@ import { UserError } from "../../errors.ts";
 import { editJsonc, parseJsoncTree } from "../../jsonc.ts";
 import { once } from "../../once.ts";
 import "../../zod-messages.ts";
-import { loadExeca } from "../../execa.ts";
+import { runProcess } from "../../child-process.ts";
 import { sourceFoldersCommand } from "../config/lifecycle-commands.ts";
 import { planPersistenceMounts } from "../config/mount-plan.ts";
 import { checkRemotePath, describeTarget, runOverSsh, sshReason, type SshTarget } from "./engine.ts";
@@ -31,12 +31,15 @@ export type RemoteMachine = {
   readonly hasUnison: boolean;
   /** The sha256 its installed pack's runtime.json names, when it has one. */
   readonly runtimeSha256: string | undefined;
+  /** The account's uid and gid there: the owner of the folders the engine mounts (see container-user.ts). */
+  readonly uid: number;
+  readonly gid: number;
 };
 
 /** Asked in one round trip; `$1` is the workspace folder. Each answer on a line of its own. */
 const DESCRIBE_SCRIPT = [
   'c="${CLAUDE_CONFIG_DIR:-$HOME/.claude}"',
-  `printf 'home=%s\\nconfig=%s\\n' "$HOME" "$c"`,
+  `printf 'home=%s\\nconfig=%s\\nuid=%s\\ngid=%s\\n' "$HOME" "$c" "$(id -u)" "$(id -g)"`,
   'if [ -d "$1" ]; then echo workspace=yes; else echo workspace=no; fi',
   `if [ -f "$c/${PACK_HOST_DIR}/${STATE.syncSettings.name}" ]; then echo syncthing=yes; else echo syncthing=no; fi`,
   "if command -v unison >/dev/null 2>&1; then echo unison=yes; else echo unison=no; fi",
@@ -52,6 +55,8 @@ const answerSchema = once(() => {
     syncthing: yesNo,
     unison: yesNo,
     runtime: z.string(),
+    uid: z.string().check(z.regex(/^\d{1,10}$/)),
+    gid: z.string().check(z.regex(/^\d{1,10}$/)),
   });
 });
 const runtimeSchema = once(() => z.looseObject({ sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)) }));
@@ -71,7 +76,7 @@ export async function describeRemoteMachine(
     );
   }
   const fields: Record<string, string> = {};
-  for (const line of run.stdout.split("\n").slice(0, 6)) {
+  for (const line of run.stdout.split("\n").slice(0, 8)) {
     const equals = line.indexOf("=");
     if (equals > 0) fields[line.slice(0, equals)] = line.slice(equals + 1);
   }
@@ -95,6 +100,8 @@ export async function describeRemoteMachine(
     runsSyncthing: answer.data.syncthing === "yes",
     hasUnison: answer.data.unison === "yes",
     runtimeSha256,
+    uid: Number(answer.data.uid),
+    gid: Number(answer.data.gid),
   };
 }
 
@@ -125,18 +132,19 @@ export async function ensurePackOnRemote(env: Env, machine: RemoteMachine): Prom
   const marker = readFileSync(path.join(packCodeDir(env), PACK_RUNTIME_MARKER), "utf8");
   const local = runtimeSchema().parse(JSON.parse(marker)).sha256;
   if (machine.runtimeSha256 === local) return `The pack on ${machine.label} is the same as here.`;
-  const execa = await loadExeca();
-  const tar = await execa("tar", ["-C", packCodeDir(env), "-cf", "-", "."], {
+  const tar = await runProcess("tar", ["-C", packCodeDir(env), "-cf", "-", "."], {
     encoding: "buffer",
-    reject: false,
+    stripFinalNewline: false,
     maxBuffer: 256 * 1024 * 1024,
   });
   if (tar.exitCode !== 0) {
-    throw new UserError(`could not pack ${packCodeDir(env)} to send it: ${String(tar.stderr).trim().split("\n")[0]}`);
+    throw new UserError(
+      `could not pack ${packCodeDir(env)} to send it: ${tar.stderr.toString().trim().split("\n")[0]}`,
+    );
   }
   const words = ["sh", "-c", INSTALL_SCRIPT, "sh", machine.configDir];
   const run = await runOverSsh(env as NodeJS.ProcessEnv, machine.target, words, {
-    input: Buffer.from(tar.stdout),
+    input: tar.stdout,
     timeoutMs: 10 * 60_000,
   });
   if (!run.ok) {

@@ -11,6 +11,15 @@ import { parseDevcontainerConfig } from "../config/config.ts";
 import { containerEnv, dockerExec, type Container } from "../launch/docker.ts";
 import type { MapResult } from "../mapping.ts";
 import type { PersistenceEdit } from "../config/persistence.ts";
+import type { UpSuccess } from "../launch/up.ts";
+import { requireProjectsAccess } from "../projects-access.ts";
+import {
+  matchContainerUser,
+  REMOTE_UID_UP_ARGS,
+  runUserCommands,
+  setsRemoteUid,
+  type UidOutcome,
+} from "./container-user.ts";
 import { resolveEngine } from "./engine.ts";
 import {
   describeRemoteMachine,
@@ -70,7 +79,7 @@ export async function refuseEditorConfigForRemoteEngine(env: NodeJS.ProcessEnv):
   const where = engine.kind === "ssh" ? engine.target.host : engine.endpoint;
   throw new UserError(
     `the Docker engine runs on another machine (${engine.endpoint}), and an editor opening the container from here ` +
-      `would have it mount this machine's folders there: run 'dev-open --config-only' on ${where} and open the ` +
+      `would have it mount this machine's folders there: run 'claude-persist share' on ${where} and open the ` +
       "container from an editor connected to it (VS Code: Remote-SSH, then Reopen in Container), or run 'dev-open' " +
       "here to launch it (nothing was changed)",
   );
@@ -92,6 +101,37 @@ export async function prepareRemoteEngine(env: Env, machine: RemoteMachine, edit
 /** The launch config with the pack's mounts from the engine's machine. */
 export function remoteLaunchText(text: string, machine: RemoteMachine, edit: PersistenceEdit): string {
   return withRemoteSources(text, edit.containerHome, edit.targets, machine.configDir);
+}
+
+/** What `devcontainer up` is told on this engine (see container-user.ts). */
+export function remoteUpArgs(machine: RemoteMachine | undefined, edit: PersistenceEdit): readonly string[] {
+  return machine && setsRemoteUid(edit) ? REMOTE_UID_UP_ARGS : [];
+}
+
+/**
+ * After `up`: the container user gets the uid of the account that owns the mounted folders, the lifecycle commands
+ * `up` skipped run as that user, and the user must be able to open ~/.claude/projects (else a UserError).
+ */
+export async function settleRemoteUser(
+  env: NodeJS.ProcessEnv,
+  machine: RemoteMachine,
+  up: UpSuccess,
+  launch: { readonly edit: PersistenceEdit; readonly launched: boolean; readonly overrideConfig: string | undefined },
+): Promise<string[]> {
+  const { edit } = launch;
+  const setsUid = setsRemoteUid(edit);
+  const outcome: UidOutcome = setsUid ? await matchContainerUser(env, up, machine) : { changed: false };
+  // A container launched by this run, or one whose launch went on in the background and never got its uid.
+  if (setsUid && (launch.launched || outcome.changed)) {
+    await runUserCommands(env, edit, up.containerId, launch.overrideConfig);
+  }
+  const fix = setsUid
+    ? "Run dev-open --rebuild; if it stays so, see docs/remote-engines.md."
+    : `Your config turns "updateRemoteUserUID" off: remove that line (dev-open then gives ${up.remoteUser} ` +
+      `uid ${machine.uid}, your account's on ${machine.label}), then run dev-open --rebuild.`;
+  const from = { label: machine.label, configDir: machine.configDir, uid: machine.uid, fix };
+  await requireProjectsAccess(env, up.containerId, up.remoteUser, `${edit.containerHome}/.claude`, from);
+  return outcome.message ? [outcome.message] : [];
 }
 
 /**
