@@ -1,6 +1,6 @@
 // `npm run bench`: speed measured as ratios against a baseline taken in the same run, on this machine.
 // Runs are interleaved (baseline, subject, baseline, …) so that drift in the machine's load hits both alike.
-// `npm run bench` runs every row; `npm run bench -- hook` (or cli, sessions, restore, dev-open, snapshot, sync) runs one
+// `npm run bench` runs every row; `npm run bench -- hook` (or cli, sessions, restore, dev-open, snapshot, sync, usage) runs one
 // bench, and the table at the end names the command that runs each row alone. BENCH_RUNS (and BENCH_CLI_RUNS, …)
 // set the number of runs: on a busy machine, more runs give steadier ratios.
 import { benchSessions } from "./bench/sessions.ts";
@@ -17,6 +17,7 @@ const benches: Record<string, () => boolean | Promise<boolean>> = {
   snapshot: benchSnapshot,
   restore: benchRestore,
   sync: async () => (await import("./bench/sync.ts")).benchSync(),
+  usage: async () => (await import("./bench/usage.ts")).benchUsage(),
 };
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !(name in benches));

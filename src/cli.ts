@@ -12,7 +12,7 @@ import { packVersion } from "./version.ts";
 // dependencies; the summaries live here so that `--help` loads none of them.
 export const COMMANDS: Record<string, { readonly summary: string; readonly load: () => Promise<Command> }> = {
   install: {
-    summary: "install the pack into Claude Code (runtime, slash commands, SessionStart hook)",
+    summary: "set up Claude Code (/dev-open, /start-work, the SessionStart hook) and these commands on PATH",
     load: async () => (await import("./commands/install.ts")).install,
   },
   uninstall: {
@@ -26,6 +26,18 @@ export const COMMANDS: Record<string, { readonly summary: string; readonly load:
   sessions: {
     summary: "list this project's sessions (host, worktrees, dev containers) and how to resume each",
     load: async () => (await import("./commands/sessions.ts")).sessions,
+  },
+  fork: {
+    summary: "fork a session from any message into its own worktree; list, compare, drop experiments",
+    load: async () => (await import("./commands/fork.ts")).fork,
+  },
+  usage: {
+    summary: "tokens, cost and active time per issue, branch, day, project, environment, machine or model",
+    load: async () => (await import("./commands/usage.ts")).usage,
+  },
+  statusline: {
+    summary: "the line under Claude Code's prompt: where it runs, its issue, its cost ('statusline --install')",
+    load: async () => (await import("./commands/statusline.ts")).statusline,
   },
   "dev-open": {
     summary: "open this repo in its dev container with Claude sessions shared (see 'dev-open --help')",

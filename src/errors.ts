@@ -1,6 +1,6 @@
 // One error path: known failures become one clear line for the user and a non-zero exit.
 
-/** The exit codes scripts can rely on (README, "The command-line contract"). */
+/** The exit codes scripts can rely on (docs/cli.md). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, needsCredential: 3 } as const;
 
 /** A failure the user can act on. `message` is the one line they see; it should say what to do. */

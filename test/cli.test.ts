@@ -32,7 +32,7 @@ describe("claude-persist <command> --help", () => {
   });
 });
 
-describe("each command's flag table (README: Development): one file in src/commands/ and one line in cli.ts", () => {
+describe("each command's flag table (CONTRIBUTING.md: Adding a command): one file in src/commands/ and one line in cli.ts", () => {
   it.each(Object.keys(COMMANDS))("%s: its help is generated from its flag table and names every flag", async (name) => {
     const command = await COMMANDS[name]?.load();
     const tables = command?.actions ? Object.values(command.actions) : command?.flags ? [{ flags: command.flags }] : [];
@@ -123,7 +123,7 @@ describe("each command's flag table (README: Development): one file in src/comma
   });
 });
 
-describe("the command-line contract (README: The command-line contract)", () => {
+describe("the command-line contract (docs/cli.md)", () => {
   const version = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string })
     .version;
 

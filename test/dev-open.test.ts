@@ -140,7 +140,7 @@ describe("dev-open before any container", () => {
     });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(
-      /the pack is not installed in .*: run 'claude-persist install' first \(nothing was changed\)$/,
+      /claude-persist is not installed in .*: run 'claude-persist install' first \(nothing was changed\)$/,
     );
     expect({ repo: tree(repo), home: treeOf(bare) }).toEqual(before);
   });

@@ -245,15 +245,15 @@ describe("doctor on the host", () => {
     );
   });
 
-  it("the pack's runtime gone: ✗ and claude-persist install", async () => {
+  it("claude-persist's runtime gone: ✗ and claude-persist install", async () => {
     const home = await healthyHome();
     rmSync(path.join(home, ".claude", "persist"), { recursive: true });
     const result = await doctor(home, tempDir());
     expect(result.exitCode).toBe(1);
     expect(statusLines(result.stdout)).toContain(
-      "  ✗ the pack's runtime is not installed (no ~/.claude/persist/hooks/session-start.cjs)",
+      "  ✗ claude-persist's runtime is not installed (no ~/.claude/persist/hooks/session-start.cjs)",
     );
-    expect(fixUnder(result.stdout, /✗ the pack's runtime is not installed/)).toBe("claude-persist install");
+    expect(fixUnder(result.stdout, /✗ claude-persist's runtime is not installed/)).toBe("claude-persist install");
   });
 
   it("two host repos mapped to the same container path: ✗ and dev-open --same-path for the one the link does not serve", async () => {
@@ -285,12 +285,40 @@ describe("doctor on the host", () => {
     );
   });
 
+  /** What dev-open leaves in the shared state of a repo it opened: a mapping of its folder (its config may lose our lines since). */
+  function openedBefore(home: string, repo: string): void {
+    const record = {
+      hostPath: repo,
+      hostSlug: encodeProjectSlug(repo),
+      containerPath: "/workspaces/svc",
+      containerSlug: encodeProjectSlug("/workspaces/svc"),
+      time: new Date().toISOString(),
+    };
+    writeFileSync(path.join(home, ".claude", "persist-state", "mappings.json"), JSON.stringify([record]));
+  }
+
+  it("a repo never opened with dev-open: says so as information, with the command to run, and exits 0", async () => {
+    const home = await healthyHome();
+    const repo = path.join(tempDir(), "svc");
+    mkdirSync(path.join(repo, ".devcontainer"), { recursive: true });
+    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), '{ "image": "debian:bookworm" }\n');
+    await execa("git", ["init", "-q", repo]);
+    const result = await runCli(["doctor"], { env: { ...env(home), DOCKER_HOST: UNREACHABLE_DOCKER }, cwd: repo });
+    expect(result.exitCode, result.stdout).toBe(0);
+    expect(statusLines(result.stdout)).toContain("  ✓ not opened with dev-open yet: run dev-open");
+    expect(result.stdout).not.toContain("lacks persistence mounts");
+    // dev-open will need Docker: said, as a warning, with its fix.
+    expect(statusLines(result.stdout)).toContainEqual(expect.stringMatching(/^ {2}⚠ Docker is not reachable — /));
+    expect(result.stdout).toMatch(/\n0 problems, \d+ warnings?\.$/);
+  });
+
   it("a repo whose config lacks the mounts, with the Docker engine on another machine: the fix is dev-open, which launches it with that machine's folders", async () => {
     const home = await healthyHome();
     const repo = path.join(tempDir(), "svc");
     mkdirSync(path.join(repo, ".devcontainer"), { recursive: true });
     writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), '{ "image": "debian:bookworm" }\n');
     await execa("git", ["init", "-q", repo]);
+    openedBefore(home, repo);
     // An engine on another machine, and no docker command to try it: nothing here reaches past loopback.
     const bin = tempDir("cp-bin-");
     symlinkSync(process.execPath, path.join(bin, "node"));
@@ -300,7 +328,7 @@ describe("doctor on the host", () => {
     expect(fixUnder(result.stdout, /lacks persistence mounts/)).toBe("dev-open");
   });
 
-  it("a repo whose config lacks the mounts: ✗ and claude-persist share, which fixes it; Docker is then required", async () => {
+  it("a repo opened before whose config lacks the mounts: ✗ and claude-persist share, which fixes it; Docker is then required", async () => {
     const home = await healthyHome();
     const repo = path.join(tempDir(), "svc");
     mkdirSync(path.join(repo, ".devcontainer"), { recursive: true });
@@ -309,6 +337,7 @@ describe("doctor on the host", () => {
       '{ "image": "debian:bookworm", "remoteUser": "vscode" }\n',
     );
     await execa("git", ["init", "-q", repo]);
+    openedBefore(home, repo);
     const noDocker = { ...env(home), DOCKER_HOST: UNREACHABLE_DOCKER };
     const result = await runCli(["doctor"], { env: noDocker, cwd: repo });
     expect(result.exitCode).toBe(1);
@@ -345,6 +374,7 @@ describe("doctor on the host", () => {
       '{ "image": "debian:bookworm", "remoteUser": "vscode" }\n',
     );
     await execa("git", ["init", "-q", repo]);
+    openedBefore(home, repo);
     const bin = tempDir();
     writeFileSync(
       path.join(bin, "docker"),
@@ -506,6 +536,12 @@ describe.skipIf(skipReason !== undefined)("doctor and a real dev container", () 
   it("a container user whose uid differs from the host's: ✗ with updateRemoteUserUID", async () => {
     const opened = await devOpen("--rebuild", "--json");
     expect(opened.exitCode, opened.stderr).toBe(0);
+    // dev-open asked inside: it says why in place of "shared".
+    const said = (JSON.parse(opened.stdout) as { messages: string[] }).messages.join("\n");
+    expect(said).toContain(
+      `vscode (uid 1000) cannot read and write /home/vscode/.claude/projects in the container; it belongs to uid ${user.uid} with mode 700: its sessions are not shared there.`,
+    );
+    expect(said).not.toContain("are shared with");
     const { exitCode, report } = await doctor();
     expect(exitCode).toBe(1);
     const checks = containerChecks(report);

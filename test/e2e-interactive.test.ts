@@ -12,6 +12,7 @@ import type { MessagesServer } from "./support/messages-server.ts";
 import { type HostUser, startHostUser } from "./support/host-user.ts";
 import { asUser, chownTree, type TestUser } from "./support/users.ts";
 import { existsOnPath } from "./support/checks.ts";
+import { recordCast } from "./support/cast.ts";
 
 // Throws when CI is set and Docker or tmux is unavailable: CI must run this, never skip it.
 const hasTmux = existsOnPath("tmux");
@@ -24,6 +25,8 @@ const API_KEY = "sk-ant-test-key-0000000000000000000000";
 const FIRST_RUN =
   /Welcome to Claude Code|Choose the text style|Select login method|Detected a custom API key|Do you trust the files|Is this a project you (?:created|trust)|Quick safety check/;
 const SESSION = "person";
+/** A tmux server of this run's own: two runs at once (two worktrees) must not share, nor kill, one. */
+const TMUX_SOCKET = `claude-persist-e2e-${process.pid}`;
 
 describe.skipIf(skipReason !== undefined)(
   "a person at the terminal, host and dev container (tmux, real claude, real container)",
@@ -40,7 +43,7 @@ describe.skipIf(skipReason !== undefined)(
     let marks = 0;
 
     const tmux = (args: string[]) =>
-      asUser(user, "tmux", ["-L", "claude-persist-e2e", ...args], { home, env: shellEnv, reject: false });
+      asUser(user, "tmux", ["-L", TMUX_SOCKET, ...args], { home, env: shellEnv, reject: false });
     const screen = async () => (await tmux(["capture-pane", "-p", "-t", SESSION])).stdout;
 
     /** Waits until the screen matches; fails with the screen as it was. */
@@ -85,7 +88,8 @@ describe.skipIf(skipReason !== undefined)(
       const deadline = Date.now() + 60_000;
       while (Date.now() < deadline) {
         if (atShellPrompt(await screen())) return;
-        await tmux(["send-keys", "-t", SESSION, "C-c"]);
+        // Both presses in one call: on a loaded machine two calls can fall outside claude's double-press window.
+        await tmux(["send-keys", "-t", SESSION, "C-c", "C-c"]);
         await sleep(700);
       }
       throw new Error(`claude did not exit; the screen was:\n${await screen()}`);
@@ -190,6 +194,18 @@ describe.skipIf(skipReason !== undefined)(
       const repo = await makeRepo("app");
       onboardedHostState([repo]);
       await shell(`cd ${repo}`);
+      // docs/demo.cast is this part of this run, recorded as it happens (CLAUDE_PERSIST_CAST=<file>).
+      const cast = process.env.CLAUDE_PERSIST_CAST
+        ? recordCast(
+            async () => (await tmux(["capture-pane", "-p", "-e", "-t", SESSION])).stdout,
+            process.env.CLAUDE_PERSIST_CAST,
+            {
+              width: 160,
+              height: 45,
+              title: "claude-persist: a conversation on the host, continued in the dev container, and back",
+            },
+          )
+        : undefined;
 
       // On the host, the person talks to Claude, then leaves.
       const hostFirst = await startClaude("claude");
@@ -217,7 +233,7 @@ describe.skipIf(skipReason !== undefined)(
       const first = await startClaude(enterContainer(repo, "--continue"));
       expect(first).not.toMatch(FIRST_RUN);
       expect(first).toContain("remember the word PELICAN");
-      // The README's "First time in a container" screen comes from here (CLAUDE_PERSIST_CAPTURE=<file>).
+      // docs/dev-open.md's "First time in a container" screen comes from here (CLAUDE_PERSIST_CAPTURE=<file>).
       if (process.env.CLAUDE_PERSIST_CAPTURE) writeFileSync(process.env.CLAUDE_PERSIST_CAPTURE, first);
       const inside = await turn("what was the word, from the container?");
       expect(inside).not.toMatch(FIRST_RUN);
@@ -227,6 +243,7 @@ describe.skipIf(skipReason !== undefined)(
       const back = await startClaude("claude --continue");
       expect(back).toContain("what was the word, from the container?");
       await quitClaude();
+      await cast?.stop();
 
       // The container's picker lists the session.
       await tmux(["send-keys", "-t", SESSION, "C-l"]);

@@ -42,6 +42,15 @@ function runHook(stdin: string, env: Record<string, string>, asNobody = false) {
   });
 }
 
+/** A git repo with a dev container config: where the hook has something to say on the host. */
+function repoWithDevcontainer(): string {
+  const repo = path.join(tempDir(), "app");
+  mkdirSync(path.join(repo, ".git"), { recursive: true });
+  mkdirSync(path.join(repo, ".devcontainer"));
+  writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), '{ "image": "debian:bookworm" }\n');
+  return repo;
+}
+
 function homeWithState(): string {
   const home = tempHome();
   mkdirSync(path.join(home, ".claude", "persist-state"), { mode: 0o700 });
@@ -83,13 +92,15 @@ describe("the SessionStart hook (bundled, run with plain node)", () => {
 
   it("answers with additionalContext and records the session start", async () => {
     const home = homeWithState();
-    const result = await runHook(input(), { HOME: home });
+    const repo = repoWithDevcontainer();
+    mkdirSync(path.join(home, ".claude", "todos"));
+    const result = await runHook(input({ cwd: repo }), { HOME: home });
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toBe("");
     const output = JSON.parse(result.stdout);
     expect(output.hookSpecificOutput.hookEventName).toBe("SessionStart");
     expect(output.hookSpecificOutput.additionalContext).toMatch(
-      /^claude-persist: this session runs on the host \(.+\) in \/home\/ana\/app\./,
+      new RegExp(`^claude-persist: this session runs on the host \\(.+\\) in ${repo}\\.`),
     );
     expect(output.hookSpecificOutput.additionalContext).toContain("Shared read-write with this repo's dev containers");
     const record = JSON.parse(
@@ -100,7 +111,7 @@ describe("the SessionStart hook (bundled, run with plain node)", () => {
     );
     expect(record).toMatchObject({
       sessionId: "0b7e4a8c-1111-4222-8333-944445555666",
-      cwd: "/home/ana/app",
+      cwd: repo,
       environment: "host",
       source: "startup",
     });
@@ -108,7 +119,8 @@ describe("the SessionStart hook (bundled, run with plain node)", () => {
 
   it("accepts unknown fields", async () => {
     const home = homeWithState();
-    const result = await runHook(input({ model: "opus", permission_mode: "default", future: { nested: [1] } }), {
+    const cwd = repoWithDevcontainer();
+    const result = await runHook(input({ cwd, model: "opus", permission_mode: "default", future: { nested: [1] } }), {
       HOME: home,
     });
     expect(result.exitCode).toBe(0);
@@ -232,7 +244,12 @@ describe("the SessionStart hook (bundled, run with plain node)", () => {
 
 describe("the hook command registered in settings.json", () => {
   const runCommand = (env: Record<string, string>) =>
-    execa("/bin/sh", ["-c", HOOK_COMMAND], { input: input(), env, extendEnv: false, reject: false });
+    execa("/bin/sh", ["-c", HOOK_COMMAND], {
+      input: input({ cwd: repoWithDevcontainer() }),
+      env,
+      extendEnv: false,
+      reject: false,
+    });
 
   it("runs the installed hook, found from HOME alone", async () => {
     const home = tempHome();

@@ -1,4 +1,4 @@
-// The README's ways to install the pack from a clone: `node dist/bin/claude-persist.mjs install` (no npm at all)
+// docs/install.md's ways to install from a clone: `node dist/bin/claude-persist.mjs install` (no npm at all)
 // and `npx tsx install.ts`, which must stay as light: the committed runtime, nothing from node_modules.
 import { cpSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -11,10 +11,10 @@ import { CLI, PROJECT_ROOT, tempDir, tempHome } from "./support/claude.ts";
 const TSX = path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
 
 describe("installing from a clone", () => {
-  it("the README's first line installs with node alone", () => {
-    const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-    const firstBlock = /```sh\n([^\n]*)\n/.exec(readme)?.[1] ?? "";
-    expect(firstBlock).toMatch(/^node dist\/bin\/claude-persist\.mjs install\s+#/);
+  it("docs/install.md's clone line installs with node alone", () => {
+    const page = readFileSync(path.join(PROJECT_ROOT, "docs", "install.md"), "utf8");
+    const cloneBlock = /## From a clone\n\n```sh\n([^\n]*)\n/.exec(page)?.[1] ?? "";
+    expect(cloneBlock).toMatch(/&& node claude-persist\/dist\/bin\/claude-persist\.mjs install$/);
   });
 
   it("install.ts imports nothing that `npm install` would have to fetch", () => {

@@ -192,7 +192,7 @@ describe.skipIf(skipReason !== undefined)(TITLE, () => {
     const result = JSON.parse(opened.stdout) as { messages: string[]; containerId: string };
     const said = result.messages.join("\n");
     expect(said).toContain(`The Docker engine runs on devbox: the mounts use its Claude folders (${devboxClaude}).`);
-    expect(said).toContain("Installed the pack on devbox");
+    expect(said).toContain("Installed claude-persist on devbox");
     expect(said).toContain("Synced with devbox by unison: devbox has this machine's sessions.");
     expect(said).toContain("After the session, bring its turns here with: claude-persist sync unison devbox");
 

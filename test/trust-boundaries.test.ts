@@ -243,7 +243,7 @@ describe("uninstall and the install record", () => {
     writeFileSync(path.join(stateDir(home), "install.json"), JSON.stringify(record));
     const result = await runCli(["uninstall"], { env: hostEnv(home) });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/persist-host\/install\.json is not valid pack state/);
+    expect(result.stderr).toMatch(/persist-host\/install\.json is not valid claude-persist state/);
     expect(readFileSync(victim, "utf8")).toBe("clear\n");
     expect(existsSync(path.join(stateDir(home), "install.json"))).toBe(false);
   });
@@ -273,7 +273,7 @@ describe("what older versions kept in persist-state/ moves to persist-host/", ()
     mkdirSync(stateDir(planted), { recursive: true });
     symlinkSync(elsewhere, path.join(stateDir(planted), "snapshots"));
     const second = await runHook(planted);
-    expect(second.stderr).toContain("left in place, not the pack's (a link?): persist-state/snapshots");
+    expect(second.stderr).toContain("left in place, not claude-persist's (a link?): persist-state/snapshots");
     expect(lstatSync(path.join(stateDir(planted), "snapshots")).isSymbolicLink()).toBe(true);
     expect(existsSync(path.join(hostDir(planted), "snapshots"))).toBe(false);
   });

@@ -5,7 +5,7 @@ import { build } from "esbuild";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { MAX_WORK_ITEMS, rememberWorkItem, type WorkItem } from "../src/work/work-items.ts";
-import { PROJECT_ROOT, tempHome } from "./support/claude.ts";
+import { PROJECT_ROOT, tempDir, tempHome } from "./support/claude.ts";
 
 const HOOK = path.join(PROJECT_ROOT, "dist", "hooks", "session-start.cjs");
 
@@ -87,7 +87,8 @@ describe("the SessionStart hook's work item lines", () => {
   it("in the repo: the newest item of this checkout is in progress, the others one line each", async () => {
     const { context, stderr } = await hookContext(homeWith(items), "/home/ana/app/src");
     expect(stderr).toBe("");
-    expect(context.split("\n").slice(3)).toEqual([
+    // One session line before them: /home/ana/app is no repo with a dev container here.
+    expect(context.split("\n").slice(1)).toEqual([
       "Work in progress here (started with /start-work): LIN-4 on branch lin-4.",
       "Other work items (newest first):",
       '- OPS-3 "Elsewhere": branch ops-3 in /home/ana/ops',
@@ -122,7 +123,7 @@ describe("the SessionStart hook's work item lines", () => {
   it("elsewhere: at most 10 others, then a count", async () => {
     const many = Array.from({ length: 25 }, (_, i) => item({ identifier: `LIN-${i + 1}`, repoPath: `/r/${i + 1}` }));
     const { context } = await hookContext(homeWith(many), "/somewhere/else");
-    const lines = context.split("\n").slice(3);
+    const lines = context.split("\n").slice(1);
     expect(lines[0]).toBe("Work items started with /start-work elsewhere (newest first):");
     expect(lines.slice(1, 3)).toEqual([
       '- LIN-25 "First": branch lin-1-first in /r/25',
@@ -164,7 +165,12 @@ describe("the SessionStart hook's work item lines", () => {
   });
 
   it("a broken file: one stderr line, and the session still gets its context", async () => {
-    const { context, stderr } = await hookContext(homeWith("{ not json"), "/home/ana/app");
+    // In a repo with a dev container config, where the session has lines of its own to get.
+    const repo = path.join(tempDir(), "app");
+    mkdirSync(path.join(repo, ".git"), { recursive: true });
+    mkdirSync(path.join(repo, ".devcontainer"));
+    writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), "{}\n");
+    const { context, stderr } = await hookContext(homeWith("{ not json"), repo);
     expect(context).toMatch(/^claude-persist: this session runs on the host/);
     expect(context).not.toContain("Work");
     expect(stderr.trimEnd().split("\n")).toHaveLength(1);

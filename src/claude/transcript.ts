@@ -91,7 +91,7 @@ function lastSessionId(lines: string[]): string | undefined {
 }
 
 /** The user's own words in a line, when it is one they typed. */
-function userPrompt(line: TranscriptLine): string | undefined {
+export function userPrompt(line: TranscriptLine): string | undefined {
   if (line.type !== "user" || line.isMeta || line.message?.role !== "user") return undefined;
   const text = contentText(line.message.content);
   // Slash-command expansions and hook output are wrapped in tags; the user's words are what we want.

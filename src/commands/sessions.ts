@@ -16,7 +16,14 @@ import { formatJson, formatTime, plural, renderColumns, terminalColumns } from "
 
 const flags = {
   all: { type: "boolean", help: "every project under Claude Code's projects/ folder, grouped by project" },
-  json: { type: "boolean", help: "print one JSON object: { ok, sessions: [...] }" },
+  json: { type: "boolean", help: "print one JSON object: { ok, sessions: [...] } (with --tree: { ok, tree })" },
+  tree: {
+    type: "boolean",
+    help:
+      "draw this project's sessions as a tree: forks, branches inside a session, where each leaf was last\n" +
+      "written, which one claude --continue / --resume goes on from, the command for every other",
+    excludes: { flag: "all", message: "draws one project: leave out --all" },
+  },
   stats: {
     type: "boolean",
     help:
@@ -37,6 +44,13 @@ export const sessions: Command = {
   async run(args, io) {
     const { values } = parseOptions("claude-persist sessions", args, flags);
     const json = Boolean(values.json);
+    if (values.tree) {
+      const { projectTree } = await import("../branching/tree.ts");
+      const tree = await projectTree(io.env, io.cwd);
+      io.stdout(json ? formatJson({ ok: true, tree }) : (await import("./session-tree.ts")).renderTree(tree));
+      for (const note of tree.notes) io.stderr(`claude-persist sessions: ${oneLine(note)}\n`);
+      return 0;
+    }
     const columns = terminalColumns(io);
     let listing: SessionListing;
     let remember: ((output: string) => void) | undefined;

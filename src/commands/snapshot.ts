@@ -56,7 +56,7 @@ const actions = {
 const HELP = `Usage: claude-persist snapshot [create|list|restore|prune] [options]
 
 Snapshots of this project's Claude Code data: its sessions' transcripts (on the host, in its worktrees and its
-dev containers), their todos, tasks and file history, and the pack's records of them. Kept as one compressed
+dev containers), their todos, tasks and file history, and claude-persist's records of them. Kept as one compressed
 archive each under <config>/persist-host/snapshots/, a folder no dev container mounts.
 
 ${actionHelp(actions, 39)}`;

@@ -33,7 +33,7 @@ import {
   remoteUpArgs,
   settleRemoteUser,
 } from "./remote/open.ts";
-import { requireProjectsAccess } from "./projects-access.ts";
+import { projectsProblem } from "./projects-access.ts";
 
 export type DevOpenOptions = {
   readonly folder: string;
@@ -102,7 +102,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     messages.push(`dev-open dry run for ${edit.workspaceFolder} (nothing was written):`);
     if (!intoRepo && changed)
       messages.push(
-        "The repo's config stays as it is: the container is launched with it plus these changes, kept in the pack's host-only state (--write-config writes them into the repo instead).",
+        "The repo's config stays as it is: the container is launched with it plus these changes, kept in claude-persist's host-only folder (--write-config writes them into the repo instead).",
       );
     for (const file of edit.files) {
       const diff = unifiedDiff(file.before ?? "", file.after, path.relative(edit.workspaceFolder, file.path));
@@ -120,7 +120,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   describeSkipped(edit, messages);
   if (options.isolated) {
     if (removeOverride(io.env, edit.configPath))
-      messages.push("Removed the launch config dev-open kept for this repo in the pack's host-only state.");
+      messages.push("Removed the launch config dev-open kept for this repo in claude-persist's host-only folder.");
     messages.push(
       "This repo's container keeps its own Claude sessions once it is recreated without the mounts:",
       `  devcontainer up --workspace-folder ${shellWord(edit.workspaceFolder)} --remove-existing-container`,
@@ -198,9 +198,10 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   const claudeHome = `${edit.containerHome}/.claude`;
   if (remote)
     messages.push(...(await settleRemoteUser(io.env, remote, up, { edit, launched: !running, overrideConfig })));
-  else if (edit.targets.includes(`${claudeHome}/projects`)) {
-    await requireProjectsAccess(io.env, up.containerId, up.remoteUser, claudeHome);
-  }
+  const noAccess =
+    remote || !edit.targets.includes(`${claudeHome}/projects`)
+      ? undefined
+      : await projectsProblem(io.env, up.containerId, up.remoteUser, claudeHome);
   const claudeState = prepareClaudeStateSeed(io.env, edit.workspaceFolder, up.remoteWorkspaceFolder);
   messages.push(
     ...claudeState.messages,
@@ -227,7 +228,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     );
   // Asked when this run launched the container; on the fast path it was asked then (doctor asks every time).
   const node = running ? undefined : await checkContainerNode(up.containerId, io.env);
-  describeLaunch(up, mapping, edit, io.env, messages);
+  describeLaunch(up, mapping, edit, io.env, messages, noAccess);
   const advice = remote && !options.enter ? remoteEntryAdvice(io.env, remote) : undefined;
   if (advice) messages.push(advice);
   if (node?.problem) messages.push(describeNodeProblem(node.problem));
@@ -352,11 +353,13 @@ function describeLaunch(
   edit: PersistenceEdit,
   env: NodeJS.ProcessEnv,
   messages: string[],
+  noAccess: string | undefined,
 ): void {
   messages.push(
     `Container ${up.containerId.slice(0, 12)} is running; ${up.remoteUser} works in ${up.remoteWorkspaceFolder}.`,
   );
-  if (mapping.link === "same-path")
+  if (noAccess) messages.push(noAccess);
+  else if (mapping.link === "same-path")
     messages.push("The workspace has the same path inside, so sessions need no mapping.");
   else
     messages.push(

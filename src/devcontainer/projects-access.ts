@@ -59,19 +59,28 @@ export function describeNoAccess(access: ProjectsAccess, from?: MountedFrom): st
   return `${who} cannot read and write ${access.folder} in the container${where}${owned}`;
 }
 
-/**
- * After dev-open launched the container, before it says the sessions are shared: a UserError naming the cause and
- * the fix when the user cannot open its projects folder (the container keeps running).
- */
-export async function requireProjectsAccess(
+/** The line dev-open says instead of "shared" when the user cannot open its projects folder; undefined when it can. */
+export async function projectsProblem(
   env: NodeJS.ProcessEnv,
   containerId: string,
   user: string,
   claudeDir: string,
   from?: MountedFrom & { readonly fix: string },
-): Promise<void> {
+): Promise<string | undefined> {
   const access = await projectsAccess(env, containerId, user, claudeDir);
-  if (access.ok) return;
-  const fix = from?.fix ?? "run 'claude-persist doctor' in the repo for the cause and its fix";
-  throw new UserError(`${describeNoAccess(access, from)}: its sessions are not shared there. ${fix}`);
+  if (access.ok) return undefined;
+  const fix = from?.fix ?? "Run 'claude-persist doctor' in the repo for the cause and its fix.";
+  return `${describeNoAccess(access, from)}: its sessions are not shared there. ${fix}`;
+}
+
+/** On an engine on another machine, dev-open refuses (the container keeps running): a UserError with the line. */
+export async function requireProjectsAccess(
+  env: NodeJS.ProcessEnv,
+  containerId: string,
+  user: string,
+  claudeDir: string,
+  from: MountedFrom & { readonly fix: string },
+): Promise<void> {
+  const problem = await projectsProblem(env, containerId, user, claudeDir, from);
+  if (problem) throw new UserError(problem);
 }

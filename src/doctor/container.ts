@@ -70,11 +70,8 @@ export async function containerSection(env: NodeJS.ProcessEnv, target: Container
   // On an engine on another machine the project's link is in that machine's folders: asked from the container.
   const mapping =
     (await remoteProjectLinkCheck(env, container, claudeDir)) ?? checkContainerMapping(env, container, target);
-  // On an engine elsewhere the mounted folders are that machine's: their owner is not this machine's (asked inside).
-  const elsewhere = (await resolveEngine(env).catch(() => undefined))?.kind === "ssh";
   checks.push(
-    ...(elsewhere ? [] : tagged("devcontainer.uid", await checkContainerUid(env, container, user, target))),
-    ...tagged("devcontainer.projects-access", await checkProjectsAccess(env, container, user, claudeDir, target)),
+    ...tagged("devcontainer.uid", await checkUserAccess(env, container, user, claudeDir, target)),
     ...tagged("devcontainer.single-file-mounts", singleFiles.checks),
     ...tagged("devcontainer.mapping", mapping),
     ...tagged(
@@ -177,28 +174,33 @@ async function checkContainerUid(
   );
 }
 
-/** Asked inside, as the user: can it open the mounted ~/.claude/projects (the uid check's cause, seen directly)? */
-async function checkProjectsAccess(
+/**
+ * The container user can open the mounted ~/.claude/projects, asked inside as that user. On this machine's engine
+ * the uid compared with the host's transcripts says why not; on an engine elsewhere the mounted folders are that
+ * machine's (their owner is not this machine's), so the answer from inside is the check.
+ */
+async function checkUserAccess(
   env: NodeJS.ProcessEnv,
   container: Container,
   user: string,
   claudeDir: string,
   target: ContainerTarget,
-): Promise<CheckResult[]> {
-  const mount = container.Mounts.find((m) => m.Destination === `${claudeDir}/projects`);
-  if (!mount) return []; // The mounts check says it is missing.
-  const access = await projectsAccess(env, container.Id, user, claudeDir);
-  const who = access.uid === undefined ? user : `${user} (uid ${access.uid})`;
-  if (access.ok) return [ok(`${who} can read and write ${access.folder} in the container`)];
+): Promise<CheckResult> {
   const engine = await resolveEngine(env).catch(() => undefined);
+  const byUid = engine?.kind === "ssh" ? undefined : await checkContainerUid(env, container, user, target);
+  const mount = container.Mounts.find((m) => m.Destination === `${claudeDir}/projects`);
+  if (byUid?.status === "fail" || !mount) return byUid ?? warn(`${claudeDir}/projects is not mounted`);
+  const access = await projectsAccess(env, container.Id, user, claudeDir);
+  if (access.ok) {
+    const who = access.uid === undefined ? user : `${user} (uid ${access.uid})`;
+    return byUid ?? ok(`${who} can read and write ${access.folder} in the container`);
+  }
   const from =
     engine?.kind === "ssh" && mount.Source
       ? { label: engine.target.host, configDir: path.posix.dirname(mount.Source) }
       : undefined;
   const why = from ? "dev-open gives the container user the uid of your account there" : undefined;
-  return [
-    fail(`${describeNoAccess(access, from)}: its sessions are not shared there`, target.devOpen("--rebuild"), why),
-  ];
+  return fail(`${describeNoAccess(access, from)}: its sessions are not shared there`, target.devOpen("--rebuild"), why);
 }
 
 function ownerUid(file: string): number | undefined {

@@ -17,7 +17,7 @@ import {
 } from "./container-checks.ts";
 import { checkConfigDir, checkHookRegistered, checkHookRuns, checkSharedFolders } from "./host.ts";
 import { checkMappingCollisions } from "./mapping-checks.ts";
-import { repoSections } from "./repo.ts";
+import { notOpenedYet, repoSections } from "./repo.ts";
 import { type CheckResult, type CheckStatus, type DoctorReport, ok, type Section, tagged, warn } from "./report.ts";
 import { checkDevcontainerCli, checkNode, dockerCheck } from "./tools.ts";
 import { syncDoctorLines } from "../sync/checks.ts";
@@ -53,15 +53,6 @@ async function hostSections(env: NodeJS.ProcessEnv, cwd: string): Promise<Sectio
       ...tagged("host.sync", await syncDoctorLines(env)),
     ],
   };
-  const tools: Section = {
-    title: "Tools",
-    checks: [
-      ...tagged("tools.node", node),
-      ...tagged("tools.devcontainer-cli", devcontainer),
-      ...tagged("tools.docker", dockerCheck(docker, configs.length > 0)),
-      ...tagged("tools.credentials", checkCredentials(env)),
-    ],
-  };
   const repo: Section[] = [];
   if (configs.length === 0) {
     const none = ok("no dev container config here: nothing to check for this repo", "dev-open --init writes one");
@@ -70,6 +61,19 @@ async function hostSections(env: NodeJS.ProcessEnv, cwd: string): Promise<Sectio
   for (const file of configs) {
     repo.push(...(await repoSections(env, { root, file, several: configs.length > 1, docker: docker.reachable })));
   }
+  // Docker is a must once dev-open has been here; before, it is what dev-open will need (a warning).
+  const dockerNeeded = repo.some((section) =>
+    section.checks.some((check) => check.id === "repo.config-mounts" && !notOpenedYet(check)),
+  );
+  const tools: Section = {
+    title: "Tools",
+    checks: [
+      ...tagged("tools.node", node),
+      ...tagged("tools.devcontainer-cli", devcontainer),
+      ...tagged("tools.docker", dockerCheck(docker, dockerNeeded)),
+      ...tagged("tools.credentials", checkCredentials(env)),
+    ],
+  };
   return [home, tools, ...repo];
 }
 

@@ -148,7 +148,7 @@ export function checkHookRegistered(env: Env): CheckResult {
 export async function checkHookRuns(env: NodeJS.ProcessEnv, cwd: string): Promise<CheckResult> {
   const script = path.join(configDir(env), HOOK_SCRIPT);
   if (!existsSync(script)) {
-    return fail(`the pack's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
+    return fail(`claude-persist's runtime is not installed (no ${displayPath(script, env)})`, "claude-persist install");
   }
   const registered = registeredHook(env);
   const command = registered.kind === "current" || registered.kind === "outdated" ? registered.command : HOOK_COMMAND;

@@ -39,10 +39,11 @@ export async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): 
   let text: string;
   let config: DevcontainerConfig;
   let configLabel = rel;
+  let kept: ReturnType<typeof readOverride>;
   try {
     ({ text, config } = readDevcontainerConfig(target.file));
     // dev-open launches with a copy of the config in host-only state when the repo's lacks our lines: check that one.
-    const kept = readOverride(env, target.file);
+    kept = readOverride(env, target.file);
     if (kept) {
       ({ text, config } = { text: kept.text, config: parseDevcontainerConfig(kept.text, kept.file).config });
       configLabel = `dev-open's launch config (${displayPath(kept.file, env)})`;
@@ -57,13 +58,19 @@ export async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): 
     return [{ title, checks: tagged("repo.config-mounts", fail(describeError(error))) }];
   }
   const targets = new Set([...configMountTargets(text, target.file), ...(await composeTargets(target.file, config))]);
+  const containerPathCheck = tagged("repo.container-path", checkContainerPath(env, target.root, target.file, config));
+  // A repo dev-open never touched lacks nothing yet: that is where everyone starts, not a problem.
+  if (!kept && !openedHere(env, target.root, plan, targets, config)) {
+    const notYet = ok(`${NOT_OPENED} ${devOpen()}`);
+    return [{ title, checks: [...tagged("repo.config-mounts", notYet), ...containerPathCheck] }];
+  }
   // With the engine on another machine, dev-open launches with a config of that machine's folders: share (for an
   // editor here) is refused there.
   const fix = (await engineIsLocal(env)) ? share() : devOpen();
   const checks = [
     ...tagged("repo.config-mounts", checkConfigMounts(plan, targets, configLabel, fix)),
     ...tagged("repo.workspace-env", checkWorkspaceEnv(config, configLabel, fix)),
-    ...tagged("repo.container-path", checkContainerPath(env, target.root, target.file, config)),
+    ...containerPathCheck,
   ];
   const sections: Section[] = [{ title, checks }];
   if (target.docker) sections.push(await containerSection(env, { ...target, config, plan, devOpen }));
@@ -84,6 +91,30 @@ async function composeTargets(file: string, config: DevcontainerConfig): Promise
       return [];
     }
   });
+}
+
+const NOT_OPENED = "not opened with dev-open yet: run";
+
+/** True for the line that says this repo's config has not been opened with dev-open yet. */
+export function notOpenedYet(check: CheckResult): boolean {
+  return check.label.startsWith(NOT_OPENED);
+}
+
+/** Whether dev-open has been here: a mapping of this repo, or any of its entries in the repo's config. */
+function openedHere(
+  env: Env,
+  root: string,
+  plan: PersistencePlan,
+  targets: ReadonlySet<string>,
+  config: DevcontainerConfig,
+): boolean {
+  if (config.containerEnv?.[HOST_WORKSPACE_ENV]) return true;
+  if (plan.mounts.some((mount) => targets.has(normaliseTarget(mount.target)))) return true;
+  try {
+    return readMappings(env).some((mapping) => mapping.hostPath === root);
+  } catch {
+    return true; // Unreadable mappings: the checks below say so.
+  }
 }
 
 function checkConfigMounts(plan: PersistencePlan, targets: ReadonlySet<string>, rel: string, fix: string): CheckResult {

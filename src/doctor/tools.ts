@@ -13,7 +13,7 @@ export async function checkNode(env: NodeJS.ProcessEnv): Promise<CheckResult> {
   if (run.exitCode !== 0) return fail("`node` is not on the PATH: the hook and the slash commands need it", fix);
   const version = run.stdout.trim();
   if (Number(version.split(".")[0]) < NODE_MAJOR) {
-    return fail(`node ${version} is too old: the pack needs ${NODE_MAJOR} or newer`, fix);
+    return fail(`node ${version} is too old: claude-persist needs ${NODE_MAJOR} or newer`, fix);
   }
   return ok(`node ${version}`);
 }
@@ -24,7 +24,7 @@ export async function checkDevcontainerCli(env: NodeJS.ProcessEnv): Promise<Chec
     script = devcontainerScript();
   } catch {
     // Not resolvable from the pack's runtime: that is the failure reported.
-    return fail("the devcontainers CLI is not installed with the pack", "claude-persist install");
+    return fail("the devcontainers CLI is not installed with claude-persist", "claude-persist install");
   }
   const run = await runProcess(process.execPath, [script, "--version"], { env, timeout: PROCESS_TIMEOUT_MS });
   if (run.exitCode !== 0) {
@@ -33,7 +33,7 @@ export async function checkDevcontainerCli(env: NodeJS.ProcessEnv): Promise<Chec
   return ok(`devcontainers CLI ${run.stdout.trim()}`);
 }
 
-/** Without Docker there is no dev container: a failure where this repo has a config, a warning elsewhere. */
+/** Without Docker there is no dev container: a failure where dev-open has opened this repo, a warning elsewhere. */
 export function dockerCheck(probe: DockerProbe, needed: boolean): CheckResult {
   if (probe.reachable) return ok(`Docker engine ${probe.version}`);
   const make = needed ? fail : warn;

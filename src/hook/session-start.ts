@@ -3,14 +3,15 @@
 // It never blocks a session: every problem becomes one line on stderr, and the exit code is always 0.
 import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
-import { configDir, PACK_STATE_DIR, packStateDir, type Env } from "../claude/home.ts";
-import { describeEntries, READ_ONLY_ENTRIES, READ_WRITE_ENTRIES } from "../claude/shared.ts";
+import { configDir, PACK_CODE_DIR, PACK_STATE_DIR, packStateDir, type Env } from "../claude/home.ts";
+import { READ_WRITE_ENTRIES } from "../claude/shared.ts";
 import { quickContainerCheck, readMountPoints, sharedEntryStates } from "../doctor/container-checks.ts";
 import { detectEnvironment, type Environment } from "../environment.ts";
 import { describeError } from "../errors.ts";
 import { appendToFileIn, touchFolder, withDirBeneath } from "../fs-beneath.ts";
 import { repairProjectLink } from "../devcontainer/project-link.ts";
 import { syncAtSessionStart } from "../sync/session-start.ts";
+import { describeSession } from "./context.ts";
 import { migrateHostState, STATE } from "../state/paths.ts";
 import { oneLine } from "../text.ts";
 import { describeWorkItems, readWorkItemEntries, sessionPlaces } from "../work/work-items.ts";
@@ -92,12 +93,13 @@ export function runSessionStartHook(stdinText: string, env: Env, now: Date = new
     try {
       // One stat once done: what older versions kept where containers write moves to the host-only folder.
       const migrated = migrateHostState(env);
-      if (migrated?.left.length) problems.push(`left in place, not the pack's (a link?): ${migrated.left.join(", ")}`);
+      if (migrated?.left.length)
+        problems.push(`left in place, not claude-persist's (a link?): ${migrated.left.join(", ")}`);
     } catch (error) {
       problems.push(`could not move host-only state (${describeError(error)})`);
     }
   }
-  if (!input) return { stdout: "", stderr: describeProblems(problems, fixes) };
+  if (!input) return { stdout: "", stderr: describeProblems(env, where, problems, fixes) };
   try {
     recordSessionStart(env, {
       sessionId: input.session_id,
@@ -119,22 +121,42 @@ export function runSessionStartHook(stdinText: string, env: Env, now: Date = new
   } catch (error) {
     problems.push(`could not read the work items in ${packStateDir(env)} (${describeError(error)})`);
   }
-  const context =
-    describeSession(input.cwd, where, missing) +
-    (linked ? `\nclaude-persist ${linked}.` : "") +
-    synced.notes.map((note) => `\nclaude-persist sync: ${note}.`).join("") +
-    (workItems ? `\n${workItems}` : "");
-  const stdout = JSON.stringify({ hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: context } });
+  // Only what is true here: on the host, in a folder with no dev container, one line.
+  const context = [
+    describeSession(env, input.cwd, where, missing),
+    linked ? `claude-persist ${linked}.` : "",
+    ...synced.notes.map((note) => `claude-persist sync: ${note}.`),
+    workItems,
+  ]
+    .filter(Boolean)
+    .join("\n");
+  const answer = { hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: context } };
   const told = synced.notes.map((note) => `claude-persist sync: ${oneLine(note)}.\n`).join("");
-  return { stdout: `${stdout}\n`, stderr: describeProblems(problems, fixes) + told };
+  return {
+    stdout: context ? `${JSON.stringify(answer)}\n` : "",
+    stderr: describeProblems(env, where, problems, fixes) + told,
+  };
 }
 
 /** All problems in one stderr line, with their fixes (or where to find them). */
-function describeProblems(problems: string[], fixes: string[]): string {
+function describeProblems(env: Env, where: Environment, problems: string[], fixes: string[]): string {
   if (problems.length === 0) return "";
-  const fix = fixes.length > 0 ? `Fix: ${[...new Set(fixes)].join("; ")}.` : "Run 'claude-persist doctor' for the fix.";
+  const fix =
+    fixes.length > 0 ? `Fix: ${[...new Set(fixes)].join("; ")}.` : `Run '${doctorCommand(env, where)}' for the fix.`;
   // Problems quote paths and errors from folders containers write: no escape sequence reaches the terminal.
   return `claude-persist: ${oneLine(problems.join("; "))}. ${oneLine(fix)}\n`;
+}
+
+/**
+ * How to run doctor here: by name on the host (install puts the commands on PATH); in a container, where nothing puts
+ * them on PATH, through node and the mounted runtime.
+ */
+function doctorCommand(env: Env, where: Environment): string {
+  if (where.kind === "host") return "claude-persist doctor";
+  const cli = path.join(configDir(env), PACK_CODE_DIR, "bin", "claude-persist.cjs");
+  const home = env.HOME;
+  const shown = home && cli.startsWith(`${home}/`) ? `~${cli.slice(home.length)}` : cli;
+  return `node ${shown} doctor`;
 }
 
 function parseInput(stdinText: string, problems: string[]): HookInput | undefined {
@@ -195,25 +217,4 @@ export function recordSessionStart(env: Env, record: SessionStartRecord): void {
       create: true,
     },
   );
-}
-
-function describeSession(cwd: string, where: Environment, missing: string[]): string {
-  const readWrite = describeEntries(READ_WRITE_ENTRIES.filter((e) => !missing.includes(e.name)));
-  const readOnly = describeEntries(READ_ONLY_ENTRIES);
-  const lines =
-    where.kind === "host"
-      ? [
-          `claude-persist: this session runs on the host (${where.name}) in ${cwd}.`,
-          `Shared read-write with this repo's dev containers (opened with /dev-open): ${readWrite}.`,
-          `Shared read-only with them: ${readOnly}; change those here on the host.`,
-        ]
-      : [
-          `claude-persist: this session runs in a dev container (${where.name}) in ${cwd}` +
-            (where.hostWorkspace ? `; on the host this folder is ${where.hostWorkspace}.` : "."),
-          `Shared read-write with the host and other dev containers: ${readWrite}.`,
-          `Read-only here (change them on the host): ${readOnly}.`,
-        ];
-  if (missing.length > 0)
-    lines.push(`Not shared in this environment (missing or not writable): ${missing.join(", ")}.`);
-  return lines.join("\n");
 }

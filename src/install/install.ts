@@ -33,6 +33,7 @@ import {
   replaceFileIn,
   writeFileAtomic,
 } from "../fs.ts";
+import { type BinLinks, linkCommands, recordBinDir } from "./bin-links.ts";
 import { addPackHooks, addSessionStartHook } from "./settings.ts";
 import { readJsonState, withLock } from "../state/files.ts";
 import { ensurePackHostDir, removeHostDirIfUnused, STATE, statePath } from "../state/paths.ts";
@@ -46,10 +47,14 @@ export type Change = {
 
 export type InstallResult = {
   readonly configDir: string;
+  /** The version installed (or, for uninstall, taken out). */
+  readonly version?: string;
   readonly dryRun: boolean;
   readonly changes: Change[];
   readonly unchanged: number;
   readonly notes: string[];
+  /** The commands linked into a folder on PATH, when asked for. */
+  readonly bin?: BinLinks;
 };
 
 /** The folders install may create, relative to the config dir: the shared ones containers mount, and commands/. */
@@ -77,6 +82,8 @@ export const manifestSchema = once(() =>
       z.array(z.string().check(z.refine((name) => CREATABLE_DIRS.includes(name), "not a folder install makes"))),
       [],
     ),
+    /** The folder the commands were linked into (`--bin-dir`, or ~/.local/bin), for uninstall. */
+    binDir: z.optional(z.string()),
   }),
 );
 type Manifest = z.infer<ReturnType<typeof manifestSchema>>;
@@ -99,7 +106,7 @@ export function findRuntimeDir(from: string = path.dirname(fileURLToPath(import.
     }
     if (path.dirname(dir) === dir) {
       throw new UserError(
-        "the pack is not built: run 'npm install' (or 'npm run build') in the claude-persist folder first",
+        "claude-persist is not built: run 'npm install' (or 'npm run build') in the claude-persist folder first",
       );
     }
   }
@@ -333,7 +340,7 @@ export async function registerStopHook(env: Env): Promise<boolean> {
 
 export async function install(
   env: Env,
-  options: { dryRun?: boolean; runtime?: string; parts?: InstallParts } = {},
+  options: { dryRun?: boolean; runtime?: string; parts?: InstallParts; binDir?: string } = {},
 ): Promise<InstallResult> {
   const runtime = options.runtime ?? findRuntimeDir();
   const config = configDir(env);
@@ -341,6 +348,8 @@ export async function install(
   const run = () => {
     const previous = readJsonState(manifestPath(env), z.optional(manifestSchema()), undefined);
     const plan = planInstall(env, runtime, previous, options.parts ?? "all");
+    const binDir = options.binDir ? recordBinDir(env, options.binDir) : previous?.binDir;
+    if (binDir) plan.manifest.binDir = binDir;
     const changes: Change[] = [];
     for (const dir of plan.dirs) changes.push({ path: relativeTo(config, dir), action: "create" });
     for (const write of plan.writes) {
@@ -353,10 +362,10 @@ export async function install(
     }
     for (const file of plan.removals) changes.push({ path: relativeTo(config, file), action: "remove" });
     if (!options.dryRun) applyPlan(plan, manifestPath(env));
-    const notes = [
-      `the pack's shared state (mounted read-write into containers) is in ${relativeTo(config, stateDir)}/, its host-only state in ${relativeTo(config, packHostDir(env))}/`,
-    ];
-    return { configDir: config, dryRun: Boolean(options.dryRun), changes, unchanged: plan.unchanged, notes };
+    const bin = options.binDir ? linkCommands(env, options.binDir, options.dryRun) : undefined;
+    const version = plan.manifest.version;
+    const result = { configDir: config, version, dryRun: Boolean(options.dryRun), changes, unchanged: plan.unchanged };
+    return { ...result, notes: [], ...(bin ? { bin } : {}) };
   };
   if (options.dryRun) {
     // A dry run must not even create the state folder: plan against what is there.

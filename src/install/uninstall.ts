@@ -14,6 +14,7 @@ import {
   readTextToEdit,
   writeFileAtomic,
 } from "../fs.ts";
+import { binDirOfRecord, unlinkCommands } from "./bin-links.ts";
 import { type Change, type InstallResult, manifestPath, manifestSchema, relativeTo } from "./install.ts";
 import { removePackHooks } from "./settings.ts";
 import { readJsonState, withLock } from "../state/files.ts";
@@ -89,6 +90,14 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
       }
     }
 
+    // The commands' links in the bin folder (only links to this runtime; a file of the user's there stays).
+    if (manifest?.binDir) {
+      for (const link of unlinkCommands(env, binDirOfRecord(env, manifest.binDir), true)) {
+        changes.push({ path: link, action: "remove" });
+        if (!options.dryRun) unlinkSync(link);
+      }
+    }
+
     // The shared folders install made, unless something is in them now.
     for (const name of manifest?.createdDirs ?? []) {
       const dir = path.join(config, name);
@@ -103,7 +112,7 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
         rmSync(`${manifestPath(env)}${FROM_SHARED_SUFFIX}`, { force: true });
       });
     notes.push(
-      `the pack's state in ${relativeTo(config, stateDir)}/ (session records, mappings, work items) was kept; delete it by hand if you want it gone`,
+      `claude-persist's state in ${relativeTo(config, stateDir)}/ (session records, mappings, work items) was kept; delete it by hand if you want it gone`,
     );
     return { configDir: config, dryRun: Boolean(options.dryRun), changes, unchanged: 0, notes };
   };

@@ -166,7 +166,7 @@ export function readJsonState<T>(file: string, schema: StateSchema<T>, fallback:
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     throw new UserError(
-      `${file} is not valid pack state (${parsed.error.issues[0]?.message ?? "unknown"}); fix it, or move it away to start it afresh`,
+      `${file} is not valid claude-persist state (${parsed.error.issues[0]?.message ?? "unknown"}); fix it, or move it away to start it afresh`,
     );
   }
   return parsed.data;

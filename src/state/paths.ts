@@ -58,6 +58,8 @@ export const STATE = {
   configBackups: { name: "backups", kind: "dir", writers: "host" },
   /** What `sessions` read from each transcript, keyed by size, time and inode. */
   sessionsIndex: { name: "sessions-index.json", kind: "file", writers: "host" },
+  /** Every API response `usage` counted, kept after Claude Code deletes old transcripts, and how far each was read. */
+  usageLedger: { name: "usage-ledger", kind: "dir", writers: "host" },
   /** The last `sessions --all` outputs (one as JSON, one as a table), each with what it was made from. */
   sessionsListings: { name: "sessions-listings", kind: "dir", writers: "host" },
   /** How this machine syncs (`sync init`); the hook looks for it. */

@@ -51,6 +51,9 @@ const linearSchemas = once(() => {
         issue: orNull(z.object({ state: z.object({ name: z.string() }) })),
       }),
     }),
+    commentAnswer: z.object({
+      commentCreate: z.object({ success: z.boolean(), comment: orNull(z.object({ url: z.string() })) }),
+    }),
     graphqlErrors: z.object({
       errors: z
         .array(
@@ -75,6 +78,10 @@ const TEAM_STATES_QUERY = `query TeamStates($teamId: String!) {
 const VIEWER_QUERY = `query Viewer { viewer { id } }`;
 const ISSUE_START_MUTATION = `mutation IssueStart($id: String!, $input: IssueUpdateInput!) {
   issueUpdate(id: $id, input: $input) { success issue { state { name } } }
+}`;
+
+const COMMENT_MUTATION = `mutation CommentCreate($input: CommentCreateInput!) {
+  commentCreate(input: $input) { success comment { url } }
 }`;
 
 // Where an issue already is work in progress or finished, starting work must not move it back.
@@ -117,6 +124,8 @@ export type LinearClient = {
   sendStart(issue: LinearIssue, plan: StartPlan): Promise<StartIssueResult>;
   /** planStart, then sendStart. */
   startIssue(issue: LinearIssue, options?: StartIssueOptions): Promise<StartIssueResult>;
+  /** Adds one comment (Markdown) to the issue; its URL when Linear gives one. */
+  addComment(issue: LinearIssue, body: string): Promise<string | null>;
 };
 
 /**
@@ -311,7 +320,19 @@ export function linearClient({
     return sendStart(issue, await planStart(issue, options));
   }
 
-  return { fetchIssue, planStart, sendStart, startIssue };
+  async function addComment(issue: LinearIssue, body: string): Promise<string | null> {
+    const input = { issueId: issue.id, body };
+    const { commentCreate } = await request(
+      "CommentCreate",
+      COMMENT_MUTATION,
+      { input },
+      linearSchemas().commentAnswer,
+    );
+    if (!commentCreate.success) throw new UserError(`Linear did not add the comment to ${issue.identifier}; try again`);
+    return commentCreate.comment?.url ?? null;
+  }
+
+  return { fetchIssue, planStart, sendStart, startIssue, addComment };
 }
 
 /** The client settings from the environment, or undefined when LINEAR_API_KEY is not set (offline). */

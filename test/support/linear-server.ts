@@ -17,6 +17,8 @@ export type FakeIssue = {
   teamId: string;
   stateId: string;
   assigneeId: string | null;
+  /** Comments added with CommentCreate, their Markdown bodies in order. */
+  comments?: string[];
 };
 export type FakeWorkspace = { teams: FakeTeam[]; issues: FakeIssue[]; users: FakeUser[]; viewerId: string };
 
@@ -279,6 +281,14 @@ function resolve(
       if (input.assigneeId !== undefined) issue.assigneeId = input.assigneeId;
       const rendered = renderIssue(workspace, issue);
       return { data: { issueUpdate: { success: true, issue: { state: { name: rendered.state.name } } } } };
+    }
+    case "CommentCreate": {
+      const input = z.object({ issueId: z.string(), body: z.string() }).strict().parse(variables.input);
+      const issue = findIssue(workspace, input.issueId);
+      if (!issue) return entityNotFound("Issue");
+      issue.comments = [...(issue.comments ?? []), input.body];
+      const url = `https://linear.app/acme/issue/${issue.identifier}#comment-${issue.comments.length}`;
+      return { data: { commentCreate: { success: true, comment: { url } } } };
     }
     default:
       return {

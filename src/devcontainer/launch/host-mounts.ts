@@ -29,7 +29,7 @@ export function checkHostReady(env: NodeJS.ProcessEnv): void {
   const config = configDir(env);
   if (!existsSync(path.join(packCodeDir(env), "hooks"))) {
     throw new UserError(
-      `the pack is not installed in ${config} (no ${path.basename(packCodeDir(env))}/): run 'claude-persist install' first (nothing was changed)`,
+      `claude-persist is not installed in ${config} (no ${path.basename(packCodeDir(env))}/): run 'claude-persist install' first (nothing was changed)`,
     );
   }
   for (const name of [

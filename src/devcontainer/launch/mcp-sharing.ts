@@ -37,7 +37,10 @@ export function shareableMcpServers(servers: Record<string, unknown>): {
   for (const [name, value] of Object.entries(servers)) {
     const server = mcpServerSchema().safeParse(value);
     if (!server.success) {
-      notShared.push({ name, reason: "its entry in ~/.claude.json is not an MCP server config the pack can read" });
+      notShared.push({
+        name,
+        reason: "its entry in ~/.claude.json is not an MCP server config claude-persist can read",
+      });
       continue;
     }
     const literal = literalSecrets(server.data);

@@ -131,7 +131,7 @@ const INSTALL_SCRIPT = [
 export async function ensurePackOnRemote(env: Env, machine: RemoteMachine): Promise<string> {
   const marker = readFileSync(path.join(packCodeDir(env), PACK_RUNTIME_MARKER), "utf8");
   const local = runtimeSchema().parse(JSON.parse(marker)).sha256;
-  if (machine.runtimeSha256 === local) return `The pack on ${machine.label} is the same as here.`;
+  if (machine.runtimeSha256 === local) return `claude-persist on ${machine.label} is the same as here.`;
   const tar = await runProcess("tar", ["-C", packCodeDir(env), "-cf", "-", "."], {
     encoding: "buffer",
     stripFinalNewline: false,
@@ -149,13 +149,15 @@ export async function ensurePackOnRemote(env: Env, machine: RemoteMachine): Prom
   });
   if (!run.ok) {
     const reason = sshReason(run);
-    throw new UserError(`could not install the pack on ${machine.label} (${reason}); nothing in the repo was changed`);
+    throw new UserError(
+      `could not install claude-persist on ${machine.label} (${reason}); nothing in the repo was changed`,
+    );
   }
   if (run.stdout.trim().endsWith("installed")) {
-    return `Installed the pack on ${machine.label} (${machine.configDir}), as 'claude-persist install' there does.`;
+    return `Installed claude-persist on ${machine.label} (${machine.configDir}), as 'claude-persist install' there does.`;
   }
   return (
-    `Copied the pack's runtime to ${machine.label} (${machine.configDir}/${PACK_CODE_DIR}); node does not run there, ` +
+    `Copied claude-persist's runtime to ${machine.label} (${machine.configDir}/${PACK_CODE_DIR}); node does not run there, ` +
     "so its SessionStart hook is not registered there: " +
     `install node (20 or later) on ${machine.label} and run dev-open again.`
   );
