@@ -151,6 +151,9 @@ const NOT_YET_ON_THE_GATE: Record<string, string> = {
   "src/sessions/index-file.ts": "stats session-starts/ itself and its records (size, time) before reading them bounded",
   "src/sync/stop-scan.ts":
     "stats the transcript Claude Code just wrote (its size and time) to ask Syncthing to scan it",
+  "src/usage/attribute.ts":
+    "reads a session's start records bounded and no-follow (readRegularText), stats a transcript",
+  "src/usage/output-cache.ts": "stats session-starts/ itself for a cache key; reads no file there",
   "src/sync/session-start.ts": "stats the resumed transcript's time; the merge goes through the gate (conflicts.ts)",
   "src/devcontainer/project-link.ts":
     "lstat and readlink of one slug (reads no file); runs in the container, whose tree it is",
