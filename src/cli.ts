@@ -74,7 +74,11 @@ export function processIo(): Io {
     stdout: standardWriter(1),
     stderr: standardWriter(2),
     env: process.env,
-    cwd: process.cwd(),
+    // Asked when a command needs it, inside runCli's error handling: run from a folder deleted meanwhile, that is
+    // one line (one JSON document with --json), not node's stack trace.
+    get cwd() {
+      return currentFolder();
+    },
     // Read when used: process.stdin (and process.stdout, asked for isTTY) load node's stream modules on first use.
     get stdin() {
       return process.stdin;
@@ -86,6 +90,17 @@ export function processIo(): Io {
       return process.stdout.columns || undefined;
     },
   };
+}
+
+function currentFolder(): string {
+  try {
+    return process.cwd();
+  } catch (error) {
+    if (errorCode(error) !== "ENOENT") throw error;
+    throw new UserError(
+      "the current folder no longer exists (it was deleted or moved): cd into one that does and run again",
+    );
+  }
 }
 
 /**

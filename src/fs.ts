@@ -127,11 +127,26 @@ export function backupFile(file: string): string {
   return backup;
 }
 
+/**
+ * The text of a user's file (links followed: a dotfiles checkout's), undefined when missing. Only a regular file of at
+ * most MAX_STATE_FILE_BYTES is read: a FIFO would hang install, doctor and uninstall, a link to /dev/zero fill memory.
+ */
 export function readTextIfExists(file: string): string | undefined {
+  return readUserFile(file)?.toString("utf8");
+}
+
+function readUserFile(file: string): Buffer | undefined {
   try {
-    return readFileSync(file, "utf8");
+    return readBoundedFile(file);
   } catch (error) {
     if (isNotFound(error)) return undefined;
+    if (errorCode(error) === "EUNSAFEFILE" && isDirectory(file))
+      throw fileError(file, Object.assign(new Error("a folder"), { code: "EISDIR" }));
+    if (errorCode(error) === "EUNSAFEFILE")
+      throw new UserError(
+        `${file} is not a regular file of at most ${MAX_STATE_FILE_BYTES} bytes (a FIFO, a device, or a link to one?): ` +
+          "make it a regular file and run again (nothing was changed)",
+      );
     throw fileError(file, error);
   }
 }
@@ -157,13 +172,8 @@ export function fileError(file: string, error: unknown): unknown {
 
 /** A user's file that is about to be edited: bytes that are not UTF-8 would be written back changed, so refuse. */
 export function readTextToEdit(file: string): string | undefined {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw fileError(file, error);
-  }
+  const bytes = readUserFile(file);
+  if (bytes === undefined) return undefined;
   const text = bytes.toString("utf8");
   const reencoded = Buffer.from(text, "utf8");
   if (reencoded.equals(bytes)) return text;
@@ -176,6 +186,14 @@ export function readTextToEdit(file: string): string | undefined {
   throw new UserError(
     `${file}:${line}:${column}: not valid UTF-8 (byte 0x${bytes[at]?.toString(16).padStart(2, "0")}); save it as UTF-8 and run again (nothing was changed)`,
   );
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** A directory itself, not a symlink to one. */
@@ -252,6 +270,18 @@ export function readRegularFile(file: string, maxBytes: number = MAX_STATE_FILE_
 /** `readRegularFile` as UTF-8 text. */
 export function readRegularText(file: string, maxBytes: number = MAX_STATE_FILE_BYTES): string | undefined {
   return readRegularFile(file, maxBytes)?.toString("utf8");
+}
+
+/** `readRegularFile` of where `file` leads (links followed). */
+function readBoundedFile(file: string, maxBytes: number = MAX_STATE_FILE_BYTES): Buffer | undefined {
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  return readRegularFile(real, maxBytes);
 }
 
 /**

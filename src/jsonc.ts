@@ -1,6 +1,7 @@
 // Editing JSON-with-comments files in place: parse with positions, edit with jsonc-parser, never re-serialise.
 import {
   applyEdits,
+  createScanner,
   findNodeAtLocation,
   getNodeValue,
   parseTree,
@@ -29,6 +30,7 @@ function withoutBom(text: string): string {
  * `file:line:col: reason`.
  */
 export function parseJsonc(text: string, file: string): unknown {
+  refuseDeepNesting(text, file);
   const errors: ParseError[] = [];
   const tree = parseJsoncTree(text, errors);
   const first = errors[0];
@@ -78,7 +80,27 @@ export function parseJsoncLoosely(text: string): unknown {
 
 /** jsonc-parser's parse tree of JSONC text (comments and trailing commas allowed), past a byte order mark. */
 export function parseJsoncTree(text: string, errors: ParseError[] = []): Node | undefined {
+  refuseDeepNesting(text, "the file");
   return parseTree(withoutBom(text), errors, { allowTrailingComma: true, disallowComments: false });
+}
+
+/** No settings or config file nests this deep; jsonc-parser recurses once per level and would overflow the stack. */
+const MAX_NESTING = 256;
+/** jsonc-parser's SyntaxKind (a const enum, which this build cannot import): the tokens that open and close a level. */
+const TOKEN = { openBrace: 1, closeBrace: 2, openBracket: 3, closeBracket: 4, end: 17 } as const;
+
+/** Refuses text nested deeper than MAX_NESTING, found in one pass of the scanner (strings and comments skipped). */
+function refuseDeepNesting(text: string, file: string): void {
+  const scanner = createScanner(text, true);
+  let depth = 0;
+  for (let kind: number = scanner.scan(); kind !== TOKEN.end; kind = scanner.scan()) {
+    if (kind === TOKEN.openBrace || kind === TOKEN.openBracket) {
+      if (++depth > MAX_NESTING)
+        throw jsoncSyntaxError(text, file, scanner.getTokenOffset(), `nested deeper than ${MAX_NESTING} levels`);
+    } else if (kind === TOKEN.closeBrace || kind === TOKEN.closeBracket) {
+      depth = Math.max(0, depth - 1);
+    }
+  }
 }
 
 /** The one way a JSONC syntax error reads: `file:line:col: reason`, and that nothing was changed. */

@@ -114,3 +114,70 @@ describe("one concept per module", () => {
     expect(over.map(([file, lines]) => `${file}: ${lines} lines`)).toEqual([]);
   });
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// The gate (issue 22): host-side code reaches what a container can write (`projects/`, `file-history/`, `todos/`,
+// `tasks/`, `persist-state/`) only through src/container-tree.ts (or fs-beneath.ts, which it builds on). A module that
+// names one of those roots and calls node:fs by path must import the gate; the few that do not yet are listed with
+// why, and the list may only shrink.
+
+/** Names a container-writable root. */
+const CONTAINER_ROOTS =
+  /projectsDir\(|"file-history"|"todos"|"tasks"|STATE\.sessionStarts|STATE\.legacySnapshots|packStateDir\(|mappingsFile\(|workItemsPath\(/;
+/** node:fs functions that take a path (a descriptor-only import, like fstatSync, is not one). */
+const PATH_CALLS =
+  /\b(readdirSync|lstatSync|statSync|openSync|readFileSync|writeFileSync|appendFileSync|renameSync|rmSync|rmdirSync|unlinkSync|symlinkSync|readlinkSync|existsSync|realpathSync|mkdirSync|copyFileSync|utimesSync|chmodSync|accessSync)\b/;
+const GATE_IMPORT = /from "(?:\.\/|(?:\.\.\/)+)(?:container-tree|fs-beneath)\.ts"/;
+/** The modules that make the gate, or only define where the roots are. */
+const GATE_ITSELF = [
+  "src/container-tree.ts",
+  "src/fs-beneath.ts",
+  "src/fs.ts",
+  "src/state/paths.ts",
+  "src/claude/home.ts",
+];
+
+/** Modules not on the gate yet, and why that is safe for now (each one a follow-up). */
+const NOT_YET_ON_THE_GATE: Record<string, string> = {
+  "src/doctor/host.ts": "removes its own probe record by name in session-starts/ (rm of a name never follows it)",
+  "src/doctor/mapping-checks.ts":
+    "existsSync of host paths named in mappings, and a readlink of one slug: reads no file",
+  "src/doctor/container.ts": "stats projects/ itself (its owner), not below it",
+  "src/snapshot/format.ts": "lists the host-only snapshot folder; names the roots only in the archive's allowed paths",
+  "src/snapshot/verify.ts": "stages in the host-only folder; names the roots only to check an archive's paths",
+  "src/install/uninstall.ts": "removes the pack's own files in persist-state/ by name (rm never follows a link)",
+  "src/install/install.ts": "makes persist-state/ itself and moves old records out of it (state/paths.ts rules)",
+  "src/sessions/listing-cache.ts": "uses projects/'s path as text in a cache key; its files are host-only",
+  "src/sessions/index-file.ts": "stats session-starts/ itself and its records (size, time) before reading them bounded",
+  "src/sync/stop-scan.ts":
+    "stats the transcript Claude Code just wrote (its size and time) to ask Syncthing to scan it",
+  "src/usage/attribute.ts":
+    "reads a session's start records bounded and no-follow (readRegularText), stats a transcript",
+  "src/usage/output-cache.ts": "stats session-starts/ itself for a cache key; reads no file there",
+  "src/sync/session-start.ts": "stats the resumed transcript's time; the merge goes through the gate (conflicts.ts)",
+  "src/devcontainer/project-link.ts":
+    "lstat and readlink of one slug (reads no file); runs in the container, whose tree it is",
+  "src/commands/sessions.ts": "names projects/ in a message; stats the current folder",
+};
+
+function offGate(file: string): boolean {
+  const text = readFileSync(path.join(PROJECT_ROOT, file), "utf8");
+  const fsImports = [...text.matchAll(/import\s*\{([^}]*)\}\s*from\s*"node:fs"/g)].map((m) => m[1] ?? "").join(",");
+  return CONTAINER_ROOTS.test(text) && PATH_CALLS.test(fsImports) && !GATE_IMPORT.test(text);
+}
+
+describe("the gate for what containers can write", () => {
+  const files = sourceLines("src")
+    .map(([file]) => file)
+    .filter((file) => !GATE_ITSELF.includes(file));
+
+  it("no module touches projects/, file-history/, todos/, tasks/ or persist-state/ with plain fs calls outside the gate", () => {
+    const off = files.filter((file) => offGate(file) && !Object.hasOwn(NOT_YET_ON_THE_GATE, file));
+    expect(off).toEqual([]);
+  });
+
+  it("the list of modules not yet on the gate names only modules that still need it", () => {
+    const stale = Object.keys(NOT_YET_ON_THE_GATE).filter((file) => !files.includes(file) || !offGate(file));
+    expect(stale).toEqual([]);
+  });
+});

@@ -7,7 +7,6 @@ import { openRegularFile } from "../fs.ts";
 /** Windows read at each end: a small one first, a larger one only when the small one lacks what we want. */
 const SMALL_WINDOW = 16 * 1024;
 const LARGE_WINDOW = 64 * 1024;
-const MAX_SCAN = 4 * 1024 * 1024;
 
 export type TranscriptSummary = {
   readonly sessionId: string | undefined;
@@ -108,7 +107,10 @@ function contentText(content: string | unknown[] | undefined): string | undefine
   return undefined;
 }
 
-/** Complete lines from the start of the file, reading more only while the first line is unfinished. */
+/**
+ * Complete lines in the first `window` bytes of the file: never more (a transcript with no newline, planted or torn,
+ * costs one window, not megabytes), so a first line longer than the window says nothing.
+ */
 function readHeadLines(fd: number, size: number, window: number): { lines: string[]; bytes: number } {
   let length = Math.min(window, size);
   for (;;) {
@@ -116,14 +118,16 @@ function readHeadLines(fd: number, size: number, window: number): { lines: strin
     const bytes = readSync(fd, buffer, 0, length, 0);
     const text = buffer.subarray(0, bytes).toString("utf8");
     const end = bytes === size ? text.length : text.lastIndexOf("\n");
-    if (end >= 0 || length >= Math.min(MAX_SCAN, size)) {
-      return { lines: splitLines(text.slice(0, Math.max(end, 0))), bytes };
+    if (end >= 0 || length >= Math.min(window, size)) {
+      // A first line longer than the window: what its start says (its leading string fields) still counts.
+      const lines = end >= 0 ? splitLines(text.slice(0, end)) : [leadingFields(text)];
+      return { lines, bytes };
     }
-    length = Math.min(length * 4, MAX_SCAN, size);
+    length = Math.min(length * 4, window, size);
   }
 }
 
-/** Complete lines from the end of the file, reading further back only while no whole line is in view. */
+/** Complete lines in the last `window` bytes of the file: never more, as for the head. */
 function readTailLines(fd: number, size: number, window: number): { lines: string[]; bytes: number } {
   let length = Math.min(window, size);
   for (;;) {
@@ -132,8 +136,8 @@ function readTailLines(fd: number, size: number, window: number): { lines: strin
     const text = buffer.subarray(0, bytes).toString("utf8");
     const start = length === size ? 0 : text.indexOf("\n") + 1;
     const lines = splitLines(text.slice(start));
-    if (lines.some((l) => l.startsWith("{")) || length >= Math.min(MAX_SCAN, size)) return { lines, bytes };
-    length = Math.min(length * 4, MAX_SCAN, size);
+    if (lines.some((l) => l.startsWith("{")) || length >= Math.min(window, size)) return { lines, bytes };
+    length = Math.min(length * 4, window, size);
   }
 }
 
@@ -151,4 +155,79 @@ function* parsedLines(lines: Iterable<string>): Generator<TranscriptLine> {
       // A torn or foreign line says nothing about the session; the others do.
     }
   }
+}
+
+/**
+ * The top-level string fields at the start of a JSON object cut short (`{"type":"user","cwd":"/a","message":{...`),
+ * as a JSON object: Claude Code writes a line's ids, cwd and version before its message. Nested fields are skipped.
+ */
+export function leadingFields(text: string): string {
+  const fields: Record<string, string> = {};
+  let at = skipSpace(text, 0);
+  if (text[at] !== "{") return "{}";
+  at++;
+  for (;;) {
+    const key = stringAt(text, skipSpace(text, at));
+    if (key === undefined) break;
+    at = skipSpace(text, key.end);
+    if (text[at] !== ":") break;
+    at = skipSpace(text, at + 1);
+    if (text[at] === '"') {
+      const value = stringAt(text, at);
+      if (value === undefined) break;
+      fields[key.value] = value.value;
+      at = value.end;
+    } else {
+      const end = valueEnd(text, at);
+      if (end === undefined) break;
+      at = end;
+    }
+    at = skipSpace(text, at);
+    if (text[at] !== ",") break;
+    at++;
+  }
+  return JSON.stringify(fields);
+}
+
+function skipSpace(text: string, at: number): number {
+  while (at < text.length && " \t\r\n".includes(text[at] as string)) at++;
+  return at;
+}
+
+/** The JSON string starting at `at`, and where it ends; undefined when it is cut short or not one. */
+function stringAt(text: string, at: number): { value: string; end: number } | undefined {
+  if (text[at] !== '"') return undefined;
+  for (let i = at + 1; i < text.length; i++) {
+    if (text[i] === "\\") i++;
+    else if (text[i] === '"') {
+      try {
+        return { value: JSON.parse(text.slice(at, i + 1)) as string, end: i + 1 };
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Where the (non-string) value starting at `at` ends, in a loop; undefined when it is cut short. */
+function valueEnd(text: string, at: number): number | undefined {
+  let depth = 0;
+  for (let i = at; i < text.length; ) {
+    const c = text[i];
+    if (c === '"') {
+      const skipped = stringAt(text, i);
+      if (skipped === undefined) return undefined;
+      i = skipped.end;
+      continue;
+    }
+    if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") {
+      if (depth === 0) return i;
+      depth--;
+      if (depth === 0) return i + 1;
+    } else if (c === "," && depth === 0) return i;
+    i++;
+  }
+  return undefined;
 }

@@ -138,7 +138,7 @@ function report(
   { noStatus, startFailed, here }: { noStatus: boolean; startFailed: boolean; here: string },
 ): string {
   const lines: string[] = [];
-  lines.push(result.title ? `${result.identifier}: ${oneLine(result.title)}` : result.identifier);
+  lines.push(result.title ? `${oneLine(result.identifier)}: ${oneLine(result.title)}` : oneLine(result.identifier));
   if (looked.linearAsked) {
     lines.push(`  ${oneLine(looked.issue.url)}`);
     const before = looked.issue.state.name;

@@ -263,7 +263,7 @@ async function link(args: string[], io: Io): Promise<number> {
     return 0;
   }
   io.stdout(
-    `${linked.state === "already" ? "Already travelling" : "Travelling now"}: ${dir} as ${name}${linked.moved.length > 0 ? ` (${linked.moved.length} files moved in)` : ""}.\n`,
+    `${linked.state === "already" ? "Already travelling" : "Travelling now"}: ${oneLine(dir)} as ${oneLine(name)}${linked.moved.length > 0 ? ` (${linked.moved.length} files moved in)` : ""}.\n`,
   );
   return 0;
 }

@@ -13,6 +13,7 @@ import { repairProjectLink } from "../devcontainer/project-link.ts";
 import { syncAtSessionStart } from "../sync/session-start.ts";
 import { describeSession } from "./context.ts";
 import { migrateHostState, STATE } from "../state/paths.ts";
+import { oneLine } from "../text.ts";
 import { describeWorkItems, readWorkItemEntries, sessionPlaces } from "../work/work-items.ts";
 
 /** What the hook uses of Claude Code's SessionStart input; other fields are kept as they came. */
@@ -130,7 +131,7 @@ export function runSessionStartHook(stdinText: string, env: Env, now: Date = new
     .filter(Boolean)
     .join("\n");
   const answer = { hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: context } };
-  const told = synced.notes.map((note) => `claude-persist sync: ${note}.\n`).join("");
+  const told = synced.notes.map((note) => `claude-persist sync: ${oneLine(note)}.\n`).join("");
   return {
     stdout: context ? `${JSON.stringify(answer)}\n` : "",
     stderr: describeProblems(env, where, problems, fixes) + told,
@@ -142,7 +143,8 @@ function describeProblems(env: Env, where: Environment, problems: string[], fixe
   if (problems.length === 0) return "";
   const fix =
     fixes.length > 0 ? `Fix: ${[...new Set(fixes)].join("; ")}.` : `Run '${doctorCommand(env, where)}' for the fix.`;
-  return `claude-persist: ${problems.join("; ")}. ${fix}\n`;
+  // Problems quote paths and errors from folders containers write: no escape sequence reaches the terminal.
+  return `claude-persist: ${oneLine(problems.join("; "))}. ${oneLine(fix)}\n`;
 }
 
 /**

@@ -18,7 +18,7 @@ import { binDirOfRecord, unlinkCommands } from "./bin-links.ts";
 import { type Change, type InstallResult, manifestPath, manifestSchema, relativeTo } from "./install.ts";
 import { removePackHooks } from "./settings.ts";
 import { readJsonState, withLock } from "../state/files.ts";
-import { ensurePackHostDir, migrateHostState, removeHostDirIfUnused } from "../state/paths.ts";
+import { ensurePackHostDir, FROM_SHARED_SUFFIX, migrateHostState, removeHostDirIfUnused } from "../state/paths.ts";
 
 export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): Promise<InstallResult> {
   const config = configDir(env);
@@ -36,6 +36,8 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
   if (!options.dryRun) ensurePackHostDir(env);
   const run = () => {
     const manifest = readJsonState(manifestPath(env), z.optional(manifestSchema()), undefined);
+    // A record moved from the shared folder may say anything a container wrote: settings.json is then only edited.
+    const trusted = !existsSync(`${manifestPath(env)}${FROM_SHARED_SUFFIX}`);
     const changes: Change[] = [];
     const notes: string[] = [];
     const act = (change: Change, apply: () => void) => {
@@ -49,7 +51,7 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
     if (current !== undefined) {
       const backup = settingsFile + BACKUP_SUFFIX;
       const backupText = readTextIfExists(backup);
-      const untouchedSinceInstall = manifest !== undefined && sha256Hex(current) === manifest.settings.after;
+      const untouchedSinceInstall = trusted && manifest !== undefined && sha256Hex(current) === manifest.settings.after;
       // A link (dotfiles checked out since install) is the user's: it stays, and only our hook comes out of its file.
       const isLink = lstatSync(settingsFile).isSymbolicLink();
       if (untouchedSinceInstall && manifest.settings.before === null && !isLink) {
@@ -104,7 +106,11 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
 
     const code = packCodeDir(env);
     if (existsSync(code)) act({ path: code, action: "remove" }, () => rmSync(code, { recursive: true, force: true }));
-    if (manifest) act({ path: manifestPath(env), action: "remove" }, () => unlinkSync(manifestPath(env)));
+    if (manifest)
+      act({ path: manifestPath(env), action: "remove" }, () => {
+        unlinkSync(manifestPath(env));
+        rmSync(`${manifestPath(env)}${FROM_SHARED_SUFFIX}`, { force: true });
+      });
     notes.push(
       `claude-persist's state in ${relativeTo(config, stateDir)}/ (session records, mappings, work items) was kept; delete it by hand if you want it gone`,
     );

@@ -1,10 +1,11 @@
 // Which folders under projects/ are one project: the slug folders of a repo's worktrees (each `.git` file names the
 // main one), and the container paths mapped onto them (symlinked slug folders and `persist-state/mappings.json`).
 // Also what the listing reads besides transcripts: git, and the pack's state files other commands write.
-import { type Dirent, lstatSync, readdirSync, type Stats, statSync } from "node:fs";
+import { type Dirent, lstatSync, readdirSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod/mini";
 import { encodeProjectSlug, projectsDir, realpathOrSelf, type Env } from "../claude/home.ts";
+import { projectFolderName, statBeneath, type TreeEntry } from "../container-tree.ts";
 import { describeError } from "../errors.ts";
 import { errorCode, readRegularText } from "../fs.ts";
 import { readJsonState } from "../state/files.ts";
@@ -102,19 +103,21 @@ function scanProjectsDir(projects: string): { folders: SlugFolder[]; symlinked: 
   }
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
-    const dir = path.join(projects, entry.name);
-    let stats: Stats;
+    // Through the gate: a link is followed only to a sibling folder in `projects/` (a container's mapping, sync's
+    // travelling folder), never out of it (a container's link to the host's home is not listed).
+    let real: string | undefined;
+    let stats: TreeEntry | undefined;
     try {
-      stats = statSync(dir);
+      real = projectFolderName(projects, entry.name);
+      stats = real === undefined ? undefined : statBeneath(projects, real);
     } catch {
-      continue; // A dangling symlink: nothing to list.
+      continue;
     }
-    if (!stats.isDirectory()) continue;
+    if (real === undefined || stats?.kind !== "dir") continue; // A dangling link, or one leading out: nothing to list.
     if (entry.isSymbolicLink()) symlinked.push(entry.name);
     const key = `${stats.dev}:${stats.ino}`;
-    const folder = byKey.get(key) ?? { dir, real: [], links: [] };
+    const folder = byKey.get(key) ?? { dir: path.join(projects, real), real: [], links: [] };
     (entry.isSymbolicLink() ? folder.links : folder.real).push(entry.name);
-    if (!entry.isSymbolicLink() && folder.real.length === 1) folder.dir = dir;
     byKey.set(key, folder);
   }
   const folders = [...byKey].map(([key, f]) => ({ key, dir: f.dir, names: [...f.real, ...f.links] }));
@@ -135,7 +138,13 @@ export async function findProject(here: string): Promise<{ root: string; worktre
     return { root: here, worktrees: [] };
   }
   try {
-    const worktrees = (await listWorktrees(root)).filter((w) => !w.bare).map((w) => realpathOrSelf(w.path));
+    // git lists what `.git/worktrees/*/gitdir` says, which a container can write: a worktree counts only when its own
+    // `.git` names this repo back (a planted entry naming another repo would add that repo to "this project").
+    const main = realpathOrSelf(mainWorktreeOf(root) ?? root);
+    const worktrees = (await listWorktrees(root))
+      .filter((w) => !w.bare)
+      .map((w) => realpathOrSelf(w.path))
+      .filter((w) => w === main || realpathOrSelf(mainWorktreeOf(w) ?? w) === main);
     return { root, worktrees: worktrees.includes(root) ? worktrees : [root, ...worktrees] };
   } catch {
     return { root, worktrees: [root] };

@@ -21,8 +21,21 @@ export type StartsSummary = {
 /** What a listing keeps of a transcript: its summary without the bytes that one reading took. */
 export type IndexedSummary = Omit<TranscriptSummary, "bytesRead">;
 
-/** What says a file did not change: a stat's size, mtime and inode (a `Stats` is one). */
-export type FileKey = { readonly size: number; readonly mtimeMs: number; readonly ino: number };
+/**
+ * What says a file did not change: a stat's size, mtime and inode (a `Stats` is one), and its ctime, which no one
+ * can set back: a rewrite in place to the same size, with the mtime put back, still changes it.
+ */
+export type FileKey = {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly ino: number;
+};
+
+/** The time in a row's key: the later of mtime and ctime (equal for a file only ever written). */
+export function changedAt(stats: FileKey): number {
+  return Math.max(stats.mtimeMs, stats.ctimeMs);
+}
 
 /** A row is `[size, mtimeMs, inode, ...value]`: the file's key, then what was read from it. */
 export type Row = unknown[];
@@ -30,7 +43,7 @@ const KEY_LENGTH = 3;
 
 export function keyMatches(row: Row, stats: FileKey): boolean {
   // Inode numbers can pass 2^53 and lose precision as JSON numbers: such a file only compares unequal, and is re-read.
-  return row[0] === stats.size && row[1] === stats.mtimeMs && row[2] === stats.ino;
+  return row[0] === stats.size && row[1] === changedAt(stats) && row[2] === stats.ino;
 }
 
 /**
@@ -45,8 +58,9 @@ export class StringTable {
     for (const [i, text] of strings.entries()) if (!this.places.has(text)) this.places.set(text, i);
   }
 
-  placeOf(text: string | undefined): number | null {
-    if (text === undefined) return null;
+  placeOf(full: string | undefined): number | null {
+    if (full === undefined) return null;
+    const text = clip(full);
     let place = this.places.get(text);
     if (place === undefined) {
       place = this.strings.push(text) - 1;
@@ -77,16 +91,16 @@ const FIRST_SHARED = KEY_LENGTH + 1;
 export function transcriptRow(stats: FileKey, summary: IndexedSummary, table: StringTable): Row {
   return [
     stats.size,
-    stats.mtimeMs,
+    changedAt(stats),
     stats.ino,
-    summary.sessionId ?? null,
+    clipOrNull(summary.sessionId),
     table.placeOf(summary.firstCwd),
     table.placeOf(summary.lastCwd),
     table.placeOf(summary.gitBranch),
     table.placeOf(summary.version),
-    summary.firstTimestamp ?? null,
-    summary.lastTimestamp ?? null,
-    summary.firstPrompt ?? null,
+    clipOrNull(summary.firstTimestamp),
+    clipOrNull(summary.lastTimestamp),
+    clipOrNull(summary.firstPrompt),
   ];
 }
 
@@ -151,7 +165,7 @@ export function checkTranscriptRow(row: Row, table: StringTable): IndexedSummary
 export function startsRow(stats: FileKey, starts: StartsSummary): Row {
   return [
     stats.size,
-    stats.mtimeMs,
+    changedAt(stats),
     stats.ino,
     starts.first,
     starts.newest,
@@ -171,6 +185,18 @@ export function checkStartsRow(row: Row): StartsSummary | undefined {
     environments.push({ kind, machine, cwd });
   }
   return { first, newest, environments };
+}
+
+/**
+ * A field as the index keeps it: at most MAX_FIELD characters, the bound it checks on reading (a transcript's field
+ * over it made every row written unreadable, and the index was thrown away on every run).
+ */
+function clip(text: string): string {
+  return text.length > MAX_FIELD ? text.slice(0, MAX_FIELD) : text;
+}
+
+function clipOrNull(text: string | undefined): string | null {
+  return text === undefined ? null : clip(text);
 }
 
 function isCount(value: unknown): value is number {

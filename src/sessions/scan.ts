@@ -1,6 +1,6 @@
 // What a listing stats before it reads anything: each slug folder's session files with their size, mtime and inode
 // (what says whether a file changed since the index or the last listing saw it).
-import { readdirSync, type Stats, statSync } from "node:fs";
+import { lstatSync, readdirSync, type Stats } from "node:fs";
 import { describeError } from "../errors.ts";
 import { fileIn } from "../fs.ts";
 import type { FileKey } from "./index-rows.ts";
@@ -34,12 +34,14 @@ export function scanFolder(dir: string): ScannedFolder {
     if (sessionIdOf(name) === undefined) continue;
     let stats: Stats;
     try {
-      stats = statSync(fileIn(dir, name));
+      // Not followed: a link a container planted among the sessions is not a session of this folder.
+      stats = lstatSync(fileIn(dir, name));
     } catch {
       unreadable++;
       continue;
     }
-    if (stats.isFile()) files.push({ name, size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino });
+    if (stats.isFile())
+      files.push({ name, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino });
   }
   return { files, unreadable };
 }

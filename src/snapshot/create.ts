@@ -2,13 +2,14 @@
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { projectsDir, type Env } from "../claude/home.ts";
+import { listBeneath, openBeneath, statBeneath } from "../container-tree.ts";
 import { detectEnvironment } from "../environment.ts";
+import { cleanedOnInterrupt } from "../interrupt.ts";
 import { describeError, UserError } from "../errors.ts";
-import { isRealDirectory, tempPathBeside, writeFileAtomic } from "../fs.ts";
+import { tempPathBeside, writeFileAtomic } from "../fs.ts";
 import { packVersion } from "../version.ts";
 import {
   ARCHIVE_EXT,
-  listNames,
   MANIFEST_ENTRY,
   SUMMARY_EXT,
   type CreateResult,
@@ -21,6 +22,7 @@ import {
   collectProjectData,
   makeHostOnlyDir,
   resolveSnapshotProject,
+  SNAPSHOT_LOCK_NAME,
   withSnapshotLock,
   type ProjectData,
 } from "./project.ts";
@@ -46,7 +48,7 @@ export async function snapshotBeforeMerge(
 ): Promise<CreateResult | undefined> {
   const projects = projectsDir(env);
   const hasFiles = slugFolders.some(
-    (slug) => isRealDirectory(path.join(projects, slug)) && listNames(path.join(projects, slug)).length > 0,
+    (slug) => statBeneath(projects, slug)?.kind === "dir" && (listBeneath(projects, slug)?.length ?? 0) > 0,
   );
   if (!hasFiles) return undefined;
   try {
@@ -103,7 +105,10 @@ async function writeSnapshot(
   async function* entries(): AsyncGenerator<TarEntry> {
     for (const d of data.dirs) yield { type: "dir", path: d.rel, mode: d.mode, mtimeMs: d.mtimeMs };
     for (const f of data.files) {
-      yield { type: "file", path: f.rel, mode: f.mode, mtimeMs: f.mtimeMs, size: f.size, source: { file: f.abs } };
+      // Opened through the gate, and only if it is still the file listed: a folder swapped for a link to
+      // ~/.ssh after the listing gives an error, not the host's key in the archive.
+      const open = () => openBeneath(f.root, f.inRoot, f);
+      yield { type: "file", path: f.rel, mode: f.mode, mtimeMs: f.mtimeMs, size: f.size, source: { open } };
     }
     // Only now are all checksums known.
     const bytes = Buffer.from(`${JSON.stringify(manifest(), null, 1)}\n`);
@@ -112,14 +117,22 @@ async function writeSnapshot(
   }
   const archive = path.join(project.dir, `${id}${ARCHIVE_EXT}`);
   const temp = tempPathBeside(archive);
-  try {
-    await writeTarGz(temp, entries(), { onFile: (f) => checksums.set(f.path, f.sha256) });
-    fsyncFile(temp);
-    renameSync(temp, archive);
-  } catch (error) {
+  // Cut short by Ctrl-C or SIGTERM: no temporary archive, and no lock left to make the next run wait.
+  const lock = path.join(project.dir, `${SNAPSHOT_LOCK_NAME}.lock`);
+  const cleanup = () => {
     rmSync(temp, { force: true });
-    throw error;
-  }
+    rmSync(lock, { recursive: true, force: true });
+  };
+  await cleanedOnInterrupt(cleanup, async () => {
+    try {
+      await writeTarGz(temp, entries(), { onFile: (f) => checksums.set(f.path, f.sha256) });
+      fsyncFile(temp);
+      renameSync(temp, archive);
+    } catch (error) {
+      rmSync(temp, { force: true });
+      throw error;
+    }
+  });
   writeFileAtomic(path.join(project.dir, `${id}${SUMMARY_EXT}`), `${JSON.stringify(summary, null, 2)}\n`, 0o600);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const archiveBytes = statSync(archive).size;

@@ -2,6 +2,7 @@
 import { existsSync, lstatSync, rmSync, type Stats } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.ts";
+import { listBeneath, readBeneath, statBeneath, withDirBeneath } from "../container-tree.ts";
 import { isRealDirectory } from "../fs.ts";
 import {
   ARCHIVE_EXT,
@@ -30,7 +31,16 @@ export function listSnapshots(project: SnapshotProject): SnapshotInfo[] {
   }
   // Containers can write the old folder: its entries never take a host-only snapshot's id, and only names
   // shaped like the ids we make count (a name with escape sequences would reach the terminal).
-  for (const name of listNames(project.legacyDir)) {
+  // Reached through the gate: the old folder (or `snapshots/` above it) swapped for a link to another project's
+  // host-only snapshots is not listed, so prune cannot delete what it leads to.
+  const legacy = legacyPlace(project);
+  let legacyNames: string[] = [];
+  try {
+    legacyNames = listBeneath(legacy.root, legacy.rel) ?? [];
+  } catch {
+    // A link or file where the old folder was: nothing of ours there.
+  }
+  for (const name of legacyNames) {
     if (!SNAPSHOT_ID_PATTERN.test(name.slice(0, -ARCHIVE_EXT.length)) || !name.endsWith(ARCHIVE_EXT)) continue;
     const info = archiveInfo(project, project.legacyDir, name.slice(0, -ARCHIVE_EXT.length), true);
     if (info && !found.has(info.id)) found.set(info.id, info);
@@ -49,14 +59,24 @@ export function listSnapshots(project: SnapshotProject): SnapshotInfo[] {
  */
 function archiveInfo(project: SnapshotProject, dir: string, id: string, shared: boolean): SnapshotInfo | undefined {
   const archive = path.join(dir, `${id}${ARCHIVE_EXT}`);
-  let stats: Stats;
+  let stats: Pick<Stats, "size" | "isFile">;
+  let summaryJson: unknown;
   try {
-    stats = lstatSync(archive);
+    if (shared) {
+      const legacy = legacyPlace(project);
+      const entry = statBeneath(legacy.root, `${legacy.rel}/${id}${ARCHIVE_EXT}`);
+      if (entry === undefined) return undefined;
+      stats = { size: entry.size, isFile: () => entry.kind === "file" };
+      summaryJson = parseOrUndefined(readBeneath(legacy.root, `${legacy.rel}/${id}${SUMMARY_EXT}`, 1 << 20));
+    } else {
+      stats = lstatSync(archive);
+      summaryJson = readSmallJson(path.join(dir, `${id}${SUMMARY_EXT}`));
+    }
   } catch {
     return undefined;
   }
   if (!stats.isFile()) return undefined;
-  const parsed = summarySchema.safeParse(readSmallJson(path.join(dir, `${id}${SUMMARY_EXT}`)));
+  const parsed = summarySchema.safeParse(summaryJson);
   const fallback = unknownSummary(id, project);
   const summary =
     parsed.success && parsed.data.id === id && parsed.data.project.slug === project.slug ? parsed.data : fallback;
@@ -110,6 +130,20 @@ export function unknownSummary(id: string, project: SnapshotProject): SnapshotSu
   };
 }
 
+/** The old shared snapshot folder as the gate reaches it: `snapshots/<slug>` below `persist-state/`. */
+function legacyPlace(project: SnapshotProject): { root: string; rel: string } {
+  const snapshots = path.dirname(project.legacyDir);
+  return { root: path.dirname(snapshots), rel: `${path.basename(snapshots)}/${path.basename(project.legacyDir)}` };
+}
+
+function parseOrUndefined(bytes: Buffer | undefined): unknown {
+  try {
+    return bytes === undefined ? undefined : JSON.parse(bytes.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
 export type PruneResult = { readonly kept: SnapshotInfo[]; readonly removed: SnapshotInfo[] };
 
 /**
@@ -135,7 +169,16 @@ export async function pruneSnapshots(
   if (dryRun) return choose();
   return withSnapshotLock(project, () => {
     const chosen = choose();
+    const legacy = legacyPlace(project);
     for (const snapshot of chosen.removed) {
+      if (snapshot.archive.startsWith(`${project.legacyDir}${path.sep}`)) {
+        // In the folder containers write: removed by name in the folder held open, never through a link.
+        withDirBeneath(legacy.root, legacy.rel, (held) => {
+          rmSync(path.join(held, `${snapshot.id}${ARCHIVE_EXT}`), { force: true });
+          rmSync(path.join(held, `${snapshot.id}${SUMMARY_EXT}`), { force: true });
+        });
+        continue;
+      }
       rmSync(snapshot.archive, { recursive: snapshot.stored === "moved-aside", force: true });
       if (snapshot.stored === "archive") {
         rmSync(path.join(path.dirname(snapshot.archive), `${snapshot.id}${SUMMARY_EXT}`), { force: true });

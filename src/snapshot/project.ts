@@ -1,16 +1,18 @@
 // The project a snapshot is of (its host path names its snapshot folder), and what of the config dir is its data
 // now: slug folders, the sessions' todos, tasks, file-history and start records, its state entries.
-import { lstatSync, mkdirSync, readdirSync, realpathSync, statSync, type Stats } from "node:fs";
+import { lstatSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { configDir, encodeProjectSlug, hasProjectSlug, projectsDir, type Env } from "../claude/home.ts";
+import { detectEnvironment } from "../environment.ts";
 import { describeError, UserError } from "../errors.ts";
-import { readRegularText } from "../fs.ts";
+import { listBeneath, projectFolderName, type TreeEntry, type Walk, walkBeneath } from "../container-tree.ts";
+import { errorCode, isNotFound, readRegularText } from "../fs.ts";
 import { projectSlugFolders, sessionIdOf } from "../sessions/sessions.ts";
 import { withLock } from "../state/files.ts";
-import { mappingsFile, readMappings, type Mapping } from "../state/mappings.ts";
-import { migrateHostState, PACK_STATE_DIR, STATE, statePath } from "../state/paths.ts";
+import { checkedMapping, mappingsFile, readMappings, type Mapping } from "../state/mappings.ts";
+import { checkHostOnly, migrateHostState, PACK_HOST_DIR, PACK_STATE_DIR, STATE, statePath } from "../state/paths.ts";
 import { workItemsPath } from "../work/work-items.ts";
-import { listNames, SNAPSHOT_LOCK_WAIT_MS, type Manifest, type SnapshotProject } from "./format.ts";
+import { SNAPSHOT_LOCK_WAIT_MS, type Manifest, type SnapshotProject } from "./format.ts";
 import { isRecord } from "../json.ts";
 
 export async function resolveSnapshotProject(
@@ -19,8 +21,12 @@ export async function resolveSnapshotProject(
   extraSlugs: string[] = [],
 ): Promise<SnapshotProject> {
   const { project: here, slugs: found } = await projectSlugFolders(env, cwd);
-  // In a container the folder is the container's: the mapping names the host's, which names the snapshots.
-  const mapped = readableMappings(env).find((m) => encodeProjectSlug(m.containerPath) === encodeProjectSlug(here));
+  // In a container the folder is the container's: the mapping names the host's, which names the snapshots. On the
+  // host a mapping (which containers can write) decides nothing: the project is the folder the user is in.
+  const inContainer = detectEnvironment(env).kind === "container";
+  const mapped = inContainer
+    ? readableMappings(env).find((m) => encodeProjectSlug(m.containerPath) === encodeProjectSlug(here))
+    : undefined;
   const hostPath = mapped?.hostPath ?? here;
   const slug = encodeProjectSlug(hostPath);
   const slugs = [...new Set([...found, ...extraSlugs])].sort();
@@ -36,14 +42,18 @@ export async function resolveSnapshotProject(
   };
 }
 
-type FileItem = {
+/** A file to archive: `rel` under the config dir, `inRoot` below `root` (its top folder), as the gate listed it. */
+export type FileItem = {
   readonly rel: string;
-  readonly abs: string;
+  readonly root: string;
+  readonly inRoot: string;
   readonly size: number;
   readonly mode: number;
   readonly mtimeMs: number;
+  readonly dev: number;
+  readonly ino: number;
 };
-type DirItem = { readonly rel: string; readonly abs: string; readonly mode: number; readonly mtimeMs: number };
+type DirItem = { readonly rel: string; readonly mode: number; readonly mtimeMs: number };
 
 /** What of the config dir belongs to the project now. */
 export type ProjectData = {
@@ -79,7 +89,7 @@ export function collectProjectData(env: Env, slugFolders: string[]): ProjectData
     }
   }
   const ids = new Set(data.sessions.map((s) => s.id));
-  for (const name of listNames(path.join(config, "todos")).sort()) {
+  for (const name of (listBeneath(path.join(config, "todos"), "") ?? []).sort()) {
     if (name.endsWith(".json") && sessionPrefixOf(name, ids)) add(config, `todos/${name}`, data, "file");
   }
   for (const id of [...ids].sort()) {
@@ -87,30 +97,26 @@ export function collectProjectData(env: Env, slugFolders: string[]): ProjectData
     add(config, `${PACK_STATE_DIR}/${STATE.sessionStarts.name}/${id}.jsonl`, data, "file");
   }
   const slugSet = new Set(slugFolders);
-  data.state.mappings.push(...readStateArray(mappingsFile(env)).filter((m) => isProjectMapping(m, slugSet)));
+  // Only entries whose claims check out: a planted `../` slug would make the snapshot one restore refuses.
+  data.state.mappings.push(
+    ...readStateArray(mappingsFile(env)).filter((m) => checkedMapping(m) !== undefined && isProjectMapping(m, slugSet)),
+  );
   data.state.workItems.push(...readStateArray(workItemsPath(env)).filter((w) => isProjectWorkItem(w, slugSet)));
   return data;
 }
 
-/** The real folders behind the slug names (a symlinked container slug stands for its target), each once. */
+/**
+ * The real folders behind the slug names (a container slug's link to the host's slug stands for it), each once,
+ * found through the gate: a link that leads anywhere but to a sibling folder in `projects/` stands for nothing.
+ */
 function realSlugFolders(projects: string, names: string[]): string[] {
-  let projectsReal: string;
-  try {
-    projectsReal = realpathSync(projects);
-  } catch {
-    return [];
-  }
   const found = new Set<string>();
   for (const name of names) {
-    const dir = path.join(projects, name);
     try {
-      if (lstatSync(dir).isDirectory()) found.add(name);
-      else if (statSync(dir).isDirectory()) {
-        const real = realpathSync(dir);
-        if (path.dirname(real) === projectsReal) found.add(path.basename(real));
-      }
+      const folder = projectFolderName(projects, name);
+      if (folder !== undefined) found.add(folder);
     } catch {
-      // Not there, or a dangling link: nothing to keep.
+      // Not reachable (projects/ missing): nothing to keep.
     }
   }
   return [...found].sort();
@@ -122,33 +128,52 @@ export function sessionPrefixOf(name: string, ids: Set<string>): boolean {
   return false;
 }
 
+/** Larger files are left out (named in `skipped`): no Claude Code file is this big, a container's trap may be. */
+export const MAX_SNAPSHOT_FILE_BYTES = 2 ** 31;
+/** A file this big that occupies under 1/64 of its size on disk is sparse: a trap (1 TB of holes), left out. */
+const SPARSE_MIN_BYTES = 64 << 20;
+
 /**
  * Adds `rel` under the config dir: a file, or a folder with everything in it. `only` is what the caller looks
  * for: anything else there is left out, silently for a folder, as skipped for a file. Links, sockets and the
- * like are skipped.
+ * like are skipped, and so are files too large or sparse to archive, and folders nested deeper than the gate's
+ * bound. The walk goes through the gate (container-tree.ts): below the top folder (`projects/`, `file-history/`...)
+ * no link is followed, and each file is opened later as the very file listed here.
  */
 function add(config: string, rel: string, data: ProjectData, only?: "dir" | "file"): void {
-  const abs = path.join(config, rel);
-  let stats: Stats;
+  const [top = "", ...rest] = rel.split("/");
+  const root = path.join(config, top);
+  let walk: Walk;
   try {
-    stats = lstatSync(abs);
-  } catch {
+    walk = walkBeneath(root, rest.join("/"));
+  } catch (error) {
+    if (isNotFound(error) || errorCode(error) === "EUNSAFEFILE") return;
+    throw new UserError(
+      `cannot read ${path.join(config, rel)} (${describeError(error)}); fix its permissions and try again`,
+    );
+  }
+  const [first] = walk.entries;
+  if (first === undefined) return;
+  if (first.kind !== "dir" && only === "dir") return;
+  if (first.kind === "dir" && only === "file") {
+    data.skipped.push(rel);
     return;
   }
-  if (stats.isDirectory() && only !== "file") {
-    data.dirs.push({ rel, abs, mode: stats.mode & 0o7777, mtimeMs: stats.mtimeMs });
-    let entries: string[];
-    try {
-      entries = readdirSync(abs);
-    } catch (error) {
-      throw new UserError(`cannot read ${abs} (${describeError(error)}); fix its permissions and try again`);
-    }
-    for (const name of entries.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) add(config, `${rel}/${name}`, data);
-  } else if (stats.isFile() && only !== "dir") {
-    data.files.push({ rel, abs, size: stats.size, mode: stats.mode & 0o7777, mtimeMs: stats.mtimeMs });
-  } else if (only !== "dir") {
-    data.skipped.push(rel);
+  for (const entry of walk.entries) {
+    const full = `${top}/${entry.rel}`;
+    if (entry.kind === "dir") data.dirs.push({ rel: full, mode: entry.mode, mtimeMs: entry.mtimeMs });
+    else if (entry.kind !== "file") data.skipped.push(full);
+    else if (entry.size > MAX_SNAPSHOT_FILE_BYTES) data.skipped.push(`${full} (${entry.size} bytes: too large)`);
+    else if (entry.size > SPARSE_MIN_BYTES && entry.allocated < entry.size / 64)
+      data.skipped.push(`${full} (sparse: ${entry.size} bytes, ${entry.allocated} on disk)`);
+    else data.files.push({ rel: full, root, inRoot: entry.rel, ...pick(entry) });
   }
+  for (const deep of walk.tooDeep) data.skipped.push(`${top}/${deep} (folders nested too deep)`);
+  if (walk.truncated) data.skipped.push(`${rel} (more entries than a snapshot takes)`);
+}
+
+function pick(entry: TreeEntry): Pick<FileItem, "size" | "mode" | "mtimeMs" | "dev" | "ino"> {
+  return { size: entry.size, mode: entry.mode, mtimeMs: entry.mtimeMs, dev: entry.dev, ino: entry.ino };
 }
 
 export function isProjectMapping(entry: unknown, slugs: Set<string>): boolean {
@@ -163,6 +188,9 @@ export function isProjectWorkItem(entry: unknown, slugs: Set<string>): boolean {
   return hasProjectSlug(slugs, entry.repoPath);
 }
 
+/** The lock of a project's snapshots is `<its snapshot folder>/.snapshots.lock`. */
+export const SNAPSHOT_LOCK_NAME = ".snapshots";
+
 /** One snapshot, restore or prune of a project at a time; the others wait for it, long enough for a big restore. */
 export async function withSnapshotLock<T>(
   project: SnapshotProject,
@@ -170,7 +198,7 @@ export async function withSnapshotLock<T>(
   waitMs = SNAPSHOT_LOCK_WAIT_MS,
 ): Promise<T> {
   makeHostOnlyDir(project.dir);
-  return withLock(path.join(project.dir, ".snapshots"), fn, {
+  return withLock(path.join(project.dir, SNAPSHOT_LOCK_NAME), fn, {
     waitMs,
     busy: () =>
       new UserError(`a snapshot or restore of ${project.hostPath} is running; wait for it to finish, then try again`),
@@ -208,4 +236,7 @@ export function makeHostOnlyDir(dir: string): void {
       throw new UserError(`${here} is not a folder (a link?); remove it, then try again`);
     }
   }
+  // persist-host/ itself (`<it>/snapshots/<slug>`): the user's own, writable by no one else.
+  const hostOnly = path.dirname(path.dirname(dir));
+  if (path.basename(hostOnly) === PACK_HOST_DIR) checkHostOnly(hostOnly);
 }

@@ -2,7 +2,7 @@
 // paths (long ones through a pax `path` record). It never holds a whole file in memory. Its reader is tar-read.ts,
 // which shares the format's block size, entry type and path checks from here.
 import { createHash } from "node:crypto";
-import { constants as fsConstants, createWriteStream } from "node:fs";
+import { closeSync, constants as fsConstants, createWriteStream, readSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
@@ -23,8 +23,12 @@ export type TarEntry =
       readonly source: FileSource;
     };
 
-/** Where a file's bytes come from: a file on disk (exactly `size` bytes of it are read), or bytes in hand. */
-export type FileSource = { readonly file: string } | { readonly bytes: Uint8Array };
+/**
+ * Where a file's bytes come from: a file on disk (exactly `size` bytes of it are read), one opened by the caller
+ * (`open` gives a descriptor the writer closes: a file in a folder a container writes, opened through the gate), or
+ * bytes in hand.
+ */
+export type FileSource = { readonly file: string } | { readonly open: () => number } | { readonly bytes: Uint8Array };
 
 /** What the writer saw of each file it archived. */
 export type WrittenFile = { readonly path: string; readonly size: number; readonly sha256: string };
@@ -84,6 +88,10 @@ async function* fileChunks(source: FileSource, size: number, name: string): Asyn
     yield Buffer.from(source.bytes);
     return;
   }
+  if ("open" in source) {
+    yield* descriptorChunks(source.open(), size, name);
+    return;
+  }
   // Not through a link, and not a FIFO or device (a container may swap one in after the file was listed): the
   // archive would hold another file's bytes (a key, restored later into a shared folder), or wait forever.
   const handle = await open(source.file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
@@ -99,6 +107,21 @@ async function* fileChunks(source: FileSource, size: number, name: string): Asyn
     }
   } finally {
     await handle.close();
+  }
+}
+
+/** `size` bytes of the open regular file `fd`, which it closes. */
+function* descriptorChunks(fd: number, size: number, name: string): Generator<Buffer> {
+  try {
+    for (let position = 0; position < size; ) {
+      const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - position));
+      const bytesRead = readSync(fd, buffer, 0, buffer.length, position);
+      if (bytesRead === 0) throw new Error(`${name} shrank while it was being archived; try again`);
+      position += bytesRead;
+      yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 

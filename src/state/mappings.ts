@@ -1,7 +1,8 @@
 // The record of every project mapping /dev-open made (mappings.json in the pack's state): which host folder a
 // container folder stands for. Read by sessions, snapshots and doctor; written by the mapping itself (mapping.ts).
+import path from "node:path";
 import * as z from "zod/mini";
-import type { Env } from "../claude/home.ts";
+import { encodeProjectSlug, type Env } from "../claude/home.ts";
 import "../zod-messages.ts";
 import { readJsonState, updateJsonState } from "./files.ts";
 import { STATE, statePath } from "./paths.ts";
@@ -22,8 +23,28 @@ export function mappingsFile(env: Env): string {
   return statePath(env, STATE.mappings);
 }
 
+/**
+ * The recorded mappings whose claims check out. Containers write this file: an entry is a claim, kept only when its
+ * paths are absolute and its slugs are those of its paths (a `../` slug, or a slug naming another project's folder,
+ * is dropped), so no entry can send a host command to another folder than the paths it names.
+ */
 export function readMappings(env: Env): Mapping[] {
-  return readJsonState(mappingsFile(env), mappingsSchema, []);
+  return readJsonState(mappingsFile(env), mappingsSchema, []).filter(checksOut);
+}
+
+/** `entry` (read from mappings.json or a snapshot) as a mapping, if it is one whose slugs are its paths' own. */
+export function checkedMapping(entry: unknown): Mapping | undefined {
+  const parsed = mappingSchema.safeParse(entry);
+  return parsed.success && checksOut(parsed.data) ? parsed.data : undefined;
+}
+
+function checksOut(m: Mapping): boolean {
+  return (
+    path.posix.isAbsolute(m.hostPath) &&
+    path.posix.isAbsolute(m.containerPath) &&
+    m.hostSlug === encodeProjectSlug(m.hostPath) &&
+    m.containerSlug === encodeProjectSlug(m.containerPath)
+  );
 }
 
 /** What makes two mappings the same one: the host path and the container path (a later one replaces it). */

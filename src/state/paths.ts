@@ -20,6 +20,7 @@ import path from "node:path";
 import { PACK_HOST_DIR, PACK_STATE_DIR, packCodeDir, packHostDir, packStateDir, type Env } from "../claude/home.ts";
 import { HOST_FILE_LINKS_DIR } from "../claude/shared.ts";
 import { detectEnvironment } from "../environment.ts";
+import { UserError } from "../errors.ts";
 import { isNotFound } from "../fs.ts";
 
 export { PACK_HOST_DIR, PACK_STATE_DIR, packHostDir, packStateDir };
@@ -98,7 +99,28 @@ export function ensurePackHostDir(env: Env): string {
   migrateHostState(env);
   const dir = packHostDir(env);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  checkHostOnly(dir);
   return dir;
+}
+
+/**
+ * What the host trusts lives here, so it must be the user's own real folder that no one else can write (a link, or
+ * another user's folder, would let them choose the install record, snapshots, sync settings): refused with the fix.
+ */
+export function checkHostOnly(dir: string): void {
+  const stats = lstatSync(dir);
+  const uid = process.getuid?.();
+  const problem = !stats.isDirectory()
+    ? "is not a folder (a link?)"
+    : uid !== undefined && stats.uid !== uid
+      ? `belongs to another user (uid ${stats.uid})`
+      : (stats.mode & 0o022) !== 0
+        ? `can be written by other users (mode ${(stats.mode & 0o777).toString(8)})`
+        : undefined;
+  if (problem)
+    throw new UserError(
+      `${dir} ${problem}: the host-only state must be your own folder, mode 700; fix it (chmod 700, or move it away) and run again (nothing was changed)`,
+    );
 }
 
 /**
@@ -129,6 +151,9 @@ export type Migration = {
   /** Entries left where they were: not a regular file or folder (a link a container planted), or already there. */
   readonly left: string[];
 };
+
+/** Beside a record moved from `persist-state/`: it was writable by containers, so what it says is not trusted. */
+export const FROM_SHARED_SUFFIX = ".from-shared";
 
 /** In the host-only folder once the migration is done: its one stat is all a session start pays afterwards. */
 const MIGRATED_MARKER = ".migrated";
@@ -172,6 +197,9 @@ export function migrateHostState(env: Env): Migration | undefined {
     try {
       renameSync(from, to);
       moved.push(entry.name);
+      // A record that lay where containers write is a claim: marked, so that uninstall never acts on what it says
+      // of settings.json (a container could have set it to "install made it": uninstall would delete it).
+      if (entry === STATE.installRecord) closeSync(openSync(`${to}${FROM_SHARED_SUFFIX}`, "a", 0o600));
     } catch (error) {
       // Another process moved it first.
       if (!isNotFound(error)) throw error;

@@ -5,8 +5,10 @@
 import { lstatSync, readdirSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { projectsDir, type Env } from "../claude/home.ts";
-import { readRegularText, tempPathBeside } from "../fs.ts";
+import { listBeneath, projectFolderName, withDirBeneath } from "../container-tree.ts";
+import { errorCode, isNotFound, readRegularText, tempPathBeside } from "../fs.ts";
 import { STATE, statePath } from "../state/paths.ts";
+import { oneLine } from "../text.ts";
 import { PROJECT_IDENTITY_PREFIX } from "./folders.ts";
 
 const CONFLICT = /^(.+)\.sync-conflict-\d{8}-\d{6}-([A-Z0-9]{7})(\.jsonl)$/;
@@ -34,8 +36,29 @@ export function conflictCopies(dir: string): string[] {
   return names.filter((name) => name.includes(".sync-conflict-") && CONFLICT.test(name));
 }
 
-/** Merges every conflict copy in `dir` into its session and removes it. Copies that cannot be merged stay. */
+/**
+ * Merges every conflict copy in `dir` (a folder the caller trusts) into its session and removes it. Copies that cannot
+ * be merged stay. The folder is held open: every read, write, rename and removal is of a name in it.
+ */
 export function mergeConflicts(dir: string): MergedConflict[] {
+  try {
+    return withDirBeneath(dir, "", mergeInHeld);
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
+}
+
+/**
+ * `mergeConflicts` of the folder that holds `slug`'s sessions in `projects` (its own, or the travelling folder sync's
+ * link names), reached through the gate: a link a container planted at `projects/<slug>` is not merged through.
+ */
+export function mergeProjectConflicts(projects: string, slug: string): MergedConflict[] {
+  const folder = projectFolderName(projects, slug);
+  return folder === undefined ? [] : withDirBeneath(projects, folder, mergeInHeld);
+}
+
+function mergeInHeld(dir: string): MergedConflict[] {
   const merged: MergedConflict[] = [];
   for (const name of conflictCopies(dir)) {
     const match = CONFLICT.exec(name);
@@ -146,30 +169,44 @@ function parseLine(line: string): { key: string; time: string | undefined } {
 /** One line for the user about merged copies. */
 export function describeMerged(merged: readonly MergedConflict[]): string {
   return merged
-    .map((m) =>
-      m.records
-        ? `session ${m.session.replace(/\.jsonl$/, "")} was started on two machines while apart (device ${m.device}): merged its start records`
-        : `session ${m.session.replace(/\.jsonl$/, "")} was continued on two machines at once (device ${m.device}): ` +
-          `merged its ${m.added} line(s) back, no line lost; the session now has two branches and resume follows the newest`,
-    )
+    .map((m) => {
+      const session = oneLine(m.session.replace(/\.jsonl$/, ""), 80);
+      return m.records
+        ? `session ${session} was started on two machines while apart (device ${m.device}): merged its start records`
+        : `session ${session} was continued on two machines at once (device ${m.device}): ` +
+            `merged its ${m.added} line(s) back, no line lost; the session now has two branches and resume follows the newest`;
+    })
     .join("; ");
 }
 
 /** Every project folder that travels, and the session-start records: merge their conflict copies. */
 export function mergeAllConflicts(env: Env): MergedConflict[] {
-  const records = mergeConflicts(statePath(env, STATE.sessionStarts)).map((m) => ({ ...m, records: true as const }));
+  // session-starts/ is reached through the gate too: a container can put a link in its place.
+  const starts = statePath(env, STATE.sessionStarts);
+  const records = mergeBeneath(path.dirname(starts), path.basename(starts)).map((m) => ({
+    ...m,
+    records: true as const,
+  }));
   const projects = projectsDir(env);
   let names: string[];
   try {
-    names = readdirSync(projects).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX));
+    names = (listBeneath(projects, "") ?? []).filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX));
   } catch {
     return records;
   }
-  const sessions = names.flatMap((name) => {
-    const dir = path.join(projects, name);
-    return lstatSync(dir).isDirectory() ? mergeConflicts(dir) : [];
-  });
+  // Each folder held open as it is merged: one swapped for a link after the listing is not entered.
+  const sessions = names.flatMap((name) => mergeBeneath(projects, name));
   return [...sessions, ...records];
+}
+
+/** `mergeConflicts` of `root/name` reached through the gate; none when it is missing, a link or not a folder. */
+function mergeBeneath(root: string, name: string): MergedConflict[] {
+  try {
+    return withDirBeneath(root, name, mergeInHeld);
+  } catch (error) {
+    if (errorCode(error) === "EUNSAFEFILE" || isNotFound(error)) return [];
+    throw error;
+  }
 }
 
 /** How many conflict copies wait in the travelling project folders and among the session-start records. */
@@ -177,9 +214,15 @@ export function countConflictCopies(env: Env): number {
   const records = conflictCopies(statePath(env, STATE.sessionStarts)).length;
   const projects = projectsDir(env);
   try {
-    return readdirSync(projects)
+    return (listBeneath(projects, "") ?? [])
       .filter((name) => name.startsWith(PROJECT_IDENTITY_PREFIX))
-      .reduce((sum, name) => sum + conflictCopies(path.join(projects, name)).length, records);
+      .reduce((sum, name) => {
+        try {
+          return sum + withDirBeneath(projects, name, conflictCopies).length;
+        } catch {
+          return sum;
+        }
+      }, records);
   } catch {
     return records;
   }

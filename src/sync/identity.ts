@@ -8,6 +8,7 @@ import path from "node:path";
 import { projectSlugForDir, projectsDir, realpathOrSelf, type Env } from "../claude/home.ts";
 import { sha256Hex } from "../crypto.ts";
 import { errorCode, isRealDirectory, readBoundedText } from "../fs.ts";
+import { racePoint } from "../container-tree.ts";
 import { withDirBeneath } from "../fs-beneath.ts";
 import { PROJECT_IDENTITY_PREFIX } from "./folders.ts";
 
@@ -165,9 +166,13 @@ function linkIn(projects: string, identity: ProjectIdentity, slug: string, merge
     }
     if (!stat.isDirectory()) return { identity, slug, state: "other-link", moved };
     if (isEmptyOrMissing(projects, identity.folder)) {
-      moved = withDirBeneath(projects, slug, (from) => readdirSync(from));
-      rmdirIfThere(projects, identity.folder);
-      renameSync(link, target);
+      // Entry by entry between the two folders held open, never renaming the slug by name: a container that swaps
+      // it for a link after the look above would have its link become the travelling folder.
+      racePoint("link-project");
+      moved = withDirBeneath(projects, slug, (from) =>
+        withDirBeneath(projects, identity.folder, (to) => moveEntries(from, to), { create: true }),
+      );
+      rmdirSync(link);
     } else if (merge) {
       // Both folders held open: one swapped for a link meanwhile cannot send the files elsewhere, nor bring others in.
       moved = withDirBeneath(projects, slug, (from) =>
@@ -199,15 +204,15 @@ function isEmptyOrMissing(projects: string, name: string): boolean {
   }
 }
 
-function rmdirIfThere(projects: string, name: string): void {
-  try {
-    withDirBeneath(projects, name, (dir) => {
-      for (const entry of readdirSync(dir)) rmdirSync(path.join(dir, entry));
-    });
-    rmdirSync(path.join(projects, name));
-  } catch (error) {
-    if (errorCode(error) !== "ENOENT") throw error;
+/** Moves every entry of `from` into `to` (both held open) where `to` has none of that name; the names moved. */
+function moveEntries(from: string, to: string): string[] {
+  const moved: string[] = [];
+  for (const name of readdirSync(from)) {
+    if (isThere(path.join(to, name))) continue;
+    renameSync(path.join(from, name), path.join(to, name));
+    moved.push(name);
   }
+  return moved;
 }
 
 /** Anything at `file`, a dangling link included. */

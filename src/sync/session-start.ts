@@ -8,7 +8,7 @@ import { projectSlugForDir, projectsDir, type Env } from "../claude/home.ts";
 import { describeError } from "../errors.ts";
 import { readRegularText } from "../fs.ts";
 import { STATE, statePath } from "../state/paths.ts";
-import { describeMerged, mergeConflicts } from "./conflicts.ts";
+import { describeMerged, mergeProjectConflicts } from "./conflicts.ts";
 import { syncSettingsFile } from "./folders.ts";
 import { linkProject } from "./identity.ts";
 
@@ -33,7 +33,7 @@ export function syncAtSessionStart(
         `this project's sessions on this machine are not travelling yet: run 'claude-persist sync link' in ${input.cwd}`,
       );
     }
-    const merged = mergeConflicts(path.join(projectsDir(env), projectSlugForDir(input.cwd)));
+    const merged = mergeProjectConflicts(projectsDir(env), projectSlugForDir(input.cwd));
     if (merged.length > 0) notes.push(describeMerged(merged));
     if (input.source === "resume") {
       const elsewhere = liveElsewhere(env, input, machine, now);

@@ -14,7 +14,8 @@ import { NEVER_TRAVELLING_NAMES, SYNC_FOLDERS } from "./folders.ts";
 /** `ssh://host` or `user@host`: where the other `~/.claude` is (relative to the remote home, or `remoteDir`). */
 export function unisonRemoteRoot(target: string, remoteDir?: string): string {
   const host = target.replace(/^ssh:\/\//, "").replace(/\/+$/, "");
-  if (!/^([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:\d+)?$/.test(host))
+  // Neither the user nor the host may start with "-": ssh would take `x@-F` as its own option.
+  if (!/^([A-Za-z0-9._][A-Za-z0-9._-]*@)?[A-Za-z0-9][A-Za-z0-9.-]*(:\d+)?$/.test(host))
     throw new UserError(`'${target}' is not an ssh host (user@host or ssh://host)`, 2);
   return remoteDir ? `ssh://${host}/${remoteDir}` : `ssh://${host}/.claude`;
 }

@@ -250,6 +250,11 @@ export function linearClient({
     const checked = parseIssueRef(identifier).identifier;
     const answer = await request("Issue", ISSUE_QUERY, { id: checked }, linearSchemas().issueAnswer, checked);
     if (!answer.issue) throw notFound(checked);
+    // The answer names the issue it is: one that is not the issue asked for (a proxy's, a mix-up's) starts no work.
+    if (answer.issue.identifier.toUpperCase() !== checked.toUpperCase())
+      throw new UserError(
+        `Linear answered the question for ${checked} with another issue (${oneLine(answer.issue.identifier, 40)}); nothing was started: check LINEAR_API_URL`,
+      );
     return answer.issue;
   }
 
