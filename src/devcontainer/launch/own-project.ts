@@ -2,9 +2,9 @@
 // must each resume their own sessions there. The shared `projects/` link can name only one of them, so no link
 // decides it: dev-open mounts the repo's own project folder over `projects/<container slug>` in its container.
 // Everything else in `projects/` (other repos' sessions) stays visible as before.
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { encodeProjectSlug, projectsDir } from "../../claude/home.ts";
+import { withDirBeneath } from "../../container-tree.ts";
 import type { PersistenceEdit } from "../config/persistence.ts";
 import { collidingProject, mapProject } from "../mapping.ts";
 
@@ -35,9 +35,10 @@ export async function ownProjectMount(env: NodeJS.ProcessEnv, edit: PersistenceE
   const sharedWith = collidingProject(env, containerSlug, edit.workspaceFolder);
   if (sharedWith === undefined) {
     await mapProject(env, { hostPath: edit.workspaceFolder, containerPath, configPath: edit.configPath });
-  } else {
-    mkdirSync(path.join(projects, hostSlug), { recursive: true, mode: 0o700 });
   }
+  // Containers can write projects/: the folder is made (or found) without following a link at any component, so a
+  // link planted there stops dev-open. (Docker follows links when it mounts: a swap during the launch is not caught.)
+  withDirBeneath(projects, hostSlug, () => undefined, { create: true });
   const target = `${edit.containerHome}/.claude/projects/${containerSlug}`;
   return {
     mount: `type=bind,source=${path.join(projects, hostSlug)},target=${target}`,
