@@ -289,14 +289,7 @@ function readBoundedFile(file: string, maxBytes: number = MAX_STATE_FILE_BYTES):
  * config read for a report): still never a FIFO, a device or more than `maxBytes`.
  */
 export function readBoundedText(file: string, maxBytes: number = MAX_STATE_FILE_BYTES): string | undefined {
-  let real: string;
-  try {
-    real = realpathSync(file);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-  return readRegularText(real, maxBytes);
+  return readBoundedFile(file, maxBytes)?.toString("utf8");
 }
 
 /**
