@@ -376,7 +376,7 @@ describe.skipIf(skipReason !== undefined)(
 
       // /start-work in the container asks Linear with the host's key.
       const work = await shell(
-        `devcontainer exec --workspace-folder ${repo} --remote-env LINEAR_API_KEY="$LINEAR_API_KEY" node /home/vscode/.claude/persist/bin/claude-persist.mjs start-work LIN-123 2>&1 | tail -5`,
+        `devcontainer exec --workspace-folder ${repo} --remote-env LINEAR_API_KEY="$LINEAR_API_KEY" --remote-env LINEAR_API_URL="$LINEAR_API_URL" node /home/vscode/.claude/persist/bin/claude-persist.mjs start-work LIN-123 2>&1 | tail -5`,
       );
       expect(work, work).not.toMatch(/LINEAR_API_KEY is not set|offline/i);
       expect(linear.requests.some((request) => request.headers.authorization === "lin_api_from_the_host")).toBe(true);
