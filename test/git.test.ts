@@ -629,26 +629,43 @@ describe("git as a tool: nothing the checkout's own .git names is run", () => {
 describe("neutralisersFor", () => {
   it("switches off what the checkout's own config names, and leaves the user's own config alone", () => {
     const listing = [
-      "local\tfilter.lfs.smudge git-lfs smudge -- %f",
-      "global\tfilter.mine.clean my-clean",
-      "worktree\tfilter.Odd.Name.process ./x",
-      "local\tcore.sshcommand ./evil",
-      "global\tcore.sshcommand ssh -i ~/.ssh/work",
-    ].join("\n");
+      "local\0filter.lfs.smudge\ngit-lfs smudge -- %f",
+      "global\0filter.mine.clean\nmy-clean",
+      "worktree\0filter.Odd.Name.process\n./x",
+      "local\0core.sshcommand\n./evil",
+      "global\0core.sshcommand\nssh -i ~/.ssh/work",
+      "",
+    ].join("\0");
     expect(neutralisersFor(listing)).toEqual([
-      ...[
-        "-c",
-        "filter.lfs.clean=",
-        "-c",
-        "filter.lfs.smudge=",
-        "-c",
-        "filter.lfs.process=",
-        "-c",
-        "filter.lfs.required=false",
-      ],
-      ...["-c", "filter.Odd.Name.clean=", "-c", "filter.Odd.Name.smudge=", "-c", "filter.Odd.Name.process="],
-      ...["-c", "filter.Odd.Name.required=false", "-c", "core.sshCommand=ssh"],
+      ["filter.lfs.clean", ""],
+      ["filter.lfs.smudge", ""],
+      ["filter.lfs.process", ""],
+      ["filter.lfs.required", "false"],
+      ["filter.Odd.Name.clean", ""],
+      ["filter.Odd.Name.smudge", ""],
+      ["filter.Odd.Name.process", ""],
+      ["filter.Odd.Name.required", "false"],
+      ["core.sshCommand", "ssh"],
     ]);
-    expect(neutralisersFor("global\tcore.sshcommand ssh -i key\n")).toEqual([]);
+    expect(neutralisersFor("global\0core.sshcommand\nssh -i key\0")).toEqual([]);
+  });
+
+  it("a value whose line break poses as another entry stays a value: no hooks path comes from it", async () => {
+    const repo = await makeRepo();
+    const evilHooks = path.join(dir, "evil");
+    const mark = path.join(dir, "hook-ran");
+    // Read line by line, `git config --show-scope --get-regexp` printed "local<TAB>core.hooksPath=<evil>.smudge y" as
+    // an entry of its own, and its neutralisers ended `-c core.hooksPath=<evil>.required=false`, given after ours:
+    // git then ran the hooks in that folder, which the container can make.
+    mkdirSync(`${evilHooks}.required=false`);
+    writeFileSync(path.join(`${evilHooks}.required=false`, "post-checkout"), `#!/bin/sh\ntouch '${mark}'\n`, {
+      mode: 0o755,
+    });
+    await git(repo, "config", "--add", "filter.x.process", `x\nlocal\tcore.hooksPath=${evilHooks}.smudge y`);
+    // A subsection holding "=" cannot shift into another key either.
+    await git(repo, "config", `filter.core.hooksPath=${evilHooks}.clean`, "cat");
+    await prepareBranch({ repo, branch: "lin-4-injected" });
+    expect(existsSync(mark)).toBe(false);
+    expect(await git(repo, "branch", "--show-current")).toBe("lin-4-injected");
   });
 });
