@@ -208,6 +208,37 @@ describe("claude-persist usage", () => {
     expect(after.rows.find((row) => row.key === "2026-11-02")?.totalTokens).toBe(sum(a1, a2, a3).tokens + 10);
   });
 
+  it("--refresh-prices refuses an answer past 32 MB that gives no length, in one line, and keeps the prices", async () => {
+    // Chunked, with no content-length, and never ended: only counting what arrives can refuse it (reading it whole
+    // waited for the 30 s limit).
+    const chunk = Buffer.alloc(1 << 20, 0x20);
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      let sent = 0;
+      const more = (): void => {
+        while (sent < 40 && res.write(chunk)) sent++;
+        if (sent < 40) res.once("drain", more);
+      };
+      more();
+    });
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prices.json`;
+    try {
+      const before = await usage([]);
+      const huge = await runCli(["usage", "--refresh-prices"], {
+        env: { HOME: home, TZ: "UTC", CLAUDE_PERSIST_PRICES_URL: url },
+        cwd: repo,
+      });
+      expect(huge.exitCode).toBe(1);
+      expect(huge.stderr.trim().split("\n")).toHaveLength(1);
+      expect(huge.stderr).toContain("is larger than 33554432 bytes");
+      expect((await usage([])).totals).toEqual(before.totals);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it("--refresh-prices takes LiteLLM's Anthropic prices when asked, keeps them, and leaves them when the fetch fails", async () => {
     const litellm = {
       [UNPRICED]: { litellm_provider: "anthropic", input_cost_per_token: 1e-6, output_cost_per_token: 2e-6 },

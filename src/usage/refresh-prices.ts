@@ -27,8 +27,7 @@ export async function refreshPrices(env: Env, now: Date): Promise<PriceOverlay> 
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const length = Number(response.headers.get("content-length") ?? 0);
     if (length > MAX_BYTES) throw new Error(`it is larger than ${MAX_BYTES} bytes`);
-    text = await response.text();
-    if (text.length > MAX_BYTES) throw new Error(`it is larger than ${MAX_BYTES} bytes`);
+    text = await boundedBody(response);
   } catch (error) {
     throw new UserError(
       `could not fetch the prices from ${url} (${describeError(error)}); try again later (the prices in use are unchanged)`,
@@ -111,4 +110,23 @@ function checkedPrice(entry: unknown): ModelPrice | undefined {
   const high =
     typeof e.above200k === "object" && e.above200k !== null ? four(e.above200k as Record<string, unknown>) : undefined;
   return high ? { ...base, above200k: high } : base;
+}
+
+/** The body as text, read no further than MAX_BYTES (a chunked answer has no length to refuse up front). */
+async function boundedBody(response: Response): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BYTES) {
+      await reader.cancel();
+      throw new Error(`it is larger than ${MAX_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
