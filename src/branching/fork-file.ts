@@ -4,10 +4,10 @@
 // The original is only read. The file goes into the project folder of the place where it will be resumed, so that
 // `claude --resume <id>` and the picker find it there.
 import { randomUUID } from "node:crypto";
-import { lstatSync, mkdirSync, readlinkSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
-import { withDirBeneath } from "../fs-beneath.ts";
-import { fileIn, isNotFound, refusal, replaceFileIn } from "../fs.ts";
+import { projectFolderName, statBeneath, withDirBeneath } from "../container-tree.ts";
+import { fileIn, refusal, replaceFileIn } from "../fs.ts";
 import { isRecord } from "../json.ts";
 import { pathTo, turnsOn } from "./branches.ts";
 import { type Conversation, eachLine, type Message, parseLine } from "./conversation.ts";
@@ -59,15 +59,10 @@ function writeSessionFile(env: Env, place: string, name: string, content: string
   return fileIn(fileIn(projects, slug), name);
 }
 
+/** The folder the project's slug names: its own, or the sibling /dev-open's link names (the gate's one rule). */
 function ownFolderName(projects: string, slug: string): string {
-  const entry = fileIn(projects, slug);
-  try {
-    if (!lstatSync(entry).isSymbolicLink()) return slug;
-  } catch (error) {
-    if (isNotFound(error)) return slug;
-    throw error;
-  }
-  const target = readlinkSync(entry);
-  if (/^[A-Za-z0-9_-]+$/.test(target)) return target;
-  throw refusal(`${entry} is a link to ${target}, which the pack did not make; not writing there`);
+  const folder = projectFolderName(projects, slug);
+  if (folder !== undefined) return folder;
+  if (statBeneath(projects, slug) === undefined) return slug;
+  throw refusal(`${fileIn(projects, slug)} is a link or a file which the pack did not make; not writing there`);
 }
