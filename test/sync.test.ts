@@ -435,7 +435,10 @@ describe.skipIf(!hasSyncthing)("sessions that follow the user between two machin
       ),
     );
     const doctor = await conflictOn.cli(["sync", "doctor"]);
-    expect(doctor.stdout).toMatch(/1 conflict copies of sessions or their start records: 'claude-persist sync merge'/);
+    // At least this copy (Syncthing may leave more than one while the two machines settle).
+    expect(doctor.stdout).toMatch(
+      /[1-9]\d* conflict copies of sessions or their start records: 'claude-persist sync merge'/,
+    );
     const merged = await conflictOn.cli(["sync", "merge"]);
     expect(merged.exitCode, merged.stderr).toBe(0);
     expect(merged.stdout).toContain(`session ${session} was started on two machines while apart`);
