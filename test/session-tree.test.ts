@@ -361,7 +361,7 @@ describe("sessions --tree and fork, with the real claude", () => {
     symlinkSync(elsewhere, path.join(projects, encodeProjectSlug(linked)));
     const refused = await runCli(["fork", `${ids.three}@1`], { env: env(), cwd: linked });
     expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toContain("which the pack did not make; not writing there");
+    expect(refused.stderr).toContain("a link or a file claude-persist did not make; not writing there");
     expect(readdirSync(elsewhere)).toEqual([]);
     // The link /dev-open makes (a sibling's name): the fork lands in the folder it names.
     rmSync(path.join(projects, encodeProjectSlug(linked)));

@@ -64,5 +64,7 @@ function ownFolderName(projects: string, slug: string): string {
   const folder = projectFolderName(projects, slug);
   if (folder !== undefined) return folder;
   if (statBeneath(projects, slug) === undefined) return slug;
-  throw refusal(`${fileIn(projects, slug)} is a link or a file which the pack did not make; not writing there`);
+  throw refusal(
+    `${fileIn(projects, slug)} is a link or a file claude-persist did not make; not writing there (move it aside and run fork again)`,
+  );
 }
