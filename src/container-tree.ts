@@ -17,12 +17,13 @@ import {
   renameSync,
   rmdirSync,
   type Stats,
+  unlinkSync,
 } from "node:fs";
 import path from "node:path";
 import { errorCode, isNotFound, readRegularFile, refusal } from "./fs.ts";
-import { withDirBeneath } from "./fs-beneath.ts";
+import { type HeldDir, holdDirBeneath, withDirBeneath } from "./fs-beneath.ts";
 
-export { withDirBeneath };
+export { type HeldDir, holdDirBeneath, withDirBeneath };
 
 /** What a walk keeps of each entry: enough to check that what is opened later is what was listed. */
 export type TreeEntry = {
@@ -35,6 +36,7 @@ export type TreeEntry = {
   /** Bytes the file really occupies on disk: far below `size` for a sparse file. */
   readonly allocated: number;
   readonly mode: number;
+  readonly uid: number;
   readonly mtimeMs: number;
   readonly ctimeMs: number;
 };
@@ -60,6 +62,7 @@ function entryOf(rel: string, stats: Stats): TreeEntry {
     size: stats.size,
     allocated: stats.blocks * 512,
     mode: stats.mode & 0o7777,
+    uid: stats.uid,
     mtimeMs: stats.mtimeMs,
     ctimeMs: stats.ctimeMs,
   };
@@ -211,6 +214,27 @@ export function readBeneath(root: string, rel: string, maxBytes?: number): Buffe
 /** Renames `from` to `to`, both names in the one folder `root/rel`, held open: neither name's link is followed. */
 export function renameBeneath(root: string, rel: string, from: string, to: string): void {
   withDirBeneath(root, rel, (held) => renameSync(`${held}/${split(from).name}`, `${held}/${split(to).name}`));
+}
+
+/** What the link `root/rel` holds, its folder reached without following links; undefined when it is not a link. */
+export function readlinkBeneath(root: string, rel: string): string | undefined {
+  const { dir, name } = split(rel);
+  try {
+    return withDirBeneath(root, dir, (held) => readlinkIn(held, name));
+  } catch (error) {
+    if (isNotFound(error) || errorCode(error) === "EUNSAFEFILE" || errorCode(error) === "EINVAL") return undefined;
+    throw error;
+  }
+}
+
+/** Removes the file or link `root/rel` (never what a link there names), its folder reached without following links. */
+export function unlinkBeneath(root: string, rel: string): void {
+  const { dir, name } = split(rel);
+  try {
+    withDirBeneath(root, dir, (held) => unlinkSync(`${held}/${name}`));
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
 }
 
 /** Removes the empty folder `root/rel` (a link there is not removed: ENOTDIR). */

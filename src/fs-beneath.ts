@@ -34,6 +34,22 @@ export function withDirBeneath<T>(
   fn: (dir: string) => T,
   options: { create?: boolean } = {},
 ): T {
+  const held = holdDirBeneath(root, relDir, options);
+  try {
+    return fn(held.dir);
+  } finally {
+    held.close();
+  }
+}
+
+/** A folder held open by `holdDirBeneath`: `dir` names it (on Linux, the open folder itself) until `close`. */
+export type HeldDir = { readonly dir: string; close(): void };
+
+/**
+ * `withDirBeneath` for a folder used across several calls (a listing that stats and reads in it as it goes): the
+ * caller closes it. Same rules: reached without following any symlink below `root`, made with `create`.
+ */
+export function holdDirBeneath(root: string, relDir: string, options: { create?: boolean } = {}): HeldDir {
   const parts = relDir.split(/[\\/]+/).filter((part) => part !== "" && part !== ".");
   if (parts.includes("..") || path.isAbsolute(relDir)) throw refusal(`${relDir} leaves ${root}`);
   if (!FD_PATHS) {
@@ -43,7 +59,7 @@ export function withDirBeneath<T>(
       if (options.create) mkdirQuietly(dir);
       if (!lstatSync(dir).isDirectory()) throw refusal(`${dir} is a link or not a folder; not writing there`);
     }
-    return fn(dir);
+    return { dir, close: () => undefined };
   }
   let fd = openSync(root, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
@@ -64,10 +80,19 @@ export function withDirBeneath<T>(
       closeSync(fd);
       fd = child;
     }
-    return fn(`/proc/self/fd/${fd}`);
-  } finally {
+  } catch (error) {
     closeSync(fd);
+    throw error;
   }
+  const held = fd;
+  let open = true;
+  return {
+    dir: `/proc/self/fd/${held}`,
+    close: () => {
+      if (open) closeSync(held);
+      open = false;
+    },
+  };
 }
 
 function mkdirQuietly(dir: string): void {

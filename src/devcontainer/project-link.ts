@@ -1,10 +1,12 @@
 // The project mapping of a dev container: the container's project folder (its slug of the working directory) is a
 // relative symlink to the host's slug of the same folder, so sessions continue on both sides. One reading of it
 // for doctor (host and container) and for the hook's repair in a container opened some other way than /dev-open
-// (an editor). Kept free of heavy imports: it runs in the SessionStart hook.
-import { lstatSync, readlinkSync, symlinkSync } from "node:fs";
+// (an editor). Kept free of heavy imports: it runs in the SessionStart hook. On the host (doctor) `projects/` is a tree
+// containers write, so the link is looked at and made through the gate: one name in the folder held open.
+import { symlinkSync } from "node:fs";
 import path from "node:path";
 import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
+import { readlinkBeneath, statBeneath, withDirBeneath } from "../container-tree.ts";
 import { hostPathOf } from "../work/work-items.ts";
 
 /** A workspace's path on the host and in the container. */
@@ -27,15 +29,16 @@ export function projectLinkState(env: Env, cwd: string, workspaces: Workspaces):
   const link = path.join(projectsDir(env), containerSlug);
   const slugs = { hostSlug, containerSlug, link };
   if (hostSlug === containerSlug) return { kind: "same-path", ...slugs };
-  let isLink: boolean;
+  let here: ReturnType<typeof statBeneath>;
   try {
-    isLink = lstatSync(link).isSymbolicLink();
+    here = statBeneath(projectsDir(env), containerSlug);
   } catch {
-    // Not there, or not reachable: missing, for Claude Code as for us.
-    return { kind: "missing", ...slugs };
+    // Not reachable: missing, for Claude Code as for us.
+    here = undefined;
   }
-  if (!isLink) return { kind: "not-a-link", ...slugs };
-  const target = readlinkSync(link);
+  if (here === undefined) return { kind: "missing", ...slugs };
+  const target = here.kind === "other" ? readlinkBeneath(projectsDir(env), containerSlug) : undefined;
+  if (target === undefined) return { kind: "not-a-link", ...slugs };
   return target === hostSlug ? { kind: "ok", ...slugs } : { kind: "elsewhere", target, ...slugs };
 }
 
@@ -50,7 +53,9 @@ export function repairProjectLink(env: Env, cwd: string, workspaces: Workspaces)
   }
   if (state.kind !== "missing") return undefined;
   try {
-    symlinkSync(state.hostSlug, state.link, "dir");
+    withDirBeneath(projectsDir(env), "", (held) =>
+      symlinkSync(state.hostSlug, `${held}/${state.containerSlug}`, "dir"),
+    );
     return `linked projects/${state.containerSlug} to ${state.hostSlug}, so sessions here are the host's`;
   } catch (error) {
     return `could not link projects/${state.containerSlug} to ${state.hostSlug} (${error instanceof Error ? error.message : String(error)})`;

@@ -3,7 +3,7 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod/mini";
-import { configDir, projectsDir, settingsPath } from "../claude/home.ts";
+import { configDir, settingsPath } from "../claude/home.ts";
 import { CONTAINER_WORKSPACE_ENV, HOST_FILE_LINKS_DIR, SHARED_ENTRIES } from "../claude/shared.ts";
 import type { DevcontainerConfig } from "../devcontainer/config/config.ts";
 import { checkContainerNode, NODE_FIX } from "../devcontainer/launch/container-node.ts";
@@ -23,6 +23,7 @@ import { remoteProjectLinkCheck } from "../devcontainer/remote/open.ts";
 import { resolveEngine } from "../devcontainer/remote/engine.ts";
 import { describeNoAccess, projectsAccess } from "../devcontainer/projects-access.ts";
 import { normaliseTarget, parseMountString } from "../devcontainer/config/read-mounts.ts";
+import { statBeneath } from "../container-tree.ts";
 import { describeError } from "../errors.ts";
 import { readTextIfExists } from "../fs.ts";
 import { parseJsoncLoosely } from "../jsonc.ts";
@@ -174,7 +175,7 @@ async function checkContainerUid(
   target: ContainerTarget,
 ): Promise<CheckResult> {
   if (process.platform !== "linux") return ok(`file ownership is mapped by Docker on ${process.platform}`);
-  const owner = ownerUid(projectsDir(env)) ?? ownerUid(configDir(env));
+  const owner = projectsOwner(configDir(env)) ?? ownerUid(configDir(env));
   const id = await dockerExec(env, [container.Id, "id", "-u", user]);
   const uid = Number(id.stdout.trim());
   if (!id.ok || !Number.isInteger(uid)) {
@@ -227,6 +228,16 @@ async function checkUserAccess(
       : undefined;
   const why = from ? "dev-open gives the container user the uid of your account there" : undefined;
   return fail(`${describeNoAccess(access, from)}: its sessions are not shared there`, target.devOpen("--rebuild"), why);
+}
+
+/** The owner of `projects/` (of its transcripts), through the gate: its own, not that of what a link there names. */
+function projectsOwner(claudeDir: string): number | undefined {
+  try {
+    return statBeneath(claudeDir, "projects")?.uid;
+  } catch {
+    // Not reachable: the owner is unknown and the check says nothing.
+    return undefined;
+  }
 }
 
 function ownerUid(file: string): number | undefined {

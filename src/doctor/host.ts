@@ -1,6 +1,6 @@
 // Doctor's checks of the Claude Code home on the host (also run inside a container where they apply): the private
 // folders, the SessionStart hook registered and answering.
-import { existsSync, rmSync, statSync, type Stats } from "node:fs";
+import { existsSync, statSync, type Stats } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
 import * as z from "zod/mini";
@@ -11,7 +11,8 @@ import { READ_WRITE_ENTRIES } from "../claude/shared.ts";
 import { describeError } from "../errors.ts";
 import { runProcess } from "../child-process.ts";
 import { HOOK_COMMAND, HOOK_SCRIPT, registeredHook } from "../install/settings.ts";
-import { STATE, statePath } from "../state/paths.ts";
+import { unlinkBeneath } from "../container-tree.ts";
+import { PACK_STATE_DIR, STATE } from "../state/paths.ts";
 import { displayPath } from "./container-checks.ts";
 import { type CheckResult, fail, firstLine, ok, warn } from "./report.ts";
 import { NODE_MAJOR } from "./tools.ts";
@@ -162,8 +163,7 @@ export async function checkHookRuns(env: NodeJS.ProcessEnv, cwd: string): Promis
     timeout: HOOK_TIMEOUT_MS,
   });
   const ms = Math.round(performance.now() - started);
-  // The run recorded a session start like any other: doctor's is not a session.
-  rmSync(path.join(statePath(env, STATE.sessionStarts), `${sessionId}.jsonl`), { force: true });
+  forgetProbeStart(env, sessionId);
   const stderr = firstLine(run.stderr);
   if (run.timedOut) {
     const label = `the SessionStart hook did not answer within ${HOOK_TIMEOUT_MS / 1000} s`;
@@ -193,6 +193,18 @@ export async function checkHookRuns(env: NodeJS.ProcessEnv, cwd: string): Promis
     return warn(`the SessionStart hook runs (${ms} ms) and reports a problem`, undefined, problem);
   }
   return ok(`the SessionStart hook runs and answers (${ms} ms)`);
+}
+
+/**
+ * The hook run recorded a session start like any other: doctor's is not a session. Containers write the records'
+ * folder: removed through the gate, so a link put in the folder's place leads nowhere.
+ */
+export function forgetProbeStart(env: Env, sessionId: string): void {
+  try {
+    unlinkBeneath(configDir(env), path.join(PACK_STATE_DIR, STATE.sessionStarts.name, `${sessionId}.jsonl`));
+  } catch {
+    // A link or file where the folder should be: nothing of doctor's is there to remove.
+  }
 }
 
 const hookAnswerSchema = once(() =>

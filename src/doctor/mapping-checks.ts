@@ -1,12 +1,12 @@
 // Doctor's checks of the project mappings: two host repos mapped to one container path mix their histories.
 import { existsSync } from "node:fs";
-import path from "node:path";
 import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
+import { readlinkBeneath } from "../container-tree.ts";
 import { describeError } from "../errors.ts";
 import { mappingsFile, readMappings, type Mapping } from "../state/mappings.ts";
 import { shellWord } from "../text.ts";
 import { displayPath } from "./container-checks.ts";
-import { type CheckResult, fail, ok, readLinkQuietly } from "./report.ts";
+import { type CheckResult, fail, ok } from "./report.ts";
 
 /**
  * Mappings of one container path to several host repos: their histories mix. Only the latest mapping of each
@@ -59,7 +59,7 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 /** One container path mapped to several host repos: which one the link serves, and how to part the others. */
 export function collision(env: Env, containerPath: string, hosts: readonly string[]): CheckResult {
   const containerSlug = encodeProjectSlug(containerPath);
-  const linked = readLinkQuietly(path.join(projectsDir(env), containerSlug));
+  const linked = slugLinkTarget(projectsDir(env), containerSlug);
   const served = hosts.find((host) => encodeProjectSlug(host) === linked);
   const others = hosts.filter((host) => host !== served);
   const gone = hosts.filter((host) => !existsSync(host));
@@ -75,6 +75,16 @@ export function collision(env: Env, containerPath: string, hosts: readonly strin
     fix,
     served ? `sessions made there go into the history of ${served}` : "their histories would mix",
   );
+}
+
+/** What `projects/<slug>` links to, through the gate (containers write projects/); undefined when it is no link. */
+function slugLinkTarget(projects: string, slug: string): string | undefined {
+  try {
+    return readlinkBeneath(projects, slug);
+  } catch {
+    // projects/ itself unreadable: no link to tell of.
+    return undefined;
+  }
 }
 
 /** A list as the report shows it: five items at most, then how many more (60,000 planted entries fill no screen). */

@@ -5,14 +5,16 @@
 // host-only state folder. It is still read as untrusted input: bounded in size, every row checked when a listing
 // uses it, one that does not check out is read again from its file (and a complete listing drops it).
 // Two listings at once each replace the whole file atomically: the last one wins, and what the other learnt is only
-// read again next time.
-import { mkdirSync, readdirSync, statSync } from "node:fs";
+// read again next time. Containers write the start records: their folder is reached through the gate and held open
+// while the listing stats and reads in it (a link put in its place is not followed; there are no records then).
+import { lstatSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import type { Env } from "../claude/home.ts";
+import { configDir, type Env } from "../claude/home.ts";
+import { type HeldDir, holdDirBeneath, statBeneath } from "../container-tree.ts";
 import type { TranscriptSummary } from "../claude/transcript.ts";
 import { fileIn, readRegularText, replaceFileIn } from "../fs.ts";
 import { isRecord } from "../json.ts";
-import { STATE, statePath } from "../state/paths.ts";
+import { PACK_STATE_DIR, STATE, statePath } from "../state/paths.ts";
 import {
   checkStartsRow,
   checkTable,
@@ -47,6 +49,9 @@ type SeenSection = Map<string, Map<string, Row>>;
 /** What says a folder's entries did not change: its inode, ctime and mtime (a rename, a new file, the hook's touch). */
 export type FolderKey = [number, number, number];
 
+/** The start records' folder below the config dir (the gate's root): `persist-state/session-starts`. */
+const STARTS_REL = path.join(PACK_STATE_DIR, STATE.sessionStarts.name);
+
 export function sessionsIndexPath(env: Env): string {
   // In the host-only state folder: never mounted into containers, never synced.
   return statePath(env, STATE.sessionsIndex);
@@ -62,20 +67,24 @@ export class SessionsIndex {
   private readonly startsKey: FolderKey | undefined;
   /** Whether the records folder is as the stored rows saw it: then its rows are used without a stat. */
   private readonly startsTrusted: boolean;
+  /** The records folder, held open until `save` (undefined when missing, or a link or file in its place). */
+  private readonly held: HeldDir | undefined;
 
   private constructor(
     private readonly file: string,
     private readonly startsDir: string,
+    root: string,
     private readonly table: StringTable,
     private readonly storedTranscripts: StoredSection,
     private readonly stored: { startsKey: unknown; starts: StoredSection },
     /** Why the stored index was not used, when it was there but unusable. */
     readonly damaged: string | undefined,
   ) {
+    this.held = holdStarts(root);
     // The folder's times first, then its names: a record added in between changes the times the next listing sees.
-    this.startsKey = folderKey(startsDir);
+    this.startsKey = this.held && folderKey(this.held.dir);
     this.startsTrusted = this.startsKey !== undefined && sameKey(this.startsKey, stored.startsKey);
-    this.recordNames = new Set(listNames(startsDir));
+    this.recordNames = new Set(this.held ? listNames(this.held.dir) : []);
     if (damaged !== undefined) this.changed = true;
   }
 
@@ -93,12 +102,13 @@ export class SessionsIndex {
     const parsed = text === undefined ? undefined : parseIndex(text);
     if (typeof parsed === "string") problem = `${file} ${parsed}`;
     if (parsed === undefined || typeof parsed === "string") {
-      return new SessionsIndex(file, startsDir, new StringTable(), {}, { startsKey: null, starts: {} }, problem);
+      const empty = { startsKey: null, starts: {} };
+      return new SessionsIndex(file, startsDir, configDir(env), new StringTable(), {}, empty, problem);
     }
     const { strings, transcripts, starts } = parsed;
     const stored =
       starts.dir === startsDir ? { startsKey: starts.key, starts: starts.rows } : { startsKey: null, starts: {} };
-    return new SessionsIndex(file, startsDir, new StringTable(strings), transcripts, stored, undefined);
+    return new SessionsIndex(file, startsDir, configDir(env), new StringTable(strings), transcripts, stored, undefined);
   }
 
   /** The summary of the transcript `name` in `dir` (stat'ed as `stats`): from the index when unchanged, else from `read`. */
@@ -136,9 +146,10 @@ export class SessionsIndex {
         return known;
       }
     }
-    const file = fileIn(this.startsDir, name);
-    // Containers write these: only a regular file is read (a FIFO would hang the listing).
-    const stats = statSync(file);
+    if (!this.held) return undefined;
+    const file = fileIn(this.held.dir, name);
+    // Containers write these: only a regular file is read (a FIFO would hang the listing), no link followed.
+    const stats = lstatSync(file);
     if (!stats.isFile()) return undefined;
     if (Array.isArray(row) && keyMatches(row, stats)) {
       const known = checkStartsRow(row);
@@ -158,6 +169,14 @@ export class SessionsIndex {
    * this listing saw, so deleted files drop out; otherwise the folders it listed replace theirs, and the others stay.
    */
   save(complete: boolean): void {
+    try {
+      this.write(complete);
+    } finally {
+      this.held?.close();
+    }
+  }
+
+  private write(complete: boolean): void {
     const dropped = complete && count(this.seenTranscripts) < countStored(this.storedTranscripts);
     const startsKey = this.startsKeyToKeep();
     if (!this.changed && !dropped && sameKey(startsKey, this.stored.startsKey)) return;
@@ -186,7 +205,7 @@ export class SessionsIndex {
     const rows: Record<string, Row> = {};
     for (const [name, row] of Object.entries(this.stored.starts)) {
       if (!this.recordNames.has(name) || this.seenStarts.has(name) || !Array.isArray(row)) continue;
-      if (this.startsTrusted || stillMatches(fileIn(this.startsDir, name), row)) rows[name] = row;
+      if (this.startsTrusted || (this.held && stillMatches(fileIn(this.held.dir, name), row))) rows[name] = row;
     }
     for (const [name, row] of this.seenStarts) rows[name] = row;
     return rows;
@@ -195,7 +214,7 @@ export class SessionsIndex {
 
 function stillMatches(file: string, row: Row): boolean {
   try {
-    const stats = statSync(file);
+    const stats = lstatSync(file);
     return stats.isFile() && keyMatches(row, stats) && checkStartsRow(row) !== undefined;
   } catch {
     return false;
@@ -207,9 +226,25 @@ function stillMatches(file: string, row: Row): boolean {
  * there is no such folder; undefined while it is changing.
  */
 export function settledStartsKey(env: Env): FolderKey | "none" | undefined {
-  const key = folderKey(statePath(env, STATE.sessionStarts));
-  if (key === undefined) return "none";
+  let stats: ReturnType<typeof statBeneath>;
+  try {
+    stats = statBeneath(configDir(env), STARTS_REL);
+  } catch {
+    return "none";
+  }
+  // A link in its place is no records folder: a listing reads none from it.
+  if (stats?.kind !== "dir") return "none";
+  const key: FolderKey = [stats.ino, stats.ctimeMs, stats.mtimeMs];
   return isSettled(key) ? key : undefined;
+}
+
+/** The records folder held open through the gate; undefined when it is missing or something else is in its place. */
+function holdStarts(root: string): HeldDir | undefined {
+  try {
+    return holdDirBeneath(root, STARTS_REL);
+  } catch {
+    return undefined;
+  }
 }
 
 function isSettled(key: FolderKey): boolean {

@@ -2,12 +2,12 @@
 // its travelling folder the first time a session starts in it, merge conflict copies of its sessions, and warn when
 // the session being resumed was opened on another machine and is still being written there.
 // Without sync set up it costs one stat; with it, an lstat and a readdir of the project's folder.
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
-import { projectSlugForDir, projectsDir, type Env } from "../claude/home.ts";
+import { configDir, projectSlugForDir, projectsDir, type Env } from "../claude/home.ts";
+import { projectFolderName, readBeneath, statBeneath } from "../container-tree.ts";
 import { describeError } from "../errors.ts";
-import { readRegularText } from "../fs.ts";
-import { STATE, statePath } from "../state/paths.ts";
+import { PACK_STATE_DIR, STATE } from "../state/paths.ts";
 import { describeMerged, mergeProjectConflicts } from "./conflicts.ts";
 import { syncSettingsFile } from "./folders.ts";
 import { linkProject } from "./identity.ts";
@@ -52,11 +52,11 @@ function liveElsewhere(
   machine: string,
   now: Date,
 ): string | undefined {
-  const records = path.join(statePath(env, STATE.sessionStarts), `${input.session_id}.jsonl`);
+  const records = path.join(PACK_STATE_DIR, STATE.sessionStarts.name, `${input.session_id}.jsonl`);
   let lines: string[];
   try {
-    // Containers write these records: only a regular file of bounded size, never a FIFO swapped in after a check.
-    const text = readRegularText(records, 1024 * 1024);
+    // Containers write these records: through the gate (no link followed on the way), a regular file of bounded size.
+    const text = readBeneath(configDir(env), records, 1024 * 1024)?.toString("utf8");
     if (text === undefined) return undefined;
     lines = text.trim().split("\n");
   } catch {
@@ -69,17 +69,29 @@ function liveElsewhere(
     .map(parseStart)
     .find((start) => start !== undefined);
   if (!previous || previous.machine === machine || !input.transcript_path) return undefined;
-  let written: number;
-  try {
-    written = statSync(input.transcript_path).mtimeMs;
-  } catch {
-    return undefined;
-  }
+  const written = transcriptWritten(projectsDir(env), input.transcript_path);
+  if (written === undefined) return undefined;
   if (now.getTime() - written > LIVE_WINDOW_MS) return undefined;
   return (
     `session ${input.session_id} may still be open on ${previous.machine} (its transcript changed ${Math.round((now.getTime() - written) / 1000)} s ago): ` +
     `lines written on both machines at once branch the session; close it there first`
   );
+}
+
+/**
+ * When the transcript at `file` (`projects/<slug>/<session>.jsonl`) was last written, reached through the gate: in the
+ * slug's own folder or the travelling folder sync's link names; undefined for anything else.
+ */
+function transcriptWritten(projects: string, file: string): number | undefined {
+  const rel = path.relative(projects, path.resolve(file)).split(path.sep);
+  if (rel.length !== 2 || rel[0] === "..") return undefined;
+  try {
+    const folder = projectFolderName(projects, rel[0] as string);
+    const stats = folder === undefined ? undefined : statBeneath(projects, `${folder}/${rel[1]}`);
+    return stats?.kind === "file" ? stats.mtimeMs : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseStart(line: string): { machine: string } | undefined {

@@ -2,12 +2,12 @@
 // so ask the local Syncthing to scan that one file now (its watcher would wait a second or more, and a person who
 // switches machines right after an answer would resume one turn behind). Nothing else is scanned, nothing printed:
 // a Syncthing that is down or slow costs this turn's head start, never the session.
-import { statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as z from "zod/mini";
 import { startProcess } from "../child-process.ts";
 import { projectsDir, type Env } from "../claude/home.ts";
+import { statBeneath } from "../container-tree.ts";
 import { PROJECT_IDENTITY_PREFIX, SYNC_FOLDERS } from "./folders.ts";
 import { resolveSlugLink } from "./identity.ts";
 import { readSyncSettings } from "./setup.ts";
@@ -68,10 +68,11 @@ export async function scanWhenQuiet(env: Env, transcript: string): Promise<void>
   const sub = travellingTranscript(env, transcript);
   const folder = SYNC_FOLDERS.find((candidate) => candidate.name === "projects");
   if (!endpoint || !sub || !folder) return;
+  // The transcript in its travelling folder, through the gate: containers write projects/.
   const stamp = () => {
     try {
-      const { size, mtimeMs } = statSync(transcript);
-      return `${size}:${mtimeMs}`;
+      const stats = statBeneath(projectsDir(env), sub);
+      return stats ? `${stats.size}:${stats.mtimeMs}` : "gone";
     } catch {
       return "gone";
     }
