@@ -3,10 +3,10 @@
 // for doctor (host and container) and for the hook's repair in a container opened some other way than /dev-open
 // (an editor). Kept free of heavy imports: it runs in the SessionStart hook. On the host (doctor) `projects/` is a tree
 // containers write, so the link is looked at and made through the gate: one name in the folder held open.
-import { symlinkSync } from "node:fs";
+import { lstatSync, readlinkSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
-import { readlinkBeneath, statBeneath, withDirBeneath } from "../container-tree.ts";
+import { withDirBeneath } from "../container-tree.ts";
 import { hostPathOf } from "../work/work-items.ts";
 
 /** A workspace's path on the host and in the container. */
@@ -29,16 +29,18 @@ export function projectLinkState(env: Env, cwd: string, workspaces: Workspaces):
   const link = path.join(projectsDir(env), containerSlug);
   const slugs = { hostSlug, containerSlug, link };
   if (hostSlug === containerSlug) return { kind: "same-path", ...slugs };
-  let here: ReturnType<typeof statBeneath>;
+  let target: string | null;
   try {
-    here = statBeneath(projectsDir(env), containerSlug);
+    // The slug's entry in projects/ held open: the name is looked at, never what it leads to.
+    target = withDirBeneath(projectsDir(env), "", (held) => {
+      const entry = `${held}/${containerSlug}`;
+      return lstatSync(entry).isSymbolicLink() ? readlinkSync(entry) : null;
+    });
   } catch {
-    // Not reachable: missing, for Claude Code as for us.
-    here = undefined;
+    // Not there, or not reachable: missing, for Claude Code as for us.
+    return { kind: "missing", ...slugs };
   }
-  if (here === undefined) return { kind: "missing", ...slugs };
-  const target = here.kind === "other" ? readlinkBeneath(projectsDir(env), containerSlug) : undefined;
-  if (target === undefined) return { kind: "not-a-link", ...slugs };
+  if (target === null) return { kind: "not-a-link", ...slugs };
   return target === hostSlug ? { kind: "ok", ...slugs } : { kind: "elsewhere", target, ...slugs };
 }
 

@@ -83,12 +83,12 @@ function liveElsewhere(
  * slug's own folder or the travelling folder sync's link names; undefined for anything else.
  */
 function transcriptWritten(projects: string, file: string): number | undefined {
-  const rel = path.relative(projects, path.resolve(file)).split(path.sep);
-  if (rel.length !== 2 || rel[0] === "..") return undefined;
+  const [slug, name, ...more] = path.relative(projects, path.resolve(file)).split(path.sep);
   try {
-    const folder = projectFolderName(projects, rel[0] as string);
-    const stats = folder === undefined ? undefined : statBeneath(projects, `${folder}/${rel[1]}`);
-    return stats?.kind === "file" ? stats.mtimeMs : undefined;
+    // A name with ".." in it is refused by the gate.
+    const folder = slug && name && more.length === 0 ? projectFolderName(projects, slug) : undefined;
+    const stats = folder && statBeneath(projects, `${folder}/${name}`);
+    return stats && stats.kind === "file" ? stats.mtimeMs : undefined;
   } catch {
     return undefined;
   }
