@@ -4,7 +4,17 @@
 // create or change anything in the link's target: it works in the folder it holds open, whatever the name leads to.
 // The code before the merge was held (path by path) loses this race within seconds.
 import { spawn } from "node:child_process";
-import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
@@ -19,7 +29,7 @@ const RACE_MS = 8_000;
 /** A conflict copy big enough that its union takes a good part of a second: the window the container aims at. */
 function bigCopy(): string {
   const lines: string[] = [];
-  for (let i = 0; i < 60_000; i++) {
+  for (let i = 0; i < 40_000; i++) {
     lines.push(
       JSON.stringify({
         uuid: `u${i}`,
@@ -51,9 +61,11 @@ function flipper(projects: string, name: string, victim: string, stop: string): 
     while (!fs.existsSync(stop)) {
       fs.renameSync(real, parked);
       fs.renameSync(link, real);
-      for (let i = 0; i < 200; i++);
+      // The link stays the longer: a merge that writes while it is there writes into the victim.
+      for (const until = performance.now() + 2; performance.now() < until; );
       fs.renameSync(real, link);
       fs.renameSync(parked, real);
+      for (const until = performance.now() + 1; performance.now() < until; );
       flips++;
     }
     fs.unlinkSync(link);
@@ -94,8 +106,11 @@ async function race(
   let merged = 0;
   try {
     while (Date.now() - started < RACE_MS) {
-      rmSync(inHeld("abc.jsonl"), { force: true });
-      writeFileSync(inHeld(COPY), copy);
+      // A fresh copy only after one was merged: a run that found the folder swapped costs a few milliseconds.
+      if (!existsSync(inHeld(COPY))) {
+        rmSync(inHeld("abc.jsonl"), { force: true });
+        writeFileSync(inHeld(COPY), copy);
+      }
       try {
         merged += merge();
       } catch {
@@ -135,10 +150,10 @@ describe.skipIf(process.platform !== "linux")("a conflict merge raced by a conta
     const result = await race(projects, name, victim, () => mergeAllConflicts({ HOME: home }).length);
     expect(
       contentsOf(victim),
-      `the victim changed after ${result.runs} merges in ${result.ms} ms (${result.flips} flips)`,
+      `the victim changed after ${result.runs} runs in ${result.ms} ms (${result.flips} flips)`,
     ).toEqual(before);
     // The race really ran: the flipper flipped and merges went through between its flips.
-    expect(result.flips).toBeGreaterThan(100);
+    expect(result.flips).toBeGreaterThan(50);
     expect(result.merged).toBeGreaterThan(0);
   }, 60_000);
 
@@ -155,9 +170,9 @@ describe.skipIf(process.platform !== "linux")("a conflict merge raced by a conta
     });
     expect(
       contentsOf(victim),
-      `the victim changed after ${result.runs} merges in ${result.ms} ms (${result.flips} flips)`,
+      `the victim changed after ${result.runs} runs in ${result.ms} ms (${result.flips} flips)`,
     ).toEqual(before);
-    expect(result.flips).toBeGreaterThan(100);
+    expect(result.flips).toBeGreaterThan(50);
     expect(result.merged).toBeGreaterThan(0);
   }, 60_000);
 });
