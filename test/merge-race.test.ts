@@ -23,7 +23,7 @@ import { syncAtSessionStart } from "../src/sync/session-start.ts";
 import { tempDir, tempHome } from "./support/claude.ts";
 
 const COPY = "abc.sync-conflict-20260101-000002-ABCDEFG.jsonl";
-/** How long each merger runs against the flipping: the old code lost within the first second or two. */
+/** How long each merger runs against the flipping: the old code lost within 2 to 6 s on a loaded machine. */
 const RACE_MS = 8_000;
 
 /** A conflict copy big enough that its union takes a good part of a second: the window the container aims at. */
