@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFil
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
-import { readlinkBeneath, unlinkBeneath } from "../src/container-tree.ts";
+import { holdDirBeneath, readlinkBeneath, unlinkBeneath } from "../src/container-tree.ts";
 import { forgetProbeStart } from "../src/doctor/host.ts";
 import { syncAtSessionStart } from "../src/sync/session-start.ts";
 import { runCli, tempDir, tempHome } from "./support/claude.ts";
@@ -125,5 +125,22 @@ describe("the gate's link and removal calls", () => {
     unlinkBeneath(root, "projects/-work-app");
     unlinkBeneath(root, "projects/-work-app");
     expect(readdirSync(path.join(root, "projects"))).toEqual([]);
+  });
+});
+
+describe.skipIf(process.platform !== "linux")("a folder held across calls", () => {
+  it("stays the folder it was when a link is put in its place, closes once however often asked; a link is never held", () => {
+    const root = tempDir("cp-root-");
+    const outside = tempDir("cp-outside-");
+    writeFileSync(path.join(outside, "host-file"), "the host's\n");
+    mkdirSync(path.join(root, "starts"));
+    writeFileSync(path.join(root, "starts", "record.jsonl"), "{}\n");
+    const held = holdDirBeneath(root, "starts");
+    renameSync(path.join(root, "starts"), path.join(root, "aside"));
+    symlinkSync(outside, path.join(root, "starts"));
+    expect(readdirSync(held.dir)).toEqual(["record.jsonl"]);
+    held.close();
+    held.close();
+    expect(() => holdDirBeneath(root, "starts")).toThrow(/is a link or not a folder/);
   });
 });
