@@ -21,9 +21,9 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { errorCode, isNotFound, readRegularFile, refusal } from "./fs.ts";
-import { type HeldDir, holdDirBeneath, withDirBeneath } from "./fs-beneath.ts";
+import { withDirBeneath } from "./fs-beneath.ts";
 
-export { type HeldDir, holdDirBeneath, withDirBeneath };
+export { withDirBeneath };
 
 /** What a walk keeps of each entry: enough to check that what is opened later is what was listed. */
 export type TreeEntry = {
@@ -216,17 +216,6 @@ export function renameBeneath(root: string, rel: string, from: string, to: strin
   withDirBeneath(root, rel, (held) => renameSync(`${held}/${split(from).name}`, `${held}/${split(to).name}`));
 }
 
-/** What the link `root/rel` holds, its folder reached without following links; undefined when it is not a link. */
-export function readlinkBeneath(root: string, rel: string): string | undefined {
-  const { dir, name } = split(rel);
-  try {
-    return withDirBeneath(root, dir, (held) => readlinkIn(held, name));
-  } catch (error) {
-    if (isNotFound(error) || errorCode(error) === "EUNSAFEFILE" || errorCode(error) === "EINVAL") return undefined;
-    throw error;
-  }
-}
-
 /** Removes the file or link `root/rel` (never what a link there names), its folder reached without following links. */
 export function unlinkBeneath(root: string, rel: string): void {
   const { dir, name } = split(rel);
@@ -260,6 +249,16 @@ export function projectFolderName(projects: string, slug: string): string | unde
   }
   if (sibling === "" || sibling === "." || sibling === ".." || sibling.includes("/")) return undefined;
   return statBeneath(projects, sibling)?.kind === "dir" ? sibling : undefined;
+}
+
+/** What the link `root/rel` names, its folder reached without following links; undefined when it is no link. */
+export function readlinkBeneath(root: string, rel: string): string | undefined {
+  const { dir, name } = split(rel);
+  try {
+    return withDirBeneath(root, dir, (held) => readlinkIn(held, name));
+  } catch {
+    return undefined; // Not a link, not there, or its folder is no longer one.
+  }
 }
 
 function readlinkIn(held: string, name: string): string {

@@ -5,7 +5,8 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFil
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
-import { holdDirBeneath, readlinkBeneath, unlinkBeneath } from "../src/container-tree.ts";
+import { readlinkBeneath, unlinkBeneath } from "../src/container-tree.ts";
+import { holdDirBeneath } from "../src/fs-beneath.ts";
 import { forgetProbeStart } from "../src/doctor/host.ts";
 import { syncAtSessionStart } from "../src/sync/session-start.ts";
 import { runCli, tempDir, tempHome } from "./support/claude.ts";

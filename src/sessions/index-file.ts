@@ -10,7 +10,8 @@
 import { lstatSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { configDir, type Env } from "../claude/home.ts";
-import { type HeldDir, holdDirBeneath, statBeneath } from "../container-tree.ts";
+import { statBeneath } from "../container-tree.ts";
+import { type HeldDir, holdDirBeneath } from "../fs-beneath.ts";
 import type { TranscriptSummary } from "../claude/transcript.ts";
 import { fileIn, readRegularText, replaceFileIn } from "../fs.ts";
 import { isRecord } from "../json.ts";
