@@ -87,7 +87,7 @@ function flipper(projects: string, name: string, victim: string, stop: string): 
 /**
  * Runs `merge` again and again for RACE_MS while the flipper swaps the folder, putting the conflict copy back (and
  * the merged session away) through a descriptor of the real folder, which the flipper moves but never replaces.
- * Stops early when the victim changed; returns how many merges ran and whether any merged.
+ * Stops early when the victim changed; returns how many runs there were, how many of them merged, and the flips.
  */
 async function race(
   projects: string,
