@@ -144,9 +144,6 @@ const NOT_YET_ON_THE_GATE: Record<string, string> = {
   "src/install/uninstall.ts": "removes the pack's own files in persist-state/ by name (rm never follows a link)",
   "src/install/install.ts": "makes persist-state/ itself and moves old records out of it (state/paths.ts rules)",
   "src/sessions/listing-cache.ts": "uses projects/'s path as text in a cache key; its files are host-only",
-  "src/usage/attribute.ts":
-    "reads a session's start records bounded and no-follow (readRegularText), stats a transcript",
-  "src/usage/output-cache.ts": "stats session-starts/ itself for a cache key; reads no file there",
   "src/commands/sessions.ts": "names projects/ in a message; stats the current folder",
 };
 

@@ -5,7 +5,7 @@ import { statSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { encodeProjectSlug, type Env } from "../claude/home.ts";
-import { fileIn, readRegularText } from "../fs.ts";
+import { listBeneath, readBeneath } from "../container-tree.ts";
 import { mainWorktreeOf, UnionFind } from "../sessions/folders.ts";
 import type { Layout, WorkItem } from "../sessions/model.ts";
 import { STATE, statePath } from "../state/paths.ts";
@@ -90,11 +90,12 @@ export function attribute(
   const issueOf = (record: UsageRecord) =>
     record.branch === null ? undefined : items.get(`${projectOf(record)}\n${record.branch}`);
   const starts = new Map<string, StartRecord[]>();
+  const recorded = startRecords(env);
   /** What the SessionStart hook recorded where the line was written: the start in its folder, or the only start. */
   const startOf = (record: UsageRecord) => {
     let list = starts.get(record.session);
     if (!list) {
-      list = readStarts(env, record.session);
+      list = recorded.read(record.session);
       starts.set(record.session, list);
     }
     return list.find((s) => s.cwd === record.cwd) ?? (list.length === 1 ? list[0] : undefined);
@@ -114,16 +115,33 @@ export function attribute(
 
 type StartRecord = { environment: string | null; machine: string | null; cwd: string | null };
 
-/** The SessionStart hook's records of a session (containers write them: a small regular file, each line checked). */
-function readStarts(env: Env, session: string): StartRecord[] {
-  if (!/^[\w-]{1,128}$/.test(session)) return [];
-  let text: string | undefined;
-  try {
-    text = readRegularText(fileIn(statePath(env, STATE.sessionStarts), `${session}.jsonl`), 1 << 20);
-  } catch {
-    return [];
-  }
-  return (text ?? "").split("\n").flatMap((line) => {
+/**
+ * The SessionStart hook's records, in `session-starts/` (containers write there): the folder listed once through the
+ * gate, then only the sessions that have a record read, each a regular file of at most 1 MiB reached without
+ * following a link, each line checked.
+ */
+function startRecords(env: Env): { read: (session: string) => StartRecord[] } {
+  const dir = statePath(env, STATE.sessionStarts);
+  const root = path.dirname(dir);
+  const folder = path.basename(dir);
+  let names: Set<string> | undefined;
+  const read = (session: string): StartRecord[] => {
+    if (!/^[\w-]{1,128}$/.test(session)) return [];
+    try {
+      names ??= new Set(listBeneath(root, folder) ?? []);
+      const name = `${session}.jsonl`;
+      if (!names.has(name)) return [];
+      return parseStarts(readBeneath(root, `${folder}/${name}`, 1 << 20)?.toString("utf8") ?? "");
+    } catch {
+      names ??= new Set(); // A link or a file where the folder should be: no records.
+      return [];
+    }
+  };
+  return { read };
+}
+
+function parseStarts(text: string): StartRecord[] {
+  return text.split("\n").flatMap((line) => {
     try {
       const value: unknown = JSON.parse(line);
       if (typeof value !== "object" || value === null) return [];
