@@ -53,15 +53,37 @@ export function benchUsage(): boolean {
     rows.push({ what: `  its peak memory vs ccusage's, ${what}`, ratio: memoryRatio, target: 1.0, bench: "usage" });
     ok &&= ratio <= target && memoryRatio <= 1.0;
   }
-  // The status line, which Claude Code runs after every message: node's start and little more (50 ms on a quiet
-  // machine, where node -e 0 takes ~40 ms).
-  const input = JSON.stringify({ cwd: root, workspace: { current_dir: root }, cost: { total_cost_usd: 1.5 } });
+  // The status line, which Claude Code runs after every message, with the JSON Claude Code sends it: within 50 ms, on
+  // a machine where node -e 0 takes ~40 ms, is node's start and at most a quarter more.
+  const input = JSON.stringify({
+    hook_event_name: "Status",
+    session_id: "00000000-0000-4000-8000-000000000000",
+    transcript_path: path.join(home, ".claude", "projects", "x", "00000000-0000-4000-8000-000000000000.jsonl"),
+    cwd: root,
+    model: { id: "claude-opus-4-5-20251101", display_name: "Opus 4.5" },
+    workspace: { current_dir: root, project_dir: root },
+    version: "2.1.330",
+    output_style: { name: "default" },
+    cost: {
+      total_cost_usd: 1.5,
+      total_duration_ms: 45_000,
+      total_api_duration_ms: 2300,
+      total_lines_added: 156,
+      total_lines_removed: 23,
+    },
+    context_window: { total_input_tokens: 15_234, total_output_tokens: 4521, context_window_size: 200_000 },
+    exceeds_200k_tokens: false,
+  });
   const line = compare(
     { command: NODE_START, env },
     { command: [process.execPath, cli, "statusline"], env, input },
     Number(process.env.BENCH_RUNS ?? 30),
   );
-  const lineOk = report("claude-persist statusline", "node -e 0", line, 1.5, {
+  console.log(
+    `claude-persist statusline: ${line.subject.toFixed(1)} ms, node -e 0 ${line.baseline.toFixed(1)} ms: ` +
+      `${(line.subject - line.baseline).toFixed(1)} ms of its own (goal: within 50 ms, where node -e 0 takes ~40 ms)`,
+  );
+  const lineOk = report("claude-persist statusline", "node -e 0", line, 1.25, {
     what: "`claude-persist statusline` vs `node -e 0`",
     bench: "usage",
   });
