@@ -17,6 +17,7 @@ import path from "node:path";
 import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
 import { errorCode, isNotFound, isRealDirectory, readRegularFile } from "../fs.ts";
+import { TREE_LIMITS } from "../container-tree.ts";
 import { withDirBeneath } from "../fs-beneath.ts";
 import { forgetMappings, readMappings, recordMapping } from "../state/mappings.ts";
 
@@ -161,35 +162,63 @@ export function collidingProject(env: Env, containerSlug: string, hostPath: stri
 }
 
 /**
- * Moves everything under `from` into `to` (recursively for folders such as `memory/`). A file that exists on
- * both sides with other content is kept under a new name, never overwritten. Returns the moved paths.
+ * Moves everything under `from` into `to`, folders such as `memory/` merged into the same folder on the other side.
+ * A file that exists on both sides with other content is kept under a new name, never overwritten; so is a folder
+ * deeper than a merge goes (TREE_LIMITS: a container may plant any depth), moved whole. A loop, not a recursion:
+ * each pair of folders is reached from the top through held folders, never following a link. Returns the moved
+ * paths; more than TREE_LIMITS.maxEntries entries are refused (what was moved by then stays moved).
  */
-export function mergeInto(from: string, to: string, prefix = ""): string[] {
+export function mergeInto(from: string, to: string): string[] {
   const moved: string[] = [];
   mkdirSync(to, { recursive: true, mode: 0o700 });
-  for (const entry of readdirSync(from, { withFileTypes: true })) {
-    const source = path.join(from, entry.name);
-    const target = path.join(to, entry.name);
-    const rel = path.join(prefix, entry.name);
-    if (entry.isDirectory() && isRealDirectory(target)) {
-      // Reached without following links on either side: a container can swap either for one at any moment.
-      const inside = withDirBeneath(from, entry.name, (inner) =>
-        withDirBeneath(to, entry.name, (into) => mergeInto(inner, into, rel)),
-      );
-      moved.push(...inside);
-      rmdirSync(source);
-    } else if (!existsSync(target)) {
-      renameSync(source, target);
-      moved.push(rel);
-    } else if (entry.isFile() && sameRegularFiles(source, target)) {
-      renameSync(source, target);
-    } else {
-      const kept = uniqueName(target);
-      renameSync(source, kept);
-      moved.push(path.join(prefix, path.basename(kept)));
+  // Folders to merge ("" is the top), and folders of `from` to remove once what they held has moved.
+  const work: Array<{ rel: string; step: "merge" | "rmdir" }> = [{ rel: "", step: "merge" }];
+  let entries = 0;
+  for (let item = work.pop(); item !== undefined; item = work.pop()) {
+    const { rel } = item;
+    if (item.step === "rmdir") {
+      withDirBeneath(from, path.dirname(rel), (held) => rmdirSync(path.join(held, path.basename(rel))));
+      continue;
     }
+    const depth = rel === "" ? 0 : rel.split("/").length;
+    const deeper = withDirBeneath(from, rel, (source) =>
+      withDirBeneath(to, rel, (target) => {
+        const names = readdirSync(source, { withFileTypes: true });
+        entries += names.length;
+        if (entries > TREE_LIMITS.maxEntries)
+          throw new UserError(`${from} holds more than ${TREE_LIMITS.maxEntries} entries; not merging the rest`);
+        const folders: string[] = [];
+        for (const entry of names) {
+          const inRel = rel === "" ? entry.name : `${rel}/${entry.name}`;
+          const here = path.join(target, entry.name);
+          if (entry.isDirectory() && isRealDirectory(here) && depth < TREE_LIMITS.maxDepth) {
+            folders.push(inRel);
+          } else if (!existsSync(here) && !isLink(here)) {
+            renameSync(path.join(source, entry.name), here);
+            moved.push(inRel);
+          } else if (entry.isFile() && sameRegularFiles(path.join(source, entry.name), here)) {
+            renameSync(path.join(source, entry.name), here);
+          } else {
+            const kept = uniqueName(here);
+            renameSync(path.join(source, entry.name), kept);
+            moved.push(rel === "" ? path.basename(kept) : `${rel}/${path.basename(kept)}`);
+          }
+        }
+        return folders;
+      }),
+    );
+    // Each folder merged, then removed from `from`: pushed so that the first name is merged first.
+    for (const folder of deeper.reverse()) work.push({ rel: folder, step: "rmdir" }, { rel: folder, step: "merge" });
   }
   return moved;
+}
+
+function isLink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** True when both are regular files with the same bytes; containers write both folders, so a FIFO or link is never read. */

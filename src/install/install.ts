@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, st
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as z from "zod/mini";
+import { cleanedOnInterrupt, finishedBeforeInterrupt, pausePoint } from "../interrupt.ts";
 import { once } from "../once.ts";
 import "../zod-messages.ts";
 import { sha256Hex } from "../crypto.ts";
@@ -288,15 +289,20 @@ export function relativeTo(config: string, file: string): string {
   return path.relative(config, file) || file;
 }
 
-/** Carries out `plan`; when a write fails half-way (a full disk), what was written is undone before the error goes on. */
-function applyPlan(plan: Plan, manifestFile: string): void {
+/**
+ * Carries out `plan`; when a write fails half-way (a full disk), what was written is undone before the error goes on.
+ * Ctrl-C or SIGTERM meanwhile waits for the end (see install()): never a runtime half copied.
+ */
+async function applyPlan(plan: Plan, manifestFile: string): Promise<void> {
   const undo: Array<() => void> = [];
   try {
     for (const dir of plan.dirs) {
       const made = mkdirSync(dir, { recursive: true, mode: 0o700 });
       if (made) undo.push(() => rmSync(made, { recursive: true, force: true }));
     }
-    for (const write of plan.writes) {
+    for (const [i, write] of plan.writes.entries()) {
+      // Tests stop here, one file copied, to send a signal (see interrupt.ts).
+      if (i === 1) await pausePoint("install-copying");
       const madeDir = mkdirSync(path.dirname(write.target), { recursive: true, mode: 0o700 });
       if (madeDir) undo.push(() => rmSync(madeDir, { recursive: true, force: true }));
       if (write.backup) {
@@ -345,7 +351,7 @@ export async function install(
   const runtime = options.runtime ?? findRuntimeDir();
   const config = configDir(env);
   const stateDir = packStateDir(env);
-  const run = () => {
+  const run = async () => {
     const previous = readJsonState(manifestPath(env), z.optional(manifestSchema()), undefined);
     const plan = planInstall(env, runtime, previous, options.parts ?? "all");
     const binDir = options.binDir ? recordBinDir(env, options.binDir) : previous?.binDir;
@@ -361,7 +367,7 @@ export async function install(
       });
     }
     for (const file of plan.removals) changes.push({ path: relativeTo(config, file), action: "remove" });
-    if (!options.dryRun) applyPlan(plan, manifestPath(env));
+    if (!options.dryRun) await applyPlan(plan, manifestPath(env));
     const bin = options.binDir ? linkCommands(env, options.binDir, options.dryRun) : undefined;
     const version = plan.manifest.version;
     const result = { configDir: config, version, dryRun: Boolean(options.dryRun), changes, unchanged: plan.unchanged };
@@ -377,7 +383,11 @@ export async function install(
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   ensurePackHostDir(env);
   try {
-    return await withLock(manifestPath(env), run);
+    // A signal while the plan is carried out ends the process after it, and after the lock is let go.
+    return await cleanedOnInterrupt(
+      () => undefined,
+      () => withLock(manifestPath(env), () => finishedBeforeInterrupt(run)),
+    );
   } catch (error) {
     if (madeHostDir) removeHostDirIfUnused(env);
     if (madeStateDir && readdirSync(stateDir).length === 0) rmdirSync(stateDir);

@@ -11,6 +11,7 @@ import {
   rmdirSync,
   statSync,
   unlinkSync,
+  type Stats,
 } from "node:fs";
 import path from "node:path";
 import { errorCode, isNotFound } from "../fs.ts";
@@ -32,13 +33,31 @@ export class ConfigTree {
     this.viaProc = existsSync(`/proc/self/fd/${fd}/.`);
   }
 
-  /** The folder `rel` (made 0700 where missing, when `create`), as an open descriptor; undefined when missing. */
+  /**
+   * The folder `rel` (made 0700 where missing, when `create`), as an open descriptor; undefined when missing. A loop
+   * from the nearest folder held, one level at a time: a snapshot may be thousands of folders deep.
+   */
   folder(rel: string, create: boolean): number | undefined {
     const known = this.folders.get(rel);
     if (known) return known.fd;
-    const parent = rel.includes("/") ? path.posix.dirname(rel) : "";
-    const parentFd = this.folder(parent, create);
-    if (parentFd === undefined) return undefined;
+    const below: string[] = [];
+    let held = rel;
+    while (!this.folders.has(held)) {
+      if (held === "") throw new Error(`${this.root} is closed`);
+      below.push(held);
+      held = held.includes("/") ? path.posix.dirname(held) : "";
+    }
+    let fd = this.folders.get(held)?.fd as number;
+    for (let i = below.length - 1; i >= 0; i--) {
+      const next = this.openChild(fd, held, below[i] as string, create);
+      if (next === undefined) return undefined;
+      fd = next;
+      held = below[i] as string;
+    }
+    return fd;
+  }
+
+  private openChild(parentFd: number, parent: string, rel: string, create: boolean): number | undefined {
     const name = path.posix.basename(rel);
     const at = this.at(parentFd, parent, name);
     if (create) {
@@ -62,11 +81,23 @@ export class ConfigTree {
       }
       throw error;
     }
-    // Many folders (one per session): keep the descriptors few.
+    // Many folders (one per session, or one deep chain): keep the descriptors few.
     if (this.folders.size > 256) this.closeAllBut(parent);
     const stats = fstatSync(fd);
     this.folders.set(rel, { fd, dev: stats.dev, ino: stats.ino });
     return fd;
+  }
+
+  /** `lstat` of `rel` in its held folder; undefined when it or its folder is missing. */
+  lstat(rel: string): Stats | undefined {
+    const target = this.file(rel, false);
+    if (target === undefined) return undefined;
+    try {
+      return lstatSync(target);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
   }
 
   /** A path for the file `rel` that resolves inside its held folder; undefined when its folder is missing. */

@@ -17,6 +17,7 @@ import {
   type SnapshotProject,
   type SnapshotSummary,
 } from "./format.ts";
+import { removeTree } from "./remove-tree.ts";
 import { withSnapshotLock } from "./project.ts";
 
 /** The project's snapshots, newest first: the host-only folder's, then those still in the old shared folder. */
@@ -179,7 +180,9 @@ export async function pruneSnapshots(
         });
         continue;
       }
-      rmSync(snapshot.archive, { recursive: snapshot.stored === "moved-aside", force: true });
+      // An undo folder may hold a snapshot's deep tree: removed level by level, not by Node's recursive rmSync.
+      if (snapshot.stored === "moved-aside") removeTree(snapshot.archive);
+      else rmSync(snapshot.archive, { force: true });
       if (snapshot.stored === "archive") {
         rmSync(path.join(path.dirname(snapshot.archive), `${snapshot.id}${SUMMARY_EXT}`), { force: true });
       }

@@ -1,10 +1,9 @@
 // What a restore may put in place: an archive extracted and checked against its manifest, or an undo folder;
 // then checked to hold only the project's data, and that nothing stands where it goes.
 import { createHash } from "node:crypto";
-import { closeSync, lstatSync, mkdirSync, openSync, utimesSync, writeSync, type Stats } from "node:fs";
+import { closeSync, openSync, utimesSync, writeSync, type Stats } from "node:fs";
 import path from "node:path";
 import { encodeProjectSlug } from "../claude/home.ts";
-import { isNotFound } from "../fs.ts";
 import { mappingSchema, type Mapping } from "../state/mappings.ts";
 import { PACK_STATE_DIR, STATE } from "../state/paths.ts";
 import { parseWorkItem } from "../work/work-items.ts";
@@ -19,6 +18,7 @@ import {
   SNAPSHOT_ROOTS,
   type Manifest,
 } from "./format.ts";
+import { ConfigTree } from "./config-tree.ts";
 import { isProjectWorkItem, sessionPrefixOf } from "./project.ts";
 import { readTarGz, type FileSink } from "./tar-read.ts";
 
@@ -29,7 +29,9 @@ export type Restorable = {
   readonly slugs: string[];
   readonly sessions: Array<{ id: string; slug: string; bytes: number }>;
   readonly directories: Array<{ path: string; mtimeMs?: number }>;
-  /** Each file and where its verified copy waits, in a folder only the host can write. */
+  /** The folder (only the host can write it) where the verified copies wait. */
+  readonly stagedIn: string;
+  /** Each file and where its verified copy waits: `staged` is relative to `stagedIn`. */
   readonly files: Array<{ path: string; size: number; staged: string }>;
   /** Files to move aside although the snapshot lacks them (an undo's: those its restore added). */
   readonly removes: string[];
@@ -44,10 +46,11 @@ export type Restorable = {
 /**
  * Reads the whole archive once into `staging`, hashing each file as it is written, then checks it all against
  * the manifest (its last entry): the same files and folders, each listed once, sizes and sha256. Rejects with
- * the reason on the first difference.
+ * the reason on the first difference. Staging is flat (files numbered in archive order, folders only listed): an
+ * archive's folders may be deeper than any path can name, and a flat folder is removed in one listing.
  */
 export async function extractVerified(archive: string, staging: string): Promise<Restorable> {
-  const got = new Map<string, { size: number; sha256: string }>();
+  const got = new Map<string, { size: number; sha256: string; staged: string }>();
   const dirs = new Set<string>();
   const manifestChunks: Buffer[] = [];
   let manifestSeen = false;
@@ -63,14 +66,12 @@ export async function extractVerified(archive: string, staging: string): Promise
       if (!SNAPSHOT_ROOTS.some((root) => entry.path.startsWith(`${root}/`))) {
         throw new Error(`entry '${entry.path}' is outside what a snapshot holds`);
       }
-      const target = path.join(staging, entry.path);
       if (entry.type === "dir") {
         dirs.add(entry.path);
-        mkdirSync(target, { recursive: true, mode: 0o700 });
         return undefined;
       }
-      mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-      const file = { fd: openSync(target, "wx", 0o600) };
+      const staged = String(got.size + 1);
+      const file = { fd: openSync(path.join(staging, staged), "wx", 0o600) };
       open = file;
       const hash = createHash("sha256");
       let size = 0;
@@ -83,7 +84,7 @@ export async function extractVerified(archive: string, staging: string): Promise
         end() {
           closeSync(file.fd);
           open = undefined;
-          got.set(entry.path, { size, sha256: hash.digest("hex") });
+          got.set(entry.path, { size, sha256: hash.digest("hex"), staged });
         },
       };
     });
@@ -119,8 +120,9 @@ export async function extractVerified(archive: string, staging: string): Promise
     if (!listedDirs.has(dir)) throw new Error(`it holds folder ${dir}, which its manifest does not list`);
   }
   // Times are the snapshot's; modes never are (see applyRestore). Staging is the host's own folder.
+  const stagedOf = (rel: string): string => got.get(rel)?.staged ?? "";
   for (const file of manifest.files) {
-    utimesSync(path.join(staging, file.path), new Date(file.mtimeMs), new Date(file.mtimeMs));
+    utimesSync(path.join(staging, stagedOf(file.path)), new Date(file.mtimeMs), new Date(file.mtimeMs));
   }
   return {
     id: manifest.id,
@@ -128,7 +130,8 @@ export async function extractVerified(archive: string, staging: string): Promise
     slugs: manifest.slugs,
     sessions: manifest.sessions,
     directories: manifest.directories,
-    files: manifest.files.map((f) => ({ path: f.path, size: f.size, staged: path.join(staging, f.path) })),
+    stagedIn: staging,
+    files: manifest.files.map((f) => ({ path: f.path, size: f.size, staged: stagedOf(f.path) })),
     removes: [],
     state: manifest.state,
     bytes: manifest.bytes,
@@ -137,7 +140,10 @@ export async function extractVerified(archive: string, staging: string): Promise
   };
 }
 
-/** An undo folder (host-only, ours): its files that are there; one missing was never moved aside. */
+/**
+ * An undo folder (host-only, ours): its files that are there; one missing was never moved aside. Its files/ keeps
+ * their paths, so it is read through held folders (ConfigTree), whatever their depth.
+ */
 export function readMovedAside(folder: string): Restorable {
   const parsed = movedAsideSchema.safeParse(readSmallJson(path.join(folder, MOVED_ASIDE_MANIFEST)));
   if (!parsed.success) throw new Error("its manifest is unreadable");
@@ -145,17 +151,17 @@ export function readMovedAside(folder: string): Restorable {
   const twice = firstRepeated([...m.files.map((f) => f.path), ...m.added]);
   if (twice !== undefined) throw new Error(`its manifest lists '${twice}' twice`);
   const files: Restorable["files"] = [];
-  for (const file of m.files) {
-    const staged = path.join(folder, MOVED_ASIDE_FILES, file.path);
-    let stats: Stats;
-    try {
-      stats = lstatSync(staged);
-    } catch (error) {
-      if (isNotFound(error)) continue;
-      throw error;
+  const stagedIn = path.join(folder, MOVED_ASIDE_FILES);
+  const tree = new ConfigTree(stagedIn);
+  try {
+    for (const file of m.files) {
+      const stats = tree.lstat(file.path);
+      if (stats === undefined) continue;
+      if (!stats.isFile()) throw new Error(`${file.path} in it is not a regular file`);
+      files.push({ path: file.path, size: stats.size, staged: file.path });
     }
-    if (!stats.isFile()) throw new Error(`${file.path} in it is not a regular file`);
-    files.push({ path: file.path, size: stats.size, staged });
+  } finally {
+    tree.close();
   }
   return {
     id: m.id,
@@ -163,6 +169,7 @@ export function readMovedAside(folder: string): Restorable {
     slugs: m.slugs,
     sessions: m.sessions,
     directories: m.directories.map((d) => ({ path: d })),
+    stagedIn,
     files,
     removes: m.added,
     state: m.state,
@@ -260,39 +267,49 @@ function brief(entry: unknown): string {
  * What stands where the restore must put a folder or a file, described; undefined when nothing does. Every
  * target and every folder above it (below the config dir's own folders) must be missing or of the right type:
  * a folder for folders, a regular file for files. A slug folder that became a link is replaced, so its
- * contents are not looked at. (Checked again at each write: see ConfigTree.)
+ * contents are not looked at. (Checked again at each write: see ConfigTree.) Each folder is looked at once, in
+ * its parent held open (no path is built from the root), so a tree thousands of folders deep costs a look a level.
  */
 export function blockedTarget(config: string, contents: Contents): string | undefined {
   const replacedLinks = new Set(contents.slugs.map((slug) => `projects/${slug}`));
+  const tree = new ConfigTree(config);
+  /** Folders seen to be folders, and where the look stops (missing, or a slug link to be replaced). */
+  const folders = new Set<string>();
+  const stops = new Set<string>();
   const check = (rel: string, type: "dir" | "file"): string | undefined => {
     const parts = rel.split("/");
-    for (let i = 2; i <= parts.length; i++) {
-      const here = parts.slice(0, i).join("/");
-      let stats: Stats;
-      try {
-        stats = lstatSync(path.join(config, here));
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
+    let here = parts[0] ?? "";
+    for (let i = 1; i < parts.length; i++) {
+      here = `${here}/${parts[i]}`;
+      const wanted = i < parts.length - 1 || type === "dir" ? "dir" : "file";
+      if (wanted === "dir" && folders.has(here)) continue;
+      if (stops.has(here)) return undefined;
+      const stats = tree.lstat(here);
+      if (stats === undefined || (stats.isSymbolicLink() && replacedLinks.has(here))) {
+        stops.add(here);
+        return undefined;
       }
-      if (stats.isSymbolicLink() && replacedLinks.has(here)) return undefined;
-      const wanted = i < parts.length || type === "dir" ? "dir" : "file";
       if (wanted === "dir" ? !stats.isDirectory() : !stats.isFile()) {
         const what = wanted === "dir" ? "folder" : "file";
         return `${path.join(config, here)} is ${describeType(stats)} where the snapshot has a ${what}`;
       }
+      if (wanted === "dir") folders.add(here);
     }
     return undefined;
   };
-  for (const dir of contents.directories) {
-    const found = check(dir.path, "dir");
-    if (found) return found;
+  try {
+    for (const dir of contents.directories) {
+      const found = check(dir.path, "dir");
+      if (found) return found;
+    }
+    for (const file of contents.files) {
+      const found = check(file.path, "file");
+      if (found) return found;
+    }
+    return undefined;
+  } finally {
+    tree.close();
   }
-  for (const file of contents.files) {
-    const found = check(file.path, "file");
-    if (found) return found;
-  }
-  return undefined;
 }
 
 export function describeType(stats: Stats): string {
