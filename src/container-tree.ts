@@ -24,6 +24,8 @@ import { errorCode, isNotFound, readRegularFile, refusal } from "./fs.ts";
 import { withDirBeneath } from "./fs-beneath.ts";
 
 export { withDirBeneath };
+/** Folders held open across many writes (restore's targets, staging and undo), for trees of any depth. */
+export { ConfigTree } from "./snapshot/config-tree.ts";
 
 /** What a walk keeps of each entry: enough to check that what is opened later is what was listed. */
 export type TreeEntry = {
@@ -208,6 +210,15 @@ export function readBeneath(root: string, rel: string, maxBytes?: number): Buffe
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
+  }
+}
+
+/** `root/rel` is a real, empty folder (reached without following a link); false for a link, a file, nothing. */
+export function isEmptyFolder(root: string, rel: string): boolean {
+  try {
+    return listBeneath(root, rel)?.length === 0;
+  } catch {
+    return false;
   }
 }
 

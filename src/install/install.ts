@@ -2,7 +2,7 @@
 // `<config>/commands/`, the SessionStart hook into `<config>/settings.json`. Everything is planned (and every input
 // validated) before the first byte is written; re-running changes nothing; uninstall (./uninstall.ts) takes out
 // exactly what install put in, and gives back any file of the user's that install replaced.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as z from "zod/mini";
@@ -18,11 +18,11 @@ import {
   PACK_STATE_DIR,
   packCodeDir,
   packHostDir,
-  packStateDir,
   settingsPath,
   type Env,
 } from "../claude/home.ts";
 import { READ_WRITE_ENTRIES } from "../claude/shared.ts";
+import { isEmptyFolder, rmdirBeneath, statBeneath } from "../container-tree.ts";
 import { UserError } from "../errors.ts";
 import {
   BACKUP_SUFFIX,
@@ -350,7 +350,6 @@ export async function install(
 ): Promise<InstallResult> {
   const runtime = options.runtime ?? findRuntimeDir();
   const config = configDir(env);
-  const stateDir = packStateDir(env);
   const run = async () => {
     const previous = readJsonState(manifestPath(env), z.optional(manifestSchema()), undefined);
     const plan = planInstall(env, runtime, previous, options.parts ?? "all");
@@ -378,9 +377,11 @@ export async function install(
     return run();
   }
   // The lock lives in the host-only folder; when install stops (a malformed settings.json), state folders it made go again.
-  const madeStateDir = !existsSync(stateDir);
+  // persist-state/ itself is in the config dir (the user's, who may link it elsewhere); what is in it is the
+  // containers': looked at and removed through the gate.
+  const madeStateDir = statBeneath(config, PACK_STATE_DIR) === undefined;
   const madeHostDir = !existsSync(packHostDir(env));
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  mkdirSync(path.join(config, PACK_STATE_DIR), { recursive: true, mode: 0o700 });
   ensurePackHostDir(env);
   try {
     // A signal while the plan is carried out ends the process after it, and after the lock is let go.
@@ -390,7 +391,7 @@ export async function install(
     );
   } catch (error) {
     if (madeHostDir) removeHostDirIfUnused(env);
-    if (madeStateDir && readdirSync(stateDir).length === 0) rmdirSync(stateDir);
+    if (madeStateDir && isEmptyFolder(config, PACK_STATE_DIR)) rmdirBeneath(config, PACK_STATE_DIR);
     throw error;
   }
 }

@@ -1,11 +1,12 @@
 // Taking the pack out of a user's Claude Code again: exactly what install's record says it put in (runtime, slash
 // commands, the SessionStart hook, the folders it made), giving back any file of the user's that install replaced,
 // and keeping the pack's state.
-import { existsSync, lstatSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import * as z from "zod/mini";
 import { sha256Hex } from "../crypto.ts";
-import { configDir, packCodeDir, packHostDir, packStateDir, settingsPath, type Env } from "../claude/home.ts";
+import { configDir, PACK_STATE_DIR, packCodeDir, packHostDir, settingsPath, type Env } from "../claude/home.ts";
+import { isEmptyFolder, rmdirBeneath, statBeneath } from "../container-tree.ts";
 import {
   BACKUP_SUFFIX,
   backupFile,
@@ -22,9 +23,9 @@ import { ensurePackHostDir, FROM_SHARED_SUFFIX, migrateHostState, removeHostDirI
 
 export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): Promise<InstallResult> {
   const config = configDir(env);
-  const stateDir = packStateDir(env);
   if (!options.dryRun) migrateHostState(env);
-  if (!existsSync(stateDir) && !existsSync(packHostDir(env))) {
+  // persist-state/ is the containers' folder: looked at through the gate (a link there is not followed).
+  if (statBeneath(config, PACK_STATE_DIR) === undefined && !existsSync(packHostDir(env))) {
     return {
       configDir: config,
       dryRun: Boolean(options.dryRun),
@@ -98,10 +99,10 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
       }
     }
 
-    // The shared folders install made, unless something is in them now.
+    // The shared folders install made, unless something is in them now (or a link stands there).
     for (const name of manifest?.createdDirs ?? []) {
-      const dir = path.join(config, name);
-      if (existsSync(dir) && readdirSync(dir).length === 0) act({ path: dir, action: "remove" }, () => rmdirSync(dir));
+      if (isEmptyFolder(config, name))
+        act({ path: path.join(config, name), action: "remove" }, () => rmdirBeneath(config, name));
     }
 
     const code = packCodeDir(env);
@@ -112,7 +113,7 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
         rmSync(`${manifestPath(env)}${FROM_SHARED_SUFFIX}`, { force: true });
       });
     notes.push(
-      `claude-persist's state in ${relativeTo(config, stateDir)}/ (session records, mappings, work items) was kept; delete it by hand if you want it gone`,
+      `claude-persist's state in ${PACK_STATE_DIR}/ (session records, mappings, work items) was kept; delete it by hand if you want it gone`,
     );
     return { configDir: config, dryRun: Boolean(options.dryRun), changes, unchanged: 0, notes };
   };

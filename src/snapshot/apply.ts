@@ -11,11 +11,11 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { configDir, type Env } from "../claude/home.ts";
+import { ConfigTree } from "../container-tree.ts";
 import { detectEnvironment } from "../environment.ts";
 import { errorCode, isNotFound, writeFileAtomic } from "../fs.ts";
 import { pausePoint } from "../interrupt.ts";
 import { packVersion } from "../version.ts";
-import { ConfigTree } from "./config-tree.ts";
 import { MOVED_ASIDE_FILES, MOVED_ASIDE_MANIFEST, type MovedAside, type SnapshotProject } from "./format.ts";
 import type { ProjectData } from "./project.ts";
 import { restoreStateEntries } from "./state-entries.ts";
@@ -48,14 +48,13 @@ export async function applyRestore(
   const staged = new ConfigTree(source.stagedIn);
   let aside: ConfigTree | undefined;
   try {
-    const config = configDir(env);
     const placing = new Set(source.files.map((f) => f.path));
     // An undo lists only what its restore moved: --exact means nothing more for it.
     const lacking = exact && source.complete ? before.files.map((f) => f.rel) : [];
     const removing = [...new Set([...lacking, ...source.removes])].filter((rel) => !placing.has(rel));
     // What is there now (a first look: each write checks again). Under a slug link that becomes a folder, nothing.
     const linked = source.slugs
-      .filter((slug) => isSymlink(path.join(config, "projects", slug)))
+      .filter((slug) => tree.lstat(`projects/${slug}`)?.isSymbolicLink())
       .map((slug) => `projects/${slug}/`);
     const sizes = new Map<string, number>();
     for (const rel of [...placing, ...removing]) {
@@ -172,13 +171,5 @@ function existsOrLink(file: string): boolean {
   } catch (error) {
     if (isNotFound(error)) return false;
     throw error;
-  }
-}
-
-function isSymlink(file: string): boolean {
-  try {
-    return lstatSync(file).isSymbolicLink();
-  } catch {
-    return false;
   }
 }

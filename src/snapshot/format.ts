@@ -6,9 +6,8 @@
 // it replaced, moved aside. Snapshots taken before sit in the old shared `persist-state/snapshots/`: they are
 // still listed and restored, as the hostile input anything a container writes is.
 // This module: how snapshots are stored and named, their records' schemas, and reading those records.
-import { readdirSync } from "node:fs";
 import * as z from "zod/mini";
-import { isNotFound, readRegularText } from "../fs.ts";
+import { readRegularText } from "../fs.ts";
 import { PACK_STATE_DIR, STATE } from "../state/paths.ts";
 
 /** An undo folder holds its manifest and the moved files under `files/`, by their path in the config dir. */
@@ -117,14 +116,5 @@ export function readSmallJson(file: string): unknown {
     return text === undefined ? undefined : JSON.parse(text);
   } catch {
     return undefined;
-  }
-}
-
-export function listNames(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch (error) {
-    if (isNotFound(error)) return [];
-    throw error;
   }
 }

@@ -1,12 +1,11 @@
 // A project's snapshots, listed (the host-only folder's first, then the old shared folder's), and pruned.
-import { existsSync, lstatSync, rmSync, type Stats } from "node:fs";
+import { existsSync, lstatSync, readdirSync, rmSync, type Stats } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.ts";
 import { listBeneath, readBeneath, statBeneath, withDirBeneath } from "../container-tree.ts";
-import { isRealDirectory } from "../fs.ts";
+import { isNotFound, isRealDirectory } from "../fs.ts";
 import {
   ARCHIVE_EXT,
-  listNames,
   MOVED_ASIDE_MANIFEST,
   movedAsideSchema,
   readSmallJson,
@@ -189,4 +188,14 @@ export async function pruneSnapshots(
     }
     return chosen;
   });
+}
+
+/** The names in the host-only snapshot folder `dir`; none when it is missing. */
+function listNames(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
 }

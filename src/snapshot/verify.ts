@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { closeSync, openSync, utimesSync, writeSync, type Stats } from "node:fs";
 import path from "node:path";
 import { encodeProjectSlug } from "../claude/home.ts";
+import { ConfigTree } from "../container-tree.ts";
 import { mappingSchema, type Mapping } from "../state/mappings.ts";
 import { PACK_STATE_DIR, STATE } from "../state/paths.ts";
 import { parseWorkItem } from "../work/work-items.ts";
@@ -18,7 +19,6 @@ import {
   SNAPSHOT_ROOTS,
   type Manifest,
 } from "./format.ts";
-import { ConfigTree } from "./config-tree.ts";
 import { isProjectWorkItem, sessionPrefixOf } from "./project.ts";
 import { readTarGz, type FileSink } from "./tar-read.ts";
 
