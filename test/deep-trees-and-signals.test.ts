@@ -12,12 +12,16 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  renameSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
+import { raceWindow } from "../src/container-tree.ts";
 import { mergeInto } from "../src/devcontainer/mapping.ts";
+import { restoreSnapshot } from "../src/snapshot/restore.ts";
 import { writeTarGz, type TarEntry } from "../src/snapshot/tar.ts";
 import { CLI, PROJECT_ROOT, runCli, tempDir, tempHome } from "./support/claude.ts";
 
@@ -150,6 +154,33 @@ describe("snapshot restore of a deep folder tree", () => {
     expect(readdirSync(p.snapshots)).toEqual([`${id}.tar.gz`]);
     expect(readdirSync(p.slugDir)).toEqual([]);
   }, 120_000);
+});
+
+describe("snapshot restore from the old shared folder (persist-state/snapshots/, which containers write)", () => {
+  it("does not read an archive from where a link swapped in after the listing leads", async () => {
+    const p = project();
+    const legacy = path.join(p.home, ".claude", "persist-state", "snapshots", p.slug);
+    const id = await deepSnapshot(legacy, { path: p.repo, slug: p.slug }, 1, { listDirs: true });
+    // The host-only folder is there already: the old one stays where it is, listed and restored from there.
+    mkdirSync(p.snapshots, { recursive: true, mode: 0o700 });
+    // The container's own archive of the same name, in a folder it chose.
+    const elsewhere = tempDir("cp-elsewhere-");
+    await deepSnapshot(elsewhere, { path: p.repo, slug: p.slug }, 2, { listDirs: true });
+    raceWindow.hook = (at) => {
+      if (at !== "restore-open-archive") return;
+      renameSync(legacy, `${legacy}.listed`);
+      symlinkSync(elsewhere, legacy);
+    };
+    try {
+      await expect(restoreSnapshot({ HOME: p.home, ...HOST }, p.repo, id)).rejects.toThrow(
+        /persist-state\/snapshots\/\S+ is no longer a folder \(a link or file was put in its place\); not reading it/,
+      );
+    } finally {
+      raceWindow.hook = undefined;
+    }
+    expect(deepFiles(p.slugDir)).toEqual([]);
+    expect(readdirSync(p.snapshots).filter((name) => name.startsWith(".restore-"))).toEqual([]);
+  });
 });
 
 describe("/dev-open's merge of a container's slug folder (mergeInto)", () => {

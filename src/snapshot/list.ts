@@ -131,7 +131,7 @@ export function unknownSummary(id: string, project: SnapshotProject): SnapshotSu
 }
 
 /** The old shared snapshot folder as the gate reaches it: `snapshots/<slug>` below `persist-state/`. */
-function legacyPlace(project: SnapshotProject): { root: string; rel: string } {
+export function legacyPlace(project: SnapshotProject): { root: string; rel: string } {
   const snapshots = path.dirname(project.legacyDir);
   return { root: path.dirname(snapshots), rel: `${path.basename(snapshots)}/${path.basename(project.legacyDir)}` };
 }

@@ -5,12 +5,13 @@ import path from "node:path";
 import { configDir, hasProjectSlug, type Env } from "../claude/home.ts";
 import { runningSessions, type RunningSession } from "../claude/running-sessions.ts";
 import { describeError, UserError } from "../errors.ts";
+import { openBeneath, racePoint } from "../container-tree.ts";
 import { fileError } from "../fs.ts";
 import { cleanedOnInterrupt, finishedBeforeInterrupt, pausePoint } from "../interrupt.ts";
 import { applyRestore, type UndoInfo } from "./apply.ts";
 import { uniqueId } from "./create.ts";
 import { ARCHIVE_EXT, type SnapshotInfo, type SnapshotProject } from "./format.ts";
-import { listSnapshots, unknownSummary } from "./list.ts";
+import { legacyPlace, listSnapshots, unknownSummary } from "./list.ts";
 import { collectProjectData, resolveSnapshotProject, SNAPSHOT_LOCK_NAME, withSnapshotLock } from "./project.ts";
 import { removeTree } from "./remove-tree.ts";
 import { blockedTarget, extractVerified, foreignEntry, readMovedAside, type Restorable } from "./verify.ts";
@@ -62,7 +63,7 @@ export async function restoreSnapshot(
           source =
             snapshot.stored === "moved-aside"
               ? readMovedAside(snapshot.archive)
-              : await extractVerified(snapshot.archive, staging);
+              : await extractVerified(snapshot.archive, staging, openerOf(project, snapshot));
         } catch (error) {
           // A full disk or a folder we may not write is the machine's trouble, not the archive's.
           const local = fileError(staging, error);
@@ -125,6 +126,17 @@ export async function restoreSnapshot(
       }
     });
   });
+}
+
+/**
+ * How an archive in the old shared folder (containers write it) is opened: through the gate, no link followed at
+ * any component, so that one swapped for a link after the listing leads nowhere else. Others: by their path.
+ */
+function openerOf(project: SnapshotProject, snapshot: SnapshotInfo): (() => number) | undefined {
+  racePoint("restore-open-archive");
+  if (!snapshot.archive.startsWith(`${project.legacyDir}${path.sep}`)) return undefined;
+  const legacy = legacyPlace(project);
+  return () => openBeneath(legacy.root, `${legacy.rel}/${path.basename(snapshot.archive)}`);
 }
 
 function findSnapshot(project: SnapshotProject, ref: string, cwd: string): SnapshotInfo {

@@ -17,14 +17,19 @@ export type FileSink = { write(chunk: Buffer): void; end(): void };
 /**
  * Reads a gzip-compressed tar from `file`, once, as a stream. `onEntry` is called for each folder and file (and
  * returns where a file's bytes go). A truncated or corrupted archive, a bad header checksum, an unsafe path or
- * an entry that is not a plain file or folder rejects with the reason.
+ * an entry that is not a plain file or folder rejects with the reason. `open` opens it instead of its path (one in
+ * a folder a container writes is opened through the gate).
  */
-export async function readTarGz(file: string, onEntry: (entry: ReadEntry) => FileSink | undefined): Promise<void> {
+export async function readTarGz(
+  file: string,
+  onEntry: (entry: ReadEntry) => FileSink | undefined,
+  open: () => number = () => openArchive(file),
+): Promise<void> {
   const parser = new TarParser(onEntry);
   let refused: unknown;
   try {
     await pipeline(
-      createReadStream("", { fd: openArchive(file) }),
+      createReadStream("", { fd: open() }),
       createGunzip({ chunkSize: 1 << 17 }),
       async (source: AsyncIterable<Buffer>) => {
         for await (const chunk of source) {

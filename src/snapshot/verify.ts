@@ -20,7 +20,7 @@ import {
   type Manifest,
 } from "./format.ts";
 import { isProjectWorkItem, sessionPrefixOf } from "./project.ts";
-import { readTarGz, type FileSink } from "./tar-read.ts";
+import { type FileSink, type ReadEntry, readTarGz } from "./tar-read.ts";
 
 /** What a restore puts in place, verified: from an archive extracted into staging, or from an undo folder. */
 export type Restorable = {
@@ -49,14 +49,18 @@ export type Restorable = {
  * the reason on the first difference. Staging is flat (files numbered in archive order, folders only listed): an
  * archive's folders may be deeper than any path can name, and a flat folder is removed in one listing.
  */
-export async function extractVerified(archive: string, staging: string): Promise<Restorable> {
+export async function extractVerified(
+  archive: string,
+  staging: string,
+  openArchive?: () => number,
+): Promise<Restorable> {
   const got = new Map<string, { size: number; sha256: string; staged: string }>();
   const dirs = new Set<string>();
   const manifestChunks: Buffer[] = [];
   let manifestSeen = false;
   let open: { fd: number } | undefined;
   try {
-    await readTarGz(archive, (entry): FileSink | undefined => {
+    const onEntry = (entry: ReadEntry): FileSink | undefined => {
       if (manifestSeen) throw new Error(`entry '${entry.path}' follows the manifest`);
       if (entry.path === MANIFEST_ENTRY) {
         if (entry.type !== "file" || entry.size > 256 * 1024 * 1024) throw new Error("the manifest entry is malformed");
@@ -87,7 +91,8 @@ export async function extractVerified(archive: string, staging: string): Promise
           got.set(entry.path, { size, sha256: hash.digest("hex"), staged });
         },
       };
-    });
+    };
+    await readTarGz(archive, onEntry, openArchive);
   } finally {
     if (open) closeSync(open.fd);
   }
