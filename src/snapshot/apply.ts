@@ -45,7 +45,8 @@ export async function applyRestore(
   now: Date,
 ): Promise<{ removed: number; undo: UndoInfo }> {
   const tree = new ConfigTree(configDir(env));
-  const staged = new ConfigTree(source.stagedIn);
+  // Where the verified copies wait (none to place: an undo that moved nothing aside may have no folder).
+  const staged = source.files.length > 0 ? new ConfigTree(source.stagedIn) : undefined;
   let aside: ConfigTree | undefined;
   try {
     const placing = new Set(source.files.map((f) => f.path));
@@ -109,7 +110,7 @@ export async function applyRestore(
     for (const [i, file] of source.files.entries()) {
       if (sizes.has(file.path)) moveAside(file.path);
       const target = tree.file(file.path, true);
-      const from = staged.file(file.staged, false);
+      const from = staged?.file(file.staged, false);
       if (!target || !from) throw new Error(`cannot reach the folder of ${file.path}`);
       moveFile(from, target, "absent");
       // Tests stop here, half-way, to send a signal (see interrupt.ts).
@@ -129,7 +130,7 @@ export async function applyRestore(
     return { removed, undo: { id: undoId, folder: undoFolder, movedAside: moved.length, added: added.length } };
   } finally {
     tree.close();
-    staged.close();
+    staged?.close();
     aside?.close();
   }
 }

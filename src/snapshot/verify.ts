@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { closeSync, openSync, utimesSync, writeSync, type Stats } from "node:fs";
 import path from "node:path";
 import { encodeProjectSlug } from "../claude/home.ts";
+import { isRealDirectory } from "../fs.ts";
 import { ConfigTree } from "../container-tree.ts";
 import { mappingSchema, type Mapping } from "../state/mappings.ts";
 import { PACK_STATE_DIR, STATE } from "../state/paths.ts";
@@ -157,16 +158,17 @@ export function readMovedAside(folder: string): Restorable {
   if (twice !== undefined) throw new Error(`its manifest lists '${twice}' twice`);
   const files: Restorable["files"] = [];
   const stagedIn = path.join(folder, MOVED_ASIDE_FILES);
-  const tree = new ConfigTree(stagedIn);
+  // Made with the undo; one without it moved nothing aside.
+  const tree = m.files.length > 0 && isRealDirectory(stagedIn) ? new ConfigTree(stagedIn) : undefined;
   try {
-    for (const file of m.files) {
-      const stats = tree.lstat(file.path);
+    for (const file of tree ? m.files : []) {
+      const stats = tree?.lstat(file.path);
       if (stats === undefined) continue;
       if (!stats.isFile()) throw new Error(`${file.path} in it is not a regular file`);
       files.push({ path: file.path, size: stats.size, staged: file.path });
     }
   } finally {
-    tree.close();
+    tree?.close();
   }
   return {
     id: m.id,
@@ -313,7 +315,7 @@ export function blockedTarget(config: string, contents: Contents): string | unde
     }
     return undefined;
   } finally {
-    tree.close();
+    tree?.close();
   }
 }
 
