@@ -57,10 +57,13 @@ export async function cleanedOnInterrupt<T>(cleanup: () => void, fn: () => Promi
 /**
  * Runs `fn` to its end even if SIGINT or SIGTERM comes meanwhile (a restore half put in place, a runtime half
  * copied, would be worse than a second's wait); the signal then ends the process once the outermost
- * cleanedOnInterrupt/finishedBeforeInterrupt around it is over.
+ * cleanedOnInterrupt/finishedBeforeInterrupt around it is over. `done` says (on stderr) what was finished, since
+ * the command's own report will not be printed.
  */
-export async function finishedBeforeInterrupt<T>(fn: () => Promise<T>): Promise<T> {
-  return within({ finishFirst: true }, fn);
+export async function finishedBeforeInterrupt<T>(fn: () => Promise<T>, done?: (value: T) => string): Promise<T> {
+  const value = await within({ finishFirst: true }, fn);
+  if (pending && done) process.stderr.write(`${done(value)}\n`);
+  return value;
 }
 
 /**

@@ -201,7 +201,11 @@ describe("/dev-open's merge of a container's slug folder (mergeInto)", () => {
 async function pausedCli(
   args: string[],
   options: { cwd: string; home: string; at: string },
-): Promise<{ child: ReturnType<typeof spawn>; exited: Promise<NodeJS.Signals | number | null> }> {
+): Promise<{
+  child: ReturnType<typeof spawn>;
+  exited: Promise<NodeJS.Signals | number | null>;
+  stderr: () => string;
+}> {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd,
     env: {
@@ -223,7 +227,7 @@ async function pausedCli(
     });
     void exited.then((how) => reject(new Error(`the CLI ended (${how}) before pausing: ${stderr}`)));
   });
-  return { child, exited };
+  return { child, exited, stderr: () => stderr };
 }
 
 describe("Ctrl-C and SIGTERM during snapshot restore", () => {
@@ -256,13 +260,17 @@ describe("Ctrl-C and SIGTERM during snapshot restore", () => {
 
   it("SIGTERM after the first file is put back: the restore finishes (never a mix), then the process ends by it", async () => {
     const p = await snapshotted();
-    const { child, exited } = await pausedCli(["snapshot", "restore", p.id], {
+    const { child, exited, stderr } = await pausedCli(["snapshot", "restore", p.id], {
       cwd: p.repo,
       home: p.home,
       at: "restore-placing",
     });
     child.kill("SIGTERM");
     expect(await exited).toBe("SIGTERM");
+    // Its report is not printed, so it says what it finished and how to undo it.
+    expect(stderr()).toMatch(
+      /^claude-persist snapshot: stopped once the restore of \S+ had finished; undo it with 'claude-persist snapshot restore \S+-pre-restore'$/m,
+    );
     expect(p.files.map((file) => readFileSync(file, "utf8"))).toEqual(["snapshot\n", "snapshot\n"]);
     const left = readdirSync(p.snapshots);
     expect(left.filter((name) => name.startsWith(".restore-") || name.endsWith(".lock"))).toEqual([]);
@@ -290,9 +298,10 @@ describe("Ctrl-C during install", () => {
     const home = tempHome();
     const config = path.join(home, ".claude");
     writeFileSync(path.join(config, "settings.json"), '{ "model": "opus" }\n');
-    const { child, exited } = await pausedCli(["install"], { cwd: home, home, at: "install-copying" });
+    const { child, exited, stderr } = await pausedCli(["install"], { cwd: home, home, at: "install-copying" });
     child.kill("SIGINT");
     expect(await exited).toBe("SIGINT");
+    expect(stderr()).toMatch(/^claude-persist install: stopped once the install had finished$/m);
     const runtime = contents(path.join(PROJECT_ROOT, "dist"));
     const installed = contents(path.join(config, "persist"));
     for (const [rel, hash] of Object.entries(runtime)) expect(installed[rel], rel).toBe(hash);

@@ -344,6 +344,8 @@ export async function registerStopHook(env: Env): Promise<boolean> {
   return changes.some((change) => change.path === "settings.json");
 }
 
+const INSTALL_FINISHED = "claude-persist install: stopped once the install had finished";
+
 export async function install(
   env: Env,
   options: { dryRun?: boolean; runtime?: string; parts?: InstallParts; binDir?: string } = {},
@@ -387,7 +389,7 @@ export async function install(
     // A signal while the plan is carried out ends the process after it, and after the lock is let go.
     return await cleanedOnInterrupt(
       () => undefined,
-      () => withLock(manifestPath(env), () => finishedBeforeInterrupt(run)),
+      () => withLock(manifestPath(env), () => finishedBeforeInterrupt(run, () => INSTALL_FINISHED)),
     );
   } catch (error) {
     if (madeHostDir) removeHostDirIfUnused(env);

@@ -97,20 +97,23 @@ export async function restoreSnapshot(
         const undoId = uniqueId(project.dir, now, "pre-restore");
         await pausePoint("restore-verified");
         // Once files move, a signal waits for the last one: the project's data is the old or the new, never a mix.
-        const applied = await finishedBeforeInterrupt(async () => {
-          let done: { removed: number; undo: UndoInfo };
-          try {
-            done = await applyRestore(env, project, source, before, Boolean(options.exact), undoId, now);
-          } catch (error) {
-            throw new UserError(
-              `the restore of ${snapshot.id} stopped half-way (${describeError(error)}); ` +
-                `put everything back as it was with 'claude-persist snapshot restore ${undoId}'`,
-            );
-          }
-          // An undo put back is used up: its files are in place again, and the new undo holds what it replaced.
-          if (snapshot.stored === "moved-aside") removeTree(snapshot.archive);
-          return done;
-        });
+        const applied = await finishedBeforeInterrupt(
+          async () => {
+            let done: { removed: number; undo: UndoInfo };
+            try {
+              done = await applyRestore(env, project, source, before, Boolean(options.exact), undoId, now);
+            } catch (error) {
+              throw new UserError(
+                `the restore of ${snapshot.id} stopped half-way (${describeError(error)}); ` +
+                  `put everything back as it was with 'claude-persist snapshot restore ${undoId}'`,
+              );
+            }
+            // An undo put back is used up: its files are in place again, and the new undo holds what it replaced.
+            if (snapshot.stored === "moved-aside") removeTree(snapshot.archive);
+            return done;
+          },
+          stoppedAfter(snapshot.id, undoId),
+        );
         return {
           id: snapshot.id,
           project: project.hostPath,
@@ -198,4 +201,11 @@ function liveSessionsOf(env: Env, project: SnapshotProject, sessions: Array<{ id
     if (!cwd) return false;
     return hasProjectSlug(slugs, cwd) || roots.some((root) => cwd.startsWith(`${root}/`));
   });
+}
+
+/** Said when a signal waited for the restore to finish: the command's report, with its undo, is not printed then. */
+function stoppedAfter(id: string, undoId: string): () => string {
+  return () =>
+    `claude-persist snapshot: stopped once the restore of ${id} had finished; ` +
+    `undo it with 'claude-persist snapshot restore ${undoId}'`;
 }
