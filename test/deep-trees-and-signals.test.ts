@@ -317,3 +317,22 @@ describe("Ctrl-C during install", () => {
     expect((JSON.parse(again.stdout) as { changes: unknown[] }).changes).toEqual([]);
   }, 60_000);
 });
+
+describe("Ctrl-C during uninstall", () => {
+  it("never leaves the pack half taken out: uninstall finishes, settings.json is the user's again, then the signal ends it", async () => {
+    const home = tempHome();
+    const config = path.join(home, ".claude");
+    writeFileSync(path.join(config, "settings.json"), '{ "model": "opus" }\n');
+    expect((await runCli(["install"], { env: { HOME: home } })).exitCode).toBe(0);
+    const { child, exited, stderr } = await pausedCli(["uninstall"], { cwd: home, home, at: "uninstall-removing" });
+    child.kill("SIGINT");
+    expect(await exited).toBe("SIGINT");
+    expect(readFileSync(path.join(config, "settings.json"), "utf8")).toBe('{ "model": "opus" }\n');
+    expect(existsSync(path.join(config, "persist"))).toBe(false);
+    expect(existsSync(path.join(config, "commands", "dev-open.md"))).toBe(false);
+    const hostOnly = path.join(config, "persist-host");
+    expect(existsSync(path.join(hostOnly, "install.json"))).toBe(false);
+    expect(existsSync(path.join(hostOnly, "install.json.lock"))).toBe(false);
+    expect(stderr()).toMatch(/^claude-persist uninstall: stopped once the uninstall had finished$/m);
+  }, 60_000);
+});

@@ -5,6 +5,7 @@ import { existsSync, lstatSync, readFileSync, rmSync, unlinkSync } from "node:fs
 import path from "node:path";
 import * as z from "zod/mini";
 import { sha256Hex } from "../crypto.ts";
+import { cleanedOnInterrupt, finishedBeforeInterrupt, pausePoint } from "../interrupt.ts";
 import { configDir, PACK_STATE_DIR, packCodeDir, packHostDir, settingsPath, type Env } from "../claude/home.ts";
 import { isEmptyFolder, rmdirBeneath, statBeneath } from "../container-tree.ts";
 import {
@@ -21,6 +22,8 @@ import { removePackHooks } from "./settings.ts";
 import { readJsonState, withLock } from "../state/files.ts";
 import { ensurePackHostDir, FROM_SHARED_SUFFIX, migrateHostState, removeHostDirIfUnused } from "../state/paths.ts";
 
+const UNINSTALL_FINISHED = "claude-persist uninstall: stopped once the uninstall had finished";
+
 export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): Promise<InstallResult> {
   const config = configDir(env);
   if (!options.dryRun) migrateHostState(env);
@@ -35,7 +38,7 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
     };
   }
   if (!options.dryRun) ensurePackHostDir(env);
-  const run = () => {
+  const run = async () => {
     const manifest = readJsonState(manifestPath(env), z.optional(manifestSchema()), undefined);
     // A record moved from the shared folder may say anything a container wrote: settings.json is then only edited.
     const trusted = !existsSync(`${manifestPath(env)}${FROM_SHARED_SUFFIX}`);
@@ -105,6 +108,8 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
         act({ path: path.join(config, name), action: "remove" }, () => rmdirBeneath(config, name));
     }
 
+    // Tests stop here, settings.json and the commands done, to send a signal (see interrupt.ts).
+    if (!options.dryRun) await pausePoint("uninstall-removing");
     const code = packCodeDir(env);
     if (existsSync(code)) act({ path: code, action: "remove" }, () => rmSync(code, { recursive: true, force: true }));
     if (manifest)
@@ -119,7 +124,11 @@ export async function uninstall(env: Env, options: { dryRun?: boolean } = {}): P
   };
   // A dry run plans against what is there, without even the host-only folder for the lock.
   if (options.dryRun) return run();
-  const result = await withLock(manifestPath(env), run);
+  // A signal meanwhile ends the process once uninstall is done and its lock let go: never half taken out.
+  const result = await cleanedOnInterrupt(
+    () => undefined,
+    () => withLock(manifestPath(env), () => finishedBeforeInterrupt(run, () => UNINSTALL_FINISHED)),
+  );
   // The host-only folder goes too when nothing else (snapshots, launch logs) is in it.
   removeHostDirIfUnused(env);
   return result;
