@@ -61,9 +61,11 @@ export async function cleanedOnInterrupt<T>(cleanup: () => void, fn: () => Promi
  * the command's own report will not be printed.
  */
 export async function finishedBeforeInterrupt<T>(fn: () => Promise<T>, done?: (value: T) => string): Promise<T> {
-  const value = await within({ finishFirst: true }, fn);
-  if (pending && done) process.stderr.write(`${done(value)}\n`);
-  return value;
+  return within({ finishFirst: true }, async () => {
+    const value = await fn();
+    if (pending && done) process.stderr.write(`${done(value)}\n`);
+    return value;
+  });
 }
 
 /**

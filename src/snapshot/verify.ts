@@ -60,6 +60,7 @@ export async function extractVerified(
   const manifestChunks: Buffer[] = [];
   let manifestSeen = false;
   let open: { fd: number } | undefined;
+  let stagedCount = 0;
   try {
     const onEntry = (entry: ReadEntry): FileSink | undefined => {
       if (manifestSeen) throw new Error(`entry '${entry.path}' follows the manifest`);
@@ -75,7 +76,7 @@ export async function extractVerified(
         dirs.add(entry.path);
         return undefined;
       }
-      const staged = String(got.size + 1);
+      const staged = String(++stagedCount);
       const file = { fd: openSync(path.join(staging, staged), "wx", 0o600) };
       open = file;
       const hash = createHash("sha256");
