@@ -17,7 +17,8 @@ import { type Container, containerMetadata, effectiveUser, execAsRoot, findDevco
 import { prepareHost } from "./launch/host-mounts.ts";
 import { unreachableHookScripts } from "./launch/host-scripts.ts";
 import { gitDirMount, removeOverride, worktreeGitDir, writeOverride } from "./launch/override.ts";
-import { LIVE_HOME } from "./launch/find-user.ts";
+import { projectsProblemUnlessKnown } from "./launch/container-records.ts";
+import { LIVE_HOME, runningContainerOf } from "./launch/find-user.ts";
 import { ownProjectMount } from "./launch/own-project.ts";
 import { devcontainerUp, type UpSuccess } from "./launch/up.ts";
 import { checkHomeMounts, HomeMismatch } from "./launch/verify-home.ts";
@@ -39,7 +40,6 @@ import {
   remoteUpArgs,
   settleRemoteUser,
 } from "./remote/open.ts";
-import { projectsProblem } from "./projects-access.ts";
 
 /** Claude Code's `!` commands time out after 2 minutes: leave a longer launch running in the background. */
 const WAIT_IN_CLAUDE_MS = 100_000;
@@ -65,7 +65,10 @@ export async function launchAndMap(
   const own = remote ? undefined : await ownProjectMount(io.env, edit);
   // A container path another repo's link names needs that mount: a container made without it must be recreated.
   const targets = [...edit.targets, ...(gitDir ? [gitDir] : []), ...(own?.sharedWith ? [own.target] : [])];
-  const existing = await findDevcontainer(edit.workspaceFolder, edit.configPath, io.env);
+  // Found running while its user was read (find-user.ts), a moment ago: not looked up again.
+  const existing =
+    runningContainerOf(edit.containerUser, edit.workspaceFolder, edit.configPath) ??
+    (await findDevcontainer(edit.workspaceFolder, edit.configPath, io.env));
   const missing = existing ? targets.filter((t) => !existing.Mounts.some((m) => m.Destination === t)) : [];
   if (existing && missing.length > 0 && !options.rebuild) {
     throw new UserError(
@@ -124,7 +127,7 @@ export async function launchAndMap(
   const noAccess =
     remote || !edit.targets.includes(`${claudeHome}/projects`)
       ? undefined
-      : await projectsProblem(io.env, up.containerId, up.remoteUser, claudeHome);
+      : await projectsProblemUnlessKnown(io.env, up, claudeHome, running ? existing : undefined);
   const claudeState = prepareClaudeStateSeed(io.env, edit.workspaceFolder, up.remoteWorkspaceFolder);
   messages.push(
     ...claudeState.messages,

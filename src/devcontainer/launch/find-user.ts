@@ -10,7 +10,15 @@ import {
   resolveUserField,
   type UserFacts,
 } from "./container-user.ts";
-import { containerMetadata, dockerExec, findDevcontainer, type ImageConfig, inspectImage } from "./docker.ts";
+import { recalled, remember } from "./container-records.ts";
+import {
+  type Container,
+  containerMetadata,
+  dockerExec,
+  findDevcontainer,
+  type ImageConfig,
+  inspectImage,
+} from "./docker.ts";
 import { buildDevcontainerImage, passwdHome } from "./image-probes.ts";
 
 /**
@@ -64,9 +72,25 @@ export async function findContainerUser(options: FindUserOptions): Promise<Conta
 /** Where $HOME came from when a running container was asked: open-launch.ts need not check it again. */
 export const LIVE_HOME = "$HOME in the running container";
 
+/** The running container a user was read from, for the same workspace and config: dev-open need not look it up again. */
+const foundRunning = new WeakMap<
+  ContainerUser,
+  { workspaceFolder: string; configPath: string; container: Container }
+>();
+
+export function runningContainerOf(
+  user: ContainerUser | undefined,
+  workspaceFolder: string,
+  configPath: string,
+): Container | undefined {
+  const found = user === undefined ? undefined : foundRunning.get(user);
+  return found?.workspaceFolder === workspaceFolder && found.configPath === configPath ? found.container : undefined;
+}
+
 /**
  * The container dev-open would reuse, when it runs: its labels hold the merged metadata (config, image,
- * Features), and its user's $HOME is asked in one exec, the home Claude Code there uses.
+ * Features), and its user's $HOME is asked in one exec, the home Claude Code there uses (kept in host-only state
+ * for that container and user: container-records.ts).
  */
 async function runningContainerUser(options: FindUserOptions): Promise<ContainerUser | undefined> {
   const { env } = options;
@@ -77,10 +101,16 @@ async function runningContainerUser(options: FindUserOptions): Promise<Container
     imageUser: container.Config.User || undefined,
     imageKnown: true,
   });
-  const asked = await dockerExec(env, ["-u", decided.user, container.Id, "printenv", "HOME"]);
-  const home = asked.stdout.trim().replace(/\/+$/, "") || "/";
-  if (!asked.ok || !home.startsWith("/")) return undefined;
-  return { ...decided, from: `${decided.from} (the running container's)`, home, homeFrom: LIVE_HOME };
+  let home = recalled(env, container.Id, "home", decided.user);
+  if (!home?.startsWith("/")) {
+    const asked = await dockerExec(env, ["-u", decided.user, container.Id, "printenv", "HOME"]);
+    home = asked.stdout.trim().replace(/\/+$/, "") || "/";
+    if (!asked.ok || !home.startsWith("/")) return undefined;
+    remember(env, container.Id, "home", decided.user, home);
+  }
+  const user = { ...decided, from: `${decided.from} (the running container's)`, home, homeFrom: LIVE_HOME };
+  foundRunning.set(user, { workspaceFolder: options.workspaceFolder, configPath: options.configPath, container });
+  return user;
 }
 
 type EngineImage = { readonly name: string; readonly config: ImageConfig; readonly final: boolean };
