@@ -4,7 +4,8 @@
 // bench, and the table at the end names the command that runs each row alone. BENCH_RUNS (and BENCH_CLI_RUNS, …)
 // set the number of runs: on a busy machine, more runs give steadier ratios.
 import { benchSessions } from "./bench/sessions.ts";
-import { benchDevOpen, benchRestore, benchSnapshot } from "./bench/snapshot.ts";
+import { benchDevOpen } from "./bench/dev-open.ts";
+import { benchRestore, benchSnapshot } from "./bench/snapshot.ts";
 import { benchCli, benchHook } from "./bench/startup.ts";
 import { rows } from "./bench/measure.ts";
 

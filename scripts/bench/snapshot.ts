@@ -1,56 +1,9 @@
-// dev-open on a running container, and snapshots: create against `tar -czf`, restore against `tar -xzf`.
-import { spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+// Snapshots: create against `tar -czf`, restore against `tar -xzf`.
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { encodeProjectSlug } from "../../src/claude/home.ts";
-import { root, cli, median, compare, report, cachedTree, timeCommand } from "./measure.ts";
-
-/** dev-open on a container that already runs with the mounts, against a plain `devcontainer up` of it. */
-export async function benchDevOpen(): Promise<boolean> {
-  const { dockerUnavailableReason, ensureBaseImage, removeDevcontainers, startDockerEngine } = await import(
-    "../../test/support/docker.ts"
-  );
-  const reason = dockerUnavailableReason();
-  if (reason) {
-    console.log(`dev-open: skipped (${reason})`);
-    return true;
-  }
-  const engine = await startDockerEngine();
-  if ("skipped" in engine) {
-    console.log(`dev-open: skipped (${engine.skipped})`);
-    return true;
-  }
-  const work = mkdtempSync(path.join(tmpdir(), "cp-bench-devopen-"));
-  const repo = path.join(work, "app");
-  try {
-    const image = await ensureBaseImage(engine);
-    const home = path.join(work, "home");
-    mkdirSync(path.join(repo, ".devcontainer"), { recursive: true });
-    mkdirSync(home);
-    writeFileSync(
-      path.join(repo, ".devcontainer", "devcontainer.json"),
-      JSON.stringify({ image, remoteUser: "vscode", runArgs: ["--network=host"] }, null, 2),
-    );
-    const env = { ...process.env, ...engine.env, HOME: home };
-    for (const args of [["install"], ["dev-open"]]) {
-      const result = spawnSync(process.execPath, [cli, ...args], { cwd: repo, env, encoding: "utf8" });
-      if (result.status !== 0) throw new Error(`claude-persist ${args.join(" ")} failed: ${result.stderr}`);
-    }
-    const devcontainer = path.join(root, "node_modules", "@devcontainers", "cli", "devcontainer.js");
-    const count = Number(process.env.BENCH_DEVOPEN_RUNS ?? 15);
-    const result = compare(
-      { command: [process.execPath, devcontainer, "up", "--workspace-folder", repo], env },
-      { command: [process.execPath, path.join(root, "dist", "bin", "dev-open.mjs"), repo], env },
-      count,
-    );
-    return report(`dev-open on a running container (${count} runs each)`, "devcontainer up", result, 1.15);
-  } finally {
-    await removeDevcontainers(engine, repo).catch(() => undefined);
-    await engine.stop();
-    rmSync(work, { recursive: true, force: true });
-  }
-}
+import { cli, median, report, cachedTree, timeCommand } from "./measure.ts";
 
 // `snapshot create` of 1 GB of transcripts against `tar -czf` of the same files (both gzip level 6, one stream).
 // The tree is built once into the OS temp folder and reused: 120 sessions (4 of 100 MB), their todos, file

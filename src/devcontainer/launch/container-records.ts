@@ -3,8 +3,9 @@
 // - `<id>.home`: its user's $HOME (one `docker exec`). A container's user and home are fixed at its creation (its
 //   mounts were planned from them); the record is for that container ID and that user only.
 // - `<id>.projects`: that its user could open ~/.claude/projects (one `docker exec`), for the host folder mounted
-//   there as it was then (device, inode, owner, group, mode, ctime: a chmod, chown or ACL change asks again). Only
-//   a success is kept: a user who cannot open it is told at every open.
+//   there as it was then (device, inode, owner, group, mode: a chmod or chown asks again; not its ctime, which
+//   every new project folder moves). Only a success is kept: a user who cannot open it is told at every open;
+//   `doctor` asks every time.
 // A record names what it was made for by a hash on its first line; any other first line is no record.
 import { mkdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -69,8 +70,8 @@ export async function projectsProblemUnlessKnown(
 
 function folderKey(user: string, claudeHome: string, source: string): string | undefined {
   try {
-    const { dev, ino, uid, gid, mode, ctimeNs } = statSync(source, { bigint: true });
-    return JSON.stringify([user, claudeHome, source, ...[dev, ino, uid, gid, mode, ctimeNs].map(String)]);
+    const { dev, ino, uid, gid, mode } = statSync(source);
+    return JSON.stringify([user, claudeHome, source, dev, ino, uid, gid, mode]);
   } catch {
     // Gone or unreadable here: ask the container.
     return undefined;
