@@ -180,8 +180,15 @@ async function buildRuntime(dist: string): Promise<void> {
     await build({
       ...hook,
       metafile: false,
-      banner: { js: `#!/usr/bin/env node\n${hook.banner?.js}` },
-      define: { ...hook.define, CLI_BUNDLES: JSON.stringify(bundleOf), CLI_COMMAND: JSON.stringify(command) },
+      // No URL of its own at each start: the one import.meta.url left (node:crypto's createRequire, for a cache
+      // file's temporary name) takes the file's path as well.
+      banner: { js: "#!/usr/bin/env node" },
+      define: {
+        ...hook.define,
+        "import.meta.url": "__filename",
+        CLI_BUNDLES: JSON.stringify(bundleOf),
+        CLI_COMMAND: JSON.stringify(command),
+      },
       entryPoints: ["scripts/cli-entry.ts"],
       outfile: file,
       outdir: undefined,

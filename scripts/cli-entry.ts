@@ -1,6 +1,6 @@
 // dist/bin/claude-persist.cjs (and dev-open.cjs, start-work.cjs, which name their command first): runs the bundle of
 // the command asked for (scripts/build.ts), so that each command loads only its own modules, from V8's code cache.
-import { fileURLToPath } from "node:url";
+import path from "node:path";
 import { runBundle } from "../src/code-cache.ts";
 
 /** Each command's bundle, by command name (defined by the build). */
@@ -16,4 +16,5 @@ if (process.argv[2] === "help" && asked !== undefined && Object.hasOwn(CLI_BUNDL
 }
 const name = process.argv[2] ?? "";
 const bundle = Object.hasOwn(CLI_BUNDLES, name) ? CLI_BUNDLES[name] : "cli";
-runBundle(fileURLToPath(new URL(`./lib/${bundle}.cjs`, import.meta.url)));
+// A CommonJS file (scripts/build.ts): its own folder is __dirname, with no URL made and parsed at each start.
+runBundle(path.join(__dirname, "lib", `${bundle}.cjs`));
