@@ -3,7 +3,8 @@ import * as z from "zod/mini";
 import { flagHelp, parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
 import { openDevContainer, type DevOpenOptions, type DevOpenResult } from "../devcontainer/open.ts";
-import { printJson } from "./output.ts";
+import { terminalJson, visibleLines } from "../text.ts";
+import { formatJson } from "./output.ts";
 
 export const devOpenFlags = {
   config: {
@@ -101,15 +102,18 @@ export function plainDevOpen(folder: string): DevOpenOptions {
  * dev-open's answer as it prints it: its messages, or with `json` one JSON document. A dry run puts its diffs alone on
  * stdout and every other line on stderr, so that `--dry-run > x.patch` is a patch `git apply` takes. `name` is the
  * command the user ran (share and unshare are dev-open in a mode), which the dry run's header names.
+ * The repo's files are anyone's: their escape sequences are shown, not run (in JSON: exact, as `\u` escapes).
  */
 export function printDevOpenResult(result: DevOpenResult, json: boolean, io: Io, name = "dev-open"): void {
   if (json) {
-    printJson(io, { ok: true, ...result, messages: result.messages.map((line) => named(line, name)) });
+    const messages = result.messages.map((line) => named(line, name));
+    io.stdout(terminalJson(formatJson({ ok: true, ...result, messages })));
     return;
   }
   for (const line of result.messages) {
-    if (result.status === "dry-run" && !line.startsWith("--- ")) io.stderr(`${named(line, name)}\n`);
-    else io.stdout(`${named(line, name)}\n`);
+    const shown = visibleLines(named(line, name));
+    if (result.status === "dry-run" && !line.startsWith("--- ")) io.stderr(`${shown}\n`);
+    else io.stdout(`${shown}\n`);
   }
 }
 

@@ -9,7 +9,7 @@ import { SHARED_ENTRIES } from "../claude/shared.ts";
 import type { Io } from "../command.ts";
 import { unifiedDiff } from "../diff.ts";
 import { UserError } from "../errors.ts";
-import { shellWord } from "../text.ts";
+import { holdsHiddenCharacters, shellWord } from "../text.ts";
 import { preparePersistenceEdit, type PersistenceEdit } from "./config/persistence.ts";
 import { prepareClaudeStateSeed } from "./launch/claude-state.ts";
 import { describeContainerUser } from "./launch/container-user.ts";
@@ -134,6 +134,14 @@ function dryRun(edit: PersistenceEdit, base: ResultBase, intoRepo: boolean): Dev
       messages.push(unifiedDiff(file.before ?? "", file.after, name) || `${name}: no change`);
     }
   }
+  // The diffs above show the repo's own bytes: one line says where they hold what a terminal would run.
+  const shown = !intoRepo && changed ? edit.files.slice(0, 1) : edit.files;
+  for (const file of shown)
+    if (file.before !== undefined && holdsHiddenCharacters(file.before))
+      messages.push(
+        `${path.relative(edit.workspaceFolder, file.path)} holds control or invisible characters (escape sequences, bidi overrides): ` +
+          "they are shown as \\xNN or \\uNNNN, not run; '--json' gives the exact text",
+      );
   describeSkipped(edit, messages);
   return { status: "dry-run", ...base, messages };
 }
