@@ -643,3 +643,50 @@ describe("start-work in a dev container that /dev-open made", () => {
     expect(workItems()).toEqual([]);
   });
 });
+
+describe("start-work's lines when Linear answers with escape sequences", () => {
+  // OSC 52 (writes the clipboard), a CSI that clears the screen, an 8-bit CSI (C1), a bidi override.
+  const HOSTILE = "\u001b]52;c;cm0gLXJmIH4K\u0007\u001b[2J\u009b31m\u202e";
+  /** What a terminal would act on. */
+  const RAW = /[\u0007\u001b\u0080-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+  it("an identifier carrying them is refused in one clean line: no branch, no work item, Linear not changed", async () => {
+    const repo = await makeRepo();
+    const issue = linear.issue("LIN-123");
+    // Still found by what start-work asks for; answered with another identifier.
+    issue.id = "LIN-123";
+    issue.identifier = `LIN-123${HOSTILE}`;
+    const before = await snapshot(repo);
+    const result = await startWork(repo, ["LIN-123"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout + result.stderr).not.toMatch(RAW);
+    expect(result.stderr).toMatch(
+      /^claude-persist start-work: Linear answered the question for LIN-123 with another issue \(LIN-123 \]52;c;/,
+    );
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(await snapshot(repo)).toEqual(before);
+    expect(linear.operations("IssueStart")).toEqual([]);
+    expect(workItems()).toEqual([]);
+  });
+
+  it("a title carrying them: the identifier line is plain text, and the work starts", async () => {
+    const repo = await makeRepo();
+    linear.issue("LIN-123").title = `Fix ${HOSTILE}the login page`;
+    const result = await startWork(repo, ["LIN-123"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout + result.stderr).not.toMatch(RAW);
+    expect(result.stdout.split("\n")[0]).toBe("LIN-123: Fix  ]52;c;cm0gLXJmIH4K [2J 31m the login page");
+    expect(await git(repo, "branch", "--show-current")).toBe("me/lin-123-fix-the-login-page");
+  });
+
+  it("a branch name carrying them is refused in one line that shows them escaped", async () => {
+    const repo = await makeRepo();
+    linear.issue("LIN-123").branchName = `lin-123${HOSTILE}`;
+    const before = await snapshot(repo);
+    const result = await startWork(repo, ["LIN-123"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout + result.stderr).not.toMatch(RAW);
+    expect(result.stderr).toContain("Linear's suggested branch name for LIN-123, \"lin-123\\u001b]52;c;");
+    expect(await snapshot(repo)).toEqual(before);
+  });
+});
