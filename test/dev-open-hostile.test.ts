@@ -1,6 +1,6 @@
 // dev-open on a cloned repo that attacks the host (issue 22): what its files carry reaches the terminal shown, not
 // run; mounts of the host's credentials are named; links planted in the host's projects/ stop it.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -80,5 +80,117 @@ describe("dev-open on a cloned repo whose config carries escape sequences", () =
     const diff = (JSON.parse(result.stdout) as { messages: string[] }).messages.join("\n");
     expect(diff).toContain(`// build ${OSC52}${CSI} notes`);
     expect(diff).toContain(`"name": "app${BIDI}gnp.exe${C1}"`);
+  });
+});
+
+type Check = { id?: string; status: string; label: string; fix?: string };
+
+/** doctor's checks of one id, run in `repo`. */
+async function doctorChecks(home: string, repo: string, id: string): Promise<Check[]> {
+  const result = await runCli(["doctor", "--json"], { env: { HOME: home, DOCKER_HOST: NO_DOCKER }, cwd: repo });
+  const report = JSON.parse(result.stdout) as { sections: Array<{ checks: Check[] }> };
+  return report.sections.flatMap((section) => section.checks).filter((check) => check.id === id);
+}
+
+describe("a cloned repo's config that mounts the host's credentials", () => {
+  let home: string;
+  const env = () => ({ HOME: home, DOCKER_HOST: NO_DOCKER });
+  beforeAll(async () => {
+    home = tempHome();
+    expect((await runCli(["install"], { env: env() })).exitCode).toBe(0);
+  });
+  const config = (fields: string) => `{ "image": "debian", "remoteUser": "vscode", ${fields} }\n`;
+  const composed = (volumes: string) => ({
+    ".devcontainer/devcontainer.json":
+      '{ "dockerComposeFile": "compose.yaml", "service": "app", "remoteUser": "vscode" }\n',
+    ".devcontainer/compose.yaml": `services:\n  app:\n    image: debian\n    volumes:\n${volumes}`,
+  });
+
+  it.each<[string, (home: string) => Record<string, string>, (home: string) => string]>([
+    [
+      "mounts: ${localEnv:HOME}/.ssh",
+      () => ({
+        ".devcontainer/devcontainer.json": config(
+          '"mounts": ["source=${localEnv:HOME}/.ssh,target=/home/vscode/.ssh,type=bind"]',
+        ),
+      }),
+      () =>
+        ".devcontainer/devcontainer.json (mounts) mounts ${localEnv:HOME}/.ssh into the container: your SSH keys, for anything the repo runs there to read and change",
+    ],
+    [
+      "mounts: all of ~/.claude, as an object",
+      () => ({
+        ".devcontainer/devcontainer.json": config(
+          '"mounts": [{ "source": "${localEnv:HOME}/.claude", "target": "/home/vscode/.claude", "type": "bind" }]',
+        ),
+      }),
+      (h) =>
+        `.devcontainer/devcontainer.json (mounts) mounts \${localEnv:HOME}/.claude into the container: all of ${h}/.claude (Claude Code's login and settings)`,
+    ],
+    [
+      "mounts: the resolved host path of ~/.claude",
+      (h) => ({
+        ".devcontainer/devcontainer.json": config(`"mounts": ["type=bind,src=${h}/.claude/,dst=/root/.claude"]`),
+      }),
+      (h) => `mounts ${h}/.claude/ into the container: all of ${h}/.claude`,
+    ],
+    [
+      "runArgs: --volume=…/.aws",
+      () => ({
+        ".devcontainer/devcontainer.json": config('"runArgs": ["--volume=${localEnv:HOME}/.aws:/root/.aws:ro"]'),
+      }),
+      () => "(runArgs) mounts ${localEnv:HOME}/.aws into the container: your AWS credentials",
+    ],
+    [
+      "runArgs: -v with the whole home",
+      () => ({ ".devcontainer/devcontainer.json": config('"runArgs": ["-v", "${localEnv:HOME}:/host"]') }),
+      (h) => `(runArgs) mounts \${localEnv:HOME} into the container: ${h} and with it all of ${h}/.claude`,
+    ],
+    [
+      "compose short syntax: ~/.ssh",
+      () => composed("      - ~/.ssh:/home/vscode/.ssh:ro\n"),
+      () => ".devcontainer/compose.yaml (service app) mounts ~/.ssh into the container: your SSH keys",
+    ],
+    [
+      "compose short syntax: $HOME/.config/gh",
+      () => composed("      - $HOME/.config/gh:/home/vscode/.config/gh\n"),
+      () => "mounts $HOME/.config/gh into the container: your GitHub CLI token",
+    ],
+    [
+      "compose long syntax: ${HOME:-/root}/.claude",
+      () =>
+        composed("      - type: bind\n        source: ${HOME:-/root}/.claude\n        target: /home/vscode/.claude\n"),
+      (h) => `mounts \${HOME:-/root}/.claude into the container: all of ${h}/.claude`,
+    ],
+  ])("%s: dev-open and doctor name the mount and the risk", async (_name, files, expected) => {
+    const repo = await clonedRepo(files(home));
+    const before = treeOf(repo);
+    const opened = await runCli(["dev-open", "--dry-run"], { env: env(), cwd: repo });
+    expect(opened.exitCode, opened.stderr).toBe(0);
+    const warnings = opened.stderr.split("\n").filter((line) => line.startsWith("warning: "));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(expected(home));
+    expect(warnings[0]).toMatch(
+      /; take that mount out of \.devcontainer\/\S+ unless you mean the container to have it/,
+    );
+    const checks = await doctorChecks(home, repo, "repo.risky-mounts");
+    expect(checks.map((check) => check.status)).toEqual(["warn"]);
+    expect(checks[0]?.label).toContain(expected(home));
+    expect(treeOf(repo)).toEqual(before);
+  });
+
+  it("the pack's own mounts, a cache in the home and the workspace's folders: no warning", async () => {
+    const repo = await clonedRepo({
+      ".devcontainer/devcontainer.json": config(
+        '"mounts": ["source=${localEnv:HOME}/.npm,target=/home/vscode/.npm,type=bind", "source=${localWorkspaceFolder}/data,target=/data,type=bind", "source=node_modules,target=/w/node_modules,type=volume"]',
+      ),
+    });
+    const shared = await runCli(["share"], { env: env(), cwd: repo });
+    expect(shared.exitCode, shared.stderr).toBe(0);
+    expect(readFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), "utf8")).toContain("/.claude/projects");
+    const opened = await runCli(["dev-open", "--dry-run"], { env: env(), cwd: repo });
+    expect(opened.exitCode, opened.stderr).toBe(0);
+    expect(opened.stderr).not.toContain("warning:");
+    expect(await doctorChecks(home, repo, "repo.risky-mounts")).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
 import path from "node:path";
 import { writeFileInside } from "../fs-beneath.ts";
 import type { PersistenceEdit } from "./config/persistence.ts";
+import type { RiskyMount } from "./config/risky-mounts.ts";
 import type { ContainerNode } from "./launch/container-node.ts";
 import type { ContainerUser } from "./launch/container-user.ts";
 import { backupOutsideRepo } from "./launch/override.ts";
@@ -28,6 +29,8 @@ export type DevOpenResult = {
   readonly configPath: string;
   readonly mountsAdded: string[];
   readonly mountsSkipped: Array<{ name: string; reason: string }>;
+  /** The host's credentials that the repo's own config mounts into the container (printed as warnings). */
+  readonly riskyMounts?: readonly RiskyMount[];
   /** Who the container runs as and where its home is, with where both came from and whether it is a guess. */
   readonly containerUser?: ContainerUser;
   readonly containerId?: string;
@@ -48,7 +51,7 @@ export type DevOpenResult = {
 /** The parts of the answer every way through dev-open gives. */
 export type ResultBase = Pick<
   DevOpenResult,
-  "workspaceFolder" | "configPath" | "mountsAdded" | "mountsSkipped" | "containerUser"
+  "workspaceFolder" | "configPath" | "mountsAdded" | "mountsSkipped" | "riskyMounts" | "containerUser"
 >;
 
 export function writeEdits(edit: PersistenceEdit, messages: string[], env: NodeJS.ProcessEnv): void {

@@ -35,6 +35,8 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   // Before anything asks that engine about the image: a config for an editor here cannot serve it.
   if (options.configOnly) await refuseEditorConfigForRemoteEngine(io.env);
   const edit = await planEdit(options, io);
+  // Said before anything is launched: the user may not want that container to start at all.
+  for (const risky of edit.riskyMounts ?? []) io.stderr(`warning: ${risky.label}; ${risky.fix}.\n`);
   const base = resultBase(edit);
   // --init creates the repo's config, so it is written there; --config-only and unshare exist to edit it.
   const intoRepo =
@@ -107,6 +109,7 @@ function resultBase(edit: PersistenceEdit): ResultBase {
     configPath: edit.configPath,
     mountsAdded: edit.added.filter((name) => sharedNames.has(name)),
     mountsSkipped: edit.skipped,
+    ...(edit.riskyMounts?.length ? { riskyMounts: edit.riskyMounts } : {}),
     ...(edit.containerUser ? { containerUser: edit.containerUser } : {}),
   };
 }

@@ -13,6 +13,7 @@ import { readOverride } from "../devcontainer/launch/override.ts";
 import { resolveEngine } from "../devcontainer/remote/engine.ts";
 import { planPersistence } from "../devcontainer/config/persistence.ts";
 import { configMountTargets, normaliseTarget } from "../devcontainer/config/read-mounts.ts";
+import { riskyMounts } from "../devcontainer/config/risky-mounts.ts";
 import { describeError } from "../errors.ts";
 import { readBoundedText } from "../fs.ts";
 import { readMappings, type Mapping } from "../state/mappings.ts";
@@ -58,7 +59,10 @@ export async function repoSections(env: NodeJS.ProcessEnv, target: RepoTarget): 
     return [{ title, checks: tagged("repo.config-mounts", fail(describeError(error))) }];
   }
   const targets = new Set([...configMountTargets(text, target.file), ...(await composeTargets(target.file, config))]);
-  const containerPathCheck = tagged("repo.container-path", checkContainerPath(env, target.root, target.file, config));
+  const containerPathCheck = [
+    ...tagged("repo.container-path", checkContainerPath(env, target.root, target.file, config)),
+    ...(await hostSafetyChecks(env, target, config)),
+  ];
   // A repo dev-open never touched lacks nothing yet: that is where everyone starts, not a problem.
   if (!kept && !openedHere(env, target.root, plan, targets, config)) {
     const notYet = ok(`${NOT_OPENED} ${devOpen()}`);
@@ -160,6 +164,15 @@ function checkContainerPath(env: Env, root: string, file: string, config: Devcon
     );
   }
   return ok(`no other repo is mapped to ${containerPath}`);
+}
+
+/** The host's credentials that the repo's config mounts. */
+async function hostSafetyChecks(env: Env, target: RepoTarget, config: DevcontainerConfig): Promise<CheckResult[]> {
+  const risky = await riskyMounts(env, { root: target.root, configFile: target.file, config }, readBoundedText);
+  return tagged(
+    "repo.risky-mounts",
+    risky.map((mount) => warn(mount.label, mount.fix)),
+  );
 }
 
 async function engineIsLocal(env: Env): Promise<boolean> {

@@ -121,6 +121,27 @@ function volumeTarget(item: unknown): string | undefined {
   return undefined;
 }
 
+/** Every service's bind sources as written (short `src:dst` or long `source:`); a file that does not parse gives none. */
+export function composeVolumeSources(text: string, file: string): Array<{ service: string; source: string }> {
+  let doc: Document;
+  try {
+    doc = parseComposeDocument(text, file);
+  } catch {
+    return []; // dev-open's own reading names the error.
+  }
+  const services = isMap(doc.contents) ? doc.contents.get("services") : undefined;
+  if (!isMap(services)) return [];
+  return services.items.flatMap((pair) => {
+    const volumes = isMap(pair.value) ? pair.value.get("volumes") : undefined;
+    if (!isSeq(volumes)) return [];
+    return volumes.items.flatMap((item) => {
+      const parts = isScalar(item) && typeof item.value === "string" ? splitShortVolume(item.value) : [];
+      const source = isMap(item) ? item.get("source") : parts.length > 1 ? parts[0] : undefined;
+      return typeof source === "string" ? [{ service: keyOf(pair) ?? "?", source }] : [];
+    });
+  });
+}
+
 /** `${HOME:-/x}/a:/b:ro` → [`${HOME:-/x}/a`, `/b`, `ro`]: colons inside `${…}` do not split. */
 export function splitShortVolume(volume: string): string[] {
   const parts: string[] = [];

@@ -17,6 +17,7 @@ import { collectMcpEnvNames } from "./mcp-env.ts";
 import { planPersistenceMounts, type PersistencePlan, type Skipped } from "./mount-plan.ts";
 import { ensurePersistenceMounts, removePersistenceMounts } from "./mounts.ts";
 import { configMountTargets } from "./read-mounts.ts";
+import { type RiskyMount, riskyMounts } from "./risky-mounts.ts";
 import { ensureSamePath } from "./same-path.ts";
 
 export type FileEdit = { readonly path: string; readonly before: string | undefined; readonly after: string };
@@ -38,6 +39,8 @@ export type PersistenceEdit = {
   readonly forwardedNames: readonly string[];
   /** The workspace's path in a container made from this config (before one exists: from the config). */
   readonly containerWorkspace: string;
+  /** Mounts of the host's credentials in the repo's own config or compose files (dev-open names them; absent on unshare). */
+  readonly riskyMounts?: readonly RiskyMount[];
 };
 
 export type PersistenceEditOptions = {
@@ -109,6 +112,7 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   const plan = planWithUser(workspaceFolder, options.env, containerUser);
+  const risky = await riskyMounts(options.env, { root: workspaceFolder, configFile: configPath, config }, read);
   const edited = ensurePersistenceMounts(text, plan, { file: configPath, includeMounts: !compose });
   let configText = edited.text;
   if (options.samePath) configText = ensureSamePath(configText, configPath, Boolean(compose));
@@ -154,6 +158,7 @@ export async function preparePersistenceEdit(options: PersistenceEditOptions): P
     )
       .replaceAll("${localWorkspaceFolderBasename}", path.basename(workspaceFolder))
       .replaceAll("${localWorkspaceFolder}", workspaceFolder),
+    riskyMounts: risky,
   };
 }
 
