@@ -1,9 +1,10 @@
 // dev-open on a cloned repo that attacks the host (issue 22): what its files carry reaches the terminal shown, not
 // run; mounts of the host's credentials are named; links planted in the host's projects/ stop it.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
+import { encodeProjectSlug } from "../src/claude/home.ts";
 import { treeOf } from "./support/checks.ts";
 import { runCli, tempDir, tempHome } from "./support/claude.ts";
 
@@ -192,5 +193,73 @@ describe("a cloned repo's config that mounts the host's credentials", () => {
     expect(opened.exitCode, opened.stderr).toBe(0);
     expect(opened.stderr).not.toContain("warning:");
     expect(await doctorChecks(home, repo, "repo.risky-mounts")).toEqual([]);
+  });
+});
+
+describe("a link at the host's own project folder of the repo", () => {
+  const env = (home: string) => ({ HOME: home, DOCKER_HOST: NO_DOCKER });
+  async function setup(): Promise<{ home: string; repo: string; folder: string; projects: string }> {
+    const home = tempHome();
+    expect((await runCli(["install"], { env: env(home) })).exitCode).toBe(0);
+    const repo = await clonedRepo({
+      ".devcontainer/devcontainer.json": '{ "image": "debian", "remoteUser": "vscode" }\n',
+    });
+    const projects = path.join(home, ".claude", "projects");
+    return { home, repo, projects, folder: path.join(projects, encodeProjectSlug(repo)) };
+  }
+
+  it.each([
+    ["out of projects/, to the host's ~/.ssh", (home: string) => path.join(home, ".ssh")],
+    ["to another repo's project folder in projects/", () => "-home-ana-other"],
+  ])(
+    "%s: dev-open and share stop in one line before anything is written; a dry run and doctor say it",
+    async (_name, to) => {
+      const { home, repo, projects, folder } = await setup();
+      mkdirSync(path.join(home, ".ssh"), { recursive: true });
+      writeFileSync(path.join(home, ".ssh", "id_ed25519"), "PRIVATE\n");
+      mkdirSync(path.join(projects, "-home-ana-other"), { recursive: true });
+      const target = to(home);
+      symlinkSync(target, folder);
+      // What a run could have written: the repo, the link's targets, projects/ and the link itself.
+      const state = () => ({
+        repo: treeOf(repo),
+        ssh: treeOf(path.join(home, ".ssh")),
+        other: treeOf(path.join(projects, "-home-ana-other")),
+        projects: readdirSync(projects).sort(),
+        link: readlinkSync(folder),
+      });
+      const before = state();
+      const line = `${folder} is not a folder of ${projects} but a link to ${target} that claude-persist did not make (a container, or another program, may have planted it): Claude Code on this host keeps this repo's sessions there, and dev-open does not write through it; look at what it points to, move it away (mv ${folder} ${folder}.planted), then run dev-open again`;
+      for (const args of [["dev-open"], ["dev-open", "--config-only"], ["share"]]) {
+        const result = await runCli(args, { env: env(home), cwd: repo });
+        expect(result.exitCode, args.join(" ")).toBe(1);
+        expect(result.stderr.trim(), args.join(" ")).toBe(
+          `claude-persist ${args[0] === "share" ? "share" : "dev-open"}: ${line} (nothing was changed)`,
+        );
+      }
+      const dry = await runCli(["dev-open", "--dry-run"], { env: env(home), cwd: repo });
+      expect(dry.exitCode, dry.stderr).toBe(0);
+      expect(dry.stderr).toContain(`warning: ${line}.\n`);
+      expect(state()).toEqual(before);
+      const checks = await doctorChecks(home, repo, "repo.host-project-folder");
+      expect(checks).toEqual([
+        expect.objectContaining({
+          status: "fail",
+          label: line.slice(0, line.indexOf("; look at")),
+          fix: expect.stringContaining("move it away"),
+        }),
+      ]);
+    },
+  );
+
+  it("sync's own link to the project's travelling folder: no warning, and the sessions are mapped into that folder", async () => {
+    const { home, repo, projects, folder } = await setup();
+    mkdirSync(path.join(projects, "repo-github.com-ana-app-12345678"));
+    symlinkSync("repo-github.com-ana-app-12345678", folder);
+    const shared = await runCli(["share"], { env: env(home), cwd: repo });
+    expect(shared.exitCode, shared.stderr).toBe(0);
+    expect(shared.stderr).not.toContain("warning:");
+    expect(readlinkSync(path.join(projects, encodeProjectSlug("/workspaces/app")))).toBe(encodeProjectSlug(repo));
+    expect(await doctorChecks(home, repo, "repo.host-project-folder")).toEqual([]);
   });
 });

@@ -11,15 +11,15 @@ import {
   rmdirSync,
   symlinkSync,
   unlinkSync,
-  type Stats,
 } from "node:fs";
 import path from "node:path";
 import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
 import { UserError } from "../errors.ts";
-import { errorCode, isNotFound, isRealDirectory, readRegularFile } from "../fs.ts";
+import { errorCode, isRealDirectory, readRegularFile } from "../fs.ts";
 import { TREE_LIMITS } from "../container-tree.ts";
 import { withDirBeneath } from "../fs-beneath.ts";
 import { forgetMappings, readMappings, recordMapping } from "../state/mappings.ts";
+import { requireHostProjectFolder } from "./host-project.ts";
 
 export type MapResult = {
   readonly hostSlug: string;
@@ -59,14 +59,11 @@ export async function mapProject(
   }
   mkdirSync(projects, { recursive: true, mode: 0o700 });
   // `projects/` is the user's (maybe a link to another disk); containers write below it: every name there is reached
-  // through the folder held open, and a link a container planted in place of a folder is never followed.
-  const hostFolder = withDirBeneath(projects, "", (held) => hostSlugFolder(held, hostSlug));
-  if (hostFolder === undefined) {
-    throw new UserError(
-      `${path.join(projects, hostSlug)} is not a folder of ${projects} ` +
-        `(a link or file a container may have planted); move it away, then run dev-open again (nothing was changed)`,
-    );
-  }
+  // through the folder held open, and a link a container planted in place of a folder is never followed. The host's
+  // folder is its slug's, made if missing, or the travelling folder sync's link names; any other link stops here.
+  const hostFolder =
+    requireHostProjectFolder(env, target.hostPath) ??
+    withDirBeneath(projects, hostSlug, () => hostSlug, { create: true });
   const link = path.join(projects, containerSlug);
   let merged: string[] = [];
   if (isRealDirectory(link)) {
@@ -123,28 +120,6 @@ function readLinkOrUndefined(file: string): string | undefined {
     // Not a link, or not there.
     return undefined;
   }
-}
-
-/**
- * The real folder in `projects` (a held folder) that holds the host slug's sessions, made if missing: the slug's
- * own folder, or the sibling its link names (sync links a path slug to its travelling folder so). Undefined for
- * anything else: a link that leads out of `projects`, a file.
- */
-function hostSlugFolder(projects: string, slug: string): string | undefined {
-  const at = path.join(projects, slug);
-  let stats: Stats;
-  try {
-    stats = lstatSync(at);
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-    mkdirSync(at, { mode: 0o700 });
-    return slug;
-  }
-  if (stats.isDirectory()) return slug;
-  if (!stats.isSymbolicLink()) return undefined;
-  const sibling = readlinkSync(at);
-  const plainName = sibling !== "." && sibling !== ".." && !sibling.includes("/");
-  return plainName && isRealDirectory(path.join(projects, sibling)) ? sibling : undefined;
 }
 
 /** The host project that already owns `containerSlug`, when it is not `hostPath`. */

@@ -19,7 +19,7 @@ import { unreachableHookScripts } from "./launch/host-scripts.ts";
 import { gitDirMount, removeOverride, worktreeGitDir, writeOverride } from "./launch/override.ts";
 import { projectsProblemUnlessKnown } from "./launch/container-records.ts";
 import { LIVE_HOME, runningContainerOf } from "./launch/find-user.ts";
-import { ownProjectMount } from "./launch/own-project.ts";
+import { checkOwnProjectMount, ownProjectMount } from "./launch/own-project.ts";
 import { devcontainerUp, type UpSuccess } from "./launch/up.ts";
 import { checkHomeMounts, HomeMismatch } from "./launch/verify-home.ts";
 import { type MapResult, mapProject } from "./mapping.ts";
@@ -116,6 +116,11 @@ export async function launchAndMap(
     };
   }
   const { up } = launched;
+  // Docker followed the mount's source by name after our check: what it mounted must be the folder checked.
+  if (own && !running) {
+    const unchecked = await checkOwnProjectMount(io.env, up.containerId, own);
+    if (unchecked) messages.push(unchecked);
+  }
   // Found running, the home was read from the container itself and every mount is there (checked above).
   if (!(running && edit.containerUser?.homeFrom === LIVE_HOME)) await verifyHome(io.env, up, edit, Boolean(running));
   // A container this run created has a root-owned ~/.claude (see ownClaudeHome); one found running was fixed then.

@@ -18,6 +18,7 @@ import { checkHostReady, prepareHost } from "./launch/host-mounts.ts";
 import { unreachableHookScripts } from "./launch/host-scripts.ts";
 import { removeOverride } from "./launch/override.ts";
 import { HomeMismatch } from "./launch/verify-home.ts";
+import { describePlanted, hostProjectFolder } from "./host-project.ts";
 import { forgetProjectPath, mapProject } from "./mapping.ts";
 import { launchAndMap, progressPrinter } from "./open-launch.ts";
 import {
@@ -37,6 +38,7 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
   const edit = await planEdit(options, io);
   // Said before anything is launched: the user may not want that container to start at all.
   for (const risky of edit.riskyMounts ?? []) io.stderr(`warning: ${risky.label}; ${risky.fix}.\n`);
+  refusePlantedHostFolder(edit, options, io);
   const base = resultBase(edit);
   // --init creates the repo's config, so it is written there; --config-only and unshare exist to edit it.
   const intoRepo =
@@ -52,6 +54,19 @@ export async function openDevContainer(options: DevOpenOptions, io: Io): Promise
     if (!(error instanceof HomeMismatch) || options.remoteHome) throw error;
     return relaunchWithHome(error, options, intoRepo, io);
   }
+}
+
+/**
+ * A link at the host's own project folder of this repo that claude-persist did not make stops every way that writes
+ * (dev-open merges into that folder, links to it and mounts it): never through a link we did not make. A dry run
+ * and unshare only say so.
+ */
+function refusePlantedHostFolder(edit: PersistenceEdit, options: DevOpenOptions, io: Io): void {
+  const found = hostProjectFolder(io.env, edit.workspaceFolder);
+  if (found.kind === "ok") return;
+  const { label, fix } = describePlanted(found);
+  if (options.dryRun || options.isolated) io.stderr(`warning: ${label}; ${fix}.\n`);
+  else throw new UserError(`${label}; ${fix} (nothing was changed)`);
 }
 
 /** The mounts missed the user's home (found only inside the started container): planned again with it, recreated. */

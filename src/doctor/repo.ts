@@ -14,6 +14,7 @@ import { resolveEngine } from "../devcontainer/remote/engine.ts";
 import { planPersistence } from "../devcontainer/config/persistence.ts";
 import { configMountTargets, normaliseTarget } from "../devcontainer/config/read-mounts.ts";
 import { riskyMounts } from "../devcontainer/config/risky-mounts.ts";
+import { describePlanted, hostProjectFolder } from "../devcontainer/host-project.ts";
 import { describeError } from "../errors.ts";
 import { readBoundedText } from "../fs.ts";
 import { readMappings, type Mapping } from "../state/mappings.ts";
@@ -166,13 +167,21 @@ function checkContainerPath(env: Env, root: string, file: string, config: Devcon
   return ok(`no other repo is mapped to ${containerPath}`);
 }
 
-/** The host's credentials that the repo's config mounts. */
+/**
+ * The host's credentials that the repo's config mounts (warnings); a link planted at the host's own project folder
+ * of the repo (a failure: dev-open refuses to write through it, and the host's sessions go where it leads).
+ */
 async function hostSafetyChecks(env: Env, target: RepoTarget, config: DevcontainerConfig): Promise<CheckResult[]> {
   const risky = await riskyMounts(env, { root: target.root, configFile: target.file, config }, readBoundedText);
-  return tagged(
-    "repo.risky-mounts",
-    risky.map((mount) => warn(mount.label, mount.fix)),
-  );
+  const found = hostProjectFolder(env, target.root);
+  const planted = found.kind === "planted" ? describePlanted(found) : undefined;
+  return [
+    ...tagged(
+      "repo.risky-mounts",
+      risky.map((mount) => warn(mount.label, mount.fix)),
+    ),
+    ...(planted ? tagged("repo.host-project-folder", fail(planted.label, planted.fix)) : []),
+  ];
 }
 
 async function engineIsLocal(env: Env): Promise<boolean> {

@@ -2,11 +2,16 @@
 // must each resume their own sessions there. The shared `projects/` link can name only one of them, so no link
 // decides it: dev-open mounts the repo's own project folder over `projects/<container slug>` in its container.
 // Everything else in `projects/` (other repos' sessions) stays visible as before.
+import { statSync } from "node:fs";
 import path from "node:path";
 import { encodeProjectSlug, projectsDir } from "../../claude/home.ts";
-import { withDirBeneath } from "../../container-tree.ts";
+import { racePoint, withDirBeneath } from "../../container-tree.ts";
+import { requireHostProjectFolder } from "../host-project.ts";
 import type { PersistenceEdit } from "../config/persistence.ts";
 import { collidingProject, mapProject } from "../mapping.ts";
+import { UserError } from "../../errors.ts";
+import { oneLine } from "../../text.ts";
+import { docker, dockerExec } from "./docker.ts";
 
 export type OwnProject = {
   /** The `--mount` for `devcontainer up`: this host's project folder of the repo, on the container's slug. */
@@ -16,6 +21,8 @@ export type OwnProject = {
   readonly containerSlug: string;
   /** The other repo that the shared link names, when the container path is also theirs. */
   readonly sharedWith?: string;
+  /** The folder mounted (the repo's slug folder, or sync's travelling folder it links to), as it was checked. */
+  readonly source: { readonly path: string; readonly dev: number; readonly ino: number };
 };
 
 /**
@@ -37,14 +44,47 @@ export async function ownProjectMount(env: NodeJS.ProcessEnv, edit: PersistenceE
     await mapProject(env, { hostPath: edit.workspaceFolder, containerPath, configPath: edit.configPath });
   }
   // Containers can write projects/: the folder is made (or found) without following a link at any component, so a
-  // link planted there stops dev-open. (Docker follows links when it mounts: a swap during the launch is not caught.)
-  withDirBeneath(projects, hostSlug, () => undefined, { create: true });
+  // link planted there stops dev-open; sync's link to the travelling folder is resolved here, and that real folder
+  // mounted. Docker follows links when it mounts: what it mounted is compared with this folder after the launch
+  // (checkOwnProjectMount).
+  const folder = requireHostProjectFolder(env, edit.workspaceFolder) ?? hostSlug;
+  // The held folder's own identity (the open descriptor's, not a name's).
+  const checked = withDirBeneath(projects, folder, (held) => statSync(held), { create: true });
+  racePoint("own-project-mount");
   const target = `${edit.containerHome}/.claude/projects/${containerSlug}`;
+  const source = path.join(projects, folder);
   return {
-    mount: `type=bind,source=${path.join(projects, hostSlug)},target=${target}`,
+    mount: `type=bind,source=${source},target=${target}`,
     target,
     hostSlug,
     containerSlug,
     ...(sharedWith !== undefined ? { sharedWith } : {}),
+    source: { path: source, dev: checked.dev, ino: checked.ino },
   };
+}
+
+/**
+ * After the launch: the folder mounted at the container's project path must be the one checked above (device and
+ * inode, seen from inside the container). Docker resolves a mount's source by name, following links, after we
+ * checked it: a container that swapped the folder for a link to ~/.ssh in between would have that mounted. Then the
+ * new container is stopped and dev-open stops. On Linux only (elsewhere the engine's VM shows other inodes); a
+ * container without `stat` cannot be asked, and is named.
+ */
+export async function checkOwnProjectMount(
+  env: NodeJS.ProcessEnv,
+  containerId: string,
+  own: OwnProject,
+): Promise<string | undefined> {
+  if (process.platform !== "linux") return undefined;
+  const run = await dockerExec(env, ["-u", "0", containerId, "stat", "-c", "%d %i", own.target]);
+  const seen = /^(\d+) (\d+)\n?$/.exec(run.stdout);
+  if (!run.ok || !seen)
+    return `Could not check from inside the container that ${own.target} is ${own.source.path} (no 'stat' there?).`;
+  if (Number(seen[1]) === own.source.dev && Number(seen[2]) === own.source.ino) return undefined;
+  await docker(["stop", "-t", "1", containerId], env).catch(() => undefined);
+  throw new UserError(
+    `the folder Docker mounted at ${own.target} is not ${oneLine(own.source.path)}, which dev-open checked: it was replaced ` +
+      `(a link put in its place) while the container started, so the container (${containerId.slice(0, 12)}) was stopped; ` +
+      `look at ${oneLine(own.source.path)} and move away what is not your sessions folder, then run 'dev-open --rebuild'`,
+  );
 }
