@@ -1,7 +1,7 @@
 // The repo's own project folder that dev-open mounts over a container path another repo's link names
 // (launch/own-project.ts): a link planted there beforehand stops dev-open; a swap after the check, while Docker
 // creates the mount (Docker follows links), is caught after the launch by comparing what the container sees.
-import { mkdirSync, renameSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { encodeProjectSlug } from "../src/claude/home.ts";
@@ -73,7 +73,17 @@ describe("dev-open's own project folder on a colliding container path", () => {
     const folder = path.join(projects, hostSlug);
     expect(own?.sharedWith).toBe("the project folder -home-ana-other");
     expect(own?.mount).toBe(`type=bind,source=${folder},target=/home/vscode/.claude/projects/-workspace`);
-    expect(own?.source).toEqual({ path: folder, dev: statSync(folder).dev, ino: statSync(folder).ino });
+    expect(own?.source).toEqual({
+      path: folder,
+      dev: statSync(folder).dev,
+      ino: statSync(folder).ino,
+      marker: {
+        name: expect.stringMatching(/^\.claude-persist-mount-[0-9a-f]{16}$/),
+        token: expect.stringMatching(/^[0-9a-f]{32}$/),
+      },
+    });
+    // The marker a VM's view of the folder must show, made in it for this launch.
+    expect(readFileSync(path.join(folder, own?.source.marker.name ?? ""), "utf8")).toBe(own?.source.marker.token);
   });
 
   it("with sync's link to the travelling folder: mounts that real folder, not the link", async () => {
@@ -105,9 +115,23 @@ describe.skipIf(skipReason !== undefined)("the folder swapped for a link while D
     await engine.stop();
   });
 
-  /** What `devcontainer up` does with the mount: a container started with it (Docker resolves the source now). */
-  async function runWith(own: OwnProject): Promise<string> {
-    const { stdout } = await docker(engine, ["run", "-d", "--mount", own.mount, image, "sleep", "600"]);
+  /**
+   * What `devcontainer up` does with the mounts: a container started with the shared projects/ and, over the
+   * container's slug in it (a link there), the repo's own folder. Docker resolves the sources now.
+   */
+  async function runWith(own: OwnProject, projects: string): Promise<string> {
+    const shared = `type=bind,source=${projects},target=/home/vscode/.claude/projects`;
+    const { stdout } = await docker(engine, [
+      "run",
+      "-d",
+      "--mount",
+      shared,
+      "--mount",
+      own.mount,
+      image,
+      "sleep",
+      "600",
+    ]);
     const id = stdout.trim();
     containers.push(id);
     return id;
@@ -115,11 +139,24 @@ describe.skipIf(skipReason !== undefined)("the folder swapped for a link while D
   const env = () => ({ ...process.env, ...engine.env });
 
   it("the folder as checked: the container sees the same device and inode, and dev-open goes on", async () => {
-    const { env: home, edit } = colliding();
+    const { env: home, projects, edit } = colliding();
     const own = await ownProjectMount(home, edit);
     if (!own) throw new Error("no own-project mount");
-    const id = await runWith(own);
+    const id = await runWith(own, projects);
     expect(await checkOwnProjectMount(env(), id, own)).toBeUndefined();
+    expect(readdirSync(own.source.path)).toEqual([]);
+  });
+
+  it("an engine in a VM shows other inodes: the marker it sees in the folder passes, and is removed", async () => {
+    const { env: home, projects, edit } = colliding();
+    const own = await ownProjectMount(home, edit);
+    if (!own) throw new Error("no own-project mount");
+    const id = await runWith(own, projects);
+    const elsewhere = { ...own, source: { ...own.source, ino: own.source.ino + 1 } };
+    expect(await checkOwnProjectMount(env(), id, elsewhere)).toBeUndefined();
+    expect(readdirSync(own.source.path)).toEqual([]);
+    const { stdout: running } = await docker(engine, ["inspect", "-f", "{{.State.Running}}", id]);
+    expect(running.trim()).toBe("true");
   });
 
   it("swapped for a link to ~/.ssh right after the check: Docker mounts ~/.ssh, the check sees it and stops the container", async () => {
@@ -136,13 +173,15 @@ describe.skipIf(skipReason !== undefined)("the folder swapped for a link while D
     };
     const own = await ownProjectMount(home, edit);
     if (!own) throw new Error("no own-project mount");
-    const id = await runWith(own);
+    const id = await runWith(own, projects);
     // Docker did follow the link: the host's key is in the container.
     const { stdout: seen } = await docker(engine, ["exec", id, "cat", `${own.target}/id_ed25519`]);
     expect(seen).toBe("PRIVATE");
     const error = await userErrorOf(checkOwnProjectMount(env(), id, own));
+    const here = `${statSync(`${folder}.moved`).dev}:${statSync(`${folder}.moved`).ino}`;
+    const there = `${statSync(ssh).dev}:${statSync(ssh).ino}`;
     expect(error.message).toBe(
-      `the folder Docker mounted at ${own.target} is not ${folder}, which dev-open checked: it was replaced (a link put in its place) while the container started, so the container (${id.slice(0, 12)}) was stopped; look at ${folder} and move away what is not your sessions folder, then run 'dev-open --rebuild'`,
+      `the folder Docker mounted at ${own.target} is not ${folder}, which dev-open checked: it was replaced (a link put in its place) while the container started (device:inode ${there} there, ${here} here), so the container (${id.slice(0, 12)}) was stopped; look at ${folder} and move away what is not your sessions folder, then run 'dev-open --rebuild'`,
     );
     const { stdout: running } = await docker(engine, ["inspect", "-f", "{{.State.Running}}", id]);
     expect(running.trim()).toBe("false");

@@ -19,7 +19,7 @@ import { unreachableHookScripts } from "./launch/host-scripts.ts";
 import { gitDirMount, removeOverride, worktreeGitDir, writeOverride } from "./launch/override.ts";
 import { projectsProblemUnlessKnown } from "./launch/container-records.ts";
 import { LIVE_HOME, runningContainerOf } from "./launch/find-user.ts";
-import { checkOwnProjectMount, ownProjectMount } from "./launch/own-project.ts";
+import { checkOwnProjectMount, type OwnProject, ownProjectMount, removeOwnMarker } from "./launch/own-project.ts";
 import { devcontainerUp, type UpSuccess } from "./launch/up.ts";
 import { checkHomeMounts, HomeMismatch } from "./launch/verify-home.ts";
 import { type MapResult, mapProject } from "./mapping.ts";
@@ -50,6 +50,22 @@ export async function launchAndMap(
   plan: { readonly base: ResultBase; readonly intoRepo: boolean },
   io: Io,
 ): Promise<DevOpenResult> {
+  const made: { own?: OwnProject } = {};
+  try {
+    return await launchAndMapWith(edit, options, plan, io, made);
+  } finally {
+    // The own folder's marker goes on every way out (the check removes it after a launch).
+    if (made.own) removeOwnMarker(made.own);
+  }
+}
+
+async function launchAndMapWith(
+  edit: PersistenceEdit,
+  options: DevOpenOptions,
+  plan: { readonly base: ResultBase; readonly intoRepo: boolean },
+  io: Io,
+  made: { own?: OwnProject },
+): Promise<DevOpenResult> {
   const { base, intoRepo } = plan;
   const messages: string[] = [];
   if (edit.containerUser) messages.push(describeContainerUser(edit.containerUser));
@@ -63,6 +79,7 @@ export async function launchAndMap(
   const gitDir = await worktreeGitDir(edit.workspaceFolder);
   // The repo's own project folder on its container path (own-project.ts); an engine elsewhere maps on its machine.
   const own = remote ? undefined : await ownProjectMount(io.env, edit);
+  if (own) made.own = own;
   // A container path another repo's link names needs that mount: a container made without it must be recreated.
   const targets = [...edit.targets, ...(gitDir ? [gitDir] : []), ...(own?.sharedWith ? [own.target] : [])];
   // Found running while its user was read (find-user.ts), a moment ago: not looked up again.

@@ -2,7 +2,8 @@
 // must each resume their own sessions there. The shared `projects/` link can name only one of them, so no link
 // decides it: dev-open mounts the repo's own project folder over `projects/<container slug>` in its container.
 // Everything else in `projects/` (other repos' sessions) stays visible as before.
-import { statSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { statSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { encodeProjectSlug, projectsDir } from "../../claude/home.ts";
 import { racePoint, withDirBeneath } from "../../container-tree.ts";
@@ -22,7 +23,13 @@ export type OwnProject = {
   /** The other repo that the shared link names, when the container path is also theirs. */
   readonly sharedWith?: string;
   /** The folder mounted (the repo's slug folder, or sync's travelling folder it links to), as it was checked. */
-  readonly source: { readonly path: string; readonly dev: number; readonly ino: number };
+  readonly source: {
+    readonly path: string;
+    readonly dev: number;
+    readonly ino: number;
+    /** A file made in it for this launch (random name and content): what a VM's view of the folder must show too. */
+    readonly marker: { readonly name: string; readonly token: string };
+  };
 };
 
 /**
@@ -48,8 +55,18 @@ export async function ownProjectMount(env: NodeJS.ProcessEnv, edit: PersistenceE
   // mounted. Docker follows links when it mounts: what it mounted is compared with this folder after the launch
   // (checkOwnProjectMount).
   const folder = requireHostProjectFolder(env, edit.workspaceFolder) ?? hostSlug;
-  // The held folder's own identity (the open descriptor's, not a name's).
-  const checked = withDirBeneath(projects, folder, (held) => statSync(held), { create: true });
+  // The held folder's own identity (the open descriptor's, not a name's), and a marker no one could have put
+  // anywhere else beforehand: a new random name, made exclusively.
+  const marker = { name: `.claude-persist-mount-${randomHex(8)}`, token: randomHex(16) };
+  const checked = withDirBeneath(
+    projects,
+    folder,
+    (held) => {
+      writeFileSync(`${held}/${marker.name}`, marker.token, { flag: "wx", mode: 0o600 });
+      return statSync(held);
+    },
+    { create: true },
+  );
   racePoint("own-project-mount");
   const target = `${edit.containerHome}/.claude/projects/${containerSlug}`;
   const source = path.join(projects, folder);
@@ -59,32 +76,50 @@ export async function ownProjectMount(env: NodeJS.ProcessEnv, edit: PersistenceE
     hostSlug,
     containerSlug,
     ...(sharedWith !== undefined ? { sharedWith } : {}),
-    source: { path: source, dev: checked.dev, ino: checked.ino },
+    source: { path: source, dev: checked.dev, ino: checked.ino, marker },
   };
 }
 
 /**
- * After the launch: the folder mounted at the container's project path must be the one checked above (device and
- * inode, seen from inside the container). Docker resolves a mount's source by name, following links, after we
- * checked it: a container that swapped the folder for a link to ~/.ssh in between would have that mounted. Then the
- * new container is stopped and dev-open stops. On Linux only (elsewhere the engine's VM shows other inodes); a
- * container without `stat` cannot be asked, and is named.
+ * After the launch: the folder mounted at the container's project path must be the one checked above: the same
+ * device and inode seen from inside the container, or (an engine in a VM shows other inodes) the marker made in it
+ * for this launch. Docker resolves a mount's source by name, following links, after we checked it: a container that
+ * swapped the folder for a link to ~/.ssh in between would have that mounted. Then the new container is stopped and
+ * dev-open stops. A container without `stat` and `cat` cannot be asked, and is named. The marker goes either way.
  */
 export async function checkOwnProjectMount(
   env: NodeJS.ProcessEnv,
   containerId: string,
   own: OwnProject,
 ): Promise<string | undefined> {
-  if (process.platform !== "linux") return undefined;
-  const run = await dockerExec(env, ["-u", "0", containerId, "stat", "-c", "%d %i", own.target]);
-  const seen = /^(\d+) (\d+)\n?$/.exec(run.stdout);
-  if (!run.ok || !seen)
+  const { marker } = own.source;
+  const script = 'stat -L -c "%d %i" "$1" && cat "$1/$2"';
+  const run = await dockerExec(env, ["-u", "0", containerId, "sh", "-c", script, "sh", own.target, marker.name]);
+  removeOwnMarker(own);
+  const seen = /^(\d+) (\d+)\n/.exec(run.stdout);
+  if (!seen)
     return `Could not check from inside the container that ${own.target} is ${own.source.path} (no 'stat' there?).`;
-  if (Number(seen[1]) === own.source.dev && Number(seen[2]) === own.source.ino) return undefined;
+  const same = Number(seen[1]) === own.source.dev && Number(seen[2]) === own.source.ino;
+  if (same || run.stdout.slice(seen[0].length) === marker.token) return undefined;
   await docker(["stop", "-t", "1", containerId], env).catch(() => undefined);
   throw new UserError(
     `the folder Docker mounted at ${own.target} is not ${oneLine(own.source.path)}, which dev-open checked: it was replaced ` +
-      `(a link put in its place) while the container started, so the container (${containerId.slice(0, 12)}) was stopped; ` +
+      `(a link put in its place) while the container started (device:inode ${seen[1]}:${seen[2]} there, ${own.source.dev}:${own.source.ino} here), so the container (${containerId.slice(0, 12)}) was stopped; ` +
       `look at ${oneLine(own.source.path)} and move away what is not your sessions folder, then run 'dev-open --rebuild'`,
   );
+}
+
+/** The marker out of the folder, by name in the folder held open (a link there is removed, never followed). */
+export function removeOwnMarker(own: OwnProject): void {
+  try {
+    withDirBeneath(path.dirname(own.source.path), path.basename(own.source.path), (held) =>
+      unlinkSync(`${held}/${own.source.marker.name}`),
+    );
+  } catch {
+    // The folder is gone or no longer a folder (swapped): nothing of ours to remove there.
+  }
+}
+
+function randomHex(bytes: number): string {
+  return randomBytes(bytes).toString("hex");
 }
