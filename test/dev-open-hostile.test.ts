@@ -136,6 +136,15 @@ describe("a cloned repo's config that mounts the host's credentials", () => {
       (h) => `mounts ${h}/.claude/ into the container: all of ${h}/.claude`,
     ],
     [
+      "mounts: ${localEnv:HOME}${localEnv:USERPROFILE}/.gnupg, the cross-platform idiom",
+      () => ({
+        ".devcontainer/devcontainer.json": config(
+          '"mounts": ["source=${localEnv:HOME}${localEnv:USERPROFILE}/.gnupg,target=/home/vscode/.gnupg,type=bind"]',
+        ),
+      }),
+      () => "mounts ${localEnv:HOME}${localEnv:USERPROFILE}/.gnupg into the container: your GPG keys",
+    ],
+    [
       "runArgs: --volume=…/.aws",
       () => ({
         ".devcontainer/devcontainer.json": config('"runArgs": ["--volume=${localEnv:HOME}/.aws:/root/.aws:ro"]'),

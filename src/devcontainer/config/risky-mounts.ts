@@ -108,11 +108,13 @@ function shortVolumeSource(volume: string): string | undefined {
 /** The host path a source names, with the variables resolved; undefined for a named volume. */
 function resolveSource(source: Source, env: Env, root: string): string | undefined {
   const home = homeDir(env);
+  // As the devcontainers CLI resolves them (`${env:X}` is the older spelling): `${localEnv:HOME}${localEnv:USERPROFILE}`
+  // is one path on every system, USERPROFILE being unset outside Windows.
   const variable = (name: string, fallback?: string) =>
-    name === "HOME" || name === "USERPROFILE" ? home : (env[name] ?? fallback ?? "");
+    name === "HOME" ? (env.HOME ?? home) : (env[name] ?? fallback ?? "");
   const text = source.source
     .trim()
-    .replace(/\$\{localEnv:([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}/g, (_all, name: string, fallback?: string) =>
+    .replace(/\$\{(?:localEnv|env):([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}/g, (_all, name: string, fallback?: string) =>
       variable(name, fallback),
     )
     .replace(/\$\{localWorkspaceFolder\}/g, root)
