@@ -64,20 +64,49 @@ export async function renderColumns(
   columns?: number,
   rules: ColumnRules = {},
 ): Promise<string[]> {
+  const layout = fitColumns(await columnWidths(rows), rows[0] ?? [], columns, rules);
+  return renderRows(rows, layout);
+}
+
+/** Which columns a table shows, and how wide each is (display cells). */
+export type ColumnLayout = { readonly shown: readonly number[]; readonly widths: readonly number[] };
+
+/**
+ * The widest cell of each column (display cells). A table's layout depends only on these and its titles: the parts
+ * of a large table can be measured apart, and printed apart in the layout of the whole.
+ */
+export async function columnWidths(rows: readonly (readonly string[])[]): Promise<number[]> {
   // Loaded for tables only: its emoji tables cost more to load than most commands' own code (`--json` never needs it).
   stringWidth ??= (await import("string-width")).default;
   const count = Math.max(0, ...rows.map((row) => row.length));
-  let shown = Array.from({ length: count }, (_, i) => i);
-  const render = (widths: number[]) =>
-    rows.map((row) =>
-      `  ${shown.map((i, at) => fitCell(row[i] ?? "", widths[at] ?? 0, at === shown.length - 1)).join("  ")}`.trimEnd(),
-    );
+  const widths = new Array<number>(count).fill(0);
+  for (const row of rows) {
+    for (let i = 0; i < count; i++) widths[i] = Math.max(widths[i] ?? 0, displayWidth(row[i] ?? ""));
+  }
+  return widths;
+}
+
+/** The layout of a table whose columns are at most `natural` wide (`columnWidths`) under `titles`, to fit `columns`. */
+export function fitColumns(
+  natural: readonly number[],
+  titles: readonly string[],
+  columns: number | undefined,
+  rules: ColumnRules = {},
+): ColumnLayout {
+  let shown = Array.from({ length: natural.length }, (_, i) => i);
   for (const drop of [undefined, ...(rules.optional ?? [])]) {
     if (drop !== undefined) shown = shown.filter((i) => i !== drop);
-    const widths = fitWidths(rows, shown, columns, rules.uncut ?? []);
-    if (widths) return render(widths);
+    const widths = fitWidths(natural, titles, shown, columns, rules.uncut ?? []);
+    if (widths) return { shown, widths };
   }
-  return render(fitWidths(rows, shown, undefined, []) ?? []);
+  return { shown, widths: fitWidths(natural, titles, shown, undefined, []) ?? [] };
+}
+
+/** `rows` in `layout`: each line indented by two, its cells two apart (measured by `columnWidths` first). */
+export function renderRows(rows: readonly (readonly string[])[], { shown, widths }: ColumnLayout): string[] {
+  return rows.map((row) =>
+    `  ${shown.map((i, at) => fitCell(row[i] ?? "", widths[at] ?? 0, at === shown.length - 1)).join("  ")}`.trimEnd(),
+  );
 }
 
 /** Display cells of a string (CJK and emoji count two): string-width, once renderColumns has loaded it. */
@@ -120,14 +149,15 @@ let graphemes: Intl.Segmenter | undefined;
 
 /** The widths of the `shown` columns cut to fit `columns`, or undefined when they cannot. */
 function fitWidths(
-  rows: readonly (readonly string[])[],
+  natural: readonly number[],
+  titles: readonly string[],
   shown: number[],
   columns: number | undefined,
   uncut: readonly number[],
 ): number[] | undefined {
-  const widths = shown.map((i) => Math.max(0, ...rows.map((row) => displayWidth(row[i] ?? ""))));
+  const widths = shown.map((i) => natural[i] ?? 0);
   const minimum = shown.map((i, at) =>
-    uncut.includes(i) ? (widths[at] ?? 0) : Math.min(widths[at] ?? 0, Math.max(displayWidth(rows[0]?.[i] ?? ""), 8)),
+    uncut.includes(i) ? (widths[at] ?? 0) : Math.min(widths[at] ?? 0, Math.max(displayWidth(titles[i] ?? ""), 8)),
   );
   const total = () => 2 + widths.reduce((sum, width) => sum + width, 0) + 2 * Math.max(0, shown.length - 1);
   while (columns !== undefined && total() > columns) {

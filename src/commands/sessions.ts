@@ -2,17 +2,11 @@
 // dev containers, newest first, each with the command that resumes it.
 import { readlinkSync, statSync } from "node:fs";
 import { flagHelp, flagSynopsis, parseOptions } from "../args.ts";
-import { projectsDir } from "../claude/home.ts";
-import type { Command, Io } from "../command.ts";
-import {
-  listAllSessions,
-  listProjectSessions,
-  type ReadStats,
-  type SessionInfo,
-  type SessionListing,
-} from "../sessions/sessions.ts";
+import type { Command } from "../command.ts";
+import { listAllSessions, listProjectSessions, type ReadStats } from "../sessions/sessions.ts";
 import { oneLine } from "../text.ts";
-import { formatJson, formatTime, plural, renderColumns, terminalColumns } from "./output.ts";
+import { formatJson, terminalColumns } from "./output.ts";
+import { allPrinter, render } from "./sessions-print.ts";
 
 const flags = {
   all: { type: "boolean", help: "every project under Claude Code's projects/ folder, grouped by project" },
@@ -52,29 +46,19 @@ export const sessions: Command = {
       return 0;
     }
     const columns = terminalColumns(io);
-    let listing: SessionListing;
-    let remember: ((output: string) => void) | undefined;
     if (values.all) {
-      // A table's times are local times, and its width the terminal's: the same listing prints differently elsewhere.
-      const all = listAllSessions(
+      const all = await listAllSessions(
         io.env,
         io.cwd,
-        json
-          ? { kind: "json", details: "" }
-          : { kind: "table", details: `${columns ?? "unbounded"} ${timeZoneOf(io.env)}` },
+        allPrinter(io, { json, columns, timeZone: timeZoneOf(io.env) }),
       );
-      if ("output" in all) {
-        io.stdout(all.output);
-        if (values.stats) io.stderr(describeStats(all.stats));
-        return 0;
-      }
-      ({ listing, remember } = all);
-    } else {
-      listing = await listProjectSessions(io.env, io.cwd);
+      for (const chunk of all.output) io.stdout(chunk);
+      for (const note of all.notes) io.stderr(`claude-persist sessions: ${oneLine(note)}\n`);
+      if (values.stats) io.stderr(describeStats(all.stats));
+      return 0;
     }
-    const output = await render(io, listing, { json, all: Boolean(values.all), columns });
-    io.stdout(output);
-    remember?.(output);
+    const listing = await listProjectSessions(io.env, io.cwd);
+    io.stdout(await render(io, listing, { json, columns }));
     for (const note of listing.notes) io.stderr(`claude-persist sessions: ${oneLine(note)}\n`);
     if (values.stats) io.stderr(describeStats(listing.stats));
     return 0;
@@ -93,65 +77,6 @@ function timeZoneOf(env: NodeJS.ProcessEnv): string {
     const stats = statSync("/etc/localtime", { throwIfNoEntry: false });
     return stats ? `localtime ${stats.size} ${stats.mtimeMs} ${stats.ino}` : "no localtime";
   }
-}
-
-async function render(
-  io: Io,
-  listing: SessionListing,
-  how: { json: boolean; all: boolean; columns: number | undefined },
-): Promise<string> {
-  const all = listing.projects.flatMap((project) => project.sessions);
-  if (how.json) return formatJson({ ok: true, sessions: all });
-  if (all.length === 0) return describeNone(io, listing, how.all);
-  return renderTable(listing, how.columns);
-}
-
-function describeNone(io: Io, listing: SessionListing, all: boolean): string {
-  if (all) {
-    return (
-      `No Claude Code sessions in ${projectsDir(io.env)} yet.\n` +
-      "Claude Code keeps a session there for each conversation you start with `claude` in a folder; they are listed here then.\n"
-    );
-  }
-  const project = listing.projects[0]?.project ?? io.cwd;
-  return (
-    `No Claude Code sessions for ${project} yet.\n` +
-    `Start one with \`claude\` in ${project}, in one of its git worktrees, or in its dev container (open it with /dev-open);\n` +
-    "it is listed here then, with the command that resumes it. 'claude-persist sessions --all' lists every project's.\n"
-  );
-}
-
-const COLUMNS = ["LAST ACTIVITY", "BRANCH", "WORK ITEM", "RAN IN", "FIRST PROMPT", "RESUME"] as const;
-
-/** One table for all projects (so the columns line up across them), each project under its own heading. */
-async function renderTable(listing: SessionListing, columns: number | undefined): Promise<string> {
-  const groups = listing.projects
-    .filter((project) => project.sessions.length > 0)
-    .map((project) => ({ project, rows: project.sessions.map(row) }));
-  const lines = await renderColumns([COLUMNS, ...groups.flatMap((group) => group.rows)], columns, {
-    uncut: [COLUMNS.indexOf("LAST ACTIVITY"), COLUMNS.indexOf("RESUME")],
-    optional: [COLUMNS.indexOf("WORK ITEM"), COLUMNS.indexOf("RAN IN"), COLUMNS.indexOf("BRANCH")],
-  });
-  const header = lines.shift() ?? "";
-  const out: string[] = [];
-  for (const { project, rows } of groups) {
-    if (out.length > 0) out.push("");
-    out.push(`${oneLine(project.project)}: ${plural(project.sessions.length, "session")}, newest first`);
-    out.push(header, ...lines.splice(0, rows.length));
-  }
-  return `${out.join("\n")}\n`;
-}
-
-function row(session: SessionInfo): string[] {
-  const ranIn = [...new Set(session.environments.map((e) => (e.machine ? `${e.kind}:${e.machine}` : e.kind)))];
-  return [
-    formatTime(session.lastActivity),
-    oneLine(session.branch ?? "-", 32),
-    oneLine(session.workItem?.identifier ?? "-", 40),
-    oneLine(ranIn.join(", ")) || "-",
-    oneLine(session.firstPrompt ?? "-", 48),
-    session.resume,
-  ];
 }
 
 function describeStats(stats: ReadStats): string {

@@ -190,7 +190,11 @@ function resumePrefix(here: string, place: string | undefined): string {
   return place === undefined || place === here ? "" : `cd ${shellWord(place)} && `;
 }
 
-export function compareNewestFirst(a: SessionInfo | undefined, b: SessionInfo | undefined): number {
+/** Newest first by last activity, then by id: `a` and `b` are sessions (or what a kept listing keeps of one). */
+export function compareNewestFirst(
+  a: Pick<SessionInfo, "lastActivity" | "id"> | undefined,
+  b: Pick<SessionInfo, "lastActivity" | "id"> | undefined,
+): number {
   return newestFirst(timeKey(a?.lastActivity), timeKey(b?.lastActivity)) || (a?.id ?? "").localeCompare(b?.id ?? "");
 }
 

@@ -11,8 +11,7 @@ import { errorCode, readRegularText } from "../fs.ts";
 import { readJsonState } from "../state/files.ts";
 import { mappingSchema, mappingsFile } from "../state/mappings.ts";
 import { readWorkItemEntries, workItemsPath } from "../work/work-items.ts";
-import { SessionsIndex } from "./index-file.ts";
-import type { Context, Layout, SlugFolder, WorkItem } from "./model.ts";
+import type { Context, Layout, SlugFolder, SummarySource, WorkItem } from "./model.ts";
 
 export function readLayout(env: Env, notes: string[]): Layout {
   const read = () => readJsonState(mappingsFile(env), z.array(z.unknown()), []);
@@ -53,12 +52,12 @@ export function readWorkItems(env: Env, notes: string[]): WorkItem[] {
 }
 
 export function loadContext(
-  env: Env,
   here: string,
   localPaths: string[],
   layout: Layout,
   workItems: WorkItem[],
   notes: string[],
+  index: SummarySource,
 ): Context {
   const { folders, symlinked, mappings } = layout;
   const localPlaces = new Map<string, string>();
@@ -68,7 +67,6 @@ export function loadContext(
     if (key && !localPlaces.has(key)) localPlaces.set(key, place);
   }
   const mapped = mappings.filter((m) => m.containerSlug !== m.hostSlug);
-  const index = SessionsIndex.load(env);
   return {
     here,
     folders,

@@ -1,51 +1,80 @@
-// The last `sessions --all` output, kept beside what it was made from: the projects folder's layout, every session
-// file's size, mtime and inode, the start records folder's times, the mappings and work items, where the listing ran
-// and how it was printed. A listing whose inputs are all the same prints it again without reading the index or
-// building a session (10,000 sessions: the stats, one read, one write). It lives in the host-only state folder, which
-// only this user writes; it is still read only as a regular file of bounded size, never through a link.
-import { mkdirSync } from "node:fs";
+// The last `sessions --all` output, kept per project, so that a listing after one transcript changed makes only that
+// project's part again. Kept in the host-only state folder (which only this user writes), per way of printing it
+// (`json`, `table`):
+// - `<kind>.listing`: what every project shares (where the listing ran, how it printed, the projects folder's layout,
+//   the mappings and work items, the start records folder's times), a generation, and each project: how its folders
+//   were grouped (each folder's place and repo), its newest session, what its part needs of the layout, then its key
+//   (each of its session files' size, mtime, ctime and inode) and its part of the output;
+// - `<kind>.<group>.rows`, one per project: what was read from its files, to make its part again without the
+//   sessions index (read only then).
+// A part whose key matches the files as they are now is printed as kept. A file that is damaged, of another
+// generation, too large or not a regular file (never read through a link) makes the listing afresh, which replaces
+// them all.
+import { mkdirSync, readdirSync, unlinkSync } from "node:fs";
 import path from "node:path";
-import { type Env, projectsDir } from "../claude/home.ts";
-import { readRegularFile, replaceFileIn } from "../fs.ts";
+import * as z from "zod/mini";
+import type { Env } from "../claude/home.ts";
+import { isRealDirectory, readRegularFile, replaceFileIn } from "../fs.ts";
+import { isRecord } from "../json.ts";
 import { STATE, statePath } from "../state/paths.ts";
 import { packBuild } from "../version.ts";
 import type { FolderKey } from "./index-file.ts";
-import type { Layout, WorkItem } from "./model.ts";
+import type { Layout, ProjectSessions, SlugFolder, WorkItem } from "./model.ts";
 import type { ScannedFolder } from "./scan.ts";
 
-/** The kept file's layout. The build's hash is in the key: an output is never printed by another build of the pack. */
-const FORMAT = 1;
-/** 10,000 sessions print about 8 MB: a larger file is not ours, and the listing is made again. */
-const MAX_BYTES = 256 * 1024 * 1024;
+/** The kept files' layout. The build's hash is in what projects share: no other build of the pack prints a part. */
+const FORMAT = 2;
+/** 10,000 sessions print about 8 MB and key 0.7 MB: a larger file is not ours, and the listing is made again. */
+const MAX_LISTING_BYTES = 256 * 1024 * 1024;
+/** A project's rows: about 150 bytes a session. */
+const MAX_ROWS_BYTES = 64 * 1024 * 1024;
+/** No text we keep is longer: paths, labels, times and ids. */
+const MAX_TEXT = 1 << 16;
 
-/** What the last output was made from (see `listingKey`). */
-export type ListingKey = Buffer;
+export type ListingKind = "json" | "table";
 
-/** Each project folder's place and the repo it belongs to when the output was made: checked again before reuse. */
-export type Places = ReadonlyArray<readonly [place: string, repo: string]>;
+/**
+ * How a listing of every project prints, a project at a time: its part depends only on its sessions and the layout
+ * (a table's columns are as wide as the widest cell of all projects), the whole output is the parts joined.
+ */
+export type ProjectPrinter = {
+  readonly kind: ListingKind;
+  /** What else the output depends on (a table: the terminal's width and the time zone). */
+  readonly details: string;
+  /** What the layout needs of this project (a table: each column's widest cell). */
+  measure(project: ProjectSessions): Promise<number[]>;
+  /** The layout of the whole output, from every project's measure. */
+  layout(measures: ReadonlyArray<readonly number[]>): number[];
+  print(project: ProjectSessions, layout: readonly number[]): Promise<string>;
+  /** The output: `open`, the parts (newest project first) between `separator`s, `close`. */
+  readonly open: string;
+  readonly separator: string;
+  readonly close: string;
+  /** The output when there is no session at all. */
+  none(): string;
+};
 
-/** Everything a listing of every project is made from, as `listingKey` spells it. */
-export type ListingInputs = {
-  readonly env: Env;
+/** What every project's part depends on besides its own files: equal texts, equal inputs. */
+export function sharedKey(inputs: {
+  readonly printer: ProjectPrinter;
   readonly here: string;
-  /** How it is printed: JSON, or a table for a terminal's width and a time zone. */
-  readonly printedAs: { readonly kind: ListingKind; readonly details: string };
+  readonly projects: string;
   readonly layout: Layout;
   readonly workItems: readonly WorkItem[];
   readonly startsKey: FolderKey | "none";
-  readonly scanned: ReadonlyMap<string, ScannedFolder>;
-};
+}): string {
+  const { printer, here, projects, layout, workItems, startsKey } = inputs;
+  const printedAs = { kind: printer.kind, details: printer.details };
+  return JSON.stringify([FORMAT, packBuild(), printedAs, here, projects, layout, workItems, startsKey]);
+}
 
 /**
- * Everything the output depends on but the places' repos (checked on reuse), as bytes: equal bytes, equal outputs.
- * The texts as one JSON document, then each session file's size, mtime, ctime and inode as 64-bit numbers, in the order its
- * name has in the document: about 70 bytes a session, made in a few milliseconds for 10,000.
+ * A project's key: its folders' session file names, then each file's size, mtime, ctime and inode as 64-bit numbers,
+ * in that order (about 70 bytes a session).
  */
-export function listingKey(inputs: ListingInputs): ListingKey {
-  const { env, here, printedAs, layout, workItems, startsKey, scanned } = inputs;
-  const files = layout.folders.map((folder) => scanned.get(folder.key)?.files ?? []);
-  const texts = [FORMAT, packBuild(), printedAs, here, projectsDir(env), layout, workItems, startsKey];
-  const names = layout.folders.map((folder, i) => [folder.dir, files[i]?.map((file) => file.name)]);
+export function projectKey(folders: readonly SlugFolder[], scanned: ReadonlyMap<string, ScannedFolder>): Buffer {
+  const files = folders.map((folder) => scanned.get(folder.key)?.files ?? []);
+  const names = files.map((list) => list.map((file) => file.name));
   const numbers = new Float64Array(4 * files.reduce((sum, list) => sum + list.length, 0));
   let at = 0;
   for (const list of files) {
@@ -56,66 +85,164 @@ export function listingKey(inputs: ListingInputs): ListingKey {
       numbers[at++] = file.ino;
     }
   }
-  return Buffer.concat([Buffer.from(JSON.stringify([...texts, names])), new Uint8Array(numbers.buffer)]);
+  return Buffer.concat([Buffer.from(JSON.stringify(names)), new Uint8Array(numbers.buffer)]);
 }
 
-/** Where the last output printed as `kind` is kept: JSON and tables each have their own. */
-function listingCachePath(env: Env, kind: ListingKind): string {
-  return path.join(statePath(env, STATE.sessionsListings), kind);
+// The listing's header is checked with zod down to its list of projects; each project (300 of them for 10,000
+// sessions) by hand, as the index's rows are: zod over them costs 10-18 ms, more than reading the whole file.
+const listingSchema = z.object({
+  format: z.literal(FORMAT),
+  shared: z.string(),
+  generation: z.string().check(z.regex(/^[0-9a-z]{1,40}$/)),
+  projects: z.array(z.unknown()),
+});
+const rowsHeaderSchema = z.object({ format: z.literal(FORMAT), generation: z.string() });
+
+/** A kept project as stored: its part's header, with the sizes of its key and part. */
+type StoredProject = KeptGroup & PartHeader & { readonly keyBytes: number; readonly partBytes: number };
+
+function checkProject(value: unknown): StoredProject | undefined {
+  if (!isRecord(value)) return undefined;
+  const { id, label, folders, first, measure, layout, keyBytes, partBytes } = value;
+  if (
+    typeof id !== "string" ||
+    !/^[0-9]+-[0-9]+$/.test(id) ||
+    !isText(label) ||
+    !Array.isArray(folders) ||
+    !folders.every(isKeptFolder) ||
+    !(first === null || isFirst(first)) ||
+    !isCounts(measure) ||
+    !isCounts(layout) ||
+    !isCount(keyBytes) ||
+    !isCount(partBytes)
+  ) {
+    return undefined;
+  }
+  return { id, label, folders, first, measure, layout, keyBytes, partBytes };
 }
 
-export type ListingKind = "json" | "table";
+function isKeptFolder(value: unknown): value is KeptFolder {
+  if (!isRecord(value)) return false;
+  const { key, place, repo } = value;
+  return isText(key) && (place === null || isText(place)) && (repo === null || isText(repo));
+}
 
-/** The last output when it was made from `key`, with the places it grouped projects by; else undefined. */
-export function readCachedListing(
+function isFirst(value: unknown): value is NonNullable<PartHeader["first"]> {
+  return isRecord(value) && isText(value.lastActivity) && isText(value.id) && isText(value.project);
+}
+
+function isText(value: unknown): value is string {
+  return typeof value === "string" && value.length <= MAX_TEXT;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isCounts(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every(isCount);
+}
+
+/** A folder of a project as it was grouped: where its sessions resume, and the repo that place belongs to. */
+export type KeptFolder = { readonly key: string; readonly place: string | null; readonly repo: string | null };
+/** A project as it was grouped: its folders (by key), in the order the listing read them. */
+export type KeptGroup = { readonly id: string; readonly label: string; readonly folders: readonly KeptFolder[] };
+/** What the output needs of a project besides its part: its newest session, and what the layout needs of it. */
+export type PartHeader = {
+  /** The project's newest session (the projects are printed newest first), null when it has none. */
+  readonly first: { readonly lastActivity: string; readonly id: string; readonly project: string } | null;
+  readonly measure: readonly number[];
+  readonly layout: readonly number[];
+};
+
+/** A project's kept part: its group, header, key and part (of the output), and where its rows are. */
+export type KeptPart = KeptGroup & PartHeader & { readonly key: Buffer; readonly part: string | Uint8Array };
+
+export type KeptListing = { readonly generation: string; readonly projects: readonly KeptPart[] };
+
+function keptDir(env: Env): string {
+  return statePath(env, STATE.sessionsListings);
+}
+
+/** The kept listing made with `shared` as every project's shared inputs; else undefined. */
+export function readKeptListing(env: Env, kind: ListingKind, shared: string): KeptListing | undefined {
+  const dir = keptDir(env);
+  try {
+    if (!isRealDirectory(dir)) return undefined;
+    const bytes = readRegularFile(path.join(dir, `${kind}.listing`), MAX_LISTING_BYTES);
+    const headerEnd = bytes?.indexOf(0x0a) ?? -1;
+    if (bytes === undefined || headerEnd < 0) return undefined;
+    const kept = listingSchema.safeParse(JSON.parse(bytes.toString("utf8", 0, headerEnd)));
+    if (!kept.success || kept.data.shared !== shared) return undefined;
+    const projects: KeptPart[] = [];
+    let at = headerEnd + 1;
+    for (const stored of kept.data.projects) {
+      const checked = checkProject(stored);
+      if (checked === undefined) return undefined;
+      const { keyBytes, partBytes, ...project } = checked;
+      if (at + keyBytes + partBytes > bytes.length) return undefined;
+      const key = bytes.subarray(at, (at += keyBytes));
+      projects.push({ ...project, key, part: bytes.subarray(at, (at += partBytes)) });
+    }
+    return at === bytes.length ? { generation: kept.data.generation, projects } : undefined;
+  } catch {
+    return undefined; // Not what we write: the listing is made afresh, and replaces it.
+  }
+}
+
+/** The rows kept with project `id` of listing `generation` (JSON), or undefined. */
+export function readKeptRows(env: Env, kind: ListingKind, id: string, generation: string): Buffer | undefined {
+  const dir = keptDir(env);
+  try {
+    const bytes = isRealDirectory(dir)
+      ? readRegularFile(path.join(dir, `${kind}.${id}.rows`), MAX_ROWS_BYTES)
+      : undefined;
+    const headerEnd = bytes?.indexOf(0x0a) ?? -1;
+    if (bytes === undefined || headerEnd < 0) return undefined;
+    const header = rowsHeaderSchema.safeParse(JSON.parse(bytes.toString("utf8", 0, headerEnd)));
+    return header.success && header.data.generation === generation ? bytes.subarray(headerEnd + 1) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Keeps a listing: the rows of the projects in `rows` (by id) first, then the listing. With `afresh`, every other
+ * file of this kind (older listings' rows, what the first format kept) is removed. Each file is replaced whole, never
+ * written through what is there.
+ */
+export function saveKeptListing(
   env: Env,
   kind: ListingKind,
-  key: ListingKey,
-): { output: Buffer; places: Places } | undefined {
-  let bytes: Buffer | undefined;
-  try {
-    bytes = readRegularFile(listingCachePath(env, kind), MAX_BYTES);
-  } catch {
-    return undefined; // Not a file we could have written: the listing is made afresh, and replaces it.
+  listing: { readonly shared: string; readonly generation: string; readonly projects: readonly KeptPart[] },
+  rows: ReadonlyMap<string, string>,
+  afresh: boolean,
+): void {
+  const dir = keptDir(env);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!isRealDirectory(dir)) return; // Not the folder we made: nothing is kept, and each listing is made afresh.
+  const { shared, generation, projects } = listing;
+  for (const [id, text] of rows) {
+    const header = JSON.stringify({ format: FORMAT, generation });
+    replaceFileIn(dir, `${kind}.${id}.rows`, [`${header}\n`, text], 0o600, { cache: true });
   }
-  if (bytes === undefined) return undefined;
-  const headerEnd = bytes.indexOf(0x0a);
-  if (headerEnd < 0) return undefined;
-  let header: unknown;
-  try {
-    header = JSON.parse(bytes.toString("utf8", 0, headerEnd));
-  } catch {
-    return undefined;
+  const entries = projects.map(({ key, part, ...project }) => ({
+    ...project,
+    keyBytes: key.length,
+    partBytes: typeof part === "string" ? Buffer.byteLength(part) : part.length,
+  }));
+  const header = JSON.stringify({ format: FORMAT, shared, generation, projects: entries });
+  const content = [`${header}\n`, ...projects.flatMap(({ key, part }) => [key, part])];
+  replaceFileIn(dir, `${kind}.listing`, content, 0o600, { cache: true });
+  if (!afresh) return;
+  const named = new Set([`${kind}.listing`, ...projects.map((project) => `${kind}.${project.id}.rows`)]);
+  for (const name of readdirSync(dir)) {
+    // The rows of older listings of this kind, and what the first format kept (one file per kind).
+    if ((name === kind || name.startsWith(`${kind}.`)) && !named.has(name)) unlinkSync(path.join(dir, name));
   }
-  if (!isHeader(header)) return undefined;
-  const keyStart = headerEnd + 1;
-  const keyEnd = keyStart + header.keyBytes;
-  if (keyEnd > bytes.length || key.length !== header.keyBytes || !key.equals(bytes.subarray(keyStart, keyEnd))) {
-    return undefined;
-  }
-  return { output: bytes.subarray(keyEnd), places: header.places };
 }
 
-/** Keeps `output` as the listing made from `key` (replacing the file, never writing through what is there). */
-export function saveListing(env: Env, kind: ListingKind, key: ListingKey, places: Places, output: string): void {
-  const file = listingCachePath(env, kind);
-  const header = JSON.stringify({ format: FORMAT, keyBytes: key.length, places });
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  replaceFileIn(path.dirname(file), path.basename(file), [`${header}\n`, key, output], 0o600, { cache: true });
-}
-
-function isHeader(value: unknown): value is { format: number; keyBytes: number; places: Places } {
-  if (typeof value !== "object" || value === null) return false;
-  const { format, keyBytes, places } = value as Record<string, unknown>;
-  return (
-    format === FORMAT &&
-    typeof keyBytes === "number" &&
-    Number.isSafeInteger(keyBytes) &&
-    keyBytes >= 0 &&
-    Array.isArray(places) &&
-    places.every(
-      (entry) =>
-        Array.isArray(entry) && entry.length === 2 && typeof entry[0] === "string" && typeof entry[1] === "string",
-    )
-  );
+/** A group's id, as its rows file is named: its first folder's key (`dev:ino`), which no other group has. */
+export function groupId(folders: readonly SlugFolder[]): string {
+  return (folders[0]?.key ?? "0:0").replace(":", "-");
 }

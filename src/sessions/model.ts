@@ -1,7 +1,8 @@
 // What a sessions listing is made of: the sessions, projects and read statistics it returns, and what the listing
 // works from while it runs (the slug folders under projects/, the state files, the index).
+import type { TranscriptSummary } from "../claude/transcript.ts";
 import type { Mapping } from "../state/mappings.ts";
-import type { SessionsIndex } from "./index-file.ts";
+import type { FileKey, IndexedSummary, StartsSummary } from "./index-rows.ts";
 
 export type SessionEnvironment = {
   readonly kind: "host" | "container";
@@ -92,7 +93,27 @@ export type Context = {
   readonly containerPlaces: Map<string, boolean>;
   readonly stats: ReadStats;
   readonly notes: string[];
-  readonly index: SessionsIndex;
+  readonly index: SummarySource;
+};
+
+/**
+ * Where a listing gets what it knows of each transcript and each session's start records without reading them again:
+ * the sessions index (index-file.ts), or the rows kept with a project's last listing (listing-cache.ts).
+ */
+export type SummarySource = {
+  /** Whether the start records `name` are there (a Set of their names is one). */
+  readonly recordNames: { has(name: string): boolean };
+  /** The summary of transcript `name` in `dir` (stat'ed as `stats`): known while unchanged, else from `read`. */
+  transcript(
+    dir: string,
+    name: string,
+    stats: FileKey,
+    read: () => TranscriptSummary,
+  ): { summary: IndexedSummary; bytesRead: number; opened: boolean };
+  /** The start records `name` (one of `recordNames`), undefined when they are not a regular file. */
+  startsOf(name: string, read: (file: string) => StartsSummary): StartsSummary | undefined;
+  /** Why the stored rows were not usable, when they were there but unusable. */
+  readonly damaged?: string | undefined;
 };
 
 /** What `projects/` holds and how the mappings join its folders: all a project's slugs need. */
