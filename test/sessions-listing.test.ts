@@ -22,7 +22,8 @@ import { CLI, runCli, tempDir, tempHome } from "./support/claude.ts";
 import { writeTranscript } from "./support/transcripts.ts";
 
 const HOUR = 3_600_000;
-const MARK = "(kept output)\n";
+/** Put in place of the first `claude --resume` of a kept listing (the same length: the kept file stays well formed). */
+const MARK = "CLAUDE --RESUME";
 const ids = ["c1c1c1c1-0000-4000-8000-000000000001", "c1c1c1c1-0000-4000-8000-000000000002"];
 
 type Listing = { stdout: string; stderr: string };
@@ -50,9 +51,9 @@ describe("sessions --all: the last output, printed again only while nothing it w
   /** Lists, marks the kept output, and checks that the next listing prints it: the kept output is in use. */
   async function keep(options: Parameters<typeof list>[0] = {}): Promise<void> {
     await list(options);
-    const file = path.join(kept, options.table ? "table" : "json");
-    writeFileSync(file, Buffer.concat([readFileSync(file), Buffer.from(MARK)]));
-    expect((await list(options)).stdout).toContain(MARK.trim());
+    const file = path.join(kept, options.table ? "table.listing" : "json.listing");
+    writeFileSync(file, readFileSync(file, "latin1").replace("claude --resume", MARK), "latin1");
+    expect((await list(options)).stdout).toContain(MARK);
   }
 
   beforeEach(() => {
@@ -152,7 +153,7 @@ describe("sessions --all: the last output, printed again only while nothing it w
     await keep();
     await change();
     const after = await list();
-    expect(after.stdout).not.toContain(MARK.trim());
+    expect(after.stdout).not.toContain(MARK);
     expect(after.stdout).toBe(await fresh());
   });
 
@@ -160,7 +161,7 @@ describe("sessions --all: the last output, printed again only while nothing it w
     await keep();
     const elsewhere = tempDir("cp-listing-elsewhere-");
     const after = await list({ cwd: elsewhere });
-    expect(after.stdout).not.toContain(MARK.trim());
+    expect(after.stdout).not.toContain(MARK);
     expect(after.stdout).toContain(`"resume": "cd ${folder} && claude --resume`);
   });
 
@@ -170,7 +171,7 @@ describe("sessions --all: the last output, printed again only while nothing it w
   ])("prints a table anew when %s", async (_what, env) => {
     await keep({ table: true, env: { COLUMNS: "200", TZ: "UTC" } });
     const after = await list({ table: true, env: { COLUMNS: "200", TZ: "UTC", ...env } });
-    expect(after.stdout).not.toContain(MARK.trim());
+    expect(after.stdout).not.toContain(MARK);
     expect(after.stdout).toBe(await fresh({ table: true, env: { COLUMNS: "200", TZ: "UTC", ...env } }));
   });
 
@@ -224,7 +225,7 @@ describe("sessions --all: the last output, printed again only while nothing it w
       expect(wide.find((line) => line.includes("LAST ACTIVITY"))).toContain("RESUME");
       for (const line of wide) expect(line.length).toBeLessThanOrEqual(140);
       expect(await screen()).toEqual(wide);
-      expect(readdirSync(kept)).toContain("table");
+      expect(readdirSync(kept)).toContain("table.listing");
       await tmux(["resize-window", "-t", "t", "-x", "92"]);
       const narrow = await screen();
       for (const line of narrow) expect(line.length).toBeLessThanOrEqual(92);
@@ -238,25 +239,25 @@ describe("sessions --all: the last output, printed again only while nothing it w
   it("keeps a JSON listing and a table each, so that using both does not make either anew", async () => {
     await keep();
     await keep({ table: true });
-    expect((await list()).stdout).toContain(MARK.trim());
-    expect((await list({ table: true })).stdout).toContain(MARK.trim());
+    expect((await list()).stdout).toContain(MARK);
+    expect((await list({ table: true })).stdout).toContain(MARK);
   });
 
   it("lists anew, and replaces the file, when what is kept is damaged or is not a file we wrote", async () => {
     const expected = await fresh();
     mkdirSync(kept, { recursive: true });
-    for (const damage of ["not a kept listing\n", '{"format":1,"keyBytes":99999999,"places":[]}\n', ""]) {
-      writeFileSync(path.join(kept, "json"), damage);
+    for (const damage of ["not a kept listing\n", '{"format":2,"shared":"","generation":"a","projects":[7]}\n', ""]) {
+      writeFileSync(path.join(kept, "json.listing"), damage);
       expect((await list()).stdout).toBe(expected);
     }
     // A link put where the listing is kept is replaced, and what it points at is left alone.
     const target = path.join(tempDir("cp-listing-target-"), "target");
     writeFileSync(target, "keep me");
-    rmSync(path.join(kept, "json"));
-    symlinkSync(target, path.join(kept, "json"));
+    rmSync(path.join(kept, "json.listing"));
+    symlinkSync(target, path.join(kept, "json.listing"));
     expect((await list()).stdout).toBe(expected);
     expect(readFileSync(target, "utf8")).toBe("keep me");
-    expect(lstatSync(path.join(kept, "json")).isFile()).toBe(true);
-    expect(statSync(path.join(kept, "json")).mode & 0o777).toBe(0o600);
+    expect(lstatSync(path.join(kept, "json.listing")).isFile()).toBe(true);
+    expect(statSync(path.join(kept, "json.listing")).mode & 0o777).toBe(0o600);
   });
 });
