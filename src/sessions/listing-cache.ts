@@ -181,8 +181,13 @@ export function readKeptListing(env: Env, kind: ListingKind, shared: string): Ke
       if (checked === undefined) return undefined;
       const { keyBytes, partBytes, ...project } = checked;
       if (at + keyBytes + partBytes > bytes.length) return undefined;
-      const key = bytes.subarray(at, (at += keyBytes));
-      projects.push({ ...project, key, part: bytes.subarray(at, (at += partBytes)) });
+      const partStart = at + keyBytes;
+      projects.push({
+        ...project,
+        key: bytes.subarray(at, partStart),
+        part: bytes.subarray(partStart, partStart + partBytes),
+      });
+      at = partStart + partBytes;
     }
     return at === bytes.length ? { generation: kept.data.generation, projects } : undefined;
   } catch {
