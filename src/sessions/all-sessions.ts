@@ -24,6 +24,7 @@ import {
   type ProjectPrinter,
   projectKey,
   readKeptListing,
+  readAllKeptRows,
   readKeptRows,
   saveKeptListing,
   sharedKey,
@@ -162,7 +163,7 @@ function remake(
 async function afresh(inputs: Inputs, notes: string[], shared: string | undefined): Promise<AllSessions> {
   const { env, here, layout, workItems, scanned, printer } = inputs;
   const index = SessionsIndex.load(env);
-  const rows = new KeptRows([], index, () => index);
+  const rows = keptRowsOrNone(readAllKeptRows(env, printer.kind), index);
   const context = loadContext(here, [here], layout, workItems, notes, rows);
   const groups = collectAll(context, scanned);
   saveIndex(context, index, true);
@@ -182,6 +183,15 @@ async function afresh(inputs: Inputs, notes: string[], shared: string | undefine
     }
   }
   return { output: joined(printer, projects), stats: context.stats, notes: context.notes };
+}
+
+/** The sessions index, helped by what the last listing kept (not what it kept if that is damaged). */
+function keptRowsOrNone(stored: readonly Buffer[], index: SessionsIndex): KeptRows {
+  try {
+    return new KeptRows(stored, index, () => index, false);
+  } catch {
+    return new KeptRows([], index, () => index, false);
+  }
 }
 
 /** A project's part as `printer` prints it in `layout`, with what the next listing keeps of it. */

@@ -40,12 +40,15 @@ export class KeptRows implements SummarySource {
 
   /**
    * `stored`: the rows of the projects listed again (each a kept part's rows, as JSON); `transcriptsFrom`: where a
-   * transcript not in them is looked up (else it is read); `startsFrom`: where records not in them are.
+   * transcript is looked up first (the index, which then learns what the kept rows knew), else the kept rows are,
+   * else it is read; `startsFrom`: where records are that the kept rows do not hold. With `withStarts` false the kept
+   * rows' start records are not used (they were true of the records folder as an older listing saw it).
    */
   constructor(
     stored: readonly Buffer[],
     private readonly transcriptsFrom: SummarySource | undefined,
     private readonly startsFrom: () => SummarySource,
+    withStarts = true,
   ) {
     for (const bytes of stored) {
       const parsed = rowsSchema.safeParse(JSON.parse(bytes.toString("utf8")));
@@ -54,9 +57,9 @@ export class KeptRows implements SummarySource {
       const table = new StringTable(strings);
       for (const [dir, rows] of Object.entries(parsed.data.transcripts)) {
         this.folders.set(dir, { table, rows });
-        for (const name of Object.keys(rows)) this.known.add(name);
+        if (withStarts) for (const name of Object.keys(rows)) this.known.add(name);
       }
-      for (const [name, row] of Object.entries(parsed.data.starts)) this.starts.set(name, row);
+      if (withStarts) for (const [name, row] of Object.entries(parsed.data.starts)) this.starts.set(name, row);
     }
   }
 
@@ -84,10 +87,19 @@ export class KeptRows implements SummarySource {
     const known =
       row && keyMatches(row, stats) ? checkTranscriptRow(row, folder?.table ?? new StringTable()) : undefined;
     let found: { summary: IndexedSummary; bytesRead: number; opened: boolean };
-    if (known) {
+    if (this.transcriptsFrom) {
+      // What the index does not know, the kept rows may (a project listed again without it): it learns it from them.
+      let fromKept = false;
+      const readKept = known
+        ? () => {
+            fromKept = true;
+            return { ...known, bytesRead: 0 };
+          }
+        : read;
+      found = this.transcriptsFrom.transcript(dir, name, stats, readKept);
+      if (fromKept) found = { ...found, opened: false };
+    } else if (known) {
       found = { summary: known, bytesRead: 0, opened: false };
-    } else if (this.transcriptsFrom) {
-      found = this.transcriptsFrom.transcript(dir, name, stats, read);
     } else {
       const { bytesRead, ...summary } = read();
       found = { summary, bytesRead, opened: true };

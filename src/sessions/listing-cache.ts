@@ -212,6 +212,26 @@ export function readKeptRows(env: Env, kind: ListingKind, id: string, generation
 }
 
 /**
+ * The rows kept with every project of the last listings printed as `kind`, whatever their generation: true of each
+ * transcript whose key matches (their start records are not used), for a listing made afresh.
+ */
+export function readAllKeptRows(env: Env, kind: ListingKind): Buffer[] {
+  const dir = keptDir(env);
+  try {
+    if (!isRealDirectory(dir)) return [];
+    return readdirSync(dir)
+      .filter((name) => name.startsWith(`${kind}.`) && name.endsWith(".rows"))
+      .flatMap((name) => {
+        const bytes = readRegularFile(path.join(dir, name), MAX_ROWS_BYTES);
+        const headerEnd = bytes?.indexOf(0x0a) ?? -1;
+        return bytes && headerEnd >= 0 ? [bytes.subarray(headerEnd + 1)] : [];
+      });
+  } catch {
+    return [];
+  }
+}
+
+/**
  * Keeps a listing: the rows of the projects in `rows` (by id) first, then the listing. With `afresh`, every other
  * file of this kind (older listings' rows, what the first format kept) is removed. Each file is replaced whole, never
  * written through what is there.
