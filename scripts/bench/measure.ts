@@ -24,7 +24,8 @@ export function hookInput(cwd: string): string {
   });
 }
 
-export type Timed = { command: string[]; input?: string; env?: NodeJS.ProcessEnv };
+/** A command to time; `before` runs first, untimed (a change the command then sees). */
+export type Timed = { command: string[]; input?: string; env?: NodeJS.ProcessEnv; before?: () => void };
 
 /**
  * CPU time (user + system) of the children this process has waited for, in ms, from /proc (Linux; undefined
@@ -43,8 +44,9 @@ function childrenCpuMs(): number | undefined {
   }
 }
 
-export function timeOnce({ command, input, env }: Timed, cpu?: { ms: number }): number {
+export function timeOnce({ command, input, env, before }: Timed, cpu?: { ms: number }): number {
   const [file = "", ...args] = command;
+  before?.();
   const cpuBefore = childrenCpuMs();
   const start = process.hrtime.bigint();
   // stdout is a pipe, as for the `!` lines of the slash commands and for Claude Code's hooks.

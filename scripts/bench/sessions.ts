@@ -1,4 +1,4 @@
-// The sessions row (`npm run bench -- sessions`): a listing over 10,000 transcripts, first and unchanged.
+// The sessions rows (`npm run bench -- sessions`): a listing over 10,000 transcripts, first, unchanged, and after one changed.
 import { spawnSync } from "node:child_process";
 import {
   appendFileSync,
@@ -15,7 +15,7 @@ import path from "node:path";
 import { encodeProjectSlug } from "../../src/claude/home.ts";
 import { sessionsIndexPath } from "../../src/sessions/index-file.ts";
 import { STATE, statePath } from "../../src/state/paths.ts";
-import { cachedTree, cli, compare, median, NODE_START, report, timeOnce } from "./measure.ts";
+import { cachedTree, cli, compare, NODE_START, report } from "./measure.ts";
 
 // `sessions --all` over a large synthetic Claude home: 10,000 transcripts in a few hundred project folders, 20 of
 // them 50 MB, some container folders symlinked onto host folders. Built once into the OS temp folder and reused.
@@ -80,20 +80,74 @@ export function benchSessions(): boolean {
     3,
     { what: "`sessions --all --json`, the same", bench: "sessions" },
   );
-  // Not a row: after a session one transcript changed, and the listing is made again from the index.
+  // After a turn one transcript changed (a line appended, its project now the newest): that project is made again.
   const one = path.join(home, ".claude", "projects", encodeProjectSlug("/home/dev/src/project-0"));
   const grownFile = path.join(one, readdirSync(one).find((name) => name.endsWith(".jsonl")) ?? "");
-  const grown = Array.from({ length: 5 }, () => {
+  const grow = () =>
     appendFileSync(grownFile, `${JSON.stringify({ type: "assistant", timestamp: new Date().toISOString() })}\n`);
-    return timeOnce({ command: [process.execPath, cli, "sessions", "--all", "--json"], env });
+  const changedTable = compare(
+    { command: NODE_START, env: tableEnv },
+    { command: [process.execPath, cli, "sessions", "--all"], env: tableEnv, before: grow },
+    count,
+  );
+  const changedTableOk = report(
+    `sessions --all (a table) over ${files} transcripts, one transcript grown before each run (${count} runs each)`,
+    "node -e 0",
+    changedTable,
+    2,
+    { what: "`sessions --all` after one transcript changed, vs `node -e 0`", bench: "sessions" },
+  );
+  const changedJson = compare(
+    { command: NODE_START, env },
+    { command: [process.execPath, cli, "sessions", "--all", "--json"], env, before: grow },
+    count,
+  );
+  const changedJsonOk = report(
+    `sessions --all --json over ${files} transcripts, one transcript grown before each run (${count} runs each)`,
+    "node -e 0",
+    changedJson,
+    2,
+    { what: "`sessions --all --json`, the same", bench: "sessions" },
+  );
+  // That it is one project made again, not the whole listing: the changed transcript is the one opened.
+  grow();
+  const statsAfter = spawnSync(process.execPath, [cli, "sessions", "--all", "--json", "--stats"], {
+    env,
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
   });
+  const openedAfter = /opened (\d+) transcripts/.exec(statsAfter.stderr)?.[1];
+  if (openedAfter !== "1")
+    throw new Error(
+      `a listing after one transcript grew opened ${openedAfter ?? "?"} transcripts: ${statsAfter.stderr}`,
+    );
+  // Not a row: what no listing of these files can go under, in plain node: stat every session file, print 8 MB.
+  const floor = compare(
+    { command: NODE_START, env },
+    { command: [process.execPath, "-e", FLOOR, one, String(again.stdout.length)], env },
+    count,
+  );
   console.log(
-    `  (not a row: with one transcript grown before each run, a median ${median(grown).toFixed(0)} ms, ` +
-      `${(median(grown) / json.baseline).toFixed(2)}× node -e 0)`,
+    `  (not a row: the floor, plain node stat'ing every session file and printing as many bytes: ${floor.ratio.toFixed(2)}× node -e 0` +
+      `${floor.cpuRatio === undefined ? "" : `, CPU time ${floor.cpuRatio.toFixed(2)}×`})`,
   );
   const unchangedOk = tableOk && jsonOk;
-  return firstOk && unchangedOk;
+  return firstOk && unchangedOk && changedTableOk && changedJsonOk;
 }
+
+/** The floor (argv: a project folder, then how many bytes to print): every session file's lstat, then the bytes. */
+const FLOOR = `
+const { lstatSync, readdirSync, writeSync } = require("node:fs");
+const path = require("node:path");
+const projects = path.dirname(process.argv[1]);
+for (const folder of readdirSync(projects, { withFileTypes: true })) {
+  if (!folder.isDirectory()) continue;
+  const dir = path.join(projects, folder.name);
+  for (const name of readdirSync(dir)) if (name.endsWith(".jsonl")) lstatSync(dir + "/" + name);
+}
+const out = Buffer.alloc(Number(process.argv[2]), 32);
+for (let at = 0; at < out.length; ) at += writeSync(1, out, at, out.length - at);
+`;
 
 /** The synthetic home, built on first use (under ~2 minutes). */
 function sessionsBenchHome(): string {
