@@ -76,8 +76,10 @@ export type ColumnLayout = { readonly shown: readonly number[]; readonly widths:
  * of a large table can be measured apart, and printed apart in the layout of the whole.
  */
 export async function columnWidths(rows: readonly (readonly string[])[]): Promise<number[]> {
-  // Loaded for tables only: its emoji tables cost more to load than most commands' own code (`--json` never needs it).
-  stringWidth ??= (await import("string-width")).default;
+  // Loaded for tables only, and only for cells that are not all printable ASCII: its emoji tables cost more to load
+  // than most commands' own code (`--json` never needs it, nor a table of paths, branches and English prompts).
+  if (!rows.every((row) => row.every((cell) => PRINTABLE_ASCII.test(cell))))
+    stringWidth ??= (await import("string-width")).default;
   const count = Math.max(0, ...rows.map((row) => row.length));
   const widths = new Array<number>(count).fill(0);
   for (const row of rows) {
@@ -175,6 +177,12 @@ function fitWidths(
 /** `text` cut to `width` display cells (with "…") and, unless it ends the line, padded to it. */
 function fitCell(text: string, width: number, last: boolean): string {
   let cell = text;
+  if (PRINTABLE_ASCII.test(cell)) {
+    // A character a cell: cut without Intl's segmenter (its first use costs more than the rest of a listing), to
+    // `width` cells with its "…" (one cell).
+    if (cell.length > width) return `${cell.slice(0, Math.max(0, width - 1))}…`;
+    return last ? cell : cell + " ".repeat(width - cell.length);
+  }
   if (displayWidth(cell) > width) {
     graphemes ??= new Intl.Segmenter();
     const characters = [...graphemes.segment(cell)].map((part) => part.segment);
