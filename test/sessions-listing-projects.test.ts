@@ -153,6 +153,35 @@ describe("sessions --all after one change: only the changed project is listed ag
     expect((await list()).stdout).toBe(after.stdout);
   });
 
+  it("keeps a changed project's part beside the listing, and writes such parts into it past 16 of them", async () => {
+    // 17 more projects of one session each: 17 of them changed in turn.
+    const more = Array.from({ length: 17 }, (_, i) => {
+      const folder = tempDir(`cp-listing-more${i}-`);
+      const transcript = path.join(home, ".claude", "projects", encodeProjectSlug(folder), `${idOf(10 + i, 0)}.jsonl`);
+      const times = { start: Date.now() - (40 + i) * HOUR, end: Date.now() - (39 + i) * HOUR };
+      writeTranscript(transcript, { id: idOf(10 + i, 0), cwd: folder, branch: "main", prompt: `more ${i}`, ...times });
+      return transcript;
+    });
+    await list();
+    const listing = readFileSync(path.join(kept, "json.listing"));
+    const parts = () => readdirSync(kept).filter((name) => name.endsWith(".part"));
+    for (const [turn, transcript] of more.entries()) {
+      const line = { type: "assistant", timestamp: new Date(Date.now() - (30 - turn) * 60_000).toISOString() };
+      writeFileSync(transcript, `${JSON.stringify(line)}\n`, { flag: "a" });
+      const after = await list({ stats: true });
+      expect(after.stderr).toContain("opened 1 transcripts");
+      if (turn === 0 || turn === 16) expect(after.stdout).toBe(await fresh());
+      if (turn < 16) {
+        // Only the changed projects' parts are written: the listing's megabytes stay as they were.
+        expect(parts()).toHaveLength(turn + 1);
+        expect(readFileSync(path.join(kept, "json.listing")).equals(listing)).toBe(true);
+      }
+    }
+    expect(parts()).toEqual([]);
+    expect(readFileSync(path.join(kept, "json.listing")).equals(listing)).toBe(false);
+    expect((await list()).stdout).toBe(await fresh());
+  });
+
   it("when a project's folder is renamed: every project is listed afresh", async () => {
     await keepMarked();
     renameSync(dirs[1] ?? "", `${dirs[1]}-renamed`);

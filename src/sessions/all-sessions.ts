@@ -32,6 +32,9 @@ import {
 import type { Context, Layout, ProjectSessions, ReadStats, SlugFolder, WorkItem } from "./model.ts";
 import { type ScannedFolder, scanFolder } from "./scan.ts";
 
+/** How many projects' parts are kept beside the listing before they are written into it (see saveKeptListing). */
+const MAX_BESIDE = 16;
+
 /** What `sessions --all` prints, in chunks (kept parts are printed from the bytes they were read into). */
 export type AllSessions = {
   readonly output: ReadonlyArray<string | Uint8Array>;
@@ -119,7 +122,9 @@ async function fromKept(inputs: Inputs, shared: string, kept: KeptListing): Prom
   const projects = kept.projects.flatMap((project) => parts.get(project.id) ?? []);
   if (rows.size > 0) {
     try {
-      saveKeptListing(env, printer.kind, { shared, generation: kept.generation, projects }, rows, false);
+      // A few projects' parts beside the listing; past MAX_BESIDE, all in the listing again.
+      const how = kept.patches + rows.size > MAX_BESIDE ? "fold" : "beside";
+      saveKeptListing(env, printer.kind, { shared, generation: kept.generation, projects }, rows, how);
     } catch {
       // Only the next listing's speed depends on it: that one makes these projects again (and tries again).
     }
@@ -177,7 +182,7 @@ async function afresh(inputs: Inputs, notes: string[], shared: string | undefine
     const generation = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
     const kept = new Map(groups.map(({ group, folders }) => [group.id, rows.rowsOf(folders.map((f) => f.dir))]));
     try {
-      saveKeptListing(env, printer.kind, { shared, generation, projects }, kept, true);
+      saveKeptListing(env, printer.kind, { shared, generation, projects }, kept, "afresh");
     } catch {
       // Only the next listing's speed depends on it: that one is made afresh (and tries again).
     }

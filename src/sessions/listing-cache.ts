@@ -158,7 +158,12 @@ export type PartHeader = {
 /** A project's kept part: its group, header, key and part (of the output), and where its rows are. */
 export type KeptPart = KeptGroup & PartHeader & { readonly key: Buffer; readonly part: string | Uint8Array };
 
-export type KeptListing = { readonly generation: string; readonly projects: readonly KeptPart[] };
+export type KeptListing = {
+  readonly generation: string;
+  readonly projects: readonly KeptPart[];
+  /** How many projects' parts are kept beside the listing (see `saveKeptListing`). */
+  readonly patches: number;
+};
 
 function keptDir(env: Env): string {
   return statePath(env, STATE.sessionsListings);
@@ -189,10 +194,40 @@ export function readKeptListing(env: Env, kind: ListingKind, shared: string): Ke
       });
       at = partStart + partBytes;
     }
-    return at === bytes.length ? { generation: kept.data.generation, projects } : undefined;
+    if (at !== bytes.length) return undefined;
+    const patches = readPatches(dir, kind, kept.data.generation, projects);
+    return { generation: kept.data.generation, projects, patches };
   } catch {
     return undefined; // Not what we write: the listing is made afresh, and replaces it.
   }
+}
+
+/**
+ * Puts each project's newer part (`<kind>.<id>.part`, written by a listing that made only it again) in place of the
+ * one in the listing; returns how many such files there are. One that is damaged or of another listing is not used:
+ * whichever part is used, its key is checked against the files as they are now.
+ */
+function readPatches(dir: string, kind: ListingKind, generation: string, projects: KeptPart[]): number {
+  const names = readdirSync(dir).filter((name) => name.startsWith(`${kind}.`) && name.endsWith(".part"));
+  for (const name of names) {
+    const at = projects.findIndex((project) => name === `${kind}.${project.id}.part`);
+    const project = projects[at];
+    if (project === undefined) continue;
+    try {
+      const bytes = readRegularFile(path.join(dir, name), MAX_ROWS_BYTES);
+      const headerEnd = bytes?.indexOf(0x0a) ?? -1;
+      if (bytes === undefined || headerEnd < 0) continue;
+      const header: unknown = JSON.parse(bytes.toString("utf8", 0, headerEnd));
+      const checked = isRecord(header) && header.generation === generation ? checkProject(header) : undefined;
+      if (checked === undefined || headerEnd + 1 + checked.keyBytes + checked.partBytes !== bytes.length) continue;
+      const { first, measure, layout, keyBytes } = checked;
+      const key = bytes.subarray(headerEnd + 1, headerEnd + 1 + keyBytes);
+      projects[at] = { ...project, first, measure, layout, key, part: bytes.subarray(headerEnd + 1 + keyBytes) };
+    } catch {
+      // The listing's own part is used (and made again if its key no longer matches).
+    }
+  }
+  return names.length;
 }
 
 /** The rows kept with project `id` of listing `generation` (JSON), or undefined. */
@@ -232,16 +267,18 @@ export function readAllKeptRows(env: Env, kind: ListingKind): Buffer[] {
 }
 
 /**
- * Keeps a listing: the rows of the projects in `rows` (by id) first, then the listing. With `afresh`, every other
- * file of this kind (older listings' rows, what the first format kept) is removed. Each file is replaced whole, never
- * written through what is there.
+ * Keeps a listing: the rows of the projects in `rows` (by id) first, then the parts. `afresh`: the whole listing, and
+ * every other file of this kind (older listings' rows and parts, what the first format kept) is removed; `fold`: the
+ * whole listing, and the parts kept beside it are removed; `beside`: only the parts of the projects in `rows`, each in
+ * a file of its own beside the listing (a few kilobytes instead of the whole listing's megabytes). Each file is
+ * replaced whole, never written through what is there.
  */
 export function saveKeptListing(
   env: Env,
   kind: ListingKind,
   listing: { readonly shared: string; readonly generation: string; readonly projects: readonly KeptPart[] },
   rows: ReadonlyMap<string, string>,
-  afresh: boolean,
+  how: "afresh" | "fold" | "beside",
 ): void {
   const dir = keptDir(env);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -251,19 +288,28 @@ export function saveKeptListing(
     const header = JSON.stringify({ format: FORMAT, generation });
     replaceFileIn(dir, `${kind}.${id}.rows`, [`${header}\n`, text], 0o600, { cache: true });
   }
-  const entries = projects.map(({ key, part, ...project }) => ({
+  const entry = ({ key, part, ...project }: KeptPart) => ({
     ...project,
     keyBytes: key.length,
     partBytes: typeof part === "string" ? Buffer.byteLength(part) : part.length,
-  }));
-  const header = JSON.stringify({ format: FORMAT, shared, generation, projects: entries });
+  });
+  if (how === "beside") {
+    for (const project of projects.filter((p) => rows.has(p.id))) {
+      const header = JSON.stringify({ format: FORMAT, generation, ...entry(project) });
+      replaceFileIn(dir, `${kind}.${project.id}.part`, [`${header}\n`, project.key, project.part], 0o600, {
+        cache: true,
+      });
+    }
+    return;
+  }
+  const header = JSON.stringify({ format: FORMAT, shared, generation, projects: projects.map(entry) });
   const content = [`${header}\n`, ...projects.flatMap(({ key, part }) => [key, part])];
   replaceFileIn(dir, `${kind}.listing`, content, 0o600, { cache: true });
-  if (!afresh) return;
   const named = new Set([`${kind}.listing`, ...projects.map((project) => `${kind}.${project.id}.rows`)]);
   for (const name of readdirSync(dir)) {
-    // The rows of older listings of this kind, and what the first format kept (one file per kind).
-    if ((name === kind || name.startsWith(`${kind}.`)) && !named.has(name)) unlinkSync(path.join(dir, name));
+    // Parts kept beside the listing are in it now; with `afresh`, also older listings' rows, and the first format's.
+    const stale = how === "afresh" ? name === kind || name.startsWith(`${kind}.`) : name.endsWith(".part");
+    if (stale && name.startsWith(kind) && !named.has(name)) unlinkSync(path.join(dir, name));
   }
 }
 
