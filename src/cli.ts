@@ -1,5 +1,5 @@
 // The `claude-persist` command: one subcommand per module in src/commands/, one error path.
-import { writeSync } from "node:fs";
+import { fstatSync, writeSync } from "node:fs";
 import { type Flags, helpColumns } from "./args.ts";
 import type { Command, Io } from "./command.ts";
 import type { CompletionTables } from "./completion.ts";
@@ -84,12 +84,21 @@ export function processIo(): Io {
       return process.stdin;
     },
     get isTTY() {
-      return Boolean(process.stdout.isTTY);
+      // A pipe or a file is no terminal, as one fstat tells without node's stream (for a pipe it loads node:net).
+      return isCharacterDevice(1) && Boolean(process.stdout.isTTY);
     },
     get columns() {
       return process.stdout.columns || undefined;
     },
   };
+}
+
+function isCharacterDevice(fd: number): boolean {
+  try {
+    return fstatSync(fd).isCharacterDevice();
+  } catch {
+    return false;
+  }
 }
 
 function currentFolder(): string {

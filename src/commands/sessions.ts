@@ -45,14 +45,16 @@ export const sessions: Command = {
       for (const note of tree.notes) io.stderr(`claude-persist sessions: ${oneLine(note)}\n`);
       return 0;
     }
-    const columns = terminalColumns(io);
+    // Asked only of a table: telling a terminal from a pipe costs a JSON listing more than the rest of its start.
+    const columns = json ? undefined : terminalColumns(io);
     if (values.all) {
       const all = await listAllSessions(
         io.env,
         io.cwd,
         allPrinter(io, { json, columns, timeZone: timeZoneOf(io.env) }),
       );
-      for (const chunk of all.output) io.stdout(chunk);
+      // One write: 600 small ones cost a pipe more than copying the 8 MB once.
+      io.stdout(Buffer.concat(all.output.map((chunk) => (typeof chunk === "string" ? Buffer.from(chunk) : chunk))));
       for (const note of all.notes) io.stderr(`claude-persist sessions: ${oneLine(note)}\n`);
       if (values.stats) io.stderr(describeStats(all.stats));
       return 0;
