@@ -19,10 +19,14 @@ import {
 } from "./index-rows.ts";
 import type { SummarySource } from "./model.ts";
 
+/**
+ * The kept rows' layout: checked with zod down to each folder's rows, then each row by hand when it is used, as the
+ * index's are (zod over every row of a project costs more than reading the transcript that changed).
+ */
 const rowsSchema = z.object({
   strings: z.array(z.string()),
-  transcripts: z.record(z.string(), z.record(z.string(), z.array(z.unknown()))),
-  starts: z.record(z.string(), z.nullable(z.array(z.unknown()))),
+  transcripts: z.record(z.string(), z.record(z.string(), z.unknown())),
+  starts: z.record(z.string(), z.unknown()),
 });
 
 type StoredFolder = { readonly table: StringTable; readonly rows: Record<string, Row> };
@@ -55,11 +59,15 @@ export class KeptRows implements SummarySource {
       const strings = parsed.success ? checkTable(parsed.data.strings) : undefined;
       if (!parsed.success || strings === undefined) throw new Error("kept rows that are not ours");
       const table = new StringTable(strings);
-      for (const [dir, rows] of Object.entries(parsed.data.transcripts)) {
+      for (const [dir, stored] of Object.entries(parsed.data.transcripts)) {
+        const rows: Record<string, Row> = {};
+        for (const [name, row] of Object.entries(stored)) if (Array.isArray(row)) rows[name] = row;
         this.folders.set(dir, { table, rows });
         if (withStarts) for (const name of Object.keys(rows)) this.known.add(name);
       }
-      if (withStarts) for (const [name, row] of Object.entries(parsed.data.starts)) this.starts.set(name, row);
+      if (!withStarts) continue;
+      for (const [name, row] of Object.entries(parsed.data.starts))
+        if (row === null || Array.isArray(row)) this.starts.set(name, row);
     }
   }
 
