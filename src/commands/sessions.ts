@@ -53,8 +53,7 @@ export const sessions: Command = {
         io.cwd,
         allPrinter(io, { json, columns, timeZone: timeZoneOf(io.env) }),
       );
-      // One write: 600 small ones cost a pipe more than copying the 8 MB once.
-      io.stdout(Buffer.concat(all.output.map((chunk) => (typeof chunk === "string" ? Buffer.from(chunk) : chunk))));
+      for (const chunk of all.output) io.stdout(chunk);
       for (const note of all.notes) io.stderr(`claude-persist sessions: ${oneLine(note)}\n`);
       if (values.stats) io.stderr(describeStats(all.stats));
       return 0;

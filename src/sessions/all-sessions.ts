@@ -21,6 +21,7 @@ import {
   type KeptGroup,
   type KeptListing,
   type KeptPart,
+  type PrintedOutput,
   type ProjectPrinter,
   projectKey,
   readKeptListing,
@@ -120,16 +121,17 @@ async function fromKept(inputs: Inputs, shared: string, kept: KeptListing): Prom
     }
   }
   const projects = kept.projects.flatMap((project) => parts.get(project.id) ?? []);
+  const output = joined(printer, projects);
   if (rows.size > 0) {
     try {
       // A few projects' parts beside the listing; past MAX_BESIDE, all in the listing again.
       const how = kept.patches + rows.size > MAX_BESIDE ? "fold" : "beside";
-      saveKeptListing(env, printer.kind, { shared, generation: kept.generation, projects }, rows, how);
+      saveKeptListing(env, printer.kind, { shared, generation: kept.generation, projects }, rows, how, output);
     } catch {
       // Only the next listing's speed depends on it: that one makes these projects again (and tries again).
     }
   }
-  return { output: joined(printer, projects), stats, notes: [] };
+  return { output: coalesced(output.chunks), stats, notes: [] };
 }
 
 /** The projects of `entries` made again from their kept rows (their changed files read); undefined when they cannot be. */
@@ -178,16 +180,17 @@ async function afresh(inputs: Inputs, notes: string[], shared: string | undefine
   const projects: KeptPart[] = [];
   for (const { group, project, folders } of groups)
     projects.push(await printPart(printer, group, project, folders, layoutNow, measures, scanned));
+  const output = joined(printer, projects);
   if (shared !== undefined && context.notes.length === 0) {
     const generation = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
     const kept = new Map(groups.map(({ group, folders }) => [group.id, rows.rowsOf(folders.map((f) => f.dir))]));
     try {
-      saveKeptListing(env, printer.kind, { shared, generation, projects }, kept, "afresh");
+      saveKeptListing(env, printer.kind, { shared, generation, projects }, kept, "afresh", output);
     } catch {
       // Only the next listing's speed depends on it: that one is made afresh (and tries again).
     }
   }
-  return { output: joined(printer, projects), stats: context.stats, notes: context.notes };
+  return { output: coalesced(output.chunks), stats: context.stats, notes: context.notes };
 }
 
 /** The sessions index, helped by what the last listing kept (not what it kept if that is damaged). */
@@ -225,15 +228,55 @@ async function printPart(
 }
 
 /** The output: the projects with sessions, the one with the newest session first, their parts joined. */
-function joined(printer: ProjectPrinter, projects: readonly KeptPart[]): Array<string | Uint8Array> {
-  const shown = projects.flatMap(({ first, part }) => (first ? [{ first, part }] : []));
-  if (shown.length === 0) return [printer.none()];
+function joined(printer: ProjectPrinter, projects: readonly KeptPart[]): PrintedOutput {
+  const shown = projects.filter((project) => project.first !== null);
+  if (shown.length === 0) return { chunks: [printer.none()], offsets: new Map() };
   // Sorted as they were listed: stable, so equal ones stay in the order the projects were grouped in.
-  shown.sort((a, b) => compareNewestFirst(a.first, b.first) || a.first.project.localeCompare(b.first.project));
+  const first = (project: KeptPart) => project.first ?? { lastActivity: "", id: "", project: "" };
+  shown.sort((a, b) => compareNewestFirst(first(a), first(b)) || first(a).project.localeCompare(first(b).project));
   const chunks: Array<string | Uint8Array> = [printer.open];
-  for (const [i, { part }] of shown.entries()) chunks.push(...(i > 0 ? [printer.separator] : []), part);
+  const offsets = new Map<string, number>();
+  let at = Buffer.byteLength(printer.open);
+  for (const [i, { id, part }] of shown.entries()) {
+    if (i > 0) {
+      chunks.push(printer.separator);
+      at += Buffer.byteLength(printer.separator);
+    }
+    offsets.set(id, at);
+    chunks.push(part);
+    at += typeof part === "string" ? Buffer.byteLength(part) : part.length;
+  }
   chunks.push(printer.close);
-  return chunks;
+  return { chunks, offsets };
+}
+
+/**
+ * `chunks` as few as can be: chunks that lie one after another in the bytes they were read from (the kept listing,
+ * printed in the same order) are one view of those bytes, and texts side by side are one text. Printed unchanged, a
+ * listing is one write of the bytes read.
+ */
+function coalesced(chunks: ReadonlyArray<string | Uint8Array>): Array<string | Uint8Array> {
+  const out: Array<string | Uint8Array> = [];
+  for (const chunk of chunks) {
+    const last = out.at(-1);
+    if (typeof chunk === "string" && typeof last === "string") {
+      out[out.length - 1] = last + chunk;
+    } else if (last instanceof Uint8Array && follows(last, chunk)) {
+      const length = last.length + (typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length);
+      out[out.length - 1] = new Uint8Array(last.buffer, last.byteOffset, length);
+    } else {
+      out.push(chunk);
+    }
+  }
+  return out;
+}
+
+/** Whether `next` (bytes, or a text's bytes) is what lies right after `run` in the bytes `run` is a view of. */
+function follows(run: Uint8Array, next: string | Uint8Array): boolean {
+  const end = run.byteOffset + run.length;
+  if (next instanceof Uint8Array) return next.buffer === run.buffer && next.byteOffset === end;
+  const bytes = Buffer.from(next);
+  return end + bytes.length <= run.buffer.byteLength && Buffer.from(run.buffer, end, bytes.length).equals(bytes);
 }
 
 /** The repo a project folder's place belongs to: the main worktree its `.git` file names, else the place. */

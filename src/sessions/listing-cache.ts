@@ -99,11 +99,12 @@ const listingSchema = z.object({
 const rowsHeaderSchema = z.object({ format: z.literal(FORMAT), generation: z.string() });
 
 /** A kept project as stored: its part's header, with the sizes of its key and part. */
-type StoredProject = KeptGroup & PartHeader & { readonly keyBytes: number; readonly partBytes: number };
+type StoredProject = KeptGroup &
+  PartHeader & { readonly keyBytes: number; readonly partOffset: number; readonly partBytes: number };
 
 function checkProject(value: unknown): StoredProject | undefined {
   if (!isRecord(value)) return undefined;
-  const { id, label, folders, first, measure, layout, keyBytes, partBytes } = value;
+  const { id, label, folders, first, measure, layout, keyBytes, partOffset, partBytes } = value;
   if (
     typeof id !== "string" ||
     !/^[0-9]+-[0-9]+$/.test(id) ||
@@ -114,11 +115,12 @@ function checkProject(value: unknown): StoredProject | undefined {
     !isCounts(measure) ||
     !isCounts(layout) ||
     !isCount(keyBytes) ||
+    !isCount(partOffset) ||
     !isCount(partBytes)
   ) {
     return undefined;
   }
-  return { id, label, folders, first, measure, layout, keyBytes, partBytes };
+  return { id, label, folders, first, measure, layout, keyBytes, partOffset, partBytes };
 }
 
 function isKeptFolder(value: unknown): value is KeptFolder {
@@ -158,6 +160,12 @@ export type PartHeader = {
 /** A project's kept part: its group, header, key and part (of the output), and where its rows are. */
 export type KeptPart = KeptGroup & PartHeader & { readonly key: Buffer; readonly part: string | Uint8Array };
 
+/** An output in chunks, with where each project's part starts in it (in bytes). */
+export type PrintedOutput = {
+  readonly chunks: ReadonlyArray<string | Uint8Array>;
+  readonly offsets: ReadonlyMap<string, number>;
+};
+
 export type KeptListing = {
   readonly generation: string;
   readonly projects: readonly KeptPart[];
@@ -179,21 +187,24 @@ export function readKeptListing(env: Env, kind: ListingKind, shared: string): Ke
     if (bytes === undefined || headerEnd < 0) return undefined;
     const kept = listingSchema.safeParse(JSON.parse(bytes.toString("utf8", 0, headerEnd)));
     if (!kept.success || kept.data.shared !== shared) return undefined;
-    const projects: KeptPart[] = [];
+    // The keys, one after another; then the output as it was printed, each part where it was in it.
+    const checked = kept.data.projects.map(checkProject);
     let at = headerEnd + 1;
-    for (const stored of kept.data.projects) {
-      const checked = checkProject(stored);
-      if (checked === undefined) return undefined;
-      const { keyBytes, partBytes, ...project } = checked;
-      if (at + keyBytes + partBytes > bytes.length) return undefined;
-      const partStart = at + keyBytes;
+    const blockStart = at + checked.reduce((sum, project) => sum + (project?.keyBytes ?? 0), 0);
+    const projects: KeptPart[] = [];
+    for (const project of checked) {
+      if (project === undefined) return undefined;
+      const { keyBytes, partOffset, partBytes, ...rest } = project;
+      const partStart = blockStart + partOffset;
+      if (partStart + partBytes > bytes.length) return undefined;
       projects.push({
-        ...project,
-        key: bytes.subarray(at, partStart),
+        ...rest,
+        key: bytes.subarray(at, at + keyBytes),
         part: bytes.subarray(partStart, partStart + partBytes),
       });
-      at = partStart + partBytes;
+      at += keyBytes;
     }
+    at = bytes.length;
     if (at !== bytes.length) return undefined;
     const patches = readPatches(dir, kind, kept.data.generation, projects);
     return { generation: kept.data.generation, projects, patches };
@@ -220,6 +231,7 @@ function readPatches(dir: string, kind: ListingKind, generation: string, project
       const header: unknown = JSON.parse(bytes.toString("utf8", 0, headerEnd));
       const checked = isRecord(header) && header.generation === generation ? checkProject(header) : undefined;
       if (checked === undefined || headerEnd + 1 + checked.keyBytes + checked.partBytes !== bytes.length) continue;
+      // A part kept beside the listing follows its key.
       const { first, measure, layout, keyBytes } = checked;
       const key = bytes.subarray(headerEnd + 1, headerEnd + 1 + keyBytes);
       projects[at] = { ...project, first, measure, layout, key, part: bytes.subarray(headerEnd + 1 + keyBytes) };
@@ -279,6 +291,7 @@ export function saveKeptListing(
   listing: { readonly shared: string; readonly generation: string; readonly projects: readonly KeptPart[] },
   rows: ReadonlyMap<string, string>,
   how: "afresh" | "fold" | "beside",
+  output: PrintedOutput,
 ): void {
   const dir = keptDir(env);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -288,22 +301,25 @@ export function saveKeptListing(
     const header = JSON.stringify({ format: FORMAT, generation });
     replaceFileIn(dir, `${kind}.${id}.rows`, [`${header}\n`, text], 0o600, { cache: true });
   }
-  const entry = ({ key, part, ...project }: KeptPart) => ({
+  const entry = ({ key, part, ...project }: KeptPart, partOffset: number) => ({
     ...project,
     keyBytes: key.length,
+    partOffset,
     partBytes: typeof part === "string" ? Buffer.byteLength(part) : part.length,
   });
   if (how === "beside") {
     for (const project of projects.filter((p) => rows.has(p.id))) {
-      const header = JSON.stringify({ format: FORMAT, generation, ...entry(project) });
+      const header = JSON.stringify({ format: FORMAT, generation, ...entry(project, 0) });
       replaceFileIn(dir, `${kind}.${project.id}.part`, [`${header}\n`, project.key, project.part], 0o600, {
         cache: true,
       });
     }
     return;
   }
-  const header = JSON.stringify({ format: FORMAT, shared, generation, projects: projects.map(entry) });
-  const content = [`${header}\n`, ...projects.flatMap(({ key, part }) => [key, part])];
+  // The output as printed, so that printing it again unchanged is one write of the bytes read.
+  const entries = projects.map((project) => entry(project, output.offsets.get(project.id) ?? 0));
+  const header = JSON.stringify({ format: FORMAT, shared, generation, projects: entries });
+  const content = [`${header}\n`, ...projects.map(({ key }) => key), ...output.chunks];
   replaceFileIn(dir, `${kind}.listing`, content, 0o600, { cache: true });
   const named = new Set([`${kind}.listing`, ...projects.map((project) => `${kind}.${project.id}.rows`)]);
   for (const name of readdirSync(dir)) {
