@@ -262,7 +262,8 @@ function coalesced(chunks: ReadonlyArray<string | Uint8Array>): Array<string | U
     if (typeof chunk === "string" && typeof last === "string") {
       out[out.length - 1] = last + chunk;
     } else if (last instanceof Uint8Array && follows(last, chunk)) {
-      const length = last.length + (typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length);
+      // An ASCII text that follows is as many bytes as characters.
+      const length = last.length + chunk.length;
       out[out.length - 1] = new Uint8Array(last.buffer, last.byteOffset, length);
     } else {
       out.push(chunk);
@@ -271,12 +272,18 @@ function coalesced(chunks: ReadonlyArray<string | Uint8Array>): Array<string | U
   return out;
 }
 
-/** Whether `next` (bytes, or a text's bytes) is what lies right after `run` in the bytes `run` is a view of. */
+/** Whether `next` (bytes, or an ASCII text) is what lies right after `run` in the bytes `run` is a view of. */
 function follows(run: Uint8Array, next: string | Uint8Array): boolean {
   const end = run.byteOffset + run.length;
-  if (next instanceof Uint8Array) return next.buffer === run.buffer && next.byteOffset === end;
-  const bytes = Buffer.from(next);
-  return end + bytes.length <= run.buffer.byteLength && Buffer.from(run.buffer, end, bytes.length).equals(bytes);
+  if (typeof next !== "string") return next.buffer === run.buffer && next.byteOffset === end;
+  // Compared in place, without a copy: 300 separators are asked of each listing.
+  const bytes = new Uint8Array(run.buffer);
+  if (end + next.length > bytes.length) return false;
+  for (let i = 0; i < next.length; i++) {
+    const code = next.charCodeAt(i);
+    if (code > 0x7f || bytes[end + i] !== code) return false;
+  }
+  return true;
 }
 
 /** The repo a project folder's place belongs to: the main worktree its `.git` file names, else the place. */
