@@ -27,6 +27,7 @@ import {
   readKeptListing,
   readAllKeptRows,
   readKeptRows,
+  sameProjectKey,
   saveKeptListing,
   sharedKey,
 } from "./listing-cache.ts";
@@ -84,7 +85,7 @@ async function fromKept(inputs: Inputs, shared: string, kept: KeptListing): Prom
   const byKey = new Map(layout.folders.map((folder) => [folder.key, folder]));
   const entries: Entry[] = kept.projects.map((project) => {
     const folders = project.folders.flatMap((f) => byKey.get(f.key) ?? []);
-    return { kept: project, folders, changed: !projectKey(folders, scanned).equals(project.key) };
+    return { kept: project, folders, changed: !sameProjectKey(folders, scanned, project.key) };
   });
   // Every folder in one project, each place still of its repo (a folder that became a linked worktree joins another).
   const keys = kept.projects.flatMap((project) => project.folders.map((f) => f.key));

@@ -88,6 +88,33 @@ export function projectKey(folders: readonly SlugFolder[], scanned: ReadonlyMap<
   return Buffer.concat([Buffer.from(JSON.stringify(names)), new Uint8Array(numbers.buffer)]);
 }
 
+/** Whether `stored` is the key `projectKey` makes of `folders` now: compared in place, without making it. */
+export function sameProjectKey(
+  folders: readonly SlugFolder[],
+  scanned: ReadonlyMap<string, ScannedFolder>,
+  stored: Buffer,
+): boolean {
+  const files = folders.map((folder) => scanned.get(folder.key)?.files ?? []);
+  const names = JSON.stringify(files.map((list) => list.map((file) => file.name)));
+  const count = files.reduce((sum, list) => sum + list.length, 0);
+  const namesBytes = Buffer.byteLength(names);
+  if (stored.length !== namesBytes + 32 * count || stored.toString("utf8", 0, namesBytes) !== names) return false;
+  let at = namesBytes;
+  for (const list of files) {
+    for (const file of list) {
+      if (
+        stored.readDoubleLE(at) !== file.size ||
+        stored.readDoubleLE(at + 8) !== file.mtimeMs ||
+        stored.readDoubleLE(at + 16) !== file.ctimeMs ||
+        stored.readDoubleLE(at + 24) !== file.ino
+      )
+        return false;
+      at += 32;
+    }
+  }
+  return true;
+}
+
 // The listing's header is checked with zod down to its list of projects; each project (300 of them for 10,000
 // sessions) by hand, as the index's rows are: zod over them costs 10-18 ms, more than reading the whole file.
 const listingSchema = z.object({
