@@ -118,8 +118,7 @@ describe("one concept per module", () => {
 // ---------------------------------------------------------------------------------------------------------------
 // The gate (issue 22): host-side code reaches what a container can write (`projects/`, `file-history/`, `todos/`,
 // `tasks/`, `persist-state/`) only through src/container-tree.ts (or fs-beneath.ts, which it builds on). A module that
-// names one of those roots and calls node:fs by path must import the gate; the few that do not yet are listed with
-// why, and the list may only shrink.
+// names one of those roots and calls node:fs by path must import the gate (every module does since issue 22).
 
 /** Names a container-writable root. */
 const CONTAINER_ROOTS =
@@ -137,9 +136,6 @@ const GATE_ITSELF = [
   "src/claude/home.ts",
 ];
 
-/** Modules not on the gate yet, and why that is safe for now (each one a follow-up). */
-const NOT_YET_ON_THE_GATE: Record<string, string> = {};
-
 function offGate(file: string): boolean {
   const text = readFileSync(path.join(PROJECT_ROOT, file), "utf8");
   const fsImports = [...text.matchAll(/import\s*\{([^}]*)\}\s*from\s*"node:fs"/g)].map((m) => m[1] ?? "").join(",");
@@ -152,12 +148,7 @@ describe("the gate for what containers can write", () => {
     .filter((file) => !GATE_ITSELF.includes(file));
 
   it("no module touches projects/, file-history/, todos/, tasks/ or persist-state/ with plain fs calls outside the gate", () => {
-    const off = files.filter((file) => offGate(file) && !Object.hasOwn(NOT_YET_ON_THE_GATE, file));
+    const off = files.filter(offGate);
     expect(off).toEqual([]);
-  });
-
-  it("the list of modules not yet on the gate names only modules that still need it", () => {
-    const stale = Object.keys(NOT_YET_ON_THE_GATE).filter((file) => !files.includes(file) || !offGate(file));
-    expect(stale).toEqual([]);
   });
 });
