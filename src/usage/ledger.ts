@@ -10,6 +10,7 @@ import { fileIn, readRegularText, tempPathBeside } from "../fs.ts";
 import { ensureStateDir, STATE } from "../state/paths.ts";
 import { type CostState, intern, readUsage, type UsageRecord } from "./read.ts";
 import type { TranscriptFile } from "./transcripts.ts";
+import { capYoungGeneration } from "./young.ts";
 
 const RECORDS = "records.jsonl";
 const PROGRESS = "files.json";
@@ -84,7 +85,8 @@ export function countUsage(env: Env, files: readonly TranscriptFile[], notes: st
   };
   const nextProgress: Record<string, Progress> = {};
   const stats = { transcripts: files.length, read: 0, bytesRead: 0, kept, rebuilt };
-  for (const file of files) {
+  for (const [i, file] of files.entries()) {
+    if ((i & 127) === 0) capYoungGeneration();
     const seen = Object.hasOwn(progress, file.path) ? progress[file.path] : undefined;
     if (seen && seen[0] === file.ino && seen[1] === file.size && seen[2] === file.mtimeMs) {
       nextProgress[file.path] = seen;

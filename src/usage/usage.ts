@@ -1,6 +1,5 @@
 // `usage`'s library part: the transcripts under projects/ counted into the ledger, each response placed (project,
 // issue, environment, machine) and costed, then grouped. The command (src/commands/usage.ts) renders the report.
-import { setFlagsFromString } from "node:v8";
 import type { Env } from "../claude/home.ts";
 import { locateProject, readLayout, readWorkItems } from "../sessions/folders.ts";
 import type { Layout } from "../sessions/model.ts";
@@ -44,20 +43,8 @@ export function scanTranscripts(env: Env): Scan {
   return { layout, files: findTranscripts(layout.folders, notes), notes };
 }
 
-/**
- * Keeps V8's young generation at its starting size for the rest of the process. The tens of thousands of records a
- * count builds outlive the scavenges that see them, and by default V8 answers that by doubling its two semi-spaces up
- * to 16 MB each: a third of a cold run's peak memory. Unlike `--max-semi-space-size`, which V8 reads only when the
- * heap is made, the growth factor is read each time the young generation would grow, so it takes effect here. Measured
- * (docs/performance.md): peak memory ~30 MB less, CPU time unchanged.
- */
-export function keepYoungGenerationSmall(): void {
-  setFlagsFromString("--semi-space-growth-factor=1");
-}
-
 /** Every response the ledger and the transcripts hold, placed and costed. */
 export function countAll(env: Env, scan: Scan = scanTranscripts(env)): Counted {
-  keepYoungGenerationSmall();
   const { layout, files, notes } = scan;
   const counted = countUsage(env, files, notes);
   const where = attribute(env, layout, readWorkItems(env, notes), counted.records);
