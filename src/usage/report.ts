@@ -2,7 +2,7 @@
 // machine or model; each row's tokens, cost, active time and sessions, and the totals, in the names ccusage's JSON
 // uses where the meaning is the same.
 import type { Attribution } from "./attribute.ts";
-import type { Cost } from "./cost.ts";
+import type { Costs } from "./cost.ts";
 import type { UsageRecord } from "./read.ts";
 
 export const GROUPINGS = [
@@ -46,7 +46,7 @@ export type Filter = { since?: string; until?: string; timeZone?: string | undef
 
 export function groupUsage(
   records: readonly UsageRecord[],
-  costs: ReadonlyMap<UsageRecord, Cost>,
+  costs: Costs,
   by: Grouping,
   where: Attribution,
   filter: Filter,
@@ -55,7 +55,7 @@ export function groupUsage(
   const dayOf = dayKeys(filter.timeZone);
   const rows = new Map<string, Accumulator>();
   const all = new Accumulator();
-  for (const record of records) {
+  for (const [i, record] of records.entries()) {
     if (!keep(record)) continue;
     const day = dayOf(record.time);
     if (day === undefined) continue;
@@ -66,7 +66,7 @@ export function groupUsage(
       row = new Accumulator(title);
       rows.set(key, row);
     }
-    const cost = costs.get(record);
+    const cost = costs[i] ?? Number.NaN;
     row.add(record, cost);
     all.add(record, cost);
   }
@@ -173,13 +173,14 @@ class Accumulator {
     this.title = title === undefined ? {} : { title };
   }
 
-  add(record: UsageRecord, cost: Cost): void {
+  /** `cost` NaN: none (unpriced). */
+  add(record: UsageRecord, cost: number): void {
     const tokens = record.inputTokens + record.outputTokens + record.cacheCreationTokens + record.cacheReadTokens;
     this.input += record.inputTokens;
     this.output += record.outputTokens;
     this.creation += record.cacheCreationTokens;
     this.read += record.cacheReadTokens;
-    if (cost) this.cost += cost.usd;
+    if (!Number.isNaN(cost)) this.cost += cost;
     else {
       this.unpriced.add(record.model);
       this.unpricedTokens += tokens;

@@ -4,7 +4,7 @@ import type { Env } from "../claude/home.ts";
 import { locateProject, readLayout, readWorkItems } from "../sessions/folders.ts";
 import type { Layout } from "../sessions/model.ts";
 import { type Attribution, attribute } from "./attribute.ts";
-import { type Cost, costsOf } from "./cost.ts";
+import { type Costs, costsOf } from "./cost.ts";
 import { countUsage } from "./ledger.ts";
 import type { UsageRecord } from "./read.ts";
 import { type Filter, type Grouping, groupUsage, type Report } from "./report.ts";
@@ -28,7 +28,7 @@ export type UsageReport = Report & {
 
 export type Counted = {
   readonly records: UsageRecord[];
-  readonly costs: Map<UsageRecord, Cost>;
+  readonly costs: Costs;
   readonly where: Attribution;
   readonly notes: string[];
   readonly stats: ReturnType<typeof countUsage>["stats"];
