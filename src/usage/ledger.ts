@@ -63,7 +63,7 @@ export function countUsage(env: Env, files: readonly TranscriptFile[], notes: st
     } else progress = loadProgress(dir);
   }
   const kept = records.length;
-  // Lines for the ledger, written a megabyte at a time (not all at the end: 60,000 lines held twice, as an array and
+  // Lines for the ledger, written 128 kB at a time (not all at the end: 60,000 lines held twice, as an array and
   // as one string, were a cold run's peak memory).
   let appended: string[] = [];
   let pending = 0;
@@ -81,7 +81,7 @@ export function countUsage(env: Env, files: readonly TranscriptFile[], notes: st
   const append = (line: string) => {
     appended.push(line);
     pending += line.length;
-    if (pending > 1 << 20) flush();
+    if (pending > 1 << 17) flush();
   };
   const nextProgress: Record<string, Progress> = {};
   const stats = { transcripts: files.length, read: 0, bytesRead: 0, kept, rebuilt };
@@ -120,7 +120,7 @@ export function countUsage(env: Env, files: readonly TranscriptFile[], notes: st
       if (appendError !== undefined) throw appendError;
       // Unchanged when no transcript was read and none is gone: nothing to write.
       const changed = stats.read > 0 || Object.keys(progress).length !== Object.keys(nextProgress).length;
-      if (changed || rebuilt) writeWholeFile(dir, PROGRESS, JSON.stringify({ version: 1, files: nextProgress }));
+      if (changed || rebuilt) writeWholeFile(dir, PROGRESS, progressText(nextProgress));
     } catch (error) {
       notes.push(
         `could not add to the usage ledger (${describeError(error)}); the next run reads the transcripts again`,
@@ -272,13 +272,33 @@ function appendLines(file: string, text: string): void {
 }
 
 /** Writes `dir/name` whole, through a new file renamed over it (never through a link planted there). */
-export function writeWholeFile(dir: string, name: string, text: string): void {
+/**
+ * `{"version":1,"files":{…}}` in pieces of ~64 kB: made whole (10,000 transcripts' progress, and its bytes again to
+ * write it) it was 3 MB at the moment a cold run's memory peaks, when every record is held.
+ */
+function* progressText(files: Record<string, Progress>): Generator<string> {
+  let piece = '{"version":1,"files":{';
+  let first = true;
+  for (const [path, progress] of Object.entries(files)) {
+    piece += `${first ? "" : ","}${JSON.stringify(path)}:${JSON.stringify(progress)}`;
+    first = false;
+    if (piece.length > 1 << 16) {
+      yield piece;
+      piece = "";
+    }
+  }
+  yield `${piece}}}`;
+}
+
+export function writeWholeFile(dir: string, name: string, text: string | Iterable<string>): void {
   const file = fileIn(dir, name);
   const temp = tempPathBeside(file);
   const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
-    const bytes = Buffer.from(text);
-    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+    for (const piece of typeof text === "string" ? [text] : text) {
+      const bytes = Buffer.from(piece);
+      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+    }
   } finally {
     closeSync(fd);
   }
