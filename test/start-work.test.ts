@@ -679,6 +679,17 @@ describe("start-work's lines when Linear answers with escape sequences", () => {
     expect(await git(repo, "branch", "--show-current")).toBe("me/lin-123-fix-the-login-page");
   });
 
+  it("a title carrying them, with --json: the document keeps the title exact, and spells C1 and bidi as JSON escapes", async () => {
+    const repo = await makeRepo();
+    const title = `Fix ${HOSTILE}the login page`;
+    linear.issue("LIN-123").title = title;
+    const result = await startWork(repo, ["LIN-123", "--json"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout + result.stderr).not.toMatch(RAW);
+    expect(result.stdout).toContain("\\u009b31m\\u202e");
+    expect(JSON.stringify(JSON.parse(result.stdout))).toContain(JSON.stringify(title).slice(1, -1));
+  });
+
   it("a branch name carrying them is refused in one line that shows them escaped", async () => {
     const repo = await makeRepo();
     linear.issue("LIN-123").branchName = `lin-123${HOSTILE}`;

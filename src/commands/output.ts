@@ -2,10 +2,15 @@
 // progress on stderr. Libraries return data; the commands render it with these.
 import type { Io } from "../command.ts";
 import { describeError, errorKind } from "../errors.ts";
+import { terminalJson } from "../text.ts";
 
-/** The one JSON document a `--json` run prints: indented by two spaces, ending in a newline. */
+/**
+ * The one JSON document a `--json` run prints: indented by two spaces, ending in a newline. What Linear, a repo or a
+ * container wrote may be in it, and it may reach a terminal: C1 controls, bidi and other invisible format characters
+ * are spelled as JSON escapes (the same text once parsed).
+ */
 export function printJson(io: Io, value: unknown): void {
-  io.stdout(formatJson(value));
+  io.stdout(terminalJson(formatJson(value)));
 }
 
 /**
