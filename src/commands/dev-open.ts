@@ -3,8 +3,8 @@ import * as z from "zod/mini";
 import { flagHelp, parseOptions } from "../args.ts";
 import type { Command, Io } from "../command.ts";
 import { openDevContainer, type DevOpenOptions, type DevOpenResult } from "../devcontainer/open.ts";
-import { terminalJson, visibleLines } from "../text.ts";
-import { formatJson } from "./output.ts";
+import { visibleLines } from "../text.ts";
+import { printJson } from "./output.ts";
 
 export const devOpenFlags = {
   config: {
@@ -107,7 +107,7 @@ export function plainDevOpen(folder: string): DevOpenOptions {
 export function printDevOpenResult(result: DevOpenResult, json: boolean, io: Io, name = "dev-open"): void {
   if (json) {
     const messages = result.messages.map((line) => named(line, name));
-    io.stdout(terminalJson(formatJson({ ok: true, ...result, messages })));
+    printJson(io, { ok: true, ...result, messages });
     return;
   }
   for (const line of result.messages) {

@@ -5,7 +5,7 @@
 // file) stops dev-open (never write through a link you did not make) and doctor reports it.
 import path from "node:path";
 import { encodeProjectSlug, projectsDir, type Env } from "../claude/home.ts";
-import { readlinkBeneath, statBeneath } from "../container-tree.ts";
+import { projectFolderName, readlinkBeneath, statBeneath } from "../container-tree.ts";
 import { UserError } from "../errors.ts";
 import { PROJECT_IDENTITY_PREFIX } from "../sync/folders.ts";
 import { oneLine, shellWord } from "../text.ts";
@@ -20,19 +20,14 @@ export type HostProjectFolder =
 export function hostProjectFolder(env: Env, hostPath: string): HostProjectFolder {
   const projects = projectsDir(env);
   const slug = encodeProjectSlug(hostPath);
-  const here = statBeneath(projects, slug);
-  if (here === undefined) return { kind: "ok", folder: undefined };
-  if (here.kind === "dir") return { kind: "ok", folder: slug };
-  const target = readlinkBeneath(projects, slug);
-  // sync's link: to a travelling folder (`repo-…`), a real folder beside it. Which project's is not asked of the
-  // repo's .git/config, which a container can write too: a link to another travelling folder keeps everything in
+  if (statBeneath(projects, slug) === undefined) return { kind: "ok", folder: undefined };
+  // The gate's rule (its own folder, or a link to a real folder beside it), narrowed for the host's own slug: the one
+  // link allowed is sync's, to a travelling folder (`repo-…`). Which project's is not asked of the repo's
+  // .git/config, which a container can write too: a link to another travelling folder keeps everything in
   // projects/, which containers share whole anyway.
-  if (
-    target?.startsWith(PROJECT_IDENTITY_PREFIX) &&
-    !target.includes("/") &&
-    statBeneath(projects, target)?.kind === "dir"
-  )
-    return { kind: "ok", folder: target };
+  const folder = projectFolderName(projects, slug);
+  if (folder === slug || folder?.startsWith(PROJECT_IDENTITY_PREFIX)) return { kind: "ok", folder };
+  const target = readlinkBeneath(projects, slug);
   return { kind: "planted", path: path.join(projects, slug), target };
 }
 
